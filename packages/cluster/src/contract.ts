@@ -1,0 +1,166 @@
+/**
+ * The contract between the pure core (raft/ + state-machine/), the storage,
+ * and the shells (stdio, TCP, HTTP, the simulator). Types only.
+ *
+ * Flow (etcd-raft's Ready, STYLE habit 1): a shell feeds the core one input at
+ * a time (`tick`, `receive`, `propose`) and gets back `Effects`. The shell
+ * executes them in order: first `persist` (made durable: fsync), and only then
+ * `send`. Replies to clients are part of `send`, so no reply leaves before the
+ * state it acknowledges is on disk.
+ */
+import type { ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
+
+// ---------------------------------------------------------------- log ----
+
+/** What a log entry carries. `ts` is the leader's clock (ms) when it appended
+ * the entry: the only clock the state machine ever reads (session expiry,
+ * idempotency-key TTL), so every replica decides the same way. */
+export type Command =
+  | { kind: "noop"; ts: number }
+  | {
+      kind: "client";
+      ts: number;
+      /** The client's request body, without msg_id/in_reply_to. */
+      request: ClientRequestBody;
+    }
+  | {
+      kind: "http";
+      ts: number;
+      /** Idempotency-Key header value. */
+      idempotencyKey: string;
+      /** Hash of method + path + body: the same key with another request is refused. */
+      fingerprint: string;
+      request: ClientRequestBody;
+    };
+
+export interface LogEntry {
+  index: number;
+  term: number;
+  command: Command;
+}
+
+export interface HardState {
+  term: number;
+  votedFor: string | null;
+}
+
+export interface Snapshot {
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  /** Peers in the configuration at that point. */
+  nodeIds: string[];
+  /** KvStateMachine.snapshot(): the map AND the client sessions. */
+  data: Json;
+}
+
+// ------------------------------------------------------------ storage ----
+
+/** Writes the core asks for, executed in order and made durable together. */
+export type PersistOp =
+  | { type: "hardState"; hardState: HardState }
+  /** Append entries; any existing entries with index >= entries[0].index are dropped first. */
+  | { type: "append"; entries: LogEntry[] }
+  /** Install a snapshot; log entries up to lastIncludedIndex are discarded. */
+  | { type: "snapshot"; snapshot: Snapshot };
+
+export interface PersistentState {
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  /** Entries after the snapshot, in index order. */
+  entries: LogEntry[];
+}
+
+/**
+ * Durable storage for one node (etcd's Storage/MemoryStorage, STYLE habit 3).
+ * `MemoryStorage` keeps its state across a simulated restart (the same object
+ * is handed to the new node); `FileStorage` is the WAL on disk.
+ */
+export interface Storage {
+  load(): Promise<PersistentState>;
+  /** Resolves when every op is durable (fsync done). */
+  persist(ops: PersistOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+// -------------------------------------------------------------- core ----
+
+export interface Effects {
+  /** Make durable before anything in `send` leaves. */
+  persist: PersistOp[];
+  /** Messages to peers (raft_* bodies) and replies to clients, in order. */
+  send: Message[];
+  /** Human-readable log lines (the shell prefixes them with the node id). */
+  logs: string[];
+}
+
+/**
+ * Test-only switches that turn the reference into a known-bad cluster, so the
+ * harness can prove it catches each bug (issue 5). All off by default.
+ */
+export interface ClusterBugs {
+  /** Apply every request; never dedup. */
+  noSessions?: boolean;
+  /** Dedup only from a session table kept on the leader, outside the log. */
+  leaderOnlySessions?: boolean;
+  /** Snapshots carry the map but not the sessions. */
+  sessionsNotInSnapshot?: boolean;
+  /** Expire sessions by the replica's own clock instead of the entry's ts. */
+  localClockExpiry?: boolean;
+  /** Treat seq == lastSeq as new (compare with `<` where `<=` is needed). */
+  seqLessThan?: boolean;
+}
+
+export interface NodeConfig {
+  id: string;
+  /** All node ids in the cluster, including this one. */
+  nodeIds: string[];
+  /** The injected PRNG: election timeouts are drawn from it. */
+  prng: Prng;
+  /** Election timeout, drawn uniformly per election in [min, max] ticks. Default 10..20. */
+  electionTimeoutTicksMin?: number;
+  electionTimeoutTicksMax?: number;
+  /** Leader heartbeat interval in ticks. Default 2. */
+  heartbeatTicks?: number;
+  /** Client sessions expire this long after their last request, by leader timestamps. Default 10 min. */
+  sessionTimeoutMs?: number;
+  /** Bound on live sessions; beyond it the least recently used expires. Default 100_000. */
+  maxSessions?: number;
+  /** Idempotency keys (HTTP) live this long. Default 24 h. */
+  idempotencyTtlMs?: number;
+  /** Bound on stored idempotency keys. Default 100_000. */
+  maxIdempotencyKeys?: number;
+  /** Take a snapshot after this many applied entries beyond the last one. Default 10_000. */
+  snapshotEveryEntries?: number;
+  /** Largest accepted value (bytes of JSON). Default 64 KiB. */
+  maxValueBytes?: number;
+  /** Max entries in one AppendEntries. Default 256. */
+  maxEntriesPerAppend?: number;
+  bugs?: ClusterBugs;
+}
+
+/**
+ * The pure node: Raft + the key-value state machine + client bookkeeping.
+ * No timers, no IO, no Date.now, no Math.random. `nowMs` is the shell's clock
+ * reading, used only by a leader to stamp new entries.
+ */
+export interface KvNodeCore {
+  readonly id: string;
+  /** One logical tick of the election/heartbeat clock. */
+  tick(nowMs: number): Effects;
+  /** Any message addressed to this node: a client request or a peer's raft_* message. */
+  receive(message: Message, nowMs: number): Effects;
+  /** Leader, term, commit and apply indexes: for tests, logs and the sim. */
+  status(): NodeStatus;
+}
+
+export interface NodeStatus {
+  id: string;
+  role: "follower" | "candidate" | "leader";
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  lastApplied: number;
+  lastLogIndex: number;
+  snapshotIndex: number;
+  sessions: number;
+}
