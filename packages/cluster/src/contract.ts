@@ -8,28 +8,21 @@
  * `send`. Replies to clients are part of `send`, so no reply leaves before the
  * state it acknowledges is on disk.
  */
-import type { ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
+import type { Body, ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
 
 // ---------------------------------------------------------------- log ----
 
 /** What a log entry carries. `ts` is the leader's clock (ms) when it appended
  * the entry: the only clock the state machine ever reads (session expiry,
- * idempotency-key TTL), so every replica decides the same way. */
+ * idempotency-key TTL), so every replica decides the same way. Requests with
+ * an `idempotency_key` (the HTTP front) are deduplicated by that key instead
+ * of (client_id, seq). */
 export type Command =
   | { kind: "noop"; ts: number }
   | {
       kind: "client";
       ts: number;
       /** The client's request body, without msg_id/in_reply_to. */
-      request: ClientRequestBody;
-    }
-  | {
-      kind: "http";
-      ts: number;
-      /** Idempotency-Key header value. */
-      idempotencyKey: string;
-      /** Hash of method + path + body: the same key with another request is refused. */
-      fingerprint: string;
       request: ClientRequestBody;
     };
 
@@ -163,4 +156,21 @@ export interface NodeStatus {
   lastLogIndex: number;
   snapshotIndex: number;
   sessions: number;
+}
+
+// ------------------------------------------------------------ runtime ----
+
+/**
+ * A running node inside a shell (stdio, TCP). The HTTP front and in-process
+ * tools submit requests through it without a socket.
+ */
+export interface NodeRuntime {
+  readonly id: string;
+  /**
+   * Hand a client request to the local core and resolve with its reply body
+   * (an `*_ok` body, or an `error` body: error 11 with `leader` on a follower).
+   */
+  submit(request: ClientRequestBody, opts?: { timeoutMs?: number }): Promise<Body>;
+  status(): NodeStatus;
+  close(): Promise<void>;
 }

@@ -30,6 +30,14 @@ export interface Body {
 export interface RequestIdentity {
   client_id?: string;
   seq?: number;
+  /**
+   * HTTP front only: the request's Idempotency-Key. The state machine keeps
+   * the first response per key (with a TTL) and answers a retry from it,
+   * marked `replayed: true`.
+   */
+  idempotency_key?: string;
+  /** HTTP front only: a hash of method, path and body; the same key with another fingerprint is refused (1003). */
+  fingerprint?: string;
 }
 
 export interface InitBody extends Body {

@@ -29,7 +29,14 @@ export type SchemaTable = Record<string, BodySchema>;
 const req = (kind: FieldKind): FieldSpec => ({ kind });
 const opt = (kind: FieldKind): FieldSpec => ({ kind, optional: true });
 
-const identity: BodySchema = { client_id: opt("string"), seq: opt("posint") };
+// Request identity (client sessions) and, for the HTTP front, the
+// Idempotency-Key with a fingerprint of the HTTP request it was first used for.
+const identity: BodySchema = {
+  client_id: opt("string"),
+  seq: opt("posint"),
+  idempotency_key: opt("string"),
+  fingerprint: opt("string"),
+};
 
 /** Bodies clients send and nodes answer (DESIGN protocol table). */
 export const clientSchemas: SchemaTable = {
@@ -42,11 +49,11 @@ export const clientSchemas: SchemaTable = {
   incr: { key: req("key"), delta: req("int"), ...identity },
   delete: { key: req("key"), ...identity },
   read_ok: { value: req("json") },
-  write_ok: {},
-  cas_ok: {},
-  append_ok: { value: req("array") },
-  incr_ok: { value: req("number") },
-  delete_ok: {},
+  write_ok: { replayed: opt("boolean") },
+  cas_ok: { replayed: opt("boolean") },
+  append_ok: { value: req("array"), replayed: opt("boolean") },
+  incr_ok: { value: req("number"), replayed: opt("boolean") },
+  delete_ok: { replayed: opt("boolean") },
   error: { code: req("nonnegint"), text: opt("string"), leader: opt("string"), retry_after_ms: opt("nonnegint") },
 };
 
