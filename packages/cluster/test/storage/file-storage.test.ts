@@ -1,0 +1,155 @@
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PersistentState } from "../../src/contract.js";
+import { FileStorage, StorageCorruptError, crc32 } from "../../src/storage/index.js";
+import { entries } from "./helpers.js";
+
+let dir: string;
+const open: FileStorage[] = [];
+const logs: string[] = [];
+
+beforeEach(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-wal-"));
+  logs.length = 0;
+});
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close().catch(() => {});
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function openStorage(): Promise<{ storage: FileStorage; state: PersistentState }> {
+  const storage = new FileStorage(dir, { log: (l) => logs.push(l) });
+  open.push(storage);
+  return { storage, state: await storage.load() };
+}
+
+async function reopen(previous: FileStorage): Promise<{ storage: FileStorage; state: PersistentState }> {
+  await previous.close();
+  return openStorage();
+}
+
+const walFile = async () => {
+  const names = (await fsp.readdir(dir)).filter((n) => n.startsWith("wal-"));
+  expect(names).toHaveLength(1);
+  return path.join(dir, names[0]!);
+};
+const indexes = (s: PersistentState) => s.entries.map((e) => e.index);
+
+describe("crc32", () => {
+  it("matches the standard check value for '123456789'", () => {
+    expect(crc32(Buffer.from("123456789"))).toBe(0xcbf43926);
+  });
+});
+
+describe("FileStorage: the WAL (issue 2, durability)", () => {
+  it("an empty directory loads as an empty state", async () => {
+    const { state } = await openStorage();
+    expect(state).toEqual({ hardState: { term: 0, votedFor: null }, snapshot: null, entries: [] });
+  });
+
+  it("hard state and entries persisted before a restart are there after it, conflict truncation included", async () => {
+    const { storage } = await openStorage();
+    await storage.persist([{ type: "hardState", hardState: { term: 2, votedFor: "n1" } }, { type: "append", entries: entries(1, 4, 1) }]);
+    await storage.persist([{ type: "append", entries: entries(3, 3, 2) }]);
+    const { state } = await reopen(storage);
+    expect(state.hardState).toEqual({ term: 2, votedFor: "n1" });
+    expect(state.entries.map((e) => `${e.index}@${e.term}`)).toEqual(["1@1", "2@1", "3@2"]);
+  });
+
+  it.each([
+    { name: "a record cut inside its payload", damage: (b: Buffer) => b.subarray(0, b.length - 5) },
+    { name: "a record cut inside its header", damage: (b: Buffer, lastStart: number) => b.subarray(0, lastStart + 3) },
+    {
+      name: "a last record with a flipped byte (checksum mismatch)",
+      damage: (b: Buffer) => {
+        const c = Buffer.from(b);
+        c[c.length - 2] ^= 0xff;
+        return c;
+      },
+    },
+    {
+      name: "a last record followed by zeroed blocks",
+      damage: (b: Buffer, lastStart: number) => Buffer.concat([b.subarray(0, lastStart), Buffer.alloc(64)]),
+    },
+  ])("a torn last record ($name) is dropped with a log line and the file truncated", async ({ damage }) => {
+    const { storage } = await openStorage();
+    await storage.persist([{ type: "append", entries: entries(1, 2, 1) }]);
+    const file = await walFile();
+    const lastStart = (await fsp.stat(file)).size;
+    await storage.persist([{ type: "append", entries: entries(3, 3, 1) }]);
+    await storage.close();
+    await fsp.writeFile(file, damage(await fsp.readFile(file), lastStart));
+
+    const { storage: again, state } = await openStorage();
+    expect(indexes(state)).toEqual([1, 2]);
+    expect(logs.join("\n")).toMatch(new RegExp(`dropped a torn last record at offset ${lastStart}`));
+    expect((await fsp.stat(file)).size).toBe(lastStart);
+    // The WAL keeps working after the repair.
+    await again.persist([{ type: "append", entries: entries(3, 4, 2) }]);
+    const { state: after } = await reopen(again);
+    expect(indexes(after)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("corruption in the middle of the WAL is an error naming the file and the offset", async () => {
+    const { storage } = await openStorage();
+    await storage.persist([{ type: "append", entries: entries(1, 1, 1) }]);
+    const file = await walFile();
+    const secondStart = (await fsp.stat(file)).size;
+    await storage.persist([{ type: "append", entries: entries(2, 2, 1) }]);
+    await storage.persist([{ type: "append", entries: entries(3, 3, 1) }]);
+    await storage.close();
+    const buf = await fsp.readFile(file);
+    buf[secondStart + 12] ^= 0xff;
+    await fsp.writeFile(file, buf);
+
+    const storage2 = new FileStorage(dir, { log: (l) => logs.push(l) });
+    const err = await storage2.load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageCorruptError);
+    expect((err as StorageCorruptError).code).toBe("E_STORAGE_CORRUPT");
+    expect((err as Error).message).toContain(`${file}: corrupt record at offset ${secondStart}`);
+  });
+
+  it("a snapshot compacts the WAL and, with the entries after it, survives a restart", async () => {
+    const { storage } = await openStorage();
+    await storage.persist([{ type: "hardState", hardState: { term: 3, votedFor: "n3" } }, { type: "append", entries: entries(1, 10, 3) }]);
+    const walBefore = (await fsp.stat(await walFile())).size;
+    const snapshot = { lastIncludedIndex: 8, lastIncludedTerm: 3, nodeIds: ["n1", "n2", "n3"], data: { kv: { x: [1, 2] }, sessions: {} } };
+    await storage.persist([{ type: "snapshot", snapshot }]);
+    expect(storage.stats.rotations).toBe(1);
+    expect((await fsp.stat(await walFile())).size).toBeLessThan(walBefore);
+    await storage.persist([{ type: "append", entries: entries(11, 12, 3) }]);
+
+    const { state } = await reopen(storage);
+    expect(state.snapshot).toEqual(snapshot);
+    expect(state.hardState).toEqual({ term: 3, votedFor: "n3" });
+    expect(indexes(state)).toEqual([9, 10, 11, 12]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(["snapshot.bin", "wal-00000002.log"]);
+  });
+
+  it("an interrupted rotation (new segment written, snapshot not renamed) loads the old state", async () => {
+    const { storage } = await openStorage();
+    await storage.persist([{ type: "append", entries: entries(1, 3, 1) }]);
+    await storage.close();
+    // What a crash between the two renames leaves behind.
+    await fsp.writeFile(path.join(dir, "wal-00000002.log"), Buffer.from("garbage"));
+    await fsp.writeFile(path.join(dir, "snapshot.bin.tmp"), Buffer.from("partial"));
+    const { state } = await openStorage();
+    expect(indexes(state)).toEqual([1, 2, 3]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(["wal-00000001.log"]);
+  });
+
+  it("group commit: persist calls made while an fsync is in flight share the next fsync", async () => {
+    const { storage } = await openStorage();
+    const calls = 64;
+    await Promise.all(
+      Array.from({ length: calls }, (_, i) => storage.persist([{ type: "append", entries: entries(i + 1, i + 1, 1) }])),
+    );
+    expect(storage.stats.persistCalls).toBe(calls);
+    // The first call starts an fsync; the other 63 queue behind it and go in one more.
+    expect(storage.stats.fsyncs).toBe(2);
+    const { state } = await reopen(storage);
+    expect(indexes(state)).toEqual(Array.from({ length: calls }, (_, i) => i + 1));
+  });
+});
