@@ -65,7 +65,7 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
       name: "a last record with a flipped byte (checksum mismatch)",
       damage: (b: Buffer) => {
         const c = Buffer.from(b);
-        c[c.length - 2] ^= 0xff;
+        c[c.length - 2]! ^= 0xff;
         return c;
       },
     },
@@ -101,7 +101,7 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
     await storage.persist([{ type: "append", entries: entries(3, 3, 1) }]);
     await storage.close();
     const buf = await fsp.readFile(file);
-    buf[secondStart + 12] ^= 0xff;
+    buf[secondStart + 12]! ^= 0xff;
     await fsp.writeFile(file, buf);
 
     const storage2 = new FileStorage(dir, { log: (l) => logs.push(l) });
