@@ -1,0 +1,94 @@
+/**
+ * The key-value state machine with client sessions and idempotency keys.
+ *
+ * `new KvStateMachine(opts)`; `apply(command, index, localNowMs)` for each
+ * committed entry in index order (throws if an index repeats or goes back:
+ * applying an entry twice is the bug this unit is about); `snapshot()` /
+ * `restore(data)` (the snapshot holds the map AND the sessions, tombstones
+ * and idempotency keys); `sessionCount()`, `tombstoneCount()`,
+ * `idempotencyKeyCount()`, `appliedIndex()`, `clockMs()`, `read(key)`.
+ *
+ * ## Time
+ * The only clock is `command.ts`, stamped by the leader that appended the
+ * entry. The machine keeps `clock = max(clock, ts)` (in the snapshot), so
+ * time never runs backwards when a new leader's clock is behind the old
+ * one's. `localNowMs` is ignored (except by the `localClockExpiry` bug).
+ * Expiry runs at the start of every applied entry, noops included.
+ *
+ * ## Operations (DESIGN protocol table, Maelstrom lin-kv)
+ * - `read`: `read_ok {value}`; 20 if the key is missing. Reads need no
+ *   session: any client_id/seq/idempotency_key on a read is ignored.
+ * - `write`: `write_ok`.
+ * - `cas {from,to}`: `cas_ok`; 22 if the value is not structurally equal to
+ *   `from` (key order in objects does not matter); 20 if missing, unless
+ *   `create_if_not_exists`, which creates the key with `to`.
+ * - `append {value}`: `append_ok {value: the list after}`; a missing key
+ *   starts as `[]`; 12 if the key holds something other than a list.
+ * - `incr {delta}`: `incr_ok {value: the counter after}`; a missing key
+ *   starts at 0; 12 if it holds a non-integer or the sum leaves the safe
+ *   integer range.
+ * - `delete`: `delete_ok`; **20 if the key is missing** (so a retried delete
+ *   that was applied twice would show up as an error, not pass silently).
+ * - A bad command (missing field, unknown op: 12 / 10) or a value above
+ *   `maxValueBytes` (1002) is refused before any session is touched.
+ * - noop entries return `{type: "noop_ok"}`.
+ * Integer key 1 and string key "1" are different keys.
+ *
+ * ## Client sessions (mutating requests with `client_id` + `seq`)
+ * Per client_id: the last applied seq, its response, the last activity time.
+ * - Unknown client_id: a new session; the request is applied (any seq).
+ * - seq > last: applied; the response is stored.
+ * - seq == last: the stored response is returned, not applied again; the log
+ *   says `[dedup] client <id> seq <n> is duplicate, returning cached result`.
+ *   The retry counts as activity (the client is alive).
+ * - seq < last: definite error 1000 (stale-request); never applied; not
+ *   activity.
+ * - Error replies (20, 22, ...) are responses like any other: stored, and
+ *   returned again for a duplicate.
+ * - Expiry: a session ends when `clock - lastActivity > sessionTimeoutMs`.
+ *   Bound: creating session maxSessions+1 evicts the least recently active
+ *   (ties broken by apply order). Ended sessions become **tombstones**; any
+ *   request from a tombstoned client_id gets definite error 1001
+ *   (session-expired), never a second application. A tombstone lives
+ *   `sessionTimeoutMs` after the last request it refused (each refusal
+ *   renews it, so a client that keeps retrying keeps being refused), and at
+ *   most `maxSessions` tombstones are kept (oldest dropped). After that the
+ *   client_id counts as unknown again: a client must stop retrying an
+ *   operation well within a session timeout.
+ * - Requests without client_id and seq (plain Maelstrom clients) are applied
+ *   with no dedup. Only one of the two, or a bad type: 12.
+ *
+ * ## Idempotency keys (the HTTP front: `idempotency_key` + `fingerprint`)
+ * Such requests are deduplicated by key instead of by session.
+ * - First use: applied; response stored with the fingerprint and the time.
+ * - Same key, same fingerprint: the stored response with `replayed: true`.
+ * - Same key, other fingerprint: definite error 1003, nothing applied.
+ * - A key is forgotten `idempotencyTtlMs` after its first use (then the key
+ *   is new again); at most `maxIdempotencyKeys` are kept (oldest dropped).
+ * - A key without a fingerprint: 12. "Still in flight" (409 / 1004) is for
+ *   the proposing node to decide; nothing uncommitted reaches this machine.
+ *
+ * Expiry and eviction pop from the front of insertion-ordered maps kept in
+ * time order, so `apply` is O(1) amortised (plus the op itself), never a
+ * scan of all sessions.
+ *
+ * ## Known-bad variants (`bugs`, for the harness)
+ * - `noSessions`: every request is applied; no session or key is consulted.
+ * - `sessionsNotInSnapshot`: `snapshot()` carries the map with empty
+ *   sessions, tombstones and idempotency keys.
+ * - `localClockExpiry`: sessions expire by `localNowMs`, so replicas
+ *   disagree about which sessions ended.
+ * - `seqLessThan`: seq == last is applied again as a new request.
+ * - `leaderOnlySessions`: `apply` does no dedup at all (as `noSessions`);
+ *   the node composition keeps its own `new SessionTable({...})` on the
+ *   leader: before proposing a request, `table.expire(now)` then
+ *   `table.check(client_id, seq, now)` (answer a duplicate from it), and
+ *   after the entry is applied `table.record(client_id, seq, reply, now)`;
+ *   it drops the table when it stops being leader. A new leader then
+ *   applies retries again, which is the bug.
+ */
+export { KvStateMachine, type KvStateMachineOptions } from "./kv-state-machine.js";
+export { SessionTable, type Session, type SessionTableOptions, type SessionVerdict, type Tombstone } from "./session-table.js";
+export { IdempotencyStore, type IdempotencyRecord, type IdempotencyStoreOptions, type IdempotencyVerdict } from "./idempotency-store.js";
+export { SnapshotFormatError, SNAPSHOT_FORMAT, parseSnapshot, type KvSnapshotData } from "./snapshot-format.js";
+export { jsonEqual, compareKeys } from "./json-value.js";

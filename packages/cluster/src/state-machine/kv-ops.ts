@@ -1,0 +1,119 @@
+/**
+ * The key-value operations (DESIGN protocol table, Maelstrom lin-kv) over a
+ * plain map. No sessions here: `kv-state-machine.ts` decides whether a
+ * request is applied at all; this file only says what applying it does.
+ *
+ * Keys are compared as Maelstrom sends them: the integer 1 and the string
+ * "1" are different keys.
+ */
+import {
+  CLIENT_REQUEST_TYPES,
+  ErrorCode,
+  errorBody,
+  type Body,
+  type ClientRequestBody,
+  type Json,
+  type Key,
+} from "@dslab/protocol";
+import { describeJson, formatKey, isKey, jsonByteLength, jsonEqual } from "./json-value.js";
+
+export type KvMap = Map<Key, Json>;
+
+/**
+ * Checks the fields an operation needs. The codec has validated requests at
+ * the boundary already; this guards the log (a command that is bad here is
+ * bad on every replica, so it gets the same definite error everywhere instead
+ * of crashing them all). Returns null when the request is well formed.
+ */
+export function validateOp(request: ClientRequestBody, maxValueBytes: number | undefined): Body | null {
+  const r = request as unknown as Record<string, unknown>;
+  if (!(CLIENT_REQUEST_TYPES as readonly unknown[]).includes(r.type)) {
+    return errorBody(ErrorCode.NotSupported, `unknown operation ${JSON.stringify(r.type)}`);
+  }
+  if (!isKey(r.key)) return errorBody(ErrorCode.MalformedRequest, `${request.type}: key must be a string or an integer`);
+  const need = (field: string): Body | null =>
+    r[field] === undefined ? errorBody(ErrorCode.MalformedRequest, `${request.type}: field "${field}" is missing`) : null;
+  const tooLarge = (field: string): Body | null => {
+    if (maxValueBytes === undefined) return null;
+    const bytes = jsonByteLength(r[field] as Json);
+    return bytes > maxValueBytes
+      ? errorBody(ErrorCode.RequestTooLarge, `${request.type}: "${field}" is ${bytes} bytes of JSON, above the limit of ${maxValueBytes}`)
+      : null;
+  };
+  switch (request.type) {
+    case "read":
+    case "delete":
+      return null;
+    case "write":
+    case "append":
+      return need("value") ?? tooLarge("value");
+    case "cas":
+      if (r.create_if_not_exists !== undefined && typeof r.create_if_not_exists !== "boolean") {
+        return errorBody(ErrorCode.MalformedRequest, `cas: create_if_not_exists must be a boolean`);
+      }
+      return need("from") ?? need("to") ?? tooLarge("to");
+    case "incr":
+      return Number.isSafeInteger(r.delta) ? null : errorBody(ErrorCode.MalformedRequest, `incr: delta must be an integer`);
+  }
+}
+
+/** Applies one well-formed operation to the map and returns the reply body. */
+export function applyOp(map: KvMap, request: ClientRequestBody): Body {
+  const { key } = request;
+  const current = map.get(key);
+  const exists = map.has(key);
+  const missing = (): Body => errorBody(ErrorCode.KeyDoesNotExist, `key ${formatKey(key)} does not exist`);
+  switch (request.type) {
+    case "read":
+      return exists ? { type: "read_ok", value: current as Json } : missing();
+    case "write":
+      map.set(key, request.value);
+      return { type: "write_ok" };
+    case "cas":
+      if (!exists) {
+        if (!request.create_if_not_exists) return missing();
+        map.set(key, request.to);
+        return { type: "cas_ok" };
+      }
+      if (!jsonEqual(current as Json, request.from)) {
+        return errorBody(
+          ErrorCode.PreconditionFailed,
+          `key ${formatKey(key)} holds ${describeJson(current as Json)}, not ${describeJson(request.from)}`,
+        );
+      }
+      map.set(key, request.to);
+      return { type: "cas_ok" };
+    case "append": {
+      const list = exists ? current : [];
+      if (!Array.isArray(list)) {
+        return errorBody(
+          ErrorCode.MalformedRequest,
+          `append: key ${formatKey(key)} holds ${describeJson(current as Json)}, not a list`,
+        );
+      }
+      // A new list, never a push: cached responses and snapshots share values.
+      const after = [...list, request.value];
+      map.set(key, after);
+      return { type: "append_ok", value: after };
+    }
+    case "incr": {
+      const before = exists ? current : 0;
+      if (!Number.isSafeInteger(before)) {
+        return errorBody(
+          ErrorCode.MalformedRequest,
+          `incr: key ${formatKey(key)} holds ${describeJson(current as Json)}, not an integer`,
+        );
+      }
+      const after = (before as number) + request.delta;
+      if (!Number.isSafeInteger(after)) {
+        return errorBody(ErrorCode.MalformedRequest, `incr: key ${formatKey(key)} would leave the safe integer range`);
+      }
+      map.set(key, after);
+      return { type: "incr_ok", value: after };
+    }
+    case "delete":
+      if (!exists) return missing();
+      map.delete(key);
+      return { type: "delete_ok" };
+  }
+}

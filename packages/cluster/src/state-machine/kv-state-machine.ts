@@ -1,0 +1,218 @@
+/**
+ * The replicated key-value state machine: the map, the client sessions and
+ * the idempotency keys, changed only by `apply` of committed log entries, in
+ * index order. Deterministic: the same entries give the same replies and the
+ * same snapshot on every replica. The rules are in `index.ts`.
+ */
+import { ErrorCode, errorBody, type Body, type ClientRequestBody, type Json, type Key } from "@dslab/protocol";
+import type { ClusterBugs, Command } from "../contract.js";
+import { IdempotencyStore } from "./idempotency-store.js";
+import { compareKeys } from "./json-value.js";
+import { applyOp, validateOp, type KvMap } from "./kv-ops.js";
+import { SessionTable } from "./session-table.js";
+import { parseSnapshot, SNAPSHOT_FORMAT, type KvSnapshotData } from "./snapshot-format.js";
+
+export interface KvStateMachineOptions {
+  /** A session ends when an entry's ts is more than this past the client's last request. */
+  sessionTimeoutMs: number;
+  /** Bound on live sessions; beyond it the least recently active is evicted (into a tombstone). */
+  maxSessions: number;
+  /** An idempotency key is forgotten this long after its first use. */
+  idempotencyTtlMs: number;
+  /** Bound on stored idempotency keys; beyond it the oldest is dropped. */
+  maxIdempotencyKeys: number;
+  /** Largest stored value (write value, cas to, append element) in bytes of JSON; unbounded if absent. */
+  maxValueBytes?: number;
+  /** Known-bad variants for the harness (contract.ts); all off by default. */
+  bugs?: ClusterBugs;
+  /** Human-readable lines (`[dedup] ...`, `[session] ...`); the caller adds the node id. */
+  log?: (line: string) => void;
+}
+
+export class KvStateMachine {
+  private readonly map: KvMap = new Map();
+  private readonly sessions: SessionTable;
+  private readonly idempotency: IdempotencyStore;
+  private readonly bugs: ClusterBugs;
+  private readonly log: (line: string) => void;
+  private lastAppliedIndex = 0;
+  /** The largest entry ts applied so far: time never runs backwards here, even across leaders. */
+  private clock = 0;
+
+  constructor(private readonly opts: KvStateMachineOptions) {
+    this.bugs = opts.bugs ?? {};
+    this.log = opts.log ?? (() => {});
+    this.sessions = new SessionTable({
+      sessionTimeoutMs: opts.sessionTimeoutMs,
+      maxSessions: opts.maxSessions,
+      seqLessThan: this.bugs.seqLessThan === true,
+      log: this.log,
+    });
+    this.idempotency = new IdempotencyStore({ ttlMs: opts.idempotencyTtlMs, maxKeys: opts.maxIdempotencyKeys, log: this.log });
+    if (opts.maxValueBytes !== undefined && !(Number.isSafeInteger(opts.maxValueBytes) && opts.maxValueBytes > 0)) {
+      throw new RangeError(`KvStateMachine: maxValueBytes must be a positive integer, got ${String(opts.maxValueBytes)}`);
+    }
+  }
+
+  /**
+   * Applies the committed entry at `index` and returns the reply body
+   * (without msg_id/in_reply_to; the caller may add them: the body is a
+   * fresh object). `localNowMs` is this replica's clock and is ignored,
+   * except by the known-bad `localClockExpiry` variant.
+   */
+  apply(command: Command, index: number, localNowMs: number): Body {
+    if (!Number.isSafeInteger(index) || index <= this.lastAppliedIndex) {
+      throw new Error(
+        `KvStateMachine.apply: entry ${index} after entry ${this.lastAppliedIndex}; entries must be applied once each, in increasing index order`,
+      );
+    }
+    if (typeof command.ts !== "number" || !Number.isFinite(command.ts)) {
+      throw new Error(`KvStateMachine.apply: entry ${index} has no leader timestamp (ts ${String(command.ts)})`);
+    }
+    this.lastAppliedIndex = index;
+    this.clock = Math.max(this.clock, command.ts);
+    this.sessions.expire(this.bugs.localClockExpiry ? localNowMs : this.clock, this.clock);
+    this.idempotency.expire(this.clock);
+
+    if (command.kind === "noop") return { type: "noop_ok" };
+    const request = command.request as ClientRequestBody | null | undefined;
+    if (typeof request !== "object" || request === null || Array.isArray(request)) {
+      return errorBody(ErrorCode.MalformedRequest, `entry ${index}: the client request is not an object`);
+    }
+    const invalid = validateOp(request, this.opts.maxValueBytes);
+    if (invalid !== null) return invalid;
+    if (request.type === "read") return applyOp(this.map, request);
+    if (request.idempotency_key !== undefined) return this.applyWithIdempotencyKey(request);
+    return this.applyWithSession(request);
+  }
+
+  private dedupOff(): boolean {
+    // leaderOnlySessions: the composer dedups on the leader, outside the log.
+    return this.bugs.noSessions === true || this.bugs.leaderOnlySessions === true;
+  }
+
+  private applyWithIdempotencyKey(request: ClientRequestBody): Body {
+    const { idempotency_key: key, fingerprint } = request as { idempotency_key: unknown; fingerprint?: unknown };
+    if (typeof key !== "string" || typeof fingerprint !== "string") {
+      return errorBody(ErrorCode.MalformedRequest, `${request.type}: idempotency_key and fingerprint must both be strings`);
+    }
+    if (this.dedupOff()) return { ...applyOp(this.map, request) };
+    const verdict = this.idempotency.check(key, fingerprint);
+    switch (verdict.kind) {
+      case "replay":
+        this.log(`[idempotency] key ${JSON.stringify(key)} is a retry, returning stored result`);
+        return { ...verdict.response, replayed: true };
+      case "mismatch":
+        this.log(`[idempotency] key ${JSON.stringify(key)} reused for a different request, refused`);
+        return errorBody(
+          ErrorCode.IdempotencyKeyReused,
+          `idempotency key ${JSON.stringify(key)} was first used for a different request (fingerprint ${verdict.fingerprint}, this one ${fingerprint}); nothing was applied`,
+        );
+      case "new": {
+        const response = applyOp(this.map, request);
+        this.idempotency.record(key, fingerprint, response, this.clock);
+        return { ...response };
+      }
+    }
+  }
+
+  private applyWithSession(request: ClientRequestBody): Body {
+    const { client_id: clientId, seq } = request as { client_id?: unknown; seq?: unknown };
+    // No identity: a plain Maelstrom client. Applied, with nothing to dedup against.
+    if (clientId === undefined && seq === undefined) return applyOp(this.map, request);
+    if (typeof clientId !== "string" || !Number.isSafeInteger(seq) || (seq as number) <= 0) {
+      return errorBody(
+        ErrorCode.MalformedRequest,
+        `${request.type}: client_id (a string) and seq (a positive integer) go together; got ${JSON.stringify({ client_id: clientId ?? null, seq: seq ?? null })}`,
+      );
+    }
+    const n = seq as number;
+    if (this.dedupOff()) return applyOp(this.map, request);
+    const verdict = this.sessions.check(clientId, n, this.clock);
+    switch (verdict.kind) {
+      case "duplicate":
+        this.log(`[dedup] client ${clientId} seq ${n} is duplicate, returning cached result`);
+        return { ...verdict.response };
+      case "stale":
+        this.log(`[dedup] client ${clientId} seq ${n} is stale (last applied seq ${verdict.lastSeq}), refused`);
+        return errorBody(
+          ErrorCode.StaleRequest,
+          `client ${clientId} seq ${n} is older than its last applied seq ${verdict.lastSeq}; it was not applied and never will be`,
+        );
+      case "expired":
+        this.log(`[session] client ${clientId} seq ${n} refused: its session ${verdict.reason === "evicted" ? "was evicted" : "expired"}`);
+        return errorBody(
+          ErrorCode.SessionExpired,
+          `the session of client ${clientId} ${verdict.reason === "evicted" ? "was evicted (too many sessions)" : "expired"}; seq ${n} was not applied. Start a new client_id`,
+        );
+      case "new": {
+        const response = applyOp(this.map, request);
+        this.sessions.record(clientId, n, response, this.clock);
+        return { ...response };
+      }
+    }
+  }
+
+  /** The whole state as JSON, deterministically ordered (see snapshot-format.ts). Treat it as read-only. */
+  snapshot(): Json {
+    const kv = [...this.map].sort((a, b) => compareKeys(a[0], b[0]));
+    const withDedup = this.bugs.sessionsNotInSnapshot !== true;
+    const { sessions, tombstones } = this.sessions.entries();
+    const data: KvSnapshotData = {
+      format: SNAPSHOT_FORMAT,
+      applied_index: this.lastAppliedIndex,
+      clock_ms: this.clock,
+      kv,
+      sessions: withDedup
+        ? sessions.map(([id, s]) => ({ client_id: id, last_seq: s.lastSeq, last_activity_ms: s.lastActivityMs, response: s.response }))
+        : [],
+      tombstones: withDedup ? tombstones.map(([id, t]) => ({ client_id: id, last_seen_ms: t.lastSeenMs, reason: t.reason })) : [],
+      idempotency_keys: withDedup
+        ? this.idempotency
+            .entries()
+            .map(([key, r]) => ({ key, fingerprint: r.fingerprint, created_ms: r.createdMs, response: r.response }))
+        : [],
+    };
+    return data as unknown as Json;
+  }
+
+  /**
+   * Replaces the whole state with a snapshot. Throws SnapshotFormatError
+   * (naming the field) for a bad one, leaving the current state untouched.
+   */
+  restore(data: Json): void {
+    const parsed = parseSnapshot(structuredClone(data));
+    this.map.clear();
+    for (const [k, v] of parsed.kv) this.map.set(k, v);
+    this.sessions.load(parsed.sessions, parsed.tombstones);
+    this.idempotency.load(parsed.idempotencyKeys);
+    this.lastAppliedIndex = parsed.appliedIndex;
+    this.clock = parsed.clockMs;
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  tombstoneCount(): number {
+    return this.sessions.tombstoneCount;
+  }
+
+  idempotencyKeyCount(): number {
+    return this.idempotency.size;
+  }
+
+  appliedIndex(): number {
+    return this.lastAppliedIndex;
+  }
+
+  /** The state machine's clock: the largest entry ts applied. */
+  clockMs(): number {
+    return this.clock;
+  }
+
+  /** The current value, or undefined if the key does not exist. No side effects (not a log entry). */
+  read(key: Key): Json | undefined {
+    return this.map.get(key);
+  }
+}

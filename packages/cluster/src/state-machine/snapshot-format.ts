@@ -1,0 +1,177 @@
+/**
+ * The snapshot of the state machine as JSON (what goes into
+ * `Snapshot.data`), and its validation. A snapshot comes back from disk or
+ * from a peer (InstallSnapshot), so it is input from outside: a bad one gets
+ * an error naming the field (STYLE habit 10), never a half-restored machine.
+ *
+ * Ordering is deterministic: `kv` is sorted by key (integers, then strings);
+ * `sessions`, `tombstones` and `idempotency_keys` are in their eviction order
+ * (least recently active / oldest first), which replicas share because they
+ * applied the same entries. Equal states give byte-identical JSON.
+ */
+import type { Body, Json, Key } from "@dslab/protocol";
+import type { IdempotencyRecord } from "./idempotency-store.js";
+import { compareKeys, isKey } from "./json-value.js";
+import type { Session, Tombstone } from "./session-table.js";
+
+export const SNAPSHOT_FORMAT = "dslab-kv/1";
+
+export interface KvSnapshotData {
+  format: typeof SNAPSHOT_FORMAT;
+  /** The index of the last entry applied. */
+  applied_index: number;
+  /** The state machine's clock: the largest entry `ts` applied so far. */
+  clock_ms: number;
+  kv: Array<[Key, Json]>;
+  sessions: Array<{ client_id: string; last_seq: number; last_activity_ms: number; response: Body }>;
+  tombstones: Array<{ client_id: string; last_seen_ms: number; reason: Tombstone["reason"] }>;
+  idempotency_keys: Array<{ key: string; fingerprint: string; created_ms: number; response: Body }>;
+}
+
+/** Thrown by `restore` for a snapshot of the wrong shape. */
+export class SnapshotFormatError extends Error {
+  override readonly name = "SnapshotFormatError";
+  /** Stable code for callers. */
+  readonly code = "E_SNAPSHOT_FORMAT";
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`state machine snapshot: ${path}: ${detail}`);
+  }
+}
+
+/** The restored contents, in snapshot order. */
+export interface ParsedSnapshot {
+  appliedIndex: number;
+  clockMs: number;
+  kv: Array<[Key, Json]>;
+  sessions: Array<[string, Session]>;
+  tombstones: Array<[string, Tombstone]>;
+  idempotencyKeys: Array<[string, IdempotencyRecord]>;
+}
+
+type Obj = Record<string, unknown>;
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "nothing";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}...` : v)}`;
+  if (typeof v === "number") return `the number ${v}`;
+  return typeof v;
+}
+
+function fail(path: string, expected: string, got: unknown): never {
+  throw new SnapshotFormatError(path, `expected ${expected}, got ${describe(got)}`);
+}
+
+function object(v: unknown, path: string): Obj {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, "an object", v);
+  return v as Obj;
+}
+function array(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) fail(path, "an array", v);
+  return v;
+}
+function string(v: unknown, path: string): string {
+  if (typeof v !== "string") fail(path, "a string", v);
+  return v;
+}
+function time(v: unknown, path: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(path, "a finite number of milliseconds", v);
+  return v;
+}
+function int(v: unknown, path: string, min: number): number {
+  if (!Number.isSafeInteger(v) || (v as number) < min) fail(path, min > 0 ? "a positive integer" : "a non-negative integer", v);
+  return v as number;
+}
+function responseBody(v: unknown, path: string): Body {
+  const o = object(v, path);
+  string(o.type, `${path}.type`);
+  return o as Body;
+}
+function notBefore(prev: number, now: number, path: string, what: string): void {
+  if (now < prev) throw new SnapshotFormatError(path, `${what} ${now} is earlier than the previous entry's ${prev}; entries must be oldest first`);
+}
+function notAfterClock(t: number, clockMs: number, path: string): void {
+  if (t > clockMs) throw new SnapshotFormatError(path, `${t} is later than clock_ms ${clockMs}`);
+}
+
+export function parseSnapshot(data: unknown): ParsedSnapshot {
+  const root = object(data, "snapshot");
+  if (root.format !== SNAPSHOT_FORMAT) fail("format", JSON.stringify(SNAPSHOT_FORMAT), root.format);
+  const appliedIndex = int(root.applied_index, "applied_index", 0);
+  const clockMs = time(root.clock_ms, "clock_ms");
+
+  const kv: Array<[Key, Json]> = [];
+  array(root.kv, "kv").forEach((e, i) => {
+    const path = `kv[${i}]`;
+    const pair = array(e, path);
+    if (pair.length !== 2) fail(path, "a [key, value] pair", e);
+    const [key, value] = pair;
+    if (!isKey(key)) fail(`${path}[0]`, "a string or an integer key", key);
+    if (value === undefined) fail(`${path}[1]`, "a JSON value", value);
+    const prev = kv[kv.length - 1];
+    if (prev !== undefined && compareKeys(prev[0], key) >= 0) {
+      throw new SnapshotFormatError(path, `key ${JSON.stringify(key)} is out of order or repeated (keys are sorted: integers, then strings)`);
+    }
+    kv.push([key, value as Json]);
+  });
+
+  const sessions: Array<[string, Session]> = [];
+  const seen = new Set<string>();
+  let prevMs = -Infinity;
+  array(root.sessions, "sessions").forEach((e, i) => {
+    const path = `sessions[${i}]`;
+    const o = object(e, path);
+    const id = string(o.client_id, `${path}.client_id`);
+    if (seen.has(id)) throw new SnapshotFormatError(`${path}.client_id`, `client ${id} appears twice`);
+    seen.add(id);
+    const lastActivityMs = time(o.last_activity_ms, `${path}.last_activity_ms`);
+    notBefore(prevMs, lastActivityMs, `${path}.last_activity_ms`, "last activity");
+    notAfterClock(lastActivityMs, clockMs, `${path}.last_activity_ms`);
+    prevMs = lastActivityMs;
+    sessions.push([
+      id,
+      { lastSeq: int(o.last_seq, `${path}.last_seq`, 1), response: responseBody(o.response, `${path}.response`), lastActivityMs },
+    ]);
+  });
+
+  const tombstones: Array<[string, Tombstone]> = [];
+  prevMs = -Infinity;
+  array(root.tombstones, "tombstones").forEach((e, i) => {
+    const path = `tombstones[${i}]`;
+    const o = object(e, path);
+    const id = string(o.client_id, `${path}.client_id`);
+    if (seen.has(id)) throw new SnapshotFormatError(`${path}.client_id`, `client ${id} appears twice (live sessions and tombstones are disjoint)`);
+    seen.add(id);
+    const lastSeenMs = time(o.last_seen_ms, `${path}.last_seen_ms`);
+    notBefore(prevMs, lastSeenMs, `${path}.last_seen_ms`, "last seen");
+    notAfterClock(lastSeenMs, clockMs, `${path}.last_seen_ms`);
+    prevMs = lastSeenMs;
+    if (o.reason !== "expired" && o.reason !== "evicted") fail(`${path}.reason`, `"expired" or "evicted"`, o.reason);
+    tombstones.push([id, { lastSeenMs, reason: o.reason }]);
+  });
+
+  const idempotencyKeys: Array<[string, IdempotencyRecord]> = [];
+  const keys = new Set<string>();
+  prevMs = -Infinity;
+  array(root.idempotency_keys, "idempotency_keys").forEach((e, i) => {
+    const path = `idempotency_keys[${i}]`;
+    const o = object(e, path);
+    const key = string(o.key, `${path}.key`);
+    if (keys.has(key)) throw new SnapshotFormatError(`${path}.key`, `key ${JSON.stringify(key)} appears twice`);
+    keys.add(key);
+    const createdMs = time(o.created_ms, `${path}.created_ms`);
+    notBefore(prevMs, createdMs, `${path}.created_ms`, "creation time");
+    notAfterClock(createdMs, clockMs, `${path}.created_ms`);
+    prevMs = createdMs;
+    idempotencyKeys.push([
+      key,
+      { fingerprint: string(o.fingerprint, `${path}.fingerprint`), response: responseBody(o.response, `${path}.response`), createdMs },
+    ]);
+  });
+
+  return { appliedIndex, clockMs, kv, sessions, tombstones, idempotencyKeys };
+}

@@ -1,0 +1,43 @@
+/** Builders shared by the state-machine tests. */
+import type { ClientRequestBody } from "@dslab/protocol";
+import type { ClusterBugs, Command } from "../../src/contract.js";
+import { KvStateMachine, type KvStateMachineOptions } from "../../src/state-machine/index.js";
+
+export const MINUTE_MS = 60_000;
+
+export const defaults: KvStateMachineOptions = {
+  sessionTimeoutMs: 10 * MINUTE_MS,
+  maxSessions: 1000,
+  idempotencyTtlMs: 24 * 60 * MINUTE_MS,
+  maxIdempotencyKeys: 1000,
+  maxValueBytes: 1024,
+};
+
+/** A machine that applies entries 1, 2, 3, ... and records its log lines. */
+export class Harness {
+  readonly sm: KvStateMachine;
+  readonly logs: string[] = [];
+  index = 0;
+
+  constructor(opts: Partial<KvStateMachineOptions> & { bugs?: ClusterBugs } = {}) {
+    this.sm = new KvStateMachine({ ...defaults, ...opts, log: (l) => this.logs.push(l) });
+  }
+
+  /** Applies a client request stamped `tsMs` by the leader; `localNowMs` defaults to the same. */
+  req(request: Record<string, unknown>, tsMs = 0, localNowMs = tsMs) {
+    const command: Command = { kind: "client", ts: tsMs, request: request as unknown as ClientRequestBody };
+    return this.sm.apply(command, ++this.index, localNowMs);
+  }
+
+  noop(tsMs = 0, localNowMs = tsMs) {
+    return this.sm.apply({ kind: "noop", ts: tsMs }, ++this.index, localNowMs);
+  }
+
+  /** A copy restored from this machine's snapshot through JSON (as from disk). */
+  restoredCopy(opts: Partial<KvStateMachineOptions> & { bugs?: ClusterBugs } = {}): Harness {
+    const h = new Harness(opts);
+    h.sm.restore(JSON.parse(JSON.stringify(this.sm.snapshot())));
+    h.index = this.index;
+    return h;
+  }
+}
