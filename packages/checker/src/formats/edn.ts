@@ -1,0 +1,470 @@
+/**
+ * EDN, as far as Jepsen, Knossos and Maelstrom histories need it: nil,
+ * booleans, integers (big ones become bigint), floats, strings with escapes,
+ * characters, keywords, symbols, vectors, lists, maps, sets, tagged values,
+ * `;` comments, `#_` discards and commas as whitespace.
+ *
+ * Vectors are plain arrays; the other collections are small classes so that
+ * printing gives back what was read.
+ */
+import { ParseError } from "./parse-error.js";
+
+/** `:name`. Interned: `kw("x") === kw("x")`, so comparisons are cheap. */
+export class Keyword {
+  private static readonly table = new Map<string, Keyword>();
+  private constructor(readonly name: string) {}
+  static of(name: string): Keyword {
+    let k = Keyword.table.get(name);
+    if (k === undefined) {
+      k = new Keyword(name);
+      Keyword.table.set(name, k);
+    }
+    return k;
+  }
+  toString(): string {
+    return ":" + this.name;
+  }
+}
+
+export const kw = (name: string): Keyword => Keyword.of(name);
+
+export class EdnSymbol {
+  constructor(readonly name: string) {}
+}
+
+export class EdnChar {
+  constructor(readonly char: string) {}
+}
+
+export class EdnList {
+  constructor(readonly items: EdnValue[]) {}
+}
+
+export class EdnSet {
+  constructor(readonly items: EdnValue[]) {}
+}
+
+export class EdnTagged {
+  constructor(
+    readonly tag: string,
+    readonly value: EdnValue,
+  ) {}
+}
+
+/** A map in read order. Lookups by keyword name are what histories need. */
+export class EdnMap {
+  constructor(readonly entries: Array<[EdnValue, EdnValue]>) {}
+  /** The value under keyword `:name`, or undefined. */
+  getKw(name: string): EdnValue | undefined {
+    const k = Keyword.of(name);
+    for (const [key, value] of this.entries) if (key === k) return value;
+    return undefined;
+  }
+  get size(): number {
+    return this.entries.length;
+  }
+}
+
+export type EdnValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Keyword
+  | EdnSymbol
+  | EdnChar
+  | EdnValue[]
+  | EdnList
+  | EdnSet
+  | EdnMap
+  | EdnTagged;
+
+/** One top-level form and the line it starts on (1-based). */
+export interface EdnForm {
+  value: EdnValue;
+  line: number;
+  column: number;
+}
+
+const namedChars: Record<string, string> = {
+  newline: "\n",
+  space: " ",
+  tab: "\t",
+  return: "\r",
+  backspace: "\b",
+  formfeed: "\f",
+};
+
+function isWhitespace(c: number): boolean {
+  // space, tab, newline, carriage return, comma, form feed
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 44 || c === 12;
+}
+
+function isDelimiter(c: number): boolean {
+  return (
+    isWhitespace(c) ||
+    c === 40 || // (
+    c === 41 || // )
+    c === 91 || // [
+    c === 93 || // ]
+    c === 123 || // {
+    c === 125 || // }
+    c === 34 || // "
+    c === 59 // ;
+  );
+}
+
+class Reader {
+  pos = 0;
+  line = 1;
+  lineStart = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly source: string,
+  ) {}
+
+  fail(message: string, at = this.pos): never {
+    // Recompute line/column for `at`, which may lie before `pos`.
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < at && i < this.text.length; i++) {
+      if (this.text.charCodeAt(i) === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    throw new ParseError(message, { source: this.source, line, column: at - lineStart + 1 });
+  }
+
+  skipWhitespace(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c === 10) {
+        this.pos++;
+        this.line++;
+        this.lineStart = this.pos;
+      } else if (isWhitespace(c)) {
+        this.pos++;
+      } else if (c === 59) {
+        // ; comment to end of line
+        while (this.pos < t.length && t.charCodeAt(this.pos) !== 10) this.pos++;
+      } else if (c === 35 && t.charCodeAt(this.pos + 1) === 95) {
+        // #_ discards the next form
+        this.pos += 2;
+        this.skipWhitespace();
+        this.read();
+      } else {
+        return;
+      }
+    }
+  }
+
+  atEnd(): boolean {
+    this.skipWhitespace();
+    return this.pos >= this.text.length;
+  }
+
+  read(): EdnValue {
+    this.skipWhitespace();
+    const t = this.text;
+    if (this.pos >= t.length) this.fail("unexpected end of input, expected a value");
+    const c = t.charCodeAt(this.pos);
+    switch (c) {
+      case 123: // {
+        return this.readMap();
+      case 91: // [
+        this.pos++;
+        return this.readSeq(93, "]");
+      case 40: // (
+        this.pos++;
+        return new EdnList(this.readSeq(41, ")"));
+      case 34: // "
+        return this.readString();
+      case 58: // :
+        return this.readKeyword();
+      case 92: // \
+        return this.readChar();
+      case 35: // #
+        return this.readDispatch();
+      case 41:
+      case 93:
+      case 125:
+        this.fail(`unexpected '${t[this.pos]}'`);
+      // eslint-disable-next-line no-fallthrough
+      default:
+        return this.readAtom();
+    }
+  }
+
+  private readSeq(close: number, closeText: string): EdnValue[] {
+    const start = this.pos - 1;
+    const items: EdnValue[] = [];
+    for (;;) {
+      this.skipWhitespace();
+      if (this.pos >= this.text.length) this.fail(`unclosed collection: expected '${closeText}'`, start);
+      if (this.text.charCodeAt(this.pos) === close) {
+        this.pos++;
+        return items;
+      }
+      items.push(this.read());
+    }
+  }
+
+  private readMap(): EdnMap {
+    const start = this.pos;
+    this.pos++;
+    const items = this.readSeq(125, "}");
+    if (items.length % 2 !== 0) this.fail("map literal has an odd number of forms (a key without a value)", start);
+    const entries: Array<[EdnValue, EdnValue]> = [];
+    for (let i = 0; i < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
+    return new EdnMap(entries);
+  }
+
+  private readString(): string {
+    const t = this.text;
+    const start = this.pos;
+    this.pos++;
+    let out = "";
+    let chunkStart = this.pos;
+    for (;;) {
+      if (this.pos >= t.length) this.fail("unterminated string", start);
+      const c = t.charCodeAt(this.pos);
+      if (c === 34) {
+        out += t.slice(chunkStart, this.pos);
+        this.pos++;
+        return out;
+      }
+      if (c === 10) {
+        this.line++;
+        this.lineStart = this.pos + 1;
+      }
+      if (c === 92) {
+        out += t.slice(chunkStart, this.pos);
+        const e = t[this.pos + 1];
+        this.pos += 2;
+        switch (e) {
+          case "n":
+            out += "\n";
+            break;
+          case "t":
+            out += "\t";
+            break;
+          case "r":
+            out += "\r";
+            break;
+          case "b":
+            out += "\b";
+            break;
+          case "f":
+            out += "\f";
+            break;
+          case '"':
+            out += '"';
+            break;
+          case "\\":
+            out += "\\";
+            break;
+          case "u": {
+            const hex = t.slice(this.pos, this.pos + 4);
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail("bad \\u escape in string: expected 4 hex digits", this.pos - 2);
+            out += String.fromCharCode(parseInt(hex, 16));
+            this.pos += 4;
+            break;
+          }
+          default:
+            this.fail(`unknown escape '\\${e ?? ""}' in string`, this.pos - 2);
+        }
+        chunkStart = this.pos;
+        continue;
+      }
+      this.pos++;
+    }
+  }
+
+  private readToken(): string {
+    const t = this.text;
+    const start = this.pos;
+    while (this.pos < t.length && !isDelimiter(t.charCodeAt(this.pos))) this.pos++;
+    return t.slice(start, this.pos);
+  }
+
+  private readKeyword(): Keyword {
+    const start = this.pos;
+    this.pos++;
+    const name = this.readToken();
+    if (name === "" || name.startsWith(":")) this.fail("bad keyword", start);
+    return Keyword.of(name);
+  }
+
+  private readChar(): EdnChar {
+    const start = this.pos;
+    this.pos++;
+    // A character may itself be a delimiter, e.g. \( or \space.
+    let token = this.readToken();
+    if (token === "") {
+      token = this.text[this.pos] ?? "";
+      if (token === "") this.fail("unexpected end of input after '\\'", start);
+      this.pos++;
+    }
+    if (token.length === 1) return new EdnChar(token);
+    const named = namedChars[token];
+    if (named !== undefined) return new EdnChar(named);
+    if (/^u[0-9a-fA-F]{4}$/.test(token)) return new EdnChar(String.fromCharCode(parseInt(token.slice(1), 16)));
+    this.fail(`unknown character literal '\\${token}'`, start);
+  }
+
+  private readDispatch(): EdnValue {
+    const start = this.pos;
+    const next = this.text[this.pos + 1];
+    if (next === "{") {
+      this.pos += 2;
+      return new EdnSet(this.readSeq(125, "}"));
+    }
+    if (next === "#") {
+      this.pos += 2;
+      const token = this.readToken();
+      if (token === "Inf") return Infinity;
+      if (token === "-Inf") return -Infinity;
+      if (token === "NaN") return NaN;
+      this.fail(`unknown symbolic value '##${token}'`, start);
+    }
+    this.pos++;
+    const tag = this.readToken();
+    if (tag === "") this.fail("bad '#' dispatch", start);
+    const value = this.read();
+    return new EdnTagged(tag, value);
+  }
+
+  private readAtom(): EdnValue {
+    const start = this.pos;
+    const token = this.readToken();
+    if (token === "") this.fail(`unexpected character '${this.text[this.pos]}'`);
+    if (token === "nil") return null;
+    if (token === "true") return true;
+    if (token === "false") return false;
+    const c = token.charCodeAt(0);
+    const signed = c === 43 || c === 45; // + -
+    const d = signed ? token.charCodeAt(1) : c;
+    if (d >= 48 && d <= 57) return this.parseNumber(token, start);
+    return new EdnSymbol(token);
+  }
+
+  private parseNumber(token: string, start: number): number | bigint {
+    if (/^[+-]?\d+N?$/.test(token)) {
+      const digits = token.endsWith("N") ? token.slice(0, -1) : token;
+      // Up to 15 digits always fit a double exactly.
+      if (digits.replace(/^[+-]/, "").length <= 15) return Number(digits);
+      const big = BigInt(digits);
+      if (big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(big);
+      return big;
+    }
+    if (/^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?M?$/.test(token)) {
+      return Number(token.endsWith("M") ? token.slice(0, -1) : token);
+    }
+    if (/^[+-]?\d+\/\d+$/.test(token)) {
+      const [n, dd] = token.split("/");
+      return Number(n) / Number(dd);
+    }
+    this.fail(`bad number '${token}'`, start);
+  }
+}
+
+/** Reads exactly one EDN value from `text`; anything after it is an error. */
+export function parseEdn(text: string, source = "<edn>"): EdnValue {
+  const r = new Reader(text, source);
+  const value = r.read();
+  if (!r.atEnd()) r.fail("unexpected text after the value");
+  return value;
+}
+
+/** Reads every top-level form in `text`, with the line each starts on. */
+export function parseEdnForms(text: string, source = "<edn>"): EdnForm[] {
+  const r = new Reader(text, source);
+  const forms: EdnForm[] = [];
+  while (!r.atEnd()) {
+    const line = r.line;
+    const column = r.pos - r.lineStart + 1;
+    forms.push({ value: r.read(), line, column });
+  }
+  return forms;
+}
+
+const STRING_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\n": "\\n",
+  "\t": "\\t",
+  "\r": "\\r",
+  "\b": "\\b",
+  "\f": "\\f",
+};
+
+export function printEdnString(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return '"' + s.replace(/["\\\n\t\r\b\f\u0000-\u001f\u007f]/g, (ch) => STRING_ESCAPES[ch] ?? "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0")) + '"';
+}
+
+function printNumber(n: number): string {
+  if (Number.isNaN(n)) return "##NaN";
+  if (n === Infinity) return "##Inf";
+  if (n === -Infinity) return "##-Inf";
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) {
+    // A huge double: keep it a float when read back.
+    return n.toExponential().replace("e+", "E");
+  }
+  return String(n);
+}
+
+/** EDN text for a value, on one line, in the style Jepsen prints (`, ` between map entries). */
+export function printEdn(value: EdnValue): string {
+  if (value === null) return "nil";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      return printNumber(value);
+    case "bigint":
+      return value.toString();
+    case "string":
+      return printEdnString(value);
+  }
+  if (Array.isArray(value)) return "[" + value.map(printEdn).join(" ") + "]";
+  if (value instanceof Keyword) return ":" + value.name;
+  if (value instanceof EdnMap) return "{" + value.entries.map(([k, v]) => printEdn(k) + " " + printEdn(v)).join(", ") + "}";
+  if (value instanceof EdnList) return "(" + value.items.map(printEdn).join(" ") + ")";
+  if (value instanceof EdnSet) return "#{" + value.items.map(printEdn).join(" ") + "}";
+  if (value instanceof EdnSymbol) return value.name;
+  if (value instanceof EdnTagged) return "#" + value.tag + " " + printEdn(value.value);
+  if (value instanceof EdnChar) {
+    for (const [name, ch] of Object.entries(namedChars)) if (ch === value.char) return "\\" + name;
+    return "\\" + value.char;
+  }
+  throw new TypeError(`printEdn: not an EDN value: ${String(value)}`);
+}
+
+/** Structural equality of EDN values (maps and sets compare as unordered). */
+export function ednEqual(a: EdnValue, b: EdnValue): boolean {
+  if (a === b) return true;
+  if (typeof a === "number" && typeof b === "number") return Number.isNaN(a) && Number.isNaN(b);
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a)) return Array.isArray(b) && seqEqual(a, b);
+  if (a instanceof EdnList) return b instanceof EdnList && seqEqual(a.items, b.items);
+  if (a instanceof EdnSet) return b instanceof EdnSet && a.items.length === b.items.length && a.items.every((x) => b.items.some((y) => ednEqual(x, y)));
+  if (a instanceof EdnMap) {
+    if (!(b instanceof EdnMap) || a.size !== b.size) return false;
+    return a.entries.every(([k, v]) => b.entries.some(([k2, v2]) => ednEqual(k, k2) && ednEqual(v, v2)));
+  }
+  if (a instanceof EdnSymbol) return b instanceof EdnSymbol && a.name === b.name;
+  if (a instanceof EdnChar) return b instanceof EdnChar && a.char === b.char;
+  if (a instanceof EdnTagged) return b instanceof EdnTagged && a.tag === b.tag && ednEqual(a.value, b.value);
+  return false;
+}
+
+function seqEqual(a: EdnValue[], b: EdnValue[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!ednEqual(a[i]!, b[i]!)) return false;
+  return true;
+}

@@ -1,0 +1,170 @@
+/**
+ * A JSON reader that keeps integers beyond 2^53 exact (as bigint) and reports
+ * errors by line and column, which `JSON.parse` does not. The writer prints
+ * bigint as plain digits, so what is written reads back the same.
+ */
+import { ParseError } from "./parse-error.js";
+
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
+
+class JsonReader {
+  pos = 0;
+  constructor(
+    private readonly text: string,
+    private readonly source: string,
+    private readonly firstLine: number,
+  ) {}
+
+  fail(message: string, at = this.pos): never {
+    let line = this.firstLine;
+    let lineStart = 0;
+    for (let i = 0; i < at && i < this.text.length; i++) {
+      if (this.text.charCodeAt(i) === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    throw new ParseError(message, { source: this.source, line, column: at - lineStart + 1 });
+  }
+
+  ws(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.pos++;
+      else break;
+    }
+  }
+
+  value(): JsonValue {
+    this.ws();
+    const t = this.text;
+    const c = t[this.pos];
+    if (c === undefined) this.fail("unexpected end of input, expected a JSON value");
+    if (c === "{") return this.object();
+    if (c === "[") return this.array();
+    if (c === '"') return this.string();
+    if (c === "-" || (c >= "0" && c <= "9")) return this.number();
+    if (t.startsWith("true", this.pos)) return (this.pos += 4), true;
+    if (t.startsWith("false", this.pos)) return (this.pos += 5), false;
+    if (t.startsWith("null", this.pos)) return (this.pos += 4), null;
+    this.fail(`unexpected character '${c}'`);
+  }
+
+  private object(): { [key: string]: JsonValue } {
+    const out: { [key: string]: JsonValue } = {};
+    this.pos++;
+    this.ws();
+    if (this.text[this.pos] === "}") return this.pos++, out;
+    for (;;) {
+      this.ws();
+      if (this.text[this.pos] !== '"') this.fail("expected a string key");
+      const key = this.string();
+      this.ws();
+      if (this.text[this.pos] !== ":") this.fail("expected ':' after key");
+      this.pos++;
+      out[key] = this.value();
+      this.ws();
+      const c = this.text[this.pos];
+      if (c === ",") {
+        this.pos++;
+        continue;
+      }
+      if (c === "}") return this.pos++, out;
+      this.fail("expected ',' or '}' in object");
+    }
+  }
+
+  private array(): JsonValue[] {
+    const out: JsonValue[] = [];
+    this.pos++;
+    this.ws();
+    if (this.text[this.pos] === "]") return this.pos++, out;
+    for (;;) {
+      out.push(this.value());
+      this.ws();
+      const c = this.text[this.pos];
+      if (c === ",") {
+        this.pos++;
+        continue;
+      }
+      if (c === "]") return this.pos++, out;
+      this.fail("expected ',' or ']' in array");
+    }
+  }
+
+  private string(): string {
+    const t = this.text;
+    const start = this.pos;
+    this.pos++;
+    let out = "";
+    let chunk = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(this.pos);
+      if (Number.isNaN(c) || c === 10) this.fail("unterminated string", start);
+      if (c === 34) {
+        out += t.slice(chunk, this.pos);
+        this.pos++;
+        return out;
+      }
+      if (c === 92) {
+        out += t.slice(chunk, this.pos);
+        const e = t[this.pos + 1];
+        this.pos += 2;
+        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+        if (e !== undefined && simple[e] !== undefined) out += simple[e];
+        else if (e === "u") {
+          const hex = t.slice(this.pos, this.pos + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail("bad \\u escape", this.pos - 2);
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.pos += 4;
+        } else this.fail(`bad escape '\\${e ?? ""}'`, this.pos - 2);
+        chunk = this.pos;
+        continue;
+      }
+      this.pos++;
+    }
+  }
+
+  private number(): number | bigint {
+    const m = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    m.lastIndex = this.pos;
+    const found = m.exec(this.text);
+    if (found === null) this.fail("bad number");
+    const token = found[0];
+    this.pos += token.length;
+    if (found[2] === undefined && found[3] === undefined && token.replace("-", "").length > 15) {
+      const big = BigInt(token);
+      if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return big;
+    }
+    return Number(token);
+  }
+}
+
+/** Parses one JSON document. `firstLine` offsets reported line numbers. */
+export function parseJson(text: string, source = "<json>", firstLine = 1): JsonValue {
+  const r = new JsonReader(text, source, firstLine);
+  const v = r.value();
+  r.ws();
+  if (r.pos < text.length) r.fail("unexpected text after the JSON value");
+  return v;
+}
+
+/** JSON text; bigint is written as plain digits so it reads back exactly. */
+export function printJson(value: JsonValue): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "bigint":
+      return value.toString();
+    case "string":
+      return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return "[" + value.map(printJson).join(",") + "]";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) parts.push(JSON.stringify(k) + ":" + printJson(v));
+  return "{" + parts.join(",") + "}";
+}

@@ -1,0 +1,29 @@
+/**
+ * Bad input from outside (a history file) is reported with where it came
+ * from: `file:line:column: what is wrong`. The `code` is stable so callers can
+ * tell a malformed history from a checker bug.
+ */
+export interface SourcePosition {
+  source: string;
+  line: number;
+  column?: number;
+}
+
+export class ParseError extends Error {
+  readonly code = "E_HISTORY_PARSE";
+  readonly source: string;
+  readonly line: number;
+  readonly column: number | undefined;
+  /** The message without the position prefix. */
+  readonly reason: string;
+
+  constructor(reason: string, at: SourcePosition) {
+    const where = at.column === undefined ? `${at.source}:${at.line}` : `${at.source}:${at.line}:${at.column}`;
+    super(`${where}: ${reason}`);
+    this.name = "ParseError";
+    this.source = at.source;
+    this.line = at.line;
+    this.column = at.column;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Pairs each invoke with its completion. The checkers work on these pairs.
+ */
+import type { History, Op, Process, Value } from "./op.js";
+import { isClientOp } from "./op.js";
+
+export type Outcome = "ok" | "fail" | "info" | "pending";
+
+/** One client operation from its call to its answer. */
+export interface Call {
+  /** Position in the array `pairOps` returns. */
+  id: number;
+  process: Process;
+  f: string;
+  invoke: Op;
+  /** The ok/fail/info event; undefined if it never completed. */
+  completion: Op | undefined;
+  outcome: Outcome;
+  /** Index in the history of the invoke event. */
+  callIndex: number;
+  /** Index in the history of the completion; Infinity when indefinite (info or pending). */
+  returnIndex: number;
+}
+
+export class HistoryError extends Error {
+  readonly code = "E_HISTORY_SHAPE";
+  constructor(
+    message: string,
+    readonly op: Op,
+  ) {
+    super(message);
+    this.name = "HistoryError";
+  }
+}
+
+/**
+ * Pairs invokes with completions, per process. Nemesis events are skipped.
+ * A completion with no pending invoke, or whose `f` differs from it, is an
+ * error. A process that invokes again while an earlier operation is still
+ * open (a history cut short, or a crashed process whose number was reused)
+ * leaves the earlier one pending, that is indefinite.
+ */
+export function pairOps(history: History): Call[] {
+  const calls: Call[] = [];
+  const open = new Map<Process, Call>();
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i]!;
+    if (!isClientOp(op)) continue;
+    if (op.type === "invoke") {
+      const call: Call = {
+        id: calls.length,
+        process: op.process,
+        f: op.f,
+        invoke: op,
+        completion: undefined,
+        outcome: "pending",
+        callIndex: i,
+        returnIndex: Infinity,
+      };
+      calls.push(call);
+      open.set(op.process, call);
+      continue;
+    }
+    const call = open.get(op.process);
+    if (call === undefined) {
+      throw new HistoryError(`op ${op.index}: process ${String(op.process)} completes :${op.f} (:${op.type}) with no invoke open`, op);
+    }
+    if (call.f !== op.f) {
+      throw new HistoryError(
+        `op ${op.index}: process ${String(op.process)} completes :${op.f} but its open invoke (op ${call.invoke.index}) is :${call.f}`,
+        op,
+      );
+    }
+    open.delete(op.process);
+    call.completion = op;
+    call.outcome = op.type;
+    if (op.type !== "info") call.returnIndex = i;
+  }
+  return calls;
+}
+
+/** True when the call may or may not have taken effect. */
+export function isIndefinite(call: Call): boolean {
+  return call.outcome === "info" || call.outcome === "pending";
+}
+
+/** The value a call returned, if it completed ok; its invoke value otherwise. */
+export function resultValue(call: Call): Value {
+  return call.completion !== undefined && call.outcome === "ok" ? call.completion.value : call.invoke.value;
+}

@@ -1,0 +1,9 @@
+// @dslab/checker: history model and formats, linearizability and exactly-once
+// checkers, HTML timelines.
+export * from "./history/op.js";
+export * from "./history/pair.js";
+export * from "./history/builder.js";
+export * from "./formats/edn.js";
+export * from "./formats/json.js";
+export * from "./formats/parse-error.js";
+export * from "./formats/history-io.js";

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { HistoryBuilder, ParseError, kw, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+
+const maelstrom = `{:type :invoke, :f :write, :value [0 3], :time 100, :process 0, :index 0}
+{:type :invoke, :f :cas, :value [0 [3 4]], :time 110, :process 1, :index 1}
+{:type :ok, :f :write, :value [0 3], :time 120, :process 0, :index 2}
+{:type :info, :f :cas, :value [0 [3 4]], :time 130, :process 1, :error :net-timeout, :index 3}
+{:type :info, :f :start-partition, :value [:isolated {"n1" #{"n2"}}], :time 140, :process :nemesis, :index 4}
+`;
+
+describe("history files", () => {
+  it("reads a Maelstrom lin-kv history.edn, nemesis and errors included", () => {
+    const h = readHistory(maelstrom, { source: "history.edn" });
+    expect(h).toHaveLength(5);
+    expect(h[1]).toMatchObject({ type: "invoke", f: "cas", value: [0, [3, 4]], process: 1, time: 110, index: 1 });
+    expect(h[3]!.error).toBe(kw("net-timeout"));
+    expect(h[4]!.process).toBe("nemesis");
+    const calls = pairOps(h);
+    expect(calls.map((c) => c.outcome)).toEqual(["ok", "info"]);
+    expect(calls[1]!.returnIndex).toBe(Infinity);
+  });
+
+  it("reads the 6.824 kv format with :key", () => {
+    const h = readHistory('{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}\n{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}\n');
+    expect(h[0]).toMatchObject({ process: 0, f: "append", key: "0", value: "x 0 0 y", index: 0 });
+    expect(h[1]!.index).toBe(1);
+  });
+
+  it("round-trips EDN -> EDN and EDN -> JSON -> EDN (values without keywords)", () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "append", "x 0 1 y", { key: "k", client_id: "18446744073709551615", seq: 1, time: 5 });
+    b.invoke(1, "incr", [2, 12345678901234567890n], { time: 6 });
+    b.ok(0, ["a", "x 0 1 y"], { time: 7 });
+    b.info(1, { time: 8 });
+    const h = b.build();
+    const edn = writeHistoryEdn(h);
+    expect(readHistory(edn)).toEqual(h);
+    const json = writeHistoryJson(h);
+    expect(json.split("\n")[0]).toContain('"client_id":"18446744073709551615"');
+    expect(json).toContain("12345678901234567890");
+    expect(readHistory(json)).toEqual(h);
+    expect(readHistory(writeHistoryEdn(readHistory(json)))).toEqual(h);
+  });
+
+  it("reads a JSON array as well as JSON lines", () => {
+    const h = readHistory('[{"process":0,"type":"invoke","f":"read","value":null},\n {"process":0,"type":"ok","f":"read","value":3}]');
+    expect(h.map((o) => o.value)).toEqual([null, 3]);
+  });
+
+  it.each([
+    ['{:type :invoke, :f :read, :process 0}\n{:type :bogus, :f :read, :process 0}\n', 2, ":type"],
+    ['{:type :invoke, :f :read, :process 0}\n{:type :ok, :process 0}\n', 2, ":f"],
+    ['{:type :invoke, :f :read, :value nil}\n', 1, ":process"],
+    ['{"type":"invoke","f":"read","process":0}\n{"type":"ok","f":"read","process":0,}\n', 2, "string key"],
+    ['{"type":"invoke","f":"read","process":0}\n\n{"type":"ok" "f":"read"}\n', 3, "expected ','"],
+  ])("names the malformed line: %j", (text, line, reason) => {
+    let err: unknown;
+    try {
+      readHistory(text, { source: "f" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ParseError);
+    expect((err as ParseError).line).toBe(line);
+    expect((err as ParseError).message).toContain(reason);
+  });
+});
