@@ -1,0 +1,51 @@
+/**
+ * The attempt log: one line per attempt that a person can paste as proof.
+ *
+ *   client_id=2903...41 seq=7 attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next backoff_ms=97 t_ms=1000
+ *   client_id=2903...41 seq=7 attempt=2 node=n2 outcome=error:11:temporarily-unavailable(leader=n3) action=redirect backoff_ms=0 t_ms=1099
+ *   client_id=2903...41 seq=7 attempt=3 node=n3 outcome=append_ok(replayed) action=succeed backoff_ms=0 t_ms=1104
+ *
+ * Fields are `key=value` without spaces: `t_ms` is when the attempt ended,
+ * from the operation's start; `backoff_ms` is the wait before the next
+ * attempt (0 when none follows or for a redirect). Reads have `seq=-`.
+ */
+import { errorSpec, type Body } from "@dslab/protocol";
+import { isErrorBody, type Action, type AttemptResult, type RuleId } from "./policy.js";
+
+export interface AttemptRecord {
+  clientId: string;
+  /** Undefined for reads, which carry no identity. */
+  seq: number | undefined;
+  /** 1-based, counting every request sent (redirects included). */
+  attempt: number;
+  node: string;
+  /** Short outcome text, e.g. `write_ok`, `error:22:precondition-failed`, `timeout(1000ms)`. */
+  outcome: string;
+  rule: RuleId | "circuit-open" | "out-of-retries" | "out-of-time";
+  action: Action | "give-up";
+  backoffMs: number;
+  /** Ms from the operation's start to the end of this attempt. */
+  tMs: number;
+}
+
+export function describeResult(result: AttemptResult, timeoutMs: number): string {
+  if (result.kind === "transport") {
+    return result.failure === "timeout" ? `timeout(${timeoutMs}ms)` : result.failure;
+  }
+  return describeBody(result.body);
+}
+
+export function describeBody(body: Body): string {
+  if (isErrorBody(body)) {
+    const extra = typeof body.leader === "string" ? `(leader=${body.leader})` : "";
+    return `error:${body.code}:${errorSpec(body.code).name}${extra}`;
+  }
+  return body.replayed === true ? `${body.type}(replayed)` : body.type;
+}
+
+export function formatAttempt(r: AttemptRecord): string {
+  return (
+    `client_id=${r.clientId} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${r.node} ` +
+    `outcome=${r.outcome} action=${r.action} backoff_ms=${r.backoffMs} t_ms=${r.tMs}`
+  );
+}

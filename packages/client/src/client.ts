@@ -1,0 +1,353 @@
+/**
+ * The retrying client. One operation = one identity (client_id, seq) kept
+ * through every retry; redirects followed at once; backoff with jitter on
+ * everything else that may succeed later; an answer that says what is known.
+ *
+ * One operation at a time per client: the cluster keeps only the last seq per
+ * client_id, so a second concurrent operation would make the first one's
+ * retries stale. `execute` throws `E_CLIENT_BUSY` if called while another
+ * operation is outstanding; use one `KvClient` per concurrent worker.
+ */
+import type { Body, ErrorBody, Json, Key, Prng } from "@dslab/protocol";
+import { describeResult, formatAttempt, type AttemptRecord } from "./attempt-log.js";
+import { applyHint, Backoff, type BackoffOptions } from "./backoff.js";
+import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
+import { systemClock, systemSleep, type Clock, type Sleep } from "./deps.js";
+import { randomClientId, SeqCounter } from "./identity.js";
+import { classify, isErrorBody, transportErrorBody, type AttemptResult } from "./policy.js";
+import { TransportError, type Transport } from "./transport/transport.js";
+
+export type Operation =
+  | { type: "read"; key: Key }
+  | { type: "write"; key: Key; value: Json }
+  | { type: "cas"; key: Key; from: Json; to: Json; create_if_not_exists?: boolean }
+  | { type: "append"; key: Key; value: Json }
+  | { type: "incr"; key: Key; delta: number }
+  | { type: "delete"; key: Key };
+
+/** Test-only switches that make a known-bad client, so the harness can prove it catches each bug. */
+export interface ClientBugs {
+  /** Draw a fresh seq for every retry and redirect: the cluster cannot recognise the duplicate. */
+  newIdentityPerRetry?: boolean;
+  /** Back off (and count a retry) on redirects instead of following them at once. */
+  backoffOnRedirect?: boolean;
+}
+
+export interface ClientOptions {
+  /** Node ids the transport can reach; the first is tried first. */
+  nodes: readonly string[];
+  transport: Transport;
+  /** Randomness for the client_id (unless given) and backoff jitter. */
+  prng: Prng;
+  clock?: Clock;
+  sleep?: Sleep;
+  /** Use this client_id instead of a random 128-bit one. */
+  clientId?: string;
+  /** The first seq to use. Default 1. */
+  firstSeq?: number;
+  /** Per-attempt timeout. Default 1000 ms. */
+  attemptTimeoutMs?: number;
+  /** Retries (after the first attempt) that back off; redirects do not count. Default 10. */
+  maxRetries?: number;
+  /** Redirects one operation may follow without backing off. Default 8. */
+  maxRedirects?: number;
+  /** Bound on one operation's total time, backoff and attempts included. Default 30000 ms. */
+  maxTotalMs?: number;
+  backoff?: BackoffOptions;
+  /** Fail fast while nodes are known down. Off by default; `true` for defaults. */
+  circuitBreaker?: boolean | BreakerOptions;
+  /** Called once per attempt, e.g. to print the attempt log. */
+  onAttempt?: (record: AttemptRecord, line: string) => void;
+  bugs?: ClientBugs;
+}
+
+export interface OperationOptions {
+  /** Use this seq (replaying a request by hand); later operations number above it. */
+  seq?: number;
+  /** Send the first attempt here instead of the last known leader. */
+  node?: string;
+}
+
+/** Why the client stopped without an answer from the cluster that settles it. */
+export type GiveUpReason = "max-retries" | "max-total-time" | "circuit-open";
+
+interface ResultBase {
+  clientId: string;
+  /** Undefined for reads. With `bugs.newIdentityPerRetry`, the last seq used. */
+  seq: number | undefined;
+  /** Requests sent, redirects included. */
+  attempts: number;
+  nodesTried: string[];
+  elapsedMs: number;
+  log: AttemptRecord[];
+}
+
+export type OpResult =
+  | (ResultBase & { outcome: "ok"; reply: Body })
+  /** Definite: the operation did not happen and never will. */
+  | (ResultBase & { outcome: "failed"; error: ErrorBody; gaveUp?: GiveUpReason })
+  /** Indefinite: some attempt may have applied it. */
+  | (ResultBase & { outcome: "unknown"; lastError: ErrorBody; gaveUp?: GiveUpReason });
+
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  constructor(
+    readonly code: "E_CLIENT_BUSY" | "E_CLIENT_OPTIONS",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const CLIENT_DEFAULTS = {
+  attemptTimeoutMs: 1_000,
+  maxRetries: 10,
+  maxRedirects: 8,
+  maxTotalMs: 30_000,
+};
+
+export class KvClient {
+  readonly clientId: string;
+  private readonly nodes: readonly string[];
+  private readonly transport: Transport;
+  private readonly prng: Prng;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly seqs: SeqCounter;
+  private readonly breaker: CircuitBreaker | undefined;
+  private readonly opts: ClientOptions;
+  /** Where the next operation starts: the last node that answered ok or was named leader. */
+  private preferredNode: string;
+  private busy = false;
+
+  constructor(opts: ClientOptions) {
+    if (opts.nodes.length === 0) throw new ClientError("E_CLIENT_OPTIONS", "nodes: give at least one node id");
+    for (const [name, v] of [
+      ["attemptTimeoutMs", opts.attemptTimeoutMs],
+      ["maxRetries", opts.maxRetries],
+      ["maxRedirects", opts.maxRedirects],
+      ["maxTotalMs", opts.maxTotalMs],
+    ] as const) {
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+        throw new ClientError("E_CLIENT_OPTIONS", `${name}: expected a non-negative number, got ${v}`);
+      }
+    }
+    this.opts = opts;
+    this.nodes = opts.nodes;
+    this.transport = opts.transport;
+    this.prng = opts.prng;
+    this.clock = opts.clock ?? systemClock;
+    this.sleep = opts.sleep ?? systemSleep;
+    this.clientId = opts.clientId ?? randomClientId(opts.prng);
+    if (this.clientId === "") throw new ClientError("E_CLIENT_OPTIONS", "clientId: must not be empty");
+    this.seqs = new SeqCounter(opts.firstSeq ?? 1);
+    this.breaker = opts.circuitBreaker
+      ? new CircuitBreaker(this.clock, opts.circuitBreaker === true ? {} : opts.circuitBreaker)
+      : undefined;
+    this.preferredNode = opts.nodes[0] as string;
+  }
+
+  /** The seq the next mutating operation will use. */
+  get nextSeq(): number {
+    return this.seqs.peek();
+  }
+
+  get(key: Key, o?: OperationOptions): Promise<OpResult> {
+    return this.execute({ type: "read", key }, o);
+  }
+  put(key: Key, value: Json, o?: OperationOptions): Promise<OpResult> {
+    return this.execute({ type: "write", key, value }, o);
+  }
+  append(key: Key, value: Json, o?: OperationOptions): Promise<OpResult> {
+    return this.execute({ type: "append", key, value }, o);
+  }
+  incr(key: Key, delta = 1, o?: OperationOptions): Promise<OpResult> {
+    return this.execute({ type: "incr", key, delta }, o);
+  }
+  cas(key: Key, from: Json, to: Json, o?: OperationOptions): Promise<OpResult> {
+    return this.execute({ type: "cas", key, from, to }, o);
+  }
+  delete(key: Key, o?: OperationOptions): Promise<OpResult> {
+    return this.execute({ type: "delete", key }, o);
+  }
+
+  async execute(op: Operation, o: OperationOptions = {}): Promise<OpResult> {
+    if (this.busy) {
+      throw new ClientError(
+        "E_CLIENT_BUSY",
+        `client ${this.clientId} already has an operation outstanding; the cluster keeps only the last seq ` +
+          `per client_id, so use one KvClient per concurrent worker`,
+      );
+    }
+    this.busy = true;
+    try {
+      return await this.run(op, o);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private takeSeq(explicit?: number): number {
+    if (explicit === undefined) return this.seqs.take();
+    if (!Number.isSafeInteger(explicit) || explicit < 1) {
+      throw new ClientError("E_CLIENT_OPTIONS", `seq: expected a positive integer, got ${explicit}`);
+    }
+    this.seqs.observe(explicit);
+    return explicit;
+  }
+
+  private canReach(node: string): boolean {
+    return this.nodes.includes(node) || (this.transport.canReach?.(node) ?? false);
+  }
+
+  /** The next node after `current` in list order whose breaker is closed. */
+  private nextNode(current: string): string {
+    const start = this.nodes.indexOf(current);
+    for (let i = 1; i <= this.nodes.length; i++) {
+      const n = this.nodes[(start + i) % this.nodes.length] as string;
+      if (!this.breaker?.isOpen(n)) return n;
+    }
+    return this.nodes[(start + 1) % this.nodes.length] as string;
+  }
+
+  private async run(op: Operation, o: OperationOptions): Promise<OpResult> {
+    const mutating = op.type !== "read";
+    let seq = mutating ? this.takeSeq(o.seq) : undefined;
+    const startMs = this.clock.now();
+    const attemptTimeoutMs = this.opts.attemptTimeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs;
+    const maxRetries = this.opts.maxRetries ?? CLIENT_DEFAULTS.maxRetries;
+    const maxRedirects = this.opts.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
+    const deadlineMs = startMs + (this.opts.maxTotalMs ?? CLIENT_DEFAULTS.maxTotalMs);
+    const backoff = new Backoff(this.prng, this.opts.backoff);
+    const bugs = this.opts.bugs ?? {};
+
+    let node = o.node ?? this.preferredNode;
+    let attempts = 0;
+    let retries = 0;
+    let redirects = 0;
+    let mayHaveApplied = false;
+    let lastError: ErrorBody | undefined;
+    const nodesTried: string[] = [];
+    const log: AttemptRecord[] = [];
+
+    const base = () => ({
+      clientId: this.clientId,
+      seq,
+      attempts,
+      nodesTried: nodesTried.slice(),
+      elapsedMs: this.clock.now() - startMs,
+      log,
+    });
+    // Never "failed" once an attempt may have applied the operation: a later
+    // definite error only says THAT attempt did nothing.
+    const settle = (error: ErrorBody, gaveUp?: GiveUpReason): OpResult =>
+      mayHaveApplied
+        ? { ...base(), outcome: "unknown", lastError: error, ...(gaveUp ? { gaveUp } : {}) }
+        : { ...base(), outcome: "failed", error, ...(gaveUp ? { gaveUp } : {}) };
+    const circuitOpenError = (): ErrorBody => ({
+      type: "error",
+      code: 11,
+      text: "circuit open: every node is known down; not sent",
+      circuit: "open",
+    });
+
+    for (;;) {
+      if (this.breaker?.isOpen(node)) {
+        const next = this.nextNode(node);
+        if (this.breaker.isOpen(next)) return settle(lastError ?? circuitOpenError(), "circuit-open");
+        node = next;
+      }
+      const remainingMs = deadlineMs - this.clock.now();
+      const timeoutMs = Math.min(attemptTimeoutMs, remainingMs);
+      if (timeoutMs <= 0) {
+        return settle(lastError ?? { type: "error", code: 0, text: "no time left for an attempt" }, "max-total-time");
+      }
+
+      const request: Body = mutating ? { ...op, client_id: this.clientId, seq } : { ...op };
+      attempts++;
+      if (!nodesTried.includes(node)) nodesTried.push(node);
+      const result = await this.attempt(node, request, timeoutMs);
+      const r = classify(result, { canReach: (n) => this.canReach(n), redirectsLeft: maxRedirects - redirects });
+      if (r.mayHaveApplied && r.action !== "succeed") mayHaveApplied = true;
+      if (result.kind === "reply") this.breaker?.recordSuccess(node);
+      else this.breaker?.recordFailure(node);
+      const error =
+        result.kind === "reply"
+          ? isErrorBody(result.body)
+            ? result.body
+            : undefined
+          : transportErrorBody(result.failure, node, result.message);
+      if (error) lastError = error;
+
+      const record = (action: AttemptRecord["action"], backoffMs: number): void => {
+        const rec: AttemptRecord = {
+          clientId: this.clientId,
+          seq,
+          attempt: attempts,
+          node,
+          outcome: describeResult(result, timeoutMs),
+          rule: r.id,
+          action,
+          backoffMs,
+          tMs: this.clock.now() - startMs,
+        };
+        log.push(rec);
+        this.opts.onAttempt?.(rec, formatAttempt(rec));
+      };
+
+      if (r.action === "succeed" && result.kind === "reply") {
+        record("succeed", 0);
+        this.preferredNode = node;
+        return { ...base(), outcome: "ok", reply: result.body };
+      }
+      if (r.action === "fail") {
+        record("fail", 0);
+        return settle(error as ErrorBody);
+      }
+      const leader = error?.leader;
+      if (r.action === "redirect" && typeof leader === "string" && !bugs.backoffOnRedirect) {
+        redirects++;
+        record("redirect", 0);
+        node = leader;
+        this.preferredNode = leader;
+        if (mutating && bugs.newIdentityPerRetry) seq = this.seqs.take();
+        continue;
+      }
+
+      // Back off: retry-same, retry-next, or (buggy) a redirect that backs off.
+      retries++;
+      if (retries > maxRetries) {
+        record("give-up", 0);
+        return settle(error as ErrorBody, "max-retries");
+      }
+      const hint = typeof error?.retry_after_ms === "number" ? error.retry_after_ms : undefined;
+      const delayMs = applyHint(backoff.delayMs(retries), hint);
+      if (this.clock.now() + delayMs >= deadlineMs) {
+        record("give-up", 0);
+        return settle(error as ErrorBody, "max-total-time");
+      }
+      record(r.action, delayMs);
+      await this.sleep(delayMs);
+      if (r.action === "redirect" && typeof leader === "string") {
+        node = leader;
+        this.preferredNode = leader;
+      } else if (r.action === "retry-next") {
+        node = this.nextNode(node);
+      }
+      if (mutating && bugs.newIdentityPerRetry) seq = this.seqs.take();
+    }
+  }
+
+  private async attempt(node: string, request: Body, timeoutMs: number): Promise<AttemptResult> {
+    try {
+      return { kind: "reply", body: await this.transport.send(node, request, timeoutMs) };
+    } catch (e) {
+      if (e instanceof TransportError) return { kind: "transport", failure: e.failure, message: e.message };
+      return { kind: "transport", failure: "disconnected", message: e instanceof Error ? e.message : String(e) };
+    }
+  }
+}
+
+export function createClient(opts: ClientOptions): KvClient {
+  return new KvClient(opts);
+}

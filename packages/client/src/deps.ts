@@ -1,0 +1,21 @@
+/**
+ * The client's injected dependencies (DESIGN principle 1): time, sleeping and
+ * randomness come in from outside, so the simulator can drive them under
+ * simulated time and tests get exact schedules. `Date.now` and `setTimeout`
+ * appear only in the system implementations below, used by shells (the CLI).
+ */
+
+/** Milliseconds on some monotonic-enough scale; only differences are used. */
+export interface Clock {
+  now(): number;
+}
+
+/** Resolves after `ms` milliseconds of the clock's time. */
+export type Sleep = (ms: number) => Promise<void>;
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const systemSleep: Sleep = (ms) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, Math.max(0, ms));
+  });
