@@ -1,0 +1,253 @@
+/**
+ * kv-cluster: the reference cluster on localhost TCP ports.
+ *
+ *   kv-cluster start --nodes 3 --base-port 9001 --data-dir DIR
+ *       runs n1..nN as child processes; node i listens on 127.0.0.1 at
+ *       base-port+i-1 and keeps its WAL in DIR/n<i>. Ctrl-C stops them all.
+ *   kv-cluster node --id n2 --nodes 3 --base-port 9001 --data-dir DIR
+ *       runs that one node in this process (to restart a killed node).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { nodeSchemas } from "../node/core.js";
+import type { KvNodeRuntime } from "../runtime/node-runtime.js";
+import { startNode } from "../runtime/start-node.js";
+import { TcpTransport } from "../runtime/tcp-transport.js";
+import { intFlag, parseFlags, runCli, UsageError } from "./args.js";
+
+const HELP = `Usage: kv-cluster <command> [options]
+
+The reference Raft key-value cluster on localhost TCP ports.
+
+Commands:
+  start    run N nodes as child processes (Ctrl-C stops them all)
+  node     run one node of the cluster in this process
+  help     show this help
+
+Run kv-cluster <command> --help for the options of a command.`;
+
+const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (default 3): ids n1..nN
+  --base-port P             node i listens on 127.0.0.1:P+i-1 (default 9001)
+  --data-dir DIR            node i keeps its WAL and snapshots in DIR/n<i> (required)
+  --http-port H             also serve the HTTP front: node i on H+i-1
+  --tick-ms MS              election/heartbeat tick (default 10; election timeout 150-300 ms)
+  --seed SEED               master seed of the election-timeout PRNG
+  --session-timeout-ms MS   client sessions expire after MS idle (default 600000)
+  --snapshot-every N        snapshot after N applied entries (default 10000)
+  -h, --help                show this help`;
+
+const START_HELP = `Usage: kv-cluster start --nodes 3 --base-port 9001 --data-dir DIR [options]
+
+Runs n1..nN as child processes, logs prefixed by node id. Each node's pid is
+printed so you can SIGKILL one; restart it with the printed "kv-cluster node"
+command. Ctrl-C (or SIGTERM) stops every node and exits 0.
+
+Options:
+${COMMON_OPTIONS}`;
+
+const NODE_HELP = `Usage: kv-cluster node --id n2 --nodes 3 --base-port 9001 --data-dir DIR [options]
+
+Runs one node of the cluster in this process: it listens on base-port+i-1,
+keeps its data in DIR/n<i>, and connects to its peers (reconnecting while
+they are down). SIGTERM or Ctrl-C stops it cleanly; SIGKILL loses nothing
+acknowledged.
+
+Options:
+  --id ID                   this node's id: n1..nN (required)
+${COMMON_OPTIONS}`;
+
+const FLAGS = {
+  help: { type: "boolean", short: "h" },
+  nodes: { type: "string" },
+  "base-port": { type: "string" },
+  "data-dir": { type: "string" },
+  "http-port": { type: "string" },
+  "tick-ms": { type: "string" },
+  seed: { type: "string" },
+  "session-timeout-ms": { type: "string" },
+  "snapshot-every": { type: "string" },
+  id: { type: "string" },
+} as const;
+
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>["values"];
+
+interface ClusterShape {
+  nodes: number;
+  basePort: number;
+  dataDir: string;
+  httpPort: number | undefined;
+  nodeIds: string[];
+}
+
+function clusterShape(values: Values): ClusterShape {
+  const nodes = intFlag(values.nodes, "nodes", { min: 1, default: 3 })!;
+  const basePort = intFlag(values["base-port"], "base-port", { min: 1, default: 9001 })!;
+  const httpPort = intFlag(values["http-port"], "http-port", { min: 1 });
+  if (basePort + nodes - 1 > 65535) throw new UsageError(`--base-port ${basePort} with ${nodes} nodes goes past port 65535`);
+  const dataDir = values["data-dir"];
+  if (!dataDir) throw new UsageError("--data-dir DIR is required: each node keeps its WAL in DIR/n<i>");
+  return { nodes, basePort, dataDir, httpPort, nodeIds: Array.from({ length: nodes }, (_, i) => `n${i + 1}`) };
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (command !== "start" && command !== "node") throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const { values } = parseFlags(rest, FLAGS);
+  if (values.help) {
+    process.stdout.write(`${command === "start" ? START_HELP : NODE_HELP}\n`);
+    return;
+  }
+  if (command === "start") await runStart(values);
+  else await runNode(values);
+}
+
+// -------------------------------------------------------------- start ----
+
+/** The flags a child gets besides its id: everything the user passed. */
+function passThrough(values: Values, shape: ClusterShape): string[] {
+  const args = ["--nodes", String(shape.nodes), "--base-port", String(shape.basePort), "--data-dir", path.resolve(shape.dataDir)];
+  for (const f of ["http-port", "tick-ms", "seed", "session-timeout-ms", "snapshot-every"] as const) {
+    if (values[f] !== undefined) args.push(`--${f}`, values[f]);
+  }
+  return args;
+}
+
+async function runStart(values: Values): Promise<void> {
+  if (values.id !== undefined) throw new UsageError("--id is for `kv-cluster node`; `start` runs every node");
+  const shape = clusterShape(values);
+  const bin = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  const say = (line: string) => process.stderr.write(`cluster | ${line}\n`);
+
+  for (const [i, id] of shape.nodeIds.entries()) {
+    const args = ["node", "--id", id, ...passThrough(values, shape)];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    children.set(id, child);
+    // The node prefixes its own log lines; pass them through whole lines at a time.
+    readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(`${l}\n`));
+    readline.createInterface({ input: child.stderr! }).on("line", (l) => process.stderr.write(`${l}\n`));
+    say(`${id} pid ${child.pid} on 127.0.0.1:${shape.basePort + i}, data in ${path.join(path.resolve(shape.dataDir), id)}`);
+    child.on("exit", (code, signal) => {
+      children.delete(id);
+      if (stopping) return;
+      say(
+        `${id} exited (${signal ?? `code ${code}`}). Restart it with: kv-cluster node --id ${id} ${passThrough(values, shape).join(" ")}`,
+      );
+      if (children.size === 0) {
+        say("every node has exited");
+        process.exit(1);
+      }
+    });
+  }
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping ${children.size} node(s)`);
+    const exits = [...children.values()].map(
+      (c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve()))),
+    );
+    for (const c of children.values()) c.kill("SIGTERM");
+    const killTimer = setTimeout(() => {
+      for (const c of children.values()) c.kill("SIGKILL");
+    }, 5000);
+    await Promise.all(exits);
+    clearTimeout(killTimer);
+    say("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  await new Promise<never>(() => {});
+}
+
+// --------------------------------------------------------------- node ----
+
+interface HttpFront {
+  close(): Promise<void> | void;
+}
+
+async function runNode(values: Values): Promise<void> {
+  const shape = clusterShape(values);
+  const id = values.id;
+  if (!id) throw new UsageError("--id is required, e.g. --id n2");
+  const index = shape.nodeIds.indexOf(id);
+  if (index < 0) throw new UsageError(`--id ${id} is not one of ${shape.nodeIds.join(", ")} (--nodes ${shape.nodes})`);
+  const ports = Object.fromEntries(shape.nodeIds.map((n, i) => [n, shape.basePort + i]));
+  const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
+
+  let runtime: KvNodeRuntime | null = null;
+  const transport = new TcpTransport({
+    id,
+    nodeIds: shape.nodeIds,
+    ports,
+    schemas: nodeSchemas,
+    log,
+    onMessage: (m) => runtime?.deliver(m),
+  });
+  runtime = await startNode({
+    id,
+    nodeIds: shape.nodeIds,
+    dataDir: path.join(shape.dataDir, id),
+    seed: values.seed,
+    tickMs: intFlag(values["tick-ms"], "tick-ms", { min: 1 }),
+    sessionTimeoutMs: intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 }),
+    snapshotEveryEntries: intFlag(values["snapshot-every"], "snapshot-every", { min: 1 }),
+    send: (m) => transport.send(m),
+    log,
+    onFatal: () => process.exit(1),
+  });
+  try {
+    await transport.listen();
+  } catch (e) {
+    log(`cannot listen on 127.0.0.1:${ports[id]}: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  log(`listening on 127.0.0.1:${ports[id]} (peers: ${shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`).join(", ")})`);
+
+  let http: HttpFront | null = null;
+  if (shape.httpPort !== undefined) {
+    const httpPort = shape.httpPort + index;
+    const nodeHttpUrls = Object.fromEntries(shape.nodeIds.map((n, i) => [n, `http://127.0.0.1:${shape.httpPort! + i}`]));
+    http = await startHttp({ runtime, port: httpPort, nodeHttpUrls }, log);
+  }
+
+  const stop = async (signal: string) => {
+    log(`${signal}: stopping`);
+    await http?.close();
+    await transport.close();
+    await runtime?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** The HTTP front lives in src/http (issue 3); load it only when asked for. */
+async function startHttp(
+  opts: { runtime: KvNodeRuntime; port: number; nodeHttpUrls: Record<string, string> },
+  log: (line: string) => void,
+): Promise<HttpFront> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = ["index.ts", "index.js"].map((f) => path.join(here, "..", "http", f));
+  const file = candidates.find((f) => existsSync(f));
+  const mod = file ? ((await import(pathToFileURL(file).href)) as { startHttpFront?: unknown }) : undefined;
+  if (typeof mod?.startHttpFront !== "function") {
+    log(`HTTP front not available: ${path.join(here, "..", "http", "index.ts")} does not export startHttpFront; --http-port ignored`);
+    process.stderr.write("error: HTTP front not available in this build (src/http/index.ts with startHttpFront)\n");
+    process.exit(2);
+  }
+  const front = (await (mod.startHttpFront as (o: typeof opts) => Promise<HttpFront> | HttpFront)(opts)) ?? { close() {} };
+  log(`HTTP front on http://127.0.0.1:${opts.port}`);
+  return front;
+}
+
+await runCli(main, "Run kv-cluster --help for usage.");

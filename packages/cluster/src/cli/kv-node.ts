@@ -1,0 +1,171 @@
+/**
+ * kv-node: one cluster node on stdin/stdout, Maelstrom-compatible.
+ *
+ * Waits for `init {node_id, node_ids}`, answers `init_ok`, then serves the
+ * lin-kv bodies. Messages for other nodes are written to stdout (Maelstrom or
+ * the dslab harness routes them). Only protocol lines go to stdout; logs go
+ * to stderr as `<node id> | <line>`.
+ */
+import { DEFAULT_MAX_LINE_BYTES, ErrorCode, LineSplitter, encodeMessage, errorBody, type Message } from "@dslab/protocol";
+import { nodeSchemas } from "../node/core.js";
+import { decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
+import type { KvNodeRuntime } from "../runtime/node-runtime.js";
+import { startNode } from "../runtime/start-node.js";
+import { intFlag, parseFlags, runCli } from "./args.js";
+
+const HELP = `Usage: kv-node [options]
+
+One node of the reference Raft key-value cluster, speaking Maelstrom JSON
+lines on stdin/stdout (logs on stderr). Send {"type":"init","node_id":"n1",
+"node_ids":["n1","n2","n3"]} first; with one node id it serves at once.
+
+Options:
+  --data-dir DIR            keep the WAL and snapshots in DIR (fsync'ed);
+                            without it state lives in memory only
+  --tick-ms MS              election/heartbeat tick period (default 10;
+                            election timeout 150-300 ms)
+  --seed SEED               seed of the election-timeout PRNG (default: time+pid)
+  --session-timeout-ms MS   client sessions expire after MS idle, by leader
+                            timestamps (default 600000)
+  --snapshot-every N        snapshot after N applied entries (default 10000)
+  --max-line-bytes N        refuse longer input lines with error 1002 (default 1 MiB)
+  -h, --help                show this help
+
+Example:
+  printf '%s\\n' '{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}' \\
+    '{"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":"x","value":1,"client_id":"c1","seq":1}}' | kv-node`;
+
+/** After stdin ends, how long to wait for replies to requests already received. */
+const STDIN_END_GRACE_MS = 2000;
+
+async function main(): Promise<void> {
+  const { values } = parseFlags(process.argv.slice(2), {
+    help: { type: "boolean", short: "h" },
+    "data-dir": { type: "string" },
+    "tick-ms": { type: "string" },
+    seed: { type: "string" },
+    "session-timeout-ms": { type: "string" },
+    "snapshot-every": { type: "string" },
+    "max-line-bytes": { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const tickMs = intFlag(values["tick-ms"], "tick-ms", { min: 1 });
+  const sessionTimeoutMs = intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 });
+  const snapshotEveryEntries = intFlag(values["snapshot-every"], "snapshot-every", { min: 1 });
+  const maxLineBytes = intFlag(values["max-line-bytes"], "max-line-bytes", { min: 64 }) ?? DEFAULT_MAX_LINE_BYTES;
+
+  let nodeId: string | null = null;
+  let runtime: KvNodeRuntime | null = null;
+  let starting: Promise<void> | null = null;
+  /** Lines that arrived while the node was loading its storage after init. */
+  const backlog: Message[] = [];
+  const log = (line: string) => process.stderr.write(`${nodeId ?? "kv-node"} | ${line}\n`);
+  /** Client requests handed to the core and not answered yet: `src msg_id`. */
+  const unanswered = new Set<string>();
+  const out = (m: Message) => {
+    if (m.body.in_reply_to !== undefined) unanswered.delete(`${m.dest} ${m.body.in_reply_to}`);
+    process.stdout.write(`${encodeMessage(m)}\n`);
+  };
+
+  const handleMessage = (message: Message): void => {
+    const body = message.body;
+    if (body.type === "init") {
+      const initId = body.node_id as string;
+      const reply = (b: Message["body"]) => out({ src: initId, dest: message.src, body: { ...b, in_reply_to: body.msg_id } });
+      if (nodeId !== null) {
+        if (initId === nodeId) reply({ type: "init_ok" });
+        else reply(errorBody(ErrorCode.MalformedRequest, `already initialized as ${nodeId}; cannot become ${initId}`));
+        return;
+      }
+      const nodeIds = body.node_ids as string[];
+      if (!nodeIds.includes(initId)) {
+        reply(errorBody(ErrorCode.MalformedRequest, `node_ids ${JSON.stringify(nodeIds)} does not include node_id ${initId}`));
+        return;
+      }
+      nodeId = initId;
+      starting = startNode({
+        id: initId,
+        nodeIds,
+        dataDir: values["data-dir"],
+        seed: values.seed,
+        tickMs,
+        sessionTimeoutMs,
+        snapshotEveryEntries,
+        send: out,
+        log,
+        onFatal: () => process.exit(1),
+      }).then(
+        (r) => {
+          runtime = r;
+          reply({ type: "init_ok" });
+          for (const m of backlog.splice(0)) r.deliver(m);
+        },
+        (e: unknown) => {
+          log(`could not start: ${(e as Error).message}`);
+          process.exit(1);
+        },
+      );
+      return;
+    }
+    if (nodeId === null) {
+      out({
+        src: message.dest,
+        dest: message.src,
+        body: { ...errorBody(ErrorCode.TemporarilyUnavailable, "not initialized: send init first"), in_reply_to: body.msg_id },
+      });
+      return;
+    }
+    if (message.dest !== nodeId) {
+      log(`message for ${message.dest} arrived at ${nodeId}; answered with error 1`);
+      out({
+        src: nodeId,
+        dest: message.src,
+        body: { ...errorBody(ErrorCode.NodeNotFound, `this is node ${nodeId}, not ${message.dest}`), in_reply_to: body.msg_id },
+      });
+      return;
+    }
+    if (!message.body.type.startsWith("raft_") && message.body.msg_id !== undefined) {
+      unanswered.add(`${message.src} ${message.body.msg_id}`);
+    }
+    if (runtime) runtime.deliver(message);
+    else backlog.push(message);
+  };
+
+  const handleRaw = (raw: RawLine): void => {
+    if (isBlank(raw)) return;
+    const decoded = decodeInbound(raw, { source: "stdin", nodeId: nodeId ?? "kv-node", schemas: nodeSchemas, maxLineBytes });
+    if (!decoded.ok) {
+      log(decoded.log);
+      out(decoded.reply);
+      return;
+    }
+    handleMessage(decoded.message);
+  };
+
+  const splitter = new LineSplitter(maxLineBytes);
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => splitter.push(chunk).forEach(handleRaw));
+  const shutdown = async (why: string) => {
+    if (starting) await starting;
+    log(`${why}; stopping`);
+    await (runtime as KvNodeRuntime | null)?.close();
+    process.exit(0);
+  };
+  process.stdin.on("end", () => {
+    splitter.end().forEach(handleRaw);
+    // Input piped from a file ends at once: answer what was asked first.
+    void (async () => {
+      if (starting) await starting;
+      const deadline = Date.now() + STDIN_END_GRACE_MS;
+      while (unanswered.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await shutdown("stdin closed");
+    })();
+  });
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await runCli(main, "Run kv-node --help for usage.");
