@@ -1,0 +1,338 @@
+/**
+ * The pure node (contract `KvNodeCore`): the Raft core, the key-value state
+ * machine and the client bookkeeping between them.
+ *
+ * - A leader validates a client request at the boundary, appends it to the
+ *   log as a `Command` stamped with the leader's clock, and remembers who to
+ *   answer per log index. Reads go through the log too, so they are
+ *   linearizable: a read is answered only once an entry after every write it
+ *   could have missed has committed.
+ * - When an entry is applied, the state machine's reply goes to whoever asked.
+ * - A node that is not the leader answers 11, with `leader` when it knows one.
+ * - A leader that loses leadership answers every request still pending with
+ *   error 0 (indefinite): the entry may still commit under the next leader,
+ *   so only a retry with the same client_id and seq can learn the outcome.
+ *
+ * Effects: `persist` (Raft's hard state, entries, snapshots) is durable
+ * before anything in `send` leaves, so a reply never acknowledges a write
+ * that is not on disk, and a vote or append ack is never given before it is
+ * recorded.
+ */
+import {
+  clientSchemas,
+  describeKind,
+  describeValue,
+  ErrorCode,
+  errorBody,
+  isClientRequest,
+  matchesKind,
+  type Body,
+  type BodySchema,
+  type ClientRequestBody,
+  type Message,
+} from "@dslab/protocol";
+import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
+import { isRaftBody, raftSchemas } from "../raft/messages.js";
+import { RaftCore } from "../raft/raft.js";
+import { KvStateMachine, SessionTable } from "../state-machine/index.js";
+import { validateOp } from "../state-machine/kv-ops.js";
+
+/** Re-exported for the shells: decode every inbound line with these (client + raft_* bodies). */
+export { nodeSchemas, raftSchemas } from "../raft/messages.js";
+
+export const NODE_DEFAULTS = {
+  sessionTimeoutMs: 10 * 60 * 1000,
+  maxSessions: 100_000,
+  idempotencyTtlMs: 24 * 60 * 60 * 1000,
+  maxIdempotencyKeys: 100_000,
+  snapshotEveryEntries: 10_000,
+  maxValueBytes: 64 * 1024,
+  maxEntriesPerAppend: 256,
+} as const;
+
+/** Who to answer when the entry at an index is applied. */
+interface Pending {
+  src: string;
+  msgId: number | undefined;
+  /** The term the entry was appended in: the entry applied at that index must be this one. */
+  term: number;
+  request: ClientRequestBody;
+}
+
+export function createKvNodeCore(config: NodeConfig, restored: PersistentState | null): KvNodeCore {
+  return new KvNode(config, restored);
+}
+
+class KvNode implements KvNodeCore {
+  readonly id: string;
+  private readonly raft: RaftCore;
+  private readonly sm: KvStateMachine;
+  private readonly config: NodeConfig;
+  private readonly snapshotEveryEntries: number;
+  private readonly maxValueBytes: number;
+  private lastApplied = 0;
+  private started = false;
+  /** By log index. */
+  private readonly pending = new Map<number, Pending>();
+  /** Idempotency keys of pending entries (error 1004 for a second one). */
+  private readonly pendingKeys = new Map<string, number>();
+  /** The term this node leads in, while it does: pending requests belong to it. */
+  private leaderTerm: number | null = null;
+  /** Only under the `leaderOnlySessions` bug: dedup on the leader, outside the log. */
+  private leaderSessions: SessionTable | null = null;
+  private out: Effects = { persist: [], send: [], logs: [] };
+
+  constructor(config: NodeConfig, restored: PersistentState | null) {
+    this.id = config.id;
+    this.config = config;
+    this.snapshotEveryEntries = config.snapshotEveryEntries ?? NODE_DEFAULTS.snapshotEveryEntries;
+    this.maxValueBytes = config.maxValueBytes ?? NODE_DEFAULTS.maxValueBytes;
+    this.raft = new RaftCore(
+      {
+        id: config.id,
+        nodeIds: config.nodeIds,
+        prng: config.prng,
+        electionTimeoutTicksMin: config.electionTimeoutTicksMin,
+        electionTimeoutTicksMax: config.electionTimeoutTicksMax,
+        heartbeatTicks: config.heartbeatTicks,
+        maxEntriesPerAppend: config.maxEntriesPerAppend ?? NODE_DEFAULTS.maxEntriesPerAppend,
+      },
+      restored,
+    );
+    this.sm = new KvStateMachine({
+      sessionTimeoutMs: config.sessionTimeoutMs ?? NODE_DEFAULTS.sessionTimeoutMs,
+      maxSessions: config.maxSessions ?? NODE_DEFAULTS.maxSessions,
+      idempotencyTtlMs: config.idempotencyTtlMs ?? NODE_DEFAULTS.idempotencyTtlMs,
+      maxIdempotencyKeys: config.maxIdempotencyKeys ?? NODE_DEFAULTS.maxIdempotencyKeys,
+      maxValueBytes: this.maxValueBytes,
+      bugs: config.bugs,
+      log: (line) => this.out.logs.push(line),
+    });
+    const snapshot = restored?.snapshot;
+    if (snapshot) {
+      this.sm.restore(snapshot.data);
+      this.lastApplied = snapshot.lastIncludedIndex;
+    }
+  }
+
+  tick(nowMs: number): Effects {
+    this.start(nowMs);
+    this.raft.tick(nowMs);
+    return this.finish(nowMs);
+  }
+
+  receive(message: Message, nowMs: number): Effects {
+    this.start(nowMs);
+    const body = message.body;
+    if (isRaftBody(body)) {
+      const bad = checkSchema(body, raftSchemas[body.type]!);
+      if (bad) this.out.logs.push(`dropped ${body.type} from ${message.src}: ${bad}`);
+      else this.raft.step(message, nowMs);
+    } else if (isClientRequest(body)) {
+      this.handleClientRequest(message.src, body, nowMs);
+    } else if (body.msg_id !== undefined && !body.type.endsWith("_ok") && body.type !== "error") {
+      this.reply(message.src, body.msg_id, errorBody(ErrorCode.NotSupported, `this node does not handle ${JSON.stringify(body.type)} messages`));
+    }
+    return this.finish(nowMs);
+  }
+
+  status(): NodeStatus {
+    const role = this.raft.role;
+    return {
+      id: this.id,
+      role: role === "precandidate" ? "follower" : role,
+      term: this.raft.term,
+      leader: this.raft.leader,
+      commitIndex: this.raft.commitIndex,
+      lastApplied: this.lastApplied,
+      lastLogIndex: this.raft.log.lastIndex(),
+      snapshotIndex: this.raft.log.snapshotIndex,
+      sessions: this.sm.sessionCount(),
+    };
+  }
+
+  // ------------------------------------------------------------ clients --
+
+  private handleClientRequest(src: string, body: ClientRequestBody, nowMs: number): void {
+    const msgId = body.msg_id;
+    const invalid = validateClientRequest(body, this.maxValueBytes);
+    if (invalid) return this.reply(src, msgId, invalid);
+    if (this.raft.role !== "leader") {
+      const leader = this.raft.leader;
+      const answer =
+        leader !== null && leader !== this.id
+          ? errorBody(ErrorCode.TemporarilyUnavailable, `not the leader; the leader is ${leader}`, { leader })
+          : errorBody(ErrorCode.TemporarilyUnavailable, "not the leader, and no leader is known yet; retry after a backoff");
+      return this.reply(src, msgId, answer);
+    }
+    const { msg_id: _m, in_reply_to: _r, ...request } = body;
+    const key = request.type !== "read" ? request.idempotency_key : undefined;
+    if (key !== undefined && this.pendingKeys.has(key)) {
+      return this.reply(
+        src,
+        msgId,
+        errorBody(
+          ErrorCode.IdempotencyKeyInFlight,
+          `a request with idempotency key ${JSON.stringify(key)} is still in flight (log index ${this.pendingKeys.get(key)}); retry later`,
+        ),
+      );
+    }
+    if (this.config.bugs?.leaderOnlySessions && this.answerFromLeaderSessions(src, request as ClientRequestBody, nowMs)) return;
+    const ts = this.raft.stamp(nowMs);
+    const placed = this.raft.propose({ kind: "client", ts, request: request as ClientRequestBody });
+    if (!placed) throw new Error("kv node: the leader could not propose");
+    this.pending.set(placed.index, { src, msgId, term: placed.term, request: request as ClientRequestBody });
+    if (key !== undefined) this.pendingKeys.set(key, placed.index);
+  }
+
+  /** The `leaderOnlySessions` bug: dedup from a table the leader keeps outside the log. */
+  private answerFromLeaderSessions(src: string, request: ClientRequestBody, nowMs: number): boolean {
+    if (request.type === "read" || request.client_id === undefined || request.seq === undefined) return false;
+    this.leaderSessions ??= new SessionTable({
+      sessionTimeoutMs: this.config.sessionTimeoutMs ?? NODE_DEFAULTS.sessionTimeoutMs,
+      maxSessions: this.config.maxSessions ?? NODE_DEFAULTS.maxSessions,
+      log: (line) => this.out.logs.push(line),
+    });
+    this.leaderSessions.expire(nowMs);
+    const verdict = this.leaderSessions.check(request.client_id, request.seq, nowMs);
+    switch (verdict.kind) {
+      case "new":
+        return false;
+      case "duplicate":
+        this.out.logs.push(`[dedup] client ${request.client_id} seq ${request.seq} is duplicate, returning cached result`);
+        this.reply(src, request.msg_id, { ...verdict.response });
+        return true;
+      case "stale":
+        this.reply(src, request.msg_id, errorBody(ErrorCode.StaleRequest, `seq ${request.seq} is below the last applied seq ${verdict.lastSeq}`));
+        return true;
+      case "expired":
+        this.reply(src, request.msg_id, errorBody(ErrorCode.SessionExpired, `the session of client ${request.client_id} expired`));
+        return true;
+    }
+  }
+
+  private reply(dest: string, inReplyTo: number | undefined, body: Body): void {
+    const out: Body = { ...body };
+    if (inReplyTo !== undefined) out.in_reply_to = inReplyTo;
+    this.out.send.push({ src: this.id, dest, body: out });
+  }
+
+  // ------------------------------------------------------------- output --
+
+  /** A single-node cluster elects itself before its first input. */
+  private start(nowMs: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.raft.bootstrap(nowMs);
+  }
+
+  /** Collect Raft's output, apply what committed, answer clients; persist ops before sends. */
+  private finish(nowMs: number): Effects {
+    const ready = this.raft.takeReady();
+    const effects: Effects = { persist: ready.persist, send: ready.send, logs: ready.logs };
+    const own = this.out;
+    this.out = effects;
+    // Lines and replies produced while handling the input come after Raft's.
+    effects.logs.push(...own.logs);
+    effects.send.push(...own.send);
+    if (ready.restore) {
+      this.sm.restore(ready.restore.data);
+      this.lastApplied = ready.restore.lastIncludedIndex;
+    }
+    this.applyCommitted(nowMs);
+    this.trackLeadership();
+    this.maybeSnapshot();
+    // Snapshotting may have produced a persist op and a log line.
+    const more = this.raft.takeReady();
+    effects.persist.push(...more.persist);
+    effects.send.push(...more.send);
+    effects.logs.push(...more.logs);
+    this.out = { persist: [], send: [], logs: [] };
+    return effects;
+  }
+
+  private applyCommitted(nowMs: number): void {
+    while (this.lastApplied < this.raft.commitIndex) {
+      const index = this.lastApplied + 1;
+      const entry = this.raft.log.entry(index);
+      if (!entry) throw new Error(`kv node: committed entry ${index} is not in the log (snapshot at ${this.raft.log.snapshotIndex})`);
+      const result = this.sm.apply(entry.command, index, nowMs);
+      this.lastApplied = index;
+      const p = this.pending.get(index);
+      if (!p) continue;
+      this.forget(index, p);
+      if (p.term !== entry.term) {
+        // Cannot happen while we lead (a leader never overwrites its log), and
+        // pending requests are answered when leadership ends. Stay indefinite.
+        this.reply(p.src, p.msgId, outcomeUnknown(`log index ${index} now holds another entry`));
+        continue;
+      }
+      if (this.leaderSessions && p.request.type !== "read" && p.request.client_id !== undefined && p.request.seq !== undefined) {
+        this.leaderSessions.record(p.request.client_id, p.request.seq, result, nowMs);
+      }
+      this.reply(p.src, p.msgId, result);
+    }
+  }
+
+  private forget(index: number, p: Pending): void {
+    this.pending.delete(index);
+    if (p.request.type !== "read" && p.request.idempotency_key !== undefined) this.pendingKeys.delete(p.request.idempotency_key);
+  }
+
+  private trackLeadership(): void {
+    const leading = this.raft.role === "leader" ? this.raft.term : null;
+    if (leading === this.leaderTerm) return;
+    if (this.leaderTerm !== null && this.pending.size > 0) {
+      this.out.logs.push(
+        `lost leadership of term ${this.leaderTerm} with ${this.pending.size} request(s) pending: answering them "outcome unknown" (error 0)`,
+      );
+      for (const [index, p] of this.pending) {
+        this.forget(index, p);
+        this.reply(p.src, p.msgId, outcomeUnknown(`leadership of term ${this.leaderTerm} was lost before log index ${index} committed`));
+      }
+    }
+    this.leaderTerm = leading;
+    this.leaderSessions = null;
+  }
+
+  private maybeSnapshot(): void {
+    if (this.lastApplied - this.raft.log.snapshotIndex < this.snapshotEveryEntries) return;
+    this.raft.compact(this.lastApplied, this.sm.snapshot());
+  }
+}
+
+function outcomeUnknown(why: string): Body {
+  return errorBody(
+    ErrorCode.Timeout,
+    `outcome unknown: ${why}; the request may or may not be applied. Retry with the same client_id and seq to learn the result`,
+  );
+}
+
+/** Boundary checks (STYLE habit 10): field types, identity, value sizes. A bad request gets a definite error. */
+export function validateClientRequest(body: ClientRequestBody, maxValueBytes: number): Body | null {
+  const bad = checkSchema(body, clientSchemas[body.type]!);
+  if (bad) return errorBody(ErrorCode.MalformedRequest, `${body.type}: ${bad}`);
+  if (body.type !== "read") {
+    if ((body.client_id === undefined) !== (body.seq === undefined)) {
+      return errorBody(ErrorCode.MalformedRequest, `${body.type}: client_id and seq go together; send both or neither`);
+    }
+    if (body.idempotency_key !== undefined && body.fingerprint === undefined) {
+      return errorBody(ErrorCode.MalformedRequest, `${body.type}: an idempotency_key needs a fingerprint`);
+    }
+  }
+  return validateOp(body, maxValueBytes);
+}
+
+/** The first field of `body` that does not match `schema`, described; null when all match. */
+function checkSchema(body: Body, schema: BodySchema): string | null {
+  const fields = body as Record<string, unknown>;
+  for (const [field, spec] of Object.entries(schema)) {
+    const value = fields[field];
+    if (value === undefined) {
+      if (spec.optional) continue;
+      return `field "${field}" is missing (expected ${describeKind(spec.kind)})`;
+    }
+    if (!matchesKind(spec.kind, value)) return `field "${field}": expected ${describeKind(spec.kind)}, got ${describeValue(value)}`;
+  }
+  return null;
+}

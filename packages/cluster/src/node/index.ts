@@ -1,0 +1,1 @@
+export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./core.js";

@@ -1,0 +1,89 @@
+/**
+ * The in-memory Raft log: a snapshot point (index, term) followed by the
+ * entries after it. Index 0 with term 0 is the empty prefix every log shares.
+ * It only mirrors what the core has asked storage to persist; it does no IO.
+ */
+import type { LogEntry } from "../contract.js";
+
+export class RaftLog {
+  private snapIndex = 0;
+  private snapTerm = 0;
+  /** entries[i].index === snapIndex + 1 + i */
+  private entries: LogEntry[] = [];
+
+  get snapshotIndex(): number {
+    return this.snapIndex;
+  }
+
+  get snapshotTerm(): number {
+    return this.snapTerm;
+  }
+
+  lastIndex(): number {
+    return this.snapIndex + this.entries.length;
+  }
+
+  lastTerm(): number {
+    const last = this.entries[this.entries.length - 1];
+    return last ? last.term : this.snapTerm;
+  }
+
+  /** The term at `index`, or undefined when it is compacted away (below the snapshot) or beyond the end. */
+  term(index: number): number | undefined {
+    if (index === this.snapIndex) return this.snapTerm;
+    if (index < this.snapIndex || index > this.lastIndex()) return undefined;
+    return this.entries[index - this.snapIndex - 1]!.term;
+  }
+
+  entry(index: number): LogEntry | undefined {
+    if (index <= this.snapIndex) return undefined;
+    return this.entries[index - this.snapIndex - 1];
+  }
+
+  /** Entries from `from` to `to`, both inclusive; `from` must be above the snapshot. */
+  slice(from: number, to: number): LogEntry[] {
+    if (from <= this.snapIndex) throw new Error(`raft log: slice from ${from} reaches into the snapshot at ${this.snapIndex}`);
+    if (to < from) return [];
+    return this.entries.slice(from - this.snapIndex - 1, to - this.snapIndex);
+  }
+
+  /** The first index holding `term`, scanning back from `index` (fast backtracking, §5.3). */
+  firstIndexOfTerm(term: number, index: number): number {
+    let i = index;
+    while (i - 1 > this.snapIndex && this.term(i - 1) === term) i--;
+    return i;
+  }
+
+  /** The last index holding `term`, or undefined when the log has no entry of that term. */
+  lastIndexOfTerm(term: number): number | undefined {
+    for (let i = this.lastIndex(); i > this.snapIndex; i--) {
+      const t = this.term(i)!;
+      if (t === term) return i;
+      if (t < term) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Append contiguous entries; any entries at or after the first new index are dropped first. */
+  truncateAndAppend(entries: readonly LogEntry[]): void {
+    const first = entries[0];
+    if (!first) return;
+    if (first.index <= this.snapIndex || first.index > this.lastIndex() + 1) {
+      throw new Error(`raft log: cannot append at ${first.index} (snapshot ${this.snapIndex}, last ${this.lastIndex()})`);
+    }
+    this.entries.length = first.index - this.snapIndex - 1;
+    for (const e of entries) this.entries.push(e);
+  }
+
+  /** Drop entries up to `index` (they are in a snapshot now); entries after it stay. */
+  compact(index: number, term: number): void {
+    if (index <= this.snapIndex) return;
+    if (index <= this.lastIndex() && this.term(index) === term) {
+      this.entries = this.entries.slice(index - this.snapIndex);
+    } else {
+      this.entries = [];
+    }
+    this.snapIndex = index;
+    this.snapTerm = term;
+  }
+}

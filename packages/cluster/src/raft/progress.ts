@@ -1,0 +1,62 @@
+/**
+ * What a leader knows about one follower's log (etcd's Progress).
+ *
+ * - probe: the leader does not know where the follower's log matches; it
+ *   sends one AppendEntries at a time and waits (paused) for the answer or
+ *   the next heartbeat.
+ * - replicate: the logs match up to `match`; the leader pipelines appends,
+ *   advancing `next` optimistically, with at most `maxInflight` unacknowledged.
+ * - snapshot: the entries the follower needs are compacted away; a snapshot is
+ *   on its way and the leader waits for its answer.
+ */
+export type ProgressState = "probe" | "replicate" | "snapshot";
+
+export class Progress {
+  match = 0;
+  next: number;
+  state: ProgressState = "probe";
+  /** probe: an append is out and unanswered. */
+  paused = false;
+  /** replicate: the last index of each unacknowledged append, oldest first. */
+  inflight: number[] = [];
+  /** snapshot: the index of the snapshot sent, and ticks waited for its answer. */
+  pendingSnapshot = 0;
+  snapshotWaitTicks = 0;
+  /** Heard from since the leader's last check-quorum round. */
+  recentActive = true;
+
+  constructor(next: number) {
+    this.next = next;
+  }
+
+  becomeProbe(next: number): void {
+    this.state = "probe";
+    this.next = next;
+    this.paused = false;
+    this.inflight = [];
+  }
+
+  becomeReplicate(): void {
+    this.state = "replicate";
+    this.next = this.match + 1;
+    this.paused = false;
+    this.inflight = [];
+  }
+
+  becomeSnapshot(index: number): void {
+    this.state = "snapshot";
+    this.pendingSnapshot = index;
+    this.snapshotWaitTicks = 0;
+    this.paused = false;
+    this.inflight = [];
+  }
+
+  /** The follower acknowledged everything up to `index`. Returns whether match advanced. */
+  acknowledge(index: number): boolean {
+    const advanced = index > this.match;
+    if (advanced) this.match = index;
+    if (this.next < this.match + 1) this.next = this.match + 1;
+    while (this.inflight.length > 0 && this.inflight[0]! <= this.match) this.inflight.shift();
+    return advanced;
+  }
+}

@@ -1,0 +1,664 @@
+/**
+ * The pure Raft core (Ongaro & Ousterhout, "In Search of an Understandable
+ * Consensus Algorithm"; section numbers below refer to it). No timers, no
+ * clock, no randomness of its own, no IO: time is `tick()`, randomness is the
+ * injected PRNG, and every output is collected in a `RaftReady` that the
+ * caller drains with `takeReady()` after each input (etcd-raft's Ready).
+ *
+ * Ordering rule: `ready.persist` must be durable before anything in
+ * `ready.send` leaves. A vote, an append acknowledgement or a leader's own
+ * entries are only promised to others once they are on disk.
+ *
+ * Extensions beyond the paper: pre-vote and check-quorum with a leader lease
+ * (thesis §9.6), so a partitioned node rejoining cannot depose a healthy
+ * leader; pipelined, batched AppendEntries with per-follower flow control;
+ * fast log backtracking with a conflict term/index hint.
+ */
+import type { Message, Prng } from "@dslab/protocol";
+import type { Command, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
+import { RaftLog } from "./log.js";
+import type {
+  AppendBody,
+  AppendOkBody,
+  RaftBody,
+  RequestVoteBody,
+  RequestVoteOkBody,
+  SnapshotBody,
+  SnapshotOkBody,
+} from "./messages.js";
+import { Progress } from "./progress.js";
+
+export interface RaftOptions {
+  id: string;
+  /** All node ids, including this one. */
+  nodeIds: string[];
+  prng: Prng;
+  /** Default 10. */
+  electionTimeoutTicksMin?: number;
+  /** Default 20. */
+  electionTimeoutTicksMax?: number;
+  /** Default 2. */
+  heartbeatTicks?: number;
+  /** Default 256. */
+  maxEntriesPerAppend?: number;
+  /** Unacknowledged appends in flight per follower while replicating. Default 8. */
+  maxInflightAppends?: number;
+  /** Default true. */
+  preVote?: boolean;
+  /** Default true: a leader steps down when it has not heard from a quorum for an election timeout. */
+  checkQuorum?: boolean;
+}
+
+/** Internal roles; a pre-candidate reports itself as a follower (it has not changed term). */
+export type RaftRole = "follower" | "precandidate" | "candidate" | "leader";
+
+export interface RaftReady {
+  /** Make durable before sending anything in `send`. */
+  persist: PersistOp[];
+  send: Message[];
+  logs: string[];
+  /** A snapshot installed from the leader: restore the state machine from it before applying entries after it. */
+  restore: Snapshot | null;
+}
+
+function emptyReady(): RaftReady {
+  return { persist: [], send: [], logs: [], restore: null };
+}
+
+export class RaftCore {
+  readonly id: string;
+  readonly nodeIds: readonly string[];
+  readonly peers: readonly string[];
+  readonly quorum: number;
+  readonly log = new RaftLog();
+
+  private readonly prng: Prng;
+  private readonly electionMin: number;
+  private readonly electionMax: number;
+  private readonly heartbeatTicks: number;
+  private readonly maxEntriesPerAppend: number;
+  private readonly maxInflight: number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+
+  private currentTerm = 0;
+  private vote: string | null = null;
+  private currentRole: RaftRole = "follower";
+  private currentLeader: string | null = null;
+  private commit = 0;
+  private latestSnapshot: Snapshot | null = null;
+  /** The largest entry timestamp in the log: new entries are stamped no earlier, so log time never runs backwards. */
+  private lastTs = 0;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private votes = new Map<string, boolean>();
+  private progress = new Map<string, Progress>();
+  private out: RaftReady = emptyReady();
+
+  constructor(opts: RaftOptions, restored: PersistentState | null) {
+    if (!opts.nodeIds.includes(opts.id)) {
+      throw new Error(`raft: node id ${opts.id} is not among the cluster's node ids [${opts.nodeIds.join(", ")}]`);
+    }
+    this.id = opts.id;
+    this.nodeIds = [...opts.nodeIds];
+    this.peers = opts.nodeIds.filter((n) => n !== opts.id);
+    this.quorum = Math.floor(opts.nodeIds.length / 2) + 1;
+    this.prng = opts.prng;
+    this.electionMin = opts.electionTimeoutTicksMin ?? 10;
+    this.electionMax = Math.max(this.electionMin, opts.electionTimeoutTicksMax ?? 20);
+    this.heartbeatTicks = opts.heartbeatTicks ?? 2;
+    this.maxEntriesPerAppend = opts.maxEntriesPerAppend ?? 256;
+    this.maxInflight = opts.maxInflightAppends ?? 8;
+    this.preVote = opts.preVote ?? true;
+    this.checkQuorum = opts.checkQuorum ?? true;
+    if (restored) this.restore(restored);
+    this.resetElectionTimer();
+  }
+
+  private restore(state: PersistentState): void {
+    this.currentTerm = state.hardState.term;
+    this.vote = state.hardState.votedFor;
+    if (state.snapshot) {
+      this.latestSnapshot = state.snapshot;
+      this.log.compact(state.snapshot.lastIncludedIndex, state.snapshot.lastIncludedTerm);
+      this.commit = state.snapshot.lastIncludedIndex;
+    }
+    const entries = state.entries.filter((e) => e.index > this.log.snapshotIndex);
+    entries.forEach((e, i) => {
+      if (e.index !== this.log.snapshotIndex + 1 + i) {
+        throw new Error(`raft: restored log has a gap: entry ${i} has index ${e.index}, expected ${this.log.snapshotIndex + 1 + i}`);
+      }
+    });
+    this.log.truncateAndAppend(entries);
+    for (const e of entries) this.lastTs = Math.max(this.lastTs, e.command.ts);
+  }
+
+  // ------------------------------------------------------------ queries --
+
+  get term(): number {
+    return this.currentTerm;
+  }
+  get votedFor(): string | null {
+    return this.vote;
+  }
+  get role(): RaftRole {
+    return this.currentRole;
+  }
+  get leader(): string | null {
+    return this.currentLeader;
+  }
+  get commitIndex(): number {
+    return this.commit;
+  }
+  get snapshot(): Snapshot | null {
+    return this.latestSnapshot;
+  }
+  /** A timestamp for a new entry: the caller's clock, but never earlier than an entry already in the log. */
+  stamp(nowMs: number): number {
+    return Math.max(nowMs, this.lastTs);
+  }
+  /** For tests: the leader's view of a follower. */
+  progressOf(peer: string): Readonly<Progress> | undefined {
+    return this.progress.get(peer);
+  }
+
+  /** Everything the core produced since the last call. */
+  takeReady(): RaftReady {
+    const ready = this.out;
+    this.out = emptyReady();
+    return ready;
+  }
+
+  // ------------------------------------------------------------- inputs --
+
+  /**
+   * A single-node cluster needs no votes: it elects itself at once, so it can
+   * serve the first request it gets. Call before the first input.
+   */
+  bootstrap(nowMs: number): void {
+    if (this.nodeIds.length === 1 && this.currentRole !== "leader") this.campaign(nowMs);
+  }
+
+  tick(nowMs: number): void {
+    if (this.currentRole === "leader") this.tickLeader(nowMs);
+    else this.tickElection(nowMs);
+  }
+
+  /** Append a command to the log if this node leads; returns where it went, or null when not the leader. */
+  propose(command: Command): { index: number; term: number } | null {
+    if (this.currentRole !== "leader") return null;
+    const entry = this.appendLocal(command);
+    for (const peer of this.peers) this.sendAppend(peer, false);
+    return { index: entry.index, term: entry.term };
+  }
+
+  /**
+   * The state machine has applied everything up to `index` and produced
+   * `data`: keep it as a snapshot and drop the log up to there (§7).
+   */
+  compact(index: number, data: Snapshot["data"]): void {
+    if (index > this.commit) throw new Error(`raft: cannot snapshot at ${index}, beyond the commit index ${this.commit}`);
+    if (index <= this.log.snapshotIndex) return;
+    const term = this.log.term(index)!;
+    const snapshot: Snapshot = { lastIncludedIndex: index, lastIncludedTerm: term, nodeIds: [...this.nodeIds], data };
+    this.log.compact(index, term);
+    this.latestSnapshot = snapshot;
+    this.out.persist.push({ type: "snapshot", snapshot });
+    this.logLine(`took snapshot at index ${index} (term ${term}); log compacted`);
+  }
+
+  /** A raft_* message from a peer. */
+  step(message: Message, nowMs: number): void {
+    const body = message.body as RaftBody;
+    const from = message.src;
+    if (!this.nodeIds.includes(from) || from === this.id) {
+      this.logLine(`ignored ${body.type} from ${from}: not a peer of this cluster`);
+      return;
+    }
+    if (body.term > this.currentTerm) {
+      if (body.type === "raft_request_vote") {
+        if (this.inLease()) {
+          // Check-quorum lease: we heard from a live leader within the minimum
+          // election timeout, so this candidate is disruptive (it may be
+          // rejoining from a partition). Ignore it without adopting its term.
+          this.logLine(
+            `ignored ${body.pre_vote ? "pre-vote" : "vote"} request from ${from} for term ${body.term}: leader ${this.currentLeader} is alive`,
+          );
+          return;
+        }
+        if (!body.pre_vote) this.becomeFollower(body.term, null);
+      } else if (body.type === "raft_request_vote_ok" && body.pre_vote && body.granted) {
+        // A granted pre-vote carries the term we would campaign for, not the voter's term.
+      } else {
+        const leader = body.type === "raft_append" || body.type === "raft_snapshot" ? from : null;
+        this.becomeFollower(body.term, leader);
+      }
+    } else if (body.term < this.currentTerm) {
+      // A stale leader or candidate: answer with our term so it steps down (§5.1).
+      if (body.type === "raft_append") {
+        this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: false, match_index: 0 });
+      } else if (body.type === "raft_snapshot") {
+        this.send(from, { type: "raft_snapshot_ok", term: this.currentTerm, match_index: 0 });
+      } else if (body.type === "raft_request_vote") {
+        this.send(from, { type: "raft_request_vote_ok", term: this.currentTerm, granted: false, pre_vote: body.pre_vote });
+      }
+      return;
+    }
+    switch (body.type) {
+      case "raft_request_vote":
+        return this.handleRequestVote(from, body);
+      case "raft_request_vote_ok":
+        return this.handleVoteResponse(from, body, nowMs);
+      case "raft_append":
+        return this.handleAppend(from, body);
+      case "raft_append_ok":
+        return this.handleAppendResponse(from, body);
+      case "raft_snapshot":
+        return this.handleSnapshot(from, body);
+      case "raft_snapshot_ok":
+        return this.handleSnapshotResponse(from, body);
+    }
+  }
+
+  // ------------------------------------------------------------ elections --
+
+  private inLease(): boolean {
+    return this.checkQuorum && this.currentLeader !== null && this.electionElapsed < this.electionMin;
+  }
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.randomizedElectionTimeout = this.prng.int(this.electionMin, this.electionMax);
+  }
+
+  private tickElection(nowMs: number): void {
+    this.electionElapsed++;
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    // §5.2: no word from a leader for an election timeout.
+    if (this.preVote && this.quorum > 1) this.preCampaign();
+    else this.campaign(nowMs);
+  }
+
+  private preCampaign(): void {
+    this.currentRole = "precandidate";
+    this.currentLeader = null;
+    this.votes = new Map([[this.id, true]]);
+    this.resetElectionTimer();
+    const term = this.currentTerm + 1;
+    this.logLine(`election timeout: asking for pre-votes for term ${term}`);
+    this.requestVotes(term, true);
+  }
+
+  private campaign(nowMs: number): void {
+    this.currentRole = "candidate";
+    this.currentLeader = null;
+    this.currentTerm++;
+    this.vote = this.id;
+    this.persistHardState();
+    this.votes = new Map([[this.id, true]]);
+    this.resetElectionTimer();
+    this.logLine(`became candidate for term ${this.currentTerm}`);
+    if (this.quorum === 1) return this.becomeLeader(nowMs);
+    this.requestVotes(this.currentTerm, false);
+  }
+
+  private requestVotes(term: number, preVote: boolean): void {
+    for (const peer of this.peers) {
+      const body: RequestVoteBody = {
+        type: "raft_request_vote",
+        term,
+        candidate: this.id,
+        last_log_index: this.log.lastIndex(),
+        last_log_term: this.log.lastTerm(),
+      };
+      if (preVote) body.pre_vote = true;
+      this.send(peer, body);
+    }
+  }
+
+  /** §5.4.1: a candidate's log is at least as up to date as ours. */
+  private candidateUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
+    const ourTerm = this.log.lastTerm();
+    return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex >= this.log.lastIndex());
+  }
+
+  private handleRequestVote(from: string, body: RequestVoteBody): void {
+    const upToDate = this.candidateUpToDate(body.last_log_index, body.last_log_term);
+    if (body.pre_vote) {
+      // A pre-vote changes nothing here: no term, no vote recorded.
+      const granted = body.term > this.currentTerm && upToDate;
+      this.send(from, {
+        type: "raft_request_vote_ok",
+        term: granted ? body.term : this.currentTerm,
+        granted,
+        pre_vote: true,
+      });
+      return;
+    }
+    // body.term === currentTerm here. §5.2: at most one vote per term.
+    const free = this.vote === from || (this.vote === null && this.currentLeader === null);
+    if (free && upToDate) {
+      this.vote = from;
+      this.persistHardState();
+      this.resetElectionTimer();
+      this.logLine(`voted for ${from} in term ${this.currentTerm}`);
+      this.send(from, { type: "raft_request_vote_ok", term: this.currentTerm, granted: true });
+      return;
+    }
+    const why = !free
+      ? `already voted for ${this.vote ?? this.currentLeader}`
+      : `its log (last index ${body.last_log_index}, term ${body.last_log_term}) is behind ours (last index ${this.log.lastIndex()}, term ${this.log.lastTerm()})`;
+    this.logLine(`rejected vote for ${from} in term ${this.currentTerm}: ${why}`);
+    this.send(from, { type: "raft_request_vote_ok", term: this.currentTerm, granted: false });
+  }
+
+  private handleVoteResponse(from: string, body: RequestVoteOkBody, nowMs: number): void {
+    if (body.pre_vote) {
+      if (this.currentRole !== "precandidate" || body.term !== this.currentTerm + 1) return;
+    } else if (this.currentRole !== "candidate" || body.term !== this.currentTerm) {
+      return;
+    }
+    this.votes.set(from, body.granted);
+    let granted = 0;
+    let rejected = 0;
+    for (const v of this.votes.values()) v ? granted++ : rejected++;
+    if (granted >= this.quorum) {
+      if (body.pre_vote) this.campaign(nowMs);
+      else this.becomeLeader(nowMs);
+    } else if (rejected >= this.quorum) {
+      this.logLine(`lost the ${body.pre_vote ? "pre-vote" : "election"} for term ${body.term}`);
+      this.becomeFollower(this.currentTerm, null);
+    }
+  }
+
+  private becomeFollower(term: number, leader: string | null): void {
+    const changed = term !== this.currentTerm || this.currentRole !== "follower" || leader !== this.currentLeader;
+    if (term > this.currentTerm) {
+      this.currentTerm = term;
+      this.vote = null;
+      this.persistHardState();
+    }
+    const wasLeader = this.currentRole === "leader";
+    this.currentRole = "follower";
+    this.currentLeader = leader;
+    this.progress.clear();
+    this.votes.clear();
+    this.resetElectionTimer();
+    if (!changed) return;
+    if (leader !== null) this.logLine(`following leader ${leader} in term ${term}`);
+    else this.logLine(`became follower in term ${term}${wasLeader ? " (stepped down)" : ""}`);
+  }
+
+  /** A message from the leader of our term: follow it and restart the election timer. */
+  private heardFromLeader(leader: string): void {
+    if (this.currentRole !== "follower" || this.currentLeader !== leader) this.becomeFollower(this.currentTerm, leader);
+    else this.electionElapsed = 0;
+  }
+
+  private becomeLeader(nowMs: number): void {
+    this.currentRole = "leader";
+    this.currentLeader = this.id;
+    this.votes.clear();
+    this.progress.clear();
+    for (const peer of this.peers) this.progress.set(peer, new Progress(this.log.lastIndex() + 1));
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.logLine(`became leader for term ${this.currentTerm}`);
+    // §5.4.2/§8: a leader commits entries of earlier terms only through an
+    // entry of its own term, so it appends a no-op right away.
+    this.appendLocal({ kind: "noop", ts: this.stamp(nowMs) });
+    for (const peer of this.peers) this.sendAppend(peer, true);
+  }
+
+  private tickLeader(_nowMs: number): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.electionMin) {
+      this.electionElapsed = 0;
+      if (this.checkQuorum && !this.quorumActive()) {
+        this.logLine(`stepping down: no answer from a quorum for ${this.electionMin} ticks`);
+        this.becomeFollower(this.currentTerm, null);
+        return;
+      }
+    }
+    for (const [peer, pr] of this.progress) {
+      if (pr.state !== "snapshot") continue;
+      // A lost snapshot (or its lost answer) must not stall the follower forever.
+      if (++pr.snapshotWaitTicks >= this.electionMax) {
+        pr.becomeProbe(pr.match + 1);
+        this.sendAppend(peer, true);
+      }
+    }
+    if (this.heartbeatElapsed >= this.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      for (const peer of this.peers) this.sendAppend(peer, true);
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 1;
+    for (const pr of this.progress.values()) {
+      if (pr.recentActive) active++;
+      pr.recentActive = false;
+    }
+    return active >= this.quorum;
+  }
+
+  // ---------------------------------------------------------- replication --
+
+  private appendLocal(command: Command): LogEntry {
+    const entry: LogEntry = { index: this.log.lastIndex() + 1, term: this.currentTerm, command };
+    this.log.truncateAndAppend([entry]);
+    this.lastTs = Math.max(this.lastTs, command.ts);
+    // Coalesce consecutive appends into one persist op (one WAL record, one fsync).
+    const last = this.out.persist[this.out.persist.length - 1];
+    if (last?.type === "append" && last.entries[last.entries.length - 1]!.index + 1 === entry.index) last.entries.push(entry);
+    else this.out.persist.push({ type: "append", entries: [entry] });
+    this.maybeCommit();
+    return entry;
+  }
+
+  /**
+   * Send `peer` what it needs next. Heartbeats (`heartbeat`) go out even when
+   * there is nothing new, and unpause a probing follower.
+   */
+  private sendAppend(peer: string, heartbeat: boolean): void {
+    const pr = this.progress.get(peer)!;
+    if (pr.state === "snapshot") return;
+    const prev = pr.next - 1;
+    const prevTerm = this.log.term(prev);
+    if (prevTerm === undefined) return this.sendSnapshot(peer, pr);
+    const last = this.log.lastIndex();
+    let entries: LogEntry[] = [];
+    if (pr.state === "probe") {
+      if (pr.paused && !heartbeat) return;
+      entries = this.log.slice(pr.next, Math.min(last, prev + this.maxEntriesPerAppend));
+      pr.paused = true;
+    } else {
+      if (pr.inflight.length < this.maxInflight) {
+        entries = this.log.slice(pr.next, Math.min(last, prev + this.maxEntriesPerAppend));
+      }
+      if (entries.length === 0 && !heartbeat) return;
+      if (entries.length > 0) {
+        // Pipelining: assume it arrives; a rejection puts the follower back to probe.
+        pr.next = entries[entries.length - 1]!.index + 1;
+        pr.inflight.push(pr.next - 1);
+      }
+    }
+    const body: AppendBody = {
+      type: "raft_append",
+      term: this.currentTerm,
+      leader: this.id,
+      prev_log_index: prev,
+      prev_log_term: prevTerm,
+      entries,
+      leader_commit: this.commit,
+    };
+    this.send(peer, body);
+  }
+
+  private sendSnapshot(peer: string, pr: Progress): void {
+    const snap = this.latestSnapshot;
+    if (!snap) throw new Error(`raft: ${peer} needs compacted entries but there is no snapshot`);
+    pr.becomeSnapshot(snap.lastIncludedIndex);
+    this.logLine(`sending snapshot at index ${snap.lastIncludedIndex} to ${peer} (it needs index ${pr.next}, log starts after ${snap.lastIncludedIndex})`);
+    const body: SnapshotBody = {
+      type: "raft_snapshot",
+      term: this.currentTerm,
+      leader: this.id,
+      last_included_index: snap.lastIncludedIndex,
+      last_included_term: snap.lastIncludedTerm,
+      node_ids: snap.nodeIds,
+      data: snap.data,
+    };
+    this.send(peer, body);
+  }
+
+  private handleAppend(from: string, body: AppendBody): void {
+    this.heardFromLeader(from);
+    let prev = body.prev_log_index;
+    let prevTerm = body.prev_log_term;
+    let entries = body.entries;
+    if (prev < this.commit) {
+      // Entries up to our commit index are committed, so they match the
+      // leader's (Leader Completeness, §5.4): skip them.
+      entries = entries.filter((e) => e.index > this.commit);
+      prev = this.commit;
+      prevTerm = this.log.term(this.commit)!;
+      if (entries.length === 0) {
+        this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: true, match_index: this.commit });
+        return;
+      }
+    }
+    const ourPrevTerm = this.log.term(prev);
+    if (ourPrevTerm !== prevTerm) {
+      // §5.3: the logs differ at prev. Hint where the leader should retry.
+      const reply: AppendOkBody = {
+        type: "raft_append_ok",
+        term: this.currentTerm,
+        success: false,
+        match_index: 0,
+        reject_index: body.prev_log_index,
+      };
+      if (ourPrevTerm === undefined) {
+        reply.conflict_term = 0;
+        reply.conflict_index = this.log.lastIndex() + 1;
+      } else {
+        reply.conflict_term = ourPrevTerm;
+        reply.conflict_index = Math.max(this.commit + 1, this.log.firstIndexOfTerm(ourPrevTerm, prev));
+      }
+      this.send(from, reply);
+      return;
+    }
+    // Skip entries we already have; truncate from the first conflict (§5.3).
+    let i = 0;
+    while (i < entries.length && this.log.term(entries[i]!.index) === entries[i]!.term) i++;
+    if (i < entries.length) {
+      const fresh = entries.slice(i);
+      const first = fresh[0]!.index;
+      if (first <= this.commit) throw new Error(`raft: leader ${from} would overwrite committed entry ${first}`);
+      if (first <= this.log.lastIndex()) {
+        this.logLine(`log conflict at index ${first}: dropping entries ${first}..${this.log.lastIndex()} (not in leader ${from}'s log)`);
+      }
+      this.log.truncateAndAppend(fresh);
+      for (const e of fresh) this.lastTs = Math.max(this.lastTs, e.command.ts);
+      this.out.persist.push({ type: "append", entries: fresh });
+    }
+    const lastNew = prev + entries.length;
+    if (body.leader_commit > this.commit) this.commit = Math.max(this.commit, Math.min(body.leader_commit, lastNew));
+    this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: true, match_index: lastNew });
+  }
+
+  private handleAppendResponse(from: string, body: AppendOkBody): void {
+    if (this.currentRole !== "leader") return;
+    const pr = this.progress.get(from);
+    if (!pr) return;
+    pr.recentActive = true;
+    if (body.success) {
+      pr.acknowledge(body.match_index);
+      if (pr.state === "probe" || (pr.state === "snapshot" && pr.match >= pr.pendingSnapshot)) pr.becomeReplicate();
+      else pr.paused = false;
+      this.maybeCommit();
+      this.sendAppend(from, false);
+      return;
+    }
+    const rejected = body.reject_index ?? 0;
+    // A rejection of an append older than what the follower already acknowledged, or
+    // (probing) of one we no longer wait for, is stale.
+    if (rejected <= pr.match) return;
+    if (pr.state === "probe" && rejected !== pr.next - 1) return;
+    if (pr.state === "snapshot") return;
+    let next = body.conflict_index ?? rejected;
+    if (body.conflict_term !== undefined && body.conflict_term > 0) {
+      const ours = this.log.lastIndexOfTerm(body.conflict_term);
+      if (ours !== undefined) next = ours + 1;
+    }
+    next = Math.max(pr.match + 1, Math.min(next, rejected));
+    pr.becomeProbe(next);
+    this.sendAppend(from, false);
+  }
+
+  private handleSnapshot(from: string, body: SnapshotBody): void {
+    this.heardFromLeader(from);
+    const index = body.last_included_index;
+    if (index <= this.commit) {
+      this.send(from, { type: "raft_snapshot_ok", term: this.currentTerm, match_index: this.commit });
+      return;
+    }
+    const snapshot: Snapshot = {
+      lastIncludedIndex: index,
+      lastIncludedTerm: body.last_included_term,
+      nodeIds: body.node_ids,
+      data: body.data,
+    };
+    // §7: keep the entries after the snapshot if our log agrees at its last entry, else discard the log.
+    this.log.compact(index, body.last_included_term);
+    this.latestSnapshot = snapshot;
+    this.commit = index;
+    this.out.persist.push({ type: "snapshot", snapshot });
+    this.out.restore = snapshot;
+    this.logLine(`installed snapshot at index ${index} (term ${body.last_included_term}) from ${from}`);
+    this.send(from, { type: "raft_snapshot_ok", term: this.currentTerm, match_index: index });
+  }
+
+  private handleSnapshotResponse(from: string, body: SnapshotOkBody): void {
+    if (this.currentRole !== "leader") return;
+    const pr = this.progress.get(from);
+    if (!pr) return;
+    pr.recentActive = true;
+    pr.acknowledge(body.match_index);
+    pr.becomeProbe(pr.match + 1);
+    this.sendAppend(from, false);
+  }
+
+  /** §5.3/§5.4.2: commit the highest index stored on a majority, if it is from the current term. */
+  private maybeCommit(): boolean {
+    if (this.currentRole !== "leader") return false;
+    const matches = [this.log.lastIndex()];
+    for (const pr of this.progress.values()) matches.push(pr.match);
+    matches.sort((a, b) => b - a);
+    const candidate = matches[this.quorum - 1]!;
+    if (candidate <= this.commit) return false;
+    if (this.log.term(candidate) !== this.currentTerm) return false;
+    this.logLine(`committed up to index ${candidate} (term ${this.currentTerm})`);
+    this.commit = candidate;
+    return true;
+  }
+
+  // -------------------------------------------------------------- output --
+
+  private persistHardState(): void {
+    const hardState: HardState = { term: this.currentTerm, votedFor: this.vote };
+    this.out.persist.push({ type: "hardState", hardState });
+  }
+
+  private send(dest: string, body: RaftBody): void {
+    this.out.send.push({ src: this.id, dest, body });
+  }
+
+  private logLine(line: string): void {
+    this.out.logs.push(line);
+  }
+}
