@@ -1,0 +1,74 @@
+/**
+ * The client's `Transport` over the harness network: a client endpoint (a
+ * Maelstrom-style client id such as "c3") sends a request body to a node and
+ * waits for the reply with the matching `in_reply_to`, or for its timeout on
+ * the harness timeline. Works under simulated time and in real time.
+ */
+import type { Body, Message } from "@dslab/protocol";
+import { TransportError, type Transport } from "@dslab/client";
+import type { Timeline, TimerHandle } from "../world/scheduler.js";
+
+/** Where a client endpoint sends: the network (in-process) or the process router. */
+export interface ClientNetwork {
+  send(message: Message): void;
+}
+
+interface Pending {
+  resolve: (body: Body) => void;
+  timer: TimerHandle;
+}
+
+export class ClientEndpoint implements Transport {
+  private nextMsgId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Replies that arrived after their attempt timed out (or duplicates). */
+  lateReplies = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly network: ClientNetwork,
+    private readonly timeline: Timeline,
+    private readonly nodeIds: readonly string[],
+  ) {}
+
+  send(node: string, body: Body, timeoutMs: number): Promise<Body> {
+    const msgId = this.nextMsgId++;
+    return new Promise<Body>((resolve, reject) => {
+      const timer = this.timeline.after(
+        timeoutMs,
+        () => {
+          if (!this.pending.delete(msgId)) return;
+          reject(new TransportError("timeout", node, `no reply from ${node} to msg ${msgId} within ${timeoutMs} ms`));
+        },
+        { settles: true },
+      );
+      this.pending.set(msgId, { resolve, timer });
+      this.network.send({ src: this.id, dest: node, body: { ...body, msg_id: msgId } });
+    });
+  }
+
+  canReach(node: string): boolean {
+    return this.nodeIds.includes(node);
+  }
+
+  /** A message addressed to this endpoint arrived. */
+  deliver(message: Message): void {
+    const id = message.body.in_reply_to;
+    const p = typeof id === "number" ? this.pending.get(id) : undefined;
+    if (!p || typeof id !== "number") {
+      this.lateReplies++;
+      return;
+    }
+    this.pending.delete(id);
+    p.timer.cancel();
+    p.resolve(message.body);
+  }
+
+  /** Fail every outstanding request (end of a process-mode run). */
+  abandon(): void {
+    for (const [id, p] of this.pending) {
+      p.timer.cancel();
+      this.pending.delete(id);
+    }
+  }
+}

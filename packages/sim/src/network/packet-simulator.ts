@@ -1,0 +1,209 @@
+/**
+ * The packet simulator (TigerBeetle's `packet_simulator.zig`, in spirit):
+ * every message between any two endpoints passes through here and gets a
+ * fate drawn from the network PRNG: a latency from a distribution (which
+ * reorders messages on its own), loss, duplication, a partition, or, for a
+ * reply to a client after the server applied the request, a lost reply.
+ * It also keeps old client requests so the nemesis can replay one late.
+ *
+ * It runs against a `Timeline`, so the same code serves simulated time
+ * (in-process mode) and real time (process mode).
+ */
+import type { Body, Message, Prng } from "@dslab/protocol";
+import { linkKey, type Partition } from "./partition.js";
+import type { Timeline } from "../world/scheduler.js";
+import { MessageTrace, summarizeBody, type PacketFate, type TracedMessage } from "./trace.js";
+
+export interface LatencyDistribution {
+  /** No packet arrives faster than this. */
+  minMs: number;
+  /** Mean of the exponential tail added to minMs. */
+  meanExtraMs: number;
+  /** Cap on one packet's latency. */
+  maxMs: number;
+}
+
+export interface NetworkFaults {
+  partition: Partition | null;
+  /** Probability that any packet is dropped. */
+  lossProbability: number;
+  /** Probability that a packet is delivered twice (the copy with its own latency). */
+  duplicateProbability: number;
+  /** Probability that an `*_ok` reply to a client is dropped: the request was applied, the client never hears. */
+  loseReplyProbability: number;
+  /** Multiplies the latency tail: a slow network (delay spikes reorder more). */
+  latencyFactor: number;
+}
+
+export const QUIET_FAULTS: NetworkFaults = {
+  partition: null,
+  lossProbability: 0,
+  duplicateProbability: 0,
+  loseReplyProbability: 0,
+  latencyFactor: 1,
+};
+
+/**
+ * Delivers a packet to its endpoint. Returns a fate when the endpoint refused
+ * it (a killed node), so the trace says so.
+ */
+export type DeliverFn = (message: Message, info: { packetId: number; fate: PacketFate }) => PacketFate | void;
+
+export interface PacketSimulatorOptions {
+  timeline: Timeline;
+  prng: Prng;
+  nodeIds: readonly string[];
+  latency: LatencyDistribution;
+  deliver: DeliverFn;
+  trace: MessageTrace;
+  /** How many old client requests to keep for late replay. */
+  replayPoolSize?: number;
+}
+
+interface RememberedRequest {
+  message: Message;
+  sentAtMs: number;
+}
+
+export class PacketSimulator {
+  faults: NetworkFaults = { ...QUIET_FAULTS };
+  private nextPacketId = 1;
+  private readonly nodes: Set<string>;
+  private readonly replayPool: RememberedRequest[] = [];
+  private replayPoolSeen = 0;
+  /** (client endpoint, msg_id) -> identity, so a reply can be labelled with the client_id/seq it answers. */
+  private readonly requestIdentity = new Map<string, { clientId?: string; seq?: number }>();
+
+  constructor(private readonly opts: PacketSimulatorOptions) {
+    this.nodes = new Set(opts.nodeIds);
+  }
+
+  isNode(id: string): boolean {
+    return this.nodes.has(id);
+  }
+
+  /** Send one message; its fate is decided now, its delivery scheduled. */
+  send(message: Message, extra: { sessionHits?: ReadonlySet<string> } = {}): void {
+    const { timeline, prng, trace } = this.opts;
+    const now = timeline.now();
+    const srcIsNode = this.isNode(message.src);
+    const destIsNode = this.isNode(message.dest);
+    const clientMessage = !(srcIsNode && destIsNode);
+    trace.packetsSent++;
+    if (clientMessage) trace.clientPacketsSent++;
+    else trace.peerPacketsSent++;
+    if (!srcIsNode && destIsNode) this.rememberRequest(message, now);
+
+    let fate: PacketFate = "delivered";
+    if (srcIsNode && destIsNode && this.faults.partition?.blocked.has(linkKey(message.src, message.dest))) {
+      fate = "dropped-partition";
+    } else if (this.faults.lossProbability > 0 && prng.chance(this.faults.lossProbability)) {
+      fate = "dropped-loss";
+    } else if (
+      srcIsNode &&
+      !destIsNode &&
+      this.faults.loseReplyProbability > 0 &&
+      message.body.type.endsWith("_ok") &&
+      message.body.type !== "read_ok" &&
+      message.body.type !== "init_ok" &&
+      prng.chance(this.faults.loseReplyProbability)
+    ) {
+      fate = "dropped-lost-reply";
+    }
+    const record = this.traceRecord(message, now, fate, extra.sessionHits);
+    if (fate !== "delivered") return;
+    this.schedule(message, record);
+    if (this.faults.duplicateProbability > 0 && prng.chance(this.faults.duplicateProbability)) {
+      const copy = this.traceRecord(message, now, "duplicate", extra.sessionHits);
+      this.schedule(message, copy);
+    }
+  }
+
+  /**
+   * Late replay: deliver again one client request sent at least `minAgeMs`
+   * ago, to a node drawn from the PRNG. Returns what was replayed, or null
+   * when no request is old enough.
+   */
+  replayOldRequest(minAgeMs: number): Message | null {
+    const { timeline, prng } = this.opts;
+    const now = timeline.now();
+    const old = this.replayPool.filter((r) => now - r.sentAtMs >= minAgeMs);
+    if (old.length === 0) return null;
+    const chosen = prng.pick(old);
+    const dest = prng.pick(this.opts.nodeIds);
+    const message: Message = { src: chosen.message.src, dest, body: chosen.message.body };
+    const record = this.traceRecord(message, now, "replayed");
+    this.schedule(message, record);
+    return message;
+  }
+
+  private rememberRequest(message: Message, now: number): void {
+    const b = message.body;
+    if (typeof b.msg_id === "number") {
+      this.requestIdentity.set(`${message.src}:${b.msg_id}`, {
+        clientId: typeof b.client_id === "string" ? b.client_id : undefined,
+        seq: typeof b.seq === "number" ? b.seq : undefined,
+      });
+    }
+    if (b.client_id === undefined) return;
+    // Reservoir sample, so the pool covers the whole run with bounded memory.
+    const size = this.opts.replayPoolSize ?? 64;
+    this.replayPoolSeen++;
+    if (this.replayPool.length < size) this.replayPool.push({ message, sentAtMs: now });
+    else {
+      const j = this.opts.prng.int(0, this.replayPoolSeen - 1);
+      if (j < size) this.replayPool[j] = { message, sentAtMs: now };
+    }
+  }
+
+  private latencyMs(): number {
+    const { minMs, meanExtraMs, maxMs } = this.opts.latency;
+    const u = this.opts.prng.next();
+    const extra = -Math.log(1 - u) * meanExtraMs * this.faults.latencyFactor;
+    return Math.min(maxMs * this.faults.latencyFactor, minMs + extra);
+  }
+
+  private schedule(message: Message, record: TracedMessage | undefined): void {
+    const delay = this.latencyMs();
+    const packetId = record?.packetId ?? this.nextPacketId++;
+    const toClient = !this.isNode(message.dest);
+    this.opts.timeline.after(delay, () => {
+      const refused = this.opts.deliver(message, { packetId, fate: record?.fate ?? "delivered" });
+      if (record) {
+        if (refused) record.fate = refused;
+        else record.deliveredAtMs = this.opts.timeline.now();
+      }
+    }, { settles: toClient });
+  }
+
+  private traceRecord(message: Message, now: number, fate: PacketFate, sessionHits?: ReadonlySet<string>): TracedMessage | undefined {
+    const clientMessage = !(this.isNode(message.src) && this.isNode(message.dest));
+    const packetId = this.nextPacketId++;
+    if (!this.opts.trace.wantsMessage(clientMessage)) return undefined;
+    const b: Body = message.body;
+    let clientId = typeof b.client_id === "string" ? b.client_id : undefined;
+    let seq = typeof b.seq === "number" ? b.seq : undefined;
+    if (typeof b.in_reply_to === "number" && this.isNode(message.src) && !this.isNode(message.dest)) {
+      const id = this.requestIdentity.get(`${message.dest}:${b.in_reply_to}`);
+      clientId = id?.clientId;
+      seq = id?.seq;
+    }
+    const record: TracedMessage = {
+      kind: "message",
+      packetId,
+      src: message.src,
+      dest: message.dest,
+      sentAtMs: now,
+      fate,
+      type: b.type,
+      msgId: b.msg_id,
+      inReplyTo: b.in_reply_to,
+      clientId,
+      seq,
+      fromSession: b.replayed === true || (clientId !== undefined && sessionHits?.has(`${clientId}/${seq}`)) || undefined,
+      summary: summarizeBody(b),
+    };
+    this.opts.trace.add(record);
+    return record;
+  }
+}

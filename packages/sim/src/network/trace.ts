@@ -1,0 +1,79 @@
+/**
+ * What happened on the wire and to the nodes, in order: the raw material for
+ * the message-sequence diagram and the msgs-per-op figure. Client messages
+ * are kept in full; node-to-node traffic is counted, and kept only when asked
+ * (it dominates the volume).
+ */
+import type { Body } from "@dslab/protocol";
+
+export type PacketFate =
+  | "delivered"
+  | "dropped-loss"
+  | "dropped-partition"
+  | "dropped-lost-reply"
+  | "dropped-node-down"
+  | "duplicate"
+  | "replayed";
+
+export interface TracedMessage {
+  kind: "message";
+  /** Unique per packet (a duplicate gets its own). */
+  packetId: number;
+  src: string;
+  dest: string;
+  sentAtMs: number;
+  /** Undefined when the packet never arrived. */
+  deliveredAtMs?: number;
+  fate: PacketFate;
+  type: string;
+  msgId?: number;
+  inReplyTo?: number;
+  clientId?: string;
+  seq?: number;
+  /** The reply came from the session table (a duplicate answered, not applied). */
+  fromSession?: boolean;
+  /** A short rendering of the body, for hover text. */
+  summary: string;
+}
+
+export interface TracedFault {
+  kind: "fault";
+  atMs: number;
+  /** "partition start", "kill n2", "restart n2", ... */
+  label: string;
+  nodes: string[];
+}
+
+export type TraceEntry = TracedMessage | TracedFault;
+
+export class MessageTrace {
+  readonly entries: TraceEntry[] = [];
+  /** Every packet sent, including node-to-node and dropped ones. */
+  packetsSent = 0;
+  peerPacketsSent = 0;
+  clientPacketsSent = 0;
+
+  constructor(
+    private readonly opts: { keepPeerMessages: boolean; maxEntries: number } = { keepPeerMessages: false, maxEntries: 200_000 },
+  ) {}
+
+  wantsMessage(isClientMessage: boolean): boolean {
+    return (isClientMessage || this.opts.keepPeerMessages) && this.entries.length < this.opts.maxEntries;
+  }
+
+  add(entry: TraceEntry): void {
+    if (this.entries.length < this.opts.maxEntries) this.entries.push(entry);
+  }
+
+  fault(atMs: number, label: string, nodes: string[]): void {
+    this.entries.push({ kind: "fault", atMs, label, nodes });
+  }
+}
+
+export function summarizeBody(body: Body): string {
+  const { type, msg_id, in_reply_to, ...rest } = body;
+  void msg_id;
+  void in_reply_to;
+  const text = JSON.stringify(rest);
+  return `${type} ${text.length > 160 ? `${text.slice(0, 160)}...` : text}`;
+}

@@ -1,0 +1,96 @@
+/**
+ * One run's configuration, and the command that replays it (the seed is the
+ * bug report: every result prints this command).
+ */
+import type { ClusterBugs } from "@dslab/cluster";
+import type { ClientBugs } from "@dslab/client";
+import { FAULT_KINDS, parseFaultList, type FaultKind } from "../nemesis/schedule.js";
+import { WORKLOAD_NAMES, type WorkloadName } from "../workload/workloads.js";
+
+export const CLUSTER_BUGS = ["noSessions", "leaderOnlySessions", "sessionsNotInSnapshot", "localClockExpiry", "seqLessThan"] as const;
+export const CLIENT_BUGS = ["newIdentityPerRetry", "backoffOnRedirect"] as const;
+export type BugName = (typeof CLUSTER_BUGS)[number] | (typeof CLIENT_BUGS)[number];
+export const BUG_NAMES: readonly BugName[] = [...CLUSTER_BUGS, ...CLIENT_BUGS];
+
+export interface RunConfig {
+  seed: string;
+  nodes: number;
+  /** Length of the safety phase (faults on), seconds of simulated (or real) time. */
+  timeLimitS: number;
+  /** Target ops per second across all clients. */
+  rate: number;
+  concurrency: number;
+  workload: WorkloadName;
+  nemesis: FaultKind[];
+  /** Test-only known-bad variants. */
+  bugs: BugName[];
+  /** Process mode: the node command. Undefined: in-process reference nodes. */
+  bin?: string;
+  /** After the heal, a leader and every final read must arrive within this. */
+  livenessBoundS: number;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  seed: "1",
+  nodes: 3,
+  timeLimitS: 30,
+  rate: 100,
+  concurrency: 8,
+  workload: "exactly-once",
+  nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause"],
+  bugs: [],
+  livenessBoundS: 10,
+};
+
+export function validateConfig(c: RunConfig): RunConfig {
+  const fail = (field: string, msg: string): never => {
+    throw new Error(`--${field}: ${msg}`);
+  };
+  if (!Number.isInteger(c.nodes) || c.nodes < 1 || c.nodes > 9) fail("nodes", `expected an integer 1..9, got ${c.nodes}`);
+  if (!(c.timeLimitS > 0)) fail("time-limit-s", `expected a positive number, got ${c.timeLimitS}`);
+  if (!(c.rate > 0)) fail("rate", `expected a positive number, got ${c.rate}`);
+  if (!Number.isInteger(c.concurrency) || c.concurrency < 1) fail("concurrency", `expected a positive integer, got ${c.concurrency}`);
+  if (!(WORKLOAD_NAMES as readonly string[]).includes(c.workload)) fail("workload", `expected one of ${WORKLOAD_NAMES.join(", ")}, got "${c.workload}"`);
+  for (const f of c.nemesis) if (!(FAULT_KINDS as readonly string[]).includes(f)) fail("nemesis", `unknown fault "${f}"`);
+  for (const b of c.bugs) if (!(BUG_NAMES as readonly string[]).includes(b)) fail("bug", `unknown bug "${b}": expected one of ${BUG_NAMES.join(", ")}`);
+  if (!(c.livenessBoundS > 0)) fail("liveness-bound-s", `expected a positive number, got ${c.livenessBoundS}`);
+  return c;
+}
+
+export function parseNemesis(text: string): FaultKind[] {
+  return [...parseFaultList(text)];
+}
+
+export function clusterBugs(bugs: readonly BugName[]): ClusterBugs {
+  const out: ClusterBugs = {};
+  for (const b of bugs) if ((CLUSTER_BUGS as readonly string[]).includes(b)) out[b as keyof ClusterBugs] = true;
+  return out;
+}
+
+export function clientBugs(bugs: readonly BugName[]): ClientBugs {
+  const out: ClientBugs = {};
+  for (const b of bugs) if ((CLIENT_BUGS as readonly string[]).includes(b)) out[b as keyof ClientBugs] = true;
+  return out;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The exact command that replays this run, runnable from the repository root. */
+export function replayCommand(c: RunConfig): string {
+  const parts = [
+    "npx kv-sim run",
+    `--seed ${shellQuote(c.seed)}`,
+    `--nodes ${c.nodes}`,
+    `--time-limit-s ${c.timeLimitS}`,
+    `--rate ${c.rate}`,
+    `--concurrency ${c.concurrency}`,
+    `--workload ${c.workload}`,
+    `--nemesis ${c.nemesis.length ? c.nemesis.join(",") : "none"}`,
+  ];
+  if (c.livenessBoundS !== DEFAULT_CONFIG.livenessBoundS) parts.push(`--liveness-bound-s ${c.livenessBoundS}`);
+  for (const b of c.bugs) parts.push(`--bug ${b}`);
+  if (c.bin) parts.push(`--bin ${shellQuote(c.bin)}`);
+  return parts.join(" ");
+}

@@ -1,0 +1,76 @@
+/**
+ * Runs every check on a finished run and builds results.json.
+ */
+import type { History } from "@dslab/checker";
+import type { MessageTrace } from "../network/trace.js";
+import type { NemesisOp } from "../nemesis/schedule.js";
+import type { AppliedFault } from "../nemesis/applier.js";
+import type { HistoryRecorder } from "../history/recorder.js";
+import type { WorkloadDriver } from "../workload/driver.js";
+import type { Workload } from "../workload/workloads.js";
+import { checkLiveness, type LivenessFacts } from "../checks/liveness.js";
+import { checkSessionBound } from "../checks/sessions.js";
+import { checkRedirects } from "../checks/redirects.js";
+import { checkSafety } from "../checks/safety.js";
+import type { RunConfig } from "./config.js";
+import { latencySummary, verdictOf, type Anomaly, type CheckResult, type RunResults } from "./results.js";
+
+export interface RunArtifacts {
+  config: RunConfig;
+  mode: "in-process" | "process";
+  command: string;
+  history: History;
+  recorder: HistoryRecorder;
+  trace: MessageTrace;
+  driver: WorkloadDriver;
+  schedule: NemesisOp[];
+  applied: AppliedFault[];
+  workload: Workload;
+  nodeIds: string[];
+  simulatedMs: number;
+  wallMs: number;
+  liveness: LivenessFacts;
+  sessions: { bound: number | undefined; maxSeen: number };
+  nodeStats: Record<string, number>;
+  /** Process mode: crashes, hangs, non-protocol lines, each with node and line. */
+  nodeProblems: Anomaly[];
+  results: RunResults | null;
+}
+
+export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
+  const checks: Record<string, CheckResult> = {};
+  const anomalies: Anomaly[] = [];
+  const add = (name: string, r: { result: CheckResult; anomalies: Anomaly[] }): void => {
+    checks[name] = r.result;
+    anomalies.push(...r.anomalies);
+  };
+  add(a.workload.model === "register" ? "linearizability" : "exactly-once", await checkSafety(a.history, a.workload.model));
+  add("liveness", checkLiveness(a.liveness, a.config.timeLimitS * 1000));
+  add("sessions", checkSessionBound(a.sessions));
+  add("redirects", checkRedirects(a.driver.stats));
+  anomalies.push(...a.nodeProblems);
+
+  const s = a.driver.stats;
+  const completed = s.ok + s.fail + s.info;
+  const invoked = a.recorder.invocations;
+  return {
+    seed: a.config.seed,
+    command: a.command,
+    mode: a.mode,
+    config: a.config,
+    verdict: verdictOf(checks),
+    checks,
+    anomalies,
+    ops: { invoked, ok: s.ok, fail: s.fail, info: s.info },
+    availability: completed === 0 ? 0 : Math.round((s.ok / completed) * 10_000) / 10_000,
+    msgsPerOp: invoked === 0 ? 0 : Math.round((a.trace.packetsSent / invoked) * 100) / 100,
+    clientMsgsPerOp: invoked === 0 ? 0 : Math.round((a.trace.clientPacketsSent / invoked) * 100) / 100,
+    latencyMs: latencySummary(s.latenciesMs),
+    faults: a.applied,
+    nemesisSchedule: a.schedule,
+    simulatedMs: Math.round(a.simulatedMs),
+    wallMs: Math.round(a.wallMs),
+    stats: { ...a.nodeStats, packets: a.trace.packetsSent, clientAttempts: s.attempts, redirects: s.redirects },
+    clients: Object.fromEntries(a.driver.clientIds),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * One in-process run: reference node cores, the packet simulator, the
+ * nemesis and the real retrying clients, all on one discrete-event scheduler
+ * driven from one master seed. Phases (STYLE habit 5): safety under faults,
+ * then heal and require liveness (a leader, and final reads of every key
+ * within a bound), then the checkers.
+ */
+import { createKvNodeCore, MemoryStorage } from "@dslab/cluster";
+import { SimScheduler } from "../world/scheduler.js";
+import { createWorldSeeds } from "../world/seeds.js";
+import { drawSkews } from "../world/node-clock.js";
+import { PacketSimulator } from "../network/packet-simulator.js";
+import { MessageTrace, type PacketFate } from "../network/trace.js";
+import { InProcessCluster, type CoreFactory, type NodeTuning } from "../inprocess/cluster.js";
+import { generateNemesisSchedule } from "../nemesis/schedule.js";
+import { NemesisApplier } from "../nemesis/applier.js";
+import { HistoryRecorder } from "../history/recorder.js";
+import { WorkloadDriver } from "../workload/driver.js";
+import { createWorkload } from "../workload/workloads.js";
+import { clientBugs, clusterBugs, replayCommand, type RunConfig } from "./config.js";
+import { evaluateRun, type RunArtifacts } from "./evaluate.js";
+
+export interface InProcessOptions {
+  /** Simulated ms per Raft tick. Default 10. */
+  tickMs?: number;
+  /** Keep node-to-node messages in the trace (for the message diagram). Default false. */
+  tracePeerMessages?: boolean;
+  /** Node settings on top of the workload's. */
+  tuning?: Partial<NodeTuning>;
+  /** Replace the reference core (a student's core plugs in here). */
+  createCore?: CoreFactory;
+  onLog?: (line: string) => void;
+}
+
+export const SIM_DEFAULTS = {
+  tickMs: 10,
+  latency: { minMs: 1, meanExtraMs: 3, maxMs: 60 },
+  /** Faults begin after the first election has had time to happen. */
+  faultsStartMs: 1_000,
+  client: { attemptTimeoutMs: 400, maxRetries: 12, maxTotalMs: 5_000 },
+  clockSkew: { maxOffsetMs: 50, maxDrift: 0.001 },
+  /** Sample the session count this often. */
+  sessionSampleMs: 100,
+};
+
+export async function runInProcess(config: RunConfig, options: InProcessOptions = {}): Promise<RunArtifacts> {
+  const wallStart = performance.now();
+  const seeds = createWorldSeeds(config.seed);
+  const scheduler = new SimScheduler();
+  const nodeIds = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
+  const workload = createWorkload(config.workload);
+  const tuning: NodeTuning = { snapshotEveryEntries: 200, ...workload.tuning, ...options.tuning };
+  const trace = new MessageTrace({ keepPeerMessages: options.tracePeerMessages ?? false, maxEntries: 200_000 });
+  const recorder = new HistoryRecorder(() => scheduler.now());
+
+  let cluster: InProcessCluster | null = null;
+  let driver: WorkloadDriver | null = null;
+  const network: PacketSimulator = new PacketSimulator({
+    timeline: scheduler,
+    prng: seeds.network,
+    nodeIds,
+    latency: SIM_DEFAULTS.latency,
+    trace,
+    deliver: (m): PacketFate | void => (network.isNode(m.dest) ? cluster!.deliver(m) : driver!.deliver(m.dest, m)),
+  });
+  cluster = new InProcessCluster({
+    scheduler,
+    seeds,
+    nodeIds,
+    network,
+    createCore: options.createCore ?? createKvNodeCore,
+    createStorage: () => new MemoryStorage(),
+    tickMs: options.tickMs ?? SIM_DEFAULTS.tickMs,
+    tuning,
+    bugs: clusterBugs(config.bugs),
+    skews: drawSkews(seeds.clocks, nodeIds, SIM_DEFAULTS.clockSkew),
+    onLog: options.onLog,
+  });
+  driver = new WorkloadDriver({
+    timeline: scheduler,
+    seeds,
+    nodeIds,
+    network,
+    recorder,
+    workload,
+    concurrency: config.concurrency,
+    ratePerSec: config.rate,
+    client: { ...SIM_DEFAULTS.client, bugs: clientBugs(config.bugs) },
+  });
+
+  const healAtMs = Math.round(config.timeLimitS * 1000);
+  const schedule = generateNemesisSchedule(seeds.nemesis, {
+    nodeIds,
+    faults: new Set(config.nemesis),
+    startMs: Math.min(SIM_DEFAULTS.faultsStartMs, healAtMs / 4),
+    healAtMs,
+  });
+  const nemesis = new NemesisApplier({
+    timeline: scheduler,
+    network,
+    target: cluster,
+    prng: seeds.nemesis.fork("targets"),
+    trace,
+    onFault: (f) => recorder.nemesis(f.label),
+  });
+  nemesis.install(schedule);
+
+  // The session table must stay within its bound at all times.
+  const maxSessions = tuning.maxSessions;
+  let maxSessionsSeen = 0;
+  const sample = (): void => {
+    for (const s of cluster!.statuses()) maxSessionsSeen = Math.max(maxSessionsSeen, s.sessions);
+    scheduler.after(SIM_DEFAULTS.sessionSampleMs, sample);
+  };
+  scheduler.after(SIM_DEFAULTS.sessionSampleMs, sample);
+
+  cluster.start();
+
+  // Safety phase: workers run until the heal; their last operations drain.
+  let workersDone = false;
+  void driver.run(healAtMs).then(() => (workersDone = true));
+  const drainLimitMs = healAtMs + SIM_DEFAULTS.client.maxTotalMs + 1_000;
+  await scheduler.runUntil(drainLimitMs, () => workersDone && scheduler.now() >= healAtMs);
+
+  // Liveness phase: a leader, then a read of every key, within the bound.
+  const boundMs = config.livenessBoundS * 1000;
+  const livenessStartMs = scheduler.now();
+  await scheduler.runUntil(livenessStartMs + boundMs, () => cluster!.leader() !== null);
+  const leaderAfterMs = cluster.leader() !== null ? scheduler.now() - healAtMs : null;
+  const finalProcess = config.concurrency;
+  const finalReads: Array<{ key: string | number; ok: boolean; value: unknown }> = [];
+  let readsDone = false;
+  void (async () => {
+    const { client, name } = driver.newClient({ attemptTimeoutMs: 300, maxRetries: 1_000, maxTotalMs: boundMs });
+    for (const key of workload.keys) {
+      const r = await driver.perform(finalProcess, client, name, { type: "read", key });
+      finalReads.push({
+        key,
+        ok: r.outcome === "ok" || (r.outcome === "failed" && r.error.code === 20),
+        value: r.outcome === "ok" ? r.reply.value : null,
+      });
+    }
+    readsDone = true;
+  })();
+  await scheduler.runUntil(livenessStartMs + 2 * boundMs, () => readsDone);
+  const finalReadsMs = readsDone ? scheduler.now() - livenessStartMs : null;
+
+  const artifacts: RunArtifacts = {
+    config,
+    mode: "in-process",
+    command: replayCommand(config),
+    history: recorder.history(),
+    recorder,
+    trace,
+    driver,
+    schedule,
+    applied: nemesis.applied,
+    workload,
+    nodeIds,
+    simulatedMs: scheduler.now(),
+    wallMs: 0,
+    liveness: { boundMs, leaderAfterMs, finalReadsMs, finalReads, finalReadsDone: readsDone },
+    sessions: { bound: maxSessions, maxSeen: maxSessionsSeen },
+    nodeStats: { ...cluster.stats, events: scheduler.eventsRun },
+    nodeProblems: [],
+    results: null,
+  };
+  artifacts.wallMs = performance.now() - wallStart;
+  artifacts.results = await evaluateRun(artifacts);
+  return artifacts;
+}
