@@ -78,20 +78,20 @@ export class SessionTable {
 
   /**
    * Ends every session idle for longer than the timeout at `nowMs`, and
-   * forgets tombstones past their TTL. `stampMs` is the clock that stamps
-   * the new tombstones (the state machine's clock; it differs from `nowMs`
-   * only under the localClockExpiry bug).
+   * forgets tombstones past their TTL at `clockMs`. Both are the state
+   * machine's clock; `nowMs` differs only under the localClockExpiry bug,
+   * where the decision to end a session reads the replica's own clock.
    */
-  expire(nowMs: number, stampMs: number = nowMs): void {
+  expire(nowMs: number, clockMs: number = nowMs): void {
     for (const [id, s] of this.sessions) {
       const idleMs = nowMs - s.lastActivityMs;
       if (idleMs <= this.opts.sessionTimeoutMs) break;
       this.sessions.delete(id);
       this.log(`[session] client ${id} expired after ${idleMs} ms idle (timeout ${this.opts.sessionTimeoutMs} ms), last seq ${s.lastSeq}`);
-      this.bury(id, stampMs, "expired");
+      this.bury(id, clockMs, "expired");
     }
     for (const [id, t] of this.tombstones) {
-      if (nowMs - t.lastSeenMs <= this.tombstoneTtlMs) break;
+      if (clockMs - t.lastSeenMs <= this.tombstoneTtlMs) break;
       this.tombstones.delete(id);
     }
   }
