@@ -10,6 +10,7 @@
  * on consecutive ports, so a redirect to a node the caller did not list can
  * still be followed.
  */
+import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { LineSplitter, type Body, type Message } from "@dslab/protocol";
 import { TransportError, type Transport } from "./transport.js";
@@ -19,7 +20,10 @@ export interface TcpTransportOptions {
   nodes: Record<string, number>;
   /** Default 127.0.0.1. */
   host?: string;
-  /** The `src` on every message. Default "client". */
+  /**
+   * The `src` on every message. The TCP node routes replies by src, so it
+   * must be unique among the node's clients. Default "c-" + a random id.
+   */
   clientName?: string;
 }
 
@@ -46,7 +50,7 @@ export class TcpTransport implements Transport {
 
   constructor(opts: TcpTransportOptions) {
     this.host = opts.host ?? "127.0.0.1";
-    this.clientName = opts.clientName ?? "client";
+    this.clientName = opts.clientName ?? `c-${randomUUID()}`;
     for (const [id, port] of Object.entries(opts.nodes)) this.ports.set(id, port);
   }
 

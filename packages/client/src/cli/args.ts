@@ -1,0 +1,198 @@
+/**
+ * `kv` command-line parsing: argv in, a plan out, or a UsageError that says
+ * what is wrong and what to type instead. No IO here.
+ */
+import { parseArgs } from "node:util";
+import type { Json } from "@dslab/protocol";
+import type { Operation } from "../client.js";
+
+export const HELP = `Usage: kv [options] <command> [args]
+
+A retrying client for the dslab key-value cluster (kv-cluster) over TCP.
+Every write carries a client_id and seq; retries reuse them, so the cluster
+answers a retry from its session table instead of applying it twice.
+
+Commands:
+  get KEY                 read a key
+  put KEY VALUE           write a value
+  append KEY VALUE        append a value to the list at KEY
+  incr KEY [DELTA]        add DELTA (an integer, default 1) to the counter at KEY
+  cas KEY FROM TO         set KEY to TO if it currently holds FROM
+  delete KEY              delete a key
+
+VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
+[1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello).
+Keys are strings. A negative DELTA works as is: kv incr k -1.
+
+Options:
+  --port P                one node's TCP port (default 9001)
+  --nodes P1,P2,...       every node's port; node i is n<i>, as kv-cluster numbers them
+  --host H                host of the nodes (default 127.0.0.1)
+  --client-id ID          use this client_id instead of a random 128-bit one
+  --seq N                 use this seq (with --client-id: replay a request by hand)
+  --max-retries N         retries after the first attempt (default 10; redirects are free)
+  --timeout-ms MS         per-attempt timeout (default 1000)
+  --total-ms MS           bound on the whole operation (default 30000)
+  -v, --verbose           print the attempt log on stderr, one line per attempt
+  --json                  print one JSON object instead of text
+  -h, --help              show this help
+
+Exit codes:
+  0  ok: the cluster applied (or read) it
+  1  failed: definitely did not happen (e.g. key does not exist, cas mismatch)
+  2  usage error
+  3  unknown: it may or may not have happened (replay it with the printed
+     --client-id and --seq to find out)`;
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly code = "E_USAGE";
+}
+
+export interface KvPlan {
+  help: boolean;
+  host: string;
+  /** Node id -> port. */
+  nodes: Record<string, number>;
+  clientId: string | undefined;
+  seq: number | undefined;
+  maxRetries: number | undefined;
+  timeoutMs: number | undefined;
+  totalMs: number | undefined;
+  verbose: boolean;
+  json: boolean;
+  operation: Operation | undefined;
+}
+
+/** JSON when it parses, the text itself otherwise. */
+export function parseValue(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return text;
+  }
+}
+
+function intOption(text: string | undefined, name: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min) {
+    throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function port(text: string, where: string): number {
+  const p = intOption(text.trim(), where, 1);
+  if (p === undefined || p > 65535) throw new UsageError(`--${where}: ${JSON.stringify(text)} is not a TCP port (1-65535)`);
+  return p;
+}
+
+const ARITY: Record<string, { args: string[]; optional?: number }> = {
+  get: { args: ["KEY"] },
+  put: { args: ["KEY", "VALUE"] },
+  append: { args: ["KEY", "VALUE"] },
+  incr: { args: ["KEY", "DELTA"], optional: 1 },
+  cas: { args: ["KEY", "FROM", "TO"] },
+  delete: { args: ["KEY"] },
+};
+
+// parseArgs reads "-1" as an option; a negative number is always an argument here.
+const NEG = "\u0000neg:";
+
+export function parseKvArgs(argv: readonly string[]): KvPlan {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a)),
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: "string" },
+        nodes: { type: "string" },
+        host: { type: "string" },
+        "client-id": { type: "string" },
+        seq: { type: "string" },
+        "max-retries": { type: "string" },
+        "timeout-ms": { type: "string" },
+        "total-ms": { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replaceAll(NEG, ""));
+  }
+  const v = parsed.values;
+  const positionals = parsed.positionals.map((p) => (p.startsWith(NEG) ? p.slice(NEG.length) : p));
+  const unescape = (s: string | undefined) => (s?.startsWith(NEG) ? s.slice(NEG.length) : s);
+  const plan: KvPlan = {
+    help: v.help === true,
+    host: v.host ?? "127.0.0.1",
+    nodes: {},
+    clientId: v["client-id"],
+    seq: intOption(unescape(v.seq), "seq", 1),
+    maxRetries: intOption(unescape(v["max-retries"]), "max-retries", 0),
+    timeoutMs: intOption(unescape(v["timeout-ms"]), "timeout-ms", 1),
+    totalMs: intOption(unescape(v["total-ms"]), "total-ms", 1),
+    verbose: v.verbose === true,
+    json: v.json === true,
+    operation: undefined,
+  };
+  if (plan.help) return plan;
+
+  if (v.port !== undefined && v.nodes !== undefined) throw new UsageError("give --port or --nodes, not both");
+  if (v.nodes !== undefined) {
+    const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
+    if (ports.length === 0) throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
+    ports.forEach((p, i) => (plan.nodes[`n${i + 1}`] = port(p, "nodes")));
+  } else {
+    // One port: the node's id is learned from its first reply.
+    const p = port(unescape(v.port) ?? "9001", "port");
+    plan.nodes[`${plan.host}:${p}`] = p;
+  }
+  if (plan.clientId !== undefined && !/^\S+$/.test(plan.clientId)) {
+    throw new UsageError(`--client-id: expected a non-empty id without spaces, got ${JSON.stringify(plan.clientId)}`);
+  }
+  if (plan.seq !== undefined && plan.clientId === undefined) {
+    throw new UsageError("--seq needs --client-id: a seq only identifies a request together with its client_id");
+  }
+
+  const [command, ...args] = positionals;
+  if (command === undefined) throw new UsageError("missing command: one of get, put, append, incr, cas, delete");
+  const spec = ARITY[command];
+  if (!spec) throw new UsageError(`unknown command ${JSON.stringify(command)}: expected one of get, put, append, incr, cas, delete`);
+  const min = spec.args.length - (spec.optional ?? 0);
+  if (args.length < min || args.length > spec.args.length) {
+    throw new UsageError(`usage: kv ${command} ${spec.args.map((a, i) => (i >= min ? `[${a}]` : a)).join(" ")}`);
+  }
+  if (command === "get" && plan.seq !== undefined) throw new UsageError("--seq: reads carry no seq");
+  const key = args[0] as string;
+  const at = (i: number) => parseValue(args[i] as string);
+  switch (command) {
+    case "get":
+      plan.operation = { type: "read", key };
+      break;
+    case "put":
+      plan.operation = { type: "write", key, value: at(1) };
+      break;
+    case "append":
+      plan.operation = { type: "append", key, value: at(1) };
+      break;
+    case "incr": {
+      const delta = args[1] === undefined ? 1 : Number(args[1]);
+      if (!/^-?\d+$/.test(args[1] ?? "1") || !Number.isSafeInteger(delta)) {
+        throw new UsageError(`incr: DELTA must be an integer, got ${JSON.stringify(args[1])}`);
+      }
+      plan.operation = { type: "incr", key, delta };
+      break;
+    }
+    case "cas":
+      plan.operation = { type: "cas", key, from: at(1), to: at(2) };
+      break;
+    case "delete":
+      plan.operation = { type: "delete", key };
+      break;
+  }
+  return plan;
+}

@@ -1,0 +1,107 @@
+/**
+ * kv: the command-line client (a shell: real clock, sleep, sockets, and a
+ * PRNG seeded from the OS). Parsing lives in args.ts; this file runs one
+ * operation and reports what is known about it.
+ */
+import { randomBytes } from "node:crypto";
+import { createPrng, errorSpec, type ErrorBody } from "@dslab/protocol";
+import { formatAttempt } from "../attempt-log.js";
+import { KvClient, type OpResult } from "../client.js";
+import { systemClock, systemSleep } from "../deps.js";
+import { TcpTransport } from "../transport/tcp.js";
+import { HELP, parseKvArgs, UsageError, type KvPlan } from "./args.js";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unknown: 3 } as const;
+
+function describeError(e: ErrorBody): string {
+  return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${e.text}` : ""}`;
+}
+
+function replayCommand(plan: KvPlan, argv: readonly string[], r: OpResult): string {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--client-id" || a === "--seq") i++;
+    else if (!a.startsWith("--client-id=") && !a.startsWith("--seq=")) rest.push(a);
+  }
+  const quoted = rest.map((a) => (/^[\w.,:=/-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`));
+  return `kv --client-id ${r.clientId} --seq ${r.seq} ${quoted.join(" ")}`;
+}
+
+/** The --json report: snake_case, the attempt log as its pasteable lines. */
+function jsonReport(r: OpResult): Record<string, unknown> {
+  return {
+    outcome: r.outcome,
+    client_id: r.clientId,
+    seq: r.seq ?? null,
+    attempts: r.attempts,
+    nodes_tried: r.nodesTried,
+    elapsed_ms: r.elapsedMs,
+    ...(r.outcome === "ok" ? { reply: r.reply } : {}),
+    ...(r.outcome === "failed" ? { error: r.error } : {}),
+    ...(r.outcome === "unknown" ? { last_error: r.lastError } : {}),
+    ...(r.outcome !== "ok" && r.gaveUp ? { gave_up: r.gaveUp } : {}),
+    log: r.log.map(formatAttempt),
+  };
+}
+
+export async function runKv(argv: readonly string[]): Promise<number> {
+  let plan: KvPlan;
+  try {
+    plan = parseKvArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`kv: ${e.message}\nRun kv --help for usage.\n`);
+    return EXIT.usage;
+  }
+  if (plan.help || !plan.operation) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
+  const client = new KvClient({
+    nodes: Object.keys(plan.nodes),
+    transport,
+    prng: createPrng(randomBytes(16).toString("hex")),
+    clock: systemClock,
+    sleep: systemSleep,
+    clientId: plan.clientId,
+    attemptTimeoutMs: plan.timeoutMs,
+    maxRetries: plan.maxRetries,
+    maxTotalMs: plan.totalMs,
+    onAttempt: plan.verbose ? (_r, line) => process.stderr.write(`${line}\n`) : undefined,
+  });
+  let r: OpResult;
+  try {
+    r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
+  } finally {
+    transport.close();
+  }
+
+  if (plan.json) {
+    process.stdout.write(`${JSON.stringify(jsonReport(r))}\n`);
+  } else {
+    const identity = `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
+    switch (r.outcome) {
+      case "ok": {
+        const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
+        process.stdout.write(`ok ${type}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}\n${identity}\n`);
+        break;
+      }
+      case "failed":
+        process.stdout.write(`failed (definite: it did not happen): ${describeError(r.error)}\n${identity}\n`);
+        break;
+      case "unknown":
+        process.stdout.write(
+          `unknown (it may or may not have happened): ${r.attempts} attempts on ${r.nodesTried.join(",")}` +
+            `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n${identity}\n` +
+            (r.seq !== undefined ? `replay it to find out: ${replayCommand(plan, argv, r)}\n` : ""),
+        );
+        break;
+    }
+  }
+  return EXIT[r.outcome];
+}
+
+const code = await runKv(process.argv.slice(2));
+process.exitCode = code;

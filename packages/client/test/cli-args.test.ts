@@ -1,0 +1,51 @@
+import { describe, expect, test } from "vitest";
+import { parseKvArgs, parseValue, UsageError } from "../src/cli/args.js";
+
+describe("kv argument parsing (issue 3: the kv CLI; usage errors are clear)", () => {
+  test.each([
+    [["get", "k"], { type: "read", key: "k" }],
+    [["put", "k", "42"], { type: "write", key: "k", value: 42 }],
+    [["put", "k", "hello"], { type: "write", key: "k", value: "hello" }],
+    [["append", "k", "[1,2]"], { type: "append", key: "k", value: [1, 2] }],
+    [["incr", "k"], { type: "incr", key: "k", delta: 1 }],
+    [["incr", "k", "-3"], { type: "incr", key: "k", delta: -3 }],
+    [["cas", "k", "1", "null"], { type: "cas", key: "k", from: 1, to: null }],
+    [["delete", "k"], { type: "delete", key: "k" }],
+  ])("kv %j is the operation %j", (argv, op) => {
+    expect(parseKvArgs(argv).operation).toEqual(op);
+  });
+
+  test("values are JSON when they parse and strings otherwise", () => {
+    expect(parseValue('{"a":1}')).toEqual({ a: 1 });
+    expect(parseValue('"quoted"')).toBe("quoted");
+    expect(parseValue("true")).toBe(true);
+    expect(parseValue("not json")).toBe("not json");
+  });
+
+  test("--nodes names nodes n1..nN on the given ports; --port alone names the node by address", () => {
+    expect(parseKvArgs(["--nodes", "9001,9002,9003", "get", "k"]).nodes).toEqual({ n1: 9001, n2: 9002, n3: 9003 });
+    expect(parseKvArgs(["--port", "9002", "get", "k"]).nodes).toEqual({ "127.0.0.1:9002": 9002 });
+    expect(parseKvArgs(["get", "k"]).nodes).toEqual({ "127.0.0.1:9001": 9001 });
+  });
+
+  test("the options are read wherever they appear", () => {
+    const p = parseKvArgs(["put", "k", "v", "--client-id", "77", "--seq", "3", "-v", "--json", "--max-retries", "0", "--timeout-ms", "50"]);
+    expect(p).toMatchObject({ clientId: "77", seq: 3, verbose: true, json: true, maxRetries: 0, timeoutMs: 50 });
+  });
+
+  test.each([
+    [[], /missing command/],
+    [["frob", "k"], /unknown command "frob"/],
+    [["put", "k"], /usage: kv put KEY VALUE/],
+    [["incr", "k", "1.5"], /DELTA must be an integer/],
+    [["--port", "x", "get", "k"], /--port: expected an integer/],
+    [["--port", "70000", "get", "k"], /not a TCP port/],
+    [["--port", "1", "--nodes", "2", "get", "k"], /not both/],
+    [["--seq", "2", "put", "k", "v"], /--seq needs --client-id/],
+    [["--client-id", "1", "--seq", "0", "put", "k", "v"], /--seq: expected an integer >= 1/],
+    [["--bogus", "get", "k"], /bogus/],
+  ])("kv %j is a usage error matching %s", (argv, message) => {
+    expect(() => parseKvArgs(argv)).toThrow(UsageError);
+    expect(() => parseKvArgs(argv)).toThrow(message);
+  });
+});
