@@ -189,9 +189,15 @@ async function runNode(values: Values): Promise<void> {
     id,
     nodeIds: shape.nodeIds,
     ports,
-    schemas: nodeSchemas,
+    schemas: { ...nodeSchemas, status: {} },
     log,
-    onMessage: (m) => runtime?.deliver(m),
+    onMessage: (m) => {
+      if (!runtime) return;
+      // `status` is answered by the shell, not the core: role, term, leader, commit and apply indexes.
+      if (m.body.type === "status") {
+        transport.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status() } });
+      } else runtime.deliver(m);
+    },
   });
   runtime = await startNode({
     id,

@@ -1,0 +1,69 @@
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KV_CLUSTER_BIN, KV_NODE_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "./helpers.js";
+
+let dataDir = "";
+beforeAll(async () => {
+  dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-cli-"));
+});
+afterAll(async () => {
+  await killAll();
+  await fsp.rm(dataDir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnTracked(args);
+  let stdout = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  await exited(child);
+  return { code: child.exitCode, stdout, stderr: child.stderrLines.join("\n") };
+}
+
+describe("kv-cluster and kv-node command lines (issue 2: kv-cluster)", () => {
+  it.each([
+    [[KV_CLUSTER_BIN, "--help"], /Commands:\n  start/],
+    [[KV_CLUSTER_BIN, "start", "--help"], /--base-port P/],
+    [[KV_CLUSTER_BIN, "node", "--help"], /--id ID/],
+    [[KV_NODE_BIN, "--help"], /--data-dir DIR/],
+  ])("%s prints its usage and exits 0", async (args, pattern) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(pattern);
+  });
+
+  it.each([
+    [["start", "--nodes", "3"], /--data-dir DIR is required/],
+    [["node", "--nodes", "3", "--data-dir", "/tmp/x"], /--id is required/],
+    [["node", "--id", "n7", "--nodes", "3", "--data-dir", "/tmp/x"], /--id n7 is not one of n1, n2, n3/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /--nodes must be an integer/],
+  ])("kv-cluster %s is a usage error (exit 2) that says what to fix", async (args, pattern) => {
+    const r = await run([KV_CLUSTER_BIN, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+  });
+
+  it("start runs every node as a child process, logs by node id, and stops them all on SIGTERM with exit 0", async () => {
+    const base = await freePortRun(3);
+    const cluster = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dataDir]);
+    const leader = await waitFor("a leader", 15_000, async () => {
+      for (let i = 0; i < 3; i++) {
+        const s = await ask(base + i, { type: "status" });
+        if (s?.role === "leader") return s.id as string;
+      }
+      return null;
+    });
+    expect(["n1", "n2", "n3"]).toContain(leader);
+    const pids = cluster.stderrLines.filter((l) => /^cluster \| n\d pid \d+/.test(l)).map((l) => Number(/pid (\d+)/.exec(l)![1]));
+    expect(pids).toHaveLength(3);
+    expect(cluster.stderrLines.some((l) => l.startsWith(`${leader} | became leader`))).toBe(true);
+
+    cluster.kill("SIGTERM");
+    await exited(cluster);
+    expect(cluster.exitCode).toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(); // every child is gone
+    for (const id of ["n1", "n2", "n3"]) expect((await fsp.readdir(path.join(dataDir, id))).some((f) => f.startsWith("wal-"))).toBe(true);
+  }, 30_000);
+});

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { KV_NODE_BIN, LineReader, killAll, spawnTracked } from "./helpers.js";
+
+afterEach(killAll);
+
+const INIT = '{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}';
+const WRITE = '{"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":"x","value":1,"client_id":"c1","seq":1}}';
+
+function startKvNode(args: string[] = []) {
+  const child = spawnTracked([KV_NODE_BIN, ...args]);
+  const out = new LineReader(child.stdout!);
+  const send = (line: string) => child.stdin!.write(`${line}\n`);
+  return { child, out, send };
+}
+
+describe("kv-node on stdio (issue 2: kv-node)", () => {
+  it("answers init with init_ok and a write with write_ok, given exactly the two lines of the issue", async () => {
+    const { child, out, send } = startKvNode();
+    send(INIT);
+    send(WRITE);
+    const initOk = await out.next((m) => m.body.in_reply_to === 1, 10_000, "init_ok");
+    const writeOk = await out.next((m) => m.body.in_reply_to === 2, 10_000, "write_ok");
+    expect(initOk).toEqual({ src: "n1", dest: "c0", body: { type: "init_ok", in_reply_to: 1 } });
+    expect(writeOk).toEqual({ src: "n1", dest: "c1", body: { type: "write_ok", in_reply_to: 2 } });
+    // Nothing but protocol lines on stdout (LineReader fails on anything else); logs on stderr, prefixed.
+    expect(child.stderrLines.some((l) => l.startsWith("n1 | "))).toBe(true);
+  });
+
+  it("answers the two lines piped from a file before exiting at end of input", async () => {
+    const { child, out } = startKvNode();
+    child.stdin!.end(`${INIT}\n${WRITE}\n`);
+    await new Promise((r) => child.once("exit", r));
+    expect(out.lines.map((m: any) => m.body.type)).toEqual(["init_ok", "write_ok"]);
+    expect(child.exitCode).toBe(0);
+  });
+
+  const big = "v".repeat(70 * 1024);
+  it.each([
+    { name: "a line that is not JSON", line: "this is not json", code: 12, inReplyTo: undefined, field: "not valid JSON" },
+    { name: "an unknown message type", line: '{"src":"c1","dest":"n1","body":{"type":"frobnicate","msg_id":3}}', code: 10, inReplyTo: 3, field: "body.type" },
+    {
+      name: "a seq of the wrong type",
+      line: '{"src":"c1","dest":"n1","body":{"type":"write","msg_id":4,"key":"x","value":1,"client_id":"c1","seq":"two"}}',
+      code: 12,
+      inReplyTo: 4,
+      field: "body.seq",
+    },
+    { name: "a key that is an object", line: '{"src":"c1","dest":"n1","body":{"type":"read","msg_id":5,"key":{"a":1}}}', code: 12, inReplyTo: 5, field: "body.key" },
+    { name: "a missing body", line: '{"src":"c1","dest":"n1"}', code: 12, inReplyTo: undefined, field: "body" },
+    { name: "a line over --max-line-bytes", line: `{"src":"c1","dest":"n1","body":{"type":"write","msg_id":6,"key":"x","value":"${"y".repeat(5000)}"}}`, code: 1002, inReplyTo: undefined, field: "larger than 4096 bytes", args: ["--max-line-bytes", "4096"] },
+    {
+      name: "a value over the 64 KiB value limit",
+      line: `{"src":"c1","dest":"n1","body":{"type":"write","msg_id":7,"key":"x","value":"${big}","client_id":"c1","seq":1}}`,
+      code: 1002,
+      inReplyTo: 7,
+      field: undefined,
+    },
+  ] as Array<{ name: string; line: string; code: number; inReplyTo: number | undefined; field: string | undefined; args?: string[] }>)(
+    "answers $name with definite error $code and keeps serving (issue 2: bad input)",
+    async ({ line, code, inReplyTo, field, args }) => {
+    const { child, out, send } = startKvNode(args ?? []);
+    send(INIT);
+    await out.next((m) => m.body.type === "init_ok", 10_000, "init_ok");
+    send(line);
+    const reply = await out.next((m) => m.body.type === "error", 10_000, "an error reply");
+    expect(reply.body.code).toBe(code);
+    expect(reply.body.in_reply_to).toBe(inReplyTo);
+    if (inReplyTo !== undefined) expect(reply.dest).toBe("c1");
+    if (field) {
+      // The log names the line number and the field.
+      await expect.poll(() => child.stderrLines.join("\n"), { timeout: 2000 }).toMatch(/stdin:2: /);
+      expect(child.stderrLines.join("\n")).toContain(field);
+    }
+    // Nothing lost: the node still serves, and the bad line changed nothing.
+    send('{"src":"c2","dest":"n1","body":{"type":"write","msg_id":100,"key":"x","value":42,"client_id":"c2","seq":1}}');
+    send('{"src":"c2","dest":"n1","body":{"type":"read","msg_id":101,"key":"x"}}');
+    expect((await out.next((m) => m.body.in_reply_to === 100, 10_000, "write_ok")).body.type).toBe("write_ok");
+    expect((await out.next((m) => m.body.in_reply_to === 101, 10_000, "read_ok")).body).toEqual({ type: "read_ok", value: 42, in_reply_to: 101 });
+    expect(child.exitCode).toBeNull();
+    },
+  );
+});
