@@ -7,3 +7,6 @@ export * from "./formats/edn.js";
 export * from "./formats/json.js";
 export * from "./formats/parse-error.js";
 export * from "./formats/history-io.js";
+export * from "./lin/model.js";
+export * from "./lin/search.js";
+export * from "./lin/check.js";

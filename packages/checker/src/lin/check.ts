@@ -1,0 +1,150 @@
+/**
+ * Linearizability of a whole history: pair the operations, split them by key
+ * (P-compositionality: a history is linearizable iff each key's sub-history
+ * is), and search each key within one shared time budget.
+ */
+import type { History } from "../history/op.js";
+import type { Call } from "../history/pair.js";
+import { pairOps } from "../history/pair.js";
+import type { LinOp, Model, ModelName, RegisterOptions } from "./model.js";
+import { modelFor } from "./model.js";
+import type { PartialLinearization, SearchResult } from "./search.js";
+import { searchPartition } from "./search.js";
+
+export type Validity = true | false | "unknown";
+
+export interface LinearizabilityOptions extends RegisterOptions {
+  model: ModelName | ((calls: readonly Call[]) => Model);
+  /** Give up with "unknown" after this long. Default: no limit. */
+  timeLimitMs?: number;
+  /** Memo entries kept per key before giving up with "unknown". Default 2,000,000. */
+  memoEntriesMax?: number;
+  /** Memo key characters kept per key (memory, about 2 bytes each). Default 100,000,000. */
+  memoCharsMax?: number;
+  /** Clock for the time limit; defaults to performance.now. */
+  now?: () => number;
+}
+
+export interface KeyResult {
+  key: string;
+  valid: Validity;
+  ops: number;
+  explored: number;
+  memoEntries: number;
+  reason?: string;
+}
+
+export interface LinearizabilityFailure {
+  key: string;
+  /** The operation that could not be linearized before it returned. */
+  op: Call;
+  /** History index where the shortest non-linearizable prefix ends (the op's return). */
+  prefixEnd: number;
+  /** The failing op and the operations of its key that overlap it in time. */
+  involved: Call[];
+  /** Longest partial linearizations reached (their tails), as the search left them. */
+  partials: Array<{ stateBefore: string; skipped: number; steps: Array<{ op: Call; description: string; stateAfter: string }> }>;
+  /** One-paragraph explanation for people. */
+  message: string;
+}
+
+export interface LinearizabilityResult {
+  valid: Validity;
+  model: string;
+  /** Client operations (invoke/completion pairs) in the history. */
+  ops: number;
+  keys: KeyResult[];
+  failure?: LinearizabilityFailure;
+  /** Why the verdict is unknown. */
+  unknownReason?: string;
+  /** For a valid history: per key, the call ids in the order found. */
+  linearization?: Record<string, number[]>;
+  elapsedMs: number;
+}
+
+export function checkLinearizability(history: History, options: LinearizabilityOptions): LinearizabilityResult {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const calls = pairOps(history);
+  const model = typeof options.model === "function" ? options.model(calls) : modelFor(options.model, calls, options);
+  const byKey = new Map<string, LinOp[]>();
+  for (const call of calls) {
+    const op = model.prepare(call);
+    if (op === undefined) continue;
+    let list = byKey.get(op.key);
+    if (list === undefined) byKey.set(op.key, (list = []));
+    list.push(op);
+  }
+  const budget = {
+    deadline: options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs,
+    now,
+    memoEntriesMax: options.memoEntriesMax ?? 2_000_000,
+    memoCharsMax: options.memoCharsMax ?? 100_000_000,
+  };
+  const keys: KeyResult[] = [];
+  const linearization: Record<string, number[]> = {};
+  let best: { key: string; result: Extract<SearchResult, { verdict: "invalid" }> } | undefined;
+  let unknownReason: string | undefined;
+  for (const [key, ops] of byKey) {
+    const result = searchPartition(model, ops, budget);
+    const kr: KeyResult = {
+      key,
+      valid: result.verdict === "valid" ? true : result.verdict === "invalid" ? false : "unknown",
+      ops: ops.length,
+      explored: result.explored,
+      memoEntries: result.memoEntries,
+    };
+    keys.push(kr);
+    if (result.verdict === "valid") linearization[key] = result.order.map((o) => o.call.id);
+    else if (result.verdict === "invalid") {
+      if (best === undefined || result.prefixEnd < best.result.prefixEnd) best = { key, result };
+    } else {
+      kr.reason = result.reason === "time-limit" ? `time limit of ${options.timeLimitMs} ms reached` : "memo limit reached (too many configurations)";
+      unknownReason ??= `key ${showKey(key)}: ${kr.reason}`;
+      // The shared deadline has passed: the remaining keys would give up at once.
+      if (result.reason === "time-limit") break;
+    }
+  }
+  const checkedAll = keys.length === byKey.size;
+  const out: LinearizabilityResult = {
+    valid: best !== undefined ? false : unknownReason !== undefined || !checkedAll ? "unknown" : true,
+    model: model.name,
+    ops: calls.length,
+    keys,
+    elapsedMs: now() - started,
+  };
+  if (best !== undefined) out.failure = describeFailure(model, best.key, best.result, byKey.get(best.key)!);
+  else if (out.valid === "unknown") out.unknownReason = unknownReason ?? "not every key was checked";
+  if (out.valid === true) out.linearization = linearization;
+  return out;
+}
+
+function showKey(key: string): string {
+  return key === "" ? "(single object)" : JSON.stringify(key);
+}
+
+function describeFailure(
+  model: Model,
+  key: string,
+  r: Extract<SearchResult, { verdict: "invalid" }>,
+  ops: readonly LinOp[],
+): LinearizabilityFailure {
+  const failed = r.failed.call;
+  const involved = ops
+    .map((o) => o.call)
+    .filter((c) => c === failed || (c.callIndex < failed.returnIndex && c.returnIndex > failed.callIndex))
+    .sort((a, b) => a.callIndex - b.callIndex)
+    .slice(0, 64);
+  const partials = r.partials.map((p: PartialLinearization) => ({
+    stateBefore: p.stateBefore,
+    skipped: p.skipped,
+    steps: p.steps.map((s) => ({ op: s.op.call, description: model.describeOp(s.op), stateAfter: s.stateAfter })),
+  }));
+  const last = partials[0];
+  const stateNote = last === undefined ? "" : ` Every order the search tried left the ${key === "" ? "object" : "key"} in a state (e.g. ${last.steps.at(-1)?.stateAfter ?? last.stateBefore}) in which it cannot take effect.`;
+  const message =
+    `${showKey(key)}: process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
+    `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
+    `the history up to op ${r.prefixEnd} has no valid order.${stateNote}`;
+  return { key, op: failed, prefixEnd: r.prefixEnd, involved, partials, message };
+}

@@ -1,0 +1,259 @@
+/**
+ * Sequential specifications the linearizability search checks against.
+ *
+ * A model turns each paired call into a `LinOp` (or drops it when it cannot
+ * matter: a failed operation never happened, and a read whose answer never
+ * came back constrains nothing), says which key it belongs to (per-key
+ * partitioning), and steps a state. States are primitives so that the search
+ * can intern them and memoize (linearized set, state) pairs cheaply.
+ */
+import type { EdnValue } from "../formats/edn.js";
+import { Keyword, printEdn } from "../formats/edn.js";
+import type { Call } from "../history/pair.js";
+import { HistoryError, isIndefinite } from "../history/pair.js";
+
+export type State = string | number | bigint | boolean | null;
+
+export interface LinOp {
+  call: Call;
+  /** The partition: a printed key, or "" for a single object. */
+  key: string;
+  /** What the model does: "read", "write", "cas", "get", "put", "append", "incr". */
+  kind: string;
+  /** The argument: the value written, the string appended, the delta... */
+  arg: State;
+  /** The second argument (cas `to`). */
+  arg2: State;
+  /** What a definite read returned. */
+  out: State;
+  /** ok: must take effect between call and return. info/pending: may take effect after its call, or never. */
+  definite: boolean;
+}
+
+export interface Model {
+  readonly name: string;
+  /** undefined: the call cannot affect the verdict (failed, or an unanswered read). */
+  prepare(call: Call): LinOp | undefined;
+  init(): State;
+  /** The state after `op`, or undefined when `op` cannot take effect in `state` with what it returned. */
+  step(state: State, op: LinOp): State | undefined;
+  describeState(state: State): string;
+  describeOp(op: LinOp): string;
+}
+
+/**
+ * A canonical primitive for a value, so that equal values compare with ===.
+ * Numbers and strings stay themselves; anything else becomes its EDN text
+ * behind a marker character that no string value starts with.
+ */
+const MARK = "\u0001";
+export function canon(v: EdnValue | undefined): State {
+  if (v === undefined || v === null) return null;
+  switch (typeof v) {
+    case "number":
+    case "bigint":
+    case "boolean":
+      return v;
+    case "string":
+      return v.startsWith(MARK) ? MARK + printEdn(v) : v;
+  }
+  return MARK + printEdn(v);
+}
+
+export function showCanon(s: State): string {
+  if (typeof s === "string") return s.startsWith(MARK) ? s.slice(1) : JSON.stringify(s);
+  if (s === null) return "nil";
+  return String(s);
+}
+
+function unsupported(model: string, call: Call): never {
+  throw new HistoryError(`the ${model} model does not know :f :${call.f} (op ${call.invoke.index})`, call.invoke);
+}
+
+function keyText(v: EdnValue): string {
+  return typeof v === "string" ? v : printEdn(v);
+}
+
+function isPair(v: EdnValue | undefined): v is [EdnValue, EdnValue] {
+  return Array.isArray(v) && v.length === 2;
+}
+
+export interface RegisterOptions {
+  /**
+   * Values are lin-kv `[key value]` tuples (Jepsen `independent`). "auto"
+   * (the default) decides from the history: independent when every client
+   * operation's value is a pair (and every cas value a pair of a pair).
+   */
+  independent?: boolean | "auto";
+}
+
+/**
+ * A register with read, write and cas, with Maelstrom lin-kv semantics: a key
+ * starts missing; a read of a missing key returns nil; a cas on a missing key
+ * fails (so a cas that returned ok on a missing key is not linearizable).
+ */
+export function registerModel(calls: readonly Call[], options: RegisterOptions = {}): Model {
+  let independent = options.independent ?? "auto";
+  if (independent === "auto") {
+    independent =
+      calls.length > 0 &&
+      calls.every((c) => c.invoke.key === undefined && isPair(c.invoke.value) && (c.f !== "cas" || isPair(c.invoke.value[1])));
+  }
+  const tupled = independent;
+  const split = (call: Call, v: EdnValue | undefined): [string, EdnValue | undefined] => {
+    if (call.invoke.key !== undefined) return [keyText(call.invoke.key), v];
+    if (!tupled) return ["", v];
+    if (!isPair(v)) throw new HistoryError(`op ${call.invoke.index}: expected a [key value] tuple, got ${v === undefined ? "nothing" : printEdn(v)}`, call.invoke);
+    return [keyText(v[0]), v[1]];
+  };
+  return {
+    name: "register",
+    prepare(call) {
+      if (call.outcome === "fail") return undefined;
+      const definite = !isIndefinite(call);
+      const [key, arg] = split(call, call.invoke.value);
+      switch (call.f) {
+        case "read": {
+          if (!definite) return undefined;
+          const [, out] = split(call, call.completion!.value);
+          return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite };
+        }
+        case "write":
+          return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite };
+        case "cas": {
+          if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : printEdn(arg)}`, call.invoke);
+          return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite };
+        }
+        default:
+          unsupported("register", call);
+      }
+    },
+    init: () => null,
+    step(state, op) {
+      switch (op.kind) {
+        case "read":
+          return op.out === state ? state : undefined;
+        case "write":
+          return op.arg;
+        default:
+          // cas: a missing key never matches (Maelstrom error 20).
+          return state !== null && state === op.arg ? op.arg2 : undefined;
+      }
+    },
+    describeState: showCanon,
+    describeOp(op) {
+      if (op.kind === "read") return `read ${showCanon(op.out)}`;
+      if (op.kind === "write") return `write ${showCanon(op.arg)}`;
+      return `cas ${showCanon(op.arg)} -> ${showCanon(op.arg2)}`;
+    },
+  };
+}
+
+function str(v: EdnValue | undefined): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v === "string") return v;
+  if (v instanceof Keyword) return v.name;
+  return typeof v === "object" ? printEdn(v) : String(v);
+}
+
+/**
+ * The 6.824 / porcupine key-value map: get, put, append on string values,
+ * partitioned by `:key` (no `:key`: one map entry). A missing key reads as "" (nil is read as "" too);
+ * append concatenates strings.
+ */
+export function kvModel(): Model {
+  return {
+    name: "kv",
+    prepare(call) {
+      if (call.outcome === "fail") return undefined;
+      const definite = !isIndefinite(call);
+      const key = call.invoke.key === undefined ? "" : keyText(call.invoke.key);
+      switch (call.f) {
+        case "get":
+        case "read":
+          if (!definite) return undefined;
+          return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite };
+        case "put":
+        case "write":
+          return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite };
+        case "append":
+          return { call, key, kind: "append", arg: str(call.invoke.value), arg2: null, out: null, definite };
+        default:
+          unsupported("kv", call);
+      }
+    },
+    init: () => "",
+    step(state, op) {
+      switch (op.kind) {
+        case "get":
+          return op.out === state ? state : undefined;
+        case "put":
+          return op.arg;
+        default:
+          return (state as string) + (op.arg as string);
+      }
+    },
+    describeState: (s) => JSON.stringify(s),
+    describeOp(op) {
+      if (op.kind === "get") return `get ${JSON.stringify(op.out)}`;
+      return `${op.kind} ${JSON.stringify(op.arg)}`;
+    },
+  };
+}
+
+function num(call: Call, v: EdnValue | undefined, dflt: number | null): number {
+  if (v === undefined || v === null) {
+    if (dflt !== null) return dflt;
+    throw new HistoryError(`op ${call.invoke.index}: expected a number`, call.invoke);
+  }
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  throw new HistoryError(`op ${call.invoke.index}: expected a number, got ${printEdn(v)}`, call.invoke);
+}
+
+/**
+ * A counter: `incr` (or Jepsen's `add`) by the invoke's value (1 when nil),
+ * `read` returns the total. Starts at 0. Partitioned by `:key` when present.
+ * The value an incr returned is not checked here (see the exactly-once checker).
+ */
+export function counterModel(): Model {
+  return {
+    name: "counter",
+    prepare(call) {
+      if (call.outcome === "fail") return undefined;
+      const definite = !isIndefinite(call);
+      const key = call.invoke.key === undefined ? "" : keyText(call.invoke.key);
+      switch (call.f) {
+        case "read":
+          if (!definite) return undefined;
+          return { call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite };
+        case "incr":
+        case "add":
+          return { call, key, kind: "incr", arg: num(call, call.invoke.value, 1), arg2: null, out: null, definite };
+        default:
+          unsupported("counter", call);
+      }
+    },
+    init: () => 0,
+    step(state, op) {
+      if (op.kind === "read") return op.out === state ? state : undefined;
+      return (state as number) + (op.arg as number);
+    },
+    describeState: (s) => String(s),
+    describeOp: (op) => (op.kind === "read" ? `read ${String(op.out)}` : `incr ${String(op.arg)}`),
+  };
+}
+
+export type ModelName = "register" | "kv" | "counter";
+export const MODEL_NAMES: readonly ModelName[] = ["register", "kv", "counter"];
+
+export function modelFor(name: ModelName, calls: readonly Call[], options: RegisterOptions = {}): Model {
+  switch (name) {
+    case "register":
+      return registerModel(calls, options);
+    case "kv":
+      return kvModel();
+    case "counter":
+      return counterModel();
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The Wing-Gong search with Lowe's improvements, for one partition (one key).
+ *
+ * Events (calls and returns) sit in a doubly linked list in history order.
+ * The search walks the list: at a call it tries to linearize that operation
+ * now (the model accepts it in the current state), lifts it and its return
+ * out of the list and restarts from the head; at a return whose operation is
+ * still unlinearized it is stuck and backtracks. Operations are linearized in
+ * an order that respects real time because a return is never passed.
+ *
+ * Memoization (Lowe): a (linearized set, state) configuration already seen
+ * cannot lead anywhere new, so it is skipped. The set is encoded exactly and
+ * compactly as "every op up to M, minus these holes": ops are numbered in
+ * call order, M is the highest linearized one, and the holes (unlinearized
+ * ops numbered below M) are few, since each definite hole overlaps op M.
+ *
+ * Indefinite operations (info, never completed) have no return event, so
+ * nothing forces them: the search may linearize them anywhere after their
+ * call or leave them out, and it succeeds once every definite operation is
+ * linearized.
+ *
+ * The memo is capped; running out of it or of time gives "unknown".
+ */
+import type { LinOp, Model, State } from "./model.js";
+
+export interface SearchBudget {
+  /** Absolute time (from `now`) after which the search gives up. */
+  deadline: number;
+  now: () => number;
+  /** Most memo entries kept for this search. */
+  memoEntriesMax: number;
+  /** Most memo key characters kept (about 2 bytes each). */
+  memoCharsMax: number;
+}
+
+/** One step of a partial linearization: the op and the state after it. */
+export interface LinStep {
+  op: LinOp;
+  stateAfter: string;
+}
+
+export interface PartialLinearization {
+  /** The state before `steps[0]`. */
+  stateBefore: string;
+  /** The last operations linearized before the search got stuck (at most `PARTIAL_TAIL`). */
+  steps: LinStep[];
+  /** How many operations were linearized before `steps[0]`. */
+  skipped: number;
+}
+
+export type SearchResult =
+  | { verdict: "valid"; order: LinOp[]; explored: number; memoEntries: number }
+  | {
+      verdict: "invalid";
+      /** The operation that could not be linearized before its return, on any path. */
+      failed: LinOp;
+      /** History index of its return: the history up to here cannot be linearized. */
+      prefixEnd: number;
+      partials: PartialLinearization[];
+      explored: number;
+      memoEntries: number;
+    }
+  | { verdict: "unknown"; reason: "time-limit" | "memo-limit"; explored: number; memoEntries: number };
+
+const PARTIAL_TAIL = 12;
+const PARTIALS_MAX = 4;
+
+export function searchPartition(model: Model, input: readonly LinOp[], budget: SearchBudget): SearchResult {
+  // Number ops in call order.
+  const ops = input.slice().sort((a, b) => a.call.callIndex - b.call.callIndex);
+  const n = ops.length;
+  // Events: node 0 is the head; call and return nodes follow in history order.
+  const events: Array<[pos: number, op: number, isCall: boolean]> = [];
+  let definiteLeft = 0;
+  for (let i = 0; i < n; i++) {
+    const op = ops[i]!;
+    events.push([op.call.callIndex, i, true]);
+    if (op.definite) {
+      definiteLeft++;
+      events.push([op.call.returnIndex, i, false]);
+    }
+  }
+  events.sort((a, b) => a[0] - b[0]);
+  const size = events.length + 1;
+  const next = new Int32Array(size);
+  const prev = new Int32Array(size);
+  const nodeOp = new Int32Array(size);
+  const nodeIsCall = new Uint8Array(size);
+  const callNode = new Int32Array(n);
+  const retNode = new Int32Array(n).fill(-1);
+  for (let k = 0; k < events.length; k++) {
+    const [, op, isCall] = events[k]!;
+    const node = k + 1;
+    nodeOp[node] = op;
+    nodeIsCall[node] = isCall ? 1 : 0;
+    if (isCall) callNode[op] = node;
+    else retNode[op] = node;
+  }
+  for (let i = 0; i < size; i++) {
+    next[i] = i + 1 < size ? i + 1 : -1;
+    prev[i] = i - 1;
+  }
+
+  const unlink = (node: number): void => {
+    const p = prev[node]!;
+    const nx = next[node]!;
+    next[p] = nx;
+    if (nx !== -1) prev[nx] = p;
+  };
+  const relink = (node: number): void => {
+    const p = prev[node]!;
+    const nx = next[node]!;
+    next[p] = node;
+    if (nx !== -1) prev[nx] = node;
+  };
+  const lift = (op: number): void => {
+    unlink(callNode[op]!);
+    const r = retNode[op]!;
+    if (r !== -1) unlink(r);
+  };
+  const unlift = (op: number): void => {
+    const r = retNode[op]!;
+    if (r !== -1) relink(r);
+    relink(callNode[op]!);
+  };
+
+  // States interned to small integers for memo keys.
+  const stateIds = new Map<State, number>();
+  const stateId = (s: State): number => {
+    let id = stateIds.get(s);
+    if (id === undefined) {
+      id = stateIds.size;
+      stateIds.set(s, id);
+    }
+    return id;
+  };
+
+  // The linearized set as "all ops <= maxLin except the holes", plus the state.
+  const memoKey = (maxLin: number, sid: number): string => {
+    let key = maxLin + ":";
+    for (let node = next[0]!; node !== -1; node = next[node]!) {
+      if (nodeIsCall[node] === 0) continue;
+      const op = nodeOp[node]!;
+      if (op > maxLin) break;
+      key += op + ",";
+    }
+    return key + ":" + sid;
+  };
+
+  const memo = new Set<string>();
+  let memoChars = 0;
+
+  const stackOp = new Int32Array(n);
+  const stackMax = new Int32Array(n);
+  const stackState: State[] = new Array<State>(n);
+  let depth = 0;
+  let state = model.init();
+  let maxLin = -1;
+  let explored = 0;
+
+  let deepestPos = -1;
+  let deepestOp = -1;
+  const partials: PartialLinearization[] = [];
+  const snapshot = (): PartialLinearization => {
+    const from = Math.max(0, depth - PARTIAL_TAIL);
+    const steps: LinStep[] = [];
+    for (let d = from; d < depth; d++) {
+      const after = d + 1 < depth ? stackState[d + 1]! : state;
+      steps.push({ op: ops[stackOp[d]!]!, stateAfter: model.describeState(after) });
+    }
+    const before = from < depth ? stackState[from]! : state;
+    return { stateBefore: model.describeState(before), steps, skipped: from };
+  };
+
+  let entry = next[0]!;
+  for (;;) {
+    if (definiteLeft === 0) {
+      const order: LinOp[] = [];
+      for (let d = 0; d < depth; d++) order.push(ops[stackOp[d]!]!);
+      return { verdict: "valid", order, explored, memoEntries: memo.size };
+    }
+    if ((++explored & 1023) === 0 && budget.now() > budget.deadline) {
+      return { verdict: "unknown", reason: "time-limit", explored, memoEntries: memo.size };
+    }
+    if (entry === -1 || nodeIsCall[entry] === 0) {
+      // Stuck: the op returning here was not linearized in time.
+      if (entry !== -1) {
+        const op = nodeOp[entry]!;
+        const pos = ops[op]!.call.returnIndex;
+        if (pos > deepestPos) {
+          deepestPos = pos;
+          deepestOp = op;
+          partials.length = 0;
+        }
+        if (pos === deepestPos && partials.length < PARTIALS_MAX) partials.push(snapshot());
+      }
+      if (depth === 0) {
+        return {
+          verdict: "invalid",
+          failed: ops[deepestOp]!,
+          prefixEnd: deepestPos,
+          partials,
+          explored,
+          memoEntries: memo.size,
+        };
+      }
+      depth--;
+      const op = stackOp[depth]!;
+      state = stackState[depth]!;
+      maxLin = stackMax[depth]!;
+      unlift(op);
+      if (ops[op]!.definite) definiteLeft++;
+      entry = next[callNode[op]!]!;
+      continue;
+    }
+    const op = nodeOp[entry]!;
+    const after = model.step(state, ops[op]!);
+    if (after !== undefined) {
+      lift(op);
+      const newMax = op > maxLin ? op : maxLin;
+      const key = memoKey(newMax, stateId(after));
+      if (!memo.has(key)) {
+        if (memo.size >= budget.memoEntriesMax || memoChars + key.length > budget.memoCharsMax) {
+          return { verdict: "unknown", reason: "memo-limit", explored, memoEntries: memo.size };
+        }
+        memo.add(key);
+        memoChars += key.length;
+        stackOp[depth] = op;
+        stackMax[depth] = maxLin;
+        stackState[depth] = state;
+        depth++;
+        state = after;
+        maxLin = newMax;
+        if (ops[op]!.definite) definiteLeft--;
+        entry = next[0]!;
+        continue;
+      }
+      unlift(op);
+    }
+    entry = next[entry]!;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Hand-written cases from the literature (Herlihy & Wing; Jepsen/Knossos
+ * examples; Maelstrom lin-kv semantics). Each builds a tiny history whose
+ * verdict a person can check by eye.
+ */
+import { describe, expect, it } from "vitest";
+import type { History } from "../../src/index.js";
+import { HistoryBuilder, checkLinearizability, readHistory } from "../../src/index.js";
+
+function h(f: (b: HistoryBuilder) => void): History {
+  const b = new HistoryBuilder();
+  f(b);
+  return b.build();
+}
+
+const register = (history: History) => checkLinearizability(history, { model: "register" });
+
+describe("linearizability: classic anomalies", () => {
+  it("a stale read (reading 1 after the write of 2 completed) is not linearizable", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.ok(0);
+        b.invoke(0, "write", 2);
+        b.ok(0);
+        b.invoke(1, "read", null);
+        b.ok(1, 1);
+      }),
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.op.f).toBe("read");
+    expect(r.failure!.prefixEnd).toBe(5);
+    expect(r.failure!.message).toContain("read 1");
+  });
+
+  it("a read concurrent with a write may see either value", () => {
+    for (const seen of [1, 2]) {
+      const r = register(
+        h((b) => {
+          b.invoke(0, "write", 1);
+          b.ok(0);
+          b.invoke(0, "write", 2);
+          b.invoke(1, "read", null);
+          b.ok(1, seen);
+          b.ok(0);
+        }),
+      );
+      expect(r.valid).toBe(true);
+    }
+  });
+
+  it("a lost update (two acknowledged increments, then a read of 1) is not linearizable", () => {
+    const r = checkLinearizability(
+      h((b) => {
+        b.invoke(0, "incr", 1);
+        b.invoke(1, "incr", 1);
+        b.ok(0);
+        b.ok(1);
+        b.invoke(2, "read", null);
+        b.ok(2, 1);
+      }),
+      { model: "counter" },
+    );
+    expect(r.valid).toBe(false);
+  });
+
+  it("a write visible before its call (read 1 completes before write 1 begins) is not linearizable", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(1, "read", null);
+        b.ok(1, 1);
+        b.invoke(0, "write", 1);
+        b.ok(0);
+      }),
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.prefixEnd).toBe(1);
+    expect(r.failure!.involved.map((c) => c.f)).toEqual(["read"]);
+  });
+
+  it("two concurrent cas from the same value cannot both succeed", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 0);
+        b.ok(0);
+        b.invoke(1, "cas", [0, 1]);
+        b.invoke(2, "cas", [0, 2]);
+        b.ok(1);
+        b.ok(2);
+      }),
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.involved).toHaveLength(2);
+  });
+
+  it("two concurrent cas that chain (0->1, 1->2) both succeed, in one order", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 0);
+        b.ok(0);
+        b.invoke(2, "cas", [1, 2]);
+        b.invoke(1, "cas", [0, 1]);
+        b.ok(2);
+        b.ok(1);
+        b.invoke(0, "read", null);
+        b.ok(0, 2);
+      }),
+    );
+    expect(r.valid).toBe(true);
+    expect(r.linearization![""]).toEqual([0, 2, 1, 3]);
+  });
+});
+
+describe("linearizability: indefinite operations", () => {
+  it("a timed-out write that did happen, seen much later, is fine", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 7);
+        b.info(0);
+        b.invoke(1, "read", null);
+        b.ok(1, null);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+      }),
+    );
+    expect(r.valid).toBe(true);
+  });
+
+  it("a timed-out write that never happened is fine", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 7);
+        b.info(0);
+        b.invoke(1, "read", null);
+        b.ok(1, null);
+      }),
+    );
+    expect(r.valid).toBe(true);
+  });
+
+  it("a write still pending when the history ends may or may not have happened", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 7);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+      }),
+    );
+    expect(r.valid).toBe(true);
+  });
+
+  it("an indefinite write takes effect at most once: it cannot appear, vanish and reappear", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 7);
+        b.info(0);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+        b.invoke(1, "write", 1);
+        b.ok(1);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+      }),
+    );
+    expect(r.valid).toBe(false);
+  });
+
+  it("a definitely failed write must never be seen", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 7);
+        b.fail(0);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+      }),
+    );
+    expect(r.valid).toBe(false);
+  });
+});
+
+describe("linearizability: Maelstrom lin-kv semantics", () => {
+  it("reads of a missing key return nil; a cas on a missing key cannot succeed", () => {
+    const edn = `{:type :invoke, :f :read, :value [0 nil], :process 0, :index 0}
+{:type :ok, :f :read, :value [0 nil], :process 0, :index 1}
+{:type :invoke, :f :cas, :value [1 [nil 3]], :process 1, :index 2}
+{:type :ok, :f :cas, :value [1 [nil 3]], :process 1, :index 3}
+`;
+    const r = register(readHistory(edn));
+    expect(r.valid).toBe(false);
+    expect(r.failure!.key).toBe("1");
+    expect(r.keys.map((k) => [k.key, k.valid])).toEqual([
+      ["0", true],
+      ["1", false],
+    ]);
+  });
+
+  it("partitions by key: a violation on one key is reported with that key", () => {
+    const edn = `{:type :invoke, :f :write, :value [a 1], :process 0}
+{:type :ok, :f :write, :value [a 1], :process 0}
+{:type :invoke, :f :write, :value [b 2], :process 0}
+{:type :ok, :f :write, :value [b 2], :process 0}
+{:type :invoke, :f :read, :value [b nil], :process 1}
+{:type :ok, :f :read, :value [b 1], :process 1}
+`;
+    const r = register(readHistory(edn));
+    expect(r.valid).toBe(false);
+    expect(r.failure!.key).toBe("b");
+  });
+});
+
+describe("linearizability: the kv map (6.824)", () => {
+  it("append concatenates, and a get sees the appends in one order", () => {
+    const edn = `{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}
+{:process 1, :type :invoke, :f :append, :key "0", :value "x 1 0 y"}
+{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}
+{:process 1, :type :ok, :f :append, :key "0", :value "x 1 0 y"}
+{:process 2, :type :invoke, :f :get, :key "0", :value nil}
+{:process 2, :type :ok, :f :get, :key "0", :value "x 1 0 yx 0 0 y"}
+{:process 2, :type :invoke, :f :get, :key "0", :value nil}
+{:process 2, :type :ok, :f :get, :key "0", :value "x 1 0 yx 0 0 yx 0 0 y"}
+`;
+    const r = checkLinearizability(readHistory(edn), { model: "kv" });
+    expect(r.valid).toBe(false);
+    expect(r.failure!.prefixEnd).toBe(7);
+    const ok = checkLinearizability(readHistory(edn.split("\n").slice(0, 6).join("\n")), { model: "kv" });
+    expect(ok.valid).toBe(true);
+  });
+});
+
+describe("linearizability: budgets", () => {
+  it("reports unknown, never valid, when the time limit runs out", () => {
+    let t = 0;
+    const history = h((b) => {
+      for (let p = 0; p < 12; p++) b.invoke(p, "write", p);
+      for (let p = 0; p < 12; p++) b.ok(p);
+      b.invoke(0, "read", null);
+      b.ok(0, 99);
+    });
+    const r = checkLinearizability(history, { model: "register", timeLimitMs: 10, now: () => (t += 1) });
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toContain("time limit");
+  });
+
+  it("reports unknown when the memo cap is reached", () => {
+    const history = h((b) => {
+      for (let p = 0; p < 12; p++) b.invoke(p, "write", p);
+      for (let p = 0; p < 12; p++) b.ok(p);
+      b.invoke(0, "read", null);
+      b.ok(0, 99);
+    });
+    const r = checkLinearizability(history, { model: "register", memoEntriesMax: 100 });
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toContain("memo");
+    // With room, the same history is found invalid.
+    expect(checkLinearizability(history, { model: "register" }).valid).toBe(false);
+  });
+});
