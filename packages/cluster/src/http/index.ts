@@ -1,0 +1,8 @@
+/**
+ * The HTTP front with Idempotency-Key (issue 3). `kv-cluster start/node
+ * --http-port P` calls `startHttpFront` once per node.
+ */
+export { startHttpFront, HttpFrontServer, type HttpFront, type HttpFrontOptions } from "./server.js";
+export { toHttp, type HttpResponse } from "./responses.js";
+export { route, matchPath, type Route, type RouteResult } from "./routes.js";
+export { fingerprint, parseIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from "./idempotency-key.js";

@@ -1,0 +1,110 @@
+/**
+ * HTTP request -> cluster request. Pure: method, path, headers and body text
+ * in; the client request body to submit (plus how to answer it) or an HTTP
+ * error out. Validation at the boundary (STYLE habit 10): a bad request gets
+ * a 4xx that names what is wrong.
+ */
+import type { ClientRequestBody, Json } from "@dslab/protocol";
+
+export interface HttpError {
+  status: number;
+  /** Stable machine-readable reason, e.g. "idempotency-key-missing". */
+  reason: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  request: ClientRequestBody;
+  /** How error 22 (precondition-failed) is answered: 409 for POST .../cas, 412 for PUT with If-Match. */
+  preconditionStatus: 409 | 412;
+  /** POSTs are not idempotent: they need an Idempotency-Key. */
+  requiresIdempotencyKey: boolean;
+  /** GETs never use one. */
+  usesIdempotencyKey: boolean;
+}
+
+export type RouteResult = { ok: true; route: Route } | { ok: false; error: HttpError };
+
+const fail = (status: number, reason: string, message: string, headers?: Record<string, string>): RouteResult => ({
+  ok: false,
+  error: { status, reason, message, ...(headers ? { headers } : {}) },
+});
+
+function parseBody(text: string): { ok: true; value: Record<string, Json> } | { ok: false; message: string } {
+  if (text.trim() === "") return { ok: true, value: {} };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `the body is not valid JSON (${(e as Error).message})` };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, message: "the body must be a JSON object" };
+  return { ok: true, value: v as Record<string, Json> };
+}
+
+/** `/kv/<key>` or `/kv/<key>/<action>`; the key is one URL-encoded path segment. */
+export function matchPath(pathname: string): { key: string; action: string | undefined } | undefined {
+  const m = /^\/kv\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (!m) return undefined;
+  try {
+    return { key: decodeURIComponent(m[1] as string), action: m[2] };
+  } catch {
+    return undefined;
+  }
+}
+
+export function route(method: string, pathname: string, headers: { ifMatch?: string }, bodyText: string): RouteResult {
+  const p = matchPath(pathname);
+  if (!p) return fail(404, "not-found", `no route for ${pathname}; use /kv/<key>, /kv/<key>/append, /kv/<key>/incr or /kv/<key>/cas`);
+  const { key, action } = p;
+  const allowed = action === undefined ? "GET, PUT, DELETE" : "POST";
+  if (action !== undefined && !["append", "incr", "cas"].includes(action)) {
+    return fail(404, "not-found", `unknown action ${JSON.stringify(action)}; use append, incr or cas`);
+  }
+  if ((action === undefined && !["GET", "PUT", "DELETE"].includes(method)) || (action !== undefined && method !== "POST")) {
+    return fail(405, "method-not-allowed", `${method} is not allowed on ${pathname}; allowed: ${allowed}`, { Allow: allowed });
+  }
+  const body = parseBody(bodyText);
+  if (!body.ok) return fail(400, "bad-body", body.message);
+  const b = body.value;
+  const need = (field: string): Json | undefined => (field in b ? b[field] : undefined);
+  const base = { preconditionStatus: 409 as const, requiresIdempotencyKey: false, usesIdempotencyKey: true };
+
+  if (method === "GET") return { ok: true, route: { ...base, usesIdempotencyKey: false, request: { type: "read", key } } };
+  if (method === "DELETE") return { ok: true, route: { ...base, request: { type: "delete", key } } };
+  if (method === "PUT") {
+    const value = need("value");
+    if (value === undefined) return fail(400, "bad-body", 'PUT needs a JSON body {"value": ...}');
+    if (headers.ifMatch !== undefined) {
+      let from: Json;
+      try {
+        from = JSON.parse(headers.ifMatch) as Json;
+      } catch {
+        return fail(400, "bad-if-match", `If-Match must hold the expected current value as JSON, got ${JSON.stringify(headers.ifMatch)}`);
+      }
+      return { ok: true, route: { ...base, preconditionStatus: 412, request: { type: "cas", key, from, to: value } } };
+    }
+    return { ok: true, route: { ...base, request: { type: "write", key, value } } };
+  }
+  // POST actions: not idempotent, so an Idempotency-Key is required.
+  const post = { ...base, requiresIdempotencyKey: true };
+  switch (action) {
+    case "append": {
+      const value = need("value");
+      if (value === undefined) return fail(400, "bad-body", 'append needs a JSON body {"value": ...}');
+      return { ok: true, route: { ...post, request: { type: "append", key, value } } };
+    }
+    case "incr": {
+      const delta = need("delta") ?? 1;
+      if (!Number.isSafeInteger(delta)) return fail(400, "bad-body", `incr: "delta" must be an integer, got ${JSON.stringify(delta)}`);
+      return { ok: true, route: { ...post, request: { type: "incr", key, delta: delta as number } } };
+    }
+    default: {
+      const from = need("from");
+      const to = need("to");
+      if (from === undefined || to === undefined) return fail(400, "bad-body", 'cas needs a JSON body {"from": ..., "to": ...}');
+      return { ok: true, route: { ...post, request: { type: "cas", key, from, to } } };
+    }
+  }
+}

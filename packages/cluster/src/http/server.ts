@@ -1,0 +1,208 @@
+/**
+ * The HTTP front: a node:http server in front of one node's NodeRuntime.
+ *
+ * Idempotency-Key (IETF httpapi draft; payment-API practice):
+ * - POST needs a key (400 without one); PUT and DELETE may carry one; GET
+ *   ignores it.
+ * - The request goes to the cluster with `idempotency_key` and a
+ *   `fingerprint`; the replicated state machine applies it once and stores
+ *   the reply per key (TTL 24 h by default, bounded), so a retry through any
+ *   node, after failover or restart, gets the stored reply (`replayed: true`)
+ *   -> the same status and body plus `Idempotent-Replayed: true`.
+ * - Same key, different request: the state machine answers 1003 -> 422.
+ * - Same key while the first is still in flight: 409, decided here when the
+ *   first is in flight through this front, by the leader (1004) otherwise.
+ *
+ * A non-leader REDIRECTS (307, Location = the leader's HTTP URL from
+ * `nodeHttpUrls`); it never proxies. 307 keeps the method, body and headers,
+ * so fetch, curl -L and most HTTP clients follow it by themselves. While no
+ * leader is known (an election) the front waits up to `noLeaderWaitMs`, then
+ * answers 503 with Retry-After.
+ */
+import http from "node:http";
+import type { Body } from "@dslab/protocol";
+import type { NodeRuntime } from "../contract.js";
+import { fingerprint, parseIdempotencyKey } from "./idempotency-key.js";
+import { errorJson, toHttp, type HttpResponse } from "./responses.js";
+import { route } from "./routes.js";
+
+export interface HttpFrontOptions {
+  runtime: NodeRuntime;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Node id -> base URL of that node's HTTP front, for redirects to the leader. */
+  nodeHttpUrls?: Record<string, string>;
+  /** How long one request may wait for the cluster. Default 5000 ms. */
+  requestTimeoutMs?: number;
+  /** How long to wait for a leader to be elected before answering 503. Default 3000 ms. */
+  noLeaderWaitMs?: number;
+  /** Largest accepted body. Default 1 MiB. */
+  maxBodyBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface HttpFront {
+  port: number;
+  close(): Promise<void>;
+}
+
+const NO_LEADER_POLL_MS = 50;
+
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: http.ServerResponse, r: HttpResponse): void {
+  const text = `${JSON.stringify(r.body)}\n`;
+  res.writeHead(r.status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    ...r.headers,
+  });
+  res.end(text);
+}
+
+const httpError = (status: number, reason: string, message: string, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers,
+  body: errorJson(reason, reason, message),
+});
+
+export class HttpFrontServer {
+  private readonly server: http.Server;
+  /** Keys whose first request is being processed through this front -> its fingerprint. */
+  private readonly inFlight = new Map<string, string>();
+  private readonly opts: HttpFrontOptions;
+  private readonly log: (line: string) => void;
+
+  constructor(opts: HttpFrontOptions) {
+    this.opts = opts;
+    this.log = opts.log ?? (() => {});
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.log(`http: internal error: ${(e as Error).stack ?? String(e)}`);
+        if (!res.headersSent) send(res, httpError(500, "internal", "internal error; see the node's log"));
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  async listen(): Promise<number> {
+    const host = this.opts.host ?? "127.0.0.1";
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.opts.port, host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const method = req.method ?? "GET";
+    const url = new URL(req.url ?? "/", "http://front.invalid");
+    const bodyText = await readBody(req, this.opts.maxBodyBytes ?? 1024 * 1024);
+    if (bodyText === undefined) return send(res, httpError(413, "body-too-large", "the request body is too large"));
+    const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
+    const routed = route(method, url.pathname, { ifMatch }, bodyText);
+    if (!routed.ok) {
+      const e = routed.error;
+      return send(res, httpError(e.status, e.reason, e.message, e.headers));
+    }
+    const r = routed.route;
+
+    const rawKey = req.headers["idempotency-key"];
+    let key: string | undefined;
+    if (r.usesIdempotencyKey && typeof rawKey === "string") {
+      const parsed = parseIdempotencyKey(rawKey);
+      if (!parsed.ok) return send(res, httpError(400, "idempotency-key-invalid", parsed.message));
+      key = parsed.key;
+    }
+    if (r.requiresIdempotencyKey && key === undefined) {
+      return send(
+        res,
+        httpError(
+          400,
+          "idempotency-key-missing",
+          `${method} ${url.pathname} is not idempotent: send an Idempotency-Key header (e.g. a UUID) and reuse it when you retry`,
+        ),
+      );
+    }
+
+    const request = { ...r.request } as Record<string, unknown>;
+    if (key !== undefined) {
+      const fp = fingerprint(method, url.pathname, ifMatch, bodyText);
+      const running = this.inFlight.get(key);
+      if (running !== undefined) {
+        return send(
+          res,
+          running === fp
+            ? httpError(409, "idempotency-key-in-flight", `a request with Idempotency-Key ${JSON.stringify(key)} is still being processed; retry later`, {
+                "Retry-After": "1",
+              })
+            : httpError(422, "idempotency-key-reused", `Idempotency-Key ${JSON.stringify(key)} is in use for a different request`),
+        );
+      }
+      request.idempotency_key = key;
+      request.fingerprint = fp;
+      this.inFlight.set(key, fp);
+    }
+    try {
+      const reply = await this.submit(request as Body);
+      if (reply.type === "error" && reply.code === 11 && typeof reply.leader === "string") {
+        const target = this.opts.nodeHttpUrls?.[reply.leader];
+        if (target !== undefined && reply.leader !== this.opts.runtime.id) {
+          const location = new URL(`${url.pathname}${url.search}`, target).href;
+          return send(res, {
+            status: 307,
+            headers: { Location: location },
+            body: errorJson(11, "temporarily-unavailable", `not the leader; repeat the request at ${location}`, { leader: reply.leader }),
+          });
+        }
+      }
+      send(res, toHttp(reply, { preconditionStatus: r.preconditionStatus }));
+    } finally {
+      if (key !== undefined) this.inFlight.delete(key);
+    }
+  }
+
+  /** Submits, waiting out a leaderless election (error 11 without leader is definite: safe to repeat). */
+  private async submit(request: Body): Promise<Body> {
+    const timeoutMs = this.opts.requestTimeoutMs ?? 5_000;
+    const waitUntil = Date.now() + (this.opts.noLeaderWaitMs ?? 3_000);
+    for (;;) {
+      const reply = await this.opts.runtime.submit(request as never, { timeoutMs });
+      const noLeader = reply.type === "error" && reply.code === 11 && typeof reply.leader !== "string";
+      if (!noLeader || Date.now() + NO_LEADER_POLL_MS > waitUntil) return reply;
+      await new Promise((r) => setTimeout(r, NO_LEADER_POLL_MS));
+    }
+  }
+}
+
+export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
+  const server = new HttpFrontServer(opts);
+  const port = await server.listen();
+  return { port, close: () => server.close() };
+}
