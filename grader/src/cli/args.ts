@@ -1,0 +1,66 @@
+// Argument parsing shared by every command: node:util parseArgs, strict, with
+// usage errors (exit 2) that say what to do.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+export const EXIT = { ok: 0, fail: 1, usage: 2, needsReview: 3 } as const;
+
+export class UsageError extends Error {
+  readonly code = "USAGE";
+}
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** The wall clock, used only when `--now` is not given. */
+  now: () => Date;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  help: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[], io: Io): Promise<number>;
+}
+
+export const COMMON_OPTIONS = {
+  lessons: { type: "string", default: "lessons" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export function parse(command: Command, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nRun \`grader ${command.name} --help\` for usage.`);
+  }
+}
+
+export function requireString(values: Record<string, unknown>, name: string, command: string): string {
+  const v = values[name];
+  if (typeof v !== "string" || v.trim() === "") throw new UsageError(`missing --${name}. Run \`grader ${command} --help\` for usage.`);
+  return v;
+}
+
+/** `--now` (an ISO timestamp) or the wall clock, normalized to an ISO UTC string. */
+export function nowIso(values: Record<string, unknown>, io: Io): string {
+  const v = values.now;
+  if (v === undefined) return io.now().toISOString();
+  const d = new Date(String(v));
+  if (Number.isNaN(d.getTime())) throw new UsageError(`--now ${JSON.stringify(v)} is not an ISO date or timestamp, e.g. 2026-11-24T10:00:00Z`);
+  return d.toISOString();
+}
+
+export function positiveInt(values: Record<string, unknown>, name: string, fallback: number): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, found ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + "\n";
+}

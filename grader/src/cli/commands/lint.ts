@@ -1,0 +1,40 @@
+import { loadCourse } from "../../lesson/load.js";
+import { formatDiagnostic } from "../../lesson/model.js";
+import { lintCourse } from "../../lint/lint.js";
+import { EXIT, json, type Command } from "../args.js";
+
+export const lint: Command = {
+  name: "lint",
+  summary: "check every lesson and the course as a whole",
+  help: `Usage: grader lint [--lessons DIR] [--json]
+
+Parses every *.md lesson under DIR and checks: front-matter fields and types,
+the pass-criteria table, unique ids, prerequisites that exist and form no cycle
+(the cycle is printed), unique order within a part, regex_patterns that run on
+a linear-time engine (RE2: no backreferences, no lookaround), and
+review_schedule_days positive and increasing.
+
+Each finding reads FILE:LINE: SEVERITY FIELD: MESSAGE [CODE].
+
+Options:
+  --lessons DIR   the course directory (default: lessons)
+  --json          print {files, lessons, errors, warnings, diagnostics} as JSON
+  -h, --help      show this help
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error.
+`,
+  options: {},
+  async run(values, positionals, io) {
+    if (positionals.length > 0) {
+      io.stderr(`grader lint: unexpected argument ${JSON.stringify(positionals[0])}; use --lessons DIR\n`);
+      return EXIT.usage;
+    }
+    const report = lintCourse(await loadCourse(String(values.lessons)));
+    if (values.json) io.stdout(json(report));
+    else {
+      for (const d of report.diagnostics) io.stdout(formatDiagnostic(d) + "\n");
+      io.stdout(`${report.files} file(s), ${report.lessons} lesson(s): ${report.errors} error(s), ${report.warnings} warning(s)\n`);
+    }
+    return report.errors > 0 ? EXIT.fail : EXIT.ok;
+  },
+};

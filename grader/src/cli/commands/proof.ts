@@ -1,0 +1,65 @@
+import { proofChecker, type ProofResult } from "../../proof/check.js";
+import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
+import { EXIT, json, positiveInt, requireString, UsageError, type Command } from "../args.js";
+import { loadLessonOrExit } from "./course.js";
+import { readBounded } from "./read-paste.js";
+
+export function exitFor(status: ProofResult["status"]): number {
+  return status === "pass" ? EXIT.ok : status === "fail" ? EXIT.fail : EXIT.needsReview;
+}
+
+export function formatResult(file: string, r: ProofResult): string {
+  const out = [`${r.status}: ${file} (lesson ${r.lesson}, score ${r.score ?? "-"}/${r.maxScore})`];
+  for (const reason of r.reasons) out.push(`  - ${reason}`);
+  for (const [i, p] of r.patterns.entries()) out.push(`  pattern ${i + 1} ${p.matched ? `matched (${p.matches}x)` : "no match"}: ${p.source}`);
+  if (r.evidence) {
+    out.push(`  evidence: ${r.evidence.applied} applied, ${r.evidence.duplicates} duplicate(s), ${r.evidence.clients} client(s), ${r.evidence.violations.length} rule violation(s)`);
+  }
+  return out.join("\n") + "\n";
+}
+
+export const proof: Command = {
+  name: "proof",
+  summary: "check one pasted proof against a lesson",
+  help: `Usage: grader proof --lesson ID FILE [--lessons DIR] [--max-bytes N] [--json]
+
+Checks a pasted proof log: every regex_patterns entry must match (RE2,
+case-insensitive); the evidence in the log must hold: a duplicate line names a
+(client, seq) applied earlier, no (client, seq) is applied twice, and applied
+seqs increase per client. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
+binary or non-UTF-8 pastes are refused with a reason.
+
+Lessons with status manual_or_regex send what the regexes do not pass to
+review; lessons with no patterns send every paste to review.
+
+Options:
+  --lesson ID     the lesson the proof is for (required)
+  --lessons DIR   the course directory (default: lessons)
+  --max-bytes N   paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
+  --json          print the result as JSON
+  -h, --help      show this help
+
+Exit codes: 0 pass, 1 fail, 3 needs-review, 2 usage error.
+`,
+  options: { lesson: { type: "string" }, "max-bytes": { type: "string" } },
+  async run(values, positionals, io) {
+    const id = requireString(values, "lesson", "proof");
+    if (positionals.length !== 1) throw new UsageError("give exactly one paste FILE. Run `grader proof --help` for usage.");
+    const file = positionals[0]!;
+    const maxBytes = positiveInt(values, "max-bytes", DEFAULT_MAX_PASTE_BYTES);
+    const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
+    const checker = proofChecker(lesson, { maxBytes });
+    let pasted: { data: Uint8Array; sizeBytes: number };
+    try {
+      pasted = await readBounded(file, maxBytes);
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    }
+    const result = checker.check(pasted.data, pasted.sizeBytes);
+    if (values.json) {
+      const { text: _text, ...rest } = result;
+      io.stdout(json({ file, ...rest }));
+    } else io.stdout(formatResult(file, result));
+    return exitFor(result.status);
+  },
+};

@@ -1,0 +1,92 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { gradeClass, type Paste } from "../../gradebook/batch.js";
+import { renderReviewPage } from "../../gradebook/html.js";
+import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRADEBOOK_CSV, GRADEBOOK_JSON } from "../../gradebook/store.js";
+import { proofChecker } from "../../proof/check.js";
+import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
+import { EXIT, json, nowIso, positiveInt, requireString, UsageError, type Command } from "../args.js";
+import { loadLessonOrExit } from "./course.js";
+import { readBounded } from "./read-paste.js";
+
+/** `alice.txt` -> `alice`: the file name without its last extension is the student id. */
+export function studentIdOf(fileName: string): string {
+  const ext = path.extname(fileName);
+  return ext && ext !== fileName ? fileName.slice(0, -ext.length) : fileName;
+}
+
+export const proofs: Command = {
+  name: "proofs",
+  summary: "grade a class's pasted proofs: gradebook CSV/JSON and an HTML review page",
+  help: `Usage: grader proofs --lesson ID DIR [--out DIR2] [--now ISO] [--similarity X] [--lessons DIR] [--json]
+
+DIR holds one paste per student; the file name without its extension is the
+student id (alice.txt -> alice). Each paste gets the checks of \`grader proof\`;
+identical or near-identical pastes across students (Jaccard similarity of word
+5-shingles >= --similarity) are flagged and sent to review.
+
+Writes to DIR2 (default: grades):
+  gradebook.csv          student,lesson,status,score,max_score,reasons,grader,graded_at
+  gradebook.json         the same rows, with the automated result kept under manual ones
+  review-<lesson>.html   self-contained review page: highlighted evidence, reasons, filter by status
+Rows of other lessons already in the gradebook are kept. Manual decisions
+recorded with \`grader review\` (DIR2/manual-grades.json) override the automated
+status and are marked manual.
+
+Options:
+  --lesson ID       the lesson (required)
+  --out DIR2        output directory (default: grades)
+  --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns
+  --similarity X    near-duplicate threshold between 0 and 1 (default: 0.8)
+  --max-bytes N     paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
+  --lessons DIR     the course directory (default: lessons)
+  --json            print a summary with every row as JSON
+  -h, --help        show this help
+
+Exit codes: 0 gradebook written (whatever the statuses), 2 usage error.
+`,
+  options: { lesson: { type: "string" }, out: { type: "string", default: "grades" }, now: { type: "string" }, similarity: { type: "string" }, "max-bytes": { type: "string" } },
+  async run(values, positionals, io) {
+    const id = requireString(values, "lesson", "proofs");
+    if (positionals.length !== 1) throw new UsageError("give exactly one DIR of pastes. Run `grader proofs --help` for usage.");
+    const dir = positionals[0]!;
+    const out = String(values.out);
+    const now = nowIso(values, io);
+    const maxBytes = positiveInt(values, "max-bytes", DEFAULT_MAX_PASTE_BYTES);
+    const threshold = values.similarity === undefined ? 0.8 : Number(values.similarity);
+    if (!(threshold > 0 && threshold <= 1)) throw new UsageError(`--similarity must be a number in (0, 1], found ${JSON.stringify(values.similarity)}`);
+    const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
+    const checker = proofChecker(lesson, { maxBytes });
+    let entries;
+    try {
+      entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch (err) {
+      throw new UsageError(`cannot read the pastes directory ${dir}: ${(err as Error).message}`);
+    }
+    const pastes: (Paste & { sizeBytes: number })[] = [];
+    const seen = new Map<string, string>();
+    for (const e of entries) {
+      const student = studentIdOf(e.name);
+      const prev = seen.get(student);
+      if (prev) throw new UsageError(`${dir}: ${prev} and ${e.name} are both for student ${student}; keep one paste per student`);
+      seen.set(student, e.name);
+      const { data, sizeBytes } = await readBounded(path.join(dir, e.name), maxBytes);
+      pastes.push({ student, data, sizeBytes });
+    }
+    const grading = gradeClass({ checker, pastes, manual: await readManualGrades(out), now, similarityThreshold: threshold });
+    await writeGradebook(out, lesson.id, grading.rows);
+    const page = path.join(out, reviewPageName(lesson.id));
+    await writeFileAtomic(page, renderReviewPage({ lessonId: lesson.id, lessonTitle: lesson.title, rows: grading.rows, results: grading.results, generatedAt: now }));
+    const counts = { pass: 0, fail: 0, "needs-review": 0 };
+    for (const r of grading.rows) counts[r.status]++;
+    const files = { csv: path.join(out, GRADEBOOK_CSV), json: path.join(out, GRADEBOOK_JSON), html: page };
+    if (values.json) {
+      io.stdout(json({ lesson: lesson.id, gradedAt: now, counts, similar: grading.similar, files, rows: grading.rows }));
+    } else {
+      io.stdout(`lesson ${lesson.id}: ${grading.rows.length} student(s): ${counts.pass} pass, ${counts.fail} fail, ${counts["needs-review"]} needs-review (${grading.rows.filter((r) => r.manual).length} manual)\n`);
+      for (const p of grading.similar) io.stdout(`  ${p.identical ? "identical" : `near-identical (${p.similarity.toFixed(2)})`}: ${p.a} and ${p.b}\n`);
+      io.stdout(`wrote ${files.csv}, ${files.json}, ${files.html}\n`);
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,69 @@
+import { withManualGrades } from "../../gradebook/manual.js";
+import { upsertManualGrade } from "../../gradebook/manual.js";
+import type { GradebookRow, ManualGrade } from "../../gradebook/model.js";
+import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades, MANUAL_GRADES_FILE } from "../../gradebook/store.js";
+import { EXIT, json, nowIso, requireString, UsageError, type Command } from "../args.js";
+import { loadLessonOrExit } from "./course.js";
+import path from "node:path";
+
+/** The automated rows of a lesson as they were before any manual decision. */
+function autoRows(rows: readonly GradebookRow[], lesson: string): GradebookRow[] {
+  return rows
+    .filter((r) => r.lesson === lesson && r.auto !== undefined)
+    .map((r) => ({ ...r, status: r.auto!.status, score: r.auto!.score, reasons: r.auto!.reasons, grader: "auto", gradedAt: r.auto!.gradedAt, manual: false }));
+}
+
+export const review: Command = {
+  name: "review",
+  summary: "record an instructor's decision on a proof",
+  help: `Usage: grader review --lesson ID --student S --status pass|fail --note "..." [--out DIR2] [--by NAME] [--now ISO] [--lessons DIR] [--json]
+
+Records a manual decision in DIR2/manual-grades.json (replacing an earlier
+decision for the same lesson and student). Every later \`grader proofs\` run keeps
+it, and the exports mark it manual. If DIR2 already holds a gradebook, its CSV
+and JSON are updated at once.
+
+Options:
+  --lesson ID      the lesson (required)
+  --student S      the student id, as in the pastes directory (required)
+  --status S       pass or fail (required)
+  --note TEXT      why (required; it goes into the gradebook's reasons)
+  --out DIR2       the grades directory (default: grades)
+  --by NAME        who decided; the grader column reads manual:NAME
+  --now ISO        decision timestamp (default: the current time)
+  --lessons DIR    the course directory (default: lessons)
+  --json           print the recorded decision as JSON
+  -h, --help       show this help
+
+Exit codes: 0 recorded, 2 usage error.
+`,
+  options: {
+    lesson: { type: "string" }, student: { type: "string" }, status: { type: "string" }, note: { type: "string" },
+    out: { type: "string", default: "grades" }, by: { type: "string" }, now: { type: "string" },
+  },
+  async run(values, positionals, io) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}. Run \`grader review --help\` for usage.`);
+    const id = requireString(values, "lesson", "review");
+    const student = requireString(values, "student", "review");
+    const status = requireString(values, "status", "review");
+    if (status !== "pass" && status !== "fail") throw new UsageError(`--status must be pass or fail, found ${JSON.stringify(status)}`);
+    const note = requireString(values, "note", "review");
+    const out = String(values.out);
+    const gradedAt = nowIso(values, io);
+    const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
+    const rows = await readGradebookRows(out);
+    const existing = rows.find((r) => r.lesson === lesson.id && r.student === student);
+    const grade: ManualGrade = { lesson: lesson.id, student, status, note, gradedAt };
+    if (typeof values.by === "string" && values.by !== "") grade.by = values.by;
+    if (existing?.auto?.sha256) grade.sha256 = existing.auto.sha256;
+    const manual = upsertManualGrade(await readManualGrades(out), grade);
+    await writeManualGrades(out, manual);
+    if (rows.length > 0) await writeGradebook(out, lesson.id, withManualGrades(autoRows(rows, lesson.id), manual, lesson.id, lesson.xp ?? 1));
+    if (values.json) io.stdout(json({ recorded: grade, file: path.join(out, MANUAL_GRADES_FILE), gradebookUpdated: rows.length > 0 }));
+    else {
+      io.stdout(`recorded ${status} for ${student} on ${lesson.id} in ${path.join(out, MANUAL_GRADES_FILE)}${existing ? "" : " (no automated result for this student yet)"}\n`);
+      if (rows.length > 0) io.stdout(`updated the gradebook in ${out}; re-run \`grader proofs\` to refresh the review page\n`);
+    }
+    return EXIT.ok;
+  },
+};

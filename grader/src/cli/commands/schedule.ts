@@ -1,0 +1,112 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { loadCourse } from "../../lesson/load.js";
+import { writeFileAtomic } from "../../gradebook/store.js";
+import { buildSchedule } from "../../schedule/build.js";
+import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
+import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
+import { emptyState, STATE_FILE, type ScheduleState } from "../../schedule/state.js";
+import { EXIT, json, requireString, UsageError, type Command } from "../args.js";
+
+async function readState(file: string): Promise<ScheduleState> {
+  try {
+    const data = JSON.parse(await readFile(file, "utf8")) as ScheduleState;
+    if (data?.version !== 1 || typeof data.events !== "object") throw new Error("unknown format");
+    return data;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
+    throw new UsageError(`${file} is not a schedule state file (${(err as Error).message}); move it away to start the sequences over`);
+  }
+}
+
+export const schedule: Command = {
+  name: "schedule",
+  summary: "write review calendars (.ics per student) and a CSV agenda",
+  help: `Usage: grader schedule --completions FILE [--out DIR] [--fsrs] [--base-url URL] [--lessons DIR] [--json]
+
+FILE is a CSV with a header: student,lesson,completed_at[,rating]
+(completed_at an ISO date, rating one of again, hard, good, easy).
+
+Fixed mode (default): each completion is reviewed on the completion date plus
+each of the lesson's review_schedule_days. A later row for the same student
+and lesson is ignored (reviews count from the first completion).
+--fsrs: the first row of a (student, lesson) is the completion, each later row
+a review with its rating; FSRS (ts-fsrs, no fuzz) schedules the next review,
+the lesson's first review day serving as the first interval. One event per
+(student, lesson): the next review.
+
+Writes to DIR (default: schedule):
+  <student>.ics          RFC 5545: all-day events, stable UIDs, a 09:00 reminder,
+                         SEQUENCE raised when an event changes on regeneration,
+                         reviews dropped from the input published as CANCELLED
+  agenda.csv             student,lesson,title,review,date,status,uid,sequence,link
+  .schedule-state.json   the sequences; keep it for the next regeneration
+The same input regenerates byte-identical files (DTSTAMP is the student's latest
+completion date, not the wall clock).
+
+Options:
+  --completions FILE  the completions CSV (required)
+  --out DIR           output directory (default: schedule)
+  --fsrs              adaptive scheduling from ratings
+  --base-url URL      lesson links become URL + the lesson's path in the course
+  --lessons DIR       the course directory (default: lessons)
+  --json              print the reviews and the bad rows as JSON
+  -h, --help          show this help
+
+Exit codes: 0 all rows scheduled, 1 some rows were bad (reported with their
+line; the rest were scheduled), 2 usage error.
+`,
+  options: { completions: { type: "string" }, out: { type: "string", default: "schedule" }, fsrs: { type: "boolean", default: false }, "base-url": { type: "string" } },
+  async run(values, positionals, io) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}. Run \`grader schedule --help\` for usage.`);
+    const file = requireString(values, "completions", "schedule");
+    const out = String(values.out);
+    const baseUrl = typeof values["base-url"] === "string" ? values["base-url"] : undefined;
+    if (baseUrl !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(baseUrl)) throw new UsageError(`--base-url must be an absolute URL, found ${JSON.stringify(baseUrl)}`);
+    const lessonsDir = String(values.lessons);
+    const course = await loadCourse(lessonsDir);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    }
+    let completions;
+    try {
+      completions = parseCompletions(text, file, course.lessons);
+    } catch (err) {
+      if (err instanceof CompletionsHeaderError) throw new UsageError(err.message);
+      throw err;
+    }
+    const plan = values.fsrs ? fsrsPlan(completions.rows) : fixedPlan(completions.rows);
+    const statePath = path.join(out, STATE_FILE);
+    const previous = await readState(statePath);
+    const latest = new Map<string, number>();
+    for (const r of completions.rows) latest.set(r.student, Math.max(latest.get(r.student) ?? r.day, r.day));
+    const overall = Math.max(0, ...latest.values());
+    const linkOf = (r: PlannedReview) => {
+      const rel = path.relative(lessonsDir, r.lesson.file).split(path.sep).join("/");
+      return baseUrl ? { text: rel, url: baseUrl.replace(/\/?$/, "/") + rel } : { text: r.lesson.file.split(path.sep).join("/") };
+    };
+    const built = buildSchedule({ reviews: plan.reviews, previous, linkOf, stampDayOf: (s) => latest.get(s) ?? overall, mode: values.fsrs ? "fsrs" : "fixed" });
+    for (const [name, content] of built.calendars) await writeFileAtomic(path.join(out, name), content);
+    await writeFileAtomic(path.join(out, "agenda.csv"), built.agendaCsv);
+    await writeFileAtomic(statePath, JSON.stringify(built.state, null, 2) + "\n");
+    for (const e of completions.errors) io.stderr(`${e.message}\n`);
+    if (values.json) {
+      io.stdout(json({
+        mode: values.fsrs ? "fsrs" : "fixed",
+        out,
+        calendars: [...built.calendars.keys()],
+        events: built.events.map(({ description: _d, ...e }) => e),
+        badRows: completions.errors,
+        warnings: plan.warnings,
+      }));
+    } else {
+      for (const w of plan.warnings) io.stdout(`note: ${w.message}\n`);
+      io.stdout(`scheduled ${plan.reviews.length} review(s) for ${built.calendars.size} student(s) from ${completions.rows.length} row(s)${completions.errors.length ? `; ${completions.errors.length} bad row(s) skipped` : ""}\n`);
+      io.stdout(`wrote ${built.calendars.size} calendar(s), ${path.join(out, "agenda.csv")} and ${statePath}\n`);
+    }
+    return completions.errors.length > 0 ? EXIT.fail : EXIT.ok;
+  },
+};

@@ -1,0 +1,63 @@
+// Dispatches `grader <command>` to a subcommand; usage and input errors exit 2.
+import { EXIT, parse, UsageError, type Command, type Io } from "./args.js";
+import { lessonShow } from "./commands/lesson-show.js";
+import { lint } from "./commands/lint.js";
+import { proof } from "./commands/proof.js";
+import { proofs } from "./commands/proofs.js";
+import { review } from "./commands/review.js";
+import { schedule } from "./commands/schedule.js";
+
+/** Errors about the input (files, lesson config) rather than a bug: reported in one line, exit 2. */
+const INPUT_ERROR_CODES = new Set(["LESSONS_DIR", "LESSON_PROOF_CONFIG", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
+
+const COMMANDS: Command[] = [lessonShow, lint, proof, proofs, review, schedule];
+
+export const MAIN_HELP = `Usage: grader <command> [options]
+
+Lessons, proof checks, gradebook and review schedules for the dslab course.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
+
+Every command reads the course from --lessons DIR (default: lessons) and takes
+--json and --help. Run \`grader <command> --help\` for details.
+
+Exit codes: 0 ok/pass, 1 fail/errors, 2 usage error, 3 needs-review.
+`;
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  for (const c of COMMANDS) {
+    const words = c.name.split(" ");
+    if (words.every((w, i) => argv[i] === w)) return { command: c, rest: argv.slice(words.length) };
+  }
+  return undefined;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    io.stdout(MAIN_HELP);
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    io.stderr(`grader: unknown command ${JSON.stringify(argv.slice(0, 2).join(" "))}\n\n${MAIN_HELP}`);
+    return EXIT.usage;
+  }
+  const { command, rest } = found;
+  try {
+    const { values, positionals } = parse(command, rest);
+    if (values.help) {
+      io.stdout(command.help);
+      return EXIT.ok;
+    }
+    return await command.run(values, positionals, io);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || (typeof e.code === "string" && INPUT_ERROR_CODES.has(e.code))) {
+      io.stderr(`grader ${command.name}: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}
+

@@ -1,0 +1,68 @@
+// CSV gradebook (RFC 4180: CRLF rows, quotes doubled).
+import { CSV_COLUMNS, type GradebookRow } from "./model.js";
+
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) || /^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function gradebookCsv(rows: readonly GradebookRow[]): string {
+  const lines = [CSV_COLUMNS.join(",")];
+  for (const r of rows) {
+    lines.push(
+      [r.student, r.lesson, r.status, r.score === null ? "" : String(r.score), String(r.maxScore), r.reasons.join("; "), r.grader, r.gradedAt]
+        .map(csvField)
+        .join(","),
+    );
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** Splits CSV text into records of fields (quotes, doubled quotes, CRLF or LF), with the line each record starts on. */
+export function parseCsv(text: string): { fields: string[]; line: number }[] {
+  const records: { fields: string[]; line: number }[] = [];
+  let fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  let line = 1;
+  let recordLine = 1;
+  let i = 0;
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const endRecord = () => {
+    fields.push(field);
+    if (!(fields.length === 1 && fields[0] === "")) records.push({ fields, line: recordLine });
+    fields = [];
+    field = "";
+  };
+  while (i < src.length) {
+    const ch = src[i]!;
+    if (quoted) {
+      if (ch === '"' && src[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") line++;
+        field += ch;
+      }
+      i++;
+      continue;
+    }
+    if (ch === '"' && field === "") quoted = true;
+    else if (ch === ",") {
+      fields.push(field);
+      field = "";
+    } else if (ch === "\r" && src[i + 1] === "\n") {
+      i++;
+      continue;
+    } else if (ch === "\n" || ch === "\r") {
+      endRecord();
+      line++;
+      recordLine = line;
+    } else field += ch;
+    i++;
+  }
+  if (field !== "" || fields.length > 0) endRecord();
+  return records;
+}

@@ -1,0 +1,74 @@
+// The output directory of `grader proofs` and `grader review`: gradebook.csv,
+// gradebook.json, manual-grades.json and one review-<lesson>.html per lesson.
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { gradebookCsv } from "./csv.js";
+import { compareRows, type GradebookRow, type ManualGrade } from "./model.js";
+
+export const MANUAL_GRADES_FILE = "manual-grades.json";
+export const GRADEBOOK_JSON = "gradebook.json";
+export const GRADEBOOK_CSV = "gradebook.csv";
+
+export class GradesFileError extends Error {
+  readonly code = "GRADES_FILE";
+}
+
+async function readJson(file: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GradesFileError(`${file} is not valid JSON (${(err as Error).message}); fix or move it away`, { cause: err });
+  }
+}
+
+/** Writes through a temporary file so a crash never leaves half a grades file. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+export async function readManualGrades(outDir: string): Promise<ManualGrade[]> {
+  const file = path.join(outDir, MANUAL_GRADES_FILE);
+  const data = await readJson(file);
+  if (data === undefined) return [];
+  const grades = (data as { grades?: unknown }).grades;
+  if (!Array.isArray(grades)) throw new GradesFileError(`${file}: expected {"version":1,"grades":[...]}`);
+  grades.forEach((g: Partial<ManualGrade>, i) => {
+    if (typeof g?.lesson !== "string" || typeof g.student !== "string" || (g.status !== "pass" && g.status !== "fail") || typeof g.gradedAt !== "string") {
+      throw new GradesFileError(`${file}: grades[${i}] needs lesson, student, status (pass|fail) and gradedAt`);
+    }
+  });
+  return grades as ManualGrade[];
+}
+
+export async function writeManualGrades(outDir: string, grades: readonly ManualGrade[]): Promise<void> {
+  await writeFileAtomic(path.join(outDir, MANUAL_GRADES_FILE), JSON.stringify({ version: 1, grades }, null, 2) + "\n");
+}
+
+export async function readGradebookRows(outDir: string): Promise<GradebookRow[]> {
+  const data = await readJson(path.join(outDir, GRADEBOOK_JSON));
+  const rows = (data as { rows?: unknown } | undefined)?.rows;
+  return Array.isArray(rows) ? (rows as GradebookRow[]) : [];
+}
+
+/** Replaces the rows of `lesson` in the gradebook (other lessons' rows are kept) and writes CSV and JSON. */
+export async function writeGradebook(outDir: string, lesson: string, rows: readonly GradebookRow[]): Promise<GradebookRow[]> {
+  const others = (await readGradebookRows(outDir)).filter((r) => r.lesson !== lesson);
+  const all = [...others, ...rows].sort(compareRows);
+  await writeFileAtomic(path.join(outDir, GRADEBOOK_CSV), gradebookCsv(all));
+  await writeFileAtomic(path.join(outDir, GRADEBOOK_JSON), JSON.stringify({ version: 1, rows: all }, null, 2) + "\n");
+  return all;
+}
+
+export function reviewPageName(lesson: string): string {
+  return `review-${lesson.replace(/[^A-Za-z0-9._-]+/g, "_")}.html`;
+}

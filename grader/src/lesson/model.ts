@@ -1,0 +1,106 @@
+// The lesson model every grader command reads. A later issue hangs student
+// checks and hidden suites off `PassCriterion.tests`; the parser leaves it empty.
+
+export type Severity = "error" | "warning";
+
+/** A finding about an input file, pointing at where it came from. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable machine-readable code, e.g. `field-type`, `prereq-cycle`. */
+  code: string;
+  file: string;
+  /** 1-based line in the original file; 0 when the finding is about the whole file. */
+  line: number;
+  /** Dotted front-matter path (`proof.regex_patterns[1]`) or a body part (`body.criteria`). */
+  field?: string;
+  message: string;
+}
+
+export const PROOF_TYPES = ["paste", "upload", "paste_or_upload"] as const;
+export type ProofType = (typeof PROOF_TYPES)[number];
+
+/**
+ * How a proof is judged: `regex` (patterns decide pass/fail), `manual` (every
+ * proof goes to review), `manual_or_regex` (patterns pass, the rest goes to review).
+ */
+export const PROOF_STATUSES = ["regex", "manual", "manual_or_regex"] as const;
+export type ProofStatus = (typeof PROOF_STATUSES)[number];
+
+export interface ProofSpec {
+  type: ProofType;
+  status: ProofStatus;
+  instructions?: string;
+  regexPatterns: RegexPattern[];
+}
+
+export interface RegexPattern {
+  source: string;
+  /** Line of this entry in the lesson file, for error messages. */
+  line: number;
+}
+
+/** Where a criterion is enforced: filled by later issues (student checks, hidden suites). */
+export interface CriterionTestRef {
+  suite: "student" | "hidden" | "proof";
+  file: string;
+  name?: string;
+}
+
+export interface PassCriterion {
+  /** `<lesson id>#<number>`, the key tests and results use to cite the criterion. */
+  id: string;
+  number: number;
+  text: string;
+  howToCheck: string;
+  /** Code spans in the "How to check" cell (test files, commands), for later mapping. */
+  checkRefs: string[];
+  line: number;
+  tests: CriterionTestRef[];
+}
+
+export interface ChecklistItem {
+  text: string;
+  checked: boolean;
+  line: number;
+}
+
+export interface Lesson {
+  id: string;
+  part: string;
+  title: string;
+  order: number;
+  durationMinutes?: number;
+  prereqs: string[];
+  kind?: string;
+  xp?: number;
+  proof?: ProofSpec;
+  reviewScheduleDays: number[];
+  /** Front-matter fields the grader does not know, kept as parsed. */
+  extra: Record<string, unknown>;
+  criteria: PassCriterion[];
+  doneWhen: ChecklistItem[];
+  /** The file the student hands in, e.g. `week-12/day3-client-retry-idempotency.md`. */
+  deliverable?: string;
+  /** Text of the body's "Proof" section, if any. */
+  proofSection?: string;
+  /** Path of the lesson file as given (relative to the lessons dir when loaded from one). */
+  file: string;
+  /** 1-based line of each front-matter field, for later diagnostics. */
+  fieldLines: Record<string, number>;
+  body: string;
+}
+
+export interface ParseResult {
+  lesson?: Lesson;
+  diagnostics: Diagnostic[];
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.line > 0 ? `${d.file}:${d.line}` : d.file;
+  const field = d.field ? ` ${d.field}:` : "";
+  return `${where}: ${d.severity}${field} ${d.message} [${d.code}]`;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === "error");
+}

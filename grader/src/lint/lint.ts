@@ -1,0 +1,148 @@
+// Course-wide rules over parsed lessons. Pure: takes the course, returns findings.
+import type { Course } from "../lesson/load.js";
+import type { Diagnostic, Lesson } from "../lesson/model.js";
+import { compilePattern } from "../proof/regex.js";
+
+export interface LintReport {
+  diagnostics: Diagnostic[];
+  errors: number;
+  warnings: number;
+  files: number;
+  lessons: number;
+}
+
+export function lintCourse(course: Course): LintReport {
+  const diagnostics = [...course.diagnostics];
+  const lessons = course.lessons;
+  diagnostics.push(...uniqueIds(lessons), ...prereqRules(lessons), ...uniqueOrder(lessons));
+  for (const l of lessons) diagnostics.push(...regexRules(l), ...reviewDayRules(l));
+  diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+  return {
+    diagnostics,
+    errors: diagnostics.filter((d) => d.severity === "error").length,
+    warnings: diagnostics.filter((d) => d.severity === "warning").length,
+    files: course.files,
+    lessons: lessons.length,
+  };
+}
+
+function line(l: Lesson, field: string): number {
+  return l.fieldLines[field] ?? 1;
+}
+
+export function uniqueIds(lessons: Lesson[]): Diagnostic[] {
+  const first = new Map<string, Lesson>();
+  const out: Diagnostic[] = [];
+  for (const l of lessons) {
+    const prev = first.get(l.id);
+    if (prev) {
+      out.push({
+        severity: "error", code: "duplicate-id", file: l.file, line: line(l, "id"), field: "id",
+        message: `id ${JSON.stringify(l.id)} is already used by ${prev.file}:${line(prev, "id")}`,
+      });
+    } else first.set(l.id, l);
+  }
+  return out;
+}
+
+export function prereqRules(lessons: Lesson[]): Diagnostic[] {
+  const byId = new Map(lessons.map((l) => [l.id, l]));
+  const out: Diagnostic[] = [];
+  for (const l of lessons) {
+    for (const p of l.prereqs) {
+      if (p === l.id) {
+        out.push({ severity: "error", code: "prereq-self", file: l.file, line: line(l, "prereqs"), field: "prereqs", message: `lesson ${l.id} lists itself as a prerequisite` });
+      } else if (!byId.has(p)) {
+        out.push({ severity: "error", code: "prereq-missing", file: l.file, line: line(l, "prereqs"), field: "prereqs", message: `prerequisite ${JSON.stringify(p)} is not a lesson id in this course` });
+      }
+    }
+  }
+  for (const cycle of findCycles(lessons)) {
+    const l = byId.get(cycle[0]!)!;
+    out.push({
+      severity: "error", code: "prereq-cycle", file: l.file, line: line(l, "prereqs"), field: "prereqs",
+      message: `prerequisites form a cycle: ${cycle.join(" -> ")} -> ${cycle[0]}`,
+    });
+  }
+  return out;
+}
+
+/** Each elementary cycle found by a DFS, reported once, rotated to start at its smallest id. */
+export function findCycles(lessons: Lesson[]): string[][] {
+  const edges = new Map(lessons.map((l) => [l.id, l.prereqs.filter((p) => p !== l.id)]));
+  const state = new Map<string, 1 | 2>(); // 1 = on the stack, 2 = done
+  const stack: string[] = [];
+  const seen = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (id: string) => {
+    state.set(id, 1);
+    stack.push(id);
+    for (const next of edges.get(id) ?? []) {
+      if (!edges.has(next)) continue;
+      const s = state.get(next);
+      if (s === 1) {
+        const cycle = stack.slice(stack.indexOf(next));
+        const min = cycle.indexOf([...cycle].sort()[0]!);
+        const rotated = [...cycle.slice(min), ...cycle.slice(0, min)];
+        const key = rotated.join("\u0000");
+        if (!seen.has(key)) {
+          seen.add(key);
+          cycles.push(rotated);
+        }
+      } else if (s === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(id, 2);
+  };
+  for (const id of [...edges.keys()].sort()) if (!state.has(id)) visit(id);
+  return cycles;
+}
+
+export function uniqueOrder(lessons: Lesson[]): Diagnostic[] {
+  const seen = new Map<string, Lesson>();
+  const out: Diagnostic[] = [];
+  for (const l of lessons) {
+    const key = `${l.part}\u0000${l.order}`;
+    const prev = seen.get(key);
+    if (prev && prev.id !== l.id) {
+      out.push({
+        severity: "error", code: "duplicate-order", file: l.file, line: line(l, "order"), field: "order",
+        message: `order ${l.order} in part ${JSON.stringify(l.part)} is already used by ${prev.id} (${prev.file}:${line(prev, "order")})`,
+      });
+    } else if (!prev) seen.set(key, l);
+  }
+  return out;
+}
+
+export function regexRules(l: Lesson): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  l.proof?.regexPatterns.forEach((p, i) => {
+    const c = compilePattern(p.source);
+    if (!c.ok) {
+      out.push({
+        severity: "error", code: "regex-unsupported", file: l.file, line: p.line, field: `proof.regex_patterns[${i}]`,
+        message: `${JSON.stringify(p.source)}: ${c.reason}`,
+      });
+    }
+  });
+  if (l.proof && l.proof.status === "regex" && l.proof.regexPatterns.length === 0) {
+    out.push({
+      severity: "warning", code: "regex-none", file: l.file, line: line(l, "proof"), field: "proof.status",
+      message: "status is regex but there are no regex_patterns; every proof will go to review",
+    });
+  }
+  return out;
+}
+
+export function reviewDayRules(l: Lesson): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const days = l.reviewScheduleDays;
+  days.forEach((d, i) => {
+    if (d <= 0) {
+      out.push({ severity: "error", code: "review-days", file: l.file, line: line(l, "review_schedule_days"), field: `review_schedule_days[${i}]`, message: `must be a positive number of days, found ${d}` });
+    } else if (i > 0 && d <= days[i - 1]!) {
+      out.push({ severity: "error", code: "review-days", file: l.file, line: line(l, "review_schedule_days"), field: `review_schedule_days[${i}]`, message: `must be greater than the previous entry (${days[i - 1]}), found ${d}; the days count from the completion date and increase` });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,131 @@
+// Judges one paste against a lesson's proof rules. Pure: bytes in, result out.
+import { createHash } from "node:crypto";
+import type { Lesson } from "../lesson/model.js";
+import { parseEvidence, type Evidence } from "./evidence.js";
+import { DEFAULT_MAX_PASTE_BYTES, decodePaste } from "./input.js";
+import { compilePattern, type CompiledPattern } from "./regex.js";
+
+export type ProofOutcome = "pass" | "fail" | "needs-review";
+
+export interface Highlight {
+  start: number;
+  end: number;
+  kind: "regex" | "applied" | "duplicate" | "violation";
+  /** What the highlight shows, e.g. the pattern or the evidence rule. */
+  label: string;
+}
+
+export interface PatternResult {
+  source: string;
+  matched: boolean;
+  /** Number of matches, counted up to MAX_MATCHES_PER_PATTERN. */
+  matches: number;
+}
+
+export interface ProofResult {
+  lesson: string;
+  status: ProofOutcome;
+  /** Points: max_score on pass, 0 on fail, null while waiting for review. */
+  score: number | null;
+  maxScore: number;
+  reasons: string[];
+  patterns: PatternResult[];
+  evidence?: Omit<Evidence, "events"> & { applied: number; duplicates: number };
+  highlights: Highlight[];
+  bytes: number;
+  sha256: string;
+  /** The decoded paste, or undefined when it was refused. */
+  text?: string;
+}
+
+export class LessonProofConfigError extends Error {
+  readonly code = "LESSON_PROOF_CONFIG";
+}
+
+const MAX_MATCHES_PER_PATTERN = 50;
+const MAX_EVIDENCE_HIGHLIGHTS = 500;
+
+export interface ProofChecker {
+  lesson: Lesson;
+  maxBytes: number;
+  /** `sizeBytes`: the file's size when the shell did not read an oversized file. */
+  check(data: Uint8Array, sizeBytes?: number): ProofResult;
+}
+
+/** Compiles a lesson's patterns once; the checker then judges any number of pastes. */
+export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}): ProofChecker {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PASTE_BYTES;
+  const compiled: CompiledPattern[] = (lesson.proof?.regexPatterns ?? []).map((p) => compilePattern(p.source));
+  const bad = compiled.filter((c) => !c.ok);
+  if (bad.length > 0) {
+    throw new LessonProofConfigError(
+      `lesson ${lesson.id} has regex patterns the linear-time engine cannot run: ${bad.map((b) => `${JSON.stringify(b.source)} (${!b.ok ? b.reason : ""})`).join("; ")}; run \`grader lint\``,
+    );
+  }
+  const maxScore = lesson.xp ?? 1;
+  return {
+    lesson,
+    maxBytes,
+    check(data, sizeBytes = data.byteLength) {
+      const sha256 = createHash("sha256").update(data).digest("hex");
+      const decoded = decodePaste(data, maxBytes, sizeBytes);
+      if (!decoded.ok) {
+        return { lesson: lesson.id, status: "fail", score: 0, maxScore, reasons: [decoded.reason], patterns: [], highlights: [], bytes: decoded.bytes, sha256 };
+      }
+      return judge(lesson, compiled, decoded.text, { maxScore, bytes: decoded.bytes, sha256 });
+    },
+  };
+}
+
+function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: { maxScore: number; bytes: number; sha256: string }): ProofResult {
+  const reasons: string[] = [];
+  const highlights: Highlight[] = [];
+  const patterns: PatternResult[] = [];
+  for (const [i, c] of compiled.entries()) {
+    if (!c.ok) throw new Error("unreachable: patterns were checked when the checker was built");
+    const m = c.re.matcher(text);
+    let matches = 0;
+    while (matches < MAX_MATCHES_PER_PATTERN && m.find()) {
+      matches++;
+      if (m.end() > m.start()) highlights.push({ start: m.start(), end: m.end(), kind: "regex", label: `pattern ${i + 1}: ${c.source}` });
+      else break; // an empty match would loop; one is enough to count it
+    }
+    patterns.push({ source: c.source, matched: matches > 0, matches });
+    if (matches === 0) reasons.push(`pattern ${i + 1} did not match: ${c.source}`);
+  }
+  const ev = parseEvidence(text);
+  for (const e of ev.events.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {
+    highlights.push({ start: e.start, end: e.end, kind: e.kind, label: `${e.kind}: client ${e.client} seq ${e.seq}` });
+  }
+  const violationLines = new Set(ev.violations.map((v) => v.line));
+  for (const e of ev.events) {
+    if (violationLines.has(e.line)) highlights.push({ start: e.start, end: e.end, kind: "violation", label: "evidence rule broken" });
+  }
+  reasons.push(...ev.violations.map((v) => `evidence: ${v.message}`));
+  const evidence = {
+    violations: ev.violations,
+    clients: ev.clients,
+    mentions: ev.mentions,
+    applied: ev.events.filter((e) => e.kind === "applied").length,
+    duplicates: ev.events.filter((e) => e.kind === "duplicate").length,
+  };
+  const proof = lesson.proof;
+  const autoPassed = reasons.length === 0;
+  let status: ProofOutcome;
+  if (!proof || proof.status === "manual" || compiled.length === 0) {
+    status = "needs-review";
+    reasons.unshift(
+      !proof
+        ? `lesson ${lesson.id} has no proof rules; every paste goes to review`
+        : compiled.length === 0
+          ? `lesson ${lesson.id} has no regex patterns; every paste goes to review`
+          : `lesson ${lesson.id} proofs are graded by hand (status: manual)`,
+    );
+  } else if (autoPassed) status = "pass";
+  else if (proof.status === "manual_or_regex") {
+    status = "needs-review";
+    reasons.unshift("the regex checks did not pass; sent to review (status: manual_or_regex)");
+  } else status = "fail";
+  const score = status === "pass" ? meta.maxScore : status === "fail" ? 0 : null;
+  return { lesson: lesson.id, status, score, maxScore: meta.maxScore, reasons, patterns, evidence, highlights, bytes: meta.bytes, sha256: meta.sha256, text };
+}
