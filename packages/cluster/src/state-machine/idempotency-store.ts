@@ -76,7 +76,7 @@ export class IdempotencyStore {
     while (this.records.size > this.opts.maxKeys) {
       const oldest = this.records.keys().next().value as string;
       this.records.delete(oldest);
-      this.log(`[idempotency] key ${JSON.stringify(oldest)} dropped before its TTL: ${this.opts.maxKeys} keys is the bound`);
+      this.log(`[idempotency] key ${JSON.stringify(oldest)} dropped before its TTL: the bound of ${this.opts.maxKeys} keys was reached`);
     }
   }
 

@@ -136,7 +136,7 @@ export class SessionTable {
       const [oldest, old] = this.sessions.entries().next().value as [string, Session];
       this.sessions.delete(oldest);
       this.log(
-        `[session] client ${oldest} evicted: ${this.opts.maxSessions} live sessions is the bound and it was the least recently active (last seq ${old.lastSeq})`,
+        `[session] client ${oldest} evicted: the bound of ${this.opts.maxSessions} live sessions was reached and it was the least recently active (last seq ${old.lastSeq})`,
       );
       this.bury(oldest, nowMs, "evicted");
     }
@@ -171,7 +171,7 @@ export class SessionTable {
     while (this.tombstones.size > this.maxTombstones) {
       const oldest = this.tombstones.keys().next().value as string;
       this.tombstones.delete(oldest);
-      this.log(`[session] tombstone of client ${oldest} dropped: ${this.maxTombstones} tombstones is the bound`);
+      this.log(`[session] tombstone of client ${oldest} dropped: the bound of ${this.maxTombstones} tombstones was reached`);
     }
   }
 }

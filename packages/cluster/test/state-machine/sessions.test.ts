@@ -280,6 +280,24 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     expect(h.logs).toEqual(["[dedup] client 42 seq 5 is duplicate, returning cached result"]);
   });
 
+  test("stale, expired and evicted requests leave readable log lines (DESIGN: logs a person can read)", () => {
+    const h = new Harness({ sessionTimeoutMs: TIMEOUT, maxSessions: 1 });
+    h.req(app("c1", 1, "a"), 0);
+    h.req(app("c1", 2, "b"), 1);
+    h.req(app("c1", 1, "a"), 2);
+    h.req(app("c2", 1, "c"), 3);
+    h.req(app("c1", 3, "d"), 4);
+    h.req(app("c2", 2, "e"), 3 + TIMEOUT + 1);
+    expect(h.logs).toEqual([
+      "[dedup] client c1 seq 1 is stale (last applied seq 2), refused",
+      "[session] client c1 evicted: the bound of 1 live sessions was reached and it was the least recently active (last seq 2)",
+      "[session] client c1 seq 3 refused: its session was evicted",
+      "[session] client c2 expired after 1001 ms idle (timeout 1000 ms), last seq 1",
+      "[session] tombstone of client c1 dropped: the bound of 1 tombstones was reached",
+      "[session] client c2 seq 2 refused: its session expired",
+    ]);
+  });
+
   test("the reply to a duplicate is a fresh object: a caller adding msg_id does not change the cache", () => {
     const h = new Harness();
     const first = h.req(app("c1", 1, "a"));
