@@ -1,0 +1,120 @@
+/**
+ * Issue 3, real processes: the `kv` CLI against a 3-node TCP cluster
+ * (`kv-cluster node` children), with the leader SIGKILLed mid-run. Every
+ * acknowledged append appears exactly once; nothing appears twice.
+ */
+import { execFile } from "node:child_process";
+import net from "node:net";
+import { createPrng } from "@dslab/protocol";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { KvClient, TcpTransport } from "../src/index.js";
+import { KV_BIN, ProcessCluster } from "./cluster-harness.js";
+
+interface KvRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kv(args: string[], timeoutMs = 20_000): Promise<KvRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KV_BIN, ...args], { timeout: timeoutMs, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let cluster: ProcessCluster;
+
+beforeAll(async () => {
+  cluster = await ProcessCluster.start(3);
+  await cluster.waitForLeader();
+}, 30_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe("kv CLI against a real 3-node TCP cluster (issue 3)", () => {
+  test("exit codes: 0 ok with the client_id and seq printed, 1 definite failure, 2 usage error", async () => {
+    const nodes = ["--nodes", cluster.ports.join(",")];
+    const put = await kv([...nodes, "put", "cli-x", "41"]);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(/^ok write_ok\nclient_id=\d+ seq=1 attempts=\d+\n$/);
+    expect((await kv([...nodes, "incr", "cli-x", "1"])).stdout).toMatch(/"value":42/);
+    const missing = await kv([...nodes, "get", "cli-missing"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/failed \(definite: it did not happen\): error 20 key-does-not-exist/);
+    expect((await kv([...nodes, "cas", "cli-x", "1", "2"])).code).toBe(1);
+    const usage = await kv([...nodes, "put", "cli-x"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/usage: kv put KEY VALUE/);
+  }, 60_000);
+
+  test("--port alone reaches the leader through a redirect it learns from the node's id", async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.ids.find((id) => id !== leader) as string;
+    const r = await kv(["--port", String(cluster.portMap[follower]), "-v", "append", "cli-port", "1"]);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:\\d+ outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
+    expect(lines[1]).toMatch(new RegExp(`attempt=2 node=${leader} outcome=append_ok action=succeed`));
+  }, 30_000);
+
+  test("replaying a request by hand with --client-id and --seq is answered from the session, not applied twice", async () => {
+    const nodes = ["--nodes", cluster.ports.join(","), "--json"];
+    const first = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "5", "append", "cli-replay", "a"])).stdout);
+    const again = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "5", "append", "cli-replay", "a"])).stdout);
+    expect(first).toMatchObject({ outcome: "ok", client_id: "9001", seq: 5, reply: { value: ["a"] } });
+    expect(again).toMatchObject({ outcome: "ok", client_id: "9001", seq: 5, reply: { value: ["a"] } });
+  }, 30_000);
+
+  test("a node that never answers gives exit 3 (unknown) and a replay command", async () => {
+    const server = net.createServer((s) => s.on("error", () => {}));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "append", "k", "v"]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\): 2 attempts/);
+      expect(r.stdout).toMatch(/replay it to find out: kv --client-id \d+ --seq 1 /);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+
+  test("with the leader SIGKILLed mid-run, every acknowledged append appears exactly once", async () => {
+    const nodes = ["--nodes", cluster.ports.join(","), "--json", "--timeout-ms", "400", "--total-ms", "8000"];
+    const outcomes = new Map<string, string>();
+    const runFor = (worker: number, untilMs: number) =>
+      (async () => {
+        for (let j = 0; Date.now() < untilMs; j++) {
+          const value = `w${worker}-${j}`;
+          const r = await kv([...nodes, "append", "cli-log", value]);
+          outcomes.set(value, r.code === 0 ? "ok" : r.code === 1 ? "failed" : r.code === 3 ? "unknown" : `exit ${r.code}: ${r.stderr}`);
+        }
+      })();
+    const start = Date.now();
+    const workers = [0, 1, 2].map((w) => runFor(w, start + 7_000));
+    await new Promise((r) => setTimeout(r, 2_000));
+    const leader = await cluster.waitForLeader();
+    cluster.kill(leader);
+    const okBeforeKill = [...outcomes.values()].filter((o) => o === "ok").length;
+    await Promise.all(workers);
+
+    const client = new KvClient({ nodes: cluster.ids, transport: new TcpTransport({ nodes: cluster.portMap }), prng: createPrng("final-read") });
+    const read = await client.get("cli-log");
+    expect(read.outcome).toBe("ok");
+    const list = (read.outcome === "ok" ? read.reply.value : []) as string[];
+    const counts = new Map<string, number>();
+    for (const v of list) counts.set(v, (counts.get(v) ?? 0) + 1);
+
+    const acked = [...outcomes].filter(([, o]) => o === "ok").map(([v]) => v);
+    expect([...outcomes.values()].filter((o) => o.startsWith("exit"))).toEqual([]);
+    expect(acked.length).toBeGreaterThan(okBeforeKill); // progress after the kill
+    for (const v of acked) expect(counts.get(v), `acknowledged ${v}`).toBe(1);
+    for (const [v, n] of counts) expect(n, `${v} applied ${n} times`).toBe(1);
+    for (const [v, o] of outcomes) if (o === "failed") expect(counts.has(v), `failed ${v} must not be applied`).toBe(false);
+  }, 60_000);
+});
