@@ -92,3 +92,4 @@ export { SessionTable, type Session, type SessionTableOptions, type SessionVerdi
 export { IdempotencyStore, type IdempotencyRecord, type IdempotencyStoreOptions, type IdempotencyVerdict } from "./idempotency-store.js";
 export { SnapshotFormatError, SNAPSHOT_FORMAT, parseSnapshot, type KvSnapshotData } from "./snapshot-format.js";
 export { jsonEqual, compareKeys } from "./json-value.js";
+export { validateOp, applyOp, type KvMap } from "./kv-ops.js";

@@ -119,7 +119,7 @@ export class SessionTable {
     return { kind: "new" };
   }
 
-  /** Stores the response to a newly applied `seq`, creating the session if needed. */
+  /** Stores the response to a newly applied `seq`, creating the session if needed (not for a tombstoned client). */
   record(clientId: string, seq: number, response: Body, nowMs: number): void {
     const s = this.sessions.get(clientId);
     if (s !== undefined) {
@@ -128,9 +128,10 @@ export class SessionTable {
       this.touch(clientId, s, nowMs);
       return;
     }
-    if (this.tombstones.has(clientId)) {
-      throw new Error(`SessionTable.record: client ${clientId} has an ended session; check() must refuse it first`);
-    }
+    // Ended between check() and record() (possible only for a table used
+    // outside apply, e.g. leader-side dedup with requests in flight): the
+    // session stays ended, so its retries keep being refused.
+    if (this.tombstones.has(clientId)) return;
     this.sessions.set(clientId, { lastSeq: seq, response, lastActivityMs: nowMs });
     while (this.sessions.size > this.opts.maxSessions) {
       const [oldest, old] = this.sessions.entries().next().value as [string, Session];

@@ -118,3 +118,14 @@ describe("known-bad variants are small switches in the reference (contract.ts Cl
     expect(ErrorCode.SessionExpired).toBe(1001);
   });
 });
+
+describe("SessionTable used outside apply (the composer's leader-side table)", () => {
+  test("recording a reply for a client whose session ended while the request was in flight keeps it ended, without throwing", () => {
+    const table = new SessionTable({ sessionTimeoutMs: TIMEOUT, maxSessions: 1 });
+    table.record("c1", 1, { type: "write_ok" }, 0);
+    expect(table.check("c1", 2, 1)).toEqual({ kind: "new" });
+    table.record("c2", 1, { type: "write_ok" }, 2); // evicts c1 while its seq 2 is in flight
+    expect(() => table.record("c1", 2, { type: "write_ok" }, 3)).not.toThrow();
+    expect(table.check("c1", 2, 4)).toEqual({ kind: "expired", reason: "evicted" });
+  });
+});
