@@ -1,0 +1,407 @@
+/**
+ * The Raft paper, rule by rule (etcd's raft_paper_test.go, STYLE habit 7).
+ * Every title names the section of Ongaro & Ousterhout's paper (or of
+ * Ongaro's thesis, for pre-vote and check-quorum) that it enforces.
+ */
+import { createPrng, type Message } from "@dslab/protocol";
+import { describe, expect, it } from "vitest";
+import type { AppendBody, AppendOkBody, RequestVoteOkBody, SnapshotBody } from "../../src/raft/index.js";
+import { campaignUntilLeader, entry, Net, persisted, raft, terms, tickUntil } from "./helpers.js";
+
+const five = ["n1", "n2", "n3", "n4", "n5"];
+
+function bodies<T>(messages: Message[], type: string): Array<T & { dest: string }> {
+  return messages.filter((m) => m.body.type === type).map((m) => ({ ...(m.body as T), dest: m.dest }));
+}
+
+/** Elect n1 among `nodes` (pre-vote off) and replicate its no-op everywhere. */
+function electN1(net: Net): void {
+  const n1 = net.get("n1");
+  const { ready } = tickUntil(n1, () => n1.role === "candidate");
+  net.run(ready.send);
+}
+
+describe("§5.2 leader election", () => {
+  it("§5.2 a follower that hears nothing for an election timeout becomes a candidate, votes for itself and asks every peer", () => {
+    const r = raft("n1");
+    const { ticks, ready } = tickUntil(r, () => r.role === "candidate");
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    expect(ticks).toBeLessThanOrEqual(20);
+    expect(r.term).toBe(1);
+    expect(r.votedFor).toBe("n1");
+    expect(ready.persist).toEqual([{ type: "hardState", hardState: { term: 1, votedFor: "n1" } }]);
+    expect(ready.send.map((m) => [m.dest, m.body.type, m.body.term])).toEqual([
+      ["n2", "raft_request_vote", 1],
+      ["n3", "raft_request_vote", 1],
+    ]);
+  });
+
+  it("§5.2 election timeouts are drawn from the injected PRNG within [min, max]: the seed replays them, other seeds spread them", () => {
+    const timeoutFor = (seed: string): number => {
+      const r = raft("n1", { prng: createPrng(seed), electionTimeoutTicksMin: 10, electionTimeoutTicksMax: 20 });
+      return tickUntil(r, () => r.role === "candidate").ticks;
+    };
+    const seen = new Set<number>();
+    for (let s = 0; s < 40; s++) {
+      const t = timeoutFor(`seed-${s}`);
+      expect(t).toBeGreaterThanOrEqual(10);
+      expect(t).toBeLessThanOrEqual(20);
+      expect(timeoutFor(`seed-${s}`)).toBe(t);
+      seen.add(t);
+    }
+    expect(seen.size).toBeGreaterThan(4);
+  });
+
+  it("§5.2 a candidate that gets votes from a majority becomes leader and at once appends a no-op of its term (§8)", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    expect(n1.role).toBe("leader");
+    expect(n1.log.entry(1)).toMatchObject({ index: 1, term: 1, command: { kind: "noop" } });
+    expect(n1.commitIndex).toBe(1);
+    expect(net.get("n2").leader).toBe("n1");
+  });
+
+  it("§5.2 a node grants at most one vote per term, first come first served (a repeated request from the same candidate is granted again)", () => {
+    const r = raft("n1");
+    const ask = (candidate: string): boolean => {
+      r.step({ src: candidate, dest: "n1", body: { type: "raft_request_vote", term: 5, candidate, last_log_index: 0, last_log_term: 0 } }, 0);
+      return bodies<RequestVoteOkBody>(r.takeReady().send, "raft_request_vote_ok")[0]!.granted;
+    };
+    expect(ask("n2")).toBe(true);
+    expect(ask("n3")).toBe(false);
+    expect(ask("n2")).toBe(true);
+    expect(r.votedFor).toBe("n2");
+  });
+
+  it("§5.2 a vote is made durable before it is sent: the hard state is in the same ready's persist list", () => {
+    const r = raft("n1");
+    r.step({ src: "n2", dest: "n1", body: { type: "raft_request_vote", term: 2, candidate: "n2", last_log_index: 0, last_log_term: 0 } }, 0);
+    const ready = r.takeReady();
+    expect(ready.persist).toContainEqual({ type: "hardState", hardState: { term: 2, votedFor: "n2" } });
+    expect(bodies<RequestVoteOkBody>(ready.send, "raft_request_vote_ok")[0]!.granted).toBe(true);
+  });
+
+  it("§5.2 a candidate that hears from a leader of its own term steps back to follower", () => {
+    const r = raft("n1");
+    tickUntil(r, () => r.role === "candidate");
+    r.step(
+      { src: "n2", dest: "n1", body: { type: "raft_append", term: 1, leader: "n2", prev_log_index: 0, prev_log_term: 0, entries: [], leader_commit: 0 } },
+      0,
+    );
+    expect(r.role).toBe("follower");
+    expect(r.leader).toBe("n2");
+  });
+});
+
+describe("§5.4.1 election restriction", () => {
+  // Voter's log: 1@1, 2@2, 3@2.
+  it.each([
+    { what: "a lower last term", lastIndex: 5, lastTerm: 1, granted: false },
+    { what: "the same last term but a shorter log", lastIndex: 2, lastTerm: 2, granted: false },
+    { what: "the same last term and length", lastIndex: 3, lastTerm: 2, granted: true },
+    { what: "a higher last term, even with a shorter log", lastIndex: 1, lastTerm: 3, granted: true },
+  ])("§5.4.1 a voter answers a candidate whose log has $what: granted=$granted", ({ lastIndex, lastTerm, granted }) => {
+    const r = raft("n1", {}, persisted(3, [[1, 1], [2, 2], [3, 2]]));
+    r.step({ src: "n2", dest: "n1", body: { type: "raft_request_vote", term: 4, candidate: "n2", last_log_index: lastIndex, last_log_term: lastTerm } }, 0);
+    expect(bodies<RequestVoteOkBody>(r.takeReady().send, "raft_request_vote_ok")[0]!.granted).toBe(granted);
+  });
+});
+
+describe("§5.1 terms", () => {
+  it("§5.1 a leader that sees a higher term in any answer adopts it, persists it and steps down", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    n1.step({ src: "n2", dest: "n1", body: { type: "raft_append_ok", term: 7, success: false, match_index: 0 } }, 0);
+    expect(n1.role).toBe("follower");
+    expect(n1.term).toBe(7);
+    expect(n1.takeReady().persist).toContainEqual({ type: "hardState", hardState: { term: 7, votedFor: null } });
+  });
+
+  it("§5.1 a request from a stale term is refused with the current term, so the stale leader learns it", () => {
+    const r = raft("n1", {}, persisted(5, []));
+    r.step(
+      { src: "n2", dest: "n1", body: { type: "raft_append", term: 3, leader: "n2", prev_log_index: 0, prev_log_term: 0, entries: [entry(1, 3)], leader_commit: 0 } },
+      0,
+    );
+    const reply = bodies<AppendOkBody>(r.takeReady().send, "raft_append_ok")[0]!;
+    expect(reply).toMatchObject({ term: 5, success: false });
+    expect(r.log.lastIndex()).toBe(0);
+  });
+});
+
+describe("§5.3 log replication", () => {
+  const append = (prev: number, prevTerm: number, entries: Array<[number, number]>, commit = 0): Message => ({
+    src: "n2",
+    dest: "n1",
+    body: {
+      type: "raft_append",
+      term: 5,
+      leader: "n2",
+      prev_log_index: prev,
+      prev_log_term: prevTerm,
+      entries: entries.map(([i, t]) => entry(i, t)),
+      leader_commit: commit,
+    },
+  });
+
+  it("§5.3 a follower whose log is too short rejects, hinting its last index + 1", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 1]]));
+    r.step(append(4, 3, [[5, 5]]), 0);
+    expect(bodies<AppendOkBody>(r.takeReady().send, "raft_append_ok")[0]).toMatchObject({
+      success: false,
+      reject_index: 4,
+      conflict_term: 0,
+      conflict_index: 3,
+    });
+  });
+
+  it("§5.3 a follower whose entry at prev has another term rejects, hinting that term and its first index", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 2], [3, 2], [4, 2]]));
+    r.step(append(4, 3, [[5, 5]]), 0);
+    expect(bodies<AppendOkBody>(r.takeReady().send, "raft_append_ok")[0]).toMatchObject({
+      success: false,
+      conflict_term: 2,
+      conflict_index: 2,
+    });
+  });
+
+  it("§5.3 a follower drops a conflicting entry and all that follow it, and appends the leader's (persisted before the ack)", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 2], [3, 2], [4, 2]]));
+    r.step(append(1, 1, [[2, 3], [3, 3]], 3), 0);
+    const ready = r.takeReady();
+    expect(terms(r)).toEqual([1, 3, 3]);
+    expect(ready.persist).toEqual([{ type: "append", entries: [entry(2, 3), entry(3, 3)] }]);
+    expect(bodies<AppendOkBody>(ready.send, "raft_append_ok")[0]).toMatchObject({ success: true, match_index: 3 });
+    expect(r.commitIndex).toBe(3);
+  });
+
+  it("§5.3 a follower keeps its log when a late, reordered AppendEntries matches it (no truncation of later entries)", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 5], [2, 5], [3, 5]]));
+    r.step(append(0, 0, [[1, 5]]), 0);
+    expect(terms(r)).toEqual([5, 5, 5]);
+    expect(r.takeReady().persist).toEqual([]);
+  });
+
+  it("§5.3 a follower commits no further than the last entry this message proved matches the leader", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 1], [3, 4]]));
+    r.step(append(1, 1, [[2, 1]], 10), 0);
+    expect(r.commitIndex).toBe(2);
+  });
+
+  it("§5.3 the leader repairs a divergent follower with the conflict-term hint in a few round trips, then the logs are equal", () => {
+    // Figure 7 (f)-like follower: many entries of terms the leader never had.
+    const leaderLog: Array<[number, number]> = [[1, 1], [2, 1], [3, 1], [4, 4], [5, 4], [6, 5], [7, 5], [8, 6], [9, 6], [10, 6]];
+    const followerLog: Array<[number, number]> = [[1, 1], [2, 1], [3, 1], [4, 2], [5, 2], [6, 2], [7, 3], [8, 3], [9, 3], [10, 3], [11, 3]];
+    const n1 = raft("n1", { nodeIds: ["n1", "n2"] }, persisted(6, leaderLog));
+    const n2 = raft("n2", { nodeIds: ["n1", "n2"] }, persisted(6, followerLog));
+    const net = new Net([n1, n2]);
+    const { ready } = tickUntil(n1, () => n1.role === "candidate");
+    net.run(ready.send);
+    expect(n1.role).toBe("leader");
+    expect(terms(n2)).toEqual(terms(n1));
+    const rejections = net.delivered.filter((m) => m.body.type === "raft_append_ok" && !m.body.success).length;
+    expect(rejections).toBeLessThanOrEqual(3);
+    expect(n1.commitIndex).toBe(11);
+  });
+
+  it("§5.3 pipelining: the leader sends new entries without waiting for acks, at most maxInflightAppends unacknowledged, batched up to maxEntriesPerAppend", () => {
+    const net = new Net([
+      raft("n1", { maxInflightAppends: 2, maxEntriesPerAppend: 3 }),
+      raft("n2"),
+      raft("n3"),
+    ]);
+    electN1(net);
+    const n1 = net.get("n1");
+    const sent: Message[] = [];
+    for (let i = 0; i < 10; i++) {
+      n1.propose({ kind: "noop", ts: i });
+      sent.push(...n1.takeReady().send);
+    }
+    // Two appends of one entry each go out at once; the rest wait for acks.
+    const toN2 = sent.filter((m) => m.dest === "n2").map((m) => (m.body as AppendBody).entries.map((e) => e.index));
+    expect(toN2).toEqual([[2], [3]]);
+    expect(n1.progressOf("n2")).toMatchObject({ state: "replicate", next: 4, inflight: [2, 3] });
+    // Acks free the window; the backlog goes out in batches of 3.
+    net.run(sent);
+    const batches = net.delivered.filter((m) => m.body.type === "raft_append" && m.dest === "n2").map((m) => (m.body as AppendBody).entries.length);
+    expect(batches).toContain(3);
+    expect(Math.max(...batches)).toBe(3);
+    expect(net.get("n2").log.lastIndex()).toBe(11);
+    expect(n1.commitIndex).toBe(11);
+  });
+
+  it("§5.3 a lost append is recovered: the next heartbeat finds the gap and the follower catches up", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    n1.propose({ kind: "noop", ts: 1 });
+    n1.takeReady(); // the append is lost on the way to both followers
+    n1.propose({ kind: "noop", ts: 2 });
+    net.run(n1.takeReady().send);
+    for (let i = 0; i < 4; i++) {
+      n1.tick(0);
+      net.run(net.collect());
+    }
+    expect(terms(net.get("n2"))).toEqual([1, 1, 1]);
+    expect(n1.commitIndex).toBe(3);
+  });
+});
+
+describe("§5.4.2 committing entries from previous terms (Figure 8)", () => {
+  // Figure 8 (c): n1 leads term 4 with 2@2 (from its term-2 reign) that n3 lacks;
+  // n5 holds 2@3 from a term-3 reign that never replicated.
+  function figure8() {
+    const opts = { nodeIds: five, maxEntriesPerAppend: 1 };
+    const net = new Net([
+      raft("n1", opts, persisted(3, [[1, 1], [2, 2]])),
+      raft("n2", opts, persisted(3, [[1, 1], [2, 2]])),
+      raft("n3", opts, persisted(3, [[1, 1]])),
+      raft("n4", opts, persisted(3, [[1, 1]])),
+      raft("n5", opts, persisted(3, [[1, 1], [2, 3]])),
+    ]);
+    const n1 = net.get("n1");
+    const { ready } = tickUntil(n1, () => n1.role === "candidate");
+    // n1 wins term 4 with votes from n2 and n3 (n4 and n5 do not hear it).
+    net.run(ready.send, (m) => !["n4", "n5"].includes(m.dest) && !(m.body.type === "raft_append" && m.dest === "n2"));
+    return net;
+  }
+
+  it("§5.4.2 a leader does not commit an entry of an earlier term because a majority stores it", () => {
+    const net = figure8();
+    const n1 = net.get("n1");
+    expect(n1.role).toBe("leader");
+    expect(n1.term).toBe(4);
+    // 2@2 is now on n1, n2 and n3: a majority of five, but of term 2.
+    expect(net.get("n3").log.term(2)).toBe(2);
+    expect(n1.commitIndex).toBeLessThan(2);
+  });
+
+  it("§5.4.2 that restraint is needed: a node with a later last term can still win and overwrite the entry", () => {
+    const net = figure8();
+    const n1 = net.get("n1");
+    net.nodes.delete("n1"); // n1 crashes
+    campaignUntilLeader(net, "n5");
+    for (const id of ["n2", "n3", "n4"]) expect(net.get(id).log.term(2)).toBe(3);
+    expect(n1.commitIndex).toBeLessThan(2);
+  });
+
+  it("§5.4.2 the earlier-term entry commits indirectly once an entry of the leader's term is on a majority", () => {
+    const net = figure8();
+    const n1 = net.get("n1");
+    for (let i = 0; i < 6; i++) {
+      n1.tick(0);
+      net.run(net.collect(), (m) => !["n4", "n5"].includes(m.dest));
+    }
+    expect(n1.commitIndex).toBe(3);
+    expect(net.get("n3").log.term(3)).toBe(4);
+  });
+});
+
+describe("§7 log compaction and InstallSnapshot", () => {
+  it("§7 a leader sends its snapshot to a follower that needs compacted entries; the follower installs it and gets the rest", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    net.nodes.delete("n3");
+    for (let i = 0; i < 5; i++) {
+      n1.propose({ kind: "noop", ts: i });
+      net.run(net.collect());
+    }
+    n1.compact(4, { state: "at 4" });
+    expect(n1.takeReady().persist).toEqual([
+      { type: "snapshot", snapshot: { lastIncludedIndex: 4, lastIncludedTerm: 1, nodeIds: ["n1", "n2", "n3"], data: { state: "at 4" } } },
+    ]);
+    const n3 = raft("n3");
+    net.nodes.set("n3", n3);
+    for (let i = 0; i < 6; i++) {
+      n1.tick(0);
+      net.run(net.collect());
+    }
+    const restored = net.restores.find((r) => r.node === "n3")?.snapshot.data;
+    expect(net.delivered.some((m) => m.body.type === "raft_snapshot" && m.dest === "n3")).toBe(true);
+    expect(restored).toEqual({ state: "at 4" });
+    expect(n3.log.snapshotIndex).toBe(4);
+    expect(n3.log.lastIndex()).toBe(6);
+    expect(n1.progressOf("n3")).toMatchObject({ match: 6, state: "replicate" });
+  });
+
+  const snapshotMessage = (index: number, term: number): Message<SnapshotBody> => ({
+    src: "n2",
+    dest: "n1",
+    body: { type: "raft_snapshot", term: 5, leader: "n2", last_included_index: index, last_included_term: term, node_ids: ["n1", "n2", "n3"], data: "s" },
+  });
+
+  it("§7 a follower whose log agrees at the snapshot's last entry keeps the entries after it", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 2], [3, 2], [4, 5]]));
+    r.step(snapshotMessage(3, 2), 0);
+    const ready = r.takeReady();
+    expect(ready.restore?.lastIncludedIndex).toBe(3);
+    expect(r.log.snapshotIndex).toBe(3);
+    expect(r.log.lastIndex()).toBe(4);
+    expect(r.commitIndex).toBe(3);
+  });
+
+  it("§7 a follower whose log disagrees with the snapshot discards its whole log", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 2], [3, 2], [4, 2]]));
+    r.step(snapshotMessage(3, 3), 0);
+    r.takeReady();
+    expect(r.log.snapshotIndex).toBe(3);
+    expect(r.log.lastIndex()).toBe(3);
+    expect(r.log.lastTerm()).toBe(3);
+  });
+
+  it("§7 a snapshot older than what the follower has committed is acknowledged and ignored", () => {
+    const r = raft("n1", {}, persisted(5, [[1, 1], [2, 2], [3, 2]]));
+    r.step({ ...snapshotMessage(0, 0), body: { ...snapshotMessage(0, 0).body, type: "raft_append", prev_log_index: 3, prev_log_term: 2, entries: [], leader_commit: 3 } as never }, 0);
+    r.takeReady();
+    r.step(snapshotMessage(2, 2), 0);
+    const ready = r.takeReady();
+    expect(ready.restore).toBeNull();
+    expect(bodies<{ match_index: number }>(ready.send, "raft_snapshot_ok")[0]!.match_index).toBe(3);
+  });
+
+  it("§7 a node restarted from a snapshot and the entries after it resumes with its commit index at the snapshot", () => {
+    const r = raft("n1", {}, {
+      hardState: { term: 2, votedFor: null },
+      snapshot: { lastIncludedIndex: 10, lastIncludedTerm: 2, nodeIds: ["n1", "n2", "n3"], data: null },
+      entries: [entry(11, 2), entry(12, 2)],
+    });
+    expect(r.commitIndex).toBe(10);
+    expect(r.log.lastIndex()).toBe(12);
+    expect(r.log.term(10)).toBe(2);
+  });
+});
+
+describe("thesis §9.6 pre-vote and check-quorum", () => {
+  it("§9.6 a node cut off from the others keeps asking for pre-votes but never raises its term", () => {
+    const r = raft("n1", { preVote: true });
+    for (let i = 0; i < 200; i++) r.tick(0);
+    const sent = r.takeReady().send;
+    expect(r.term).toBe(0);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((m) => m.body.type === "raft_request_vote" && m.body.pre_vote === true)).toBe(true);
+  });
+
+  it("§9.6 a follower that heard from its leader within the minimum election timeout ignores a vote request (leader lease)", () => {
+    const net = new Net([raft("n1", { checkQuorum: true }), raft("n2", { checkQuorum: true }), raft("n3", { checkQuorum: true })]);
+    electN1(net);
+    const n2 = net.get("n2");
+    n2.step({ src: "n3", dest: "n2", body: { type: "raft_request_vote", term: 9, candidate: "n3", last_log_index: 9, last_log_term: 9 } }, 0);
+    expect(n2.term).toBe(1);
+    expect(n2.takeReady().send).toEqual([]);
+  });
+
+  it("§9.6 check-quorum: a leader that hears from no majority for an election timeout steps down", () => {
+    const net = new Net([raft("n1", { checkQuorum: true }), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    for (let i = 0; i < 20 && n1.role === "leader"; i++) {
+      n1.tick(0);
+      n1.takeReady(); // everything it sends is lost
+    }
+    expect(n1.role).toBe("follower");
+    expect(n1.term).toBe(1);
+  });
+});
