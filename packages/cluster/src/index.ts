@@ -1,0 +1,17 @@
+/**
+ * @dslab/cluster: the reference Raft key-value cluster.
+ *
+ * - the contract between the pure core, storage and shells (`contract.ts`);
+ * - the pure core: `createKvNodeCore` (Raft + state machine), `RaftCore`,
+ *   `KvStateMachine`;
+ * - storage: `MemoryStorage` (survives a simulated restart), `FileStorage` (WAL);
+ * - shells: `startNode`/`KvNodeRuntime` (TCP), the HTTP front.
+ */
+export * from "./contract.js";
+export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./node/index.js";
+export { RaftCore, RaftLog, type RaftOptions, type RaftReady, type RaftRole } from "./raft/index.js";
+export * from "./state-machine/index.js";
+export { MemoryStorage, FileStorage, StorageCorruptError, type FileStorageOptions, type FileStorageStats } from "./storage/index.js";
+export { KvNodeRuntime, DEFAULT_TICK_MS, type NodeRuntimeOptions } from "./runtime/node-runtime.js";
+export { startNode, type StartNodeOptions } from "./runtime/start-node.js";
+export { startHttpFront, type HttpFront, type HttpFrontOptions } from "./http/index.js";
