@@ -25,12 +25,14 @@ const { values } = parseArgs({
     "warmup-ms": { type: "string", default: "1000" },
     clients: { type: "string", default: "1,8,64" },
     "tick-ms": { type: "string", default: "10" },
+    /** Measure a cluster that is already running (kv-cluster start) instead of starting one. */
+    "base-port": { type: "string" },
     verbose: { type: "boolean", short: "v", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log("Usage: tsx bench/throughput.ts [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,8,64] [--tick-ms 10] [-v]");
+  console.log("Usage: tsx bench/throughput.ts [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,8,64] [--tick-ms 10] [--base-port P: use a running cluster] [-v]");
   process.exit(0);
 }
 const durationMs = Number(values["duration-ms"]);
@@ -173,9 +175,10 @@ async function runLoad(leaderPort: number, clients: number, run: string): Promis
 }
 
 async function main(): Promise<void> {
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-bench-"));
-  const basePort = await freePortRun(3);
-  const children: ChildProcess[] = NODES.map((id) =>
+  const external = values["base-port"] !== undefined;
+  const dataDir = external ? "(running cluster)" : await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-bench-"));
+  const basePort = external ? Number(values["base-port"]) : await freePortRun(3);
+  const children: ChildProcess[] = external ? [] : NODES.map((id) =>
     spawn(
       process.execPath,
       [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(basePort), "--data-dir", dataDir, "--tick-ms", values["tick-ms"]!],
@@ -184,7 +187,7 @@ async function main(): Promise<void> {
   );
   const cleanup = async () => {
     for (const c of children) c.kill("SIGKILL");
-    await fsp.rm(dataDir, { recursive: true, force: true });
+    if (!external) await fsp.rm(dataDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
   try {

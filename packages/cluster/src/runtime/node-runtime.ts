@@ -55,10 +55,11 @@ export class KvNodeRuntime implements NodeRuntime {
   private readonly tickMs: number;
   private ticker: NodeJS.Timeout | undefined;
 
-  // The batch being collected while the previous one is persisting.
-  private pendingOps: PersistOp[] = [];
-  private pendingSend: Message[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Effects collected while a persist is in flight, in the order the core produced them. */
+  private pending: Array<Pick<Effects, "persist" | "send">> = [];
+  /** True while flushLoop runs; `flushDone` settles when it ends. */
+  private flushing = false;
+  private flushDone: Promise<void> = Promise.resolve();
   private stopped = false;
 
   // submit(): in-process callers get a synthetic client address.
@@ -115,7 +116,7 @@ export class KvNodeRuntime implements NodeRuntime {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
-    while (this.flushing) await this.flushing;
+    while (this.flushing) await this.flushDone;
     for (const [id, w] of this.waiters) {
       if (w.timer) clearTimeout(w.timer);
       w.resolve(errorBody(ErrorCode.Crash, `node ${this.id} shut down before replying; the request may or may not have been applied`));
@@ -128,44 +129,48 @@ export class KvNodeRuntime implements NodeRuntime {
 
   private apply(effects: Effects): void {
     for (const line of effects.logs) this.log(line);
-    if (this.stopped && effects.persist.length === 0 && effects.send.length === 0) return;
-    for (const op of effects.persist) this.pendingOps.push(op);
-    for (const m of effects.send) this.pendingSend.push(m);
-    if (this.flushing) return; // joins the next batch
-    if (this.pendingOps.length === 0) {
-      // Nothing to make durable and nothing in flight: send at once.
-      this.sendBatch(this.takeSends());
+    if (effects.persist.length === 0 && effects.send.length === 0) return;
+    if (!this.flushing && this.pending.length === 0 && effects.persist.length === 0) {
+      // Nothing to make durable and nothing in flight before it: send at once.
+      this.sendBatch(effects.send);
       return;
     }
-    this.flushing = this.flushLoop();
+    this.pending.push({ persist: effects.persist, send: effects.send });
+    if (!this.flushing) {
+      this.flushing = true;
+      this.flushDone = this.flushLoop();
+    }
   }
 
+  /**
+   * One round: messages queued before the first pending persist go out at
+   * once (every persist before them is done); then the ops of ALL remaining
+   * effects are made durable together (one fsync), and only then their
+   * messages leave, in order.
+   */
   private async flushLoop(): Promise<void> {
     try {
-      while (this.pendingOps.length > 0 || this.pendingSend.length > 0) {
-        const ops = this.pendingOps;
-        const sends = this.takeSends();
-        this.pendingOps = [];
-        if (ops.length > 0) await this.storage.persist(ops);
-        this.sendBatch(sends);
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        let i = 0;
+        for (; i < batch.length && batch[i]!.persist.length === 0; i++) this.sendBatch(batch[i]!.send);
+        if (i === batch.length) continue;
+        const ops: PersistOp[] = [];
+        for (let j = i; j < batch.length; j++) for (const op of batch[j]!.persist) ops.push(op);
+        await this.storage.persist(ops);
+        for (let j = i; j < batch.length; j++) this.sendBatch(batch[j]!.send);
       }
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       this.stopped = true;
       if (this.ticker) clearInterval(this.ticker);
-      this.pendingOps = [];
-      this.pendingSend = [];
+      this.pending = [];
       this.log(`storage failed, stopping: nothing more is sent or acknowledged (${error.message})`);
       this.onFatal(error);
     } finally {
-      this.flushing = null;
+      this.flushing = false;
     }
-  }
-
-  private takeSends(): Message[] {
-    const sends = this.pendingSend;
-    this.pendingSend = [];
-    return sends;
   }
 
   private sendBatch(messages: Message[]): void {

@@ -178,11 +178,19 @@ export class TcpTransport {
   }
 }
 
-/** One line; writes made in the same turn of the event loop leave in one segment. */
+/** Lines queued per socket in this turn of the event loop. */
+const outbox = new Map<net.Socket, string[]>();
+
+/** One line; lines written in the same turn of the event loop leave in one write (one syscall, one segment). */
 function write(socket: net.Socket, line: string): void {
-  if (!socket.writableCorked) {
-    socket.cork();
-    process.nextTick(() => socket.uncork());
+  let lines = outbox.get(socket);
+  if (!lines) {
+    lines = [];
+    outbox.set(socket, lines);
+    process.nextTick(() => {
+      outbox.delete(socket);
+      if (!socket.destroyed) socket.write(`${lines!.join("\n")}\n`);
+    });
   }
-  socket.write(`${line}\n`);
+  lines.push(line);
 }
