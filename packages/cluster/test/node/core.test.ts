@@ -1,0 +1,210 @@
+/**
+ * The composed pure node (createKvNodeCore): Raft + state machine + client
+ * bookkeeping, driven through the contract's KvNodeCore interface.
+ */
+import { createPrng, isDefinite, type Body, type Message } from "@dslab/protocol";
+import { describe, expect, it } from "vitest";
+import type { Effects, NodeConfig } from "../../src/contract.js";
+import { createKvNodeCore } from "../../src/node/index.js";
+import { MemoryStorage } from "../../src/storage/memory-storage.js";
+import { RaftDriver } from "../../src/testing/raft-driver.js";
+
+const three = ["n1", "n2", "n3"];
+
+function single(overrides: Partial<NodeConfig> = {}) {
+  return createKvNodeCore({ id: "n1", nodeIds: ["n1"], prng: createPrng(1), ...overrides }, null);
+}
+
+function msg(body: Body, src = "c1", dest = "n1"): Message {
+  return { src, dest, body };
+}
+
+function replies(effects: Effects): Body[] {
+  return effects.send.filter((m) => !m.body.type.startsWith("raft_")).map((m) => m.body);
+}
+
+/** A 3-node driver cluster with n1 elected and everything replicated. */
+function electedCluster(config: RaftDriverConfig = {}): RaftDriver {
+  const d = new RaftDriver({ nodeIds: three, seed: 11, config });
+  d.tick("n1", 20);
+  d.run(3);
+  expect(d.leader()).toBe("n1");
+  return d;
+}
+type RaftDriverConfig = ConstructorParameters<typeof RaftDriver>[0]["config"];
+
+describe("a single-node cluster", () => {
+  it("serves at once: the issue's write gets write_ok in reply to its msg_id, in the same effects as the entry it persists", () => {
+    const core = single();
+    const effects = core.receive(msg({ type: "write", msg_id: 2, key: "x", value: 1, client_id: "c1", seq: 1 }), 1000);
+    expect(effects.send).toEqual([{ src: "n1", dest: "c1", body: { type: "write_ok", in_reply_to: 2 } }]);
+    const appended = effects.persist.flatMap((op) => (op.type === "append" ? op.entries : []));
+    expect(appended.map((e) => e.command.kind)).toEqual(["noop", "client"]);
+    expect(appended[1]!.command).toMatchObject({ kind: "client", ts: 1000, request: { type: "write", key: "x", value: 1 } });
+    expect(effects.logs).toContain("became leader for term 1");
+    expect(core.status()).toMatchObject({ role: "leader", term: 1, commitIndex: 2, lastApplied: 2, sessions: 1 });
+  });
+
+  it("applies every op and answers with the state machine's reply", () => {
+    const core = single();
+    const ask = (body: Body): Body[] => replies(core.receive(msg(body), 0));
+    expect(ask({ type: "read", msg_id: 1, key: "k" })).toMatchObject([{ type: "error", code: 20, in_reply_to: 1 }]);
+    expect(ask({ type: "append", msg_id: 2, key: "k", value: "a", client_id: "c1", seq: 1 })).toEqual([{ type: "append_ok", value: ["a"], in_reply_to: 2 }]);
+    expect(ask({ type: "incr", msg_id: 3, key: "n", delta: 5, client_id: "c1", seq: 2 })).toEqual([{ type: "incr_ok", value: 5, in_reply_to: 3 }]);
+    expect(ask({ type: "cas", msg_id: 4, key: "n", from: 5, to: 6, client_id: "c1", seq: 3 })).toEqual([{ type: "cas_ok", in_reply_to: 4 }]);
+    expect(ask({ type: "read", msg_id: 5, key: "n" })).toEqual([{ type: "read_ok", value: 6, in_reply_to: 5 }]);
+    expect(ask({ type: "delete", msg_id: 6, key: "n", client_id: "c1", seq: 4 })).toEqual([{ type: "delete_ok", in_reply_to: 6 }]);
+  });
+
+  it("answers a duplicate (same client_id and seq) with the first response and logs the dedup line", () => {
+    const core = single();
+    const first = core.receive(msg({ type: "append", msg_id: 1, key: "k", value: 1, client_id: "42", seq: 5 }), 0);
+    const again = core.receive(msg({ type: "append", msg_id: 2, key: "k", value: 1, client_id: "42", seq: 5 }), 0);
+    expect(replies(first)).toEqual([{ type: "append_ok", value: [1], in_reply_to: 1 }]);
+    expect(replies(again)).toEqual([{ type: "append_ok", value: [1], in_reply_to: 2 }]);
+    expect(again.logs).toContain("[dedup] client 42 seq 5 is duplicate, returning cached result");
+  });
+
+  it("restarts from what it persisted, snapshot included, and keeps its data and sessions", () => {
+    const storage = new MemoryStorage();
+    const config = { id: "n1", nodeIds: ["n1"], prng: createPrng(1), snapshotEveryEntries: 3 };
+    let core = createKvNodeCore(config, null);
+    for (let seq = 1; seq <= 4; seq++) {
+      storage.persistSync(core.receive(msg({ type: "incr", msg_id: seq, key: "c", delta: 1, client_id: "c1", seq }), 0).persist);
+    }
+    expect(core.status().snapshotIndex).toBe(3);
+    core = createKvNodeCore({ ...config, prng: createPrng(2) }, storage.loadSync());
+    const retry = core.receive(msg({ type: "incr", msg_id: 9, key: "c", delta: 1, client_id: "c1", seq: 4 }), 0);
+    expect(replies(retry)).toEqual([{ type: "incr_ok", value: 4, in_reply_to: 9 }]);
+    expect(retry.logs).toContain("[dedup] client c1 seq 4 is duplicate, returning cached result");
+  });
+});
+
+describe("validation at the boundary: a bad request gets a definite error and nothing is proposed", () => {
+  it.each([
+    { what: "a value above maxValueBytes", body: { type: "write", key: "x", value: "x".repeat(100) }, code: 1002 },
+    { what: "an append element above maxValueBytes", body: { type: "append", key: "x", value: "y".repeat(100) }, code: 1002 },
+    { what: "a key that is neither string nor integer", body: { type: "write", key: { a: 1 }, value: 1 }, code: 12 },
+    { what: "a missing value", body: { type: "write", key: "x" }, code: 12 },
+    { what: "client_id without seq", body: { type: "write", key: "x", value: 1, client_id: "c" }, code: 12 },
+    { what: "a seq that is not a positive integer", body: { type: "write", key: "x", value: 1, client_id: "c", seq: 0 }, code: 12 },
+    { what: "a non-integer incr delta", body: { type: "incr", key: "x", delta: 1.5 }, code: 12 },
+    { what: "an idempotency_key without a fingerprint", body: { type: "write", key: "x", value: 1, idempotency_key: "k" }, code: 12 },
+  ])("$what -> error $code", ({ body, code }) => {
+    const core = single({ maxValueBytes: 50 });
+    const effects = core.receive(msg({ ...body, msg_id: 7 } as Body), 0);
+    expect(replies(effects)).toMatchObject([{ type: "error", code, in_reply_to: 7 }]);
+    expect(isDefinite(code)).toBe(true);
+    expect(core.status().lastLogIndex).toBe(1); // only the leader's no-op
+  });
+
+  it("an unknown message type with a msg_id gets error 10 (not supported)", () => {
+    const effects = single().receive(msg({ type: "txn", msg_id: 3 }), 0);
+    expect(replies(effects)).toMatchObject([{ type: "error", code: 10, in_reply_to: 3 }]);
+  });
+
+  it("a malformed peer message is dropped with a log line, not a crash", () => {
+    const d = electedCluster();
+    const effects = d.node("n2").receive({ src: "n1", dest: "n2", body: { type: "raft_append", term: "one" } }, 0);
+    expect(effects.logs.join("\n")).toMatch(/dropped raft_append from n1: field "term"/);
+  });
+});
+
+describe("followers and candidates", () => {
+  it("a follower answers error 11 naming the leader (a redirect)", () => {
+    const d = electedCluster();
+    d.request("c1", "n2", { type: "write", msg_id: 1, key: "x", value: 1, client_id: "c1", seq: 1 });
+    d.stabilize();
+    expect(d.takeReplies("c1").map((m) => m.body)).toMatchObject([{ type: "error", code: 11, leader: "n1", in_reply_to: 1 }]);
+  });
+
+  it("a node that knows no leader answers error 11 without a leader field", () => {
+    const d = new RaftDriver({ nodeIds: three, seed: 1 });
+    d.request("c1", "n2", { type: "read", msg_id: 1, key: "x" });
+    d.stabilize();
+    const [reply] = d.takeReplies("c1");
+    expect(reply!.body).toMatchObject({ type: "error", code: 11 });
+    expect(reply!.body.leader).toBeUndefined();
+  });
+});
+
+describe("the leader's client bookkeeping", () => {
+  it("a request whose idempotency_key is already pending gets 1004 (in flight); after it commits, a retry replays the stored result", () => {
+    const d = electedCluster();
+    const body = { type: "write", key: "x", value: 1, idempotency_key: "k1", fingerprint: "f" };
+    d.request("h", "n1", { ...body, msg_id: 1 });
+    d.request("h", "n1", { ...body, msg_id: 2 });
+    d.deliverRound((m) => m.src === "h");
+    expect(d.takeReplies("h").map((m) => m.body)).toMatchObject([{ type: "error", code: 1004, in_reply_to: 2 }]);
+    d.stabilize();
+    expect(d.takeReplies("h").map((m) => m.body)).toEqual([{ type: "write_ok", in_reply_to: 1 }]);
+    d.request("h", "n1", { ...body, msg_id: 3 });
+    d.run(2);
+    expect(d.takeReplies("h").map((m) => m.body)).toEqual([{ type: "write_ok", replayed: true, in_reply_to: 3 }]);
+  });
+
+  it("a leader that loses leadership answers its pending requests with error 0 (indefinite: outcome unknown, retry with the same client_id and seq)", () => {
+    const d = electedCluster();
+    d.partition([["n1"], ["n2", "n3"]]);
+    d.request("c1", "n1", { type: "append", msg_id: 1, key: "k", value: 1, client_id: "c1", seq: 1 });
+    d.request("c1", "n1", { type: "read", msg_id: 2, key: "k" });
+    d.run(30);
+    const answers = d.takeReplies("c1").map((m) => m.body);
+    expect(answers).toHaveLength(2);
+    for (const a of answers) {
+      expect(a).toMatchObject({ type: "error", code: 0 });
+      expect(isDefinite(a.code as number)).toBe(false);
+      expect(a.text).toMatch(/outcome unknown.*same client_id and seq/);
+    }
+    expect(d.trace.join("\n")).toMatch(/lost leadership of term 1 with 2 request\(s\) pending/);
+  });
+
+  it("reads go through the log: a leader cut off from the majority never answers a read with stale data", () => {
+    const d = electedCluster();
+    d.request("c1", "n1", { type: "write", msg_id: 1, key: "x", value: "old", client_id: "c1", seq: 1 });
+    d.run(3);
+    d.partition([["n1"], ["n2", "n3"]]);
+    d.request("c2", "n1", { type: "read", msg_id: 1, key: "x" }); // to the old leader
+    d.run(25);
+    const newLeader = d.leader() === "n1" ? null : d.leader();
+    expect(newLeader).not.toBeNull();
+    d.request("c1", newLeader!, { type: "write", msg_id: 2, key: "x", value: "new", client_id: "c1", seq: 2 });
+    d.run(3);
+    const oldLeaderReplies = d.takeReplies("c2").map((m) => m.body);
+    expect(oldLeaderReplies.some((b) => b.type === "read_ok")).toBe(false);
+  });
+
+  it("stamps each client entry with the leader's clock, never earlier than an entry already in the log", () => {
+    const core = single();
+    const persistOps = [core.receive(msg({ type: "write", msg_id: 1, key: "a", value: 1 }), 5000), core.receive(msg({ type: "write", msg_id: 2, key: "a", value: 2 }), 4000)];
+    const ts = persistOps.flatMap((e) => e.persist).flatMap((op) => (op.type === "append" ? op.entries : [])).filter((e) => e.command.kind === "client").map((e) => e.command.ts);
+    expect(ts).toEqual([5000, 5000]);
+  });
+});
+
+describe("snapshots in the composed node", () => {
+  it("every snapshotEveryEntries applied entries the node snapshots the state machine and compacts its log", () => {
+    const core = single({ snapshotEveryEntries: 4 });
+    const ops = [];
+    for (let seq = 1; seq <= 9; seq++) ops.push(...core.receive(msg({ type: "write", msg_id: seq, key: "k", value: seq, client_id: "c", seq }), 0).persist);
+    const snaps = ops.filter((op) => op.type === "snapshot");
+    expect(snaps.map((op) => (op.type === "snapshot" ? op.snapshot.lastIncludedIndex : 0))).toEqual([4, 8]);
+    expect(core.status()).toMatchObject({ snapshotIndex: 8, lastLogIndex: 10, lastApplied: 10 });
+  });
+});
+
+describe("determinism (the seed is the bug report)", () => {
+  it("the same seed and the same inputs give the same trace, byte for byte", () => {
+    const play = (seed: number): string => {
+      const d = new RaftDriver({ nodeIds: three, seed });
+      d.run(30);
+      d.request("c1", d.leader()!, { type: "write", msg_id: 1, key: "x", value: 1, client_id: "c1", seq: 1 });
+      d.run(5);
+      d.crash(d.leader()!);
+      d.run(40);
+      return d.trace.join("\n");
+    };
+    expect(play(5)).toBe(play(5));
+    expect(new Set([1, 2, 3, 4, 5, 6].map(play)).size).toBeGreaterThan(1);
+  });
+});
