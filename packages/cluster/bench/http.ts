@@ -1,0 +1,269 @@
+/**
+ * HTTP benchmark (issue 3): PUT throughput and p50/p99 latency through the
+ * HTTP front of a real 3-node localhost cluster (fsync on), at 1, 8 and 64
+ * concurrent keep-alive connections. When an `etcd` binary is on PATH, the
+ * same load runs against a 3-node etcd on localhost through its JSON gateway
+ * (`POST /v3/kv/put`, base64 key and value) and both are printed side by
+ * side with the ratio.
+ *
+ *   npx tsx bench/http.ts [--duration-ms 5000] [--warmup-ms 1000] [--conns 1,8,64] [--no-etcd] [-v]
+ *
+ * Both systems get the same shape of load: each connection sends one PUT at
+ * a time, straight to the leader (no redirects), to one of 100 keys of its
+ * own. Not a timed test: it prints a table.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    "duration-ms": { type: "string", default: "5000" },
+    "warmup-ms": { type: "string", default: "1000" },
+    conns: { type: "string", default: "1,8,64" },
+    "no-etcd": { type: "boolean", default: false },
+    verbose: { type: "boolean", short: "v", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log("Usage: tsx bench/http.ts [--duration-ms 5000] [--warmup-ms 1000] [--conns 1,8,64] [--no-etcd] [-v]");
+  process.exit(0);
+}
+const durationMs = Number(values["duration-ms"]);
+const warmupMs = Number(values["warmup-ms"]);
+const levels = values.conns!.split(",").map(Number);
+const verbose = values.verbose === true;
+const BIN = fileURLToPath(new URL("../bin/kv-cluster.js", import.meta.url));
+
+const children: ChildProcess[] = [];
+const tmpDirs: string[] = [];
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+}
+process.on("exit", cleanup);
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+
+function spawnLogged(cmd: string, args: string[], name: string): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", verbose ? "inherit" : "ignore"] });
+  child.on("exit", (code, signal) => verbose && console.error(`${name} exited (${signal ?? code})`));
+  children.push(child);
+  return child;
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+async function freePortRun(n: number): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await canBind(base + i);
+    if (ok) return base;
+  }
+  throw new Error("no run of free ports found");
+}
+
+interface Res {
+  status: number;
+  text: string;
+}
+
+function request(agent: http.Agent | undefined, url: string, method: string, body?: string): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {} }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+// --------------------------------------------------------------- load ----
+
+interface Target {
+  name: string;
+  /** One PUT of `value` to `key`; resolves true when acknowledged. */
+  put(agent: http.Agent, key: string, value: string): Promise<boolean>;
+}
+
+interface Level {
+  conns: number;
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+async function runLevel(target: Target, conns: number): Promise<Level> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const measureFrom = start + warmupMs;
+  const end = measureFrom + durationMs;
+  await Promise.all(
+    Array.from({ length: conns }, async (_, w) => {
+      for (let i = 0; ; i++) {
+        const t0 = performance.now();
+        if (t0 >= end) return;
+        const ok = await target.put(agent, `bench-${w}-${i % 100}`, String(i)).catch(() => false);
+        const t1 = performance.now();
+        if (t0 < measureFrom) continue;
+        if (ok) latencies.push(t1 - t0);
+        else errors++;
+      }
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { conns, opsPerSec: latencies.length / (durationMs / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors };
+}
+
+// -------------------------------------------------------------- dslab ----
+
+async function startDslab(): Promise<Target> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "dslab-bench-http-"));
+  tmpDirs.push(dir);
+  const base = await freePortRun(6);
+  const httpBase = base + 3;
+  for (const id of ["n1", "n2", "n3"]) {
+    spawnLogged(process.execPath, [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(base), "--http-port", String(httpBase), "--data-dir", dir], id);
+  }
+  const urls = [0, 1, 2].map((i) => `http://127.0.0.1:${httpBase + i}`);
+  // The leader answers a GET itself (404 for a missing key); followers redirect.
+  const leaderUrl = await until("a dslab leader", 20_000, async () => {
+    for (const u of urls) {
+      const r = await request(undefined, `${u}/kv/__probe`, "GET").catch(() => undefined);
+      if (r && (r.status === 404 || r.status === 200)) return u;
+    }
+    return undefined;
+  });
+  if (verbose) console.error(`dslab leader at ${leaderUrl}`);
+  return {
+    name: "dslab",
+    put: async (agent, key, value) => (await request(agent, `${leaderUrl}/kv/${key}`, "PUT", `{"value":${JSON.stringify(value)}}`)).status === 200,
+  };
+}
+
+// --------------------------------------------------------------- etcd ----
+
+function etcdBinary(): string | undefined {
+  try {
+    return execFileSync("which", ["etcd"], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+async function startEtcd(bin: string): Promise<Target> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "dslab-bench-etcd-"));
+  tmpDirs.push(dir);
+  const base = await freePortRun(6);
+  const names = ["e1", "e2", "e3"];
+  const clientUrl = (i: number) => `http://127.0.0.1:${base + i}`;
+  const peerUrl = (i: number) => `http://127.0.0.1:${base + 3 + i}`;
+  const initialCluster = names.map((n, i) => `${n}=${peerUrl(i)}`).join(",");
+  names.forEach((name, i) => {
+    spawnLogged(
+      bin,
+      [
+        "--name", name, "--data-dir", path.join(dir, name),
+        "--listen-client-urls", clientUrl(i), "--advertise-client-urls", clientUrl(i),
+        "--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i),
+        "--initial-cluster", initialCluster, "--initial-cluster-state", "new", "--initial-cluster-token", "dslab-bench",
+        "--log-level", "error",
+      ],
+      name,
+    );
+  });
+  const leaderUrl = await until("an etcd leader", 30_000, async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await request(undefined, `${clientUrl(i)}/v3/maintenance/status`, "POST", "{}");
+      const s = JSON.parse(r.text) as { leader?: string; header?: { member_id?: string } };
+      if (s.leader && s.leader !== "0" && s.leader === s.header?.member_id) return clientUrl(i);
+    }
+    return undefined;
+  });
+  if (verbose) console.error(`etcd leader at ${leaderUrl}`);
+  return {
+    name: "etcd",
+    put: async (agent, key, value) =>
+      (await request(agent, `${leaderUrl}/v3/kv/put`, "POST", JSON.stringify({ key: b64(key), value: b64(JSON.stringify(value)) }))).status === 200,
+  };
+}
+
+// -------------------------------------------------------------- table ----
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+async function main(): Promise<void> {
+  const cpus = os.cpus().length;
+  console.log(`HTTP PUT through a 3-node localhost cluster, fsync on; ${cpus} CPU(s); ${warmupMs} ms warm-up + ${durationMs} ms per level`);
+  const dslab = await startDslab();
+  const dslabLevels: Level[] = [];
+  for (const c of levels) dslabLevels.push(await runLevel(dslab, c));
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+
+  const bin = values["no-etcd"] ? undefined : etcdBinary();
+  let etcdLevels: Level[] | undefined;
+  if (bin) {
+    const etcd = await startEtcd(bin);
+    etcdLevels = [];
+    for (const c of levels) etcdLevels.push(await runLevel(etcd, c));
+  } else {
+    console.log(values["no-etcd"] ? "etcd: skipped (--no-etcd)" : "etcd: no `etcd` binary on PATH (Debian: apt install etcd-server); dslab only");
+  }
+
+  const header = ["conns", "dslab ops/s", "p50 ms", "p99 ms", "errors"];
+  if (etcdLevels) header.push("etcd ops/s", "p50 ms", "p99 ms", "errors", "dslab/etcd");
+  const rows = dslabLevels.map((d, i) => {
+    const row = [String(d.conns), fmt(d.opsPerSec, 0), fmt(d.p50, 2), fmt(d.p99, 2), String(d.errors)];
+    const e = etcdLevels?.[i];
+    if (e) row.push(fmt(e.opsPerSec, 0), fmt(e.p50, 2), fmt(e.p99, 2), String(e.errors), `${fmt(d.opsPerSec / e.opsPerSec, 2)}x`);
+    return row;
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join("  ");
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((e: unknown) => {
+    console.error(`bench/http: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  });
