@@ -46,7 +46,8 @@ export function uniqueIds(lessons: Lesson[]): Diagnostic[] {
 }
 
 export function prereqRules(lessons: Lesson[]): Diagnostic[] {
-  const byId = new Map(lessons.map((l) => [l.id, l]));
+  const byId = new Map<string, Lesson>();
+  for (const l of lessons) if (!byId.has(l.id)) byId.set(l.id, l);
   const out: Diagnostic[] = [];
   for (const l of lessons) {
     for (const p of l.prereqs) {
@@ -69,7 +70,9 @@ export function prereqRules(lessons: Lesson[]): Diagnostic[] {
 
 /** Each elementary cycle found by a DFS, reported once, rotated to start at its smallest id. */
 export function findCycles(lessons: Lesson[]): string[][] {
-  const edges = new Map(lessons.map((l) => [l.id, l.prereqs.filter((p) => p !== l.id)]));
+  const edges = new Map<string, string[]>();
+  // A duplicated id keeps the prerequisites of every lesson that uses it.
+  for (const l of lessons) edges.set(l.id, [...(edges.get(l.id) ?? []), ...l.prereqs.filter((p) => p !== l.id)]);
   const state = new Map<string, 1 | 2>(); // 1 = on the stack, 2 = done
   const stack: string[] = [];
   const seen = new Set<string>();

@@ -1,0 +1,131 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { loadCourse } from "../../src/lesson/load.js";
+import { formatDiagnostic } from "../../src/lesson/model.js";
+import { findCycles, lintCourse, prereqRules, regexRules, reviewDayRules, uniqueIds, uniqueOrder } from "../../src/lint/lint.js";
+import { makeLesson } from "../helpers/lessons.js";
+
+const fixtures = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+describe("lint rules", () => {
+  test("unique ids: the second use names the first file and line", () => {
+    const out = uniqueIds([makeLesson({ id: "a" }), makeLesson({ id: "a", file: "lessons/other.md" })]);
+    expect(out.map(formatDiagnostic)).toEqual([
+      'lessons/other.md:2: error id: id "a" is already used by lessons/a.md:2 [duplicate-id]',
+    ]);
+  });
+
+  test("prereqs must exist and not be the lesson itself", () => {
+    const out = prereqRules([makeLesson({ id: "a", prereqs: ["ghost", "a"] })]);
+    expect(out.map(formatDiagnostic)).toEqual([
+      'lessons/a.md:6: error prereqs: prerequisite "ghost" is not a lesson id in this course [prereq-missing]',
+      "lessons/a.md:6: error prereqs: lesson a lists itself as a prerequisite [prereq-self]",
+    ]);
+  });
+
+  test("a prerequisite cycle is printed, starting at its smallest id", () => {
+    const lessons = [
+      makeLesson({ id: "c", prereqs: ["b"] }),
+      makeLesson({ id: "a", prereqs: ["c"] }),
+      makeLesson({ id: "b", prereqs: ["a"] }),
+      makeLesson({ id: "d", prereqs: ["a"] }), // depends on the cycle but is not in it
+    ];
+    expect(findCycles(lessons)).toEqual([["a", "c", "b"]]);
+    expect(prereqRules(lessons).map(formatDiagnostic)).toEqual([
+      "lessons/a.md:6: error prereqs: prerequisites form a cycle: a -> c -> b -> a [prereq-cycle]",
+    ]);
+  });
+
+  test("a DAG with shared prerequisites has no cycle", () => {
+    const lessons = [makeLesson({ id: "a" }), makeLesson({ id: "b", prereqs: ["a"] }), makeLesson({ id: "c", prereqs: ["a", "b"] })];
+    expect(findCycles(lessons)).toEqual([]);
+  });
+
+  test("two disjoint cycles are both reported", () => {
+    const lessons = [
+      makeLesson({ id: "a", prereqs: ["b"] }), makeLesson({ id: "b", prereqs: ["a"] }),
+      makeLesson({ id: "x", prereqs: ["y"] }), makeLesson({ id: "y", prereqs: ["x"] }),
+    ];
+    expect(findCycles(lessons)).toEqual([["a", "b"], ["x", "y"]]);
+  });
+
+  test("order is unique within a part, and may repeat across parts", () => {
+    const out = uniqueOrder([
+      makeLesson({ id: "a", part: "w1", order: 1 }),
+      makeLesson({ id: "b", part: "w1", order: 1 }),
+      makeLesson({ id: "c", part: "w2", order: 1 }),
+    ]);
+    expect(out.map(formatDiagnostic)).toEqual([
+      'lessons/b.md:5: error order: order 1 in part "w1" is already used by a (lessons/a.md:5) [duplicate-order]',
+    ]);
+  });
+
+  test.each([
+    ["(a)\\1", "backreferences (\\1..\\9) need backtracking and are not supported by the linear-time engine (RE2); match the repeated text explicitly"],
+    ["(?<n>a)\\k<n>", "named backreferences (\\k<name>) need backtracking and are not supported by the linear-time engine (RE2)"],
+    ["client(?= 42)", "lookaround ((?=, (?!, (?<=, (?<!) is not supported by the linear-time engine (RE2); match the surrounding text instead"],
+    ["(?!x)y", "lookaround ((?=, (?!, (?<=, (?<!) is not supported by the linear-time engine (RE2); match the surrounding text instead"],
+    ["(?<=seq )\\d+", "lookaround ((?=, (?!, (?<=, (?<!) is not supported by the linear-time engine (RE2); match the surrounding text instead"],
+    ["(?<!x)y", "lookaround ((?=, (?!, (?<=, (?<!) is not supported by the linear-time engine (RE2); match the surrounding text instead"],
+    ["(?>a+)b", "atomic groups ((?>...)) are not supported by the linear-time engine (RE2)"],
+    ["a++", "possessive quantifiers (*+, ++, ?+) are not supported by the linear-time engine (RE2)"],
+    ["[unclosed", "invalid regular expression: error parsing regexp: missing closing ]: `[unclosed`"],
+    ["x{2000}", "invalid regular expression: error parsing regexp: invalid repeat count: `{2000}`"],
+  ])("regex %s is rejected with a reason", (source, reason) => {
+    const l = makeLesson({ id: "a", proof: { type: "paste", status: "regex", regexPatterns: [{ source, line: 9 }] } });
+    expect(regexRules(l)).toEqual([
+      { severity: "error", code: "regex-unsupported", file: "lessons/a.md", line: 9, field: "proof.regex_patterns[0]", message: `${JSON.stringify(source)}: ${reason}` },
+    ]);
+  });
+
+  test.each(["\\[dedup\\] client \\S+ seq \\d+", "\\\\1 is an escaped backslash", "(?i)retry", "a\\+\\+", "[(?=]"])("regex %s is accepted", (source) => {
+    const l = makeLesson({ id: "a", proof: { type: "paste", status: "regex", regexPatterns: [{ source, line: 9 }] } });
+    expect(regexRules(l)).toEqual([]);
+  });
+
+  test.each([
+    [[3, 7, 21, 60], []],
+    [[], []],
+    [[0, 3], ["review_schedule_days[0]: must be a positive number of days, found 0"]],
+    [[3, -1], ["review_schedule_days[1]: must be a positive number of days, found -1"]],
+    [[3, 7, 7], ["review_schedule_days[2]: must be greater than the previous entry (7), found 7; the days count from the completion date and increase"]],
+    [[7, 3], ["review_schedule_days[1]: must be greater than the previous entry (7), found 3; the days count from the completion date and increase"]],
+  ])("review days %j", (days, messages) => {
+    const out = reviewDayRules(makeLesson({ id: "a", reviewScheduleDays: days }));
+    expect(out.map((d) => `${d.field}: ${d.message}`)).toEqual(messages);
+    for (const d of out) expect(d).toMatchObject({ severity: "error", code: "review-days", line: 12 });
+  });
+});
+
+describe("lintCourse over fixture courses", () => {
+  test("the well-formed fixture course has warnings only", async () => {
+    const report = lintCourse(await loadCourse(fixtures("course")));
+    expect(report).toMatchObject({ files: 3, lessons: 3, errors: 0, warnings: 3 });
+  });
+
+  test("the broken fixture course reports every rule, sorted by file and line", async () => {
+    const report = lintCourse(await loadCourse(fixtures("broken-course")));
+    const lines = report.diagnostics.map((d) => `${d.file.split("/").pop()}:${d.line} ${d.code} ${d.field ?? ""}`);
+    expect(lines).toEqual([
+      "a.md:6 prereq-cycle prereqs",
+      "b.md:5 duplicate-order order",
+      "c.md:6 prereq-missing prereqs",
+      "d.md:2 duplicate-id id",
+      "d.md:10 regex-unsupported proof.regex_patterns[0]",
+      "d.md:11 regex-unsupported proof.regex_patterns[1]",
+      "d.md:13 review-days review_schedule_days[1]",
+      "d.md:13 review-days review_schedule_days[2]",
+      "e.md:0 no-criteria body.criteria",
+      "e.md:0 no-done-when body.done_when",
+      "e.md:2 missing-field title",
+    ]);
+    expect(report.diagnostics[0]!.message).toBe("prerequisites form a cycle: fx-a -> fx-c -> fx-b -> fx-a");
+    expect(report).toMatchObject({ files: 5, lessons: 4, errors: 9, warnings: 2 });
+  });
+
+  test("the starter course in lessons/ is clean", async () => {
+    const report = lintCourse(await loadCourse(fileURLToPath(new URL("../../../lessons", import.meta.url))));
+    expect(report.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(report.lessons).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, expect, test } from "vitest";
+import { LessonProofConfigError, proofChecker } from "../../src/proof/check.js";
+import { decodePaste } from "../../src/proof/input.js";
+import { makeLesson, withPatterns } from "../helpers/lessons.js";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const DEDUP = "\\[dedup\\] client \\S+ seq \\d+ is duplicate, returning cached result";
+const GOOD = [
+  "10:00:01 [apply] client 42 seq 5 append k1 x5",
+  "10:00:02 client 42: reply for seq 5 lost, retrying",
+  "10:00:03 [dedup] client 42 seq 5 is duplicate, returning cached result",
+].join("\n");
+
+describe("proof statuses (lesson w12-d3 proof rules)", () => {
+  const regexLesson = withPatterns("retry", [DEDUP, "\\bretry(ing)?\\b"]);
+
+  test("every pattern matches and the evidence holds: pass with the lesson's xp", () => {
+    const r = proofChecker(regexLesson).check(enc(GOOD));
+    expect(r).toMatchObject({ status: "pass", score: 10, maxScore: 10, reasons: [] });
+    expect(r.patterns).toEqual([{ source: DEDUP, matched: true, matches: 1 }, { source: "\\bretry(ing)?\\b", matched: true, matches: 1 }]);
+    expect(r.evidence).toMatchObject({ applied: 1, duplicates: 1, clients: 1, violations: [] });
+  });
+
+  test("patterns are case-insensitive", () => {
+    expect(proofChecker(regexLesson).check(enc(GOOD.toUpperCase())).status).toBe("pass");
+  });
+
+  test("a pattern that does not match fails, naming the pattern", () => {
+    const r = proofChecker(regexLesson).check(enc("[apply] client 42 seq 5\n[dedup] client 42 seq 5 is duplicate, returning cached result"));
+    expect(r).toMatchObject({ status: "fail", score: 0, reasons: ["pattern 2 did not match: \\bretry(ing)?\\b"] });
+  });
+
+  test("matching patterns with broken evidence fail with the evidence reason", () => {
+    const r = proofChecker(regexLesson).check(enc("retrying\n[dedup] client 42 seq 5 is duplicate, returning cached result"));
+    expect(r.status).toBe("fail");
+    expect(r.reasons).toEqual(["evidence: line 2: duplicate of client 42 seq 5, but the log never shows that request applied before"]);
+  });
+
+  test("status manual_or_regex sends what the regexes do not pass to review", () => {
+    const lesson = withPatterns("retry", [DEDUP], "manual_or_regex");
+    expect(proofChecker(lesson).check(enc(GOOD)).status).toBe("pass");
+    const r = proofChecker(lesson).check(enc("I ran it and it worked"));
+    expect(r).toMatchObject({ status: "needs-review", score: null });
+    expect(r.reasons).toEqual([
+      "the regex checks did not pass; sent to review (status: manual_or_regex)",
+      `pattern 1 did not match: ${DEDUP}`,
+    ]);
+  });
+
+  test("a lesson with no patterns sends every paste to review", () => {
+    const lesson = makeLesson({ id: "elect", proof: { type: "paste_or_upload", status: "manual_or_regex", regexPatterns: [] } });
+    const r = proofChecker(lesson).check(enc(GOOD));
+    expect(r).toMatchObject({ status: "needs-review", score: null, reasons: ["lesson elect has no regex patterns; every paste goes to review"] });
+  });
+
+  test("status manual sends every paste to review even when the patterns match", () => {
+    const r = proofChecker(withPatterns("m", [DEDUP], "manual")).check(enc(GOOD));
+    expect(r).toMatchObject({ status: "needs-review", reasons: ["lesson m proofs are graded by hand (status: manual)"] });
+  });
+
+  test("a lesson without proof rules sends pastes to review", () => {
+    expect(proofChecker(makeLesson({ id: "np" })).check(enc(GOOD)).reasons[0]).toBe("lesson np has no proof rules; every paste goes to review");
+  });
+
+  test("highlights cover the regex matches and the evidence lines", () => {
+    const r = proofChecker(regexLesson).check(enc(GOOD));
+    const kinds = r.highlights.map((h) => `${h.kind}:${GOOD.slice(h.start, h.end)}`);
+    expect(kinds).toContain("regex:[dedup] client 42 seq 5 is duplicate, returning cached result");
+    expect(kinds).toContain("regex:retrying");
+    expect(kinds).toContain("applied:10:00:01 [apply] client 42 seq 5 append k1 x5");
+    expect(kinds).toContain("duplicate:10:00:03 [dedup] client 42 seq 5 is duplicate, returning cached result");
+  });
+
+  test("a lesson whose patterns RE2 cannot run is a configuration error, not a student failure", () => {
+    expect(() => proofChecker(withPatterns("bad", ["(a)\\1"]))).toThrow(LessonProofConfigError);
+  });
+});
+
+describe("paste bounds", () => {
+  const checker = proofChecker(withPatterns("retry", [DEDUP]));
+
+  test("a 50 MB paste is refused from its size, quickly, with a reason", () => {
+    const started = performance.now();
+    const r = checker.check(new Uint8Array(0), 50 * 1024 * 1024);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(r).toMatchObject({ status: "fail", reasons: ["paste refused: 52,428,800 bytes is over the limit of 1,048,576 bytes; paste only the relevant log lines"] });
+  });
+
+  test("a 50 MB paste in memory is refused quickly too", () => {
+    const big = new Uint8Array(50 * 1024 * 1024).fill(0x61);
+    const started = performance.now();
+    const r = checker.check(big);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(r.status).toBe("fail");
+    expect(r.reasons[0]).toMatch(/^paste refused: 52,428,800 bytes is over the limit/);
+  });
+
+  test.each([
+    ["binary data", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), "paste refused: binary data (NUL byte at offset 4); paste the log as text"],
+    ["invalid UTF-8", Uint8Array.from([0x61, 0xff, 0xfe, 0x62]), "paste refused: not UTF-8 text; save the paste as UTF-8"],
+    ["an empty paste", enc(" \n\t\n"), "paste refused: the paste is empty"],
+  ])("%s is refused with a reason", (_name, data, reason) => {
+    expect(checker.check(data)).toMatchObject({ status: "fail", score: 0, reasons: [reason] });
+  });
+
+  test("CRLF and a BOM are normalized before checking", () => {
+    const d = decodePaste(enc(`\ufeffa\r\nb`));
+    expect(d).toEqual({ ok: true, text: "a\nb", bytes: 7 });
+  });
+
+  test("a custom bound applies", () => {
+    expect(proofChecker(withPatterns("x", ["a"]), { maxBytes: 10 }).check(enc("a".repeat(11))).reasons[0]).toBe(
+      "paste refused: 11 bytes is over the limit of 10 bytes; paste only the relevant log lines",
+    );
+  });
+});
