@@ -12,7 +12,7 @@
 import type { Body, Message, Prng } from "@dslab/protocol";
 import { linkKey, type Partition } from "./partition.js";
 import type { Timeline } from "../world/scheduler.js";
-import { MessageTrace, summarizeBody, type PacketFate, type TracedMessage } from "./trace.js";
+import { MessageTrace, type PacketFate, type TracedMessage } from "./trace.js";
 
 export interface LatencyDistribution {
   /** No packet arrives faster than this. */
@@ -201,7 +201,7 @@ export class PacketSimulator {
       clientId,
       seq,
       fromSession: b.replayed === true || (clientId !== undefined && sessionHits?.has(`${clientId}/${seq}`)) || undefined,
-      summary: summarizeBody(b),
+      body: b,
     };
     this.opts.trace.add(record);
     return record;

@@ -32,8 +32,8 @@ export interface TracedMessage {
   seq?: number;
   /** The reply came from the session table (a duplicate answered, not applied). */
   fromSession?: boolean;
-  /** A short rendering of the body, for hover text. */
-  summary: string;
+  /** The body as sent (rendered only when a diagram is drawn). */
+  body: Body;
 }
 
 export interface TracedFault {

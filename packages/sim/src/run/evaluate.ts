@@ -35,6 +35,8 @@ export interface RunArtifacts {
   /** Process mode: crashes, hangs, non-protocol lines, each with node and line. */
   nodeProblems: Anomaly[];
   results: RunResults | null;
+  /** Process mode: the tail of each node's stderr. */
+  nodeLogs?: Record<string, string[]>;
 }
 
 export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
@@ -48,6 +50,9 @@ export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
   add("liveness", checkLiveness(a.liveness, a.config.timeLimitS * 1000));
   add("sessions", checkSessionBound(a.sessions));
   add("redirects", checkRedirects(a.driver.stats));
+  if (a.mode === "process") {
+    checks.nodes = { valid: a.nodeProblems.length === 0, detail: { problems: a.nodeProblems.length } };
+  }
   anomalies.push(...a.nodeProblems);
 
   const s = a.driver.stats;

@@ -5,7 +5,7 @@
  * then heal and require liveness (a leader, and final reads of every key
  * within a bound), then the checkers.
  */
-import { createKvNodeCore, MemoryStorage } from "@dslab/cluster";
+import { createKvNodeCore, MemoryStorage } from "./reference.js";
 import { SimScheduler } from "../world/scheduler.js";
 import { createWorldSeeds } from "../world/seeds.js";
 import { drawSkews } from "../world/node-clock.js";
@@ -21,7 +21,7 @@ import { clientBugs, clusterBugs, replayCommand, type RunConfig } from "./config
 import { evaluateRun, type RunArtifacts } from "./evaluate.js";
 
 export interface InProcessOptions {
-  /** Simulated ms per Raft tick. Default 10. */
+  /** Simulated ms per Raft tick. Default 20 (elections after 200-400 ms, heartbeats every 40 ms). */
   tickMs?: number;
   /** Keep node-to-node messages in the trace (for the message diagram). Default false. */
   tracePeerMessages?: boolean;
@@ -33,7 +33,7 @@ export interface InProcessOptions {
 }
 
 export const SIM_DEFAULTS = {
-  tickMs: 10,
+  tickMs: 20,
   latency: { minMs: 1, meanExtraMs: 3, maxMs: 60 },
   /** Faults begin after the first election has had time to happen. */
   faultsStartMs: 1_000,
@@ -161,7 +161,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     wallMs: 0,
     liveness: { boundMs, leaderAfterMs, finalReadsMs, finalReads, finalReadsDone: readsDone },
     sessions: { bound: maxSessions, maxSeen: maxSessionsSeen },
-    nodeStats: { ...cluster.stats, events: scheduler.eventsRun },
+    nodeStats: { ...cluster.stats, events: scheduler.eventsRun, settles: scheduler.settlesRun },
     nodeProblems: [],
     results: null,
   };

@@ -97,9 +97,14 @@ export class WorkloadDriver {
     const meanGapMs = (1000 * concurrency) / Math.max(ratePerSec, 0.001);
     let { client, name } = this.newClient();
     let opsOnClient = 0;
+    let nextStartMs = timeline.now();
     for (;;) {
-      // Jepsen-style stagger: uniform in [0, 2 * mean gap].
-      await timeline.sleep(prng.next() * 2 * meanGapMs);
+      // Jepsen-style stagger, uniform in [0, 2 * mean gap], counted from the
+      // previous start, so op latency does not lower the rate (unless an op
+      // outlasts the gap).
+      nextStartMs += prng.next() * 2 * meanGapMs;
+      await timeline.sleep(nextStartMs - timeline.now());
+      nextStartMs = Math.max(nextStartMs, timeline.now());
       if (timeline.now() >= stopAtMs) return;
       if (workload.clientLifetimeOps !== undefined && opsOnClient >= workload.clientLifetimeOps) {
         ({ client, name } = this.newClient());

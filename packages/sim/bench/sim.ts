@@ -1,0 +1,42 @@
+/**
+ * Benchmark (`npm run bench`): simulated seconds per wall second for a
+ * 5-node in-process cluster under faults at 100 ops/s, and seeds per minute
+ * for the in-process swarm. Goal: at least 200x faster than real time.
+ */
+import { runInProcess } from "../src/run/in-process.js";
+import { DEFAULT_CONFIG, type RunConfig } from "../src/run/config.js";
+import { FAULT_KINDS } from "../src/nemesis/schedule.js";
+import { runSwarmInline } from "../src/swarm/swarm.js";
+
+const allFaults = [...FAULT_KINDS];
+
+async function simSpeed(label: string, config: RunConfig): Promise<string[]> {
+  const a = await runInProcess(config);
+  const r = a.results!;
+  const speed = r.simulatedMs / r.wallMs;
+  return [label, `${(r.simulatedMs / 1000).toFixed(1)}`, `${(r.wallMs / 1000).toFixed(2)}`, `${speed.toFixed(0)}x`, String(r.ops.invoked), String(a.nodeStats.events), r.verdict];
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(w[i]!)).join("  ");
+  return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const base: RunConfig = { ...DEFAULT_CONFIG, nodes: 5, rate: 100, concurrency: 8, nemesis: allFaults, workload: "exactly-once" };
+// Warm the JIT so the figures measure the steady state, not module loading.
+await runInProcess({ ...base, seed: "warmup", timeLimitS: 5 });
+
+const rows: string[][] = [];
+for (const seed of ["1", "2", "3"]) rows.push(await simSpeed(`5 nodes exactly-once seed ${seed}`, { ...base, seed, timeLimitS: 60 }));
+rows.push(await simSpeed("5 nodes lin-kv seed 1", { ...base, seed: "1", workload: "lin-kv", timeLimitS: 60 }));
+rows.push(await simSpeed("3 nodes exactly-once seed 1", { ...base, nodes: 3, seed: "1", timeLimitS: 60 }));
+console.log("Simulation speed (all faults, 100 ops/s target, 8 clients)\n");
+console.log(table(["run", "sim s", "wall s", "speed", "ops", "events", "verdict"], rows));
+
+const seeds = 60;
+const t0 = performance.now();
+const swarm = await runSwarmInline({ seeds, startSeed: 1, jobs: 1, base: { ...DEFAULT_CONFIG, nodes: 3, timeLimitS: 5, nemesis: allFaults } });
+const wallS = (performance.now() - t0) / 1000;
+console.log(`\nSwarm: ${seeds} seeds x 5 s simulated, 3 nodes, workloads rotating, all faults`);
+console.log(table(["seeds", "wall s", "seeds/min", "violations"], [[String(seeds), wallS.toFixed(1), ((seeds / wallS) * 60).toFixed(0), String(swarm.failures.length)]]));

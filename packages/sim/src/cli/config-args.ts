@@ -1,0 +1,35 @@
+/**
+ * Options shared by `run` and `swarm`, turned into a RunConfig.
+ */
+import { BUG_NAMES, DEFAULT_CONFIG, parseNemesis, validateConfig, type BugName, type RunConfig } from "../run/config.js";
+import type { WorkloadName } from "../workload/workloads.js";
+import { getList, getNumber, getString, type ParsedArgs } from "./args.js";
+
+export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "bug", "liveness-bound-s"] as const;
+
+export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEFAULT_CONFIG.nodes})
+  --time-limit-s S       length of the safety phase with faults, seconds (simulated in-process)
+  --rate R               target operations per second across clients (default ${DEFAULT_CONFIG.rate})
+  --concurrency C        concurrent clients, each the real retrying client (default ${DEFAULT_CONFIG.concurrency})
+  --workload W           lin-kv | exactly-once | sessions
+  --nemesis LIST         comma-separated faults: partition, kill, pause, duplicate, lose-reply,
+                         replay, loss, delay, clock; or "all", or "none"
+  --bug NAME             test-only known-bad variant (repeatable): ${BUG_NAMES.join(", ")}
+  --liveness-bound-s S   after the heal, a leader and all final reads within S seconds (default ${DEFAULT_CONFIG.livenessBoundS})`;
+
+export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
+  const nemesisText = getString(a, "nemesis");
+  const bugs = getList(a, "bug") as BugName[];
+  return validateConfig({
+    ...defaults,
+    seed: getString(a, "seed") ?? defaults.seed,
+    nodes: getNumber(a, "nodes", { integer: true, min: 1 }) ?? defaults.nodes,
+    timeLimitS: getNumber(a, "time-limit-s", { min: 0.001 }) ?? defaults.timeLimitS,
+    rate: getNumber(a, "rate", { min: 0.001 }) ?? defaults.rate,
+    concurrency: getNumber(a, "concurrency", { integer: true, min: 1 }) ?? defaults.concurrency,
+    workload: (getString(a, "workload") as WorkloadName | undefined) ?? defaults.workload,
+    nemesis: nemesisText !== undefined ? parseNemesis(nemesisText) : defaults.nemesis,
+    bugs: bugs.length ? bugs : defaults.bugs,
+    livenessBoundS: getNumber(a, "liveness-bound-s", { min: 0.001 }) ?? defaults.livenessBoundS,
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * `kv-sim swarm`: many in-process seeds; a progress bar on a TTY (plain
+ * progress lines otherwise), a summary, and every failing seed with the
+ * command that replays it.
+ */
+import { DEFAULT_CONFIG, type RunConfig } from "../run/config.js";
+import { FAULT_KINDS } from "../nemesis/schedule.js";
+import { runOneSeed, runSwarmInline, seedConfig, type SeedResult } from "../swarm/swarm.js";
+import { getNumber, getString, parseArgs, UsageError } from "./args.js";
+import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
+
+export const SWARM_HELP = `kv-sim swarm: many in-process seeds, each a full run with faults, heal, liveness and checkers
+
+Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] [--time-limit-s 5]
+                    [--nemesis all] [--bug NAME] [--stop-on-failure] [--json]
+
+  --seeds N              how many seeds (default 100)
+  --start-seed S         first seed (default 1); seeds S .. S+N-1
+  --jobs J               child processes running seeds in parallel (default 1)
+  --workload W|all       "all" (default) cycles lin-kv, exactly-once, sessions by seed
+${CONFIG_HELP}
+  --stop-on-failure      stop at the first failing seed (with --jobs 1)
+  --json                 one JSON line per seed, then a summary line
+
+Swarm defaults: --time-limit-s 5 --nemesis all. Each failing seed prints its replay command.
+
+Example:
+  npx kv-sim swarm --seeds 1000 --jobs 2
+`;
+
+export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
+
+export async function swarmCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, { options: [...CONFIG_OPTIONS, "seeds", "start-seed", "jobs"], flags: ["json", "help", "stop-on-failure"] });
+  if (a.flags.has("help")) {
+    process.stdout.write(SWARM_HELP);
+    return 0;
+  }
+  if (getString(a, "seed") !== undefined) throw new UsageError("--seed: the swarm takes --start-seed and --seeds; use kv-sim run --seed N for one seed");
+  const rotate = (getString(a, "workload") ?? "all") === "all";
+  if (rotate) a.options.delete("workload");
+  const base = configFromArgs(a, SWARM_DEFAULTS);
+  const seeds = getNumber(a, "seeds", { integer: true, min: 1 }) ?? 100;
+  const startSeed = getNumber(a, "start-seed", { integer: true, min: 0 }) ?? 1;
+  const jobs = getNumber(a, "jobs", { integer: true, min: 1 }) ?? 1;
+  const json = a.flags.has("json");
+  const progress = createProgress(seeds, json);
+  const summary = await runSwarmInline({
+    seeds,
+    startSeed,
+    jobs,
+    base,
+    rotateWorkloads: rotate,
+    stopOnFailure: a.flags.has("stop-on-failure"),
+    onSeed: (r, done) => {
+      if (json) process.stdout.write(JSON.stringify(r) + "\n");
+      progress(r, done);
+    },
+  });
+  progress.end?.();
+  const perMin = (summary.seeds / (summary.wallMs / 60_000)).toFixed(0);
+  if (json) {
+    process.stdout.write(JSON.stringify({ summary: { ...summary, failures: summary.failures.map((f) => f.seed) } }) + "\n");
+  } else {
+    const out = [
+      ``,
+      `swarm: ${summary.seeds} seeds (${startSeed}..${startSeed + seeds - 1}), ${summary.valid} valid, ${summary.invalid} invalid, ${summary.unknown} unknown`,
+      `       ${summary.ops} ops, ${(summary.simulatedMs / 1000).toFixed(0)} s simulated in ${(summary.wallMs / 1000).toFixed(1)} s wall (${perMin} seeds/min, jobs ${jobs})`,
+    ];
+    if (summary.failures.length) {
+      out.push(`failing seeds (${summary.failures.length}):`);
+      for (const f of summary.failures.slice(0, 50)) {
+        out.push(`  seed ${f.seed} ${f.workload}: ${f.verdict}: ${f.anomalies[0] ?? ""}`);
+        out.push(`    replay: ${f.command}`);
+      }
+    }
+    process.stdout.write(out.join("\n") + "\n");
+  }
+  return summary.invalid > 0 ? 1 : summary.unknown > 0 ? 2 : 0;
+}
+
+type Progress = ((r: SeedResult, done: number) => void) & { end?: () => void };
+
+function createProgress(total: number, quiet: boolean): Progress {
+  const stream = process.stderr;
+  let failing = 0;
+  const t0 = performance.now();
+  if (quiet) return () => {};
+  if (stream.isTTY) {
+    const p: Progress = (r, done) => {
+      if (r.verdict !== "valid") failing++;
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      const rate = done / ((performance.now() - t0) / 1000);
+      stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} seeds, ${failing} failing, ${rate.toFixed(1)} seeds/s `);
+    };
+    p.end = () => stream.write("\n");
+    return p;
+  }
+  const every = Math.max(1, Math.floor(total / 20));
+  return (r, done) => {
+    if (r.verdict !== "valid") {
+      failing++;
+      stream.write(`seed ${r.seed}: ${r.verdict}\n`);
+    }
+    if (done % every === 0 || done === total) stream.write(`progress: ${done}/${total} seeds, ${failing} failing\n`);
+  };
+}
+
+/** Internal: one child of `kv-sim swarm --jobs N`. Prints one JSON line per seed. */
+export async function swarmWorkerCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, { options: ["config", "seeds", "rotate"], flags: [] });
+  const base = JSON.parse(getString(a, "config") ?? "{}") as RunConfig;
+  const rotate = getString(a, "rotate") !== "false";
+  for (const s of (getString(a, "seeds") ?? "").split(",").filter(Boolean)) {
+    const r = await runOneSeed(seedConfig(base, Number(s), rotate));
+    process.stdout.write(JSON.stringify(r) + "\n");
+  }
+  return 0;
+}

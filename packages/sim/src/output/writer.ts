@@ -1,0 +1,59 @@
+/**
+ * Writes one run's outputs into a directory: history.edn (Maelstrom's
+ * format), history.json, results.json, timeline.html (the checker's
+ * renderer) and messages.html (the message-sequence diagram).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeHistoryEdn, writeHistoryJson } from "@dslab/checker";
+import type { RunArtifacts } from "../run/evaluate.js";
+import { renderMessageDiagram } from "./message-diagram.js";
+import { renderTimeline } from "./timeline.js";
+
+export interface WrittenOutputs {
+  dir: string;
+  files: string[];
+}
+
+export async function writeOutputs(dir: string, a: RunArtifacts): Promise<WrittenOutputs> {
+  const r = a.results;
+  if (!r) throw new Error("writeOutputs: the run has not been evaluated");
+  await mkdir(dir, { recursive: true });
+  const files: Array<[string, string]> = [
+    ["history.edn", writeHistoryEdn(a.history)],
+    ["history.json", writeHistoryJson(a.history)],
+    ["results.json", JSON.stringify(r, null, 2) + "\n"],
+  ];
+  const violation = firstViolation(a);
+  files.push([
+    "messages.html",
+    renderMessageDiagram({
+      title: `kv-sim seed ${r.seed}: ${r.verdict}`,
+      subtitle: `${a.config.workload}, ${a.config.nodes} nodes, ${a.mode}; replay: ${r.command}`,
+      nodeIds: a.nodeIds,
+      entries: a.trace.entries,
+      violation,
+      clients: r.clients,
+    }),
+  ]);
+  files.push(["timeline.html", await renderTimeline(a)]);
+  for (const [id, lines] of Object.entries(a.nodeLogs ?? {})) files.push([`${id}.stderr.log`, lines.join("\n") + "\n"]);
+  for (const [name, text] of files) await writeFile(join(dir, name), text);
+  return { dir, files: files.map(([n]) => n) };
+}
+
+/** Where the first anomaly shows: its earliest op's time, else its own time. */
+export function firstViolation(a: RunArtifacts): { atMs: number; label: string } | undefined {
+  const r = a.results;
+  if (!r) return undefined;
+  let best: { atMs: number; label: string } | undefined;
+  for (const an of r.anomalies) {
+    let atMs = an.atMs;
+    for (const i of an.ops ?? []) {
+      const t = a.history[i]?.time;
+      if (typeof t === "number" && (atMs === undefined || t / 1e6 < atMs)) atMs = t / 1e6;
+    }
+    if (atMs !== undefined && (!best || atMs < best.atMs)) best = { atMs, label: `${an.check}: ${an.kind}` };
+  }
+  return best;
+}

@@ -1,0 +1,157 @@
+/**
+ * Process mode's cluster: N child processes and the harness routing every
+ * message between them through the packet simulator (Maelstrom-style: a node
+ * writes a message for another node on its stdout). Implements the same
+ * FaultTarget as the in-process cluster, so one nemesis schedule drives both.
+ * Without a status API, "the leader" is the node most recently seen leading:
+ * the last one to answer a write, or the one a redirect named.
+ */
+import { join } from "node:path";
+import type { Message } from "@dslab/protocol";
+import type { FaultTarget } from "../nemesis/applier.js";
+import type { PacketFate } from "../network/trace.js";
+import { NodeProcess, type NodeProblem } from "./node-process.js";
+
+export interface ProcessClusterOptions {
+  command: string;
+  nodeIds: readonly string[];
+  /** Per-node data directories (when the command takes --data-dir). */
+  dataRoot: string | null;
+  /** Extra arguments per node (e.g. --seed). */
+  extraArgs: (nodeId: string) => string[];
+  route: (m: Message) => void;
+  onProblem: (p: NodeProblem) => void;
+  now: () => number;
+}
+
+const INIT_SRC = "c0";
+
+export class ProcessCluster implements FaultTarget {
+  readonly nodeIds: readonly string[];
+  readonly nodes = new Map<string, NodeProcess>();
+  private leaderHint: string | null = null;
+  private initMsgId = 1;
+  private readonly initWaiters = new Map<number, () => void>();
+  readonly stats = { kills: 0, restarts: 0, pauses: 0, crashes: 0 };
+
+  constructor(private readonly opts: ProcessClusterOptions) {
+    this.nodeIds = opts.nodeIds;
+    for (const id of opts.nodeIds) {
+      const args = [...(opts.dataRoot ? ["--data-dir", join(opts.dataRoot, id)] : []), ...opts.extraArgs(id)];
+      this.nodes.set(
+        id,
+        new NodeProcess({
+          id,
+          command: opts.command,
+          args,
+          now: opts.now,
+          onMessage: (m) => this.fromNode(id, m),
+          onProblem: (p) => {
+            if (p.kind === "crashed") this.stats.crashes++;
+            opts.onProblem(p);
+          },
+        }),
+      );
+    }
+  }
+
+  /** Start every node and wait for every init_ok (or the timeout). */
+  async start(timeoutMs: number): Promise<void> {
+    await Promise.all(this.nodeIds.map((id) => this.boot(id, timeoutMs)));
+  }
+
+  private boot(id: string, timeoutMs: number): Promise<void> {
+    const node = this.nodes.get(id)!;
+    node.start();
+    const msgId = this.initMsgId++;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        if (!this.initWaiters.delete(msgId)) return;
+        this.opts.onProblem({ node: id, kind: "init-timeout", message: `${id} did not answer init within ${timeoutMs} ms`, atMs: this.opts.now() });
+        resolve();
+      }, timeoutMs);
+      this.initWaiters.set(msgId, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      node.send({ src: INIT_SRC, dest: id, body: { type: "init", msg_id: msgId, node_id: id, node_ids: [...this.nodeIds] } });
+    });
+  }
+
+  private fromNode(id: string, m: Message): void {
+    if (m.dest === INIT_SRC) {
+      const w = typeof m.body.in_reply_to === "number" ? this.initWaiters.get(m.body.in_reply_to) : undefined;
+      if (w && m.body.type === "init_ok") {
+        this.initWaiters.delete(m.body.in_reply_to as number);
+        w();
+      }
+      return;
+    }
+    // Leader hints from client replies.
+    if (!this.nodes.has(m.dest)) {
+      if (m.body.type.endsWith("_ok") && m.body.type !== "read_ok") this.leaderHint = id;
+      if (m.body.type === "error" && typeof m.body.leader === "string" && this.nodes.has(m.body.leader)) this.leaderHint = m.body.leader;
+    }
+    this.opts.route(m);
+  }
+
+  deliver(m: Message): PacketFate | void {
+    const node = this.nodes.get(m.dest);
+    if (!node || !node.running) return "dropped-node-down";
+    node.send(m);
+  }
+
+  leader(): string | null {
+    const h = this.leaderHint;
+    if (!h) return null;
+    const n = this.nodes.get(h)!;
+    return n.running && !n.isPaused ? h : null;
+  }
+
+  kill(id: string): void {
+    const n = this.nodes.get(id)!;
+    if (!n.running) return;
+    n.kill();
+    this.stats.kills++;
+    if (this.leaderHint === id) this.leaderHint = null;
+  }
+
+  restart(id: string): void {
+    const n = this.nodes.get(id)!;
+    if (n.running) return;
+    this.stats.restarts++;
+    void this.boot(id, 10_000);
+  }
+
+  pause(id: string): void {
+    const n = this.nodes.get(id)!;
+    if (!n.running || n.isPaused) return;
+    n.pause();
+    this.stats.pauses++;
+  }
+
+  resume(id: string): void {
+    this.nodes.get(id)!.resume();
+  }
+
+  isDown(id: string): boolean {
+    const n = this.nodes.get(id)!;
+    return !n.running || n.isPaused;
+  }
+
+  /** Process mode cannot skew a child's clock; the fault is recorded and has no effect. */
+  setClock(): void {}
+  resetClocks(): void {}
+
+  /** Restart any node that died on its own (end of the safety phase). */
+  reviveCrashed(): void {
+    for (const id of this.nodeIds) if (!this.nodes.get(id)!.running) this.restart(id);
+  }
+
+  stopAll(): void {
+    for (const n of this.nodes.values()) {
+      n.resume();
+      n.kill();
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * One node as a child process (Maelstrom-style): JSON lines in on stdin,
+ * out on stdout, logs on stderr. The harness survives whatever the program
+ * does: a crash (reported with its exit code or signal), a hang (no replies;
+ * the liveness check sees it), a flood of stdout (lines are read and
+ * counted; an oversized line is skipped without buffering it), non-protocol
+ * lines (each reported with the node and the line number). SIGKILL, restart
+ * with the same data directory, SIGSTOP/SIGCONT for pause.
+ */
+import { execa, parseCommandString, type ResultPromise } from "execa";
+import { LineSplitter, type Message } from "@dslab/protocol";
+
+export interface NodeProblem {
+  node: string;
+  kind: "non-protocol-line" | "oversized-line" | "crashed" | "init-timeout" | "spawn-failed";
+  message: string;
+  /** 1-based stdout line number, for line problems. */
+  line?: number;
+  atMs: number;
+}
+
+export interface NodeProcessOptions {
+  id: string;
+  command: string;
+  /** Extra arguments (e.g. --data-dir DIR). */
+  args: string[];
+  onMessage: (m: Message) => void;
+  onProblem: (p: NodeProblem) => void;
+  now: () => number;
+  /** Bound on one stdout line; longer lines are skipped and reported. */
+  maxLineBytes?: number;
+  /** Keep at most this many stderr lines. */
+  maxLogLines?: number;
+}
+
+export class NodeProcess {
+  private child: ResultPromise | null = null;
+  private expectingExit = false;
+  private paused = false;
+  readonly logs: string[] = [];
+  linesOut = 0;
+  badLines = 0;
+  starts = 0;
+
+  constructor(private readonly opts: NodeProcessOptions) {}
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  start(): void {
+    const [file, ...baseArgs] = parseCommandString(this.opts.command);
+    if (!file) throw new Error("--bin: empty command");
+    this.starts++;
+    this.expectingExit = false;
+    this.paused = false;
+    const child = execa(file, [...baseArgs, ...this.opts.args], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+      encoding: "utf8",
+      cleanup: true,
+    });
+    this.child = child;
+    const splitter = new LineSplitter(this.opts.maxLineBytes ?? 1024 * 1024);
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      for (const l of splitter.push(chunk)) this.onLine(l.line, l.lineNumber, l.oversized);
+    });
+    child.stdout!.on("end", () => {
+      for (const l of splitter.end()) this.onLine(l.line, l.lineNumber, l.oversized);
+    });
+    const errSplitter = new LineSplitter(64 * 1024);
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      for (const l of errSplitter.push(chunk)) this.log(l.line);
+    });
+    child.stdin!.on("error", () => {
+      // The child died with writes pending (EPIPE): its exit is reported below.
+    });
+    void child.then((r) => {
+      if (this.child !== child) return;
+      this.child = null;
+      if (!this.expectingExit) {
+        const how = r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`;
+        const failed = (r as { failed?: boolean; originalMessage?: string }).originalMessage;
+        this.opts.onProblem({
+          node: this.opts.id,
+          kind: r.exitCode === undefined && !r.signal ? "spawn-failed" : "crashed",
+          message: `node ${this.opts.id} exited on its own (${how})${failed ? `: ${failed}` : ""}; last stderr: ${this.logs.slice(-3).join(" / ") || "(none)"}`,
+          atMs: this.opts.now(),
+        });
+      }
+    });
+  }
+
+  private log(line: string): void {
+    const max = this.opts.maxLogLines ?? 5000;
+    if (this.logs.length >= max) this.logs.splice(0, this.logs.length - max + 1);
+    this.logs.push(line);
+  }
+
+  private onLine(line: string, lineNumber: number, oversized: boolean): void {
+    this.linesOut++;
+    if (oversized) {
+      this.badLines++;
+      this.opts.onProblem({
+        node: this.opts.id,
+        kind: "oversized-line",
+        line: lineNumber,
+        message: `${this.opts.id} stdout:${lineNumber}: line longer than the bound, skipped`,
+        atMs: this.opts.now(),
+      });
+      return;
+    }
+    if (line.trim() === "") return;
+    const m = parseMessage(line);
+    if (!m) {
+      this.badLines++;
+      const preview = line.length > 120 ? `${line.slice(0, 120)}...` : line;
+      this.opts.onProblem({
+        node: this.opts.id,
+        kind: "non-protocol-line",
+        line: lineNumber,
+        message: `${this.opts.id} stdout:${lineNumber}: not a protocol message (want {"src","dest","body":{"type",...}}): ${JSON.stringify(preview)}`,
+        atMs: this.opts.now(),
+      });
+      return;
+    }
+    this.opts.onMessage(m);
+  }
+
+  send(m: Message): void {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed) return;
+    stdin.write(JSON.stringify(m) + "\n");
+  }
+
+  kill(): void {
+    if (!this.child) return;
+    this.expectingExit = true;
+    this.child.kill("SIGKILL");
+    this.child = null;
+    this.paused = false;
+  }
+
+  pause(): void {
+    if (!this.child || this.paused) return;
+    this.child.kill("SIGSTOP");
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.child || !this.paused) return;
+    this.child.kill("SIGCONT");
+    this.paused = false;
+  }
+}
+
+/** Shape check only: routing needs src, dest and a body with a type; the receiver validates the rest. */
+export function parseMessage(line: string): Message | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  const body = o.body as Record<string, unknown> | undefined;
+  if (typeof o.src !== "string" || typeof o.dest !== "string" || typeof body !== "object" || body === null || typeof body.type !== "string") return null;
+  return o as unknown as Message;
+}

@@ -1,0 +1,163 @@
+/**
+ * One process-mode run: the command under test as N child processes, the
+ * same seeded nemesis schedule, workloads and checks as in-process, on real
+ * time. A node that crashes, hangs, floods stdout or prints non-protocol
+ * lines is reported (node and line) and the run goes on.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa, parseCommandString } from "execa";
+import { RealTimeline } from "../world/scheduler.js";
+import { createWorldSeeds } from "../world/seeds.js";
+import { PacketSimulator } from "../network/packet-simulator.js";
+import { MessageTrace, type PacketFate } from "../network/trace.js";
+import { generateNemesisSchedule } from "../nemesis/schedule.js";
+import { NemesisApplier } from "../nemesis/applier.js";
+import { HistoryRecorder } from "../history/recorder.js";
+import { WorkloadDriver } from "../workload/driver.js";
+import { createWorkload } from "../workload/workloads.js";
+import { clientBugs, replayCommand, type RunConfig } from "../run/config.js";
+import { evaluateRun, type RunArtifacts } from "../run/evaluate.js";
+import type { Anomaly } from "../run/results.js";
+import { ProcessCluster } from "./cluster.js";
+import type { NodeProblem } from "./node-process.js";
+
+export const PROCESS_DEFAULTS = {
+  latency: { minMs: 0.2, meanExtraMs: 1, maxMs: 25 },
+  faultsStartMs: 1_500,
+  client: { attemptTimeoutMs: 500, maxRetries: 12, maxTotalMs: 5_000 },
+  initTimeoutMs: 15_000,
+};
+
+export interface ProcessModeOptions {
+  /** Called for each node problem as it happens. */
+  onProblem?: (p: NodeProblem) => void;
+}
+
+/** What the command accepts, from its --help text. */
+export async function probeCommand(command: string): Promise<{ dataDir: boolean; seed: boolean }> {
+  const [file, ...args] = parseCommandString(command);
+  if (!file) throw new Error("--bin: empty command");
+  const r = await execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true });
+  const text = String(r.all ?? "");
+  return { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text) };
+}
+
+export async function runProcessMode(config: RunConfig, options: ProcessModeOptions = {}): Promise<RunArtifacts> {
+  if (!config.bin) throw new Error("runProcessMode: config.bin is required");
+  const wallStart = performance.now();
+  const seeds = createWorldSeeds(config.seed);
+  const timeline = new RealTimeline();
+  const nodeIds = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
+  const workload = createWorkload(config.workload);
+  const trace = new MessageTrace({ keepPeerMessages: true, maxEntries: 100_000 });
+  const recorder = new HistoryRecorder(() => timeline.now());
+  const problems: NodeProblem[] = [];
+  const caps = await probeCommand(config.bin);
+  const dataRoot = caps.dataDir ? await mkdtemp(join(tmpdir(), `kv-sim-${config.seed}-`)) : null;
+
+  let cluster: ProcessCluster | null = null;
+  let driver: WorkloadDriver | null = null;
+  const network: PacketSimulator = new PacketSimulator({
+    timeline,
+    prng: seeds.network,
+    nodeIds,
+    latency: PROCESS_DEFAULTS.latency,
+    trace,
+    deliver: (m): PacketFate | void => (network.isNode(m.dest) ? cluster!.deliver(m) : driver!.deliver(m.dest, m)),
+  });
+  cluster = new ProcessCluster({
+    command: config.bin,
+    nodeIds,
+    dataRoot,
+    extraArgs: (id) => (caps.seed ? ["--seed", `${config.seed}/${id}`] : []),
+    route: (m) => network.send(m),
+    onProblem: (p) => {
+      problems.push(p);
+      options.onProblem?.(p);
+      trace.fault(timeline.now(), `${p.node}: ${p.kind}`, [p.node]);
+    },
+    now: () => timeline.now(),
+  });
+  driver = new WorkloadDriver({
+    timeline,
+    seeds,
+    nodeIds,
+    network,
+    recorder,
+    workload,
+    concurrency: config.concurrency,
+    ratePerSec: config.rate,
+    client: { ...PROCESS_DEFAULTS.client, bugs: clientBugs(config.bugs) },
+  });
+
+  try {
+    await cluster.start(PROCESS_DEFAULTS.initTimeoutMs);
+    // The schedule's times count from here, after every node answered init.
+    const t0 = timeline.now();
+    const healAtMs = t0 + config.timeLimitS * 1000;
+    const schedule = generateNemesisSchedule(seeds.nemesis, {
+      nodeIds,
+      faults: new Set(config.nemesis),
+      startMs: t0 + Math.min(PROCESS_DEFAULTS.faultsStartMs, (config.timeLimitS * 1000) / 4),
+      healAtMs,
+    });
+    const nemesis = new NemesisApplier({ timeline, network, target: cluster, prng: seeds.nemesis.fork("targets"), trace, onFault: (f) => recorder.nemesis(f.label) });
+    nemesis.install(schedule);
+    timeline.at(healAtMs, () => cluster!.reviveCrashed());
+
+    await driver.run(healAtMs);
+    if (timeline.now() < healAtMs) await timeline.sleep(healAtMs - timeline.now());
+
+    const boundMs = config.livenessBoundS * 1000;
+    const livenessStartMs = timeline.now();
+    const { client, name } = driver.newClient({ attemptTimeoutMs: 300, maxRetries: 1_000, maxTotalMs: boundMs });
+    const finalReads: Array<{ key: string | number; ok: boolean; value: unknown }> = [];
+    let firstOkMs: number | null = null;
+    for (const key of workload.keys) {
+      const r = await driver.perform(config.concurrency, client, name, { type: "read", key });
+      const ok = r.outcome === "ok" || (r.outcome === "failed" && r.error.code === 20);
+      if (ok && firstOkMs === null) firstOkMs = timeline.now() - healAtMs;
+      finalReads.push({ key, ok, value: r.outcome === "ok" ? r.reply.value : null });
+    }
+    const finalReadsMs = timeline.now() - livenessStartMs;
+
+    const nodeProblems: Anomaly[] = problems.map((p) => ({ check: "nodes", kind: p.kind, message: p.message, atMs: p.atMs }));
+    const artifacts: RunArtifacts = {
+      config,
+      mode: "process",
+      command: replayCommand(config),
+      history: recorder.history(),
+      recorder,
+      trace,
+      driver,
+      schedule,
+      applied: nemesis.applied,
+      workload,
+      nodeIds,
+      simulatedMs: timeline.now(),
+      wallMs: performance.now() - wallStart,
+      liveness: {
+        boundMs,
+        // Without a status API: the first final read answered is when a leader served.
+        leaderAfterMs: firstOkMs,
+        finalReadsMs: finalReadsMs <= 2 * boundMs ? finalReadsMs : null,
+        finalReads,
+        finalReadsDone: true,
+      },
+      sessions: { bound: undefined, maxSeen: 0 },
+      nodeStats: { ...cluster.stats, badLines: [...cluster.nodes.values()].reduce((n, p) => n + p.badLines, 0) },
+      nodeProblems,
+      results: null,
+      nodeLogs: Object.fromEntries([...cluster.nodes].map(([id, p]) => [id, p.logs.slice()])),
+    };
+    artifacts.results = await evaluateRun(artifacts);
+    return artifacts;
+  } finally {
+    cluster.stopAll();
+    timeline.close();
+    for (const ep of driver.endpoints.values()) ep.abandon();
+    if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+  }
+}
