@@ -9,7 +9,7 @@
  * Used by the Raft scenario tests (test/raft) and readable by the simulator.
  */
 import { createPrng, deriveSeed, type Body, type Message } from "@dslab/protocol";
-import type { Effects, KvNodeCore, NodeConfig, NodeStatus } from "../contract.js";
+import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
 import { createKvNodeCore } from "../node/core.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 
@@ -58,8 +58,7 @@ export class RaftDriver {
     const generation = this.restarts.get(id) ?? 0;
     const seed = deriveSeed(this.opts.seed ?? 1, generation === 0 ? id : `${id}#${generation}`);
     const config: NodeConfig = { ...this.opts.config, id, nodeIds: this.nodeIds, prng: createPrng(seed) };
-    const storage = this.storages.get(id)!;
-    return createKvNodeCore(config, storage.persistCalls === 0 ? null : storage.loadSync());
+    return createKvNodeCore(config, this.storages.get(id)!.loadSync());
   }
 
   node(id: string): KvNodeCore {
@@ -177,6 +176,12 @@ export class RaftDriver {
     this.restarts.set(id, (this.restarts.get(id) ?? 0) + 1);
     this.nodes.set(id, this.makeNode(id));
     this.trace.push(`-- restart ${id}`);
+  }
+
+  /** Replace what a crashed node has on disk (to start a scenario from a given log). */
+  setDisk(id: string, state: PersistentState): void {
+    if (this.nodes.has(id)) throw new Error(`driver: ${id} is running; crash it first`);
+    this.storages.set(id, new MemoryStorage(state));
   }
 
   /** Replies a client got so far, in order; removes them from the inbox. */

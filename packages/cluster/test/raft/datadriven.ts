@@ -22,6 +22,7 @@
  *   cut <from> <to>            one-way: from's messages to `to` are lost
  *   drop <from> <to>           lose what is in flight from -> to
  *   crash <node> / restart <node>
+ *   disk <node> term=T [vote=<id>] log=1@1,2@2   replace a crashed node's persisted state (no-op entries)
  *   propose <node> <op> <key> [args] [client=<id>] [seq=<n>]     (<node> may be "leader")
  *                              a client request: write k v, read k, cas k from to, append k v, incr k d, delete k
  *   status                     one line per node
@@ -29,7 +30,7 @@
  *   messages on|off            also trace every delivered message
  */
 import type { Body, Json } from "@dslab/protocol";
-import type { Command, NodeConfig } from "../../src/contract.js";
+import type { Command, NodeConfig, PersistentState } from "../../src/contract.js";
 import { RaftDriver } from "../../src/testing/raft-driver.js";
 
 interface Block {
@@ -135,6 +136,9 @@ function execute(ctx: Ctx, command: string): string[] {
     case "restart":
       d.restart(need(args[0], "a node id"));
       break;
+    case "disk":
+      d.setDisk(need(args[0], "a node id"), parseDisk(args.slice(1)));
+      break;
     case "propose": {
       const { client, body } = parseRequest(args, ++ctx.msgId);
       const to = need(args[0], "a node id");
@@ -205,6 +209,18 @@ function parseValue(text: string): Json {
   } catch {
     return text;
   }
+}
+
+function parseDisk(args: string[]): PersistentState {
+  const named = Object.fromEntries(args.map((a) => a.split("=") as [string, string]));
+  const entries = (named.log ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((pair) => {
+      const [index, term] = pair.split("@").map(Number) as [number, number];
+      return { index, term, command: { kind: "noop" as const, ts: 0 } };
+    });
+  return { hardState: { term: Number(named.term ?? 0), votedFor: named.vote ?? null }, snapshot: null, entries };
 }
 
 function need(v: string | undefined, what: string): string {
