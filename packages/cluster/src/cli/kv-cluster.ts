@@ -217,7 +217,8 @@ async function runNode(values: Values): Promise<void> {
     log(`cannot listen on 127.0.0.1:${ports[id]}: ${(e as Error).message}`);
     process.exit(1);
   }
-  log(`listening on 127.0.0.1:${ports[id]} (peers: ${shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`).join(", ")})`);
+  const peers = shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`);
+  log(`listening on 127.0.0.1:${ports[id]} (${peers.length > 0 ? `peers: ${peers.join(", ")}` : "no peers"})`);
 
   let http: HttpFront | null = null;
   if (shape.httpPort !== undefined) {
