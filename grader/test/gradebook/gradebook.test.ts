@@ -1,0 +1,144 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { gradeClass, type Paste } from "../../src/gradebook/batch.js";
+import { csvField, gradebookCsv, parseCsv } from "../../src/gradebook/csv.js";
+import { upsertManualGrade } from "../../src/gradebook/manual.js";
+import type { ManualGrade } from "../../src/gradebook/model.js";
+import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades } from "../../src/gradebook/store.js";
+import { proofChecker } from "../../src/proof/check.js";
+import { withPatterns } from "../helpers/lessons.js";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const lesson = withPatterns("retry", ["\\[dedup\\] client \\S+ seq \\d+ is duplicate"]);
+const checker = proofChecker(lesson);
+const passing = (client: number) => enc(`[apply] client ${client} seq 1 at t=${client * 31}\n[dedup] client ${client} seq 1 is duplicate, returning cached result\nrun ${client * 977}`);
+const NOW = "2026-11-24T10:00:00.000Z";
+
+const pastes: Paste[] = [
+  { student: "alice", data: passing(1) },
+  { student: "bob", data: enc("it worked, trust me") },
+  { student: "carol", data: passing(3) },
+];
+
+describe("gradeClass", () => {
+  test("grades every student with graded_at from the injected clock", () => {
+    const { rows } = gradeClass({ checker, pastes, manual: [], now: NOW });
+    expect(rows.map((r) => [r.student, r.status, r.score, r.grader, r.gradedAt])).toEqual([
+      ["alice", "pass", 10, "auto", NOW],
+      ["bob", "fail", 0, "auto", NOW],
+      ["carol", "pass", 10, "auto", NOW],
+    ]);
+  });
+
+  test("identical pastes across students go to review, naming the other student", () => {
+    const { rows, similar } = gradeClass({ checker, pastes: [...pastes, { student: "dave", data: passing(1) }], manual: [], now: NOW });
+    expect(similar).toEqual([{ a: "alice", b: "dave", similarity: 1, identical: true }]);
+    expect(rows.find((r) => r.student === "alice")).toMatchObject({ status: "needs-review", score: null, reasons: ["identical to the paste of dave"] });
+    expect(rows.find((r) => r.student === "dave")).toMatchObject({ status: "needs-review", reasons: ["identical to the paste of alice"] });
+  });
+
+  test("a manual decision overrides the automated status, is marked manual and keeps the automated result", () => {
+    const manual: ManualGrade[] = [{ lesson: "retry", student: "bob", status: "pass", note: "log attached as screenshot", by: "ana", gradedAt: "2026-11-23T09:00:00.000Z" }];
+    const { rows } = gradeClass({ checker, pastes, manual, now: NOW });
+    expect(rows.find((r) => r.student === "bob")).toEqual({
+      student: "bob", lesson: "retry", status: "pass", score: 10, maxScore: 10,
+      reasons: ["manual (ana): log attached as screenshot", "auto: fail (pattern 1 did not match: \\[dedup\\] client \\S+ seq \\d+ is duplicate)"],
+      grader: "manual:ana", gradedAt: "2026-11-23T09:00:00.000Z", manual: true,
+      auto: { status: "fail", score: 0, reasons: ["pattern 1 did not match: \\[dedup\\] client \\S+ seq \\d+ is duplicate"], gradedAt: NOW, sha256: expect.any(String) },
+    });
+  });
+
+  test("a manual decision for a student with no paste still appears; other lessons' decisions do not", () => {
+    const manual: ManualGrade[] = [
+      { lesson: "retry", student: "erin", status: "fail", note: "no proof", gradedAt: NOW },
+      { lesson: "other", student: "alice", status: "fail", note: "x", gradedAt: NOW },
+    ];
+    const { rows } = gradeClass({ checker, pastes, manual, now: NOW });
+    expect(rows.map((r) => `${r.student}:${r.status}:${r.grader}`)).toEqual(["alice:pass:auto", "bob:fail:auto", "carol:pass:auto", "erin:fail:manual"]);
+    expect(rows.at(-1)!.reasons).toEqual(["manual: no proof", "no paste for this student in the last automated run"]);
+  });
+
+  test("a paste that changed after the manual decision keeps the decision and says so", () => {
+    const first = gradeClass({ checker, pastes, manual: [], now: NOW });
+    const sha256 = first.rows.find((r) => r.student === "bob")!.auto!.sha256!;
+    const manual: ManualGrade[] = [{ lesson: "retry", student: "bob", status: "fail", note: "no evidence", gradedAt: NOW, sha256 }];
+    const changed = pastes.map((p) => (p.student === "bob" ? { ...p, data: enc("new text") } : p));
+    const bob = gradeClass({ checker, pastes: changed, manual, now: NOW }).rows.find((r) => r.student === "bob")!;
+    expect(bob.status).toBe("fail");
+    expect(bob.reasons[1]).toBe("the paste changed after this manual decision; check it again");
+  });
+});
+
+describe("manual grades survive reruns (grades directory)", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "grader-gb-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("run, review, rerun: the decision is kept and marked manual in CSV and JSON", async () => {
+    const run = async (now: string) => {
+      const { rows } = gradeClass({ checker, pastes, manual: await readManualGrades(dir), now });
+      await writeGradebook(dir, "retry", rows);
+    };
+    await run(NOW);
+    await writeManualGrades(dir, upsertManualGrade(await readManualGrades(dir), { lesson: "retry", student: "bob", status: "pass", note: "verified by hand", gradedAt: "2026-11-24T11:00:00.000Z" }));
+    await run("2026-11-25T08:00:00.000Z");
+    await run("2026-11-26T08:00:00.000Z");
+    const csv = parseCsv(await readFile(path.join(dir, "gradebook.csv"), "utf8")).map((r) => r.fields);
+    expect(csv[0]).toEqual(["student", "lesson", "status", "score", "max_score", "reasons", "grader", "graded_at"]);
+    expect(csv.find((f) => f[0] === "bob")).toEqual([
+      "bob", "retry", "pass", "10", "10",
+      "manual: verified by hand; auto: fail (pattern 1 did not match: \\[dedup\\] client \\S+ seq \\d+ is duplicate)",
+      "manual", "2026-11-24T11:00:00.000Z",
+    ]);
+    expect(csv.find((f) => f[0] === "alice")!.slice(6)).toEqual(["auto", "2026-11-26T08:00:00.000Z"]);
+    const rows = await readGradebookRows(dir);
+    expect(rows.find((r) => r.student === "bob")).toMatchObject({ manual: true, grader: "manual", auto: { status: "fail" } });
+  });
+
+  test("a second decision for the same student replaces the first", async () => {
+    let grades = upsertManualGrade([], { lesson: "retry", student: "bob", status: "pass", note: "a", gradedAt: NOW });
+    grades = upsertManualGrade(grades, { lesson: "retry", student: "bob", status: "fail", note: "b", gradedAt: NOW });
+    grades = upsertManualGrade(grades, { lesson: "retry", student: "al", status: "fail", note: "c", gradedAt: NOW });
+    expect(grades.map((g) => `${g.student}:${g.note}`)).toEqual(["al:c", "bob:b"]);
+  });
+
+  test("rows of other lessons already in the gradebook are kept", async () => {
+    await writeGradebook(dir, "other", gradeClass({ checker: proofChecker(withPatterns("other", ["x"])), pastes, manual: [], now: NOW }).rows);
+    await writeGradebook(dir, "retry", gradeClass({ checker, pastes, manual: [], now: NOW }).rows);
+    const rows = await readGradebookRows(dir);
+    expect(rows.map((r) => `${r.lesson}/${r.student}`)).toEqual(["other/alice", "other/bob", "other/carol", "retry/alice", "retry/bob", "retry/carol"]);
+  });
+
+  test("reruns with the same --now write byte-identical exports", async () => {
+    await writeGradebook(dir, "retry", gradeClass({ checker, pastes, manual: [], now: NOW }).rows);
+    const a = await readFile(path.join(dir, "gradebook.csv"));
+    const aj = await readFile(path.join(dir, "gradebook.json"));
+    await writeGradebook(dir, "retry", gradeClass({ checker, pastes, manual: [], now: NOW }).rows);
+    expect(await readFile(path.join(dir, "gradebook.csv"))).toEqual(a);
+    expect(await readFile(path.join(dir, "gradebook.json"))).toEqual(aj);
+  });
+});
+
+describe("CSV", () => {
+  test.each([
+    ["plain", "plain"],
+    ["a,b", '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ["two\nlines", '"two\nlines"'],
+    [" padded", '" padded"'],
+  ])("field %j", (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+    expect(parseCsv(`${expected}\r\n`)).toEqual([{ fields: [value], line: 1 }]);
+  });
+
+  test("an empty score for needs-review, CRLF rows", () => {
+    const csv = gradebookCsv([{ student: "a", lesson: "l", status: "needs-review", score: null, maxScore: 5, reasons: ["x", "y"], grader: "auto", gradedAt: NOW, manual: false }]);
+    expect(csv).toBe(`student,lesson,status,score,max_score,reasons,grader,graded_at\r\na,l,needs-review,,5,x; y,auto,${NOW}\r\n`);
+  });
+});

@@ -1,0 +1,178 @@
+import { describe, expect, test } from "vitest";
+import { buildSchedule } from "../../src/schedule/build.js";
+import { parseCompletions } from "../../src/schedule/completions.js";
+import { formatIsoDate, parseIsoDate } from "../../src/schedule/dates.js";
+import { escapeText, foldLine } from "../../src/schedule/ics.js";
+import { fixedPlan, type PlannedReview } from "../../src/schedule/plan.js";
+import { emptyState, type ScheduleState } from "../../src/schedule/state.js";
+import { makeLesson } from "../helpers/lessons.js";
+import { parseIcs, prop, unescapeText, value } from "../helpers/ics.js";
+
+const lessons = [
+  makeLesson({ id: "w12-d3", title: "Client retry, idempotency; dedup", reviewScheduleDays: [3, 7, 21, 60], file: "lessons/week-12/day3.md" }),
+  makeLesson({ id: "w12-d1", title: "Leader election", reviewScheduleDays: [2, 5], file: "lessons/week-12/day1.md" }),
+  makeLesson({ id: "none", title: "No reviews", reviewScheduleDays: [] }),
+];
+
+const CSV = "student,lesson,completed_at,rating\nalice,w12-d3,2026-11-20,good\nalice,w12-d1,2026-11-02,\nbob,w12-d1,2026-11-21,easy\n";
+
+function build(csv: string, previous: ScheduleState = emptyState(), baseUrl?: string) {
+  const { rows, errors } = parseCompletions(csv, "c.csv", lessons);
+  const plan = fixedPlan(rows);
+  const latest = new Map<string, number>();
+  for (const r of rows) latest.set(r.student, Math.max(latest.get(r.student) ?? 0, r.day));
+  const linkOf = (r: PlannedReview) => (baseUrl ? { text: r.lesson.file, url: `${baseUrl}${r.lesson.file}` } : { text: r.lesson.file });
+  return { errors, plan, built: buildSchedule({ reviews: plan.reviews, previous, linkOf, stampDayOf: (s) => latest.get(s) ?? 0, mode: "fixed" }) };
+}
+
+describe("completions CSV", () => {
+  test("bad rows are reported with their line numbers and the rest are kept", () => {
+    const csv = [
+      "student,lesson,completed_at,rating",
+      "alice,w12-d3,2026-11-20,good",
+      "bob,w99,2026-11-20,",
+      "carol,w12-d3,2026-02-30,",
+      "dave,w12-d3,yesterday,good",
+      ",w12-d3,2026-11-20,",
+      "erin,w12-d1,2026-11-20,meh",
+      '"frank, jr",w12-d1,2026-11-20T15:30:00Z,EASY',
+    ].join("\r\n");
+    const { rows, errors } = parseCompletions(csv, "c.csv", lessons);
+    expect(errors).toEqual([
+      { line: 3, message: 'c.csv:3: unknown lesson "w99"; row skipped' },
+      { line: 4, message: 'c.csv:4: bad date "2026-02-30" (expected an ISO date, YYYY-MM-DD); row skipped' },
+      { line: 5, message: 'c.csv:5: bad date "yesterday" (expected an ISO date, YYYY-MM-DD); row skipped' },
+      { line: 6, message: "c.csv:6: student is empty; row skipped" },
+      { line: 7, message: 'c.csv:7: bad rating "meh" (expected one of again, hard, good, easy); row skipped' },
+    ]);
+    expect(rows.map((r) => [r.student, r.lesson.id, formatIsoDate(r.day), r.rating, r.line])).toEqual([
+      ["alice", "w12-d3", "2026-11-20", "good", 2],
+      ["frank, jr", "w12-d1", "2026-11-20", "easy", 8],
+    ]);
+  });
+
+  test("a header without the required columns is refused", () => {
+    expect(() => parseCompletions("name,lesson\nalice,w12-d3\n", "c.csv", lessons)).toThrow(
+      "c.csv:1: the header must name the columns student,lesson,completed_at and optionally rating; missing student, completed_at",
+    );
+  });
+
+  test.each([["2026-11-20", "2026-11-20"], ["2024-02-29", "2024-02-29"], ["2026-11-20T23:59:59+02:00", "2026-11-20"]])("date %s", (input, out) => {
+    expect(formatIsoDate(parseIsoDate(input)!)).toBe(out);
+  });
+  test.each(["2023-02-29", "2026-1-5", "20261120", ""])("bad date %j", (input) => {
+    expect(parseIsoDate(input)).toBeUndefined();
+  });
+});
+
+describe("fixed review schedule as iCalendar, parsed back field by field", () => {
+  const { built, plan } = build(CSV, emptyState(), "https://course.example.edu/");
+  const alice = parseIcs(built.calendars.get("alice.ics")!);
+
+  test("one calendar per student", () => {
+    expect([...built.calendars.keys()]).toEqual(["alice.ics", "bob.ics"]);
+    expect(plan.reviews.length).toBe(4 + 2 + 2);
+  });
+
+  test("the calendar header", () => {
+    expect(alice.name).toBe("VCALENDAR");
+    expect(alice.props.map((p) => `${p.name}:${p.value}`)).toEqual([
+      "VERSION:2.0", "PRODID:-//dslab//grader review schedule//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:dslab reviews: alice",
+    ]);
+  });
+
+  test("each review is an all-day event on completion + N days, with a stable UID and a reminder", () => {
+    const events = alice.components;
+    expect(events.map((e) => [value(e, "UID"), value(e, "DTSTART"), value(e, "DTEND")])).toEqual([
+      ["alice.w12-d1.review-1@dslab-grader", "20261104", "20261105"],
+      ["alice.w12-d1.review-2@dslab-grader", "20261107", "20261108"],
+      ["alice.w12-d3.review-1@dslab-grader", "20261123", "20261124"],
+      ["alice.w12-d3.review-2@dslab-grader", "20261127", "20261128"],
+      ["alice.w12-d3.review-3@dslab-grader", "20261211", "20261212"],
+      ["alice.w12-d3.review-4@dslab-grader", "20270119", "20270120"],
+    ]);
+    const e = events[2]!;
+    expect(e.name).toBe("VEVENT");
+    expect(prop(e, "DTSTART")!.params).toEqual({ VALUE: "DATE" });
+    expect(prop(e, "DTEND")!.params).toEqual({ VALUE: "DATE" });
+    expect(value(e, "SEQUENCE")).toBe("0");
+    // DTSTAMP comes from the input (alice's latest completion), not the wall clock.
+    expect(value(e, "DTSTAMP")).toBe("20261120T000000Z");
+    expect(unescapeText(value(e, "SUMMARY")!)).toBe("Review 1/4: Client retry, idempotency; dedup");
+    expect(unescapeText(value(e, "DESCRIPTION")!)).toBe(
+      "Spaced review of lesson w12-d3 (Client retry, idempotency; dedup).\nReview 1, 3 days after completion.\nLesson: https://course.example.edu/lessons/week-12/day3.md",
+    );
+    expect(value(e, "URL")).toBe("https://course.example.edu/lessons/week-12/day3.md");
+    expect(value(e, "STATUS")).toBe("CONFIRMED");
+    const [alarm] = e.components;
+    expect(alarm!.name).toBe("VALARM");
+    expect(alarm!.props.map((p) => [p.name, p.params, p.value])).toEqual([
+      ["ACTION", {}, "DISPLAY"],
+      ["DESCRIPTION", {}, "Review 1/4: Client retry\\, idempotency\\; dedup"],
+      ["TRIGGER", { RELATED: "START" }, "PT9H"],
+    ]);
+  });
+
+  test("every line is at most 75 octets and ends with CRLF", () => {
+    const text = built.calendars.get("alice.ics")!;
+    expect(text.endsWith("\r\n")).toBe(true);
+    for (const line of text.split("\r\n")) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(75);
+  });
+
+  test("the CSV agenda lists every review", () => {
+    const lines = built.agendaCsv.split("\r\n");
+    expect(lines[0]).toBe("student,lesson,title,review,date,status,uid,sequence,link");
+    expect(lines[1]).toBe("alice,w12-d1,Leader election,1,2026-11-04,confirmed,alice.w12-d1.review-1@dslab-grader,0,https://course.example.edu/lessons/week-12/day1.md");
+    expect(lines.filter((l) => l !== "").length).toBe(1 + 8);
+  });
+
+  test("a lesson without review days schedules nothing, with a note", () => {
+    const { plan } = build("student,lesson,completed_at\nzed,none,2026-11-20\n");
+    expect(plan.reviews).toEqual([]);
+    expect(plan.warnings).toEqual([{ line: 2, message: "line 2: lesson none has no review_schedule_days; nothing to schedule" }]);
+  });
+});
+
+describe("regeneration", () => {
+  test("the same input and state give byte-identical calendars, agenda and state", () => {
+    const first = build(CSV).built;
+    const second = build(CSV, first.state).built;
+    expect([...second.calendars]).toEqual([...first.calendars]);
+    expect(second.agendaCsv).toBe(first.agendaCsv);
+    expect(JSON.stringify(second.state)).toBe(JSON.stringify(first.state));
+  });
+
+  test("a changed completion date raises SEQUENCE on the changed events only", () => {
+    const first = build(CSV).built;
+    const moved = build(CSV.replace("alice,w12-d3,2026-11-20", "alice,w12-d3,2026-11-22"), first.state).built;
+    const events = parseIcs(moved.calendars.get("alice.ics")!).components;
+    const seq = Object.fromEntries(events.map((e) => [value(e, "UID"), value(e, "SEQUENCE")]));
+    expect(seq).toMatchObject({ "alice.w12-d1.review-1@dslab-grader": "0", "alice.w12-d3.review-1@dslab-grader": "1", "alice.w12-d3.review-4@dslab-grader": "1" });
+    // Once more with the new input: nothing changes, so nothing is raised.
+    const again = build(CSV.replace("alice,w12-d3,2026-11-20", "alice,w12-d3,2026-11-22"), moved.state).built;
+    expect([...again.calendars]).toEqual([...moved.calendars]);
+  });
+
+  test("a review dropped from the input is published as cancelled with a raised SEQUENCE", () => {
+    const first = build(CSV).built;
+    const dropped = build(CSV.replace("bob,w12-d1,2026-11-21,easy\n", ""), first.state).built;
+    const bob = parseIcs(dropped.calendars.get("bob.ics")!).components;
+    expect(bob.map((e) => [value(e, "UID"), value(e, "STATUS"), value(e, "SEQUENCE"), e.components.length])).toEqual([
+      ["bob.w12-d1.review-1@dslab-grader", "CANCELLED", "1", 0],
+      ["bob.w12-d1.review-2@dslab-grader", "CANCELLED", "1", 0],
+    ]);
+  });
+});
+
+describe("iCalendar text", () => {
+  test("TEXT values escape backslash, semicolon, comma and newline", () => {
+    expect(escapeText("a\\b;c,d\ne")).toBe("a\\\\b\\;c\\,d\\ne");
+  });
+
+  test("folding never splits a UTF-8 character and unfolds back to the line", () => {
+    const line = `SUMMARY:${"é—".repeat(40)}`;
+    const folded = foldLine(line);
+    for (const part of folded.split("\r\n")) expect(new TextEncoder().encode(part).length).toBeLessThanOrEqual(75);
+    expect(folded.replace(/\r\n /g, "")).toBe(line);
+  });
+});
