@@ -21,7 +21,8 @@ export interface AttemptRecord {
   node: string;
   /** Short outcome text, e.g. `write_ok`, `error:22:precondition-failed`, `timeout(1000ms)`. */
   outcome: string;
-  rule: RuleId | "circuit-open" | "out-of-retries" | "out-of-time";
+  /** The retry-table row the attempt matched. */
+  rule: RuleId;
   action: Action | "give-up";
   backoffMs: number;
   /** Ms from the operation's start to the end of this attempt. */

@@ -50,14 +50,6 @@ export class CircuitBreaker {
     return s !== undefined && this.clock.now() < s.openUntilMs;
   }
 
-  /** Ms until the earliest node of `nodes` can be tried again (0 if one can now). */
-  msUntilAnyClosed(nodes: readonly string[]): number {
-    const now = this.clock.now();
-    let best = Infinity;
-    for (const n of nodes) best = Math.min(best, Math.max(0, (this.nodes.get(n)?.openUntilMs ?? 0) - now));
-    return best === Infinity ? 0 : best;
-  }
-
   recordSuccess(node: string): void {
     const s = this.state(node);
     s.consecutiveFailures = 0;
