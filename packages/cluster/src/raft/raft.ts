@@ -96,6 +96,9 @@ export class RaftCore {
   private votes = new Map<string, boolean>();
   private progress = new Map<string, Progress>();
   private out: RaftReady = emptyReady();
+  /** The commit index last written to the log, and whether a commit line went out since the last tick. */
+  private loggedCommit = 0;
+  private commitLoggedThisTick = false;
 
   constructor(opts: RaftOptions, restored: PersistentState | null) {
     if (!opts.nodeIds.includes(opts.id)) {
@@ -182,6 +185,9 @@ export class RaftCore {
   }
 
   tick(nowMs: number): void {
+    this.commitLoggedThisTick = false;
+    if (this.currentRole === "leader" && this.commit > this.loggedCommit) this.logCommit();
+    this.commitLoggedThisTick = false;
     if (this.currentRole === "leader") this.tickLeader(nowMs);
     else this.tickElection(nowMs);
   }
@@ -642,12 +648,19 @@ export class RaftCore {
     const candidate = matches[this.quorum - 1]!;
     if (candidate <= this.commit) return false;
     if (this.log.term(candidate) !== this.currentTerm) return false;
-    this.logLine(`committed up to index ${candidate} (term ${this.currentTerm})`);
     this.commit = candidate;
+    // One commit line per tick at most, so a busy leader's log stays readable.
+    if (!this.commitLoggedThisTick) this.logCommit();
     return true;
   }
 
   // -------------------------------------------------------------- output --
+
+  private logCommit(): void {
+    this.logLine(`committed up to index ${this.commit} (term ${this.currentTerm})`);
+    this.loggedCommit = this.commit;
+    this.commitLoggedThisTick = true;
+  }
 
   private persistHardState(): void {
     const hardState: HardState = { term: this.currentTerm, votedFor: this.vote };
