@@ -55,7 +55,13 @@ function selectWindow(entries: readonly TraceEntry[], max: number, aroundMs: num
 
 export function renderMessageDiagram(input: DiagramInput): string {
   const max = input.maxMessages ?? 600;
-  const entries = selectWindow(input.entries, max, input.violation?.atMs);
+  // Centre on the first violation; else on the first duplicate answered from
+  // the session; else on the first fault.
+  const focus =
+    input.violation?.atMs ??
+    input.entries.find((e): e is TracedMessage => e.kind === "message" && e.fromSession === true)?.sentAtMs ??
+    input.entries.find((e) => e.kind === "fault")?.atMs;
+  const entries = selectWindow(input.entries, max, focus);
   const clientCols = new Set<string>();
   for (const e of entries) {
     if (e.kind !== "message") continue;
@@ -134,13 +140,14 @@ export function renderMessageDiagram(input: DiagramInput): string {
       .filter(Boolean)
       .join(" ");
     const ident = e.clientId !== undefined ? ` ${short(e.clientId)}/${e.seq ?? "-"}` : "";
+    const name = e.type === "error" ? `error ${String(e.body.code)}${typeof e.body.leader === "string" ? `→${e.body.leader}` : ""}` : e.type;
     const tags = [retry ? `retry #${retry}` : "", e.fate === "duplicate" ? "dup" : "", e.fate === "replayed" ? "late replay" : "", e.fromSession ? "from session" : "", dropped ? e.fate.replace("dropped-", "✖ ") : ""]
       .filter(Boolean)
       .join(", ");
     const tip = `${e.src} → ${e.dest} @${e.sentAtMs.toFixed(2)}ms${e.deliveredAtMs !== undefined ? ` → ${e.deliveredAtMs.toFixed(2)}ms` : ""}\n${summarizeBody(e.body)}\nmsg_id ${e.msgId ?? "-"} in_reply_to ${e.inReplyTo ?? "-"}${e.clientId !== undefined ? `\nclient_id ${e.clientId} seq ${e.seq ?? "-"}` : ""}\nfate: ${e.fate}${tags ? `\n${tags}` : ""}`;
     svg.push(
       `<g class="${classes}"><title>${esc(tip)}</title><line x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}" marker-end="url(#${dropped ? "x" : "arrow"})"/>` +
-        `<text x="${(x1 + xEnd) / 2}" y="${(y1 + yEnd) / 2 - 3}">${esc(e.type + ident)}${tags ? ` [${esc(tags)}]` : ""}</text></g>`,
+        `<text x="${(x1 + xEnd) / 2}" y="${(y1 + yEnd) / 2 - 3}">${esc(name + ident)}${tags ? ` [${esc(tags)}]` : ""}</text></g>`,
     );
   });
 

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { Message } from "@dslab/protocol";
 import type { FaultTarget } from "../nemesis/applier.js";
-import type { PacketFate } from "../network/trace.js";
+import type { PacketFate, TraceEntry } from "../network/trace.js";
 import { NodeProcess, type NodeProblem } from "./node-process.js";
 
 export interface ProcessClusterOptions {
@@ -25,6 +25,7 @@ export interface ProcessClusterOptions {
 }
 
 const INIT_SRC = "c0";
+const DEDUP_LINE = /\[dedup\] client (\S+) seq (\d+)/;
 
 export class ProcessCluster implements FaultTarget {
   readonly nodeIds: readonly string[];
@@ -32,7 +33,9 @@ export class ProcessCluster implements FaultTarget {
   private leaderHint: string | null = null;
   private initMsgId = 1;
   private readonly initWaiters = new Map<number, () => void>();
-  readonly stats = { kills: 0, restarts: 0, pauses: 0, crashes: 0 };
+  readonly stats = { kills: 0, restarts: 0, pauses: 0, crashes: 0, dedupHits: 0 };
+  /** Per node, the "client/seq" pairs its stderr reported answering from the session. */
+  readonly dedupHits = new Map<string, Set<string>>();
 
   constructor(private readonly opts: ProcessClusterOptions) {
     this.nodeIds = opts.nodeIds;
@@ -46,6 +49,14 @@ export class ProcessCluster implements FaultTarget {
           args,
           now: opts.now,
           onMessage: (m) => this.fromNode(id, m),
+          onLog: (line) => {
+            const m = DEDUP_LINE.exec(line);
+            if (!m) return;
+            this.stats.dedupHits++;
+            let set = this.dedupHits.get(id);
+            if (!set) this.dedupHits.set(id, (set = new Set()));
+            set.add(`${m[1]}/${m[2]}`);
+          },
           onProblem: (p) => {
             if (p.kind === "crashed") this.stats.crashes++;
             opts.onProblem(p);
@@ -146,6 +157,23 @@ export class ProcessCluster implements FaultTarget {
   /** Restart any node that died on its own (end of the safety phase). */
   reviveCrashed(): void {
     for (const id of this.nodeIds) if (!this.nodes.get(id)!.running) this.restart(id);
+  }
+
+  /**
+   * Mark the replies a node answered from its session table. Its stderr and
+   * stdout are separate streams, so this runs at the end: a reply for a
+   * (client, seq) that was already answered once, from a node that logged a
+   * dedup for that pair, came from the session.
+   */
+  markSessionReplies(entries: readonly TraceEntry[]): void {
+    const answered = new Set<string>();
+    for (const e of entries) {
+      if (e.kind !== "message" || !this.nodes.has(e.src) || this.nodes.has(e.dest) || e.clientId === undefined) continue;
+      if (!e.type.endsWith("_ok")) continue;
+      const key = `${e.clientId}/${e.seq}`;
+      if (answered.has(key) && this.dedupHits.get(e.src)?.has(key)) e.fromSession = true;
+      answered.add(key);
+    }
   }
 
   stopAll(): void {

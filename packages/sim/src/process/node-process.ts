@@ -31,6 +31,8 @@ export interface NodeProcessOptions {
   maxLineBytes?: number;
   /** Keep at most this many stderr lines. */
   maxLogLines?: number;
+  /** Every stderr line, as it arrives. */
+  onLog?: (line: string) => void;
 }
 
 export class NodeProcess {
@@ -101,6 +103,7 @@ export class NodeProcess {
   }
 
   private log(line: string): void {
+    this.opts.onLog?.(line);
     const max = this.opts.maxLogLines ?? 5000;
     if (this.logs.length >= max) this.logs.splice(0, this.logs.length - max + 1);
     this.logs.push(line);

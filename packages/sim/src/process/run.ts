@@ -123,6 +123,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     }
     const finalReadsMs = timeline.now() - livenessStartMs;
 
+    cluster.markSessionReplies(trace.entries);
     const nodeProblems: Anomaly[] = problems.map((p) => ({ check: "nodes", kind: p.kind, message: p.message, atMs: p.atMs }));
     const artifacts: RunArtifacts = {
       config,
