@@ -10,6 +10,8 @@ export class RaftLog {
   private snapTerm = 0;
   /** entries[i].index === snapIndex + 1 + i */
   private entries: LogEntry[] = [];
+  /** JSON size of entries[i], computed when first needed (sizes[i] is undefined until then). */
+  private sizes: Array<number | undefined> = [];
 
   get snapshotIndex(): number {
     return this.snapIndex;
@@ -47,6 +49,24 @@ export class RaftLog {
     return this.entries.slice(from - this.snapIndex - 1, to - this.snapIndex);
   }
 
+  /**
+   * Like `slice`, but stops before the entries' JSON would exceed `maxChars`
+   * (always at least one entry), so an AppendEntries fits on one line.
+   */
+  sliceWithin(from: number, to: number, maxChars: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    let chars = 0;
+    for (let i = from; i <= to; i++) {
+      const pos = i - this.snapIndex - 1;
+      const e = this.entries[pos]!;
+      const size = (this.sizes[pos] ??= JSON.stringify(e).length + 1);
+      if (out.length > 0 && chars + size > maxChars) break;
+      chars += size;
+      out.push(e);
+    }
+    return out;
+  }
+
   /** The first index holding `term`, scanning back from `index` (fast backtracking, §5.3). */
   firstIndexOfTerm(term: number, index: number): number {
     let i = index;
@@ -72,6 +92,7 @@ export class RaftLog {
       throw new Error(`raft log: cannot append at ${first.index} (snapshot ${this.snapIndex}, last ${this.lastIndex()})`);
     }
     this.entries.length = first.index - this.snapIndex - 1;
+    if (this.sizes.length > this.entries.length) this.sizes.length = this.entries.length;
     for (const e of entries) this.entries.push(e);
   }
 
@@ -80,8 +101,10 @@ export class RaftLog {
     if (index <= this.snapIndex) return;
     if (index <= this.lastIndex() && this.term(index) === term) {
       this.entries = this.entries.slice(index - this.snapIndex);
+      this.sizes = this.sizes.slice(index - this.snapIndex);
     } else {
       this.entries = [];
+      this.sizes = [];
     }
     this.snapIndex = index;
     this.snapTerm = term;

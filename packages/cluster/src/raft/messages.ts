@@ -5,7 +5,7 @@
  * the core trusts the shape of log entries inside `raft_append`, since only
  * peers of the same cluster send them.
  */
-import { clientSchemas, type Body, type Json, type SchemaTable } from "@dslab/protocol";
+import { clientSchemas, type Body, type SchemaTable } from "@dslab/protocol";
 import type { LogEntry } from "../contract.js";
 
 /** RequestVote (§5.2), or a pre-vote (§9.6 of Ongaro's thesis) when `pre_vote` is set. */
@@ -51,7 +51,10 @@ export interface AppendOkBody extends Body {
   conflict_index?: number;
 }
 
-/** InstallSnapshot (§7), sent whole: snapshots here are small enough for one message. */
+/**
+ * InstallSnapshot (§7), in chunks: the snapshot's data as JSON text, cut into
+ * pieces that fit a line, sent one at a time (each waits for its ack).
+ */
 export interface SnapshotBody extends Body {
   type: "raft_snapshot";
   term: number;
@@ -59,13 +62,23 @@ export interface SnapshotBody extends Body {
   last_included_index: number;
   last_included_term: number;
   node_ids: string[];
-  data: Json;
+  /** Where this chunk starts in the snapshot's JSON text (characters). */
+  offset: number;
+  /** A piece of JSON.stringify(snapshot.data). */
+  chunk: string;
+  /** The last chunk: the follower installs the snapshot. */
+  done: boolean;
 }
 
 export interface SnapshotOkBody extends Body {
   type: "raft_snapshot_ok";
   term: number;
+  /** The follower's log matches the leader's up to here (the snapshot index once installed). */
   match_index: number;
+  /** While a snapshot is still arriving: the offset of the next chunk the follower needs. */
+  next_offset?: number;
+  /** The snapshot index the next_offset refers to. */
+  snapshot_index?: number;
 }
 
 export type RaftBody = RequestVoteBody | RequestVoteOkBody | AppendBody | AppendOkBody | SnapshotBody | SnapshotOkBody;
@@ -119,11 +132,15 @@ export const raftSchemas: SchemaTable = {
     last_included_index: { kind: "nonnegint" },
     last_included_term: { kind: "nonnegint" },
     node_ids: { kind: "string[]" },
-    data: { kind: "json" },
+    offset: { kind: "nonnegint" },
+    chunk: { kind: "string" },
+    done: { kind: "boolean" },
   },
   raft_snapshot_ok: {
     term: { kind: "nonnegint" },
     match_index: { kind: "nonnegint" },
+    next_offset: { kind: "nonnegint", optional: true },
+    snapshot_index: { kind: "nonnegint", optional: true },
   },
 };
 

@@ -19,8 +19,9 @@ export class Progress {
   paused = false;
   /** replicate: the last index of each unacknowledged append, oldest first. */
   inflight: number[] = [];
-  /** snapshot: the index of the snapshot sent, and ticks waited for its answer. */
+  /** snapshot: the index of the snapshot being sent, the offset of the next chunk, and ticks waited for an answer. */
   pendingSnapshot = 0;
+  snapshotOffset = 0;
   snapshotWaitTicks = 0;
   /** Heard from since the leader's last check-quorum round. */
   recentActive = true;
@@ -46,6 +47,7 @@ export class Progress {
   becomeSnapshot(index: number): void {
     this.state = "snapshot";
     this.pendingSnapshot = index;
+    this.snapshotOffset = 0;
     this.snapshotWaitTicks = 0;
     this.paused = false;
     this.inflight = [];

@@ -43,6 +43,13 @@ export interface RaftOptions {
   maxEntriesPerAppend?: number;
   /** Unacknowledged appends in flight per follower while replicating. Default 8. */
   maxInflightAppends?: number;
+  /**
+   * Bound on one AppendEntries' entries, in characters of JSON (at least one
+   * entry always goes), so a message fits the wire's line limit. Default 256 KiB.
+   */
+  maxAppendChars?: number;
+  /** Snapshot data travels as JSON text in chunks of this many characters. Default 256 KiB. */
+  maxSnapshotChunkChars?: number;
   /** Default true. */
   preVote?: boolean;
   /** Default true: a leader steps down when it has not heard from a quorum for an election timeout. */
@@ -78,6 +85,8 @@ export class RaftCore {
   private readonly heartbeatTicks: number;
   private readonly maxEntriesPerAppend: number;
   private readonly maxInflight: number;
+  private readonly maxAppendChars: number;
+  private readonly maxSnapshotChunkChars: number;
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
 
@@ -87,6 +96,10 @@ export class RaftCore {
   private currentLeader: string | null = null;
   private commit = 0;
   private latestSnapshot: Snapshot | null = null;
+  /** The latest snapshot's data as JSON text, made once when a follower first needs it. */
+  private snapshotText: { index: number; text: string } | null = null;
+  /** A snapshot arriving in chunks from the leader. */
+  private incoming: { index: number; term: number; parts: string[]; received: number } | null = null;
   /** The largest entry timestamp in the log: new entries are stamped no earlier, so log time never runs backwards. */
   private lastTs = 0;
 
@@ -114,6 +127,8 @@ export class RaftCore {
     this.heartbeatTicks = opts.heartbeatTicks ?? 2;
     this.maxEntriesPerAppend = opts.maxEntriesPerAppend ?? 256;
     this.maxInflight = opts.maxInflightAppends ?? 8;
+    this.maxAppendChars = opts.maxAppendChars ?? 256 * 1024;
+    this.maxSnapshotChunkChars = opts.maxSnapshotChunkChars ?? 256 * 1024;
     this.preVote = opts.preVote ?? true;
     this.checkQuorum = opts.checkQuorum ?? true;
     if (restored) this.restore(restored);
@@ -431,11 +446,8 @@ export class RaftCore {
     }
     for (const [peer, pr] of this.progress) {
       if (pr.state !== "snapshot") continue;
-      // A lost snapshot (or its lost answer) must not stall the follower forever.
-      if (++pr.snapshotWaitTicks >= this.electionMax) {
-        pr.becomeProbe(pr.match + 1);
-        this.sendAppend(peer, true);
-      }
+      // A lost chunk (or its lost answer) must not stall the follower forever: send it again.
+      if (++pr.snapshotWaitTicks >= this.electionMax) this.sendSnapshot(peer, pr);
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -480,11 +492,11 @@ export class RaftCore {
     let entries: LogEntry[] = [];
     if (pr.state === "probe") {
       if (pr.paused && !heartbeat) return;
-      entries = this.log.slice(pr.next, Math.min(last, prev + this.maxEntriesPerAppend));
+      entries = this.log.sliceWithin(pr.next, Math.min(last, prev + this.maxEntriesPerAppend), this.maxAppendChars);
       pr.paused = true;
     } else {
       if (pr.inflight.length < this.maxInflight) {
-        entries = this.log.slice(pr.next, Math.min(last, prev + this.maxEntriesPerAppend));
+        entries = this.log.sliceWithin(pr.next, Math.min(last, prev + this.maxEntriesPerAppend), this.maxAppendChars);
       }
       if (entries.length === 0 && !heartbeat) return;
       if (entries.length > 0) {
@@ -505,11 +517,20 @@ export class RaftCore {
     this.send(peer, body);
   }
 
+  /** Start (or continue) sending the latest snapshot to `peer`, one chunk per call. */
   private sendSnapshot(peer: string, pr: Progress): void {
     const snap = this.latestSnapshot;
     if (!snap) throw new Error(`raft: ${peer} needs compacted entries but there is no snapshot`);
-    pr.becomeSnapshot(snap.lastIncludedIndex);
-    this.logLine(`sending snapshot at index ${snap.lastIncludedIndex} to ${peer} (it needs index ${pr.next}, log starts after ${snap.lastIncludedIndex})`);
+    if (pr.state !== "snapshot" || pr.pendingSnapshot !== snap.lastIncludedIndex) {
+      this.logLine(`sending snapshot at index ${snap.lastIncludedIndex} to ${peer} (it needs index ${pr.next}, the log starts after ${snap.lastIncludedIndex})`);
+      pr.becomeSnapshot(snap.lastIncludedIndex);
+    }
+    if (this.snapshotText?.index !== snap.lastIncludedIndex) {
+      this.snapshotText = { index: snap.lastIncludedIndex, text: JSON.stringify(snap.data) };
+    }
+    const text = this.snapshotText.text;
+    const chunk = text.slice(pr.snapshotOffset, pr.snapshotOffset + this.maxSnapshotChunkChars);
+    pr.snapshotWaitTicks = 0;
     const body: SnapshotBody = {
       type: "raft_snapshot",
       term: this.currentTerm,
@@ -517,7 +538,9 @@ export class RaftCore {
       last_included_index: snap.lastIncludedIndex,
       last_included_term: snap.lastIncludedTerm,
       node_ids: snap.nodeIds,
-      data: snap.data,
+      offset: pr.snapshotOffset,
+      chunk,
+      done: pr.snapshotOffset + chunk.length >= text.length,
     };
     this.send(peer, body);
   }
@@ -610,15 +633,30 @@ export class RaftCore {
     this.heardFromLeader(from);
     const index = body.last_included_index;
     if (index <= this.commit) {
+      this.incoming = null;
       this.send(from, { type: "raft_snapshot_ok", term: this.currentTerm, match_index: this.commit });
       return;
     }
-    const snapshot: Snapshot = {
-      lastIncludedIndex: index,
-      lastIncludedTerm: body.last_included_term,
-      nodeIds: body.node_ids,
-      data: body.data,
-    };
+    if (body.offset === 0) this.incoming = { index, term: body.last_included_term, parts: [], received: 0 };
+    const inc = this.incoming;
+    const askFor = (offset: number): void =>
+      this.send(from, { type: "raft_snapshot_ok", term: this.currentTerm, match_index: this.commit, next_offset: offset, snapshot_index: index });
+    if (!inc || inc.index !== index || inc.term !== body.last_included_term || inc.received !== body.offset) {
+      // A chunk out of order, or of another snapshot: say which chunk we need.
+      return askFor(inc && inc.index === index && inc.term === body.last_included_term ? inc.received : 0);
+    }
+    inc.parts.push(body.chunk);
+    inc.received += body.chunk.length;
+    if (!body.done) return askFor(inc.received);
+    this.incoming = null;
+    let data: Snapshot["data"];
+    try {
+      data = JSON.parse(inc.parts.join("")) as Snapshot["data"];
+    } catch (e) {
+      this.logLine(`snapshot at index ${index} from ${from} is not valid JSON (${(e as Error).message}); asking for it again`);
+      return askFor(0);
+    }
+    const snapshot: Snapshot = { lastIncludedIndex: index, lastIncludedTerm: body.last_included_term, nodeIds: body.node_ids, data };
     // §7: keep the entries after the snapshot if our log agrees at its last entry, else discard the log.
     this.log.compact(index, body.last_included_term);
     this.latestSnapshot = snapshot;
@@ -635,6 +673,17 @@ export class RaftCore {
     if (!pr) return;
     pr.recentActive = true;
     pr.acknowledge(body.match_index);
+    if (body.next_offset !== undefined) {
+      // The snapshot is still arriving: send the chunk the follower asks for.
+      if (pr.state !== "snapshot" || body.snapshot_index !== pr.pendingSnapshot) return;
+      if (this.latestSnapshot?.lastIncludedIndex !== pr.pendingSnapshot) {
+        // We took a newer snapshot meanwhile: start over with that one.
+        pr.becomeProbe(pr.match + 1);
+        return this.sendAppend(from, false);
+      }
+      pr.snapshotOffset = body.next_offset;
+      return this.sendSnapshot(from, pr);
+    }
     pr.becomeProbe(pr.match + 1);
     this.sendAppend(from, false);
   }

@@ -229,8 +229,8 @@ export function describeBody(body: Body): string {
       parts.push(entries.length === 0 ? "entries=[]" : `entries=[${entries[0]!.index}..${entries[entries.length - 1]!.index}]`);
       continue;
     }
-    if (k === "data") {
-      parts.push("data=...");
+    if (k === "chunk" && typeof v === "string") {
+      parts.push(`chunk=(${v.length} chars)`);
       continue;
     }
     parts.push(`${k}=${JSON.stringify(v)}`);

@@ -232,6 +232,19 @@ describe("§5.3 log replication", () => {
     expect(n1.commitIndex).toBe(11);
   });
 
+  it("§5.3 one AppendEntries carries at most maxAppendChars of entries (but always at least one), so it fits on a line", () => {
+    const net = new Net([raft("n1", { maxAppendChars: 300 }), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    net.nodes.delete("n3");
+    for (let i = 0; i < 12; i++) n1.propose({ kind: "client", ts: i, request: { type: "write", key: `k${i}`, value: "v".repeat(i === 5 ? 500 : 40) } });
+    net.run(net.collect());
+    const appends = net.delivered.filter((m) => m.body.type === "raft_append" && m.dest === "n2").map((m) => (m.body as AppendBody).entries);
+    for (const entries of appends) expect(entries.length === 1 || JSON.stringify(entries).length <= 300 + entries.length).toBe(true);
+    expect(appends.some((e) => e.length > 1)).toBe(true);
+    expect(net.get("n2").log.lastIndex()).toBe(13);
+  });
+
   it("§5.3 a lost append is recovered: the next heartbeat finds the gap and the follower catches up", () => {
     const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
     electN1(net);
@@ -327,10 +340,46 @@ describe("§7 log compaction and InstallSnapshot", () => {
     expect(n1.progressOf("n3")).toMatchObject({ match: 6, state: "replicate" });
   });
 
+  it("§7 a snapshot larger than one chunk travels chunk by chunk, in order; a lost chunk is sent again", () => {
+    const net = new Net([raft("n1", { maxSnapshotChunkChars: 16 }), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    net.nodes.delete("n3");
+    for (let i = 0; i < 3; i++) {
+      n1.propose({ kind: "noop", ts: i });
+      net.run(net.collect());
+    }
+    const data = { text: "x".repeat(100), list: [1, 2, 3] };
+    n1.compact(3, data);
+    n1.takeReady();
+    net.nodes.set("n3", raft("n3"));
+    let dropped = 0;
+    const loseSecondChunk = (m: Message): boolean => !(m.body.type === "raft_snapshot" && m.body.offset === 16 && dropped++ === 0);
+    for (let i = 0; i < 40 && net.restores.length === 0; i++) {
+      n1.tick(0);
+      net.run(net.collect(), loseSecondChunk);
+    }
+    expect(dropped).toBeGreaterThan(0);
+    const chunks = net.delivered.filter((m) => m.body.type === "raft_snapshot").map((m) => m.body as SnapshotBody);
+    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(JSON.stringify(data).length / 16));
+    expect(chunks.every((c) => c.chunk.length <= 16)).toBe(true);
+    expect(net.restores).toEqual([{ node: "n3", snapshot: { lastIncludedIndex: 3, lastIncludedTerm: 1, nodeIds: ["n1", "n2", "n3"], data } }]);
+  });
+
   const snapshotMessage = (index: number, term: number): Message<SnapshotBody> => ({
     src: "n2",
     dest: "n1",
-    body: { type: "raft_snapshot", term: 5, leader: "n2", last_included_index: index, last_included_term: term, node_ids: ["n1", "n2", "n3"], data: "s" },
+    body: {
+      type: "raft_snapshot",
+      term: 5,
+      leader: "n2",
+      last_included_index: index,
+      last_included_term: term,
+      node_ids: ["n1", "n2", "n3"],
+      offset: 0,
+      chunk: JSON.stringify("s"),
+      done: true,
+    },
   });
 
   it("§7 a follower whose log agrees at the snapshot's last entry keeps the entries after it", () => {
