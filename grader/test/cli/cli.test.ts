@@ -1,0 +1,195 @@
+import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FIXTURES, grader } from "../helpers/cli.js";
+
+const COURSE = path.join(FIXTURES, "course");
+const PASTES = path.join(FIXTURES, "pastes");
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), "grader-cli-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("grader: help and usage", () => {
+  test("every command has --help (exit 0) that documents --lessons and --json", async () => {
+    const commands = [["lesson", "show"], ["lint"], ["proof"], ["proofs"], ["review"], ["schedule"]];
+    const runs = await Promise.all([grader(["--help"]), ...commands.map((c) => grader([...c, "--help"]))]);
+    expect(runs[0]).toMatchObject({ code: 0 });
+    for (const c of commands) expect(runs[0]!.stdout).toContain(`  ${c.join(" ")}`);
+    runs.slice(1).forEach((r, i) => {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: grader ${commands[i]!.join(" ")}`);
+      expect(r.stdout).toContain("--lessons DIR");
+      expect(r.stdout).toContain("--json");
+    });
+  });
+
+  test("usage errors exit 2 with a message that says what to do", async () => {
+    const [none, unknown, badFlag, noLesson] = await Promise.all([
+      grader([]),
+      grader(["grade"]),
+      grader(["lint", "--colour"]),
+      grader(["proof", path.join(PASTES, "alice.txt")]),
+    ]);
+    expect(none.code).toBe(2);
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.stderr).toContain('grader: unknown command "grade"');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain("Unknown option '--colour'");
+    expect(badFlag.stderr).toContain("Run `grader lint --help` for usage.");
+    expect(noLesson).toMatchObject({ code: 2, stderr: "grader proof: missing --lesson. Run `grader proof --help` for usage.\n" });
+  });
+});
+
+describe("grader lint and lesson show", () => {
+  test("lint reads lessons/ by default and the starter course is clean", async () => {
+    const r = await grader(["lint"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ file\(s\), \d+ lesson\(s\): 0 error\(s\), 0 warning\(s\)\n$/);
+  });
+
+  test("lint of a broken course exits 1, prints the cycle, and --json gives the same findings", async () => {
+    const dir = path.join(FIXTURES, "broken-course");
+    const [text, json] = await Promise.all([grader(["lint", "--lessons", dir]), grader(["lint", "--lessons", dir, "--json"])]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain("error prereqs: prerequisites form a cycle: fx-a -> fx-c -> fx-b -> fx-a [prereq-cycle]");
+    expect(text.stdout).toContain("5 file(s), 4 lesson(s): 9 error(s), 2 warning(s)");
+    const report = JSON.parse(json.stdout);
+    expect(json.code).toBe(1);
+    expect(report).toMatchObject({ errors: 9, warnings: 2 });
+    expect(report.diagnostics[0]).toMatchObject({ code: "prereq-cycle", line: 6, field: "prereqs" });
+  });
+
+  test("lesson show prints criteria, checklist, proof rules and review days; --json the model", async () => {
+    const [text, json, missing] = await Promise.all([
+      grader(["lesson", "show", "w12-d3-client-retry-idempotency"]),
+      grader(["lesson", "show", "fx-retry", "--lessons", COURSE, "--json"]),
+      grader(["lesson", "show", "nope", "--lessons", COURSE]),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("w12-d3-client-retry-idempotency#4  Under lost replies and duplicated requests, no append is applied twice");
+    expect(text.stdout).toContain("deliverable  week-12/day3-client-retry-idempotency.md");
+    expect(text.stdout).toContain("review days  3, 7, 21, 60");
+    expect(text.stdout).toContain("[ ] The dedup proof is pasted into your day file");
+    expect(text.stdout).toContain("type paste, status regex");
+    const lesson = JSON.parse(json.stdout);
+    expect(lesson).toMatchObject({ id: "fx-retry", criteria: [{ id: "fx-retry#1", tests: [] }, { id: "fx-retry#2" }], deliverable: "week-12/day3-fixture.md" });
+    expect(lesson.body).toBeUndefined();
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no lesson with id "nope"');
+    expect(missing.stderr).toContain("Known ids: fx-election, fx-messy, fx-retry");
+  });
+});
+
+describe("grader proof: exit 0 pass, 1 fail, 3 needs-review", () => {
+  test("the three statuses and their exit codes", async () => {
+    const [pass, fail, review] = await Promise.all([
+      grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(PASTES, "alice.txt")]),
+      grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(PASTES, "bob.txt")]),
+      grader(["proof", "--lessons", COURSE, "--lesson", "fx-election", path.join(PASTES, "alice.txt")]),
+    ]);
+    expect(pass.code).toBe(0);
+    expect(pass.stdout).toMatch(/^pass: .*alice\.txt \(lesson fx-retry, score 10\/10\)/);
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toContain("evidence: line 3: client 7 seq 2 applied again (first applied on line 1); a retry must not be applied twice");
+    expect(review.code).toBe(3);
+    expect(review.stdout).toContain("lesson fx-election has no regex patterns; every paste goes to review");
+  });
+
+  test("--json prints the result without the paste text", async () => {
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(PASTES, "erin.txt"), "--json"]);
+    const result = JSON.parse(r.stdout);
+    expect(r.code).toBe(0);
+    expect(result).toMatchObject({ status: "pass", score: 10, maxScore: 10, evidence: { applied: 2, duplicates: 1, clients: 1 } });
+    expect(result.text).toBeUndefined();
+  });
+
+  test("a 50 MB paste is refused from its size, without being read", async () => {
+    const big = path.join(tmp, "big.txt");
+    await writeFile(big, "");
+    await truncate(big, 50 * 1024 * 1024);
+    const started = performance.now();
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", big]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("paste refused: 52,428,800 bytes is over the limit of 1,048,576 bytes");
+  });
+
+  test("a missing paste file is a usage error", async () => {
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(tmp, "nope.txt")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cannot read");
+  });
+});
+
+describe("grader proofs and review", () => {
+  test("class batch: gradebook CSV/JSON and review page; manual decisions survive a rerun", async () => {
+    const out = path.join(tmp, "grades");
+    const batch = ["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out, "--now", "2026-11-24T10:00:00Z"];
+    const first = await grader(batch);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("lesson fx-retry: 5 student(s): 1 pass, 2 fail, 2 needs-review (0 manual)");
+    expect(first.stdout).toContain("identical: alice and dave");
+    const csv1 = await readFile(path.join(out, "gradebook.csv"), "utf8");
+    expect(csv1.split("\r\n")[0]).toBe("student,lesson,status,score,max_score,reasons,grader,graded_at");
+    expect(csv1).toContain("erin,fx-retry,pass,10,10,,auto,2026-11-24T10:00:00.000Z");
+
+    const rerun = await grader(batch);
+    expect(rerun.code).toBe(0);
+    expect(await readFile(path.join(out, "gradebook.csv"), "utf8")).toBe(csv1);
+
+    const rev = await grader(["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "carol", "--status", "pass", "--note", "screenshot checked", "--by", "ana", "--out", out, "--now", "2026-11-24T12:00:00Z", "--json"]);
+    expect(rev.code).toBe(0);
+    expect(JSON.parse(rev.stdout)).toMatchObject({ recorded: { student: "carol", status: "pass", by: "ana" }, gradebookUpdated: true });
+    expect(await readFile(path.join(out, "gradebook.csv"), "utf8")).toContain('carol,fx-retry,pass,10,10,"manual (ana): screenshot checked; auto: fail');
+
+    const third = await grader([...batch.slice(0, -1), "2026-11-25T10:00:00Z", "--json"]);
+    const summary = JSON.parse(third.stdout);
+    expect(summary.counts).toEqual({ pass: 2, fail: 1, "needs-review": 2 });
+    expect(summary.rows.find((r: { student: string }) => r.student === "carol")).toMatchObject({ status: "pass", manual: true, grader: "manual:ana", gradedAt: "2026-11-24T12:00:00.000Z" });
+    const html = await readFile(path.join(out, "review-fx-retry.html"), "utf8");
+    expect(html).toContain('data-student="carol" data-status="pass"');
+  });
+
+  test("review refuses a bad status with exit 2", async () => {
+    const r = await grader(["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "x", "--status", "maybe", "--note", "n", "--out", path.join(tmp, "g2")]);
+    expect(r).toMatchObject({ code: 2, stderr: 'grader review: --status must be pass or fail, found "maybe"\n' });
+  });
+});
+
+describe("grader schedule", () => {
+  test("bad rows are reported with line numbers (exit 1), the rest scheduled; regeneration is byte-identical", async () => {
+    const csv = path.join(tmp, "completions.csv");
+    await writeFile(csv, "student,lesson,completed_at,rating\nalice,fx-retry,2026-11-20,good\nbob,fx-nope,2026-11-20,\ncarol,fx-election,2026-11-31,\ndave,fx-election,2026-11-21,easy\n");
+    const out = path.join(tmp, "sched");
+    const args = ["schedule", "--lessons", COURSE, "--completions", csv, "--out", out];
+    const first = await grader(args);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toBe(`${csv}:3: unknown lesson "fx-nope"; row skipped\n${csv}:4: bad date "2026-11-31" (expected an ISO date, YYYY-MM-DD); row skipped\n`);
+    expect(first.stdout).toContain("scheduled 6 review(s) for 2 student(s) from 2 row(s); 2 bad row(s) skipped");
+    const files = ["alice.ics", "dave.ics", "agenda.csv", ".schedule-state.json"];
+    const before = await Promise.all(files.map((f) => readFile(path.join(out, f))));
+    await grader(args);
+    const after = await Promise.all(files.map((f) => readFile(path.join(out, f))));
+    expect(after).toEqual(before);
+  });
+
+  test("--fsrs --json schedules the next review per student and lesson", async () => {
+    const csv = path.join(tmp, "fsrs.csv");
+    await writeFile(csv, "student,lesson,completed_at,rating\nalice,fx-retry,2026-11-20,good\nalice,fx-retry,2026-11-23,easy\n");
+    const r = await grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", path.join(tmp, "fsrs"), "--fsrs", "--json"]);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.mode).toBe("fsrs");
+    expect(result.events).toHaveLength(1);
+    expect(result.events[0]).toMatchObject({ uid: "alice.fx-retry.next-review@dslab-grader", sequence: 0, status: "CONFIRMED" });
+    expect(result.events[0].date > "2026-11-23").toBe(true);
+  });
+});
+
+

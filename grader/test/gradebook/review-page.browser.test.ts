@@ -1,0 +1,100 @@
+// The review page in a real browser (Debian chromium + playwright-core).
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { gradeClass } from "../../src/gradebook/batch.js";
+import { renderReviewPage } from "../../src/gradebook/html.js";
+import { parseLesson } from "../../src/lesson/parse.js";
+import { proofChecker } from "../../src/proof/check.js";
+import { FIXTURES } from "../helpers/cli.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+let browser: Browser;
+let page: Page;
+let dir: string;
+const requests: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium); CI installs it in .ci/run. The review-page test needs a real browser and does not skip.`);
+  }
+  const lesson = parseLesson(await readFile(path.join(FIXTURES, "course/retry.md"), "utf8"), "retry.md").lesson!;
+  const pasteDir = path.join(FIXTURES, "pastes");
+  const pastes = await Promise.all((await readdir(pasteDir)).sort().map(async (f) => ({ student: f.replace(/\.[^.]+$/, ""), data: await readFile(path.join(pasteDir, f)) })));
+  pastes.push({ student: "mallory", data: Buffer.from('<script>window.pwned = 1</script><img src="https://example.invalid/x.png">') });
+  const grading = gradeClass({
+    checker: proofChecker(lesson),
+    pastes,
+    manual: [{ lesson: "fx-retry", student: "carol", status: "pass", note: "screenshot <b>checked</b>", gradedAt: "2026-11-24T12:00:00.000Z" }],
+    now: "2026-11-24T10:00:00.000Z",
+  });
+  dir = await mkdtemp(path.join(tmpdir(), "grader-html-"));
+  const file = path.join(dir, "review.html");
+  await writeFile(file, renderReviewPage({ lessonId: lesson.id, lessonTitle: lesson.title, rows: grading.rows, results: grading.results, generatedAt: "2026-11-24T10:00:00.000Z" }));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  page = await browser.newPage();
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(pathToFileURL(file).href);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function visibleStudents(): Promise<string[]> {
+  return page.locator("section.student:visible").evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { student: string } }).dataset.student));
+}
+
+describe("review page (grader proofs, HTML export)", () => {
+  test("lists every student with a status badge; the manual decision is marked", async () => {
+    expect(await visibleStudents()).toEqual(["alice", "bob", "carol", "dave", "erin", "mallory"]);
+    expect(await page.locator("#shown").textContent()).toBe("6");
+    expect(await page.locator("#student-carol .badge").textContent()).toBe("pass");
+    expect(await page.locator("#student-carol .manual").textContent()).toBe("manual");
+    expect(await page.locator("#student-bob .badge").textContent()).toBe("fail");
+    expect(await page.locator("#student-alice .badge").textContent()).toBe("needs-review");
+  });
+
+  test("the filter by status shows only that status, with counts", async () => {
+    await page.locator('input[name="status"][value="fail"]').check();
+    expect(await visibleStudents()).toEqual(["bob", "mallory"]);
+    expect(await page.locator("#shown").textContent()).toBe("2");
+    await page.locator('input[name="status"][value="needs-review"]').check();
+    expect(await visibleStudents()).toEqual(["alice", "dave"]);
+    expect(await page.locator('.count[data-status="needs-review"]').textContent()).toBe("2");
+    await page.locator('input[name="status"][value="pass"]').check();
+    expect(await visibleStudents()).toEqual(["carol", "erin"]);
+    await page.locator('input[name="status"][value="all"]').check();
+    expect(await visibleStudents()).toHaveLength(6);
+  });
+
+  test("matched evidence is highlighted in each paste", async () => {
+    const regex = await page.locator("#student-erin mark.hl-regex").allTextContents();
+    expect(regex.join("")).toContain("[dedup] client c-1 seq 2 is duplicate, returning cached result");
+    const applied = await page.locator("#student-erin mark.hl-applied").allTextContents();
+    expect(applied.join("\n")).toContain("[apply] client c-1 seq 1 write k9 = 1 applied at index 3");
+    const broken = await page.locator("#student-bob mark.hl-violation").allTextContents();
+    expect(broken.join("")).toContain("n3 [apply] client 7 seq 2 append k3 y2 applied at index 11");
+    expect(await page.locator("#student-erin mark.hl-duplicate").first().getAttribute("title")).toContain("duplicate: client c-1 seq 2");
+  });
+
+  test("the reasons are listed under each student", async () => {
+    expect(await page.locator("#student-alice .reasons li").allTextContents()).toEqual(["identical to the paste of dave"]);
+    expect(await page.locator("#student-carol .reasons li").first().textContent()).toBe("manual: screenshot <b>checked</b>");
+    expect(await page.locator("#student-erin .reasons-none").textContent()).toBe("all checks passed");
+  });
+
+  test("pasted HTML is shown as text, never run or fetched; the page loads nothing else", async () => {
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.locator("#student-mallory pre").textContent()).toContain("<script>window.pwned = 1</script>");
+    expect(requests.filter((u) => !u.startsWith("file:"))).toEqual([]);
+  });
+});
