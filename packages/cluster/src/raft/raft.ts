@@ -491,9 +491,13 @@ export class RaftCore {
     const last = this.log.lastIndex();
     let entries: LogEntry[] = [];
     if (pr.state === "probe") {
+      // One append at a time until we learn where the logs match. While one
+      // is out, a heartbeat probes with no entries: cheap if the follower is down.
       if (pr.paused && !heartbeat) return;
-      entries = this.log.sliceWithin(pr.next, Math.min(last, prev + this.maxEntriesPerAppend), this.maxAppendChars);
-      pr.paused = true;
+      if (!pr.paused) {
+        entries = this.log.sliceWithin(pr.next, Math.min(last, prev + this.maxEntriesPerAppend), this.maxAppendChars);
+        pr.paused = true;
+      }
     } else {
       if (pr.inflight.length < this.maxInflight) {
         entries = this.log.sliceWithin(pr.next, Math.min(last, prev + this.maxEntriesPerAppend), this.maxAppendChars);
