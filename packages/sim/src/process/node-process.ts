@@ -42,6 +42,8 @@ export class NodeProcess {
   readonly logs: string[] = [];
   linesOut = 0;
   badLines = 0;
+  /** Line problems beyond this many per node are counted, not reported one by one. */
+  private static readonly MAX_REPORTED_LINES = 20;
   starts = 0;
 
   constructor(private readonly opts: NodeProcessOptions) {}
@@ -109,11 +111,20 @@ export class NodeProcess {
     this.logs.push(line);
   }
 
+  private reportLine(p: NodeProblem): void {
+    this.badLines++;
+    if (this.badLines <= NodeProcess.MAX_REPORTED_LINES) this.opts.onProblem(p);
+  }
+
+  /** Bad stdout lines not reported one by one (beyond the first 20). */
+  get unreportedBadLines(): number {
+    return Math.max(0, this.badLines - NodeProcess.MAX_REPORTED_LINES);
+  }
+
   private onLine(line: string, lineNumber: number, oversized: boolean): void {
     this.linesOut++;
     if (oversized) {
-      this.badLines++;
-      this.opts.onProblem({
+      this.reportLine({
         node: this.opts.id,
         kind: "oversized-line",
         line: lineNumber,
@@ -125,9 +136,8 @@ export class NodeProcess {
     if (line.trim() === "") return;
     const m = parseMessage(line);
     if (!m) {
-      this.badLines++;
       const preview = line.length > 120 ? `${line.slice(0, 120)}...` : line;
-      this.opts.onProblem({
+      this.reportLine({
         node: this.opts.id,
         kind: "non-protocol-line",
         line: lineNumber,

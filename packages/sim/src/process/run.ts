@@ -19,6 +19,7 @@ import { WorkloadDriver } from "../workload/driver.js";
 import { createWorkload } from "../workload/workloads.js";
 import { clientBugs, replayCommand, type RunConfig } from "../run/config.js";
 import { evaluateRun, type RunArtifacts } from "../run/evaluate.js";
+import { finalReads } from "../run/final-reads.js";
 import type { Anomaly } from "../run/results.js";
 import { ProcessCluster } from "./cluster.js";
 import type { NodeProblem } from "./node-process.js";
@@ -112,19 +113,16 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
 
     const boundMs = config.livenessBoundS * 1000;
     const livenessStartMs = timeline.now();
-    const { client, name } = driver.newClient({ attemptTimeoutMs: 300, maxRetries: 1_000, maxTotalMs: boundMs });
-    const finalReads: Array<{ key: string | number; ok: boolean; value: unknown }> = [];
-    let firstOkMs: number | null = null;
-    for (const key of workload.keys) {
-      const r = await driver.perform(config.concurrency, client, name, { type: "read", key });
-      const ok = r.outcome === "ok" || (r.outcome === "failed" && r.error.code === 20);
-      if (ok && firstOkMs === null) firstOkMs = timeline.now() - healAtMs;
-      finalReads.push({ key, ok, value: r.outcome === "ok" ? r.reply.value : null });
-    }
+    const fr = await finalReads({ driver, timeline, process: config.concurrency, keys: workload.keys, boundMs });
     const finalReadsMs = timeline.now() - livenessStartMs;
 
     cluster.markSessionReplies(trace.entries);
     const nodeProblems: Anomaly[] = problems.map((p) => ({ check: "nodes", kind: p.kind, message: p.message, atMs: p.atMs }));
+    for (const [id, p] of cluster.nodes) {
+      if (p.unreportedBadLines > 0) {
+        nodeProblems.push({ check: "nodes", kind: "non-protocol-line", message: `${id}: ${p.unreportedBadLines} more bad stdout lines not listed (${p.badLines} in all)` });
+      }
+    }
     const artifacts: RunArtifacts = {
       config,
       mode: "process",
@@ -142,10 +140,10 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
       liveness: {
         boundMs,
         // Without a status API: the first final read answered is when a leader served.
-        leaderAfterMs: firstOkMs,
-        finalReadsMs: finalReadsMs <= 2 * boundMs ? finalReadsMs : null,
-        finalReads,
-        finalReadsDone: true,
+        leaderAfterMs: fr.firstOkAtMs === null ? null : fr.firstOkAtMs - healAtMs,
+        finalReadsMs: fr.done && fr.reads.every((r) => r.ok) ? finalReadsMs : null,
+        finalReads: fr.reads,
+        finalReadsDone: fr.done,
       },
       sessions: { bound: undefined, maxSeen: 0 },
       nodeStats: { ...cluster.stats, badLines: [...cluster.nodes.values()].reduce((n, p) => n + p.badLines, 0) },

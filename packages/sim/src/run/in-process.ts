@@ -19,6 +19,7 @@ import { WorkloadDriver } from "../workload/driver.js";
 import { createWorkload } from "../workload/workloads.js";
 import { clientBugs, clusterBugs, replayCommand, type RunConfig } from "./config.js";
 import { evaluateRun, type RunArtifacts } from "./evaluate.js";
+import { finalReads, type FinalRead } from "./final-reads.js";
 
 export interface InProcessOptions {
   /** Simulated ms per Raft tick. Default 20 (elections after 200-400 ms, heartbeats every 40 ms). */
@@ -127,23 +128,16 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   const livenessStartMs = scheduler.now();
   await scheduler.runUntil(livenessStartMs + boundMs, () => cluster!.leader() !== null);
   const leaderAfterMs = cluster.leader() !== null ? scheduler.now() - healAtMs : null;
-  const finalProcess = config.concurrency;
-  const finalReads: Array<{ key: string | number; ok: boolean; value: unknown }> = [];
+  let reads: FinalRead[] = [];
   let readsDone = false;
-  void (async () => {
-    const { client, name } = driver.newClient({ attemptTimeoutMs: 300, maxRetries: 1_000, maxTotalMs: boundMs });
-    for (const key of workload.keys) {
-      const r = await driver.perform(finalProcess, client, name, { type: "read", key });
-      finalReads.push({
-        key,
-        ok: r.outcome === "ok" || (r.outcome === "failed" && r.error.code === 20),
-        value: r.outcome === "ok" ? r.reply.value : null,
-      });
-    }
-    readsDone = true;
-  })();
-  await scheduler.runUntil(livenessStartMs + 2 * boundMs, () => readsDone);
-  const finalReadsMs = readsDone ? scheduler.now() - livenessStartMs : null;
+  let readsFinished = false;
+  void finalReads({ driver, timeline: scheduler, process: config.concurrency, keys: workload.keys, boundMs }).then((r) => {
+    reads = r.reads;
+    readsDone = r.done;
+    readsFinished = true;
+  });
+  await scheduler.runUntil(scheduler.now() + boundMs + 1_000, () => readsFinished);
+  const finalReadsMs = readsDone && reads.every((r) => r.ok) ? scheduler.now() - livenessStartMs : null;
 
   const artifacts: RunArtifacts = {
     config,
@@ -159,7 +153,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     nodeIds,
     simulatedMs: scheduler.now(),
     wallMs: 0,
-    liveness: { boundMs, leaderAfterMs, finalReadsMs, finalReads, finalReadsDone: readsDone },
+    liveness: { boundMs, leaderAfterMs, finalReadsMs, finalReads: reads, finalReadsDone: readsDone },
     sessions: { bound: maxSessions, maxSeen: maxSessionsSeen },
     nodeStats: { ...cluster.stats, events: scheduler.eventsRun, settles: scheduler.settlesRun },
     nodeProblems: [],
