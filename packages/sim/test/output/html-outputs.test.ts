@@ -1,0 +1,66 @@
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Browser } from "playwright-core";
+import { runInProcess } from "../../src/run/in-process.js";
+import { writeOutputs } from "../../src/output/writer.js";
+import { DEFAULT_CONFIG } from "../../src/run/config.js";
+import { launchChromium, openPage } from "./browser.js";
+
+let browser: Browser;
+let dir: string;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  dir = await mkdtemp(join(tmpdir(), "kv-sim-html-"));
+  const a = await runInProcess(
+    { ...DEFAULT_CONFIG, seed: "html-1", timeLimitS: 4, nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause", "replay"], bugs: ["noSessions"] },
+    { tracePeerMessages: true },
+  );
+  await writeOutputs(dir, a);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("outputs (issue 5: one directory with histories, results and two pictures)", () => {
+  test("the directory holds history.edn, history.json, results.json, timeline.html and messages.html", async () => {
+    const files = await readdir(dir);
+    expect(files.sort()).toEqual(["history.edn", "history.json", "messages.html", "results.json", "timeline.html"]);
+    const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
+    for (const k of ["verdict", "anomalies", "ops", "availability", "msgsPerOp", "latencyMs", "seed", "command"]) expect(results).toHaveProperty(k);
+    expect(results.command).toBe(
+      "npx kv-sim run --seed html-1 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --bug noSessions",
+    );
+    const edn = await readFile(join(dir, "history.edn"), "utf8");
+    expect(edn.split("\n")[0]).toMatch(/^\{.*:type :invoke.*:f :(append|incr|read)/);
+    expect(edn).toMatch(/:client-id "\d+", :seq \d+/);
+  });
+
+  test("the message diagram renders in chromium with no console errors and marks retries, client_id/seq, faults and session answers", async () => {
+    const r = await openPage(browser, join(dir, "messages.html"), async (page) => {
+      expect(await page.locator("g.msg").count()).toBeGreaterThan(50);
+      expect(await page.locator("g.msg.retry").count()).toBeGreaterThan(0);
+      expect(await page.locator("line.fault").count()).toBeGreaterThan(0);
+      const tip = await page.locator("g.msg.retry title").first().textContent();
+      expect(tip).toMatch(/msg_id \d+/);
+      expect(tip).toMatch(/client_id \d+ seq \d+/);
+      expect(tip).toMatch(/retry #1/);
+    });
+    expect(r.consoleErrors).toEqual([]);
+    expect(r.title).toMatch(/^kv-sim seed html-1/);
+    expect(r.svgCount).toBe(1);
+    expect(r.text).toMatch(/answered from the session/);
+  });
+
+  test("a missing chromium is a failure with a clear message, not a skip", async () => {
+    await expect(launchChromium("/nonexistent/chromium")).rejects.toThrow(/chromium not found at \/nonexistent\/chromium: the HTML outputs must be checked in a real browser/);
+  });
+
+  test("the timeline renders in chromium with no console errors", async () => {
+    const r = await openPage(browser, join(dir, "timeline.html"));
+    expect(r.consoleErrors).toEqual([]);
+  });
+});
