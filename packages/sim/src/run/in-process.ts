@@ -50,7 +50,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   const scheduler = new SimScheduler();
   const nodeIds = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
   const workload = createWorkload(config.workload);
-  const tuning: NodeTuning = { snapshotEveryEntries: 200, ...workload.tuning, ...options.tuning };
+  const tuning: NodeTuning = { snapshotEveryEntries: 40, ...workload.tuning, ...options.tuning };
   const trace = new MessageTrace({ keepPeerMessages: options.tracePeerMessages ?? false, maxEntries: 200_000 });
   const recorder = new HistoryRecorder(() => scheduler.now());
 

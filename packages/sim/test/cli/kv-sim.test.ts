@@ -1,0 +1,60 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, parseCommandString } from "execa";
+import { describe, expect, test } from "vitest";
+
+const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const kvSim = (args: string[], opts: { cwd?: string } = {}) =>
+  execa(process.execPath, [bin, ...args], { reject: false, cwd: opts.cwd ?? repoRoot, env: { FORCE_COLOR: "0" } });
+
+describe("kv-sim CLI (issue 5: run, swarm, --help everywhere; the seed is the bug report)", () => {
+  test.each([[["--help"]], [["run", "--help"]], [["swarm", "--help"]]])("kv-sim %j prints usage and exits 0", async (args) => {
+    const r = await kvSim(args);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/Usage:/);
+    expect(r.stdout).toMatch(/--nemesis/);
+  });
+
+  test("a bad option is a usage error (exit 3) that names the option", async () => {
+    const r = await kvSim(["run", "--nodez", "3"]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/unknown option --nodez/);
+    const w = await kvSim(["run", "--workload", "bank"]);
+    expect(w.exitCode).toBe(3);
+    expect(w.stderr).toMatch(/--workload: expected one of lin-kv, exactly-once, sessions, got "bank"/);
+    const b = await kvSim(["run", "--bug", "nope"]);
+    expect(b.stderr).toMatch(/--bug: unknown bug "nope": expected one of noSessions/);
+  });
+
+  test("run prints the verdict and the replay command, and the replay command reproduces the history byte for byte", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    const first = await kvSim(["run", "--seed", "77", "--time-limit-s", "3", "--nemesis", "all", "--out", join(dir, "a")]);
+    expect(first.stdout).toMatch(/^verdict: (VALID|UNKNOWN|INVALID)$/m);
+    const replay = /^replay: (.*)$/m.exec(first.stdout)?.[1];
+    expect(replay).toBe("npx kv-sim run --seed 77 --nodes 3 --time-limit-s 3 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,pause,duplicate,lose-reply,replay,loss,delay,clock");
+    // Run the printed command (through our bin rather than npx, same arguments).
+    const args = parseCommandString(replay!).slice(2);
+    await kvSim([...args, "--out", join(dir, "b")]);
+    const [a, b] = await Promise.all([readFile(join(dir, "a", "history.edn"), "utf8"), readFile(join(dir, "b", "history.edn"), "utf8")]);
+    expect(a.length).toBeGreaterThan(1000);
+    expect(b).toBe(a);
+  });
+
+  test("swarm over two child processes prints plain progress off a TTY and a summary", async () => {
+    const r = await kvSim(["swarm", "--seeds", "6", "--jobs", "2", "--time-limit-s", "2"]);
+    expect(r.stderr).toMatch(/progress: 6\/6 seeds/);
+    expect(r.stdout).toMatch(/swarm: 6 seeds \(1\.\.6\)/);
+    expect(r.stdout).toMatch(/seeds\/min, jobs 2/);
+  });
+
+  test("swarm --json prints one line per seed with its replay command", async () => {
+    const r = await kvSim(["swarm", "--seeds", "3", "--start-seed", "10", "--time-limit-s", "2", "--json"]);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.slice(0, 3).map((l) => l.seed)).toEqual(["10", "11", "12"]);
+    expect(lines[0].command).toMatch(/^npx kv-sim run --seed 10 .*--workload (lin-kv|exactly-once|sessions)/);
+    expect(lines[3].summary.seeds).toBe(3);
+  });
+});
