@@ -8,7 +8,7 @@ import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
 import type { LinOp, Model, ModelName, RegisterOptions } from "./model.js";
 import { modelFor } from "./model.js";
-import type { PartialLinearization, SearchResult } from "./search.js";
+import type { PartialLinearization, SearchBudget, SearchResult } from "./search.js";
 import { searchPartition } from "./search.js";
 
 export type Validity = true | false | "unknown";
@@ -68,7 +68,18 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const calls = pairOps(history);
   const model = typeof options.model === "function" ? options.model(calls) : modelFor(options.model, calls, options);
   const byKey = new Map<string, LinOp[]>();
+  // Failed ops, as they were while still open (for prefixes that end before the failure).
+  const failedByKey = new Map<string, LinOp[]>();
   for (const call of calls) {
+    if (call.outcome === "fail") {
+      const open = model.prepare({ ...call, outcome: "pending", returnIndex: Infinity });
+      if (open !== undefined) {
+        let list = failedByKey.get(open.key);
+        if (list === undefined) failedByKey.set(open.key, (list = []));
+        list.push({ ...open, call });
+      }
+      continue;
+    }
     const op = model.prepare(call);
     if (op === undefined) continue;
     let list = byKey.get(op.key);
@@ -85,6 +96,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const linearization: Record<string, number[]> = {};
   let best: { key: string; result: Extract<SearchResult, { verdict: "invalid" }> } | undefined;
   let unknownReason: string | undefined;
+  if (model.prune !== undefined) for (const [key, ops] of byKey) byKey.set(key, model.prune(ops));
   for (const [key, ops] of byKey) {
     const result = searchPartition(model, ops, budget);
     const kr: KeyResult = {
@@ -97,7 +109,8 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     keys.push(kr);
     if (result.verdict === "valid") linearization[key] = result.order.map((o) => o.call.id);
     else if (result.verdict === "invalid") {
-      if (best === undefined || result.prefixEnd < best.result.prefixEnd) best = { key, result };
+      const shortest = shortestFailingPrefix(model, ops, failedByKey.get(key) ?? [], result, budget);
+      if (best === undefined || shortest.prefixEnd < best.result.prefixEnd) best = { key, result: shortest };
     } else {
       kr.reason = result.reason === "time-limit" ? `time limit of ${options.timeLimitMs} ms reached` : "memo limit reached (too many configurations)";
       unknownReason ??= `key ${showKey(key)}: ${kr.reason}`;
@@ -113,9 +126,61 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     keys,
     elapsedMs: now() - started,
   };
-  if (best !== undefined) out.failure = describeFailure(model, best.key, best.result, byKey.get(best.key)!);
+  if (best !== undefined) out.failure = describeFailure(model, best.key, best.result, byKey.get(best.key)!.concat(failedByKey.get(best.key) ?? []));
   else if (out.valid === "unknown") out.unknownReason = unknownReason ?? "not every key was checked";
   if (out.valid === true) out.linearization = linearization;
+  return out;
+}
+
+type Invalid = Extract<SearchResult, { verdict: "invalid" }>;
+
+/**
+ * The lookahead lets the search give up before the event that really cannot
+ * be passed, so the failure point is found again by binary search over
+ * prefixes: the prefix ending at event L keeps the operations called by L;
+ * those still open at L become indefinite (a read still open constrains
+ * nothing). The smallest L whose prefix is not linearizable ends at the
+ * completion of the operation to blame.
+ */
+function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: readonly LinOp[], full: Invalid, budget: SearchBudget): Invalid {
+  // A prefix can only stop being linearizable at an ok or a fail completion.
+  const ends = ops
+    .filter((o) => o.definite)
+    .map((o) => o.call.returnIndex)
+    .concat(failed.map((o) => o.call.returnIndex))
+    .sort((a, b) => a - b);
+  let lo = 0;
+  let hi = ends.length - 1;
+  let found: Invalid = full;
+  // Invariant: the prefix up to ends[hi] fails (the whole history does).
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const r = searchPartition(model, prefixOps(ops, failed, ends[mid]!), budget);
+    if (r.verdict === "unknown") return found;
+    if (r.verdict === "invalid") {
+      hi = mid;
+      found = r;
+    } else lo = mid + 1;
+  }
+  const end = ends[lo];
+  if (end === undefined) return found;
+  if (found === full && end < full.prefixEnd) {
+    const r = searchPartition(model, prefixOps(ops, failed, end), budget);
+    if (r.verdict !== "invalid") return full;
+    found = r;
+  }
+  const blamed = ops.find((o) => o.definite && o.call.returnIndex === end) ?? failed.find((o) => o.call.returnIndex === end) ?? found.failed;
+  return { ...found, failed: blamed, prefixEnd: end };
+}
+
+function prefixOps(ops: readonly LinOp[], failed: readonly LinOp[], end: number): LinOp[] {
+  const out: LinOp[] = [];
+  for (const op of ops) {
+    if (op.call.callIndex > end) continue;
+    if (op.call.returnIndex <= end) out.push(op);
+    else if (!op.readOnly) out.push({ ...op, definite: false });
+  }
+  for (const op of failed) if (op.call.callIndex <= end && op.call.returnIndex > end) out.push(op);
   return out;
 }
 

@@ -26,6 +26,16 @@ export interface LinOp {
   arg2: State;
   /** What a definite read returned. */
   out: State;
+  /** Never changes the state (a read). */
+  readOnly: boolean;
+  /** The value written, when `arg`/`arg2` was replaced by UNSEEN. */
+  unseen?: State;
+  /**
+   * Sets the state to `resetTo` whatever it was before, or (a cas) sets it to
+   * `resetTo` or fails. Used by the lookahead, see `viable`.
+   */
+  resets?: boolean;
+  resetTo?: State;
   /** ok: must take effect between call and return. info/pending: may take effect after its call, or never. */
   definite: boolean;
 }
@@ -39,6 +49,20 @@ export interface Model {
   step(state: State, op: LinOp): State | undefined;
   describeState(state: State): string;
   describeOp(op: LinOp): string;
+  /**
+   * Optional: drop indefinite ops of one key whose effect no read in the
+   * history could ever reveal. Such an op may as well never have happened
+   * (whatever follows it until the next overwrite cannot observe it), and
+   * leaving it out spares the search from trying it at every point.
+   */
+  prune?(ops: LinOp[]): LinOp[];
+  /**
+   * Optional lookahead: false when a pending `read` can never return what it
+   * returned from `state` on, unless some op with `resets` comes first (the
+   * search then asks again from its `resetTo`).
+   * Lets the search drop a doomed order at once instead of at the read's return.
+   */
+  viable?(state: State, read: LinOp): boolean;
 }
 
 /**
@@ -60,7 +84,16 @@ export function canon(v: EdnValue | undefined): State {
   return MARK + printEdn(v);
 }
 
+/**
+ * The state after writing a value that no read in the history ever returns.
+ * Every such state behaves the same (no read can succeed until it is
+ * overwritten), so they are one state, and the search does not tell apart
+ * the orders of unobserved writes.
+ */
+export const UNSEEN: State = MARK + MARK + "unseen";
+
 export function showCanon(s: State): string {
+  if (s === UNSEEN) return "(a value no read returned)";
   if (typeof s === "string") return s.startsWith(MARK) ? s.slice(1) : JSON.stringify(s);
   if (s === null) return "nil";
   return String(s);
@@ -116,18 +149,38 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         case "read": {
           if (!definite) return undefined;
           const [, out] = split(call, call.completion!.value);
-          return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite };
+          return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite, readOnly: true };
         }
         case "write":
-          return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite };
+          return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg) };
         case "cas": {
           if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : printEdn(arg)}`, call.invoke);
-          return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite };
+          return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, resets: true, resetTo: canon(arg[1]) };
         }
         default:
           unsupported("register", call);
       }
     },
+    prune(ops) {
+      const observed = new Set<State>();
+      for (const op of ops) {
+        if (op.kind === "read") observed.add(op.out);
+        else if (op.kind === "cas") observed.add(op.arg);
+      }
+      const out: LinOp[] = [];
+      for (const op of ops) {
+        if (op.kind === "read") {
+          out.push(op);
+          continue;
+        }
+        const written = op.kind === "write" ? op.arg : op.arg2;
+        if (observed.has(written)) out.push(op);
+        else if (op.definite) out.push(op.kind === "write" ? { ...op, arg: UNSEEN, resetTo: UNSEEN, unseen: op.arg } : { ...op, arg2: UNSEEN, resetTo: UNSEEN, unseen: op.arg2 });
+      }
+      return out;
+    },
+    // Reads do not change the state, so only a write or cas can help.
+    viable: (state, read) => state === read.out,
     init: () => null,
     step(state, op) {
       switch (op.kind) {
@@ -143,8 +196,8 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
     describeState: showCanon,
     describeOp(op) {
       if (op.kind === "read") return `read ${showCanon(op.out)}`;
-      if (op.kind === "write") return `write ${showCanon(op.arg)}`;
-      return `cas ${showCanon(op.arg)} -> ${showCanon(op.arg2)}`;
+      if (op.kind === "write") return `write ${showCanon(op.unseen ?? op.arg)}`;
+      return `cas ${showCanon(op.arg)} -> ${showCanon(op.unseen ?? op.arg2)}`;
     },
   };
 }
@@ -172,16 +225,30 @@ export function kvModel(): Model {
         case "get":
         case "read":
           if (!definite) return undefined;
-          return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite };
+          return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite, readOnly: true };
         case "put":
         case "write":
-          return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite };
+          return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: str(call.invoke.value) };
         case "append":
-          return { call, key, kind: "append", arg: str(call.invoke.value), arg2: null, out: null, definite };
+          return { call, key, kind: "append", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false };
         default:
           unsupported("kv", call);
       }
     },
+    prune(ops) {
+      // Every distinct value read, minus those contained in a longer one.
+      const reads = [...new Set(ops.filter((op) => op.kind === "get").map((op) => op.out as string))].sort();
+      const kept = reads.filter((r, i) => !(reads[i + 1]?.startsWith(r) ?? false));
+      const seen = kept.join("\u0000");
+      const out: LinOp[] = [];
+      for (const op of ops) {
+        if (op.kind === "get" || seen.includes(op.arg as string)) out.push(op);
+        else if (op.definite) out.push({ ...op, arg: UNSEEN, resetTo: op.resets === true ? UNSEEN : undefined, unseen: op.arg });
+      }
+      return out;
+    },
+    // Without a put, the value only grows by appends.
+    viable: (state, read) => state !== UNSEEN && (read.out as string).startsWith(state as string),
     init: () => "",
     step(state, op) {
       switch (op.kind) {
@@ -190,13 +257,13 @@ export function kvModel(): Model {
         case "put":
           return op.arg;
         default:
-          return (state as string) + (op.arg as string);
+          return state === UNSEEN || op.arg === UNSEEN ? UNSEEN : (state as string) + (op.arg as string);
       }
     },
-    describeState: (s) => JSON.stringify(s),
+    describeState: (s) => (s === UNSEEN ? showCanon(s) : JSON.stringify(s)),
     describeOp(op) {
       if (op.kind === "get") return `get ${JSON.stringify(op.out)}`;
-      return `${op.kind} ${JSON.stringify(op.arg)}`;
+      return `${op.kind} ${JSON.stringify(op.unseen ?? op.arg)}`;
     },
   };
 }
@@ -226,10 +293,10 @@ export function counterModel(): Model {
       switch (call.f) {
         case "read":
           if (!definite) return undefined;
-          return { call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite };
+          return { call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite, readOnly: true };
         case "incr":
         case "add":
-          return { call, key, kind: "incr", arg: num(call, call.invoke.value, 1), arg2: null, out: null, definite };
+          return { call, key, kind: "incr", arg: num(call, call.invoke.value, 1), arg2: null, out: null, definite, readOnly: false };
         default:
           unsupported("counter", call);
       }

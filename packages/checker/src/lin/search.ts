@@ -64,6 +64,7 @@ export type SearchResult =
 
 const PARTIAL_TAIL = 12;
 const PARTIALS_MAX = 4;
+const LOOKAHEAD_READS = 3;
 
 export function searchPartition(model: Model, input: readonly LinOp[], budget: SearchBudget): SearchResult {
   // Number ops in call order.
@@ -153,6 +154,10 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
   const stackOp = new Int32Array(n);
   const stackMax = new Int32Array(n);
   const stackState: State[] = new Array<State>(n);
+  // A frame whose op was a read that the state allowed: linearizing it at
+  // once loses nothing (it changes no state, and everything that had to come
+  // before it already has), so when its subtree fails the frame fails too.
+  const stackForced = new Uint8Array(n);
   let depth = 0;
   let state = model.init();
   let maxLin = -1;
@@ -170,6 +175,58 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     }
     const before = from < depth ? stackState[from]! : state;
     return { stateBefore: model.describeState(before), steps, skipped: from };
+  };
+
+  // Lookahead (model.viable): every pending definite read, and the next few
+  // not yet called, must still be able to return what they returned, unless
+  // a resetting op may come before them. This catches a wrong order of
+  // writes at once rather than at the next read's return.
+  const viable = model.viable;
+  const resets: LinOp[] = [];
+  const reads: LinOp[] = [];
+  const stillViable = (s: State): boolean => {
+    if (viable === undefined) return true;
+    resets.length = 0;
+    reads.length = 0;
+    let inWindow = true;
+    let extra = 0;
+    let horizon = -1;
+    for (let node = next[0]!; node !== -1; node = next[node]!) {
+      if (nodeIsCall[node] === 0) {
+        inWindow = false;
+        continue;
+      }
+      const op = ops[nodeOp[node]!]!;
+      if (!inWindow && extra >= LOOKAHEAD_READS && op.call.callIndex > horizon) break;
+      if (op.resets === true) resets.push(op);
+      if (op.readOnly && op.definite && (inWindow || extra < LOOKAHEAD_READS)) {
+        if (!inWindow) extra++;
+        reads.push(op);
+        if (op.call.returnIndex > horizon) horizon = op.call.returnIndex;
+      }
+    }
+    for (const read of reads) {
+      if (viable(s, read)) continue;
+      let rescued = false;
+      for (const r of resets) {
+        if (r.call.callIndex > read.call.returnIndex) break;
+        if (viable(r.resetTo ?? null, read)) {
+          rescued = true;
+          break;
+        }
+      }
+      if (!rescued) return false;
+    }
+    return true;
+  };
+
+  // After each step, an enabled read is tried first (see stackForced).
+  const restart = (): number => {
+    for (let node = next[0]!; node !== -1 && nodeIsCall[node] === 1; node = next[node]!) {
+      const op = ops[nodeOp[node]!]!;
+      if (op.readOnly && model.step(state, op) !== undefined) return node;
+    }
+    return next[0]!;
   };
 
   let entry = next[0]!;
@@ -210,12 +267,13 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       maxLin = stackMax[depth]!;
       unlift(op);
       if (ops[op]!.definite) definiteLeft++;
-      entry = next[callNode[op]!]!;
+      entry = stackForced[depth] === 1 ? -1 : next[callNode[op]!]!;
       continue;
     }
     const op = nodeOp[entry]!;
     const after = model.step(state, ops[op]!);
-    if (after !== undefined) {
+    if (after !== undefined && (after === state || stillViable(after))) {
+      const forced = after === state && ops[op]!.readOnly;
       lift(op);
       const newMax = op > maxLin ? op : maxLin;
       const key = memoKey(newMax, stateId(after));
@@ -228,14 +286,20 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
         stackOp[depth] = op;
         stackMax[depth] = maxLin;
         stackState[depth] = state;
+        stackForced[depth] = forced ? 1 : 0;
         depth++;
         state = after;
         maxLin = newMax;
         if (ops[op]!.definite) definiteLeft--;
-        entry = next[0]!;
+        entry = restart();
         continue;
       }
       unlift(op);
+      if (forced) {
+        // Seen before, so it failed; and so does this configuration.
+        entry = -1;
+        continue;
+      }
     }
     entry = next[entry]!;
   }

@@ -75,15 +75,21 @@ describe.each<[Kind, number]>([
   ["kv", 2],
   ["counter", 1],
 ])("WGL search vs brute-force oracle: %s model, %i key(s)", (kind, keys) => {
-  it("gives the same verdict on random small histories (valid and invalid)", () => {
+  it("gives the same verdict, and the same shortest failing prefix, on random small histories", () => {
     const seen = { valid: 0, invalid: 0 };
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 2, maxLength: 16 }), (steps) => {
         const history = build(kind, steps, keys);
         const expected = bruteForceLinearizable(kind, history);
-        const got = checkLinearizability(history, { model: kind, independent: false }).valid;
+        const result = checkLinearizability(history, { model: kind, independent: false });
         seen[expected ? "valid" : "invalid"]++;
-        expect(got).toBe(expected);
+        expect(result.valid).toBe(expected);
+        if (!expected) {
+          // The reported prefix is the shortest one that cannot be linearized.
+          const end = result.failure!.prefixEnd;
+          expect(bruteForceLinearizable(kind, history.slice(0, end + 1))).toBe(false);
+          expect(bruteForceLinearizable(kind, history.slice(0, end))).toBe(true);
+        }
       }),
       { numRuns: 1000, seed: 1234 + keys },
     );
