@@ -1,0 +1,29 @@
+// @dslab/sim: the seeded, fault-injecting harness. Runs a cluster (the
+// reference cores in-process under simulated time, or any protocol-speaking
+// command as child processes) under a nemesis schedule with the real
+// retrying client, records the history, checks it and writes the outputs.
+export { runInProcess, SIM_DEFAULTS, type InProcessOptions } from "./run/in-process.js";
+export { runProcessMode, probeCommand, PROCESS_DEFAULTS, type ProcessModeOptions } from "./process/run.js";
+export { evaluateRun, type RunArtifacts } from "./run/evaluate.js";
+export {
+  DEFAULT_CONFIG,
+  BUG_NAMES,
+  CLUSTER_BUGS,
+  CLIENT_BUGS,
+  replayCommand,
+  validateConfig,
+  parseNemesis,
+  type RunConfig,
+  type BugName,
+} from "./run/config.js";
+export type { RunResults, Anomaly, CheckResult, Verdict } from "./run/results.js";
+export { writeOutputs, firstViolation, type WrittenOutputs } from "./output/writer.js";
+export { renderMessageDiagram, type DiagramInput } from "./output/message-diagram.js";
+export { runSwarmInline, runOneSeed, seedConfig, type SwarmOptions, type SwarmSummary, type SeedResult } from "./swarm/swarm.js";
+export { createWorkload, WORKLOAD_NAMES, type Workload, type WorkloadName } from "./workload/workloads.js";
+export { FAULT_KINDS, generateNemesisSchedule, parseFaultList, describeNemesisOp, type FaultKind, type NemesisOp } from "./nemesis/schedule.js";
+export { SimScheduler, RealTimeline, type Timeline, type TimerHandle } from "./world/scheduler.js";
+export { createWorldSeeds, type WorldSeeds } from "./world/seeds.js";
+export { PacketSimulator, type NetworkFaults, type LatencyDistribution } from "./network/packet-simulator.js";
+export { MessageTrace, type TraceEntry, type TracedMessage } from "./network/trace.js";
+export type { CoreFactory, NodeTuning } from "./inprocess/cluster.js";
