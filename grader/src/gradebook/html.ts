@@ -84,7 +84,8 @@ export function renderReviewPage(input: ReviewPageInput): string {
   const sections = input.rows.map((row) => {
     const result = input.results.get(row.student);
     const paste = result?.text !== undefined
-      ? `<pre class="paste">${highlightPaste(result.text, result.highlights)}</pre>`
+      ? // Passing pastes start folded so a class of hundreds stays readable; the rest start open.
+        `<details class="paste-box"${row.status === "pass" ? "" : " open"}><summary>paste: ${result.bytes.toLocaleString("en-US")} bytes, ${result.highlights.length} highlight(s)</summary><pre class="paste">${highlightPaste(result.text, result.highlights)}</pre></details>`
       : `<p class="no-paste"><em>${result ? "paste refused (see reasons)" : "no paste in this run"}</em></p>`;
     const reasons = row.reasons.length
       ? `<ul class="reasons">${row.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>`

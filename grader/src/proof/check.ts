@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { Lesson } from "../lesson/model.js";
 import { parseEvidence, type Evidence } from "./evidence.js";
 import { DEFAULT_MAX_PASTE_BYTES, decodePaste } from "./input.js";
+import type { RE2JS } from "re2js";
 import { compilePattern, type CompiledPattern } from "./regex.js";
 
 export type ProofOutcome = "pass" | "fail" | "needs-review";
@@ -18,7 +19,7 @@ export interface Highlight {
 export interface PatternResult {
   source: string;
   matched: boolean;
-  /** Number of matches, counted up to MAX_MATCHES_PER_PATTERN. */
+  /** Number of matches found for highlighting, counted up to MAX_MATCHES_PER_PATTERN. */
   matches: number;
 }
 
@@ -42,7 +43,7 @@ export class LessonProofConfigError extends Error {
   readonly code = "LESSON_PROOF_CONFIG";
 }
 
-const MAX_MATCHES_PER_PATTERN = 50;
+const MAX_MATCHES_PER_PATTERN = 20;
 const MAX_EVIDENCE_HIGHLIGHTS = 500;
 
 export interface ProofChecker {
@@ -77,21 +78,47 @@ export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}
   };
 }
 
+/**
+ * Where a pattern matched, up to MAX_MATCHES_PER_PATTERN spans. Searching line
+ * by line with the DFA first and extracting positions only on matching lines is
+ * several times faster than RE2's position-tracking search over the whole paste;
+ * a match that spans lines falls back to the whole-text search.
+ */
+function matchSpans(re: RE2JS, text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let start = 0;
+  while (start <= text.length && spans.length < MAX_MATCHES_PER_PATTERN) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    if (re.test(line)) {
+      const m = re.matcher(line);
+      while (spans.length < MAX_MATCHES_PER_PATTERN && m.find()) {
+        if (m.end() === m.start()) break; // an empty match: nothing to highlight
+        spans.push([start + m.start(), start + m.end()]);
+      }
+    }
+    start = end + 1;
+  }
+  if (spans.length === 0) {
+    const m = re.matcher(text);
+    if (m.find() && m.end() > m.start()) spans.push([m.start(), m.end()]);
+  }
+  return spans;
+}
+
 function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: { maxScore: number; bytes: number; sha256: string }): ProofResult {
   const reasons: string[] = [];
   const highlights: Highlight[] = [];
   const patterns: PatternResult[] = [];
   for (const [i, c] of compiled.entries()) {
     if (!c.ok) throw new Error("unreachable: patterns were checked when the checker was built");
-    const m = c.re.matcher(text);
-    let matches = 0;
-    while (matches < MAX_MATCHES_PER_PATTERN && m.find()) {
-      matches++;
-      if (m.end() > m.start()) highlights.push({ start: m.start(), end: m.end(), kind: "regex", label: `pattern ${i + 1}: ${c.source}` });
-      else break; // an empty match would loop; one is enough to count it
-    }
-    patterns.push({ source: c.source, matched: matches > 0, matches });
-    if (matches === 0) reasons.push(`pattern ${i + 1} did not match: ${c.source}`);
+    // test() runs RE2's DFA and decides the status; spans for highlighting come after, and only on a match.
+    const matched = c.re.test(text);
+    const spans = matched ? matchSpans(c.re, text) : [];
+    for (const [start, end] of spans) highlights.push({ start, end, kind: "regex", label: `pattern ${i + 1}: ${c.source}` });
+    patterns.push({ source: c.source, matched, matches: spans.length });
+    if (!matched) reasons.push(`pattern ${i + 1} did not match: ${c.source}`);
   }
   const ev = parseEvidence(text);
   for (const e of ev.events.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {

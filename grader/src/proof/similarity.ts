@@ -42,13 +42,26 @@ export function normalize(text: string): string {
   return text.toLowerCase().replace(/\s+/g, " ").trim();
 }
 
-/** Sorted, unique hashes of the word shingles of a normalized text. */
+/**
+ * Sorted, unique hashes of the word 5-shingles of a normalized text. Each word
+ * is hashed once and a shingle's hash combines its five word hashes, so no
+ * shingle string is ever built.
+ */
 export function shingles(normalized: string): Uint32Array {
   const words = normalized === "" ? [] : normalized.split(" ");
-  const set = new Set<number>();
-  if (words.length < SHINGLE_WORDS) set.add(fnv1a(words.join(" ")));
-  for (let i = 0; i + SHINGLE_WORDS <= words.length; i++) set.add(fnv1a(words.slice(i, i + SHINGLE_WORDS).join(" ")));
-  return Uint32Array.from(set).sort();
+  const wordHashes = new Uint32Array(words.length);
+  for (let i = 0; i < words.length; i++) wordHashes[i] = fnv1a(words[i]!);
+  const n = Math.max(1, words.length - SHINGLE_WORDS + 1);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = 0x9747b28c;
+    for (let k = i; k < Math.min(i + SHINGLE_WORDS, words.length); k++) h = mix(h ^ wordHashes[k]!) + k - i;
+    out[i] = h >>> 0;
+  }
+  out.sort();
+  let unique = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[i - 1]) out[unique++] = out[i]!;
+  return out.slice(0, unique);
 }
 
 export function jaccard(a: Uint32Array, b: Uint32Array): number {

@@ -61,6 +61,10 @@ describe("review page (grader proofs, HTML export)", () => {
     expect(await page.locator("#student-carol .manual").textContent()).toBe("manual");
     expect(await page.locator("#student-bob .badge").textContent()).toBe("fail");
     expect(await page.locator("#student-alice .badge").textContent()).toBe("needs-review");
+    // Passing pastes start folded; the ones that need a look start open.
+    expect(await page.locator("#student-erin details").getAttribute("open")).toBeNull();
+    expect(await page.locator("#student-bob details").getAttribute("open")).toBe("");
+    expect(await page.locator("#student-bob pre.paste").isVisible()).toBe(true);
   });
 
   test("the filter by status shows only that status, with counts", async () => {
