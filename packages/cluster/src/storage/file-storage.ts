@@ -12,6 +12,12 @@
  * flight are queued and written together with the next single fsync, so N
  * concurrent callers cost one fsync, not N.
  *
+ * Preallocation (as etcd's WAL does): the segment is extended with zeros
+ * (and fsynced) ahead of the writes, so a record overwrites allocated blocks
+ * and fdatasync has no file size to commit: about 10x cheaper than an
+ * appending fdatasync on ext4. The zeros after the last record are the clean
+ * end of the log.
+ *
  * Snapshots: a batch that installs a snapshot rotates the WAL. A new segment
  * holding the hard state and the entries after the snapshot is written to a
  * temp file, fsynced and renamed; then snapshot.bin is written to a temp file,
@@ -24,7 +30,7 @@
  * A bad record with good data after it is real corruption: load() fails with
  * an error naming the file and the offset.
  */
-import { promises as fsp } from "node:fs";
+import { constants as fsc, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { LogEntry, PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
@@ -34,7 +40,11 @@ import { applyAppend, applyHardState, applyOps, cloneState, emptyState } from ".
 export interface FileStorageOptions {
   /** Where recovery notes go (a torn record dropped). Default: stderr. */
   log?: (line: string) => void;
+  /** Extend the WAL with zeros in steps of this many bytes (0: plain appends). Default 8 MiB. */
+  preallocateBytes?: number;
 }
+
+export const DEFAULT_PREALLOCATE_BYTES = 8 * 1024 * 1024;
 
 export interface FileStorageStats {
   /** fdatasync calls on the WAL for appended records (group commit makes this < persist calls). */
@@ -79,6 +89,11 @@ export class FileStorage implements Storage {
   private mirror: PersistentState = emptyState();
   private segment = 1;
   private fh: FileHandle | null = null;
+  private readonly preallocateBytes: number;
+  /** Where the next record goes: the end of the last good record. */
+  private writeOffset = 0;
+  /** The segment's size on disk, preallocated zeros included. */
+  private fileBytes = 0;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private failed: Error | null = null;
@@ -87,6 +102,7 @@ export class FileStorage implements Storage {
   constructor(dir: string, opts: FileStorageOptions = {}) {
     this.dir = dir;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.preallocateBytes = opts.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
   }
 
   /** Reads (and repairs a torn tail of) the data directory; must be called once before persist(). */
@@ -99,10 +115,10 @@ export class FileStorage implements Storage {
       this.segment = snap.walSegment;
     }
     const walPath = path.join(this.dir, segmentName(this.segment));
-    await this.replayWal(walPath, state);
+    this.writeOffset = await this.replayWal(walPath, state);
     await this.removeLeftovers();
     this.mirror = state;
-    this.fh = await fsp.open(walPath, "a");
+    await this.openSegment(walPath);
     await fsyncDir(this.dir);
     return cloneState(state);
   }
@@ -161,9 +177,34 @@ export class FileStorage implements Storage {
       if (op.type === "hardState") records.push(encodeRecord(hardStateRecord(op.hardState)));
       else if (op.type === "append" && op.entries.length > 0) records.push(encodeRecord({ t: "a", entries: op.entries }));
     }
-    await writeAll(this.fh!, Buffer.concat(records));
+    const buf = Buffer.concat(records);
+    await this.ensureSpace(buf.length);
+    await writeAllAt(this.fh!, buf, this.writeOffset);
+    this.writeOffset += buf.length;
     await this.fh!.datasync();
     this.stats.fsyncs++;
+  }
+
+  /** Extends the segment with zeros (fsynced: the size changes) so the next writes overwrite allocated blocks. */
+  private async ensureSpace(bytes: number): Promise<void> {
+    const needed = this.writeOffset + bytes;
+    if (needed <= this.fileBytes) return;
+    if (this.preallocateBytes === 0) {
+      this.fileBytes = needed; // plain appends: the write itself grows the file
+      return;
+    }
+    const target = Math.max(needed, this.fileBytes + this.preallocateBytes);
+    const zeros = Buffer.alloc(Math.min(target - this.fileBytes, 1024 * 1024));
+    for (let at = this.fileBytes; at < target; at += zeros.length) {
+      await writeAllAt(this.fh!, zeros.subarray(0, Math.min(zeros.length, target - at)), at);
+    }
+    await this.fh!.sync();
+    this.fileBytes = target;
+  }
+
+  private async openSegment(file: string): Promise<void> {
+    this.fh = await fsp.open(file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
+    this.fileBytes = (await this.fh.stat()).size;
   }
 
   /** Writes a new WAL segment from the mirror, then the snapshot that names it (the commit point). */
@@ -179,7 +220,8 @@ export class FileStorage implements Storage {
     await fsyncDir(this.dir);
     const old = this.segment;
     await this.fh!.close();
-    this.fh = await fsp.open(walPath, "a");
+    await this.openSegment(walPath);
+    this.writeOffset = this.fileBytes;
     this.segment = next;
     this.stats.rotations++;
     await fsp.rm(path.join(this.dir, segmentName(old)), { force: true });
@@ -200,16 +242,18 @@ export class FileStorage implements Storage {
     return { walSegment: payload.walSegment as number, snapshot: payload.snapshot };
   }
 
-  private async replayWal(file: string, state: PersistentState): Promise<void> {
+  /** Replays the segment into `state`; returns the end of the last good record. */
+  private async replayWal(file: string, state: PersistentState): Promise<number> {
     const buf = await readIfExists(file);
     if (!buf) {
       if (state.snapshot) throw new StorageCorruptError(file, 0, `the WAL segment named by ${SNAPSHOT_FILE} is missing`);
-      return;
+      return 0;
     }
     let offset = 0;
     while (offset < buf.length) {
       const rec = readRecord(buf, offset);
       if (!rec.ok) {
+        if (rec.zeroTail) return offset; // preallocated space: the clean end
         if (!rec.reachesEnd) throw new StorageCorruptError(file, offset, rec.reason);
         this.log(
           `[wal] ${file}: dropped a torn last record at offset ${offset} (${rec.reason}); ` +
@@ -222,11 +266,12 @@ export class FileStorage implements Storage {
         } finally {
           await fh.close();
         }
-        return;
+        return offset;
       }
       applyWalRecord(state, rec.payload as WalRecord, file, offset);
       offset = rec.end;
     }
+    return offset;
   }
 
   /** Temp files and segments not named by the snapshot: the remains of an interrupted rotation. */
@@ -268,6 +313,14 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   let written = 0;
   while (written < buf.length) {
     const { bytesWritten } = await fh.write(buf, written, buf.length - written);
+    written += bytesWritten;
+  }
+}
+
+async function writeAllAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < buf.length) {
+    const { bytesWritten } = await fh.write(buf, written, buf.length - written, position + written);
     written += bytesWritten;
   }
 }

@@ -21,40 +21,40 @@ export function encodeRecord(payload: unknown): Buffer {
 
 export type ReadRecord =
   | { ok: true; payload: unknown; end: number }
-  /** `reachesEnd`: the bad record is the last thing in the buffer (a torn tail, not mid-file corruption). */
-  | { ok: false; reason: string; reachesEnd: boolean };
+  /**
+   * `zeroTail`: everything from `offset` on is zero bytes: preallocated
+   * space, the clean end of the log. `reachesEnd`: the bad record is the
+   * last thing before the end or before zeros (a torn tail, not corruption
+   * in the middle).
+   */
+  | { ok: false; reason: string; reachesEnd: boolean; zeroTail: boolean };
 
 /** Read the record that starts at `offset` (which must be < buf.length). */
 export function readRecord(buf: Buffer, offset: number): ReadRecord {
+  if (allZero(buf, offset)) return { ok: false, reason: "zero bytes (preallocated space)", reachesEnd: true, zeroTail: true };
+  const bad = (reason: string, reachesEnd: boolean): ReadRecord => ({ ok: false, reason, reachesEnd, zeroTail: false });
   const remaining = buf.length - offset;
-  if (remaining < RECORD_HEADER_BYTES) {
-    return { ok: false, reason: `incomplete header (${remaining} of ${RECORD_HEADER_BYTES} bytes)`, reachesEnd: true };
-  }
+  if (remaining < RECORD_HEADER_BYTES) return bad(`incomplete header (${remaining} of ${RECORD_HEADER_BYTES} bytes)`, true);
   const length = buf.readUInt32LE(offset);
   const expectedCrc = buf.readUInt32LE(offset + 4);
   const start = offset + RECORD_HEADER_BYTES;
   const end = start + length;
-  if (end > buf.length) {
-    return { ok: false, reason: `incomplete payload (${buf.length - start} of ${length} bytes)`, reachesEnd: true };
-  }
-  const reachesEnd = end === buf.length || allZero(buf, offset);
-  if (length === 0) return { ok: false, reason: "zero-length record", reachesEnd };
+  if (end > buf.length) return bad(`incomplete payload (${buf.length - start} of ${length} bytes)`, true);
+  // A torn write leaves the unwritten part of the record (and everything after it) as it was: zeros.
+  const reachesEnd = allZero(buf, end);
+  if (length === 0) return bad("zero-length record", reachesEnd);
   const actualCrc = crc32(buf, start, end);
   if (actualCrc !== expectedCrc) {
-    return {
-      ok: false,
-      reason: `checksum mismatch (stored ${hex(expectedCrc)}, computed ${hex(actualCrc)})`,
-      reachesEnd,
-    };
+    return bad(`checksum mismatch (stored ${hex(expectedCrc)}, computed ${hex(actualCrc)})`, reachesEnd);
   }
   try {
     return { ok: true, payload: JSON.parse(buf.toString("utf8", start, end)), end };
   } catch (e) {
-    return { ok: false, reason: `payload is not JSON (${(e as Error).message})`, reachesEnd };
+    return bad(`payload is not JSON (${(e as Error).message})`, reachesEnd);
   }
 }
 
-/** A file system may leave zeroed blocks past a crash: that is a torn tail too. */
+/** True when buf[from..] holds only zero bytes (or nothing). */
 function allZero(buf: Buffer, from: number): boolean {
   for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;

@@ -19,8 +19,9 @@ afterEach(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function openStorage(): Promise<{ storage: FileStorage; state: PersistentState }> {
-  const storage = new FileStorage(dir, { log: (l) => logs.push(l) });
+/** Plain appends (no preallocation) unless asked: the file size is then the end of the last record. */
+async function openStorage(preallocateBytes = 0): Promise<{ storage: FileStorage; state: PersistentState }> {
+  const storage = new FileStorage(dir, { log: (l) => logs.push(l), preallocateBytes });
   open.push(storage);
   return { storage, state: await storage.load() };
 }
@@ -70,8 +71,12 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
       },
     },
     {
-      name: "a last record followed by zeroed blocks",
-      damage: (b: Buffer, lastStart: number) => Buffer.concat([b.subarray(0, lastStart), Buffer.alloc(64)]),
+      name: "a last record whose end never reached the disk (zeros), followed by zeroed blocks",
+      damage: (b: Buffer) => {
+        const c = Buffer.concat([b, Buffer.alloc(64)]);
+        c.fill(0, b.length - 6, b.length);
+        return c;
+      },
     },
   ])("a torn last record ($name) is dropped with a log line and the file truncated", async ({ damage }) => {
     const { storage } = await openStorage();
@@ -86,6 +91,7 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
     expect(indexes(state)).toEqual([1, 2]);
     expect(logs.join("\n")).toMatch(new RegExp(`dropped a torn last record at offset ${lastStart}`));
     expect((await fsp.stat(file)).size).toBe(lastStart);
+    expect(logs).toHaveLength(1);
     // The WAL keeps working after the repair.
     await again.persist([{ type: "append", entries: entries(3, 4, 2) }]);
     const { state: after } = await reopen(again);
@@ -151,5 +157,63 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
     expect(storage.stats.fsyncs).toBe(2);
     const { state } = await reopen(storage);
     expect(indexes(state)).toEqual(Array.from({ length: calls }, (_, i) => i + 1));
+  });
+
+  describe("with preallocation (the segment is extended with zeros ahead of the writes)", () => {
+    const PREALLOC = 64 * 1024;
+
+    it("treats the zeros after the last record as the clean end: no log line, writes continue after the last record", async () => {
+      const { storage } = await openStorage(PREALLOC);
+      await storage.persist([{ type: "append", entries: entries(1, 3, 1) }]);
+      expect((await fsp.stat(await walFile())).size).toBe(PREALLOC);
+      const { storage: again, state } = await reopen(storage);
+      expect(indexes(state)).toEqual([1, 2, 3]);
+      await again.persist([{ type: "append", entries: entries(4, 5, 1) }]);
+      const { state: after } = await reopen(again);
+      expect(indexes(after)).toEqual([1, 2, 3, 4, 5]);
+      expect(logs).toEqual([]);
+    });
+
+    it("grows the segment when a batch does not fit in what is preallocated", async () => {
+      const { storage } = await openStorage(1024);
+      for (let i = 1; i <= 40; i++) await storage.persist([{ type: "append", entries: entries(i, i, 1) }]);
+      expect((await fsp.stat(await walFile())).size).toBeGreaterThan(1024);
+      const { state } = await reopen(storage);
+      expect(indexes(state)).toHaveLength(40);
+      expect(logs).toEqual([]);
+    });
+
+    it("drops a record torn inside preallocated space (its tail still zeros) with a log line", async () => {
+      const { storage } = await openStorage(PREALLOC);
+      await storage.persist([{ type: "append", entries: entries(1, 2, 1) }]);
+      await storage.persist([{ type: "append", entries: entries(3, 3, 1) }]);
+      await storage.close();
+      const file = await walFile();
+      const buf = await fsp.readFile(file);
+      let end = buf.length;
+      while (end > 0 && buf[end - 1] === 0) end--; // the end of the last record
+      buf.fill(0, end - 10, end);
+      await fsp.writeFile(file, buf);
+      const { storage: again, state } = await openStorage(PREALLOC);
+      expect(indexes(state)).toEqual([1, 2]);
+      expect(logs.join("\n")).toMatch(/dropped a torn last record at offset \d+ \(checksum mismatch/);
+      await again.persist([{ type: "append", entries: entries(3, 3, 2) }]);
+      const { state: after } = await reopen(again);
+      expect(after.entries.map((e) => `${e.index}@${e.term}`)).toEqual(["1@1", "2@1", "3@2"]);
+    });
+
+    it("still reports corruption in the middle, with valid records after it", async () => {
+      const { storage } = await openStorage(PREALLOC);
+      await storage.persist([{ type: "append", entries: entries(1, 1, 1) }]);
+      await storage.persist([{ type: "append", entries: entries(2, 2, 1) }]);
+      await storage.close();
+      const file = await walFile();
+      const buf = await fsp.readFile(file);
+      buf[20]! ^= 0xff; // inside the first record's payload
+      await fsp.writeFile(file, buf);
+      const err = await new FileStorage(dir, { log: (l) => logs.push(l) }).load().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageCorruptError);
+      expect((err as Error).message).toContain(`${file}: corrupt record at offset 0`);
+    });
   });
 });
