@@ -1,11 +1,47 @@
 /**
- * Safety: hands the history to the checker package (linearizability for
- * lin-kv, exactly-once for append/incr workloads). No checking logic here.
+ * Safety: hands the history to the checker package (linearizability of a
+ * register with cas for lin-kv; exactly-once for the append/incr workloads).
+ * No checking logic lives here, only the translation of verdicts into
+ * results.json anomalies.
  */
-import type { History } from "@dslab/checker";
+import { checkLinearizability, type History } from "@dslab/checker";
 import type { Anomaly, CheckResult } from "../run/results.js";
 
+/** Budget for one history's search; beyond it the verdict is "unknown", never "valid". */
+export const CHECK_TIME_LIMIT_MS = 20_000;
+
 export async function checkSafety(history: History, model: "register" | "exactly-once"): Promise<{ result: CheckResult; anomalies: Anomaly[] }> {
-  void history;
-  return { result: { valid: "unknown", detail: { model, note: "checker not wired yet" } }, anomalies: [] };
+  if (model === "register") return checkRegister(history);
+  return { result: { valid: "unknown", detail: { model, note: "the exactly-once checker is not available in @dslab/checker yet" } }, anomalies: [] };
+}
+
+function checkRegister(history: History): { result: CheckResult; anomalies: Anomaly[] } {
+  const r = checkLinearizability(history, { model: "register", timeLimitMs: CHECK_TIME_LIMIT_MS });
+  const anomalies: Anomaly[] = [];
+  if (r.failure) {
+    const f = r.failure;
+    const ops = [...new Set([f.op.callIndex, ...(f.op.completion ? [f.op.completion.index] : []), ...f.involved.map((c) => c.callIndex)])].sort((a, b) => a - b);
+    const end = history[f.prefixEnd]?.time;
+    anomalies.push({
+      check: "linearizability",
+      kind: "not-linearizable",
+      message: `key ${f.key}: ${f.message}`,
+      ops,
+      ...(typeof end === "number" ? { atMs: end / 1e6 } : {}),
+    });
+  }
+  return {
+    result: {
+      valid: r.valid,
+      detail: {
+        model: r.model,
+        ops: r.ops,
+        keys: r.keys.length,
+        elapsedMs: Math.round(r.elapsedMs),
+        ...(r.unknownReason ? { unknownReason: r.unknownReason } : {}),
+        ...(r.failure ? { failingKey: r.failure.key, prefixEnd: r.failure.prefixEnd } : {}),
+      },
+    },
+    anomalies,
+  };
 }
