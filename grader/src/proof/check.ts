@@ -70,6 +70,14 @@ export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}
     check(data, sizeBytes = data.byteLength) {
       const sha256 = createHash("sha256").update(data).digest("hex");
       const decoded = decodePaste(data, maxBytes, sizeBytes);
+      if (!decoded.ok && (decoded.kind === "binary" || decoded.kind === "not-utf8") && lesson.proof && lesson.proof.type !== "paste") {
+        // An upload (a screenshot, a PDF) is not text the patterns can read: a person looks at it.
+        return {
+          lesson: lesson.id, status: "needs-review", score: null, maxScore,
+          reasons: [`an upload that is not text (${decoded.kind === "binary" ? "binary data" : "not UTF-8"}); lesson ${lesson.id} accepts uploads, so it goes to review`],
+          patterns: [], highlights: [], bytes: decoded.bytes, sha256,
+        };
+      }
       if (!decoded.ok) {
         return { lesson: lesson.id, status: "fail", score: 0, maxScore, reasons: [decoded.reason], patterns: [], highlights: [], bytes: decoded.bytes, sha256 };
       }

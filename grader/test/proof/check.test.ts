@@ -103,6 +103,16 @@ describe("paste bounds", () => {
     expect(checker.check(data)).toMatchObject({ status: "fail", score: 0, reasons: [reason] });
   });
 
+  test("a binary upload for a lesson that accepts uploads goes to review instead of failing", () => {
+    const lesson = makeLesson({ id: "up", proof: { type: "paste_or_upload", status: "manual_or_regex", regexPatterns: [{ source: "x", line: 9 }] } });
+    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]);
+    expect(proofChecker(lesson).check(png)).toMatchObject({
+      status: "needs-review", score: null,
+      reasons: ["an upload that is not text (binary data); lesson up accepts uploads, so it goes to review"],
+    });
+    expect(proofChecker(lesson).check(new Uint8Array(0), 5 * 1024 * 1024).status).toBe("fail");
+  });
+
   test("CRLF and a BOM are normalized before checking", () => {
     const d = decodePaste(enc(`\ufeffa\r\nb`));
     expect(d).toEqual({ ok: true, text: "a\nb", bytes: 7 });
