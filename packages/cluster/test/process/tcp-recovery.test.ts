@@ -66,10 +66,15 @@ describe("kv-cluster: restart from disk (issue 2: durability)", () => {
       const leaderStatus = await status(leader);
       expect(leaderStatus.snapshotIndex).toBeGreaterThan(0); // the entries the follower missed are compacted
 
-      // A crash mid-write: half a record at the end of the follower's WAL.
+      // A crash mid-write: the start of a record right after the last one
+      // (the segment is preallocated, so that is where the zeros begin).
       const dir = path.join(dataDir, follower);
-      const wal = (await fsp.readdir(dir)).find((f) => f.startsWith("wal-"))!;
-      await fsp.appendFile(path.join(dir, wal), Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 123, 34]));
+      const walPath = path.join(dir, (await fsp.readdir(dir)).find((f) => f.startsWith("wal-"))!);
+      const wal = await fsp.readFile(walPath);
+      let end = wal.length;
+      while (end > 0 && wal[end - 1] === 0) end--;
+      Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 123, 34]).copy(wal, end);
+      await fsp.writeFile(walPath, wal);
 
       startNode(follower);
       const caughtUp = await waitFor(`${follower} to catch up to ${leaderStatus.commitIndex}`, 10_000, async () => {
