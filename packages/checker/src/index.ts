@@ -10,3 +10,4 @@ export * from "./formats/history-io.js";
 export * from "./lin/model.js";
 export * from "./lin/search.js";
 export * from "./lin/check.js";
+export * from "./exactly-once/check.js";

@@ -1,0 +1,175 @@
+/**
+ * Exactly-once anomalies for the client-retry / idempotent-write unit: each
+ * case is the smallest history that shows one.
+ */
+import { describe, expect, it } from "vitest";
+import type { History, Value } from "../../src/index.js";
+import { HistoryBuilder, checkExactlyOnce } from "../../src/index.js";
+
+function appendHistory(f: (b: HistoryBuilder, append: (p: number, client: string, seq: number, v: string) => void) => void): History {
+  const b = new HistoryBuilder();
+  f(b, (p, client, seq, v) => b.invoke(p, "append", v, { key: "k", client_id: client, seq }));
+  return b.build();
+}
+
+function read(b: HistoryBuilder, p: number, list: Value) {
+  b.invoke(p, "read", null, { key: "k" });
+  b.ok(p, list);
+}
+
+describe("exactly-once: append workloads", () => {
+  it("accepts a retried append that was applied once (timeout, then the duplicate gets the cached reply)", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      b.info(0);
+      append(1, "c1", 1, "a"); // the retry: same client_id and seq
+      b.ok(1, ["a"]);
+      append(1, "c2", 1, "b");
+      b.ok(1, ["a", "b"]);
+      read(b, 2, ["a", "b"]);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.anomalies).toEqual([]);
+    expect(r.valid).toBe(true);
+    expect(r.requests).toEqual({ acknowledged: 2, failed: 0, indefinite: 0 });
+  });
+
+  it("flags a value applied twice, with the request and the read that shows it", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      b.info(0);
+      append(1, "c1", 1, "a");
+      b.ok(1, ["a", "a"]);
+      read(b, 2, ["a", "a"]);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.valid).toBe(false);
+    const twice = r.anomalies.filter((a) => a.kind === "applied-twice");
+    expect(twice.length).toBeGreaterThan(0);
+    expect(twice[0]!.message).toContain("appears 2 times");
+    expect(twice[0]!.ops.map((c) => c.f)).toContain("read");
+  });
+
+  it("flags an acknowledged append missing from the final read", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      b.ok(0, ["a"]);
+      append(0, "c1", 2, "b");
+      b.ok(0, ["a", "b"]);
+      read(b, 1, ["a"]);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.anomalies.map((a) => a.kind)).toContain("acknowledged-lost");
+    expect(r.anomalies.find((a) => a.kind === "acknowledged-lost")!.message).toContain("seq 2");
+  });
+
+  it("flags a definitely failed append that shows up anyway", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      b.fail(0, { error: 11 });
+      read(b, 1, ["a"]);
+    });
+    expect(checkExactlyOnce(h).anomalies.map((a) => a.kind)).toEqual(["failed-applied"]);
+  });
+
+  it("flags a reply that answers a different request", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      b.ok(0, ["a"]);
+      append(1, "c2", 1, "b");
+      b.ok(1, ["a"]); // c1's cached response, sent to c2
+      read(b, 2, ["a", "b"]);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.anomalies.map((a) => a.kind)).toEqual(["wrong-reply"]);
+    expect(r.anomalies[0]!.message).toContain("does not end with");
+  });
+
+  it("flags lists seen in impossible orders", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      append(1, "c2", 1, "b");
+      b.info(0);
+      b.info(1);
+      read(b, 2, ["a", "b"]);
+      read(b, 2, ["b", "a"]);
+    });
+    expect(checkExactlyOnce(h).anomalies.map((a) => a.kind)).toEqual(["impossible-order"]);
+  });
+
+  it("is unknown, not valid, when an acknowledged key is never read", () => {
+    const h = appendHistory((b, append) => {
+      append(0, "c1", 1, "a");
+      b.ok(0, ["a"]);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toContain("never read");
+  });
+});
+
+describe("exactly-once: incr workloads", () => {
+  function incrs(f: (b: HistoryBuilder) => void): History {
+    const b = new HistoryBuilder();
+    f(b);
+    return b.build();
+  }
+  const incr = (b: HistoryBuilder, p: number, client: string, seq: number, delta: number) => b.invoke(p, "incr", delta, { key: "n", client_id: client, seq });
+  const readN = (b: HistoryBuilder, p: number, n: number) => {
+    b.invoke(p, "read", null, { key: "n" });
+    b.ok(p, n);
+  };
+
+  it("accepts increments where the indefinite one may or may not have happened", () => {
+    for (const total of [3, 7]) {
+      const h = incrs((b) => {
+        incr(b, 0, "c1", 1, 1);
+        b.ok(0, 1);
+        incr(b, 0, "c1", 2, 2);
+        b.ok(0, 3);
+        incr(b, 1, "c2", 1, 4);
+        b.info(1);
+        readN(b, 2, total);
+      });
+      expect(checkExactlyOnce(h).valid).toBe(true);
+    }
+  });
+
+  it("flags an increment applied twice (the total is too high)", () => {
+    const h = incrs((b) => {
+      incr(b, 0, "c1", 1, 5);
+      b.info(0);
+      incr(b, 0, "c1", 1, 5);
+      b.ok(0, 10);
+      readN(b, 1, 10);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.anomalies.map((a) => a.kind)).toContain("applied-twice");
+  });
+
+  it("flags a lost acknowledged increment and a failed one that was applied", () => {
+    const lost = incrs((b) => {
+      incr(b, 0, "c1", 1, 5);
+      b.ok(0, 5);
+      readN(b, 1, 0);
+    });
+    expect(checkExactlyOnce(lost).anomalies.map((a) => a.kind)).toEqual(["acknowledged-lost"]);
+    const failed = incrs((b) => {
+      incr(b, 0, "c1", 1, 5);
+      b.fail(0);
+      readN(b, 1, 5);
+    });
+    expect(checkExactlyOnce(failed).anomalies.map((a) => a.kind)).toEqual(["failed-applied"]);
+  });
+
+  it("flags two requests answered with the same counter value", () => {
+    const h = incrs((b) => {
+      incr(b, 0, "c1", 1, 1);
+      b.ok(0, 1);
+      incr(b, 1, "c2", 1, 1);
+      b.ok(1, 1);
+      readN(b, 2, 2);
+    });
+    expect(checkExactlyOnce(h).anomalies.map((a) => a.kind)).toEqual(["wrong-reply"]);
+  });
+});
