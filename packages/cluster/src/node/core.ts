@@ -4,9 +4,12 @@
  *
  * - A leader validates a client request at the boundary, appends it to the
  *   log as a `Command` stamped with the leader's clock, and remembers who to
- *   answer per log index. Reads go through the log too, so they are
- *   linearizable: a read is answered only once an entry after every write it
- *   could have missed has committed.
+ *   answer per log index.
+ * - Reads take no log entry: ReadIndex (Raft thesis §6.4). The leader notes
+ *   its commit index, confirms with one heartbeat round that a majority still
+ *   follows it, and answers from the state machine once it has applied up to
+ *   that index, so a read sees every write acknowledged before it began
+ *   (linearizable), and a deposed leader never answers one.
  * - When an entry is applied, the state machine's reply goes to whoever asked.
  * - A node that is not the leader answers 11, with `leader` when it knows one.
  * - A leader that loses leadership answers every request still pending with
@@ -50,6 +53,15 @@ export const NODE_DEFAULTS = {
   maxEntriesPerAppend: 256,
 } as const;
 
+/** A read waiting for its ReadIndex round, then for the state machine to reach its index. */
+interface PendingRead {
+  src: string;
+  msgId: number | undefined;
+  key: ClientRequestBody["key"];
+  /** Known once the leadership check passed. */
+  index: number | null;
+}
+
 /** Who to answer when the entry at an index is applied. */
 interface Pending {
   src: string;
@@ -74,6 +86,8 @@ class KvNode implements KvNodeCore {
   private started = false;
   /** By log index. */
   private readonly pending = new Map<number, Pending>();
+  /** Reads by ReadIndex id, in arrival order. */
+  private readonly reads = new Map<number, PendingRead>();
   /** Idempotency keys of pending entries (error 1004 for a second one). */
   private readonly pendingKeys = new Map<string, number>();
   /** The term this node leads in, while it does: pending requests belong to it. */
@@ -165,8 +179,15 @@ class KvNode implements KvNodeCore {
           : errorBody(ErrorCode.TemporarilyUnavailable, "not the leader, and no leader is known yet; retry after a backoff");
       return this.reply(src, msgId, answer);
     }
+    if (body.type === "read") {
+      // ReadIndex: no log entry; answered once leadership is confirmed and the state machine caught up.
+      const id = this.raft.requestRead();
+      if (id === null) throw new Error("kv node: the leader could not start a read");
+      this.reads.set(id, { src, msgId, key: body.key, index: null });
+      return;
+    }
     const { msg_id: _m, in_reply_to: _r, ...request } = body;
-    const key = request.type !== "read" ? request.idempotency_key : undefined;
+    const key = request.idempotency_key;
     if (key !== undefined && this.pendingKeys.has(key)) {
       return this.reply(
         src,
@@ -239,7 +260,12 @@ class KvNode implements KvNodeCore {
       this.sm.restore(ready.restore.data);
       this.lastApplied = ready.restore.lastIncludedIndex;
     }
+    for (const { id, index } of ready.reads) {
+      const r = this.reads.get(id);
+      if (r) r.index = index;
+    }
     this.applyCommitted(nowMs);
+    this.serveReads();
     this.trackLeadership();
     this.maybeSnapshot();
     // Snapshotting may have produced a persist op and a log line.
@@ -274,6 +300,22 @@ class KvNode implements KvNodeCore {
     }
   }
 
+  /** Answer confirmed reads whose index the state machine has reached, in arrival order. */
+  private serveReads(): void {
+    for (const [id, r] of this.reads) {
+      if (r.index === null || r.index > this.lastApplied) continue;
+      this.reads.delete(id);
+      const value = this.sm.read(r.key);
+      this.reply(
+        r.src,
+        r.msgId,
+        value === undefined
+          ? errorBody(ErrorCode.KeyDoesNotExist, `key ${JSON.stringify(r.key)} does not exist`)
+          : { type: "read_ok", value: structuredClone(value) },
+      );
+    }
+  }
+
   private forget(index: number, p: Pending): void {
     this.pending.delete(index);
     if (p.request.type !== "read" && p.request.idempotency_key !== undefined) this.pendingKeys.delete(p.request.idempotency_key);
@@ -282,13 +324,18 @@ class KvNode implements KvNodeCore {
   private trackLeadership(): void {
     const leading = this.raft.role === "leader" ? this.raft.term : null;
     if (leading === this.leaderTerm) return;
-    if (this.leaderTerm !== null && this.pending.size > 0) {
+    const lost = this.leaderTerm;
+    if (lost !== null && this.pending.size + this.reads.size > 0) {
       this.out.logs.push(
-        `lost leadership of term ${this.leaderTerm} with ${this.pending.size} request(s) pending: answering them "outcome unknown" (error 0)`,
+        `lost leadership of term ${lost} with ${this.pending.size + this.reads.size} request(s) pending: answering them "outcome unknown" (error 0)`,
       );
       for (const [index, p] of this.pending) {
         this.forget(index, p);
-        this.reply(p.src, p.msgId, outcomeUnknown(`leadership of term ${this.leaderTerm} was lost before log index ${index} committed`));
+        this.reply(p.src, p.msgId, outcomeUnknown(`leadership of term ${lost} was lost before log index ${index} committed`));
+      }
+      for (const [id, r] of this.reads) {
+        this.reads.delete(id);
+        this.reply(r.src, r.msgId, outcomeUnknown(`leadership of term ${lost} was lost before the read was confirmed`));
       }
     }
     this.leaderTerm = leading;

@@ -35,6 +35,8 @@ export interface AppendBody extends Body {
   prev_log_term: number;
   entries: LogEntry[];
   leader_commit: number;
+  /** ReadIndex: a leadership check round; the follower echoes it in its answer. */
+  read_ctx?: number;
 }
 
 export interface AppendOkBody extends Body {
@@ -49,6 +51,8 @@ export interface AppendOkBody extends Body {
   conflict_term?: number;
   /** Fast backtracking hint: the first index of conflict_term in the follower's log, or its last index + 1. */
   conflict_index?: number;
+  /** The append's read_ctx, echoed: an answer in the leader's term confirms its leadership for that round. */
+  read_ctx?: number;
 }
 
 /**
@@ -117,6 +121,7 @@ export const raftSchemas: SchemaTable = {
     prev_log_term: { kind: "nonnegint" },
     entries: { kind: "array" },
     leader_commit: { kind: "nonnegint" },
+    read_ctx: { kind: "nonnegint", optional: true },
   },
   raft_append_ok: {
     term: { kind: "nonnegint" },
@@ -125,6 +130,7 @@ export const raftSchemas: SchemaTable = {
     reject_index: { kind: "nonnegint", optional: true },
     conflict_term: { kind: "nonnegint", optional: true },
     conflict_index: { kind: "nonnegint", optional: true },
+    read_ctx: { kind: "nonnegint", optional: true },
   },
   raft_snapshot: {
     term: { kind: "nonnegint" },

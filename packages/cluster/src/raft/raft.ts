@@ -66,10 +66,23 @@ export interface RaftReady {
   logs: string[];
   /** A snapshot installed from the leader: restore the state machine from it before applying entries after it. */
   restore: Snapshot | null;
+  /**
+   * ReadIndex (thesis §6.4): reads whose leadership check passed. Serve read
+   * `id` from the state machine once it has applied up to `index`.
+   */
+  reads: Array<{ id: number; index: number }>;
 }
 
 function emptyReady(): RaftReady {
-  return { persist: [], send: [], logs: [], restore: null };
+  return { persist: [], send: [], logs: [], restore: null, reads: [] };
+}
+
+/** One leadership-check round of ReadIndex, covering every read queued before it started. */
+interface ReadRound {
+  ctx: number;
+  index: number;
+  ids: number[];
+  acks: Set<string>;
 }
 
 export class RaftCore {
@@ -98,6 +111,11 @@ export class RaftCore {
   private latestSnapshot: Snapshot | null = null;
   /** The latest snapshot's data as JSON text, made once when a follower first needs it. */
   private snapshotText: { index: number; text: string } | null = null;
+  /** ReadIndex: the round in flight, reads waiting for the next one, the last round number. */
+  private readRound: ReadRound | null = null;
+  private queuedReads: number[] = [];
+  private readCtx = 0;
+  private readIds = 0;
   /** A snapshot arriving in chunks from the leader. */
   private incoming: { index: number; term: number; parts: string[]; received: number } | null = null;
   /** The largest entry timestamp in the log: new entries are stamped no earlier, so log time never runs backwards. */
@@ -213,6 +231,47 @@ export class RaftCore {
     const entry = this.appendLocal(command);
     for (const peer of this.peers) this.sendAppend(peer, false);
     return { index: entry.index, term: entry.term };
+  }
+
+  /**
+   * ReadIndex (thesis §6.4): a linearizable read without a log entry. The
+   * leader notes its commit index, confirms with a round of heartbeats that a
+   * majority still follows it, and then reports the read in `ready.reads`;
+   * the caller serves it once it has applied up to that index. A leader that
+   * has not yet committed an entry of its term waits for its no-op first.
+   * Returns the read's id, or null when not the leader. Reads that arrive
+   * while a round is in flight share the next round.
+   */
+  requestRead(): number | null {
+    if (this.currentRole !== "leader") return null;
+    const id = ++this.readIds;
+    this.queuedReads.push(id);
+    this.maybeStartReadRound();
+    return id;
+  }
+
+  private maybeStartReadRound(): void {
+    if (this.currentRole !== "leader" || this.readRound || this.queuedReads.length === 0) return;
+    if (this.log.term(this.commit) !== this.currentTerm) return;
+    const round: ReadRound = { ctx: ++this.readCtx, index: this.commit, ids: this.queuedReads, acks: new Set([this.id]) };
+    this.queuedReads = [];
+    this.readRound = round;
+    if (round.acks.size >= this.quorum) return this.confirmReadRound();
+    for (const peer of this.peers) this.sendAppend(peer, true);
+  }
+
+  private confirmReadRound(): void {
+    const round = this.readRound!;
+    this.readRound = null;
+    for (const id of round.ids) this.out.reads.push({ id, index: round.index });
+    this.maybeStartReadRound();
+  }
+
+  private onReadAck(from: string, ctx: number | undefined): void {
+    const round = this.readRound;
+    if (!round || ctx === undefined || ctx < round.ctx) return;
+    round.acks.add(from);
+    if (round.acks.size >= this.quorum) this.confirmReadRound();
   }
 
   /**
@@ -403,6 +462,8 @@ export class RaftCore {
     }
     const wasLeader = this.currentRole === "leader";
     this.currentRole = "follower";
+    this.readRound = null;
+    this.queuedReads = [];
     this.currentLeader = leader;
     this.progress.clear();
     this.votes.clear();
@@ -518,6 +579,8 @@ export class RaftCore {
       entries,
       leader_commit: this.commit,
     };
+    // Every heartbeat carries the read round in flight, so a lost one is retried.
+    if (heartbeat && this.readRound) body.read_ctx = this.readRound.ctx;
     this.send(peer, body);
   }
 
@@ -561,7 +624,7 @@ export class RaftCore {
       prev = this.commit;
       prevTerm = this.log.term(this.commit)!;
       if (entries.length === 0) {
-        this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: true, match_index: this.commit });
+        this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: true, match_index: this.commit, read_ctx: body.read_ctx });
         return;
       }
     }
@@ -574,6 +637,7 @@ export class RaftCore {
         success: false,
         match_index: 0,
         reject_index: body.prev_log_index,
+        read_ctx: body.read_ctx,
       };
       if (ourPrevTerm === undefined) {
         reply.conflict_term = 0;
@@ -601,7 +665,7 @@ export class RaftCore {
     }
     const lastNew = prev + entries.length;
     if (body.leader_commit > this.commit) this.commit = Math.max(this.commit, Math.min(body.leader_commit, lastNew));
-    this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: true, match_index: lastNew });
+    this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: true, match_index: lastNew, read_ctx: body.read_ctx });
   }
 
   private handleAppendResponse(from: string, body: AppendOkBody): void {
@@ -609,6 +673,8 @@ export class RaftCore {
     const pr = this.progress.get(from);
     if (!pr) return;
     pr.recentActive = true;
+    // Any answer in our term, even a rejection, shows the follower still follows us.
+    this.onReadAck(from, body.read_ctx);
     if (body.success) {
       pr.acknowledge(body.match_index);
       if (pr.state === "probe" || (pr.state === "snapshot" && pr.match >= pr.pendingSnapshot)) pr.becomeReplicate();
@@ -702,6 +768,7 @@ export class RaftCore {
     if (candidate <= this.commit) return false;
     if (this.log.term(candidate) !== this.currentTerm) return false;
     this.commit = candidate;
+    if (this.queuedReads.length > 0 && !this.readRound) this.maybeStartReadRound();
     // One commit line per tick at most, so a busy leader's log stays readable.
     if (!this.commitLoggedThisTick) this.logCommit();
     return true;

@@ -159,7 +159,7 @@ describe("the leader's client bookkeeping", () => {
     expect(d.trace.join("\n")).toMatch(/lost leadership of term 1 with 2 request\(s\) pending/);
   });
 
-  it("reads go through the log: a leader cut off from the majority never answers a read with stale data", () => {
+  it("reads are linearizable (ReadIndex): a leader cut off from the majority never answers a read, so never with stale data", () => {
     const d = electedCluster();
     d.request("c1", "n1", { type: "write", msg_id: 1, key: "x", value: "old", client_id: "c1", seq: 1 });
     d.run(3);

@@ -21,7 +21,7 @@ export function raft(id: string, opts: Partial<RaftOptions> = {}, restored: Pers
 }
 
 export function tickUntil(r: RaftCore, done: () => boolean, max = 100): { ticks: number; ready: RaftReady } {
-  const ready: RaftReady = { persist: [], send: [], logs: [], restore: null };
+  const ready: RaftReady = { persist: [], send: [], logs: [], restore: null, reads: [] };
   for (let ticks = 1; ticks <= max; ticks++) {
     r.tick(0);
     const step = r.takeReady();

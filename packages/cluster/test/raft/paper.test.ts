@@ -423,6 +423,86 @@ describe("§7 log compaction and InstallSnapshot", () => {
   });
 });
 
+describe("thesis §6.4 ReadIndex: linearizable reads without log entries", () => {
+  it("§6.4 a read is reported only after a majority answers a heartbeat round sent after it arrived, with the commit index of that moment", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    const id = n1.requestRead()!;
+    const ready = n1.takeReady();
+    expect(ready.reads).toEqual([]);
+    const heartbeats = bodies<AppendBody>(ready.send, "raft_append");
+    expect(heartbeats.map((b) => [b.dest, b.read_ctx])).toEqual([["n2", 1], ["n3", 1]]);
+    // One answer (plus the leader itself) is a majority of three.
+    net.get("n2").step(ready.send.find((m) => m.dest === "n2")!, 0);
+    const answer = net.get("n2").takeReady().send;
+    expect(bodies<AppendOkBody>(answer, "raft_append_ok")[0]!.read_ctx).toBe(1);
+    n1.step(answer[0]!, 0);
+    expect(n1.takeReady().reads).toEqual([{ id, index: 1 }]);
+  });
+
+  /** Deliver until quiet, keeping the confirmed reads the network helper would drop. */
+  function pump(net: Net, messages: Message[]): { reads: Array<{ id: number; index: number }>; delivered: Message[] } {
+    const reads: Array<{ id: number; index: number }> = [];
+    const delivered: Message[] = [];
+    let queue = messages;
+    for (let i = 0; i < 50 && queue.length > 0; i++) {
+      for (const m of queue) net.get(m.dest).step(m, 0);
+      delivered.push(...queue);
+      queue = [];
+      for (const node of net.nodes.values()) {
+        const r = node.takeReady();
+        reads.push(...r.reads);
+        queue.push(...r.send);
+      }
+    }
+    return { reads, delivered };
+  }
+
+  it("§6.4 a new leader holds reads until it has committed an entry of its own term (its no-op)", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    const n1 = net.get("n1");
+    const { ready } = tickUntil(n1, () => n1.role === "candidate");
+    const noopAppends = net.hop(net.hop(ready.send)); // votes granted: n1 leads, its no-op is on the way
+    expect(n1.role).toBe("leader");
+    expect(n1.commitIndex).toBe(0);
+    const id = n1.requestRead()!;
+    const held = n1.takeReady();
+    expect(held.reads).toEqual([]);
+    expect(held.send).toEqual([]);
+    const { reads } = pump(net, noopAppends);
+    expect(n1.commitIndex).toBe(1);
+    expect(reads).toEqual([{ id, index: 1 }]);
+  });
+
+  it("§6.4 reads that arrive while a round is in flight share the next round", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    const first = n1.requestRead()!;
+    const round1 = n1.takeReady().send;
+    const second = n1.requestRead()!;
+    const third = n1.requestRead()!;
+    expect(n1.takeReady().send).toEqual([]);
+    const { reads, delivered } = pump(net, round1);
+    expect(reads.map((r) => r.id)).toEqual([first, second, third]);
+    const rounds = new Set(delivered.map((m) => m.body.read_ctx).filter((c) => c !== undefined));
+    expect(rounds).toEqual(new Set([1, 2]));
+  });
+
+  it("§6.4 a single-node leader confirms a read at once", () => {
+    const r = raft("n1", { nodeIds: ["n1"] });
+    r.bootstrap(0);
+    r.takeReady();
+    const id = r.requestRead()!;
+    expect(r.takeReady().reads).toEqual([{ id, index: 1 }]);
+  });
+
+  it("§6.4 a node that is not the leader refuses to start a read", () => {
+    expect(raft("n1").requestRead()).toBeNull();
+  });
+});
+
 describe("thesis §9.6 pre-vote and check-quorum", () => {
   it("§9.6 a node cut off from the others keeps asking for pre-votes but never raises its term", () => {
     const r = raft("n1", { preVote: true });
