@@ -613,6 +613,12 @@ export class RaftCore {
   }
 
   private handleAppend(from: string, body: AppendBody): void {
+    const bad = malformedEntries(body);
+    if (bad) {
+      // Input from the network: refuse it with a log line rather than corrupt the log.
+      this.logLine(`dropped raft_append from ${from}: ${bad}`);
+      return;
+    }
     this.heardFromLeader(from);
     let prev = body.prev_log_index;
     let prevTerm = body.prev_log_term;
@@ -794,4 +800,20 @@ export class RaftCore {
   private logLine(line: string): void {
     this.out.logs.push(line);
   }
+}
+
+/** Why the entries of an AppendEntries cannot be appended (wrong shape, not contiguous after prev), or null. */
+function malformedEntries(body: AppendBody): string | null {
+  for (let i = 0; i < body.entries.length; i++) {
+    const e = body.entries[i] as Partial<LogEntry> | null;
+    if (typeof e !== "object" || e === null) return `entry ${i} is not an object`;
+    if (e.index !== body.prev_log_index + 1 + i) return `entry ${i} has index ${String(e.index)}, expected ${body.prev_log_index + 1 + i}`;
+    if (!Number.isSafeInteger(e.term) || (e.term as number) < 1 || (e.term as number) > body.term) return `entry ${i} has a bad term ${String(e.term)}`;
+    const c = e.command as Partial<Command> | undefined;
+    if (typeof c !== "object" || c === null || (c.kind !== "noop" && c.kind !== "client") || typeof c.ts !== "number") {
+      return `entry ${i} has a bad command`;
+    }
+    if (c.kind === "client" && (typeof c.request !== "object" || c.request === null)) return `entry ${i} has no client request`;
+  }
+  return null;
 }

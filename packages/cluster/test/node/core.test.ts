@@ -107,6 +107,13 @@ describe("validation at the boundary: a bad request gets a definite error and no
     const d = electedCluster();
     const effects = d.node("n2").receive({ src: "n1", dest: "n2", body: { type: "raft_append", term: "one" } }, 0);
     expect(effects.logs.join("\n")).toMatch(/dropped raft_append from n1: field "term"/);
+    const entries = [{ index: 7, term: 1, command: { kind: "noop", ts: 0 } }];
+    const gap = d.node("n2").receive(
+      { src: "n1", dest: "n2", body: { type: "raft_append", term: 1, leader: "n1", prev_log_index: 1, prev_log_term: 1, entries, leader_commit: 1 } },
+      0,
+    );
+    expect(gap.logs.join("\n")).toMatch(/dropped raft_append from n1: entry 0 has index 7, expected 2/);
+    expect(d.status("n2").lastLogIndex).toBe(1);
   });
 });
 
