@@ -2,7 +2,7 @@
 // gradebook and review schedules. The `grader` bin is src/cli/main.ts.
 export * from "./lesson/model.js";
 export { parseLesson } from "./lesson/parse.js";
-export { loadCourse, findLesson, CourseDirError, type Course } from "./lesson/load.js";
+export { loadCourse, findLesson, findCriterion, CourseDirError, type Course } from "./lesson/load.js";
 export { repairMojibake, normalizeNewlines } from "./lesson/text.js";
 export { lintCourse, findCycles, type LintReport } from "./lint/lint.js";
 export { compilePattern, type CompiledPattern } from "./proof/regex.js";

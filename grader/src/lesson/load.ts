@@ -1,7 +1,7 @@
 // The IO shell around the parser: reads every `*.md` lesson under a directory.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Diagnostic, Lesson } from "./model.js";
+import type { Diagnostic, Lesson, PassCriterion } from "./model.js";
 import { parseLesson } from "./parse.js";
 
 export interface Course {
@@ -53,4 +53,13 @@ export async function loadCourse(dir: string): Promise<Course> {
 
 export function findLesson(course: Course, id: string): Lesson | undefined {
   return course.lessons.find((l) => l.id === id);
+}
+
+/** A pass criterion by its id, `<lesson id>#<n>`: the key later suites cite. */
+export function findCriterion(course: Course, criterionId: string): { lesson: Lesson; criterion: PassCriterion } | undefined {
+  const hash = criterionId.lastIndexOf("#");
+  if (hash === -1) return undefined;
+  const lesson = findLesson(course, criterionId.slice(0, hash));
+  const criterion = lesson?.criteria.find((c) => c.id === criterionId);
+  return lesson && criterion ? { lesson, criterion } : undefined;
 }
