@@ -4,7 +4,7 @@
  * No checking logic lives here, only the translation of verdicts into
  * results.json anomalies.
  */
-import { checkLinearizability, type History } from "@dslab/checker";
+import { checkExactlyOnce, checkLinearizability, type History } from "@dslab/checker";
 import type { Anomaly, CheckResult } from "../run/results.js";
 
 /** Budget for one history's search; beyond it the verdict is "unknown", never "valid". */
@@ -12,7 +12,30 @@ export const CHECK_TIME_LIMIT_MS = 20_000;
 
 export async function checkSafety(history: History, model: "register" | "exactly-once"): Promise<{ result: CheckResult; anomalies: Anomaly[] }> {
   if (model === "register") return checkRegister(history);
-  return { result: { valid: "unknown", detail: { model, note: "the exactly-once checker is not available in @dslab/checker yet" } }, anomalies: [] };
+  return checkOnce(history);
+}
+
+function checkOnce(history: History): { result: CheckResult; anomalies: Anomaly[] } {
+  const r = checkExactlyOnce(history);
+  const anomalies: Anomaly[] = r.anomalies.map((a) => {
+    const ops = [...new Set(a.ops.flatMap((c) => [c.callIndex, ...(c.completion ? [c.completion.index] : [])]))].sort((x, y) => x - y);
+    const first = ops.length ? history[ops[0]!]?.time : undefined;
+    return { check: "exactly-once", kind: a.kind, message: a.message, ops, ...(typeof first === "number" ? { atMs: first / 1e6 } : {}) };
+  });
+  return {
+    result: {
+      valid: r.valid,
+      detail: {
+        model: "exactly-once",
+        ops: r.ops,
+        requests: r.requests,
+        anomalies: r.anomalies.length,
+        elapsedMs: Math.round(r.elapsedMs),
+        ...(r.unknownReason ? { unknownReason: r.unknownReason } : {}),
+      },
+    },
+    anomalies,
+  };
 }
 
 function checkRegister(history: History): { result: CheckResult; anomalies: Anomaly[] } {
@@ -25,7 +48,7 @@ function checkRegister(history: History): { result: CheckResult; anomalies: Anom
     anomalies.push({
       check: "linearizability",
       kind: "not-linearizable",
-      message: `key ${f.key}: ${f.message}`,
+      message: f.message,
       ops,
       ...(typeof end === "number" ? { atMs: end / 1e6 } : {}),
     });

@@ -82,7 +82,7 @@ export function sessions(): Workload {
     clientLifetimeOps: 4,
     // A small table and a short timeout, so eviction and expiry happen
     // within a run of a few seconds.
-    tuning: { maxSessions: 24, sessionTimeoutMs: 3_000 },
+    tuning: { maxSessions: 24, sessionTimeoutMs: 3_000, snapshotEveryEntries: 20 },
     nextOp: (prng, ctx) => exactlyOnceOp(prng, ctx, appendKeys, counterKeys),
   };
 }
