@@ -8,7 +8,7 @@
  */
 import { DEFAULT_MAX_LINE_BYTES, ErrorCode, LineSplitter, encodeMessage, errorBody, type Message } from "@dslab/protocol";
 import { nodeSchemas } from "../node/core.js";
-import { decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
+import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
 import { intFlag, parseFlags, runCli } from "./args.js";
@@ -28,7 +28,8 @@ Options:
   --session-timeout-ms MS   client sessions expire after MS idle, by leader
                             timestamps (default 600000)
   --snapshot-every N        snapshot after N applied entries (default 10000)
-  --max-line-bytes N        refuse longer input lines with error 1002 (default 1 MiB)
+  --max-line-bytes N        refuse longer client lines with error 1002 (default 1 MiB;
+                            lines from peers may be up to 64 MiB)
   -h, --help                show this help
 
 Example:
@@ -56,6 +57,10 @@ async function main(): Promise<void> {
   const sessionTimeoutMs = intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 });
   const snapshotEveryEntries = intFlag(values["snapshot-every"], "snapshot-every", { min: 1 });
   const maxLineBytes = intFlag(values["max-line-bytes"], "max-line-bytes", { min: 64 }) ?? DEFAULT_MAX_LINE_BYTES;
+  // Peers' appends may be far longer than any client request (up to 256 entries of 64 KiB).
+  const maxPeerLineBytes = DEFAULT_MAX_PEER_LINE_BYTES;
+  /** The other nodes, once init named them. */
+  const peerIds = new Set<string>();
 
   let nodeId: string | null = null;
   let runtime: KvNodeRuntime | null = null;
@@ -86,6 +91,7 @@ async function main(): Promise<void> {
         return;
       }
       nodeId = initId;
+      for (const id of nodeIds) if (id !== initId) peerIds.add(id);
       starting = startNode({
         id: initId,
         nodeIds,
@@ -136,7 +142,14 @@ async function main(): Promise<void> {
 
   const handleRaw = (raw: RawLine): void => {
     if (isBlank(raw)) return;
-    const decoded = decodeInbound(raw, { source: "stdin", nodeId: nodeId ?? "kv-node", schemas: nodeSchemas, maxLineBytes });
+    const decoded = decodeInbound(raw, {
+      source: "stdin",
+      nodeId: nodeId ?? "kv-node",
+      schemas: nodeSchemas,
+      maxLineBytes,
+      maxPeerLineBytes,
+      isPeer: (src) => peerIds.has(src),
+    });
     if (!decoded.ok) {
       log(decoded.log);
       out(decoded.reply);
@@ -145,7 +158,7 @@ async function main(): Promise<void> {
     handleMessage(decoded.message);
   };
 
-  const splitter = new LineSplitter(maxLineBytes);
+  const splitter = new LineSplitter(Math.max(maxLineBytes, maxPeerLineBytes));
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk: string) => splitter.push(chunk).forEach(handleRaw));
   const shutdown = async (why: string) => {

@@ -21,23 +21,46 @@ export interface InboundOptions {
   source: string;
   nodeId: string;
   schemas: SchemaTable;
+  /** Bound on a client's line (error 1002 beyond it). */
   maxLineBytes: number;
+  /**
+   * Peers' lines may be longer: an append carries up to 256 entries of up
+   * to 64 KiB each. The line splitter must use this bound. Default: maxLineBytes.
+   */
+  maxPeerLineBytes?: number;
+  /** Whether `src` is a node of the cluster (its lines get maxPeerLineBytes). */
+  isPeer?: (src: string) => boolean;
 }
+
+/** Default bound on a peer's line. */
+export const DEFAULT_MAX_PEER_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Address used for an error reply when the bad line carried no readable `src`. */
 export const UNKNOWN_SENDER = "unknown";
 
 export function decodeInbound(raw: RawLine, opts: InboundOptions): Inbound {
   const location = { source: opts.source, line: raw.lineNumber };
-  const result = raw.oversized
+  const splitBound = Math.max(opts.maxLineBytes, opts.maxPeerLineBytes ?? 0);
+  let result = raw.oversized
     ? {
         ok: false as const,
-        error: new ProtocolError(`line is larger than ${opts.maxLineBytes} bytes; skipped`, {
+        error: new ProtocolError(`line is larger than ${splitBound} bytes; skipped`, {
           errorCode: ErrorCode.RequestTooLarge,
           location,
         }),
       }
-    : decodeLine(raw.line, { ...location, schemas: opts.schemas, maxLineBytes: opts.maxLineBytes });
+    : decodeLine(raw.line, { ...location, schemas: opts.schemas, maxLineBytes: splitBound });
+  if (result.ok && !(opts.isPeer?.(result.message.src) ?? false) && tooLong(raw.line, opts.maxLineBytes)) {
+    const m = result.message;
+    result = {
+      ok: false,
+      error: new ProtocolError(`line is larger than ${opts.maxLineBytes} bytes`, {
+        errorCode: ErrorCode.RequestTooLarge,
+        location,
+        replyTo: { src: m.src, dest: m.dest, msg_id: m.body.msg_id, type: m.body.type },
+      }),
+    };
+  }
   if (result.ok) return result;
   const err = result.error;
   const replyTo = err.replyTo;
@@ -48,6 +71,11 @@ export function decodeInbound(raw: RawLine, opts: InboundOptions): Inbound {
     log: `bad input ${err.message} (answered with error ${err.errorCode})`,
     reply: { src: opts.nodeId, dest: replyTo?.src ?? UNKNOWN_SENDER, body },
   };
+}
+
+function tooLong(line: string, maxBytes: number): boolean {
+  if (line.length > maxBytes) return true;
+  return line.length * 3 > maxBytes && Buffer.byteLength(line, "utf8") > maxBytes;
 }
 
 /** True for lines a person typing into `nc` may leave: nothing to answer. */

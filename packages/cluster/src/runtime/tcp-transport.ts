@@ -11,7 +11,7 @@
  */
 import net from "node:net";
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, encodeMessage, type Message, type SchemaTable } from "@dslab/protocol";
-import { decodeInbound, isBlank } from "./inbound.js";
+import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank } from "./inbound.js";
 
 export interface TcpTransportOptions {
   id: string;
@@ -20,7 +20,9 @@ export interface TcpTransportOptions {
   ports: Record<string, number>;
   host?: string;
   schemas: SchemaTable;
+  /** Bound on a client's line (default 1 MiB); peers may send up to maxPeerLineBytes (default 64 MiB). */
   maxLineBytes?: number;
+  maxPeerLineBytes?: number;
   /** A valid message for this node. */
   onMessage: (message: Message) => void;
   log: (line: string) => void;
@@ -52,6 +54,7 @@ export class TcpTransport {
     this.opts = {
       host: "127.0.0.1",
       maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+      maxPeerLineBytes: DEFAULT_MAX_PEER_LINE_BYTES,
       reconnectMsMin: 50,
       reconnectMsMax: 1000,
       ...opts,
@@ -110,7 +113,7 @@ export class TcpTransport {
     socket.setNoDelay(true);
     socket.setEncoding("utf8");
     const source = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
-    const splitter = new LineSplitter(this.opts.maxLineBytes);
+    const splitter = new LineSplitter(Math.max(this.opts.maxLineBytes, this.opts.maxPeerLineBytes));
     const handle = (raws: ReturnType<LineSplitter["push"]>) => {
       for (const raw of raws) {
         if (isBlank(raw)) continue;
@@ -119,6 +122,8 @@ export class TcpTransport {
           nodeId: this.opts.id,
           schemas: this.opts.schemas,
           maxLineBytes: this.opts.maxLineBytes,
+          maxPeerLineBytes: this.opts.maxPeerLineBytes,
+          isPeer: (src) => this.peers.has(src),
         });
         if (!decoded.ok) {
           this.opts.log(decoded.log);

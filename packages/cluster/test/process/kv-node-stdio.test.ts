@@ -47,7 +47,7 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     },
     { name: "a key that is an object", line: '{"src":"c1","dest":"n1","body":{"type":"read","msg_id":5,"key":{"a":1}}}', code: 12, inReplyTo: 5, field: "body.key" },
     { name: "a missing body", line: '{"src":"c1","dest":"n1"}', code: 12, inReplyTo: undefined, field: "body" },
-    { name: "a line over --max-line-bytes", line: `{"src":"c1","dest":"n1","body":{"type":"write","msg_id":6,"key":"x","value":"${"y".repeat(5000)}"}}`, code: 1002, inReplyTo: undefined, field: "larger than 4096 bytes", args: ["--max-line-bytes", "4096"] },
+    { name: "a line over --max-line-bytes", line: `{"src":"c1","dest":"n1","body":{"type":"write","msg_id":6,"key":"x","value":"${"y".repeat(5000)}"}}`, code: 1002, inReplyTo: 6, field: "larger than 4096 bytes", args: ["--max-line-bytes", "4096"] },
     {
       name: "a value over the 64 KiB value limit",
       line: `{"src":"c1","dest":"n1","body":{"type":"write","msg_id":7,"key":"x","value":"${big}","client_id":"c1","seq":1}}`,
