@@ -11,3 +11,4 @@ export * from "./lin/model.js";
 export * from "./lin/search.js";
 export * from "./lin/check.js";
 export * from "./exactly-once/check.js";
+export * from "./render/timeline.js";

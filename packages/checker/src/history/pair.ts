@@ -20,6 +20,8 @@ export interface Call {
   callIndex: number;
   /** Index in the history of the completion; Infinity when indefinite (info or pending). */
   returnIndex: number;
+  /** Index in the history of the completion event of any type; Infinity if none. */
+  completionIndex: number;
 }
 
 export class HistoryError extends Error {
@@ -56,6 +58,7 @@ export function pairOps(history: History): Call[] {
         outcome: "pending",
         callIndex: i,
         returnIndex: Infinity,
+        completionIndex: Infinity,
       };
       calls.push(call);
       open.set(op.process, call);
@@ -74,6 +77,7 @@ export function pairOps(history: History): Call[] {
     open.delete(op.process);
     call.completion = op;
     call.outcome = op.type;
+    call.completionIndex = i;
     if (op.type !== "info") call.returnIndex = i;
   }
   return calls;
