@@ -41,7 +41,7 @@ export interface RaftOptions {
   heartbeatTicks?: number;
   /** Default 256. */
   maxEntriesPerAppend?: number;
-  /** Unacknowledged appends in flight per follower while replicating. Default 8. */
+  /** Unacknowledged appends in flight per follower while replicating. Default 4: under load, entries proposed while the window is full go out together in the next append. */
   maxInflightAppends?: number;
   /**
    * Bound on one AppendEntries' entries, in characters of JSON (at least one
@@ -144,7 +144,7 @@ export class RaftCore {
     this.electionMax = Math.max(this.electionMin, opts.electionTimeoutTicksMax ?? 20);
     this.heartbeatTicks = opts.heartbeatTicks ?? 2;
     this.maxEntriesPerAppend = opts.maxEntriesPerAppend ?? 256;
-    this.maxInflight = opts.maxInflightAppends ?? 8;
+    this.maxInflight = opts.maxInflightAppends ?? 4;
     this.maxAppendChars = opts.maxAppendChars ?? 256 * 1024;
     this.maxSnapshotChunkChars = opts.maxSnapshotChunkChars ?? 256 * 1024;
     this.preVote = opts.preVote ?? true;
