@@ -1,3 +1,6 @@
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { KV_NODE_BIN, LineReader, killAll, spawnTracked } from "./helpers.js";
 
@@ -32,6 +35,30 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     await new Promise((r) => child.once("exit", r));
     expect(out.lines.map((m: any) => m.body.type)).toEqual(["init_ok", "write_ok"]);
     expect(child.exitCode).toBe(0);
+  });
+
+  it("with --data-dir, a restarted node has what it acknowledged before, sessions included", async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-kv-node-"));
+    try {
+      const first = startKvNode(["--data-dir", dir]);
+      first.child.stdin!.end(
+        `${INIT}\n${WRITE}\n{"src":"c1","dest":"n1","body":{"type":"append","msg_id":3,"key":"l","value":"a","client_id":"c1","seq":2}}\n`,
+      );
+      await new Promise((r) => first.child.once("exit", r));
+      expect(first.out.lines.map((m: any) => m.body.type)).toEqual(["init_ok", "write_ok", "append_ok"]);
+
+      const second = startKvNode(["--data-dir", dir]);
+      second.send(INIT);
+      second.send('{"src":"c2","dest":"n1","body":{"type":"read","msg_id":10,"key":"x"}}');
+      second.send('{"src":"c1","dest":"n1","body":{"type":"append","msg_id":11,"key":"l","value":"a","client_id":"c1","seq":2}}');
+      second.send('{"src":"c2","dest":"n1","body":{"type":"read","msg_id":12,"key":"l"}}');
+      expect((await second.out.next((m) => m.body.in_reply_to === 10, 10_000, "read_ok x")).body).toMatchObject({ type: "read_ok", value: 1 });
+      expect((await second.out.next((m) => m.body.in_reply_to === 11, 10_000, "append_ok")).body).toMatchObject({ type: "append_ok", value: ["a"] });
+      expect((await second.out.next((m) => m.body.in_reply_to === 12, 10_000, "read_ok l")).body).toMatchObject({ type: "read_ok", value: ["a"] });
+    } finally {
+      await killAll();
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 
   const big = "v".repeat(70 * 1024);
