@@ -70,6 +70,8 @@ const FLAGS = {
   "session-timeout-ms": { type: "string" },
   "snapshot-every": { type: "string" },
   id: { type: "string" },
+  /** Internal (set by `start`): stop when stdin closes, so no node outlives a killed `start`. */
+  "exit-with-parent": { type: "boolean" },
 } as const;
 
 type Values = ReturnType<typeof parseFlags<typeof FLAGS>>["values"];
@@ -129,7 +131,7 @@ async function runStart(values: Values): Promise<void> {
 
   for (const [i, id] of shape.nodeIds.entries()) {
     const args = ["node", "--id", id, ...passThrough(values, shape)];
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args, "--exit-with-parent"], { stdio: ["pipe", "pipe", "pipe"] });
     children.set(id, child);
     // The node prefixes its own log lines; pass them through whole lines at a time.
     readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(`${l}\n`));
@@ -236,6 +238,12 @@ async function runNode(values: Values): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  if (values["exit-with-parent"]) {
+    // `start` holds our stdin open; it closes when `start` dies, however it dies.
+    process.stdin.on("end", () => void stop("kv-cluster start is gone"));
+    process.stdin.on("error", () => void stop("kv-cluster start is gone"));
+    process.stdin.resume();
+  }
 }
 
 /** The HTTP front lives in src/http (issue 3); load it only when asked for. */
