@@ -545,7 +545,12 @@ export class RaftCore {
    */
   private sendAppend(peer: string, heartbeat: boolean): void {
     const pr = this.progress.get(peer)!;
-    if (pr.state === "snapshot") return;
+    if (pr.state === "snapshot") {
+      // The snapshot's chunks are paced by their acks; a heartbeat still goes
+      // out (anchored at our snapshot point) so the follower keeps following.
+      if (heartbeat) this.sendEmptyAppend(peer, this.log.snapshotIndex, this.log.snapshotTerm);
+      return;
+    }
     const prev = pr.next - 1;
     const prevTerm = this.log.term(prev);
     if (prevTerm === undefined) return this.sendSnapshot(peer, pr);
@@ -581,6 +586,20 @@ export class RaftCore {
     };
     // Every heartbeat carries the read round in flight, so a lost one is retried.
     if (heartbeat && this.readRound) body.read_ctx = this.readRound.ctx;
+    this.send(peer, body);
+  }
+
+  private sendEmptyAppend(peer: string, prev: number, prevTerm: number): void {
+    const body: AppendBody = {
+      type: "raft_append",
+      term: this.currentTerm,
+      leader: this.id,
+      prev_log_index: prev,
+      prev_log_term: prevTerm,
+      entries: [],
+      leader_commit: this.commit,
+    };
+    if (this.readRound) body.read_ctx = this.readRound.ctx;
     this.send(peer, body);
   }
 

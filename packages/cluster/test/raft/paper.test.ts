@@ -366,6 +366,30 @@ describe("§7 log compaction and InstallSnapshot", () => {
     expect(net.restores).toEqual([{ node: "n3", snapshot: { lastIncludedIndex: 3, lastIncludedTerm: 1, nodeIds: ["n1", "n2", "n3"], data } }]);
   });
 
+  it("§7 while a snapshot is on its way, the leader's heartbeats keep the follower from starting an election", () => {
+    const net = new Net([raft("n1", { maxSnapshotChunkChars: 8 }), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    net.nodes.delete("n3");
+    n1.propose({ kind: "noop", ts: 1 });
+    net.run(net.collect());
+    n1.compact(2, { big: "y".repeat(200) });
+    n1.takeReady();
+    const n3 = raft("n3");
+    net.nodes.set("n3", n3);
+    // Every chunk acknowledgement is lost: the snapshot cannot progress.
+    const noChunkAcks = (m: Message): boolean => m.body.type !== "raft_snapshot_ok";
+    for (let i = 0; i < 60; i++) {
+      n1.tick(0);
+      n3.tick(0);
+      net.run(net.collect(), noChunkAcks);
+    }
+    expect(n1.progressOf("n3")?.state).toBe("snapshot");
+    expect(n3.role).toBe("follower");
+    expect(n3.term).toBe(n1.term);
+    expect(n3.leader).toBe("n1");
+  });
+
   const snapshotMessage = (index: number, term: number): Message<SnapshotBody> => ({
     src: "n2",
     dest: "n1",
