@@ -12,3 +12,4 @@ export * from "./lin/search.js";
 export * from "./lin/check.js";
 export * from "./exactly-once/check.js";
 export * from "./render/timeline.js";
+export { runCli, EXIT, USAGE } from "./cli/run.js";

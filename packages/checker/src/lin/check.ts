@@ -170,7 +170,13 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
     found = r;
   }
   const blamed = ops.find((o) => o.definite && o.call.returnIndex === end) ?? failed.find((o) => o.call.returnIndex === end) ?? found.failed;
-  return { ...found, failed: blamed, prefixEnd: end };
+  // The lookahead stops orders early, so its partial orders are short. For
+  // the report, search the failing prefix once more without it, on a small
+  // budget, to get the longest partial orders.
+  const plain: Model = { ...model, viable: undefined };
+  const again = searchPartition(plain, prefixOps(ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, 200_000) });
+  const partials = again.verdict === "invalid" ? again.partials : found.partials;
+  return { ...found, partials, failed: blamed, prefixEnd: end };
 }
 
 function prefixOps(ops: readonly LinOp[], failed: readonly LinOp[], end: number): LinOp[] {
@@ -205,11 +211,12 @@ function describeFailure(
     skipped: p.skipped,
     steps: p.steps.map((s) => ({ op: s.op.call, description: model.describeOp(s.op), stateAfter: s.stateAfter })),
   }));
-  const last = partials[0];
-  const stateNote = last === undefined ? "" : ` Every order the search tried left the ${key === "" ? "object" : "key"} in a state (e.g. ${last.steps.at(-1)?.stateAfter ?? last.stateBefore}) in which it cannot take effect.`;
+  const longest = partials.reduce<(typeof partials)[number] | undefined>((a, p) => (a === undefined || p.skipped + p.steps.length > a.skipped + a.steps.length ? p : a), undefined);
+  const where = key === "" ? "" : `key ${JSON.stringify(key)}: `;
+  const stateNote = longest === undefined ? "" : ` The longest partial order found (${longest.skipped + longest.steps.length} ops) leaves the state ${longest.steps.at(-1)?.stateAfter ?? longest.stateBefore}.`;
   const message =
-    `${showKey(key)}: process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
+    `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
     `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
-    `the history up to op ${r.prefixEnd} has no valid order.${stateNote}`;
+    `no order of the operations up to op ${r.prefixEnd} explains it.${stateNote}`;
   return { key, op: failed, prefixEnd: r.prefixEnd, involved, partials, message };
 }

@@ -22,6 +22,7 @@
  * The memo is capped; running out of it or of time gives "unknown".
  */
 import type { LinOp, Model, State } from "./model.js";
+import { UNSEEN, showCanon } from "./model.js";
 
 export interface SearchBudget {
   /** Absolute time (from `now`) after which the search gives up. */
@@ -171,7 +172,10 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     const steps: LinStep[] = [];
     for (let d = from; d < depth; d++) {
       const after = d + 1 < depth ? stackState[d + 1]! : state;
-      steps.push({ op: ops[stackOp[d]!]!, stateAfter: model.describeState(after) });
+      const op = ops[stackOp[d]!]!;
+      // Name the unread value that UNSEEN stands for.
+      const shown = after === UNSEEN && op.unseen !== undefined ? `${model.name === "kv" ? "…" : ""}${showCanon(op.unseen)} (never read)` : model.describeState(after);
+      steps.push({ op, stateAfter: shown });
     }
     const before = from < depth ? stackState[from]! : state;
     return { stateBefore: model.describeState(before), steps, skipped: from };

@@ -1,0 +1,188 @@
+/**
+ * The `history-check` command as a function: arguments in, lines out, an
+ * exit code back. `history-check.ts` is the thin shell that binds it to the
+ * process.
+ */
+import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { checkExactlyOnce } from "../exactly-once/check.js";
+import { readHistory } from "../formats/history-io.js";
+import { printJson } from "../formats/json.js";
+import type { JsonValue } from "../formats/json.js";
+import { checkLinearizability } from "../lin/check.js";
+import { renderTimelineHtml } from "../render/timeline.js";
+
+export const EXIT = {
+  /** Every history is valid. */
+  valid: 0,
+  /** At least one history is invalid. */
+  invalid: 1,
+  /** None is invalid, but at least one could not be decided (time or memory ran out). */
+  unknown: 2,
+  /** Bad command line (BSD sysexits EX_USAGE). */
+  usage: 64,
+  /** None is invalid, but a file could not be read or parsed (EX_DATAERR). */
+  badInput: 65,
+} as const;
+
+const MODELS = ["register", "kv", "counter", "exactly-once"] as const;
+type CliModel = (typeof MODELS)[number];
+
+export const USAGE = `Usage: history-check FILE... --model register|kv|counter|exactly-once [options]
+
+Checks Jepsen-style histories (EDN history.edn, 6.824 kv logs, or JSON lines).
+
+  --model M          register      read/write/cas, Maelstrom lin-kv semantics ([key value] tuples split by key)
+                     kv            get/put/append on strings, split by :key (6.824 / porcupine)
+                     counter       incr (or add) and read
+                     exactly-once  append/incr workloads with client_id and seq
+  --html OUT         write an HTML timeline; with several FILEs, OUT is a directory
+  --time-limit-s N   give up on a file after N seconds (verdict unknown); default 60
+  --json             one JSON object per file instead of a summary line
+  --help             this text
+
+Exit status: 0 all valid, 1 any invalid, 2 none invalid but some unknown,
+65 none invalid but a file could not be read or parsed, 64 usage error.
+`;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  now: () => number;
+}
+
+class UsageError extends Error {}
+
+interface Parsed {
+  files: string[];
+  model: CliModel;
+  html: string | undefined;
+  timeLimitMs: number;
+  json: boolean;
+  help: boolean;
+}
+
+function parse(argv: string[]): Parsed {
+  let values;
+  let positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        model: { type: "string" },
+        html: { type: "string" },
+        "time-limit-s": { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return { files: [], model: "register", html: undefined, timeLimitMs: 0, json: false, help: true };
+  if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter or exactly-once)");
+  if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter or exactly-once`);
+  if (positionals.length === 0) throw new UsageError("no history FILE given");
+  let timeLimitMs = 60_000;
+  if (values["time-limit-s"] !== undefined) {
+    const n = Number(values["time-limit-s"]);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--time-limit-s needs a positive number of seconds, got '${values["time-limit-s"]}'`);
+    timeLimitMs = n * 1000;
+  }
+  return { files: positionals, model: values.model as CliModel, html: values.html, timeLimitMs, json: values.json === true, help: false };
+}
+
+type Verdict = true | false | "unknown";
+
+export function runCli(argv: string[], io: CliIo): number {
+  let args: Parsed;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`history-check: ${e.message}`);
+    io.err("Run 'history-check --help' for usage.");
+    return EXIT.usage;
+  }
+  if (args.help) {
+    io.out(USAGE.trimEnd());
+    return EXIT.valid;
+  }
+  if (args.html !== undefined && args.files.length > 1) mkdirSync(args.html, { recursive: true });
+  let anyInvalid = false;
+  let anyUnknown = false;
+  let anyBad = false;
+  for (const file of args.files) {
+    const started = io.now();
+    const record: { [key: string]: JsonValue } = { file, model: args.model };
+    let verdict: Verdict = "unknown";
+    let detail = "";
+    try {
+      const text = readFileSync(file, "utf8");
+      const history = readHistory(text, { source: file });
+      if (args.model === "exactly-once") {
+        const r = checkExactlyOnce(history);
+        verdict = r.valid;
+        record.ops = r.ops;
+        record.requests = r.requests;
+        record.anomalies = r.anomalies.map((a) => ({ kind: a.kind, key: a.key, message: a.message, ops: a.ops.map((c) => c.invoke.index) }));
+        if (r.anomalies.length > 0) detail = `${r.anomalies.length} anomal${r.anomalies.length === 1 ? "y" : "ies"}; first: ${r.anomalies[0]!.message}`;
+        else if (r.unknownReason !== undefined) detail = r.unknownReason;
+        if (r.unknownReason !== undefined) record.reason = r.unknownReason;
+        if (args.html !== undefined) writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: exactly-once`, result: r }));
+      } else {
+        const r = checkLinearizability(history, { model: args.model, timeLimitMs: args.timeLimitMs, now: io.now });
+        verdict = r.valid;
+        record.ops = r.ops;
+        record.keys = r.keys.length;
+        if (r.failure !== undefined) {
+          detail = r.failure.message;
+          record.failure = {
+            key: r.failure.key,
+            message: r.failure.message,
+            op: r.failure.op.invoke.index,
+            prefix_end: r.failure.prefixEnd,
+            involved: r.failure.involved.map((c) => c.invoke.index),
+          };
+        } else if (r.unknownReason !== undefined) {
+          detail = r.unknownReason;
+          record.reason = r.unknownReason;
+        }
+        if (args.html !== undefined) writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: ${args.model}`, result: r }));
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { code?: string };
+      anyBad = true;
+      detail = err.code === "ENOENT" ? `cannot read ${file}: no such file` : err.message;
+      record.error = detail;
+      verdict = "unknown";
+      record.valid = "unknown";
+      record.ms = Math.round(io.now() - started);
+      if (args.json) io.out(printJson(record));
+      else io.out(`${file}: ERROR ${detail}`);
+      continue;
+    }
+    const ms = io.now() - started;
+    record.valid = verdict;
+    record.ms = Math.round(ms);
+    if (verdict === false) anyInvalid = true;
+    if (verdict === "unknown") anyUnknown = true;
+    if (args.json) io.out(printJson(record));
+    else {
+      const word = verdict === true ? "valid" : verdict === false ? "INVALID" : "UNKNOWN";
+      io.out(`${file}: ${word} (${args.model}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + detail}`);
+    }
+  }
+  if (anyInvalid) return EXIT.invalid;
+  if (anyBad) return EXIT.badInput;
+  if (anyUnknown) return EXIT.unknown;
+  return EXIT.valid;
+}
+
+function writeHtml(out: string, fileCount: number, file: string, html: string): void {
+  const target = fileCount > 1 ? join(out, basename(file).replace(/\.[^.]*$/, "") + ".html") : out;
+  writeFileSync(target, html);
+}

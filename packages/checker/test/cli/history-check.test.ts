@@ -1,0 +1,105 @@
+/**
+ * The real `history-check` bin as a child process: exit codes, summary
+ * lines, --json lines, --html output, usage errors.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { HistoryBuilder, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/history-check.js");
+const dir = mkdtempSync(join(tmpdir(), "history-check-"));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 30_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const b1 = new HistoryBuilder();
+b1.invoke(0, "write", [0, 1]);
+b1.ok(0);
+b1.invoke(1, "read", [0, null]);
+b1.ok(1, [0, 1]);
+const validEdn = file("valid.edn", writeHistoryEdn(b1.build()));
+
+const b2 = new HistoryBuilder();
+b2.invoke(0, "write", 1);
+b2.ok(0);
+b2.invoke(0, "write", 2);
+b2.ok(0);
+b2.invoke(1, "read", null);
+b2.ok(1, 1);
+const invalidJson = file("invalid.jsonl", writeHistoryJson(b2.build()));
+
+// 22 concurrent increments by distinct powers of two and an impossible read:
+// the search must explore 2^22 subsets, far more than a short time limit allows.
+const b3 = new HistoryBuilder();
+for (let p = 0; p < 22; p++) b3.invoke(p, "incr", 2 ** p);
+b3.invoke(22, "read", null);
+b3.ok(22, 2 ** 22);
+const hard = file("hard.edn", writeHistoryEdn(b3.build()));
+
+const malformed = file("malformed.edn", '{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :process 0, :value [1 2}\n');
+
+describe("history-check CLI", () => {
+  it("prints one summary line per file and exits 1 when any history is invalid", () => {
+    const r = run(validEdn, invalidJson, "--model", "register");
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/valid\.edn: valid \(register, 2 ops, \d+ ms\)/);
+    expect(lines[1]).toMatch(/invalid\.jsonl: INVALID \(register, 3 ops, \d+ ms\) process 1's read 1/);
+  });
+
+  it("exits 0 when every history is valid, and writes JSON lines with --json", () => {
+    const r = run("--json", "--model", "register", validEdn, validEdn);
+    expect(r.code).toBe(0);
+    const objs = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs).toHaveLength(2);
+    expect(objs[0]).toMatchObject({ file: validEdn, valid: true, model: "register", ops: 2 });
+  });
+
+  it("exits 2 when a history cannot be decided in the time limit, and says so (unknown, not valid)", () => {
+    const r = run(hard, "--model", "counter", "--time-limit-s", "0.3", "--json");
+    expect(r.code).toBe(2);
+    const obj = JSON.parse(r.out.trim()) as Record<string, unknown>;
+    expect(obj.valid).toBe("unknown");
+    expect(String(obj.reason)).toContain("time limit");
+  });
+
+  it("reports a malformed file with its line number and exits 65, and still checks the other files", () => {
+    const r = run(malformed, validEdn, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out).toContain(`${malformed}: ERROR ${malformed}:2:`);
+    expect(r.out).toContain("valid.edn: valid");
+  });
+
+  it("exits 64 with a clear message on usage errors, 0 on --help", () => {
+    const noModel = run(validEdn);
+    expect(noModel.code).toBe(64);
+    expect(noModel.err).toContain("--model is required");
+    const badModel = run(validEdn, "--model", "linear");
+    expect(badModel.code).toBe(64);
+    expect(badModel.err).toContain("unknown --model 'linear'");
+    const help = run("--help");
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("Usage: history-check FILE...");
+  });
+
+  it("writes an HTML timeline per file with --html", () => {
+    const out = join(dir, "html");
+    const r = run(validEdn, invalidJson, "--model", "register", "--html", out);
+    expect(r.code).toBe(1);
+    expect(existsSync(join(out, "valid.html"))).toBe(true);
+    expect(readFileSync(join(out, "invalid.html"), "utf8")).toMatch(/class="op ok[^"]*failed/);
+  });
+});
