@@ -375,7 +375,8 @@ describe("§7 log compaction and InstallSnapshot", () => {
     net.run(net.collect());
     n1.compact(2, { big: "y".repeat(200) });
     n1.takeReady();
-    const n3 = raft("n3");
+    // n3 times out well before the leader would resend a lost chunk (electionTimeoutTicksMax = 20).
+    const n3 = raft("n3", { electionTimeoutTicksMin: 8, electionTimeoutTicksMax: 9 });
     net.nodes.set("n3", n3);
     // Every chunk acknowledgement is lost: the snapshot cannot progress.
     const noChunkAcks = (m: Message): boolean => m.body.type !== "raft_snapshot_ok";
