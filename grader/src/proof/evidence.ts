@@ -28,11 +28,14 @@ export interface Evidence {
   mentions: number;
 }
 
-// `client 42`, `client=42`, `client_id: "42"`, `"client_id":"c-1"`; ids are words or decimal strings.
-const CLIENT = /\bclient(?:[_-]?id)?["']?\s*[:=]?\s*["']?([A-Za-z0-9][\w.-]{0,63})/i;
+// The client: `client_id=42`, `client: c-1`, `"client_id":"alice"` (any id after `=`, `:` or a quote), or
+// `client 42` / `client c-1` (after a space the id must hold a digit, so `client sent seq 5` names no client).
+const CLIENT = /\bclient(?:[_-]?id)?(?:["']?\s*[:=]\s*["']?([A-Za-z0-9][\w.-]{0,63})|\s+["']([A-Za-z0-9][\w.-]{0,63})|\s+([A-Za-z_.-]{0,16}\d[\w.-]{0,63}))/i;
 const SEQ = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
 const DUPLICATE = /\[dedup\]|\bduplicate\b|\bdeduplicated\b/i;
 const APPLIED = /\[appl(?:y|ied)\]|\bappl(?:y|ied|ies|ying)\b|\bcommitted\b/i;
+// "not applied", "refusing to apply", "skipped (not) applying": a line about a request that did not happen.
+const NOT_APPLIED = /\b(?:not|never|without|skip\w*|refus\w*|reject\w*)\s+(?:\w+\s+){0,2}(?:appl|commit)/i;
 // Lines longer than this are not log lines; skipping them keeps parsing linear and cheap.
 const MAX_LINE_CHARS = 4096;
 
@@ -50,8 +53,11 @@ export function parseEvidence(text: string): Evidence {
       const c = CLIENT.exec(line);
       const s = c ? SEQ.exec(line) : null;
       if (c && s) {
-        const kind: EvidenceKind | undefined = DUPLICATE.test(line) ? "duplicate" : APPLIED.test(line) ? "applied" : undefined;
-        if (kind) events.push({ kind, client: c[1]!, seq: Number(s[1]), line: lineNo, start, end });
+        const client = (c[1] ?? c[2] ?? c[3])!;
+        const kind: EvidenceKind | undefined = DUPLICATE.test(line)
+          ? "duplicate"
+          : APPLIED.test(line) && !NOT_APPLIED.test(line) ? "applied" : undefined;
+        if (kind) events.push({ kind, client, seq: Number(s[1]), line: lineNo, start, end });
         else mentions++;
       }
     }

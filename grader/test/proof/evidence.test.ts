@@ -13,6 +13,24 @@ describe("parseEvidence: reading (client, seq) pairs", () => {
     expect(parseEvidence(line).events).toEqual([{ ...expected, line: 1, start: 0, end: line.length }]);
   });
 
+  test.each([
+    "clients 3 seq 4 applied",
+    "client sent seq 5, applied",
+    "client 42 seq 5 not applied: session expired",
+    "refusing to apply client 42 seq 5",
+    "client 42 seq 5 rejected, never committed",
+  ])("%s is not an applied event", (line) => {
+    expect(parseEvidence(line).events).toEqual([]);
+  });
+
+  test.each([
+    ["client: alice seq: 3 applied", "alice"],
+    ["client 'bob' seq 3 applied", "bob"],
+    ["client c7 seq 3 applied", "c7"],
+  ])("%s names client %s", (line, client) => {
+    expect(parseEvidence(line).events[0]).toMatchObject({ kind: "applied", client, seq: 3 });
+  });
+
   test("request and retry lines are counted as mentions, not as applied", () => {
     const ev = parseEvidence("client 42 sending seq 5\nclient 42 timeout on seq 5, retrying\nno pair here");
     expect(ev.events).toEqual([]);
