@@ -124,7 +124,7 @@ export class NemesisApplier {
       case "replay": {
         const replayed: string[] = [];
         for (let i = 0; i < op.count; i++) {
-          const m = network.replayOldRequest(op.minAgeMs);
+          const m = network.replayOldRequest(op.minAgeMs, op.maxAgeMs);
           if (m) replayed.push(`${m.body.type} ${String(m.body.client_id)}/${String(m.body.seq)} -> ${m.dest}`);
         }
         if (replayed.length === 0) return;

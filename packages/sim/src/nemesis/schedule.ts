@@ -26,7 +26,8 @@ export type NemesisOp =
   | { atMs: number; op: "lose-reply"; probability: number }
   | { atMs: number; op: "loss"; probability: number }
   | { atMs: number; op: "delay"; latencyFactor: number }
-  | { atMs: number; op: "replay"; minAgeMs: number; count: number }
+  /** Replay requests sent between minAgeMs and maxAgeMs ago. */
+  | { atMs: number; op: "replay"; minAgeMs: number; maxAgeMs: number; count: number }
   | { atMs: number; op: "clock"; node: string; offsetMs: number; drift: number }
   /** End of the safety phase: every fault is undone. */
   | { atMs: number; op: "heal" };
@@ -122,7 +123,13 @@ export function generateNemesisSchedule(prng: Prng, opts: NemesisOptions): Nemes
         break;
       case "replay":
         busyUntil.set(kind, t + 200);
-        ops.push({ atMs: t, op: "replay", minAgeMs: 200 + prng.int(0, 2000), count: prng.int(1, 5) });
+        {
+          // Late, but within what a cluster with bounded session memory can
+          // still recognise: older than the client's attempt timeout, younger
+          // than a second and a half.
+          const minAgeMs = 200 + prng.int(0, 600);
+          ops.push({ atMs: t, op: "replay", minAgeMs, maxAgeMs: minAgeMs + 500, count: prng.int(1, 5) });
+        }
         break;
       case "clock": {
         const node = prng.pick(opts.nodeIds);
@@ -165,7 +172,7 @@ export function describeNemesisOp(op: NemesisOp): string {
     case "delay":
       return op.latencyFactor > 1 ? `slow network x${op.latencyFactor}` : "latency back to normal";
     case "replay":
-      return `late replay of ${op.count} old request(s) (>= ${op.minAgeMs} ms old)`;
+      return `late replay of ${op.count} old request(s) (${op.minAgeMs}..${op.maxAgeMs} ms old)`;
     case "clock":
       return `clock of ${op.node}: offset ${op.offsetMs} ms, drift ${op.drift}`;
     case "heal":

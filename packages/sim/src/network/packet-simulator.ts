@@ -56,7 +56,7 @@ export interface PacketSimulatorOptions {
   latency: LatencyDistribution;
   deliver: DeliverFn;
   trace: MessageTrace;
-  /** How many old client requests to keep for late replay. */
+  /** How many recent client requests to keep for late replay. Default 256. */
   replayPoolSize?: number;
 }
 
@@ -70,7 +70,7 @@ export class PacketSimulator {
   private nextPacketId = 1;
   private readonly nodes: Set<string>;
   private readonly replayPool: RememberedRequest[] = [];
-  private replayPoolSeen = 0;
+  private replayPoolNext = 0;
   /** (client endpoint, msg_id) -> identity, so a reply can be labelled with the client_id/seq it answers. */
   private readonly requestIdentity = new Map<string, { clientId?: string; seq?: number }>();
 
@@ -120,14 +120,14 @@ export class PacketSimulator {
   }
 
   /**
-   * Late replay: deliver again one client request sent at least `minAgeMs`
-   * ago, to a node drawn from the PRNG. Returns what was replayed, or null
-   * when no request is old enough.
+   * Late replay: deliver again one client request sent between `minAgeMs`
+   * and `maxAgeMs` ago (a packet stuck in the network), to a node drawn from
+   * the PRNG. Returns what was replayed, or null when none is that old.
    */
-  replayOldRequest(minAgeMs: number): Message | null {
+  replayOldRequest(minAgeMs: number, maxAgeMs: number): Message | null {
     const { timeline, prng } = this.opts;
     const now = timeline.now();
-    const old = this.replayPool.filter((r) => now - r.sentAtMs >= minAgeMs);
+    const old = this.replayPool.filter((r) => now - r.sentAtMs >= minAgeMs && now - r.sentAtMs <= maxAgeMs);
     if (old.length === 0) return null;
     const chosen = prng.pick(old);
     const dest = prng.pick(this.opts.nodeIds);
@@ -146,14 +146,11 @@ export class PacketSimulator {
       });
     }
     if (b.client_id === undefined) return;
-    // Reservoir sample, so the pool covers the whole run with bounded memory.
-    const size = this.opts.replayPoolSize ?? 64;
-    this.replayPoolSeen++;
+    // A ring of the most recent mutating requests: replays are of recent packets.
+    const size = this.opts.replayPoolSize ?? 256;
     if (this.replayPool.length < size) this.replayPool.push({ message, sentAtMs: now });
-    else {
-      const j = this.opts.prng.int(0, this.replayPoolSeen - 1);
-      if (j < size) this.replayPool[j] = { message, sentAtMs: now };
-    }
+    else this.replayPool[this.replayPoolNext] = { message, sentAtMs: now };
+    this.replayPoolNext = (this.replayPoolNext + 1) % size;
   }
 
   private latencyMs(): number {

@@ -90,7 +90,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     workload,
     concurrency: config.concurrency,
     ratePerSec: config.rate,
-    client: { ...PROCESS_DEFAULTS.client, bugs: clientBugs(config.bugs) },
+    client: { ...PROCESS_DEFAULTS.client, ...workload.client, bugs: clientBugs(config.bugs) },
   });
 
   try {

@@ -86,7 +86,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     workload,
     concurrency: config.concurrency,
     ratePerSec: config.rate,
-    client: { ...SIM_DEFAULTS.client, bugs: clientBugs(config.bugs) },
+    client: { ...SIM_DEFAULTS.client, ...workload.client, bugs: clientBugs(config.bugs) },
   });
 
   const healAtMs = Math.round(config.timeLimitS * 1000);

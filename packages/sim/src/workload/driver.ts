@@ -112,7 +112,13 @@ export class WorkloadDriver {
       }
       opsOnClient++;
       const op = workload.nextOp(prng, { clientName: name, nextSeq: client.nextSeq });
-      await this.perform(process, client, name, op);
+      const result = await this.perform(process, client, name, op);
+      // Session expired (1001): this client_id is finished; start a new one, as the error says.
+      const code = result.outcome === "failed" ? result.error.code : result.outcome === "unknown" ? result.lastError.code : undefined;
+      if (code === 1001) {
+        ({ client, name } = this.newClient());
+        opsOnClient = 0;
+      }
     }
   }
 

@@ -12,6 +12,7 @@
 import type { Key, Prng } from "@dslab/protocol";
 import type { Operation } from "@dslab/client";
 import type { NodeTuning } from "../inprocess/cluster.js";
+import type { ClientSettings } from "./driver.js";
 
 export const WORKLOAD_NAMES = ["lin-kv", "exactly-once", "sessions"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -33,6 +34,8 @@ export interface Workload {
   readonly clientLifetimeOps?: number;
   /** Node settings this workload needs (a small session table for `sessions`). */
   readonly tuning: Partial<NodeTuning>;
+  /** Client settings this workload needs on top of the harness's. */
+  readonly client?: Partial<ClientSettings>;
   nextOp(prng: Prng, ctx: OpContext): Operation;
 }
 
@@ -81,8 +84,12 @@ export function sessions(): Workload {
     keys: [...appendKeys, ...counterKeys],
     clientLifetimeOps: 4,
     // A small table and a short timeout, so eviction and expiry happen
-    // within a run of a few seconds.
-    tuning: { maxSessions: 24, sessionTimeoutMs: 3_000, snapshotEveryEntries: 20 },
+    // within a run of a few seconds. Bounded memory remembers a client (its
+    // session, then its tombstone) only so long: with this churn, about two
+    // seconds. Retries stop within that window, so exactly-once is a promise
+    // the cluster can keep; a retry after it could be applied again.
+    tuning: { maxSessions: 32, sessionTimeoutMs: 3_000, snapshotEveryEntries: 20 },
+    client: { maxTotalMs: 1_500 },
     nextOp: (prng, ctx) => exactlyOnceOp(prng, ctx, appendKeys, counterKeys),
   };
 }

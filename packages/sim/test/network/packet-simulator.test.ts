@@ -83,7 +83,7 @@ describe("packet simulator (issue 5: network faults)", () => {
     await scheduler.runUntil(100);
     expect(delivered).toHaveLength(2);
     net.faults.duplicateProbability = 0;
-    expect(net.replayOldRequest(50)).not.toBeNull();
+    expect(net.replayOldRequest(50, 1_000)).not.toBeNull();
     await scheduler.runUntil(200);
     expect(delivered).toHaveLength(3);
     expect(delivered[2]!.body).toMatchObject({ type: "append", client_id: "7", seq: 1 });
