@@ -8,4 +8,10 @@ const io: Io = {
   now: () => new Date(),
 };
 
-process.exitCode = await main(process.argv.slice(2), io);
+try {
+  process.exitCode = await main(process.argv.slice(2), io);
+} catch (err) {
+  // A bug, not bad input: keep the stack, and an exit code no command uses for a verdict.
+  process.stderr.write(`grader: internal error, please report it: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 70;
+}

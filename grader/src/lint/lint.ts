@@ -15,7 +15,7 @@ export function lintCourse(course: Course): LintReport {
   const diagnostics = [...course.diagnostics];
   const lessons = course.lessons;
   diagnostics.push(...uniqueIds(lessons), ...prereqRules(lessons), ...uniqueOrder(lessons));
-  for (const l of lessons) diagnostics.push(...regexRules(l), ...reviewDayRules(l));
+  for (const l of lessons) diagnostics.push(...regexRules(l), ...reviewDayRules(l), ...criterionRefRules(l));
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return {
     diagnostics,
@@ -148,4 +148,18 @@ export function reviewDayRules(l: Lesson): Diagnostic[] {
     }
   });
   return out;
+}
+
+/**
+ * Every criterion maps to at least one automated test (DESIGN); the code spans
+ * of its "How to check" cell (a test file, a check command) are how later
+ * suites find it, so a criterion without one is flagged.
+ */
+export function criterionRefRules(l: Lesson): Diagnostic[] {
+  return l.criteria
+    .filter((c) => c.checkRefs.length === 0 && c.howToCheck !== "")
+    .map((c) => ({
+      severity: "warning" as const, code: "criterion-no-ref", file: l.file, line: c.line, field: "body.criteria",
+      message: `criterion ${c.id} names no test file or command in code (\`...\`) under "How to check"`,
+    }));
 }

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { loadCourse } from "../../src/lesson/load.js";
 import { formatDiagnostic } from "../../src/lesson/model.js";
-import { findCycles, lintCourse, prereqRules, regexRules, reviewDayRules, uniqueIds, uniqueOrder } from "../../src/lint/lint.js";
+import { criterionRefRules, findCycles, lintCourse, prereqRules, regexRules, reviewDayRules, uniqueIds, uniqueOrder } from "../../src/lint/lint.js";
 import { makeLesson } from "../helpers/lessons.js";
 
 const fixtures = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -95,6 +95,14 @@ describe("lint rules", () => {
     expect(out.map((d) => `${d.field}: ${d.message}`)).toEqual(messages);
     for (const d of out) expect(d).toMatchObject({ severity: "error", code: "review-days", line: 12 });
   });
+});
+
+test("a criterion whose How-to-check names no test or command in code is flagged", () => {
+  const criterion = (n: number, howToCheck: string, checkRefs: string[]) => ({ id: `a#${n}`, number: n, text: "t", howToCheck, checkRefs, line: 20 + n, tests: [] });
+  const l = makeLesson({ id: "a", criteria: [criterion(1, "run the tests", []), criterion(2, "`test/a.test.ts`", ["test/a.test.ts"]), criterion(3, "", [])] });
+  expect(criterionRefRules(l).map(formatDiagnostic)).toEqual([
+    'lessons/a.md:21: warning body.criteria: criterion a#1 names no test file or command in code (`...`) under "How to check" [criterion-no-ref]',
+  ]);
 });
 
 describe("lintCourse over fixture courses", () => {
