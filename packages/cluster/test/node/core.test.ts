@@ -215,3 +215,32 @@ describe("determinism (the seed is the bug report)", () => {
     expect(new Set([1, 2, 3, 4, 5, 6].map(play)).size).toBeGreaterThan(1);
   });
 });
+
+describe("known-bad variants (ClusterBugs) make double application observable", () => {
+  /** An append is committed but its reply is lost; the client retries the same (client_id, seq) at the new leader. */
+  function retryAfterFailover(bugs: NodeConfig["bugs"]): unknown {
+    const d = electedCluster({ bugs });
+    d.request("c7", "n1", { type: "append", msg_id: 1, key: "k", value: 1, client_id: "c7", seq: 1 });
+    d.run(3);
+    d.takeReplies("c7");
+    // A retry to the same leader is answered from a session table in every variant but noSessions.
+    d.request("c7", "n1", { type: "append", msg_id: 2, key: "k", value: 1, client_id: "c7", seq: 1 });
+    d.run(3);
+    d.crash("n1");
+    d.run(40);
+    const leader = d.leader()!;
+    d.request("c7", leader, { type: "append", msg_id: 3, key: "k", value: 1, client_id: "c7", seq: 1 });
+    d.run(3);
+    d.request("reader", leader, { type: "read", msg_id: 1, key: "k" });
+    d.run(3);
+    return d.takeReplies("reader")[0]?.body.value;
+  }
+
+  it.each([
+    { bug: "none", bugs: undefined, list: [1] },
+    { bug: "noSessions", bugs: { noSessions: true }, list: [1, 1, 1] },
+    { bug: "leaderOnlySessions", bugs: { leaderOnlySessions: true }, list: [1, 1] },
+  ])("with $bug, a retried append leaves $list", ({ bugs, list }) => {
+    expect(retryAfterFailover(bugs)).toEqual(list);
+  });
+});
