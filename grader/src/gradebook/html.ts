@@ -49,6 +49,7 @@ section.student h2{font-size:1.05rem;margin:.3rem 0}
 pre{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap}
 mark.hl-regex{background:#fff59d}mark.hl-applied{background:#c8e6c9}mark.hl-duplicate{background:#bbdefb}
 mark.hl-violation{background:#ffcdd2;outline:1px solid #b3261e}
+mark.hl-regex.hl-applied,mark.hl-regex.hl-duplicate,mark.hl-regex.hl-violation{text-decoration:underline wavy #b8860b}
 .legend mark{padding:0 .3em;margin-right:.5em}
 `;
 
