@@ -58,7 +58,8 @@ describe("kv-cluster and kv-node command lines (issue 2: kv-cluster)", () => {
     expect(["n1", "n2", "n3"]).toContain(leader);
     const pids = cluster.stderrLines.filter((l) => /^cluster \| n\d pid \d+/.test(l)).map((l) => Number(/pid (\d+)/.exec(l)![1]));
     expect(pids).toHaveLength(3);
-    expect(cluster.stderrLines.some((l) => l.startsWith(`${leader} | became leader`))).toBe(true);
+    // The log line travels node -> start -> us, so it may trail the status answer.
+    await expect.poll(() => cluster.stderrLines.some((l) => l.startsWith(`${leader} | became leader`)), { timeout: 5000 }).toBe(true);
 
     cluster.kill("SIGTERM");
     await exited(cluster);
