@@ -92,6 +92,14 @@ export function parseFrontMatter(
     lineOf: (node, fallback) => (node?.range ? toFileLine(node.range[0]) : fallback),
   };
   for (const err of doc.errors) {
+    if (err.code === "DUPLICATE_KEY") {
+      const key = /^[^:\n]*/.exec(source.slice(err.pos[0]))![0].trim();
+      diagnostics.push({
+        severity: "error", code: "duplicate-field", file, line: toFileLine(err.pos[0]), field: key,
+        message: "is given twice; keep one",
+      });
+      continue;
+    }
     diagnostics.push({
       severity: "error",
       code: "yaml-syntax",

@@ -36,7 +36,12 @@ const brokenCases: { name: string; text: string; expected: Expected[] }[] = [
   {
     name: "YAML syntax error",
     text: lesson("id: l1\ntitle: [unclosed\npart: p"),
-    expected: [{ severity: "error", code: "yaml-syntax", line: 4, field: "front-matter", message: expect.stringMatching(/^YAML syntax error: /) as unknown as string }],
+    expected: [{ severity: "error", code: "yaml-syntax", line: 4, field: "front-matter", message: "YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]" }],
+  },
+  {
+    name: "a field given twice",
+    text: lesson("id: l1\npart: p\ntitle: T\norder: 1\nid: l2"),
+    expected: [{ severity: "error", code: "duplicate-field", line: 6, field: "id", message: "is given twice; keep one" }],
   },
   {
     name: "front-matter that is a list",
