@@ -118,7 +118,9 @@ class KvNode implements KvNodeCore {
       maxSessions: config.maxSessions ?? NODE_DEFAULTS.maxSessions,
       idempotencyTtlMs: config.idempotencyTtlMs ?? NODE_DEFAULTS.idempotencyTtlMs,
       maxIdempotencyKeys: config.maxIdempotencyKeys ?? NODE_DEFAULTS.maxIdempotencyKeys,
-      maxValueBytes: this.maxValueBytes,
+      // No maxValueBytes here: the leader checks sizes before proposing. Applying
+      // must not depend on a replica's own setting, or replicas configured
+      // differently would disagree about a committed entry.
       bugs: config.bugs,
       log: (line) => this.out.logs.push(line),
     });
