@@ -101,7 +101,7 @@ describe("kv-cluster: 3 nodes on localhost TCP (issue 2: real processes)", () =>
         return s && s.lastApplied >= committed ? s : null;
       });
       expect(caughtUp.role).toBe("follower");
-      expect(procs.get(leader1)!.stderrLines.join("\n")).toMatch(/started: term [1-9]/);
+      await expect.poll(() => procs.get(leader1)!.stderrLines.join("\n"), { timeout: 2000 }).toMatch(/started: term [1-9]/);
 
       // Make the restarted node needed: kill the second leader too. The two
       // left (the restarted one among them) elect a leader that has every

@@ -84,15 +84,15 @@ describe("kv-cluster: restart from disk (issue 2: durability)", () => {
         throw new Error(`${e.message}\n${[...procs.values()].flatMap((p) => p.stderrLines.slice(-15)).join("\n")}`);
       });
       expect(caughtUp.snapshotIndex).toBeGreaterThan(0);
-      const logs = procs.get(follower)!.stderrLines.join("\n");
-      expect(logs).toContain(`dropped a torn last record`);
-      expect(logs).toMatch(/installed snapshot at index \d+/);
+      const logs = () => procs.get(follower)!.stderrLines.join("\n");
+      await expect.poll(logs, { timeout: 2000 }).toContain(`dropped a torn last record`);
+      await expect.poll(logs, { timeout: 2000 }).toMatch(/installed snapshot at index \d+/);
 
       // The leader restarts from its snapshot plus WAL, and everything is there exactly once.
       await kill(leader);
       startNode(leader);
       await waitFor(`${leader} to restart`, 10_000, async () => (await status(leader)) !== null);
-      expect(procs.get(leader)!.stderrLines.join("\n")).toMatch(/log entries after snapshot [1-9]/);
+      await expect.poll(() => procs.get(leader)!.stderrLines.join("\n"), { timeout: 2000 }).toMatch(/log entries after snapshot [1-9]/);
       const now = await waitForLeader(NODES);
       const c = await TcpClient.connect(portOf(now), "c-check");
       const read = await c.request({ type: "read", key: "s" });
