@@ -2,7 +2,8 @@
 import { CSV_COLUMNS, type GradebookRow } from "./model.js";
 
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) || /^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  // Quoted when it holds a separator, a quote, a line break, edge spaces, or starts with a BOM a reader would strip.
+  return /[",\r\n]/.test(value) || /^[\s\ufeff]|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 export function gradebookCsv(rows: readonly GradebookRow[]): string {
