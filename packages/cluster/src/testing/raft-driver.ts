@@ -23,6 +23,8 @@ export interface RaftDriverOptions {
   msPerTick?: number;
   /** Record every delivered message in the trace too. Default false. */
   traceMessages?: boolean;
+  /** Called with every message a node sends (to a peer or a client), before any fault applies. */
+  observe?: (message: Message) => void;
 }
 
 export class RaftDriver {
@@ -209,6 +211,7 @@ export class RaftDriver {
     this.storages.get(id)!.persistSync(effects.persist);
     for (const line of effects.logs) this.trace.push(`${id}: ${line}`);
     for (const m of effects.send) {
+      this.opts.observe?.(m);
       if (this.nodeIds.includes(m.dest)) {
         if (!this.cut.has(`${m.src}>${m.dest}`)) this.queue.push(m);
       } else {

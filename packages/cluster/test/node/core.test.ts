@@ -2,10 +2,10 @@
  * The composed pure node (createKvNodeCore): Raft + state machine + client
  * bookkeeping, driven through the contract's KvNodeCore interface.
  */
-import { createPrng, isDefinite, type Body, type Message } from "@dslab/protocol";
+import { createPrng, decodeLine, encodeMessage, isDefinite, type Body, type Message } from "@dslab/protocol";
 import { describe, expect, it } from "vitest";
 import type { Effects, NodeConfig } from "../../src/contract.js";
-import { createKvNodeCore } from "../../src/node/index.js";
+import { createKvNodeCore, nodeSchemas } from "../../src/node/index.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import { RaftDriver } from "../../src/testing/raft-driver.js";
 
@@ -242,5 +242,31 @@ describe("known-bad variants (ClusterBugs) make double application observable", 
     { bug: "leaderOnlySessions", bugs: { leaderOnlySessions: true }, list: [1, 1] },
   ])("with $bug, a retried append leaves $list", ({ bugs, list }) => {
     expect(retryAfterFailover(bugs)).toEqual(list);
+  });
+});
+
+describe("the wire", () => {
+  it("every message a node sends (peer and client bodies) survives encodeMessage/decodeLine with nodeSchemas", () => {
+    const sent: Message[] = [];
+    const d = new RaftDriver({ nodeIds: three, seed: 4, config: { snapshotEveryEntries: 3 }, observe: (m) => sent.push(m) });
+    d.tick("n1", 20);
+    d.run(3);
+    d.crash("n3");
+    for (let seq = 1; seq <= 6; seq++) d.request("c1", "n1", { type: "append", msg_id: seq, key: "k", value: seq, client_id: "c1", seq });
+    d.request("c1", "n2", { type: "read", msg_id: 7, key: "k" });
+    d.request("c1", "n1", { type: "read", msg_id: 8, key: "k" });
+    d.run(4);
+    d.restart("n3");
+    d.run(6);
+    d.crash("n1");
+    d.run(40);
+    const types = new Set(sent.map((m) => m.body.type));
+    for (const t of ["raft_request_vote", "raft_request_vote_ok", "raft_append", "raft_append_ok", "raft_snapshot", "raft_snapshot_ok", "append_ok", "read_ok", "error"]) {
+      expect(types).toContain(t);
+    }
+    for (const m of sent) {
+      const decoded = decodeLine(encodeMessage(m), { schemas: nodeSchemas });
+      if (!decoded.ok) throw new Error(`${encodeMessage(m)}: ${decoded.error.message}`);
+    }
   });
 });
