@@ -149,6 +149,13 @@ export class RaftCore {
     this.maxSnapshotChunkChars = opts.maxSnapshotChunkChars ?? 256 * 1024;
     this.preVote = opts.preVote ?? true;
     this.checkQuorum = opts.checkQuorum ?? true;
+    checkOptions({
+      electionTimeoutTicksMin: this.electionMin,
+      electionTimeoutTicksMax: opts.electionTimeoutTicksMax ?? this.electionMax,
+      heartbeatTicks: this.heartbeatTicks,
+      maxEntriesPerAppend: this.maxEntriesPerAppend,
+      maxInflightAppends: this.maxInflight,
+    });
     if (restored) this.restore(restored);
     this.resetElectionTimer();
   }
@@ -835,4 +842,19 @@ function malformedEntries(body: AppendBody): string | null {
     if (c.kind === "client" && (typeof c.request !== "object" || c.request === null)) return `entry ${i} has no client request`;
   }
   return null;
+}
+
+/** Options come from flags and config files: refuse nonsense with a message that says what to change. */
+function checkOptions(o: Record<string, number>): void {
+  for (const [name, v] of Object.entries(o)) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`raft: ${name} must be a positive integer, got ${v}`);
+  }
+  if (o.electionTimeoutTicksMax! < o.electionTimeoutTicksMin!) {
+    throw new RangeError(`raft: electionTimeoutTicksMax (${o.electionTimeoutTicksMax}) is below electionTimeoutTicksMin (${o.electionTimeoutTicksMin})`);
+  }
+  if (o.heartbeatTicks! >= o.electionTimeoutTicksMin!) {
+    throw new RangeError(
+      `raft: heartbeatTicks (${o.heartbeatTicks}) must be below electionTimeoutTicksMin (${o.electionTimeoutTicksMin}), or followers time out between heartbeats`,
+    );
+  }
 }

@@ -568,3 +568,17 @@ describe("thesis §9.6 pre-vote and check-quorum", () => {
     expect(n1.term).toBe(1);
   });
 });
+
+describe("options", () => {
+  it.each([
+    { opts: { heartbeatTicks: 10, electionTimeoutTicksMin: 10 }, error: /heartbeatTicks \(10\) must be below electionTimeoutTicksMin/ },
+    { opts: { electionTimeoutTicksMin: 10, electionTimeoutTicksMax: 5 }, error: /electionTimeoutTicksMax \(5\) is below/ },
+    { opts: { maxEntriesPerAppend: 0 }, error: /maxEntriesPerAppend must be a positive integer/ },
+  ])("refuses options that cannot work, saying what to change ($error)", ({ opts, error }) => {
+    expect(() => raft("n1", opts)).toThrow(error);
+  });
+
+  it("a node id outside the cluster's node ids is refused", () => {
+    expect(() => raft("n9")).toThrow(/n9 is not among the cluster's node ids/);
+  });
+});
