@@ -26,6 +26,16 @@ function continuationCount(lead: number): number {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Characters that course files really contain and that mojibake really comes
+ * from: Latin, Greek, Cyrillic and the like (2 bytes), punctuation, arrows and
+ * symbols (U+2000..U+2BFF) and emoji. Anything else (CJK, say) is more likely
+ * correct text that happens to look like a sequence, e.g. "é””", and is left alone.
+ */
+function plausible(codePoint: number): boolean {
+  return codePoint <= 0x7ff || (codePoint >= 0x2000 && codePoint <= 0x2bff) || (codePoint >= 0x1f000 && codePoint <= 0x1faff);
+}
+
 export interface MojibakeRepair {
   line: number;
   from: string;
@@ -64,7 +74,7 @@ export function repairMojibake(text: string): RepairedText {
         } catch {
           decoded = undefined;
         }
-        if (decoded !== undefined) {
+        if (decoded !== undefined && plausible(decoded.codePointAt(0)!)) {
           repairs.push({ line, from: text.slice(i, i + n + 1), to: decoded });
           out += decoded;
           i += n + 1;

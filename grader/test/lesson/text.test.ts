@@ -24,7 +24,7 @@ describe("repairMojibake", () => {
   });
 
   test("leaves correct UTF-8 text and plain Latin-1 words alone", () => {
-    for (const s of ["déjà vu — “quoted” ’", "Ã alone", "naïve café", "plain ascii"]) expect(repairMojibake(s)).toEqual({ text: s, repairs: [] });
+    for (const s of ["déjà vu — “quoted” ’", "Ã alone", "naïve café", "plain ascii", "café””", "é€™"]) expect(repairMojibake(s)).toEqual({ text: s, repairs: [] });
   });
 
   test("reports the line of each repair", () => {
