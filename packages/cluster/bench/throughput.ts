@@ -193,7 +193,8 @@ async function main(): Promise<void> {
   try {
     const leaderPort = await waitForLeader(basePort);
     console.log(
-      `3-node cluster on 127.0.0.1:${basePort}-${basePort + 2}, fsync on (${dataDir}), ${os.cpus().length} CPUs, ` +
+      `3-node cluster on 127.0.0.1:${basePort}-${basePort + 2}, fsync on (${dataDir}), ${os.cpus().length} CPUs ` +
+        `(load average ${os.loadavg()[0]!.toFixed(1)}: other jobs on these cores lower the figures), ` +
         `leader on port ${leaderPort}; ${durationMs} ms per run after ${warmupMs} ms warm-up`,
     );
     const rows: Row[] = [];
