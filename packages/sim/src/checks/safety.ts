@@ -4,18 +4,25 @@
  * No checking logic lives here, only the translation of verdicts into
  * results.json anomalies.
  */
-import { checkExactlyOnce, checkLinearizability, type History } from "@dslab/checker";
+import { checkExactlyOnce, checkLinearizability, type ExactlyOnceResult, type History, type LinearizabilityResult } from "@dslab/checker";
 import type { Anomaly, CheckResult } from "../run/results.js";
 
 /** Budget for one history's search; beyond it the verdict is "unknown", never "valid". */
 export const CHECK_TIME_LIMIT_MS = 20_000;
 
-export async function checkSafety(history: History, model: "register" | "exactly-once"): Promise<{ result: CheckResult; anomalies: Anomaly[] }> {
+export interface SafetyOutcome {
+  result: CheckResult;
+  anomalies: Anomaly[];
+  /** The checker's own result, for its timeline renderer. */
+  raw: LinearizabilityResult | ExactlyOnceResult;
+}
+
+export async function checkSafety(history: History, model: "register" | "exactly-once"): Promise<SafetyOutcome> {
   if (model === "register") return checkRegister(history);
   return checkOnce(history);
 }
 
-function checkOnce(history: History): { result: CheckResult; anomalies: Anomaly[] } {
+function checkOnce(history: History): SafetyOutcome {
   const r = checkExactlyOnce(history);
   const anomalies: Anomaly[] = r.anomalies.map((a) => {
     const ops = [...new Set(a.ops.flatMap((c) => [c.callIndex, ...(c.completion ? [c.completion.index] : [])]))].sort((x, y) => x - y);
@@ -35,10 +42,11 @@ function checkOnce(history: History): { result: CheckResult; anomalies: Anomaly[
       },
     },
     anomalies,
+    raw: r,
   };
 }
 
-function checkRegister(history: History): { result: CheckResult; anomalies: Anomaly[] } {
+function checkRegister(history: History): SafetyOutcome {
   const r = checkLinearizability(history, { model: "register", timeLimitMs: CHECK_TIME_LIMIT_MS });
   const anomalies: Anomaly[] = [];
   if (r.failure) {
@@ -66,5 +74,6 @@ function checkRegister(history: History): { result: CheckResult; anomalies: Anom
       },
     },
     anomalies,
+    raw: r,
   };
 }

@@ -11,7 +11,7 @@ import type { Workload } from "../workload/workloads.js";
 import { checkLiveness, type LivenessFacts } from "../checks/liveness.js";
 import { checkSessionBound } from "../checks/sessions.js";
 import { checkRedirects } from "../checks/redirects.js";
-import { checkSafety } from "../checks/safety.js";
+import { checkSafety, type SafetyOutcome } from "../checks/safety.js";
 import type { RunConfig } from "./config.js";
 import { latencySummary, verdictOf, type Anomaly, type CheckResult, type RunResults } from "./results.js";
 
@@ -35,6 +35,8 @@ export interface RunArtifacts {
   /** Process mode: crashes, hangs, non-protocol lines, each with node and line. */
   nodeProblems: Anomaly[];
   results: RunResults | null;
+  /** The safety checker's own result (for the timeline). */
+  safety?: SafetyOutcome["raw"];
   /** Process mode: the tail of each node's stderr. */
   nodeLogs?: Record<string, string[]>;
 }
@@ -46,7 +48,9 @@ export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
     checks[name] = r.result;
     anomalies.push(...r.anomalies);
   };
-  add(a.workload.model === "register" ? "linearizability" : "exactly-once", await checkSafety(a.history, a.workload.model));
+  const safety = await checkSafety(a.history, a.workload.model);
+  a.safety = safety.raw;
+  add(a.workload.model === "register" ? "linearizability" : "exactly-once", safety);
   add("liveness", checkLiveness(a.liveness, a.config.timeLimitS * 1000));
   add("sessions", checkSessionBound(a.sessions));
   add("redirects", checkRedirects(a.driver.stats));

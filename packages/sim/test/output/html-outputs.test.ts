@@ -59,8 +59,12 @@ describe("outputs (issue 5: one directory with histories, results and two pictur
     await expect(launchChromium("/nonexistent/chromium")).rejects.toThrow(/chromium not found at \/nonexistent\/chromium: the HTML outputs must be checked in a real browser/);
   });
 
-  test("the timeline renders in chromium with no console errors", async () => {
+  test("the timeline (the checker's renderer) renders in chromium with no console errors and shows the failure", async () => {
     const r = await openPage(browser, join(dir, "timeline.html"));
     expect(r.consoleErrors).toEqual([]);
+    expect(r.title).toBe("kv-sim seed html-1: invalid");
+    expect(r.text).toMatch(/NOT exactly once/);
+    expect(r.text).toMatch(/\[applied-twice\]/);
+    expect(r.text).toMatch(/replay: npx kv-sim run --seed html-1/);
   });
 });
