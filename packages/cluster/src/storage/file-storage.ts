@@ -6,6 +6,9 @@
  *                       {"t":"a"} appended entries, replayed in order on load.
  *   snapshot.bin        one framed record {walSegment, snapshot}; the WAL
  *                       segment it names holds everything after the snapshot.
+ *   LOCK                the pid of the process using the directory: a second
+ *                       process refuses to start (a stale lock of a dead
+ *                       process, e.g. after SIGKILL, is taken over).
  *
  * Durability: `persist()` resolves only after the records are written and
  * fdatasync'ed. Group commit: persist calls that arrive while an fsync is in
@@ -71,6 +74,30 @@ export class StorageCorruptError extends Error {
   }
 }
 
+/** Thrown by load() when another live process uses the directory. `code` is stable. */
+export class StorageLockedError extends Error {
+  override readonly name = "StorageLockedError";
+  readonly code = "E_STORAGE_LOCKED";
+  constructor(
+    readonly dir: string,
+    readonly pid: number | null,
+  ) {
+    super(
+      `${dir} is in use by ${pid === null ? "another process" : `process ${pid}`} (${path.join(dir, LOCK_FILE)}); ` +
+        `stop that node first: two processes writing one WAL would corrupt it`,
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 type WalRecord = { t: "h"; term: number; votedFor: string | null } | { t: "a"; entries: LogEntry[] };
 
 interface Pending {
@@ -80,6 +107,7 @@ interface Pending {
 }
 
 const SNAPSHOT_FILE = "snapshot.bin";
+const LOCK_FILE = "LOCK";
 const segmentName = (segment: number): string => `wal-${String(segment).padStart(8, "0")}.log`;
 
 export class FileStorage implements Storage {
@@ -95,6 +123,7 @@ export class FileStorage implements Storage {
   /** The segment's size on disk, preallocated zeros included. */
   private fileBytes = 0;
   private queue: Pending[] = [];
+  private locked = false;
   private flushing: Promise<void> | null = null;
   private failed: Error | null = null;
   private closed = false;
@@ -108,6 +137,17 @@ export class FileStorage implements Storage {
   /** Reads (and repairs a torn tail of) the data directory; must be called once before persist(). */
   async load(): Promise<PersistentState> {
     await fsp.mkdir(this.dir, { recursive: true });
+    await this.lock();
+    try {
+      return await this.recover();
+    } catch (e) {
+      await fsp.rm(path.join(this.dir, LOCK_FILE), { force: true });
+      this.locked = false;
+      throw e;
+    }
+  }
+
+  private async recover(): Promise<PersistentState> {
     const state = emptyState();
     const snap = await this.readSnapshotFile();
     if (snap) {
@@ -139,6 +179,28 @@ export class FileStorage implements Storage {
     if (this.flushing) await this.flushing;
     await this.fh?.close();
     this.fh = null;
+    if (this.locked) await fsp.rm(path.join(this.dir, LOCK_FILE), { force: true });
+    this.locked = false;
+  }
+
+  /** One process per data directory: two writers would destroy each other's WAL. */
+  private async lock(): Promise<void> {
+    const file = path.join(this.dir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fsp.writeFile(file, `${process.pid}\n`, { flag: "wx" });
+        this.locked = true;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      const pid = Number((await fsp.readFile(file, "utf8").catch(() => "")).trim());
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new StorageLockedError(this.dir, pid);
+      }
+      await fsp.rm(file, { force: true }); // stale: its process is gone
+    }
+    throw new StorageLockedError(this.dir, null);
   }
 
   // ------------------------------------------------------------ writing ----

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PersistentState } from "../../src/contract.js";
-import { FileStorage, StorageCorruptError, crc32 } from "../../src/storage/index.js";
+import { spawn } from "node:child_process";
+import { FileStorage, StorageCorruptError, StorageLockedError, crc32 } from "../../src/storage/index.js";
 import { entries } from "./helpers.js";
 
 let dir: string;
@@ -131,7 +132,7 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
     expect(state.snapshot).toEqual(snapshot);
     expect(state.hardState).toEqual({ term: 3, votedFor: "n3" });
     expect(indexes(state)).toEqual([9, 10, 11, 12]);
-    expect((await fsp.readdir(dir)).sort()).toEqual(["snapshot.bin", "wal-00000002.log"]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(["LOCK", "snapshot.bin", "wal-00000002.log"]);
   });
 
   it("an interrupted rotation (new segment written, snapshot not renamed) loads the old state", async () => {
@@ -143,7 +144,7 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
     await fsp.writeFile(path.join(dir, "snapshot.bin.tmp"), Buffer.from("partial"));
     const { state } = await openStorage();
     expect(indexes(state)).toEqual([1, 2, 3]);
-    expect((await fsp.readdir(dir)).sort()).toEqual(["wal-00000001.log"]);
+    expect((await fsp.readdir(dir)).sort()).toEqual(["LOCK", "wal-00000001.log"]);
   });
 
   it("group commit: persist calls made while an fsync is in flight share the next fsync", async () => {
@@ -214,6 +215,31 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
       const err = await new FileStorage(dir, { log: (l) => logs.push(l) }).load().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageCorruptError);
       expect((err as Error).message).toContain(`${file}: corrupt record at offset 0`);
+    });
+  });
+
+  describe("one process per data directory (LOCK)", () => {
+    it("refuses a directory whose LOCK names a live process, naming it", async () => {
+      const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
+      try {
+        await fsp.writeFile(path.join(dir, "LOCK"), `${other.pid}\n`);
+        const err = await new FileStorage(dir).load().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StorageLockedError);
+        expect((err as StorageLockedError).code).toBe("E_STORAGE_LOCKED");
+        expect((err as Error).message).toContain(`in use by process ${other.pid}`);
+      } finally {
+        other.kill("SIGKILL");
+      }
+    });
+
+    it("takes over the stale LOCK of a process that died (SIGKILL), and releases it on close", async () => {
+      const dead = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+      await new Promise((r) => dead.once("exit", r));
+      await fsp.writeFile(path.join(dir, "LOCK"), `${dead.pid}\n`);
+      const { storage } = await openStorage();
+      expect((await fsp.readFile(path.join(dir, "LOCK"), "utf8")).trim()).toBe(String(process.pid));
+      await storage.close();
+      expect(await fsp.readdir(dir)).not.toContain("LOCK");
     });
   });
 });
