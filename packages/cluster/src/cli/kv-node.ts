@@ -70,9 +70,22 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${nodeId ?? "kv-node"} | ${line}\n`);
   /** Client requests handed to the core and not answered yet: `src msg_id`. */
   const unanswered = new Set<string>();
+  // Lines produced in one turn of the event loop leave in one write.
+  let outLines: string[] = [];
+  const flushOut = () => {
+    if (outLines.length === 0) return;
+    const text = `${outLines.join("\n")}\n`;
+    outLines = [];
+    process.stdout.write(text);
+  };
   const out = (m: Message) => {
     if (m.body.in_reply_to !== undefined) unanswered.delete(`${m.dest} ${m.body.in_reply_to}`);
-    process.stdout.write(`${encodeMessage(m)}\n`);
+    if (outLines.length === 0) process.nextTick(flushOut);
+    outLines.push(encodeMessage(m));
+  };
+  const exit = (code: number) => {
+    flushOut();
+    process.exit(code);
   };
 
   const handleMessage = (message: Message): void => {
@@ -102,7 +115,7 @@ async function main(): Promise<void> {
         snapshotEveryEntries,
         send: out,
         log,
-        onFatal: () => process.exit(1),
+        onFatal: () => exit(1),
       }).then(
         (r) => {
           runtime = r;
@@ -111,7 +124,7 @@ async function main(): Promise<void> {
         },
         (e: unknown) => {
           log(`could not start: ${(e as Error).message}`);
-          process.exit(1);
+          exit(1);
         },
       );
       return;
@@ -165,7 +178,7 @@ async function main(): Promise<void> {
     if (starting) await starting;
     log(`${why}; stopping`);
     await (runtime as KvNodeRuntime | null)?.close();
-    process.exit(0);
+    exit(0);
   };
   process.stdin.on("end", () => {
     splitter.end().forEach(handleRaw);
