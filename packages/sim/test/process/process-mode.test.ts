@@ -37,6 +37,32 @@ describe("process mode (issue 5: any command speaking the protocol, as child pro
   );
 
   test(
+    "kv-node processes SIGKILLed and restarted with their own --data-dir, and paused with SIGSTOP/SIGCONT: valid, no acknowledged write lost",
+    async () => {
+      const a = await runProcessMode({
+        ...DEFAULT_CONFIG,
+        seed: "4",
+        nodes: 3,
+        timeLimitS: 10,
+        rate: 40,
+        concurrency: 4,
+        workload: "exactly-once",
+        nemesis: ["kill", "pause", "lose-reply"],
+        bin: `node ${kvNode}`,
+      });
+      const r = a.results!;
+      expect(r.anomalies).toEqual([]);
+      expect(r.verdict).toBe("valid");
+      const labels = r.faults.map((f) => f.label);
+      expect(labels.some((l) => l.startsWith("SIGKILL"))).toBe(true);
+      expect(labels.some((l) => l.startsWith("restart"))).toBe(true);
+      expect(labels.some((l) => l.startsWith("pause"))).toBe(true);
+      expect(labels.some((l) => l.startsWith("resume"))).toBe(true);
+    },
+    60_000,
+  );
+
+  test(
     "a Maelstrom-demo-style node written in Python runs in process mode: single-node lin-kv with sessions, valid under duplicates, lost replies and late replays",
     async () => {
       const base: RunConfig = { ...DEFAULT_CONFIG, nodes: 1, timeLimitS: 4, rate: 60, concurrency: 4, nemesis: ["duplicate", "lose-reply", "replay"], bin: `python3 ${pythonNode}` };
