@@ -69,6 +69,13 @@ interface Pending {
   /** The term the entry was appended in: the entry applied at that index must be this one. */
   term: number;
   request: ClientRequestBody;
+  /** Copies of the same (client_id, seq) that arrived while this entry was pending: answered with its result. */
+  duplicates: Array<{ src: string; msgId: number | undefined }>;
+}
+
+function sessionKey(request: ClientRequestBody): string | undefined {
+  if (request.type === "read" || request.client_id === undefined || request.seq === undefined) return undefined;
+  return `${request.client_id}\u0000${request.seq}`;
 }
 
 export function createKvNodeCore(config: NodeConfig, restored: PersistentState | null): KvNodeCore {
@@ -90,6 +97,8 @@ class KvNode implements KvNodeCore {
   private readonly reads = new Map<number, PendingRead>();
   /** Idempotency keys of pending entries (error 1004 for a second one). */
   private readonly pendingKeys = new Map<string, number>();
+  /** (client_id, seq) of pending entries: a copy that arrives meanwhile waits for the same entry. */
+  private readonly pendingSessions = new Map<string, number>();
   /** The term this node leads in, while it does: pending requests belong to it. */
   private leaderTerm: number | null = null;
   /** Only under the `leaderOnlySessions` bug: dedup on the leader, outside the log. */
@@ -200,12 +209,25 @@ class KvNode implements KvNodeCore {
         ),
       );
     }
-    if (this.config.bugs?.leaderOnlySessions && this.answerFromLeaderSessions(src, request as ClientRequestBody, nowMs)) return;
+    const bugs = this.config.bugs ?? {};
+    if (bugs.leaderOnlySessions && this.answerFromLeaderSessions(src, request as ClientRequestBody, nowMs)) return;
+    // A copy of a request that is still pending (a retry, or the network
+    // duplicated it) waits for the same entry and gets the same answer, rather
+    // than a second entry judged later against a session that may have ended.
+    // The known-bad variants without sessions keep proposing copies.
+    const session = bugs.noSessions || bugs.leaderOnlySessions ? undefined : sessionKey(request as ClientRequestBody);
+    const sameIndex = session !== undefined ? this.pendingSessions.get(session) : undefined;
+    if (sameIndex !== undefined) {
+      this.pending.get(sameIndex)!.duplicates.push({ src, msgId });
+      this.out.logs.push(`[dedup] client ${request.client_id} seq ${request.seq} is already pending at index ${sameIndex}; it will get the same answer`);
+      return;
+    }
     const ts = this.raft.stamp(nowMs);
     const placed = this.raft.propose({ kind: "client", ts, request: request as ClientRequestBody });
     if (!placed) throw new Error("kv node: the leader could not propose");
-    this.pending.set(placed.index, { src, msgId, term: placed.term, request: request as ClientRequestBody });
+    this.pending.set(placed.index, { src, msgId, term: placed.term, request: request as ClientRequestBody, duplicates: [] });
     if (key !== undefined) this.pendingKeys.set(key, placed.index);
+    if (session !== undefined) this.pendingSessions.set(session, placed.index);
   }
 
   /** The `leaderOnlySessions` bug: dedup from a table the leader keeps outside the log. */
@@ -292,13 +314,13 @@ class KvNode implements KvNodeCore {
       if (p.term !== entry.term) {
         // Cannot happen while we lead (a leader never overwrites its log), and
         // pending requests are answered when leadership ends. Stay indefinite.
-        this.reply(p.src, p.msgId, outcomeUnknown(`log index ${index} now holds another entry`));
+        this.answer(p, outcomeUnknown(`log index ${index} now holds another entry`));
         continue;
       }
       if (this.leaderSessions && p.request.type !== "read" && p.request.client_id !== undefined && p.request.seq !== undefined) {
         this.leaderSessions.record(p.request.client_id, p.request.seq, result, nowMs);
       }
-      this.reply(p.src, p.msgId, result);
+      this.answer(p, result);
     }
   }
 
@@ -318,9 +340,17 @@ class KvNode implements KvNodeCore {
     }
   }
 
+  /** Reply to the request of a pending entry and to every copy of it that waited. */
+  private answer(p: Pending, body: Body): void {
+    this.reply(p.src, p.msgId, body);
+    for (const d of p.duplicates) this.reply(d.src, d.msgId, { ...body });
+  }
+
   private forget(index: number, p: Pending): void {
     this.pending.delete(index);
     if (p.request.type !== "read" && p.request.idempotency_key !== undefined) this.pendingKeys.delete(p.request.idempotency_key);
+    const session = sessionKey(p.request);
+    if (session !== undefined && this.pendingSessions.get(session) === index) this.pendingSessions.delete(session);
   }
 
   private trackLeadership(): void {
@@ -333,7 +363,7 @@ class KvNode implements KvNodeCore {
       );
       for (const [index, p] of this.pending) {
         this.forget(index, p);
-        this.reply(p.src, p.msgId, outcomeUnknown(`leadership of term ${lost} was lost before log index ${index} committed`));
+        this.answer(p, outcomeUnknown(`leadership of term ${lost} was lost before log index ${index} committed`));
       }
       for (const [id, r] of this.reads) {
         this.reads.delete(id);

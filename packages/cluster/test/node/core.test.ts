@@ -150,6 +150,23 @@ describe("the leader's client bookkeeping", () => {
     expect(d.takeReplies("h").map((m) => m.body)).toEqual([{ type: "write_ok", replayed: true, in_reply_to: 3 }]);
   });
 
+  it("a copy of a pending request (same client_id and seq) waits for the same log entry and gets the same answer", () => {
+    const d = electedCluster();
+    const body = { type: "append", key: "k", value: "v", client_id: "c1", seq: 1 };
+    d.request("c1", "n1", { ...body, msg_id: 1 });
+    d.request("c1", "n1", { ...body, msg_id: 1 }); // duplicated by the network
+    d.request("c1", "n1", { ...body, msg_id: 2 }); // a retry
+    d.deliverRound((m) => m.src === "c1");
+    expect(d.status("n1").lastLogIndex).toBe(2);
+    d.run(3);
+    expect(d.takeReplies("c1").map((m) => m.body)).toEqual([
+      { type: "append_ok", value: ["v"], in_reply_to: 1 },
+      { type: "append_ok", value: ["v"], in_reply_to: 1 },
+      { type: "append_ok", value: ["v"], in_reply_to: 2 },
+    ]);
+    expect(d.trace).toContain("n1: [dedup] client c1 seq 1 is already pending at index 2; it will get the same answer");
+  });
+
   it("a leader that loses leadership answers its pending requests with error 0 (indefinite: outcome unknown, retry with the same client_id and seq)", () => {
     const d = electedCluster();
     d.partition([["n1"], ["n2", "n3"]]);
