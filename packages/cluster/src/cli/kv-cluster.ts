@@ -229,7 +229,11 @@ async function runNode(values: Values): Promise<void> {
     http = await startHttp({ runtime, port: httpPort, nodeHttpUrls }, log);
   }
 
+  let stopping = false;
   const stop = async (signal: string) => {
+    // Ctrl-C reaches `start` and every node (one process group): stop once.
+    if (stopping) return;
+    stopping = true;
     log(`${signal}: stopping`);
     await http?.close();
     await transport.close();
