@@ -124,6 +124,8 @@ export class FileStorage implements Storage {
   private fileBytes = 0;
   private queue: Pending[] = [];
   private locked = false;
+  /** A background extension of the segment, while one runs. */
+  private extending: Promise<void> | null = null;
   private flushing: Promise<void> | null = null;
   private failed: Error | null = null;
   private closed = false;
@@ -177,6 +179,7 @@ export class FileStorage implements Storage {
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushing) await this.flushing;
+    if (this.extending) await this.extending.catch(() => {});
     await this.fh?.close();
     this.fh = null;
     if (this.locked) await fsp.rm(path.join(this.dir, LOCK_FILE), { force: true });
@@ -247,21 +250,36 @@ export class FileStorage implements Storage {
     this.stats.fsyncs++;
   }
 
-  /** Extends the segment with zeros (fsynced: the size changes) so the next writes overwrite allocated blocks. */
+  /** Makes room for `bytes` more at writeOffset; the file must not grow inside a data write's fdatasync. */
   private async ensureSpace(bytes: number): Promise<void> {
     const needed = this.writeOffset + bytes;
-    if (needed <= this.fileBytes) return;
-    if (this.preallocateBytes === 0) {
-      this.fileBytes = needed; // plain appends: the write itself grows the file
-      return;
+    if (needed > this.fileBytes && this.extending) await this.extending;
+    if (needed > this.fileBytes) {
+      if (this.preallocateBytes === 0) this.fileBytes = needed; // plain appends: the write grows the file
+      else await this.extend(Math.max(needed, this.fileBytes + this.preallocateBytes));
     }
-    const target = Math.max(needed, this.fileBytes + this.preallocateBytes);
-    const zeros = Buffer.alloc(Math.min(target - this.fileBytes, 1024 * 1024));
-    for (let at = this.fileBytes; at < target; at += zeros.length) {
+    // Extend ahead, in the background, once half of the preallocated space is used,
+    // so a batch rarely waits for zeros to be written.
+    const free = this.fileBytes - needed;
+    if (this.preallocateBytes > 0 && !this.extending && free < this.preallocateBytes / 2) {
+      const done = this.extend(this.fileBytes + this.preallocateBytes).finally(() => {
+        if (this.extending === done) this.extending = null;
+      });
+      this.extending = done;
+      done.catch(() => {}); // a failure surfaces through the next write that needs the space
+    }
+  }
+
+  /** Writes zeros from the current end up to `target` and fsyncs (the size changes). */
+  private async extend(target: number): Promise<void> {
+    const from = this.fileBytes;
+    if (target <= from) return;
+    const zeros = Buffer.alloc(Math.min(target - from, 1024 * 1024));
+    for (let at = from; at < target; at += zeros.length) {
       await writeAllAt(this.fh!, zeros.subarray(0, Math.min(zeros.length, target - at)), at);
     }
     await this.fh!.sync();
-    this.fileBytes = target;
+    this.fileBytes = Math.max(this.fileBytes, target);
   }
 
   private async openSegment(file: string): Promise<void> {
@@ -281,6 +299,7 @@ export class FileStorage implements Storage {
     await writeFileDurably(snapshotPath, encodeRecord({ walSegment: next, snapshot: this.mirror.snapshot }));
     await fsyncDir(this.dir);
     const old = this.segment;
+    if (this.extending) await this.extending.catch(() => {});
     await this.fh!.close();
     await this.openSegment(walPath);
     this.writeOffset = this.fileBytes;
