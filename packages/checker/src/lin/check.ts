@@ -96,7 +96,12 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const linearization: Record<string, number[]> = {};
   let best: { key: string; result: Extract<SearchResult, { verdict: "invalid" }> } | undefined;
   let unknownReason: string | undefined;
-  if (model.prune !== undefined) for (const [key, ops] of byKey) byKey.set(key, model.prune(ops));
+  // Failed ops take part in pruning as observers: a prefix that ends before
+  // the failure treats them as open (see shortestFailingPrefix).
+  const prune = model.prune;
+  if (prune !== undefined) {
+    for (const [key, ops] of byKey) byKey.set(key, prune(ops.concat(failedByKey.get(key) ?? [])).filter((o) => o.call.outcome !== "fail"));
+  }
   for (const [key, ops] of byKey) {
     const result = searchPartition(model, ops, budget);
     const kr: KeyResult = {

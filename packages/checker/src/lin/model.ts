@@ -36,6 +36,8 @@ export interface LinOp {
    */
   resets?: boolean;
   resetTo?: State;
+  /** Sets the state without looking at it (write, put): see the search's "useless" rule. */
+  blind?: boolean;
   /** ok: must take effect between call and return. info/pending: may take effect after its call, or never. */
   definite: boolean;
 }
@@ -152,7 +154,7 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
           return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite, readOnly: true };
         }
         case "write":
-          return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg) };
+          return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg), blind: true };
         case "cas": {
           if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : printEdn(arg)}`, call.invoke);
           return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, resets: true, resetTo: canon(arg[1]) };
@@ -228,7 +230,7 @@ export function kvModel(): Model {
           return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite, readOnly: true };
         case "put":
         case "write":
-          return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: str(call.invoke.value) };
+          return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: str(call.invoke.value), blind: true };
         case "append":
           return { call, key, kind: "append", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false };
         default:

@@ -159,6 +159,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
   // once loses nothing (it changes no state, and everything that had to come
   // before it already has), so when its subtree fails the frame fails too.
   const stackForced = new Uint8Array(n);
+  const stackSkip = new Int32Array(n);
   let depth = 0;
   let state = model.init();
   let maxLin = -1;
@@ -224,11 +225,34 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     return true;
   };
 
-  // After each step, an enabled read is tried first (see stackForced).
+  // After each step, an enabled read is tried first (see stackForced). Then,
+  // if some pending read cannot yet return what it returned, the op that
+  // would let the earliest such read succeed is tried first (`skip`), before
+  // the usual scan from the head, which then passes over it. This only
+  // changes the order of the search, so it stays complete.
+  let skip = -1;
+  let preferredPhase = false;
   const restart = (): number => {
+    skip = -1;
+    preferredPhase = false;
+    let target: LinOp | undefined;
     for (let node = next[0]!; node !== -1 && nodeIsCall[node] === 1; node = next[node]!) {
       const op = ops[nodeOp[node]!]!;
-      if (op.readOnly && model.step(state, op) !== undefined) return node;
+      if (!op.readOnly) continue;
+      if (model.step(state, op) !== undefined) return node;
+      if (op.definite && (target === undefined || op.call.returnIndex < target.call.returnIndex)) target = op;
+    }
+    if (target !== undefined && viable !== undefined) {
+      for (let node = next[0]!; node !== -1 && nodeIsCall[node] === 1; node = next[node]!) {
+        const op = ops[nodeOp[node]!]!;
+        if (op.readOnly) continue;
+        const after = model.step(state, op);
+        if (after !== undefined && viable(after, target)) {
+          skip = node;
+          preferredPhase = true;
+          return node;
+        }
+      }
     }
     return next[0]!;
   };
@@ -242,6 +266,10 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     }
     if ((++explored & 1023) === 0 && budget.now() > budget.deadline) {
       return { verdict: "unknown", reason: "time-limit", explored, memoEntries: memo.size };
+    }
+    if (entry === skip && skip !== -1 && !preferredPhase) {
+      entry = next[entry]!;
+      continue;
     }
     if (entry === -1 || nodeIsCall[entry] === 0) {
       // Stuck: the op returning here was not linearized in time.
@@ -271,16 +299,26 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       maxLin = stackMax[depth]!;
       unlift(op);
       if (ops[op]!.definite) definiteLeft++;
-      entry = stackForced[depth] === 1 ? -1 : next[callNode[op]!]!;
+      skip = stackSkip[depth]!;
+      preferredPhase = false;
+      entry = stackForced[depth] === 1 ? -1 : callNode[op] === skip ? next[0]! : next[callNode[op]!]!;
       continue;
     }
     const op = nodeOp[entry]!;
-    const after = model.step(state, ops[op]!);
+    // An indefinite blind write followed at once by another blind write had
+    // no effect anyone could see: the same order without it is just as good,
+    // and is searched anyway (an indefinite op may never happen). So an
+    // indefinite write is only placed right before something that reads it.
+    const useless = depth > 0 && ops[op]!.blind === true && ops[stackOp[depth - 1]!]!.blind === true && !ops[stackOp[depth - 1]!]!.definite;
+    const after = useless ? undefined : model.step(state, ops[op]!);
     if (after !== undefined && (after === state || stillViable(after))) {
       const forced = after === state && ops[op]!.readOnly;
       lift(op);
       const newMax = op > maxLin ? op : maxLin;
-      const key = memoKey(newMax, stateId(after));
+      // After an indefinite blind write, fewer moves are allowed (see
+      // `useless`), so that configuration is memoized apart.
+      const lazy = ops[op]!.blind === true && !ops[op]!.definite;
+      const key = lazy ? memoKey(newMax, stateId(after)) + "!" : memoKey(newMax, stateId(after));
       if (!memo.has(key)) {
         if (memo.size >= budget.memoEntriesMax || memoChars + key.length > budget.memoCharsMax) {
           return { verdict: "unknown", reason: "memo-limit", explored, memoEntries: memo.size };
@@ -291,6 +329,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
         stackMax[depth] = maxLin;
         stackState[depth] = state;
         stackForced[depth] = forced ? 1 : 0;
+        stackSkip[depth] = skip;
         depth++;
         state = after;
         maxLin = newMax;
@@ -305,6 +344,9 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
         continue;
       }
     }
-    entry = next[entry]!;
+    if (preferredPhase) {
+      preferredPhase = false;
+      entry = next[0]!;
+    } else entry = next[entry]!;
   }
 }
