@@ -136,31 +136,55 @@ interface Row {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Definite errors other than "not the leader" (none expected). */
   errors: number;
+  /** Redirects, "no leader" and timeouts retried with the same seq (a leader change during the run). */
+  retries: number;
 }
 
-async function runLoad(leaderPort: number, clients: number, run: string): Promise<Row> {
-  const conns = await Promise.all(Array.from({ length: clients }, (_, i) => Conn.open(leaderPort, `bench-${run}-${i}`)));
+async function runLoad(basePort: number, leaderPort: number, clients: number, run: string): Promise<Row> {
   const latencies: number[] = [];
   let acked = 0;
   let errors = 0;
+  let retries = 0;
   let measuring = false;
   let stop = false;
-  const worker = async (conn: Conn, i: number) => {
+  const portOf = (node: string) => basePort + NODES.indexOf(node);
+  // One client: one connection, its own client_id, one write outstanding. A
+  // redirect (11 + leader) moves it to the leader; "no leader" or a timeout
+  // retries the same seq (the session answers it if it was applied).
+  const worker = async (i: number) => {
+    const clientId = `bench-${run}-${i}`;
+    let conn = await Conn.open(leaderPort, clientId);
     let seq = 0;
     while (!stop) {
       seq++;
       const t0 = performance.now();
-      const reply = await conn.request({ type: "write", key: `k${i % 16}`, value: seq, client_id: `bench-${run}-${i}`, seq });
-      const ms = performance.now() - t0;
-      if (!measuring) continue;
-      if (reply.type === "write_ok") {
-        acked++;
-        latencies.push(ms);
-      } else errors++;
+      for (;;) {
+        const reply = await conn.request({ type: "write", key: `k${i % 16}`, value: seq, client_id: clientId, seq });
+        if (reply.type === "write_ok") {
+          if (measuring) {
+            acked++;
+            latencies.push(performance.now() - t0);
+          }
+          break;
+        }
+        if (stop) break;
+        if (reply.code === 11 || reply.code === 0) {
+          if (measuring) retries++;
+          if (typeof reply.leader === "string" && NODES.includes(reply.leader)) {
+            conn.close();
+            conn = await Conn.open(portOf(reply.leader), clientId).catch(() => conn);
+          } else await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        if (measuring) errors++;
+        break;
+      }
     }
+    conn.close();
   };
-  const done = conns.map((c, i) => worker(c, i));
+  const done = Array.from({ length: clients }, (_, i) => worker(i));
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
   const t0 = performance.now();
@@ -169,9 +193,8 @@ async function runLoad(leaderPort: number, clients: number, run: string): Promis
   const elapsed = performance.now() - t0;
   stop = true;
   await Promise.all(done);
-  for (const c of conns) c.close();
   latencies.sort((a, b) => a - b);
-  return { clients, acked, perSecond: acked / (elapsed / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  return { clients, acked, perSecond: acked / (elapsed / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, retries };
 }
 
 async function main(): Promise<void> {
@@ -198,13 +221,13 @@ async function main(): Promise<void> {
         `leader on port ${leaderPort}; ${durationMs} ms per run after ${warmupMs} ms warm-up`,
     );
     const rows: Row[] = [];
-    for (const [i, c] of concurrencies.entries()) rows.push(await runLoad(leaderPort, c, `r${i}`));
+    for (const [i, c] of concurrencies.entries()) rows.push(await runLoad(basePort, leaderPort, c, `r${i}`));
     console.log("");
-    console.log("| clients | acked writes/s | p50 ms | p99 ms | errors |");
-    console.log("| ------: | -------------: | -----: | -----: | -----: |");
+    console.log("| clients | acked writes/s | p50 ms | p99 ms | retries | errors |");
+    console.log("| ------: | -------------: | -----: | -----: | ------: | -----: |");
     for (const r of rows) {
       console.log(
-        `| ${String(r.clients).padStart(7)} | ${r.perSecond.toFixed(0).padStart(14)} | ${r.p50.toFixed(2).padStart(6)} | ${r.p99.toFixed(2).padStart(6)} | ${String(r.errors).padStart(6)} |`,
+        `| ${String(r.clients).padStart(7)} | ${r.perSecond.toFixed(0).padStart(14)} | ${r.p50.toFixed(2).padStart(6)} | ${r.p99.toFixed(2).padStart(6)} | ${String(r.retries).padStart(7)} | ${String(r.errors).padStart(6)} |`,
       );
     }
     const at64 = rows.find((r) => r.clients === 64);
