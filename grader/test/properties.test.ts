@@ -42,21 +42,27 @@ describe("round trips", () => {
 });
 
 describe("evidence rules against a dumb oracle", () => {
-  const event = fc.record({ kind: fc.constantFrom("applied" as const, "duplicate" as const), client: fc.constantFrom("1", "2"), seq: fc.integer({ min: 1, max: 4 }) });
+  const event = fc.record({
+    kind: fc.constantFrom("applied" as const, "duplicate" as const, "request" as const, "acknowledged" as const),
+    client: fc.constantFrom("1", "2"),
+    seq: fc.integer({ min: 1, max: 4 }),
+  });
 
   test("checkEvents flags exactly the events the rules forbid", () => {
     fc.assert(fc.property(fc.array(event, { maxLength: 12 }), (raw) => {
       const events: EvidenceEvent[] = raw.map((e, i) => ({ ...e, line: i + 1, start: 0, end: 0 }));
       const expected: string[] = [];
       events.forEach((e, i) => {
-        const before = events.slice(0, i).filter((p) => p.kind === "applied" && p.client === e.client);
-        const firstApplied = before.filter((p) => p.seq === e.seq);
+        const earlier = events.slice(0, i).filter((p) => p.client === e.client);
+        const applied = earlier.filter((p) => p.kind === "applied");
         // Only the first application of a pair counts towards "highest seq so far".
-        const accepted = before.filter((p, k) => before.findIndex((q) => q.seq === p.seq) === k);
+        const firstApplications = applied.filter((p, k) => applied.findIndex((q) => q.seq === p.seq) === k);
         if (e.kind === "duplicate") {
-          if (firstApplied.length === 0) expected.push(`duplicate-not-applied@${e.line}`);
-        } else if (firstApplied.length > 0) expected.push(`applied-twice@${e.line}`);
-        else if (accepted.some((p) => p.seq >= e.seq)) expected.push(`seq-not-increasing@${e.line}`);
+          if (!earlier.some((p) => p.seq === e.seq)) expected.push(`duplicate-without-original@${e.line}`);
+        } else if (e.kind === "applied") {
+          if (applied.some((p) => p.seq === e.seq)) expected.push(`applied-twice@${e.line}`);
+          else if (firstApplications.some((p) => p.seq >= e.seq)) expected.push(`seq-not-increasing@${e.line}`);
+        }
       });
       expect(checkEvents(events).map((v) => `${v.rule}@${v.line}`)).toEqual(expected);
     }));

@@ -47,9 +47,9 @@ section.student h2{font-size:1.05rem;margin:.3rem 0}
 .badge.pass{background:#1f7a33}.badge.fail{background:#b3261e}.badge.needs-review{background:#9a6700}
 .manual{font-size:.8rem;border:1px solid #555;border-radius:4px;padding:0 .4em;margin-left:.4em}
 pre{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap}
-mark.hl-regex{background:#fff59d}mark.hl-applied{background:#c8e6c9}mark.hl-duplicate{background:#bbdefb}
+mark.hl-request{background:#eeeeee}mark.hl-regex{background:#fff59d}mark.hl-applied,mark.hl-acknowledged{background:#c8e6c9}mark.hl-duplicate{background:#bbdefb}
 mark.hl-violation{background:#ffcdd2;outline:1px solid #b3261e}
-mark.hl-regex.hl-applied,mark.hl-regex.hl-duplicate,mark.hl-regex.hl-violation{text-decoration:underline wavy #b8860b}
+mark.hl-regex.hl-request,mark.hl-regex.hl-applied,mark.hl-regex.hl-acknowledged,mark.hl-regex.hl-duplicate,mark.hl-regex.hl-violation{text-decoration:underline wavy #b8860b}
 .legend mark{padding:0 .3em;margin-right:.5em}
 `;
 
@@ -116,7 +116,7 @@ ${filter("needs-review", "needs review", counts["needs-review"]!)}
 ${filter("fail", "fail", counts.fail!)}
 ${filter("pass", "pass", counts.pass!)}
 </div>
-<p class="legend"><mark class="hl-regex">regex match</mark><mark class="hl-applied">applied</mark><mark class="hl-duplicate">duplicate answered</mark><mark class="hl-violation">evidence rule broken</mark></p>
+<p class="legend"><mark class="hl-regex">regex match</mark><mark class="hl-request">request</mark><mark class="hl-applied">applied or acknowledged</mark><mark class="hl-duplicate">duplicate answered</mark><mark class="hl-violation">evidence rule broken</mark></p>
 </header>
 <main>
 ${sections.join("\n")}

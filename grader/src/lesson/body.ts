@@ -20,6 +20,7 @@ export interface BodyParts {
   doneWhen: ChecklistItem[];
   deliverable?: string;
   proofSection?: string;
+  proofExamples: string[];
 }
 
 const CRITERIA_HEADER = ["#", "criterion", "how to check"];
@@ -40,7 +41,7 @@ function codeSpans(inline: Token | undefined): string[] {
 export function parseBody(body: string, file: string, bodyLine: number, diagnostics: Diagnostic[]): BodyParts {
   const tokens = md.parse(body, {});
   const lineOf = (t: Token | undefined) => bodyLine + (t?.map?.[0] ?? 0);
-  const parts: BodyParts = { criteria: [], doneWhen: [] };
+  const parts: BodyParts = { criteria: [], doneWhen: [], proofExamples: [] };
   let criteriaTables = 0;
 
   for (let i = 0; i < tokens.length; i++) {
@@ -77,7 +78,8 @@ export function parseBody(body: string, file: string, bodyLine: number, diagnost
   const deliverable = findDeliverable(tokens);
   if (deliverable !== undefined) parts.deliverable = deliverable;
   const proof = sectionText(tokens, /^proof\b/i);
-  if (proof !== undefined) parts.proofSection = proof;
+  if (proof !== undefined) parts.proofSection = proof.text;
+  parts.proofExamples = proof?.fences ?? [];
   return parts;
 }
 
@@ -214,21 +216,25 @@ function findDeliverable(tokens: Token[]): string | undefined {
   return mentioned ?? fallback;
 }
 
-/** Text of the section under the first heading matching `title`, up to the next heading of the same or higher level. */
-function sectionText(tokens: Token[], title: RegExp): string | undefined {
+/** Text (and code blocks) of the section under the first heading matching `title`, up to the next heading of the same or higher level. */
+function sectionText(tokens: Token[], title: RegExp): { text: string; fences: string[] } | undefined {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.type !== "heading_open" || !title.test(plainText(tokens[i + 1]))) continue;
     const level = Number(t.tag.slice(1));
     const chunks: string[] = [];
+    const fences: string[] = [];
     for (let j = i + 3; j < tokens.length; j++) {
       const u = tokens[j]!;
       if (u.type === "heading_open" && Number(u.tag.slice(1)) <= level) break;
       if (u.type === "inline") chunks.push(plainText(u));
-      if (u.type === "fence" || u.type === "code_block") chunks.push(u.content.trimEnd());
+      if (u.type === "fence" || u.type === "code_block") {
+        chunks.push(u.content.trimEnd());
+        fences.push(u.content.trimEnd());
+      }
     }
     const text = chunks.join("\n").trim();
-    return text === "" ? undefined : text;
+    return text === "" ? undefined : { text, fences };
   }
   return undefined;
 }

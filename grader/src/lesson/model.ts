@@ -83,6 +83,8 @@ export interface Lesson {
   deliverable?: string;
   /** Text of the body's "Proof" section, if any. */
   proofSection?: string;
+  /** Code blocks of the "Proof" section: example logs a paste must not simply copy. */
+  proofExamples: string[];
   /** Path of the lesson file as given (relative to the lessons dir when loaded from one). */
   file: string;
   /** 1-based line of each front-matter field, for later diagnostics. */

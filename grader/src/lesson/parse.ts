@@ -59,6 +59,7 @@ export function parseLesson(raw: string, file: string): ParseResult {
     extra: fm.extra,
     criteria: body.criteria.map((c) => ({ id: `${id}#${c.number}`, ...c, tests: [] })),
     doneWhen: body.doneWhen,
+    proofExamples: body.proofExamples,
     file,
     fieldLines: fm.fieldLines,
     body: split.body,

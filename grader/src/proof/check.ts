@@ -11,7 +11,7 @@ export type ProofOutcome = "pass" | "fail" | "needs-review";
 export interface Highlight {
   start: number;
   end: number;
-  kind: "regex" | "applied" | "duplicate" | "violation";
+  kind: "regex" | "applied" | "acknowledged" | "duplicate" | "request" | "violation";
   /** What the highlight shows, e.g. the pattern or the evidence rule. */
   label: string;
 }
@@ -31,7 +31,7 @@ export interface ProofResult {
   maxScore: number;
   reasons: string[];
   patterns: PatternResult[];
-  evidence?: Omit<Evidence, "events"> & { applied: number; duplicates: number };
+  evidence?: Omit<Evidence, "events"> & { applied: number; acknowledged: number; duplicates: number; requests: number };
   highlights: Highlight[];
   bytes: number;
   sha256: string;
@@ -86,6 +86,19 @@ export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}
   };
 }
 
+/** Lines of the longest lesson example (2+ lines) whose every line appears in the paste, if any. */
+function copiedExample(lesson: Lesson, text: string): number | undefined {
+  let lines: Set<string> | undefined;
+  let best: number | undefined;
+  for (const example of lesson.proofExamples) {
+    const wanted = example.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    if (wanted.length < 2) continue;
+    lines ??= new Set(text.split("\n").map((l) => l.trim()));
+    if (wanted.every((l) => lines!.has(l))) best = Math.max(best ?? 0, wanted.length);
+  }
+  return best;
+}
+
 /**
  * Where a pattern matched, up to MAX_MATCHES_PER_PATTERN spans. Searching line
  * by line with the DFA first and extracting positions only on matching lines is
@@ -137,12 +150,14 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
     if (violationLines.has(e.line)) highlights.push({ start: e.start, end: e.end, kind: "violation", label: "evidence rule broken" });
   }
   reasons.push(...ev.violations.map((v) => `evidence: ${v.message}`));
+  const copied = copiedExample(lesson, text);
   const evidence = {
     violations: ev.violations,
     clients: ev.clients,
-    mentions: ev.mentions,
     applied: ev.events.filter((e) => e.kind === "applied").length,
+    acknowledged: ev.events.filter((e) => e.kind === "acknowledged").length,
     duplicates: ev.events.filter((e) => e.kind === "duplicate").length,
+    requests: ev.events.filter((e) => e.kind === "request").length,
   };
   const proof = lesson.proof;
   const autoPassed = reasons.length === 0;
@@ -161,6 +176,11 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
     status = "needs-review";
     reasons.unshift("the regex checks did not pass; sent to review (status: manual_or_regex)");
   } else status = "fail";
+  if (copied !== undefined) {
+    // Not proof of a bug, nor of a run: a person decides.
+    reasons.push(`the paste contains the lesson's example log (${copied} lines) verbatim; a real run has its own ids and times`);
+    if (status === "pass") status = "needs-review";
+  }
   const score = status === "pass" ? meta.maxScore : status === "fail" ? 0 : null;
   return { lesson: lesson.id, status, score, maxScore: meta.maxScore, reasons, patterns, evidence, highlights, bytes: meta.bytes, sha256: meta.sha256, text };
 }

@@ -1,7 +1,14 @@
-// Reads exactly-once evidence from a pasted log: which (client, seq) pairs the
-// server applied and which it answered as duplicates. Pure.
+// Reads exactly-once evidence from a pasted log. Pure.
+//
+// What the reference components print, and how each line is read:
+//   server  `n2 | [dedup] client 42 seq 5 is duplicate, returning cached result`  -> duplicate
+//   server  `[dedup] client 42 seq 3 is stale (last applied seq 5), refused`      -> request (refused)
+//   client  `client_id=42 seq=5 attempt=1 node=n1 outcome=timeout(1000ms) ...`   -> request
+//   client  `client_id=42 seq=5 attempt=2 node=n2 outcome=append_ok(replayed) ...` -> duplicate
+//   client  `client_id=42 seq=5 attempt=1 node=n1 outcome=append_ok ...`         -> acknowledged
+//   a student's own node, e.g. `[apply] client 42 seq 5 ...` or `client_id=42 seq=5 applied` -> applied
 
-export type EvidenceKind = "applied" | "duplicate";
+export type EvidenceKind = "applied" | "acknowledged" | "duplicate" | "request";
 
 export interface EvidenceEvent {
   kind: EvidenceKind;
@@ -15,7 +22,7 @@ export interface EvidenceEvent {
 }
 
 export interface EvidenceViolation {
-  rule: "duplicate-not-applied" | "applied-twice" | "seq-not-increasing";
+  rule: "duplicate-without-original" | "applied-twice" | "seq-not-increasing";
   line: number;
   message: string;
 }
@@ -24,24 +31,32 @@ export interface Evidence {
   events: EvidenceEvent[];
   violations: EvidenceViolation[];
   clients: number;
-  /** Lines naming a (client, seq) pair that are neither applied nor duplicate lines (requests, retries). */
-  mentions: number;
 }
 
 // The client: `client_id=42`, `client: c-1`, `"client_id":"alice"` (any id after `=`, `:` or a quote), or
 // `client 42` / `client c-1` (after a space the id must hold a digit, so `client sent seq 5` names no client).
 const CLIENT = /\bclient(?:[_-]?id)?(?:["']?\s*[:=]\s*["']?([A-Za-z0-9][\w.-]{0,63})|\s+["']([A-Za-z0-9][\w.-]{0,63})|\s+([A-Za-z_.-]{0,16}\d[\w.-]{0,63}))/i;
 const SEQ = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
-const DUPLICATE = /\[dedup\]|\bduplicate\b|\bdeduplicated\b/i;
-const APPLIED = /\[appl(?:y|ied)\]|\bappl(?:y|ied|ies|ying)\b|\bcommitted\b/i;
+const REFUSED = /\bstale\b|\brefused\b|\brejected\b|\bexpired\b/i;
+const DUPLICATE = /\[dedup\]|\bduplicate\b|\bdeduplicated\b|\(replayed\)|\breplayed\b/i;
+// The client saw the operation succeed: `outcome=append_ok` (not replayed).
+const ACKNOWLEDGED = /\boutcome=\w+_ok\b(?!\()/i;
+const APPLIED = /\[appl(?:y|ied)\]|\bappl(?:y|ied|ies|ying)\b/i;
 // "not applied", "refusing to apply", "skipped (not) applying": a line about a request that did not happen.
-const NOT_APPLIED = /\b(?:not|never|without|skip\w*|refus\w*|reject\w*)\s+(?:\w+\s+){0,2}(?:appl|commit)/i;
+const NOT_APPLIED = /\b(?:not|never|without|skip\w*|refus\w*|reject\w*)\s+(?:\w+\s+){0,2}appl/i;
 // Lines longer than this are not log lines; skipping them keeps parsing linear and cheap.
 const MAX_LINE_CHARS = 4096;
 
+export function classifyLine(line: string): EvidenceKind {
+  if (REFUSED.test(line)) return "request";
+  if (DUPLICATE.test(line)) return "duplicate";
+  if (ACKNOWLEDGED.test(line)) return "acknowledged";
+  if (APPLIED.test(line) && !NOT_APPLIED.test(line)) return "applied";
+  return "request";
+}
+
 export function parseEvidence(text: string): Evidence {
   const events: EvidenceEvent[] = [];
-  let mentions = 0;
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
@@ -52,56 +67,55 @@ export function parseEvidence(text: string): Evidence {
     if (line.length <= MAX_LINE_CHARS && /client/i.test(line)) {
       const c = CLIENT.exec(line);
       const s = c ? SEQ.exec(line) : null;
-      if (c && s) {
-        const client = (c[1] ?? c[2] ?? c[3])!;
-        const kind: EvidenceKind | undefined = DUPLICATE.test(line)
-          ? "duplicate"
-          : APPLIED.test(line) && !NOT_APPLIED.test(line) ? "applied" : undefined;
-        if (kind) events.push({ kind, client, seq: Number(s[1]), line: lineNo, start, end });
-        else mentions++;
-      }
+      if (c && s) events.push({ kind: classifyLine(line), client: (c[1] ?? c[2] ?? c[3])!, seq: Number(s[1]), line: lineNo, start, end });
     }
     start = end + 1;
   }
-  return { events, violations: checkEvents(events), clients: new Set(events.map((e) => e.client)).size, mentions };
+  return { events, violations: checkEvents(events), clients: new Set(events.map((e) => e.client)).size };
 }
 
 /**
- * The exactly-once rules: a duplicate names a pair applied earlier in the log;
- * no pair is applied twice; per client, applied seqs increase.
+ * The exactly-once rules:
+ * - a duplicate names a (client, seq) the log shows earlier: applied, acknowledged,
+ *   or at least sent (the reference cluster logs no line per application, so the
+ *   original attempt, whose reply was lost, is what a log can show);
+ * - no (client, seq) is applied twice by the server;
+ * - per client, the seqs the server applies increase.
  */
 export function checkEvents(events: readonly EvidenceEvent[]): EvidenceViolation[] {
-  const applied = new Map<string, number>(); // "client\0seq" -> line
+  const seen = new Set<string>(); // "client\0seq" sighted in any form
+  const applied = new Map<string, number>(); // "client\0seq" -> line of the first application
   const lastSeq = new Map<string, { seq: number; line: number }>();
   const out: EvidenceViolation[] = [];
   for (const e of events) {
     const key = `${e.client}\u0000${e.seq}`;
     if (e.kind === "duplicate") {
-      if (!applied.has(key)) {
+      if (!seen.has(key)) {
         out.push({
-          rule: "duplicate-not-applied", line: e.line,
-          message: `line ${e.line}: duplicate of client ${e.client} seq ${e.seq}, but the log never shows that request applied before`,
+          rule: "duplicate-without-original", line: e.line,
+          message: `line ${e.line}: duplicate of client ${e.client} seq ${e.seq}, but the log shows no earlier request or application of it`,
         });
       }
-      continue;
+    } else if (e.kind === "applied") {
+      const first = applied.get(key);
+      if (first !== undefined) {
+        out.push({
+          rule: "applied-twice", line: e.line,
+          message: `line ${e.line}: client ${e.client} seq ${e.seq} applied again (first applied on line ${first}); a retry must not be applied twice`,
+        });
+      } else {
+        const prev = lastSeq.get(e.client);
+        if (prev && e.seq <= prev.seq) {
+          out.push({
+            rule: "seq-not-increasing", line: e.line,
+            message: `line ${e.line}: client ${e.client} seq ${e.seq} applied after seq ${prev.seq} (line ${prev.line}); seq must increase per client`,
+          });
+        }
+        applied.set(key, e.line);
+        if (!prev || e.seq > prev.seq) lastSeq.set(e.client, { seq: e.seq, line: e.line });
+      }
     }
-    const first = applied.get(key);
-    if (first !== undefined) {
-      out.push({
-        rule: "applied-twice", line: e.line,
-        message: `line ${e.line}: client ${e.client} seq ${e.seq} applied again (first applied on line ${first}); a retry must not be applied twice`,
-      });
-      continue;
-    }
-    const prev = lastSeq.get(e.client);
-    if (prev && e.seq <= prev.seq) {
-      out.push({
-        rule: "seq-not-increasing", line: e.line,
-        message: `line ${e.line}: client ${e.client} seq ${e.seq} applied after seq ${prev.seq} (line ${prev.line}); seq must increase per client`,
-      });
-    }
-    applied.set(key, e.line);
-    if (!prev || e.seq > prev.seq) lastSeq.set(e.client, { seq: e.seq, line: e.line });
+    seen.add(key);
   }
   return out;
 }

@@ -105,7 +105,7 @@ describe("grader proof: exit 0 pass, 1 fail, 3 needs-review", () => {
     const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(PASTES, "erin.txt"), "--json"]);
     const result = JSON.parse(r.stdout);
     expect(r.code).toBe(0);
-    expect(result).toMatchObject({ status: "pass", score: 10, maxScore: 10, evidence: { applied: 2, duplicates: 1, clients: 1 } });
+    expect(result).toMatchObject({ status: "pass", score: 10, maxScore: 10, evidence: { requests: 2, applied: 0, acknowledged: 1, duplicates: 2, clients: 1, violations: [] } });
     expect(result.text).toBeUndefined();
   });
 

@@ -82,12 +82,14 @@ describe("review page (grader proofs, HTML export)", () => {
 
   test("matched evidence is highlighted in each paste", async () => {
     const regex = await page.locator("#student-erin mark.hl-regex").allTextContents();
-    expect(regex.join("")).toContain("[dedup] client c-1 seq 2 is duplicate, returning cached result");
-    const applied = await page.locator("#student-erin mark.hl-applied").allTextContents();
-    expect(applied.join("\n")).toContain("[apply] client c-1 seq 1 write k9 = 1 applied at index 3");
+    expect(regex.join("")).toContain("[dedup] client 7301 seq 2 is duplicate, returning cached result");
+    const acknowledged = await page.locator("#student-erin mark.hl-acknowledged").allTextContents();
+    expect(acknowledged.join("")).toContain("client_id=7301 seq=1 attempt=1 node=n1 outcome=write_ok");
+    const requests = await page.locator("#student-erin mark.hl-request").allTextContents();
+    expect(requests.join("")).toContain("outcome=timeout(1000ms)");
     const broken = await page.locator("#student-bob mark.hl-violation").allTextContents();
     expect(broken.join("")).toContain("n3 [apply] client 7 seq 2 append k3 y2 applied at index 11");
-    expect(await page.locator("#student-erin mark.hl-duplicate").first().getAttribute("title")).toContain("duplicate: client c-1 seq 2");
+    expect(await page.locator("#student-erin mark.hl-duplicate").first().getAttribute("title")).toContain("duplicate: client 7301 seq 2");
   });
 
   test("the reasons are listed under each student", async () => {

@@ -264,6 +264,7 @@ describe("parseLesson: a well-formed lesson", () => {
   test("reads the deliverable and the proof section", () => {
     expect(l.deliverable).toBe("week-12/day3-fixture.md");
     expect(l.proofSection).toBe("Paste the [dedup] line.");
+    expect(l.proofExamples).toEqual([]);
   });
 });
 

@@ -33,7 +33,7 @@ describe("proof statuses (lesson w12-d3 proof rules)", () => {
   test("matching patterns with broken evidence fail with the evidence reason", () => {
     const r = proofChecker(regexLesson).check(enc("retrying\n[dedup] client 42 seq 5 is duplicate, returning cached result"));
     expect(r.status).toBe("fail");
-    expect(r.reasons).toEqual(["evidence: line 2: duplicate of client 42 seq 5, but the log never shows that request applied before"]);
+    expect(r.reasons).toEqual(["evidence: line 2: duplicate of client 42 seq 5, but the log shows no earlier request or application of it"]);
   });
 
   test("status manual_or_regex sends what the regexes do not pass to review", () => {
@@ -60,6 +60,14 @@ describe("proof statuses (lesson w12-d3 proof rules)", () => {
 
   test("a lesson without proof rules sends pastes to review", () => {
     expect(proofChecker(makeLesson({ id: "np" })).check(enc(GOOD)).reasons[0]).toBe("lesson np has no proof rules; every paste goes to review");
+  });
+
+  test("a paste that copies the lesson's example log goes to review", () => {
+    const lesson = { ...regexLesson, proofExamples: [GOOD.split("\n").slice(0, 2).join("\n"), "one line only"] };
+    const r = proofChecker(lesson).check(enc(`  ${GOOD.replace(/\n/g, "  \n")}\none line only`));
+    expect(r).toMatchObject({ status: "needs-review", score: null });
+    expect(r.reasons).toEqual(["the paste contains the lesson's example log (2 lines) verbatim; a real run has its own ids and times"]);
+    expect(proofChecker(lesson).check(enc(GOOD.replace("42", "43"))).reasons).not.toContainEqual(expect.stringContaining("example log"));
   });
 
   test("highlights cover the regex matches and the evidence lines", () => {

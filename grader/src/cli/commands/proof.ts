@@ -13,7 +13,8 @@ export function formatResult(file: string, r: ProofResult): string {
   for (const reason of r.reasons) out.push(`  - ${reason}`);
   for (const [i, p] of r.patterns.entries()) out.push(`  pattern ${i + 1} ${p.matched ? `matched (${p.matches}x)` : "no match"}: ${p.source}`);
   if (r.evidence) {
-    out.push(`  evidence: ${r.evidence.applied} applied, ${r.evidence.duplicates} duplicate(s), ${r.evidence.clients} client(s), ${r.evidence.violations.length} rule violation(s)`);
+    const e = r.evidence;
+    out.push(`  evidence: ${e.requests} request(s), ${e.applied} applied, ${e.acknowledged} acknowledged, ${e.duplicates} duplicate(s), ${e.clients} client(s), ${e.violations.length} rule violation(s)`);
   }
   return out.join("\n") + "\n";
 }
