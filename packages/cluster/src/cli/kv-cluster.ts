@@ -129,6 +129,7 @@ async function runStart(values: Values): Promise<void> {
   let stopping = false;
   const say = (line: string) => process.stderr.write(`cluster | ${line}\n`);
 
+  say(`pid ${process.pid}: Ctrl-C (or kill ${process.pid}) stops every node`);
   for (const [i, id] of shape.nodeIds.entries()) {
     const args = ["node", "--id", id, ...passThrough(values, shape)];
     const child = spawn(process.execPath, [bin, ...args, "--exit-with-parent"], { stdio: ["pipe", "pipe", "pipe"] });
@@ -141,7 +142,7 @@ async function runStart(values: Values): Promise<void> {
       children.delete(id);
       if (stopping) return;
       say(
-        `${id} exited (${signal ?? `code ${code}`}). Restart it with: kv-cluster node --id ${id} ${passThrough(values, shape).join(" ")}`,
+        `${id} exited (${signal ?? `code ${code}`}). Restart it with: npx kv-cluster node --id ${id} ${passThrough(values, shape).join(" ")}`,
       );
       if (children.size === 0) {
         say("every node has exited");
