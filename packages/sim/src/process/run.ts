@@ -113,7 +113,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
 
     const boundMs = config.livenessBoundS * 1000;
     const livenessStartMs = timeline.now();
-    const fr = await finalReads({ driver, timeline, process: config.concurrency, keys: workload.keys, boundMs });
+    const fr = await finalReads({ driver, timeline, process: config.concurrency, keys: workload.keys(), boundMs });
     const finalReadsMs = timeline.now() - livenessStartMs;
 
     cluster.markSessionReplies(trace.entries);

@@ -50,7 +50,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   const scheduler = new SimScheduler();
   const nodeIds = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
   const workload = createWorkload(config.workload);
-  const tuning: NodeTuning = { snapshotEveryEntries: 40, ...workload.tuning, ...options.tuning };
+  const tuning: NodeTuning = { snapshotEveryEntries: 100, ...workload.tuning, ...options.tuning };
   const trace = new MessageTrace({ keepPeerMessages: options.tracePeerMessages ?? false, maxEntries: 200_000 });
   const recorder = new HistoryRecorder(() => scheduler.now());
 
@@ -131,7 +131,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   let reads: FinalRead[] = [];
   let readsDone = false;
   let readsFinished = false;
-  void finalReads({ driver, timeline: scheduler, process: config.concurrency, keys: workload.keys, boundMs }).then((r) => {
+  void finalReads({ driver, timeline: scheduler, process: config.concurrency, keys: workload.keys(), boundMs }).then((r) => {
     reads = r.reads;
     readsDone = r.done;
     readsFinished = true;
@@ -161,5 +161,6 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   };
   artifacts.wallMs = performance.now() - wallStart;
   artifacts.results = await evaluateRun(artifacts);
+  artifacts.results.checkWallMs = Math.round(performance.now() - wallStart - artifacts.wallMs);
   return artifacts;
 }

@@ -45,7 +45,10 @@ export interface RunResults {
   nemesisSchedule: NemesisOp[];
   /** Time the run covered (simulated in-process), and what it cost. */
   simulatedMs: number;
+  /** Wall time of the run itself (simulation or real processes), without the checkers. */
   wallMs: number;
+  /** Wall time the checkers took. */
+  checkWallMs?: number;
   stats: Record<string, number>;
   /** client endpoint -> client_id. */
   clients: Record<string, string>;

@@ -28,8 +28,8 @@ export interface Workload {
   readonly name: WorkloadName;
   /** Which checker model judges the history. */
   readonly model: "register" | "exactly-once";
-  /** Keys the final reads cover. */
-  readonly keys: readonly Key[];
+  /** Keys the final reads cover: every key written so far. */
+  keys(): Key[];
   /** Replace a worker's client after this many ops (sessions), or never. */
   readonly clientLifetimeOps?: number;
   /** Node settings this workload needs (a small session table for `sessions`). */
@@ -44,7 +44,7 @@ export function linKv(): Workload {
   return {
     name: "lin-kv",
     model: "register",
-    keys,
+    keys: () => keys,
     tuning: {},
     nextOp(prng) {
       const key = prng.pick(keys);
@@ -56,32 +56,67 @@ export function linKv(): Workload {
   };
 }
 
-function exactlyOnceOp(prng: Prng, ctx: OpContext, appendKeys: readonly Key[], counterKeys: readonly Key[]): Operation {
-  const r = prng.next();
-  if (r < 0.65) return { type: "append", key: prng.pick(appendKeys), value: `${ctx.clientName}:${ctx.nextSeq}` };
-  if (r < 0.9) return { type: "incr", key: prng.pick(counterKeys), delta: 1 };
-  return { type: "read", key: prng.pick([...appendKeys, ...counterKeys]) };
+/**
+ * Append keys rotate (as Jepsen's list-append does): each key takes a bounded
+ * number of appends, then a fresh one replaces it, so lists, replies and
+ * snapshots stay small however long the run.
+ */
+class RotatingKeys {
+  private generation = 0;
+  private appendsInGeneration = 0;
+  private readonly used = new Set<string>();
+  constructor(
+    private readonly prefix: string,
+    private readonly width: number,
+    private readonly appendsPerGeneration: number,
+  ) {}
+  pick(prng: Prng): string {
+    if (this.appendsInGeneration >= this.appendsPerGeneration) {
+      this.generation++;
+      this.appendsInGeneration = 0;
+    }
+    this.appendsInGeneration++;
+    const key = `${this.prefix}${this.generation}.${prng.int(0, this.width - 1)}`;
+    this.used.add(key);
+    return key;
+  }
+  /** A key of the current generation (for reads). */
+  current(prng: Prng): string {
+    const key = `${this.prefix}${this.generation}.${prng.int(0, this.width - 1)}`;
+    this.used.add(key);
+    return key;
+  }
+  keys(): string[] {
+    return [...this.used];
+  }
 }
 
-export function exactlyOnce(): Workload {
-  const appendKeys = ["a0", "a1", "a2"];
-  const counterKeys = ["n0", "n1"];
+function exactlyOnceWorkload(name: "exactly-once" | "sessions", prefix: string, counters: readonly string[], extra: Partial<Workload>): Workload {
+  const lists = new RotatingKeys(prefix, 3, 150);
+  const usedCounters = new Set<string>();
   return {
-    name: "exactly-once",
+    name,
     model: "exactly-once",
-    keys: [...appendKeys, ...counterKeys],
+    keys: () => [...lists.keys(), ...usedCounters],
     tuning: {},
-    nextOp: (prng, ctx) => exactlyOnceOp(prng, ctx, appendKeys, counterKeys),
+    ...extra,
+    nextOp(prng, ctx) {
+      const r = prng.next();
+      if (r < 0.65) return { type: "append", key: lists.pick(prng), value: `${ctx.clientName}:${ctx.nextSeq}` };
+      const counter = prng.pick(counters);
+      usedCounters.add(counter);
+      if (r < 0.9) return { type: "incr", key: counter, delta: 1 };
+      return prng.chance(0.5) ? { type: "read", key: lists.current(prng) } : { type: "read", key: counter };
+    },
   };
 }
 
+export function exactlyOnce(): Workload {
+  return exactlyOnceWorkload("exactly-once", "a", ["n0", "n1"], {});
+}
+
 export function sessions(): Workload {
-  const appendKeys = ["s0", "s1"];
-  const counterKeys = ["m0"];
-  return {
-    name: "sessions",
-    model: "exactly-once",
-    keys: [...appendKeys, ...counterKeys],
+  return exactlyOnceWorkload("sessions", "s", ["m0"], {
     clientLifetimeOps: 4,
     // A small table and a short timeout, so eviction and expiry happen
     // within a run of a few seconds. Bounded memory remembers a client (its
@@ -90,8 +125,7 @@ export function sessions(): Workload {
     // the cluster can keep; a retry after it could be applied again.
     tuning: { maxSessions: 32, sessionTimeoutMs: 3_000, snapshotEveryEntries: 20 },
     client: { maxTotalMs: 1_500 },
-    nextOp: (prng, ctx) => exactlyOnceOp(prng, ctx, appendKeys, counterKeys),
-  };
+  });
 }
 
 export function createWorkload(name: string): Workload {

@@ -24,13 +24,19 @@ export interface Timeline {
   sleep(delayMs: number): Promise<void>;
 }
 
-interface SimEvent {
-  atMs: number;
-  /** Tie-break: events at the same time run in the order they were scheduled. */
-  seq: number;
-  fn: (() => void) | null;
-  /** True when `fn` may resolve promises, so the loop must let them settle before the next event. */
-  settles: boolean;
+/** One scheduled event; it is its own cancel handle (no closure per event). */
+class SimEvent implements TimerHandle {
+  constructor(
+    readonly atMs: number,
+    /** Tie-break: events at the same time run in the order they were scheduled. */
+    readonly seq: number,
+    public fn: (() => void) | null,
+    /** True when `fn` may resolve promises, so the loop must let them settle before the next event. */
+    readonly settles: boolean,
+  ) {}
+  cancel(): void {
+    this.fn = null;
+  }
 }
 
 /** Binary min-heap on (atMs, seq). */
@@ -114,9 +120,9 @@ export class SimScheduler implements Timeline {
   }
 
   at(atMs: number, fn: () => void, opts: { settles?: boolean } = {}): TimerHandle {
-    const e: SimEvent = { atMs: Math.max(atMs, this.nowMs), seq: this.nextSeq++, fn, settles: opts.settles ?? false };
+    const e = new SimEvent(Math.max(atMs, this.nowMs), this.nextSeq++, fn, opts.settles ?? false);
     this.heap.push(e);
-    return { cancel: () => void (e.fn = null) };
+    return e;
   }
 
   after(delayMs: number, fn: () => void, opts: { settles?: boolean } = {}): TimerHandle {
