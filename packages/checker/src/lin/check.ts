@@ -98,9 +98,12 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   let unknownReason: string | undefined;
   // Failed ops take part in pruning as observers: a prefix that ends before
   // the failure treats them as open (see shortestFailingPrefix).
+  // The whole history is pruned without them (a failed cas observes nothing).
   const prune = model.prune;
-  if (prune !== undefined) {
-    for (const [key, ops] of byKey) byKey.set(key, prune(ops.concat(failedByKey.get(key) ?? [])).filter((o) => o.call.outcome !== "fail"));
+  const forPrefixes = new Map<string, LinOp[]>();
+  for (const [key, ops] of byKey) {
+    forPrefixes.set(key, prune === undefined ? ops : prune(ops.concat(failedByKey.get(key) ?? [])).filter((o) => o.call.outcome !== "fail"));
+    if (prune !== undefined) byKey.set(key, prune(ops));
   }
   for (const [key, ops] of byKey) {
     const result = searchPartition(model, ops, budget);
@@ -114,7 +117,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     keys.push(kr);
     if (result.verdict === "valid") linearization[key] = result.order.map((o) => o.call.id);
     else if (result.verdict === "invalid") {
-      const shortest = shortestFailingPrefix(model, ops, failedByKey.get(key) ?? [], result, budget);
+      const shortest = shortestFailingPrefix(model, forPrefixes.get(key)!, failedByKey.get(key) ?? [], result, budget);
       if (best === undefined || shortest.prefixEnd < best.result.prefixEnd) best = { key, result: shortest };
     } else {
       kr.reason = result.reason === "time-limit" ? `time limit of ${options.timeLimitMs} ms reached` : "memo limit reached (too many configurations)";

@@ -65,6 +65,12 @@ export interface Model {
    * Lets the search drop a doomed order at once instead of at the read's return.
    */
   viable?(state: State, read: LinOp): boolean;
+  /**
+   * True when the only ops that can follow a write of v are reads returning
+   * v and cas from v (a register). The search then places an indefinite
+   * write only when such an op is pending.
+   */
+  readonly exactReaders?: boolean;
 }
 
 /**
@@ -143,6 +149,7 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
   };
   return {
     name: "register",
+    exactReaders: true,
     prepare(call) {
       if (call.outcome === "fail") return undefined;
       const definite = !isIndefinite(call);

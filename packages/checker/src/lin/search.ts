@@ -103,6 +103,33 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     prev[i] = i - 1;
   }
 
+  // Who could read what an indefinite blind write writes: reads of that
+  // value, and cas from it (see `useless` below).
+  const readers = new Map<State, number[]>();
+  for (let i = 0; i < n; i++) {
+    const op = ops[i]!;
+    const v = op.readOnly ? op.out : op.kind === "cas" ? op.arg : undefined;
+    if (v === undefined) continue;
+    let list = readers.get(v);
+    if (list === undefined) readers.set(v, (list = []));
+    list.push(i);
+  }
+  const linearized = new Uint8Array(n);
+  const readerPending = (op: LinOp): boolean => {
+    const list = readers.get(op.resetTo ?? null);
+    if (list === undefined) return false;
+    // The window: calls before the first return still in the list.
+    let end = Infinity;
+    for (let node = next[0]!; node !== -1; node = next[node]!) {
+      if (nodeIsCall[node] === 0) {
+        end = ops[nodeOp[node]!]!.call.returnIndex;
+        break;
+      }
+    }
+    for (const r of list) if (linearized[r] === 0 && ops[r]!.call.callIndex < end) return true;
+    return false;
+  };
+
   const unlink = (node: number): void => {
     const p = prev[node]!;
     const nx = next[node]!;
@@ -298,6 +325,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       state = stackState[depth]!;
       maxLin = stackMax[depth]!;
       unlift(op);
+      linearized[op] = 0;
       if (ops[op]!.definite) definiteLeft++;
       skip = stackSkip[depth]!;
       preferredPhase = false;
@@ -309,7 +337,12 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     // no effect anyone could see: the same order without it is just as good,
     // and is searched anyway (an indefinite op may never happen). So an
     // indefinite write is only placed right before something that reads it.
-    const useless = depth > 0 && ops[op]!.blind === true && ops[stackOp[depth - 1]!]!.blind === true && !ops[stackOp[depth - 1]!]!.definite;
+    // For the same reason it is useless when nothing that could read it is
+    // pending, since its reader would have to come right after it.
+    const cand = ops[op]!;
+    const useless =
+      cand.blind === true &&
+      ((depth > 0 && ops[stackOp[depth - 1]!]!.blind === true && !ops[stackOp[depth - 1]!]!.definite) || (model.exactReaders === true && !cand.definite && !readerPending(cand)));
     const after = useless ? undefined : model.step(state, ops[op]!);
     if (after !== undefined && (after === state || stillViable(after))) {
       const forced = after === state && ops[op]!.readOnly;
@@ -330,6 +363,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
         stackState[depth] = state;
         stackForced[depth] = forced ? 1 : 0;
         stackSkip[depth] = skip;
+        linearized[op] = 1;
         depth++;
         state = after;
         maxLin = newMax;
