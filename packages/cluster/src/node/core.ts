@@ -137,6 +137,7 @@ class KvNode implements KvNodeCore {
     if (snapshot) {
       this.sm.restore(snapshot.data);
       this.lastApplied = snapshot.lastIncludedIndex;
+      this.raft.noteTimestamp(this.sm.clockMs());
     }
   }
 
@@ -283,6 +284,7 @@ class KvNode implements KvNodeCore {
     if (ready.restore) {
       this.sm.restore(ready.restore.data);
       this.lastApplied = ready.restore.lastIncludedIndex;
+      this.raft.noteTimestamp(this.sm.clockMs());
     }
     for (const { id, index } of ready.reads) {
       const r = this.reads.get(id);

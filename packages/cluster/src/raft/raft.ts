@@ -118,8 +118,16 @@ export class RaftCore {
   private readIds = 0;
   /** A snapshot arriving in chunks from the leader. */
   private incoming: { index: number; term: number; parts: string[]; received: number } | null = null;
-  /** The largest entry timestamp in the log: new entries are stamped no earlier, so log time never runs backwards. */
+  /** The largest entry timestamp seen (log entries, or the state machine's clock): log time never runs backwards. */
   private lastTs = 0;
+  /**
+   * While leading: added to the leader's clock when stamping, so the log's
+   * timeline continues from its last timestamp at the leader's clock rate.
+   * A new leader whose clock is ahead (or behind) of the previous leader's
+   * does not make log time jump forward (expiring every session at once) or
+   * stand still.
+   */
+  private tsOffset = 0;
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -198,9 +206,13 @@ export class RaftCore {
   get snapshot(): Snapshot | null {
     return this.latestSnapshot;
   }
-  /** A timestamp for a new entry: the caller's clock, but never earlier than an entry already in the log. */
+  /** A timestamp for a new entry: the leader's clock, continuing the log's timeline (see tsOffset), never earlier than an entry in it. */
   stamp(nowMs: number): number {
-    return Math.max(nowMs, this.lastTs);
+    return Math.max(nowMs + this.tsOffset, this.lastTs);
+  }
+  /** A timestamp known to be in the timeline (e.g. the clock of a restored state machine). */
+  noteTimestamp(ts: number): void {
+    this.lastTs = Math.max(this.lastTs, ts);
   }
   /** For tests: the leader's view of a follower. */
   progressOf(peer: string): Readonly<Progress> | undefined {
@@ -495,6 +507,7 @@ export class RaftCore {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.logLine(`became leader for term ${this.currentTerm}`);
+    this.tsOffset = this.lastTs > 0 ? this.lastTs - nowMs : 0;
     // §5.4.2/§8: a leader commits entries of earlier terms only through an
     // entry of its own term, so it appends a no-op right away.
     this.appendLocal({ kind: "noop", ts: this.stamp(nowMs) });

@@ -582,3 +582,35 @@ describe("options", () => {
     expect(() => raft("n9")).toThrow(/n9 is not among the cluster's node ids/);
   });
 });
+
+describe("entry timestamps (the only clock the state machine reads)", () => {
+  const restoredWithTs = (ts: number) => ({
+    hardState: { term: 1, votedFor: null },
+    snapshot: null,
+    entries: [{ index: 1, term: 1, command: { kind: "noop" as const, ts } }],
+  });
+  const electAt = (nowMs: number) => {
+    const r = raft("n1", { nodeIds: ["n1"] }, restoredWithTs(1000));
+    r.bootstrap(nowMs);
+    r.takeReady();
+    return r;
+  };
+
+  it("a new leader whose clock is far ahead continues the log's timeline instead of jumping (which would expire every session at once)", () => {
+    const r = electAt(60_000);
+    expect(r.log.entry(2)!.command.ts).toBe(1000);
+    expect(r.stamp(60_250)).toBe(1250);
+  });
+
+  it("a new leader whose clock is behind continues the timeline too, rather than freezing log time", () => {
+    const r = electAt(400);
+    expect(r.log.entry(2)!.command.ts).toBe(1000);
+    expect(r.stamp(500)).toBe(1100);
+  });
+
+  it("log time never runs backwards, even if the leader's clock does", () => {
+    const r = electAt(1000);
+    r.propose({ kind: "noop", ts: r.stamp(5000) });
+    expect(r.stamp(3000)).toBe(5000);
+  });
+});
