@@ -99,10 +99,11 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   // Failed ops take part in pruning as observers: a prefix that ends before
   // the failure treats them as open (see shortestFailingPrefix).
   // The whole history is pruned without them (a failed cas observes nothing).
+  // Prefixes are pruned one by one (see prefixOps), from the raw ops.
   const prune = model.prune;
   const forPrefixes = new Map<string, LinOp[]>();
   for (const [key, ops] of byKey) {
-    forPrefixes.set(key, prune === undefined ? ops : prune(ops.concat(failedByKey.get(key) ?? [])).filter((o) => o.call.outcome !== "fail"));
+    forPrefixes.set(key, ops);
     if (prune !== undefined) byKey.set(key, prune(ops));
   }
   for (const [key, ops] of byKey) {
@@ -157,37 +158,55 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
     .map((o) => o.call.returnIndex)
     .concat(failed.map((o) => o.call.returnIndex))
     .sort((a, b) => a - b);
-  let lo = 0;
+  if (ends.length === 0) return full;
+  const results = new Map<number, SearchResult>();
+  const at = (i: number): SearchResult => {
+    let r = results.get(i);
+    if (r === undefined) results.set(i, (r = searchPartition(model, prefixOps(model, ops, failed, ends[i]!), budget)));
+    return r;
+  };
+  // The search with lookahead gets stuck no later than the true failure
+  // point (it explores a subset of the orders), so start there and gallop up.
+  let lo = ends.findIndex((e) => e >= full.prefixEnd);
+  if (lo === -1) lo = ends.length - 1;
+  if (lo > 0 && at(lo - 1).verdict !== "valid") lo = 0;
   let hi = ends.length - 1;
-  let found: Invalid = full;
-  // Invariant: the prefix up to ends[hi] fails (the whole history does).
+  for (let step = 1, i = lo; i < ends.length; step *= 2, i = lo + step - 1) {
+    const r = at(i);
+    if (r.verdict === "unknown") return full;
+    if (r.verdict === "invalid") {
+      hi = i;
+      break;
+    }
+    lo = i + 1;
+  }
+  // Invariant: the prefix up to ends[hi] fails (the whole history does); all before lo pass.
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const r = searchPartition(model, prefixOps(ops, failed, ends[mid]!), budget);
-    if (r.verdict === "unknown") return found;
-    if (r.verdict === "invalid") {
-      hi = mid;
-      found = r;
-    } else lo = mid + 1;
+    const r = at(mid);
+    if (r.verdict === "unknown") return full;
+    if (r.verdict === "invalid") hi = mid;
+    else lo = mid + 1;
   }
-  const end = ends[lo];
-  if (end === undefined) return found;
-  if (found === full && end < full.prefixEnd) {
-    const r = searchPartition(model, prefixOps(ops, failed, end), budget);
-    if (r.verdict !== "invalid") return full;
-    found = r;
-  }
+  const end = ends[lo]!;
+  const found = at(lo);
+  if (found.verdict !== "invalid") return full;
   const blamed = ops.find((o) => o.definite && o.call.returnIndex === end) ?? failed.find((o) => o.call.returnIndex === end) ?? found.failed;
   // The lookahead stops orders early, so its partial orders are short. For
   // the report, search the failing prefix once more without it, on a small
   // budget, to get the longest partial orders.
   const plain: Model = { ...model, viable: undefined };
-  const again = searchPartition(plain, prefixOps(ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, 200_000) });
+  const again = searchPartition(plain, prefixOps(plain, ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, 200_000) });
   const partials = again.verdict === "invalid" ? again.partials : found.partials;
   return { ...found, partials, failed: blamed, prefixEnd: end };
 }
 
-function prefixOps(ops: readonly LinOp[], failed: readonly LinOp[], end: number): LinOp[] {
+/**
+ * The prefix ending at event `end`: ops called by then; those still open
+ * become indefinite (an open read constrains nothing), failed ops still open
+ * too. Pruned afresh, since what counts as observed depends on the cut.
+ */
+function prefixOps(model: Model, ops: readonly LinOp[], failed: readonly LinOp[], end: number): LinOp[] {
   const out: LinOp[] = [];
   for (const op of ops) {
     if (op.call.callIndex > end) continue;
@@ -195,7 +214,7 @@ function prefixOps(ops: readonly LinOp[], failed: readonly LinOp[], end: number)
     else if (!op.readOnly) out.push({ ...op, definite: false });
   }
   for (const op of failed) if (op.call.callIndex <= end && op.call.returnIndex > end) out.push(op);
-  return out;
+  return model.prune === undefined ? out : model.prune(out);
 }
 
 function showKey(key: string): string {
