@@ -197,7 +197,7 @@ export class PacketSimulator {
       inReplyTo: b.in_reply_to,
       clientId,
       seq,
-      fromSession: b.replayed === true || (clientId !== undefined && sessionHits?.has(`${clientId}/${seq}`)) || undefined,
+      fromSession: b.replayed === true || (b.type.endsWith("_ok") && clientId !== undefined && sessionHits?.has(`${clientId}/${seq}`)) || undefined,
       body: b,
     };
     this.opts.trace.add(record);

@@ -16,10 +16,12 @@ export interface DiagramInput {
   entries: readonly TraceEntry[];
   /** The first violation, if any: drawn as a red line at its time. */
   violation?: { atMs: number; label: string };
-  /** At most this many messages are drawn (a window around the violation, else the start). */
+  /** At most this many client messages are drawn (a window around the violation, else the start). Default 300. */
   maxMessages?: number;
   /** client endpoint -> client_id */
   clients?: Record<string, string>;
+  /** Requests (client_id/seq) involved in the first violation: their messages are outlined in red. */
+  involved?: ReadonlyArray<{ clientId: string; seq: number }>;
 }
 
 interface Row {
@@ -38,30 +40,62 @@ export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function selectWindow(entries: readonly TraceEntry[], max: number, aroundMs: number | undefined): TraceEntry[] {
-  const messages = entries.filter((e): e is TracedMessage => e.kind === "message");
-  if (messages.length <= max) return entries.slice();
+/**
+ * The window drawn: up to `max` client messages around the focus, plus the
+ * node-to-node messages and faults of the same time span (node-to-node
+ * traffic capped at twice `max`, so heartbeats never crowd out clients).
+ */
+function selectWindow(entries: readonly TraceEntry[], max: number, aroundMs: number | undefined, nodeIds: readonly string[]): TraceEntry[] {
+  const isPeer = (m: TracedMessage): boolean => nodeIds.includes(m.src) && nodeIds.includes(m.dest);
+  const clientMsgs = entries.filter((e): e is TracedMessage => e.kind === "message" && !isPeer(e));
   let start = 0;
-  if (aroundMs !== undefined) {
-    const idx = messages.findIndex((m) => m.sentAtMs >= aroundMs);
-    const center = idx === -1 ? messages.length - 1 : idx;
-    start = Math.max(0, Math.min(messages.length - max, center - Math.floor((max * 3) / 4)));
+  if (clientMsgs.length > max && aroundMs !== undefined) {
+    const idx = clientMsgs.findIndex((m) => m.sentAtMs >= aroundMs);
+    const center = idx === -1 ? clientMsgs.length - 1 : idx;
+    start = Math.max(0, Math.min(clientMsgs.length - max, center - Math.floor((max * 2) / 3)));
   }
-  const from = messages[start]!.sentAtMs;
-  const to = messages[start + max - 1]!.sentAtMs;
-  const picked = new Set(messages.slice(start, start + max));
-  return entries.filter((e) => (e.kind === "message" ? picked.has(e) : e.atMs >= from && e.atMs <= to));
+  const picked = clientMsgs.slice(start, start + max);
+  if (picked.length === 0) return entries.slice(0, max);
+  const from = picked[0]!.sentAtMs;
+  const to = picked[picked.length - 1]!.sentAtMs;
+  const keep = new Set<TraceEntry>(picked);
+  let peers = 0;
+  return entries.filter((e) => {
+    if (e.kind === "fault") return e.atMs >= from && e.atMs <= to;
+    if (keep.has(e)) return true;
+    if (!isPeer(e) || e.sentAtMs < from || e.sentAtMs > to || peers >= 2 * max) return false;
+    peers++;
+    return true;
+  });
 }
 
 export function renderMessageDiagram(input: DiagramInput): string {
-  const max = input.maxMessages ?? 600;
-  // Centre on the first violation; else on the first duplicate answered from
-  // the session; else on the first fault.
+  const max = input.maxMessages ?? 300;
+  // Retries: the n-th request of one (client_id, seq), or of one read msg.
+  const seen = new Map<string, number>();
+  const retryOf = new Map<TracedMessage, number>();
+  // Counted over the whole trace, so a retry whose first attempt is outside the window is still marked.
+  for (const e of input.entries) {
+    if (e.kind !== "message" || e.clientId === undefined || input.nodeIds.includes(e.src)) continue;
+    if (e.fate === "duplicate" || e.fate === "replayed") continue;
+    const key = `${e.src}|${e.clientId}|${e.seq}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if (n > 1) retryOf.set(e, n - 1);
+  }
+
+  // Centre on the first violation; else on a retry answered from the
+  // session (the point of the unit); else the first retry; else the first fault.
+  const retried = new Set<string>();
+  for (const m of retryOf.keys()) retried.add(`${m.clientId}/${m.seq}`);
+  const messages = input.entries.filter((e): e is TracedMessage => e.kind === "message");
   const focus =
     input.violation?.atMs ??
-    input.entries.find((e): e is TracedMessage => e.kind === "message" && e.fromSession === true)?.sentAtMs ??
+    messages.find((m) => m.fromSession === true && retried.has(`${m.clientId}/${m.seq}`))?.sentAtMs ??
+    [...retryOf.keys()][0]?.sentAtMs ??
+    messages.find((m) => m.fromSession === true)?.sentAtMs ??
     input.entries.find((e) => e.kind === "fault")?.atMs;
-  const entries = selectWindow(input.entries, max, focus);
+  const entries = selectWindow(input.entries, max, focus, input.nodeIds);
   const clientCols = new Set<string>();
   for (const e of entries) {
     if (e.kind !== "message") continue;
@@ -71,18 +105,7 @@ export function renderMessageDiagram(input: DiagramInput): string {
   const columns = [...clients, ...input.nodeIds];
   const colX = new Map(columns.map((c, i) => [c, LEFT + i * COL_W]));
 
-  // Retries: the n-th request of one (client_id, seq), or of one read msg.
-  const seen = new Map<string, number>();
-  const retryOf = new Map<TracedMessage, number>();
-  for (const e of entries) {
-    if (e.kind !== "message" || e.clientId === undefined || input.nodeIds.includes(e.src)) continue;
-    if (e.fate === "duplicate" || e.fate === "replayed") continue;
-    const key = `${e.src}|${e.clientId}|${e.seq}`;
-    const n = (seen.get(key) ?? 0) + 1;
-    seen.set(key, n);
-    if (n > 1) retryOf.set(e, n - 1);
-  }
-
+  const involved = new Set((input.involved ?? []).map((r) => `${r.clientId}/${r.seq}`));
   const rows: Row[] = [];
   entries.forEach((e, i) => {
     if (e.kind === "fault") rows.push({ t: e.atMs, k: i * 2, draw: { kind: "fault", ref: i } });
@@ -136,7 +159,7 @@ export function renderMessageDiagram(input: DiagramInput): string {
     const xEnd = dropped ? x1 + (x2 - x1) * 0.55 : x2;
     const yEnd = dropped ? y1 + (y2 - y1) * 0.55 : y2;
     const retry = retryOf.get(e);
-    const classes = ["msg", dropped ? "dropped" : "", e.fate === "duplicate" ? "dup" : "", e.fate === "replayed" ? "replayed" : "", e.fromSession ? "session" : "", e.type === "error" ? "err" : "", retry ? "retry" : ""]
+    const classes = ["msg", dropped ? "dropped" : "", e.fate === "duplicate" ? "dup" : "", e.fate === "replayed" ? "replayed" : "", e.fromSession ? "session" : "", e.type === "error" ? "err" : "", retry ? "retry" : "", e.clientId !== undefined && involved.has(`${e.clientId}/${e.seq}`) ? "involved" : ""]
       .filter(Boolean)
       .join(" ");
     const ident = e.clientId !== undefined ? ` ${short(e.clientId)}/${e.seq ?? "-"}` : "";
@@ -170,6 +193,7 @@ svg text{font:11px ui-monospace,monospace}
 .msg.session line{stroke:#16a34a;stroke-width:2.2}.msg.session text{fill:#15803d;font-weight:bold}
 .msg.dropped line{stroke:#dc2626;stroke-dasharray:3 3}.msg.dropped text{fill:#b91c1c}
 .fault{stroke:#f59e0b;stroke-width:6;opacity:.35}.fault-label{fill:#b45309;font-weight:bold}
+.msg.involved line{stroke:#dc2626;stroke-width:3.5}.msg.involved text{fill:#dc2626;font-weight:bold;text-decoration:underline}
 .violation{stroke:#dc2626;stroke-width:3}.violation-label{fill:#dc2626;font-weight:bold}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
@@ -182,6 +206,7 @@ svg text{font:11px ui-monospace,monospace}
 <span><i style="background:#ea580c"></i>late replay</span>
 <span><i style="background:#dc2626"></i>dropped (✖ loss, partition, lost reply, node down)</span>
 <span><i style="background:#f59e0b"></i>fault</span>
+<span><i style="background:#dc2626;height:5px"></i>request in the first violation (bold, underlined)</span>
 </div>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <defs>
