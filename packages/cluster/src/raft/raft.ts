@@ -121,11 +121,12 @@ export class RaftCore {
   /** The largest entry timestamp seen (log entries, or the state machine's clock): log time never runs backwards. */
   private lastTs = 0;
   /**
-   * While leading: added to the leader's clock when stamping, so the log's
-   * timeline continues from its last timestamp at the leader's clock rate.
-   * A new leader whose clock is ahead (or behind) of the previous leader's
-   * does not make log time jump forward (expiring every session at once) or
-   * stand still.
+   * While leading: added to the leader's clock when stamping. A new leader
+   * whose clock is ahead of the log's last timestamp continues the timeline
+   * from there (at its own clock rate) instead of making log time jump
+   * forward, which would expire every session at once. A leader whose clock
+   * is behind stamps the last timestamp until its clock catches up: log time
+   * stands still, which only keeps sessions longer (the safe direction).
    */
   private tsOffset = 0;
 
@@ -507,7 +508,7 @@ export class RaftCore {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.logLine(`became leader for term ${this.currentTerm}`);
-    this.tsOffset = this.lastTs > 0 ? this.lastTs - nowMs : 0;
+    this.tsOffset = this.lastTs > 0 ? Math.min(0, this.lastTs - nowMs) : 0;
     // §5.4.2/§8: a leader commits entries of earlier terms only through an
     // entry of its own term, so it appends a no-op right away.
     this.appendLocal({ kind: "noop", ts: this.stamp(nowMs) });
@@ -517,10 +518,13 @@ export class RaftCore {
   private tickLeader(_nowMs: number): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
-    if (this.electionElapsed >= this.electionMin) {
+    // Check-quorum once per maximum election timeout: generous, so slow disks
+    // under load (acks wait for the follower's fsync) do not depose a healthy
+    // leader. Safety never depends on it: reads confirm leadership each time.
+    if (this.electionElapsed >= this.electionMax) {
       this.electionElapsed = 0;
       if (this.checkQuorum && !this.quorumActive()) {
-        this.logLine(`stepping down: no answer from a quorum for ${this.electionMin} ticks`);
+        this.logLine(`stepping down: no answer from a quorum for ${this.electionMax} ticks`);
         this.becomeFollower(this.currentTerm, null);
         return;
       }

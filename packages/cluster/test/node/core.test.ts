@@ -172,7 +172,7 @@ describe("the leader's client bookkeeping", () => {
     d.partition([["n1"], ["n2", "n3"]]);
     d.request("c1", "n1", { type: "append", msg_id: 1, key: "k", value: 1, client_id: "c1", seq: 1 });
     d.request("c1", "n1", { type: "read", msg_id: 2, key: "k" });
-    d.run(30);
+    d.run(45);
     const answers = d.takeReplies("c1").map((m) => m.body);
     expect(answers).toHaveLength(2);
     for (const a of answers) {
