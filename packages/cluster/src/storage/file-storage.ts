@@ -33,7 +33,7 @@
  * A bad record with good data after it is real corruption: load() fails with
  * an error naming the file and the offset.
  */
-import { constants as fsc, promises as fsp } from "node:fs";
+import { constants as fsc, promises as fsp, readFileSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { LogEntry, PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
@@ -89,12 +89,17 @@ export class StorageLockedError extends Error {
   }
 }
 
+/** Whether `pid` is a live process that could be a node (a reused pid of some other program is not). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("node");
+  } catch {
+    return true; // no /proc (macOS): trust the signal check
   }
 }
 
