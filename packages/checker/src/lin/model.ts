@@ -38,6 +38,8 @@ export interface LinOp {
   resetTo?: State;
   /** Sets the state without looking at it (write, put): see the search's "useless" rule. */
   blind?: boolean;
+  /** Its success depends on the state (reads, cas): it observes earlier writes. */
+  observes?: boolean;
   /** ok: must take effect between call and return. info/pending: may take effect after its call, or never. */
   definite: boolean;
 }
@@ -158,13 +160,13 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         case "read": {
           if (!definite) return undefined;
           const [, out] = split(call, call.completion!.value);
-          return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite, readOnly: true };
+          return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite, readOnly: true, observes: true };
         }
         case "write":
           return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg), blind: true };
         case "cas": {
           if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : printEdn(arg)}`, call.invoke);
-          return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, resets: true, resetTo: canon(arg[1]) };
+          return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, observes: true, resets: true, resetTo: canon(arg[1]) };
         }
         default:
           unsupported("register", call);
@@ -234,7 +236,7 @@ export function kvModel(): Model {
         case "get":
         case "read":
           if (!definite) return undefined;
-          return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite, readOnly: true };
+          return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite, readOnly: true, observes: true };
         case "put":
         case "write":
           return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: str(call.invoke.value), blind: true };
@@ -302,7 +304,7 @@ export function counterModel(): Model {
       switch (call.f) {
         case "read":
           if (!definite) return undefined;
-          return { call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite, readOnly: true };
+          return { call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite, readOnly: true, observes: true };
         case "incr":
         case "add":
           return { call, key, kind: "incr", arg: num(call, call.invoke.value, 1), arg2: null, out: null, definite, readOnly: false };

@@ -187,6 +187,8 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
   // before it already has), so when its subtree fails the frame fails too.
   const stackForced = new Uint8Array(n);
   const stackSkip = new Int32Array(n);
+  const stackUnobserved = new Uint8Array(n);
+  let unobserved = false;
   let depth = 0;
   let state = model.init();
   let maxLin = -1;
@@ -326,6 +328,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       maxLin = stackMax[depth]!;
       unlift(op);
       linearized[op] = 0;
+      unobserved = stackUnobserved[depth] === 1;
       if (ops[op]!.definite) definiteLeft++;
       skip = stackSkip[depth]!;
       preferredPhase = false;
@@ -333,25 +336,24 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       continue;
     }
     const op = nodeOp[entry]!;
-    // An indefinite blind write followed at once by another blind write had
-    // no effect anyone could see: the same order without it is just as good,
-    // and is searched anyway (an indefinite op may never happen). So an
-    // indefinite write is only placed right before something that reads it.
-    // For the same reason it is useless when nothing that could read it is
-    // pending, since its reader would have to come right after it.
+    // An indefinite op whose effect is overwritten (a blind write) before
+    // any read or cas looked at the state had no effect anyone could see:
+    // the same order without it is just as good, and is searched anyway (an
+    // indefinite op may never happen). `unobserved` says such an op is in
+    // effect now. For a register, also skip an indefinite write when
+    // nothing that could read its value is pending: its reader would have
+    // to come right after it.
     const cand = ops[op]!;
-    const useless =
-      cand.blind === true &&
-      ((depth > 0 && ops[stackOp[depth - 1]!]!.blind === true && !ops[stackOp[depth - 1]!]!.definite) || (model.exactReaders === true && !cand.definite && !readerPending(cand)));
+    const useless = cand.blind === true && (unobserved || (model.exactReaders === true && !cand.definite && !readerPending(cand)));
     const after = useless ? undefined : model.step(state, ops[op]!);
     if (after !== undefined && (after === state || stillViable(after))) {
       const forced = after === state && ops[op]!.readOnly;
       lift(op);
       const newMax = op > maxLin ? op : maxLin;
-      // After an indefinite blind write, fewer moves are allowed (see
+      // While an indefinite op is unobserved, fewer moves are allowed (see
       // `useless`), so that configuration is memoized apart.
-      const lazy = ops[op]!.blind === true && !ops[op]!.definite;
-      const key = lazy ? memoKey(newMax, stateId(after)) + "!" : memoKey(newMax, stateId(after));
+      const nextUnobserved: boolean = !cand.definite && !cand.readOnly ? true : cand.observes === true ? false : unobserved;
+      const key = nextUnobserved ? memoKey(newMax, stateId(after)) + "!" : memoKey(newMax, stateId(after));
       if (!memo.has(key)) {
         if (memo.size >= budget.memoEntriesMax || memoChars + key.length > budget.memoCharsMax) {
           return { verdict: "unknown", reason: "memo-limit", explored, memoEntries: memo.size };
@@ -363,6 +365,8 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
         stackState[depth] = state;
         stackForced[depth] = forced ? 1 : 0;
         stackSkip[depth] = skip;
+        stackUnobserved[depth] = unobserved ? 1 : 0;
+        unobserved = nextUnobserved;
         linearized[op] = 1;
         depth++;
         state = after;
