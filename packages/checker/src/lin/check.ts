@@ -19,7 +19,7 @@ export interface LinearizabilityOptions extends RegisterOptions {
   timeLimitMs?: number;
   /** Memo entries kept per key before giving up with "unknown". Default 2,000,000. */
   memoEntriesMax?: number;
-  /** Memo key characters kept per key (memory, about 2 bytes each). Default 100,000,000. */
+  /** Memo key characters kept per key (memory, about 2 bytes each). Default 40,000,000. */
   memoCharsMax?: number;
   /** Clock for the time limit; defaults to performance.now. */
   now?: () => number;
@@ -90,7 +90,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     deadline: options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs,
     now,
     memoEntriesMax: options.memoEntriesMax ?? 2_000_000,
-    memoCharsMax: options.memoCharsMax ?? 100_000_000,
+    memoCharsMax: options.memoCharsMax ?? 40_000_000,
   };
   const keys: KeyResult[] = [];
   const linearization: Record<string, number[]> = {};
