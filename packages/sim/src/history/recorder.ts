@@ -9,6 +9,7 @@
  */
 import { HistoryBuilder, type History, type Op, type Value } from "@dslab/checker";
 import type { Json, Key } from "@dslab/protocol";
+import type { AttemptRecord } from "@dslab/client";
 
 export type OpF = "read" | "write" | "cas" | "append" | "incr" | "delete";
 
@@ -16,8 +17,8 @@ export type OpF = "read" | "write" | "cas" | "append" | "incr" | "delete";
 export interface OpDetail {
   /** Requests sent for this op (retries and redirects included). */
   attempts: number;
-  /** The client's attempt log, one line per attempt. */
-  attemptLog: string[];
+  /** The client's attempt records (`formatAttempt` from @dslab/client prints them). */
+  attemptLog: readonly AttemptRecord[];
   clientName: string;
 }
 

@@ -130,8 +130,10 @@ export class InProcessCluster implements FaultTarget {
       this.stats.persistOps += effects.persist.length;
     }
     let hits: Set<string> | undefined;
+    const onLog = this.opts.onLog;
     for (const line of effects.logs) {
-      this.opts.onLog?.(`${n.id} ${line}`);
+      if (onLog) onLog(`${n.id} ${line}`);
+      if (!line.startsWith("[dedup]")) continue;
       const m = DEDUP_LINE.exec(line);
       if (m) {
         this.stats.dedupHits++;

@@ -136,7 +136,7 @@ export class WorkloadDriver {
     }
     const detail = {
       attempts: result.attempts,
-      attemptLog: result.log.map(formatAttempt),
+      attemptLog: result.log,
       clientName,
     };
     this.stats.attempts += result.attempts;
