@@ -3,7 +3,7 @@
  * exit code back. `history-check.ts` is the thin shell that binds it to the
  * process.
  */
-import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkExactlyOnce } from "../exactly-once/check.js";
@@ -183,6 +183,7 @@ export function runCli(argv: string[], io: CliIo): number {
 }
 
 function writeHtml(out: string, fileCount: number, file: string, html: string): void {
-  const target = fileCount > 1 ? join(out, basename(file).replace(/\.[^.]*$/, "") + ".html") : out;
+  const intoDir = fileCount > 1 || (existsSync(out) && statSync(out).isDirectory());
+  const target = intoDir ? join(out, basename(file).replace(/\.[^.]*$/, "") + ".html") : out;
   writeFileSync(target, html);
 }

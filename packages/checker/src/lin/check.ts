@@ -94,7 +94,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   };
   const keys: KeyResult[] = [];
   const linearization: Record<string, number[]> = {};
-  let best: { key: string; result: Extract<SearchResult, { verdict: "invalid" }> } | undefined;
+  let best: { key: string; result: Invalid } | undefined;
   let unknownReason: string | undefined;
   // Failed ops take part in pruning as observers: a prefix that ends before
   // the failure treats them as open (see shortestFailingPrefix).
@@ -141,7 +141,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   return out;
 }
 
-type Invalid = Extract<SearchResult, { verdict: "invalid" }>;
+type Invalid = Extract<SearchResult, { verdict: "invalid" }> & { exact?: boolean };
 
 /**
  * The lookahead lets the search give up before the event that really cannot
@@ -198,7 +198,7 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
   const plain: Model = { ...model, viable: undefined };
   const again = searchPartition(plain, prefixOps(plain, ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, 200_000) });
   const partials = again.verdict === "invalid" ? again.partials : found.partials;
-  return { ...found, partials, failed: blamed, prefixEnd: end };
+  return { ...found, partials, failed: blamed, prefixEnd: end, exact: true };
 }
 
 /**
@@ -224,7 +224,7 @@ function showKey(key: string): string {
 function describeFailure(
   model: Model,
   key: string,
-  r: Extract<SearchResult, { verdict: "invalid" }>,
+  r: Invalid,
   ops: readonly LinOp[],
 ): LinearizabilityFailure {
   const failed = r.failed.call;
@@ -244,6 +244,9 @@ function describeFailure(
   const message =
     `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
     `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
-    `no order of the operations up to op ${r.prefixEnd} explains it.${stateNote}`;
+    (r.exact === true
+      ? `no order of the operations up to op ${r.prefixEnd} explains it.`
+      : `the search could not get past op ${r.prefixEnd} (the shortest failing prefix was not pinned down within the budget).`) +
+    stateNote;
   return { key, op: failed, prefixEnd: r.prefixEnd, involved, partials, message };
 }
