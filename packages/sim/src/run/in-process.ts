@@ -12,7 +12,7 @@ import { drawSkews } from "../world/node-clock.js";
 import { PacketSimulator } from "../network/packet-simulator.js";
 import { MessageTrace, type PacketFate } from "../network/trace.js";
 import { InProcessCluster, type CoreFactory, type NodeTuning } from "../inprocess/cluster.js";
-import { generateNemesisSchedule } from "../nemesis/schedule.js";
+import { generateNemesisSchedule, type NemesisOp } from "../nemesis/schedule.js";
 import { NemesisApplier } from "../nemesis/applier.js";
 import { HistoryRecorder } from "../history/recorder.js";
 import { WorkloadDriver } from "../workload/driver.js";
@@ -31,6 +31,12 @@ export interface InProcessOptions {
   /** Replace the reference core (a student's core plugs in here). */
   createCore?: CoreFactory;
   onLog?: (line: string) => void;
+  /**
+   * A hand-written fault schedule instead of the seeded one (a scenario;
+   * STYLE habit 4: the same harness runs swarms and scenarios). It should
+   * end with `{ op: "heal" }` at `timeLimitS`.
+   */
+  schedule?: NemesisOp[];
 }
 
 export const SIM_DEFAULTS = {
@@ -90,7 +96,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   });
 
   const healAtMs = Math.round(config.timeLimitS * 1000);
-  const schedule = generateNemesisSchedule(seeds.nemesis, {
+  const schedule = options.schedule ?? generateNemesisSchedule(seeds.nemesis, {
     nodeIds,
     faults: new Set(config.nemesis),
     startMs: Math.min(SIM_DEFAULTS.faultsStartMs, healAtMs / 4),
