@@ -1,0 +1,47 @@
+/**
+ * The history model the simulator writes: HistoryBuilder and pairOps.
+ */
+import { describe, expect, it } from "vitest";
+import { HistoryBuilder, HistoryError, pairOps, readHistory } from "../../src/index.js";
+
+describe("HistoryBuilder", () => {
+  it("numbers events, copies f/key/client_id/seq onto completions, and defaults the value", () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "append", "x", { key: "k", client_id: "7", seq: 3, time: 1 });
+    b.nemesis("kill", "n1", { time: 2 });
+    const done = b.ok(0, ["x"], { time: 3 });
+    expect(done).toEqual({ index: 2, process: 0, type: "ok", f: "append", value: ["x"], key: "k", client_id: "7", seq: 3, time: 3 });
+    b.invoke(1, "write", 5);
+    expect(b.pending()).toEqual([1]);
+    expect(b.info(1, { error: "timeout" })).toMatchObject({ type: "info", f: "write", value: 5, error: "timeout" });
+  });
+
+  it("refuses a second invoke on a process with an open operation, and a completion with none", () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "read", null);
+    expect(() => b.invoke(0, "read", null)).toThrow(/still open/);
+    expect(() => b.ok(1, 3)).toThrow(/no open invoke/);
+  });
+});
+
+describe("pairOps", () => {
+  it("pairs per process; info and never-completed calls are indefinite (returnIndex Infinity)", () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "write", 1);
+    b.invoke(1, "write", 2);
+    b.invoke(2, "read", null);
+    b.ok(0);
+    b.info(1);
+    const calls = pairOps(b.build());
+    expect(calls.map((c) => [c.outcome, c.callIndex, c.returnIndex, c.completionIndex])).toEqual([
+      ["ok", 0, 3, 3],
+      ["info", 1, Infinity, 4],
+      ["pending", 2, Infinity, Infinity],
+    ]);
+  });
+
+  it("rejects a completion with no open invoke, or with a different :f", () => {
+    expect(() => pairOps(readHistory("{:type :ok, :f :read, :value 1, :process 0}"))).toThrow(HistoryError);
+    expect(() => pairOps(readHistory("{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :write, :process 0}"))).toThrow(/completes :write but its open invoke/);
+  });
+});
