@@ -37,7 +37,8 @@ Checks Jepsen-style histories (EDN history.edn, 6.824 kv logs, or JSON lines).
                      kv            get/put/append on strings, split by :key (6.824 / porcupine)
                      counter       incr (or add) and read
                      exactly-once  append/incr workloads with client_id and seq
-  --html OUT         write an HTML timeline; with several FILEs, OUT is a directory
+  --html OUT         write an HTML timeline to OUT; with several FILEs (or when OUT
+                     is a directory) write OUT/<file name>.html for each
   --time-limit-s N   give up on a file after N seconds (verdict unknown); default 60
   --json             one JSON object per file instead of a summary line
   --help             this text
@@ -182,8 +183,15 @@ export function runCli(argv: string[], io: CliIo): number {
   return EXIT.valid;
 }
 
+/** Names used in this run, so that a/h.edn and b/h.edn do not overwrite each other. */
+const htmlNames = new Set<string>();
+
 function writeHtml(out: string, fileCount: number, file: string, html: string): void {
   const intoDir = fileCount > 1 || (existsSync(out) && statSync(out).isDirectory());
-  const target = intoDir ? join(out, basename(file).replace(/\.[^.]*$/, "") + ".html") : out;
-  writeFileSync(target, html);
+  if (!intoDir) return writeFileSync(out, html);
+  const base = basename(file);
+  let name = `${base}.html`;
+  for (let i = 2; htmlNames.has(name); i++) name = `${base}-${i}.html`;
+  htmlNames.add(name);
+  writeFileSync(join(out, name), html);
 }

@@ -99,7 +99,7 @@ describe("history-check CLI", () => {
     const out = join(dir, "html");
     const r = run(validEdn, invalidJson, "--model", "register", "--html", out);
     expect(r.code).toBe(1);
-    expect(existsSync(join(out, "valid.html"))).toBe(true);
-    expect(readFileSync(join(out, "invalid.html"), "utf8")).toMatch(/class="op ok[^"]*failed/);
+    expect(existsSync(join(out, "valid.edn.html"))).toBe(true);
+    expect(readFileSync(join(out, "invalid.jsonl.html"), "utf8")).toMatch(/class="op ok[^"]*failed/);
   });
 });
