@@ -71,7 +71,7 @@ export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
     checks,
     anomalies,
     ops: { invoked, ok: s.ok, fail: s.fail, info: s.info },
-    availability: completed === 0 ? 0 : Math.round((s.ok / completed) * 10_000) / 10_000,
+    availability: completed === 0 ? 0 : Math.round(((s.ok + s.failAnswered) / completed) * 10_000) / 10_000,
     msgsPerOp: invoked === 0 ? 0 : Math.round((a.trace.packetsSent / invoked) * 100) / 100,
     clientMsgsPerOp: invoked === 0 ? 0 : Math.round((a.trace.clientPacketsSent / invoked) * 100) / 100,
     latencyMs: latencySummary(s.latenciesMs),

@@ -35,7 +35,7 @@ export interface RunResults {
   checks: Record<string, CheckResult>;
   anomalies: Anomaly[];
   ops: { invoked: number; ok: number; fail: number; info: number };
-  /** ok / completed. */
+  /** Operations the system answered (ok, or a definite answer such as cas precondition-failed) / completed. */
   availability: number;
   /** Packets sent (client and node-to-node) per client operation. */
   msgsPerOp: number;

@@ -37,6 +37,8 @@ export interface OpStats {
   ok: number;
   fail: number;
   info: number;
+  /** Fails that are the system's correct answer (key missing, cas precondition), not unavailability. */
+  failAnswered: number;
   /** Latency of every completed op, ms. */
   latenciesMs: number[];
   /** Requests sent by clients (retries and redirects included). */
@@ -52,7 +54,7 @@ export class WorkloadDriver {
   readonly endpoints = new Map<string, ClientEndpoint>();
   /** client endpoint name -> client_id, for results and diagrams. */
   readonly clientIds = new Map<string, string>();
-  readonly stats: OpStats = { ok: 0, fail: 0, info: 0, latenciesMs: [], attempts: 0, redirectBackoffs: [], redirects: 0 };
+  readonly stats: OpStats = { ok: 0, fail: 0, info: 0, failAnswered: 0, latenciesMs: [], attempts: 0, redirectBackoffs: [], redirects: 0 };
   private nextClient = 1;
   private readonly workloadPrng: Prng;
 
@@ -152,6 +154,7 @@ export class WorkloadDriver {
         recorder.ok(process, null, detail);
       } else {
         this.stats.fail++;
+        if (code === 20 || code === 21 || code === 22) this.stats.failAnswered++;
         recorder.fail(process, { code, name: errorSpec(code).name }, detail);
       }
     } else {
