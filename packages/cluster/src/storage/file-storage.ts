@@ -33,7 +33,7 @@
  * A bad record with good data after it is real corruption: load() fails with
  * an error naming the file and the offset.
  */
-import { constants as fsc, promises as fsp, readFileSync } from "node:fs";
+import fs, { constants as fsc, promises as fsp, readFileSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { LogEntry, PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
@@ -121,7 +121,11 @@ export class FileStorage implements Storage {
   private readonly log: (line: string) => void;
   private mirror: PersistentState = emptyState();
   private segment = 1;
-  private fh: FileHandle | null = null;
+  /**
+   * The open segment, as a raw fd: the callback API costs about half of
+   * what FileHandle's promise API does per write + fdatasync.
+   */
+  private fd: number | null = null;
   private readonly preallocateBytes: number;
   /** Where the next record goes: the end of the last good record. */
   private writeOffset = 0;
@@ -174,7 +178,7 @@ export class FileStorage implements Storage {
     this.stats.persistCalls++;
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error(`FileStorage ${this.dir}: persist() after close()`));
-    if (!this.fh) return Promise.reject(new Error(`FileStorage ${this.dir}: persist() before load()`));
+    if (this.fd === null) return Promise.reject(new Error(`FileStorage ${this.dir}: persist() before load()`));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
@@ -185,8 +189,8 @@ export class FileStorage implements Storage {
     this.closed = true;
     if (this.flushing) await this.flushing;
     if (this.extending) await this.extending.catch(() => {});
-    await this.fh?.close();
-    this.fh = null;
+    if (this.fd !== null) await fdClose(this.fd);
+    this.fd = null;
     if (this.locked) await fsp.rm(path.join(this.dir, LOCK_FILE), { force: true });
     this.locked = false;
   }
@@ -249,9 +253,9 @@ export class FileStorage implements Storage {
     }
     const buf = Buffer.concat(records);
     await this.ensureSpace(buf.length);
-    await writeAllAt(this.fh!, buf, this.writeOffset);
+    await fdWriteAt(this.fd!, buf, this.writeOffset);
     this.writeOffset += buf.length;
-    await this.fh!.datasync();
+    await fdDatasync(this.fd!);
     this.stats.fsyncs++;
   }
 
@@ -281,15 +285,18 @@ export class FileStorage implements Storage {
     if (target <= from) return;
     const zeros = Buffer.alloc(Math.min(target - from, 1024 * 1024));
     for (let at = from; at < target; at += zeros.length) {
-      await writeAllAt(this.fh!, zeros.subarray(0, Math.min(zeros.length, target - at)), at);
+      await fdWriteAt(this.fd!, zeros.subarray(0, Math.min(zeros.length, target - at)), at);
     }
-    await this.fh!.sync();
+    await fdFsync(this.fd!);
     this.fileBytes = Math.max(this.fileBytes, target);
   }
 
   private async openSegment(file: string): Promise<void> {
-    this.fh = await fsp.open(file, fsc.O_RDWR | fsc.O_CREAT, 0o644);
-    this.fileBytes = (await this.fh.stat()).size;
+    const fd = await new Promise<number>((resolve, reject) =>
+      fs.open(file, fsc.O_RDWR | fsc.O_CREAT, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))),
+    );
+    this.fd = fd;
+    this.fileBytes = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
   }
 
   /** Writes a new WAL segment from the mirror, then the snapshot that names it (the commit point). */
@@ -305,7 +312,7 @@ export class FileStorage implements Storage {
     await fsyncDir(this.dir);
     const old = this.segment;
     if (this.extending) await this.extending.catch(() => {});
-    await this.fh!.close();
+    await fdClose(this.fd!);
     await this.openSegment(walPath);
     this.writeOffset = this.fileBytes;
     this.segment = next;
@@ -403,13 +410,19 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-async function writeAllAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let written = 0;
-  while (written < buf.length) {
-    const { bytesWritten } = await fh.write(buf, written, buf.length - written, position + written);
-    written += bytesWritten;
-  }
+function fdWriteAt(fd: number, buf: Buffer, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (written: number): void => {
+      if (written >= buf.length) return resolve();
+      fs.write(fd, buf, written, buf.length - written, position + written, (err, n) => (err ? reject(err) : step(written + n)));
+    };
+    step(0);
+  });
 }
+
+const fdDatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+const fdFsync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+const fdClose = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve())));
 
 /** Temp file, fsync, rename: the file is either the old one or the complete new one. */
 async function writeFileDurably(file: string, data: Buffer): Promise<void> {
