@@ -41,6 +41,10 @@ export async function probeCommand(command: string): Promise<{ dataDir: boolean;
   const [file, ...args] = parseCommandString(command);
   if (!file) throw new Error("--bin: empty command");
   const r = await execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true });
+  if (r.failed && r.exitCode === undefined && !r.timedOut) {
+    // Not started at all (ENOENT, EACCES): nothing to run a cluster of.
+    throw new Error(`--bin: cannot start ${JSON.stringify(command)}: ${(r as { originalMessage?: string }).originalMessage ?? r.shortMessage}`);
+  }
   const text = String(r.all ?? "");
   return { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text) };
 }

@@ -27,6 +27,9 @@ describe("kv-sim CLI (issue 5: run, swarm, --help everywhere; the seed is the bu
     expect(w.stderr).toMatch(/--workload: expected one of lin-kv, exactly-once, sessions, got "bank"/);
     const b = await kvSim(["run", "--bug", "nope"]);
     expect(b.stderr).toMatch(/--bug: unknown bug "nope": expected one of noSessions/);
+    const x = await kvSim(["run", "--bin", "no-such-command-xyz", "--time-limit-s", "1"]);
+    expect(x.exitCode).toBe(3);
+    expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);
   });
 
   test("run prints the verdict and the replay command, and the replay command reproduces the history byte for byte", async () => {
