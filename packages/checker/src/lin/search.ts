@@ -115,17 +115,25 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     list.push(i);
   }
   const linearized = new Uint8Array(n);
-  const readerPending = (op: LinOp): boolean => {
-    const list = readers.get(op.resetTo ?? null);
-    if (list === undefined) return false;
-    // The window: calls before the first return still in the list.
-    let end = Infinity;
+  // The window: calls before the first return still in the list end there.
+  let windowVersion = -1;
+  let windowEndPos = Infinity;
+  const windowEnd = (): number => {
+    if (windowVersion === version) return windowEndPos;
+    windowVersion = version;
+    windowEndPos = Infinity;
     for (let node = next[0]!; node !== -1; node = next[node]!) {
       if (nodeIsCall[node] === 0) {
-        end = ops[nodeOp[node]!]!.call.returnIndex;
+        windowEndPos = ops[nodeOp[node]!]!.call.returnIndex;
         break;
       }
     }
+    return windowEndPos;
+  };
+  const readerPending = (op: LinOp): boolean => {
+    const list = readers.get(op.resetTo ?? null);
+    if (list === undefined) return false;
+    const end = windowEnd();
     for (const r of list) if (linearized[r] === 0 && ops[r]!.call.callIndex < end) return true;
     return false;
   };
@@ -142,12 +150,16 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     next[p] = node;
     if (nx !== -1) prev[nx] = node;
   };
+  // Bumped whenever the list changes, so per-configuration scans can be reused.
+  let version = 0;
   const lift = (op: number): void => {
+    version++;
     unlink(callNode[op]!);
     const r = retNode[op]!;
     if (r !== -1) unlink(r);
   };
   const unlift = (op: number): void => {
+    version++;
     const r = retNode[op]!;
     if (r !== -1) relink(r);
     relink(callNode[op]!);
@@ -218,8 +230,31 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
   const viable = model.viable;
   const resets: LinOp[] = [];
   const reads: LinOp[] = [];
+  let scannedVersion = -1;
   const stillViable = (s: State): boolean => {
     if (viable === undefined) return true;
+    if (scannedVersion !== version) {
+      scannedVersion = version;
+      scanForLookahead();
+    }
+    for (const read of reads) {
+      if (viable(s, read)) continue;
+      let rescued = false;
+      for (const r of resets) {
+        if (r.call.callIndex > read.call.returnIndex) break;
+        if (viable(r.resetTo ?? null, read)) {
+          rescued = true;
+          break;
+        }
+      }
+      if (!rescued) return false;
+    }
+    return true;
+  };
+  // The pending reads, the next few upcoming ones, and the resetting ops that
+  // could come before them (the candidate being tried may be among these:
+  // that only makes the check weaker, never wrong).
+  const scanForLookahead = (): void => {
     resets.length = 0;
     reads.length = 0;
     let inWindow = true;
@@ -239,19 +274,6 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
         if (op.call.returnIndex > horizon) horizon = op.call.returnIndex;
       }
     }
-    for (const read of reads) {
-      if (viable(s, read)) continue;
-      let rescued = false;
-      for (const r of resets) {
-        if (r.call.callIndex > read.call.returnIndex) break;
-        if (viable(r.resetTo ?? null, read)) {
-          rescued = true;
-          break;
-        }
-      }
-      if (!rescued) return false;
-    }
-    return true;
   };
 
   // After each step, an enabled read is tried first (see stackForced). Then,
