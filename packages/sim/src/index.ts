@@ -17,7 +17,8 @@ export {
   type BugName,
 } from "./run/config.js";
 export type { RunResults, Anomaly, CheckResult, Verdict } from "./run/results.js";
-export { writeOutputs, firstViolation, type WrittenOutputs } from "./output/writer.js";
+export { writeOutputs, type WrittenOutputs } from "./output/writer.js";
+export { firstViolation, involvedRequests } from "./run/violation.js";
 export { renderMessageDiagram, type DiagramInput } from "./output/message-diagram.js";
 export { runSwarmInline, runOneSeed, seedConfig, type SwarmOptions, type SwarmSummary, type SeedResult } from "./swarm/swarm.js";
 export { createWorkload, WORKLOAD_NAMES, type Workload, type WorkloadName } from "./workload/workloads.js";

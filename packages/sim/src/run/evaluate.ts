@@ -13,6 +13,7 @@ import { checkSessionBound } from "../checks/sessions.js";
 import { checkRedirects } from "../checks/redirects.js";
 import { checkSafety, type SafetyOutcome } from "../checks/safety.js";
 import type { RunConfig } from "./config.js";
+import { firstViolation } from "./violation.js";
 import { latencySummary, verdictOf, type Anomaly, type CheckResult, type RunResults } from "./results.js";
 
 export interface RunArtifacts {
@@ -70,6 +71,7 @@ export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
     verdict: verdictOf(checks),
     checks,
     anomalies,
+    firstViolation: firstViolation(anomalies, a.history),
     ops: { invoked, ok: s.ok, fail: s.fail, info: s.info },
     availability: completed === 0 ? 0 : Math.round(((s.ok + s.failAnswered) / completed) * 10_000) / 10_000,
     msgsPerOp: invoked === 0 ? 0 : Math.round((a.trace.packetsSent / invoked) * 100) / 100,

@@ -34,6 +34,8 @@ export interface RunResults {
   verdict: Verdict;
   checks: Record<string, CheckResult>;
   anomalies: Anomaly[];
+  /** Where the first violation shows (ms from the start), or null. */
+  firstViolation: { atMs: number; label: string } | null;
   ops: { invoked: number; ok: number; fail: number; info: number };
   /** Operations the system answered (ok, or a definite answer such as cas precondition-failed) / completed. */
   availability: number;

@@ -93,10 +93,7 @@ function before(x: SimEvent, y: SimEvent): boolean {
  * event costs more than the simulation itself. A continuation deeper than
  * this still runs, right after the next event, and deterministically so.)
  */
-export let SETTLE_TURNS = 12;
-export function setSettleTurns(n: number): void {
-  SETTLE_TURNS = n;
-}
+const SETTLE_TURNS = 12;
 async function settle(): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS; i++) await undefined;
 }

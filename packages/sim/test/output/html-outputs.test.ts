@@ -33,6 +33,8 @@ describe("outputs (issue 5: one directory with histories, results and two pictur
     expect(files.sort()).toEqual(["history.edn", "history.json", "messages.html", "results.json", "timeline.html"]);
     const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
     for (const k of ["verdict", "anomalies", "ops", "availability", "msgsPerOp", "latencyMs", "seed", "command"]) expect(results).toHaveProperty(k);
+    expect(results.verdict).toBe("invalid");
+    expect(results.firstViolation).toEqual({ atMs: expect.any(Number), label: "exactly-once: applied-twice" });
     expect(results.command).toBe(
       "npx kv-sim run --seed html-2 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --bug noSessions",
     );
