@@ -87,6 +87,18 @@ class Conn {
   }
 }
 
+/** Connects, retrying every 50 ms for up to 5 s (a node may be restarting). */
+async function reconnect(port: number, src: string): Promise<Conn> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await Conn.open(port, src);
+    } catch (e) {
+      if (attempt >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 async function freePortRun(n: number): Promise<number> {
   const bind = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -174,7 +186,7 @@ async function runLoad(basePort: number, leaderPort: number, clients: number, ru
           if (measuring) retries++;
           if (typeof reply.leader === "string" && NODES.includes(reply.leader)) {
             conn.close();
-            conn = await Conn.open(portOf(reply.leader), clientId).catch(() => conn);
+            conn = await reconnect(portOf(reply.leader), clientId);
           } else await new Promise((r) => setTimeout(r, 20));
           continue;
         }
