@@ -281,6 +281,14 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
   // would let the earliest such read succeed is tried first (`skip`), before
   // the usual scan from the head, which then passes over it. This only
   // changes the order of the search, so it stays complete.
+  //
+  // Likewise a write of a value no read returns, while the state already is
+  // such a value (UNSEEN): it changes nothing anyone can see, and having it
+  // done is at least as good as having it still to do (wherever a
+  // completion would place it, nothing after it looks at the state), so it
+  // is linearized at once, without branching.
+  const keepsUnseen = (op: LinOp): boolean =>
+    state === UNSEEN && op.definite && op.unseen !== undefined && op.kind !== "cas" && !unobserved && model.step(state, op) === UNSEEN;
   let skip = -1;
   let preferredPhase = false;
   const restart = (): number => {
@@ -289,6 +297,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     let target: LinOp | undefined;
     for (let node = next[0]!; node !== -1 && nodeIsCall[node] === 1; node = next[node]!) {
       const op = ops[nodeOp[node]!]!;
+      if (keepsUnseen(op)) return node;
       if (!op.readOnly) continue;
       if (model.step(state, op) !== undefined) return node;
       if (op.definite && (target === undefined || op.call.returnIndex < target.call.returnIndex)) target = op;
@@ -369,7 +378,7 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     const useless = cand.blind === true && (unobserved || (model.exactReaders === true && !cand.definite && !readerPending(cand)));
     const after = useless ? undefined : model.step(state, ops[op]!);
     if (after !== undefined && (after === state || stillViable(after))) {
-      const forced = after === state && ops[op]!.readOnly;
+      const forced = after === state && (ops[op]!.readOnly || keepsUnseen(ops[op]!));
       lift(op);
       const newMax = op > maxLin ? op : maxLin;
       // While an indefinite op is unobserved, fewer moves are allowed (see

@@ -18,7 +18,8 @@ interface Step {
 }
 
 /** Interprets random numbers as a history: an invoke if the process is idle, else a completion. */
-function build(kind: Kind, steps: Step[], keys: number): History {
+/** `domain`: how many distinct values writes use; reads return only the first 3, so the rest are never read. */
+function build(kind: Kind, steps: Step[], keys: number, domain: number): History {
   const b = new HistoryBuilder();
   const open = new Map<number, string>();
   let invokes = 0;
@@ -33,10 +34,10 @@ function build(kind: Kind, steps: Step[], keys: number): History {
       let value: Value;
       if (kind === "register") {
         fn = ["read", "write", "cas", "write", "read"][s.pick % 5]!;
-        value = fn === "read" ? null : fn === "cas" ? [s.value % 3, (s.value + 1) % 3] : s.value % 3;
+        value = fn === "read" ? null : fn === "cas" ? [s.value % 3, (s.value + 1) % domain] : s.value % domain;
       } else if (kind === "kv") {
         fn = ["get", "put", "append", "append"][s.pick % 4]!;
-        value = fn === "get" ? null : "abc"[s.value % 3]!;
+        value = fn === "get" ? null : "abcde"[s.value % domain]!;
       } else {
         fn = s.pick % 2 === 0 ? "read" : "incr";
         value = fn === "read" ? null : 1 + (s.value % 2);
@@ -68,18 +69,20 @@ const stepArb = fc.record({
   outcome: fc.nat(60),
 });
 
-describe.each<[Kind, number]>([
-  ["register", 1],
-  ["register", 2],
-  ["kv", 1],
-  ["kv", 2],
-  ["counter", 1],
-])("WGL search vs brute-force oracle: %s model, %i key(s)", (kind, keys) => {
+describe.each<[Kind, number, number]>([
+  ["register", 1, 3],
+  ["register", 2, 3],
+  ["register", 1, 5],
+  ["kv", 1, 3],
+  ["kv", 2, 3],
+  ["kv", 1, 5],
+  ["counter", 1, 3],
+])("WGL search vs brute-force oracle: %s model, %i key(s), %i written values", (kind, keys, domain) => {
   it("gives the same verdict, and the same shortest failing prefix, on random small histories", () => {
     const seen = { valid: 0, invalid: 0 };
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 2, maxLength: 16 }), (steps) => {
-        const history = build(kind, steps, keys);
+        const history = build(kind, steps, keys, domain);
         const expected = bruteForceLinearizable(kind, history);
         const result = checkLinearizability(history, { model: kind, independent: false });
         seen[expected ? "valid" : "invalid"]++;
@@ -91,7 +94,7 @@ describe.each<[Kind, number]>([
           expect(bruteForceLinearizable(kind, history.slice(0, end))).toBe(true);
         }
       }),
-      { numRuns: 1000, seed: 1234 + keys },
+      { numRuns: 1000, seed: 1234 + keys + domain },
     );
     // Both verdicts must be exercised, or the test proves little.
     expect(seen.valid).toBeGreaterThan(80);
