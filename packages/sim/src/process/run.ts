@@ -36,8 +36,15 @@ export interface ProcessModeOptions {
   onProblem?: (p: NodeProblem) => void;
 }
 
+/** Workload node settings passed as flags when the command's --help mentions them. */
+const TUNING_FLAGS = [
+  ["sessionTimeoutMs", "--session-timeout-ms"],
+  ["maxSessions", "--max-sessions"],
+  ["snapshotEveryEntries", "--snapshot-every"],
+] as const;
+
 /** What the command accepts, from its --help text. */
-export async function probeCommand(command: string): Promise<{ dataDir: boolean; seed: boolean }> {
+export async function probeCommand(command: string): Promise<{ dataDir: boolean; seed: boolean; flags: Set<string> }> {
   const [file, ...args] = parseCommandString(command);
   if (!file) throw new Error("--bin: empty command");
   const r = await execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true });
@@ -46,7 +53,8 @@ export async function probeCommand(command: string): Promise<{ dataDir: boolean;
     throw new Error(`--bin: cannot start ${JSON.stringify(command)}: ${(r as { originalMessage?: string }).originalMessage ?? r.shortMessage}`);
   }
   const text = String(r.all ?? "");
-  return { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text) };
+  const flags = new Set(TUNING_FLAGS.map(([, flag]) => flag).filter((flag) => new RegExp(`${flag}\\b`).test(text)));
+  return { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text), flags };
 }
 
 export async function runProcessMode(config: RunConfig, options: ProcessModeOptions = {}): Promise<RunArtifacts> {
@@ -62,6 +70,12 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
   const caps = await probeCommand(config.bin);
   const dataRoot = caps.dataDir ? await mkdtemp(join(tmpdir(), `kv-sim-${config.seed}-`)) : null;
 
+  const tuningArgs: string[] = [];
+  for (const [key, flag] of TUNING_FLAGS) {
+    const v = workload.tuning[key];
+    if (v !== undefined && caps.flags.has(flag)) tuningArgs.push(flag, String(v));
+  }
+
   let cluster: ProcessCluster | null = null;
   let driver: WorkloadDriver | null = null;
   const network: PacketSimulator = new PacketSimulator({
@@ -76,7 +90,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     command: config.bin,
     nodeIds,
     dataRoot,
-    extraArgs: (id) => (caps.seed ? ["--seed", `${config.seed}/${id}`] : []),
+    extraArgs: (id) => [...(caps.seed ? ["--seed", `${config.seed}/${id}`] : []), ...tuningArgs],
     route: (m) => network.send(m),
     onProblem: (p) => {
       problems.push(p);
