@@ -45,6 +45,8 @@ export interface FileStorageOptions {
   log?: (line: string) => void;
   /** Extend the WAL with zeros in steps of this many bytes (0: plain appends). Default 8 MiB. */
   preallocateBytes?: number;
+  /** How long to wait for a live process holding the directory's LOCK to exit. Default 2000 ms. */
+  lockWaitMs?: number;
 }
 
 export const DEFAULT_PREALLOCATE_BYTES = 8 * 1024 * 1024;
@@ -127,6 +129,7 @@ export class FileStorage implements Storage {
    */
   private fd: number | null = null;
   private readonly preallocateBytes: number;
+  private readonly lockWaitMs: number;
   /** Where the next record goes: the end of the last good record. */
   private writeOffset = 0;
   /** The segment's size on disk, preallocated zeros included. */
@@ -143,6 +146,7 @@ export class FileStorage implements Storage {
     this.dir = dir;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.preallocateBytes = opts.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
+    this.lockWaitMs = opts.lockWaitMs ?? 2000;
   }
 
   /** Reads (and repairs a torn tail of) the data directory; must be called once before persist(). */
@@ -195,10 +199,15 @@ export class FileStorage implements Storage {
     this.locked = false;
   }
 
-  /** One process per data directory: two writers would destroy each other's WAL. */
+  /**
+   * One process per data directory: two writers would destroy each other's
+   * WAL. A live holder gets `lockWaitMs` to finish shutting down (a restart
+   * right after SIGTERM); a dead one's lock is stale and taken over.
+   */
   private async lock(): Promise<void> {
     const file = path.join(this.dir, LOCK_FILE);
-    for (let attempt = 0; attempt < 2; attempt++) {
+    const deadline = Date.now() + this.lockWaitMs;
+    for (;;) {
       try {
         await fsp.writeFile(file, `${process.pid}\n`, { flag: "wx" });
         this.locked = true;
@@ -208,11 +217,12 @@ export class FileStorage implements Storage {
       }
       const pid = Number((await fsp.readFile(file, "utf8").catch(() => "")).trim());
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new StorageLockedError(this.dir, pid);
+        if (Date.now() >= deadline) throw new StorageLockedError(this.dir, pid);
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
       }
       await fsp.rm(file, { force: true }); // stale: its process is gone
     }
-    throw new StorageLockedError(this.dir, null);
   }
 
   // ------------------------------------------------------------ writing ----

@@ -223,13 +223,21 @@ describe("FileStorage: the WAL (issue 2, durability)", () => {
       const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
       try {
         await fsp.writeFile(path.join(dir, "LOCK"), `${other.pid}\n`);
-        const err = await new FileStorage(dir).load().catch((e: unknown) => e);
+        const err = await new FileStorage(dir, { lockWaitMs: 100 }).load().catch((e: unknown) => e);
         expect(err).toBeInstanceOf(StorageLockedError);
         expect((err as StorageLockedError).code).toBe("E_STORAGE_LOCKED");
         expect((err as Error).message).toContain(`in use by process ${other.pid}`);
       } finally {
         other.kill("SIGKILL");
       }
+    });
+
+    it("waits for a holder that is shutting down, then takes the directory", async () => {
+      const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 300)"], { stdio: "ignore" });
+      await fsp.writeFile(path.join(dir, "LOCK"), `${other.pid}\n`);
+      const { state } = await openStorage();
+      expect(state.entries).toEqual([]);
+      expect((await fsp.readFile(path.join(dir, "LOCK"), "utf8")).trim()).toBe(String(process.pid));
     });
 
     it("takes over the stale LOCK of a process that died (SIGKILL), and releases it on close", async () => {
