@@ -183,6 +183,9 @@ export class TcpTransport {
   }
 }
 
+/** Bytes a connection may leave unread before it is dropped. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
 /** Lines queued per socket in this turn of the event loop. */
 const outbox = new Map<net.Socket, string[]>();
 
@@ -194,7 +197,13 @@ function write(socket: net.Socket, line: string): void {
     outbox.set(socket, lines);
     process.nextTick(() => {
       outbox.delete(socket);
-      if (!socket.destroyed) socket.write(`${lines!.join("\n")}\n`);
+      if (socket.destroyed) return;
+      socket.write(`${lines!.join("\n")}\n`);
+      // A reader that stopped reading must not grow our memory without bound:
+      // drop it (a peer connection is redialled; Raft resends what was lost).
+      if (socket.writableLength > MAX_BUFFERED_BYTES) {
+        socket.destroy(new Error(`more than ${MAX_BUFFERED_BYTES} bytes unread by ${socket.remoteAddress}:${socket.remotePort}`));
+      }
     });
   }
   lines.push(line);
