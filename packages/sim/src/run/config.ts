@@ -54,6 +54,10 @@ export function validateConfig(c: RunConfig): RunConfig {
   for (const f of c.nemesis) if (!(FAULT_KINDS as readonly string[]).includes(f)) fail("nemesis", `unknown fault "${f}"`);
   for (const b of c.bugs) if (!(BUG_NAMES as readonly string[]).includes(b)) fail("bug", `unknown bug "${b}": expected one of ${BUG_NAMES.join(", ")}`);
   if (!(c.livenessBoundS > 0)) fail("liveness-bound-s", `expected a positive number, got ${c.livenessBoundS}`);
+  if (c.bin) {
+    const clusterOnly = c.bugs.filter((b) => (CLUSTER_BUGS as readonly string[]).includes(b));
+    if (clusterOnly.length) fail("bug", `${clusterOnly.join(", ")} switch(es) the in-process reference cores (NodeConfig.bugs); with --bin only client bugs apply (${CLIENT_BUGS.join(", ")})`);
+  }
   return c;
 }
 
