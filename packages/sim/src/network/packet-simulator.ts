@@ -144,6 +144,14 @@ export class PacketSimulator {
         clientId: typeof b.client_id === "string" ? b.client_id : undefined,
         seq: typeof b.seq === "number" ? b.seq : undefined,
       });
+      // Bounded memory on long runs: forget the oldest half (a reply that late only loses its label).
+      if (this.requestIdentity.size > 200_000) {
+        let drop = 100_000;
+        for (const k of this.requestIdentity.keys()) {
+          if (drop-- <= 0) break;
+          this.requestIdentity.delete(k);
+        }
+      }
     }
     if (b.client_id === undefined) return;
     // A ring of the most recent mutating requests: replays are of recent packets.
