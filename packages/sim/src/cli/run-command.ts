@@ -24,7 +24,7 @@ ${CONFIG_HELP}
                          e.g. --bin "node packages/cluster/bin/kv-node.js". If CMD takes --data-dir,
                          each node gets its own directory that survives SIGKILL/restart.
   --out DIR              write history.edn, history.json, results.json, timeline.html,
-                         messages.html (default: out/kv-sim-seed-N)
+                         messages.html, messages.txt (default: out/kv-sim-seed-N)
   --json                 print results.json to stdout instead of the summary
 
 Example:
@@ -61,7 +61,7 @@ export function formatSummary(r: RunResults, dir: string): string {
     lines.push(`anomalies (${r.anomalies.length}):`);
     for (const an of r.anomalies.slice(0, 10)) lines.push(`  - [${an.check}] ${an.kind}: ${an.message}`);
   }
-  lines.push(`outputs: ${dir}/{history.edn,history.json,results.json,timeline.html,messages.html}`);
+  lines.push(`outputs: ${dir}/{history.edn,history.json,results.json,timeline.html,messages.html,messages.txt}`);
   lines.push(`replay: ${r.command}`);
   return lines.join("\n") + "\n";
 }

@@ -1,7 +1,8 @@
 /**
  * Writes one run's outputs into a directory: history.edn (Maelstrom's
  * format), history.json, results.json, timeline.html (the checker's
- * renderer) and messages.html (the message-sequence diagram).
+ * renderer), messages.html (the message-sequence diagram) and messages.txt
+ * (the client messages and faults as diffable lines).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { writeHistoryEdn, writeHistoryJson } from "@dslab/checker";
 import type { RunArtifacts } from "../run/evaluate.js";
 import { renderMessageDiagram } from "./message-diagram.js";
 import { renderTimeline } from "./timeline.js";
+import { renderTraceText } from "./trace-text.js";
 import { involvedRequests } from "../run/violation.js";
 
 export interface WrittenOutputs {
@@ -39,6 +41,7 @@ export async function writeOutputs(dir: string, a: RunArtifacts): Promise<Writte
     }),
   ]);
   files.push(["timeline.html", await renderTimeline(a)]);
+  files.push(["messages.txt", renderTraceText(a.trace.entries, a.nodeIds)]);
   for (const [id, lines] of Object.entries(a.nodeLogs ?? {})) files.push([`${id}.stderr.log`, lines.join("\n") + "\n"]);
   for (const [name, text] of files) await writeFile(join(dir, name), text);
   return { dir, files: files.map(([n]) => n) };

@@ -30,7 +30,10 @@ afterAll(async () => {
 describe("outputs (issue 5: one directory with histories, results and two pictures)", () => {
   test("the directory holds history.edn, history.json, results.json, timeline.html and messages.html", async () => {
     const files = await readdir(dir);
-    expect(files.sort()).toEqual(["history.edn", "history.json", "messages.html", "results.json", "timeline.html"]);
+    expect(files.sort()).toEqual(["history.edn", "history.json", "messages.html", "messages.txt", "results.json", "timeline.html"]);
+    const text = await readFile(join(dir, "messages.txt"), "utf8");
+    expect(text).toMatch(/^\d+\.\d{3} c\d+ -> n\d (append|incr|read) /m);
+    expect(text).toMatch(/^\d+\.\d{3} FAULT /m);
     const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
     for (const k of ["verdict", "anomalies", "ops", "availability", "msgsPerOp", "latencyMs", "seed", "command"]) expect(results).toHaveProperty(k);
     expect(results.verdict).toBe("invalid");
