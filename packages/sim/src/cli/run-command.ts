@@ -57,6 +57,7 @@ export function formatSummary(r: RunResults, dir: string): string {
     `latency ms: p50 ${r.latencyMs.p50}, p90 ${r.latencyMs.p90}, p99 ${r.latencyMs.p99}, max ${r.latencyMs.max}; msgs/op ${r.msgsPerOp} (client ${r.clientMsgsPerOp})`,
     `faults: ${r.faults.length} applied; time: ${(r.simulatedMs / 1000).toFixed(1)} s ${r.mode === "in-process" ? "simulated" : "real"} in ${(r.wallMs / 1000).toFixed(2)} s wall`,
   ];
+  if (r.firstViolation) lines.push(`first violation: ${r.firstViolation.label} at ${r.firstViolation.atMs.toFixed(1)} ms (marked in messages.html)`);
   if (r.anomalies.length) {
     lines.push(`anomalies (${r.anomalies.length}):`);
     for (const an of r.anomalies.slice(0, 10)) lines.push(`  - [${an.check}] ${an.kind}: ${an.message}`);

@@ -68,6 +68,12 @@ export async function swarmCommand(argv: string[]): Promise<number> {
       `       ${summary.ops} ops, ${(summary.simulatedMs / 1000).toFixed(0)} s simulated in ${(summary.wallMs / 1000).toFixed(1)} s wall (${perMin} seeds/min, jobs ${jobs})`,
     ];
     if (summary.failures.length) {
+      const byKind = new Map<string, number>();
+      for (const f of summary.failures) {
+        const kind = /^([^:]+):/.exec(f.anomalies[0] ?? "")?.[1] ?? f.verdict;
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      }
+      out.push(`failures by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
       out.push(`failing seeds (${summary.failures.length}):`);
       for (const f of summary.failures.slice(0, 50)) {
         out.push(`  seed ${f.seed} ${f.workload}: ${f.verdict}: ${f.anomalies[0] ?? ""}`);
