@@ -173,10 +173,24 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
       }
     },
     prune(ops) {
+      // Values something must see: what reads returned, what a cas that
+      // happened compared with, and, for an indefinite cas whose result is
+      // seen, what it compared with (to a fixpoint). An indefinite cas whose
+      // result nobody sees may as well not have happened either.
       const observed = new Set<State>();
       for (const op of ops) {
         if (op.kind === "read") observed.add(op.out);
-        else if (op.kind === "cas") observed.add(op.arg);
+        else if (op.kind === "cas" && op.definite) observed.add(op.arg);
+      }
+      const maybeCas = ops.filter((op) => op.kind === "cas" && !op.definite);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const op of maybeCas) {
+          if (observed.has(op.arg2) && !observed.has(op.arg)) {
+            observed.add(op.arg);
+            grew = true;
+          }
+        }
       }
       const out: LinOp[] = [];
       for (const op of ops) {

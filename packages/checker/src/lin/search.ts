@@ -176,19 +176,23 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
     return id;
   };
 
-  // The linearized set as "all ops <= maxLin except the holes", plus the state.
-  const memoKey = (maxLin: number, sid: number): string => {
-    let key = maxLin + ":";
+  // The linearized set as "all ops <= maxLin except the holes", plus the
+  // state and the `unobserved` flag. Without holes (the common case) the key
+  // is one number, which costs far less than a string; otherwise a string.
+  const memoKey = (maxLin: number, sid: number, flag: boolean): string | number => {
+    let key = "";
     for (let node = next[0]!; node !== -1; node = next[node]!) {
       if (nodeIsCall[node] === 0) continue;
       const op = nodeOp[node]!;
       if (op > maxLin) break;
-      key += op + ",";
+      // Holes are close below maxLin: their distance in base 36 is short.
+      key += (maxLin - op).toString(36) + ",";
     }
-    return key + ":" + sid;
+    if (key === "" && sid < 1 << 21) return maxLin * 2 ** 22 + sid * 2 + (flag ? 1 : 0);
+    return maxLin + ":" + key + ":" + sid + (flag ? "!" : "");
   };
 
-  const memo = new Set<string>();
+  const memo = new Set<string | number>();
   let memoChars = 0;
 
   const stackOp = new Int32Array(n);
@@ -384,13 +388,14 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       // While an indefinite op is unobserved, fewer moves are allowed (see
       // `useless`), so that configuration is memoized apart.
       const nextUnobserved: boolean = !cand.definite && !cand.readOnly ? true : cand.observes === true ? false : unobserved;
-      const key = nextUnobserved ? memoKey(newMax, stateId(after)) + "!" : memoKey(newMax, stateId(after));
+      const key = memoKey(newMax, stateId(after), nextUnobserved);
+      const chars = typeof key === "number" ? 4 : key.length;
       if (!memo.has(key)) {
-        if (memo.size >= budget.memoEntriesMax || memoChars + key.length > budget.memoCharsMax) {
+        if (memo.size >= budget.memoEntriesMax || memoChars + chars > budget.memoCharsMax) {
           return { verdict: "unknown", reason: "memo-limit", explored, memoEntries: memo.size };
         }
         memo.add(key);
-        memoChars += key.length;
+        memoChars += chars;
         stackOp[depth] = op;
         stackMax[depth] = maxLin;
         stackState[depth] = state;
