@@ -19,6 +19,12 @@
  * call or leave them out, and it succeeds once every definite operation is
  * linearized.
  *
+ * On top of that, pruning rules each drop only orders that some kept order
+ * dominates, and a heuristic picks what to try first: see `stillViable`
+ * (lookahead), `restart` (eager reads, preferred candidate), `keepsUnseen`
+ * and `useless`. The differential test against a brute-force oracle covers
+ * them.
+ *
  * The memo is capped; running out of it or of time gives "unknown".
  */
 import type { LinOp, Model, State } from "./model.js";
