@@ -5,7 +5,7 @@ import { BUG_NAMES, DEFAULT_CONFIG, parseNemesis, validateConfig, type BugName, 
 import type { WorkloadName } from "../workload/workloads.js";
 import { getList, getNumber, getString, type ParsedArgs } from "./args.js";
 
-export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "bug", "liveness-bound-s"] as const;
+export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "bug", "liveness-bound-s", "core"] as const;
 
 export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEFAULT_CONFIG.nodes})
   --time-limit-s S       length of the safety phase with faults, seconds (simulated in-process)
@@ -15,11 +15,13 @@ export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEF
   --nemesis LIST         comma-separated faults: partition, kill, pause, duplicate, lose-reply,
                          replay, loss, delay, clock; or "all", or "none"
   --bug NAME             test-only known-bad variant (repeatable): ${BUG_NAMES.join(", ")}
-  --liveness-bound-s S   after the heal, a leader and all final reads within S seconds (default ${DEFAULT_CONFIG.livenessBoundS})`;
+  --liveness-bound-s S   after the heal, a leader and all final reads within S seconds (default ${DEFAULT_CONFIG.livenessBoundS})
+  --core MODULE          in-process with another core: a module exporting createKvNodeCore(config, restored)`;
 
 export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   const nemesisText = getString(a, "nemesis");
   const bugs = getList(a, "bug") as BugName[];
+  const core = getString(a, "core");
   return validateConfig({
     ...defaults,
     seed: getString(a, "seed") ?? defaults.seed,
@@ -31,5 +33,6 @@ export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
     nemesis: nemesisText !== undefined ? parseNemesis(nemesisText) : defaults.nemesis,
     bugs: bugs.length ? bugs : defaults.bugs,
     livenessBoundS: getNumber(a, "liveness-bound-s", { min: 0.001 }) ?? defaults.livenessBoundS,
+    ...(core !== undefined ? { core } : {}),
   });
 }

@@ -26,6 +26,11 @@ export interface RunConfig {
   bugs: BugName[];
   /** Process mode: the node command. Undefined: in-process reference nodes. */
   bin?: string;
+  /**
+   * In-process with another core: a module (path) exporting
+   * `createKvNodeCore(config, restored)`, e.g. a student's core. Undefined: the reference.
+   */
+  core?: string;
   /** After the heal, a leader and every final read must arrive within this. */
   livenessBoundS: number;
 }
@@ -54,6 +59,7 @@ export function validateConfig(c: RunConfig): RunConfig {
   for (const f of c.nemesis) if (!(FAULT_KINDS as readonly string[]).includes(f)) fail("nemesis", `unknown fault "${f}"`);
   for (const b of c.bugs) if (!(BUG_NAMES as readonly string[]).includes(b)) fail("bug", `unknown bug "${b}": expected one of ${BUG_NAMES.join(", ")}`);
   if (!(c.livenessBoundS > 0)) fail("liveness-bound-s", `expected a positive number, got ${c.livenessBoundS}`);
+  if (c.bin && c.core) fail("core", "--core runs a core in-process; --bin runs processes: pick one");
   if (c.bin) {
     const clusterOnly = c.bugs.filter((b) => (CLUSTER_BUGS as readonly string[]).includes(b));
     if (clusterOnly.length) fail("bug", `${clusterOnly.join(", ")} switch(es) the in-process reference cores (NodeConfig.bugs); with --bin only client bugs apply (${CLIENT_BUGS.join(", ")})`);
@@ -96,5 +102,6 @@ export function replayCommand(c: RunConfig): string {
   if (c.livenessBoundS !== DEFAULT_CONFIG.livenessBoundS) parts.push(`--liveness-bound-s ${c.livenessBoundS}`);
   for (const b of c.bugs) parts.push(`--bug ${b}`);
   if (c.bin) parts.push(`--bin ${shellQuote(c.bin)}`);
+  if (c.core) parts.push(`--core ${shellQuote(c.core)}`);
   return parts.join(" ");
 }

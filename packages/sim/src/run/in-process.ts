@@ -20,6 +20,7 @@ import { createWorkload } from "../workload/workloads.js";
 import { clientBugs, clusterBugs, replayCommand, type RunConfig } from "./config.js";
 import { evaluateRun, type RunArtifacts } from "./evaluate.js";
 import { finalReads, type FinalRead } from "./final-reads.js";
+import { loadCore } from "./load-core.js";
 
 export interface InProcessOptions {
   /** Simulated ms per Raft tick. Default 20 (elections after 200-400 ms, heartbeats every 40 ms). */
@@ -51,6 +52,7 @@ export const SIM_DEFAULTS = {
 };
 
 export async function runInProcess(config: RunConfig, options: InProcessOptions = {}): Promise<RunArtifacts> {
+  const createCore = options.createCore ?? (config.core ? await loadCore(config.core) : createKvNodeCore);
   const wallStart = performance.now();
   const seeds = createWorldSeeds(config.seed);
   const scheduler = new SimScheduler();
@@ -75,7 +77,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     seeds,
     nodeIds,
     network,
-    createCore: options.createCore ?? createKvNodeCore,
+    createCore,
     createStorage: () => new MemoryStorage(),
     tickMs: options.tickMs ?? SIM_DEFAULTS.tickMs,
     tuning,
