@@ -36,6 +36,8 @@ export interface LinOp {
    */
   resets?: boolean;
   resetTo?: State;
+  /** The only state this op can take effect in (a kv append a read pins down). */
+  pre?: State;
   /** Sets the state without looking at it (write, put): see the search's "useless" rule. */
   blind?: boolean;
   /** Its success depends on the state (reads, cas): it observes earlier writes. */
@@ -270,7 +272,7 @@ export function kvModel(): Model {
         if (op.kind === "get" || seen.includes(op.arg as string)) out.push(op);
         else if (op.definite) out.push({ ...op, arg: UNSEEN, resetTo: op.resets === true ? UNSEEN : undefined, unseen: op.arg });
       }
-      return out;
+      return withPredecessors(out, kept);
     },
     // Without a put, the value only grows by appends.
     viable: (state, read) => state !== UNSEEN && (read.out as string).startsWith(state as string),
@@ -282,6 +284,7 @@ export function kvModel(): Model {
         case "put":
           return op.arg;
         default:
+          if (op.pre !== undefined && state !== op.pre) return undefined;
           return state === UNSEEN || op.arg === UNSEEN ? UNSEEN : (state as string) + (op.arg as string);
       }
     },
@@ -291,6 +294,56 @@ export function kvModel(): Model {
       return `${op.kind} ${JSON.stringify(op.unseen ?? op.arg)}`;
     },
   };
+}
+
+/**
+ * When the written values can be told apart inside any string read — all
+ * distinct, each starting with one character L and ending with another R
+ * that appear nowhere else (6.824's "x 0 1 y") — a read tells exactly what
+ * the value was before each append it shows: the part of the string before
+ * it (the value is unique, and a put in between would have erased it). Such
+ * an append may only take effect in that state (`pre`). Otherwise nothing is
+ * added.
+ */
+function withPredecessors(ops: LinOp[], reads: string[]): LinOp[] {
+  const values: string[] = [];
+  for (const op of ops) {
+    if (op.kind === "append" || op.kind === "put") {
+      const v = op.unseen ?? op.arg;
+      if (typeof v !== "string") return ops;
+      values.push(v);
+    }
+  }
+  if (values.length === 0 || new Set(values).size !== values.length) return ops;
+  const first = values[0]!;
+  if (first.length < 2) return ops;
+  const L = first[0]!;
+  const R = first[first.length - 1]!;
+  if (L === R) return ops;
+  for (const v of values) {
+    if (v.length < 2 || v[0] !== L || v[v.length - 1] !== R) return ops;
+    const inner = v.slice(1, -1);
+    if (inner.includes(L) || inner.includes(R)) return ops;
+  }
+  // Split every read into its values; the prefix before each one.
+  const pre = new Map<string, string | null>();
+  for (const r of reads) {
+    let start = 0;
+    while (start < r.length) {
+      const end = r.indexOf(R, start);
+      if (r[start] !== L || end === -1) break; // not made of values: learn nothing more from it
+      const token = r.slice(start, end + 1);
+      const before = r.slice(0, start);
+      const known = pre.get(token);
+      pre.set(token, known === undefined || known === before ? before : null); // null: reads disagree
+      start = end + 1;
+    }
+  }
+  return ops.map((op) => {
+    if (op.kind !== "append" || typeof op.arg !== "string") return op;
+    const p = pre.get(op.arg);
+    return p === undefined || p === null ? op : { ...op, pre: p };
+  });
 }
 
 function num(call: Call, v: EdnValue | undefined, dflt: number | null): number {

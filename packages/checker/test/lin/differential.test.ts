@@ -19,7 +19,9 @@ interface Step {
 
 /** Interprets random numbers as a history: an invoke if the process is idle, else a completion. */
 /** `domain`: how many distinct values writes use; reads return only the first 3, so the rest are never read. */
-function build(kind: Kind, steps: Step[], keys: number, domain: number): History {
+function build(kind: Kind, steps: Step[], keys: number, domain: number, delimited = false): History {
+  // Delimited kv values ("xay") let the kv model pin appends to the state before them.
+  const tok = (c: string) => (delimited ? `x${c}y` : c);
   const b = new HistoryBuilder();
   const open = new Map<number, string>();
   let invokes = 0;
@@ -37,7 +39,7 @@ function build(kind: Kind, steps: Step[], keys: number, domain: number): History
         value = fn === "read" ? null : fn === "cas" ? [s.value % 3, (s.value + 1) % domain] : s.value % domain;
       } else if (kind === "kv") {
         fn = ["get", "put", "append", "append"][s.pick % 4]!;
-        value = fn === "get" ? null : "abcde"[s.value % domain]!;
+        value = fn === "get" ? null : tok("abcde"[s.value % domain]!);
       } else {
         fn = s.pick % 2 === 0 ? "read" : "incr";
         value = fn === "read" ? null : 1 + (s.value % 2);
@@ -51,7 +53,7 @@ function build(kind: Kind, steps: Step[], keys: number, domain: number): History
         let out: Value | undefined;
         if (f === "read" || f === "get") {
           if (kind === "register") out = s.value % 4 === 3 ? null : s.value % 3;
-          else if (kind === "kv") out = ["", "a", "b", "ab", "ba", "c"][s.value % 6]!;
+          else if (kind === "kv") out = [[], ["a"], ["b"], ["a", "b"], ["b", "a"], ["c"]][s.value % 6]!.map(tok).join("");
           else out = s.value % 5;
         }
         b.ok(s.process, out);
@@ -69,20 +71,21 @@ const stepArb = fc.record({
   outcome: fc.nat(60),
 });
 
-describe.each<[Kind, number, number]>([
-  ["register", 1, 3],
-  ["register", 2, 3],
-  ["register", 1, 5],
-  ["kv", 1, 3],
-  ["kv", 2, 3],
-  ["kv", 1, 5],
-  ["counter", 1, 3],
-])("WGL search vs brute-force oracle: %s model, %i key(s), %i written values", (kind, keys, domain) => {
+describe.each<[Kind, number, number, boolean]>([
+  ["register", 1, 3, false],
+  ["register", 2, 3, false],
+  ["register", 1, 5, false],
+  ["kv", 1, 3, false],
+  ["kv", 2, 3, false],
+  ["kv", 1, 5, false],
+  ["kv", 1, 4, true],
+  ["counter", 1, 3, false],
+])("WGL search vs brute-force oracle: %s model, %i key(s), %i written values, delimited %s", (kind, keys, domain, delimited) => {
   it("gives the same verdict, and the same shortest failing prefix, on random small histories", () => {
     const seen = { valid: 0, invalid: 0 };
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 2, maxLength: 16 }), (steps) => {
-        const history = build(kind, steps, keys, domain);
+        const history = build(kind, steps, keys, domain, delimited);
         const expected = bruteForceLinearizable(kind, history);
         const result = checkLinearizability(history, { model: kind, independent: false });
         seen[expected ? "valid" : "invalid"]++;
