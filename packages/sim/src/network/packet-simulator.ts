@@ -208,7 +208,7 @@ export class PacketSimulator {
       fromSession: b.replayed === true || (b.type.endsWith("_ok") && clientId !== undefined && sessionHits?.has(`${clientId}/${seq}`)) || undefined,
       body: b,
     };
-    this.opts.trace.add(record);
+    this.opts.trace.add(record, clientMessage);
     return record;
   }
 }

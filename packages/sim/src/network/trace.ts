@@ -52,17 +52,28 @@ export class MessageTrace {
   packetsSent = 0;
   peerPacketsSent = 0;
   clientPacketsSent = 0;
+  private peerKept = 0;
+  private clientKept = 0;
 
+  /**
+   * `maxEntries` bounds client messages; node-to-node messages (when kept)
+   * have their own bound of half that, so on a long run heartbeats fill
+   * their share and client traffic is still traced to the end.
+   */
   constructor(
     private readonly opts: { keepPeerMessages: boolean; maxEntries: number } = { keepPeerMessages: false, maxEntries: 200_000 },
   ) {}
 
   wantsMessage(isClientMessage: boolean): boolean {
-    return (isClientMessage || this.opts.keepPeerMessages) && this.entries.length < this.opts.maxEntries;
+    if (isClientMessage) return this.clientKept < this.opts.maxEntries;
+    return this.opts.keepPeerMessages && this.peerKept < this.opts.maxEntries / 2;
   }
 
-  add(entry: TraceEntry): void {
-    if (this.entries.length < this.opts.maxEntries) this.entries.push(entry);
+  /** Add a message `wantsMessage` accepted. */
+  add(entry: TracedMessage, isClientMessage: boolean): void {
+    if (isClientMessage) this.clientKept++;
+    else this.peerKept++;
+    this.entries.push(entry);
   }
 
   fault(atMs: number, label: string, nodes: string[]): void {
