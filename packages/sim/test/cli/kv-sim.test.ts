@@ -1,9 +1,9 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, parseCommandString } from "execa";
-import { describe, expect, test } from "vitest";
+import { onTestFinished, describe, expect, test } from "vitest";
 
 const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -34,6 +34,7 @@ describe("kv-sim CLI (issue 5: run, swarm, --help everywhere; the seed is the bu
 
   test("run prints the verdict and the replay command, and the replay command reproduces the history byte for byte", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const first = await kvSim(["run", "--seed", "77", "--time-limit-s", "3", "--nemesis", "all", "--out", join(dir, "a")]);
     expect(first.stdout).toMatch(/^verdict: (VALID|UNKNOWN|INVALID)$/m);
     const replay = /^replay: (.*)$/m.exec(first.stdout)?.[1];

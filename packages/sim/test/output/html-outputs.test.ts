@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -25,6 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  for (const d of [dir, refDir]) if (d) await rm(d, { recursive: true, force: true });
 });
 
 describe("outputs (issue 5: one directory with histories, results and two pictures)", () => {
