@@ -1,0 +1,12 @@
+/**
+ * The package entry point (STYLE habit 12: imports only through a package's
+ * entry points) exports every error a caller may need to catch by class.
+ */
+import { describe, expect, test } from "vitest";
+import * as cluster from "../src/index.js";
+
+describe("@dslab/cluster entry point", () => {
+  test.each(["StorageCorruptError", "StorageLockedError", "SnapshotFormatError"] as const)("exports %s, so callers can catch it by class", (name) => {
+    expect(typeof (cluster as Record<string, unknown>)[name]).toBe("function");
+  });
+});
