@@ -40,7 +40,11 @@ export interface LinearizabilityFailure {
   op: Call;
   /** History index where the shortest non-linearizable prefix ends (the op's return). */
   prefixEnd: number;
-  /** The failing op and the operations of its key that overlap it in time. */
+  /**
+   * The failing op, the operations of its key that overlap it in time, and
+   * the latest ones that completed before it was called (the last writes, and
+   * the last ops of any kind): what it had to be consistent with.
+   */
   involved: Call[];
   /** Longest partial linearizations reached (their tails), as the search left them. */
   partials: Array<{ stateBefore: string; skipped: number; steps: Array<{ op: Call; description: string; stateAfter: string }> }>;
@@ -228,9 +232,16 @@ function describeFailure(
   ops: readonly LinOp[],
 ): LinearizabilityFailure {
   const failed = r.failed.call;
-  const involved = ops
-    .map((o) => o.call)
-    .filter((c) => c === failed || (c.callIndex < failed.returnIndex && c.returnIndex > failed.callIndex))
+  const overlapping = ops.map((o) => o.call).filter((c) => c === failed || (c.callIndex < failed.returnIndex && c.returnIndex > failed.callIndex));
+  // What the failing op had to see: the latest ops that completed before it
+  // was called (those no other completed op follows in real time), among the
+  // writes and among all ops (a read that already saw a newer state).
+  const before = ops.filter((o) => o.call.outcome === "ok" && o.call.returnIndex < failed.callIndex);
+  const latest = (list: readonly LinOp[]): Call[] => {
+    const lastCall = list.reduce((m, o) => Math.max(m, o.call.callIndex), -1);
+    return list.filter((o) => o.call.returnIndex > lastCall).map((o) => o.call);
+  };
+  const involved = [...new Set([...overlapping, ...latest(before.filter((o) => !o.readOnly)), ...latest(before)])]
     .sort((a, b) => a.callIndex - b.callIndex)
     .slice(0, 64);
   const partials = r.partials.map((p: PartialLinearization) => ({
@@ -240,13 +251,19 @@ function describeFailure(
   }));
   const longest = partials.reduce<(typeof partials)[number] | undefined>((a, p) => (a === undefined || p.skipped + p.steps.length > a.skipped + a.steps.length ? p : a), undefined);
   const where = key === "" ? "" : `key ${JSON.stringify(key)}: `;
-  const stateNote = longest === undefined ? "" : ` The longest partial order found (${longest.skipped + longest.steps.length} ops) leaves the state ${longest.steps.at(-1)?.stateAfter ?? longest.stateBefore}.`;
+  const longestOps = longest === undefined ? 0 : longest.skipped + longest.steps.length;
+  const stateNote = longest === undefined ? "" : ` The longest partial order found (${longestOps} op${longestOps === 1 ? "" : "s"}) leaves the state ${longest.steps.at(-1)?.stateAfter ?? longest.stateBefore}.`;
+  const byCall = new Map(ops.map((o) => [o.call, o]));
+  const others = involved.filter((c) => c !== failed);
+  const shown = others.slice(0, 6).map((c) => `process ${String(c.process)}'s ${model.describeOp(byCall.get(c)!)} (${c.outcome}, ops ${c.invoke.index}..${c.completion?.index ?? "?"})`);
+  const involvedNote = others.length === 0 ? "" : ` Involved: ${shown.join("; ")}${others.length > shown.length ? `; and ${others.length - shown.length} more` : ""}.`;
   const message =
     `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
     `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
     (r.exact === true
       ? `no order of the operations up to op ${r.prefixEnd} explains it.`
       : `the search could not get past op ${r.prefixEnd} (the shortest failing prefix was not pinned down within the budget).`) +
-    stateNote;
+    stateNote +
+    involvedNote;
   return { key, op: failed, prefixEnd: r.prefixEnd, involved, partials, message };
 }

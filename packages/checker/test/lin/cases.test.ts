@@ -31,6 +31,28 @@ describe("linearizability: classic anomalies", () => {
     expect(r.failure!.op.f).toBe("read");
     expect(r.failure!.prefixEnd).toBe(5);
     expect(r.failure!.message).toContain("read 1");
+    // The operations involved: the stale read and the write it should have seen.
+    expect(r.failure!.involved.map((c) => c.invoke.index)).toEqual([2, 4]);
+    expect(r.failure!.message).toContain("Involved: process 0's write 2 (ok, ops 2..3).");
+  });
+
+  it("a read older than an earlier read is not linearizable; both reads and the last write are involved", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.ok(0);
+        b.invoke(0, "write", 2);
+        b.invoke(1, "read", null);
+        b.ok(1, 2);
+        b.invoke(2, "read", null);
+        b.ok(2, 1);
+        b.ok(0);
+      }),
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.op.invoke.index).toBe(5);
+    // write 2 (still open) overlaps the failing read; read 2 completed just before it.
+    expect(r.failure!.involved.map((c) => c.invoke.index)).toEqual([0, 2, 3, 5]);
   });
 
   it("a read concurrent with a write may see either value", () => {
@@ -90,7 +112,8 @@ describe("linearizability: classic anomalies", () => {
       }),
     );
     expect(r.valid).toBe(false);
-    expect(r.failure!.involved).toHaveLength(2);
+    // Both cas, and the write of 0 they compared with.
+    expect(r.failure!.involved.map((c) => c.f)).toEqual(["write", "cas", "cas"]);
   });
 
   it("two concurrent cas that chain (0->1, 1->2) both succeed, in one order", () => {
