@@ -4,7 +4,7 @@
  * process.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkExactlyOnce } from "../exactly-once/check.js";
 import { readHistory } from "../formats/history-io.js";
@@ -121,8 +121,9 @@ export function runCli(argv: string[], io: CliIo): number {
     const record: { [key: string]: JsonValue } = { file, model: args.model };
     let verdict: Verdict = "unknown";
     let detail = "";
+    let htmlError: string | undefined;
     try {
-      const text = readFileSync(file, "utf8");
+      const text = readInput(file);
       const history = readHistory(text, { source: file });
       if (args.model === "exactly-once") {
         const r = checkExactlyOnce(history);
@@ -133,7 +134,7 @@ export function runCli(argv: string[], io: CliIo): number {
         if (r.anomalies.length > 0) detail = `${r.anomalies.length} anomal${r.anomalies.length === 1 ? "y" : "ies"}; first: ${r.anomalies[0]!.message}`;
         else if (r.unknownReason !== undefined) detail = r.unknownReason;
         if (r.unknownReason !== undefined) record.reason = r.unknownReason;
-        if (args.html !== undefined) writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: exactly-once`, result: r }));
+        if (args.html !== undefined) htmlError = writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: exactly-once`, result: r }));
       } else {
         const r = checkLinearizability(history, { model: args.model, timeLimitMs: args.timeLimitMs, now: io.now });
         verdict = r.valid;
@@ -152,12 +153,12 @@ export function runCli(argv: string[], io: CliIo): number {
           detail = r.unknownReason;
           record.reason = r.unknownReason;
         }
-        if (args.html !== undefined) writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: ${args.model}`, result: r }));
+        if (args.html !== undefined) htmlError = writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: ${args.model}`, result: r }));
       }
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { code?: string };
       anyBad = true;
-      detail = err.code === "ENOENT" ? `cannot read ${file}: no such file` : err.message;
+      detail = err.message;
       record.error = detail;
       verdict = "unknown";
       record.valid = "unknown";
@@ -171,6 +172,12 @@ export function runCli(argv: string[], io: CliIo): number {
     record.ms = Math.round(ms);
     if (verdict === false) anyInvalid = true;
     if (verdict === "unknown") anyUnknown = true;
+    if (htmlError !== undefined) {
+      // The verdict stands; the missing picture is reported beside it.
+      anyBad = true;
+      record.html_error = htmlError;
+      io.err(`history-check: ${htmlError}`);
+    }
     if (args.json) io.out(printJson(record));
     else {
       const word = verdict === true ? "valid" : verdict === false ? "INVALID" : "UNKNOWN";
@@ -183,15 +190,38 @@ export function runCli(argv: string[], io: CliIo): number {
   return EXIT.valid;
 }
 
+/** The history's text, or an error that names the file and says what is wrong with it. */
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+    throw new Error(`cannot read ${file}: ${why}`);
+  }
+}
+
 /** Names used in this run, so that a/h.edn and b/h.edn do not overwrite each other. */
 const htmlNames = new Set<string>();
 
-function writeHtml(out: string, fileCount: number, file: string, html: string): void {
+/** Writes one timeline; returns why it could not, if it could not. */
+function writeHtml(out: string, fileCount: number, file: string, html: string): string | undefined {
   const intoDir = fileCount > 1 || (existsSync(out) && statSync(out).isDirectory());
-  if (!intoDir) return writeFileSync(out, html);
-  const base = basename(file);
-  let name = `${base}.html`;
-  for (let i = 2; htmlNames.has(name); i++) name = `${base}-${i}.html`;
-  htmlNames.add(name);
-  writeFileSync(join(out, name), html);
+  let target = out;
+  if (intoDir) {
+    const base = basename(file);
+    let name = `${base}.html`;
+    for (let i = 2; htmlNames.has(name); i++) name = `${base}-${i}.html`;
+    htmlNames.add(name);
+    target = join(out, name);
+  }
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, html);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EACCES" ? "permission denied" : code === "ENOTDIR" || code === "EEXIST" ? "a parent is not a directory" : (e as Error).message;
+    return `cannot write the timeline ${target}: ${why}`;
+  }
 }

@@ -3,15 +3,16 @@
  * lines, --json lines, --html output, usage errors.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { HistoryBuilder, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/history-check.js");
 const dir = mkdtempSync(join(tmpdir(), "history-check-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 30_000 });
@@ -50,7 +51,58 @@ const hard = file("hard.edn", writeHistoryEdn(b3.build()));
 
 const malformed = file("malformed.edn", '{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :process 0, :value [1 2}\n');
 
+// Maelstrom lin-kv as it writes history.edn: independent [key value] tuples,
+// cas with [from to], a definite failure with an :error, an indefinite write
+// (:info with :net-timeout) that a later read shows happened, a nemesis op.
+const maelstrom = file(
+  "lin-kv.edn",
+  [
+    "{:type :invoke, :f :write, :value [0 3], :process 0, :time 100, :index 0}",
+    "{:type :ok, :f :write, :value [0 3], :process 0, :time 200, :index 1}",
+    "{:type :invoke, :f :cas, :value [0 [3 4]], :process 1, :time 123, :index 2}",
+    "{:type :ok, :f :cas, :value [0 [3 4]], :process 1, :time 300, :index 3}",
+    "{:type :invoke, :f :cas, :value [1 [1 2]], :process 2, :time 510, :index 4}",
+    '{:type :fail, :f :cas, :value [1 [1 2]], :process 2, :time 520, :error [:key-does-not-exist "key 1 does not exist"], :index 5}',
+    "{:type :invoke, :f :write, :value [0 9], :process 3, :time 530, :index 6}",
+    "{:type :info, :f :write, :value [0 9], :process 3, :time 1530, :error :net-timeout, :index 7}",
+    '{:type :info, :f :start-partition, :value [:isolated {"n1" #{"n2" "n3"}}], :process :nemesis, :time 600, :index 8}',
+    "{:type :invoke, :f :read, :value [0 nil], :process 4, :time 2000, :index 9}",
+    "{:type :ok, :f :read, :value [0 9], :process 4, :time 2100, :index 10}",
+    "",
+  ].join("\n"),
+);
+const txn = file("txn.edn", "{:type :invoke, :f :txn, :value [[:r 1 nil] [:w 2 3]], :process 0, :index 0}\n{:type :ok, :f :txn, :value [[:r 1 4] [:w 2 3]], :process 0, :index 1}\n");
+
 describe("history-check CLI", () => {
+  it("checks a Maelstrom lin-kv history.edn (tuples, cas, :error, :info, nemesis) as valid", () => {
+    const r = run(maelstrom, "--model", "register", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.trim())).toMatchObject({ file: maelstrom, valid: true, ops: 5, keys: 1 });
+    // keys: 1, since key 1 saw only a failed cas, which did not happen.
+  });
+
+  it("reports an operation the model does not know (:f :txn) as an error, not a crash", () => {
+    const r = run(txn, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out.trim()).toBe(`${txn}: ERROR the register model does not know :f :txn (op 0)`);
+    expect(r.err).toBe("");
+  });
+
+  it("names the operations involved in a failure, in the summary line and in --json", () => {
+    const line = run(invalidJson, "--model", "register");
+    expect(line.out).toContain("Involved: process 0's write 2 (ok, ops 2..3).");
+    const json = JSON.parse(run(invalidJson, "--model", "register", "--json").out.trim()) as { failure: Record<string, unknown> };
+    expect(json.failure).toMatchObject({ op: 4, prefix_end: 5, involved: [2, 4] });
+  });
+
+  it("says which file cannot be read and why (missing, a directory)", () => {
+    const r = run(join(dir, "nope.edn"), dir, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out).toContain(`${join(dir, "nope.edn")}: ERROR cannot read ${join(dir, "nope.edn")}: no such file`);
+    expect(r.out).toContain(`${dir}: ERROR cannot read ${dir}: it is a directory`);
+  });
+
+
   it("prints one summary line per file and exits 1 when any history is invalid", () => {
     const r = run(validEdn, invalidJson, "--model", "register");
     expect(r.code).toBe(1);
@@ -93,6 +145,19 @@ describe("history-check CLI", () => {
     const help = run("--help");
     expect(help.code).toBe(0);
     expect(help.out).toContain("Usage: history-check FILE...");
+  });
+
+  it("creates the directory of --html OUT; a timeline it cannot write is reported beside the verdict", () => {
+    const nested = join(dir, "new", "deeper", "t.html");
+    expect(run(validEdn, "--model", "register", "--html", nested).code).toBe(0);
+    expect(readFileSync(nested, "utf8")).toContain("<!doctype html>");
+    const underFile = join(validEdn, "t.html");
+    const r = run(validEdn, "--model", "register", "--html", underFile, "--json");
+    expect(r.code).toBe(65);
+    expect(JSON.parse(r.out.trim())).toMatchObject({ valid: true, html_error: `cannot write the timeline ${underFile}: a parent is not a directory` });
+    expect(r.err).toContain(`history-check: cannot write the timeline ${underFile}`);
+    // An invalid verdict still wins.
+    expect(run(invalidJson, "--model", "register", "--html", underFile).code).toBe(1);
   });
 
   it("writes an HTML timeline per file with --html", () => {
