@@ -74,4 +74,20 @@ describe("MemoryStorage (etcd MemoryStorage semantics, used by the simulator)", 
     expect(again.hardState).toEqual({ term: 4, votedFor: "n2" });
     expect(indexes(again)).toEqual(["1@4", "2@4"]);
   });
+
+  it("keeps what was persisted frozen: changing a persisted entry or snapshot afterwards throws, storage is unchanged", () => {
+    const s = new MemoryStorage();
+    const ops: PersistOp[] = [{ type: "append", entries: entries(1, 2, 1) }, { type: "snapshot", snapshot: snapshot(1, 1) }];
+    s.persistSync(ops);
+    const [append, snap] = ops as [Extract<PersistOp, { type: "append" }>, Extract<PersistOp, { type: "snapshot" }>];
+    expect(() => {
+      append.entries[1]!.term = 9;
+    }).toThrow(TypeError);
+    expect(() => {
+      (snap.snapshot.data as { kv: Record<string, number> }).kv.x = 2;
+    }).toThrow(TypeError);
+    const loaded = s.loadSync();
+    expect(indexes(loaded)).toEqual(["2@1"]);
+    expect(loaded.snapshot?.data).toEqual({ kv: { x: 1 } });
+  });
 });
