@@ -64,10 +64,18 @@ describe("kv CLI against a real 3-node TCP cluster (issue 3)", () => {
 
   test("replaying a request by hand with --client-id and --seq is answered from the session, not applied twice", async () => {
     const nodes = ["--nodes", cluster.ports.join(","), "--json"];
-    const first = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "5", "append", "cli-replay", "a"])).stdout);
-    const again = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "5", "append", "cli-replay", "a"])).stdout);
-    expect(first).toMatchObject({ outcome: "ok", client_id: "9001", seq: 5, reply: { value: ["a"] } });
-    expect(again).toMatchObject({ outcome: "ok", client_id: "9001", seq: 5, reply: { value: ["a"] } });
+    const first = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "1", "append", "cli-replay", "a"])).stdout);
+    const again = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "1", "append", "cli-replay", "a"])).stdout);
+    expect(first).toMatchObject({ outcome: "ok", client_id: "9001", seq: 1, reply: { value: ["a"] } });
+    expect(again).toMatchObject({ outcome: "ok", client_id: "9001", seq: 1, reply: { value: ["a"] } });
+  }, 30_000);
+
+  test("a --seq above 1 for a client_id the cluster does not know is refused (1001, exit 1), not applied as new", async () => {
+    const nodes = ["--nodes", cluster.ports.join(",")];
+    const r = await kv([...nodes, "--client-id", "never-seen", "--seq", "5", "append", "cli-unknown", "a"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^failed \(definite: it did not happen\): error 1001 session-expired: client never-seen has no session, and a session begins at seq 1/);
+    expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
   }, 30_000);
 
   test("a node that never answers gives exit 3 (unknown) and a replay command", async () => {

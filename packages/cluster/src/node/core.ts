@@ -237,6 +237,8 @@ class KvNode implements KvNodeCore {
     this.leaderSessions ??= new SessionTable({
       sessionTimeoutMs: this.config.sessionTimeoutMs ?? NODE_DEFAULTS.sessionTimeoutMs,
       maxSessions: this.config.maxSessions ?? NODE_DEFAULTS.maxSessions,
+      // The naive leader-side table: a new leader starts empty and takes any seq as new.
+      anySeqBeginsSession: true,
       log: (line) => this.out.logs.push(line),
     });
     this.leaderSessions.expire(nowMs);

@@ -36,7 +36,14 @@
  *
  * ## Client sessions (mutating requests with `client_id` + `seq`)
  * Per client_id: the last applied seq, its response, the last activity time.
- * - Unknown client_id: a new session; the request is applied (any seq).
+ * - Unknown client_id (no session, no tombstone) with seq 1: a new session;
+ *   the request is applied. A session begins only at seq 1.
+ * - Unknown client_id with seq > 1: definite error 1001, never applied, and
+ *   the id is tombstoned. Its session may have ended and been forgotten
+ *   (tombstones are bounded), so this may be a late retry of a request
+ *   already applied; applying it as new would apply it twice. A client
+ *   whose first request never reached the log (e.g. no leader) and that
+ *   moved on to seq 2 is refused too: it must start a new client_id.
  * - seq > last: applied; the response is stored.
  * - seq == last: the stored response is returned, not applied again; the log
  *   says `[dedup] client <id> seq <n> is duplicate, returning cached result`.
@@ -53,8 +60,10 @@
  *   `sessionTimeoutMs` after the last request it refused (each refusal
  *   renews it, so a client that keeps retrying keeps being refused), and at
  *   most `maxSessions` tombstones are kept (oldest dropped). After that the
- *   client_id counts as unknown again: a client must stop retrying an
- *   operation well within a session timeout.
+ *   client_id counts as unknown again, so its late retries of seq > 1 are
+ *   still refused (rule above); only a late retry of its seq 1 would be
+ *   taken for a new client. A client must stop retrying an operation well
+ *   within a session timeout.
  * - Requests without client_id and seq (plain Maelstrom clients) are applied
  *   with no dedup. Only one of the two, or a bad type: 12.
  *
@@ -85,7 +94,8 @@
  *   `table.check(client_id, seq, now)` (answer a duplicate from it), and
  *   after the entry is applied `table.record(client_id, seq, reply, now)`;
  *   it drops the table when it stops being leader. A new leader then
- *   applies retries again, which is the bug.
+ *   applies retries again, which is the bug. (That table is built with
+ *   `anySeqBeginsSession`: a naive leader-side table takes any seq as new.)
  */
 export { KvStateMachine, type KvStateMachineOptions } from "./kv-state-machine.js";
 export { SessionTable, type Session, type SessionTableOptions, type SessionVerdict, type Tombstone } from "./session-table.js";

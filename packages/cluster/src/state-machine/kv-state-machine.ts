@@ -9,8 +9,21 @@ import type { ClusterBugs, Command } from "../contract.js";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { compareKeys } from "./json-value.js";
 import { applyOp, validateOp, type KvMap } from "./kv-ops.js";
-import { SessionTable } from "./session-table.js";
+import { SessionTable, type Tombstone } from "./session-table.js";
 import { parseSnapshot, SNAPSHOT_FORMAT, type KvSnapshotData } from "./snapshot-format.js";
+
+/** Why a client has no session, for the log line and the 1001 reply. */
+const SESSION_ENDED_LOG: Record<Tombstone["reason"], string> = {
+  expired: "its session expired",
+  evicted: "its session was evicted",
+  unknown: "it has no session and a session begins at seq 1 (it may be a late retry of a session already forgotten)",
+};
+const SESSION_ENDED_REPLY: Record<Tombstone["reason"], (clientId: string) => string> = {
+  expired: (id) => `the session of client ${id} expired`,
+  evicted: (id) => `the session of client ${id} was evicted (too many sessions)`,
+  unknown: (id) =>
+    `client ${id} has no session, and a session begins at seq 1: its session ended and was forgotten, or it never began (a late retry must not be applied as new)`,
+};
 
 export interface KvStateMachineOptions {
   /** A session ends when an entry's ts is more than this past the client's last request. */
@@ -140,10 +153,10 @@ export class KvStateMachine {
           `client ${clientId} seq ${n} is older than its last applied seq ${verdict.lastSeq}; it was not applied and never will be`,
         );
       case "expired":
-        this.log(`[session] client ${clientId} seq ${n} refused: its session ${verdict.reason === "evicted" ? "was evicted" : "expired"}`);
+        this.log(`[session] client ${clientId} seq ${n} refused: ${SESSION_ENDED_LOG[verdict.reason]}`);
         return errorBody(
           ErrorCode.SessionExpired,
-          `the session of client ${clientId} ${verdict.reason === "evicted" ? "was evicted (too many sessions)" : "expired"}; seq ${n} was not applied. Start a new client_id`,
+          `${SESSION_ENDED_REPLY[verdict.reason](clientId)}; seq ${n} was not applied. Start a new client_id (at seq 1)`,
         );
       case "new": {
         const response = applyOp(this.map, request);

@@ -4,6 +4,14 @@
  * sessions that expired or were evicted, so a late retry is refused (1001)
  * rather than mistaken for a new client and applied a second time.
  *
+ * A session begins only at seq 1. A client_id the table does not know (no
+ * session, no tombstone) with seq > 1 is a client whose session ended and
+ * whose tombstone is gone too (memory is bounded), or one that never
+ * started at seq 1: either way its request may be a late retry of one
+ * already applied, so it is refused (1001, reason "unknown") and the id
+ * tombstoned, never applied as if new. Only a late retry of seq 1 itself,
+ * after its tombstone is gone, is indistinguishable from a new client.
+ *
  * Both tables are JavaScript `Map`s kept in order of last activity: a touch
  * deletes and re-inserts the entry, so the front is always the least recently
  * active. That holds because every stamp comes from a clock that never goes
@@ -24,7 +32,8 @@ export interface Session {
 export interface Tombstone {
   /** When the session ended, refreshed by every refused request. */
   lastSeenMs: number;
-  reason: "expired" | "evicted";
+  /** "unknown": refused because it arrived with seq > 1 and no session (see the header). */
+  reason: "expired" | "evicted" | "unknown";
 }
 
 export type SessionVerdict =
@@ -44,6 +53,12 @@ export interface SessionTableOptions {
   maxTombstones?: number;
   /** Known-bad variant: a retry of the last seq counts as new (`<` where `<=` is needed). */
   seqLessThan?: boolean;
+  /**
+   * Any seq of an unknown client_id begins a session, instead of seq 1 only.
+   * For the leader-side table of the `leaderOnlySessions` known-bad variant,
+   * which must forget sessions on failover the way a naive one would.
+   */
+  anySeqBeginsSession?: boolean;
   log?: (line: string) => void;
 }
 
@@ -105,7 +120,13 @@ export class SessionTable {
     const s = this.sessions.get(clientId);
     if (s === undefined) {
       const t = this.tombstones.get(clientId);
-      if (t === undefined) return { kind: "new" };
+      if (t === undefined) {
+        if (seq === 1 || this.opts.anySeqBeginsSession) return { kind: "new" };
+        // Maybe a late retry of an applied request whose session is forgotten.
+        // Tombstoned, so a later seq 1 from this id is refused as well.
+        this.bury(clientId, nowMs, "unknown");
+        return { kind: "expired", reason: "unknown" };
+      }
       this.tombstones.delete(clientId);
       this.tombstones.set(clientId, { lastSeenMs: nowMs, reason: t.reason });
       return { kind: "expired", reason: t.reason };

@@ -150,7 +150,9 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
     notBefore(prevMs, lastSeenMs, `${path}.last_seen_ms`, "last seen");
     notAfterClock(lastSeenMs, clockMs, `${path}.last_seen_ms`);
     prevMs = lastSeenMs;
-    if (o.reason !== "expired" && o.reason !== "evicted") fail(`${path}.reason`, `"expired" or "evicted"`, o.reason);
+    if (o.reason !== "expired" && o.reason !== "evicted" && o.reason !== "unknown") {
+      fail(`${path}.reason`, `"expired", "evicted" or "unknown"`, o.reason);
+    }
     tombstones.push([id, { lastSeenMs, reason: o.reason }]);
   });
 

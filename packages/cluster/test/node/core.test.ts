@@ -58,6 +58,7 @@ describe("a single-node cluster", () => {
 
   it("answers a duplicate (same client_id and seq) with the first response and logs the dedup line", () => {
     const core = single();
+    for (let seq = 1; seq < 5; seq++) core.receive(msg({ type: "write", msg_id: 100 + seq, key: "w", value: seq, client_id: "42", seq }), 0);
     const first = core.receive(msg({ type: "append", msg_id: 1, key: "k", value: 1, client_id: "42", seq: 5 }), 0);
     const again = core.receive(msg({ type: "append", msg_id: 2, key: "k", value: 1, client_id: "42", seq: 5 }), 0);
     expect(replies(first)).toEqual([{ type: "append_ok", value: [1], in_reply_to: 1 }]);

@@ -85,9 +85,19 @@ const rows: Row[] = [
     list: ["a", "b"],
   },
   {
-    title: "an unknown client_id is a new session whatever its first seq",
-    steps: [{ at: 0, req: app("c9", 7, "a"), reply: ok(["a"]) }],
-    list: ["a"],
+    title: "an unknown client_id with seq > 1 is definite error 1001, not applied: it may be a late retry of a forgotten session",
+    steps: [{ at: 0, req: app("c9", 7, "a"), reply: err(ErrorCode.SessionExpired) }],
+    list: undefined,
+    sessions: 0,
+  },
+  {
+    title: "a client_id refused for an unknown seq > 1 is tombstoned: its seq 1 is refused too",
+    steps: [
+      { at: 0, req: app("c9", 2, "b"), reply: err(ErrorCode.SessionExpired) },
+      { at: 1, req: app("c9", 1, "a"), reply: err(ErrorCode.SessionExpired) },
+      { at: 2, req: app("c10", 1, "c"), reply: ok(["c"]) },
+    ],
+    list: ["c"],
     sessions: 1,
   },
   {
@@ -184,12 +194,24 @@ const rows: Row[] = [
     list: ["a"],
   },
   {
-    title: "a tombstone is forgotten sessionTimeoutMs after its last refusal; the client_id is then new (documented bound)",
+    title: "after an expired session's tombstone is forgotten, a late retry with seq > 1 is still refused with 1001, not applied again",
+    opts: { sessionTimeoutMs: TIMEOUT },
+    steps: [
+      { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
+      { at: 1, req: app("c1", 2, "b"), reply: ok(["a", "b"]) },
+      { at: 1002, req: app("c2", 1, "c"), reply: ok(["a", "b", "c"]) },
+      { at: 2003, req: app("c3", 1, "d"), reply: ok(["a", "b", "c", "d"]) },
+      { at: 2004, req: app("c1", 2, "b"), reply: err(ErrorCode.SessionExpired) },
+    ],
+    list: ["a", "b", "c", "d"],
+  },
+  {
+    title: "a tombstone is forgotten sessionTimeoutMs after its last refusal; only a seq 1 of that client_id is then new (documented bound)",
     opts: { sessionTimeoutMs: TIMEOUT },
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
       { at: 1001, req: app("c2", 1, "b"), reply: ok(["a", "b"]) },
-      { at: 2002, req: app("c1", 2, "c"), reply: ok(["a", "b", "c"]) },
+      { at: 2002, req: app("c1", 1, "c"), reply: ok(["a", "b", "c"]) },
     ],
     list: ["a", "b", "c"],
   },
@@ -274,7 +296,7 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
 
   test("a duplicate logs exactly `[dedup] client <id> seq <n> is duplicate, returning cached result`", () => {
     const h = new Harness();
-    h.req(app("42", 5, "a"));
+    for (let seq = 1; seq <= 5; seq++) h.req(app("42", seq, "a"));
     expect(h.logs).toEqual([]);
     h.req(app("42", 5, "a"));
     expect(h.logs).toEqual(["[dedup] client 42 seq 5 is duplicate, returning cached result"]);
@@ -288,6 +310,7 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     h.req(app("c2", 1, "c"), 3);
     h.req(app("c1", 3, "d"), 4);
     h.req(app("c2", 2, "e"), 3 + TIMEOUT + 1);
+    h.req(app("c7", 4, "f"), 3 + TIMEOUT + 2);
     expect(h.logs).toEqual([
       "[dedup] client c1 seq 1 is stale (last applied seq 2), refused",
       "[session] client c1 evicted: the bound of 1 live sessions was reached and it was the least recently active (last seq 2)",
@@ -295,6 +318,8 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
       "[session] client c2 expired after 1001 ms idle (timeout 1000 ms), last seq 1",
       "[session] tombstone of client c1 dropped: the bound of 1 tombstones was reached",
       "[session] client c2 seq 2 refused: its session expired",
+      "[session] tombstone of client c2 dropped: the bound of 1 tombstones was reached",
+      "[session] client c7 seq 4 refused: it has no session and a session begins at seq 1 (it may be a late retry of a session already forgotten)",
     ]);
   });
 
@@ -314,7 +339,18 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     expect(h.sm.sessionCount()).toBe(2);
     expect(h.sm.tombstoneCount()).toBe(2);
     expect(h.req(app("c4", 1, 4), 7)).toMatchObject(err(ErrorCode.SessionExpired));
-    expect(h.req(app("c1", 2, "again"), 8)).toMatchObject({ type: "append_ok" });
+    // c1's tombstone was dropped: its late retry of a seq > 1 is still refused, its seq 1 is new again.
+    expect(h.req(app("c1", 2, "again"), 8)).toMatchObject(err(ErrorCode.SessionExpired));
+    expect(h.req(app("c2", 1, "again"), 9)).toMatchObject({ type: "append_ok" });
+  });
+
+  test("a refused seq > 1 reply says why and what to do", () => {
+    const h = new Harness();
+    expect(h.req(app("c1", 3, "x"))).toMatchObject({
+      type: "error",
+      code: ErrorCode.SessionExpired,
+      text: expect.stringMatching(/client c1 has no session, and a session begins at seq 1.*seq 3 was not applied\. Start a new client_id \(at seq 1\)/),
+    });
   });
 
   test("expiring 20,000 sessions at once takes one pass and leaves the tables bounded", () => {
