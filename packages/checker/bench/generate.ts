@@ -4,7 +4,9 @@
  * effect at a random instant between its call and its return, so the history
  * is linearizable by construction. Partition windows make some operations
  * time out (info): some of those took effect (perhaps late), some never did.
- * `invalid` then corrupts one read in the middle to return a stale value.
+ * `invalid` then corrupts one read in the middle: the register's returns a
+ * value that was surely overwritten before the read was called (a stale
+ * read); the kv one's gains a value no one appended.
  */
 import type { History, Value } from "../src/index.js";
 import { HistoryBuilder } from "../src/index.js";
@@ -118,10 +120,22 @@ export function generateHistory(o: GenerateOptions): History {
     // A stale read in the middle: a read that saw an earlier value of its key.
     const reads = gen.filter((g) => (g.f === "read" || g.f === "get") && g.ret !== undefined && g.out !== null && g.out !== "");
     const mid = reads.slice(Math.floor(reads.length / 2));
-    const victim = mid.find((g) => gen.some((w) => w.key === g.key && (w.f === "write" || w.f === "put") && w.ret !== undefined && w.ret > 0 && w.ret < g.call && w.arg !== g.out));
-    if (victim !== undefined) {
-      if (o.model === "kv") victim.out = (victim.out as string) + "x stale y";
-      else victim.out = -1;
+    if (o.model === "kv") {
+      const victim = mid.find((g) => gen.some((w) => w.key === g.key && (w.f === "write" || w.f === "put") && w.ret !== undefined && w.ret > 0 && w.ret < g.call && w.arg !== g.out));
+      if (victim !== undefined) victim.out = (victim.out as string) + "x stale y";
+    } else {
+      // The register: the value of a write w1 that another write w2 surely
+      // overwrote (w1 returned before w2 was called, w2 before the read was
+      // called). Values are unique, so nothing wrote it again.
+      const done = (w: GenOp) => w.f === "write" && w.ret !== undefined && w.ret > 0;
+      for (const g of mid) {
+        const w2 = gen.filter((w) => w.key === g.key && done(w) && w.ret! < g.call).sort((a, b) => b.ret! - a.ret!)[0];
+        const w1 = w2 && gen.find((w) => w.key === g.key && done(w) && w.ret! < w2.call);
+        if (w1 !== undefined && w1.arg !== g.out) {
+          g.out = w1.arg;
+          break;
+        }
+      }
     }
   }
   // Emit invoke and completion events in time order.

@@ -6,7 +6,7 @@
 import type { History } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
-import type { LinOp, Model, ModelName, RegisterOptions } from "./model.js";
+import type { LinOp, Model, ModelName, Refuted, RegisterOptions } from "./model.js";
 import { modelFor } from "./model.js";
 import type { PartialLinearization, SearchBudget, SearchResult } from "./search.js";
 import { searchPartition } from "./search.js";
@@ -111,7 +111,12 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     if (prune !== undefined) byKey.set(key, prune(ops));
   }
   for (const [key, ops] of byKey) {
-    const result = searchPartition(model, ops, budget);
+    // A quick proof of a violation spares the search from exhausting every order.
+    const refuted = model.refute?.(forPrefixes.get(key)!, failedByKey.get(key) ?? []);
+    const result: SearchResult =
+      refuted === undefined
+        ? searchPartition(model, ops, budget)
+        : { verdict: "invalid", failed: refuted.op, prefixEnd: refuted.end, partials: [], explored: 0, memoEntries: 0 };
     const kr: KeyResult = {
       key,
       valid: result.verdict === "valid" ? true : result.verdict === "invalid" ? false : "unknown",
@@ -122,7 +127,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     keys.push(kr);
     if (result.verdict === "valid") linearization[key] = result.order.map((o) => o.call.id);
     else if (result.verdict === "invalid") {
-      const shortest = shortestFailingPrefix(model, forPrefixes.get(key)!, failedByKey.get(key) ?? [], result, budget);
+      const shortest = shortestFailingPrefix(model, forPrefixes.get(key)!, failedByKey.get(key) ?? [], refuted === undefined ? result : { ...result, refuted }, budget);
       if (best === undefined || shortest.prefixEnd < best.result.prefixEnd) best = { key, result: shortest };
     } else {
       kr.reason = result.reason === "time-limit" ? `time limit of ${options.timeLimitMs} ms reached` : "memo limit reached (too many configurations)";
@@ -145,7 +150,8 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   return out;
 }
 
-type Invalid = Extract<SearchResult, { verdict: "invalid" }> & { exact?: boolean };
+/** `refuted`: the violation was proven without the search (`Model.refute`); it holds in every prefix that ends at or after its op's return. */
+type Invalid = Extract<SearchResult, { verdict: "invalid" }> & { exact?: boolean; refuted?: Refuted };
 
 /**
  * The lookahead lets the search give up before the event that really cannot
@@ -164,7 +170,9 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
     .sort((a, b) => a - b);
   if (ends.length === 0) return full;
   const results = new Map<number, SearchResult>();
+  const refutedEnd = full.refuted?.end ?? Infinity;
   const at = (i: number): SearchResult => {
+    if (ends[i]! >= refutedEnd) return full;
     let r = results.get(i);
     if (r === undefined) results.set(i, (r = searchPartition(model, prefixOps(model, ops, failed, ends[i]!), budget)));
     return r;
@@ -195,6 +203,7 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
   const end = ends[lo]!;
   const found = at(lo);
   if (found.verdict !== "invalid") return full;
+  if (end >= refutedEnd) return { ...full, exact: true };
   const blamed = ops.find((o) => o.definite && o.call.returnIndex === end) ?? failed.find((o) => o.call.returnIndex === end) ?? found.failed;
   // The lookahead stops orders early, so its partial orders are short. For
   // the report, search the failing prefix once more without it, on a small
@@ -202,7 +211,7 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
   const plain: Model = { ...model, viable: undefined };
   const again = searchPartition(plain, prefixOps(plain, ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, 200_000) });
   const partials = again.verdict === "invalid" ? again.partials : found.partials;
-  return { ...found, partials, failed: blamed, prefixEnd: end, exact: true };
+  return { ...found, partials, failed: blamed, prefixEnd: end, exact: true, refuted: undefined };
 }
 
 /**
@@ -241,9 +250,21 @@ function describeFailure(
     const lastCall = list.reduce((m, o) => Math.max(m, o.call.callIndex), -1);
     return list.filter((o) => o.call.returnIndex > lastCall).map((o) => o.call);
   };
-  const involved = [...new Set([...overlapping, ...latest(before.filter((o) => !o.readOnly)), ...latest(before)])]
-    .sort((a, b) => a.callIndex - b.callIndex)
-    .slice(0, 64);
+  const proof = r.refuted?.because ?? [];
+  // Most telling first (the cap of 64 and the message keep these): the proof,
+  // the latest ops before, the definite overlapping ones, then the
+  // indefinite ones (which overlap everything after their call).
+  const ranked = [
+    ...new Set([
+      failed,
+      ...proof.map((o) => o.call),
+      ...latest(before.filter((o) => !o.readOnly)),
+      ...latest(before),
+      ...overlapping.filter((c) => c.returnIndex !== Infinity),
+      ...overlapping,
+    ]),
+  ].slice(0, 64);
+  const involved = [...ranked].sort((a, b) => a.callIndex - b.callIndex);
   const partials = r.partials.map((p: PartialLinearization) => ({
     stateBefore: p.stateBefore,
     skipped: p.skipped,
@@ -253,14 +274,17 @@ function describeFailure(
   const where = key === "" ? "" : `key ${JSON.stringify(key)}: `;
   const longestOps = longest === undefined ? 0 : longest.skipped + longest.steps.length;
   const stateNote = longest === undefined ? "" : ` The longest partial order found (${longestOps} op${longestOps === 1 ? "" : "s"}) leaves the state ${longest.steps.at(-1)?.stateAfter ?? longest.stateBefore}.`;
-  const byCall = new Map(ops.map((o) => [o.call, o]));
-  const others = involved.filter((c) => c !== failed);
+  const byCall = new Map([...proof, ...ops].map((o) => [o.call, o]));
+  // A proof's ops are named in its reason already.
+  const others = ranked.filter((c) => c !== failed && !proof.some((o) => o.call === c));
   const shown = others.slice(0, 6).map((c) => `process ${String(c.process)}'s ${model.describeOp(byCall.get(c)!)} (${c.outcome}, ops ${c.invoke.index}..${c.completion?.index ?? "?"})`);
   const involvedNote = others.length === 0 ? "" : ` Involved: ${shown.join("; ")}${others.length > shown.length ? `; and ${others.length - shown.length} more` : ""}.`;
   const message =
     `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
     `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
-    (r.exact === true
+    (r.refuted !== undefined
+      ? `${r.refuted.reason}.`
+      : r.exact === true
       ? `no order of the operations up to op ${r.prefixEnd} explains it.`
       : `the search could not get past op ${r.prefixEnd} (the shortest failing prefix was not pinned down within the budget).`) +
     stateNote +

@@ -11,6 +11,7 @@ import type { EdnValue } from "../formats/edn.js";
 import { Keyword, printEdn } from "../formats/edn.js";
 import type { Call } from "../history/pair.js";
 import { HistoryError, isIndefinite } from "../history/pair.js";
+import { refuteRegister } from "./refute.js";
 
 export type State = string | number | bigint | boolean | null;
 
@@ -75,6 +76,20 @@ export interface Model {
    * write only when such an op is pending.
    */
   readonly exactReaders?: boolean;
+  /**
+   * Optional: a quick proof, without the search, that the ops of one key
+   * (before `prune`) cannot be linearized: an op no order explains, the ops
+   * that show it, and why. Must be sound; undefined proves nothing.
+   */
+  refute?(ops: readonly LinOp[], failed: readonly LinOp[]): Refuted | undefined;
+}
+
+export interface Refuted {
+  op: LinOp;
+  /** History index from which on every prefix is refuted (at least the op's return). */
+  end: number;
+  because: LinOp[];
+  reason: string;
 }
 
 /**
@@ -205,6 +220,18 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         else if (op.definite) out.push(op.kind === "write" ? { ...op, arg: UNSEEN, resetTo: UNSEEN, unseen: op.arg } : { ...op, arg2: UNSEEN, resetTo: UNSEEN, unseen: op.arg2 });
       }
       return out;
+    },
+    refute(ops, failed) {
+      const r = refuteRegister(ops, failed, null);
+      if (r === undefined) return undefined;
+      const v = showCanon(r.read.out);
+      const show = (op: LinOp) => `process ${String(op.call.process)}'s ${this.describeOp(op)} (ops ${op.call.invoke.index}..${op.call.completion?.index ?? "?"})`;
+      let reason: string;
+      if (r.overwrite === undefined) reason = `nothing that could set ${v} was called before the read returned`;
+      else if (r.producer === undefined) reason = `the key was no longer missing: ${show(r.overwrite)} completed before the read was called`;
+      else reason = `${v} was last set by ${show(r.producer)}, and ${show(r.overwrite)} overwrote it before the read was called`;
+      if (r.end > r.read.call.returnIndex) reason += ` (once the ops that failed by op ${r.end} are known not to have happened)`;
+      return { op: r.read, end: r.end, because: [r.producer, r.overwrite].filter((o): o is LinOp => o !== undefined), reason };
     },
     // Reads do not change the state, so only a write or cas can help.
     viable: (state, read) => state === read.out,

@@ -90,9 +90,9 @@ describe("history-check CLI", () => {
 
   it("names the operations involved in a failure, in the summary line and in --json", () => {
     const line = run(invalidJson, "--model", "register");
-    expect(line.out).toContain("Involved: process 0's write 2 (ok, ops 2..3).");
+    expect(line.out).toContain("1 was last set by process 0's write 1 (ops 0..1), and process 0's write 2 (ops 2..3) overwrote it before the read was called.");
     const json = JSON.parse(run(invalidJson, "--model", "register", "--json").out.trim()) as { failure: Record<string, unknown> };
-    expect(json.failure).toMatchObject({ op: 4, prefix_end: 5, involved: [2, 4] });
+    expect(json.failure).toMatchObject({ op: 4, prefix_end: 5, involved: [0, 2, 4] });
   });
 
   it("says which file cannot be read and why (missing, a directory)", () => {

@@ -31,9 +31,46 @@ describe("linearizability: classic anomalies", () => {
     expect(r.failure!.op.f).toBe("read");
     expect(r.failure!.prefixEnd).toBe(5);
     expect(r.failure!.message).toContain("read 1");
-    // The operations involved: the stale read and the write it should have seen.
-    expect(r.failure!.involved.map((c) => c.invoke.index)).toEqual([2, 4]);
-    expect(r.failure!.message).toContain("Involved: process 0's write 2 (ok, ops 2..3).");
+    // The operations involved: the stale read, the write of what it read, and the write that overwrote it.
+    expect(r.failure!.involved.map((c) => c.invoke.index)).toEqual([0, 2, 4]);
+    expect(r.failure!.message).toBe(
+      "process 1's read 1 (ops 4..5) cannot be linearized: 1 was last set by process 0's write 1 (ops 0..1), and process 0's write 2 (ops 2..3) overwrote it before the read was called.",
+    );
+  });
+
+  it("a read of a value nothing wrote, or of the initial nil after a write completed, is not linearizable (the quick proof)", () => {
+    const nowhere = register(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.ok(0);
+        b.invoke(1, "read", null);
+        b.ok(1, 7);
+      }),
+    );
+    expect(nowhere.failure!.message).toBe("process 1's read 7 (ops 2..3) cannot be linearized: nothing that could set 7 was called before the read returned. Involved: process 0's write 1 (ok, ops 0..1).");
+    const missing = register(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.ok(0);
+        b.invoke(1, "read", null);
+        b.ok(1, null);
+      }),
+    );
+    expect(missing.failure!.message).toBe("process 1's read nil (ops 2..3) cannot be linearized: the key was no longer missing: process 0's write 1 (ops 0..1) completed before the read was called.");
+  });
+
+  it("a read of a value whose write failed only later is blamed where the failure is known (the prefix ends at the fail)", () => {
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.invoke(1, "read", null);
+        b.ok(1, 1);
+        b.fail(0);
+      }),
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.prefixEnd).toBe(3);
+    expect(r.failure!.message).toContain("(once the ops that failed by op 3 are known not to have happened)");
   });
 
   it("a read older than an earlier read is not linearizable; both reads and the last write are involved", () => {

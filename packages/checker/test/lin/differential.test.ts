@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { History, Value } from "../../src/index.js";
-import { HistoryBuilder, checkLinearizability } from "../../src/index.js";
+import type { LinOp } from "../../src/index.js";
+import { HistoryBuilder, checkLinearizability, pairOps, registerModel } from "../../src/index.js";
 import { bruteForceLinearizable } from "./oracle.js";
 
 type Kind = "register" | "kv" | "counter";
@@ -102,5 +103,32 @@ describe.each<[Kind, number, number, boolean]>([
     // Both verdicts must be exercised, or the test proves little.
     expect(seen.valid).toBeGreaterThan(80);
     expect(seen.invalid).toBeGreaterThan(80);
+  });
+});
+
+describe("the register's quick proof (Model.refute) vs brute-force oracle", () => {
+  it("never refutes a linearizable prefix: every prefix from where it says it holds is not linearizable, on random small histories", () => {
+    let fired = 0;
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 2, maxLength: 16 }), (steps) => {
+        const history = build("register", steps, 1, 3);
+        const calls = pairOps(history);
+        const model = registerModel(calls, { independent: false });
+        const ops: LinOp[] = [];
+        const failed: LinOp[] = [];
+        for (const call of calls) {
+          // A failed op as it was while open: a read drops out, a write may have happened.
+          const op = call.outcome === "fail" ? model.prepare({ ...call, outcome: "pending", returnIndex: Infinity }) : model.prepare(call);
+          if (op !== undefined) (call.outcome === "fail" ? failed : ops).push(call.outcome === "fail" ? { ...op, call } : op);
+        }
+        const r = model.refute!(ops, failed);
+        if (r === undefined) return;
+        fired++;
+        for (let end = r.end; end < history.length; end++) expect(bruteForceLinearizable("register", history.slice(0, end + 1))).toBe(false);
+      }),
+      { numRuns: 3000, seed: 4242 },
+    );
+    // It must fire often, or the test proves little.
+    expect(fired).toBeGreaterThan(300);
   });
 });
