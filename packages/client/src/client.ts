@@ -8,7 +8,7 @@
  * retries stale. `execute` throws `E_CLIENT_BUSY` if called while another
  * operation is outstanding; use one `KvClient` per concurrent worker.
  */
-import type { Body, ErrorBody, Json, Key, Prng } from "@dslab/protocol";
+import { ErrorCode, type Body, type ErrorBody, type Json, type Key, type Prng } from "@dslab/protocol";
 import { describeResult, formatAttempt, type AttemptRecord } from "./attempt-log.js";
 import { applyHint, Backoff, type BackoffOptions } from "./backoff.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
@@ -41,7 +41,11 @@ export interface ClientOptions {
   prng: Prng;
   clock?: Clock;
   sleep?: Sleep;
-  /** Use this client_id instead of a random 128-bit one. */
+  /**
+   * Use this client_id instead of a random 128-bit one. A random one is
+   * replaced by a fresh one (seq from 1) after the cluster answers 1001
+   * session-expired; a given one is kept, and its 1001 is the caller's to handle.
+   */
   clientId?: string;
   /** The first seq to use. Default 1. */
   firstSeq?: number;
@@ -107,13 +111,13 @@ export const CLIENT_DEFAULTS = {
 };
 
 export class KvClient {
-  readonly clientId: string;
+  private currentClientId: string;
   private readonly nodes: readonly string[];
   private readonly transport: Transport;
   private readonly prng: Prng;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
-  private readonly seqs: SeqCounter;
+  private seqs: SeqCounter;
   private readonly breaker: CircuitBreaker | undefined;
   private readonly opts: ClientOptions;
   /** Where the next operation starts: the last node that answered ok or was named leader. */
@@ -138,13 +142,18 @@ export class KvClient {
     this.prng = opts.prng;
     this.clock = opts.clock ?? systemClock;
     this.sleep = opts.sleep ?? systemSleep;
-    this.clientId = opts.clientId ?? randomClientId(opts.prng);
-    if (this.clientId === "") throw new ClientError("E_CLIENT_OPTIONS", "clientId: must not be empty");
+    this.currentClientId = opts.clientId ?? randomClientId(opts.prng);
+    if (this.currentClientId === "") throw new ClientError("E_CLIENT_OPTIONS", "clientId: must not be empty");
     this.seqs = new SeqCounter(opts.firstSeq ?? 1);
     this.breaker = opts.circuitBreaker
       ? new CircuitBreaker(this.clock, opts.circuitBreaker === true ? {} : opts.circuitBreaker)
       : undefined;
     this.preferredNode = opts.nodes[0] as string;
+  }
+
+  /** The client_id of the next operation (it changes only after a 1001 session-expired, see `clientId` option). */
+  get clientId(): string {
+    return this.currentClientId;
   }
 
   /** The seq the next mutating operation will use. */
@@ -181,10 +190,26 @@ export class KvClient {
     }
     this.busy = true;
     try {
-      return await this.run(op, o);
+      const result = await this.run(op, o);
+      this.renewSessionAfter(result);
+      return result;
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * The cluster ended this client_id's session (1001: expired, evicted, or
+   * unknown with seq > 1) and will refuse every later request under it. The
+   * operation that got 1001 did not happen (definite) and is not retried
+   * here: an earlier attempt of it may have applied it, and only the old
+   * identity could tell. The next operation starts a new session.
+   */
+  private renewSessionAfter(result: OpResult): void {
+    const error = result.outcome === "failed" ? result.error : result.outcome === "unknown" ? result.lastError : undefined;
+    if (error?.code !== ErrorCode.SessionExpired || this.opts.clientId !== undefined) return;
+    this.currentClientId = randomClientId(this.prng);
+    this.seqs = new SeqCounter(1);
   }
 
   private takeSeq(explicit?: number): number {

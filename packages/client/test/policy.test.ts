@@ -290,6 +290,28 @@ describe("identity (issue 3: one operation keeps one identity through every retr
     expect(transport.sent.map((s) => s.body.seq)).toEqual([7, 8]);
   });
 
+  test("after 1001 session-expired (failed, not retried) the next operation starts a fresh random client_id at seq 1", async () => {
+    const { client, transport } = setup([ok("write_ok"), err(1001), ok("write_ok")], { clientId: undefined });
+    const first = client.clientId;
+    await client.put("k", 1);
+    const refused = await client.put("k", 2);
+    expect(refused).toMatchObject({ outcome: "failed", clientId: first, seq: 2, attempts: 1 });
+    expect(client.clientId).not.toBe(first);
+    expect(client.nextSeq).toBe(1);
+    await client.put("k", 3);
+    expect(transport.sent.map((s) => [s.body.client_id === first ? "old" : "new", s.body.seq])).toEqual([
+      ["old", 1],
+      ["old", 2],
+      ["new", 1],
+    ]);
+  });
+
+  test("a client_id the caller gave is kept after 1001: the caller owns that identity", async () => {
+    const { client } = setup([err(1001)]);
+    expect(await client.put("k", 1)).toMatchObject({ outcome: "failed", error: { code: 1001 } });
+    expect([client.clientId, client.nextSeq]).toEqual(["42", 2]);
+  });
+
   test("a random client_id is a 128-bit decimal string drawn from the injected PRNG", () => {
     const clock = new ManualClock();
     const make = () =>
