@@ -36,6 +36,10 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
   --tick-ms MS              election/heartbeat tick (default 10; election timeout 150-300 ms)
   --seed SEED               master seed of the election-timeout PRNG
   --session-timeout-ms MS   client sessions expire after MS idle (default 600000)
+  --max-sessions N          bound on live client sessions (default 100000)
+  --idempotency-ttl-ms MS   Idempotency-Key records expire MS after first use
+                            (default 86400000, 24 h)
+  --max-idempotency-keys N  bound on stored Idempotency-Key records (default 100000)
   --snapshot-every N        snapshot after N applied entries (default 10000)
   -h, --help                show this help`;
 
@@ -68,6 +72,9 @@ const FLAGS = {
   "tick-ms": { type: "string" },
   seed: { type: "string" },
   "session-timeout-ms": { type: "string" },
+  "max-sessions": { type: "string" },
+  "idempotency-ttl-ms": { type: "string" },
+  "max-idempotency-keys": { type: "string" },
   "snapshot-every": { type: "string" },
   id: { type: "string" },
   /** Internal (set by `start`): stop when stdin closes, so no node outlives a killed `start`. */
@@ -94,6 +101,18 @@ function clusterShape(values: Values): ClusterShape {
   return { nodes, basePort, dataDir, httpPort, nodeIds: Array.from({ length: nodes }, (_, i) => `n${i + 1}`) };
 }
 
+/** The numeric node flags, checked (so `start` refuses a bad one before spawning anything). */
+function nodeTuning(values: Values) {
+  return {
+    tickMs: intFlag(values["tick-ms"], "tick-ms", { min: 1 }),
+    sessionTimeoutMs: intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 }),
+    maxSessions: intFlag(values["max-sessions"], "max-sessions", { min: 1 }),
+    idempotencyTtlMs: intFlag(values["idempotency-ttl-ms"], "idempotency-ttl-ms", { min: 1 }),
+    maxIdempotencyKeys: intFlag(values["max-idempotency-keys"], "max-idempotency-keys", { min: 1 }),
+    snapshotEveryEntries: intFlag(values["snapshot-every"], "snapshot-every", { min: 1 }),
+  };
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
@@ -115,7 +134,16 @@ async function main(): Promise<void> {
 /** The flags a child gets besides its id: everything the user passed. */
 function passThrough(values: Values, shape: ClusterShape): string[] {
   const args = ["--nodes", String(shape.nodes), "--base-port", String(shape.basePort), "--data-dir", path.resolve(shape.dataDir)];
-  for (const f of ["http-port", "tick-ms", "seed", "session-timeout-ms", "snapshot-every"] as const) {
+  for (const f of [
+    "http-port",
+    "tick-ms",
+    "seed",
+    "session-timeout-ms",
+    "max-sessions",
+    "idempotency-ttl-ms",
+    "max-idempotency-keys",
+    "snapshot-every",
+  ] as const) {
     if (values[f] !== undefined) args.push(`--${f}`, values[f]);
   }
   return args;
@@ -124,6 +152,7 @@ function passThrough(values: Values, shape: ClusterShape): string[] {
 async function runStart(values: Values): Promise<void> {
   if (values.id !== undefined) throw new UsageError("--id is for `kv-cluster node`; `start` runs every node");
   const shape = clusterShape(values);
+  nodeTuning(values);
   const bin = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
   const children = new Map<string, ChildProcess>();
   let stopping = false;
@@ -207,9 +236,7 @@ async function runNode(values: Values): Promise<void> {
     nodeIds: shape.nodeIds,
     dataDir: path.join(shape.dataDir, id),
     seed: values.seed,
-    tickMs: intFlag(values["tick-ms"], "tick-ms", { min: 1 }),
-    sessionTimeoutMs: intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 }),
-    snapshotEveryEntries: intFlag(values["snapshot-every"], "snapshot-every", { min: 1 }),
+    ...nodeTuning(values),
     send: (m) => transport.send(m),
     log,
     onFatal: () => process.exit(1),

@@ -27,6 +27,12 @@ Options:
   --seed SEED               seed of the election-timeout PRNG (default: time+pid)
   --session-timeout-ms MS   client sessions expire after MS idle, by leader
                             timestamps (default 600000)
+  --max-sessions N          bound on live client sessions; the least recently
+                            active is evicted beyond it (default 100000)
+  --idempotency-ttl-ms MS   Idempotency-Key records expire MS after first use
+                            (default 86400000, 24 h)
+  --max-idempotency-keys N  bound on stored Idempotency-Key records; the oldest
+                            is dropped beyond it (default 100000)
   --snapshot-every N        snapshot after N applied entries (default 10000)
   --max-line-bytes N        refuse longer client lines with error 1002 (default 1 MiB;
                             lines from peers may be up to 64 MiB)
@@ -46,6 +52,9 @@ async function main(): Promise<void> {
     "tick-ms": { type: "string" },
     seed: { type: "string" },
     "session-timeout-ms": { type: "string" },
+    "max-sessions": { type: "string" },
+    "idempotency-ttl-ms": { type: "string" },
+    "max-idempotency-keys": { type: "string" },
     "snapshot-every": { type: "string" },
     "max-line-bytes": { type: "string" },
   });
@@ -55,6 +64,9 @@ async function main(): Promise<void> {
   }
   const tickMs = intFlag(values["tick-ms"], "tick-ms", { min: 1 });
   const sessionTimeoutMs = intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 });
+  const maxSessions = intFlag(values["max-sessions"], "max-sessions", { min: 1 });
+  const idempotencyTtlMs = intFlag(values["idempotency-ttl-ms"], "idempotency-ttl-ms", { min: 1 });
+  const maxIdempotencyKeys = intFlag(values["max-idempotency-keys"], "max-idempotency-keys", { min: 1 });
   const snapshotEveryEntries = intFlag(values["snapshot-every"], "snapshot-every", { min: 1 });
   const maxLineBytes = intFlag(values["max-line-bytes"], "max-line-bytes", { min: 64 }) ?? DEFAULT_MAX_LINE_BYTES;
   // Peers' appends may be far longer than any client request (up to 256 entries of 64 KiB).
@@ -112,6 +124,9 @@ async function main(): Promise<void> {
         seed: values.seed,
         tickMs,
         sessionTimeoutMs,
+        maxSessions,
+        idempotencyTtlMs,
+        maxIdempotencyKeys,
         snapshotEveryEntries,
         send: out,
         log,

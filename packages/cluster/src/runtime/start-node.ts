@@ -23,7 +23,14 @@ export interface StartNodeOptions {
   electionTimeoutMsMax?: number;
   /** Leader heartbeat period in ms. Default 30. */
   heartbeatMs?: number;
+  /** Client sessions end this long after the client's last request (leader timestamps). */
   sessionTimeoutMs?: number;
+  /** Bound on live client sessions (and on their tombstones). */
+  maxSessions?: number;
+  /** Idempotency keys (HTTP front) are forgotten this long after first use. */
+  idempotencyTtlMs?: number;
+  /** Bound on stored idempotency keys. */
+  maxIdempotencyKeys?: number;
   snapshotEveryEntries?: number;
   /** Delivers outgoing messages (peer traffic and client replies). */
   send: (message: Message) => void;
@@ -50,6 +57,9 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
     heartbeatTicks: ticks(opts.heartbeatMs ?? 30),
   };
   if (opts.sessionTimeoutMs !== undefined) config.sessionTimeoutMs = opts.sessionTimeoutMs;
+  if (opts.maxSessions !== undefined) config.maxSessions = opts.maxSessions;
+  if (opts.idempotencyTtlMs !== undefined) config.idempotencyTtlMs = opts.idempotencyTtlMs;
+  if (opts.maxIdempotencyKeys !== undefined) config.maxIdempotencyKeys = opts.maxIdempotencyKeys;
   if (opts.snapshotEveryEntries !== undefined) config.snapshotEveryEntries = opts.snapshotEveryEntries;
   const core = createKvNodeCore(config, restored);
   const runtime = new KvNodeRuntime({ core, storage, send: opts.send, tickMs, log, onFatal: opts.onFatal });

@@ -34,11 +34,24 @@ describe("kv-cluster and kv-node command lines (issue 2: kv-cluster)", () => {
   });
 
   it.each([
+    ["kv-cluster start", [KV_CLUSTER_BIN, "start", "--help"]],
+    ["kv-cluster node", [KV_CLUSTER_BIN, "node", "--help"]],
+    ["kv-node", [KV_NODE_BIN, "--help"]],
+  ])("%s --help documents the session timeout and the session and idempotency-key bounds", async (_name, args) => {
+    const r = await run(args);
+    for (const flag of ["--session-timeout-ms MS", "--max-sessions N", "--idempotency-ttl-ms MS", "--max-idempotency-keys N"]) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it.each([
     [["start", "--nodes", "3"], /--data-dir DIR is required/],
     [["node", "--nodes", "3", "--data-dir", "/tmp/x"], /--id is required/],
     [["node", "--id", "n7", "--nodes", "3", "--data-dir", "/tmp/x"], /--id n7 is not one of n1, n2, n3/],
     [["frobnicate"], /unknown command "frobnicate"/],
     [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /--nodes must be an integer/],
+    [["start", "--data-dir", "/tmp/x", "--max-sessions", "0"], /--max-sessions must be an integer >= 1, got "0"/],
+    [["start", "--data-dir", "/tmp/x", "--idempotency-ttl-ms", "1h"], /--idempotency-ttl-ms must be an integer >= 1/],
   ])("kv-cluster %s is a usage error (exit 2) that says what to fix", async (args, pattern) => {
     const r = await run([KV_CLUSTER_BIN, ...args]);
     expect(r.code).toBe(2);

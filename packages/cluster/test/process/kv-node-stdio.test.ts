@@ -61,6 +61,40 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     }
   });
 
+  it("--max-sessions and --session-timeout-ms reach the state machine: an evicted and an expired session get 1001", async () => {
+    const { out, send } = startKvNode(["--max-sessions", "1", "--session-timeout-ms", "300"]);
+    const line = (src: string, msgId: number, seq: number) =>
+      `{"src":"${src}","dest":"n1","body":{"type":"append","msg_id":${msgId},"key":"l","value":"${src}","client_id":"${src}","seq":${seq}}}`;
+    const reply = async (msgId: number) => (await out.next((m) => m.body.in_reply_to === msgId, 10_000, `reply ${msgId}`)).body;
+    send(INIT);
+    send(line("a", 2, 1));
+    expect(await reply(2)).toMatchObject({ type: "append_ok", value: ["a"] });
+    send(line("b", 3, 1)); // the second session evicts the first (bound 1)
+    expect(await reply(3)).toMatchObject({ type: "append_ok", value: ["a", "b"] });
+    send(line("a", 4, 1));
+    expect(await reply(4)).toMatchObject({ type: "error", code: 1001, text: expect.stringContaining("evicted") });
+    await new Promise((r) => setTimeout(r, 600)); // idle past the timeout; the next entry's ts expires b
+    send(line("c", 5, 1));
+    expect(await reply(5)).toMatchObject({ type: "append_ok", value: ["a", "b", "c"] });
+    send(line("b", 6, 1));
+    expect(await reply(6)).toMatchObject({ type: "error", code: 1001 });
+  });
+
+  it("--idempotency-ttl-ms reaches the state machine: a key is new again after its TTL", async () => {
+    const { out, send } = startKvNode(["--idempotency-ttl-ms", "300"]);
+    const line = (msgId: number) =>
+      `{"src":"h","dest":"n1","body":{"type":"incr","msg_id":${msgId},"key":"n","delta":1,"idempotency_key":"k1","fingerprint":"f1"}}`;
+    const reply = async (msgId: number) => (await out.next((m) => m.body.in_reply_to === msgId, 10_000, `reply ${msgId}`)).body;
+    send(INIT);
+    send(line(2));
+    expect(await reply(2)).toMatchObject({ type: "incr_ok", value: 1 });
+    send(line(3));
+    expect(await reply(3)).toMatchObject({ type: "incr_ok", value: 1, replayed: true });
+    await new Promise((r) => setTimeout(r, 600));
+    send(line(4));
+    expect(await reply(4)).toEqual({ type: "incr_ok", value: 2, in_reply_to: 4 });
+  });
+
   const big = "v".repeat(70 * 1024);
   it.each([
     { name: "a line that is not JSON", line: "this is not json", code: 12, inReplyTo: undefined, field: "not valid JSON" },
