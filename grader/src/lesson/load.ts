@@ -7,6 +7,8 @@ import { parseLesson } from "./parse.js";
 export interface Course {
   dir: string;
   lessons: Lesson[];
+  /** Lessons with errors but a readable id (see ParseResult.partial): for lint only. */
+  partial?: Lesson[];
   /** Parse diagnostics of every file, in file order. */
   diagnostics: Diagnostic[];
   /** Number of lesson files read, including those that failed to parse. */
@@ -41,14 +43,16 @@ export async function loadCourse(dir: string): Promise<Course> {
     throw new CourseDirError(`cannot read the lessons directory ${dir}: ${(err as Error).message}; pass --lessons DIR`, { cause: err });
   }
   const lessons: Lesson[] = [];
+  const partial: Lesson[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const f of files) {
     const rel = path.relative(process.cwd(), f) || f;
     const result = parseLesson(await readFile(f, "utf8"), rel);
     diagnostics.push(...result.diagnostics);
     if (result.lesson) lessons.push(result.lesson);
+    if (result.partial) partial.push(result.partial);
   }
-  return { dir, lessons, diagnostics, files: files.length };
+  return { dir, lessons, partial, diagnostics, files: files.length };
 }
 
 export function findLesson(course: Course, id: string): Lesson | undefined {

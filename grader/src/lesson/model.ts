@@ -94,6 +94,12 @@ export interface Lesson {
 
 export interface ParseResult {
   lesson?: Lesson;
+  /**
+   * A lesson with errors but a readable id: what could be read of it (fields
+   * that failed are left empty), so that lint can still check its other
+   * fields and other lessons can name it as a prerequisite. Never graded.
+   */
+  partial?: Lesson;
   diagnostics: Diagnostic[];
 }
 

@@ -46,14 +46,15 @@ export function parseLesson(raw: string, file: string): ParseResult {
   }
   const fm = parseFrontMatter(untabbed.text, file, split.frontMatterLine, diagnostics);
   const body = parseBody(split.body, file, split.bodyLine, diagnostics);
-  if (hasErrors(diagnostics)) return { diagnostics };
+  const failed = hasErrors(diagnostics);
+  if (failed && fm.id === undefined) return { diagnostics };
   // Required fields are present when no error was reported.
   const id = fm.id!;
   const lesson: Lesson = {
     id,
-    part: fm.part!,
-    title: fm.title!,
-    order: fm.order!,
+    part: fm.part ?? "",
+    title: fm.title ?? "",
+    order: fm.order ?? -1,
     prereqs: fm.prereqs,
     reviewScheduleDays: fm.reviewScheduleDays,
     extra: fm.extra,
@@ -70,5 +71,5 @@ export function parseLesson(raw: string, file: string): ParseResult {
   if (fm.proof !== undefined) lesson.proof = fm.proof;
   if (body.deliverable !== undefined) lesson.deliverable = body.deliverable;
   if (body.proofSection !== undefined) lesson.proofSection = body.proofSection;
-  return { lesson, diagnostics };
+  return failed ? { partial: lesson, diagnostics } : { lesson, diagnostics };
 }

@@ -14,8 +14,13 @@ export interface LintReport {
 export function lintCourse(course: Course): LintReport {
   const diagnostics = [...course.diagnostics];
   const lessons = course.lessons;
-  diagnostics.push(...uniqueIds(lessons), ...prereqRules(lessons), ...uniqueOrder(lessons));
-  for (const l of lessons) diagnostics.push(...regexRules(l), ...reviewDayRules(l), ...criterionRefRules(l));
+  // A lesson with errors still has an id other lessons may name, and fields
+  // worth checking now rather than after the first fix.
+  const partial = course.partial ?? [];
+  const all = [...lessons, ...partial].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  diagnostics.push(...uniqueIds(all), ...prereqRules(lessons, all), ...uniqueOrder(lessons));
+  for (const l of all) diagnostics.push(...regexRules(l), ...reviewDayRules(l));
+  for (const l of lessons) diagnostics.push(...criterionRefRules(l));
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return {
     diagnostics,
@@ -45,15 +50,17 @@ export function uniqueIds(lessons: Lesson[]): Diagnostic[] {
   return out;
 }
 
-export function prereqRules(lessons: Lesson[]): Diagnostic[] {
+/** `known`: every lesson whose id can be named (with those that have errors); defaults to `lessons`. */
+export function prereqRules(lessons: Lesson[], known: Lesson[] = lessons): Diagnostic[] {
   const byId = new Map<string, Lesson>();
   for (const l of lessons) if (!byId.has(l.id)) byId.set(l.id, l);
+  const knownIds = new Set(known.map((l) => l.id));
   const out: Diagnostic[] = [];
-  for (const l of lessons) {
+  for (const l of known) {
     for (const p of l.prereqs) {
       if (p === l.id) {
         out.push({ severity: "error", code: "prereq-self", file: l.file, line: line(l, "prereqs"), field: "prereqs", message: `lesson ${l.id} lists itself as a prerequisite` });
-      } else if (!byId.has(p)) {
+      } else if (!knownIds.has(p)) {
         out.push({ severity: "error", code: "prereq-missing", file: l.file, line: line(l, "prereqs"), field: "prereqs", message: `prerequisite ${JSON.stringify(p)} is not a lesson id in this course` });
       }
     }

@@ -84,6 +84,13 @@ describe("grader lint and lesson show", () => {
     expect(missing.stderr).toContain('no lesson with id "nope"');
     expect(missing.stderr).toContain("Known ids: fx-election, fx-messy, fx-retry");
   });
+
+  test("lesson show on a lesson with errors lists them and says so (exit 2), rather than 'no lesson'", async () => {
+    const r = await grader(["lesson", "show", "fx-e", "--lessons", path.join(FIXTURES, "broken-course")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("e.md:2: error title: is required but missing [missing-field]");
+    expect(r.stderr).toMatch(/lesson "fx-e" \(.*e\.md\) has 1 error\(s\), listed above; fix them/);
+  });
 });
 
 describe("grader proof: exit 0 pass, 1 fail, 3 needs-review", () => {

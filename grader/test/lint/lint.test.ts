@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { loadCourse } from "../../src/lesson/load.js";
+import { parseLesson } from "../../src/lesson/parse.js";
 import { formatDiagnostic } from "../../src/lesson/model.js";
 import { criterionRefRules, findCycles, lintCourse, prereqRules, regexRules, reviewDayRules, uniqueIds, uniqueOrder } from "../../src/lint/lint.js";
 import { makeLesson } from "../helpers/lessons.js";
@@ -129,6 +130,33 @@ describe("lintCourse over fixture courses", () => {
     ]);
     expect(report.diagnostics[0]!.message).toBe("prerequisites form a cycle: fx-a -> fx-c -> fx-b -> fx-a");
     expect(report).toMatchObject({ files: 5, lessons: 4, errors: 9, warnings: 2 });
+  });
+
+  test("a lesson with a field error is still checked for its other fields, and other lessons may name it as a prerequisite", () => {
+    const broken = [
+      "---", "id: fx-broken", "part: p", "title: Broken", "order: two", "prereqs: [fx-ghost]",
+      "proof:", "  type: paste", "  regex_patterns:", "    - '(a)\\1'", "review_schedule_days: [0, 5]", "---", "",
+    ].join("\n");
+    const fine = ["---", "id: fx-fine", "part: p", "title: Fine", "order: 2", "prereqs: [fx-broken]", "---", ""].join("\n");
+    const parsed = [parseLesson(broken, "lessons/broken.md"), parseLesson(fine, "lessons/fine.md")];
+    expect(parsed[0]!.lesson).toBeUndefined();
+    expect(parsed[0]!.partial).toMatchObject({ id: "fx-broken", prereqs: ["fx-ghost"], reviewScheduleDays: [0, 5] });
+    const report = lintCourse({
+      dir: "lessons",
+      lessons: parsed.flatMap((r) => (r.lesson ? [r.lesson] : [])),
+      partial: parsed.flatMap((r) => (r.partial ? [r.partial] : [])),
+      diagnostics: parsed.flatMap((r) => r.diagnostics),
+      files: 2,
+    });
+    const errors = report.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
+    expect(errors).toEqual([
+      'lessons/broken.md:5: error order: must be a non-negative integer, found the text "two" [field-type]',
+      'lessons/broken.md:6: error prereqs: prerequisite "fx-ghost" is not a lesson id in this course [prereq-missing]',
+      'lessons/broken.md:10: error proof.regex_patterns[0]: "(a)\\\\1": backreferences (\\1..\\9) need backtracking and are not supported by the linear-time engine (RE2); match the repeated text explicitly [regex-unsupported]',
+      "lessons/broken.md:11: error review_schedule_days[0]: must be a positive number of days, found 0 [review-days]",
+    ]);
+    // fx-fine names fx-broken: no "not a lesson id" error for it.
+    expect(report).toMatchObject({ lessons: 1, errors: 4 });
   });
 
   test("the starter course in lessons/ is clean", async () => {

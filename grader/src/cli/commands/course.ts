@@ -7,6 +7,12 @@ export async function loadLessonOrExit(dir: string, id: string, io: Io): Promise
   const course = await loadCourse(dir);
   const lesson = findLesson(course, id);
   if (!lesson) {
+    const partial = course.partial?.find((l) => l.id === id);
+    if (partial) {
+      const errors = course.diagnostics.filter((d) => d.file === partial.file && d.severity === "error");
+      for (const d of errors) io.stderr(formatDiagnostic(d) + "\n");
+      throw new UsageError(`lesson ${JSON.stringify(id)} (${partial.file}) has ${errors.length} error(s), listed above; fix them (\`grader lint --lessons ${dir}\`)`);
+    }
     const broken = course.diagnostics.filter((d) => d.severity === "error");
     const hint = broken.length > 0 ? ` (${broken.length} lesson file error(s); run \`grader lint --lessons ${dir}\`)` : "";
     const known = course.lessons.map((l) => l.id).sort();
