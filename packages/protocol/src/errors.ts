@@ -137,8 +137,10 @@ const specs: ErrorSpec[] = [
     code: 1001,
     name: "session-expired",
     meaning:
-      "The client's session expired (by the leader's clock recorded in the log), so a retry " +
-      "can no longer be recognised as a duplicate. It was not applied; start a new client_id.",
+      "The client's session ended (expired by the leader's clock recorded in the log, or evicted " +
+      "by the session bound), or the client_id is unknown and seq is above 1 (a session begins at " +
+      "seq 1), so a retry can no longer be recognised as a duplicate. It was not applied; start a " +
+      "new client_id at seq 1.",
     definite: true,
     retryable: false,
   },
