@@ -1,6 +1,8 @@
 import { promises as fsp } from "node:fs";
 import os from "node:os";
+import { spawn } from "node:child_process";
 import path from "node:path";
+import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KV_CLUSTER_BIN, KV_NODE_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "./helpers.js";
 
@@ -79,5 +81,34 @@ describe("kv-cluster and kv-node command lines (issue 2: kv-cluster)", () => {
     expect(cluster.exitCode).toBe(0);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(); // every child is gone
     for (const id of ["n1", "n2", "n3"]) expect((await fsp.readdir(path.join(dataDir, id))).some((f) => f.startsWith("wal-"))).toBe(true);
+  }, 30_000);
+
+  it("Ctrl-C (SIGINT to the whole process group, as a terminal sends it) stops start and every node cleanly, exit 0", async () => {
+    const base = await freePortRun(3);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-ctrl-c-"));
+    // Its own process group, like a shell job in the foreground.
+    const cluster = spawn(process.execPath, [KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
+    const lines: string[] = [];
+    readline.createInterface({ input: cluster.stderr! }).on("line", (l) => lines.push(l));
+    try {
+      await waitFor("a leader", 15_000, async () => {
+        for (let i = 0; i < 3; i++) if ((await ask(base + i, { type: "status" }))?.role === "leader") return true;
+        return null;
+      });
+      const pids = lines.filter((l) => /^cluster \| n\d pid \d+/.test(l)).map((l) => Number(/pid (\d+)/.exec(l)![1]));
+      expect(pids).toHaveLength(3);
+      process.kill(-cluster.pid!, "SIGINT");
+      await exited(cluster);
+      expect(cluster.exitCode).toBe(0);
+      for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+      expect(lines).toContain("cluster | stopped");
+      for (const id of ["n1", "n2", "n3"]) expect(lines).toContain(`${id} | SIGINT: stopping`);
+    } finally {
+      if (cluster.exitCode === null && cluster.signalCode === null) process.kill(-cluster.pid!, "SIGKILL");
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
