@@ -1,4 +1,5 @@
 // Turns planned reviews into per-student calendars and the CSV agenda. Pure.
+import { createHash } from "node:crypto";
 import { csvField } from "../gradebook/csv.js";
 import { formatIsoDate } from "./dates.js";
 import { renderCalendar, type IcsEvent } from "./ics.js";
@@ -23,12 +24,24 @@ export interface BuiltSchedule {
   events: (IcsEvent & { student: string })[];
 }
 
+/**
+ * A name safe in a file name and a UID, one to one: a plain name
+ * (letters, digits, `.`, `_`, `-`) stays itself; any other keeps its plain
+ * characters and gets `~` and a hash of the original, so that `jörg` and
+ * `jürg`, or `dave, jr` and `dave_jr`, never share a calendar or a UID.
+ */
+export function safeName(s: string): string {
+  if (/^[A-Za-z0-9._-]+$/.test(s) && s !== "." && s !== "..") return s;
+  const hash = createHash("sha256").update(s, "utf8").digest("hex").slice(0, 12);
+  return `${s.replace(/[^A-Za-z0-9._-]+/g, "_")}~${hash}`;
+}
+
 export function studentFileName(student: string): string {
-  return `${student.replace(/[^A-Za-z0-9._-]+/g, "_")}.ics`;
+  return `${safeName(student)}.ics`;
 }
 
 function uidPart(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, "_");
+  return safeName(s);
 }
 
 export function buildSchedule(options: BuildOptions): BuiltSchedule {

@@ -65,6 +65,20 @@ describe("completions CSV", () => {
   });
 });
 
+describe("calendar file names and UIDs", () => {
+  test("students whose ids differ only in characters a file name cannot hold get their own calendar and UIDs", () => {
+    const csv = "student,lesson,completed_at\njörg,w12-d1,2026-11-02\njürg,w12-d1,2026-11-02\n\"dave, jr\",w12-d1,2026-11-02\ndave_jr,w12-d1,2026-11-02\n";
+    const { built } = build(csv);
+    const files = [...built.calendars.keys()];
+    expect(files).toHaveLength(4);
+    expect(files).toContain("dave_jr.ics");
+    for (const f of files.filter((f) => f !== "dave_jr.ics")) expect(f).toMatch(/^(j_rg|dave_jr)~[0-9a-f]{12}\.ics$/);
+    const uids = built.events.map((e) => e.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    expect(uids).toContain("dave_jr.w12-d1.review-1@dslab-grader");
+  });
+});
+
 describe("fixed review schedule as iCalendar, parsed back field by field", () => {
   const { built, plan } = build(CSV, emptyState(), "https://course.example.edu/");
   const alice = parseIcs(built.calendars.get("alice.ics")!);
