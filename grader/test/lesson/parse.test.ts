@@ -39,6 +39,11 @@ const brokenCases: { name: string; text: string; expected: Expected[] }[] = [
     expected: [{ severity: "error", code: "yaml-syntax", line: 4, field: "front-matter", message: "YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]" }],
   },
   {
+    name: "empty front-matter",
+    text: "---\n---\nbody\n",
+    expected: [{ severity: "error", code: "front-matter-shape", line: 2, field: "front-matter", message: "the front-matter must be a mapping of fields, found nothing" }],
+  },
+  {
     name: "a field given twice",
     text: lesson("id: l1\npart: p\ntitle: T\norder: 1\nid: l2"),
     expected: [{ severity: "error", code: "duplicate-field", line: 6, field: "id", message: "is given twice; keep one" }],
@@ -116,6 +121,16 @@ const brokenCases: { name: string; text: string; expected: Expected[] }[] = [
     name: "a review day that is not an integer",
     text: lesson(`${BASE}\nreview_schedule_days: [3, 7.5]`),
     expected: [{ severity: "error", code: "field-type", line: 6, field: "review_schedule_days[1]", message: "must be an integer number of days, found number 7.5" }],
+  },
+  {
+    name: "a review day that is text",
+    text: lesson(`${BASE}\nreview_schedule_days: [3, '7']`),
+    expected: [{ severity: "error", code: "field-type", line: 6, field: "review_schedule_days[1]", message: 'must be an integer number of days, found the text "7"' }],
+  },
+  {
+    name: "proof instructions that are a list",
+    text: lesson(`${BASE}\nproof:\n  type: paste\n  instructions: [a, b]`),
+    expected: [{ severity: "error", code: "field-type", line: 8, field: "proof.instructions", message: "must be a non-empty text, found a list" }],
   },
   {
     name: "proof that is text",

@@ -106,6 +106,15 @@ test("a criterion whose How-to-check names no test or command in code is flagged
   ]);
 });
 
+describe("lint: a proof with status regex but no patterns", () => {
+  test("is a warning: every proof will go to review", () => {
+    const l = makeLesson({ id: "a", proof: { type: "paste", status: "regex", regexPatterns: [] } });
+    expect(regexRules(l).map(formatDiagnostic)).toEqual([
+      "lessons/a.md:7: warning proof.status: status is regex but there are no regex_patterns; every proof will go to review [regex-none]",
+    ]);
+  });
+});
+
 describe("lintCourse over fixture courses", () => {
   test("the well-formed fixture course has warnings only", async () => {
     const report = lintCourse(await loadCourse(fixtures("course")));
