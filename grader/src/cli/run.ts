@@ -40,6 +40,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
+    // `grader lesson` or `grader lesson --help`: the one command that starts with that word.
+    const family = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+    if (family.length > 0) {
+      if (argv.includes("--help") || argv.includes("-h")) {
+        io.stdout(family.map((c) => c.help).join("\n"));
+        return EXIT.ok;
+      }
+      io.stderr(`grader: ${JSON.stringify(argv.slice(0, 2).join(" "))} is not a command; use ${family.map((c) => `\`grader ${c.name}\``).join(" or ")} (see \`grader ${family[0]!.name} --help\`)\n`);
+      return EXIT.usage;
+    }
     io.stderr(`grader: unknown command ${JSON.stringify(argv.slice(0, 2).join(" "))}\n\n${MAIN_HELP}`);
     return EXIT.usage;
   }

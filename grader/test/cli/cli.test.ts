@@ -85,6 +85,14 @@ describe("grader lint and lesson show", () => {
     expect(missing.stderr).toContain("Known ids: fx-election, fx-messy, fx-retry");
   });
 
+  test("`grader lesson` without `show` names the command to use; `grader lesson --help` shows its help", async () => {
+    const [bare, help] = await Promise.all([grader(["lesson", "w12-d1"]), grader(["lesson", "--help"])]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toBe('grader: "lesson w12-d1" is not a command; use `grader lesson show` (see `grader lesson show --help`)\n');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: grader lesson show ID [--lessons DIR] [--json]");
+  });
+
   test("lesson show on a lesson with errors lists them and says so (exit 2), rather than 'no lesson'", async () => {
     const r = await grader(["lesson", "show", "fx-e", "--lessons", path.join(FIXTURES, "broken-course")]);
     expect(r.code).toBe(2);
