@@ -37,14 +37,16 @@ Checks Jepsen-style histories (EDN history.edn, 6.824 kv logs, or JSON lines).
                      kv            get/put/append on strings, split by :key (6.824 / porcupine)
                      counter       incr (or add) and read
                      exactly-once  append/incr workloads with client_id and seq
-  --html OUT         write an HTML timeline to OUT; with several FILEs (or when OUT
-                     is a directory) write OUT/<file name>.html for each
+  --html OUT         write an HTML timeline to OUT (creating its directory); with
+                     several FILEs (or when OUT is a directory) write
+                     OUT/<file name>.html for each
   --time-limit-s N   give up on a file after N seconds (verdict unknown); default 60
   --json             one JSON object per file instead of a summary line
   --help             this text
 
 Exit status: 0 all valid, 1 any invalid, 2 none invalid but some unknown,
-65 none invalid but a file could not be read or parsed, 64 usage error.
+65 none invalid but a file could not be read or parsed (or a timeline
+could not be written), 64 usage error.
 `;
 
 export interface CliIo {
