@@ -50,7 +50,10 @@ function readEdnHistory(text: string, source: string): History {
     items = forms[0]!.value.map((value) => ({ value, line }));
   }
   const ops: Op[] = [];
-  for (const { value, line } of items) {
+  for (const item of items) {
+    const line = item.line;
+    // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
+    const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
     if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line });
     const fields: Fields = new Map();
     for (const [k, v] of value.entries) fields.set(fieldName(k), v);

@@ -20,6 +20,20 @@ describe("history files", () => {
     expect(calls[1]!.returnIndex).toBe(Infinity);
   });
 
+  it("reads Jepsen 0.3's records (#jepsen.history.Op{...}), one per line or in a vector", () => {
+    const lines = [
+      "#jepsen.history.Op{:index 0, :time 123, :type :invoke, :process 0, :f :write, :value [0 3]}",
+      "#jepsen.history.Op{:index 1, :time 200, :type :ok, :process 0, :f :write, :value [0 3]}",
+    ];
+    for (const text of [lines.join("\n") + "\n", `[${lines.join("\n ")}]`]) {
+      const h = readHistory(text, { source: "history.edn" });
+      expect(h.map((o) => [o.index, o.type, o.f, o.value, o.time])).toEqual([
+        [0, "invoke", "write", [0, 3], 123],
+        [1, "ok", "write", [0, 3], 200],
+      ]);
+    }
+  });
+
   it("reads the 6.824 kv format with :key", () => {
     const h = readHistory('{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}\n{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}\n');
     expect(h[0]).toMatchObject({ process: 0, f: "append", key: "0", value: "x 0 0 y", index: 0 });
@@ -51,6 +65,10 @@ describe("history files", () => {
     ['{:type :invoke, :f :read, :process 0}\n{:type :bogus, :f :read, :process 0}\n', 2, ":type"],
     ['{:type :invoke, :f :read, :process 0}\n{:type :ok, :process 0}\n', 2, ":f"],
     ['{:type :invoke, :f :read, :value nil}\n', 1, ":process"],
+    ['{:type :invoke, :f :read, :process 0}\n#jepsen.history.Op [1 2]\n', 2, "expected an operation map"],
+    ['{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :process 0, :value [1 2}\n', 2, "unexpected '}'"],
+    ['{:type :invoke, :f :read, :process 0}\n{:type :ok :f}\n', 2, "odd number of forms"],
+    ['{:type :invoke, :f :read, :process 0, :value "abc}\n', 1, "unterminated string"],
     ['{"type":"invoke","f":"read","process":0}\n{"type":"ok","f":"read","process":0,}\n', 2, "string key"],
     ['{"type":"invoke","f":"read","process":0}\n\n{"type":"ok" "f":"read"}\n', 3, "expected ','"],
   ])("names the malformed line: %j", (text, line, reason) => {
