@@ -135,6 +135,8 @@ export class RaftCore {
   private randomizedElectionTimeout = 0;
   private votes = new Map<string, boolean>();
   private progress = new Map<string, Progress>();
+  /** Scratch space for `quorumMatch` (one slot per node). */
+  private readonly matchScratch: number[] = [];
   private out: RaftReady = emptyReady();
   /** The commit index last written to the log, and whether a commit line went out since the last tick. */
   private loggedCommit = 0;
@@ -810,10 +812,7 @@ export class RaftCore {
   /** §5.3/§5.4.2: commit the highest index stored on a majority, if it is from the current term. */
   private maybeCommit(): boolean {
     if (this.currentRole !== "leader") return false;
-    const matches = [this.log.lastIndex()];
-    for (const pr of this.progress.values()) matches.push(pr.match);
-    matches.sort((a, b) => b - a);
-    const candidate = matches[this.quorum - 1]!;
+    const candidate = this.quorumMatch();
     if (candidate <= this.commit) return false;
     if (this.log.term(candidate) !== this.currentTerm) return false;
     this.commit = candidate;
@@ -821,6 +820,28 @@ export class RaftCore {
     // One commit line per tick at most, so a busy leader's log stays readable.
     if (!this.commitLoggedThisTick) this.logCommit();
     return true;
+  }
+
+  /**
+   * The highest index stored on a quorum: the quorum-th largest of our last
+   * index and the followers' match indexes. Sorted in a reused array by
+   * insertion (a handful of nodes); this runs on every append and every ack.
+   */
+  private quorumMatch(): number {
+    const m = this.matchScratch;
+    m[0] = this.log.lastIndex();
+    let n = 1;
+    for (const pr of this.progress.values()) {
+      // Insert pr.match keeping m[0..n) in descending order.
+      const v = pr.match;
+      let i = n++;
+      while (i > 0 && m[i - 1]! < v) {
+        m[i] = m[i - 1]!;
+        i--;
+      }
+      m[i] = v;
+    }
+    return m[this.quorum - 1]!;
   }
 
   // -------------------------------------------------------------- output --
