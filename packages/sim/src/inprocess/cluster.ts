@@ -140,7 +140,8 @@ export class InProcessCluster implements FaultTarget {
         (hits ??= new Set()).add(`${m[1]}/${m[2]}`);
       }
     }
-    for (const m of effects.send) this.opts.network.send(m, { sessionHits: hits });
+    const extra = hits ? { sessionHits: hits } : undefined;
+    for (const m of effects.send) this.opts.network.send(m, extra);
   }
 
   // ------------------------------------------------------------ faults ----

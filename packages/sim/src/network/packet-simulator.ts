@@ -11,7 +11,7 @@
  */
 import type { Body, Message, Prng } from "@dslab/protocol";
 import { linkKey, type Partition } from "./partition.js";
-import type { Timeline } from "../world/scheduler.js";
+import { SETTLES, type Timeline } from "../world/scheduler.js";
 import { MessageTrace, type PacketFate, type TracedMessage } from "./trace.js";
 
 export interface LatencyDistribution {
@@ -83,11 +83,11 @@ export class PacketSimulator {
   }
 
   /** Send one message; its fate is decided now, its delivery scheduled. */
-  send(message: Message, extra: { sessionHits?: ReadonlySet<string> } = {}): void {
+  send(message: Message, extra?: { sessionHits?: ReadonlySet<string> }): void {
     const { timeline, prng, trace } = this.opts;
     const now = timeline.now();
-    const srcIsNode = this.isNode(message.src);
-    const destIsNode = this.isNode(message.dest);
+    const srcIsNode = this.nodes.has(message.src);
+    const destIsNode = this.nodes.has(message.dest);
     const clientMessage = !(srcIsNode && destIsNode);
     trace.packetsSent++;
     if (clientMessage) trace.clientPacketsSent++;
@@ -110,12 +110,13 @@ export class PacketSimulator {
     ) {
       fate = "dropped-lost-reply";
     }
-    const record = this.traceRecord(message, now, fate, extra.sessionHits);
+    const sessionHits = extra?.sessionHits;
+    const record = this.traceRecord(message, now, fate, srcIsNode, destIsNode, sessionHits);
     if (fate !== "delivered") return;
-    this.schedule(message, record);
+    this.schedule(message, record, destIsNode);
     if (this.faults.duplicateProbability > 0 && prng.chance(this.faults.duplicateProbability)) {
-      const copy = this.traceRecord(message, now, "duplicate", extra.sessionHits);
-      this.schedule(message, copy);
+      const copy = this.traceRecord(message, now, "duplicate", srcIsNode, destIsNode, sessionHits);
+      this.schedule(message, copy, destIsNode);
     }
   }
 
@@ -132,8 +133,8 @@ export class PacketSimulator {
     const chosen = prng.pick(old);
     const dest = prng.pick(this.opts.nodeIds);
     const message: Message = { src: chosen.message.src, dest, body: chosen.message.body };
-    const record = this.traceRecord(message, now, "replayed");
-    this.schedule(message, record);
+    const record = this.traceRecord(message, now, "replayed", this.nodes.has(message.src), true);
+    this.schedule(message, record, true);
     return message;
   }
 
@@ -168,27 +169,34 @@ export class PacketSimulator {
     return Math.min(maxMs * this.faults.latencyFactor, minMs + extra);
   }
 
-  private schedule(message: Message, record: TracedMessage | undefined): void {
+  private schedule(message: Message, record: TracedMessage | undefined, destIsNode: boolean): void {
     const delay = this.latencyMs();
     const packetId = record?.packetId ?? this.nextPacketId++;
-    const toClient = !this.isNode(message.dest);
+    // A reply to a client may resolve the client's promise: let it settle.
     this.opts.timeline.after(delay, () => {
       const refused = this.opts.deliver(message, { packetId, fate: record?.fate ?? "delivered" });
       if (record) {
         if (refused) record.fate = refused;
         else record.deliveredAtMs = this.opts.timeline.now();
       }
-    }, { settles: toClient });
+    }, destIsNode ? undefined : SETTLES);
   }
 
-  private traceRecord(message: Message, now: number, fate: PacketFate, sessionHits?: ReadonlySet<string>): TracedMessage | undefined {
-    const clientMessage = !(this.isNode(message.src) && this.isNode(message.dest));
+  private traceRecord(
+    message: Message,
+    now: number,
+    fate: PacketFate,
+    srcIsNode: boolean,
+    destIsNode: boolean,
+    sessionHits?: ReadonlySet<string>,
+  ): TracedMessage | undefined {
+    const clientMessage = !(srcIsNode && destIsNode);
     const packetId = this.nextPacketId++;
     if (!this.opts.trace.wantsMessage(clientMessage)) return undefined;
     const b: Body = message.body;
     let clientId = typeof b.client_id === "string" ? b.client_id : undefined;
     let seq = typeof b.seq === "number" ? b.seq : undefined;
-    if (typeof b.in_reply_to === "number" && this.isNode(message.src) && !this.isNode(message.dest)) {
+    if (typeof b.in_reply_to === "number" && srcIsNode && !destIsNode) {
       const id = this.requestIdentity.get(`${message.dest}:${b.in_reply_to}`);
       clientId = id?.clientId;
       seq = id?.seq;

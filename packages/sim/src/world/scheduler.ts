@@ -39,7 +39,10 @@ class SimEvent implements TimerHandle {
   }
 }
 
-/** Binary min-heap on (atMs, seq). */
+/**
+ * Binary min-heap on (atMs, seq). Sifting moves a hole instead of swapping
+ * pairs, and compares inline: the heap is touched twice per event.
+ */
 class EventHeap {
   private items: SimEvent[] = [];
   get size(): number {
@@ -50,53 +53,66 @@ class EventHeap {
   }
   push(e: SimEvent): void {
     const a = this.items;
+    let i = a.length;
     a.push(e);
-    let i = a.length - 1;
+    const at = e.atMs;
+    const seq = e.seq;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
+      const parent = a[p]!;
+      if (parent.atMs < at || (parent.atMs === at && parent.seq < seq)) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = e;
   }
   pop(): SimEvent | undefined {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0 && last) {
+      const at = last.atMs;
+      const seq = last.seq;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l]!, a[m]!)) m = l;
-        if (r < a.length && before(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        let child = a[c]!;
+        const r = c + 1;
+        if (r < n) {
+          const right = a[r]!;
+          if (right.atMs < child.atMs || (right.atMs === child.atMs && right.seq < child.seq)) {
+            c = r;
+            child = right;
+          }
+        }
+        if (at < child.atMs || (at === child.atMs && seq < child.seq)) break;
+        a[i] = child;
+        i = c;
       }
+      a[i] = last;
     }
     return top;
   }
 }
 
-function before(x: SimEvent, y: SimEvent): boolean {
-  return x.atMs < y.atMs || (x.atMs === y.atMs && x.seq < y.seq);
-}
-
 /**
  * Lets pending promise continuations run before simulated time moves on.
- * Awaiting a plain value yields one microtask turn; a client's chain from a
- * resolved reply or timer to its next request is a handful of turns deep.
- * (setImmediate would drain everything, but a trip round the event loop per
- * event costs more than the simulation itself. A continuation deeper than
- * this still runs, right after the next event, and deterministically so.)
+ * Awaiting an already resolved promise yields one microtask turn; a client's
+ * chain from a resolved reply or timer to its next request is a handful of
+ * turns deep. (setImmediate would drain everything, but a trip round the
+ * event loop per event costs more than the simulation itself. A continuation
+ * deeper than this still runs, right after the next event, and
+ * deterministically so.) `runUntil` awaits `SETTLE_TURNS` times in a row,
+ * inline: an async helper would cost a promise and a frame per settle, and
+ * `await undefined` a fresh promise per turn (a tenth of a run's garbage).
  */
-const SETTLE_TURNS = 12;
-async function settle(): Promise<void> {
-  for (let i = 0; i < SETTLE_TURNS; i++) await undefined;
-}
+const SETTLE_TURNS = 13;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** The options of an event that may resolve a promise (shared: no object per event). */
+export const SETTLES: { readonly settles: true } = Object.freeze({ settles: true });
 
 /**
  * Discrete-event scheduler: a priority queue by time with a stable tie-break
@@ -116,18 +132,18 @@ export class SimScheduler implements Timeline {
     return this.nowMs;
   }
 
-  at(atMs: number, fn: () => void, opts: { settles?: boolean } = {}): TimerHandle {
-    const e = new SimEvent(Math.max(atMs, this.nowMs), this.nextSeq++, fn, opts.settles ?? false);
+  at(atMs: number, fn: () => void, opts?: { settles?: boolean }): TimerHandle {
+    const e = new SimEvent(atMs > this.nowMs ? atMs : this.nowMs, this.nextSeq++, fn, opts?.settles === true);
     this.heap.push(e);
     return e;
   }
 
-  after(delayMs: number, fn: () => void, opts: { settles?: boolean } = {}): TimerHandle {
-    return this.at(this.nowMs + Math.max(0, delayMs), fn, opts);
+  after(delayMs: number, fn: () => void, opts?: { settles?: boolean }): TimerHandle {
+    return this.at(delayMs > 0 ? this.nowMs + delayMs : this.nowMs, fn, opts);
   }
 
   sleep(delayMs: number): Promise<void> {
-    return new Promise((resolve) => this.after(delayMs, resolve, { settles: true }));
+    return new Promise((resolve) => this.after(delayMs, resolve, SETTLES));
   }
 
   /** True while events are queued. */
@@ -143,24 +159,49 @@ export class SimScheduler implements Timeline {
    */
   async runUntil(untilMs: number, stop?: () => boolean): Promise<void> {
     for (;;) {
-      if (stop?.()) return;
-      const top = this.heap.peek();
-      if (!top || top.atMs > untilMs) break;
-      this.heap.pop();
-      if (!top.fn) continue;
-      this.nowMs = top.atMs;
-      const fn = top.fn;
-      top.fn = null;
-      this.eventsRun++;
-      fn();
-      if (top.settles) {
-        this.settlesRun++;
-        await settle();
-      }
+      const r = this.runEvents(untilMs, stop);
+      if (r === RunStop.Stopped) return;
+      if (r === RunStop.Drained) break;
+      this.settlesRun++;
+      for (let i = 0; i < SETTLE_TURNS; i++) await RESOLVED;
     }
     if (this.nowMs < untilMs && !stop?.()) this.nowMs = untilMs;
   }
+
+  /**
+   * The synchronous part of `runUntil`: run events until one that settles
+   * (the caller then lets promise continuations run), until `stop()`, or
+   * until no event is due by `untilMs`. A plain loop, so the hot path is not
+   * an async function's resumable frame.
+   */
+  private runEvents(untilMs: number, stop: (() => boolean) | undefined): RunStop {
+    const heap = this.heap;
+    for (;;) {
+      if (stop !== undefined && stop()) return RunStop.Stopped;
+      const top = heap.peek();
+      if (top === undefined || top.atMs > untilMs) return RunStop.Drained;
+      heap.pop();
+      const fn = top.fn;
+      if (fn === null) continue;
+      this.nowMs = top.atMs;
+      top.fn = null;
+      this.eventsRun++;
+      fn();
+      if (top.settles) return RunStop.Settle;
+    }
+  }
 }
+
+/** Why `runEvents` returned. */
+const RunStop = {
+  /** `stop()` returned true. */
+  Stopped: 0,
+  /** No event is due by the limit. */
+  Drained: 1,
+  /** The event just run may have resolved a promise. */
+  Settle: 2,
+} as const;
+type RunStop = (typeof RunStop)[keyof typeof RunStop];
 
 /** Real time, for process mode: the same interface on setTimeout. */
 export class RealTimeline implements Timeline {
