@@ -283,7 +283,7 @@ function describeFailure(
     `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
     `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
     (r.refuted !== undefined
-      ? `${r.refuted.reason}.`
+      ? `${r.refuted.reason}${r.exact === true ? "" : " (whether a shorter prefix fails too was not settled within the budget)"}.`
       : r.exact === true
       ? `no order of the operations up to op ${r.prefixEnd} explains it.`
       : `the search could not get past op ${r.prefixEnd} (the shortest failing prefix was not pinned down within the budget).`) +

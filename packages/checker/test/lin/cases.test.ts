@@ -59,6 +59,25 @@ describe("linearizability: classic anomalies", () => {
     expect(missing.failure!.message).toBe("process 1's read nil (ops 2..3) cannot be linearized: the key was no longer missing: process 0's write 1 (ops 0..1) completed before the read was called.");
   });
 
+  it("a quick proof whose earlier prefixes could not be settled in the memo budget says so (invalid, not unknown)", () => {
+    const r = checkLinearizability(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.ok(0);
+        for (let p = 1; p <= 4; p++) b.invoke(p, "write", 10 + p);
+        for (let p = 1; p <= 4; p++) b.ok(p);
+        b.invoke(5, "read", null);
+        b.ok(5, 12);
+        b.invoke(6, "read", null);
+        b.ok(6, 1);
+      }),
+      { model: "register", memoEntriesMax: 1 },
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.prefixEnd).toBe(13);
+    expect(r.failure!.message).toContain("overwrote it before the read was called (whether a shorter prefix fails too was not settled within the budget).");
+  });
+
   it("a read of a value whose write failed only later is blamed where the failure is known (the prefix ends at the fail)", () => {
     const r = register(
       h((b) => {
