@@ -28,7 +28,7 @@ function kv(args: string[], timeoutMs = 20_000): Promise<KvRun> {
 let cluster: ProcessCluster;
 
 beforeAll(async () => {
-  cluster = await ProcessCluster.start(3);
+  cluster = await ProcessCluster.start({ size: 3, tmpPrefix: "dslab-client-" });
   await cluster.waitForLeader();
 }, 30_000);
 

@@ -15,11 +15,11 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { freePortRun } from "../src/testing/processes.js";
 
 const { values } = parseArgs({
   options: {
@@ -55,24 +55,6 @@ function spawnLogged(cmd: string, args: string[], name: string): ChildProcess {
   child.on("exit", (code, signal) => verbose && console.error(`${name} exited (${signal ?? code})`));
   children.push(child);
   return child;
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
-
-async function freePortRun(n: number): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await canBind(base + i);
-    if (ok) return base;
-  }
-  throw new Error("no run of free ports found");
 }
 
 interface Res {

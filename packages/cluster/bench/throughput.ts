@@ -18,6 +18,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { freePortRun } from "../src/testing/processes.js";
 
 const { values } = parseArgs({
   options: {
@@ -96,24 +97,6 @@ async function reconnect(port: number, src: string): Promise<Conn> {
       if (attempt >= 100) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }
-  }
-}
-
-async function freePortRun(n: number): Promise<number> {
-  const bind = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once("error", reject);
-      srv.listen(port, "127.0.0.1", () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
-  for (;;) {
-    const base = await bind(0);
-    let ok = base + n <= 65535;
-    for (let i = 1; i < n && ok; i++) ok = await bind(base + i).then(() => true, () => false);
-    if (ok) return base;
   }
 }
 

@@ -4,9 +4,10 @@
  * the first request and its retry.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { HttpCluster } from "./http-cluster.js";
+import type { ProcessCluster } from "../../src/testing/processes.js";
+import { startHttpCluster } from "./http-cluster.js";
 
-let cluster: HttpCluster;
+let cluster: ProcessCluster;
 let leaderUrl: string;
 let uniq = 0;
 const key = (name: string) => `${name}-${Date.now()}-${uniq++}`;
@@ -29,8 +30,9 @@ async function call(
 }
 
 beforeAll(async () => {
-  cluster = await HttpCluster.start(3);
-  leaderUrl = cluster.url(await cluster.waitForLeader());
+  const started = await startHttpCluster(3);
+  cluster = started.cluster;
+  leaderUrl = cluster.url(started.leader);
 }, 30_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KV_CLUSTER_BIN, KV_NODE_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "./helpers.js";
+import { KV_CLUSTER_BIN, KV_NODE_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "../../src/testing/processes.js";
 
 let dataDir = "";
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { KV_NODE_BIN, LineReader, killAll, spawnTracked } from "./helpers.js";
+import { KV_NODE_BIN, LineReader, killAll, spawnTracked } from "../../src/testing/processes.js";
 
 afterEach(killAll);
 

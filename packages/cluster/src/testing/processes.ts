@@ -1,12 +1,18 @@
 /**
- * Real processes and real sockets for the process tests (DESIGN principle 4):
- * spawn the shipped bins, talk JSON lines to them, always kill them after.
+ * Real processes and real sockets for process tests and benchmarks (DESIGN
+ * principle 4): spawn the shipped bins, talk JSON lines to them, always kill
+ * them after. Exported as `@dslab/cluster/testing`, so the client's and the
+ * HTTP front's tests start clusters the same way the cluster's own do.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import type { Body, Message } from "@dslab/protocol";
+import type { NodeStatus } from "../contract.js";
 
 export const KV_NODE_BIN = fileURLToPath(new URL("../../bin/kv-node.js", import.meta.url));
 export const KV_CLUSTER_BIN = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
@@ -143,5 +149,110 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface ProcessClusterOptions {
+  /** Number of nodes (n1..nN). Default 3. */
+  size?: number;
+  /** Also serve the HTTP front, on the run of free ports after the TCP ones. */
+  http?: boolean;
+  /** Extra `kv-cluster node` flags for every node (e.g. `--snapshot-every 8`). */
+  extraArgs?: string[];
+  /** Prefix of the data directory made under the OS temp dir. */
+  tmpPrefix?: string;
+}
+
+/**
+ * A real cluster for process tests: one `kv-cluster node` child per node on
+ * consecutive free localhost ports (and HTTP ports after them with `http`),
+ * all under one data directory (`kv-cluster` gives each node its own
+ * subdirectory). `stop()` SIGKILLs every child and removes the directory.
+ */
+export class ProcessCluster {
+  readonly ids: string[];
+  readonly children = new Map<string, ChildProcess & { stderrLines: string[] }>();
+
+  private constructor(
+    readonly basePort: number,
+    readonly httpBasePort: number | null,
+    readonly extraArgs: string[],
+    readonly dataDir: string,
+    size: number,
+  ) {
+    this.ids = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+  }
+
+  static async start(opts: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const size = opts.size ?? 3;
+    const base = await freePortRun(opts.http ? size * 2 : size);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), opts.tmpPrefix ?? "dslab-cluster-"));
+    const c = new ProcessCluster(base, opts.http ? base + size : null, opts.extraArgs ?? [], dataDir, size);
+    for (const id of c.ids) c.startNode(id);
+    return c;
+  }
+
+  get ports(): number[] {
+    return this.ids.map((id) => this.portOf(id));
+  }
+
+  /** Node id to TCP port, the shape `TcpTransport` and `kv --nodes` take. */
+  get portMap(): Record<string, number> {
+    return Object.fromEntries(this.ids.map((id) => [id, this.portOf(id)]));
+  }
+
+  portOf(id: string): number {
+    return this.basePort + this.ids.indexOf(id);
+  }
+
+  /** The node's HTTP front; only with `http: true`. */
+  url(id: string): string {
+    if (this.httpBasePort === null) throw new Error("this cluster was started without http: true");
+    return `http://127.0.0.1:${this.httpBasePort + this.ids.indexOf(id)}`;
+  }
+
+  /** Everything the nodes logged on stderr, in arrival order per node. */
+  get logs(): string[] {
+    return [...this.children.entries()].flatMap(([id, c]) => c.stderrLines.map((l) => `${id} | ${l}`));
+  }
+
+  /** Starts (or restarts, with the same data directory) one node. */
+  startNode(id: string): void {
+    const args = [KV_CLUSTER_BIN, "node", "--id", id, "--nodes", String(this.ids.length), "--base-port", String(this.basePort)];
+    if (this.httpBasePort !== null) args.push("--http-port", String(this.httpBasePort));
+    this.children.set(id, spawnTracked([...args, "--data-dir", this.dataDir, ...this.extraArgs]));
+  }
+
+  /** SIGKILL: nothing is flushed, nobody is told. Resolves once the process is gone. */
+  async kill(id: string): Promise<void> {
+    const c = this.children.get(id);
+    if (!c) return;
+    this.children.delete(id);
+    c.kill("SIGKILL");
+    await exited(c);
+  }
+
+  /** The node's own `status` reply over TCP, or null while it is down or silent. */
+  async status(id: string): Promise<(Body & NodeStatus) | null> {
+    const s = await ask(this.portOf(id), { type: "status" });
+    return s?.type === "status_ok" ? (s as Body & NodeStatus) : null;
+  }
+
+  /** The node that says it leads, once every running node agrees on the term. */
+  async waitForLeader(timeoutMs = 15_000): Promise<string> {
+    try {
+      return await waitFor(`a leader among ${[...this.children.keys()].join(", ")}`, timeoutMs, async () => {
+        const all = await Promise.all([...this.children.keys()].map((id) => this.status(id)));
+        const leader = all.find((s) => s?.role === "leader");
+        return leader && all.every((s) => s && s.term === leader.term) ? (leader.id as string) : null;
+      });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; last log lines:\n${this.logs.slice(-30).join("\n")}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((id) => this.kill(id)));
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
