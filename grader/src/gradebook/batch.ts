@@ -42,7 +42,7 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
       r.reasons.push(
         pair.identical
           ? `identical to the paste of ${other}`
-          : `near-identical to the paste of ${other} (similarity ${pair.similarity.toFixed(2)})`,
+          : `near-identical to the paste of ${other} (similarity ${similarityText(pair.similarity)})`,
       );
       if (r.status === "pass") {
         r.status = "needs-review";
@@ -64,4 +64,9 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
   }));
   const rows = withManualGrades(autoRows, options.manual, lesson, checker.lesson.xp ?? 1).sort(compareRows);
   return { rows, results, similar };
+}
+
+/** Two decimals, rounded down: a near-identical pair never reads as 1.00, which only identical pastes are. */
+export function similarityText(similarity: number): string {
+  return (Math.floor(similarity * 100 + 1e-9) / 100).toFixed(2);
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { gradeClass, type Paste } from "../../src/gradebook/batch.js";
+import { gradeClass, similarityText, type Paste } from "../../src/gradebook/batch.js";
 import { csvField, gradebookCsv, parseCsv } from "../../src/gradebook/csv.js";
 import { upsertManualGrade } from "../../src/gradebook/manual.js";
 import type { ManualGrade } from "../../src/gradebook/model.js";
@@ -21,6 +21,23 @@ const pastes: Paste[] = [
   { student: "bob", data: enc("it worked, trust me") },
   { student: "carol", data: passing(3) },
 ];
+
+describe("near-identical pastes", () => {
+  test("a copy with one line changed goes to review with its similarity, rounded down so it never reads 1.00", () => {
+    const long = Array.from({ length: 300 }, (_, i) => `[apply] client 5 seq ${i + 1} append k v${i} at t=${i * 7}`).join("\n") + "\n[dedup] client 5 seq 300 is duplicate, returning cached result";
+    const copy = long.replace(/^[^\n]*/, "copied by a friend");
+    const { rows } = gradeClass({ checker, pastes: [{ student: "alice", data: enc(long) }, { student: "zoe", data: enc(copy) }], manual: [], now: NOW });
+    for (const [self, other] of [["alice", "zoe"], ["zoe", "alice"]]) {
+      const row = rows.find((r) => r.student === self)!;
+      expect(row.status).toBe("needs-review");
+      expect(row.reasons).toEqual([expect.stringMatching(new RegExp(`^near-identical to the paste of ${other} \\(similarity 0\\.9\\d\\)$`))]);
+    }
+  });
+
+  test.each([[0.996, "0.99"], [1, "1.00"], [0.8, "0.80"], [0.29, "0.29"], [0.8149, "0.81"]])("similarity %d reads %s", (x, text) => {
+    expect(similarityText(x)).toBe(text);
+  });
+});
 
 describe("gradeClass", () => {
   test("grades every student with graded_at from the injected clock", () => {

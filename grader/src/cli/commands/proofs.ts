@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { gradeClass, type Paste } from "../../gradebook/batch.js";
+import { gradeClass, similarityText, type Paste } from "../../gradebook/batch.js";
 import { renderReviewPage } from "../../gradebook/html.js";
 import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRADEBOOK_CSV, GRADEBOOK_JSON } from "../../gradebook/store.js";
 import { proofChecker } from "../../proof/check.js";
@@ -8,6 +8,9 @@ import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { EXIT, json, nowIso, positiveInt, requireString, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
+
+/** Paste files read at once. */
+const READ_CONCURRENCY = 16;
 
 /** `alice.txt` -> `alice`: the file name without its last extension is the student id. */
 export function studentIdOf(fileName: string): string {
@@ -63,15 +66,19 @@ Exit codes: 0 gradebook written (whatever the statuses), 2 usage error.
     } catch (err) {
       throw new UsageError(`cannot read the pastes directory ${dir}: ${(err as Error).message}`);
     }
-    const pastes: (Paste & { sizeBytes: number })[] = [];
     const seen = new Map<string, string>();
     for (const e of entries) {
       const student = studentIdOf(e.name);
       const prev = seen.get(student);
       if (prev) throw new UsageError(`${dir}: ${prev} and ${e.name} are both for student ${student}; keep one paste per student`);
       seen.set(student, e.name);
-      const { data, sizeBytes } = await readBounded(path.join(dir, e.name), maxBytes);
-      pastes.push({ student, data, sizeBytes });
+    }
+    // Read a few files at a time: one by one, a class of 500 waits on the disk 500 times.
+    const pastes: (Paste & { sizeBytes: number })[] = [];
+    for (let i = 0; i < entries.length; i += READ_CONCURRENCY) {
+      const batch = entries.slice(i, i + READ_CONCURRENCY);
+      const read = await Promise.all(batch.map((e) => readBounded(path.join(dir, e.name), maxBytes)));
+      read.forEach(({ data, sizeBytes }, j) => pastes.push({ student: studentIdOf(batch[j]!.name), data, sizeBytes }));
     }
     const grading = gradeClass({ checker, pastes, manual: await readManualGrades(out), now, similarityThreshold: threshold });
     await writeGradebook(out, lesson.id, grading.rows);
@@ -84,7 +91,7 @@ Exit codes: 0 gradebook written (whatever the statuses), 2 usage error.
       io.stdout(json({ lesson: lesson.id, gradedAt: now, counts, similar: grading.similar, files, rows: grading.rows }));
     } else {
       io.stdout(`lesson ${lesson.id}: ${grading.rows.length} student(s): ${counts.pass} pass, ${counts.fail} fail, ${counts["needs-review"]} needs-review (${grading.rows.filter((r) => r.manual).length} manual)\n`);
-      for (const p of grading.similar) io.stdout(`  ${p.identical ? "identical" : `near-identical (${p.similarity.toFixed(2)})`}: ${p.a} and ${p.b}\n`);
+      for (const p of grading.similar) io.stdout(`  ${p.identical ? "identical" : `near-identical (${similarityText(p.similarity)})`}: ${p.a} and ${p.b}\n`);
       io.stdout(`wrote ${files.csv}, ${files.json}, ${files.html}\n`);
     }
     return EXIT.ok;
