@@ -27,6 +27,7 @@ import type {
   SnapshotOkBody,
 } from "./messages.js";
 import { Progress } from "./progress.js";
+import { parseSnapshotText, snapshotText } from "./snapshot-text.js";
 
 export interface RaftOptions {
   id: string;
@@ -638,7 +639,7 @@ export class RaftCore {
       pr.becomeSnapshot(snap.lastIncludedIndex);
     }
     if (this.snapshotText?.index !== snap.lastIncludedIndex) {
-      this.snapshotText = { index: snap.lastIncludedIndex, text: JSON.stringify(snap.data) };
+      this.snapshotText = { index: snap.lastIncludedIndex, text: snapshotText(snap.data) };
     }
     const text = this.snapshotText.text;
     const chunk = text.slice(pr.snapshotOffset, pr.snapshotOffset + this.maxSnapshotChunkChars);
@@ -772,7 +773,7 @@ export class RaftCore {
     this.incoming = null;
     let data: Snapshot["data"];
     try {
-      data = JSON.parse(inc.parts.join("")) as Snapshot["data"];
+      data = parseSnapshotText(inc.parts.join(""));
     } catch (e) {
       this.logLine(`snapshot at index ${index} from ${from} is not valid JSON (${(e as Error).message}); asking for it again`);
       return askFor(0);
