@@ -139,7 +139,8 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
   return {
     valid: anomalies.length > 0 ? false : unknownReason !== undefined ? "unknown" : true,
     ops: calls.length,
-    anomalies,
+    // An attempt can also be what shows the anomaly (its own reply): list each op once.
+    anomalies: anomalies.map((a) => ({ ...a, ops: [...new Set(a.ops)] })),
     ...(unknownReason !== undefined && anomalies.length === 0 ? { unknownReason } : {}),
     requests: counts,
     elapsedMs: now() - started,

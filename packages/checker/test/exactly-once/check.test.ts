@@ -48,6 +48,9 @@ describe("exactly-once: append workloads", () => {
     expect(twice.length).toBeGreaterThan(0);
     expect(twice[0]!.message).toContain("appears 2 times");
     expect(twice[0]!.ops.map((c) => c.f)).toContain("read");
+    // The retry's own reply shows it too; each op is listed once.
+    for (const a of r.anomalies) expect(new Set(a.ops).size).toBe(a.ops.length);
+    expect(twice.map((a) => a.ops.map((c) => c.invoke.index))).toContainEqual([0, 2]);
   });
 
   it("flags an acknowledged append missing from the final read", () => {
