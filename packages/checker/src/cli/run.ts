@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkExactlyOnce } from "../exactly-once/check.js";
-import { readHistory } from "../formats/history-io.js";
+import { lineOfOp, readHistory } from "../formats/history-io.js";
+import { HistoryError } from "../history/pair.js";
 import { printJson } from "../formats/json.js";
 import type { JsonValue } from "../formats/json.js";
 import { checkLinearizability } from "../lin/check.js";
@@ -160,7 +161,8 @@ export function runCli(argv: string[], io: CliIo): number {
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { code?: string };
       anyBad = true;
-      detail = err.message;
+      const line = e instanceof HistoryError ? lineOfOp(e.op) : undefined;
+      detail = line === undefined ? err.message : `${file}:${line}: ${err.message}`;
       record.error = detail;
       verdict = "unknown";
       record.valid = "unknown";

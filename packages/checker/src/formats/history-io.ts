@@ -41,6 +41,19 @@ export function readHistory(text: string, options: ReadOptions = {}): History {
 /** A field lookup over either an EDN map or a JSON object. */
 type Fields = Map<string, Value>;
 
+/** The line each operation was read from, for errors found after reading (a completion with no invoke). */
+const lineOf = new WeakMap<Op, number>();
+
+function atLine(op: Op, line: number): Op {
+  lineOf.set(op, line);
+  return op;
+}
+
+/** The 1-based line of the file `op` was read from by `readHistory`, if it was. */
+export function lineOfOp(op: Op): number | undefined {
+  return lineOf.get(op);
+}
+
 function readEdnHistory(text: string, source: string): History {
   const forms = parseEdnForms(text, source);
   let items: Array<{ value: EdnValue; line: number }> = forms;
@@ -57,7 +70,7 @@ function readEdnHistory(text: string, source: string): History {
     if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line });
     const fields: Fields = new Map();
     for (const [k, v] of value.entries) fields.set(fieldName(k), v);
-    ops.push(opFromFields(fields, ops.length, { source, line }));
+    ops.push(atLine(opFromFields(fields, ops.length, { source, line }), line));
   }
   return ops;
 }
@@ -68,7 +81,7 @@ function readJsonHistory(text: string, source: string): History {
   if (trimmed.startsWith("[")) {
     const all = parseJson(text, source);
     if (!Array.isArray(all)) throw new ParseError("expected an array of operations", { source, line: 1 });
-    for (const item of all) ops.push(opFromJson(item, ops.length, { source, line: 1 }));
+    for (const item of all) ops.push(atLine(opFromJson(item, ops.length, { source, line: 1 }), 1));
     return ops;
   }
   const lines = text.split("\n");
@@ -76,7 +89,7 @@ function readJsonHistory(text: string, source: string): History {
     const line = lines[i]!;
     if (line.trim() === "") continue;
     const value = parseJson(line, source, i + 1);
-    ops.push(opFromJson(value, ops.length, { source, line: i + 1 }));
+    ops.push(atLine(opFromJson(value, ops.length, { source, line: i + 1 }), i + 1));
   }
   return ops;
 }

@@ -84,8 +84,17 @@ describe("history-check CLI", () => {
   it("reports an operation the model does not know (:f :txn) as an error, not a crash", () => {
     const r = run(txn, "--model", "register");
     expect(r.code).toBe(65);
-    expect(r.out.trim()).toBe(`${txn}: ERROR the register model does not know :f :txn (op 0)`);
+    expect(r.out.trim()).toBe(`${txn}: ERROR ${txn}:1: the register model does not know :f :txn (op 0)`);
     expect(r.err).toBe("");
+  });
+
+  it("names the line of a completion that has no open invoke, or answers a different function", () => {
+    const orphan = file("orphan.edn", "{:type :invoke, :f :write, :value 1, :process 0}\n{:type :ok, :f :write, :value 1, :process 0}\n{:type :ok, :f :write, :value 2, :process 1}\n");
+    const mismatch = file("mismatch.jsonl", '{"type":"invoke","f":"write","value":1,"process":0}\n{"type":"ok","f":"read","value":1,"process":0}\n');
+    const r = run(orphan, mismatch, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out).toContain(`${orphan}: ERROR ${orphan}:3: op 2: process 1 completes :write (:ok) with no invoke open`);
+    expect(r.out).toContain(`${mismatch}: ERROR ${mismatch}:2: op 1: process 0 completes :read but its open invoke (op 0) is :write`);
   });
 
   it("names the operations involved in a failure, in the summary line and in --json", () => {
