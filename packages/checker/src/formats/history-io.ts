@@ -32,7 +32,9 @@ export function detectFormat(text: string): HistoryFormat {
   return m !== null && m[2] === '"' ? "json" : "edn";
 }
 
-export function readHistory(text: string, options: ReadOptions = {}): History {
+export function readHistory(raw: string, options: ReadOptions = {}): History {
+  // A byte-order mark (files saved by Windows tools) is not part of the history.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const source = options.source ?? "<history>";
   const format = options.format ?? detectFormat(text);
   return format === "json" ? readJsonHistory(text, source) : readEdnHistory(text, source);

@@ -56,6 +56,12 @@ describe("history files", () => {
     expect(readHistory(writeHistoryEdn(readHistory(json)))).toEqual(h);
   });
 
+  it("reads files with a byte-order mark and CRLF line ends, EDN and JSON", () => {
+    const edn = "\uFEFF{:type :invoke, :f :read, :process 0}\r\n{:type :ok, :f :read, :value 3, :process 0}\r\n";
+    const json = '\uFEFF{"type":"invoke","f":"read","process":0}\r\n{"type":"ok","f":"read","value":3,"process":0}\r\n';
+    for (const text of [edn, json]) expect(readHistory(text).map((o) => [o.type, o.value])).toEqual([["invoke", null], ["ok", 3]]);
+  });
+
   it("reads a JSON array as well as JSON lines", () => {
     const h = readHistory('[{"process":0,"type":"invoke","f":"read","value":null},\n {"process":0,"type":"ok","f":"read","value":3}]');
     expect(h.map((o) => o.value)).toEqual([null, 3]);
