@@ -47,7 +47,7 @@ export const QUIET_FAULTS: NetworkFaults = {
  * Delivers a packet to its endpoint. Returns a fate when the endpoint refused
  * it (a killed node), so the trace says so.
  */
-export type DeliverFn = (message: Message, info: { packetId: number; fate: PacketFate }) => PacketFate | void;
+export type DeliverFn = (message: Message) => PacketFate | void;
 
 export interface PacketSimulatorOptions {
   timeline: Timeline;
@@ -171,10 +171,11 @@ export class PacketSimulator {
 
   private schedule(message: Message, record: TracedMessage | undefined, destIsNode: boolean): void {
     const delay = this.latencyMs();
-    const packetId = record?.packetId ?? this.nextPacketId++;
+    // An untraced packet takes a second id here (ids in traces stay as they were).
+    if (record === undefined) this.nextPacketId++;
     // A reply to a client may resolve the client's promise: let it settle.
     this.opts.timeline.after(delay, () => {
-      const refused = this.opts.deliver(message, { packetId, fate: record?.fate ?? "delivered" });
+      const refused = this.opts.deliver(message);
       if (record) {
         if (refused) record.fate = refused;
         else record.deliveredAtMs = this.opts.timeline.now();

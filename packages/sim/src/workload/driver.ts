@@ -132,7 +132,7 @@ export class WorkloadDriver {
     const invoked = recorder.invoke(process, op.type as OpF, op.key, argumentOf(op), { clientId: client.clientId, seq });
     const result = await client.execute(op);
     for (const r of result.log) {
-      if (!/\(leader=/.test(r.outcome)) continue;
+      if (!r.outcome.includes("(leader=")) continue;
       this.stats.redirects++;
       if (r.backoffMs > 0) this.stats.redirectBackoffs.push({ line: formatAttempt(r), opIndex: invoked.index });
     }
