@@ -1,5 +1,7 @@
 // Argument parsing shared by every command: node:util parseArgs, strict, with
 // usage errors (exit 2) that say what to do.
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 export const EXIT = { ok: 0, fail: 1, usage: 2, needsReview: 3 } as const;
@@ -24,7 +26,7 @@ export interface Command {
 }
 
 export const COMMON_OPTIONS = {
-  lessons: { type: "string", default: "lessons" },
+  lessons: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -32,9 +34,23 @@ export const COMMON_OPTIONS = {
 export function parse(command: Command, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    values.lessons ??= defaultLessonsDir(process.cwd());
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nRun \`grader ${command.name} --help\` for usage.`);
+  }
+}
+
+/**
+ * Without --lessons: `lessons` here, or else the `lessons` directory of the
+ * nearest parent that has one (so `grader` works from `grader/` or any
+ * package of the repository too), as a path relative to `cwd`.
+ */
+export function defaultLessonsDir(cwd: string): string {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "lessons");
+    if (existsSync(candidate) && statSync(candidate).isDirectory()) return path.relative(cwd, candidate) || ".";
+    if (path.dirname(dir) === dir) return "lessons";
   }
 }
 

@@ -19,8 +19,8 @@ Lessons, proof checks, gradebook and review schedules for the dslab course.
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
 
-Every command reads the course from --lessons DIR (default: lessons) and takes
---json and --help. Run \`grader <command> --help\` for details.
+Every command reads the course from --lessons DIR (default: lessons, here or in
+the nearest parent directory that has one) and takes --json and --help. Run \`grader <command> --help\` for details.
 
 Exit codes: 0 ok/pass, 1 fail/errors, 2 usage error, 3 needs-review.
 `;

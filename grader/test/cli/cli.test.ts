@@ -94,6 +94,15 @@ describe("grader lint and lesson show", () => {
     expect(help.stdout).toContain("Usage: grader lesson show ID [--lessons DIR] [--json]");
   });
 
+  test("without --lessons, the course is found in the nearest parent directory that has lessons/", async () => {
+    const r = await grader(["lint", "--json"], { cwd: path.join(FIXTURES, "..") });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ errors: 0, lessons: 3 });
+    const none = await grader(["lint"], { cwd: tmp });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("cannot read the lessons directory lessons");
+  });
+
   test("lesson show on a lesson with errors lists them and says so (exit 2), rather than 'no lesson'", async () => {
     const r = await grader(["lesson", "show", "fx-e", "--lessons", path.join(FIXTURES, "broken-course")]);
     expect(r.code).toBe(2);

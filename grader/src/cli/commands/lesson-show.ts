@@ -46,7 +46,7 @@ Prints the lesson's fields, pass criteria (with their ids, ID#n), the "Done when
 checklist, the deliverable, the proof rules and the review days.
 
 Options:
-  --lessons DIR   the course directory (default: lessons)
+  --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
   --json          print the parsed lesson as JSON
   -h, --help      show this help
 

@@ -17,7 +17,7 @@ review_schedule_days positive and increasing.
 Each finding reads FILE:LINE: SEVERITY FIELD: MESSAGE [CODE].
 
 Options:
-  --lessons DIR   the course directory (default: lessons)
+  --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
   --json          print {files, lessons, errors, warnings, diagnostics} as JSON
   -h, --help      show this help
 

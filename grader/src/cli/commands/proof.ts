@@ -35,7 +35,7 @@ review; lessons with no patterns send every paste to review.
 
 Options:
   --lesson ID     the lesson the proof is for (required)
-  --lessons DIR   the course directory (default: lessons)
+  --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
   --max-bytes N   paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
   --json          print the result as JSON
   -h, --help      show this help

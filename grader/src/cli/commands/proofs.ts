@@ -42,7 +42,7 @@ Options:
   --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns
   --similarity X    near-duplicate threshold between 0 and 1 (default: 0.8)
   --max-bytes N     paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
-  --lessons DIR     the course directory (default: lessons)
+  --lessons DIR     the course directory (default: lessons, here or in the nearest parent)
   --json            print a summary with every row as JSON
   -h, --help        show this help
 

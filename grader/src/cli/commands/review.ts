@@ -31,7 +31,7 @@ Options:
   --out DIR2       the grades directory (default: grades)
   --by NAME        who decided; the grader column reads manual:NAME
   --now ISO        decision timestamp (default: the current time)
-  --lessons DIR    the course directory (default: lessons)
+  --lessons DIR    the course directory (default: lessons, here or in the nearest parent)
   --json           print the recorded decision as JSON
   -h, --help       show this help
 

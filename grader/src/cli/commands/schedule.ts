@@ -49,7 +49,7 @@ Options:
   --out DIR           output directory (default: schedule)
   --fsrs              adaptive scheduling from ratings
   --base-url URL      lesson links become URL + the lesson's path in the course
-  --lessons DIR       the course directory (default: lessons)
+  --lessons DIR       the course directory (default: lessons, here or in the nearest parent)
   --json              print the reviews and the bad rows as JSON
   -h, --help          show this help
 
