@@ -50,19 +50,19 @@ export function deriveSeed(seed: string | number, label: string): string {
 
 export function createPrng(seed: string | number): Prng {
   const seedText = String(seed);
-  let [a, b, c, d] = hash128(seedText);
+  // The state lives in a typed array: as closure variables, words above
+  // 2^31 were boxed numbers, one allocation per draw.
+  const s = new Uint32Array(hash128(seedText));
   const next32 = (): number => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
+    const a = s[0]!;
+    const b = s[1]!;
+    const c = s[2]!;
+    const d = (s[3]! + 1) | 0;
+    const t = (((a + b) | 0) + d) | 0;
+    s[0] = b ^ (b >>> 9);
+    s[1] = (c + (c << 3)) | 0;
+    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
+    s[3] = d;
     return t >>> 0;
   };
   // Discard the first outputs: sfc32 mixes poorly right after seeding.
