@@ -151,6 +151,13 @@ export function checkLinearizability(history: History, options: LinearizabilityO
 }
 
 /** `refuted`: the violation was proven without the search (`Model.refute`); it holds in every prefix that ends at or after its op's return. */
+/**
+ * Memo entries for the extra search that finds the longest partial orders for
+ * the report. It only improves the explanation, so it stays small: on one key
+ * with 50 writers, 200,000 entries cost about a second and still ran out.
+ */
+const REPORT_MEMO_ENTRIES_MAX = 20_000;
+
 type Invalid = Extract<SearchResult, { verdict: "invalid" }> & { exact?: boolean; refuted?: Refuted };
 
 /**
@@ -209,7 +216,7 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
   // the report, search the failing prefix once more without it, on a small
   // budget, to get the longest partial orders.
   const plain: Model = { ...model, viable: undefined };
-  const again = searchPartition(plain, prefixOps(plain, ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, 200_000) });
+  const again = searchPartition(plain, prefixOps(plain, ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, REPORT_MEMO_ENTRIES_MAX) });
   const partials = again.verdict === "invalid" ? again.partials : found.partials;
   return { ...found, partials, failed: blamed, prefixEnd: end, exact: true, refuted: undefined };
 }
