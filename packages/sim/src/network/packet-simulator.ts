@@ -71,8 +71,13 @@ export class PacketSimulator {
   private readonly nodes: Set<string>;
   private readonly replayPool: RememberedRequest[] = [];
   private replayPoolNext = 0;
-  /** (client endpoint, msg_id) -> identity, so a reply can be labelled with the client_id/seq it answers. */
-  private readonly requestIdentity = new Map<string, { clientId?: string; seq?: number }>();
+  /**
+   * (client endpoint, msg_id) -> the request's body, so a reply can be
+   * labelled with the client_id/seq it answers. Keyed by `requestKey`.
+   */
+  private readonly requestIdentity = new Map<number | string, Body>();
+  /** Client endpoint -> a small number, for `requestKey`. */
+  private readonly endpointNumbers = new Map<string, number>();
 
   constructor(private readonly opts: PacketSimulatorOptions) {
     this.nodes = new Set(opts.nodeIds);
@@ -141,10 +146,7 @@ export class PacketSimulator {
   private rememberRequest(message: Message, now: number): void {
     const b = message.body;
     if (typeof b.msg_id === "number") {
-      this.requestIdentity.set(`${message.src}:${b.msg_id}`, {
-        clientId: typeof b.client_id === "string" ? b.client_id : undefined,
-        seq: typeof b.seq === "number" ? b.seq : undefined,
-      });
+      this.requestIdentity.set(this.requestKey(message.src, b.msg_id), b);
       // Bounded memory on long runs: forget the oldest half (a reply that late only loses its label).
       if (this.requestIdentity.size > 200_000) {
         let drop = 100_000;
@@ -160,6 +162,17 @@ export class PacketSimulator {
     if (this.replayPool.length < size) this.replayPool.push({ message, sentAtMs: now });
     else this.replayPool[this.replayPoolNext] = { message, sentAtMs: now };
     this.replayPoolNext = (this.replayPoolNext + 1) % size;
+  }
+
+  /**
+   * The key of (endpoint, msg_id): a number when msg_id is a modest integer
+   * (always, for the harness's own clients; no string built per request),
+   * else the text "endpoint:msg_id".
+   */
+  private requestKey(endpoint: string, msgId: number): number | string {
+    let n = this.endpointNumbers.get(endpoint);
+    if (n === undefined) this.endpointNumbers.set(endpoint, (n = this.endpointNumbers.size));
+    return Number.isInteger(msgId) && msgId >= 0 && msgId < 2 ** 29 && n < 2 ** 24 ? msgId * 2 ** 24 + n : `${endpoint}:${msgId}`;
   }
 
   private latencyMs(): number {
@@ -198,9 +211,9 @@ export class PacketSimulator {
     let clientId = typeof b.client_id === "string" ? b.client_id : undefined;
     let seq = typeof b.seq === "number" ? b.seq : undefined;
     if (typeof b.in_reply_to === "number" && srcIsNode && !destIsNode) {
-      const id = this.requestIdentity.get(`${message.dest}:${b.in_reply_to}`);
-      clientId = id?.clientId;
-      seq = id?.seq;
+      const request = this.requestIdentity.get(this.requestKey(message.dest, b.in_reply_to));
+      clientId = typeof request?.client_id === "string" ? request.client_id : undefined;
+      seq = typeof request?.seq === "number" ? request.seq : undefined;
     }
     const record: TracedMessage = {
       kind: "message",
