@@ -5,31 +5,41 @@
  * synchronous `loadSync`/`persistSync` let the in-process simulator run
  * without awaiting.
  *
- * What is persisted is frozen, not copied: log entries and snapshots are
- * immutable values (the core never changes one after handing it over, and
- * the state machine never changes a stored value in place), so storage keeps
- * the very objects it was given, deep-frozen. A later write to one of them
- * throws a TypeError instead of silently changing what is "on disk", so the
- * guarantee is the same as with a copy: a crash loses nothing persisted, and
- * nothing but a persist changes storage. Frozen values are shared again on
- * load; only the containers (the entry list, the hard state) are copied.
+ * By default what is persisted is frozen, not copied: log entries and
+ * snapshots are immutable values (the reference core never changes one after
+ * handing it over, and its state machine never changes a stored value in
+ * place), so storage keeps the very objects it was given, deep-frozen. A
+ * later write to one of them throws a TypeError instead of silently changing
+ * what is "on disk", so the guarantee is the same as with a copy: a crash
+ * loses nothing persisted, and nothing but a persist changes storage. Frozen
+ * values are shared again on load; only the containers (the entry list, the
+ * hard state) are copied.
+ *
+ * `{ persisted: "copy" }` keeps deep copies instead (and loads deep copies),
+ * for a core that may change an object after handing it to storage, such as
+ * a student's core run under the simulator.
  */
 import type { PersistOp, PersistentState, Storage } from "../contract.js";
 import { applyOps, cloneState, emptyState } from "./state.js";
 
 export class MemoryStorage implements Storage {
   private state: PersistentState;
+  private readonly copy: boolean;
   /** How many persist calls were made (for tests and the simulator's stats). */
   persistCalls = 0;
 
-  constructor(initial?: PersistentState) {
+  constructor(initial?: PersistentState, options: { persisted?: "freeze" | "copy" } = {}) {
+    this.copy = options.persisted === "copy";
     this.state = initial ? cloneState(initial) : emptyState();
-    deepFreeze(this.state.snapshot);
-    for (const e of this.state.entries) deepFreeze(e);
+    if (!this.copy) {
+      deepFreeze(this.state.snapshot);
+      for (const e of this.state.entries) deepFreeze(e);
+    }
   }
 
-  /** The node that loads it cannot change what is "on disk": fresh containers around frozen entries and snapshot. */
+  /** The node that loads it cannot change what is "on disk": fresh containers around frozen entries and snapshot (or a deep copy). */
   loadSync(): PersistentState {
+    if (this.copy) return cloneState(this.state);
     const { hardState, snapshot, entries } = this.state;
     return { hardState: { term: hardState.term, votedFor: hardState.votedFor }, snapshot, entries: entries.slice() };
   }
@@ -38,6 +48,10 @@ export class MemoryStorage implements Storage {
   persistSync(ops: readonly PersistOp[]): void {
     if (ops.length === 0) return;
     this.persistCalls++;
+    if (this.copy) {
+      applyOps(this.state, structuredClone(ops as PersistOp[]));
+      return;
+    }
     for (const op of ops) {
       // applyOps copies a hard state's fields; entries and snapshots it keeps.
       if (op.type === "append") for (const e of op.entries) deepFreeze(e);

@@ -90,4 +90,16 @@ describe("MemoryStorage (etcd MemoryStorage semantics, used by the simulator)", 
     expect(indexes(loaded)).toEqual(["2@1"]);
     expect(loaded.snapshot?.data).toEqual({ kv: { x: 1 } });
   });
+
+  it("with persisted: \"copy\", keeps copies: the core may go on changing what it handed over", () => {
+    const s = new MemoryStorage(undefined, { persisted: "copy" });
+    const appended = entries(1, 2, 1);
+    s.persistSync([{ type: "append", entries: appended }]);
+    appended[1]!.term = 9;
+    const loaded = s.loadSync();
+    expect(indexes(loaded)).toEqual(["1@1", "2@1"]);
+    loaded.entries[0]!.term = 7;
+    expect(indexes(s.loadSync())).toEqual(["1@1", "2@1"]);
+  });
 });
+

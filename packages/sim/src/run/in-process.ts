@@ -53,6 +53,9 @@ export const SIM_DEFAULTS = {
 
 export async function runInProcess(config: RunConfig, options: InProcessOptions = {}): Promise<RunArtifacts> {
   const createCore = options.createCore ?? (config.core ? await loadCore(config.core) : createKvNodeCore);
+  // The reference core never changes what it handed to storage, so storage
+  // keeps those objects frozen; another core (a student's) gets copies.
+  const persisted = createCore === createKvNodeCore ? "freeze" : "copy";
   const wallStart = performance.now();
   const seeds = createWorldSeeds(config.seed);
   const scheduler = new SimScheduler();
@@ -78,7 +81,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     nodeIds,
     network,
     createCore,
-    createStorage: () => new MemoryStorage(),
+    createStorage: () => new MemoryStorage(undefined, { persisted }),
     tickMs: options.tickMs ?? SIM_DEFAULTS.tickMs,
     tuning,
     bugs: clusterBugs(config.bugs),
