@@ -1,3 +1,4 @@
+// Not the `ics` npm package: ics 3.12 folds at 75 characters, not octets, and leaves VALARM DESCRIPTION and X-WR-CALNAME unescaped.
 // RFC 5545 iCalendar, written by hand so the output is byte-stable: CRLF lines
 // folded at 75 octets, escaped text, all-day events with a display alarm.
 

@@ -133,6 +133,20 @@ describe("fixed review schedule as iCalendar, parsed back field by field", () =>
     for (const line of text.split("\r\n")) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(75);
   });
 
+  test("lines stay within 75 octets with non-ASCII titles and student ids, and unfold back", () => {
+    const title = "Sitzungen — höchstens einmal, Wiederholungen; Idempotenz für Schreibvorgänge über Knoten";
+    const course = [makeLesson({ id: "w12-d2", title, reviewScheduleDays: [4], file: "lessons/week-12/day2.md" })];
+    const { rows } = parseCompletions("student,lesson,completed_at\njörg,w12-d2,2026-11-20\n", "c.csv", course);
+    const built = buildSchedule({ reviews: fixedPlan(rows).reviews, previous: emptyState(), linkOf: (r) => ({ text: r.lesson.file }), stampDayOf: () => 0, mode: "fixed" });
+    const [text] = [...built.calendars.values()];
+    for (const line of text!.split("\r\n")) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(75);
+    const cal = parseIcs(text!);
+    expect(unescapeText(value(cal, "X-WR-CALNAME")!)).toBe("dslab reviews: jörg");
+    const [e] = cal.components;
+    expect(unescapeText(value(e!, "SUMMARY")!)).toBe(`Review 1/1: ${title}`);
+    expect(value(e!.components[0]!, "DESCRIPTION")).toBe(`Review 1/1: ${title.replace(/[,;]/g, "\\$&")}`);
+  });
+
   test("the CSV agenda lists every review", () => {
     const lines = built.agendaCsv.split("\r\n");
     expect(lines[0]).toBe("student,lesson,title,review,date,status,uid,sequence,link");
