@@ -101,7 +101,10 @@ class EventHeap {
  * Lets pending promise continuations run before simulated time moves on.
  * Awaiting an already resolved promise yields one microtask turn; a client's
  * chain from a resolved reply or timer to its next request is a handful of
- * turns deep. (setImmediate would drain everything, but a trip round the
+ * turns deep (counted with V8 promise hooks over four workloads: other
+ * continuations ran in the first 5 turns, once per run in the 6th, never
+ * later; 13 is the 12 awaits and the return of the async helper this loop
+ * replaced, so runs are unchanged). (setImmediate would drain everything, but a trip round the
  * event loop per event costs more than the simulation itself. A continuation
  * deeper than this still runs, right after the next event, and
  * deterministically so.) `runUntil` awaits `SETTLE_TURNS` times in a row,
