@@ -281,8 +281,10 @@ class KvNode implements KvNodeCore {
     const own = this.out;
     this.out = effects;
     // Lines and replies produced while handling the input come after Raft's.
-    effects.logs.push(...own.logs);
-    effects.send.push(...own.send);
+    for (const l of own.logs) effects.logs.push(l);
+    for (const m of own.send) effects.send.push(m);
+    own.logs.length = 0;
+    own.send.length = 0;
     if (ready.restore) {
       this.sm.restore(ready.restore.data);
       this.lastApplied = ready.restore.lastIncludedIndex;
@@ -298,10 +300,10 @@ class KvNode implements KvNodeCore {
     this.maybeSnapshot();
     // Snapshotting may have produced a persist op and a log line.
     const more = this.raft.takeReady();
-    effects.persist.push(...more.persist);
-    effects.send.push(...more.send);
-    effects.logs.push(...more.logs);
-    this.out = { persist: [], send: [], logs: [] };
+    for (const p of more.persist) effects.persist.push(p);
+    for (const m of more.send) effects.send.push(m);
+    for (const l of more.logs) effects.logs.push(l);
+    this.out = own;
     return effects;
   }
 
@@ -406,10 +408,16 @@ export function validateClientRequest(body: ClientRequestBody, maxValueBytes: nu
   return validateOp(body, maxValueBytes);
 }
 
+/** A schema's fields as a list, made once per schema (not an Object.entries per message). */
+const compiled = new WeakMap<BodySchema, Array<[string, BodySchema[string]]>>();
+
 /** The first field of `body` that does not match `schema`, described; null when all match. */
 function checkSchema(body: Body, schema: BodySchema): string | null {
   const fields = body as Record<string, unknown>;
-  for (const [field, spec] of Object.entries(schema)) {
+  let specs = compiled.get(schema);
+  if (specs === undefined) compiled.set(schema, (specs = Object.entries(schema)));
+  for (let i = 0; i < specs.length; i++) {
+    const [field, spec] = specs[i]!;
     const value = fields[field];
     if (value === undefined) {
       if (spec.optional) continue;

@@ -31,30 +31,37 @@ export function validateOp(request: ClientRequestBody, maxValueBytes: number | u
     return errorBody(ErrorCode.NotSupported, `unknown operation ${JSON.stringify(r.type)}`);
   }
   if (!isKey(r.key)) return errorBody(ErrorCode.MalformedRequest, `${request.type}: key must be a string or an integer`);
-  const need = (field: string): Body | null =>
-    r[field] === undefined ? errorBody(ErrorCode.MalformedRequest, `${request.type}: field "${field}" is missing`) : null;
-  const tooLarge = (field: string): Body | null => {
-    if (maxValueBytes === undefined) return null;
-    const bytes = jsonByteLength(r[field] as Json);
-    return bytes > maxValueBytes
-      ? errorBody(ErrorCode.RequestTooLarge, `${request.type}: "${field}" is ${bytes} bytes of JSON, above the limit of ${maxValueBytes}`)
-      : null;
-  };
   switch (request.type) {
     case "read":
     case "delete":
       return null;
     case "write":
     case "append":
-      return need("value") ?? tooLarge("value");
+      return need(r, "value") ?? tooLarge(r, "value", maxValueBytes);
     case "cas":
       if (r.create_if_not_exists !== undefined && typeof r.create_if_not_exists !== "boolean") {
         return errorBody(ErrorCode.MalformedRequest, `cas: create_if_not_exists must be a boolean`);
       }
-      return need("from") ?? need("to") ?? tooLarge("to");
+      return need(r, "from") ?? need(r, "to") ?? tooLarge(r, "to", maxValueBytes);
     case "incr":
       return Number.isSafeInteger(r.delta) ? null : errorBody(ErrorCode.MalformedRequest, `incr: delta must be an integer`);
   }
+}
+
+function need(r: Record<string, unknown>, field: string): Body | null {
+  return r[field] === undefined ? errorBody(ErrorCode.MalformedRequest, `${String(r.type)}: field "${field}" is missing`) : null;
+}
+
+function tooLarge(r: Record<string, unknown>, field: string, maxValueBytes: number | undefined): Body | null {
+  if (maxValueBytes === undefined) return null;
+  const bytes = jsonByteLength(r[field] as Json);
+  return bytes > maxValueBytes
+    ? errorBody(ErrorCode.RequestTooLarge, `${String(r.type)}: "${field}" is ${bytes} bytes of JSON, above the limit of ${maxValueBytes}`)
+    : null;
+}
+
+function missing(key: Key): Body {
+  return errorBody(ErrorCode.KeyDoesNotExist, `key ${formatKey(key)} does not exist`);
 }
 
 /** Applies one well-formed operation to the map and returns the reply body. */
@@ -62,16 +69,15 @@ export function applyOp(map: KvMap, request: ClientRequestBody): Body {
   const { key } = request;
   const current = map.get(key);
   const exists = map.has(key);
-  const missing = (): Body => errorBody(ErrorCode.KeyDoesNotExist, `key ${formatKey(key)} does not exist`);
   switch (request.type) {
     case "read":
-      return exists ? { type: "read_ok", value: current as Json } : missing();
+      return exists ? { type: "read_ok", value: current as Json } : missing(key);
     case "write":
       map.set(key, request.value);
       return { type: "write_ok" };
     case "cas":
       if (!exists) {
-        if (!request.create_if_not_exists) return missing();
+        if (!request.create_if_not_exists) return missing(key);
         map.set(key, request.to);
         return { type: "cas_ok" };
       }
@@ -112,7 +118,7 @@ export function applyOp(map: KvMap, request: ClientRequestBody): Body {
       return { type: "incr_ok", value: after };
     }
     case "delete":
-      if (!exists) return missing();
+      if (!exists) return missing(key);
       map.delete(key);
       return { type: "delete_ok" };
   }

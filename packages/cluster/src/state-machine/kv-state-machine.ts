@@ -194,7 +194,7 @@ export class KvStateMachine {
    * (naming the field) for a bad one, leaving the current state untouched.
    */
   restore(data: Json): void {
-    const parsed = parseSnapshot(structuredClone(data));
+    const parsed = parseSnapshot(Object.isFrozen(data) ? data : structuredClone(data));
     this.map.clear();
     for (const [k, v] of parsed.kv) this.map.set(k, v);
     this.sessions.load(parsed.sessions, parsed.tombstones);
