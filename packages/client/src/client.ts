@@ -221,6 +221,8 @@ export class KvClient {
     return explicit;
   }
 
+  private readonly canReachNode = (node: string): boolean => this.canReach(node);
+
   private canReach(node: string): boolean {
     return this.nodes.includes(node) || (this.transport.canReach?.(node) ?? false);
   }
@@ -237,7 +239,7 @@ export class KvClient {
 
   private async run(op: Operation, o: OperationOptions): Promise<OpResult> {
     const mutating = op.type !== "read";
-    let seq = mutating ? this.takeSeq(o.seq) : undefined;
+    const seq = mutating ? this.takeSeq(o.seq) : undefined;
     const startMs = this.clock.now();
     const attemptTimeoutMs = this.opts.attemptTimeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs;
     const maxRetries = this.opts.maxRetries ?? CLIENT_DEFAULTS.maxRetries;
@@ -247,53 +249,29 @@ export class KvClient {
     const bugs = this.opts.bugs ?? {};
 
     let node = o.node ?? this.preferredNode;
-    let attempts = 0;
     let retries = 0;
     let redirects = 0;
-    let mayHaveApplied = false;
     let lastError: ErrorBody | undefined;
-    const nodesTried: string[] = [];
-    const log: AttemptRecord[] = [];
-
-    const base = () => ({
-      clientId: this.clientId,
-      seq,
-      attempts,
-      nodesTried: nodesTried.slice(),
-      elapsedMs: this.clock.now() - startMs,
-      log,
-    });
-    // Never "failed" once an attempt may have applied the operation: a later
-    // definite error only says THAT attempt did nothing.
-    const settle = (error: ErrorBody, gaveUp?: GiveUpReason): OpResult =>
-      mayHaveApplied
-        ? { ...base(), outcome: "unknown", lastError: error, ...(gaveUp ? { gaveUp } : {}) }
-        : { ...base(), outcome: "failed", error, ...(gaveUp ? { gaveUp } : {}) };
-    const circuitOpenError = (): ErrorBody => ({
-      type: "error",
-      code: 11,
-      text: "circuit open: every node is known down; not sent",
-      circuit: "open",
-    });
+    const st: RunState = { seq, startMs, attempts: 0, mayHaveApplied: false, nodesTried: [], log: [] };
 
     for (;;) {
       if (this.breaker?.isOpen(node)) {
         const next = this.nextNode(node);
-        if (this.breaker.isOpen(next)) return settle(lastError ?? circuitOpenError(), "circuit-open");
+        if (this.breaker.isOpen(next)) return this.settle(st, lastError ?? circuitOpenError(), "circuit-open");
         node = next;
       }
       const remainingMs = deadlineMs - this.clock.now();
       const timeoutMs = Math.min(attemptTimeoutMs, remainingMs);
       if (timeoutMs <= 0) {
-        return settle(lastError ?? { type: "error", code: 0, text: "no time left for an attempt" }, "max-total-time");
+        return this.settle(st, lastError ?? { type: "error", code: 0, text: "no time left for an attempt" }, "max-total-time");
       }
 
-      const request: Body = mutating ? { ...op, client_id: this.clientId, seq } : { ...op };
-      attempts++;
-      if (!nodesTried.includes(node)) nodesTried.push(node);
+      const request: Body = mutating ? { ...op, client_id: this.clientId, seq: st.seq } : { ...op };
+      st.attempts++;
+      if (!st.nodesTried.includes(node)) st.nodesTried.push(node);
       const result = await this.attempt(node, request, timeoutMs);
-      const r = classify(result, { canReach: (n) => this.canReach(n), redirectsLeft: maxRedirects - redirects });
-      if (r.mayHaveApplied && r.action !== "succeed") mayHaveApplied = true;
+      const r = classify(result, { canReach: this.canReachNode, redirectsLeft: maxRedirects - redirects });
+      if (r.mayHaveApplied && r.action !== "succeed") st.mayHaveApplied = true;
       if (result.kind === "reply") this.breaker?.recordSuccess(node);
       else this.breaker?.recordFailure(node);
       const error =
@@ -304,54 +282,40 @@ export class KvClient {
           : transportErrorBody(result.failure, node, result.message);
       if (error) lastError = error;
 
-      const record = (action: AttemptRecord["action"], backoffMs: number): void => {
-        const rec: AttemptRecord = {
-          clientId: this.clientId,
-          seq,
-          attempt: attempts,
-          node,
-          outcome: describeResult(result, timeoutMs),
-          rule: r.id,
-          action,
-          backoffMs,
-          tMs: this.clock.now() - startMs,
-        };
-        log.push(rec);
-        this.opts.onAttempt?.(rec, formatAttempt(rec));
-      };
+      const at: Attempt = { node, result, rule: r.id, timeoutMs };
 
       if (r.action === "succeed" && result.kind === "reply") {
-        record("succeed", 0);
+        this.record(st, at, "succeed", 0);
         this.preferredNode = node;
-        return { ...base(), outcome: "ok", reply: result.body };
+        return { ...this.summary(st), outcome: "ok", reply: result.body };
       }
       if (r.action === "fail") {
-        record("fail", 0);
-        return settle(error as ErrorBody);
+        this.record(st, at, "fail", 0);
+        return this.settle(st, error as ErrorBody);
       }
       const leader = error?.leader;
       if (r.action === "redirect" && typeof leader === "string" && !bugs.backoffOnRedirect) {
         redirects++;
-        record("redirect", 0);
+        this.record(st, at, "redirect", 0);
         node = leader;
         this.preferredNode = leader;
-        if (mutating && bugs.newIdentityPerRetry) seq = this.seqs.take();
+        if (mutating && bugs.newIdentityPerRetry) st.seq = this.seqs.take();
         continue;
       }
 
       // Back off: retry-same, retry-next, or (buggy) a redirect that backs off.
       retries++;
       if (retries > maxRetries) {
-        record("give-up", 0);
-        return settle(error as ErrorBody, "max-retries");
+        this.record(st, at, "give-up", 0);
+        return this.settle(st, error as ErrorBody, "max-retries");
       }
       const hint = typeof error?.retry_after_ms === "number" ? error.retry_after_ms : undefined;
       const delayMs = applyHint(backoff.delayMs(retries), hint);
       if (this.clock.now() + delayMs >= deadlineMs) {
-        record("give-up", 0);
-        return settle(error as ErrorBody, "max-total-time");
+        this.record(st, at, "give-up", 0);
+        return this.settle(st, error as ErrorBody, "max-total-time");
       }
-      record(r.action, delayMs);
+      this.record(st, at, r.action, delayMs);
       await this.sleep(delayMs);
       if (r.action === "redirect" && typeof leader === "string") {
         node = leader;
@@ -359,8 +323,44 @@ export class KvClient {
       } else if (r.action === "retry-next") {
         node = this.nextNode(node);
       }
-      if (mutating && bugs.newIdentityPerRetry) seq = this.seqs.take();
+      if (mutating && bugs.newIdentityPerRetry) st.seq = this.seqs.take();
     }
+  }
+
+  /** What every answer carries: identity, attempts, nodes tried, time, the attempt log. */
+  private summary(st: RunState) {
+    return {
+      clientId: this.clientId,
+      seq: st.seq,
+      attempts: st.attempts,
+      nodesTried: st.nodesTried.slice(),
+      elapsedMs: this.clock.now() - st.startMs,
+      log: st.log,
+    };
+  }
+
+  // Never "failed" once an attempt may have applied the operation: a later
+  // definite error only says THAT attempt did nothing.
+  private settle(st: RunState, error: ErrorBody, gaveUp?: GiveUpReason): OpResult {
+    return st.mayHaveApplied
+      ? { ...this.summary(st), outcome: "unknown", lastError: error, ...(gaveUp ? { gaveUp } : {}) }
+      : { ...this.summary(st), outcome: "failed", error, ...(gaveUp ? { gaveUp } : {}) };
+  }
+
+  private record(st: RunState, a: Attempt, action: AttemptRecord["action"], backoffMs: number): void {
+    const rec: AttemptRecord = {
+      clientId: this.clientId,
+      seq: st.seq,
+      attempt: st.attempts,
+      node: a.node,
+      outcome: describeResult(a.result, a.timeoutMs),
+      rule: a.rule,
+      action,
+      backoffMs,
+      tMs: this.clock.now() - st.startMs,
+    };
+    st.log.push(rec);
+    this.opts.onAttempt?.(rec, formatAttempt(rec));
   }
 
   private async attempt(node: string, request: Body, timeoutMs: number): Promise<AttemptResult> {
@@ -371,6 +371,28 @@ export class KvClient {
       return { kind: "transport", failure: "disconnected", message: e instanceof Error ? e.message : String(e) };
     }
   }
+}
+
+/** One operation's progress through its attempts (kept out of closures: the client is on the simulator's hot path). */
+interface RunState {
+  seq: number | undefined;
+  startMs: number;
+  attempts: number;
+  mayHaveApplied: boolean;
+  nodesTried: string[];
+  log: AttemptRecord[];
+}
+
+/** One attempt as the attempt log records it. */
+interface Attempt {
+  node: string;
+  result: AttemptResult;
+  rule: AttemptRecord["rule"];
+  timeoutMs: number;
+}
+
+function circuitOpenError(): ErrorBody {
+  return { type: "error", code: 11, text: "circuit open: every node is known down; not sent", circuit: "open" };
 }
 
 export function createClient(opts: ClientOptions): KvClient {
