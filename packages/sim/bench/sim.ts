@@ -25,7 +25,7 @@ async function simSpeed(label: string, config: RunConfig, total = false): Promis
     totals.wallMs += r.wallMs;
     totals.cpuMs += cpuMs;
     totals.ops += r.ops.invoked;
-    totals.events += a.nodeStats.events;
+    totals.events += a.nodeStats.events ?? 0;
   }
   return [
     label,
