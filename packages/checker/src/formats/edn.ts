@@ -7,7 +7,7 @@
  * Vectors are plain arrays; the other collections are small classes so that
  * printing gives back what was read.
  */
-import { ParseError } from "./parse-error.js";
+import { ParseError, positionAt } from "./parse-error.js";
 
 /** `:name`. Interned: `kw("x") === kw("x")`, so comparisons are cheap. */
 export class Keyword {
@@ -127,15 +127,7 @@ class Reader {
 
   fail(message: string, at = this.pos): never {
     // Recompute line/column for `at`, which may lie before `pos`.
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < at && i < this.text.length; i++) {
-      if (this.text.charCodeAt(i) === 10) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    throw new ParseError(message, { source: this.source, line, column: at - lineStart + 1 });
+    throw new ParseError(message, { source: this.source, ...positionAt(this.text, at) });
   }
 
   skipWhitespace(): void {

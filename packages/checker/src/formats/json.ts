@@ -3,7 +3,7 @@
  * errors by line and column, which `JSON.parse` does not. The writer prints
  * bigint as plain digits, so what is written reads back the same.
  */
-import { ParseError } from "./parse-error.js";
+import { ParseError, positionAt } from "./parse-error.js";
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -16,15 +16,7 @@ class JsonReader {
   ) {}
 
   fail(message: string, at = this.pos): never {
-    let line = this.firstLine;
-    let lineStart = 0;
-    for (let i = 0; i < at && i < this.text.length; i++) {
-      if (this.text.charCodeAt(i) === 10) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    throw new ParseError(message, { source: this.source, line, column: at - lineStart + 1 });
+    throw new ParseError(message, { source: this.source, ...positionAt(this.text, at, this.firstLine) });
   }
 
   ws(): void {

@@ -27,3 +27,16 @@ export class ParseError extends Error {
     this.reason = reason;
   }
 }
+
+/** The line and column of offset `at` in `text`, whose first line is `firstLine`. */
+export function positionAt(text: string, at: number, firstLine = 1): { line: number; column: number } {
+  let line = firstLine;
+  let lineStart = 0;
+  for (let i = 0; i < at && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: at - lineStart + 1 };
+}
