@@ -298,11 +298,14 @@ class KvNode implements KvNodeCore {
     this.serveReads();
     this.trackLeadership();
     this.maybeSnapshot();
-    // Snapshotting may have produced a persist op and a log line.
-    const more = this.raft.takeReady();
-    for (const p of more.persist) effects.persist.push(p);
-    for (const m of more.send) effects.send.push(m);
-    for (const l of more.logs) effects.logs.push(l);
+    // Snapshotting may have produced a persist op and a log line (rarely:
+    // no fresh Ready, with its four arrays, when nothing did).
+    if (this.raft.hasReady()) {
+      const more = this.raft.takeReady();
+      for (const p of more.persist) effects.persist.push(p);
+      for (const m of more.send) effects.send.push(m);
+      for (const l of more.logs) effects.logs.push(l);
+    }
     this.out = own;
     return effects;
   }
