@@ -9,23 +9,22 @@
  */
 import { HistoryBuilder, type History, type Op, type Value } from "@dslab/checker";
 import type { Json, Key } from "@dslab/protocol";
-import type { AttemptRecord } from "@dslab/client";
 
 export type OpF = "read" | "write" | "cas" | "append" | "incr" | "delete";
 
-/** What the harness knows about a completed op beyond the history itself. */
+/**
+ * What the harness records about a completed op beyond the history itself.
+ * The client's attempt log is not kept here: nothing reads it after the op
+ * (the driver counts redirects from it as the op completes), and holding
+ * every op's records for the whole run only fed the garbage collector.
+ */
 export interface OpDetail {
   /** Requests sent for this op (retries and redirects included). */
   attempts: number;
-  /** The client's attempt records (`formatAttempt` from @dslab/client prints them). */
-  attemptLog: readonly AttemptRecord[];
-  clientName: string;
 }
 
 export class HistoryRecorder {
   private readonly builder = new HistoryBuilder();
-  /** By completion op index. */
-  readonly details = new Map<number, OpDetail>();
   private count = 0;
 
   constructor(private readonly nowMs: () => number) {}
@@ -46,19 +45,16 @@ export class HistoryRecorder {
 
   ok(process: number, value: Json | undefined, detail: OpDetail): Op {
     const op = this.builder.ok(process, value as Value | undefined, { time: this.timeNs(), extra: { attempts: detail.attempts } });
-    this.details.set(op.index, detail);
     return op;
   }
 
   fail(process: number, error: { code: number; name: string }, detail: OpDetail): Op {
     const op = this.builder.fail(process, { time: this.timeNs(), error: [error.code, error.name], extra: { attempts: detail.attempts } });
-    this.details.set(op.index, detail);
     return op;
   }
 
   info(process: number, error: { code: number; name: string }, detail: OpDetail): Op {
     const op = this.builder.info(process, { time: this.timeNs(), error: [error.code, error.name], extra: { attempts: detail.attempts } });
-    this.details.set(op.index, detail);
     return op;
   }
 

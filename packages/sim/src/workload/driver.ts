@@ -136,11 +136,7 @@ export class WorkloadDriver {
       this.stats.redirects++;
       if (r.backoffMs > 0) this.stats.redirectBackoffs.push({ line: formatAttempt(r), opIndex: invoked.index });
     }
-    const detail = {
-      attempts: result.attempts,
-      attemptLog: result.log,
-      clientName,
-    };
+    const detail = { attempts: result.attempts };
     this.stats.attempts += result.attempts;
     this.stats.latenciesMs.push(timeline.now() - startMs);
     if (result.outcome === "ok") {
