@@ -223,13 +223,13 @@ export class RaftCore {
     return this.progress.get(peer);
   }
 
-  /** Everything the core produced since the last call. */
   /** True when `takeReady()` would return something (the core skips an empty Ready). */
   hasReady(): boolean {
     const o = this.out;
     return o.persist.length > 0 || o.send.length > 0 || o.logs.length > 0 || o.reads.length > 0 || o.restore !== null;
   }
 
+  /** Everything the core produced since the last call. */
   takeReady(): RaftReady {
     const ready = this.out;
     this.out = emptyReady();

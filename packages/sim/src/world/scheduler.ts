@@ -168,11 +168,9 @@ export class SimScheduler implements Timeline {
       // reaction and a throwaway promise instead of an await's frame and closures).
       const hop = (): void => {
         try {
-          if (turns > 0) {
-            if (--turns > 0) {
-              void RESOLVED.then(hop);
-              return;
-            }
+          if (turns > 0 && --turns > 0) {
+            void RESOLVED.then(hop);
+            return;
           }
           const r = this.runEvents(untilMs, stop);
           if (r === RunStop.Settle) {
