@@ -22,6 +22,16 @@ export interface ErrorSpec {
    * succeed. A definite, non-retryable error is the final answer.
    */
   readonly retryable: boolean;
+  /**
+   * For definite errors: whether every copy of the same request (the same
+   * client_id and seq, sent before or after this one) gets this answer, so
+   * no copy was or will be applied. A refusal that is not durable speaks for
+   * the one copy that got it (a follower's 11 says nothing of the copy the
+   * network duplicated to the leader, or will replay late). A client may
+   * report an operation as definitely failed only after a durable answer,
+   * or when no copy of it was ever sent. Always false for indefinite errors.
+   */
+  readonly durable: boolean;
 }
 
 export const ErrorCode = {
@@ -41,6 +51,9 @@ export const ErrorCode = {
   RequestTooLarge: 1002,
   IdempotencyKeyReused: 1003,
   IdempotencyKeyInFlight: 1004,
+  ReplyUnavailable: 1005,
+  SessionUnknown: 1006,
+  SeqReused: 1007,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -51,6 +64,7 @@ const specs: ErrorSpec[] = [
     meaning: "The request timed out. It may or may not have been applied.",
     definite: false,
     retryable: true,
+    durable: false,
   },
   {
     code: 1,
@@ -58,6 +72,7 @@ const specs: ErrorSpec[] = [
     meaning: "The request was addressed to a node that does not exist.",
     definite: true,
     retryable: false,
+    durable: false,
   },
   {
     code: 10,
@@ -65,6 +80,7 @@ const specs: ErrorSpec[] = [
     meaning: "The node does not support this request type.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 11,
@@ -74,6 +90,7 @@ const specs: ErrorSpec[] = [
       "With a `leader` field it is a redirect. The request was not applied.",
     definite: true,
     retryable: true,
+    durable: false,
   },
   {
     code: 12,
@@ -81,6 +98,7 @@ const specs: ErrorSpec[] = [
     meaning: "The request is not valid: a field is missing or of the wrong type. Retrying will not help.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 13,
@@ -88,6 +106,7 @@ const specs: ErrorSpec[] = [
     meaning: "The node failed while handling the request. It may or may not have been applied.",
     definite: false,
     retryable: true,
+    durable: false,
   },
   {
     code: 14,
@@ -95,6 +114,7 @@ const specs: ErrorSpec[] = [
     meaning: "The operation was aborted and did not take place.",
     definite: true,
     retryable: true,
+    durable: false,
   },
   {
     code: 20,
@@ -102,6 +122,7 @@ const specs: ErrorSpec[] = [
     meaning: "The key does not exist.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 21,
@@ -109,6 +130,7 @@ const specs: ErrorSpec[] = [
     meaning: "The key already exists.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 22,
@@ -116,6 +138,7 @@ const specs: ErrorSpec[] = [
     meaning: "The current value did not match the expected one (cas `from`), so nothing changed.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 30,
@@ -123,26 +146,29 @@ const specs: ErrorSpec[] = [
     meaning: "The transaction conflicted with another and was not applied.",
     definite: true,
     retryable: true,
+    durable: false,
   },
   {
     code: 1000,
     name: "stale-request",
     meaning:
-      "The request's seq is below the last seq applied for its client_id: a late replay of an " +
-      "old request. It was not applied and never will be.",
+      "The request's seq is below the last seq applied for its client_id: a late copy of an old " +
+      "request. This copy was not applied and never will be; whether an earlier copy was, the " +
+      "session does not record.",
     definite: true,
     retryable: false,
+    durable: false,
   },
   {
     code: 1001,
     name: "session-expired",
     meaning:
       "The client's session ended (expired by the leader's clock recorded in the log, or evicted " +
-      "by the session bound), or the client_id is unknown and seq is above 1 (a session begins at " +
-      "seq 1), so a retry can no longer be recognised as a duplicate. It was not applied; start a " +
-      "new client_id at seq 1.",
+      "by the session bound) and seq is above the last seq it applied: no copy of this request was " +
+      "applied, and the record of the ended session refuses every copy. Start a new client_id at seq 1.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 1002,
@@ -150,6 +176,7 @@ const specs: ErrorSpec[] = [
     meaning: "The request or one of its values exceeds the node's size limit. It was not applied.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 1003,
@@ -157,6 +184,7 @@ const specs: ErrorSpec[] = [
     meaning: "The idempotency key was already used for a different request. Nothing was applied.",
     definite: true,
     retryable: false,
+    durable: true,
   },
   {
     code: 1004,
@@ -164,6 +192,40 @@ const specs: ErrorSpec[] = [
     meaning: "A request with this idempotency key is still being processed. Retry later.",
     definite: true,
     retryable: true,
+    durable: false,
+  },
+  {
+    code: 1005,
+    name: "reply-unavailable",
+    meaning:
+      "The client's session ended after this seq was applied (it is the last seq the session " +
+      "applied), and the reply is no longer kept. The request was applied once and is not applied " +
+      "again; its result cannot be returned. Start a new client_id at seq 1.",
+    definite: false,
+    retryable: false,
+    durable: false,
+  },
+  {
+    code: 1006,
+    name: "session-unknown",
+    meaning:
+      "The client_id has no session and no record of an ended one, and seq is above 1 (a session " +
+      "begins at seq 1). It may be a late copy of a request applied before the cluster forgot the " +
+      "session, so it is refused, and the client_id is marked ended; whether an earlier copy was " +
+      "applied cannot be told. Start a new client_id at seq 1.",
+    definite: false,
+    retryable: false,
+    durable: false,
+  },
+  {
+    code: 1007,
+    name: "seq-reused",
+    meaning:
+      "The client_id and seq were already used for a different request (another operation, key " +
+      "or argument). This request was not applied and never will be; give each operation its own seq.",
+    definite: true,
+    retryable: false,
+    durable: true,
   },
 ];
 
@@ -186,6 +248,7 @@ export function errorSpec(code: number): ErrorSpec {
       meaning: `Unregistered error code ${code}; treated as indefinite.`,
       definite: false,
       retryable: true,
+      durable: false,
     }
   );
 }
@@ -196,4 +259,13 @@ export function errorSpecByName(name: string): ErrorSpec | undefined {
 
 export function isDefinite(code: number): boolean {
   return errorSpec(code).definite;
+}
+
+/**
+ * The errors after which a client_id is finished: the cluster holds (or
+ * held) a record of its session ending and refuses every later request
+ * under it. The client continues under a new client_id from seq 1.
+ */
+export function endsSession(code: number): boolean {
+  return code === ErrorCode.SessionExpired || code === ErrorCode.ReplyUnavailable || code === ErrorCode.SessionUnknown;
 }

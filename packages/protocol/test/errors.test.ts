@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorRegistry, errorSpec, isDefinite, createPrng } from "../src/index.js";
+import { endsSession, ErrorCode, errorRegistry, errorSpec, isDefinite, createPrng } from "../src/index.js";
 
 describe("error registry", () => {
   it("has Maelstrom's codes with Maelstrom's definiteness", () => {
@@ -27,6 +27,22 @@ describe("error registry", () => {
     expect(own.map((e) => e.name)).toContain("stale-request");
     for (const e of errorRegistry) expect(e.meaning.length).toBeGreaterThan(10);
     expect(new Set(errorRegistry.map((e) => e.code)).size).toBe(errorRegistry.length);
+  });
+
+  it("calls a refusal durable only if it is definite, and never a per-copy refusal such as not-the-leader", () => {
+    for (const e of errorRegistry) if (e.durable) expect(e.definite).toBe(true);
+    expect(errorSpec(ErrorCode.TemporarilyUnavailable).durable).toBe(false);
+    expect(errorSpec(ErrorCode.StaleRequest).durable).toBe(false);
+    expect(errorSpec(ErrorCode.SessionExpired).durable).toBe(true);
+    expect(errorSpec(4242).durable).toBe(false);
+  });
+
+  it("names the errors after which a client_id is finished", () => {
+    expect(errorRegistry.filter((e) => endsSession(e.code)).map((e) => e.name)).toEqual([
+      "session-expired",
+      "reply-unavailable",
+      "session-unknown",
+    ]);
   });
 
   it("treats an unknown code as indefinite, never as proof the write did not happen", () => {

@@ -8,9 +8,9 @@ import { errorRegistry } from "../src/index.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const rows = new Map(
-  [...readme.matchAll(/^\| (\d+) \| `([a-z-]+)` \| (definite|indefinite) \| (yes|no) \| (.+) \|$/gm)].map((m) => [
+  [...readme.matchAll(/^\| (\d+) \| `([a-z-]+)` \| (definite|indefinite) \| (yes|no) \| (yes|no) \| (.+) \|$/gm)].map((m) => [
     Number(m[1]),
-    { name: m[2], definite: m[3] === "definite", retryable: m[4] === "yes", meaning: m[5] },
+    { name: m[2], definite: m[3] === "definite", durable: m[4] === "yes", retryable: m[5] === "yes", meaning: m[6] },
   ]),
 );
 
@@ -20,6 +20,6 @@ describe("protocol README", () => {
   });
 
   test.each(errorRegistry.map((e) => [e.code, e.name, e] as const))("row %i (%s) matches the registry", (code, _name, e) => {
-    expect(rows.get(code)).toEqual({ name: e.name, definite: e.definite, retryable: e.retryable, meaning: e.meaning });
+    expect(rows.get(code)).toEqual({ name: e.name, definite: e.definite, durable: e.durable, retryable: e.retryable, meaning: e.meaning });
   });
 });
