@@ -3,9 +3,14 @@
  * line becomes a `ProtocolError` naming where it came from (source and line
  * number), the field, and what was expected, plus enough of the message
  * (`src`, `msg_id`) for a node to answer with a definite error reply.
+ *
+ * A decoded message is bounded in depth (json-depth.ts): each field of a
+ * client request nests at most MAX_JSON_DEPTH levels, any line at most
+ * MAX_MESSAGE_DEPTH, so whatever walks it afterwards cannot run out of stack.
  */
 import { ErrorCode } from "./errors.js";
-import type { Body, Message } from "./messages.js";
+import { MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH, jsonDepthExceeds, tooDeepText } from "./json-depth.js";
+import { CLIENT_REQUEST_TYPES, type Body, type Message } from "./messages.js";
 import { clientSchemas, describeKind, describeValue, matchesKind, type SchemaTable } from "./schema.js";
 
 /** Default bound on one line: larger lines are refused with error 1002. */
@@ -98,6 +103,8 @@ export function decodeLine(line: string, opts: DecodeOptions = {}): DecodeResult
   const type = rawBody && typeof rawBody.type === "string" ? rawBody.type : undefined;
   const replyTo = src !== undefined ? { src, dest: typeof obj.dest === "string" ? obj.dest : undefined, msg_id: msgId, type } : undefined;
 
+  const deep = firstTooDeep(obj, rawBody, type);
+  if (deep) return fail(deep.detail, ErrorCode.MalformedRequest, deep.field, replyTo);
   for (const f of ["src", "dest"] as const) {
     if (!(f in obj)) return fail("missing", ErrorCode.MalformedRequest, f, replyTo);
     if (typeof obj[f] !== "string") return fail(`expected a string, got ${describeValue(obj[f])}`, ErrorCode.MalformedRequest, f, replyTo);
@@ -134,6 +141,34 @@ export function decodeLine(line: string, opts: DecodeOptions = {}): DecodeResult
     }
   }
   return { ok: true, message: { src: obj.src as string, dest: obj.dest as string, body: rawBody as Body } };
+}
+
+/**
+ * The first field nested past its bound, and the bound it broke: each body
+ * field of a client request may nest MAX_JSON_DEPTH levels; every line as a
+ * whole MAX_MESSAGE_DEPTH (replies and peers' appends carry client values a
+ * few levels down).
+ */
+function firstTooDeep(
+  obj: Record<string, unknown>,
+  body: Record<string, unknown> | undefined,
+  type: string | undefined,
+): { field: string; detail: string } | undefined {
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k) || (k === "body" && body)) continue;
+    if (jsonDepthExceeds(obj[k], MAX_MESSAGE_DEPTH - 1)) return { field: k, detail: tooDeepText(MAX_MESSAGE_DEPTH, "message") };
+  }
+  if (!body) return undefined;
+  const request = type !== undefined && (CLIENT_REQUEST_TYPES as readonly string[]).includes(type);
+  for (const f in body) {
+    if (!Object.hasOwn(body, f)) continue;
+    if (request) {
+      if (jsonDepthExceeds(body[f], MAX_JSON_DEPTH)) return { field: `body.${f}`, detail: tooDeepText(MAX_JSON_DEPTH) };
+    } else if (jsonDepthExceeds(body[f], MAX_MESSAGE_DEPTH - 2)) {
+      return { field: `body.${f}`, detail: tooDeepText(MAX_MESSAGE_DEPTH, "message") };
+    }
+  }
+  return undefined;
 }
 
 /** One line, without the trailing newline. */

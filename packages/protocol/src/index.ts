@@ -2,4 +2,5 @@ export * from "./errors.js";
 export * from "./messages.js";
 export * from "./schema.js";
 export * from "./codec.js";
+export * from "./json-depth.js";
 export * from "./prng.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from "vitest";
-import { decodeLine, encodeMessage, LineSplitter, ErrorCode } from "../src/index.js";
+import { decodeLine, encodeMessage, LineSplitter, ErrorCode, MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH } from "../src/index.js";
 
 describe("decodeLine", () => {
   it("decodes the init and write lines of the kv-node example", () => {
@@ -55,6 +55,68 @@ describe("decodeLine", () => {
     const m = { src: "n1", dest: "c1", body: { type: "append_ok", in_reply_to: 3, value: [1, "b"] } };
     const r = decodeLine(encodeMessage(m));
     expect(r.ok && r.message).toEqual(m);
+  });
+});
+
+describe("decodeLine: nesting depth", () => {
+  /** `levels` arrays around 1, as JSON text. */
+  const nested = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
+  const write = (value: string, extra = "") =>
+    `{"src":"c1","dest":"n1","body":{"type":"write","msg_id":9,"key":"k","value":${value},"client_id":"c1","seq":1${extra}}}`;
+
+  it("accepts a request value nested exactly MAX_JSON_DEPTH levels", () => {
+    const r = decodeLine(write(nested(MAX_JSON_DEPTH)));
+    expect(r.ok).toBe(true);
+  });
+
+  it("refuses a request value nested one level deeper with error 12 naming the bound, the line and the field", () => {
+    const r = decodeLine(write(nested(MAX_JSON_DEPTH + 1)), { source: "stdin", line: 4 });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.errorCode).toBe(ErrorCode.MalformedRequest);
+    expect(r.error.field).toBe("body.value");
+    expect(r.error.message).toBe('stdin:4: field "body.value": value nested deeper than 64 levels');
+    expect(r.error.replyTo).toEqual({ src: "c1", dest: "n1", msg_id: 9, type: "write" });
+  });
+
+  it("refuses a 10 KB line of brackets (thousands of levels) without throwing", () => {
+    const levels = 5000;
+    const r = decodeLine(write(`${"[".repeat(levels)}${"]".repeat(levels)}`));
+    expect(!r.ok && r.error.message).toBe('field "body.value": value nested deeper than 64 levels');
+  });
+
+  it.each([
+    ["cas from", '{"type":"cas","key":"k","from":%,"to":1}', "body.from"],
+    ["cas to", '{"type":"cas","key":"k","from":1,"to":%}', "body.to"],
+    ["append value", '{"type":"append","key":"k","value":%}', "body.value"],
+    ["a field no schema names", '{"type":"read","key":"k","extra":%}', "body.extra"],
+  ])("bounds every field of a client request, here %s", (_name, body, field) => {
+    const line = (levels: number) => `{"src":"c1","dest":"n1","body":${body.replace("%", nested(levels))}}`;
+    expect(decodeLine(line(MAX_JSON_DEPTH)).ok).toBe(true);
+    const r = decodeLine(line(MAX_JSON_DEPTH + 1));
+    expect(!r.ok && [r.error.errorCode, r.error.field]).toEqual([12, field]);
+  });
+
+  it("lets replies and peer messages carry client values inside their own envelopes, up to MAX_MESSAGE_DEPTH for the whole line", () => {
+    // A list a client appended a MAX_JSON_DEPTH-deep value to is one level deeper.
+    const readOk = `{"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":3,"value":${nested(MAX_JSON_DEPTH + 1)}}}`;
+    expect(decodeLine(readOk).ok).toBe(true);
+    // The whole line: message (1) + body (2) + the value's levels.
+    const atBound = `{"src":"n1","dest":"c1","body":{"type":"read_ok","value":${nested(MAX_MESSAGE_DEPTH - 2)}}}`;
+    expect(decodeLine(atBound).ok).toBe(true);
+    const past = decodeLine(`{"src":"n1","dest":"c1","body":{"type":"read_ok","value":${nested(MAX_MESSAGE_DEPTH - 1)}}}`);
+    expect(!past.ok && [past.error.errorCode, past.error.field, past.error.message]).toEqual([
+      12,
+      "body.value",
+      `field "body.value": message nested deeper than ${MAX_MESSAGE_DEPTH} levels`,
+    ]);
+  });
+
+  it("bounds fields outside the body too, and a body that is itself too deep", () => {
+    const junk = decodeLine(`{"src":"c1","dest":"n1","junk":${nested(MAX_MESSAGE_DEPTH)},"body":{"type":"read","key":"k"}}`);
+    expect(!junk.ok && [junk.error.errorCode, junk.error.field]).toEqual([12, "junk"]);
+    const body = decodeLine(`{"src":"c1","dest":"n1","body":${nested(MAX_MESSAGE_DEPTH)}}`);
+    expect(!body.ok && [body.error.errorCode, body.error.field]).toEqual([12, "body"]);
   });
 });
 
