@@ -11,5 +11,6 @@ export * from "./lin/model.js";
 export * from "./lin/search.js";
 export * from "./lin/check.js";
 export * from "./exactly-once/check.js";
+export * from "./exactly-once/identity.js";
 export * from "./render/timeline.js";
 export { runCli, EXIT, USAGE } from "./cli/run.js";

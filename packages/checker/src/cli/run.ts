@@ -7,8 +7,12 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkExactlyOnce } from "../exactly-once/check.js";
+import { missingIdentity } from "../exactly-once/identity.js";
 import { lineOfOp, readHistory } from "../formats/history-io.js";
-import { HistoryError } from "../history/pair.js";
+import type { History } from "../history/op.js";
+import { isClientOp } from "../history/op.js";
+import { HistoryError, pairOps } from "../history/pair.js";
+import { ParseError } from "../formats/parse-error.js";
 import { printJson } from "../formats/json.js";
 import type { JsonValue } from "../formats/json.js";
 import { checkLinearizability } from "../lin/check.js";
@@ -128,7 +132,15 @@ export function runCli(argv: string[], io: CliIo): number {
     try {
       const text = readInput(file);
       const history = readHistory(text, { source: file });
-      if (args.model === "exactly-once") {
+      requireClientOps(history, file);
+      const missing = args.model === "exactly-once" ? missingIdentity(history) : undefined;
+      if (missing !== undefined) {
+        // Readable, but the model cannot judge it: say which fields it lacks and where.
+        record.ops = pairOps(history).length;
+        detail = `${file}:${lineOfOp(missing.op) ?? 1}: ${missing.message}`;
+        record.reason = detail;
+        if (args.html !== undefined) htmlError = writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: exactly-once` }));
+      } else if (args.model === "exactly-once") {
         const r = checkExactlyOnce(history);
         verdict = r.valid;
         record.ops = r.ops;
@@ -192,6 +204,12 @@ export function runCli(argv: string[], io: CliIo): number {
   if (anyBad) return EXIT.badInput;
   if (anyUnknown) return EXIT.unknown;
   return EXIT.valid;
+}
+
+/** An empty history, or one of faults only, shows nothing: it is bad input, never "valid". */
+function requireClientOps(history: History, file: string): void {
+  if (history.length === 0) throw new ParseError("the history has no operations; an empty history shows nothing", { source: file, line: 1 });
+  if (!history.some(isClientOp)) throw new ParseError("the history has no client operations, only nemesis events", { source: file, line: 1 });
 }
 
 /** The history's text, or an error that names the file and says what is wrong with it. */

@@ -19,6 +19,10 @@
  * A request is *acknowledged* if any attempt returned ok, *failed* if every
  * attempt failed (definite errors), and *indefinite* otherwise. The final read
  * of a key is its last read that returned ok.
+ *
+ * A history with no append or incr at all is "unknown", never valid: there
+ * is nothing to judge. `missingIdentity` (identity.ts) is what a caller
+ * reading a file checks first.
  */
 import type { EdnValue } from "../formats/edn.js";
 import { printEdn } from "../formats/edn.js";
@@ -123,6 +127,13 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
   }
 
   let unknownReason: string | undefined;
+  if (requests.size === 0) {
+    // Reads alone (or a register history) show nothing about exactly-once: not "valid".
+    const fs = [...new Set(calls.map((c) => c.f))].sort();
+    unknownReason =
+      `no append or incr operation to judge (the history has ${fs.length === 0 ? "no client operations" : ":f " + fs.join(", ")}); ` +
+      "the exactly-once check judges append and incr workloads with client_id and seq";
+  }
   for (const [key, writes] of writesByKey) {
     const reads = readsByKey.get(key) ?? [];
     const appends = writes.filter((w) => w.f === "append");

@@ -5,9 +5,10 @@
  * `;` comments, `#_` discards and commas as whitespace.
  *
  * Vectors are plain arrays; the other collections are small classes so that
- * printing gives back what was read.
+ * printing gives back what was read. Nesting is bounded (NESTING_DEPTH_MAX),
+ * so hostile input is an error with its position, not a stack overflow.
  */
-import { ParseError, positionAt } from "./parse-error.js";
+import { NESTING_DEPTH_MAX, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
 
 /** `:name`. Interned: `kw("x") === kw("x")`, so comparisons are cheap. */
 export class Keyword {
@@ -119,6 +120,8 @@ class Reader {
   pos = 0;
   line = 1;
   lineStart = 0;
+  /** Values being read, one inside the other: every recursion goes through `read`. */
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -144,10 +147,12 @@ class Reader {
         // ; comment to end of line
         while (this.pos < t.length && t.charCodeAt(this.pos) !== 10) this.pos++;
       } else if (c === 35 && t.charCodeAt(this.pos + 1) === 95) {
-        // #_ discards the next form
+        // #_ discards the next form; `#_#_#_...` nests, so it counts as a level.
         this.pos += 2;
+        if (++this.depth > NESTING_DEPTH_MAX) this.fail(TOO_DEEP);
         this.skipWhitespace();
         this.read();
+        this.depth--;
       } else {
         return;
       }
@@ -160,6 +165,13 @@ class Reader {
   }
 
   read(): EdnValue {
+    if (++this.depth > NESTING_DEPTH_MAX) this.fail(TOO_DEEP);
+    const value = this.readValue();
+    this.depth--;
+    return value;
+  }
+
+  private readValue(): EdnValue {
     this.skipWhitespace();
     const t = this.text;
     if (this.pos >= t.length) this.fail("unexpected end of input, expected a value");

@@ -1,14 +1,18 @@
 /**
  * A JSON reader that keeps integers beyond 2^53 exact (as bigint) and reports
  * errors by line and column, which `JSON.parse` does not. The writer prints
- * bigint as plain digits, so what is written reads back the same.
+ * bigint as plain digits, so what is written reads back the same. Nesting
+ * is bounded (NESTING_DEPTH_MAX), so hostile input is an error, not a stack
+ * overflow.
  */
-import { ParseError, positionAt } from "./parse-error.js";
+import { NESTING_DEPTH_MAX, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
 class JsonReader {
   pos = 0;
+  /** Values being read, one inside the other: every recursion goes through `value`. */
+  private depth = 0;
   constructor(
     private readonly text: string,
     private readonly source: string,
@@ -29,6 +33,13 @@ class JsonReader {
   }
 
   value(): JsonValue {
+    if (++this.depth > NESTING_DEPTH_MAX) this.fail(TOO_DEEP);
+    const v = this.readValue();
+    this.depth--;
+    return v;
+  }
+
+  private readValue(): JsonValue {
     this.ws();
     const t = this.text;
     const c = t[this.pos];

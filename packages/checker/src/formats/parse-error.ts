@@ -3,6 +3,18 @@
  * from: `file:line:column: what is wrong`. The `code` is stable so callers can
  * tell a malformed history from a checker bug.
  */
+/**
+ * How deep a value in a history may nest (vectors, maps, lists, sets, tags,
+ * `#_` discards). The readers count levels as they go and refuse deeper input
+ * with a ParseError, so every later walk over a value read from a file (the
+ * checkers, the printers, the timeline) recurses at most this deep and stays
+ * far inside Node's stack. Jepsen histories nest a few levels.
+ */
+export const NESTING_DEPTH_MAX = 1000;
+
+/** The reason given for input nested deeper than NESTING_DEPTH_MAX. */
+export const TOO_DEEP = `nested deeper than ${NESTING_DEPTH_MAX} levels (the limit for a value in a history)`;
+
 export interface SourcePosition {
   source: string;
   line: number;

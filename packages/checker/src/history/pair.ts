@@ -38,9 +38,12 @@ export class HistoryError extends Error {
 /**
  * Pairs invokes with completions, per process. Nemesis events are skipped.
  * A completion with no pending invoke, or whose `f` differs from it, is an
- * error. A process that invokes again while an earlier operation is still
- * open (a history cut short, or a crashed process whose number was reused)
- * leaves the earlier one pending, that is indefinite.
+ * error. So is an invoke by a process whose earlier operation is still open:
+ * a Jepsen process runs one operation at a time, and a client that gave up
+ * completes with `info` (a crashed one continues under a new process number).
+ * Guessing which invoke a later completion answers would make the verdict a
+ * guess. An invoke never completed by the end of the history is pending,
+ * that is indefinite.
  */
 export function pairOps(history: History): Call[] {
   const calls: Call[] = [];
@@ -49,6 +52,13 @@ export function pairOps(history: History): Call[] {
     const op = history[i]!;
     if (!isClientOp(op)) continue;
     if (op.type === "invoke") {
+      const earlier = open.get(op.process);
+      if (earlier !== undefined) {
+        throw new HistoryError(
+          `op ${op.index}: process ${String(op.process)} invokes :${op.f} while its :${earlier.f} (op ${earlier.invoke.index}) is still open; a process runs one operation at a time`,
+          op,
+        );
+      }
       const call: Call = {
         id: calls.length,
         process: op.process,

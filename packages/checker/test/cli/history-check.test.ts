@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { HistoryBuilder, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+import { HistoryBuilder, NESTING_DEPTH_MAX, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/history-check.js");
 const dir = mkdtempSync(join(tmpdir(), "history-check-"));
@@ -167,6 +167,69 @@ describe("history-check CLI", () => {
     expect(r.err).toContain(`history-check: cannot write the timeline ${underFile}`);
     // An invalid verdict still wins.
     expect(run(invalidJson, "--model", "register", "--html", underFile).code).toBe(1);
+  });
+
+  it("reports a value nested deeper than the limit in EDN and JSON as an input error with file:line and the limit, and reads one at the limit", () => {
+    const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+    const ednDeep = file("deep.edn", `{:type :invoke, :f :write, :value 1, :process 0}\n{:type :ok, :f :write, :value ${deep(5000)}, :process 0}\n`);
+    const jsonDeep = file("deep.jsonl", `{"type":"invoke","f":"write","value":1,"process":0}\n{"type":"ok","f":"write","process":0,"value":${deep(200_000)}}\n`);
+    const discards = file("discards.edn", "#_".repeat(50_000) + "{:type :invoke, :f :read, :process 0}\n");
+    const r = run(ednDeep, jsonDeep, discards, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.err).toBe("");
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^${ednDeep}: ERROR ${ednDeep}:2:\\d+: nested deeper than ${NESTING_DEPTH_MAX} levels`));
+    expect(lines[1]).toMatch(new RegExp(`^${jsonDeep}: ERROR ${jsonDeep}:2:\\d+: nested deeper than ${NESTING_DEPTH_MAX} levels`));
+    expect(lines[2]).toMatch(new RegExp(`^${discards}: ERROR ${discards}:1:\\d+: nested deeper than ${NESTING_DEPTH_MAX} levels`));
+    // A value exactly at the limit goes through every walk: the check, --json and the timeline.
+    const atLimit = deep(NESTING_DEPTH_MAX - 1);
+    const ok = file("at-limit.edn", `{:type :invoke, :f :write, :value ${atLimit}, :process 0}\n{:type :ok, :f :write, :value ${atLimit}, :process 0}\n`);
+    const okJson = file("at-limit.jsonl", `{"type":"invoke","f":"write","value":${atLimit},"process":0}\n{"type":"ok","f":"write","process":0,"value":${atLimit}}\n`);
+    const v = run(ok, okJson, "--model", "register", "--json", "--html", join(dir, "deep-html"));
+    expect(v.err).toBe("");
+    expect(v.out.trim().split("\n").map((l) => (JSON.parse(l) as { valid: unknown }).valid)).toEqual([true, true]);
+    expect(v.code).toBe(0);
+  });
+
+  it("reports an empty history, or one with only nemesis events, as an input error rather than valid", () => {
+    const empty = file("empty.edn", "");
+    const blank = file("blank.jsonl", "\n\n");
+    const onlyFaults = file("faults.edn", "{:type :info, :f :start-partition, :value :majority, :process :nemesis}\n");
+    const r = run(empty, blank, onlyFaults, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out).toContain(`${empty}: ERROR ${empty}:1: the history has no operations; an empty history shows nothing`);
+    expect(r.out).toContain(`${blank}: ERROR ${blank}:1: the history has no operations; an empty history shows nothing`);
+    expect(r.out).toContain(`${onlyFaults}: ERROR ${onlyFaults}:1: the history has no client operations, only nemesis events`);
+    expect(r.out).not.toContain("valid");
+  });
+
+  it("reports a process with two open invocations as an input error naming the line and the process", () => {
+    const edn = file("two-open.edn", "{:type :invoke, :f :write, :value 1, :process 0}\n{:type :invoke, :f :write, :value 2, :process 1}\n{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :value 1, :process 0}\n");
+    const json = file("two-open.jsonl", '{"type":"invoke","f":"write","value":1,"process":3}\n{"type":"invoke","f":"write","value":2,"process":3}\n');
+    for (const model of ["register", "exactly-once"]) {
+      const r = run(edn, json, "--model", model);
+      expect(r.code).toBe(65);
+      expect(r.out).toContain(`${edn}: ERROR ${edn}:3: op 2: process 0 invokes :read while its :write (op 0) is still open; a process runs one operation at a time`);
+      expect(r.out).toContain(`${json}: ERROR ${json}:2: op 1: process 3 invokes :write while its :write (op 0) is still open`);
+    }
+  });
+
+  it("reports an exactly-once history without client_id and seq as unknown, naming the missing fields and the line", () => {
+    const noIdentity = file("no-identity.edn", ['{:type :invoke, :f :append, :key "k", :value 1, :process 0}', '{:type :ok, :f :append, :key "k", :value [1], :process 0}', '{:type :invoke, :f :read, :key "k", :process 1}', '{:type :ok, :f :read, :key "k", :value [1], :process 1}', ""].join("\n"));
+    const noSeq = file("no-seq.jsonl", ['{"type":"invoke","f":"incr","key":"n","value":1,"process":0,"client_id":"c1","seq":1}', '{"type":"ok","f":"incr","key":"n","value":1,"process":0}', '{"type":"invoke","f":"incr","key":"n","value":1,"process":0,"client_id":"c1"}', '{"type":"ok","f":"incr","key":"n","value":2,"process":0}', ""].join("\n"));
+    const r = run(noIdentity, noSeq, "--model", "exactly-once", "--json");
+    expect(r.code).toBe(2);
+    const [a, b] = r.out.trim().split("\n").map((l) => JSON.parse(l) as { valid: unknown; reason: string });
+    expect(a!.valid).toBe("unknown");
+    expect(a!.reason).toBe(`${noIdentity}:1: op 0: append has no client_id and no seq, which the exactly-once check needs on every append and incr to tell a retry from a second request (1 of 1 writes lack them)`);
+    expect(b!.valid).toBe("unknown");
+    expect(b!.reason).toContain(`${noSeq}:3: op 2: incr has no seq`);
+  });
+
+  it("reports an exactly-once check of a history with no append or incr as unknown, naming what it has", () => {
+    const r = run(validEdn, "--model", "exactly-once");
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/valid\.edn: UNKNOWN \(exactly-once, 2 ops, \d+ ms\) no append or incr operation to judge \(the history has :f read, write\); the exactly-once check judges append and incr workloads with client_id and seq/);
   });
 
   it("writes an HTML timeline per file with --html", () => {

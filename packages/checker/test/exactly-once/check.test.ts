@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { History, Value } from "../../src/index.js";
-import { HistoryBuilder, checkExactlyOnce } from "../../src/index.js";
+import { HistoryBuilder, checkExactlyOnce, missingIdentity } from "../../src/index.js";
 
 function appendHistory(f: (b: HistoryBuilder, append: (p: number, client: string, seq: number, v: string) => void) => void): History {
   const b = new HistoryBuilder();
@@ -108,6 +108,33 @@ describe("exactly-once: append workloads", () => {
     const r = checkExactlyOnce(h);
     expect(r.valid).toBe("unknown");
     expect(r.unknownReason).toContain("never read");
+  });
+});
+
+describe("exactly-once: what it cannot judge", () => {
+  it("is unknown, not valid, for a history with no append or incr, and names the operations it has", () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "write", 1);
+    b.ok(0);
+    read(b, 1, ["a"]);
+    const r = checkExactlyOnce(b.build());
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe("no append or incr operation to judge (the history has :f read, write); the exactly-once check judges append and incr workloads with client_id and seq");
+    expect(checkExactlyOnce([]).valid).toBe("unknown");
+  });
+
+  it("names the first append or incr without client_id or seq, and how many lack them", () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "append", "a", { key: "k", client_id: "c1", seq: 1 });
+    b.ok(0, ["a"]);
+    b.invoke(0, "append", "b", { key: "k", client_id: "c1" });
+    b.ok(0, ["a", "b"]);
+    b.invoke(0, "incr", 1, { key: "n" });
+    b.ok(0, 1);
+    const m = missingIdentity(b.build());
+    expect(m?.fields).toEqual(["seq"]);
+    expect(m?.message).toBe("op 2: append has no seq, which the exactly-once check needs on every append and incr to tell a retry from a second request (2 of 3 writes lack them)");
+    expect(missingIdentity(appendHistory((_b, append) => append(0, "c1", 1, "a")))).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { EdnValue } from "../../src/index.js";
-import { EdnList, EdnMap, EdnSet, ParseError, ednEqual, kw, parseEdn, parseEdnForms, printEdn } from "../../src/index.js";
+import { EdnList, EdnMap, EdnSet, NESTING_DEPTH_MAX, ParseError, ednEqual, kw, parseEdn, parseEdnForms, parseJson, printEdn } from "../../src/index.js";
 
 const ednArb: fc.Arbitrary<EdnValue> = fc.letrec<{ v: EdnValue }>((tie) => ({
   v: fc.oneof(
@@ -58,6 +58,31 @@ describe("EDN reader and printer", () => {
 
   it("prints maps the way Jepsen does", () => {
     expect(printEdn(new EdnMap([[kw("type"), kw("ok")], [kw("value"), [1, "x"]]]))).toBe('{:type :ok, :value [1 "x"]}');
+  });
+
+  it("refuses EDN and JSON nested deeper than the limit with a ParseError at the line and column it is reached, without recursing further", () => {
+    const deep = (open: string, close: string, n: number) => open.repeat(n) + close.repeat(n);
+    for (const [text, read] of [
+      ["\n" + deep("[", "]", 100_000), (t: string) => parseEdn(t, "h.edn")],
+      ["\n" + deep("(", ")", NESTING_DEPTH_MAX + 1), (t: string) => parseEdn(t, "h.edn")],
+      ["\n" + "#t ".repeat(NESTING_DEPTH_MAX + 1) + "1", (t: string) => parseEdn(t, "h.edn")],
+      ["\n" + deep("[", "]", 100_000), (t: string) => parseJson(t, "h.edn")],
+      ["\n" + deep('{"a":', "}", NESTING_DEPTH_MAX + 1).replace(/:}/, ":1}"), (t: string) => parseJson(t, "h.edn")],
+    ] as const) {
+      const e = (() => {
+        try {
+          read(text);
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(e).toBeInstanceOf(ParseError);
+      expect((e as ParseError).line).toBe(2);
+      expect((e as ParseError).message).toMatch(new RegExp(`^h\\.edn:2:\\d+: nested deeper than ${NESTING_DEPTH_MAX} levels`));
+    }
+    expect(() => parseEdn(deep("[", "]", NESTING_DEPTH_MAX))).not.toThrow();
+    expect(() => parseJson(deep("[", "]", NESTING_DEPTH_MAX))).not.toThrow();
   });
 
   it("gives each top-level form its line", () => {

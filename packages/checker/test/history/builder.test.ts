@@ -44,4 +44,9 @@ describe("pairOps", () => {
     expect(() => pairOps(readHistory("{:type :ok, :f :read, :value 1, :process 0}"))).toThrow(HistoryError);
     expect(() => pairOps(readHistory("{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :write, :process 0}"))).toThrow(/completes :write but its open invoke/);
   });
+
+  it("rejects a second invoke by a process whose earlier operation is still open, naming both", () => {
+    const h = readHistory("{:type :invoke, :f :write, :value 1, :process 0}\n{:type :invoke, :f :read, :process 0}");
+    expect(() => pairOps(h)).toThrow("op 1: process 0 invokes :read while its :write (op 0) is still open; a process runs one operation at a time");
+  });
 });
