@@ -32,12 +32,13 @@ import {
   type Body,
   type BodySchema,
   type ClientRequestBody,
+  type Json,
   type Message,
 } from "@dslab/protocol";
 import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
 import { RaftCore } from "../raft/raft.js";
-import { KvStateMachine, SessionTable } from "../state-machine/index.js";
+import { KvStateMachine, parseSnapshot, SessionTable } from "../state-machine/index.js";
 import { validateOp } from "../state-machine/kv-ops.js";
 
 /** Re-exported for the shells: decode every inbound line with these (client + raft_* bodies). */
@@ -119,6 +120,7 @@ class KvNode implements KvNodeCore {
         electionTimeoutTicksMax: config.electionTimeoutTicksMax,
         heartbeatTicks: config.heartbeatTicks,
         maxEntriesPerAppend: config.maxEntriesPerAppend ?? NODE_DEFAULTS.maxEntriesPerAppend,
+        checkSnapshot: snapshotProblem,
       },
       restored,
     );
@@ -386,6 +388,21 @@ class KvNode implements KvNodeCore {
   private maybeSnapshot(): void {
     if (this.lastApplied - this.raft.log.snapshotIndex < this.snapshotEveryEntries) return;
     this.raft.compact(this.lastApplied, this.sm.snapshot());
+  }
+}
+
+/**
+ * Why a snapshot from the leader cannot be restored at `lastIncludedIndex`:
+ * not the state machine's format, or applied up to another index (applying
+ * the entries after it would then fail). Null for a good one.
+ */
+function snapshotProblem(data: Json, lastIncludedIndex: number): string | null {
+  try {
+    const parsed = parseSnapshot(data);
+    if (parsed.appliedIndex !== lastIncludedIndex) return `applied_index ${parsed.appliedIndex} is not the snapshot's index ${lastIncludedIndex}`;
+    return null;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 

@@ -13,6 +13,12 @@
  * (thesis §9.6), so a partitioned node rejoining cannot depose a healthy
  * leader; pipelined, batched AppendEntries with per-follower flow control;
  * fast log backtracking with a conflict term/index hint.
+ *
+ * Input from the network never makes the core throw: a message no correct
+ * peer sends (an index beyond our log, an entry that would overwrite a
+ * committed one, a snapshot the state machine cannot restore) is logged as
+ * "dropped ..." and ignored. The `throw`s left assert the node's own state
+ * and the caller's use of the API (options, `compact`).
  */
 import type { Message, Prng } from "@dslab/protocol";
 import type { Command, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
@@ -55,6 +61,13 @@ export interface RaftOptions {
   preVote?: boolean;
   /** Default true: a leader steps down when it has not heard from a quorum for an election timeout. */
   checkQuorum?: boolean;
+  /**
+   * Why a snapshot received from the leader cannot be installed (its data is
+   * not what the state machine can restore at `lastIncludedIndex`), or null.
+   * A refused snapshot is logged and asked for again, never installed.
+   * Default: every snapshot whose text parses as JSON is accepted.
+   */
+  checkSnapshot?: (data: Snapshot["data"], lastIncludedIndex: number) => string | null;
 }
 
 /** Internal roles; a pre-candidate reports itself as a follower (it has not changed term). */
@@ -103,6 +116,7 @@ export class RaftCore {
   private readonly maxSnapshotChunkChars: number;
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
+  private readonly checkSnapshot: (data: Snapshot["data"], lastIncludedIndex: number) => string | null;
 
   private currentTerm = 0;
   private vote: string | null = null;
@@ -161,6 +175,7 @@ export class RaftCore {
     this.maxSnapshotChunkChars = opts.maxSnapshotChunkChars ?? 256 * 1024;
     this.preVote = opts.preVote ?? true;
     this.checkQuorum = opts.checkQuorum ?? true;
+    this.checkSnapshot = opts.checkSnapshot ?? (() => null);
     checkOptions({
       electionTimeoutTicksMin: this.electionMin,
       electionTimeoutTicksMax: opts.electionTimeoutTicksMax ?? this.electionMax,
@@ -639,7 +654,13 @@ export class RaftCore {
   /** Start (or continue) sending the latest snapshot to `peer`, one chunk per call. */
   private sendSnapshot(peer: string, pr: Progress): void {
     const snap = this.latestSnapshot;
-    if (!snap) throw new Error(`raft: ${peer} needs compacted entries but there is no snapshot`);
+    if (!snap) {
+      // Only a bogus acknowledgement can lead here (every index at or below our
+      // last one is in the log or in the snapshot): probe from our log's end.
+      this.logLine(`${peer} would need index ${pr.next}, which is not in our log (last index ${this.log.lastIndex()}); probing from the end of the log`);
+      pr.becomeProbe(this.log.lastIndex() + 1);
+      return this.sendAppend(peer, false);
+    }
     if (pr.state !== "snapshot" || pr.pendingSnapshot !== snap.lastIncludedIndex) {
       this.logLine(`sending snapshot at index ${snap.lastIncludedIndex} to ${peer} (it needs index ${pr.next}, the log starts after ${snap.lastIncludedIndex})`);
       pr.becomeSnapshot(snap.lastIncludedIndex);
@@ -713,7 +734,10 @@ export class RaftCore {
     if (i < entries.length) {
       const fresh = entries.slice(i);
       const first = fresh[0]!.index;
-      if (first <= this.commit) throw new Error(`raft: leader ${from} would overwrite committed entry ${first}`);
+      if (first <= this.commit) {
+        this.logLine(`dropped raft_append from ${from}: entry ${first} would overwrite a committed entry (commit index ${this.commit})`);
+        return;
+      }
       if (first <= this.log.lastIndex()) {
         this.logLine(`log conflict at index ${first}: dropping entries ${first}..${this.log.lastIndex()} (not in leader ${from}'s log)`);
       }
@@ -730,6 +754,10 @@ export class RaftCore {
     if (this.currentRole !== "leader") return;
     const pr = this.progress.get(from);
     if (!pr) return;
+    // A follower only acknowledges or rejects indexes we sent it, and we never send beyond our log.
+    const last = this.log.lastIndex();
+    if (body.success && body.match_index > last) return this.dropBeyondLog(from, body.type, "match_index", body.match_index);
+    if (!body.success && (body.reject_index ?? 0) > last) return this.dropBeyondLog(from, body.type, "reject_index", body.reject_index!);
     pr.recentActive = true;
     // Any answer in our term, even a rejection, shows the follower still follows us.
     this.onReadAck(from, body.read_ctx);
@@ -752,12 +780,16 @@ export class RaftCore {
       const ours = this.log.lastIndexOfTerm(body.conflict_term);
       if (ours !== undefined) next = ours + 1;
     }
-    next = Math.max(pr.match + 1, Math.min(next, rejected));
+    next = Math.max(pr.match + 1, Math.min(next, rejected, last + 1));
     pr.becomeProbe(next);
     this.sendAppend(from, false);
   }
 
   private handleSnapshot(from: string, body: SnapshotBody): void {
+    if (body.last_included_term > body.term) {
+      this.logLine(`dropped raft_snapshot from ${from}: last_included_term ${body.last_included_term} is beyond its term ${body.term}`);
+      return;
+    }
     this.heardFromLeader(from);
     const index = body.last_included_index;
     if (index <= this.commit) {
@@ -784,6 +816,11 @@ export class RaftCore {
       this.logLine(`snapshot at index ${index} from ${from} is not valid JSON (${(e as Error).message}); asking for it again`);
       return askFor(0);
     }
+    const unusable = this.checkSnapshot(data, index);
+    if (unusable !== null) {
+      this.logLine(`snapshot at index ${index} from ${from} is not a valid snapshot (${unusable}); not installed, asking for it again`);
+      return askFor(0);
+    }
     const snapshot: Snapshot = { lastIncludedIndex: index, lastIncludedTerm: body.last_included_term, nodeIds: body.node_ids, data };
     // §7: keep the entries after the snapshot if our log agrees at its last entry, else discard the log.
     this.log.compact(index, body.last_included_term);
@@ -799,6 +836,11 @@ export class RaftCore {
     if (this.currentRole !== "leader") return;
     const pr = this.progress.get(from);
     if (!pr) return;
+    if (body.match_index > this.log.lastIndex()) return this.dropBeyondLog(from, body.type, "match_index", body.match_index);
+    if (body.next_offset !== undefined && this.snapshotText && body.next_offset > this.snapshotText.text.length) {
+      this.logLine(`dropped raft_snapshot_ok from ${from}: next_offset ${body.next_offset} is beyond the snapshot's ${this.snapshotText.text.length} characters`);
+      return;
+    }
     pr.recentActive = true;
     pr.acknowledge(body.match_index);
     if (body.next_offset !== undefined) {
@@ -814,6 +856,10 @@ export class RaftCore {
     }
     pr.becomeProbe(pr.match + 1);
     this.sendAppend(from, false);
+  }
+
+  private dropBeyondLog(from: string, type: string, field: string, value: number): void {
+    this.logLine(`dropped ${type} from ${from}: ${field} ${value} is beyond the last log index ${this.log.lastIndex()}`);
   }
 
   /** §5.3/§5.4.2: commit the highest index stored on a majority, if it is from the current term. */
