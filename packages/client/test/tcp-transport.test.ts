@@ -2,8 +2,9 @@
  * The TCP transport against a tiny real JSON-lines server started in the
  * test (DESIGN principle 4: real sockets, no mocks).
  */
+import { spawn } from "node:child_process";
 import net from "node:net";
-import { createPrng, type Body, type Message } from "@dslab/protocol";
+import { createPrng, type Body, type Json, type Message } from "@dslab/protocol";
 import { afterEach, describe, expect, test } from "vitest";
 import { KvClient, TcpTransport, TransportError } from "../src/index.js";
 
@@ -130,4 +131,142 @@ describe("TcpTransport (issue 3: JSON lines over TCP, replies routed by in_reply
       [client.clientId, 1],
     ]);
   }, 10_000);
+});
+
+/**
+ * A listener whose process is stopped (SIGSTOP) with its accept queue full:
+ * the kernel drops further SYNs, so a new connect to it neither completes nor
+ * fails, like a host that does not answer. Once resumed (SIGCONT) it accepts
+ * again and answers each request with how many request lines it has seen.
+ */
+async function stalledListener(): Promise<{ port: number; resume(): void; stop(): void }> {
+  const script = `
+    const net = require("node:net");
+    let seen = 0;
+    const server = net.createServer((s) => {
+      let buf = "";
+      s.setEncoding("utf8");
+      s.on("error", () => {});
+      s.on("data", (chunk) => {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf("\\n")) >= 0) {
+          const msg = JSON.parse(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+          seen++;
+          s.write(JSON.stringify({ src: "n1", dest: msg.src, body: { type: "read_ok", value: seen, in_reply_to: msg.body.msg_id } }) + "\\n");
+        }
+      });
+    });
+    server.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
+      process.stdout.write(server.address().port + "\\n", () => process.kill(process.pid, "SIGSTOP"));
+    });`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  cleanups.push(stop);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
+    child.once("exit", () => reject(new Error("the listener exited before listening")));
+  });
+  // Fill the accept queue until a connect does not complete: the next ones will hang too.
+  const fillers: net.Socket[] = [];
+  for (let i = 0; ; i++) {
+    if (i === 16) throw new Error("the stopped listener kept accepting connections");
+    const s = net.createConnection({ port, host: "127.0.0.1" });
+    s.on("error", () => {});
+    fillers.push(s);
+    const connected = await new Promise<boolean>((r) => {
+      s.once("connect", () => r(true));
+      setTimeout(() => r(false), 1000);
+    });
+    if (!connected) break;
+  }
+  return {
+    port,
+    resume() {
+      for (const s of fillers) s.destroy();
+      child.kill("SIGCONT");
+    },
+    stop() {
+      for (const s of fillers) s.destroy();
+      stop();
+    },
+  };
+}
+
+/** A JSON-lines server that records the type and key of every request it reads, and answers each. */
+async function recordingServer(): Promise<{ port: number; seen: string[] }> {
+  const seen: string[] = [];
+  const port = await jsonLinesServer("n1", (m, reply) => {
+    seen.push(`${m.body.type} ${String(m.body.key)}`);
+    reply({ type: m.body.type === "read" ? "read_ok" : `${m.body.type}_ok`, value: null });
+  });
+  return { port, seen };
+}
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanups.splice(0)) f();
+});
+
+const deeplyNested = (depth: number): Json => JSON.parse("[".repeat(depth) + "]".repeat(depth)) as Json;
+
+describe("TcpTransport: what was never sent is known to be not sent", () => {
+  test.each([
+    ["a value nested deeper than JSON.stringify can go", deeplyNested(50_000)],
+    ["a BigInt value", 10n as unknown as Json],
+  ])("%s is answered at once with definite error 12 marked not_sent, and is never written to the node", async (_what, value) => {
+    const server = await recordingServer();
+    const t = transport({ n1: server.port });
+    const reply = await t.send("n1", { type: "write", key: "bad", value }, 60_000);
+    expect(reply).toMatchObject({ type: "error", code: 12, not_sent: true });
+    expect(reply.text).toMatch(/^not sent: the request cannot be encoded as JSON \(/);
+    // One connection carries both in order: had the first been written, the node would have read it first.
+    await t.send("n1", { type: "read", key: "good" }, 10_000);
+    expect(server.seen).toEqual(["read good"]);
+  }, 10_000);
+
+  test("a request line over maxLineBytes is answered at once with definite error 1002 marked not_sent, and is never written to the node", async () => {
+    const server = await recordingServer();
+    const t = new TcpTransport({ nodes: { n1: server.port }, maxLineBytes: 200 });
+    transports.push(t);
+    const reply = await t.send("n1", { type: "write", key: "big", value: "x".repeat(300) }, 60_000);
+    expect(reply).toMatchObject({ type: "error", code: 1002, not_sent: true });
+    expect(reply.text).toMatch(/^not sent: the request line is \d+ bytes, over the 200-byte line limit$/);
+    await t.send("n1", { type: "write", key: "small", value: "x" }, 10_000);
+    expect(server.seen).toEqual(["write small"]);
+  }, 10_000);
+
+  test("the client fails a request that cannot be encoded after one attempt, definitely, without retrying", async () => {
+    const server = await recordingServer();
+    const client = new KvClient({ nodes: ["n1"], transport: transport({ n1: server.port }), prng: createPrng("unencodable") });
+    const r = await client.put("bad", deeplyNested(50_000));
+    expect(r).toMatchObject({ outcome: "failed", attempts: 1, error: { code: 12, not_sent: true } });
+    expect((await client.get("good")).outcome).toBe("ok");
+    expect(server.seen).toEqual(["read good"]);
+  }, 10_000);
+
+  test("a host name that does not resolve rejects as refused (never delivered)", async () => {
+    const t = new TcpTransport({ nodes: { n1: 9001 }, host: "nosuchhost.invalid" });
+    transports.push(t);
+    const err = await t.send("n1", { type: "read", key: "k" }, 10_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ failure: "refused", maybeDelivered: false });
+  }, 15_000);
+
+  test("a connect still unfinished when the attempt times out rejects as refused, and that request is not written once the connection opens", async () => {
+    const listener = await stalledListener();
+    cleanups.push(() => listener.stop());
+    const t = transport({ n1: listener.port });
+    const err = await t.send("n1", { type: "read", key: "first" }, 300).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err).toMatchObject({ failure: "refused", maybeDelivered: false });
+    expect((err as Error).message).toMatch(/^not sent: could not connect to 127\.0\.0\.1:\d+ within 300 ms$/);
+
+    // Once the listener accepts, only the second request travels: it is the first line the node sees.
+    listener.resume();
+    const reply = await t.send("n1", { type: "read", key: "second" }, 20_000);
+    expect(reply).toMatchObject({ type: "read_ok", value: 1 });
+  }, 40_000);
 });

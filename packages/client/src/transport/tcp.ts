@@ -9,10 +9,26 @@
  * `n<j>` on port p as port p + (k - j): `kv-cluster` numbers nodes n1, n2, ...
  * on consecutive ports, so a redirect to a node the caller did not list can
  * still be followed.
+ *
+ * What was sent is known exactly, because that is what makes an outcome
+ * definite:
+ * - A request is encoded before anything else. One that cannot be (JSON
+ *   cannot represent it, e.g. nesting deeper than the stack, a BigInt, a
+ *   cycle; or its line is over `maxLineBytes`, which the node would refuse
+ *   with 1002 without being able to say which request it refused) is never
+ *   sent: `send` resolves at once with the definite error the node would have
+ *   answered (12 malformed-request or 1002 request-too-large), marked
+ *   `not_sent: true`, so the client fails it without retrying.
+ * - A request is written to the socket only once the connection is open;
+ *   until then it waits in the connection's `unsent` queue. A connection
+ *   refused, a host that does not resolve, or a connect that has not finished
+ *   when the attempt times out all fail the request as `refused`: never
+ *   delivered. Only a request that was written can be `timeout` or
+ *   `disconnected` (it may have been applied).
  */
 import { randomUUID } from "node:crypto";
 import net from "node:net";
-import { LineSplitter, type Body, type Message } from "@dslab/protocol";
+import { DEFAULT_MAX_LINE_BYTES, encodeMessage, ErrorCode, LineSplitter, type Body, type ErrorBody, type Message } from "@dslab/protocol";
 import { TransportError, type Transport } from "./transport.js";
 
 export interface TcpTransportOptions {
@@ -25,6 +41,12 @@ export interface TcpTransportOptions {
    * must be unique among the node's clients. Default "c-" + a random id.
    */
   clientName?: string;
+  /**
+   * Longest request line sent, in UTF-8 bytes without the newline; a longer
+   * one is answered with 1002 and never sent. Default 1 MiB, the nodes' own
+   * default (`kv-node --max-line-bytes`).
+   */
+  maxLineBytes?: number;
 }
 
 interface Pending {
@@ -38,11 +60,44 @@ interface Connection {
   socket: net.Socket;
   connected: boolean;
   pending: Map<number, Pending>;
+  /** Lines waiting for the connection to open, by msg_id: not written, so never delivered. */
+  unsent: Map<number, string>;
+}
+
+/** A request line, or why it cannot be sent: the error the node would have answered. */
+export type EncodedRequest = { ok: true; line: string } | { ok: false; error: ErrorBody };
+
+/**
+ * Encode one request message as the line the node would read (without the
+ * newline), or say why it cannot be sent. Never throws.
+ */
+export function encodeRequest(message: Message, maxLineBytes: number = DEFAULT_MAX_LINE_BYTES): EncodedRequest {
+  let line: string;
+  try {
+    line = encodeMessage(message);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return { ok: false, error: notSent(ErrorCode.MalformedRequest, `the request cannot be encoded as JSON (${why})`) };
+  }
+  // String length is a lower bound on the UTF-8 size: only a long line needs counting.
+  const bytes = line.length > maxLineBytes ? Buffer.byteLength(line, "utf8") : 0;
+  if (bytes > maxLineBytes) {
+    return {
+      ok: false,
+      error: notSent(ErrorCode.RequestTooLarge, `the request line is ${bytes} bytes, over the ${maxLineBytes}-byte line limit`),
+    };
+  }
+  return { ok: true, line };
+}
+
+function notSent(code: number, why: string): ErrorBody {
+  return { type: "error", code, text: `not sent: ${why}`, not_sent: true };
 }
 
 export class TcpTransport implements Transport {
   private readonly host: string;
   private readonly clientName: string;
+  private readonly maxLineBytes: number;
   private readonly ports = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
   private nextMsgId = 1;
@@ -51,6 +106,7 @@ export class TcpTransport implements Transport {
   constructor(opts: TcpTransportOptions) {
     this.host = opts.host ?? "127.0.0.1";
     this.clientName = opts.clientName ?? `c-${randomUUID()}`;
+    this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     for (const [id, port] of Object.entries(opts.nodes)) this.ports.set(id, port);
   }
 
@@ -75,16 +131,22 @@ export class TcpTransport implements Transport {
     const port = this.portOf(node);
     if (this.closed) return Promise.reject(new TransportError("refused", node, "transport is closed"));
     if (port === undefined) return Promise.reject(new TransportError("refused", node, `no port known for node ${node}`));
-    const conn = this.connection(port);
     const msgId = this.nextMsgId++;
-    const message: Message = { src: this.clientName, dest: node, body: { ...body, msg_id: msgId } };
+    const encoded = encodeRequest({ src: this.clientName, dest: node, body: { ...body, msg_id: msgId } }, this.maxLineBytes);
+    if (!encoded.ok) return Promise.resolve(encoded.error);
+    const conn = this.connection(port);
     return new Promise<Body>((resolve, reject) => {
       const timer = setTimeout(() => {
         conn.pending.delete(msgId);
-        reject(new TransportError("timeout", node, `no reply from ${node} (${this.host}:${port}) within ${timeoutMs} ms`));
+        if (conn.unsent.delete(msgId)) {
+          reject(new TransportError("refused", node, `not sent: could not connect to ${this.host}:${port} within ${timeoutMs} ms`));
+        } else {
+          reject(new TransportError("timeout", node, `no reply from ${node} (${this.host}:${port}) within ${timeoutMs} ms`));
+        }
       }, timeoutMs);
       conn.pending.set(msgId, { resolve, reject, timer, node });
-      conn.socket.write(`${JSON.stringify(message)}\n`);
+      if (conn.connected) conn.socket.write(`${encoded.line}\n`);
+      else conn.unsent.set(msgId, encoded.line);
     });
   }
 
@@ -94,24 +156,27 @@ export class TcpTransport implements Transport {
     const socket = net.createConnection({ host: this.host, port });
     socket.setNoDelay(true);
     socket.setEncoding("utf8");
-    const conn: Connection = { socket, connected: false, pending: new Map() };
+    const conn: Connection = { socket, connected: false, pending: new Map(), unsent: new Map() };
     this.connections.set(port, conn);
     const splitter = new LineSplitter();
     socket.on("connect", () => {
       conn.connected = true;
+      for (const line of conn.unsent.values()) socket.write(`${line}\n`);
+      conn.unsent.clear();
     });
     socket.on("data", (chunk: string) => {
       for (const { line, oversized } of splitter.push(chunk)) if (!oversized) this.onLine(conn, port, line);
     });
     const fail = (err?: Error) => {
       if (this.connections.get(port) === conn) this.connections.delete(port);
-      // Before the connection was established nothing was delivered.
-      const failure = conn.connected ? "disconnected" : "refused";
       for (const [id, p] of conn.pending) {
         clearTimeout(p.timer);
         conn.pending.delete(id);
-        const what = conn.connected ? "connection to" : "could not connect to";
-        p.reject(new TransportError(failure, p.node, `${what} ${this.host}:${port}: ${err?.message ?? "closed"}`, { cause: err }));
+        // A request still queued was never written: it certainly did not arrive.
+        const error = conn.unsent.delete(id)
+          ? new TransportError("refused", p.node, `not sent: could not connect to ${this.host}:${port}: ${err?.message ?? "closed"}`, { cause: err })
+          : new TransportError("disconnected", p.node, `connection to ${this.host}:${port}: ${err?.message ?? "closed"}`, { cause: err });
+        p.reject(error);
       }
       socket.destroy();
     };
@@ -137,7 +202,7 @@ export class TcpTransport implements Transport {
     p.resolve(body);
   }
 
-  /** Close every connection; outstanding requests fail as disconnected. */
+  /** Close every connection; outstanding requests fail as disconnected (or refused, if never written). */
   close(): void {
     this.closed = true;
     for (const conn of this.connections.values()) conn.socket.destroy();

@@ -6,10 +6,17 @@
  * reply body (an `*_ok` body or an `error` body). It rejects with a
  * `TransportError` when no reply came: `timeout` (the request may have been
  * delivered and applied), `refused` (the request certainly never reached the
- * node, e.g. ECONNREFUSED), or `disconnected` (the connection broke after the
+ * node: refused, a host name that does not resolve, a connect not finished
+ * within the timeout), or `disconnected` (the connection broke after the
  * request was written: it may have been applied). Any other rejection is
  * treated like `disconnected`. A transport may also resolve with error 0
  * (timeout) instead of rejecting; the client reads both the same way.
+ *
+ * A request the transport cannot send at all (it cannot be encoded, or is
+ * over the line limit) is answered locally with the definite error the node
+ * would have given (12 malformed-request, 1002 request-too-large), marked
+ * `not_sent: true`: the client then fails it at once instead of retrying
+ * something that can never be delivered.
  *
  * The transport owns `msg_id`/`in_reply_to` routing; the client never sets
  * `msg_id` itself.
