@@ -38,7 +38,7 @@ import {
 import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
 import { RaftCore } from "../raft/raft.js";
-import { KvStateMachine, parseSnapshot, SessionTable } from "../state-machine/index.js";
+import { KvStateMachine, parseSnapshot, requestFingerprint, SessionTable } from "../state-machine/index.js";
 import { validateOp } from "../state-machine/kv-ops.js";
 
 /** Re-exported for the shells: decode every inbound line with these (client + raft_* bodies). */
@@ -220,8 +220,12 @@ class KvNode implements KvNodeCore {
     // The known-bad variants without sessions keep proposing copies.
     const session = bugs.noSessions || bugs.leaderOnlySessions ? undefined : sessionKey(request as ClientRequestBody);
     const sameIndex = session !== undefined ? this.pendingSessions.get(session) : undefined;
-    if (sameIndex !== undefined) {
-      this.pending.get(sameIndex)!.duplicates.push({ src, msgId });
+    // Only a copy of the same request waits for the pending entry: a
+    // different request reusing the seq gets its own entry, and the state
+    // machine refuses it (1007) once the first is applied.
+    const pendingSame = sameIndex !== undefined ? this.pending.get(sameIndex) : undefined;
+    if (pendingSame !== undefined && requestFingerprint(pendingSame.request) === requestFingerprint(request as ClientRequestBody)) {
+      pendingSame.duplicates.push({ src, msgId });
       this.out.logs.push(`[dedup] client ${request.client_id} seq ${request.seq} is already pending at index ${sameIndex}; it will get the same answer`);
       return;
     }
@@ -244,7 +248,7 @@ class KvNode implements KvNodeCore {
       log: (line) => this.out.logs.push(line),
     });
     this.leaderSessions.expire(nowMs);
-    const verdict = this.leaderSessions.check(request.client_id, request.seq, nowMs);
+    const verdict = this.leaderSessions.check(request.client_id, request.seq, requestFingerprint(request), nowMs);
     switch (verdict.kind) {
       case "new":
         return false;
@@ -252,11 +256,9 @@ class KvNode implements KvNodeCore {
         this.out.logs.push(`[dedup] client ${request.client_id} seq ${request.seq} is duplicate, returning cached result`);
         this.reply(src, request.msg_id, { ...verdict.response });
         return true;
-      case "stale":
-        this.reply(src, request.msg_id, errorBody(ErrorCode.StaleRequest, `seq ${request.seq} is below the last applied seq ${verdict.lastSeq}`));
-        return true;
-      case "expired":
-        this.reply(src, request.msg_id, errorBody(ErrorCode.SessionExpired, `the session of client ${request.client_id} expired`));
+      default:
+        // The naive table has no tombstones to speak of; anything else is a refusal.
+        this.reply(src, request.msg_id, errorBody(ErrorCode.StaleRequest, `seq ${request.seq} is not the next seq of client ${request.client_id}`));
         return true;
     }
   }
@@ -329,7 +331,7 @@ class KvNode implements KvNodeCore {
         continue;
       }
       if (this.leaderSessions && p.request.type !== "read" && p.request.client_id !== undefined && p.request.seq !== undefined) {
-        this.leaderSessions.record(p.request.client_id, p.request.seq, result, nowMs);
+        this.leaderSessions.record(p.request.client_id, p.request.seq, requestFingerprint(p.request), result, nowMs);
       }
       this.answer(p, result);
     }

@@ -35,35 +35,48 @@
  * Integer key 1 and string key "1" are different keys.
  *
  * ## Client sessions (mutating requests with `client_id` + `seq`)
- * Per client_id: the last applied seq, its response, the last activity time.
+ * Per client_id: the last applied seq, a fingerprint of the request applied
+ * at it (request-fingerprint.ts), its response, the last activity time.
  * - Unknown client_id (no session, no tombstone) with seq 1: a new session;
  *   the request is applied. A session begins only at seq 1.
- * - Unknown client_id with seq > 1: definite error 1001, never applied, and
- *   the id is tombstoned. Its session may have ended and been forgotten
- *   (tombstones are bounded), so this may be a late retry of a request
- *   already applied; applying it as new would apply it twice. A client
- *   whose first request never reached the log (e.g. no leader) and that
- *   moved on to seq 2 is refused too: it must start a new client_id.
  * - seq > last: applied; the response is stored.
- * - seq == last: the stored response is returned, not applied again; the log
- *   says `[dedup] client <id> seq <n> is duplicate, returning cached result`.
- *   The retry counts as activity (the client is alive).
- * - seq < last: definite error 1000 (stale-request); never applied; not
- *   activity.
+ * - seq == last, the same request: the stored response is returned, not
+ *   applied again; the log says `[dedup] client <id> seq <n> is duplicate,
+ *   returning cached result`. The retry counts as activity.
+ * - seq == last, a different request (another op, key or argument): definite
+ *   error 1007 (seq-reused), never applied, never answered with the other
+ *   request's reply.
+ * - seq < last: error 1000 (stale-request): this copy is never applied (an
+ *   earlier copy may have been; the session does not record which seqs it
+ *   skipped). Not activity.
  * - Error replies (20, 22, ...) are responses like any other: stored, and
  *   returned again for a duplicate.
  * - Expiry: a session ends when `clock - lastActivity > sessionTimeoutMs`.
  *   Bound: creating session maxSessions+1 evicts the least recently active
- *   (ties broken by apply order). Ended sessions become **tombstones**; any
- *   request from a tombstoned client_id gets definite error 1001
- *   (session-expired), never a second application. A tombstone lives
- *   `sessionTimeoutMs` after the last request it refused (each refusal
- *   renews it, so a client that keeps retrying keeps being refused), and at
- *   most `maxSessions` tombstones are kept (oldest dropped). After that the
- *   client_id counts as unknown again, so its late retries of seq > 1 are
- *   still refused (rule above); only a late retry of its seq 1 would be
- *   taken for a new client. A client must stop retrying an operation well
- *   within a session timeout.
+ *   (ties broken by apply order). An ended session becomes a **tombstone**
+ *   that keeps its last applied seq, and answers every later request under
+ *   its client_id without applying it:
+ *   - seq == its last seq: error 1005 (reply-unavailable, indefinite): the
+ *     request was applied once, and its reply is no longer kept. Never a
+ *     "not applied": a duplicate that arrives after expiry must not turn an
+ *     applied operation into a reported failure.
+ *   - seq < its last seq: error 1000, as for a live session.
+ *   - seq > its last seq: error 1001 (session-expired, definite and
+ *     durable): no copy of it was applied (a session applies seqs in
+ *     order and stopped at its last), and the tombstone refuses every copy.
+ *   A tombstone lives `sessionTimeoutMs` after the last request it refused
+ *   (each refusal renews it), and at most `maxSessions` are kept (oldest
+ *   dropped).
+ * - Unknown client_id with seq > 1: error 1006 (session-unknown,
+ *   indefinite), never applied, and the id is tombstoned with no last seq
+ *   (every later request under it gets 1006 too). Its session may have
+ *   ended and its tombstone been dropped, so this may be a late copy of a
+ *   request already applied; applying it as new would apply it twice, and
+ *   whether it was applied cannot be told. A client whose first request
+ *   never reached the log and that moved on to seq 2 is refused too: it
+ *   must start a new client_id. Only a late copy of a seq 1, after its
+ *   tombstone is dropped, would be taken for a new client: a copy must not
+ *   outlive the tombstone bounds.
  * - Requests without client_id and seq (plain Maelstrom clients) are applied
  *   with no dedup. Only one of the two, or a bad type: 12.
  *
@@ -91,8 +104,9 @@
  * - `leaderOnlySessions`: `apply` does no dedup at all (as `noSessions`);
  *   the node composition keeps its own `new SessionTable({...})` on the
  *   leader: before proposing a request, `table.expire(now)` then
- *   `table.check(client_id, seq, now)` (answer a duplicate from it), and
- *   after the entry is applied `table.record(client_id, seq, reply, now)`;
+ *   `table.check(client_id, seq, fingerprint, now)` (answer a duplicate from
+ *   it), and after the entry is applied
+ *   `table.record(client_id, seq, fingerprint, reply, now)`;
  *   it drops the table when it stops being leader. A new leader then
  *   applies retries again, which is the bug. (That table is built with
  *   `anySeqBeginsSession`: a naive leader-side table takes any seq as new.)
@@ -103,3 +117,4 @@ export { IdempotencyStore, type IdempotencyRecord, type IdempotencyStoreOptions,
 export { SnapshotFormatError, SNAPSHOT_FORMAT, parseSnapshot, type KvSnapshotData } from "./snapshot-format.js";
 export { jsonEqual, compareKeys } from "./json-value.js";
 export { validateOp, applyOp, type KvMap } from "./kv-ops.js";
+export { requestFingerprint } from "./request-fingerprint.js";

@@ -9,20 +9,14 @@ import type { ClusterBugs, Command } from "../contract.js";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { compareKeys } from "./json-value.js";
 import { applyOp, validateOp, type KvMap } from "./kv-ops.js";
-import { SessionTable, type Tombstone } from "./session-table.js";
+import { requestFingerprint } from "./request-fingerprint.js";
+import { SessionTable } from "./session-table.js";
 import { parseSnapshot, SNAPSHOT_FORMAT, type KvSnapshotData } from "./snapshot-format.js";
 
-/** Why a client has no session, for the log line and the 1001 reply. */
-const SESSION_ENDED_LOG: Record<Tombstone["reason"], string> = {
+/** Why a session ended, for the log lines and the replies. */
+const ENDED_BY: Record<"expired" | "evicted", string> = {
   expired: "its session expired",
-  evicted: "its session was evicted",
-  unknown: "it has no session and a session begins at seq 1 (it may be a late retry of a session already forgotten)",
-};
-const SESSION_ENDED_REPLY: Record<Tombstone["reason"], (clientId: string) => string> = {
-  expired: (id) => `the session of client ${id} expired`,
-  evicted: (id) => `the session of client ${id} was evicted (too many sessions)`,
-  unknown: (id) =>
-    `client ${id} has no session, and a session begins at seq 1: its session ended and was forgotten, or it never began (a late retry must not be applied as new)`,
+  evicted: "its session was evicted (too many sessions)",
 };
 
 export interface KvStateMachineOptions {
@@ -141,26 +135,47 @@ export class KvStateMachine {
     }
     const n = seq as number;
     if (this.dedupOff()) return applyOp(this.map, request);
-    const verdict = this.sessions.check(clientId, n, this.clock);
+    const fingerprint = requestFingerprint(request);
+    const verdict = this.sessions.check(clientId, n, fingerprint, this.clock);
     switch (verdict.kind) {
       case "duplicate":
         this.log(`[dedup] client ${clientId} seq ${n} is duplicate, returning cached result`);
         return { ...verdict.response };
+      case "reused":
+        this.log(`[dedup] client ${clientId} seq ${n} was applied for a different request, refused`);
+        return errorBody(
+          ErrorCode.SeqReused,
+          `client ${clientId} seq ${n} was already used for a different request; this ${request.type} was not applied and never will be (give each operation its own seq)`,
+        );
       case "stale":
         this.log(`[dedup] client ${clientId} seq ${n} is stale (last applied seq ${verdict.lastSeq}), refused`);
         return errorBody(
           ErrorCode.StaleRequest,
-          `client ${clientId} seq ${n} is older than its last applied seq ${verdict.lastSeq}; it was not applied and never will be`,
+          `client ${clientId} seq ${n} is below the last applied seq ${verdict.lastSeq}${verdict.ended ? " of its ended session" : ""}; this copy was not applied and never will be`,
         );
-      case "expired":
-        this.log(`[session] client ${clientId} seq ${n} refused: ${SESSION_ENDED_LOG[verdict.reason]}`);
+      case "applied-reply-gone":
+        this.log(`[session] client ${clientId} seq ${n} was applied, but ${ENDED_BY[verdict.reason]} and its reply is gone`);
+        return errorBody(
+          ErrorCode.ReplyUnavailable,
+          `client ${clientId} seq ${n} was applied once (the last seq of its session); ${ENDED_BY[verdict.reason]}, so the reply is no longer kept. It is not applied again. Start a new client_id (at seq 1)`,
+        );
+      case "ended":
+        this.log(`[session] client ${clientId} seq ${n} refused: ${ENDED_BY[verdict.reason]} at seq ${verdict.lastSeq}`);
         return errorBody(
           ErrorCode.SessionExpired,
-          `${SESSION_ENDED_REPLY[verdict.reason](clientId)}; seq ${n} was not applied. Start a new client_id (at seq 1)`,
+          `the session of client ${clientId} ended at seq ${verdict.lastSeq} (${ENDED_BY[verdict.reason]}); seq ${n} was not applied and every copy of it is refused. Start a new client_id (at seq 1)`,
+        );
+      case "unknown":
+        this.log(
+          `[session] client ${clientId} seq ${n} refused: it has no session and a session begins at seq 1 (it may be a late copy from a session already forgotten)`,
+        );
+        return errorBody(
+          ErrorCode.SessionUnknown,
+          `client ${clientId} has no session, and a session begins at seq 1: its session ended and was forgotten, or it never began. Whether seq ${n} was applied before cannot be told; it is not applied now. Start a new client_id (at seq 1)`,
         );
       case "new": {
         const response = applyOp(this.map, request);
-        this.sessions.record(clientId, n, response, this.clock);
+        this.sessions.record(clientId, n, fingerprint, response, this.clock);
         return { ...response };
       }
     }
@@ -177,9 +192,17 @@ export class KvStateMachine {
       clock_ms: this.clock,
       kv,
       sessions: withDedup
-        ? sessions.map(([id, s]) => ({ client_id: id, last_seq: s.lastSeq, last_activity_ms: s.lastActivityMs, response: s.response }))
+        ? sessions.map(([id, s]) => ({
+            client_id: id,
+            last_seq: s.lastSeq,
+            fingerprint: s.fingerprint,
+            last_activity_ms: s.lastActivityMs,
+            response: s.response,
+          }))
         : [],
-      tombstones: withDedup ? tombstones.map(([id, t]) => ({ client_id: id, last_seen_ms: t.lastSeenMs, reason: t.reason })) : [],
+      tombstones: withDedup
+        ? tombstones.map(([id, t]) => ({ client_id: id, last_seen_ms: t.lastSeenMs, reason: t.reason, last_seq: t.lastSeq }))
+        : [],
       idempotency_keys: withDedup
         ? this.idempotency
             .entries()

@@ -1,16 +1,26 @@
 /**
- * Client sessions: per `client_id`, the last applied `seq`, the response it
- * produced and the time of the client's last request; plus tombstones for
- * sessions that expired or were evicted, so a late retry is refused (1001)
- * rather than mistaken for a new client and applied a second time.
+ * Client sessions: per `client_id`, the last applied `seq`, a fingerprint of
+ * the request it applied, the response it produced and the time of the
+ * client's last request; plus tombstones for sessions that expired or were
+ * evicted, each keeping the session's last applied seq, so a late copy of a
+ * request is never mistaken for a new one and applied a second time.
  *
- * A session begins only at seq 1. A client_id the table does not know (no
- * session, no tombstone) with seq > 1 is a client whose session ended and
- * whose tombstone is gone too (memory is bounded), or one that never
- * started at seq 1: either way its request may be a late retry of one
- * already applied, so it is refused (1001, reason "unknown") and the id
- * tombstoned, never applied as if new. Only a late retry of seq 1 itself,
- * after its tombstone is gone, is indistinguishable from a new client.
+ * What a request (client, seq) gets:
+ * - live session, seq = last, same request: the cached response (duplicate);
+ * - live session, seq = last, a different request: refused (seq reused);
+ * - live session, seq < last: refused as stale;
+ * - tombstone, seq = its last seq: applied once, reply no longer kept;
+ * - tombstone, seq < its last seq: refused as stale;
+ * - tombstone, seq > its last seq: refused, definitely not applied (the
+ *   tombstone refuses every copy of it for as long as it is kept);
+ * - no record, seq 1: a new session;
+ * - no record, seq > 1: the client's session ended and its tombstone is gone
+ *   too (memory is bounded), or it never began at seq 1. Either way the
+ *   request may be a late copy of one already applied, and the table cannot
+ *   tell: refused as "unknown" (indefinite) and tombstoned with no last seq,
+ *   never applied as new. Only a late copy of seq 1 itself, after its
+ *   tombstone is gone, is indistinguishable from a new client: the bounds
+ *   (tombstone TTL and count) must outlast the longest a copy can be delayed.
  *
  * Both tables are JavaScript `Map`s kept in order of last activity: a touch
  * deletes and re-inserts the entry, so the front is always the least recently
@@ -24,6 +34,8 @@ import type { Body } from "@dslab/protocol";
 
 export interface Session {
   lastSeq: number;
+  /** Fingerprint of the request applied at `lastSeq` (see request-fingerprint.ts). */
+  fingerprint: string;
   /** The reply to `lastSeq`, returned again for a duplicate. Never mutated. */
   response: Body;
   lastActivityMs: number;
@@ -34,13 +46,23 @@ export interface Tombstone {
   lastSeenMs: number;
   /** "unknown": refused because it arrived with seq > 1 and no session (see the header). */
   reason: "expired" | "evicted" | "unknown";
+  /** The ended session's last applied seq; null when unknown (reason "unknown"). */
+  lastSeq: number | null;
 }
 
 export type SessionVerdict =
   | { kind: "new" }
   | { kind: "duplicate"; response: Body }
-  | { kind: "stale"; lastSeq: number }
-  | { kind: "expired"; reason: Tombstone["reason"] };
+  /** Same seq as the last applied one, but a different request. */
+  | { kind: "reused"; lastSeq: number }
+  /** Below the last applied seq of a live or ended session. */
+  | { kind: "stale"; lastSeq: number; ended: boolean }
+  /** The ended session's last applied seq itself: applied once, reply gone. */
+  | { kind: "applied-reply-gone"; reason: "expired" | "evicted" }
+  /** Above the ended session's last applied seq: never applied, refused for as long as the tombstone lives. */
+  | { kind: "ended"; reason: "expired" | "evicted"; lastSeq: number }
+  /** No record of the client and seq > 1 (or a tombstone that never knew the last seq): cannot tell. */
+  | { kind: "unknown" };
 
 export interface SessionTableOptions {
   /** A session ends when `now - lastActivityMs > sessionTimeoutMs`. */
@@ -103,7 +125,7 @@ export class SessionTable {
       if (idleMs <= this.opts.sessionTimeoutMs) break;
       this.sessions.delete(id);
       this.log(`[session] client ${id} expired after ${idleMs} ms idle (timeout ${this.opts.sessionTimeoutMs} ms), last seq ${s.lastSeq}`);
-      this.bury(id, clockMs, "expired");
+      this.bury(id, clockMs, "expired", s.lastSeq);
     }
     for (const [id, t] of this.tombstones) {
       if (clockMs - t.lastSeenMs <= this.tombstoneTtlMs) break;
@@ -112,39 +134,47 @@ export class SessionTable {
   }
 
   /**
-   * What to do with a mutating request from `clientId` with `seq`. Refusing
-   * an ended session refreshes its tombstone (`nowMs`), so a client that
-   * keeps retrying keeps being refused. Call `expire` first.
+   * What to do with a mutating request from `clientId` with `seq` whose
+   * request fingerprint is `fingerprint`. Refusing an ended session
+   * refreshes its tombstone (`nowMs`), so a client that keeps retrying keeps
+   * being refused. Call `expire` first.
    */
-  check(clientId: string, seq: number, nowMs: number): SessionVerdict {
+  check(clientId: string, seq: number, fingerprint: string, nowMs: number): SessionVerdict {
     const s = this.sessions.get(clientId);
-    if (s === undefined) {
-      const t = this.tombstones.get(clientId);
-      if (t === undefined) {
-        if (seq === 1 || this.opts.anySeqBeginsSession) return { kind: "new" };
-        // Maybe a late retry of an applied request whose session is forgotten.
-        // Tombstoned, so a later seq 1 from this id is refused as well.
-        this.bury(clientId, nowMs, "unknown");
-        return { kind: "expired", reason: "unknown" };
-      }
-      this.tombstones.delete(clientId);
-      this.tombstones.set(clientId, { lastSeenMs: nowMs, reason: t.reason });
-      return { kind: "expired", reason: t.reason };
-    }
-    if (seq < s.lastSeq) return { kind: "stale", lastSeq: s.lastSeq };
+    if (s === undefined) return this.checkEnded(clientId, seq, nowMs);
+    if (seq < s.lastSeq) return { kind: "stale", lastSeq: s.lastSeq, ended: false };
     if (seq === s.lastSeq && !this.opts.seqLessThan) {
       // A retry shows the client is alive: it keeps its session.
       this.touch(clientId, s, nowMs);
+      if (fingerprint !== s.fingerprint) return { kind: "reused", lastSeq: s.lastSeq };
       return { kind: "duplicate", response: s.response };
     }
     return { kind: "new" };
   }
 
+  private checkEnded(clientId: string, seq: number, nowMs: number): SessionVerdict {
+    const t = this.tombstones.get(clientId);
+    if (t === undefined) {
+      if (seq === 1 || this.opts.anySeqBeginsSession) return { kind: "new" };
+      // Maybe a late copy of an applied request whose session is forgotten.
+      // Tombstoned, so a later seq 1 from this id is refused as well.
+      this.bury(clientId, nowMs, "unknown", null);
+      return { kind: "unknown" };
+    }
+    this.tombstones.delete(clientId);
+    this.tombstones.set(clientId, { ...t, lastSeenMs: nowMs });
+    if (t.reason === "unknown" || t.lastSeq === null) return { kind: "unknown" };
+    if (seq < t.lastSeq) return { kind: "stale", lastSeq: t.lastSeq, ended: true };
+    if (seq === t.lastSeq) return { kind: "applied-reply-gone", reason: t.reason };
+    return { kind: "ended", reason: t.reason, lastSeq: t.lastSeq };
+  }
+
   /** Stores the response to a newly applied `seq`, creating the session if needed (not for a tombstoned client). */
-  record(clientId: string, seq: number, response: Body, nowMs: number): void {
+  record(clientId: string, seq: number, fingerprint: string, response: Body, nowMs: number): void {
     const s = this.sessions.get(clientId);
     if (s !== undefined) {
       s.lastSeq = seq;
+      s.fingerprint = fingerprint;
       s.response = response;
       this.touch(clientId, s, nowMs);
       return;
@@ -153,14 +183,14 @@ export class SessionTable {
     // outside apply, e.g. leader-side dedup with requests in flight): the
     // session stays ended, so its retries keep being refused.
     if (this.tombstones.has(clientId)) return;
-    this.sessions.set(clientId, { lastSeq: seq, response, lastActivityMs: nowMs });
+    this.sessions.set(clientId, { lastSeq: seq, fingerprint, response, lastActivityMs: nowMs });
     while (this.sessions.size > this.opts.maxSessions) {
       const [oldest, old] = this.sessions.entries().next().value as [string, Session];
       this.sessions.delete(oldest);
       this.log(
         `[session] client ${oldest} evicted: the bound of ${this.opts.maxSessions} live sessions was reached and it was the least recently active (last seq ${old.lastSeq})`,
       );
-      this.bury(oldest, nowMs, "evicted");
+      this.bury(oldest, nowMs, "evicted", old.lastSeq);
     }
   }
 
@@ -188,8 +218,8 @@ export class SessionTable {
     this.sessions.set(clientId, s);
   }
 
-  private bury(clientId: string, nowMs: number, reason: Tombstone["reason"]): void {
-    this.tombstones.set(clientId, { lastSeenMs: nowMs, reason });
+  private bury(clientId: string, nowMs: number, reason: Tombstone["reason"], lastSeq: number | null): void {
+    this.tombstones.set(clientId, { lastSeenMs: nowMs, reason, lastSeq });
     while (this.tombstones.size > this.maxTombstones) {
       const oldest = this.tombstones.keys().next().value as string;
       this.tombstones.delete(oldest);

@@ -14,7 +14,7 @@ import type { IdempotencyRecord } from "./idempotency-store.js";
 import { compareKeys, isKey } from "./json-value.js";
 import type { Session, Tombstone } from "./session-table.js";
 
-export const SNAPSHOT_FORMAT = "dslab-kv/1";
+export const SNAPSHOT_FORMAT = "dslab-kv/2";
 
 export interface KvSnapshotData {
   format: typeof SNAPSHOT_FORMAT;
@@ -23,8 +23,8 @@ export interface KvSnapshotData {
   /** The state machine's clock: the largest entry `ts` applied so far. */
   clock_ms: number;
   kv: Array<[Key, Json]>;
-  sessions: Array<{ client_id: string; last_seq: number; last_activity_ms: number; response: Body }>;
-  tombstones: Array<{ client_id: string; last_seen_ms: number; reason: Tombstone["reason"] }>;
+  sessions: Array<{ client_id: string; last_seq: number; fingerprint: string; last_activity_ms: number; response: Body }>;
+  tombstones: Array<{ client_id: string; last_seen_ms: number; reason: Tombstone["reason"]; last_seq: number | null }>;
   idempotency_keys: Array<{ key: string; fingerprint: string; created_ms: number; response: Body }>;
 }
 
@@ -134,7 +134,12 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
     prevMs = lastActivityMs;
     sessions.push([
       id,
-      { lastSeq: int(o.last_seq, `${path}.last_seq`, 1), response: responseBody(o.response, `${path}.response`), lastActivityMs },
+      {
+        lastSeq: int(o.last_seq, `${path}.last_seq`, 1),
+        fingerprint: string(o.fingerprint, `${path}.fingerprint`),
+        response: responseBody(o.response, `${path}.response`),
+        lastActivityMs,
+      },
     ]);
   });
 
@@ -153,7 +158,11 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
     if (o.reason !== "expired" && o.reason !== "evicted" && o.reason !== "unknown") {
       fail(`${path}.reason`, `"expired", "evicted" or "unknown"`, o.reason);
     }
-    tombstones.push([id, { lastSeenMs, reason: o.reason }]);
+    const lastSeq = o.last_seq === null ? null : int(o.last_seq, `${path}.last_seq`, 1);
+    if ((lastSeq === null) !== (o.reason === "unknown")) {
+      throw new SnapshotFormatError(`${path}.last_seq`, `an ${o.reason} session's tombstone must ${o.reason === "unknown" ? "have a null" : "keep its"} last seq`);
+    }
+    tombstones.push([id, { lastSeenMs, reason: o.reason, lastSeq }]);
   });
 
   const idempotencyKeys: Array<[string, IdempotencyRecord]> = [];

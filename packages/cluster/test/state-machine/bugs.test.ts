@@ -109,12 +109,13 @@ describe("known-bad variants are small switches in the reference (contract.ts Cl
     const table = new SessionTable({ sessionTimeoutMs: TIMEOUT, maxSessions: 10 });
     const reply: Body = { type: "append_ok", value: ["a"] };
     table.expire(0);
-    expect(table.check("c1", 1, 0)).toEqual({ kind: "new" });
-    table.record("c1", 1, reply, 0);
-    expect(table.check("c1", 1, 5)).toEqual({ kind: "duplicate", response: reply });
-    expect(table.check("c1", 0, 5)).toEqual({ kind: "stale", lastSeq: 1 });
+    expect(table.check("c1", 1, "f1", 0)).toEqual({ kind: "new" });
+    table.record("c1", 1, "f1", reply, 0);
+    expect(table.check("c1", 1, "f1", 5)).toEqual({ kind: "duplicate", response: reply });
+    expect(table.check("c1", 1, "f2", 5)).toEqual({ kind: "reused", lastSeq: 1 });
+    expect(table.check("c1", 0, "f0", 5)).toEqual({ kind: "stale", lastSeq: 1, ended: false });
     table.expire(5 + TIMEOUT + 1);
-    expect(table.check("c1", 2, 5 + TIMEOUT + 1)).toEqual({ kind: "expired", reason: "expired" });
+    expect(table.check("c1", 2, "f2", 5 + TIMEOUT + 1)).toEqual({ kind: "ended", reason: "expired", lastSeq: 1 });
     expect(ErrorCode.SessionExpired).toBe(1001);
   });
 });
@@ -122,10 +123,10 @@ describe("known-bad variants are small switches in the reference (contract.ts Cl
 describe("SessionTable used outside apply (the composer's leader-side table)", () => {
   test("recording a reply for a client whose session ended while the request was in flight keeps it ended, without throwing", () => {
     const table = new SessionTable({ sessionTimeoutMs: TIMEOUT, maxSessions: 1 });
-    table.record("c1", 1, { type: "write_ok" }, 0);
-    expect(table.check("c1", 2, 1)).toEqual({ kind: "new" });
-    table.record("c2", 1, { type: "write_ok" }, 2); // evicts c1 while its seq 2 is in flight
-    expect(() => table.record("c1", 2, { type: "write_ok" }, 3)).not.toThrow();
-    expect(table.check("c1", 2, 4)).toEqual({ kind: "expired", reason: "evicted" });
+    table.record("c1", 1, "f1", { type: "write_ok" }, 0);
+    expect(table.check("c1", 2, "f2", 1)).toEqual({ kind: "new" });
+    table.record("c2", 1, "g1", { type: "write_ok" }, 2); // evicts c1 while its seq 2 is in flight
+    expect(() => table.record("c1", 2, "f2", { type: "write_ok" }, 3)).not.toThrow();
+    expect(table.check("c1", 2, "f2", 4)).toEqual({ kind: "ended", reason: "evicted", lastSeq: 1 });
   });
 });

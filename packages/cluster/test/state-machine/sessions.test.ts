@@ -32,7 +32,7 @@ const app = (client: string | undefined, seq: number | undefined, value: unknown
 const ok = (value: unknown[]) => ({ type: "append_ok", value });
 const err = (code: number) => ({ type: "error", code });
 
-// Issue 2, "client sessions": the session cases, each a short script of entries.
+// The session cases, each a short script of entries.
 const rows: Row[] = [
   {
     title: "first request of a client is applied and opens a session",
@@ -85,27 +85,27 @@ const rows: Row[] = [
     list: ["a", "b"],
   },
   {
-    title: "an unknown client_id with seq > 1 is definite error 1001, not applied: it may be a late retry of a forgotten session",
-    steps: [{ at: 0, req: app("c9", 7, "a"), reply: err(ErrorCode.SessionExpired) }],
+    title: "an unknown client_id with seq > 1 is refused with 1006 (indefinite), not applied: it may be a late copy from a forgotten session",
+    steps: [{ at: 0, req: app("c9", 7, "a"), reply: err(ErrorCode.SessionUnknown) }],
     list: undefined,
     sessions: 0,
   },
   {
     title: "a client_id refused for an unknown seq > 1 is tombstoned: its seq 1 is refused too",
     steps: [
-      { at: 0, req: app("c9", 2, "b"), reply: err(ErrorCode.SessionExpired) },
-      { at: 1, req: app("c9", 1, "a"), reply: err(ErrorCode.SessionExpired) },
+      { at: 0, req: app("c9", 2, "b"), reply: err(ErrorCode.SessionUnknown) },
+      { at: 1, req: app("c9", 1, "a"), reply: err(ErrorCode.SessionUnknown) },
       { at: 2, req: app("c10", 1, "c"), reply: ok(["c"]) },
     ],
     list: ["c"],
     sessions: 1,
   },
   {
-    title: "expired session (leader ts more than sessionTimeoutMs after last activity) is definite error 1001, not a second application",
+    title: "a copy of an expired session's last applied seq gets 1005 (applied, reply no longer kept), never a second application nor a definite failure",
     opts: { sessionTimeoutMs: TIMEOUT },
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
-      { at: TIMEOUT + 1, req: app("c1", 1, "a"), reply: err(ErrorCode.SessionExpired) },
+      { at: TIMEOUT + 1, req: app("c1", 1, "a"), reply: err(ErrorCode.ReplyUnavailable) },
     ],
     list: ["a"],
     sessions: 0,
@@ -121,7 +121,7 @@ const rows: Row[] = [
     sessions: 1,
   },
   {
-    title: "an expired session refuses new seqs too: the client must start a new client_id",
+    title: "an expired session refuses seqs above its last with a definite 1001: the client must start a new client_id",
     opts: { sessionTimeoutMs: TIMEOUT },
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
@@ -168,7 +168,9 @@ const rows: Row[] = [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
       { at: 1, req: app("c1", 2, "b"), reply: ok(["a", "b"]) },
       { at: 900, req: app("c1", 1, "a"), reply: err(ErrorCode.StaleRequest) },
-      { at: 1002, req: app("c1", 2, "b"), reply: err(ErrorCode.SessionExpired) },
+      { at: 1002, req: app("c1", 2, "b"), reply: err(ErrorCode.ReplyUnavailable) },
+      { at: 1003, req: app("c1", 1, "a"), reply: err(ErrorCode.StaleRequest) },
+      { at: 1004, req: app("c1", 3, "c"), reply: err(ErrorCode.SessionExpired) },
     ],
     list: ["a", "b"],
   },
@@ -178,7 +180,7 @@ const rows: Row[] = [
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
       { at: TIMEOUT + 1, req: app("c2", 1, "b"), reply: ok(["a", "b"]) },
-      { at: 500, req: app("c1", 1, "a"), reply: err(ErrorCode.SessionExpired) },
+      { at: 500, req: app("c1", 1, "a"), reply: err(ErrorCode.ReplyUnavailable) },
     ],
     list: ["a", "b"],
   },
@@ -187,21 +189,21 @@ const rows: Row[] = [
     opts: { sessionTimeoutMs: TIMEOUT },
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
-      { at: 1001, req: app("c1", 1, "a"), reply: err(ErrorCode.SessionExpired) },
-      { at: 1900, req: app("c1", 1, "a"), reply: err(ErrorCode.SessionExpired) },
-      { at: 2800, req: app("c1", 1, "a"), reply: err(ErrorCode.SessionExpired) },
+      { at: 1001, req: app("c1", 2, "b"), reply: err(ErrorCode.SessionExpired) },
+      { at: 1900, req: app("c1", 2, "b"), reply: err(ErrorCode.SessionExpired) },
+      { at: 2800, req: app("c1", 1, "a"), reply: err(ErrorCode.ReplyUnavailable) },
     ],
     list: ["a"],
   },
   {
-    title: "after an expired session's tombstone is forgotten, a late retry with seq > 1 is still refused with 1001, not applied again",
+    title: "after an expired session's tombstone is forgotten, a late copy with seq > 1 is still refused (1006, indefinite: whether it was applied cannot be told), not applied again",
     opts: { sessionTimeoutMs: TIMEOUT },
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
       { at: 1, req: app("c1", 2, "b"), reply: ok(["a", "b"]) },
       { at: 1002, req: app("c2", 1, "c"), reply: ok(["a", "b", "c"]) },
       { at: 2003, req: app("c3", 1, "d"), reply: ok(["a", "b", "c", "d"]) },
-      { at: 2004, req: app("c1", 2, "b"), reply: err(ErrorCode.SessionExpired) },
+      { at: 2004, req: app("c1", 2, "b"), reply: err(ErrorCode.SessionUnknown) },
     ],
     list: ["a", "b", "c", "d"],
   },
@@ -216,15 +218,16 @@ const rows: Row[] = [
     list: ["a", "b", "c"],
   },
   {
-    title: "at the maxSessions bound a new client evicts the least recently active, whose retry then gets 1001",
+    title: "at the maxSessions bound a new client evicts the least recently active, whose retry of its last seq then gets 1005 and a new seq 1001",
     opts: { maxSessions: 2 },
     steps: [
       { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
       { at: 1, req: app("c2", 1, "b"), reply: ok(["a", "b"]) },
       { at: 2, req: app("c1", 2, "c"), reply: ok(["a", "b", "c"]) },
       { at: 3, req: app("c3", 1, "d"), reply: ok(["a", "b", "c", "d"]) },
-      { at: 4, req: app("c2", 1, "b"), reply: err(ErrorCode.SessionExpired) },
-      { at: 5, req: app("c1", 2, "c"), reply: ok(["a", "b", "c"]) },
+      { at: 4, req: app("c2", 1, "b"), reply: err(ErrorCode.ReplyUnavailable) },
+      { at: 5, req: app("c2", 2, "x"), reply: err(ErrorCode.SessionExpired) },
+      { at: 6, req: app("c1", 2, "c"), reply: ok(["a", "b", "c"]) },
     ],
     list: ["a", "b", "c", "d"],
     sessions: 2,
@@ -236,7 +239,7 @@ const rows: Row[] = [
       { at: 7, req: app("zz", 1, "a"), reply: ok(["a"]) },
       { at: 7, req: app("aa", 1, "b"), reply: ok(["a", "b"]) },
       { at: 7, req: app("mm", 1, "c"), reply: ok(["a", "b", "c"]) },
-      { at: 7, req: app("zz", 1, "a"), reply: err(ErrorCode.SessionExpired) },
+      { at: 7, req: app("zz", 1, "a"), reply: err(ErrorCode.ReplyUnavailable) },
       { at: 7, req: app("aa", 1, "b"), reply: ok(["a", "b"]) },
     ],
     list: ["a", "b", "c"],
@@ -284,7 +287,7 @@ const rows: Row[] = [
   },
 ];
 
-describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
+describe("client sessions: duplicate, stale, expired, bounds", () => {
   test.each(rows)("$title", ({ opts, steps, list, sessions }) => {
     const h = new Harness(opts);
     steps.forEach((s, i) => {
@@ -302,7 +305,7 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     expect(h.logs).toEqual(["[dedup] client 42 seq 5 is duplicate, returning cached result"]);
   });
 
-  test("stale, expired and evicted requests leave readable log lines (DESIGN: logs a person can read)", () => {
+  test("stale, expired and evicted requests leave log lines a person can read", () => {
     const h = new Harness({ sessionTimeoutMs: TIMEOUT, maxSessions: 1 });
     h.req(app("c1", 1, "a"), 0);
     h.req(app("c1", 2, "b"), 1);
@@ -314,12 +317,12 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     expect(h.logs).toEqual([
       "[dedup] client c1 seq 1 is stale (last applied seq 2), refused",
       "[session] client c1 evicted: the bound of 1 live sessions was reached and it was the least recently active (last seq 2)",
-      "[session] client c1 seq 3 refused: its session was evicted",
+      "[session] client c1 seq 3 refused: its session was evicted (too many sessions) at seq 2",
       "[session] client c2 expired after 1001 ms idle (timeout 1000 ms), last seq 1",
       "[session] tombstone of client c1 dropped: the bound of 1 tombstones was reached",
-      "[session] client c2 seq 2 refused: its session expired",
+      "[session] client c2 seq 2 refused: its session expired at seq 1",
       "[session] tombstone of client c2 dropped: the bound of 1 tombstones was reached",
-      "[session] client c7 seq 4 refused: it has no session and a session begins at seq 1 (it may be a late retry of a session already forgotten)",
+      "[session] client c7 seq 4 refused: it has no session and a session begins at seq 1 (it may be a late copy from a session already forgotten)",
     ]);
   });
 
@@ -338,9 +341,9 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     for (let i = 1; i <= 6; i++) h.req(app(`c${i}`, 1, i), i);
     expect(h.sm.sessionCount()).toBe(2);
     expect(h.sm.tombstoneCount()).toBe(2);
-    expect(h.req(app("c4", 1, 4), 7)).toMatchObject(err(ErrorCode.SessionExpired));
-    // c1's tombstone was dropped: its late retry of a seq > 1 is still refused, its seq 1 is new again.
-    expect(h.req(app("c1", 2, "again"), 8)).toMatchObject(err(ErrorCode.SessionExpired));
+    expect(h.req(app("c4", 1, 4), 7)).toMatchObject(err(ErrorCode.ReplyUnavailable));
+    // c1's tombstone was dropped: its late copy of a seq > 1 is still refused, its seq 1 is new again.
+    expect(h.req(app("c1", 2, "again"), 8)).toMatchObject(err(ErrorCode.SessionUnknown));
     expect(h.req(app("c2", 1, "again"), 9)).toMatchObject({ type: "append_ok" });
   });
 
@@ -348,9 +351,41 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
     const h = new Harness();
     expect(h.req(app("c1", 3, "x"))).toMatchObject({
       type: "error",
-      code: ErrorCode.SessionExpired,
-      text: expect.stringMatching(/client c1 has no session, and a session begins at seq 1.*seq 3 was not applied\. Start a new client_id \(at seq 1\)/),
+      code: ErrorCode.SessionUnknown,
+      text: expect.stringMatching(/client c1 has no session, and a session begins at seq 1.*Whether seq 3 was applied before cannot be told; it is not applied now\. Start a new client_id \(at seq 1\)/),
     });
+  });
+
+  test("a seq reused for a different request is refused with 1007, never answered with the other request's reply", () => {
+    const h = new Harness();
+    expect(h.req(app("c1", 1, "a"))).toEqual(ok(["a"]));
+    expect(h.req({ type: "write", key: "y", value: 99, client_id: "c1", seq: 1 })).toMatchObject({
+      type: "error",
+      code: ErrorCode.SeqReused,
+      text: expect.stringContaining("c1 seq 1 was already used for a different request; this write was not applied"),
+    });
+    expect(h.req(app("c1", 1, "b"))).toMatchObject(err(ErrorCode.SeqReused));
+    expect(h.sm.read("y")).toBeUndefined();
+    expect(h.sm.read("log")).toEqual(["a"]);
+    // A copy of the applied request is still its duplicate.
+    expect(h.req(app("c1", 1, "a"))).toEqual(ok(["a"]));
+  });
+
+  test("key order inside a value does not make a copy a different request", () => {
+    const h = new Harness();
+    h.req({ type: "write", key: "k", value: { a: 1, b: [1, { c: 2, d: 3 }] }, client_id: "c1", seq: 1 });
+    expect(h.req({ type: "write", key: "k", value: { b: [1, { d: 3, c: 2 }], a: 1 }, client_id: "c1", seq: 1 })).toEqual({ type: "write_ok" });
+    expect(h.req({ type: "write", key: "k", value: { a: 1, b: [{ c: 2, d: 3 }, 1] }, client_id: "c1", seq: 1 })).toMatchObject(err(ErrorCode.SeqReused));
+  });
+
+  test("a long value is fingerprinted by its hash, and a copy of it is still recognised", () => {
+    const h = new Harness({ maxValueBytes: 100_000 });
+    const big = "x".repeat(10_000);
+    h.req({ type: "write", key: "k", value: big, client_id: "c1", seq: 1 });
+    const snap = h.sm.snapshot() as { sessions: Array<{ fingerprint: string }> };
+    expect(snap.sessions[0]!.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(h.req({ type: "write", key: "k", value: big, client_id: "c1", seq: 1 })).toEqual({ type: "write_ok" });
+    expect(h.req({ type: "write", key: "k", value: `${big}y`, client_id: "c1", seq: 1 })).toMatchObject(err(ErrorCode.SeqReused));
   });
 
   test("expiring 20,000 sessions at once takes one pass and leaves the tables bounded", () => {
@@ -365,7 +400,7 @@ describe("client sessions (issue 2: duplicate, stale, expired, bounds)", () => {
   });
 });
 
-describe("sessions survive a snapshot (issue 2: after snapshot restore)", () => {
+describe("sessions survive a snapshot restore", () => {
   const setup = () => {
     const h = new Harness({ sessionTimeoutMs: TIMEOUT, maxSessions: 3 });
     h.req(app("c1", 1, "a"), 0);
@@ -379,8 +414,10 @@ describe("sessions survive a snapshot (issue 2: after snapshot restore)", () => 
   test.each([
     { title: "a duplicate is answered from the restored session, not applied again", req: app("c2", 2, "c"), at: 50, reply: ok(["a", "b", "c"]) },
     { title: "a stale request is still refused with 1000", req: app("c2", 1, "b"), at: 50, reply: err(ErrorCode.StaleRequest) },
-    { title: "an evicted client's tombstone survives: its retry gets 1001", req: app("c1", 1, "a"), at: 50, reply: err(ErrorCode.SessionExpired) },
-    { title: "a session expires by the restored activity times", req: app("old", 1, "d"), at: 30 + TIMEOUT + 1, reply: err(ErrorCode.SessionExpired) },
+    { title: "an evicted client's tombstone survives with its last seq: a copy of it gets 1005", req: app("c1", 1, "a"), at: 50, reply: err(ErrorCode.ReplyUnavailable) },
+    { title: "an evicted client's tombstone refuses a new seq with 1001", req: app("c1", 2, "z"), at: 50, reply: err(ErrorCode.SessionExpired) },
+    { title: "a session expires by the restored activity times", req: app("old", 1, "d"), at: 30 + TIMEOUT + 1, reply: err(ErrorCode.ReplyUnavailable) },
+    { title: "a restored session still tells a reused seq from a copy", req: app("c2", 2, "other"), at: 50, reply: err(ErrorCode.SeqReused) },
     { title: "a new seq is applied once", req: app("c3", 2, "f"), at: 50, reply: ok(["a", "b", "c", "d", "e", "f"]) },
   ])("$title", ({ req, at, reply }) => {
     const original = setup();

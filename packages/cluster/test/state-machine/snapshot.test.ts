@@ -11,8 +11,11 @@ const sample = () => {
   h.req({ type: "incr", key: "n", delta: 2, idempotency_key: "k", fingerprint: "f" }, 40);
   return h;
 };
+/** Short requests are fingerprinted verbatim: the operation and its arguments, in a fixed order. */
+const FP_C2 = JSON.stringify(["write", 3, [1], null, null, null, null]);
+const FP_C3 = JSON.stringify(["append", "a", "x", null, null, null, null]);
 
-describe("state machine snapshots (issue 2: snapshots include the sessions)", () => {
+describe("state machine snapshots include the sessions", () => {
   test("a snapshot holds the map, the sessions, the tombstones and the idempotency keys, in a documented order", () => {
     expect(sample().sm.snapshot()).toEqual({
       format: SNAPSHOT_FORMAT,
@@ -25,10 +28,10 @@ describe("state machine snapshots (issue 2: snapshots include the sessions)", ()
         ["n", 2],
       ],
       sessions: [
-        { client_id: "c2", last_seq: 4, last_activity_ms: 20, response: { type: "write_ok" } },
-        { client_id: "c3", last_seq: 1, last_activity_ms: 30, response: { type: "append_ok", value: ["x"] } },
+        { client_id: "c2", last_seq: 4, fingerprint: FP_C2, last_activity_ms: 20, response: { type: "write_ok" } },
+        { client_id: "c3", last_seq: 1, fingerprint: FP_C3, last_activity_ms: 30, response: { type: "append_ok", value: ["x"] } },
       ],
-      tombstones: [{ client_id: "c1", last_seen_ms: 30, reason: "evicted" }],
+      tombstones: [{ client_id: "c1", last_seen_ms: 30, reason: "evicted", last_seq: 1 }],
       idempotency_keys: [{ key: "k", fingerprint: "f", created_ms: 40, response: { type: "incr_ok", value: 2 } }],
     });
   });
@@ -82,6 +85,8 @@ describe("state machine snapshots (issue 2: snapshots include the sessions)", ()
     { title: "a session active after the clock", mutate: (s) => ((s.sessions[1]!.last_activity_ms = 99), s), path: "sessions[1].last_activity_ms" },
     { title: "a client both live and tombstoned", mutate: (s) => ((s.tombstones[0]!.client_id = "c2"), s), path: "tombstones[0].client_id" },
     { title: "a tombstone with an unknown reason", mutate: (s) => ((s.tombstones[0]!.reason = "bored"), s), path: "tombstones[0].reason" },
+    { title: "an evicted session's tombstone without its last seq", mutate: (s) => ((s.tombstones[0]!.last_seq = null), s), path: "tombstones[0].last_seq" },
+    { title: "a session without a request fingerprint", mutate: (s) => (delete s.sessions[0]!.fingerprint, s), path: "sessions[0].fingerprint" },
     { title: "an idempotency key without fingerprint", mutate: (s) => (delete s.idempotency_keys[0]!.fingerprint, s), path: "idempotency_keys[0].fingerprint" },
     { title: "a missing idempotency_keys table", mutate: (s) => (delete (s as Record<string, unknown>).idempotency_keys, s), path: "idempotency_keys" },
   ];
