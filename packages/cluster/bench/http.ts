@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePortRun } from "../src/testing/processes.js";
+import { ensureSecretIn, freePortRun } from "../src/testing/processes.js";
 
 const { values } = parseArgs({
   options: {
@@ -139,6 +139,7 @@ async function startDslab(): Promise<Target> {
   tmpDirs.push(dir);
   const base = await freePortRun(6);
   const httpBase = base + 3;
+  await ensureSecretIn(dir);
   for (const id of ["n1", "n2", "n3"]) {
     spawnLogged(process.execPath, [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(base), "--http-port", String(httpBase), "--data-dir", dir], id);
   }

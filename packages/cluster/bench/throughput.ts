@@ -18,7 +18,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePortRun } from "../src/testing/processes.js";
+import { ensureSecretIn, freePortRun } from "../src/testing/processes.js";
 
 const { values } = parseArgs({
   options: {
@@ -196,6 +196,7 @@ async function main(): Promise<void> {
   const external = values["base-port"] !== undefined;
   const dataDir = external ? "(running cluster)" : await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-bench-"));
   const basePort = external ? Number(values["base-port"]) : await freePortRun(3);
+  if (!external) await ensureSecretIn(dataDir);
   const children: ChildProcess[] = external ? [] : NODES.map((id) =>
     spawn(
       process.execPath,

@@ -6,6 +6,10 @@
  *       base-port+i-1 and keeps its WAL in DIR/n<i>. Ctrl-C stops them all.
  *   kv-cluster node --id n2 --nodes 3 --base-port 9001 --data-dir DIR
  *       runs that one node in this process (to restart a killed node).
+ *
+ * The nodes prove a shared secret to each other when a peer connection opens
+ * (runtime/peer-auth.ts): `start` creates DIR/cluster.secret (mode 0600) if
+ * it is missing, and every node reads it (or the file --secret-file names).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -15,7 +19,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { nodeSchemas } from "../node/core.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
-import { TcpTransport } from "../runtime/tcp-transport.js";
+import { ClusterSecretError, defaultSecretFile, ensureClusterSecret, readClusterSecret } from "../runtime/cluster-secret.js";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_INPUT_BYTES,
+  DEFAULT_MAX_CLIENT_CONNECTIONS,
+  TcpTransport,
+} from "../runtime/tcp-transport.js";
 import { intFlag, parseFlags, runCli, UsageError } from "./args.js";
 
 const HELP = `Usage: kv-cluster <command> [options]
@@ -41,6 +51,18 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
                             (default 86400000, 24 h)
   --max-idempotency-keys N  bound on stored Idempotency-Key records (default 100000)
   --snapshot-every N        snapshot after N applied entries (default 10000)
+  --secret-file FILE        the cluster secret peers prove to each other
+                            (default DIR/cluster.secret; \`start\` creates that
+                            one, mode 0600, when it is missing)
+  --max-client-connections N
+                            client connections a node keeps open (default
+                            ${DEFAULT_MAX_CLIENT_CONNECTIONS}); one more is answered error 11 and closed
+  --max-buffered-input-bytes B
+                            unfinished input held over all client connections
+                            of a node (default ${DEFAULT_MAX_BUFFERED_INPUT_BYTES}); the connection that
+                            goes past it is answered error 11 and closed
+  --idle-timeout-ms MS      a client connection with no traffic for MS is
+                            closed (default ${DEFAULT_IDLE_TIMEOUT_MS})
   -h, --help                show this help`;
 
 const START_HELP = `Usage: kv-cluster start --nodes 3 --base-port 9001 --data-dir DIR [options]
@@ -76,6 +98,10 @@ const FLAGS = {
   "idempotency-ttl-ms": { type: "string" },
   "max-idempotency-keys": { type: "string" },
   "snapshot-every": { type: "string" },
+  "secret-file": { type: "string" },
+  "max-client-connections": { type: "string" },
+  "max-buffered-input-bytes": { type: "string" },
+  "idle-timeout-ms": { type: "string" },
   id: { type: "string" },
   /** Internal (set by `start`): stop when stdin closes, so no node outlives a killed `start`. */
   "exit-with-parent": { type: "boolean" },
@@ -113,6 +139,26 @@ function nodeTuning(values: Values) {
   };
 }
 
+/** The connection bounds of the TCP shell, checked. */
+function connectionLimits(values: Values) {
+  return {
+    maxClientConnections: intFlag(values["max-client-connections"], "max-client-connections", { min: 1 }),
+    maxBufferedInputBytes: intFlag(values["max-buffered-input-bytes"], "max-buffered-input-bytes", { min: 1 }),
+    idleTimeoutMs: intFlag(values["idle-timeout-ms"], "idle-timeout-ms", { min: 1 }),
+  };
+}
+
+function secretFile(values: Values, shape: ClusterShape): string {
+  return values["secret-file"] ? path.resolve(values["secret-file"]) : defaultSecretFile(shape.dataDir);
+}
+
+/** A secret that cannot be read is an input-file error (exit 4), said in one line. */
+function secretFailure(e: unknown): never {
+  if (!(e instanceof ClusterSecretError)) throw e;
+  process.stderr.write(`error: ${e.message}\n`);
+  process.exit(4);
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
@@ -143,6 +189,10 @@ function passThrough(values: Values, shape: ClusterShape): string[] {
     "idempotency-ttl-ms",
     "max-idempotency-keys",
     "snapshot-every",
+    "secret-file",
+    "max-client-connections",
+    "max-buffered-input-bytes",
+    "idle-timeout-ms",
   ] as const) {
     if (values[f] !== undefined) args.push(`--${f}`, values[f]);
   }
@@ -153,12 +203,17 @@ async function runStart(values: Values): Promise<void> {
   if (values.id !== undefined) throw new UsageError("--id is for `kv-cluster node`; `start` runs every node");
   const shape = clusterShape(values);
   nodeTuning(values);
+  connectionLimits(values);
+  const secretPath = secretFile(values, shape);
+  // Our own file is made when missing; a file the user named must exist.
+  const secret = await (values["secret-file"] ? readClusterSecret(secretPath).then(() => ({ created: false })) : ensureClusterSecret(secretPath)).catch(secretFailure);
   const bin = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const say = (line: string) => process.stderr.write(`cluster | ${line}\n`);
 
   say(`pid ${process.pid}: Ctrl-C (or kill ${process.pid}) stops every node`);
+  say(`cluster secret: ${secretPath}${secret.created ? " (created, mode 0600)" : ""}`);
   for (const [i, id] of shape.nodeIds.entries()) {
     const args = ["node", "--id", id, ...passThrough(values, shape)];
     const child = spawn(process.execPath, [bin, ...args, "--exit-with-parent"], { stdio: ["pipe", "pipe", "pipe"] });
@@ -215,6 +270,8 @@ async function runNode(values: Values): Promise<void> {
   if (index < 0) throw new UsageError(`--id ${id} is not one of ${shape.nodeIds.join(", ")} (--nodes ${shape.nodes})`);
   const ports = Object.fromEntries(shape.nodeIds.map((n, i) => [n, shape.basePort + i]));
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
+  const limits = connectionLimits(values);
+  const secret = await readClusterSecret(secretFile(values, shape)).catch(secretFailure);
 
   let runtime: KvNodeRuntime | null = null;
   const transport = new TcpTransport({
@@ -222,6 +279,8 @@ async function runNode(values: Values): Promise<void> {
     nodeIds: shape.nodeIds,
     ports,
     schemas: { ...nodeSchemas, status: {} },
+    secret,
+    ...definedOnly(limits),
     log,
     onMessage: (m) => {
       if (!runtime) return;
@@ -276,6 +335,10 @@ async function runNode(values: Values): Promise<void> {
     process.stdin.on("error", () => void stop("kv-cluster start is gone"));
     process.stdin.resume();
   }
+}
+
+function definedOnly<T extends Record<string, number | undefined>>(o: T): { [K in keyof T]?: number } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
 }
 
 /** The HTTP front lives in src/http (issue 3); load it only when asked for. */

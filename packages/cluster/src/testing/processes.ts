@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import readline from "node:readline";
 import type { Body, Message } from "@dslab/protocol";
 import type { NodeStatus } from "../contract.js";
+import { defaultSecretFile, ensureClusterSecret } from "../runtime/cluster-secret.js";
 
 export const KV_NODE_BIN = fileURLToPath(new URL("../../bin/kv-node.js", import.meta.url));
 export const KV_CLUSTER_BIN = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
@@ -61,6 +62,16 @@ export class LineReader {
       this.waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
   }
+}
+
+/**
+ * Makes sure `dataDir` holds a cluster secret (what `kv-cluster start` does
+ * before it spawns nodes), so `kv-cluster node` children can run there.
+ */
+export async function ensureSecretIn(dataDir: string): Promise<string> {
+  const file = defaultSecretFile(dataDir);
+  await ensureClusterSecret(file);
+  return file;
 }
 
 /** `n` consecutive free localhost ports (kv-cluster node i uses base+i-1): bind port 0 first, then check the run. */
@@ -167,7 +178,8 @@ export interface ProcessClusterOptions {
  * A real cluster for process tests: one `kv-cluster node` child per node on
  * consecutive free localhost ports (and HTTP ports after them with `http`),
  * all under one data directory (`kv-cluster` gives each node its own
- * subdirectory). `stop()` SIGKILLs every child and removes the directory.
+ * subdirectory) with the cluster secret in it. `stop()` SIGKILLs every child
+ * and removes the directory.
  */
 export class ProcessCluster {
   readonly ids: string[];
@@ -188,6 +200,8 @@ export class ProcessCluster {
     const base = await freePortRun(opts.http ? size * 2 : size);
     const dataDir = mkdtempSync(path.join(os.tmpdir(), opts.tmpPrefix ?? "dslab-cluster-"));
     const c = new ProcessCluster(base, opts.http ? base + size : null, opts.extraArgs ?? [], dataDir, size);
+    // The nodes prove this secret to each other, as under `kv-cluster start`.
+    await ensureSecretIn(dataDir);
     for (const id of c.ids) c.startNode(id);
     return c;
   }

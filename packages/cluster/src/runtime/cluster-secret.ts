@@ -1,0 +1,79 @@
+/**
+ * The cluster secret: the key the nodes of one cluster prove to each other
+ * when a peer connection opens (see peer-auth.ts). It never travels.
+ *
+ * File: `<data-dir>/cluster.secret`, one line of 64 hex characters (32 random
+ * bytes), mode 0600. `kv-cluster start` creates it when it is missing and
+ * keeps it otherwise, so nodes restarted later with `kv-cluster node` read
+ * the same one. `--secret-file FILE` names another file with the same rules:
+ * at least 32 characters of text (surrounding whitespace ignored), readable
+ * by its owner only.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+
+export const SECRET_FILE_NAME = "cluster.secret";
+/** Shortest secret accepted, in characters: a guessable secret proves nothing. */
+export const MIN_SECRET_CHARS = 32;
+
+export class ClusterSecretError extends Error {
+  override readonly name = "ClusterSecretError";
+  readonly code = "E_CLUSTER_SECRET";
+}
+
+export function defaultSecretFile(dataDir: string): string {
+  return path.join(path.resolve(dataDir), SECRET_FILE_NAME);
+}
+
+/**
+ * The secret in `file`, creating the file (mode 0600, a fresh random secret)
+ * when it does not exist yet. Returns whether it was created.
+ */
+export async function ensureClusterSecret(file: string): Promise<{ secret: Buffer; created: boolean }> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const fresh = `${randomBytes(32).toString("hex")}\n`;
+  try {
+    // "wx": never overwrite a secret other nodes may already use.
+    await fsp.writeFile(file, fresh, { flag: "wx", mode: 0o600 });
+    return { secret: Buffer.from(fresh.trim(), "utf8"), created: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${(e as Error).message}`);
+    }
+  }
+  return { secret: await readClusterSecret(file), created: false };
+}
+
+/** The secret in `file`; a ClusterSecretError that says what to do when it is missing, too short or readable by others. */
+export async function readClusterSecret(file: string): Promise<Buffer> {
+  let text: string;
+  let mode: number;
+  try {
+    const handle = await fsp.open(file, "r");
+    try {
+      mode = (await handle.stat()).mode;
+      text = await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new ClusterSecretError(
+        `${file}: no cluster secret. Peers prove this secret to each other; \`kv-cluster start\` creates it in the data directory, or pass --secret-file FILE (the same file for every node)`,
+      );
+    }
+    throw new ClusterSecretError(`${file}: cannot read the cluster secret: ${(e as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0 && process.platform !== "win32") {
+    throw new ClusterSecretError(
+      `${file}: the cluster secret is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${JSON.stringify(file)}`,
+    );
+  }
+  const secret = text.trim();
+  if (secret.length < MIN_SECRET_CHARS) {
+    throw new ClusterSecretError(`${file}:1: the cluster secret has ${secret.length} characters; it needs at least ${MIN_SECRET_CHARS}`);
+  }
+  return Buffer.from(secret, "utf8");
+}
