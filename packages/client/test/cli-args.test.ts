@@ -33,6 +33,10 @@ describe("kv argument parsing (issue 3: the kv CLI; usage errors are clear)", ()
     expect(p).toMatchObject({ clientId: "77", seq: 3, verbose: true, json: true, maxRetries: 0, timeoutMs: 50 });
   });
 
+  test("a read with --client-id needs no --seq: reads carry no identity", () => {
+    expect(parseKvArgs(["--client-id", "c1", "get", "y"])).toMatchObject({ clientId: "c1", seq: undefined, operation: { type: "read", key: "y" } });
+  });
+
   test.each([
     [[], /missing command/],
     [["frob", "k"], /unknown command "frob"/],
@@ -43,6 +47,8 @@ describe("kv argument parsing (issue 3: the kv CLI; usage errors are clear)", ()
     [["--port", "1", "--nodes", "2", "get", "k"], /not both/],
     [["--seq", "2", "put", "k", "v"], /--seq needs --client-id/],
     [["--client-id", "1", "--seq", "0", "put", "k", "v"], /--seq: expected an integer >= 1/],
+    [["--client-id", "c1", "put", "y", "99"], /^--client-id needs --seq: .*answers a request under a seq it has seen with the reply it gave/],
+    [["--client-id", "c1", "incr", "y"], /^--client-id needs --seq/],
     [["--bogus", "get", "k"], /bogus/],
   ])("kv %j is a usage error matching %s", (argv, message) => {
     expect(() => parseKvArgs(argv)).toThrow(UsageError);

@@ -28,7 +28,8 @@ Options:
   --port P                one node's TCP port (default 9001)
   --nodes P1,P2,...       every node's port; node i is n<i>, as kv-cluster numbers them
   --host H                host of the nodes (default 127.0.0.1)
-  --client-id ID          use this client_id instead of a random 128-bit one
+  --client-id ID          use this client_id instead of a random 128-bit one; writes
+                          then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
   --max-retries N         retries after the first attempt (default 10; redirects are free)
   --timeout-ms MS         per-attempt timeout (default 1000)
@@ -37,9 +38,19 @@ Options:
   --json                  print one JSON object instead of text
   -h, --help              show this help
 
+Identity: the cluster remembers the last seq of each client_id and answers a
+request under a seq it has seen with the reply it gave that seq, without
+applying the new request. So a write with --client-id must say its --seq:
+the next unused one for a new request, the same one to replay a request and
+learn what happened to it. Without --client-id every run is a fresh client.
+
+If no node can be reached, kv says so on stderr after trying each node once,
+and keeps trying until --total-ms is spent.
+
 Exit codes:
   0  ok: the cluster applied (or read) it
-  1  failed: definitely did not happen (e.g. key does not exist, cas mismatch)
+  1  failed: definitely did not happen (e.g. key does not exist, cas mismatch),
+     or was never sent (no node could be reached, a value that cannot be encoded)
   2  usage error
   3  unknown: it may or may not have happened (replay it with the printed
      --client-id and --seq to find out)`;
@@ -167,6 +178,15 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     throw new UsageError(`usage: kv ${command} ${spec.args.map((a, i) => (i >= min ? `[${a}]` : a)).join(" ")}`);
   }
   if (command === "get" && plan.seq !== undefined) throw new UsageError("--seq: reads carry no seq");
+  if (command !== "get" && plan.clientId !== undefined && plan.seq === undefined) {
+    // Without --seq this would be seq 1 (or whatever the client counts from),
+    // which this client_id may already have used for another request.
+    throw new UsageError(
+      "--client-id needs --seq: the cluster keeps each client_id's last seq and answers a request under a seq " +
+        "it has seen with the reply it gave that seq, without applying the new request; give --seq with the " +
+        "next unused seq (or the seq of the request to replay), or drop --client-id to get a fresh identity",
+    );
+  }
   const key = args[0] as string;
   const at = (i: number) => parseValue(args[i] as string);
   switch (command) {

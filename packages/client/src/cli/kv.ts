@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { createPrng, errorSpec, type ErrorBody } from "@dslab/protocol";
-import { formatAttempt } from "../attempt-log.js";
-import { KvClient, type OpResult } from "../client.js";
+import { formatAttempt, type AttemptRecord } from "../attempt-log.js";
+import { CLIENT_DEFAULTS, KvClient, type OpResult } from "../client.js";
 import { systemClock, systemSleep } from "../deps.js";
 import { TcpTransport } from "../transport/tcp.js";
 import { HELP, parseKvArgs, UsageError, type KvPlan } from "./args.js";
@@ -45,6 +45,31 @@ function jsonReport(r: OpResult): Record<string, unknown> {
   };
 }
 
+/**
+ * Watches the attempt log for the first full round in which every node
+ * refused the connection (or did not resolve, or did not finish connecting),
+ * and then says once, on stderr, that nothing is reachable: without it a run
+ * against a cluster that is not running is silent until --total-ms.
+ */
+function unreachableHint(plan: KvPlan): (record: AttemptRecord) => void {
+  const refused = new Set<string>();
+  let answered = false;
+  let said = false;
+  const nodes = Object.keys(plan.nodes);
+  return (record) => {
+    if (record.rule !== "refused") answered = true;
+    else refused.add(record.node);
+    if (said || answered || !nodes.every((n) => refused.has(n))) return;
+    said = true;
+    const ports = Object.values(plan.nodes);
+    const bound = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
+    process.stderr.write(
+      `kv: cannot reach any node (is \`kv-cluster start\` running?): could not connect to ${plan.host} port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}; ` +
+        `still trying until --total-ms (${bound} ms) is spent\n`,
+    );
+  };
+}
+
 export async function runKv(argv: readonly string[]): Promise<number> {
   let plan: KvPlan;
   try {
@@ -59,6 +84,7 @@ export async function runKv(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
+  const hint = unreachableHint(plan);
   const client = new KvClient({
     nodes: Object.keys(plan.nodes),
     transport,
@@ -69,7 +95,10 @@ export async function runKv(argv: readonly string[]): Promise<number> {
     attemptTimeoutMs: plan.timeoutMs,
     maxRetries: plan.maxRetries,
     maxTotalMs: plan.totalMs,
-    onAttempt: plan.verbose ? (_r, line) => process.stderr.write(`${line}\n`) : undefined,
+    onAttempt: (record, line) => {
+      if (plan.verbose) process.stderr.write(`${line}\n`);
+      hint(record);
+    },
   });
   let r: OpResult;
   try {

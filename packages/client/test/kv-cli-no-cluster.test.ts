@@ -1,0 +1,114 @@
+/**
+ * The `kv` CLI as a real child process with no cluster behind it: ports on
+ * 127.0.0.1 that nobody listens on, a host name that does not resolve, and a
+ * recording server that shows nothing was sent. What was never sent is a
+ * definite outcome, said as such; a reused identity is refused before it
+ * can be answered with another request's reply.
+ */
+import { execFile } from "node:child_process";
+import net from "node:net";
+import { afterEach, describe, expect, test } from "vitest";
+import { KV_BIN } from "./cluster-harness.js";
+
+interface KvRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kv(args: string[], timeoutMs = 30_000): Promise<KvRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KV_BIN, ...args], { timeout: timeoutMs, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
+
+afterEach(async () => {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+});
+
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A server that keeps every byte it is sent and never answers; `received()` waits for its connections to end. */
+async function recordingServer(): Promise<{ port: number; received(): Promise<string> }> {
+  let data = "";
+  const closed: Array<Promise<void>> = [];
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.setEncoding("utf8");
+    s.on("error", () => {});
+    s.on("data", (chunk: string) => (data += chunk));
+    closed.push(new Promise((r) => s.on("close", () => r())));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    received: async () => {
+      await Promise.all(closed);
+      return data;
+    },
+  };
+}
+
+const HINT = /^kv: cannot reach any node \(is `kv-cluster start` running\?\)/;
+
+describe("kv with nothing listening", () => {
+  test("says once, after the first round of refused connections, that it cannot reach any node, and ends within --total-ms with exit 1: nothing was sent", async () => {
+    const ports = [await closedPort(), await closedPort(), await closedPort()];
+    const r = await kv(["--nodes", ports.join(","), "-v", "--json", "--total-ms", "3000", "append", "k", "v"]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { outcome: string; elapsed_ms: number; error: { transport?: string }; gave_up?: string };
+    expect(report).toMatchObject({ outcome: "failed", error: { transport: "refused" } });
+    expect(report.elapsed_ms).toBeLessThanOrEqual(3000);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines.filter((l) => HINT.test(l))).toHaveLength(1);
+    // Three attempt lines (one per node), then the hint, then the retries go on.
+    expect(lines.slice(0, 3).map((l) => /attempt=(\d+) .*outcome=refused/.exec(l)?.[1])).toEqual(["1", "2", "3"]);
+    expect(lines[3]).toMatch(HINT);
+    expect(lines[3]).toContain(`could not connect to 127.0.0.1 ports ${ports.join(", ")};`);
+    expect(lines[4]).toMatch(/attempt=4 .*outcome=refused/);
+  }, 60_000);
+
+  test("a host name that does not resolve gets the same one line on stderr and a definite failure, exit 1", async () => {
+    const r = await kv(["--host", "nosuchhost.invalid", "--port", "9001", "--total-ms", "1000", "put", "k", "v"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(HINT);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stdout).toMatch(/^failed \(definite: it did not happen\): error 11 temporarily-unavailable: .*nosuchhost\.invalid/);
+  }, 60_000);
+});
+
+describe("kv refuses what it cannot send", () => {
+  test("a value nested too deeply to encode is a definite failure after one attempt (exit 1), said at once, and nothing reaches the node", async () => {
+    const server = await recordingServer();
+    const deep = "[".repeat(50_000) + "]".repeat(50_000);
+    const r = await kv(["--port", String(server.port), "--timeout-ms", "300", "--total-ms", "5000", "put", "k", deep]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^failed \(definite: it did not happen\): error 12 malformed-request: not sent: the request cannot be encoded as JSON/);
+    expect(r.stdout).toMatch(/ attempts=1\n$/);
+    expect(await server.received()).toBe("");
+  }, 60_000);
+
+  test("--client-id without --seq is a usage error (exit 2) that names --seq, and nothing is sent", async () => {
+    const server = await recordingServer();
+    const r = await kv(["--port", String(server.port), "--client-id", "c1", "put", "y", "99"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kv: --client-id needs --seq: /);
+    expect(r.stdout).toBe("");
+    expect(await server.received()).toBe("");
+  }, 60_000);
+});
