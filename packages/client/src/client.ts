@@ -8,13 +8,13 @@
  * retries stale. `execute` throws `E_CLIENT_BUSY` if called while another
  * operation is outstanding; use one `KvClient` per concurrent worker.
  */
-import { ErrorCode, type Body, type ErrorBody, type Json, type Key, type Prng } from "@dslab/protocol";
+import { endsSession, type Body, type ErrorBody, type Json, type Key, type Prng } from "@dslab/protocol";
 import { describeResult, formatAttempt, type AttemptRecord } from "./attempt-log.js";
 import { applyHint, Backoff, type BackoffOptions } from "./backoff.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
 import { systemClock, systemSleep, type Clock, type Sleep } from "./deps.js";
 import { randomClientId, SeqCounter } from "./identity.js";
-import { classify, isErrorBody, transportErrorBody, type AttemptResult } from "./policy.js";
+import { classify, isDurableRefusal, isErrorBody, leftACopy, transportErrorBody, type AttemptResult } from "./policy.js";
 import { TransportError, type Transport } from "./transport/transport.js";
 
 export type Operation =
@@ -86,12 +86,22 @@ interface ResultBase {
   log: AttemptRecord[];
 }
 
+/**
+ * Why an outcome is unknown: an attempt may have applied the operation (a
+ * timeout, a broken connection, an indefinite error), or every answered copy
+ * was refused but only for itself, and another copy may still arrive.
+ */
+export type UnknownBecause = "an-attempt-may-have-applied" | "a-copy-may-still-arrive";
+
 export type OpResult =
   | (ResultBase & { outcome: "ok"; reply: Body })
-  /** Definite: the operation did not happen and never will. */
+  /**
+   * Definite: no copy of the operation was applied and none ever will be:
+   * the cluster refused it durably, or no copy was ever sent.
+   */
   | (ResultBase & { outcome: "failed"; error: ErrorBody; gaveUp?: GiveUpReason })
-  /** Indefinite: some attempt may have applied it. */
-  | (ResultBase & { outcome: "unknown"; lastError: ErrorBody; gaveUp?: GiveUpReason });
+  /** Indefinite: it may have happened, or may still happen. */
+  | (ResultBase & { outcome: "unknown"; lastError: ErrorBody; because: UnknownBecause; gaveUp?: GiveUpReason });
 
 export class ClientError extends Error {
   override readonly name = "ClientError";
@@ -199,15 +209,15 @@ export class KvClient {
   }
 
   /**
-   * The cluster ended this client_id's session (1001: expired, evicted, or
-   * unknown with seq > 1) and will refuse every later request under it. The
-   * operation that got 1001 did not happen (definite) and is not retried
-   * here: an earlier attempt of it may have applied it, and only the old
-   * identity could tell. The next operation starts a new session.
+   * The cluster ended this client_id's session (1001, 1005, 1006: expired,
+   * evicted, or unknown with seq > 1) and will refuse every later request
+   * under it. The operation is not retried here: nothing sent under the old
+   * identity can be applied any more. The next operation starts a new
+   * session.
    */
   private renewSessionAfter(result: OpResult): void {
     const error = result.outcome === "failed" ? result.error : result.outcome === "unknown" ? result.lastError : undefined;
-    if (error?.code !== ErrorCode.SessionExpired || this.opts.clientId !== undefined) return;
+    if (error === undefined || !endsSession(error.code) || this.opts.clientId !== undefined) return;
     this.currentClientId = randomClientId(this.prng);
     this.seqs = new SeqCounter(1);
   }
@@ -252,7 +262,7 @@ export class KvClient {
     let retries = 0;
     let redirects = 0;
     let lastError: ErrorBody | undefined;
-    const st: RunState = { seq, startMs, attempts: 0, mayHaveApplied: false, nodesTried: [], log: [] };
+    const st: RunState = { seq, startMs, attempts: 0, mayHaveApplied: false, copySent: false, nodesTried: [], log: [] };
 
     for (;;) {
       if (this.breaker?.isOpen(node)) {
@@ -272,6 +282,7 @@ export class KvClient {
       const result = await this.attempt(node, request, timeoutMs);
       const r = classify(result, { canReach: this.canReachNode, redirectsLeft: maxRedirects - redirects });
       if (r.mayHaveApplied && r.action !== "succeed") st.mayHaveApplied = true;
+      if (leftACopy(result)) st.copySent = true;
       if (result.kind === "reply") this.breaker?.recordSuccess(node);
       else this.breaker?.recordFailure(node);
       const error =
@@ -339,11 +350,22 @@ export class KvClient {
     };
   }
 
-  // Never "failed" once an attempt may have applied the operation: a later
-  // definite error only says THAT attempt did nothing.
+  /**
+   * Never "failed" once an attempt may have applied the operation: a later
+   * definite error only says THAT attempt did nothing. And never "failed"
+   * on refusals that speak for one copy only (a follower's 11, a 1000 for
+   * a late copy): while a copy sent earlier can still be duplicated or
+   * replayed into a leader, only a durable refusal, or having sent nothing
+   * at all, proves that no copy was or will be applied.
+   */
   private settle(st: RunState, error: ErrorBody, gaveUp?: GiveUpReason): OpResult {
-    return st.mayHaveApplied
-      ? { ...this.summary(st), outcome: "unknown", lastError: error, ...(gaveUp ? { gaveUp } : {}) }
+    const because: UnknownBecause | null = st.mayHaveApplied
+      ? "an-attempt-may-have-applied"
+      : st.copySent && !isDurableRefusal(error)
+        ? "a-copy-may-still-arrive"
+        : null;
+    return because !== null
+      ? { ...this.summary(st), outcome: "unknown", lastError: error, because, ...(gaveUp ? { gaveUp } : {}) }
       : { ...this.summary(st), outcome: "failed", error, ...(gaveUp ? { gaveUp } : {}) };
   }
 
@@ -379,6 +401,8 @@ interface RunState {
   startMs: number;
   attempts: number;
   mayHaveApplied: boolean;
+  /** Some attempt put a copy of the request on the network. */
+  copySent: boolean;
   nodesTried: string[];
   log: AttemptRecord[];
 }

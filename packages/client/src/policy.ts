@@ -1,8 +1,17 @@
 /**
- * The retry policy as a table (DESIGN principle 3, STYLE habit 9): each row
- * is one rule, matched in order against what an attempt produced, and reads
- * the protocol's error registry for `definite`/`retryable`. The README prints
- * this table; test/policy.test.ts checks every row.
+ * The retry policy as a table: each row is one rule, matched in order
+ * against what an attempt produced, and reads the protocol's error registry
+ * for `definite`/`retryable`/`durable`. The README prints this table;
+ * test/policy.test.ts checks every row.
+ *
+ * What the final answer may claim (`settle` in client.ts):
+ * - `unknown` once any attempt may have applied the operation;
+ * - else `failed` after a durable refusal (one that covers every copy of
+ *   the request: 12, 20, 22, 1001, ...), or when no copy was ever sent;
+ * - else `unknown`: every copy that was answered was refused, but a refusal
+ *   such as a follower's 11 speaks for that copy alone, and another copy
+ *   (a network duplicate, a late replay) may still reach a leader and be
+ *   applied after the client has given up.
  */
 import { ErrorCode, errorSpec, type Body, type ErrorBody } from "@dslab/protocol";
 import type { TransportFailure } from "./transport/transport.js";
@@ -29,6 +38,7 @@ export type RuleId =
   | "definite-final"
   | "definite-transient"
   | "indefinite-error"
+  | "indefinite-final"
   | "timeout"
   | "disconnected"
   | "refused";
@@ -60,7 +70,7 @@ export const RETRY_RULES: readonly RetryRule[] = [
   { id: "malformed", when: "error 12 malformed-request: never retried", action: "fail", mayHaveApplied: false },
   {
     id: "definite-final",
-    when: "any other definite, non-retryable error (1, 10, 20, 21, 22, 1000-1003)",
+    when: "any other definite, non-retryable error (1, 10, 20, 21, 22, 1000-1003, 1007)",
     action: "fail",
     mayHaveApplied: false,
   },
@@ -74,6 +84,12 @@ export const RETRY_RULES: readonly RetryRule[] = [
     id: "indefinite-error",
     when: "an indefinite error (0 timeout, 13 crash, any unregistered code)",
     action: "retry-next",
+    mayHaveApplied: true,
+  },
+  {
+    id: "indefinite-final",
+    when: "an indefinite, non-retryable error (1005 applied but reply gone, 1006 session unknown)",
+    action: "fail",
     mayHaveApplied: true,
   },
   { id: "timeout", when: "no reply within the attempt timeout", action: "retry-next", mayHaveApplied: true },
@@ -122,8 +138,26 @@ export function classify(result: AttemptResult, ctx: ClassifyContext): RetryRule
   }
   if (body.code === ErrorCode.MalformedRequest) return rule("malformed");
   const spec = errorSpec(body.code);
-  if (!spec.definite) return rule("indefinite-error");
+  if (!spec.definite) return rule(spec.retryable ? "indefinite-error" : "indefinite-final");
   return spec.retryable ? rule("definite-transient") : rule("definite-final");
+}
+
+/**
+ * Whether this attempt put a copy of the request on the network, where it
+ * may be duplicated or delivered late. A reply proves a copy arrived, except
+ * one the transport made up locally for a request it could not send
+ * (`not_sent`); a refused connection sent nothing.
+ */
+export function leftACopy(result: AttemptResult): boolean {
+  return result.kind === "reply" ? result.body.not_sent !== true : result.failure !== "refused";
+}
+
+/**
+ * Whether an error settles the operation as definitely not applied: the
+ * registry calls it durable (every copy of the request gets it).
+ */
+export function isDurableRefusal(error: ErrorBody): boolean {
+  return errorSpec(error.code).durable;
 }
 
 /**

@@ -70,11 +70,11 @@ describe("kv CLI against a real 3-node TCP cluster (issue 3)", () => {
     expect(again).toMatchObject({ outcome: "ok", client_id: "9001", seq: 1, reply: { value: ["a"] } });
   }, 30_000);
 
-  test("a --seq above 1 for a client_id the cluster does not know is refused (1001, exit 1), not applied as new", async () => {
+  test("a --seq above 1 for a client_id the cluster does not know is refused (1006, exit 3: whether it was applied before cannot be told), not applied as new", async () => {
     const nodes = ["--nodes", cluster.ports.join(",")];
     const r = await kv([...nodes, "--client-id", "never-seen", "--seq", "5", "append", "cli-unknown", "a"]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^failed \(definite: it did not happen\): error 1001 session-expired: client never-seen has no session, and a session begins at seq 1/);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\).*error 1006 session-unknown: client never-seen has no session, and a session begins at seq 1/s);
     expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
   }, 30_000);
 

@@ -1,5 +1,5 @@
 /**
- * Issue 3, "Retry policy, each row a tested rule": one table row per rule of
+ * The retry policy, each row a tested rule: one table row per rule of
  * RETRY_RULES, run through a real KvClient with a scripted in-memory
  * transport and a manual clock. Jitter is off so every wait is exact.
  */
@@ -92,6 +92,14 @@ const rows: Row[] = [
     sleeps: [100],
   },
   {
+    rule: "indefinite-final: reply-unavailable (1005) is not retried, and is unknown, never failed",
+    script: [err(1005)],
+    outcome: "unknown",
+    actions: ["fail"],
+    nodes: ["n1"],
+    sleeps: [],
+  },
+  {
     rule: "timeout: no reply tries the next node after a backoff",
     script: ["timeout", ok("append_ok", { value: [1] })],
     outcome: "ok",
@@ -117,7 +125,7 @@ const rows: Row[] = [
   },
 ];
 
-describe("retry policy table (issue 3: each row a tested rule)", () => {
+describe("retry policy table: each row a tested rule", () => {
   test.each(rows)("$rule", async (row) => {
     const { client, clock, transport } = setup(row.script);
     const r = await client.append("k", 1);
@@ -138,7 +146,7 @@ describe("retry policy table (issue 3: each row a tested rule)", () => {
       const r = classify({ kind: "reply", body: { type: "error", code: spec.code } }, ctx);
       if (spec.code === 11) expect(r.id).toBe("no-leader");
       else if (spec.code === 12) expect(r.id).toBe("malformed");
-      else if (!spec.definite) expect(r.id).toBe("indefinite-error");
+      else if (!spec.definite) expect(r.id).toBe(spec.retryable ? "indefinite-error" : "indefinite-final");
       else expect(r.id).toBe(spec.retryable ? "definite-transient" : "definite-final");
     }
     // An unregistered code never proves the write did not happen.
@@ -146,7 +154,7 @@ describe("retry policy table (issue 3: each row a tested rule)", () => {
   });
 });
 
-describe("what the answer says is known (issue 3: never failed for an unknown outcome)", () => {
+describe("what the answer says is known: never failed for an unknown outcome", () => {
   test("a timeout then a definite 'not the leader, no leader known' error, out of retries, is unknown", async () => {
     const { client } = setup(["timeout", err(11)], { maxRetries: 1 });
     const r = await client.append("k", 1);
@@ -170,21 +178,47 @@ describe("what the answer says is known (issue 3: never failed for an unknown ou
     expect(r.log.map((l) => l.outcome)).toEqual(["timeout(1000ms)", "append_ok(replayed)"]);
   });
 
-  test("only refused connections and 'no leader' errors, out of retries, is a definite failure", async () => {
-    const { client } = setup(["refused", err(11), "refused"], { maxRetries: 2 });
+  test("only refused connections, out of retries, is a definite failure: no copy was ever sent", async () => {
+    const { client } = setup(["refused", "refused", "refused"], { maxRetries: 2 });
     const r = await client.append("k", 1);
     expect(r.outcome).toBe("failed");
+  });
+
+  test("'no leader' refusals, out of retries, are unknown: each refusal speaks for its own copy, and a duplicated or replayed copy may still be applied", async () => {
+    const { client } = setup(["refused", err(11), "refused", err(11)], { maxRetries: 3 });
+    const r = await client.append("k", 1);
+    expect(r).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive", gaveUp: "max-retries" });
+    if (r.outcome === "unknown") expect(r.lastError.code).toBe(11);
+  });
+
+  test("a durable refusal after per-copy refusals is a definite failure: the cluster refuses every copy", async () => {
+    const { client } = setup([err(11), err(1001)], { clientId: undefined });
+    expect(await client.append("k", 1)).toMatchObject({ outcome: "failed", error: { code: 1001 } });
+    const { client: other } = setup([err(11), err(22)]);
+    expect(await other.cas("k", 1, 2)).toMatchObject({ outcome: "failed", error: { code: 22 } });
+  });
+
+  test("a stale-request refusal (1000) does not prove an earlier copy was not applied: unknown", async () => {
+    const { client } = setup([err(1000)]);
+    expect(await client.append("k", 1, { seq: 3 })).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive" });
+  });
+
+  test("a request the transport could not send (answered locally, not_sent) is a definite failure at once", async () => {
+    const { client, transport } = setup([err(11), err(1002, { not_sent: true })]);
+    const r = await client.append("k", 1);
+    expect(r).toMatchObject({ outcome: "failed", error: { code: 1002 } });
+    expect(transport.sent).toHaveLength(2);
   });
 
   test("only timeouts, out of retries, is unknown with the attempts, nodes tried and last error", async () => {
     const { client } = setup(["timeout", "timeout", "timeout"], { maxRetries: 2 });
     const r = await client.append("k", 1);
-    expect(r).toMatchObject({ outcome: "unknown", attempts: 3, nodesTried: ["n1", "n2", "n3"], gaveUp: "max-retries" });
+    expect(r).toMatchObject({ outcome: "unknown", because: "an-attempt-may-have-applied", attempts: 3, nodesTried: ["n1", "n2", "n3"], gaveUp: "max-retries" });
     if (r.outcome === "unknown") expect(r.lastError).toMatchObject({ code: 0, transport: "timeout" });
   });
 });
 
-describe("redirects (issue 3: followed at once, not counted as a retry, bounded)", () => {
+describe("redirects: followed at once, not counted as a retry, bounded", () => {
   test("redirects do not use up retries", async () => {
     const { client } = setup([err(11, { leader: "n2" }), err(11, { leader: "n3" }), ok("write_ok")], { maxRetries: 0 });
     expect((await client.put("k", 1)).outcome).toBe("ok");
@@ -236,7 +270,7 @@ describe("retry_after_ms hints and bounds", () => {
   });
 });
 
-describe("circuit breaker (issue 3: fails fast while a node is known down)", () => {
+describe("circuit breaker: fails fast while a node is known down", () => {
   test("known-down nodes are skipped, and with all of them down the operation fails fast", async () => {
     const { client, transport, clock } = setup(
       ["refused", "refused", "refused", "refused", "refused", "refused"],
@@ -261,7 +295,7 @@ describe("circuit breaker (issue 3: fails fast while a node is known down)", () 
   });
 });
 
-describe("identity (issue 3: one operation keeps one identity through every retry)", () => {
+describe("identity: one operation keeps one identity through every retry", () => {
   test("every attempt of one operation carries the same client_id and seq; the next operation takes seq + 1", async () => {
     const { client, transport } = setup(["timeout", err(11, { leader: "n1" }), err(13), ok("write_ok"), ok("write_ok")]);
     await client.put("k", 1);
@@ -304,6 +338,14 @@ describe("identity (issue 3: one operation keeps one identity through every retr
       ["old", 2],
       ["new", 1],
     ]);
+  });
+
+  test.each([1005, 1006])("after %i the next operation starts a fresh random client_id too, and the outcome is unknown", async (code) => {
+    const { client } = setup([ok("write_ok"), err(code), ok("write_ok")], { clientId: undefined });
+    const first = client.clientId;
+    await client.put("k", 1);
+    expect(await client.put("k", 2)).toMatchObject({ outcome: "unknown", because: "an-attempt-may-have-applied", attempts: 1 });
+    expect([client.clientId === first, client.nextSeq]).toEqual([false, 1]);
   });
 
   test("a client_id the caller gave is kept after 1001: the caller owns that identity", async () => {

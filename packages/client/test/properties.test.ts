@@ -1,8 +1,8 @@
 /**
- * Issue 3, property tests: whatever the cluster answers, one operation keeps
+ * Property tests: whatever the cluster answers, one operation keeps
  * one identity, and attempts and total time stay under their bounds.
  */
-import { createPrng } from "@dslab/protocol";
+import { createPrng, errorSpec } from "@dslab/protocol";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { KvClient, type JitterMode } from "../src/index.js";
@@ -10,7 +10,7 @@ import { err, ManualClock, ok, ScriptedTransport, type Step } from "./helpers.js
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.constantFrom<Step>("timeout", "refused", "disconnected"),
-  fc.constantFrom(0, 1, 10, 11, 12, 13, 14, 20, 22, 30, 1000, 1001, 1004, 4242).map((code) => err(code)),
+  fc.constantFrom(0, 1, 10, 11, 12, 13, 14, 20, 22, 30, 1000, 1001, 1004, 1005, 1006, 1007, 4242).map((code) => err(code)),
   fc.constantFrom("n1", "n2", "n3", "n4").map((leader) => err(11, { leader })),
   fc.nat(3000).map((ms) => err(11, { retry_after_ms: ms })),
   fc.constant(ok("write_ok")),
@@ -53,7 +53,7 @@ async function runOne(c: Config) {
   return { result, transport, elapsedMs: clock.ms - start, client };
 }
 
-describe("client properties (issue 3)", () => {
+describe("client properties", () => {
   test("identity never changes across the retries of one operation", async () => {
     await fc.assert(
       fc.asyncProperty(configArb, async (c) => {
@@ -80,13 +80,21 @@ describe("client properties (issue 3)", () => {
     );
   });
 
-  test("the outcome is failed only if no attempt may have applied the operation", async () => {
+  test("the outcome is failed only if no attempt may have applied the operation and no copy can still be applied", async () => {
     await fc.assert(
       fc.asyncProperty(configArb, async (c) => {
         const { result } = await runOne(c);
-        const indefinite = result.log.some((l) => ["timeout", "disconnected", "indefinite-error"].includes(l.rule));
-        if (result.outcome === "failed") expect(indefinite).toBe(false);
-        if (result.outcome === "unknown") expect(indefinite).toBe(true);
+        const indefinite = result.log.some((l) => ["timeout", "disconnected", "indefinite-error", "indefinite-final"].includes(l.rule));
+        const copySent = result.log.some((l) => l.rule !== "refused");
+        if (result.outcome === "failed") {
+          expect(indefinite).toBe(false);
+          // Either nothing left the client, or the cluster refused every copy.
+          if (copySent) expect(errorSpec(result.error.code).durable).toBe(true);
+        }
+        if (result.outcome === "unknown") {
+          expect(result.because).toBe(indefinite ? "an-attempt-may-have-applied" : "a-copy-may-still-arrive");
+          if (!indefinite) expect(copySent && !errorSpec(result.lastError.code).durable).toBe(true);
+        }
       }),
       { numRuns: 300 },
     );

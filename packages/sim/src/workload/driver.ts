@@ -5,7 +5,7 @@
  * phase ends, recording each into the history. Works on any Timeline, so the
  * same driver runs in simulated time and in real time.
  */
-import { errorSpec, type Json, type Prng } from "@dslab/protocol";
+import { endsSession, errorSpec, type Json, type Prng } from "@dslab/protocol";
 import { KvClient, formatAttempt, type ClientBugs, type OpResult, type Operation } from "@dslab/client";
 import type { Timeline } from "../world/scheduler.js";
 import type { WorldSeeds } from "../world/seeds.js";
@@ -115,9 +115,9 @@ export class WorkloadDriver {
       opsOnClient++;
       const op = workload.nextOp(prng, { clientName: name, nextSeq: client.nextSeq });
       const result = await this.perform(process, client, name, op);
-      // Session expired (1001): this client_id is finished; start a new one, as the error says.
+      // The session ended (1001, 1005, 1006): this client_id is finished; start a new one, as the error says.
       const code = result.outcome === "failed" ? result.error.code : result.outcome === "unknown" ? result.lastError.code : undefined;
-      if (code === 1001) {
+      if (code !== undefined && endsSession(code)) {
         ({ client, name } = this.newClient());
         opsOnClient = 0;
       }
