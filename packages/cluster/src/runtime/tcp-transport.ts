@@ -116,8 +116,8 @@ interface Peer {
   connected: boolean;
   backoffMs: number;
   timer: NodeJS.Timeout | undefined;
-  /** Logged once per outage, not once per retry. */
-  reportedDown: boolean;
+  /** The last problem logged about this peer: each is logged once per outage, not once per retry. */
+  lastReport: string | null;
 }
 
 /** Bound on a line the acceptor sends back to a dialing node (handshake lines and errors only). */
@@ -192,7 +192,7 @@ export class TcpTransport {
       if (id === this.opts.id) continue;
       const port = this.opts.ports[id];
       if (port === undefined) throw new Error(`no port for peer ${id}`);
-      const peer: Peer = { id, port, socket: null, connected: false, backoffMs: this.opts.reconnectMsMin, timer: undefined, reportedDown: false };
+      const peer: Peer = { id, port, socket: null, connected: false, backoffMs: this.opts.reconnectMsMin, timer: undefined, lastReport: null };
       this.peers.set(id, peer);
       this.dial(peer);
     }
@@ -479,9 +479,14 @@ export class TcpTransport {
     const dialerNonce = newNonce();
     let acceptorNonce = "";
     let deadline: NodeJS.Timeout | undefined;
+    let failed = false;
+    const report = (line: string) => {
+      if (peer.lastReport !== line) this.opts.log(line);
+      peer.lastReport = line;
+    };
     const fail = (why: string) => {
-      if (!peer.reportedDown) this.opts.log(`peer ${peer.id} (port ${peer.port}): ${why}`);
-      peer.reportedDown = true;
+      failed = true;
+      report(`peer ${peer.id} (port ${peer.port}): ${why}`);
       socket.destroy();
     };
     socket.on("connect", () => {
@@ -508,8 +513,8 @@ export class TcpTransport {
           if (deadline) clearTimeout(deadline);
           peer.connected = true;
           peer.backoffMs = this.opts.reconnectMsMin;
-          if (peer.reportedDown) this.opts.log(`connected to peer ${peer.id} (port ${peer.port}), handshake done`);
-          peer.reportedDown = false;
+          if (peer.lastReport !== null) this.opts.log(`connected to peer ${peer.id} (port ${peer.port}), handshake done`);
+          peer.lastReport = null;
         }
       }
     });
@@ -520,10 +525,9 @@ export class TcpTransport {
       peer.connected = false;
       peer.socket = null;
       if (this.closed) return;
-      if (wasConnected || !peer.reportedDown) {
-        this.opts.log(`peer ${peer.id} (port ${peer.port}) is unreachable; reconnecting with backoff up to ${this.opts.reconnectMsMax} ms`);
-        peer.reportedDown = true;
-      }
+      if (wasConnected) peer.lastReport = null;
+      // A failed handshake has said why already.
+      if (!failed) report(`peer ${peer.id} (port ${peer.port}) is unreachable; reconnecting with backoff up to ${this.opts.reconnectMsMax} ms`);
       peer.timer = setTimeout(() => this.dial(peer), peer.backoffMs);
       peer.backoffMs = Math.min(peer.backoffMs * 2, this.opts.reconnectMsMax);
     });
