@@ -8,6 +8,7 @@
  * retried body does not turn it into a "different request".
  */
 import { createHash } from "node:crypto";
+import { jsonDepthExceeds, MAX_MESSAGE_DEPTH } from "@dslab/protocol";
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -24,6 +25,7 @@ export function parseIdempotencyKey(raw: string): KeyParse {
   return { ok: true, key };
 }
 
+/** Recursive: only ever called on values bounded by MAX_MESSAGE_DEPTH (see `fingerprint`). */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v !== null && typeof v === "object") {
@@ -37,11 +39,18 @@ function canonical(v: unknown): string {
 }
 
 export function fingerprint(method: string, pathname: string, ifMatch: string | undefined, bodyText: string): string {
-  let body: string;
-  try {
-    body = bodyText.trim() === "" ? "" : canonical(JSON.parse(bodyText));
-  } catch {
-    body = bodyText;
+  // Not JSON, or nested too deep to canonicalise safely: the text as it is.
+  // (The route refuses such a body anyway; the fingerprint never throws.)
+  let body = bodyText;
+  if (bodyText.trim() === "") body = "";
+  else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bodyText);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== undefined && !jsonDepthExceeds(parsed, MAX_MESSAGE_DEPTH)) body = canonical(parsed);
   }
   return createHash("sha256")
     .update(`${method}\n${pathname}\n${ifMatch ?? ""}\n${body}`)

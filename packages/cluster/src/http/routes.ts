@@ -2,9 +2,10 @@
  * HTTP request -> cluster request. Pure: method, path, headers and body text
  * in; the client request body to submit (plus how to answer it) or an HTTP
  * error out. Validation at the boundary (STYLE habit 10): a bad request gets
- * a 4xx that names what is wrong.
+ * a 4xx that names what is wrong. The body's fields and If-Match nest at
+ * most MAX_JSON_DEPTH levels, as on the wire (400 beyond).
  */
-import type { ClientRequestBody, Json } from "@dslab/protocol";
+import { jsonDepthExceeds, MAX_JSON_DEPTH, tooDeepText, type ClientRequestBody, type Json } from "@dslab/protocol";
 
 export interface HttpError {
   status: number;
@@ -40,23 +41,50 @@ function parseBody(text: string): { ok: true; value: Record<string, Json> } | { 
     return { ok: false, message: `the body is not valid JSON (${(e as Error).message})` };
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, message: "the body must be a JSON object" };
-  return { ok: true, value: v as Record<string, Json> };
+  // Each field becomes a field of the cluster request: the same depth bound as on the wire.
+  const o = v as Record<string, Json>;
+  for (const field of Object.keys(o)) {
+    if (jsonDepthExceeds(o[field], MAX_JSON_DEPTH)) return { ok: false, message: `field "${field}": ${tooDeepText(MAX_JSON_DEPTH)}` };
+  }
+  return { ok: true, value: o };
 }
 
-/** `/kv/<key>` or `/kv/<key>/<action>`; the key is one URL-encoded path segment. */
-export function matchPath(pathname: string): { key: string; action: string | undefined } | undefined {
-  const m = /^\/kv\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
-  if (!m) return undefined;
+export type PathMatch =
+  | { ok: true; key: string; action: string | undefined }
+  | { ok: false; status: 400 | 404; reason: "bad-path" | "not-found"; message: string };
+
+/**
+ * `/kv/<key>` or `/kv/<key>/<action>`; the key is one URL-encoded path
+ * segment. A path that is not valid percent-encoding (`%zz`, a lone `%`,
+ * bytes that are not UTF-8) is a bad request (400), whatever it names: it
+ * cannot name anything, so "not found" would mislead.
+ */
+export function matchPath(pathname: string): PathMatch {
   try {
-    return { key: decodeURIComponent(m[1] as string), action: m[2] };
+    decodeURIComponent(pathname);
   } catch {
-    return undefined;
+    return {
+      ok: false,
+      status: 400,
+      reason: "bad-path",
+      message: `the path ${JSON.stringify(pathname)} is not valid percent-encoding: write "%" as %25 and encode the key as UTF-8`,
+    };
   }
+  const m = /^\/kv\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (!m) {
+    return {
+      ok: false,
+      status: 404,
+      reason: "not-found",
+      message: `no route for ${pathname}; use /kv/<key>, /kv/<key>/append, /kv/<key>/incr or /kv/<key>/cas`,
+    };
+  }
+  return { ok: true, key: decodeURIComponent(m[1] as string), action: m[2] };
 }
 
 export function route(method: string, pathname: string, headers: { ifMatch?: string }, bodyText: string): RouteResult {
   const p = matchPath(pathname);
-  if (!p) return fail(404, "not-found", `no route for ${pathname}; use /kv/<key>, /kv/<key>/append, /kv/<key>/incr or /kv/<key>/cas`);
+  if (!p.ok) return fail(p.status, p.reason, p.message);
   const { key, action } = p;
   const allowed = action === undefined ? "GET, PUT, DELETE" : "POST";
   if (action !== undefined && !["append", "incr", "cas"].includes(action)) {
@@ -83,6 +111,7 @@ export function route(method: string, pathname: string, headers: { ifMatch?: str
       } catch {
         return fail(400, "bad-if-match", `If-Match must hold the expected current value as JSON, got ${JSON.stringify(headers.ifMatch)}`);
       }
+      if (jsonDepthExceeds(from, MAX_JSON_DEPTH)) return fail(400, "bad-if-match", `If-Match: ${tooDeepText(MAX_JSON_DEPTH)}`);
       return { ok: true, route: { ...base, preconditionStatus: 412, request: { type: "cas", key, from, to: value } } };
     }
     return { ok: true, route: { ...base, request: { type: "write", key, value } } };

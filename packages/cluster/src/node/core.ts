@@ -28,7 +28,10 @@ import {
   ErrorCode,
   errorBody,
   isClientRequest,
+  jsonDepthExceeds,
   matchesKind,
+  MAX_JSON_DEPTH,
+  tooDeepText,
   type Body,
   type BodySchema,
   type ClientRequestBody,
@@ -415,8 +418,15 @@ function outcomeUnknown(why: string): Body {
   );
 }
 
-/** Boundary checks (STYLE habit 10): field types, identity, value sizes. A bad request gets a definite error. */
+/**
+ * Boundary checks (STYLE habit 10): nesting depth, field types, identity,
+ * value sizes. A bad request gets a definite error. The depth comes first:
+ * requests submitted in-process (the HTTP front, the simulator) have not
+ * been through the codec, and every later check or copy walks the values.
+ */
 export function validateClientRequest(body: ClientRequestBody, maxValueBytes: number): Body | null {
+  const deep = tooDeepField(body);
+  if (deep !== undefined) return errorBody(ErrorCode.MalformedRequest, `${body.type}: field "${deep}": ${tooDeepText(MAX_JSON_DEPTH)}`);
   const bad = checkSchema(body, clientSchemas[body.type]!);
   if (bad) return errorBody(ErrorCode.MalformedRequest, `${body.type}: ${bad}`);
   if (body.type !== "read") {
@@ -428,6 +438,13 @@ export function validateClientRequest(body: ClientRequestBody, maxValueBytes: nu
     }
   }
   return validateOp(body, maxValueBytes);
+}
+
+/** The first field of a request nested deeper than MAX_JSON_DEPTH levels (any field: all of them go into the log). */
+function tooDeepField(body: Body): string | undefined {
+  const fields = body as Record<string, unknown>;
+  for (const f in fields) if (Object.hasOwn(fields, f) && jsonDepthExceeds(fields[f], MAX_JSON_DEPTH)) return f;
+  return undefined;
 }
 
 /** A schema's fields as a list, made once per schema (not an Object.entries per message). */

@@ -10,6 +10,9 @@ import {
   CLIENT_REQUEST_TYPES,
   ErrorCode,
   errorBody,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  tooDeepText,
   type Body,
   type ClientRequestBody,
   type Json,
@@ -24,6 +27,8 @@ export type KvMap = Map<Key, Json>;
  * the boundary already; this guards the log (a command that is bad here is
  * bad on every replica, so it gets the same definite error everywhere instead
  * of crashing them all). Returns null when the request is well formed.
+ * Values nest at most MAX_JSON_DEPTH levels (12 beyond), checked before
+ * anything measures or compares them.
  */
 export function validateOp(request: ClientRequestBody, maxValueBytes: number | undefined): Body | null {
   const r = request as unknown as Record<string, unknown>;
@@ -37,12 +42,12 @@ export function validateOp(request: ClientRequestBody, maxValueBytes: number | u
       return null;
     case "write":
     case "append":
-      return need(r, "value") ?? tooLarge(r, "value", maxValueBytes);
+      return need(r, "value") ?? tooDeep(r, "value") ?? tooLarge(r, "value", maxValueBytes);
     case "cas":
       if (r.create_if_not_exists !== undefined && typeof r.create_if_not_exists !== "boolean") {
         return errorBody(ErrorCode.MalformedRequest, `cas: create_if_not_exists must be a boolean`);
       }
-      return need(r, "from") ?? need(r, "to") ?? tooLarge(r, "to", maxValueBytes);
+      return need(r, "from") ?? need(r, "to") ?? tooDeep(r, "from") ?? tooDeep(r, "to") ?? tooLarge(r, "to", maxValueBytes);
     case "incr":
       return Number.isSafeInteger(r.delta) ? null : errorBody(ErrorCode.MalformedRequest, `incr: delta must be an integer`);
   }
@@ -50,6 +55,12 @@ export function validateOp(request: ClientRequestBody, maxValueBytes: number | u
 
 function need(r: Record<string, unknown>, field: string): Body | null {
   return r[field] === undefined ? errorBody(ErrorCode.MalformedRequest, `${String(r.type)}: field "${field}" is missing`) : null;
+}
+
+function tooDeep(r: Record<string, unknown>, field: string): Body | null {
+  return jsonDepthExceeds(r[field], MAX_JSON_DEPTH)
+    ? errorBody(ErrorCode.MalformedRequest, `${String(r.type)}: field "${field}": ${tooDeepText(MAX_JSON_DEPTH)}`)
+    : null;
 }
 
 function tooLarge(r: Record<string, unknown>, field: string, maxValueBytes: number | undefined): Body | null {

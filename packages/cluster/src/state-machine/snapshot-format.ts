@@ -9,9 +9,9 @@
  * (least recently active / oldest first), which replicas share because they
  * applied the same entries. Equal states give byte-identical JSON.
  */
-import type { Body, Json, Key } from "@dslab/protocol";
+import { jsonDepthExceeds, MAX_MESSAGE_DEPTH, tooDeepText, type Body, type Json, type Key } from "@dslab/protocol";
 import type { IdempotencyRecord } from "./idempotency-store.js";
-import { compareKeys, isKey } from "./json-value.js";
+import { compareKeys, isKey, MAX_STORED_DEPTH } from "./json-value.js";
 import type { Session, Tombstone } from "./session-table.js";
 
 export const SNAPSHOT_FORMAT = "dslab-kv/2";
@@ -99,6 +99,9 @@ function notAfterClock(t: number, clockMs: number, path: string): void {
 }
 
 export function parseSnapshot(data: unknown): ParsedSnapshot {
+  // Depth first, with an iterative walk: then nothing that walks the data
+  // afterwards can run out of stack on what a peer or a disk handed in.
+  if (jsonDepthExceeds(data, MAX_MESSAGE_DEPTH)) throw new SnapshotFormatError("snapshot", tooDeepText(MAX_MESSAGE_DEPTH, "snapshot"));
   const root = object(data, "snapshot");
   if (root.format !== SNAPSHOT_FORMAT) fail("format", JSON.stringify(SNAPSHOT_FORMAT), root.format);
   const appliedIndex = int(root.applied_index, "applied_index", 0);
@@ -112,6 +115,7 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
     const [key, value] = pair;
     if (!isKey(key)) fail(`${path}[0]`, "a string or an integer key", key);
     if (value === undefined) fail(`${path}[1]`, "a JSON value", value);
+    if (jsonDepthExceeds(value, MAX_STORED_DEPTH)) throw new SnapshotFormatError(`${path}[1]`, tooDeepText(MAX_STORED_DEPTH));
     const prev = kv[kv.length - 1];
     if (prev !== undefined && compareKeys(prev[0], key) >= 0) {
       throw new SnapshotFormatError(path, `key ${JSON.stringify(key)} is out of order or repeated (keys are sorted: integers, then strings)`);
