@@ -4,10 +4,25 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
-export const EXIT = { ok: 0, fail: 1, usage: 2, needsReview: 3 } as const;
+export const EXIT = { ok: 0, fail: 1, usage: 2, needsReview: 3, badInput: 4 } as const;
 
 export class UsageError extends Error {
   readonly code = "USAGE";
+}
+
+/** An input file that cannot be read (missing, not a regular file, no permission): exit 4. */
+export class InputFileError extends Error {
+  readonly code = "INPUT_FILE";
+}
+
+/** Why `file` could not be read, in words: "no such file", "it is a FIFO (named pipe), not a regular file". */
+export function unreadableReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === "NOT_A_FILE") return e.message;
+  if (e.code === "ENOENT") return "no such file";
+  if (e.code === "EACCES") return "permission denied";
+  if (e.code === "ENOTDIR") return "a parent is not a directory";
+  return e.message;
 }
 
 export interface Io {

@@ -1,4 +1,5 @@
-// Dispatches `grader <command>` to a subcommand; usage and input errors exit 2.
+// Dispatches `grader <command>` to a subcommand; usage errors exit 2, input
+// files that cannot be read or parsed exit 4.
 import { EXIT, parse, UsageError, type Command, type Io } from "./args.js";
 import { lessonShow } from "./commands/lesson-show.js";
 import { lint } from "./commands/lint.js";
@@ -7,8 +8,10 @@ import { proofs } from "./commands/proofs.js";
 import { review } from "./commands/review.js";
 import { schedule } from "./commands/schedule.js";
 
-/** Errors about the input (files, lesson config) rather than a bug: reported in one line, exit 2. */
-const INPUT_ERROR_CODES = new Set(["LESSONS_DIR", "LESSON_PROOF_CONFIG", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
+/** The lesson asked for cannot be used (its regexes cannot run): reported in one line, exit 2. */
+const USAGE_ERROR_CODES = new Set(["USAGE", "LESSON_PROOF_CONFIG"]);
+/** An input file that cannot be read or parsed, rather than a bug: reported in one line, exit 4. */
+const INPUT_ERROR_CODES = new Set(["INPUT_FILE", "NOT_A_FILE", "LESSONS_DIR", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
 
 const COMMANDS: Command[] = [lessonShow, lint, proof, proofs, review, schedule];
 
@@ -22,7 +25,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
 Every command reads the course from --lessons DIR (default: lessons, here or in
 the nearest parent directory that has one) and takes --json and --help. Run \`grader <command> --help\` for details.
 
-Exit codes: 0 ok/pass, 1 fail/errors, 2 usage error, 3 needs-review.
+Exit codes: 0 ok/pass, 1 fail/errors, 2 usage error, 3 needs-review,
+4 an input file cannot be read or parsed.
 `;
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
@@ -63,9 +67,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(values, positionals, io);
   } catch (err) {
     const e = err as Error & { code?: string };
-    if (err instanceof UsageError || (typeof e.code === "string" && INPUT_ERROR_CODES.has(e.code))) {
+    if (err instanceof UsageError || (typeof e.code === "string" && USAGE_ERROR_CODES.has(e.code))) {
       io.stderr(`grader ${command.name}: ${e.message}\n`);
       return EXIT.usage;
+    }
+    if (typeof e.code === "string" && INPUT_ERROR_CODES.has(e.code)) {
+      io.stderr(`grader ${command.name}: ${e.message}\n`);
+      return EXIT.badInput;
     }
     throw err;
   }

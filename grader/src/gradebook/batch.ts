@@ -10,6 +10,8 @@ export interface Paste {
   data: Uint8Array;
   /** The file's size, when the shell did not read an oversized paste into `data`. */
   sizeBytes?: number;
+  /** Why the paste could not be read at all (e.g. it is a FIFO); `data` is then empty. */
+  unreadable?: string;
 }
 
 export interface ClassGrading {
@@ -33,7 +35,7 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
   const { checker, now } = options;
   const lesson = checker.lesson.id;
   const results = new Map<string, ProofResult>();
-  for (const p of options.pastes) results.set(p.student, checker.check(p.data, p.sizeBytes));
+  for (const p of options.pastes) results.set(p.student, p.unreadable !== undefined ? checker.refused(p.unreadable) : checker.check(p.data, p.sizeBytes));
   const docs = [...results.entries()].filter(([, r]) => r.text !== undefined).map(([id, r]) => ({ id, text: r.text! }));
   const similar = findSimilar(docs, options.similarityThreshold ?? 0.8);
   for (const pair of similar) {

@@ -1,6 +1,8 @@
 // Splits a lesson into front-matter and body, and validates the front-matter
-// fields with the line each one sits on.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from "yaml";
+// fields with the line each one sits on. YAML aliases are refused outright
+// (lessons never need them, and an alias bomb would expand to billions of
+// values); nothing here expands the document as a whole.
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Node, type Pair } from "yaml";
 import {
   PROOF_STATUSES,
   PROOF_TYPES,
@@ -110,11 +112,23 @@ export function parseFrontMatter(
     });
   }
   if (doc.errors.length > 0) return fields;
+  const aliases = aliasesIn(doc.contents);
+  if (aliases.length > 0) {
+    diagnostics.push({
+      severity: "error", code: "yaml-alias", file, line: ctx.lineOf(aliases[0], firstLine), field: "front-matter",
+      message:
+        `YAML aliases are not allowed in a lesson's front-matter (*${aliases[0]!.source}${aliases.length > 1 ? `, and ${aliases.length - 1} more` : ""}): ` +
+        "an alias repeats an anchored value, and a few nested ones expand to billions of values (an \"alias bomb\"); write each value out",
+    });
+    return fields;
+  }
   const root = doc.contents;
   if (!isMap(root)) {
+    // Described from the node, never expanded: `doc.toJS()` is what an alias bomb blows up.
+    const found = root === null ? "nothing" : isSeq(root) ? "a list" : isScalar(root) ? describe(root.value) : "something else";
     diagnostics.push({
       severity: "error", code: "front-matter-shape", file, line: firstLine, field: "front-matter",
-      message: `the front-matter must be a mapping of fields, found ${describe(doc.toJS())}`,
+      message: `the front-matter must be a mapping of fields, found ${found}`,
     });
     return fields;
   }
@@ -175,6 +189,20 @@ export function parseFrontMatter(
   const proofPair = get("proof");
   if (proofPair) fields.proof = parseProof(ctx, proofPair.value as Node, lineOfKey("proof"));
   return fields;
+}
+
+/** Every alias (`*name`) in the document, in no particular order; the walk keeps its own stack. */
+function aliasesIn(root: unknown): Alias[] {
+  const found: Alias[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (isAlias(n)) found.push(n);
+    else if (isPair(n)) stack.push(n.value, n.key);
+    else if (isCollection(n)) for (let i = n.items.length - 1; i >= 0; i--) stack.push(n.items[i]);
+  }
+  // The first one in the file is the one to point at.
+  return found.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
 }
 
 function typeError(ctx: Ctx, field: string, line: number, expected: string, value: unknown): void {

@@ -1,5 +1,7 @@
-// The IO shell around the parser: reads every `*.md` lesson under a directory.
-import { readdir, readFile } from "node:fs/promises";
+// The IO shell around the parser: reads every `*.md` lesson under a directory,
+// symlinks followed; what cannot be a lesson file is reported, not opened.
+import type { Dirent, Stats } from "node:fs";
+import { readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Diagnostic, Lesson, PassCriterion } from "./model.js";
 import { parseLesson } from "./parse.js";
@@ -15,19 +17,60 @@ export interface Course {
   files: number;
 }
 
-async function listMarkdown(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    const entries = await readdir(d, { withFileTypes: true });
-    for (const e of entries) {
+const isLessonName = (name: string) => name.endsWith(".md") && name.toLowerCase() !== "readme.md";
+
+/** What is not a regular file, in words. */
+function kindOf(s: Stats | Dirent): string {
+  if (s.isFIFO()) return "a FIFO (named pipe)";
+  if (s.isSocket()) return "a socket";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+/**
+ * Every lesson file under `dir`, following symbolic links (to files and to
+ * directories; a directory reached twice, e.g. through a link cycle, is read
+ * once). A `*.md` entry that cannot be a lesson (a FIFO, a device, a dangling
+ * link) is returned as a problem, never opened: reading a FIFO would wait for
+ * ever. The walk keeps its own stack, so deep trees cost no recursion.
+ */
+async function listMarkdown(dir: string): Promise<{ files: string[]; problems: { file: string; code: string; message: string }[] }> {
+  const files: string[] = [];
+  const problems: { file: string; code: string; message: string }[] = [];
+  const seenDirs = new Set<string>([await realpath(dir)]);
+  const stack = [dir];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    for (const e of await readdir(d, { withFileTypes: true })) {
       if (e.name.startsWith(".")) continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.endsWith(".md") && e.name.toLowerCase() !== "readme.md") out.push(p);
+      let entry: Stats | Dirent = e;
+      if (e.isSymbolicLink()) {
+        try {
+          entry = await stat(p);
+        } catch (err) {
+          if (isLessonName(e.name)) {
+            const target = await readlink(p).catch(() => "?");
+            const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "which does not exist" : `which cannot be read (${(err as Error).message})`;
+            problems.push({ file: p, code: "broken-link", message: `a symbolic link to ${target}, ${why}` });
+          }
+          continue;
+        }
+      }
+      if (entry.isDirectory()) {
+        const real = await realpath(p);
+        if (!seenDirs.has(real)) {
+          seenDirs.add(real);
+          stack.push(p);
+        }
+      } else if (isLessonName(e.name)) {
+        if (entry.isFile()) files.push(p);
+        else problems.push({ file: p, code: "not-a-file", message: `it is ${kindOf(entry)}, not a regular file; a lesson is a Markdown file` });
+      }
     }
-  };
-  await walk(dir);
-  return out.sort();
+  }
+  return { files: files.sort(), problems };
 }
 
 export class CourseDirError extends Error {
@@ -37,22 +80,33 @@ export class CourseDirError extends Error {
 /** Reads and parses the course. File names in lessons and diagnostics are relative to the cwd. */
 export async function loadCourse(dir: string): Promise<Course> {
   let files: string[];
+  let problems: { file: string; code: string; message: string }[];
   try {
-    files = await listMarkdown(dir);
+    ({ files, problems } = await listMarkdown(dir));
   } catch (err) {
     throw new CourseDirError(`cannot read the lessons directory ${dir}: ${(err as Error).message}; pass --lessons DIR`, { cause: err });
   }
   const lessons: Lesson[] = [];
   const partial: Lesson[] = [];
   const diagnostics: Diagnostic[] = [];
+  const relative = (f: string) => path.relative(process.cwd(), f) || f;
+  for (const p of problems) diagnostics.push({ severity: "error", code: p.code, file: relative(p.file), line: 0, field: "file", message: p.message });
   for (const f of files) {
-    const rel = path.relative(process.cwd(), f) || f;
-    const result = parseLesson(await readFile(f, "utf8"), rel);
+    const rel = relative(f);
+    let text: string;
+    try {
+      text = await readFile(f, "utf8");
+    } catch (err) {
+      // One unreadable lesson is that lesson's error; the rest of the course is still read.
+      diagnostics.push({ severity: "error", code: "unreadable", file: rel, line: 0, field: "file", message: `cannot be read: ${(err as Error).message}` });
+      continue;
+    }
+    const result = parseLesson(text, rel);
     diagnostics.push(...result.diagnostics);
     if (result.lesson) lessons.push(result.lesson);
     if (result.partial) partial.push(result.partial);
   }
-  return { dir, lessons, partial, diagnostics, files: files.length };
+  return { dir, lessons, partial, diagnostics, files: files.length + problems.length };
 }
 
 export function findLesson(course: Course, id: string): Lesson | undefined {

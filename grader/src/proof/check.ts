@@ -51,6 +51,8 @@ export interface ProofChecker {
   maxBytes: number;
   /** `sizeBytes`: the file's size when the shell did not read an oversized file. */
   check(data: Uint8Array, sizeBytes?: number): ProofResult;
+  /** The result for a paste that could not be read at all (`why`: e.g. it is a FIFO): a fail with that reason. */
+  refused(why: string): ProofResult;
 }
 
 /** Compiles a lesson's patterns once; the checker then judges any number of pastes. */
@@ -82,6 +84,10 @@ export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}
         return { lesson: lesson.id, status: "fail", score: 0, maxScore, reasons: [decoded.reason], patterns: [], highlights: [], bytes: decoded.bytes, sha256 };
       }
       return judge(lesson, compiled, decoded.text, { maxScore, bytes: decoded.bytes, sha256 });
+    },
+    refused(why) {
+      const sha256 = createHash("sha256").digest("hex");
+      return { lesson: lesson.id, status: "fail", score: 0, maxScore, reasons: [`paste refused: ${why}`], patterns: [], highlights: [], bytes: 0, sha256 };
     },
   };
 }

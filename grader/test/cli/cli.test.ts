@@ -99,7 +99,7 @@ describe("grader lint and lesson show", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ errors: 0, lessons: 3 });
     const none = await grader(["lint"], { cwd: tmp });
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(4);
     expect(none.stderr).toContain("cannot read the lessons directory lessons");
   });
 
@@ -147,10 +147,10 @@ describe("grader proof: exit 0 pass, 1 fail, 3 needs-review", () => {
     expect(r.stdout).toContain("paste refused: 52,428,800 bytes is over the limit of 1,048,576 bytes");
   });
 
-  test("a missing paste file is a usage error", async () => {
+  test("a missing paste file is an unreadable input file (exit 4) that names the path", async () => {
     const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(tmp, "nope.txt")]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("cannot read");
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(`grader proof: cannot read ${path.join(tmp, "nope.txt")}: no such file\n`);
   });
 });
 

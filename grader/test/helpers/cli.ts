@@ -12,10 +12,16 @@ export interface Run {
   stderr: string;
 }
 
-export function grader(args: string[], options: { cwd?: string } = {}): Promise<Run> {
+/**
+ * Runs `grader ARGS`. A run that outlives `timeoutMs` (default 60 s) is killed
+ * and reported with code -1, so a command that hangs fails its test instead
+ * of stalling the suite.
+ */
+export function grader(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+    const limits = { cwd: options.cwd ?? REPO, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000, killSignal: "SIGKILL" as const };
+    execFile(process.execPath, [BIN, ...args], limits, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : err.killed ? -1 : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });

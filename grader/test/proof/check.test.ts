@@ -107,6 +107,11 @@ describe("paste bounds", () => {
     ["binary data", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), "paste refused: binary data (NUL byte at offset 4); paste the log as text"],
     ["invalid UTF-8", Uint8Array.from([0x61, 0xff, 0xfe, 0x62]), "paste refused: not UTF-8 text; save the paste as UTF-8"],
     ["an empty paste", enc(" \n\t\n"), "paste refused: the paste is empty"],
+    [
+      "UTF-16 little-endian without a byte-order mark",
+      Uint8Array.from(Buffer.from("[dedup] client 1 seq 2\n", "utf16le")),
+      "paste refused: UTF-16 text (little-endian), not UTF-8; convert it, e.g. `iconv -f UTF-16LE -t UTF-8 paste.txt > paste-utf8.txt`, or save it as UTF-8",
+    ],
   ])("%s is refused with a reason", (_name, data, reason) => {
     expect(checker.check(data)).toMatchObject({ status: "fail", score: 0, reasons: [reason] });
   });

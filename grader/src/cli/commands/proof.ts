@@ -1,6 +1,6 @@
 import { proofChecker, type ProofResult } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
-import { EXIT, json, positiveInt, requireString, UsageError, type Command } from "../args.js";
+import { EXIT, InputFileError, json, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
@@ -28,7 +28,9 @@ Checks a pasted proof log: every regex_patterns entry must match (RE2,
 case-insensitive); the evidence in the log must hold: a duplicate line names a
 (client, seq) applied earlier, no (client, seq) is applied twice, and applied
 seqs increase per client. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
-binary or non-UTF-8 pastes are refused with a reason.
+UTF-16 (with the iconv command that converts it), binary or non-UTF-8 pastes
+are refused with a reason. FILE must be a regular file (or a symlink to
+one): a FIFO or a device is refused before anything is read.
 
 Lessons with status manual_or_regex send what the regexes do not pass to
 review; lessons with no patterns send every paste to review.
@@ -40,7 +42,8 @@ Options:
   --json          print the result as JSON
   -h, --help      show this help
 
-Exit codes: 0 pass, 1 fail, 3 needs-review, 2 usage error.
+Exit codes: 0 pass, 1 fail, 3 needs-review, 2 usage error, 4 FILE cannot be
+read (missing, not a regular file, no permission).
 `,
   options: { lesson: { type: "string" }, "max-bytes": { type: "string" } },
   async run(values, positionals, io) {
@@ -54,7 +57,8 @@ Exit codes: 0 pass, 1 fail, 3 needs-review, 2 usage error.
     try {
       pasted = await readBounded(file, maxBytes);
     } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+      const hint = (err as NodeJS.ErrnoException).code === "NOT_A_FILE" ? "; give the paste as a file" : "";
+      throw new InputFileError(`cannot read ${file}: ${unreadableReason(err)}${hint}`, { cause: err });
     }
     const result = checker.check(pasted.data, pasted.sizeBytes);
     if (values.json) {

@@ -5,7 +5,7 @@ import { renderReviewPage } from "../../gradebook/html.js";
 import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRADEBOOK_CSV, GRADEBOOK_JSON } from "../../gradebook/store.js";
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
-import { EXIT, json, nowIso, positiveInt, requireString, UsageError, type Command } from "../args.js";
+import { EXIT, InputFileError, json, nowIso, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
@@ -18,13 +18,27 @@ export function studentIdOf(fileName: string): string {
   return ext && ext !== fileName ? fileName.slice(0, -ext.length) : fileName;
 }
 
+/** One student's paste, or why it cannot be read (a FIFO, a dangling symlink): that student's row says so. */
+async function readPaste(file: string, maxBytes: number): Promise<{ data: Uint8Array; sizeBytes: number; unreadable?: string }> {
+  try {
+    return await readBounded(file, maxBytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "NOT_A_FILE" && code !== "ENOENT" && code !== "EACCES") throw err;
+    const why = code === "ENOENT" ? "it is a symbolic link to a file that does not exist" : unreadableReason(err);
+    return { data: new Uint8Array(0), sizeBytes: 0, unreadable: why };
+  }
+}
+
 export const proofs: Command = {
   name: "proofs",
   summary: "grade a class's pasted proofs: gradebook CSV/JSON and an HTML review page",
   help: `Usage: grader proofs --lesson ID DIR [--out DIR2] [--now ISO] [--similarity X] [--lessons DIR] [--json]
 
 DIR holds one paste per student; the file name without its extension is the
-student id (alice.txt -> alice). Each paste gets the checks of \`grader proof\`;
+student id (alice.txt -> alice); symlinks are followed, and a paste that is
+not a regular file (a FIFO, a device, a dangling symlink) is a fail that says
+so. Each paste gets the checks of \`grader proof\`;
 identical or near-identical pastes across students (Jaccard similarity of word
 5-shingles >= --similarity) are flagged and sent to review.
 
@@ -46,7 +60,8 @@ Options:
   --json            print a summary with every row as JSON
   -h, --help        show this help
 
-Exit codes: 0 gradebook written (whatever the statuses), 2 usage error.
+Exit codes: 0 gradebook written (whatever the statuses), 2 usage error,
+4 DIR or a grades file cannot be read or parsed.
 `,
   options: { lesson: { type: "string" }, out: { type: "string", default: "grades" }, now: { type: "string" }, similarity: { type: "string" }, "max-bytes": { type: "string" } },
   async run(values, positionals, io) {
@@ -62,9 +77,10 @@ Exit codes: 0 gradebook written (whatever the statuses), 2 usage error.
     const checker = proofChecker(lesson, { maxBytes });
     let entries;
     try {
-      entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
+      // Symlinks are followed when read; FIFOs and devices are refused per student, never read.
+      entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.isDirectory() && !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (err) {
-      throw new UsageError(`cannot read the pastes directory ${dir}: ${(err as Error).message}`);
+      throw new InputFileError(`cannot read the pastes directory ${dir}: ${unreadableReason(err)}`, { cause: err });
     }
     const seen = new Map<string, string>();
     for (const e of entries) {
@@ -77,8 +93,8 @@ Exit codes: 0 gradebook written (whatever the statuses), 2 usage error.
     const pastes: (Paste & { sizeBytes: number })[] = [];
     for (let i = 0; i < entries.length; i += READ_CONCURRENCY) {
       const batch = entries.slice(i, i + READ_CONCURRENCY);
-      const read = await Promise.all(batch.map((e) => readBounded(path.join(dir, e.name), maxBytes)));
-      read.forEach(({ data, sizeBytes }, j) => pastes.push({ student: studentIdOf(batch[j]!.name), data, sizeBytes }));
+      const read = await Promise.all(batch.map((e) => readPaste(path.join(dir, e.name), maxBytes)));
+      read.forEach((p, j) => pastes.push({ student: studentIdOf(batch[j]!.name), ...p }));
     }
     const grading = gradeClass({ checker, pastes, manual: await readManualGrades(out), now, similarityThreshold: threshold });
     await writeGradebook(out, lesson.id, grading.rows);

@@ -16,7 +16,7 @@ function autoRows(rows: readonly GradebookRow[], lesson: string): GradebookRow[]
 export const review: Command = {
   name: "review",
   summary: "record an instructor's decision on a proof",
-  help: `Usage: grader review --lesson ID --student S --status pass|fail --note "..." [--out DIR2] [--by NAME] [--now ISO] [--lessons DIR] [--json]
+  help: `Usage: grader review --lesson ID --student S --status pass|fail --note "..." [--new-student] [--out DIR2] [--by NAME] [--now ISO] [--lessons DIR] [--json]
 
 Records a manual decision in DIR2/manual-grades.json (replacing an earlier
 decision for the same lesson and student). Every later \`grader proofs\` run keeps
@@ -25,7 +25,9 @@ and JSON are updated at once.
 
 Options:
   --lesson ID      the lesson (required)
-  --student S      the student id, as in the pastes directory (required)
+  --student S      the student id, as in the pastes directory (required); a
+                   student not in DIR2's gradebook for the lesson is refused
+  --new-student    record the decision even so (a student with no paste)
   --status S       pass or fail (required)
   --note TEXT      why (required; it goes into the gradebook's reasons)
   --out DIR2       the grades directory (default: grades)
@@ -35,11 +37,13 @@ Options:
   --json           print the recorded decision as JSON
   -h, --help       show this help
 
-Exit codes: 0 recorded, 2 usage error.
+Exit codes: 0 recorded, 2 usage error (also: a student not in the gradebook,
+without --new-student), 4 a grades file cannot be parsed.
 `,
   options: {
     lesson: { type: "string" }, student: { type: "string" }, status: { type: "string" }, note: { type: "string" },
     out: { type: "string", default: "grades" }, by: { type: "string" }, now: { type: "string" },
+    "new-student": { type: "boolean", default: false },
   },
   async run(values, positionals, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}. Run \`grader review --help\` for usage.`);
@@ -53,6 +57,14 @@ Exit codes: 0 recorded, 2 usage error.
     const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
     const rows = await readGradebookRows(out);
     const existing = rows.find((r) => r.lesson === lesson.id && r.student === student);
+    if (existing === undefined && values["new-student"] !== true) {
+      // A typo in --student would otherwise add a row for nobody.
+      const known = [...new Set(rows.filter((r) => r.lesson === lesson.id).map((r) => r.student))].sort();
+      const list = known.length === 0 ? `no gradebook for lesson ${lesson.id} in ${out} yet` : `students: ${known.slice(0, 20).join(", ")}${known.length > 20 ? `, and ${known.length - 20} more` : ""}`;
+      throw new UsageError(
+        `student ${JSON.stringify(student)} is not in the gradebook for lesson ${lesson.id} (${list}); check the spelling, or pass --new-student to record a decision for a student with no paste`,
+      );
+    }
     const grade: ManualGrade = { lesson: lesson.id, student, status, note, gradedAt };
     if (typeof values.by === "string" && values.by !== "") grade.by = values.by;
     if (existing?.auto?.sha256) grade.sha256 = existing.auto.sha256;

@@ -1,0 +1,164 @@
+// Careless and hostile input to the real `grader` bin: an alias bomb in a
+// lesson, FIFOs where files are expected, symlinked lessons and pastes,
+// UTF-16 pastes, and a review decision for a student nobody graded.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FIXTURES, grader, REPO } from "../helpers/cli.js";
+
+const COURSE = path.join(FIXTURES, "course");
+const PASTES = path.join(FIXTURES, "pastes");
+/** A FIFO nobody writes to: reading it blocks for ever, so a command must refuse it first. */
+const FIFO_TIMEOUT_MS = 20_000;
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), "grader-hostile-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** A copy of the fixture course in a fresh directory, plus `extra` files. */
+async function course(name: string, extra: Record<string, string> = {}): Promise<string> {
+  const dir = path.join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  for (const f of await readdir(COURSE)) await copyFile(path.join(COURSE, f), path.join(dir, f));
+  for (const [f, text] of Object.entries(extra)) await writeFile(path.join(dir, f), text);
+  return dir;
+}
+
+function mkfifo(file: string): void {
+  execFileSync("mkfifo", [file]);
+}
+
+/** Nine levels of nine aliases each: expanded, 9^9 strings. */
+function aliasBomb(asList: boolean): string {
+  const lead = asList ? "- " : (n: string) => `${n}: `;
+  const key = (n: string) => (typeof lead === "string" ? lead : lead(n));
+  const lines = [`${key("a")}&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]`];
+  const names = "abcdefghi";
+  for (let i = 1; i < names.length; i++) lines.push(`${key(names[i]!)}&${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(",")}]`);
+  const fields = asList ? [] : ["id: fx-bomb", "part: fx-week", "title: Bomb", "order: 9"];
+  return ["---", ...lines, ...fields, "---", "", "# Bomb", ""].join("\n");
+}
+
+describe("grader lint: a lesson with a YAML alias bomb", () => {
+  test("is reported as that lesson's error with file:line, and the other lessons are still linted (exit 1, not 70)", async () => {
+    const dir = await course("bomb", { "bomb-list.md": aliasBomb(true), "bomb-map.md": aliasBomb(false) });
+    const r = await grader(["lint", "--lessons", dir]);
+    expect(r.stderr).not.toContain("internal error");
+    expect(r.code).toBe(1);
+    const rel = (f: string) => path.relative(REPO, path.join(dir, f));
+    expect(r.stdout).toMatch(/bomb-list\.md:3: error front-matter: YAML aliases are not allowed in a lesson's front-matter \(\*a, and 71 more\)/);
+    expect(r.stdout).toContain(`${rel("bomb-map.md")}:3: error front-matter: YAML aliases are not allowed`);
+    expect(r.stdout).toContain("[yaml-alias]");
+    expect(r.stdout).toContain("5 file(s), 3 lesson(s): 2 error(s)");
+    // The good lessons are still usable by the other commands.
+    const show = await grader(["lesson", "show", "fx-retry", "--lessons", dir]);
+    expect(show.code).toBe(0);
+  });
+});
+
+describe("grader: FIFOs and other non-regular files are refused at once", () => {
+  test("proof on a FIFO names the path and exits 4 without reading it", async () => {
+    const fifo = path.join(tmp, "paste.fifo");
+    mkfifo(fifo);
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", fifo], { timeoutMs: FIFO_TIMEOUT_MS });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(`grader proof: cannot read ${fifo}: it is a FIFO (named pipe), not a regular file; give the paste as a file\n`);
+  });
+
+  test("proofs reports a FIFO among the pastes for that student and grades the rest", async () => {
+    const dir = path.join(tmp, "pastes-fifo");
+    await mkdir(dir);
+    await copyFile(path.join(PASTES, "alice.txt"), path.join(dir, "alice.txt"));
+    mkfifo(path.join(dir, "mallory.txt"));
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", dir, "--out", path.join(tmp, "grades-fifo"), "--json"], { timeoutMs: FIFO_TIMEOUT_MS });
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).rows as { student: string; status: string; reasons: string[] }[];
+    expect(rows.find((x) => x.student === "alice")?.status).toBe("pass");
+    expect(rows.find((x) => x.student === "mallory")).toMatchObject({ status: "fail", reasons: ["paste refused: it is a FIFO (named pipe), not a regular file"] });
+  });
+
+  test("lint reports a FIFO named like a lesson and lints the rest", async () => {
+    const dir = await course("fifo-course");
+    mkfifo(path.join(dir, "pipe.md"));
+    const r = await grader(["lint", "--lessons", dir], { timeoutMs: FIFO_TIMEOUT_MS });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/pipe\.md: error file: it is a FIFO \(named pipe\), not a regular file; a lesson is a Markdown file \[not-a-file\]/);
+    expect(r.stdout).toContain("4 file(s), 3 lesson(s): 1 error(s)");
+  });
+});
+
+describe("grader: symlinked lessons and pastes are followed", () => {
+  test("a symlinked lesson file and a symlinked directory of lessons are read; a dangling link is reported", async () => {
+    const dir = path.join(tmp, "linked-course");
+    const elsewhere = path.join(tmp, "elsewhere");
+    await mkdir(path.join(elsewhere, "more"), { recursive: true });
+    await mkdir(dir);
+    await copyFile(path.join(COURSE, "election.md"), path.join(dir, "election.md"));
+    await copyFile(path.join(COURSE, "retry.md"), path.join(elsewhere, "retry.md"));
+    await copyFile(path.join(COURSE, "messy.md"), path.join(elsewhere, "more", "messy.md"));
+    await symlink(path.join(elsewhere, "retry.md"), path.join(dir, "retry.md"));
+    await symlink(path.join(elsewhere, "more"), path.join(dir, "more"));
+    await symlink(dir, path.join(elsewhere, "more", "loop")); // a cycle: read once, not for ever
+    const clean = await grader(["lint", "--lessons", dir, "--json"]);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ files: 3, lessons: 3, errors: 0 });
+    expect(clean.code).toBe(0);
+    await symlink(path.join(tmp, "gone.md"), path.join(dir, "dangling.md"));
+    const r = await grader(["lint", "--lessons", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/dangling\.md: error file: a symbolic link to .*gone\.md, which does not exist \[broken-link\]/);
+  });
+
+  test("a symlinked paste is graded like a file", async () => {
+    const dir = path.join(tmp, "pastes-linked");
+    await mkdir(dir);
+    await symlink(path.join(PASTES, "alice.txt"), path.join(dir, "alice.txt"));
+    await copyFile(path.join(PASTES, "erin.txt"), path.join(dir, "erin.txt"));
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", dir, "--out", path.join(tmp, "grades-linked"), "--json"]);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).rows as { student: string; status: string }[];
+    expect(rows.map((x) => [x.student, x.status])).toEqual([["alice", "pass"], ["erin", "pass"]]);
+  });
+});
+
+describe("grader proof: UTF-16 pastes", () => {
+  const text = readFileSync(path.join(PASTES, "alice.txt"), "utf8");
+  const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+  const be = Buffer.from(text, "utf16le").swap16();
+  test.each([
+    ["little-endian with a byte-order mark", le, "iconv -f UTF-16 -t UTF-8"],
+    ["big-endian with a byte-order mark", Buffer.concat([Buffer.from([0xfe, 0xff]), be]), "iconv -f UTF-16 -t UTF-8"],
+    ["big-endian without a byte-order mark", be, "iconv -f UTF-16BE -t UTF-8"],
+  ])("a UTF-16 paste (%s) is refused as UTF-16, saying how to convert it", async (_name, data, iconv) => {
+    const file = path.join(tmp, `utf16-${_name.replace(/\W+/g, "-")}.txt`);
+    await writeFile(file, data);
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`paste refused: UTF-16 text (${_name.replace(" with a byte-order mark", "").replace(" without a byte-order mark", "")}), not UTF-8; convert it, e.g. \`${iconv} paste.txt > paste-utf8.txt\``);
+    expect(r.stdout).not.toContain("binary");
+  });
+});
+
+describe("grader review: a student not in the batch", () => {
+  test("is refused with a message naming --new-student, and recorded with it", async () => {
+    const out = path.join(tmp, "grades-review");
+    const batch = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out, "--now", "2026-11-24T10:00:00Z"]);
+    expect(batch.code).toBe(0);
+    const args = ["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "carl", "--status", "pass", "--note", "n", "--out", out, "--now", "2026-11-24T12:00:00Z"];
+    const refused = await grader(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      'grader review: student "carl" is not in the gradebook for lesson fx-retry (students: alice, bob, carol, dave, erin); check the spelling, or pass --new-student to record a decision for a student with no paste\n',
+    );
+    expect(await readFile(path.join(out, "gradebook.csv"), "utf8")).not.toContain("carl");
+    const accepted = await grader([...args, "--new-student"]);
+    expect(accepted.code).toBe(0);
+    expect(await readFile(path.join(out, "manual-grades.json"), "utf8")).toContain('"student": "carl"');
+  });
+});
