@@ -1,0 +1,105 @@
+/**
+ * The cluster secret on the command line: `kv-cluster start` creates it in
+ * the data directory (mode 0600) and keeps it across runs; `kv-cluster node`
+ * refuses to run without a usable one, with exit 4 and a message that says
+ * which file and what to do.
+ */
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KV_CLUSTER_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "../../src/testing/processes.js";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-secret-"));
+});
+afterAll(async () => {
+  await killAll();
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnTracked([KV_CLUSTER_BIN, ...args]);
+  await exited(child);
+  return { code: child.exitCode, stderr: child.stderrLines.join("\n") };
+}
+
+describe("kv-cluster and the cluster secret", () => {
+  it("start creates DATA/cluster.secret with mode 0600, and a second start keeps the same secret", async () => {
+    const data = path.join(dir, "start");
+    const secretFile = path.join(data, "cluster.secret");
+    const contents: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const base = await freePortRun(3);
+      const cluster = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", data]);
+      await waitFor("a leader", 15_000, async () => {
+        for (let i = 0; i < 3; i++) if ((await ask(base + i, { type: "status" }))?.role === "leader") return true;
+        return null;
+      });
+      expect(cluster.stderrLines).toContain(`cluster | cluster secret: ${secretFile}${round === 0 ? " (created, mode 0600)" : ""}`);
+      cluster.kill("SIGTERM");
+      await exited(cluster);
+      expect(cluster.exitCode).toBe(0);
+      const stat = await fsp.stat(secretFile);
+      expect(stat.mode & 0o777).toBe(0o600);
+      contents.push(await fsp.readFile(secretFile, "utf8"));
+    }
+    expect(contents[0]).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(contents[1]).toBe(contents[0]);
+  }, 60_000);
+
+  it.each<[string, (data: string) => Promise<string[]>, RegExp]>([
+    [
+      "a data directory without a secret",
+      async () => [],
+      /^error: .*cluster\.secret: no cluster secret\. Peers prove this secret to each other; `kv-cluster start` creates it in the data directory, or pass --secret-file FILE/,
+    ],
+    [
+      "a secret file others can read",
+      async (data) => {
+        const f = path.join(data, "loose.secret");
+        await fsp.writeFile(f, "s".repeat(64), { mode: 0o644 });
+        await fsp.chmod(f, 0o644);
+        return ["--secret-file", f];
+      },
+      /^error: .*loose\.secret: the cluster secret is readable by others \(mode 644\); run chmod 600/,
+    ],
+    [
+      "a secret that is too short to be one",
+      async (data) => {
+        const f = path.join(data, "short.secret");
+        await fsp.writeFile(f, "hunter2\n", { mode: 0o600 });
+        return ["--secret-file", f];
+      },
+      /^error: .*short\.secret:1: the cluster secret has 7 characters; it needs at least 32/,
+    ],
+  ])("node refuses to start with %s: exit 4 and what to do", async (_what, setup, message) => {
+    const data = await fsp.mkdtemp(path.join(dir, "node-"));
+    const extra = await setup(data);
+    const base = await freePortRun(3);
+    const r = await run(["node", "--id", "n1", "--nodes", "3", "--base-port", String(base), "--data-dir", data, ...extra]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for an expected failure
+  }, 30_000);
+
+  it("start --secret-file uses the file it names and does not create one in the data directory", async () => {
+    const data = await fsp.mkdtemp(path.join(dir, "named-"));
+    const missing = path.join(data, "nowhere.secret");
+    const r = await run(["start", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data, "--secret-file", missing]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/nowhere\.secret: no cluster secret/);
+    await expect(fsp.stat(path.join(data, "cluster.secret"))).rejects.toThrow();
+  }, 30_000);
+
+  it("node --help documents the secret file and the connection bounds", async () => {
+    const child = spawnTracked([KV_CLUSTER_BIN, "node", "--help"]);
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    await exited(child);
+    for (const flag of ["--secret-file FILE", "--max-client-connections N", "--max-buffered-input-bytes B", "--idle-timeout-ms MS"]) {
+      expect(out).toContain(flag);
+    }
+  });
+});
