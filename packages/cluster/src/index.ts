@@ -11,7 +11,25 @@ export * from "./contract.js";
 export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./node/index.js";
 export { RaftCore, RaftLog, type RaftOptions, type RaftReady, type RaftRole } from "./raft/index.js";
 export * from "./state-machine/index.js";
-export { MemoryStorage, FileStorage, StorageCorruptError, StorageLockedError, type FileStorageOptions, type FileStorageStats } from "./storage/index.js";
+export {
+  MemoryStorage,
+  FileStorage,
+  StorageError,
+  StorageCorruptError,
+  StorageFormatError,
+  StorageIoError,
+  StorageLockedError,
+  WAL_FORMAT_VERSION,
+  checkTermCoversLog,
+  decodeSnapshotFile,
+  encodeSegment,
+  encodeSnapshotFile,
+  encodeWalOps,
+  replaySegment,
+  type SegmentReplay,
+  type FileStorageOptions,
+  type FileStorageStats,
+} from "./storage/index.js";
 export { KvNodeRuntime, DEFAULT_TICK_MS, type NodeRuntimeOptions } from "./runtime/node-runtime.js";
 export { startNode, type StartNodeOptions } from "./runtime/start-node.js";
 export { startHttpFront, type HttpFront, type HttpFrontOptions } from "./http/index.js";

@@ -1,14 +1,16 @@
 /**
  * `FileStorage`: the durable `Storage`, a write-ahead log in a data directory.
  *
- * Files in the directory:
- *   wal-<segment>.log   framed records (records.ts): {"t":"h"} hard state and
- *                       {"t":"a"} appended entries, replayed in order on load.
- *   snapshot.bin        one framed record {walSegment, snapshot}; the WAL
- *                       segment it names holds everything after the snapshot.
- *   LOCK                the pid of the process using the directory: a second
- *                       process refuses to start (a stale lock of a dead
- *                       process, e.g. after SIGKILL, is taken over).
+ * Files in the directory (their bytes: wal.ts and records.ts):
+ *   wal-<segment>.log   a file header, then framed records: {"t":"h"} hard
+ *                       state and {"t":"a"} appended entries, replayed in
+ *                       order on load.
+ *   snapshot.bin        a file header and one record {walSegment, snapshot};
+ *                       the WAL segment it names holds everything after the
+ *                       snapshot. Without it, the log is wal-00000001.log.
+ *   LOCK                the process using the directory (lock.ts): a second
+ *                       process refuses to start; exactly one process takes
+ *                       over the stale lock of a dead one.
  *
  * Durability: `persist()` resolves only after the records are written and
  * fdatasync'ed. Group commit: persist calls that arrive while an fsync is in
@@ -28,20 +30,36 @@
  * the commit point: a crash before it leaves the old snapshot + old segment,
  * a crash after it the new pair. The old segment is deleted afterwards.
  *
- * Recovery: a torn or corrupt LAST record of the WAL (a crash mid-write) is
- * dropped with a log line and the file truncated to the last good record.
- * A bad record with good data after it is real corruption: load() fails with
- * an error naming the file and the offset.
+ * Recovery changes nothing on disk but a proven torn tail (the last record,
+ * showing bytes that never reached the disk, with nothing valid after it:
+ * cut off with a log line) and the rotation's own leftovers (the segment
+ * before or after the current one, its temp files: deleted with a log line).
+ * Everything else is a refusal that names the file, the offset and what to
+ * do, checked before anything is changed: a damaged record, a file that
+ * does not start like a WAL, a missing snapshot or segment, a segment that
+ * is neither current nor a leftover, a term/vote that does not cover the
+ * log. Files the storage does not know are left alone, with a log line.
  */
-import fs, { constants as fsc, promises as fsp, readFileSync } from "node:fs";
+import fs, { constants as fsc, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { LogEntry, PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
-import { encodeRecord, readRecord } from "./records.js";
-import { applyAppend, applyHardState, applyOps, cloneState, emptyState } from "./state.js";
+import type { PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
+import { StorageCorruptError, StorageIoError } from "./errors.js";
+import { acquireLock, isLockFile, releaseLock, type HeldLock } from "./lock.js";
+import { applyOps, cloneState, emptyState } from "./state.js";
+import {
+  FILE_HEADER_BYTES,
+  checkTermCoversLog,
+  decodeSnapshotFile,
+  encodeSegment,
+  encodeSnapshotFile,
+  encodeWalOps,
+  fileHeader,
+  replaySegment,
+} from "./wal.js";
 
 export interface FileStorageOptions {
-  /** Where recovery notes go (a torn record dropped). Default: stderr. */
+  /** Where recovery notes go (a torn record cut off, a leftover deleted, an unknown file left alone). Default: stderr. */
   log?: (line: string) => void;
   /** Extend the WAL with zeros in steps of this many bytes (0: plain appends). Default 8 MiB. */
   preallocateBytes?: number;
@@ -60,53 +78,6 @@ export interface FileStorageStats {
   rotations: number;
 }
 
-/** Thrown by load() on corruption that is not a torn tail. `code` is stable. */
-export class StorageCorruptError extends Error {
-  override readonly name = "StorageCorruptError";
-  readonly code = "E_STORAGE_CORRUPT";
-  constructor(
-    readonly file: string,
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(
-      `${file}: corrupt record at offset ${offset}: ${detail}. Valid records follow it, so this is not a torn ` +
-        `write; refusing to start. Restore the data directory or remove it to rejoin as an empty node.`,
-    );
-  }
-}
-
-/** Thrown by load() when another live process uses the directory. `code` is stable. */
-export class StorageLockedError extends Error {
-  override readonly name = "StorageLockedError";
-  readonly code = "E_STORAGE_LOCKED";
-  constructor(
-    readonly dir: string,
-    readonly pid: number | null,
-  ) {
-    super(
-      `${dir} is in use by ${pid === null ? "another process" : `process ${pid}`} (${path.join(dir, LOCK_FILE)}); ` +
-        `stop that node first: two processes writing one WAL would corrupt it`,
-    );
-  }
-}
-
-/** Whether `pid` is a live process that could be a node (a reused pid of some other program is not). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("node");
-  } catch {
-    return true; // no /proc (macOS): trust the signal check
-  }
-}
-
-type WalRecord = { t: "h"; term: number; votedFor: string | null } | { t: "a"; entries: LogEntry[] };
-
 interface Pending {
   ops: PersistOp[];
   resolve: () => void;
@@ -114,8 +85,21 @@ interface Pending {
 }
 
 const SNAPSHOT_FILE = "snapshot.bin";
-const LOCK_FILE = "LOCK";
 const segmentName = (segment: number): string => `wal-${String(segment).padStart(8, "0")}.log`;
+const SEGMENT_NAME = /^wal-(\d{8})\.log$/;
+
+/** What recovery found, before it changes anything. */
+interface Plan {
+  state: PersistentState;
+  segment: number;
+  walPath: string;
+  /** The segment does not exist yet (a fresh directory): write its header. */
+  create: boolean;
+  writeOffset: number;
+  torn: { offset: number; reason: string; fileBytes: number } | null;
+  leftovers: { name: string; why: string }[];
+  unknown: string[];
+}
 
 export class FileStorage implements Storage {
   readonly dir: string;
@@ -135,7 +119,7 @@ export class FileStorage implements Storage {
   /** The segment's size on disk, preallocated zeros included. */
   private fileBytes = 0;
   private queue: Pending[] = [];
-  private locked = false;
+  private lock: HeldLock | null = null;
   /** A background extension of the segment, while one runs. */
   private extending: Promise<void> | null = null;
   private flushing: Promise<void> | null = null;
@@ -149,33 +133,104 @@ export class FileStorage implements Storage {
     this.lockWaitMs = opts.lockWaitMs ?? 2000;
   }
 
-  /** Reads (and repairs a torn tail of) the data directory; must be called once before persist(). */
+  /**
+   * Reads the data directory (cutting off a proven torn tail); must be called
+   * once before persist(). Refuses with a `StorageError` on anything else.
+   */
   async load(): Promise<PersistentState> {
-    await fsp.mkdir(this.dir, { recursive: true });
-    await this.lock();
+    await io(this.dir, "create the data directory", fsp.mkdir(this.dir, { recursive: true }));
+    this.lock = await acquireLock(this.dir, this.lockWaitMs);
     try {
       return await this.recover();
     } catch (e) {
-      await fsp.rm(path.join(this.dir, LOCK_FILE), { force: true });
-      this.locked = false;
+      await releaseLock(this.lock).catch(() => {});
+      this.lock = null;
       throw e;
     }
   }
 
   private async recover(): Promise<PersistentState> {
-    const state = emptyState();
-    const snap = await this.readSnapshotFile();
-    if (snap) {
-      state.snapshot = snap.snapshot;
-      this.segment = snap.walSegment;
+    const plan = await this.plan();
+    // Everything is checked; only now does anything change on disk.
+    if (plan.create) {
+      await io(plan.walPath, "create the WAL segment", writeFileDurably(plan.walPath, fileHeader("wal")));
     }
-    const walPath = path.join(this.dir, segmentName(this.segment));
-    this.writeOffset = await this.replayWal(walPath, state);
-    await this.removeLeftovers();
-    this.mirror = state;
-    await this.openSegment(walPath);
-    await fsyncDir(this.dir);
-    return cloneState(state);
+    if (plan.torn) {
+      const { offset, reason, fileBytes } = plan.torn;
+      this.log(
+        `[wal] ${plan.walPath}: dropped a torn last record at offset ${offset} (${reason}); ` +
+          `truncating the file from ${fileBytes} to ${offset} bytes`,
+      );
+      await io(plan.walPath, "cut off the torn record", truncateDurably(plan.walPath, offset));
+    }
+    for (const { name, why } of plan.leftovers) {
+      this.log(`[wal] ${path.join(this.dir, name)}: deleting ${why}`);
+      await io(path.join(this.dir, name), "delete it", fsp.rm(path.join(this.dir, name), { force: true }));
+    }
+    for (const name of plan.unknown) {
+      this.log(`[wal] ${path.join(this.dir, name)}: not a file of this storage; leaving it alone`);
+    }
+    this.segment = plan.segment;
+    this.mirror = plan.state;
+    this.writeOffset = plan.writeOffset;
+    await this.openSegment(plan.walPath);
+    await io(this.dir, "sync the data directory", fsyncDir(this.dir));
+    return cloneState(plan.state);
+  }
+
+  /** Reads and checks the directory without changing it. */
+  private async plan(): Promise<Plan> {
+    const names = await io(this.dir, "list the data directory", fsp.readdir(this.dir));
+    const state = emptyState();
+    const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
+    const snapshotBytes = await readIfExists(snapshotPath);
+    let segment = 1;
+    if (snapshotBytes) {
+      const snap = decodeSnapshotFile(snapshotBytes, snapshotPath);
+      state.snapshot = snap.snapshot;
+      segment = snap.walSegment;
+    }
+    const segments = names.flatMap((n) => (SEGMENT_NAME.test(n) ? [Number(SEGMENT_NAME.exec(n)![1])] : [])).sort((a, b) => a - b);
+    if (!snapshotBytes && segments.length > 0 && !segments.includes(1)) {
+      throw new StorageCorruptError(
+        snapshotPath,
+        null,
+        `is missing, but the directory holds ${segments.map(segmentName).join(", ")} and no ${segmentName(1)}; ` +
+          `a later segment only exists with the snapshot that names it, so starting would lose the snapshot and the log`,
+      );
+    }
+    const leftovers: Plan["leftovers"] = [];
+    const unknown: string[] = [];
+    for (const name of names.sort()) {
+      const n = SEGMENT_NAME.exec(name);
+      if (n) {
+        const s = Number(n[1]);
+        if (s === segment) continue;
+        if (s === segment - 1) leftovers.push({ name, why: `the segment before ${segmentName(segment)}, left by a finished rotation` });
+        else if (s === segment + 1) leftovers.push({ name, why: `the segment of an unfinished rotation (${SNAPSHOT_FILE} does not name it)` });
+        else {
+          throw new StorageCorruptError(
+            path.join(this.dir, name),
+            null,
+            `a WAL segment that is neither the current one (${segmentName(segment)}${snapshotBytes ? `, named by ${SNAPSHOT_FILE}` : ""}) ` +
+              `nor a leftover of a rotation next to it`,
+          );
+        }
+      } else if (name === `${SNAPSHOT_FILE}.tmp` || (name.endsWith(".log.tmp") && SEGMENT_NAME.test(name.slice(0, -4)))) {
+        leftovers.push({ name, why: "a temp file of an unfinished rotation" });
+      } else if (name !== SNAPSHOT_FILE && !isLockFile(name)) unknown.push(name);
+    }
+
+    const walPath = path.join(this.dir, segmentName(segment));
+    const walBytes = await readIfExists(walPath);
+    if (!walBytes) {
+      if (snapshotBytes) throw new StorageCorruptError(walPath, null, `is missing, but ${SNAPSHOT_FILE} names it as the log after the snapshot`);
+      return { state, segment, walPath, create: true, writeOffset: FILE_HEADER_BYTES, torn: null, leftovers, unknown };
+    }
+    const replay = replaySegment(walBytes, walPath, state);
+    checkTermCoversLog(state, walPath);
+    const torn = replay.torn ? { ...replay.torn, fileBytes: walBytes.length } : null;
+    return { state, segment, walPath, create: false, writeOffset: replay.end, torn, leftovers, unknown };
   }
 
   persist(ops: PersistOp[]): Promise<void> {
@@ -195,34 +250,8 @@ export class FileStorage implements Storage {
     if (this.extending) await this.extending.catch(() => {});
     if (this.fd !== null) await fdClose(this.fd);
     this.fd = null;
-    if (this.locked) await fsp.rm(path.join(this.dir, LOCK_FILE), { force: true });
-    this.locked = false;
-  }
-
-  /**
-   * One process per data directory: two writers would destroy each other's
-   * WAL. A live holder gets `lockWaitMs` to finish shutting down (a restart
-   * right after SIGTERM); a dead one's lock is stale and taken over.
-   */
-  private async lock(): Promise<void> {
-    const file = path.join(this.dir, LOCK_FILE);
-    const deadline = Date.now() + this.lockWaitMs;
-    for (;;) {
-      try {
-        await fsp.writeFile(file, `${process.pid}\n`, { flag: "wx" });
-        this.locked = true;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
-      const pid = Number((await fsp.readFile(file, "utf8").catch(() => "")).trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        if (Date.now() >= deadline) throw new StorageLockedError(this.dir, pid);
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      await fsp.rm(file, { force: true }); // stale: its process is gone
-    }
+    if (this.lock) await releaseLock(this.lock);
+    this.lock = null;
   }
 
   // ------------------------------------------------------------ writing ----
@@ -256,12 +285,8 @@ export class FileStorage implements Storage {
       await this.rotate();
       return;
     }
-    const records: Buffer[] = [];
-    for (const op of ops) {
-      if (op.type === "hardState") records.push(encodeRecord(hardStateRecord(op.hardState)));
-      else if (op.type === "append" && op.entries.length > 0) records.push(encodeRecord({ t: "a", entries: op.entries }));
-    }
-    const buf = Buffer.concat(records);
+    const buf = encodeWalOps(ops);
+    if (buf.length === 0) return;
     await this.ensureSpace(buf.length);
     await fdWriteAt(this.fd!, buf, this.writeOffset);
     this.writeOffset += buf.length;
@@ -302,8 +327,10 @@ export class FileStorage implements Storage {
   }
 
   private async openSegment(file: string): Promise<void> {
-    const fd = await new Promise<number>((resolve, reject) =>
-      fs.open(file, fsc.O_RDWR | fsc.O_CREAT, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))),
+    const fd = await io(
+      file,
+      "open the WAL segment",
+      new Promise<number>((resolve, reject) => fs.open(file, fsc.O_RDWR, (err, fd) => (err ? reject(err) : resolve(fd)))),
     );
     this.fd = fd;
     this.fileBytes = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
@@ -313,12 +340,10 @@ export class FileStorage implements Storage {
   private async rotate(): Promise<void> {
     const next = this.segment + 1;
     const walPath = path.join(this.dir, segmentName(next));
-    const records = [encodeRecord(hardStateRecord(this.mirror.hardState))];
-    if (this.mirror.entries.length > 0) records.push(encodeRecord({ t: "a", entries: this.mirror.entries }));
-    await writeFileDurably(walPath, Buffer.concat(records));
+    await writeFileDurably(walPath, encodeSegment(this.mirror));
     await fsyncDir(this.dir);
     const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
-    await writeFileDurably(snapshotPath, encodeRecord({ walSegment: next, snapshot: this.mirror.snapshot }));
+    await writeFileDurably(snapshotPath, encodeSnapshotFile(next, this.mirror.snapshot as Snapshot));
     await fsyncDir(this.dir);
     const old = this.segment;
     if (this.extending) await this.extending.catch(() => {});
@@ -329,78 +354,16 @@ export class FileStorage implements Storage {
     this.stats.rotations++;
     await fsp.rm(path.join(this.dir, segmentName(old)), { force: true });
   }
-
-  // ------------------------------------------------------------ reading ----
-
-  private async readSnapshotFile(): Promise<{ walSegment: number; snapshot: Snapshot } | null> {
-    const file = path.join(this.dir, SNAPSHOT_FILE);
-    const buf = await readIfExists(file);
-    if (!buf) return null;
-    const rec = buf.length > 0 ? readRecord(buf, 0) : ({ ok: false, reason: "empty file" } as const);
-    if (!rec.ok) throw new StorageCorruptError(file, 0, rec.reason);
-    const payload = rec.payload as { walSegment?: unknown; snapshot?: Snapshot };
-    if (!Number.isSafeInteger(payload.walSegment) || !payload.snapshot) {
-      throw new StorageCorruptError(file, 0, "snapshot record lacks walSegment or snapshot");
-    }
-    return { walSegment: payload.walSegment as number, snapshot: payload.snapshot };
-  }
-
-  /** Replays the segment into `state`; returns the end of the last good record. */
-  private async replayWal(file: string, state: PersistentState): Promise<number> {
-    const buf = await readIfExists(file);
-    if (!buf) {
-      if (state.snapshot) throw new StorageCorruptError(file, 0, `the WAL segment named by ${SNAPSHOT_FILE} is missing`);
-      return 0;
-    }
-    let offset = 0;
-    while (offset < buf.length) {
-      const rec = readRecord(buf, offset);
-      if (!rec.ok) {
-        if (rec.zeroTail) return offset; // preallocated space: the clean end
-        if (!rec.reachesEnd) throw new StorageCorruptError(file, offset, rec.reason);
-        this.log(
-          `[wal] ${file}: dropped a torn last record at offset ${offset} (${rec.reason}); ` +
-            `truncating the file from ${buf.length} to ${offset} bytes`,
-        );
-        const fh = await fsp.open(file, "r+");
-        try {
-          await fh.truncate(offset);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        return offset;
-      }
-      applyWalRecord(state, rec.payload as WalRecord, file, offset);
-      offset = rec.end;
-    }
-    return offset;
-  }
-
-  /** Temp files and segments not named by the snapshot: the remains of an interrupted rotation. */
-  private async removeLeftovers(): Promise<void> {
-    const keep = segmentName(this.segment);
-    for (const name of await fsp.readdir(this.dir)) {
-      if (name.endsWith(".tmp") || (name.startsWith("wal-") && name.endsWith(".log") && name !== keep)) {
-        await fsp.rm(path.join(this.dir, name), { force: true });
-      }
-    }
-  }
 }
 
-function hardStateRecord(h: { term: number; votedFor: string | null }): WalRecord {
-  return { t: "h", term: h.term, votedFor: h.votedFor };
-}
-
-function applyWalRecord(state: PersistentState, rec: WalRecord, file: string, offset: number): void {
-  if (rec && rec.t === "h") applyHardState(state, rec);
-  else if (rec && rec.t === "a" && Array.isArray(rec.entries)) {
-    try {
-      applyAppend(state, rec.entries);
-    } catch (e) {
-      throw new StorageCorruptError(file, offset, (e as Error).message);
-    }
-  } else throw new StorageCorruptError(file, offset, `unknown record ${JSON.stringify(rec).slice(0, 80)}`);
+/** Runs an fs call; its failure becomes a `StorageIoError` naming `file` (Node's EISDIR, for one, names no path). */
+async function io<T>(file: string, action: string, op: Promise<T>): Promise<T> {
+  try {
+    return await op;
+  } catch (e) {
+    if (e instanceof StorageIoError) throw e;
+    throw new StorageIoError(file, action, e);
+  }
 }
 
 async function readIfExists(file: string): Promise<Buffer | null> {
@@ -408,7 +371,17 @@ async function readIfExists(file: string): Promise<Buffer | null> {
     return await fsp.readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
+    throw new StorageIoError(file, "read it", e);
+  }
+}
+
+async function truncateDurably(file: string, bytes: number): Promise<void> {
+  const fh = await fsp.open(file, "r+");
+  try {
+    await fh.truncate(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,4 +1,15 @@
 export { MemoryStorage } from "./memory-storage.js";
-export { FileStorage, StorageCorruptError, StorageLockedError, type FileStorageOptions, type FileStorageStats } from "./file-storage.js";
+export { FileStorage, type FileStorageOptions, type FileStorageStats } from "./file-storage.js";
+export { StorageError, StorageCorruptError, StorageFormatError, StorageIoError, StorageLockedError } from "./errors.js";
+export {
+  WAL_FORMAT_VERSION,
+  checkTermCoversLog,
+  decodeSnapshotFile,
+  encodeSegment,
+  encodeSnapshotFile,
+  encodeWalOps,
+  replaySegment,
+  type SegmentReplay,
+} from "./wal.js";
 export { crc32 } from "./crc32.js";
 export { applyOps, emptyState } from "./state.js";
