@@ -6,7 +6,16 @@
  * the dslab harness routes them). Only protocol lines go to stdout; logs go
  * to stderr as `<node id> | <line>`.
  */
-import { DEFAULT_MAX_LINE_BYTES, ErrorCode, LineSplitter, encodeMessage, errorBody, type Message } from "@dslab/protocol";
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  ErrorCode,
+  LineSplitter,
+  MAX_JSON_DEPTH,
+  MAX_MESSAGE_DEPTH,
+  encodeMessage,
+  errorBody,
+  type Message,
+} from "@dslab/protocol";
 import { nodeSchemas } from "../node/core.js";
 import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
@@ -37,6 +46,10 @@ Options:
   --max-line-bytes N        refuse longer client lines with error 1002 (default 1 MiB;
                             lines from peers may be up to 64 MiB)
   -h, --help                show this help
+
+A line that cannot be served (not JSON, a bad field, too long, a request
+field nested deeper than ${MAX_JSON_DEPTH} levels or a line deeper than ${MAX_MESSAGE_DEPTH}) gets a
+definite error reply naming the field; the node keeps serving.
 
 Example:
   printf '%s\\n' '{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}' \\
