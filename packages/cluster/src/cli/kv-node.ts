@@ -20,7 +20,7 @@ import { nodeSchemas } from "../node/core.js";
 import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
-import { intFlag, parseFlags, runCli } from "./args.js";
+import { intFlag, parseFlags, runCli, storageRefusal } from "./args.js";
 
 const HELP = `Usage: kv-node [options]
 
@@ -151,8 +151,9 @@ async function main(): Promise<void> {
           for (const m of backlog.splice(0)) r.deliver(m);
         },
         (e: unknown) => {
-          log(`could not start: ${(e as Error).message}`);
-          exit(1);
+          const refusal = storageRefusal(e);
+          log(`could not start: ${refusal?.line ?? (e as Error).message}`);
+          exit(refusal?.exitCode ?? 1);
         },
       );
       return;

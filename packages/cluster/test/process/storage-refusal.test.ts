@@ -1,0 +1,71 @@
+/**
+ * The node programs refuse a damaged data directory with one line that names
+ * the file, the offset and what to do (no stack), exit 4, and leave the
+ * directory as it was.
+ */
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FileStorage } from "../../src/storage/index.js";
+import { KV_CLUSTER_BIN, KV_NODE_BIN, ensureSecretIn, exited, freePortRun, killAll, spawnTracked } from "../../src/testing/processes.js";
+import { entries } from "../storage/helpers.js";
+
+let dataDir = "";
+beforeAll(async () => {
+  dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-refusal-"));
+});
+afterAll(async () => {
+  await killAll();
+  await fsp.rm(dataDir, { recursive: true, force: true });
+});
+
+/** A node directory whose WAL has a damaged length field in its second record; returns the WAL and that offset. */
+async function damagedNodeDir(dir: string): Promise<{ wal: string; offset: number }> {
+  const storage = new FileStorage(dir, { preallocateBytes: 0, log: () => {} });
+  await storage.load();
+  await storage.persist([{ type: "hardState", hardState: { term: 2, votedFor: "n1" } }]);
+  const wal = path.join(dir, "wal-00000001.log");
+  const offset = (await fsp.stat(wal)).size;
+  await storage.persist([{ type: "append", entries: entries(1, 3, 2) }]);
+  await storage.close();
+  const buf = await fsp.readFile(wal);
+  buf[offset + 3]! ^= 0x40;
+  await fsp.writeFile(wal, buf);
+  return { wal, offset };
+}
+
+const stackLine = /^\s+at /;
+
+describe("node programs on a damaged data directory", () => {
+  it("kv-cluster node refuses a README in place of the WAL with one line naming the file and what to do, and exit 4", async () => {
+    const nodeDir = path.join(dataDir, "n1");
+    await fsp.mkdir(nodeDir, { recursive: true });
+    const wal = path.join(nodeDir, "wal-00000001.log");
+    const readme = "# n1\nThe data of node n1.\n";
+    await fsp.writeFile(wal, readme);
+    await ensureSecretIn(dataDir);
+    const base = await freePortRun(1);
+    const child = spawnTracked([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--data-dir", dataDir]);
+    await exited(child);
+    expect(child.exitCode).toBe(4);
+    const errors = child.stderrLines.filter((l) => l.startsWith("error: "));
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`^error: ${wal}: offset 0: not a dslab WAL segment: .*remove the directory and start again.*\\(E_STORAGE_FORMAT\\)$`))]);
+    expect(child.stderrLines.filter((l) => stackLine.test(l))).toEqual([]);
+    expect(await fsp.readFile(wal, "utf8")).toBe(readme);
+  });
+
+  it("kv-node refuses a WAL with a damaged length field with one line naming the file and the offset, and exit 4", async () => {
+    const dir = path.join(dataDir, "stdio-n1");
+    const { wal, offset } = await damagedNodeDir(dir);
+    const before = await fsp.readFile(wal);
+    const child = spawnTracked([KV_NODE_BIN, "--data-dir", dir]);
+    child.stdin!.write(`${JSON.stringify({ src: "c0", dest: "n1", body: { type: "init", msg_id: 1, node_id: "n1", node_ids: ["n1"] } })}\n`);
+    await exited(child);
+    expect(child.exitCode).toBe(4);
+    expect(child.stderrLines).toEqual([
+      expect.stringMatching(new RegExp(`^n1 \\| could not start: ${wal}: offset ${offset}: damaged record: header checksum mismatch .*remove the directory.*\\(E_STORAGE_CORRUPT\\)$`)),
+    ]);
+    expect(await fsp.readFile(wal)).toEqual(before);
+  });
+});
