@@ -4,5 +4,5 @@
  */
 export { startHttpFront, HttpFrontServer, type HttpFront, type HttpFrontOptions } from "./server.js";
 export { toHttp, type HttpResponse } from "./responses.js";
-export { route, matchPath, type Route, type RouteResult } from "./routes.js";
+export { route, matchPath, type PathMatch, type Route, type RouteResult } from "./routes.js";
 export { fingerprint, parseIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from "./idempotency-key.js";

@@ -18,7 +18,18 @@
  * so fetch, curl -L and most HTTP clients follow it by themselves. While no
  * leader is known (an election) the front waits up to `noLeaderWaitMs`, then
  * answers 503 with Retry-After.
+ *
+ * Refused at the door with 400, before anything reaches the cluster: a
+ * request target that is not a URL or not valid percent-encoding (routes.ts),
+ * and a request carrying more than one Idempotency-Key header (node:http
+ * would join them into one key "a, b", which no client meant).
+ *
+ * A request that fails inside the front (a bug, or a runtime that throws) is
+ * answered 500 with an incident id, and the node's log gets one line with
+ * that id, the method, the target, the peer, the key and the error, followed
+ * by the stack: the 500 says "see the node's log", so the log must have it.
  */
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { Body } from "@dslab/protocol";
 import type { NodeRuntime } from "../contract.js";
@@ -40,6 +51,7 @@ export interface HttpFrontOptions {
   noLeaderWaitMs?: number;
   /** Largest accepted body. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Where internal errors are logged, one line each. Default: stderr, prefixed "<node id> | " like the node's own log. */
   log?: (line: string) => void;
 }
 
@@ -90,13 +102,9 @@ export class HttpFrontServer {
 
   constructor(opts: HttpFrontOptions) {
     this.opts = opts;
-    this.log = opts.log ?? (() => {});
+    this.log = opts.log ?? ((line) => process.stderr.write(`${opts.runtime.id} | ${line}\n`));
     this.server = http.createServer((req, res) => {
-      this.handle(req, res).catch((e: unknown) => {
-        this.log(`http: internal error: ${(e as Error).stack ?? String(e)}`);
-        if (!res.headersSent) send(res, httpError(500, "internal", "internal error; see the node's log"));
-        else res.destroy();
-      });
+      this.handle(req, res).catch((e: unknown) => this.internalError(req, res, e));
     });
     this.server.keepAliveTimeout = 30_000;
   }
@@ -120,9 +128,37 @@ export class HttpFrontServer {
     });
   }
 
+  /** Answer 500 with an incident id, and log that id with what the request was and the error's stack. */
+  private internalError(req: http.IncomingMessage, res: http.ServerResponse, e: unknown): void {
+    const incident = randomBytes(4).toString("hex");
+    const target = (req.url ?? "").length > 200 ? `${(req.url ?? "").slice(0, 200)}...` : (req.url ?? "");
+    const key = req.headersDistinct["idempotency-key"];
+    const error = e instanceof Error ? e : new Error(String(e));
+    this.log(
+      `http: internal error ${incident}: ${req.method ?? "?"} ${JSON.stringify(target)} from ${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}` +
+        `${key ? `, Idempotency-Key ${key.map((k) => JSON.stringify(k)).join(", ")}` : ""}` +
+        `${res.headersSent ? ", after the response had started (connection dropped)" : ""}: ${error.name}: ${error.message}`,
+    );
+    for (const frame of (error.stack ?? "").split("\n").slice(1)) this.log(`http: internal error ${incident}:   ${frame.trim()}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    send(res, {
+      status: 500,
+      headers: {},
+      body: errorJson("internal", "internal", `internal error ${incident}; see the node's log for that id`, { incident }),
+    });
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
-    const url = new URL(req.url ?? "/", "http://front.invalid");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://front.invalid");
+    } catch {
+      return send(res, httpError(400, "bad-path", `the request target ${JSON.stringify(req.url)} is not a valid URL`));
+    }
     const bodyText = await readBody(req, this.opts.maxBodyBytes ?? 1024 * 1024);
     if (bodyText === undefined) return send(res, httpError(413, "body-too-large", "the request body is too large"));
     const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
@@ -133,9 +169,21 @@ export class HttpFrontServer {
     }
     const r = routed.route;
 
-    const rawKey = req.headers["idempotency-key"];
+    // headersDistinct: node:http joins repeated headers with ", ", which would read two keys as one.
+    const rawKeys = req.headersDistinct["idempotency-key"] ?? [];
     let key: string | undefined;
-    if (r.usesIdempotencyKey && typeof rawKey === "string") {
+    if (r.usesIdempotencyKey && rawKeys.length > 1) {
+      return send(
+        res,
+        httpError(
+          400,
+          "idempotency-key-repeated",
+          `Idempotency-Key was sent ${rawKeys.length} times; send it once, with the one key that identifies this request`,
+        ),
+      );
+    }
+    const rawKey = rawKeys[0];
+    if (r.usesIdempotencyKey && rawKey !== undefined) {
       const parsed = parseIdempotencyKey(rawKey);
       if (!parsed.ok) return send(res, httpError(400, "idempotency-key-invalid", parsed.message));
       key = parsed.key;

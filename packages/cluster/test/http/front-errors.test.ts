@@ -1,0 +1,179 @@
+/**
+ * The HTTP front's door and its own failures, with real HTTP on 127.0.0.1
+ * against a front on a one-node cluster (a real runtime with in-memory
+ * storage) in this process. Raw requests over a socket where fetch cannot
+ * say it: two Idempotency-Key header lines, a request target that is not a
+ * URL. A request the front refuses reaches nothing: a later read shows the
+ * key untouched. An internal error (the runtime, wrapped through the front's
+ * `runtime` option, throws) is a 500 with an incident id, and the log has
+ * that id with the request and the stack.
+ */
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { createPrng } from "@dslab/protocol";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { NodeRuntime } from "../../src/contract.js";
+import { matchPath, startHttpFront, type HttpFront } from "../../src/http/index.js";
+import { createKvNodeCore } from "../../src/node/core.js";
+import { KvNodeRuntime } from "../../src/runtime/node-runtime.js";
+import { MemoryStorage } from "../../src/storage/index.js";
+
+interface RawResponse {
+  status: number;
+  headers: string;
+  json: any;
+}
+
+/** One HTTP/1.1 request written byte for byte, the connection closed after the answer. */
+async function raw(port: number, head: string[], body = ""): Promise<RawResponse> {
+  const socket = net.createConnection({ port, host: "127.0.0.1" });
+  const lines = [...head, "Host: 127.0.0.1", "Connection: close", `Content-Length: ${Buffer.byteLength(body)}`];
+  socket.write(`${lines.join("\r\n")}\r\n\r\n${body}`);
+  let text = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (c: string) => (text += c));
+  await new Promise<void>((resolve, reject) => {
+    socket.on("close", () => resolve());
+    socket.on("error", reject);
+  });
+  const [headers = "", payload = ""] = text.split("\r\n\r\n");
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1] ?? -1);
+  return { status, headers, json: payload.trim() ? JSON.parse(payload) : undefined };
+}
+
+let runtime: KvNodeRuntime;
+
+beforeAll(async () => {
+  const storage = new MemoryStorage();
+  const core = createKvNodeCore({ id: "n1", nodeIds: ["n1"], prng: createPrng("http-front-errors") }, await storage.load());
+  runtime = new KvNodeRuntime({ core, storage, send: () => {}, log: () => {} });
+  runtime.start();
+  const deadline = Date.now() + 10_000;
+  while (runtime.status().role !== "leader") {
+    if (Date.now() > deadline) throw new Error("the one-node cluster elected no leader within 10 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}, 30_000);
+
+afterAll(async () => {
+  await runtime?.close();
+});
+
+describe("HTTP front: the door", () => {
+  let front: HttpFront;
+  beforeAll(async () => {
+    front = await startHttpFront({ runtime, port: 0 });
+  });
+  afterAll(async () => {
+    await front?.close();
+  });
+
+  test("two Idempotency-Key header lines on a POST are refused with 400 naming the header, and nothing is applied", async () => {
+    const r = await raw(
+      front.port,
+      ["POST /kv/twice/append HTTP/1.1", "Content-Type: application/json", "Idempotency-Key: a", "Idempotency-Key: b"],
+      '{"value":"x"}',
+    );
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: "idempotency-key-repeated", message: expect.stringMatching(/^Idempotency-Key was sent 2 times/) });
+    expect((await raw(front.port, ["GET /kv/twice HTTP/1.1"])).status).toBe(404);
+  });
+
+  test("two Idempotency-Key header lines on a PUT are refused too; one key holding a comma is still one key", async () => {
+    const put = await raw(front.port, ["PUT /kv/comma HTTP/1.1", "Idempotency-Key: k1", "Idempotency-Key: k2"], '{"value":1}');
+    expect(put.status).toBe(400);
+    expect(put.json.error.code).toBe("idempotency-key-repeated");
+    const one = await raw(front.port, ["POST /kv/comma/append HTTP/1.1", 'Idempotency-Key: "a, b"'], '{"value":"x"}');
+    expect(one.status).toBe(200);
+    expect(one.json).toEqual({ value: ["x"] });
+  });
+
+  test("a GET ignores Idempotency-Key headers, repeated or not", async () => {
+    const r = await raw(front.port, ["GET /kv/comma HTTP/1.1", "Idempotency-Key: a", "Idempotency-Key: b"]);
+    expect(r.status).toBe(200);
+  });
+
+  test.each([
+    ["/kv/%zz", "a key with a bad escape"],
+    ["/kv/100%", "a lone percent sign"],
+    ["/kv/%C3%28", "bytes that are not UTF-8"],
+    ["/kv/a/%zz", "an action with a bad escape"],
+  ])("the path %s (%s) is a 400 bad-path naming the path, not a 404", async (path) => {
+    const res = await fetch(`http://127.0.0.1:${front.port}${path}`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error).toMatchObject({ code: "bad-path" });
+    expect(body.error.message).toContain(JSON.stringify(path));
+  });
+
+  test("a request target that is not a URL is a 400 bad-path, not an internal error", async () => {
+    const r = await raw(front.port, ["GET http://[ HTTP/1.1"]);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: "bad-path", message: 'the request target "http://[" is not a valid URL' });
+  });
+
+  test("matchPath tells a bad escape (400) from a path with no route (404) and decodes a good key", () => {
+    expect(matchPath("/kv/a%2Fb/append")).toEqual({ ok: true, key: "a/b", action: "append" });
+    expect(matchPath("/kv/%zz")).toMatchObject({ ok: false, status: 400, reason: "bad-path" });
+    expect(matchPath("/nope")).toMatchObject({ ok: false, status: 404, reason: "not-found" });
+  });
+});
+
+/** The real runtime, except that submitting throws: the front's own error path. */
+function throwingRuntime(inner: NodeRuntime): NodeRuntime {
+  return {
+    id: inner.id,
+    submit: () => Promise.reject(new Error("the runtime threw while submitting")),
+    status: () => inner.status(),
+    close: () => inner.close(),
+  };
+}
+
+describe("HTTP front: an internal error", () => {
+  test("is answered 500 with an incident id, and the log has one line with that id, the request and the error, then the stack", async () => {
+    const log: string[] = [];
+    const front = await startHttpFront({ runtime: throwingRuntime(runtime), port: 0, log: (line) => log.push(line) });
+    try {
+      const r = await raw(front.port, ["POST /kv/boom/append HTTP/1.1", "Idempotency-Key: pay-7"], '{"value":1}');
+      expect(r.status).toBe(500);
+      const incident = r.json.error.incident as string;
+      expect(incident).toMatch(/^[0-9a-f]{8}$/);
+      expect(r.json.error.message).toBe(`internal error ${incident}; see the node's log for that id`);
+      expect(JSON.stringify(r.json)).not.toContain("the runtime threw"); // the details stay in the log
+      expect(log[0]).toMatch(
+        new RegExp(
+          `^http: internal error ${incident}: POST "/kv/boom/append" from 127\\.0\\.0\\.1:\\d+, Idempotency-Key "pay-7": ` +
+            "Error: the runtime threw while submitting$",
+        ),
+      );
+      expect(log.length).toBeGreaterThan(1);
+      for (const line of log.slice(1)) expect(line).toMatch(new RegExp(`^http: internal error ${incident}:   at `));
+    } finally {
+      await front.close();
+    }
+  });
+
+  test("without a log option the line goes to stderr, prefixed with the node id as the node's own log is", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/throwing-front.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", fixture], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.setEncoding("utf8").once("data", (d: string) => resolve(Number(d.trim())));
+        child.once("exit", (code) => reject(new Error(`the fixture exited (${code}) before listening: ${stderr}`)));
+      });
+      const r = await raw(port, ["GET /kv/boom HTTP/1.1"]);
+      expect(r.status).toBe(500);
+      const incident = r.json.error.incident as string;
+      child.kill("SIGTERM");
+      await exited;
+      expect(stderr).toMatch(new RegExp(`^n7 \\| http: internal error ${incident}: GET "/kv/boom" from 127\\.0\\.0\\.1:\\d+: Error: submit failed in the fixture\\n`));
+    } finally {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  }, 30_000);
+});
