@@ -5,14 +5,15 @@
  */
 import { DEFAULT_CONFIG, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
-import { runOneSeed, runSwarmInline, seedConfig, type SeedResult } from "../swarm/swarm.js";
+import { runOneSeed, runSwarmInline, seedConfig, SPREAD_CHOICES, type SeedResult, type Spread } from "../swarm/swarm.js";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 
 export const SWARM_HELP = `kv-sim swarm: many in-process seeds, each a full run with faults, heal, liveness and checkers
 
-Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] [--time-limit-s 5]
-                    [--nemesis all] [--bug NAME] [--stop-on-failure] [--json]
+Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] [--nodes N]
+                    [--concurrency N] [--time-limit-s S] [--nemesis all] [--bug NAME]
+                    [--stop-on-failure] [--json]
 
   --seeds N              how many seeds (default 100)
   --start-seed S         first seed (default 1); seeds S .. S+N-1
@@ -22,7 +23,11 @@ ${CONFIG_HELP}
   --stop-on-failure      stop at the first failing seed (with --jobs 1)
   --json                 one JSON line per seed, then a summary line
 
-Swarm defaults: --time-limit-s 5 --nemesis all. Each failing seed prints its replay command.
+Swarm defaults: --nemesis all, and the cluster's shape spread across seeds: unless given,
+each seed draws its node count from {${[...new Set(SPREAD_CHOICES.nodes)].join(", ")}}, its clients from {${[...new Set(SPREAD_CHOICES.concurrency)].join(", ")}}
+and its run length from {${[...new Set(SPREAD_CHOICES.timeLimitS)].join(", ")}} s (weighted toward the cheaper ones). Give
+--nodes, --concurrency or --time-limit-s to fix that one for every seed. Each failing seed
+prints its replay command, which names the shape it drew.
 
 Example:
   npx kv-sim swarm --seeds 1000 --jobs 2
@@ -39,6 +44,11 @@ export async function swarmCommand(argv: string[]): Promise<number> {
   if (getString(a, "seed") !== undefined) throw new UsageError("--seed: the swarm takes --start-seed and --seeds; use kv-sim run --seed N for one seed");
   const rotate = (getString(a, "workload") ?? "all") === "all";
   if (rotate) a.options.delete("workload");
+  const spread: Spread = {
+    nodes: getString(a, "nodes") === undefined,
+    concurrency: getString(a, "concurrency") === undefined,
+    timeLimit: getString(a, "time-limit-s") === undefined,
+  };
   const base = configFromArgs(a, SWARM_DEFAULTS);
   const seeds = getNumber(a, "seeds", { integer: true, min: 1 }) ?? 100;
   const startSeed = getNumber(a, "start-seed", { integer: true, min: 0 }) ?? 1;
@@ -51,6 +61,7 @@ export async function swarmCommand(argv: string[]): Promise<number> {
     jobs,
     base,
     rotateWorkloads: rotate,
+    spread,
     stopOnFailure: a.flags.has("stop-on-failure"),
     onSeed: (r, done) => {
       if (json) process.stdout.write(JSON.stringify(r) + "\n");
@@ -115,11 +126,12 @@ function createProgress(total: number, quiet: boolean): Progress {
 
 /** Internal: one child of `kv-sim swarm --jobs N`. Prints one JSON line per seed. */
 export async function swarmWorkerCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { options: ["config", "seeds", "rotate"], flags: [] });
+  const a = parseArgs(argv, { options: ["config", "seeds", "rotate", "spread"], flags: [] });
   const base = JSON.parse(getString(a, "config") ?? "{}") as RunConfig;
   const rotate = getString(a, "rotate") !== "false";
+  const spread = JSON.parse(getString(a, "spread") ?? "{}") as Spread;
   for (const s of (getString(a, "seeds") ?? "").split(",").filter(Boolean)) {
-    const r = await runOneSeed(seedConfig(base, Number(s), rotate));
+    const r = await runOneSeed(seedConfig(base, Number(s), rotate, spread));
     process.stdout.write(JSON.stringify(r) + "\n");
   }
   return 0;

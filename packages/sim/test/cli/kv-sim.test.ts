@@ -61,4 +61,13 @@ describe("kv-sim CLI (issue 5: run, swarm, --help everywhere; the seed is the bu
     expect(lines[0].command).toMatch(/^npx kv-sim run --seed 10 .*--workload (lin-kv|exactly-once|sessions)/);
     expect(lines[3].summary.seeds).toBe(3);
   });
+
+  test("swarm spreads node count, clients and run length across seeds over child processes, unless a flag fixes one; each replay command names the shape drawn", async () => {
+    const r = await kvSim(["swarm", "--seeds", "4", "--start-seed", "20", "--jobs", "2", "--time-limit-s", "2", "--json"]);
+    const seeds = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.seed !== undefined);
+    const shape = (c: string) => /--nodes (\d) --time-limit-s (\S+) --rate \d+ --concurrency (\d+)/.exec(c)!.slice(1);
+    const shapes = seeds.map((l: { command: string }) => shape(l.command));
+    expect(shapes.map((s: string[]) => s[1])).toEqual(["2", "2", "2", "2"]);
+    expect(new Set(shapes.map((s: string[]) => `${s[0]}/${s[2]}`)).size).toBeGreaterThan(1);
+  });
 });
