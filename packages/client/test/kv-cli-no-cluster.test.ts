@@ -92,6 +92,36 @@ describe("kv with nothing listening", () => {
   }, 60_000);
 });
 
+describe("kv says why an outcome is unknown", () => {
+  test("a write refused with 11 (no leader) by every attempt is unknown (exit 3), and kv says a copy already sent may still be applied", async () => {
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.setEncoding("utf8");
+      s.on("error", () => {});
+      let buf = "";
+      s.on("data", (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const msg = JSON.parse(buf.slice(0, nl)) as { src: string; body: { msg_id: number } };
+          buf = buf.slice(nl + 1);
+          const body = { type: "error", code: 11, text: "no leader known", in_reply_to: msg.body.msg_id };
+          s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body })}\n`);
+        }
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const r = await kv(["--port", String(port), "--max-retries", "1", "append", "k", "v"]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\): 2 attempts on .*error 11 temporarily-unavailable/);
+    expect(r.stdout).toContain("\nevery answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n");
+    expect(r.stdout).toMatch(/replay it to find out: kv --client-id \d+ --seq 1 /);
+    const json = JSON.parse((await kv(["--port", String(port), "--max-retries", "0", "--json", "append", "k", "v"])).stdout);
+    expect(json).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive" });
+  }, 60_000);
+});
+
 describe("kv refuses what it cannot send", () => {
   test("a value nested too deeply to encode is a definite failure after one attempt (exit 1), said at once, and nothing reaches the node", async () => {
     const server = await recordingServer();

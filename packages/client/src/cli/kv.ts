@@ -39,7 +39,7 @@ function jsonReport(r: OpResult): Record<string, unknown> {
     elapsed_ms: r.elapsedMs,
     ...(r.outcome === "ok" ? { reply: r.reply } : {}),
     ...(r.outcome === "failed" ? { error: r.error } : {}),
-    ...(r.outcome === "unknown" ? { last_error: r.lastError } : {}),
+    ...(r.outcome === "unknown" ? { last_error: r.lastError, because: r.because } : {}),
     ...(r.outcome !== "ok" && r.gaveUp ? { gave_up: r.gaveUp } : {}),
     log: r.log.map(formatAttempt),
   };
@@ -123,7 +123,11 @@ export async function runKv(argv: readonly string[]): Promise<number> {
       case "unknown":
         process.stdout.write(
           `unknown (it may or may not have happened): ${r.attempts} attempts on ${r.nodesTried.join(",")}` +
-            `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n${identity}\n` +
+            `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n` +
+            (r.because === "a-copy-may-still-arrive"
+              ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
+              : "") +
+            `${identity}\n` +
             (r.seq !== undefined ? `replay it to find out: ${replayCommand(plan, argv, r)}\n` : ""),
         );
         break;
