@@ -6,7 +6,9 @@
  *     --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause --out out/seed-7
  *   kv-sim swarm --seeds 1000 --jobs 2
  *
- * Exit codes (Maelstrom's): 0 valid, 1 invalid, 2 unknown, 3 usage error.
+ * Exit codes (Maelstrom's): 0 valid, 1 invalid, 2 unknown, 3 usage or set-up
+ * error (nothing was run), 4 an error after the run (outputs not written) or a
+ * bug (the stack is printed).
  */
 import { runCommand, RUN_HELP } from "./run-command.js";
 import { swarmCommand, swarmWorkerCommand, SWARM_HELP } from "./swarm-command.js";
@@ -19,7 +21,9 @@ Usage:
   kv-sim swarm [options]   many in-process seeds; failing seeds with their replay commands
   kv-sim <command> --help  options of a command
 
-Exit codes: 0 valid, 1 invalid, 2 unknown (a checker ran out of budget), 3 usage error.
+Exit codes: 0 valid, 1 invalid, 2 unknown (a checker ran out of budget), 3 usage or
+set-up error (a --bin that cannot start, an --out that cannot be written; nothing was
+run), 4 the outputs could not be written after a valid run, or a bug (stack printed).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -47,7 +51,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError || (e instanceof Error && e.message.startsWith("--"))) {
+    // Usage and set-up errors (a --bin that cannot start, an --out that cannot be written): one line, no stack.
+    if (e instanceof Error && (e instanceof UsageError || (e as { code?: unknown }).code === "E_SETUP" || e.message.startsWith("--"))) {
       process.stderr.write(`kv-sim: ${e.message}\n`);
       process.exitCode = 3;
     } else {

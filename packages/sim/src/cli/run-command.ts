@@ -11,6 +11,7 @@ import type { RunResults } from "../run/results.js";
 import { writeOutputs } from "../output/writer.js";
 import { getString, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
+import { prepareOutDir } from "./out-dir.js";
 
 export const RUN_HELP = `kv-sim run: one run, then its verdict, figures, outputs and replay command
 
@@ -24,7 +25,8 @@ ${CONFIG_HELP}
                          e.g. --bin "node packages/cluster/bin/kv-node.js". If CMD takes --data-dir,
                          each node gets its own directory that survives SIGKILL/restart.
   --out DIR              write history.edn, history.json, results.json, timeline.html,
-                         messages.html, messages.txt (default: out/kv-sim-seed-N)
+                         messages.html, messages.txt (default: out/kv-sim-seed-N); checked
+                         (created, and a file written and removed) before the run starts
   --json                 print results.json to stdout instead of the summary
 
 Example:
@@ -40,12 +42,34 @@ export async function runCommand(argv: string[]): Promise<number> {
   const bin = getString(a, "bin");
   const config = configFromArgs(a, { ...DEFAULT_CONFIG, ...(bin ? { bin } : {}) });
   const out = getString(a, "out") ?? `out/kv-sim-seed-${config.seed}`;
+  // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
+  prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
   const artifacts = bin ? await runProcessMode(config) : await runInProcess(config, { tracePeerMessages: true });
-  const written = await writeOutputs(out, artifacts);
   const r = artifacts.results!;
+  const code = r.verdict === "valid" ? 0 : r.verdict === "invalid" ? 1 : 2;
+  let dir = out;
+  try {
+    dir = (await writeOutputs(out, artifacts)).dir;
+  } catch (e) {
+    // The directory was writable when checked; if writing fails now, the verdict is still printed.
+    if (a.flags.has("json")) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+    else process.stdout.write(formatSummary(r, out).replace(/^outputs: .*$/m, `outputs: NOT written to ${out}`));
+    process.stderr.write(`kv-sim: cannot write the outputs to ${out}: ${(e as Error).message}; the verdict above stands\n`);
+    return code === 0 ? OUTPUTS_LOST_EXIT : code;
+  }
   if (a.flags.has("json")) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-  else process.stdout.write(formatSummary(r, written.dir));
-  return r.verdict === "valid" ? 0 : r.verdict === "invalid" ? 1 : 2;
+  else process.stdout.write(formatSummary(r, dir));
+  return code;
+}
+
+/** Exit code of a valid run whose outputs could not be written: not 0, since something was lost. */
+export const OUTPUTS_LOST_EXIT = 4;
+
+/** The files `writeOutputs` writes into --out. */
+function outputNames(nodes: number, processMode: boolean): string[] {
+  const names = ["history.edn", "history.json", "results.json", "timeline.html", "messages.html", "messages.txt"];
+  if (processMode) for (let i = 1; i <= nodes; i++) names.push(`n${i}.stderr.log`);
+  return names;
 }
 
 export function formatSummary(r: RunResults, dir: string): string {

@@ -24,6 +24,15 @@ export interface ProcessClusterOptions {
   now: () => number;
 }
 
+/**
+ * The command under test could not start: a node exited (or could not be
+ * spawned) before answering init. Nothing was run, so there is no verdict;
+ * the CLI reports it as a set-up error.
+ */
+export class StartupError extends Error {
+  readonly code = "E_SETUP";
+}
+
 const INIT_SRC = "c0";
 const DEDUP_LINE = /\[dedup\] client (\S+) seq (\d+)/;
 
@@ -33,6 +42,8 @@ export class ProcessCluster implements FaultTarget {
   private leaderHint: string | null = null;
   private initMsgId = 1;
   private readonly initWaiters = new Map<number, () => void>();
+  /** Nodes still starting: what to do if one exits before its init_ok. */
+  private readonly booting = new Map<string, (p: NodeProblem) => void>();
   readonly stats = { kills: 0, restarts: 0, pauses: 0, crashes: 0, dedupHits: 0 };
   /** Per node, the "client/seq" pairs its stderr reported answering from the session. */
   readonly dedupHits = new Map<string, Set<string>>();
@@ -58,6 +69,8 @@ export class ProcessCluster implements FaultTarget {
             set.add(`${m[1]}/${m[2]}`);
           },
           onProblem: (p) => {
+            const failedBoot = (p.kind === "crashed" || p.kind === "spawn-failed") && this.booting.get(id);
+            if (failedBoot) return failedBoot(p);
             if (p.kind === "crashed") this.stats.crashes++;
             opts.onProblem(p);
           },
@@ -66,25 +79,55 @@ export class ProcessCluster implements FaultTarget {
     }
   }
 
-  /** Start every node and wait for every init_ok (or the timeout). */
+  /**
+   * Start every node and wait for every init_ok (or the timeout). A node that
+   * exits before answering init means the command cannot run at all: this
+   * rejects with a StartupError at once (the other nodes' waits are dropped;
+   * the caller stops them), rather than running the workload against nothing.
+   */
   async start(timeoutMs: number): Promise<void> {
-    await Promise.all(this.nodeIds.map((id) => this.boot(id, timeoutMs)));
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      await Promise.all(this.nodeIds.map((id) => this.boot(id, timeoutMs, timers)));
+    } catch (e) {
+      for (const t of timers) clearTimeout(t);
+      this.initWaiters.clear();
+      this.booting.clear();
+      throw e;
+    }
   }
 
-  private boot(id: string, timeoutMs: number): Promise<void> {
+  /**
+   * Starts node `id` and sends init. `timers` is given by `start` only: then an
+   * exit before init_ok rejects. A restart mid-run (no `timers`) keeps the run
+   * going: its crash is reported as a problem like any other.
+   */
+  private boot(id: string, timeoutMs: number, timers?: NodeJS.Timeout[]): Promise<void> {
     const node = this.nodes.get(id)!;
-    node.start();
     const msgId = this.initMsgId++;
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
+        this.booting.delete(id);
         if (!this.initWaiters.delete(msgId)) return;
         this.opts.onProblem({ node: id, kind: "init-timeout", message: `${id} did not answer init within ${timeoutMs} ms`, atMs: this.opts.now() });
         resolve();
       }, timeoutMs);
+      timers?.push(timer);
       this.initWaiters.set(msgId, () => {
         clearTimeout(timer);
+        this.booting.delete(id);
         resolve();
       });
+      if (timers) this.booting.set(id, (p) => {
+        clearTimeout(timer);
+        this.booting.delete(id);
+        this.initWaiters.delete(msgId);
+        // The whole stderr, not its tail: the reason is often in the middle (a stack trace follows it).
+        const how = /\(([^)]*)\)/.exec(p.message)?.[1] ?? p.kind;
+        const stderr = node.logs.map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("at ")).slice(0, 12).join(" / ").slice(0, 800);
+        reject(new StartupError(`--bin: ${JSON.stringify(this.opts.command)} cannot start: node ${id} exited before answering init (${how}); stderr: ${stderr || "(none)"}`));
+      });
+      node.start();
       node.send({ src: INIT_SRC, dest: id, body: { type: "init", msg_id: msgId, node_id: id, node_ids: [...this.nodeIds] } });
     });
   }

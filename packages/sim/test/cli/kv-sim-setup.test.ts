@@ -1,0 +1,72 @@
+/**
+ * `kv-sim run` refuses what cannot work before it simulates anything: an
+ * --out it cannot write, a --bin that cannot start. Set-up errors exit 3 with
+ * one line naming the option, and print no verdict.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+/** Generous: a refusal takes a second or two; a run that was not refused takes far longer than this with the init wait. */
+const SETUP_TIMEOUT_MS = 12_000;
+const kvSim = (args: string[]) =>
+  execa(process.execPath, [bin, ...args], { reject: false, cwd: repoRoot, env: { FORCE_COLOR: "0" }, timeout: SETUP_TIMEOUT_MS, killSignal: "SIGKILL" });
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "kv-sim-setup-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("kv-sim run: --out is checked before the run", () => {
+  test.each([
+    ["a directory nobody can write to (/proc/self)", "/proc/self", "--out /proc/self: cannot write there: "],
+    ["a directory that cannot be created under /proc", "/proc/self/kv-sim-out", "--out /proc/self/kv-sim-out: cannot create the directory /proc/self/kv-sim-out: "],
+  ])("an --out that is %s is a set-up error (exit 3) before anything is simulated", async (_name, out, message) => {
+    const r = await kvSim(["run", "--seed", "3", "--time-limit-s", "1", "--out", out]);
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain(`kv-sim: ${message}`);
+    expect(r.stderr).toContain("give a directory you can write to");
+    expect(r.stdout).toBe("");
+  });
+
+  test("an --out under a regular file, or holding a FIFO where an output goes, is refused before the run", async () => {
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    const under = await kvSim(["run", "--time-limit-s", "1", "--out", join(file, "out")]);
+    expect(under.exitCode).toBe(3);
+    expect(under.stderr).toBe(`kv-sim: --out ${join(file, "out")}: ${file} exists and is not a directory; give a directory for the outputs`);
+    const withFifo = join(dir, "with-fifo");
+    execFileSync("mkdir", [withFifo]);
+    execFileSync("mkfifo", [join(withFifo, "history.edn")]);
+    const fifo = await kvSim(["run", "--time-limit-s", "1", "--out", withFifo]);
+    expect(fifo.timedOut).toBe(false);
+    expect(fifo.exitCode).toBe(3);
+    expect(fifo.stderr).toContain(`--out ${withFifo}: history.edn exists and is not a regular file (a FIFO, socket or device)`);
+    // The write check leaves nothing behind.
+    expect(await readdir(withFifo)).toEqual(["history.edn"]);
+  });
+});
+
+describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a verdict", () => {
+  test.each([
+    ["a program that does not exist", "/nonexistent/prog", /^kv-sim: --bin: cannot start "\/nonexistent\/prog": .*ENOENT/],
+    ["a program that exits before answering init", "node /nonexistent/prog.js", /^kv-sim: --bin: "node \/nonexistent\/prog\.js" cannot start: node n\d exited before answering init \(exit code 1\); stderr: .*Cannot find module/],
+  ])("%s", async (_name, command, message) => {
+    const out = join(dir, `out-${command.replace(/\W+/g, "-")}`);
+    const r = await kvSim(["run", "--bin", command, "--time-limit-s", "1", "--out", out]);
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).not.toMatch(/verdict/);
+  });
+});
