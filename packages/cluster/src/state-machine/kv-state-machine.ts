@@ -217,7 +217,10 @@ export class KvStateMachine {
    * (naming the field) for a bad one, leaving the current state untouched.
    */
   restore(data: Json): void {
-    const parsed = parseSnapshot(Object.isFrozen(data) ? data : structuredClone(data));
+    // Validated (depth first) before it is copied: a copy of a snapshot
+    // nested too deep would run out of stack before the check could refuse it.
+    const validated = parseSnapshot(data);
+    const parsed = Object.isFrozen(data) ? validated : structuredClone(validated);
     this.map.clear();
     for (const [k, v] of parsed.kv) this.map.set(k, v);
     this.sessions.load(parsed.sessions, parsed.tombstones);

@@ -61,7 +61,7 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     }
   });
 
-  it("--max-sessions and --session-timeout-ms reach the state machine: an evicted and an expired session get 1001", async () => {
+  it("--max-sessions and --session-timeout-ms reach the state machine: an evicted and an expired session refuse a new seq (1001) and answer a copy of their last seq with 1005", async () => {
     const { out, send } = startKvNode(["--max-sessions", "1", "--session-timeout-ms", "300"]);
     const line = (src: string, msgId: number, seq: number) =>
       `{"src":"${src}","dest":"n1","body":{"type":"append","msg_id":${msgId},"key":"l","value":"${src}","client_id":"${src}","seq":${seq}}}`;
@@ -71,13 +71,13 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     expect(await reply(2)).toMatchObject({ type: "append_ok", value: ["a"] });
     send(line("b", 3, 1)); // the second session evicts the first (bound 1)
     expect(await reply(3)).toMatchObject({ type: "append_ok", value: ["a", "b"] });
-    send(line("a", 4, 1));
+    send(line("a", 4, 2));
     expect(await reply(4)).toMatchObject({ type: "error", code: 1001, text: expect.stringContaining("evicted") });
     await new Promise((r) => setTimeout(r, 600)); // idle past the timeout; the next entry's ts expires b
     send(line("c", 5, 1));
     expect(await reply(5)).toMatchObject({ type: "append_ok", value: ["a", "b", "c"] });
     send(line("b", 6, 1));
-    expect(await reply(6)).toMatchObject({ type: "error", code: 1001 });
+    expect(await reply(6)).toMatchObject({ type: "error", code: 1005, text: expect.stringContaining("expired") });
   });
 
   it("--idempotency-ttl-ms reaches the state machine: a key is new again after its TTL", async () => {

@@ -50,5 +50,8 @@ describe("snapshot depth bound", () => {
     // restore validates before it changes anything.
     expect(() => sm.sm.restore(Object.freeze(data))).toThrow(SnapshotFormatError);
     expect(sm.sm.read("kept")).toBe(1);
+    // Not frozen (as read back from disk): refused by the check, not by a stack overflow in the copy.
+    expect(() => sm.sm.restore(data)).toThrow(SnapshotFormatError);
+    expect(sm.sm.read("kept")).toBe(1);
   });
 });
