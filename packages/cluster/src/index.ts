@@ -25,6 +25,7 @@ export {
   encodeSegment,
   encodeSnapshotFile,
   encodeWalOps,
+  recoverState,
   replaySegment,
   type SegmentReplay,
   type FileStorageOptions,

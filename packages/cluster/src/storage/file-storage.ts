@@ -47,16 +47,7 @@ import type { PersistOp, PersistentState, Snapshot, Storage } from "../contract.
 import { StorageCorruptError, StorageIoError } from "./errors.js";
 import { acquireLock, isLockFile, releaseLock, type HeldLock } from "./lock.js";
 import { applyOps, cloneState, emptyState } from "./state.js";
-import {
-  FILE_HEADER_BYTES,
-  checkTermCoversLog,
-  decodeSnapshotFile,
-  encodeSegment,
-  encodeSnapshotFile,
-  encodeWalOps,
-  fileHeader,
-  replaySegment,
-} from "./wal.js";
+import { FILE_HEADER_BYTES, decodeSnapshotFile, encodeSegment, encodeSnapshotFile, encodeWalOps, fileHeader, recoverState } from "./wal.js";
 
 export interface FileStorageOptions {
   /** Where recovery notes go (a torn record cut off, a leftover deleted, an unknown file left alone). Default: stderr. */
@@ -181,15 +172,10 @@ export class FileStorage implements Storage {
   /** Reads and checks the directory without changing it. */
   private async plan(): Promise<Plan> {
     const names = await io(this.dir, "list the data directory", fsp.readdir(this.dir));
-    const state = emptyState();
     const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
     const snapshotBytes = await readIfExists(snapshotPath);
-    let segment = 1;
-    if (snapshotBytes) {
-      const snap = decodeSnapshotFile(snapshotBytes, snapshotPath);
-      state.snapshot = snap.snapshot;
-      segment = snap.walSegment;
-    }
+    const snap = snapshotBytes ? decodeSnapshotFile(snapshotBytes, snapshotPath) : null;
+    const segment = snap ? snap.walSegment : 1;
     const segments = names.flatMap((n) => (SEGMENT_NAME.test(n) ? [Number(SEGMENT_NAME.exec(n)![1])] : [])).sort((a, b) => a - b);
     if (!snapshotBytes && segments.length > 0 && !segments.includes(1)) {
       throw new StorageCorruptError(
@@ -224,11 +210,10 @@ export class FileStorage implements Storage {
     const walPath = path.join(this.dir, segmentName(segment));
     const walBytes = await readIfExists(walPath);
     if (!walBytes) {
-      if (snapshotBytes) throw new StorageCorruptError(walPath, null, `is missing, but ${SNAPSHOT_FILE} names it as the log after the snapshot`);
-      return { state, segment, walPath, create: true, writeOffset: FILE_HEADER_BYTES, torn: null, leftovers, unknown };
+      if (snap) throw new StorageCorruptError(walPath, null, `is missing, but ${SNAPSHOT_FILE} names it as the log after the snapshot`);
+      return { state: emptyState(), segment, walPath, create: true, writeOffset: FILE_HEADER_BYTES, torn: null, leftovers, unknown };
     }
-    const replay = replaySegment(walBytes, walPath, state);
-    checkTermCoversLog(state, walPath);
+    const { state, replay } = recoverState(snap ? snap.snapshot : null, { file: walPath, bytes: walBytes });
     const torn = replay.torn ? { ...replay.torn, fileBytes: walBytes.length } : null;
     return { state, segment, walPath, create: false, writeOffset: replay.end, torn, leftovers, unknown };
   }

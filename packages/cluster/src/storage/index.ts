@@ -8,6 +8,7 @@ export {
   encodeSegment,
   encodeSnapshotFile,
   encodeWalOps,
+  recoverState,
   replaySegment,
   type SegmentReplay,
 } from "./wal.js";

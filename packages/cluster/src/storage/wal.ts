@@ -129,6 +129,19 @@ export function replaySegment(buf: Buffer, file: string, state: PersistentState)
   return { end: offset, torn: null };
 }
 
+/**
+ * The state a data directory holds: the snapshot (if any) and the segment
+ * after it, replayed and checked. Throws a `StorageError` on anything but a
+ * clean log or a proven torn tail (which `replay.torn` reports; the caller
+ * cuts it off at `replay.end`).
+ */
+export function recoverState(snapshot: Snapshot | null, wal: { file: string; bytes: Buffer }): { state: PersistentState; replay: SegmentReplay } {
+  const state: PersistentState = { hardState: { term: 0, votedFor: null }, snapshot, entries: [] };
+  const replay = replaySegment(wal.bytes, wal.file, state);
+  checkTermCoversLog(state, wal.file);
+  return { state, replay };
+}
+
 /** The term must be at least the last log term: entries without their term/vote are a node that forgot its vote. */
 export function checkTermCoversLog(state: PersistentState, file: string): void {
   const last = state.entries[state.entries.length - 1];
