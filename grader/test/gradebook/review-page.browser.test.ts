@@ -1,10 +1,10 @@
-// The review page in a real browser (Debian chromium + playwright-core).
-import { existsSync } from "node:fs";
+// The review page in a real browser (playwright-core; the browser is found by @dslab/checker/testing).
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { launchBrowser } from "@dslab/checker/testing";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gradeClass } from "../../src/gradebook/batch.js";
 import { renderReviewPage } from "../../src/gradebook/html.js";
@@ -12,16 +12,12 @@ import { parseLesson } from "../../src/lesson/parse.js";
 import { proofChecker } from "../../src/proof/check.js";
 import { FIXTURES } from "../helpers/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 let browser: Browser;
 let page: Page;
 let dir: string;
 const requests: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium); CI installs it in .ci/run. The review-page test needs a real browser and does not skip.`);
-  }
   const lesson = parseLesson(await readFile(path.join(FIXTURES, "course/retry.md"), "utf8"), "retry.md").lesson!;
   const pasteDir = path.join(FIXTURES, "pastes");
   const pastes = await Promise.all((await readdir(pasteDir)).sort().map(async (f) => ({ student: f.replace(/\.[^.]+$/, ""), data: await readFile(path.join(pasteDir, f)) })));
@@ -35,10 +31,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "grader-html-"));
   const file = path.join(dir, "review.html");
   await writeFile(file, renderReviewPage({ lessonId: lesson.id, lessonTitle: lesson.title, rows: grading.rows, results: grading.results, generatedAt: "2026-11-24T10:00:00.000Z" }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage();
   page.on("request", (r) => requests.push(r.url()));
   await page.goto(pathToFileURL(file).href);

@@ -1,31 +1,23 @@
 /**
- * The HTML timeline in a real browser (DESIGN principle 4): Debian chromium
- * driven by playwright-core. CI installs chromium; a missing browser is a
- * failure, not a skip.
+ * The HTML timeline in a real browser, driven by playwright-core (the
+ * browser is found by `@dslab/checker/testing`; a missing one is a failure,
+ * not a skip).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { chromium } from "playwright-core";
+import { launchBrowser } from "../../src/testing/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HistoryBuilder, checkExactlyOnce, checkLinearizability, renderTimelineHtml } from "../../src/index.js";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 let browser: Browser;
 const dir = mkdtempSync(join(tmpdir(), "timeline-"));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-});
+  browser = await launchBrowser();
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -1,24 +1,13 @@
 /**
- * Opens an HTML file in Debian's chromium through playwright-core and
- * collects console errors. A missing chromium FAILS with a clear message
- * (DESIGN principle 4: a real browser for HTML output), it never skips.
+ * Opens an HTML file in a real browser through playwright-core and collects
+ * console errors. The browser is found by `@dslab/checker/testing`; a
+ * machine without one FAILS with a clear message, it never skips.
  */
-import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchBrowser } from "@dslab/checker/testing";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-export async function launchChromium(path: string = CHROMIUM): Promise<Browser> {
-  if (!existsSync(path)) {
-    throw new Error(
-      `chromium not found at ${path}: the HTML outputs must be checked in a real browser. ` +
-        `Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.`,
-    );
-  }
-  return chromium.launch({
-    executablePath: path,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+export function launchChromium(): Promise<Browser> {
+  return launchBrowser();
 }
 
 export interface PageReport {
