@@ -90,6 +90,12 @@ describe("kv with nothing listening", () => {
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(r.stdout).toMatch(/^failed \(definite: it did not happen\): error 11 temporarily-unavailable: .*nosuchhost\.invalid/);
   }, 60_000);
+
+  test("when the first full round is also the last attempt, the line does not promise more tries", async () => {
+    const r = await kv(["--port", String(await closedPort()), "--max-retries", "0", "get", "k"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^kv: cannot reach any node \(is `kv-cluster start` running\?\): could not connect to 127\.0\.0\.1 port \d+\n$/);
+  }, 60_000);
 });
 
 describe("kv says why an outcome is unknown", () => {

@@ -63,9 +63,10 @@ function unreachableHint(plan: KvPlan): (record: AttemptRecord) => void {
     said = true;
     const ports = Object.values(plan.nodes);
     const bound = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
+    const more = record.action === "give-up" ? "" : `; still trying until --total-ms (${bound} ms) is spent`;
     process.stderr.write(
-      `kv: cannot reach any node (is \`kv-cluster start\` running?): could not connect to ${plan.host} port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}; ` +
-        `still trying until --total-ms (${bound} ms) is spent\n`,
+      `kv: cannot reach any node (is \`kv-cluster start\` running?): ` +
+        `could not connect to ${plan.host} port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}${more}\n`,
     );
   };
 }
