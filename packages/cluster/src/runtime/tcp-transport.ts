@@ -22,7 +22,8 @@
  *   error 11 line and is closed.
  * - connections that have not yet said what they are (no first line yet, or
  *   a handshake in progress): at most `maxUnidentifiedConnections`, each for
- *   at most `handshakeTimeoutMs`. Peers never compete with client
+ *   at most `handshakeTimeoutMs`; a new one past the bound closes the oldest
+ *   (which has had the longest to speak). Peers never compete with client
  *   connections: a node whose client connections are at the cap still
  *   accepts and authenticates its peers.
  * - input held in unfinished lines over all client (and unidentified)
@@ -33,6 +34,8 @@
  * - a client connection with no traffic either way for `idleTimeoutMs` gets
  *   an error 11 line and is closed.
  * - output a connection leaves unread: see MAX_UNREAD_OUTPUT_BYTES.
+ * - refused connections waiting to read their error line: MAX_LINGERING_REFUSALS.
+ *   So the node's sockets stay below the sum of these bounds (plus its peers).
  */
 import net from "node:net";
 import {
@@ -124,6 +127,12 @@ interface Peer {
 const MAX_HANDSHAKE_LINE_BYTES = 64 * 1024;
 /** A connection we refused may take this long to read our error line and close before we cut it. */
 const REFUSED_LINGER_MS = 2000;
+/**
+ * Refused connections allowed to linger at once; past it a refused connection
+ * is cut at once. With the other bounds this caps the node's sockets (file
+ * descriptors) whatever arrives, so its storage can always open its files.
+ */
+const MAX_LINGERING_REFUSALS = 256;
 /** Repeated refusals of one kind are logged at most once per this, with a count. */
 const REFUSAL_LOG_EVERY_MS = 1000;
 
@@ -145,6 +154,7 @@ export class TcpTransport {
   /** The one authenticated inbound connection of each peer. */
   private readonly peerConns = new Map<string, Conn>();
   private clientBufferedBytes = 0;
+  private lingering = 0;
   private readonly refusalLog = new Map<string, { lastMs: number; suppressed: number }>();
   private closed = false;
 
@@ -172,8 +182,14 @@ export class TcpTransport {
   }
 
   /** Connections by kind, for status and tests. */
-  connectionCounts(): { clients: number; unidentified: number; peers: number; bufferedInputBytes: number } {
-    return { clients: this.clients.size, unidentified: this.unidentified.size, peers: this.peerConns.size, bufferedInputBytes: this.clientBufferedBytes };
+  connectionCounts(): { open: number; clients: number; unidentified: number; peers: number; bufferedInputBytes: number } {
+    return {
+      open: this.conns.size,
+      clients: this.clients.size,
+      unidentified: this.unidentified.size,
+      peers: this.peerConns.size,
+      bufferedInputBytes: this.clientBufferedBytes,
+    };
   }
 
   async listen(): Promise<void> {
@@ -248,9 +264,13 @@ export class TcpTransport {
       socket.end();
     });
     if (this.unidentified.size >= this.opts.maxUnidentifiedConnections) {
-      this.refuse(conn, "unidentified-cap", ErrorCode.TemporarilyUnavailable,
-        `${this.opts.id} has ${this.unidentified.size} connections that have not yet sent a first line, the most it takes; try again later`);
-      return;
+      // The oldest has had the longest to speak: it makes room, so a flood of
+      // silent connections cannot keep a client or a peer from being heard.
+      const oldest = this.unidentified.values().next().value!;
+      this.unidentified.delete(oldest);
+      this.refuse(oldest, "unidentified-cap", ErrorCode.TemporarilyUnavailable,
+        `${this.opts.id} has ${this.opts.maxUnidentifiedConnections} connections that have not yet sent a first line, the most it takes; ` +
+          `closing the oldest (${oldest.source}); try again later`);
     }
     this.unidentified.add(conn);
     conn.deadline = setTimeout(() => {
@@ -439,9 +459,15 @@ export class TcpTransport {
     const line = encodeMessage({ src: this.opts.id, dest: to?.src ?? UNKNOWN_SENDER, body });
     const socket = conn.socket;
     socket.setTimeout(0);
+    if (this.lingering >= MAX_LINGERING_REFUSALS) return void socket.destroy();
     endWith(socket, line);
     // Keep reading (and ignoring) until the other side closes, so our line is not lost to a reset.
-    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+    this.lingering++;
+    const cut = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+    socket.once("close", () => {
+      clearTimeout(cut);
+      this.lingering--;
+    });
   }
 
   private forget(conn: Conn): void {

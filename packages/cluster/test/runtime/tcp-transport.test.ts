@@ -253,6 +253,22 @@ describe("connections and buffered input are bounded, and over-limit connections
     await waitFor("the node to forget the connection", 5000, async () => n1.transport.connectionCounts().unidentified === 0);
   });
 
+  it("a flood of silent connections holds a bounded number of sockets, and a client that speaks is still served", async () => {
+    const base = await freePortRun(1);
+    const n1 = await node("n1", { n1: base, n2: base + 100 }, { maxUnidentifiedConnections: 4 });
+    let most = 0;
+    for (let batch = 0; batch < 8; batch++) {
+      await Promise.all(Array.from({ length: 50 }, () => Raw.connect(base)));
+      most = Math.max(most, n1.transport.connectionCounts().open);
+    }
+    // 4 silent ones waiting for a first line, at most 256 refused ones lingering to read their error line.
+    expect(most).toBeLessThanOrEqual(4 + 256);
+    expect(n1.transport.connectionCounts().unidentified).toBe(4);
+    const client = await Raw.connect(base);
+    client.send({ src: "c1", dest: "n1", body: { type: "read", key: "k", msg_id: 1 } });
+    expect((await client.next((m) => m.body.in_reply_to === 1, "the answer")).body.type).toBe("read_ok");
+  });
+
   it("peer traffic flows while client connections are at the cap", async () => {
     const base = await freePortRun(2);
     const ports = { n1: base, n2: base + 1 };
