@@ -51,7 +51,7 @@ export interface HttpFrontOptions {
   noLeaderWaitMs?: number;
   /** Largest accepted body. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Where internal errors are logged, one line each. Default: stderr, prefixed "<node id> | " like the node's own log. */
+  /** Where internal errors are logged, a line at a time. Default: stderr, prefixed "<node id> | " like the node's own log. */
   log?: (line: string) => void;
 }
 
@@ -131,8 +131,9 @@ export class HttpFrontServer {
   /** Answer 500 with an incident id, and log that id with what the request was and the error's stack. */
   private internalError(req: http.IncomingMessage, res: http.ServerResponse, e: unknown): void {
     const incident = randomBytes(4).toString("hex");
-    const target = (req.url ?? "").length > 200 ? `${(req.url ?? "").slice(0, 200)}...` : (req.url ?? "");
-    const key = req.headersDistinct["idempotency-key"];
+    const clip = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}...` : text);
+    const target = clip(req.url ?? "");
+    const key = req.headersDistinct["idempotency-key"]?.map(clip);
     const error = e instanceof Error ? e : new Error(String(e));
     this.log(
       `http: internal error ${incident}: ${req.method ?? "?"} ${JSON.stringify(target)} from ${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}` +
