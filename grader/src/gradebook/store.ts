@@ -1,6 +1,7 @@
 // The output directory of `grader proofs` and `grader review`: gradebook.csv,
 // gradebook.json, manual-grades.json and one review-<lesson>.html per lesson.
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { readRegularText } from "../fs/read-regular.js";
 import path from "node:path";
 import { gradebookCsv } from "./csv.js";
 import { compareRows, type GradebookRow, type ManualGrade } from "./model.js";
@@ -16,9 +17,11 @@ export class GradesFileError extends Error {
 async function readJson(file: string): Promise<unknown | undefined> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readRegularText(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "NOT_A_FILE") throw new GradesFileError(`${file}: ${(err as Error).message}; move it away`, { cause: err });
     throw err;
   }
   try {

@@ -94,6 +94,14 @@ describe("grader: FIFOs and other non-regular files are refused at once", () => 
   });
 });
 
+test("schedule refuses a FIFO as --completions at once (exit 4), naming it", async () => {
+  const fifo = path.join(tmp, "completions.fifo");
+  mkfifo(fifo);
+  const r = await grader(["schedule", "--lessons", COURSE, "--completions", fifo, "--out", path.join(tmp, "sched-fifo")], { timeoutMs: FIFO_TIMEOUT_MS });
+  expect(r.code).toBe(4);
+  expect(r.stderr).toBe(`grader schedule: cannot read ${fifo}: it is a FIFO (named pipe), not a regular file\n`);
+});
+
 describe("grader: symlinked lessons and pastes are followed", () => {
   test("a symlinked lesson file and a symlinked directory of lessons are read; a dangling link is reported", async () => {
     const dir = path.join(tmp, "linked-course");

@@ -14,6 +14,10 @@ the pass-criteria table, unique ids, prerequisites that exist and form no cycle
 a linear-time engine (RE2: no backreferences, no lookaround), and
 review_schedule_days positive and increasing.
 
+Symbolic links are followed. A *.md entry that is not a regular file (a FIFO,
+a device, a dangling link) and a front-matter with YAML aliases are that
+lesson's errors; the other lessons are still checked.
+
 Each finding reads FILE:LINE: SEVERITY FIELD: MESSAGE [CODE].
 
 Options:
@@ -21,7 +25,8 @@ Options:
   --json          print {files, lessons, errors, warnings, diagnostics} as JSON
   -h, --help      show this help
 
-Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error.
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error,
+4 the lessons directory cannot be read.
 `,
   options: {},
   async run(values, positionals, io) {

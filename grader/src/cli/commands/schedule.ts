@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { loadCourse } from "../../lesson/load.js";
 import { writeFileAtomic } from "../../gradebook/store.js";
@@ -6,16 +5,17 @@ import { buildSchedule } from "../../schedule/build.js";
 import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
 import { emptyState, STATE_FILE, type ScheduleState } from "../../schedule/state.js";
-import { EXIT, json, requireString, UsageError, type Command } from "../args.js";
+import { readRegularText } from "../../fs/read-regular.js";
+import { EXIT, InputFileError, json, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 
 async function readState(file: string): Promise<ScheduleState> {
   try {
-    const data = JSON.parse(await readFile(file, "utf8")) as ScheduleState;
+    const data = JSON.parse(await readRegularText(file)) as ScheduleState;
     if (data?.version !== 1 || typeof data.events !== "object") throw new Error("unknown format");
     return data;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
-    throw new UsageError(`${file} is not a schedule state file (${(err as Error).message}); move it away to start the sequences over`);
+    throw new InputFileError(`${file} is not a schedule state file (${(err as Error).message}); move it away to start the sequences over`, { cause: err });
   }
 }
 
@@ -54,7 +54,8 @@ Options:
   -h, --help          show this help
 
 Exit codes: 0 all rows scheduled, 1 some rows were bad (reported with their
-line; the rest were scheduled), 2 usage error.
+line; the rest were scheduled), 2 usage error, 4 FILE (or the state file)
+cannot be read or has no header (a FIFO or a device is refused, not read).
 `,
   options: { completions: { type: "string" }, out: { type: "string", default: "schedule" }, fsrs: { type: "boolean", default: false }, "base-url": { type: "string" } },
   async run(values, positionals, io) {
@@ -67,15 +68,15 @@ line; the rest were scheduled), 2 usage error.
     const course = await loadCourse(lessonsDir);
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = await readRegularText(file);
     } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+      throw new InputFileError(`cannot read ${file}: ${unreadableReason(err)}`, { cause: err });
     }
     let completions;
     try {
       completions = parseCompletions(text, file, course.lessons);
     } catch (err) {
-      if (err instanceof CompletionsHeaderError) throw new UsageError(err.message);
+      if (err instanceof CompletionsHeaderError) throw new InputFileError(err.message, { cause: err });
       throw err;
     }
     const plan = values.fsrs ? fsrsPlan(completions.rows) : fixedPlan(completions.rows);
