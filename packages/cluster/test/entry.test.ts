@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import * as cluster from "../src/index.js";
 
 describe("@dslab/cluster entry point", () => {
-  test.each(["StorageCorruptError", "StorageLockedError", "SnapshotFormatError"] as const)("exports %s, so callers can catch it by class", (name) => {
+  test.each(["StorageError", "StorageCorruptError", "StorageFormatError", "StorageIoError", "StorageLockedError", "SnapshotFormatError"] as const)("exports %s, so callers can catch it by class", (name) => {
     expect(typeof (cluster as Record<string, unknown>)[name]).toBe("function");
   });
 });
