@@ -116,6 +116,14 @@ function isDelimiter(c: number): boolean {
   );
 }
 
+/** The line each item of a top-level sequence started on, as read by `parseEdnForms`. */
+const itemLines = new WeakMap<EdnValue[], number[]>();
+
+/** The 1-based line each item of `seq` started on, if `seq` is a top-level form read from text. */
+export function ednItemLines(seq: EdnValue[]): readonly number[] | undefined {
+  return itemLines.get(seq);
+}
+
 class Reader {
   pos = 0;
   line = 1;
@@ -206,13 +214,17 @@ class Reader {
   private readSeq(close: number, closeText: string): EdnValue[] {
     const start = this.pos - 1;
     const items: EdnValue[] = [];
+    // A top-level vector (`[{...}\n {...}]`, Knossos' files) keeps the line of each item.
+    const lines: number[] | undefined = this.depth === 1 ? [] : undefined;
     for (;;) {
       this.skipWhitespace();
       if (this.pos >= this.text.length) this.fail(`unclosed collection: expected '${closeText}'`, start);
       if (this.text.charCodeAt(this.pos) === close) {
         this.pos++;
+        if (lines !== undefined) itemLines.set(items, lines);
         return items;
       }
+      lines?.push(this.line);
       items.push(this.read());
     }
   }

@@ -10,9 +10,9 @@
  *   exactly.
  */
 import type { EdnValue } from "./edn.js";
-import { EdnChar, EdnList, EdnMap, EdnSet, EdnSymbol, EdnTagged, Keyword, kw, parseEdnForms, printEdn } from "./edn.js";
+import { EdnChar, EdnList, EdnMap, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemLines, kw, parseEdnForms, printEdn } from "./edn.js";
 import type { JsonValue } from "./json.js";
-import { parseJson, printJson } from "./json.js";
+import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { ParseError } from "./parse-error.js";
 import type { History, Op, OpType, Process, Value } from "../history/op.js";
 import { OP_TYPES } from "../history/op.js";
@@ -62,7 +62,8 @@ function readEdnHistory(text: string, source: string): History {
   // A single vector of maps: Knossos test files and `(pr-str history)`.
   if (forms.length === 1 && Array.isArray(forms[0]!.value)) {
     const line = forms[0]!.line;
-    items = forms[0]!.value.map((value) => ({ value, line }));
+    const lines = ednItemLines(forms[0]!.value);
+    items = forms[0]!.value.map((value, i) => ({ value, line: lines?.[i] ?? line }));
   }
   const ops: Op[] = [];
   for (const item of items) {
@@ -83,7 +84,11 @@ function readJsonHistory(text: string, source: string): History {
   if (trimmed.startsWith("[")) {
     const all = parseJson(text, source);
     if (!Array.isArray(all)) throw new ParseError("expected an array of operations", { source, line: 1 });
-    for (const item of all) ops.push(atLine(opFromJson(item, ops.length, { source, line: 1 }), 1));
+    const lines = jsonItemLines(all);
+    for (let i = 0; i < all.length; i++) {
+      const line = lines?.[i] ?? 1;
+      ops.push(atLine(opFromJson(all[i]!, ops.length, { source, line }), line));
+    }
     return ops;
   }
   const lines = text.split("\n");

@@ -78,12 +78,19 @@ class JsonReader {
     }
   }
 
+  /** Offsets of the items of the top-level array, when the document is one. */
+  topItems: { array: JsonValue[]; offsets: number[] } | undefined;
+
   private array(): JsonValue[] {
     const out: JsonValue[] = [];
+    const offsets: number[] | undefined = this.depth === 1 ? [] : undefined;
+    if (offsets !== undefined) this.topItems = { array: out, offsets };
     this.pos++;
     this.ws();
     if (this.text[this.pos] === "]") return this.pos++, out;
     for (;;) {
+      this.ws();
+      offsets?.push(this.pos);
       out.push(this.value());
       this.ws();
       const c = this.text[this.pos];
@@ -144,12 +151,31 @@ class JsonReader {
   }
 }
 
+/** The line each item of a top-level array started on, as read by `parseJson`. */
+const itemLines = new WeakMap<JsonValue[], number[]>();
+
+/** The 1-based line each item of `array` started on, if `array` is a whole document read by `parseJson`. */
+export function jsonItemLines(array: JsonValue[]): readonly number[] | undefined {
+  return itemLines.get(array);
+}
+
 /** Parses one JSON document. `firstLine` offsets reported line numbers. */
 export function parseJson(text: string, source = "<json>", firstLine = 1): JsonValue {
   const r = new JsonReader(text, source, firstLine);
   const v = r.value();
   r.ws();
   if (r.pos < text.length) r.fail("unexpected text after the JSON value");
+  if (r.topItems !== undefined && r.topItems.array === v) {
+    // Offsets ascend: one pass over the text gives every line.
+    const lines: number[] = [];
+    let line = firstLine;
+    let at = 0;
+    for (const offset of r.topItems.offsets) {
+      for (; at < offset; at++) if (text.charCodeAt(at) === 10) line++;
+      lines.push(line);
+    }
+    itemLines.set(v, lines);
+  }
   return v;
 }
 

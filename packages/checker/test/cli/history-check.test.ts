@@ -214,6 +214,15 @@ describe("history-check CLI", () => {
     }
   });
 
+  it("names the line of an operation inside a JSON array or an EDN vector that spans lines", () => {
+    const json = file("two-open-array.json", '[\n  {"type":"invoke","f":"write","value":1,"process":5},\n\n  {"type":"invoke","f":"read","process":5}\n]\n');
+    const edn = file("two-open-vector.edn", "[{:type :invoke, :f :write, :value 1, :process 5}\n ; a comment\n {:type :invoke, :f :read, :process 5}]\n");
+    const r = run(json, edn, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out).toContain(`${json}: ERROR ${json}:4: op 1: process 5 invokes :read while its :write (op 0) is still open`);
+    expect(r.out).toContain(`${edn}: ERROR ${edn}:3: op 1: process 5 invokes :read while its :write (op 0) is still open`);
+  });
+
   it("reports an exactly-once history without client_id and seq as unknown, naming the missing fields and the line", () => {
     const noIdentity = file("no-identity.edn", ['{:type :invoke, :f :append, :key "k", :value 1, :process 0}', '{:type :ok, :f :append, :key "k", :value [1], :process 0}', '{:type :invoke, :f :read, :key "k", :process 1}', '{:type :ok, :f :read, :key "k", :value [1], :process 1}', ""].join("\n"));
     const noSeq = file("no-seq.jsonl", ['{"type":"invoke","f":"incr","key":"n","value":1,"process":0,"client_id":"c1","seq":1}', '{"type":"ok","f":"incr","key":"n","value":1,"process":0}', '{"type":"invoke","f":"incr","key":"n","value":1,"process":0,"client_id":"c1"}', '{"type":"ok","f":"incr","key":"n","value":2,"process":0}', ""].join("\n"));
