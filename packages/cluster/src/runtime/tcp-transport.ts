@@ -526,7 +526,12 @@ export class TcpTransport {
         const decoded = decodeLine(raw.line, { source: `peer ${peer.id} port ${peer.port}`, line: raw.lineNumber, schemas: dialerSchemas, maxLineBytes: MAX_HANDSHAKE_LINE_BYTES });
         if (!decoded.ok) continue;
         const body = decoded.message.body as Body & { node?: string; nonce?: string; proof?: string; text?: string };
-        if (body.type === "error") return fail(`refused our connection: ${body.text ?? `error ${body.code}`}`);
+        if (body.type === "error") {
+          // Before the handshake is done an error is a refusal; after it, the peer found a line of ours bad.
+          if (!peer.connected) return fail(`refused our connection: ${body.text ?? `error ${body.code}`}`);
+          report(`peer ${peer.id} (port ${peer.port}) answered a line of ours with error ${body.code}: ${body.text ?? ""}`);
+          continue;
+        }
         if (body.type === "peer_challenge" && !acceptorNonce) {
           const expected = { role: "acceptor" as const, self: peer.id, other: this.opts.id, dialerNonce, acceptorNonce: body.nonce! };
           if (body.node !== peer.id || !isNonce(body.nonce!) || !verifyProof(this.opts.secret, expected, body.proof!)) {
