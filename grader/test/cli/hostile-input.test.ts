@@ -168,5 +168,8 @@ describe("grader review: a student not in the batch", () => {
     const accepted = await grader([...args, "--new-student"]);
     expect(accepted.code).toBe(0);
     expect(await readFile(path.join(out, "manual-grades.json"), "utf8")).toContain('"student": "carl"');
+    // Once recorded, carl is known: a second decision needs no flag.
+    const again = await grader(args.map((a) => (a === "pass" ? "fail" : a)));
+    expect(again.code).toBe(0);
   });
 });

@@ -57,7 +57,9 @@ without --new-student), 4 a grades file cannot be parsed.
     const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
     const rows = await readGradebookRows(out);
     const existing = rows.find((r) => r.lesson === lesson.id && r.student === student);
-    if (existing === undefined && values["new-student"] !== true) {
+    const earlier = await readManualGrades(out);
+    const decided = earlier.some((g) => g.lesson === lesson.id && g.student === student);
+    if (existing === undefined && !decided && values["new-student"] !== true) {
       // A typo in --student would otherwise add a row for nobody.
       const known = [...new Set(rows.filter((r) => r.lesson === lesson.id).map((r) => r.student))].sort();
       const list = known.length === 0 ? `no gradebook for lesson ${lesson.id} in ${out} yet` : `students: ${known.slice(0, 20).join(", ")}${known.length > 20 ? `, and ${known.length - 20} more` : ""}`;
@@ -68,7 +70,7 @@ without --new-student), 4 a grades file cannot be parsed.
     const grade: ManualGrade = { lesson: lesson.id, student, status, note, gradedAt };
     if (typeof values.by === "string" && values.by !== "") grade.by = values.by;
     if (existing?.auto?.sha256) grade.sha256 = existing.auto.sha256;
-    const manual = upsertManualGrade(await readManualGrades(out), grade);
+    const manual = upsertManualGrade(earlier, grade);
     await writeManualGrades(out, manual);
     if (rows.length > 0) await writeGradebook(out, lesson.id, withManualGrades(autoRows(rows, lesson.id), manual, lesson.id, lesson.xp ?? 1));
     if (values.json) io.stdout(json({ recorded: grade, file: path.join(out, MANUAL_GRADES_FILE), gradebookUpdated: rows.length > 0 }));
