@@ -20,12 +20,19 @@
  * linearized.
  *
  * On top of that, pruning rules each drop only orders that some kept order
- * dominates, and a heuristic picks what to try first: see `stillViable`
- * (lookahead), `restart` (eager reads, preferred candidate), `keepsUnseen`
- * and `useless`. The differential test against a brute-force oracle covers
- * them.
+ * dominates, and a heuristic picks what to try first: see `Lookahead`,
+ * `Search.restart` (eager reads, preferred candidate), `Search.keepsUnseen`
+ * and `Search.useless`. The differential test against a brute-force oracle
+ * covers them.
  *
  * The memo is capped; running out of it or of time gives "unknown".
+ *
+ * Layout: `Events` is the list, `Memo` the configurations seen, `Trail` what
+ * each linearized op changed (to undo it), `Lookahead` the early check of
+ * pending reads; `Search` holds the current configuration and runs the loop
+ * in `Search.run`, one named step per case. The state lives in class fields
+ * of fixed shape and the hot steps are methods, so the engine keeps them
+ * monomorphic; nothing is allocated per step except memo keys with holes.
  */
 import type { LinOp, Model, State } from "./model.js";
 import { UNSEEN, showCanon } from "./model.js";
@@ -72,185 +79,204 @@ export type SearchResult =
 const PARTIAL_TAIL = 12;
 const PARTIALS_MAX = 4;
 const LOOKAHEAD_READS = 3;
+/** How many loop turns pass between two looks at the clock (a power of two, minus one). */
+const CLOCK_EVERY_MASK = 1023;
+
+/** The node after which nothing follows (also "no node"). */
+const END = -1;
+/** Returned instead of a node by a step that ran out of memo. */
+const MEMO_FULL = -2;
 
 export function searchPartition(model: Model, input: readonly LinOp[], budget: SearchBudget): SearchResult {
-  // Number ops in call order.
-  const ops = input.slice().sort((a, b) => a.call.callIndex - b.call.callIndex);
-  const n = ops.length;
-  // Events: node 0 is the head; call and return nodes follow in history order.
-  const events: Array<[pos: number, op: number, isCall: boolean]> = [];
-  let definiteLeft = 0;
-  for (let i = 0; i < n; i++) {
-    const op = ops[i]!;
-    events.push([op.call.callIndex, i, true]);
-    if (op.definite) {
-      definiteLeft++;
-      events.push([op.call.returnIndex, i, false]);
+  return new Search(model, input, budget).run();
+}
+
+/**
+ * The events still to pass, a doubly linked list over typed arrays: node 0
+ * is the head, then one call node per op and one return node per definite
+ * op, in history order. Lifting an op unlinks its nodes but leaves their own
+ * links alone, so undoing lifts in reverse order restores the list exactly.
+ */
+class Events {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** The op (its number in call order) a node belongs to. */
+  readonly nodeOp: Int32Array;
+  /** 1 for a call node, 0 for a return node. */
+  readonly nodeIsCall: Uint8Array;
+  readonly callNode: Int32Array;
+  /** The return node of each op; END for an indefinite one (no return). */
+  readonly retNode: Int32Array;
+  /** Bumped whenever the list changes, so that scans of one configuration can be reused. */
+  version = 0;
+
+  constructor(ops: readonly LinOp[]) {
+    const n = ops.length;
+    const events: Array<[pos: number, op: number, isCall: boolean]> = [];
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
+      events.push([op.call.callIndex, i, true]);
+      if (op.definite) events.push([op.call.returnIndex, i, false]);
+    }
+    events.sort((a, b) => a[0] - b[0]);
+    const size = events.length + 1;
+    this.next = new Int32Array(size);
+    this.prev = new Int32Array(size);
+    this.nodeOp = new Int32Array(size);
+    this.nodeIsCall = new Uint8Array(size);
+    this.callNode = new Int32Array(n);
+    this.retNode = new Int32Array(n).fill(END);
+    for (let k = 0; k < events.length; k++) {
+      const [, op, isCall] = events[k]!;
+      const node = k + 1;
+      this.nodeOp[node] = op;
+      this.nodeIsCall[node] = isCall ? 1 : 0;
+      if (isCall) this.callNode[op] = node;
+      else this.retNode[op] = node;
+    }
+    for (let i = 0; i < size; i++) {
+      this.next[i] = i + 1 < size ? i + 1 : END;
+      this.prev[i] = i - 1;
     }
   }
-  events.sort((a, b) => a[0] - b[0]);
-  const size = events.length + 1;
-  const next = new Int32Array(size);
-  const prev = new Int32Array(size);
-  const nodeOp = new Int32Array(size);
-  const nodeIsCall = new Uint8Array(size);
-  const callNode = new Int32Array(n);
-  const retNode = new Int32Array(n).fill(-1);
-  for (let k = 0; k < events.length; k++) {
-    const [, op, isCall] = events[k]!;
-    const node = k + 1;
-    nodeOp[node] = op;
-    nodeIsCall[node] = isCall ? 1 : 0;
-    if (isCall) callNode[op] = node;
-    else retNode[op] = node;
-  }
-  for (let i = 0; i < size; i++) {
-    next[i] = i + 1 < size ? i + 1 : -1;
-    prev[i] = i - 1;
+
+  first(): number {
+    return this.next[0]!;
   }
 
-  // Who could read what an indefinite blind write writes: reads of that
-  // value, and cas from it (see `useless` below).
-  const readers = new Map<State, number[]>();
-  for (let i = 0; i < n; i++) {
-    const op = ops[i]!;
-    const v = op.readOnly ? op.out : op.kind === "cas" ? op.arg : undefined;
-    if (v === undefined) continue;
-    let list = readers.get(v);
-    if (list === undefined) readers.set(v, (list = []));
-    list.push(i);
+  /** Takes op's call and return out of the list: it is linearized. */
+  lift(op: number): void {
+    this.version++;
+    this.unlink(this.callNode[op]!);
+    const r = this.retNode[op]!;
+    if (r !== END) this.unlink(r);
   }
-  const linearized = new Uint8Array(n);
-  // The window: calls before the first return still in the list end there.
-  let windowVersion = -1;
-  let windowEndPos = Infinity;
-  const windowEnd = (): number => {
-    if (windowVersion === version) return windowEndPos;
-    windowVersion = version;
-    windowEndPos = Infinity;
-    for (let node = next[0]!; node !== -1; node = next[node]!) {
-      if (nodeIsCall[node] === 0) {
-        windowEndPos = ops[nodeOp[node]!]!.call.returnIndex;
-        break;
-      }
-    }
-    return windowEndPos;
-  };
-  const readerPending = (op: LinOp): boolean => {
-    const list = readers.get(op.resetTo ?? null);
-    if (list === undefined) return false;
-    const end = windowEnd();
-    for (const r of list) if (linearized[r] === 0 && ops[r]!.call.callIndex < end) return true;
-    return false;
-  };
 
-  const unlink = (node: number): void => {
-    const p = prev[node]!;
-    const nx = next[node]!;
-    next[p] = nx;
-    if (nx !== -1) prev[nx] = p;
-  };
-  const relink = (node: number): void => {
-    const p = prev[node]!;
-    const nx = next[node]!;
-    next[p] = node;
-    if (nx !== -1) prev[nx] = node;
-  };
-  // Bumped whenever the list changes, so per-configuration scans can be reused.
-  let version = 0;
-  const lift = (op: number): void => {
-    version++;
-    unlink(callNode[op]!);
-    const r = retNode[op]!;
-    if (r !== -1) unlink(r);
-  };
-  const unlift = (op: number): void => {
-    version++;
-    const r = retNode[op]!;
-    if (r !== -1) relink(r);
-    relink(callNode[op]!);
-  };
+  /** Undoes `lift(op)`; only valid for the op lifted last. */
+  unlift(op: number): void {
+    this.version++;
+    const r = this.retNode[op]!;
+    if (r !== END) this.relink(r);
+    this.relink(this.callNode[op]!);
+  }
 
-  // States interned to small integers for memo keys.
-  const stateIds = new Map<State, number>();
-  const stateId = (s: State): number => {
-    let id = stateIds.get(s);
+  private unlink(node: number): void {
+    const p = this.prev[node]!;
+    const nx = this.next[node]!;
+    this.next[p] = nx;
+    if (nx !== END) this.prev[nx] = p;
+  }
+
+  private relink(node: number): void {
+    const p = this.prev[node]!;
+    const nx = this.next[node]!;
+    this.next[p] = node;
+    if (nx !== END) this.prev[nx] = node;
+  }
+}
+
+/** What `Memo.add` did: stored a new configuration, had it already, or had no room for it. */
+type Recorded = typeof NEW | typeof SEEN | typeof FULL;
+const NEW = 0;
+const SEEN = 1;
+const FULL = 2;
+
+/**
+ * The configurations already entered, within the budget's caps. States are
+ * interned to small integers so that most keys are one number.
+ */
+class Memo {
+  private readonly keys = new Set<string | number>();
+  private chars = 0;
+  private readonly stateIds = new Map<State, number>();
+
+  constructor(
+    private readonly entriesMax: number,
+    private readonly charsMax: number,
+  ) {}
+
+  get entries(): number {
+    return this.keys.size;
+  }
+
+  stateId(s: State): number {
+    let id = this.stateIds.get(s);
     if (id === undefined) {
-      id = stateIds.size;
-      stateIds.set(s, id);
+      id = this.stateIds.size;
+      this.stateIds.set(s, id);
     }
     return id;
-  };
+  }
 
-  // The linearized set as "all ops <= maxLin except the holes", plus the
-  // state and the `unobserved` flag. Without holes (the common case) the key
-  // is one number, which costs far less than a string; otherwise a string.
-  const memoKey = (maxLin: number, sid: number, flag: boolean): string | number => {
-    let key = "";
-    for (let node = next[0]!; node !== -1; node = next[node]!) {
-      if (nodeIsCall[node] === 0) continue;
-      const op = nodeOp[node]!;
-      if (op > maxLin) break;
-      // Holes are close below maxLin: their distance in base 36 is short.
-      key += (maxLin - op).toString(36) + ",";
+  /** Only a new key counts against the caps: one seen before costs nothing. */
+  add(key: string | number): Recorded {
+    if (this.keys.has(key)) return SEEN;
+    const chars = typeof key === "number" ? 4 : key.length;
+    if (this.keys.size >= this.entriesMax || this.chars + chars > this.charsMax) return FULL;
+    this.keys.add(key);
+    this.chars += chars;
+    return NEW;
+  }
+}
+
+/**
+ * What each linearized op changed, to undo it on backtrack: one frame per op
+ * on the current path, `depth` deep. Parallel typed arrays, so pushing a
+ * frame allocates nothing.
+ */
+class Trail {
+  readonly op: Int32Array;
+  /** The configuration before the op: its highest linearized op, state, `unobserved` flag. */
+  readonly maxLin: Int32Array;
+  readonly state: State[];
+  readonly unobserved: Uint8Array;
+  /**
+   * 1 when the op was taken without branching (an enabled read, or a write
+   * that keeps the state UNSEEN, see `Search.restart`): doing it at once
+   * loses nothing, so when its subtree fails the frame fails too.
+   */
+  readonly forced: Uint8Array;
+  /** The preferred candidate of the configuration before the op (see `Search.restart`). */
+  readonly skip: Int32Array;
+  depth = 0;
+
+  constructor(n: number) {
+    this.op = new Int32Array(n);
+    this.maxLin = new Int32Array(n);
+    this.state = new Array<State>(n);
+    this.unobserved = new Uint8Array(n);
+    this.forced = new Uint8Array(n);
+    this.skip = new Int32Array(n);
+  }
+}
+
+/**
+ * Lookahead (model.viable): every pending definite read, and the next few
+ * not yet called, must still be able to return what they returned, unless
+ * a resetting op may come before them. This catches a wrong order of
+ * writes at once rather than at the next read's return.
+ */
+class Lookahead {
+  private readonly resets: LinOp[] = [];
+  private readonly reads: LinOp[] = [];
+  private scannedVersion = -1;
+
+  constructor(
+    private readonly events: Events,
+    private readonly ops: readonly LinOp[],
+    private readonly viable: (state: State, read: LinOp) => boolean,
+  ) {}
+
+  allows(s: State): boolean {
+    if (this.scannedVersion !== this.events.version) {
+      this.scannedVersion = this.events.version;
+      this.scan();
     }
-    if (key === "" && sid < 1 << 21) return maxLin * 2 ** 22 + sid * 2 + (flag ? 1 : 0);
-    return maxLin + ":" + key + ":" + sid + (flag ? "!" : "");
-  };
-
-  const memo = new Set<string | number>();
-  let memoChars = 0;
-
-  const stackOp = new Int32Array(n);
-  const stackMax = new Int32Array(n);
-  const stackState: State[] = new Array<State>(n);
-  // A frame whose op was a read that the state allowed: linearizing it at
-  // once loses nothing (it changes no state, and everything that had to come
-  // before it already has), so when its subtree fails the frame fails too.
-  const stackForced = new Uint8Array(n);
-  const stackSkip = new Int32Array(n);
-  const stackUnobserved = new Uint8Array(n);
-  let unobserved = false;
-  let depth = 0;
-  let state = model.init();
-  let maxLin = -1;
-  let explored = 0;
-
-  let deepestPos = -1;
-  let deepestOp = -1;
-  const partials: PartialLinearization[] = [];
-  const snapshot = (): PartialLinearization => {
-    const from = Math.max(0, depth - PARTIAL_TAIL);
-    const steps: LinStep[] = [];
-    for (let d = from; d < depth; d++) {
-      const after = d + 1 < depth ? stackState[d + 1]! : state;
-      const op = ops[stackOp[d]!]!;
-      // Name the unread value that UNSEEN stands for.
-      const shown = after === UNSEEN && op.unseen !== undefined ? `${model.name === "kv" ? "…" : ""}${showCanon(op.unseen)} (never read)` : model.describeState(after);
-      steps.push({ op, stateAfter: shown });
-    }
-    const before = from < depth ? stackState[from]! : state;
-    return { stateBefore: model.describeState(before), steps, skipped: from };
-  };
-
-  // Lookahead (model.viable): every pending definite read, and the next few
-  // not yet called, must still be able to return what they returned, unless
-  // a resetting op may come before them. This catches a wrong order of
-  // writes at once rather than at the next read's return.
-  const viable = model.viable;
-  const resets: LinOp[] = [];
-  const reads: LinOp[] = [];
-  let scannedVersion = -1;
-  const stillViable = (s: State): boolean => {
-    if (viable === undefined) return true;
-    if (scannedVersion !== version) {
-      scannedVersion = version;
-      scanForLookahead();
-    }
-    for (const read of reads) {
+    const viable = this.viable;
+    for (const read of this.reads) {
       if (viable(s, read)) continue;
       let rescued = false;
-      for (const r of resets) {
+      for (const r of this.resets) {
         if (r.call.callIndex > read.call.returnIndex) break;
         if (viable(r.resetTo ?? null, read)) {
           rescued = true;
@@ -260,173 +286,398 @@ export function searchPartition(model: Model, input: readonly LinOp[], budget: S
       if (!rescued) return false;
     }
     return true;
-  };
-  // The pending reads, the next few upcoming ones, and the resetting ops that
-  // could come before them (the candidate being tried may be among these:
-  // that only makes the check weaker, never wrong).
-  const scanForLookahead = (): void => {
-    resets.length = 0;
-    reads.length = 0;
+  }
+
+  /**
+   * The pending reads, the next few upcoming ones, and the resetting ops that
+   * could come before them (the candidate being tried may be among these:
+   * that only makes the check weaker, never wrong).
+   */
+  private scan(): void {
+    const { next, nodeOp, nodeIsCall } = this.events;
+    this.resets.length = 0;
+    this.reads.length = 0;
     let inWindow = true;
     let extra = 0;
     let horizon = -1;
-    for (let node = next[0]!; node !== -1; node = next[node]!) {
+    for (let node = next[0]!; node !== END; node = next[node]!) {
       if (nodeIsCall[node] === 0) {
         inWindow = false;
         continue;
       }
-      const op = ops[nodeOp[node]!]!;
+      const op = this.ops[nodeOp[node]!]!;
       if (!inWindow && extra >= LOOKAHEAD_READS && op.call.callIndex > horizon) break;
-      if (op.resets === true) resets.push(op);
+      if (op.resets === true) this.resets.push(op);
       if (op.readOnly && op.definite && (inWindow || extra < LOOKAHEAD_READS)) {
         if (!inWindow) extra++;
-        reads.push(op);
+        this.reads.push(op);
         if (op.call.returnIndex > horizon) horizon = op.call.returnIndex;
       }
     }
-  };
+  }
+}
 
-  // After each step, an enabled read is tried first (see stackForced). Then,
-  // if some pending read cannot yet return what it returned, the op that
-  // would let the earliest such read succeed is tried first (`skip`), before
-  // the usual scan from the head, which then passes over it. This only
-  // changes the order of the search, so it stays complete.
-  //
-  // Likewise a write of a value no read returns, while the state already is
-  // such a value (UNSEEN): it changes nothing anyone can see, and having it
-  // done is at least as good as having it still to do (wherever a
-  // completion would place it, nothing after it looks at the state), so it
-  // is linearized at once, without branching.
-  const keepsUnseen = (op: LinOp): boolean =>
-    state === UNSEEN && op.definite && op.unseen !== undefined && op.kind !== "cas" && !unobserved && model.step(state, op) === UNSEEN;
-  let skip = -1;
-  let preferredPhase = false;
-  const restart = (): number => {
-    skip = -1;
-    preferredPhase = false;
-    let target: LinOp | undefined;
-    for (let node = next[0]!; node !== -1 && nodeIsCall[node] === 1; node = next[node]!) {
-      const op = ops[nodeOp[node]!]!;
-      if (keepsUnseen(op)) return node;
-      if (!op.readOnly) continue;
-      if (model.step(state, op) !== undefined) return node;
-      if (op.definite && (target === undefined || op.call.returnIndex < target.call.returnIndex)) target = op;
-    }
-    if (target !== undefined && viable !== undefined) {
-      for (let node = next[0]!; node !== -1 && nodeIsCall[node] === 1; node = next[node]!) {
-        const op = ops[nodeOp[node]!]!;
-        if (op.readOnly) continue;
-        const after = model.step(state, op);
-        if (after !== undefined && viable(after, target)) {
-          skip = node;
-          preferredPhase = true;
-          return node;
-        }
-      }
-    }
-    return next[0]!;
-  };
+/**
+ * One search: the current configuration (which ops are linearized, the
+ * state, the path that led here) and the steps that move between
+ * configurations. `run` is the loop; each other method is one step of it.
+ */
+class Search {
+  /** Ops numbered in call order. */
+  private readonly ops: LinOp[];
+  private readonly events: Events;
+  private readonly memo: Memo;
+  private readonly trail: Trail;
+  private readonly lookahead: Lookahead | undefined;
+  private readonly viable: ((state: State, read: LinOp) => boolean) | undefined;
+  /** Who could read what an indefinite blind write writes, by value (see `useless`). */
+  private readonly readers = new Map<State, number[]>();
+  /** 1 for each op on the current path. */
+  private readonly linearized: Uint8Array;
 
-  let entry = next[0]!;
-  for (;;) {
-    if (definiteLeft === 0) {
-      const order: LinOp[] = [];
-      for (let d = 0; d < depth; d++) order.push(ops[stackOp[d]!]!);
-      return { verdict: "valid", order, explored, memoEntries: memo.size };
+  // The current configuration.
+  private state: State;
+  /** The highest-numbered linearized op, -1 for none. */
+  private maxLin = -1;
+  /** An indefinite blind write is in effect that nothing has observed yet (see `useless`). */
+  private unobserved = false;
+  /** Definite ops still to linearize: at 0 the history is linearizable. */
+  private definiteLeft = 0;
+
+  // The search order within a configuration (see `restart`).
+  /** The preferred candidate, tried first and then passed over by the scan; END for none. */
+  private skip = END;
+  /** The preferred candidate is being tried now. */
+  private preferredPhase = false;
+  /** Set by `eagerCandidate`: the pending definite read that must return soonest and cannot yet. */
+  private blockedRead: LinOp | undefined = undefined;
+
+  /** The pending-reader window (see `windowEnd`), cached per list version. */
+  private windowVersion = -1;
+  private windowEndPos = Infinity;
+
+  // What the report needs.
+  private explored = 0;
+  /** The latest return the search got stuck at, and its op. */
+  private deepestPos = -1;
+  private deepestOp = -1;
+  private readonly partials: PartialLinearization[] = [];
+
+  constructor(
+    private readonly model: Model,
+    input: readonly LinOp[],
+    private readonly budget: SearchBudget,
+  ) {
+    this.ops = input.slice().sort((a, b) => a.call.callIndex - b.call.callIndex);
+    const n = this.ops.length;
+    this.events = new Events(this.ops);
+    this.memo = new Memo(budget.memoEntriesMax, budget.memoCharsMax);
+    this.trail = new Trail(n);
+    this.viable = model.viable;
+    this.lookahead = this.viable === undefined ? undefined : new Lookahead(this.events, this.ops, this.viable);
+    this.linearized = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = this.ops[i]!;
+      if (op.definite) this.definiteLeft++;
+      const v = op.readOnly ? op.out : op.kind === "cas" ? op.arg : undefined;
+      if (v === undefined) continue;
+      let list = this.readers.get(v);
+      if (list === undefined) this.readers.set(v, (list = []));
+      list.push(i);
     }
-    if ((++explored & 1023) === 0 && budget.now() > budget.deadline) {
-      return { verdict: "unknown", reason: "time-limit", explored, memoEntries: memo.size };
-    }
-    if (entry === skip && skip !== -1 && !preferredPhase) {
-      entry = next[entry]!;
-      continue;
-    }
-    if (entry === -1 || nodeIsCall[entry] === 0) {
-      // Stuck: the op returning here was not linearized in time.
-      if (entry !== -1) {
-        const op = nodeOp[entry]!;
-        const pos = ops[op]!.call.returnIndex;
-        if (pos > deepestPos) {
-          deepestPos = pos;
-          deepestOp = op;
-          partials.length = 0;
-        }
-        if (pos === deepestPos && partials.length < PARTIALS_MAX) partials.push(snapshot());
+    this.state = model.init();
+  }
+
+  /**
+   * Depth-first over configurations. `entry` is the node being looked at:
+   * a call is a candidate to linearize now; a return (or the end of the
+   * list) means every candidate here has been tried, so step back.
+   */
+  run(): SearchResult {
+    let entry = this.events.first();
+    for (;;) {
+      if (this.definiteLeft === 0) return this.valid();
+      if (this.outOfTime()) return this.unknown("time-limit");
+      if (entry === this.skip && entry !== END && !this.preferredPhase) {
+        // The preferred candidate was tried first already.
+        entry = this.events.next[entry]!;
+        continue;
       }
-      if (depth === 0) {
-        return {
-          verdict: "invalid",
-          failed: ops[deepestOp]!,
-          prefixEnd: deepestPos,
-          partials,
-          explored,
-          memoEntries: memo.size,
-        };
+      if (entry === END || this.events.nodeIsCall[entry] === 0) {
+        this.noteStuck(entry);
+        if (this.trail.depth === 0) return this.invalid();
+        entry = this.backtrack();
+        continue;
       }
-      depth--;
-      const op = stackOp[depth]!;
-      state = stackState[depth]!;
-      maxLin = stackMax[depth]!;
-      unlift(op);
-      linearized[op] = 0;
-      unobserved = stackUnobserved[depth] === 1;
-      if (ops[op]!.definite) definiteLeft++;
-      skip = stackSkip[depth]!;
-      preferredPhase = false;
-      entry = stackForced[depth] === 1 ? -1 : callNode[op] === skip ? next[0]! : next[callNode[op]!]!;
-      continue;
+      entry = this.tryCandidate(entry);
+      if (entry === MEMO_FULL) return this.unknown("memo-limit");
     }
-    const op = nodeOp[entry]!;
-    // An indefinite op whose effect is overwritten (a blind write) before
-    // any read or cas looked at the state had no effect anyone could see:
-    // the same order without it is just as good, and is searched anyway (an
-    // indefinite op may never happen). `unobserved` says such an op is in
-    // effect now. For a register, also skip an indefinite write when
-    // nothing that could read its value is pending: its reader would have
-    // to come right after it.
-    const cand = ops[op]!;
-    const useless = cand.blind === true && (unobserved || (model.exactReaders === true && !cand.definite && !readerPending(cand)));
-    const after = useless ? undefined : model.step(state, ops[op]!);
-    if (after !== undefined && (after === state || stillViable(after))) {
-      const forced = after === state && (ops[op]!.readOnly || keepsUnseen(ops[op]!));
-      lift(op);
-      const newMax = op > maxLin ? op : maxLin;
+  }
+
+  /** Counts a loop turn; looks at the clock only now and then, as it is far slower than a turn. */
+  private outOfTime(): boolean {
+    return (++this.explored & CLOCK_EVERY_MASK) === 0 && this.budget.now() > this.budget.deadline;
+  }
+
+  /**
+   * Tries to linearize the op called at `entry` in the current state. On
+   * success (a configuration not seen before) the search moves there and the
+   * next entry is its first candidate; otherwise it is the next candidate
+   * here, or END when this configuration is known to fail.
+   */
+  private tryCandidate(entry: number): number {
+    const op = this.events.nodeOp[entry]!;
+    const cand = this.ops[op]!;
+    const after = this.useless(cand) ? undefined : this.model.step(this.state, cand);
+    if (after !== undefined && (after === this.state || this.lookahead === undefined || this.lookahead.allows(after))) {
+      const forced = after === this.state && (cand.readOnly || this.keepsUnseen(cand));
+      this.events.lift(op);
+      const newMax = op > this.maxLin ? op : this.maxLin;
       // While an indefinite op is unobserved, fewer moves are allowed (see
       // `useless`), so that configuration is memoized apart.
-      const nextUnobserved: boolean = !cand.definite && !cand.readOnly ? true : cand.observes === true ? false : unobserved;
-      const key = memoKey(newMax, stateId(after), nextUnobserved);
-      const chars = typeof key === "number" ? 4 : key.length;
-      if (!memo.has(key)) {
-        if (memo.size >= budget.memoEntriesMax || memoChars + chars > budget.memoCharsMax) {
-          return { verdict: "unknown", reason: "memo-limit", explored, memoEntries: memo.size };
-        }
-        memo.add(key);
-        memoChars += chars;
-        stackOp[depth] = op;
-        stackMax[depth] = maxLin;
-        stackState[depth] = state;
-        stackForced[depth] = forced ? 1 : 0;
-        stackSkip[depth] = skip;
-        stackUnobserved[depth] = unobserved ? 1 : 0;
-        unobserved = nextUnobserved;
-        linearized[op] = 1;
-        depth++;
-        state = after;
-        maxLin = newMax;
-        if (ops[op]!.definite) definiteLeft--;
-        entry = restart();
-        continue;
+      const nextUnobserved: boolean = !cand.definite && !cand.readOnly ? true : cand.observes === true ? false : this.unobserved;
+      switch (this.memo.add(this.memoKey(newMax, this.memo.stateId(after), nextUnobserved))) {
+        case NEW:
+          this.linearize(op, after, newMax, nextUnobserved, forced);
+          return this.restart();
+        case FULL:
+          return MEMO_FULL;
+        case SEEN:
+          break;
       }
-      unlift(op);
-      if (forced) {
-        // Seen before, so it failed; and so does this configuration.
-        entry = -1;
-        continue;
+      this.events.unlift(op);
+      // Seen before, so it failed; and so does this configuration.
+      if (forced) return END;
+    }
+    return this.nextCandidate(entry);
+  }
+
+  /** After a failed candidate: the preferred one is followed by the usual scan from the head. */
+  private nextCandidate(entry: number): number {
+    if (this.preferredPhase) {
+      this.preferredPhase = false;
+      return this.events.first();
+    }
+    return this.events.next[entry]!;
+  }
+
+  /** Moves to the configuration with `op` linearized (already lifted), saving what to restore. */
+  private linearize(op: number, after: State, newMax: number, nextUnobserved: boolean, forced: boolean): void {
+    const t = this.trail;
+    const d = t.depth++;
+    t.op[d] = op;
+    t.maxLin[d] = this.maxLin;
+    t.state[d] = this.state;
+    t.forced[d] = forced ? 1 : 0;
+    t.skip[d] = this.skip;
+    t.unobserved[d] = this.unobserved ? 1 : 0;
+    this.unobserved = nextUnobserved;
+    this.linearized[op] = 1;
+    this.state = after;
+    this.maxLin = newMax;
+    if (this.ops[op]!.definite) this.definiteLeft--;
+  }
+
+  /**
+   * Undoes the last linearized op and returns where the scan of the
+   * configuration before it goes on: after that op's call (or from the head,
+   * if it was the preferred candidate), or END if it was forced.
+   */
+  private backtrack(): number {
+    const t = this.trail;
+    const d = --t.depth;
+    const op = t.op[d]!;
+    this.state = t.state[d]!;
+    this.maxLin = t.maxLin[d]!;
+    this.events.unlift(op);
+    this.linearized[op] = 0;
+    this.unobserved = t.unobserved[d] === 1;
+    if (this.ops[op]!.definite) this.definiteLeft++;
+    this.skip = t.skip[d]!;
+    this.preferredPhase = false;
+    if (t.forced[d] === 1) return END;
+    const call = this.events.callNode[op]!;
+    return call === this.skip ? this.events.first() : this.events.next[call]!;
+  }
+
+  /**
+   * The first candidate of a new configuration. An enabled read is tried
+   * first (see `Trail.forced`). Then, if some pending read cannot yet return
+   * what it returned, the op that would let the earliest such read succeed
+   * is tried first (`skip`), before the usual scan from the head, which then
+   * passes over it. This only changes the order of the search, so it stays
+   * complete.
+   */
+  private restart(): number {
+    this.skip = END;
+    this.preferredPhase = false;
+    const eager = this.eagerCandidate();
+    if (eager !== END) return eager;
+    const target = this.blockedRead;
+    if (target !== undefined && this.viable !== undefined) {
+      const preferred = this.enablerOf(target, this.viable);
+      if (preferred !== END) {
+        this.skip = preferred;
+        this.preferredPhase = true;
+        return preferred;
       }
     }
-    if (preferredPhase) {
-      preferredPhase = false;
-      entry = next[0]!;
-    } else entry = next[entry]!;
+    return this.events.first();
+  }
+
+  /**
+   * A pending op to take without branching (an enabled read, or a write
+   * that `keepsUnseen`), or END; then `blockedRead` is the definite read
+   * that returns soonest among those the state does not allow.
+   */
+  private eagerCandidate(): number {
+    const { next, nodeOp, nodeIsCall } = this.events;
+    this.blockedRead = undefined;
+    let target: LinOp | undefined;
+    for (let node = next[0]!; node !== END && nodeIsCall[node] === 1; node = next[node]!) {
+      const op = this.ops[nodeOp[node]!]!;
+      if (this.keepsUnseen(op)) return node;
+      if (!op.readOnly) continue;
+      if (this.model.step(this.state, op) !== undefined) return node;
+      if (op.definite && (target === undefined || op.call.returnIndex < target.call.returnIndex)) target = op;
+    }
+    this.blockedRead = target;
+    return END;
+  }
+
+  /** The first pending update after which `read` can still return what it returned, or END. */
+  private enablerOf(read: LinOp, viable: (state: State, read: LinOp) => boolean): number {
+    const { next, nodeOp, nodeIsCall } = this.events;
+    for (let node = next[0]!; node !== END && nodeIsCall[node] === 1; node = next[node]!) {
+      const op = this.ops[nodeOp[node]!]!;
+      if (op.readOnly) continue;
+      const after = this.model.step(this.state, op);
+      if (after !== undefined && viable(after, read)) return node;
+    }
+    return END;
+  }
+
+  /**
+   * A write of a value no read returns, while the state already is such a
+   * value (UNSEEN): it changes nothing anyone can see, and having it done is
+   * at least as good as having it still to do (wherever a completion would
+   * place it, nothing after it looks at the state), so it is linearized at
+   * once, without branching.
+   */
+  private keepsUnseen(op: LinOp): boolean {
+    return this.state === UNSEEN && op.definite && op.unseen !== undefined && op.kind !== "cas" && !this.unobserved && this.model.step(this.state, op) === UNSEEN;
+  }
+
+  /**
+   * An indefinite op whose effect is overwritten (a blind write) before any
+   * read or cas looked at the state had no effect anyone could see: the same
+   * order without it is just as good, and is searched anyway (an indefinite
+   * op may never happen). `unobserved` says such an op is in effect now. For
+   * a register, also skip an indefinite write when nothing that could read
+   * its value is pending: its reader would have to come right after it.
+   */
+  private useless(cand: LinOp): boolean {
+    return cand.blind === true && (this.unobserved || (this.model.exactReaders === true && !cand.definite && !this.readerPending(cand)));
+  }
+
+  /** Some unlinearized op that could read what `op` writes is called within the window. */
+  private readerPending(op: LinOp): boolean {
+    const list = this.readers.get(op.resetTo ?? null);
+    if (list === undefined) return false;
+    const end = this.windowEnd();
+    for (const r of list) if (this.linearized[r] === 0 && this.ops[r]!.call.callIndex < end) return true;
+    return false;
+  }
+
+  /** The window: calls before the first return still in the list end there. */
+  private windowEnd(): number {
+    const events = this.events;
+    if (this.windowVersion === events.version) return this.windowEndPos;
+    this.windowVersion = events.version;
+    this.windowEndPos = Infinity;
+    for (let node = events.next[0]!; node !== END; node = events.next[node]!) {
+      if (events.nodeIsCall[node] === 0) {
+        this.windowEndPos = this.ops[events.nodeOp[node]!]!.call.returnIndex;
+        break;
+      }
+    }
+    return this.windowEndPos;
+  }
+
+  /**
+   * The linearized set as "all ops <= maxLin except the holes" (the
+   * unlinearized calls still in the list below it), plus the state and the
+   * `unobserved` flag. Without holes (the common case) the key is one
+   * number, which costs far less than a string; otherwise a string.
+   */
+  private memoKey(maxLin: number, sid: number, flag: boolean): string | number {
+    const { next, nodeOp, nodeIsCall } = this.events;
+    let key = "";
+    for (let node = next[0]!; node !== END; node = next[node]!) {
+      if (nodeIsCall[node] === 0) continue;
+      const op = nodeOp[node]!;
+      if (op > maxLin) break;
+      // Holes are close below maxLin: their distance in base 36 is short.
+      key += (maxLin - op).toString(36) + ",";
+    }
+    if (key === "" && sid < 1 << 21) return maxLin * 2 ** 22 + sid * 2 + (flag ? 1 : 0);
+    return maxLin + ":" + key + ":" + sid + (flag ? "!" : "");
+  }
+
+  /**
+   * Stuck at the return `entry` (END: the list ran out): the op returning
+   * there was not linearized in time. Keeps the tails of the first few
+   * paths that got stuck the furthest into the history, for the report.
+   */
+  private noteStuck(entry: number): void {
+    if (entry === END) return;
+    const op = this.events.nodeOp[entry]!;
+    const pos = this.ops[op]!.call.returnIndex;
+    if (pos > this.deepestPos) {
+      this.deepestPos = pos;
+      this.deepestOp = op;
+      this.partials.length = 0;
+    }
+    if (pos === this.deepestPos && this.partials.length < PARTIALS_MAX) this.partials.push(this.snapshot());
+  }
+
+  /** The last `PARTIAL_TAIL` steps of the current path, with the state after each. */
+  private snapshot(): PartialLinearization {
+    const { model, trail } = this;
+    const depth = trail.depth;
+    const from = Math.max(0, depth - PARTIAL_TAIL);
+    const steps: LinStep[] = [];
+    for (let d = from; d < depth; d++) {
+      const after = d + 1 < depth ? trail.state[d + 1]! : this.state;
+      const op = this.ops[trail.op[d]!]!;
+      // Name the unread value that UNSEEN stands for.
+      const shown = after === UNSEEN && op.unseen !== undefined ? `${model.name === "kv" ? "…" : ""}${showCanon(op.unseen)} (never read)` : model.describeState(after);
+      steps.push({ op, stateAfter: shown });
+    }
+    const before = from < depth ? trail.state[from]! : this.state;
+    return { stateBefore: model.describeState(before), steps, skipped: from };
+  }
+
+  /** Every definite op is linearized: the path is the order. */
+  private valid(): SearchResult {
+    const order: LinOp[] = [];
+    for (let d = 0; d < this.trail.depth; d++) order.push(this.ops[this.trail.op[d]!]!);
+    return { verdict: "valid", order, explored: this.explored, memoEntries: this.memo.entries };
+  }
+
+  /** Every path got stuck: blame the op of the latest return any path reached. */
+  private invalid(): SearchResult {
+    return {
+      verdict: "invalid",
+      failed: this.ops[this.deepestOp]!,
+      prefixEnd: this.deepestPos,
+      partials: this.partials,
+      explored: this.explored,
+      memoEntries: this.memo.entries,
+    };
+  }
+
+  private unknown(reason: "time-limit" | "memo-limit"): SearchResult {
+    return { verdict: "unknown", reason, explored: this.explored, memoEntries: this.memo.entries };
   }
 }
