@@ -108,7 +108,10 @@ export function parseFrontMatter(
       file,
       line: toFileLine(err.pos[0]),
       field: "front-matter",
-      message: `YAML syntax error: ${err.message.split("\n")[0]}`,
+      // The YAML reader recurses; what it reports as a stack overflow is input nested too deeply.
+      message: /Maximum call stack/.test(err.message)
+        ? "YAML nested too deeply for the reader (it ran out of stack); a lesson's front-matter nests a few levels"
+        : `YAML syntax error: ${err.message.split("\n")[0]}`,
     });
   }
   if (doc.errors.length > 0) return fields;

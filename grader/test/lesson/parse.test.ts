@@ -188,6 +188,26 @@ describe("parseLesson: broken lessons give errors naming file, line and field", 
   });
 });
 
+describe("parseLesson: hostile front-matter is the lesson's error, never a crash", () => {
+  test("a value nested thousands of levels deep is reported as too deep for the YAML reader, at its line", () => {
+    const result = parseLesson(lesson(`${BASE}\nx: ${"[".repeat(5000)}${"]".repeat(5000)}`), "lessons/x.md");
+    expect(result.lesson).toBeUndefined();
+    const errors = result.diagnostics.filter((d) => d.severity === "error");
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatchObject({ code: "yaml-syntax", line: 6, message: "YAML nested too deeply for the reader (it ran out of stack); a lesson's front-matter nests a few levels" });
+  });
+
+  test("an alias bomb is refused at the first alias, without expanding it", () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    const names = "abcdefghi";
+    for (let i = 1; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(",")}]`);
+    const result = parseLesson(lesson(`${BASE}\n${lines.join("\n")}`), "lessons/x.md");
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([
+      expect.objectContaining({ code: "yaml-alias", line: 7, field: "front-matter", message: expect.stringContaining("YAML aliases are not allowed in a lesson's front-matter (*a, and 71 more)") }),
+    ]);
+  });
+});
+
 const warningCases: { name: string; text: string; expected: Expected }[] = [
   {
     name: "an unknown field is kept and warned about",
