@@ -3,7 +3,10 @@
  * 10 and 50 clients with 1,000 to 100,000 operations, valid and invalid
  * (one stale read in the middle), register and kv models, all with network
  * partitions (timeouts, so indefinite operations). Each case runs in its own
- * process so that its peak RSS is its own.
+ * process so that its peak RSS is its own. "ms" is wall-clock time; "cpu ms"
+ * is the time the process spent on a CPU (user and system) meanwhile, which
+ * grows far less than wall-clock time when other processes share the cores,
+ * so compare that one on a busy machine.
  *
  *   tsx bench/check.ts [--max-ops N] [--time-limit-s N]
  */
@@ -23,6 +26,7 @@ interface Case {
 interface Outcome {
   valid: boolean | "unknown";
   ms: number;
+  cpuMs: number;
   peakRssMb: number;
   historyEvents: number;
 }
@@ -30,9 +34,11 @@ interface Outcome {
 function runCase(c: Case, timeLimitMs: number): Outcome {
   const history = generateHistory({ ...c, seed: 42, partitions: true });
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const r = checkLinearizability(history, { model: c.model, timeLimitMs });
+  const cpu = process.cpuUsage(cpuStarted);
   const ms = performance.now() - started;
-  return { valid: r.valid, ms, peakRssMb: process.resourceUsage().maxRSS / 1024, historyEvents: history.length };
+  return { valid: r.valid, ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, historyEvents: history.length };
 }
 
 function arg(name: string, dflt: number): number {
@@ -58,18 +64,18 @@ if (process.argv[2] === "--case") {
     }
   }
   const self = fileURLToPath(import.meta.url);
-  const rows: string[][] = [["model", "clients", "keys", "ops", "history", "verdict", "ms", "peak RSS MB"]];
+  const rows: string[][] = [["model", "clients", "keys", "ops", "history", "verdict", "ms", "cpu ms", "peak RSS MB"]];
   for (const c of cases) {
     const child = spawnSync(process.execPath, [...process.execArgv, self, "--case", JSON.stringify(c), String(timeLimitMs)], { encoding: "utf8" });
     let cells: string[];
     if (child.status !== 0) {
-      cells = [c.model, String(c.clients), String(c.keys), String(c.ops), c.invalid ? "invalid" : "valid", `crashed (${child.status})`, "-", "-"];
+      cells = [c.model, String(c.clients), String(c.keys), String(c.ops), c.invalid ? "invalid" : "valid", `crashed (${child.status})`, "-", "-", "-"];
       process.stderr.write(child.stderr);
     } else {
       const o = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Outcome;
       const verdict = o.valid === true ? "valid" : o.valid === false ? "invalid" : "UNKNOWN";
       const expected = c.invalid ? "invalid" : "valid";
-      cells = [c.model, String(c.clients), String(c.keys), String(c.ops), expected, verdict === expected ? verdict : `${verdict} (!)`, o.ms.toFixed(0), o.peakRssMb.toFixed(0)];
+      cells = [c.model, String(c.clients), String(c.keys), String(c.ops), expected, verdict === expected ? verdict : `${verdict} (!)`, o.ms.toFixed(0), o.cpuMs.toFixed(0), o.peakRssMb.toFixed(0)];
     }
     rows.push(cells);
     process.stdout.write(cells.join("\t") + "\n");
