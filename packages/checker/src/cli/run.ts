@@ -3,7 +3,8 @@
  * exit code back. `history-check.ts` is the thin shell that binds it to the
  * process.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkExactlyOnce } from "../exactly-once/check.js";
@@ -212,14 +213,33 @@ function requireClientOps(history: History, file: string): void {
   if (!history.some(isClientOp)) throw new ParseError("the history has no client operations, only nemesis events", { source: file, line: 1 });
 }
 
-/** The history's text, or an error that names the file and says what is wrong with it. */
+/** What a path that is not a regular file is, in words. */
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return "it is a directory";
+  if (s.isFIFO()) return "it is a FIFO (named pipe), not a regular file";
+  if (s.isSocket()) return "it is a socket, not a regular file";
+  if (s.isCharacterDevice() || s.isBlockDevice()) return "it is a device, not a regular file";
+  return "it is not a regular file";
+}
+
+/**
+ * The history's text, or an error that names the file and says what is wrong
+ * with it. Opened with O_NONBLOCK and checked with fstat before reading: a
+ * FIFO would otherwise block the open until a writer came, perhaps never.
+ */
 function readInput(file: string): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(file, "utf8");
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw Object.assign(new Error(kindOf(stat)), { code: "E_NOT_A_FILE" });
+    return readFileSync(fd, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
     throw new Error(`cannot read ${file}: ${why}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -2,7 +2,7 @@
  * The real `history-check` bin as a child process: exit codes, summary
  * lines, --json lines, --html output, usage errors.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -109,6 +109,15 @@ describe("history-check CLI", () => {
     expect(r.code).toBe(65);
     expect(r.out).toContain(`${join(dir, "nope.edn")}: ERROR cannot read ${join(dir, "nope.edn")}: no such file`);
     expect(r.out).toContain(`${dir}: ERROR cannot read ${dir}: it is a directory`);
+  });
+
+  it("refuses a FIFO at once, without waiting for a writer, and checks the other files", () => {
+    const fifo = join(dir, "history.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const r = run(fifo, validEdn, "--model", "register");
+    expect(r.code).toBe(65);
+    expect(r.out).toContain(`${fifo}: ERROR cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`);
+    expect(r.out).toContain("valid.edn: valid");
   });
 
 
