@@ -271,10 +271,34 @@ async function runNode(values: Values): Promise<void> {
   const ports = Object.fromEntries(shape.nodeIds.map((n, i) => [n, shape.basePort + i]));
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
   const limits = connectionLimits(values);
-  const secret = await readClusterSecret(secretFile(values, shape)).catch(secretFailure);
 
+  // Signals are handled from the start: a Ctrl-C that arrives while the node
+  // is still starting stops it the same way (closing what is already open).
   let runtime: KvNodeRuntime | null = null;
-  const transport = new TcpTransport({
+  let transport: TcpTransport | null = null;
+  let http: HttpFront | null = null;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    // Ctrl-C reaches `start` and every node (one process group): stop once.
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    await http?.close();
+    await transport?.close();
+    await runtime?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  if (values["exit-with-parent"]) {
+    // `start` holds our stdin open; it closes when `start` dies, however it dies.
+    process.stdin.on("end", () => void stop("kv-cluster start is gone"));
+    process.stdin.on("error", () => void stop("kv-cluster start is gone"));
+    process.stdin.resume();
+  }
+
+  const secret = await readClusterSecret(secretFile(values, shape)).catch(secretFailure);
+  const tcp = new TcpTransport({
     id,
     nodeIds: shape.nodeIds,
     ports,
@@ -286,22 +310,24 @@ async function runNode(values: Values): Promise<void> {
       if (!runtime) return;
       // `status` is answered by the shell, not the core: role, term, leader, commit and apply indexes.
       if (m.body.type === "status") {
-        transport.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status() } });
+        tcp.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status() } });
       } else runtime.deliver(m);
     },
   });
+  transport = tcp;
   runtime = await startNode({
     id,
     nodeIds: shape.nodeIds,
     dataDir: path.join(shape.dataDir, id),
     seed: values.seed,
     ...nodeTuning(values),
-    send: (m) => transport.send(m),
+    send: (m) => tcp.send(m),
     log,
     onFatal: () => process.exit(1),
   });
+  if (stopping) return;
   try {
-    await transport.listen();
+    await tcp.listen();
   } catch (e) {
     log(`cannot listen on 127.0.0.1:${ports[id]}: ${(e as Error).message}`);
     process.exit(1);
@@ -309,31 +335,10 @@ async function runNode(values: Values): Promise<void> {
   const peers = shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`);
   log(`listening on 127.0.0.1:${ports[id]} (${peers.length > 0 ? `peers: ${peers.join(", ")}` : "no peers"})`);
 
-  let http: HttpFront | null = null;
   if (shape.httpPort !== undefined) {
     const httpPort = shape.httpPort + index;
     const nodeHttpUrls = Object.fromEntries(shape.nodeIds.map((n, i) => [n, `http://127.0.0.1:${shape.httpPort! + i}`]));
     http = await startHttp({ runtime, port: httpPort, nodeHttpUrls }, log);
-  }
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    // Ctrl-C reaches `start` and every node (one process group): stop once.
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    await http?.close();
-    await transport.close();
-    await runtime?.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  if (values["exit-with-parent"]) {
-    // `start` holds our stdin open; it closes when `start` dies, however it dies.
-    process.stdin.on("end", () => void stop("kv-cluster start is gone"));
-    process.stdin.on("error", () => void stop("kv-cluster start is gone"));
-    process.stdin.resume();
   }
 }
 
