@@ -49,7 +49,7 @@ describe("Raft messages a correct peer never sends are logged and dropped, and t
       (term) => ({ type: "raft_snapshot_ok", term, match_index: 900 }),
       /dropped raft_snapshot_ok from n\d: match_index 900 is beyond the last log index/,
     ],
-  ])("%s, sent to the leader", (_what, make, logged) => {
+  ])("the leader logs and drops %s, and keeps leading and committing", (_what, make, logged) => {
     const { d, leader, follower } = runningCluster();
     const term = d.status(leader).term;
     inject(d, follower, leader, make(term, leader));
@@ -92,7 +92,7 @@ describe("Raft messages a correct peer never sends are logged and dropped, and t
       }),
       /snapshot at index \d+ from n\d is not a valid snapshot/,
     ],
-  ])("%s, sent to a follower as its leader", (_what, make, logged) => {
+  ])("a follower logs and refuses %s sent as if by its leader, and the cluster keeps serving", (_what, make, logged) => {
     const { d, leader, follower } = runningCluster();
     const s = d.status(follower);
     inject(d, leader, follower, make(s.term, leader, s.commitIndex));
