@@ -311,7 +311,16 @@ async function runNode(values: Values): Promise<void> {
       // `status` is answered by the shell, not the core: role, term, leader, commit and apply indexes.
       if (m.body.type === "status") {
         tcp.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status() } });
-      } else runtime.deliver(m);
+        return;
+      }
+      try {
+        runtime.deliver(m);
+      } catch (e) {
+        // The core never throws on input, only on a broken invariant of its own
+        // state: stop (the WAL is intact), saying which message met the bug.
+        log(`internal error (a bug) while handling ${m.body.type} from ${m.src}; stopping: ${(e as Error).stack ?? String(e)}`);
+        process.exit(70);
+      }
     },
   });
   transport = tcp;
