@@ -14,7 +14,16 @@ import { applyHint, Backoff, type BackoffOptions } from "./backoff.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
 import { systemClock, systemSleep, type Clock, type Sleep } from "./deps.js";
 import { randomClientId, SeqCounter } from "./identity.js";
-import { classify, isDurableRefusal, isErrorBody, leftACopy, transportErrorBody, type AttemptResult } from "./policy.js";
+import {
+  classify,
+  isDurableRefusal,
+  isErrorBody,
+  leftACopy,
+  transportErrorBody,
+  type AttemptResult,
+  type ClassifyContext,
+  type RetryRule,
+} from "./policy.js";
 import { TransportError, type Transport } from "./transport/transport.js";
 
 export type Operation =
@@ -24,14 +33,6 @@ export type Operation =
   | { type: "append"; key: Key; value: Json }
   | { type: "incr"; key: Key; delta: number }
   | { type: "delete"; key: Key };
-
-/** Test-only switches that make a known-bad client, so the harness can prove it catches each bug. */
-export interface ClientBugs {
-  /** Draw a fresh seq for every retry and redirect: the cluster cannot recognise the duplicate. */
-  newIdentityPerRetry?: boolean;
-  /** Back off (and count a retry) on redirects instead of following them at once. */
-  backoffOnRedirect?: boolean;
-}
 
 export interface ClientOptions {
   /** Node ids the transport can reach; the first is tried first. */
@@ -62,7 +63,12 @@ export interface ClientOptions {
   circuitBreaker?: boolean | BreakerOptions;
   /** Called once per attempt, e.g. to print the attempt log. */
   onAttempt?: (record: AttemptRecord, line: string) => void;
-  bugs?: ClientBugs;
+  /**
+   * Matches an attempt's result against the retry rules. Default: the
+   * reference table (`classify` in policy.ts). A rule named "redirect" whose
+   * action backs off still goes to the named leader after the wait.
+   */
+  classify?: (result: AttemptResult, ctx: ClassifyContext) => RetryRule;
 }
 
 export interface OperationOptions {
@@ -77,7 +83,7 @@ export type GiveUpReason = "max-retries" | "max-total-time" | "circuit-open";
 
 interface ResultBase {
   clientId: string;
-  /** Undefined for reads. With `bugs.newIdentityPerRetry`, the last seq used. */
+  /** Undefined for reads. */
   seq: number | undefined;
   /** Requests sent, redirects included. */
   attempts: number;
@@ -256,7 +262,7 @@ export class KvClient {
     const maxRedirects = this.opts.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
     const deadlineMs = startMs + (this.opts.maxTotalMs ?? CLIENT_DEFAULTS.maxTotalMs);
     const backoff = new Backoff(this.prng, this.opts.backoff);
-    const bugs = this.opts.bugs ?? {};
+    const classifyAttempt = this.opts.classify ?? classify;
 
     let node = o.node ?? this.preferredNode;
     let retries = 0;
@@ -280,7 +286,7 @@ export class KvClient {
       st.attempts++;
       if (!st.nodesTried.includes(node)) st.nodesTried.push(node);
       const result = await this.attempt(node, request, timeoutMs);
-      const r = classify(result, { canReach: this.canReachNode, redirectsLeft: maxRedirects - redirects });
+      const r = classifyAttempt(result, { canReach: this.canReachNode, redirectsLeft: maxRedirects - redirects });
       if (r.mayHaveApplied && r.action !== "succeed") st.mayHaveApplied = true;
       if (leftACopy(result)) st.copySent = true;
       if (result.kind === "reply") this.breaker?.recordSuccess(node);
@@ -305,16 +311,15 @@ export class KvClient {
         return this.settle(st, error as ErrorBody);
       }
       const leader = error?.leader;
-      if (r.action === "redirect" && typeof leader === "string" && !bugs.backoffOnRedirect) {
+      if (r.action === "redirect" && typeof leader === "string") {
         redirects++;
         this.record(st, at, "redirect", 0);
         node = leader;
         this.preferredNode = leader;
-        if (mutating && bugs.newIdentityPerRetry) st.seq = this.seqs.take();
         continue;
       }
 
-      // Back off: retry-same, retry-next, or (buggy) a redirect that backs off.
+      // Back off: retry-same or retry-next.
       retries++;
       if (retries > maxRetries) {
         this.record(st, at, "give-up", 0);
@@ -328,13 +333,12 @@ export class KvClient {
       }
       this.record(st, at, r.action, delayMs);
       await this.sleep(delayMs);
-      if (r.action === "redirect" && typeof leader === "string") {
+      if (r.id === "redirect" && typeof leader === "string") {
         node = leader;
         this.preferredNode = leader;
       } else if (r.action === "retry-next") {
         node = this.nextNode(node);
       }
-      if (mutating && bugs.newIdentityPerRetry) st.seq = this.seqs.take();
     }
   }
 

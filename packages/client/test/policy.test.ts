@@ -7,6 +7,8 @@ import { createPrng, errorRegistry } from "@dslab/protocol";
 import { describe, expect, test } from "vitest";
 import { classify, KvClient, RETRY_RULES, type ClientOptions, type OpResult } from "../src/index.js";
 import { err, ManualClock, ok, ScriptedTransport, type Step } from "./helpers.js";
+import { classifyWithBackoffOnRedirect } from "./known-bad/backoff-on-redirect.js";
+import { freshSeqPerAttempt } from "./known-bad/new-identity-per-retry.js";
 
 function setup(script: Step[], extra: Partial<ClientOptions> = {}) {
   const clock = new ManualClock();
@@ -370,14 +372,17 @@ describe("identity: one operation keeps one identity through every retry", () =>
     await first;
   });
 
-  test("the known-bad client (bugs.newIdentityPerRetry) draws a new seq per retry", async () => {
-    const { client, transport } = setup(["timeout", ok("write_ok")], { bugs: { newIdentityPerRetry: true } });
+  test("the known-bad client with a new identity per attempt sends each retry under a fresh seq", async () => {
+    const clock = new ManualClock();
+    const transport = new ScriptedTransport(clock, ["timeout", ok("write_ok"), ok("write_ok")]);
+    const client = new KvClient({ nodes: ["n1", "n2"], transport: freshSeqPerAttempt(transport), prng: createPrng("bad"), clock, sleep: clock.sleep, clientId: "42" });
     await client.put("k", 1);
-    expect(transport.sent.map((s) => s.body.seq)).toEqual([1, 2]);
+    await client.put("k", 2);
+    expect(transport.sent.map((s) => s.body.seq)).toEqual([1, 2, 3]);
   });
 
-  test("the known-bad client (bugs.backoffOnRedirect) backs off on a redirect", async () => {
-    const { client, clock, transport } = setup([err(11, { leader: "n3" }), ok("write_ok")], { bugs: { backoffOnRedirect: true } });
+  test("the known-bad client that backs off on a redirect waits, then goes to the leader", async () => {
+    const { client, clock, transport } = setup([err(11, { leader: "n3" }), ok("write_ok")], { classify: classifyWithBackoffOnRedirect });
     await client.put("k", 1);
     expect(clock.sleeps).toEqual([100]);
     expect(transport.sent.map((s) => s.node)).toEqual(["n1", "n3"]);

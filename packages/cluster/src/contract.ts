@@ -9,6 +9,7 @@
  * state it acknowledges is on disk.
  */
 import type { Body, ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
+import type { SessionStoreFactory } from "./state-machine/session-store.js";
 
 // ---------------------------------------------------------------- log ----
 
@@ -86,23 +87,6 @@ export interface Effects {
   logs: string[];
 }
 
-/**
- * Test-only switches that turn the reference into a known-bad cluster, so the
- * harness can prove it catches each bug (issue 5). All off by default.
- */
-export interface ClusterBugs {
-  /** Apply every request; never dedup. */
-  noSessions?: boolean;
-  /** Dedup only from a session table kept on the leader, outside the log. */
-  leaderOnlySessions?: boolean;
-  /** Snapshots carry the map but not the sessions. */
-  sessionsNotInSnapshot?: boolean;
-  /** Expire sessions by the replica's own clock instead of the entry's ts. */
-  localClockExpiry?: boolean;
-  /** Treat seq == lastSeq as new (compare with `<` where `<=` is needed). */
-  seqLessThan?: boolean;
-}
-
 export interface NodeConfig {
   id: string;
   /** All node ids in the cluster, including this one. */
@@ -128,7 +112,12 @@ export interface NodeConfig {
   maxValueBytes?: number;
   /** Max entries in one AppendEntries. Default 256. */
   maxEntriesPerAppend?: number;
-  bugs?: ClusterBugs;
+  /**
+   * The client-session table inside the replicated state machine: the seam a
+   * different implementation (the workbook's tracker) plugs into. Default:
+   * the reference `SessionTable`.
+   */
+  sessionStore?: SessionStoreFactory;
 }
 
 /**

@@ -5,17 +5,9 @@
 export { runInProcess, SIM_DEFAULTS, type InProcessOptions } from "./run/in-process.js";
 export { runProcessMode, probeCommand, PROCESS_DEFAULTS, type ProcessModeOptions } from "./process/run.js";
 export { evaluateRun, type RunArtifacts } from "./run/evaluate.js";
-export {
-  DEFAULT_CONFIG,
-  BUG_NAMES,
-  CLUSTER_BUGS,
-  CLIENT_BUGS,
-  replayCommand,
-  validateConfig,
-  parseNemesis,
-  type RunConfig,
-  type BugName,
-} from "./run/config.js";
+export { DEFAULT_CONFIG, replayCommand, validateConfig, parseNemesis, type RunConfig } from "./run/config.js";
+export { loadClient, referenceClient, type ClientFactory } from "./run/load-client.js";
+export { loadCore } from "./run/load-core.js";
 export type { RunResults, Anomaly, CheckResult, Verdict } from "./run/results.js";
 export { writeOutputs, type WrittenOutputs } from "./output/writer.js";
 export { firstViolation, involvedRequests } from "./run/violation.js";

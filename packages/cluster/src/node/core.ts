@@ -106,7 +106,6 @@ class KvNode implements KvNodeCore {
   /** The term this node leads in, while it does: pending requests belong to it. */
   private leaderTerm: number | null = null;
   /** Only under the `leaderOnlySessions` bug: dedup on the leader, outside the log. */
-  private leaderSessions: SessionTable | null = null;
   private out: Effects = { persist: [], send: [], logs: [] };
 
   constructor(config: NodeConfig, restored: PersistentState | null) {
@@ -135,7 +134,7 @@ class KvNode implements KvNodeCore {
       // No maxValueBytes here: the leader checks sizes before proposing. Applying
       // must not depend on a replica's own setting, or replicas configured
       // differently would disagree about a committed entry.
-      bugs: config.bugs,
+      sessionStore: config.sessionStore,
       log: (line) => this.out.logs.push(line),
     });
     const snapshot = restored?.snapshot;
@@ -215,13 +214,10 @@ class KvNode implements KvNodeCore {
         ),
       );
     }
-    const bugs = this.config.bugs ?? {};
-    if (bugs.leaderOnlySessions && this.answerFromLeaderSessions(src, request as ClientRequestBody, nowMs)) return;
     // A copy of a request that is still pending (a retry, or the network
     // duplicated it) waits for the same entry and gets the same answer, rather
     // than a second entry judged later against a session that may have ended.
-    // The known-bad variants without sessions keep proposing copies.
-    const session = bugs.noSessions || bugs.leaderOnlySessions ? undefined : sessionKey(request as ClientRequestBody);
+    const session = sessionKey(request as ClientRequestBody);
     const sameIndex = session !== undefined ? this.pendingSessions.get(session) : undefined;
     // Only a copy of the same request waits for the pending entry: a
     // different request reusing the seq gets its own entry, and the state
@@ -238,32 +234,6 @@ class KvNode implements KvNodeCore {
     this.pending.set(placed.index, { src, msgId, term: placed.term, request: request as ClientRequestBody, duplicates: [] });
     if (key !== undefined) this.pendingKeys.set(key, placed.index);
     if (session !== undefined) this.pendingSessions.set(session, placed.index);
-  }
-
-  /** The `leaderOnlySessions` bug: dedup from a table the leader keeps outside the log. */
-  private answerFromLeaderSessions(src: string, request: ClientRequestBody, nowMs: number): boolean {
-    if (request.type === "read" || request.client_id === undefined || request.seq === undefined) return false;
-    this.leaderSessions ??= new SessionTable({
-      sessionTimeoutMs: this.config.sessionTimeoutMs ?? NODE_DEFAULTS.sessionTimeoutMs,
-      maxSessions: this.config.maxSessions ?? NODE_DEFAULTS.maxSessions,
-      // The naive leader-side table: a new leader starts empty and takes any seq as new.
-      anySeqBeginsSession: true,
-      log: (line) => this.out.logs.push(line),
-    });
-    this.leaderSessions.expire(nowMs);
-    const verdict = this.leaderSessions.check(request.client_id, request.seq, requestFingerprint(request), nowMs);
-    switch (verdict.kind) {
-      case "new":
-        return false;
-      case "duplicate":
-        this.out.logs.push(`[dedup] client ${request.client_id} seq ${request.seq} is duplicate, returning cached result`);
-        this.reply(src, request.msg_id, { ...verdict.response });
-        return true;
-      default:
-        // The naive table has no tombstones to speak of; anything else is a refusal.
-        this.reply(src, request.msg_id, errorBody(ErrorCode.StaleRequest, `seq ${request.seq} is not the next seq of client ${request.client_id}`));
-        return true;
-    }
   }
 
   private reply(dest: string, inReplyTo: number | undefined, body: Body): void {
@@ -322,7 +292,7 @@ class KvNode implements KvNodeCore {
       const index = this.lastApplied + 1;
       const entry = this.raft.log.entry(index);
       if (!entry) throw new Error(`kv node: committed entry ${index} is not in the log (snapshot at ${this.raft.log.snapshotIndex})`);
-      const result = this.sm.apply(entry.command, index, nowMs);
+      const result = this.sm.apply(entry.command, index);
       this.lastApplied = index;
       const p = this.pending.get(index);
       if (!p) continue;
@@ -332,9 +302,6 @@ class KvNode implements KvNodeCore {
         // pending requests are answered when leadership ends. Stay indefinite.
         this.answer(p, outcomeUnknown(`log index ${index} now holds another entry`));
         continue;
-      }
-      if (this.leaderSessions && p.request.type !== "read" && p.request.client_id !== undefined && p.request.seq !== undefined) {
-        this.leaderSessions.record(p.request.client_id, p.request.seq, requestFingerprint(p.request), result, nowMs);
       }
       this.answer(p, result);
     }
@@ -387,7 +354,6 @@ class KvNode implements KvNodeCore {
       }
     }
     this.leaderTerm = leading;
-    this.leaderSessions = null;
   }
 
   private maybeSnapshot(): void {

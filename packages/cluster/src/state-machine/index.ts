@@ -94,25 +94,15 @@
  * time order, so `apply` is O(1) amortised (plus the op itself), never a
  * scan of all sessions.
  *
- * ## Known-bad variants (`bugs`, for the harness)
- * - `noSessions`: every request is applied; no session or key is consulted.
- * - `sessionsNotInSnapshot`: `snapshot()` carries the map with empty
- *   sessions, tombstones and idempotency keys.
- * - `localClockExpiry`: sessions expire by `localNowMs`, so replicas
- *   disagree about which sessions ended.
- * - `seqLessThan`: seq == last is applied again as a new request.
- * - `leaderOnlySessions`: `apply` does no dedup at all (as `noSessions`);
- *   the node composition keeps its own `new SessionTable({...})` on the
- *   leader: before proposing a request, `table.expire(now)` then
- *   `table.check(client_id, seq, fingerprint, now)` (answer a duplicate from
- *   it), and after the entry is applied
- *   `table.record(client_id, seq, fingerprint, reply, now)`;
- *   it drops the table when it stops being leader. A new leader then
- *   applies retries again, which is the bug. (That table is built with
- *   `anySeqBeginsSession`: a naive leader-side table takes any seq as new.)
+ * ## The session table is a seam
+ * `sessionStore` (and `NodeConfig.sessionStore`) replaces the reference
+ * `SessionTable` with any `SessionStore` (session-store.ts): the workbook's
+ * tracker runs inside the replicated state machine this way, and so do the
+ * known-bad tables the tests use to prove the harness catches them.
  */
 export { KvStateMachine, type KvStateMachineOptions } from "./kv-state-machine.js";
 export { SessionTable, type Session, type SessionTableOptions, type SessionVerdict, type Tombstone } from "./session-table.js";
+export type { SessionStore, SessionStoreFactory } from "./session-store.js";
 export { IdempotencyStore, type IdempotencyRecord, type IdempotencyStoreOptions, type IdempotencyVerdict } from "./idempotency-store.js";
 export { SnapshotFormatError, SNAPSHOT_FORMAT, parseSnapshot, type KvSnapshotData } from "./snapshot-format.js";
 export { jsonEqual, compareKeys } from "./json-value.js";

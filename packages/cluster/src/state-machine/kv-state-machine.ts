@@ -5,11 +5,12 @@
  * same snapshot on every replica. The rules are in `index.ts`.
  */
 import { ErrorCode, errorBody, type Body, type ClientRequestBody, type Json, type Key } from "@dslab/protocol";
-import type { ClusterBugs, Command } from "../contract.js";
+import type { Command } from "../contract.js";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { compareKeys } from "./json-value.js";
 import { applyOp, validateOp, type KvMap } from "./kv-ops.js";
 import { requestFingerprint } from "./request-fingerprint.js";
+import type { SessionStore, SessionStoreFactory } from "./session-store.js";
 import { SessionTable } from "./session-table.js";
 import { parseSnapshot, SNAPSHOT_FORMAT, type KvSnapshotData } from "./snapshot-format.js";
 
@@ -30,31 +31,25 @@ export interface KvStateMachineOptions {
   maxIdempotencyKeys: number;
   /** Largest stored value (write value, cas to, append element) in bytes of JSON; unbounded if absent. */
   maxValueBytes?: number;
-  /** Known-bad variants for the harness (contract.ts); all off by default. */
-  bugs?: ClusterBugs;
+  /** Makes the client-session table (default: the reference `SessionTable`). */
+  sessionStore?: SessionStoreFactory;
   /** Human-readable lines (`[dedup] ...`, `[session] ...`); the caller adds the node id. */
   log?: (line: string) => void;
 }
 
 export class KvStateMachine {
   private readonly map: KvMap = new Map();
-  private readonly sessions: SessionTable;
+  private readonly sessions: SessionStore;
   private readonly idempotency: IdempotencyStore;
-  private readonly bugs: ClusterBugs;
   private readonly log: (line: string) => void;
   private lastAppliedIndex = 0;
   /** The largest entry ts applied so far: time never runs backwards here, even across leaders. */
   private clock = 0;
 
   constructor(private readonly opts: KvStateMachineOptions) {
-    this.bugs = opts.bugs ?? {};
     this.log = opts.log ?? (() => {});
-    this.sessions = new SessionTable({
-      sessionTimeoutMs: opts.sessionTimeoutMs,
-      maxSessions: opts.maxSessions,
-      seqLessThan: this.bugs.seqLessThan === true,
-      log: this.log,
-    });
+    const makeSessions = opts.sessionStore ?? ((o) => new SessionTable(o));
+    this.sessions = makeSessions({ sessionTimeoutMs: opts.sessionTimeoutMs, maxSessions: opts.maxSessions, log: this.log });
     this.idempotency = new IdempotencyStore({ ttlMs: opts.idempotencyTtlMs, maxKeys: opts.maxIdempotencyKeys, log: this.log });
     if (opts.maxValueBytes !== undefined && !(Number.isSafeInteger(opts.maxValueBytes) && opts.maxValueBytes > 0)) {
       throw new RangeError(`KvStateMachine: maxValueBytes must be a positive integer, got ${String(opts.maxValueBytes)}`);
@@ -64,10 +59,10 @@ export class KvStateMachine {
   /**
    * Applies the committed entry at `index` and returns the reply body
    * (without msg_id/in_reply_to; the caller may add them: the body is a
-   * fresh object). `localNowMs` is this replica's clock and is ignored,
-   * except by the known-bad `localClockExpiry` variant.
+   * fresh object). Time is the entry's `ts` alone: a replica's own clock
+   * never enters, so every replica applies alike.
    */
-  apply(command: Command, index: number, localNowMs: number): Body {
+  apply(command: Command, index: number): Body {
     if (!Number.isSafeInteger(index) || index <= this.lastAppliedIndex) {
       throw new Error(
         `KvStateMachine.apply: entry ${index} after entry ${this.lastAppliedIndex}; entries must be applied once each, in increasing index order`,
@@ -78,7 +73,7 @@ export class KvStateMachine {
     }
     this.lastAppliedIndex = index;
     this.clock = Math.max(this.clock, command.ts);
-    this.sessions.expire(this.bugs.localClockExpiry ? localNowMs : this.clock, this.clock);
+    this.sessions.expire(this.clock);
     this.idempotency.expire(this.clock);
 
     if (command.kind === "noop") return { type: "noop_ok" };
@@ -93,17 +88,11 @@ export class KvStateMachine {
     return this.applyWithSession(request);
   }
 
-  private dedupOff(): boolean {
-    // leaderOnlySessions: the composer dedups on the leader, outside the log.
-    return this.bugs.noSessions === true || this.bugs.leaderOnlySessions === true;
-  }
-
   private applyWithIdempotencyKey(request: ClientRequestBody): Body {
     const { idempotency_key: key, fingerprint } = request as { idempotency_key: unknown; fingerprint?: unknown };
     if (typeof key !== "string" || typeof fingerprint !== "string") {
       return errorBody(ErrorCode.MalformedRequest, `${request.type}: idempotency_key and fingerprint must both be strings`);
     }
-    if (this.dedupOff()) return { ...applyOp(this.map, request) };
     const verdict = this.idempotency.check(key, fingerprint);
     switch (verdict.kind) {
       case "replay":
@@ -134,7 +123,6 @@ export class KvStateMachine {
       );
     }
     const n = seq as number;
-    if (this.dedupOff()) return applyOp(this.map, request);
     const fingerprint = requestFingerprint(request);
     const verdict = this.sessions.check(clientId, n, fingerprint, this.clock);
     switch (verdict.kind) {
@@ -184,30 +172,23 @@ export class KvStateMachine {
   /** The whole state as JSON, deterministically ordered (see snapshot-format.ts). Treat it as read-only. */
   snapshot(): Json {
     const kv = [...this.map].sort((a, b) => compareKeys(a[0], b[0]));
-    const withDedup = this.bugs.sessionsNotInSnapshot !== true;
     const { sessions, tombstones } = this.sessions.entries();
     const data: KvSnapshotData = {
       format: SNAPSHOT_FORMAT,
       applied_index: this.lastAppliedIndex,
       clock_ms: this.clock,
       kv,
-      sessions: withDedup
-        ? sessions.map(([id, s]) => ({
-            client_id: id,
-            last_seq: s.lastSeq,
-            fingerprint: s.fingerprint,
-            last_activity_ms: s.lastActivityMs,
-            response: s.response,
-          }))
-        : [],
-      tombstones: withDedup
-        ? tombstones.map(([id, t]) => ({ client_id: id, last_seen_ms: t.lastSeenMs, reason: t.reason, last_seq: t.lastSeq }))
-        : [],
-      idempotency_keys: withDedup
-        ? this.idempotency
-            .entries()
-            .map(([key, r]) => ({ key, fingerprint: r.fingerprint, created_ms: r.createdMs, response: r.response }))
-        : [],
+      sessions: sessions.map(([id, s]) => ({
+        client_id: id,
+        last_seq: s.lastSeq,
+        fingerprint: s.fingerprint,
+        last_activity_ms: s.lastActivityMs,
+        response: s.response,
+      })),
+      tombstones: tombstones.map(([id, t]) => ({ client_id: id, last_seen_ms: t.lastSeenMs, reason: t.reason, last_seq: t.lastSeq })),
+      idempotency_keys: this.idempotency
+        .entries()
+        .map(([key, r]) => ({ key, fingerprint: r.fingerprint, created_ms: r.createdMs, response: r.response })),
     };
     return data as unknown as Json;
   }

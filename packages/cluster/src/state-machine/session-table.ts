@@ -31,6 +31,7 @@
  * broken by apply order, which every replica shares.
  */
 import type { Body } from "@dslab/protocol";
+import type { SessionStore } from "./session-store.js";
 
 export interface Session {
   lastSeq: number;
@@ -73,18 +74,10 @@ export interface SessionTableOptions {
   tombstoneTtlMs?: number;
   /** Bound on tombstones; the oldest is dropped beyond it. Default: maxSessions. */
   maxTombstones?: number;
-  /** Known-bad variant: a retry of the last seq counts as new (`<` where `<=` is needed). */
-  seqLessThan?: boolean;
-  /**
-   * Any seq of an unknown client_id begins a session, instead of seq 1 only.
-   * For the leader-side table of the `leaderOnlySessions` known-bad variant,
-   * which must forget sessions on failover the way a naive one would.
-   */
-  anySeqBeginsSession?: boolean;
   log?: (line: string) => void;
 }
 
-export class SessionTable {
+export class SessionTable implements SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly tombstoneTtlMs: number;
@@ -114,21 +107,19 @@ export class SessionTable {
   }
 
   /**
-   * Ends every session idle for longer than the timeout at `nowMs`, and
-   * forgets tombstones past their TTL at `clockMs`. Both are the state
-   * machine's clock; `nowMs` differs only under the localClockExpiry bug,
-   * where the decision to end a session reads the replica's own clock.
+   * Ends every session idle for longer than the timeout at `nowMs` (the
+   * state machine's clock), and forgets tombstones past their TTL.
    */
-  expire(nowMs: number, clockMs: number = nowMs): void {
+  expire(nowMs: number): void {
     for (const [id, s] of this.sessions) {
       const idleMs = nowMs - s.lastActivityMs;
       if (idleMs <= this.opts.sessionTimeoutMs) break;
       this.sessions.delete(id);
       this.log(`[session] client ${id} expired after ${idleMs} ms idle (timeout ${this.opts.sessionTimeoutMs} ms), last seq ${s.lastSeq}`);
-      this.bury(id, clockMs, "expired", s.lastSeq);
+      this.bury(id, nowMs, "expired", s.lastSeq);
     }
     for (const [id, t] of this.tombstones) {
-      if (clockMs - t.lastSeenMs <= this.tombstoneTtlMs) break;
+      if (nowMs - t.lastSeenMs <= this.tombstoneTtlMs) break;
       this.tombstones.delete(id);
     }
   }
@@ -143,7 +134,7 @@ export class SessionTable {
     const s = this.sessions.get(clientId);
     if (s === undefined) return this.checkEnded(clientId, seq, nowMs);
     if (seq < s.lastSeq) return { kind: "stale", lastSeq: s.lastSeq, ended: false };
-    if (seq === s.lastSeq && !this.opts.seqLessThan) {
+    if (seq === s.lastSeq) {
       // A retry shows the client is alive: it keeps its session.
       this.touch(clientId, s, nowMs);
       if (fingerprint !== s.fingerprint) return { kind: "reused", lastSeq: s.lastSeq };
@@ -155,7 +146,7 @@ export class SessionTable {
   private checkEnded(clientId: string, seq: number, nowMs: number): SessionVerdict {
     const t = this.tombstones.get(clientId);
     if (t === undefined) {
-      if (seq === 1 || this.opts.anySeqBeginsSession) return { kind: "new" };
+      if (seq === 1) return { kind: "new" };
       // Maybe a late copy of an applied request whose session is forgotten.
       // Tombstoned, so a later seq 1 from this id is refused as well.
       this.bury(clientId, nowMs, "unknown", null);

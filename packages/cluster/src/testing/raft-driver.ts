@@ -25,6 +25,8 @@ export interface RaftDriverOptions {
   traceMessages?: boolean;
   /** Called with every message a node sends (to a peer or a client), before any fault applies. */
   observe?: (message: Message) => void;
+  /** Makes each node's core. Default: the reference `createKvNodeCore`. */
+  createCore?: (config: NodeConfig, restored: PersistentState | null) => KvNodeCore;
 }
 
 export class RaftDriver {
@@ -60,7 +62,7 @@ export class RaftDriver {
     const generation = this.restarts.get(id) ?? 0;
     const seed = deriveSeed(this.opts.seed ?? 1, generation === 0 ? id : `${id}#${generation}`);
     const config: NodeConfig = { ...this.opts.config, id, nodeIds: this.nodeIds, prng: createPrng(seed) };
-    return createKvNodeCore(config, this.storages.get(id)!.loadSync());
+    return (this.opts.createCore ?? createKvNodeCore)(config, this.storages.get(id)!.loadSync());
   }
 
   node(id: string): KvNodeCore {

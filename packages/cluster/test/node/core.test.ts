@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 import type { Effects, NodeConfig } from "../../src/contract.js";
 import { createKvNodeCore, nodeSchemas } from "../../src/node/index.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
-import { RaftDriver } from "../../src/testing/raft-driver.js";
+import { RaftDriver, type RaftDriverOptions } from "../../src/testing/raft-driver.js";
+import { createKvNodeCore as leaderOnlySessions } from "../known-bad/leader-only-sessions.js";
+import { createKvNodeCore as noSessions } from "../known-bad/no-sessions.js";
 
 const three = ["n1", "n2", "n3"];
 
@@ -234,10 +236,13 @@ describe("determinism (the seed is the bug report)", () => {
   });
 });
 
-describe("known-bad variants (ClusterBugs) make double application observable", () => {
+describe("known-bad cores (test/known-bad/) make double application observable", () => {
   /** An append is committed but its reply is lost; the client retries the same (client_id, seq) at the new leader. */
-  function retryAfterFailover(bugs: NodeConfig["bugs"]): unknown {
-    const d = electedCluster({ bugs });
+  function retryAfterFailover(createCore?: RaftDriverOptions["createCore"]): unknown {
+    const d = new RaftDriver({ nodeIds: three, seed: 11, ...(createCore ? { createCore } : {}) });
+    d.tick("n1", 20);
+    d.run(3);
+    expect(d.leader()).toBe("n1");
     d.request("c7", "n1", { type: "append", msg_id: 1, key: "k", value: 1, client_id: "c7", seq: 1 });
     d.run(3);
     d.takeReplies("c7");
@@ -255,11 +260,11 @@ describe("known-bad variants (ClusterBugs) make double application observable", 
   }
 
   it.each([
-    { bug: "none", bugs: undefined, list: [1] },
-    { bug: "noSessions", bugs: { noSessions: true }, list: [1, 1, 1] },
-    { bug: "leaderOnlySessions", bugs: { leaderOnlySessions: true }, list: [1, 1] },
-  ])("with $bug, a retried append leaves $list", ({ bugs, list }) => {
-    expect(retryAfterFailover(bugs)).toEqual(list);
+    { core: "the reference", createCore: undefined, list: [1] },
+    { core: "no-sessions", createCore: noSessions, list: [1, 1, 1] },
+    { core: "leader-only-sessions", createCore: leaderOnlySessions, list: [1, 1] },
+  ])("with $core, a retried append leaves $list", ({ createCore, list }) => {
+    expect(retryAfterFailover(createCore)).toEqual(list);
   });
 });
 

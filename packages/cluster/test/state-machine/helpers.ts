@@ -1,6 +1,6 @@
 /** Builders shared by the state-machine tests. */
 import type { ClientRequestBody } from "@dslab/protocol";
-import type { ClusterBugs, Command } from "../../src/contract.js";
+import type { Command } from "../../src/contract.js";
 import { KvStateMachine, type KvStateMachineOptions } from "../../src/state-machine/index.js";
 
 export const MINUTE_MS = 60_000;
@@ -19,22 +19,22 @@ export class Harness {
   readonly logs: string[] = [];
   index = 0;
 
-  constructor(opts: Partial<KvStateMachineOptions> & { bugs?: ClusterBugs } = {}) {
+  constructor(opts: Partial<KvStateMachineOptions> = {}) {
     this.sm = new KvStateMachine({ ...defaults, ...opts, log: (l) => this.logs.push(l) });
   }
 
-  /** Applies a client request stamped `tsMs` by the leader; `localNowMs` defaults to the same. */
-  req(request: Record<string, unknown>, tsMs = 0, localNowMs = tsMs) {
+  /** Applies a client request stamped `tsMs` by the leader. */
+  req(request: Record<string, unknown>, tsMs = 0) {
     const command: Command = { kind: "client", ts: tsMs, request: request as unknown as ClientRequestBody };
-    return this.sm.apply(command, ++this.index, localNowMs);
+    return this.sm.apply(command, ++this.index);
   }
 
-  noop(tsMs = 0, localNowMs = tsMs) {
-    return this.sm.apply({ kind: "noop", ts: tsMs }, ++this.index, localNowMs);
+  noop(tsMs = 0) {
+    return this.sm.apply({ kind: "noop", ts: tsMs }, ++this.index);
   }
 
   /** A copy restored from this machine's snapshot through JSON (as from disk). */
-  restoredCopy(opts: Partial<KvStateMachineOptions> & { bugs?: ClusterBugs } = {}): Harness {
+  restoredCopy(opts: Partial<KvStateMachineOptions> = {}): Harness {
     const h = new Harness(opts);
     h.sm.restore(JSON.parse(JSON.stringify(this.sm.snapshot())));
     h.index = this.index;

@@ -91,8 +91,8 @@ describe("state machine operations (DESIGN protocol table, Maelstrom lin-kv)", (
   test("applying an index twice or out of order throws: an entry is applied exactly once", () => {
     const h = new Harness();
     h.req(w(1));
-    expect(() => h.sm.apply({ kind: "noop", ts: 0 }, 1, 0)).toThrow(/increasing index order/);
-    expect(() => h.sm.apply({ kind: "noop", ts: 0 }, 0, 0)).toThrow(/increasing index order/);
-    expect(h.sm.apply({ kind: "noop", ts: 0 }, 5, 0)).toEqual({ type: "noop_ok" });
+    expect(() => h.sm.apply({ kind: "noop", ts: 0 }, 1)).toThrow(/increasing index order/);
+    expect(() => h.sm.apply({ kind: "noop", ts: 0 }, 0)).toThrow(/increasing index order/);
+    expect(h.sm.apply({ kind: "noop", ts: 0 }, 5)).toEqual({ type: "noop_ok" });
   });
 });

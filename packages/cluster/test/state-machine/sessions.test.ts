@@ -9,8 +9,6 @@ interface Step {
   at: number;
   req: Req;
   reply: Record<string, unknown>;
-  /** The replica's own clock; defaults to `at`. */
-  local?: number;
 }
 interface Row {
   title: string;
@@ -138,16 +136,6 @@ const rows: Row[] = [
       { at: TIMEOUT + 1, req: app("c2", 1, "b"), reply: ok(["a", "b"]) },
     ],
     list: ["a", "b"],
-    sessions: 1,
-  },
-  {
-    title: "expiry reads the leader's ts, never the replica's own clock (localNowMs is ignored)",
-    opts: { sessionTimeoutMs: TIMEOUT },
-    steps: [
-      { at: 0, req: app("c1", 1, "a"), reply: ok(["a"]) },
-      { at: 5, local: 10 * TIMEOUT, req: app("c1", 1, "a"), reply: ok(["a"]) },
-    ],
-    list: ["a"],
     sessions: 1,
   },
   {
@@ -291,7 +279,7 @@ describe("client sessions: duplicate, stale, expired, bounds", () => {
   test.each(rows)("$title", ({ opts, steps, list, sessions }) => {
     const h = new Harness(opts);
     steps.forEach((s, i) => {
-      expect(h.req(s.req, s.at, s.local ?? s.at), `step ${i + 1}`).toMatchObject(s.reply);
+      expect(h.req(s.req, s.at), `step ${i + 1}`).toMatchObject(s.reply);
     });
     expect(h.sm.read("log")).toEqual(list);
     if (sessions !== undefined) expect(h.sm.sessionCount()).toBe(sessions);

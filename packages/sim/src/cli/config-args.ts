@@ -1,11 +1,11 @@
 /**
  * Options shared by `run` and `swarm`, turned into a RunConfig.
  */
-import { BUG_NAMES, DEFAULT_CONFIG, parseNemesis, validateConfig, type BugName, type RunConfig } from "../run/config.js";
+import { DEFAULT_CONFIG, parseNemesis, validateConfig, type RunConfig } from "../run/config.js";
 import type { WorkloadName } from "../workload/workloads.js";
-import { getList, getNumber, getString, type ParsedArgs } from "./args.js";
+import { getNumber, getString, type ParsedArgs } from "./args.js";
 
-export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "bug", "liveness-bound-s", "core"] as const;
+export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "liveness-bound-s", "core", "client"] as const;
 
 export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEFAULT_CONFIG.nodes})
   --time-limit-s S       length of the safety phase with faults, seconds (simulated in-process)
@@ -14,14 +14,14 @@ export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEF
   --workload W           lin-kv | exactly-once | sessions
   --nemesis LIST         comma-separated faults: partition, kill, pause, duplicate, lose-reply,
                          replay, loss, delay, clock; or "all", or "none"
-  --bug NAME             test-only known-bad variant (repeatable): ${BUG_NAMES.join(", ")}
   --liveness-bound-s S   after the heal, a leader and all final reads within S seconds (default ${DEFAULT_CONFIG.livenessBoundS})
-  --core MODULE          in-process with another core: a module exporting createKvNodeCore(config, restored)`;
+  --core MODULE          in-process with another core: a module exporting createKvNodeCore(config, restored)
+  --client MODULE        another retrying client for the workload: a module exporting createClient(options)`;
 
 export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   const nemesisText = getString(a, "nemesis");
-  const bugs = getList(a, "bug") as BugName[];
   const core = getString(a, "core");
+  const client = getString(a, "client");
   return validateConfig({
     ...defaults,
     seed: getString(a, "seed") ?? defaults.seed,
@@ -31,8 +31,8 @@ export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
     concurrency: getNumber(a, "concurrency", { integer: true, min: 1 }) ?? defaults.concurrency,
     workload: (getString(a, "workload") as WorkloadName | undefined) ?? defaults.workload,
     nemesis: nemesisText !== undefined ? parseNemesis(nemesisText) : defaults.nemesis,
-    bugs: bugs.length ? bugs : defaults.bugs,
     livenessBoundS: getNumber(a, "liveness-bound-s", { min: 0.001 }) ?? defaults.livenessBoundS,
     ...(core !== undefined ? { core } : {}),
+    ...(client !== undefined ? { client } : {}),
   });
 }

@@ -17,7 +17,7 @@ export const RUN_HELP = `kv-sim run: one run, then its verdict, figures, outputs
 
 Usage: kv-sim run [--seed N] [--nodes 3] [--time-limit-s 30] [--rate 100] [--concurrency 8]
                   [--workload exactly-once] [--nemesis partition,kill,duplicate,lose-reply,pause]
-                  [--bin "CMD"] [--out DIR] [--bug NAME] [--json]
+                  [--bin "CMD"] [--out DIR] [--json]
 
   --seed N               master seed: every fault, op and jitter derives from it (default 1)
 ${CONFIG_HELP}
@@ -74,7 +74,7 @@ function outputNames(nodes: number, processMode: boolean): string[] {
 
 export function formatSummary(r: RunResults, dir: string): string {
   const lines = [
-    `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${r.config.nodes} nodes, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.bugs.length ? `, bugs ${r.config.bugs.join(",")}` : ""}`,
+    `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${r.config.nodes} nodes, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.core ? `, core ${r.config.core}` : ""}${r.config.client ? `, client ${r.config.client}` : ""}`,
     `verdict: ${r.verdict.toUpperCase()}`,
     ...Object.entries(r.checks).map(([name, c]) => `  ${name}: ${c.valid === true ? "ok" : c.valid === false ? "FAILED" : "unknown"}`),
     `ops: ${r.ops.invoked} invoked, ${r.ops.ok} ok, ${r.ops.fail} fail, ${r.ops.info} info; availability ${(r.availability * 100).toFixed(1)}%`,

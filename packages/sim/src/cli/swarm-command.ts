@@ -12,7 +12,7 @@ import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 export const SWARM_HELP = `kv-sim swarm: many in-process seeds, each a full run with faults, heal, liveness and checkers
 
 Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] [--nodes N]
-                    [--concurrency N] [--time-limit-s S] [--nemesis all] [--bug NAME]
+                    [--concurrency N] [--time-limit-s S] [--nemesis all]
                     [--stop-on-failure] [--json]
 
   --seeds N              how many seeds (default 100)

@@ -6,7 +6,7 @@
  * each node reads its own skewed clock.
  */
 import type { Message } from "@dslab/protocol";
-import type { ClusterBugs, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState, PersistOp } from "@dslab/cluster";
+import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState, PersistOp } from "@dslab/cluster";
 import type { SimScheduler, TimerHandle } from "../world/scheduler.js";
 import type { WorldSeeds } from "../world/seeds.js";
 import { NodeClock, SIM_EPOCH_MS, type ClockSkew } from "../world/node-clock.js";
@@ -35,7 +35,6 @@ export interface InProcessClusterOptions {
   /** Simulated ms per Raft tick. */
   tickMs: number;
   tuning: NodeTuning;
-  bugs?: ClusterBugs;
   skews: Map<string, ClockSkew>;
   /** Receives every log line the cores produce, prefixed by node id. */
   onLog?: (line: string) => void;
@@ -93,7 +92,6 @@ export class InProcessCluster implements FaultTarget {
       id: n.id,
       nodeIds: [...this.nodeIds],
       prng: this.opts.seeds.node(n.id, n.life),
-      bugs: this.opts.bugs,
     };
   }
 

@@ -17,7 +17,8 @@ import { NemesisApplier } from "../nemesis/applier.js";
 import { HistoryRecorder } from "../history/recorder.js";
 import { WorkloadDriver } from "../workload/driver.js";
 import { createWorkload } from "../workload/workloads.js";
-import { clientBugs, replayCommand, type RunConfig } from "../run/config.js";
+import { replayCommand, type RunConfig } from "../run/config.js";
+import { loadClient, referenceClient } from "../run/load-client.js";
 import { evaluateRun, type RunArtifacts } from "../run/evaluate.js";
 import { finalReads } from "../run/final-reads.js";
 import type { Anomaly } from "../run/results.js";
@@ -108,7 +109,8 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     workload,
     concurrency: config.concurrency,
     ratePerSec: config.rate,
-    client: { ...PROCESS_DEFAULTS.client, ...workload.client, bugs: clientBugs(config.bugs) },
+    client: { ...PROCESS_DEFAULTS.client, ...workload.client },
+    createClient: config.client ? await loadClient(config.client) : referenceClient,
   });
 
   try {

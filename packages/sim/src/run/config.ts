@@ -2,15 +2,8 @@
  * One run's configuration, and the command that replays it (the seed is the
  * bug report: every result prints this command).
  */
-import type { ClusterBugs } from "@dslab/cluster";
-import type { ClientBugs } from "@dslab/client";
 import { FAULT_KINDS, parseFaultList, type FaultKind } from "../nemesis/schedule.js";
 import { WORKLOAD_NAMES, type WorkloadName } from "../workload/workloads.js";
-
-export const CLUSTER_BUGS = ["noSessions", "leaderOnlySessions", "sessionsNotInSnapshot", "localClockExpiry", "seqLessThan"] as const;
-export const CLIENT_BUGS = ["newIdentityPerRetry", "backoffOnRedirect"] as const;
-export type BugName = (typeof CLUSTER_BUGS)[number] | (typeof CLIENT_BUGS)[number];
-export const BUG_NAMES: readonly BugName[] = [...CLUSTER_BUGS, ...CLIENT_BUGS];
 
 export interface RunConfig {
   seed: string;
@@ -22,8 +15,6 @@ export interface RunConfig {
   concurrency: number;
   workload: WorkloadName;
   nemesis: FaultKind[];
-  /** Test-only known-bad variants. */
-  bugs: BugName[];
   /** Process mode: the node command. Undefined: in-process reference nodes. */
   bin?: string;
   /**
@@ -31,6 +22,11 @@ export interface RunConfig {
    * `createKvNodeCore(config, restored)`, e.g. a student's core. Undefined: the reference.
    */
   core?: string;
+  /**
+   * The retrying client the workload drives: a module (path) exporting
+   * `createClient(options)`, e.g. a student's client. Undefined: the reference.
+   */
+  client?: string;
   /** After the heal, a leader and every final read must arrive within this. */
   livenessBoundS: number;
 }
@@ -43,7 +39,6 @@ export const DEFAULT_CONFIG: RunConfig = {
   concurrency: 8,
   workload: "exactly-once",
   nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause"],
-  bugs: [],
   livenessBoundS: 10,
 };
 
@@ -57,30 +52,13 @@ export function validateConfig(c: RunConfig): RunConfig {
   if (!Number.isInteger(c.concurrency) || c.concurrency < 1) fail("concurrency", `expected a positive integer, got ${c.concurrency}`);
   if (!(WORKLOAD_NAMES as readonly string[]).includes(c.workload)) fail("workload", `expected one of ${WORKLOAD_NAMES.join(", ")}, got "${c.workload}"`);
   for (const f of c.nemesis) if (!(FAULT_KINDS as readonly string[]).includes(f)) fail("nemesis", `unknown fault "${f}"`);
-  for (const b of c.bugs) if (!(BUG_NAMES as readonly string[]).includes(b)) fail("bug", `unknown bug "${b}": expected one of ${BUG_NAMES.join(", ")}`);
   if (!(c.livenessBoundS > 0)) fail("liveness-bound-s", `expected a positive number, got ${c.livenessBoundS}`);
   if (c.bin && c.core) fail("core", "--core runs a core in-process; --bin runs processes: pick one");
-  if (c.bin) {
-    const clusterOnly = c.bugs.filter((b) => (CLUSTER_BUGS as readonly string[]).includes(b));
-    if (clusterOnly.length) fail("bug", `${clusterOnly.join(", ")} switch(es) the in-process reference cores (NodeConfig.bugs); with --bin only client bugs apply (${CLIENT_BUGS.join(", ")})`);
-  }
   return c;
 }
 
 export function parseNemesis(text: string): FaultKind[] {
   return [...parseFaultList(text)];
-}
-
-export function clusterBugs(bugs: readonly BugName[]): ClusterBugs {
-  const out: ClusterBugs = {};
-  for (const b of bugs) if ((CLUSTER_BUGS as readonly string[]).includes(b)) out[b as keyof ClusterBugs] = true;
-  return out;
-}
-
-export function clientBugs(bugs: readonly BugName[]): ClientBugs {
-  const out: ClientBugs = {};
-  for (const b of bugs) if ((CLIENT_BUGS as readonly string[]).includes(b)) out[b as keyof ClientBugs] = true;
-  return out;
 }
 
 function shellQuote(s: string): string {
@@ -100,8 +78,8 @@ export function replayCommand(c: RunConfig): string {
     `--nemesis ${c.nemesis.length ? c.nemesis.join(",") : "none"}`,
   ];
   if (c.livenessBoundS !== DEFAULT_CONFIG.livenessBoundS) parts.push(`--liveness-bound-s ${c.livenessBoundS}`);
-  for (const b of c.bugs) parts.push(`--bug ${b}`);
   if (c.bin) parts.push(`--bin ${shellQuote(c.bin)}`);
   if (c.core) parts.push(`--core ${shellQuote(c.core)}`);
+  if (c.client) parts.push(`--client ${shellQuote(c.client)}`);
   return parts.join(" ");
 }

@@ -17,9 +17,10 @@ import { NemesisApplier } from "../nemesis/applier.js";
 import { HistoryRecorder } from "../history/recorder.js";
 import { WorkloadDriver } from "../workload/driver.js";
 import { createWorkload } from "../workload/workloads.js";
-import { clientBugs, clusterBugs, replayCommand, type RunConfig } from "./config.js";
+import { replayCommand, type RunConfig } from "./config.js";
 import { evaluateRun, type RunArtifacts } from "./evaluate.js";
 import { finalReads, type FinalRead } from "./final-reads.js";
+import { loadClient, referenceClient } from "./load-client.js";
 import { loadCore } from "./load-core.js";
 
 export interface InProcessOptions {
@@ -84,7 +85,6 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     createStorage: () => new MemoryStorage(undefined, { persisted }),
     tickMs: options.tickMs ?? SIM_DEFAULTS.tickMs,
     tuning,
-    bugs: clusterBugs(config.bugs),
     skews: drawSkews(seeds.clocks, nodeIds, SIM_DEFAULTS.clockSkew),
     onLog: options.onLog,
   });
@@ -97,7 +97,8 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     workload,
     concurrency: config.concurrency,
     ratePerSec: config.rate,
-    client: { ...SIM_DEFAULTS.client, ...workload.client, bugs: clientBugs(config.bugs) },
+    client: { ...SIM_DEFAULTS.client, ...workload.client },
+    createClient: config.client ? await loadClient(config.client) : referenceClient,
   });
 
   const healAtMs = Math.round(config.timeLimitS * 1000);

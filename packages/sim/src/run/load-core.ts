@@ -3,12 +3,12 @@
  * than the reference (a student's) runs under the same simulation. The
  * module must export `createKvNodeCore(config, restored)`.
  */
-import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { resolveModulePath } from "./module-path.js";
 import type { CoreFactory } from "../inprocess/cluster.js";
 
 export async function loadCore(modulePath: string): Promise<CoreFactory> {
-  const abs = isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath);
+  const abs = resolveModulePath(modulePath);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;

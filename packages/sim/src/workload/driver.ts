@@ -6,7 +6,8 @@
  * same driver runs in simulated time and in real time.
  */
 import { endsSession, errorSpec, type Json, type Prng } from "@dslab/protocol";
-import { KvClient, formatAttempt, type ClientBugs, type OpResult, type Operation } from "@dslab/client";
+import { formatAttempt, type KvClient, type OpResult, type Operation } from "@dslab/client";
+import type { ClientFactory } from "../run/load-client.js";
 import type { Timeline } from "../world/scheduler.js";
 import type { WorldSeeds } from "../world/seeds.js";
 import { ClientEndpoint, type ClientNetwork } from "../client/sim-transport.js";
@@ -17,7 +18,6 @@ export interface ClientSettings {
   attemptTimeoutMs: number;
   maxRetries: number;
   maxTotalMs: number;
-  bugs?: ClientBugs;
 }
 
 export interface DriverOptions {
@@ -31,6 +31,8 @@ export interface DriverOptions {
   /** Target operations per second, across all workers. */
   ratePerSec: number;
   client: ClientSettings;
+  /** Makes each worker's client. */
+  createClient: ClientFactory;
 }
 
 export interface OpStats {
@@ -71,7 +73,7 @@ export class WorkloadDriver {
     this.endpoints.set(name, endpoint);
     const start = (n - 1) % nodeIds.length;
     const nodes = [...nodeIds.slice(start), ...nodeIds.slice(0, start)];
-    const client = new KvClient({
+    const client = this.opts.createClient({
       nodes,
       transport: endpoint,
       prng: seeds.client(name),
@@ -80,7 +82,6 @@ export class WorkloadDriver {
       attemptTimeoutMs: settings.attemptTimeoutMs,
       maxRetries: settings.maxRetries,
       maxTotalMs: settings.maxTotalMs,
-      bugs: settings.bugs,
     });
     this.clientIds.set(name, client.clientId);
     return { client, name };

@@ -1,6 +1,6 @@
 /**
  * Per-node clocks with skew and drift, so a bug that trusts a replica's own
- * clock (ClusterBugs.localClockExpiry) shows. The harness's timeline is the
+ * clock (a session table that expires by it, say) shows. The harness's timeline is the
  * true time; each node reads `offsetMs + trueMs * (1 + drift)`.
  */
 import type { Prng } from "@dslab/protocol";

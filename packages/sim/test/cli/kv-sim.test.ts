@@ -25,8 +25,8 @@ describe("kv-sim CLI (issue 5: run, swarm, --help everywhere; the seed is the bu
     const w = await kvSim(["run", "--workload", "bank"]);
     expect(w.exitCode).toBe(3);
     expect(w.stderr).toMatch(/--workload: expected one of lin-kv, exactly-once, sessions, got "bank"/);
-    const b = await kvSim(["run", "--bug", "nope"]);
-    expect(b.stderr).toMatch(/--bug: unknown bug "nope": expected one of noSessions/);
+    const c = await kvSim(["run", "--client", "no/such/client.ts", "--time-limit-s", "1"]);
+    expect(c.stderr).toMatch(/--client: cannot load no\/such\/client\.ts/);
     const x = await kvSim(["run", "--bin", "no-such-command-xyz", "--time-limit-s", "1"]);
     expect(x.exitCode).toBe(3);
     expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);

@@ -18,7 +18,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   const nemesis = ["partition", "kill", "duplicate", "lose-reply", "pause", "replay"] as const;
   dir = await mkdtemp(join(tmpdir(), "kv-sim-html-"));
-  await writeOutputs(dir, await runInProcess({ ...DEFAULT_CONFIG, seed: "html-2", timeLimitS: 4, nemesis: [...nemesis], bugs: ["noSessions"] }, { tracePeerMessages: true }));
+  await writeOutputs(dir, await runInProcess({ ...DEFAULT_CONFIG, seed: "html-2", timeLimitS: 4, nemesis: [...nemesis], core: "packages/cluster/test/known-bad/no-sessions.ts" }, { tracePeerMessages: true }));
   refDir = await mkdtemp(join(tmpdir(), "kv-sim-html-ref-"));
   await writeOutputs(refDir, await runInProcess({ ...DEFAULT_CONFIG, seed: "html-2", timeLimitS: 4, nemesis: [...nemesis] }, { tracePeerMessages: true }));
 });
@@ -40,7 +40,7 @@ describe("outputs (issue 5: one directory with histories, results and two pictur
     expect(results.verdict).toBe("invalid");
     expect(results.firstViolation).toEqual({ atMs: expect.any(Number), label: "exactly-once: applied-twice" });
     expect(results.command).toBe(
-      "npx kv-sim run --seed html-2 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --bug noSessions",
+      "npx kv-sim run --seed html-2 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --core packages/cluster/test/known-bad/no-sessions.ts",
     );
     const edn = await readFile(join(dir, "history.edn"), "utf8");
     expect(edn.split("\n")[0]).toMatch(/^\{.*:type :invoke.*:f :(append|incr|read)/);

@@ -1,18 +1,28 @@
 /**
  * Known-bad clusters and clients must fail, each within a bounded number of
- * seeds (issue 5). Each bug is a test-only switch of the reference
- * (NodeConfig.bugs, ClientOptions.bugs), not a copy. For every bug the first
- * failing seed is also run without the bug: the reference passes it, so the
- * bug, not the harness, made it fail.
+ * seeds. Each is a module beside the tests (packages/cluster/test/known-bad,
+ * packages/client/test/known-bad) built from the reference through its
+ * seams, run here through the same `--core` / `--client` seams a student's
+ * code uses. For every one, the first failing seed is also run on the
+ * reference: it passes, so the bug, not the harness, made it fail.
  */
+import { fileURLToPath } from "node:url";
+import { relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { runInProcess } from "../../src/run/in-process.js";
-import { DEFAULT_CONFIG, type BugName, type RunConfig } from "../../src/run/config.js";
+import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 import type { FaultKind } from "../../src/nemesis/schedule.js";
 import type { WorkloadName } from "../../src/workload/workloads.js";
 
+/** A known-bad module, as the path a replay command names (relative to the repository root). */
+const cluster = (name: string) => relative(ROOT, fileURLToPath(new URL(`../../../cluster/test/known-bad/${name}.ts`, import.meta.url)));
+const client = (name: string) => relative(ROOT, fileURLToPath(new URL(`../../../client/test/known-bad/${name}.ts`, import.meta.url)));
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+
 interface BugCase {
-  bug: BugName;
+  bug: string;
+  /** `--core` or `--client`, and the module. */
+  seam: { core: string } | { client: string };
   workload: WorkloadName;
   nemesis: FaultKind[];
   timeLimitS: number;
@@ -24,7 +34,8 @@ interface BugCase {
 
 const CASES: BugCase[] = [
   {
-    bug: "noSessions",
+    bug: "no-sessions",
+    seam: { core: cluster("no-sessions") },
     workload: "exactly-once",
     nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause"],
     timeLimitS: 5,
@@ -32,7 +43,8 @@ const CASES: BugCase[] = [
     expect: { check: "exactly-once", kinds: ["applied-twice"] },
   },
   {
-    bug: "seqLessThan",
+    bug: "seq-less-than",
+    seam: { core: cluster("seq-less-than") },
     workload: "exactly-once",
     nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause"],
     timeLimitS: 5,
@@ -40,7 +52,8 @@ const CASES: BugCase[] = [
     expect: { check: "exactly-once", kinds: ["applied-twice"] },
   },
   {
-    bug: "leaderOnlySessions",
+    bug: "leader-only-sessions",
+    seam: { core: cluster("leader-only-sessions") },
     workload: "exactly-once",
     nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause"],
     timeLimitS: 5,
@@ -48,7 +61,8 @@ const CASES: BugCase[] = [
     expect: { check: "exactly-once", kinds: ["applied-twice"] },
   },
   {
-    bug: "sessionsNotInSnapshot",
+    bug: "sessions-not-in-snapshot",
+    seam: { core: cluster("sessions-not-in-snapshot") },
     workload: "sessions",
     nemesis: ["kill", "replay", "duplicate", "lose-reply"],
     timeLimitS: 8,
@@ -60,7 +74,8 @@ const CASES: BugCase[] = [
     expect: { check: "exactly-once", kinds: ["applied-twice", "wrong-reply", "inconsistent-replies"] },
   },
   {
-    bug: "localClockExpiry",
+    bug: "local-clock-expiry",
+    seam: { core: cluster("local-clock-expiry") },
     workload: "sessions",
     nemesis: ["clock", "kill", "partition", "duplicate", "lose-reply"],
     timeLimitS: 8,
@@ -68,7 +83,8 @@ const CASES: BugCase[] = [
     expect: { check: "exactly-once", kinds: ["applied-twice", "failed-applied", "impossible-order", "acknowledged-lost", "wrong-reply", "inconsistent-replies"] },
   },
   {
-    bug: "newIdentityPerRetry",
+    bug: "new-identity-per-retry",
+    seam: { client: client("new-identity-per-retry") },
     workload: "exactly-once",
     nemesis: ["partition", "kill", "duplicate", "lose-reply", "pause"],
     timeLimitS: 5,
@@ -81,7 +97,8 @@ const CASES: BugCase[] = [
   {
     // A latency bug, not a safety bug: caught by the attempt log, where a
     // redirect (error 11 naming the leader) is followed by a backoff.
-    bug: "backoffOnRedirect",
+    bug: "backoff-on-redirect",
+    seam: { client: client("backoff-on-redirect") },
     workload: "lin-kv",
     nemesis: ["partition", "kill"],
     timeLimitS: 5,
@@ -90,11 +107,11 @@ const CASES: BugCase[] = [
   },
 ];
 
-describe("known-bad variants are caught within a bounded number of seeds (issue 5)", () => {
+describe("known-bad clusters and clients are caught within a bounded number of seeds", () => {
   test.each(CASES.map((c) => [c.bug, c.expect.check, c.maxSeeds, c.workload, c.nemesis.join(","), c] as const))(
     "%s is caught by the %s check within %i seeds (%s, nemesis %s)",
     async (_bug, _check, _max, _workload, _nemesis, c) => {
-    const base: RunConfig = { ...DEFAULT_CONFIG, workload: c.workload, nemesis: c.nemesis, timeLimitS: c.timeLimitS, bugs: [c.bug] };
+    const base: RunConfig = { ...DEFAULT_CONFIG, workload: c.workload, nemesis: c.nemesis, timeLimitS: c.timeLimitS, ...c.seam };
     let caught: { seed: string; anomaly: { check: string; kind: string; message: string }; command: string } | undefined;
     for (let s = 1; s <= c.maxSeeds && !caught; s++) {
       const r = (await runInProcess({ ...base, seed: String(s) })).results!;
@@ -103,9 +120,10 @@ describe("known-bad variants are caught within a bounded number of seeds (issue 
     expect(caught, `${c.bug} was not caught within ${c.maxSeeds} seeds`).toBeDefined();
     expect(caught!.anomaly.check).toBe(c.expect.check);
     expect(c.expect.kinds).toContain(caught!.anomaly.kind);
-    expect(caught!.command).toContain(`--bug ${c.bug}`);
+    expect(caught!.command).toContain("core" in c.seam ? `--core ${c.seam.core}` : `--client ${c.seam.client}`);
     // The same seed on the reference: valid, so the bug made the difference.
-    const reference = (await runInProcess({ ...base, bugs: [], seed: caught!.seed })).results!;
+    const { core: _core, client: _client, ...onReference } = base;
+    const reference = (await runInProcess({ ...onReference, seed: caught!.seed })).results!;
     expect(reference.anomalies).toEqual([]);
     expect(reference.verdict).toBe("valid");
     },
