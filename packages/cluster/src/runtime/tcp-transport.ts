@@ -32,7 +32,8 @@
  *   most `maxLineBytes` (error 1002 beyond it); a peer line at most
  *   `maxPeerLineBytes`, and a peer has one inbound connection at a time.
  * - a client connection with no traffic either way for `idleTimeoutMs` gets
- *   an error 11 line and is closed.
+ *   an error 11 line and is closed. It may use at most MAX_SRCS_PER_CONNECTION
+ *   different `src`s (error 10 for one more).
  * - output a connection leaves unread: see MAX_UNREAD_OUTPUT_BYTES.
  * - refused connections waiting to read their error line: MAX_LINGERING_REFUSALS.
  *   So the node's sockets stay below the sum of these bounds (plus its peers).
@@ -109,6 +110,8 @@ interface Conn {
   deadline: NodeJS.Timeout | undefined;
   /** An error line went out and the connection is ending: its input is ignored. */
   closing: boolean;
+  /** The client `src`s whose replies are routed to this connection. */
+  srcs: Set<string>;
 }
 
 interface Peer {
@@ -133,6 +136,8 @@ const REFUSED_LINGER_MS = 2000;
  * descriptors) whatever arrives, so its storage can always open its files.
  */
 const MAX_LINGERING_REFUSALS = 256;
+/** Client `src`s one connection may use (each is a route kept while the connection lives). */
+const MAX_SRCS_PER_CONNECTION = 64;
 /** Repeated refusals of one kind are logged at most once per this, with a count. */
 const REFUSAL_LOG_EVERY_MS = 1000;
 
@@ -255,6 +260,7 @@ export class TcpTransport {
       acceptorNonce: "",
       deadline: undefined,
       closing: false,
+      srcs: new Set(),
     };
     this.conns.add(conn);
     socket.on("close", () => this.forget(conn));
@@ -363,6 +369,18 @@ export class TcpTransport {
       return;
     }
     // A client: remember where to send its replies. It need not know our id.
+    if (!conn.srcs.has(message.src)) {
+      if (conn.srcs.size >= MAX_SRCS_PER_CONNECTION) {
+        const body: Body = errorBody(
+          ErrorCode.NotSupported,
+          `more than ${MAX_SRCS_PER_CONNECTION} different src on one connection is not supported; open another connection`,
+        );
+        if (message.body.msg_id !== undefined) body.in_reply_to = message.body.msg_id;
+        write(conn.socket, encodeMessage({ src: this.opts.id, dest: message.src, body }));
+        return;
+      }
+      conn.srcs.add(message.src);
+    }
     this.clientRoutes.set(message.src, conn.socket);
     message.dest = this.opts.id;
     this.opts.onMessage(message);
@@ -479,7 +497,7 @@ export class TcpTransport {
     this.unidentified.delete(conn);
     this.clients.delete(conn);
     if (conn.peerId !== null && this.peerConns.get(conn.peerId) === conn) this.peerConns.delete(conn.peerId);
-    for (const [src, s] of this.clientRoutes) if (s === conn.socket) this.clientRoutes.delete(src);
+    for (const src of conn.srcs) if (this.clientRoutes.get(src) === conn.socket) this.clientRoutes.delete(src);
   }
 
   private logRefusal(reason: string, line: string): void {

@@ -269,6 +269,19 @@ describe("connections and buffered input are bounded, and over-limit connections
     expect((await client.next((m) => m.body.in_reply_to === 1, "the answer")).body.type).toBe("read_ok");
   });
 
+  it("one client connection may use at most 64 different src, so the routes it makes the node keep are bounded", async () => {
+    const base = await freePortRun(1);
+    await node("n1", { n1: base, n2: base + 100 });
+    const raw = await Raw.connect(base);
+    for (let i = 0; i < 65; i++) raw.send({ src: `c${i}`, dest: "n1", body: { type: "read", key: "k", msg_id: i + 1 } });
+    const last = await raw.next((m) => m.body.in_reply_to === 65, "the 65th answer");
+    expect(last.body).toMatchObject({ type: "error", code: 10 });
+    expect(last.body.text).toMatch(/more than 64 different src on one connection/);
+    expect(raw.lines.filter((m) => m.body.type === "read_ok")).toHaveLength(64);
+    raw.send({ src: "c0", dest: "n1", body: { type: "read", key: "k", msg_id: 100 } });
+    expect((await raw.next((m) => m.body.in_reply_to === 100, "an answer to a known src")).body.type).toBe("read_ok");
+  });
+
   it("peer traffic flows while client connections are at the cap", async () => {
     const base = await freePortRun(2);
     const ports = { n1: base, n2: base + 1 };
