@@ -1,17 +1,33 @@
 /**
  * A self-contained HTML timeline of a history: one row per process, one bar
- * per operation from its invoke to its completion, coloured by outcome. With
- * a checker result it also shows the linearization found (each bar numbered
- * in its key's order) or the failure: the operation that cannot be
- * linearized, the operations around it, the end of the shortest failing
- * prefix, and the partial orders the search reached. Hovering a bar shows
- * its details. No external assets: inline CSS, inline script, no network.
+ * per operation from its invoke to its completion, coloured by outcome and
+ * labelled with its function, key, argument and result. With a checker
+ * result it also shows the linearization found (each bar numbered in its
+ * key's order) or the failure: the operation that cannot be linearized, the
+ * operations around it, the end of the shortest failing prefix, the partial
+ * orders the search reached, and each anomaly once (an anomaly that several
+ * reads show is one entry naming those reads). Faults (`:nemesis` ops) are
+ * labelled with what they did (`SIGKILL n3 (leader)`, `partition: n1 | n2 n3`)
+ * in a band above the rows, with a line across them, and listed by time.
+ *
+ * The x axis is time (ms; µs or ns for a history shorter than that) when
+ * every event drawn carries `:time` (Jepsen's ns), else the event's position
+ * in the history. The page opens with the
+ * whole window fitted to its width; the buttons, ctrl+wheel and the +, -
+ * and 0 keys zoom. Positions are written as CSS variables (`--a`, `--b`, in
+ * axis units) and one `--k` (px per unit) on the canvas scales them all, so
+ * zooming restyles nothing but that variable, the ticks and the fault lanes.
+ *
+ * Invariants: the HTML depends only on the history and the options (the same
+ * input gives the same bytes); no external asset or request (inline CSS and
+ * script); at most `maxEvents` events are drawn, a window around the first
+ * problem, so a long history stays fast.
  */
 import { printEdn } from "../formats/edn.js";
 import type { History, Op, Process } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
-import type { ExactlyOnceResult } from "../exactly-once/check.js";
+import type { Anomaly, ExactlyOnceResult } from "../exactly-once/check.js";
 import type { LinearizabilityResult } from "../lin/check.js";
 
 export interface TimelineOptions {
@@ -24,28 +40,101 @@ export interface TimelineOptions {
   subtitle?: string;
 }
 
-const X_STEP_PX = 16;
 const ROW_PX = 26;
-const LABEL_PX = 120;
+const LABEL_PX = 150;
+/** Anomalies listed in full before the rest fold under "more". */
+const ANOMALIES_SHOWN = 3;
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function show(v: Op["value"] | undefined): string {
+function show(v: Op["value"] | undefined, max = 200): string {
   if (v === undefined) return "";
   const text = printEdn(v);
-  return text.length > 200 ? text.slice(0, 200) + "…" : text;
+  return text.length > max ? text.slice(0, max) + "…" : text;
+}
+
+/** A number written into the page: at most 3 decimals, no exponent surprises. */
+function num(x: number): string {
+  return String(Math.round(x * 1000) / 1000);
 }
 
 function isLin(r: TimelineOptions["result"]): r is LinearizabilityResult {
   return r !== undefined && "keys" in r;
 }
 
+/** What a fault did: the harness's label (`:f :fault`, value the label), else `f value` (a string value unquoted). */
+export function faultLabel(op: Op): string {
+  if (op.f === "fault" && typeof op.value === "string") return op.value;
+  if (op.value === null || op.value === undefined) return op.f;
+  return `${op.f} ${typeof op.value === "string" ? op.value : show(op.value, 120)}`;
+}
+
+/**
+ * The text on a bar: function, key (a string unquoted), argument, then what
+ * an ok returned when it differs from the argument (`append k "c1:3" → [...]`),
+ * `✗` for a fail and `?` for an indefinite outcome.
+ */
+export function opLabel(c: Call): string {
+  const parts = [c.f];
+  if (c.invoke.key !== undefined) parts.push(typeof c.invoke.key === "string" ? c.invoke.key : show(c.invoke.key, 40));
+  if (c.invoke.value !== null && c.invoke.value !== undefined) parts.push(show(c.invoke.value, 60));
+  if (c.outcome === "ok" && c.completion !== undefined) {
+    const result = show(c.completion.value, 80);
+    if (result !== "" && result !== show(c.invoke.value, 80)) parts.push(`→ ${result}`);
+  } else if (c.outcome === "fail") parts.push("✗");
+  else parts.push("?");
+  return parts.join(" ");
+}
+
 interface Mark {
   cls: string[];
   badge?: string;
-  note?: string;
+  notes: string[];
+}
+
+interface ListedAnomaly {
+  anomaly: Anomaly;
+  /** History indices (of the completion, as the checker's messages cite them) of the other operations that show it. */
+  alsoShownBy: number[];
+}
+
+/**
+ * One entry per anomaly: the checker reports an append applied twice once
+ * for every operation whose returned list shows it. Reports of the same kind
+ * on the same key whose first operation is the same request (client_id/seq)
+ * are one anomaly; the last operation of each other report (the one whose
+ * result shows it) is named. Reports whose first operation has no request
+ * identity stay separate.
+ */
+export function listAnomalies(anomalies: readonly Anomaly[]): ListedAnomaly[] {
+  const byIdentity = new Map<string, ListedAnomaly>();
+  const out: ListedAnomaly[] = [];
+  for (const a of anomalies) {
+    const subject = a.ops[0]?.invoke;
+    const request = subject?.client_id !== undefined && subject.seq !== undefined ? `${subject.client_id}/${subject.seq}` : undefined;
+    const identity = request !== undefined ? `${a.kind}|${a.key}|${request}` : `${a.kind}|${a.key}|${a.message}`;
+    const seen = byIdentity.get(identity);
+    if (seen === undefined) {
+      const listed: ListedAnomaly = { anomaly: a, alsoShownBy: [] };
+      byIdentity.set(identity, listed);
+      out.push(listed);
+      continue;
+    }
+    // The checker lists the operation that shows the anomaly last.
+    const shownBy = a.ops[a.ops.length - 1];
+    const firstShownBy = seen.anomaly.ops[seen.anomaly.ops.length - 1];
+    const at = shownBy === undefined ? undefined : (shownBy.completion?.index ?? shownBy.invoke.index);
+    if (shownBy !== firstShownBy && at !== undefined && !seen.alsoShownBy.includes(at)) seen.alsoShownBy.push(at);
+  }
+  return out;
+}
+
+interface SummaryItem {
+  text: string;
+  /** "problem" items get the error colour; "info" items are neutral. */
+  tone: "problem" | "info";
 }
 
 export function renderTimelineHtml(history: History, options: TimelineOptions = {}): string {
@@ -54,25 +143,21 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
   const marks = new Map<number, Mark>();
   const mark = (id: number): Mark => {
     let m = marks.get(id);
-    if (m === undefined) marks.set(id, (m = { cls: [] }));
+    if (m === undefined) marks.set(id, (m = { cls: [], notes: [] }));
     return m;
   };
+  const note = (m: Mark, text: string): void => {
+    if (!m.notes.includes(text)) m.notes.push(text);
+  };
   let verdict = "";
-  let summary: string[] = [];
+  let verdictCls: "good" | "bad" | "unknown" = "unknown";
+  const summary: SummaryItem[] = [];
+  let moreAnomalies: SummaryItem[] = [];
   let prefixEnd: number | undefined;
   let focus: number | undefined;
   if (isLin(result)) {
     verdict = result.valid === true ? "linearizable" : result.valid === false ? "NOT linearizable" : "unknown";
-    if (result.linearization !== undefined) {
-      for (const [key, ids] of Object.entries(result.linearization)) {
-        ids.forEach((id, rank) => {
-          const m = mark(id);
-          m.badge = String(rank + 1);
-          m.note = `linearized #${rank + 1}${key === "" ? "" : ` on key ${key}`}`;
-        });
-      }
-      summary.push("Numbers on the bars give the order in which the operations took effect (per key).");
-    }
+    verdictCls = result.valid === true ? "good" : result.valid === false ? "bad" : "unknown";
     if (result.failure !== undefined) {
       const f = result.failure;
       prefixEnd = f.prefixEnd;
@@ -80,30 +165,46 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
       for (const c of f.involved) mark(c.id).cls.push("involved");
       const fm = mark(f.op.id);
       fm.cls.push("failed");
-      fm.note = "cannot be linearized";
-      summary.push(f.message);
+      note(fm, "cannot be linearized");
+      summary.push({ text: f.message, tone: "problem" });
       for (const p of f.partials.slice(0, 3)) {
         const steps = p.steps.map((s) => `${s.description} [p${String(s.op.process)}] → ${s.stateAfter}`).join(" · ");
-        summary.push(`Partial order reached: ${p.skipped > 0 ? `(${p.skipped} earlier ops) ` : ""}state ${p.stateBefore} · ${steps || "(nothing linearized)"}`);
+        summary.push({ text: `Partial order reached: ${p.skipped > 0 ? `(${p.skipped} earlier ops) ` : ""}state ${p.stateBefore} · ${steps || "(nothing linearized)"}`, tone: "info" });
         p.steps.forEach((s, i) => {
           const m = mark(s.op.id);
           if (m.badge === undefined) m.badge = `p${i + 1}`;
         });
       }
     }
-    if (result.unknownReason !== undefined) summary.push(`Unknown: ${result.unknownReason}`);
+    if (result.linearization !== undefined) {
+      for (const [key, ids] of Object.entries(result.linearization)) {
+        ids.forEach((id, rank) => {
+          const m = mark(id);
+          m.badge = String(rank + 1);
+          note(m, `linearized #${rank + 1}${key === "" ? "" : ` on key ${key}`}`);
+        });
+      }
+      summary.push({ text: "Numbers on the bars give the order in which the operations took effect (per key).", tone: "info" });
+    }
+    if (result.unknownReason !== undefined) summary.push({ text: `Unknown: ${result.unknownReason}`, tone: "info" });
   } else if (result !== undefined) {
     verdict = result.valid === true ? "exactly once" : result.valid === false ? "NOT exactly once" : "unknown";
+    verdictCls = result.valid === true ? "good" : result.valid === false ? "bad" : "unknown";
     result.anomalies.forEach((a, i) => {
-      summary.push(`[${a.kind}] ${a.message}`);
       for (const c of a.ops) {
         const m = mark(c.id);
-        m.cls.push(i === 0 ? "failed" : "involved");
-        m.note = (m.note === undefined ? "" : m.note + "; ") + a.kind;
+        if (!m.cls.includes(i === 0 ? "failed" : "involved")) m.cls.push(i === 0 ? "failed" : "involved");
+        note(m, a.kind);
       }
       if (i === 0 && a.ops[0] !== undefined) focus = a.ops[0].callIndex;
     });
-    if (result.unknownReason !== undefined) summary.push(`Unknown: ${result.unknownReason}`);
+    const listed = listAnomalies(result.anomalies).map(({ anomaly, alsoShownBy }) => ({
+      text: `[${anomaly.kind}] ${anomaly.message}${alsoShownBy.length > 0 ? ` (also shown by op${alsoShownBy.length === 1 ? "" : "s"} ${alsoShownBy.slice(0, 8).join(", ")}${alsoShownBy.length > 8 ? ` and ${alsoShownBy.length - 8} more` : ""})` : ""}`,
+      tone: "problem" as const,
+    }));
+    summary.push(...listed.slice(0, ANOMALIES_SHOWN));
+    moreAnomalies = listed.slice(ANOMALIES_SHOWN);
+    if (result.unknownReason !== undefined) summary.push({ text: `Unknown: ${result.unknownReason}`, tone: "info" });
   }
 
   // The window of events to draw.
@@ -121,57 +222,71 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
     if (r === undefined) rowsByProcess.set(p, (r = rowsByProcess.size));
     return r;
   };
-  // Rows in order of first appearance, nemesis last.
+  // Rows in order of first appearance; faults have their own band.
   for (let i = from; i < to; i++) if (history[i]!.process !== "nemesis") rowOf(history[i]!.process);
-  const hasNemesis = history.slice(from, to).some((o) => o.process === "nemesis");
-  if (hasNemesis) rowOf("nemesis");
 
-  const x = (pos: number) => LABEL_PX + (pos - from) * X_STEP_PX;
+  // The axis: time since the first event drawn when every event has a time
+  // (in ms, or µs or ns for a history shorter than one), else event positions.
+  const timed = to > from && history.slice(from, to).every((o) => typeof o.time === "number" && Number.isFinite(o.time));
+  const firstNs = timed ? history[from]!.time! : 0;
+  const spanNs = timed ? history[to - 1]!.time! - firstNs : 0;
+  const unitNs = !timed || spanNs >= 1e6 ? 1e6 : spanNs >= 1e3 ? 1e3 : 1;
+  const unitName = !timed ? "event" : unitNs === 1e6 ? "ms" : unitNs === 1e3 ? "µs" : "ns";
+  const origin = timed ? firstNs / unitNs : 0;
+  const at = (i: number): number => (timed ? (history[i]!.time! - firstNs) / unitNs : i - from);
+  const lastUnit = to > from ? at(to - 1) : 0;
+  // Open-ended bars (info, pending) run past the last event by a little.
+  const spanUnits = Math.max(timed ? lastUnit * 1.02 : lastUnit + 1, 1);
+
   const details: Array<Record<string, string>> = [];
   const bars: string[] = [];
-  const endOf = (c: Call): number => c.completionIndex;
-  const visible = calls.filter((c) => c.callIndex < to && endOf(c) >= from);
+  const visible = calls.filter((c) => c.callIndex < to && c.completionIndex >= from);
   for (const c of visible) {
-    const end = endOf(c);
-    const endPos = Number.isFinite(end) ? Math.min(end, to) : to;
-    const left = x(Math.max(c.callIndex, from));
-    const width = Math.max(X_STEP_PX - 4, x(endPos) - left + X_STEP_PX - 4);
+    const a = c.callIndex >= from ? at(c.callIndex) : 0;
+    const b = Number.isFinite(c.completionIndex) && c.completionIndex < to ? at(c.completionIndex) : spanUnits;
     const m = marks.get(c.id);
     const cls = ["op", c.outcome, ...(m?.cls ?? [])];
-    const label = `${c.f} ${show(c.outcome === "ok" && c.completion !== undefined ? resultOf(c) : c.invoke.value)}`;
     const i = details.length;
-    details.push(detailOf(c, m?.note));
+    details.push(detailOf(c, m?.notes));
     bars.push(
-      `<div class="${cls.join(" ")}" data-i="${i}" id="op-${c.id}" style="left:${left}px;top:${rowOf(c.process) * ROW_PX + 4}px;width:${width}px">` +
+      `<div class="${cls.join(" ")}" data-i="${i}" id="op-${c.id}" style="--a:${num(a)};--b:${num(b)};top:${rowOf(c.process) * ROW_PX + 4}px">` +
         (m?.badge !== undefined ? `<span class="badge">${esc(m.badge)}</span>` : "") +
-        `<span class="label">${esc(label)}</span></div>`,
+        `<span class="label">${esc(opLabel(c))}</span></div>`,
     );
   }
-  const nemesisRow = hasNemesis ? rowOf("nemesis") : -1;
+  const faults: string[] = [];
+  const faultLines: string[] = [];
+  const faultList: string[] = [];
   for (let i = from; i < to; i++) {
     const op = history[i]!;
     if (op.process !== "nemesis") continue;
     const d = details.length;
-    details.push({ process: "nemesis", f: op.f, value: show(op.value), index: String(op.index), ...(op.time !== undefined ? { time: String(op.time) } : {}) });
-    bars.push(`<div class="nemesis-event" data-i="${d}" style="left:${x(i)}px;top:${nemesisRow * ROW_PX + 4}px">${esc(op.f)}</div>`);
-    bars.push(`<div class="nemesis-line" style="left:${x(i) + 2}px"></div>`);
+    const label = faultLabel(op);
+    const when = timed ? `${num(op.time! / unitNs)} ${unitName}` : `event ${i}`;
+    details.push({ fault: label, f: op.f, value: show(op.value), index: String(op.index), ...(op.time !== undefined ? { time: `${op.time} ns` } : {}) });
+    faults.push(`<div class="fault" data-i="${d}" style="--a:${num(at(i))}">⚡ ${esc(label.length > 60 ? label.slice(0, 60) + "…" : label)}</div>`);
+    faultLines.push(`<div class="fault-line" style="--a:${num(at(i))}"></div>`);
+    faultList.push(`<li><button type="button" class="goto" data-a="${num(at(i))}">${esc(when)}</button> ${esc(label)}</li>`);
   }
   if (prefixEnd !== undefined && prefixEnd >= from && prefixEnd < to) {
-    bars.push(`<div class="prefix-end" style="left:${x(prefixEnd) + X_STEP_PX - 2}px" title="The history up to here cannot be linearized"></div>`);
+    bars.push(`<div class="prefix-end" style="--a:${num(at(prefixEnd))}" title="The history up to here cannot be linearized"></div>`);
   }
   const labels = [...rowsByProcess.entries()].map(([p, r]) => {
     const first = calls.find((c) => c.process === p);
     const client = first?.invoke.client_id !== undefined ? ` · ${first.invoke.client_id}` : "";
-    return `<div class="row-label" style="top:${r * ROW_PX}px">${esc(p === "nemesis" ? "nemesis" : `process ${String(p)}${client}`)}</div>`;
+    return `<div class="row-label" style="top:${r * ROW_PX}px" title="${esc(`process ${String(p)}${client}`)}">${esc(`process ${String(p)}${client}`)}</div>`;
   });
   const stripes = [...rowsByProcess.values()].map((r) => `<div class="stripe" style="top:${r * ROW_PX}px"></div>`);
-  const width = LABEL_PX + (to - from + 2) * X_STEP_PX;
-  const height = rowsByProcess.size * ROW_PX + 8;
+  const rowsHeight = Math.max(1, rowsByProcess.size) * ROW_PX + 8;
   const title = options.title ?? "History timeline";
   const windowNote =
     from > 0 || to < history.length ? `<p class="note">Showing events ${from}–${to - 1} of ${history.length} (around the first problem).</p>` : "";
-  const verdictCls = verdict.startsWith("NOT") ? "bad" : verdict === "unknown" ? "unknown" : "good";
+  const axisNote = timed
+    ? `Time axis: ${unitName} since the start of the history (the first event shown is at ${num(origin)} ${unitName}).`
+    : "The history has no :time on every event: the axis is the event's position in the history.";
   const data = JSON.stringify(details).replace(/</g, "\\u003c");
+  const failed = calls.find((c) => marks.get(c.id)?.cls.includes("failed"));
+  const summaryLi = (s: SummaryItem): string => `<li class="${s.tone}">${esc(s.text)}</li>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -183,22 +298,36 @@ h1{font-size:18px;margin:0 0 4px}
 .verdict{display:inline-block;padding:2px 8px;border-radius:4px;font-weight:600;margin-left:8px;font-size:13px}
 .verdict.good{background:#d8f5dd;color:#135c22}.verdict.bad{background:#fbd9d9;color:#8a1010}.verdict.unknown{background:#fff1c2;color:#6b5200}
 .summary{margin:8px 0;padding:0;list-style:none;max-width:1100px}.summary li{margin:4px 0;padding:4px 8px;background:#f6f6f8;border-left:3px solid #999;word-break:break-word}
-.summary li:first-child{border-left-color:#c62828}
-.note{color:#666}
+.summary li.problem{border-left-color:#c62828}
+details.more{margin:4px 0 8px}
+.note{color:#666;margin:4px 0}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:18px;height:10px;margin-right:4px;vertical-align:middle;border-radius:2px}
+.faults-list{margin:4px 0;padding-left:18px;max-height:8.5em;overflow:auto;font-size:12px;columns:2 420px}
+.faults-list li{break-inside:avoid}
+button.goto{font:11px ui-monospace,monospace;border:1px solid #ccc;background:#fff;border-radius:3px;padding:0 4px;cursor:pointer}
+.toolbar{margin:6px 0;display:flex;gap:6px;align-items:center}
+.toolbar button{font:13px system-ui,sans-serif;padding:2px 10px;border:1px solid #bbb;border-radius:4px;background:#f7f7f7;cursor:pointer}
+.toolbar .hint{color:#777;font-size:12px}
 #scroll{overflow:auto;border:1px solid #ddd;max-height:75vh;position:relative}
-#canvas{position:relative}
+#canvas{position:relative;--k:4;width:calc(${LABEL_PX}px + ${num(spanUnits)} * var(--k) * 1px + 24px)}
+#axis{position:sticky;top:0;height:26px;overflow:hidden;background:#fff;border-bottom:1px solid #ccc;z-index:6}
+.tick{position:absolute;top:0;height:26px;border-left:1px solid #999;font:10px ui-monospace,monospace;color:#444;padding-left:3px;white-space:nowrap;line-height:14px}
+.tick::after{content:"";position:absolute;left:-1px;top:14px;height:12px;border-left:1px solid #999}
+#axis .unit{position:absolute;left:0;top:0;width:${LABEL_PX - 8}px;padding-left:6px;line-height:26px;font-size:11px;color:#555;background:#fff;z-index:7}
+#faults{position:relative;height:0;border-bottom:1px solid #eee}
+#rows{position:relative;height:${rowsHeight}px}
 .stripe{position:absolute;left:0;right:0;height:${ROW_PX}px;border-bottom:1px solid #f0f0f0}
-.row-label{position:absolute;left:0;width:${LABEL_PX - 8}px;height:${ROW_PX}px;line-height:${ROW_PX}px;padding-left:6px;background:#fafafa;color:#555;font-size:11px;white-space:nowrap;overflow:hidden;z-index:2}
-.op{position:absolute;height:${ROW_PX - 8}px;border-radius:3px;box-sizing:border-box;border:1px solid rgba(0,0,0,.25);font-size:11px;line-height:${ROW_PX - 10}px;white-space:nowrap;overflow:hidden;cursor:default;z-index:1}
+.row-label{position:absolute;left:0;width:${LABEL_PX - 8}px;height:${ROW_PX}px;line-height:${ROW_PX}px;padding-left:6px;background:#fafafa;color:#555;font-size:11px;white-space:nowrap;overflow:hidden;z-index:5}
+.op,.fault,.fault-line,.prefix-end{left:calc(${LABEL_PX}px + var(--a) * var(--k) * 1px)}
+.op{position:absolute;width:max(5px,calc((var(--b) - var(--a)) * var(--k) * 1px));height:${ROW_PX - 8}px;border-radius:3px;box-sizing:border-box;border:1px solid rgba(0,0,0,.25);font-size:11px;line-height:${ROW_PX - 10}px;white-space:nowrap;overflow:hidden;cursor:default;z-index:1}
 .op.ok{background:#9fd8a8}.op.fail{background:#e0e0e0;color:#777}.op.info{background:linear-gradient(90deg,#ffcf7a 60%,rgba(255,207,122,.15))}.op.pending{background:linear-gradient(90deg,#c9c9e8 60%,rgba(201,201,232,.15))}
 .op.involved{outline:2px solid #f39c12;z-index:3}
 .op.failed{outline:3px solid #d32f2f;box-shadow:0 0 0 5px rgba(211,47,47,.25);z-index:4}
 .op:hover{filter:brightness(.92)}
 .badge{display:inline-block;min-width:14px;padding:0 3px;margin:1px 3px 0 1px;background:#263238;color:#fff;border-radius:7px;font-size:10px;line-height:14px;text-align:center}
 .label{padding-left:3px}
-.nemesis-event{position:absolute;height:${ROW_PX - 8}px;padding:0 4px;background:#b39ddb;border-radius:3px;font-size:11px;line-height:${ROW_PX - 10}px;white-space:nowrap;z-index:1}
-.nemesis-line{position:absolute;top:0;bottom:0;width:0;border-left:1px dashed #b39ddb}
+.fault{position:absolute;height:16px;padding:0 4px;background:#ede7f6;border:1px solid #9575cd;border-radius:3px;font-size:11px;line-height:14px;white-space:nowrap;color:#4527a0;z-index:2}
+.fault-line{position:absolute;top:0;bottom:0;width:0;border-left:1px dashed #9575cd}
 .prefix-end{position:absolute;top:0;bottom:0;width:0;border-left:2px solid #d32f2f;z-index:5}
 #tip{position:fixed;display:none;max-width:520px;background:#263238;color:#fff;padding:8px 10px;border-radius:4px;font:12px/1.4 ui-monospace,monospace;z-index:10;pointer-events:none;white-space:pre-wrap;word-break:break-all}
 </style>
@@ -206,21 +335,46 @@ h1{font-size:18px;margin:0 0 4px}
 <body>
 <h1>${esc(title)}${verdict === "" ? "" : `<span class="verdict ${verdictCls}" id="verdict">${esc(verdict)}</span>`}</h1>
 ${options.subtitle !== undefined ? `<p class="note">${esc(options.subtitle)}</p>` : ""}
-<p class="legend"><span><i style="background:#9fd8a8"></i>ok</span><span><i style="background:#ffcf7a"></i>info (may or may not have happened)</span><span><i style="background:#c9c9e8"></i>never completed</span><span><i style="background:#e0e0e0"></i>fail (did not happen)</span><span><i style="outline:3px solid #d32f2f;background:#fff"></i>the failing operation</span><span><i style="outline:2px solid #f39c12;background:#fff"></i>involved</span></p>
-${summary.length > 0 ? `<ul class="summary" id="summary">${summary.map((s) => `<li>${esc(s)}</li>`).join("")}</ul>` : ""}
+<p class="legend"><span><i style="background:#9fd8a8"></i>ok</span><span><i style="background:#ffcf7a"></i>info (may or may not have happened)</span><span><i style="background:#c9c9e8"></i>never completed</span><span><i style="background:#e0e0e0"></i>fail (did not happen)</span><span><i style="outline:3px solid #d32f2f;background:#fff"></i>the failing operation</span><span><i style="outline:2px solid #f39c12;background:#fff"></i>involved</span><span><i style="background:#ede7f6;border:1px solid #9575cd"></i>fault</span></p>
+${summary.length > 0 ? `<ul class="summary" id="summary">${summary.map(summaryLi).join("")}</ul>` : ""}
+${moreAnomalies.length > 0 ? `<details class="more"><summary>${moreAnomalies.length} more anomal${moreAnomalies.length === 1 ? "y" : "ies"}</summary><ul class="summary" id="more-anomalies">${moreAnomalies.map(summaryLi).join("")}</ul></details>` : ""}
+${faultList.length > 0 ? `<details class="more" open><summary>Faults (${faultList.length}; click a time to zoom there)</summary><ol class="faults-list" id="faults-list">${faultList.join("")}</ol></details>` : ""}
 ${windowNote}
-<div id="scroll"><div id="canvas" style="width:${width}px;height:${height}px">
+<div class="toolbar"><button type="button" id="zoom-out" title="zoom out (-)">−</button><button type="button" id="zoom-in" title="zoom in (+)">+</button><button type="button" id="zoom-fit" title="fit the whole window (0)">fit</button>${failed !== undefined ? `<button type="button" id="zoom-failure">go to the failing operation</button>` : ""}<span class="hint">ctrl+wheel or the + / - / 0 keys zoom; hover a bar for details. ${esc(axisNote)}</span></div>
+<div id="scroll"><div id="canvas" data-unit="${unitName}" data-unit-ns="${unitNs}" data-origin="${num(origin)}" data-span="${num(spanUnits)}">
+<div id="axis"><div class="unit">${timed ? `time (${unitName})` : "event #"}</div></div>
+<div id="faults">
+${faults.join("\n")}
+</div>
+<div id="rows">
 ${stripes.join("\n")}
 ${labels.join("\n")}
+${faultLines.join("\n")}
 ${bars.join("\n")}
+</div>
 </div></div>
 <div id="tip"></div>
 <script type="application/json" id="ops">${data}</script>
 <script>
-(function () {
+${SCRIPT}
+</script>
+</body>
+</html>
+`;
+}
+
+/** The page's behaviour: tooltips, zoom, axis ticks, fault lanes, sticky row labels. */
+const SCRIPT = `(function () {
+  var LABEL_PX = ${LABEL_PX};
   var details = JSON.parse(document.getElementById("ops").textContent);
   var tip = document.getElementById("tip");
+  var scroll = document.getElementById("scroll");
   var canvas = document.getElementById("canvas");
+  var axis = document.getElementById("axis");
+  var faultBand = document.getElementById("faults");
+  var unit = canvas.getAttribute("data-unit");
+  var origin = Number(canvas.getAttribute("data-origin"));
+  var span = Number(canvas.getAttribute("data-span"));
   canvas.addEventListener("mouseover", function (e) {
     var el = e.target.closest("[data-i]");
     if (!el) { tip.style.display = "none"; return; }
@@ -233,31 +387,116 @@ ${bars.join("\n")}
     tip.style.top = (e.clientY + 14) + "px";
   });
   canvas.addEventListener("mouseleave", function () { tip.style.display = "none"; });
-  // Keep the process names in view while scrolling sideways.
-  var scrollBox = document.getElementById("scroll");
-  var rowLabels = document.querySelectorAll(".row-label");
-  scrollBox.addEventListener("scroll", function () {
-    for (var i = 0; i < rowLabels.length; i++) rowLabels[i].style.left = scrollBox.scrollLeft + "px";
+
+  // Zoom: k is px per axis unit; the fitted k shows the whole window.
+  var k = 1;
+  function fitK() { return Math.max(1e-9, (scroll.clientWidth - LABEL_PX - 30) / span); }
+  function minK() { return fitK(); }
+  function maxK() { return Math.max(fitK(), Math.min(fitK() * 65536, 2000000 / span)); }
+  function niceStep(raw) {
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+  }
+  var unitNs = Number(canvas.getAttribute("data-unit-ns"));
+  function tickText(v, step) {
+    if (unit === "event") return String(Math.round(v));
+    var ns = v * unitNs, stepNs = step * unitNs;
+    var digits = function (s) { return Math.max(0, Math.min(6, -Math.floor(Math.log10(s) + 1e-9))); };
+    if (stepNs >= 1e9) return (ns / 1e9).toFixed(digits(stepNs / 1e9)) + " s";
+    if (stepNs >= 1e6) return (ns / 1e6).toFixed(digits(stepNs / 1e6)) + " ms";
+    if (stepNs >= 1e3) return (ns / 1e3).toFixed(digits(stepNs / 1e3)) + " µs";
+    return ns.toFixed(digits(stepNs)) + " ns";
+  }
+  function drawTicks() {
+    var old = axis.querySelectorAll(".tick");
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    var step = niceStep(110 / k);
+    if (unit === "event" || unitNs === 1) step = Math.max(1, step);
+    // Only the ticks near the visible part: a deep zoom has millions of px.
+    var lo = origin + Math.max(0, (scroll.scrollLeft - scroll.clientWidth) / k);
+    var hi = origin + Math.min(span, (scroll.scrollLeft + 2 * scroll.clientWidth) / k);
+    for (var n = Math.ceil(lo / step); n * step <= hi + 1e-9; n++) {
+      var v = n * step;
+      var t = document.createElement("div");
+      t.className = "tick";
+      t.style.left = (LABEL_PX + (v - origin) * k) + "px";
+      t.textContent = tickText(v, step);
+      axis.appendChild(t);
+    }
+  }
+  // Fault labels in lanes, so that neighbours do not overlap at this zoom.
+  function layFaults() {
+    var els = faultBand.querySelectorAll(".fault");
+    var ends = [], right = canvas.offsetWidth;
+    for (var i = 0; i < els.length; i++) {
+      // A label near the end is drawn leftwards, so it never widens the page.
+      var shift = Math.min(0, right - (els[i].offsetLeft + els[i].offsetWidth));
+      els[i].style.transform = shift < 0 ? "translateX(" + shift + "px)" : "";
+      var left = els[i].offsetLeft + shift, lane = 0;
+      while (lane < ends.length && ends[lane] > left - 4) lane++;
+      ends[lane] = left + els[i].offsetWidth;
+      els[i].style.top = (3 + lane * 19) + "px";
+    }
+    faultBand.style.height = (els.length === 0 ? 0 : 6 + ends.length * 19) + "px";
+  }
+  function setK(next, anchorPx) {
+    var old = k;
+    k = Math.min(maxK(), Math.max(minK(), next));
+    var anchor = anchorPx === undefined ? scroll.clientWidth / 2 : anchorPx;
+    var unitAt = (scroll.scrollLeft + anchor - LABEL_PX) / old;
+    canvas.style.setProperty("--k", String(k));
+    canvas.setAttribute("data-px-per-unit", String(k));
+    layFaults();
+    scroll.scrollLeft = Math.max(0, LABEL_PX + unitAt * k - anchor);
+    onScroll();
+  }
+  function show(a, b) {
+    var w = Math.max(b - a, span / 4000);
+    setK(Math.max(fitK(), (scroll.clientWidth - LABEL_PX) * 0.25 / w));
+    scroll.scrollLeft = Math.max(0, LABEL_PX + ((a + b) / 2) * k - (scroll.clientWidth + LABEL_PX) / 2);
+  }
+  document.getElementById("zoom-in").addEventListener("click", function () { setK(k * 2); });
+  document.getElementById("zoom-out").addEventListener("click", function () { setK(k / 2); });
+  document.getElementById("zoom-fit").addEventListener("click", function () { setK(fitK()); });
+  scroll.addEventListener("wheel", function (e) {
+    if (!e.ctrlKey) return;
+    e.preventDefault();
+    setK(e.deltaY < 0 ? k * 1.25 : k / 1.25, e.clientX - scroll.getBoundingClientRect().left);
+  }, { passive: false });
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "+" || e.key === "=") setK(k * 2);
+    else if (e.key === "-" || e.key === "_") setK(k / 2);
+    else if (e.key === "0") setK(fitK());
   });
   var failed = document.querySelector(".op.failed");
-  if (failed) {
-    var scroll = document.getElementById("scroll");
-    scroll.scrollLeft = Math.max(0, failed.offsetLeft - scroll.clientWidth / 2);
+  var goFail = document.getElementById("zoom-failure");
+  function styleNum(el, name) { return Number(el.style.getPropertyValue(name)); }
+  if (goFail && failed) goFail.addEventListener("click", function () {
+    show(styleNum(failed, "--a"), styleNum(failed, "--b"));
     scroll.scrollTop = Math.max(0, failed.offsetTop - scroll.clientHeight / 2);
-    scroll.dispatchEvent(new Event("scroll"));
+  });
+  var gotos = document.querySelectorAll("button.goto");
+  for (var g = 0; g < gotos.length; g++) gotos[g].addEventListener("click", function (e) {
+    var a = Number(e.currentTarget.getAttribute("data-a"));
+    show(a - span / 200, a + span / 200);
+  });
+  // Keep the process names in view while scrolling sideways.
+  var rowLabels = document.querySelectorAll(".row-label");
+  var unitLabel = axis.querySelector(".unit");
+  function onScroll() {
+    drawTicks();
+    for (var i = 0; i < rowLabels.length; i++) rowLabels[i].style.left = scroll.scrollLeft + "px";
+    unitLabel.style.left = scroll.scrollLeft + "px";
   }
-})();
-</script>
-</body>
-</html>
-`;
-}
+  scroll.addEventListener("scroll", onScroll);
+  window.addEventListener("resize", function () { if (k < fitK()) setK(fitK()); });
+  setK(fitK());
+  if (failed) scroll.scrollTop = Math.max(0, failed.offsetTop - scroll.clientHeight / 2);
+})();`;
 
-function resultOf(c: Call): Op["value"] {
-  return c.completion === undefined ? null : c.completion.value;
-}
-
-function detailOf(c: Call, note: string | undefined): Record<string, string> {
+function detailOf(c: Call, notes: readonly string[] | undefined): Record<string, string> {
   const d: Record<string, string> = {
     op: `${c.f} (${c.outcome})`,
     process: String(c.process),
@@ -272,6 +511,6 @@ function detailOf(c: Call, note: string | undefined): Record<string, string> {
   if (c.invoke.seq !== undefined) d.seq = String(c.invoke.seq);
   d.events = `${c.invoke.index} → ${c.completion?.index ?? "…"}`;
   if (c.invoke.time !== undefined) d.time = `${c.invoke.time} → ${c.completion?.time ?? "…"} ns`;
-  if (note !== undefined) d.checker = note;
+  if (notes !== undefined && notes.length > 0) d.checker = notes.join("; ");
   return d;
 }

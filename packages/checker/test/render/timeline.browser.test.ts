@@ -14,6 +14,8 @@ import { HistoryBuilder, checkExactlyOnce, checkLinearizability, renderTimelineH
 
 let browser: Browser;
 const dir = mkdtempSync(join(tmpdir(), "timeline-"));
+/** DSLAB_KEEP_HTML=1 keeps the pages and screenshots for a person to open. */
+const keep = process.env.DSLAB_KEEP_HTML === "1";
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -21,8 +23,92 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (keep) console.log(`timeline pages and screenshots kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 });
+
+/** Hue in degrees and saturation of a computed CSS colour such as "rgb(138, 16, 16)". */
+function hueOf(css: string): { hue: number; saturation: number } {
+  const [r, g, b] = css.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((x) => Number(x) / 255) as [number, number, number];
+  const max = Math.max(r, g, b);
+  const min = Math.min(r, g, b);
+  const d = max - min;
+  if (d === 0) return { hue: 0, saturation: 0 };
+  const l = (max + min) / 2;
+  const saturation = d / (1 - Math.abs(2 * l - 1));
+  const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return { hue: (h * 60 + 360) % 360, saturation };
+}
+
+/** An error colour: a saturated red (hue within 20 degrees of 0). */
+function isRed(css: string): boolean {
+  const { hue, saturation } = hueOf(css);
+  return saturation > 0.3 && (hue <= 20 || hue >= 340);
+}
+
+function isGreen(css: string): boolean {
+  const { hue, saturation } = hueOf(css);
+  return saturation > 0.3 && hue >= 90 && hue <= 160;
+}
+
+/** Runs a JavaScript expression in the page (the package compiles without DOM types). */
+function inPage<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
+
+async function colours(page: Page, selector: string): Promise<{ color: string; background: string }> {
+  return inPage(page, `(() => { const s = getComputedStyle(document.querySelector(${JSON.stringify(selector)})); return { color: s.color, background: s.backgroundColor }; })()`);
+}
+
+/** Whether the timeline's scroll box scrolls sideways (the drawing is wider than the view). */
+function scrollsSideways(page: Page): Promise<boolean> {
+  return inPage(page, `(() => { const s = document.getElementById("scroll"); return s.scrollWidth > s.clientWidth; })()`);
+}
+
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  width: number;
+}
+
+function boxes(page: Page, selector: string): Promise<Box[]> {
+  return inPage(page, `[...document.querySelectorAll(${JSON.stringify(selector)})].map((el) => el.getBoundingClientRect().toJSON())`);
+}
+
+/** The pixels per axis unit the page is drawn at. */
+async function scale(page: Page): Promise<number> {
+  return Number(await page.locator("#canvas").getAttribute("data-px-per-unit"));
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const file = join(dir, name);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`screenshot: ${file}`);
+}
+
+/** A run as the simulator records it: keyed appends with identities, faults labelled by the harness, times in ns. */
+function simulatedRun() {
+  const b = new HistoryBuilder();
+  const ms = (x: number) => ({ time: x * 1_000_000 });
+  b.invoke(0, "append", "c1:1", { key: "a0", client_id: "c1", seq: 1, ...ms(1) });
+  b.invoke(1, "append", "c2:1", { key: "a0", client_id: "c2", seq: 1, ...ms(2) });
+  b.ok(0, ["c1:1"], ms(4));
+  b.nemesis("fault", "SIGKILL n3 (leader)", ms(5));
+  b.nemesis("fault", "partition: n1 | n2 n3", ms(6));
+  b.invoke(0, "incr", 1, { key: "n0", client_id: "c1", seq: 2, ...ms(7) });
+  b.info(1, { ...ms(30), error: [1000, "timeout"] });
+  b.nemesis("fault", "pause n2", ms(31));
+  b.ok(0, 1, ms(40));
+  b.nemesis("fault", "late replay: append c7/3 -> n1", ms(41));
+  b.invoke(2, "read", null, { key: "a0", client_id: "c3", ...ms(50) });
+  b.ok(2, ["c1:1", "c2:1"], ms(55));
+  b.nemesis("start-partition", "majority", ms(60));
+  b.invoke(2, "read", null, { key: "n0", client_id: "c3", ...ms(70) });
+  b.ok(2, 1, ms(80));
+  return b.build();
+}
 
 /** Opens the page and records console errors, page errors and any network request. */
 async function open(html: string, name: string): Promise<{ page: Page; problems: string[] }> {
@@ -65,17 +151,19 @@ describe("HTML timeline in chromium", () => {
     const failed = page.locator(".op.failed");
     await expect.poll(() => failed.count()).toBe(1);
     expect(await failed.isVisible()).toBe(true);
-    expect(await failed.textContent()).toContain("read 1");
+    expect(await failed.textContent()).toContain("read → 1");
     expect(await page.locator(".prefix-end").count()).toBe(1);
-    expect(await page.locator(".nemesis-event").textContent()).toBe("start-partition");
+    expect(await page.locator(".fault").textContent()).toBe("⚡ start-partition majority");
     expect(await page.locator("#summary li").first().textContent()).toContain("cannot be linearized");
     await failed.hover();
     const tip = page.locator("#tip");
     expect(await tip.isVisible()).toBe(true);
     expect(await tip.textContent()).toContain("checker: cannot be linearized");
     expect(await tip.textContent()).toContain("result: 1");
-    // One row per process, plus the nemesis.
-    expect(await page.locator(".row-label").allTextContents()).toEqual(["process 0", "process 2", "process 1", "nemesis"]);
+    // One row per process; faults have their own band above the rows.
+    expect(await page.locator(".row-label").allTextContents()).toEqual(["process 0", "process 2", "process 1"]);
+    expect(isRed((await colours(page, "#verdict")).color)).toBe(true);
+    await screenshot(page, "invalid.png");
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -91,6 +179,14 @@ describe("HTML timeline in chromium", () => {
     const { page, problems } = await open(renderTimelineHtml(history, { result }), "ok.html");
     expect(await page.locator("#verdict").textContent()).toBe("linearizable");
     expect(await page.locator(".op .badge").allTextContents()).toEqual(["1", "2"]);
+    // A valid verdict is green, and nothing in the summary wears the error colour.
+    const verdict = await colours(page, "#verdict");
+    expect(isGreen(verdict.color) && isGreen(verdict.background)).toBe(true);
+    expect(isRed(verdict.color) || isRed(verdict.background)).toBe(false);
+    const borders = await inPage<string[]>(page, `[...document.querySelectorAll("#summary li")].map((el) => getComputedStyle(el).borderLeftColor)`);
+    expect(borders.length).toBeGreaterThan(0);
+    for (const c of borders) expect(isRed(c), `summary border ${c}`).toBe(false);
+    await screenshot(page, "valid.png");
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -109,6 +205,167 @@ describe("HTML timeline in chromium", () => {
     expect(await page.locator("#verdict").textContent()).toBe("NOT exactly once");
     expect(await page.locator(".op.failed").count()).toBeGreaterThan(0);
     expect(await page.locator("#summary").textContent()).toContain("applied-twice");
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("an unknown verdict is drawn in yellow, neither red nor green", async () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "read", null, { key: "k" });
+    b.ok(0, null);
+    const result = checkExactlyOnce(b.build());
+    expect(result.valid).toBe("unknown");
+    const { page, problems } = await open(renderTimelineHtml(b.build(), { result }), "unknown.html");
+    expect(await page.locator("#verdict").textContent()).toBe("unknown");
+    const c = await colours(page, "#verdict");
+    for (const x of [c.color, c.background]) {
+      expect(isRed(x) || isGreen(x)).toBe(false);
+      expect(hueOf(x).hue).toBeGreaterThan(30);
+      expect(hueOf(x).hue).toBeLessThan(65);
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("an anomaly that several operations show is listed once, naming the other operations", async () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "append", "a", { key: "k", client_id: "c1", seq: 1 });
+    b.info(0);
+    b.invoke(1, "append", "a", { key: "k", client_id: "c1", seq: 1 });
+    b.ok(1, ["a", "a"]);
+    b.invoke(2, "read", null, { key: "k" });
+    b.ok(2, ["a", "a"]);
+    b.invoke(3, "read", null, { key: "k" });
+    b.ok(3, ["a", "a"]);
+    const history = b.build();
+    const result = checkExactlyOnce(history);
+    // The checker reports the double append once per list that shows it.
+    expect(result.anomalies.length).toBe(3);
+    const { page, problems } = await open(renderTimelineHtml(history, { result }), "eo-once.html");
+    const items = await page.locator("#summary li").allTextContents();
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatch(/^\[applied-twice\] key "k": append "a" \(client c1, seq 1\) appears 2 times in the list seen by op 5: .* \(also shown by ops 7, 3\)$/);
+    expect(await page.locator("#more-anomalies").count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("labels each fault with its kind and target, on the timeline and in the list of faults", async () => {
+    const history = simulatedRun();
+    const { page, problems } = await open(renderTimelineHtml(history, { title: "faults" }), "faults.html");
+    const labels = ["SIGKILL n3 (leader)", "partition: n1 | n2 n3", "pause n2", "late replay: append c7/3 -> n1", "start-partition majority"];
+    expect(await page.locator("#faults .fault").allTextContents()).toEqual(labels.map((l) => `⚡ ${l}`));
+    const listed = await page.locator("#faults-list li").allTextContents();
+    expect(listed).toEqual(["5 ms SIGKILL n3 (leader)", "6 ms partition: n1 | n2 n3", "31 ms pause n2", "41 ms late replay: append c7/3 -> n1", "60 ms start-partition majority"]);
+    // Every fault label is visible and none overlaps another.
+    const drawn = await boxes(page, "#faults .fault");
+    for (let i = 0; i < drawn.length; i++) {
+      expect(drawn[i]!.width).toBeGreaterThan(20);
+      for (let j = i + 1; j < drawn.length; j++) {
+        const [p, q] = [drawn[i]!, drawn[j]!];
+        const overlap = p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+        expect(overlap, `fault labels ${i} and ${j} overlap`).toBe(false);
+      }
+    }
+    expect(await page.locator(".fault-line").count()).toBe(5);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("shows each operation's key, argument and result on its bar", async () => {
+    const history = simulatedRun();
+    const { page, problems } = await open(renderTimelineHtml(history), "labels.html");
+    expect(await page.locator(".op .label").allTextContents()).toEqual([
+      'append a0 "c1:1" → ["c1:1"]',
+      'append a0 "c2:1" ?',
+      "incr n0 1",
+      'read a0 → ["c1:1" "c2:1"]',
+      "read n0 → 1",
+    ]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("has a time axis with ticks and units, fits the whole run to the window, and zooms with the buttons, ctrl+wheel and the keys", async () => {
+    const history = simulatedRun();
+    const { page, problems } = await open(renderTimelineHtml(history), "zoom.html");
+    expect(await page.locator("#axis .unit").textContent()).toBe("time (ms)");
+    const ticks = await page.locator("#axis .tick").allTextContents();
+    expect(ticks.length).toBeGreaterThanOrEqual(4);
+    for (const t of ticks) expect(t).toMatch(/^\d+(\.\d+)? (ns|µs|ms|s)$/);
+    expect(ticks).toEqual(expect.arrayContaining(["10 ms", "20 ms", "70 ms"]));
+    // Fitted: nothing to scroll sideways, and the last operation ends inside the view.
+    expect(await scrollsSideways(page)).toBe(false);
+    const last = (await boxes(page, ".op")).pop()!;
+    const view = (await boxes(page, "#scroll"))[0]!;
+    expect(last.right).toBeLessThanOrEqual(view.right);
+    const k0 = await scale(page);
+    const width = async () => (await page.locator(".op").first().boundingBox())!.width;
+    const w0 = await width();
+    await page.click("#zoom-in");
+    expect(await scale(page)).toBeCloseTo(2 * k0, 6);
+    expect(await width()).toBeCloseTo(2 * w0, 0);
+    expect(await scrollsSideways(page)).toBe(true);
+    await page.keyboard.press("-");
+    expect(await scale(page)).toBeCloseTo(k0, 6);
+    await page.keyboard.press("+");
+    await page.keyboard.press("+");
+    expect(await scale(page)).toBeCloseTo(4 * k0, 6);
+    await page.keyboard.press("0");
+    expect(await scale(page)).toBeCloseTo(k0, 6);
+    const box = (await page.locator("#scroll").boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.down("Control");
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up("Control");
+    await expect.poll(() => scale(page)).toBeGreaterThan(k0);
+    await page.click("#zoom-out");
+    await page.click("#zoom-out");
+    // Never narrower than the fitted view.
+    expect(await scale(page)).toBeCloseTo(k0, 6);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("without :time on every event the axis counts events", async () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "write", 1);
+    b.ok(0);
+    b.invoke(1, "read", null);
+    b.ok(1, 1);
+    const { page, problems } = await open(renderTimelineHtml(b.build()), "events.html");
+    expect(await page.locator("#axis .unit").textContent()).toBe("event #");
+    expect(await page.locator("#axis .tick").allTextContents()).toContain("0");
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a 10,000-operation history renders a window around the failure, fitted, the same bytes every time", async () => {
+    const b = new HistoryBuilder();
+    for (let i = 0; i < 10_000; i++) {
+      const p = i % 8;
+      b.invoke(p, "write", i, { time: i * 2_000_000 });
+      b.ok(p, undefined, { time: i * 2_000_000 + 1_000_000 });
+    }
+    b.invoke(9, "read", null, { time: 20_000_000_000 });
+    b.ok(9, 5, { time: 20_001_000_000 });
+    const history = b.build();
+    const result = checkLinearizability(history, { model: "register" });
+    expect(result.valid).toBe(false);
+    const html = renderTimelineHtml(history, { result });
+    expect(renderTimelineHtml(history, { result })).toBe(html);
+    expect(html.length).toBeLessThan(3_000_000);
+    const { page, problems } = await open(html, "large.html");
+    expect(await page.locator(".note").filter({ hasText: /^Showing events \d+–\d+ of 20002/ }).count()).toBe(1);
+    expect(await page.locator(".op").count()).toBeLessThanOrEqual(2001);
+    expect(await page.locator(".op.failed").count()).toBe(1);
+    expect(await scrollsSideways(page)).toBe(false);
+    await page.click("#zoom-failure");
+    expect(await page.locator(".op.failed").isVisible()).toBe(true);
+    const failedBox = (await boxes(page, ".op.failed"))[0]!;
+    const scrollBox = (await boxes(page, "#scroll"))[0]!;
+    const inView = failedBox.left >= scrollBox.left && failedBox.right <= scrollBox.right;
+    expect(inView).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
   });
