@@ -13,8 +13,10 @@
  *   starting at base (AWS "decorrelated jitter"); ignores n.
  * - `none`: the delay itself.
  *
- * u is `prng.next()` in [0, 1). Delays are whole milliseconds (floor). A
- * server hint (`retry_after_ms`) can only lengthen a delay.
+ * u is `prng.next()` in [0, 1). Delays are whole milliseconds (floor), and
+ * never below `floorMs` (10 ms by default: jitter must not turn a backoff
+ * into an immediate retry). A server hint (`retry_after_ms`) can only
+ * lengthen a delay.
  */
 import type { Prng } from "@dslab/protocol";
 
@@ -29,6 +31,8 @@ export interface BackoffOptions {
   jitter?: JitterMode;
   /** For "proportional": the +- fraction. Default 0.25. */
   jitterRatio?: number;
+  /** No delay is shorter than this (nor than baseMs, if that is lower). Default 10 ms. */
+  floorMs?: number;
 }
 
 export const DEFAULT_BACKOFF = {
@@ -36,6 +40,7 @@ export const DEFAULT_BACKOFF = {
   capMs: 5_000,
   jitter: "proportional" as JitterMode,
   jitterRatio: 0.25,
+  floorMs: 10,
 };
 
 /** One operation's backoff state (decorrelated jitter remembers its last delay). */
@@ -44,6 +49,7 @@ export class Backoff {
   readonly capMs: number;
   readonly jitter: JitterMode;
   readonly jitterRatio: number;
+  readonly floorMs: number;
   private previousMs: number;
 
   constructor(
@@ -54,6 +60,7 @@ export class Backoff {
     this.capMs = opts.capMs ?? DEFAULT_BACKOFF.capMs;
     this.jitter = opts.jitter ?? DEFAULT_BACKOFF.jitter;
     this.jitterRatio = opts.jitterRatio ?? DEFAULT_BACKOFF.jitterRatio;
+    this.floorMs = Math.min(opts.floorMs ?? DEFAULT_BACKOFF.floorMs, this.baseMs);
     if (!(this.baseMs >= 0 && this.capMs >= this.baseMs)) {
       throw new RangeError(`backoff: need 0 <= baseMs <= capMs, got base ${this.baseMs}, cap ${this.capMs}`);
     }
@@ -84,7 +91,7 @@ export class Backoff {
         break;
       }
     }
-    return Math.floor(ms);
+    return Math.max(this.floorMs, Math.floor(ms));
   }
 }
 

@@ -52,7 +52,7 @@ export interface ClientOptions {
   firstSeq?: number;
   /** Per-attempt timeout. Default 1000 ms. */
   attemptTimeoutMs?: number;
-  /** Retries (after the first attempt) that back off; redirects do not count. Default 10. */
+  /** Retries (after the first attempt) that back off; redirects do not count. Default 5. */
   maxRetries?: number;
   /** Redirects one operation may follow without backing off. Default 8. */
   maxRedirects?: number;
@@ -119,12 +119,23 @@ export class ClientError extends Error {
   }
 }
 
+/** The defaults, as the course teaches them: at most 5 retries, backoff from 100 ms doubling to a 5 s cap (DEFAULT_BACKOFF). */
 export const CLIENT_DEFAULTS = {
   attemptTimeoutMs: 1_000,
-  maxRetries: 10,
+  maxRetries: 5,
   maxRedirects: 8,
   maxTotalMs: 30_000,
 };
+
+/**
+ * Named settings where a lesson teaches other numbers. `payment`: the
+ * payment-API client, which gives up sooner (3 retries) but waits longer
+ * between them (10 s cap). Spread one into the options: `{ ...RETRY_PRESETS.payment, nodes, transport, prng }`.
+ */
+export const RETRY_PRESETS = {
+  course: { maxRetries: CLIENT_DEFAULTS.maxRetries, backoff: { baseMs: 100, capMs: 5_000 } },
+  payment: { maxRetries: 3, backoff: { baseMs: 100, capMs: 10_000 } },
+} as const satisfies Record<string, Pick<ClientOptions, "maxRetries" | "backoff">>;
 
 export class KvClient {
   private currentClientId: string;

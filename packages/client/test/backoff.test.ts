@@ -1,6 +1,6 @@
 import { createPrng } from "@dslab/protocol";
 import { describe, expect, test } from "vitest";
-import { applyHint, Backoff } from "../src/index.js";
+import { applyHint, Backoff, CLIENT_DEFAULTS, DEFAULT_BACKOFF, RETRY_PRESETS } from "../src/index.js";
 
 const schedule = (b: Backoff, n: number) => Array.from({ length: n }, (_, i) => b.delayMs(i + 1));
 
@@ -12,7 +12,7 @@ describe("backoff schedule (issue 3: exponential from a base, capped, with jitte
 
   test.each([
     ["proportional", [[90, 153, 331, 643, 1878, 3844, 5000, 4294, 4193]]],
-    ["full", [[30, 6, 63, 87, 1356, 2889, 4845, 1089, 886]]],
+    ["full", [[30, 10, 63, 87, 1356, 2889, 4845, 1089, 886]]],
     ["decorrelated", [[160, 112, 137, 134, 356, 974, 2835, 1931, 1109]]],
   ] as const)("%s jitter gives the exact same delays for seed 'backoff-1'", (jitter, [expected]) => {
     const b = new Backoff(createPrng("backoff-1"), { jitter });
@@ -31,20 +31,36 @@ describe("backoff schedule (issue 3: exponential from a base, capped, with jitte
     }
   });
 
-  test("full jitter is in [0, exponential delay) and decorrelated in [base, cap]", () => {
+  test("full jitter is in [floor, exponential delay) and decorrelated in [base, cap]", () => {
     for (let seed = 0; seed < 200; seed++) {
       const full = new Backoff(createPrng(seed), { jitter: "full" });
       const dec = new Backoff(createPrng(seed), { jitter: "decorrelated" });
       for (let n = 1; n <= 10; n++) {
         const exp = Math.min(5000, 100 * 2 ** (n - 1));
         const f = full.delayMs(n);
-        expect(f).toBeGreaterThanOrEqual(0);
+        expect(f).toBeGreaterThanOrEqual(10);
         expect(f).toBeLessThan(exp);
         const d = dec.delayMs(n);
         expect(d).toBeGreaterThanOrEqual(100);
         expect(d).toBeLessThanOrEqual(5000);
       }
     }
+  });
+
+  test("no wait is shorter than the 10 ms floor, nor than a base below it", () => {
+    const draws = Array.from({ length: 2000 }, (_, seed) => new Backoff(createPrng(seed), { jitter: "full" }).delayMs(1));
+    expect(Math.min(...draws)).toBe(10);
+    expect(new Backoff(createPrng(1), { baseMs: 0, capMs: 0 }).delayMs(3)).toBe(0);
+    expect(new Backoff(createPrng(1), { baseMs: 4, jitter: "full" }).delayMs(1)).toBeGreaterThanOrEqual(0);
+    expect(new Backoff(createPrng(1), { floorMs: 50, jitter: "full" }).delayMs(1)).toBeGreaterThanOrEqual(50);
+  });
+
+  test("the defaults are the course's numbers, and the payment preset gives up sooner with a longer cap", () => {
+    expect(CLIENT_DEFAULTS.maxRetries).toBe(5);
+    expect(DEFAULT_BACKOFF).toMatchObject({ baseMs: 100, capMs: 5_000, jitter: "proportional", jitterRatio: 0.25, floorMs: 10 });
+    expect(RETRY_PRESETS.payment).toEqual({ maxRetries: 3, backoff: { baseMs: 100, capMs: 10_000 } });
+    // Base-2 backoff: the wait before the 4th retry is 2^(4-1) = 8 base units.
+    expect(new Backoff(createPrng(1), { ...RETRY_PRESETS.payment.backoff, jitter: "none" }).delayMs(4)).toBe(800);
   });
 
   test("a base and a cap can be chosen", () => {

@@ -98,7 +98,7 @@ export interface NodeConfig {
   electionTimeoutTicksMax?: number;
   /** Leader heartbeat interval in ticks. Default 2. */
   heartbeatTicks?: number;
-  /** Client sessions expire this long after their last request, by leader timestamps. Default 10 min. */
+  /** Client sessions expire this long after their last request, by leader timestamps. Default 300 s (NODE_DEFAULTS). */
   sessionTimeoutMs?: number;
   /** Bound on live sessions; beyond it the least recently used expires. Default 100_000. */
   maxSessions?: number;

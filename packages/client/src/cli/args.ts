@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Json } from "@dslab/protocol";
-import type { Operation } from "../client.js";
+import { CLIENT_DEFAULTS, type Operation } from "../client.js";
 
 export const HELP = `Usage: kv [options] <command> [args]
 
@@ -31,9 +31,9 @@ Options:
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
-  --max-retries N         retries after the first attempt (default 10; redirects are free)
-  --timeout-ms MS         per-attempt timeout (default 1000)
-  --total-ms MS           bound on the whole operation (default 30000)
+  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}; redirects are free)
+  --timeout-ms MS         per-attempt timeout (default ${CLIENT_DEFAULTS.attemptTimeoutMs})
+  --total-ms MS           bound on the whole operation (default ${CLIENT_DEFAULTS.maxTotalMs})
   -v, --verbose           print the attempt log on stderr, one line per attempt
   --json                  print one JSON object instead of text
   -h, --help              show this help

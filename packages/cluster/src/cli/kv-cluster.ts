@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { nodeSchemas } from "../node/core.js";
+import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
 import { ClusterSecretError, defaultSecretFile, ensureClusterSecret, readClusterSecret } from "../runtime/cluster-secret.js";
@@ -45,7 +45,7 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
   --http-port H             also serve the HTTP front: node i on H+i-1
   --tick-ms MS              election/heartbeat tick (default 10; election timeout 150-300 ms)
   --seed SEED               master seed of the election-timeout PRNG
-  --session-timeout-ms MS   client sessions expire after MS idle (default 600000)
+  --session-timeout-ms MS   client sessions expire after MS idle (default ${NODE_DEFAULTS.sessionTimeoutMs})
   --max-sessions N          bound on live client sessions (default 100000)
   --idempotency-ttl-ms MS   Idempotency-Key records expire MS after first use
                             (default 86400000, 24 h)

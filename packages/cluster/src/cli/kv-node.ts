@@ -16,7 +16,7 @@ import {
   errorBody,
   type Message,
 } from "@dslab/protocol";
-import { nodeSchemas } from "../node/core.js";
+import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
@@ -35,7 +35,7 @@ Options:
                             election timeout 150-300 ms)
   --seed SEED               seed of the election-timeout PRNG (default: time+pid)
   --session-timeout-ms MS   client sessions expire after MS idle, by leader
-                            timestamps (default 600000)
+                            timestamps (default ${NODE_DEFAULTS.sessionTimeoutMs})
   --max-sessions N          bound on live client sessions; the least recently
                             active is evicted beyond it (default 100000)
   --idempotency-ttl-ms MS   Idempotency-Key records expire MS after first use

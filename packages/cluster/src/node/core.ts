@@ -48,7 +48,7 @@ import { validateOp } from "../state-machine/kv-ops.js";
 export { nodeSchemas, raftSchemas } from "../raft/messages.js";
 
 export const NODE_DEFAULTS = {
-  sessionTimeoutMs: 10 * 60 * 1000,
+  sessionTimeoutMs: 300_000,
   maxSessions: 100_000,
   idempotencyTtlMs: 24 * 60 * 60 * 1000,
   maxIdempotencyKeys: 100_000,
