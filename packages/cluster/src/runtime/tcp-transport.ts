@@ -34,7 +34,9 @@
  * - a client connection with no traffic either way for `idleTimeoutMs` gets
  *   an error 11 line and is closed. It may use at most MAX_SRCS_PER_CONNECTION
  *   different `src`s (error 10 for one more).
- * - output a connection leaves unread: see MAX_UNREAD_OUTPUT_BYTES.
+ * - output a connection leaves unread: MAX_UNREAD_OUTPUT_BYTES per connection,
+ *   and `maxUnreadOutputBytes` over all client connections (the connection
+ *   written to past it is dropped: there is no room for an error line).
  * - refused connections waiting to read their error line: MAX_LINGERING_REFUSALS.
  *   So the node's sockets stay below the sum of these bounds (plus its peers).
  */
@@ -64,6 +66,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Connections that have not sent a first line or are in the peer handshake, at once. */
 export const DEFAULT_MAX_UNIDENTIFIED_CONNECTIONS = 64;
+/** Bytes of replies written to client connections and not yet taken by the kernel, over all of them. */
+export const DEFAULT_MAX_UNREAD_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 export interface TcpTransportOptions {
   id: string;
@@ -82,6 +86,7 @@ export interface TcpTransportOptions {
   idleTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   maxUnidentifiedConnections?: number;
+  maxUnreadOutputBytes?: number;
   /** A valid message for this node. */
   onMessage: (message: Message) => void;
   log: (line: string) => void;
@@ -112,6 +117,8 @@ interface Conn {
   closing: boolean;
   /** The client `src`s whose replies are routed to this connection. */
   srcs: Set<string>;
+  /** Bytes of this connection counted in `clientUnreadBytes`. */
+  unread: number;
 }
 
 interface Peer {
@@ -159,6 +166,8 @@ export class TcpTransport {
   /** The one authenticated inbound connection of each peer. */
   private readonly peerConns = new Map<string, Conn>();
   private clientBufferedBytes = 0;
+  /** Output written to client connections that the kernel has not taken yet (at most this much: see afterClientFlush). */
+  private clientUnreadBytes = 0;
   private lingering = 0;
   private readonly refusalLog = new Map<string, { lastMs: number; suppressed: number }>();
   private closed = false;
@@ -173,6 +182,7 @@ export class TcpTransport {
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
       maxUnidentifiedConnections: DEFAULT_MAX_UNIDENTIFIED_CONNECTIONS,
+      maxUnreadOutputBytes: DEFAULT_MAX_UNREAD_OUTPUT_BYTES,
       reconnectMsMin: 50,
       reconnectMsMax: 1000,
       now: Date.now,
@@ -261,6 +271,7 @@ export class TcpTransport {
       deadline: undefined,
       closing: false,
       srcs: new Set(),
+      unread: 0,
     };
     this.conns.add(conn);
     socket.on("close", () => this.forget(conn));
@@ -303,6 +314,30 @@ export class TcpTransport {
           `the unfinished line on ${conn.source} (${conn.reader.bufferedBytes} bytes so far) is dropped and the connection closed; try again later`,
       );
     }
+  }
+
+  private countUnread(conn: Conn, bytes: number): void {
+    this.clientUnreadBytes += bytes - conn.unread;
+    conn.unread = bytes;
+  }
+
+  /**
+   * After a write to a client connection: a client that does not read its
+   * replies may not grow our memory past the total bound. The running total
+   * only learns of what the kernel took at 'drain', so past the bound it is
+   * recounted exactly before anyone is dropped.
+   */
+  private afterClientFlush(conn: Conn): void {
+    this.countUnread(conn, conn.socket.writableLength);
+    if (this.clientUnreadBytes <= this.opts.maxUnreadOutputBytes) return;
+    for (const c of this.clients) this.countUnread(c, c.socket.writableLength);
+    if (this.clientUnreadBytes <= this.opts.maxUnreadOutputBytes) return;
+    this.logRefusal(
+      "output-cap",
+      `dropped client connection ${conn.source}: client connections leave more than ${this.opts.maxUnreadOutputBytes} bytes of replies unread, ${conn.unread} of them on this one`,
+    );
+    conn.closing = true;
+    conn.socket.destroy();
   }
 
   /** Keep `clientBufferedBytes` equal to the unfinished bytes of every non-peer connection. */
@@ -403,6 +438,8 @@ export class TcpTransport {
     }
     conn.kind = "client";
     this.clients.add(conn);
+    flushHooks.set(conn.socket, () => this.afterClientFlush(conn));
+    conn.socket.on("drain", () => this.countUnread(conn, 0));
     conn.socket.setTimeout(this.opts.idleTimeoutMs, () =>
       this.refuse(conn, "idle", ErrorCode.TemporarilyUnavailable, `closing ${conn.source}: no traffic for ${this.opts.idleTimeoutMs} ms`),
     );
@@ -493,6 +530,7 @@ export class TcpTransport {
     conn.closing = true;
     conn.reader.drop();
     this.recount(conn);
+    this.countUnread(conn, 0);
     this.conns.delete(conn);
     this.unidentified.delete(conn);
     this.clients.delete(conn);
@@ -591,6 +629,8 @@ const MAX_UNREAD_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 /** Lines queued per socket in this turn of the event loop. */
 const outbox = new Map<net.Socket, string[]>();
+/** Called after each write to a socket that has one (client connections: the total output bound). */
+const flushHooks = new WeakMap<net.Socket, () => void>();
 
 /** One line; lines written in the same turn of the event loop leave in one write (one syscall, one segment). */
 function write(socket: net.Socket, line: string): void {
@@ -605,7 +645,9 @@ function write(socket: net.Socket, line: string): void {
       socket.write(`${lines!.join("\n")}\n`);
       if (socket.writableLength > MAX_UNREAD_OUTPUT_BYTES) {
         socket.destroy(new Error(`more than ${MAX_UNREAD_OUTPUT_BYTES} bytes unread by ${socket.remoteAddress}:${socket.remotePort}`));
+        return;
       }
+      flushHooks.get(socket)?.();
     });
   }
   lines.push(line);

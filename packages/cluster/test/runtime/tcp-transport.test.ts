@@ -282,6 +282,32 @@ describe("connections and buffered input are bounded, and over-limit connections
     expect((await raw.next((m) => m.body.in_reply_to === 100, "an answer to a known src")).body.type).toBe("read_ok");
   });
 
+  it("a client that does not read its replies is dropped once replies unread over all clients pass the bound, and other clients are served", async () => {
+    const base = await freePortRun(1);
+    const big = "x".repeat(256 * 1024);
+    let transport: TcpTransport | null = null;
+    const n1 = await node("n1", { n1: base, n2: base + 100 }, {
+      maxUnreadOutputBytes: 1024 * 1024,
+      onMessage: (m) => transport!.send({ src: "n1", dest: m.src, body: { type: "read_ok", value: m.body.key === "big" ? big : 1, in_reply_to: m.body.msg_id } }),
+    });
+    transport = n1.transport;
+    const reader = await Raw.connect(base);
+    reader.send({ src: "c1", dest: "n1", body: { type: "read", key: "k", msg_id: 1 } });
+    await reader.next((m) => m.body.in_reply_to === 1, "the first answer");
+
+    const hog = await Raw.connect(base);
+    hog.socket.pause();
+    const dropped = () => n1.logs.some((l) => /dropped client connection .*replies unread/.test(l));
+    for (let i = 1; i <= 200 && !hog.socket.destroyed && !dropped(); i++) {
+      hog.send({ src: "hog", dest: "n1", body: { type: "read", key: "big", msg_id: i } });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await waitFor("the node to drop the connection that does not read", 10_000, async () => dropped());
+    hog.socket.destroy();
+    reader.send({ src: "c1", dest: "n1", body: { type: "read", key: "k", msg_id: 2 } });
+    expect((await reader.next((m) => m.body.in_reply_to === 2, "an answer after the drop")).body.type).toBe("read_ok");
+  });
+
   it("peer traffic flows while client connections are at the cap", async () => {
     const base = await freePortRun(2);
     const ports = { n1: base, n2: base + 1 };
