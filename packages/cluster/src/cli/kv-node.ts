@@ -103,7 +103,10 @@ async function main(): Promise<void> {
     outLines = [];
     process.stdout.write(text);
   };
+  // As Maelstrom nodes do, the node numbers every message it sends, from 0.
+  let nextMsgId = 0;
   const out = (m: Message) => {
+    if (m.body.msg_id === undefined) m = { ...m, body: { ...m.body, msg_id: nextMsgId++ } };
     if (m.body.in_reply_to !== undefined) unanswered.delete(`${m.dest} ${m.body.in_reply_to}`);
     if (outLines.length === 0) process.nextTick(flushOut);
     outLines.push(encodeMessage(m));

@@ -16,15 +16,30 @@ function startKvNode(args: string[] = []) {
   return { child, out, send };
 }
 
-describe("kv-node on stdio (issue 2: kv-node)", () => {
-  it("answers init with init_ok and a write with write_ok, given exactly the two lines of the issue", async () => {
+/** The sample case: these two lines in, exactly these two lines out. */
+const SAMPLE_OUT = [
+  '{"src":"n1","dest":"c0","body":{"type":"init_ok","in_reply_to":1,"msg_id":0}}',
+  '{"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,"msg_id":1}}',
+];
+
+describe("kv-node on stdio", () => {
+  it("answers the sample case's init and write with exactly the expected init_ok and write_ok lines, byte for byte", async () => {
+    const child = spawnTracked([KV_NODE_BIN]);
+    let stdout = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stdin!.end(`${INIT}\n${WRITE}\n`);
+    await new Promise((r) => child.once("exit", r));
+    expect(stdout).toBe(`${SAMPLE_OUT.join("\n")}\n`);
+  });
+
+  it("answers init with init_ok and a write with write_ok, each numbered by the node from 0 as Maelstrom nodes do", async () => {
     const { child, out, send } = startKvNode();
     send(INIT);
     send(WRITE);
     const initOk = await out.next((m) => m.body.in_reply_to === 1, 10_000, "init_ok");
     const writeOk = await out.next((m) => m.body.in_reply_to === 2, 10_000, "write_ok");
-    expect(initOk).toEqual({ src: "n1", dest: "c0", body: { type: "init_ok", in_reply_to: 1 } });
-    expect(writeOk).toEqual({ src: "n1", dest: "c1", body: { type: "write_ok", in_reply_to: 2 } });
+    expect(initOk).toEqual({ src: "n1", dest: "c0", body: { type: "init_ok", in_reply_to: 1, msg_id: 0 } });
+    expect(writeOk).toEqual({ src: "n1", dest: "c1", body: { type: "write_ok", in_reply_to: 2, msg_id: 1 } });
     // Nothing but protocol lines on stdout (LineReader fails on anything else); logs on stderr, prefixed.
     expect(child.stderrLines.some((l) => l.startsWith("n1 | "))).toBe(true);
   });
@@ -92,7 +107,7 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     expect(await reply(3)).toMatchObject({ type: "incr_ok", value: 1, replayed: true });
     await new Promise((r) => setTimeout(r, 600));
     send(line(4));
-    expect(await reply(4)).toEqual({ type: "incr_ok", value: 2, in_reply_to: 4 });
+    expect(await reply(4)).toEqual({ type: "incr_ok", value: 2, in_reply_to: 4, msg_id: expect.any(Number) });
   });
 
   const big = "v".repeat(70 * 1024);
@@ -117,7 +132,7 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
       field: undefined,
     },
   ] as Array<{ name: string; line: string; code: number; inReplyTo: number | undefined; field: string | undefined; args?: string[] }>)(
-    "answers $name with definite error $code and keeps serving (issue 2: bad input)",
+    "answers $name with definite error $code and keeps serving",
     async ({ line, code, inReplyTo, field, args }) => {
     const { child, out, send } = startKvNode(args ?? []);
     send(INIT);
@@ -136,7 +151,7 @@ describe("kv-node on stdio (issue 2: kv-node)", () => {
     send('{"src":"c2","dest":"n1","body":{"type":"write","msg_id":100,"key":"x","value":42,"client_id":"c2","seq":1}}');
     send('{"src":"c2","dest":"n1","body":{"type":"read","msg_id":101,"key":"x"}}');
     expect((await out.next((m) => m.body.in_reply_to === 100, 10_000, "write_ok")).body.type).toBe("write_ok");
-    expect((await out.next((m) => m.body.in_reply_to === 101, 10_000, "read_ok")).body).toEqual({ type: "read_ok", value: 42, in_reply_to: 101 });
+    expect((await out.next((m) => m.body.in_reply_to === 101, 10_000, "read_ok")).body).toEqual({ type: "read_ok", value: 42, in_reply_to: 101, msg_id: expect.any(Number) });
     expect(child.exitCode).toBeNull();
     },
   );
