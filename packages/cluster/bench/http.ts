@@ -1,5 +1,5 @@
 /**
- * HTTP benchmark (issue 3): PUT throughput and p50/p99 latency through the
+ * HTTP benchmark: PUT throughput and p50/p99 latency through the
  * HTTP front of a real 3-node localhost cluster (fsync on), at 1, 8 and 64
  * concurrent keep-alive connections. When an `etcd` binary is on PATH, the
  * same load runs against a 3-node etcd on localhost through its JSON gateway

@@ -1,5 +1,5 @@
 /**
- * Throughput benchmark (issue 2): acknowledged writes/s and p50/p99 latency
+ * Throughput benchmark: acknowledged writes/s and p50/p99 latency
  * through a real 3-node localhost TCP cluster with fsync on, at 1, 8 and 64
  * concurrent clients. Each client is one TCP connection with its own
  * client_id, sending `write` requests with increasing seq, one outstanding.

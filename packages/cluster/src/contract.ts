@@ -2,7 +2,7 @@
  * The contract between the pure core (raft/ + state-machine/), the storage,
  * and the shells (stdio, TCP, HTTP, the simulator). Types only.
  *
- * Flow (etcd-raft's Ready, STYLE habit 1): a shell feeds the core one input at
+ * Flow (after etcd-raft's Ready): a shell feeds the core one input at
  * a time (`tick`, `receive`, `propose`) and gets back `Effects`. The shell
  * executes them in order: first `persist` (made durable: fsync), and only then
  * `send`. Replies to clients are part of `send`, so no reply leaves before the
@@ -65,7 +65,7 @@ export interface PersistentState {
 }
 
 /**
- * Durable storage for one node (etcd's Storage/MemoryStorage, STYLE habit 3).
+ * Durable storage for one node (after etcd's Storage/MemoryStorage).
  * `MemoryStorage` keeps its state across a simulated restart (the same object
  * is handed to the new node); `FileStorage` is the WAL on disk.
  */

@@ -1,6 +1,5 @@
 /**
- * The package entry point (STYLE habit 12: imports only through a package's
- * entry points) exports every error a caller may need to catch by class.
+ * The package entry point (other packages import only through it) exports every error a caller may need to catch by class.
  */
 import { describe, expect, test } from "vitest";
 import * as cluster from "../src/index.js";

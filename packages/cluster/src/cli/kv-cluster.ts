@@ -355,7 +355,7 @@ function definedOnly<T extends Record<string, number | undefined>>(o: T): { [K i
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
 }
 
-/** The HTTP front lives in src/http (issue 3); load it only when asked for. */
+/** The HTTP front lives in src/http; load it only when asked for. */
 async function startHttp(
   opts: { runtime: KvNodeRuntime; port: number; nodeHttpUrls: Record<string, string> },
   log: (line: string) => void,

@@ -1,5 +1,5 @@
 /**
- * The HTTP front with Idempotency-Key (issue 3). `kv-cluster start/node
+ * The HTTP front with Idempotency-Key. `kv-cluster start/node
  * --http-port P` calls `startHttpFront` once per node.
  */
 export { startHttpFront, HttpFrontServer, type HttpFront, type HttpFrontOptions } from "./server.js";

@@ -1,7 +1,7 @@
 /**
  * HTTP request -> cluster request. Pure: method, path, headers and body text
  * in; the client request body to submit (plus how to answer it) or an HTTP
- * error out. Validation at the boundary (STYLE habit 10): a bad request gets
+ * error out. Validation at the boundary: a bad request gets
  * a 4xx that names what is wrong. The body's fields and If-Match nest at
  * most MAX_JSON_DEPTH levels, as on the wire (400 beyond).
  */

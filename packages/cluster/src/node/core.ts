@@ -385,7 +385,7 @@ function outcomeUnknown(why: string): Body {
 }
 
 /**
- * Boundary checks (STYLE habit 10): nesting depth, field types, identity,
+ * Boundary checks: nesting depth, field types, identity,
  * value sizes. A bad request gets a definite error. The depth comes first:
  * requests submitted in-process (the HTTP front, the simulator) have not
  * been through the codec, and every later check or copy walks the values.

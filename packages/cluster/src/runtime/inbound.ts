@@ -1,5 +1,5 @@
 /**
- * Validation at the boundary (STYLE habit 10), shared by the stdio and TCP
+ * Validation at the boundary, shared by the stdio and TCP
  * shells: a raw line becomes a message, or a definite error reply plus a log
  * line that names where the line came from and the bad field.
  */

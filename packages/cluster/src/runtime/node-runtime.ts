@@ -1,5 +1,5 @@
 /**
- * The runtime shell around a pure `KvNodeCore` (DESIGN principle 1): a real
+ * The runtime shell around a pure `KvNodeCore`: a real
  * clock and a tick timer, inputs fed one at a time, and the core's effects
  * executed strictly in order: `persist` made durable (fsync) BEFORE anything
  * in `send` leaves.

@@ -1,7 +1,7 @@
 /**
  * The TCP shell's network: JSON lines over localhost sockets.
  *
- * Trust (DESIGN "Trust boundaries"):
+ * Trust boundaries:
  * - Anyone may connect. A connection is a *peer* connection only once it has
  *   proven the cluster secret with the peer handshake (peer-auth.ts) as its
  *   first lines; every other connection is a *client* connection. A Raft

@@ -15,7 +15,7 @@
  * one's. `localNowMs` is ignored (except by the `localClockExpiry` bug).
  * Expiry runs at the start of every applied entry, noops included.
  *
- * ## Operations (DESIGN protocol table, Maelstrom lin-kv)
+ * ## Operations (the protocol table, as in Maelstrom lin-kv)
  * - `read`: `read_ok {value}`; 20 if the key is missing. Reads need no
  *   session: any client_id/seq/idempotency_key on a read is ignored.
  * - `write`: `write_ok`.

@@ -1,5 +1,5 @@
 /**
- * The key-value operations (DESIGN protocol table, Maelstrom lin-kv) over a
+ * The key-value operations (as in Maelstrom lin-kv) over a
  * plain map. No sessions here: `kv-state-machine.ts` decides whether a
  * request is applied at all; this file only says what applying it does.
  *

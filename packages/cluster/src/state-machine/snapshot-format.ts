@@ -2,7 +2,7 @@
  * The snapshot of the state machine as JSON (what goes into
  * `Snapshot.data`), and its validation. A snapshot comes back from disk or
  * from a peer (InstallSnapshot), so it is input from outside: a bad one gets
- * an error naming the field (STYLE habit 10), never a half-restored machine.
+ * an error naming the field, never a half-restored machine.
  *
  * Ordering is deterministic: `kv` is sorted by key (integers, then strings);
  * `sessions`, `tombstones` and `idempotency_keys` are in their eviction order

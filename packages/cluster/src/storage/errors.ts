@@ -1,6 +1,6 @@
 /**
- * Why storage refuses to start, as errors with a stable `code` (STYLE habit
- * 9). Each message is one line that names the file (and the offset, where
+ * Why storage refuses to start, as errors with a stable `code`
+ * (callers match on it). Each message is one line that names the file (and the offset, where
  * there is one) and says what to do; the CLIs print it as it is, without a
  * stack. A refusal never changes anything on disk.
  */

@@ -1,5 +1,5 @@
 /**
- * In-memory `Storage` (etcd's MemoryStorage, STYLE habit 3). The simulator
+ * In-memory `Storage` (after etcd's MemoryStorage). The simulator
  * hands the same object to a restarted node, so it survives a simulated
  * crash: everything persisted before the crash is there after it. The
  * synchronous `loadSync`/`persistSync` let the in-process simulator run

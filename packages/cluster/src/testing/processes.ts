@@ -1,6 +1,6 @@
 /**
- * Real processes and real sockets for process tests and benchmarks (DESIGN
- * principle 4): spawn the shipped bins, talk JSON lines to them, always kill
+ * Real processes and real sockets for process tests and benchmarks (no
+ * mocks): spawn the shipped bins, talk JSON lines to them, always kill
  * them after. Exported as `@dslab/cluster/testing`, so the client's and the
  * HTTP front's tests start clusters the same way the cluster's own do.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 3, "HTTP front with Idempotency-Key": each rule with a real HTTP
+ * HTTP front with Idempotency-Key: each rule with a real HTTP
  * client (fetch) against a real 3-node cluster, including failover between
  * the first request and its retry.
  */
@@ -39,7 +39,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe("HTTP front: Idempotency-Key rules against a real cluster (issue 3)", () => {
+describe("HTTP front: Idempotency-Key rules against a real cluster", () => {
   test("the first request with a key executes once; a retry replays the same status and body, marked Idempotent-Replayed", async () => {
     const k = key("once");
     const url = `${leaderUrl}/kv/${k}/append`;

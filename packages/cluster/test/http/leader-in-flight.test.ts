@@ -1,6 +1,6 @@
 /**
- * Issue 3, "a retry while the first is still in flight is rejected (409)":
- * the leader-side half. The front refuses a key it is itself processing
+ * A retry while the first request is still in flight is rejected (409): the
+ * leader-side half. The front refuses a key it is itself processing
  * (idempotency-key.test.ts); once the front has given up on a request (504,
  * outcome unknown) while its entry is still uncommitted in the leader's log,
  * a retry reaches the leader, which refuses it with error 1004, and the front
@@ -64,7 +64,7 @@ async function post(body: unknown, idempotencyKey: string) {
   return { status: res.status, headers: res.headers, json: (await res.json()) as any };
 }
 
-describe("HTTP front: the leader refuses a retry whose first request is still in its log (issue 3)", () => {
+describe("HTTP front: the leader refuses a retry whose first request is still in its log", () => {
   test("after a 504, a retry while the entry is uncommitted gets 409 (error 1004) with Retry-After, and once it commits, a replay", async () => {
     dropEntries = true;
     // The first request's entry cannot reach a majority: the front gives up, outcome unknown.

@@ -1,5 +1,5 @@
 /**
- * Issue 3, HTTP front: the pure parts as tables: routes, the Idempotency-Key
+ * HTTP front: the pure parts as tables: routes, the Idempotency-Key
  * header, fingerprints, and the reply -> status mapping.
  */
 import { describe, expect, test } from "vitest";

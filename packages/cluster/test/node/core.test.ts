@@ -36,7 +36,7 @@ function electedCluster(config: RaftDriverConfig = {}): RaftDriver {
 type RaftDriverConfig = ConstructorParameters<typeof RaftDriver>[0]["config"];
 
 describe("a single-node cluster", () => {
-  it("serves at once: the issue's write gets write_ok in reply to its msg_id, in the same effects as the entry it persists", () => {
+  it("serves at once: a write gets write_ok in reply to its msg_id, in the same effects as the entry it persists", () => {
     const core = single();
     const effects = core.receive(msg({ type: "write", msg_id: 2, key: "x", value: 1, client_id: "c1", seq: 1 }), 1000);
     expect(effects.send).toEqual([{ src: "n1", dest: "c1", body: { type: "write_ok", in_reply_to: 2 } }]);

@@ -23,7 +23,7 @@ async function run(args: string[]): Promise<{ code: number | null; stdout: strin
   return { code: child.exitCode, stdout, stderr: child.stderrLines.join("\n") };
 }
 
-describe("kv-cluster and kv-node command lines (issue 2: kv-cluster)", () => {
+describe("kv-cluster and kv-node command lines: flags, usage errors and refusals", () => {
   it.each([
     [[KV_CLUSTER_BIN, "--help"], /Commands:\n  start/],
     [[KV_CLUSTER_BIN, "start", "--help"], /--base-port P/],

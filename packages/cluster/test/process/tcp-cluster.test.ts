@@ -3,7 +3,7 @@ import { ProcessCluster, TcpClient, killAll, waitFor } from "../../src/testing/p
 
 /**
  * A real 3-node cluster: three `kv-cluster node` processes on free localhost
- * ports, each with its own data directory (issue 2: real processes).
+ * ports, each with its own data directory.
  */
 let cluster: ProcessCluster;
 const logOf = (id: string) => cluster.children.get(id)!.stderrLines.join("\n");
@@ -17,7 +17,7 @@ afterAll(async () => {
   await killAll();
 });
 
-describe("kv-cluster: 3 nodes on localhost TCP (issue 2: real processes)", () => {
+describe("kv-cluster: 3 real node processes on localhost TCP", () => {
   it(
     "survives a SIGKILLed leader: a new leader serves, a duplicate append is answered from the session, the killed node restarts from its data dir and catches up",
     async () => {

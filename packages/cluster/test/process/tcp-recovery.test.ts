@@ -6,7 +6,7 @@ import { ProcessCluster, TcpClient, killAll, waitFor } from "../../src/testing/p
 /**
  * Recovery from disk in a real 3-node cluster with frequent snapshots: a torn
  * WAL tail, a node that missed compacted entries (InstallSnapshot), a leader
- * that restarts from its own snapshot (issue 2: durability).
+ * that restarts from its own snapshot.
  */
 let cluster: ProcessCluster;
 const logOf = (id: string) => cluster.children.get(id)!.stderrLines.join("\n");
@@ -19,7 +19,7 @@ afterAll(async () => {
   await killAll();
 });
 
-describe("kv-cluster: restart from disk (issue 2: durability)", () => {
+describe("kv-cluster: acknowledged writes survive a restart from disk", () => {
   it(
     "a node with a torn WAL tail drops the record, rejoins, and catches up through a snapshot; a leader restarts from its own snapshot",
     async () => {

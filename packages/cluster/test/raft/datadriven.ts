@@ -1,6 +1,7 @@
 /**
- * etcd-style data-driven scenario files (STYLE habit 6). A file is a list of
- * blocks separated by blank lines:
+ * etcd-style data-driven scenario files, so a behaviour change reads as a
+ * diff of expected output. A file is a list of blocks separated by blank
+ * lines:
  *
  *     # what this step shows (comment lines, kept as they are)
  *     command arg arg

@@ -1,5 +1,5 @@
 /**
- * The Raft paper, rule by rule (etcd's raft_paper_test.go, STYLE habit 7).
+ * The Raft paper, rule by rule (after etcd's raft_paper_test.go).
  * Every title names the section of Ongaro & Ousterhout's paper (or of
  * Ongaro's thesis, for pre-vote and check-quorum) that it enforces.
  */

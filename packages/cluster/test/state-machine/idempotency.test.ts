@@ -23,7 +23,7 @@ const incr = (key: string | undefined, fingerprint: string | undefined, delta = 
 const ok = (value: number) => ({ type: "incr_ok", value });
 const err = (code: number) => ({ type: "error", code });
 
-// Issue 3, "HTTP front with Idempotency-Key": the rules the state machine keeps.
+// Idempotency-Key: the rules the state machine keeps.
 const rows: Row[] = [
   {
     title: "first use of an idempotency key applies the request and stores its response",

@@ -15,7 +15,7 @@ interface Row {
 const w = (value: unknown): Req => ({ type: "write", key: "k", value });
 const err = (code: number) => ({ type: "error", code });
 
-// DESIGN protocol table (issue 2, the state machine): one row per op and outcome.
+// The protocol table: one row per operation and outcome.
 const rows: Row[] = [
   { title: "read of a missing key is error 20 key-does-not-exist", setup: [], request: { type: "read", key: "k" }, reply: err(ErrorCode.KeyDoesNotExist), after: undefined },
   { title: "read returns the value written", setup: [w(7)], request: { type: "read", key: "k" }, reply: { type: "read_ok", value: 7 }, after: 7 },
@@ -49,7 +49,7 @@ const rows: Row[] = [
   { title: "an unknown op is error 10 not-supported", setup: [], request: { type: "frobnicate", key: "k" }, reply: err(ErrorCode.NotSupported), after: undefined },
 ];
 
-describe("state machine operations (DESIGN protocol table, Maelstrom lin-kv)", () => {
+describe("state machine operations: one row per operation and outcome, as in Maelstrom lin-kv", () => {
   test.each(rows)("$title", ({ setup, request, reply, after }) => {
     const h = new Harness();
     for (const r of setup) expect(h.req(r).type).toMatch(/_ok$/);

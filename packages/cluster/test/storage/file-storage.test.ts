@@ -47,7 +47,7 @@ describe("crc32", () => {
   });
 });
 
-describe("FileStorage: the WAL (issue 2, durability)", () => {
+describe("FileStorage: the WAL keeps what was persisted across restarts and refuses damage", () => {
   it("an empty directory loads as an empty state", async () => {
     const { state } = await openStorage();
     expect(state).toEqual({ hardState: { term: 0, votedFor: null }, snapshot: null, entries: [] });
