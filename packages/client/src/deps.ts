@@ -1,5 +1,5 @@
 /**
- * The client's injected dependencies (DESIGN principle 1): time, sleeping and
+ * The client's injected dependencies: time, sleeping and
  * randomness come in from outside, so the simulator can drive them under
  * simulated time and tests get exact schedules. `Date.now` and `setTimeout`
  * appear only in the system implementations below, used by shells (the CLI).

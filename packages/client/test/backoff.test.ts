@@ -4,7 +4,7 @@ import { applyHint, Backoff, CLIENT_DEFAULTS, DEFAULT_BACKOFF, RETRY_PRESETS } f
 
 const schedule = (b: Backoff, n: number) => Array.from({ length: n }, (_, i) => b.delayMs(i + 1));
 
-describe("backoff schedule (issue 3: exponential from a base, capped, with jitter from the injected PRNG)", () => {
+describe("backoff schedule: exponential from a base, capped, with jitter from the injected PRNG", () => {
   test("without jitter the delays double from the base and stop at the cap", () => {
     const b = new Backoff(createPrng(1), { jitter: "none" });
     expect(schedule(b, 9)).toEqual([100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { parseKvArgs, parseValue, UsageError } from "../src/cli/args.js";
 
-describe("kv argument parsing (issue 3: the kv CLI; usage errors are clear)", () => {
+describe("kv argument parsing: every flag is read, and a usage error says what is wrong", () => {
   test.each([
     [["get", "k"], { type: "read", key: "k" }],
     [["put", "k", "42"], { type: "write", key: "k", value: 42 }],

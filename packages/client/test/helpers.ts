@@ -1,5 +1,5 @@
 /**
- * In-memory implementations of the client's interfaces (STYLE habit 3): a
+ * In-memory implementations of the client's interfaces (real implementations, no mocks): a
  * manual clock whose sleep advances it, and a transport that answers from a
  * script and records every request it was given.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 3, real processes: the `kv` CLI against a 3-node TCP cluster
+ * Real processes: the `kv` CLI against a 3-node TCP cluster
  * (`kv-cluster node` children), with the leader SIGKILLed mid-run. Every
  * acknowledged append appears exactly once; nothing appears twice.
  */
@@ -36,7 +36,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe("kv CLI against a real 3-node TCP cluster (issue 3)", () => {
+describe("kv CLI against a real 3-node TCP cluster", () => {
   test("exit codes: 0 ok with the client_id and seq printed, 1 definite failure, 2 usage error", async () => {
     const nodes = ["--nodes", cluster.ports.join(",")];
     const put = await kv([...nodes, "put", "cli-x", "41"]);

@@ -389,7 +389,7 @@ describe("identity: one operation keeps one identity through every retry", () =>
   });
 });
 
-describe("attempt log (issue 3: one line per attempt, pasteable as proof)", () => {
+describe("attempt log: one line per attempt, pasteable as proof", () => {
   test("lines name client_id, seq, node, outcome and backoff", async () => {
     const lines: string[] = [];
     const { client } = setup(["timeout", err(11, { leader: "n3" }), ok("write_ok", { replayed: true })], {

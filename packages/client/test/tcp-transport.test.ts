@@ -1,6 +1,6 @@
 /**
  * The TCP transport against a tiny real JSON-lines server started in the
- * test (DESIGN principle 4: real sockets, no mocks).
+ * test (real sockets, no mocks).
  */
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -58,7 +58,7 @@ afterEach(async () => {
   }
 });
 
-describe("TcpTransport (issue 3: JSON lines over TCP, replies routed by in_reply_to)", () => {
+describe("TcpTransport: JSON lines over TCP, replies routed by in_reply_to", () => {
   test("replies that arrive out of order reach the request they answer", async () => {
     const held: Array<() => void> = [];
     const port = await jsonLinesServer("n1", (msg, reply) => {
