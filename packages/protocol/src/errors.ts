@@ -1,5 +1,5 @@
 /**
- * The one error registry (DESIGN principle 3). Every package reads this table:
+ * The one error registry. Every package reads this table:
  * the client decides whether to retry from it, the harness decides whether a
  * history operation is `fail` (definite) or `info` (indefinite), and the
  * lessons print it.

@@ -1,6 +1,6 @@
 /**
- * The one seeded PRNG every package takes as an injected dependency (STYLE
- * habit 2): election jitter, backoff jitter, fault schedules and workloads all
+ * The one seeded PRNG every package takes as an injected dependency:
+ * election jitter, backoff jitter, fault schedules and workloads all
  * draw from it, so a seed replays a run. sfc32, seeded through a 128-bit
  * string hash so that `derive(seed, "network")` gives independent streams.
  */

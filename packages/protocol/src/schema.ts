@@ -1,6 +1,6 @@
 /**
  * A small table-driven schema for message bodies. Validation happens at the
- * boundary (STYLE habit 10): a bad field gives an error that names the field
+ * boundary: a bad field gives an error that names the field
  * and what was expected, and the caller adds where the line came from.
  */
 
@@ -38,7 +38,7 @@ const identity: BodySchema = {
   fingerprint: opt("string"),
 };
 
-/** Bodies clients send and nodes answer (DESIGN protocol table). */
+/** Bodies clients send and nodes answer (the client operations). */
 export const clientSchemas: SchemaTable = {
   init: { node_id: req("string"), node_ids: req("string[]") },
   init_ok: {},

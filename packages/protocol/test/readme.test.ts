@@ -1,5 +1,5 @@
 /**
- * The README's error table is the registry (STYLE habit 9: one table drives
+ * The README's error table is the registry (one table drives
  * retry decisions, history outcomes and the docs): every row matches.
  */
 import { readFileSync } from "node:fs";
