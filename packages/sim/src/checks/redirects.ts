@@ -1,5 +1,5 @@
 /**
- * A redirect must be followed at once (DESIGN "The client"): an attempt-log
+ * A redirect must be followed at once (the client goes straight to the named leader): an attempt-log
  * line whose outcome names a leader (error 11 with `leader`) followed by a
  * non-zero backoff is a latency bug, invisible to the safety checkers.
  */

@@ -1,8 +1,7 @@
 /**
  * messages.txt: the client messages and faults of a run as plain lines, one
  * event per line, so two runs (a seed before and after a change) can be
- * compared with `diff` (STYLE habit 6: reviewing a behaviour change is
- * reading a diff of a trace). Node-to-node traffic is left out.
+ * compared with `diff` (a behaviour change reads as a diff of a trace). Node-to-node traffic is left out.
  *
  *   1503.214 c3 -> n1 append {"key":"a0.1","value":"c3:7"} id=2903…/7 [retry #1] delivered@1505.870
  *   1700.000 FAULT SIGKILL n1 (leader)

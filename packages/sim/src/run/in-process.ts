@@ -1,7 +1,7 @@
 /**
  * One in-process run: reference node cores, the packet simulator, the
  * nemesis and the real retrying clients, all on one discrete-event scheduler
- * driven from one master seed. Phases (STYLE habit 5): safety under faults,
+ * driven from one master seed. Phases: safety under faults,
  * then heal and require liveness (a leader, and final reads of every key
  * within a bound), then the checkers.
  */
@@ -34,9 +34,9 @@ export interface InProcessOptions {
   createCore?: CoreFactory;
   onLog?: (line: string) => void;
   /**
-   * A hand-written fault schedule instead of the seeded one (a scenario;
-   * STYLE habit 4: the same harness runs swarms and scenarios). It should
-   * end with `{ op: "heal" }` at `timeLimitS`.
+   * A hand-written fault schedule instead of the seeded one (a scenario:
+   * the same harness runs swarms and scenarios). It should end with
+   * `{ op: "heal" }` at `timeLimitS`.
    */
   schedule?: NemesisOp[];
 }

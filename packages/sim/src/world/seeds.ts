@@ -1,5 +1,5 @@
 /**
- * The seed is the bug report (STYLE habit 5): one master seed derives every
+ * The seed is the bug report: one master seed derives every
  * sub-stream. Each consumer gets its own labelled fork, so adding draws to one
  * stream (say, the workload) never shifts another (say, the network).
  */
@@ -12,7 +12,7 @@ export interface WorldSeeds {
   readonly network: Prng;
   /** The fault schedule. */
   readonly nemesis: Prng;
-  /** Which operation each client process issues next, keys and values. */
+  /** Which operation each client process sends next, keys and values. */
   readonly workload: Prng;
   /** Per-node clock skew and drift. */
   readonly clocks: Prng;

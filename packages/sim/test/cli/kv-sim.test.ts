@@ -10,7 +10,7 @@ const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const kvSim = (args: string[], opts: { cwd?: string } = {}) =>
   execa(process.execPath, [bin, ...args], { reject: false, cwd: opts.cwd ?? repoRoot, env: { FORCE_COLOR: "0" } });
 
-describe("kv-sim CLI (issue 5: run, swarm, --help everywhere; the seed is the bug report)", () => {
+describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the command that replays it", () => {
   test.each([[["--help"]], [["run", "--help"]], [["swarm", "--help"]]])("kv-sim %j prints usage and exits 0", async (args) => {
     const r = await kvSim(args);
     expect(r.exitCode).toBe(0);

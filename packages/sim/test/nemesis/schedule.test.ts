@@ -4,7 +4,7 @@ import { FAULT_KINDS, generateNemesisSchedule, parseFaultList } from "../../src/
 
 const opts = { nodeIds: ["n1", "n2", "n3"], faults: new Set(FAULT_KINDS), startMs: 1_000, healAtMs: 20_000 };
 
-describe("nemesis schedule (issue 5: one seeded fault schedule for both modes)", () => {
+describe("nemesis schedule: one seeded fault schedule for both modes", () => {
   test("the same seed gives the same schedule, another seed another one", () => {
     const a = generateNemesisSchedule(createPrng("s/nemesis"), opts);
     expect(generateNemesisSchedule(createPrng("s/nemesis"), opts)).toEqual(a);

@@ -22,7 +22,7 @@ function setup(seed = "net") {
 
 const msg = (src: string, dest: string, type: string, extra: Record<string, unknown> = {}): Message => ({ src, dest, body: { type, msg_id: 1, ...extra } });
 
-describe("packet simulator (issue 5: network faults)", () => {
+describe("packet simulator: latency, partitions, lost replies, duplicates and late replays, all from the seed", () => {
   test("latency is drawn from the distribution, so messages are reordered but every one arrives", async () => {
     const { scheduler, delivered, net } = setup();
     for (let i = 0; i < 200; i++) net.send({ src: "n1", dest: "n2", body: { type: "raft_x", msg_id: i } });

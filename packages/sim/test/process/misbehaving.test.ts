@@ -17,7 +17,7 @@ const config = (mode: string): RunConfig => ({
   bin: `python3 ${fixture} --mode ${mode}`,
 });
 
-describe("process mode survives a misbehaving node (issue 5: reported with the node and the line)", () => {
+describe("process mode survives a misbehaving node and reports it with the node and the line", () => {
   test("non-protocol lines on stdout are reported with node and line number, and the run goes on", async () => {
     const a = await runProcessMode(config("junk"));
     const r = a.results!;

@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 const kvNode = fileURLToPath(new URL("../../../cluster/bin/kv-node.js", import.meta.url));
 const pythonNode = fileURLToPath(new URL("../fixtures/lin_kv_node.py", import.meta.url));
 
-describe("process mode (issue 5: any command speaking the protocol, as child processes)", () => {
+describe("process mode: any command speaking the protocol runs as child processes", () => {
   test(
     "three real kv-node processes under partitions, lost replies and duplicates for 20 s: valid",
     async () => {

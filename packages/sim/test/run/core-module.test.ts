@@ -6,7 +6,7 @@ import { createKvNodeCore, type Effects, type KvNodeCore, type NodeConfig, type 
 
 const wrapped = fileURLToPath(new URL("../fixtures/wrapped-core.ts", import.meta.url));
 
-describe("--core: another KvNodeCore under the same simulation (DESIGN: student code plugs in through the same interfaces)", () => {
+describe("--core: another KvNodeCore runs under the same simulation, through the same interfaces as the reference", () => {
   test("a module exporting createKvNodeCore runs in-process, and the replay command names it", async () => {
     const a = await runInProcess({ ...DEFAULT_CONFIG, seed: "core-1", timeLimitS: 3, core: wrapped });
     const mod = (await import(wrapped)) as { ticks: number };

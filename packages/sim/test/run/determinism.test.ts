@@ -18,7 +18,7 @@ function withoutWallTimes(results: unknown): string {
   return JSON.stringify(results, (k, v) => (/^(wallMs|checkWallMs|elapsedMs)$/.test(k) ? undefined : v));
 }
 
-describe("determinism (DESIGN principle 2: the same seed gives the same history, byte for byte)", () => {
+describe("determinism: the same seed gives the same history, byte for byte", () => {
   test.each(["exactly-once", "lin-kv", "sessions"] as const)("two in-process %s runs with one seed produce identical histories", async (workload) => {
     const a = await runInProcess(config("1234", workload));
     const b = await runInProcess(config("1234", workload));

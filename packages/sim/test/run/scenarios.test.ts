@@ -1,5 +1,5 @@
 /**
- * Hand-written scenarios on the same harness as the swarm (STYLE habit 4):
+ * Hand-written scenarios on the same harness as the swarm:
  * the faults this unit is about, placed on purpose, with the trace checked
  * for what must happen.
  */
@@ -11,7 +11,7 @@ import type { TracedMessage } from "../../src/network/trace.js";
 
 const messages = (entries: readonly unknown[]) => entries.filter((e): e is TracedMessage => (e as TracedMessage).kind === "message");
 
-describe("scenarios (DESIGN: faults aimed at retries and idempotent writes)", () => {
+describe("scenarios: faults aimed at retries and idempotent writes", () => {
   test("every reply is lost after the write was applied, then the leader crashes: the retries are answered from the session on the new leader, nothing is applied twice", async () => {
     const schedule: NemesisOp[] = [
       { atMs: 1_500, op: "lose-reply", probability: 1 },

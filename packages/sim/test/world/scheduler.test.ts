@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { SimScheduler } from "../../src/world/scheduler.js";
 import { createWorldSeeds } from "../../src/world/seeds.js";
 
-describe("SimScheduler (issue 5: simulated time, far faster than real time)", () => {
+describe("SimScheduler: simulated time, far faster than real time", () => {
   test("runs events in time order, and events at the same time in the order they were scheduled", async () => {
     const s = new SimScheduler();
     const seen: string[] = [];
@@ -56,7 +56,7 @@ describe("SimScheduler (issue 5: simulated time, far faster than real time)", ()
   });
 });
 
-describe("world seeds (STYLE habit 5: one master seed derives every sub-seed)", () => {
+describe("world seeds: one master seed derives every sub-seed", () => {
   test("the same master seed gives the same streams; labels give independent ones", () => {
     const a = createWorldSeeds(42);
     const b = createWorldSeeds("42");
