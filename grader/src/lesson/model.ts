@@ -1,5 +1,5 @@
-// The lesson model every grader command reads. A later issue hangs student
-// checks and hidden suites off `PassCriterion.tests`; the parser leaves it empty.
+// The lesson model every grader command reads. `PassCriterion.tests` is where
+// student checks and hidden suites are named; the parser leaves it empty.
 
 export type Severity = "error" | "warning";
 
@@ -39,7 +39,7 @@ export interface RegexPattern {
   line: number;
 }
 
-/** Where a criterion is enforced: filled by later issues (student checks, hidden suites). */
+/** Where a criterion is enforced (a student check, a hidden suite, a proof); the parser fills none. */
 export interface CriterionTestRef {
   suite: "student" | "hidden" | "proof";
   file: string;

@@ -158,9 +158,9 @@ export function reviewDayRules(l: Lesson): Diagnostic[] {
 }
 
 /**
- * Every criterion maps to at least one automated test (DESIGN); the code spans
- * of its "How to check" cell (a test file, a check command) are how later
- * suites find it, so a criterion without one is flagged.
+ * Every criterion maps to at least one automated test; the code spans of its
+ * "How to check" cell (a test file, a check command) are how the suites find
+ * it, so a criterion without one is flagged.
  */
 export function criterionRefRules(l: Lesson): Diagnostic[] {
   return l.criteria

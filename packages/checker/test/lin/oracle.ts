@@ -1,7 +1,8 @@
 /**
- * The dumb oracle (STYLE habit 8): try every subset of the indefinite
- * operations and every order of the chosen operations; keep the orders that
- * respect real time and replay them on a plain sequential object.
+ * The dumb oracle (plainly right, too slow for anything but tests): try
+ * every subset of the indefinite operations and every order of the chosen
+ * operations; keep the orders that respect real time and replay them on a
+ * plain sequential object.
  * Exponential, so only for histories of a handful of operations.
  */
 import type { Call, History } from "../../src/index.js";
