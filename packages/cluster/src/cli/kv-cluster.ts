@@ -210,6 +210,7 @@ async function runStart(values: Values): Promise<void> {
   const bin = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
   const children = new Map<string, ChildProcess>();
   let stopping = false;
+  const outputDone: Array<Promise<void>> = [];
   const say = (line: string) => process.stderr.write(`cluster | ${line}\n`);
 
   say(`pid ${process.pid}: Ctrl-C (or kill ${process.pid}) stops every node`);
@@ -218,6 +219,8 @@ async function runStart(values: Values): Promise<void> {
     const args = ["node", "--id", id, ...passThrough(values, shape)];
     const child = spawn(process.execPath, [bin, ...args, "--exit-with-parent"], { stdio: ["pipe", "pipe", "pipe"] });
     children.set(id, child);
+    // 'close' comes after the last of its output: a node's last lines are passed on before `start` exits.
+    outputDone.push(new Promise((resolve) => child.once("close", () => resolve())));
     // The node prefixes its own log lines; pass them through whole lines at a time.
     readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(`${l}\n`));
     readline.createInterface({ input: child.stderr! }).on("line", (l) => process.stderr.write(`${l}\n`));
@@ -248,6 +251,7 @@ async function runStart(values: Values): Promise<void> {
     }, 5000);
     await Promise.all(exits);
     clearTimeout(killTimer);
+    await Promise.race([Promise.all(outputDone), new Promise((resolve) => setTimeout(resolve, 2000))]);
     say("stopped");
     process.exit(0);
   };
