@@ -151,14 +151,24 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
   for (const e of ev.events.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {
     highlights.push({ start: e.start, end: e.end, kind: e.kind, label: `${e.kind}: client ${e.client} seq ${e.seq}` });
   }
-  const violationLines = new Set(ev.violations.map((v) => v.line));
+  const broken = new Map<number, string>();
+  for (const v of ev.toReview) broken.set(v.line, "evidence to review: a person checks this line");
+  for (const v of ev.violations) broken.set(v.line, "evidence rule broken");
   for (const e of ev.events) {
-    if (violationLines.has(e.line)) highlights.push({ start: e.start, end: e.end, kind: "violation", label: "evidence rule broken" });
+    const label = broken.get(e.line);
+    if (label !== undefined) highlights.push({ start: e.start, end: e.end, kind: "violation", label });
   }
   reasons.push(...ev.violations.map((v) => `evidence: ${v.message}`));
+  // Review reasons: nothing in the paste is wrong, but something in it cannot be confirmed from it.
+  const review: string[] = ev.toReview.map((v) => `evidence to review: ${v.message}`);
   const copied = copiedExample(lesson, text);
+  if (copied !== undefined) {
+    // Not proof of a bug, nor of a run: a person decides.
+    review.push(`the paste contains the lesson's example log (${copied} lines) verbatim; a real run has its own ids and times`);
+  }
   const evidence = {
     violations: ev.violations,
+    toReview: ev.toReview,
     clients: ev.clients,
     applied: ev.events.filter((e) => e.kind === "applied").length,
     acknowledged: ev.events.filter((e) => e.kind === "acknowledged").length,
@@ -182,11 +192,8 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
     status = "needs-review";
     reasons.unshift("the regex checks did not pass; sent to review (status: manual_or_regex)");
   } else status = "fail";
-  if (copied !== undefined) {
-    // Not proof of a bug, nor of a run: a person decides.
-    reasons.push(`the paste contains the lesson's example log (${copied} lines) verbatim; a real run has its own ids and times`);
-    if (status === "pass") status = "needs-review";
-  }
+  reasons.push(...review);
+  if (review.length > 0 && status === "pass") status = "needs-review";
   const score = status === "pass" ? meta.maxScore : status === "fail" ? 0 : null;
   return { lesson: lesson.id, status, score, maxScore: meta.maxScore, reasons, patterns, evidence, highlights, bytes: meta.bytes, sha256: meta.sha256, text };
 }

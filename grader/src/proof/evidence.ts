@@ -27,9 +27,25 @@ export interface EvidenceViolation {
   message: string;
 }
 
+/**
+ * What a broken rule means for the paste. A (client, seq) applied twice, or
+ * applied seqs going backwards, is the bug the lessons are about: the paste
+ * shows it, so the proof fails. A duplicate whose original is not in the
+ * paste shows no bug: the original may be in a log the student did not paste
+ * (another node's, or lines before the selection), so a person looks.
+ */
+export const RULE_EFFECT: Record<EvidenceViolation["rule"], "fail" | "review"> = {
+  "applied-twice": "fail",
+  "seq-not-increasing": "fail",
+  "duplicate-without-original": "review",
+};
+
 export interface Evidence {
   events: EvidenceEvent[];
+  /** Broken rules that fail the proof (RULE_EFFECT "fail"). */
   violations: EvidenceViolation[];
+  /** Broken rules that send the proof to review (RULE_EFFECT "review"). */
+  toReview: EvidenceViolation[];
   clients: number;
 }
 
@@ -71,11 +87,17 @@ export function parseEvidence(text: string): Evidence {
     }
     start = end + 1;
   }
-  return { events, violations: checkEvents(events), clients: new Set(events.map((e) => e.client)).size };
+  const broken = checkEvents(events);
+  return {
+    events,
+    violations: broken.filter((v) => RULE_EFFECT[v.rule] === "fail"),
+    toReview: broken.filter((v) => RULE_EFFECT[v.rule] === "review"),
+    clients: new Set(events.map((e) => e.client)).size,
+  };
 }
 
 /**
- * The exactly-once rules:
+ * The exactly-once rules, in paste order (RULE_EFFECT says what breaking each means):
  * - a duplicate names a (client, seq) the log shows earlier: applied, acknowledged,
  *   or at least sent (the reference cluster logs no line per application, so the
  *   original attempt, whose reply was lost, is what a log can show);
@@ -93,7 +115,7 @@ export function checkEvents(events: readonly EvidenceEvent[]): EvidenceViolation
       if (!seen.has(key)) {
         out.push({
           rule: "duplicate-without-original", line: e.line,
-          message: `line ${e.line}: duplicate of client ${e.client} seq ${e.seq}, but the log shows no earlier request or application of it`,
+          message: `line ${e.line}: duplicate of client ${e.client} seq ${e.seq}, but the paste shows no earlier request or application of it; check that the original was applied (it may be in a log that was not pasted)`,
         });
       }
     } else if (e.kind === "applied") {

@@ -30,10 +30,19 @@ describe("proof statuses (lesson w12-d3 proof rules)", () => {
     expect(r).toMatchObject({ status: "fail", score: 0, reasons: ["pattern 2 did not match: \\bretry(ing)?\\b"] });
   });
 
-  test("matching patterns with broken evidence fail with the evidence reason", () => {
+  test("matching patterns with a duplicate whose original is not in the paste go to review, not to fail", () => {
     const r = proofChecker(regexLesson).check(enc("retrying\n[dedup] client 42 seq 5 is duplicate, returning cached result"));
-    expect(r.status).toBe("fail");
-    expect(r.reasons).toEqual(["evidence: line 2: duplicate of client 42 seq 5, but the log shows no earlier request or application of it"]);
+    expect(r).toMatchObject({ status: "needs-review", score: null });
+    expect(r.reasons).toEqual([
+      "evidence to review: line 2: duplicate of client 42 seq 5, but the paste shows no earlier request or application of it; check that the original was applied (it may be in a log that was not pasted)",
+    ]);
+    expect(r.evidence).toMatchObject({ violations: [], toReview: [{ rule: "duplicate-without-original", line: 2 }] });
+  });
+
+  test("a (client, seq) applied twice fails even when every pattern matches", () => {
+    const r = proofChecker(regexLesson).check(enc(`${GOOD}\n10:00:04 [apply] client 42 seq 5 append k1 x5`));
+    expect(r).toMatchObject({ status: "fail", score: 0 });
+    expect(r.reasons).toEqual(["evidence: line 4: client 42 seq 5 applied again (first applied on line 1); a retry must not be applied twice"]);
   });
 
   test("status manual_or_regex sends what the regexes do not pass to review", () => {
@@ -135,5 +144,34 @@ describe("paste bounds", () => {
     expect(proofChecker(withPatterns("x", ["a"]), { maxBytes: 10 }).check(enc("a".repeat(11))).reasons[0]).toBe(
       "paste refused: 11 bytes is over the limit of 10 bytes; paste only the relevant log lines",
     );
+  });
+});
+
+describe("lesson w11-l04 (idempotent writes): its patterns and the one-line dedup proof", () => {
+  // The front-matter of w11-l04 "Idempotent writes", as the course gives it.
+  const w11l04 = withPatterns("w11-l04", ["duplicate|idempotent|cached|dedup", "client_id|seq"]);
+  const LINE = "[dedup] client 42 seq 5 is duplicate, returning cached result";
+
+  test("both patterns match the dedup line alone: `seq` in the line satisfies client_id|seq", () => {
+    const r = proofChecker(w11l04).check(enc(LINE));
+    expect(r.patterns.map((p) => p.matched)).toEqual([true, true]);
+    expect(r.reasons.filter((x) => x.startsWith("pattern"))).toEqual([]);
+  });
+
+  test("the dedup line alone is not a fail: its original is not in the paste, so it goes to review (exit 3 for grader proof)", () => {
+    const r = proofChecker(w11l04).check(enc(LINE));
+    expect(r).toMatchObject({ status: "needs-review", score: null, evidence: { duplicates: 1, violations: [] } });
+    expect(r.reasons).toEqual([expect.stringMatching(/^evidence to review: line 1: duplicate of client 42 seq 5, but the paste shows no earlier request/)]);
+  });
+
+  test("the dedup line after the attempt it answers passes", () => {
+    const paste = `client_id=42 seq=5 attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next backoff_ms=97 t_ms=1000\nn1 | ${LINE}`;
+    expect(proofChecker(w11l04).check(enc(paste))).toMatchObject({ status: "pass", score: 10, reasons: [] });
+  });
+
+  test("two applications of the same client and seq fail", () => {
+    const r = proofChecker(w11l04).check(enc(`[apply] client 42 seq 5\n${LINE}\n[apply] client 42 seq 5`));
+    expect(r).toMatchObject({ status: "fail", score: 0 });
+    expect(r.reasons).toEqual(["evidence: line 3: client 42 seq 5 applied again (first applied on line 1); a retry must not be applied twice"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { parseEvidence } from "../../src/proof/evidence.js";
+import { parseEvidence, RULE_EFFECT } from "../../src/proof/evidence.js";
 
 describe("parseEvidence: reading (client, seq) pairs", () => {
   test.each([
@@ -47,16 +47,28 @@ describe("parseEvidence: the exactly-once rules", () => {
     expect(parseEvidence("[apply] client 1 seq 2\n[dedup] client 1 seq 2 is duplicate, returning cached result").violations).toEqual([]);
   });
 
-  test("a duplicate must name a (client, seq) the log shows earlier", () => {
+  test("a duplicate that names no (client, seq) the paste shows earlier is sent to review, not counted as a violation", () => {
     const ev = parseEvidence("[dedup] client 1 seq 2 is duplicate, returning cached result\n[apply] client 1 seq 2");
-    expect(ev.violations).toEqual([
-      { rule: "duplicate-without-original", line: 1, message: "line 1: duplicate of client 1 seq 2, but the log shows no earlier request or application of it" },
+    expect(ev.violations).toEqual([]);
+    expect(ev.toReview).toEqual([
+      {
+        rule: "duplicate-without-original", line: 1,
+        message: "line 1: duplicate of client 1 seq 2, but the paste shows no earlier request or application of it; check that the original was applied (it may be in a log that was not pasted)",
+      },
     ]);
   });
 
-  test("a duplicate of another client's seq does not count", () => {
+  test("a duplicate of another client's seq has no original in the paste", () => {
     const ev = parseEvidence("[apply] client 1 seq 2\n[dedup] client 3 seq 2 is duplicate, returning cached result");
-    expect(ev.violations.map((v) => v.rule)).toEqual(["duplicate-without-original"]);
+    expect(ev.toReview.map((v) => v.rule)).toEqual(["duplicate-without-original"]);
+  });
+
+  test.each([
+    ["applied-twice", "fail"],
+    ["seq-not-increasing", "fail"],
+    ["duplicate-without-original", "review"],
+  ] as const)("breaking %s means %s", (rule, effect) => {
+    expect(RULE_EFFECT[rule]).toBe(effect);
   });
 
   test("the same (client, seq) applied twice is the bug the lesson is about", () => {
