@@ -2,11 +2,16 @@
  * The `history-check` command as a function: arguments in, lines out, an
  * exit code back. `history-check.ts` is the thin shell that binds it to the
  * process.
+ *
+ * Exit codes are the dslab table (`@dslab/protocol/cli`): a history that
+ * cannot be read or parsed is bad input (4); anything else thrown while a
+ * history is checked is a bug and is not caught here, so the shell reports
+ * it with its stack (70), never as bad input.
  */
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { parseArgs } from "node:util";
+import { EXIT as CLI_EXIT, exitCodeHelp, InputError, parseOptions, UsageError } from "@dslab/protocol/cli";
 import { checkExactlyOnce } from "../exactly-once/check.js";
 import { missingIdentity } from "../exactly-once/identity.js";
 import { lineOfOp, readHistory } from "../formats/history-io.js";
@@ -21,16 +26,19 @@ import { renderTimelineHtml } from "../render/timeline.js";
 
 export const EXIT = {
   /** Every history is valid. */
-  valid: 0,
+  valid: CLI_EXIT.ok,
   /** At least one history is invalid. */
-  invalid: 1,
+  invalid: CLI_EXIT.negative,
+  /** Bad command line. */
+  usage: CLI_EXIT.usage,
   /** None is invalid, but at least one could not be decided (time or memory ran out). */
-  unknown: 2,
-  /** Bad command line (BSD sysexits EX_USAGE). */
-  usage: 64,
-  /** None is invalid, but a file could not be read or parsed (EX_DATAERR). */
-  badInput: 65,
+  unknown: CLI_EXIT.unknown,
+  /** None is invalid, but a file could not be read or parsed (or a timeline could not be written). */
+  badInput: CLI_EXIT.badInput,
 } as const;
+
+/** Seconds a file may take before its verdict is unknown. */
+export const DEFAULT_TIME_LIMIT_S = 60;
 
 const MODELS = ["register", "kv", "counter", "exactly-once"] as const;
 type CliModel = (typeof MODELS)[number];
@@ -46,13 +54,16 @@ Checks Jepsen-style histories (EDN history.edn, 6.824 kv logs, or JSON lines).
   --html OUT         write an HTML timeline to OUT (creating its directory); with
                      several FILEs (or when OUT is a directory) write
                      OUT/<file name>.html for each
-  --time-limit-s N   give up on a file after N seconds (verdict unknown); default 60
+  --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}
   --json             one JSON object per file instead of a summary line
-  --help             this text
+  --version          print the version
+  -h, --help         this text
 
-Exit status: 0 all valid, 1 any invalid, 2 none invalid but some unknown,
-65 none invalid but a file could not be read or parsed (or a timeline
-could not be written), 64 usage error.
+With several files the exit code is the worst: 1 if any history is invalid,
+else 4 if any file could not be read or parsed (or a timeline could not be
+written), else 3 if any verdict is unknown.
+
+${exitCodeHelp()}
 `;
 
 export interface CliIo {
@@ -60,8 +71,6 @@ export interface CliIo {
   err: (line: string) => void;
   now: () => number;
 }
-
-class UsageError extends Error {}
 
 interface Parsed {
   files: string[];
@@ -72,55 +81,55 @@ interface Parsed {
   help: boolean;
 }
 
+const OPTIONS = {
+  model: { type: "string" },
+  html: { type: "string" },
+  "time-limit-s": { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 function parse(argv: string[]): Parsed {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        model: { type: "string" },
-        html: { type: "string" },
-        "time-limit-s": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help) return { files: [], model: "register", html: undefined, timeLimitMs: 0, json: false, help: true };
   if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter or exactly-once)");
   if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter or exactly-once`);
   if (positionals.length === 0) throw new UsageError("no history FILE given");
-  let timeLimitMs = 60_000;
+  let timeLimitMs = DEFAULT_TIME_LIMIT_S * 1000;
   if (values["time-limit-s"] !== undefined) {
     const n = Number(values["time-limit-s"]);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--time-limit-s needs a positive number of seconds, got '${values["time-limit-s"]}'`);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--time-limit-s: expected a positive number of seconds, got '${values["time-limit-s"]}'`);
     timeLimitMs = n * 1000;
   }
   return { files: positionals, model: values.model as CliModel, html: values.html, timeLimitMs, json: values.json === true, help: false };
 }
 
+/** A history that cannot be read: bad input, like a ParseError. */
+class UnreadableError extends Error {
+  readonly code = "E_UNREADABLE";
+}
+
+/** Errors that mean "this file is bad input"; anything else is a bug. */
+function isBadInput(e: unknown): e is Error {
+  return e instanceof ParseError || e instanceof HistoryError || e instanceof UnreadableError;
+}
+
 type Verdict = true | false | "unknown";
 
+/** Runs the command; a usage error is thrown as a UsageError, a bug as whatever it is. */
 export function runCli(argv: string[], io: CliIo): number {
-  let args: Parsed;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.err(`history-check: ${e.message}`);
-    io.err("Run 'history-check --help' for usage.");
-    return EXIT.usage;
-  }
+  const args = parse(argv);
   if (args.help) {
     io.out(USAGE.trimEnd());
     return EXIT.valid;
   }
-  if (args.html !== undefined && args.files.length > 1) mkdirSync(args.html, { recursive: true });
+  if (args.html !== undefined && args.files.length > 1) {
+    try {
+      mkdirSync(args.html, { recursive: true });
+    } catch (e) {
+      throw new InputError(`--html ${args.html}: cannot create the directory: ${(e as Error).message}`, { cause: e });
+    }
+  }
   let anyInvalid = false;
   let anyUnknown = false;
   let anyBad = false;
@@ -172,7 +181,8 @@ export function runCli(argv: string[], io: CliIo): number {
         if (args.html !== undefined) htmlError = writeHtml(args.html, args.files.length, file, renderTimelineHtml(history, { title: `${basename(file)}: ${args.model}`, result: r }));
       }
     } catch (e) {
-      const err = e as NodeJS.ErrnoException & { code?: string };
+      if (!isBadInput(e)) throw e;
+      const err = e;
       anyBad = true;
       const line = e instanceof HistoryError ? lineOfOp(e.op) : undefined;
       detail = line === undefined ? err.message : `${file}:${line}: ${err.message}`;
@@ -237,7 +247,7 @@ function readInput(file: string): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
-    throw new Error(`cannot read ${file}: ${why}`);
+    throw new UnreadableError(`cannot read ${file}: ${why}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

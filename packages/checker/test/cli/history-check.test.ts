@@ -83,7 +83,7 @@ describe("history-check CLI", () => {
 
   it("reports an operation the model does not know (:f :txn) as an error, not a crash", () => {
     const r = run(txn, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out.trim()).toBe(`${txn}: ERROR ${txn}:1: the register model does not know :f :txn (op 0)`);
     expect(r.err).toBe("");
   });
@@ -92,7 +92,7 @@ describe("history-check CLI", () => {
     const orphan = file("orphan.edn", "{:type :invoke, :f :write, :value 1, :process 0}\n{:type :ok, :f :write, :value 1, :process 0}\n{:type :ok, :f :write, :value 2, :process 1}\n");
     const mismatch = file("mismatch.jsonl", '{"type":"invoke","f":"write","value":1,"process":0}\n{"type":"ok","f":"read","value":1,"process":0}\n');
     const r = run(orphan, mismatch, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out).toContain(`${orphan}: ERROR ${orphan}:3: op 2: process 1 completes :write (:ok) with no invoke open`);
     expect(r.out).toContain(`${mismatch}: ERROR ${mismatch}:2: op 1: process 0 completes :read but its open invoke (op 0) is :write`);
   });
@@ -106,7 +106,7 @@ describe("history-check CLI", () => {
 
   it("says which file cannot be read and why (missing, a directory)", () => {
     const r = run(join(dir, "nope.edn"), dir, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out).toContain(`${join(dir, "nope.edn")}: ERROR cannot read ${join(dir, "nope.edn")}: no such file`);
     expect(r.out).toContain(`${dir}: ERROR cannot read ${dir}: it is a directory`);
   });
@@ -115,7 +115,7 @@ describe("history-check CLI", () => {
     const fifo = join(dir, "history.fifo");
     execFileSync("mkfifo", [fifo]);
     const r = run(fifo, validEdn, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out).toContain(`${fifo}: ERROR cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`);
     expect(r.out).toContain("valid.edn: valid");
   });
@@ -138,27 +138,27 @@ describe("history-check CLI", () => {
     expect(objs[0]).toMatchObject({ file: validEdn, valid: true, model: "register", ops: 2 });
   });
 
-  it("exits 2 when a history cannot be decided in the time limit, and says so (unknown, not valid)", () => {
+  it("exits 3 when a history cannot be decided in the time limit, and says so (unknown, not valid)", () => {
     const r = run(hard, "--model", "counter", "--time-limit-s", "0.3", "--json");
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     const obj = JSON.parse(r.out.trim()) as Record<string, unknown>;
     expect(obj.valid).toBe("unknown");
     expect(String(obj.reason)).toContain("time limit");
   });
 
-  it("reports a malformed file with its line number and exits 65, and still checks the other files", () => {
+  it("reports a malformed file with its line number and exits 4, and still checks the other files", () => {
     const r = run(malformed, validEdn, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out).toContain(`${malformed}: ERROR ${malformed}:2:`);
     expect(r.out).toContain("valid.edn: valid");
   });
 
-  it("exits 64 with a clear message on usage errors, 0 on --help", () => {
+  it("exits 2 with a clear message on usage errors, 0 on --help", () => {
     const noModel = run(validEdn);
-    expect(noModel.code).toBe(64);
+    expect(noModel.code).toBe(2);
     expect(noModel.err).toContain("--model is required");
     const badModel = run(validEdn, "--model", "linear");
-    expect(badModel.code).toBe(64);
+    expect(badModel.code).toBe(2);
     expect(badModel.err).toContain("unknown --model 'linear'");
     const help = run("--help");
     expect(help.code).toBe(0);
@@ -171,7 +171,7 @@ describe("history-check CLI", () => {
     expect(readFileSync(nested, "utf8")).toContain("<!doctype html>");
     const underFile = join(validEdn, "t.html");
     const r = run(validEdn, "--model", "register", "--html", underFile, "--json");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(JSON.parse(r.out.trim())).toMatchObject({ valid: true, html_error: `cannot write the timeline ${underFile}: a parent is not a directory` });
     expect(r.err).toContain(`history-check: cannot write the timeline ${underFile}`);
     // An invalid verdict still wins.
@@ -184,7 +184,7 @@ describe("history-check CLI", () => {
     const jsonDeep = file("deep.jsonl", `{"type":"invoke","f":"write","value":1,"process":0}\n{"type":"ok","f":"write","process":0,"value":${deep(200_000)}}\n`);
     const discards = file("discards.edn", "#_".repeat(50_000) + "{:type :invoke, :f :read, :process 0}\n");
     const r = run(ednDeep, jsonDeep, discards, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.err).toBe("");
     const lines = r.out.trim().split("\n");
     expect(lines[0]).toMatch(new RegExp(`^${ednDeep}: ERROR ${ednDeep}:2:\\d+: nested deeper than ${NESTING_DEPTH_MAX} levels`));
@@ -205,7 +205,7 @@ describe("history-check CLI", () => {
     const blank = file("blank.jsonl", "\n\n");
     const onlyFaults = file("faults.edn", "{:type :info, :f :start-partition, :value :majority, :process :nemesis}\n");
     const r = run(empty, blank, onlyFaults, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out).toContain(`${empty}: ERROR ${empty}:1: the history has no operations; an empty history shows nothing`);
     expect(r.out).toContain(`${blank}: ERROR ${blank}:1: the history has no operations; an empty history shows nothing`);
     expect(r.out).toContain(`${onlyFaults}: ERROR ${onlyFaults}:1: the history has no client operations, only nemesis events`);
@@ -217,7 +217,7 @@ describe("history-check CLI", () => {
     const json = file("two-open.jsonl", '{"type":"invoke","f":"write","value":1,"process":3}\n{"type":"invoke","f":"write","value":2,"process":3}\n');
     for (const model of ["register", "exactly-once"]) {
       const r = run(edn, json, "--model", model);
-      expect(r.code).toBe(65);
+      expect(r.code).toBe(4);
       expect(r.out).toContain(`${edn}: ERROR ${edn}:3: op 2: process 0 invokes :read while its :write (op 0) is still open; a process runs one operation at a time`);
       expect(r.out).toContain(`${json}: ERROR ${json}:2: op 1: process 3 invokes :write while its :write (op 0) is still open`);
     }
@@ -227,7 +227,7 @@ describe("history-check CLI", () => {
     const json = file("two-open-array.json", '[\n  {"type":"invoke","f":"write","value":1,"process":5},\n\n  {"type":"invoke","f":"read","process":5}\n]\n');
     const edn = file("two-open-vector.edn", "[{:type :invoke, :f :write, :value 1, :process 5}\n ; a comment\n {:type :invoke, :f :read, :process 5}]\n");
     const r = run(json, edn, "--model", "register");
-    expect(r.code).toBe(65);
+    expect(r.code).toBe(4);
     expect(r.out).toContain(`${json}: ERROR ${json}:4: op 1: process 5 invokes :read while its :write (op 0) is still open`);
     expect(r.out).toContain(`${edn}: ERROR ${edn}:3: op 1: process 5 invokes :read while its :write (op 0) is still open`);
   });
@@ -236,7 +236,7 @@ describe("history-check CLI", () => {
     const noIdentity = file("no-identity.edn", ['{:type :invoke, :f :append, :key "k", :value 1, :process 0}', '{:type :ok, :f :append, :key "k", :value [1], :process 0}', '{:type :invoke, :f :read, :key "k", :process 1}', '{:type :ok, :f :read, :key "k", :value [1], :process 1}', ""].join("\n"));
     const noSeq = file("no-seq.jsonl", ['{"type":"invoke","f":"incr","key":"n","value":1,"process":0,"client_id":"c1","seq":1}', '{"type":"ok","f":"incr","key":"n","value":1,"process":0}', '{"type":"invoke","f":"incr","key":"n","value":1,"process":0,"client_id":"c1"}', '{"type":"ok","f":"incr","key":"n","value":2,"process":0}', ""].join("\n"));
     const r = run(noIdentity, noSeq, "--model", "exactly-once", "--json");
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     const [a, b] = r.out.trim().split("\n").map((l) => JSON.parse(l) as { valid: unknown; reason: string });
     expect(a!.valid).toBe("unknown");
     expect(a!.reason).toBe(`${noIdentity}:1: op 0: append has no client_id and no seq, which the exactly-once check needs on every append and incr to tell a retry from a second request (1 of 1 writes lack them)`);
@@ -246,7 +246,7 @@ describe("history-check CLI", () => {
 
   it("reports an exactly-once check of a history with no append or incr as unknown, naming what it has", () => {
     const r = run(validEdn, "--model", "exactly-once");
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.out).toMatch(/valid\.edn: UNKNOWN \(exactly-once, 2 ops, \d+ ms\) no append or incr operation to judge \(the history has :f read, write\); the exactly-once check judges append and incr workloads with client_id and seq/);
   });
 

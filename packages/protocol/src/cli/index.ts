@@ -1,0 +1,262 @@
+/**
+ * The command-line convention of every dslab command (`kv`, `kv-node`,
+ * `kv-cluster`, `kv-sim`, `history-check`, `grader`): one exit-code table,
+ * strict option parsing with a suggestion for a mistyped option, errors that
+ * start with the command's name, `--version`, and a stack trace only for a bug.
+ *
+ * Invariants:
+ * - An expected failure (a usage error, an unreadable input, a refusal) is a
+ *   `CliError` carrying its exit code: one line on stderr, no stack.
+ * - Anything else thrown out of a command's `main` is a bug: exit 70 with the
+ *   stack. No crash can exit with a code that claims an outcome (0, 1, 3).
+ * - Nothing here touches `process`: a command's shell passes an `Io`. This
+ *   module is the `@dslab/protocol/cli` subpath, so the package's main entry
+ *   stays free of IO.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** The exit codes, the same for every command. */
+export const EXIT = {
+  /** ok, valid, pass. */
+  ok: 0,
+  /** A definite negative: failed and did not happen, invalid, proof failed, lint errors. */
+  negative: 1,
+  /** The command line is wrong. */
+  usage: 2,
+  /** Unknown: the outcome is indefinite, or a proof needs review. */
+  unknown: 3,
+  /** An input file cannot be read or parsed (or an output cannot be written, where no better code applies). */
+  badInput: 4,
+  /** A bug: the stack is printed. */
+  internal: 70,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The table as it is printed in every `--help` and in the root README. */
+export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
+  { code: EXIT.ok, meaning: "ok, valid, pass" },
+  { code: EXIT.negative, meaning: "a definite negative: the operation failed and did not happen, the history is invalid, the proof failed, lint found errors" },
+  { code: EXIT.usage, meaning: "usage error" },
+  { code: EXIT.unknown, meaning: "unknown: the outcome is indefinite, or a proof needs review" },
+  { code: EXIT.badInput, meaning: "an input file that cannot be read or parsed (or an output that cannot be written)" },
+  { code: EXIT.internal, meaning: "internal error (a bug): the stack is printed" },
+];
+
+/** The exit-code table as help text, wrapped to 80 columns. */
+export function exitCodeHelp(): string {
+  const lines = ["Exit codes (the same for every dslab command):"];
+  for (const row of EXIT_CODE_TABLE) lines.push(...wrap(`  ${String(row.code).padStart(2)}  `, row.meaning, 80));
+  return lines.join("\n");
+}
+
+function wrap(first: string, text: string, width: number): string[] {
+  const indent = " ".repeat(first.length);
+  const out: string[] = [];
+  let line = first;
+  for (const word of text.split(" ")) {
+    if (line.length + word.length > width && line.trim() !== "") {
+      out.push(line.trimEnd());
+      line = indent;
+    }
+    line += `${word} `;
+  }
+  out.push(line.trimEnd());
+  return out;
+}
+
+/** Where a command writes and how it stops: the only IO this module uses. */
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  exit: (code: number) => void;
+}
+
+/** An expected failure: one line on stderr (after the command's name), no stack, this exit code. */
+export class CliError extends Error {
+  override readonly name: string = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The command line is wrong: exit 2. */
+export class UsageError extends CliError {
+  override readonly name = "UsageError";
+  readonly code = "E_USAGE";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.usage, options);
+  }
+}
+
+/** An input file cannot be read or parsed (or an output cannot be written): exit 4. */
+export class InputError extends CliError {
+  override readonly name = "InputError";
+  readonly code = "E_INPUT";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.badInput, options);
+  }
+}
+
+/** Edit distance (insertions, deletions, substitutions and swaps of neighbours) between two short strings. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The nearest candidate to a mistyped word, if one is near enough to be what was meant. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  const bound = word.length <= 3 ? 1 : word.length < 9 ? 2 : 3;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= bound ? best : undefined;
+}
+
+/** `unknown command "rn" (did you mean run?)`, or the list of commands when none is near. */
+export function unknownCommand(word: string, commands: readonly string[]): UsageError {
+  const near = nearest(word, commands);
+  return new UsageError(`unknown command ${JSON.stringify(word)} ${near ? `(did you mean ${near}?)` : `(expected one of ${commands.join(", ")})`}`);
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+export interface ParsedOptions<T extends OptionSpec> {
+  values: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>["values"];
+  positionals: string[];
+}
+
+/**
+ * `node:util` parseArgs, strict: an unknown option, a missing value or an
+ * unexpected argument is a UsageError that says which, and a mistyped option
+ * names the nearest known one (`unknown option --sed (did you mean --seed?)`).
+ */
+export function parseOptions<T extends OptionSpec>(argv: readonly string[], options: T, opts: { positionals?: boolean } = {}): ParsedOptions<T> {
+  try {
+    const r = parseArgs({ args: [...argv], options, allowPositionals: opts.positionals ?? true, strict: true });
+    return { values: r.values as ParsedOptions<T>["values"], positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError(describeParseError(e as Error & { code?: string }, options), { cause: e });
+  }
+}
+
+function describeParseError(e: Error & { code?: string }, options: OptionSpec): string {
+  const names = Object.keys(options);
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const option = /'(-[^']*)'/.exec(e.message)?.[1] ?? e.message;
+    const bare = option.replace(/^-+/, "").split("=")[0]!;
+    const near = nearest(bare, names);
+    return `unknown option ${option}${near ? ` (did you mean --${near}?)` : ""}`;
+  }
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const option = /'(-[^' ]*)/.exec(e.message)?.[1];
+    if (option && / argument missing/.test(e.message)) return `${option}: needs a value`;
+    if (option && /does not take an argument/.test(e.message)) return `${option}: takes no value`;
+  }
+  if (e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const arg = /'([^']*)'/.exec(e.message)?.[1];
+    return `unexpected argument ${JSON.stringify(arg ?? e.message)}`;
+  }
+  return e.message;
+}
+
+/** An integer option: undefined when absent, else an integer in [min, max], or a UsageError naming the option. */
+export function intOption(value: string | undefined, name: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const min = opts.min ?? 0;
+  const n = Number(value.trim());
+  if (value.trim() === "" || !/^[-+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || (opts.max !== undefined && n > opts.max)) {
+    const range = opts.max !== undefined ? `an integer from ${min} to ${opts.max}` : `an integer >= ${min}`;
+    throw new UsageError(`--${name}: expected ${range}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A number option: undefined when absent, else a finite number >= min (or > min with `exclusive`). */
+export function numberOption(value: string | undefined, name: string, opts: { min?: number; integer?: boolean } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || (opts.integer === true && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    throw new UsageError(`--${name}: expected ${opts.integer ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** The `version` field of a package.json (the command's own package). */
+export function readPackageVersion(packageJson: URL): string {
+  const pkg = JSON.parse(readFileSync(packageJson, "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+}
+
+/** Whether argv asks for the version: `--version` before any `--`. */
+function asksVersion(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === "--") return false;
+    if (a === "--version") return true;
+  }
+  return false;
+}
+
+export interface CommandSpec {
+  /** The command's name, the first word of every error line. */
+  name: string;
+  /** The package version, printed by `--version`. */
+  version: string;
+}
+
+/**
+ * Runs a command's main and exits with its code. `--version` is answered
+ * here for every command. A CliError is one line `name: message`; anything
+ * else is a bug: `name: internal error (a bug)`, the stack, exit 70.
+ * A main that keeps running (a server) resolves only when it is done.
+ */
+export async function runMain(spec: CommandSpec, main: (argv: string[], io: Io) => Promise<number>, argv: readonly string[], io: Io): Promise<void> {
+  let code: number;
+  try {
+    if (asksVersion(argv)) {
+      io.stdout(`${spec.name} ${spec.version}\n`);
+      code = EXIT.ok;
+    } else code = await main([...argv], io);
+  } catch (e) {
+    code = reportFailure(spec.name, e, io);
+  }
+  io.exit(code);
+}
+
+/** Writes what went wrong and returns the exit code: a CliError's own, else 70 with the stack. */
+export function reportFailure(name: string, e: unknown, io: Pick<Io, "stderr">): number {
+  if (e instanceof CliError) {
+    const hint = e instanceof UsageError ? `\nRun \`${name} --help\` for usage.` : "";
+    io.stderr(`${name}: ${e.message}${hint}\n`);
+    return e.exitCode;
+  }
+  io.stderr(`${name}: internal error (a bug; please report it with this output):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.internal;
+}
+
+/** The Io of a real process. */
+export function processIo(proc: NodeJS.Process): Io {
+  return {
+    stdout: (s) => void proc.stdout.write(s),
+    stderr: (s) => void proc.stderr.write(s),
+    exit: (code) => {
+      proc.exitCode = code;
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The shared command-line module: strict parsing with a suggestion for a
+ * mistyped option, one line per expected failure, exit 70 and the stack for
+ * anything else, --version answered for every command.
+ */
+import { describe, expect, test } from "vitest";
+import { CliError, editDistance, EXIT, exitCodeHelp, EXIT_CODE_TABLE, InputError, intOption, nearest, parseOptions, runMain, UsageError, type Io } from "../src/cli/index.js";
+
+function memoryIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code: number | undefined;
+  const io: Io = { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s), exit: (c) => void (code = c) };
+  return { io, out, err, code: () => code };
+}
+
+describe("parseOptions", () => {
+  const options = { seed: { type: "string" }, nodes: { type: "string" }, json: { type: "boolean" } } as const;
+
+  test("a mistyped option is a usage error naming the nearest known option", () => {
+    expect(() => parseOptions(["--sed", "7"], options)).toThrow("unknown option --sed (did you mean --seed?)");
+    expect(() => parseOptions(["--josn"], options)).toThrow("unknown option --josn (did you mean --json?)");
+  });
+
+  test("an option far from every known one gets no suggestion", () => {
+    expect(() => parseOptions(["--frobnicate"], options)).toThrow(/^unknown option --frobnicate$/);
+  });
+
+  test("a missing value names the option", () => {
+    expect(() => parseOptions(["--seed"], options)).toThrow("--seed: needs a value");
+  });
+
+  test("every parse failure is a UsageError (exit 2)", () => {
+    try {
+      parseOptions(["--nope"], options);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as CliError).exitCode).toBe(2);
+    }
+  });
+});
+
+describe("intOption", () => {
+  test("names the option, the range and what was given", () => {
+    expect(intOption("3", "nodes", { min: 1 })).toBe(3);
+    expect(intOption(undefined, "nodes", { min: 1 })).toBeUndefined();
+    expect(() => intOption("x", "nodes", { min: 1 })).toThrow('--nodes: expected an integer >= 1, got "x"');
+    expect(() => intOption("70000", "port", { min: 1, max: 65535 })).toThrow('--port: expected an integer from 1 to 65535, got "70000"');
+  });
+});
+
+describe("editDistance and nearest", () => {
+  test("count a swap of neighbours as one edit", () => {
+    expect(editDistance("josn", "json")).toBe(1);
+    expect(editDistance("sed", "seed")).toBe(1);
+    expect(editDistance("", "abc")).toBe(3);
+  });
+
+  test("suggest only a candidate near enough for the word's length", () => {
+    expect(nearest("rn", ["run", "swarm"])).toBe("run");
+    expect(nearest("xyz", ["run", "swarm"])).toBeUndefined();
+  });
+});
+
+describe("runMain", () => {
+  const spec = { name: "demo", version: "1.2.3" };
+
+  test("answers --version with the command's name and version", async () => {
+    const m = memoryIo();
+    await runMain(spec, async () => 9, ["run", "--version"], m.io);
+    expect(m.out.join("")).toBe("demo 1.2.3\n");
+    expect(m.code()).toBe(0);
+  });
+
+  test("reports a usage error in one line starting with the command's name, exit 2", async () => {
+    const m = memoryIo();
+    await runMain(spec, async () => { throw new UsageError("--nodes: expected an integer >= 1, got \"x\""); }, [], m.io);
+    expect(m.err.join("")).toBe('demo: --nodes: expected an integer >= 1, got "x"\nRun `demo --help` for usage.\n');
+    expect(m.code()).toBe(2);
+  });
+
+  test("reports an input error without a stack, exit 4", async () => {
+    const m = memoryIo();
+    await runMain(spec, async () => { throw new InputError("cannot read h.edn: no such file"); }, [], m.io);
+    expect(m.err.join("")).toBe("demo: cannot read h.edn: no such file\n");
+    expect(m.code()).toBe(4);
+  });
+
+  test("reports anything else as a bug with its stack, exit 70", async () => {
+    const m = memoryIo();
+    await runMain(spec, async () => { throw new RangeError("broken invariant"); }, [], m.io);
+    expect(m.err.join("")).toMatch(/^demo: internal error \(a bug[^\n]*\nRangeError: broken invariant\n\s+at /);
+    expect(m.code()).toBe(EXIT.internal);
+  });
+
+  test("passes the main's own exit code through", async () => {
+    const m = memoryIo();
+    await runMain(spec, async () => EXIT.unknown, [], m.io);
+    expect(m.code()).toBe(3);
+  });
+});
+
+describe("the exit-code table", () => {
+  test("has one row per code, in order, and the help text lists every row", () => {
+    expect(EXIT_CODE_TABLE.map((r) => r.code)).toEqual([0, 1, 2, 3, 4, 70]);
+    const help = exitCodeHelp();
+    for (const r of EXIT_CODE_TABLE) expect(help).toMatch(new RegExp(`^ +${r.code}  ${r.meaning.split(" ")[0]}`, "m"));
+  });
+});
