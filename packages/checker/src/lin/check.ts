@@ -71,52 +71,26 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const started = now();
   const calls = pairOps(history);
   const model = typeof options.model === "function" ? options.model(calls) : modelFor(options.model, calls, options);
-  const byKey = new Map<string, LinOp[]>();
-  // Failed ops, as they were while still open (for prefixes that end before the failure).
-  const failedByKey = new Map<string, LinOp[]>();
-  for (const call of calls) {
-    if (call.outcome === "fail") {
-      const open = model.prepare({ ...call, outcome: "pending", returnIndex: Infinity });
-      if (open !== undefined) {
-        let list = failedByKey.get(open.key);
-        if (list === undefined) failedByKey.set(open.key, (list = []));
-        list.push({ ...open, call });
-      }
-      continue;
-    }
-    const op = model.prepare(call);
-    if (op === undefined) continue;
-    let list = byKey.get(op.key);
-    if (list === undefined) byKey.set(op.key, (list = []));
-    list.push(op);
-  }
-  const budget = {
+  const { raw, failed } = partitionByKey(model, calls);
+  const budget: SearchBudget = {
     deadline: options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs,
     now,
     memoEntriesMax: options.memoEntriesMax ?? 2_000_000,
     memoCharsMax: options.memoCharsMax ?? 40_000_000,
   };
+  // The whole history is searched pruned, without the failed ops (a failed
+  // cas observes nothing); prefixes are pruned one by one, from the raw ops
+  // and with the failed ones still open (see prefixOps).
+  const prune = model.prune;
+  const pruned = new Map<string, LinOp[]>();
+  for (const [key, ops] of raw) pruned.set(key, prune === undefined ? ops : prune(ops));
   const keys: KeyResult[] = [];
   const linearization: Record<string, number[]> = {};
   let best: { key: string; result: Invalid } | undefined;
   let unknownReason: string | undefined;
-  // Failed ops take part in pruning as observers: a prefix that ends before
-  // the failure treats them as open (see shortestFailingPrefix).
-  // The whole history is pruned without them (a failed cas observes nothing).
-  // Prefixes are pruned one by one (see prefixOps), from the raw ops.
-  const prune = model.prune;
-  const forPrefixes = new Map<string, LinOp[]>();
-  for (const [key, ops] of byKey) {
-    forPrefixes.set(key, ops);
-    if (prune !== undefined) byKey.set(key, prune(ops));
-  }
-  for (const [key, ops] of byKey) {
-    // A quick proof of a violation spares the search from exhausting every order.
-    const refuted = model.refute?.(forPrefixes.get(key)!, failedByKey.get(key) ?? []);
-    const result: SearchResult =
-      refuted === undefined
-        ? searchPartition(model, ops, budget)
-        : { verdict: "invalid", failed: refuted.op, prefixEnd: refuted.end, partials: [], explored: 0, memoEntries: 0 };
+  for (const [key, ops] of pruned) {
+    const keyFailed = failed.get(key) ?? [];
+    const result = checkKey(model, ops, raw.get(key)!, keyFailed, budget);
     const kr: KeyResult = {
       key,
       valid: result.verdict === "valid" ? true : result.verdict === "invalid" ? false : "unknown",
@@ -127,7 +101,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     keys.push(kr);
     if (result.verdict === "valid") linearization[key] = result.order.map((o) => o.call.id);
     else if (result.verdict === "invalid") {
-      const shortest = shortestFailingPrefix(model, forPrefixes.get(key)!, failedByKey.get(key) ?? [], refuted === undefined ? result : { ...result, refuted }, budget);
+      const shortest = shortestFailingPrefix(model, raw.get(key)!, keyFailed, result, budget);
       if (best === undefined || shortest.prefixEnd < best.result.prefixEnd) best = { key, result: shortest };
     } else {
       kr.reason = result.reason === "time-limit" ? `time limit of ${options.timeLimitMs} ms reached` : "memo limit reached (too many configurations)";
@@ -136,7 +110,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
       if (result.reason === "time-limit") break;
     }
   }
-  const checkedAll = keys.length === byKey.size;
+  const checkedAll = keys.length === pruned.size;
   const out: LinearizabilityResult = {
     valid: best !== undefined ? false : unknownReason !== undefined || !checkedAll ? "unknown" : true,
     model: model.name,
@@ -144,13 +118,49 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     keys,
     elapsedMs: now() - started,
   };
-  if (best !== undefined) out.failure = describeFailure(model, best.key, best.result, byKey.get(best.key)!.concat(failedByKey.get(best.key) ?? []));
+  if (best !== undefined) out.failure = describeFailure(model, best.key, best.result, pruned.get(best.key)!.concat(failed.get(best.key) ?? []));
   else if (out.valid === "unknown") out.unknownReason = unknownReason ?? "not every key was checked";
   if (out.valid === true) out.linearization = linearization;
   return out;
 }
 
-/** `refuted`: the violation was proven without the search (`Model.refute`); it holds in every prefix that ends at or after its op's return. */
+/**
+ * The model's ops of each key (P-compositionality), in history order, and
+ * apart from them each key's failed ops as they were while still open: a
+ * failed op never happened, but a prefix that ends before its failure does
+ * not know that yet (see shortestFailingPrefix).
+ */
+function partitionByKey(model: Model, calls: readonly Call[]): { raw: Map<string, LinOp[]>; failed: Map<string, LinOp[]> } {
+  const raw = new Map<string, LinOp[]>();
+  const failed = new Map<string, LinOp[]>();
+  const add = (map: Map<string, LinOp[]>, op: LinOp): void => {
+    let list = map.get(op.key);
+    if (list === undefined) map.set(op.key, (list = []));
+    list.push(op);
+  };
+  for (const call of calls) {
+    if (call.outcome === "fail") {
+      const open = model.prepare({ ...call, outcome: "pending", returnIndex: Infinity });
+      if (open !== undefined) add(failed, { ...open, call });
+      continue;
+    }
+    const op = model.prepare(call);
+    if (op !== undefined) add(raw, op);
+  }
+  return { raw, failed };
+}
+
+/**
+ * One key: a quick proof of a violation (`Model.refute`, on the raw ops)
+ * when the model has one and it applies, since it spares the search from
+ * exhausting every order; otherwise the search over the pruned ops.
+ */
+function checkKey(model: Model, pruned: readonly LinOp[], raw: readonly LinOp[], failed: readonly LinOp[], budget: SearchBudget): Invalid | Exclude<SearchResult, { verdict: "invalid" }> {
+  const refuted = model.refute?.(raw, failed);
+  if (refuted === undefined) return searchPartition(model, pruned, budget);
+  return { verdict: "invalid", failed: refuted.op, prefixEnd: refuted.end, partials: [], explored: 0, memoEntries: 0, refuted };
+}
+
 /**
  * Memo entries for the extra search that finds the longest partial orders for
  * the report. It only improves the explanation, so it stays small: on one key
@@ -158,7 +168,12 @@ export function checkLinearizability(history: History, options: LinearizabilityO
  */
 const REPORT_MEMO_ENTRIES_MAX = 20_000;
 
-type Invalid = Extract<SearchResult, { verdict: "invalid" }> & { exact?: boolean; refuted?: Refuted };
+type Invalid = Extract<SearchResult, { verdict: "invalid" }> & {
+  /** The prefix is known to be the shortest failing one (absent: the budget ran out before that was settled). */
+  exact?: boolean;
+  /** The violation was proven without the search (`Model.refute`); it holds in every prefix that ends at or after `refuted.end`. */
+  refuted?: Refuted;
+};
 
 /**
  * The lookahead lets the search give up before the event that really cannot
@@ -212,13 +227,20 @@ function shortestFailingPrefix(model: Model, ops: readonly LinOp[], failed: read
   if (found.verdict !== "invalid") return full;
   if (end >= refutedEnd) return { ...full, exact: true };
   const blamed = ops.find((o) => o.definite && o.call.returnIndex === end) ?? failed.find((o) => o.call.returnIndex === end) ?? found.failed;
-  // The lookahead stops orders early, so its partial orders are short. For
-  // the report, search the failing prefix once more without it, on a small
-  // budget, to get the longest partial orders.
+  const partials = longestPartials(model, ops, failed, end, budget) ?? found.partials;
+  return { ...found, partials, failed: blamed, prefixEnd: end, exact: true, refuted: undefined };
+}
+
+/**
+ * The lookahead stops orders early, so the partial orders of a search with
+ * it are short. For the report, the failing prefix is searched once more
+ * without it, on a small memo budget, to get the longest partial orders;
+ * undefined when that search does not finish.
+ */
+function longestPartials(model: Model, ops: readonly LinOp[], failed: readonly LinOp[], end: number, budget: SearchBudget): PartialLinearization[] | undefined {
   const plain: Model = { ...model, viable: undefined };
   const again = searchPartition(plain, prefixOps(plain, ops, failed, end), { ...budget, memoEntriesMax: Math.min(budget.memoEntriesMax, REPORT_MEMO_ENTRIES_MAX) });
-  const partials = again.verdict === "invalid" ? again.partials : found.partials;
-  return { ...found, partials, failed: blamed, prefixEnd: end, exact: true, refuted: undefined };
+  return again.verdict === "invalid" ? again.partials : undefined;
 }
 
 /**
@@ -241,13 +263,38 @@ function showKey(key: string): string {
   return key === "" ? "(single object)" : JSON.stringify(key);
 }
 
-function describeFailure(
-  model: Model,
-  key: string,
-  r: Invalid,
-  ops: readonly LinOp[],
-): LinearizabilityFailure {
+/** The failure as reported: the op to blame, the calls involved, the partial orders found, and a paragraph for people. */
+function describeFailure(model: Model, key: string, r: Invalid, ops: readonly LinOp[]): LinearizabilityFailure {
   const failed = r.failed.call;
+  const proof = r.refuted?.because ?? [];
+  const ranked = rankInvolved(failed, proof, ops);
+  const involved = [...ranked].sort((a, b) => a.callIndex - b.callIndex);
+  const partials = r.partials.map((p: PartialLinearization) => ({
+    stateBefore: p.stateBefore,
+    skipped: p.skipped,
+    steps: p.steps.map((s) => ({ op: s.op.call, description: model.describeOp(s.op), stateAfter: s.stateAfter })),
+  }));
+  const where = key === "" ? "" : `key ${JSON.stringify(key)}: `;
+  const message =
+    `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
+    `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
+    (r.refuted !== undefined
+      ? `${r.refuted.reason}${r.exact === true ? "" : " (whether a shorter prefix fails too was not settled within the budget)"}.`
+      : r.exact === true
+      ? `no order of the operations up to op ${r.prefixEnd} explains it.`
+      : `the search could not get past op ${r.prefixEnd} (the shortest failing prefix was not pinned down within the budget).`) +
+    stateNote(partials) +
+    involvedNote(model, failed, proof, ranked, ops);
+  return { key, op: failed, prefixEnd: r.prefixEnd, involved, partials, message };
+}
+
+/**
+ * The calls to show with a failure, most telling first (the cap of 64 and
+ * the message keep these): the failing op, the proof, the latest ops before
+ * it, the definite overlapping ones, then the indefinite ones (which overlap
+ * everything after their call).
+ */
+function rankInvolved(failed: Call, proof: readonly LinOp[], ops: readonly LinOp[]): Call[] {
   const overlapping = ops.map((o) => o.call).filter((c) => c === failed || (c.callIndex < failed.returnIndex && c.returnIndex > failed.callIndex));
   // What the failing op had to see: the latest ops that completed before it
   // was called (those no other completed op follows in real time), among the
@@ -257,11 +304,7 @@ function describeFailure(
     const lastCall = list.reduce((m, o) => Math.max(m, o.call.callIndex), -1);
     return list.filter((o) => o.call.returnIndex > lastCall).map((o) => o.call);
   };
-  const proof = r.refuted?.because ?? [];
-  // Most telling first (the cap of 64 and the message keep these): the proof,
-  // the latest ops before, the definite overlapping ones, then the
-  // indefinite ones (which overlap everything after their call).
-  const ranked = [
+  return [
     ...new Set([
       failed,
       ...proof.map((o) => o.call),
@@ -271,30 +314,21 @@ function describeFailure(
       ...overlapping,
     ]),
   ].slice(0, 64);
-  const involved = [...ranked].sort((a, b) => a.callIndex - b.callIndex);
-  const partials = r.partials.map((p: PartialLinearization) => ({
-    stateBefore: p.stateBefore,
-    skipped: p.skipped,
-    steps: p.steps.map((s) => ({ op: s.op.call, description: model.describeOp(s.op), stateAfter: s.stateAfter })),
-  }));
+}
+
+/** The message's sentence on the longest partial order, if any, and the state it leaves. */
+function stateNote(partials: LinearizabilityFailure["partials"]): string {
   const longest = partials.reduce<(typeof partials)[number] | undefined>((a, p) => (a === undefined || p.skipped + p.steps.length > a.skipped + a.steps.length ? p : a), undefined);
-  const where = key === "" ? "" : `key ${JSON.stringify(key)}: `;
-  const longestOps = longest === undefined ? 0 : longest.skipped + longest.steps.length;
-  const stateNote = longest === undefined ? "" : ` The longest partial order found (${longestOps} op${longestOps === 1 ? "" : "s"}) leaves the state ${longest.steps.at(-1)?.stateAfter ?? longest.stateBefore}.`;
+  if (longest === undefined) return "";
+  const longestOps = longest.skipped + longest.steps.length;
+  return ` The longest partial order found (${longestOps} op${longestOps === 1 ? "" : "s"}) leaves the state ${longest.steps.at(-1)?.stateAfter ?? longest.stateBefore}.`;
+}
+
+/** The message's sentence naming the first few involved ops other than the failing one and the proof's (named in its reason already). */
+function involvedNote(model: Model, failed: Call, proof: readonly LinOp[], ranked: readonly Call[], ops: readonly LinOp[]): string {
   const byCall = new Map([...proof, ...ops].map((o) => [o.call, o]));
-  // A proof's ops are named in its reason already.
   const others = ranked.filter((c) => c !== failed && !proof.some((o) => o.call === c));
+  if (others.length === 0) return "";
   const shown = others.slice(0, 6).map((c) => `process ${String(c.process)}'s ${model.describeOp(byCall.get(c)!)} (${c.outcome}, ops ${c.invoke.index}..${c.completion?.index ?? "?"})`);
-  const involvedNote = others.length === 0 ? "" : ` Involved: ${shown.join("; ")}${others.length > shown.length ? `; and ${others.length - shown.length} more` : ""}.`;
-  const message =
-    `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
-    `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
-    (r.refuted !== undefined
-      ? `${r.refuted.reason}${r.exact === true ? "" : " (whether a shorter prefix fails too was not settled within the budget)"}.`
-      : r.exact === true
-      ? `no order of the operations up to op ${r.prefixEnd} explains it.`
-      : `the search could not get past op ${r.prefixEnd} (the shortest failing prefix was not pinned down within the budget).`) +
-    stateNote +
-    involvedNote;
-  return { key, op: failed, prefixEnd: r.prefixEnd, involved, partials, message };
+  return ` Involved: ${shown.join("; ")}${others.length > shown.length ? `; and ${others.length - shown.length} more` : ""}.`;
 }
