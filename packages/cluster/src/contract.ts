@@ -9,6 +9,7 @@
  * state it acknowledges is on disk.
  */
 import type { Body, ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
+import type { NodeEvent } from "./events.js";
 import type { SessionStoreFactory } from "./state-machine/session-store.js";
 
 // ---------------------------------------------------------------- log ----
@@ -85,6 +86,11 @@ export interface Effects {
   send: Message[];
   /** Human-readable log lines (the shell prefixes them with the node id). */
   logs: string[];
+  /**
+   * The same story as typed events (events.ts), for tools: the simulator
+   * reads these, never the text. A core that reports none may leave it out.
+   */
+  events?: NodeEvent[];
 }
 
 export interface NodeConfig {

@@ -8,6 +8,7 @@
  * - shells: `startNode`/`KvNodeRuntime` (TCP), the HTTP front.
  */
 export * from "./contract.js";
+export { renderEvent, type NodeEvent, type SessionEndReason } from "./events.js";
 export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./node/index.js";
 export { RaftCore, RaftLog, type RaftOptions, type RaftReady, type RaftRole } from "./raft/index.js";
 export * from "./state-machine/index.js";

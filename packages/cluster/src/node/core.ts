@@ -39,6 +39,7 @@ import {
   type Message,
 } from "@dslab/protocol";
 import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
+import { renderEvent, type NodeEvent } from "../events.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
 import { RaftCore } from "../raft/raft.js";
 import { KvStateMachine, parseSnapshot, requestFingerprint, SessionTable } from "../state-machine/index.js";
@@ -106,7 +107,7 @@ class KvNode implements KvNodeCore {
   /** The term this node leads in, while it does: pending requests belong to it. */
   private leaderTerm: number | null = null;
   /** Only under the `leaderOnlySessions` bug: dedup on the leader, outside the log. */
-  private out: Effects = { persist: [], send: [], logs: [] };
+  private out: Effects & { events: NodeEvent[] } = { persist: [], send: [], logs: [], events: [] };
 
   constructor(config: NodeConfig, restored: PersistentState | null) {
     this.id = config.id;
@@ -135,7 +136,7 @@ class KvNode implements KvNodeCore {
       // must not depend on a replica's own setting, or replicas configured
       // differently would disagree about a committed entry.
       sessionStore: config.sessionStore,
-      log: (line) => this.out.logs.push(line),
+      emit: (event) => this.emit(event),
     });
     const snapshot = restored?.snapshot;
     if (snapshot) {
@@ -225,7 +226,7 @@ class KvNode implements KvNodeCore {
     const pendingSame = sameIndex !== undefined ? this.pending.get(sameIndex) : undefined;
     if (pendingSame !== undefined && requestFingerprint(pendingSame.request) === requestFingerprint(request as ClientRequestBody)) {
       pendingSame.duplicates.push({ src, msgId });
-      this.out.logs.push(`[dedup] client ${request.client_id} seq ${request.seq} is already pending at index ${sameIndex}; it will get the same answer`);
+      this.emit({ type: "duplicate-pending", clientId: request.client_id as string, seq: request.seq as number, index: sameIndex as number });
       return;
     }
     const ts = this.raft.stamp(nowMs);
@@ -234,6 +235,12 @@ class KvNode implements KvNodeCore {
     this.pending.set(placed.index, { src, msgId, term: placed.term, request: request as ClientRequestBody, duplicates: [] });
     if (key !== undefined) this.pendingKeys.set(key, placed.index);
     if (session !== undefined) this.pendingSessions.set(session, placed.index);
+  }
+
+  /** An event for the tools, and its line (events.ts) for people. */
+  private emit(event: NodeEvent): void {
+    this.out.events.push(event);
+    this.out.logs.push(renderEvent(event));
   }
 
   private reply(dest: string, inReplyTo: number | undefined, body: Body): void {
@@ -254,14 +261,16 @@ class KvNode implements KvNodeCore {
   /** Collect Raft's output, apply what committed, answer clients; persist ops before sends. */
   private finish(nowMs: number): Effects {
     const ready = this.raft.takeReady();
-    const effects: Effects = { persist: ready.persist, send: ready.send, logs: ready.logs };
+    const effects: Effects & { events: NodeEvent[] } = { persist: ready.persist, send: ready.send, logs: ready.logs, events: [] };
     const own = this.out;
     this.out = effects;
     // Lines and replies produced while handling the input come after Raft's.
     for (const l of own.logs) effects.logs.push(l);
     for (const m of own.send) effects.send.push(m);
+    for (const e of own.events) effects.events.push(e);
     own.logs.length = 0;
     own.send.length = 0;
+    own.events.length = 0;
     if (ready.restore) {
       this.sm.restore(ready.restore.data);
       this.lastApplied = ready.restore.lastIncludedIndex;
@@ -339,6 +348,8 @@ class KvNode implements KvNodeCore {
   private trackLeadership(): void {
     const leading = this.raft.role === "leader" ? this.raft.term : null;
     if (leading === this.leaderTerm) return;
+    // Raft logs "became leader" itself; the event is for the tools.
+    if (leading !== null) this.out.events.push({ type: "leader-elected", term: leading });
     const lost = this.leaderTerm;
     if (lost !== null && this.pending.size + this.reads.size > 0) {
       this.out.logs.push(

@@ -14,6 +14,7 @@
  * is committed it is not in the log, so only the node that proposed it knows;
  * the node composition tracks pending keys.
  */
+import type { NodeEvent } from "../events.js";
 import type { Body } from "@dslab/protocol";
 
 export interface IdempotencyRecord {
@@ -33,12 +34,13 @@ export interface IdempotencyStoreOptions {
   ttlMs: number;
   /** Bound on stored keys; the oldest is dropped beyond it. */
   maxKeys: number;
-  log?: (line: string) => void;
+  /** Receives what the store does on its own (a key dropped at the bound). */
+  emit?: (event: NodeEvent) => void;
 }
 
 export class IdempotencyStore {
   private readonly records = new Map<string, IdempotencyRecord>();
-  private readonly log: (line: string) => void;
+  private readonly emit: (event: NodeEvent) => void;
 
   constructor(private readonly opts: IdempotencyStoreOptions) {
     for (const [name, v] of [
@@ -49,7 +51,7 @@ export class IdempotencyStore {
         throw new RangeError(`IdempotencyStore: ${name} must be a positive integer (or Infinity), got ${String(v)}`);
       }
     }
-    this.log = opts.log ?? (() => {});
+    this.emit = opts.emit ?? (() => {});
   }
 
   get size(): number {
@@ -76,7 +78,7 @@ export class IdempotencyStore {
     while (this.records.size > this.opts.maxKeys) {
       const oldest = this.records.keys().next().value as string;
       this.records.delete(oldest);
-      this.log(`[idempotency] key ${JSON.stringify(oldest)} dropped before its TTL: the bound of ${this.opts.maxKeys} keys was reached`);
+      this.emit({ type: "idempotency-key-dropped", key: oldest, bound: this.opts.maxKeys });
     }
   }
 

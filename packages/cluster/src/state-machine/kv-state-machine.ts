@@ -6,6 +6,7 @@
  */
 import { ErrorCode, errorBody, type Body, type ClientRequestBody, type Json, type Key } from "@dslab/protocol";
 import type { Command } from "../contract.js";
+import { endedBy, type NodeEvent } from "../events.js";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { compareKeys } from "./json-value.js";
 import { applyOp, validateOp, type KvMap } from "./kv-ops.js";
@@ -13,12 +14,6 @@ import { requestFingerprint } from "./request-fingerprint.js";
 import type { SessionStore, SessionStoreFactory } from "./session-store.js";
 import { SessionTable } from "./session-table.js";
 import { parseSnapshot, SNAPSHOT_FORMAT, type KvSnapshotData } from "./snapshot-format.js";
-
-/** Why a session ended, for the log lines and the replies. */
-const ENDED_BY: Record<"expired" | "evicted", string> = {
-  expired: "its session expired",
-  evicted: "its session was evicted (too many sessions)",
-};
 
 export interface KvStateMachineOptions {
   /** A session ends when an entry's ts is more than this past the client's last request. */
@@ -33,24 +28,24 @@ export interface KvStateMachineOptions {
   maxValueBytes?: number;
   /** Makes the client-session table (default: the reference `SessionTable`). */
   sessionStore?: SessionStoreFactory;
-  /** Human-readable lines (`[dedup] ...`, `[session] ...`); the caller adds the node id. */
-  log?: (line: string) => void;
+  /** Receives what the machine does with sessions and keys (events.ts); the caller renders or counts them. */
+  emit?: (event: NodeEvent) => void;
 }
 
 export class KvStateMachine {
   private readonly map: KvMap = new Map();
   private readonly sessions: SessionStore;
   private readonly idempotency: IdempotencyStore;
-  private readonly log: (line: string) => void;
+  private readonly emit: (event: NodeEvent) => void;
   private lastAppliedIndex = 0;
   /** The largest entry ts applied so far: time never runs backwards here, even across leaders. */
   private clock = 0;
 
   constructor(private readonly opts: KvStateMachineOptions) {
-    this.log = opts.log ?? (() => {});
+    this.emit = opts.emit ?? (() => {});
     const makeSessions = opts.sessionStore ?? ((o) => new SessionTable(o));
-    this.sessions = makeSessions({ sessionTimeoutMs: opts.sessionTimeoutMs, maxSessions: opts.maxSessions, log: this.log });
-    this.idempotency = new IdempotencyStore({ ttlMs: opts.idempotencyTtlMs, maxKeys: opts.maxIdempotencyKeys, log: this.log });
+    this.sessions = makeSessions({ sessionTimeoutMs: opts.sessionTimeoutMs, maxSessions: opts.maxSessions, emit: this.emit });
+    this.idempotency = new IdempotencyStore({ ttlMs: opts.idempotencyTtlMs, maxKeys: opts.maxIdempotencyKeys, emit: this.emit });
     if (opts.maxValueBytes !== undefined && !(Number.isSafeInteger(opts.maxValueBytes) && opts.maxValueBytes > 0)) {
       throw new RangeError(`KvStateMachine: maxValueBytes must be a positive integer, got ${String(opts.maxValueBytes)}`);
     }
@@ -96,10 +91,10 @@ export class KvStateMachine {
     const verdict = this.idempotency.check(key, fingerprint);
     switch (verdict.kind) {
       case "replay":
-        this.log(`[idempotency] key ${JSON.stringify(key)} is a retry, returning stored result`);
+        this.emit({ type: "idempotency-replayed", key });
         return { ...verdict.response, replayed: true };
       case "mismatch":
-        this.log(`[idempotency] key ${JSON.stringify(key)} reused for a different request, refused`);
+        this.emit({ type: "idempotency-mismatch", key });
         return errorBody(
           ErrorCode.IdempotencyKeyReused,
           `idempotency key ${JSON.stringify(key)} was first used for a different request (fingerprint ${verdict.fingerprint}, this one ${fingerprint}); nothing was applied`,
@@ -127,36 +122,34 @@ export class KvStateMachine {
     const verdict = this.sessions.check(clientId, n, fingerprint, this.clock);
     switch (verdict.kind) {
       case "duplicate":
-        this.log(`[dedup] client ${clientId} seq ${n} is duplicate, returning cached result`);
+        this.emit({ type: "duplicate-answered", clientId, seq: n });
         return { ...verdict.response };
       case "reused":
-        this.log(`[dedup] client ${clientId} seq ${n} was applied for a different request, refused`);
+        this.emit({ type: "seq-reused", clientId, seq: n });
         return errorBody(
           ErrorCode.SeqReused,
           `client ${clientId} seq ${n} was already used for a different request; this ${request.type} was not applied and never will be (give each operation its own seq)`,
         );
       case "stale":
-        this.log(`[dedup] client ${clientId} seq ${n} is stale (last applied seq ${verdict.lastSeq}), refused`);
+        this.emit({ type: "stale-request", clientId, seq: n, lastSeq: verdict.lastSeq });
         return errorBody(
           ErrorCode.StaleRequest,
           `client ${clientId} seq ${n} is below the last applied seq ${verdict.lastSeq}${verdict.ended ? " of its ended session" : ""}; this copy was not applied and never will be`,
         );
       case "applied-reply-gone":
-        this.log(`[session] client ${clientId} seq ${n} was applied, but ${ENDED_BY[verdict.reason]} and its reply is gone`);
+        this.emit({ type: "reply-unavailable", clientId, seq: n, reason: verdict.reason });
         return errorBody(
           ErrorCode.ReplyUnavailable,
-          `client ${clientId} seq ${n} was applied once (the last seq of its session); ${ENDED_BY[verdict.reason]}, so the reply is no longer kept. It is not applied again. Start a new client_id (at seq 1)`,
+          `client ${clientId} seq ${n} was applied once (the last seq of its session); ${endedBy(verdict.reason)}, so the reply is no longer kept. It is not applied again. Start a new client_id (at seq 1)`,
         );
       case "ended":
-        this.log(`[session] client ${clientId} seq ${n} refused: ${ENDED_BY[verdict.reason]} at seq ${verdict.lastSeq}`);
+        this.emit({ type: "session-ended-refused", clientId, seq: n, reason: verdict.reason, lastSeq: verdict.lastSeq });
         return errorBody(
           ErrorCode.SessionExpired,
-          `the session of client ${clientId} ended at seq ${verdict.lastSeq} (${ENDED_BY[verdict.reason]}); seq ${n} was not applied and every copy of it is refused. Start a new client_id (at seq 1)`,
+          `the session of client ${clientId} ended at seq ${verdict.lastSeq} (${endedBy(verdict.reason)}); seq ${n} was not applied and every copy of it is refused. Start a new client_id (at seq 1)`,
         );
       case "unknown":
-        this.log(
-          `[session] client ${clientId} seq ${n} refused: it has no session and a session begins at seq 1 (it may be a late copy from a session already forgotten)`,
-        );
+        this.emit({ type: "session-unknown", clientId, seq: n });
         return errorBody(
           ErrorCode.SessionUnknown,
           `client ${clientId} has no session, and a session begins at seq 1: its session ended and was forgotten, or it never began. Whether seq ${n} was applied before cannot be told; it is not applied now. Start a new client_id (at seq 1)`,

@@ -31,6 +31,7 @@
  * broken by apply order, which every replica shares.
  */
 import type { Body } from "@dslab/protocol";
+import type { NodeEvent, SessionEndReason } from "../events.js";
 import type { SessionStore } from "./session-store.js";
 
 export interface Session {
@@ -59,9 +60,9 @@ export type SessionVerdict =
   /** Below the last applied seq of a live or ended session. */
   | { kind: "stale"; lastSeq: number; ended: boolean }
   /** The ended session's last applied seq itself: applied once, reply gone. */
-  | { kind: "applied-reply-gone"; reason: "expired" | "evicted" }
+  | { kind: "applied-reply-gone"; reason: SessionEndReason }
   /** Above the ended session's last applied seq: never applied, refused for as long as the tombstone lives. */
-  | { kind: "ended"; reason: "expired" | "evicted"; lastSeq: number }
+  | { kind: "ended"; reason: SessionEndReason; lastSeq: number }
   /** No record of the client and seq > 1 (or a tombstone that never knew the last seq): cannot tell. */
   | { kind: "unknown" };
 
@@ -74,7 +75,8 @@ export interface SessionTableOptions {
   tombstoneTtlMs?: number;
   /** Bound on tombstones; the oldest is dropped beyond it. Default: maxSessions. */
   maxTombstones?: number;
-  log?: (line: string) => void;
+  /** Receives what the table does on its own (expiry, eviction, dropped tombstones). */
+  emit?: (event: NodeEvent) => void;
 }
 
 export class SessionTable implements SessionStore {
@@ -82,7 +84,7 @@ export class SessionTable implements SessionStore {
   private readonly tombstones = new Map<string, Tombstone>();
   private readonly tombstoneTtlMs: number;
   private readonly maxTombstones: number;
-  private readonly log: (line: string) => void;
+  private readonly emit: (event: NodeEvent) => void;
 
   constructor(private readonly opts: SessionTableOptions) {
     assertPositive("sessionTimeoutMs", opts.sessionTimeoutMs);
@@ -91,7 +93,7 @@ export class SessionTable implements SessionStore {
     this.maxTombstones = opts.maxTombstones ?? opts.maxSessions;
     assertPositive("tombstoneTtlMs", this.tombstoneTtlMs);
     assertPositive("maxTombstones", this.maxTombstones);
-    this.log = opts.log ?? (() => {});
+    this.emit = opts.emit ?? (() => {});
   }
 
   get size(): number {
@@ -115,7 +117,7 @@ export class SessionTable implements SessionStore {
       const idleMs = nowMs - s.lastActivityMs;
       if (idleMs <= this.opts.sessionTimeoutMs) break;
       this.sessions.delete(id);
-      this.log(`[session] client ${id} expired after ${idleMs} ms idle (timeout ${this.opts.sessionTimeoutMs} ms), last seq ${s.lastSeq}`);
+      this.emit({ type: "session-expired", clientId: id, idleMs, timeoutMs: this.opts.sessionTimeoutMs, lastSeq: s.lastSeq });
       this.bury(id, nowMs, "expired", s.lastSeq);
     }
     for (const [id, t] of this.tombstones) {
@@ -178,9 +180,7 @@ export class SessionTable implements SessionStore {
     while (this.sessions.size > this.opts.maxSessions) {
       const [oldest, old] = this.sessions.entries().next().value as [string, Session];
       this.sessions.delete(oldest);
-      this.log(
-        `[session] client ${oldest} evicted: the bound of ${this.opts.maxSessions} live sessions was reached and it was the least recently active (last seq ${old.lastSeq})`,
-      );
+      this.emit({ type: "session-evicted", clientId: oldest, bound: this.opts.maxSessions, lastSeq: old.lastSeq });
       this.bury(oldest, nowMs, "evicted", old.lastSeq);
     }
   }
@@ -214,7 +214,7 @@ export class SessionTable implements SessionStore {
     while (this.tombstones.size > this.maxTombstones) {
       const oldest = this.tombstones.keys().next().value as string;
       this.tombstones.delete(oldest);
-      this.log(`[session] tombstone of client ${oldest} dropped: the bound of ${this.maxTombstones} tombstones was reached`);
+      this.emit({ type: "tombstone-dropped", clientId: oldest, bound: this.maxTombstones });
     }
   }
 }

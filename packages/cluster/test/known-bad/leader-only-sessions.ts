@@ -4,7 +4,7 @@
  * the leader, and a new leader applies the same retry again.
  */
 import type { Body, ClientRequestBody, Message } from "@dslab/protocol";
-import { createKvNodeCore as reference, type Effects, type KvNodeCore, type NodeConfig, type PersistentState } from "../../src/index.js";
+import { createKvNodeCore as reference, renderEvent, type Effects, type KvNodeCore, type NodeConfig, type NodeEvent, type PersistentState } from "../../src/index.js";
 
 interface Entry {
   lastSeq: number;
@@ -43,7 +43,8 @@ export function createKvNodeCore(config: NodeConfig, restored: PersistentState |
       if (seen !== undefined && seen.lastSeq === body.seq) {
         const reply: Body = { ...seen.response, in_reply_to: body.msg_id };
         delete reply.msg_id;
-        return { send: [{ src: core.id, dest: m.src, body: reply }], persist: [], logs: [`[dedup] client ${body.client_id} seq ${body.seq} is duplicate, returning cached result`] };
+        const event: NodeEvent = { type: "duplicate-answered", clientId: body.client_id, seq: body.seq };
+        return { send: [{ src: core.id, dest: m.src, body: reply }], persist: [], logs: [renderEvent(event)], events: [event] };
       }
       // The replicated state machine sees no identity: it dedups nothing.
       const { client_id: clientId, seq, ...plain } = body;

@@ -5,6 +5,7 @@
 import { createPrng, decodeLine, encodeMessage, isDefinite, type Body, type Message } from "@dslab/protocol";
 import { describe, expect, it } from "vitest";
 import type { Effects, NodeConfig } from "../../src/contract.js";
+import { renderEvent, type NodeEvent } from "../../src/events.js";
 import { createKvNodeCore, nodeSchemas } from "../../src/node/index.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import { RaftDriver, type RaftDriverOptions } from "../../src/testing/raft-driver.js";
@@ -265,6 +266,46 @@ describe("known-bad cores (test/known-bad/) make double application observable",
     { core: "leader-only-sessions", createCore: leaderOnlySessions, list: [1, 1] },
   ])("with $core, a retried append leaves $list", ({ createCore, list }) => {
     expect(retryAfterFailover(createCore)).toEqual(list);
+  });
+});
+
+describe("events: what a node reports for tools, rendered for people in one place", () => {
+  it("a retry answered from the session and a copy that waits for its pending entry are typed events, and each log line is the event rendered", () => {
+    const events: NodeEvent[] = [];
+    const logs: string[] = [];
+    const capture = (e: Effects) => {
+      events.push(...(e.events ?? []));
+      logs.push(...e.logs);
+      return e;
+    };
+    const d = new RaftDriver({
+      nodeIds: three,
+      seed: 11,
+      createCore: (config, restored) => {
+        const core = createKvNodeCore(config, restored);
+        return { id: core.id, tick: (t) => capture(core.tick(t)), receive: (m, t) => capture(core.receive(m, t)), status: () => core.status() };
+      },
+    });
+    d.tick("n1", 20);
+    d.run(3);
+    const append = (msgId: number) => ({ type: "append", msg_id: msgId, key: "k", value: 1, client_id: "c9", seq: 1 });
+    d.request("c9", "n1", append(1));
+    d.request("c9", "n1", append(2));
+    d.deliverRound();
+    d.run(3);
+    d.request("c9", "n1", append(3));
+    d.run(3);
+    // The leader holds the copy that arrived while pending; the retry that
+    // came after the commit is a log entry, and every replica applying it
+    // finds the duplicate.
+    expect(events.filter((e) => e.type !== "leader-elected")).toEqual([
+      { type: "duplicate-pending", clientId: "c9", seq: 1, index: expect.any(Number) },
+      ...three.map(() => ({ type: "duplicate-answered", clientId: "c9", seq: 1 })),
+    ]);
+    expect(events).toContainEqual({ type: "leader-elected", term: expect.any(Number) });
+    for (const e of events.filter((x) => x.type !== "leader-elected")) expect(logs).toContain(renderEvent(e));
+    expect(logs).toContain("[dedup] client c9 seq 1 is duplicate, returning cached result");
+    expect(d.takeReplies("c9").map((m) => m.body.value)).toEqual([[1], [1], [1]]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Builders shared by the state-machine tests. */
 import type { ClientRequestBody } from "@dslab/protocol";
 import type { Command } from "../../src/contract.js";
+import { renderEvent, type NodeEvent } from "../../src/events.js";
 import { KvStateMachine, type KvStateMachineOptions } from "../../src/state-machine/index.js";
 
 export const MINUTE_MS = 60_000;
@@ -16,11 +17,20 @@ export const defaults: KvStateMachineOptions = {
 /** A machine that applies entries 1, 2, 3, ... and records its log lines. */
 export class Harness {
   readonly sm: KvStateMachine;
+  /** What the machine reported, and the lines those events render to. */
+  readonly events: NodeEvent[] = [];
   readonly logs: string[] = [];
   index = 0;
 
   constructor(opts: Partial<KvStateMachineOptions> = {}) {
-    this.sm = new KvStateMachine({ ...defaults, ...opts, log: (l) => this.logs.push(l) });
+    this.sm = new KvStateMachine({
+      ...defaults,
+      ...opts,
+      emit: (e) => {
+        this.events.push(e);
+        this.logs.push(renderEvent(e));
+      },
+    });
   }
 
   /** Applies a client request stamped `tsMs` by the leader. */

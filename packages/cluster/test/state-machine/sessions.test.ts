@@ -285,11 +285,12 @@ describe("client sessions: duplicate, stale, expired, bounds", () => {
     if (sessions !== undefined) expect(h.sm.sessionCount()).toBe(sessions);
   });
 
-  test("a duplicate logs exactly `[dedup] client <id> seq <n> is duplicate, returning cached result`", () => {
+  test("a duplicate is a typed event, rendered as exactly `[dedup] client <id> seq <n> is duplicate, returning cached result`", () => {
     const h = new Harness();
     for (let seq = 1; seq <= 5; seq++) h.req(app("42", seq, "a"));
-    expect(h.logs).toEqual([]);
+    expect(h.events).toEqual([]);
     h.req(app("42", 5, "a"));
+    expect(h.events).toEqual([{ type: "duplicate-answered", clientId: "42", seq: 5 }]);
     expect(h.logs).toEqual(["[dedup] client 42 seq 5 is duplicate, returning cached result"]);
   });
 

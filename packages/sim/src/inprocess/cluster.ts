@@ -51,8 +51,6 @@ interface SimNode {
   tick: TimerHandle | null;
 }
 
-const DEDUP_LINE = /\[dedup\] client (\S+) seq (\d+)/;
-
 export class InProcessCluster implements FaultTarget {
   readonly nodeIds: readonly string[];
   private readonly nodes = new Map<string, SimNode>();
@@ -127,15 +125,15 @@ export class InProcessCluster implements FaultTarget {
       n.storage.persistSync(effects.persist);
       this.stats.persistOps += effects.persist.length;
     }
-    let hits: Set<string> | undefined;
     const onLog = this.opts.onLog;
-    for (const line of effects.logs) {
-      if (onLog) onLog(`${n.id} ${line}`);
-      if (!line.startsWith("[dedup]")) continue;
-      const m = DEDUP_LINE.exec(line);
-      if (m) {
+    if (onLog) for (const line of effects.logs) onLog(`${n.id} ${line}`);
+    // Which replies came from a session: read from the core's events, never its text.
+    let hits: Set<string> | undefined;
+    if (effects.events) {
+      for (const e of effects.events) {
+        if (e.type !== "duplicate-answered") continue;
         this.stats.dedupHits++;
-        (hits ??= new Set()).add(`${m[1]}/${m[2]}`);
+        (hits ??= new Set()).add(`${e.clientId}/${e.seq}`);
       }
     }
     const extra = hits ? { sessionHits: hits } : undefined;
