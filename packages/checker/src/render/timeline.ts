@@ -128,6 +128,7 @@ export function listAnomalies(anomalies: readonly Anomaly[]): ListedAnomaly[] {
     const at = shownBy === undefined ? undefined : (shownBy.completion?.index ?? shownBy.invoke.index);
     if (shownBy !== firstShownBy && at !== undefined && !seen.alsoShownBy.includes(at)) seen.alsoShownBy.push(at);
   }
+  for (const listed of out) listed.alsoShownBy.sort((x, y) => x - y);
   return out;
 }
 

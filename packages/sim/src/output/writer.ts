@@ -38,6 +38,7 @@ export async function writeOutputs(dir: string, a: RunArtifacts): Promise<Writte
       violation,
       clients: r.clients,
       involved: involvedRequests(r.anomalies, a.history),
+      verdict: r.verdict,
     }),
   ]);
   files.push(["timeline.html", await renderTimeline(a)]);
