@@ -37,7 +37,11 @@ export interface DiagramInput {
   involved?: ReadonlyArray<{ clientId: string; seq: number }>;
   /** The run's verdict, drawn as a coloured banner beside the title. */
   verdict?: Verdict;
-  /** At most this many client messages in the whole-run view. Default 10,000. */
+  /**
+   * At most this many client messages in the whole-run view (a window this
+   * size around the focus when the run has more). Default 5,000: about
+   * 2.5 MB of page, so a long run's diagram still opens quickly.
+   */
   wholeRunMaxMessages?: number;
 }
 
@@ -263,7 +267,7 @@ function focusAttrs(v: View): string {
 
 export function renderMessageDiagram(input: DiagramInput): string {
   const max = input.maxMessages ?? 300;
-  const wholeMax = input.wholeRunMaxMessages ?? 10_000;
+  const wholeMax = input.wholeRunMaxMessages ?? 5_000;
   const marks = markRun(input);
   const windowView = drawView(input, marks, selectWindow(input.entries, max, marks.focusMs, input.nodeIds, true), true);
   const clientTotal = input.entries.filter((e) => e.kind === "message" && !(input.nodeIds.includes(e.src) && input.nodeIds.includes(e.dest))).length;

@@ -1,10 +1,12 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { runInProcess } from "../../src/run/in-process.js";
 import { writeOutputs } from "../../src/output/writer.js";
+import { renderMessageDiagram } from "../../src/output/message-diagram.js";
+import type { TraceEntry } from "../../src/network/trace.js";
 import { DEFAULT_CONFIG } from "../../src/run/config.js";
 import { launchChromium, openPage } from "./browser.js";
 
@@ -264,5 +266,62 @@ describe("outputs (issue 5: one directory with histories, results and two pictur
     for (const name of ["messages.html", "timeline.html"]) {
       expect(await readFile(join(againDir, name), "utf8"), name).toBe(await readFile(join(refDir, name), "utf8"));
     }
+  });
+});
+
+describe("a long run's message diagram", () => {
+  /** 10,000 requests and their replies from 8 clients, the 9,000th retried and applied twice. */
+  function longTrace(): TraceEntry[] {
+    const entries: TraceEntry[] = [];
+    let packetId = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const client = `c${(i % 8) + 1}`;
+      const node = `n${(i % 3) + 1}`;
+      const clientId = `id-${client}`;
+      const seq = Math.floor(i / 8) + 1;
+      const at = i * 2;
+      const attempts = i === 9_000 ? 2 : 1;
+      for (let a = 0; a < attempts; a++) {
+        const sent = at + a * 0.5;
+        const body = { type: "append", msg_id: i * 2 + a, key: "k", value: `${client}:${seq}`, client_id: clientId, seq };
+        entries.push({ kind: "message", packetId: packetId++, src: client, dest: node, sentAtMs: sent, deliveredAtMs: sent + 0.2, fate: "delivered", type: "append", msgId: i * 2 + a, clientId, seq, body });
+        const reply = { type: "append_ok", msg_id: 1, in_reply_to: i * 2 + a, client_id: clientId, seq };
+        entries.push({ kind: "message", packetId: packetId++, src: node, dest: client, sentAtMs: sent + 0.3, deliveredAtMs: sent + 0.4, fate: "delivered", type: "append_ok", msgId: 1, inReplyTo: i * 2 + a, clientId, seq, body: reply });
+      }
+      if (i % 1000 === 500) entries.push({ kind: "fault", atMs: at + 1, label: `SIGKILL n${(i % 3) + 1}`, nodes: [`n${(i % 3) + 1}`] });
+    }
+    return entries;
+  }
+
+  test("draws a window of about 300 client messages, and the whole run up to 5,000 of them, in bounded bytes; the page opens at the violation", async () => {
+    const entries = longTrace();
+    const input = {
+      title: "long run: invalid",
+      subtitle: "10,000 requests",
+      nodeIds: ["n1", "n2", "n3"],
+      entries,
+      violation: { atMs: 18_000, label: "exactly-once: applied-twice" },
+      involved: [{ clientId: "id-c1", seq: 1126 }],
+      verdict: "invalid" as const,
+    };
+    const html = renderMessageDiagram(input);
+    expect(renderMessageDiagram(input)).toBe(html);
+    // About 500 bytes per message drawn: the window plus the capped whole run.
+    expect(html.length).toBeLessThan(5_300 * 600);
+    const file = join(dir, "long-messages.html");
+    await writeFile(file, html);
+    const r = await openPage(browser, file, async (page) => {
+      const clientInWindow = await page.locator("#view-window g.msg").count();
+      expect(clientInWindow).toBeLessThanOrEqual(300);
+      expect(await page.locator("#focus").getAttribute("class")).toMatch(/\binvolved\b/);
+      await expectInView(page, "#focus line:not(.glow)");
+      await page.click("#toggle-whole");
+      expect(await page.locator("#view-whole g.msg").count()).toBe(5_000);
+      expect(await page.locator("#view-note").textContent()).toBe(
+        "Whole run: 5000 of 20002 client messages around the focus (the most one page draws; messages.txt has every one), with the faults.",
+      );
+      await expectInView(page, "#view-whole g.msg.focus line:not(.glow)");
+    });
+    expect(r.consoleErrors).toEqual([]);
   });
 });
