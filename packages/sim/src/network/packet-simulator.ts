@@ -188,7 +188,10 @@ export class PacketSimulator {
     if (record === undefined) this.nextPacketId++;
     // A reply to a client may resolve the client's promise: let it settle.
     this.opts.timeline.after(delay, () => {
-      const refused = this.opts.deliver(message);
+      // A wire delivers bytes: each delivery is a copy of its own, so a node
+      // that changes what it received changes neither another delivery of
+      // the same packet (a duplicate, a late replay) nor the trace.
+      const refused = this.opts.deliver({ src: message.src, dest: message.dest, body: copyJson(message.body) as Body });
       if (record) {
         if (refused) record.fate = refused;
         else record.deliveredAtMs = this.opts.timeline.now();
@@ -233,4 +236,21 @@ export class PacketSimulator {
     this.opts.trace.add(record, clientMessage);
     return record;
   }
+}
+
+/**
+ * A deep copy of a JSON value (message bodies are plain JSON). A frozen value
+ * is shared instead: no receiver can change it, and the log entries a
+ * leader sends are frozen all the way down when they are persisted.
+ */
+function copyJson(v: unknown): unknown {
+  if (v === null || typeof v !== "object" || Object.isFrozen(v)) return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v as Record<string, unknown>) out[k] = copyJson((v as Record<string, unknown>)[k]);
+  return out;
 }

@@ -88,4 +88,32 @@ describe("packet simulator: latency, partitions, lost replies, duplicates and la
     expect(delivered).toHaveLength(3);
     expect(delivered[2]!.body).toMatchObject({ type: "append", client_id: "7", seq: 1 });
   });
+
+  test("each delivery is a copy of its own: a node that changes what it received changes neither a duplicate, nor a late replay, nor the trace", async () => {
+    const scheduler = new SimScheduler();
+    const trace = new MessageTrace({ keepPeerMessages: true, maxEntries: 10_000 });
+    const seen: unknown[] = [];
+    const net = new PacketSimulator({
+      timeline: scheduler,
+      prng: createPrng("copies"),
+      nodeIds: ["n1"],
+      latency: { minMs: 1, meanExtraMs: 5, maxMs: 50 },
+      trace,
+      deliver: (m) => {
+        seen.push(structuredClone(m.body.value));
+        // A careless node: it edits the message it was handed.
+        (m.body.value as number[]).push(99);
+        m.body.key = "changed";
+      },
+    });
+    net.faults.duplicateProbability = 1;
+    net.send({ src: "c1", dest: "n1", body: { type: "append", msg_id: 1, key: "k", value: [1], client_id: "c1", seq: 1 } });
+    await scheduler.runUntil(500);
+    expect(net.replayOldRequest(0, 10_000)).not.toBeNull();
+    await scheduler.runUntil(1_000);
+    expect(seen).toEqual([[1], [1], [1]]);
+    const traced = trace.entries.filter((e) => (e as { kind: string }).kind === "message") as Array<{ body: { key: unknown; value: unknown } }>;
+    expect(traced.length).toBe(3);
+    for (const t of traced) expect(t.body).toMatchObject({ key: "k", value: [1] });
+  });
 });
