@@ -1,19 +1,26 @@
-// Argument parsing shared by every command: node:util parseArgs, strict, with
-// usage errors (exit 2) that say what to do.
+// Argument parsing shared by every grader command, on the dslab convention
+// (@dslab/protocol/cli): strict parseArgs, usage errors (exit 2) that say
+// what to do and name the near option.
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
+import { EXIT as CLI_EXIT, InputError, parseOptions, UsageError, type Io as CliIo } from "@dslab/protocol/cli";
 
-export const EXIT = { ok: 0, fail: 1, usage: 2, needsReview: 3, badInput: 4 } as const;
+export { UsageError };
 
-export class UsageError extends Error {
-  readonly code = "USAGE";
-}
+export const EXIT = { ok: CLI_EXIT.ok, fail: CLI_EXIT.negative, usage: CLI_EXIT.usage, needsReview: CLI_EXIT.unknown, badInput: CLI_EXIT.badInput } as const;
 
 /** An input file that cannot be read (missing, not a regular file, no permission): exit 4. */
-export class InputFileError extends Error {
-  readonly code = "INPUT_FILE";
-}
+export class InputFileError extends InputError {}
+
+/**
+ * Where `grades` and `schedule` write without --out: a directory the
+ * repository's .gitignore ignores, so student data never lands untracked in
+ * the tree. Each command prints where its files went.
+ */
+export const DEFAULT_OUT_ROOT = ".grader-out";
+export const DEFAULT_GRADES_DIR = path.join(DEFAULT_OUT_ROOT, "grades");
+export const DEFAULT_SCHEDULE_DIR = path.join(DEFAULT_OUT_ROOT, "schedule");
 
 /** Why `file` could not be read, in words: "no such file", "it is a FIFO (named pipe), not a regular file". */
 export function unreadableReason(err: unknown): string {
@@ -25,9 +32,7 @@ export function unreadableReason(err: unknown): string {
   return e.message;
 }
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
+export interface Io extends Pick<CliIo, "stdout" | "stderr"> {
   /** The wall clock, used only when `--now` is not given. */
   now: () => Date;
 }
@@ -48,9 +53,10 @@ export const COMMON_OPTIONS = {
 
 export function parse(command: Command, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
-    values.lessons ??= defaultLessonsDir(process.cwd());
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    const { values, positionals } = parseOptions(argv, { ...COMMON_OPTIONS, ...command.options });
+    const all = values as Record<string, string | boolean | undefined>;
+    all.lessons ??= defaultLessonsDir(process.cwd());
+    return { values: all, positionals };
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nRun \`grader ${command.name} --help\` for usage.`);
   }

@@ -1,5 +1,7 @@
 // Dispatches `grader <command>` to a subcommand; usage errors exit 2, input
-// files that cannot be read or parsed exit 4.
+// files that cannot be read or parsed exit 4, anything else is a bug and is
+// thrown on to the shell (exit 70 with the stack).
+import { CliError, exitCodeHelp, unknownCommand } from "@dslab/protocol/cli";
 import { EXIT, parse, UsageError, type Command, type Io } from "./args.js";
 import { lessonShow } from "./commands/lesson-show.js";
 import { lint } from "./commands/lint.js";
@@ -11,7 +13,7 @@ import { schedule } from "./commands/schedule.js";
 /** The lesson asked for cannot be used (its regexes cannot run): reported in one line, exit 2. */
 const USAGE_ERROR_CODES = new Set(["USAGE", "LESSON_PROOF_CONFIG"]);
 /** An input file that cannot be read or parsed, rather than a bug: reported in one line, exit 4. */
-const INPUT_ERROR_CODES = new Set(["INPUT_FILE", "NOT_A_FILE", "LESSONS_DIR", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
+const INPUT_ERROR_CODES = new Set(["NOT_A_FILE", "LESSONS_DIR", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
 
 const COMMANDS: Command[] = [lessonShow, lint, proof, proofs, review, schedule];
 
@@ -23,10 +25,10 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
 
 Every command reads the course from --lessons DIR (default: lessons, here or in
-the nearest parent directory that has one) and takes --json and --help. Run \`grader <command> --help\` for details.
+the nearest parent directory that has one) and takes --json, --help and
+--version. Run \`grader <command> --help\` for details.
 
-Exit codes: 0 ok/pass, 1 fail/errors, 2 usage error, 3 needs-review,
-4 an input file cannot be read or parsed.
+${exitCodeHelp()}
 `;
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
@@ -54,19 +56,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr(`grader: ${JSON.stringify(argv.slice(0, 2).join(" "))} is not a command; use ${family.map((c) => `\`grader ${c.name}\``).join(" or ")} (see \`grader ${family[0]!.name} --help\`)\n`);
       return EXIT.usage;
     }
-    io.stderr(`grader: unknown command ${JSON.stringify(argv.slice(0, 2).join(" "))}\n\n${MAIN_HELP}`);
+    const words = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]!))];
+    io.stderr(`grader: ${unknownCommand(argv[0]!, words).message}\nRun \`grader --help\` for usage.\n`);
     return EXIT.usage;
   }
   const { command, rest } = found;
   try {
     const { values, positionals } = parse(command, rest);
     if (values.help) {
-      io.stdout(command.help);
+      io.stdout(`${command.help}\n${exitCodeHelp()}\n`);
       return EXIT.ok;
     }
     return await command.run(values, positionals, io);
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (err instanceof CliError && !(err instanceof UsageError)) {
+      io.stderr(`grader ${command.name}: ${e.message}\n`);
+      return err.exitCode;
+    }
     if (err instanceof UsageError || (typeof e.code === "string" && USAGE_ERROR_CODES.has(e.code))) {
       io.stderr(`grader ${command.name}: ${e.message}\n`);
       return EXIT.usage;

@@ -41,7 +41,7 @@ describe("grader: help and usage", () => {
     expect(unknown).toMatchObject({ code: 2 });
     expect(unknown.stderr).toContain('grader: unknown command "grade"');
     expect(badFlag.code).toBe(2);
-    expect(badFlag.stderr).toContain("Unknown option '--colour'");
+    expect(badFlag.stderr).toContain("grader lint: unknown option --colour\n");
     expect(badFlag.stderr).toContain("Run `grader lint --help` for usage.");
     expect(noLesson).toMatchObject({ code: 2, stderr: "grader proof: missing --lesson. Run `grader proof --help` for usage.\n" });
   });

@@ -26,7 +26,7 @@ Options:
   -h, --help      show this help
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error,
-4 the lessons directory cannot be read.
+4 the lessons directory cannot be read or holds no lesson file.
 `,
   options: {},
   async run(values, positionals, io) {
@@ -34,7 +34,14 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error,
       io.stderr(`grader lint: unexpected argument ${JSON.stringify(positionals[0])}; use --lessons DIR\n`);
       return EXIT.usage;
     }
-    const report = lintCourse(await loadCourse(String(values.lessons)));
+    const dir = String(values.lessons);
+    const report = lintCourse(await loadCourse(dir));
+    if (report.files === 0) {
+      // Nothing checked is not "no errors": say so, and do not pass.
+      if (values.json) io.stdout(json(report));
+      io.stderr(`grader lint: warning: ${dir} holds no lesson (no *.md file); nothing was checked. Give the course directory with --lessons DIR\n`);
+      return EXIT.badInput;
+    }
     if (values.json) io.stdout(json(report));
     else {
       for (const d of report.diagnostics) io.stdout(formatDiagnostic(d) + "\n");

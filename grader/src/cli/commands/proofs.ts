@@ -5,9 +5,12 @@ import { renderReviewPage } from "../../gradebook/html.js";
 import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRADEBOOK_CSV, GRADEBOOK_JSON } from "../../gradebook/store.js";
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
-import { EXIT, InputFileError, json, nowIso, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
+
+/** Near-duplicate threshold (Jaccard similarity of word 5-shingles) without --similarity. */
+export const DEFAULT_SIMILARITY = 0.8;
 
 /** Paste files read at once. */
 const READ_CONCURRENCY = 16;
@@ -42,7 +45,7 @@ so. Each paste gets the checks of \`grader proof\`;
 identical or near-identical pastes across students (Jaccard similarity of word
 5-shingles >= --similarity) are flagged and sent to review.
 
-Writes to DIR2 (default: grades):
+Writes to DIR2 (default: ${DEFAULT_GRADES_DIR}, which git ignores):
   gradebook.csv          student,lesson,status,score,max_score,reasons,grader,graded_at
   gradebook.json         the same rows, with the automated result kept under manual ones
   review-<lesson>.html   self-contained review page: highlighted evidence, reasons, filter by status
@@ -52,18 +55,19 @@ status and are marked manual.
 
 Options:
   --lesson ID       the lesson (required)
-  --out DIR2        output directory (default: grades)
+  --out DIR2        output directory (default: ${DEFAULT_GRADES_DIR})
   --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns
-  --similarity X    near-duplicate threshold between 0 and 1 (default: 0.8)
+  --similarity X    near-duplicate threshold between 0 and 1 (default: ${DEFAULT_SIMILARITY})
   --max-bytes N     paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
   --lessons DIR     the course directory (default: lessons, here or in the nearest parent)
   --json            print a summary with every row as JSON
   -h, --help        show this help
 
 Exit codes: 0 gradebook written (whatever the statuses), 2 usage error,
-4 DIR or a grades file cannot be read or parsed.
+4 DIR or a grades file cannot be read or parsed, or DIR holds no paste (nothing
+is written then).
 `,
-  options: { lesson: { type: "string" }, out: { type: "string", default: "grades" }, now: { type: "string" }, similarity: { type: "string" }, "max-bytes": { type: "string" } },
+  options: { lesson: { type: "string" }, out: { type: "string", default: DEFAULT_GRADES_DIR }, now: { type: "string" }, similarity: { type: "string" }, "max-bytes": { type: "string" } },
   async run(values, positionals, io) {
     const id = requireString(values, "lesson", "proofs");
     if (positionals.length !== 1) throw new UsageError("give exactly one DIR of pastes. Run `grader proofs --help` for usage.");
@@ -71,7 +75,7 @@ Exit codes: 0 gradebook written (whatever the statuses), 2 usage error,
     const out = String(values.out);
     const now = nowIso(values, io);
     const maxBytes = positiveInt(values, "max-bytes", DEFAULT_MAX_PASTE_BYTES);
-    const threshold = values.similarity === undefined ? 0.8 : Number(values.similarity);
+    const threshold = values.similarity === undefined ? DEFAULT_SIMILARITY : Number(values.similarity);
     if (!(threshold > 0 && threshold <= 1)) throw new UsageError(`--similarity must be a number in (0, 1], found ${JSON.stringify(values.similarity)}`);
     const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
     const checker = proofChecker(lesson, { maxBytes });
@@ -81,6 +85,9 @@ Exit codes: 0 gradebook written (whatever the statuses), 2 usage error,
       entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.isDirectory() && !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (err) {
       throw new InputFileError(`cannot read the pastes directory ${dir}: ${unreadableReason(err)}`, { cause: err });
+    }
+    if (entries.length === 0) {
+      throw new InputFileError(`${dir} holds no paste (no files but hidden ones); nothing graded, nothing written`);
     }
     const seen = new Map<string, string>();
     for (const e of entries) {

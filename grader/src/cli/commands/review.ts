@@ -2,7 +2,7 @@ import { withManualGrades } from "../../gradebook/manual.js";
 import { upsertManualGrade } from "../../gradebook/manual.js";
 import type { GradebookRow, ManualGrade } from "../../gradebook/model.js";
 import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades, MANUAL_GRADES_FILE } from "../../gradebook/store.js";
-import { EXIT, json, nowIso, requireString, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, json, nowIso, requireString, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import path from "node:path";
 
@@ -30,7 +30,7 @@ Options:
   --new-student    record the decision even so (a student with no paste)
   --status S       pass or fail (required)
   --note TEXT      why (required; it goes into the gradebook's reasons)
-  --out DIR2       the grades directory (default: grades)
+  --out DIR2       the grades directory (default: ${DEFAULT_GRADES_DIR})
   --by NAME        who decided; the grader column reads manual:NAME
   --now ISO        decision timestamp (default: the current time)
   --lessons DIR    the course directory (default: lessons, here or in the nearest parent)
@@ -42,7 +42,7 @@ without --new-student), 4 a grades file cannot be parsed.
 `,
   options: {
     lesson: { type: "string" }, student: { type: "string" }, status: { type: "string" }, note: { type: "string" },
-    out: { type: "string", default: "grades" }, by: { type: "string" }, now: { type: "string" },
+    out: { type: "string", default: DEFAULT_GRADES_DIR }, by: { type: "string" }, now: { type: "string" },
     "new-student": { type: "boolean", default: false },
   },
   async run(values, positionals, io) {

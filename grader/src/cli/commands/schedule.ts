@@ -6,7 +6,7 @@ import { CompletionsHeaderError, parseCompletions } from "../../schedule/complet
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
 import { emptyState, STATE_FILE, type ScheduleState } from "../../schedule/state.js";
 import { readRegularText } from "../../fs/read-regular.js";
-import { EXIT, InputFileError, json, requireString, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 
 async function readState(file: string): Promise<ScheduleState> {
   try {
@@ -35,7 +35,7 @@ a review with its rating; FSRS (ts-fsrs, no fuzz) schedules the next review,
 the lesson's first review day serving as the first interval. One event per
 (student, lesson): the next review.
 
-Writes to DIR (default: schedule):
+Writes to DIR (default: ${DEFAULT_SCHEDULE_DIR}, which git ignores):
   <student>.ics          RFC 5545: all-day events, stable UIDs, a 09:00 reminder,
                          SEQUENCE raised when an event changes on regeneration,
                          reviews dropped from the input published as CANCELLED
@@ -46,7 +46,7 @@ completion date, not the wall clock).
 
 Options:
   --completions FILE  the completions CSV (required)
-  --out DIR           output directory (default: schedule)
+  --out DIR           output directory (default: ${DEFAULT_SCHEDULE_DIR})
   --fsrs              adaptive scheduling from ratings
   --base-url URL      lesson links become URL + the lesson's path in the course
   --lessons DIR       the course directory (default: lessons, here or in the nearest parent)
@@ -57,7 +57,7 @@ Exit codes: 0 all rows scheduled, 1 some rows were bad (reported with their
 line; the rest were scheduled), 2 usage error, 4 FILE (or the state file)
 cannot be read or has no header (a FIFO or a device is refused, not read).
 `,
-  options: { completions: { type: "string" }, out: { type: "string", default: "schedule" }, fsrs: { type: "boolean", default: false }, "base-url": { type: "string" } },
+  options: { completions: { type: "string" }, out: { type: "string", default: DEFAULT_SCHEDULE_DIR }, fsrs: { type: "boolean", default: false }, "base-url": { type: "string" } },
   async run(values, positionals, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}. Run \`grader schedule --help\` for usage.`);
     const file = requireString(values, "completions", "schedule");

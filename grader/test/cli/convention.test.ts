@@ -1,0 +1,98 @@
+/**
+ * grader follows the dslab command-line convention: usage errors exit 2 and
+ * name the near option, bad input exits 4, a bug exits 70 with its stack,
+ * --version prints the package version, --help lists the exit codes, and an
+ * empty input is said to be empty rather than passed.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { FIXTURES, grader, REPO } from "../helpers/cli.js";
+
+const COURSE = path.join(FIXTURES, "course");
+const PASTES = path.join(FIXTURES, "pastes");
+const FAILING = fileURLToPath(new URL("./failing-clock.ts", import.meta.url));
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), "grader-convention-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function failing(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", FAILING, ...args], { cwd: REPO, timeout: 60_000 }, (err, _stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stderr });
+    });
+  });
+}
+
+describe("grader command-line convention", () => {
+  test("a mistyped option exits 2 with a message that starts with the command and names the near option", async () => {
+    const r = await grader(["proof", "--lesosn", "fx-retry", path.join(PASTES, "alice.txt")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^grader proof: unknown option --lesosn \(did you mean --lesson\?\)/);
+  });
+
+  test("a paste that cannot be read exits 4", async () => {
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(tmp, "missing.txt")]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^grader proof: cannot read /);
+  });
+
+  test("a bug exits 70 with its stack, not with a code that claims an outcome", async () => {
+    const out = path.join(tmp, "grades-bug");
+    const r = await failing(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out]);
+    expect(r.code).toBe(70);
+    expect(r.stderr).toMatch(/^grader: internal error \(a bug/);
+    expect(r.stderr).toContain("TypeError: injected: the clock broke");
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  test("--version prints the package version, for the command and its subcommands", async () => {
+    const { version } = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const [top, sub] = await Promise.all([grader(["--version"]), grader(["lint", "--version"])]);
+    expect(top).toMatchObject({ code: 0, stdout: `grader ${version}\n` });
+    expect(sub).toMatchObject({ code: 0, stdout: `grader ${version}\n` });
+  });
+
+  test("--help lists the exit-code table, for the command and each subcommand", async () => {
+    const runs = await Promise.all([grader(["--help"]), grader(["proofs", "--help"])]);
+    for (const r of runs) {
+      expect(r.code).toBe(0);
+      for (const code of [0, 1, 2, 3, 4, 70]) expect(r.stdout).toMatch(new RegExp(`^ +${code}  \\S`, "m"));
+    }
+  });
+
+  test("lint of a directory with no lesson warns that nothing was checked and exits 4", async () => {
+    const empty = path.join(tmp, "no-lessons");
+    await mkdir(empty, { recursive: true });
+    const r = await grader(["lint", "--lessons", empty]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`grader lint: warning: ${empty} holds no lesson (no *.md file); nothing was checked`);
+  });
+
+  test("proofs on a directory with no paste says so, exits 4 and writes nothing", async () => {
+    const empty = path.join(tmp, "no-pastes");
+    const out = path.join(tmp, "grades-empty");
+    await mkdir(empty, { recursive: true });
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", empty, "--out", out]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`grader proofs: ${empty} holds no paste`);
+    await expect(readFile(path.join(out, "gradebook.csv"))).rejects.toThrow();
+  });
+
+  test("without --out, proofs writes under .grader-out (ignored by git) and says where", async () => {
+    const cwd = path.join(tmp, "cwd");
+    await mkdir(cwd, { recursive: true });
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote ${path.join(".grader-out", "grades", "gradebook.csv")}`);
+    expect(await readFile(path.join(cwd, ".grader-out", "grades", "gradebook.csv"), "utf8")).toContain("student,lesson");
+  });
+});
