@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript source through tsx, so the command works straight after
-// `npm install` with no build step.
-import { register } from "tsx/esm/api";
+// grader: the compiled bundle when it is fresh, else the TypeScript sources
+// through tsx (scripts/bins/launch.js), so it works straight after
+// `npm install` and never runs code older than the sources.
+import { launch } from "../../scripts/bins/launch.js";
 
-register();
-await import("../src/cli/main.ts");
+await launch(import.meta.url, "../src/cli/main.ts");

@@ -1,0 +1,173 @@
+/**
+ * The launchers (scripts/bins/launch.js) and their builder
+ * (scripts/bins/build.js), on a small repository in a temp dir that uses
+ * them the way dslab's commands do: a workspace with a `bin` whose launcher
+ * names a TypeScript entry. Everything runs as real child processes. The
+ * fixture command prints the file V8 is running (the raw call site, before
+ * any source map), the text of an imported module, and its own
+ * `import.meta.url`, so each test sees which code ran.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+
+const SCRIPTS = fileURLToPath(new URL("../../../../scripts/bins/", import.meta.url));
+const BUILDER = join(SCRIPTS, "build.js");
+const REPO_BINS = ["grader", "history-check", "kv", "kv-cluster", "kv-node", "kv-sim"];
+
+const tmp = mkdtempSync(join(tmpdir(), "dslab-launcher-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const ENTRY = `import { greeting } from "../greeting.js";
+
+function runningFile(): string {
+  const saved = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, frames) => frames;
+  const frames = new Error().stack as unknown as NodeJS.CallSite[];
+  Error.prepareStackTrace = saved;
+  return frames[0]?.getFileName() ?? "";
+}
+
+if (process.argv[2] === "throw") throw new Error("thrown on line 11");
+process.stdout.write(JSON.stringify({ greeting: greeting(), file: runningFile(), url: import.meta.url }) + "\\n");
+`;
+const THROW_LINE = 11;
+
+let repo = "";
+let n = 0;
+const pkg = () => join(repo, "pkg");
+const launcher = () => join(pkg(), "bin", "hello.js");
+const entry = () => join(pkg(), "src", "cli", "hello.ts");
+const greetingFile = () => join(pkg(), "src", "greeting.ts");
+const bundle = () => join(pkg(), "dist", "bin", "hello.js");
+const manifest = () => join(pkg(), "dist", "bin", "hello.inputs.json");
+
+function writeGreeting(text: string): void {
+  writeFileSync(greetingFile(), `export function greeting(): string {\n  return ${JSON.stringify(text)};\n}\n`);
+}
+
+beforeEach(() => {
+  repo = join(tmp, `repo-${n++}`);
+  mkdirSync(join(pkg(), "bin"), { recursive: true });
+  mkdirSync(join(pkg(), "src", "cli"), { recursive: true });
+  writeFileSync(join(repo, "package.json"), JSON.stringify({ name: "fixture-root", private: true, type: "module", workspaces: ["pkg"] }));
+  writeFileSync(join(pkg(), "package.json"), JSON.stringify({ name: "@fixture/pkg", type: "module", bin: { hello: "./bin/hello.js" } }));
+  writeFileSync(
+    launcher(),
+    `#!/usr/bin/env node\nimport { launch } from ${JSON.stringify(pathToFileURL(join(SCRIPTS, "launch.js")).href)};\n\nawait launch(import.meta.url, "../src/cli/hello.ts");\n`,
+  );
+  writeFileSync(entry(), ENTRY);
+  writeGreeting("hello");
+});
+
+function build(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [BUILDER, "--root", repo, ...args], { encoding: "utf8", timeout: 60_000 });
+}
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string; out: { greeting: string; file: string; url: string } | undefined } {
+  const r = spawnSync(process.execPath, [launcher(), ...args], { encoding: "utf8", timeout: 60_000, env: { ...process.env, DSLAB_RUN_SOURCES: "" } });
+  const line = r.stdout.trim();
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, out: line === "" ? undefined : JSON.parse(line) };
+}
+
+function builtOk(): void {
+  const b = build();
+  expect(b.stderr).toBe("");
+  expect(b.status).toBe(0);
+  expect(b.stdout).toMatch(/^build-bins: hello: pkg\/dist\/bin\/hello\.js \(\d+ inputs, /);
+}
+
+describe("a command's launcher", () => {
+  it("runs the compiled bundle when it was built from exactly the files now on disk", () => {
+    builtOk();
+    const r = run();
+    expect(r.status).toBe(0);
+    expect(r.out).toEqual({ greeting: "hello", file: pathToFileURL(bundle()).href, url: pathToFileURL(entry()).href });
+  });
+
+  it("runs the sources when there is no bundle yet", () => {
+    const r = run();
+    expect(r.status).toBe(0);
+    expect(r.out).toEqual({ greeting: "hello", file: pathToFileURL(entry()).href, url: pathToFileURL(entry()).href });
+  });
+
+  it("runs the sources, as edited, when a source changed after the build", () => {
+    builtOk();
+    writeGreeting("edited after the build");
+    const r = run();
+    expect(r.out).toEqual({ greeting: "edited after the build", file: pathToFileURL(entry()).href, url: pathToFileURL(entry()).href });
+  });
+
+  it("runs the sources when a source is replaced by one of the same size dated before the build", () => {
+    builtOk();
+    const before = statSync(greetingFile());
+    writeGreeting("HELLO");
+    const anHourEarlier = new Date(before.mtimeMs - 3_600_000);
+    utimesSync(greetingFile(), anHourEarlier, anHourEarlier);
+    expect(statSync(greetingFile()).size).toBe(before.size);
+    expect(run().out).toMatchObject({ greeting: "HELLO", file: pathToFileURL(entry()).href });
+  });
+
+  it("runs the sources when the bundle or its manifest is gone, and the bundle again once rebuilt", () => {
+    builtOk();
+    rmSync(bundle());
+    expect(run().out?.file).toBe(pathToFileURL(entry()).href);
+    builtOk();
+    expect(run().out?.file).toBe(pathToFileURL(bundle()).href);
+    rmSync(manifest());
+    expect(run().out?.file).toBe(pathToFileURL(entry()).href);
+  });
+
+  it("runs the sources when the bundle itself was altered after the build", () => {
+    builtOk();
+    writeFileSync(bundle(), readFileSync(bundle(), "utf8").replace("hello", "HELLO"));
+    expect(run().out).toMatchObject({ greeting: "hello", file: pathToFileURL(entry()).href });
+  });
+
+  it("runs the sources when DSLAB_RUN_SOURCES=1, even with a fresh bundle", () => {
+    builtOk();
+    const r = spawnSync(process.execPath, [launcher()], { encoding: "utf8", timeout: 60_000, env: { ...process.env, DSLAB_RUN_SOURCES: "1" } });
+    expect(JSON.parse(r.stdout).file).toBe(pathToFileURL(entry()).href);
+  });
+
+  it("prints a stack trace from the bundle with the TypeScript file and line", () => {
+    builtOk();
+    expect(run().out?.file).toBe(pathToFileURL(bundle()).href);
+    const r = run("throw");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`thrown on line ${THROW_LINE}`);
+    expect(r.stderr).toContain(`${entry()}:${THROW_LINE}:`);
+  });
+});
+
+describe("the bundle builder", () => {
+  it("reports a command that does not compile with its file and line, and leaves it to run from its sources", () => {
+    builtOk();
+    writeFileSync(greetingFile(), "export function greeting(): string {\n  return (;\n}\n");
+    const strict = build();
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain(`build-bins: hello not compiled, it runs from its TypeScript sources through tsx: ${relative(process.cwd(), greetingFile())}:2:11: Unexpected ";"`);
+    const lenient = build("--warn-only");
+    expect(lenient.status).toBe(0);
+    expect(lenient.stderr).toContain("build-bins: hello not compiled");
+    writeGreeting("fixed");
+    expect(run().out).toMatchObject({ greeting: "fixed", file: pathToFileURL(entry()).href });
+  });
+
+  it("refuses a launcher that does not name its TypeScript entry, saying which file", () => {
+    writeFileSync(launcher(), "#!/usr/bin/env node\nconsole.log('hi');\n");
+    const r = build();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`build-bins: ${launcher()}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry\n`);
+  });
+
+  it("finds every dslab command's launcher and its TypeScript entry", async () => {
+    const { findBins } = (await import(pathToFileURL(BUILDER).href)) as { findBins: () => Array<{ name: string; launcher: string; source: string }> };
+    const bins = findBins();
+    expect(bins.map((b) => b.name).sort()).toEqual(REPO_BINS);
+    for (const b of bins) expect(statSync(b.source).isFile(), b.source).toBe(true);
+  });
+});
