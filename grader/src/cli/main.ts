@@ -4,7 +4,7 @@ import { main } from "./run.js";
 
 const io = processIo(process);
 await runMain(
-  { name: "grader", version: readPackageVersion(new URL("../../package.json", import.meta.url)) },
+  { name: "grader", version: readPackageVersion(new URL(import.meta.url)) },
   (argv) => main(argv, { stdout: io.stdout, stderr: io.stderr, now: () => new Date() }),
   process.argv.slice(2),
   io,

@@ -7,7 +7,7 @@ import { runCli } from "./run.js";
 
 const io = processIo(process);
 await runMain(
-  { name: "history-check", version: readPackageVersion(new URL("../../package.json", import.meta.url)) },
+  { name: "history-check", version: readPackageVersion(new URL(import.meta.url)) },
   async (argv) =>
     runCli(argv, {
       out: (line) => io.stdout(line + "\n"),

@@ -198,10 +198,25 @@ export function numberOption(value: string | undefined, name: string, opts: { mi
   return n;
 }
 
-/** The `version` field of a package.json (the command's own package). */
-export function readPackageVersion(packageJson: URL): string {
-  const pkg = JSON.parse(readFileSync(packageJson, "utf8")) as { version?: unknown };
-  return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+/**
+ * The `version` of the nearest package.json at or above `from` (a module's
+ * `import.meta.url`): the command's own package, wherever the module runs
+ * from (the sources or a compiled copy).
+ */
+export function readPackageVersion(from: URL): string {
+  for (let dir = new URL(".", from); ; dir = new URL("..", dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(new URL("package.json", dir), "utf8");
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined) {
+      const pkg = JSON.parse(text) as { version?: unknown };
+      if (typeof pkg.version === "string") return pkg.version;
+    }
+    if (new URL("..", dir).pathname === dir.pathname) return "0.0.0";
+  }
 }
 
 /** Whether argv asks for the version: `--version` before any `--`. */

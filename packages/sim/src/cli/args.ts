@@ -1,11 +1,12 @@
 /**
- * A small argument parser: `--name value`, `--name=value`, repeatable
- * options, boolean flags. Errors name the option and what was expected.
+ * kv-sim's options on the dslab convention (`@dslab/protocol/cli`): strict
+ * parsing with a suggestion for a mistyped option, `--name value` or
+ * `--name=value`, repeatable options, boolean flags. Errors name the option
+ * and what was expected.
  */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "E_USAGE";
-}
+import { numberOption, parseOptions, UsageError, type OptionSpec } from "@dslab/protocol/cli";
+
+export { UsageError };
 
 export interface ParsedArgs {
   options: Map<string, string[]>;
@@ -14,30 +15,17 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: readonly string[], spec: { options: readonly string[]; flags: readonly string[] }): ParsedArgs {
+  const config: OptionSpec = {};
+  for (const name of spec.options) config[name] = { type: "string", multiple: true };
+  for (const name of spec.flags) config[name] = name === "help" ? { type: "boolean", short: "h" } : { type: "boolean" };
+  const { values } = parseOptions(argv, config, { positionals: false });
   const options = new Map<string, string[]>();
   const flags = new Set<string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("--")) {
-      if (arg === "-h") flags.add("help");
-      else positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (spec.flags.includes(name)) {
-      flags.add(name);
-      continue;
-    }
-    if (!spec.options.includes(name)) {
-      throw new UsageError(`unknown option --${name}; see --help`);
-    }
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    options.set(name, [...(options.get(name) ?? []), value]);
+  for (const [name, value] of Object.entries(values)) {
+    if (Array.isArray(value)) options.set(name, value.map(String));
+    else if (value === true) flags.add(name);
   }
-  return { options, flags, positional };
+  return { options, flags, positional: [] };
 }
 
 export function getString(a: ParsedArgs, name: string): string | undefined {
@@ -46,13 +34,7 @@ export function getString(a: ParsedArgs, name: string): string | undefined {
 }
 
 export function getNumber(a: ParsedArgs, name: string, opts: { integer?: boolean; min?: number } = {}): number | undefined {
-  const s = getString(a, name);
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw new UsageError(`--${name}: expected ${opts.integer ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${s}"`);
-  }
-  return n;
+  return numberOption(getString(a, name), name, opts);
 }
 
 export function getList(a: ParsedArgs, name: string): string[] {

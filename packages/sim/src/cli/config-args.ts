@@ -3,7 +3,7 @@
  */
 import { DEFAULT_CONFIG, parseNemesis, validateConfig, type RunConfig } from "../run/config.js";
 import type { WorkloadName } from "../workload/workloads.js";
-import { getNumber, getString, type ParsedArgs } from "./args.js";
+import { getNumber, getString, UsageError, type ParsedArgs } from "./args.js";
 
 export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "liveness-bound-s", "core", "client"] as const;
 
@@ -20,9 +20,15 @@ export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEF
 
 export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   const nemesisText = getString(a, "nemesis");
+  let nemesis = defaults.nemesis;
+  try {
+    if (nemesisText !== undefined) nemesis = parseNemesis(nemesisText);
+  } catch (e) {
+    throw new UsageError(`--nemesis: ${(e as Error).message}`, { cause: e });
+  }
   const core = getString(a, "core");
   const client = getString(a, "client");
-  return validateConfig({
+  const config = {
     ...defaults,
     seed: getString(a, "seed") ?? defaults.seed,
     nodes: getNumber(a, "nodes", { integer: true, min: 1 }) ?? defaults.nodes,
@@ -30,9 +36,15 @@ export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
     rate: getNumber(a, "rate", { min: 0.001 }) ?? defaults.rate,
     concurrency: getNumber(a, "concurrency", { integer: true, min: 1 }) ?? defaults.concurrency,
     workload: (getString(a, "workload") as WorkloadName | undefined) ?? defaults.workload,
-    nemesis: nemesisText !== undefined ? parseNemesis(nemesisText) : defaults.nemesis,
+    nemesis,
     livenessBoundS: getNumber(a, "liveness-bound-s", { min: 0.001 }) ?? defaults.livenessBoundS,
     ...(core !== undefined ? { core } : {}),
     ...(client !== undefined ? { client } : {}),
-  });
+  };
+  try {
+    return validateConfig(config);
+  } catch (e) {
+    // validateConfig names the option and what it expected: a usage error.
+    throw new UsageError((e as Error).message, { cause: e });
+  }
 }

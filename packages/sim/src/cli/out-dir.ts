@@ -9,7 +9,7 @@
  */
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { UsageError } from "./args.js";
+import { InputError } from "@dslab/protocol/cli";
 
 /** What a failed system call means, in words. */
 function why(e: unknown): string {
@@ -30,7 +30,7 @@ function kindOf(path: string): "missing" | "directory" | "file" | "other" {
     // ENOTDIR: some parent is a file; the walk up finds it and says so.
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
-    throw new UsageError(`--out ${path}: cannot be checked: ${why(e)}`);
+    throw new InputError(`--out ${path}: cannot be checked: ${why(e)}`);
   }
 }
 
@@ -41,7 +41,7 @@ function makeDirs(dir: string, shown: string): void {
   for (;;) {
     const kind = kindOf(at);
     if (kind === "directory") break;
-    if (kind !== "missing") throw new UsageError(`--out ${shown}: ${at} exists and is not a directory; give a directory for the outputs`);
+    if (kind !== "missing") throw new InputError(`--out ${shown}: ${at} exists and is not a directory; give a directory for the outputs`);
     missing.push(at);
     const up = dirname(at);
     if (up === at) break;
@@ -51,14 +51,15 @@ function makeDirs(dir: string, shown: string): void {
     try {
       mkdirSync(d);
     } catch (e) {
-      throw new UsageError(`--out ${shown}: cannot create the directory ${d}: ${why(e)}; give a directory you can write to`);
+      throw new InputError(`--out ${shown}: cannot create the directory ${d}: ${why(e)}; give a directory you can write to`);
     }
   }
 }
 
 /**
  * Makes sure the outputs named `files` can be written into `dir`; throws a
- * UsageError naming `--out` and the reason when they cannot.
+ * InputError (exit 4: an output that cannot be written) naming `--out`
+ * and the reason when they cannot.
  */
 export function prepareOutDir(dir: string, files: readonly string[]): void {
   makeDirs(dir, dir);
@@ -72,12 +73,12 @@ export function prepareOutDir(dir: string, files: readonly string[]): void {
     }
     unlinkSync(probe);
   } catch (e) {
-    throw new UsageError(`--out ${dir}: cannot write there: ${why(e)}; give a directory you can write to`);
+    throw new InputError(`--out ${dir}: cannot write there: ${why(e)}; give a directory you can write to`);
   }
   for (const name of files) {
     const kind = kindOf(join(dir, name));
     if (kind === "directory" || kind === "other") {
-      throw new UsageError(`--out ${dir}: ${name} exists and is not a regular file (${kind === "directory" ? "a directory" : "a FIFO, socket or device"}); move it away or give another --out`);
+      throw new InputError(`--out ${dir}: ${name} exists and is not a regular file (${kind === "directory" ? "a directory" : "a FIFO, socket or device"}); move it away or give another --out`);
     }
   }
 }

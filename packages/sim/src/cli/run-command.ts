@@ -9,6 +9,9 @@ import { runInProcess } from "../run/in-process.js";
 import { runProcessMode } from "../process/run.js";
 import type { RunResults } from "../run/results.js";
 import { writeOutputs } from "../output/writer.js";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getString, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 import { prepareOutDir } from "./out-dir.js";
@@ -19,51 +22,59 @@ Usage: kv-sim run [--seed N] [--nodes 3] [--time-limit-s 30] [--rate 100] [--con
                   [--workload exactly-once] [--nemesis partition,kill,duplicate,lose-reply,pause]
                   [--bin "CMD"] [--out DIR] [--json]
 
-  --seed N               master seed: every fault, op and jitter derives from it (default 1)
+  --seed N               master seed: every fault, op and jitter derives from it (default ${DEFAULT_CONFIG.seed})
 ${CONFIG_HELP}
   --bin "CMD"            process mode: run CMD as each node (Maelstrom protocol on stdin/stdout);
                          e.g. --bin "node packages/cluster/bin/kv-node.js". If CMD takes --data-dir,
                          each node gets its own directory that survives SIGKILL/restart.
   --out DIR              write history.edn, history.json, results.json, timeline.html,
-                         messages.html, messages.txt (default: out/kv-sim-seed-N); checked
-                         (created, and a file written and removed) before the run starts
+                         messages.html, messages.txt (default: ${defaultOutDir("N")},
+                         outside the repository); checked (created, and a file written
+                         and removed) before the run starts
   --json                 print results.json to stdout instead of the summary
 
 Example:
-  npx kv-sim run --seed 7 --time-limit-s 20 --workload exactly-once --nemesis all --out out/seed-7
+  npm run kv-sim -- run --seed 7 --time-limit-s 20 --workload exactly-once --nemesis all
 `;
 
-export async function runCommand(argv: string[]): Promise<number> {
+/** Where a run writes without --out: the OS temp directory, named by command and seed, never inside the repository. */
+export function defaultOutDir(seed: string): string {
+  return join(tmpdir(), `kv-sim-seed-${seed}`);
+}
+
+export async function runCommand(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(argv, { options: [...CONFIG_OPTIONS, "bin", "out"], flags: ["json", "help"] });
   if (a.flags.has("help")) {
-    process.stdout.write(RUN_HELP);
+    io.stdout(RUN_HELP);
     return 0;
   }
   const bin = getString(a, "bin");
   const config = configFromArgs(a, { ...DEFAULT_CONFIG, ...(bin ? { bin } : {}) });
-  const out = getString(a, "out") ?? `out/kv-sim-seed-${config.seed}`;
+  const out = getString(a, "out") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
   prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
   const artifacts = bin ? await runProcessMode(config) : await runInProcess(config, { tracePeerMessages: true });
   const r = artifacts.results!;
-  const code = r.verdict === "valid" ? 0 : r.verdict === "invalid" ? 1 : 2;
+  const code = r.verdict === "valid" ? EXIT.ok : r.verdict === "invalid" ? EXIT.negative : EXIT.unknown;
   let dir = out;
   try {
     dir = (await writeOutputs(out, artifacts)).dir;
   } catch (e) {
     // The directory was writable when checked; if writing fails now, the verdict is still printed.
-    if (a.flags.has("json")) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-    else process.stdout.write(formatSummary(r, out).replace(/^outputs: .*$/m, `outputs: NOT written to ${out}`));
-    process.stderr.write(`kv-sim: cannot write the outputs to ${out}: ${(e as Error).message}; the verdict above stands\n`);
+    if (a.flags.has("json")) io.stdout(JSON.stringify(r, null, 2) + "\n");
+    else io.stdout(formatSummary(r, out).replace(/^outputs: .*$/m, `outputs: NOT written to ${out}`));
+    io.stderr(`kv-sim: cannot write the outputs to ${out}: ${(e as Error).message}; the verdict above stands\n`);
     return code === 0 ? OUTPUTS_LOST_EXIT : code;
   }
-  if (a.flags.has("json")) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-  else process.stdout.write(formatSummary(r, dir));
+  if (a.flags.has("json")) {
+    io.stdout(JSON.stringify(r, null, 2) + "\n");
+    io.stderr(`kv-sim: outputs written to ${dir}\n`);
+  } else io.stdout(formatSummary(r, dir));
   return code;
 }
 
 /** Exit code of a valid run whose outputs could not be written: not 0, since something was lost. */
-export const OUTPUTS_LOST_EXIT = 4;
+export const OUTPUTS_LOST_EXIT = EXIT.badInput;
 
 /** The files `writeOutputs` writes into --out. */
 function outputNames(nodes: number, processMode: boolean): string[] {

@@ -6,8 +6,14 @@
 import { DEFAULT_CONFIG, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
 import { runOneSeed, runSwarmInline, seedConfig, SPREAD_CHOICES, type SeedResult, type Spread } from "../swarm/swarm.js";
+import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
+
+/** Seeds a swarm runs without --seeds, from --start-seed, with --jobs child processes. */
+export const DEFAULT_SWARM_SEEDS = 100;
+export const DEFAULT_START_SEED = 1;
+export const DEFAULT_JOBS = 1;
 
 export const SWARM_HELP = `kv-sim swarm: many in-process seeds, each a full run with faults, heal, liveness and checkers
 
@@ -15,9 +21,9 @@ Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] 
                     [--concurrency N] [--time-limit-s S] [--nemesis all]
                     [--stop-on-failure] [--json]
 
-  --seeds N              how many seeds (default 100)
-  --start-seed S         first seed (default 1); seeds S .. S+N-1
-  --jobs J               child processes running seeds in parallel (default 1)
+  --seeds N              how many seeds (default ${DEFAULT_SWARM_SEEDS})
+  --start-seed S         first seed (default ${DEFAULT_START_SEED}); seeds S .. S+N-1
+  --jobs J               child processes running seeds in parallel (default ${DEFAULT_JOBS})
   --workload W|all       "all" (default) cycles lin-kv, exactly-once, sessions by seed
 ${CONFIG_HELP}
   --stop-on-failure      stop at the first failing seed (with --jobs 1)
@@ -30,15 +36,15 @@ and its run length from {${[...new Set(SPREAD_CHOICES.timeLimitS)].join(", ")}} 
 prints its replay command, which names the shape it drew.
 
 Example:
-  npx kv-sim swarm --seeds 1000 --jobs 2
+  npm run kv-sim -- swarm --seeds 1000 --jobs 2
 `;
 
 export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
 
-export async function swarmCommand(argv: string[]): Promise<number> {
+export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(argv, { options: [...CONFIG_OPTIONS, "seeds", "start-seed", "jobs"], flags: ["json", "help", "stop-on-failure"] });
   if (a.flags.has("help")) {
-    process.stdout.write(SWARM_HELP);
+    io.stdout(SWARM_HELP);
     return 0;
   }
   if (getString(a, "seed") !== undefined) throw new UsageError("--seed: the swarm takes --start-seed and --seeds; use kv-sim run --seed N for one seed");
@@ -50,9 +56,9 @@ export async function swarmCommand(argv: string[]): Promise<number> {
     timeLimit: getString(a, "time-limit-s") === undefined,
   };
   const base = configFromArgs(a, SWARM_DEFAULTS);
-  const seeds = getNumber(a, "seeds", { integer: true, min: 1 }) ?? 100;
-  const startSeed = getNumber(a, "start-seed", { integer: true, min: 0 }) ?? 1;
-  const jobs = getNumber(a, "jobs", { integer: true, min: 1 }) ?? 1;
+  const seeds = getNumber(a, "seeds", { integer: true, min: 1 }) ?? DEFAULT_SWARM_SEEDS;
+  const startSeed = getNumber(a, "start-seed", { integer: true, min: 0 }) ?? DEFAULT_START_SEED;
+  const jobs = getNumber(a, "jobs", { integer: true, min: 1 }) ?? DEFAULT_JOBS;
   const json = a.flags.has("json");
   const progress = createProgress(seeds, json);
   const summary = await runSwarmInline({
@@ -64,14 +70,14 @@ export async function swarmCommand(argv: string[]): Promise<number> {
     spread,
     stopOnFailure: a.flags.has("stop-on-failure"),
     onSeed: (r, done) => {
-      if (json) process.stdout.write(JSON.stringify(r) + "\n");
+      if (json) io.stdout(JSON.stringify(r) + "\n");
       progress(r, done);
     },
   });
   progress.end?.();
   const perMin = (summary.seeds / (summary.wallMs / 60_000)).toFixed(0);
   if (json) {
-    process.stdout.write(JSON.stringify({ summary: { ...summary, failures: summary.failures.map((f) => f.seed) } }) + "\n");
+    io.stdout(JSON.stringify({ summary: { ...summary, failures: summary.failures.map((f) => f.seed) } }) + "\n");
   } else {
     const out = [
       ``,
@@ -91,9 +97,9 @@ export async function swarmCommand(argv: string[]): Promise<number> {
         out.push(`    replay: ${f.command}`);
       }
     }
-    process.stdout.write(out.join("\n") + "\n");
+    io.stdout(out.join("\n") + "\n");
   }
-  return summary.invalid > 0 ? 1 : summary.unknown > 0 ? 2 : 0;
+  return summary.invalid > 0 ? EXIT.negative : summary.unknown > 0 ? EXIT.unknown : EXIT.ok;
 }
 
 type Progress = ((r: SeedResult, done: number) => void) & { end?: () => void };
@@ -125,14 +131,14 @@ function createProgress(total: number, quiet: boolean): Progress {
 }
 
 /** Internal: one child of `kv-sim swarm --jobs N`. Prints one JSON line per seed. */
-export async function swarmWorkerCommand(argv: string[]): Promise<number> {
+export async function swarmWorkerCommand(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(argv, { options: ["config", "seeds", "rotate", "spread"], flags: [] });
   const base = JSON.parse(getString(a, "config") ?? "{}") as RunConfig;
   const rotate = getString(a, "rotate") !== "false";
   const spread = JSON.parse(getString(a, "spread") ?? "{}") as Spread;
   for (const s of (getString(a, "seeds") ?? "").split(",").filter(Boolean)) {
     const r = await runOneSeed(seedConfig(base, Number(s), rotate, spread));
-    process.stdout.write(JSON.stringify(r) + "\n");
+    io.stdout(JSON.stringify(r) + "\n");
   }
-  return 0;
+  return EXIT.ok;
 }

@@ -1,7 +1,8 @@
 /**
  * `kv-sim run` refuses what cannot work before it simulates anything: an
- * --out it cannot write, a --bin that cannot start. Set-up errors exit 3 with
- * one line naming the option, and print no verdict.
+ * --out it cannot write (exit 4: an output that cannot be written), a --bin
+ * that cannot start (exit 2: the command line names something unusable). Each
+ * is one line naming the option, and no verdict is printed.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -30,10 +31,10 @@ describe("kv-sim run: --out is checked before the run", () => {
   test.each([
     ["a directory nobody can write to (/proc/self)", "/proc/self", "--out /proc/self: cannot write there: "],
     ["a directory that cannot be created under /proc", "/proc/self/kv-sim-out", "--out /proc/self/kv-sim-out: cannot create the directory /proc/self/kv-sim-out: "],
-  ])("an --out that is %s is a set-up error (exit 3) before anything is simulated", async (_name, out, message) => {
+  ])("an --out that is %s is refused (exit 4) before anything is simulated", async (_name, out, message) => {
     const r = await kvSim(["run", "--seed", "3", "--time-limit-s", "1", "--out", out]);
     expect(r.timedOut).toBe(false);
-    expect(r.exitCode).toBe(3);
+    expect(r.exitCode).toBe(4);
     expect(r.stderr).toContain(`kv-sim: ${message}`);
     expect(r.stderr).toContain("give a directory you can write to");
     expect(r.stdout).toBe("");
@@ -43,14 +44,14 @@ describe("kv-sim run: --out is checked before the run", () => {
     const file = join(dir, "a-file");
     await writeFile(file, "x");
     const under = await kvSim(["run", "--time-limit-s", "1", "--out", join(file, "out")]);
-    expect(under.exitCode).toBe(3);
+    expect(under.exitCode).toBe(4);
     expect(under.stderr).toBe(`kv-sim: --out ${join(file, "out")}: ${file} exists and is not a directory; give a directory for the outputs`);
     const withFifo = join(dir, "with-fifo");
     execFileSync("mkdir", [withFifo]);
     execFileSync("mkfifo", [join(withFifo, "history.edn")]);
     const fifo = await kvSim(["run", "--time-limit-s", "1", "--out", withFifo]);
     expect(fifo.timedOut).toBe(false);
-    expect(fifo.exitCode).toBe(3);
+    expect(fifo.exitCode).toBe(4);
     expect(fifo.stderr).toContain(`--out ${withFifo}: history.edn exists and is not a regular file (a FIFO, socket or device)`);
     // The write check leaves nothing behind.
     expect(await readdir(withFifo)).toEqual(["history.edn"]);
@@ -65,7 +66,7 @@ describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a
     const out = join(dir, `out-${command.replace(/\W+/g, "-")}`);
     const r = await kvSim(["run", "--bin", command, "--time-limit-s", "1", "--out", out]);
     expect(r.timedOut).toBe(false);
-    expect(r.exitCode).toBe(3);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).not.toMatch(/verdict/);
   });

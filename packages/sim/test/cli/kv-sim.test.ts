@@ -18,17 +18,17 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toMatch(/--nemesis/);
   });
 
-  test("a bad option is a usage error (exit 3) that names the option", async () => {
+  test("a bad option is a usage error (exit 2) that names the option", async () => {
     const r = await kvSim(["run", "--nodez", "3"]);
-    expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/unknown option --nodez/);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: unknown option --nodez \(did you mean --nodes\?\)/);
     const w = await kvSim(["run", "--workload", "bank"]);
-    expect(w.exitCode).toBe(3);
+    expect(w.exitCode).toBe(2);
     expect(w.stderr).toMatch(/--workload: expected one of lin-kv, exactly-once, sessions, got "bank"/);
     const c = await kvSim(["run", "--client", "no/such/client.ts", "--time-limit-s", "1"]);
     expect(c.stderr).toMatch(/--client: cannot load no\/such\/client\.ts/);
     const x = await kvSim(["run", "--bin", "no-such-command-xyz", "--time-limit-s", "1"]);
-    expect(x.exitCode).toBe(3);
+    expect(x.exitCode).toBe(2);
     expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);
   });
 

@@ -1,0 +1,61 @@
+/**
+ * kv-sim: run the cluster under a seeded fault schedule with retrying
+ * clients, check the history, write the pictures; or a swarm of seeds.
+ *
+ *   kv-sim run --seed 7 --nodes 3 --time-limit-s 30 --rate 100 --concurrency 8 \
+ *     --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause
+ *   kv-sim swarm --seeds 1000 --jobs 2
+ *
+ * Exit codes are the dslab table (`@dslab/protocol/cli`): 0 valid, 1 invalid,
+ * 2 usage error (also a --bin, --core or --client that cannot start or load:
+ * nothing was run), 3 unknown (a checker ran out of budget), 4 the outputs
+ * cannot be written (checked before the run, or lost after it), 70 a bug.
+ */
+import { CliError, exitCodeHelp, unknownCommand, UsageError, type Io } from "@dslab/protocol/cli";
+import { runCommand, RUN_HELP } from "./run-command.js";
+import { swarmCommand, swarmWorkerCommand, SWARM_HELP } from "./swarm-command.js";
+
+export const HELP = `kv-sim: a seeded, fault-injecting harness for the key-value cluster
+
+Usage:
+  kv-sim run   [options]   one run: faults, heal, liveness, checkers, outputs
+  kv-sim swarm [options]   many in-process seeds; failing seeds with their replay commands
+  kv-sim <command> --help  options of a command
+  kv-sim --version         the version
+
+${exitCodeHelp()}
+Here: 1 invalid, 3 unknown (a checker ran out of budget); 2 also for a --bin,
+--core or --client that cannot start or load (nothing was run); 4 an --out
+that cannot be written (checked before the run) or outputs lost after it.
+`;
+
+/** A failure deep in a run that names a command-line option (`--bin: cannot start ...`): the command line is at fault. */
+function asUsageError(e: unknown): unknown {
+  if (e instanceof CliError || !(e instanceof Error)) return e;
+  if ((e as { code?: unknown }).code === "E_SETUP" || /^--(bin|core|client): /.test(e.message)) return new UsageError(e.message, { cause: e });
+  return e;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(rest, io);
+      case "swarm":
+        return await swarmCommand(rest, io);
+      case "swarm-worker":
+        return await swarmWorkerCommand(rest, io);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(HELP + "\n" + RUN_HELP + "\n" + SWARM_HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw unknownCommand(command, ["run", "swarm"]);
+    }
+  } catch (e) {
+    throw asUsageError(e);
+  }
+}
