@@ -38,8 +38,9 @@ import {
   type Json,
   type Message,
 } from "@dslab/protocol";
-import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
+import type { Command, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
 import { renderEvent, type NodeEvent } from "../events.js";
+import { LogClock } from "./log-clock.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
 import { RaftCore } from "../raft/raft.js";
 import { KvStateMachine, parseSnapshot, requestFingerprint, SessionTable } from "../state-machine/index.js";
@@ -108,6 +109,8 @@ class KvNode implements KvNodeCore {
   private leaderTerm: number | null = null;
   /** Only under the `leaderOnlySessions` bug: dedup on the leader, outside the log. */
   private out: Effects & { events: NodeEvent[] } = { persist: [], send: [], logs: [], events: [] };
+  /** The timestamps this node stamps on the entries it appends as leader (log-clock.ts). */
+  private readonly logClock = new LogClock();
 
   constructor(config: NodeConfig, restored: PersistentState | null) {
     this.id = config.id;
@@ -124,9 +127,17 @@ class KvNode implements KvNodeCore {
         heartbeatTicks: config.heartbeatTicks,
         maxEntriesPerAppend: config.maxEntriesPerAppend ?? NODE_DEFAULTS.maxEntriesPerAppend,
         checkSnapshot: snapshotProblem,
+        checkCommand: commandProblem,
+        leaderNoop: (nowMs) => {
+          this.logClock.startLeading(nowMs);
+          const ts = this.logClock.stamp(nowMs);
+          this.logClock.observe(ts);
+          return { kind: "noop", ts };
+        },
       },
       restored,
     );
+    for (const e of restored?.entries ?? []) this.logClock.observe(e.command.ts);
     this.sm = new KvStateMachine({
       sessionTimeoutMs: config.sessionTimeoutMs ?? NODE_DEFAULTS.sessionTimeoutMs,
       maxSessions: config.maxSessions ?? NODE_DEFAULTS.maxSessions,
@@ -142,7 +153,7 @@ class KvNode implements KvNodeCore {
     if (snapshot) {
       this.sm.restore(snapshot.data);
       this.lastApplied = snapshot.lastIncludedIndex;
-      this.raft.noteTimestamp(this.sm.clockMs());
+      this.logClock.observe(this.sm.clockMs());
     }
   }
 
@@ -229,7 +240,8 @@ class KvNode implements KvNodeCore {
       this.emit({ type: "duplicate-pending", clientId: request.client_id as string, seq: request.seq as number, index: sameIndex as number });
       return;
     }
-    const ts = this.raft.stamp(nowMs);
+    const ts = this.logClock.stamp(nowMs);
+    this.logClock.observe(ts);
     const placed = this.raft.propose({ kind: "client", ts, request: request as ClientRequestBody });
     if (!placed) throw new Error("kv node: the leader could not propose");
     this.pending.set(placed.index, { src, msgId, term: placed.term, request: request as ClientRequestBody, duplicates: [] });
@@ -262,6 +274,8 @@ class KvNode implements KvNodeCore {
   private finish(nowMs: number): Effects {
     const ready = this.raft.takeReady();
     const effects: Effects & { events: NodeEvent[] } = { persist: ready.persist, send: ready.send, logs: ready.logs, events: [] };
+    // Entries a leader sent (and this node's own) carry the log's time.
+    for (const op of ready.persist) if (op.type === "append") for (const e of op.entries) this.logClock.observe(e.command.ts);
     const own = this.out;
     this.out = effects;
     // Lines and replies produced while handling the input come after Raft's.
@@ -274,7 +288,7 @@ class KvNode implements KvNodeCore {
     if (ready.restore) {
       this.sm.restore(ready.restore.data);
       this.lastApplied = ready.restore.lastIncludedIndex;
-      this.raft.noteTimestamp(this.sm.clockMs());
+      this.logClock.observe(this.sm.clockMs());
     }
     for (const { id, index } of ready.reads) {
       const r = this.reads.get(id);
@@ -378,6 +392,15 @@ class KvNode implements KvNodeCore {
  * not the state machine's format, or applied up to another index (applying
  * the entries after it would then fail). Null for a good one.
  */
+/** Why a command in the leader's AppendEntries is not one this node can apply, or null. */
+function commandProblem(command: unknown): string | null {
+  const c = command as Partial<Command> | null | undefined;
+  if (typeof c !== "object" || c === null || (c.kind !== "noop" && c.kind !== "client")) return "the command is neither a noop nor a client request";
+  if (typeof c.ts !== "number" || !Number.isFinite(c.ts)) return "the command has no timestamp";
+  if (c.kind === "client" && (typeof c.request !== "object" || c.request === null)) return "the command has no client request";
+  return null;
+}
+
 function snapshotProblem(data: Json, lastIncludedIndex: number): string | null {
   try {
     const parsed = parseSnapshot(data);

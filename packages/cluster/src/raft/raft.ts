@@ -68,6 +68,20 @@ export interface RaftOptions {
    * Default: every snapshot whose text parses as JSON is accepted.
    */
   checkSnapshot?: (data: Snapshot["data"], lastIncludedIndex: number) => string | null;
+  /**
+   * The command a new leader appends at once (the paper's no-op, §5.4.2 and
+   * §8: a leader commits entries of earlier terms only through an entry of
+   * its own term), made by the node at `nowMs`. Raft never looks inside a
+   * command: what a command holds (a client request, a timestamp) is the
+   * node's business.
+   */
+  leaderNoop: (nowMs: number) => Command;
+  /**
+   * Why a command in an AppendEntries from the leader is not one this node
+   * can apply, or null. A message carrying one is logged and dropped.
+   * Default: anything but a missing command is accepted.
+   */
+  checkCommand?: (command: unknown) => string | null;
 }
 
 /** Internal roles; a pre-candidate reports itself as a follower (it has not changed term). */
@@ -117,6 +131,8 @@ export class RaftCore {
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
   private readonly checkSnapshot: (data: Snapshot["data"], lastIncludedIndex: number) => string | null;
+  private readonly leaderNoop: (nowMs: number) => Command;
+  private readonly checkCommand: (command: unknown) => string | null;
 
   private currentTerm = 0;
   private vote: string | null = null;
@@ -133,17 +149,6 @@ export class RaftCore {
   private readIds = 0;
   /** A snapshot arriving in chunks from the leader. */
   private incoming: { index: number; term: number; parts: string[]; received: number } | null = null;
-  /** The largest entry timestamp seen (log entries, or the state machine's clock): log time never runs backwards. */
-  private lastTs = 0;
-  /**
-   * While leading: added to the leader's clock when stamping. A new leader
-   * whose clock is ahead of the log's last timestamp continues the timeline
-   * from there (at its own clock rate) instead of making log time jump
-   * forward, which would expire every session at once. A leader whose clock
-   * is behind stamps the last timestamp until its clock catches up: log time
-   * stands still, which only keeps sessions longer (the safe direction).
-   */
-  private tsOffset = 0;
 
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -176,6 +181,8 @@ export class RaftCore {
     this.preVote = opts.preVote ?? true;
     this.checkQuorum = opts.checkQuorum ?? true;
     this.checkSnapshot = opts.checkSnapshot ?? (() => null);
+    this.leaderNoop = opts.leaderNoop;
+    this.checkCommand = opts.checkCommand ?? ((c) => (c === undefined ? "no command" : null));
     checkOptions({
       electionTimeoutTicksMin: this.electionMin,
       electionTimeoutTicksMax: opts.electionTimeoutTicksMax ?? this.electionMax,
@@ -202,7 +209,6 @@ export class RaftCore {
       }
     });
     this.log.truncateAndAppend(entries);
-    for (const e of entries) this.lastTs = Math.max(this.lastTs, e.command.ts);
   }
 
   // ------------------------------------------------------------ queries --
@@ -224,14 +230,6 @@ export class RaftCore {
   }
   get snapshot(): Snapshot | null {
     return this.latestSnapshot;
-  }
-  /** A timestamp for a new entry: the leader's clock, continuing the log's timeline (see tsOffset), never earlier than an entry in it. */
-  stamp(nowMs: number): number {
-    return Math.max(nowMs + this.tsOffset, this.lastTs);
-  }
-  /** A timestamp known to be in the timeline (e.g. the clock of a restored state machine). */
-  noteTimestamp(ts: number): void {
-    this.lastTs = Math.max(this.lastTs, ts);
   }
   /** For tests: the leader's view of a follower. */
   progressOf(peer: string): Readonly<Progress> | undefined {
@@ -532,10 +530,9 @@ export class RaftCore {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.logLine(`became leader for term ${this.currentTerm}`);
-    this.tsOffset = this.lastTs > 0 ? Math.min(0, this.lastTs - nowMs) : 0;
     // §5.4.2/§8: a leader commits entries of earlier terms only through an
     // entry of its own term, so it appends a no-op right away.
-    this.appendLocal({ kind: "noop", ts: this.stamp(nowMs) });
+    this.appendLocal(this.leaderNoop(nowMs));
     for (const peer of this.peers) this.sendAppend(peer, true);
   }
 
@@ -578,7 +575,6 @@ export class RaftCore {
   private appendLocal(command: Command): LogEntry {
     const entry: LogEntry = { index: this.log.lastIndex() + 1, term: this.currentTerm, command };
     this.log.truncateAndAppend([entry]);
-    this.lastTs = Math.max(this.lastTs, command.ts);
     // Coalesce consecutive appends into one persist op (one WAL record, one fsync).
     const last = this.out.persist[this.out.persist.length - 1];
     if (last?.type === "append" && last.entries[last.entries.length - 1]!.index + 1 === entry.index) last.entries.push(entry);
@@ -686,7 +682,7 @@ export class RaftCore {
   }
 
   private handleAppend(from: string, body: AppendBody): void {
-    const bad = malformedEntries(body);
+    const bad = malformedEntries(body, this.checkCommand);
     if (bad) {
       // Input from the network: refuse it with a log line rather than corrupt the log.
       this.logLine(`dropped raft_append from ${from}: ${bad}`);
@@ -742,7 +738,6 @@ export class RaftCore {
         this.logLine(`log conflict at index ${first}: dropping entries ${first}..${this.log.lastIndex()} (not in leader ${from}'s log)`);
       }
       this.log.truncateAndAppend(fresh);
-      for (const e of fresh) this.lastTs = Math.max(this.lastTs, e.command.ts);
       this.out.persist.push({ type: "append", entries: fresh });
     }
     const lastNew = prev + entries.length;
@@ -920,17 +915,14 @@ export class RaftCore {
 }
 
 /** Why the entries of an AppendEntries cannot be appended (wrong shape, not contiguous after prev), or null. */
-function malformedEntries(body: AppendBody): string | null {
+function malformedEntries(body: AppendBody, checkCommand: (command: unknown) => string | null): string | null {
   for (let i = 0; i < body.entries.length; i++) {
     const e = body.entries[i] as Partial<LogEntry> | null;
     if (typeof e !== "object" || e === null) return `entry ${i} is not an object`;
     if (e.index !== body.prev_log_index + 1 + i) return `entry ${i} has index ${String(e.index)}, expected ${body.prev_log_index + 1 + i}`;
     if (!Number.isSafeInteger(e.term) || (e.term as number) < 1 || (e.term as number) > body.term) return `entry ${i} has a bad term ${String(e.term)}`;
-    const c = e.command as Partial<Command> | undefined;
-    if (typeof c !== "object" || c === null || (c.kind !== "noop" && c.kind !== "client") || typeof c.ts !== "number") {
-      return `entry ${i} has a bad command`;
-    }
-    if (c.kind === "client" && (typeof c.request !== "object" || c.request === null)) return `entry ${i} has no client request`;
+    const bad = checkCommand(e.command);
+    if (bad !== null) return `entry ${i}: ${bad}`;
   }
   return null;
 }

@@ -12,10 +12,13 @@ export function persisted(term: number, log: Array<[number, number]>, votedFor: 
   return { hardState: { term, votedFor }, snapshot: null, entries: log.map(([i, t]) => entry(i, t)) };
 }
 
+/** The no-op a new leader appends, stamped with the leader's clock (the node's job; here the plainest one). */
+export const noopAt = (nowMs: number) => ({ kind: "noop" as const, ts: nowMs });
+
 /** A core with pre-vote and check-quorum off unless asked: the paper's plain algorithm. */
 export function raft(id: string, opts: Partial<RaftOptions> = {}, restored: PersistentState | null = null): RaftCore {
   return new RaftCore(
-    { id, nodeIds: ["n1", "n2", "n3"], prng: createPrng(`test/${id}`), preVote: false, checkQuorum: false, ...opts },
+    { id, nodeIds: ["n1", "n2", "n3"], prng: createPrng(`test/${id}`), preVote: false, checkQuorum: false, leaderNoop: noopAt, ...opts },
     restored,
   );
 }

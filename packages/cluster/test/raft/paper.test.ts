@@ -583,35 +583,20 @@ describe("options", () => {
   });
 });
 
-describe("entry timestamps (the only clock the state machine reads)", () => {
-  const restoredWithTs = (ts: number) => ({
-    hardState: { term: 1, votedFor: null },
-    snapshot: null,
-    entries: [{ index: 1, term: 1, command: { kind: "noop" as const, ts } }],
-  });
-  const electAt = (nowMs: number) => {
-    const r = raft("n1", { nodeIds: ["n1"] }, restoredWithTs(1000));
-    r.bootstrap(nowMs);
-    r.takeReady();
-    return r;
-  };
-
-  it("a new leader whose clock is far ahead continues the log's timeline instead of jumping (which would expire every session at once)", () => {
-    const r = electAt(60_000);
-    expect(r.log.entry(2)!.command.ts).toBe(1000);
-    expect(r.stamp(60_250)).toBe(1250);
+describe("Raft carries commands without looking inside them", () => {
+  it("the no-op a new leader appends is the one the node makes, and Raft reads nothing in it", () => {
+    const made: number[] = [];
+    const r = raft("n1", { nodeIds: ["n1"], leaderNoop: (nowMs) => (made.push(nowMs), { kind: "noop", ts: 7 }) });
+    r.bootstrap(1234);
+    expect(made).toEqual([1234]);
+    expect(r.log.entry(1)!.command).toEqual({ kind: "noop", ts: 7 });
   });
 
-  it("a new leader whose clock is behind stamps the log's last timestamp until its clock catches up (time stands still, never runs back)", () => {
-    const r = electAt(400);
-    expect(r.log.entry(2)!.command.ts).toBe(1000);
-    expect(r.stamp(500)).toBe(1000);
-    expect(r.stamp(1300)).toBe(1300);
-  });
-
-  it("log time never runs backwards, even if the leader's clock does", () => {
-    const r = electAt(1000);
-    r.propose({ kind: "noop", ts: r.stamp(5000) });
-    expect(r.stamp(3000)).toBe(5000);
+  it("an AppendEntries whose command the node's checkCommand refuses is dropped, not appended", () => {
+    const r = raft("n2", { checkCommand: (c) => ((c as { ok?: boolean }).ok ? null : "not ok") });
+    r.step({ src: "n1", dest: "n2", body: { type: "raft_append", term: 1, leader_id: "n1", prev_log_index: 0, prev_log_term: 0, entries: [{ index: 1, term: 1, command: { ok: false } }], leader_commit: 0 } }, 0);
+    const ready = r.takeReady();
+    expect(r.log.lastIndex()).toBe(0);
+    expect(ready.logs.join("\n")).toMatch(/entry 0: not ok/);
   });
 });

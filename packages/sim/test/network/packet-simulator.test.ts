@@ -112,7 +112,7 @@ describe("packet simulator: latency, partitions, lost replies, duplicates and la
     expect(net.replayOldRequest(0, 10_000)).not.toBeNull();
     await scheduler.runUntil(1_000);
     expect(seen).toEqual([[1], [1], [1]]);
-    const traced = trace.entries.filter((e) => (e as { kind: string }).kind === "message") as Array<{ body: { key: unknown; value: unknown } }>;
+    const traced = trace.entries.filter((e) => (e as { kind: string }).kind === "message") as unknown as Array<{ body: { key: unknown; value: unknown } }>;
     expect(traced.length).toBe(3);
     for (const t of traced) expect(t.body).toMatchObject({ key: "k", value: [1] });
   });
