@@ -1,0 +1,151 @@
+/**
+ * `npm run bench` (second part): the whole `history-check` command, Node's
+ * start-up included, over porcupine-shaped data (bench/porcupine-data.ts:
+ * 103 etcd-like register histories and porcupine's six kv cases, written as
+ * EDN files in a temp dir), against the same search done in this process.
+ * Porcupine's Go test binary checks its own 109 histories of these shapes in
+ * about 0.7 s on the 2-core development machine; that is the mark for the
+ * whole command.
+ *
+ *   tsx bench/porcupine.ts [--seed N] [--etcd N] [--runs N]
+ *
+ * The command is run through its launcher (bin/history-check.js), as a user
+ * runs it; its compiled bundle is rebuilt first if it is not fresh, so the
+ * figures are those of the compiled command. "cpu s" is the user and system
+ * time of the child processes (or of the search here), which a busy machine
+ * inflates far less than wall-clock time.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { checkLinearizability, readHistory, writeHistoryEdn } from "../src/index.js";
+import { porcupineLikeFiles } from "./porcupine-data.js";
+
+const LAUNCHER = fileURLToPath(new URL("../bin/history-check.js", import.meta.url));
+const BUILDER = fileURLToPath(new URL("../../../scripts/bins/build.js", import.meta.url));
+const COMPILED = pathToFileURL(fileURLToPath(new URL("../../../scripts/bins/compiled.js", import.meta.url))).href;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+}
+
+/** User + system seconds of the children this process has waited for (Linux). */
+function childrenCpuS(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+interface Verdict {
+  file: string;
+  valid: boolean | "unknown";
+}
+
+function runCli(args: string[]): { ms: number; cpuS: number; verdicts: Verdict[]; status: number | null } {
+  const cpu0 = childrenCpuS();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`history-check ${args.slice(0, 3).join(" ")} ...: exit ${r.status}\n${r.stderr}`);
+  const verdicts = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Verdict);
+  return { ms, cpuS: childrenCpuS() - cpu0, verdicts, status: r.status };
+}
+
+const { staleReason } = (await import(COMPILED)) as { staleReason: (launcher: string) => string | undefined };
+const stale = staleReason(LAUNCHER);
+if (stale !== undefined) {
+  process.stdout.write(`history-check's bundle is not fresh (${stale}); rebuilding it\n`);
+  const b = spawnSync(process.execPath, [BUILDER, "history-check"], { stdio: "inherit" });
+  if (b.status !== 0 || staleReason(LAUNCHER) !== undefined) throw new Error("history-check's bundle could not be built; the figures would be those of the sources through tsx");
+}
+
+const seed = arg("--seed", 42);
+const runs = arg("--runs", 20);
+const dir = mkdtempSync(join(tmpdir(), "dslab-porcupine-bench-"));
+try {
+  const files = porcupineLikeFiles(seed, arg("--etcd", 103)).map((f) => ({ ...f, path: join(dir, f.name) }));
+  for (const f of files) writeFileSync(f.path, writeHistoryEdn(f.history));
+  const ops = files.reduce((n, f) => n + f.history.filter((op) => op.type === "invoke").length, 0);
+  const expected = new Map(files.map((f) => [f.path, f.expected]));
+  const check = (verdicts: Verdict[], what: string) => {
+    for (const v of verdicts) {
+      const want = expected.get(v.file);
+      const got = v.valid === true ? "valid" : v.valid === false ? "invalid" : "unknown";
+      if (got !== want) process.stdout.write(`${what}: ${v.file} is ${got}, expected ${want}\n`);
+    }
+  };
+
+  // Start-up: `history-check --help`, the command doing nothing.
+  const helpMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, [LAUNCHER, "--help"], { encoding: "utf8" });
+    helpMs.push(performance.now() - t0);
+  }
+  helpMs.sort((a, b) => a - b);
+  const startMs = quantile(helpMs, 0.5);
+
+  // The search alone, in this process (reading the files apart).
+  let readMs = 0;
+  let searchMs = 0;
+  const cpu0 = process.cpuUsage();
+  const inProcess: Verdict[] = [];
+  for (const f of files) {
+    const t0 = performance.now();
+    const h = readHistory(readFileSync(f.path, "utf8"), { source: f.path });
+    const t1 = performance.now();
+    const r = checkLinearizability(h, { model: f.model, timeLimitMs: 60_000 });
+    searchMs += performance.now() - t1;
+    readMs += t1 - t0;
+    inProcess.push({ file: f.path, valid: r.valid });
+  }
+  const cpu = process.cpuUsage(cpu0);
+  check(inProcess, "in-process");
+
+  // One process per file.
+  let perFileMs = 0;
+  let perFileCpuS = 0;
+  for (const f of files) {
+    const r = runCli([f.path, "--model", f.model, "--json"]);
+    perFileMs += r.ms;
+    perFileCpuS += r.cpuS;
+    check(r.verdicts, "one process per file");
+  }
+
+  // One process per model, every file of that model in it.
+  let batchMs = 0;
+  let batchCpuS = 0;
+  for (const model of ["register", "kv"] as const) {
+    const r = runCli([...files.filter((f) => f.model === model).map((f) => f.path), "--model", model, "--json"]);
+    batchMs += r.ms;
+    batchCpuS += r.cpuS;
+    check(r.verdicts, "one process per model");
+  }
+
+  const invalid = files.filter((f) => f.expected === "invalid").length;
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const rows = [
+    ["command", "files", "ops", "wall s", "cpu s", "start-up per file ms"],
+    ["`history-check FILE --model M`, one process per file", String(files.length), String(ops), s(perFileMs), perFileCpuS.toFixed(2), startMs.toFixed(0)],
+    ["`history-check FILE... --model M`, one process per model (2)", String(files.length), String(ops), s(batchMs), batchCpuS.toFixed(2), ((startMs * 2) / files.length).toFixed(1)],
+    ["`readHistory` + `checkLinearizability` in one process", String(files.length), String(ops), s(readMs + searchMs), ((cpu.user + cpu.system) / 1e6).toFixed(2), "-"],
+    ["`checkLinearizability` alone (the search)", String(files.length), String(ops), s(searchMs), "-", "-"],
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
+  process.stdout.write(
+    `\nporcupine-shaped data, seed ${seed}: ${files.length} files (${files.length - 6} etcd-like register, 6 kv; ${invalid} invalid), ${ops} operations\n` +
+      `history-check --help: median ${startMs.toFixed(0)} ms, p90 ${quantile(helpMs, 0.9).toFixed(0)} ms over ${runs} runs\n` +
+      `nproc ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n\n` +
+      line(rows[0]!) + "\n|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|\n" + rows.slice(1).map(line).join("\n") + "\n",
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
