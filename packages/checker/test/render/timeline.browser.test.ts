@@ -85,7 +85,7 @@ async function scale(page: Page): Promise<number> {
 async function screenshot(page: Page, name: string): Promise<void> {
   const file = join(dir, name);
   await page.screenshot({ path: file, fullPage: true });
-  console.log(`screenshot: ${file}`);
+  console.log(`screenshot: ${file}${keep ? "" : " (removed after the run; DSLAB_KEEP_HTML=1 keeps it)"}`);
 }
 
 /** A run as the simulator records it: keyed appends with identities, faults labelled by the harness, times in ns. */

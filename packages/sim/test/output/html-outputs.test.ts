@@ -96,7 +96,7 @@ async function verdictColours(page: Page): Promise<string[]> {
 
 async function screenshot(page: Page, file: string): Promise<void> {
   await page.screenshot({ path: file });
-  console.log(`screenshot: ${file}`);
+  console.log(`screenshot: ${file}${keep ? "" : " (removed after the run; DSLAB_KEEP_HTML=1 keeps it)"}`);
 }
 
 /** The client messages of a run, counted from messages.txt (one line each). */
