@@ -52,6 +52,23 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(usage.stderr).toMatch(/usage: kv put KEY VALUE/);
   }, 60_000);
 
+  test("status prints each node's id, port, role, term, leader, commit and applied index, as a table and as JSON", async () => {
+    const leader = await cluster.waitForLeader();
+    const nodes = ["--nodes", cluster.ports.join(",")];
+    const table = await kv([...nodes, "status"]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^ID\s+PORT\s+ROLE\s+TERM\s+LEADER\s+COMMIT\s+APPLIED$/);
+    expect(lines).toHaveLength(4);
+    for (const [i, id] of cluster.ids.entries()) expect(lines[i + 1]).toMatch(new RegExp(`^${id}\\s+${cluster.ports[i]}\\s+(leader|follower|candidate|pre-candidate)\\s+\\d+\\s+\\S+\\s+\\d+\\s+\\d+$`));
+    const json = await kv([...nodes, "status", "--json"]);
+    expect(json.code).toBe(0);
+    const rows = (JSON.parse(json.stdout) as { nodes: Array<Record<string, unknown>> }).nodes;
+    expect(rows.map((r) => r.id)).toEqual(cluster.ids);
+    expect(rows.some((r) => r.role === "leader" && r.id === leader)).toBe(true);
+    for (const r of rows) expect(r).toMatchObject({ term: expect.any(Number), commit_index: expect.any(Number), applied_index: expect.any(Number) });
+  }, 60_000);
+
   test("--port alone reaches the leader through a redirect it learns from the node's id", async () => {
     const leader = await cluster.waitForLeader();
     const follower = cluster.ids.find((id) => id !== leader) as string;

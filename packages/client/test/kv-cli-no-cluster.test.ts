@@ -148,3 +148,15 @@ describe("kv refuses what it cannot send", () => {
     expect(await server.received()).toBe("");
   }, 60_000);
 });
+
+describe("kv status with no cluster", () => {
+  test("gives every node a row saying it did not answer, and exits 1", async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    const r = await kv(["--nodes", `${a},${b}`, "--timeout-ms", "2000", "status"]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(new RegExp(`^n1\\s+${a}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
+    expect(lines[2]).toMatch(new RegExp(`^n2\\s+${b}\\s+`));
+  });
+});

@@ -2,9 +2,15 @@
  * `kv` command-line parsing: argv in, a plan out, or a UsageError that says
  * what is wrong and what to type instead. No IO here.
  */
-import { parseArgs } from "node:util";
 import type { Json } from "@dslab/protocol";
+import { exitCodeHelp, parseOptions, unknownCommand, UsageError } from "@dslab/protocol/cli";
 import { CLIENT_DEFAULTS, type Operation } from "../client.js";
+
+export { UsageError };
+
+/** The port asked without --port or --nodes: node n1 of \`kv-cluster start\` with its default base port. */
+export const DEFAULT_PORT = 9001;
+export const DEFAULT_HOST = "127.0.0.1";
 
 export const HELP = `Usage: kv [options] <command> [args]
 
@@ -19,15 +25,17 @@ Commands:
   incr KEY [DELTA]        add DELTA (an integer, default 1) to the counter at KEY
   cas KEY FROM TO         set KEY to TO if it currently holds FROM
   delete KEY              delete a key
+  status                  each node's id, port, role, term, leader, commit index
+                          and applied index, as a table (--json: one object per node)
 
 VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
 [1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello).
 Keys are strings. A negative DELTA works as is: kv incr k -1.
 
 Options:
-  --port P                one node's TCP port (default 9001)
+  --port P                one node's TCP port (default ${DEFAULT_PORT})
   --nodes P1,P2,...       every node's port; node i is n<i>, as kv-cluster numbers them
-  --host H                host of the nodes (default 127.0.0.1)
+  --host H                host of the nodes (default ${DEFAULT_HOST})
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
@@ -36,6 +44,7 @@ Options:
   --total-ms MS           bound on the whole operation (default ${CLIENT_DEFAULTS.maxTotalMs})
   -v, --verbose           print the attempt log on stderr, one line per attempt
   --json                  print one JSON object instead of text
+  --version               print the version
   -h, --help              show this help
 
 Identity: the cluster remembers the last seq of each client_id and answers a
@@ -47,21 +56,20 @@ learn what happened to it. Without --client-id every run is a fresh client.
 If no node can be reached, kv says so on stderr after trying each node once,
 and keeps trying until --total-ms is spent.
 
-Exit codes:
-  0  ok: the cluster applied (or read) it
+What the codes mean for kv:
+  0  ok: the cluster applied (or read) it; status: every node answered
   1  failed: definitely did not happen (e.g. key does not exist, cas mismatch),
-     or was never sent (no node could be reached, a value that cannot be encoded)
-  2  usage error
+     or was never sent (no node could be reached, a value that cannot be encoded);
+     status: some node did not answer (the table says which)
   3  unknown: it may or may not have happened (replay it with the printed
-     --client-id and --seq to find out)`;
+     --client-id and --seq to find out)
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "E_USAGE";
-}
+${exitCodeHelp()}`;
 
 export interface KvPlan {
   help: boolean;
+  /** `status` asks every node for its state instead of running an operation. */
+  status: boolean;
   host: string;
   /** Node id -> port. */
   nodes: Record<string, number>;
@@ -107,17 +115,17 @@ const ARITY: Record<string, { args: string[]; optional?: number }> = {
   delete: { args: ["KEY"] },
 };
 
+const COMMANDS = [...Object.keys(ARITY), "status"];
+
 // parseArgs reads "-1" as an option; a negative number is always an argument here.
 const NEG = "\u0000neg:";
 
 export function parseKvArgs(argv: readonly string[]): KvPlan {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a)),
-      allowPositionals: true,
-      strict: true,
-      options: {
+    parsed = parseOptions(
+      argv.map((a) => (/^-\d/.test(a) ? NEG + a : a)),
+      {
         port: { type: "string" },
         nodes: { type: "string" },
         host: { type: "string" },
@@ -130,16 +138,17 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    });
+    );
   } catch (e) {
-    throw new UsageError((e as Error).message.replaceAll(NEG, ""));
+    throw new UsageError((e as Error).message.replaceAll(NEG, ""), { cause: e });
   }
   const v = parsed.values;
   const positionals = parsed.positionals.map((p) => (p.startsWith(NEG) ? p.slice(NEG.length) : p));
   const unescape = (s: string | undefined) => (s?.startsWith(NEG) ? s.slice(NEG.length) : s);
   const plan: KvPlan = {
     help: v.help === true,
-    host: v.host ?? "127.0.0.1",
+    status: false,
+    host: v.host ?? DEFAULT_HOST,
     nodes: {},
     clientId: v["client-id"],
     seq: intOption(unescape(v.seq), "seq", 1),
@@ -159,7 +168,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     ports.forEach((p, i) => (plan.nodes[`n${i + 1}`] = port(p, "nodes")));
   } else {
     // One port: the node's id is learned from its first reply.
-    const p = port(unescape(v.port) ?? "9001", "port");
+    const p = port(unescape(v.port) ?? String(DEFAULT_PORT), "port");
     plan.nodes[`${plan.host}:${p}`] = p;
   }
   if (plan.clientId !== undefined && !/^\S+$/.test(plan.clientId)) {
@@ -170,9 +179,15 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   }
 
   const [command, ...args] = positionals;
-  if (command === undefined) throw new UsageError("missing command: one of get, put, append, incr, cas, delete");
+  if (command === undefined) throw new UsageError(`missing command: one of ${COMMANDS.join(", ")}`);
+  if (command === "status") {
+    if (args.length > 0) throw new UsageError("usage: kv status (it takes no arguments; choose the nodes with --port or --nodes)");
+    if (plan.clientId !== undefined || plan.seq !== undefined) throw new UsageError("status: --client-id and --seq are for operations");
+    plan.status = true;
+    return plan;
+  }
   const spec = ARITY[command];
-  if (!spec) throw new UsageError(`unknown command ${JSON.stringify(command)}: expected one of get, put, append, incr, cas, delete`);
+  if (!spec) throw unknownCommand(command, COMMANDS);
   const min = spec.args.length - (spec.optional ?? 0);
   if (args.length < min || args.length > spec.args.length) {
     throw new UsageError(`usage: kv ${command} ${spec.args.map((a, i) => (i >= min ? `[${a}]` : a)).join(" ")}`);

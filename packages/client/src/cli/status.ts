@@ -1,0 +1,68 @@
+/**
+ * `kv status`: asks every node for its state (the TCP shell answers a
+ * `status` message with `status_ok {id, role, term, leader, commitIndex,
+ * lastApplied, ...}`) and prints one row per node, like `etcdctl endpoint
+ * status`. A node that does not answer gets a row that says why. Every node
+ * is asked at once, each within one attempt timeout.
+ */
+import type { Body } from "@dslab/protocol";
+import { EXIT, type Io } from "@dslab/protocol/cli";
+import { CLIENT_DEFAULTS } from "../client.js";
+import { TcpTransport } from "../transport/tcp.js";
+import type { KvPlan } from "./args.js";
+
+export interface NodeStatusRow {
+  /** How the node was addressed: n<i> with --nodes, host:port with --port. */
+  node: string;
+  port: number;
+  /** The node's own id, from its answer. */
+  id: string | null;
+  role: string | null;
+  term: number | null;
+  leader: string | null;
+  commit_index: number | null;
+  applied_index: number | null;
+  /** Why there is no answer. */
+  error?: string;
+}
+
+function rowOf(node: string, port: number, reply: Body | Error): NodeStatusRow {
+  const empty = { node, port, id: null, role: null, term: null, leader: null, commit_index: null, applied_index: null };
+  if (reply instanceof Error) return { ...empty, error: reply.message };
+  if (reply.type !== "status_ok") {
+    const text = typeof reply.text === "string" ? reply.text : JSON.stringify(reply);
+    return { ...empty, error: `answered ${reply.type}${reply.type === "error" ? ` ${String(reply.code)}` : ""}: ${text}` };
+  }
+  const num = (v: unknown) => (typeof v === "number" ? v : null);
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
+  return { node, port, id: str(reply.id), role: str(reply.role), term: num(reply.term), leader: str(reply.leader), commit_index: num(reply.commitIndex), applied_index: num(reply.lastApplied) };
+}
+
+/** The rows as a table, columns padded to their widest cell. */
+export function formatStatusTable(rows: readonly NodeStatusRow[]): string {
+  const header = ["ID", "PORT", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED"];
+  const cell = (v: string | number | null) => (v === null ? "-" : String(v));
+  const body = rows.map((r) => [cell(r.id ?? r.node), cell(r.port), cell(r.role), cell(r.term), cell(r.leader), cell(r.commit_index), cell(r.applied_index)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const lines = [line(header), ...body.map((b, i) => line(b) + (rows[i]!.error ? `  no answer: ${rows[i]!.error}` : ""))];
+  return lines.join("\n") + "\n";
+}
+
+export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
+  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
+  const timeoutMs = plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs;
+  let rows: NodeStatusRow[];
+  try {
+    rows = await Promise.all(
+      Object.entries(plan.nodes).map(async ([node, port]) =>
+        rowOf(node, port, await transport.send(node, { type: "status" }, timeoutMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+      ),
+    );
+  } finally {
+    transport.close();
+  }
+  if (plan.json) io.stdout(`${JSON.stringify({ nodes: rows })}\n`);
+  else io.stdout(formatStatusTable(rows));
+  return rows.every((r) => r.error === undefined) ? EXIT.ok : EXIT.negative;
+}
