@@ -1,5 +1,7 @@
 // Grades a class: every student's paste through the lesson's proof checker,
-// plus identical and near-identical pastes across students sent to review.
+// plus identical and near-identical pastes across students sent to review
+// (the rule that tells a copy from another run of the same scenario is in
+// proof/similarity.ts).
 import type { ProofChecker, ProofResult } from "../proof/check.js";
 import { findSimilar, type SimilarPair } from "../proof/similarity.js";
 import { withManualGrades } from "./manual.js";
@@ -27,7 +29,7 @@ export interface GradeClassOptions {
   manual: readonly ManualGrade[];
   /** ISO timestamp written as graded_at; injected so reruns are reproducible. */
   now: string;
-  /** Jaccard similarity at or above which two pastes are flagged; default 0.8. */
+  /** Similarity (of the normalised pastes) at or above which two pastes that share their run's values are flagged; default 0.8. */
   similarityThreshold?: number;
 }
 
@@ -44,7 +46,7 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
       r.reasons.push(
         pair.identical
           ? `identical to the paste of ${other}`
-          : `near-identical to the paste of ${other} (similarity ${similarityText(pair.similarity)})`,
+          : `near-identical to the paste of ${other} (similarity ${similarityText(pair.similarity)} with ids, numbers and whitespace normalised; ${pair.sharedOrigin})`,
       );
       if (r.status === "pass") {
         r.status = "needs-review";
@@ -68,7 +70,11 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
   return { rows, results, similar };
 }
 
-/** Two decimals, rounded down: a near-identical pair never reads as 1.00, which only identical pastes are. */
+/**
+ * Two decimals, rounded down: 0.996 reads 0.99, so 1.00 means the same text
+ * once ids, numbers and whitespace are normalised (a copy that changed only
+ * values), never merely close to it.
+ */
 export function similarityText(similarity: number): string {
   return (Math.floor(similarity * 100 + 1e-9) / 100).toFixed(2);
 }

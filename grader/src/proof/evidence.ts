@@ -52,6 +52,8 @@ export interface Evidence {
 // The client: `client_id=42`, `client: c-1`, `"client_id":"alice"` (any id after `=`, `:` or a quote), or
 // `client 42` / `client c-1` (after a space the id must hold a digit, so `client sent seq 5` names no client).
 const CLIENT = /\bclient(?:[_-]?id)?(?:["']?\s*[:=]\s*["']?([A-Za-z0-9][\w.-]{0,63})|\s+["']([A-Za-z0-9][\w.-]{0,63})|\s+([A-Za-z_.-]{0,16}\d[\w.-]{0,63}))/i;
+/** Every client id in a text (the forms of CLIENT), for normalising ids when pastes are compared. */
+export const CLIENT_ID_GLOBAL = new RegExp(CLIENT.source, "gi");
 const SEQ = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
 const REFUSED = /\bstale\b|\brefused\b|\brejected\b|\bexpired\b/i;
 const DUPLICATE = /\[dedup\]|\bduplicate\b|\bdeduplicated\b|\(replayed\)|\breplayed\b/i;

@@ -23,15 +23,45 @@ const pastes: Paste[] = [
 ];
 
 describe("near-identical pastes", () => {
-  test("a copy with one line changed goes to review with its similarity, rounded down so it never reads 1.00", () => {
+  test("a copy with one line changed goes to review with its similarity, rounded down, and the client both name", () => {
     const long = Array.from({ length: 300 }, (_, i) => `[apply] client 5 seq ${i + 1} append k v${i} at t=${i * 7}`).join("\n") + "\n[dedup] client 5 seq 300 is duplicate, returning cached result";
     const copy = long.replace(/^[^\n]*/, "copied by a friend");
     const { rows } = gradeClass({ checker, pastes: [{ student: "alice", data: enc(long) }, { student: "zoe", data: enc(copy) }], manual: [], now: NOW });
     for (const [self, other] of [["alice", "zoe"], ["zoe", "alice"]]) {
       const row = rows.find((r) => r.student === self)!;
       expect(row.status).toBe("needs-review");
-      expect(row.reasons).toEqual([expect.stringMatching(new RegExp(`^near-identical to the paste of ${other} \\(similarity 0\\.9\\d\\)$`))]);
+      expect(row.reasons).toEqual([
+        expect.stringMatching(new RegExp(`^near-identical to the paste of ${other} \\(similarity 0\\.9\\d with ids, numbers and whitespace normalised; both name client 5\\)$`)),
+      ]);
     }
+  });
+
+  test("a copied lost-reply paste with one number and a space changed goes to review, both students named; the honest pastes of the class pass", () => {
+    const attemptLog = (client: string, seq: number, backoffMs: number, replayedMs: number) => [
+      `client_id=${client} seq=${seq} attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next backoff_ms=${backoffMs} t_ms=1000`,
+      `n1 | [dedup] client ${client} seq ${seq} is duplicate, returning cached result`,
+      `client_id=${client} seq=${seq} attempt=2 node=n1 outcome=append_ok(replayed) action=succeed backoff_ms=0 t_ms=${replayedMs}`,
+      `client_id=${client} seq=${seq + 1} attempt=1 node=n1 outcome=append_ok action=succeed backoff_ms=0 t_ms=4`,
+      "n1 | became leader for term 2",
+    ].join("\n");
+    const alice = attemptLog("290341886112200198731443657610290341", 7, 97, 1104);
+    const pastes: Paste[] = [
+      { student: "alice", data: enc(alice) },
+      { student: "bob", data: enc(attemptLog("118446744073709551615002219023476121", 3, 112, 1131)) },
+      { student: "carol", data: enc(attemptLog("77301994822017634002193847561029384", 12, 84, 1090)) },
+      { student: "zoe", data: enc(alice.replace("t_ms=1104", "t_ms=1107").replace("| became", "|  became")) },
+    ];
+    const { rows, similar } = gradeClass({ checker, pastes, manual: [], now: NOW });
+    expect(similar).toEqual([
+      { a: "alice", b: "zoe", similarity: 1, identical: false, sharedOrigin: "both name client 290341886112200198731443657610290341" },
+    ]);
+    const reason = (other: string) => `near-identical to the paste of ${other} (similarity 1.00 with ids, numbers and whitespace normalised; both name client 290341886112200198731443657610290341)`;
+    expect(rows.map((r) => [r.student, r.status, r.reasons])).toEqual([
+      ["alice", "needs-review", [reason("zoe")]],
+      ["bob", "pass", []],
+      ["carol", "pass", []],
+      ["zoe", "needs-review", [reason("alice")]],
+    ]);
   });
 
   test.each([[0.996, "0.99"], [1, "1.00"], [0.8, "0.80"], [0.29, "0.29"], [0.8149, "0.81"]])("similarity %d reads %s", (x, text) => {
