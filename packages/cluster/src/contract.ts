@@ -99,10 +99,10 @@ export interface NodeConfig {
   nodeIds: string[];
   /** The injected PRNG: election timeouts are drawn from it. */
   prng: Prng;
-  /** Election timeout, drawn uniformly per election in [min, max] ticks. Default 10..20. */
+  /** Election timeout, drawn uniformly per election in [min, max] ticks. Default RAFT_DEFAULTS (raft/raft.ts). */
   electionTimeoutTicksMin?: number;
   electionTimeoutTicksMax?: number;
-  /** Leader heartbeat interval in ticks. Default 2. */
+  /** Leader heartbeat interval in ticks. Default RAFT_DEFAULTS.heartbeatTicks. */
   heartbeatTicks?: number;
   /** Client sessions expire this long after their last request, by leader timestamps. Default 300 s (NODE_DEFAULTS). */
   sessionTimeoutMs?: number;

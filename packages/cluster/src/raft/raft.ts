@@ -35,16 +35,27 @@ import type {
 import { Progress } from "./progress.js";
 import { parseSnapshotText, snapshotText } from "./snapshot-text.js";
 
+/**
+ * The core's timing in ticks, for callers that give none (the simulator, the
+ * core's tests). The shells that run on a wall clock (kv-node, kv-cluster)
+ * count in milliseconds instead and convert: runtime/timing.ts.
+ */
+export const RAFT_DEFAULTS = {
+  electionTimeoutTicksMin: 10,
+  electionTimeoutTicksMax: 20,
+  heartbeatTicks: 2,
+} as const;
+
 export interface RaftOptions {
   id: string;
   /** All node ids, including this one. */
   nodeIds: string[];
   prng: Prng;
-  /** Default 10. */
+  /** Default RAFT_DEFAULTS.electionTimeoutTicksMin. */
   electionTimeoutTicksMin?: number;
-  /** Default 20. */
+  /** Default RAFT_DEFAULTS.electionTimeoutTicksMax. */
   electionTimeoutTicksMax?: number;
-  /** Default 2. */
+  /** Default RAFT_DEFAULTS.heartbeatTicks. */
   heartbeatTicks?: number;
   /** Default 256. */
   maxEntriesPerAppend?: number;
@@ -171,9 +182,9 @@ export class RaftCore {
     this.peers = opts.nodeIds.filter((n) => n !== opts.id);
     this.quorum = Math.floor(opts.nodeIds.length / 2) + 1;
     this.prng = opts.prng;
-    this.electionMin = opts.electionTimeoutTicksMin ?? 10;
-    this.electionMax = Math.max(this.electionMin, opts.electionTimeoutTicksMax ?? 20);
-    this.heartbeatTicks = opts.heartbeatTicks ?? 2;
+    this.electionMin = opts.electionTimeoutTicksMin ?? RAFT_DEFAULTS.electionTimeoutTicksMin;
+    this.electionMax = Math.max(this.electionMin, opts.electionTimeoutTicksMax ?? RAFT_DEFAULTS.electionTimeoutTicksMax);
+    this.heartbeatTicks = opts.heartbeatTicks ?? RAFT_DEFAULTS.heartbeatTicks;
     this.maxEntriesPerAppend = opts.maxEntriesPerAppend ?? 256;
     this.maxInflight = opts.maxInflightAppends ?? 4;
     this.maxAppendChars = opts.maxAppendChars ?? 256 * 1024;

@@ -19,6 +19,7 @@ import {
   type Message,
 } from "@dslab/protocol";
 import type { Effects, KvNodeCore, NodeRuntime, NodeStatus, PersistOp, Storage } from "../contract.js";
+import { TIMING_DEFAULTS } from "./timing.js";
 
 export interface NodeRuntimeOptions {
   core: KvNodeCore;
@@ -26,7 +27,7 @@ export interface NodeRuntimeOptions {
   storage: Storage;
   /** Delivers one outgoing message (to a peer, or a reply to a client). */
   send: (message: Message) => void;
-  /** Tick period of the election/heartbeat clock. Default 10 ms. */
+  /** Tick period of the election/heartbeat clock. Default DEFAULT_TICK_MS. */
   tickMs?: number;
   /** One log line, without the node prefix. Default: `<id> | <line>` on stderr. */
   log?: (line: string) => void;
@@ -41,8 +42,8 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** Default tick period: with the core's election timeout of 15..30 ticks this gives 150..300 ms. */
-export const DEFAULT_TICK_MS = 10;
+/** Default tick period (TIMING_DEFAULTS.tickMs, runtime/timing.ts). */
+export const DEFAULT_TICK_MS = TIMING_DEFAULTS.tickMs;
 
 export class KvNodeRuntime implements NodeRuntime {
   readonly id: string;

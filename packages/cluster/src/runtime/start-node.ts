@@ -8,7 +8,8 @@ import path from "node:path";
 import type { NodeConfig, Storage } from "../contract.js";
 import { createKvNodeCore } from "../node/core.js";
 import { FileStorage, MemoryStorage } from "../storage/index.js";
-import { DEFAULT_TICK_MS, KvNodeRuntime } from "./node-runtime.js";
+import { KvNodeRuntime } from "./node-runtime.js";
+import { TIMING_DEFAULTS } from "./timing.js";
 
 export interface StartNodeOptions {
   id: string;
@@ -17,11 +18,12 @@ export interface StartNodeOptions {
   dataDir?: string;
   /** Master seed of the election-timeout PRNG; each node derives its own stream. Default: time and pid. */
   seed?: string;
+  /** Default TIMING_DEFAULTS.tickMs. */
   tickMs?: number;
-  /** Election timeout range in ms (drawn per election). Default 150..300. */
+  /** Election timeout range in ms (drawn per election). Default TIMING_DEFAULTS. */
   electionTimeoutMsMin?: number;
   electionTimeoutMsMax?: number;
-  /** Leader heartbeat period in ms. Default 30. */
+  /** Leader heartbeat period in ms. Default TIMING_DEFAULTS.heartbeatMs. */
   heartbeatMs?: number;
   /** Client sessions end this long after the client's last request (leader timestamps). */
   sessionTimeoutMs?: number;
@@ -45,16 +47,16 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
     ? new FileStorage(path.resolve(opts.dataDir), { log })
     : new MemoryStorage();
   const restored = await storage.load();
-  const tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
+  const tickMs = opts.tickMs ?? TIMING_DEFAULTS.tickMs;
   const ticks = (ms: number) => Math.max(1, Math.round(ms / tickMs));
   const seed = opts.seed ?? `${Date.now()}-${process.pid}`;
   const config: NodeConfig = {
     id: opts.id,
     nodeIds: opts.nodeIds,
     prng: createPrng(deriveSeed(seed, opts.id)),
-    electionTimeoutTicksMin: ticks(opts.electionTimeoutMsMin ?? 150),
-    electionTimeoutTicksMax: ticks(opts.electionTimeoutMsMax ?? 300),
-    heartbeatTicks: ticks(opts.heartbeatMs ?? 30),
+    electionTimeoutTicksMin: ticks(opts.electionTimeoutMsMin ?? TIMING_DEFAULTS.electionTimeoutMsMin),
+    electionTimeoutTicksMax: ticks(opts.electionTimeoutMsMax ?? TIMING_DEFAULTS.electionTimeoutMsMax),
+    heartbeatTicks: ticks(opts.heartbeatMs ?? TIMING_DEFAULTS.heartbeatMs),
   };
   if (opts.sessionTimeoutMs !== undefined) config.sessionTimeoutMs = opts.sessionTimeoutMs;
   if (opts.maxSessions !== undefined) config.maxSessions = opts.maxSessions;
