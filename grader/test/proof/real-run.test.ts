@@ -1,0 +1,129 @@
+/**
+ * The proofs the lessons ask for can be produced by following the lessons: a
+ * real lost-reply run (the reference cluster and retrying client in the
+ * seeded simulator, the reply of an applied write dropped by hand, then the
+ * leader killed) prints the lines a student copies, and every lesson's
+ * regex_patterns and the evidence rules pass on them through the grader's
+ * own proof checker.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_CONFIG, runInProcess, type NemesisOp } from "@dslab/sim";
+import { beforeAll, describe, expect, test } from "vitest";
+import { loadCourse, type Course } from "../../src/lesson/load.js";
+import type { Lesson } from "../../src/lesson/model.js";
+import { proofChecker } from "../../src/proof/check.js";
+import { ATTEMPT_LOG_SINK } from "../helpers/attempt-log-client.js";
+import { withPatterns } from "../helpers/lessons.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const LESSONS = path.resolve(here, "../../../lessons");
+const CLIENT_MODULE = path.resolve(here, "../helpers/attempt-log-client.ts");
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** The day-3 scenario: replies of applied writes are lost, the leader dies, the retries reach the new leader. */
+const LOST_REPLY: NemesisOp[] = [
+  { atMs: 1_500, op: "lose-reply", probability: 1 },
+  { atMs: 1_700, op: "kill", target: "leader", slot: "k1" },
+  { atMs: 1_900, op: "lose-reply", probability: 0 },
+  { atMs: 3_000, op: "restart", slot: "k1" },
+  { atMs: 4_000, op: "heal" },
+];
+
+interface Run {
+  /** Every line, in the order the run printed them: node lines (`n2 [dedup] ...`) and the clients' attempt lines. */
+  log: string[];
+  valid: boolean;
+}
+
+async function lostReplyRun(): Promise<Run> {
+  const log: string[] = [];
+  const g = globalThis as { [ATTEMPT_LOG_SINK]?: (line: string) => void };
+  g[ATTEMPT_LOG_SINK] = (line) => log.push(line);
+  try {
+    const a = await runInProcess(
+      { ...DEFAULT_CONFIG, seed: "grader-lost-reply", timeLimitS: 4, workload: "exactly-once", client: CLIENT_MODULE },
+      { schedule: LOST_REPLY, onLog: (line) => log.push(line) },
+    );
+    return { log, valid: a.results!.verdict === "valid" };
+  } finally {
+    delete g[ATTEMPT_LOG_SINK];
+  }
+}
+
+/**
+ * What a student copies, as the day-3 lesson's Proof section says: the client's
+ * attempt lines for one operation whose reply was lost (its first attempt timed
+ * out) and whose retry a node answered from the session (`[dedup] ... is
+ * duplicate`), the node lines about it, and the leader changes around it.
+ */
+function studentPaste(log: readonly string[]): { paste: string; client: string; seq: string } {
+  for (const line of log) {
+    const dedup = /\[dedup\] client (\S+) seq (\d+) is duplicate, returning cached result$/.exec(line);
+    if (!dedup) continue;
+    const [, client, seq] = dedup as unknown as [string, string, string];
+    const attempts = log.filter((l) => l.startsWith(`client_id=${client} seq=${seq} `));
+    if (!attempts[0]?.includes(" attempt=1 ") || !attempts[0].includes("outcome=timeout")) continue;
+    if (!attempts.slice(1).some((l) => /outcome=\w+_ok\b/.test(l))) continue;
+    const lines = log.filter((l) => attempts.includes(l) || l.includes(`client ${client} seq ${seq} `) || /became leader for term \d+/.test(l));
+    return { paste: lines.join("\n"), client, seq };
+  }
+  throw new Error("the run answered no retry from a session: no [dedup] line for an operation whose first attempt timed out and a later one succeeded");
+}
+
+describe("a real lost-reply run gives the proofs the lessons ask for", () => {
+  let run: Run;
+  let copied: { paste: string; client: string; seq: string };
+  let course: Course;
+
+  beforeAll(async () => {
+    course = await loadCourse(LESSONS);
+    run = await lostReplyRun();
+    copied = studentPaste(run.log);
+  });
+
+  test("the run is valid and the copied lines show the lost reply, the dedup answer and the successful retry of one operation", () => {
+    expect(run.valid).toBe(true);
+    const { paste, client, seq } = copied;
+    expect(paste).toMatch(new RegExp(`^client_id=${client} seq=${seq} attempt=1 .*outcome=timeout\\(\\d+ms\\) action=retry`, "m"));
+    expect(paste).toMatch(new RegExp(`^n\\d \\[dedup\\] client ${client} seq ${seq} is duplicate, returning cached result$`, "m"));
+    expect(paste).toMatch(new RegExp(`^client_id=${client} seq=${seq} attempt=[2-9] .*outcome=\\w+_ok`, "m"));
+    expect(paste).toMatch(/^n\d became leader for term \d+$/m);
+  });
+
+  test("every lesson with regex patterns passes on the copied lines: its patterns match and the evidence holds", async () => {
+    const { lessons } = course;
+    const withPatternsInCourse = lessons.filter((l) => (l.proof?.regexPatterns.length ?? 0) > 0);
+    expect(withPatternsInCourse.length).toBeGreaterThan(0);
+    const verdicts = withPatternsInCourse.map((lesson) => {
+      const r = proofChecker(lesson).check(enc(copied.paste));
+      return { lesson: lesson.id, status: r.status, reasons: r.reasons, unmatched: r.patterns.filter((p) => !p.matched).map((p) => p.source) };
+    });
+    expect(verdicts).toEqual(withPatternsInCourse.map((l) => ({ lesson: l.id, status: "pass", reasons: [], unmatched: [] })));
+  });
+
+  test("lesson w11-l04 (idempotent writes) passes on the copied lines, and on the dedup line with the attempt it answers", () => {
+    const w11l04: Lesson = withPatterns("w11-l04", ["duplicate|idempotent|cached|dedup", "client_id|seq"]);
+    expect(proofChecker(w11l04).check(enc(copied.paste))).toMatchObject({ status: "pass", reasons: [] });
+    const dedup = copied.paste.split("\n").filter((l) => l.includes("[dedup]") || l.includes("attempt=1 "));
+    expect(proofChecker(w11l04).check(enc(dedup.join("\n")))).toMatchObject({ status: "pass", reasons: [] });
+  });
+
+  test("the whole log of the run, pasted as it is, holds the evidence rules for every lesson", async () => {
+    const { lessons } = course;
+    const whole = run.log.join("\n");
+    for (const lesson of lessons.filter((l) => (l.proof?.regexPatterns.length ?? 0) > 0)) {
+      const r = proofChecker(lesson).check(enc(whole));
+      expect({ lesson: lesson.id, status: r.status, violations: r.evidence?.violations, toReview: r.evidence?.toReview }).toEqual({
+        lesson: lesson.id, status: "pass", violations: [], toReview: [],
+      });
+    }
+  });
+
+  test("lessons without regex patterns send the paste to review, as their front-matter says", async () => {
+    const { lessons } = course;
+    for (const lesson of lessons.filter((l) => (l.proof?.regexPatterns.length ?? 0) === 0)) {
+      expect(proofChecker(lesson).check(enc(copied.paste)).status).toBe("needs-review");
+    }
+  });
+});
