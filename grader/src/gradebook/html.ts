@@ -49,7 +49,8 @@ section.student h2{font-size:1.05rem;margin:.3rem 0}
 pre{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap}
 mark.hl-request{background:#eeeeee}mark.hl-regex{background:#fff59d}mark.hl-applied,mark.hl-acknowledged{background:#c8e6c9}mark.hl-duplicate{background:#bbdefb}
 mark.hl-violation{background:#ffcdd2;outline:1px solid #b3261e}
-mark.hl-regex.hl-request,mark.hl-regex.hl-applied,mark.hl-regex.hl-acknowledged,mark.hl-regex.hl-duplicate,mark.hl-regex.hl-violation{text-decoration:underline wavy #b8860b}
+mark.hl-review{background:#ffe0b2;outline:1px dashed #9a6700}
+mark.hl-regex.hl-request,mark.hl-regex.hl-applied,mark.hl-regex.hl-acknowledged,mark.hl-regex.hl-duplicate,mark.hl-regex.hl-violation,mark.hl-regex.hl-review{text-decoration:underline wavy #b8860b}
 .legend mark{padding:0 .3em;margin-right:.5em}
 `;
 
@@ -116,7 +117,7 @@ ${filter("needs-review", "needs review", counts["needs-review"]!)}
 ${filter("fail", "fail", counts.fail!)}
 ${filter("pass", "pass", counts.pass!)}
 </div>
-<p class="legend"><mark class="hl-regex">regex match</mark><mark class="hl-request">request</mark><mark class="hl-applied">applied or acknowledged</mark><mark class="hl-duplicate">duplicate answered</mark><mark class="hl-violation">evidence rule broken</mark></p>
+<p class="legend"><mark class="hl-regex">regex match</mark><mark class="hl-request">request</mark><mark class="hl-applied">applied or acknowledged</mark><mark class="hl-duplicate">duplicate answered</mark><mark class="hl-violation">evidence rule broken</mark><mark class="hl-review">evidence to review</mark></p>
 </header>
 <main>
 ${sections.join("\n")}

@@ -11,7 +11,8 @@ export type ProofOutcome = "pass" | "fail" | "needs-review";
 export interface Highlight {
   start: number;
   end: number;
-  kind: "regex" | "applied" | "acknowledged" | "duplicate" | "request" | "violation";
+  /** `violation`: a broken rule that fails the proof; `review`: a line a person checks (RULE_EFFECT in evidence.ts). */
+  kind: "regex" | "applied" | "acknowledged" | "duplicate" | "request" | "violation" | "review";
   /** What the highlight shows, e.g. the pattern or the evidence rule. */
   label: string;
 }
@@ -151,12 +152,12 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
   for (const e of ev.events.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {
     highlights.push({ start: e.start, end: e.end, kind: e.kind, label: `${e.kind}: client ${e.client} seq ${e.seq}` });
   }
-  const broken = new Map<number, string>();
-  for (const v of ev.toReview) broken.set(v.line, "evidence to review: a person checks this line");
-  for (const v of ev.violations) broken.set(v.line, "evidence rule broken");
+  const broken = new Map<number, "violation" | "review">();
+  for (const v of ev.toReview) broken.set(v.line, "review");
+  for (const v of ev.violations) broken.set(v.line, "violation");
   for (const e of ev.events) {
-    const label = broken.get(e.line);
-    if (label !== undefined) highlights.push({ start: e.start, end: e.end, kind: "violation", label });
+    const kind = broken.get(e.line);
+    if (kind !== undefined) highlights.push({ start: e.start, end: e.end, kind, label: kind === "violation" ? "evidence rule broken" : "evidence to review: a person checks this line" });
   }
   reasons.push(...ev.violations.map((v) => `evidence: ${v.message}`));
   // Review reasons: nothing in the paste is wrong, but something in it cannot be confirmed from it.

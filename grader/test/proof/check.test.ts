@@ -37,6 +37,8 @@ describe("proof statuses (lesson w12-d3 proof rules)", () => {
       "evidence to review: line 2: duplicate of client 42 seq 5, but the paste shows no earlier request or application of it; check that the original was applied (it may be in a log that was not pasted)",
     ]);
     expect(r.evidence).toMatchObject({ violations: [], toReview: [{ rule: "duplicate-without-original", line: 2 }] });
+    const marked = r.highlights.filter((h) => h.kind === "review" || h.kind === "violation");
+    expect(marked).toEqual([{ start: 9, end: 70, kind: "review", label: "evidence to review: a person checks this line" }]);
   });
 
   test("a (client, seq) applied twice fails even when every pattern matches", () => {
