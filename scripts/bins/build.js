@@ -8,7 +8,7 @@
  *
  * The commands are the `bin` entries of the workspaces' package.json files;
  * each launcher names its TypeScript entry in its `launch(import.meta.url,
- * "...")` call. A bundle holds the workspace sources and the npm packages
+ * "...")` call, and one that says `{ compiled: false }` is not built. A bundle holds the workspace sources and the npm packages
  * they import (all plain JavaScript), leaving Node's built-ins outside; the
  * map points at the .ts files (without copies of them). Each module's
  * `import.meta.url` is rewritten to the URL of the file it came from, so
@@ -39,7 +39,7 @@ const BUILDER_FILES = [fileURLToPath(import.meta.url), fileURLToPath(new URL("./
 const TRIES = 3;
 
 /**
- * @typedef {{ name: string, launcher: string, source: string }} Bin
+ * @typedef {{ name: string, launcher: string, source: string, compiled: boolean }} Bin
  */
 
 /**
@@ -57,21 +57,21 @@ export function findBins(root = ROOT) {
     const entries = typeof pkg.bin === "string" ? [[pkg.name.replace(/^@[^/]+\//, ""), pkg.bin]] : Object.entries(pkg.bin ?? {});
     for (const [name, rel] of entries) {
       const launcher = join(root, ws, rel);
-      bins.push({ name, launcher, source: launcherSource(launcher) });
+      bins.push({ name, launcher, ...launcherSource(launcher) });
     }
   }
   return bins;
 }
 
 /**
- * The TypeScript entry a launcher names.
+ * The TypeScript entry a launcher names, and whether it runs a bundle.
  * @param {string} launcher
  */
 export function launcherSource(launcher) {
   const text = readFileSync(launcher, "utf8");
-  const m = /\blaunch\(\s*import\.meta\.url\s*,\s*"([^"]+)"/.exec(text);
+  const m = /\blaunch\(\s*import\.meta\.url\s*,\s*"([^"]+)"\s*(,\s*\{\s*compiled:\s*false\s*\})?\s*\)/.exec(text);
   if (m === null) throw new Error(`${launcher}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry`);
-  return resolve(dirname(launcher), /** @type {string} */ (m[1]));
+  return { source: resolve(dirname(launcher), /** @type {string} */ (m[1])), compiled: m[2] === undefined };
 }
 
 /**
@@ -232,7 +232,7 @@ async function main() {
     process.exitCode = warnOnly ? 0 : 1;
     return;
   }
-  const bins = all.filter((b) => names.length === 0 || names.includes(b.name));
+  const bins = all.filter((b) => (names.length === 0 && b.compiled) || names.includes(b.name));
   const unknown = names.filter((n) => !bins.some((b) => b.name === n));
   if (unknown.length > 0) {
     process.stderr.write(`build-bins: no command named ${unknown.join(", ")}\n`);
@@ -241,6 +241,10 @@ async function main() {
   }
   let failed = 0;
   for (const bin of bins) {
+    if (!bin.compiled) {
+      process.stdout.write(`build-bins: ${bin.name}: runs from its sources (its launcher says compiled: false)\n`);
+      continue;
+    }
     try {
       const r = await buildBin(bin);
       process.stdout.write(`build-bins: ${bin.name}: ${relative(root, r.bundle)} (${r.inputs} inputs, ${Math.round(r.bytes / 1024)} KiB, ${Math.round(r.ms)} ms)\n`);

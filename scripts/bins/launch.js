@@ -8,6 +8,12 @@
  * lines, and otherwise the TypeScript sources through tsx: an edited source
  * is run as it now reads, never a bundle built before the edit.
  *
+ * A command that imports TypeScript modules while it runs (modules named on
+ * its command line, parts loaded on demand) passes `{ compiled: false }`
+ * and always runs from its sources: those modules import the workspace
+ * packages too, and must get the very modules the command uses (one class
+ * for `instanceof`, one registry), not a second copy beside the bundle's.
+ *
  * DSLAB_RUN_SOURCES=1 runs the sources through tsx even when the bundle is
  * fresh.
  */
@@ -17,22 +23,17 @@ import { compiledPaths, staleReason } from "./compiled.js";
 /**
  * @param {string} launcherUrl `import.meta.url` of the launcher
  * @param {string} source the command's TypeScript entry, relative to the launcher
- * @param {{ typescriptAtRunTime?: boolean }} [options] `typescriptAtRunTime`:
- *   the command imports .ts files while it runs (modules named on its command
- *   line, parts loaded on demand), so tsx is registered in front of the
- *   bundle too
+ * @param {{ compiled?: boolean }} [options] `compiled: false`: always the sources
  */
 export async function launch(launcherUrl, source, options = {}) {
   const launcher = fileURLToPath(launcherUrl);
-  const compiled = process.env.DSLAB_RUN_SOURCES === "1" ? false : staleReason(launcher) === undefined;
-  if (!compiled || options.typescriptAtRunTime === true) {
-    const { register } = await import("tsx/esm/api");
-    register();
-  }
+  const compiled = options.compiled !== false && process.env.DSLAB_RUN_SOURCES !== "1" && staleReason(launcher) === undefined;
   if (compiled) {
     process.setSourceMapsEnabled(true);
     await import(pathToFileURL(compiledPaths(launcher).bundle).href);
-  } else {
-    await import(new URL(source, launcherUrl).href);
+    return;
   }
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(new URL(source, launcherUrl).href);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// kv-cluster: the compiled bundle when it is fresh, else the TypeScript sources
-// through tsx (scripts/bins/launch.js), so it works straight after
-// `npm install` and never runs code older than the sources.
+// kv-cluster: the TypeScript sources through tsx (scripts/bins/launch.js),
+// never a bundle: it loads its HTTP front (src/http) as TypeScript on demand,
+// and that must share the command's own modules.
 import { launch } from "../../../scripts/bins/launch.js";
 
-await launch(import.meta.url, "../src/cli/kv-cluster.ts", { typescriptAtRunTime: true });
+await launch(import.meta.url, "../src/cli/kv-cluster.ts", { compiled: false });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// kv-sim: the compiled bundle when it is fresh, else the TypeScript sources
-// through tsx (scripts/bins/launch.js), so it works straight after
-// `npm install` and never runs code older than the sources.
+// kv-sim: the TypeScript sources through tsx (scripts/bins/launch.js), never a
+// bundle: it imports the --core and --client modules it is given (TypeScript
+// too), and those must share the command's own modules.
 import { launch } from "../../../scripts/bins/launch.js";
 
-await launch(import.meta.url, "../src/cli/kv-sim.ts", { typescriptAtRunTime: true });
+await launch(import.meta.url, "../src/cli/kv-sim.ts", { compiled: false });

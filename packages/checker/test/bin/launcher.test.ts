@@ -16,7 +16,8 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 const SCRIPTS = fileURLToPath(new URL("../../../../scripts/bins/", import.meta.url));
 const BUILDER = join(SCRIPTS, "build.js");
-const REPO_BINS = ["grader", "history-check", "kv", "kv-cluster", "kv-node", "kv-sim"];
+/** Each command, and whether it runs a bundle (the two that import TypeScript while they run do not). */
+const REPO_BINS = { grader: true, "history-check": true, kv: true, "kv-cluster": false, "kv-node": true, "kv-sim": false };
 
 const tmp = mkdtempSync(join(tmpdir(), "dslab-launcher-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -133,6 +134,15 @@ describe("a command's launcher", () => {
     expect(JSON.parse(r.stdout).file).toBe(pathToFileURL(entry()).href);
   });
 
+  it("always runs the sources of a command whose launcher says compiled: false, which the builder then skips", () => {
+    writeFileSync(launcher(), readFileSync(launcher(), "utf8").replace(`"../src/cli/hello.ts")`, `"../src/cli/hello.ts", { compiled: false })`));
+    const b = build();
+    expect(b.status).toBe(0);
+    expect(b.stdout).toBe("");
+    expect(build("hello").stdout).toBe("build-bins: hello: runs from its sources (its launcher says compiled: false)\n");
+    expect(run().out?.file).toBe(pathToFileURL(entry()).href);
+  });
+
   it("prints a stack trace from the bundle with the TypeScript file and line", () => {
     builtOk();
     expect(run().out?.file).toBe(pathToFileURL(bundle()).href);
@@ -164,10 +174,10 @@ describe("the bundle builder", () => {
     expect(r.stderr).toBe(`build-bins: ${launcher()}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry\n`);
   });
 
-  it("finds every dslab command's launcher and its TypeScript entry", async () => {
-    const { findBins } = (await import(pathToFileURL(BUILDER).href)) as { findBins: () => Array<{ name: string; launcher: string; source: string }> };
+  it("finds every dslab command's launcher, its TypeScript entry and whether it runs a bundle", async () => {
+    const { findBins } = (await import(pathToFileURL(BUILDER).href)) as { findBins: () => Array<{ name: string; launcher: string; source: string; compiled: boolean }> };
     const bins = findBins();
-    expect(bins.map((b) => b.name).sort()).toEqual(REPO_BINS);
+    expect(Object.fromEntries(bins.map((b) => [b.name, b.compiled]))).toEqual(REPO_BINS);
     for (const b of bins) expect(statSync(b.source).isFile(), b.source).toBe(true);
   });
 });
