@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -220,3 +220,80 @@ describe("grader schedule", () => {
 });
 
 
+
+describe("lesson w11-l04 (idempotent writes) through the grader command", () => {
+  const LESSON = `---
+id: w11-l04
+part: week-11
+title: Idempotent writes
+order: 4
+prereqs: []
+xp: 20
+proof:
+  type: paste
+  status: regex
+  instructions: Paste the lines that show a retried write answered from the cache.
+  regex_patterns:
+    - 'duplicate|idempotent|cached|dedup'
+    - 'client_id|seq'
+review_schedule_days: [3, 7, 21, 60]
+---
+
+# Idempotent writes
+`;
+  const attemptLog = (client: string, seq: number, backoffMs: number, replyMs: number) => [
+    `client_id=${client} seq=${seq} attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next backoff_ms=${backoffMs} t_ms=1000`,
+    `n1 | [dedup] client ${client} seq ${seq} is duplicate, returning cached result`,
+    `client_id=${client} seq=${seq} attempt=2 node=n1 outcome=append_ok action=succeed backoff_ms=0 t_ms=${replyMs}`,
+    `client_id=${client} seq=${seq + 1} attempt=1 node=n1 outcome=append_ok action=succeed backoff_ms=0 t_ms=4`,
+    "n1 | became leader for term 2",
+  ].join("\n");
+  let lessons: string;
+
+  beforeAll(async () => {
+    lessons = path.join(tmp, "w11-lessons");
+    await mkdir(lessons, { recursive: true });
+    await writeFile(path.join(lessons, "l04-idempotent-writes.md"), LESSON);
+  });
+
+  test("grader proof: the dedup line alone goes to review (exit 3), both patterns matched", async () => {
+    const paste = path.join(tmp, "w11-one-line.txt");
+    await writeFile(paste, "[dedup] client 42 seq 5 is duplicate, returning cached result\n");
+    const r = await grader(["proof", "--lessons", lessons, "--lesson", "w11-l04", paste]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`needs-review: ${paste} (lesson w11-l04, score -/20)`);
+    expect(r.stdout).toContain("  - evidence to review: line 1: duplicate of client 42 seq 5, but the paste shows no earlier request or application of it");
+    expect(r.stdout).toContain("  pattern 1 matched (3x): duplicate|idempotent|cached|dedup");
+    expect(r.stdout).toContain("  pattern 2 matched (1x): client_id|seq");
+  });
+
+  test("grader proof: a (client, seq) applied twice fails (exit 1)", async () => {
+    const paste = path.join(tmp, "w11-twice.txt");
+    await writeFile(paste, "[apply] client 42 seq 5\n[dedup] client 42 seq 5 is duplicate, returning cached result\n[apply] client 42 seq 5\n");
+    const r = await grader(["proof", "--lessons", lessons, "--lesson", "w11-l04", paste]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("  - evidence: line 3: client 42 seq 5 applied again (first applied on line 1); a retry must not be applied twice");
+  });
+
+  test("grader proofs: a copy with a number and a space changed is flagged with both students and the similarity; honest pastes pass", async () => {
+    const dir = path.join(tmp, "w11-pastes");
+    const out = path.join(tmp, "w11-grades");
+    await mkdir(dir, { recursive: true });
+    const alice = attemptLog("290341886112200198731443657610290341", 7, 97, 1104);
+    await writeFile(path.join(dir, "alice.txt"), alice);
+    await writeFile(path.join(dir, "bob.txt"), attemptLog("118446744073709551615002219023476121", 3, 112, 1131));
+    await writeFile(path.join(dir, "carol.txt"), attemptLog("77301994822017634002193847561029384", 12, 84, 1090));
+    await writeFile(path.join(dir, "zoe.txt"), alice.replace("t_ms=1104", "t_ms=1107").replace("| became", "|  became"));
+    const r = await grader(["proofs", "--lessons", lessons, "--lesson", "w11-l04", dir, "--out", out, "--now", "2026-11-24T10:00:00Z"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("lesson w11-l04: 4 student(s): 2 pass, 0 fail, 2 needs-review (0 manual)");
+    expect(r.stdout).toContain("  near-identical (1.00): alice and zoe\n");
+    const csv = await readFile(path.join(out, "gradebook.csv"), "utf8");
+    const why = "(similarity 1.00 with ids, numbers and whitespace normalised; both name client 290341886112200198731443657610290341)";
+    // The reason holds a comma, so the CSV quotes it.
+    expect(csv).toContain(`alice,w11-l04,needs-review,,20,"near-identical to the paste of zoe ${why}",auto,2026-11-24T10:00:00.000Z`);
+    expect(csv).toContain(`zoe,w11-l04,needs-review,,20,"near-identical to the paste of alice ${why}",auto,2026-11-24T10:00:00.000Z`);
+    expect(csv).toContain("bob,w11-l04,pass,20,20,,auto,2026-11-24T10:00:00.000Z");
+    expect(csv).toContain("carol,w11-l04,pass,20,20,,auto,2026-11-24T10:00:00.000Z");
+  });
+});
