@@ -229,13 +229,21 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
   // The axis: time since the first event drawn when every event has a time
   // (in ms, or µs or ns for a history shorter than one), else event positions.
   const timed = to > from && history.slice(from, to).every((o) => typeof o.time === "number" && Number.isFinite(o.time));
-  const firstNs = timed ? history[from]!.time! : 0;
-  const spanNs = timed ? history[to - 1]!.time! - firstNs : 0;
+  // Min and max, not first and last: a hand-written history may not be in time order.
+  let firstNs = Infinity;
+  let lastNs = -Infinity;
+  if (timed) {
+    for (let i = from; i < to; i++) {
+      firstNs = Math.min(firstNs, history[i]!.time!);
+      lastNs = Math.max(lastNs, history[i]!.time!);
+    }
+  } else firstNs = lastNs = 0;
+  const spanNs = lastNs - firstNs;
   const unitNs = !timed || spanNs >= 1e6 ? 1e6 : spanNs >= 1e3 ? 1e3 : 1;
   const unitName = !timed ? "event" : unitNs === 1e6 ? "ms" : unitNs === 1e3 ? "µs" : "ns";
   const origin = timed ? firstNs / unitNs : 0;
   const at = (i: number): number => (timed ? (history[i]!.time! - firstNs) / unitNs : i - from);
-  const lastUnit = to > from ? at(to - 1) : 0;
+  const lastUnit = timed ? spanNs / unitNs : to > from ? at(to - 1) : 0;
   // Open-ended bars (info, pending) run past the last event by a little.
   const spanUnits = Math.max(timed ? lastUnit * 1.02 : lastUnit + 1, 1);
 
