@@ -1,58 +1,65 @@
-/** Small helpers for the CLIs: parse flags, print usage errors people can act on. */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+/**
+ * kv-node and kv-cluster on the dslab command-line convention
+ * (`@dslab/protocol/cli`): strict flags with a suggestion for a mistyped one,
+ * usage errors people can act on, storage refusals as one line.
+ */
+import { CliError, EXIT, intOption, parseOptions, processIo, UsageError, type Io, type OptionSpec, type ParsedOptions } from "@dslab/protocol/cli";
 import { StorageError, StorageLockedError } from "../storage/index.js";
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly code = "E_USAGE";
+export { UsageError };
+
+export function parseFlags<T extends OptionSpec>(argv: readonly string[], options: T): ParsedOptions<T> {
+  return parseOptions(argv, options);
 }
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
-  argv: string[],
-  options: T,
-): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-export function intFlag(value: string | undefined, name: string, opts: { min?: number; default?: number } = {}): number | undefined {
-  if (value === undefined) return opts.default;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < (opts.min ?? 0)) {
-    throw new UsageError(`--${name} must be an integer >= ${opts.min ?? 0}, got ${JSON.stringify(value)}`);
-  }
-  return n;
+/** An integer flag >= min (default 0), or `opts.default` when absent. */
+export function intFlag(value: string | undefined, name: string, opts: { min?: number; max?: number; default?: number } = {}): number | undefined {
+  return intOption(value, name, { min: opts.min ?? 0, ...(opts.max !== undefined ? { max: opts.max } : {}) }) ?? opts.default;
 }
 
 /**
  * A storage refusal is an expected failure: one line (the message names the
  * file, the offset and what to do, then the code) and no stack. Exit 4 for a
  * data directory that cannot be read or trusted, 1 for a directory another
- * live process holds. Null for any other error.
+ * live process holds (a definite refusal: this node did not start). Null for
+ * any other error.
  */
-export function storageRefusal(e: unknown): { line: string; exitCode: number } | null {
+export function storageRefusal(e: unknown): CliError | null {
   if (!(e instanceof StorageError)) return null;
-  return { line: `${e.message} (${e.code})`, exitCode: e instanceof StorageLockedError ? 1 : 4 };
+  return new CliError(`${e.message} (${e.code})`, e instanceof StorageLockedError ? EXIT.negative : EXIT.badInput, { cause: e });
 }
 
-/** Runs a CLI main: usage errors print the message and the hint, exit 2; storage refusals one line. */
-export async function runCli(main: () => Promise<void>, helpHint: string): Promise<void> {
-  try {
-    await main();
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n${helpHint}\n`);
-      process.exit(2);
-    }
-    const refusal = storageRefusal(e);
-    if (refusal) {
-      process.stderr.write(`error: ${refusal.line}\n`);
-      process.exit(refusal.exitCode);
-    }
-    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
+/** A storage refusal as the CliError it is; anything else unchanged. */
+export function asCliError(e: unknown): unknown {
+  return storageRefusal(e) ?? e;
+}
+
+/**
+ * The Io of a node process: `exit` ends the process at once, since a server
+ * holds handles (sockets, stdin, timers) that would otherwise keep it alive.
+ * Writes to a pipe or a file are synchronous on Linux, so nothing is lost.
+ */
+export function serverIo(proc: NodeJS.Process): Io {
+  return { ...processIo(proc), exit: (code) => proc.exit(code) };
+}
+
+/**
+ * The exit code of a node the runtime had to stop (it could not persist):
+ * a storage refusal or a failed system call (disk full, I/O error) is said in
+ * one line (4: its data cannot be written; 1 for a lock), anything else is a
+ * bug (70, with the stack in the log).
+ */
+export function fatalExitCode(e: Error, log: (line: string) => void): number {
+  const refusal = storageRefusal(e);
+  if (refusal) {
+    log(`stopping: ${refusal.message}`);
+    return refusal.exitCode;
   }
+  const errno = e as NodeJS.ErrnoException;
+  if (typeof errno.syscall === "string" && typeof errno.code === "string") {
+    log(`stopping: the data directory cannot be written: ${e.message}`);
+    return EXIT.badInput;
+  }
+  log(`stopping: internal error (a bug): ${e.stack ?? e.message}`);
+  return EXIT.internal;
 }

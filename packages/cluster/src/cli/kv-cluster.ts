@@ -26,7 +26,15 @@ import {
   DEFAULT_MAX_CLIENT_CONNECTIONS,
   TcpTransport,
 } from "../runtime/tcp-transport.js";
-import { intFlag, parseFlags, runCli, UsageError } from "./args.js";
+import { CliError, EXIT, exitCodeHelp, readPackageVersion, runMain, unknownCommand, type Io } from "@dslab/protocol/cli";
+import { TIMING_DEFAULTS, timingText } from "../runtime/timing.js";
+import { asCliError, fatalExitCode, intFlag, parseFlags, serverIo, UsageError } from "./args.js";
+
+/** The cluster's shape without --nodes and --base-port. */
+export const CLUSTER_DEFAULTS = { nodes: 3, basePort: 9001 } as const;
+
+/** A node's line saying it won an election (raft/raft.ts logs it), as start passes it through: `n2 | became leader for term 3`. */
+const BECAME_LEADER = /^(\S+) \| became leader for term (\d+)$/;
 
 const HELP = `Usage: kv-cluster <command> [options]
 
@@ -37,20 +45,27 @@ Commands:
   node     run one node of the cluster in this process
   help     show this help
 
-Run kv-cluster <command> --help for the options of a command.`;
+Run kv-cluster <command> --help for the options of a command, and
+kv-cluster --version for the version.
 
-const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (default 3): ids n1..nN
-  --base-port P             node i listens on 127.0.0.1:P+i-1 (default 9001)
+Here: 1 a node that cannot listen on its port, or another live process holds
+its data directory; 4 a data directory or cluster secret that cannot be read
+or trusted (one line naming the file and what to do).
+
+${exitCodeHelp()}`;
+
+const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (default ${CLUSTER_DEFAULTS.nodes}): ids n1..nN
+  --base-port P             node i listens on 127.0.0.1:P+i-1 (default ${CLUSTER_DEFAULTS.basePort})
   --data-dir DIR            node i keeps its WAL and snapshots in DIR/n<i> (required)
   --http-port H             also serve the HTTP front: node i on H+i-1
-  --tick-ms MS              election/heartbeat tick (default 10; election timeout 150-300 ms)
+  --tick-ms MS              election/heartbeat tick (default ${TIMING_DEFAULTS.tickMs}; ${timingText()})
   --seed SEED               master seed of the election-timeout PRNG
   --session-timeout-ms MS   client sessions expire after MS idle (default ${NODE_DEFAULTS.sessionTimeoutMs})
-  --max-sessions N          bound on live client sessions (default 100000)
+  --max-sessions N          bound on live client sessions (default ${NODE_DEFAULTS.maxSessions})
   --idempotency-ttl-ms MS   Idempotency-Key records expire MS after first use
-                            (default 86400000, 24 h)
-  --max-idempotency-keys N  bound on stored Idempotency-Key records (default 100000)
-  --snapshot-every N        snapshot after N applied entries (default 10000)
+                            (default ${NODE_DEFAULTS.idempotencyTtlMs}, ${NODE_DEFAULTS.idempotencyTtlMs / 3_600_000} h)
+  --max-idempotency-keys N  bound on stored Idempotency-Key records (default ${NODE_DEFAULTS.maxIdempotencyKeys})
+  --snapshot-every N        snapshot after N applied entries (default ${NODE_DEFAULTS.snapshotEveryEntries})
   --secret-file FILE        the cluster secret peers prove to each other
                             (default DIR/cluster.secret; \`start\` creates that
                             one, mode 0600, when it is missing)
@@ -63,23 +78,25 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
                             goes past it is answered error 11 and closed
   --idle-timeout-ms MS      a client connection with no traffic for MS is
                             closed (default ${DEFAULT_IDLE_TIMEOUT_MS})
+  --version                 print the version
   -h, --help                show this help`;
 
 const START_HELP = `Usage: kv-cluster start --nodes 3 --base-port 9001 --data-dir DIR [options]
 
 Runs n1..nN as child processes, logs prefixed by node id. Each node's pid is
 printed so you can SIGKILL one; restart it with the printed "kv-cluster node"
-command. Ctrl-C (or SIGTERM) stops every node and exits 0.
+command. Each change of leader is printed as "leader is now n2 (term 3)".
+Ctrl-C (or SIGTERM) stops every node and exits 0.
 
 Options:
 ${COMMON_OPTIONS}`;
 
 const NODE_HELP = `Usage: kv-cluster node --id n2 --nodes 3 --base-port 9001 --data-dir DIR [options]
 
-Runs one node of the cluster in this process: it listens on base-port+i-1,
-keeps its data in DIR/n<i>, and connects to its peers (reconnecting while
-they are down). SIGTERM or Ctrl-C stops it cleanly; SIGKILL loses nothing
-acknowledged.
+Runs one node of the cluster in this process: it prints its pid, listens on
+base-port+i-1, keeps its data in DIR/n<i>, and connects to its peers
+(reconnecting while they are down). SIGTERM or Ctrl-C stops it cleanly;
+SIGKILL loses nothing acknowledged.
 
 Options:
   --id ID                   this node's id: n1..nN (required)
@@ -118,8 +135,8 @@ interface ClusterShape {
 }
 
 function clusterShape(values: Values): ClusterShape {
-  const nodes = intFlag(values.nodes, "nodes", { min: 1, default: 3 })!;
-  const basePort = intFlag(values["base-port"], "base-port", { min: 1, default: 9001 })!;
+  const nodes = intFlag(values.nodes, "nodes", { min: 1, default: CLUSTER_DEFAULTS.nodes })!;
+  const basePort = intFlag(values["base-port"], "base-port", { min: 1, max: 65535, default: CLUSTER_DEFAULTS.basePort })!;
   const httpPort = intFlag(values["http-port"], "http-port", { min: 1 });
   if (basePort + nodes - 1 > 65535) throw new UsageError(`--base-port ${basePort} with ${nodes} nodes goes past port 65535`);
   const dataDir = values["data-dir"];
@@ -155,24 +172,29 @@ function secretFile(values: Values, shape: ClusterShape): string {
 /** A secret that cannot be read is an input-file error (exit 4), said in one line. */
 function secretFailure(e: unknown): never {
   if (!(e instanceof ClusterSecretError)) throw e;
-  process.stderr.write(`error: ${e.message}\n`);
-  process.exit(4);
+  throw new CliError(e.message, EXIT.badInput, { cause: e });
 }
 
-async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
+async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-    process.stdout.write(`${HELP}\n`);
-    return;
+    io.stdout(`${HELP}\n`);
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (command !== "start" && command !== "node") throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (command !== "start" && command !== "node") throw unknownCommand(command, ["start", "node"]);
   const { values } = parseFlags(rest, FLAGS);
   if (values.help) {
-    process.stdout.write(`${command === "start" ? START_HELP : NODE_HELP}\n`);
-    return;
+    io.stdout(`${command === "start" ? START_HELP : NODE_HELP}\n\n${exitCodeHelp()}\n`);
+    return EXIT.ok;
   }
-  if (command === "start") await runStart(values);
-  else await runNode(values);
+  try {
+    if (command === "start") await runStart(values);
+    else await runNode(values);
+  } catch (e) {
+    throw asCliError(e);
+  }
+  // Serves until a signal; each way of stopping exits the process itself.
+  return new Promise<number>(() => {});
 }
 
 // -------------------------------------------------------------- start ----
@@ -214,6 +236,16 @@ async function runStart(values: Values): Promise<void> {
   const say = (line: string) => process.stderr.write(`cluster | ${line}\n`);
 
   say(`pid ${process.pid}: Ctrl-C (or kill ${process.pid}) stops every node`);
+  // A new leader, or the same one in a new term, is said once.
+  let leader: { id: string; term: number } | null = null;
+  const noteLeader = (line: string) => {
+    const m = BECAME_LEADER.exec(line);
+    if (!m) return;
+    const term = Number(m[2]);
+    if (leader !== null && (term < leader.term || (term === leader.term && m[1] === leader.id))) return;
+    leader = { id: m[1]!, term };
+    say(`leader is now ${leader.id} (term ${term})`);
+  };
   say(`cluster secret: ${secretPath}${secret.created ? " (created, mode 0600)" : ""}`);
   for (const [i, id] of shape.nodeIds.entries()) {
     const args = ["node", "--id", id, ...passThrough(values, shape)];
@@ -223,13 +255,16 @@ async function runStart(values: Values): Promise<void> {
     outputDone.push(new Promise((resolve) => child.once("close", () => resolve())));
     // The node prefixes its own log lines; pass them through whole lines at a time.
     readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(`${l}\n`));
-    readline.createInterface({ input: child.stderr! }).on("line", (l) => process.stderr.write(`${l}\n`));
+    readline.createInterface({ input: child.stderr! }).on("line", (l) => {
+      process.stderr.write(`${l}\n`);
+      noteLeader(l);
+    });
     say(`${id} pid ${child.pid} on 127.0.0.1:${shape.basePort + i}, data in ${path.join(path.resolve(shape.dataDir), id)}`);
     child.on("exit", (code, signal) => {
       children.delete(id);
       if (stopping) return;
       say(
-        `${id} exited (${signal ?? `code ${code}`}). Restart it with: npx kv-cluster node --id ${id} ${passThrough(values, shape).join(" ")}`,
+        `${id} exited (${signal ?? `code ${code}`}). Restart it with: npm run kv-cluster -- node --id ${id} ${passThrough(values, shape).join(" ")}`,
       );
       if (children.size === 0) {
         say("every node has exited");
@@ -275,6 +310,7 @@ async function runNode(values: Values): Promise<void> {
   const ports = Object.fromEntries(shape.nodeIds.map((n, i) => [n, shape.basePort + i]));
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
   const limits = connectionLimits(values);
+  log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
 
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
@@ -336,7 +372,7 @@ async function runNode(values: Values): Promise<void> {
     ...nodeTuning(values),
     send: (m) => tcp.send(m),
     log,
-    onFatal: () => process.exit(1),
+    onFatal: (e) => process.exit(fatalExitCode(e, log)),
   });
   if (stopping) return;
   try {
@@ -369,13 +405,11 @@ async function startHttp(
   const file = candidates.find((f) => existsSync(f));
   const mod = file ? ((await import(pathToFileURL(file).href)) as { startHttpFront?: unknown }) : undefined;
   if (typeof mod?.startHttpFront !== "function") {
-    log(`HTTP front not available: ${path.join(here, "..", "http", "index.ts")} does not export startHttpFront; --http-port ignored`);
-    process.stderr.write("error: HTTP front not available in this build (src/http/index.ts with startHttpFront)\n");
-    process.exit(2);
+    throw new UsageError(`--http-port: the HTTP front is not available in this build (${path.join(here, "..", "http", "index.ts")} does not export startHttpFront)`);
   }
   const front = (await (mod.startHttpFront as (o: typeof opts) => Promise<HttpFront> | HttpFront)(opts)) ?? { close() {} };
   log(`HTTP front on http://127.0.0.1:${opts.port}`);
   return front;
 }
 
-await runCli(main, "Run kv-cluster --help for usage.");
+await runMain({ name: "kv-cluster", version: readPackageVersion(new URL(import.meta.url)) }, main, process.argv.slice(2), serverIo(process));

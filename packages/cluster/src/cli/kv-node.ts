@@ -16,11 +16,18 @@ import {
   errorBody,
   type Message,
 } from "@dslab/protocol";
+import { exitCodeHelp, readPackageVersion, runMain, type Io } from "@dslab/protocol/cli";
 import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank, type RawLine } from "../runtime/inbound.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
-import { intFlag, parseFlags, runCli, storageRefusal } from "./args.js";
+import { TIMING_DEFAULTS, timingText } from "../runtime/timing.js";
+import { fatalExitCode, intFlag, parseFlags, serverIo, storageRefusal } from "./args.js";
+
+/** "1 MiB", "64 MiB": a byte count as help text says it. */
+function mib(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
 
 const HELP = `Usage: kv-node [options]
 
@@ -31,20 +38,21 @@ lines on stdin/stdout (logs on stderr). Send {"type":"init","node_id":"n1",
 Options:
   --data-dir DIR            keep the WAL and snapshots in DIR (fsync'ed);
                             without it state lives in memory only
-  --tick-ms MS              election/heartbeat tick period (default 10;
-                            election timeout 150-300 ms)
+  --tick-ms MS              election/heartbeat tick period (default ${TIMING_DEFAULTS.tickMs};
+                            ${timingText()})
   --seed SEED               seed of the election-timeout PRNG (default: time+pid)
   --session-timeout-ms MS   client sessions expire after MS idle, by leader
                             timestamps (default ${NODE_DEFAULTS.sessionTimeoutMs})
   --max-sessions N          bound on live client sessions; the least recently
-                            active is evicted beyond it (default 100000)
+                            active is evicted beyond it (default ${NODE_DEFAULTS.maxSessions})
   --idempotency-ttl-ms MS   Idempotency-Key records expire MS after first use
-                            (default 86400000, 24 h)
+                            (default ${NODE_DEFAULTS.idempotencyTtlMs}, ${NODE_DEFAULTS.idempotencyTtlMs / 3_600_000} h)
   --max-idempotency-keys N  bound on stored Idempotency-Key records; the oldest
-                            is dropped beyond it (default 100000)
-  --snapshot-every N        snapshot after N applied entries (default 10000)
-  --max-line-bytes N        refuse longer client lines with error 1002 (default 1 MiB;
-                            lines from peers may be up to 64 MiB)
+                            is dropped beyond it (default ${NODE_DEFAULTS.maxIdempotencyKeys})
+  --snapshot-every N        snapshot after N applied entries (default ${NODE_DEFAULTS.snapshotEveryEntries})
+  --max-line-bytes N        refuse longer client lines with error 1002 (default ${mib(DEFAULT_MAX_LINE_BYTES)};
+                            lines from peers may be up to ${mib(DEFAULT_MAX_PEER_LINE_BYTES)})
+  --version                 print the version
   -h, --help                show this help
 
 A line that cannot be served (not JSON, a bad field, too long, a request
@@ -53,13 +61,18 @@ definite error reply naming the field; the node keeps serving.
 
 Example:
   printf '%s\\n' '{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}' \\
-    '{"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":"x","value":1,"client_id":"c1","seq":1}}' | kv-node`;
+    '{"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":"x","value":1,"client_id":"c1","seq":1}}' | npm run --silent kv-node
+
+Here: 1 another live process holds --data-dir; 4 the data directory cannot be
+read or trusted (one line naming the file and what to do).
+
+${exitCodeHelp()}`;
 
 /** After stdin ends, how long to wait for replies to requests already received. */
 const STDIN_END_GRACE_MS = 2000;
 
-async function main(): Promise<void> {
-  const { values } = parseFlags(process.argv.slice(2), {
+async function main(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags(argv, {
     help: { type: "boolean", short: "h" },
     "data-dir": { type: "string" },
     "tick-ms": { type: "string" },
@@ -72,8 +85,8 @@ async function main(): Promise<void> {
     "max-line-bytes": { type: "string" },
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
+    io.stdout(`${HELP}\n`);
+    return 0;
   }
   const tickMs = intFlag(values["tick-ms"], "tick-ms", { min: 1 });
   const sessionTimeoutMs = intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 });
@@ -146,7 +159,7 @@ async function main(): Promise<void> {
         snapshotEveryEntries,
         send: out,
         log,
-        onFatal: () => exit(1),
+        onFatal: (e) => exit(fatalExitCode(e, log)),
       }).then(
         (r) => {
           runtime = r;
@@ -155,8 +168,13 @@ async function main(): Promise<void> {
         },
         (e: unknown) => {
           const refusal = storageRefusal(e);
-          log(`could not start: ${refusal?.line ?? (e as Error).message}`);
-          exit(refusal?.exitCode ?? 1);
+          if (refusal) {
+            log(`could not start: ${refusal.message}`);
+            exit(refusal.exitCode);
+          } else {
+            log(`could not start: internal error (a bug): ${(e as Error).stack ?? String(e)}`);
+            exit(70);
+          }
         },
       );
       return;
@@ -224,6 +242,8 @@ async function main(): Promise<void> {
   });
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Serves until stdin ends or a signal comes; each path exits the process itself.
+  return new Promise<number>(() => {});
 }
 
-await runCli(main, "Run kv-node --help for usage.");
+await runMain({ name: "kv-node", version: readPackageVersion(new URL(import.meta.url)) }, main, process.argv.slice(2), serverIo(process));

@@ -53,7 +53,7 @@ describe("kv-cluster and the cluster secret", () => {
     [
       "a data directory without a secret",
       async () => [],
-      /^error: .*cluster\.secret: no cluster secret\. Peers prove this secret to each other; `kv-cluster start` creates it in the data directory, or pass --secret-file FILE/,
+      /^kv-cluster: .*cluster\.secret: no cluster secret\. Peers prove this secret to each other; `kv-cluster start` creates it in the data directory, or pass --secret-file FILE/m,
     ],
     [
       "a secret file others can read",
@@ -63,7 +63,7 @@ describe("kv-cluster and the cluster secret", () => {
         await fsp.chmod(f, 0o644);
         return ["--secret-file", f];
       },
-      /^error: .*loose\.secret: the cluster secret is readable by others \(mode 644\); run chmod 600/,
+      /^kv-cluster: .*loose\.secret: the cluster secret is readable by others \(mode 644\); run chmod 600/m,
     ],
     [
       "a secret that is too short to be one",
@@ -72,7 +72,7 @@ describe("kv-cluster and the cluster secret", () => {
         await fsp.writeFile(f, "hunter2\n", { mode: 0o600 });
         return ["--secret-file", f];
       },
-      /^error: .*short\.secret:1: the cluster secret has 7 characters; it needs at least 32/,
+      /^kv-cluster: .*short\.secret:1: the cluster secret has 7 characters; it needs at least 32/m,
     ],
   ])("node refuses to start with %s: exit 4 and what to do", async (_what, setup, message) => {
     const data = await fsp.mkdtemp(path.join(dir, "node-"));

@@ -51,16 +51,16 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     [["node", "--nodes", "3", "--data-dir", "/tmp/x"], /--id is required/],
     [["node", "--id", "n7", "--nodes", "3", "--data-dir", "/tmp/x"], /--id n7 is not one of n1, n2, n3/],
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /--nodes must be an integer/],
-    [["start", "--data-dir", "/tmp/x", "--max-sessions", "0"], /--max-sessions must be an integer >= 1, got "0"/],
-    [["start", "--data-dir", "/tmp/x", "--idempotency-ttl-ms", "1h"], /--idempotency-ttl-ms must be an integer >= 1/],
+    [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /^kv-cluster: --nodes: expected an integer >= 1, got "three"/],
+    [["start", "--data-dir", "/tmp/x", "--max-sessions", "0"], /--max-sessions: expected an integer >= 1, got "0"/],
+    [["start", "--data-dir", "/tmp/x", "--idempotency-ttl-ms", "1h"], /--idempotency-ttl-ms: expected an integer >= 1/],
   ])("kv-cluster %s is a usage error (exit 2) that says what to fix", async (args, pattern) => {
     const r = await run([KV_CLUSTER_BIN, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(pattern);
   });
 
-  it("start runs every node as a child process, logs by node id, and stops them all on SIGTERM with exit 0", async () => {
+  it("start runs every node as a child process, logs by node id, says each node's pid and who leads, and stops them all on SIGTERM with exit 0", async () => {
     const base = await freePortRun(3);
     const cluster = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dataDir]);
     const leader = await waitFor("a leader", 15_000, async () => {
@@ -75,6 +75,9 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     expect(pids).toHaveLength(3);
     // The log line travels node -> start -> us, so it may trail the status answer.
     await expect.poll(() => cluster.stderrLines.some((l) => l.startsWith(`${leader} | became leader`)), { timeout: 5000 }).toBe(true);
+    // start says who leads, and each node says its own pid as it starts.
+    await expect.poll(() => cluster.stderrLines.some((l) => new RegExp(`^cluster \\| leader is now ${leader} \\(term \\d+\\)$`).test(l)), { timeout: 5000 }).toBe(true);
+    for (const [i, pid] of pids.entries()) expect(cluster.stderrLines).toContain(`n${i + 1} | pid ${pid}: SIGTERM or Ctrl-C (kill ${pid}) stops this node`);
 
     cluster.kill("SIGTERM");
     await exited(cluster);

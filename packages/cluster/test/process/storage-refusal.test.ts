@@ -49,8 +49,8 @@ describe("node programs on a damaged data directory", () => {
     const child = spawnTracked([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--data-dir", dataDir]);
     await exited(child);
     expect(child.exitCode).toBe(4);
-    const errors = child.stderrLines.filter((l) => l.startsWith("error: "));
-    expect(errors).toEqual([expect.stringMatching(new RegExp(`^error: ${wal}: offset 0: not a dslab WAL segment: .*remove the directory and start again.*\\(E_STORAGE_FORMAT\\)$`))]);
+    const errors = child.stderrLines.filter((l) => l.startsWith("kv-cluster: "));
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`^kv-cluster: ${wal}: offset 0: not a dslab WAL segment: .*remove the directory and start again.*\\(E_STORAGE_FORMAT\\)$`))]);
     expect(child.stderrLines.filter((l) => stackLine.test(l))).toEqual([]);
     expect(await fsp.readFile(wal, "utf8")).toBe(readme);
   });
