@@ -106,24 +106,6 @@ export function wordHashes(text: string): Uint32Array {
 }
 
 /**
- * Sorted, unique hashes of the word 5-shingles of a text. A shingle's hash
- * combines the hashes of its five words, so no shingle string is ever built.
- */
-export function shingles(words: Uint32Array): Uint32Array {
-  const n = Math.max(1, words.length - SHINGLE_WORDS + 1);
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = 0x9747b28c;
-    for (let k = i; k < Math.min(i + SHINGLE_WORDS, words.length); k++) h = mix(h ^ words[k]!) + k - i;
-    out[i] = h >>> 0;
-  }
-  out.sort();
-  let unique = 0;
-  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[i - 1]) out[unique++] = out[i]!;
-  return out.slice(0, unique);
-}
-
-/**
  * A multiset of hashes as a set: the k-th copy of a value becomes its own
  * element (value and k hashed together), so set Jaccard on the result is the
  * multiset (weighted) Jaccard, and bottom-k sketches still apply. A log

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { estimateJaccard, findSimilar, jaccard, pasteShape, shingles, wordHashes } from "../../src/proof/similarity.js";
+import { countedSet, estimateJaccard, findSimilar, jaccard, pasteShape, wordHashes } from "../../src/proof/similarity.js";
 
 function log(client: number, lines: number, salt = ""): string {
   const out: string[] = [];
@@ -38,6 +38,20 @@ function lostReplyPaste(rand: () => number): string {
     `${leader} | became leader for term ${2 + Math.floor(rand() * 3)}`,
   ].join("\n");
 }
+
+describe("normalising a paste for comparison", () => {
+  test("client ids, node ids, hex and uuid tokens and numbers become their kind; punctuation and whitespace do not count", () => {
+    const a = pasteShape("client_id=42 seq=5 node=n1 t_ms=1104 req 3f9a2c1d7e id=123e4567-e89b-12d3-a456-426614174000\nn1 | [dedup] client 42 seq 5");
+    const b = pasteShape("CLIENT_ID=c-77   seq=12 node=n3 t_ms=98 req 0xbeef01 id=00000000-0000-0000-0000-00000000abcd\nn3|[dedup]  client c-77 seq 12");
+    expect(a.tokens).toEqual(b.tokens);
+    expect([...a.ids].sort()).toEqual(["123e4567-e89b-12d3-a456-426614174000", "3f9a2c1d7e", "client 42"]);
+    expect([...b.ids].sort()).toEqual(["00000000-0000-0000-0000-00000000abcd", "0xbeef01", "client c-77"]);
+    // Long numbers (3+ digits) are the run's times; short ones (seqs, terms, node ids) every run has.
+    expect(a.longNumbers.size).toBe(1);
+    expect(a.shortValues).toHaveLength(4);
+    expect(b.longNumbers.size).toBe(0);
+  });
+});
 
 describe("near-duplicate detection across students", () => {
   test("identical text up to case and whitespace is flagged as identical", () => {
@@ -121,8 +135,8 @@ describe("near-duplicate detection across students", () => {
   });
 
   test("the bottom-k estimate is close to the exact Jaccard similarity", () => {
-    const a = shingles(wordHashes(log(1, 300)));
-    const b = shingles(wordHashes(log(1, 300).split("\n").map((l, i) => (i % 5 === 0 ? `${l} x` : l)).join("\n")));
+    const a = countedSet(wordHashes(log(1, 300)));
+    const b = countedSet(wordHashes(log(1, 300).split("\n").map((l, i) => (i % 5 === 0 ? `${l} x${i}` : l)).join("\n")));
     expect(Math.abs(estimateJaccard(a, b) - jaccard(a, b))).toBeLessThan(0.15);
     expect(estimateJaccard(a, a)).toBe(1);
   });
