@@ -282,8 +282,11 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
   }
   const labels = [...rowsByProcess.entries()].map(([p, r]) => {
     const first = calls.find((c) => c.process === p);
-    const client = first?.invoke.client_id !== undefined ? ` · ${first.invoke.client_id}` : "";
-    return `<div class="row-label" style="top:${r * ROW_PX}px" title="${esc(`process ${String(p)}${client}`)}">${esc(`process ${String(p)}${client}`)}</div>`;
+    const id = first?.invoke.client_id;
+    // A long client_id is shortened on the row (the tooltip has it whole).
+    const shortId = id !== undefined && id.length > 12 ? `${id.slice(0, 6)}…${id.slice(-3)}` : id;
+    const full = `process ${String(p)}${id !== undefined ? ` · ${id}` : ""}`;
+    return `<div class="row-label" style="top:${r * ROW_PX}px" title="${esc(full)}">${esc(`process ${String(p)}${shortId !== undefined ? ` · ${shortId}` : ""}`)}</div>`;
   });
   const stripes = [...rowsByProcess.values()].map((r) => `<div class="stripe" style="top:${r * ROW_PX}px"></div>`);
   const rowsHeight = Math.max(1, rowsByProcess.size) * ROW_PX + 8;
