@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { loadCourse, type Course } from "../../src/lesson/load.js";
 import type { Lesson } from "../../src/lesson/model.js";
 import { proofChecker } from "../../src/proof/check.js";
+import { findSimilar } from "../../src/proof/similarity.js";
 import { ATTEMPT_LOG_SINK } from "../helpers/attempt-log-client.js";
 import { withPatterns } from "../helpers/lessons.js";
 
@@ -36,13 +37,13 @@ interface Run {
   valid: boolean;
 }
 
-async function lostReplyRun(): Promise<Run> {
+async function lostReplyRun(seed: string): Promise<Run> {
   const log: string[] = [];
   const g = globalThis as { [ATTEMPT_LOG_SINK]?: (line: string) => void };
   g[ATTEMPT_LOG_SINK] = (line) => log.push(line);
   try {
     const a = await runInProcess(
-      { ...DEFAULT_CONFIG, seed: "grader-lost-reply", timeLimitS: 4, workload: "exactly-once", client: CLIENT_MODULE },
+      { ...DEFAULT_CONFIG, seed, timeLimitS: 4, workload: "exactly-once", client: CLIENT_MODULE },
       { schedule: LOST_REPLY, onLog: (line) => log.push(line) },
     );
     return { log, valid: a.results!.verdict === "valid" };
@@ -78,7 +79,7 @@ describe("a real lost-reply run gives the proofs the lessons ask for", () => {
 
   beforeAll(async () => {
     course = await loadCourse(LESSONS);
-    run = await lostReplyRun();
+    run = await lostReplyRun("grader-lost-reply");
     copied = studentPaste(run.log);
   });
 
@@ -125,5 +126,14 @@ describe("a real lost-reply run gives the proofs the lessons ask for", () => {
     for (const lesson of lessons.filter((l) => (l.proof?.regexPatterns.length ?? 0) === 0)) {
       expect(proofChecker(lesson).check(enc(copied.paste)).status).toBe("needs-review");
     }
+  });
+
+  test("two students' runs of the scenario are not near-duplicates; a copy of one with a number and a space changed is", async () => {
+    const other = studentPaste((await lostReplyRun("grader-lost-reply-second-student")).log);
+    expect(other.client).not.toBe(copied.client);
+    const copy = copied.paste.replace(/t_ms=(\d+)/, (_m, ms: string) => `t_ms=${Number(ms) + 1}`).replace(" [dedup]", "  [dedup]");
+    expect(copy).not.toBe(copied.paste);
+    const pairs = findSimilar([{ id: "alice", text: copied.paste }, { id: "bob", text: other.paste }, { id: "zoe", text: copy }]);
+    expect(pairs).toEqual([{ a: "alice", b: "zoe", similarity: 1, identical: false, sharedOrigin: `both name client ${copied.client}` }]);
   });
 });
