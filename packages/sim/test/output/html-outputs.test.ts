@@ -104,7 +104,7 @@ async function clientMessageCount(d: string): Promise<number> {
   return (await readFile(join(d, "messages.txt"), "utf8")).split("\n").filter((l) => /^\d+\.\d{3} (c\d+ -> n\d|n\d -> c\d+) /.test(l)).length;
 }
 
-describe("outputs (issue 5: one directory with histories, results and two pictures)", () => {
+describe("outputs: one directory with the histories, the results and two pictures", () => {
   test("the directory holds history.edn, history.json, results.json, timeline.html and messages.html", async () => {
     const files = await readdir(dir);
     expect(files.sort()).toEqual(["history.edn", "history.json", "messages.html", "messages.txt", "results.json", "timeline.html"]);
