@@ -47,6 +47,35 @@ export interface LinOp {
   definite: boolean;
 }
 
+/** What a model says about an op; `linOp` fills in the optional fields it leaves out. */
+type LinOpFields = Pick<LinOp, "call" | "key" | "kind" | "arg" | "arg2" | "out" | "readOnly" | "definite"> & Partial<LinOp>;
+
+/**
+ * A LinOp with every field present and in one order (an optional field the
+ * model does not set is undefined), so that all ops, of every kind and as
+ * pruning copies them, share one object shape: the search reads their
+ * fields in its inner loop, and a property read that only ever meets one
+ * shape is the fast kind.
+ */
+function linOp(f: LinOpFields): LinOp {
+  return {
+    call: f.call,
+    key: f.key,
+    kind: f.kind,
+    arg: f.arg,
+    arg2: f.arg2,
+    out: f.out,
+    readOnly: f.readOnly,
+    unseen: f.unseen,
+    resets: f.resets,
+    resetTo: f.resetTo,
+    pre: f.pre,
+    blind: f.blind,
+    observes: f.observes,
+    definite: f.definite,
+  };
+}
+
 export interface Model {
   readonly name: string;
   /** undefined: the call cannot affect the verdict (failed, or an unanswered read). */
@@ -177,13 +206,13 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         case "read": {
           if (!definite) return undefined;
           const [, out] = split(call, call.completion!.value);
-          return { call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite, readOnly: true, observes: true };
+          return linOp({ call, key, kind: "read", arg: null, arg2: null, out: canon(out), definite, readOnly: true, observes: true });
         }
         case "write":
-          return { call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg), blind: true };
+          return linOp({ call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg), blind: true });
         case "cas": {
           if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : printEdn(arg)}`, call.invoke);
-          return { call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, observes: true, resets: true, resetTo: canon(arg[1]) };
+          return linOp({ call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, observes: true, resets: true, resetTo: canon(arg[1]) });
         }
         default:
           unsupported("register", call);
@@ -279,12 +308,12 @@ export function kvModel(): Model {
         case "get":
         case "read":
           if (!definite) return undefined;
-          return { call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite, readOnly: true, observes: true };
+          return linOp({ call, key, kind: "get", arg: null, arg2: null, out: str(call.completion!.value), definite, readOnly: true, observes: true });
         case "put":
         case "write":
-          return { call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: str(call.invoke.value), blind: true };
+          return linOp({ call, key, kind: "put", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: str(call.invoke.value), blind: true });
         case "append":
-          return { call, key, kind: "append", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false };
+          return linOp({ call, key, kind: "append", arg: str(call.invoke.value), arg2: null, out: null, definite, readOnly: false });
         default:
           unsupported("kv", call);
       }
@@ -398,10 +427,10 @@ export function counterModel(): Model {
       switch (call.f) {
         case "read":
           if (!definite) return undefined;
-          return { call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite, readOnly: true, observes: true };
+          return linOp({ call, key, kind: "read", arg: null, arg2: null, out: num(call, call.completion!.value, 0), definite, readOnly: true, observes: true });
         case "incr":
         case "add":
-          return { call, key, kind: "incr", arg: num(call, call.invoke.value, 1), arg2: null, out: null, definite, readOnly: false };
+          return linOp({ call, key, kind: "incr", arg: num(call, call.invoke.value, 1), arg2: null, out: null, definite, readOnly: false });
         default:
           unsupported("counter", call);
       }
