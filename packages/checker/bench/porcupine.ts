@@ -4,8 +4,8 @@
  * 103 etcd-like register histories and porcupine's six kv cases, written as
  * EDN files in a temp dir), against the same search done in this process.
  * Porcupine's Go test binary checks its own 109 histories of these shapes in
- * about 0.7 s on the 2-core development machine; that is the mark for the
- * whole command.
+ * about 0.7 s on a 2-core Linux machine; that is the mark for the whole
+ * command.
  *
  *   tsx bench/porcupine.ts [--seed N] [--etcd N] [--runs N]
  *
