@@ -10,7 +10,7 @@
  */
 import { endsSession, type Body, type ErrorBody, type Json, type Key, type Prng } from "@dslab/protocol";
 import { describeResult, formatAttempt, type AttemptRecord } from "./attempt-log.js";
-import { applyHint, Backoff, type BackoffOptions } from "./backoff.js";
+import { applyHint, Backoff, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
 import { systemClock, systemSleep, type Clock, type Sleep } from "./deps.js";
 import { randomClientId, SeqCounter } from "./identity.js";
@@ -133,8 +133,8 @@ export const CLIENT_DEFAULTS = {
  * between them (10 s cap). Spread one into the options: `{ ...RETRY_PRESETS.payment, nodes, transport, prng }`.
  */
 export const RETRY_PRESETS = {
-  course: { maxRetries: CLIENT_DEFAULTS.maxRetries, backoff: { baseMs: 100, capMs: 5_000 } },
-  payment: { maxRetries: 3, backoff: { baseMs: 100, capMs: 10_000 } },
+  course: { maxRetries: CLIENT_DEFAULTS.maxRetries, backoff: { baseMs: DEFAULT_BACKOFF.baseMs, capMs: DEFAULT_BACKOFF.capMs } },
+  payment: { maxRetries: 3, backoff: { baseMs: DEFAULT_BACKOFF.baseMs, capMs: 10_000 } },
 } as const satisfies Record<string, Pick<ClientOptions, "maxRetries" | "backoff">>;
 
 export class KvClient {

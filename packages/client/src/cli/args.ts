@@ -4,6 +4,7 @@
  */
 import type { Json } from "@dslab/protocol";
 import { exitCodeHelp, parseOptions, unknownCommand, UsageError } from "@dslab/protocol/cli";
+import { DEFAULT_BACKOFF } from "../backoff.js";
 import { CLIENT_DEFAULTS, type Operation } from "../client.js";
 
 export { UsageError };
@@ -39,7 +40,8 @@ Options:
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
-  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}; redirects are free)
+  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}; redirects are free);
+                          they back off from ${DEFAULT_BACKOFF.baseMs} ms, doubling to ${DEFAULT_BACKOFF.capMs} ms, +-${DEFAULT_BACKOFF.jitterRatio * 100}% jitter
   --timeout-ms MS         per-attempt timeout (default ${CLIENT_DEFAULTS.attemptTimeoutMs})
   --total-ms MS           bound on the whole operation (default ${CLIENT_DEFAULTS.maxTotalMs})
   -v, --verbose           print the attempt log on stderr, one line per attempt
