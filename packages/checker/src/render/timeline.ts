@@ -7,7 +7,7 @@
  * operations around it, the end of the shortest failing prefix, the partial
  * orders the search reached, and each anomaly once (an anomaly that several
  * reads show is one entry naming those reads). Faults (`:nemesis` ops) are
- * labelled with what they did (`SIGKILL n3 (leader)`, `partition: n1 | n2 n3`)
+ * labelled with what they did (`SIGKILL n3 (leader)`, `partition {n1} | {n2 n3}`)
  * in a band above the rows, with a line across them, and listed by time.
  *
  * The x axis is time (ms; µs or ns for a history shorter than that) when

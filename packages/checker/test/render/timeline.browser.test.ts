@@ -96,7 +96,7 @@ function simulatedRun() {
   b.invoke(1, "append", "c2:1", { key: "a0", client_id: "c2", seq: 1, ...ms(2) });
   b.ok(0, ["c1:1"], ms(4));
   b.nemesis("fault", "SIGKILL n3 (leader)", ms(5));
-  b.nemesis("fault", "partition: n1 | n2 n3", ms(6));
+  b.nemesis("fault", "partition {n1} | {n2 n3}", ms(6));
   b.invoke(0, "incr", 1, { key: "n0", client_id: "c1", seq: 2, ...ms(7) });
   b.info(1, { ...ms(30), error: [1000, "timeout"] });
   b.nemesis("fault", "pause n2", ms(31));
@@ -253,10 +253,10 @@ describe("HTML timeline in chromium", () => {
   it("labels each fault with its kind and target, on the timeline and in the list of faults", async () => {
     const history = simulatedRun();
     const { page, problems } = await open(renderTimelineHtml(history, { title: "faults" }), "faults.html");
-    const labels = ["SIGKILL n3 (leader)", "partition: n1 | n2 n3", "pause n2", "late replay: append c7/3 -> n1", "start-partition majority"];
+    const labels = ["SIGKILL n3 (leader)", "partition {n1} | {n2 n3}", "pause n2", "late replay: append c7/3 -> n1", "start-partition majority"];
     expect(await page.locator("#faults .fault").allTextContents()).toEqual(labels.map((l) => `⚡ ${l}`));
     const listed = await page.locator("#faults-list li").allTextContents();
-    expect(listed).toEqual(["5 ms SIGKILL n3 (leader)", "6 ms partition: n1 | n2 n3", "31 ms pause n2", "41 ms late replay: append c7/3 -> n1", "60 ms start-partition majority"]);
+    expect(listed).toEqual(["5 ms SIGKILL n3 (leader)", "6 ms partition {n1} | {n2 n3}", "31 ms pause n2", "41 ms late replay: append c7/3 -> n1", "60 ms start-partition majority"]);
     // Every fault label is visible and none overlaps another.
     const drawn = await boxes(page, "#faults .fault");
     for (let i = 0; i < drawn.length; i++) {

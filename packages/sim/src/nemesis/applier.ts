@@ -66,7 +66,7 @@ export class NemesisApplier {
       case "partition-start": {
         const p = op.shape === "isolate-leader" ? isolate(this.resolve("leader"), target.nodeIds) : op.partition;
         network.faults.partition = p;
-        label = `partition: ${p.label}`;
+        label = `partition ${p.label}`;
         nodes = [...target.nodeIds];
         break;
       }
@@ -125,7 +125,8 @@ export class NemesisApplier {
         const replayed: string[] = [];
         for (let i = 0; i < op.count; i++) {
           const m = network.replayOldRequest(op.minAgeMs, op.maxAgeMs);
-          if (m) replayed.push(`${m.body.type} ${String(m.body.client_id)}/${String(m.body.seq)} -> ${m.dest}`);
+          // The client by its endpoint name (c7), as the diagrams label it; its 128-bit id would not fit a label.
+          if (m) replayed.push(`${m.body.type} ${m.src}/${String(m.body.seq)} -> ${m.dest}`);
         }
         if (replayed.length === 0) return;
         label = `late replay: ${replayed.join(", ")}`;

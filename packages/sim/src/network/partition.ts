@@ -29,14 +29,14 @@ export function splitPartition(a: readonly string[], b: readonly string[]): Part
       blocked.add(linkKey(y, x));
     }
   }
-  return { label: `${[...a].sort().join(" ")} | ${[...b].sort().join(" ")}`, blocked };
+  return { label: `${group(a)} | ${group(b)}`, blocked };
 }
 
 /** Messages from every node in `from` to every node in `to` are dropped; the other direction works. */
 export function oneWayPartition(from: readonly string[], to: readonly string[]): Partition {
   const blocked = new Set<string>();
   for (const x of from) for (const y of to) blocked.add(linkKey(x, y));
-  return { label: `${[...from].sort().join(" ")} -/-> ${[...to].sort().join(" ")}`, blocked };
+  return { label: `${group(from)} -/-> ${group(to)}`, blocked };
 }
 
 /**
@@ -77,4 +77,9 @@ export function shuffle<T>(items: readonly T[], prng: Prng): T[] {
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
+}
+
+/** A side of a partition as the labels write it: `{n1 n2}`. */
+function group(ids: Iterable<string>): string {
+  return `{${[...ids].sort().join(" ")}}`;
 }

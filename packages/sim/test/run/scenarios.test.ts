@@ -49,8 +49,8 @@ describe("scenarios: faults aimed at retries and idempotent writes", () => {
     const r = a.results!;
     expect(r.anomalies).toEqual([]);
     expect(r.verdict).toBe("valid");
-    expect(r.faults[0]!.label).toMatch(/^partition: n\d \| n\d n\d$/);
-    const isolated = /^partition: (n\d)/.exec(r.faults[0]!.label)![1]!;
+    expect(r.faults[0]!.label).toMatch(/^partition \{n\d\} \| \{n\d n\d\}$/);
+    const isolated = /^partition \{(n\d)\}/.exec(r.faults[0]!.label)![1]!;
     // Clients still reached the cut-off leader.
     const during = messages(a.trace.entries).filter((m) => m.sentAtMs >= 1_500 && m.sentAtMs < 3_500);
     expect(during.some((m) => m.dest === isolated && m.src.startsWith("c") && m.fate === "delivered")).toBe(true);
