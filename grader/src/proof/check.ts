@@ -1,4 +1,10 @@
 // Judges one paste against a lesson's proof rules. Pure: bytes in, result out.
+//
+// Status: fail when a pattern does not match or the paste shows a broken
+// fail rule (a retry applied twice); needs-review when only something that
+// cannot be confirmed from the paste is left (a duplicate whose original is
+// not in it, a copied lesson example), or the lesson is graded by hand;
+// pass otherwise.
 import { createHash } from "node:crypto";
 import type { Lesson } from "../lesson/model.js";
 import { parseEvidence, type Evidence } from "./evidence.js";
