@@ -7,13 +7,16 @@
  * about 0.7 s on a 2-core Linux machine; that is the mark for the whole
  * command.
  *
- *   tsx bench/porcupine.ts [--seed N] [--etcd N] [--runs N]
+ *   tsx bench/porcupine.ts [--seed N] [--etcd N] [--runs N] [--with-sources]
  *
  * The command is run through its launcher (bin/history-check.js), as a user
  * runs it; its compiled bundle is rebuilt first if it is not fresh, so the
  * figures are those of the compiled command. "cpu s" is the user and system
  * time of the child processes (or of the search here), which a busy machine
- * inflates far less than wall-clock time.
+ * inflates far less than wall-clock time. --with-sources adds the one
+ * process per file row with the command run from its TypeScript sources
+ * through tsx (DSLAB_RUN_SOURCES=1), as every command started before the
+ * bundles.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -48,10 +51,10 @@ interface Verdict {
   valid: boolean | "unknown";
 }
 
-function runCli(args: string[]): { ms: number; cpuS: number; verdicts: Verdict[]; status: number | null } {
+function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; cpuS: number; verdicts: Verdict[]; status: number | null } {
   const cpu0 = childrenCpuS();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { encoding: "utf8", maxBuffer: 64 << 20, env });
   const ms = performance.now() - t0;
   if (r.status !== 0 && r.status !== 1) throw new Error(`history-check ${args.slice(0, 3).join(" ")} ...: exit ${r.status}\n${r.stderr}`);
   const verdicts = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Verdict);
@@ -83,13 +86,16 @@ try {
   };
 
   // Start-up: `history-check --help`, the command doing nothing.
-  const helpMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    spawnSync(process.execPath, [LAUNCHER, "--help"], { encoding: "utf8" });
-    helpMs.push(performance.now() - t0);
-  }
-  helpMs.sort((a, b) => a - b);
+  const helpTimes = (env: NodeJS.ProcessEnv) => {
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      spawnSync(process.execPath, [LAUNCHER, "--help"], { encoding: "utf8", env });
+      ms.push(performance.now() - t0);
+    }
+    return ms.sort((a, b) => a - b);
+  };
+  const helpMs = helpTimes(process.env);
   const startMs = quantile(helpMs, 0.5);
 
   // The search alone, in this process (reading the files apart).
@@ -119,6 +125,19 @@ try {
     check(r.verdicts, "one process per file");
   }
 
+  // One process per file, from the sources.
+  const withSources = process.argv.includes("--with-sources");
+  const sourcesEnv = { ...process.env, DSLAB_RUN_SOURCES: "1" };
+  let sourcesMs = 0;
+  let sourcesCpuS = 0;
+  const sourcesStartMs = withSources ? quantile(helpTimes(sourcesEnv), 0.5) : 0;
+  for (const f of withSources ? files : []) {
+    const r = runCli([f.path, "--model", f.model, "--json"], sourcesEnv);
+    sourcesMs += r.ms;
+    sourcesCpuS += r.cpuS;
+    check(r.verdicts, "one process per file, sources");
+  }
+
   // One process per model, every file of that model in it.
   let batchMs = 0;
   let batchCpuS = 0;
@@ -134,6 +153,7 @@ try {
   const rows = [
     ["command", "files", "ops", "wall s", "cpu s", "start-up per file ms"],
     ["`history-check FILE --model M`, one process per file", String(files.length), String(ops), s(perFileMs), perFileCpuS.toFixed(2), startMs.toFixed(0)],
+    ...(withSources ? [["`history-check FILE --model M`, one process per file, sources through tsx", String(files.length), String(ops), s(sourcesMs), sourcesCpuS.toFixed(2), sourcesStartMs.toFixed(0)]] : []),
     ["`history-check FILE... --model M`, one process per model (2)", String(files.length), String(ops), s(batchMs), batchCpuS.toFixed(2), ((startMs * 2) / files.length).toFixed(1)],
     ["`readHistory` + `checkLinearizability` in one process", String(files.length), String(ops), s(readMs + searchMs), ((cpu.user + cpu.system) / 1e6).toFixed(2), "-"],
     ["`checkLinearizability` alone (the search)", String(files.length), String(ops), s(searchMs), "-", "-"],
