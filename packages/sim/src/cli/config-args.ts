@@ -2,21 +2,32 @@
  * Options shared by `run` and `swarm`, turned into a RunConfig.
  */
 import { DEFAULT_CONFIG, parseNemesis, validateConfig, type RunConfig } from "../run/config.js";
+import { FAULT_KINDS } from "../nemesis/schedule.js";
 import type { WorkloadName } from "../workload/workloads.js";
 import { getNumber, getString, UsageError, type ParsedArgs } from "./args.js";
 
 export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "liveness-bound-s", "core", "client"] as const;
 
-export const CONFIG_HELP = `  --nodes N              cluster size (default ${DEFAULT_CONFIG.nodes})
-  --time-limit-s S       length of the safety phase with faults, seconds (simulated in-process)
-  --rate R               target operations per second across clients (default ${DEFAULT_CONFIG.rate})
-  --concurrency C        concurrent clients, each the real retrying client (default ${DEFAULT_CONFIG.concurrency})
-  --workload W           lin-kv | exactly-once | sessions
-  --nemesis LIST         comma-separated faults: partition, kill, pause, duplicate, lose-reply,
-                         replay, loss, delay, clock; or "all", or "none"
-  --liveness-bound-s S   after the heal, a leader and all final reads within S seconds (default ${DEFAULT_CONFIG.livenessBoundS})
-  --core MODULE          in-process with another core: a module exporting createKvNodeCore(config, restored)
-  --client MODULE        another retrying client for the workload: a module exporting createClient(options)`;
+/** The help lines of the shared options, with the defaults of the command they describe. */
+export function configHelp(d: RunConfig, opts: { workload?: boolean; spread?: boolean } = {}): string {
+  const drawn = "drawn per seed, see below";
+  return [
+    `  --nodes N              cluster size (default ${opts.spread ? drawn : d.nodes})`,
+    `  --time-limit-s S       length of the safety phase with faults, seconds (simulated in-process;`,
+    `                         default ${opts.spread ? drawn : d.timeLimitS})`,
+    `  --rate R               target operations per second across clients (default ${d.rate})`,
+    `  --concurrency C        concurrent clients, each the real retrying client (default ${opts.spread ? drawn : d.concurrency})`,
+    ...(opts.workload === false ? [] : [`  --workload W           lin-kv | exactly-once | sessions (default ${d.workload})`]),
+    `  --nemesis LIST         comma-separated faults: ${FAULT_KINDS.slice(0, 5).join(", ")},`,
+    `                         ${FAULT_KINDS.slice(5).join(", ")}; or "all", or "none" (default ${d.nemesis.length === FAULT_KINDS.length ? "all" : d.nemesis.join(",") || "none"})`,
+    `  --liveness-bound-s S   after the heal, a leader and all final reads within S seconds (default ${d.livenessBoundS})`,
+    `  --core MODULE          in-process with another core: a module exporting createKvNodeCore(config, restored)`,
+    `  --client MODULE        another retrying client for the workload: a module exporting createClient(options)`,
+  ].join("\n");
+}
+
+/** The shared options' help with kv-sim run's defaults. */
+export const CONFIG_HELP = configHelp(DEFAULT_CONFIG);
 
 export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   const nemesisText = getString(a, "nemesis");

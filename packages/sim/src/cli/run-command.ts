@@ -18,9 +18,11 @@ import { prepareOutDir } from "./out-dir.js";
 
 export const RUN_HELP = `kv-sim run: one run, then its verdict, figures, outputs and replay command
 
-Usage: kv-sim run [--seed N] [--nodes 3] [--time-limit-s 30] [--rate 100] [--concurrency 8]
-                  [--workload exactly-once] [--nemesis partition,kill,duplicate,lose-reply,pause]
+Usage: kv-sim run [--seed N] [--nodes ${DEFAULT_CONFIG.nodes}] [--time-limit-s ${DEFAULT_CONFIG.timeLimitS}] [--rate ${DEFAULT_CONFIG.rate}] [--concurrency ${DEFAULT_CONFIG.concurrency}]
+                  [--workload ${DEFAULT_CONFIG.workload}] [--nemesis ${DEFAULT_CONFIG.nemesis.join(",")}]
                   [--bin "CMD"] [--out DIR] [--json]
+
+Without an option, its default is the value shown.
 
   --seed N               master seed: every fault, op and jitter derives from it (default ${DEFAULT_CONFIG.seed})
 ${CONFIG_HELP}

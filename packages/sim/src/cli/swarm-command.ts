@@ -8,7 +8,9 @@ import { FAULT_KINDS } from "../nemesis/schedule.js";
 import { runOneSeed, runSwarmInline, seedConfig, SPREAD_CHOICES, type SeedResult, type Spread } from "../swarm/swarm.js";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
-import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
+import { CONFIG_OPTIONS, configFromArgs, configHelp } from "./config-args.js";
+
+export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
 
 /** Seeds a swarm runs without --seeds, from --start-seed, with --jobs child processes. */
 export const DEFAULT_SWARM_SEEDS = 100;
@@ -25,7 +27,7 @@ Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] 
   --start-seed S         first seed (default ${DEFAULT_START_SEED}); seeds S .. S+N-1
   --jobs J               child processes running seeds in parallel (default ${DEFAULT_JOBS})
   --workload W|all       "all" (default) cycles lin-kv, exactly-once, sessions by seed
-${CONFIG_HELP}
+${configHelp(SWARM_DEFAULTS, { workload: false, spread: true })}
   --stop-on-failure      stop at the first failing seed (with --jobs 1)
   --json                 one JSON line per seed, then a summary line
 
@@ -38,8 +40,6 @@ prints its replay command, which names the shape it drew.
 Example:
   npm run kv-sim -- swarm --seeds 1000 --jobs 2
 `;
-
-export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
 
 export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(argv, { options: [...CONFIG_OPTIONS, "seeds", "start-seed", "jobs"], flags: ["json", "help", "stop-on-failure"] });
