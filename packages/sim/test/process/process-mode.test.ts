@@ -26,7 +26,7 @@ describe("process mode: any command speaking the protocol runs as child processe
       expect(r.anomalies).toEqual([]);
       expect(r.verdict).toBe("valid");
       expect(r.ops.ok).toBeGreaterThan(200);
-      expect(r.faults.some((f) => f.label.startsWith("partition:"))).toBe(true);
+      expect(r.faults.some((f) => f.label.startsWith("partition {"))).toBe(true);
       expect(r.faults.some((f) => f.label.startsWith("lose replies"))).toBe(true);
       expect(r.faults.some((f) => f.label.startsWith("duplicate packets"))).toBe(true);
       // Lost replies make the clients retry, and the cluster answers the retries from its sessions.
