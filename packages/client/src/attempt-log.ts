@@ -6,7 +6,8 @@
  *   client_id=2903...41 seq=7 attempt=3 node=n3 outcome=append_ok(replayed) action=succeed backoff_ms=0 t_ms=1104
  *
  * Fields are `key=value` without spaces: `t_ms` is when the attempt ended,
- * from the operation's start; `backoff_ms` is the wait before the next
+ * from the operation's start, in whole milliseconds (a simulated clock may
+ * have fractions); `backoff_ms` is the wait before the next
  * attempt (0 when none follows or for a redirect). Reads have `seq=-`.
  */
 import { errorSpec, type Body } from "@dslab/protocol";
@@ -47,6 +48,6 @@ export function describeBody(body: Body): string {
 export function formatAttempt(r: AttemptRecord): string {
   return (
     `client_id=${r.clientId} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${r.node} ` +
-    `outcome=${r.outcome} action=${r.action} backoff_ms=${r.backoffMs} t_ms=${r.tMs}`
+    `outcome=${r.outcome} action=${r.action} backoff_ms=${r.backoffMs} t_ms=${Math.round(r.tMs)}`
   );
 }

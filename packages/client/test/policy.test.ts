@@ -5,7 +5,7 @@
  */
 import { createPrng, errorRegistry } from "@dslab/protocol";
 import { describe, expect, test } from "vitest";
-import { classify, KvClient, RETRY_RULES, type ClientOptions, type OpResult } from "../src/index.js";
+import { classify, formatAttempt, KvClient, RETRY_RULES, type ClientOptions, type OpResult } from "../src/index.js";
 import { err, ManualClock, ok, ScriptedTransport, type Step } from "./helpers.js";
 import { classifyWithBackoffOnRedirect } from "./known-bad/backoff-on-redirect.js";
 import { freshSeqPerAttempt } from "./known-bad/new-identity-per-retry.js";
@@ -401,5 +401,10 @@ describe("attempt log: one line per attempt, pasteable as proof", () => {
       "client_id=42 seq=1 attempt=2 node=n2 outcome=error:11:temporarily-unavailable(leader=n3) action=redirect backoff_ms=0 t_ms=1101",
       "client_id=42 seq=1 attempt=3 node=n3 outcome=write_ok(replayed) action=succeed backoff_ms=0 t_ms=1102",
     ]);
+  });
+
+  test("t_ms is whole milliseconds even when the clock has fractions (a simulated one)", () => {
+    const line = formatAttempt({ clientId: "42", seq: 1, attempt: 1, node: "n1", outcome: "write_ok", rule: "ok", action: "succeed", backoffMs: 0, tMs: 521.9801624707336 });
+    expect(line).toBe("client_id=42 seq=1 attempt=1 node=n1 outcome=write_ok action=succeed backoff_ms=0 t_ms=522");
   });
 });
