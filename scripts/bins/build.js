@@ -8,9 +8,10 @@
  *
  * The commands are the `bin` entries of the workspaces' package.json files;
  * each launcher names its TypeScript entry in its `launch(import.meta.url,
- * "...")` call, and one that says `{ compiled: false }` is not built. A bundle holds the workspace sources and the npm packages
- * they import (all plain JavaScript), leaving Node's built-ins outside; the
- * map points at the .ts files (without copies of them). Each module's
+ * "...")` call, and one that says `{ compiled: false }` is not built. A
+ * bundle holds the workspace sources and the npm packages they import (all
+ * plain JavaScript), leaving Node's built-ins outside; the map points at the
+ * .ts files (without copies of them). Each module's
  * `import.meta.url` is rewritten to the URL of the file it came from, so
  * paths computed from it (a sibling bin, the package.json, the repository
  * root) are the same as when the sources run. After the bundle, the manifest

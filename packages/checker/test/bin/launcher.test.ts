@@ -167,6 +167,13 @@ describe("the bundle builder", () => {
     expect(run().out).toMatchObject({ greeting: "fixed", file: pathToFileURL(entry()).href });
   });
 
+  it("refuses a module that uses import.meta other than as import.meta.url, saying where", () => {
+    writeFileSync(greetingFile(), `export function greeting(): string {\n  return import.meta.dirname;\n}\n`);
+    const r = build();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${relative(process.cwd(), greetingFile())}:2:1: import.meta is used other than as import.meta.url, which the bundle cannot keep`);
+  });
+
   it("refuses a launcher that does not name its TypeScript entry, saying which file", () => {
     writeFileSync(launcher(), "#!/usr/bin/env node\nconsole.log('hi');\n");
     const r = build();
