@@ -5,7 +5,7 @@
  * empty input is said to be empty rather than passed.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,5 +94,18 @@ describe("grader command-line convention", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`wrote ${path.join(".grader-out", "grades", "gradebook.csv")}`);
     expect(await readFile(path.join(cwd, ".grader-out", "grades", "gradebook.csv"), "utf8")).toContain("student,lesson");
+  });
+
+  test("an --out that cannot be written is refused before any work, in one line, exit 4 (not a hang under /proc)", async () => {
+    const completions = path.join(tmp, "completions.csv");
+    await writeFile(completions, "student,lesson,completed_at\nalice,fx-retry,2026-11-01\n");
+    const [proofs, schedule] = await Promise.all([
+      grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", "/proc/self/grades"], { timeoutMs: 30_000 }),
+      grader(["schedule", "--lessons", COURSE, "--completions", completions, "--out", "/proc/self/sched/calendars"], { timeoutMs: 30_000 }),
+    ]);
+    expect(proofs.code).toBe(4);
+    expect(proofs.stderr).toBe("grader proofs: --out /proc/self/grades: cannot create the directory /proc/self/grades: this file system does not allow it (ENOENT); give a directory you can write to\n");
+    expect(schedule.code).toBe(4);
+    expect(schedule.stderr).toMatch(/^grader schedule: --out \/proc\/self\/sched\/calendars: /);
   });
 });

@@ -1,4 +1,5 @@
 import { readdir } from "node:fs/promises";
+import { prepareOutDir } from "@dslab/protocol/cli";
 import path from "node:path";
 import { gradeClass, similarityText, type Paste } from "../../gradebook/batch.js";
 import { renderReviewPage } from "../../gradebook/html.js";
@@ -89,6 +90,8 @@ is written then).
     if (entries.length === 0) {
       throw new InputFileError(`${dir} holds no paste (no files but hidden ones); nothing graded, nothing written`);
     }
+    // Before grading: a gradebook that cannot be written is refused now (exit 4), not lost at the end.
+    prepareOutDir(out, [GRADEBOOK_CSV, GRADEBOOK_JSON, reviewPageName(lesson.id)]);
     const seen = new Map<string, string>();
     for (const e of entries) {
       const student = studentIdOf(e.name);

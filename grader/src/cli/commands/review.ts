@@ -5,6 +5,7 @@ import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades,
 import { DEFAULT_GRADES_DIR, EXIT, json, nowIso, requireString, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import path from "node:path";
+import { prepareOutDir } from "@dslab/protocol/cli";
 
 /** The automated rows of a lesson as they were before any manual decision. */
 function autoRows(rows: readonly GradebookRow[], lesson: string): GradebookRow[] {
@@ -55,6 +56,7 @@ without --new-student), 4 a grades file cannot be parsed.
     const out = String(values.out);
     const gradedAt = nowIso(values, io);
     const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
+    prepareOutDir(out, [MANUAL_GRADES_FILE]);
     const rows = await readGradebookRows(out);
     const existing = rows.find((r) => r.lesson === lesson.id && r.student === student);
     const earlier = await readManualGrades(out);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { prepareOutDir } from "@dslab/protocol/cli";
 import { loadCourse } from "../../lesson/load.js";
 import { writeFileAtomic } from "../../gradebook/store.js";
 import { buildSchedule } from "../../schedule/build.js";
@@ -79,6 +80,8 @@ cannot be read or has no header (a FIFO or a device is refused, not read).
       if (err instanceof CompletionsHeaderError) throw new InputFileError(err.message, { cause: err });
       throw err;
     }
+    // Before scheduling: calendars that cannot be written are refused now (exit 4).
+    prepareOutDir(out, ["agenda.csv", STATE_FILE]);
     const plan = values.fsrs ? fsrsPlan(completions.rows) : fixedPlan(completions.rows);
     const statePath = path.join(out, STATE_FILE);
     const previous = await readState(statePath);

@@ -9,7 +9,8 @@
  *   `CliError` carrying its exit code: one line on stderr, no stack.
  * - Anything else thrown out of a command's `main` is a bug: exit 70 with the
  *   stack. No crash can exit with a code that claims an outcome (0, 1, 3).
- * - Nothing here touches `process`: a command's shell passes an `Io`. This
+ * - Nothing here touches `process`: a command's shell passes an `Io`
+ *   (`prepareOutDir` checks an output directory on the file system). This
  *   module is the `@dslab/protocol/cli` subpath, so the package's main entry
  *   stays free of IO.
  */
@@ -275,3 +276,5 @@ export function processIo(proc: NodeJS.Process): Io {
     },
   };
 }
+
+export { prepareOutDir } from "./out-dir.js";
