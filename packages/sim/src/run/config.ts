@@ -68,7 +68,7 @@ function shellQuote(s: string): string {
 /** The exact command that replays this run, runnable from the repository root. */
 export function replayCommand(c: RunConfig): string {
   const parts = [
-    "npx kv-sim run",
+    "npm run kv-sim -- run",
     `--seed ${shellQuote(c.seed)}`,
     `--nodes ${c.nodes}`,
     `--time-limit-s ${c.timeLimitS}`,

@@ -38,9 +38,9 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     const first = await kvSim(["run", "--seed", "77", "--time-limit-s", "3", "--nemesis", "all", "--out", join(dir, "a")]);
     expect(first.stdout).toMatch(/^verdict: (VALID|UNKNOWN|INVALID)$/m);
     const replay = /^replay: (.*)$/m.exec(first.stdout)?.[1];
-    expect(replay).toBe("npx kv-sim run --seed 77 --nodes 3 --time-limit-s 3 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,pause,duplicate,lose-reply,replay,loss,delay,clock");
-    // Run the printed command (through our bin rather than npx, same arguments).
-    const args = parseCommandString(replay!).slice(2);
+    expect(replay).toBe("npm run kv-sim -- run --seed 77 --nodes 3 --time-limit-s 3 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,pause,duplicate,lose-reply,replay,loss,delay,clock");
+    // Run the printed command (through our bin rather than npm run, same arguments).
+    const args = parseCommandString(replay!).slice(4);
     await kvSim([...args, "--out", join(dir, "b")]);
     const [a, b] = await Promise.all([readFile(join(dir, "a", "history.edn"), "utf8"), readFile(join(dir, "b", "history.edn"), "utf8")]);
     expect(a.length).toBeGreaterThan(1000);
@@ -58,7 +58,7 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     const r = await kvSim(["swarm", "--seeds", "3", "--start-seed", "10", "--time-limit-s", "2", "--json"]);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.slice(0, 3).map((l) => l.seed)).toEqual(["10", "11", "12"]);
-    expect(lines[0].command).toMatch(/^npx kv-sim run --seed 10 .*--workload (lin-kv|exactly-once|sessions)/);
+    expect(lines[0].command).toMatch(/^npm run kv-sim -- run --seed 10 .*--workload (lin-kv|exactly-once|sessions)/);
     expect(lines[3].summary.seeds).toBe(3);
   });
 

@@ -116,7 +116,7 @@ describe("outputs: one directory with the histories, the results and two picture
     expect(results.verdict).toBe("invalid");
     expect(results.firstViolation).toEqual({ atMs: expect.any(Number), label: "exactly-once: applied-twice" });
     expect(results.command).toBe(
-      "npx kv-sim run --seed html-2 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --core packages/cluster/test/known-bad/no-sessions.ts",
+      "npm run kv-sim -- run --seed html-2 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --core packages/cluster/test/known-bad/no-sessions.ts",
     );
     const edn = await readFile(join(dir, "history.edn"), "utf8");
     expect(edn.split("\n")[0]).toMatch(/^\{.*:type :invoke.*:f :(append|incr|read)/);
@@ -159,7 +159,7 @@ describe("outputs: one directory with the histories, the results and two picture
     expect(r.title).toBe("kv-sim seed html-2: invalid");
     expect(r.text).toMatch(/NOT exactly once/);
     expect(r.text).toMatch(/\[applied-twice\]/);
-    expect(r.text).toMatch(/replay: npx kv-sim run --seed html-2/);
+    expect(r.text).toMatch(/replay: npm run kv-sim -- run --seed html-2/);
   });
   test("the message diagram opens at the first violation: its request and the violation line are in view below the column headers", async () => {
     const r = await openPage(browser, join(dir, "messages.html"), async (page) => {
