@@ -200,7 +200,12 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
     reasons.unshift("the regex checks did not pass; sent to review (status: manual_or_regex)");
   } else status = "fail";
   reasons.push(...review);
-  if (review.length > 0 && status === "pass") status = "needs-review";
+  // A review reason is a question for a person, not a fault. It sends a
+  // passing paste to review where a person grades in the end (status
+  // manual_or_regex), and always for a copied example; a lesson graded by
+  // its patterns alone passes, with the reason kept beside the result.
+  const reviewedByPerson = proof?.status === "manual_or_regex";
+  if (status === "pass" && (copied !== undefined || (review.length > 0 && reviewedByPerson))) status = "needs-review";
   const score = status === "pass" ? meta.maxScore : status === "fail" ? 0 : null;
   return { lesson: lesson.id, status, score, maxScore: meta.maxScore, reasons, patterns, evidence, highlights, bytes: meta.bytes, sha256: meta.sha256, text };
 }

@@ -256,12 +256,12 @@ review_schedule_days: [3, 7, 21, 60]
     await writeFile(path.join(lessons, "l04-idempotent-writes.md"), LESSON);
   });
 
-  test("grader proof: the dedup line alone goes to review (exit 3), both patterns matched", async () => {
+  test("grader proof: the dedup line alone passes (exit 0), both patterns matched, with a note that its original is not in the paste", async () => {
     const paste = path.join(tmp, "w11-one-line.txt");
     await writeFile(paste, "[dedup] client 42 seq 5 is duplicate, returning cached result\n");
     const r = await grader(["proof", "--lessons", lessons, "--lesson", "w11-l04", paste]);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toContain(`needs-review: ${paste} (lesson w11-l04, score -/20)`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`pass: ${paste} (lesson w11-l04, score 20/20)`);
     expect(r.stdout).toContain("  - evidence to review: line 1: duplicate of client 42 seq 5, but the paste shows no earlier request or application of it");
     expect(r.stdout).toContain("  pattern 1 matched (3x): duplicate|idempotent|cached|dedup");
     expect(r.stdout).toContain("  pattern 2 matched (1x): client_id|seq");

@@ -30,9 +30,9 @@ describe("proof statuses (lesson w12-d3 proof rules)", () => {
     expect(r).toMatchObject({ status: "fail", score: 0, reasons: ["pattern 2 did not match: \\bretry(ing)?\\b"] });
   });
 
-  test("matching patterns with a duplicate whose original is not in the paste go to review, not to fail", () => {
+  test("matching patterns with a duplicate whose original is not in the paste pass with a note to review, not fail", () => {
     const r = proofChecker(regexLesson).check(enc("retrying\n[dedup] client 42 seq 5 is duplicate, returning cached result"));
-    expect(r).toMatchObject({ status: "needs-review", score: null });
+    expect(r).toMatchObject({ status: "pass" });
     expect(r.reasons).toEqual([
       "evidence to review: line 2: duplicate of client 42 seq 5, but the paste shows no earlier request or application of it; check that the original was applied (it may be in a log that was not pasted)",
     ]);
@@ -160,10 +160,15 @@ describe("lesson w11-l04 (idempotent writes): its patterns and the one-line dedu
     expect(r.reasons.filter((x) => x.startsWith("pattern"))).toEqual([]);
   });
 
-  test("the dedup line alone is not a fail: its original is not in the paste, so it goes to review (exit 3 for grader proof)", () => {
+  test("the dedup line alone passes the lesson its patterns grade, with a note that its original is not in the paste", () => {
     const r = proofChecker(w11l04).check(enc(LINE));
-    expect(r).toMatchObject({ status: "needs-review", score: null, evidence: { duplicates: 1, violations: [] } });
+    expect(r).toMatchObject({ status: "pass", score: 10, evidence: { duplicates: 1, violations: [] } });
     expect(r.reasons).toEqual([expect.stringMatching(/^evidence to review: line 1: duplicate of client 42 seq 5, but the paste shows no earlier request/)]);
+  });
+
+  test("the same line goes to review, not fail, in a lesson a person grades in the end (manual_or_regex)", () => {
+    const reviewed = withPatterns("w11-l04", ["duplicate|idempotent|cached|dedup", "client_id|seq"], "manual_or_regex");
+    expect(proofChecker(reviewed).check(enc(LINE))).toMatchObject({ status: "needs-review", score: null });
   });
 
   test("the dedup line after the attempt it answers passes", () => {

@@ -25,9 +25,10 @@ export const proof: Command = {
   help: `Usage: grader proof --lesson ID FILE [--lessons DIR] [--max-bytes N] [--json]
 
 Checks a pasted proof log: every regex_patterns entry must match (RE2,
-case-insensitive); the evidence in the log must hold: a duplicate line names a
-(client, seq) applied earlier, no (client, seq) is applied twice, and applied
-seqs increase per client. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
+case-insensitive); the evidence in the log must hold: no (client, seq) is
+applied twice and applied seqs increase per client (else it fails). A
+duplicate whose original is not in the paste is a note for review, not a
+failure: it sends the paste to review in a manual_or_regex lesson. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
 UTF-16 (with the iconv command that converts it), binary or non-UTF-8 pastes
 are refused with a reason. FILE must be a regular file (or a symlink to
 one): a FIFO or a device is refused before anything is read.

@@ -10,7 +10,7 @@ import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, re
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
-/** Near-duplicate threshold (Jaccard similarity of word 5-shingles) without --similarity. */
+/** Near-duplicate threshold (similarity after ids, numbers and whitespace are normalised) without --similarity. */
 export const DEFAULT_SIMILARITY = 0.8;
 
 /** Paste files read at once. */
@@ -43,8 +43,9 @@ DIR holds one paste per student; the file name without its extension is the
 student id (alice.txt -> alice); symlinks are followed, and a paste that is
 not a regular file (a FIFO, a device, a dangling symlink) is a fail that says
 so. Each paste gets the checks of \`grader proof\`;
-identical or near-identical pastes across students (Jaccard similarity of word
-5-shingles >= --similarity) are flagged and sent to review.
+identical or near-identical pastes across students (similarity >= --similarity
+after ids, numbers and whitespace are normalised, for pastes that share their
+run's own ids or times; see the README) are flagged and sent to review.
 
 Writes to DIR2 (default: ${DEFAULT_GRADES_DIR}, which git ignores):
   gradebook.csv          student,lesson,status,score,max_score,reasons,grader,graded_at
