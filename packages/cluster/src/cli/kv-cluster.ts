@@ -12,11 +12,12 @@
  * it is missing, and every node reads it (or the file --secret-file names).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
+import type { NodeEvent } from "../events.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
 import { ClusterSecretError, defaultSecretFile, ensureClusterSecret, readClusterSecret } from "../runtime/cluster-secret.js";
@@ -33,8 +34,6 @@ import { asCliError, fatalExitCode, intFlag, parseFlags, serverIo, UsageError } 
 /** The cluster's shape without --nodes and --base-port. */
 export const CLUSTER_DEFAULTS = { nodes: 3, basePort: 9001 } as const;
 
-/** A node's line saying it won an election (raft/raft.ts logs it), as start passes it through: `n2 | became leader for term 3`. */
-const BECAME_LEADER = /^(\S+) \| became leader for term (\d+)$/;
 
 const HELP = `Usage: kv-cluster <command> [options]
 
@@ -122,6 +121,8 @@ const FLAGS = {
   id: { type: "string" },
   /** Internal (set by `start`): stop when stdin closes, so no node outlives a killed `start`. */
   "exit-with-parent": { type: "boolean" },
+  /** Internal (set by `start`): write the node's typed events as JSON lines to this file descriptor. */
+  "events-fd": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseFlags<typeof FLAGS>>["values"];
@@ -237,28 +238,31 @@ async function runStart(values: Values): Promise<void> {
 
   say(`pid ${process.pid}: Ctrl-C (or kill ${process.pid}) stops every node`);
   // A new leader, or the same one in a new term, is said once.
+  // Read from the nodes' typed events (their fd 3), never from their log text.
   let leader: { id: string; term: number } | null = null;
-  const noteLeader = (line: string) => {
-    const m = BECAME_LEADER.exec(line);
-    if (!m) return;
-    const term = Number(m[2]);
-    if (leader !== null && (term < leader.term || (term === leader.term && m[1] === leader.id))) return;
-    leader = { id: m[1]!, term };
-    say(`leader is now ${leader.id} (term ${term})`);
+  const noteEvent = (id: string, line: string) => {
+    let event: NodeEvent;
+    try {
+      event = JSON.parse(line) as NodeEvent;
+    } catch {
+      return;
+    }
+    if (event.type !== "leader-elected") return;
+    if (leader !== null && (event.term < leader.term || (event.term === leader.term && id === leader.id))) return;
+    leader = { id, term: event.term };
+    say(`leader is now ${id} (term ${event.term})`);
   };
   say(`cluster secret: ${secretPath}${secret.created ? " (created, mode 0600)" : ""}`);
   for (const [i, id] of shape.nodeIds.entries()) {
     const args = ["node", "--id", id, ...passThrough(values, shape)];
-    const child = spawn(process.execPath, [bin, ...args, "--exit-with-parent"], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args, "--exit-with-parent", "--events-fd", "3"], { stdio: ["pipe", "pipe", "pipe", "pipe"] });
     children.set(id, child);
     // 'close' comes after the last of its output: a node's last lines are passed on before `start` exits.
     outputDone.push(new Promise((resolve) => child.once("close", () => resolve())));
     // The node prefixes its own log lines; pass them through whole lines at a time.
     readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(`${l}\n`));
-    readline.createInterface({ input: child.stderr! }).on("line", (l) => {
-      process.stderr.write(`${l}\n`);
-      noteLeader(l);
-    });
+    readline.createInterface({ input: child.stderr! }).on("line", (l) => process.stderr.write(`${l}\n`));
+    readline.createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (l) => noteEvent(id, l));
     say(`${id} pid ${child.pid} on 127.0.0.1:${shape.basePort + i}, data in ${path.join(path.resolve(shape.dataDir), id)}`);
     child.on("exit", (code, signal) => {
       children.delete(id);
@@ -364,6 +368,8 @@ async function runNode(values: Values): Promise<void> {
     },
   });
   transport = tcp;
+  const eventsFd = values["events-fd"] !== undefined ? intFlag(values["events-fd"], "events-fd", { min: 3 }) : undefined;
+  const events = eventsFd !== undefined ? createWriteStream("", { fd: eventsFd }) : undefined;
   runtime = await startNode({
     id,
     nodeIds: shape.nodeIds,
@@ -372,6 +378,7 @@ async function runNode(values: Values): Promise<void> {
     ...nodeTuning(values),
     send: (m) => tcp.send(m),
     log,
+    ...(events ? { onEvent: (e: NodeEvent) => events.write(`${JSON.stringify(e)}\n`) } : {}),
     onFatal: (e) => process.exit(fatalExitCode(e, log)),
   });
   if (stopping) return;

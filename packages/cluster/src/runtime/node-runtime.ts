@@ -11,6 +11,7 @@
  * resolves are the batch's messages sent, in the order the core produced
  * them. A message never leaves before every persist that preceded it.
  */
+import type { NodeEvent } from "../events.js";
 import {
   ErrorCode,
   errorBody,
@@ -31,6 +32,8 @@ export interface NodeRuntimeOptions {
   tickMs?: number;
   /** One log line, without the node prefix. Default: `<id> | <line>` on stderr. */
   log?: (line: string) => void;
+  /** Each typed event the core reports (events.ts), for tools: a leader elected, a duplicate answered. */
+  onEvent?: (event: NodeEvent) => void;
   /** Called once if storage fails: the node must stop, it can no longer make anything durable. */
   onFatal?: (error: Error) => void;
   /** The shell's clock (ms). Default Date.now. */
@@ -51,6 +54,7 @@ export class KvNodeRuntime implements NodeRuntime {
   private readonly storage: Storage;
   private readonly sendOut: (message: Message) => void;
   private readonly log: (line: string) => void;
+  private readonly onEvent: ((event: NodeEvent) => void) | undefined;
   private readonly onFatal: (error: Error) => void;
   private readonly now: () => number;
   private readonly tickMs: number;
@@ -76,6 +80,7 @@ export class KvNodeRuntime implements NodeRuntime {
     this.tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
     this.log = opts.log ?? ((line) => process.stderr.write(`${this.id} | ${line}\n`));
     this.onFatal = opts.onFatal ?? ((e) => this.log(`fatal: ${e.message}`));
+    this.onEvent = opts.onEvent;
     this.now = opts.now ?? Date.now;
     this.localSrc = `local-${this.id}`;
   }
@@ -130,6 +135,7 @@ export class KvNodeRuntime implements NodeRuntime {
 
   private apply(effects: Effects): void {
     for (const line of effects.logs) this.log(line);
+    if (this.onEvent && effects.events) for (const e of effects.events) this.onEvent(e);
     if (effects.persist.length === 0 && effects.send.length === 0) return;
     if (!this.flushing && this.pending.length === 0 && effects.persist.length === 0) {
       // Nothing to make durable and nothing in flight before it: send at once.

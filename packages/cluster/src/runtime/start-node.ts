@@ -3,6 +3,7 @@
  * core restored from it, and the runtime that drives the core. Used by the
  * stdio shell (kv-node) and the TCP shell (kv-cluster).
  */
+import type { NodeEvent } from "../events.js";
 import { createPrng, deriveSeed, type Message } from "@dslab/protocol";
 import path from "node:path";
 import type { NodeConfig, Storage } from "../contract.js";
@@ -38,6 +39,8 @@ export interface StartNodeOptions {
   send: (message: Message) => void;
   /** One log line without the node prefix. Default: `<id> | line` on stderr. */
   log?: (line: string) => void;
+  /** Each typed event the core reports (events.ts). */
+  onEvent?: (event: NodeEvent) => void;
   onFatal?: (error: Error) => void;
 }
 
@@ -64,7 +67,7 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
   if (opts.maxIdempotencyKeys !== undefined) config.maxIdempotencyKeys = opts.maxIdempotencyKeys;
   if (opts.snapshotEveryEntries !== undefined) config.snapshotEveryEntries = opts.snapshotEveryEntries;
   const core = createKvNodeCore(config, restored);
-  const runtime = new KvNodeRuntime({ core, storage, send: opts.send, tickMs, log, onFatal: opts.onFatal });
+  const runtime = new KvNodeRuntime({ core, storage, send: opts.send, tickMs, log, onFatal: opts.onFatal, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
   log(
     `started: term ${restored.hardState.term}, ${restored.entries.length} log entries after snapshot ` +
       `${restored.snapshot?.lastIncludedIndex ?? 0}, storage ${opts.dataDir ? path.resolve(opts.dataDir) : "memory (not durable)"}, ` +

@@ -77,7 +77,11 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     await expect.poll(() => cluster.stderrLines.some((l) => l.startsWith(`${leader} | became leader`)), { timeout: 5000 }).toBe(true);
     // start says who leads, and each node says its own pid as it starts.
     await expect.poll(() => cluster.stderrLines.some((l) => new RegExp(`^cluster \\| leader is now ${leader} \\(term \\d+\\)$`).test(l)), { timeout: 5000 }).toBe(true);
-    for (const [i, pid] of pids.entries()) expect(cluster.stderrLines).toContain(`n${i + 1} | pid ${pid}: SIGTERM or Ctrl-C (kill ${pid}) stops this node`);
+    // A node's own lines travel node -> start -> us: a slow node's may trail the leader's.
+    for (const [i, pid] of pids.entries()) {
+      const line = `n${i + 1} | pid ${pid}: SIGTERM or Ctrl-C (kill ${pid}) stops this node`;
+      await expect.poll(() => cluster.stderrLines.includes(line), { timeout: 10_000 }).toBe(true);
+    }
 
     cluster.kill("SIGTERM");
     await exited(cluster);
