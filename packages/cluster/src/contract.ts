@@ -10,6 +10,7 @@
  */
 import type { Body, ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
 import type { NodeEvent } from "./events.js";
+import type { VoteRules } from "./raft/vote-rules.js";
 import type { SessionStoreFactory } from "./state-machine/session-store.js";
 
 // ---------------------------------------------------------------- log ----
@@ -124,6 +125,11 @@ export interface NodeConfig {
    * the reference `SessionTable`.
    */
   sessionStore?: SessionStoreFactory;
+  /**
+   * Whether to grant a vote, and the randomized election timeout: the seam
+   * the workbook's vote rules plug into. Default: the reference rules.
+   */
+  voteRules?: VoteRules;
 }
 
 /**

@@ -9,5 +9,17 @@
 export * from "./contract.js";
 export { renderEvent, type NodeEvent, type SessionEndReason } from "./events.js";
 export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./node/index.js";
-export { RaftCore, RaftLog, type RaftOptions, type RaftReady, type RaftRole } from "./raft/index.js";
+export {
+  RaftCore,
+  RaftLog,
+  REFERENCE_VOTE_RULES,
+  logAtLeastAsUpToDate,
+  type RaftOptions,
+  type RaftReady,
+  type RaftRole,
+  type VoteRules,
+  type VoterState,
+  type VoteRequest,
+  type VoteDecision,
+} from "./raft/index.js";
 export * from "./state-machine/index.js";

@@ -128,6 +128,7 @@ class KvNode implements KvNodeCore {
         maxEntriesPerAppend: config.maxEntriesPerAppend ?? NODE_DEFAULTS.maxEntriesPerAppend,
         checkSnapshot: snapshotProblem,
         checkCommand: commandProblem,
+        ...(config.voteRules ? { voteRules: config.voteRules } : {}),
         leaderNoop: (nowMs) => {
           this.logClock.startLeading(nowMs);
           const ts = this.logClock.stamp(nowMs);

@@ -20,6 +20,7 @@
  * "dropped ..." and ignored. The `throw`s left assert the node's own state
  * and the caller's use of the API (options, `compact`).
  */
+import { REFERENCE_VOTE_RULES, type VoteRequest, type VoteRules, type VoterState } from "./vote-rules.js";
 import type { Message, Prng } from "@dslab/protocol";
 import type { Command, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
 import { RaftLog } from "./log.js";
@@ -93,6 +94,8 @@ export interface RaftOptions {
    * Default: anything but a missing command is accepted.
    */
   checkCommand?: (command: unknown) => string | null;
+  /** Whether to grant a vote, and the election timeout (vote-rules.ts). Default: the reference rules. */
+  voteRules?: VoteRules;
 }
 
 /** Internal roles; a pre-candidate reports itself as a follower (it has not changed term). */
@@ -144,6 +147,7 @@ export class RaftCore {
   private readonly checkSnapshot: (data: Snapshot["data"], lastIncludedIndex: number) => string | null;
   private readonly leaderNoop: (nowMs: number) => Command;
   private readonly checkCommand: (command: unknown) => string | null;
+  private readonly voteRules: VoteRules;
 
   private currentTerm = 0;
   private vote: string | null = null;
@@ -194,6 +198,7 @@ export class RaftCore {
     this.checkSnapshot = opts.checkSnapshot ?? (() => null);
     this.leaderNoop = opts.leaderNoop;
     this.checkCommand = opts.checkCommand ?? ((c) => (c === undefined ? "no command" : null));
+    this.voteRules = opts.voteRules ?? REFERENCE_VOTE_RULES;
     checkOptions({
       electionTimeoutTicksMin: this.electionMin,
       electionTimeoutTicksMax: opts.electionTimeoutTicksMax ?? this.electionMax,
@@ -403,7 +408,7 @@ export class RaftCore {
 
   private resetElectionTimer(): void {
     this.electionElapsed = 0;
-    this.randomizedElectionTimeout = this.prng.int(this.electionMin, this.electionMax);
+    this.randomizedElectionTimeout = this.voteRules.electionTimeoutTicks(this.prng, this.electionMin, this.electionMax);
   }
 
   private tickElection(nowMs: number): void {
@@ -451,28 +456,28 @@ export class RaftCore {
     }
   }
 
-  /** §5.4.1: a candidate's log is at least as up to date as ours. */
-  private candidateUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
-    const ourTerm = this.log.lastTerm();
-    return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex >= this.log.lastIndex());
-  }
-
   private handleRequestVote(from: string, body: RequestVoteBody): void {
-    const upToDate = this.candidateUpToDate(body.last_log_index, body.last_log_term);
-    if (body.pre_vote) {
+    const voter: VoterState = {
+      term: this.currentTerm,
+      votedFor: this.vote,
+      leader: this.currentLeader,
+      lastLogIndex: this.log.lastIndex(),
+      lastLogTerm: this.log.lastTerm(),
+    };
+    const request: VoteRequest = {
+      candidate: from,
+      term: body.term,
+      lastLogIndex: body.last_log_index,
+      lastLogTerm: body.last_log_term,
+      preVote: body.pre_vote === true,
+    };
+    const { grant, why } = this.voteRules.decide(voter, request);
+    if (request.preVote) {
       // A pre-vote changes nothing here: no term, no vote recorded.
-      const granted = body.term > this.currentTerm && upToDate;
-      this.send(from, {
-        type: "raft_request_vote_ok",
-        term: granted ? body.term : this.currentTerm,
-        granted,
-        pre_vote: true,
-      });
+      this.send(from, { type: "raft_request_vote_ok", term: grant ? body.term : this.currentTerm, granted: grant, pre_vote: true });
       return;
     }
-    // body.term === currentTerm here. §5.2: at most one vote per term.
-    const free = this.vote === from || (this.vote === null && this.currentLeader === null);
-    if (free && upToDate) {
+    if (grant) {
       this.vote = from;
       this.persistHardState();
       this.resetElectionTimer();
@@ -480,9 +485,6 @@ export class RaftCore {
       this.send(from, { type: "raft_request_vote_ok", term: this.currentTerm, granted: true });
       return;
     }
-    const why = !free
-      ? `already voted for ${this.vote ?? this.currentLeader}`
-      : `its log (last index ${body.last_log_index}, term ${body.last_log_term}) is behind ours (last index ${this.log.lastIndex()}, term ${this.log.lastTerm()})`;
     this.logLine(`rejected vote for ${from} in term ${this.currentTerm}: ${why}`);
     this.send(from, { type: "raft_request_vote_ok", term: this.currentTerm, granted: false });
   }

@@ -56,6 +56,8 @@ export class InProcessCluster implements FaultTarget {
   private readonly nodes = new Map<string, SimNode>();
   /** Counters for results.json. */
   readonly stats = { kills: 0, restarts: 0, pauses: 0, dedupHits: 0, persistOps: 0 };
+  /** Per term, the nodes that said they became its leader (from their events). */
+  readonly leaders = new Map<number, Set<string>>();
 
   constructor(private readonly opts: InProcessClusterOptions) {
     this.nodeIds = opts.nodeIds;
@@ -131,6 +133,12 @@ export class InProcessCluster implements FaultTarget {
     let hits: Set<string> | undefined;
     if (effects.events) {
       for (const e of effects.events) {
+        if (e.type === "leader-elected") {
+          let ids = this.leaders.get(e.term);
+          if (ids === undefined) this.leaders.set(e.term, (ids = new Set()));
+          ids.add(n.id);
+          continue;
+        }
         if (e.type !== "duplicate-answered") continue;
         this.stats.dedupHits++;
         (hits ??= new Set()).add(`${e.clientId}/${e.seq}`);

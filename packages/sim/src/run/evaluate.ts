@@ -10,6 +10,7 @@ import type { WorkloadDriver } from "../workload/driver.js";
 import type { Workload } from "../workload/workloads.js";
 import { checkLiveness, type LivenessFacts } from "../checks/liveness.js";
 import { checkSessionBound } from "../checks/sessions.js";
+import { checkElections } from "../checks/elections.js";
 import { checkRedirects } from "../checks/redirects.js";
 import { checkSafety, type SafetyOutcome } from "../checks/safety.js";
 import type { RunConfig } from "./config.js";
@@ -32,6 +33,8 @@ export interface RunArtifacts {
   wallMs: number;
   liveness: LivenessFacts;
   sessions: { bound: number | undefined; maxSeen: number };
+  /** In-process: per term, the nodes that became its leader. Absent in process mode. */
+  leaders?: ReadonlyMap<number, ReadonlySet<string>>;
   nodeStats: Record<string, number>;
   /** Process mode: crashes, hangs, non-protocol lines, each with node and line. */
   nodeProblems: Anomaly[];
@@ -54,6 +57,7 @@ export async function evaluateRun(a: RunArtifacts): Promise<RunResults> {
   add(a.workload.model === "register" ? "linearizability" : "exactly-once", safety);
   add("liveness", checkLiveness(a.liveness, a.config.timeLimitS * 1000));
   add("sessions", checkSessionBound(a.sessions));
+  if (a.leaders !== undefined) add("elections", checkElections(a.leaders));
   add("redirects", checkRedirects(a.driver.stats));
   if (a.mode === "process") {
     checks.nodes = { valid: a.nodeProblems.length === 0, detail: { problems: a.nodeProblems.length } };

@@ -167,6 +167,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     wallMs: 0,
     liveness: { boundMs, leaderAfterMs, finalReadsMs, finalReads: reads, finalReadsDone: readsDone },
     sessions: { bound: maxSessions, maxSeen: maxSessionsSeen },
+    leaders: cluster.leaders,
     nodeStats: { ...cluster.stats, events: scheduler.eventsRun, settles: scheduler.settlesRun },
     nodeProblems: [],
     results: null,

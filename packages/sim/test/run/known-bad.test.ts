@@ -26,6 +26,8 @@ interface BugCase {
   workload: WorkloadName;
   nemesis: FaultKind[];
   timeLimitS: number;
+  /** Cluster size, when not the default. */
+  nodes?: number;
   /** The bound: the bug must show within this many seeds. */
   maxSeeds: number;
   /** What the harness must report. */
@@ -83,6 +85,17 @@ const CASES: BugCase[] = [
     expect: { check: "exactly-once", kinds: ["applied-twice", "failed-applied", "impossible-order", "acknowledged-lost", "wrong-reply", "inconsistent-replies"] },
   },
   {
+    // Election safety: caught by the nodes' own leader-elected events, not by the history.
+    bug: "vote-twice",
+    seam: { core: cluster("vote-twice") },
+    workload: "lin-kv",
+    nemesis: ["partition", "kill", "pause"],
+    timeLimitS: 5,
+    nodes: 5,
+    maxSeeds: 20,
+    expect: { check: "elections", kinds: ["two-leaders"] },
+  },
+  {
     bug: "new-identity-per-retry",
     seam: { client: client("new-identity-per-retry") },
     workload: "exactly-once",
@@ -111,7 +124,7 @@ describe("known-bad clusters and clients are caught within a bounded number of s
   test.each(CASES.map((c) => [c.bug, c.expect.check, c.maxSeeds, c.workload, c.nemesis.join(","), c] as const))(
     "%s is caught by the %s check within %i seeds (%s, nemesis %s)",
     async (_bug, _check, _max, _workload, _nemesis, c) => {
-    const base: RunConfig = { ...DEFAULT_CONFIG, workload: c.workload, nemesis: c.nemesis, timeLimitS: c.timeLimitS, ...c.seam };
+    const base: RunConfig = { ...DEFAULT_CONFIG, workload: c.workload, nemesis: c.nemesis, timeLimitS: c.timeLimitS, ...(c.nodes ? { nodes: c.nodes } : {}), ...c.seam };
     let caught: { seed: string; anomaly: { check: string; kind: string; message: string }; command: string } | undefined;
     for (let s = 1; s <= c.maxSeeds && !caught; s++) {
       const r = (await runInProcess({ ...base, seed: String(s) })).results!;
