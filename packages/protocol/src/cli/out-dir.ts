@@ -7,7 +7,6 @@
  * already exists as something other than a regular file (a directory, a
  * FIFO that would block the write) is refused.
  */
-import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "./index.js";
@@ -64,7 +63,8 @@ function makeDirs(dir: string, shown: string): void {
  */
 export function prepareOutDir(dir: string, files: readonly string[]): void {
   makeDirs(dir, dir);
-  const probe = join(dir, `.dslab-write-check-${randomUUID()}`);
+  // The global Web Crypto loads node:crypto on first use, not when a command starts.
+  const probe = join(dir, `.dslab-write-check-${globalThis.crypto.randomUUID()}`);
   try {
     const fd = openSync(probe, "wx");
     try {
