@@ -37,9 +37,9 @@ export interface Io extends Pick<CliIo, "stdout" | "stderr"> {
   now: () => Date;
 }
 
+/** A command's code; its one-line summary is in the command table (commands/index.ts). */
 export interface Command {
   name: string;
-  summary: string;
   help: string;
   options: NonNullable<ParseArgsConfig["options"]>;
   run(values: Record<string, string | boolean | undefined>, positionals: string[], io: Io): Promise<number>;

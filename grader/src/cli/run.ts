@@ -1,21 +1,17 @@
 // Dispatches `grader <command>` to a subcommand; usage errors exit 2, input
 // files that cannot be read or parsed exit 4, anything else is a bug and is
 // thrown on to the shell (exit 70 with the stack).
+//
+// Only the dispatched command's module is imported (commands/index.ts):
+// `grader --help` and a usage error load no command code.
 import { CliError, exitCodeHelp, unknownCommand } from "@dslab/protocol/cli";
-import { EXIT, parse, UsageError, type Command, type Io } from "./args.js";
-import { lessonShow } from "./commands/lesson-show.js";
-import { lint } from "./commands/lint.js";
-import { proof } from "./commands/proof.js";
-import { proofs } from "./commands/proofs.js";
-import { review } from "./commands/review.js";
-import { schedule } from "./commands/schedule.js";
+import { EXIT, parse, UsageError, type Io } from "./args.js";
+import { COMMANDS, type CommandEntry } from "./commands/index.js";
 
 /** The lesson asked for cannot be used (its regexes cannot run): reported in one line, exit 2. */
 const USAGE_ERROR_CODES = new Set(["USAGE", "LESSON_PROOF_CONFIG"]);
 /** An input file that cannot be read or parsed, rather than a bug: reported in one line, exit 4. */
 const INPUT_ERROR_CODES = new Set(["NOT_A_FILE", "LESSONS_DIR", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
-
-const COMMANDS: Command[] = [lessonShow, lint, proof, proofs, review, schedule];
 
 export const MAIN_HELP = `Usage: grader <command> [options]
 
@@ -31,10 +27,10 @@ the nearest parent directory that has one) and takes --json, --help and
 ${exitCodeHelp()}
 `;
 
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   for (const c of COMMANDS) {
     const words = c.name.split(" ");
-    if (words.every((w, i) => argv[i] === w)) return { command: c, rest: argv.slice(words.length) };
+    if (words.every((w, i) => argv[i] === w)) return { entry: c, rest: argv.slice(words.length) };
   }
   return undefined;
 }
@@ -50,7 +46,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const family = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
     if (family.length > 0) {
       if (argv.includes("--help") || argv.includes("-h")) {
-        io.stdout(family.map((c) => c.help).join("\n"));
+        const commands = await Promise.all(family.map((c) => c.load()));
+        io.stdout(commands.map((c) => c.help).join("\n"));
         return EXIT.ok;
       }
       io.stderr(`grader: ${JSON.stringify(argv.slice(0, 2).join(" "))} is not a command; use ${family.map((c) => `\`grader ${c.name}\``).join(" or ")} (see \`grader ${family[0]!.name} --help\`)\n`);
@@ -60,9 +57,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr(`grader: ${unknownCommand(argv[0]!, words).message}\nRun \`grader --help\` for usage.\n`);
     return EXIT.usage;
   }
-  const { command, rest } = found;
+  const command = await found.entry.load();
   try {
-    const { values, positionals } = parse(command, rest);
+    const { values, positionals } = parse(command, found.rest);
     if (values.help) {
       io.stdout(`${command.help}\n${exitCodeHelp()}\n`);
       return EXIT.ok;
@@ -85,4 +82,3 @@ export async function main(argv: string[], io: Io): Promise<number> {
     throw err;
   }
 }
-

@@ -39,7 +39,6 @@ export function formatLesson(l: Lesson): string {
 
 export const lessonShow: Command = {
   name: "lesson show",
-  summary: "print what the grader parsed from one lesson",
   help: `Usage: grader lesson show ID [--lessons DIR] [--json]
 
 Prints the lesson's fields, pass criteria (with their ids, ID#n), the "Done when"

@@ -5,7 +5,6 @@ import { EXIT, json, type Command } from "../args.js";
 
 export const lint: Command = {
   name: "lint",
-  summary: "check every lesson and the course as a whole",
   help: `Usage: grader lint [--lessons DIR] [--json]
 
 Parses every *.md lesson under DIR and checks: front-matter fields and types,

@@ -21,7 +21,6 @@ export function formatResult(file: string, r: ProofResult): string {
 
 export const proof: Command = {
   name: "proof",
-  summary: "check one pasted proof against a lesson",
   help: `Usage: grader proof --lesson ID FILE [--lessons DIR] [--max-bytes N] [--json]
 
 Checks a pasted proof log: every regex_patterns entry must match (RE2,

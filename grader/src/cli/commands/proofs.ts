@@ -36,7 +36,6 @@ async function readPaste(file: string, maxBytes: number): Promise<{ data: Uint8A
 
 export const proofs: Command = {
   name: "proofs",
-  summary: "grade a class's pasted proofs: gradebook CSV/JSON and an HTML review page",
   help: `Usage: grader proofs --lesson ID DIR [--out DIR2] [--now ISO] [--similarity X] [--lessons DIR] [--json]
 
 DIR holds one paste per student; the file name without its extension is the

@@ -16,7 +16,6 @@ function autoRows(rows: readonly GradebookRow[], lesson: string): GradebookRow[]
 
 export const review: Command = {
   name: "review",
-  summary: "record an instructor's decision on a proof",
   help: `Usage: grader review --lesson ID --student S --status pass|fail --note "..." [--new-student] [--out DIR2] [--by NAME] [--now ISO] [--lessons DIR] [--json]
 
 Records a manual decision in DIR2/manual-grades.json (replacing an earlier

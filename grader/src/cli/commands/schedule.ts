@@ -22,7 +22,6 @@ async function readState(file: string): Promise<ScheduleState> {
 
 export const schedule: Command = {
   name: "schedule",
-  summary: "write review calendars (.ics per student) and a CSV agenda",
   help: `Usage: grader schedule --completions FILE [--out DIR] [--fsrs] [--base-url URL] [--lessons DIR] [--json]
 
 FILE is a CSV with a header: student,lesson,completed_at[,rating]
