@@ -102,18 +102,45 @@ function isWhitespace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 44 || c === 12;
 }
 
+/** 1 for the characters that end a token: whitespace, brackets, `"` and `;`. */
+const DELIMITERS = new Uint8Array(128);
+for (const ch of " \t\n\r,\f()[]{}\";") DELIMITERS[ch.charCodeAt(0)] = 1;
+
 function isDelimiter(c: number): boolean {
-  return (
-    isWhitespace(c) ||
-    c === 40 || // (
-    c === 41 || // )
-    c === 91 || // [
-    c === 93 || // ]
-    c === 123 || // {
-    c === 125 || // }
-    c === 34 || // "
-    c === 59 // ;
-  );
+  return c < 128 && DELIMITERS[c] === 1;
+}
+
+/**
+ * Keywords by the hash of their name, so that reading one (a history has a
+ * dozen per line, nearly all the same few) neither slices its name out of
+ * the text nor hashes a new string. Open addressing; filled to half at most,
+ * then names it does not hold go through `Keyword.of` each time.
+ */
+const KEYWORD_CACHE_SIZE = 4096;
+const keywordCacheHash = new Int32Array(KEYWORD_CACHE_SIZE);
+const keywordCache: Array<Keyword | undefined> = new Array<Keyword | undefined>(KEYWORD_CACHE_SIZE).fill(undefined);
+let keywordCacheCount = 0;
+
+/** The keyword named by `text[start, end)`, whose characters hash to `hash` (see `readKeyword`). */
+function keywordAt(text: string, start: number, end: number, hash: number): Keyword {
+  const length = end - start;
+  let i = hash & (KEYWORD_CACHE_SIZE - 1);
+  for (let k = keywordCache[i]; k !== undefined; k = keywordCache[i]) {
+    if (keywordCacheHash[i] === hash && k.name.length === length) {
+      const name = k.name;
+      let j = 0;
+      while (j < length && name.charCodeAt(j) === text.charCodeAt(start + j)) j++;
+      if (j === length) return k;
+    }
+    i = (i + 1) & (KEYWORD_CACHE_SIZE - 1);
+  }
+  const k = Keyword.of(text.slice(start, end));
+  if (keywordCacheCount < KEYWORD_CACHE_SIZE / 2) {
+    keywordCache[i] = k;
+    keywordCacheHash[i] = hash;
+    keywordCacheCount++;
+  }
+  return k;
 }
 
 /** The line each item of a top-level sequence started on, as read by `parseEdnForms`. */
@@ -124,7 +151,17 @@ export function ednItemLines(seq: EdnValue[]): readonly number[] | undefined {
   return itemLines.get(seq);
 }
 
-class Reader {
+/**
+ * The reader: one pass over the text by character code, `pos` only moving
+ * forward. `line` and `lineStart` follow `pos` through whitespace and
+ * strings; an error recomputes its line and column from the offset it
+ * names. Every value read, and every `#_` discard, is one level
+ * (`enter`/`leave`), so `depth` is how deep `pos` is and never passes
+ * NESTING_DEPTH_MAX. Readers of files made of EDN forms (history-io) build
+ * on `read`, `skipWhitespace` and `enter`/`leave`, and count levels the same
+ * way.
+ */
+export class EdnReader {
   pos = 0;
   line = 1;
   lineStart = 0;
@@ -132,13 +169,22 @@ class Reader {
   private depth = 0;
 
   constructor(
-    private readonly text: string,
-    private readonly source: string,
+    readonly text: string,
+    readonly source: string,
   ) {}
 
   fail(message: string, at = this.pos): never {
     // Recompute line/column for `at`, which may lie before `pos`.
     throw new ParseError(message, { source: this.source, ...positionAt(this.text, at) });
+  }
+
+  /** One level deeper (a value is being read); past NESTING_DEPTH_MAX, an error at `pos`. */
+  enter(): void {
+    if (++this.depth > NESTING_DEPTH_MAX) this.fail(TOO_DEEP);
+  }
+
+  leave(): void {
+    this.depth--;
   }
 
   skipWhitespace(): void {
@@ -157,10 +203,10 @@ class Reader {
       } else if (c === 35 && t.charCodeAt(this.pos + 1) === 95) {
         // #_ discards the next form; `#_#_#_...` nests, so it counts as a level.
         this.pos += 2;
-        if (++this.depth > NESTING_DEPTH_MAX) this.fail(TOO_DEEP);
+        this.enter();
         this.skipWhitespace();
         this.read();
-        this.depth--;
+        this.leave();
       } else {
         return;
       }
@@ -173,7 +219,7 @@ class Reader {
   }
 
   read(): EdnValue {
-    if (++this.depth > NESTING_DEPTH_MAX) this.fail(TOO_DEEP);
+    this.enter();
     const value = this.readValue();
     this.depth--;
     return value;
@@ -229,14 +275,26 @@ class Reader {
     }
   }
 
+  /** A map, its entries paired as they are read. An odd number of forms is found at the `}`. */
   private readMap(): EdnMap {
     const start = this.pos;
     this.pos++;
-    const items = this.readSeq(125, "}");
-    if (items.length % 2 !== 0) this.fail("map literal has an odd number of forms (a key without a value)", start);
     const entries: Array<[EdnValue, EdnValue]> = [];
-    for (let i = 0; i < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
-    return new EdnMap(entries);
+    let key: EdnValue = null;
+    let haveKey = false;
+    for (;;) {
+      this.skipWhitespace();
+      if (this.pos >= this.text.length) this.fail("unclosed collection: expected '}'", start);
+      if (this.text.charCodeAt(this.pos) === 125) {
+        this.pos++;
+        if (haveKey) this.fail("map literal has an odd number of forms (a key without a value)", start);
+        return new EdnMap(entries);
+      }
+      const item = this.read();
+      if (haveKey) entries.push([key, item]);
+      else key = item;
+      haveKey = !haveKey;
+    }
   }
 
   private readString(): string {
@@ -300,7 +358,8 @@ class Reader {
     }
   }
 
-  private readToken(): string {
+  /** The characters from `pos` up to the next delimiter (possibly none). */
+  readToken(): string {
     const t = this.text;
     const start = this.pos;
     while (this.pos < t.length && !isDelimiter(t.charCodeAt(this.pos))) this.pos++;
@@ -308,11 +367,18 @@ class Reader {
   }
 
   private readKeyword(): Keyword {
+    const t = this.text;
     const start = this.pos;
-    this.pos++;
-    const name = this.readToken();
-    if (name === "" || name.startsWith(":")) this.fail("bad keyword", start);
-    return Keyword.of(name);
+    let end = start + 1;
+    let hash = 0;
+    for (; end < t.length; end++) {
+      const c = t.charCodeAt(end);
+      if (isDelimiter(c)) break;
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
+    this.pos = end;
+    if (end === start + 1 || t.charCodeAt(start + 1) === 58) this.fail("bad keyword", start);
+    return keywordAt(t, start + 1, end, hash);
   }
 
   private readChar(): EdnChar {
@@ -354,15 +420,38 @@ class Reader {
     return new EdnTagged(tag, value);
   }
 
+  /** True when the token at `pos` is exactly `word`; then `pos` is moved past it. */
+  private tokenIs(word: string): boolean {
+    const t = this.text;
+    const end = this.pos + word.length;
+    if (!t.startsWith(word, this.pos) || (end < t.length && !isDelimiter(t.charCodeAt(end)))) return false;
+    this.pos = end;
+    return true;
+  }
+
   private readAtom(): EdnValue {
+    const t = this.text;
     const start = this.pos;
+    const c = t.charCodeAt(start);
+    // An integer of up to 15 digits (exact as a double), as most numbers in a history are: no token, no regex.
+    const signed = c === 43 || c === 45; // + -
+    let p = signed ? start + 1 : start;
+    let n = 0;
+    for (; p < t.length; p++) {
+      const d = t.charCodeAt(p);
+      if (d < 48 || d > 57) break;
+      n = n * 10 + (d - 48);
+    }
+    const digits = p - (signed ? start + 1 : start);
+    if (digits > 0 && digits <= 15 && (p === t.length || isDelimiter(t.charCodeAt(p)))) {
+      this.pos = p;
+      return c === 45 ? -n : n;
+    }
+    if (c === 110 && this.tokenIs("nil")) return null;
+    if (c === 116 && this.tokenIs("true")) return true;
+    if (c === 102 && this.tokenIs("false")) return false;
     const token = this.readToken();
     if (token === "") this.fail(`unexpected character '${this.text[this.pos]}'`);
-    if (token === "nil") return null;
-    if (token === "true") return true;
-    if (token === "false") return false;
-    const c = token.charCodeAt(0);
-    const signed = c === 43 || c === 45; // + -
     const d = signed ? token.charCodeAt(1) : c;
     if (d >= 48 && d <= 57) return this.parseNumber(token, start);
     return new EdnSymbol(token);
@@ -390,7 +479,7 @@ class Reader {
 
 /** Reads exactly one EDN value from `text`; anything after it is an error. */
 export function parseEdn(text: string, source = "<edn>"): EdnValue {
-  const r = new Reader(text, source);
+  const r = new EdnReader(text, source);
   const value = r.read();
   if (!r.atEnd()) r.fail("unexpected text after the value");
   return value;
@@ -398,7 +487,7 @@ export function parseEdn(text: string, source = "<edn>"): EdnValue {
 
 /** Reads every top-level form in `text`, with the line each starts on. */
 export function parseEdnForms(text: string, source = "<edn>"): EdnForm[] {
-  const r = new Reader(text, source);
+  const r = new EdnReader(text, source);
   const forms: EdnForm[] = [];
   while (!r.atEnd()) {
     const line = r.line;

@@ -10,7 +10,7 @@
  *   exactly.
  */
 import type { EdnValue } from "./edn.js";
-import { EdnChar, EdnList, EdnMap, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemLines, kw, parseEdnForms, printEdn } from "./edn.js";
+import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemLines, kw, parseEdnForms, printEdn } from "./edn.js";
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { ParseError } from "./parse-error.js";
@@ -40,23 +40,126 @@ export function readHistory(raw: string, options: ReadOptions = {}): History {
   return format === "json" ? readJsonHistory(text, source) : readEdnHistory(text, source);
 }
 
-/** A field lookup over either an EDN map or a JSON object. */
-type Fields = Map<string, Value>;
+/** Returns the object it is given, so that a subclass's fields are set on that object. */
+class Stamped {
+  constructor(target: object) {
+    return target;
+  }
+}
 
-/** The line each operation was read from, for errors found after reading (a completion with no invoke). */
-const lineOf = new WeakMap<Op, number>();
+/**
+ * The line each operation was read from, for errors found after reading (a
+ * completion with no invoke), as a private field stamped on the operation
+ * itself: the operation stays a plain object (its keys, prototype, JSON and
+ * equality are untouched; a copy does not carry the line), and a history of
+ * a million operations does not need a WeakMap of a million entries, whose
+ * upkeep costs more than reading them.
+ */
+class LineStamp extends Stamped {
+  readonly #line: number;
+  private constructor(op: Op, line: number) {
+    super(op);
+    this.#line = line;
+  }
+  static stamp(op: Op, line: number): Op {
+    new LineStamp(op, line);
+    return op;
+  }
+  static lineOf(op: Op): number | undefined {
+    return #line in op ? (op as unknown as LineStamp).#line : undefined;
+  }
+}
 
 function atLine(op: Op, line: number): Op {
-  lineOf.set(op, line);
-  return op;
+  return LineStamp.stamp(op, line);
 }
 
 /** The 1-based line of the file `op` was read from by `readHistory`, if it was. */
 export function lineOfOp(op: Op): number | undefined {
-  return lineOf.get(op);
+  return LineStamp.lineOf(op);
 }
 
 function readEdnHistory(text: string, source: string): History {
+  return readEdnOps(text, source) ?? readEdnForms(text, source);
+}
+
+/**
+ * The usual shape, read straight into operations: one map (or Jepsen 0.3
+ * `#tag{...}` record) per form, or one vector of them, every key a keyword.
+ * No map, pair or field table per operation. Anything else, and any error,
+ * gives undefined: `readEdnForms` then reads the whole text again and says
+ * what it says (a syntax error anywhere in the file comes before an error in
+ * an operation). Levels are counted as `EdnReader.read` counts them, so the
+ * depth limit falls where it does there.
+ */
+function readEdnOps(text: string, source: string): Op[] | undefined {
+  const r = new EdnReader(text, source);
+  const fields = new OpFields();
+  const ops: Op[] = [];
+  try {
+    if (r.atEnd()) return ops;
+    if (text.charCodeAt(r.pos) !== 91) {
+      while (!r.atEnd()) if (!readEdnOp(r, fields, ops)) return undefined;
+      return ops;
+    }
+    // A single vector of maps: Knossos test files and `(pr-str history)`.
+    r.enter();
+    r.pos++;
+    for (;;) {
+      r.skipWhitespace();
+      if (r.pos >= text.length) return undefined;
+      if (text.charCodeAt(r.pos) === 93) break;
+      if (!readEdnOp(r, fields, ops)) return undefined;
+    }
+    r.pos++;
+    r.leave();
+    return r.atEnd() ? ops : undefined;
+  } catch (e) {
+    if (e instanceof ParseError) return undefined;
+    throw e;
+  }
+}
+
+/** One operation at `r.pos` onto `ops`; false when it is not a map with keyword keys. */
+function readEdnOp(r: EdnReader, fields: OpFields, ops: Op[]): boolean {
+  const text = r.text;
+  const line = r.line;
+  let levels = 1;
+  if (text.charCodeAt(r.pos) === 35) {
+    // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
+    const next = text.charCodeAt(r.pos + 1);
+    if (next === 123 || next === 35) return false; // a set, ##Inf
+    r.enter();
+    r.pos++;
+    if (r.readToken() === "") return false;
+    r.enter();
+    r.skipWhitespace();
+    levels = 3;
+  }
+  if (text.charCodeAt(r.pos) !== 123) return false;
+  r.enter();
+  r.pos++;
+  fields.clear();
+  for (;;) {
+    r.skipWhitespace();
+    if (r.pos >= text.length) return false;
+    if (text.charCodeAt(r.pos) === 125) break;
+    const key = r.read();
+    r.skipWhitespace();
+    if (r.pos >= text.length || text.charCodeAt(r.pos) === 125) return false; // a key without a value
+    const value = r.read();
+    if (!(key instanceof Keyword)) return false;
+    fields.setKeyword(key, value);
+  }
+  r.pos++;
+  for (; levels > 0; levels--) r.leave();
+  const op = opFromFields(fields, ops.length, r.source, line);
+  ops.push(atLine(op, line));
+  return true;
+}
+
+/** Any EDN history: every form read as a value, then each made an operation. */
+function readEdnForms(text: string, source: string): History {
   const forms = parseEdnForms(text, source);
   let items: Array<{ value: EdnValue; line: number }> = forms;
   // A single vector of maps: Knossos test files and `(pr-str history)`.
@@ -71,9 +174,9 @@ function readEdnHistory(text: string, source: string): History {
     // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
     const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
     if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line });
-    const fields: Fields = new Map();
+    const fields = new OpFields();
     for (const [k, v] of value.entries) fields.set(fieldName(k), v);
-    ops.push(atLine(opFromFields(fields, ops.length, { source, line }), line));
+    ops.push(atLine(opFromFields(fields, ops.length, source, line), line));
   }
   return ops;
 }
@@ -105,9 +208,9 @@ function opFromJson(value: JsonValue, position: number, at: { source: string; li
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new ParseError("expected an operation object", at);
   }
-  const fields: Fields = new Map();
+  const fields = new OpFields();
   for (const [k, v] of Object.entries(value)) fields.set(k.replace(/_/g, "-"), ednFromJson(v));
-  return opFromFields(fields, position, at);
+  return opFromFields(fields, position, at.source, at.line);
 }
 
 function fieldName(k: EdnValue): string {
@@ -122,51 +225,158 @@ function nameOf(v: Value | undefined): string | undefined {
   return undefined;
 }
 
-const KNOWN = new Set(["index", "process", "type", "f", "value", "time", "key", "error", "client-id", "seq"]);
+const K_INDEX = kw("index");
+const K_PROCESS = kw("process");
+const K_TYPE = kw("type");
+const K_F = kw("f");
+const K_VALUE = kw("value");
+const K_TIME = kw("time");
+const K_KEY = kw("key");
+const K_ERROR = kw("error");
+const K_CLIENT_ID = kw("client-id");
+const K_SEQ = kw("seq");
 
-function opFromFields(fields: Fields, position: number, at: { source: string; line: number }): Op {
-  const type = nameOf(fields.get("type"));
-  if (type === undefined || !(OP_TYPES as readonly string[]).includes(type)) {
-    throw new ParseError(`operation needs :type :invoke, :ok, :fail or :info (got ${show(fields.get("type"))})`, at);
+/**
+ * The fields of one operation as read, whatever the format: the known ones
+ * in slots (undefined: absent; a value read is never undefined), any other
+ * by name in `extra`. A field given twice keeps its last value, and in
+ * `extra` its first place, as a Map does.
+ */
+class OpFields {
+  index: Value | undefined = undefined;
+  process: Value | undefined = undefined;
+  type: Value | undefined = undefined;
+  f: Value | undefined = undefined;
+  value: Value | undefined = undefined;
+  time: Value | undefined = undefined;
+  key: Value | undefined = undefined;
+  error: Value | undefined = undefined;
+  clientId: Value | undefined = undefined;
+  seq: Value | undefined = undefined;
+  extra: Map<string, Value> | undefined = undefined;
+
+  clear(): void {
+    this.index = this.process = this.type = this.f = this.value = this.time = this.key = this.error = this.clientId = this.seq = undefined;
+    this.extra = undefined;
   }
-  const f = nameOf(fields.get("f"));
-  if (f === undefined) throw new ParseError(`operation needs :f as a keyword or string (got ${show(fields.get("f"))})`, at);
-  const rawProcess = fields.get("process");
+
+  /** The field named `name` (EDN keyword name; JSON names with `_` as `-`). */
+  set(name: string, v: Value): void {
+    switch (name) {
+      case "index":
+        this.index = v;
+        return;
+      case "process":
+        this.process = v;
+        return;
+      case "type":
+        this.type = v;
+        return;
+      case "f":
+        this.f = v;
+        return;
+      case "value":
+        this.value = v;
+        return;
+      case "time":
+        this.time = v;
+        return;
+      case "key":
+        this.key = v;
+        return;
+      case "error":
+        this.error = v;
+        return;
+      case "client-id":
+        this.clientId = v;
+        return;
+      case "seq":
+        this.seq = v;
+        return;
+      default:
+        (this.extra ??= new Map()).set(name, v);
+    }
+  }
+
+  /** `set(k.name, v)`, by the keyword itself (interned, so compared by identity). */
+  setKeyword(k: Keyword, v: Value): void {
+    switch (k) {
+      case K_INDEX:
+        this.index = v;
+        return;
+      case K_PROCESS:
+        this.process = v;
+        return;
+      case K_TYPE:
+        this.type = v;
+        return;
+      case K_F:
+        this.f = v;
+        return;
+      case K_VALUE:
+        this.value = v;
+        return;
+      case K_TIME:
+        this.time = v;
+        return;
+      case K_KEY:
+        this.key = v;
+        return;
+      case K_ERROR:
+        this.error = v;
+        return;
+      case K_CLIENT_ID:
+        this.clientId = v;
+        return;
+      case K_SEQ:
+        this.seq = v;
+        return;
+      default:
+        (this.extra ??= new Map()).set(k.name, v);
+    }
+  }
+}
+
+function opFromFields(fields: OpFields, position: number, source: string, line: number): Op {
+  const type = nameOf(fields.type);
+  if (type === undefined || !(OP_TYPES as readonly string[]).includes(type)) {
+    throw new ParseError(`operation needs :type :invoke, :ok, :fail or :info (got ${show(fields.type)})`, { source, line });
+  }
+  const f = nameOf(fields.f);
+  if (f === undefined) throw new ParseError(`operation needs :f as a keyword or string (got ${show(fields.f)})`, { source, line });
+  const rawProcess = fields.process;
   let process: Process;
   if (typeof rawProcess === "number" && Number.isInteger(rawProcess)) process = rawProcess;
   else if (typeof rawProcess === "bigint") process = rawProcess.toString();
   else {
     const name = nameOf(rawProcess);
-    if (name === undefined) throw new ParseError(`operation needs :process as an integer or keyword (got ${show(rawProcess)})`, at);
+    if (name === undefined) throw new ParseError(`operation needs :process as an integer or keyword (got ${show(rawProcess)})`, { source, line });
     process = name;
   }
-  const index = fields.get("index");
+  const index = fields.index;
   const op: Op = {
     index: typeof index === "number" ? index : position,
     process,
     type: type as OpType,
     f,
-    value: fields.has("value") ? fields.get("value")! : null,
+    value: fields.value !== undefined ? fields.value : null,
   };
-  const time = fields.get("time");
+  const time = fields.time;
   if (typeof time === "number") op.time = time;
   else if (typeof time === "bigint") op.time = Number(time);
-  if (fields.has("key")) op.key = fields.get("key")!;
-  if (fields.has("error")) op.error = fields.get("error")!;
-  const clientId = fields.get("client-id");
+  if (fields.key !== undefined) op.key = fields.key;
+  if (fields.error !== undefined) op.error = fields.error;
+  const clientId = fields.clientId;
   if (clientId !== undefined && clientId !== null) {
     if (typeof clientId === "string" || typeof clientId === "number" || typeof clientId === "bigint") op.client_id = String(clientId);
-    else throw new ParseError(`:client-id must be a string or integer (got ${show(clientId)})`, at);
+    else throw new ParseError(`:client-id must be a string or integer (got ${show(clientId)})`, { source, line });
   }
-  const seq = fields.get("seq");
+  const seq = fields.seq;
   if (seq !== undefined && seq !== null) {
-    if (typeof seq !== "number" || !Number.isInteger(seq)) throw new ParseError(`:seq must be an integer (got ${show(seq)})`, at);
+    if (typeof seq !== "number" || !Number.isInteger(seq)) throw new ParseError(`:seq must be an integer (got ${show(seq)})`, { source, line });
     op.seq = seq;
   }
-  for (const [k, v] of fields) {
-    if (KNOWN.has(k)) continue;
-    (op.extra ??= {})[k] = v;
-  }
+  if (fields.extra !== undefined) for (const [k, v] of fields.extra) (op.extra ??= {})[k] = v;
   return op;
 }
 
