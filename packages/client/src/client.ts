@@ -12,6 +12,7 @@ import { endsSession, type Body, type ErrorBody, type Json, type Key, type Prng 
 import { describeResult, formatAttempt, type AttemptRecord } from "./attempt-log.js";
 import { applyHint, Backoff, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
+import { CLIENT_DEFAULTS } from "./defaults.js";
 import { systemClock, systemSleep, type Clock, type Sleep } from "./deps.js";
 import { randomClientId, SeqCounter } from "./identity.js";
 import {
@@ -119,13 +120,7 @@ export class ClientError extends Error {
   }
 }
 
-/** The defaults, as the course teaches them: at most 5 retries, backoff from 100 ms doubling to a 5 s cap (DEFAULT_BACKOFF). */
-export const CLIENT_DEFAULTS = {
-  attemptTimeoutMs: 1_000,
-  maxRetries: 5,
-  maxRedirects: 8,
-  maxTotalMs: 30_000,
-};
+export { CLIENT_DEFAULTS };
 
 /**
  * Named settings where a lesson teaches other numbers. `payment`: the

@@ -5,7 +5,8 @@
 import type { Json } from "@dslab/protocol";
 import { exitCodeHelp, parseOptions, unknownCommand, UsageError } from "@dslab/protocol/cli";
 import { DEFAULT_BACKOFF } from "../backoff.js";
-import { CLIENT_DEFAULTS, type Operation } from "../client.js";
+import type { Operation } from "../client.js";
+import { CLIENT_DEFAULTS } from "../defaults.js";
 
 export { UsageError };
 

@@ -1,137 +1,22 @@
 /**
- * kv: the command-line client (real clock, sleep, sockets, and a PRNG seeded
- * from the OS; output through an injected Io). Parsing lives in args.ts; this
- * file runs one operation, or asks every node for its status, and reports
- * what is known. kv.ts binds it to the process.
+ * kv: the command-line client. Parsing lives in args.ts; this file answers
+ * --help, and hands `status` to status.ts and an operation to operation.ts,
+ * each imported only when asked for, so `kv --help` loads neither the client
+ * nor the sockets. kv.ts binds it to the process.
  */
-import { randomBytes } from "node:crypto";
-import { createPrng, errorSpec, type ErrorBody } from "@dslab/protocol";
-import { formatAttempt, type AttemptRecord } from "../attempt-log.js";
-import { CLIENT_DEFAULTS, KvClient, type OpResult } from "../client.js";
-import { systemClock, systemSleep } from "../deps.js";
-import { TcpTransport } from "../transport/tcp.js";
 import { EXIT as CLI_EXIT, type Io } from "@dslab/protocol/cli";
-import { HELP, parseKvArgs, type KvPlan } from "./args.js";
-import { runStatus } from "./status.js";
+import { HELP, parseKvArgs } from "./args.js";
 
 export const EXIT = { ok: CLI_EXIT.ok, failed: CLI_EXIT.negative, usage: CLI_EXIT.usage, unknown: CLI_EXIT.unknown } as const;
-
-function describeError(e: ErrorBody): string {
-  return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${e.text}` : ""}`;
-}
-
-function replayCommand(plan: KvPlan, argv: readonly string[], r: OpResult): string {
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--client-id" || a === "--seq") i++;
-    else if (!a.startsWith("--client-id=") && !a.startsWith("--seq=")) rest.push(a);
-  }
-  const quoted = rest.map((a) => (/^[\w.,:=/-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`));
-  return `kv --client-id ${r.clientId} --seq ${r.seq} ${quoted.join(" ")}`;
-}
-
-/** The --json report: snake_case, the attempt log as its pasteable lines. */
-function jsonReport(r: OpResult): Record<string, unknown> {
-  return {
-    outcome: r.outcome,
-    client_id: r.clientId,
-    seq: r.seq ?? null,
-    attempts: r.attempts,
-    nodes_tried: r.nodesTried,
-    elapsed_ms: r.elapsedMs,
-    ...(r.outcome === "ok" ? { reply: r.reply } : {}),
-    ...(r.outcome === "failed" ? { error: r.error } : {}),
-    ...(r.outcome === "unknown" ? { last_error: r.lastError, because: r.because } : {}),
-    ...(r.outcome !== "ok" && r.gaveUp ? { gave_up: r.gaveUp } : {}),
-    log: r.log.map(formatAttempt),
-  };
-}
-
-/**
- * Watches the attempt log for the first full round in which every node
- * refused the connection (or did not resolve, or did not finish connecting),
- * and then says once, on stderr, that nothing is reachable: without it a run
- * against a cluster that is not running is silent until --total-ms.
- */
-function unreachableHint(plan: KvPlan, io: Io): (record: AttemptRecord) => void {
-  const refused = new Set<string>();
-  let answered = false;
-  let said = false;
-  const nodes = Object.keys(plan.nodes);
-  return (record) => {
-    if (record.rule !== "refused") answered = true;
-    else refused.add(record.node);
-    if (said || answered || !nodes.every((n) => refused.has(n))) return;
-    said = true;
-    const ports = Object.values(plan.nodes);
-    const bound = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
-    const more = record.action === "give-up" ? "" : `; still trying until --total-ms (${bound} ms) is spent`;
-    io.stderr(
-      `kv: cannot reach any node (is \`kv-cluster start\` running?): ` +
-        `could not connect to ${plan.host} port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}${more}\n`,
-    );
-  };
-}
 
 /** Runs `kv ARGV`; a usage error is thrown as a UsageError, a bug as whatever it is. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const plan = parseKvArgs(argv);
-  if (plan.status) return runStatus(plan, io);
+  if (plan.status) return (await import("./status.js")).runStatus(plan, io);
   if (plan.help || !plan.operation) {
     io.stdout(`${HELP}\n`);
     return EXIT.ok;
   }
-  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
-  const hint = unreachableHint(plan, io);
-  const client = new KvClient({
-    nodes: Object.keys(plan.nodes),
-    transport,
-    prng: createPrng(randomBytes(16).toString("hex")),
-    clock: systemClock,
-    sleep: systemSleep,
-    clientId: plan.clientId,
-    attemptTimeoutMs: plan.timeoutMs,
-    maxRetries: plan.maxRetries,
-    maxTotalMs: plan.totalMs,
-    onAttempt: (record, line) => {
-      if (plan.verbose) io.stderr(`${line}\n`);
-      hint(record);
-    },
-  });
-  let r: OpResult;
-  try {
-    r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
-  } finally {
-    transport.close();
-  }
-
-  if (plan.json) {
-    io.stdout(`${JSON.stringify(jsonReport(r))}\n`);
-  } else {
-    const identity = `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
-    switch (r.outcome) {
-      case "ok": {
-        const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
-        io.stdout(`ok ${type}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}\n${identity}\n`);
-        break;
-      }
-      case "failed":
-        io.stdout(`failed (definite: it did not happen): ${describeError(r.error)}\n${identity}\n`);
-        break;
-      case "unknown":
-        io.stdout(
-          `unknown (it may or may not have happened): ${r.attempts} attempts on ${r.nodesTried.join(",")}` +
-            `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n` +
-            (r.because === "a-copy-may-still-arrive"
-              ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
-              : "") +
-            `${identity}\n` +
-            (r.seq !== undefined ? `replay it to find out: ${replayCommand(plan, argv, r)}\n` : ""),
-        );
-        break;
-    }
-  }
-  return EXIT[r.outcome];
+  const { operation } = plan;
+  return (await import("./operation.js")).runOperation({ ...plan, operation }, argv, io);
 }
-

@@ -7,7 +7,7 @@
  */
 import type { Body } from "@dslab/protocol";
 import { EXIT, type Io } from "@dslab/protocol/cli";
-import { CLIENT_DEFAULTS } from "../client.js";
+import { CLIENT_DEFAULTS } from "../defaults.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { KvPlan } from "./args.js";
 
