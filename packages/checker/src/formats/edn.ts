@@ -126,12 +126,7 @@ function keywordAt(text: string, start: number, end: number, hash: number): Keyw
   const length = end - start;
   let i = hash & (KEYWORD_CACHE_SIZE - 1);
   for (let k = keywordCache[i]; k !== undefined; k = keywordCache[i]) {
-    if (keywordCacheHash[i] === hash && k.name.length === length) {
-      const name = k.name;
-      let j = 0;
-      while (j < length && name.charCodeAt(j) === text.charCodeAt(start + j)) j++;
-      if (j === length) return k;
-    }
+    if (keywordCacheHash[i] === hash && k.name.length === length && text.startsWith(k.name, start)) return k;
     i = (i + 1) & (KEYWORD_CACHE_SIZE - 1);
   }
   const k = Keyword.of(text.slice(start, end));
