@@ -53,7 +53,8 @@ class Stamped {
  * itself: the operation stays a plain object (its keys, prototype, JSON and
  * equality are untouched; a copy does not carry the line), and a history of
  * a million operations does not need a WeakMap of a million entries, whose
- * upkeep costs more than reading them.
+ * upkeep costs more than reading them. Each operation is stamped once, when
+ * it is made (a second stamp on one object would throw).
  */
 class LineStamp extends Stamped {
   readonly #line: number;

@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Op } from "../../src/index.js";
-import { lineOfOp, parseEdn, parseEdnForms, printEdnString, readHistory, writeHistoryEdn } from "../../src/index.js";
+import { Keyword, kw, lineOfOp, parseEdn, parseEdnForms, printEdnString, readHistory, writeHistoryEdn } from "../../src/index.js";
 import { porcupineLikeFiles } from "../../bench/porcupine-data.js";
 import { oracleLineOf, oracleParseEdn, oracleParseEdnForms, oracleReadEdnHistory } from "./edn-oracle.js";
 
@@ -194,6 +194,17 @@ describe("the EDN reader against the plain reader it replaced", () => {
     const crlf = writeHistoryEdn(files[0]!.history).replace(/\n/g, "\r\n");
     expectSameHistory(crlf);
     expect(readHistory("\uFEFF" + crlf)).toStrictEqual(oracleReadEdnHistory(crlf, "<history>"));
+  });
+
+  it("reads every keyword as the one interned keyword of its name, also past the few thousand names it looks up without slicing", () => {
+    const names = Array.from({ length: 6000 }, (_, i) => `k${i}/n-${i % 7}`);
+    const text = "[" + names.map((n) => ":" + n).join(" ") + "]";
+    for (let pass = 0; pass < 2; pass++) {
+      const read = parseEdn(text) as Keyword[];
+      expect(read.length).toBe(names.length);
+      for (let i = 0; i < names.length; i++) expect(read[i]).toBe(kw(names[i]!));
+    }
+    expect(parseEdn(":k1/n-1")).toBe(Keyword.of("k1/n-1"));
   });
 
   it("refuses values nested deeper than the limit at the same place as the plain reader, in a line, in a vector and in a record", () => {
