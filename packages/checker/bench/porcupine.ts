@@ -181,6 +181,7 @@ try {
     ...(withSources ? [["`history-check FILE --model M`, one process per file, sources through tsx", String(files.length), String(ops), s(sourcesMs), sourcesCpuS.toFixed(2), sourcesStartMs.toFixed(0)]] : []),
     ["`history-check FILE... --model M`, one process per model (2)", String(files.length), String(ops), s(batchMs), batchCpuS.toFixed(2), ((startMs * 2) / files.length).toFixed(1)],
     ["`readHistory` + `checkLinearizability` in one process", String(files.length), String(ops), s(readMs + searchMs), ((cpu.user + cpu.system) / 1e6).toFixed(2), "-"],
+    ["`readHistory` alone (reading the EDN files)", String(files.length), String(ops), s(readMs), "-", "-"],
     ["`checkLinearizability` alone (the search)", String(files.length), String(ops), s(searchMs), "-", "-"],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
