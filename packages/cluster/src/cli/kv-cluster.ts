@@ -290,7 +290,8 @@ async function runStart(values: Values): Promise<void> {
     }, 5000);
     await Promise.all(exits);
     clearTimeout(killTimer);
-    await Promise.race([Promise.all(outputDone), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    // The nodes have exited; what is left is their last lines in the pipes (bounded wait on a slow machine).
+    await Promise.race([Promise.all(outputDone), new Promise((resolve) => setTimeout(resolve, 5000))]);
     say("stopped");
     process.exit(0);
   };
