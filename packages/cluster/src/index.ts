@@ -7,23 +7,8 @@
  * - storage: `MemoryStorage` (survives a simulated restart), `FileStorage` (WAL);
  * - shells: `startNode`/`KvNodeRuntime` (TCP), the HTTP front.
  */
-export * from "./contract.js";
-export { renderEvent, type NodeEvent, type SessionEndReason } from "./events.js";
-export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./node/index.js";
-export {
-  RaftCore,
-  RaftLog,
-  REFERENCE_VOTE_RULES,
-  logAtLeastAsUpToDate,
-  type RaftOptions,
-  type RaftReady,
-  type RaftRole,
-  type VoteRules,
-  type VoterState,
-  type VoteRequest,
-  type VoteDecision,
-} from "./raft/index.js";
-export * from "./state-machine/index.js";
+// The pure core (core.ts is its IO-free entry point), then storage and the shells.
+export * from "./core.js";
 export {
   MemoryStorage,
   FileStorage,
