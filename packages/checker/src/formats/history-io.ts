@@ -377,7 +377,7 @@ function opFromFields(fields: OpFields, position: number, source: string, line: 
     if (typeof seq !== "number" || !Number.isInteger(seq)) throw new ParseError(`:seq must be an integer (got ${show(seq)})`, { source, line });
     op.seq = seq;
   }
-  if (fields.extra !== undefined) for (const [k, v] of fields.extra) (op.extra ??= {})[k] = v;
+  if (fields.extra !== undefined) for (const [k, v] of fields.extra) ownField((op.extra ??= {}), k, v);
   return op;
 }
 
@@ -437,7 +437,7 @@ export function opToJson(op: Op): { [key: string]: JsonValue } {
   if (op.client_id !== undefined) o.client_id = op.client_id;
   if (op.seq !== undefined) o.seq = op.seq;
   if (op.error !== undefined) o.error = jsonFromEdn(op.error);
-  if (op.extra !== undefined) for (const [k, v] of Object.entries(op.extra)) o[k.replace(/-/g, "_")] = jsonFromEdn(v);
+  if (op.extra !== undefined) for (const [k, v] of Object.entries(op.extra)) ownField(o, k.replace(/-/g, "_"), jsonFromEdn(v));
   return o;
 }
 
@@ -453,4 +453,13 @@ export function writeHistoryJson(history: History): string {
   let out = "";
   for (const op of history) out += printJson(opToJson(op)) + "\n";
   return out;
+}
+
+/**
+ * Sets a field read from a file as an own property. Plain assignment would
+ * treat a field named `__proto__` (a hostile history can have one) as the
+ * object's prototype instead of a field.
+ */
+function ownField(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }

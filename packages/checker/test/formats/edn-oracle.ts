@@ -420,7 +420,8 @@ function opFromFields(fields: Map<string, Value>, position: number, at: { source
   }
   for (const [k, v] of fields) {
     if (KNOWN.has(k)) continue;
-    (op.extra ??= {})[k] = v;
+    // As the reader does: a field named __proto__ stays a field.
+    Object.defineProperty((op.extra ??= {}), k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return op;
 }
