@@ -90,13 +90,13 @@ describe("history files", () => {
   });
 
   it("a field named __proto__ in a hostile history never becomes an object's prototype", () => {
-    const [edn] = readHistory("{:type :invoke, :f :write, :value 1, :process 0, :__proto__ {:polluted true}}\n", { file: "h.edn" });
+    const [edn] = readHistory("{:type :invoke, :f :write, :value 1, :process 0, :__proto__ {:polluted true}}\n", { source: "h.edn" });
     const extra = edn!.extra as Record<string, unknown>;
     expect(Object.getPrototypeOf(extra)).toBe(Object.prototype);
     expect(Object.keys(extra)).toEqual(["__proto__"]);
     expect((extra as { polluted?: unknown }).polluted).toBeUndefined();
     expect(writeHistoryJson([edn!])).toContain('"__proto__"');
-    const [json] = readHistory('[{"type":"invoke","f":"write","value":1,"process":0,"__proto__":{"polluted":true}}]', { file: "h.json" });
+    const [json] = readHistory('[{"type":"invoke","f":"write","value":1,"process":0,"__proto__":{"polluted":true}}]', { source: "h.json" });
     expect(Object.getPrototypeOf(json!.extra ?? {})).toBe(Object.prototype);
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
