@@ -1,3 +1,4 @@
+import { createPrng } from "@dslab/protocol";
 import { describe, expect, test } from "vitest";
 import { countedSet, estimateJaccard, findSimilar, jaccard, pasteShape, wordHashes } from "../../src/proof/similarity.js";
 
@@ -7,16 +8,10 @@ function log(client: number, lines: number, salt = ""): string {
   return out.join("\n");
 }
 
-/** mulberry32: the same "random" runs every time. */
+/** The project's seeded PRNG: the same "random" runs every time. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = createPrng(seed);
+  return () => p.next();
 }
 
 /**
