@@ -20,7 +20,7 @@ function describeError(e: ErrorBody): string {
   return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${e.text}` : ""}`;
 }
 
-function replayCommand(plan: KvPlan, argv: readonly string[], r: OpResult): string {
+function replayCommand(argv: readonly string[], r: OpResult): string {
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -121,7 +121,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, argv
               ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
               : "") +
             `${identity}\n` +
-            (r.seq !== undefined ? `replay it to find out: ${replayCommand(plan, argv, r)}\n` : ""),
+            (r.seq !== undefined ? `replay it to find out: ${replayCommand(argv, r)}\n` : ""),
         );
         break;
     }

@@ -43,7 +43,7 @@ import { renderEvent, type NodeEvent } from "../events.js";
 import { LogClock } from "./log-clock.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
 import { RaftCore } from "../raft/raft.js";
-import { KvStateMachine, parseSnapshot, requestFingerprint, SessionTable } from "../state-machine/index.js";
+import { KvStateMachine, parseSnapshot, requestFingerprint } from "../state-machine/index.js";
 import { validateOp } from "../state-machine/kv-ops.js";
 
 /** Re-exported for the shells: decode every inbound line with these (client + raft_* bodies). */
@@ -92,7 +92,6 @@ class KvNode implements KvNodeCore {
   readonly id: string;
   private readonly raft: RaftCore;
   private readonly sm: KvStateMachine;
-  private readonly config: NodeConfig;
   private readonly snapshotEveryEntries: number;
   private readonly maxValueBytes: number;
   private lastApplied = 0;
@@ -114,7 +113,6 @@ class KvNode implements KvNodeCore {
 
   constructor(config: NodeConfig, restored: PersistentState | null) {
     this.id = config.id;
-    this.config = config;
     this.snapshotEveryEntries = config.snapshotEveryEntries ?? NODE_DEFAULTS.snapshotEveryEntries;
     this.maxValueBytes = config.maxValueBytes ?? NODE_DEFAULTS.maxValueBytes;
     this.raft = new RaftCore(
@@ -161,7 +159,7 @@ class KvNode implements KvNodeCore {
   tick(nowMs: number): Effects {
     this.start(nowMs);
     this.raft.tick(nowMs);
-    return this.finish(nowMs);
+    return this.finish();
   }
 
   receive(message: Message, nowMs: number): Effects {
@@ -176,7 +174,7 @@ class KvNode implements KvNodeCore {
     } else if (body.msg_id !== undefined && !body.type.endsWith("_ok") && body.type !== "error") {
       this.reply(message.src, body.msg_id, errorBody(ErrorCode.NotSupported, `this node does not handle ${JSON.stringify(body.type)} messages`));
     }
-    return this.finish(nowMs);
+    return this.finish();
   }
 
   status(): NodeStatus {
@@ -272,7 +270,7 @@ class KvNode implements KvNodeCore {
   }
 
   /** Collect Raft's output, apply what committed, answer clients; persist ops before sends. */
-  private finish(nowMs: number): Effects {
+  private finish(): Effects {
     const ready = this.raft.takeReady();
     const effects: Effects & { events: NodeEvent[] } = { persist: ready.persist, send: ready.send, logs: ready.logs, events: [] };
     // Entries a leader sent (and this node's own) carry the log's time.
@@ -295,7 +293,7 @@ class KvNode implements KvNodeCore {
       const r = this.reads.get(id);
       if (r) r.index = index;
     }
-    this.applyCommitted(nowMs);
+    this.applyCommitted();
     this.serveReads();
     this.trackLeadership();
     this.maybeSnapshot();
@@ -311,7 +309,7 @@ class KvNode implements KvNodeCore {
     return effects;
   }
 
-  private applyCommitted(nowMs: number): void {
+  private applyCommitted(): void {
     while (this.lastApplied < this.raft.commitIndex) {
       const index = this.lastApplied + 1;
       const entry = this.raft.log.entry(index);
