@@ -4,6 +4,6 @@ import { defineConfig } from "vitest/config";
 // same suites package by package through turbo.
 export default defineConfig({
   test: {
-    projects: ["packages/*", "grader"],
+    projects: ["packages/*", "grader", "week-12"],
   },
 });

@@ -20,7 +20,7 @@ import { createWorkload } from "../workload/workloads.js";
 import { replayCommand, type RunConfig } from "./config.js";
 import { evaluateRun, type RunArtifacts } from "./evaluate.js";
 import { finalReads, type FinalRead } from "./final-reads.js";
-import { loadClient, referenceClient } from "./load-client.js";
+import { loadClient, referenceClient, type ClientFactory } from "./load-client.js";
 import { loadCore } from "./load-core.js";
 
 export interface InProcessOptions {
@@ -32,6 +32,8 @@ export interface InProcessOptions {
   tuning?: Partial<NodeTuning>;
   /** Replace the reference core (a student's core plugs in here). */
   createCore?: CoreFactory;
+  /** Replace the reference retrying client (a student's client plugs in here). */
+  createClient?: ClientFactory;
   onLog?: (line: string) => void;
   /**
    * A hand-written fault schedule instead of the seeded one (a scenario:
@@ -98,7 +100,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     concurrency: config.concurrency,
     ratePerSec: config.rate,
     client: { ...SIM_DEFAULTS.client, ...workload.client },
-    createClient: config.client ? await loadClient(config.client) : referenceClient,
+    createClient: options.createClient ?? (config.client ? await loadClient(config.client) : referenceClient),
   });
 
   const healAtMs = Math.round(config.timeLimitS * 1000);

@@ -1,0 +1,3 @@
+import type { CriterionCheck } from "./types.js";
+
+export const RETRY_CLIENT_CHECKS: CriterionCheck[] = [];

@@ -1,0 +1,107 @@
+/**
+ * Runs one check and turns what happened into a result a student can read:
+ * pass; fail with expected and received (and, for a fault run, the seed and
+ * the replay command); "not implemented yet" for an untouched stub; or the
+ * student's own error with the one stack frame inside their file. An error
+ * with no frame in the workbook is a bug in the check itself, kept whole.
+ */
+import { relative, sep } from "node:path";
+import { isNotImplemented } from "../src/todo.js";
+import { isCheckFailure, WORKBOOK_FILES, type CheckContext, type CriterionCheck, type Replay } from "./types.js";
+import { REPOSITORY_ROOT } from "./workbook.js";
+
+export type CriterionStatus = "pass" | "fail" | "todo" | "error";
+
+export interface CriterionResult {
+  criterion: string;
+  title: string;
+  status: CriterionStatus;
+  /** One line: what went wrong (empty on pass). */
+  message: string;
+  expected?: string;
+  received?: string;
+  replay?: Replay;
+  /** For a student's error: `path:line:column` of the frame in their file. */
+  where?: string;
+  /** For "error" (a bug in the check): the whole stack. */
+  stack?: string;
+  elapsedMs: number;
+}
+
+export interface RunCheckOptions {
+  /** A check still running after this long fails (an operation that never finishes). Default 120 s. */
+  timeoutMs?: number;
+}
+
+export async function runCheck(check: CriterionCheck, ctx: CheckContext, options: RunCheckOptions = {}): Promise<CriterionResult> {
+  const started = performance.now();
+  const base = { criterion: check.criterion, title: check.title };
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check.run(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new CheckTimeout(timeoutMs)), timeoutMs);
+        timer.unref?.();
+      }),
+    ]);
+    return { ...base, status: "pass", message: "", elapsedMs: performance.now() - started };
+  } catch (e) {
+    return { ...base, ...describeError(e, check, ctx), elapsedMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class CheckTimeout extends Error {
+  override readonly name = "CheckTimeout";
+  constructor(readonly ms: number) {
+    super(`did not finish within ${Math.round(ms / 1000)} s (an operation that never completes, or a promise never resolved)`);
+  }
+}
+
+type Described = Omit<CriterionResult, "criterion" | "title" | "elapsedMs">;
+
+export function describeError(e: unknown, check: CriterionCheck, ctx: CheckContext): Described {
+  if (isCheckFailure(e)) {
+    return {
+      status: "fail",
+      message: e.message,
+      ...(e.expected !== undefined ? { expected: e.expected } : {}),
+      ...(e.received !== undefined ? { received: e.received } : {}),
+      ...(e.replay !== undefined ? { replay: e.replay } : {}),
+    };
+  }
+  if (isNotImplemented(e)) {
+    const [lesson, n] = splitCriterion(check.criterion);
+    return { status: "todo", message: `not implemented yet: ${e.fn} (${lesson}, criterion ${n})` };
+  }
+  if (e instanceof CheckTimeout) return { status: "fail", message: e.message };
+  const err = e instanceof Error ? e : new Error(String(e));
+  const where = studentFrame(err, ctx);
+  if (where !== undefined) {
+    return { status: "fail", message: `your code threw ${err.name}: ${err.message}`, where };
+  }
+  return { status: "error", message: `the check itself failed: ${err.name}: ${err.message}`, stack: err.stack ?? String(err) };
+}
+
+export function splitCriterion(criterion: string): [string, number] {
+  const i = criterion.lastIndexOf("#");
+  return [criterion.slice(0, i), Number(criterion.slice(i + 1))];
+}
+
+/** The first stack frame inside one of the workbook's files, relative to the repository root. */
+export function studentFrame(err: Error, ctx: CheckContext): string | undefined {
+  const files = new Set(WORKBOOK_FILES.map((f) => ctx.workbook.path(f)));
+  const dirs = [`${ctx.workbook.dir}${sep}src${sep}`, `${ctx.workbook.dir}${sep}node${sep}`];
+  for (const line of (err.stack ?? "").split("\n").slice(1)) {
+    const m = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    if (!m) continue;
+    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, "")).replace(/\?.*$/, "");
+    if (files.has(file) || dirs.some((d) => file.startsWith(d))) {
+      return `${relative(REPOSITORY_ROOT, file)}:${m[2]}:${m[3]}`;
+    }
+  }
+  return undefined;
+}
