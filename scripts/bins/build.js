@@ -153,11 +153,15 @@ function addTsconfig(file, found) {
  * @param {string} dir
  * @param {string} outfile
  */
-async function bundleOnce(bin, dir, outfile) {
+async function bundleOnce(bin, dir) {
   try {
     return await esbuild.build({
-      entryPoints: [bin.source],
-      outfile: outfile,
+      entryPoints: { [bin.name]: bin.source },
+      outdir: dir,
+      // Parts a command imports on demand (its subcommands) become chunks,
+      // loaded only when used: `--help` parses the entry alone.
+      splitting: true,
+      chunkNames: "chunk-[hash]",
       absWorkingDir: dir,
       bundle: true,
       platform: "node",
@@ -191,12 +195,15 @@ async function bundleOnce(bin, dir, outfile) {
  */
 export async function buildBin(bin) {
   const paths = compiledPaths(bin.launcher);
-  mkdirSync(paths.dir, { recursive: true });
   rmSync(paths.manifest, { force: true });
+  // A bundle from an earlier layout (one file beside the manifest) is left over, not run.
+  for (const old of [`${paths.dir}.js`, `${paths.dir}.js.map`]) rmSync(old, { force: true });
   const t0 = performance.now();
   for (let attempt = 1; attempt <= TRIES; attempt++) {
     const startedMs = Date.now();
-    const result = await bundleOnce(bin, paths.dir, paths.bundle);
+    rmSync(paths.dir, { recursive: true, force: true });
+    mkdirSync(paths.dir, { recursive: true });
+    const result = await bundleOnce(bin, paths.dir);
     const modules = Object.keys(result.metafile.inputs)
       .map((p) => resolve(paths.dir, p))
       .filter((p) => stampOf(p) !== undefined);
@@ -209,12 +216,16 @@ export async function buildBin(bin) {
       inputs.push({ path: relative(paths.dir, file), ...stamp });
     }
     if (changedDuringBuild) continue;
-    const bundleStamp = /** @type {{ size: number, mtimeMs: number }} */ (stampOf(paths.bundle));
-    const manifest = { version: MANIFEST_VERSION, source: relative(paths.dir, bin.source), bundle: { path: relative(paths.dir, paths.bundle), ...bundleStamp }, inputs };
+    const outputs = Object.keys(result.metafile.outputs).map((p) => {
+      const file = resolve(paths.dir, p);
+      return { path: relative(paths.dir, file), .../** @type {{ size: number, mtimeMs: number }} */ (stampOf(file)) };
+    });
+    const bytes = outputs.find((o) => resolve(paths.dir, o.path) === paths.bundle)?.size ?? 0;
+    const manifest = { version: MANIFEST_VERSION, source: relative(paths.dir, bin.source), outputs, inputs };
     const tmp = `${paths.manifest}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(manifest, null, 1) + "\n");
     renameSync(tmp, paths.manifest);
-    return { bundle: paths.bundle, inputs: inputs.length, bytes: bundleStamp.size, ms: performance.now() - t0 };
+    return { bundle: paths.bundle, inputs: inputs.length, bytes, ms: performance.now() - t0 };
   }
   throw new Error(`its sources kept changing while it was built (${TRIES} tries)`);
 }

@@ -2,15 +2,17 @@
 /**
  * Where a command's compiled bundle lives and when it may run.
  *
- * A launcher `<package>/bin/<name>.js` has its bundle at
- * `<package>/dist/bin/<name>.js` (with `<name>.js.map`) and a manifest
- * `<package>/dist/bin/<name>.inputs.json`: the bundle's own size and mtime,
- * and the size and mtime of every file the bundle was built from (TypeScript
+ * A launcher `<package>/bin/<name>.js` has its bundle in
+ * `<package>/dist/bin/<name>/`: the entry `<name>.js` and the chunks it
+ * imports on demand (a command's parts are split, so `--help` loads only
+ * the entry), each with its `.map`; and a manifest
+ * `<package>/dist/bin/<name>.inputs.json`: the size and mtime of every
+ * output file, and of every file the bundle was built from (TypeScript
  * sources, bundled dependencies, their package.json and tsconfig files, the
- * builder itself), each path relative to the manifest's directory.
+ * builder itself), each path relative to the bundle's directory.
  *
- * Invariant: the bundle is fresh only if the manifest reads, the bundle is
- * the one it names, and every input still has exactly the size and mtime it
+ * Invariant: the bundle is fresh only if the manifest reads, every output
+ * file is the one it names, and every input still has exactly the size and mtime it
  * had when the bundle was built. Any difference (an edit, a touch, a file
  * put back with an older date, a file gone) makes it stale, and a stale or
  * missing bundle is never run. The builder writes the manifest last, so an
@@ -20,11 +22,11 @@ import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** Bumped when the builder changes what a bundle contains. */
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /**
  * @typedef {{ path: string, size: number, mtimeMs: number }} FileStamp
- * @typedef {{ version: number, source: string, bundle: FileStamp, inputs: FileStamp[] }} Manifest
+ * @typedef {{ version: number, source: string, outputs: FileStamp[], inputs: FileStamp[] }} Manifest
  */
 
 /**
@@ -33,8 +35,9 @@ export const MANIFEST_VERSION = 1;
  */
 export function compiledPaths(launcherPath) {
   const name = basename(launcherPath, ".js");
-  const dir = join(dirname(launcherPath), "..", "dist", "bin");
-  return { dir, bundle: join(dir, `${name}.js`), map: join(dir, `${name}.js.map`), manifest: join(dir, `${name}.inputs.json`) };
+  const bin = join(dirname(launcherPath), "..", "dist", "bin");
+  const dir = join(bin, name);
+  return { dir, bundle: join(dir, `${name}.js`), map: join(dir, `${name}.js.map`), manifest: join(bin, `${name}.inputs.json`) };
 }
 
 /**
@@ -69,8 +72,11 @@ export function staleReason(launcherPath) {
     if (have.size !== want.size || have.mtimeMs !== want.mtimeMs) return `${want.path} changed since the build`;
     return undefined;
   };
-  const bundle = differs(manifest.bundle);
-  if (bundle !== undefined) return bundle;
+  if (!Array.isArray(manifest.outputs) || !manifest.outputs.some((o) => join(paths.dir, o.path) === paths.bundle)) return `${paths.manifest} does not name the bundle's entry`;
+  for (const output of manifest.outputs) {
+    const why = differs(output);
+    if (why !== undefined) return why;
+  }
   for (const input of manifest.inputs) {
     const why = differs(input);
     if (why !== undefined) return why;

@@ -8,9 +8,9 @@
  * `import.meta.url`, so each test sees which code ran.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -43,7 +43,7 @@ const pkg = () => join(repo, "pkg");
 const launcher = () => join(pkg(), "bin", "hello.js");
 const entry = () => join(pkg(), "src", "cli", "hello.ts");
 const greetingFile = () => join(pkg(), "src", "greeting.ts");
-const bundle = () => join(pkg(), "dist", "bin", "hello.js");
+const bundle = () => join(pkg(), "dist", "bin", "hello", "hello.js");
 const manifest = () => join(pkg(), "dist", "bin", "hello.inputs.json");
 
 function writeGreeting(text: string): void {
@@ -78,7 +78,7 @@ function builtOk(): void {
   const b = build();
   expect(b.stderr).toBe("");
   expect(b.status).toBe(0);
-  expect(b.stdout).toMatch(/^build-bins: hello: pkg\/dist\/bin\/hello\.js \(\d+ inputs, /);
+  expect(b.stdout).toMatch(/^build-bins: hello: pkg\/dist\/bin\/hello\/hello\.js \(\d+ inputs, /);
 }
 
 describe("a command's launcher", () => {
@@ -125,6 +125,18 @@ describe("a command's launcher", () => {
   it("runs the sources when the bundle itself was altered after the build", () => {
     builtOk();
     writeFileSync(bundle(), readFileSync(bundle(), "utf8").replace("hello", "HELLO"));
+    expect(run().out).toMatchObject({ greeting: "hello", file: pathToFileURL(entry()).href });
+  });
+
+  it("splits a part imported on demand into a chunk, and runs the sources when a chunk was altered after the build", () => {
+    writeFileSync(entry(), ENTRY.replace(`import { greeting } from "../greeting.js";`, `const { greeting } = await import("../greeting.js");`));
+    builtOk();
+    expect(run().out).toMatchObject({ greeting: "hello", file: pathToFileURL(bundle()).href });
+    const chunks = readdirSync(dirname(bundle())).filter((f) => /^chunk-.*\.js$/.test(f));
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(readFileSync(bundle(), "utf8")).not.toContain(`"hello"`);
+    const chunk = join(dirname(bundle()), chunks[0]!);
+    writeFileSync(chunk, readFileSync(chunk, "utf8").replace(`"hello"`, `"HELLO"`));
     expect(run().out).toMatchObject({ greeting: "hello", file: pathToFileURL(entry()).href });
   });
 
