@@ -37,7 +37,7 @@ export function highlightPaste(text: string, highlights: readonly Highlight[]): 
   return out;
 }
 
-const STYLE = `
+const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#1a1a1a}
 header{position:sticky;top:0;background:#fff;padding:.5rem 0;border-bottom:1px solid #ddd}
 .filters label{margin-right:1rem}
@@ -105,7 +105,7 @@ ${paste}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Proof review: ${escapeHtml(input.lessonId)}</title>
-<style>${STYLE}</style>
+<style>${CSS}</style>
 </head>
 <body>
 <header>
