@@ -17,6 +17,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
+  { name: "check", summary: "run the workbook's checks, lesson by lesson (npm run check)", load: async () => (await import("./check.js")).check },
   { name: "lesson show", summary: "print what the grader parsed from one lesson", load: async () => (await import("./lesson-show.js")).lessonShow },
   { name: "lint", summary: "check every lesson and the course as a whole", load: async () => (await import("./lint.js")).lint },
   { name: "proof", summary: "check one pasted proof against a lesson", load: async () => (await import("./proof.js")).proof },

@@ -1,0 +1,110 @@
+/**
+ * Which criteria `grader check` runs, in what order: the workbook's lessons
+ * (those the checks name, or the registry's lesson table lists) ordered by
+ * their prerequisites, ties broken by `order` then id; each lesson's pass
+ * criteria in table order, each with the check registered for its id (or
+ * none). A lesson is named on the command line by its id or by a unique
+ * piece of its id or title (`retry`, `vote`, `w11`); every lesson has a
+ * short name of that kind, the one the "next:" line prints.
+ */
+import { nearest, UsageError } from "@dslab/protocol/cli";
+import type { Lesson, PassCriterion } from "../lesson/model.js";
+import type { CriterionCheck } from "../../../week-12/checks/index.js";
+
+export interface PlannedCriterion {
+  criterion: PassCriterion;
+  check: CriterionCheck | undefined;
+}
+
+export interface PlannedLesson {
+  lesson: Lesson;
+  /** The shortest way to name it with --lesson, e.g. `retry`. */
+  short: string;
+  criteria: PlannedCriterion[];
+}
+
+export interface Plan {
+  lessons: PlannedLesson[];
+  /** Checks whose criterion is in no loaded lesson: they are not run. */
+  orphans: CriterionCheck[];
+  /** Lessons of the registry's table that the lessons directory lacks. */
+  missingLessons: string[];
+}
+
+/** Lessons in prerequisite order (prerequisites outside `lessons` are ignored), ties by order then id; a cycle's lessons come last, by order. */
+export function orderByPrerequisites<T extends Pick<Lesson, "id" | "order" | "prereqs">>(lessons: readonly T[]): T[] {
+  const byId = new Map(lessons.map((l) => [l.id, l]));
+  const waiting = new Map(lessons.map((l) => [l.id, new Set(l.prereqs.filter((p) => byId.has(p) && p !== l.id))]));
+  const rank = (a: T, b: T) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const out: T[] = [];
+  while (waiting.size > 0) {
+    const ready = [...waiting].filter(([, deps]) => deps.size === 0).map(([id]) => byId.get(id)!);
+    const next = (ready.length > 0 ? ready : [...waiting.keys()].map((id) => byId.get(id)!)).sort(rank)[0]!;
+    out.push(next);
+    waiting.delete(next.id);
+    for (const deps of waiting.values()) deps.delete(next.id);
+  }
+  return out;
+}
+
+/** Lessons a query names: the one whose id it is, else every lesson whose id or title contains it (case-insensitive). */
+export function lessonsMatching<T extends Pick<Lesson, "id" | "title">>(query: string, lessons: readonly T[]): T[] {
+  const q = query.trim().toLowerCase();
+  if (q === "") return [];
+  const exact = lessons.filter((l) => l.id.toLowerCase() === q);
+  if (exact.length > 0) return exact;
+  return lessons.filter((l) => l.id.toLowerCase().includes(q) || l.title.toLowerCase().includes(q));
+}
+
+/**
+ * A short name for `lesson`: the first word of its id (letters only, then
+ * words with digits) that names it alone among `lessons`; else its id.
+ */
+export function shortName<T extends Pick<Lesson, "id" | "title">>(lesson: T, lessons: readonly T[]): string {
+  const words = [...new Set(lesson.id.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== ""))];
+  const candidates = [...words.filter((w) => /^[a-z]+$/.test(w) && w !== "quest"), ...words.filter((w) => /\d/.test(w))];
+  for (const w of candidates) {
+    const m = lessonsMatching(w, lessons);
+    if (m.length === 1 && m[0] === lesson) return w;
+  }
+  return lesson.id;
+}
+
+/** The lessons `--lesson` values name (each value may be a comma list), in the order given; a query naming none or several is a usage error. */
+export function selectLessons(queries: readonly string[], lessons: readonly PlannedLesson[]): PlannedLesson[] {
+  const chosen = new Set<PlannedLesson>();
+  const list = () => lessons.map((l) => `${l.short} (${l.lesson.title})`).join(", ");
+  for (const query of queries.flatMap((q) => q.split(",")).map((q) => q.trim()).filter((q) => q !== "")) {
+    const found = lessonsMatching(query, lessons.map((l) => ({ id: l.lesson.id, title: l.lesson.title, planned: l }))).map((m) => m.planned);
+    if (found.length === 0) {
+      const near = nearest(query.toLowerCase(), lessons.map((l) => l.short));
+      throw new UsageError(`--lesson ${JSON.stringify(query)} names no lesson of the workbook${near ? ` (did you mean ${near}?)` : ""}; the lessons: ${list() || "none"}`);
+    }
+    if (found.length > 1) {
+      throw new UsageError(`--lesson ${JSON.stringify(query)} names ${found.length} lessons: ${found.map((l) => `${l.short} (${l.lesson.title})`).join(", ")}; give one of them`);
+    }
+    chosen.add(found[0]!);
+  }
+  return lessons.filter((l) => chosen.has(l));
+}
+
+/**
+ * The plan for the whole workbook: every lesson that a check names or the
+ * registry's lesson table lists, found in `course`, in prerequisite order.
+ */
+export function planWorkbook(course: readonly Lesson[], checks: readonly CriterionCheck[], lessonTable: readonly string[]): Plan {
+  const wanted = new Set([...lessonTable, ...checks.map((c) => c.criterion.slice(0, c.criterion.lastIndexOf("#")))]);
+  const lessons = orderByPrerequisites(course.filter((l) => wanted.has(l.id)));
+  const byCriterion = new Map<string, CriterionCheck>();
+  for (const c of checks) if (!byCriterion.has(c.criterion)) byCriterion.set(c.criterion, c);
+  const known = new Set(lessons.flatMap((l) => l.criteria.map((c) => c.id)));
+  return {
+    lessons: lessons.map((lesson) => ({
+      lesson,
+      short: shortName(lesson, lessons),
+      criteria: lesson.criteria.map((criterion) => ({ criterion, check: byCriterion.get(criterion.id) })),
+    })),
+    orphans: checks.filter((c) => !known.has(c.criterion)),
+    missingLessons: [...wanted].filter((id) => !lessons.some((l) => l.id === id)),
+  };
+}

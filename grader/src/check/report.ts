@@ -1,0 +1,131 @@
+/**
+ * What `grader check` prints: per lesson a header and one line per
+ * criterion (✓ or ✗ with the criterion's number and text), a failure's
+ * message, expected and received, the student's frame, a fault run's seed,
+ * replay command and pictures; then the summary (criteria passed per lesson,
+ * XP earned, what to work on next). `--json` prints the same as one
+ * document.
+ */
+import { relative } from "node:path";
+import type { LessonOutcome, CriterionOutcome } from "./run.js";
+import { isCheckBug } from "./run.js";
+import type { PlannedLesson } from "./plan.js";
+
+const INDENT = "      ";
+
+export function lessonHeader(l: PlannedLesson): string {
+  return `\n${l.lesson.title} (${l.lesson.id})\n`;
+}
+
+function ms(elapsedMs: number): string {
+  return elapsedMs >= 1000 ? `${(elapsedMs / 1000).toFixed(1)} s` : `${Math.round(elapsedMs)} ms`;
+}
+
+/** The criterion's line and, unless it passed, the lines that say why; `verbose` adds the check and its time. */
+export function criterionLines(r: CriterionOutcome, options: { verbose: boolean; cwd: string }): string {
+  const mark = r.status === "pass" ? "✓" : "✗";
+  const lines = [`  ${mark} #${r.number} ${r.text}`];
+  const detail = (s: string) => lines.push(`${INDENT}${s}`);
+  if (r.status !== "pass") {
+    detail(r.message);
+    if (r.expected !== undefined) detail(`expected: ${r.expected}`);
+    if (r.received !== undefined) detail(`received: ${r.received}`);
+    if (r.where !== undefined) detail(`at ${r.where}`);
+    if (r.replay !== undefined) {
+      detail(`seed ${r.replay.seed}`);
+      detail(`replay: ${r.replay.command}`);
+      if (r.replay.timeline !== undefined) detail(`timeline: ${shown(r.replay.timeline, options.cwd)}`);
+      if (r.replay.diagram !== undefined) detail(`diagram: ${shown(r.replay.diagram, options.cwd)}`);
+    }
+    if (isCheckBug(r)) {
+      detail("this is a bug in the check, not in your code; the check's stack:");
+      for (const s of r.stack!.split("\n")) detail(`  ${s.trim()}`);
+    }
+  }
+  if (options.verbose && r.title !== "") detail(`check: ${r.title}, ${ms(r.elapsedMs)}`);
+  return lines.join("\n") + "\n";
+}
+
+/** A path as a student types it: relative to where they are when that is shorter. */
+function shown(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== "" && !rel.startsWith("..") ? rel : path;
+}
+
+export interface LessonTally {
+  id: string;
+  title: string;
+  short: string;
+  passed: number;
+  total: number;
+  /** The lesson's XP (front-matter `xp`), if it has any. */
+  xp: number | undefined;
+  /** Its XP when every criterion passes, else 0. */
+  xpEarned: number;
+}
+
+export interface Summary {
+  lessons: LessonTally[];
+  passed: number;
+  total: number;
+  xpEarned: number;
+  xpTotal: number;
+  /** The first lesson, in prerequisite order, with a criterion not passing. */
+  next: { id: string; title: string; command: string } | undefined;
+}
+
+export function checkCommand(short: string): string {
+  return `npm run check -- --lesson ${short}`;
+}
+
+export function summarize(outcomes: readonly LessonOutcome[]): Summary {
+  const lessons = outcomes.map(({ planned, criteria }): LessonTally => {
+    const passed = criteria.filter((c) => c.status === "pass").length;
+    const xp = planned.lesson.xp;
+    return { id: planned.lesson.id, title: planned.lesson.title, short: planned.short, passed, total: criteria.length, xp, xpEarned: passed === criteria.length && xp !== undefined ? xp : 0 };
+  });
+  const first = lessons.find((l) => l.passed < l.total);
+  return {
+    lessons,
+    passed: lessons.reduce((s, l) => s + l.passed, 0),
+    total: lessons.reduce((s, l) => s + l.total, 0),
+    xpEarned: lessons.reduce((s, l) => s + l.xpEarned, 0),
+    xpTotal: lessons.reduce((s, l) => s + (l.xp ?? 0), 0),
+    next: first && { id: first.id, title: first.title, command: checkCommand(first.short) },
+  };
+}
+
+export function summaryText(s: Summary): string {
+  const width = Math.max(...s.lessons.map((l) => l.title.length), 0);
+  const lines = ["", "Summary"];
+  for (const l of s.lessons) {
+    const xp = l.xp === undefined ? "no XP" : l.xpEarned > 0 ? `${l.xp} XP` : `0 of ${l.xp} XP`;
+    lines.push(`  ${l.passed === l.total ? "✓" : "✗"} ${l.title.padEnd(width)}  ${`${l.passed}/${l.total}`.padStart(5)}  ${xp}`);
+  }
+  lines.push(`${s.passed} of ${s.total} criteria pass; XP ${s.xpEarned} of ${s.xpTotal} (a lesson's XP is earned when every one of its criteria passes)`);
+  lines.push(s.next ? `next: ${s.next.title} (\`${s.next.command}\`)` : "every lesson checked passes");
+  return lines.join("\n") + "\n";
+}
+
+export interface CheckDocument {
+  workbook: { label: string; dir: string };
+  lessons: Array<LessonTally & { order: number; criteria: CriterionOutcome[] }>;
+  summary: Omit<Summary, "lessons">;
+  /** Where fault runs wrote their timelines and diagrams, if any did. */
+  outDir: string | undefined;
+}
+
+export function checkDocument(outcomes: readonly LessonOutcome[], workbook: { label: string; dir: string }, outDir: string | undefined): CheckDocument {
+  const { lessons, ...summary } = summarize(outcomes);
+  return {
+    workbook,
+    lessons: lessons.map((tally, i) => ({ ...tally, order: outcomes[i]!.planned.lesson.order, criteria: outcomes[i]!.criteria })),
+    summary,
+    outDir,
+  };
+}
+
+/** Whether any result names a file a fault run wrote. */
+export function wroteFiles(outcomes: readonly LessonOutcome[]): boolean {
+  return outcomes.some((o) => o.criteria.some((c) => c.replay?.timeline !== undefined || c.replay?.diagram !== undefined));
+}

@@ -1,0 +1,57 @@
+/**
+ * Runs the planned criteria through the workbook's own `runCheck`, one at a
+ * time, and keeps each result beside the criterion's text. A criterion no
+ * check decides is a result too (status "error", no stack), so it is
+ * reported and counted as not passed.
+ */
+import { join } from "node:path";
+import type { CheckContext, CriterionResult, Workbook } from "../../../week-12/checks/index.js";
+import type { ChecksModule } from "./load.js";
+import type { PlannedCriterion, PlannedLesson } from "./plan.js";
+
+export interface CriterionOutcome extends CriterionResult {
+  /** The row's number in the lesson's pass-criteria table. */
+  number: number;
+  /** The row's text. */
+  text: string;
+}
+
+export interface LessonOutcome {
+  planned: PlannedLesson;
+  criteria: CriterionOutcome[];
+}
+
+export const NO_CHECK = "no check decides this criterion";
+
+export interface RunSettings {
+  checks: Pick<ChecksModule, "runCheck">;
+  workbook: Workbook;
+  /** --seeds, else each check's default. */
+  seeds: number | undefined;
+  /** Fault runs of criterion n of lesson `short` write under `<outDir>/<short>-<n>/`. */
+  outDir: string;
+  /** Called as a check starts, with its progress callback's target. */
+  onStart?: (lesson: PlannedLesson, planned: PlannedCriterion) => (done: number, total: number) => void;
+}
+
+export async function runCriterion(lesson: PlannedLesson, planned: PlannedCriterion, settings: RunSettings): Promise<CriterionOutcome> {
+  const { criterion, check } = planned;
+  const row = { number: criterion.number, text: criterion.text };
+  if (check === undefined) {
+    return { criterion: criterion.id, title: "", status: "error", message: NO_CHECK, elapsedMs: 0, ...row };
+  }
+  const progress = settings.onStart?.(lesson, planned) ?? (() => {});
+  const ctx: CheckContext = {
+    workbook: settings.workbook,
+    seeds: settings.seeds,
+    outDir: join(settings.outDir, `${lesson.short}-${criterion.number}`),
+    progress,
+  };
+  const result = await settings.checks.runCheck(check, ctx);
+  return { ...result, ...row };
+}
+
+/** True when the result is a bug in a check (it carries the check's stack), not a verdict on the student's code. */
+export function isCheckBug(r: CriterionResult): boolean {
+  return r.status === "error" && r.stack !== undefined;
+}

@@ -1,0 +1,256 @@
+// `grader check` (`npm run check`): runs the workbook's checks, lesson by
+// lesson in prerequisite order, and says what passes, what to fix and what
+// to work on next. This module is the command's shell: it reads the
+// terminal (the progress line) and the signals (`--watch` stops on Ctrl-C).
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { InputError, intOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
+import type { Workbook } from "../../../../week-12/checks/index.js";
+import { loadChecks, type ChecksModule } from "../../check/load.js";
+import { planWorkbook, selectLessons, type PlannedLesson } from "../../check/plan.js";
+import { ProgressLine } from "../../check/progress.js";
+import { checkDocument, criterionLines, lessonHeader, summarize, summaryText, wroteFiles } from "../../check/report.js";
+import { isCheckBug, runCriterion, type CriterionOutcome, type LessonOutcome, type RunSettings } from "../../check/run.js";
+import { watchWorkbook } from "../../check/watch.js";
+import { loadCourse } from "../../lesson/load.js";
+import { formatDiagnostic } from "../../lesson/model.js";
+import { EXIT, json, type Command, type Io } from "../args.js";
+
+const INTERNAL = 70;
+
+/** Where fault runs write without --out. */
+export function defaultOutDir(): string {
+  return path.join(tmpdir(), "dslab-check");
+}
+
+export const check: Command = {
+  name: "check",
+  help: `Usage: grader check [--lesson ID]... [options]      (npm run check -- [options])
+
+Runs the workbook's checks: for each lesson the workbook serves, in the order
+of the lessons' prerequisites, the check of each pass criterion, against your
+pieces in week-12/src and week-12/node. Each criterion prints one line,
+✓ #n or ✗ #n and the criterion's text; a failure says why in a line or two:
+the mistake, expected and received, "at week-12/src/FILE:LINE:COL" when your
+code threw, and for a fault run its seed, the command that replays it and the
+paths of its HTML timeline and message diagram. A function still to write
+shows "not implemented yet: <function> (<lesson>, criterion <n>)".
+
+The summary gives each lesson's criteria passed, the XP earned (a lesson's XP
+counts once every one of its criteria passes), the total, and the next lesson
+to work on with the command that checks it alone.
+
+Options:
+  --lesson ID     check only this lesson: its id, or a piece of its id or title
+                  that names it alone (retry, vote, dedup, keys, w11); repeat
+                  the option or give a comma list for several; a bare argument
+                  (npm run check -- retry) works too
+  -v, --verbose   also show each check's name and time, passing ones too
+  --json          print one JSON document: the lessons, each criterion's result
+                  (status pass|fail|todo|error, message, expected, received,
+                  where, replay, elapsedMs) with its text, and the summary
+  --solution      check the reference solutions instead of week-12 (the
+                  instructor's repository only)
+  --workbook DIR  check the pieces in DIR (laid out like week-12: src/, node/)
+  --seeds N       seeds per fault run (default: each check's own, a few seconds)
+  --out DIR       where fault runs write timelines and diagrams (default:
+                  ${path.join("$TMPDIR", "dslab-check")}); printed when a run wrote any
+  --watch         after the run, watch src/ and node/ and re-run the criteria
+                  whose checks read a changed file; Ctrl-C stops (exit 0)
+  --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
+  -h, --help      show this help
+
+While a check runs longer than a second, a line on stderr shows which one and
+its seeds done (only when stderr is a terminal).
+
+Exit codes: 0 every criterion checked passes, 1 a criterion fails or is not
+written yet, 2 usage error (an unknown or ambiguous --lesson, --solution where
+there are no solutions), 4 the lessons cannot be read, 70 a check itself
+failed (its stack is printed; the other criteria are still run).
+`,
+  options: {
+    lesson: { type: "string", multiple: true },
+    verbose: { type: "boolean", short: "v", default: false },
+    solution: { type: "boolean", default: false },
+    workbook: { type: "string" },
+    seeds: { type: "string" },
+    out: { type: "string" },
+    watch: { type: "boolean", default: false },
+  },
+  async run(values, positionals, io) {
+    const options = readOptions(values, positionals);
+    const course = await loadCourse(options.lessonsDir);
+    for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
+    const checks = await loadChecks();
+    const workbook = openWorkbook(checks, options);
+    const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
+    if (plan.lessons.length === 0) {
+      throw new InputError(`no lesson in ${options.lessonsDir} is one the workbook's checks serve (${plan.missingLessons.join(", ") || "the registry names none"}); give the course directory with --lessons DIR`);
+    }
+    for (const id of plan.missingLessons) io.stderr(`grader check: warning: lesson ${id} is not in ${options.lessonsDir}; its checks are not run\n`);
+    for (const c of plan.orphans) io.stderr(`grader check: warning: the check for ${c.criterion} (${c.title}) decides no criterion of the lessons; it is not run\n`);
+    const lessons = options.queries.length > 0 ? selectLessons(options.queries, plan.lessons) : plan.lessons;
+    if (options.out !== undefined) prepareOutDir(options.out, []);
+
+    const session = new CheckSession(io, checks, workbook, options, lessons);
+    const code = await session.runAll();
+    if (!options.watch) return code;
+    return session.watch();
+  },
+};
+
+interface CheckOptions {
+  lessonsDir: string;
+  queries: string[];
+  verbose: boolean;
+  json: boolean;
+  solution: boolean;
+  workbook: string | undefined;
+  seeds: number | undefined;
+  out: string | undefined;
+  watch: boolean;
+}
+
+function readOptions(values: Record<string, unknown>, positionals: string[]): CheckOptions {
+  const lesson = values.lesson as string[] | undefined;
+  if (values.solution === true && values.workbook !== undefined) throw new UsageError("give --solution or --workbook DIR, not both");
+  const seeds = intOption(values.seeds as string | undefined, "seeds", { min: 1 });
+  return {
+    lessonsDir: String(values.lessons),
+    queries: [...(lesson ?? []), ...positionals],
+    verbose: values.verbose === true,
+    json: values.json === true,
+    solution: values.solution === true,
+    workbook: values.workbook as string | undefined,
+    seeds,
+    out: values.out === undefined ? undefined : path.resolve(String(values.out)),
+    watch: values.watch === true,
+  };
+}
+
+function openWorkbook(checks: ChecksModule, options: CheckOptions, generation?: number): Workbook {
+  const source = options.solution ? "solution" : options.workbook !== undefined ? path.resolve(options.workbook) : "workbook";
+  try {
+    return checks.openWorkbook({ source, ...(generation !== undefined ? { generation } : {}) });
+  } catch (e) {
+    if (options.solution) throw new UsageError(`--solution: ${(e as Error).message}`);
+    if (options.workbook !== undefined) throw new InputError(`--workbook ${options.workbook}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/** One `grader check`: the first run over the chosen lessons, then (with --watch) the re-runs. */
+class CheckSession {
+  private readonly outcomes: LessonOutcome[];
+  private readonly progress: ProgressLine;
+  private readonly outDir: string;
+  private generation = 0;
+
+  constructor(
+    private readonly io: Io,
+    private readonly checks: ChecksModule,
+    private workbook: Workbook,
+    private readonly options: CheckOptions,
+    lessons: PlannedLesson[],
+  ) {
+    this.outcomes = lessons.map((planned) => ({ planned, criteria: [] }));
+    this.progress = new ProgressLine({
+      write: (s) => io.stderr(s),
+      isTTY: process.stderr.isTTY === true && !options.json,
+      columns: process.stderr.columns,
+    });
+    this.outDir = options.out ?? defaultOutDir();
+  }
+
+  private out(s: string): void {
+    this.progress.clear();
+    if (!this.options.json) this.io.stdout(s);
+  }
+
+  private settings(): RunSettings {
+    return {
+      checks: this.checks,
+      workbook: this.workbook,
+      seeds: this.options.seeds,
+      outDir: this.outDir,
+      onStart: (lesson, planned) => this.progress.start(`${lesson.short} #${planned.criterion.number} ${planned.check?.title ?? ""}`),
+    };
+  }
+
+  async runAll(): Promise<number> {
+    if (this.workbook.label !== "workbook") this.out(`Checking ${this.workbook.label === "solution" ? "the reference solutions" : this.workbook.label} (${path.relative(process.cwd(), this.workbook.dir) || "."})\n`);
+    for (const lesson of this.outcomes) {
+      this.out(lessonHeader(lesson.planned));
+      lesson.criteria = [];
+      for (const planned of lesson.planned.criteria) lesson.criteria.push(await this.runOne(lesson.planned, planned));
+    }
+    return this.finish();
+  }
+
+  private async runOne(lesson: PlannedLesson, planned: PlannedLesson["criteria"][number]): Promise<CriterionOutcome> {
+    const r = await runCriterion(lesson, planned, this.settings());
+    this.progress.stop();
+    this.out(criterionLines(r, { verbose: this.options.verbose, cwd: process.cwd() }));
+    return r;
+  }
+
+  private finish(): number {
+    const all = this.outcomes.flatMap((l) => l.criteria);
+    const wrote = wroteFiles(this.outcomes);
+    if (this.options.json) {
+      this.io.stdout(json(checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined)));
+    } else {
+      this.out(summaryText(summarize(this.outcomes)));
+      if (wrote) this.out(`Fault-run timelines and message diagrams are under ${this.outDir}\n`);
+    }
+    if (all.some(isCheckBug)) {
+      this.io.stderr(`grader check: ${all.filter(isCheckBug).length} check(s) failed themselves (a bug in the check; the stack is shown above)\n`);
+      return INTERNAL;
+    }
+    return all.every((r) => r.status === "pass") ? EXIT.ok : EXIT.fail;
+  }
+
+  /** Watches the workbook and re-runs what a change touches, until Ctrl-C (exit 0). */
+  watch(): Promise<number> {
+    return new Promise((resolve) => {
+      let running = false;
+      const watching = watchWorkbook(this.workbook.dir, async (files) => {
+        running = true;
+        try {
+          await this.rerun(files);
+        } finally {
+          running = false;
+        }
+      });
+      this.out(`\nWatching ${watching.dirs.map((d) => `${d}/`).join(" and ")} of ${path.relative(process.cwd(), this.workbook.dir) || "."} for changes (Ctrl-C to stop)\n`);
+      process.once("SIGINT", () => {
+        watching.close();
+        this.progress.stop();
+        // A check in the middle of a run would keep the process alive until it ends.
+        if (running) process.exit(EXIT.ok);
+        resolve(EXIT.ok);
+      });
+    });
+  }
+
+  private async rerun(files: string[]): Promise<void> {
+    this.generation++;
+    this.workbook = openWorkbook(this.checks, this.options, this.generation);
+    const touched = this.outcomes.map((lesson) => ({
+      lesson,
+      indexes: lesson.planned.criteria.flatMap((c, i) => (c.check?.files.some((f) => files.includes(f)) ? [i] : [])),
+    }));
+    const count = touched.reduce((s, t) => s + t.indexes.length, 0);
+    if (count === 0) {
+      this.out(`\nChanged ${files.join(", ")}: no check of these lessons reads it; nothing to re-run\n`);
+      return;
+    }
+    this.out(`\nChanged ${files.join(", ")}: re-running ${count} criteri${count === 1 ? "on" : "a"}\n`);
+    for (const { lesson, indexes } of touched) {
+      if (indexes.length === 0) continue;
+      this.out(lessonHeader(lesson.planned));
+      for (const i of indexes) lesson.criteria[i] = await this.runOne(lesson.planned, lesson.planned.criteria[i]!);
+    }
+    this.finish();
+  }
+}
