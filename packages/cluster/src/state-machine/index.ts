@@ -98,13 +98,26 @@
  * `sessionStore` (and `NodeConfig.sessionStore`) replaces the reference
  * `SessionTable` with any `SessionStore` (session-store.ts): the workbook's
  * tracker runs inside the replicated state machine this way, and so do the
- * known-bad tables the tests use to prove the harness catches them.
+ * known-bad tables the tests use to prove the harness catches them. A store
+ * with `exportState`/`importState` travels in snapshots as its own opaque
+ * plain-JSON value (format `dslab-kv/2+store`); the reference table's
+ * snapshots stay `dslab-kv/2`.
  */
 export { KvStateMachine, type KvStateMachineOptions } from "./kv-state-machine.js";
 export { SessionTable, type Session, type SessionTableOptions, type SessionVerdict, type Tombstone } from "./session-table.js";
 export type { SessionStore, SessionStoreFactory } from "./session-store.js";
 export { IdempotencyStore, type IdempotencyRecord, type IdempotencyStoreOptions, type IdempotencyVerdict } from "./idempotency-store.js";
-export { SnapshotFormatError, SNAPSHOT_FORMAT, parseSnapshot, type KvSnapshotData } from "./snapshot-format.js";
+export {
+  SnapshotFormatError,
+  SNAPSHOT_FORMAT,
+  STORE_SNAPSHOT_FORMAT,
+  MAX_SESSION_STORE_DEPTH,
+  MAX_SESSION_STORE_BYTES,
+  parseSnapshot,
+  sessionStoreState,
+  type KvSnapshotData,
+  type KvStoreSnapshotData,
+} from "./snapshot-format.js";
 export { jsonEqual, compareKeys } from "./json-value.js";
 export { validateOp, applyOp, type KvMap } from "./kv-ops.js";
 export { requestFingerprint } from "./request-fingerprint.js";

@@ -8,12 +8,21 @@ import { ErrorCode, errorBody, type Body, type ClientRequestBody, type Json, typ
 import type { Command } from "../contract.js";
 import { endedBy, type NodeEvent } from "../events.js";
 import { IdempotencyStore } from "./idempotency-store.js";
-import { compareKeys } from "./json-value.js";
+import { cloneJson, compareKeys } from "./json-value.js";
 import { applyOp, validateOp, type KvMap } from "./kv-ops.js";
 import { requestFingerprint } from "./request-fingerprint.js";
 import type { SessionStore, SessionStoreFactory } from "./session-store.js";
 import { SessionTable } from "./session-table.js";
-import { parseSnapshot, SNAPSHOT_FORMAT, type KvSnapshotData } from "./snapshot-format.js";
+import {
+  MAX_SESSION_STORE_DEPTH,
+  parseSnapshot,
+  sessionStoreState,
+  SNAPSHOT_FORMAT,
+  SnapshotFormatError,
+  STORE_SNAPSHOT_FORMAT,
+  type KvSnapshotData,
+  type KvStoreSnapshotData,
+} from "./snapshot-format.js";
 
 export interface KvStateMachineOptions {
   /** A session ends when an entry's ts is more than this past the client's last request. */
@@ -165,6 +174,20 @@ export class KvStateMachine {
   /** The whole state as JSON, deterministically ordered (see snapshot-format.ts). Treat it as read-only. */
   snapshot(): Json {
     const kv = [...this.map].sort((a, b) => compareKeys(a[0], b[0]));
+    const idempotencyKeys = this.idempotency
+      .entries()
+      .map(([key, r]) => ({ key, fingerprint: r.fingerprint, created_ms: r.createdMs, response: r.response }));
+    if (this.sessions.exportState) {
+      const data: KvStoreSnapshotData = {
+        format: STORE_SNAPSHOT_FORMAT,
+        applied_index: this.lastAppliedIndex,
+        clock_ms: this.clock,
+        kv,
+        session_store: this.exportedSessionState(this.sessions.exportState()),
+        idempotency_keys: idempotencyKeys,
+      };
+      return data as unknown as Json;
+    }
     const { sessions, tombstones } = this.sessions.entries();
     const data: KvSnapshotData = {
       format: SNAPSHOT_FORMAT,
@@ -179,11 +202,20 @@ export class KvStateMachine {
         response: s.response,
       })),
       tombstones: tombstones.map(([id, t]) => ({ client_id: id, last_seen_ms: t.lastSeenMs, reason: t.reason, last_seq: t.lastSeq })),
-      idempotency_keys: this.idempotency
-        .entries()
-        .map(([key, r]) => ({ key, fingerprint: r.fingerprint, created_ms: r.createdMs, response: r.response })),
+      idempotency_keys: idempotencyKeys,
     };
     return data as unknown as Json;
+  }
+
+  /** A copy of what the session store exported, refused (a bug in the store) unless a snapshot can carry it. */
+  private exportedSessionState(state: Json): Json {
+    try {
+      sessionStoreState(state, "session_store");
+    } catch (e) {
+      if (!(e instanceof SnapshotFormatError)) throw e;
+      throw new Error(`the session store's exportState() returned state a snapshot cannot carry: ${e.message.replace(/^state machine snapshot: /, "")}`);
+    }
+    return cloneJson(state, MAX_SESSION_STORE_DEPTH) as Json;
   }
 
   /**
@@ -195,9 +227,22 @@ export class KvStateMachine {
     // nested too deep would run out of stack before the check could refuse it.
     const validated = parseSnapshot(data);
     const parsed = Object.isFrozen(data) ? validated : structuredClone(validated);
+    if (parsed.sessionStore !== null) {
+      if (!this.sessions.importState) {
+        throw new SnapshotFormatError("format", `a ${STORE_SNAPSHOT_FORMAT} snapshot carries a session store's own state, and this node's session store cannot import one`);
+      }
+      // The store owns what it imports and may change it in place: never the caller's (possibly frozen) objects.
+      const state = Object.isFrozen(data) ? (cloneJson(parsed.sessionStore, MAX_SESSION_STORE_DEPTH) as Json) : parsed.sessionStore;
+      try {
+        this.sessions.importState(state);
+      } catch (e) {
+        throw new SnapshotFormatError("session_store", `the session store refused it: ${(e as Error).message}`);
+      }
+    } else {
+      this.sessions.load(parsed.sessions, parsed.tombstones);
+    }
     this.map.clear();
     for (const [k, v] of parsed.kv) this.map.set(k, v);
-    this.sessions.load(parsed.sessions, parsed.tombstones);
     this.idempotency.load(parsed.idempotencyKeys);
     this.lastAppliedIndex = parsed.appliedIndex;
     this.clock = parsed.clockMs;

@@ -8,13 +8,32 @@
  * `sessions`, `tombstones` and `idempotency_keys` are in their eviction order
  * (least recently active / oldest first), which replicas share because they
  * applied the same entries. Equal states give byte-identical JSON.
+ *
+ * A machine whose session store keeps its own state shape (session-store.ts:
+ * `exportState`/`importState`) writes format `dslab-kv/2+store` instead:
+ * the same fields, except that `session_store` (that store's state, opaque
+ * here) replaces `sessions` and `tombstones`. It is checked for being plain
+ * JSON (null, booleans, finite numbers, strings, arrays, plain objects)
+ * within MAX_SESSION_STORE_DEPTH levels and MAX_SESSION_STORE_BYTES; its
+ * shape is the store's to check. A reader of `dslab-kv/2` alone refuses it
+ * by its format rather than restoring a machine without its sessions.
  */
 import { jsonDepthExceeds, MAX_MESSAGE_DEPTH, tooDeepText, type Body, type Json, type Key } from "@dslab/protocol";
 import type { IdempotencyRecord } from "./idempotency-store.js";
-import { compareKeys, isKey, MAX_STORED_DEPTH } from "./json-value.js";
+import { compareKeys, isKey, jsonByteLength, MAX_STORED_DEPTH } from "./json-value.js";
 import type { Session, Tombstone } from "./session-table.js";
 
 export const SNAPSHOT_FORMAT = "dslab-kv/2";
+/** The format of a snapshot whose sessions are a store's own state (see the header). */
+export const STORE_SNAPSHOT_FORMAT = "dslab-kv/2+store";
+
+/**
+ * Deepest a store's own state may nest: room for a cached reply holding the
+ * deepest stored value, inside a few levels of the store's own records.
+ */
+export const MAX_SESSION_STORE_DEPTH = MAX_STORED_DEPTH + 8;
+/** Largest a store's own state may be, in bytes of JSON. */
+export const MAX_SESSION_STORE_BYTES = 64 * 1024 * 1024;
 
 export interface KvSnapshotData {
   format: typeof SNAPSHOT_FORMAT;
@@ -27,6 +46,12 @@ export interface KvSnapshotData {
   tombstones: Array<{ client_id: string; last_seen_ms: number; reason: Tombstone["reason"]; last_seq: number | null }>;
   idempotency_keys: Array<{ key: string; fingerprint: string; created_ms: number; response: Body }>;
 }
+
+/** A snapshot of a machine whose session store exports its own state. */
+export type KvStoreSnapshotData = Omit<KvSnapshotData, "format" | "sessions" | "tombstones"> & {
+  format: typeof STORE_SNAPSHOT_FORMAT;
+  session_store: Json;
+};
 
 /** Thrown by `restore` for a snapshot of the wrong shape. */
 export class SnapshotFormatError extends Error {
@@ -49,6 +74,8 @@ export interface ParsedSnapshot {
   sessions: Array<[string, Session]>;
   tombstones: Array<[string, Tombstone]>;
   idempotencyKeys: Array<[string, IdempotencyRecord]>;
+  /** A `dslab-kv/2+store` snapshot's session store state (then `sessions` and `tombstones` are empty); null otherwise. */
+  sessionStore: Json | null;
 }
 
 type Obj = Record<string, unknown>;
@@ -103,7 +130,10 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
   // afterwards can run out of stack on what a peer or a disk handed in.
   if (jsonDepthExceeds(data, MAX_MESSAGE_DEPTH)) throw new SnapshotFormatError("snapshot", tooDeepText(MAX_MESSAGE_DEPTH, "snapshot"));
   const root = object(data, "snapshot");
-  if (root.format !== SNAPSHOT_FORMAT) fail("format", JSON.stringify(SNAPSHOT_FORMAT), root.format);
+  if (root.format !== SNAPSHOT_FORMAT && root.format !== STORE_SNAPSHOT_FORMAT) {
+    fail("format", `${JSON.stringify(SNAPSHOT_FORMAT)} or ${JSON.stringify(STORE_SNAPSHOT_FORMAT)}`, root.format);
+  }
+  const withStore = root.format === STORE_SNAPSHOT_FORMAT;
   const appliedIndex = int(root.applied_index, "applied_index", 0);
   const clockMs = time(root.clock_ms, "clock_ms");
 
@@ -126,7 +156,15 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
   const sessions: Array<[string, Session]> = [];
   const seen = new Set<string>();
   let prevMs = -Infinity;
-  array(root.sessions, "sessions").forEach((e, i) => {
+  let sessionStore: Json | null = null;
+  if (withStore) {
+    for (const field of ["sessions", "tombstones"]) {
+      if (root[field] !== undefined) throw new SnapshotFormatError(field, `a ${STORE_SNAPSHOT_FORMAT} snapshot keeps its sessions in session_store only`);
+    }
+    if (!Object.hasOwn(root, "session_store")) fail("session_store", "the session store's state", undefined);
+    sessionStore = sessionStoreState(root.session_store, "session_store");
+  }
+  (withStore ? [] : array(root.sessions, "sessions")).forEach((e, i) => {
     const path = `sessions[${i}]`;
     const o = object(e, path);
     const id = string(o.client_id, `${path}.client_id`);
@@ -149,7 +187,7 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
 
   const tombstones: Array<[string, Tombstone]> = [];
   prevMs = -Infinity;
-  array(root.tombstones, "tombstones").forEach((e, i) => {
+  (withStore ? [] : array(root.tombstones, "tombstones")).forEach((e, i) => {
     const path = `tombstones[${i}]`;
     const o = object(e, path);
     const id = string(o.client_id, `${path}.client_id`);
@@ -188,5 +226,47 @@ export function parseSnapshot(data: unknown): ParsedSnapshot {
     ]);
   });
 
-  return { appliedIndex, clockMs, kv, sessions, tombstones, idempotencyKeys };
+  return { appliedIndex, clockMs, kv, sessions, tombstones, idempotencyKeys, sessionStore };
+}
+
+/**
+ * A session store's own state, checked for what the machine can promise
+ * about an opaque value: plain JSON (so it survives a disk and a peer
+ * unchanged), no deeper than MAX_SESSION_STORE_DEPTH, no larger than
+ * MAX_SESSION_STORE_BYTES. Used on what a store exports and on what a
+ * snapshot brings in. Iterative: no nesting overflows the call stack.
+ */
+export function sessionStoreState(value: unknown, path: string): Json {
+  if (jsonDepthExceeds(value, MAX_SESSION_STORE_DEPTH)) throw new SnapshotFormatError(path, tooDeepText(MAX_SESSION_STORE_DEPTH, "session store state"));
+  const pending: Array<[unknown, string]> = [[value, path]];
+  while (pending.length > 0) {
+    const [v, at] = pending.pop() as [unknown, string];
+    if (v === null || typeof v === "string" || typeof v === "boolean") continue;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) throw new SnapshotFormatError(at, `expected plain JSON, got the number ${v} (JSON has no NaN or Infinity)`);
+      continue;
+    }
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) throw new SnapshotFormatError(at, "expected plain JSON, got an array subclass");
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) throw new SnapshotFormatError(`${at}[${i}]`, "expected plain JSON, got a hole in an array");
+        pending.push([v[i], `${at}[${i}]`]);
+      }
+      continue;
+    }
+    if (typeof v === "object") {
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+        throw new SnapshotFormatError(at, `expected plain JSON, got ${typeof name === "string" && name !== "" ? `a ${name}` : "an object with a prototype"} (keep the state in plain objects and arrays)`);
+      }
+      // entries, not v[k]: an own "__proto__" key (as JSON.parse makes it) is read as itself.
+      for (const [k, x] of Object.entries(v)) pending.push([x, `${at}.${k}`]);
+      continue;
+    }
+    throw new SnapshotFormatError(at, `expected plain JSON, got ${v === undefined ? "undefined" : `a ${typeof v}`}`);
+  }
+  const bytes = jsonByteLength(value as Json);
+  if (bytes > MAX_SESSION_STORE_BYTES) throw new SnapshotFormatError(path, `session store state is ${bytes} bytes of JSON, more than the bound of ${MAX_SESSION_STORE_BYTES}`);
+  return value as Json;
 }
