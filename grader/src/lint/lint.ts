@@ -1,7 +1,10 @@
-// Course-wide rules over parsed lessons. Pure: takes the course, returns findings.
-import type { Course } from "../lesson/load.js";
+// Course-wide rules over parsed lessons. Pure: takes the course (and what
+// was read of the repository its criteria name), returns findings.
+import path from "node:path";
+import { loadCourse, type Course } from "../lesson/load.js";
 import type { Diagnostic, Lesson } from "../lesson/model.js";
 import { compilePattern } from "../proof/regex.js";
+import { classifyRef, isRunnable, readRepository, referenceRules, type Repository } from "./references.js";
 
 export interface LintReport {
   diagnostics: Diagnostic[];
@@ -11,7 +14,17 @@ export interface LintReport {
   lessons: number;
 }
 
-export function lintCourse(course: Course): LintReport {
+/**
+ * Reads the course in `lessons` and the repository at `root` (default: the
+ * lessons directory's parent) and lints them.
+ */
+export async function lintDirectory(lessons: string, root: string = path.dirname(path.resolve(lessons))): Promise<LintReport> {
+  const course = await loadCourse(lessons);
+  return lintCourse(course, await readRepository(root, course.lessons));
+}
+
+/** Without `repo`, the "How to check" references are not held to any repository. */
+export function lintCourse(course: Course, repo?: Repository): LintReport {
   const diagnostics = [...course.diagnostics];
   const lessons = course.lessons;
   // A lesson with errors still has an id other lessons may name, and fields
@@ -21,6 +34,7 @@ export function lintCourse(course: Course): LintReport {
   diagnostics.push(...uniqueIds(all), ...prereqRules(lessons, all), ...uniqueOrder(lessons));
   for (const l of all) diagnostics.push(...regexRules(l), ...reviewDayRules(l));
   for (const l of lessons) diagnostics.push(...criterionRefRules(l));
+  if (repo) diagnostics.push(...referenceRules(lessons, repo, all));
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return {
     diagnostics,
@@ -158,15 +172,15 @@ export function reviewDayRules(l: Lesson): Diagnostic[] {
 }
 
 /**
- * Every criterion maps to at least one automated test; the code spans of its
- * "How to check" cell (a test file, a check command) are how the suites find
- * it, so a criterion without one is flagged.
+ * Every criterion maps to at least one check a student can run: the code
+ * spans of its "How to check" cell name a test file or the check command
+ * (`npm run check -- --lesson ID`). Where they point is `referenceRules`'s.
  */
 export function criterionRefRules(l: Lesson): Diagnostic[] {
   return l.criteria
-    .filter((c) => c.checkRefs.length === 0 && c.howToCheck !== "")
+    .filter((c) => c.howToCheck !== "" && !c.checkRefs.some((r) => isRunnable(classifyRef(r))))
     .map((c) => ({
       severity: "warning" as const, code: "criterion-no-ref", file: l.file, line: c.line, field: "body.criteria",
-      message: `criterion ${c.id} names no test file or command in code (\`...\`) under "How to check"`,
+      message: `criterion ${c.id} names no test file or check command a student can run (\`week-12/test/x.test.ts\`, \`npm run check -- --lesson ID\`) under "How to check"`,
     }));
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readBounded } from "../../src/cli/commands/read-paste.js";
-import { FIXTURES, grader } from "../helpers/cli.js";
+import { FIXTURES, grader, REPO } from "../helpers/cli.js";
 
 const COURSE = path.join(FIXTURES, "course");
 const PASTES = path.join(FIXTURES, "pastes");
@@ -48,7 +48,7 @@ describe("grader: help and usage", () => {
 });
 
 describe("grader lint and lesson show", () => {
-  test("lint reads lessons/ by default and the starter course is clean", async () => {
+  test("lint reads lessons/ by default and the course is clean, its references resolving in the repository", async () => {
     const r = await grader(["lint"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d+ file\(s\), \d+ lesson\(s\): 0 error\(s\), 0 warning\(s\)\n$/);
@@ -68,16 +68,17 @@ describe("grader lint and lesson show", () => {
 
   test("lesson show prints criteria, checklist, proof rules and review days; --json the model", async () => {
     const [text, json, missing] = await Promise.all([
-      grader(["lesson", "show", "w12-d3-client-retry-idempotency"]),
+      grader(["lesson", "show", "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h"]),
       grader(["lesson", "show", "fx-retry", "--lessons", COURSE, "--json"]),
       grader(["lesson", "show", "nope", "--lessons", COURSE]),
     ]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("w12-d3-client-retry-idempotency#4  Under lost replies and duplicated requests, no append is applied twice");
+    expect(text.stdout).toContain("w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h#5  Server-side dedup ensures at-most-once application");
+    expect(text.stdout).toContain("how to check: week-12/test/retry-client.test.ts, npm run check -- --lesson retry");
     expect(text.stdout).toContain("deliverable  week-12/day3-client-retry-idempotency.md");
     expect(text.stdout).toContain("review days  3, 7, 21, 60");
     expect(text.stdout).toContain("[ ] The dedup proof is pasted into your day file");
-    expect(text.stdout).toContain("type paste, status regex");
+    expect(text.stdout).toContain("type paste_or_upload, status manual_or_regex");
     const lesson = JSON.parse(json.stdout);
     expect(lesson).toMatchObject({ id: "fx-retry", criteria: [{ id: "fx-retry#1", tests: [] }, { id: "fx-retry#2" }], deliverable: "week-12/day3-fixture.md" });
     expect(lesson.body).toBeUndefined();
@@ -87,9 +88,9 @@ describe("grader lint and lesson show", () => {
   });
 
   test("`grader lesson` without `show` names the command to use; `grader lesson --help` shows its help", async () => {
-    const [bare, help] = await Promise.all([grader(["lesson", "w12-d1"]), grader(["lesson", "--help"])]);
+    const [bare, help] = await Promise.all([grader(["lesson", "w11-l04"]), grader(["lesson", "--help"])]);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toBe('grader: "lesson w12-d1" is not a command; use `grader lesson show` (see `grader lesson show --help`)\n');
+    expect(bare.stderr).toBe('grader: "lesson w11-l04" is not a command; use `grader lesson show` (see `grader lesson show --help`)\n');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: grader lesson show ID [--lessons DIR] [--json]");
   });
@@ -97,7 +98,7 @@ describe("grader lint and lesson show", () => {
   test("without --lessons, the course is found in the nearest parent directory that has lessons/", async () => {
     const r = await grader(["lint", "--json"], { cwd: path.join(FIXTURES, "..") });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ errors: 0, lessons: 3 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ errors: 0, lessons: 5 });
     const none = await grader(["lint"], { cwd: tmp });
     expect(none.code).toBe(4);
     expect(none.stderr).toContain("cannot read the lessons directory lessons");
@@ -221,26 +222,9 @@ describe("grader schedule", () => {
 
 
 
-describe("lesson w11-l04 (idempotent writes) through the grader command", () => {
-  const LESSON = `---
-id: w11-l04
-part: week-11
-title: Idempotent writes
-order: 4
-prereqs: []
-xp: 20
-proof:
-  type: paste
-  status: regex
-  instructions: Paste the lines that show a retried write answered from the cache.
-  regex_patterns:
-    - 'duplicate|idempotent|cached|dedup'
-    - 'client_id|seq'
-review_schedule_days: [3, 7, 21, 60]
----
-
-# Idempotent writes
-`;
+describe("lesson w11-l04 (idempotent writes) of the course, through the grader command", () => {
+  // The course's own lesson: proof type paste, status regex, xp 50.
+  const lessons = path.join(REPO, "lessons");
   const attemptLog = (client: string, seq: number, backoffMs: number, replyMs: number) => [
     `client_id=${client} seq=${seq} attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next backoff_ms=${backoffMs} t_ms=1000`,
     `n1 | [dedup] client ${client} seq ${seq} is duplicate, returning cached result`,
@@ -248,20 +232,13 @@ review_schedule_days: [3, 7, 21, 60]
     `client_id=${client} seq=${seq + 1} attempt=1 node=n1 outcome=append_ok action=succeed backoff_ms=0 t_ms=4`,
     "n1 | became leader for term 2",
   ].join("\n");
-  let lessons: string;
-
-  beforeAll(async () => {
-    lessons = path.join(tmp, "w11-lessons");
-    await mkdir(lessons, { recursive: true });
-    await writeFile(path.join(lessons, "l04-idempotent-writes.md"), LESSON);
-  });
 
   test("grader proof: the dedup line alone passes (exit 0), both patterns matched, with a note that its original is not in the paste", async () => {
     const paste = path.join(tmp, "w11-one-line.txt");
     await writeFile(paste, "[dedup] client 42 seq 5 is duplicate, returning cached result\n");
     const r = await grader(["proof", "--lessons", lessons, "--lesson", "w11-l04", paste]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`pass: ${paste} (lesson w11-l04, score 20/20)`);
+    expect(r.stdout).toContain(`pass: ${paste} (lesson w11-l04, score 50/50)`);
     expect(r.stdout).toContain("  - evidence to review: line 1: duplicate of client 42 seq 5, but the paste shows no earlier request or application of it");
     expect(r.stdout).toContain("  pattern 1 matched (3x): duplicate|idempotent|cached|dedup");
     expect(r.stdout).toContain("  pattern 2 matched (1x): client_id|seq");
@@ -291,9 +268,9 @@ review_schedule_days: [3, 7, 21, 60]
     const csv = await readFile(path.join(out, "gradebook.csv"), "utf8");
     const why = "(similarity 1.00 with ids, numbers and whitespace normalised; both name client 290341886112200198731443657610290341)";
     // The reason holds a comma, so the CSV quotes it.
-    expect(csv).toContain(`alice,w11-l04,needs-review,,20,"near-identical to the paste of zoe ${why}",auto,2026-11-24T10:00:00.000Z`);
-    expect(csv).toContain(`zoe,w11-l04,needs-review,,20,"near-identical to the paste of alice ${why}",auto,2026-11-24T10:00:00.000Z`);
-    expect(csv).toContain("bob,w11-l04,pass,20,20,,auto,2026-11-24T10:00:00.000Z");
-    expect(csv).toContain("carol,w11-l04,pass,20,20,,auto,2026-11-24T10:00:00.000Z");
+    expect(csv).toContain(`alice,w11-l04,needs-review,,50,"near-identical to the paste of zoe ${why}",auto,2026-11-24T10:00:00.000Z`);
+    expect(csv).toContain(`zoe,w11-l04,needs-review,,50,"near-identical to the paste of alice ${why}",auto,2026-11-24T10:00:00.000Z`);
+    expect(csv).toContain("bob,w11-l04,pass,50,50,,auto,2026-11-24T10:00:00.000Z");
+    expect(csv).toContain("carol,w11-l04,pass,50,50,,auto,2026-11-24T10:00:00.000Z");
   });
 });

@@ -22,7 +22,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** A copy of the fixture course in a fresh directory, plus `extra` files. */
+/** A copy of the fixture course in a fresh directory, plus `extra` files; lint it with `--root FIXTURES`, where its references point. */
 async function course(name: string, extra: Record<string, string> = {}): Promise<string> {
   const dir = path.join(tmp, name);
   await mkdir(dir, { recursive: true });
@@ -49,7 +49,7 @@ function aliasBomb(asList: boolean): string {
 describe("grader lint: a lesson with a YAML alias bomb", () => {
   test("is reported as that lesson's error with file:line, and the other lessons are still linted (exit 1, not 70)", async () => {
     const dir = await course("bomb", { "bomb-list.md": aliasBomb(true), "bomb-map.md": aliasBomb(false) });
-    const r = await grader(["lint", "--lessons", dir]);
+    const r = await grader(["lint", "--lessons", dir, "--root", FIXTURES]);
     expect(r.stderr).not.toContain("internal error");
     expect(r.code).toBe(1);
     const rel = (f: string) => path.relative(REPO, path.join(dir, f));
@@ -87,7 +87,7 @@ describe("grader: FIFOs and other non-regular files are refused at once", () => 
   test("lint reports a FIFO named like a lesson and lints the rest", async () => {
     const dir = await course("fifo-course");
     mkfifo(path.join(dir, "pipe.md"));
-    const r = await grader(["lint", "--lessons", dir], { timeoutMs: FIFO_TIMEOUT_MS });
+    const r = await grader(["lint", "--lessons", dir, "--root", FIXTURES], { timeoutMs: FIFO_TIMEOUT_MS });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/pipe\.md: error file: it is a FIFO \(named pipe\), not a regular file; a lesson is a Markdown file \[not-a-file\]/);
     expect(r.stdout).toContain("4 file(s), 3 lesson(s): 1 error(s)");
@@ -114,11 +114,11 @@ describe("grader: symlinked lessons and pastes are followed", () => {
     await symlink(path.join(elsewhere, "retry.md"), path.join(dir, "retry.md"));
     await symlink(path.join(elsewhere, "more"), path.join(dir, "more"));
     await symlink(dir, path.join(elsewhere, "more", "loop")); // a cycle: read once, not for ever
-    const clean = await grader(["lint", "--lessons", dir, "--json"]);
+    const clean = await grader(["lint", "--lessons", dir, "--root", FIXTURES, "--json"]);
     expect(JSON.parse(clean.stdout)).toMatchObject({ files: 3, lessons: 3, errors: 0 });
     expect(clean.code).toBe(0);
     await symlink(path.join(tmp, "gone.md"), path.join(dir, "dangling.md"));
-    const r = await grader(["lint", "--lessons", dir]);
+    const r = await grader(["lint", "--lessons", dir, "--root", FIXTURES]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/dangling\.md: error file: a symbolic link to .*gone\.md, which does not exist \[broken-link\]/);
   });

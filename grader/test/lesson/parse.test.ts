@@ -285,7 +285,7 @@ describe("parseLesson: a well-formed lesson", () => {
   test("gives each pass criterion an id `<lesson>#<n>`, its line and an empty list of tests for later suites", () => {
     expect(l.criteria).toEqual([
       { id: "fx-retry#1", number: 1, text: "A retry reuses client_id and seq", howToCheck: "test/retry.test.ts", checkRefs: ["test/retry.test.ts"], line: 25, tests: [] },
-      { id: "fx-retry#2", number: 2, text: "No append applied twice", howToCheck: "npm run check -- exactly-once", checkRefs: ["npm run check -- exactly-once"], line: 26, tests: [] },
+      { id: "fx-retry#2", number: 2, text: "No append applied twice", howToCheck: "npm run check -- --lesson fx-retry", checkRefs: ["npm run check -- --lesson fx-retry"], line: 26, tests: [] },
     ]);
   });
 

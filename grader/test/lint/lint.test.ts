@@ -1,9 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { loadCourse } from "../../src/lesson/load.js";
 import { parseLesson } from "../../src/lesson/parse.js";
 import { formatDiagnostic } from "../../src/lesson/model.js";
-import { criterionRefRules, findCycles, lintCourse, prereqRules, regexRules, reviewDayRules, uniqueIds, uniqueOrder } from "../../src/lint/lint.js";
+import { criterionRefRules, findCycles, lintCourse, lintDirectory, prereqRules, regexRules, reviewDayRules, uniqueIds, uniqueOrder } from "../../src/lint/lint.js";
 import { makeLesson } from "../helpers/lessons.js";
 
 const fixtures = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -98,12 +97,21 @@ describe("lint rules", () => {
   });
 });
 
-test("a criterion whose How-to-check names no test or command in code is flagged", () => {
+test("a criterion whose How-to-check names no test file or check command a student can run is flagged", () => {
   const criterion = (n: number, howToCheck: string, checkRefs: string[]) => ({ id: `a#${n}`, number: n, text: "t", howToCheck, checkRefs, line: 20 + n, tests: [] });
-  const l = makeLesson({ id: "a", criteria: [criterion(1, "run the tests", []), criterion(2, "`test/a.test.ts`", ["test/a.test.ts"]), criterion(3, "", [])] });
-  expect(criterionRefRules(l).map(formatDiagnostic)).toEqual([
-    'lessons/a.md:21: warning body.criteria: criterion a#1 names no test file or command in code (`...`) under "How to check" [criterion-no-ref]',
-  ]);
+  const l = makeLesson({
+    id: "a",
+    criteria: [
+      criterion(1, "run the tests", []),
+      criterion(2, "`test/a.test.ts`", ["test/a.test.ts"]),
+      criterion(3, "", []),
+      criterion(4, "`kv-sim run --seed 1`, `docs/a.md`", ["kv-sim run --seed 1", "docs/a.md"]),
+      criterion(5, "`npm run check -- --lesson a`", ["npm run check -- --lesson a"]),
+    ],
+  });
+  const message = (n: number) =>
+    `lessons/a.md:${20 + n}: warning body.criteria: criterion a#${n} names no test file or check command a student can run (\`week-12/test/x.test.ts\`, \`npm run check -- --lesson ID\`) under "How to check" [criterion-no-ref]`;
+  expect(criterionRefRules(l).map(formatDiagnostic)).toEqual([message(1), message(4)]);
 });
 
 describe("lint: a proof with status regex but no patterns", () => {
@@ -116,13 +124,14 @@ describe("lint: a proof with status regex but no patterns", () => {
 });
 
 describe("lintCourse over fixture courses", () => {
-  test("the well-formed fixture course has warnings only", async () => {
-    const report = lintCourse(await loadCourse(fixtures("course")));
-    expect(report).toMatchObject({ files: 3, lessons: 3, errors: 0, warnings: 3 });
+  test("the well-formed fixture course has warnings only, its references resolving in the fixture repository", async () => {
+    const report = await lintDirectory(fixtures("course"));
+    expect(report).toMatchObject({ files: 3, lessons: 3, errors: 0, warnings: 4 });
+    expect(report.diagnostics.map((d) => d.code)).toEqual(["mojibake-repaired", "tab-indent", "unknown-field", "criterion-no-ref"]);
   });
 
   test("the broken fixture course reports every rule, sorted by file and line", async () => {
-    const report = lintCourse(await loadCourse(fixtures("broken-course")));
+    const report = await lintDirectory(fixtures("broken-course"));
     const lines = report.diagnostics.map((d) => `${d.file.split("/").pop()}:${d.line} ${d.code} ${d.field ?? ""}`);
     expect(lines).toEqual([
       "a.md:6 prereq-cycle prereqs",
@@ -168,9 +177,9 @@ describe("lintCourse over fixture courses", () => {
     expect(report).toMatchObject({ lessons: 1, errors: 4 });
   });
 
-  test("the starter course in lessons/ is clean", async () => {
-    const report = lintCourse(await loadCourse(fileURLToPath(new URL("../../../lessons", import.meta.url))));
+  test("the course in lessons/ is clean: every How-to-check reference resolves in the repository", async () => {
+    const report = await lintDirectory(fileURLToPath(new URL("../../../lessons", import.meta.url)));
     expect(report.diagnostics.map(formatDiagnostic)).toEqual([]);
-    expect(report.lessons).toBeGreaterThanOrEqual(3);
+    expect(report.lessons).toBe(5);
   });
 });

@@ -11,7 +11,7 @@ const GOOD = [
   "10:00:03 [dedup] client 42 seq 5 is duplicate, returning cached result",
 ].join("\n");
 
-describe("proof statuses (lesson w12-d3 proof rules)", () => {
+describe("proof statuses (the client-retry quest's proof rules)", () => {
   const regexLesson = withPatterns("retry", [DEDUP, "\\bretry(ing)?\\b"]);
 
   test("every pattern matches and the evidence holds: pass with the lesson's xp", () => {

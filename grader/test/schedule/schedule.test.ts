@@ -9,12 +9,12 @@ import { makeLesson } from "../helpers/lessons.js";
 import { parseIcs, prop, unescapeText, value } from "../helpers/ics.js";
 
 const lessons = [
-  makeLesson({ id: "w12-d3", title: "Client retry, idempotency; dedup", reviewScheduleDays: [3, 7, 21, 60], file: "lessons/week-12/day3.md" }),
-  makeLesson({ id: "w12-d1", title: "Leader election", reviewScheduleDays: [2, 5], file: "lessons/week-12/day1.md" }),
+  makeLesson({ id: "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h", title: "Client retry, idempotency; dedup", reviewScheduleDays: [3, 7, 21, 60], file: "lessons/w12-leader-election-client-idempotency/d03-quest-client-retry-idempotency.md" }),
+  makeLesson({ id: "w12-leader-election-client-idempotency-d02-quest-vote-rules-2h", title: "Quest: Vote Rules", reviewScheduleDays: [2, 5], file: "lessons/w12-leader-election-client-idempotency/d02-quest-vote-rules.md" }),
   makeLesson({ id: "none", title: "No reviews", reviewScheduleDays: [] }),
 ];
 
-const CSV = "student,lesson,completed_at,rating\nalice,w12-d3,2026-11-20,good\nalice,w12-d1,2026-11-02,\nbob,w12-d1,2026-11-21,easy\n";
+const CSV = "student,lesson,completed_at,rating\nalice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-20,good\nalice,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-02,\nbob,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-21,easy\n";
 
 function build(csv: string, previous: ScheduleState = emptyState(), baseUrl?: string) {
   const { rows, errors } = parseCompletions(csv, "c.csv", lessons);
@@ -29,13 +29,13 @@ describe("completions CSV", () => {
   test("bad rows are reported with their line numbers and the rest are kept", () => {
     const csv = [
       "student,lesson,completed_at,rating",
-      "alice,w12-d3,2026-11-20,good",
+      "alice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-20,good",
       "bob,w99,2026-11-20,",
-      "carol,w12-d3,2026-02-30,",
-      "dave,w12-d3,yesterday,good",
-      ",w12-d3,2026-11-20,",
-      "erin,w12-d1,2026-11-20,meh",
-      '"frank, jr",w12-d1,2026-11-20T15:30:00Z,EASY',
+      "carol,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-02-30,",
+      "dave,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,yesterday,good",
+      ",w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-20,",
+      "erin,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-20,meh",
+      '"frank, jr",w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-20T15:30:00Z,EASY',
     ].join("\r\n");
     const { rows, errors } = parseCompletions(csv, "c.csv", lessons);
     expect(errors).toEqual([
@@ -46,13 +46,13 @@ describe("completions CSV", () => {
       { line: 7, message: 'c.csv:7: bad rating "meh" (expected one of again, hard, good, easy); row skipped' },
     ]);
     expect(rows.map((r) => [r.student, r.lesson.id, formatIsoDate(r.day), r.rating, r.line])).toEqual([
-      ["alice", "w12-d3", "2026-11-20", "good", 2],
-      ["frank, jr", "w12-d1", "2026-11-20", "easy", 8],
+      ["alice", "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h", "2026-11-20", "good", 2],
+      ["frank, jr", "w12-leader-election-client-idempotency-d02-quest-vote-rules-2h", "2026-11-20", "easy", 8],
     ]);
   });
 
   test("a header without the required columns is refused", () => {
-    expect(() => parseCompletions("name,lesson\nalice,w12-d3\n", "c.csv", lessons)).toThrow(
+    expect(() => parseCompletions("name,lesson\nalice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h\n", "c.csv", lessons)).toThrow(
       "c.csv:1: the header must name the columns student,lesson,completed_at and optionally rating; missing student, completed_at",
     );
   });
@@ -67,7 +67,7 @@ describe("completions CSV", () => {
 
 describe("calendar file names and UIDs", () => {
   test("students whose ids differ only in characters a file name cannot hold get their own calendar and UIDs", () => {
-    const csv = "student,lesson,completed_at\njörg,w12-d1,2026-11-02\njürg,w12-d1,2026-11-02\n\"dave, jr\",w12-d1,2026-11-02\ndave_jr,w12-d1,2026-11-02\n";
+    const csv = "student,lesson,completed_at\njörg,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-02\njürg,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-02\n\"dave, jr\",w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-02\ndave_jr,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-02\n";
     const { built } = build(csv);
     const files = [...built.calendars.keys()];
     expect(files).toHaveLength(4);
@@ -75,7 +75,7 @@ describe("calendar file names and UIDs", () => {
     for (const f of files.filter((f) => f !== "dave_jr.ics")) expect(f).toMatch(/^(j_rg|dave_jr)~[0-9a-f]{12}\.ics$/);
     const uids = built.events.map((e) => e.uid);
     expect(new Set(uids).size).toBe(uids.length);
-    expect(uids).toContain("dave_jr.w12-d1.review-1@dslab-grader");
+    expect(uids).toContain("dave_jr.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-1@dslab-grader");
   });
 });
 
@@ -98,12 +98,12 @@ describe("fixed review schedule as iCalendar, parsed back field by field", () =>
   test("each review is an all-day event on completion + N days, with a stable UID and a reminder", () => {
     const events = alice.components;
     expect(events.map((e) => [value(e, "UID"), value(e, "DTSTART"), value(e, "DTEND")])).toEqual([
-      ["alice.w12-d1.review-1@dslab-grader", "20261104", "20261105"],
-      ["alice.w12-d1.review-2@dslab-grader", "20261107", "20261108"],
-      ["alice.w12-d3.review-1@dslab-grader", "20261123", "20261124"],
-      ["alice.w12-d3.review-2@dslab-grader", "20261127", "20261128"],
-      ["alice.w12-d3.review-3@dslab-grader", "20261211", "20261212"],
-      ["alice.w12-d3.review-4@dslab-grader", "20270119", "20270120"],
+      ["alice.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-1@dslab-grader", "20261104", "20261105"],
+      ["alice.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-2@dslab-grader", "20261107", "20261108"],
+      ["alice.w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.review-1@dslab-grader", "20261123", "20261124"],
+      ["alice.w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.review-2@dslab-grader", "20261127", "20261128"],
+      ["alice.w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.review-3@dslab-grader", "20261211", "20261212"],
+      ["alice.w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.review-4@dslab-grader", "20270119", "20270120"],
     ]);
     const e = events[2]!;
     expect(e.name).toBe("VEVENT");
@@ -114,9 +114,9 @@ describe("fixed review schedule as iCalendar, parsed back field by field", () =>
     expect(value(e, "DTSTAMP")).toBe("20261120T000000Z");
     expect(unescapeText(value(e, "SUMMARY")!)).toBe("Review 1/4: Client retry, idempotency; dedup");
     expect(unescapeText(value(e, "DESCRIPTION")!)).toBe(
-      "Spaced review of lesson w12-d3 (Client retry, idempotency; dedup).\nReview 1, 3 days after completion.\nLesson: https://course.example.edu/lessons/week-12/day3.md",
+      "Spaced review of lesson w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h (Client retry, idempotency; dedup).\nReview 1, 3 days after completion.\nLesson: https://course.example.edu/lessons/w12-leader-election-client-idempotency/d03-quest-client-retry-idempotency.md",
     );
-    expect(value(e, "URL")).toBe("https://course.example.edu/lessons/week-12/day3.md");
+    expect(value(e, "URL")).toBe("https://course.example.edu/lessons/w12-leader-election-client-idempotency/d03-quest-client-retry-idempotency.md");
     expect(value(e, "STATUS")).toBe("CONFIRMED");
     const [alarm] = e.components;
     expect(alarm!.name).toBe("VALARM");
@@ -135,8 +135,8 @@ describe("fixed review schedule as iCalendar, parsed back field by field", () =>
 
   test("lines stay within 75 octets with non-ASCII titles and student ids, and unfold back", () => {
     const title = "Sitzungen — höchstens einmal, Wiederholungen; Idempotenz für Schreibvorgänge über Knoten";
-    const course = [makeLesson({ id: "w12-d2", title, reviewScheduleDays: [4], file: "lessons/week-12/day2.md" })];
-    const { rows } = parseCompletions("student,lesson,completed_at\njörg,w12-d2,2026-11-20\n", "c.csv", course);
+    const course = [makeLesson({ id: "w11-l04", title, reviewScheduleDays: [4], file: "lessons/w11/l04-idempotent-writes.md" })];
+    const { rows } = parseCompletions("student,lesson,completed_at\njörg,w11-l04,2026-11-20\n", "c.csv", course);
     const built = buildSchedule({ reviews: fixedPlan(rows).reviews, previous: emptyState(), linkOf: (r) => ({ text: r.lesson.file }), stampDayOf: () => 0, mode: "fixed" });
     const [text] = [...built.calendars.values()];
     for (const line of text!.split("\r\n")) expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(75);
@@ -150,7 +150,7 @@ describe("fixed review schedule as iCalendar, parsed back field by field", () =>
   test("the CSV agenda lists every review", () => {
     const lines = built.agendaCsv.split("\r\n");
     expect(lines[0]).toBe("student,lesson,title,review,date,status,uid,sequence,link");
-    expect(lines[1]).toBe("alice,w12-d1,Leader election,1,2026-11-04,confirmed,alice.w12-d1.review-1@dslab-grader,0,https://course.example.edu/lessons/week-12/day1.md");
+    expect(lines[1]).toBe("alice,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,Quest: Vote Rules,1,2026-11-04,confirmed,alice.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-1@dslab-grader,0,https://course.example.edu/lessons/w12-leader-election-client-idempotency/d02-quest-vote-rules.md");
     expect(lines.filter((l) => l !== "").length).toBe(1 + 8);
   });
 
@@ -172,22 +172,22 @@ describe("regeneration", () => {
 
   test("a changed completion date raises SEQUENCE on the changed events only", () => {
     const first = build(CSV).built;
-    const moved = build(CSV.replace("alice,w12-d3,2026-11-20", "alice,w12-d3,2026-11-22"), first.state).built;
+    const moved = build(CSV.replace("alice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-20", "alice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-22"), first.state).built;
     const events = parseIcs(moved.calendars.get("alice.ics")!).components;
     const seq = Object.fromEntries(events.map((e) => [value(e, "UID"), value(e, "SEQUENCE")]));
-    expect(seq).toMatchObject({ "alice.w12-d1.review-1@dslab-grader": "0", "alice.w12-d3.review-1@dslab-grader": "1", "alice.w12-d3.review-4@dslab-grader": "1" });
+    expect(seq).toMatchObject({ "alice.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-1@dslab-grader": "0", "alice.w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.review-1@dslab-grader": "1", "alice.w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.review-4@dslab-grader": "1" });
     // Once more with the new input: nothing changes, so nothing is raised.
-    const again = build(CSV.replace("alice,w12-d3,2026-11-20", "alice,w12-d3,2026-11-22"), moved.state).built;
+    const again = build(CSV.replace("alice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-20", "alice,w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h,2026-11-22"), moved.state).built;
     expect([...again.calendars]).toEqual([...moved.calendars]);
   });
 
   test("a review dropped from the input is published as cancelled with a raised SEQUENCE", () => {
     const first = build(CSV).built;
-    const dropped = build(CSV.replace("bob,w12-d1,2026-11-21,easy\n", ""), first.state).built;
+    const dropped = build(CSV.replace("bob,w12-leader-election-client-idempotency-d02-quest-vote-rules-2h,2026-11-21,easy\n", ""), first.state).built;
     const bob = parseIcs(dropped.calendars.get("bob.ics")!).components;
     expect(bob.map((e) => [value(e, "UID"), value(e, "STATUS"), value(e, "SEQUENCE"), e.components.length])).toEqual([
-      ["bob.w12-d1.review-1@dslab-grader", "CANCELLED", "1", 0],
-      ["bob.w12-d1.review-2@dslab-grader", "CANCELLED", "1", 0],
+      ["bob.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-1@dslab-grader", "CANCELLED", "1", 0],
+      ["bob.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-2@dslab-grader", "CANCELLED", "1", 0],
     ]);
   });
 });

@@ -1,17 +1,27 @@
-import { loadCourse } from "../../lesson/load.js";
+import path from "node:path";
 import { formatDiagnostic } from "../../lesson/model.js";
-import { lintCourse } from "../../lint/lint.js";
+import { lintDirectory } from "../../lint/lint.js";
 import { EXIT, json, type Command } from "../args.js";
 
 export const lint: Command = {
   name: "lint",
-  help: `Usage: grader lint [--lessons DIR] [--json]
+  help: `Usage: grader lint [--lessons DIR] [--root DIR] [--json]
 
 Parses every *.md lesson under DIR and checks: front-matter fields and types,
 the pass-criteria table, unique ids, prerequisites that exist and form no cycle
 (the cycle is printed), unique order within a part, regex_patterns that run on
 a linear-time engine (RE2: no backreferences, no lookaround), and
 review_schedule_days positive and increasing.
+
+Every code span in a criterion's "How to check" cell is held to the
+repository (--root): a path (one with a / and an extension) must exist, and a
+test file (*.test.ts, *.spec.js, test_*.py, ...) must hold a test whose title
+starts with the criterion's id (\`<lesson id>#<n>\`); \`npm run check -- --lesson X\`
+(or \`npm run check -- X\`) must name exactly one lesson of the course (its id,
+or a part of one id or title that no other lesson has); any other command
+(\`npm run NAME ...\`, \`NAME ...\` such as \`kv-sim run ...\`) must be a script of
+the root package.json. These are errors. A criterion that names no test file
+and no check command is a warning: nothing tells a student how to check it.
 
 Symbolic links are followed. A *.md entry that is not a regular file (a FIFO,
 a device, a dangling link) and a front-matter with YAML aliases are that
@@ -21,20 +31,23 @@ Each finding reads FILE:LINE: SEVERITY FIELD: MESSAGE [CODE].
 
 Options:
   --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
+  --root DIR      the repository the references are relative to (default: the
+                  course directory's parent)
   --json          print {files, lessons, errors, warnings, diagnostics} as JSON
   -h, --help      show this help
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error,
 4 the lessons directory cannot be read or holds no lesson file.
 `,
-  options: {},
+  options: { root: { type: "string" } },
   async run(values, positionals, io) {
     if (positionals.length > 0) {
       io.stderr(`grader lint: unexpected argument ${JSON.stringify(positionals[0])}; use --lessons DIR\n`);
       return EXIT.usage;
     }
     const dir = String(values.lessons);
-    const report = lintCourse(await loadCourse(dir));
+    const root = typeof values.root === "string" ? values.root : path.dirname(path.resolve(dir));
+    const report = await lintDirectory(dir, root);
     if (report.files === 0) {
       // Nothing checked is not "no errors": say so, and do not pass.
       if (values.json) io.stdout(json(report));
