@@ -21,10 +21,10 @@ function ms(elapsedMs: number): string {
   return elapsedMs >= 1000 ? `${(elapsedMs / 1000).toFixed(1)} s` : `${Math.round(elapsedMs)} ms`;
 }
 
-/** The criterion's line and, unless it passed, the lines that say why; `verbose` adds the check and its time. */
+/** The criterion's line and, unless it passed, the lines that say why; `verbose` adds its time and the check's own title. */
 export function criterionLines(r: CriterionOutcome, options: { verbose: boolean; cwd: string }): string {
   const mark = r.status === "pass" ? "✓" : "✗";
-  const lines = [`  ${mark} #${r.number} ${r.text}`];
+  const lines = [`  ${mark} #${r.number} ${r.text}${options.verbose && r.title !== "" ? `  (${ms(r.elapsedMs)})` : ""}`];
   const detail = (s: string) => lines.push(`${INDENT}${s}`);
   if (r.status !== "pass") {
     detail(r.message);
@@ -42,7 +42,7 @@ export function criterionLines(r: CriterionOutcome, options: { verbose: boolean;
       for (const s of r.stack!.split("\n")) detail(`  ${s.trim()}`);
     }
   }
-  if (options.verbose && r.title !== "") detail(`check: ${r.title}, ${ms(r.elapsedMs)}`);
+  if (options.verbose && r.title !== "" && r.title.toLowerCase() !== r.text.toLowerCase()) detail(`check: ${r.title}`);
   return lines.join("\n") + "\n";
 }
 

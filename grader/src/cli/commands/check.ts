@@ -178,7 +178,9 @@ class CheckSession {
   }
 
   async runAll(): Promise<number> {
-    if (this.workbook.label !== "workbook") this.out(`Checking ${this.workbook.label === "solution" ? "the reference solutions" : this.workbook.label} (${path.relative(process.cwd(), this.workbook.dir) || "."})\n`);
+    const dir = path.relative(process.cwd(), this.workbook.dir) || ".";
+    if (this.workbook.label === "solution") this.out(`Checking the reference solutions (${dir})\n`);
+    else if (this.workbook.label !== "workbook") this.out(`Checking the workbook in ${dir}\n`);
     for (const lesson of this.outcomes) {
       this.out(lessonHeader(lesson.planned));
       lesson.criteria = [];

@@ -1,0 +1,151 @@
+/**
+ * `grader check` as a student runs it (`npm run check`), as real processes:
+ * the untouched workbook, the reference solutions lesson by lesson, the
+ * JSON document, --lesson mistakes, a student's own exception, and --watch.
+ */
+import { spawn } from "node:child_process";
+import { utimes } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { splitCriterion } from "../../../week-12/checks/run.js";
+import { BIN, grader, REPO } from "../helpers/cli.js";
+import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, THROWN } from "./helpers.js";
+
+const plan = await coursePlan();
+const removals: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const remove of removals) await remove();
+});
+
+/** The criterion lines of a text report, with the detail lines under each and the lesson they are in. */
+function criterionBlocks(stdout: string): Array<{ lesson: string; line: string; details: string[] }> {
+  const blocks: Array<{ lesson: string; line: string; details: string[] }> = [];
+  let lesson = "";
+  for (const line of stdout.split("\n")) {
+    const header = /^\S.* \(([^()\s]+)\)$/.exec(line);
+    if (header) lesson = header[1]!;
+    else if (/^  [✓✗] #\d+ /.test(line)) blocks.push({ lesson, line, details: [] });
+    else if (line.startsWith("      ") && blocks.length > 0) blocks.at(-1)!.details.push(line.trim());
+  }
+  return blocks;
+}
+
+describe("grader check", () => {
+  test("the untouched workbook: every criterion is not implemented yet (or has no check), no stack trace, exit 1, and the summary names the next lesson", async () => {
+    const r = await grader(["check"], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    const blocks = criterionBlocks(r.stdout.split("\nSummary\n")[0]!);
+    expect(blocks.length).toBe(plan.lessons.reduce((s, l) => s + l.criteria.length, 0));
+    for (const b of blocks) {
+      expect(b.line, b.details.join("\n")).toMatch(/^  ✗ #\d+ /);
+      const n = Number(/#(\d+)/.exec(b.line)![1]);
+      const planned = plan.lessons.find((l) => l.lesson.id === b.lesson)!.criteria.find((c) => c.criterion.number === n)!;
+      if (planned.check === undefined) expect(b.details).toEqual(["no check decides this criterion"]);
+      else {
+        expect(b.details).toHaveLength(1);
+        const m = /^not implemented yet: (\w+) \((\S+), criterion (\d+)\)$/.exec(b.details[0]!);
+        expect(m, b.details[0]).not.toBeNull();
+        expect([m![2], Number(m![3])]).toEqual(splitCriterion(planned.criterion.id));
+      }
+    }
+    expect(r.stdout).not.toMatch(/^\s+at /m);
+    const first = plan.lessons[0]!;
+    expect(r.stdout).toContain(`next: ${first.lesson.title} (\`npm run check -- --lesson ${first.short}\`)`);
+  }, 180_000);
+
+  test.each(plan.lessons.map((l) => [l.short, l] as const))("the reference solutions pass lesson %s (--solution, one seed per fault run)", async (short, lesson) => {
+    const r = await grader(["check", "--solution", "--lesson", short, "--seeds", "1"], { timeoutMs: 170_000 });
+    const blocks = criterionBlocks(r.stdout);
+    expect(blocks.map((b) => b.line)).toHaveLength(lesson.criteria.length);
+    for (const [i, planned] of lesson.criteria.entries()) {
+      if (planned.check === undefined) expect(blocks[i]!.details).toEqual(["no check decides this criterion"]);
+      else expect(blocks[i]!.line, blocks[i]!.details.join("\n")).toMatch(/^  ✓ /);
+    }
+    expect(r.code, r.stdout + r.stderr).toBe(lesson.criteria.every((c) => c.check !== undefined) ? 0 : 1);
+  }, 180_000);
+
+  test("--json prints one document: the lessons with each criterion's result and text, and the summary", async () => {
+    const first = plan.lessons[0]!;
+    const r = await grader(["check", "--json", "--lesson", first.short], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout) as {
+      workbook: { label: string; dir: string };
+      lessons: Array<{ id: string; title: string; short: string; passed: number; total: number; xp?: number; xpEarned: number; criteria: Array<Record<string, unknown>> }>;
+      summary: { passed: number; total: number; xpEarned: number; xpTotal: number; next?: { id: string; title: string; command: string } };
+    };
+    expect(doc.workbook).toEqual({ label: "workbook", dir: path.join(REPO, "week-12") });
+    expect(doc.lessons.map((l) => l.id)).toEqual([first.lesson.id]);
+    const lesson = doc.lessons[0]!;
+    expect(lesson).toMatchObject({ title: first.lesson.title, short: first.short, passed: 0, total: first.criteria.length, xpEarned: 0 });
+    expect(lesson.criteria.map((c) => [c.criterion, c.number, c.text])).toEqual(first.criteria.map((c) => [c.criterion.id, c.criterion.number, c.criterion.text]));
+    for (const c of lesson.criteria) {
+      expect(["todo", "error"]).toContain(c.status);
+      expect(typeof c.message).toBe("string");
+      expect(typeof c.elapsedMs).toBe("number");
+    }
+    expect(doc.summary).toMatchObject({ passed: 0, total: first.criteria.length, xpEarned: 0, xpTotal: first.lesson.xp ?? 0, next: { id: first.lesson.id, title: first.lesson.title, command: `npm run check -- --lesson ${first.short}` } });
+  }, 150_000);
+
+  test("an ambiguous --lesson lists the lessons it names; an unknown one names the near lesson; both exit 2", async () => {
+    const [ambiguous, unknown] = await Promise.all([grader(["check", "--lesson", "quest"]), grader(["check", "--lesson", "votte"])]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/^grader check: --lesson "quest" names \d+ lessons: .*; give one of them\n/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^grader check: --lesson "votte" names no lesson of the workbook \(did you mean vote\?\); the lessons: /);
+    expect(ambiguous.stdout + unknown.stdout).toBe("");
+  });
+
+  test("--solution and --workbook together are a usage error", async () => {
+    const r = await grader(["check", "--solution", "--workbook", "week-12"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("grader check: give --solution or --workbook DIR, not both\n");
+  });
+
+  const unit = firstUnitCheck();
+  test.skipIf(unit === undefined)("a student's own exception is reported with exactly one frame, the line in their file that threw", async () => {
+    const copy = await copyWorkbook("throws");
+    removals.push(copy.remove);
+    const file = unit!.files.find((f) => f.startsWith("src/"))!;
+    const line = await makeStubThrow(copy.dir, file);
+    const [lesson] = splitCriterion(unit!.criterion);
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", lesson], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    const threw = r.stdout.split("\n").filter((l) => l.includes(`your code threw RangeError: `) && l.includes(THROWN));
+    expect(threw.length, r.stdout).toBeGreaterThan(0);
+    const frames = r.stdout.split("\n").filter((l) => /^\s+at /.test(l));
+    expect(frames).toHaveLength(threw.length);
+    const where = path.relative(REPO, path.join(copy.dir, file));
+    for (const f of frames) expect(f.trim()).toMatch(new RegExp(`^at ${where.replaceAll(".", "\\.")}:${line}:\\d+$`));
+  }, 150_000);
+
+  test.skipIf(unit === undefined)("--watch re-runs the criteria whose check reads a file that changed, and Ctrl-C exits 0", async () => {
+    const copy = await copyWorkbook("watch");
+    removals.push(copy.remove);
+    const file = unit!.files.find((f) => f.startsWith("src/"))!;
+    const [lesson] = splitCriterion(unit!.criterion);
+    const child = spawn(process.execPath, [BIN, "check", "--watch", "--workbook", copy.dir, "--lesson", lesson], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const waitFor = async (re: RegExp) => {
+      const deadline = Date.now() + 90_000;
+      while (!re.test(stdout)) {
+        if (Date.now() > deadline) throw new Error(`no ${re} in:\n${stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await waitFor(/Watching src\/ /);
+      const firstRun = stdout;
+      const now = new Date();
+      await utimes(path.join(copy.dir, file), now, now);
+      await waitFor(new RegExp(`Changed ${file.replaceAll(".", "\\.")}: re-running \\d+ criteri`));
+      await waitFor(/Changed [\s\S]*\nSummary\n[\s\S]*\n(next: |every lesson)/);
+      expect(stdout.slice(firstRun.length)).toContain(unit!.criterion.slice(0, unit!.criterion.lastIndexOf("#")));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 150_000);
+});

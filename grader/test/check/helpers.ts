@@ -1,0 +1,52 @@
+// What the `grader check` tests share: the registry of checks as the
+// command sees it, the course's plan, and throw-away workbook copies.
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CHECKS, LESSON } from "../../../week-12/checks/index.js";
+import type { CriterionCheck } from "../../../week-12/checks/index.js";
+import { planWorkbook, type Plan } from "../../src/check/plan.js";
+import { loadCourse } from "../../src/lesson/load.js";
+import { REPO } from "../helpers/cli.js";
+
+export { CHECKS };
+
+export async function coursePlan(): Promise<Plan> {
+  const course = await loadCourse(path.join(REPO, "lessons"));
+  return planWorkbook(course.lessons, CHECKS, Object.values(LESSON));
+}
+
+/** Workbook copies live inside the repository, so their imports (@dslab/protocol) resolve as week-12's do. */
+const COPIES = fileURLToPath(new URL("./.workbooks/", import.meta.url));
+
+/** A copy of week-12's src/ and node/ in a fresh directory; `remove()` deletes it. */
+export async function copyWorkbook(name: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = path.join(COPIES, `${name}-${process.pid}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const sub of ["src", "node"]) await cp(path.join(REPO, "week-12", sub), path.join(dir, sub), { recursive: true });
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export const THROWN = "went wrong in the student's code";
+
+/**
+ * Rewrites a stub in `dir` so that each function still to write throws the
+ * student's own RangeError (instead of "not implemented yet"); returns the
+ * line of the throw, where the report must point.
+ */
+export async function makeStubThrow(dir: string, file: string): Promise<number> {
+  const p = path.join(dir, file);
+  const text = await readFile(p, "utf8");
+  const lines = text.split("\n");
+  const i = lines.findIndex((l) => /^import \{ todo \} from "\.\/todo\.js";$/.test(l));
+  if (i === -1) throw new Error(`${file} does not import todo from ./todo.js`);
+  lines[i] = `function todo(fn: string): never {\n  throw new RangeError(\`\${fn} ${THROWN}\`);\n}`;
+  await writeFile(p, lines.join("\n"));
+  return i + 2;
+}
+
+/** The first check that runs no simulator (fast), if the registry has one. */
+export function firstUnitCheck(): CriterionCheck | undefined {
+  return CHECKS.find((c) => c.faultRun !== true && c.files.some((f) => f.startsWith("src/")));
+}
