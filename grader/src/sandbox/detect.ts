@@ -1,0 +1,72 @@
+/**
+ * What this machine offers to hold a sandbox's limits, found at run time and
+ * cached for the life of the process. Best first:
+ *
+ * | limit     | 1. cgroup (kernel, whole tree)        | 2. prlimit (per process)        | 3. watchdog (/proc every ~50 ms) |
+ * | --------- | ------------------------------------- | ------------------------------- | -------------------------------- |
+ * | memory    | memory.limit_in_bytes / memory.max    | RLIMIT_AS (not for Node, whose  | sum of the tree's RSS            |
+ * |           |                                       | heap reservation needs more)    | (+ Node's --max-old-space-size)  |
+ * | processes | pids.max                              | RLIMIT_NPROC (only as non-root) | count of the tree's processes    |
+ * | cpu       | cpuacct usage (tree, exited included) | RLIMIT_CPU (each process)       | sum of the tree's utime+stime    |
+ * | wall      | -                                     | -                               | a timer                          |
+ * | output    | -                                     | -                               | bytes read from the pipes        |
+ *
+ * A run as root also drops to an unprivileged uid with `setpriv` (so
+ * RLIMIT_NPROC holds and root-only files stay unreadable) when that works.
+ */
+import { spawnSync } from "node:child_process";
+import { detectCgroups, type CgroupRoots } from "./cgroup.js";
+
+export interface SandboxCapabilities {
+  /** The grader runs as root (uid 0). */
+  root: boolean;
+  /** `prlimit` from util-linux, when it runs. */
+  prlimit: string | undefined;
+  /** `setpriv` from util-linux, when it can switch to the unprivileged uid (root only). */
+  setpriv: string | undefined;
+  /** Where the run's cgroups can be created, or undefined. */
+  cgroups: CgroupRoots | undefined;
+  /** `/proc` is readable: the watchdog can see the tree. */
+  proc: boolean;
+}
+
+/** The uid and gid a sandboxed run gets when the grader is root: `nobody`. */
+export const DEFAULT_SANDBOX_UID = 65534;
+export const DEFAULT_SANDBOX_GID = 65534;
+
+let cached: SandboxCapabilities | undefined;
+
+/** The machine's capabilities (probed once: a few short child processes and a cgroup made and removed). */
+export function detectCapabilities(): SandboxCapabilities {
+  if (cached) return cached;
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const prlimit = works("prlimit", ["--core=0", "--", "true"]) ? "prlimit" : undefined;
+  const setpriv = root && works("setpriv", [`--reuid=${DEFAULT_SANDBOX_UID}`, `--regid=${DEFAULT_SANDBOX_GID}`, "--clear-groups", "--no-new-privs", "--", "true"]) ? "setpriv" : undefined;
+  const cgroups = root ? detectCgroups() : undefined;
+  const proc = works("test", ["-r", `/proc/${process.pid}/stat`]);
+  cached = { root, prlimit, setpriv, cgroups, proc };
+  return cached;
+}
+
+function works(command: string, args: string[]): boolean {
+  try {
+    const r = spawnSync(command, args, { stdio: "ignore", timeout: 5000 });
+    return r.status === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Which mechanism holds each limit for a run with these capabilities, as a readable table (for reports and the README). */
+export function describeMechanisms(caps: SandboxCapabilities): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user", string> {
+  const p = caps.cgroups?.parents ?? {};
+  const v = caps.cgroups ? `cgroup v${caps.cgroups.version}` : "";
+  return {
+    memory: p.memory ? `${v} memory limit + watchdog (tree RSS)` : `${caps.prlimit ? "RLIMIT_AS (non-Node commands) + " : ""}watchdog (tree RSS) + Node's --max-old-space-size`,
+    processes: p.pids ? `${v} pids.max + watchdog (count)` : `${caps.prlimit && caps.setpriv ? "RLIMIT_NPROC (per uid) + " : ""}watchdog (count)`,
+    cpu: `${p.cpuacct ? `${v} CPU accounting (tree)` : "watchdog (tree utime+stime)"}${caps.prlimit ? " + RLIMIT_CPU (per process)" : ""}`,
+    wall: "timer",
+    output: "pipe byte count",
+    user: caps.setpriv ? `setpriv to uid ${DEFAULT_SANDBOX_UID}, no new privileges` : "the grader's own user (the filesystem rules do not hold)",
+  };
+}
