@@ -4,6 +4,7 @@
 // pure over a `Repository` snapshot; `readRepository` is the IO that takes it.
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { lessonsMatching } from "../check/plan.js";
 import { openRegular } from "../fs/read-regular.js";
 import type { Diagnostic, Lesson, PassCriterion } from "../lesson/model.js";
 
@@ -75,12 +76,12 @@ export function checkLessons(args: string[]): string[] {
 /** Options of `grader check` that take a value, so that value is not read as a lesson. */
 const OPTIONS_WITH_VALUE = new Set(["--seeds", "--workbook", "--out", "--lessons"]);
 
-/** How a lesson name resolves: an exact id, else a unique case-insensitive part of an id or title. */
+/**
+ * How a lesson name resolves, as `grader check --lesson` resolves it: an
+ * exact id (any case), else a unique case-insensitive part of an id or title.
+ */
 export function resolveLesson(name: string, lessons: readonly Lesson[]): { lesson: Lesson } | { candidates: Lesson[] } {
-  const exact = lessons.find((l) => l.id === name);
-  if (exact) return { lesson: exact };
-  const needle = name.toLowerCase();
-  const candidates = lessons.filter((l) => l.id.toLowerCase().includes(needle) || l.title.toLowerCase().includes(needle));
+  const candidates = lessonsMatching(name, lessons);
   return candidates.length === 1 ? { lesson: candidates[0]! } : { candidates };
 }
 
@@ -161,7 +162,7 @@ async function readScripts(file: string): Promise<Repository["scripts"]> {
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === "ENOENT" ? "there is no package.json at the repository root" : `the root package.json cannot be read: ${(err as Error).message}` };
+    return { problem: code === "ENOENT" ? "there is no package.json" : `the root package.json cannot be read: ${(err as Error).message}` };
   }
   try {
     const scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
@@ -225,7 +226,7 @@ function refProblem(c: PassCriterion, ref: CheckRef, repo: Repository, course: r
 function fileProblem(c: PassCriterion, ref: { path: string; test: boolean }, repo: Repository): { code: string; message: string } | undefined {
   if (outsideRoot(ref.path)) return { code: "ref-outside-root", message: "points outside the repository; name a path relative to its root" };
   const found = repo.files.get(ref.path) ?? { kind: "missing" };
-  if (found.kind === "missing") return { code: "ref-missing-file", message: `does not exist (looked in ${repo.root})` };
+  if (found.kind === "missing") return { code: "ref-missing-file", message: `does not exist (repository root: ${repo.root})` };
   if (found.kind === "problem") return { code: "ref-missing-file", message: `cannot be used: ${found.reason}` };
   if (ref.test && found.text !== undefined && !mentionsCriterion(found.text, c.id)) {
     return { code: "ref-no-test", message: `has no test for this criterion: no test title there starts with "${c.id}"` };
@@ -234,7 +235,7 @@ function fileProblem(c: PassCriterion, ref: { path: string; test: boolean }, rep
 }
 
 function scriptProblem(script: string, repo: Repository): { code: string; message: string } | undefined {
-  if ("problem" in repo.scripts) return { code: "ref-unknown-script", message: `runs the npm script ${JSON.stringify(script)}, but ${repo.scripts.problem} (looked in ${repo.root})` };
+  if ("problem" in repo.scripts) return { code: "ref-unknown-script", message: `runs the npm script ${JSON.stringify(script)}, but ${repo.scripts.problem} (repository root: ${repo.root})` };
   if (repo.scripts.has(script)) return undefined;
   const known = [...repo.scripts].sort();
   return {

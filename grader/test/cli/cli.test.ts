@@ -66,6 +66,19 @@ describe("grader lint and lesson show", () => {
     expect(report.diagnostics[0]).toMatchObject({ code: "prereq-cycle", line: 6, field: "prereqs" });
   });
 
+  test("lint holds How-to-check references to the repository: the lessons' parent by default, --root DIR otherwise", async () => {
+    const lessons = path.join(FIXTURES, "refs-repo", "lessons");
+    const [byDefault, elsewhere] = await Promise.all([grader(["lint", "--lessons", lessons]), grader(["lint", "--lessons", lessons, "--root", FIXTURES, "--json"])]);
+    expect(byDefault.code).toBe(1);
+    expect(byDefault.stdout).toContain("error body.criteria: criterion fx-dangling#1: `week-12/test/gone.test.ts` does not exist (repository root: grader/test/fixtures/refs-repo) [ref-missing-file]");
+    expect(byDefault.stdout).toContain("6 file(s), 6 lesson(s): 7 error(s), 1 warning(s)");
+    expect(elsewhere.code).toBe(1);
+    // From the fixture course's root the valid lesson's test file and its kv-sim script are not there.
+    const valid = JSON.parse(elsewhere.stdout).diagnostics.filter((d: { file: string }) => d.file.endsWith("valid.md")).map((d: { code: string }) => d.code);
+    expect(valid).toContain("ref-missing-file");
+    expect(valid).toContain("ref-unknown-script");
+  });
+
   test("lesson show prints criteria, checklist, proof rules and review days; --json the model", async () => {
     const [text, json, missing] = await Promise.all([
       grader(["lesson", "show", "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h"]),

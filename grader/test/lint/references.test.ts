@@ -85,8 +85,8 @@ describe("referenceRules over an in-memory repository", () => {
 
   test("without a root package.json, every command is an error that says so", () => {
     const l = makeLesson({ id: "fx", criteria: [criterion(1, ["test/fx.test.ts", "npm run check -- fx"])] });
-    expect(referenceRules([l], repo({ scripts: { problem: "there is no package.json at the repository root" } })).map(formatDiagnostic)).toEqual([
-      'lessons/fx.md:21: error body.criteria: criterion fx#1: `npm run check -- fx` runs the npm script "check", but there is no package.json at the repository root (looked in repo) [ref-unknown-script]',
+    expect(referenceRules([l], repo({ scripts: { problem: "there is no package.json" } })).map(formatDiagnostic)).toEqual([
+      'lessons/fx.md:21: error body.criteria: criterion fx#1: `npm run check -- fx` runs the npm script "check", but there is no package.json (repository root: repo) [ref-unknown-script]',
     ]);
   });
 
@@ -103,8 +103,8 @@ describe("grader lint holds the How-to-check references to the repository (fixtu
     const found = report.diagnostics.map((d) => `${d.file.split("/").pop()}:${d.line} ${d.severity} ${d.code}: ${d.message}`);
     const root = path.relative(process.cwd(), REFS_REPO);
     expect(found).toEqual([
-      `dangling.md:15 error ref-missing-file: criterion fx-dangling#1: \`week-12/test/gone.test.ts\` does not exist (looked in ${root})`,
-      `dangling.md:16 error ref-missing-file: criterion fx-dangling#2: \`docs/gone.md\` does not exist (looked in ${root})`,
+      `dangling.md:15 error ref-missing-file: criterion fx-dangling#1: \`week-12/test/gone.test.ts\` does not exist (repository root: ${root})`,
+      `dangling.md:16 error ref-missing-file: criterion fx-dangling#2: \`docs/gone.md\` does not exist (repository root: ${root})`,
       'unknown-lesson.md:15 error ref-unknown-lesson: criterion fx-unknown-lesson#1: `npm run check -- --lesson nosuch` names no lesson: "nosuch" is neither a lesson id nor part of one\'s id or title in this course',
       'unknown-lesson.md:16 error ref-ambiguous-lesson: criterion fx-unknown-lesson#2: `npm run check -- fx-` names more than one lesson: "fx-" is part of fx-dangling, fx-unknown-lesson, fx-unknown-script, fx-unrunnable, fx-untitled, fx-valid; name one by its id or a part only it has',
       'unknown-script.md:15 error ref-unknown-script: criterion fx-unknown-script#1: `npm run kv-sims -- run` runs the npm script "kv-sims", which the root package.json does not have (scripts: check, kv-sim)',
