@@ -171,7 +171,7 @@ try {
     ["proof batch: 500 pastes x 20 KB (checks + near-duplicates)", batch, 2000],
     ["  same, plus CSV and HTML review page", exports, undefined],
     ["  `grader proofs` CLI end to end: 500 files, 1 run, incl. startup", cli, undefined],
-    ["lint: 200 generated lessons (read, parse, all rules, 200 test files)", lint, 1000],
+    ["lint: 200 lessons, 200 test files (read, parse, all rules)", lint, 1000],
   ] as const;
   console.log(`grader bench (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; ${RUNS} runs each; times in ms)\n`);
   console.log(`${"case".padEnd(60)} ${"min".padStart(8)} ${"median".padStart(8)} ${"max".padStart(8)} ${"goal".padStart(8)}  ok`);
