@@ -19,6 +19,16 @@
  */
 export { RaftCore, type RaftOptions, type RaftReady, type RaftRole } from "./raft.js";
 export { RaftLog } from "./log.js";
-export { REFERENCE_VOTE_RULES, logAtLeastAsUpToDate, type VoteRules, type VoterState, type VoteRequest, type VoteDecision } from "./vote-rules.js";
+export {
+  REFERENCE_VOTE_RULES,
+  VoteRulesError,
+  logAtLeastAsUpToDate,
+  wrongObservation,
+  type TermState,
+  type VoteRules,
+  type VoterState,
+  type VoteRequest,
+  type VoteDecision,
+} from "./vote-rules.js";
 export { Progress, type ProgressState } from "./progress.js";
 export * from "./messages.js";

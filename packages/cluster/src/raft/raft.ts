@@ -17,10 +17,11 @@
  * Input from the network never makes the core throw: a message no correct
  * peer sends (an index beyond our log, an entry that would overwrite a
  * committed one, a snapshot the state machine cannot restore) is logged as
- * "dropped ..." and ignored. The `throw`s left assert the node's own state
- * and the caller's use of the API (options, `compact`).
+ * "dropped ..." and ignored. The `throw`s left assert the node's own state,
+ * the caller's use of the API (options, `compact`) and what the plugged-in
+ * vote rules return (a `VoteRulesError`, vote-rules.ts).
  */
-import { REFERENCE_VOTE_RULES, type VoteRequest, type VoteRules, type VoterState } from "./vote-rules.js";
+import { REFERENCE_VOTE_RULES, VoteRulesError, showTermState, wrongObservation, type TermState, type VoteRequest, type VoteRules, type VoterState } from "./vote-rules.js";
 import type { Message, Prng } from "@dslab/protocol";
 import type { Command, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
 import { RaftLog } from "./log.js";
@@ -355,25 +356,18 @@ export class RaftCore {
       this.logLine(`ignored ${body.type} from ${from}: not a peer of this cluster`);
       return;
     }
-    if (body.term > this.currentTerm) {
-      if (body.type === "raft_request_vote") {
-        if (this.inLease()) {
-          // Check-quorum lease: we heard from a live leader within the minimum
-          // election timeout, so this candidate is disruptive (it may be
-          // rejoining from a partition). Ignore it without adopting its term.
-          this.logLine(
-            `ignored ${body.pre_vote ? "pre-vote" : "vote"} request from ${from} for term ${body.term}: leader ${this.currentLeader} is alive`,
-          );
-          return;
-        }
-        if (!body.pre_vote) this.becomeFollower(body.term, null);
-      } else if (body.type === "raft_request_vote_ok" && body.pre_vote && body.granted) {
-        // A granted pre-vote carries the term we would campaign for, not the voter's term.
-      } else {
-        const leader = body.type === "raft_append" || body.type === "raft_snapshot" ? from : null;
-        this.becomeFollower(body.term, leader);
-      }
-    } else if (body.term < this.currentTerm) {
+    if (body.term > this.currentTerm && body.type === "raft_request_vote" && this.inLease()) {
+      // Check-quorum lease: we heard from a live leader within the minimum
+      // election timeout, so this candidate is disruptive (it may be
+      // rejoining from a partition). Ignore it without adopting its term.
+      this.logLine(`ignored ${body.pre_vote ? "pre-vote" : "vote"} request from ${from} for term ${body.term}: leader ${this.currentLeader} is alive`);
+      return;
+    }
+    // A pre-vote request, and a granted pre-vote's reply, carry the term the
+    // pre-candidate would stand for, not a term anyone is in: no term to observe.
+    const termOfANode = body.type === "raft_request_vote" ? !body.pre_vote : !(body.type === "raft_request_vote_ok" && body.pre_vote && body.granted);
+    if (termOfANode) this.observeTerm(body.term, body.type === "raft_append" || body.type === "raft_snapshot" ? from : null);
+    if (body.term < this.currentTerm) {
       // A stale leader or candidate: answer with our term so it steps down (§5.1).
       if (body.type === "raft_append") {
         this.send(from, { type: "raft_append_ok", term: this.currentTerm, success: false, match_index: 0 });
@@ -508,11 +502,34 @@ export class RaftCore {
     }
   }
 
-  private becomeFollower(term: number, leader: string | null): void {
+  /**
+   * §5.1, through the vote rules: a message of term `seenTerm` arrived.
+   * When the rules adopt a higher term, the node becomes a follower of it,
+   * with the vote the rules return, persisted before any reply goes out;
+   * `sender` is the new term's leader when the message is the leader's own
+   * (an AppendEntries or a snapshot). A result that breaks the rules'
+   * contract throws before anything changes.
+   */
+  private observeTerm(seenTerm: number, sender: string | null): void {
+    const before: TermState = {
+      term: this.currentTerm,
+      votedFor: this.vote,
+      role: this.currentRole === "precandidate" ? "follower" : this.currentRole,
+      leader: this.currentLeader,
+    };
+    const after = this.voteRules.observeTerm({ ...before }, seenTerm);
+    const wrong = wrongObservation(before, seenTerm, after, this.nodeIds);
+    if (wrong !== null) {
+      throw new VoteRulesError("observeTerm", `(${showTermState(before)}, ${seenTerm}) on node ${this.id} returned ${showReturned(after)}: ${wrong}`);
+    }
+    if (after.term > before.term) this.becomeFollower(after.term, sender, after.votedFor);
+  }
+
+  private becomeFollower(term: number, leader: string | null, votedFor: string | null = null): void {
     const changed = term !== this.currentTerm || this.currentRole !== "follower" || leader !== this.currentLeader;
     if (term > this.currentTerm) {
       this.currentTerm = term;
-      this.vote = null;
+      this.vote = votedFor;
       this.persistHardState();
     }
     const wasLeader = this.currentRole === "leader";
@@ -924,6 +941,14 @@ export class RaftCore {
 
   private logLine(line: string): void {
     this.out.logs.push(line);
+  }
+}
+
+function showReturned(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
   }
 }
 
