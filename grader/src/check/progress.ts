@@ -16,7 +16,7 @@ const DELAY_MS = 1000;
 const REFRESH_MS = 250;
 
 export class ProgressLine {
-  private label = "";
+  private label = { name: "", title: "" };
   private startedMs = 0;
   private done: number | undefined;
   private total: number | undefined;
@@ -28,8 +28,8 @@ export class ProgressLine {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  /** A check starts: the line appears after a second if it is still running. */
-  start(label: string): (done: number, total: number) => void {
+  /** A check starts (`name` short, e.g. `vote #5`): the line appears after a second if it is still running. */
+  start(label: { name: string; title: string }): (done: number, total: number) => void {
     this.stop();
     this.label = label;
     this.startedMs = this.clock();
@@ -63,8 +63,8 @@ export class ProgressLine {
     const elapsedMs = this.clock() - this.startedMs;
     if (elapsedMs < DELAY_MS) return;
     const seeds = this.total !== undefined ? `seed ${this.done} of ${this.total}, ` : "";
-    const text = `  … ${this.label} (${seeds}${(elapsedMs / 1000).toFixed(0)} s)`;
-    const width = Math.max(20, (this.target.columns ?? 80) - 1);
+    const text = `  … ${this.label.name} (${seeds}${(elapsedMs / 1000).toFixed(0)} s): ${this.label.title}`;
+    const width = Math.max(20, (this.target.columns || 80) - 1);
     this.target.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
     this.shown = true;
   }

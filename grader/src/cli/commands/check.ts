@@ -173,7 +173,7 @@ class CheckSession {
       workbook: this.workbook,
       seeds: this.options.seeds,
       outDir: this.outDir,
-      onStart: (lesson, planned) => this.progress.start(`${lesson.short} #${planned.criterion.number} ${planned.check?.title ?? ""}`),
+      onStart: (lesson, planned) => this.progress.start({ name: `${lesson.short} #${planned.criterion.number}`, title: planned.criterion.text }),
     };
   }
 
