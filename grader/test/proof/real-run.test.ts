@@ -2,9 +2,11 @@
  * The proofs the lessons ask for can be produced by following the lessons: a
  * real lost-reply run (the reference cluster and retrying client in the
  * seeded simulator, the reply of an applied write dropped by hand, then the
- * leader killed) prints the lines a student copies, and every lesson's
- * regex_patterns and the evidence rules pass on them through the grader's
- * own proof checker.
+ * leader killed) prints the lines a student copies, and the regex_patterns
+ * and the evidence rules of every lesson whose proof is a cluster log pass
+ * on them through the grader's own proof checker: the lost-reply proofs
+ * (idempotent writes, client retry, dedup store) on the copied attempt and
+ * dedup lines, the vote-rules proof on the election after the kill.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +23,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const LESSONS = path.resolve(here, "../../../lessons");
 const CLIENT_MODULE = path.resolve(here, "../helpers/attempt-log-client.ts");
 const enc = (s: string) => new TextEncoder().encode(s);
+const QUEST = "w12-leader-election-client-idempotency";
+/** Lessons whose proof is the lines of a lost-reply run. */
+const LOST_REPLY_PROOFS = ["w11-l04", `${QUEST}-d03-quest-client-retry-idempotency-2h`, `${QUEST}-d04-quest-dedup-store-2h`];
+/** The lesson whose proof is the election that follows a killed leader. */
+const ELECTION_PROOF = `${QUEST}-d02-quest-vote-rules-2h`;
+/** The lesson whose proof is an HTTP exchange with the payments server, not a cluster log. */
+const HTTP_PROOF = `${QUEST}-d05-quest-idempotency-keys-2h`;
 
 /** The day-3 scenario: replies of applied writes are lost, the leader dies, the retries reach the new leader. */
 const LOST_REPLY: NemesisOp[] = [
@@ -72,6 +81,11 @@ function studentPaste(log: readonly string[]): { paste: string; client: string; 
   throw new Error("the run answered no retry from a session: no [dedup] line for an operation whose first attempt timed out and a later one succeeded");
 }
 
+/** What a student copies for the vote-rules proof: the election lines, as that lesson's Proof section lists them. */
+function electionPaste(log: readonly string[]): string {
+  return log.filter((l) => /election timeout|became candidate for term \d+|voted for \S+ in term \d+|became leader for term \d+/.test(l)).join("\n");
+}
+
 describe("a real lost-reply run gives the proofs the lessons ask for", () => {
   let run: Run;
   let copied: { paste: string; client: string; seq: string };
@@ -92,15 +106,22 @@ describe("a real lost-reply run gives the proofs the lessons ask for", () => {
     expect(paste).toMatch(/^n\d became leader for term \d+$/m);
   });
 
-  test("every lesson with regex patterns passes on the copied lines: its patterns match and the evidence holds", async () => {
-    const { lessons } = course;
-    const withPatternsInCourse = lessons.filter((l) => (l.proof?.regexPatterns.length ?? 0) > 0);
-    expect(withPatternsInCourse.length).toBeGreaterThan(0);
-    const verdicts = withPatternsInCourse.map((lesson) => {
+  test("every lesson whose proof is a lost-reply log passes on the copied lines: its patterns match and the evidence holds", async () => {
+    const lessons = LOST_REPLY_PROOFS.map((id) => course.lessons.find((l) => l.id === id)!);
+    expect(lessons.every((l) => l !== undefined && (l.proof?.regexPatterns.length ?? 0) > 0)).toBe(true);
+    const verdicts = lessons.map((lesson) => {
       const r = proofChecker(lesson).check(enc(copied.paste));
       return { lesson: lesson.id, status: r.status, reasons: r.reasons, unmatched: r.patterns.filter((p) => !p.matched).map((p) => p.source) };
     });
-    expect(verdicts).toEqual(withPatternsInCourse.map((l) => ({ lesson: l.id, status: "pass", reasons: [], unmatched: [] })));
+    expect(verdicts).toEqual(lessons.map((l) => ({ lesson: l.id, status: "pass", reasons: [], unmatched: [] })));
+  });
+
+  test("the vote-rules lesson passes on the election lines that follow the leader's kill", () => {
+    const lesson = course.lessons.find((l) => l.id === ELECTION_PROOF)!;
+    const paste = electionPaste(run.log);
+    expect(paste).toMatch(/became candidate for term \d+/);
+    const r = proofChecker(lesson).check(enc(paste));
+    expect({ status: r.status, reasons: r.reasons }).toEqual({ status: "pass", reasons: [] });
   });
 
   test("lesson w11-l04 (idempotent writes) passes on the copied lines, and on the dedup line with the attempt it answers", () => {
@@ -110,15 +131,21 @@ describe("a real lost-reply run gives the proofs the lessons ask for", () => {
     expect(proofChecker(w11l04).check(enc(dedup.join("\n")))).toMatchObject({ status: "pass", reasons: [] });
   });
 
-  test("the whole log of the run, pasted as it is, holds the evidence rules for every lesson", async () => {
-    const { lessons } = course;
+  test("the whole log of the run, pasted as it is, holds the evidence rules for every lesson whose proof is a cluster log", async () => {
     const whole = run.log.join("\n");
-    for (const lesson of lessons.filter((l) => (l.proof?.regexPatterns.length ?? 0) > 0)) {
+    for (const id of [...LOST_REPLY_PROOFS, ELECTION_PROOF]) {
+      const lesson = course.lessons.find((l) => l.id === id)!;
       const r = proofChecker(lesson).check(enc(whole));
       expect({ lesson: lesson.id, status: r.status, violations: r.evidence?.violations, toReview: r.evidence?.toReview }).toEqual({
         lesson: lesson.id, status: "pass", violations: [], toReview: [],
       });
     }
+  });
+
+  test("the idempotency-keys lesson, whose proof is an HTTP exchange, sends a cluster log to review (manual_or_regex), never passes it", () => {
+    const lesson = course.lessons.find((l) => l.id === HTTP_PROOF)!;
+    expect(lesson.proof?.status).toBe("manual_or_regex");
+    expect(proofChecker(lesson).check(enc(run.log.join("\n"))).status).toBe("needs-review");
   });
 
   test("lessons without regex patterns send the paste to review, as their front-matter says", async () => {
