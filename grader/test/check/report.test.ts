@@ -1,0 +1,95 @@
+/**
+ * What `grader check` prints for each kind of result, and its summary: the
+ * criterion line, the one or two lines that say why, a fault run's replay,
+ * a check's own bug with its stack, and the XP and next lesson.
+ */
+import { describe, expect, test } from "vitest";
+import type { Lesson } from "../../src/lesson/model.js";
+import type { PlannedLesson } from "../../src/check/plan.js";
+import { checkDocument, criterionLines, summarize, summaryText } from "../../src/check/report.js";
+import type { CriterionOutcome, LessonOutcome } from "../../src/check/run.js";
+import { isCheckBug, NO_CHECK } from "../../src/check/run.js";
+
+const ID = "w12-x-d03-quest-client-retry-idempotency-2h";
+const base = { criterion: `${ID}#2`, title: "the client follows a redirect", number: 2, text: "The client follows a redirect to the correct leader", elapsedMs: 12.4 };
+const opts = { verbose: false, cwd: "/repo" };
+
+function lesson(id: string, title: string, xp: number | undefined, short: string): PlannedLesson {
+  return { lesson: { id, title, xp, order: 1, prereqs: [], criteria: [] } as unknown as Lesson, short, criteria: [] };
+}
+
+describe("grader check report", () => {
+  test("a pass is one line; --verbose adds its time, and the check's title when it differs from the criterion", () => {
+    const r: CriterionOutcome = { ...base, status: "pass", message: "" };
+    expect(criterionLines(r, opts)).toBe("  ✓ #2 The client follows a redirect to the correct leader\n");
+    expect(criterionLines({ ...r, title: base.text.toLowerCase() }, { ...opts, verbose: true })).toBe("  ✓ #2 The client follows a redirect to the correct leader  (12 ms)\n");
+    expect(criterionLines({ ...r, title: "redirects", elapsedMs: 2500 }, { ...opts, verbose: true })).toBe("  ✓ #2 The client follows a redirect to the correct leader  (2.5 s)\n      check: redirects\n");
+  });
+
+  test("a stub still to write, a wrong answer and the student's own exception", () => {
+    expect(criterionLines({ ...base, status: "todo", message: `not implemented yet: onResult (${ID}, criterion 2)` }, opts)).toBe(
+      `  ✗ #2 The client follows a redirect to the correct leader\n      not implemented yet: onResult (${ID}, criterion 2)\n`,
+    );
+    expect(criterionLines({ ...base, status: "fail", message: "the retry went to n1, but n1 named n3 as the leader", expected: "n3", received: "n1" }, opts)).toBe(
+      "  ✗ #2 The client follows a redirect to the correct leader\n      the retry went to n1, but n1 named n3 as the leader\n      expected: n3\n      received: n1\n",
+    );
+    expect(criterionLines({ ...base, status: "fail", message: "your code threw TypeError: x is undefined", where: "week-12/src/retry-client.ts:120:7" }, opts)).toBe(
+      "  ✗ #2 The client follows a redirect to the correct leader\n      your code threw TypeError: x is undefined\n      at week-12/src/retry-client.ts:120:7\n",
+    );
+  });
+
+  test("a fault run's failure gives the seed, the replay command and the pictures, relative to where the student is", () => {
+    const r: CriterionOutcome = {
+      ...base,
+      status: "fail",
+      message: "seed 7 applied one write twice",
+      replay: { seed: 7, command: "npm run kv-sim -- run --seed 7", timeline: "/repo/out/x/seed-7/timeline.html", diagram: "/tmp/dslab-check/retry-5/seed-7/messages.html" },
+    };
+    expect(criterionLines(r, opts).split("\n").slice(1, -1)).toEqual([
+      "      seed 7 applied one write twice",
+      "      seed 7",
+      "      replay: npm run kv-sim -- run --seed 7",
+      "      timeline: out/x/seed-7/timeline.html",
+      "      diagram: /tmp/dslab-check/retry-5/seed-7/messages.html",
+    ]);
+  });
+
+  test("a check's own bug prints its stack and counts as one; a criterion no check decides does not", () => {
+    const bug: CriterionOutcome = { ...base, status: "error", message: "the check itself failed: TypeError: boom", stack: "TypeError: boom\n    at check (/repo/week-12/checks/x.ts:1:1)" };
+    expect(criterionLines(bug, opts)).toContain("      this is a bug in the check, not in your code; the check's stack:\n        TypeError: boom\n        at check (/repo/week-12/checks/x.ts:1:1)\n");
+    expect(isCheckBug(bug)).toBe(true);
+    expect(isCheckBug({ ...base, title: "", status: "error", message: NO_CHECK })).toBe(false);
+  });
+
+  test("the summary: criteria passed per lesson, XP only for a lesson that passes whole, and the first lesson not passing", () => {
+    const pass = (n: number): CriterionOutcome => ({ ...base, number: n, status: "pass", message: "" });
+    const fail = (n: number): CriterionOutcome => ({ ...base, number: n, status: "todo", message: "not implemented yet" });
+    const outcomes: LessonOutcome[] = [
+      { planned: lesson("w11-l04", "Idempotent writes", 50, "w11"), criteria: [pass(1), pass(2)] },
+      { planned: lesson(ID, "Quest: Client Retry + Idempotency", 60, "retry"), criteria: [pass(1), fail(2)] },
+      { planned: lesson("reading", "A reading", undefined, "reading"), criteria: [fail(1)] },
+    ];
+    const s = summarize(outcomes);
+    expect(s).toMatchObject({ passed: 3, total: 5, xpEarned: 50, xpTotal: 110, next: { id: ID, title: "Quest: Client Retry + Idempotency", command: "npm run check -- --lesson retry" } });
+    expect(summaryText(s)).toBe(
+      [
+        "",
+        "Summary",
+        "  ✓ Idempotent writes                    2/2  50 XP",
+        "  ✗ Quest: Client Retry + Idempotency    1/2  0 of 60 XP",
+        "  ✗ A reading                            0/1  no XP",
+        "3 of 5 criteria pass; XP 50 of 110 (a lesson's XP is earned when every one of its criteria passes)",
+        "next: Quest: Client Retry + Idempotency (`npm run check -- --lesson retry`)",
+        "",
+      ].join("\n"),
+    );
+    expect(summaryText(summarize(outcomes.slice(0, 1)))).toContain("\nevery lesson checked passes\n");
+    const doc = checkDocument(outcomes, { label: "workbook", dir: "/repo/week-12" }, undefined);
+    expect(doc.lessons.map((l) => [l.short, l.passed, l.total, l.xpEarned, l.criteria.length])).toEqual([
+      ["w11", 2, 2, 50, 2],
+      ["retry", 1, 2, 0, 2],
+      ["reading", 0, 1, 0, 1],
+    ]);
+    expect(doc.summary.next?.command).toBe("npm run check -- --lesson retry");
+  });
+});
