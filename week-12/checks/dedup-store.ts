@@ -328,7 +328,7 @@ const sampleCase: CriterionCheck = {
 
 type CreateCore = (config: NodeConfig, restored: PersistentState | null) => KvNodeCore;
 
-async function trackerCore(workbook: Workbook, clockOffsetMs: Record<string, number> = {}): Promise<CreateCore> {
+export async function trackerCore(workbook: Workbook, clockOffsetMs: Record<string, number> = {}): Promise<CreateCore> {
   const sessionStore = await sessionStoreFor(workbook);
   return (config, restored) => {
     const core = createKvNodeCore({ ...config, ...(sessionStore ? { sessionStore } : {}) }, restored);
@@ -344,8 +344,8 @@ async function trackerCore(workbook: Workbook, clockOffsetMs: Record<string, num
   };
 }
 
-/** A scenario on the deterministic driver, one client request at a time. */
-class Scenario {
+/** A scenario on the deterministic driver, one client request at a time (the checks and plug/dedup-failover.ts). */
+export class Scenario {
   private msgId = 100;
   constructor(
     readonly driver: RaftDriver,
