@@ -16,11 +16,14 @@ import { join } from "node:path";
 import { createKvNodeCore, type KvNodeCore, type NodeConfig, type PersistentState } from "@dslab/cluster";
 import { RaftDriver } from "@dslab/cluster/testing";
 import type { Body, Json, Message } from "@dslab/protocol";
+import { DEFAULT_CONFIG } from "@dslab/sim";
+import { CORE_MODULE, coreFactoryFor } from "../plug/core-factory.js";
 import { sessionStoreFor } from "../plug/session-store.js";
 import type * as TrackerModule from "../src/client-tracker.js";
 import type * as StoreModule from "../src/dedup-kv-store.js";
 import { NotImplementedError } from "../src/todo.js";
 import { criterion, LESSON } from "./lessons.js";
+import { faultRuns } from "./fault-run.js";
 import { CheckFailure, type CheckContext, type CriterionCheck, type Workbook } from "./types.js";
 import { REPOSITORY_ROOT, WORKBOOK_DIR } from "./workbook.js";
 
@@ -402,6 +405,7 @@ const sessionsReplicated: CriterionCheck = {
   criterion: criterion(LESSON.dedupStore, 3),
   title: "sessions live in the replicated state machine: a retry is answered from the session after a leader change, a restart and a snapshot install",
   files: ["src/client-tracker.ts"],
+  faultRun: true,
   async run(ctx) {
     const driver = new RaftDriver({
       nodeIds: ["n1", "n2", "n3"],
@@ -444,6 +448,16 @@ const sessionsReplicated: CriterionCheck = {
     for (const id of driver.nodeIds) if (driver.isUp(id)) driver.crash(id);
     for (const id of driver.nodeIds) driver.restart(id);
     expectCached("after every node restarted from its snapshot and log", s.leader());
+
+    // Then under seeded faults: crashes with restarts from snapshots, partitions, lost and duplicated messages.
+    await faultRuns(ctx, {
+      label: "your ClientTracker as the session store of 3 reference nodes under kill, partition, lose-reply and duplicate",
+      config: { ...DEFAULT_CONFIG, nodes: 3, timeLimitS: 8, workload: "exactly-once", nemesis: ["kill", "partition", "lose-reply", "duplicate"], core: CORE_MODULE },
+      firstSeed: 1,
+      defaultSeeds: 8,
+      createCore: await coreFactoryFor(ctx.workbook),
+      checks: ["exactly-once"],
+    });
   },
 };
 
