@@ -3,15 +3,25 @@
  * reference Raft and state machine, the workbook's vote rules
  * (src/vote-rules.ts) and session store (./session-store.ts). The checks
  * build their cores here for the workbook they judge (the student's, the
- * solutions, or a mutant); ./core.ts builds the same for `kv-sim --core`.
+ * solutions, or a mutant); ./core.ts builds the same for `kv-sim --core`,
+ * and ./vote-core.ts the vote rules alone (with the reference session
+ * table), for a workbook whose session store is not written yet.
  */
-import { createKvNodeCore as referenceCore, type VoteRules } from "@dslab/cluster/core";
+import { createKvNodeCore as referenceCore, type KvNodeCore, type NodeConfig, type PersistentState, type VoteRules } from "@dslab/cluster/core";
 import type { CoreFactory } from "@dslab/sim";
 import type { Workbook } from "../checks/types.js";
+import { workbookFromEnv } from "../checks/workbook.js";
 import { sessionStoreFor } from "./session-store.js";
 
-/** The module replay commands name with `--core` (from the repository root). */
+/** The modules replay commands name with `--core` (from the repository root). */
 export const CORE_MODULE = "week-12/plug/core.ts";
+export const VOTE_CORE_MODULE = "week-12/plug/vote-core.ts";
+
+/** Which of the workbook's pieces go in besides the vote rules. */
+export interface Pieces {
+  /** The workbook's session store (default true); false: the reference session table. */
+  sessionStore?: boolean;
+}
 
 /** The vote rules the workbook's src/vote-rules.ts exports as `voteRules`. */
 export async function voteRulesFor(workbook: Workbook): Promise<VoteRules> {
@@ -26,9 +36,26 @@ export async function voteRulesFor(workbook: Workbook): Promise<VoteRules> {
   return rules as VoteRules;
 }
 
-/** A core factory: the reference node with the workbook's vote rules and session store. */
-export async function coreFactoryFor(workbook: Workbook): Promise<CoreFactory> {
+/** A core factory: the reference node with the workbook's vote rules and (unless left out) session store. */
+export async function coreFactoryFor(workbook: Workbook, pieces: Pieces = {}): Promise<CoreFactory> {
   const voteRules = await voteRulesFor(workbook);
-  const sessionStore = await sessionStoreFor(workbook);
+  const sessionStore = pieces.sessionStore === false ? undefined : await sessionStoreFor(workbook);
   return (config, restored) => referenceCore({ ...config, voteRules, ...(sessionStore ? { sessionStore } : {}) }, restored);
+}
+
+/**
+ * `createKvNodeCore` of a `--core` module, for the workbook DSLAB_WORKBOOK
+ * names. An error (no such workbook, a file that does not load) is thrown
+ * when the first node is made, so a module that imports the plug module for
+ * `coreFactoryFor` alone still loads; kv-sim reports an error that starts
+ * with "--core:" as a usage error, without a stack.
+ */
+export async function coreFromEnv(module: string, pieces: Pieces = {}): Promise<(config: NodeConfig, restored: PersistentState | null) => KvNodeCore> {
+  const built = await (async () => coreFactoryFor(workbookFromEnv(), pieces))().catch(
+    (e: unknown) => new Error(`--core: ${module}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
+  );
+  return (config, restored) => {
+    if (built instanceof Error) throw built;
+    return built(config, restored as PersistentState);
+  };
 }
