@@ -8,7 +8,8 @@
  * Process-mode checks run node/main.ts with tsx, or node/main.py when
  * `DSLAB_NODE=python`. A program that ends with exit code 3 and
  * `not implemented yet: <function>` on stderr (an unwritten stub) is
- * reported as that function not implemented yet.
+ * reported as that function not implemented yet. `DSLAB_PYTHON` names the
+ * interpreter (default python3).
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -191,19 +192,20 @@ interface NodeRun {
 }
 
 /** The node program the workbook has, in the language `DSLAB_NODE` picks. */
-function nodeCommand(workbook: Workbook): { argv: string[]; label: string } {
+function nodeCommand(workbook: Workbook): { argv: string[]; label: string; file: string } {
   if ((process.env.DSLAB_NODE ?? "").toLowerCase() === "python") {
     const file = workbook.path("node/main.py");
-    return { argv: [process.env.DSLAB_PYTHON ?? "python3", file], label: `python3 ${file}` };
+    const python = process.env.DSLAB_PYTHON || "python3";
+    return { argv: [python, file], label: `${python} ${file}`, file };
   }
   const own = workbook.path("node/main.ts");
   const file = existsSync(own) ? own : join(WORKBOOK_DIR, "node", "main.ts");
-  return { argv: [process.execPath, "--import", "tsx", file], label: `node --import tsx ${file}` };
+  return { argv: [process.execPath, "--import", "tsx", file], label: `node --import tsx ${file}`, file };
 }
 
 /** Runs the node program on `lines` (stdin then closed) and collects what it printed. */
 export async function runNode(workbook: Workbook, lines: string[]): Promise<NodeRun> {
-  const { argv, label } = nodeCommand(workbook);
+  const { argv, label, file } = nodeCommand(workbook);
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, DSLAB_DEDUP_STORE: workbook.path("src/dedup-kv-store.ts"), DSLAB_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) },
@@ -217,7 +219,7 @@ export async function runNode(workbook: Workbook, lines: string[]): Promise<Node
   child.stdin.end(lines.map((l) => `${l}\n`).join(""));
   const timer = setTimeout(() => child.kill("SIGKILL"), NODE_TIMEOUT_MS);
   const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
+    child.once("error", (e) => reject(new CheckFailure(`could not start the node program (${label}): ${e.message}${file.endsWith(".py") ? " (is python3 installed? DSLAB_PYTHON names another interpreter)" : ""}`)));
     child.once("close", (c, signal) => resolve(signal ? null : c));
   }).finally(() => clearTimeout(timer));
   const notImplemented = /not implemented yet: ([\w$.]+)/.exec(stderr);
