@@ -19,7 +19,7 @@
  */
 import type { Session, SessionStore, SessionStoreFactory, SessionTableOptions, SessionVerdict, Tombstone } from "@dslab/cluster";
 import type { Body, Json } from "@dslab/protocol";
-import type { Workbook } from "../checks/types.js";
+import { CheckFailure, type Workbook } from "../checks/types.js";
 import type { ClientSession, ClientTracker, TrackerState } from "../src/client-tracker.js";
 
 type TrackerClass = typeof ClientTracker;
@@ -60,8 +60,9 @@ class TrackerSessionStore implements SessionStore {
       case "stale":
         return { kind: "stale", lastSeq: registration.lastSeq, ended: false };
       default:
-        throw new Error(
-          `ClientTracker.registerRequest("${clientId}", ${seq}, ${nowMs}) returned ${JSON.stringify(registration) ?? "nothing"}; expected { kind: "new" }, { kind: "duplicate", response } or { kind: "stale", lastSeq }`,
+        // The student's mistake, not the cluster's: reported as a failed check wherever it surfaces.
+        throw new CheckFailure(
+          `ClientTracker.registerRequest("${clientId}", ${seq}, ${nowMs}) returned ${JSON.stringify(registration) ?? "nothing"}; it must return { kind: "new" }, { kind: "duplicate", response } or { kind: "stale", lastSeq }`,
         );
     }
   }
