@@ -4,12 +4,14 @@
  * JSON document, --lesson mistakes, a student's own exception, and --watch.
  */
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
 import { utimes } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { splitCriterion } from "../../../week-12/checks/run.js";
 import { BIN, grader, REPO } from "../helpers/cli.js";
-import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, THROWN } from "./helpers.js";
+import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, solutionsWith, THROWN } from "./helpers.js";
 
 const plan = await coursePlan();
 const removals: Array<() => Promise<void>> = [];
@@ -117,6 +119,30 @@ describe("grader check", () => {
     const where = path.relative(REPO, path.join(copy.dir, file));
     for (const f of frames) expect(f.trim()).toMatch(new RegExp(`^at ${where.replaceAll(".", "\\.")}:${line}:\\d+$`));
   }, 150_000);
+
+  const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
+  const vote = plan.lessons.find((l) => l.short === "vote");
+  const voteFaultRun = vote?.criteria.find((c) => c.check?.faultRun === true);
+  test.skipIf(!existsSync(VOTE_TWICE) || voteFaultRun === undefined)("a failed fault run gives its seed, the replay command, and a timeline and a diagram written under --out", async () => {
+    const copy = await solutionsWith("fault-run", "src/vote-rules.ts", VOTE_TWICE);
+    removals.push(copy.remove);
+    const out = mkdtempSync(path.join(tmpdir(), "dslab-check-out-"));
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--out", out], { timeoutMs: 150_000 });
+    expect(r.code, r.stderr).toBe(1);
+    const block = criterionBlocks(r.stdout).find((b) => b.line.startsWith(`  ✗ #${voteFaultRun!.criterion.number} `));
+    expect(block, r.stdout).toBeDefined();
+    const [message, seedLine, replay, timeline, diagram] = block!.details;
+    const seed = /^seed (\d+)$/.exec(seedLine ?? "")?.[1];
+    expect(seed, block!.details.join("\n")).toBeDefined();
+    expect(message).toMatch(new RegExp(`seed ${seed}\\b`));
+    expect(replay).toMatch(new RegExp(`^replay: DSLAB_WORKBOOK=${copy.dir} npm run kv-sim -- run --seed ${seed} `));
+    for (const [line, label, name] of [[timeline, "timeline", "timeline.html"], [diagram, "diagram", "messages.html"]] as const) {
+      const file = path.join(out, `vote-${voteFaultRun!.criterion.number}`, `seed-${seed}`, name);
+      expect(line).toBe(`${label}: ${file}`);
+      expect(existsSync(file), file).toBe(true);
+    }
+    expect(r.stdout).toContain(`\nFault-run timelines and message diagrams are under ${out}\n`);
+  }, 180_000);
 
   test.skipIf(unit === undefined)("--watch re-runs the criteria whose check reads a file that changed, and Ctrl-C exits 0", async () => {
     const copy = await copyWorkbook("watch");

@@ -28,6 +28,16 @@ export async function copyWorkbook(name: string): Promise<{ dir: string; remove:
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** A copy of the reference solutions' src/ in which `file` re-exports `module` (a mutant); `remove()` deletes it. */
+export async function solutionsWith(name: string, file: string, module: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = path.join(COPIES, `${name}-${process.pid}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await cp(path.join(REPO, "grader", "solutions", "week-12", "src"), path.join(dir, "src"), { recursive: true });
+  await writeFile(path.join(dir, file), `export * from ${JSON.stringify(module)};\n`);
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
 export const THROWN = "went wrong in the student's code";
 
 /**
