@@ -20,6 +20,7 @@ import {
   type SessionVerdict,
   type Tombstone,
 } from "../../src/state-machine/index.js";
+import { RaftDriver } from "../../src/testing/raft-driver.js";
 import { Harness } from "./helpers.js";
 
 interface PlainState {
@@ -167,5 +168,39 @@ describe("a session store's own state in snapshots", () => {
     expect(() => reference.sm.restore(data)).toThrow(
       "state machine snapshot: format: a dslab-kv/2+store snapshot carries a session store's own state, and this node's session store cannot import one",
     );
+  });
+
+  test("travels through the nodes: a follower cut off while the log was compacted installs the store's state, and as leader answers a retry from it", () => {
+    const driver = new RaftDriver({ nodeIds: ["n1", "n2", "n3"], seed: 3, config: { snapshotEveryEntries: 3, sessionStore: (o) => new PlainStore(o) } });
+    const runUntil = (done: () => boolean) => {
+      for (let i = 0; i < 500 && !done(); i++) driver.run(1);
+      expect(done()).toBe(true);
+    };
+    runUntil(() => driver.leader() !== null);
+    const leader = driver.leader()!;
+    const [other, behind] = driver.nodeIds.filter((id) => id !== leader) as [string, string];
+    driver.partition([[leader, other], [behind]]);
+    let msgId = 0;
+    const ask = (to: string, body: Record<string, unknown>) => {
+      const id = ++msgId;
+      driver.request("c1", to, { ...body, msg_id: id } as Body);
+      let reply: Body | undefined;
+      runUntil(() => (reply ??= driver.takeReplies("c1").find((m) => m.body.in_reply_to === id)?.body) !== undefined);
+      return reply!;
+    };
+    const append = { type: "append", key: "l", value: "a", client_id: "c1", seq: 1 };
+    expect(ask(leader, append)).toMatchObject({ type: "append_ok", value: ["a"] });
+    for (let seq = 1; seq <= 4; seq++) ask(leader, { type: "write", key: "w", value: seq, client_id: "c2", seq });
+    driver.heal();
+    runUntil(() => driver.status(behind).snapshotIndex > 0 && driver.status(behind).lastApplied === driver.status(leader).lastApplied);
+    expect(driver.trace.some((l) => l.startsWith(`${behind}: `) && /snapshot/.test(l))).toBe(true);
+    expect(driver.status(behind).sessions).toBe(2);
+    driver.crash(leader);
+    driver.crash(other);
+    driver.restart(other);
+    runUntil(() => driver.leader() !== null);
+    const next = driver.leader()!;
+    expect(ask(next, append)).toMatchObject({ type: "append_ok", value: ["a"] });
+    expect(ask(next, { type: "read", key: "l" })).toMatchObject({ type: "read_ok", value: ["a"] });
   });
 });
