@@ -58,7 +58,7 @@ function works(command: string, args: string[]): boolean {
 }
 
 /** Which mechanism holds each limit for a run with these capabilities, as a readable table (for reports and the README). */
-export function describeMechanisms(caps: SandboxCapabilities): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user", string> {
+export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SANDBOX_UID): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user", string> {
   const p = caps.cgroups?.parents ?? {};
   const v = caps.cgroups ? `cgroup v${caps.cgroups.version}` : "";
   return {
@@ -67,6 +67,6 @@ export function describeMechanisms(caps: SandboxCapabilities): Record<"memory" |
     cpu: `${p.cpuacct ? `${v} CPU accounting (tree)` : "watchdog (tree utime+stime)"}${caps.prlimit ? " + RLIMIT_CPU (per process)" : ""}`,
     wall: "timer",
     output: "pipe byte count",
-    user: caps.setpriv ? `setpriv to uid ${DEFAULT_SANDBOX_UID}, no new privileges` : "the grader's own user (the filesystem rules do not hold)",
+    user: caps.setpriv ? `setpriv to uid ${uid}, no new privileges` : "the grader's own user (the filesystem rules do not hold)",
   };
 }

@@ -8,7 +8,7 @@
  * On a system without `/proc` every function returns nothing, and the
  * sandbox falls back to its process group and its timers.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 
 /** Linux's USER_HZ on every architecture Node runs on: `/proc/PID/stat` counts CPU time in these. */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -26,6 +26,8 @@ export interface ProcStat {
   /** cutime + cstime: CPU of the children it has reaped, in ms. */
   reapedChildrenCpuMs: number;
   rssBytes: number;
+  /** Tasks (threads) of the process: what pids.max and RLIMIT_NPROC count. */
+  threads: number;
   /** Ticks since boot: with the pid, it names one process even after the pid is reused. */
   startTicks: number;
 }
@@ -53,6 +55,7 @@ export function readStat(pid: number): ProcStat | undefined {
     reapedChildrenCpuMs: (Number(f[13]) + Number(f[14])) * tickMs,
     startTicks: Number(f[19]),
     rssBytes: Number(f[21]) * PAGE_BYTES,
+    threads: Number(f[17]),
   };
 }
 
@@ -108,4 +111,21 @@ export function findRunProcesses(rootPid: number, marker: string, known: Readonl
     for (const c of children.get(pid) ?? []) queue.push(c);
   }
   return [...found].map((p) => stats.get(p)!);
+}
+
+/**
+ * Tasks (threads, zombies included) owned by `uid` on the whole machine: what
+ * the kernel compares with RLIMIT_NPROC when a process of that uid forks.
+ */
+export function countUserTasks(uid: number): number {
+  let n = 0;
+  for (const pid of listPids()) {
+    try {
+      if (statSync(`/proc/${pid}`).uid !== uid) continue;
+    } catch {
+      continue;
+    }
+    n += readStat(pid)?.threads ?? 0;
+  }
+  return n;
 }

@@ -28,7 +28,7 @@ import { randomUUID } from "node:crypto";
 import { basename } from "node:path";
 import { RunCgroup, sleep } from "./cgroup.js";
 import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID, describeMechanisms, detectCapabilities, type SandboxCapabilities } from "./detect.js";
-import { findRunProcesses, readStat, type ProcStat } from "./proc.js";
+import { countUserTasks, findRunProcesses, readStat, type ProcStat } from "./proc.js";
 
 export type SandboxLimit = "wall" | "cpu" | "memory" | "output" | "processes";
 
@@ -40,7 +40,7 @@ export interface SandboxLimits {
   memoryBytes: number;
   /** stdout and stderr together; past it the run is killed and the text ends with a truncation marker. */
   outputBytes: number;
-  /** Processes alive at once. The cgroup's pids.max counts threads as the kernel does, so a Node process takes ~10. */
+  /** Tasks alive at once, threads included, as the kernel counts them for pids.max and RLIMIT_NPROC: a Node process takes about 10, a shell or Python 1. */
   processes: number;
   /** Largest file the run may write (RLIMIT_FSIZE, where prlimit exists); default 256 MiB. */
   fileBytes?: number;
@@ -55,7 +55,11 @@ export interface SandboxOptions {
   env?: Readonly<Record<string, string>>;
   stdin?: string | Buffer;
   limits: SandboxLimits;
-  /** The user the command runs as when the grader is root (default 65534, nobody). */
+  /**
+   * The user the command runs as when the grader is root (default 65534,
+   * nobody). Without a pids cgroup, RLIMIT_NPROC counts every process of that
+   * uid on the machine: runs in parallel then each need a uid of their own.
+   */
   uid?: number;
   gid?: number;
   /** Turn a mechanism off (to run on what a poorer machine has, or to test the fallbacks). */
@@ -117,6 +121,11 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const cg = used.cgroups ? RunCgroup.create(used.cgroups, limits) : undefined;
   const effective: SandboxCapabilities = { ...used, cgroups: cg && used.cgroups ? { version: used.cgroups.version, parents: cg.dirs } : undefined };
   const node = isNode(options.command);
+  // RLIMIT_NPROC counts every process of the uid and is ignored for root: only as the sandbox user, only without pids.max.
+  const nproc = used.prlimit !== undefined && used.setpriv !== undefined && !cg?.dirs.pids;
+  // Under RLIMIT_NPROC a run at `processes` tasks cannot grow, and a fork loop there exits at once on the refused
+  // fork before a sample can see more: reaching the limit is the limit. Elsewhere the watchdog kills above it.
+  const tasksCeiling = nproc ? limits.processes : limits.processes + 1;
 
   const argv: string[] = [];
   const procsFiles = cg?.procsFiles() ?? [];
@@ -124,8 +133,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   if (used.prlimit) {
     const cpuS = Math.max(1, Math.ceil(limits.cpuMs / 1000));
     argv.push(used.prlimit, "--core=0", `--cpu=${cpuS}:${cpuS + 1}`, `--fsize=${limits.fileBytes ?? 256 * 2 ** 20}`);
-    // RLIMIT_NPROC counts every process of the uid and is ignored for root: only as the sandbox user, only without pids.max.
-    if (used.setpriv && !cg?.dirs.pids) argv.push(`--nproc=${limits.processes}`);
+    if (nproc) argv.push(`--nproc=${limits.processes}`);
     // Node reserves far more address space than it uses: RLIMIT_AS would stop it starting.
     if (!cg?.dirs.memory && !node) argv.push(`--as=${limits.memoryBytes}`);
     argv.push("--");
@@ -185,21 +193,26 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     return stats;
   };
 
-  const sample = (): ProcStat[] => {
+  /** One look at the tree; `mainReaped`: the main process has just been reaped and counts as the one task it was at least. */
+  const sample = (mainReaped = false): ProcStat[] => {
     const live = tree().filter((s) => s.state !== "Z" && s.state !== "X");
     let rss = 0;
+    let tasks = mainReaped ? 1 : 0;
     for (const s of live) {
       rss += s.rssBytes;
+      tasks += s.threads;
       known.set(s.pid, s.startTicks);
       lastCpuMs.set(s.pid, s.cpuMs);
     }
+    // RLIMIT_NPROC is per uid: the kernel counts every task of the uid, zombies included, so the watchdog does too.
+    if (nproc && effective.proc) tasks = Math.max(tasks, countUserTasks(uid) + (mainReaped ? 1 : 0));
     maxRssBytes = Math.max(maxRssBytes, rss);
     let cpu = 0;
     for (const ms of lastCpuMs.values()) cpu += ms;
     cpuSeenMs = Math.max(cpuSeenMs, cg?.cpuMs() ?? cpu);
     if (limitHit === undefined && !mainDone) {
       if (rss > limits.memoryBytes || cg?.oomKilled()) hit("memory");
-      else if (live.length > limits.processes || cg?.processLimitHit()) hit("processes");
+      else if (tasks >= tasksCeiling || cg?.processLimitHit()) hit("processes");
       else if (cpuSeenMs > limits.cpuMs) hit("cpu");
     }
     return live;
@@ -216,9 +229,10 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   /** Kills every process of the run; resolves to how many were alive. */
   async function killTree(): Promise<number> {
     if (rootPid === undefined) return 0;
-    const others = (): number[] => {
-      const live = (effective.proc ? findRunProcesses(rootPid, marker, known) : []).filter((s) => s.state !== "Z" && s.state !== "X").map((s) => s.pid);
-      const inCgroup = cg ? cg.pids().filter((p) => readStat(p)?.state !== "Z") : [];
+    const others = (zombies = false): number[] => {
+      const dead = (state: string | undefined) => !zombies && (state === "Z" || state === "X");
+      const live = (effective.proc ? findRunProcesses(rootPid, marker, known) : []).filter((s) => !dead(s.state)).map((s) => s.pid);
+      const inCgroup = cg ? cg.pids().filter((p) => !dead(readStat(p)?.state)) : [];
       return [...new Set([...live, ...inCgroup])].filter((p) => p !== rootPid);
     };
     const alive = others().length;
@@ -241,6 +255,9 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
       if (Date.now() > deadline) break;
       await sleep(10);
     }
+    // Killed processes stay zombies until init reaps them, and a zombie still counts toward its uid's
+    // RLIMIT_NPROC: wait (briefly) until they are gone, so that the next run of that uid starts clean.
+    while (others(true).length > 0 && Date.now() < deadline) await sleep(10);
     return alive;
   }
 
@@ -258,7 +275,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     if (first instanceof Error) throw new SandboxError(`cannot start ${JSON.stringify(argv[0])}: ${first.message}`, { cause: first });
     const { code, signal: sig } = first;
     try {
-      sample();
+      sample(true);
     } catch {
       // As in the poll.
     }
@@ -305,7 +322,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
       wallMs,
       leftoverProcesses,
       uid,
-      mechanisms: describeMechanisms(effective),
+      mechanisms: describeMechanisms(effective, uid),
     };
   } finally {
     clearInterval(poll);

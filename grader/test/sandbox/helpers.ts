@@ -10,21 +10,28 @@ import { createSandboxLayout, detectCapabilities, DEFAULT_SANDBOX_GID, DEFAULT_S
 /** Generous bounds: the test machine has two shared, noisy cores. */
 export const LIMITS: SandboxLimits = { wallMs: 10_000, cpuMs: 1_500, memoryBytes: 256 * 2 ** 20, outputBytes: 1 << 20, processes: 32 };
 
-/** The mechanisms a run may use: all that the machine has, and the portable watchdog alone. */
+/**
+ * The mechanisms a run may use: all that the machine has; prlimit and the
+ * watchdog without cgroups (as its own uid, since RLIMIT_NPROC counts every
+ * process of a uid and other test files run as nobody at the same time); and
+ * the portable watchdog alone.
+ */
 export const MODES = [
-  { mode: "every mechanism the machine has", use: {} },
-  { mode: "the /proc watchdog alone", use: { cgroup: false, prlimit: false } },
+  { mode: "every mechanism the machine has", use: {}, uid: undefined },
+  { mode: "prlimit and the watchdog, no cgroup", use: { cgroup: false }, uid: 61_234 },
+  { mode: "the /proc watchdog alone", use: { cgroup: false, prlimit: false }, uid: undefined },
 ] as const;
 
 export const caps = detectCapabilities();
 export const owner = caps.setpriv ? { uid: DEFAULT_SANDBOX_UID, gid: DEFAULT_SANDBOX_GID } : undefined;
 
 /** A layout whose submission holds the given files. */
-export async function layoutWith(files: Record<string, string>, instructorDirs?: Record<string, string>): Promise<SandboxLayout> {
+export async function layoutWith(files: Record<string, string>, instructorDirs?: Record<string, string>, uid?: number): Promise<SandboxLayout> {
   const src = await mkdtemp(join(tmpdir(), "dslab-sandbox-src-"));
   try {
     for (const [name, text] of Object.entries(files)) await writeFile(join(src, name), text, { mode: 0o755 });
-    return await createSandboxLayout({ submissionDir: src, ...(owner ? { owner } : {}), ...(instructorDirs ? { instructorDirs } : {}) });
+    const as = owner && uid !== undefined ? { uid, gid: uid } : owner;
+    return await createSandboxLayout({ submissionDir: src, ...(as ? { owner: as } : {}), ...(instructorDirs ? { instructorDirs } : {}) });
   } finally {
     await rm(src, { recursive: true, force: true });
   }
