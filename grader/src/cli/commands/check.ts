@@ -79,9 +79,12 @@ failed (its stack is printed; the other criteria are still run).
   },
   async run(values, positionals, io) {
     const options = readOptions(values, positionals);
+    // The checks' modules compile on tsx's loader thread while the lessons are parsed here.
+    const checksLoading = loadChecks();
+    checksLoading.catch(() => {});
     const course = await loadCourse(options.lessonsDir);
     for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
-    const checks = await loadChecks();
+    const checks = await checksLoading;
     const workbook = openWorkbook(checks, options);
     const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
     if (plan.lessons.length === 0) {
