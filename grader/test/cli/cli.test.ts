@@ -109,9 +109,12 @@ describe("grader lint and lesson show", () => {
   });
 
   test("without --lessons, the course is found in the nearest parent directory that has lessons/", async () => {
-    const r = await grader(["lint", "--json"], { cwd: path.join(FIXTURES, "..") });
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ errors: 0, lessons: 5 });
+    const [r, atRoot] = await Promise.all([grader(["lint", "--json"], { cwd: path.join(FIXTURES, "..") }), grader(["lint", "--json"])]);
+    // From grader/test the course and the repository its references point into are the same as from the root.
+    const { files, lessons, errors, warnings } = JSON.parse(atRoot.stdout);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files, lessons: 5, errors, warnings });
+    expect(lessons).toBe(5);
+    expect(r.code).toBe(atRoot.code);
     const none = await grader(["lint"], { cwd: tmp });
     expect(none.code).toBe(4);
     expect(none.stderr).toContain("cannot read the lessons directory lessons");
