@@ -187,6 +187,15 @@ export class RunCgroup {
     return m !== null && Number(m[1]) > 0;
   }
 
+  /** Anonymous memory of the run now (no page cache, shared pages once), or undefined without the memory controller. */
+  anonBytes(): number | undefined {
+    const dir = this.dirs.memory;
+    if (!dir) return undefined;
+    const stat = readText(join(dir, "memory.stat"));
+    const m = this.version === 2 ? /^anon (\d+)$/m.exec(stat) : /^total_rss (\d+)$/m.exec(stat) ?? /^rss (\d+)$/m.exec(stat);
+    return m ? Number(m[1]) : undefined;
+  }
+
   /** Peak memory charged to the run (includes page cache), or undefined. */
   peakMemoryBytes(): number | undefined {
     const dir = this.dirs.memory;

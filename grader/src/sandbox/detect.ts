@@ -12,9 +12,12 @@
  * | output    | -                                     | -                               | bytes read from the pipes        |
  *
  * A run as root also drops to an unprivileged uid with `setpriv` (so
- * RLIMIT_NPROC holds and root-only files stay unreadable) when that works.
+ * RLIMIT_NPROC holds and root-only files stay unreadable), and gets a network
+ * namespace of its own with only loopback (`unshare --net`, then `ip link
+ * set lo up`), when those work.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { detectCgroups, type CgroupRoots } from "./cgroup.js";
 
 export interface SandboxCapabilities {
@@ -28,6 +31,8 @@ export interface SandboxCapabilities {
   cgroups: CgroupRoots | undefined;
   /** `/proc` is readable: the watchdog can see the tree. */
   proc: boolean;
+  /** `ip`, when `unshare --net` can give a run a network namespace of its own with loopback up (root only). */
+  netns: string | undefined;
 }
 
 /** The uid and gid a sandboxed run gets when the grader is root: `nobody`. */
@@ -44,7 +49,9 @@ export function detectCapabilities(): SandboxCapabilities {
   const setpriv = root && works("setpriv", [`--reuid=${DEFAULT_SANDBOX_UID}`, `--regid=${DEFAULT_SANDBOX_GID}`, "--clear-groups", "--no-new-privs", "--", "true"]) ? "setpriv" : undefined;
   const cgroups = root ? detectCgroups() : undefined;
   const proc = works("test", ["-r", `/proc/${process.pid}/stat`]);
-  cached = { root, prlimit, setpriv, cgroups, proc };
+  const ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((p) => existsSync(p));
+  const netns = root && ip && works("unshare", ["--net", "--", ip, "link", "set", "lo", "up"]) ? ip : undefined;
+  cached = { root, prlimit, setpriv, cgroups, proc, netns };
   return cached;
 }
 
@@ -58,7 +65,7 @@ function works(command: string, args: string[]): boolean {
 }
 
 /** Which mechanism holds each limit for a run with these capabilities, as a readable table (for reports and the README). */
-export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SANDBOX_UID): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user", string> {
+export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SANDBOX_UID): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user" | "network", string> {
   const p = caps.cgroups?.parents ?? {};
   const v = caps.cgroups ? `cgroup v${caps.cgroups.version}` : "";
   return {
@@ -67,6 +74,7 @@ export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SAND
     cpu: `${p.cpuacct ? `${v} CPU accounting (tree)` : "watchdog (tree utime+stime)"}${caps.prlimit ? " + RLIMIT_CPU (per process)" : ""}`,
     wall: "timer",
     output: "pipe byte count",
+    network: caps.netns ? "a network namespace of its own: loopback only" : "the machine's network",
     user: caps.setpriv ? `setpriv to uid ${uid}, no new privileges` : "the grader's own user (the filesystem rules do not hold)",
   };
 }

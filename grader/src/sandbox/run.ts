@@ -9,6 +9,7 @@
  * How a run is built (each layer only where detect.ts found it works):
  *
  *     sh -c 'join the cgroups; exec "$@"'      root, in a new session and process group
+ *       exec unshare --net sh -c 'ip link set lo up; exec "$@"'   a network of its own: loopback only
  *       exec prlimit --core=0 --cpu=S:S+1 ...  rlimits set on itself, inherited by all below
  *         exec setpriv --reuid=65534 ...       drops to the sandbox user, no new privileges
  *           exec COMMAND ARGS                  the submission
@@ -62,8 +63,8 @@ export interface SandboxOptions {
    */
   uid?: number;
   gid?: number;
-  /** Turn a mechanism off (to run on what a poorer machine has, or to test the fallbacks). */
-  use?: { cgroup?: boolean; prlimit?: boolean; setpriv?: boolean };
+  /** Turn a mechanism off (to run on what a poorer machine has, or to test the fallbacks); `netns: false` leaves the run on the machine's network. */
+  use?: { cgroup?: boolean; prlimit?: boolean; setpriv?: boolean; netns?: boolean };
   /** Watchdog period (default 50 ms). */
   pollMs?: number;
 }
@@ -78,6 +79,7 @@ export interface SandboxResult {
   /** The output limit was reached and the text was cut (the cut stream ends with `TRUNCATION_MARKER`). */
   outputTruncated: boolean;
   cpuMs: number;
+  /** The largest sum of the tree's resident set sizes seen by the watchdog (a page shared by two processes counts twice). */
   maxRssBytes: number;
   wallMs: number;
   /** Processes still alive when the main one ended, killed then (a daemon, a background job). */
@@ -99,6 +101,7 @@ export class SandboxError extends Error {
 }
 
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+const UP_LOOPBACK = 'ip=$1; shift; "$ip" link set lo up || { echo "dslab-sandbox: cannot bring up loopback in the run\'s network namespace" >&2; exit 125; }; exec "$@"';
 const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || { echo "dslab-sandbox: cannot join the cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
 
 function isNode(command: string): boolean {
@@ -115,6 +118,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     cgroups: options.use?.cgroup === false ? undefined : caps.cgroups,
     prlimit: options.use?.prlimit === false ? undefined : caps.prlimit,
     setpriv: options.use?.setpriv === false ? undefined : caps.setpriv,
+    netns: options.use?.netns === false ? undefined : caps.netns,
   };
   const uid = used.setpriv ? (options.uid ?? DEFAULT_SANDBOX_UID) : (process.getuid?.() ?? -1);
   const gid = used.setpriv ? (options.gid ?? DEFAULT_SANDBOX_GID) : (process.getgid?.() ?? -1);
@@ -130,6 +134,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const argv: string[] = [];
   const procsFiles = cg?.procsFiles() ?? [];
   if (procsFiles.length > 0) argv.push("/bin/sh", "-c", JOIN_CGROUPS, "dslab-sandbox", ...procsFiles, "--");
+  if (used.netns) argv.push("unshare", "--net", "--", "/bin/sh", "-c", UP_LOOPBACK, "dslab-sandbox", used.netns);
   if (used.prlimit) {
     const cpuS = Math.max(1, Math.ceil(limits.cpuMs / 1000));
     argv.push(used.prlimit, "--core=0", `--cpu=${cpuS}:${cpuS + 1}`, `--fsize=${limits.fileBytes ?? 256 * 2 ** 20}`);
@@ -211,8 +216,10 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     for (const ms of lastCpuMs.values()) cpu += ms;
     cpuSeenMs = Math.max(cpuSeenMs, cg?.cpuMs() ?? cpu);
     if (limitHit === undefined && !mainDone) {
-      if (rss > limits.memoryBytes || cg?.oomKilled()) hit("memory");
-      else if (tasks >= tasksCeiling || cg?.processLimitHit()) hit("processes");
+      // The process count first: a fork loop's many small processes also add up to a large RSS sum.
+      // Memory: the cgroup's anonymous memory where there is one (shared pages counted once), else the sum of RSS.
+      if (tasks >= tasksCeiling || cg?.processLimitHit()) hit("processes");
+      else if ((cg?.anonBytes() ?? rss) > limits.memoryBytes || cg?.oomKilled()) hit("memory");
       else if (cpuSeenMs > limits.cpuMs) hit("cpu");
     }
     return live;
