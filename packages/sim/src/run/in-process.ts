@@ -132,10 +132,18 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   cluster.start();
 
   // Safety phase: workers run until the heal; their last operations drain.
+  // A client that throws (another --client module's bug) stops the run
+  // with its error, rather than escaping as an unhandled rejection.
   let workersDone = false;
-  void driver.run(healAtMs).then(() => (workersDone = true));
+  const failure: { error?: unknown; failed: boolean } = { failed: false };
+  const fail = (error: unknown): void => {
+    failure.failed = true;
+    failure.error = error;
+  };
+  void driver.run(healAtMs).then(() => (workersDone = true), fail);
   const drainLimitMs = healAtMs + SIM_DEFAULTS.client.maxTotalMs + 1_000;
-  await scheduler.runUntil(drainLimitMs, () => workersDone && scheduler.now() >= healAtMs);
+  await scheduler.runUntil(drainLimitMs, () => failure.failed || (workersDone && scheduler.now() >= healAtMs));
+  if (failure.failed) throw failure.error;
 
   // Liveness phase: a leader, then a read of every key, within the bound.
   const boundMs = config.livenessBoundS * 1000;
@@ -145,12 +153,16 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   let reads: FinalRead[] = [];
   let readsDone = false;
   let readsFinished = false;
-  void finalReads({ driver, timeline: scheduler, process: config.concurrency, keys: workload.keys(), boundMs }).then((r) => {
-    reads = r.reads;
-    readsDone = r.done;
-    readsFinished = true;
-  });
-  await scheduler.runUntil(scheduler.now() + boundMs + 1_000, () => readsFinished);
+  void finalReads({ driver, timeline: scheduler, process: config.concurrency, keys: workload.keys(), boundMs }).then(
+    (r) => {
+      reads = r.reads;
+      readsDone = r.done;
+      readsFinished = true;
+    },
+    fail,
+  );
+  await scheduler.runUntil(scheduler.now() + boundMs + 1_000, () => readsFinished || failure.failed);
+  if (failure.failed) throw failure.error;
   const finalReadsMs = readsDone && reads.every((r) => r.ok) ? scheduler.now() - livenessStartMs : null;
 
   const artifacts: RunArtifacts = {

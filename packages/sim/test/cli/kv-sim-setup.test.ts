@@ -71,3 +71,31 @@ describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a
     expect(r.stdout).not.toMatch(/verdict/);
   });
 });
+
+describe("kv-sim run: a --core or --client module whose code throws", () => {
+  const throwingModule = (kind: "core" | "client"): string => {
+    const fn = kind === "core" ? "createKvNodeCore" : "createClient";
+    return `export function ${fn}() {\n  throw new TypeError("the ${kind} under test is broken");\n}\n`;
+  };
+
+  test.each(["core", "client"] as const)("a --%s that throws while the run uses it: exit 2, the error and the module's line, no stack of kv-sim", async (kind) => {
+    const file = join(dir, `broken-${kind}.mts`);
+    await writeFile(file, throwingModule(kind));
+    const r = await kvSim(["run", "--seed", "3", "--time-limit-s", "1", `--${kind}`, file, "--out", join(dir, `out-${kind}`)]);
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`kv-sim: a module named by --core or --client threw TypeError: the ${kind} under test is broken\n  at ${file}:2:`);
+    expect(r.stderr).not.toMatch(/packages\/sim\/src/);
+    expect(r.stdout).toBe("");
+  });
+
+  test("a stub's not-implemented error points at the stub's function, not at the helper that threw it", async () => {
+    const helper = join(dir, "todo.mts");
+    await writeFile(helper, `export function todo(fn: string): never {\n  const e = new Error("not implemented yet: " + fn);\n  e.name = "NotImplementedError";\n  throw e;\n}\n`);
+    const file = join(dir, "stub-client.mts");
+    await writeFile(file, `import { todo } from "./todo.mts";\n\nexport function createClient() {\n  return todo("newClient");\n}\n`);
+    const r = await kvSim(["run", "--seed", "3", "--time-limit-s", "1", "--client", file, "--out", join(dir, "out-stub")]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`threw NotImplementedError: not implemented yet: newClient\n  at ${file}:4:`);
+  });
+});
