@@ -130,6 +130,17 @@ export class IdempotencyHandler {
   }
 
   /**
+   * Called first, for every request with a key (in the order `handle` calls
+   * the four methods: expire, lookup, begin, complete).
+   * Removes every finished record that has expired at `nowMs` (a record is
+   * expired once `nowMs >= expiresMs`) and returns their keys. A record still
+   * in progress stays: its payment is running.
+   */
+  expire(nowMs: number): string[] {
+    return todo("expire");
+  }
+
+  /**
    * What to do with a request that carries `key` and has this `fingerprint`
    * (expired records are already gone: `handle` calls `expire` first).
    */
@@ -145,15 +156,6 @@ export class IdempotencyHandler {
   /** Stores the payment's answer for `key` and ends its in-progress mark. */
   complete(key: string, response: StoredResponse): void {
     return todo("complete");
-  }
-
-  /**
-   * Removes every finished record that has expired at `nowMs` (a record is
-   * expired once `nowMs >= expiresMs`) and returns their keys. A record still
-   * in progress stays: its payment is running.
-   */
-  expire(nowMs: number): string[] {
-    return todo("expire");
   }
 
   /** Given: runs `next` (the payment endpoint) at most once per key, as your methods decide. */
