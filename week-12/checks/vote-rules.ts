@@ -5,16 +5,15 @@
  * under the simulator's partitions, crashes and pauses, with 3 and with 5
  * nodes, and lets the election-safety check (at most one leader per term,
  * from the nodes' own events) and the workload's safety checker (no
- * acknowledged write lost) decide. The runs use the workbook's session store
- * too (plug/core.ts), or the reference session table while the workbook's
- * tracker is not all written (plug/vote-core.ts); the replay command names
- * the one that ran.
+ * acknowledged write lost) decide. The runs pair the workbook's vote rules
+ * with the reference session table (plug/vote-core.ts, which the replay
+ * command names), so this lesson judges the vote rules alone: a tracker
+ * written later, right or wrong, never changes its verdict.
  */
 import { createPrng, type Prng } from "@dslab/protocol";
 import { DEFAULT_CONFIG, replayCommand, type CoreFactory, type RunConfig, type RunResults } from "@dslab/sim";
 import type { TermState, VoteDecision, VoteRequest, VoterState } from "../src/vote-rules.js";
-import { CORE_MODULE, coreFactoryFor, VOTE_CORE_MODULE } from "../plug/core-factory.js";
-import { isNotImplemented } from "../src/todo.js";
+import { coreFactoryFor, VOTE_CORE_MODULE } from "../plug/core-factory.js";
 import { faultRuns, type FaultRunSpec } from "./fault-run.js";
 import { criterion, LESSON } from "./lessons.js";
 import { CheckFailure, type CheckContext, type CriterionCheck, type Workbook } from "./types.js";
@@ -352,17 +351,8 @@ function explain(label: string, safety: string) {
   };
 }
 
-const VOTE_FUNCTIONS = ["observeTerm", "decide", "electionTimeoutTicks"];
-
 async function checkClusterRuns(ctx: CheckContext): Promise<void> {
-  try {
-    await clusterRuns(ctx, await coreFactoryFor(ctx.workbook), CORE_MODULE);
-  } catch (e) {
-    // The session store (an earlier lesson's tracker, partly a later one's) is not all written yet:
-    // judge the vote rules with the reference session table.
-    if (!isNotImplemented(e) || VOTE_FUNCTIONS.includes(e.fn)) throw e;
-    await clusterRuns(ctx, await coreFactoryFor(ctx.workbook, { sessionStore: false }), VOTE_CORE_MODULE);
-  }
+  await clusterRuns(ctx, await coreFactoryFor(ctx.workbook, { sessionStore: false }), VOTE_CORE_MODULE);
 }
 
 async function clusterRuns(ctx: CheckContext, createCore: CoreFactory, coreModule: string): Promise<void> {
