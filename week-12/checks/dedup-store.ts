@@ -22,7 +22,7 @@ import { CORE_MODULE, coreFactoryFor } from "../plug/core-factory.js";
 import { sessionStoreFor } from "../plug/session-store.js";
 import type * as TrackerModule from "../src/client-tracker.js";
 import type * as StoreModule from "../src/dedup-kv-store.js";
-import { NotImplementedError } from "../src/todo.js";
+import { isNotImplemented, NotImplementedError } from "../src/todo.js";
 import { criterion, LESSON } from "./lessons.js";
 import { faultRuns } from "./fault-run.js";
 import { CheckFailure, type CheckContext, type CriterionCheck, type Workbook } from "./types.js";
@@ -206,6 +206,7 @@ function nodeCommand(workbook: Workbook): { argv: string[]; label: string; file:
 /** Runs the node program on `lines` (stdin then closed) and collects what it printed. */
 export async function runNode(workbook: Workbook, lines: string[]): Promise<NodeRun> {
   const { argv, label, file } = nodeCommand(workbook);
+  if (!file.endsWith(".py")) await storeIsWritten(workbook);
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, DSLAB_DEDUP_STORE: workbook.path("src/dedup-kv-store.ts"), DSLAB_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) },
@@ -242,6 +243,21 @@ export async function runNode(workbook: Workbook, lines: string[]): Promise<Node
     }
   }
   return { command: label, stdout, stderr, replies };
+}
+
+/**
+ * A TypeScript store whose handleRequest is still the stub would only make
+ * the program print "not implemented yet" after its start-up (about a
+ * second); asked once in this process, it says so at once. Any other error
+ * is left for the program itself to show.
+ */
+async function storeIsWritten(workbook: Workbook): Promise<void> {
+  try {
+    const { DedupKVStore } = await workbook.import<typeof StoreModule>("src/dedup-kv-store.ts");
+    new DedupKVStore({ sessionTimeoutMs: SESSION_TIMEOUT_MS }).handleRequest({ type: "write", key: "probe", value: 1, client_id: "probe", seq: 1 } as StoreModule.KvRequest, 0);
+  } catch (e) {
+    if (isNotImplemented(e)) throw e;
+  }
 }
 
 function replyTo(run: NodeRun, msgId: number): Body | undefined {
