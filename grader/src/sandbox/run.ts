@@ -101,8 +101,18 @@ export class SandboxError extends Error {
 }
 
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
-const UP_LOOPBACK = 'ip=$1; shift; "$ip" link set lo up || { echo "dslab-sandbox: cannot bring up loopback in the run\'s network namespace" >&2; exit 125; }; exec "$@"';
-const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || { echo "dslab-sandbox: cannot join the cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
+/**
+ * The set-up stages report a failure on fd 3, a pipe only the grader reads;
+ * the last stage closes it before the submission starts, so a submission
+ * cannot pass its own failure off as the sandbox's.
+ */
+const SETUP_FD = 3;
+function upLoopback(last: boolean): string {
+  return `ip=$1; shift; "$ip" link set lo up 2>&${SETUP_FD} || { echo "cannot bring up loopback in the run's network namespace" >&${SETUP_FD}; exit 125; }; exec "$@"${last ? ` ${SETUP_FD}>&-` : ""}`;
+}
+function joinCgroups(last: boolean): string {
+  return `while [ "$1" != -- ]; do echo $$ 2>&${SETUP_FD} > "$1" || { echo "cannot join the cgroup $1" >&${SETUP_FD}; exit 125; }; shift; done; shift; exec "$@"${last ? ` ${SETUP_FD}>&-` : ""}`;
+}
 
 function isNode(command: string): boolean {
   const name = basename(command);
@@ -133,8 +143,9 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
 
   const argv: string[] = [];
   const procsFiles = cg?.procsFiles() ?? [];
-  if (procsFiles.length > 0) argv.push("/bin/sh", "-c", JOIN_CGROUPS, "dslab-sandbox", ...procsFiles, "--");
-  if (used.netns) argv.push("unshare", "--net", "--", "/bin/sh", "-c", UP_LOOPBACK, "dslab-sandbox", used.netns);
+  if (procsFiles.length > 0) argv.push("/bin/sh", "-c", joinCgroups(!used.netns), "dslab-sandbox", ...procsFiles, "--");
+  if (used.netns) argv.push("unshare", "--net", "--", "/bin/sh", "-c", upLoopback(true), "dslab-sandbox", used.netns);
+  const setupStages = procsFiles.length > 0 || used.netns !== undefined;
   if (used.prlimit) {
     const cpuS = Math.max(1, Math.ceil(limits.cpuMs / 1000));
     argv.push(used.prlimit, "--core=0", `--cpu=${cpuS}:${cpuS + 1}`, `--fsize=${limits.fileBytes ?? 256 * 2 ** 20}`);
@@ -159,7 +170,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const lastCpuMs = new Map<number, number>();
   const known = new Map<number, number>();
 
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env, detached: true, stdio: setupStages ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"] });
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const rootPid = child.pid;
@@ -182,6 +193,15 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
         hit("output");
       }
     });
+  }
+  let setupFailure = "";
+  const setupPipe = child.stdio[SETUP_FD];
+  if (setupPipe && "on" in setupPipe) {
+    setupPipe.on("error", () => {});
+    setupPipe.on("data", (chunk: Buffer) => {
+      if (setupFailure.length < 4096) setupFailure += chunk.toString("utf8");
+    });
+    closed.push(new Promise((resolve) => setupPipe.once("close", resolve)));
   }
   child.stdin.on("error", () => {});
   child.stdin.end(options.stdin ?? "");
@@ -294,10 +314,13 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     const leftover = await killTree();
     const leftoverProcesses = limitHit ? 0 : Math.max(leftover, fromLimit);
     // Pipes close once every holder is dead; a holder that escaped cannot keep the run open.
-    const pipesClosed = await Promise.race([Promise.all(closed).then(() => true), sleep(2000).then(() => false)]);
+    let giveUp: NodeJS.Timeout | undefined;
+    const pipesClosed = await Promise.race([Promise.all(closed).then(() => true), new Promise<boolean>((resolve) => (giveUp = setTimeout(() => resolve(false), 2000)))]);
+    clearTimeout(giveUp);
     if (!pipesClosed) {
       child.stdout.destroy();
       child.stderr.destroy();
+      (setupPipe as { destroy?: () => void } | null | undefined)?.destroy?.();
     }
     const wallMs = Date.now() - started;
     const cpuMs = Math.round(Math.max(cpuSeenMs, cg?.cpuMs() ?? 0));
@@ -306,7 +329,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     let stderr = Buffer.concat(chunks.stderr).toString("utf8");
     if (truncatedStream === "stdout") stdout += TRUNCATION_MARKER;
     if (truncatedStream === "stderr") stderr += TRUNCATION_MARKER;
-    if (code === 125 && stderr.startsWith("dslab-sandbox: ")) throw new SandboxError(stderr.trim());
+    if (code === 125 && setupFailure !== "") throw new SandboxError(`the sandbox could not be set up: ${setupFailure.trim()}`);
 
     let limit = limitHit;
     if (limit === undefined) {

@@ -137,6 +137,12 @@ describe("runSandboxed set-up", () => {
     expect(r.exitCode).toBe(caps.prlimit || caps.setpriv || caps.cgroups ? 127 : r.exitCode);
   });
 
+  it("reports a submission that prints what a set-up failure looks like and exits 125 as its own exit, and leaves it no set-up pipe", async () => {
+    const script = "readlink /proc/$$/fd/3 || echo closed; echo 'dslab-sandbox: cannot join the cgroup /sys/fs/cgroup/x' >&2; exit 125";
+    const r = await runSandboxed({ command: "/bin/sh", args: ["-c", script], cwd: "/", limits: LIMITS });
+    expect(r).toMatchObject({ status: "exit", exitCode: 125, stdout: "closed\n" });
+  });
+
   it.skipIf(!caps.cgroups?.parents.memory || !caps.cgroups?.parents.pids)("holds memory and processes with cgroups on this machine, and removes the run's cgroups after it", async () => {
     const r = await runSandboxed({ command: "/bin/true", cwd: "/", limits: LIMITS });
     expect(r.mechanisms.memory).toMatch(/^cgroup v[12] memory limit/);
