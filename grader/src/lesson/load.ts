@@ -17,7 +17,11 @@ export interface Course {
   files: number;
 }
 
-const isLessonName = (name: string) => name.endsWith(".md") && name.toLowerCase() !== "readme.md";
+/** A lesson file: Markdown, but not a README nor an answer key (`answers.md`, `*.answers.md`: instructor-only, see `grader release`). */
+const isLessonName = (name: string) => {
+  const lower = name.toLowerCase();
+  return name.endsWith(".md") && lower !== "readme.md" && lower !== "answers.md" && !lower.endsWith(".answers.md");
+};
 
 /** What is not a regular file, in words. */
 function kindOf(s: Stats | Dirent): string {
