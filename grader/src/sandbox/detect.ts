@@ -33,6 +33,8 @@ export interface SandboxCapabilities {
   proc: boolean;
   /** `ip`, when `unshare --net` can give a run a network namespace of its own with loopback up (root only). */
   netns: string | undefined;
+  /** `unshare --mount` can give a run private, root-only /tmp, /var/tmp, /dev/shm and /run/lock (root only). */
+  mountns: boolean;
 }
 
 /** The uid and gid a sandboxed run gets when the grader is root: `nobody`. */
@@ -51,7 +53,9 @@ export function detectCapabilities(): SandboxCapabilities {
   const proc = works("test", ["-r", `/proc/${process.pid}/stat`]);
   const ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((p) => existsSync(p));
   const netns = root && ip && works("unshare", ["--net", "--", ip, "link", "set", "lo", "up"]) ? ip : undefined;
-  cached = { root, prlimit, setpriv, cgroups, proc, netns };
+  // The probe's tmpfs is mounted in a namespace of its own (unshare makes mounts private): the machine's /tmp is untouched.
+  const mountns = root && works("unshare", ["--mount", "--", "mount", "-t", "tmpfs", "-o", "size=4k,mode=0755", "tmpfs", "/tmp"]);
+  cached = { root, prlimit, setpriv, cgroups, proc, netns, mountns };
   return cached;
 }
 
@@ -65,7 +69,7 @@ function works(command: string, args: string[]): boolean {
 }
 
 /** Which mechanism holds each limit for a run with these capabilities, as a readable table (for reports and the README). */
-export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SANDBOX_UID): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user" | "network", string> {
+export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SANDBOX_UID): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user" | "network" | "files", string> {
   const p = caps.cgroups?.parents ?? {};
   const v = caps.cgroups ? `cgroup v${caps.cgroups.version}` : "";
   return {
@@ -74,6 +78,7 @@ export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SAND
     cpu: `${p.cpuacct ? `${v} CPU accounting (tree)` : "watchdog (tree utime+stime)"}${caps.prlimit ? " + RLIMIT_CPU (per process)" : ""}`,
     wall: "timer",
     output: "pipe byte count",
+    files: caps.mountns ? "private root-only /tmp, /var/tmp, /dev/shm and /run/lock: it writes only in its own directory" : "the machine's /tmp (world-writable)",
     network: caps.netns ? "a network namespace of its own: loopback only" : "the machine's network",
     user: caps.setpriv ? `setpriv to uid ${uid}, no new privileges` : "the grader's own user (the filesystem rules do not hold)",
   };

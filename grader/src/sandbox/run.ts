@@ -9,7 +9,7 @@
  * How a run is built (each layer only where detect.ts found it works):
  *
  *     sh -c 'join the cgroups; exec "$@"'      root, in a new session and process group
- *       exec unshare --net sh -c 'ip link set lo up; exec "$@"'   a network of its own: loopback only
+ *       exec unshare --net --mount sh -c ...    loopback only; private, read-only /tmp, /var/tmp, /dev/shm
  *       exec prlimit --core=0 --cpu=S:S+1 ...  rlimits set on itself, inherited by all below
  *         exec setpriv --reuid=65534 ...       drops to the sandbox user, no new privileges
  *           exec COMMAND ARGS                  the submission
@@ -26,7 +26,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import { RunCgroup, sleep } from "./cgroup.js";
 import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID, describeMechanisms, detectCapabilities, type SandboxCapabilities } from "./detect.js";
 import { countUserTasks, findRunProcesses, readStat, type ProcStat } from "./proc.js";
@@ -63,8 +63,12 @@ export interface SandboxOptions {
    */
   uid?: number;
   gid?: number;
-  /** Turn a mechanism off (to run on what a poorer machine has, or to test the fallbacks); `netns: false` leaves the run on the machine's network. */
-  use?: { cgroup?: boolean; prlimit?: boolean; setpriv?: boolean; netns?: boolean };
+  /**
+   * Turn a mechanism off (to run on what a poorer machine has, or to test the
+   * fallbacks); `netns: false` leaves the run on the machine's network,
+   * `mountns: false` on the machine's /tmp.
+   */
+  use?: { cgroup?: boolean; prlimit?: boolean; setpriv?: boolean; netns?: boolean; mountns?: boolean };
   /** Watchdog period (default 50 ms). */
   pollMs?: number;
 }
@@ -107,9 +111,29 @@ const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
  * cannot pass its own failure off as the sandbox's.
  */
 const SETUP_FD = 3;
-function upLoopback(last: boolean): string {
-  return `ip=$1; shift; "$ip" link set lo up 2>&${SETUP_FD} || { echo "cannot bring up loopback in the run's network namespace" >&${SETUP_FD}; exit 125; }; exec "$@"${last ? ` ${SETUP_FD}>&-` : ""}`;
-}
+/**
+ * Runs as root inside the run's new namespaces, then execs the rest. Network
+ * (`$1` is the path of `ip`, or `-`): loopback up. Mounts (`$2` is 1): the
+ * world-writable directories get private tmpfs mounts that only root may
+ * write, and the run's directory (`$3`), when it lay under one of them, is
+ * bound back at the same path from a descriptor opened before the cover
+ * (`--no-canonicalize`, so the kernel follows `/proc/self/fd/9` to the
+ * covered directory itself, not to its path).
+ */
+const PRIVATE_DIRS = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"];
+const NAMESPACE_STAGE = [
+  "net=$1; tmp=$2; cwd=$3; shift 3",
+  `fail() { echo "$1" >&${3}; exit 125; }`,
+  `if [ "$net" != - ]; then "$net" link set lo up 2>&3 || fail "cannot bring up loopback in the run's network namespace"; fi`,
+  'if [ "$tmp" = 1 ]; then',
+  '  exec 9<"$cwd" || fail "cannot open $cwd"',
+  `  for d in ${PRIVATE_DIRS.join(" ")}; do [ -d "$d" ] || continue; mount -t tmpfs -o size=64k,mode=0755,nosuid,nodev tmpfs "$d" 2>&3 || fail "cannot mount a private $d"; done`,
+  `  case "$cwd/" in ${PRIVATE_DIRS.map((d) => `${d}/*`).join("|")}) { mkdir -p "$cwd" && mount --no-canonicalize --bind /proc/self/fd/9 "$cwd"; } 2>&3 || fail "cannot bind $cwd back under the private directories";; esac`,
+  "  exec 9<&-",
+  '  cd "$cwd" || fail "cannot enter $cwd"',
+  "fi",
+  'exec "$@" 3>&-',
+].join("\n");
 function joinCgroups(last: boolean): string {
   return `while [ "$1" != -- ]; do echo $$ 2>&${SETUP_FD} > "$1" || { echo "cannot join the cgroup $1" >&${SETUP_FD}; exit 125; }; shift; done; shift; exec "$@"${last ? ` ${SETUP_FD}>&-` : ""}`;
 }
@@ -129,7 +153,9 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     prlimit: options.use?.prlimit === false ? undefined : caps.prlimit,
     setpriv: options.use?.setpriv === false ? undefined : caps.setpriv,
     netns: options.use?.netns === false ? undefined : caps.netns,
+    mountns: options.use?.mountns === false ? false : caps.mountns,
   };
+  const cwd = resolve(options.cwd);
   const uid = used.setpriv ? (options.uid ?? DEFAULT_SANDBOX_UID) : (process.getuid?.() ?? -1);
   const gid = used.setpriv ? (options.gid ?? DEFAULT_SANDBOX_GID) : (process.getgid?.() ?? -1);
   const cg = used.cgroups ? RunCgroup.create(used.cgroups, limits) : undefined;
@@ -143,9 +169,10 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
 
   const argv: string[] = [];
   const procsFiles = cg?.procsFiles() ?? [];
-  if (procsFiles.length > 0) argv.push("/bin/sh", "-c", joinCgroups(!used.netns), "dslab-sandbox", ...procsFiles, "--");
-  if (used.netns) argv.push("unshare", "--net", "--", "/bin/sh", "-c", upLoopback(true), "dslab-sandbox", used.netns);
-  const setupStages = procsFiles.length > 0 || used.netns !== undefined;
+  const namespaces = [...(used.netns ? ["--net"] : []), ...(used.mountns ? ["--mount"] : [])];
+  if (procsFiles.length > 0) argv.push("/bin/sh", "-c", joinCgroups(namespaces.length === 0), "dslab-sandbox", ...procsFiles, "--");
+  if (namespaces.length > 0) argv.push("unshare", ...namespaces, "--", "/bin/sh", "-c", NAMESPACE_STAGE, "dslab-sandbox", used.netns ?? "-", used.mountns ? "1" : "0", cwd);
+  const setupStages = procsFiles.length > 0 || namespaces.length > 0;
   if (used.prlimit) {
     const cpuS = Math.max(1, Math.ceil(limits.cpuMs / 1000));
     argv.push(used.prlimit, "--core=0", `--cpu=${cpuS}:${cpuS + 1}`, `--fsize=${limits.fileBytes ?? 256 * 2 ** 20}`);
@@ -160,7 +187,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   argv.push(...(options.args ?? []));
 
   const marker = `${MARKER_VARIABLE}=${randomUUID()}`;
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, LANG: "C.UTF-8", HOME: options.cwd, TMPDIR: options.cwd, ...options.env };
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, LANG: "C.UTF-8", HOME: cwd, TMPDIR: cwd, ...options.env };
   env[MARKER_VARIABLE] = marker.slice(MARKER_VARIABLE.length + 1);
 
   const started = Date.now();
@@ -170,7 +197,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const lastCpuMs = new Map<number, number>();
   const known = new Map<number, number>();
 
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env, detached: true, stdio: setupStages ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"] });
+  const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: setupStages ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"] });
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const rootPid = child.pid;

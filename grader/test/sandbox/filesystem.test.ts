@@ -1,13 +1,19 @@
-// The sandbox's filesystem rules (layout.ts): a run as the sandbox user reads
-// and writes its own copy, its HOME and its TMPDIR, and nothing of the
-// instructor's: not the layout's instructor/ directory, not a 0700 directory
-// elsewhere (as grader/hidden and grader/solutions are kept), not root's home.
+// The sandbox's filesystem rules (layout.ts, and the private mounts of
+// run.ts): a run as the sandbox user reads and writes its own copy, its HOME
+// and its TMPDIR, and nothing of the instructor's: not the layout's
+// instructor/ directory, not a 0700 directory elsewhere (as grader/hidden and
+// grader/solutions are to be kept), not root's home; with the private mounts
+// it cannot write /tmp, /var/tmp or /dev/shm either. Each rule is checked with
+// the private mounts and without them (then the modes alone hold).
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readableBy, runSandboxed, type SandboxLayout } from "../../src/sandbox/index.js";
-import { LIMITS, layoutWith, owner } from "./helpers.js";
+import { caps, LIMITS, layoutWith, owner } from "./helpers.js";
+
+/** Outside every directory the private mounts cover (git ignores .grader-out), so only the modes keep a run out. */
+const OUTSIDE_PARENT = fileURLToPath(new URL("../../.grader-out/", import.meta.url));
 
 const NODE = process.execPath;
 const SECRET = "reference-solution-secret-42";
@@ -20,12 +26,18 @@ for (const p of reads) { try { const t = fs.readFileSync(p, "utf8"); console.log
 for (const p of writes) { try { fs.writeFileSync(p, "x"); console.log("write", p, "ok"); } catch (e) { console.log("write", p, e.code); } }
 `;
 
-describe.skipIf(!owner)("the sandbox's filesystem, as the unprivileged sandbox user", () => {
+const MOUNT_MODES = [
+  { mode: "with private /tmp, /var/tmp, /dev/shm", use: {}, private: caps.mountns },
+  { mode: "without private mounts (the modes alone)", use: { mountns: false }, private: false },
+];
+
+describe.skipIf(!owner).each(MOUNT_MODES)("the sandbox's filesystem, as the unprivileged sandbox user, $mode", ({ use, private: privateMounts }) => {
   let layout: SandboxLayout;
   let outside: string;
   beforeAll(async () => {
     // Stands for the instructor's checkout: grader/hidden kept 0700, root's.
-    outside = await mkdtemp(join(tmpdir(), "dslab-instructor-"));
+    await mkdir(OUTSIDE_PARENT, { recursive: true });
+    outside = await mkdtemp(join(OUTSIDE_PARENT, "sandbox-instructor-"));
     await chmod(outside, 0o755);
     await mkdir(join(outside, "hidden"), { mode: 0o700 });
     await writeFile(join(outside, "hidden", "suite.test.ts"), SECRET);
@@ -39,7 +51,7 @@ describe.skipIf(!owner)("the sandbox's filesystem, as the unprivileged sandbox u
   });
 
   async function probe(reads: string[], writes: string[]): Promise<Map<string, string>> {
-    const r = await runSandboxed({ command: NODE, args: ["probe.cjs", JSON.stringify([reads, writes])], cwd: layout.workDir, env: layout.env, limits: LIMITS });
+    const r = await runSandboxed({ command: NODE, args: ["probe.cjs", JSON.stringify([reads, writes])], cwd: layout.workDir, env: layout.env, limits: LIMITS, use });
     expect(r.status, r.stderr).toBe("ok");
     expect(r.uid).toBe(owner!.uid);
     return new Map(r.stdout.trim().split("\n").map((line) => {
@@ -62,28 +74,35 @@ describe.skipIf(!owner)("the sandbox's filesystem, as the unprivileged sandbox u
   it("cannot read the hidden suite in the layout, nor a 0700 instructor directory outside it, nor root's home", async () => {
     const inLayout = join(layout.instructorDir, "hidden", "suite.test.ts");
     const inCheckout = join(outside, "hidden", "suite.test.ts");
-    const out = await probe([inLayout, inCheckout, "/root/.bashrc", join(outside, "readme.txt"), join(layout.workDir, "own.txt")], []);
-    expect(out.get(`read ${inLayout}`)).toBe("EACCES");
+    const out = await probe([inLayout, inCheckout, "/root/.bashrc", join(outside, "readme.txt"), "/etc/passwd", join(layout.workDir, "own.txt")], []);
+    // With the private mounts the layout's instructor/ is not even there (ENOENT); without, its mode refuses (EACCES).
+    expect(out.get(`read ${inLayout}`)).toBe(privateMounts ? "ENOENT" : "EACCES");
     expect(out.get(`read ${inCheckout}`)).toBe("EACCES");
     expect(out.get("read /root/.bashrc")).toBe("EACCES");
     // A world-readable file stays readable, and so does the submission's own.
     expect(out.get(`read ${join(outside, "readme.txt")}`)).toBe("ok");
+    expect(out.get("read /etc/passwd")).toBe("ok");
     expect(out.get(`read ${join(layout.workDir, "own.txt")}`)).toBe("ok");
     expect(readableBy(join(outside, "hidden"), { uid: owner!.uid, gids: [owner!.gid] })).toBe(false);
     expect(readableBy(join(outside, "readme.txt"), { uid: owner!.uid, gids: [owner!.gid] })).toBe(true);
   });
 
   it("cannot write outside its directory, and can write in it, its HOME and its TMPDIR", async () => {
-    const targets = [join(layout.root, "escape.txt"), join(layout.instructorDir, "escape.txt"), join(outside, "escape.txt"), "/root/escape.txt", join(layout.workDir, "mine.txt"), join(layout.homeDir, "rc"), join(layout.tmpDir, "t")];
-    const out = await probe([], targets);
-    for (const t of targets.slice(0, 4)) expect(out.get(`write ${t}`), t).toBe("EACCES");
-    for (const t of targets.slice(4)) expect(out.get(`write ${t}`), t).toBe("ok");
+    const denied = [join(layout.root, "escape.txt"), join(outside, "escape.txt"), "/root/escape.txt", ...(privateMounts ? ["/tmp/escape.txt", "/var/tmp/escape.txt", "/dev/shm/escape.txt"] : [])];
+    const allowed = [join(layout.workDir, "mine.txt"), join(layout.homeDir, "rc"), join(layout.tmpDir, "t")];
+    const out = await probe([], [...denied, join(layout.instructorDir, "escape.txt"), ...allowed]);
+    for (const t of denied) expect(out.get(`write ${t}`), t).toBe("EACCES");
+    expect(out.get(`write ${join(layout.instructorDir, "escape.txt")}`)).toBe(privateMounts ? "ENOENT" : "EACCES");
+    for (const t of allowed) expect(out.get(`write ${t}`), t).toBe("ok");
+    // What it wrote in its directory is in the real one (bound back under the private /tmp), and nothing escaped.
+    expect(await readFile(join(layout.workDir, "mine.txt"), "utf8")).toBe("x");
     await expect(stat(join(outside, "escape.txt"))).rejects.toThrow();
     await expect(stat(join(layout.root, "escape.txt"))).rejects.toThrow();
+    await expect(stat("/tmp/escape.txt")).rejects.toThrow();
   });
 
   it("runs with the sandbox user's uid and no privileges even though the grader is root", async () => {
-    const r = await runSandboxed({ command: "/bin/sh", args: ["-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status"], cwd: layout.workDir, env: layout.env, limits: LIMITS });
+    const r = await runSandboxed({ command: "/bin/sh", args: ["-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status"], cwd: layout.workDir, env: layout.env, limits: LIMITS, use });
     expect(r.stdout.split("\n").slice(0, 3)).toEqual([String(owner!.uid), String(owner!.gid), String(owner!.gid)]);
     expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
   });
@@ -91,7 +110,8 @@ describe.skipIf(!owner)("the sandbox's filesystem, as the unprivileged sandbox u
 
 describe("readableBy", () => {
   it("says root reads everything and a user needs x on every parent and r on the path", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dslab-readable-"));
+    await mkdir(OUTSIDE_PARENT, { recursive: true });
+    const dir = await mkdtemp(join(OUTSIDE_PARENT, "readable-"));
     try {
       await chmod(dir, 0o755);
       await writeFile(join(dir, "f"), "x", { mode: 0o644 });
