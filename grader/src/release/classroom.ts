@@ -41,7 +41,7 @@ export function classroomWorkflow(lessons: readonly ReleaseLesson[]): string {
     id: ids[i]!,
     uses: "classroom-resources/autograding-command-grader@v1",
     with: {
-      "test-name": `${l.title} (${l.id})`,
+      "test-name": l.title,
       "setup-command": "npm ci",
       command: `npm run check -- --lesson ${l.short}`,
       timeout: STEP_TIMEOUT_MINUTES,
