@@ -10,17 +10,32 @@
  */
 import { NESTING_DEPTH_MAX, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
 
-/** `:name`. Interned: `kw("x") === kw("x")`, so comparisons are cheap. */
+/**
+ * `:name`. Interned: while a keyword is in use anywhere, `kw("x")` gives that
+ * very object, so `kw("x") === kw("x")` and comparisons are cheap. The table
+ * holds its keywords weakly: one that nothing uses any more is dropped from
+ * it (and made anew if asked for again), so reading a file of a million
+ * distinct keywords leaves no million entries behind once the values read
+ * are gone.
+ */
 export class Keyword {
-  private static readonly table = new Map<string, Keyword>();
+  private static readonly table = new Map<string, WeakRef<Keyword>>();
+  private static readonly sweep = new FinalizationRegistry<string>((name) => {
+    // The name may have been made anew since: drop the entry only if it is dead.
+    if (Keyword.table.get(name)?.deref() === undefined) Keyword.table.delete(name);
+  });
   private constructor(readonly name: string) {}
   static of(name: string): Keyword {
-    let k = Keyword.table.get(name);
-    if (k === undefined) {
-      k = new Keyword(name);
-      Keyword.table.set(name, k);
-    }
+    const live = Keyword.table.get(name)?.deref();
+    if (live !== undefined) return live;
+    const k = new Keyword(name);
+    Keyword.table.set(name, new WeakRef(k));
+    Keyword.sweep.register(k, name);
     return k;
+  }
+  /** Entries in the table: the keywords in use, and those no longer used that the collector has not swept yet. */
+  static get tableSize(): number {
+    return Keyword.table.size;
   }
   toString(): string {
     return ":" + this.name;
@@ -111,31 +126,35 @@ function isDelimiter(c: number): boolean {
 }
 
 /**
- * Keywords by the hash of their name, so that reading one (a history has a
- * dozen per line, nearly all the same few) neither slices its name out of
- * the text nor hashes a new string. Open addressing; filled to half at most,
- * then names it does not hold go through `Keyword.of` each time.
+ * Keywords of one read by the hash of their name, so that reading one (a
+ * history has a few per line, nearly all the same few) neither slices its
+ * name out of the text nor hashes a new string. Open addressing; filled to
+ * half at most, then names it does not hold go through `Keyword.of` each
+ * time. One per reader, so it keeps no keyword alive past the read.
  */
-const KEYWORD_CACHE_SIZE = 4096;
-const keywordCacheHash = new Int32Array(KEYWORD_CACHE_SIZE);
-const keywordCache: Array<Keyword | undefined> = new Array<Keyword | undefined>(KEYWORD_CACHE_SIZE).fill(undefined);
-let keywordCacheCount = 0;
+const KEYWORD_CACHE_SIZE = 512;
 
-/** The keyword named by `text[start, end)`, whose characters hash to `hash` (see `readKeyword`). */
-function keywordAt(text: string, start: number, end: number, hash: number): Keyword {
-  const length = end - start;
-  let i = hash & (KEYWORD_CACHE_SIZE - 1);
-  for (let k = keywordCache[i]; k !== undefined; k = keywordCache[i]) {
-    if (keywordCacheHash[i] === hash && k.name.length === length && text.startsWith(k.name, start)) return k;
-    i = (i + 1) & (KEYWORD_CACHE_SIZE - 1);
+class KeywordCache {
+  private readonly hashes = new Int32Array(KEYWORD_CACHE_SIZE);
+  private readonly keywords: Array<Keyword | undefined> = new Array<Keyword | undefined>(KEYWORD_CACHE_SIZE).fill(undefined);
+  private count = 0;
+
+  /** The keyword named by `text[start, end)`, whose characters hash to `hash` (see `readKeyword`). */
+  at(text: string, start: number, end: number, hash: number): Keyword {
+    const length = end - start;
+    let i = hash & (KEYWORD_CACHE_SIZE - 1);
+    for (let k = this.keywords[i]; k !== undefined; k = this.keywords[i]) {
+      if (this.hashes[i] === hash && k.name.length === length && text.startsWith(k.name, start)) return k;
+      i = (i + 1) & (KEYWORD_CACHE_SIZE - 1);
+    }
+    const k = Keyword.of(text.slice(start, end));
+    if (this.count < KEYWORD_CACHE_SIZE / 2) {
+      this.keywords[i] = k;
+      this.hashes[i] = hash;
+      this.count++;
+    }
+    return k;
   }
-  const k = Keyword.of(text.slice(start, end));
-  if (keywordCacheCount < KEYWORD_CACHE_SIZE / 2) {
-    keywordCache[i] = k;
-    keywordCacheHash[i] = hash;
-    keywordCacheCount++;
-  }
-  return k;
 }
 
 /** The line each item of a top-level sequence started on, as read by `parseEdnForms`. */
@@ -162,6 +181,8 @@ export class EdnReader {
   lineStart = 0;
   /** Values being read, one inside the other: every recursion goes through `read`. */
   private depth = 0;
+  /** Made at the first keyword read. */
+  private keywords: KeywordCache | undefined = undefined;
 
   constructor(
     readonly text: string,
@@ -353,6 +374,14 @@ export class EdnReader {
     }
   }
 
+  /** Where the token starting at `from` ends: the offset of the next delimiter, or the end of the text. */
+  tokenEnd(from: number): number {
+    const t = this.text;
+    let end = from;
+    while (end < t.length && !isDelimiter(t.charCodeAt(end))) end++;
+    return end;
+  }
+
   /** The characters from `pos` up to the next delimiter (possibly none). */
   readToken(): string {
     const t = this.text;
@@ -373,7 +402,7 @@ export class EdnReader {
     }
     this.pos = end;
     if (end === start + 1 || t.charCodeAt(start + 1) === 58) this.fail("bad keyword", start);
-    return keywordAt(t, start + 1, end, hash);
+    return (this.keywords ??= new KeywordCache()).at(t, start + 1, end, hash);
   }
 
   private readChar(): EdnChar {

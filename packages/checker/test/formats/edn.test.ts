@@ -1,7 +1,16 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { EdnValue } from "../../src/index.js";
-import { EdnList, EdnMap, EdnSet, NESTING_DEPTH_MAX, ParseError, ednEqual, kw, parseEdn, parseEdnForms, parseJson, printEdn } from "../../src/index.js";
+import type { EdnValue, History } from "../../src/index.js";
+import { EdnList, EdnMap, EdnSet, Keyword, NESTING_DEPTH_MAX, ParseError, ednEqual, kw, parseEdn, parseEdnForms, parseJson, printEdn, readHistory } from "../../src/index.js";
+
+/** A full garbage collection, then a turn of the event loop for the finalizers it queued. */
+async function collect(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 const ednArb: fc.Arbitrary<EdnValue> = fc.letrec<{ v: EdnValue }>((tie) => ({
   v: fc.oneof(
@@ -29,6 +38,22 @@ describe("EDN reader and printer", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("keeps no keyword of a file with many distinct ones once the history read from it is gone", async () => {
+    await collect();
+    const before = Keyword.tableSize;
+    const distinct = 50_000;
+    let text = "";
+    for (let i = 0; i < distinct; i++) text += `{:type :invoke, :f :write, :value :v${i}, :process 0, :error :e${i}}\n{:type :ok, :f :write, :value :v${i}, :process 0}\n`;
+    let history: History | undefined = readHistory(text);
+    // While the history holds them, each name is one keyword.
+    expect(history[2 * distinct - 1]!.value).toBe(kw(`v${distinct - 1}`));
+    expect(history[0]!.error).toBe(kw("e0"));
+    expect(Keyword.tableSize).toBeGreaterThanOrEqual(before + 2 * distinct);
+    history = undefined;
+    for (let i = 0; i < 10 && Keyword.tableSize > before + 100; i++) await collect();
+    expect(Keyword.tableSize).toBeLessThan(before + 100);
   });
 
   it("reads a Maelstrom lin-kv history line with a cas tuple", () => {
