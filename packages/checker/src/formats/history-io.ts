@@ -96,11 +96,12 @@ function readEdnHistory(text: string, source: string): History {
 function readEdnOps(text: string, source: string): Op[] | undefined {
   const r = new EdnReader(text, source);
   const fields = new OpFields();
+  const names: string[] = [...OP_TYPES];
   const ops: Op[] = [];
   try {
     if (r.atEnd()) return ops;
     if (text.charCodeAt(r.pos) !== 91) {
-      while (!r.atEnd()) if (!readEdnOp(r, fields, ops)) return undefined;
+      while (!r.atEnd()) if (!readEdnOp(r, fields, names, ops)) return undefined;
       return ops;
     }
     // A single vector of maps: Knossos test files and `(pr-str history)`.
@@ -110,7 +111,7 @@ function readEdnOps(text: string, source: string): Op[] | undefined {
       r.skipWhitespace();
       if (r.pos >= text.length) return undefined;
       if (text.charCodeAt(r.pos) === 93) break;
-      if (!readEdnOp(r, fields, ops)) return undefined;
+      if (!readEdnOp(r, fields, names, ops)) return undefined;
     }
     r.pos++;
     r.leave();
@@ -121,8 +122,13 @@ function readEdnOps(text: string, source: string): Op[] | undefined {
   }
 }
 
-/** One operation at `r.pos` onto `ops`; false when it is not a map with keyword keys. */
-function readEdnOp(r: EdnReader, fields: OpFields, ops: Op[]): boolean {
+/**
+ * One operation at `r.pos` onto `ops`; false when it is not a map with
+ * keyword keys. A key is told by its characters, with no keyword made for
+ * it; a keyword value of `:type`, `:f` or `:process` is kept as its name
+ * (all `opFromFields` takes from it), the one in `names` when it is there.
+ */
+function readEdnOp(r: EdnReader, fields: OpFields, names: string[], ops: Op[]): boolean {
   const text = r.text;
   const line = r.line;
   let levels = 1;
@@ -144,19 +150,46 @@ function readEdnOp(r: EdnReader, fields: OpFields, ops: Op[]): boolean {
   for (;;) {
     r.skipWhitespace();
     if (r.pos >= text.length) return false;
-    if (text.charCodeAt(r.pos) === 125) break;
-    const key = r.read();
+    const c = text.charCodeAt(r.pos);
+    if (c === 125) break;
+    if (c !== 58) return false; // not a keyword
+    const start = r.pos + 1;
+    const end = r.tokenEnd(start);
+    if (end === start || text.charCodeAt(start) === 58) return false; // a bad keyword
+    r.pos = end;
+    const field = fieldAt(text, start, end);
     r.skipWhitespace();
     if (r.pos >= text.length || text.charCodeAt(r.pos) === 125) return false; // a key without a value
-    const value = r.read();
-    if (!(key instanceof Keyword)) return false;
-    fields.setKeyword(key, value);
+    if ((field === F_TYPE || field === F_F || field === F_PROCESS) && text.charCodeAt(r.pos) === 58) {
+      const from = r.pos + 1;
+      const to = r.tokenEnd(from);
+      if (to === from || text.charCodeAt(from) === 58) return false; // a bad keyword
+      r.pos = to;
+      fields.setField(field, nameAt(names, text, from, to));
+    } else if (field === F_OTHER) fields.set(text.slice(start, end), r.read());
+    else fields.setField(field, r.read());
   }
   r.pos++;
   for (; levels > 0; levels--) r.leave();
   const op = opFromFields(fields, ops.length, r.source, line);
   ops.push(atLine(op, line));
   return true;
+}
+
+/** Most names `nameAt` keeps for one read; a history has a dozen or so. */
+const NAMES_MAX = 64;
+
+/** The string `text[start, end)`, the one in `names` when it is there (then nothing is sliced out of the text). */
+function nameAt(names: string[], text: string, start: number, end: number): string {
+  const length = end - start;
+  const first = text.charCodeAt(start);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name.length === length && name.charCodeAt(0) === first && text.startsWith(name, start)) return name;
+  }
+  const name = text.slice(start, end);
+  if (names.length < NAMES_MAX) names.push(name);
+  return name;
 }
 
 /** Any EDN history: every form read as a value, then each made an operation. */
@@ -226,16 +259,38 @@ function nameOf(v: Value | undefined): string | undefined {
   return undefined;
 }
 
-const K_INDEX = kw("index");
-const K_PROCESS = kw("process");
-const K_TYPE = kw("type");
-const K_F = kw("f");
-const K_VALUE = kw("value");
-const K_TIME = kw("time");
-const K_KEY = kw("key");
-const K_ERROR = kw("error");
-const K_CLIENT_ID = kw("client-id");
-const K_SEQ = kw("seq");
+/** The slots of `OpFields`, by field. */
+const F_OTHER = -1;
+const F_INDEX = 0;
+const F_PROCESS = 1;
+const F_TYPE = 2;
+const F_F = 3;
+const F_VALUE = 4;
+const F_TIME = 5;
+const F_KEY = 6;
+const F_ERROR = 7;
+const F_CLIENT_ID = 8;
+const F_SEQ = 9;
+
+/** The slot of the field named `text[start, end)` (a keyword's name), F_OTHER for one without a slot. */
+function fieldAt(text: string, start: number, end: number): number {
+  switch (end - start) {
+    case 1:
+      return text.charCodeAt(start) === 102 ? F_F : F_OTHER;
+    case 3:
+      return text.startsWith("key", start) ? F_KEY : text.startsWith("seq", start) ? F_SEQ : F_OTHER;
+    case 4:
+      return text.startsWith("type", start) ? F_TYPE : text.startsWith("time", start) ? F_TIME : F_OTHER;
+    case 5:
+      return text.startsWith("value", start) ? F_VALUE : text.startsWith("index", start) ? F_INDEX : text.startsWith("error", start) ? F_ERROR : F_OTHER;
+    case 7:
+      return text.startsWith("process", start) ? F_PROCESS : F_OTHER;
+    case 9:
+      return text.startsWith("client-id", start) ? F_CLIENT_ID : F_OTHER;
+    default:
+      return F_OTHER;
+  }
+}
 
 /**
  * The fields of one operation as read, whatever the format: the known ones
@@ -299,41 +354,38 @@ class OpFields {
     }
   }
 
-  /** `set(k.name, v)`, by the keyword itself (interned, so compared by identity). */
-  setKeyword(k: Keyword, v: Value): void {
-    switch (k) {
-      case K_INDEX:
+  /** The field in `slot` (see `fieldAt`; not F_OTHER). */
+  setField(slot: number, v: Value): void {
+    switch (slot) {
+      case F_INDEX:
         this.index = v;
         return;
-      case K_PROCESS:
+      case F_PROCESS:
         this.process = v;
         return;
-      case K_TYPE:
+      case F_TYPE:
         this.type = v;
         return;
-      case K_F:
+      case F_F:
         this.f = v;
         return;
-      case K_VALUE:
+      case F_VALUE:
         this.value = v;
         return;
-      case K_TIME:
+      case F_TIME:
         this.time = v;
         return;
-      case K_KEY:
+      case F_KEY:
         this.key = v;
         return;
-      case K_ERROR:
+      case F_ERROR:
         this.error = v;
         return;
-      case K_CLIENT_ID:
+      case F_CLIENT_ID:
         this.clientId = v;
         return;
-      case K_SEQ:
-        this.seq = v;
-        return;
       default:
-        (this.extra ??= new Map()).set(k.name, v);
+        this.seq = v;
     }
   }
 }
