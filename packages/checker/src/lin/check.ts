@@ -7,7 +7,7 @@ import type { History } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
 import type { LinOp, Model, ModelName, Refuted, RegisterOptions } from "./model.js";
-import { modelFor } from "./model.js";
+import { changedOp, modelFor } from "./model.js";
 import type { PartialLinearization, SearchBudget, SearchResult } from "./search.js";
 import { searchPartition } from "./search.js";
 
@@ -141,7 +141,7 @@ function partitionByKey(model: Model, calls: readonly Call[]): { raw: Map<string
   for (const call of calls) {
     if (call.outcome === "fail") {
       const open = model.prepare({ ...call, outcome: "pending", returnIndex: Infinity });
-      if (open !== undefined) add(failed, { ...open, call });
+      if (open !== undefined) add(failed, changedOp(open, { call }));
       continue;
     }
     const op = model.prepare(call);
@@ -253,7 +253,7 @@ function prefixOps(model: Model, ops: readonly LinOp[], failed: readonly LinOp[]
   for (const op of ops) {
     if (op.call.callIndex > end) continue;
     if (op.call.returnIndex <= end) out.push(op);
-    else if (!op.readOnly) out.push({ ...op, definite: false });
+    else if (!op.readOnly) out.push(changedOp(op, { definite: false }));
   }
   for (const op of failed) if (op.call.callIndex <= end && op.call.returnIndex > end) out.push(op);
   return model.prune === undefined ? out : model.prune(out);

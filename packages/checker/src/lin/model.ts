@@ -76,6 +76,11 @@ function linOp(f: LinOpFields): LinOp {
   };
 }
 
+/** A copy of `op` with `changes`, in the one shape every LinOp has (see `linOp`). */
+export function changedOp(op: LinOp, changes: Partial<LinOp>): LinOp {
+  return linOp({ ...op, ...changes });
+}
+
 export interface Model {
   readonly name: string;
   /** undefined: the call cannot affect the verdict (failed, or an unanswered read). */
@@ -246,7 +251,7 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         }
         const written = op.kind === "write" ? op.arg : op.arg2;
         if (observed.has(written)) out.push(op);
-        else if (op.definite) out.push(op.kind === "write" ? { ...op, arg: UNSEEN, resetTo: UNSEEN, unseen: op.arg } : { ...op, arg2: UNSEEN, resetTo: UNSEEN, unseen: op.arg2 });
+        else if (op.definite) out.push(op.kind === "write" ? changedOp(op, { arg: UNSEEN, resetTo: UNSEEN, unseen: op.arg }) : changedOp(op, { arg2: UNSEEN, resetTo: UNSEEN, unseen: op.arg2 }));
       }
       return out;
     },
@@ -319,14 +324,17 @@ export function kvModel(): Model {
       }
     },
     prune(ops) {
-      // Every distinct value read, minus those contained in a longer one.
-      const reads = [...new Set(ops.filter((op) => op.kind === "get").map((op) => op.out as string))].sort();
-      const kept = reads.filter((r, i) => !(reads[i + 1]?.startsWith(r) ?? false));
+      // Every distinct value read, minus those that are a prefix of a longer one.
+      const distinct = new Set<string>();
+      for (const op of ops) if (op.kind === "get") distinct.add(op.out as string);
+      const reads = [...distinct].sort();
+      const kept: string[] = [];
+      for (let i = 0; i < reads.length; i++) if (i + 1 === reads.length || !reads[i + 1]!.startsWith(reads[i]!)) kept.push(reads[i]!);
       const seen = kept.join("\u0000");
       const out: LinOp[] = [];
       for (const op of ops) {
         if (op.kind === "get" || seen.includes(op.arg as string)) out.push(op);
-        else if (op.definite) out.push({ ...op, arg: UNSEEN, resetTo: op.resets === true ? UNSEEN : undefined, unseen: op.arg });
+        else if (op.definite) out.push(changedOp(op, { arg: UNSEEN, resetTo: op.resets === true ? UNSEEN : undefined, unseen: op.arg }));
       }
       return withPredecessors(out, kept);
     },
@@ -378,8 +386,8 @@ function withPredecessors(ops: LinOp[], reads: string[]): LinOp[] {
   if (L === R) return ops;
   for (const v of values) {
     if (v.length < 2 || v[0] !== L || v[v.length - 1] !== R) return ops;
-    const inner = v.slice(1, -1);
-    if (inner.includes(L) || inner.includes(R)) return ops;
+    // Neither inside: L only first, R only last.
+    if (v.indexOf(L, 1) !== -1 || v.indexOf(R, 1) !== v.length - 1) return ops;
   }
   // Split every read into its values; the prefix before each one.
   const pre = new Map<string, string | null>();
@@ -398,7 +406,7 @@ function withPredecessors(ops: LinOp[], reads: string[]): LinOp[] {
   return ops.map((op) => {
     if (op.kind !== "append" || typeof op.arg !== "string") return op;
     const p = pre.get(op.arg);
-    return p === undefined || p === null ? op : { ...op, pre: p };
+    return p === undefined || p === null ? op : changedOp(op, { pre: p });
   });
 }
 

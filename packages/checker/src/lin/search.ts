@@ -112,29 +112,42 @@ class Events {
   /** Bumped whenever the list changes, so that scans of one configuration can be reused. */
   version = 0;
 
+  /**
+   * `ops` are in call order. Every event has a history position of its own,
+   * so the list is the calls merged with the returns sorted by position (a
+   * numeric sort of a typed array, and a map back from a return's position
+   * to its op).
+   */
   constructor(ops: readonly LinOp[]) {
     const n = ops.length;
-    const events: Array<[pos: number, op: number, isCall: boolean]> = [];
-    for (let i = 0; i < n; i++) {
+    let definite = 0;
+    for (let i = 0; i < n; i++) if (ops[i]!.definite) definite++;
+    const returns = new Float64Array(definite);
+    const returning = new Map<number, number>();
+    for (let i = 0, r = 0; i < n; i++) {
       const op = ops[i]!;
-      events.push([op.call.callIndex, i, true]);
-      if (op.definite) events.push([op.call.returnIndex, i, false]);
+      if (!op.definite) continue;
+      returns[r++] = op.call.returnIndex;
+      returning.set(op.call.returnIndex, i);
     }
-    events.sort((a, b) => a[0] - b[0]);
-    const size = events.length + 1;
+    returns.sort();
+    const size = n + definite + 1;
     this.next = new Int32Array(size);
     this.prev = new Int32Array(size);
     this.nodeOp = new Int32Array(size);
     this.nodeIsCall = new Uint8Array(size);
     this.callNode = new Int32Array(n);
     this.retNode = new Int32Array(n).fill(END);
-    for (let k = 0; k < events.length; k++) {
-      const [, op, isCall] = events[k]!;
-      const node = k + 1;
-      this.nodeOp[node] = op;
-      this.nodeIsCall[node] = isCall ? 1 : 0;
-      if (isCall) this.callNode[op] = node;
-      else this.retNode[op] = node;
+    for (let node = 1, c = 0, r = 0; node < size; node++) {
+      if (r === definite || (c < n && ops[c]!.call.callIndex < returns[r]!)) {
+        this.nodeOp[node] = c;
+        this.nodeIsCall[node] = 1;
+        this.callNode[c++] = node;
+      } else {
+        const op = returning.get(returns[r++]!)!;
+        this.nodeOp[node] = op;
+        this.retNode[op] = node;
+      }
     }
     for (let i = 0; i < size; i++) {
       this.next[i] = i + 1 < size ? i + 1 : END;
@@ -381,6 +394,8 @@ class Search {
     for (let i = 0; i < n; i++) {
       const op = this.ops[i]!;
       if (op.definite) this.definiteLeft++;
+      // Only `useless` asks for readers, and only of a model with exact readers.
+      if (model.exactReaders !== true) continue;
       const v = op.readOnly ? op.out : op.kind === "cas" ? op.arg : undefined;
       if (v === undefined) continue;
       let list = this.readers.get(v);
