@@ -13,12 +13,15 @@ const USAGE_ERROR_CODES = new Set(["USAGE", "LESSON_PROOF_CONFIG"]);
 /** An input file that cannot be read or parsed, rather than a bug: reported in one line, exit 4. */
 const INPUT_ERROR_CODES = new Set(["NOT_A_FILE", "LESSONS_DIR", "GRADES_FILE", "COMPLETIONS_HEADER", "ENOENT", "EACCES", "EISDIR", "ENOTDIR"]);
 
+/** The command column of the help: as wide as the longest command. */
+const NAME_WIDTH = Math.max(12, ...COMMANDS.map((c) => c.name.length));
+
 export const MAIN_HELP = `Usage: grader <command> [options]
 
 Lessons, proof checks, gradebook and review schedules for the dslab course.
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
+${COMMANDS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join("\n")}
 
 Every command reads the course from --lessons DIR (default: lessons, here or in
 the nearest parent directory that has one) and takes --json, --help and

@@ -17,13 +17,13 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: "autograder gradescope", summary: "build the Gradescope autograder zip (setup.sh, run_autograder, the grader)", load: async () => (await import("./autograder.js")).autograderGradescope },
+  { name: "autograder gradescope", summary: "build the Gradescope autograder zip", load: async () => (await import("./autograder.js")).autograderGradescope },
   { name: "check", summary: "run the workbook's checks, lesson by lesson (npm run check)", load: async () => (await import("./check.js")).check },
   { name: "lesson show", summary: "print what the grader parsed from one lesson", load: async () => (await import("./lesson-show.js")).lessonShow },
   { name: "lint", summary: "check every lesson and the course as a whole", load: async () => (await import("./lint.js")).lint },
   { name: "proof", summary: "check one pasted proof against a lesson", load: async () => (await import("./proof.js")).proof },
   { name: "proofs", summary: "grade a class's pasted proofs: gradebook CSV/JSON and an HTML review page", load: async () => (await import("./proofs.js")).proofs },
-  { name: "release", summary: "build the repository students clone (no hidden suites, solutions or answer keys)", load: async () => (await import("./release.js")).release },
+  { name: "release", summary: "build the repository students clone (no hidden suites or solutions)", load: async () => (await import("./release.js")).release },
   { name: "review", summary: "record an instructor's decision on a proof", load: async () => (await import("./review.js")).review },
   { name: "schedule", summary: "write review calendars (.ics per student) and a CSV agenda", load: async () => (await import("./schedule.js")).schedule },
 ];
