@@ -76,7 +76,8 @@ export function releaseManifest(repo: RootManifest & { scripts?: Record<string, 
     ...rest,
     workspaces: (repo.workspaces ?? []).filter((w) => shippedWorkspaces.includes(w)),
     scripts: { ...pick(scripts, KEPT_SCRIPTS), test: RELEASE_TEST_SCRIPT },
-    devDependencies: pick(devDependencies, KEPT_DEV_DEPENDENCIES),
+    // Sorted, as npm writes them.
+    devDependencies: pick(devDependencies, [...KEPT_DEV_DEPENDENCIES].sort()),
   };
 }
 

@@ -130,6 +130,12 @@ describe("a student release", () => {
       expect(install.stderr.split("\n").filter((l) => l.includes("npm error")).join("\n")).toBe("");
       expect(install.code).toBe(0);
 
+      // npm computes the same lock from the release's package.json.
+      const locked = readFileSync(join(out, "package-lock.json"), "utf8");
+      const relock = await run("npm", ["install", "--package-lock-only", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], out, 240_000);
+      expect(relock.code, relock.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, "package-lock.json"), "utf8"))).toEqual(JSON.parse(locked));
+
       const check = await run("npm", ["run", "--silent", "check"], out, 120_000);
       expect(check.stdout).toContain("not implemented yet:");
       expect(check.stdout).toMatch(/0 of \d+ criteria pass/);
