@@ -16,6 +16,7 @@ export function toMarkdown(r: SubmissionResult): string {
   out.push(`# Results: ${inline(r.submission)}`, "");
   out.push(`**Total: ${r.total.score} / ${r.total.maxScore}** · started ${inline(r.startedAt)} · ${(r.elapsedMs / 1000).toFixed(1)} s`, "");
   if (r.error !== undefined) out.push(`> **No test could run:** ${inline(r.error).replace(/<br>/g, "<br>> ")}`, "");
+  for (const n of r.notes ?? []) out.push(`> **Note:** ${inline(n).replace(/<br>/g, "<br>> ")}`, "");
   for (const lesson of r.lessons) {
     const tests = r.tests.filter((t) => t.lesson === lesson.id);
     out.push(`## ${inline(lesson.title)} (\`${code(lesson.id)}\`): ${lesson.score} / ${lesson.maxScore}, ${lesson.xp} XP`, "");

@@ -63,6 +63,8 @@ export interface SubmissionResult {
   total: { score: number; maxScore: number };
   /** Set when no test could run at all (the submission does not build, the harness could not start). */
   error?: string;
+  /** What the grader says about the submission as a whole (files it ignored, files missing), one sentence each. */
+  notes?: string[];
 }
 
 /** Bounds on what a report carries. */
@@ -85,6 +87,7 @@ export interface BuildInput {
   /** Every lesson graded, in order, with its title and XP (a lesson with no test scores 0 of 0). */
   lessons: readonly { id: string; title: string; xp: number }[];
   error?: string;
+  notes?: readonly string[];
 }
 
 export class ResultModelError extends Error {
@@ -138,6 +141,7 @@ export function buildSubmissionResult(input: BuildInput): SubmissionResult {
     lessons,
     total: { score: round(lessons.reduce((s, l) => s + l.score, 0)), maxScore: round(lessons.reduce((s, l) => s + l.maxScore, 0)) },
     ...(input.error !== undefined ? { error: safeText(input.error, MAX_MESSAGE_CHARS) } : {}),
+    ...(input.notes !== undefined && input.notes.length > 0 ? { notes: input.notes.slice(0, 50).map((n) => safeText(n, MAX_MESSAGE_CHARS)) } : {}),
   };
 }
 
