@@ -52,6 +52,7 @@ export const SHIP_RULES: readonly ShipRule[] = [
   { pattern: "packages/*/bin/**", why: "kv, kv-node, kv-cluster, kv-sim and history-check" },
   { pattern: "grader/package.json", why: "the grader that runs npm run check" },
   { pattern: "grader/tsconfig.json", why: "the grader that runs npm run check" },
+  { pattern: "grader/README.md", why: "the grader's documentation (the lesson format the lessons refer to)" },
   { pattern: "grader/bin/**", why: "the grader that runs npm run check" },
   { pattern: "grader/src/**", why: "the grader that runs npm run check" },
   { pattern: "scripts/bins/**", why: "compiles the commands on npm install (the prepare script)" },
