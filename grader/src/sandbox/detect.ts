@@ -12,9 +12,10 @@
  * | output    | -                                     | -                               | bytes read from the pipes        |
  *
  * A run as root also drops to an unprivileged uid with `setpriv` (so
- * RLIMIT_NPROC holds and root-only files stay unreadable), and gets a network
+ * RLIMIT_NPROC holds and root-only files stay unreadable), gets a network
  * namespace of its own with only loopback (`unshare --net`, then `ip link
- * set lo up`), when those work.
+ * set lo up`), and a mount namespace whose /tmp, /var/tmp, /dev/shm and
+ * /run/lock are private and root-only (`unshare --mount`), when those work.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -7,9 +7,10 @@
  *       instructor/                   root 0700: hidden suites, solutions, anything
  *         hidden/ solutions/ ...      the trusted side of the grader reads
  *
- * The run's own copy is the only thing the sandbox user owns, so it writes
- * nowhere else that is not world-writable, and it reads nothing under
- * `instructor/`. The instructor's checkout itself (`grader/hidden/`,
+ * The run's own copy is the only thing the sandbox user owns, and run.ts
+ * covers the world-writable directories with private root-only mounts (where
+ * `unshare --mount` works), so it writes nowhere else; it reads nothing under
+ * `instructor/` (which those mounts also hide). The instructor's checkout itself (`grader/hidden/`,
  * `grader/solutions/`) must not be readable by that user either: keep those
  * directories 0700 (`readableBy` tells whether they are).
  *

@@ -9,7 +9,7 @@
  * How a run is built (each layer only where detect.ts found it works):
  *
  *     sh -c 'join the cgroups; exec "$@"'      root, in a new session and process group
- *       exec unshare --net --mount sh -c ...    loopback only; private, read-only /tmp, /var/tmp, /dev/shm
+ *       exec unshare --net --mount sh -c ...    loopback only; private root-only /tmp, /var/tmp, /dev/shm
  *       exec prlimit --core=0 --cpu=S:S+1 ...  rlimits set on itself, inherited by all below
  *         exec setpriv --reuid=65534 ...       drops to the sandbox user, no new privileges
  *           exec COMMAND ARGS                  the submission
