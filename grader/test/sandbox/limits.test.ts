@@ -114,6 +114,14 @@ describe.each(MODES)("runSandboxed with $mode", ({ use, uid: modeUid }) => {
     expect(survivors(tag)).toEqual([]);
   });
 
+  it("ends when the main process exits even though a background child still holds its stdout", async () => {
+    const { layout, env, tag } = await setup(modeUid, { "bg.sh": "#!/bin/sh\nsleep 30 &\necho main done\n" });
+    const r = await run({ command: "/bin/sh", args: ["bg.sh"], cwd: layout.workDir, env: { ...env, ...layout.env }, limits: LIMITS });
+    expect(r).toMatchObject({ status: "ok", stdout: "main done\n", leftoverProcesses: 1 });
+    expect(r.wallMs).toBeLessThan(8_000);
+    expect(survivors(tag)).toEqual([]);
+  });
+
   it("kills a daemonized child at a limit too", async () => {
     const { layout, env, tag } = await setup(modeUid, { "daemon-loop.sh": "#!/bin/sh\n( setsid sh -c 'while :; do sleep 1; done' > /dev/null 2>&1 & ) &\nwhile :; do sleep 1; done\n" });
     const r = await run({ command: "/bin/sh", args: ["daemon-loop.sh"], cwd: layout.workDir, env: { ...env, ...layout.env }, limits: { ...LIMITS, wallMs: 1_500 } });
