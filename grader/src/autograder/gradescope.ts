@@ -17,6 +17,7 @@
  * settings apply, e.g. npm_config_offline=true to install from the cache).
  */
 import { collectRelease, type ReleaseFile } from "../release/build.js";
+import { listFiles } from "../release/leaks.js";
 import type { ReleaseLesson } from "../release/classroom.js";
 import type { ZipEntry } from "./zip.js";
 
@@ -59,11 +60,27 @@ chmod +x run_autograder
 echo "setup.sh: Node $(node --version), dependencies in $ROOT/source/node_modules"
 `;
 
-export const RUN_AUTOGRADER = `#!/usr/bin/env bash
+/** The workbook's pieces a student may upload as loose files: week-12/src/*.ts (not todo.ts) and week-12/node/*. */
+export interface WorkbookPieces {
+  src: string[];
+  node: string[];
+}
+
+export function workbookPieces(root: string): WorkbookPieces {
+  const names = (dir: string) => listFiles(root, dir).map((p) => p.slice(dir.length + 1)).filter((n) => !n.includes("/"));
+  return { src: names("week-12/src").filter((n) => n.endsWith(".ts") && n !== "todo.ts"), node: names("week-12/node") };
+}
+
+export function runAutograderScript(pieces: WorkbookPieces): string {
+  return RUN_AUTOGRADER.replace("${SRC_PIECES}", pieces.src.join(" ")).replace("${NODE_PIECES}", pieces.node.join(" "));
+}
+
+const RUN_AUTOGRADER = `#!/usr/bin/env bash
 # Gradescope runs this for each submission. The submission is a student's
-# repository or their week-12 directory (zipped or from GitHub); its
-# workbook (the directory holding src/) is copied to $ROOT/work/week-12 and
-# graded with the visible and hidden suites:
+# repository or their week-12 directory (zipped or from GitHub), whose
+# workbook (the directory holding src/) is copied to $ROOT/work/week-12, or
+# the files of week-12/src uploaded one by one, put in place in a copy of the
+# starter workbook. It is graded with the visible and hidden suites:
 #
 #   grader test --submission $ROOT/work/week-12 --format gradescope \\
 #     --out $ROOT/results/results.json
@@ -102,15 +119,29 @@ find_workbook() {
   find "$SUBMISSION" -mindepth 2 -maxdepth 4 -type f -path '*/src/*.ts' -not -path '*/node_modules/*' 2>/dev/null | sort | head -n 1 | xargs -r dirname | xargs -r dirname
 }
 
-[ -d "$SUBMISSION" ] || fail "There is no submission to grade ($SUBMISSION is missing)."
-WORKBOOK=$(find_workbook)
-[ -n "$WORKBOOK" ] || fail "No workbook found in the submission: upload your repository, or its week-12 folder (with week-12/src/ inside)."
+# The workbook's files a student may upload one by one (no folders).
+SRC_PIECES="\${SRC_PIECES}"
+NODE_PIECES="\${NODE_PIECES}"
 
+[ -d "$SUBMISSION" ] || fail "There is no submission to grade ($SUBMISSION is missing)."
 rm -rf "$WORK"
 mkdir -p "$WORK"
-cp -R "$WORKBOOK" "$WORK/week-12"
-rm -rf "$WORK/week-12/node_modules"
-echo "run_autograder: grading $WORKBOOK"
+WORKBOOK=$(find_workbook)
+if [ -n "$WORKBOOK" ]; then
+  cp -R "$WORKBOOK" "$WORK/week-12"
+  rm -rf "$WORK/week-12/node_modules"
+  echo "run_autograder: grading $WORKBOOK"
+else
+  # Files uploaded one by one: the starter workbook with them in place.
+  loose=""
+  for f in $SRC_PIECES $NODE_PIECES; do [ -f "$SUBMISSION/$f" ] && loose="$loose $f"; done
+  [ -n "$loose" ] || fail "No workbook found in the submission: upload your repository, its week-12 folder (with week-12/src/ inside), or the files of week-12/src ($SRC_PIECES)."
+  mkdir -p "$WORK/week-12"
+  cp -R "$SOURCE/week-12/src" "$SOURCE/week-12/node" "$WORK/week-12/"
+  for f in $SRC_PIECES; do [ -f "$SUBMISSION/$f" ] && cp "$SUBMISSION/$f" "$WORK/week-12/src/$f"; done
+  for f in $NODE_PIECES; do [ -f "$SUBMISSION/$f" ] && cp "$SUBMISSION/$f" "$WORK/week-12/node/$f"; done
+  echo "run_autograder: grading the files$loose, with the starter workbook for the rest"
+fi
 
 cd "$SOURCE"
 node grader/bin/grader.js test --submission "$WORK/week-12" --format gradescope --out "$RESULTS/results.json"
@@ -125,7 +156,7 @@ export function gradescopeEntries(root: string, lessons: readonly ReleaseLesson[
   const files: ReleaseFile[] = collectRelease({ root, profile: "autograder", lessons });
   return [
     { path: "setup.sh", data: Buffer.from(SETUP_SH), mode: 0o755 },
-    { path: "run_autograder", data: Buffer.from(RUN_AUTOGRADER), mode: 0o755 },
+    { path: "run_autograder", data: Buffer.from(runAutograderScript(workbookPieces(root))), mode: 0o755 },
     ...files.map((f) => ({ path: f.path, data: f.data, mode: f.mode })),
   ];
 }

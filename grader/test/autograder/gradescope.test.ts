@@ -66,7 +66,7 @@ describe("the Gradescope autograder zip", () => {
   });
 
   it(
-    "installs with setup.sh, and with no workbook in the submission run_autograder still leaves a results.json that scores 0 and says why",
+    "installs with setup.sh; with no workbook in the submission run_autograder leaves a results.json that scores 0 and says why, and loose files are graded in the starter workbook",
     async () => {
       const setup = await run("bash", [join(root, "source", "setup.sh")], { cwd: root, env, timeoutMs: 300_000 });
       expect(setup.code, setup.stderr).toBe(0);
@@ -82,9 +82,19 @@ describe("the Gradescope autograder zip", () => {
       expect(validateGradescopeResults(results)).toEqual([]);
       expect(results.score).toBe(0);
       expect(results.output).toMatch(/No workbook found in the submission/);
+
+      // Files uploaded one by one are put in place in the starter workbook, and graded.
+      const solution = readFileSync(join(REPO, "grader/solutions/week-12/src/retry-client.ts"));
+      writeFileSync(join(root, "submission", "retry-client.ts"), solution);
+      const loose = await run(join(root, "run_autograder"), [], { cwd: root, env, timeoutMs: 300_000 });
+      expect(loose.code, loose.stderr).toBe(0);
+      expect(loose.stdout).toContain("grading the files retry-client.ts, with the starter workbook for the rest");
+      expect(readFileSync(join(root, "work/week-12/src/retry-client.ts")).equals(solution)).toBe(true);
+      expect(readFileSync(join(root, "work/week-12/src/vote-rules.ts"), "utf8")).toBe(readFileSync(join(REPO, "week-12/src/vote-rules.ts"), "utf8"));
+      expect(validateGradescopeResults(JSON.parse(readFileSync(join(root, "results", "results.json"), "utf8")))).toEqual([]);
       rmSync(join(root, "submission"), { recursive: true, force: true });
     },
-    360_000,
+    480_000,
   );
 
   it.skipIf(!GRADER_TEST_LANDED)(
@@ -98,7 +108,7 @@ describe("the Gradescope autograder zip", () => {
 
       const r = await run(join(root, "run_autograder"), [], { cwd: root, env, timeoutMs: 540_000 });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`grading ${join(student, "week-12")}`);
+      expect(r.stdout).toContain(`grading ${join(student, "week-12")}`);
       const results = JSON.parse(readFileSync(join(root, "results", "results.json"), "utf8")) as Record<string, unknown> & { tests: Record<string, unknown>[] };
       expect(validateGradescopeResults(results)).toEqual([]);
       for (const k of Object.keys(results)) expect(DOCUMENTED_TOP).toContain(k);
