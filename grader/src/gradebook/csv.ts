@@ -1,5 +1,5 @@
 // CSV gradebook (RFC 4180: CRLF rows, quotes doubled).
-import { CSV_COLUMNS, type GradebookRow } from "./model.js";
+import { CSV_COLUMNS, TEST_CSV_COLUMNS, type GradebookRow } from "./model.js";
 
 export function csvField(value: string): string {
   // Quoted when it holds a separator, a quote, a line break, edge spaces, or starts with a BOM a reader would strip.
@@ -7,10 +7,13 @@ export function csvField(value: string): string {
 }
 
 export function gradebookCsv(rows: readonly GradebookRow[]): string {
-  const lines = [CSV_COLUMNS.join(",")];
+  const tested = rows.some((r) => r.tests !== undefined);
+  const lines = [[...CSV_COLUMNS, ...(tested ? TEST_CSV_COLUMNS : [])].join(",")];
   for (const r of rows) {
+    const t = r.tests;
+    const testFields = !tested ? [] : t ? [String(t.score), String(t.maxScore), String(t.xp), String(t.errors), t.criteria.map((c) => `${c.criterion}=${c.score}/${c.maxScore}`).join("; ")] : ["", "", "", "", ""];
     lines.push(
-      [r.student, r.lesson, r.status, r.score === null ? "" : String(r.score), String(r.maxScore), r.reasons.join("; "), r.grader, r.gradedAt]
+      [r.student, r.lesson, r.status, r.score === null ? "" : String(r.score), String(r.maxScore), r.reasons.join("; "), r.grader, r.gradedAt, ...testFields]
         .map(csvField)
         .join(","),
     );

@@ -22,6 +22,29 @@ export interface ManualGrade {
   sha256?: string;
 }
 
+/** One criterion's points from `grader test` (its visible and hidden tests together). */
+export interface CriterionScore {
+  criterion: string;
+  score: number;
+  maxScore: number;
+  /** passed: every test of the criterion passed; error: one could not judge (a limit, a crash); else failed. */
+  status: "passed" | "failed" | "error";
+}
+
+/** A lesson's result from `grader test` (the submission's code), beside the proof's. */
+export interface TestGrade {
+  score: number;
+  maxScore: number;
+  xp: number;
+  criteria: CriterionScore[];
+  /** Tests that could not judge (limits, crashes). */
+  errors: number;
+  gradedAt: string;
+}
+
+/** The reason of a row that `grader test` made before any proof of that lesson was graded (status needs-review). */
+export const NO_PROOF_REASON = "no proof graded yet: only grader test ran";
+
 export interface GradebookRow {
   student: string;
   lesson: string;
@@ -35,9 +58,13 @@ export interface GradebookRow {
   manual: boolean;
   /** The automated result, kept under a manual decision so reruns can re-apply it. */
   auto?: AutoGrade;
+  /** The submission's code as `grader test` graded it (kept when the proofs are graded again). */
+  tests?: TestGrade;
 }
 
 export const CSV_COLUMNS = ["student", "lesson", "status", "score", "max_score", "reasons", "grader", "graded_at"] as const;
+/** Added to the CSV once any row has a `grader test` result. */
+export const TEST_CSV_COLUMNS = ["test_score", "test_max_score", "test_xp", "test_errors", "criteria"] as const;
 
 export function compareRows(a: GradebookRow, b: GradebookRow): number {
   if (a.lesson !== b.lesson) return a.lesson < b.lesson ? -1 : 1;

@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { readRegularText } from "../fs/read-regular.js";
 import path from "node:path";
 import { gradebookCsv } from "./csv.js";
-import { compareRows, type GradebookRow, type ManualGrade } from "./model.js";
+import { compareRows, NO_PROOF_REASON, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
 
 export const MANUAL_GRADES_FILE = "manual-grades.json";
 export const GRADEBOOK_JSON = "gradebook.json";
@@ -63,10 +63,50 @@ export async function readGradebookRows(outDir: string): Promise<GradebookRow[]>
   return Array.isArray(rows) ? (rows as GradebookRow[]) : [];
 }
 
-/** Replaces the rows of `lesson` in the gradebook (other lessons' rows are kept) and writes CSV and JSON. */
+/**
+ * Replaces the rows of `lesson` in the gradebook (other lessons' rows are
+ * kept) and writes CSV and JSON. A row's `grader test` result is kept from
+ * the row it replaces, and a student with only such a result keeps that row.
+ */
 export async function writeGradebook(outDir: string, lesson: string, rows: readonly GradebookRow[]): Promise<GradebookRow[]> {
-  const others = (await readGradebookRows(outDir)).filter((r) => r.lesson !== lesson);
-  const all = [...others, ...rows].sort(compareRows);
+  const existing = await readGradebookRows(outDir);
+  const others = existing.filter((r) => r.lesson !== lesson);
+  const tested = new Map(existing.filter((r) => r.lesson === lesson && r.tests !== undefined).map((r) => [r.student, r]));
+  const replaced = rows.map((r) => (r.tests === undefined && tested.get(r.student)?.tests ? { ...r, tests: tested.get(r.student)!.tests } : r));
+  const testOnly = [...tested.values()].filter((t) => !rows.some((r) => r.student === t.student));
+  return writeRows(outDir, [...others, ...replaced, ...testOnly]);
+}
+
+/**
+ * Records `grader test` results: for each (student, lesson) the row's
+ * `tests` is set, the proof's status, score, reasons and any manual grade
+ * left as they are; a lesson with no row yet gets one (needs-review: no proof graded yet).
+ */
+export async function writeTestGrades(outDir: string, grades: readonly { student: string; lesson: string; tests: TestGrade }[]): Promise<GradebookRow[]> {
+  const rows = await readGradebookRows(outDir);
+  for (const g of grades) {
+    const row = rows.find((r) => r.student === g.student && r.lesson === g.lesson);
+    if (row) row.tests = g.tests;
+    else {
+      rows.push({
+        student: g.student,
+        lesson: g.lesson,
+        status: "needs-review",
+        score: null,
+        maxScore: g.tests.xp,
+        reasons: [NO_PROOF_REASON],
+        grader: "auto",
+        gradedAt: g.tests.gradedAt,
+        manual: false,
+        tests: g.tests,
+      });
+    }
+  }
+  return writeRows(outDir, rows);
+}
+
+async function writeRows(outDir: string, rows: GradebookRow[]): Promise<GradebookRow[]> {
+  const all = [...rows].sort(compareRows);
   await writeFileAtomic(path.join(outDir, GRADEBOOK_CSV), gradebookCsv(all));
   await writeFileAtomic(path.join(outDir, GRADEBOOK_JSON), JSON.stringify({ version: 1, rows: all }, null, 2) + "\n");
   return all;

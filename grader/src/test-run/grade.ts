@@ -66,8 +66,6 @@ export interface GradeOptions {
   gid?: number;
   /** Visibility of hidden tests in the report (default after_due_date: shown to the student once the due date passed). */
   hiddenVisibility?: "hidden" | "after_due_date" | "after_published";
-  /** Called as tests finish (done, total). */
-  onProgress?: (done: number, total: number) => void;
 }
 
 export interface Graded {

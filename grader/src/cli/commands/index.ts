@@ -26,4 +26,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "release", summary: "build the repository students clone (no hidden suites or solutions)", load: async () => (await import("./release.js")).release },
   { name: "review", summary: "record an instructor's decision on a proof", load: async () => (await import("./review.js")).review },
   { name: "schedule", summary: "write review calendars (.ics per student) and a CSV agenda", load: async () => (await import("./schedule.js")).schedule },
+  { name: "test", summary: "grade a submission's code (visible checks and hidden suites, sandboxed), or a whole class", load: async () => (await import("./test.js")).test },
 ];

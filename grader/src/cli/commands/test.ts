@@ -1,0 +1,210 @@
+// `grader test`: grades a submission's code (a student's week-12/, or a
+// repository containing it) with the visible checks and the hidden suites,
+// in the sandbox, and writes a report; or, with --class, every submission of
+// a class, in parallel, into the gradebook. This module is the command's
+// shell: options, the terminal (progress line, summary table), the files.
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
+import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
+import { readableBy } from "../../sandbox/index.js";
+import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
+import { gradeClass } from "../../test-run/class.js";
+import { DEFAULT_LIMITS, GraderError, gradeSubmission, REPOSITORY_ROOT } from "../../test-run/grade.js";
+import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
+import { SubmissionPathError } from "../../test-run/submission.js";
+import { DEFAULT_GRADES_DIR, EXIT, type Command, type Io } from "../args.js";
+
+const INTERNAL = 70;
+/** Scales the hidden fault runs' seeds: for the grader's own tests and bench only. */
+export const SEED_SCALE_VARIABLE = "DSLAB_GRADER_SEED_SCALE";
+/** The instructor's directories the submission's code must not read. */
+export const INSTRUCTOR_DIRS = ["grader/hidden", "grader/solutions"];
+
+export const test: Command = {
+  name: "test",
+  help: `Usage: grader test --submission DIR [--lesson ID]... [--format F] [--out FILE]
+       grader test --class DIR [--jobs N] [--lesson ID]... [--format F] [--out DIR]
+
+Grades a submission's code: a student's week-12/ directory, or a whole
+repository containing week-12/ (either is detected). The submission's src/ and
+node/ are copied into a sandbox over the reference workbook's own files: its
+checks/, plug/, test/, package.json and src/todo.ts are never used (the
+report says which it ignored), a workbook file it lacks is graded as the
+stub. Then, in a sandboxed child process that imports the visible checks and
+the hidden suites and gives up root before it imports the submission's code:
+tsc --noEmit over src/ and node/ (type errors are reported, they cost no
+points), the visible checks, then the hidden tests, one at a time.
+
+Each test is passed, failed (the message says what failed: the criterion,
+the seed, expected and received, the checker's anomaly, and the npm run
+kv-sim command that replays a fault run in the student's repository), or
+error: it could not judge (a test over its wall time, the memory, output or
+process limit; the whole run is killed, the test named with the limit, and
+a fresh runner goes on with the tests left). A lesson's score is the sum of
+its tests' weights passed (visible 1 each, hidden their own), its XP in
+proportion.
+
+Options:
+  --submission DIR   the submission to grade
+  --class DIR        grade every folder of DIR (one per student) instead
+  --jobs N           submissions graded at once with --class (default 2)
+  --lesson ID        only this lesson (its id or a piece of it: retry, vote,
+                     dedup, keys, w11); repeat or give a comma list
+  --format F         ${FORMATS.map((f) => f.name).join(", ")} (default: md on stdout,
+                     json with --out); --class writes one per student
+  --out PATH         --submission: the report file (default: stdout);
+                     --class: the gradebook directory (default ${DEFAULT_GRADES_DIR}):
+                     gradebook.csv and .json (the rows grader proofs writes, each
+                     with its criterion scores; manual grades are kept) and
+                     reports/<student>/<file>
+  --hidden-visibility V  how hidden tests are marked in the report: hidden,
+                     after_due_date (default) or after_published
+  --test-timeout S   wall seconds one test may take (default ${DEFAULT_LIMITS.testWallMs / 1000})
+  --budget S         wall seconds for a whole submission (default ${DEFAULT_LIMITS.submissionWallMs / 1000})
+  --skip-typecheck   do not run tsc --noEmit
+  --lessons DIR      the course directory (titles and XP; default: lessons)
+  -h, --help         show this help
+
+What the submission's code can reach: it runs as the sandbox user (uid
+${DEFAULT_SANDBOX_UID}) once the runner has imported the checks and the hidden suites,
+with limits on wall time, CPU, memory, output and processes, on a loopback-
+only network, with private /tmp. grader/hidden/ and grader/solutions/ are
+made 0700 (root's) before a run, so it cannot read them from disk; the hidden
+tests' code already in the runner's memory is not protected from it. Without
+root none of this holds (a note in the report says so).
+
+Exit codes: 0 the grading ran (whatever the scores; the report has the
+outcome), 2 usage error, 4 the submission or class directory cannot be read,
+70 the grader itself could not run (the runner did not start).
+`,
+  options: {
+    submission: { type: "string" },
+    class: { type: "string" },
+    jobs: { type: "string" },
+    lesson: { type: "string", multiple: true },
+    format: { type: "string" },
+    out: { type: "string" },
+    "hidden-visibility": { type: "string" },
+    "test-timeout": { type: "string" },
+    budget: { type: "string" },
+    "skip-typecheck": { type: "boolean", default: false },
+  },
+  async run(values, positionals, io) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: give the submission with --submission DIR`);
+    const submission = values.submission as string | undefined;
+    const klass = values.class as string | undefined;
+    if ((submission === undefined) === (klass === undefined)) throw new UsageError("give --submission DIR (one submission) or --class DIR (a folder per student), one of them");
+    const formatName = values.format as string | undefined;
+    const format = formatName === undefined ? undefined : formatByName(formatName);
+    if (formatName !== undefined && !format) throw new UsageError(`--format ${JSON.stringify(formatName)}: expected one of ${FORMATS.map((f) => f.name).join(", ")}`);
+    const visibility = (values["hidden-visibility"] as string | undefined) ?? "after_due_date";
+    if (!["hidden", "after_due_date", "after_published"].includes(visibility)) throw new UsageError(`--hidden-visibility ${JSON.stringify(visibility)}: expected hidden, after_due_date or after_published`);
+    const testTimeout = numberOption(values["test-timeout"] as string | undefined, "test-timeout", { min: 1 });
+    const budget = numberOption(values.budget as string | undefined, "budget", { min: 1 });
+    const jobs = intOption(values.jobs as string | undefined, "jobs", { min: 1, max: 64 }) ?? 2;
+    if (values.jobs !== undefined && klass === undefined) throw new UsageError("--jobs goes with --class");
+    const lessons = await gradedLessons(String(values.lessons), (values.lesson as string[] | undefined) ?? []);
+    const seedScale = Number(process.env[SEED_SCALE_VARIABLE] ?? "1");
+    const common = {
+      lessons,
+      seedScale: Number.isFinite(seedScale) && seedScale > 0 ? seedScale : 1,
+      typecheck: values["skip-typecheck"] !== true,
+      hiddenVisibility: visibility as "hidden" | "after_due_date" | "after_published",
+      limits: { ...(testTimeout ? { testWallMs: testTimeout * 1000 } : {}), ...(budget ? { submissionWallMs: budget * 1000, submissionCpuMs: budget * 1500 } : {}) },
+    };
+    for (const line of protectInstructorFiles()) io.stderr(`grader test: ${line}\n`);
+
+    if (submission !== undefined) {
+      let graded;
+      try {
+        graded = await gradeSubmission({ ...common, submission: path.resolve(submission), name: path.basename(path.resolve(submission)) });
+      } catch (e) {
+        if (e instanceof SubmissionPathError) throw new InputError(e.message);
+        if (e instanceof GraderError) {
+          io.stderr(`grader test: the grader could not run: ${e.message}\n`);
+          return INTERNAL;
+        }
+        throw e;
+      }
+      const out = values.out as string | undefined;
+      const f = format ?? (out === undefined ? formatByName("md")! : formatByName("json")!);
+      const text = f.write(graded.result);
+      if (out === undefined) io.stdout(text);
+      else {
+        try {
+          writeFileSync(out, text);
+        } catch (e) {
+          throw new InputError(`--out ${out}: cannot write it: ${(e as Error).message}`);
+        }
+        io.stderr(`grader test: ${summaryLine(graded.result)}; wrote ${f.name} to ${out}\n`);
+      }
+      return EXIT.ok;
+    }
+
+    const dir = path.resolve(klass!);
+    if (!existsSync(dir)) throw new InputError(`--class ${klass}: no such directory`);
+    const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
+    try {
+      prepareOutDir(out, []);
+    } catch (e) {
+      throw new InputError(`--out ${out}: ${(e as Error).message}`);
+    }
+    const progress = process.stderr.isTTY === true;
+    const rows = await gradeClass({
+      ...common,
+      dir,
+      jobs,
+      out,
+      format: format ?? formatByName("json")!,
+      onProgress: (done, total, running) => {
+        if (progress) io.stderr(`\r\x1b[2Kgraded ${done}/${total}${running.length > 0 ? `; grading ${running.join(", ")}` : ""}`);
+      },
+    });
+    if (progress) io.stderr("\r\x1b[2K");
+    io.stdout(classTable(rows.map((r) => r.result), lessons));
+    io.stdout(`\nGradebook: ${path.join(out, "gradebook.csv")} and gradebook.json; reports under ${path.join(out, "reports")}/\n`);
+    const failed = rows.filter((r) => r.failure !== undefined);
+    for (const r of failed) io.stderr(`grader test: ${r.student}: not graded: ${r.failure}\n`);
+    return EXIT.ok;
+  },
+};
+
+function summaryLine(r: SubmissionResult): string {
+  const errors = r.tests.filter((t) => t.status === "error").length;
+  return `${r.submission}: ${r.total.score} / ${r.total.maxScore}${errors > 0 ? `, ${errors} test(s) could not judge` : ""}`;
+}
+
+/** The class summary: one row per student, the score per lesson, the total and the tests that could not judge. */
+export function classTable(results: readonly SubmissionResult[], lessons: readonly GradedLesson[]): string {
+  const header = ["student", ...lessons.map((l) => l.short), "total", "errors"];
+  const rows = results.map((r) => [
+    r.submission,
+    ...lessons.map((l) => {
+      const x = r.lessons.find((y) => y.id === l.id);
+      return x ? `${x.score}/${x.maxScore}` : "-";
+    }),
+    `${r.total.score}/${r.total.maxScore}`,
+    r.error ? "not graded" : String(r.tests.filter((t) => t.status === "error").length),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** As root: makes the instructor's directories root's 0700 when the sandbox user could read them; says what it did. */
+export function protectInstructorFiles(root: string = REPOSITORY_ROOT): string[] {
+  if (process.getuid?.() !== 0) return ["not running as root: the submission's code will run as this user and can read what it reads (grader/hidden, grader/solutions)"];
+  const said: string[] = [];
+  for (const rel of INSTRUCTOR_DIRS) {
+    const dir = path.join(root, rel);
+    if (!existsSync(dir)) continue;
+    if (readableBy(dir, { uid: DEFAULT_SANDBOX_UID, gids: [DEFAULT_SANDBOX_GID] })) {
+      chmodSync(dir, 0o700);
+      said.push(`made ${rel}/ 0700 so that the sandbox user cannot read it`);
+    }
+  }
+  return said;
+}
+
+export type { FormatEntry, Io };

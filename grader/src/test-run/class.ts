@@ -1,0 +1,93 @@
+/**
+ * `gradeClass`: every submission of a class directory (one folder per
+ * student), graded `jobs` at a time, each report written, and the lesson
+ * results recorded in the gradebook beside the proofs' (writeTestGrades).
+ */
+import { readdirSync, statSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { CriterionScore, TestGrade } from "../gradebook/model.js";
+import { writeTestGrades } from "../gradebook/store.js";
+import { buildSubmissionResult, type FormatEntry, type SubmissionResult } from "../report/index.js";
+import { gradeSubmission, type GradeOptions } from "./grade.js";
+
+export interface ClassOptions extends Omit<GradeOptions, "submission" | "name"> {
+  dir: string;
+  jobs: number;
+  /** Gradebook directory; reports go under `<out>/reports/<student>/`. */
+  out: string;
+  format: FormatEntry;
+  onProgress?: (done: number, total: number, running: string[]) => void;
+}
+
+export interface ClassRow {
+  student: string;
+  result: SubmissionResult;
+  /** The grader could not grade it at all (an unreadable directory, a runner that did not start). */
+  failure?: string;
+}
+
+export function listStudents(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => !name.startsWith("."))
+    .filter((name) => {
+      try {
+        return statSync(join(dir, name)).isDirectory();
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+}
+
+export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
+  const students = listStudents(o.dir);
+  const rows: ClassRow[] = new Array(students.length);
+  const running = new Set<string>();
+  let next = 0;
+  let done = 0;
+  await mkdir(join(o.out, "reports"), { recursive: true });
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= students.length) return;
+      const student = students[i]!;
+      running.add(student);
+      o.onProgress?.(done, students.length, [...running]);
+      let row: ClassRow;
+      try {
+        const { dir: _d, jobs: _j, out: _o, format: _f, onProgress: _p, ...grading } = o;
+        const graded = await gradeSubmission({ ...grading, submission: join(o.dir, student), name: student });
+        row = { student, result: graded.result };
+      } catch (e) {
+        const failure = e instanceof Error ? e.message : String(e);
+        row = { student, failure, result: buildSubmissionResult({ submission: student, startedAt: new Date(), elapsedMs: 0, tests: [], lessons: o.lessons, error: failure }) };
+      }
+      rows[i] = row;
+      await mkdir(join(o.out, "reports", student), { recursive: true });
+      await writeFile(join(o.out, "reports", student, o.format.fileName), o.format.write(row.result));
+      running.delete(student);
+      done++;
+      o.onProgress?.(done, students.length, [...running]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, students.length)) }, worker));
+  await writeTestGrades(o.out, rows.flatMap((r) => r.result.lessons.map((l) => ({ student: r.student, lesson: l.id, tests: testGrade(r.result, l.id) }))));
+  return rows;
+}
+
+/** One lesson of a result as the gradebook keeps it: points per criterion. */
+export function testGrade(r: SubmissionResult, lesson: string): TestGrade {
+  const l = r.lessons.find((x) => x.id === lesson)!;
+  const byCriterion = new Map<string, CriterionScore>();
+  for (const t of r.tests.filter((t) => t.lesson === lesson && t.maxScore > 0)) {
+    const c = byCriterion.get(t.criterion) ?? { criterion: t.criterion, score: 0, maxScore: 0, status: "passed" as const };
+    c.score = Math.round((c.score + t.score) * 1e6) / 1e6;
+    c.maxScore = Math.round((c.maxScore + t.maxScore) * 1e6) / 1e6;
+    if (t.status === "error") c.status = "error";
+    else if (t.status === "failed" && c.status === "passed") c.status = "failed";
+    byCriterion.set(t.criterion, c);
+  }
+  const criteria = [...byCriterion.values()].sort((a, b) => Number(a.criterion.split("#")[1]) - Number(b.criterion.split("#")[1]));
+  return { score: l.score, maxScore: l.maxScore, xp: l.xp, criteria, errors: r.tests.filter((t) => t.lesson === lesson && t.status === "error").length, gradedAt: r.startedAt };
+}
