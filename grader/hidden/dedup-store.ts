@@ -83,8 +83,8 @@ export const DEDUP_STORE_HIDDEN: HiddenTest[] = [
         looksFor: "a retry applied again after a leader change, a restart or a snapshot install",
         pieces: { core: true, client: false },
         runs: [
-          { nodes: 3, workload: "exactly-once", nemesis: ["kill", "partition", "lose-reply", "duplicate", "replay"], timeLimitS: 8, seeds: 5, firstSeed: 501 },
-          { nodes: 5, workload: "exactly-once", nemesis: ["kill", "pause", "lose-reply", "duplicate"], timeLimitS: 8, seeds: 4, firstSeed: 511 },
+          { nodes: 3, workload: "exactly-once", nemesis: ["kill", "partition", "lose-reply", "duplicate", "replay"], timeLimitS: 8, seeds: 10, firstSeed: 501 },
+          { nodes: 5, workload: "exactly-once", nemesis: ["kill", "pause", "lose-reply", "duplicate"], timeLimitS: 8, seeds: 8, firstSeed: 511 },
         ],
         checks: () => ["exactly-once"],
         hint: "The sessions are part of the replicated state and its snapshots.",
@@ -99,7 +99,7 @@ export const DEDUP_STORE_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "replicas disagreeing on which sessions ended, or a session ended early",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["clock", "kill", "lose-reply", "duplicate"], timeLimitS: 8, seeds: 5, firstSeed: 521 }],
+        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["clock", "kill", "lose-reply", "duplicate"], timeLimitS: 8, seeds: 10, firstSeed: 521 }],
         checks: () => ["exactly-once"],
         hint: "Expiry uses the time in the log entry, never a replica's own clock.",
       }),

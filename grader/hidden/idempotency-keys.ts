@@ -38,6 +38,8 @@ async function harness(ctx: CheckContext, ttlMs?: number): Promise<Harness> {
         await gate;
         return { status: 201, body: { id, ...(body as Record<string, Json>) } };
       });
+      // Awaited later (or never, when an earlier answer already failed the test): never an unhandled rejection.
+      answer.catch(() => {});
       return { answer, release };
     },
   };

@@ -29,7 +29,7 @@ export const IDEMPOTENT_WRITES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a write applied twice when its request was duplicated, replayed late or its reply lost",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["duplicate", "replay", "lose-reply"], timeLimitS: 6, seeds: 6, firstSeed: 201 }],
+        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["duplicate", "replay", "lose-reply"], timeLimitS: 6, seeds: 12, firstSeed: 201 }],
         hint: "A repeat of a client's last seq must be answered from the session, not applied again.",
       }),
   }),
@@ -48,7 +48,7 @@ export const IDEMPOTENT_WRITES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a client's later write lost or an earlier one applied again",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 5, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "kill", "partition"], timeLimitS: 6, seeds: 4, firstSeed: 211 }],
+        runs: [{ nodes: 5, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "kill", "partition"], timeLimitS: 6, seeds: 8, firstSeed: 211 }],
         hint: "The table keeps the last seq and its reply per client; a newer seq replaces them.",
       }),
   }),
@@ -67,7 +67,7 @@ export const IDEMPOTENT_WRITES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a stale read answered from the dedup table",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 3, workload: "lin-kv", nemesis: ["duplicate", "replay", "lose-reply"], timeLimitS: 6, seeds: 4, firstSeed: 221 }],
+        runs: [{ nodes: 3, workload: "lin-kv", nemesis: ["duplicate", "replay", "lose-reply"], timeLimitS: 6, seeds: 8, firstSeed: 221 }],
         hint: "Reads are not deduplicated: a read always returns the latest value.",
       }),
   }),

@@ -178,7 +178,7 @@ export const RETRY_CLIENT_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a retry sent under a new identity and applied twice",
         pieces: { core: false, client: true },
-        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "replay"], timeLimitS: 5, seeds: 5, firstSeed: 401 }],
+        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "replay"], timeLimitS: 5, seeds: 10, firstSeed: 401 }],
         checks: () => ["exactly-once"],
         hint: "A retry reuses the operation's client_id and seq.",
       }),
@@ -193,7 +193,7 @@ export const RETRY_CLIENT_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a client stuck on an old leader, or a write applied twice after a redirect",
         pieces: { core: false, client: true },
-        runs: [{ nodes: 5, workload: "exactly-once", nemesis: ["kill", "partition"], timeLimitS: 6, seeds: 4, firstSeed: 421 }],
+        runs: [{ nodes: 5, workload: "exactly-once", nemesis: ["kill", "partition"], timeLimitS: 6, seeds: 8, firstSeed: 421 }],
         checks: () => ["exactly-once"],
         hint: "Error 11 with a leader: send there next, no wait.",
       }),
@@ -210,8 +210,8 @@ export const RETRY_CLIENT_HIDDEN: HiddenTest[] = [
         looksFor: "a write applied twice or acknowledged and lost",
         pieces: { core: true, client: true },
         runs: [
-          { nodes: 3, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "replay", "kill", "partition"], timeLimitS: 6, seeds: 4, firstSeed: 441 },
-          { nodes: 5, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "replay", "kill", "partition", "pause"], timeLimitS: 6, seeds: 4, firstSeed: 451 },
+          { nodes: 3, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "replay", "kill", "partition"], timeLimitS: 6, seeds: 8, firstSeed: 441 },
+          { nodes: 5, workload: "exactly-once", nemesis: ["lose-reply", "duplicate", "replay", "kill", "partition", "pause"], timeLimitS: 6, seeds: 8, firstSeed: 451 },
         ],
         checks: () => ["exactly-once"],
         hint: "The client keeps the identity; the servers answer a repeat from the session.",

@@ -132,7 +132,7 @@ export const VOTE_RULES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "two leaders elected in one term",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 5, workload: "lin-kv", nemesis: ["partition", "pause", "kill"], timeLimitS: 8, seeds: 8, firstSeed: 301 }],
+        runs: [{ nodes: 5, workload: "lin-kv", nemesis: ["partition", "pause", "kill"], timeLimitS: 8, seeds: 16, firstSeed: 301 }],
         checks: () => ["elections"],
         hint: "A node votes at most once per term.",
       }),
@@ -147,7 +147,7 @@ export const VOTE_RULES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a committed entry lost to a leader elected with a shorter log",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 5, workload: "lin-kv", nemesis: ["kill", "partition"], timeLimitS: 8, seeds: 5, firstSeed: 321 }],
+        runs: [{ nodes: 5, workload: "lin-kv", nemesis: ["kill", "partition"], timeLimitS: 8, seeds: 10, firstSeed: 321 }],
         hint: "Refuse a candidate whose last log term is lower, or equal with a shorter log.",
       }),
   }),
@@ -161,7 +161,7 @@ export const VOTE_RULES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "a stale leader that did not step down, or no leader after the faults healed",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["partition", "pause"], timeLimitS: 8, seeds: 5, firstSeed: 341 }],
+        runs: [{ nodes: 3, workload: "exactly-once", nemesis: ["partition", "pause"], timeLimitS: 8, seeds: 10, firstSeed: 341 }],
         checks: () => ["elections", "exactly-once", "liveness"],
         hint: "On a higher term: adopt it, forget the vote, step down, then decide.",
       }),
@@ -176,7 +176,7 @@ export const VOTE_RULES_HIDDEN: HiddenTest[] = [
       hiddenFaultRuns(ctx, {
         looksFor: "split votes that never end (timeouts that do not differ between nodes)",
         pieces: { core: true, client: false },
-        runs: [{ nodes: 5, workload: "lin-kv", nemesis: ["pause", "kill"], timeLimitS: 6, seeds: 4, firstSeed: 361 }],
+        runs: [{ nodes: 5, workload: "lin-kv", nemesis: ["pause", "kill"], timeLimitS: 6, seeds: 8, firstSeed: 361 }],
         checks: () => ["liveness"],
         hint: "Draw each timeout from the injected prng within [min, max].",
       }),
@@ -191,8 +191,8 @@ export const VOTE_RULES_HIDDEN: HiddenTest[] = [
         looksFor: "two leaders in a term, a lost committed entry, or no leader after the heal",
         pieces: { core: true, client: false },
         runs: [
-          { nodes: 5, workload: "exactly-once", nemesis: ["partition", "kill", "pause", "clock", "loss", "delay"], timeLimitS: 10, seeds: 5, firstSeed: 381 },
-          { nodes: 3, workload: "lin-kv", nemesis: ["partition", "kill", "pause", "loss"], timeLimitS: 10, seeds: 5, firstSeed: 391 },
+          { nodes: 5, workload: "exactly-once", nemesis: ["partition", "kill", "pause", "clock", "loss", "delay"], timeLimitS: 10, seeds: 10, firstSeed: 381 },
+          { nodes: 3, workload: "lin-kv", nemesis: ["partition", "kill", "pause", "loss"], timeLimitS: 10, seeds: 10, firstSeed: 391 },
         ],
         checks: (run) => ["elections", run.workload === "lin-kv" ? "linearizability" : "exactly-once", "liveness"],
         hint: "Votes: one per term, only to up-to-date logs, after adopting a higher term.",

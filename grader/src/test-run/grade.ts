@@ -214,8 +214,13 @@ export class GraderError extends Error {
   override readonly name = "GraderError";
 }
 
+/** The last lines of stderr that say something (not Node's version line, not a lone brace). */
 function tail(s: string): string {
-  return s.trim().split("\n").slice(-3).join(" / ").slice(0, 500);
+  const lines = s
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !/^Node\.js v\d/.test(l) && !/^[{}]$/.test(l) && !/^at /.test(l));
+  return lines.slice(-3).join(" / ").slice(0, 500);
 }
 
 function describeLimit(limit: SandboxLimit, l: GradeLimits): string {

@@ -111,6 +111,15 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write;
 }
 
+// What the submission's code leaves failing in the background (a promise nobody awaits, an error thrown from a
+// timer) must not end the run: it is printed with the test it happened in, and the test goes on.
+process.on("unhandledRejection", (e) => {
+  process.stderr.write(`unhandled rejection: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
+});
+process.on("uncaughtException", (e) => {
+  process.stderr.write(`uncaught exception: ${e.name}: ${e.message}\n`);
+});
+
 const workbook = checks.openWorkbook({ source: args.workbook, label: "submission" });
 const sandboxPrefix = `${args.workbook}${sep}`;
 /** Paths and commands as the student sees them: week-12/src/x.ts, not the sandbox's copy. */
@@ -118,6 +127,7 @@ const local = (text: string | undefined): string | undefined =>
   text === undefined ? undefined : text.split(`DSLAB_WORKBOOK=${args.workbook} `).join("").split(sandboxPrefix).join(`week-12${sep}`).split(args.outDir).join("<out>");
 
 // The load phase: each TypeScript module of the submission on its own, so one that hangs or crashes at import is named.
+const loadErrors = new Map<string, string>();
 const tsFiles = checks.WORKBOOK_FILES.filter((f) => f.startsWith("src/"));
 for (const file of tsFiles) {
   if (args.skipLoad.includes(file)) continue;
@@ -130,6 +140,7 @@ for (const file of tsFiles) {
     error = local(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   }
   disarm();
+  if (error !== undefined) loadErrors.set(file, error);
   write({ type: "load-done", file, ...(error !== undefined ? { error } : {}) });
 }
 
@@ -150,8 +161,13 @@ for (const [i, entry] of entries.entries()) {
     progress: () => {},
   };
   arm(i + 1, args.perTestMs + 2_000);
-  const r = await checks.runCheck(entry.check, ctx, { timeoutMs: args.perTestMs });
+  let r = await checks.runCheck(entry.check, ctx, { timeoutMs: args.perTestMs });
   disarm();
+  // A module of the submission that does not load (a syntax error, a throw at import) is the submission's failure, not the check's.
+  const broken = [...loadErrors].find(([file]) => entry.planned.files.includes(file)) ?? [...loadErrors][0];
+  if (r.status === "error" && broken) {
+    r = { ...r, status: "fail", message: `week-12/${broken[0]} does not load: ${broken[1]}`, stack: undefined };
+  }
   const where = r.where ? join(checks.REPOSITORY_ROOT, r.where) : undefined;
   write({
     type: "result",
@@ -163,7 +179,7 @@ for (const [i, entry] of entries.entries()) {
     ...(r.replay ? { replay: local(r.replay.command)!, seed: r.replay.seed } : {}),
     ...(where ? { where: local(where)! } : {}),
     // A bug in a check keeps its stack for the instructor; the student's output otherwise.
-    output: local(r.stack) ?? captured,
+    output: (r.stack !== undefined ? local(r.stack) : undefined) ?? captured,
     elapsedMs: Math.round(r.elapsedMs),
   });
 }

@@ -6,7 +6,7 @@
  * sit under src/reference/ and the imports are rewritten to it, so the copy
  * stands alone like a student's.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,6 +38,10 @@ export interface SubmissionOptions {
   repository?: boolean;
   /** Leave the stubs (an untouched workbook) instead of the solutions. */
   stubs?: boolean;
+  /** Put the solutions under src/reference/ too (for modules written over them, like the hostile ones). */
+  reference?: boolean;
+  /** Files to delete from the copy (relative to week-12/). */
+  remove?: string[];
 }
 
 /** Writes a submission into `dir`; returns the directory to pass to --submission. */
@@ -55,7 +59,7 @@ export function makeSubmission(dir: string, o: SubmissionOptions = {}): string {
     for (const f of SOLUTION_FILES()) writeFileSync(join(wb, "src", f), solutionText(f, "./stubs/"));
   }
   const overrides = Object.entries(o.overrides ?? {});
-  if (overrides.length > 0) {
+  if (overrides.length > 0 || o.reference) {
     mkdirSync(join(wb, "src", "reference"), { recursive: true });
     for (const f of SOLUTION_FILES()) writeFileSync(join(wb, "src", "reference", f), solutionText(f, "../stubs/"));
     writeFileSync(join(wb, "src", "reference", "mutant.ts"), MUTANT_TYPE);
@@ -70,6 +74,7 @@ export function makeSubmission(dir: string, o: SubmissionOptions = {}): string {
       .join('"./reference/mutant.js"');
     writeFileSync(join(wb, file), text);
   }
+  for (const file of o.remove ?? []) rmSync(join(wb, file), { force: true });
   for (const [file, text] of Object.entries(o.files ?? {})) {
     mkdirSync(join(wb, file, ".."), { recursive: true });
     writeFileSync(join(wb, file), text);

@@ -1,0 +1,138 @@
+/**
+ * The `grader test` command as an instructor runs it: usage errors and
+ * unreadable paths, each report format written by --format (and valid by
+ * its own specification), and --class over a small class into a gradebook
+ * that already holds a proof's manual grade.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GradebookRow } from "../../src/gradebook/model.js";
+import { readGradebookRows, writeGradebook } from "../../src/gradebook/store.js";
+import { parseXml, validateExercismResults, validateGradescopeResults, type SubmissionResult } from "../../src/report/index.js";
+import { grader } from "../helpers/cli.js";
+import { HOSTILE } from "../hostile/catalogue.js";
+import { makeSubmission, MUTANTS, REPOSITORY_ROOT } from "./submissions.js";
+
+const KEYS = "w12-leader-election-client-idempotency-d05-quest-idempotency-keys-2h";
+const work = mkdtempSync(join(tmpdir(), "dslab-grader-command-"));
+let reference: string;
+beforeAll(() => {
+  process.env.DSLAB_GRADER_SEED_SCALE = "0.25";
+  reference = makeSubmission(join(work, "reference"));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("grader test: the command line", () => {
+  it("--help says how to grade one submission and a class", async () => {
+    const r = await grader(["test", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--submission DIR/);
+    expect(r.stdout).toMatch(/--class DIR/);
+    expect(r.stdout).toMatch(/gradescope, exercism, junit, json, md/);
+  });
+
+  it("usage errors exit 2 and say what to give", async () => {
+    const none = await grader(["test"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/give --submission DIR .* or --class DIR/);
+    const both = await grader(["test", "--submission", "a", "--class", "b"]);
+    expect(both.code).toBe(2);
+    const format = await grader(["test", "--submission", reference, "--format", "pdf"]);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toMatch(/--format "pdf": expected one of gradescope, exercism, junit, json, md/);
+  });
+
+  it("an unreadable submission path exits 4, naming the path and why", async () => {
+    const missing = await grader(["test", "--submission", join(work, "no-such-dir")]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/--submission .*no-such-dir: no such directory/);
+    const empty = join(work, "empty");
+    mkdirSync(empty, { recursive: true });
+    const notWorkbook = await grader(["test", "--submission", empty]);
+    expect(notWorkbook.code).toBe(4);
+    expect(notWorkbook.stderr).toMatch(/neither a week-12 directory \(with src\/\) nor a repository containing week-12\//);
+  });
+});
+
+describe("grader test --format", () => {
+  it("writes each format to --out: Gradescope, Exercism and JUnit valid by their specifications, JSON the result, Markdown a table per lesson", { timeout: 180_000 }, async () => {
+    const files: Record<string, string> = {};
+    for (const format of ["gradescope", "exercism", "junit", "json", "md"]) {
+      const out = join(work, `report-${format}`);
+      const r = await grader(["test", "--submission", reference, "--lesson", "keys", "--format", format, "--out", out], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/reference: 12 \/ 12; wrote .* to /);
+      files[format] = readFileSync(out, "utf8");
+    }
+    const gradescope = JSON.parse(files.gradescope!) as { score: number; tests: { status: string; visibility: string }[] };
+    expect(validateGradescopeResults(gradescope)).toEqual([]);
+    expect(gradescope.score).toBe(12);
+    expect(gradescope.tests.filter((t) => t.visibility === "after_due_date")).toHaveLength(4);
+    expect(validateExercismResults(JSON.parse(files.exercism!))).toEqual([]);
+    expect(() => parseXml(files.junit!)).not.toThrow();
+    const json = JSON.parse(files.json!) as SubmissionResult;
+    expect(json.total).toEqual({ score: 12, maxScore: 12 });
+    expect(files.md).toMatch(/\*\*Total: 12 \/ 12\*\*/);
+  });
+
+  it("a failing submission's report says what failed, with the replay command for a fault run", { timeout: 180_000 }, async () => {
+    const dir = makeSubmission(join(work, "vote-twice"), { overrides: { "src/vote-rules.ts": join(MUTANTS, "vote-twice.ts") } });
+    const r = await grader(["test", "--submission", dir, "--lesson", "vote", "--skip-typecheck", "--format", "md"], { timeoutMs: 150_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/two leaders in one term/);
+    expect(r.stdout).toMatch(/npm run kv-sim -- run --seed \d+ .*--core week-12\/plug\/core\.ts/);
+    expect(r.stdout).not.toMatch(/dslab-sandbox-|DSLAB_WORKBOOK=\//);
+  });
+});
+
+describe("grader test --class", () => {
+  it("grades every student with --jobs 2, prints the table and records criterion scores in the gradebook, manual grades kept", { timeout: 300_000 }, async () => {
+    const klass = join(work, "class");
+    makeSubmission(join(klass, "ada"), { repository: true });
+    makeSubmission(join(klass, "bob"), { overrides: { "src/idempotency-handler.ts": join(MUTANTS, "key-ignores-body.ts") } });
+    makeSubmission(join(klass, "cy"), HOSTILE.find((h) => h.name === "crash-at-start")!.make(REPOSITORY_ROOT, "class"));
+    const out = join(work, "gradebook");
+    const manual: GradebookRow = { student: "bob", lesson: KEYS, status: "pass", score: 60, maxScore: 60, reasons: ["reviewed by hand"], grader: "manual:kim", gradedAt: "2026-01-01T00:00:00.000Z", manual: true };
+    await writeGradebook(out, KEYS, [manual]);
+
+    const r = await grader(["test", "--class", klass, "--jobs", "2", "--lesson", "keys", "--skip-typecheck", "--out", out], { timeoutMs: 280_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toMatch(/^student\s+keys\s+total\s+errors$/);
+    expect(lines.find((l) => l.startsWith("ada"))).toMatch(/^ada\s+12\/12\s+12\/12\s+0$/);
+    expect(lines.find((l) => l.startsWith("bob"))).toMatch(/^bob\s+\d+\/12\s+\d+\/12\s+0$/);
+    expect(lines.find((l) => l.startsWith("cy"))).toMatch(/^cy\s+0\/12\s+0\/12\s+0$/);
+
+    const rows = await readGradebookRows(out);
+    const bob = rows.find((x) => x.student === "bob" && x.lesson === KEYS)!;
+    expect(bob.manual).toBe(true);
+    expect(bob.grader).toBe("manual:kim");
+    expect(bob.tests?.criteria.map((c) => c.criterion)).toEqual([1, 2, 3, 4].map((n) => `${KEYS}#${n}`));
+    expect(bob.tests?.criteria.find((c) => c.criterion === `${KEYS}#2`)?.status).toBe("failed");
+    const ada = rows.find((x) => x.student === "ada")!;
+    expect(ada.status).toBe("needs-review");
+    expect(ada.tests).toMatchObject({ score: 12, maxScore: 12, errors: 0 });
+    expect(readFileSync(join(out, "gradebook.csv"), "utf8").split("\r\n")[0]).toBe("student,lesson,status,score,max_score,reasons,grader,graded_at,test_score,test_max_score,test_xp,test_errors,criteria");
+    expect(JSON.parse(readFileSync(join(out, "reports", "cy", "result.json"), "utf8")).notes.join()).toMatch(/throws when it is imported/);
+
+    // The proofs graded again: the test scores stay on the rows.
+    await writeGradebook(out, KEYS, [{ ...manual, student: "ada", manual: false, grader: "auto", status: "pass" }]);
+    const again = await readGradebookRows(out);
+    expect(again.find((x) => x.student === "ada")?.tests?.score).toBe(12);
+    expect(again.find((x) => x.student === "cy")?.tests?.score).toBe(0);
+  });
+
+  it("an empty class writes an empty table, a missing class directory exits 4", async () => {
+    const empty = join(work, "empty-class");
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(join(empty, "README.txt"), "not a student");
+    const r = await grader(["test", "--class", empty, "--out", join(work, "gb-empty")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^student\s+w11\s+vote\s+retry\s+dedup\s+keys\s+total\s+errors$/m);
+    const missing = await grader(["test", "--class", join(work, "nope")]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/--class .*nope: no such directory/);
+  });
+});
