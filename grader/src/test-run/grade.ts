@@ -8,12 +8,12 @@
  * error naming the limit, and a fresh runner goes on with the tests left,
  * until they are done or the submission's own budget is spent.
  */
-import { readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import path, { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildSubmissionResult, type SubmissionResult, type TestInput } from "../report/index.js";
-import { createSandboxLayout, DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID, runSandboxed, type SandboxLimit, type SandboxResult } from "../sandbox/index.js";
+import { createSandboxLayout, DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID, readableBy, runSandboxed, type SandboxLimit, type SandboxResult } from "../sandbox/index.js";
 import { encodeArgs, parseLines, type PlannedTest, type RunnerLine } from "./protocol.js";
 import { locateWorkbook, stageSubmission } from "./submission.js";
 
@@ -88,7 +88,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
   const root = process.getuid?.() === 0;
   const uid = o.uid ?? DEFAULT_SANDBOX_UID;
   const gid = o.gid ?? DEFAULT_SANDBOX_GID;
-  const log: string[] = [];
+  const log: string[] = [...protectInstructorFiles()];
   const notes = [...staged.notes];
   try {
     const layout = await createSandboxLayout({ submissionDir: staged.dir, ...(root ? { owner: { uid, gid } } : {}) });
@@ -103,12 +103,15 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
       const skipLoad: string[] = [];
       const loadFailures = new Map<string, string>();
       const limitOf = (r: SandboxResult): SandboxLimit | undefined => r.limit;
+      let cpuSpentMs = 0;
       for (let attempt = 0; ; attempt++) {
         const remaining = plan ? plan.filter((t) => !tests.has(t.id)) : undefined;
         if (remaining && remaining.length === 0) break;
         const spentMs = Date.now() - t0;
-        if (remaining && (spentMs >= limits.submissionWallMs || attempt > plan!.length + 8)) {
-          for (const t of remaining) tests.set(t.id, errorTest(t, `not run: the submission's time budget (${Math.round(limits.submissionWallMs / 1000)} s) was used up by earlier tests`, "wall", o));
+        if (remaining && (spentMs >= limits.submissionWallMs || cpuSpentMs >= limits.submissionCpuMs || attempt > plan!.length + 8)) {
+          const cpu = cpuSpentMs >= limits.submissionCpuMs;
+          const budget = cpu ? `CPU budget (${Math.round(limits.submissionCpuMs / 1000)} s)` : `time budget (${Math.round(limits.submissionWallMs / 1000)} s)`;
+          for (const t of remaining) tests.set(t.id, errorTest(t, `not run: the submission's ${budget} was used up by earlier tests`, cpu ? "cpu" : "wall", o));
           break;
         }
         const results = join(layout.root, `results-${attempt}.jsonl`);
@@ -134,7 +137,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
           env: { ...layout.env, TSX_DISABLE_CACHE: "1", NODE_OPTIONS: "", ...(staged.node === "python" ? { DSLAB_NODE: "python" } : {}) },
           limits: {
             wallMs: Math.max(1_000, limits.submissionWallMs - spentMs),
-            cpuMs: limits.submissionCpuMs,
+            cpuMs: Math.max(1_000, limits.submissionCpuMs - cpuSpentMs),
             memoryBytes: limits.memoryBytes,
             outputBytes: limits.outputBytes,
             processes: limits.processes,
@@ -142,6 +145,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
           // The runner starts as root to import the checks and the hidden suites, then gives up root itself (runner.ts).
           use: { setpriv: false },
         });
+        cpuSpentMs += run.cpuMs;
         const lines = existsSync(results) ? parseLines(readFileSync(results, "utf8")) : [];
         log.push(`runner ${attempt + 1}: ${run.status}${run.limit ? ` (${run.limit} limit)` : ""}${run.exitCode !== null ? `, exit ${run.exitCode}` : ""}${run.signal ? `, ${run.signal}` : ""}, ${run.wallMs} ms, ${lines.filter((l) => l.type === "result").length} results`);
         const planLine = lines.find((l): l is Extract<RunnerLine, { type: "plan" }> => l.type === "plan");
@@ -167,7 +171,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
           ? `stopped at the wall limit: it ran longer than ${Math.round(limitLine.ms / 1000)} s (an infinite loop, or an operation that never finishes)`
           : limit
             ? `stopped at the ${limit} limit (${describeLimit(limit, limits)})`
-            : `the run crashed (${run.signal ? `signal ${run.signal}` : `exit code ${run.exitCode}`})${tail(run.stderr) ? `: ${tail(run.stderr)}` : ""}`;
+            : `the runner ended in the middle of it (${run.signal ? `signal ${run.signal}` : `exit code ${run.exitCode}`}: the code crashed the process or called process.exit)${tail(run.stderr) ? `: ${tail(run.stderr)}` : ""}`;
         const lastLoad = [...lines].reverse().find((l) => l.type === "load-start" || l.type === "load-done");
         const lastStart = [...lines].reverse().find((l) => l.type === "start");
         if (lastLoad?.type === "load-start" && !lastStart) {
@@ -208,6 +212,24 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
   } finally {
     await staged.cleanup();
   }
+}
+
+/** The instructor's directories the submission's code must not read. */
+export const INSTRUCTOR_DIRS = ["grader/hidden", "grader/solutions"];
+
+/** As root: makes the instructor's directories root's 0700 when the sandbox user could read them; says what it did. */
+export function protectInstructorFiles(root: string = REPOSITORY_ROOT): string[] {
+  if (process.getuid?.() !== 0) return ["not running as root: the submission's code will run as this user and can read what it reads (grader/hidden, grader/solutions)"];
+  const said: string[] = [];
+  for (const rel of INSTRUCTOR_DIRS) {
+    const dir = path.join(root, rel);
+    if (!existsSync(dir)) continue;
+    if (readableBy(dir, { uid: DEFAULT_SANDBOX_UID, gids: [DEFAULT_SANDBOX_GID] })) {
+      chmodSync(dir, 0o700);
+      said.push(`made ${rel}/ 0700 so that the sandbox user cannot read it`);
+    }
+  }
+  return said;
 }
 
 export class GraderError extends Error {

@@ -3,14 +3,13 @@
 // in the sandbox, and writes a report; or, with --class, every submission of
 // a class, in parallel, into the gradebook. This module is the command's
 // shell: options, the terminal (progress line, summary table), the files.
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
-import { readableBy } from "../../sandbox/index.js";
-import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
+import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
 import { gradeClass } from "../../test-run/class.js";
-import { DEFAULT_LIMITS, GraderError, gradeSubmission, REPOSITORY_ROOT } from "../../test-run/grade.js";
+import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } from "../../test-run/grade.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
 import { DEFAULT_GRADES_DIR, EXIT, type Command, type Io } from "../args.js";
@@ -18,8 +17,6 @@ import { DEFAULT_GRADES_DIR, EXIT, type Command, type Io } from "../args.js";
 const INTERNAL = 70;
 /** Scales the hidden fault runs' seeds: for the grader's own tests and bench only. */
 export const SEED_SCALE_VARIABLE = "DSLAB_GRADER_SEED_SCALE";
-/** The instructor's directories the submission's code must not read. */
-export const INSTRUCTOR_DIRS = ["grader/hidden", "grader/solutions"];
 
 export const test: Command = {
   name: "test",
@@ -190,21 +187,6 @@ export function classTable(results: readonly SubmissionResult[], lessons: readon
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n";
-}
-
-/** As root: makes the instructor's directories root's 0700 when the sandbox user could read them; says what it did. */
-export function protectInstructorFiles(root: string = REPOSITORY_ROOT): string[] {
-  if (process.getuid?.() !== 0) return ["not running as root: the submission's code will run as this user and can read what it reads (grader/hidden, grader/solutions)"];
-  const said: string[] = [];
-  for (const rel of INSTRUCTOR_DIRS) {
-    const dir = path.join(root, rel);
-    if (!existsSync(dir)) continue;
-    if (readableBy(dir, { uid: DEFAULT_SANDBOX_UID, gids: [DEFAULT_SANDBOX_GID] })) {
-      chmodSync(dir, 0o700);
-      said.push(`made ${rel}/ 0700 so that the sandbox user cannot read it`);
-    }
-  }
-  return said;
 }
 
 export type { FormatEntry, Io };
