@@ -91,6 +91,7 @@ export async function hiddenFaultRuns(ctx: CheckContext, spec: HiddenFaultSpec):
 
 function explain(r: RunResults, label: string, checks: string[]): string {
   const failing = checks.filter((c) => r.checks[c] !== undefined && r.checks[c]!.valid !== true);
-  const anomaly = r.anomalies.find((a) => failing.includes(a.check));
+  // The redirects check files its anomalies as "redirect-backoff".
+  const anomaly = r.anomalies.find((a) => failing.includes(a.check) || failing.some((c) => a.check.startsWith(c.replace(/s$/, ""))));
   return `${label}, seed ${r.seed}: the ${failing.join(" and ")} checker${failing.length === 1 ? "" : "s"} found ${anomaly ? `${anomaly.kind}: ${anomaly.message}` : "an invalid history"}`;
 }

@@ -194,7 +194,7 @@ export const RETRY_CLIENT_HIDDEN: HiddenTest[] = [
         looksFor: "a client stuck on an old leader, or a write applied twice after a redirect",
         pieces: { core: false, client: true },
         runs: [{ nodes: 5, workload: "exactly-once", nemesis: ["kill", "partition"], timeLimitS: 6, seeds: 8, firstSeed: 421 }],
-        checks: () => ["exactly-once"],
+        checks: () => ["exactly-once", "redirects"],
         hint: "Error 11 with a leader: send there next, no wait.",
       }),
   }),
