@@ -60,6 +60,7 @@ Options:
   --test-timeout S   wall seconds one test may take (default ${DEFAULT_LIMITS.testWallMs / 1000})
   --budget S         wall seconds for a whole submission (default ${DEFAULT_LIMITS.submissionWallMs / 1000})
   --skip-typecheck   do not run tsc --noEmit
+  --json             the same as --format json
   --lessons DIR      the course directory (titles and XP; default: lessons)
   -h, --help         show this help
 
@@ -92,7 +93,8 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
     const submission = values.submission as string | undefined;
     const klass = values.class as string | undefined;
     if ((submission === undefined) === (klass === undefined)) throw new UsageError("give --submission DIR (one submission) or --class DIR (a folder per student), one of them");
-    const formatName = values.format as string | undefined;
+    // --json (every command's) is --format json.
+    const formatName = (values.format as string | undefined) ?? (values.json === true ? "json" : undefined);
     const format = formatName === undefined ? undefined : formatByName(formatName);
     if (formatName !== undefined && !format) throw new UsageError(`--format ${JSON.stringify(formatName)}: expected one of ${FORMATS.map((f) => f.name).join(", ")}`);
     const visibility = (values["hidden-visibility"] as string | undefined) ?? "after_due_date";
