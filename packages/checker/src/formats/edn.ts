@@ -157,12 +157,20 @@ class KeywordCache {
   }
 }
 
-/** The line each item of a top-level sequence started on, as read by `parseEdnForms`. */
-const itemLines = new WeakMap<EdnValue[], number[]>();
+/** Where each item of a top-level sequence started, as read by `parseEdnForms`: lines and columns, 1-based. */
+const itemPositions = new WeakMap<EdnValue[], { lines: number[]; columns: number[] }>();
 
-/** The 1-based line each item of `seq` started on, if `seq` is a top-level form read from text. */
+/**
+ * The 1-based line each item of `seq` started on, if `seq` is a top-level
+ * form read from text (a vector, or the items of a list or set).
+ */
 export function ednItemLines(seq: EdnValue[]): readonly number[] | undefined {
-  return itemLines.get(seq);
+  return itemPositions.get(seq)?.lines;
+}
+
+/** The 1-based column each item of `seq` started at, as `ednItemLines` gives their lines. */
+export function ednItemColumns(seq: EdnValue[]): readonly number[] | undefined {
+  return itemPositions.get(seq)?.columns;
 }
 
 /**
@@ -276,17 +284,20 @@ export class EdnReader {
   private readSeq(close: number, closeText: string): EdnValue[] {
     const start = this.pos - 1;
     const items: EdnValue[] = [];
-    // A top-level vector (`[{...}\n {...}]`, Knossos' files) keeps the line of each item.
-    const lines: number[] | undefined = this.depth === 1 ? [] : undefined;
+    // A top-level vector or list (`[{...}\n {...}]`, `({...}\n {...})`, Knossos' files) keeps where each item starts.
+    const at: { lines: number[]; columns: number[] } | undefined = this.depth === 1 ? { lines: [], columns: [] } : undefined;
     for (;;) {
       this.skipWhitespace();
       if (this.pos >= this.text.length) this.fail(`unclosed collection: expected '${closeText}'`, start);
       if (this.text.charCodeAt(this.pos) === close) {
         this.pos++;
-        if (lines !== undefined) itemLines.set(items, lines);
+        if (at !== undefined) itemPositions.set(items, at);
         return items;
       }
-      lines?.push(this.line);
+      if (at !== undefined) {
+        at.lines.push(this.line);
+        at.columns.push(this.pos - this.lineStart + 1);
+      }
       items.push(this.read());
     }
   }

@@ -2,7 +2,8 @@
  * Reading and writing whole histories.
  *
  * - EDN (`history.edn` as Jepsen, Knossos and Maelstrom write it): one map
- *   per line, or one vector of maps. Also the 6.824-style kv histories
+ *   per line, or one vector or one list of maps, with `;` comments and `#_`
+ *   discards anywhere. Also the 6.824-style kv histories
  *   (`{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}`).
  * - JSON: one object per line (JSON lines) or one array of objects, with the
  *   same field names (`client_id` for EDN `:client-id`). Keywords become
@@ -10,7 +11,7 @@
  *   exactly.
  */
 import type { EdnValue } from "./edn.js";
-import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemLines, kw, parseEdnForms, printEdn } from "./edn.js";
+import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemColumns, ednItemLines, kw, parseEdnForms, printEdn } from "./edn.js";
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { ParseError } from "./parse-error.js";
@@ -100,17 +101,19 @@ function readEdnOps(text: string, source: string): Op[] | undefined {
   const ops: Op[] = [];
   try {
     if (r.atEnd()) return ops;
-    if (text.charCodeAt(r.pos) !== 91) {
+    const open = text.charCodeAt(r.pos);
+    if (open !== 91 && open !== 40) {
       while (!r.atEnd()) if (!readEdnOp(r, fields, names, ops)) return undefined;
       return ops;
     }
-    // A single vector of maps: Knossos test files and `(pr-str history)`.
+    // A single vector or list of maps: Knossos' test files, `(pr-str history)`.
+    const close = open === 91 ? 93 : 41;
     r.enter();
     r.pos++;
     for (;;) {
       r.skipWhitespace();
       if (r.pos >= text.length) return undefined;
-      if (text.charCodeAt(r.pos) === 93) break;
+      if (text.charCodeAt(r.pos) === close) break;
       if (!readEdnOp(r, fields, names, ops)) return undefined;
     }
     r.pos++;
@@ -192,22 +195,28 @@ function nameAt(names: string[], text: string, start: number, end: number): stri
   return name;
 }
 
-/** Any EDN history: every form read as a value, then each made an operation. */
+/**
+ * Any EDN history: every form read as a value, then each made an operation.
+ * The operations are the top-level forms (one map per line, or several, or
+ * across lines), or the items of a single top-level vector or list.
+ */
 function readEdnForms(text: string, source: string): History {
   const forms = parseEdnForms(text, source);
-  let items: Array<{ value: EdnValue; line: number }> = forms;
-  // A single vector of maps: Knossos test files and `(pr-str history)`.
-  if (forms.length === 1 && Array.isArray(forms[0]!.value)) {
-    const line = forms[0]!.line;
-    const lines = ednItemLines(forms[0]!.value);
-    items = forms[0]!.value.map((value, i) => ({ value, line: lines?.[i] ?? line }));
+  let items: Array<{ value: EdnValue; line: number; column: number }> = forms;
+  // A single vector or list of maps: Knossos' test files, `(pr-str history)`.
+  const only = forms.length === 1 ? forms[0]! : undefined;
+  const seq = only === undefined ? undefined : Array.isArray(only.value) ? only.value : only.value instanceof EdnList ? only.value.items : undefined;
+  if (only !== undefined && seq !== undefined) {
+    const lines = ednItemLines(seq);
+    const columns = ednItemColumns(seq);
+    items = seq.map((value, i) => ({ value, line: lines?.[i] ?? only.line, column: columns?.[i] ?? only.column }));
   }
   const ops: Op[] = [];
   for (const item of items) {
     const line = item.line;
     // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
     const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
-    if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line });
+    if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line, column: item.column });
     const fields = new OpFields();
     for (const [k, v] of value.entries) fields.set(fieldName(k), v);
     ops.push(atLine(opFromFields(fields, ops.length, source, line), line));

@@ -2,7 +2,7 @@
  * The EDN reader and the history loader against the oracle (edn-oracle.ts:
  * the plain reader they replaced). On random EDN text laid out in every way
  * the format allows (comments, discards, commas, CRLF, tagged records, one
- * vector of operations), on the same text with a character deleted or
+ * vector or one list of operations), on the same text with a character deleted or
  * inserted, and on the benchmark's porcupine-shaped files, both give the same
  * values (same classes, bigint and -0 kept apart), the same operations with
  * their keys in the same order and the same lines, or the same error word
@@ -99,13 +99,14 @@ function genOp(rnd: Rnd, i: number): string {
   return rnd() < 0.1 ? pick(rnd, ["#jepsen.history.Op", "#jepsen.history.Op ", "#t\n"]) + body : body;
 }
 
-/** A history file: one operation per line (or several, or across lines), or one vector of them; now and then something that is no operation. */
+/** A history file: one operation per line (or several, or across lines), or one vector or one list of them; now and then something that is no operation. */
 function genHistory(rnd: Rnd): string {
   const n = Math.floor(rnd() * 8);
   const forms = Array.from({ length: n }, (_, i) => (rnd() < 0.04 ? genValue(rnd, 2) : genOp(rnd, i)));
   const sep = () => (rnd() < 0.7 ? "\n" : pick(rnd, SEPARATORS));
   const lead = rnd() < 0.2 ? pick(rnd, SEPARATORS) : "";
-  if (rnd() < 0.25) return lead + "[" + forms.join(sep()) + "]" + (rnd() < 0.2 ? pick(rnd, ["\n", " {:type :ok}", " []", " ; end"]) : "");
+  if (rnd() < 0.2) return lead + "[" + forms.join(sep()) + "]" + (rnd() < 0.2 ? pick(rnd, ["\n", " {:type :ok}", " []", " ; end"]) : "");
+  if (rnd() < 0.2) return lead + "(" + forms.join(sep()) + ")" + (rnd() < 0.2 ? pick(rnd, ["\n", " {:type :ok}", " ()", " ; end"]) : "");
   return lead + forms.join(sep()) + (rnd() < 0.5 ? "\n" : "");
 }
 
@@ -209,6 +210,7 @@ describe("the EDN reader against the plain reader it replaced", () => {
       for (const text of [
         `{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :process 0, :value ${deep}}\n`,
         `[{:type :invoke, :f :read, :process 0, :value ${deep}}]`,
+        `({:type :invoke, :f :read, :process 0, :value ${deep}})`,
         `#jepsen.history.Op{:type :invoke, :f :read, :process 0, :value ${deep}}`,
         `{:type :invoke, :f :read, :process 0, :value #_ ${deep} 1}`,
       ]) {

@@ -52,8 +52,8 @@ function isDelimiter(c: number): boolean {
   );
 }
 
-/** The line each item of a top-level sequence started on, as read by `parseEdnForms`. */
-const itemLines = new WeakMap<EdnValue[], number[]>();
+/** Where each item of a top-level sequence started (line, column), as read by `parseEdnForms`. */
+const itemPositions = new WeakMap<EdnValue[], Array<[number, number]>>();
 
 class Reader {
   pos = 0;
@@ -145,17 +145,17 @@ class Reader {
   private readSeq(close: number, closeText: string): EdnValue[] {
     const start = this.pos - 1;
     const items: EdnValue[] = [];
-    // A top-level vector (`[{...}\n {...}]`, Knossos' files) keeps the line of each item.
-    const lines: number[] | undefined = this.depth === 1 ? [] : undefined;
+    // A top-level vector or list (`[{...}\n {...}]`, Knossos' files) keeps where each item starts.
+    const at: Array<[number, number]> | undefined = this.depth === 1 ? [] : undefined;
     for (;;) {
       this.skipWhitespace();
       if (this.pos >= this.text.length) this.fail(`unclosed collection: expected '${closeText}'`, start);
       if (this.text.charCodeAt(this.pos) === close) {
         this.pos++;
-        if (lines !== undefined) itemLines.set(items, lines);
+        if (at !== undefined) itemPositions.set(items, at);
         return items;
       }
-      lines?.push(this.line);
+      at?.push([this.line, this.pos - this.lineStart + 1]);
       items.push(this.read());
     }
   }
@@ -345,17 +345,19 @@ export const oracleLineOf = new WeakMap<Op, number>();
 /** A history read from EDN text (after any byte-order mark) as the reader did it before. */
 export function oracleReadEdnHistory(text: string, source: string): History {
   const forms = oracleParseEdnForms(text, source);
-  let items: Array<{ value: EdnValue; line: number }> = forms;
-  if (forms.length === 1 && Array.isArray(forms[0]!.value)) {
-    const line = forms[0]!.line;
-    const lines = itemLines.get(forms[0]!.value);
-    items = forms[0]!.value.map((value, i) => ({ value, line: lines?.[i] ?? line }));
+  let items: Array<{ value: EdnValue; line: number; column: number }> = forms;
+  // One vector or one list of operations.
+  const only = forms.length === 1 ? forms[0]!.value : undefined;
+  const seq = Array.isArray(only) ? only : only instanceof EdnList ? only.items : undefined;
+  if (seq !== undefined) {
+    const at = itemPositions.get(seq)!;
+    items = seq.map((value, i) => ({ value, line: at[i]![0], column: at[i]![1] }));
   }
   const ops: Op[] = [];
   for (const item of items) {
     const line = item.line;
     const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
-    if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line });
+    if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line, column: item.column });
     const fields = new Map<string, Value>();
     for (const [k, v] of value.entries) fields.set(fieldName(k), v);
     const op = opFromFields(fields, ops.length, { source, line });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HistoryBuilder, ParseError, kw, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+import { EdnList, HistoryBuilder, NESTING_DEPTH_MAX, ParseError, kw, lineOfOp, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
 
 const maelstrom = `{:type :invoke, :f :write, :value [0 3], :time 100, :process 0, :index 0}
 {:type :invoke, :f :cas, :value [0 [3 4]], :time 110, :process 1, :index 1}
@@ -32,6 +32,70 @@ describe("history files", () => {
         [1, "ok", "write", [0, 3], 200],
       ]);
     }
+  });
+
+  describe("the three shapes of an EDN history, with comments and discards anywhere", () => {
+    // The same three operations in each shape; `;` comments and `#_` discards
+    // between operations, between a key and its value, and inside values;
+    // lists nested in values stay values.
+    const ops = [
+      "{:type :invoke, ; the first\n :f :txn, :value [[:read :x nil] #_[:read :z nil] [:write :y 2]], :process 0}",
+      "{:type :ok, :f :txn, :value [[:read :x 0] [:write :y 2]], :process 0, #_#_ :ignored 1 :time (1 2 3)}",
+      "#_{:type :invoke, :f :read, :process 9}\n{:type :info, :f :start, :value (:a (:b)), :process :nemesis} ; trailing",
+    ];
+    const expected = [
+      ["invoke", "txn", [[kw("read"), kw("x"), null], [kw("write"), kw("y"), 2]], 0, 2],
+      ["ok", "txn", [[kw("read"), kw("x"), 0], [kw("write"), kw("y"), 2]], 0, 4],
+      ["info", "start", new EdnList([kw("a"), new EdnList([kw("b")])]), "nemesis", 6],
+    ];
+    const read = (text: string) => readHistory(text, { source: "h.edn" }).map((o) => [o.type, o.f, o.value, o.process, lineOfOp(o)]);
+
+    it("one map per line", () => {
+      expect(read("; a header comment\n" + ops.join("\n") + "\n; the end\n")).toEqual(expected);
+    });
+
+    it("a top-level vector", () => {
+      expect(read("; a header comment\n[" + ops.join("\n ") + "\n ; the end\n]\n")).toEqual(expected);
+    });
+
+    it("a top-level list", () => {
+      expect(read("; a header comment\n(" + ops.join("\n ") + "\n ; the end\n)\n")).toEqual(expected);
+      expect(read("(\n" + ops.join("\n") + "\n)")).toEqual(expected);
+      // The last operation's comment runs to the end of its line, and takes a `)` there with it.
+      expect(() => read("(\n" + ops.join("\n") + ")")).toThrow(/^h\.edn:1:1: unclosed collection: expected '\)'$/);
+      expect(readHistory("()")).toEqual([]);
+    });
+
+    it("a list or vector of something else names the item's line and column", () => {
+      for (const [text, at] of [
+        ["(\n {:type :invoke, :f :read, :process 0}\n  5)", "h.edn:3:3"],
+        ["[{:type :invoke, :f :read, :process 0} (1 2)]", "h.edn:1:40"],
+        ["( ; comment\n  #_ 1 [:not :a :map])", "h.edn:2:8"],
+      ] as const) {
+        expect(() => readHistory(text, { source: "h.edn" })).toThrow(ParseError);
+        expect(() => readHistory(text, { source: "h.edn" })).toThrow(new RegExp(`^${at}: expected an operation map, got `));
+      }
+    });
+
+    it("a malformed list says line:column and what", () => {
+      expect(() => readHistory("(\n {:type :invoke, :f :read, :process 0}\n", { source: "h.edn" })).toThrow(/^h\.edn:1:1: unclosed collection: expected '\)'$/);
+      expect(() => readHistory("({:type :invoke, :f :read, :process 0}]", { source: "h.edn" })).toThrow(/^h\.edn:1:39: unexpected '\]'$/);
+      expect(() => readHistory("({:type :invoke, :f :read, :process 0})\n(", { source: "h.edn" })).toThrow(/^h\.edn:2:1: unclosed collection/);
+      // Two lists are not one history.
+      expect(() => readHistory("({:type :invoke, :f :read, :process 0})\n()", { source: "h.edn" })).toThrow(/^h\.edn:1:1: expected an operation map, got \(/);
+    });
+
+    it("hostile lists are bounded: a deep one is refused where it gets too deep, a huge one is read", () => {
+      const deep = "(".repeat(NESTING_DEPTH_MAX + 5) + ")".repeat(NESTING_DEPTH_MAX + 5);
+      expect(() => readHistory(deep, { source: "h.edn" })).toThrow(new RegExp(`^h\\.edn:1:${NESTING_DEPTH_MAX + 1}: nested deeper than ${NESTING_DEPTH_MAX} levels`));
+      const deepValue = `({:type :invoke, :f :read, :process 0, :value ${"(".repeat(NESTING_DEPTH_MAX)}${")".repeat(NESTING_DEPTH_MAX)}})`;
+      expect(() => readHistory(deepValue, { source: "h.edn" })).toThrow(/^h\.edn:1:\d+: nested deeper than/);
+      const n = 200_000;
+      const huge = "(" + '{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :value 1, :process 0}\n'.repeat(n / 2) + ")";
+      const h = readHistory(huge, { source: "h.edn" });
+      expect(h.length).toBe(n);
+      expect(lineOfOp(h[n - 1]!)).toBe(n);
+    });
   });
 
   it("reads the 6.824 kv format with :key", () => {
