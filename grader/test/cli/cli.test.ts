@@ -112,8 +112,8 @@ describe("grader lint and lesson show", () => {
     const [r, atRoot] = await Promise.all([grader(["lint", "--json"], { cwd: path.join(FIXTURES, "..") }), grader(["lint", "--json"])]);
     // From grader/test the course and the repository its references point into are the same as from the root.
     const { files, lessons, errors, warnings } = JSON.parse(atRoot.stdout);
-    expect(JSON.parse(r.stdout)).toMatchObject({ files, lessons: 5, errors, warnings });
-    expect(lessons).toBe(5);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files, lessons: 6, errors, warnings });
+    expect(lessons).toBe(6);
     expect(r.code).toBe(atRoot.code);
     const none = await grader(["lint"], { cwd: tmp });
     expect(none.code).toBe(4);
