@@ -12,6 +12,7 @@ export type { RunResults, Anomaly, CheckResult, Verdict } from "./run/results.js
 export { writeOutputs, type WrittenOutputs } from "./output/writer.js";
 export { firstViolation, involvedRequests } from "./run/violation.js";
 export { renderMessageDiagram, type DiagramInput } from "./output/message-diagram.js";
+export { renderSequenceSvg, renderTimelineSvg, defaultMessageLabel, type SequenceSvgInput, type SequenceColumn, type SequenceNote, type TimelineSvgInput, type TimelineLane, type TimelineSpan, type TimelineMarker, type SpanKind, type MessageTone } from "./output/svg.js";
 export { runSwarmInline, runOneSeed, seedConfig, type SwarmOptions, type SwarmSummary, type SeedResult } from "./swarm/swarm.js";
 export { createWorkload, WORKLOAD_NAMES, type Workload, type WorkloadName } from "./workload/workloads.js";
 export { FAULT_KINDS, generateNemesisSchedule, parseFaultList, describeNemesisOp, type FaultKind, type NemesisOp } from "./nemesis/schedule.js";
