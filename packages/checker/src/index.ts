@@ -8,6 +8,7 @@ export * from "./formats/json.js";
 export * from "./formats/parse-error.js";
 export * from "./formats/history-io.js";
 export * from "./lin/model.js";
+export * from "./lin/multi-register.js";
 export * from "./lin/search.js";
 export * from "./lin/check.js";
 export * from "./exactly-once/check.js";

@@ -6,14 +6,32 @@
 import type { History } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
-import type { LinOp, Model, ModelName, Refuted, RegisterOptions } from "./model.js";
-import { changedOp, modelFor } from "./model.js";
+import type { LinOp, Model, Refuted, RegisterOptions } from "./model.js";
+import { changedOp, counterModel, kvModel, registerModel } from "./model.js";
+import type { MultiRegisterOptions } from "./multi-register.js";
+import { multiRegisterModel } from "./multi-register.js";
 import type { PartialLinearization, SearchBudget, SearchResult } from "./search.js";
 import { searchPartition } from "./search.js";
 
 export type Validity = true | false | "unknown";
 
-export interface LinearizabilityOptions extends RegisterOptions {
+export type ModelName = "register" | "kv" | "counter" | "multi-register";
+export const MODEL_NAMES: readonly ModelName[] = ["register", "kv", "counter", "multi-register"];
+
+export function modelFor(name: ModelName, calls: readonly Call[], options: RegisterOptions & MultiRegisterOptions = {}): Model {
+  switch (name) {
+    case "register":
+      return registerModel(calls, options);
+    case "kv":
+      return kvModel();
+    case "counter":
+      return counterModel();
+    case "multi-register":
+      return multiRegisterModel(calls, options);
+  }
+}
+
+export interface LinearizabilityOptions extends RegisterOptions, MultiRegisterOptions {
   model: ModelName | ((calls: readonly Call[]) => Model);
   /** Give up with "unknown" after this long. Default: no limit. */
   timeLimitMs?: number;
@@ -105,7 +123,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
       if (best === undefined || shortest.prefixEnd < best.result.prefixEnd) best = { key, result: shortest };
     } else {
       kr.reason = result.reason === "time-limit" ? `time limit of ${options.timeLimitMs} ms reached` : "memo limit reached (too many configurations)";
-      unknownReason ??= `key ${showKey(key)}: ${kr.reason}`;
+      unknownReason ??= `${showKey(model, key)}: ${kr.reason}`;
       // The shared deadline has passed: the remaining keys would give up at once.
       if (result.reason === "time-limit") break;
     }
@@ -259,22 +277,23 @@ function prefixOps(model: Model, ops: readonly LinOp[], failed: readonly LinOp[]
   return model.prune === undefined ? out : model.prune(out);
 }
 
-function showKey(key: string): string {
-  return key === "" ? "(single object)" : JSON.stringify(key);
+function showKey(model: Model, key: string): string {
+  if (model.describeKey !== undefined) return model.describeKey(key);
+  return key === "" ? "key (single object)" : `key ${JSON.stringify(key)}`;
 }
 
 /** The failure as reported: the op to blame, the calls involved, the partial orders found, and a paragraph for people. */
 function describeFailure(model: Model, key: string, r: Invalid, ops: readonly LinOp[]): LinearizabilityFailure {
   const failed = r.failed.call;
   const proof = r.refuted?.because ?? [];
-  const ranked = rankInvolved(failed, proof, ops);
+  const ranked = rankInvolved(model, failed, proof, ops);
   const involved = [...ranked].sort((a, b) => a.callIndex - b.callIndex);
   const partials = r.partials.map((p: PartialLinearization) => ({
     stateBefore: p.stateBefore,
     skipped: p.skipped,
     steps: p.steps.map((s) => ({ op: s.op.call, description: model.describeOp(s.op), stateAfter: s.stateAfter })),
   }));
-  const where = key === "" ? "" : `key ${JSON.stringify(key)}: `;
+  const where = key === "" ? "" : `${showKey(model, key)}: `;
   const message =
     `${where}process ${String(failed.process)}'s ${model.describeOp(r.failed)} ` +
     `(ops ${failed.invoke.index}..${failed.completion?.index ?? "?"}) cannot be linearized: ` +
@@ -294,7 +313,7 @@ function describeFailure(model: Model, key: string, r: Invalid, ops: readonly Li
  * it, the definite overlapping ones, then the indefinite ones (which overlap
  * everything after their call).
  */
-function rankInvolved(failed: Call, proof: readonly LinOp[], ops: readonly LinOp[]): Call[] {
+function rankInvolved(model: Model, failed: Call, proof: readonly LinOp[], ops: readonly LinOp[]): Call[] {
   const overlapping = ops.map((o) => o.call).filter((c) => c === failed || (c.callIndex < failed.returnIndex && c.returnIndex > failed.callIndex));
   // What the failing op had to see: the latest ops that completed before it
   // was called (those no other completed op follows in real time), among the
@@ -304,11 +323,18 @@ function rankInvolved(failed: Call, proof: readonly LinOp[], ops: readonly LinOp
     const lastCall = list.reduce((m, o) => Math.max(m, o.call.callIndex), -1);
     return list.filter((o) => o.call.returnIndex > lastCall).map((o) => o.call);
   };
+  // With several registers in a partition, the latest writes of each.
+  const writes = before.filter((o) => !o.readOnly);
+  const keysWritten = model.keysWritten;
+  const latestWrites =
+    keysWritten === undefined
+      ? latest(writes)
+      : [...new Set(writes.flatMap((o) => keysWritten(o)))].flatMap((k) => latest(writes.filter((o) => keysWritten(o).includes(k))));
   return [
     ...new Set([
       failed,
       ...proof.map((o) => o.call),
-      ...latest(before.filter((o) => !o.readOnly)),
+      ...latestWrites,
       ...latest(before),
       ...overlapping.filter((c) => c.returnIndex !== Infinity),
       ...overlapping,

@@ -48,7 +48,7 @@ export interface LinOp {
 }
 
 /** What a model says about an op; `linOp` fills in the optional fields it leaves out. */
-type LinOpFields = Pick<LinOp, "call" | "key" | "kind" | "arg" | "arg2" | "out" | "readOnly" | "definite"> & Partial<LinOp>;
+export type LinOpFields = Pick<LinOp, "call" | "key" | "kind" | "arg" | "arg2" | "out" | "readOnly" | "definite"> & Partial<LinOp>;
 
 /**
  * A LinOp with every field present and in one order (an optional field the
@@ -57,7 +57,7 @@ type LinOpFields = Pick<LinOp, "call" | "key" | "kind" | "arg" | "arg2" | "out" 
  * fields in its inner loop, and a property read that only ever meets one
  * shape is the fast kind.
  */
-function linOp(f: LinOpFields): LinOp {
+export function linOp(f: LinOpFields): LinOp {
   return {
     call: f.call,
     key: f.key,
@@ -116,6 +116,14 @@ export interface Model {
    * that show it, and why. Must be sound; undefined proves nothing.
    */
   refute?(ops: readonly LinOp[], failed: readonly LinOp[]): Refuted | undefined;
+  /**
+   * Optional: the registers an op writes, when a partition holds several
+   * (a multi-register transaction), so that a failure names the latest
+   * writes of each of them, not only the latest writes overall.
+   */
+  keysWritten?(op: LinOp): readonly string[];
+  /** Optional: how a partition is named in messages (`keys :x :y`); by default `key "k"`, or nothing for a single object. */
+  describeKey?(key: string): string;
 }
 
 export interface Refuted {
@@ -451,18 +459,4 @@ export function counterModel(): Model {
     describeState: (s) => String(s),
     describeOp: (op) => (op.kind === "read" ? `read ${String(op.out)}` : `incr ${String(op.arg)}`),
   };
-}
-
-export type ModelName = "register" | "kv" | "counter";
-export const MODEL_NAMES: readonly ModelName[] = ["register", "kv", "counter"];
-
-export function modelFor(name: ModelName, calls: readonly Call[], options: RegisterOptions = {}): Model {
-  switch (name) {
-    case "register":
-      return registerModel(calls, options);
-    case "kv":
-      return kvModel();
-    case "counter":
-      return counterModel();
-  }
 }

@@ -5,8 +5,8 @@
  * plain sequential object.
  * Exponential, so only for histories of a handful of operations.
  */
-import type { Call, History } from "../../src/index.js";
-import { pairOps } from "../../src/index.js";
+import type { Call, History, Value } from "../../src/index.js";
+import { pairOps, printEdn } from "../../src/index.js";
 
 type Obj = { kind: "register" | "kv" | "counter" };
 
@@ -74,4 +74,44 @@ export function bruteForceLinearizable(kind: Obj["kind"], history: History): boo
     }
   }
   return false;
+}
+
+/**
+ * The same for Knossos' multi-register: every subset of the unknown
+ * transactions, every order; each transaction replayed micro-operation by
+ * micro-operation on a map of keys (compared as printed EDN). An ok
+ * transaction's reads must see the value (nil for a key never written,
+ * unless `initial` says otherwise); an unknown one's reads are not known.
+ */
+export function bruteForceMultiRegister(history: History, initial: ReadonlyMap<string, string> = new Map()): boolean {
+  const calls = pairOps(history).filter((c) => c.outcome !== "fail");
+  const definite = calls.filter((c) => c.outcome === "ok");
+  const maybe = calls.filter((c) => c.outcome !== "ok");
+  const replayTxns = (order: Call[]): boolean => {
+    const store = new Map(initial);
+    for (const c of order) {
+      const known = c.outcome === "ok";
+      for (const m of (known ? c.completion!.value : c.invoke.value) as Value[][]) {
+        const [f, k, v] = m.map((x) => printEdn(x));
+        if (f === ":read" || f === ":r") {
+          if (known && (store.get(k!) ?? "nil") !== v) return false;
+        } else store.set(k!, v!);
+      }
+    }
+    return true;
+  };
+  for (let mask = 0; mask < 1 << maybe.length; mask++) {
+    const chosen = definite.concat(maybe.filter((_, i) => (mask & (1 << i)) !== 0));
+    for (const order of permutations(chosen)) {
+      if (respectsRealTime(order) && replayTxns(order)) return true;
+    }
+  }
+  return false;
+}
+
+function respectsRealTime(order: Call[]): boolean {
+  for (let i = 0; i < order.length; i++) {
+    for (let j = i + 1; j < order.length; j++) if (order[j]!.returnIndex < order[i]!.callIndex) return false;
+  }
+  return true;
 }
