@@ -10,9 +10,10 @@
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { InputError } from "@dslab/protocol/cli";
+import { InputError, UsageError } from "@dslab/protocol/cli";
 import { checkExactlyOnce } from "../exactly-once/check.js";
 import { missingIdentity } from "../exactly-once/identity.js";
+import { EdnMap, parseEdn } from "../formats/edn.js";
 import { lineOfOp, readHistory } from "../formats/history-io.js";
 import type { History } from "../history/op.js";
 import { isClientOp } from "../history/op.js";
@@ -50,6 +51,7 @@ export function checkFiles(args: Parsed, io: CliIo, render: typeof renderTimelin
       throw new InputError(`--html ${args.html}: cannot create the directory: ${(e as Error).message}`, { cause: e });
     }
   }
+  const initial = args.initial === undefined ? undefined : initialValues(args.initial);
   let anyInvalid = false;
   let anyUnknown = false;
   let anyBad = false;
@@ -81,7 +83,7 @@ export function checkFiles(args: Parsed, io: CliIo, render: typeof renderTimelin
         if (r.unknownReason !== undefined) record.reason = r.unknownReason;
         htmlError = writeTimeline(file, history, { title: `${basename(file)}: exactly-once`, result: r });
       } else {
-        const r = checkLinearizability(history, { model: args.model, timeLimitMs: args.timeLimitMs, now: io.now });
+        const r = checkLinearizability(history, { model: args.model, initial, timeLimitMs: args.timeLimitMs, now: io.now });
         verdict = r.valid;
         record.ops = r.ops;
         record.keys = r.keys.length;
@@ -135,6 +137,19 @@ export function checkFiles(args: Parsed, io: CliIo, render: typeof renderTimelin
   if (anyBad) return EXIT.badInput;
   if (anyUnknown) return EXIT.unknown;
   return EXIT.valid;
+}
+
+/** `--initial`: an EDN map of keys to values; anything else is a usage error. */
+function initialValues(text: string): EdnMap {
+  let value;
+  try {
+    value = parseEdn(text, "--initial");
+  } catch (e) {
+    if (e instanceof ParseError) throw new UsageError(`--initial: ${e.reason} (column ${e.column ?? 1} of '${text}')`);
+    throw e;
+  }
+  if (!(value instanceof EdnMap)) throw new UsageError(`--initial: expected an EDN map of keys to values, such as '{:x 0 :y 0}'; got '${text}'`);
+  return value;
 }
 
 /** An empty history, or one of faults only, shows nothing: it is bad input, never "valid". */

@@ -31,17 +31,22 @@ export const EXIT = {
 /** Seconds a file may take before its verdict is unknown. */
 export const DEFAULT_TIME_LIMIT_S = 60;
 
-const MODELS = ["register", "kv", "counter", "exactly-once"] as const;
+const MODELS = ["register", "kv", "counter", "multi-register", "exactly-once"] as const;
 type CliModel = (typeof MODELS)[number];
 
-export const USAGE = `Usage: history-check FILE... --model register|kv|counter|exactly-once [options]
+export const USAGE = `Usage: history-check FILE... --model register|kv|counter|multi-register|exactly-once [options]
 
-Checks Jepsen-style histories (EDN history.edn, 6.824 kv logs, or JSON lines).
+Checks Jepsen-style histories (EDN history.edn as one map per line, one vector
+or one list of maps; 6.824 kv logs; or JSON lines).
 
-  --model M          register      read/write/cas, Maelstrom lin-kv semantics ([key value] tuples split by key)
-                     kv            get/put/append on strings, split by :key (6.824 / porcupine)
-                     counter       incr (or add) and read
-                     exactly-once  append/incr workloads with client_id and seq
+  --model M          register        read/write/cas, Maelstrom lin-kv semantics ([key value] tuples split by key)
+                     kv              get/put/append on strings, split by :key (6.824 / porcupine)
+                     counter         incr (or add) and read
+                     multi-register  Knossos' :txn of [:read k v] / [:write k v] micro-ops, atomic
+                                     over several keys; split by the keys transactions share
+                     exactly-once    append/incr workloads with client_id and seq
+  --initial EDN      multi-register: each key's value before the history, e.g. '{:x 0 :y 0}'
+                     (a key not in it starts as nil)
   --html OUT         write an HTML timeline to OUT (creating its directory); with
                      several FILEs (or when OUT is a directory) write
                      OUT/<file name>.html for each
@@ -68,6 +73,8 @@ export interface Parsed {
   files: string[];
   model: CliModel;
   html: string | undefined;
+  /** `--initial`, as given (read as EDN when the files are checked). */
+  initial: string | undefined;
   timeLimitMs: number;
   json: boolean;
   help: boolean;
@@ -76,6 +83,7 @@ export interface Parsed {
 const OPTIONS = {
   model: { type: "string" },
   html: { type: "string" },
+  initial: { type: "string" },
   "time-limit-s": { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -83,9 +91,10 @@ const OPTIONS = {
 
 function parse(argv: string[]): Parsed {
   const { values, positionals } = parseOptions(argv, OPTIONS);
-  if (values.help) return { files: [], model: "register", html: undefined, timeLimitMs: 0, json: false, help: true };
-  if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter or exactly-once)");
-  if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter or exactly-once`);
+  if (values.help) return { files: [], model: "register", html: undefined, initial: undefined, timeLimitMs: 0, json: false, help: true };
+  if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter, multi-register or exactly-once)");
+  if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register or exactly-once`);
+  if (values.initial !== undefined && values.model !== "multi-register") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
   if (positionals.length === 0) throw new UsageError("no history FILE given");
   let timeLimitMs = DEFAULT_TIME_LIMIT_S * 1000;
   if (values["time-limit-s"] !== undefined) {
@@ -93,7 +102,7 @@ function parse(argv: string[]): Parsed {
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--time-limit-s: expected a positive number of seconds, got '${values["time-limit-s"]}'`);
     timeLimitMs = n * 1000;
   }
-  return { files: positionals, model: values.model as CliModel, html: values.html, timeLimitMs, json: values.json === true, help: false };
+  return { files: positionals, model: values.model as CliModel, html: values.html, initial: values.initial, timeLimitMs, json: values.json === true, help: false };
 }
 
 /** Runs the command; a usage error is thrown as a UsageError, a bug as whatever it is. */

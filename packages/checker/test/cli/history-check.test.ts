@@ -153,6 +153,49 @@ describe("history-check CLI", () => {
     expect(r.out).toContain("valid.edn: valid");
   });
 
+  it("checks Knossos' multi-register transactions (--model multi-register) in a list-shaped file, from --initial values", () => {
+    const knossos = file(
+      "multi-register.edn",
+      `; x and y start at 0
+({:type :invoke, :f :txn, :value [[:read :x nil] [:read :y nil]], :process 0}
+ {:type :invoke, :f :txn, :value [[:write :x 1] [:write :y 1]], :process 1}
+ ; a read of both sees neither write or both
+ {:type :ok, :f :txn, :value [[:read :x 0] [:read :y 0]], :process 0}
+ {:type :ok, :f :txn, :value [[:write :x 1] [:write :y 1]], :process 1}
+ {:type :invoke, :f :txn, :value [[:read :x nil] [:read :y nil]], :process 0}
+ {:type :ok, :f :txn, :value [[:read :x 1] [:read :y 1]], :process 0})
+`,
+    );
+    const torn = file(
+      "torn.edn",
+      `({:type :invoke, :f :txn, :value [[:write :x 1] [:write :y 1]], :process 1}
+ {:type :ok, :f :txn, :value [[:write :x 1] [:write :y 1]], :process 1}
+ {:type :invoke, :f :txn, :value [[:read :x nil] [:read :y nil]], :process 0}
+ {:type :ok, :f :txn, :value [[:read :x 1] [:read :y 0]], :process 0})
+`,
+    );
+    const ok = run(knossos, "--model", "multi-register", "--initial", "{:x 0 :y 0}");
+    expect(ok.out).toMatch(/multi-register\.edn: valid \(multi-register, 3 ops, \d+ ms\)\n$/);
+    expect(ok.code).toBe(0);
+    const bad = run(torn, "--model", "multi-register", "--initial", "{:x 0, :y 0}", "--json");
+    expect(bad.code).toBe(1);
+    const o = JSON.parse(bad.out) as { valid: unknown; failure: { key: string; message: string; involved: number[] } };
+    expect(o.valid).toBe(false);
+    expect(o.failure.key).toBe(":x :y");
+    expect(o.failure.message).toMatch(/^keys :x :y: process 0's txn \[\[:read :x 1\] \[:read :y 0\]\] \(ops 2\.\.3\) cannot be linearized/);
+    expect(o.failure.involved).toEqual([0, 2]);
+    // Without --initial the keys start as nil, and the first read of 0 is the violation.
+    expect(run(knossos, "--model", "multi-register").out).toContain("process 0's txn [[:read :x 0] [:read :y 0]] (ops 0..2) cannot be linearized");
+    const usage = run(knossos, "--model", "register", "--initial", "{:x 0}");
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain("--initial is for --model multi-register");
+    const notMap = run(knossos, "--model", "multi-register", "--initial", "[0 0]");
+    expect(notMap.code).toBe(2);
+    expect(notMap.err).toContain("--initial: expected an EDN map of keys to values");
+    // The txn the register model refuses: key 1 was never written, so its read of 4 is a violation.
+    expect(run(txn, "--model", "multi-register").code).toBe(1);
+  });
+
   it("exits 2 with a clear message on usage errors, 0 on --help", () => {
     const noModel = run(validEdn);
     expect(noModel.code).toBe(2);
@@ -163,6 +206,8 @@ describe("history-check CLI", () => {
     const help = run("--help");
     expect(help.code).toBe(0);
     expect(help.out).toContain("Usage: history-check FILE...");
+    expect(help.out).toContain("multi-register  Knossos' :txn");
+    expect(help.out).toContain("--initial EDN");
   });
 
   it("creates the directory of --html OUT; a timeline it cannot write is reported beside the verdict", () => {
