@@ -19,6 +19,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "autograder gradescope", summary: "build the Gradescope autograder zip", load: async () => (await import("./autograder.js")).autograderGradescope },
   { name: "check", summary: "run the workbook's checks, lesson by lesson (npm run check)", load: async () => (await import("./check.js")).check },
+  { name: "lesson pictures", summary: "draw the course's pictures from real simulator runs (--check compares)", load: async () => (await import("./pictures.js")).lessonPictures },
   { name: "lesson show", summary: "print what the grader parsed from one lesson", load: async () => (await import("./lesson-show.js")).lessonShow },
   { name: "lint", summary: "check every lesson and the course as a whole", load: async () => (await import("./lint.js")).lint },
   { name: "proof", summary: "check one pasted proof against a lesson", load: async () => (await import("./proof.js")).proof },
@@ -26,5 +27,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "release", summary: "build the repository students clone (no hidden suites or solutions)", load: async () => (await import("./release.js")).release },
   { name: "review", summary: "record an instructor's decision on a proof", load: async () => (await import("./review.js")).review },
   { name: "schedule", summary: "write review calendars (.ics per student) and a CSV agenda", load: async () => (await import("./schedule.js")).schedule },
+  { name: "site", summary: "render the course as a static HTML site (lessons, pictures, checks)", load: async () => (await import("./site.js")).site },
   { name: "test", summary: "grade a submission's code (visible checks and hidden suites, sandboxed), or a whole class", load: async () => (await import("./test.js")).test },
 ];

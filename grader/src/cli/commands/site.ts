@@ -1,0 +1,53 @@
+// `grader site --out DIR`: the course as a static HTML site.
+import path from "node:path";
+import { REPOSITORY_ROOT } from "../../check/load.js";
+import { EXIT, json, requireString, type Command } from "../args.js";
+
+export const site: Command = {
+  name: "site",
+  help: `Usage: grader site --out DIR [--lessons DIR] [--json]
+
+Renders the course as static HTML into DIR: an index listing the lessons in
+prerequisite order, one page per lesson (its title, duration, XP and
+prerequisites linked, the lesson rendered from Markdown, its pictures, and
+each pass criterion with the visible test file and the
+\`npm run check -- --lesson NAME\` command that decide it, previous and next
+lesson), and one page per visible test file. Pictures and other images of the
+course directory are copied into the site. Answer keys (answers.md,
+*.answers.md) are never read and instructor-only passages (between
+<!-- instructor-only --> and <!-- /instructor-only -->) are cut. Raw HTML in a
+lesson is shown as text; the pages load nothing from outside DIR.
+
+Options:
+  --out DIR       where to write the site (created if needed; files are overwritten)
+  --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
+  --json          print the files written as JSON
+  -h, --help      show this help
+
+Exit codes: 0 written, 2 usage error, 4 the lessons cannot be read, an
+instructor-only marker is unclosed, or DIR cannot be written.
+`,
+  options: {
+    out: { type: "string" },
+  },
+  async run(values, positionals, io) {
+    if (positionals.length > 0) {
+      io.stderr(`grader site: unexpected argument ${JSON.stringify(positionals[0])}. Run \`grader site --help\` for usage.\n`);
+      return EXIT.usage;
+    }
+    const out = path.resolve(requireString(values, "out", "site"));
+    const { buildSite } = await import("../../site/build.js");
+    const { writeSite } = await import("../../site/write.js");
+    const built = await buildSite({ lessonsDir: path.resolve(String(values.lessons)), root: REPOSITORY_ROOT });
+    try {
+      await writeSite(out, built.files);
+    } catch (err) {
+      io.stderr(`grader site: --out ${out}: cannot write there: ${(err as Error).message}\n`);
+      return EXIT.badInput;
+    }
+    for (const w of built.warnings) io.stderr(`grader site: ${w}\n`);
+    if (values.json === true) io.stdout(json({ out, lessons: built.lessons, files: built.files.map((f) => f.path), warnings: built.warnings }));
+    else io.stdout(`wrote ${built.files.length} files (${built.lessons} lessons) to ${out}; open ${path.join(out, "index.html")}\n`);
+    return EXIT.ok;
+  },
+};
