@@ -6,10 +6,11 @@
 import { DEDUP_STORE_CHECKS } from "./dedup-store.js";
 import { IDEMPOTENCY_KEY_CHECKS } from "./idempotency-keys.js";
 import { RETRY_CLIENT_CHECKS } from "./retry-client.js";
+import { withSearchChecks } from "./search.js";
 import type { CriterionCheck } from "./types.js";
 import { VOTE_RULES_CHECKS } from "./vote-rules.js";
 
-export const CHECKS: readonly CriterionCheck[] = [...DEDUP_STORE_CHECKS, ...VOTE_RULES_CHECKS, ...RETRY_CLIENT_CHECKS, ...IDEMPOTENCY_KEY_CHECKS];
+export const CHECKS: readonly CriterionCheck[] = [...withSearchChecks(DEDUP_STORE_CHECKS), ...VOTE_RULES_CHECKS, ...RETRY_CLIENT_CHECKS, ...IDEMPOTENCY_KEY_CHECKS];
 
 export { LESSON, criterion } from "./lessons.js";
 export { runCheck, describeError, type CriterionResult, type CriterionStatus } from "./run.js";

@@ -16,12 +16,15 @@ import { fileURLToPath } from "node:url";
 import { CliError, exitCodeHelp, unknownCommand, UsageError, type Io } from "@dslab/protocol/cli";
 import { runCommand, RUN_HELP } from "./run-command.js";
 import { swarmCommand, swarmWorkerCommand, SWARM_HELP } from "./swarm-command.js";
+import { replayCommand, searchCommand, SEARCH_HELP } from "./search-command.js";
 
 export const HELP = `kv-sim: a seeded, fault-injecting harness for the key-value cluster
 
 Usage:
   kv-sim run   [options]   one run: faults, heal, liveness, checkers, outputs
   kv-sim swarm [options]   many in-process seeds; failing seeds with their replay commands
+  kv-sim search [options]  every reachable state of a small scenario; the shortest trace to a violation
+  kv-sim replay TRACE      re-run a search's trace file event by event
   kv-sim <command> --help  options of a command
   kv-sim --version         the version
 
@@ -77,16 +80,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runCommand(rest, io);
       case "swarm":
         return await swarmCommand(rest, io);
+      case "search":
+        return await searchCommand(rest, io);
+      case "replay":
+        return await replayCommand(rest, io);
       case "swarm-worker":
         return await swarmWorkerCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
       case "-h":
-        io.stdout(HELP + "\n" + RUN_HELP + "\n" + SWARM_HELP);
+        io.stdout(HELP + "\n" + RUN_HELP + "\n" + SWARM_HELP + "\n" + SEARCH_HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw unknownCommand(command, ["run", "swarm"]);
+        throw unknownCommand(command, ["run", "swarm", "search", "replay"]);
     }
   } catch (e) {
     throw asUsageError(e);

@@ -1,0 +1,114 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { describe, expect, onTestFinished, test } from "vitest";
+import { fnv1a64, loadStore, randomWalkScenario, replayTrace, searchScenario, stableStringify, type TraceFile } from "../../src/search/index.js";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
+const MUTANT = join(root, "grader/test/mutants/stale-rewinds-last-seq.ts");
+const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
+const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" } });
+
+describe("search: every order of the dedup-single scenario", () => {
+  test("the reference store: the space is exhausted with no violation, and states are deduplicated", async () => {
+    const store = await loadStore(SOLUTION);
+    const r = searchScenario({ scenario: "dedup-single", store, clients: 1, appends: 2 });
+    expect(r.end).toBe("space-exhausted");
+    expect(r.violation).toBeUndefined();
+    expect(r.unique).toBe(r.explored);
+    expect(r.unique).toBeGreaterThan(100);
+    const two = searchScenario({ scenario: "dedup-single", store, clients: 2, appends: 1 });
+    expect(two.end).toBe("space-exhausted");
+    expect(two.depth).toBeGreaterThan(r.depth - 4);
+  });
+
+  test("a stale refusal that rewinds the last seq: BFS finds the double append with a shortest trace of 5 events, and random DFS finds it too", async () => {
+    const store = await loadStore(MUTANT);
+    const r = searchScenario({ scenario: "dedup-single", store, clients: 1, appends: 2 });
+    expect(r.end).toBe("invariant-violated");
+    expect(r.violation?.invariant).toBe("appends-at-most-once");
+    expect(r.violation?.message).toMatch(/append "c1:2" was applied twice/);
+    expect(r.trace).toHaveLength(5);
+    expect(r.trace!.join("\n")).toMatch(/append "c1:1" \(client c1 seq 1\) => error 1000/);
+    const dfs = searchScenario({ scenario: "dedup-single", store, clients: 1, appends: 2, strategy: "random-dfs", seed: 7 });
+    expect(dfs.end).toBe("invariant-violated");
+    expect(dfs.trace!.length).toBeGreaterThanOrEqual(5);
+  });
+
+  test("random walks of the same model, for comparison: the first walk that finds the double append is no shorter than BFS's trace", async () => {
+    const store = await loadStore(MUTANT);
+    const walk = randomWalkScenario({ scenario: "dedup-single", store, clients: 1, appends: 2, walks: 1000 });
+    // In a model this small, random walks meet the bad order too (within a few seeds): the search's gain is the shortest trace and the proof that no order was missed.
+    expect(walk?.steps).toBeGreaterThanOrEqual(5);
+    const reference = randomWalkScenario({ scenario: "dedup-single", store: await loadStore(SOLUTION), clients: 1, appends: 2, walks: 1000 });
+    expect(reference).toBeUndefined();
+  });
+
+  test("goal and prune: clients-done is reached, and pruning at it still exhausts the space", async () => {
+    const store = await loadStore(SOLUTION);
+    const goal = searchScenario({ scenario: "dedup-single", store, clients: 1, appends: 2, goal: ["clients-done"] });
+    expect(goal.end).toBe("goal-found");
+    expect(goal.trace).toHaveLength(4); // deliver, reply, deliver, reply
+    const pruned = searchScenario({ scenario: "dedup-single", store, clients: 1, appends: 2, prune: ["clients-done"] });
+    expect(pruned.end).toBe("space-exhausted");
+    expect(pruned.explored).toBeGreaterThan(0);
+  });
+
+  test("a trace file replays step by step: the violation again with the mutant, every invariant holding with the reference store", async () => {
+    const r = searchScenario({ scenario: "dedup-single", store: await loadStore(MUTANT), clients: 1, appends: 2 });
+    const trace = JSON.parse(JSON.stringify(r.traceFile)) as TraceFile;
+    const again = replayTrace(trace, await loadStore(MUTANT));
+    expect(again.lines).toEqual(r.trace);
+    expect(again.violation).toEqual(r.violation);
+    const reference = replayTrace(trace, await loadStore(SOLUTION));
+    expect(reference.violation).toBeUndefined();
+  });
+
+  test("hashing: stable JSON ignores key order; FNV-1a 64 matches the published vectors", () => {
+    expect(stableStringify({ b: 1, a: [{ d: 2, c: 3 }] })).toBe(stableStringify({ a: [{ c: 3, d: 2 }], b: 1 }));
+    const hex = (s: string) => fnv1a64(s).split(":").map((p) => parseInt(p, 36).toString(16).padStart(8, "0")).join("");
+    expect(hex("")).toBe("cbf29ce484222325");
+    expect(hex("a")).toBe("af63dc4c8601ec8c");
+    expect(hex("foobar")).toBe("85944171f73967e8");
+  });
+});
+
+describe("kv-sim search and replay", () => {
+  test("--help prints usage with the exit codes; a bad scenario is a usage error (exit 2)", async () => {
+    const h = await kvSim(["search", "--help"]);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/Usage: kv-sim search --scenario dedup-single/);
+    expect(h.stdout).toMatch(/Exit 0: space exhausted/);
+    const bad = await kvSim(["search", "--scenario", "raft-9"]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--scenario: expected one of dedup-single, got "raft-9"/);
+  });
+
+  test("exit 0 for an exhausted space, 3 for the time limit, 1 for a violation with its trace file, which kv-sim replay re-runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-search-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const ok = await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--solution"]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toMatch(/^end: space exhausted$/m);
+    expect(ok.stdout).toMatch(/^unique states: \d+$/m);
+    expect(ok.stdout).toMatch(/^states per second: \d+$/m);
+    const slow = await kvSim(["search", "--scenario", "dedup-single", "--clients", "2", "--appends", "3", "--max-time-s", "0.2", "--solution"]);
+    expect(slow.exitCode).toBe(3);
+    expect(slow.stdout).toMatch(/^end: time limit$/m);
+    const trace = join(dir, "t.json");
+    const bad = await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", trace]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toMatch(/^violated: appends-at-most-once: append "c1:2" was applied twice/m);
+    expect(bad.stdout).toMatch(/^trace \(5 events\):$/m);
+    expect(JSON.parse(await readFile(trace, "utf8")).kind).toBe("dslab-search-trace");
+    const replay = await kvSim(["replay", trace, "--store", MUTANT]);
+    expect(replay.exitCode).toBe(1);
+    expect(replay.stdout).toMatch(/^verdict: appends-at-most-once violated/m);
+    const fixed = await kvSim(["replay", trace, "--solution"]);
+    expect(fixed.exitCode).toBe(0);
+    expect(fixed.stdout).toMatch(/^verdict: every invariant holds/m);
+  });
+});
