@@ -39,7 +39,7 @@ const write = (line: RunnerLine): void => {
 const root = new URL("../../../", import.meta.url);
 const checks = (await import(new URL("week-12/checks/index.ts", root).href)) as ChecksModule;
 const hidden = (await import(new URL("grader/hidden/index.ts", root).href)) as typeof Hidden;
-// The plug modules the checks import on demand, and the sim's process-mode pieces, imported while root can read everything.
+// The plug modules some checks import on demand, imported now with the rest (the checkout stays world-readable: this is for speed, not access).
 await import(new URL("week-12/plug/core-factory.ts", root).href);
 hidden.setSeedScale(args.seedScale);
 
