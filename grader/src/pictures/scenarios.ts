@@ -124,51 +124,68 @@ function labelFor(m: TracedMessage): string {
 
 export const retryAcrossCrash: Picture = {
   file: "retry-across-leader-crash.svg",
-  about: "timeline: the leader is killed while a request is on its way; the attempt times out, the client backs off, a follower redirects it to the new leader, the retry (same seq) succeeds",
+  about: "timeline: the leader applies a write, its reply is lost and the leader is killed; the attempt times out, the client backs off, a follower redirects it to the new leader, which answers the retry (same client_id and seq) from its session",
   async render() {
     const name = this.file;
-    const config: RunConfig = { ...ONE_CLIENT, seed: "leader-crash", timeLimitS: 3, nemesis: ["kill"] };
+    const config: RunConfig = { ...ONE_CLIENT, seed: "leader-crash", timeLimitS: 3, nemesis: ["kill", "lose-reply"] };
     const schedule: NemesisOp[] = [
-      { atMs: 1130, op: "kill", target: "leader", slot: "k1" },
+      { atMs: 1050, op: "lose-reply", probability: 1 },
+      { atMs: 1095, op: "kill", target: "leader", slot: "k1" },
+      { atMs: 1100, op: "lose-reply", probability: 0 },
       { atMs: 2500, op: "restart", slot: "k1" },
       { atMs: 3000, op: "heal" },
     ];
-    const a = await run(config, schedule);
+    const logs: string[] = [];
+    const a = await run(config, schedule, logs);
     const entries = a.trace.entries;
     const kill = entries.find((e) => e.kind === "fault" && e.label.startsWith("SIGKILL"));
     if (!kill || kill.kind !== "fault") throw scenarioError(name, "the leader's kill");
+    const killed = kill.nodes[0]!;
     const messages = entries.filter(isMessage);
-    const clientIds = new Set(Object.keys(a.results!.clients));
-    const requests = messages.filter((m) => clientIds.has(m.src) && m.seq !== undefined && m.sentAtMs > kill.atMs);
-    const first = requests[0];
-    if (!first) throw scenarioError(name, "a request after the kill");
-    const attempts = requests.filter((m) => m.clientId === first.clientId && m.seq === first.seq);
-    const replyTo = (m: TracedMessage): TracedMessage | undefined => messages.find((r) => r.src === m.dest && r.dest === m.src && r.inReplyTo === m.msgId);
+    // The reply that reached the client, if any.
+    const replyTo = (m: TracedMessage): TracedMessage | undefined => messages.find((r) => r.src === m.dest && r.dest === m.src && r.inReplyTo === m.msgId && r.deliveredAtMs !== undefined);
+    const lost = messages.find((m) => m.fate === "dropped-lost-reply" && m.src === killed && m.sentAtMs < kill.atMs);
+    const first = lost && messages.find((m) => m.src === lost.dest && m.dest === lost.src && m.msgId === lost.inReplyTo);
+    if (!lost || !first || first.seq === undefined) throw scenarioError(name, `a reply of ${killed} lost before the kill`);
+    const attempts = messages.filter((m) => m.src === first.src && m.clientId === first.clientId && m.seq === first.seq && m.fate !== "duplicate" && m.fate !== "replayed");
     const last = attempts[attempts.length - 1]!;
     const lastReply = replyTo(last);
     const redirect = attempts.map(replyTo).find((r) => r?.type === "error" && typeof r.body.leader === "string");
-    if (attempts.length < 3 || replyTo(attempts[0]!) !== undefined || !redirect || lastReply?.type !== `${first.type}_ok`) {
-      throw scenarioError(name, "a timed-out attempt, a redirect and an answered retry of one request");
+    if (attempts.length < 3 || !redirect || lastReply?.type !== `${first.type}_ok` || lastReply.fromSession !== true) {
+      throw scenarioError(name, "a timed-out attempt, a redirect and a retry answered from the session");
     }
+    const clients = a.results!.clients;
+    const dedup = logs.find((l) => l.startsWith(`${lastReply.src} [dedup] client ${first.clientId} seq ${first.seq} `));
+    if (!dedup) throw scenarioError(name, `the new leader's [dedup] line for seq ${first.seq}`);
     const timeoutMs = SIM_DEFAULTS.client.attemptTimeoutMs;
     const spans: TimelineSpan[] = [];
     const client = first.src;
-    spans.push({ lane: "op", fromMs: first.sentAtMs, toMs: lastReply.deliveredAtMs!, kind: "operation", label: `${first.type} ${JSON.stringify(first.body.key)} seq ${first.seq}: ok after ${attempts.length} attempts` });
+    spans.push({ lane: "op", fromMs: first.sentAtMs, toMs: lastReply.deliveredAtMs!, kind: "operation", label: `${first.type} ${JSON.stringify(first.body.key)} seq ${first.seq}: ok after ${attempts.length} attempts, applied once` });
     attempts.forEach((m, i) => {
       const r = replyTo(m);
       const end = r?.deliveredAtMs ?? m.sentAtMs + timeoutMs;
-      const outcome = r === undefined ? `timeout (${m.fate === "dropped-node-down" ? `${m.dest} is down` : "no reply"})` : r.type === "error" ? `redirect to ${String(r.body.leader)}` : "ok";
+      const outcome =
+        r === undefined
+          ? `timeout (${m.fate === "dropped-node-down" ? `${m.dest} is down` : "applied; reply lost"})`
+          : r.type === "error"
+            ? `redirect to ${String(r.body.leader)}`
+            : r.fromSession
+              ? "ok, from the session"
+              : "ok";
       spans.push({ lane: "attempts", fromMs: m.sentAtMs, toMs: end, kind: r === undefined || r.type === "error" ? "attempt-failed" : "attempt-ok", label: `#${i + 1} → ${m.dest}: ${outcome}` });
       const next = attempts[i + 1];
       if (next && next.sentAtMs - end > 1) spans.push({ lane: "attempts", fromMs: end, toMs: next.sentAtMs, kind: "backoff", label: `backoff ${Math.round(next.sentAtMs - end)} ms` });
     });
-    // Each node's part: the leader of each term (its first append entries), down from the kill to the restart.
-    const fromMs = Math.floor((Math.min(kill.atMs, first.sentAtMs) - 150) / 50) * 50;
+    const fromMs = Math.floor((first.sentAtMs - 100) / 50) * 50;
     const toMs = Math.ceil((lastReply.deliveredAtMs! + 100) / 50) * 50;
-    const markers: TimelineMarker[] = [{ atMs: kill.atMs, lane: kill.nodes[0], kind: "fault", label: kill.label }];
+    // Every fault of the window, on the node it hits (a network fault: across every lane).
+    const markers: TimelineMarker[] = entries
+      .filter((e): e is Extract<TraceEntry, { kind: "fault" }> => e.kind === "fault" && e.atMs >= fromMs && e.atMs <= toMs)
+      .map((f) => ({ atMs: f.atMs, ...(f.nodes.length === 1 ? { lane: f.nodes[0]! } : {}), kind: "fault" as const, label: f.label }));
+    markers.push({ atMs: lastReply.sentAtMs, lane: lastReply.src, kind: "event", label: `${lastReply.src} ${shortIds(dedup.slice(lastReply.src.length + 1), clients)}` });
     const restart = entries.find((e) => e.kind === "fault" && e.label.startsWith("restart") && e.atMs > kill.atMs);
-    const killed = kill.nodes[0]!;
     spans.push({ lane: killed, fromMs: kill.atMs, toMs: restart?.kind === "fault" ? restart.atMs : toMs, kind: "down", label: `${killed} down (killed)` });
+    // Each term's leader, from its first append entries (the trace holds the node-to-node traffic).
     const leaderSince = new Map<string, { node: string; atMs: number }>();
     for (const m of messages) {
       if (m.type !== "raft_append") continue;
@@ -184,7 +201,7 @@ export const retryAcrossCrash: Picture = {
     });
     if (!terms.some(([, l]) => l.atMs > kill.atMs && l.atMs < last.sentAtMs)) throw scenarioError(name, "a new leader elected before the answered retry");
     return renderTimelineSvg({
-      title: `A retry across a leader crash (${first.type} seq ${first.seq})`,
+      title: `A retry across a leader crash (${first.type} seq ${first.seq}, client ${client})`,
       caption: caption(config, schedule),
       lanes: [
         { id: "op", label: `${client}: operation` },

@@ -73,14 +73,16 @@ describe("what each picture shows", () => {
     expect(s).toContain("lose replies after apply p=1");
   });
 
-  test("the leader crash: the kill labelled as the tools label it, the attempts, the backoff, the redirect", async () => {
+  test("the leader crash: the kill labelled as the tools label it, the attempts, the backoff, the redirect, the answer from the session", async () => {
     const s = await svg("retry-across-leader-crash.svg");
-    expect(s).toMatch(/SIGKILL n\d \(leader\)/);
-    expect(s).toMatch(/#1 → n\d: timeout \(n\d is down\)/);
+    expect(s).toMatch(/SIGKILL n\d \(leader\) at \d+ ms/);
+    expect(s).toContain("lose replies after apply p=1");
+    expect(s).toMatch(/#1 → n\d: timeout \(applied; reply lost\)/);
     expect(s).toMatch(/backoff \d+ ms/);
     expect(s).toMatch(/#2 → n\d: redirect to n\d/);
-    expect(s).toMatch(/#3 → n\d: ok/);
-    expect(s).toMatch(/elected leader for term 2/);
+    expect(s).toMatch(/#3 → n\d: ok, from the session/);
+    expect(s).toMatch(/n\d elected leader for term 2/);
+    expect(s).toMatch(/n\d \[dedup\] client c1 seq \d is duplicate, returning cached result/);
   });
 
   test("the split vote: two candidates in term 1 without a majority, then term 2 elects a leader", async () => {

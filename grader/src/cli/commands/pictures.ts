@@ -15,9 +15,10 @@ drew:
   lost-reply-answered-from-session.svg  message diagram: the leader's reply is
       dropped, the retry (same client_id and seq) is answered from the session
       (the leader's [dedup] line beside it), not applied again
-  retry-across-leader-crash.svg  timeline: the leader is killed (SIGKILL) while
-      a request is on its way; the attempt times out, the client backs off, a
-      follower redirects it to the new leader, the retry succeeds
+  retry-across-leader-crash.svg  timeline: the leader applies a write, its
+      reply is lost and the leader is killed (SIGKILL); the attempt times out,
+      the client backs off, a follower redirects it to the new leader, which
+      answers the retry (same client_id and seq) from its session
   split-vote.svg  message diagram: two candidates in one term split the votes,
       a randomized election timeout starts the next term, which elects a leader
 

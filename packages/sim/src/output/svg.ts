@@ -37,6 +37,30 @@ function n(x: number): string {
   return String(Math.round(x * 10) / 10);
 }
 
+/** `text` cut at spaces into lines of at most `max` characters (a longer word stays whole). */
+export function wrapText(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The title and the caption (wrapped to the width); returns the SVG and the height they take below 40. */
+function heading(title: string, caption: string, width: number): { svg: string; extra: number } {
+  const lines = wrapText(caption, Math.floor((width - 24) / 5.6));
+  const svg = [
+    `<text x="12" y="22" ${FONT} font-size="15" font-weight="bold" fill="${COLORS.ink}">${esc(title)}</text>`,
+    ...lines.map((l, i) => `<text x="12" y="${40 + i * 14}" ${FONT} font-size="11" fill="${COLORS.faint}">${esc(l)}</text>`),
+  ].join("\n");
+  return { svg, extra: (lines.length - 1) * 14 };
+}
+
 function arrowDefs(): string {
   const head = (id: string, color: string): string =>
     `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${color}"/></marker>`;
@@ -115,14 +139,16 @@ export function renderSequenceSvg(input: SequenceSvgInput): string {
     }
   });
   rows.sort((a, b) => a.t - b.t || a.k - b.k);
-  const rowY = (i: number): number => SEQ.top + 24 + i * SEQ.rowH;
+  const width = SEQ.left + (input.columns.length - 1) * SEQ.colW + SEQ.noteW;
+  const head = heading(input.title, input.caption, width);
+  const top = SEQ.top + head.extra;
+  const rowY = (i: number): number => top + 24 + i * SEQ.rowH;
   const sendY = new Map<number, number>();
   const recvY = new Map<number, number>();
   rows.forEach((r, i) => {
     if (r.kind === "send") sendY.set(r.ref, rowY(i));
     if (r.kind === "recv") recvY.set(r.ref, rowY(i));
   });
-  const width = SEQ.left + (input.columns.length - 1) * SEQ.colW + SEQ.noteW;
   const height = rowY(rows.length) + 16;
 
   const out: string[] = [];
@@ -130,13 +156,12 @@ export function renderSequenceSvg(input: SequenceSvgInput): string {
   out.push(`<title>${esc(input.title)}</title>`);
   out.push(arrowDefs());
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="12" y="22" ${FONT} font-size="15" font-weight="bold" fill="${COLORS.ink}">${esc(input.title)}</text>`);
-  out.push(`<text x="12" y="40" ${FONT} font-size="11" fill="${COLORS.faint}">${esc(input.caption)}</text>`);
+  out.push(head.svg);
   for (const c of input.columns) {
     const x = colX.get(c.id)!;
-    out.push(`<text x="${x}" y="${SEQ.top - 12}" ${FONT} font-size="13" font-weight="bold" text-anchor="middle" fill="${COLORS.ink}">${esc(c.label ?? c.id)}</text>`);
-    if (c.sublabel) out.push(`<text x="${x}" y="${SEQ.top + 2}" ${FONT} font-size="10" text-anchor="middle" fill="${COLORS.faint}">${esc(c.sublabel)}</text>`);
-    out.push(`<line x1="${x}" y1="${SEQ.top + 8}" x2="${x}" y2="${height - 8}" stroke="${COLORS.faint}" stroke-width="1" stroke-dasharray="${clientColumns.has(c.id) ? "none" : "4 3"}"/>`);
+    out.push(`<text x="${x}" y="${top - 12}" ${FONT} font-size="13" font-weight="bold" text-anchor="middle" fill="${COLORS.ink}">${esc(c.label ?? c.id)}</text>`);
+    if (c.sublabel) out.push(`<text x="${x}" y="${top + 2}" ${FONT} font-size="10" text-anchor="middle" fill="${COLORS.faint}">${esc(c.sublabel)}</text>`);
+    out.push(`<line x1="${x}" y1="${top + 8}" x2="${x}" y2="${height - 8}" stroke="${COLORS.faint}" stroke-width="1" stroke-dasharray="${clientColumns.has(c.id) ? "none" : "4 3"}"/>`);
   }
   rows.forEach((r, i) => {
     const y = rowY(i);
@@ -245,8 +270,9 @@ export function renderTimelineSvg(input: TimelineSvgInput): string {
     let k = 0;
     for (const s of input.spans) if (s.lane === l.id && !fits(s)) below.set(s, k++);
   }
+  const head = heading(input.title, input.caption, width);
   const laneY = new Map<string, number>();
-  let y0 = TL.top;
+  let y0 = TL.top + head.extra;
   for (const l of input.lanes) {
     laneY.set(l.id, y0);
     y0 += TL.laneH + [...below.entries()].filter(([s]) => s.lane === l.id).length * LABEL_H;
@@ -258,8 +284,7 @@ export function renderTimelineSvg(input: TimelineSvgInput): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(input.title)}">`);
   out.push(`<title>${esc(input.title)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="12" y="22" ${FONT} font-size="15" font-weight="bold" fill="${COLORS.ink}">${esc(input.title)}</text>`);
-  out.push(`<text x="12" y="40" ${FONT} font-size="11" fill="${COLORS.faint}">${esc(input.caption)}</text>`);
+  out.push(head.svg);
   for (const l of input.lanes) {
     const y = laneY.get(l.id)!;
     out.push(`<line x1="${TL.left}" y1="${y + TL.laneH / 2}" x2="${width - TL.right}" y2="${y + TL.laneH / 2}" stroke="#eef0f3" stroke-width="1"/>`);
@@ -294,7 +319,7 @@ export function renderTimelineSvg(input: TimelineSvgInput): string {
     const mx = x(m.atMs);
     const color = m.kind === "fault" ? COLORS.fault : COLORS.session;
     const y = m.lane === undefined ? undefined : laneY.get(m.lane);
-    const y1 = y === undefined ? TL.top : y + 4;
+    const y1 = y === undefined ? TL.top + head.extra : y + 4;
     const y2 = y === undefined ? axisY : y + TL.laneH - 8;
     out.push(`<line x1="${n(mx)}" y1="${y1}" x2="${n(mx)}" y2="${y2}" stroke="${color}" stroke-width="${m.kind === "fault" ? 2 : 1.4}"${m.kind === "fault" ? "" : ` stroke-dasharray="4 2"`}/>`);
     if (m.kind === "fault") out.push(`<path d="M${n(mx - 5)},${y1 - 5} L${n(mx + 5)},${y1 + 5} M${n(mx - 5)},${y1 + 5} L${n(mx + 5)},${y1 - 5}" stroke="${color}" stroke-width="2.2"/>`);

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import { runInProcess } from "../../src/run/in-process.js";
 import { DEFAULT_CONFIG } from "../../src/run/config.js";
-import { renderSequenceSvg, renderTimelineSvg } from "../../src/output/svg.js";
+import { renderSequenceSvg, renderTimelineSvg, wrapText } from "../../src/output/svg.js";
 import type { TraceEntry, TracedMessage } from "../../src/network/trace.js";
 
 const msg = (over: Partial<TracedMessage>): TracedMessage => ({
@@ -93,5 +93,20 @@ describe("renderTimelineSvg", () => {
     expect(svg).toMatch(/text-anchor="start"[^>]*>#2 → n2: ok<\/text>/);
     expect(svg).toContain(">1. SIGKILL n1 (leader) at 50 ms</text>");
     for (const t of [0, 100, 500, 1000]) expect(svg).toContain(`>${t} ms</text>`);
+  });
+});
+
+describe("captions", () => {
+  test("a long caption wraps at spaces and pushes the picture down, never past its width", () => {
+    const caption = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
+    const one = renderTimelineSvg({ title: "t", caption: "short", lanes: [{ id: "a", label: "a" }], fromMs: 0, toMs: 100, spans: [], markers: [] });
+    const long = renderTimelineSvg({ title: "t", caption, lanes: [{ id: "a", label: "a" }], fromMs: 0, toMs: 100, spans: [], markers: [] });
+    const height = (svg: string): number => Number(/height="(\d+)"/.exec(svg)![1]);
+    const lines = wrapText(caption, Math.floor((760 - 24) / 5.6));
+    expect(lines.length).toBe(3);
+    expect(lines.every((l) => l.length <= 131)).toBe(true);
+    expect(height(long)).toBe(height(one) + 2 * 14);
+    expect(long).toContain(">word0 word1");
+    expect(long).toContain("word39</text>");
   });
 });
