@@ -119,7 +119,7 @@ function messageKind(m: TracedMessage, clientColumns: ReadonlySet<string>): Mess
   return "peer";
 }
 
-const SEQ = { colW: 150, left: 64, top: 78, rowH: 22, noteW: 380 };
+const SEQ = { colW: 150, left: 64, top: 78, rowH: 22 };
 
 export function renderSequenceSvg(input: SequenceSvgInput): string {
   const label = input.label ?? defaultMessageLabel;
@@ -139,7 +139,11 @@ export function renderSequenceSvg(input: SequenceSvgInput): string {
     }
   });
   rows.sort((a, b) => a.t - b.t || a.k - b.k);
-  const width = SEQ.left + (input.columns.length - 1) * SEQ.colW + SEQ.noteW;
+  const noteW = (text: string): number => 10 + text.length * 6.1;
+  // Wide enough for the columns and for every note beside its column.
+  const width = Math.ceil(
+    Math.max(SEQ.left + (input.columns.length - 1) * SEQ.colW + 120, ...(input.notes ?? []).map((nt) => (colX.get(nt.column) ?? 0) + 8 + noteW(nt.text) + 12)),
+  );
   const head = heading(input.title, input.caption, width);
   const top = SEQ.top + head.extra;
   const rowY = (i: number): number => top + 24 + i * SEQ.rowH;
@@ -198,7 +202,7 @@ export function renderSequenceSvg(input: SequenceSvgInput): string {
     const x = colX.get(note.column);
     if (i === -1 || x === undefined) continue;
     const y = note.at === "send" ? sendY.get(i)! : (recvY.get(i) ?? sendY.get(i)!);
-    const w = Math.min(SEQ.noteW - 16, 7 + note.text.length * 6.1);
+    const w = noteW(note.text);
     out.push(`<rect x="${x + 8}" y="${y - 9}" width="${n(w)}" height="17" rx="3" fill="${COLORS.note}" stroke="${COLORS.session}"/>`);
     out.push(`<text x="${x + 12}" y="${y + 3}" ${MONO} font-size="10" fill="${COLORS.session}">${esc(note.text)}</text>`);
   }
