@@ -36,6 +36,7 @@ export interface ShipRule {
 
 export const SHIP_RULES: readonly ShipRule[] = [
   { pattern: "lessons/**/*.md", why: "the course (answer keys and instructor-only passages removed)" },
+  { pattern: "lessons/pictures/*.svg", why: "the lessons' pictures, drawn from real runs by grader lesson pictures" },
   { pattern: "week-12/src/**", why: "the stubs the student fills in" },
   { pattern: "week-12/node/**", why: "the node program (TypeScript and Python)" },
   { pattern: "week-12/checks/**", why: "the visible checks npm run check runs" },

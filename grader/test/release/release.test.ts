@@ -23,7 +23,7 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promi
 
 describe("the allow-list and the instructor-only convention", () => {
   it("ships the stubs, checks and lessons, and never a solution, hidden suite, mutant or answer key", () => {
-    for (const p of ["week-12/src/retry-client.ts", "week-12/checks/index.ts", "week-12/day3-client-retry-idempotency.md", "lessons/w11/l04-idempotent-writes.md", "grader/src/cli/main.ts", "packages/cluster/src/core.ts"]) {
+    for (const p of ["week-12/src/retry-client.ts", "week-12/checks/index.ts", "week-12/day3-client-retry-idempotency.md", "lessons/w11/l04-idempotent-writes.md", "lessons/pictures/split-vote.svg", "grader/src/cli/main.ts", "packages/cluster/src/core.ts"]) {
       expect(shippingRule(p, "student"), p).toBeDefined();
     }
     for (const p of ["grader/solutions/week-12/src/retry-client.ts", "grader/hidden/retry.ts", "grader/test/mutants/no-jitter.ts", "week-12/README.md", "packages/cluster/test/core.test.ts", "docs/architecture.md"]) {
@@ -144,6 +144,10 @@ describe("a student release", () => {
       const solution = await run("npm", ["run", "--silent", "check", "--", "--solution"], out, 60_000);
       expect(solution.code).toBe(2);
       expect(solution.stderr).toMatch(/--solution: the reference solutions are not here .*only in the instructor's repository/);
+
+      const graded = await run(process.execPath, ["grader/bin/grader.js", "test", "--submission", "week-12"], out, 60_000);
+      expect(graded.code).toBe(2);
+      expect(graded.stderr).toMatch(/grader test: the hidden suites are not here .*only in the instructor's repository/);
     },
     600_000,
   );

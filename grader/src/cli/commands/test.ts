@@ -10,6 +10,7 @@ import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "
 import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
 import { gradeClass } from "../../test-run/class.js";
 import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } from "../../test-run/grade.js";
+import { REPOSITORY_ROOT } from "../../check/load.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
 import { DEFAULT_GRADES_DIR, EXIT, type Command, type Io } from "../args.js";
@@ -103,6 +104,10 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
     const budget = numberOption(values.budget as string | undefined, "budget", { min: 1 });
     const jobs = intOption(values.jobs as string | undefined, "jobs", { min: 1, max: 64 }) ?? 2;
     if (values.jobs !== undefined && klass === undefined) throw new UsageError("--jobs goes with --class");
+    const hiddenSuites = path.join(REPOSITORY_ROOT, "grader", "hidden", "index.ts");
+    if (!existsSync(hiddenSuites)) {
+      throw new UsageError(`the hidden suites are not here (${path.relative(process.cwd(), hiddenSuites) || hiddenSuites}); they exist only in the instructor's repository, so grader test runs there (a student runs npm run check)`);
+    }
     const lessons = await gradedLessons(String(values.lessons), (values.lesson as string[] | undefined) ?? []);
     const seedScale = Number(process.env[SEED_SCALE_VARIABLE] ?? "1");
     const common = {
