@@ -58,7 +58,7 @@ function rel(from: string, to: string): string {
   return r === "" ? posix.basename(to) : r;
 }
 
-const STYLE = `
+const CSS = `
 body { font-family: system-ui, sans-serif; line-height: 1.55; color: #1f2933; margin: 0; background: #fafafa; }
 main { max-width: 52rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; background: #fff; }
 nav.top, nav.pager { display: flex; justify-content: space-between; gap: 1rem; font-size: 0.95rem; }
@@ -83,7 +83,7 @@ function page(title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
-<style>${STYLE}</style>
+<style>${CSS}</style>
 </head>
 <body>
 <main>

@@ -245,7 +245,7 @@ export interface TimelineSvgInput {
   widthPx?: number;
 }
 
-const SPAN_STYLE: Record<SpanKind, { fill: string; stroke: string; text: string }> = {
+const SPAN_COLOURS: Record<SpanKind, { fill: string; stroke: string; text: string }> = {
   operation: { fill: "#e0e7ff", stroke: "#4338ca", text: "#312e81" },
   "attempt-ok": { fill: "#d1fae5", stroke: "#047857", text: "#064e3b" },
   "attempt-failed": { fill: "#fee2e2", stroke: "#b91c1c", text: "#7f1d1d" },
@@ -303,7 +303,7 @@ export function renderTimelineSvg(input: TimelineSvgInput): string {
   for (const s of input.spans) {
     const y = laneY.get(s.lane);
     if (y === undefined) continue;
-    const st = SPAN_STYLE[s.kind];
+    const st = SPAN_COLOURS[s.kind];
     const x1 = x(Math.max(s.fromMs, input.fromMs));
     const x2 = x(Math.min(s.toMs, input.toMs));
     const top = y + (TL.laneH - TL.barH) / 2;
