@@ -28,8 +28,9 @@ import type { EdnValue } from "../formats/edn.js";
 import { EdnList, EdnMap, Keyword, printEdn } from "../formats/edn.js";
 import type { Call } from "../history/pair.js";
 import { HistoryError, isIndefinite } from "../history/pair.js";
-import type { LinOp, Model, State } from "./model.js";
+import type { LinOp, Model, Refuted, State } from "./model.js";
 import { canon, linOp } from "./model.js";
+import { refuteRegister } from "./refute.js";
 
 export interface MultiRegisterOptions {
   /**
@@ -227,8 +228,65 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     return initialOf(key);
   };
 
-  return {
+  /**
+   * The register proof (refute.ts) on each key of a partition: a
+   * transaction is, on key k, a read of k (when it reads k before writing
+   * it, and its reads are known) and a write of its last value for k, both
+   * within its call and return. Every linearization of the transactions
+   * gives one of these per-key histories, so a key whose history cannot be
+   * linearized proves the partition cannot either.
+   */
+  const refute = (ops: readonly LinOp[], failed: readonly LinOp[]): Refuted | undefined => {
+    const perKey = new Map<number, { ops: LinOp[]; failed: LinOp[] }>();
+    const origin = new Map<LinOp, LinOp>();
+    const project = (op: LinOp, into: "ops" | "failed"): void => {
+      const micro = byId[op.arg as number]!;
+      const first = new Map<number, boolean>(); // key -> its first access was a read
+      const last = new Map<number, number>(); // key -> the last value written
+      for (const m of micro) {
+        if (!first.has(m.key)) first.set(m.key, !m.write);
+        if (m.write) last.set(m.key, m.value);
+      }
+      for (const [key, readFirst] of first) {
+        let lists = perKey.get(key);
+        if (lists === undefined) perKey.set(key, (lists = { ops: [], failed: [] }));
+        if (readFirst && op.definite) {
+          const read = micro.find((m) => m.key === key)!;
+          const r = linOp({ call: op.call, key: op.key, kind: "read", arg: null, arg2: null, out: read.value, definite: true, readOnly: true });
+          origin.set(r, op);
+          lists[into].push(r);
+        }
+        const v = last.get(key);
+        if (v === undefined) continue;
+        const w = linOp({ call: op.call, key: op.key, kind: "write", arg: v, arg2: null, out: null, definite: op.definite, readOnly: false });
+        origin.set(w, op);
+        lists[into].push(w);
+      }
+    };
+    for (const op of ops) project(op, "ops");
+    for (const op of failed) project(op, "failed");
+    let best: { key: number; r: NonNullable<ReturnType<typeof refuteRegister>> } | undefined;
+    for (const [key, lists] of perKey) {
+      const r = refuteRegister(lists.ops, lists.failed, initialOf(key));
+      if (r !== undefined && (best === undefined || r.end < best.r.end)) best = { key, r };
+    }
+    if (best === undefined) return undefined;
+    const { key, r } = best;
+    const k = keys.texts[key]!;
+    const v = values.texts[r.read.out as number]!;
+    const name = (op: LinOp): string => `process ${String(op.call.process)}'s ${model.describeOp(origin.get(op)!)} (ops ${op.call.invoke.index}..${op.call.completion?.index ?? "?"})`;
+    let reason: string;
+    if (r.overwrite === undefined) reason = `nothing that could set ${k} to ${v} was called before it returned`;
+    else if (r.producer === undefined) reason = `${k} was no longer ${v} (its initial value): ${name(r.overwrite)} completed before it was called`;
+    else reason = `${k} was last set to ${v} by ${name(r.producer)}, and ${name(r.overwrite)} overwrote it before this transaction was called`;
+    if (r.end > r.read.call.returnIndex) reason += ` (once the transactions that failed by op ${r.end} are known not to have happened)`;
+    const because = [r.producer, r.overwrite].filter((o): o is LinOp => o !== undefined).map((o) => origin.get(o)!);
+    return { op: origin.get(r.read)!, end: r.end, because, reason };
+  };
+
+  const model: Model = {
     name: "multi-register",
+    refute,
     prepare(call) {
       if (call.outcome === "fail") return undefined;
       const micro = effect(call);
@@ -275,4 +333,5 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     keysWritten: (op) => byId[op.arg as number]!.filter((m) => m.write).map((m) => keys.texts[m.key]!),
     describeKey: (key) => ((partitionSize.get(key) ?? 1) > 1 ? `keys ${key}` : `key ${key}`),
   };
+  return model;
 }
