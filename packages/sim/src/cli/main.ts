@@ -61,7 +61,8 @@ const ENGINE = join(REPOSITORY_ROOT, "packages") + sep;
 export function moduleFrame(e: Error): string | undefined {
   let skip = e.name === "NotImplementedError" ? 1 : 0;
   for (const line of (e.stack ?? "").split("\n").slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    // "at fn (/path:1:2)" or "at /path:1:2"; never node's own "node:internal/..." frames.
+    const m = /(?:\(|^at )((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!m) continue;
     const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
     if (file.startsWith(ENGINE) || file.split(sep).includes("node_modules")) continue;
