@@ -69,6 +69,13 @@ export interface SandboxOptions {
    * `mountns: false` on the machine's /tmp.
    */
   use?: { cgroup?: boolean; prlimit?: boolean; setpriv?: boolean; netns?: boolean; mountns?: boolean };
+  /**
+   * A directory the command needs besides `cwd` (the grader's checkout, whose
+   * runner and packages it loads): when it lies under one of the directories
+   * the run gets private mounts over (/tmp, ...), it is bound back at its own
+   * path, as `cwd` is, instead of vanishing under the cover.
+   */
+  keepVisible?: string;
   /** Watchdog period (default 50 ms). */
   pollMs?: number;
 }
@@ -115,20 +122,23 @@ const SETUP_FD = 3;
  * Runs as root inside the run's new namespaces, then execs the rest. Network
  * (`$1` is the path of `ip`, or `-`): loopback up. Mounts (`$2` is 1): the
  * world-writable directories get private tmpfs mounts that only root may
- * write, and the run's directory (`$3`), when it lay under one of them, is
- * bound back at the same path from a descriptor opened before the cover
+ * write, and the run's directory (`$3`) and the directory to keep visible
+ * (`$4`, may be empty), when one lay under them, are bound back at the same
+ * path, each from a descriptor opened before the cover
  * (`--no-canonicalize`, so the kernel follows `/proc/self/fd/9` to the
  * covered directory itself, not to its path).
  */
 const PRIVATE_DIRS = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"];
 const NAMESPACE_STAGE = [
-  "net=$1; tmp=$2; cwd=$3; shift 3",
+  "net=$1; tmp=$2; cwd=$3; keep=$4; shift 4",
   `fail() { echo "$1" >&${3}; exit 125; }`,
   `if [ "$net" != - ]; then "$net" link set lo up 2>&3 || fail "cannot bring up loopback in the run's network namespace"; fi`,
   'if [ "$tmp" = 1 ]; then',
   '  exec 9<"$cwd" || fail "cannot open $cwd"',
+  '  if [ -n "$keep" ]; then exec 8<"$keep" || fail "cannot open $keep"; fi',
   `  for d in ${PRIVATE_DIRS.join(" ")}; do [ -d "$d" ] || continue; mount -t tmpfs -o size=64k,mode=0755,nosuid,nodev tmpfs "$d" 2>&3 || fail "cannot mount a private $d"; done`,
   `  case "$cwd/" in ${PRIVATE_DIRS.map((d) => `${d}/*`).join("|")}) { mkdir -p "$cwd" && mount --no-canonicalize --bind /proc/self/fd/9 "$cwd"; } 2>&3 || fail "cannot bind $cwd back under the private directories";; esac`,
+  `  if [ -n "$keep" ]; then case "$keep/" in ${PRIVATE_DIRS.map((d) => `${d}/*`).join("|")}) { mkdir -p "$keep" && mount --no-canonicalize --bind /proc/self/fd/8 "$keep"; } 2>&3 || fail "cannot bind $keep back under the private directories";; esac; exec 8<&-; fi`,
   "  exec 9<&-",
   '  cd "$cwd" || fail "cannot enter $cwd"',
   "fi",
@@ -171,7 +181,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const procsFiles = cg?.procsFiles() ?? [];
   const namespaces = [...(used.netns ? ["--net"] : []), ...(used.mountns ? ["--mount"] : [])];
   if (procsFiles.length > 0) argv.push("/bin/sh", "-c", joinCgroups(namespaces.length === 0), "dslab-sandbox", ...procsFiles, "--");
-  if (namespaces.length > 0) argv.push("unshare", ...namespaces, "--", "/bin/sh", "-c", NAMESPACE_STAGE, "dslab-sandbox", used.netns ?? "-", used.mountns ? "1" : "0", cwd);
+  if (namespaces.length > 0) argv.push("unshare", ...namespaces, "--", "/bin/sh", "-c", NAMESPACE_STAGE, "dslab-sandbox", used.netns ?? "-", used.mountns ? "1" : "0", cwd, options.keepVisible ?? "");
   const setupStages = procsFiles.length > 0 || namespaces.length > 0;
   if (used.prlimit) {
     const cpuS = Math.max(1, Math.ceil(limits.cpuMs / 1000));

@@ -134,6 +134,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
           // The layout's root (root's, 0711): where the sandbox puts private mounts over /tmp it binds this back, the
           // submission's copy and the results file with it; the sandbox user can pass into work/ but not read the rest.
           cwd: layout.root,
+          // The runner, the checks and the packages are loaded from the grader's checkout, wherever it lies (even under /tmp).
+          keepVisible: REPOSITORY_ROOT,
           env: { ...layout.env, TSX_DISABLE_CACHE: "1", NODE_OPTIONS: "", ...(staged.node === "python" ? { DSLAB_NODE: "python" } : {}) },
           limits: {
             wallMs: Math.max(1_000, limits.submissionWallMs - spentMs),
@@ -305,6 +307,8 @@ async function typecheck(workDir: string, limits: GradeLimits, uid: number, gid:
     command: process.execPath,
     args: [TSC, "-p", ".tsconfig.grader.json", "--pretty", "false"],
     cwd: workDir,
+    // tsc and the types it reads come from the grader's checkout.
+    keepVisible: REPOSITORY_ROOT,
     env: { HOME: join(workDir, ".home"), TMPDIR: join(workDir, ".tmp") },
     limits: { wallMs: 60_000, cpuMs: 60_000, memoryBytes: 1024 * 2 ** 20, outputBytes: 1 << 20, processes: 64 },
     ...(root ? { uid, gid } : {}),

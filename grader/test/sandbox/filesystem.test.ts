@@ -6,6 +6,7 @@
 // it cannot write /tmp, /var/tmp or /dev/shm either. Each rule is checked with
 // the private mounts and without them (then the modes alone hold).
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -126,6 +127,27 @@ describe("readableBy", () => {
       expect(readableBy(join(dir, "f"), nobody)).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.runIf(caps.mountns)("a directory the run needs under the private mounts", () => {
+  it("stays readable at its own path when kept visible (a grader checkout under /tmp), and is covered otherwise", async () => {
+    const checkout = await mkdtemp(join(tmpdir(), "dslab-sandbox-checkout-"));
+    await writeFile(join(checkout, "runner.txt"), "the runner\n", { mode: 0o644 });
+    await chmod(checkout, 0o755);
+    const layout = await layoutWith({});
+    try {
+      const read = { command: "/bin/cat", args: [join(checkout, "runner.txt")], cwd: layout.workDir, env: layout.env, limits: LIMITS };
+      const kept = await runSandboxed({ ...read, keepVisible: checkout });
+      expect(kept.stdout).toBe("the runner\n");
+      expect(kept.exitCode).toBe(0);
+      const covered = await runSandboxed(read);
+      expect(covered.stdout).toBe("");
+      expect(covered.exitCode).not.toBe(0);
+    } finally {
+      await layout.cleanup();
+      await rm(checkout, { recursive: true, force: true });
     }
   });
 });
