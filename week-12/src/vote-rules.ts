@@ -21,49 +21,19 @@
  * clock, no state kept between calls. Randomness comes in as `prng`.
  * Replace each `todo(...)` with your code.
  */
+import type { TermState, VoteDecision, VoteRequest, VoteRules, VoterState } from "@dslab/cluster/core";
 import type { Prng } from "@dslab/protocol";
 import { todo } from "./todo.js";
 
-/** What a node knows when a vote request arrives. */
-export interface VoterState {
-  /** The voter's current term. */
-  term: number;
-  /** Whom it voted for in `term`, if anyone. */
-  votedFor: string | null;
-  /** The leader it follows in `term`, if it knows one. */
-  leader: string | null;
-  /** Index of the last entry in its log (0: empty log). */
-  lastLogIndex: number;
-  /** Term of that entry (0: empty log). */
-  lastLogTerm: number;
-}
-
-/** A request for a vote (or a pre-vote) from a candidate. */
-export interface VoteRequest {
-  candidate: string;
-  /** The term the candidate stands for. */
-  term: number;
-  lastLogIndex: number;
-  lastLogTerm: number;
-  /** A pre-vote asks "would you vote for me?" and changes nothing at the voter. */
-  preVote: boolean;
-}
-
-export interface VoteDecision {
-  grant: boolean;
-  /** Why not, in words, for the node's log (empty when granted). */
-  why: string;
-}
-
-/** A node's place in the election. A node waiting for pre-votes is a follower here. */
-export interface TermState {
-  term: number;
-  /** Whom it voted for in `term`, if anyone. */
-  votedFor: string | null;
-  role: "follower" | "candidate" | "leader";
-  /** The leader it follows in `term`, if it knows one. */
-  leader: string | null;
-}
+// The shapes Raft hands you, as the reference cluster defines them (read
+// packages/cluster/src/raft/vote-rules.ts for each field):
+// - VoterState: term, votedFor, leader (whom it follows in term, if anyone),
+//   lastLogIndex, lastLogTerm (0 and 0 for an empty log);
+// - VoteRequest: candidate, term, lastLogIndex, lastLogTerm, preVote;
+// - VoteDecision: grant, and why not in words (empty when granted);
+// - TermState: term, votedFor, role ("follower" | "candidate" | "leader";
+//   a node waiting for pre-votes is a follower), leader.
+export type { TermState, VoteDecision, VoteRequest, VoterState } from "@dslab/cluster/core";
 
 /**
  * A node in state `node` sees a message carrying `seenTerm` (§5.1 of the
@@ -122,4 +92,4 @@ export function electionTimeoutTicks(prng: Prng, minTicks: number, maxTicks: num
 }
 
 /** What the reference Raft plugs in (leave as it is). */
-export const voteRules = { observeTerm, decide, electionTimeoutTicks };
+export const voteRules: VoteRules = { observeTerm, decide, electionTimeoutTicks };
