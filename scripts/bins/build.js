@@ -151,7 +151,6 @@ function addTsconfig(file, found) {
  * `file:line:column: what` (file relative to the current directory).
  * @param {Bin} bin
  * @param {string} dir
- * @param {string} outfile
  */
 async function bundleOnce(bin, dir) {
   try {

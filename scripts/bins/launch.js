@@ -16,6 +16,15 @@
  *
  * DSLAB_RUN_SOURCES=1 runs the sources through tsx even when the bundle is
  * fresh.
+ *
+ * The launchers' first two lines are a shell prologue (a string and a
+ * comment to JavaScript): run as a program, `/bin/sh` starts Node with
+ * NODE_EXTRA_CA_CERTS emptied, because Node parses the certificates that
+ * variable names at every start, before any code runs (about 80 ms for a
+ * system bundle), and no dslab command opens a TLS connection: they speak
+ * plain TCP and HTTP on loopback. The value travels in DSLAB_EXTRA_CA_CERTS
+ * and `launch` puts it back, so the programs a command starts (npm, tsc, a
+ * student's node) see the environment the user set.
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compiledPaths, staleReason } from "./compiled.js";
@@ -26,6 +35,7 @@ import { compiledPaths, staleReason } from "./compiled.js";
  * @param {{ compiled?: boolean }} [options] `compiled: false`: always the sources
  */
 export async function launch(launcherUrl, source, options = {}) {
+  restoreExtraCaCerts();
   const launcher = fileURLToPath(launcherUrl);
   const compiled = options.compiled !== false && process.env.DSLAB_RUN_SOURCES !== "1" && staleReason(launcher) === undefined;
   if (compiled) {
@@ -36,4 +46,13 @@ export async function launch(launcherUrl, source, options = {}) {
   const { register } = await import("tsx/esm/api");
   register();
   await import(new URL(source, launcherUrl).href);
+}
+
+/** Puts back the NODE_EXTRA_CA_CERTS the launcher's shell prologue set aside. */
+function restoreExtraCaCerts() {
+  const saved = process.env.DSLAB_EXTRA_CA_CERTS;
+  if (saved === undefined) return;
+  delete process.env.DSLAB_EXTRA_CA_CERTS;
+  if (saved === "") delete process.env.NODE_EXTRA_CA_CERTS;
+  else process.env.NODE_EXTRA_CA_CERTS = saved;
 }

@@ -8,7 +8,7 @@
  * `import.meta.url`, so each test sees which code ran.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -198,5 +198,38 @@ describe("the bundle builder", () => {
     const bins = findBins();
     expect(Object.fromEntries(bins.map((b) => [b.name, b.compiled]))).toEqual(REPO_BINS);
     for (const b of bins) expect(statSync(b.source).isFile(), b.source).toBe(true);
+  });
+});
+
+describe("the launchers' shell prologue", () => {
+  const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
+  const PACKAGE_OF: Record<keyof typeof REPO_BINS, string> = { grader: "grader", "history-check": "packages/checker", kv: "packages/client", "kv-cluster": "packages/cluster", "kv-node": "packages/cluster", "kv-sim": "packages/sim" };
+  const launchers = Object.entries(PACKAGE_OF).map(([name, dir]) => join(REPO, dir, "bin", `${name}.js`));
+
+  it("starts every command without Node reading the certificates NODE_EXTRA_CA_CERTS names", () => {
+    // Node warns on stderr when it cannot read the file the variable names: a
+    // command started through the prologue never tries.
+    for (const file of launchers) {
+      const r = spawnSync(file, ["--version"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, NODE_EXTRA_CA_CERTS: join(tmp, "no-such-bundle.pem") } });
+      expect(r.stderr, file).toBe("");
+      expect(r.status, file).toBe(0);
+    }
+    const plain = spawnSync(process.execPath, ["-e", "0"], { encoding: "utf8", env: { ...process.env, NODE_EXTRA_CA_CERTS: join(tmp, "no-such-bundle.pem") } });
+    expect(plain.stderr).toContain("no-such-bundle.pem");
+  });
+
+  it("hands the command's own children the NODE_EXTRA_CA_CERTS the user set, and no trace of the prologue", () => {
+    const source = "process.stdout.write(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS ?? null, process.env.DSLAB_EXTRA_CA_CERTS ?? null]));\n";
+    writeFileSync(entry(), source);
+    const prologue = readFileSync(join(REPO, "packages/client/bin/kv.js"), "utf8").split("\n").slice(0, 2).join("\n");
+    writeFileSync(launcher(), `${prologue}\nimport { launch } from ${JSON.stringify(pathToFileURL(join(SCRIPTS, "launch.js")).href)};\n\nawait launch(import.meta.url, "../src/cli/hello.ts");\n`);
+    chmodSync(launcher(), 0o755);
+    const withCerts = spawnSync(launcher(), [], { encoding: "utf8", timeout: 60_000, env: { ...process.env, NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt" } });
+    expect(withCerts.stderr).toBe("");
+    expect(JSON.parse(withCerts.stdout)).toEqual(["/etc/ssl/certs/ca-certificates.crt", null]);
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const without = spawnSync(launcher(), [], { encoding: "utf8", timeout: 60_000, env });
+    expect(JSON.parse(without.stdout)).toEqual([null, null]);
   });
 });
