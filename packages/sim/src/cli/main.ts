@@ -17,6 +17,7 @@ import { CliError, exitCodeHelp, unknownCommand, UsageError, type Io } from "@ds
 import { runCommand, RUN_HELP } from "./run-command.js";
 import { swarmCommand, swarmWorkerCommand, SWARM_HELP } from "./swarm-command.js";
 import { replayCommand, searchCommand, SEARCH_HELP } from "./search-command.js";
+import { exploreCommand, EXPLORE_HELP } from "./explore-command.js";
 
 export const HELP = `kv-sim: a seeded, fault-injecting harness for the key-value cluster
 
@@ -25,6 +26,7 @@ Usage:
   kv-sim swarm [options]   many in-process seeds; failing seeds with their replay commands
   kv-sim search [options]  every reachable state of a small scenario; the shortest trace to a violation
   kv-sim replay TRACE      re-run a search's trace file event by event
+  kv-sim explore [options] step through a scenario in the browser; walk a trace to its violation
   kv-sim <command> --help  options of a command
   kv-sim --version         the version
 
@@ -85,16 +87,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await searchCommand(rest, io);
       case "replay":
         return await replayCommand(rest, io);
+      case "explore":
+        return await exploreCommand(rest, io);
       case "swarm-worker":
         return await swarmWorkerCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
       case "-h":
-        io.stdout(HELP + "\n" + RUN_HELP + "\n" + SWARM_HELP + "\n" + SEARCH_HELP);
+        io.stdout(HELP + "\n" + RUN_HELP + "\n" + SWARM_HELP + "\n" + SEARCH_HELP + "\n" + EXPLORE_HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw unknownCommand(command, ["run", "swarm", "search", "replay"]);
+        throw unknownCommand(command, ["run", "swarm", "search", "replay", "explore"]);
     }
   } catch (e) {
     throw asUsageError(e);

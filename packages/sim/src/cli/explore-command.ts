@@ -1,0 +1,188 @@
+/**
+ * `kv-sim explore`: serve the explorer (src/explore/) on 127.0.0.1 for a
+ * search scenario, with a trace file loaded when given, print its URL, open
+ * a browser when asked (or when run on a terminal), and serve until
+ * interrupted (Ctrl-C, SIGTERM). The store is found as `kv-sim search`
+ * finds it: `--workbook DIR`, `--solution`, `--store FILE`, else
+ * `DSLAB_WORKBOOK` (unset: week-12/).
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EXIT, InputError, UsageError, type Io } from "@dslab/protocol/cli";
+import { getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
+import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parseTrace, startExplorer, TraceFileError, type Explorer, type ExploreTrace } from "../explore/index.js";
+import { DEDUP_DEFAULTS, loadStore } from "../search/index.js";
+
+const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const STORE_FILE = join("src", "dedup-kv-store.ts");
+
+export const EXPLORE_HELP = `kv-sim explore: step through a search scenario in the browser; walk a trace to its violation
+
+Usage: kv-sim explore --scenario NAME [--trace FILE] [--workbook DIR | --solution | --store FILE]
+                      [--clients N] [--appends N] [--max-retries N] [--max-drops N] [--max-duplicates N]
+                      [--port N] [--open | --no-open]
+       kv-sim explore --trace FILE [...]          (the scenario and its shape come from the trace)
+
+  --scenario NAME        ${EXPLORE_SCENARIOS.join(", ")} (as kv-sim search)
+  --trace FILE           a trace file written by kv-sim search --trace: the page opens at its start,
+                         and forward (the right arrow) steps through its events to the violation
+  --workbook DIR         load DIR/${STORE_FILE} (default: DSLAB_WORKBOOK, else week-12/)
+  --solution             load the reference solution's store
+  --store FILE           load any module exporting DedupKVStore
+  --clients N ...        the scenario's shape without a trace (defaults as kv-sim search:
+                         ${DEDUP_DEFAULTS.clients} clients, ${DEDUP_DEFAULTS.appends} appends, ${DEDUP_DEFAULTS.maxRetries} retry, ${DEDUP_DEFAULTS.maxDrops} drop, ${DEDUP_DEFAULTS.maxDuplicates} duplicate)
+  --port N               the port on 127.0.0.1 (default 0: a free one); the page and its API
+                         listen on the loopback address only
+  --open                 open the page in the browser (xdg-open, open); the default on a terminal
+  --no-open              only print the URL
+
+The page shows each node's and client's state side by side, the invariants' verdicts
+(a broken one in red, with its sentence), the enabled events (deliver, duplicate, drop
+a message; fire a timer) as buttons, the trace and the path taken. Keys: left and right
+arrows step back and forward. It serves until Ctrl-C. The path holds at most
+${EXPLORER_DEFAULTS.maxPathLength} states; request bodies at most ${EXPLORER_DEFAULTS.maxBodyBytes} bytes.
+
+Exit codes: 0 stopped by Ctrl-C; 2 usage (also a store that cannot load, a port in use);
+4 a trace file that cannot be read, is not a search trace, or does not fit the scenario.
+
+Example:
+  npm run kv-sim -- search --scenario dedup-single --clients 1 --appends 2 \\
+    --store grader/test/mutants/stale-rewinds-last-seq.ts --trace out/trace.json
+  npm run kv-sim -- explore --trace out/trace.json --store grader/test/mutants/stale-rewinds-last-seq.ts
+`;
+
+const SHAPE_OPTIONS = { clients: "clients", appends: "appends", maxRetries: "max-retries", maxDrops: "max-drops", maxDuplicates: "max-duplicates" } as const;
+
+function storeFile(a: ParsedArgs, env: NodeJS.ProcessEnv): { file: string; option: string } {
+  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store")].filter((x) => x !== undefined);
+  if (chosen.length > 1) throw new UsageError("--workbook, --solution and --store: give at most one");
+  const store = getString(a, "store");
+  if (store !== undefined) return { file: resolve(store), option: "--store" };
+  const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", STORE_FILE);
+  if (a.flags.has("solution")) return { file: solution, option: "--solution" };
+  const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
+  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", STORE_FILE), option: "--workbook" };
+  if (dir === "solution") return { file: solution, option: "--workbook" };
+  return { file: join(isAbsolute(dir) ? dir : resolve(dir), STORE_FILE), option: "--workbook" };
+}
+
+function readTrace(path: string, maxEvents: number): ExploreTrace {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InputError(`--trace ${path}: cannot read it: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return parseTrace(text, { maxEvents });
+  } catch (e) {
+    if (e instanceof TraceFileError) throw new InputError(`--trace ${path}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Opens `url` in the desktop's browser; a failure is a note, the server keeps serving. */
+function openBrowser(url: string, io: Io): void {
+  const [command, args] = process.platform === "darwin" ? ["open", [url]] : process.platform === "win32" ? ["cmd", ["/c", "start", "", url]] : ["xdg-open", [url]];
+  try {
+    const child = spawn(command, args, { detached: true, stdio: "ignore" });
+    child.on("error", (e) => io.stderr(`kv-sim: could not open a browser (${command}: ${e.message}); open ${url} yourself\n`));
+    child.unref();
+  } catch (e) {
+    io.stderr(`kv-sim: could not open a browser (${(e as Error).message}); open ${url} yourself\n`);
+  }
+}
+
+export interface ExploreShell {
+  /** Whether stdout is a terminal (the page opens by default there). */
+  isTty: boolean;
+  /** Resolves when the explorer should stop (default: SIGINT or SIGTERM). */
+  stopped?: Promise<void>;
+  /** Told once the server listens (for tests that drive it in-process). */
+  started?: (explorer: Explorer) => void;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+export async function exploreCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, shell: ExploreShell = { isTty: process.stdout.isTTY === true }): Promise<number> {
+  const a = parseArgs(argv, {
+    options: ["scenario", "trace", "workbook", "store", "port", ...Object.values(SHAPE_OPTIONS)],
+    flags: ["solution", "open", "no-open", "help"],
+  });
+  if (a.flags.has("help")) {
+    io.stdout(EXPLORE_HELP);
+    return EXIT.ok;
+  }
+  if (a.flags.has("open") && a.flags.has("no-open")) throw new UsageError("--open and --no-open: give one");
+  const port = getNumber(a, "port", { integer: true, min: 0 });
+  if (port !== undefined && port > 65_535) throw new UsageError(`--port: expected an integer from 0 to 65535, got ${port}`);
+  const shape: Record<string, number> = {};
+  for (const [key, option] of Object.entries(SHAPE_OPTIONS)) {
+    const n = getNumber(a, option, { integer: true, min: key === "clients" || key === "appends" ? 1 : 0 });
+    if (n !== undefined) shape[key] = n;
+  }
+  const tracePath = getString(a, "trace");
+  if (tracePath !== undefined && Object.keys(shape).length > 0) {
+    throw new UsageError(`--${SHAPE_OPTIONS[Object.keys(shape)[0] as keyof typeof SHAPE_OPTIONS]}: the trace file fixes the scenario's shape; give one or the other`);
+  }
+  let scenario = getString(a, "scenario");
+  if (scenario === undefined && tracePath === undefined) throw new UsageError(`--scenario: required (one of ${EXPLORE_SCENARIOS.join(", ")}), or --trace FILE`);
+  if (scenario !== undefined && !EXPLORE_SCENARIOS.includes(scenario)) throw new UsageError(`--scenario: expected one of ${EXPLORE_SCENARIOS.join(", ")}, got ${JSON.stringify(scenario)}`);
+  const maxPathLength = EXPLORER_DEFAULTS.maxPathLength;
+  const trace = tracePath === undefined ? undefined : readTrace(tracePath, maxPathLength - 1);
+  if (trace !== undefined) {
+    if (scenario !== undefined && trace.scenario !== scenario) throw new UsageError(`--scenario ${scenario}: the trace ${tracePath} is of scenario ${trace.scenario}`);
+    if (!EXPLORE_SCENARIOS.includes(trace.scenario)) throw new InputError(`--trace ${tracePath}: scenario ${JSON.stringify(trace.scenario)} is not one of ${EXPLORE_SCENARIOS.join(", ")}`);
+    scenario = trace.scenario;
+  }
+  const { file, option } = storeFile(a, env);
+  let store;
+  try {
+    store = await loadStore(file);
+  } catch (e) {
+    throw new UsageError(`${option}: cannot load ${file}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+  }
+  let opened;
+  try {
+    opened = openScenario({ scenario: scenario!, store, storeFile: file, shape });
+  } catch (e) {
+    // "shape.clients: ..." names the command line's option instead.
+    const message = (e as Error).message.replace(/^shape\.(\w+):/, (_, key: string) => `--${SHAPE_OPTIONS[key as keyof typeof SHAPE_OPTIONS] ?? key}:`);
+    throw new UsageError(message, { cause: e });
+  }
+  let explorer: Explorer;
+  try {
+    explorer = await startExplorer({ scenario: opened, port: port ?? 0, maxPathLength, ...(trace ? { trace: { trace, name: basename(tracePath!) } } : {}) });
+  } catch (e) {
+    if (e instanceof ExploreError) throw new InputError(`--trace ${tracePath}: ${e.message}`, { cause: e });
+    const code = (e as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new UsageError(`--port ${port}: in use on 127.0.0.1; give another, or 0 for a free one`, { cause: e });
+    if (code === "EACCES") throw new UsageError(`--port ${port}: not allowed to listen there; give one above 1023, or 0`, { cause: e });
+    throw e;
+  }
+  const snapshot = explorer.session.snapshot();
+  if (snapshot.trace?.stoppedAt) {
+    const s = snapshot.trace.stoppedAt;
+    io.stderr(`kv-sim: --trace ${tracePath}: step ${s.step} (${s.line}): ${s.reason}; the page shows the trace up to there\n`);
+  }
+  io.stdout(`explore: ${explorer.url}\n`);
+  io.stdout(`scenario: ${opened.name}; code under test: ${file}${trace ? `; trace: ${tracePath} (${trace.events.length} events${trace.violation ? `, ends in ${trace.violation.invariant} violated` : ""})` : ""}\n`);
+  io.stdout("serving on 127.0.0.1 until Ctrl-C\n");
+  shell.started?.(explorer);
+  if (a.flags.has("open") || (shell.isTty && !a.flags.has("no-open"))) openBrowser(explorer.url, io);
+  await (shell.stopped ?? untilSignal());
+  await explorer.close();
+  return EXIT.ok;
+}

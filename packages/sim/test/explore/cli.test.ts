@@ -1,0 +1,123 @@
+/**
+ * `kv-sim explore` on the command line: --help, the usage errors (exit 2),
+ * trace files that cannot be read or are not search traces (exit 4, with the
+ * file and the reason), a port in use (exit 2), and a served explorer that
+ * prints its URL, answers on it, and stops with exit 0 on SIGINT.
+ */
+import { createServer } from "node:net";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
+const TIMEOUT_MS = 60_000;
+const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" }, timeout: TIMEOUT_MS, killSignal: "SIGKILL" });
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "kv-sim-explore-cli-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("kv-sim explore: the command line", () => {
+  test("--help prints the usage, the options and the exit codes; kv-sim --help lists explore", async () => {
+    const r = await kvSim(["explore", "--help"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^kv-sim explore: /);
+    for (const option of ["--scenario", "--trace", "--workbook", "--solution", "--store", "--port", "--open", "--no-open"]) expect(r.stdout).toContain(option);
+    expect(r.stdout).toMatch(/Exit codes: 0 stopped by Ctrl-C; 2 usage/);
+    const all = await kvSim(["--help"]);
+    expect(all.stdout).toMatch(/^ {2}kv-sim explore \[options\] /m);
+  });
+
+  test.each([
+    [["explore"], /^kv-sim: --scenario: required \(one of dedup-single/],
+    [["explore", "--scenario", "dedup-double"], /^kv-sim: --scenario: expected one of .*got "dedup-double"/],
+    [["explore", "--scenario", "dedup-single", "--port", "70000"], /^kv-sim: --port: expected an integer from 0 to 65535, got 70000/],
+    [["explore", "--scenario", "dedup-single", "--open", "--no-open"], /^kv-sim: --open and --no-open: give one/],
+    [["explore", "--scenario", "dedup-single", "--solution", "--store", "x.ts"], /^kv-sim: --workbook, --solution and --store: give at most one/],
+    [["explore", "--scenario", "dedup-single", "--store", "no/such/store.ts"], /^kv-sim: --store: cannot load .*no\/such\/store\.ts/],
+    [["explore", "--scenario", "dedup-single", "--clients", "3", "--solution"], /^kv-sim: --clients: expected an integer from 1 to 2, got 3/],
+    [["explore", "--scenaro", "dedup-single"], /^kv-sim: unknown option --scenaro \(did you mean --scenario\?\)/],
+  ])("kv-sim %j is a usage error (exit 2)", async (args, message) => {
+    const r = await kvSim(args);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).not.toMatch(/explore: http/);
+  });
+
+  test("a trace file that cannot be read, is not JSON, or is not a search trace: exit 4 with the file and the reason", async () => {
+    const missing = join(dir, "missing.json");
+    const r1 = await kvSim(["explore", "--trace", missing, "--solution"]);
+    expect(r1.exitCode).toBe(4);
+    expect(r1.stderr).toMatch(new RegExp(`^kv-sim: --trace ${missing}: cannot read it: ENOENT`));
+    const broken = join(dir, "broken.json");
+    await writeFile(broken, '{"kind": "dslab-search-trace", ');
+    const r2 = await kvSim(["explore", "--trace", broken, "--solution"]);
+    expect(r2.exitCode).toBe(4);
+    expect(r2.stderr).toMatch(new RegExp(`^kv-sim: --trace ${broken}: not JSON: `));
+    const history = join(dir, "history.json");
+    await writeFile(history, JSON.stringify({ kind: "history", ops: [] }));
+    const r3 = await kvSim(["explore", "--trace", history, "--solution"]);
+    expect(r3.exitCode).toBe(4);
+    expect(r3.stderr).toBe(`kv-sim: --trace ${history}: not a search trace: "kind" is "history", expected "dslab-search-trace"`);
+    const shape = join(dir, "shape.json");
+    await writeFile(shape, JSON.stringify({ kind: "dslab-search-trace", scenario: "dedup-single", shape: { appends: "two" }, events: [] }));
+    const r4 = await kvSim(["explore", "--trace", shape, "--solution"]);
+    expect(r4.exitCode).toBe(4);
+    expect(r4.stderr).toMatch(new RegExp(`^kv-sim: --trace ${shape}: the trace's shape\\.appends: expected an integer`));
+  });
+
+  test("a trace fixes the scenario and its shape: another --scenario or a shape option is a usage error", async () => {
+    const file = join(dir, "empty-trace.json");
+    await writeFile(file, JSON.stringify({ kind: "dslab-search-trace", scenario: "dedup-single", shape: { clients: 1, appends: 1 }, invariants: [], events: [], lines: [] }));
+    const shape = await kvSim(["explore", "--trace", file, "--clients", "2", "--solution"]);
+    expect(shape.exitCode).toBe(2);
+    expect(shape.stderr).toMatch(/^kv-sim: --clients: the trace file fixes the scenario's shape/);
+  });
+
+  test("a port in use on 127.0.0.1 is a usage error that names it", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await kvSim(["explore", "--scenario", "dedup-single", "--solution", "--port", String(port), "--no-open"]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.split("\n")[0]).toBe(`kv-sim: --port ${port}: in use on 127.0.0.1; give another, or 0 for a free one`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test("served: prints the URL on 127.0.0.1, answers the API there, and SIGINT stops it with exit 0", async () => {
+    const child = execa(process.execPath, [bin, "explore", "--scenario", "dedup-single", "--solution", "--clients", "1", "--appends", "1", "--no-open"], {
+      reject: false,
+      cwd: root,
+      env: { FORCE_COLOR: "0" },
+      timeout: TIMEOUT_MS,
+      killSignal: "SIGKILL",
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (c: Buffer) => {
+        out += c.toString("utf8");
+        const m = /^explore: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      void child.then((r) => reject(new Error(`exited ${r.exitCode}: ${r.stderr}`)));
+    });
+    const state = (await (await fetch(new URL("/api/state", url))).json()) as { scenario: string; shape: { clients: number; appends: number } };
+    expect(state.scenario).toBe("dedup-single");
+    expect(state.shape).toMatchObject({ clients: 1, appends: 1 });
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^serving on 127\.0\.0\.1 until Ctrl-C$/m);
+  });
+});
