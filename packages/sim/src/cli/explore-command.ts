@@ -100,8 +100,6 @@ export interface ExploreShell {
   isTty: boolean;
   /** Resolves when the explorer should stop (default: SIGINT or SIGTERM). */
   stopped?: Promise<void>;
-  /** Told once the server listens (for tests that drive it in-process). */
-  started?: (explorer: Explorer) => void;
 }
 
 function untilSignal(): Promise<void> {
@@ -180,7 +178,6 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   io.stdout(`explore: ${explorer.url}\n`);
   io.stdout(`scenario: ${opened.name}; code under test: ${file}${trace ? `; trace: ${tracePath} (${trace.events.length} events${trace.violation ? `, ends in ${trace.violation.invariant} violated` : ""})` : ""}\n`);
   io.stdout("serving on 127.0.0.1 until Ctrl-C\n");
-  shell.started?.(explorer);
   if (a.flags.has("open") || (shell.isTty && !a.flags.has("no-open"))) openBrowser(explorer.url, io);
   await (shell.stopped ?? untilSignal());
   await explorer.close();

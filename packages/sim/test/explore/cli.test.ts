@@ -52,7 +52,7 @@ describe("kv-sim explore: the command line", () => {
     expect(r.stdout).not.toMatch(/explore: http/);
   });
 
-  test("a trace file that cannot be read, is not JSON, or is not a search trace: exit 4 with the file and the reason", async () => {
+  test("a trace file that cannot be read, is not JSON, is not a search trace, or does not fit the scenarios: exit 4 with the file and the reason", async () => {
     const missing = join(dir, "missing.json");
     const r1 = await kvSim(["explore", "--trace", missing, "--solution"]);
     expect(r1.exitCode).toBe(4);
@@ -72,9 +72,14 @@ describe("kv-sim explore: the command line", () => {
     const r4 = await kvSim(["explore", "--trace", shape, "--solution"]);
     expect(r4.exitCode).toBe(4);
     expect(r4.stderr).toMatch(new RegExp(`^kv-sim: --trace ${shape}: the trace's shape\\.appends: expected an integer`));
+    const elsewhere = join(dir, "elsewhere.json");
+    await writeFile(elsewhere, JSON.stringify({ kind: "dslab-search-trace", scenario: "no-such-scenario", events: [] }));
+    const r5 = await kvSim(["explore", "--trace", elsewhere, "--solution"]);
+    expect(r5.exitCode).toBe(4);
+    expect(r5.stderr).toMatch(new RegExp(`^kv-sim: --trace ${elsewhere}: scenario "no-such-scenario" is not one of dedup-single`));
   });
 
-  test("a trace fixes the scenario and its shape: another --scenario or a shape option is a usage error", async () => {
+  test("a trace fixes the shape: a shape option with --trace is a usage error", async () => {
     const file = join(dir, "empty-trace.json");
     await writeFile(file, JSON.stringify({ kind: "dslab-search-trace", scenario: "dedup-single", shape: { clients: 1, appends: 1 }, invariants: [], events: [], lines: [] }));
     const shape = await kvSim(["explore", "--trace", file, "--clients", "2", "--solution"]);
