@@ -3,10 +3,18 @@
  * and the shells (stdio, TCP, HTTP, the simulator). Types only.
  *
  * Flow (after etcd-raft's Ready): a shell feeds the core one input at
- * a time (`tick`, `receive`, `propose`) and gets back `Effects`. The shell
+ * a time (`tick`, `receive`, `persisted`) and gets back `Effects`. The shell
  * executes them in order: first `persist` (made durable: fsync), and only then
  * `send`. Replies to clients are part of `send`, so no reply leaves before the
  * state it acknowledges is on disk.
+ *
+ * One exception, for a shell that persists in the background and says so
+ * (`NodeConfig.asyncPersist`, after etcd's async storage writes and the Raft
+ * thesis §10.2.1): a leader's own new entries are no barrier. Effects marked
+ * `sendBeforePersist` may leave while their `persist` is still being written;
+ * the leader counts itself toward a commit only when the shell reports that
+ * write durable (`durable`, then `persisted`). Votes and a follower's
+ * acknowledgements are never marked: they still wait for their persist.
  */
 import type { Body, ClientRequestBody, Json, Message, Prng } from "@dslab/protocol";
 import type { NodeEvent } from "./events.js";
@@ -81,10 +89,24 @@ export interface Storage {
 // -------------------------------------------------------------- core ----
 
 export interface Effects {
-  /** Make durable before anything in `send` leaves. */
+  /** Make durable before anything in `send` leaves (unless `sendBeforePersist`). Ops are written in the order of the Effects that carry them. */
   persist: PersistOp[];
-  /** Messages to peers (raft_* bodies) and replies to clients, in order. */
+  /** Messages to peers (raft_* bodies) and replies to clients, in order. Messages leave in the order the core produced them, never overtaking. */
   send: Message[];
+  /**
+   * Only under `NodeConfig.asyncPersist`: true on a leader's effects while
+   * it leads (its AppendEntries, heartbeats, client replies for committed
+   * entries). Their `send` need not wait for their own `persist`, nor for
+   * the `persist` of earlier Effects marked the same way; it still waits for
+   * every earlier unmarked `persist` (and every earlier message).
+   */
+  sendBeforePersist?: boolean;
+  /**
+   * Only under `NodeConfig.asyncPersist`: once this `persist` and every
+   * earlier one are durable, call `core.persisted(durable)`. A leader counts
+   * its own log toward a commit only up to what it was told is durable.
+   */
+  durable?: DurableMark;
   /** Human-readable log lines (the shell prefixes them with the node id). */
   logs: string[];
   /**
@@ -92,6 +114,12 @@ export interface Effects {
    * reads these, never the text. A core that reports none may leave it out.
    */
   events?: NodeEvent[];
+}
+
+/** The leader's log up to `index` (an entry of `term`) is durable: the report a shell hands back through `KvNodeCore.persisted`. */
+export interface DurableMark {
+  index: number;
+  term: number;
 }
 
 export interface NodeConfig {
@@ -130,6 +158,17 @@ export interface NodeConfig {
    * the workbook's vote rules plug into. Default: the reference rules.
    */
   voteRules?: VoteRules;
+  /**
+   * How the shell makes `persist` durable. false (default): each Effects'
+   * `persist` is durable before its `send` leaves and before the core gets
+   * another input (the simulator, RaftDriver's default), so a leader counts
+   * its new entries at once. true: the shell writes in the background and
+   * reports back (`Effects.durable` -> `KvNodeCore.persisted`), and a leader
+   * sends its AppendEntries while its own write is in flight
+   * (`Effects.sendBeforePersist`), counting itself toward a commit only once
+   * that write is durable (Raft thesis §10.2.1). `startNode` sets it.
+   */
+  asyncPersist?: boolean;
 }
 
 /**
@@ -143,6 +182,12 @@ export interface KvNodeCore {
   tick(nowMs: number): Effects;
   /** Any message addressed to this node: a client request or a peer's raft_* message. */
   receive(message: Message, nowMs: number): Effects;
+  /**
+   * The shell made the `persist` of the Effects that carried `durable`
+   * (and every earlier one) durable. Only a core built with `asyncPersist`
+   * asks for it; a core that never sets `durable` may leave it out.
+   */
+  persisted?(durable: DurableMark, nowMs: number): Effects;
   /** Leader, term, commit and apply indexes: for tests, logs and the sim. */
   status(): NodeStatus;
 }

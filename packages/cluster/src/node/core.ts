@@ -17,9 +17,12 @@
  *   so only a retry with the same client_id and seq can learn the outcome.
  *
  * Effects: `persist` (Raft's hard state, entries, snapshots) is durable
- * before anything in `send` leaves, so a reply never acknowledges a write
- * that is not on disk, and a vote or append ack is never given before it is
- * recorded.
+ * before anything in `send` leaves, so a vote or append ack is never given
+ * before it is recorded. Under `asyncPersist` a leader's effects are marked
+ * `sendBeforePersist` (Raft decides, raft.ts `takeReady`): its AppendEntries
+ * leave while its own write is in flight, and a reply still acknowledges
+ * only a committed write, which a majority holds on disk, the leader counted
+ * only once the shell reports its write durable (`persisted`).
  */
 import {
   clientSchemas,
@@ -38,7 +41,7 @@ import {
   type Json,
   type Message,
 } from "@dslab/protocol";
-import type { Command, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
+import type { Command, DurableMark, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
 import { renderEvent, type NodeEvent } from "../events.js";
 import { LogClock } from "./log-clock.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
@@ -126,6 +129,7 @@ class KvNode implements KvNodeCore {
         maxEntriesPerAppend: config.maxEntriesPerAppend ?? NODE_DEFAULTS.maxEntriesPerAppend,
         checkSnapshot: snapshotProblem,
         checkCommand: commandProblem,
+        asyncPersist: config.asyncPersist ?? false,
         ...(config.voteRules ? { voteRules: config.voteRules } : {}),
         leaderNoop: (nowMs) => {
           this.logClock.startLeading(nowMs);
@@ -174,6 +178,12 @@ class KvNode implements KvNodeCore {
     } else if (body.msg_id !== undefined && !body.type.endsWith("_ok") && body.type !== "error") {
       this.reply(message.src, body.msg_id, errorBody(ErrorCode.NotSupported, `this node does not handle ${JSON.stringify(body.type)} messages`));
     }
+    return this.finish();
+  }
+
+  persisted(durable: DurableMark, nowMs: number): Effects {
+    this.start(nowMs);
+    this.raft.persisted(durable);
     return this.finish();
   }
 
@@ -273,6 +283,8 @@ class KvNode implements KvNodeCore {
   private finish(): Effects {
     const ready = this.raft.takeReady();
     const effects: Effects & { events: NodeEvent[] } = { persist: ready.persist, send: ready.send, logs: ready.logs, events: [] };
+    if (ready.sendBeforePersist) effects.sendBeforePersist = true;
+    if (ready.durable) effects.durable = ready.durable;
     // Entries a leader sent (and this node's own) carry the log's time.
     for (const op of ready.persist) if (op.type === "append") for (const e of op.entries) this.logClock.observe(e.command.ts);
     const own = this.out;
@@ -304,6 +316,8 @@ class KvNode implements KvNodeCore {
       for (const p of more.persist) effects.persist.push(p);
       for (const m of more.send) effects.send.push(m);
       for (const l of more.logs) effects.logs.push(l);
+      if (!more.sendBeforePersist) delete effects.sendBeforePersist;
+      if (more.durable) effects.durable = more.durable;
     }
     this.out = own;
     return effects;

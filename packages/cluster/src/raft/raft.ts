@@ -6,8 +6,19 @@
  * caller drains with `takeReady()` after each input (etcd-raft's Ready).
  *
  * Ordering rule: `ready.persist` must be durable before anything in
- * `ready.send` leaves. A vote, an append acknowledgement or a leader's own
- * entries are only promised to others once they are on disk.
+ * `ready.send` leaves. A vote or an append acknowledgement is only promised
+ * to others once it is on disk.
+ *
+ * A leader's own new entries are the exception when the caller persists in
+ * the background (`asyncPersist`, thesis §10.2.1, etcd's async storage
+ * writes): a leader's Ready is marked `sendBeforePersist`, so its
+ * AppendEntries go out while its own write is in flight, and carries a
+ * `durable` mark that the caller hands back to `persisted()` once the write
+ * is done. The leader counts itself toward a majority only up to the last
+ * index reported durable, so an entry is committed only when a majority
+ * holds it on disk, whether or not the leader is among them. Without
+ * `asyncPersist` the caller persists each Ready before the next input, and
+ * the leader counts its log at once.
  *
  * Extensions beyond the paper: pre-vote and check-quorum with a leader lease
  * (thesis §9.6), so a partitioned node rejoining cannot depose a healthy
@@ -23,7 +34,7 @@
  */
 import { REFERENCE_VOTE_RULES, VoteRulesError, showTermState, wrongObservation, type TermState, type VoteRequest, type VoteRules, type VoterState } from "./vote-rules.js";
 import type { Message, Prng } from "@dslab/protocol";
-import type { Command, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
+import type { Command, DurableMark, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
 import { RaftLog } from "./log.js";
 import type {
   AppendBody,
@@ -75,6 +86,14 @@ export interface RaftOptions {
   /** Default true: a leader steps down when it has not heard from a quorum for an election timeout. */
   checkQuorum?: boolean;
   /**
+   * Default false: the caller makes each Ready's `persist` durable before
+   * anything in its `send` leaves and before the next input. true: the
+   * caller writes in the background, may send a leader's Ready before its
+   * write is done (`sendBeforePersist`) and reports each `durable` mark
+   * back through `persisted()`.
+   */
+  asyncPersist?: boolean;
+  /**
    * Why a snapshot received from the leader cannot be installed (its data is
    * not what the state machine can restore at `lastIncludedIndex`), or null.
    * A refused snapshot is logged and asked for again, never installed.
@@ -103,9 +122,21 @@ export interface RaftOptions {
 export type RaftRole = "follower" | "precandidate" | "candidate" | "leader";
 
 export interface RaftReady {
-  /** Make durable before sending anything in `send`. */
+  /** Make durable before sending anything in `send` (unless `sendBeforePersist`). */
   persist: PersistOp[];
   send: Message[];
+  /**
+   * asyncPersist only: this Ready is a leader's, produced while it led in one
+   * term from the previous Ready to this one. Its `send` promises nothing
+   * about this node's disk (AppendEntries, heartbeats, snapshot chunks,
+   * replies for committed entries), so it may leave before `persist` (the
+   * leader's own entries, a compaction) is durable; it still leaves after
+   * every earlier message, and after every earlier Ready's `persist` that
+   * was not so marked.
+   */
+  sendBeforePersist: boolean;
+  /** asyncPersist only: once `persist` (and every earlier one) is durable, call `persisted(durable)`. Set on a leader's Ready that persists anything. */
+  durable: DurableMark | null;
   logs: string[];
   /** A snapshot installed from the leader: restore the state machine from it before applying entries after it. */
   restore: Snapshot | null;
@@ -117,7 +148,7 @@ export interface RaftReady {
 }
 
 function emptyReady(): RaftReady {
-  return { persist: [], send: [], logs: [], restore: null, reads: [] };
+  return { persist: [], send: [], logs: [], restore: null, reads: [], sendBeforePersist: false, durable: null };
 }
 
 /** One leadership-check round of ReadIndex, covering every read queued before it started. */
@@ -149,6 +180,7 @@ export class RaftCore {
   private readonly leaderNoop: (nowMs: number) => Command;
   private readonly checkCommand: (command: unknown) => string | null;
   private readonly voteRules: VoteRules;
+  private readonly asyncPersist: boolean;
 
   private currentTerm = 0;
   private vote: string | null = null;
@@ -173,6 +205,13 @@ export class RaftCore {
   private progress = new Map<string, Progress>();
   /** Scratch space for `quorumMatch` (one slot per node). */
   private readonly matchScratch: number[] = [];
+  /**
+   * asyncPersist: while leading, the last index of our own log reported
+   * durable (`persisted`); our vote toward a commit counts only up to here.
+   */
+  private selfDurable = 0;
+  /** The term this node led in when the last Ready was taken, or null: decides `sendBeforePersist`. */
+  private ledAtLastReady: number | null = null;
   private out: RaftReady = emptyReady();
   /** The commit index last written to the log, and whether a commit line went out since the last tick. */
   private loggedCommit = 0;
@@ -200,6 +239,7 @@ export class RaftCore {
     this.leaderNoop = opts.leaderNoop;
     this.checkCommand = opts.checkCommand ?? ((c) => (c === undefined ? "no command" : null));
     this.voteRules = opts.voteRules ?? REFERENCE_VOTE_RULES;
+    this.asyncPersist = opts.asyncPersist ?? false;
     checkOptions({
       electionTimeoutTicksMin: this.electionMin,
       electionTimeoutTicksMax: opts.electionTimeoutTicksMax ?? this.electionMax,
@@ -259,11 +299,44 @@ export class RaftCore {
     return o.persist.length > 0 || o.send.length > 0 || o.logs.length > 0 || o.reads.length > 0 || o.restore !== null;
   }
 
-  /** Everything the core produced since the last call. */
+  /**
+   * Everything the core produced since the last call. Under asyncPersist
+   * this is where the ordering rule is decided: a leader that led in this
+   * same term at the previous Ready produced nothing that needs its own
+   * disk first (`sendBeforePersist`), and a leader that persists anything
+   * asks to hear when it is durable (`durable`). Any other Ready (a vote, a
+   * follower's acknowledgement, a node that just won or lost an election)
+   * keeps the plain rule: its messages wait for every write before them.
+   */
   takeReady(): RaftReady {
     const ready = this.out;
     this.out = emptyReady();
+    if (!this.asyncPersist) return ready;
+    const leading = this.currentRole === "leader" ? this.currentTerm : null;
+    ready.sendBeforePersist = leading !== null && this.ledAtLastReady === leading;
+    if (leading !== null && ready.persist.length > 0) ready.durable = { index: this.log.lastIndex(), term: leading };
+    this.ledAtLastReady = leading;
     return ready;
+  }
+
+  /**
+   * asyncPersist: the caller made durable every write up to the Ready that
+   * carried `durable`. A leader still leading in that term now counts its
+   * log up to that index toward a majority. A mark from an earlier term, or
+   * for an entry no longer in the log, is stale and changes nothing.
+   */
+  persisted(durable: DurableMark): void {
+    if (!this.asyncPersist) throw new Error("raft: persisted() is for a core built with asyncPersist");
+    if (this.currentRole !== "leader" || durable.term !== this.currentTerm) return;
+    if (durable.index <= this.selfDurable || durable.index > this.log.lastIndex()) return;
+    if (durable.index > this.log.snapshotIndex && this.log.term(durable.index) !== durable.term) return;
+    this.selfDurable = durable.index;
+    this.maybeCommit();
+  }
+
+  /** How much of our own log counts toward a commit: all of it, or (asyncPersist) what is reported durable. */
+  private selfMatch(): number {
+    return this.asyncPersist ? Math.min(this.selfDurable, this.log.lastIndex()) : this.log.lastIndex();
   }
 
   // ------------------------------------------------------------- inputs --
@@ -557,6 +630,9 @@ export class RaftCore {
     this.votes.clear();
     this.progress.clear();
     for (const peer of this.peers) this.progress.set(peer, new Progress(this.log.lastIndex() + 1));
+    // asyncPersist: our own log counts once a write of this term is reported
+    // durable (the no-op's report covers everything before it).
+    this.selfDurable = 0;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.logLine(`became leader for term ${this.currentTerm}`);
@@ -901,13 +977,13 @@ export class RaftCore {
   }
 
   /**
-   * The highest index stored on a quorum: the quorum-th largest of our last
-   * index and the followers' match indexes. Sorted in a reused array by
+   * The highest index stored on a quorum: the quorum-th largest of our own
+   * match (`selfMatch`) and the followers' match indexes. Sorted in a reused array by
    * insertion (a handful of nodes); this runs on every append and every ack.
    */
   private quorumMatch(): number {
     const m = this.matchScratch;
-    m[0] = this.log.lastIndex();
+    m[0] = this.selfMatch();
     let n = 1;
     for (const pr of this.progress.values()) {
       // Insert pr.match keeping m[0..n) in descending order.

@@ -1,15 +1,23 @@
 /**
- * The runtime shell around a pure `KvNodeCore`: a real
- * clock and a tick timer, inputs fed one at a time, and the core's effects
- * executed strictly in order: `persist` made durable (fsync) BEFORE anything
- * in `send` leaves.
+ * The runtime shell around a pure `KvNodeCore`: a real clock and a tick
+ * timer, inputs fed one at a time, and the core's effects executed in
+ * order, writes in the background:
  *
- * Throughput comes from batching, never from reordering. Effects of every
- * input that arrives while a persist is in flight are collected into one
- * batch; when the fsync completes, the next batch's ops go to storage in one
- * `persist()` call (one fsync, the WAL's group commit), and only when that
- * resolves are the batch's messages sent, in the order the core produced
- * them. A message never leaves before every persist that preceded it.
+ * - Every `persist` goes to storage in the order the core produced it.
+ *   Effects of every input that arrives while a write is in flight are
+ *   collected; when it completes, all their ops go to storage in one
+ *   `persist()` call (one fsync, the WAL's group commit).
+ * - Messages leave in the order the core produced them, each after the
+ *   writes it depends on: an ordinary Effects' `send` waits until its own
+ *   `persist` and every earlier one are durable (a vote, an append
+ *   acknowledgement: nothing is promised before it is on disk). A leader's
+ *   Effects marked `sendBeforePersist` wait only for earlier unmarked
+ *   writes, so its AppendEntries reach the followers while its own fsync
+ *   runs, and the two fsyncs of a write overlap instead of adding up.
+ * - When a write carrying a `durable` mark completes, the core hears it
+ *   (`persisted`): only then does the leader count its own entries toward
+ *   a commit (thesis §10.2.1). The node is built with `asyncPersist` for
+ *   this (`startNode`).
  */
 import type { NodeEvent } from "../events.js";
 import {
@@ -19,7 +27,7 @@ import {
   type ClientRequestBody,
   type Message,
 } from "@dslab/protocol";
-import type { Effects, KvNodeCore, NodeRuntime, NodeStatus, PersistOp, Storage } from "../contract.js";
+import type { DurableMark, Effects, KvNodeCore, NodeRuntime, NodeStatus, PersistOp, Storage } from "../contract.js";
 import { TIMING_DEFAULTS } from "./timing.js";
 
 export interface NodeRuntimeOptions {
@@ -45,6 +53,19 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Ops handed over by one Effects, numbered in the order they go to storage. */
+interface Write {
+  seq: number;
+  ops: PersistOp[];
+  durable: DurableMark | undefined;
+}
+
+/** Messages of one Effects waiting for the writes up to `afterSeq` to be durable. */
+interface Held {
+  afterSeq: number;
+  send: Message[];
+}
+
 /** Default tick period (TIMING_DEFAULTS.tickMs, runtime/timing.ts). */
 export const DEFAULT_TICK_MS = TIMING_DEFAULTS.tickMs;
 
@@ -60,8 +81,14 @@ export class KvNodeRuntime implements NodeRuntime {
   private readonly tickMs: number;
   private ticker: NodeJS.Timeout | undefined;
 
-  /** Effects collected while a persist is in flight, in the order the core produced them. */
-  private pending: Array<Pick<Effects, "persist" | "send">> = [];
+  /** Writes not yet handed to storage, in order. */
+  private unwritten: Write[] = [];
+  /** Messages waiting for writes, in the order the core produced them. */
+  private held: Held[] = [];
+  /** The number of the last write accepted, the last one durable, the last one ordinary messages must wait for. */
+  private lastSeq = 0;
+  private durableSeq = 0;
+  private barrierSeq = 0;
   /** True while flushLoop runs; `flushDone` settles when it ends. */
   private flushing = false;
   private flushDone: Promise<void> = Promise.resolve();
@@ -116,7 +143,7 @@ export class KvNodeRuntime implements NodeRuntime {
     return this.core.status();
   }
 
-  /** Stops ticking, lets the batch in flight finish, closes the storage. */
+  /** Stops ticking, lets the writes in flight finish, closes the storage. */
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -136,48 +163,90 @@ export class KvNodeRuntime implements NodeRuntime {
   private apply(effects: Effects): void {
     for (const line of effects.logs) this.log(line);
     if (this.onEvent && effects.events) for (const e of effects.events) this.onEvent(e);
-    if (effects.persist.length === 0 && effects.send.length === 0) return;
-    if (!this.flushing && this.pending.length === 0 && effects.persist.length === 0) {
-      // Nothing to make durable and nothing in flight before it: send at once.
-      this.sendBatch(effects.send);
-      return;
+    if (effects.persist.length > 0) {
+      if (effects.durable && !this.core.persisted) {
+        throw new Error(`node ${this.id}: the core asked to hear when its writes are durable, but has no persisted()`);
+      }
+      const seq = ++this.lastSeq;
+      this.unwritten.push({ seq, ops: effects.persist, durable: effects.durable });
+      if (!effects.sendBeforePersist) this.barrierSeq = seq;
+      if (!this.flushing) {
+        this.flushing = true;
+        this.flushDone = this.flushLoop();
+      }
     }
-    this.pending.push({ persist: effects.persist, send: effects.send });
-    if (!this.flushing) {
-      this.flushing = true;
-      this.flushDone = this.flushLoop();
-    }
+    if (effects.send.length === 0) return;
+    // A leader's marked messages wait only for the ordinary writes before them; any other for every write so far.
+    const afterSeq = effects.sendBeforePersist ? this.barrierSeq : this.lastSeq;
+    if (this.held.length === 0 && afterSeq <= this.durableSeq) this.sendBatch(effects.send);
+    else this.held.push({ afterSeq, send: effects.send });
   }
 
   /**
-   * One round: messages queued before the first pending persist go out at
-   * once (every persist before them is done); then the ops of ALL remaining
-   * effects are made durable together (one fsync), and only then their
-   * messages leave, in order.
+   * One round: the ops of every write accepted so far go to storage in one
+   * `persist()` (one fsync); when it resolves, the messages waiting for
+   * them leave in order, and the core hears of the last durable mark.
    */
   private async flushLoop(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        let i = 0;
-        for (; i < batch.length && batch[i]!.persist.length === 0; i++) this.sendBatch(batch[i]!.send);
-        if (i === batch.length) continue;
-        const ops: PersistOp[] = [];
-        for (let j = i; j < batch.length; j++) for (const op of batch[j]!.persist) ops.push(op);
-        await this.storage.persist(ops);
-        for (let j = i; j < batch.length; j++) this.sendBatch(batch[j]!.send);
+      while (this.unwritten.length > 0) {
+        const batch = this.unwritten;
+        this.unwritten = [];
+        let ops = batch[0]!.ops;
+        if (batch.length > 1) {
+          ops = [];
+          for (const w of batch) for (const op of w.ops) ops.push(op);
+        }
+        try {
+          await this.storage.persist(ops);
+        } catch (e) {
+          return this.storageFailed(e);
+        }
+        this.durableSeq = batch[batch.length - 1]!.seq;
+        this.releaseHeld();
+        let durable: DurableMark | undefined;
+        for (const w of batch) if (w.durable) durable = w.durable;
+        if (durable && !this.stopped) this.reportDurable(durable);
       }
-    } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      this.stopped = true;
-      if (this.ticker) clearInterval(this.ticker);
-      this.pending = [];
-      this.log(`storage failed, stopping: nothing more is sent or acknowledged (${error.message})`);
-      this.onFatal(error);
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Messages whose writes are all durable leave, in order, up to the first that still waits. */
+  private releaseHeld(): void {
+    let i = 0;
+    for (; i < this.held.length && this.held[i]!.afterSeq <= this.durableSeq; i++) this.sendBatch(this.held[i]!.send);
+    if (i > 0) this.held.splice(0, i);
+  }
+
+  private reportDurable(durable: DurableMark): void {
+    let effects: Effects;
+    try {
+      effects = this.core.persisted!(durable, this.now());
+    } catch (e) {
+      // The core throws only on a broken invariant of its own state: stop, as for any input.
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.stop();
+      this.log(`internal error (a bug) while reporting writes durable up to index ${durable.index}; stopping`);
+      this.onFatal(error);
+      return;
+    }
+    this.apply(effects);
+  }
+
+  private storageFailed(e: unknown): void {
+    const error = e instanceof Error ? e : new Error(String(e));
+    this.stop();
+    this.log(`storage failed, stopping: nothing more is sent or acknowledged (${error.message})`);
+    this.onFatal(error);
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.unwritten = [];
+    this.held = [];
   }
 
   private sendBatch(messages: Message[]): void {

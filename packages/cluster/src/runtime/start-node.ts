@@ -60,6 +60,9 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
     electionTimeoutTicksMin: ticks(opts.electionTimeoutMsMin ?? TIMING_DEFAULTS.electionTimeoutMsMin),
     electionTimeoutTicksMax: ticks(opts.electionTimeoutMsMax ?? TIMING_DEFAULTS.electionTimeoutMsMax),
     heartbeatTicks: ticks(opts.heartbeatMs ?? TIMING_DEFAULTS.heartbeatMs),
+    // The runtime writes in the background and reports back: a leader's
+    // AppendEntries leave while its own fsync runs (node-runtime.ts).
+    asyncPersist: true,
   };
   if (opts.sessionTimeoutMs !== undefined) config.sessionTimeoutMs = opts.sessionTimeoutMs;
   if (opts.maxSessions !== undefined) config.maxSessions = opts.maxSessions;

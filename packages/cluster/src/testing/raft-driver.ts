@@ -6,10 +6,18 @@
  * restart. No timers, no randomness beyond the seeded PRNG each node gets.
  * Everything a node logs or answers a client is recorded in `trace`.
  *
+ * With `config.asyncPersist` it runs the effects as KvNodeRuntime does:
+ * a leader's messages marked `sendBeforePersist` are queued before its
+ * write, every other message waits for the writes before it, and a
+ * `durable` mark is reported back (`persisted`) once its write is done.
+ * Writes complete right after each input, unless the test holds a node's
+ * writes (`holdWrites`): they then stay in flight, off its disk, until
+ * `flushWrites`, and a crash loses them (or keeps a prefix: a torn write).
+ *
  * Used by the Raft scenario tests (test/raft) and readable by the simulator.
  */
 import { createPrng, deriveSeed, type Body, type Message } from "@dslab/protocol";
-import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
+import type { DurableMark, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState, PersistOp } from "../contract.js";
 import { createKvNodeCore } from "../node/core.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 
@@ -29,6 +37,21 @@ export interface RaftDriverOptions {
   createCore?: (config: NodeConfig, restored: PersistentState | null) => KvNodeCore;
 }
 
+/** One node's writes between its core and its disk (the runtime's bookkeeping, node-runtime.ts). */
+interface Disk {
+  /** Writes handed over and not yet durable, numbered in order. */
+  inFlight: Array<{ seq: number; ops: PersistOp[]; durable: DurableMark | undefined }>;
+  /** Messages waiting for the writes up to `afterSeq`, in order. */
+  held: Array<{ afterSeq: number; send: Message[] }>;
+  lastSeq: number;
+  durableSeq: number;
+  barrierSeq: number;
+  /** Writes stay in flight until flushWrites. */
+  holding: boolean;
+}
+
+const freshDisk = (): Disk => ({ inFlight: [], held: [], lastSeq: 0, durableSeq: 0, barrierSeq: 0, holding: false });
+
 export class RaftDriver {
   readonly nodeIds: string[];
   readonly storages = new Map<string, MemoryStorage>();
@@ -46,6 +69,7 @@ export class RaftDriver {
   /** Directed links that drop everything: "n1>n2". */
   private readonly cut = new Set<string>();
   private restarts = new Map<string, number>();
+  private readonly disks = new Map<string, Disk>();
 
   constructor(opts: RaftDriverOptions) {
     this.opts = opts;
@@ -54,6 +78,7 @@ export class RaftDriver {
     this.traceMessages = opts.traceMessages ?? false;
     for (const id of this.nodeIds) {
       this.storages.set(id, new MemoryStorage());
+      this.disks.set(id, freshDisk());
       this.nodes.set(id, this.makeNode(id));
     }
   }
@@ -166,18 +191,53 @@ export class RaftDriver {
     this.cut.clear();
   }
 
-  /** The node stops; what it persisted stays in its storage; messages to it are lost. */
-  crash(id: string): void {
+  /**
+   * The node stops; what it persisted stays in its storage; messages to it
+   * are lost, and so are its writes in flight and the messages held behind
+   * them, except the first `keptOps` ops of those writes (a write the disk
+   * finished before the crash, though nobody heard).
+   */
+  crash(id: string, keptOps = 0): void {
     this.node(id);
     this.nodes.delete(id);
     this.queue = this.queue.filter((m) => m.dest !== id && m.src !== id);
-    this.trace.push(`-- crash ${id}`);
+    const disk = this.disks.get(id)!;
+    const inFlight = disk.inFlight.flatMap((w) => w.ops);
+    this.disks.set(id, freshDisk());
+    const kept = inFlight.slice(0, keptOps);
+    if (kept.length > 0) this.storages.get(id)!.persistSync(kept);
+    const lost = inFlight.slice(kept.length);
+    this.trace.push(`-- crash ${id}${lost.length > 0 ? ` (writes in flight lost: ${describeOps(lost)})` : ""}`);
+  }
+
+  /** From now on the node's writes stay in flight (an fsync that has not returned) until `flushWrites`. Only for a core built with asyncPersist. */
+  holdWrites(id: string): void {
+    this.node(id);
+    if (!this.opts.config?.asyncPersist) throw new Error(`driver: holding writes needs config.asyncPersist (a core that persists before its next input has no writes in flight)`);
+    this.disks.get(id)!.holding = true;
+    this.trace.push(`-- ${id} holds its writes`);
+  }
+
+  /** The node's writes in flight become durable (one fsync); its writes complete at once again. */
+  flushWrites(id: string): void {
+    this.node(id);
+    const disk = this.disks.get(id)!;
+    disk.holding = false;
+    const ops = disk.inFlight.flatMap((w) => w.ops);
+    this.trace.push(`-- ${id} writes durable${ops.length > 0 ? `: ${describeOps(ops)}` : " (none in flight)"}`);
+    this.completeWrites(id);
+  }
+
+  /** Writes the node has in flight (not yet on its disk). */
+  writesInFlight(id: string): number {
+    return this.disks.get(id)!.inFlight.length;
   }
 
   /** A new node from what the crashed one persisted. */
   restart(id: string): void {
     if (this.nodes.has(id)) throw new Error(`driver: ${id} is running; crash it first`);
     this.restarts.set(id, (this.restarts.get(id) ?? 0) + 1);
+    this.disks.set(id, freshDisk());
     this.nodes.set(id, this.makeNode(id));
     this.trace.push(`-- restart ${id}`);
   }
@@ -208,11 +268,51 @@ export class RaftDriver {
     return !this.cut.has(`${m.src}>${m.dest}`);
   }
 
-  /** As a shell does: persist first (durable), then send. */
+  /**
+   * As a shell does: the writes in order, each message after the writes it
+   * waits for (all before it; for a leader's marked messages, the unmarked
+   * ones only). Without asyncPersist and held writes that is "persist, then
+   * send".
+   */
   private execute(id: string, effects: Effects): void {
-    this.storages.get(id)!.persistSync(effects.persist);
     for (const line of effects.logs) this.trace.push(`${id}: ${line}`);
-    for (const m of effects.send) {
+    const disk = this.disks.get(id)!;
+    if (effects.persist.length > 0) {
+      const seq = ++disk.lastSeq;
+      disk.inFlight.push({ seq, ops: effects.persist, durable: effects.durable });
+      if (!effects.sendBeforePersist) disk.barrierSeq = seq;
+    }
+    if (effects.send.length > 0) {
+      const afterSeq = effects.sendBeforePersist ? disk.barrierSeq : disk.lastSeq;
+      if (disk.held.length === 0 && afterSeq <= disk.durableSeq) this.dispatch(effects.send);
+      else disk.held.push({ afterSeq, send: effects.send });
+    }
+    if (!disk.holding) this.completeWrites(id);
+  }
+
+  /** Every write in flight reaches the disk; the messages waiting for them leave; the core hears of the last mark. */
+  private completeWrites(id: string): void {
+    const disk = this.disks.get(id)!;
+    while (disk.inFlight.length > 0) {
+      const batch = disk.inFlight;
+      disk.inFlight = [];
+      this.storages.get(id)!.persistSync(batch.flatMap((w) => w.ops));
+      disk.durableSeq = batch[batch.length - 1]!.seq;
+      let i = 0;
+      for (; i < disk.held.length && disk.held[i]!.afterSeq <= disk.durableSeq; i++) this.dispatch(disk.held[i]!.send);
+      disk.held.splice(0, i);
+      let durable: DurableMark | undefined;
+      for (const w of batch) if (w.durable) durable = w.durable;
+      if (durable === undefined) continue;
+      const node = this.node(id);
+      if (!node.persisted) throw new Error(`driver: ${id}'s core asked to hear of durable writes but has no persisted()`);
+      this.execute(id, node.persisted(durable, this.nowMs));
+      if (disk.holding) return;
+    }
+  }
+
+  private dispatch(messages: Message[]): void {
+    for (const m of messages) {
       this.opts.observe?.(m);
       if (this.nodeIds.includes(m.dest)) {
         if (!this.cut.has(`${m.src}>${m.dest}`)) this.queue.push(m);
@@ -222,6 +322,17 @@ export class RaftDriver {
       }
     }
   }
+}
+
+/** Ops as a short phrase: `append 2..3, hard state term 2 vote n1`. */
+function describeOps(ops: PersistOp[]): string {
+  return ops
+    .map((op) => {
+      if (op.type === "append") return `append ${op.entries[0]!.index}..${op.entries[op.entries.length - 1]!.index}`;
+      if (op.type === "hardState") return `hard state term ${op.hardState.term}${op.hardState.votedFor ? ` vote ${op.hardState.votedFor}` : ""}`;
+      return `snapshot at ${op.snapshot.lastIncludedIndex}`;
+    })
+    .join(", ");
 }
 
 /** One body as a short line: `write_ok in_reply_to=3`, `error code=11 leader=n2`. */

@@ -13,7 +13,8 @@
  * the file, and REWRITE=1 writes it back (review the diff).
  *
  * Commands:
- *   cluster n1 n2 n3 [seed=S] [<NodeConfig number field>=N ...]   start a cluster (first command)
+ *   cluster n1 n2 n3 [seed=S] [<NodeConfig field>=N|true|false ...]   start a cluster (first command);
+ *                              asyncPersist=true runs the nodes as the runtime does (RaftDriver)
  *   tick <node> [n]            tick one node n times; nothing is delivered
  *   tick-all [n]               every running node ticks once, n rounds; nothing is delivered
  *   deliver                    deliver the messages in flight now (one hop)
@@ -23,6 +24,8 @@
  *   cut <from> <to>            one-way: from's messages to `to` are lost
  *   drop <from> <to>           lose what is in flight from -> to
  *   crash <node> / restart <node>
+ *   hold-writes <node>         the node's writes stay in flight, off its disk, until flush-writes (asyncPersist)
+ *   flush-writes <node>        its writes in flight become durable; later ones complete at once again
  *   disk <node> term=T [vote=<id>] log=1@1,2@2   replace a crashed node's persisted state (no-op entries)
  *   propose <node> <op> <key> [args] [client=<id>] [seq=<n>]     (<node> may be "leader")
  *                              a client request: write k v, read k, cas k from to, append k v, incr k d, delete k
@@ -137,6 +140,12 @@ function execute(ctx: Ctx, command: string): string[] {
     case "restart":
       d.restart(need(args[0], "a node id"));
       break;
+    case "hold-writes":
+      d.holdWrites(need(args[0], "a node id"));
+      break;
+    case "flush-writes":
+      d.flushWrites(need(args[0], "a node id"));
+      break;
     case "disk":
       d.setDisk(need(args[0], "a node id"), parseDisk(args.slice(1)));
       break;
@@ -165,11 +174,11 @@ function execute(ctx: Ctx, command: string): string[] {
 function startCluster(args: string[]): RaftDriver {
   const nodeIds = args.filter((a) => !a.includes("="));
   let seed: string | number = 1;
-  const config: Record<string, number> = {};
+  const config: Record<string, number | boolean> = {};
   for (const a of args.filter((x) => x.includes("="))) {
     const [k, v] = a.split("=") as [string, string];
     if (k === "seed") seed = v;
-    else config[k] = Number(v);
+    else config[k] = v === "true" ? true : v === "false" ? false : Number(v);
   }
   return new RaftDriver({ nodeIds, seed, config: config as Partial<NodeConfig> });
 }

@@ -24,7 +24,7 @@ export function raft(id: string, opts: Partial<RaftOptions> = {}, restored: Pers
 }
 
 export function tickUntil(r: RaftCore, done: () => boolean, max = 100): { ticks: number; ready: RaftReady } {
-  const ready: RaftReady = { persist: [], send: [], logs: [], restore: null, reads: [] };
+  const ready: RaftReady = { persist: [], send: [], logs: [], restore: null, reads: [], sendBeforePersist: false, durable: null };
   for (let ticks = 1; ticks <= max; ticks++) {
     r.tick(0);
     const step = r.takeReady();

@@ -118,3 +118,109 @@ describe("KvNodeRuntime: effects in order (contract: persist before send)", () =
     expect(await stuck).toMatchObject({ type: "error", code: 0 });
   });
 });
+
+/** Polls (real timers: the runtime ticks) until `done()` holds. */
+async function until(what: string, done: () => boolean, maxMs = 5_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not done within ${maxMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** n1 of three under the runtime, its peers played by the test; asyncPersist as startNode builds it. */
+async function leaderOfThree() {
+  const events: string[] = [];
+  const storage = new GatedStorage(events);
+  const sent: Message[] = [];
+  // 1 ms ticks, so the election is quick; a long election timeout, so that check-quorum
+  // (once per timeout) does not depose the leader while the test plays its followers.
+  const timing = { electionTimeoutTicksMin: 200, electionTimeoutTicksMax: 300, heartbeatTicks: 50 };
+  const core = createKvNodeCore({ id: "n1", nodeIds: ["n1", "n2", "n3"], prng: createPrng("runtime-async"), asyncPersist: true, ...timing }, await storage.load());
+  const runtime = new KvNodeRuntime({
+    core,
+    storage,
+    send: (m) => {
+      events.push(`send ${m.body.type} to ${m.dest}`);
+      sent.push(m);
+    },
+    log: () => {},
+    tickMs: 1,
+  });
+  runtime.start();
+  // Grant n1's pre-vote and vote requests from n2 (each sent only once its term and vote are durable).
+  for (const preVote of [true, false]) {
+    await until(`n1 asks for ${preVote ? "pre-" : ""}votes`, () => {
+      storage.open();
+      return sent.some((m) => m.body.type === "raft_request_vote" && m.dest === "n2" && (m.body.pre_vote === true) === preVote);
+    });
+    const ask = sent.filter((m) => m.body.type === "raft_request_vote" && m.dest === "n2").at(-1)!;
+    runtime.deliver({ src: "n2", dest: "n1", body: { type: "raft_request_vote_ok", term: ask.body.term as number, granted: true, ...(preVote ? { pre_vote: true } : {}) } });
+  }
+  await until("n1 leads and its no-op is durable", () => {
+    storage.open();
+    return runtime.status().role === "leader" && storage.waiting === 0 && sent.some((m) => m.body.type === "raft_append");
+  });
+  const term = runtime.status().term;
+  const ack = (from: string, matchIndex: number): Message => ({ src: from, dest: "n1", body: { type: "raft_append_ok", term, success: true, match_index: matchIndex } });
+  // The followers take the no-op: it commits.
+  const noop = runtime.status().lastLogIndex;
+  runtime.deliver(ack("n2", noop));
+  runtime.deliver(ack("n3", noop));
+  await until("the no-op commits", () => runtime.status().commitIndex === noop);
+  events.length = 0;
+  sent.length = 0;
+  return { events, storage, sent, runtime, ack };
+}
+
+describe("KvNodeRuntime with asyncPersist: a leader sends while its own write is in flight (Raft thesis §10.2.1)", () => {
+  it("a leader's AppendEntries leave before its fsync returns, and the commit waits for a majority counting the leader only once durable", async () => {
+    const { events, storage, sent, runtime, ack } = await leaderOfThree();
+    runtime.deliver(write(1));
+    await settle();
+    expect(storage.waiting).toBe(1); // the entry's write is in flight...
+    const withEntry = sent.filter((m) => m.body.type === "raft_append" && (m.body.entries as unknown[]).length > 0);
+    expect(withEntry.map((m) => m.dest)).toEqual(["n2", "n3"]); // ...and the entry is on its way already
+    expect(events.filter((e) => e.endsWith("done"))).toEqual([]);
+    const index = runtime.status().lastLogIndex;
+    runtime.deliver(ack("n2", index)); // n2 holds it on disk; n1 does not yet: one of three
+    await settle();
+    expect(runtime.status().commitIndex).toBe(index - 1);
+    expect(sent.some((m) => m.body.type === "write_ok")).toBe(false);
+    storage.open(); // n1's own write is durable: n1 and n2 are a majority
+    await until("write_ok", () => sent.some((m) => m.body.type === "write_ok"));
+    expect(runtime.status().commitIndex).toBe(index);
+    await runtime.close();
+  });
+
+  it("two followers commit an entry without the leader's disk: the reply goes while the leader's write is still in flight", async () => {
+    const { storage, sent, runtime, ack } = await leaderOfThree();
+    runtime.deliver(write(1));
+    await settle();
+    const index = runtime.status().lastLogIndex;
+    runtime.deliver(ack("n2", index));
+    runtime.deliver(ack("n3", index));
+    await settle();
+    expect(storage.waiting).toBe(1);
+    expect(sent.filter((m) => m.body.type === "write_ok")).toHaveLength(1);
+    storage.open();
+    await runtime.close();
+  });
+
+  it("a follower's acknowledgement still waits for its own write", async () => {
+    const events: string[] = [];
+    const storage = new GatedStorage(events);
+    const sent: Message[] = [];
+    const core = createKvNodeCore({ id: "n2", nodeIds: ["n1", "n2", "n3"], prng: createPrng("runtime-follower"), asyncPersist: true }, await storage.load());
+    const runtime = new KvNodeRuntime({ core, storage, send: (m) => sent.push(m), log: () => {}, now: () => 1_000 });
+    const entry = { index: 1, term: 1, command: { kind: "noop" as const, ts: 1 } };
+    runtime.deliver({ src: "n1", dest: "n2", body: { type: "raft_append", term: 1, leader: "n1", prev_log_index: 0, prev_log_term: 0, entries: [entry], leader_commit: 0 } });
+    await settle();
+    expect(storage.waiting).toBe(1);
+    expect(sent).toEqual([]);
+    storage.open();
+    await until("the acknowledgement", () => sent.length > 0);
+    expect(sent[0]!.body).toMatchObject({ type: "raft_append_ok", success: true, match_index: 1 });
+    await runtime.close();
+  });
+});
