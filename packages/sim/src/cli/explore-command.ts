@@ -44,7 +44,8 @@ a message; fire a timer) as buttons, the trace and the path taken. Keys: left an
 arrows step back and forward. It serves until Ctrl-C. The path holds at most
 ${EXPLORER_DEFAULTS.maxPathLength} states; request bodies at most ${EXPLORER_DEFAULTS.maxBodyBytes} bytes.
 
-Exit codes: 0 stopped by Ctrl-C; 2 usage (also a store that cannot load, a port in use);
+Exit codes: 0 stopped by Ctrl-C; 2 usage (also a store that cannot load or throws building
+the initial state, a port in use);
 4 a trace file that cannot be read, is not a search trace, or does not fit the scenario.
 
 Example:
@@ -164,7 +165,9 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   try {
     explorer = await startExplorer({ scenario: opened, port: port ?? 0, maxPathLength, ...(trace ? { trace: { trace, name: basename(tracePath!) } } : {}) });
   } catch (e) {
-    if (e instanceof ExploreError) throw new InputError(`--trace ${tracePath}: ${e.message}`, { cause: e });
+    // A trace that does not fit the scenario is the trace file's fault (4); code under test that throws is the store option's (2, as kv-sim search).
+    if (e instanceof ExploreError && e.status === 422) throw new InputError(`--trace ${tracePath}: ${e.message}`, { cause: e });
+    if (e instanceof ExploreError) throw new UsageError(`${option}: ${file}: ${e.message}`, { cause: e });
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE") throw new UsageError(`--port ${port}: in use on 127.0.0.1; give another, or 0 for a free one`, { cause: e });
     if (code === "EACCES") throw new UsageError(`--port ${port}: not allowed to listen there; give one above 1023, or 0`, { cause: e });

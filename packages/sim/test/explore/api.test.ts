@@ -304,6 +304,20 @@ const toyModel: Model<Toy, ToyEvent> = {
 };
 const toy: ExploreScenario = { name: "toy", open: () => ({ model: toyModel as Model<unknown, unknown>, shape: {} }) };
 
+describe("kv-sim explore: a store that throws", () => {
+  test("a step whose store throws answers 500 with the error, the enabled events say so, and the explorer keeps serving", async () => {
+    const e = await explorer(await loadStore(fileURLToPath(new URL("./fixtures/throws-on-request.ts", import.meta.url))));
+    const s = await state(e);
+    expect(s.events[0]!.line).toBe("(this event's step threw this store cannot take requests)");
+    const r = await post(e, "/api/step", { index: 0 });
+    expect(r.status).toBe(500);
+    expect(r.body.error).toBe("the event's step threw RangeError: this store cannot take requests");
+    // The timer does not reach the store.
+    const fire = await ok(post(e, "/api/step", { index: s.events.findIndex((ev) => ev.action === "fire") }));
+    expect(fire.position).toBe(1);
+  });
+});
+
 describe("kv-sim explore: a scenario without a view of its own", () => {
   test("the generic view: a column per node, the rest in a world column, each event a button with its line, invariants checked", async () => {
     const e = await startExplorer({ scenario: toy });

@@ -87,6 +87,13 @@ describe("kv-sim explore: the command line", () => {
     expect(shape.stderr).toMatch(/^kv-sim: --clients: the trace file fixes the scenario's shape/);
   });
 
+  test("a store whose constructor throws cannot give an initial state: exit 2, naming the store and the error", async () => {
+    const store = fileURLToPath(new URL("./fixtures/throws-on-start.ts", import.meta.url));
+    const r = await kvSim(["explore", "--scenario", "dedup-single", "--store", store, "--no-open"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`kv-sim: --store: ${store}: the scenario's initial state threw Error: this store cannot start`);
+  });
+
   test("a port in use on 127.0.0.1 is a usage error that names it", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
