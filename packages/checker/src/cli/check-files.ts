@@ -2,13 +2,16 @@
  * The work of `history-check` once its arguments are good: each file read,
  * parsed and checked, a verdict line (or JSON object) per file, and the exit
  * code of the worst. run.ts imports it after parsing, so `--help` and usage
- * errors never load the checkers.
+ * errors never load the checkers. With several threads (`--jobs`), the
+ * worker threads check files with `checkFile` too (threads.ts), and the
+ * lines are written here in the order of the files.
  *
  * A history that cannot be read or parsed is bad input (4); anything else
  * thrown while a history is checked is a bug and is not caught here.
  */
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { InputError, UsageError } from "@dslab/protocol/cli";
 import { checkExactlyOnce } from "../exactly-once/check.js";
@@ -38,105 +41,183 @@ function isBadInput(e: unknown): e is Error {
 type Verdict = true | false | "unknown";
 
 /**
- * Checks every file of `args`; `render` (the timeline renderer) is given
- * exactly when `args.html` is, and writes each file's timeline.
+ * What checking one file gives: its line of output (a summary line or a
+ * JSON object), a line for stderr, and what the exit code needs. Plain
+ * data, so a worker thread can hand it over as it is.
  */
-export function checkFiles(args: Parsed, io: CliIo, render: typeof renderTimelineHtml | undefined): number {
-  const writeTimeline = (file: string, history: History, options: Parameters<typeof renderTimelineHtml>[1]): string | undefined =>
-    args.html === undefined || render === undefined ? undefined : writeHtml(args.html, args.files.length, file, render(history, options));
-  if (args.html !== undefined && args.files.length > 1) {
-    try {
-      mkdirSync(args.html, { recursive: true });
-    } catch (e) {
-      throw new InputError(`--html ${args.html}: cannot create the directory: ${(e as Error).message}`, { cause: e });
-    }
+export interface FileReport {
+  out: string;
+  err: string | undefined;
+  verdict: Verdict;
+  /** The file could not be read or parsed, or its timeline could not be written. */
+  bad: boolean;
+}
+
+/** What every file of one run is checked with. */
+export interface FileCheck {
+  args: Parsed;
+  initial: EdnMap | undefined;
+  /** The timeline renderer, exactly when `args.html` is given. */
+  render: typeof renderTimelineHtml | undefined;
+  now: () => number;
+}
+
+/** The run's settings, checked before any file is read: `--initial` read as EDN. */
+export function fileCheck(args: Parsed, now: () => number, render: typeof renderTimelineHtml | undefined): FileCheck {
+  return { args, initial: args.initial === undefined ? undefined : initialValues(args.initial), render, now };
+}
+
+/**
+ * Input that keeps one more thread busy long enough to pay for its start
+ * (a new V8 isolate that loads the command and warms up its own compiled
+ * code, about a quarter of a second of CPU): with less, the main thread is
+ * done about as soon on its own.
+ */
+export const BYTES_PER_THREAD = 4 * 1024 * 1024;
+
+/**
+ * Checks every file of `args`, on `--jobs` threads, and writes a line per
+ * file in the order given; `render` (the timeline renderer) is given
+ * exactly when `args.html` is, and writes each file's timeline. Without
+ * `--jobs`: one thread per available core, at most one per file and one
+ * per BYTES_PER_THREAD of input.
+ */
+export async function checkFiles(args: Parsed, io: CliIo, render: typeof renderTimelineHtml | undefined): Promise<number> {
+  const check = fileCheck(args, io.now, render);
+  const targets = htmlTargets(args);
+  const files = args.files;
+  const sizes = files.length > 1 ? files.map(sizeOf) : [];
+  const bytes = sizes.reduce((a, b) => a + b, 0);
+  const jobs = Math.min(args.jobs ?? Math.min(availableParallelism(), Math.max(1, Math.floor(bytes / BYTES_PER_THREAD))), files.length);
+  const reports: FileReport[] = [];
+  const emit = (r: FileReport): void => {
+    reports.push(r);
+    if (r.err !== undefined) io.err(r.err);
+    io.out(r.out);
+  };
+  if (jobs > 1) {
+    const { checkInThreads } = await import("./threads.js");
+    await checkInThreads({ check, targets, sizes, jobs, entry: io.threadEntry, warn: io.err }, emit);
+  } else {
+    for (let i = 0; i < files.length; i++) emit(checkFile(check, files[i]!, targets[i]));
   }
-  const initial = args.initial === undefined ? undefined : initialValues(args.initial);
-  let anyInvalid = false;
-  let anyUnknown = false;
-  let anyBad = false;
-  for (const file of args.files) {
-    const started = io.now();
-    const record: { [key: string]: JsonValue } = { file, model: args.model };
-    let verdict: Verdict = "unknown";
-    let detail = "";
-    let htmlError: string | undefined;
-    try {
-      const text = readInput(file);
-      const history = readHistory(text, { source: file });
-      requireClientOps(history, file);
-      const missing = args.model === "exactly-once" ? missingIdentity(history) : undefined;
-      if (missing !== undefined) {
-        // Readable, but the model cannot judge it: say which fields it lacks and where.
-        record.ops = pairOps(history).length;
-        detail = `${file}:${lineOfOp(missing.op) ?? 1}: ${missing.message}`;
-        record.reason = detail;
-        htmlError = writeTimeline(file, history, { title: `${basename(file)}: exactly-once` });
-      } else if (args.model === "exactly-once") {
-        const r = checkExactlyOnce(history);
-        verdict = r.valid;
-        record.ops = r.ops;
-        record.requests = r.requests;
-        record.anomalies = r.anomalies.map((a) => ({ kind: a.kind, key: a.key, message: a.message, ops: a.ops.map((c) => c.invoke.index) }));
-        if (r.anomalies.length > 0) detail = `${r.anomalies.length} anomal${r.anomalies.length === 1 ? "y" : "ies"}; first: ${r.anomalies[0]!.message}`;
-        else if (r.unknownReason !== undefined) detail = r.unknownReason;
-        if (r.unknownReason !== undefined) record.reason = r.unknownReason;
-        htmlError = writeTimeline(file, history, { title: `${basename(file)}: exactly-once`, result: r });
-      } else {
-        const r = checkLinearizability(history, { model: args.model, initial, timeLimitMs: args.timeLimitMs, now: io.now });
-        verdict = r.valid;
-        record.ops = r.ops;
-        record.keys = r.keys.length;
-        if (r.failure !== undefined) {
-          detail = r.failure.message;
-          record.failure = {
-            key: r.failure.key,
-            message: r.failure.message,
-            op: r.failure.op.invoke.index,
-            prefix_end: r.failure.prefixEnd,
-            involved: r.failure.involved.map((c) => c.invoke.index),
-          };
-        } else if (r.unknownReason !== undefined) {
-          detail = r.unknownReason;
-          record.reason = r.unknownReason;
-        }
-        htmlError = writeTimeline(file, history, { title: `${basename(file)}: ${args.model}`, result: r });
-      }
-    } catch (e) {
-      if (!isBadInput(e)) throw e;
-      const err = e;
-      anyBad = true;
-      const line = e instanceof HistoryError ? lineOfOp(e.op) : undefined;
-      detail = line === undefined ? err.message : `${file}:${line}: ${err.message}`;
-      record.error = detail;
-      verdict = "unknown";
-      record.valid = "unknown";
-      record.ms = Math.round(io.now() - started);
-      if (args.json) io.out(printJson(record));
-      else io.out(`${file}: ERROR ${detail}`);
-      continue;
-    }
-    const ms = io.now() - started;
-    record.valid = verdict;
-    record.ms = Math.round(ms);
-    if (verdict === false) anyInvalid = true;
-    if (verdict === "unknown") anyUnknown = true;
-    if (htmlError !== undefined) {
-      // The verdict stands; the missing picture is reported beside it.
-      anyBad = true;
-      record.html_error = htmlError;
-      io.err(`history-check: ${htmlError}`);
-    }
-    if (args.json) io.out(printJson(record));
-    else {
-      const word = verdict === true ? "valid" : verdict === false ? "INVALID" : "UNKNOWN";
-      io.out(`${file}: ${word} (${args.model}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + detail}`);
-    }
-  }
-  if (anyInvalid) return EXIT.invalid;
-  if (anyBad) return EXIT.badInput;
-  if (anyUnknown) return EXIT.unknown;
+  return exitCode(reports);
+}
+
+/** The worst of the verdicts: invalid, then bad input, then unknown. */
+function exitCode(reports: readonly FileReport[]): number {
+  if (reports.some((r) => r.verdict === false)) return EXIT.invalid;
+  if (reports.some((r) => r.bad)) return EXIT.badInput;
+  if (reports.some((r) => r.verdict === "unknown")) return EXIT.unknown;
   return EXIT.valid;
+}
+
+/**
+ * Where each file's timeline goes (undefined for all without --html):
+ * `OUT` itself for one file, unless it is a directory; otherwise
+ * `OUT/<file name>.html`, numbered when two files share a name
+ * (a/h.edn and b/h.edn). Decided before any file is checked, in the
+ * order given, so the names do not depend on which file finishes first.
+ */
+function htmlTargets(args: Parsed): Array<string | undefined> {
+  const out = args.html;
+  if (out === undefined) return args.files.map(() => undefined);
+  if (args.files.length > 1) {
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch (e) {
+      throw new InputError(`--html ${out}: cannot create the directory: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const intoDir = args.files.length > 1 || (existsSync(out) && statSync(out).isDirectory());
+  if (!intoDir) return [out];
+  const names = new Set<string>();
+  return args.files.map((file) => {
+    const base = basename(file);
+    let name = `${base}.html`;
+    for (let i = 2; names.has(name); i++) name = `${base}-${i}.html`;
+    names.add(name);
+    return join(out, name);
+  });
+}
+
+/**
+ * Reads, parses and checks one file, and writes its timeline to
+ * `htmlTarget` when there is one. A history that cannot be read or parsed
+ * is reported as bad input; anything else thrown is a bug and is not
+ * caught here.
+ */
+export function checkFile(check: FileCheck, file: string, htmlTarget: string | undefined): FileReport {
+  const { args, initial, render, now } = check;
+  const writeTimeline = (history: History, options: Parameters<typeof renderTimelineHtml>[1]): string | undefined =>
+    htmlTarget === undefined || render === undefined ? undefined : writeHtml(htmlTarget, render(history, options));
+  const started = now();
+  const record: { [key: string]: JsonValue } = { file, model: args.model };
+  let verdict: Verdict = "unknown";
+  let detail = "";
+  let htmlError: string | undefined;
+  try {
+    const text = readInput(file);
+    const history = readHistory(text, { source: file });
+    requireClientOps(history, file);
+    const missing = args.model === "exactly-once" ? missingIdentity(history) : undefined;
+    if (missing !== undefined) {
+      // Readable, but the model cannot judge it: say which fields it lacks and where.
+      record.ops = pairOps(history).length;
+      detail = `${file}:${lineOfOp(missing.op) ?? 1}: ${missing.message}`;
+      record.reason = detail;
+      htmlError = writeTimeline(history, { title: `${basename(file)}: exactly-once` });
+    } else if (args.model === "exactly-once") {
+      const r = checkExactlyOnce(history);
+      verdict = r.valid;
+      record.ops = r.ops;
+      record.requests = r.requests;
+      record.anomalies = r.anomalies.map((a) => ({ kind: a.kind, key: a.key, message: a.message, ops: a.ops.map((c) => c.invoke.index) }));
+      if (r.anomalies.length > 0) detail = `${r.anomalies.length} anomal${r.anomalies.length === 1 ? "y" : "ies"}; first: ${r.anomalies[0]!.message}`;
+      else if (r.unknownReason !== undefined) detail = r.unknownReason;
+      if (r.unknownReason !== undefined) record.reason = r.unknownReason;
+      htmlError = writeTimeline(history, { title: `${basename(file)}: exactly-once`, result: r });
+    } else {
+      const r = checkLinearizability(history, { model: args.model, initial, timeLimitMs: args.timeLimitMs, now });
+      verdict = r.valid;
+      record.ops = r.ops;
+      record.keys = r.keys.length;
+      if (r.failure !== undefined) {
+        detail = r.failure.message;
+        record.failure = {
+          key: r.failure.key,
+          message: r.failure.message,
+          op: r.failure.op.invoke.index,
+          prefix_end: r.failure.prefixEnd,
+          involved: r.failure.involved.map((c) => c.invoke.index),
+        };
+      } else if (r.unknownReason !== undefined) {
+        detail = r.unknownReason;
+        record.reason = r.unknownReason;
+      }
+      htmlError = writeTimeline(history, { title: `${basename(file)}: ${args.model}`, result: r });
+    }
+  } catch (e) {
+    if (!isBadInput(e)) throw e;
+    const line = e instanceof HistoryError ? lineOfOp(e.op) : undefined;
+    detail = line === undefined ? e.message : `${file}:${line}: ${e.message}`;
+    record.error = detail;
+    record.valid = "unknown";
+    record.ms = Math.round(now() - started);
+    return { out: args.json ? printJson(record) : `${file}: ERROR ${detail}`, err: undefined, verdict: "unknown", bad: true };
+  }
+  const ms = now() - started;
+  record.valid = verdict;
+  record.ms = Math.round(ms);
+  // A timeline that could not be written is reported beside the verdict, which stands.
+  if (htmlError !== undefined) record.html_error = htmlError;
+  const word = verdict === true ? "valid" : verdict === false ? "INVALID" : "UNKNOWN";
+  return {
+    out: args.json ? printJson(record) : `${file}: ${word} (${args.model}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + detail}`,
+    err: htmlError === undefined ? undefined : `history-check: ${htmlError}`,
+    verdict,
+    bad: htmlError !== undefined,
+  };
 }
 
 /** `--initial`: an EDN map of keys to values; anything else is a usage error. */
@@ -156,6 +237,15 @@ function initialValues(text: string): EdnMap {
 function requireClientOps(history: History, file: string): void {
   if (history.length === 0) throw new ParseError("the history has no operations; an empty history shows nothing", { source: file, line: 1 });
   if (!history.some(isClientOp)) throw new ParseError("the history has no client operations, only nemesis events", { source: file, line: 1 });
+}
+
+/** A file's size in bytes; 0 when it cannot be read (which its check then reports). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** What a path that is not a regular file is, in words. */
@@ -188,20 +278,8 @@ function readInput(file: string): string {
   }
 }
 
-/** Names used in this run, so that a/h.edn and b/h.edn do not overwrite each other. */
-const htmlNames = new Set<string>();
-
 /** Writes one timeline; returns why it could not, if it could not. */
-function writeHtml(out: string, fileCount: number, file: string, html: string): string | undefined {
-  const intoDir = fileCount > 1 || (existsSync(out) && statSync(out).isDirectory());
-  let target = out;
-  if (intoDir) {
-    const base = basename(file);
-    let name = `${base}.html`;
-    for (let i = 2; htmlNames.has(name); i++) name = `${base}-${i}.html`;
-    htmlNames.add(name);
-    target = join(out, name);
-  }
+function writeHtml(target: string, html: string): string | undefined {
   try {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, html);

@@ -13,7 +13,7 @@
  * timeline renderer only with --html, so `history-check --help` starts
  * without them.
  */
-import { EXIT as CLI_EXIT, exitCodeHelp, parseOptions, UsageError } from "@dslab/protocol/cli";
+import { EXIT as CLI_EXIT, exitCodeHelp, intOption, parseOptions, UsageError } from "@dslab/protocol/cli";
 
 export const EXIT = {
   /** Every history is valid. */
@@ -27,6 +27,16 @@ export const EXIT = {
   /** None is invalid, but a file could not be read or parsed (or a timeline could not be written). */
   badInput: CLI_EXIT.badInput,
 } as const;
+
+/**
+ * `workerData.role` of a thread that `--jobs` starts to check files
+ * (cli/threads.ts): the command's shell serves checks there instead of
+ * running the command.
+ */
+export const CHECK_THREAD_ROLE = "history-check: check files";
+
+/** Most threads `--jobs` may ask for. */
+export const JOBS_MAX = 256;
 
 /** Seconds a file may take before its verdict is unknown. */
 export const DEFAULT_TIME_LIMIT_S = 60;
@@ -52,6 +62,9 @@ or one list of maps; 6.824 kv logs; or JSON lines).
                      OUT/<file name>.html for each
   --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}
   --json             one JSON object per file instead of a summary line
+  --jobs N           check the files on N threads; default: one per core, at
+                     most one per file and one per 4 MiB of input. The output
+                     is in the order of the FILEs whatever N is
   --version          print the version
   -h, --help         this text
 
@@ -66,6 +79,12 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   now: () => number;
+  /**
+   * The module each worker thread of `--jobs` runs (default: the command's
+   * launcher, bin/history-check.js): it must serve checks (`serveChecks`)
+   * when its `workerData.role` is CHECK_THREAD_ROLE.
+   */
+  threadEntry?: URL;
 }
 
 /** The command line, parsed. */
@@ -77,6 +96,8 @@ export interface Parsed {
   initial: string | undefined;
   timeLimitMs: number;
   json: boolean;
+  /** `--jobs`: threads that check files; undefined: one per available core. */
+  jobs: number | undefined;
   help: boolean;
 }
 
@@ -86,12 +107,13 @@ const OPTIONS = {
   initial: { type: "string" },
   "time-limit-s": { type: "string" },
   json: { type: "boolean", default: false },
+  jobs: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
 function parse(argv: string[]): Parsed {
   const { values, positionals } = parseOptions(argv, OPTIONS);
-  if (values.help) return { files: [], model: "register", html: undefined, initial: undefined, timeLimitMs: 0, json: false, help: true };
+  if (values.help) return { files: [], model: "register", html: undefined, initial: undefined, timeLimitMs: 0, json: false, jobs: undefined, help: true };
   if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter, multi-register or exactly-once)");
   if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register or exactly-once`);
   if (values.initial !== undefined && values.model !== "multi-register") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
@@ -102,7 +124,8 @@ function parse(argv: string[]): Parsed {
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--time-limit-s: expected a positive number of seconds, got '${values["time-limit-s"]}'`);
     timeLimitMs = n * 1000;
   }
-  return { files: positionals, model: values.model as CliModel, html: values.html, initial: values.initial, timeLimitMs, json: values.json === true, help: false };
+  const jobs = intOption(values.jobs, "jobs", { min: 1, max: JOBS_MAX });
+  return { files: positionals, model: values.model as CliModel, html: values.html, initial: values.initial, timeLimitMs, json: values.json === true, jobs, help: false };
 }
 
 /** Runs the command; a usage error is thrown as a UsageError, a bug as whatever it is. */
