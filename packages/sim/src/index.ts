@@ -16,7 +16,7 @@ export { renderSequenceSvg, renderTimelineSvg, defaultMessageLabel, type Sequenc
 export { runSwarmInline, runOneSeed, seedConfig, type SwarmOptions, type SwarmSummary, type SeedResult } from "./swarm/swarm.js";
 export { createWorkload, WORKLOAD_NAMES, type Workload, type WorkloadName } from "./workload/workloads.js";
 export { FAULT_KINDS, generateNemesisSchedule, parseFaultList, describeNemesisOp, type FaultKind, type NemesisOp } from "./nemesis/schedule.js";
-export { SimScheduler, RealTimeline, type Timeline, type TimerHandle } from "./world/scheduler.js";
+export { SimScheduler, RealTimeline, SimTask, SimTaskStuckError, type Timeline, type TimerHandle, type Wait } from "./world/scheduler.js";
 export { createWorldSeeds, type WorldSeeds } from "./world/seeds.js";
 export { PacketSimulator, type NetworkFaults, type LatencyDistribution } from "./network/packet-simulator.js";
 export { MessageTrace, type TraceEntry, type TracedMessage } from "./network/trace.js";

@@ -6,7 +6,7 @@
  */
 import type { Body, Message } from "@dslab/protocol";
 import { TransportError, type Transport } from "@dslab/client";
-import { SETTLES, type Timeline, type TimerHandle } from "../world/scheduler.js";
+import type { SimTask, Timeline, TimerHandle, Wait } from "../world/scheduler.js";
 
 /** Where a client endpoint sends: the network (in-process) or the process router. */
 export interface ClientNetwork {
@@ -14,7 +14,7 @@ export interface ClientNetwork {
 }
 
 interface Pending {
-  resolve: (body: Body) => void;
+  wait: Wait<Body>;
   timer: TimerHandle;
 }
 
@@ -29,22 +29,20 @@ export class ClientEndpoint implements Transport {
     private readonly network: ClientNetwork,
     private readonly timeline: Timeline,
     private readonly nodeIds: readonly string[],
+    /** The task whose client sends through this endpoint. */
+    private readonly task?: SimTask,
   ) {}
 
   send(node: string, body: Body, timeoutMs: number): Promise<Body> {
     const msgId = this.nextMsgId++;
-    return new Promise<Body>((resolve, reject) => {
-      const timer = this.timeline.after(
-        timeoutMs,
-        () => {
-          if (!this.pending.delete(msgId)) return;
-          reject(timeoutError(node, msgId, timeoutMs));
-        },
-        SETTLES,
-      );
-      this.pending.set(msgId, { resolve, timer });
-      this.network.send({ src: this.id, dest: node, body: { ...body, msg_id: msgId } });
+    const wait = this.timeline.wait<Body>(this.task);
+    const timer = this.timeline.after(timeoutMs, () => {
+      if (!this.pending.delete(msgId)) return;
+      wait.reject(timeoutError(node, msgId, timeoutMs));
     });
+    this.pending.set(msgId, { wait, timer });
+    this.network.send({ src: this.id, dest: node, body: { ...body, msg_id: msgId } });
+    return wait.promise;
   }
 
   canReach(node: string): boolean {
@@ -61,7 +59,7 @@ export class ClientEndpoint implements Transport {
     }
     this.pending.delete(id);
     p.timer.cancel();
-    p.resolve(message.body);
+    p.wait.resolve(message.body);
   }
 
   /** Fail every outstanding request (end of a process-mode run). */

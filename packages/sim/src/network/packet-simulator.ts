@@ -11,7 +11,7 @@
  */
 import type { Body, Message, Prng } from "@dslab/protocol";
 import { linkKey, type Partition } from "./partition.js";
-import { SETTLES, type Timeline } from "../world/scheduler.js";
+import type { Timeline } from "../world/scheduler.js";
 import { MessageTrace, type PacketFate, type TracedMessage } from "./trace.js";
 
 export interface LatencyDistribution {
@@ -186,7 +186,6 @@ export class PacketSimulator {
     const delay = this.latencyMs();
     // An untraced packet takes a second id here (ids in traces stay as they were).
     if (record === undefined) this.nextPacketId++;
-    // A reply to a client may resolve the client's promise: let it settle.
     this.opts.timeline.after(delay, () => {
       // A wire delivers bytes: each delivery is a copy of its own, so a node
       // that changes what it received changes neither another delivery of
@@ -196,7 +195,7 @@ export class PacketSimulator {
         if (refused) record.fate = refused;
         else record.deliveredAtMs = this.opts.timeline.now();
       }
-    }, destIsNode ? undefined : SETTLES);
+    });
   }
 
   private traceRecord(

@@ -5,7 +5,7 @@
  * write is there.
  */
 import type { Key } from "@dslab/protocol";
-import type { Timeline } from "../world/scheduler.js";
+import type { SimTask, Timeline } from "../world/scheduler.js";
 import type { WorkloadDriver } from "../workload/driver.js";
 
 export interface FinalRead {
@@ -14,13 +14,26 @@ export interface FinalRead {
   value: unknown;
 }
 
-export async function finalReads(opts: {
+export interface FinalReadsOptions {
   driver: WorkloadDriver;
   timeline: Timeline;
   process: number;
   keys: readonly Key[];
   boundMs: number;
-}): Promise<{ reads: FinalRead[]; firstOkAtMs: number | null; done: boolean }> {
+}
+
+export interface FinalReadsResult {
+  reads: FinalRead[];
+  firstOkAtMs: number | null;
+  done: boolean;
+}
+
+/** The reads, as one task on the timeline. */
+export function finalReads(opts: FinalReadsOptions): Promise<FinalReadsResult> {
+  return opts.timeline.spawn("the final reads", (task) => readEveryKey(task, opts));
+}
+
+async function readEveryKey(task: SimTask, opts: FinalReadsOptions): Promise<FinalReadsResult> {
   const { driver, timeline } = opts;
   const deadline = timeline.now() + opts.boundMs;
   const reads: FinalRead[] = [];
@@ -28,7 +41,8 @@ export async function finalReads(opts: {
   for (const key of opts.keys) {
     if (timeline.now() >= deadline) break;
     // One client per read, each bounded by the time left (reads carry no identity).
-    const { client, name } = driver.newClient({ attemptTimeoutMs: 300, maxRetries: 1_000, maxTotalMs: deadline - timeline.now() });
+    const { client, name } = driver.newClient(task, { attemptTimeoutMs: 300, maxRetries: 1_000, maxTotalMs: deadline - timeline.now() });
+    task.label = `the final read of ${key} (client ${name})`;
     const r = await driver.perform(opts.process, client, name, { type: "read", key });
     const ok = r.outcome === "ok" || (r.outcome === "failed" && r.error.code === 20);
     if (ok && firstOkAtMs === null) firstOkAtMs = timeline.now();

@@ -182,7 +182,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     liveness: { boundMs, leaderAfterMs, finalReadsMs, finalReads: reads, finalReadsDone: readsDone },
     sessions: { bound: maxSessions, maxSeen: maxSessionsSeen },
     leaders: cluster.leaders,
-    nodeStats: { ...cluster.stats, events: scheduler.eventsRun, settles: scheduler.settlesRun },
+    nodeStats: { ...cluster.stats, events: scheduler.eventsRun, wakes: scheduler.wakesRun },
     nodeProblems: [],
     results: null,
   };

@@ -8,7 +8,7 @@
 import { endsSession, errorSpec, type Json, type Prng } from "@dslab/protocol";
 import { formatAttempt, type KvClient, type OpResult, type Operation } from "@dslab/client";
 import type { ClientFactory } from "../run/load-client.js";
-import type { Timeline } from "../world/scheduler.js";
+import type { SimTask, Timeline } from "../world/scheduler.js";
 import type { WorldSeeds } from "../world/seeds.js";
 import { ClientEndpoint, type ClientNetwork } from "../client/sim-transport.js";
 import type { HistoryRecorder, OpF } from "../history/recorder.js";
@@ -64,12 +64,16 @@ export class WorkloadDriver {
     this.workloadPrng = opts.seeds.workload;
   }
 
-  /** A fresh client on its own endpoint ("c1", "c2", ...), starting at a node spread by index. */
-  newClient(settings: ClientSettings = this.opts.client): { client: KvClient; name: string } {
+  /**
+   * A fresh client on its own endpoint ("c1", "c2", ...), starting at a node
+   * spread by index, for `task` to drive: its sleeps and requests are the
+   * task's timeline promises.
+   */
+  newClient(task: SimTask, settings: ClientSettings = this.opts.client): { client: KvClient; name: string } {
     const { timeline, seeds, nodeIds } = this.opts;
     const n = this.nextClient++;
     const name = `c${n}`;
-    const endpoint = new ClientEndpoint(name, this.opts.network, timeline, nodeIds);
+    const endpoint = new ClientEndpoint(name, this.opts.network, timeline, nodeIds, task);
     this.endpoints.set(name, endpoint);
     const start = (n - 1) % nodeIds.length;
     const nodes = [...nodeIds.slice(start), ...nodeIds.slice(0, start)];
@@ -78,7 +82,7 @@ export class WorkloadDriver {
       transport: endpoint,
       prng: seeds.client(name),
       clock: { now: () => timeline.now() },
-      sleep: (ms) => timeline.sleep(ms),
+      sleep: (ms) => timeline.sleep(ms, task),
       attemptTimeoutMs: settings.attemptTimeoutMs,
       maxRetries: settings.maxRetries,
       maxTotalMs: settings.maxTotalMs,
@@ -89,16 +93,18 @@ export class WorkloadDriver {
 
   /** Run every worker until `stopAtMs`; resolves when the last outstanding op completes. */
   async run(stopAtMs: number): Promise<void> {
+    const { timeline } = this.opts;
     const workers: Promise<void>[] = [];
-    for (let p = 0; p < this.opts.concurrency; p++) workers.push(this.worker(p, stopAtMs));
+    for (let p = 0; p < this.opts.concurrency; p++) workers.push(timeline.spawn(`worker ${p}`, (task) => this.worker(task, p, stopAtMs)));
     await Promise.all(workers);
   }
 
-  private async worker(process: number, stopAtMs: number): Promise<void> {
+  private async worker(task: SimTask, process: number, stopAtMs: number): Promise<void> {
     const { timeline, workload, concurrency, ratePerSec } = this.opts;
     const prng = this.workloadPrng;
     const meanGapMs = (1000 * concurrency) / Math.max(ratePerSec, 0.001);
-    let { client, name } = this.newClient();
+    let { client, name } = this.newClient(task);
+    task.label = `worker ${process} (client ${name})`;
     let opsOnClient = 0;
     let nextStartMs = timeline.now();
     for (;;) {
@@ -106,11 +112,12 @@ export class WorkloadDriver {
       // previous start, so op latency does not lower the rate (unless an op
       // outlasts the gap).
       nextStartMs += prng.next() * 2 * meanGapMs;
-      await timeline.sleep(nextStartMs - timeline.now());
+      await timeline.sleep(nextStartMs - timeline.now(), task);
       nextStartMs = Math.max(nextStartMs, timeline.now());
       if (timeline.now() >= stopAtMs) return;
       if (workload.clientLifetimeOps !== undefined && opsOnClient >= workload.clientLifetimeOps) {
-        ({ client, name } = this.newClient());
+        ({ client, name } = this.newClient(task));
+        task.label = `worker ${process} (client ${name})`;
         opsOnClient = 0;
       }
       opsOnClient++;
@@ -119,7 +126,8 @@ export class WorkloadDriver {
       // The session ended (1001, 1005, 1006): this client_id is finished; start a new one, as the error says.
       const code = result.outcome === "failed" ? result.error.code : result.outcome === "unknown" ? result.lastError.code : undefined;
       if (code !== undefined && endsSession(code)) {
-        ({ client, name } = this.newClient());
+        ({ client, name } = this.newClient(task));
+        task.label = `worker ${process} (client ${name})`;
         opsOnClient = 0;
       }
     }

@@ -3,25 +3,103 @@
  * and the clients schedule against; `SimScheduler` runs it as discrete events
  * (simulated time, far faster than real time), `RealTimeline` runs it on real
  * timers for process mode. Same code, two clocks.
+ *
+ * How simulated time stays a pure function of the seed while the clients,
+ * the workload driver and the final reads are ordinary async code:
+ *
+ * - Simulated code blocks only on promises the timeline makes: `sleep`, and
+ *   `wait` (the client transport's reply-or-timeout). Each belongs to a
+ *   `SimTask` (a workload worker, the final reads), which counts the
+ *   timeline promises it is blocked on.
+ * - An event that settles one of those promises marks the scheduler
+ *   "woken". After such an event the scheduler runs nothing until the
+ *   microtask queue is empty: it queues one microtask that queues the next
+ *   step with `process.nextTick`, and Node runs a tick queued from a
+ *   microtask only after `runMicrotasks()` has drained the whole queue,
+ *   continuations queued along the way included. So a woken task runs
+ *   to its next block (or its end) at the simulated instant it was woken,
+ *   however many `await`s the path takes: an extra `await` in the client or
+ *   the driver costs a microtask, never a change of order. Events that wake
+ *   nothing (node ticks, peer messages, a reply that comes after its
+ *   timeout) run back to back with no microtask at all.
+ * - With the queue empty, every live task must be blocked on a timeline
+ *   promise. One that is not is waiting on something the scheduler will
+ *   never resolve (a real timer, real I/O, a promise nobody settles): the
+ *   run stops with a `SimTaskStuckError` naming it, rather than going on
+ *   with a history that real time, not the seed, would decide.
+ *
+ * Why not count microtask turns (a fixed number of hops per event) or count
+ * wakes against blocks to decide when to move on: a fixed count breaks the
+ * order as soon as a path is one `await` deeper, and block counting must
+ * assume one outstanding promise per task (a `Promise.race` of a reply and
+ * a sleep, or a wrapper's extra promise, would let time move on early).
+ * Draining the queue needs neither assumption, and costs one microtask and
+ * one tick per waking event, less than the turns it replaces. The tasks'
+ * counts only check, after the fact, that nothing waits outside the
+ * simulation.
  */
 
 export interface TimerHandle {
   cancel(): void;
 }
 
+/**
+ * A promise simulated code may block on, and the two ways to settle it. The
+ * caller settles it from an event (a reply delivered, a timeout fired).
+ */
+export interface Wait<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
 export interface Timeline {
   /** Milliseconds since the start of the run. */
   now(): number;
-  /**
-   * Run `fn` at `atMs` (never before now). `settles`: fn may resolve a
-   * promise (a client reply, a timer), so simulated time must not move on
-   * until the continuations ran.
-   */
-  at(atMs: number, fn: () => void, opts?: { settles?: boolean }): TimerHandle;
+  /** Run `fn` at `atMs` (never before now). */
+  at(atMs: number, fn: () => void): TimerHandle;
   /** Run `fn` after `delayMs`. */
-  after(delayMs: number, fn: () => void, opts?: { settles?: boolean }): TimerHandle;
-  /** A promise that resolves after `delayMs` on this timeline. */
-  sleep(delayMs: number): Promise<void>;
+  after(delayMs: number, fn: () => void): TimerHandle;
+  /** A promise that resolves after `delayMs` on this timeline, for `task` to block on. */
+  sleep(delayMs: number, task?: SimTask): Promise<void>;
+  /** A promise for `task` to block on, settled by whoever holds the `Wait`. */
+  wait<T>(task?: SimTask): Wait<T>;
+  /**
+   * Start `body` as a task: simulated code that blocks only on this
+   * timeline's promises. The promise settles with the body's.
+   */
+  spawn<T>(label: string, body: (task: SimTask) => Promise<T>): Promise<T>;
+}
+
+/**
+ * One strand of simulated async code (a workload worker, the final reads).
+ * `label` names it in a `SimTaskStuckError` and may change as it goes (the
+ * worker's current client).
+ */
+export class SimTask {
+  /** Timeline promises made for this task and not settled yet. */
+  waits = 0;
+  done = false;
+  /** Simulated ms at which the task last resumed (for the stuck error). */
+  resumedAtMs = 0;
+  constructor(public label: string) {}
+}
+
+/** Thrown when a task waits on something the simulation does not resolve. */
+export class SimTaskStuckError extends Error {
+  override readonly name = "SimTaskStuckError";
+  readonly code = "E_SIM_TASK_STUCK";
+  constructor(
+    readonly task: string,
+    readonly atMs: number,
+  ) {
+    super(
+      `${task} is waiting on something the simulation does not resolve: it resumed at ${atMs} ms simulated and has ` +
+        `neither finished nor blocked on the simulated sleep or transport since. Simulated code may await only the ` +
+        `sleep and transport it was given (no setTimeout, no real I/O, no promise that nothing settles), or the ` +
+        `history would depend on real time instead of the seed.`,
+    );
+  }
 }
 
 /** One scheduled event; it is its own cancel handle (no closure per event). */
@@ -31,8 +109,6 @@ class SimEvent implements TimerHandle {
     /** Tie-break: events at the same time run in the order they were scheduled. */
     readonly seq: number,
     public fn: (() => void) | null,
-    /** True when `fn` may resolve promises, so the loop must let them settle before the next event. */
-    readonly settles: boolean,
   ) {}
   cancel(): void {
     this.fn = null;
@@ -97,25 +173,41 @@ class EventHeap {
   }
 }
 
-/**
- * Lets pending promise continuations run before simulated time moves on.
- * Awaiting an already resolved promise yields one microtask turn; a client's
- * chain from a resolved reply or timer to its next request is a handful of
- * turns deep (counted with V8 promise hooks over four workloads: other
- * continuations ran in the first 5 turns, once per run in the 6th, never
- * later; 13 is the 12 awaits and the return of the async helper this loop
- * replaced, so runs are unchanged). (setImmediate would drain everything, but a trip round the
- * event loop per event costs more than the simulation itself. A continuation
- * deeper than this still runs, right after the next event, and
- * deterministically so.) `runUntil` awaits `SETTLE_TURNS` times in a row,
- * inline: an async helper would cost a promise and a frame per settle, and
- * `await undefined` a fresh promise per turn (a tenth of a run's garbage).
- */
-const SETTLE_TURNS = 13;
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** The options of an event that may resolve a promise (shared: no object per event). */
-export const SETTLES: { readonly settles: true } = Object.freeze({ settles: true });
+/**
+ * A timeline promise: settling it marks the scheduler woken, so the run
+ * drains the microtask queue before the next event. Settling twice is a
+ * no-op, as for a plain promise.
+ */
+class SimWait<T> implements Wait<T> {
+  readonly promise: Promise<T>;
+  private res!: (value: T) => void;
+  private rej!: (error: unknown) => void;
+  private settled = false;
+  constructor(
+    private readonly scheduler: SimScheduler,
+    private readonly task: SimTask | undefined,
+  ) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.res = resolve;
+      this.rej = reject;
+    });
+    if (task !== undefined) scheduler.blocked(task);
+  }
+  resolve(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.scheduler.woken(this.task);
+    this.res(value);
+  }
+  reject(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.scheduler.woken(this.task);
+    this.rej(error);
+  }
+}
 
 /**
  * Discrete-event scheduler: a priority queue by time with a stable tie-break
@@ -126,27 +218,87 @@ export class SimScheduler implements Timeline {
   private heap = new EventHeap();
   private nowMs = 0;
   private nextSeq = 0;
+  /** Set when the event running settled a timeline promise. */
+  private woke = false;
+  /** Live tasks blocked on no timeline promise: zero whenever the microtask queue is empty, or a task is stuck. */
+  private unblocked = 0;
+  private readonly live = new Set<SimTask>();
   /** Events executed so far (for the benchmark). */
   eventsRun = 0;
-  /** Of those, events after which promise continuations were let run. */
-  settlesRun = 0;
+  /** Of those, events that woke a task (each followed by a drain of the microtask queue). */
+  wakesRun = 0;
 
   now(): number {
     return this.nowMs;
   }
 
-  at(atMs: number, fn: () => void, opts?: { settles?: boolean }): TimerHandle {
-    const e = new SimEvent(atMs > this.nowMs ? atMs : this.nowMs, this.nextSeq++, fn, opts?.settles === true);
+  at(atMs: number, fn: () => void): TimerHandle {
+    const e = new SimEvent(atMs > this.nowMs ? atMs : this.nowMs, this.nextSeq++, fn);
     this.heap.push(e);
     return e;
   }
 
-  after(delayMs: number, fn: () => void, opts?: { settles?: boolean }): TimerHandle {
-    return this.at(delayMs > 0 ? this.nowMs + delayMs : this.nowMs, fn, opts);
+  after(delayMs: number, fn: () => void): TimerHandle {
+    return this.at(delayMs > 0 ? this.nowMs + delayMs : this.nowMs, fn);
   }
 
-  sleep(delayMs: number): Promise<void> {
-    return new Promise((resolve) => this.after(delayMs, resolve, SETTLES));
+  sleep(delayMs: number, task?: SimTask): Promise<void> {
+    const w = new SimWait<void>(this, task);
+    this.after(delayMs, () => w.resolve());
+    return w.promise;
+  }
+
+  wait<T>(task?: SimTask): Wait<T> {
+    return new SimWait<T>(this, task);
+  }
+
+  /**
+   * The body starts in an event of its own at the current instant, so tasks
+   * spawned together start one at a time, each running to its first block
+   * before the next starts, whatever their first steps await.
+   */
+  spawn<T>(label: string, body: (task: SimTask) => Promise<T>): Promise<T> {
+    const task = new SimTask(label);
+    return new Promise<T>((resolve, reject) => {
+      const end = (): void => {
+        task.done = true;
+        this.live.delete(task);
+        if (task.waits === 0) this.unblocked--;
+      };
+      this.after(0, () => {
+        task.resumedAtMs = this.nowMs;
+        this.live.add(task);
+        this.unblocked++;
+        this.woke = true;
+        let p: Promise<T>;
+        try {
+          p = body(task);
+        } catch (e) {
+          end();
+          reject(e);
+          return;
+        }
+        p.then(
+          (v) => (end(), resolve(v)),
+          (e: unknown) => (end(), reject(e)),
+        );
+      });
+    });
+  }
+
+  /** A timeline promise was made for `task`. */
+  blocked(task: SimTask): void {
+    if (task.waits++ === 0 && !task.done) this.unblocked--;
+  }
+
+  /** A timeline promise is being settled: the run must drain before the next event. */
+  woken(task: SimTask | undefined): void {
+    this.woke = true;
+    if (task === undefined) return;
+    if (--task.waits === 0 && !task.done) {
+      this.unblocked++;
+      task.resumedAtMs = this.nowMs;
+    }
   }
 
   /** True while events are queued. */
@@ -156,27 +308,22 @@ export class SimScheduler implements Timeline {
 
   /**
    * Run events in order until simulated time reaches `untilMs` (events at
-   * exactly `untilMs` run), or `stop()` returns true. Awaits after every event
-   * that may have resolved a promise, so client code written with async/await
-   * runs at the simulated instant its promise resolved.
+   * exactly `untilMs` run), or `stop()` returns true. After every event that
+   * woke a task, the microtask queue drains before the next one (see the
+   * header), so async code runs at the simulated instant its promise
+   * settled. Rejects with `SimTaskStuckError` if a task is left waiting on
+   * something else, and with whatever an event throws.
    */
   runUntil(untilMs: number, stop?: () => boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let turns = 0;
-      // One microtask hop: `RESOLVED.then(hop)` queues behind every pending
-      // continuation exactly as `await RESOLVED` did, at half the garbage (a
-      // reaction and a throwaway promise instead of an await's frame and closures).
-      const hop = (): void => {
+      const step = (): void => {
         try {
-          if (turns > 0 && --turns > 0) {
-            void RESOLVED.then(hop);
-            return;
-          }
+          // The microtask queue is empty here: every live task is blocked.
+          if (this.unblocked > 0) throw this.stuckError();
           const r = this.runEvents(untilMs, stop);
-          if (r === RunStop.Settle) {
-            this.settlesRun++;
-            turns = SETTLE_TURNS;
-            void RESOLVED.then(hop);
+          if (r === RunStop.Woke) {
+            this.wakesRun++;
+            void RESOLVED.then(drain);
             return;
           }
           if (r === RunStop.Drained && this.nowMs < untilMs && !stop?.()) this.nowMs = untilMs;
@@ -185,15 +332,16 @@ export class SimScheduler implements Timeline {
           reject(err);
         }
       };
-      hop();
+      // Queued from a microtask, the tick runs once runMicrotasks() has emptied the queue.
+      const drain = (): void => process.nextTick(step);
+      void RESOLVED.then(drain);
     });
   }
 
   /**
-   * The synchronous part of `runUntil`: run events until one that settles
-   * (the caller then lets promise continuations run), until `stop()`, or
-   * until no event is due by `untilMs`. A plain loop, so the hot path is not
-   * an async function's resumable frame.
+   * The synchronous part of `runUntil`: run events until one that woke a
+   * task, until `stop()`, or until no event is due by `untilMs`. A plain
+   * loop, so the hot path is not an async function's resumable frame.
    */
   private runEvents(untilMs: number, stop: (() => boolean) | undefined): RunStop {
     const heap = this.heap;
@@ -207,9 +355,15 @@ export class SimScheduler implements Timeline {
       this.nowMs = top.atMs;
       top.fn = null;
       this.eventsRun++;
+      this.woke = false;
       fn();
-      if (top.settles) return RunStop.Settle;
+      if (this.woke) return RunStop.Woke;
     }
+  }
+
+  private stuckError(): SimTaskStuckError {
+    for (const t of this.live) if (t.waits === 0) return new SimTaskStuckError(t.label, t.resumedAtMs);
+    return new SimTaskStuckError("a task", this.nowMs);
   }
 }
 
@@ -219,8 +373,8 @@ const RunStop = {
   Stopped: 0,
   /** No event is due by the limit. */
   Drained: 1,
-  /** The event just run may have resolved a promise. */
-  Settle: 2,
+  /** The event just run settled a timeline promise. */
+  Woke: 2,
 } as const;
 type RunStop = (typeof RunStop)[keyof typeof RunStop];
 
@@ -245,6 +399,18 @@ export class RealTimeline implements Timeline {
   }
   sleep(delayMs: number): Promise<void> {
     return new Promise((resolve) => this.after(delayMs, resolve));
+  }
+  wait<T>(): Wait<T> {
+    let resolve!: (value: T) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  }
+  spawn<T>(label: string, body: (task: SimTask) => Promise<T>): Promise<T> {
+    return body(new SimTask(label));
   }
   /** Cancel every pending timer (end of run). */
   close(): void {
