@@ -3,9 +3,12 @@
  * columns. A list of objects with an `id` (clients, nodes) gives a column
  * per element; a map under `nodes`/`servers`/`replicas` a column per entry;
  * an object under `server`/`node` one column; every other part goes into
- * one "world" column. Events are listed one by one with their lines.
+ * one "world" column. Events that carry a `message` (deliver, duplicate,
+ * drop it) are grouped by that message, and a `timer` event by whose timer
+ * it is; any other event is listed alone with its line.
  */
-import type { Column, ExploreView } from "./types.js";
+import { stableStringify } from "../search/index.js";
+import type { Column, EventSubject, ExploreView } from "./types.js";
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -39,4 +42,24 @@ export function genericColumns(state: unknown): Column[] {
   return columns;
 }
 
-export const GENERIC_VIEW: ExploreView<unknown, unknown> = { columns: genericColumns };
+/** `n1 → n2: vote term=2 lastLogIndex=2`: a message's route, its kind, then its other fields. */
+export function genericMessageText(message: Record<string, unknown>): string {
+  const { from, to, kind, type, ...rest } = message;
+  const route = from !== undefined || to !== undefined ? `${String(from ?? "?")} → ${String(to ?? "?")}: ` : "";
+  const what = kind ?? type;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return route + [what === undefined ? undefined : String(what), ...fields].filter((x) => x !== undefined).join(" ");
+}
+
+export function genericSubject(event: unknown): EventSubject | undefined {
+  if (!isRecord(event)) return undefined;
+  const action = typeof event.kind === "string" ? event.kind : "take";
+  if (isRecord(event.message)) return { key: `message:${stableStringify(event.message)}`, text: genericMessageText(event.message), kind: "message", action };
+  if (event.kind === "timer") {
+    const owner = Object.entries(event).find(([k, v]) => k !== "kind" && typeof v === "string")?.[1] as string | undefined;
+    if (owner !== undefined) return { key: `timer:${owner}`, text: `${owner}'s timer`, kind: "timer", action: "fire" };
+  }
+  return undefined;
+}
+
+export const GENERIC_VIEW: ExploreView<unknown, unknown> = { columns: genericColumns, subject: genericSubject };

@@ -32,7 +32,8 @@ export interface EventSubject {
 
 export interface ExploreView<S, E> {
   columns(state: S): Column[];
-  subject?(event: E, state: S): EventSubject;
+  /** What the event acts on; undefined: the event is listed alone, with its line. */
+  subject?(event: E, state: S): EventSubject | undefined;
 }
 
 /** A scenario as the explorer opens it: its model for a shape, and its view. */

@@ -286,24 +286,6 @@ describe("kv-sim explore: the API", () => {
   });
 });
 
-/** A scenario the explorer has no view for: two nodes passing a token, a counter each. */
-type Toy = { nodes: { id: string; count: number }[]; inFlight: string[]; round: number };
-type ToyEvent = { kind: "deliver"; to: string } | { kind: "tick" };
-const toyModel: Model<Toy, ToyEvent> = {
-  initial: () => ({ nodes: [{ id: "n1", count: 0 }, { id: "n2", count: 0 }], inFlight: ["n2"], round: 0 }),
-  events: (s) => [...s.inFlight.map((to) => ({ kind: "deliver" as const, to })), ...(s.round < 2 ? [{ kind: "tick" as const }] : [])],
-  step: (s, e) => {
-    if (e.kind === "tick") return { ...s, round: s.round + 1 };
-    const other = e.to === "n1" ? "n2" : "n1";
-    return { ...s, nodes: s.nodes.map((n) => (n.id === e.to ? { ...n, count: n.count + 1 } : n)), inFlight: s.inFlight.length < 3 ? [other] : [] };
-  },
-  describe: (e) => (e.kind === "tick" ? "tick" : `deliver the token to ${e.to}`),
-  canonical: (s) => JSON.stringify(s),
-  invariants: { "count-below-2": (s) => (s.nodes.some((n) => n.count >= 2) ? `${s.nodes.find((n) => n.count >= 2)!.id} holds the token twice` : null) },
-  predicates: {},
-};
-const toy: ExploreScenario = { name: "toy", open: () => ({ model: toyModel as Model<unknown, unknown>, shape: {} }) };
-
 describe("kv-sim explore: a store that throws", () => {
   test("a step whose store throws answers 500 with the error, the enabled events say so, and the explorer keeps serving", async () => {
     const e = await explorer(await loadStore(fileURLToPath(new URL("./fixtures/throws-on-request.ts", import.meta.url))));
@@ -318,8 +300,26 @@ describe("kv-sim explore: a store that throws", () => {
   });
 });
 
+/** A scenario the explorer has no view for: two nodes passing a token, a counter each, and n1's timer. */
+type Toy = { nodes: { id: string; count: number }[]; inFlight: { kind: "token"; from: string; to: string }[]; round: number };
+type ToyEvent = { kind: "deliver"; message: Toy["inFlight"][number] } | { kind: "timer"; node: "n1" };
+const toyModel: Model<Toy, ToyEvent> = {
+  initial: () => ({ nodes: [{ id: "n1", count: 0 }, { id: "n2", count: 0 }], inFlight: [{ kind: "token", from: "n1", to: "n2" }], round: 0 }),
+  events: (s) => [...s.inFlight.map((message) => ({ kind: "deliver" as const, message })), ...(s.round < 2 ? [{ kind: "timer" as const, node: "n1" as const }] : [])],
+  step: (s, e) => {
+    if (e.kind === "timer") return { ...s, round: s.round + 1 };
+    const to = e.message.to;
+    return { ...s, nodes: s.nodes.map((n) => (n.id === to ? { ...n, count: n.count + 1 } : n)), inFlight: [{ kind: "token", from: to, to: e.message.from }] };
+  },
+  describe: (e) => (e.kind === "timer" ? "n1's timer: next round" : `deliver the token to ${e.message.to}`),
+  canonical: (s) => JSON.stringify(s),
+  invariants: { "count-below-2": (s) => (s.nodes.some((n) => n.count >= 2) ? `${s.nodes.find((n) => n.count >= 2)!.id} holds the token twice` : null) },
+  predicates: {},
+};
+const toy: ExploreScenario = { name: "toy", open: () => ({ model: toyModel as Model<unknown, unknown>, shape: {} }) };
+
 describe("kv-sim explore: a scenario without a view of its own", () => {
-  test("the generic view: a column per node, the rest in a world column, each event a button with its line, invariants checked", async () => {
+  test("the generic view: a column per node, the rest in a world column, events grouped by their message or timer, invariants checked", async () => {
     const e = await startExplorer({ scenario: toy });
     open.push(e);
     const s = await state(e);
@@ -328,10 +328,10 @@ describe("kv-sim explore: a scenario without a view of its own", () => {
       ["nodes:n2", "node", "n2"],
       ["world", "world", "world"],
     ]);
-    expect(s.columns[2]!.fields).toEqual({ inFlight: ["n2"], round: 0 });
-    expect(s.events.map((ev) => [ev.action, ev.line])).toEqual([
-      ["deliver", "deliver the token to n2"],
-      ["tick", "tick"],
+    expect(s.columns[2]!.fields).toEqual({ inFlight: [{ kind: "token", from: "n1", to: "n2" }], round: 0 });
+    expect(s.events.map((ev) => [ev.action, ev.subject?.text, ev.line])).toEqual([
+      ["deliver", "n1 → n2: token", "deliver the token to n2"],
+      ["fire", "n1's timer", "n1's timer: next round"],
     ]);
     const a = await ok(post(e, "/api/step", { index: 0 }));
     expect(a.columns[1]!.fields).toEqual({ count: 1 });
