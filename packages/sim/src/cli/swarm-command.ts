@@ -5,7 +5,7 @@
  */
 import { DEFAULT_CONFIG, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
-import { runOneSeed, runSwarmInline, seedConfig, SPREAD_CHOICES, type SeedResult, type Spread } from "../swarm/swarm.js";
+import { runSwarmInline, serveSwarmWorker, SPREAD_CHOICES, type SeedResult, type Spread } from "../swarm/swarm.js";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
 import { CONFIG_OPTIONS, configFromArgs, configHelp } from "./config-args.js";
@@ -25,7 +25,7 @@ Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] 
 
   --seeds N              how many seeds (default ${DEFAULT_SWARM_SEEDS})
   --start-seed S         first seed (default ${DEFAULT_START_SEED}); seeds S .. S+N-1
-  --jobs J               child processes running seeds in parallel (default ${DEFAULT_JOBS})
+  --jobs J               seeds run at once: this process and J-1 child processes (default ${DEFAULT_JOBS})
   --workload W|all       "all" (default) cycles lin-kv, exactly-once, sessions by seed
 ${configHelp(SWARM_DEFAULTS, { workload: false, spread: true })}
   --stop-on-failure      stop at the first failing seed (with --jobs 1)
@@ -130,15 +130,16 @@ function createProgress(total: number, quiet: boolean): Progress {
   };
 }
 
-/** Internal: one child of `kv-sim swarm --jobs N`. Prints one JSON line per seed. */
+/** Internal: one child of `kv-sim swarm --jobs N`, fed seeds over its IPC channel. */
 export async function swarmWorkerCommand(argv: string[], io: Io): Promise<number> {
-  const a = parseArgs(argv, { options: ["config", "seeds", "rotate", "spread"], flags: [] });
+  const a = parseArgs(argv, { options: ["config", "rotate", "spread"], flags: [] });
+  if (process.send === undefined) {
+    io.stderr("kv-sim swarm-worker: runs only as a child of kv-sim swarm --jobs N (it takes its seeds over an IPC channel)\n");
+    return EXIT.usage;
+  }
   const base = JSON.parse(getString(a, "config") ?? "{}") as RunConfig;
   const rotate = getString(a, "rotate") !== "false";
   const spread = JSON.parse(getString(a, "spread") ?? "{}") as Spread;
-  for (const s of (getString(a, "seeds") ?? "").split(",").filter(Boolean)) {
-    const r = await runOneSeed(seedConfig(base, Number(s), rotate, spread));
-    io.stdout(JSON.stringify(r) + "\n");
-  }
+  await serveSwarmWorker({ base, rotate, spread });
   return EXIT.ok;
 }

@@ -31,6 +31,8 @@ export interface RunArtifacts {
   nodeIds: string[];
   simulatedMs: number;
   wallMs: number;
+  /** In-process: CPU ms of this process (every thread) while the simulation ran, checkers excluded. */
+  cpuMs?: number;
   liveness: LivenessFacts;
   sessions: { bound: number | undefined; maxSeen: number };
   /** In-process: per term, the nodes that became its leader. Absent in process mode. */

@@ -60,6 +60,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   // keeps those objects frozen; another core (a student's) gets copies.
   const persisted = createCore === createKvNodeCore ? "freeze" : "copy";
   const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
   const seeds = createWorldSeeds(config.seed);
   const scheduler = new SimScheduler();
   const nodeIds = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
@@ -187,6 +188,8 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     results: null,
   };
   artifacts.wallMs = performance.now() - wallStart;
+  const cpu = process.cpuUsage(cpuStart);
+  artifacts.cpuMs = (cpu.user + cpu.system) / 1000;
   artifacts.results = await evaluateRun(artifacts);
   artifacts.results.checkWallMs = Math.round(performance.now() - wallStart - artifacts.wallMs);
   return artifacts;

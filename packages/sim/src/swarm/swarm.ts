@@ -2,12 +2,12 @@
  * The swarm: many in-process seeds, each a full run (safety under faults,
  * heal, liveness, checkers), the workload rotating with the seed. Failing
  * seeds come back with the command that replays each one. With `jobs > 1`
- * the seeds are split over child processes (`kv-sim swarm-worker`), which
- * print one JSON line per seed.
+ * child processes (`kv-sim swarm-worker`) run seeds beside this one, each
+ * handed the next seed when it is free, over Node's IPC channel.
  */
+import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createPrng } from "@dslab/protocol";
-import { execa } from "execa";
 import { runInProcess } from "../run/in-process.js";
 import { replayCommand, type RunConfig } from "../run/config.js";
 import type { Verdict } from "../run/results.js";
@@ -116,57 +116,148 @@ function summarize(results: SeedResult[], wallMs: number): SwarmSummary {
   };
 }
 
-/** Seeds of worker `job` of `jobs`: interleaved, so every worker sees every workload. */
-export function seedsFor(startSeed: number, seeds: number, job: number, jobs: number): number[] {
-  const out: number[] = [];
-  for (let s = startSeed + job; s < startSeed + seeds; s += jobs) out.push(s);
-  return out;
+/**
+ * The seeds still to run, handed out one at a time in seed order to whichever
+ * runner (this process or a child) is free, so a slow seed or a busy core
+ * holds up one runner, not a fixed share of the seeds.
+ */
+class SeedQueue {
+  private next = 0;
+  stopped = false;
+  constructor(private readonly seeds: readonly number[]) {}
+  take(): number | undefined {
+    if (this.stopped || this.next >= this.seeds.length) return undefined;
+    return this.seeds[this.next++];
+  }
 }
 
-/** Runs in this process (jobs = 1) or fans out to child processes. */
+/** What a child process runs, as `kv-sim swarm-worker` reads it from its command line. */
+export interface WorkerSetup {
+  base: RunConfig;
+  rotate: boolean;
+  spread: Spread;
+}
+
+/** Messages between the swarm and its children (Node's IPC channel). */
+export type ToWorker = { seed: number } | { done: true };
+export type FromWorker = { ready: true } | { result: SeedResult } | { error: string };
+
+/** Seeds a child holds at once: one running, one waiting, so it never idles while this process is busy with a seed of its own. */
+const CHILD_SEEDS_IN_HAND = 2;
+
+/**
+ * Runs the swarm: with `jobs` J, J seeds at a time, one in this process and
+ * one in each of J - 1 child processes (`kv-sim swarm-worker`, forked at the
+ * start; this process runs seeds while they start up). Results arrive in
+ * completion order; the summary sorts the failures by seed.
+ */
 export async function runSwarmInline(opts: SwarmOptions): Promise<SwarmSummary> {
   const t0 = performance.now();
-  const rotate = opts.rotateWorkloads ?? true;
-  const spread = opts.spread ?? {};
+  const setup: WorkerSetup = { base: opts.base, rotate: opts.rotateWorkloads ?? true, spread: opts.spread ?? {} };
+  const all: number[] = [];
+  for (let s = opts.startSeed; s < opts.startSeed + opts.seeds; s++) all.push(s);
+  const queue = new SeedQueue(all);
   const results: SeedResult[] = [];
-  if (opts.jobs <= 1) {
-    for (const s of seedsFor(opts.startSeed, opts.seeds, 0, 1)) {
-      const r = await runOneSeed(seedConfig(opts.base, s, rotate, spread));
-      results.push(r);
-      opts.onSeed?.(r, results.length);
-      if (opts.stopOnFailure && r.verdict !== "valid") break;
-    }
-    return summarize(results, performance.now() - t0);
-  }
-  const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
-  const workers = Array.from({ length: opts.jobs }, async (_, job) => {
-    const seeds = seedsFor(opts.startSeed, opts.seeds, job, opts.jobs);
-    if (seeds.length === 0) return;
-    const child = execa(process.execPath, [
-        bin,
-        "swarm-worker",
-        "--config",
-        JSON.stringify(opts.base),
-        "--seeds",
-        seeds.join(","),
-        "--rotate",
-        String(rotate),
-        "--spread",
-        JSON.stringify(spread),
-      ], {
-      buffer: false,
-      stderr: "inherit",
-      lines: true,
-    });
-    for await (const line of child.iterable({ from: "stdout" })) {
-      const text = String(line).trim();
-      if (!text.startsWith("{")) continue;
-      const r = JSON.parse(text) as SeedResult;
-      results.push(r);
-      opts.onSeed?.(r, results.length);
-    }
-    await child;
-  });
-  await Promise.all(workers);
+  const record = (r: SeedResult): void => {
+    results.push(r);
+    opts.onSeed?.(r, results.length);
+    if (opts.stopOnFailure && r.verdict !== "valid") queue.stopped = true;
+  };
+  const runners: Promise<void>[] = [];
+  for (let j = 1; j < Math.min(opts.jobs, all.length); j++) runners.push(childRunner(setup, queue, record));
+  runners.push(localRunner(setup, queue, record, opts.jobs > 1));
+  await Promise.all(runners);
   return summarize(results, performance.now() - t0);
+}
+
+async function localRunner(setup: WorkerSetup, queue: SeedQueue, record: (r: SeedResult) => void, shareLoop: boolean): Promise<void> {
+  for (let s = queue.take(); s !== undefined; s = queue.take()) {
+    record(await runOneSeed(seedConfig(setup.base, s, setup.rotate, setup.spread)));
+    // Let the children's messages in between two seeds.
+    if (shareLoop) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function childRunner(setup: WorkerSetup, queue: SeedQueue, record: (r: SeedResult) => void): Promise<void> {
+  const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
+  return new Promise<void>((resolve, reject) => {
+    const child = fork(bin, ["swarm-worker", "--config", JSON.stringify(setup.base), "--rotate", String(setup.rotate), "--spread", JSON.stringify(setup.spread)], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    let inHand = 0;
+    let finished = false;
+    const fail = (why: string): void => {
+      if (finished) return;
+      finished = true;
+      child.kill();
+      reject(new Error(`kv-sim swarm: a worker process ${why}`));
+    };
+    const topUp = (): void => {
+      while (inHand < CHILD_SEEDS_IN_HAND) {
+        const seed = queue.take();
+        if (seed === undefined) break;
+        inHand++;
+        child.send({ seed } satisfies ToWorker);
+      }
+      if (inHand === 0 && !finished) {
+        finished = true;
+        child.send({ done: true } satisfies ToWorker);
+      }
+    };
+    child.on("message", (m: FromWorker) => {
+      if ("ready" in m) return topUp();
+      if ("error" in m) return fail(`failed: ${m.error}`);
+      inHand--;
+      record(m.result);
+      topUp();
+    });
+    child.on("error", (e) => fail(`could not start: ${e.message}`));
+    child.on("exit", (code, signal) => {
+      if (finished && inHand === 0) resolve();
+      else fail(`exited (${signal ?? `code ${code}`}) with ${inHand} seed(s) unfinished`);
+    });
+  });
+}
+
+/**
+ * The child's side (`kv-sim swarm-worker`): says it is ready, runs each seed
+ * it is handed in order, and sends back each result.
+ */
+export function serveSwarmWorker(setup: WorkerSetup): Promise<void> {
+  const send = (m: FromWorker): void => void process.send!(m);
+  return new Promise<void>((resolve) => {
+    const waiting: number[] = [];
+    let running = false;
+    let done = false;
+    const pump = async (): Promise<void> => {
+      if (running) return;
+      running = true;
+      try {
+        for (let s = waiting.shift(); s !== undefined; s = waiting.shift()) {
+          send({ result: await runOneSeed(seedConfig(setup.base, s, setup.rotate, setup.spread)) });
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      } catch (e) {
+        send({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      }
+      running = false;
+      if (done && waiting.length === 0) finish();
+    };
+    const finish = (): void => {
+      process.off("message", onMessage);
+      process.disconnect?.();
+      resolve();
+    };
+    const onMessage = (m: ToWorker): void => {
+      if ("done" in m) {
+        done = true;
+        if (!running && waiting.length === 0) finish();
+        return;
+      }
+      waiting.push(m.seed);
+      void pump();
+    };
+    process.on("message", onMessage);
+    send({ ready: true });
+  });
 }

@@ -176,6 +176,16 @@ class EventHeap {
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
+ * A long run lets the event loop turn about this often (wall ms), between
+ * two events with every task blocked, so I/O (a swarm's messages from its
+ * child processes, a test runner's timers) is not held up for the whole run.
+ * The wall clock decides only when, never what runs.
+ */
+const YIELD_EVERY_MS = 20;
+/** Steps between two looks at the wall clock. */
+const CLOCK_CHECK_STEPS = 256;
+
+/**
  * A timeline promise: settling it marks the scheduler woken, so the run
  * drains the microtask queue before the next event. Settling twice is a
  * no-op, as for a plain promise.
@@ -211,7 +221,8 @@ class SimWait<T> implements Wait<T> {
 
 /**
  * Discrete-event scheduler: a priority queue by time with a stable tie-break
- * by sequence number. Nothing here reads the wall clock, so a run is a pure
+ * by sequence number. The order of events never depends on the wall clock
+ * (read only to let the event loop turn now and then), so a run is a pure
  * function of its seed.
  */
 export class SimScheduler implements Timeline {
@@ -316,10 +327,23 @@ export class SimScheduler implements Timeline {
    */
   runUntil(untilMs: number, stop?: () => boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      let stepsToClockCheck = CLOCK_CHECK_STEPS;
+      let yieldAtMs = performance.now() + YIELD_EVERY_MS;
       const step = (): void => {
         try {
           // The microtask queue is empty here: every live task is blocked.
           if (this.unblocked > 0) throw this.stuckError();
+          if (--stepsToClockCheck === 0) {
+            stepsToClockCheck = CLOCK_CHECK_STEPS;
+            const wallMs = performance.now();
+            if (wallMs >= yieldAtMs) {
+              // Every task is blocked on a promise only this scheduler settles, so
+              // what the event loop runs meanwhile cannot change the history.
+              yieldAtMs = wallMs + YIELD_EVERY_MS;
+              setImmediate(step);
+              return;
+            }
+          }
           const r = this.runEvents(untilMs, stop);
           if (r === RunStop.Woke) {
             this.wakesRun++;
