@@ -7,7 +7,8 @@
  * about 0.7 s on a 2-core Linux machine; that is the mark for the whole
  * command.
  *
- *   tsx bench/porcupine.ts [--seed N] [--etcd N] [--runs N] [--with-sources]
+ *   tsx bench/porcupine.ts [--seed N] [--etcd N] [--runs N] [--batch-runs N]
+ *                          [--with-sources] [--porcupine-test BIN]
  *
  * The command is run through its launcher (bin/history-check.js), as a user
  * runs it; its compiled bundle is rebuilt first if it is not fresh, and a
@@ -18,11 +19,20 @@
  * process per file row with the command run from its TypeScript sources
  * through tsx (DSLAB_RUN_SOURCES=1), as every command started before the
  * bundles.
+ *
+ * The batch command (every file of a model in one process) is run
+ * --batch-runs times (default 10), alternating its variants: with one
+ * thread (`--jobs 1`) and with the default threads, each with
+ * NODE_EXTRA_CA_CERTS as the environment has it and without it (when set,
+ * Node reads that CA bundle at every start), and the medians are shown.
+ * --porcupine-test BIN runs porcupine's own Go test binary (`go test -c`
+ * in a porcupine checkout; it is run in the directory it is in, where its
+ * test_data is) as many times, and shows its figures beside them.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { checkLinearizability, readHistory, writeHistoryEdn } from "../src/index.js";
 import { porcupineLikeFiles } from "./porcupine-data.js";
@@ -34,6 +44,15 @@ const COMPILED = pathToFileURL(fileURLToPath(new URL("../../../scripts/bins/comp
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
+}
+
+function textArg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+function median(xs: readonly number[]): number {
+  return quantile([...xs].sort((a, b) => a - b), 0.5);
 }
 
 /** User + system seconds of the children this process has waited for (Linux). */
@@ -116,6 +135,11 @@ try {
   };
   const helpMs = compiled("history-check --help", () => helpTimes(process.env));
   const startMs = quantile(helpMs, 0.5);
+  const withoutCa = { ...process.env };
+  delete withoutCa.NODE_EXTRA_CA_CERTS;
+  const caSet = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+  const helpMsNoCa = caSet ? compiled("history-check --help without the CA bundle", () => helpTimes(withoutCa)) : helpMs;
+  const startMsNoCa = quantile(helpMsNoCa, 0.5);
 
   // The search alone, in this process (reading the files apart).
   let readMs = 0;
@@ -160,18 +184,45 @@ try {
     check(r.verdicts, "one process per file, sources");
   }
 
-  // One process per model, every file of that model in it.
-  const [batchMs, batchCpuS] = compiled("one process per model", () => {
-    let ms = 0;
-    let cpuS = 0;
-    for (const model of ["register", "kv"] as const) {
-      const r = runCli([...files.filter((f) => f.model === model).map((f) => f.path), "--model", model, "--json"]);
-      ms += r.ms;
-      cpuS += r.cpuS;
-      check(r.verdicts, "one process per model");
+  // One process per model, every file of that model in it: with one thread and with the default, with and without the CA bundle.
+  const envs = [{ name: "", env: process.env, startMs }, ...(caSet ? [{ name: ", NODE_EXTRA_CA_CERTS unset", env: withoutCa, startMs: startMsNoCa }] : [])];
+  const variants = envs.flatMap(({ name, env, startMs }) => [
+    { label: `\`history-check FILE... --model M --jobs 1\`, one process per model (2)${name}`, jobs: ["--jobs", "1"], env, startMs, ms: [] as number[], cpuS: [] as number[] },
+    { label: `\`history-check FILE... --model M\` (default threads), one process per model (2)${name}`, jobs: [], env, startMs, ms: [] as number[], cpuS: [] as number[] },
+  ]);
+  const batchRuns = arg("--batch-runs", 10);
+  compiled("one process per model", () => {
+    for (const v of variants) {
+      v.ms.length = 0;
+      v.cpuS.length = 0;
     }
-    return [ms, cpuS] as const;
+    for (let i = 0; i < batchRuns; i++) {
+      for (const v of variants) {
+        let ms = 0;
+        let cpuS = 0;
+        for (const model of ["register", "kv"] as const) {
+          const r = runCli([...files.filter((f) => f.model === model).map((f) => f.path), "--model", model, "--json", ...v.jobs], v.env);
+          ms += r.ms;
+          cpuS += r.cpuS;
+          check(r.verdicts, v.label);
+        }
+        v.ms.push(ms);
+        v.cpuS.push(cpuS);
+      }
+    }
   });
+
+  // Porcupine's own test binary, on its own 109 histories.
+  const porcupineBin = textArg("--porcupine-test");
+  const porcupine = { ms: [] as number[], cpuS: [] as number[] };
+  for (let i = 0; porcupineBin !== undefined && i < batchRuns; i++) {
+    const cpu0 = childrenCpuS();
+    const t0 = performance.now();
+    const r = spawnSync(resolve(porcupineBin), [], { cwd: dirname(resolve(porcupineBin)), encoding: "utf8", maxBuffer: 64 << 20 });
+    porcupine.ms.push(performance.now() - t0);
+    porcupine.cpuS.push(childrenCpuS() - cpu0);
+    if (r.status !== 0) throw new Error(`${porcupineBin}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+  }
 
   const invalid = files.filter((f) => f.expected === "invalid").length;
   const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -179,7 +230,8 @@ try {
     ["command", "files", "ops", "wall s", "cpu s", "start-up per file ms"],
     ["`history-check FILE --model M`, one process per file", String(files.length), String(ops), s(perFileMs), perFileCpuS.toFixed(2), startMs.toFixed(0)],
     ...(withSources ? [["`history-check FILE --model M`, one process per file, sources through tsx", String(files.length), String(ops), s(sourcesMs), sourcesCpuS.toFixed(2), sourcesStartMs.toFixed(0)]] : []),
-    ["`history-check FILE... --model M`, one process per model (2)", String(files.length), String(ops), s(batchMs), batchCpuS.toFixed(2), ((startMs * 2) / files.length).toFixed(1)],
+    ...variants.map((v) => [v.label, String(files.length), String(ops), s(median(v.ms)), median(v.cpuS).toFixed(2), ((v.startMs * 2) / files.length).toFixed(1)]),
+    ...(porcupineBin === undefined ? [] : [["porcupine's Go test binary (`go test -c`), its own 109 histories", "109", "-", s(median(porcupine.ms)), median(porcupine.cpuS).toFixed(2), "-"]]),
     ["`readHistory` + `checkLinearizability` in one process", String(files.length), String(ops), s(readMs + searchMs), ((cpu.user + cpu.system) / 1e6).toFixed(2), "-"],
     ["`readHistory` alone (reading the EDN files)", String(files.length), String(ops), s(readMs), "-", "-"],
     ["`checkLinearizability` alone (the search)", String(files.length), String(ops), s(searchMs), "-", "-"],
@@ -188,8 +240,10 @@ try {
   const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
   process.stdout.write(
     `\nporcupine-shaped data, seed ${seed}: ${files.length} files (${files.length - 6} etcd-like register, 6 kv; ${invalid} invalid), ${ops} operations\n` +
-      `history-check --help: median ${startMs.toFixed(0)} ms, p90 ${quantile(helpMs, 0.9).toFixed(0)} ms over ${runs} runs\n` +
-      `nproc ${cpus().length}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n\n` +
+      `history-check --help: median ${startMs.toFixed(0)} ms, p90 ${quantile(helpMs, 0.9).toFixed(0)} ms over ${runs} runs` +
+      (caSet ? `; with NODE_EXTRA_CA_CERTS unset: median ${startMsNoCa.toFixed(0)} ms, p90 ${quantile(helpMsNoCa, 0.9).toFixed(0)} ms\n` : "\n") +
+      `batch rows and porcupine: medians of ${batchRuns} runs\n` +
+      `nproc ${cpus().length} (available parallelism ${availableParallelism()}), load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n\n` +
       line(rows[0]!) + "\n|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|\n" + rows.slice(1).map(line).join("\n") + "\n",
   );
 } finally {

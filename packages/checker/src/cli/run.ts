@@ -62,9 +62,9 @@ or one list of maps; 6.824 kv logs; or JSON lines).
                      OUT/<file name>.html for each
   --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}
   --json             one JSON object per file instead of a summary line
-  --jobs N           check the files on N threads; default: one per core, at
-                     most one per file and one per 4 MiB of input. The output
-                     is in the order of the FILEs whatever N is
+  --jobs N           check the files on N threads; default: one per two cores,
+                     at most one per file and one per 4 MiB of input. The
+                     output is in the order of the FILEs whatever N is
   --version          print the version
   -h, --help         this text
 
