@@ -4,14 +4,20 @@
  * concurrent clients. Each client is one TCP connection with its own
  * client_id, sending `write` requests with increasing seq, one outstanding.
  *
- *   npm run bench -w @dslab/cluster
- *   npx tsx bench/throughput.ts --duration-ms 5000 --clients 1,8,64
+ * Then, on a second cluster whose nodes time each write (DSLAB_WRITE_TIMINGS,
+ * runtime/write-timing.ts), where a write's time goes, per level: the
+ * client's own work, the network and event loops, the leader's write, the
+ * replication (to the first follower's acknowledgement) and commit + apply +
+ * reply. The first table is measured without that timing.
  *
- * Not a timed test: it prints a table and the goal (>= 5,000 acked writes/s
+ *   npm run bench -w @dslab/cluster
+ *   npx tsx bench/throughput.ts --duration-ms 5000 --clients 1,8,64 [--no-breakdown]
+ *
+ * Not a timed test: it prints tables and the goal (>= 5,000 acked writes/s
  * at 64 clients on a 2-core machine).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { promises as fsp } from "node:fs";
+import { promises as fsp, readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -26,6 +32,8 @@ const { values } = parseArgs({
     "warmup-ms": { type: "string", default: "1000" },
     clients: { type: "string", default: "1,8,64" },
     "tick-ms": { type: "string", default: "10" },
+    "no-breakdown": { type: "boolean", default: false },
+    "breakdown-ms": { type: "string", default: "3000" },
     /** Measure a cluster that is already running (kv-cluster start) instead of starting one. */
     "base-port": { type: "string" },
     verbose: { type: "boolean", short: "v", default: false },
@@ -33,10 +41,12 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("Usage: tsx bench/throughput.ts [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,8,64] [--tick-ms 10] [--base-port P: use a running cluster] [-v]");
+  console.log(
+    "Usage: tsx bench/throughput.ts [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,8,64] [--tick-ms 10] [--no-breakdown] [--breakdown-ms 3000] [--base-port P: use a running cluster] [-v]",
+  );
   process.exit(0);
 }
-const durationMs = Number(values["duration-ms"]);
+let durationMs = Number(values["duration-ms"]);
 const warmupMs = Number(values["warmup-ms"]);
 const concurrencies = values.clients!.split(",").map(Number);
 
@@ -51,16 +61,27 @@ interface Reply {
   [k: string]: unknown;
 }
 
+/** The client's own time on one request (ms): encoding and writing it, then reading and decoding the reply. */
+interface ClientSide {
+  msgId: number;
+  ownMs: number;
+}
+
 class Conn {
   private next = 1;
   private readonly waiting = new Map<number, (r: Reply) => void>();
+  /** The last request's own time, read by the caller after it resolves. */
+  last: ClientSide = { msgId: 0, ownMs: 0 };
+  private sendMs = 0;
   constructor(readonly socket: net.Socket, private readonly src: string) {
     socket.setNoDelay(true);
     readline.createInterface({ input: socket }).on("line", (l) => {
+      const t0 = performance.now();
       const body = JSON.parse(l).body as Reply;
       const w = body.in_reply_to === undefined ? undefined : this.waiting.get(body.in_reply_to);
       if (w) {
         this.waiting.delete(body.in_reply_to!);
+        this.last = { msgId: body.in_reply_to!, ownMs: this.sendMs + (performance.now() - t0) };
         w(body);
       }
     });
@@ -80,7 +101,9 @@ class Conn {
         resolve({ type: "error", code: 0, text: "client timeout" });
       }, timeoutMs);
       this.waiting.set(id, (r) => (clearTimeout(t), resolve(r)));
+      const t0 = performance.now();
       this.socket.write(`${JSON.stringify({ src: this.src, dest: "n?", body: { ...body, msg_id: id } })}\n`);
+      this.sendMs = performance.now() - t0;
     });
   }
   close(): void {
@@ -137,7 +160,16 @@ interface Row {
   retries: number;
 }
 
-async function runLoad(basePort: number, leaderPort: number, clients: number, run: string): Promise<Row> {
+/** One write acknowledged at the first try, as the client saw it. */
+interface Sample {
+  src: string;
+  msgId: number;
+  totalMs: number;
+  /** The client's own share (ClientSide). */
+  ownMs: number;
+}
+
+async function runLoad(basePort: number, leaderPort: number, clients: number, run: string, samples?: Sample[]): Promise<Row> {
   const latencies: number[] = [];
   let acked = 0;
   let errors = 0;
@@ -155,12 +187,14 @@ async function runLoad(basePort: number, leaderPort: number, clients: number, ru
     while (!stop) {
       seq++;
       const t0 = performance.now();
-      for (;;) {
+      for (let attempt = 1; ; attempt++) {
         const reply = await conn.request({ type: "write", key: `k${i % 16}`, value: seq, client_id: clientId, seq });
         if (reply.type === "write_ok") {
           if (measuring) {
             acked++;
-            latencies.push(performance.now() - t0);
+            const totalMs = performance.now() - t0;
+            latencies.push(totalMs);
+            if (samples && attempt === 1) samples.push({ src: clientId, msgId: conn.last.msgId, totalMs, ownMs: conn.last.ownMs });
           }
           break;
         }
@@ -192,21 +226,120 @@ async function runLoad(basePort: number, leaderPort: number, clients: number, ru
   return { clients, acked, perSecond: acked / (elapsed / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, retries };
 }
 
+function spawnCluster(basePort: number, dataDir: string, env: NodeJS.ProcessEnv = process.env): ChildProcess[] {
+  return NODES.map((id) =>
+    spawn(
+      process.execPath,
+      [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(basePort), "--data-dir", dataDir, "--tick-ms", values["tick-ms"]!],
+      { stdio: ["ignore", "ignore", values.verbose ? "inherit" : "ignore"], env },
+    ),
+  );
+}
+
+/** A node's timing of one write (runtime/write-timing.ts), as written to DSLAB_WRITE_TIMINGS/<id>.jsonl. */
+interface NodeTiming {
+  src: string;
+  msgId: number;
+  durableUs: number | null;
+  firstAckUs: number | null;
+  repliedUs: number;
+}
+
+const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/**
+ * Runs every level again on a cluster that times each write, joins the
+ * nodes' timings with the client's, and prints the mean of each part.
+ */
+async function breakdown(cleanups: Array<() => Promise<void>>): Promise<void> {
+  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-bench-timed-"));
+  const timings = path.join(dataDir, "timings");
+  await fsp.mkdir(timings);
+  await ensureSecretIn(dataDir);
+  const basePort = await freePortRun(3);
+  const children = spawnCluster(basePort, dataDir, { ...process.env, DSLAB_WRITE_TIMINGS: timings });
+  const exits = children.map((c) => new Promise<void>((r) => c.once("exit", () => r())));
+  cleanups.push(async () => {
+    for (const c of children) c.kill("SIGKILL");
+    await fsp.rm(dataDir, { recursive: true, force: true });
+  });
+  const leaderPort = await waitForLeader(basePort);
+  const perLevel: Array<{ clients: number; samples: Sample[] }> = [];
+  const ms = Number(values["breakdown-ms"]);
+  for (const [i, c] of concurrencies.entries()) {
+    const samples: Sample[] = [];
+    await runLoadFor(ms, () => runLoad(basePort, leaderPort, c, `t${i}`, samples));
+    perLevel.push({ clients: c, samples });
+  }
+  // SIGTERM: the nodes write out the timings they still hold as they exit.
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000))]);
+  const byRequest = new Map<string, NodeTiming>();
+  for (const id of NODES) {
+    let text = "";
+    try {
+      text = readFileSync(path.join(timings, `${id}.jsonl`), "utf8");
+    } catch {
+      continue; // a node that never led wrote none
+    }
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const t = JSON.parse(line) as NodeTiming;
+      byRequest.set(`${t.src} ${t.msgId}`, t);
+    }
+  }
+  console.log("");
+  console.log(`Where a write's time goes (mean ms per write acknowledged at the first try, ${ms} ms per level on a second cluster that times each write;`);
+  console.log("the leader's write and the replication run at once, so the parts after the client's and the network's overlap):");
+  console.log("");
+  console.log("| clients | writes | total | client | network + event loops | leader write | replication (first follower ack) | commit + apply + reply |");
+  console.log("| ------: | -----: | ----: | -----: | --------------------: | -----------: | -------------------------------: | ---------------------: |");
+  for (const { clients, samples } of perLevel) {
+    const parts = { total: [] as number[], client: [] as number[], network: [] as number[], persist: [] as number[], replication: [] as number[], commit: [] as number[] };
+    for (const s of samples) {
+      const t = byRequest.get(`${s.src} ${s.msgId}`);
+      if (!t) continue;
+      const serverMs = t.repliedUs / 1000;
+      parts.total.push(s.totalMs);
+      parts.client.push(s.ownMs);
+      parts.network.push(Math.max(0, s.totalMs - s.ownMs - serverMs));
+      if (t.durableUs !== null) parts.persist.push(t.durableUs / 1000);
+      if (t.firstAckUs !== null) parts.replication.push(t.firstAckUs / 1000);
+      const ready = Math.max(t.durableUs ?? 0, t.firstAckUs ?? 0) / 1000;
+      parts.commit.push(Math.max(0, serverMs - ready));
+    }
+    const f = (xs: number[]) => mean(xs).toFixed(3);
+    console.log(
+      `| ${String(clients).padStart(7)} | ${String(parts.total.length).padStart(6)} | ${f(parts.total)} | ${f(parts.client)} | ${f(parts.network).padStart(21)} | ${f(parts.persist).padStart(12)} | ${f(parts.replication).padStart(32)} | ${f(parts.commit).padStart(22)} |`,
+    );
+  }
+}
+
+/** runLoad with another duration. */
+async function runLoadFor(ms: number, run: () => Promise<Row>): Promise<Row> {
+  const saved = durationMs;
+  durationMs = ms;
+  try {
+    return await run();
+  } finally {
+    durationMs = saved;
+  }
+}
+
 async function main(): Promise<void> {
   const external = values["base-port"] !== undefined;
   const dataDir = external ? "(running cluster)" : await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-bench-"));
   const basePort = external ? Number(values["base-port"]) : await freePortRun(3);
   if (!external) await ensureSecretIn(dataDir);
-  const children: ChildProcess[] = external ? [] : NODES.map((id) =>
-    spawn(
-      process.execPath,
-      [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(basePort), "--data-dir", dataDir, "--tick-ms", values["tick-ms"]!],
-      { stdio: ["ignore", "ignore", values.verbose ? "inherit" : "ignore"] },
-    ),
-  );
+  const children: ChildProcess[] = external ? [] : spawnCluster(basePort, dataDir);
+  const cleanups: Array<() => Promise<void>> = [
+    async () => {
+      for (const c of children) c.kill("SIGKILL");
+      if (!external) await fsp.rm(dataDir, { recursive: true, force: true });
+    },
+  ];
   const cleanup = async () => {
-    for (const c of children) c.kill("SIGKILL");
-    if (!external) await fsp.rm(dataDir, { recursive: true, force: true });
+    for (const c of cleanups.splice(0)) await c();
   };
   process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
   try {
@@ -228,6 +361,10 @@ async function main(): Promise<void> {
     }
     const at64 = rows.find((r) => r.clients === 64);
     if (at64) console.log(`\ngoal: >= 5000 acked writes/s at 64 clients: ${at64.perSecond >= 5000 ? "met" : "NOT met"} (${at64.perSecond.toFixed(0)}/s)`);
+    if (!external && !values["no-breakdown"]) {
+      for (const c of children) c.kill("SIGKILL");
+      await breakdown(cleanups);
+    }
   } finally {
     await cleanup();
   }

@@ -20,6 +20,7 @@ import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import type { NodeEvent } from "../events.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
+import { writeTimingsTo } from "../runtime/write-timing.js";
 import { ClusterSecretError, defaultSecretFile, ensureClusterSecret, readClusterSecret } from "../runtime/cluster-secret.js";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -380,6 +381,8 @@ async function runNode(values: Values): Promise<void> {
     send: (m) => tcp.send(m),
     log,
     ...(events ? { onEvent: (e: NodeEvent) => events.write(`${JSON.stringify(e)}\n`) } : {}),
+    // Benchmarks (bench/throughput.ts --breakdown): each client write's timing, one JSON line per write.
+    ...(process.env.DSLAB_WRITE_TIMINGS ? { onWriteTiming: writeTimingsTo(path.join(process.env.DSLAB_WRITE_TIMINGS, `${id}.jsonl`)) } : {}),
     onFatal: (e) => process.exit(fatalExitCode(e, log)),
   });
   if (stopping) return;

@@ -3,10 +3,11 @@
  * timer, inputs fed one at a time, and the core's effects executed in
  * order, writes in the background:
  *
- * - Every `persist` goes to storage in the order the core produced it.
- *   Effects of every input that arrives while a write is in flight are
- *   collected; when it completes, all their ops go to storage in one
- *   `persist()` call (one fsync, the WAL's group commit).
+ * - Every `persist` goes to storage at once, in the order the core
+ *   produced it; the storage makes the writes of one turn of the event loop
+ *   durable together (FileStorage's group commit: one fsync for every input
+ *   of the turn). A write counts as durable once it and every write before
+ *   it have completed.
  * - Messages leave in the order the core produced them, each after the
  *   writes it depends on: an ordinary Effects' `send` waits until its own
  *   `persist` and every earlier one are durable (a vote, an append
@@ -27,8 +28,9 @@ import {
   type ClientRequestBody,
   type Message,
 } from "@dslab/protocol";
-import type { DurableMark, Effects, KvNodeCore, NodeRuntime, NodeStatus, PersistOp, Storage } from "../contract.js";
+import type { DurableMark, Effects, KvNodeCore, NodeRuntime, NodeStatus, Storage } from "../contract.js";
 import { TIMING_DEFAULTS } from "./timing.js";
+import { WriteTimer, type WriteTiming } from "./write-timing.js";
 
 export interface NodeRuntimeOptions {
   core: KvNodeCore;
@@ -46,18 +48,18 @@ export interface NodeRuntimeOptions {
   onFatal?: (error: Error) => void;
   /** The shell's clock (ms). Default Date.now. */
   now?: () => number;
+  /**
+   * For benchmarks: where each client write's time went on this node
+   * (write-timing.ts), reported when its reply leaves. Off unless given.
+   */
+  onWriteTiming?: (timing: WriteTiming) => void;
+  /** With onWriteTiming: which `src`s are peers (their acknowledgements time the replication). */
+  peerIds?: readonly string[];
 }
 
 interface Waiter {
   resolve: (body: Body) => void;
   timer: NodeJS.Timeout | undefined;
-}
-
-/** Ops handed over by one Effects, numbered in the order they go to storage. */
-interface Write {
-  seq: number;
-  ops: PersistOp[];
-  durable: DurableMark | undefined;
 }
 
 /** Messages of one Effects waiting for the writes up to `afterSeq` to be durable. */
@@ -80,19 +82,25 @@ export class KvNodeRuntime implements NodeRuntime {
   private readonly now: () => number;
   private readonly tickMs: number;
   private ticker: NodeJS.Timeout | undefined;
+  private readonly timer: WriteTimer | null;
 
-  /** Writes not yet handed to storage, in order. */
-  private unwritten: Write[] = [];
   /** Messages waiting for writes, in the order the core produced them. */
   private held: Held[] = [];
-  /** The number of the last write accepted, the last one durable, the last one ordinary messages must wait for. */
+  /** Writes are numbered in the order they go to storage: the last one handed over, the last one durable (with all before it), the last one ordinary messages must wait for. */
   private lastSeq = 0;
   private durableSeq = 0;
   private barrierSeq = 0;
-  /** True while flushLoop runs; `flushDone` settles when it ends. */
-  private flushing = false;
-  private flushDone: Promise<void> = Promise.resolve();
+  /** Writes completed out of order, past durableSeq (a storage may finish them so; FileStorage does not). */
+  private readonly completed = new Set<number>();
+  /** The cores' durable marks, by the write that carries them, oldest first. */
+  private marks: Array<{ seq: number; durable: DurableMark }> = [];
+  /** Writes handed to storage and not completed; `idle` callbacks run when none are left. */
+  private writing = 0;
+  private idle: Array<() => void> = [];
+  /** A microtask is scheduled to act on writes that became durable. */
+  private afterWritesScheduled = false;
   private stopped = false;
+  private failed = false;
 
   // submit(): in-process callers get a synthetic client address.
   private readonly localSrc: string;
@@ -110,6 +118,7 @@ export class KvNodeRuntime implements NodeRuntime {
     this.onEvent = opts.onEvent;
     this.now = opts.now ?? Date.now;
     this.localSrc = `local-${this.id}`;
+    this.timer = opts.onWriteTiming ? new WriteTimer(new Set(opts.peerIds ?? []), opts.onWriteTiming) : null;
   }
 
   /** Starts the tick timer. */
@@ -121,7 +130,15 @@ export class KvNodeRuntime implements NodeRuntime {
   /** Feeds one message addressed to this node (from a peer or a client). */
   deliver(message: Message): void {
     if (this.stopped) return;
+    if (this.timer) return this.deliverTimed(message, this.timer);
     this.apply(this.core.receive(message, this.now()));
+  }
+
+  private deliverTimed(message: Message, timer: WriteTimer): void {
+    const receivedMs = timer.now();
+    const effects = this.core.receive(message, this.now());
+    timer.delivered(message, receivedMs, effects.persist, this.lastSeq + 1);
+    this.apply(effects);
   }
 
   submit(request: ClientRequestBody, opts: { timeoutMs?: number } = {}): Promise<Body> {
@@ -149,7 +166,7 @@ export class KvNodeRuntime implements NodeRuntime {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
-    while (this.flushing) await this.flushDone;
+    if (this.writing > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     for (const [id, w] of this.waiters) {
       if (w.timer) clearTimeout(w.timer);
       w.resolve(errorBody(ErrorCode.Crash, `node ${this.id} shut down before replying; the request may or may not have been applied`));
@@ -168,12 +185,13 @@ export class KvNodeRuntime implements NodeRuntime {
         throw new Error(`node ${this.id}: the core asked to hear when its writes are durable, but has no persisted()`);
       }
       const seq = ++this.lastSeq;
-      this.unwritten.push({ seq, ops: effects.persist, durable: effects.durable });
       if (!effects.sendBeforePersist) this.barrierSeq = seq;
-      if (!this.flushing) {
-        this.flushing = true;
-        this.flushDone = this.flushLoop();
-      }
+      if (effects.durable) this.marks.push({ seq, durable: effects.durable });
+      this.writing++;
+      this.storage.persist(effects.persist).then(
+        () => this.written(seq),
+        (e: unknown) => this.storageFailed(e),
+      );
     }
     if (effects.send.length === 0) return;
     // A leader's marked messages wait only for the ordinary writes before them; any other for every write so far.
@@ -182,35 +200,34 @@ export class KvNodeRuntime implements NodeRuntime {
     else this.held.push({ afterSeq, send: effects.send });
   }
 
-  /**
-   * One round: the ops of every write accepted so far go to storage in one
-   * `persist()` (one fsync); when it resolves, the messages waiting for
-   * them leave in order, and the core hears of the last durable mark.
-   */
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.unwritten.length > 0) {
-        const batch = this.unwritten;
-        this.unwritten = [];
-        let ops = batch[0]!.ops;
-        if (batch.length > 1) {
-          ops = [];
-          for (const w of batch) for (const op of w.ops) ops.push(op);
-        }
-        try {
-          await this.storage.persist(ops);
-        } catch (e) {
-          return this.storageFailed(e);
-        }
-        this.durableSeq = batch[batch.length - 1]!.seq;
-        this.releaseHeld();
-        let durable: DurableMark | undefined;
-        for (const w of batch) if (w.durable) durable = w.durable;
-        if (durable && !this.stopped) this.reportDurable(durable);
-      }
-    } finally {
-      this.flushing = false;
+  /** Write `seq` completed: once it and every write before it have, act on them (once per batch: a microtask). */
+  private written(seq: number): void {
+    this.writing--;
+    if (this.failed) return this.settleIdle();
+    this.completed.add(seq);
+    while (this.completed.delete(this.durableSeq + 1)) this.durableSeq++;
+    if (!this.afterWritesScheduled) {
+      this.afterWritesScheduled = true;
+      queueMicrotask(() => this.afterWrites());
     }
+  }
+
+  /** The messages waiting for durable writes leave, and the core hears of the last durable mark. */
+  private afterWrites(): void {
+    this.afterWritesScheduled = false;
+    this.timer?.durable(this.durableSeq);
+    this.releaseHeld();
+    let durable: DurableMark | undefined;
+    let i = 0;
+    for (; i < this.marks.length && this.marks[i]!.seq <= this.durableSeq; i++) durable = this.marks[i]!.durable;
+    if (i > 0) this.marks.splice(0, i);
+    if (durable && !this.stopped) this.reportDurable(durable);
+    this.settleIdle();
+  }
+
+  private settleIdle(): void {
+    if (this.writing > 0) return;
+    for (const resolve of this.idle.splice(0)) resolve();
   }
 
   /** Messages whose writes are all durable leave, in order, up to the first that still waits. */
@@ -236,8 +253,12 @@ export class KvNodeRuntime implements NodeRuntime {
   }
 
   private storageFailed(e: unknown): void {
+    this.writing--;
+    if (this.failed) return this.settleIdle();
+    this.failed = true;
     const error = e instanceof Error ? e : new Error(String(e));
     this.stop();
+    this.settleIdle();
     this.log(`storage failed, stopping: nothing more is sent or acknowledged (${error.message})`);
     this.onFatal(error);
   }
@@ -245,12 +266,13 @@ export class KvNodeRuntime implements NodeRuntime {
   private stop(): void {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    this.unwritten = [];
     this.held = [];
+    this.marks = [];
   }
 
   private sendBatch(messages: Message[]): void {
     for (const m of messages) {
+      this.timer?.sent(m);
       if (m.dest === this.localSrc) this.resolveLocal(m);
       else {
         try {

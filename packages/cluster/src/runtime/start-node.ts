@@ -11,6 +11,7 @@ import { createKvNodeCore } from "../node/core.js";
 import { FileStorage, MemoryStorage } from "../storage/index.js";
 import { KvNodeRuntime } from "./node-runtime.js";
 import { TIMING_DEFAULTS } from "./timing.js";
+import type { WriteTiming } from "./write-timing.js";
 
 export interface StartNodeOptions {
   id: string;
@@ -42,6 +43,8 @@ export interface StartNodeOptions {
   /** Each typed event the core reports (events.ts). */
   onEvent?: (event: NodeEvent) => void;
   onFatal?: (error: Error) => void;
+  /** For benchmarks: each client write's timing on this node (runtime/write-timing.ts). */
+  onWriteTiming?: (timing: WriteTiming) => void;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> {
@@ -70,7 +73,16 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
   if (opts.maxIdempotencyKeys !== undefined) config.maxIdempotencyKeys = opts.maxIdempotencyKeys;
   if (opts.snapshotEveryEntries !== undefined) config.snapshotEveryEntries = opts.snapshotEveryEntries;
   const core = createKvNodeCore(config, restored);
-  const runtime = new KvNodeRuntime({ core, storage, send: opts.send, tickMs, log, onFatal: opts.onFatal, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  const runtime = new KvNodeRuntime({
+    core,
+    storage,
+    send: opts.send,
+    tickMs,
+    log,
+    onFatal: opts.onFatal,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.onWriteTiming ? { onWriteTiming: opts.onWriteTiming, peerIds: opts.nodeIds.filter((n) => n !== opts.id) } : {}),
+  });
   log(
     `started: term ${restored.hardState.term}, ${restored.entries.length} log entries after snapshot ` +
       `${restored.snapshot?.lastIncludedIndex ?? 0}, storage ${opts.dataDir ? path.resolve(opts.dataDir) : "memory (not durable)"}, ` +

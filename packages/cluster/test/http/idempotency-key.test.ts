@@ -77,15 +77,14 @@ describe("HTTP front: Idempotency-Key rules against a real cluster", () => {
     expect((await call(`${leaderUrl}/kv/${k}`)).json).toEqual({ value: [1] });
   }, 30_000);
 
-  test("a retry while the first request is still in flight is rejected with 409, not executed", async () => {
+  test("copies of one request sent at once execute once: each other copy is a 409 (still in flight) or a replay", async () => {
     const k = key("inflight");
     const idem = "idem-" + k;
     const send = () => call(`${leaderUrl}/kv/${k}/append`, { method: "POST", body: { value: "x" }, idempotencyKey: idem });
     const results = await Promise.all([send(), send(), send()]);
-    const statuses = results.map((r) => r.status).sort();
-    // One executes; the others arrive while it is in flight (409) or after it (200, replayed).
-    expect(statuses.filter((s) => s === 409).length).toBeGreaterThanOrEqual(1);
+    // Which copies find the first in flight depends on timing; a 409 with the first held in flight is in leader-in-flight.test.ts.
     expect(results.filter((r) => r.status === 200 && r.headers.get("idempotent-replayed") === null)).toHaveLength(1);
+    for (const r of results) expect([200, 409]).toContain(r.status);
     for (const r of results.filter((r) => r.status === 409)) expect(r.headers.get("retry-after")).toBe("1");
     expect((await call(`${leaderUrl}/kv/${k}`)).json).toEqual({ value: ["x"] });
   }, 30_000);

@@ -1,7 +1,7 @@
 /**
- * A retry while the first request is still in flight is rejected (409): the
- * leader-side half. The front refuses a key it is itself processing
- * (idempotency-key.test.ts); once the front has given up on a request (504,
+ * A retry while the first request is still in flight is rejected (409). The
+ * front refuses a key it is itself processing (the second test, with the
+ * first request held uncommitted); once the front has given up on a request (504,
  * outcome unknown) while its entry is still uncommitted in the leader's log,
  * a retry reaches the leader, which refuses it with error 1004, and the front
  * answers 409 with Retry-After. Real HTTP (fetch) against a real front on the
@@ -88,5 +88,24 @@ describe("HTTP front: the leader refuses a retry whose first request is still in
     expect(replay.json).toEqual({ value: ["o-1"] });
     const read = await fetch(`http://127.0.0.1:${front.port}/kv/orders`, { signal: AbortSignal.timeout(10_000) });
     expect(await read.json()).toEqual({ value: ["o-1"] });
+  }, 30_000);
+
+  test("a retry while this front still processes the first request gets 409 from the front itself, not executed", async () => {
+    dropEntries = true;
+    const firstDone = post({ value: "r-1" }, "refund-1");
+    // The first request's entry is in the leader's log and cannot commit: the front is waiting for it.
+    const appended = leader.status().lastLogIndex;
+    await expect.poll(() => leader.status().lastLogIndex, { timeout: 10_000 }).toBeGreaterThan(appended);
+    const retry = await post({ value: "r-1" }, "refund-1");
+    expect(retry.status).toBe(409);
+    expect(retry.headers.get("retry-after")).toBe("1");
+    expect(retry.json.error.message).toMatch(/still being processed/);
+    const reused = await post({ value: "r-2" }, "refund-1");
+    expect(reused.status).toBe(422);
+    dropEntries = false;
+    expect([200, 504]).toContain((await firstDone).status); // answered, or given up on: the outcome is the entry's
+    await expect.poll(() => leader.status().commitIndex, { timeout: 10_000 }).toBe(leader.status().lastLogIndex);
+    const read = await fetch(`http://127.0.0.1:${front.port}/kv/orders`, { signal: AbortSignal.timeout(10_000) });
+    expect(await read.json()).toEqual({ value: ["o-1", "r-1"] }); // the first request once; neither the 409 nor the 422 applied
   }, 30_000);
 });

@@ -93,8 +93,8 @@ describe("kv-node: a too-deep line on stdin", () => {
     expect(refused.body.text).toBe(`stdin:2: field "body.value": ${TOO_DEEP}`);
 
     send('{"src":"c1","dest":"n1","body":{"type":"write","msg_id":3,"key":"x","value":1,"client_id":"c1","seq":1}}');
-    send('{"src":"c1","dest":"n1","body":{"type":"read","msg_id":4,"key":"x"}}');
     expect((await out.next((m) => m.body.in_reply_to === 3, 10_000, "write_ok")).body).toEqual({ type: "write_ok", in_reply_to: 3, msg_id: expect.any(Number) });
+    send('{"src":"c1","dest":"n1","body":{"type":"read","msg_id":4,"key":"x"}}');
     expect((await out.next((m) => m.body.in_reply_to === 4, 10_000, "read_ok")).body).toEqual({ type: "read_ok", value: 1, in_reply_to: 4, msg_id: expect.any(Number) });
     expect(child.exitCode).toBeNull();
     expect(child.stderrLines.join("\n")).toContain(`bad input stdin:2: field "body.value": ${TOO_DEEP} (answered with error 12)`);

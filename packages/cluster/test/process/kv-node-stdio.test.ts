@@ -149,8 +149,9 @@ describe("kv-node on stdio", () => {
     }
     // Nothing lost: the node still serves, and the bad line changed nothing.
     send('{"src":"c2","dest":"n1","body":{"type":"write","msg_id":100,"key":"x","value":42,"client_id":"c2","seq":1}}');
-    send('{"src":"c2","dest":"n1","body":{"type":"read","msg_id":101,"key":"x"}}');
     expect((await out.next((m) => m.body.in_reply_to === 100, 10_000, "write_ok")).body.type).toBe("write_ok");
+    // Read after the write is acknowledged (a read sent with it is concurrent and may see either).
+    send('{"src":"c2","dest":"n1","body":{"type":"read","msg_id":101,"key":"x"}}');
     expect((await out.next((m) => m.body.in_reply_to === 101, 10_000, "read_ok")).body).toEqual({ type: "read_ok", value: 42, in_reply_to: 101, msg_id: expect.any(Number) });
     expect(child.exitCode).toBeNull();
     },
