@@ -58,6 +58,14 @@ export interface PacketSimulatorOptions {
   trace: MessageTrace;
   /** How many recent client requests to keep for late replay. Default 256. */
   replayPoolSize?: number;
+  /**
+   * Give each delivery its own deep copy of the body (default true), so a
+   * node that changes what it received, or what it sent, changes neither
+   * another delivery of the same packet nor the trace nor the history.
+   * False when the nodes are known never to write to a message they
+   * received or sent (the reference core: a test holds it to that).
+   */
+  copyDeliveries?: boolean;
 }
 
 interface RememberedRequest {
@@ -72,15 +80,19 @@ export class PacketSimulator {
   private readonly replayPool: RememberedRequest[] = [];
   private replayPoolNext = 0;
   /**
-   * (client endpoint, msg_id) -> the request's body, so a reply can be
-   * labelled with the client_id/seq it answers. Keyed by `requestKey`.
+   * Client endpoint -> its requests' bodies by msg_id, so a reply can be
+   * labelled with the client_id/seq it answers. Endpoints number their
+   * messages 1, 2, 3, ..., so an array indexed by msg_id holds them without
+   * hashing (a msg_id that is not a small integer goes in `oddRequests`).
    */
-  private readonly requestIdentity = new Map<number | string, Body>();
-  /** Client endpoint -> a small number, for `requestKey`. */
-  private readonly endpointNumbers = new Map<string, number>();
+  private readonly requestIdentity = new Map<string, Body[]>();
+  private readonly oddRequests = new Map<string, Body>();
+  private remembered = 0;
+  private readonly copyDeliveries: boolean;
 
   constructor(private readonly opts: PacketSimulatorOptions) {
     this.nodes = new Set(opts.nodeIds);
+    this.copyDeliveries = opts.copyDeliveries ?? true;
   }
 
   isNode(id: string): boolean {
@@ -118,10 +130,10 @@ export class PacketSimulator {
     const sessionHits = extra?.sessionHits;
     const record = this.traceRecord(message, now, fate, srcIsNode, destIsNode, sessionHits);
     if (fate !== "delivered") return;
-    this.schedule(message, record, destIsNode);
+    this.schedule(message, record);
     if (this.faults.duplicateProbability > 0 && prng.chance(this.faults.duplicateProbability)) {
       const copy = this.traceRecord(message, now, "duplicate", srcIsNode, destIsNode, sessionHits);
-      this.schedule(message, copy, destIsNode);
+      this.schedule(message, copy);
     }
   }
 
@@ -139,21 +151,28 @@ export class PacketSimulator {
     const dest = prng.pick(this.opts.nodeIds);
     const message: Message = { src: chosen.message.src, dest, body: chosen.message.body };
     const record = this.traceRecord(message, now, "replayed", this.nodes.has(message.src), true);
-    this.schedule(message, record, true);
+    this.schedule(message, record);
     return message;
   }
 
   private rememberRequest(message: Message, now: number): void {
     const b = message.body;
-    if (typeof b.msg_id === "number") {
-      this.requestIdentity.set(this.requestKey(message.src, b.msg_id), b);
-      // Bounded memory on long runs: forget the oldest half (a reply that late only loses its label).
-      if (this.requestIdentity.size > 200_000) {
-        let drop = 100_000;
-        for (const k of this.requestIdentity.keys()) {
-          if (drop-- <= 0) break;
-          this.requestIdentity.delete(k);
-        }
+    const msgId = b.msg_id;
+    if (typeof msgId === "number") {
+      // Bounded memory on long runs: forget every label (a reply that late only loses its label).
+      if (++this.remembered > 200_000) {
+        this.requestIdentity.clear();
+        this.oddRequests.clear();
+        this.remembered = 1;
+      }
+      if (Number.isInteger(msgId) && msgId >= 0 && msgId < 2 ** 24) {
+        let bodies = this.requestIdentity.get(message.src);
+        if (bodies === undefined) this.requestIdentity.set(message.src, (bodies = []));
+        // Fill any gap so the array stays packed.
+        while (bodies.length < msgId) bodies.push(NO_BODY);
+        bodies[msgId] = b;
+      } else {
+        this.oddRequests.set(`${message.src}:${msgId}`, b);
       }
     }
     if (b.client_id === undefined) return;
@@ -164,15 +183,13 @@ export class PacketSimulator {
     this.replayPoolNext = (this.replayPoolNext + 1) % size;
   }
 
-  /**
-   * The key of (endpoint, msg_id): a number when msg_id is a modest integer
-   * (always, for the harness's own clients; no string built per request),
-   * else the text "endpoint:msg_id".
-   */
-  private requestKey(endpoint: string, msgId: number): number | string {
-    let n = this.endpointNumbers.get(endpoint);
-    if (n === undefined) this.endpointNumbers.set(endpoint, (n = this.endpointNumbers.size));
-    return Number.isInteger(msgId) && msgId >= 0 && msgId < 2 ** 29 && n < 2 ** 24 ? msgId * 2 ** 24 + n : `${endpoint}:${msgId}`;
+  /** The request `endpoint` sent with `msgId`, if remembered. */
+  private requestOf(endpoint: string, msgId: number): Body | undefined {
+    if (Number.isInteger(msgId) && msgId >= 0 && msgId < 2 ** 24) {
+      const b = this.requestIdentity.get(endpoint)?.[msgId];
+      return b === NO_BODY ? undefined : b;
+    }
+    return this.oddRequests.get(`${endpoint}:${msgId}`);
   }
 
   private latencyMs(): number {
@@ -182,15 +199,16 @@ export class PacketSimulator {
     return Math.min(maxMs * this.faults.latencyFactor, minMs + extra);
   }
 
-  private schedule(message: Message, record: TracedMessage | undefined, destIsNode: boolean): void {
+  private schedule(message: Message, record: TracedMessage | undefined): void {
     const delay = this.latencyMs();
     // An untraced packet takes a second id here (ids in traces stay as they were).
     if (record === undefined) this.nextPacketId++;
+    const copy = this.copyDeliveries;
     this.opts.timeline.after(delay, () => {
-      // A wire delivers bytes: each delivery is a copy of its own, so a node
-      // that changes what it received changes neither another delivery of
-      // the same packet (a duplicate, a late replay) nor the trace.
-      const refused = this.opts.deliver({ src: message.src, dest: message.dest, body: copyJson(message.body) as Body });
+      // A wire delivers bytes: with `copyDeliveries`, each delivery is a copy
+      // of its own, so a node that changes what it received changes neither
+      // another delivery of the same packet (a duplicate, a late replay) nor the trace.
+      const refused = this.opts.deliver({ src: message.src, dest: message.dest, body: copy ? (copyJson(message.body) as Body) : message.body });
       if (record) {
         if (refused) record.fate = refused;
         else record.deliveredAtMs = this.opts.timeline.now();
@@ -213,7 +231,7 @@ export class PacketSimulator {
     let clientId = typeof b.client_id === "string" ? b.client_id : undefined;
     let seq = typeof b.seq === "number" ? b.seq : undefined;
     if (typeof b.in_reply_to === "number" && srcIsNode && !destIsNode) {
-      const request = this.requestIdentity.get(this.requestKey(message.dest, b.in_reply_to));
+      const request = this.requestOf(message.dest, b.in_reply_to);
       clientId = typeof request?.client_id === "string" ? request.client_id : undefined;
       seq = typeof request?.seq === "number" ? request.seq : undefined;
     }
@@ -223,6 +241,8 @@ export class PacketSimulator {
       src: message.src,
       dest: message.dest,
       sentAtMs: now,
+      // Set on arrival; present from the start so the record keeps one shape.
+      deliveredAtMs: undefined,
       fate,
       type: b.type,
       msgId: b.msg_id,
@@ -236,6 +256,9 @@ export class PacketSimulator {
     return record;
   }
 }
+
+/** Fills the gaps of a `requestIdentity` array. */
+const NO_BODY: Body = Object.freeze({ type: "" }) as Body;
 
 /**
  * A deep copy of a JSON value (message bodies are plain JSON). A frozen value

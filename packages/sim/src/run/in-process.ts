@@ -57,8 +57,10 @@ export const SIM_DEFAULTS = {
 export async function runInProcess(config: RunConfig, options: InProcessOptions = {}): Promise<RunArtifacts> {
   const createCore = options.createCore ?? (config.core ? await loadCore(config.core) : createKvNodeCore);
   // The reference core never changes what it handed to storage, so storage
-  // keeps those objects frozen; another core (a student's) gets copies.
-  const persisted = createCore === createKvNodeCore ? "freeze" : "copy";
+  // keeps those objects frozen, nor a message it sent or received, so the
+  // network delivers the packet's own body; another core (a student's) gets copies.
+  const reference = createCore === createKvNodeCore;
+  const persisted = reference ? "freeze" : "copy";
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
   const seeds = createWorldSeeds(config.seed);
@@ -77,6 +79,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     nodeIds,
     latency: SIM_DEFAULTS.latency,
     trace,
+    copyDeliveries: !reference,
     deliver: (m): PacketFate | void => (network.isNode(m.dest) ? cluster!.deliver(m) : driver!.deliver(m.dest, m)),
   });
   cluster = new InProcessCluster({
