@@ -12,7 +12,7 @@ import { CONFIG_OPTIONS, configFromArgs, configHelp } from "./config-args.js";
 
 export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
 
-/** Seeds a swarm runs without --seeds, from --start-seed, with --jobs child processes. */
+/** Seeds a swarm runs without --seeds, from --start-seed, with --jobs runners (this process and its workers). */
 export const DEFAULT_SWARM_SEEDS = 100;
 export const DEFAULT_START_SEED = 1;
 export const DEFAULT_JOBS = 1;

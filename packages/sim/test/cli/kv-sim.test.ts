@@ -47,7 +47,7 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(b).toBe(a);
   });
 
-  test("swarm over two child processes prints plain progress off a TTY and a summary", async () => {
+  test("swarm with --jobs 2 (this process and one worker) prints plain progress off a TTY and a summary", async () => {
     const r = await kvSim(["swarm", "--seeds", "6", "--jobs", "2", "--time-limit-s", "2"]);
     expect(r.stderr).toMatch(/progress: 6\/6 seeds/);
     expect(r.stdout).toMatch(/swarm: 6 seeds \(1\.\.6\)/);
@@ -62,7 +62,7 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(lines[3].summary.seeds).toBe(3);
   });
 
-  test("swarm spreads node count, clients and run length across seeds over child processes, unless a flag fixes one; each replay command names the shape drawn", async () => {
+  test("swarm spreads node count, clients and run length across seeds with a worker process, unless a flag fixes one; each replay command names the shape drawn", async () => {
     const r = await kvSim(["swarm", "--seeds", "4", "--start-seed", "20", "--jobs", "2", "--time-limit-s", "2", "--json"]);
     const seeds = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.seed !== undefined);
     const shape = (c: string) => /--nodes (\d) --time-limit-s (\S+) --rate \d+ --concurrency (\d+)/.exec(c)!.slice(1);

@@ -51,6 +51,21 @@ describe("the reference cluster under a 5-node sessions swarm", () => {
   );
 });
 
+describe("a swarm hands its seeds to this process and its workers", () => {
+  test("on 3 jobs every seed runs exactly once, with the same result as on 1 job", async () => {
+    const base = { ...DEFAULT_CONFIG, nodes: 3, timeLimitS: 2, nemesis: [...FAULT_KINDS] };
+    const key = (r: { seed: string; verdict: string; ops: number; simulatedMs: number; command: string }) => `${r.seed} ${r.verdict} ${r.ops} ${r.simulatedMs} ${r.command}`;
+    const seen: string[] = [];
+    const three = await runSwarmInline({ seeds: 12, startSeed: 40, jobs: 3, base, onSeed: (r) => seen.push(key(r)) });
+    const one: string[] = [];
+    await runSwarmInline({ seeds: 12, startSeed: 40, jobs: 1, base, onSeed: (r) => one.push(key(r)) });
+    expect(three.seeds).toBe(12);
+    expect(seen.length).toBe(12);
+    expect([...seen].sort()).toEqual([...one].sort());
+    expect(new Set(seen.map((k) => k.split(" ")[0])).size).toBe(12);
+  }, 120_000);
+});
+
 describe("a swarm spreads the cluster's shape across seeds", () => {
   const base = { ...DEFAULT_CONFIG, nemesis: [...FAULT_KINDS] };
 
