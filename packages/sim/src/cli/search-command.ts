@@ -14,78 +14,117 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EXIT, UsageError, type Io } from "@dslab/protocol/cli";
-import { getList, getNumber, getString, parseArgs } from "./args.js";
-import { DEDUP_DEFAULTS } from "../search/dedup-single.js";
-import { loadStore, replayTrace, SCENARIOS, SEARCH_DEFAULTS, searchScenario, type ScenarioName, type SearchReport, type TraceFile } from "../search/index.js";
+import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
+import {
+  loadPieces,
+  replayTrace,
+  SCENARIO_INFO,
+  SCENARIOS,
+  SEARCH_DEFAULTS,
+  searchScenario,
+  type ScenarioName,
+  type ScenarioPieces,
+  type SearchReport,
+  type TraceFile,
+} from "../search/index.js";
+import { renderTraceHtml } from "../search/trace-diagram.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const STORE_FILE = join("src", "dedup-kv-store.ts");
-const INVARIANTS = ["appends-at-most-once", "results-ok"];
-const PREDICATES = ["clients-done"];
+const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("src", "dedup-kv-store.ts"), voteRules: join("src", "vote-rules.ts") };
 export const DEFAULT_TRACE = "search-trace.json";
+
+/** --max-retries for maxRetries, and so on. */
+const optionOf = (shapeName: string) => shapeName.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+const SHAPE_OPTIONS = [...new Set(Object.values(SCENARIO_INFO).flatMap((i) => Object.keys(i.shape)))];
+
+function scenarioHelp(): string {
+  const out: string[] = [];
+  for (const name of SCENARIOS) {
+    const info = SCENARIO_INFO[name];
+    out.push(`  ${name}: ${info.summary}`);
+    out.push(`    piece: ${info.piece === "store" ? `DedupKVStore (${PIECE_FILE.store}; --store FILE)` : `voteRules (${PIECE_FILE.voteRules}; --rules FILE)`}`);
+    for (const [k, spec] of Object.entries(info.shape)) out.push(`    --${optionOf(k).padEnd(16)} ${spec.help} (default ${spec.default})`);
+    out.push(`    invariants (--invariant; default all): ${info.invariants.join(", ")}`);
+    out.push(`    goals and prunes (--goal, --prune): ${info.predicates.join(", ")}`);
+  }
+  return out.join("\n");
+}
 
 export const SEARCH_HELP = `kv-sim search: every reachable state of a small scenario, breadth-first; the shortest trace to a broken invariant
 
-Usage: kv-sim search --scenario dedup-single [--bfs | --random-dfs --seed N] [--max-depth D] [--max-time-s T]
-                     [--invariant NAME,...] [--prune clients-done] [--goal clients-done]
-                     [--clients 1|2] [--appends N] [--max-retries N] [--max-drops N] [--max-duplicates N]
-                     [--workbook DIR | --solution | --store FILE] [--trace FILE] [--json]
-       kv-sim replay TRACE [--workbook DIR | --solution | --store FILE]
+Usage: kv-sim search --scenario NAME [--bfs | --random-dfs --seed N] [--max-depth D] [--max-time-s T]
+                     [--invariant NAME,...] [--prune NAME] [--goal NAME] [--no-reduce]
+                     [--SHAPE-OPTION N ...] [--workbook DIR | --solution | --store FILE | --rules FILE]
+                     [--trace FILE] [--json]
+       kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--html FILE]
 
-  --scenario NAME        ${SCENARIOS.join(", ")}: one server running the workbook's DedupKVStore,
-                         1-2 scripted clients appending "c1:1", "c1:2", ... to key "l" with retries
+Scenarios, their shape options, invariants, goals and prunes:
+${scenarioHelp()}
+
+Options:
   --bfs                  breadth-first (default): a violation's trace is a shortest one
   --random-dfs           depth-first, children in a random order drawn from --seed (default ${SEARCH_DEFAULTS.seed})
   --max-depth D          expand no state deeper than D events (default ${SEARCH_DEFAULTS.maxDepth})
   --max-time-s T         stop after T seconds (default ${SEARCH_DEFAULTS.maxTimeS}); exit 3 if the space is not exhausted
-  --invariant NAME,...   ${INVARIANTS.join(", ")} (default: both)
-  --prune NAME           do not expand states where NAME holds: ${PREDICATES.join(", ")}
-  --goal NAME            stop at the first state where NAME holds (exit 0): ${PREDICATES.join(", ")}
-  --clients N            clients (default ${DEDUP_DEFAULTS.clients}); --appends N per client (default ${DEDUP_DEFAULTS.appends})
-  --max-retries N        retries per append after its first attempt (default ${DEDUP_DEFAULTS.maxRetries})
-  --max-drops N          messages the network may lose in one run (default ${DEDUP_DEFAULTS.maxDrops})
-  --max-duplicates N     requests the network may deliver twice in one run (default ${DEDUP_DEFAULTS.maxDuplicates})
-  --workbook DIR         load DIR/${STORE_FILE} (default: DSLAB_WORKBOOK, else week-12/)
-  --solution             load the reference solution's store
+  --invariant NAME,...   check these invariants (default: every invariant of the scenario)
+  --prune NAME           do not expand states where NAME holds (e.g. clients-done: stop once the clients are done)
+  --goal NAME            stop at the first state where NAME holds (exit 0; exit 1 if the space is exhausted without it)
+  --no-reduce            explore every event: no drop-free network, no client symmetry, no partial-order
+                         reduction (slower; the trace is then a shortest one among all orders)
+  --workbook DIR         load the scenario's piece from DIR (default: DSLAB_WORKBOOK, else week-12/)
+  --solution             load the reference solution's piece
   --store FILE           load any module exporting DedupKVStore
-  --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE})
+  --rules FILE           load any module exporting voteRules (or observeTerm and decide)
+  --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE});
+                         its message diagram goes beside it (FILE with .html)
   --json                 print the report as JSON
 
 Output: states explored, unique states, depth reached, states per second, the end
 condition (space exhausted, invariant violated, goal found, time limit), and for a
-violation the shortest trace, one line per event. Exit 0: space exhausted or goal found
-with no violation; 1: an invariant was violated; 2: usage; 3: time limit reached first.
-kv-sim replay re-runs a trace file step by step and prints the invariants' verdict
-(exit 1 if one is violated at the end, 0 if not).
+violation the shortest trace, one line per event, the trace file and its HTML message
+diagram. Exit 0: space exhausted or goal found with no violation; 1: an invariant was
+violated (or a goal is unreachable); 2: usage; 3: time limit reached first.
+kv-sim replay re-runs a trace file step by step, prints the invariants' verdict (exit 1
+if one is violated, 0 if not) and, with --html FILE, writes its message diagram.
 
-Example:
-  npm run kv-sim -- search --scenario dedup-single --clients 2 --appends 2 --solution
+Examples:
+  npm run kv-sim -- search --scenario dedup-single --clients 2 --appends 3 --solution
+  npm run kv-sim -- search --scenario vote-rules-3 --goal leader-elected --solution
+  npm run kv-sim -- search --scenario vote-rules-3 --network 0 --solution
 `;
 
-const STORE_OPTIONS = ["workbook", "store"];
+const PIECE_OPTIONS = ["workbook", "store", "rules"];
 
-function storeFile(a: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): string {
-  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store")].filter((x) => x !== undefined);
-  if (chosen.length > 1) throw new UsageError("--workbook, --solution and --store: give at most one");
-  const store = getString(a, "store");
-  if (store !== undefined) return resolve(store);
-  if (a.flags.has("solution")) return join(REPOSITORY_ROOT, "grader", "solutions", "week-12", STORE_FILE);
+function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): string {
+  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store"), getString(a, "rules")].filter((x) => x !== undefined);
+  if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store and --rules: give at most one");
+  const piece = SCENARIO_INFO[scenario].piece;
+  const file = getString(a, "store") ?? getString(a, "rules");
+  if (getString(a, "store") !== undefined && piece !== "store") throw new UsageError(`--store: ${scenario} runs vote rules; give --rules FILE`);
+  if (getString(a, "rules") !== undefined && piece !== "voteRules") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
+  if (file !== undefined) return resolve(file);
+  const rel = PIECE_FILE[piece];
+  if (a.flags.has("solution")) return join(REPOSITORY_ROOT, "grader", "solutions", "week-12", rel);
   const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return join(REPOSITORY_ROOT, "week-12", STORE_FILE);
-  if (dir === "solution") return join(REPOSITORY_ROOT, "grader", "solutions", "week-12", STORE_FILE);
-  return join(isAbsolute(dir) ? dir : resolve(dir), STORE_FILE);
+  if (dir === undefined || dir === "" || dir === "workbook") return join(REPOSITORY_ROOT, "week-12", rel);
+  if (dir === "solution") return join(REPOSITORY_ROOT, "grader", "solutions", "week-12", rel);
+  return join(isAbsolute(dir) ? dir : resolve(dir), rel);
 }
 
-async function load(file: string, option: string) {
+async function load(scenario: ScenarioName, file: string, option: string): Promise<ScenarioPieces> {
   try {
-    return await loadStore(file);
+    return await loadPieces(scenario, file);
   } catch (e) {
     throw new UsageError(`${option}: cannot load ${file}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
   }
 }
 
-function optionName(a: ReturnType<typeof parseArgs>): string {
-  return getString(a, "store") !== undefined ? "--store" : a.flags.has("solution") ? "--solution" : "--workbook";
+function optionName(a: ParsedArgs): string {
+  return getString(a, "store") !== undefined ? "--store" : getString(a, "rules") !== undefined ? "--rules" : a.flags.has("solution") ? "--solution" : "--workbook";
+}
+
+function pieceOption(scenario: ScenarioName, file: string): string {
+  return `${SCENARIO_INFO[scenario].piece === "store" ? "--store" : "--rules"} ${file}`;
 }
 
 export function renderReport(r: SearchReport): string {
@@ -108,8 +147,8 @@ export function renderReport(r: SearchReport): string {
 
 export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const a = parseArgs(argv, {
-    options: ["scenario", "seed", "max-depth", "max-time-s", "invariant", "prune", "goal", "clients", "appends", "max-retries", "max-drops", "max-duplicates", "trace", ...STORE_OPTIONS],
-    flags: ["bfs", "random-dfs", "solution", "json", "help"],
+    options: ["scenario", "seed", "max-depth", "max-time-s", "invariant", "prune", "goal", "trace", ...SHAPE_OPTIONS.map(optionOf), ...PIECE_OPTIONS],
+    flags: ["bfs", "random-dfs", "solution", "json", "no-reduce", "help"],
   });
   if (a.flags.has("help")) {
     io.stdout(SEARCH_HELP);
@@ -118,43 +157,58 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   const scenario = getString(a, "scenario");
   if (scenario === undefined) throw new UsageError(`--scenario: required (one of ${SCENARIOS.join(", ")})`);
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`--scenario: expected one of ${SCENARIOS.join(", ")}, got ${JSON.stringify(scenario)}`);
+  const name = scenario as ScenarioName;
+  const info = SCENARIO_INFO[name];
   if (a.flags.has("bfs") && a.flags.has("random-dfs")) throw new UsageError("--bfs and --random-dfs: give one");
   if (getString(a, "seed") !== undefined && !a.flags.has("random-dfs")) throw new UsageError("--seed: only --random-dfs takes a seed (BFS has one order)");
-  const names = (option: string, allowed: string[]) => {
+  const names = (option: string, allowed: readonly string[]) => {
     const list = getList(a, option);
-    for (const n of list) if (!allowed.includes(n)) throw new UsageError(`--${option}: expected one of ${allowed.join(", ")}, got ${JSON.stringify(n)}`);
+    for (const n of list) if (!allowed.includes(n)) throw new UsageError(`--${option}: ${scenario} has ${allowed.join(", ")}; got ${JSON.stringify(n)}`);
     return list;
   };
-  const invariants = names("invariant", INVARIANTS);
-  const clients = getNumber(a, "clients", { integer: true, min: 1 });
-  if (clients !== undefined && clients > 2) throw new UsageError(`--clients: dedup-single takes 1 or 2 clients, got ${clients}`);
+  const invariants = names("invariant", info.invariants);
+  const shape: Record<string, number> = {};
+  for (const k of SHAPE_OPTIONS) {
+    const v = getNumber(a, optionOf(k), { integer: true, min: 0 });
+    if (v === undefined) continue;
+    if (!(k in info.shape)) throw new UsageError(`--${optionOf(k)}: ${scenario} has no such shape option (it has ${Object.keys(info.shape).map((x) => "--" + optionOf(x)).join(", ")})`);
+    shape[k] = v;
+  }
+  if (name === "dedup-single" && shape.clients !== undefined && (shape.clients < 1 || shape.clients > 2)) throw new UsageError(`--clients: dedup-single takes 1 or 2 clients, got ${shape.clients}`);
+  if (name === "dedup-single" && shape.appends === 0) throw new UsageError("--appends: at least 1");
   const options = {
-    scenario: scenario as ScenarioName,
     strategy: a.flags.has("random-dfs") ? ("random-dfs" as const) : ("bfs" as const),
     seed: getNumber(a, "seed", { integer: true, min: 0 }),
     maxDepth: getNumber(a, "max-depth", { integer: true, min: 0 }),
     maxTimeS: getNumber(a, "max-time-s", { min: 0 }),
     invariants: invariants.length > 0 ? invariants : undefined,
-    prune: names("prune", PREDICATES),
-    goal: names("goal", PREDICATES),
-    clients,
-    appends: getNumber(a, "appends", { integer: true, min: 1 }),
-    maxRetries: getNumber(a, "max-retries", { integer: true, min: 0 }),
-    maxDrops: getNumber(a, "max-drops", { integer: true, min: 0 }),
-    maxDuplicates: getNumber(a, "max-duplicates", { integer: true, min: 0 }),
+    prune: names("prune", info.predicates),
+    goal: names("goal", info.predicates),
+    reduce: !a.flags.has("no-reduce"),
   };
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const file = storeFile(a, env);
-  const store = await load(file, optionName(a));
-  const report = searchScenario({ ...(defined as typeof options), store });
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
+  const file = pieceFile(a, name, env);
+  const pieces = await load(name, file, optionName(a));
+  const report = searchScenario({ ...defined, ...pieces, scenario: name, shape });
+  const json = a.flags.has("json");
+  let written: { trace: string; html: string } | undefined;
   if (report.violation && report.traceFile) {
     const out = resolve(getString(a, "trace") ?? DEFAULT_TRACE);
+    const html = out.replace(/\.json$/i, "") + ".html";
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
-    if (!a.flags.has("json")) io.stdout(renderReport(report) + `trace file: ${out}\nreplay: kv-sim replay ${out} --store ${file}\n`);
-  } else if (!a.flags.has("json")) io.stdout(renderReport(report));
-  if (a.flags.has("json")) io.stdout(JSON.stringify({ ...report, traceFile: undefined }) + "\n");
-  return report.end === "invariant-violated" ? EXIT.negative : report.end === "time-limit" ? EXIT.unknown : EXIT.ok;
+    writeFileSync(html, renderTraceHtml(report.traceFile, replayTrace(report.traceFile, pieces)));
+    written = { trace: out, html };
+  }
+  if (json) io.stdout(JSON.stringify({ ...report, traceFile: undefined, ...(written ? { traceFilePath: written.trace, diagramPath: written.html } : {}) }) + "\n");
+  else {
+    io.stdout(renderReport(report));
+    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: kv-sim replay ${written.trace} ${pieceOption(name, file)}\n`);
+  }
+  if (report.end === "invariant-violated") return EXIT.negative;
+  if (report.end === "time-limit") return EXIT.unknown;
+  if (options.goal.length > 0 && report.end === "space-exhausted") return EXIT.negative;
+  return EXIT.ok;
 }
 
 export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -163,8 +217,8 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stdout(SEARCH_HELP);
     return EXIT.ok;
   }
-  if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE]");
-  const a = parseArgs(argv.slice(1), { options: STORE_OPTIONS, flags: ["solution", "help"] });
+  if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--html FILE]");
+  const a = parseArgs(argv.slice(1), { options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
   let trace: TraceFile;
   try {
     trace = JSON.parse(readFileSync(path, "utf8")) as TraceFile;
@@ -176,13 +230,29 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stderr(`kv-sim: ${path} is not a search trace (no "kind": "dslab-search-trace")\n`);
     return EXIT.badInput;
   }
-  const store = await load(storeFile(a, env), optionName(a));
-  const result = replayTrace(trace, store);
+  if (!(SCENARIOS as readonly string[]).includes(trace.scenario) || !Array.isArray(trace.events) || !Array.isArray(trace.invariants)) {
+    io.stderr(`kv-sim: ${path}: a search trace needs "scenario" (one of ${SCENARIOS.join(", ")}), "events" and "invariants"\n`);
+    return EXIT.badInput;
+  }
+  const pieces = await load(trace.scenario, pieceFile(a, trace.scenario, env), optionName(a));
+  let result;
+  try {
+    result = replayTrace(trace, pieces);
+  } catch (e) {
+    io.stderr(`kv-sim: ${path}: ${(e as Error).message}\n`);
+    return EXIT.badInput;
+  }
   for (const [i, line] of result.lines.entries()) io.stdout(`  ${String(i + 1).padStart(3)}. ${line}\n`);
+  const html = getString(a, "html");
+  if (html !== undefined) {
+    writeFileSync(resolve(html), renderTraceHtml(trace, result));
+    io.stdout(`message diagram: ${resolve(html)}\n`);
+  }
   if (result.violation) {
     io.stdout(`verdict: ${result.violation.invariant} violated: ${result.violation.message}\n`);
     return EXIT.negative;
   }
-  io.stdout(`verdict: every invariant holds (${trace.invariants.join(", ")})\n`);
+  if (result.diverged) io.stdout(`step ${result.diverged.step} of the trace (${result.diverged.line}) is not possible with these pieces: they behave differently from the ones that made the trace\n`);
+  io.stdout(`verdict: every invariant holds (${trace.invariants.join(", ")})${result.diverged ? ` up to step ${result.diverged.step - 1}` : ""}\n`);
   return EXIT.ok;
 }

@@ -27,7 +27,8 @@ export interface Model<S, E> {
 }
 
 export type Strategy = "bfs" | "random-dfs";
-export type HashName = "sha1" | "fnv1a-64";
+/** How the visited set keys a state: a hash of its canonical text, or the text itself ("text": no collision, more memory). */
+export type HashName = "sha1" | "fnv1a-64" | "text";
 
 export interface SearchLimits {
   strategy: Strategy;
@@ -74,6 +75,7 @@ export interface SearchOutcome<S, E> {
 
 /** Hashes a canonical text to a short key (the visited set holds keys, not texts). */
 export function hashText(text: string, hash: HashName): string {
+  if (hash === "text") return text;
   if (hash === "sha1") return createHash("sha1").update(text).digest("base64");
   return fnv1a64(text);
 }
@@ -149,8 +151,22 @@ export function search<S, E>(model: Model<S, E>, limits: SearchLimits): SearchOu
   for (const name of [...limits.prune, ...limits.goal]) if (!model.predicates[name]) throw new Error(`no goal or prune named ${name}`);
   const started = performance.now();
   const deadline = started + limits.maxTimeS * 1000;
-  const key = (s: S) => hashText(model.canonical(s), limits.hash);
-  const holds = (names: readonly string[], s: S) => names.some((n) => model.predicates[n]!(s));
+  const hash = limits.hash;
+  const key = hash === "text" ? (s: S) => model.canonical(s) : (s: S) => hashText(model.canonical(s), hash);
+  const prunes = limits.prune.map((n) => model.predicates[n]!);
+  const goals = limits.goal.map((n) => model.predicates[n]!);
+  const holds = (fns: readonly ((s: S) => boolean)[], s: S) => {
+    for (const f of fns) if (f(s)) return true;
+    return false;
+  };
+  const checks = limits.invariants.map((name) => ({ name, check: model.invariants[name]! }));
+  const firstViolation = (s: S): { invariant: string; message: string } | undefined => {
+    for (const { name, check } of checks) {
+      const message = check(s);
+      if (message !== null) return { invariant: name, message };
+    }
+    return undefined;
+  };
 
   // The search tree: node i's parent and the event that led to it.
   const parent: number[] = [-1];
@@ -181,9 +197,9 @@ export function search<S, E>(model: Model<S, E>, limits: SearchLimits): SearchOu
     ...extra,
   });
 
-  const first = firstViolation(model, initial, limits.invariants);
+  const first = firstViolation(initial);
   if (first) return finish("invariant-violated", { violation: first, trace: [], final: initial });
-  if (holds(limits.goal, initial)) return finish("goal-found", { trace: [], final: initial });
+  if (holds(goals, initial)) return finish("goal-found", { trace: [], final: initial });
 
   const random = seededRandom(limits.seed);
   // BFS: a queue of (node, state, depth); random DFS: a stack of the same.
@@ -206,7 +222,7 @@ export function search<S, E>(model: Model<S, E>, limits: SearchLimits): SearchOu
       depth = depths.pop()!;
     }
     outcome.explored++;
-    if (holds(limits.prune, state)) continue;
+    if (prunes.length > 0 && holds(prunes, state)) continue;
     const events = model.events(state);
     if (events.length === 0) continue;
     if (depth >= limits.maxDepth) {
@@ -224,9 +240,9 @@ export function search<S, E>(model: Model<S, E>, limits: SearchLimits): SearchOu
       parent.push(node);
       via.push(event);
       if (depth + 1 > outcome.depth) outcome.depth = depth + 1;
-      const violation = firstViolation(model, next, limits.invariants);
+      const violation = firstViolation(next);
       if (violation) return finish("invariant-violated", { violation, ...traceTo(child, next) });
-      if (holds(limits.goal, next)) return finish("goal-found", traceTo(child, next));
+      if (goals.length > 0 && holds(goals, next)) return finish("goal-found", traceTo(child, next));
       nodes.push(child);
       depths.push(depth + 1);
       states.push(next);

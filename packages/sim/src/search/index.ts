@@ -1,22 +1,78 @@
 /**
  * Model checking from TypeScript: `searchScenario(options)` explores every
  * reachable state of a named scenario (see engine.ts and the scenario's
- * file), and `replayTrace` re-runs a trace file event by event.
+ * file), `scenarioModel` builds any scenario's `Model` (for the explorer),
+ * and `replayTrace` re-runs a trace file event by event.
+ *
+ * A scenario takes the workbook's pieces it runs (`ScenarioPieces`: the
+ * dedup store, the vote rules) and a shape: small numbers (clients,
+ * appends, bounds), each with a default (`SCENARIO_INFO`).
  */
 import { pathToFileURL } from "node:url";
 import { randomWalks, search, stableStringify, type EndCondition, type HashName, type Model, type Strategy, type TraceStep } from "./engine.js";
-import { DEDUP_DEFAULTS, dedupSingleModel, type DedupEvent, type DedupStoreClass, type DedupWorld } from "./dedup-single.js";
+import { DEDUP_DEFAULTS, DEDUP_INVARIANTS, dedupSingleModel, type DedupStoreClass } from "./dedup-single.js";
+import { VOTE_DEFAULTS, VOTE_INVARIANTS, voteRules3Model, type VoteRulesLike } from "./vote-rules-3.js";
 
 export { search, randomWalks, stableStringify, fnv1a64, hashText, type Model, type SearchLimits, type SearchOutcome, type EndCondition } from "./engine.js";
 export { dedupSingleModel, DEDUP_DEFAULTS, type DedupStoreClass, type DedupWorld, type DedupEvent } from "./dedup-single.js";
+export { voteRules3Model, VOTE_DEFAULTS, type VoteRulesLike, type ElectionWorld, type ElectionEvent } from "./vote-rules-3.js";
 
-export const SCENARIOS = ["dedup-single"] as const;
+export const SCENARIOS = ["dedup-single", "vote-rules-3"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-export interface SearchScenarioOptions {
+/** The workbook's pieces a scenario runs. */
+export interface ScenarioPieces {
+  /** dedup-single: a module's `DedupKVStore` class (load one with `loadStore`). */
+  store?: DedupStoreClass;
+  /** vote-rules-3: `observeTerm` and `decide` (load them with `loadVoteRules`). */
+  voteRules?: VoteRulesLike;
+}
+
+/** A scenario's shape: small numbers, by name (see `SCENARIO_INFO` for each scenario's and their defaults). */
+export type ScenarioShape = Record<string, number>;
+
+export interface ScenarioInfo {
+  /** One line: what runs. */
+  summary: string;
+  /** Which piece it needs. */
+  piece: "store" | "voteRules";
+  /** The shape's numbers and their defaults, with one line each. */
+  shape: Record<string, { default: number; help: string }>;
+  invariants: readonly string[];
+  /** Goals and prunes. */
+  predicates: readonly string[];
+}
+
+export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
+  "dedup-single": {
+    summary: 'one server running the workbook\'s DedupKVStore; 1-2 scripted clients appending "c1:1", "c1:2", ... to key "l" with retries',
+    piece: "store",
+    shape: {
+      clients: { default: DEDUP_DEFAULTS.clients, help: "clients (1 or 2)" },
+      appends: { default: DEDUP_DEFAULTS.appends, help: "appends per client" },
+      maxRetries: { default: DEDUP_DEFAULTS.maxRetries, help: "retries per append after its first attempt" },
+      maxDrops: { default: DEDUP_DEFAULTS.maxDrops, help: "messages the network may lose (explored as never delivered)" },
+      maxDuplicates: { default: DEDUP_DEFAULTS.maxDuplicates, help: "requests the network may deliver twice" },
+    },
+    invariants: DEDUP_INVARIANTS,
+    predicates: ["clients-done"],
+  },
+  "vote-rules-3": {
+    summary: "3 nodes electing a leader, every vote decided by the workbook's observeTerm and decide inside Raft's election",
+    piece: "voteRules",
+    shape: {
+      maxTerm: { default: VOTE_DEFAULTS.maxTerm, help: "no election timer fires at this term or later" },
+      maxElections: { default: VOTE_DEFAULTS.maxElections, help: "election timers that fire in a run, all nodes together" },
+      maxDuplicates: { default: VOTE_DEFAULTS.maxDuplicates, help: "messages the network may deliver twice" },
+      network: { default: VOTE_DEFAULTS.network, help: "0: no message is ever delivered (the no-network check)" },
+    },
+    invariants: VOTE_INVARIANTS,
+    predicates: ["leader-elected"],
+  },
+};
+
+export interface SearchScenarioOptions extends ScenarioPieces {
   scenario: ScenarioName;
-  /** The module's `DedupKVStore` class (load one with `loadStore`). */
-  store: DedupStoreClass;
   strategy?: Strategy;
   seed?: number;
   maxDepth?: number;
@@ -26,14 +82,21 @@ export interface SearchScenarioOptions {
   prune?: readonly string[];
   goal?: readonly string[];
   hash?: HashName;
+  /** The scenario's sound reductions (default true; see the scenario's file). */
+  reduce?: boolean;
+  /** The shape's numbers, by name (also accepted one by one, below). */
+  shape?: Partial<ScenarioShape>;
   clients?: number;
   appends?: number;
   maxRetries?: number;
   maxDrops?: number;
   maxDuplicates?: number;
+  maxTerm?: number;
+  maxElections?: number;
+  network?: number;
 }
 
-export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "sha1" as HashName };
+export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "fnv1a-64" as HashName };
 
 export interface SearchReport {
   scenario: ScenarioName;
@@ -54,35 +117,66 @@ export interface SearchReport {
 export interface TraceFile {
   kind: "dslab-search-trace";
   scenario: ScenarioName;
-  /** The scenario's shape (clients, appends, bounds). */
-  shape: { clients: number; appends: number; maxRetries: number; maxDrops: number; maxDuplicates: number };
+  /** The scenario's shape (its numbers, defaults filled in). */
+  shape: ScenarioShape;
   invariants: string[];
-  events: DedupEvent[];
+  events: unknown[];
   lines: string[];
   violation?: { invariant: string; message: string };
 }
 
-type Shape = TraceFile["shape"];
-
-function shapeOf(o: Partial<Shape>): Shape {
-  return {
-    clients: o.clients ?? DEDUP_DEFAULTS.clients,
-    appends: o.appends ?? DEDUP_DEFAULTS.appends,
-    maxRetries: o.maxRetries ?? DEDUP_DEFAULTS.maxRetries,
-    maxDrops: o.maxDrops ?? DEDUP_DEFAULTS.maxDrops,
-    maxDuplicates: o.maxDuplicates ?? DEDUP_DEFAULTS.maxDuplicates,
-  };
+/** The shape with every default filled in; unknown names are refused. */
+export function shapeOf(scenario: ScenarioName, given: Partial<ScenarioShape> | Record<string, unknown>): ScenarioShape {
+  const info = SCENARIO_INFO[scenario];
+  const out: ScenarioShape = {};
+  for (const [name, spec] of Object.entries(info.shape)) {
+    const v = (given as Record<string, unknown>)[name];
+    out[name] = typeof v === "number" ? v : spec.default;
+  }
+  return out;
 }
 
-export function scenarioModel(scenario: ScenarioName, store: DedupStoreClass, shape: Shape): Model<DedupWorld, DedupEvent> {
-  if (scenario !== "dedup-single") throw new Error(`no scenario named ${String(scenario)}`);
-  if (shape.clients < 1 || shape.clients > 2) throw new Error(`dedup-single takes 1 or 2 clients, not ${shape.clients}`);
-  return dedupSingleModel({ store, ...shape });
+function pick(o: SearchScenarioOptions): Partial<ScenarioShape> {
+  const out: Partial<ScenarioShape> = { ...o.shape };
+  for (const k of ["clients", "appends", "maxRetries", "maxDrops", "maxDuplicates", "maxTerm", "maxElections", "network"] as const) {
+    if (o[k] !== undefined) out[k] = o[k];
+  }
+  return out;
+}
+
+/**
+ * The `Model` of a scenario. `pieces` is the pieces object, or (as before
+ * there were several scenarios) the store class itself. `reduce` turns on
+ * the scenario's reductions (the search's default; off, every event is
+ * offered, as a person stepping through wants).
+ */
+export function scenarioModel(scenario: ScenarioName, pieces: ScenarioPieces | DedupStoreClass, shape: Partial<ScenarioShape> = {}, options: { reduce?: boolean } = {}): Model<unknown, unknown> {
+  const p: ScenarioPieces = typeof pieces === "function" ? { store: pieces } : pieces;
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`no scenario named ${String(scenario)}`);
+  const s = shapeOf(scenario, shape);
+  const info = SCENARIO_INFO[scenario];
+  if (info.piece === "store" && p.store === undefined) throw new Error(`${scenario} runs a DedupKVStore: give pieces.store`);
+  if (info.piece === "voteRules" && p.voteRules === undefined) throw new Error(`${scenario} runs the vote rules: give pieces.voteRules`);
+  switch (scenario) {
+    case "dedup-single":
+      if (s.clients! < 1 || s.clients! > 2) throw new Error(`dedup-single takes 1 or 2 clients, not ${s.clients}`);
+      return dedupSingleModel({
+        store: p.store!,
+        clients: s.clients!,
+        appends: s.appends!,
+        maxRetries: s.maxRetries!,
+        maxDrops: s.maxDrops!,
+        maxDuplicates: s.maxDuplicates!,
+        reduce: options.reduce ?? false,
+      }) as Model<unknown, unknown>;
+    case "vote-rules-3":
+      return voteRules3Model({ rules: p.voteRules!, maxTerm: s.maxTerm!, maxElections: s.maxElections!, maxDuplicates: s.maxDuplicates!, network: s.network! }) as Model<unknown, unknown>;
+  }
 }
 
 export function searchScenario(options: SearchScenarioOptions): SearchReport {
-  const shape = shapeOf(options);
-  const model = scenarioModel(options.scenario, options.store, shape);
+  const shape = shapeOf(options.scenario, pick(options));
+  const model = scenarioModel(options.scenario, options, shape, { reduce: options.reduce ?? true });
   const invariants = [...(options.invariants ?? Object.keys(model.invariants))];
   const r = search(model, {
     strategy: options.strategy ?? SEARCH_DEFAULTS.strategy,
@@ -106,7 +200,7 @@ export function searchScenario(options: SearchScenarioOptions): SearchReport {
   };
   if (r.violation) report.violation = r.violation;
   if (r.trace) {
-    report.trace = r.trace.map((s: TraceStep<DedupEvent>) => s.line);
+    report.trace = r.trace.map((s: TraceStep<unknown>) => s.line);
     report.traceFile = {
       kind: "dslab-search-trace",
       scenario: options.scenario,
@@ -120,10 +214,9 @@ export function searchScenario(options: SearchScenarioOptions): SearchReport {
   return report;
 }
 
-/** The random-testing baseline on a scenario: see `randomWalks`. */
+/** The random-testing baseline on a scenario: see `randomWalks` (every event offered: no reduction). */
 export function randomWalkScenario(options: SearchScenarioOptions & { walks: number; startSeed?: number }) {
-  const shape = shapeOf(options);
-  const model = scenarioModel(options.scenario, options.store, shape);
+  const model = scenarioModel(options.scenario, options, shapeOf(options.scenario, pick(options)));
   return randomWalks(model, {
     walks: options.walks,
     startSeed: options.startSeed ?? 1,
@@ -135,31 +228,43 @@ export function randomWalkScenario(options: SearchScenarioOptions & { walks: num
 export interface ReplayResult {
   lines: string[];
   violation?: { invariant: string; message: string };
+  /** Each state from the initial one to the last replayed (for a message diagram or the explorer). */
+  states: unknown[];
+  events: unknown[];
+  /** Where the trace stopped applying: its event is not enabled with these pieces (they behave differently from the ones that made it). */
+  diverged?: { step: number; line: string };
 }
 
 /**
- * Re-runs a trace file's events one by one from the initial state. Each
- * event must be enabled where it comes; the invariants are checked at the
- * end (and the first step that breaks one stops the replay).
+ * Re-runs a trace file's events one by one from the initial state, every
+ * event offered (a reduced search's events are among them). The first step
+ * that breaks one of the trace's invariants stops the replay, and so does
+ * an event that is not enabled where it comes (`diverged`: pieces that
+ * behave differently from the ones that made the trace, a fixed bug).
  */
-export function replayTrace(trace: TraceFile, store: DedupStoreClass): ReplayResult {
+export function replayTrace(trace: TraceFile, pieces: ScenarioPieces | DedupStoreClass): ReplayResult {
   if (trace.kind !== "dslab-search-trace") throw new Error("not a search trace (kind is not dslab-search-trace)");
-  const model = scenarioModel(trace.scenario, store, shapeOf(trace.shape));
+  if (!(SCENARIOS as readonly string[]).includes(trace.scenario)) throw new Error(`the trace's scenario ${JSON.stringify(trace.scenario)} is not one of ${SCENARIOS.join(", ")}`);
+  const model = scenarioModel(trace.scenario, pieces, shapeOf(trace.scenario, trace.shape ?? {}));
   let state = model.initial();
   const lines: string[] = [];
+  const states: unknown[] = [state];
+  const events: unknown[] = [];
   for (const [i, event] of trace.events.entries()) {
     const wanted = stableStringify(event);
     const enabled = model.events(state).find((e) => stableStringify(e) === wanted);
-    if (enabled === undefined) throw new Error(`step ${i + 1} of the trace (${trace.lines[i] ?? wanted}) is not possible here: this store behaves differently from the one that made the trace`);
+    if (enabled === undefined) return { lines, states, events, diverged: { step: i + 1, line: trace.lines[i] ?? wanted } };
     const next = model.step(state, enabled);
     lines.push(model.describe(enabled, state, next));
+    events.push(enabled);
+    states.push(next);
     state = next;
     for (const name of trace.invariants) {
       const message = model.invariants[name]?.(state) ?? null;
-      if (message !== null) return { lines, violation: { invariant: name, message } };
+      if (message !== null) return { lines, violation: { invariant: name, message }, states, events };
     }
   }
-  return { lines };
+  return { lines, states, events };
 }
 
 /** Imports a module's `DedupKVStore` (a TypeScript file needs tsx, as kv-sim has). */
@@ -167,4 +272,17 @@ export async function loadStore(file: string): Promise<DedupStoreClass> {
   const mod = (await import(pathToFileURL(file).href)) as { DedupKVStore?: unknown };
   if (typeof mod.DedupKVStore !== "function") throw new Error(`${file} exports no DedupKVStore class`);
   return mod.DedupKVStore as DedupStoreClass;
+}
+
+/** Imports a module's vote rules: `voteRules`, or its own `observeTerm` and `decide`. */
+export async function loadVoteRules(file: string): Promise<VoteRulesLike> {
+  const mod = (await import(pathToFileURL(file).href)) as { voteRules?: Partial<VoteRulesLike>; observeTerm?: unknown; decide?: unknown };
+  const rules = mod.voteRules ?? (mod as Partial<VoteRulesLike>);
+  if (typeof rules.observeTerm !== "function" || typeof rules.decide !== "function") throw new Error(`${file} exports neither voteRules nor observeTerm and decide`);
+  return { observeTerm: rules.observeTerm.bind(rules), decide: rules.decide.bind(rules) };
+}
+
+/** Loads the piece a scenario runs from a module file. */
+export async function loadPieces(scenario: ScenarioName, file: string): Promise<ScenarioPieces> {
+  return SCENARIO_INFO[scenario].piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: await loadStore(file) };
 }

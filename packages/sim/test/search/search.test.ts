@@ -11,6 +11,7 @@ const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
 const MUTANT = join(root, "grader/test/mutants/stale-rewinds-last-seq.ts");
 const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" } });
+const VOTE_TWICE = join(root, "grader/test/mutants/vote-twice.ts");
 
 describe("search: every order of the dedup-single scenario", () => {
   test("the reference store: the space is exhausted with no violation, and states are deduplicated", async () => {
@@ -77,14 +78,23 @@ describe("search: every order of the dedup-single scenario", () => {
 });
 
 describe("kv-sim search and replay", () => {
-  test("--help prints usage with the exit codes; a bad scenario is a usage error (exit 2)", async () => {
+  test("--help lists every scenario with its shape options and their defaults, its invariants, goals and prunes, and the exit codes; a bad scenario or shape option is a usage error (exit 2)", async () => {
     const h = await kvSim(["search", "--help"]);
     expect(h.exitCode).toBe(0);
-    expect(h.stdout).toMatch(/Usage: kv-sim search --scenario dedup-single/);
+    expect(h.stdout).toMatch(/Usage: kv-sim search --scenario NAME/);
+    expect(h.stdout).toMatch(/^  dedup-single: /m);
+    expect(h.stdout).toMatch(/^  vote-rules-3: /m);
+    expect(h.stdout).toMatch(/--max-retries +retries per append after its first attempt \(default 1\)/);
+    expect(h.stdout).toMatch(/--max-term +no election timer fires at this term or later \(default 3\)/);
+    expect(h.stdout).toMatch(/invariants \(--invariant; default all\): one-leader-per-term, committed-entries-kept, rules-keep-contract, nothing-decided-offline/);
+    expect(h.stdout).toMatch(/goals and prunes \(--goal, --prune\): clients-done/);
     expect(h.stdout).toMatch(/Exit 0: space exhausted/);
     const bad = await kvSim(["search", "--scenario", "raft-9"]);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/--scenario: expected one of dedup-single, got "raft-9"/);
+    expect(bad.stderr).toMatch(/--scenario: expected one of dedup-single, vote-rules-3, got "raft-9"/);
+    const wrongShape = await kvSim(["search", "--scenario", "vote-rules-3", "--clients", "2", "--solution"]);
+    expect(wrongShape.exitCode).toBe(2);
+    expect(wrongShape.stderr).toMatch(/--clients: vote-rules-3 has no such shape option/);
   });
 
   test("exit 0 for an exhausted space, 3 for the time limit, 1 for a violation with its trace file, which kv-sim replay re-runs", async () => {
@@ -104,11 +114,39 @@ describe("kv-sim search and replay", () => {
     expect(bad.stdout).toMatch(/^violated: appends-at-most-once: append "c1:2" was applied twice/m);
     expect(bad.stdout).toMatch(/^trace \(5 events\):$/m);
     expect(JSON.parse(await readFile(trace, "utf8")).kind).toBe("dslab-search-trace");
+    expect(bad.stdout).toContain(`message diagram: ${join(dir, "t.html")}`);
+    const html = await readFile(join(dir, "t.html"), "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("appends-at-most-once");
+    expect(html).toMatch(/<svg[^>]*>/);
+    expect(html).not.toMatch(/<script src=|<link /);
     const replay = await kvSim(["replay", trace, "--store", MUTANT]);
     expect(replay.exitCode).toBe(1);
     expect(replay.stdout).toMatch(/^verdict: appends-at-most-once violated/m);
     const fixed = await kvSim(["replay", trace, "--solution"]);
     expect(fixed.exitCode).toBe(0);
     expect(fixed.stdout).toMatch(/^verdict: every invariant holds/m);
+  });
+
+  test("vote-rules-3 from the command line: rules that vote twice give two leaders of term 2 (exit 1, a trace file and its diagram), replay --html draws it again, and with the reference rules the no-network check is exhausted (exit 0)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-search-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const trace = join(dir, "votes.json");
+    const bad = await kvSim(["search", "--scenario", "vote-rules-3", "--rules", VOTE_TWICE, "--trace", trace]);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toMatch(/^violated: one-leader-per-term: n1 and n2 both became leader of term 2$/m);
+    expect(bad.stdout).toContain(`replay: kv-sim replay ${trace} --rules ${VOTE_TWICE}`);
+    const replay = await kvSim(["replay", trace, "--rules", VOTE_TWICE, "--html", join(dir, "again.html")]);
+    expect(replay.exitCode).toBe(1);
+    expect(await readFile(join(dir, "again.html"), "utf8")).toContain("one-leader-per-term");
+    const fixed = await kvSim(["replay", trace, "--solution"]);
+    expect(fixed.exitCode).toBe(0);
+    expect(fixed.stdout).toMatch(/^step 6 of the trace .* is not possible with these pieces/m);
+    const offline = await kvSim(["search", "--scenario", "vote-rules-3", "--network", "0", "--solution"]);
+    expect(offline.exitCode).toBe(0);
+    expect(offline.stdout).toMatch(/^end: space exhausted$/m);
+    const store = await kvSim(["search", "--scenario", "vote-rules-3", "--store", MUTANT]);
+    expect(store.exitCode).toBe(2);
+    expect(store.stderr).toMatch(/--store: vote-rules-3 runs vote rules; give --rules FILE/);
   });
 });
