@@ -22,7 +22,7 @@
  *
  * The batch command (every file of a model in one process) is run
  * --batch-runs times (default 10), alternating its variants: with one
- * thread (`--jobs 1`) and with the default threads, each with
+ * thread (`--jobs 1`, the default on 2 cores) and with two, each with
  * NODE_EXTRA_CA_CERTS as the environment has it and without it (when set,
  * Node reads that CA bundle at every start), and the medians are shown.
  * --porcupine-test BIN runs porcupine's own Go test binary (`go test -c`
@@ -188,7 +188,7 @@ try {
   const envs = [{ name: "", env: process.env, startMs }, ...(caSet ? [{ name: ", NODE_EXTRA_CA_CERTS unset", env: withoutCa, startMs: startMsNoCa }] : [])];
   const variants = envs.flatMap(({ name, env, startMs }) => [
     { label: `\`history-check FILE... --model M --jobs 1\`, one process per model (2)${name}`, jobs: ["--jobs", "1"], env, startMs, ms: [] as number[], cpuS: [] as number[] },
-    { label: `\`history-check FILE... --model M\` (default threads), one process per model (2)${name}`, jobs: [], env, startMs, ms: [] as number[], cpuS: [] as number[] },
+    { label: `\`history-check FILE... --model M --jobs 2\`, one process per model (2)${name}`, jobs: ["--jobs", "2"], env, startMs, ms: [] as number[], cpuS: [] as number[] },
   ]);
   const batchRuns = arg("--batch-runs", 10);
   compiled("one process per model", () => {
