@@ -14,15 +14,15 @@
  *
  * Durability: `persist()` resolves only after the records are written and
  * fdatasync'ed. Group commit: every persist call made in one turn of the
- * event loop (and any made while a batch is being written) goes to disk in
- * one write and one fdatasync, in call order, so N callers cost one fsync,
- * not N. The batch is written at the end of the turn (setImmediate, after
- * the turn's input and the messages it sent), with synchronous calls: a
- * `write` into the page cache and an `fdatasync`, and no thread-pool round
- * trip (two thread wake-ups each) between a write's steps, which on a busy
- * machine cost more than the fsync itself. The event loop waits for the
- * fsync, as etcd's Raft loop does; segment growth and rotation stay
- * asynchronous.
+ * event loop goes to disk in one write and one fdatasync, in call order,
+ * and the calls made while that fdatasync runs go together in the next, so
+ * N callers cost one fsync, not N. The batch is written at the end of the
+ * turn (setImmediate, after the turn's input and the messages it sent) with
+ * a synchronous `write` into the page cache, a few microseconds, rather
+ * than a thread-pool round trip (two thread wake-ups, which on a busy
+ * machine cost more than the write); only the fdatasync, which waits for
+ * the disk, runs on the thread pool, so the event loop keeps reading input
+ * meanwhile.
  *
  * Preallocation (as etcd's WAL does): the segment is extended with zeros
  * (and fsynced) ahead of the writes, so a record overwrites allocated blocks
@@ -284,7 +284,7 @@ export class FileStorage implements Storage {
     await this.ensureSpace(buf.length);
     writeAtSync(this.fd!, buf, this.writeOffset);
     this.writeOffset += buf.length;
-    fs.fdatasyncSync(this.fd!);
+    await fdDatasync(this.fd!);
     this.stats.fsyncs++;
   }
 
@@ -396,6 +396,8 @@ function fdWriteAt(fd: number, buf: Buffer, position: number): Promise<void> {
     step(0);
   });
 }
+
+const fdDatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
 
 /** All of `buf` at `position`, with synchronous writes (into the page cache: the fdatasync after it is what waits for the disk). */
 function writeAtSync(fd: number, buf: Buffer, position: number): void {
