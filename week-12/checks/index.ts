@@ -10,7 +10,7 @@ import { withSearchChecks } from "./search.js";
 import type { CriterionCheck } from "./types.js";
 import { VOTE_RULES_CHECKS } from "./vote-rules.js";
 
-export const CHECKS: readonly CriterionCheck[] = [...withSearchChecks(DEDUP_STORE_CHECKS), ...VOTE_RULES_CHECKS, ...RETRY_CLIENT_CHECKS, ...IDEMPOTENCY_KEY_CHECKS];
+export const CHECKS: readonly CriterionCheck[] = [...withSearchChecks(DEDUP_STORE_CHECKS), ...withSearchChecks(VOTE_RULES_CHECKS), ...RETRY_CLIENT_CHECKS, ...IDEMPOTENCY_KEY_CHECKS];
 
 export { LESSON, criterion } from "./lessons.js";
 export { runCheck, describeError, type CriterionResult, type CriterionStatus } from "./run.js";

@@ -1,59 +1,127 @@
 /**
- * Search checks: the workbook's DedupKVStore in the model checker's
- * `dedup-single` scenario (`kv-sim search`), every order of deliveries,
- * retries, one lost message and one duplicated request explored, with
- * "appends applied at most once" and "results ok" checked in every state.
- * Random fault runs meet a duplicate of an old request delivered after a
- * newer one was applied only by luck; the search meets every such order.
+ * Search checks: the workbook's pieces in the model checker's scenarios
+ * (`kv-sim search`), every order of deliveries, retries, lost messages,
+ * duplicates and timers explored, the invariants checked in every state.
+ * Random fault runs meet an old copy of a request delivered three
+ * operations late, or two elections whose messages cross, only by luck; the
+ * search meets every such order within its bounds.
+ *
+ * - w11-l04#1: the workbook's DedupKVStore, with the workbook's
+ *   ClientTracker inside it, in `dedup-single` (appends at most once,
+ *   appends linearizable, results ok).
+ * - vote rules #5: the workbook's observeTerm and decide in `vote-rules-3`
+ *   (one leader per term, committed entries kept, the rules' contract), and
+ *   the same with the network off (nothing is decided).
  *
  * `npm run check` decides one criterion with one check, so a search check
- * joins the check its criterion already has (`withSearchChecks`): the unit
- * check runs first, then the search.
+ * joins the check its criterion already has (`withSearchChecks`): the
+ * criterion's own check runs first, then the search. Each search has a time
+ * limit; a search that reaches it passes on what it saw.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { searchScenario, type DedupStoreClass, type SearchReport } from "@dslab/sim";
+import type { VoteDecision, VoteRequest, VoterState, TermState } from "@dslab/cluster/core";
 import { criterion, LESSON } from "./lessons.js";
-import { CheckFailure, type CheckContext, type CriterionCheck } from "./types.js";
+import { CheckFailure, type CheckContext, type CriterionCheck, type WorkbookFile } from "./types.js";
 import { REPOSITORY_ROOT } from "./workbook.js";
 
-/** The shapes searched: each is exhausted in well under a second on the reference store. */
+/** The dedup-single shapes searched: each is exhausted in about a second or less on the reference store. */
 export const SEARCH_SHAPES = [
-  { clients: 1, appends: 3, maxRetries: 1, maxDrops: 1, maxDuplicates: 1 },
+  { clients: 1, appends: 4, maxRetries: 1, maxDrops: 1, maxDuplicates: 1 },
   { clients: 2, appends: 1, maxRetries: 1, maxDrops: 1, maxDuplicates: 1 },
+  { clients: 2, appends: 2, maxRetries: 1, maxDrops: 1, maxDuplicates: 1 },
 ] as const;
 
-/** Seconds each shape may take before the search stops without a verdict (the check then passes on what it saw). */
+/** The vote-rules-3 shapes searched (exhausted in a second or two with the reference rules). */
+export const VOTE_SEARCH_SHAPES = [
+  { maxTerm: 3, maxElections: 2, maxDuplicates: 1, network: 1 },
+  { maxTerm: 3, maxElections: 3, maxDuplicates: 0, network: 0 },
+] as const;
+
+/** Seconds each search may take before it stops without a verdict (the check then passes on what it saw). */
 export const SEARCH_TIME_S = 4;
 
-async function searchStore(ctx: CheckContext): Promise<void> {
+type TrackerClass = new (options: { sessionTimeoutMs: number }, state: unknown) => unknown;
+
+/** The workbook's DedupKVStore with the workbook's ClientTracker in it (as the store's own import gives it, and as a replaced tracker file must). */
+export async function workbookStore(ctx: CheckContext): Promise<DedupStoreClass> {
   const { DedupKVStore } = await ctx.workbook.import<{ DedupKVStore: DedupStoreClass }>("src/dedup-kv-store.ts");
-  for (const shape of SEARCH_SHAPES) {
-    const report = searchScenario({ scenario: "dedup-single", store: DedupKVStore, ...shape, maxTimeS: SEARCH_TIME_S });
-    if (report.violation) throw failure(ctx, report, shape);
+  const { ClientTracker } = await ctx.workbook.import<{ ClientTracker?: TrackerClass }>("src/client-tracker.ts");
+  if (typeof ClientTracker !== "function") return DedupKVStore;
+  const Base = DedupKVStore as unknown as new (options: { sessionTimeoutMs: number }, state?: never) => { state: { tracker?: unknown }; tracker?: unknown };
+  class WithTracker extends Base {
+    constructor(options: { sessionTimeoutMs: number }, state?: never) {
+      super(options, state);
+      if (this.state?.tracker !== undefined) this.tracker = new ClientTracker!({ sessionTimeoutMs: options.sessionTimeoutMs }, this.state.tracker);
+    }
+  }
+  return WithTracker as unknown as DedupStoreClass;
+}
+
+type StoreShape = { clients: number; appends: number; maxRetries: number; maxDrops: number; maxDuplicates: number };
+type VoteShape = { maxTerm: number; maxElections: number; maxDuplicates: number; network: number };
+
+/** The workbook's store in dedup-single, shape by shape; the first violation fails with its shortest trace. */
+export async function searchStoreShapes(ctx: CheckContext, shapes: readonly StoreShape[], timeS: number): Promise<void> {
+  const store = await workbookStore(ctx);
+  for (const shape of shapes) {
+    const report = searchScenario({ scenario: "dedup-single", store, ...shape, maxTimeS: timeS });
+    if (report.violation) throw failure(ctx, report, storeShapeText(shape), "src/dedup-kv-store.ts");
   }
 }
 
-function failure(ctx: CheckContext, report: SearchReport, shape: (typeof SEARCH_SHAPES)[number]): CheckFailure {
+const searchStore = (ctx: CheckContext) => searchStoreShapes(ctx, SEARCH_SHAPES, SEARCH_TIME_S);
+const searchVoteRules = (ctx: CheckContext) => searchVoteShapes(ctx, VOTE_SEARCH_SHAPES, SEARCH_TIME_S);
+
+interface VoteRulesModule {
+  voteRules?: { observeTerm(node: TermState, seen: number): TermState; decide(voter: VoterState, request: VoteRequest): VoteDecision };
+}
+
+/** The workbook's vote rules in vote-rules-3, shape by shape; the first violation fails with its shortest trace. */
+export async function searchVoteShapes(ctx: CheckContext, shapes: readonly VoteShape[], timeS: number): Promise<void> {
+  const mod = await ctx.workbook.import<VoteRulesModule>("src/vote-rules.ts");
+  const rules = mod.voteRules;
+  if (typeof rules?.observeTerm !== "function" || typeof rules.decide !== "function") throw new CheckFailure("src/vote-rules.ts does not export voteRules = { observeTerm, decide, electionTimeoutTicks }");
+  const voteRules = { observeTerm: rules.observeTerm.bind(rules), decide: rules.decide.bind(rules) };
+  for (const shape of shapes) {
+    const report = searchScenario({ scenario: "vote-rules-3", voteRules, ...shape, maxTimeS: timeS });
+    if (report.violation) throw failure(ctx, report, voteShapeText(shape), "src/vote-rules.ts");
+  }
+}
+
+const storeShapeText = (s: StoreShape) =>
+  `${s.clients} client${s.clients > 1 ? "s" : ""} x ${s.appends} appends, retries, lost messages and a duplicated request`;
+const voteShapeText = (s: VoteShape) =>
+  s.network === 0 ? `3 nodes' election timers with no message delivered` : `3 nodes electing up to term ${s.maxTerm} (${s.maxElections} election timeouts), lost and duplicated messages`;
+
+const WHY: Record<string, string> = {
+  "appends-at-most-once": "a repeated (client_id, seq) must be answered from the table, never applied again",
+  "appends-linearizable": "an append adds its own value at the end of the list, once",
+  "results-ok": "no exactly-once execution answers that",
+  "one-leader-per-term": "at most one vote per term, so at most one leader per term",
+  "committed-entries-kept": "a vote goes only to a candidate whose log is at least as up to date",
+  "rules-keep-contract": "observeTerm must return a state Raft can take",
+  "nothing-decided-offline": "a leader needs the votes of a majority",
+};
+
+function failure(ctx: CheckContext, report: SearchReport, shapeText: string, file: WorkbookFile): CheckFailure {
   const lines = (report.trace ?? []).map((l, i) => `  ${i + 1}. ${l}`);
   let replay = "";
   try {
     mkdirSync(ctx.outDir, { recursive: true });
-    const file = join(ctx.outDir, "search-trace.json");
-    writeFileSync(file, JSON.stringify(report.traceFile, null, 2) + "\n");
-    const store = ctx.workbook.label === "workbook" && ctx.workbook.replayEnv === "" ? "" : ` --store ${shown(ctx.workbook.path("src/dedup-kv-store.ts"))}`;
-    replay = `\nreplay: npm run kv-sim -- replay ${shown(file)}${store}`;
+    const out = join(ctx.outDir, `search-trace-${report.scenario}.json`);
+    writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
+    const option = file === "src/vote-rules.ts" ? "--rules" : "--store";
+    const piece = ctx.workbook.label === "workbook" && ctx.workbook.replayEnv === "" ? "" : ` ${option} ${shown(ctx.workbook.path(file))}`;
+    replay = `\nreplay: npm run kv-sim -- replay ${shown(out)}${piece}`;
   } catch {
     // the trace stays in the message
   }
-  const shapeText = `${shape.clients} client${shape.clients > 1 ? "s" : ""} x ${shape.appends} appends, retries, a lost message and a duplicated request`;
-  const what =
-    report.violation!.invariant === "appends-at-most-once"
-      ? `${report.violation!.message}: a repeated (client_id, seq) must be answered from the table, never applied again`
-      : `${report.violation!.message}: no exactly-once execution answers that`;
-  return new CheckFailure(`${what}, in this order (a shortest one, found by searching every order of ${shapeText}):\n${lines.join("\n")}${replay}`, {
-    expected: "every append applied at most once, every reply one an exactly-once execution gives",
-    received: `${report.violation!.invariant} violated after ${lines.length} events`,
+  const v = report.violation!;
+  return new CheckFailure(`${v.message}: ${WHY[v.invariant] ?? v.invariant}, in this order (a shortest one, found by searching every order of ${shapeText}):\n${lines.join("\n")}${replay}`, {
+    expected: `every invariant of ${report.scenario} in every reachable state`,
+    received: `${v.invariant} violated after ${lines.length} events`,
   });
 }
 
@@ -67,9 +135,15 @@ function shown(file: string): string {
 export const SEARCH_CHECKS: readonly CriterionCheck[] = [
   {
     criterion: criterion(LESSON.idempotentWrites, 1),
-    title: "every order of retries, a lost message and a duplicated request: no append is applied twice",
+    title: "every order of retries, lost messages and a duplicated request: no append is applied twice",
     files: ["src/client-tracker.ts", "src/dedup-kv-store.ts"],
     run: searchStore,
+  },
+  {
+    criterion: criterion(LESSON.voteRules, 5),
+    title: "every order of 3 nodes' elections: one leader per term, committed entries kept",
+    files: ["src/vote-rules.ts"],
+    run: searchVoteRules,
   },
 ];
 

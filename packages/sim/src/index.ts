@@ -21,4 +21,22 @@ export { createWorldSeeds, type WorldSeeds } from "./world/seeds.js";
 export { PacketSimulator, type NetworkFaults, type LatencyDistribution } from "./network/packet-simulator.js";
 export { MessageTrace, type TraceEntry, type TracedMessage } from "./network/trace.js";
 export type { CoreFactory, NodeTuning } from "./inprocess/cluster.js";
-export { searchScenario, randomWalkScenario, replayTrace, loadStore, SCENARIOS, type SearchScenarioOptions, type SearchReport, type TraceFile, type DedupStoreClass } from "./search/index.js";
+export {
+  searchScenario,
+  randomWalkScenario,
+  replayTrace,
+  scenarioModel,
+  loadStore,
+  loadVoteRules,
+  loadPieces,
+  SCENARIOS,
+  SCENARIO_INFO,
+  type ScenarioName,
+  type ScenarioPieces,
+  type ScenarioShape,
+  type SearchScenarioOptions,
+  type SearchReport,
+  type TraceFile,
+  type DedupStoreClass,
+  type VoteRulesLike,
+} from "./search/index.js";

@@ -1,0 +1,44 @@
+/**
+ * Hidden search tests: the visible checks' searches (week-12/checks/
+ * search.ts) on bigger shapes. The dedup store with two clients of three
+ * appends and with one client of five; the vote rules up to term 4 with
+ * three election timeouts, and up to term 5 with the network off. Each search
+ * has a time limit (scaled with the grader's seed scale); one that reaches
+ * it passes on what it saw.
+ */
+import { criterion, LESSON } from "../../week-12/checks/index.js";
+import { searchStoreShapes, searchVoteShapes } from "../../week-12/checks/search.js";
+import { hidden, seeds, type HiddenTest } from "./types.js";
+
+const TIME_S = 30;
+
+export const SEARCH_HIDDEN: HiddenTest[] = [
+  hidden(criterion(LESSON.idempotentWrites, 1), "search", {
+    title: "every order of 2 clients x 3 appends and of 1 client x 5 appends, with retries, lost messages and a duplicate: no append applied twice, every result one an exactly-once execution gives",
+    weight: 2,
+    files: ["src/dedup-kv-store.ts", "src/client-tracker.ts"],
+    run: (ctx) =>
+      searchStoreShapes(
+        ctx,
+        [
+          { clients: 2, appends: 3, maxRetries: 1, maxDrops: 1, maxDuplicates: 1 },
+          { clients: 1, appends: 5, maxRetries: 1, maxDrops: 1, maxDuplicates: 1 },
+        ],
+        seeds(TIME_S),
+      ),
+  }),
+  hidden(criterion(LESSON.voteRules, 5), "search", {
+    title: "every order of 3 nodes' elections up to term 4 (3 timeouts), and with no network: one leader per term, committed entries kept, nothing decided offline",
+    weight: 2,
+    files: ["src/vote-rules.ts"],
+    run: (ctx) =>
+      searchVoteShapes(
+        ctx,
+        [
+          { maxTerm: 4, maxElections: 3, maxDuplicates: 0, network: 1 },
+          { maxTerm: 5, maxElections: 4, maxDuplicates: 0, network: 0 },
+        ],
+        seeds(TIME_S),
+      ),
+  }),
+];
