@@ -139,9 +139,8 @@ export function wrongObservation(before: TermState, seenTerm: number, after: unk
   const a = after as Partial<Record<keyof TermState, unknown>>;
   if (!Number.isSafeInteger(a.term)) return "its term is not an integer";
   if (typeof a.role !== "string" || !ROLES.has(a.role)) return `its role is not "follower", "candidate" or "leader"`;
-  const member = (v: unknown): boolean => v === null || (typeof v === "string" && nodeIds.includes(v));
-  if (!member(a.votedFor)) return "its votedFor is neither null nor a node of the cluster";
-  if (!member(a.leader)) return "its leader is neither null nor a node of the cluster";
+  if (!nullOrMember(a.votedFor, nodeIds)) return "its votedFor is neither null nor a node of the cluster";
+  if (!nullOrMember(a.leader, nodeIds)) return "its leader is neither null nor a node of the cluster";
   const term = a.term as number;
   if (term < before.term) return `its term is lower than the node's ${before.term}: a node's term never goes back`;
   if (seenTerm <= before.term) {
@@ -152,6 +151,11 @@ export function wrongObservation(before: TermState, seenTerm: number, after: unk
   if (a.role !== "follower") return `it is still ${a.role} after adopting term ${term}: a node that adopts a higher term steps down to follower`;
   if (a.leader !== null) return `it names leader ${String(a.leader)} for the new term ${term}: a term seen in a message says nothing yet of who leads it`;
   return null;
+}
+
+/** Runs for every peer message that carries a term: a plain function, not a closure made per call. */
+function nullOrMember(v: unknown, nodeIds: readonly string[]): boolean {
+  return v === null || (typeof v === "string" && nodeIds.includes(v));
 }
 
 /** A TermState for an error message. */
