@@ -76,10 +76,12 @@ export const BYTES_PER_THREAD = 4 * 1024 * 1024;
 
 /**
  * Cores one checking thread keeps busy: besides its own JavaScript, V8
- * compiles hot code and collects garbage on helper threads (one thread
- * over porcupine-shaped files: 0.86 s of CPU in 0.56 s). On 2 cores a
- * second checking thread made the batch slower (0.95 s instead of 0.56 s)
- * and doubled its CPU time, so the default takes one thread per two cores.
+ * compiles hot code and collects garbage on helper threads (103
+ * porcupine-shaped register files on one thread: about 1.2 s of CPU in
+ * 0.8 s). On 2 cores a second checking thread made that batch slower
+ * (about 1.0 s) and took half as much CPU again, as it warms up its own
+ * compiled code; so the default takes one thread per two cores (see the
+ * README's benchmark).
  */
 export const CORES_PER_THREAD = 2;
 
