@@ -2,9 +2,10 @@
  * `kv-sim explore`: serve the explorer (src/explore/) on 127.0.0.1 for a
  * search scenario, with a trace file loaded when given, print its URL, open
  * a browser when asked (or when run on a terminal), and serve until
- * interrupted (Ctrl-C, SIGTERM). The store is found as `kv-sim search`
- * finds it: `--workbook DIR`, `--solution`, `--store FILE`, else
- * `DSLAB_WORKBOOK` (unset: week-12/).
+ * interrupted (Ctrl-C, SIGTERM). The scenario's piece (the dedup store, the
+ * vote rules) is found as `kv-sim search` finds it: `--workbook DIR`,
+ * `--solution`, `--store FILE` or `--rules FILE`, else `DSLAB_WORKBOOK`
+ * (unset: week-12/).
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -13,26 +14,43 @@ import { fileURLToPath } from "node:url";
 import { EXIT, InputError, UsageError, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parseTrace, startExplorer, TraceFileError, type Explorer, type ExploreTrace } from "../explore/index.js";
-import { DEDUP_DEFAULTS, loadStore } from "../search/index.js";
+import { loadPieces, SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const STORE_FILE = join("src", "dedup-kv-store.ts");
+const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("src", "dedup-kv-store.ts"), voteRules: join("src", "vote-rules.ts") };
+
+/** --max-retries for maxRetries, and so on (as kv-sim search names them). */
+const optionOf = (shapeName: string) => shapeName.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+const SHAPE_NAMES = [...new Set(Object.values(SCENARIO_INFO).flatMap((i) => Object.keys(i.shape)))];
+
+function scenarioHelp(): string {
+  const out: string[] = [];
+  for (const name of SCENARIOS) {
+    const info = SCENARIO_INFO[name];
+    out.push(`  ${name}: ${info.summary}`);
+    out.push(`    runs: ${info.piece === "store" ? `a DedupKVStore (${PIECE_FILE.store}, or --store FILE)` : `vote rules (${PIECE_FILE.voteRules}, or --rules FILE)`}`);
+    out.push(`    shape: ${Object.entries(info.shape).map(([k, spec]) => `--${optionOf(k)} N (default ${spec.default})`).join(", ")}`);
+  }
+  return out.join("\n");
+}
 
 export const EXPLORE_HELP = `kv-sim explore: step through a search scenario in the browser; walk a trace to its violation
 
-Usage: kv-sim explore --scenario NAME [--trace FILE] [--workbook DIR | --solution | --store FILE]
-                      [--clients N] [--appends N] [--max-retries N] [--max-drops N] [--max-duplicates N]
-                      [--port N] [--open | --no-open]
+Usage: kv-sim explore --scenario NAME [--trace FILE] [--workbook DIR | --solution | --store FILE | --rules FILE]
+                      [--SHAPE-OPTION N ...] [--port N] [--open | --no-open]
        kv-sim explore --trace FILE [...]          (the scenario and its shape come from the trace)
 
-  --scenario NAME        ${EXPLORE_SCENARIOS.join(", ")} (as kv-sim search)
+Scenarios (as kv-sim search; every event offered, none left out by a reduction):
+${scenarioHelp()}
+
+Options:
+  --scenario NAME        ${EXPLORE_SCENARIOS.join(", ")}
   --trace FILE           a trace file written by kv-sim search --trace: the page opens at its start,
                          and forward (the right arrow) steps through its events to the violation
-  --workbook DIR         load DIR/${STORE_FILE} (default: DSLAB_WORKBOOK, else week-12/)
-  --solution             load the reference solution's store
+  --workbook DIR         load the scenario's piece from DIR (default: DSLAB_WORKBOOK, else week-12/)
+  --solution             load the reference solution's piece
   --store FILE           load any module exporting DedupKVStore
-  --clients N ...        the scenario's shape without a trace (defaults as kv-sim search:
-                         ${DEDUP_DEFAULTS.clients} clients, ${DEDUP_DEFAULTS.appends} appends, ${DEDUP_DEFAULTS.maxRetries} retry, ${DEDUP_DEFAULTS.maxDrops} drop, ${DEDUP_DEFAULTS.maxDuplicates} duplicate)
+  --rules FILE           load any module exporting voteRules (or observeTerm and decide)
   --port N               the port on 127.0.0.1 (default 0: a free one); the page and its API
                          listen on the loopback address only
   --open                 open the page in the browser (xdg-open, open); the default on a terminal
@@ -44,7 +62,7 @@ a message; fire a timer) as buttons, the trace and the path taken. Keys: left an
 arrows step back and forward. It serves until Ctrl-C. The path holds at most
 ${EXPLORER_DEFAULTS.maxPathLength} states; request bodies at most ${EXPLORER_DEFAULTS.maxBodyBytes} bytes.
 
-Exit codes: 0 stopped by Ctrl-C; 2 usage (also a store that cannot load or throws building
+Exit codes: 0 stopped by Ctrl-C; 2 usage (also a piece that cannot load or throws building
 the initial state, a port in use);
 4 a trace file that cannot be read, is not a search trace, or does not fit the scenario.
 
@@ -52,21 +70,24 @@ Example:
   npm run kv-sim -- search --scenario dedup-single --clients 1 --appends 2 \\
     --store grader/test/mutants/stale-rewinds-last-seq.ts --trace out/trace.json
   npm run kv-sim -- explore --trace out/trace.json --store grader/test/mutants/stale-rewinds-last-seq.ts
+  npm run kv-sim -- explore --scenario vote-rules-3 --solution
 `;
 
-const SHAPE_OPTIONS = { clients: "clients", appends: "appends", maxRetries: "max-retries", maxDrops: "max-drops", maxDuplicates: "max-duplicates" } as const;
-
-function storeFile(a: ParsedArgs, env: NodeJS.ProcessEnv): { file: string; option: string } {
-  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store")].filter((x) => x !== undefined);
-  if (chosen.length > 1) throw new UsageError("--workbook, --solution and --store: give at most one");
-  const store = getString(a, "store");
-  if (store !== undefined) return { file: resolve(store), option: "--store" };
-  const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", STORE_FILE);
+/** The file of the piece `scenario` runs, as kv-sim search chooses it. */
+function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): { file: string; option: string } {
+  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store"), getString(a, "rules")].filter((x) => x !== undefined);
+  if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store and --rules: give at most one");
+  const piece = SCENARIO_INFO[scenario].piece;
+  if (getString(a, "store") !== undefined && piece !== "store") throw new UsageError(`--store: ${scenario} runs vote rules; give --rules FILE`);
+  if (getString(a, "rules") !== undefined && piece !== "voteRules") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
+  const given = getString(a, "store") ?? getString(a, "rules");
+  if (given !== undefined) return { file: resolve(given), option: getString(a, "store") !== undefined ? "--store" : "--rules" };
+  const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", PIECE_FILE[piece]);
   if (a.flags.has("solution")) return { file: solution, option: "--solution" };
   const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", STORE_FILE), option: "--workbook" };
+  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", PIECE_FILE[piece]), option: "--workbook" };
   if (dir === "solution") return { file: solution, option: "--workbook" };
-  return { file: join(isAbsolute(dir) ? dir : resolve(dir), STORE_FILE), option: "--workbook" };
+  return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE[piece]), option: "--workbook" };
 }
 
 function readTrace(path: string, maxEvents: number): ExploreTrace {
@@ -117,7 +138,7 @@ function untilSignal(): Promise<void> {
 
 export async function exploreCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, shell: ExploreShell = { isTty: process.stdout.isTTY === true }): Promise<number> {
   const a = parseArgs(argv, {
-    options: ["scenario", "trace", "workbook", "store", "port", ...Object.values(SHAPE_OPTIONS)],
+    options: ["scenario", "trace", "workbook", "store", "rules", "port", ...SHAPE_NAMES.map(optionOf)],
     flags: ["solution", "open", "no-open", "help"],
   });
   if (a.flags.has("help")) {
@@ -128,13 +149,13 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   const port = getNumber(a, "port", { integer: true, min: 0 });
   if (port !== undefined && port > 65_535) throw new UsageError(`--port: expected an integer from 0 to 65535, got ${port}`);
   const shape: Record<string, number> = {};
-  for (const [key, option] of Object.entries(SHAPE_OPTIONS)) {
-    const n = getNumber(a, option, { integer: true, min: key === "clients" || key === "appends" ? 1 : 0 });
-    if (n !== undefined) shape[key] = n;
+  for (const name of SHAPE_NAMES) {
+    const n = getNumber(a, optionOf(name), { integer: true, min: 0 });
+    if (n !== undefined) shape[name] = n;
   }
   const tracePath = getString(a, "trace");
   if (tracePath !== undefined && Object.keys(shape).length > 0) {
-    throw new UsageError(`--${SHAPE_OPTIONS[Object.keys(shape)[0] as keyof typeof SHAPE_OPTIONS]}: the trace file fixes the scenario's shape; give one or the other`);
+    throw new UsageError(`--${optionOf(Object.keys(shape)[0]!)}: the trace file fixes the scenario's shape; give one or the other`);
   }
   let scenario = getString(a, "scenario");
   if (scenario === undefined && tracePath === undefined) throw new UsageError(`--scenario: required (one of ${EXPLORE_SCENARIOS.join(", ")}), or --trace FILE`);
@@ -146,19 +167,23 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
     if (!EXPLORE_SCENARIOS.includes(trace.scenario)) throw new InputError(`--trace ${tracePath}: scenario ${JSON.stringify(trace.scenario)} is not one of ${EXPLORE_SCENARIOS.join(", ")}`);
     scenario = trace.scenario;
   }
-  const { file, option } = storeFile(a, env);
-  let store;
+  const name = scenario as ScenarioName;
+  const ownShape = Object.keys(SCENARIO_INFO[name].shape);
+  const foreign = Object.keys(shape).find((k) => !ownShape.includes(k));
+  if (foreign !== undefined) throw new UsageError(`--${optionOf(foreign)}: not a shape option of ${name} (its options: ${ownShape.map((k) => `--${optionOf(k)}`).join(", ")})`);
+  const { file, option } = pieceFile(a, name, env);
+  let pieces;
   try {
-    store = await loadStore(file);
+    pieces = await loadPieces(name, file);
   } catch (e) {
     throw new UsageError(`${option}: cannot load ${file}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
   }
   let opened;
   try {
-    opened = openScenario({ scenario: scenario!, store, storeFile: file, shape });
+    opened = openScenario({ scenario: name, pieces, source: file, shape });
   } catch (e) {
-    // "shape.clients: ..." names the command line's option instead.
-    const message = (e as Error).message.replace(/^shape\.(\w+):/, (_, key: string) => `--${SHAPE_OPTIONS[key as keyof typeof SHAPE_OPTIONS] ?? key}:`);
+    // "clients: expected ..." names the command line's option instead.
+    const message = (e as Error).message.replace(/^(\w+):/, (whole, key: string) => (SHAPE_NAMES.includes(key) ? `--${optionOf(key)}:` : whole));
     throw new UsageError(message, { cause: e });
   }
   let explorer: Explorer;

@@ -25,7 +25,10 @@ export function genericColumns(state: unknown): Column[] {
     if (value === undefined) continue;
     if (Array.isArray(value) && value.length > 0 && value.every((x) => isRecord(x) && (typeof x.id === "string" || typeof x.id === "number"))) {
       const kind = /client/i.test(key) ? "client" : "node";
-      for (const item of value as Record<string, unknown>[]) columns.push({ id: `${key}:${String(item.id)}`, kind, title: String(item.id), subtitle: key, fields: withoutId(item) });
+      // A node's role (leader, follower) says more under its name than the list it came from.
+      for (const item of value as Record<string, unknown>[]) {
+        columns.push({ id: `${key}:${String(item.id)}`, kind, title: String(item.id), subtitle: typeof item.role === "string" ? item.role : key, fields: withoutId(item) });
+      }
       continue;
     }
     if (/^(nodes|servers|replicas)$/i.test(key) && isRecord(value) && Object.values(value).every(isRecord)) {

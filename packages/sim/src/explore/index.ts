@@ -5,7 +5,7 @@
  */
 export { startExplorer, EXPLORER_DEFAULTS, LOOPBACK, type Explorer, type ExplorerOptions } from "./server.js";
 export { ExploreSession, ExploreError, SESSION_DEFAULTS, type SessionSnapshot, type EnabledEvent, type ColumnView } from "./session.js";
-export { openScenario, checkShape, EXPLORE_SCENARIOS, type OpenScenarioOptions } from "./scenario.js";
+export { openScenario, checkShape, shapeDefaults, EXPLORE_SCENARIOS, SHAPE_MAX, type OpenScenarioOptions } from "./scenario.js";
 export { parseTrace, TraceFileError, type ExploreTrace } from "./trace-file.js";
 export { genericColumns, GENERIC_VIEW } from "./generic-view.js";
 export { dedupView, messageText } from "./dedup-view.js";

@@ -1,67 +1,68 @@
 /**
  * Opening a search scenario by name for the explorer: the model from the
- * search's own lookup (`scenarioModel`), for the shape a trace file gives or
- * the scenario's defaults (with the command line's overrides), and its view:
- * the model's own (`explore`), else the explorer's view for that scenario,
- * else the generic one. A scenario added to the search appears here with
- * the generic view and no change to this directory.
+ * search's own lookup (`scenarioModel`, every event offered: no reduction),
+ * for the shape a trace file gives or the scenario's defaults
+ * (`SCENARIO_INFO`, with the command line's overrides), and its view: the
+ * model's own (`explore`), else the explorer's view for that scenario, else
+ * the generic one. A scenario added to the search appears here with the
+ * generic view and no change to this directory.
  */
-import { DEDUP_DEFAULTS, scenarioModel, SCENARIOS, type DedupStoreClass, type Model, type ScenarioName } from "../search/index.js";
-import { dedupView } from "./dedup-view.js";
+import { SCENARIO_INFO, scenarioModel, SCENARIOS, type Model, type ScenarioName, type ScenarioPieces, type ScenarioShape } from "../search/index.js";
+import { dedupView, type DedupViewShape } from "./dedup-view.js";
 import { GENERIC_VIEW } from "./generic-view.js";
 import type { ExploreScenario, ExploreView, ModelWithView } from "./types.js";
 
 export const EXPLORE_SCENARIOS: readonly string[] = SCENARIOS;
 
-type Shape = { clients: number; appends: number; maxRetries: number; maxDrops: number; maxDuplicates: number };
+/** The largest number a shape from outside may hold (a trace file, the command line): the explorer keeps every state of a path in memory. */
+export const SHAPE_MAX = 50;
 
-/** Bounds on a shape from outside (a trace file, the command line): the explorer keeps every state of a path in memory. */
-const SHAPE_MAX: Record<keyof Shape, number> = { clients: 2, appends: 50, maxRetries: 20, maxDrops: 50, maxDuplicates: 50 };
+/** The names of a scenario's shape numbers, with their defaults. */
+export function shapeDefaults(scenario: ScenarioName): ScenarioShape {
+  return Object.fromEntries(Object.entries(SCENARIO_INFO[scenario].shape).map(([name, spec]) => [name, spec.default]));
+}
 
-/** Checks a shape from outside field by field; absent fields take `base`. Throws with the field's name. */
-export function checkShape(given: unknown, base: Shape): Shape {
+/** Checks a shape from outside field by field; absent fields take `base`, names the scenario does not have are left out. Throws naming the field. */
+export function checkShape(scenario: ScenarioName, given: unknown, base: ScenarioShape): ScenarioShape {
   if (given === undefined) return { ...base };
-  if (given === null || typeof given !== "object" || Array.isArray(given)) throw new Error("shape: expected an object");
+  if (given === null || typeof given !== "object" || Array.isArray(given)) throw new Error("expected an object of numbers");
   const out = { ...base };
-  for (const [key, value] of Object.entries(given as Record<string, unknown>)) {
-    if (!(key in SHAPE_MAX)) continue; // a field another version of the search wrote: not this scenario's
-    const k = key as keyof Shape;
-    const min = k === "clients" || k === "appends" ? 1 : 0;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > SHAPE_MAX[k]) {
-      throw new Error(`shape.${k}: expected an integer from ${min} to ${SHAPE_MAX[k]}, got ${JSON.stringify(value)}`);
+  for (const name of Object.keys(SCENARIO_INFO[scenario].shape)) {
+    if (!Object.hasOwn(given, name)) continue;
+    const value = (given as Record<string, unknown>)[name];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > SHAPE_MAX) {
+      throw new Error(`${name}: expected an integer from 0 to ${SHAPE_MAX}, got ${JSON.stringify(value)}`);
     }
-    out[k] = value;
+    out[name] = value;
   }
   return out;
 }
 
 export interface OpenScenarioOptions {
   scenario: string;
-  /** The store class the scenario's server runs (`loadStore`). */
-  store: DedupStoreClass;
-  /** Its file, for the page's header. */
-  storeFile: string;
-  /** The command line's shape options; a trace file's shape replaces them. */
-  shape?: Partial<Shape>;
+  /** The workbook's pieces the scenario runs (`loadPieces`). */
+  pieces: ScenarioPieces;
+  /** Where they came from, for the page's header. */
+  source: string;
+  /** The command line's shape numbers; a trace file's shape replaces them. */
+  shape?: Partial<ScenarioShape>;
 }
 
+/** The scenario, its shape checked and its model built once (so a shape it refuses is refused here). */
 export function openScenario(options: OpenScenarioOptions): ExploreScenario {
   if (!EXPLORE_SCENARIOS.includes(options.scenario)) throw new Error(`no scenario named ${JSON.stringify(options.scenario)} (expected one of ${EXPLORE_SCENARIOS.join(", ")})`);
   const name = options.scenario as ScenarioName;
-  const defaults = checkShape(options.shape, { ...DEDUP_DEFAULTS });
-  return {
-    name,
-    source: options.storeFile,
-    open(given) {
-      const shape = checkShape(given, defaults);
-      const model = scenarioModel(name, options.store, shape) as ModelWithView<unknown, unknown>;
-      return { model: model as Model<unknown, unknown>, shape, view: viewFor(name, model, shape) };
-    },
+  const defaults = checkShape(name, options.shape, shapeDefaults(name));
+  const build = (shape: ScenarioShape) => {
+    const model = scenarioModel(name, options.pieces, shape) as ModelWithView<unknown, unknown>;
+    return { model: model as Model<unknown, unknown>, shape, view: viewFor(name, model, shape) };
   };
+  build(defaults);
+  return { name, source: options.source, open: (given) => build(checkShape(name, given, defaults)) };
 }
 
-function viewFor(name: string, model: ModelWithView<unknown, unknown>, shape: Shape): ExploreView<unknown, unknown> {
+function viewFor(name: ScenarioName, model: ModelWithView<unknown, unknown>, shape: ScenarioShape): ExploreView<unknown, unknown> {
   if (model.explore !== undefined) return model.explore;
-  if (name === "dedup-single") return dedupView(shape) as unknown as ExploreView<unknown, unknown>;
+  if (name === "dedup-single") return dedupView(shape as unknown as DedupViewShape) as unknown as ExploreView<unknown, unknown>;
   return GENERIC_VIEW;
 }

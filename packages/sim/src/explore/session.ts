@@ -280,7 +280,7 @@ export class ExploreSession {
     try {
       this.open(trace.shape);
     } catch (e) {
-      throw new ExploreError(422, `the trace's ${(e as Error).message}`);
+      throw new ExploreError(422, `the trace's shape: ${(e as Error).message}`);
     }
     const unknown = trace.invariants.filter((n) => !(n in this.model.invariants));
     if (unknown.length > 0) {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openScenario, startExplorer, type Explorer, type ExploreScenario, type SessionSnapshot } from "../../src/explore/index.js";
-import { loadStore, searchScenario, type DedupStoreClass, type Model } from "../../src/search/index.js";
+import { loadStore, loadVoteRules, searchScenario, type DedupStoreClass, type Model, type VoteRulesLike } from "../../src/search/index.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
@@ -56,7 +56,7 @@ let solution: DedupStoreClass;
 let mutant: DedupStoreClass;
 const open: Explorer[] = [];
 async function explorer(store: DedupStoreClass, options: { maxBodyBytes?: number; maxPathLength?: number; shape?: object } = {}): Promise<Explorer> {
-  const e = await startExplorer({ scenario: openScenario({ scenario: "dedup-single", store, storeFile: "store.ts", shape: { clients: 1, appends: 2, ...options.shape } }), ...options });
+  const e = await startExplorer({ scenario: openScenario({ scenario: "dedup-single", pieces: { store }, source: "store.ts", shape: { clients: 1, appends: 2, ...options.shape } }), ...options });
   open.push(e);
   return e;
 }
@@ -279,10 +279,54 @@ describe("kv-sim explore: the API", () => {
     expect(other.body.error).toMatch(/the trace is of scenario "elsewhere", and this explorer runs "dedup-single"/);
     const shape = await call(e.url, "POST", "/api/trace", JSON.stringify({ kind: "dslab-search-trace", scenario: "dedup-single", shape: { clients: 7 }, events: [] }));
     expect(shape.status).toBe(422);
-    expect(shape.body.error).toMatch(/shape\.clients: expected an integer from 1 to 2, got 7/);
+    expect(shape.body.error).toBe("the trace's shape: dedup-single takes 1 or 2 clients, not 7");
     const invariant = await call(e.url, "POST", "/api/trace", JSON.stringify({ kind: "dslab-search-trace", scenario: "dedup-single", invariants: ["no-such"], events: [] }));
     expect(invariant.status).toBe(422);
     expect((await state(e)).trace).toBeNull();
+  });
+});
+
+describe("kv-sim explore: vote-rules-3, a scenario with no view of the explorer's own", () => {
+  const rulesOf = (file: string) => loadVoteRules(join(root, file));
+  const open3 = async (voteRules: VoteRulesLike) => {
+    const e = await startExplorer({ scenario: openScenario({ scenario: "vote-rules-3", pieces: { voteRules }, source: "vote-rules.ts" }) });
+    open.push(e);
+    return e;
+  };
+
+  test("a column per node with its role, timers and vote requests as grouped events, the scenario's invariants and goal", async () => {
+    const e = await open3(await rulesOf("grader/solutions/week-12/src/vote-rules.ts"));
+    const s = await state(e);
+    expect(s.columns.map((c) => [c.title, c.subtitle])).toEqual([
+      ["n1", "follower"],
+      ["n2", "follower"],
+      ["n3", "follower"],
+      ["world", undefined],
+    ]);
+    expect(s.events.map((ev) => `${ev.action} ${ev.subject?.text}`)).toEqual(["fire n1's timer", "fire n2's timer", "fire n3's timer"]);
+    const candidate = await ok(post(e, "/api/step", { index: 0 }));
+    expect(candidate.columns[0]!.subtitle).toBe("candidate");
+    expect(candidate.columns[0]!.changed).toEqual(expect.arrayContaining(["term", "role"]));
+    expect(candidate.events.filter((ev) => ev.subject?.kind === "message").map((ev) => `${ev.action} ${ev.subject!.text}`)).toEqual([
+      "deliver n1 → n2: vote term=2 lastLogIndex=2 lastLogTerm=1",
+      "duplicate n1 → n2: vote term=2 lastLogIndex=2 lastLogTerm=1",
+      "deliver n1 → n3: vote term=2 lastLogIndex=2 lastLogTerm=1",
+      "duplicate n1 → n3: vote term=2 lastLogIndex=2 lastLogTerm=1",
+    ]);
+    expect(candidate.invariants.map((i) => i.name)).toContain("one-leader-per-term");
+    expect(candidate.predicates).toEqual([{ name: "leader-elected", holds: false }]);
+  });
+
+  test("the search's trace on vote rules that grant two votes in a term: walked forward to two leaders of one term", async () => {
+    const voteRules = await rulesOf("grader/test/mutants/vote-twice.ts");
+    const report = searchScenario({ scenario: "vote-rules-3", voteRules });
+    expect(report.end).toBe("invariant-violated");
+    const e = await open3(voteRules);
+    let s = await ok(call(e.url, "POST", "/api/trace?name=vote-twice.json", JSON.stringify(report.traceFile)));
+    expect(s.trace!.replayed).toBe(report.trace!.length);
+    while (s.canForward) s = await ok(post(e, "/api/forward"));
+    expect(s.position).toBe(report.trace!.length);
+    expect(s.violation).toEqual(report.violation);
   });
 });
 
