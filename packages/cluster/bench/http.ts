@@ -10,7 +10,11 @@
  *
  * Both systems get the same shape of load: each connection sends one PUT at
  * a time, straight to the leader (no redirects), to one of 100 keys of its
- * own. Not a timed test: it prints a table.
+ * own. Both clusters run for the whole bench and the levels alternate
+ * (dslab at 1, etcd at 1, dslab at 8, ...), so on a machine shared with
+ * other jobs both see the same conditions; `--rounds N` repeats the levels
+ * and prints each system's median round. Not a timed test: it prints a
+ * table.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,17 +31,19 @@ const { values } = parseArgs({
     "warmup-ms": { type: "string", default: "1000" },
     conns: { type: "string", default: "1,8,64" },
     "no-etcd": { type: "boolean", default: false },
+    rounds: { type: "string", default: "1" },
     verbose: { type: "boolean", short: "v", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log("Usage: tsx bench/http.ts [--duration-ms 5000] [--warmup-ms 1000] [--conns 1,8,64] [--no-etcd] [-v]");
+  console.log("Usage: tsx bench/http.ts [--duration-ms 5000] [--warmup-ms 1000] [--conns 1,8,64] [--rounds 1] [--no-etcd] [-v]");
   process.exit(0);
 }
 const durationMs = Number(values["duration-ms"]);
 const warmupMs = Number(values["warmup-ms"]);
 const levels = values.conns!.split(",").map(Number);
+const rounds = Math.max(1, Number(values.rounds));
 const verbose = values.verbose === true;
 const BIN = fileURLToPath(new URL("../bin/kv-cluster.js", import.meta.url));
 
@@ -212,30 +218,52 @@ async function startEtcd(bin: string): Promise<Target> {
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 
+/** The round whose throughput is the median (so its latencies are one run's, not mixed). */
+function median(runs: Level[]): Level {
+  const sorted = [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 async function main(): Promise<void> {
   const cpus = os.cpus().length;
-  console.log(`HTTP PUT through a 3-node localhost cluster, fsync on; ${cpus} CPU(s); ${warmupMs} ms warm-up + ${durationMs} ms per level`);
+  console.log(
+    `HTTP PUT through a 3-node localhost cluster, fsync on; ${cpus} CPU(s), load average ${os.loadavg()[0]!.toFixed(1)}; ` +
+      `${warmupMs} ms warm-up + ${durationMs} ms per level${rounds > 1 ? `, ${rounds} rounds (median)` : ""}`,
+  );
   const dslab = await startDslab();
-  const dslabLevels: Level[] = [];
-  for (const c of levels) dslabLevels.push(await runLevel(dslab, c));
-  for (const c of children.splice(0)) c.kill("SIGKILL");
-
   const bin = values["no-etcd"] ? undefined : etcdBinary();
-  let etcdLevels: Level[] | undefined;
+  let etcd: Target | undefined;
   if (bin) {
     // etcd is the comparison, not the subject: if it cannot start, print dslab's figures alone.
     try {
-      const etcd = await startEtcd(bin);
-      etcdLevels = [];
-      for (const c of levels) etcdLevels.push(await runLevel(etcd, c));
+      etcd = await startEtcd(bin);
     } catch (e) {
-      etcdLevels = undefined;
-      console.log(`etcd: ${bin} did not start or failed under load (${(e as Error).message}); dslab only (-v shows etcd's log)`);
+      console.log(`etcd: ${bin} did not start (${(e as Error).message}); dslab only (-v shows etcd's log)`);
     }
-    for (const c of children.splice(0)) c.kill("SIGKILL");
   } else {
     console.log(values["no-etcd"] ? "etcd: skipped (--no-etcd)" : "etcd: no `etcd` binary on PATH (Debian: apt install etcd-server); dslab only");
   }
+  const dslabRuns = levels.map(() => [] as Level[]);
+  const etcdRuns = levels.map(() => [] as Level[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, c] of levels.entries()) {
+      // Alternate which goes first, so neither always follows the other's load.
+      const order: Array<[Target, Level[][]]> = [[dslab, dslabRuns]];
+      if (etcd) order.splice((round + i) % 2, 0, [etcd, etcdRuns]);
+      for (const [target, runs] of order) {
+        try {
+          runs[i]!.push(await runLevel(target, c));
+        } catch (e) {
+          if (target !== etcd) throw e;
+          console.log(`etcd: failed under load (${(e as Error).message}); dslab only`);
+          etcd = undefined;
+        }
+      }
+    }
+  }
+  for (const c of children.splice(0)) c.kill("SIGKILL");
+  const dslabLevels = dslabRuns.map(median);
+  const etcdLevels = etcdRuns.every((r) => r.length > 0) ? etcdRuns.map(median) : undefined;
 
   const header = ["conns", "dslab ops/s", "p50 ms", "p99 ms", "errors"];
   if (etcdLevels) header.push("etcd ops/s", "p50 ms", "p99 ms", "errors", "dslab/etcd");
@@ -249,6 +277,7 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join("  ");
   console.log(line(header));
   for (const r of rows) console.log(line(r));
+  console.log(`load average at the end: ${os.loadavg()[0]!.toFixed(1)}`);
 }
 
 main()
