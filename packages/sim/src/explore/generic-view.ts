@@ -2,10 +2,11 @@
  * The view of a scenario that brings none: the state's top-level parts as
  * columns. A list of objects with an `id` (clients, nodes) gives a column
  * per element; a map under `nodes`/`servers`/`replicas` a column per entry;
- * an object under `server`/`node` one column; every other part goes into
- * one "world" column. Events that carry a `message` (deliver, duplicate,
- * drop it) are grouped by that message, and a `timer` event by whose timer
- * it is; any other event is listed alone with its line.
+ * an object under `server`/`node` one column; the messages in flight
+ * (`inFlight`, `messages`), one line each, a "network" column; every other
+ * part goes into one "world" column. Events that carry a `message`
+ * (deliver, duplicate, drop it) are grouped by that message, and a `timer`
+ * event by whose timer it is; any other event is listed alone with its line.
  */
 import { stableStringify } from "../search/index.js";
 import type { Column, EventSubject, ExploreView } from "./types.js";
@@ -29,6 +30,11 @@ export function genericColumns(state: unknown): Column[] {
       for (const item of value as Record<string, unknown>[]) {
         columns.push({ id: `${key}:${String(item.id)}`, kind, title: String(item.id), subtitle: typeof item.role === "string" ? item.role : key, fields: withoutId(item) });
       }
+      continue;
+    }
+    if (/^(inFlight|messages|network)$/i.test(key) && Array.isArray(value) && value.every(isRecord)) {
+      const lines = (value as Record<string, unknown>[]).map(genericMessageText);
+      columns.push({ id: "network", kind: "network", title: "network", fields: { [key]: lines.length === 0 ? "nothing" : lines } });
       continue;
     }
     if (/^(nodes|servers|replicas)$/i.test(key) && isRecord(value) && Object.values(value).every(isRecord)) {

@@ -301,8 +301,10 @@ describe("kv-sim explore: vote-rules-3, a scenario with no view of the explorer'
       ["n1", "follower"],
       ["n2", "follower"],
       ["n3", "follower"],
+      ["network", undefined],
       ["world", undefined],
     ]);
+    expect(s.columns[3]!.fields).toEqual({ inFlight: "nothing" });
     expect(s.events.map((ev) => `${ev.action} ${ev.subject?.text}`)).toEqual(["fire n1's timer", "fire n2's timer", "fire n3's timer"]);
     const candidate = await ok(post(e, "/api/step", { index: 0 }));
     expect(candidate.columns[0]!.subtitle).toBe("candidate");
@@ -370,9 +372,11 @@ describe("kv-sim explore: a scenario without a view of its own", () => {
     expect(s.columns.map((c) => [c.id, c.kind, c.title])).toEqual([
       ["nodes:n1", "node", "n1"],
       ["nodes:n2", "node", "n2"],
+      ["network", "network", "network"],
       ["world", "world", "world"],
     ]);
-    expect(s.columns[2]!.fields).toEqual({ inFlight: [{ kind: "token", from: "n1", to: "n2" }], round: 0 });
+    expect(s.columns[2]!.fields).toEqual({ inFlight: ["n1 → n2: token"] });
+    expect(s.columns[3]!.fields).toEqual({ round: 0 });
     expect(s.events.map((ev) => [ev.action, ev.subject?.text, ev.line])).toEqual([
       ["deliver", "n1 → n2: token", "deliver the token to n2"],
       ["fire", "n1's timer", "n1's timer: next round"],

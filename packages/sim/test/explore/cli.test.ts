@@ -30,7 +30,7 @@ describe("kv-sim explore: the command line", () => {
     const r = await kvSim(["explore", "--help"]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^kv-sim explore: /);
-    for (const option of ["--scenario", "--trace", "--workbook", "--solution", "--store", "--port", "--open", "--no-open"]) expect(r.stdout).toContain(option);
+    for (const option of ["--scenario", "--trace", "--workbook", "--solution", "--store", "--rules", "--port", "--open", "--no-open", "--max-term", "--clients"]) expect(r.stdout).toContain(option);
     expect(r.stdout).toMatch(/Exit codes: 0 stopped by Ctrl-C; 2 usage/);
     const all = await kvSim(["--help"]);
     expect(all.stdout).toMatch(/^ {2}kv-sim explore \[options\] /m);
