@@ -1,37 +1,42 @@
 /**
- * Benchmark (`npm run bench`): `kv-sim search`'s BFS on the dedup-single
- * scenario with the reference store: unique states per second, for each
- * hash, and whether the space is exhausted. The goal: 2 clients x 3
- * appends with one lost message and one duplicated request exhausted in
- * under 10 s on 2 cores.
+ * Benchmark (`npm run bench`): `kv-sim search`'s BFS with the reference
+ * pieces: unique states per second and whether the space is exhausted, for
+ * dedup-single (with the reductions, and without them on a small shape for
+ * comparison) and vote-rules-3. The goal: 2 clients x 3 appends with a lost
+ * message and a duplicated request exhausted in under 10 s on 2 cores.
  */
 import { fileURLToPath } from "node:url";
-import { loadStore, searchScenario } from "../src/search/index.js";
+import { availableParallelism } from "node:os";
+import { loadStore, loadVoteRules, searchScenario, type SearchScenarioOptions } from "../src/search/index.js";
 
-const SOLUTION = fileURLToPath(new URL("../../../grader/solutions/week-12/src/dedup-kv-store.ts", import.meta.url));
+const solution = (file: string) => fileURLToPath(new URL(`../../../grader/solutions/week-12/src/${file}`, import.meta.url));
 const GOAL_S = 10;
 const LIMIT_S = Number(process.env.SEARCH_BENCH_LIMIT_S ?? 30);
 
-const store = await loadStore(SOLUTION);
-const shapes = [
-  { label: "1 client x 3 appends, 1 drop, 1 dup", clients: 1, appends: 3, maxDrops: 1, maxDuplicates: 1 },
-  { label: "2 clients x 2 appends, no drop, no dup", clients: 2, appends: 2, maxDrops: 0, maxDuplicates: 0 },
-  { label: "2 clients x 2 appends, 1 drop, 1 dup", clients: 2, appends: 2, maxDrops: 1, maxDuplicates: 1 },
-  { label: "2 clients x 3 appends, 1 drop, 1 dup (goal)", clients: 2, appends: 3, maxDrops: 1, maxDuplicates: 1 },
+const store = await loadStore(solution("dedup-kv-store.ts"));
+const voteRules = await loadVoteRules(solution("vote-rules.ts"));
+const dedup = { scenario: "dedup-single" as const, store, maxRetries: 1 };
+const rows: Array<{ label: string; options: SearchScenarioOptions; goal?: boolean }> = [
+  { label: "dedup 2x2, 1 drop, 1 dup, no reduction", options: { ...dedup, clients: 2, appends: 2, maxDrops: 1, maxDuplicates: 1, reduce: false } },
+  { label: "dedup 2x2, 1 drop, 1 dup", options: { ...dedup, clients: 2, appends: 2, maxDrops: 1, maxDuplicates: 1 } },
+  { label: "dedup 1x5, 1 drop, 1 dup", options: { ...dedup, clients: 1, appends: 5, maxDrops: 1, maxDuplicates: 1 } },
+  { label: "dedup 2x3, 1 drop, 1 dup, sha1", options: { ...dedup, clients: 2, appends: 3, maxDrops: 1, maxDuplicates: 1, hash: "sha1" } },
+  { label: "dedup 2x3, 1 drop, 1 dup (goal)", options: { ...dedup, clients: 2, appends: 3, maxDrops: 1, maxDuplicates: 1 }, goal: true },
+  { label: "vote-rules-3, term 3, 2 elections, 1 dup", options: { scenario: "vote-rules-3", voteRules } },
+  { label: "vote-rules-3, term 4, 3 elections", options: { scenario: "vote-rules-3", voteRules, maxTerm: 4, maxElections: 3, maxDuplicates: 0 } },
 ];
-const head = ["shape", "hash", "end", "unique", "depth", "wall s", "unique/s"];
-const rows: string[][] = [];
-for (const shape of shapes) {
-  for (const hash of ["sha1", "fnv1a-64"] as const) {
-    const r = searchScenario({ scenario: "dedup-single", store, ...shape, maxRetries: 1, maxTimeS: LIMIT_S, hash });
-    rows.push([shape.label, hash, r.end, String(r.unique), String(r.depth), (r.wallMs / 1000).toFixed(2), r.statesPerS.toFixed(0)]);
-    if (shape.label.endsWith("(goal)")) {
-      const met = r.end === "space-exhausted" && r.wallMs < GOAL_S * 1000;
-      rows[rows.length - 1]!.push(met ? `goal met (< ${GOAL_S} s)` : `goal NOT met (${GOAL_S} s)`);
-    }
-  }
+
+const head = ["shape", "hash", "end", "unique", "depth", "wall s", "cpu s", "unique/s", ""];
+const out: string[][] = [];
+for (const row of rows) {
+  const cpu = process.cpuUsage();
+  const r = searchScenario({ ...row.options, maxTimeS: LIMIT_S });
+  const used = process.cpuUsage(cpu);
+  const cells = [row.label, row.options.hash ?? "fnv1a-64", r.end, String(r.unique), String(r.depth), (r.wallMs / 1000).toFixed(2), ((used.user + used.system) / 1e6).toFixed(2), r.statesPerS.toFixed(0), ""];
+  if (row.goal) cells[8] = r.end === "space-exhausted" && r.wallMs < GOAL_S * 1000 ? `goal met (< ${GOAL_S} s)` : `goal NOT met (${GOAL_S} s)`;
+  out.push(cells);
 }
-const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i] ?? 0))).join("  ");
-console.log("kv-sim search, BFS, dedup-single with the reference store (1 retry per append)");
-console.log([line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n"));
+const w = head.map((h, i) => Math.max(h.length, ...out.map((r) => (r[i] ?? "").length)));
+const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i] ?? 0))).join("  ").trimEnd();
+console.log(`kv-sim search, BFS, reference pieces (1 retry per append); ${availableParallelism()} cores; cpu s counts this process's threads (the garbage collector's too)`);
+console.log([line(head), w.map((n) => "-".repeat(n)).join("  "), ...out.map(line)].join("\n"));

@@ -312,7 +312,7 @@ export function dedupSingleModel(options: DedupScenarioOptions): Model<DedupWorl
     world.clients = world.clients.map((x, i) => (i === index ? next : x));
     // Replies to this client's earlier operations can only be discarded on
     // arrival: discard them now (fewer states, the same behaviours).
-    world.inFlight = world.inFlight.filter((m) => m.to !== c.id);
+    if (world.inFlight.some((m) => m.to === c.id)) world.inFlight = world.inFlight.filter((m) => m.to !== c.id);
     startOperation(world, next);
   };
 
@@ -416,12 +416,10 @@ export function dedupSingleModel(options: DedupScenarioOptions): Model<DedupWorl
     return `${c.seq},${c.attempts},${o}`;
   };
 
-  const text = (world: DedupWorld, swap: boolean): string => {
+  /** The canonical text with the clients in the given order (`swap`: c2's part first, every name swapped). */
+  const text = (world: DedupWorld, swap: boolean, first: string, second: string | undefined): string => {
     const server = internServer(world.server);
-    let out = `${swap ? swappedServer(server) : server.id}|`;
-    const n = world.clients.length;
-    for (let i = 0; i < n; i++) out += (i > 0 ? ";" : "") + clientText(world.clients[swap ? n - 1 - i : i]!);
-    out += "|";
+    let out = `${swap ? swappedServer(server) : server.id}|${swap ? second! + ";" + first : second === undefined ? first : first + ";" + second}|`;
     if (swap) {
       const ids = world.inFlight.map((m) => swappedMessage(internMessage(m))).sort((x, y) => x - y);
       out += ids.join(",");
@@ -504,12 +502,13 @@ export function dedupSingleModel(options: DedupScenarioOptions): Model<DedupWorl
     // first (the same for a state and its image), the smaller whole text
     // when the clients' texts are equal.
     canonical(world) {
-      if (!symmetric) return text(world, false);
       const first = clientText(world.clients[0]!);
+      if (world.clients.length === 1) return text(world, false, first, undefined);
       const second = clientText(world.clients[1]!);
-      if (first !== second) return text(world, second < first);
-      const a = text(world, false);
-      const b = text(world, true);
+      if (!symmetric) return text(world, false, first, second);
+      if (first !== second) return text(world, second < first, first, second);
+      const a = text(world, false, first, second);
+      const b = text(world, true, first, second);
       return a < b ? a : b;
     },
 

@@ -232,9 +232,9 @@ export function search<S, E>(model: Model<S, E>, limits: SearchLimits): SearchOu
     if (limits.strategy === "random-dfs") shuffle(events, random);
     for (const event of events) {
       const next = model.step(state, event);
-      const k = key(next);
-      if (visited.has(k)) continue;
-      visited.add(k);
+      const seen = visited.size;
+      visited.add(key(next));
+      if (visited.size === seen) continue; // already visited (one lookup, not two)
       outcome.unique++;
       const child = parent.length;
       parent.push(node);

@@ -96,7 +96,7 @@ export interface SearchScenarioOptions extends ScenarioPieces {
   network?: number;
 }
 
-export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "fnv1a-64" as HashName };
+export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "text" as HashName };
 
 export interface SearchReport {
   scenario: ScenarioName;
