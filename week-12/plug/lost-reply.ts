@@ -31,6 +31,8 @@ export async function lostReplyScenario(factory: ClientFactory, seed = "1"): Pro
   const events: Event[] = [];
   const kept = keepingErrors(factory);
   const createClient: ClientFactory = (options) => kept.factory({ ...options, onAttempt: (record, line) => events.push({ kind: "attempt", record, line }) });
+  // An error the student's client threw inside the run is the news, not the
+  // stopped run it left behind.
   await runInProcess(
     { ...DEFAULT_CONFIG, seed, nodes: 3, timeLimitS: 4, rate: 20, concurrency: 2, workload: "exactly-once", nemesis: [] },
     {
@@ -44,7 +46,9 @@ export async function lostReplyScenario(factory: ClientFactory, seed = "1"): Pro
         { atMs: 4_000, op: "heal" },
       ],
     },
-  );
+  ).catch((e: unknown) => {
+    throw kept.error() ?? e;
+  });
   if (kept.error() !== undefined) throw kept.error();
   for (const [at, e] of events.entries()) {
     const m = e.kind === "node" ? DEDUP.exec(e.line) : null;
