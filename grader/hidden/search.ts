@@ -2,12 +2,13 @@
  * Hidden search tests: the visible checks' searches (week-12/checks/
  * search.ts) on bigger shapes. The dedup store with two clients of three
  * appends and with one client of five; the vote rules up to term 4 with
- * three election timeouts, and up to term 5 with the network off. Each search
+ * three election timeouts, and up to term 5 with the network off; the store
+ * as the state machine of 3 replicas whose leader crashes mid-append. Each search
  * has a time limit (scaled with the grader's seed scale); one that reaches
  * it passes on what it saw.
  */
 import { criterion, LESSON } from "../../week-12/checks/index.js";
-import { searchStoreShapes, searchVoteShapes } from "../../week-12/checks/search.js";
+import { searchLeaderChangeShapes, searchStoreShapes, searchVoteShapes } from "../../week-12/checks/search.js";
 import { hidden, seeds, type HiddenTest } from "./types.js";
 
 const TIME_S = 30;
@@ -37,6 +38,20 @@ export const SEARCH_HIDDEN: HiddenTest[] = [
         [
           { maxTerm: 4, maxElections: 3, maxDuplicates: 0, network: 1 },
           { maxTerm: 5, maxElections: 4, maxDuplicates: 0, network: 0 },
+        ],
+        seeds(TIME_S),
+      ),
+  }),
+  hidden(criterion(LESSON.dedupStore, 3), "search", {
+    title: "every order of 2 appends with retries, and of 1 append with 2 retries and a duplicate, across a leader crash, the store replicated in 3 nodes: applied once, answered from the session, the session table bounded",
+    weight: 1,
+    files: ["src/dedup-kv-store.ts", "src/client-tracker.ts"],
+    run: (ctx) =>
+      searchLeaderChangeShapes(
+        ctx,
+        [
+          { appends: 2, maxRetries: 1, leaderChanges: 1, maxDuplicates: 0, sessionsMax: 1 },
+          { appends: 1, maxRetries: 2, leaderChanges: 1, maxDuplicates: 1, sessionsMax: 1 },
         ],
         seeds(TIME_S),
       ),

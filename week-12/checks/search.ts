@@ -71,6 +71,19 @@ export async function searchStoreShapes(ctx: CheckContext, shapes: readonly Stor
   }
 }
 
+type LeaderChangeShape = { appends: number; maxRetries: number; leaderChanges: number; maxDuplicates: number; sessionsMax: number };
+
+/** The workbook's store (with its tracker) as the state machine of leader-change-3, shape by shape. */
+export async function searchLeaderChangeShapes(ctx: CheckContext, shapes: readonly LeaderChangeShape[], timeS: number): Promise<void> {
+  const store = await workbookStore(ctx);
+  for (const shape of shapes) {
+    const report = searchScenario({ scenario: "leader-change-3", store, ...shape, maxTimeS: timeS });
+    if (report.violation) {
+      throw failure(ctx, report, `3 replicas, ${shape.appends} append${shape.appends > 1 ? "s" : ""} with retries and a duplicate across ${shape.leaderChanges} leader change${shape.leaderChanges > 1 ? "s" : ""}`, "src/dedup-kv-store.ts");
+    }
+  }
+}
+
 const searchStore = (ctx: CheckContext) => searchStoreShapes(ctx, SEARCH_SHAPES, SEARCH_TIME_S);
 const searchVoteRules = (ctx: CheckContext) => searchVoteShapes(ctx, VOTE_SEARCH_SHAPES, SEARCH_TIME_S);
 
@@ -103,6 +116,8 @@ const WHY: Record<string, string> = {
   "committed-entries-kept": "a vote goes only to a candidate whose log is at least as up to date",
   "rules-keep-contract": "observeTerm must return a state Raft can take",
   "nothing-decided-offline": "a leader needs the votes of a majority",
+  "committed-entry-kept": "a new leader holds every committed entry",
+  "sessions-bounded": "one session per client",
 };
 
 function failure(ctx: CheckContext, report: SearchReport, shapeText: string, file: WorkbookFile): CheckFailure {

@@ -12,17 +12,19 @@ import { pathToFileURL } from "node:url";
 import { randomWalks, search, stableStringify, type EndCondition, type HashName, type Model, type Strategy, type TraceStep } from "./engine.js";
 import { DEDUP_DEFAULTS, DEDUP_INVARIANTS, dedupSingleModel, type DedupStoreClass } from "./dedup-single.js";
 import { VOTE_DEFAULTS, VOTE_INVARIANTS, voteRules3Model, type VoteRulesLike } from "./vote-rules-3.js";
+import { LEADER_CHANGE_DEFAULTS, LEADER_CHANGE_INVARIANTS, leaderChange3Model } from "./leader-change-3.js";
 
 export { search, randomWalks, stableStringify, fnv1a64, hashText, type Model, type SearchLimits, type SearchOutcome, type EndCondition } from "./engine.js";
 export { dedupSingleModel, DEDUP_DEFAULTS, type DedupStoreClass, type DedupWorld, type DedupEvent } from "./dedup-single.js";
 export { voteRules3Model, VOTE_DEFAULTS, type VoteRulesLike, type ElectionWorld, type ElectionEvent } from "./vote-rules-3.js";
+export { leaderChange3Model, LEADER_CHANGE_DEFAULTS, type LeaderChangeWorld, type LeaderChangeEvent } from "./leader-change-3.js";
 
-export const SCENARIOS = ["dedup-single", "vote-rules-3"] as const;
+export const SCENARIOS = ["dedup-single", "vote-rules-3", "leader-change-3"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The workbook's pieces a scenario runs. */
 export interface ScenarioPieces {
-  /** dedup-single: a module's `DedupKVStore` class (load one with `loadStore`). */
+  /** dedup-single and leader-change-3: a module's `DedupKVStore` class (load one with `loadStore`). */
   store?: DedupStoreClass;
   /** vote-rules-3: `observeTerm` and `decide` (load them with `loadVoteRules`). */
   voteRules?: VoteRulesLike;
@@ -69,6 +71,19 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
     invariants: VOTE_INVARIANTS,
     predicates: ["leader-elected"],
   },
+  "leader-change-3": {
+    summary: "3 replicas of the workbook's DedupKVStore (sessions in the log), a leader that may crash mid-append, one client that retries and follows redirects",
+    piece: "store",
+    shape: {
+      appends: { default: LEADER_CHANGE_DEFAULTS.appends, help: "appends of the client" },
+      maxRetries: { default: LEADER_CHANGE_DEFAULTS.maxRetries, help: "retries per append after its first attempt (each to the next node)" },
+      leaderChanges: { default: LEADER_CHANGE_DEFAULTS.leaderChanges, help: "leader crashes, each followed by an election" },
+      maxDuplicates: { default: LEADER_CHANGE_DEFAULTS.maxDuplicates, help: "requests the network may deliver twice" },
+      sessionsMax: { default: LEADER_CHANGE_DEFAULTS.sessionsMax, help: "sessions a replica may hold (sessions-bounded)" },
+    },
+    invariants: LEADER_CHANGE_INVARIANTS,
+    predicates: ["clients-done"],
+  },
 };
 
 export interface SearchScenarioOptions extends ScenarioPieces {
@@ -94,6 +109,8 @@ export interface SearchScenarioOptions extends ScenarioPieces {
   maxTerm?: number;
   maxElections?: number;
   network?: number;
+  leaderChanges?: number;
+  sessionsMax?: number;
 }
 
 export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "text" as HashName };
@@ -138,7 +155,7 @@ export function shapeOf(scenario: ScenarioName, given: Partial<ScenarioShape> | 
 
 function pick(o: SearchScenarioOptions): Partial<ScenarioShape> {
   const out: Partial<ScenarioShape> = { ...o.shape };
-  for (const k of ["clients", "appends", "maxRetries", "maxDrops", "maxDuplicates", "maxTerm", "maxElections", "network"] as const) {
+  for (const k of ["clients", "appends", "maxRetries", "maxDrops", "maxDuplicates", "maxTerm", "maxElections", "network", "leaderChanges", "sessionsMax"] as const) {
     if (o[k] !== undefined) out[k] = o[k];
   }
   return out;
@@ -171,6 +188,15 @@ export function scenarioModel(scenario: ScenarioName, pieces: ScenarioPieces | D
       }) as Model<unknown, unknown>;
     case "vote-rules-3":
       return voteRules3Model({ rules: p.voteRules!, maxTerm: s.maxTerm!, maxElections: s.maxElections!, maxDuplicates: s.maxDuplicates!, network: s.network! }) as Model<unknown, unknown>;
+    case "leader-change-3":
+      return leaderChange3Model({
+        store: p.store!,
+        appends: s.appends!,
+        maxRetries: s.maxRetries!,
+        leaderChanges: s.leaderChanges!,
+        maxDuplicates: s.maxDuplicates!,
+        sessionsMax: s.sessionsMax!,
+      }) as Model<unknown, unknown>;
   }
 }
 

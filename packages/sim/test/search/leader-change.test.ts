@@ -1,0 +1,73 @@
+/**
+ * The leader-change-3 scenario: the workbook's store as the state machine
+ * of 3 replicas, the leader crashing while the client's append is in
+ * flight, the client retrying (lessons w11-l04 and the dedup-store quest:
+ * sessions in the replicated state).
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { loadStore, replayTrace, scenarioModel, searchScenario, type DedupStoreClass } from "../../src/search/index.js";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
+const mutant = (name: string) => join(root, "grader/test/mutants", `${name}.ts`);
+
+async function withTracker(file: string): Promise<DedupStoreClass> {
+  const Base = (await loadStore(SOLUTION)) as unknown as new (o: { sessionTimeoutMs: number }, s?: never) => { state: { tracker: unknown }; tracker: unknown };
+  const { ClientTracker } = (await import(file)) as { ClientTracker: new (o: { sessionTimeoutMs: number }, s: unknown) => unknown };
+  return class extends Base {
+    constructor(o: { sessionTimeoutMs: number }, s?: never) {
+      super(o, s);
+      this.tracker = new ClientTracker({ sessionTimeoutMs: o.sessionTimeoutMs }, this.state.tracker);
+    }
+  } as unknown as DedupStoreClass;
+}
+
+describe("leader-change-3: a retrying client across a leader change", () => {
+  test("the reference store: every order of one append, a retry, a duplicate and a leader crash keeps every invariant, and the client can finish", async () => {
+    const store = await loadStore(SOLUTION);
+    const r = searchScenario({ scenario: "leader-change-3", store });
+    expect(r.end).toBe("space-exhausted");
+    expect(r.violation).toBeUndefined();
+    expect(r.unique).toBeGreaterThan(1_000);
+    const goal = searchScenario({ scenario: "leader-change-3", store, goal: ["clients-done"] });
+    expect(goal.end).toBe("goal-found");
+  });
+
+  test("the append crosses the leader change: n1 commits it and crashes before its reply leaves, the retry to n2 is answered from the session n2 replicated, and the list holds it once", async () => {
+    const store = await loadStore(SOLUTION);
+    const model = scenarioModel("leader-change-3", { store });
+    let s = model.initial();
+    const take = (pattern: RegExp) => {
+      const e = model.events(s).find((x) => pattern.test(model.describe(x, s, model.step(s, x))));
+      expect(e, String(pattern)).toBeDefined();
+      s = model.step(s, e!);
+    };
+    take(/^deliver +c1->n1 append "c1:1"/);
+    take(/^replicate n1->n2: log of 1 entries, commit 1/);
+    take(/^crash the leader n1; n2 is elected leader of term 2/);
+    take(/^timer c1: resends seq 1 to n2/);
+    take(/^deliver +c1->n2 append "c1:1"/);
+    take(/^replicate n2->n3: log of 3 entries, commit 3/);
+    take(/^deliver +n2->c1 reply to seq 1: append_ok \["c1:1"\]/);
+    const world = s as { client: { outcomes: string }; replicas: Array<{ id: string; server: { data: { l: string[] } } }>; broken?: unknown };
+    expect(world.client.outcomes).toBe("a");
+    expect(world.replicas.find((r) => r.id === "n2")!.server.data.l).toEqual(["c1:1"]);
+    expect(world.broken).toBeUndefined();
+  });
+
+  test("a tracker that keeps its table outside the replicated state (dedup-only-on-leader) applies a duplicate twice", async () => {
+    const store = await withTracker(mutant("dedup-only-on-leader"));
+    const r = searchScenario({ scenario: "leader-change-3", store });
+    expect(r.violation?.invariant).toBe("appends-at-most-once");
+    expect(r.violation?.message).toMatch(/applied entry 2 \(seq 1\) and its list is \["c1:1","c1:1"\]/);
+  });
+
+  test("stale-rewinds-last-seq: with two appends, a late copy rewinds the session and a replica applies seq 2 twice", async () => {
+    const store = await loadStore(mutant("stale-rewinds-last-seq"));
+    const r = searchScenario({ scenario: "leader-change-3", store, appends: 2 });
+    expect(r.violation?.invariant).toBe("appends-at-most-once");
+    expect(r.violation?.message).toMatch(/"c1:2","c1:2"/);
+  });
+});
