@@ -2,7 +2,8 @@
  * A search trace as a message diagram (self-contained HTML): the trace is
  * replayed state by state, each message gets an arrow from the step that
  * put it in flight to the step that delivered it (a duplicate's copy its
- * own arrow, marked; a message never delivered ends in a cross), timers
+ * own arrow, marked; a message taken out of flight undelivered ends in a
+ * cross; one still in flight at the end is listed under it), timers
  * and the broken invariant are lines across the picture, and every step's
  * line is listed under it. Time is the step number: one row per event.
  *
@@ -81,13 +82,13 @@ export function traceEntries(replay: ReplayResult): { entries: TraceEntry[]; col
       const queue = open.get(k) ?? [];
       if (ev.kind === "deliver") {
         const p = queue.shift();
-        if (p) Object.assign(p, { deliveredAtMs: step - 0.5, fate: "delivered" });
+        if (p) Object.assign(p, { deliveredAtMs: step, fate: "delivered" });
         const b = before.get(k);
         if (b) b.n--;
       } else {
         const first = queue[0];
         const copy = add(ev.message, first?.sentAtMs ?? step - 1, "duplicate");
-        copy.deliveredAtMs = step - 0.5;
+        copy.deliveredAtMs = step;
       }
     }
     // Messages gone without delivery: dropped (or discarded: a reply nobody waits for).
@@ -95,18 +96,19 @@ export function traceEntries(replay: ReplayResult): { entries: TraceEntry[]; col
       const gone = n - (after.get(k)?.n ?? 0);
       for (let g = 0; g < gone; g++) {
         const p = open.get(k)?.shift();
-        if (p) Object.assign(p, { deliveredAtMs: step - 0.5, fate: ev.kind === "drop" ? "dropped-loss" : "dropped-lost-reply" });
+        if (p) Object.assign(p, { deliveredAtMs: step + 0.1, fate: ev.kind === "drop" ? "dropped-loss" : "dropped-lost-reply" });
       }
     }
     for (const [k, { m, n }] of after) {
       const fresh = n - Math.max(0, before.get(k)?.n ?? 0);
-      for (let f = 0; f < fresh; f++) open.set(k, [...(open.get(k) ?? []), add(m, step - 0.5 + 0.01 * f, "dropped-loss")]);
+      for (let f = 0; f < fresh; f++) open.set(k, [...(open.get(k) ?? []), add(m, step + 0.2 + 0.01 * f, "dropped-loss")]);
     }
   });
-  for (const e of entries) if (e.kind === "message" && e.deliveredAtMs === undefined) e.deliveredAtMs = replay.events.length + 1;
+  // Messages still in flight when the trace ends were not lost, only not delivered yet: the page lists them under the picture.
+  const drawn = entries.filter((e) => e.kind !== "message" || e.deliveredAtMs !== undefined);
   const clients = [...ends].filter((x) => !/^n\d+$/.test(x) && x !== "server").sort();
   const nodes = [...ends].filter((x) => /^n\d+$/.test(x) || x === "server").sort();
-  return { entries, columns: [...clients, ...nodes] };
+  return { entries: drawn, columns: [...clients, ...nodes] };
 }
 
 /** The whole page: the diagram, then the numbered event lines, the violation in red. */
@@ -115,9 +117,9 @@ export function renderTraceHtml(trace: TraceFile, replay: ReplayResult): string 
   const faults: TraceEntry[] = [];
   replay.events.forEach((event, i) => {
     const ev = event as { kind?: string; client?: string; node?: string };
-    if (ev.kind === "timer") faults.push({ kind: "fault", atMs: i + 0.6, label: `step ${i + 1}: ${replay.lines[i] ?? "timer"}`, nodes: [] });
+    if (ev.kind === "timer") faults.push({ kind: "fault", atMs: i + 1, label: `step ${i + 1}: ${replay.lines[i] ?? "timer"}`, nodes: [] });
   });
-  if (replay.violation) faults.push({ kind: "fault", atMs: replay.events.length + 0.7, label: `violated: ${replay.violation.invariant}`, nodes: [] });
+  if (replay.violation) faults.push({ kind: "fault", atMs: replay.events.length + 0.5, label: `violated: ${replay.violation.invariant}`, nodes: [] });
   const svg = renderSequenceSvg({
     title: `kv-sim search: ${trace.scenario}${replay.violation ? ` — ${replay.violation.invariant} violated` : ""}`,
     caption: `shape ${Object.entries(trace.shape).map(([k, v]) => `${k} ${v}`).join(", ")}; one row per event of the trace (the time axis counts steps)`,
@@ -125,6 +127,8 @@ export function renderTraceHtml(trace: TraceFile, replay: ReplayResult): string 
     entries: [...entries, ...faults].sort((a, b) => (a.kind === "fault" ? a.atMs : a.sentAtMs) - (b.kind === "fault" ? b.atMs : b.sentAtMs)),
   });
   const lines = replay.lines.map((l, i) => `<li>${esc(l)}</li>`).join("\n");
+  const pending = inFlight(replay.states.at(-1));
+  const pendingList = pending.length === 0 ? "" : `<h2>Still in flight at the end</h2>\n<ul>\n${pending.map((m) => `<li>${esc(`${m.from}->${m.to} ${label(m)}`)}</li>`).join("\n")}\n</ul>\n`;
   const violation = replay.violation ? `<p class="violation"><b>${esc(replay.violation.invariant)}</b>: ${esc(replay.violation.message)}</p>` : `<p>Every invariant holds at the end of the trace.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kv-sim search trace: ${esc(trace.scenario)}</title>
@@ -136,6 +140,6 @@ ${svg}
 <ol>
 ${lines}
 </ol>
-</body></html>
+${pendingList}</body></html>
 `;
 }
