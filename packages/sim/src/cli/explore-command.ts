@@ -9,15 +9,13 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { basename, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
 import { EXIT, InputError, UsageError, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parseTrace, startExplorer, TraceFileError, type Explorer, type ExploreTrace } from "../explore/index.js";
-import { loadPieces, SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
+import { SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
+import { loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
 
-const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("src", "dedup-kv-store.ts"), voteRules: join("src", "vote-rules.ts") };
 
 /** --max-retries for maxRetries, and so on (as kv-sim search names them). */
 const optionOf = (shapeName: string) => shapeName.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
@@ -72,23 +70,6 @@ Example:
   npm run kv-sim -- explore --trace out/trace.json --store grader/test/mutants/stale-rewinds-last-seq.ts
   npm run kv-sim -- explore --scenario vote-rules-3 --solution
 `;
-
-/** The file of the piece `scenario` runs, as kv-sim search chooses it. */
-function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): { file: string; option: string } {
-  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store"), getString(a, "rules")].filter((x) => x !== undefined);
-  if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store and --rules: give at most one");
-  const piece = SCENARIO_INFO[scenario].piece;
-  if (getString(a, "store") !== undefined && piece !== "store") throw new UsageError(`--store: ${scenario} runs vote rules; give --rules FILE`);
-  if (getString(a, "rules") !== undefined && piece !== "voteRules") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
-  const given = getString(a, "store") ?? getString(a, "rules");
-  if (given !== undefined) return { file: resolve(given), option: getString(a, "store") !== undefined ? "--store" : "--rules" };
-  const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", PIECE_FILE[piece]);
-  if (a.flags.has("solution")) return { file: solution, option: "--solution" };
-  const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", PIECE_FILE[piece]), option: "--workbook" };
-  if (dir === "solution") return { file: solution, option: "--workbook" };
-  return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE[piece]), option: "--workbook" };
-}
 
 function readTrace(path: string, maxEvents: number): ExploreTrace {
   let text: string;
@@ -171,13 +152,9 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   const ownShape = Object.keys(SCENARIO_INFO[name].shape);
   const foreign = Object.keys(shape).find((k) => !ownShape.includes(k));
   if (foreign !== undefined) throw new UsageError(`--${optionOf(foreign)}: not a shape option of ${name} (its options: ${ownShape.map((k) => `--${optionOf(k)}`).join(", ")})`);
-  const { file, option } = pieceFile(a, name, env);
-  let pieces;
-  try {
-    pieces = await loadPieces(name, file);
-  } catch (e) {
-    throw new UsageError(`${option}: cannot load ${file}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
-  }
+  const chosen = pieceFile(a, name, env);
+  const file = chosen.file;
+  const pieces = await loadPiece(name, chosen);
   let opened;
   try {
     opened = openScenario({ scenario: name, pieces, source: file, shape });
@@ -192,7 +169,7 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   } catch (e) {
     // A trace that does not fit the scenario is the trace file's fault (4); code under test that throws is the store option's (2, as kv-sim search).
     if (e instanceof ExploreError && e.status === 422) throw new InputError(`--trace ${tracePath}: ${e.message}`, { cause: e });
-    if (e instanceof ExploreError) throw new UsageError(`${option}: ${file}: ${e.message}`, { cause: e });
+    if (e instanceof ExploreError) throw new UsageError(`${chosen.option}: ${file}: ${e.message}`, { cause: e });
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE") throw new UsageError(`--port ${port}: in use on 127.0.0.1; give another, or 0 for a free one`, { cause: e });
     if (code === "EACCES") throw new UsageError(`--port ${port}: not allowed to listen there; give one above 1023, or 0`, { cause: e });

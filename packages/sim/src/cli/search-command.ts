@@ -11,12 +11,10 @@
  * plug modules read it (unset: week-12/).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
 import { EXIT, UsageError, type Io } from "@dslab/protocol/cli";
 import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import {
-  loadPieces,
   replayTrace,
   SCENARIO_INFO,
   SCENARIOS,
@@ -28,9 +26,8 @@ import {
   type TraceFile,
 } from "../search/index.js";
 import { renderTraceHtml } from "../search/trace-diagram.js";
+import { loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile } from "./pieces.js";
 
-const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("src", "dedup-kv-store.ts"), voteRules: join("src", "vote-rules.ts") };
 export const DEFAULT_TRACE = "search-trace.json";
 
 /** --max-retries for maxRetries, and so on. */
@@ -92,36 +89,6 @@ Examples:
   npm run kv-sim -- search --scenario vote-rules-3 --goal leader-elected --solution
   npm run kv-sim -- search --scenario vote-rules-3 --network 0 --solution
 `;
-
-const PIECE_OPTIONS = ["workbook", "store", "rules"];
-
-function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): string {
-  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, getString(a, "store"), getString(a, "rules")].filter((x) => x !== undefined);
-  if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store and --rules: give at most one");
-  const piece = SCENARIO_INFO[scenario].piece;
-  const file = getString(a, "store") ?? getString(a, "rules");
-  if (getString(a, "store") !== undefined && piece !== "store") throw new UsageError(`--store: ${scenario} runs vote rules; give --rules FILE`);
-  if (getString(a, "rules") !== undefined && piece !== "voteRules") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
-  if (file !== undefined) return resolve(file);
-  const rel = PIECE_FILE[piece];
-  if (a.flags.has("solution")) return join(REPOSITORY_ROOT, "grader", "solutions", "week-12", rel);
-  const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return join(REPOSITORY_ROOT, "week-12", rel);
-  if (dir === "solution") return join(REPOSITORY_ROOT, "grader", "solutions", "week-12", rel);
-  return join(isAbsolute(dir) ? dir : resolve(dir), rel);
-}
-
-async function load(scenario: ScenarioName, file: string, option: string): Promise<ScenarioPieces> {
-  try {
-    return await loadPieces(scenario, file);
-  } catch (e) {
-    throw new UsageError(`${option}: cannot load ${file}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
-  }
-}
-
-function optionName(a: ParsedArgs): string {
-  return getString(a, "store") !== undefined ? "--store" : getString(a, "rules") !== undefined ? "--rules" : a.flags.has("solution") ? "--solution" : "--workbook";
-}
 
 function pieceOption(scenario: ScenarioName, file: string): string {
   return `${SCENARIO_INFO[scenario].piece === "store" ? "--store" : "--rules"} ${file}`;
@@ -187,8 +154,9 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     reduce: !a.flags.has("no-reduce"),
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
-  const file = pieceFile(a, name, env);
-  const pieces = await load(name, file, optionName(a));
+  const chosen = pieceFile(a, name, env);
+  const file = chosen.file;
+  const pieces = await loadPiece(name, chosen);
   const report = searchScenario({ ...defined, ...pieces, scenario: name, shape });
   const json = a.flags.has("json");
   let written: { trace: string; html: string } | undefined;
@@ -234,7 +202,7 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stderr(`kv-sim: ${path}: a search trace needs "scenario" (one of ${SCENARIOS.join(", ")}), "events" and "invariants"\n`);
     return EXIT.badInput;
   }
-  const pieces = await load(trace.scenario, pieceFile(a, trace.scenario, env), optionName(a));
+  const pieces = await loadPiece(trace.scenario, pieceFile(a, trace.scenario, env));
   let result;
   try {
     result = replayTrace(trace, pieces);

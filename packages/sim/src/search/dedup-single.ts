@@ -70,6 +70,7 @@
  */
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
+import { clone, latch } from "./world-parts.js";
 
 /** A reply body from the store: `{ type: "append_ok", value: [...] }`, `{ type: "error", code, text }`. */
 export type StoreReply = { type: string; [field: string]: unknown };
@@ -196,10 +197,6 @@ function swapped(v: unknown): unknown {
   return out;
 }
 
-function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
-
 function showMessage(m: Message): string {
   if (m.kind === "request") return `${m.from}->server append ${JSON.stringify(m.body.value)} (client ${m.body.client_id} seq ${m.body.seq})`;
   return `server->${m.to} reply to seq ${m.seq}: ${showReply(m.body)}`;
@@ -220,12 +217,6 @@ function listOf(server: unknown): unknown[] {
 /** The list at key "l" in the store's state (`state.data.l`), or []. */
 export function serverList(world: DedupWorld): unknown[] {
   return listOf(world.server);
-}
-
-/** `world` with invariant `name` latched as broken (its first sentence kept). */
-function latch(world: DedupWorld, name: (typeof DEDUP_INVARIANTS)[number], message: string): void {
-  if (world.broken?.[name] !== undefined) return;
-  world.broken = { ...world.broken, [name]: message };
 }
 
 export function dedupSingleModel(options: DedupScenarioOptions): Model<DedupWorld, DedupEvent> {

@@ -33,6 +33,7 @@
  */
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
+import { clone, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
 import type { AppendRequest, DedupStoreClass, StoreReply } from "./dedup-single.js";
 
 const IDS = ["n1", "n2", "n3"];
@@ -105,38 +106,6 @@ export interface LeaderChangeOptions {
 export const LEADER_CHANGE_DEFAULTS = { appends: 1, maxRetries: 1, leaderChanges: 1, maxDuplicates: 1, sessionsMax: 1 } as const;
 export const LEADER_CHANGE_INVARIANTS = ["results-ok", "appends-linearizable", "appends-at-most-once", "committed-entry-kept", "sessions-bounded"] as const;
 
-type Name = (typeof LEADER_CHANGE_INVARIANTS)[number];
-
-function latch(world: LeaderChangeWorld, name: Name, message: string): void {
-  if (world.broken?.[name] !== undefined) return;
-  world.broken = { ...world.broken, [name]: message };
-}
-
-const keys = new WeakMap<LcMessage, string>();
-function key(m: LcMessage): string {
-  let k = keys.get(m);
-  if (k === undefined) keys.set(m, (k = JSON.stringify(m)));
-  return k;
-}
-
-function withMessage(inFlight: readonly LcMessage[], m: LcMessage): LcMessage[] {
-  const k = key(m);
-  const out = [...inFlight];
-  let i = 0;
-  while (i < out.length && key(out[i]!) < k) i++;
-  out.splice(i, 0, m);
-  return out;
-}
-
-function withoutMessage(inFlight: readonly LcMessage[], m: LcMessage): LcMessage[] {
-  const k = key(m);
-  const i = inFlight.findIndex((x) => key(x) === k);
-  return [...inFlight.slice(0, i), ...inFlight.slice(i + 1)];
-}
-
-function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
 
 function listOf(server: unknown): string[] {
   const data = (server as { data?: Record<string, unknown> } | null)?.data;
@@ -276,7 +245,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
       const out: LeaderChangeEvent[] = [];
       let previous: string | undefined;
       for (const message of world.inFlight) {
-        const k = key(message);
+        const k = messageText(message);
         if (k === previous) continue;
         previous = k;
         out.push({ kind: "deliver", message });
@@ -371,7 +340,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
       );
       const c = world.client;
       const broken = world.broken === undefined ? "" : Object.keys(world.broken).sort().join(",");
-      return `${replicas.join(";")}|${c.seq},${c.attempts},${c.redirects},${c.node},${c.outcomes.replaceAll("a", "u")}|${world.inFlight.map(key).join(";")}|${world.duplicates},${world.leaderChanges}|${world.committed.join(".")}|${broken}`;
+      return `${replicas.join(";")}|${c.seq},${c.attempts},${c.redirects},${c.node},${c.outcomes.replaceAll("a", "u")}|${world.inFlight.map(messageText).join(";")}|${world.duplicates},${world.leaderChanges}|${world.committed.join(".")}|${broken}`;
     },
 
     invariants: Object.fromEntries(LEADER_CHANGE_INVARIANTS.map((name) => [name, (w: LeaderChangeWorld) => w.broken?.[name] ?? null])),

@@ -33,6 +33,7 @@
  */
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
+import { latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
 import { wrongObservation, type TermState, type VoteDecision, type VoteRequest, type VoterState } from "@dslab/cluster/core";
 
 /** The two rules the scenario calls (the workbook's `voteRules`, or the reference's). */
@@ -90,33 +91,6 @@ const IDS = ["n1", "n2", "n3"];
 /** Entries 1 and 2 (term 1) are on n1 and n2, a majority: committed. */
 const COMMITTED = [1, 1];
 const QUORUM = 2;
-
-const keys = new WeakMap<ElectionMessage, string>();
-function key(m: ElectionMessage): string {
-  let k = keys.get(m);
-  if (k === undefined) keys.set(m, (k = JSON.stringify(m)));
-  return k;
-}
-
-function withMessage(inFlight: readonly ElectionMessage[], m: ElectionMessage): ElectionMessage[] {
-  const k = key(m);
-  const out = [...inFlight];
-  let i = 0;
-  while (i < out.length && key(out[i]!) < k) i++;
-  out.splice(i, 0, m);
-  return out;
-}
-
-function withoutMessage(inFlight: readonly ElectionMessage[], m: ElectionMessage): ElectionMessage[] {
-  const k = key(m);
-  const i = inFlight.findIndex((x) => key(x) === k);
-  return [...inFlight.slice(0, i), ...inFlight.slice(i + 1)];
-}
-
-function latch(world: ElectionWorld, name: (typeof VOTE_INVARIANTS)[number], message: string): void {
-  if (world.broken?.[name] !== undefined) return;
-  world.broken = { ...world.broken, [name]: message };
-}
 
 function show(m: ElectionMessage): string {
   switch (m.kind) {
@@ -223,7 +197,7 @@ export function voteRules3Model(options: VoteScenarioOptions): Model<ElectionWor
       if (online) {
         let previous: string | undefined;
         for (const message of world.inFlight) {
-          const k = key(message);
+          const k = messageText(message);
           if (k === previous) continue;
           previous = k;
           out.push({ kind: "deliver", message });
@@ -269,7 +243,7 @@ export function voteRules3Model(options: VoteScenarioOptions): Model<ElectionWor
     canonical(world) {
       const nodes = world.nodes.map((n) => `${n.term},${n.votedFor ?? "-"},${n.role[0]},${n.leader ?? "-"},${n.log.join(".")},${Object.entries(n.votes).map(([k, v]) => k + (v ? "+" : "-")).sort().join("")}`);
       const broken = world.broken === undefined ? "" : Object.keys(world.broken).sort().join(",");
-      return `${nodes.join(";")}|${world.inFlight.map(key).join(";")}|${world.duplicates},${world.elections}|${stableStringify(world.leaders)}|${broken}`;
+      return `${nodes.join(";")}|${world.inFlight.map(messageText).join(";")}|${world.duplicates},${world.elections}|${stableStringify(world.leaders)}|${broken}`;
     },
 
     invariants: {
