@@ -4,3 +4,4 @@ export * from "./schema.js";
 export * from "./codec.js";
 export * from "./json-depth.js";
 export * from "./prng.js";
+export * from "./stable-stringify.js";

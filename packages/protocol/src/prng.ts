@@ -17,6 +17,18 @@ export interface Prng {
   fork(label: string): Prng;
   /** The seed text this generator was made from. */
   readonly seed: string;
+  /**
+   * Where the stream stands, as plain numbers: `restorePrng` of it makes a
+   * generator that draws what this one draws from here on. Optional: a
+   * generator without it cannot be copied.
+   */
+  exportState?(): PrngState;
+}
+
+/** A generator's position as plain data: its seed text (forks derive from it) and sfc32's four 32-bit words. */
+export interface PrngState {
+  seed: string;
+  words: [number, number, number, number];
 }
 
 /** cyrb128: four 32-bit words from a string. */
@@ -49,10 +61,22 @@ export function deriveSeed(seed: string | number, label: string): string {
 }
 
 export function createPrng(seed: string | number): Prng {
-  const seedText = String(seed);
+  return makePrng(String(seed), null);
+}
+
+/** A generator that continues exactly where the one that exported `state` stands (independent of it). */
+export function restorePrng(state: PrngState): Prng {
+  const w = state?.words;
+  if (typeof state?.seed !== "string" || !Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) {
+    throw new RangeError(`restorePrng: need { seed: string, words: four 32-bit unsigned integers }, got ${JSON.stringify(state)}`);
+  }
+  return makePrng(state.seed, w);
+}
+
+function makePrng(seedText: string, words: readonly number[] | null): Prng {
   // The state lives in a typed array: as closure variables, words above
   // 2^31 were boxed numbers, one allocation per draw.
-  const s = new Uint32Array(hash128(seedText));
+  const s = new Uint32Array(words ?? hash128(seedText));
   const next32 = (): number => {
     const a = s[0]!;
     const b = s[1]!;
@@ -66,7 +90,7 @@ export function createPrng(seed: string | number): Prng {
     return t >>> 0;
   };
   // Discard the first outputs: sfc32 mixes poorly right after seeding.
-  for (let i = 0; i < 15; i++) next32();
+  if (words === null) for (let i = 0; i < 15; i++) next32();
   const prng: Prng = {
     seed: seedText,
     next: () => next32() / 4294967296,
@@ -82,6 +106,7 @@ export function createPrng(seed: string | number): Prng {
       return items[Math.floor(prng.next() * items.length)] as T;
     },
     fork: (label) => createPrng(deriveSeed(seedText, label)),
+    exportState: () => ({ seed: seedText, words: [s[0]!, s[1]!, s[2]!, s[3]!] }),
   };
   return prng;
 }
