@@ -8,7 +8,7 @@
  */
 export * from "./contract.js";
 export { renderEvent, type NodeEvent, type SessionEndReason } from "./events.js";
-export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./node/index.js";
+export { createKvNodeCore, KvNode, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas, type KvNodeState } from "./node/index.js";
 export {
   RaftCore,
   RaftLog,
@@ -19,6 +19,7 @@ export {
   type RaftOptions,
   type RaftReady,
   type RaftRole,
+  type RaftStateData,
   type TermState,
   type VoteRules,
   type VoterState,

@@ -34,6 +34,7 @@ import {
   jsonDepthExceeds,
   matchesKind,
   MAX_JSON_DEPTH,
+  restorePrng,
   tooDeepText,
   type Body,
   type BodySchema,
@@ -43,9 +44,10 @@ import {
 } from "@dslab/protocol";
 import type { Command, DurableMark, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState } from "../contract.js";
 import { renderEvent, type NodeEvent } from "../events.js";
-import { LogClock } from "./log-clock.js";
+import { LogClock, type LogClockState } from "./log-clock.js";
 import { isRaftBody, raftSchemas } from "../raft/messages.js";
-import { RaftCore } from "../raft/raft.js";
+import { RaftCore, type RaftStateData } from "../raft/raft.js";
+import { cloneData } from "../raft/log.js";
 import { KvStateMachine, parseSnapshot, requestFingerprint } from "../state-machine/index.js";
 import { validateOp } from "../state-machine/kv-ops.js";
 
@@ -63,7 +65,7 @@ export const NODE_DEFAULTS = {
 } as const;
 
 /** A read waiting for its ReadIndex round, then for the state machine to reach its index. */
-interface PendingRead {
+export interface PendingRead {
   src: string;
   msgId: number | undefined;
   key: ClientRequestBody["key"];
@@ -72,7 +74,7 @@ interface PendingRead {
 }
 
 /** Who to answer when the entry at an index is applied. */
-interface Pending {
+export interface Pending {
   src: string;
   msgId: number | undefined;
   /** The term the entry was appended in: the entry applied at that index must be this one. */
@@ -87,11 +89,39 @@ function sessionKey(request: ClientRequestBody): string | undefined {
   return `${request.client_id}\u0000${request.seq}`;
 }
 
-export function createKvNodeCore(config: NodeConfig, restored: PersistentState | null): KvNodeCore {
+/**
+ * Everything in a reference node core that changes, as plain JSON data:
+ * its Raft core, its state machine (the map, sessions and idempotency keys,
+ * in the state machine's snapshot format) and the requests it still has to
+ * answer. `KvNode.fromState(config, data)` makes a node that behaves from
+ * then on exactly as the exporting one; `stableStringify` of it is a
+ * canonical text of the node's state.
+ */
+export interface KvNodeState {
+  raft: RaftStateData;
+  stateMachine: Json;
+  lastApplied: number;
+  started: boolean;
+  /** Pending entries by log index, in the order they were proposed. */
+  pending: Array<[number, Pending]>;
+  /** Reads by ReadIndex id, in arrival order. */
+  reads: Array<[number, PendingRead]>;
+  /** Sorted by key. */
+  pendingKeys: Array<[string, number]>;
+  /** Sorted by key. */
+  pendingSessions: Array<[string, number]>;
+  leaderTerm: number | null;
+  logClock: LogClockState;
+}
+
+export function createKvNodeCore(config: NodeConfig, restored: PersistentState | null): KvNode {
   return new KvNode(config, restored);
 }
 
-class KvNode implements KvNodeCore {
+const byKey = <T>(a: [string, T], b: [string, T]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/** The reference node core (see the top of this file); `createKvNodeCore` makes one. */
+export class KvNode implements KvNodeCore {
   readonly id: string;
   private readonly raft: RaftCore;
   private readonly sm: KvStateMachine;
@@ -114,7 +144,10 @@ class KvNode implements KvNodeCore {
   /** The timestamps this node stamps on the entries it appends as leader (log-clock.ts). */
   private readonly logClock = new LogClock();
 
-  constructor(config: NodeConfig, restored: PersistentState | null) {
+  constructor(
+    private readonly config: NodeConfig,
+    restored: PersistentState | null,
+  ) {
     this.id = config.id;
     this.snapshotEveryEntries = config.snapshotEveryEntries ?? NODE_DEFAULTS.snapshotEveryEntries;
     this.maxValueBytes = config.maxValueBytes ?? NODE_DEFAULTS.maxValueBytes;
@@ -158,6 +191,59 @@ class KvNode implements KvNodeCore {
       this.lastApplied = snapshot.lastIncludedIndex;
       this.logClock.observe(this.sm.clockMs());
     }
+  }
+
+  // -------------------------------------------------------- state as data --
+
+  /** Every mutable field as plain data, copied: changing it changes nothing here. Call between inputs. */
+  exportState(): KvNodeState {
+    return {
+      raft: this.raft.exportState(),
+      stateMachine: cloneData(this.sm.snapshot()),
+      lastApplied: this.lastApplied,
+      started: this.started,
+      pending: cloneData([...this.pending]),
+      reads: cloneData([...this.reads]),
+      pendingKeys: [...this.pendingKeys].sort(byKey),
+      pendingSessions: [...this.pendingSessions].sort(byKey),
+      leaderTerm: this.leaderTerm,
+      logClock: this.logClock.exportState(),
+    };
+  }
+
+  /**
+   * A node configured by `config` in the state `data` (from `exportState`).
+   * Its PRNG is restored from the state: `config.prng` is neither used nor
+   * advanced. The session store comes from `config.sessionStore`, filled
+   * through the state machine's restore (its `importState` when it has one).
+   */
+  static fromState(config: NodeConfig, data: KvNodeState): KvNode {
+    // The constructor draws an election timeout: from a restored generator, never from config.prng.
+    const node = new KvNode({ ...config, prng: restorePrng(data.raft.prng) }, null);
+    node.importState(data);
+    return node;
+  }
+
+  /** An independent node in the same state, with the same configuration: it behaves exactly as this one from here on. */
+  copy(): KvNode {
+    return KvNode.fromState(this.config, this.exportState());
+  }
+
+  private importState(data: KvNodeState): void {
+    this.raft.importState(data.raft);
+    this.sm.restore(cloneData(data.stateMachine));
+    this.lastApplied = data.lastApplied;
+    this.started = data.started;
+    this.pending.clear();
+    for (const [index, p] of cloneData(data.pending)) this.pending.set(index, p);
+    this.reads.clear();
+    for (const [id, r] of cloneData(data.reads)) this.reads.set(id, r);
+    this.pendingKeys.clear();
+    for (const [k, index] of data.pendingKeys) this.pendingKeys.set(k, index);
+    this.pendingSessions.clear();
+    for (const [k, index] of data.pendingSessions) this.pendingSessions.set(k, index);
+    this.leaderTerm = data.leaderTerm;
+    this.logClock.importState(data.logClock);
   }
 
   tick(nowMs: number): Effects {

@@ -1,1 +1,1 @@
-export { createKvNodeCore, validateClientRequest, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./core.js";
+export { createKvNodeCore, KvNode, validateClientRequest, type KvNodeState, NODE_DEFAULTS, nodeSchemas, raftSchemas } from "./core.js";

@@ -13,11 +13,26 @@
  * timestamp until its clock catches up: log time stands still, which only
  * keeps sessions longer (the safe direction).
  */
+export interface LogClockState {
+  lastTs: number;
+  offsetMs: number;
+}
+
 export class LogClock {
   /** The largest timestamp seen in the log or the state machine. */
   private lastTs = 0;
   /** While leading: added to this node's clock when stamping (zero or negative). */
   private offsetMs = 0;
+
+  /** The clock as plain data. */
+  exportState(): LogClockState {
+    return { lastTs: this.lastTs, offsetMs: this.offsetMs };
+  }
+
+  importState(state: LogClockState): void {
+    this.lastTs = state.lastTs;
+    this.offsetMs = state.offsetMs;
+  }
 
   /** A timestamp known to be in the timeline: an entry appended, or a restored state machine's clock. */
   observe(ts: number): void {

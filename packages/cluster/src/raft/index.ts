@@ -17,8 +17,8 @@
  * The composed node (Raft + state machine + client bookkeeping) is
  * `createKvNodeCore` in ../node/.
  */
-export { RaftCore, type RaftOptions, type RaftReady, type RaftRole } from "./raft.js";
-export { RaftLog } from "./log.js";
+export { RaftCore, type RaftOptions, type RaftReady, type RaftRole, type RaftStateData } from "./raft.js";
+export { RaftLog, type RaftLogState } from "./log.js";
 export {
   REFERENCE_VOTE_RULES,
   VoteRulesError,
@@ -30,5 +30,5 @@ export {
   type VoteRequest,
   type VoteDecision,
 } from "./vote-rules.js";
-export { Progress, type ProgressState } from "./progress.js";
+export { Progress, type ProgressData, type ProgressState } from "./progress.js";
 export * from "./messages.js";

@@ -5,6 +5,18 @@
  */
 import type { LogEntry } from "../contract.js";
 
+/** A log as plain data: the snapshot point and the entries after it. */
+export interface RaftLogState {
+  snapshotIndex: number;
+  snapshotTerm: number;
+  entries: LogEntry[];
+}
+
+/** A deep copy through JSON: plain data in, plain data out (undefined members dropped, as on the wire). */
+export function cloneData<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 export class RaftLog {
   private snapIndex = 0;
   private snapTerm = 0;
@@ -94,6 +106,22 @@ export class RaftLog {
     this.entries.length = first.index - this.snapIndex - 1;
     if (this.sizes.length > this.entries.length) this.sizes.length = this.entries.length;
     for (const e of entries) this.entries.push(e);
+  }
+
+  /** The log as plain data (copies of the entries); `importState` of it rebuilds this log. */
+  exportState(): RaftLogState {
+    return { snapshotIndex: this.snapIndex, snapshotTerm: this.snapTerm, entries: cloneData(this.entries) };
+  }
+
+  /** Replaces the whole log with what `exportState` returned (the entries are copied). */
+  importState(state: RaftLogState): void {
+    state.entries.forEach((e, i) => {
+      if (e.index !== state.snapshotIndex + 1 + i) throw new Error(`raft log: imported entry ${i} has index ${e.index}, expected ${state.snapshotIndex + 1 + i}`);
+    });
+    this.snapIndex = state.snapshotIndex;
+    this.snapTerm = state.snapshotTerm;
+    this.entries = cloneData(state.entries);
+    this.sizes = [];
   }
 
   /** Drop entries up to `index` (they are in a snapshot now); entries after it stay. */

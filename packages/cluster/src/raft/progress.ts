@@ -11,6 +11,19 @@
  */
 export type ProgressState = "probe" | "replicate" | "snapshot";
 
+/** A Progress as plain data. */
+export interface ProgressData {
+  match: number;
+  next: number;
+  state: ProgressState;
+  paused: boolean;
+  inflight: number[];
+  pendingSnapshot: number;
+  snapshotOffset: number;
+  snapshotWaitTicks: number;
+  recentActive: boolean;
+}
+
 export class Progress {
   match = 0;
   next: number;
@@ -28,6 +41,24 @@ export class Progress {
 
   constructor(next: number) {
     this.next = next;
+  }
+
+  exportState(): ProgressData {
+    const { match, next, state, paused, pendingSnapshot, snapshotOffset, snapshotWaitTicks, recentActive } = this;
+    return { match, next, state, paused, inflight: [...this.inflight], pendingSnapshot, snapshotOffset, snapshotWaitTicks, recentActive };
+  }
+
+  static fromState(data: ProgressData): Progress {
+    const pr = new Progress(data.next);
+    pr.match = data.match;
+    pr.state = data.state;
+    pr.paused = data.paused;
+    pr.inflight = [...data.inflight];
+    pr.pendingSnapshot = data.pendingSnapshot;
+    pr.snapshotOffset = data.snapshotOffset;
+    pr.snapshotWaitTicks = data.snapshotWaitTicks;
+    pr.recentActive = data.recentActive;
+    return pr;
   }
 
   becomeProbe(next: number): void {

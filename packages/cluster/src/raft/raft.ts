@@ -33,9 +33,9 @@
  * vote rules return (a `VoteRulesError`, vote-rules.ts).
  */
 import { REFERENCE_VOTE_RULES, VoteRulesError, showTermState, wrongObservation, type TermState, type VoteRequest, type VoteRules, type VoterState } from "./vote-rules.js";
-import type { Message, Prng } from "@dslab/protocol";
+import { restorePrng, type Message, type Prng, type PrngState } from "@dslab/protocol";
 import type { Command, DurableMark, HardState, LogEntry, PersistOp, PersistentState, Snapshot } from "../contract.js";
-import { RaftLog } from "./log.js";
+import { cloneData, RaftLog, type RaftLogState } from "./log.js";
 import type {
   AppendBody,
   AppendOkBody,
@@ -45,7 +45,7 @@ import type {
   SnapshotBody,
   SnapshotOkBody,
 } from "./messages.js";
-import { Progress } from "./progress.js";
+import { Progress, type ProgressData } from "./progress.js";
 import { parseSnapshotText, snapshotText } from "./snapshot-text.js";
 
 /**
@@ -151,6 +151,46 @@ function emptyReady(): RaftReady {
   return { persist: [], send: [], logs: [], restore: null, reads: [], sendBeforePersist: false, durable: null };
 }
 
+/**
+ * Everything in a RaftCore that changes, as plain JSON data (no Map, no
+ * class instance): `RaftCore.fromState(options, data)` makes a core that
+ * behaves from then on exactly as the exporting one. What the options give
+ * (ids, timeouts, vote rules, callbacks) is not state and is not here. Maps
+ * are records, sorted by key (their order never changes what the core
+ * does); `stableStringify` of it is a canonical text of the core's state.
+ */
+export interface RaftStateData {
+  id: string;
+  term: number;
+  votedFor: string | null;
+  role: RaftRole;
+  leader: string | null;
+  commitIndex: number;
+  log: RaftLogState;
+  snapshot: Snapshot | null;
+  /** The JSON text of a snapshot being sent to followers, kept once made. */
+  snapshotText: { index: number; text: string } | null;
+  readRound: { ctx: number; index: number; ids: number[]; acks: string[] } | null;
+  queuedReads: number[];
+  readCtx: number;
+  readIds: number;
+  incoming: { index: number; term: number; parts: string[]; received: number } | null;
+  electionElapsed: number;
+  heartbeatElapsed: number;
+  randomizedElectionTimeout: number;
+  /** Votes (or pre-votes) received in the election in progress, by voter. */
+  votes: Record<string, boolean>;
+  /** The leader's view of each follower, by peer id. */
+  progress: Record<string, ProgressData>;
+  selfDurable: number;
+  ledAtLastReady: number | null;
+  /** What `takeReady()` would return (empty between inputs when the caller drains it). */
+  ready: RaftReady;
+  loggedCommit: number;
+  commitLoggedThisTick: boolean;
+  prng: PrngState;
+}
+
 /** One leadership-check round of ReadIndex, covering every read queued before it started. */
 interface ReadRound {
   ctx: number;
@@ -166,7 +206,7 @@ export class RaftCore {
   readonly quorum: number;
   readonly log = new RaftLog();
 
-  private readonly prng: Prng;
+  private prng: Prng;
   private readonly electionMin: number;
   private readonly electionMax: number;
   private readonly heartbeatTicks: number;
@@ -217,7 +257,10 @@ export class RaftCore {
   private loggedCommit = 0;
   private commitLoggedThisTick = false;
 
-  constructor(opts: RaftOptions, restored: PersistentState | null) {
+  constructor(
+    private readonly opts: RaftOptions,
+    restored: PersistentState | null,
+  ) {
     if (!opts.nodeIds.includes(opts.id)) {
       throw new Error(`raft: node id ${opts.id} is not among the cluster's node ids [${opts.nodeIds.join(", ")}]`);
     }
@@ -249,6 +292,98 @@ export class RaftCore {
     });
     if (restored) this.restore(restored);
     this.resetElectionTimer();
+  }
+
+  // -------------------------------------------------------- state as data --
+
+  /**
+   * Every mutable field as plain data (a deep copy: changing it changes
+   * nothing here). Throws when the injected PRNG cannot export its state.
+   */
+  exportState(): RaftStateData {
+    if (!this.prng.exportState) throw new Error("raft: the injected PRNG cannot export its state (use createPrng from @dslab/protocol)");
+    const votes: Record<string, boolean> = {};
+    for (const id of [...this.votes.keys()].sort()) votes[id] = this.votes.get(id)!;
+    const progress: Record<string, ProgressData> = {};
+    for (const id of [...this.progress.keys()].sort()) progress[id] = this.progress.get(id)!.exportState();
+    const round = this.readRound;
+    return {
+      id: this.id,
+      term: this.currentTerm,
+      votedFor: this.vote,
+      role: this.currentRole,
+      leader: this.currentLeader,
+      commitIndex: this.commit,
+      log: this.log.exportState(),
+      snapshot: this.latestSnapshot === null ? null : cloneData(this.latestSnapshot),
+      snapshotText: this.snapshotText === null ? null : { ...this.snapshotText },
+      readRound: round === null ? null : { ctx: round.ctx, index: round.index, ids: [...round.ids], acks: [...round.acks].sort() },
+      queuedReads: [...this.queuedReads],
+      readCtx: this.readCtx,
+      readIds: this.readIds,
+      incoming: this.incoming === null ? null : { ...this.incoming, parts: [...this.incoming.parts] },
+      electionElapsed: this.electionElapsed,
+      heartbeatElapsed: this.heartbeatElapsed,
+      randomizedElectionTimeout: this.randomizedElectionTimeout,
+      votes,
+      progress,
+      selfDurable: this.selfDurable,
+      ledAtLastReady: this.ledAtLastReady,
+      ready: cloneData(this.out),
+      loggedCommit: this.loggedCommit,
+      commitLoggedThisTick: this.commitLoggedThisTick,
+      prng: this.prng.exportState(),
+    };
+  }
+
+  /**
+   * A core configured by `opts` in the state `data` (from `exportState`),
+   * behaving from then on exactly as the core that exported it. Its PRNG is
+   * a fresh generator restored from `data.prng`: `opts.prng`, if given, is
+   * neither used nor advanced.
+   */
+  static fromState(opts: Omit<RaftOptions, "prng"> & { prng?: Prng }, data: RaftStateData): RaftCore {
+    if (data.id !== opts.id) throw new Error(`raft: state of node ${data.id} given to a core configured as node ${opts.id}`);
+    const core = new RaftCore({ ...opts, prng: restorePrng(data.prng) }, null);
+    core.importState(data);
+    return core;
+  }
+
+  /** An independent core in the same state, with the same options and callbacks: it behaves exactly as this one from here on. */
+  copy(): RaftCore {
+    return RaftCore.fromState(this.opts, this.exportState());
+  }
+
+  /** Replaces every mutable field with (copies of) `data`. */
+  importState(data: RaftStateData): void {
+    if (data.id !== this.id) throw new Error(`raft: state of node ${data.id} given to node ${this.id}`);
+    this.currentTerm = data.term;
+    this.vote = data.votedFor;
+    this.currentRole = data.role;
+    this.currentLeader = data.leader;
+    this.commit = data.commitIndex;
+    this.log.importState(data.log);
+    this.latestSnapshot = data.snapshot === null ? null : cloneData(data.snapshot);
+    this.snapshotText = data.snapshotText === null ? null : { ...data.snapshotText };
+    const round = data.readRound;
+    this.readRound = round === null ? null : { ctx: round.ctx, index: round.index, ids: [...round.ids], acks: new Set(round.acks) };
+    this.queuedReads = [...data.queuedReads];
+    this.readCtx = data.readCtx;
+    this.readIds = data.readIds;
+    this.incoming = data.incoming === null ? null : { ...data.incoming, parts: [...data.incoming.parts] };
+    this.electionElapsed = data.electionElapsed;
+    this.heartbeatElapsed = data.heartbeatElapsed;
+    this.randomizedElectionTimeout = data.randomizedElectionTimeout;
+    this.votes = new Map(Object.keys(data.votes).sort().map((id) => [id, data.votes[id]!]));
+    // A leader makes its Progress entries in peer order; keep that order (tickLeader walks it).
+    this.progress = new Map(this.peers.filter((p) => Object.hasOwn(data.progress, p)).map((p) => [p, Progress.fromState(data.progress[p]!)]));
+    for (const p of Object.keys(data.progress)) if (!this.peers.includes(p)) throw new Error(`raft: imported progress for ${p}, not a peer of ${this.id}`);
+    this.selfDurable = data.selfDurable;
+    this.ledAtLastReady = data.ledAtLastReady;
+    this.out = { ...emptyReady(), ...cloneData(data.ready) };
+    this.loggedCommit = data.loggedCommit;
+    this.commitLoggedThisTick = data.commitLoggedThisTick;
+    this.prng = restorePrng(data.prng);
   }
 
   private restore(state: PersistentState): void {
