@@ -220,24 +220,30 @@ export class KvNode implements KvNodeCore {
   static fromState(config: NodeConfig, data: KvNodeState): KvNode {
     // The constructor draws an election timeout: from a restored generator, never from config.prng.
     const node = new KvNode({ ...config, prng: restorePrng(data.raft.prng) }, null);
-    node.importState(data);
+    node.importState(data, false);
     return node;
   }
 
   /** An independent node in the same state, with the same configuration: it behaves exactly as this one from here on. */
   copy(): KvNode {
-    return KvNode.fromState(this.config, this.exportState());
+    // A fresh export no one else holds: its objects are taken over, not copied again.
+    const data = this.exportState();
+    const node = new KvNode({ ...this.config, prng: restorePrng(data.raft.prng) }, null);
+    node.importState(data, true);
+    return node;
   }
 
-  private importState(data: KvNodeState): void {
-    this.raft.importState(data.raft);
-    this.sm.restore(cloneData(data.stateMachine));
+  private importState(data: KvNodeState, owned: boolean): void {
+    const take = owned ? <T>(v: T): T => v : cloneData;
+    this.raft.importState(data.raft, owned);
+    // The state machine copies what it restores.
+    this.sm.restore(data.stateMachine);
     this.lastApplied = data.lastApplied;
     this.started = data.started;
     this.pending.clear();
-    for (const [index, p] of cloneData(data.pending)) this.pending.set(index, p);
+    for (const [index, p] of take(data.pending)) this.pending.set(index, p);
     this.reads.clear();
-    for (const [id, r] of cloneData(data.reads)) this.reads.set(id, r);
+    for (const [id, r] of take(data.reads)) this.reads.set(id, r);
     this.pendingKeys.clear();
     for (const [k, index] of data.pendingKeys) this.pendingKeys.set(k, index);
     this.pendingSessions.clear();

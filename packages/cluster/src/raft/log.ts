@@ -113,14 +113,14 @@ export class RaftLog {
     return { snapshotIndex: this.snapIndex, snapshotTerm: this.snapTerm, entries: cloneData(this.entries) };
   }
 
-  /** Replaces the whole log with what `exportState` returned (the entries are copied). */
-  importState(state: RaftLogState): void {
+  /** Replaces the whole log with what `exportState` returned (the entries are copied, unless `owned`: a fresh export no one else holds). */
+  importState(state: RaftLogState, owned = false): void {
     state.entries.forEach((e, i) => {
       if (e.index !== state.snapshotIndex + 1 + i) throw new Error(`raft log: imported entry ${i} has index ${e.index}, expected ${state.snapshotIndex + 1 + i}`);
     });
     this.snapIndex = state.snapshotIndex;
     this.snapTerm = state.snapshotTerm;
-    this.entries = cloneData(state.entries);
+    this.entries = owned ? state.entries : cloneData(state.entries);
     this.sizes = [];
   }
 

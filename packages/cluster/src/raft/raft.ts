@@ -349,21 +349,32 @@ export class RaftCore {
     return core;
   }
 
-  /** An independent core in the same state, with the same options and callbacks: it behaves exactly as this one from here on. */
-  copy(): RaftCore {
-    return RaftCore.fromState(this.opts, this.exportState());
+  /** `fromState` of a fresh export that no one else holds: its objects are taken over, not copied again. */
+  private static fromOwnedState(opts: RaftOptions, data: RaftStateData): RaftCore {
+    const core = new RaftCore({ ...opts, prng: restorePrng(data.prng) }, null);
+    core.importState(data, true);
+    return core;
   }
 
-  /** Replaces every mutable field with (copies of) `data`. */
-  importState(data: RaftStateData): void {
+  /** An independent core in the same state, with the same options and callbacks: it behaves exactly as this one from here on. */
+  copy(): RaftCore {
+    return RaftCore.fromOwnedState(this.opts, this.exportState());
+  }
+
+  /**
+   * Replaces every mutable field with copies of `data`, or with `data`'s own
+   * objects when `owned` (a fresh export that no one else holds or changes).
+   */
+  importState(data: RaftStateData, owned = false): void {
+    const take = owned ? <T>(v: T): T => v : cloneData;
     if (data.id !== this.id) throw new Error(`raft: state of node ${data.id} given to node ${this.id}`);
     this.currentTerm = data.term;
     this.vote = data.votedFor;
     this.currentRole = data.role;
     this.currentLeader = data.leader;
     this.commit = data.commitIndex;
-    this.log.importState(data.log);
-    this.latestSnapshot = data.snapshot === null ? null : cloneData(data.snapshot);
+    this.log.importState(data.log, owned);
+    this.latestSnapshot = data.snapshot === null ? null : take(data.snapshot);
     this.snapshotText = data.snapshotText === null ? null : { ...data.snapshotText };
     const round = data.readRound;
     this.readRound = round === null ? null : { ctx: round.ctx, index: round.index, ids: [...round.ids], acks: new Set(round.acks) };
@@ -380,7 +391,7 @@ export class RaftCore {
     for (const p of Object.keys(data.progress)) if (!this.peers.includes(p)) throw new Error(`raft: imported progress for ${p}, not a peer of ${this.id}`);
     this.selfDurable = data.selfDurable;
     this.ledAtLastReady = data.ledAtLastReady;
-    this.out = { ...emptyReady(), ...cloneData(data.ready) };
+    this.out = { ...emptyReady(), ...take(data.ready) };
     this.loggedCommit = data.loggedCommit;
     this.commitLoggedThisTick = data.commitLoggedThisTick;
     this.prng = restorePrng(data.prng);

@@ -300,6 +300,26 @@ describe("the node core's state as data", () => {
     expect(Object.keys(exported).sort()).toEqual(Object.values(state).sort());
   });
 
+  it("an export and the node built from it share nothing: changing one leaves the other as it was", () => {
+    const w = World.start(5, { asyncPersist: false, ownShapeStore: false });
+    for (let r = 0; r < 30; r++) {
+      w.run([{ kind: "tick", node: r % 3 }, { kind: "deliverAll" }, { kind: "deliverAll" }]);
+      w.run([{ kind: "request", node: 0, toLeader: true, client: 0, op: "write", key: "a", value: r % 4, retry: false, keyed: false }]);
+    }
+    const node = w.nodes.find((n) => n.status().role === "leader")!;
+    const data = node.exportState();
+    expect(data.raft.log.entries.length).toBeGreaterThan(0);
+    const text = stableStringify(data);
+    const built = KvNode.fromState(configFor(node.id, 99, { asyncPersist: false, ownShapeStore: false }), data);
+    // Scribble over the export: neither the exporting node nor the one built from it may notice.
+    data.raft.log.entries.length = 0;
+    data.raft.term = 99;
+    (data.stateMachine as { kv: unknown[] }).kv.length = 0;
+    data.logClock.lastTs = -1;
+    expect(stableStringify(node.exportState())).toBe(text);
+    expect(stableStringify(built.exportState())).toBe(text);
+  });
+
   it("refuses a state exported by another node", () => {
     const v = { asyncPersist: false, ownShapeStore: false };
     const n1 = createKvNodeCore(configFor("n1", 1, v), null);
