@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { Effects, NodeConfig } from "../../src/contract.js";
 import { createKvNodeCore, KvNode, type KvNodeState } from "../../src/node/index.js";
 import { SessionTable, type Session, type SessionStoreFactory, type Tombstone } from "../../src/state-machine/index.js";
+import { plainData } from "../plain-data.js";
 
 const IDS = ["n1", "n2", "n3"];
 
@@ -180,28 +181,6 @@ class World {
     }
     if (effects.durable) this.take(node, this.nodes[node]!.persisted(effects.durable, this.nowMs));
   }
-}
-
-/** Every object in `value` is a plain object or an array: no Map, Set, class instance or function. */
-function plainData(value: unknown, path = "state"): string | null {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return null;
-  if (typeof value === "number") return Number.isFinite(value) ? null : `${path} is ${value}`;
-  if (typeof value !== "object") return `${path} is a ${typeof value}`;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const bad = plainData(value[i], `${path}[${i}]`);
-      if (bad) return bad;
-    }
-    return null;
-  }
-  if (proto !== Object.prototype) return `${path} is an instance of ${(value as object).constructor?.name ?? "a class"}`;
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    const bad = plainData(v, `${path}.${k}`);
-    if (bad) return bad;
-  }
-  return null;
 }
 
 const runArb = fc.record({

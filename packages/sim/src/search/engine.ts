@@ -9,6 +9,10 @@
  * never changes the one it is given, so any state can be kept and revisited.
  */
 import { createHash } from "node:crypto";
+import { stableStringify } from "@dslab/protocol";
+
+/** Stable JSON (object keys sorted): the canonical text of plain data. */
+export { stableStringify };
 
 export interface Model<S, E> {
   initial(): S;
@@ -95,26 +99,6 @@ export function fnv1a64(text: string): string {
     lo = newLo;
   }
   return hi.toString(36) + ":" + lo.toString(36);
-}
-
-/** Stable JSON: object keys sorted, so equal data gives equal text whatever the insertion order. */
-export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) {
-    let out = "[";
-    for (let i = 0; i < value.length; i++) out += (i > 0 ? "," : "") + stableStringify(value[i]);
-    return out + "]";
-  }
-  const keys = Object.keys(value).sort();
-  let out = "{";
-  let first = true;
-  for (let i = 0; i < keys.length; i++) {
-    const v = (value as Record<string, unknown>)[keys[i]!];
-    if (v === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(keys[i]) + ":" + stableStringify(v);
-    first = false;
-  }
-  return out + "}";
 }
 
 /** A small seeded PRNG (mulberry32) for the random DFS order. */

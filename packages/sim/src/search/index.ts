@@ -9,7 +9,7 @@
  * appends, bounds), each with a default (`SCENARIO_INFO`).
  */
 import { pathToFileURL } from "node:url";
-import { randomWalks, search, stableStringify, type EndCondition, type HashName, type Model, type Strategy, type TraceStep } from "./engine.js";
+import { randomWalks, search, stableStringify, type HashName, type Model, type SearchOutcome, type Strategy, type TraceStep } from "./engine.js";
 import { DEDUP_DEFAULTS, DEDUP_INVARIANTS, dedupSingleModel, type DedupStoreClass } from "./dedup-single.js";
 import { VOTE_DEFAULTS, VOTE_INVARIANTS, voteRules3Model, type VoteRulesLike } from "./vote-rules-3.js";
 import { LEADER_CHANGE_DEFAULTS, LEADER_CHANGE_INVARIANTS, leaderChange3Model } from "./leader-change-3.js";
@@ -115,16 +115,10 @@ export interface SearchScenarioOptions extends ScenarioPieces {
 
 export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "text" as HashName };
 
-export interface SearchReport {
+/** A search's outcome as the command and the course show it. */
+export interface SearchReport extends Omit<SearchOutcome<unknown, unknown>, "trace" | "final"> {
   scenario: ScenarioName;
-  end: EndCondition;
-  explored: number;
-  unique: number;
-  depth: number;
-  depthBounded: boolean;
-  wallMs: number;
   statesPerS: number;
-  violation?: { invariant: string; message: string };
   /** One line per event, for a violation or a goal. */
   trace?: string[];
   /** The trace as a file `kv-sim replay` re-runs. */

@@ -33,7 +33,7 @@
  */
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
-import { clone, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
+import { clone, distinctMessages, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
 import type { AppendRequest, DedupStoreClass, StoreReply } from "./dedup-single.js";
 
 const IDS = ["n1", "n2", "n3"];
@@ -243,11 +243,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
 
     events(world) {
       const out: LeaderChangeEvent[] = [];
-      let previous: string | undefined;
-      for (const message of world.inFlight) {
-        const k = messageText(message);
-        if (k === previous) continue;
-        previous = k;
+      for (const message of distinctMessages(world.inFlight)) {
         out.push({ kind: "deliver", message });
         if (message.kind === "request" && world.duplicates < options.maxDuplicates) out.push({ kind: "duplicate", message });
       }

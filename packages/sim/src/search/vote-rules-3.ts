@@ -33,7 +33,7 @@
  */
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
-import { latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
+import { distinctMessages, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
 import { wrongObservation, type TermState, type VoteDecision, type VoteRequest, type VoterState } from "@dslab/cluster/core";
 
 /** The two rules the scenario calls (the workbook's `voteRules`, or the reference's). */
@@ -195,11 +195,7 @@ export function voteRules3Model(options: VoteScenarioOptions): Model<ElectionWor
     events(world) {
       const out: ElectionEvent[] = [];
       if (online) {
-        let previous: string | undefined;
-        for (const message of world.inFlight) {
-          const k = messageText(message);
-          if (k === previous) continue;
-          previous = k;
+        for (const message of distinctMessages(world.inFlight)) {
           out.push({ kind: "deliver", message });
           if (world.duplicates < options.maxDuplicates) out.push({ kind: "duplicate", message });
         }

@@ -25,6 +25,18 @@ export function withMessage<M extends object>(inFlight: readonly M[], m: M): M[]
   return out;
 }
 
+/** Each distinct message of `inFlight` (sorted, so copies are adjacent) once. */
+export function distinctMessages<M extends object>(inFlight: readonly M[]): M[] {
+  const out: M[] = [];
+  let previous: string | undefined;
+  for (const m of inFlight) {
+    const t = messageText(m);
+    if (t !== previous) out.push(m);
+    previous = t;
+  }
+  return out;
+}
+
 /** `inFlight` without one copy of `m` (a message equal to it by canonical text). */
 export function withoutMessage<M extends object>(inFlight: readonly M[], m: M): M[] {
   const t = messageText(m);
