@@ -26,6 +26,7 @@ import { printJson } from "../formats/json.js";
 import type { JsonValue } from "../formats/json.js";
 import { checkLinearizability } from "../lin/check.js";
 import type { renderTimelineHtml } from "../render/timeline.js";
+import { chooseModel, ModelChoiceError } from "./choose-model.js";
 import { EXIT, type CliIo, type Parsed } from "./run.js";
 
 /** A history that cannot be read: bad input, like a ParseError. */
@@ -35,7 +36,7 @@ class UnreadableError extends Error {
 
 /** Errors that mean "this file is bad input"; anything else is a bug. */
 function isBadInput(e: unknown): e is Error {
-  return e instanceof ParseError || e instanceof HistoryError || e instanceof UnreadableError;
+  return e instanceof ParseError || e instanceof HistoryError || e instanceof UnreadableError || e instanceof ModelChoiceError;
 }
 
 type Verdict = true | false | "unknown";
@@ -166,18 +167,26 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
   let verdict: Verdict = "unknown";
   let detail = "";
   let htmlError: string | undefined;
+  // The model named in the summary line: with --model auto, the one each file's operations chose.
+  let shown: string = args.model;
   try {
     const text = readInput(file);
     const history = readHistory(text, { source: file });
     requireClientOps(history, file);
-    const missing = args.model === "exactly-once" ? missingIdentity(history) : undefined;
+    const model = args.model === "auto" ? chooseModel(history) : args.model;
+    if (args.model === "auto") {
+      record.model = model;
+      record.auto = true;
+      shown = `auto: ${model}`;
+    }
+    const missing = model === "exactly-once" ? missingIdentity(history) : undefined;
     if (missing !== undefined) {
       // Readable, but the model cannot judge it: say which fields it lacks and where.
       record.ops = pairOps(history).length;
       detail = `${file}:${lineOfOp(missing.op) ?? 1}: ${missing.message}`;
       record.reason = detail;
       htmlError = writeTimeline(history, { title: `${basename(file)}: exactly-once` });
-    } else if (args.model === "exactly-once") {
+    } else if (model === "exactly-once") {
       const r = checkExactlyOnce(history);
       verdict = r.valid;
       record.ops = r.ops;
@@ -188,7 +197,7 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
       if (r.unknownReason !== undefined) record.reason = r.unknownReason;
       htmlError = writeTimeline(history, { title: `${basename(file)}: exactly-once`, result: r });
     } else {
-      const r = checkLinearizability(history, { model: args.model, initial, timeLimitMs: args.timeLimitMs, now });
+      const r = checkLinearizability(history, { model, initial, timeLimitMs: args.timeLimitMs, now });
       verdict = r.valid;
       record.ops = r.ops;
       record.keys = r.keys.length;
@@ -205,11 +214,11 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
         detail = r.unknownReason;
         record.reason = r.unknownReason;
       }
-      htmlError = writeTimeline(history, { title: `${basename(file)}: ${args.model}`, result: r });
+      htmlError = writeTimeline(history, { title: `${basename(file)}: ${model}`, result: r });
     }
   } catch (e) {
     if (!isBadInput(e)) throw e;
-    const line = e instanceof HistoryError ? lineOfOp(e.op) : undefined;
+    const line = e instanceof HistoryError || e instanceof ModelChoiceError ? lineOfOp(e.op) : undefined;
     detail = line === undefined ? e.message : `${file}:${line}: ${e.message}`;
     record.error = detail;
     record.valid = "unknown";
@@ -223,7 +232,7 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
   if (htmlError !== undefined) record.html_error = htmlError;
   const word = verdict === true ? "valid" : verdict === false ? "INVALID" : "UNKNOWN";
   return {
-    out: args.json ? printJson(record) : `${file}: ${word} (${args.model}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + detail}`,
+    out: args.json ? printJson(record) : `${file}: ${word} (${shown}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + detail}`,
     err: htmlError === undefined ? undefined : `history-check: ${htmlError}`,
     verdict,
     bad: htmlError !== undefined,

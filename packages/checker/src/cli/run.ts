@@ -41,10 +41,10 @@ export const JOBS_MAX = 256;
 /** Seconds a file may take before its verdict is unknown. */
 export const DEFAULT_TIME_LIMIT_S = 60;
 
-const MODELS = ["register", "kv", "counter", "multi-register", "exactly-once"] as const;
-type CliModel = (typeof MODELS)[number];
+const MODELS = ["register", "kv", "counter", "multi-register", "exactly-once", "auto"] as const;
+export type CliModel = (typeof MODELS)[number];
 
-export const USAGE = `Usage: history-check FILE... --model register|kv|counter|multi-register|exactly-once [options]
+export const USAGE = `Usage: history-check FILE... --model register|kv|counter|multi-register|exactly-once|auto [options]
 
 Checks Jepsen-style histories (EDN history.edn as one map per line, one vector
 or one list of maps; 6.824 kv logs; or JSON lines).
@@ -55,8 +55,13 @@ or one list of maps; 6.824 kv logs; or JSON lines).
                      multi-register  Knossos' :txn of [:read k v] / [:write k v] micro-ops, atomic
                                      over several keys; split by the keys transactions share
                      exactly-once    append/incr workloads with client_id and seq
-  --initial EDN      multi-register: each key's value before the history, e.g. '{:x 0 :y 0}'
-                     (a key not in it starts as nil)
+                     auto            each file's own model, told by its operations: cas ->
+                                     register, get/put/append -> kv, incr/add -> counter,
+                                     txn -> multi-register, append/incr with client_id or
+                                     seq -> exactly-once, read/write alone -> register; a
+                                     file that fits none is an error (exit 4)
+  --initial EDN      multi-register (or auto): each key's value before the history, e.g.
+                     '{:x 0 :y 0}' (a key not in it starts as nil)
   --html OUT         write an HTML timeline to OUT (creating its directory); with
                      several FILEs (or when OUT is a directory) write
                      OUT/<file name>.html for each
@@ -114,9 +119,9 @@ const OPTIONS = {
 function parse(argv: string[]): Parsed {
   const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help) return { files: [], model: "register", html: undefined, initial: undefined, timeLimitMs: 0, json: false, jobs: undefined, help: true };
-  if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter, multi-register or exactly-once)");
-  if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register or exactly-once`);
-  if (values.initial !== undefined && values.model !== "multi-register") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
+  if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter, multi-register, exactly-once or auto)");
+  if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register, exactly-once or auto`);
+  if (values.initial !== undefined && values.model !== "multi-register" && values.model !== "auto") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
   if (positionals.length === 0) throw new UsageError("no history FILE given");
   let timeLimitMs = DEFAULT_TIME_LIMIT_S * 1000;
   if (values["time-limit-s"] !== undefined) {

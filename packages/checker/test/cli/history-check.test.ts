@@ -130,6 +130,38 @@ describe("history-check CLI", () => {
     expect(lines[1]).toMatch(/invalid\.jsonl: INVALID \(register, 3 ops, \d+ ms\) process 1's read 1/);
   });
 
+  it("with --model auto checks registers, kv logs and transactions in one call, each by its own model, and says which", () => {
+    const kv = file("kv.edn", '{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}\n{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}\n{:process 1, :type :invoke, :f :get, :key "0", :value nil}\n{:process 1, :type :ok, :f :get, :key "0", :value "x 0 0 y"}\n');
+    const r = run(maelstrom, kv, txn, invalidJson, "--model", "auto");
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toMatch(/lin-kv\.edn: valid \(auto: register, 5 ops, \d+ ms\)$/);
+    expect(lines[1]).toMatch(/kv\.edn: valid \(auto: kv, 2 ops, \d+ ms\)$/);
+    expect(lines[2]).toMatch(/txn\.edn: INVALID \(auto: multi-register, 1 ops, \d+ ms\) keys 1 2: process 0's txn/);
+    expect(lines[3]).toMatch(/invalid\.jsonl: INVALID \(auto: register, 3 ops, \d+ ms\) process 1's read 1/);
+    const json = run(kv, txn, "--model", "auto", "--json", "--initial", "{1 4}");
+    expect(json.code).toBe(0);
+    const objs = json.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs[0]).toMatchObject({ file: kv, model: "kv", auto: true, valid: true });
+    // --initial goes to the files read as multi-register.
+    expect(objs[1]).toMatchObject({ file: txn, model: "multi-register", auto: true, valid: true });
+    // Without auto the object has no `auto` field, as before.
+    expect(Object.keys(JSON.parse(run(kv, "--model", "kv", "--json").out) as object)).toEqual(["file", "model", "ops", "keys", "valid", "ms"]);
+  });
+
+  it("with --model auto reports a history that fits no one model as bad input (exit 4), naming the line, the op and what each model takes", () => {
+    const mixed = file("mixed.edn", '{:type :invoke, :f :cas, :value [1 2], :process 0}\n{:type :fail, :f :cas, :value [1 2], :process 0}\n{:type :invoke, :f :append, :key "a", :value "x", :process 0}\n');
+    const r = run(mixed, validEdn, "--model", "auto");
+    expect(r.code).toBe(4);
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toBe(
+      `${mixed}: ERROR ${mixed}:3: --model auto cannot tell the model: op 2: :f :append does not fit any one model together with :cas (op 0); give --model ` +
+        "(register: read, write, cas; kv: get, put, append (and read, write); counter: incr or add, and read; multi-register: txn; exactly-once: append, incr or add with client_id and seq)",
+    );
+    expect(lines[1]).toMatch(/valid\.edn: valid \(auto: register, 2 ops, \d+ ms\)$/);
+    expect(JSON.parse(run(mixed, "--model", "auto", "--json").out)).toMatchObject({ file: mixed, model: "auto", valid: "unknown", error: expect.stringContaining("cannot tell the model") });
+  });
+
   it("exits 0 when every history is valid, and writes JSON lines with --json", () => {
     const r = run("--json", "--model", "register", validEdn, validEdn);
     expect(r.code).toBe(0);
