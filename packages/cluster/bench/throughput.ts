@@ -294,25 +294,40 @@ async function breakdown(cleanups: Array<() => Promise<void>>): Promise<void> {
   console.log("");
   console.log("| clients | writes | total | client | network + event loops | leader write | replication (first follower ack) | commit + apply + reply |");
   console.log("| ------: | -----: | ----: | -----: | --------------------: | -----------: | -------------------------------: | ---------------------: |");
+  const tails: string[] = [];
   for (const { clients, samples } of perLevel) {
-    const parts = { total: [] as number[], client: [] as number[], network: [] as number[], persist: [] as number[], replication: [] as number[], commit: [] as number[] };
-    for (const s of samples) {
+    const joined = samples.flatMap((s) => {
       const t = byRequest.get(`${s.src} ${s.msgId}`);
-      if (!t) continue;
-      const serverMs = t.repliedUs / 1000;
-      parts.total.push(s.totalMs);
-      parts.client.push(s.ownMs);
-      parts.network.push(Math.max(0, s.totalMs - s.ownMs - serverMs));
-      if (t.durableUs !== null) parts.persist.push(t.durableUs / 1000);
-      if (t.firstAckUs !== null) parts.replication.push(t.firstAckUs / 1000);
-      const ready = Math.max(t.durableUs ?? 0, t.firstAckUs ?? 0) / 1000;
-      parts.commit.push(Math.max(0, serverMs - ready));
-    }
-    const f = (xs: number[]) => mean(xs).toFixed(3);
-    console.log(
-      `| ${String(clients).padStart(7)} | ${String(parts.total.length).padStart(6)} | ${f(parts.total)} | ${f(parts.client)} | ${f(parts.network).padStart(21)} | ${f(parts.persist).padStart(12)} | ${f(parts.replication).padStart(32)} | ${f(parts.commit).padStart(22)} |`,
-    );
+      return t ? [{ s, t }] : [];
+    });
+    console.log(breakdownRow(String(clients), joined));
+    // The slowest 1%: where the p99 goes.
+    const cut = percentile(joined.map((j) => j.s.totalMs).sort((a, b) => a - b), 99);
+    tails.push(breakdownRow(`${clients}, slowest 1%`, joined.filter((j) => j.s.totalMs >= cut)));
   }
+  console.log("");
+  console.log("The same parts for the writes at or above the p99 of each level:");
+  console.log("");
+  console.log("| clients | writes | total | client | network + event loops | leader write | replication (first follower ack) | commit + apply + reply |");
+  console.log("| ------: | -----: | ----: | -----: | --------------------: | -----------: | -------------------------------: | ---------------------: |");
+  for (const row of tails) console.log(row);
+}
+
+/** One table row: the mean of each part of a write's time over `joined`. */
+function breakdownRow(label: string, joined: Array<{ s: Sample; t: NodeTiming }>): string {
+  const parts = { total: [] as number[], client: [] as number[], network: [] as number[], persist: [] as number[], replication: [] as number[], commit: [] as number[] };
+  for (const { s, t } of joined) {
+    const serverMs = t.repliedUs / 1000;
+    parts.total.push(s.totalMs);
+    parts.client.push(s.ownMs);
+    parts.network.push(Math.max(0, s.totalMs - s.ownMs - serverMs));
+    if (t.durableUs !== null) parts.persist.push(t.durableUs / 1000);
+    if (t.firstAckUs !== null) parts.replication.push(t.firstAckUs / 1000);
+    const ready = Math.max(t.durableUs ?? 0, t.firstAckUs ?? 0) / 1000;
+    parts.commit.push(Math.max(0, serverMs - ready));
+  }
+  const f = (xs: number[]) => mean(xs).toFixed(3);
+  return `| ${label.padStart(7)} | ${String(parts.total.length).padStart(6)} | ${f(parts.total)} | ${f(parts.client)} | ${f(parts.network).padStart(21)} | ${f(parts.persist).padStart(12)} | ${f(parts.replication).padStart(32)} | ${f(parts.commit).padStart(22)} |`;
 }
 
 /** runLoad with another duration. */
