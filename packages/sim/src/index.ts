@@ -28,6 +28,7 @@ export {
   scenarioModel,
   loadStore,
   loadVoteRules,
+  loadRetryClient,
   loadPieces,
   SCENARIOS,
   SCENARIO_INFO,
@@ -39,4 +40,5 @@ export {
   type TraceFile,
   type DedupStoreClass,
   type VoteRulesLike,
+  type RetryClientLike,
 } from "./search/index.js";

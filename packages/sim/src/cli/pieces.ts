@@ -3,24 +3,50 @@
  * store or the vote rules), chosen the same way by `kv-sim search`,
  * `kv-sim replay` and `kv-sim explore`: `--store FILE` / `--rules FILE`,
  * `--solution`, `--workbook DIR`, else DSLAB_WORKBOOK, else the student's
- * `week-12/`.
+ * `week-12/`. A scenario that also runs the retrying client
+ * (leader-change-3) takes it from `--client FILE`, else from the same
+ * workbook as the store; with `--store FILE` and no `--client`, it runs
+ * its scripted client.
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
 import { getString, type ParsedArgs } from "./args.js";
-import { loadPieces, SCENARIO_INFO, type ScenarioName, type ScenarioPieces } from "../search/index.js";
+import { loadPieces, loadRetryClient, SCENARIO_INFO, type ScenarioName, type ScenarioPieces } from "../search/index.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** Where each piece lives inside a workbook. */
 export const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("src", "dedup-kv-store.ts"), voteRules: join("src", "vote-rules.ts") };
 
-/** The options that choose a piece's file (`--solution` is a flag). */
-export const PIECE_OPTIONS = ["workbook", "store", "rules"];
+/** Where the retrying client lives inside a workbook. */
+export const CLIENT_FILE = join("src", "retry-client.ts");
 
-/** The file of the piece `scenario` runs, and the option that chose it (for messages). */
-export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): { file: string; option: string } {
+/** The options that choose a piece's file (`--solution` is a flag). */
+export const PIECE_OPTIONS = ["workbook", "store", "rules", "client"];
+
+export interface PieceFile {
+  file: string;
+  /** The option that chose it (for messages). */
+  option: string;
+  /** The retrying client's file, for a scenario that runs one (absent: its scripted client). */
+  client?: { file: string; option: string };
+}
+
+/** The file of the piece `scenario` runs (and of its retrying client), and the options that chose them. */
+export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): PieceFile {
+  const chosen = storeOrRules(a, scenario, env);
+  const client = getString(a, "client");
+  if (!SCENARIO_INFO[scenario].client) {
+    if (client !== undefined) throw new UsageError(`--client: ${scenario} runs no retrying client`);
+    return chosen;
+  }
+  if (client !== undefined) return { ...chosen, client: { file: resolve(client), option: "--client" } };
+  if (chosen.option === "--store") return chosen;
+  return { ...chosen, client: { file: join(dirname(dirname(chosen.file)), CLIENT_FILE), option: chosen.option } };
+}
+
+function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): { file: string; option: string } {
   const store = getString(a, "store");
   const rules = getString(a, "rules");
   const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, store, rules].filter((x) => x !== undefined);
@@ -38,11 +64,22 @@ export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Pro
   return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE[piece]), option: "--workbook" };
 }
 
-/** Loads the scenario's piece from `file`; a module that cannot load is a usage error naming `option`. */
-export async function loadPiece(scenario: ScenarioName, { file, option }: { file: string; option: string }): Promise<ScenarioPieces> {
-  try {
-    return await loadPieces(scenario, file);
-  } catch (e) {
-    throw new UsageError(`${option}: cannot load ${file}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
-  }
+/** Loads the scenario's pieces from their files; a module that cannot load is a usage error naming the option that chose it. */
+export async function loadPiece(scenario: ScenarioName, { file, option, client }: PieceFile): Promise<ScenarioPieces> {
+  const load = async <T>(what: () => Promise<T>, f: string, o: string): Promise<T> => {
+    try {
+      return await what();
+    } catch (e) {
+      throw new UsageError(`${o}: cannot load ${f}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+    }
+  };
+  const pieces = await load(() => loadPieces(scenario, file), file, option);
+  if (client !== undefined) pieces.client = await load(() => loadRetryClient(client.file), client.file, client.option);
+  return pieces;
+}
+
+/** The options that give these pieces again (a replay line). */
+export function pieceOptions(scenario: ScenarioName, chosen: PieceFile): string {
+  const main = `${SCENARIO_INFO[scenario].piece === "store" ? "--store" : "--rules"} ${chosen.file}`;
+  return chosen.client === undefined ? main : `${main} --client ${chosen.client.file}`;
 }

@@ -8,7 +8,8 @@
  * `--workbook DIR` (a directory laid out like week-12/), `--solution` (the
  * reference solutions, instructor side), `--store FILE` (any module
  * exporting `DedupKVStore`), or else `DSLAB_WORKBOOK` as the workbook's
- * plug modules read it (unset: week-12/).
+ * plug modules read it (unset: week-12/); leader-change-3's retrying client
+ * from `--client FILE` or the same workbook (see pieces.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -26,7 +27,7 @@ import {
   type TraceFile,
 } from "../search/index.js";
 import { renderTraceHtml } from "../search/trace-diagram.js";
-import { loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile } from "./pieces.js";
+import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceOptions } from "./pieces.js";
 
 export const DEFAULT_TRACE = "search-trace.json";
 
@@ -40,6 +41,7 @@ function scenarioHelp(): string {
     const info = SCENARIO_INFO[name];
     out.push(`  ${name}: ${info.summary}`);
     out.push(`    piece: ${info.piece === "store" ? `DedupKVStore (${PIECE_FILE.store}; --store FILE)` : `voteRules (${PIECE_FILE.voteRules}; --rules FILE)`}`);
+    if (info.client) out.push(`    and the retrying client (${CLIENT_FILE}; --client FILE; with --store FILE alone, a scripted client)`);
     for (const [k, spec] of Object.entries(info.shape)) out.push(`    --${optionOf(k).padEnd(16)} ${spec.help} (default ${spec.default})`);
     out.push(`    invariants (--invariant; default all): ${info.invariants.join(", ")}`);
     out.push(`    goals and prunes (--goal, --prune): ${info.predicates.join(", ")}`);
@@ -51,9 +53,9 @@ export const SEARCH_HELP = `kv-sim search: every reachable state of a small scen
 
 Usage: kv-sim search --scenario NAME [--bfs | --random-dfs --seed N] [--max-depth D] [--max-time-s T]
                      [--invariant NAME,...] [--prune NAME] [--goal NAME] [--no-reduce]
-                     [--SHAPE-OPTION N ...] [--workbook DIR | --solution | --store FILE | --rules FILE]
+                     [--SHAPE-OPTION N ...] [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE]
                      [--trace FILE] [--json]
-       kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--html FILE]
+       kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE] [--html FILE]
 
 Scenarios, their shape options, invariants, goals and prunes:
 ${scenarioHelp()}
@@ -71,6 +73,7 @@ Options:
   --workbook DIR         load the scenario's piece from DIR (default: DSLAB_WORKBOOK, else week-12/)
   --solution             load the reference solution's piece
   --store FILE           load any module exporting DedupKVStore
+  --client FILE          load any module exporting the retrying client's functions (leader-change-3)
   --rules FILE           load any module exporting voteRules (or observeTerm and decide)
   --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE});
                          its message diagram goes beside it (FILE with .html)
@@ -89,10 +92,6 @@ Examples:
   npm run kv-sim -- search --scenario vote-rules-3 --goal leader-elected --solution
   npm run kv-sim -- search --scenario vote-rules-3 --network 0 --solution
 `;
-
-function pieceOption(scenario: ScenarioName, file: string): string {
-  return `${SCENARIO_INFO[scenario].piece === "store" ? "--store" : "--rules"} ${file}`;
-}
 
 export function renderReport(r: SearchReport): string {
   const lines = [
@@ -155,7 +154,6 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
   const chosen = pieceFile(a, name, env);
-  const file = chosen.file;
   const pieces = await loadPiece(name, chosen);
   const report = searchScenario({ ...defined, ...pieces, scenario: name, shape });
   const json = a.flags.has("json");
@@ -171,7 +169,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   if (json) io.stdout(JSON.stringify({ ...report, traceFile: undefined, ...(written ? { traceFilePath: written.trace, diagramPath: written.html } : {}) }) + "\n");
   else {
     io.stdout(renderReport(report));
-    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: kv-sim replay ${written.trace} ${pieceOption(name, file)}\n`);
+    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: kv-sim replay ${written.trace} ${pieceOptions(name, chosen)}\n`);
   }
   if (report.end === "invariant-violated") return EXIT.negative;
   if (report.end === "time-limit") return EXIT.unknown;
@@ -185,7 +183,7 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stdout(SEARCH_HELP);
     return EXIT.ok;
   }
-  if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--html FILE]");
+  if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE] [--html FILE]");
   const a = parseArgs(argv.slice(1), { options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
   let trace: TraceFile;
   try {

@@ -5,19 +5,19 @@
  * and `replayTrace` re-runs a trace file event by event.
  *
  * A scenario takes the workbook's pieces it runs (`ScenarioPieces`: the
- * dedup store, the vote rules) and a shape: small numbers (clients,
+ * dedup store, the vote rules, the retrying client) and a shape: small numbers (clients,
  * appends, bounds), each with a default (`SCENARIO_INFO`).
  */
 import { pathToFileURL } from "node:url";
 import { randomWalks, search, stableStringify, type HashName, type Model, type SearchOutcome, type Strategy, type TraceStep } from "./engine.js";
 import { DEDUP_DEFAULTS, DEDUP_INVARIANTS, dedupSingleModel, type DedupStoreClass } from "./dedup-single.js";
 import { VOTE_DEFAULTS, VOTE_INVARIANTS, voteRules3Model, type VoteRulesLike } from "./vote-rules-3.js";
-import { LEADER_CHANGE_DEFAULTS, LEADER_CHANGE_INVARIANTS, leaderChange3Model } from "./leader-change-3.js";
+import { LEADER_CHANGE_DEFAULTS, LEADER_CHANGE_INVARIANTS, leaderChange3Model, type RetryClientLike } from "./leader-change-3.js";
 
 export { search, randomWalks, stableStringify, fnv1a64, hashText, type Model, type SearchLimits, type SearchOutcome, type EndCondition } from "./engine.js";
 export { dedupSingleModel, DEDUP_DEFAULTS, type DedupStoreClass, type DedupWorld, type DedupEvent } from "./dedup-single.js";
 export { voteRules3Model, VOTE_DEFAULTS, type VoteRulesLike, type ElectionWorld, type ElectionEvent } from "./vote-rules-3.js";
-export { leaderChange3Model, LEADER_CHANGE_DEFAULTS, type LeaderChangeWorld, type LeaderChangeEvent } from "./leader-change-3.js";
+export { leaderChange3Model, LEADER_CHANGE_DEFAULTS, type LeaderChangeWorld, type LeaderChangeEvent, type RetryClientLike, type RetryClientWorld } from "./leader-change-3.js";
 
 export const SCENARIOS = ["dedup-single", "vote-rules-3", "leader-change-3"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -28,6 +28,8 @@ export interface ScenarioPieces {
   store?: DedupStoreClass;
   /** vote-rules-3: `observeTerm` and `decide` (load them with `loadVoteRules`). */
   voteRules?: VoteRulesLike;
+  /** leader-change-3: the workbook's retrying client (load one with `loadRetryClient`); absent, a scripted client. */
+  client?: RetryClientLike;
 }
 
 /** A scenario's shape: small numbers, by name (see `SCENARIO_INFO` for each scenario's and their defaults). */
@@ -38,6 +40,8 @@ export interface ScenarioInfo {
   summary: string;
   /** Which piece it needs. */
   piece: "store" | "voteRules";
+  /** It also runs the workbook's retrying client (src/retry-client.ts) when one is given. */
+  client?: true;
   /** The shape's numbers and their defaults, with one line each. */
   shape: Record<string, { default: number; help: string }>;
   invariants: readonly string[];
@@ -72,11 +76,12 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
     predicates: ["leader-elected"],
   },
   "leader-change-3": {
-    summary: "3 replicas of the workbook's DedupKVStore (sessions in the log), a leader that may crash mid-append, one client that retries and follows redirects",
+    summary: "3 replicas of the workbook's DedupKVStore (sessions in the log), a leader that may crash mid-append, and the workbook's retrying client (newOperation, onResult, ...; without one, a scripted client) appending across it",
     piece: "store",
+    client: true,
     shape: {
       appends: { default: LEADER_CHANGE_DEFAULTS.appends, help: "appends of the client" },
-      maxRetries: { default: LEADER_CHANGE_DEFAULTS.maxRetries, help: "retries per append after its first attempt (each to the next node)" },
+      maxRetries: { default: LEADER_CHANGE_DEFAULTS.maxRetries, help: "the client's maxRetries: retries per append after its first attempt" },
       leaderChanges: { default: LEADER_CHANGE_DEFAULTS.leaderChanges, help: "leader crashes, each followed by an election" },
       maxDuplicates: { default: LEADER_CHANGE_DEFAULTS.maxDuplicates, help: "requests the network may deliver twice" },
       sessionsMax: { default: LEADER_CHANGE_DEFAULTS.sessionsMax, help: "sessions a replica may hold (sessions-bounded)" },
@@ -185,6 +190,7 @@ export function scenarioModel(scenario: ScenarioName, pieces: ScenarioPieces | D
     case "leader-change-3":
       return leaderChange3Model({
         store: p.store!,
+        ...(p.client === undefined ? {} : { client: p.client }),
         appends: s.appends!,
         maxRetries: s.maxRetries!,
         leaderChanges: s.leaderChanges!,
@@ -302,7 +308,18 @@ export async function loadVoteRules(file: string): Promise<VoteRulesLike> {
   return { observeTerm: rules.observeTerm.bind(rules), decide: rules.decide.bind(rules) };
 }
 
-/** Loads the piece a scenario runs from a module file. */
-export async function loadPieces(scenario: ScenarioName, file: string): Promise<ScenarioPieces> {
-  return SCENARIO_INFO[scenario].piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: await loadStore(file) };
+/** Imports a module's retrying client: `newClient`, `newOperation`, `onResult`, `classify` and `afterOperation` (week-12/src/retry-client.ts). */
+export async function loadRetryClient(file: string): Promise<RetryClientLike> {
+  const mod = (await import(pathToFileURL(file).href)) as Partial<Record<keyof RetryClientLike, unknown>>;
+  const names = ["newClient", "newOperation", "onResult", "classify", "afterOperation"] as const;
+  const missing = names.filter((n) => typeof mod[n] !== "function");
+  if (missing.length > 0) throw new Error(`${file} exports no ${missing.join(", ")} (a retrying client's functions)`);
+  return Object.fromEntries(names.map((n) => [n, mod[n]])) as unknown as RetryClientLike;
+}
+
+/** Loads the piece a scenario runs from a module file (and, for a scenario that runs one, the retrying client from `clientFile`). */
+export async function loadPieces(scenario: ScenarioName, file: string, clientFile?: string): Promise<ScenarioPieces> {
+  const pieces: ScenarioPieces = SCENARIO_INFO[scenario].piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: await loadStore(file) };
+  if (clientFile !== undefined && SCENARIO_INFO[scenario].client) pieces.client = await loadRetryClient(clientFile);
+  return pieces;
 }

@@ -7,10 +7,11 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { loadStore, replayTrace, scenarioModel, searchScenario, type DedupStoreClass } from "../../src/search/index.js";
+import { loadRetryClient, loadStore, replayTrace, scenarioModel, searchScenario, type DedupStoreClass, type RetryClientLike } from "../../src/search/index.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
+const CLIENT = join(root, "grader/solutions/week-12/src/retry-client.ts");
 const mutant = (name: string) => join(root, "grader/test/mutants", `${name}.ts`);
 
 async function withTracker(file: string): Promise<DedupStoreClass> {
@@ -69,5 +70,84 @@ describe("leader-change-3: a retrying client across a leader change", () => {
     const r = searchScenario({ scenario: "leader-change-3", store, appends: 2 });
     expect(r.violation?.invariant).toBe("appends-at-most-once");
     expect(r.violation?.message).toMatch(/"c1:2","c1:2"/);
+  });
+});
+
+describe("leader-change-3 with the workbook's retrying client (the client-retry quest: identity, retry limit, honest outcome)", () => {
+  const pieces = async (client = CLIENT) => ({ store: await loadStore(SOLUTION), client: await loadRetryClient(client) });
+
+  test("the reference client and store: every order is explored with no violation, and the client can finish", async () => {
+    const p = await pieces();
+    const r = searchScenario({ scenario: "leader-change-3", ...p });
+    expect(r.end).toBe("space-exhausted");
+    expect(r.violation).toBeUndefined();
+    expect(r.unique).toBeGreaterThan(1_000);
+    const goal = searchScenario({ scenario: "leader-change-3", ...p, goal: ["clients-done"] });
+    expect(goal.end).toBe("goal-found");
+  });
+
+  test("the world holds the client's own states, plain data: newClient's client_id on every attempt, onResult's counters, the backoff it chose", async () => {
+    const p = await pieces();
+    const model = scenarioModel("leader-change-3", p);
+    let s = model.initial();
+    const take = (pattern: RegExp) => {
+      const e = model.events(s).find((x) => pattern.test(model.describe(x, s, model.step(s, x))));
+      expect(e, String(pattern)).toBeDefined();
+      s = model.step(s, e!);
+    };
+    take(/^deliver +c1->n1 append "c1:1" \(seq 1\)/);
+    take(/^replicate n1->n2: log of 1 entries, commit 1/);
+    take(/^crash the leader n1; n2 is elected leader of term 2/);
+    take(/^timer c1: the attempt to n1 times out; c1: classify retry-other-node, waits \d+ ms, then n2$/);
+    take(/^timer c1: the backoff of \d+ ms ends; resends seq 1 to n2 \(retry 1\)/);
+    take(/^deliver +c1->n2 append "c1:1" \(seq 1\)/);
+    take(/^replicate n2->n3: log of 3 entries, commit 3/);
+    take(/^deliver +n2->c1 reply to seq 1: append_ok \["c1:1"\]; c1: classify terminal, seq 1 settles ok$/);
+    const world = s as { retry: { client: { clientId: string; nextSeq: number }; operation: null; outcomes: string }; replicas: Array<{ id: string; server: { data: { l: string[] } } }>; broken?: unknown };
+    expect(world.retry.outcomes).toBe("a");
+    expect(world.retry.client.clientId).toMatch(/^\d{20,}$/);
+    expect(world.retry.client.nextSeq).toBe(2);
+    expect(JSON.parse(JSON.stringify(world.retry))).toEqual(world.retry);
+    expect(world.replicas.find((r) => r.id === "n2")!.server.data.l).toEqual(["c1:1"]);
+    expect(world.broken).toBeUndefined();
+  });
+
+  test("new-identity-per-retry: the first retry carries seq 2 (retry-keeps-identity, 2 events), and the cluster applies the append twice (appends-at-most-once, 7 events)", async () => {
+    const p = await pieces(mutant("new-identity-per-retry"));
+    const r = searchScenario({ scenario: "leader-change-3", ...p });
+    expect(r.violation?.invariant).toBe("retry-keeps-identity");
+    expect(r.violation?.message).toMatch(/"seq":2\}, but its first attempt sent .*"seq":1\}/);
+    expect(r.trace).toHaveLength(2);
+    const twice = searchScenario({ scenario: "leader-change-3", ...p, invariants: ["appends-at-most-once"] });
+    expect(twice.violation?.message).toMatch(/applied entry 3 \(seq 2\) and its list is \["c1:1","c1:1"\]/);
+    expect(twice.trace).toHaveLength(7);
+    const replay = replayTrace(twice.traceFile!, p);
+    expect(replay.violation?.invariant).toBe("appends-at-most-once");
+    expect(replayTrace(twice.traceFile!, await pieces()).violation).toBeUndefined();
+  });
+
+  test("unbounded-retries: a second retry past maxRetries 1 breaks retries-bounded in 4 events, and the search still ends", async () => {
+    const p = await pieces(mutant("unbounded-retries"));
+    const r = searchScenario({ scenario: "leader-change-3", ...p });
+    expect(r.violation?.invariant).toBe("retries-bounded");
+    expect(r.violation?.message).toMatch(/a retry 2, past maxRetries 1/);
+    expect(r.trace).toHaveLength(4);
+    const rest = searchScenario({ scenario: "leader-change-3", ...p, invariants: ["appends-at-most-once"] });
+    expect(rest.end).toBe("space-exhausted");
+  });
+
+  test("failed-when-unknown: the client reports failed for an append n1 applied before its attempts timed out (outcome-honest)", async () => {
+    const p = await pieces(mutant("failed-when-unknown"));
+    const r = searchScenario({ scenario: "leader-change-3", ...p });
+    expect(r.violation?.invariant).toBe("outcome-honest");
+    expect(r.violation?.message).toMatch(/reported operation 1 \("c1:1"\) failed, but n1 has applied it/);
+    expect(r.trace).toHaveLength(5);
+  });
+
+  test("a client whose state is not plain data is refused with where it is not", async () => {
+    const good = await loadRetryClient(CLIENT);
+    const withMap: RetryClientLike = { ...good, newClient: (nodes, prng) => ({ ...(good.newClient(nodes, prng) as object), tried: new Map() }) };
+    const store = await loadStore(SOLUTION);
+    expect(() => searchScenario({ scenario: "leader-change-3", store, client: withMap })).toThrow(/newClient's client is not plain data \(newClient's client.tried is a Map\)/);
   });
 });
