@@ -125,6 +125,9 @@ function isDelimiter(c: number): boolean {
   return c < 128 && DELIMITERS[c] === 1;
 }
 
+/** Whether the character code `c` ends a token (whitespace, a bracket, `"` or `;`), as the reader takes it. */
+export const isDelimiterCode = isDelimiter;
+
 /**
  * Keywords of one read by the hash of their name, so that reading one (a
  * history has a few per line, nearly all the same few) neither slices its

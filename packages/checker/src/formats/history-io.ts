@@ -11,7 +11,7 @@
  *   exactly.
  */
 import type { EdnValue } from "./edn.js";
-import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemColumns, ednItemLines, kw, parseEdnForms, printEdn } from "./edn.js";
+import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemColumns, ednItemLines, isDelimiterCode, kw, parseEdnForms, printEdn } from "./edn.js";
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { ParseError } from "./parse-error.js";
@@ -127,14 +127,22 @@ function readEdnOps(text: string, source: string): Op[] | undefined {
 
 /**
  * One operation at `r.pos` onto `ops`; false when it is not a map with
- * keyword keys. A key is told by its characters, with no keyword made for
- * it; a keyword value of `:type`, `:f` or `:process` is kept as its name
- * (all `opFromFields` takes from it), the one in `names` when it is there.
+ * keyword keys. The usual fields are scanned here by character code, in
+ * local variables (a history is hundreds of thousands of them, most read
+ * before the compiler has warmed up): a key is told by its characters with
+ * no keyword made for it; a keyword value of `:type`, `:f` or `:process`
+ * is kept as its name (all `opFromFields` takes from it), the one in
+ * `names` when it is there; integers, nil, strings without escapes and
+ * vectors of those (`[0 [1 2]]`) are read in place. Anything else (a
+ * newline, comment or discard between fields, an escaped string, a map, a
+ * float) goes through `r`, whose levels are entered first as `r.read`
+ * would have them, so the depth limit falls where it does there.
  */
 function readEdnOp(r: EdnReader, fields: OpFields, names: string[], ops: Op[]): boolean {
   const text = r.text;
   const line = r.line;
-  let levels = 1;
+  /** Levels `r` has entered for a Jepsen 0.3 record around the map (the map's own level is entered for a fallback only). */
+  let entered = 0;
   if (text.charCodeAt(r.pos) === 35) {
     // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
     const next = text.charCodeAt(r.pos + 1);
@@ -144,39 +152,119 @@ function readEdnOp(r: EdnReader, fields: OpFields, names: string[], ops: Op[]): 
     if (r.readToken() === "") return false;
     r.enter();
     r.skipWhitespace();
-    levels = 3;
+    entered = 2;
   }
-  if (text.charCodeAt(r.pos) !== 123) return false;
-  r.enter();
-  r.pos++;
+  let p = r.pos;
+  if (text.charCodeAt(p) !== 123) return false;
+  p++;
   fields.clear();
   for (;;) {
-    r.skipWhitespace();
-    if (r.pos >= text.length) return false;
-    const c = text.charCodeAt(r.pos);
+    let c = text.charCodeAt(p);
+    while (c === 32 || c === 44) c = text.charCodeAt(++p);
+    if (c !== 58 && c !== 125) {
+      // A newline, comment or discard between fields, or the end of the text.
+      r.pos = p;
+      r.enter();
+      r.skipWhitespace();
+      r.leave();
+      p = r.pos;
+      if (p >= text.length) return false;
+      c = text.charCodeAt(p);
+    }
     if (c === 125) break;
     if (c !== 58) return false; // not a keyword
-    const start = r.pos + 1;
-    const end = r.tokenEnd(start);
+    const start = p + 1;
+    p = start;
+    while (p < text.length && !isDelimiterCode(text.charCodeAt(p))) p++;
+    const end = p;
     if (end === start || text.charCodeAt(start) === 58) return false; // a bad keyword
-    r.pos = end;
     const field = fieldAt(text, start, end);
-    r.skipWhitespace();
-    if (r.pos >= text.length || text.charCodeAt(r.pos) === 125) return false; // a key without a value
-    if ((field === F_TYPE || field === F_F || field === F_PROCESS) && text.charCodeAt(r.pos) === 58) {
-      const from = r.pos + 1;
-      const to = r.tokenEnd(from);
-      if (to === from || text.charCodeAt(from) === 58) return false; // a bad keyword
-      r.pos = to;
-      fields.setField(field, nameAt(names, text, from, to));
-    } else if (field === F_OTHER) fields.set(text.slice(start, end), r.read());
-    else fields.setField(field, r.read());
+    c = text.charCodeAt(p);
+    while (c === 32 || c === 44) c = text.charCodeAt(++p);
+    if (c === 125 || p >= text.length) return false; // a key without a value
+    if (c === 58 && (field === F_TYPE || field === F_F || field === F_PROCESS)) {
+      const from = p + 1;
+      p = from;
+      while (p < text.length && !isDelimiterCode(text.charCodeAt(p))) p++;
+      if (p === from || text.charCodeAt(from) === 58) return false; // a bad keyword
+      fields.setField(field, nameAt(names, text, from, p));
+      continue;
+    }
+    let value = scanValue(text, p, 0);
+    if (value === NOT_SCANNED) {
+      r.pos = p;
+      r.enter();
+      value = r.read();
+      r.leave();
+      p = r.pos;
+    } else p = scanEnd;
+    if (field === F_OTHER) fields.set(text.slice(start, end), value);
+    else fields.setField(field, value);
   }
-  r.pos++;
-  for (; levels > 0; levels--) r.leave();
+  r.pos = p + 1;
+  for (; entered > 0; entered--) r.leave();
   const op = opFromFields(fields, ops.length, r.source, line);
   ops.push(atLine(op, line));
   return true;
+}
+
+/** `scanValue` found a value it does not read in place: `EdnReader.read` reads it. */
+const NOT_SCANNED: unique symbol = Symbol("not scanned");
+
+/** Where the last value `scanValue` read ends. */
+let scanEnd = 0;
+
+/** Vectors nested deeper than this are left to `EdnReader.read`. */
+const SCAN_DEPTH_MAX = 8;
+
+/**
+ * The value at `p` when it is one of the few a history is mostly made of:
+ * an integer of up to 15 digits, nil, a string with no escape or newline,
+ * or a vector of those (spaces and commas between items); `scanEnd` is
+ * then where it ends. Anything else is NOT_SCANNED, for `EdnReader.read`,
+ * which reads it (or fails on it) as it reads any value.
+ */
+function scanValue(text: string, p: number, depth: number): Value | typeof NOT_SCANNED {
+  const c = text.charCodeAt(p);
+  if ((c >= 48 && c <= 57) || c === 45) {
+    const negative = c === 45;
+    let q = negative ? p + 1 : p;
+    const first = q;
+    let n = 0;
+    for (let d = text.charCodeAt(q); d >= 48 && d <= 57; d = text.charCodeAt(++q)) n = n * 10 + (d - 48);
+    const digits = q - first;
+    if (digits === 0 || digits > 15 || (q < text.length && !isDelimiterCode(text.charCodeAt(q)))) return NOT_SCANNED;
+    scanEnd = q;
+    return negative ? -n : n;
+  }
+  if (c === 110) {
+    if (text.charCodeAt(p + 1) !== 105 || text.charCodeAt(p + 2) !== 108 || (p + 3 < text.length && !isDelimiterCode(text.charCodeAt(p + 3)))) return NOT_SCANNED;
+    scanEnd = p + 3;
+    return null;
+  }
+  if (c === 34) {
+    let q = p + 1;
+    for (let d = text.charCodeAt(q); d !== 34; d = text.charCodeAt(++q)) if (d === 92 || d === 10 || q >= text.length) return NOT_SCANNED;
+    scanEnd = q + 1;
+    return text.slice(p + 1, q);
+  }
+  if (c === 91 && depth < SCAN_DEPTH_MAX) {
+    const items: Value[] = [];
+    let q = p + 1;
+    for (;;) {
+      let d = text.charCodeAt(q);
+      while (d === 32 || d === 44) d = text.charCodeAt(++q);
+      if (d === 93) {
+        scanEnd = q + 1;
+        return items;
+      }
+      const item = scanValue(text, q, depth + 1);
+      if (item === NOT_SCANNED) return NOT_SCANNED;
+      items.push(item);
+      q = scanEnd;
+    }
+  }
+  return NOT_SCANNED;
 }
 
 /** Most names `nameAt` keeps for one read; a history has a dozen or so. */
@@ -185,10 +273,9 @@ const NAMES_MAX = 64;
 /** The string `text[start, end)`, the one in `names` when it is there (then nothing is sliced out of the text). */
 function nameAt(names: string[], text: string, start: number, end: number): string {
   const length = end - start;
-  const first = text.charCodeAt(start);
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (name.length === length && name.charCodeAt(0) === first && text.startsWith(name, start)) return name;
+    if (name.length === length && sameAt(text, start, name)) return name;
   }
   const name = text.slice(start, end);
   if (names.length < NAMES_MAX) names.push(name);
@@ -283,22 +370,33 @@ const F_SEQ = 9;
 
 /** The slot of the field named `text[start, end)` (a keyword's name), F_OTHER for one without a slot. */
 function fieldAt(text: string, start: number, end: number): number {
+  const c = text.charCodeAt(start);
   switch (end - start) {
     case 1:
-      return text.charCodeAt(start) === 102 ? F_F : F_OTHER;
+      return c === 102 ? F_F : F_OTHER;
     case 3:
-      return text.startsWith("key", start) ? F_KEY : text.startsWith("seq", start) ? F_SEQ : F_OTHER;
+      if (c === 107) return text.charCodeAt(start + 1) === 101 && text.charCodeAt(start + 2) === 121 ? F_KEY : F_OTHER;
+      if (c === 115) return text.charCodeAt(start + 1) === 101 && text.charCodeAt(start + 2) === 113 ? F_SEQ : F_OTHER;
+      return F_OTHER;
     case 4:
-      return text.startsWith("type", start) ? F_TYPE : text.startsWith("time", start) ? F_TIME : F_OTHER;
+      if (c !== 116) return F_OTHER;
+      if (text.charCodeAt(start + 1) === 121) return text.charCodeAt(start + 2) === 112 && text.charCodeAt(start + 3) === 101 ? F_TYPE : F_OTHER;
+      return text.charCodeAt(start + 1) === 105 && text.charCodeAt(start + 2) === 109 && text.charCodeAt(start + 3) === 101 ? F_TIME : F_OTHER;
     case 5:
-      return text.startsWith("value", start) ? F_VALUE : text.startsWith("index", start) ? F_INDEX : text.startsWith("error", start) ? F_ERROR : F_OTHER;
+      return sameAt(text, start, "value") ? F_VALUE : sameAt(text, start, "index") ? F_INDEX : sameAt(text, start, "error") ? F_ERROR : F_OTHER;
     case 7:
-      return text.startsWith("process", start) ? F_PROCESS : F_OTHER;
+      return sameAt(text, start, "process") ? F_PROCESS : F_OTHER;
     case 9:
-      return text.startsWith("client-id", start) ? F_CLIENT_ID : F_OTHER;
+      return sameAt(text, start, "client-id") ? F_CLIENT_ID : F_OTHER;
     default:
       return F_OTHER;
   }
+}
+
+/** Whether `text` holds `word` at `start`, compared by character code. */
+function sameAt(text: string, start: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if (text.charCodeAt(start + i) !== word.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
