@@ -13,6 +13,11 @@
  *   (one leader per term, committed entries kept, the rules' contract), and
  *   the same with the network off (nothing is decided).
  *
+ * - (hidden) the client-retry quest: the workbook's retrying client in
+ *   `leader-change-3`, the workbook's store (w11-l04) in the replicas: every
+ *   retry keeps its identity, the client stops by its own maxRetries, an
+ *   outcome it reports is true (`searchClientLeaderChangeShapes`).
+ *
  * `npm run check` decides one criterion with one check, so a search check
  * joins the check its criterion already has (`withSearchChecks`): the
  * criterion's own check runs first, then the search. Each search has a time
@@ -20,7 +25,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { searchScenario, type DedupStoreClass, type SearchReport } from "@dslab/sim";
+import { searchScenario, type DedupStoreClass, type RetryClientLike, type SearchReport } from "@dslab/sim";
 import type { VoteDecision, VoteRequest, VoterState, TermState } from "@dslab/cluster/core";
 import { criterion, LESSON } from "./lessons.js";
 import { CheckFailure, type CheckContext, type CriterionCheck, type WorkbookFile } from "./types.js";
@@ -84,6 +89,40 @@ export async function searchLeaderChangeShapes(ctx: CheckContext, shapes: readon
   }
 }
 
+/** The invariants of leader-change-3 that judge the client (the others judge the store and the replication). */
+export const CLIENT_INVARIANTS = ["retry-keeps-identity", "retries-bounded", "outcome-honest"] as const;
+
+/** The workbook's retrying client, as leader-change-3 calls it. */
+export async function workbookRetryClient(ctx: CheckContext): Promise<RetryClientLike> {
+  const mod = await ctx.workbook.import<Partial<Record<keyof RetryClientLike, unknown>>>("src/retry-client.ts");
+  const names = ["newClient", "newOperation", "onResult", "classify", "afterOperation"] as const;
+  const missing = names.filter((n) => typeof mod[n] !== "function");
+  if (missing.length > 0) throw new CheckFailure(`src/retry-client.ts does not export ${missing.join(", ")}`);
+  return Object.fromEntries(names.map((n) => [n, mod[n]])) as unknown as RetryClientLike;
+}
+
+/**
+ * The workbook's retrying client in leader-change-3, the workbook's store
+ * (with its tracker) as the replicas' state machine, shape by shape;
+ * `invariants` are the ones judged (default: the client's).
+ */
+export async function searchClientLeaderChangeShapes(
+  ctx: CheckContext,
+  shapes: readonly LeaderChangeShape[],
+  timeS: number,
+  invariants: readonly string[] = CLIENT_INVARIANTS,
+): Promise<void> {
+  const store = await workbookStore(ctx);
+  const client = await workbookRetryClient(ctx);
+  for (const shape of shapes) {
+    const report = searchScenario({ scenario: "leader-change-3", store, client, ...shape, invariants, maxTimeS: timeS });
+    if (report.violation) {
+      const text = `3 replicas, ${shape.appends} append${shape.appends > 1 ? "s" : ""} of the retrying client (maxRetries ${shape.maxRetries}) with ${shape.maxDuplicates} duplicate${shape.maxDuplicates === 1 ? "" : "s"} across ${shape.leaderChanges} leader change${shape.leaderChanges > 1 ? "s" : ""}`;
+      throw failure(ctx, report, text, "src/retry-client.ts");
+    }
+  }
+}
+
 const searchStore = (ctx: CheckContext) => searchStoreShapes(ctx, SEARCH_SHAPES, SEARCH_TIME_S);
 const searchVoteRules = (ctx: CheckContext) => searchVoteShapes(ctx, VOTE_SEARCH_SHAPES, SEARCH_TIME_S);
 
@@ -118,6 +157,9 @@ const WHY: Record<string, string> = {
   "nothing-decided-offline": "a leader needs the votes of a majority",
   "committed-entry-kept": "a new leader holds every committed entry",
   "sessions-bounded": "one session per client",
+  "retry-keeps-identity": "a retry sent under a new seq is a new request, and the cluster applies it again",
+  "retries-bounded": "an operation stops after 1 + maxRetries attempts (redirects apart)",
+  "outcome-honest": "ok only for an *_ok reply; failed only when no copy was or will be applied, else unknown",
 };
 
 function failure(ctx: CheckContext, report: SearchReport, shapeText: string, file: WorkbookFile): CheckFailure {
@@ -128,7 +170,9 @@ function failure(ctx: CheckContext, report: SearchReport, shapeText: string, fil
     const out = join(ctx.outDir, `search-trace-${report.scenario}.json`);
     writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
     const option = file === "src/vote-rules.ts" ? "--rules" : "--store";
-    const piece = ctx.workbook.label === "workbook" && ctx.workbook.replayEnv === "" ? "" : ` ${option} ${shown(ctx.workbook.path(file))}`;
+    const client = file === "src/retry-client.ts" ? ` --client ${shown(ctx.workbook.path(file))}` : "";
+    const main = file === "src/retry-client.ts" ? "src/dedup-kv-store.ts" : file;
+    const piece = ctx.workbook.label === "workbook" && ctx.workbook.replayEnv === "" ? "" : ` ${option} ${shown(ctx.workbook.path(main))}${client}`;
     replay = `\nreplay: npm run kv-sim -- replay ${shown(out)}${piece}`;
   } catch {
     // the trace stays in the message
