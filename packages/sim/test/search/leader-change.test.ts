@@ -4,15 +4,20 @@
  * flight, the client retrying (lessons w11-l04 and the dedup-store quest:
  * sessions in the replicated state).
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, test } from "vitest";
+import { execa } from "execa";
+import { describe, expect, onTestFinished, test } from "vitest";
 import { loadRetryClient, loadStore, replayTrace, scenarioModel, searchScenario, type DedupStoreClass, type RetryClientLike } from "../../src/search/index.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
 const CLIENT = join(root, "grader/solutions/week-12/src/retry-client.ts");
 const mutant = (name: string) => join(root, "grader/test/mutants", `${name}.ts`);
+const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
+const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" } });
 
 async function withTracker(file: string): Promise<DedupStoreClass> {
   const Base = (await loadStore(SOLUTION)) as unknown as new (o: { sessionTimeoutMs: number }, s?: never) => { state: { tracker: unknown }; tracker: unknown };
@@ -149,5 +154,35 @@ describe("leader-change-3 with the workbook's retrying client (the client-retry 
     const withMap: RetryClientLike = { ...good, newClient: (nodes, prng) => ({ ...(good.newClient(nodes, prng) as object), tried: new Map() }) };
     const store = await loadStore(SOLUTION);
     expect(() => searchScenario({ scenario: "leader-change-3", store, client: withMap })).toThrow(/newClient's client is not plain data \(newClient's client.tried is a Map\)/);
+  });
+});
+
+describe("kv-sim search and replay: leader-change-3 takes the retrying client from the workbook or --client FILE", () => {
+  test("--solution --client a known-bad client: exit 1 with a shortest trace; the replay line names --client, and replaying with the reference client holds", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lc3-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const trace = join(dir, "t.json");
+    const bad = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", mutant("new-identity-per-retry"), "--invariant", "appends-at-most-once", "--trace", trace]);
+    expect(bad.exitCode, bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/violated: appends-at-most-once: .*\["c1:1","c1:1"\]/);
+    expect(bad.stdout).toMatch(/trace \(7 events\):/);
+    expect(bad.stdout).toMatch(/replay: kv-sim replay \S+t\.json --store \S+dedup-kv-store\.ts --client \S+new-identity-per-retry\.ts/);
+    const again = await kvSim(["replay", trace, "--solution", "--client", mutant("new-identity-per-retry")]);
+    expect(again.exitCode).toBe(1);
+    const fixed = await kvSim(["replay", trace, "--solution"]);
+    expect(fixed.exitCode).toBe(0);
+    expect(fixed.stdout).toMatch(/is not possible with these pieces/);
+    const ok = await kvSim(["search", "--scenario", "leader-change-3", "--solution"]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/end: space exhausted/);
+  });
+
+  test("--client on a scenario without a client, and a file without the client's functions, are usage errors (exit 2)", async () => {
+    const wrong = await kvSim(["search", "--scenario", "dedup-single", "--solution", "--client", CLIENT]);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toMatch(/--client: dedup-single runs no retrying client/);
+    const notClient = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", SOLUTION]);
+    expect(notClient.exitCode).toBe(2);
+    expect(notClient.stderr).toMatch(/--client: cannot load \S+dedup-kv-store\.ts: .* exports no newClient, newOperation, onResult, classify, afterOperation/);
   });
 });
