@@ -2,12 +2,13 @@
  * Benchmark (`npm run bench`): `kv-sim search`'s BFS with the reference
  * pieces: unique states per second and whether the space is exhausted, for
  * dedup-single (with the reductions, and without them on a small shape for
- * comparison) and vote-rules-3. The goal: 2 clients x 3 appends with a lost
+ * comparison), vote-rules-3 and leader-change-3 (with its scripted client
+ * and with the workbook's retrying client). The goal: 2 clients x 3 appends with a lost
  * message and a duplicated request exhausted in under 10 s on 2 cores.
  */
 import { fileURLToPath } from "node:url";
 import { availableParallelism } from "node:os";
-import { loadStore, loadVoteRules, searchScenario, type SearchScenarioOptions } from "../src/search/index.js";
+import { loadRetryClient, loadStore, loadVoteRules, searchScenario, type SearchScenarioOptions } from "../src/search/index.js";
 
 const solution = (file: string) => fileURLToPath(new URL(`../../../grader/solutions/week-12/src/${file}`, import.meta.url));
 const GOAL_S = 10;
@@ -15,6 +16,8 @@ const LIMIT_S = Number(process.env.SEARCH_BENCH_LIMIT_S ?? 30);
 
 const store = await loadStore(solution("dedup-kv-store.ts"));
 const voteRules = await loadVoteRules(solution("vote-rules.ts"));
+const client = await loadRetryClient(solution("retry-client.ts"));
+const leaderChange = { scenario: "leader-change-3" as const, store };
 const dedup = { scenario: "dedup-single" as const, store, maxRetries: 1 };
 const rows: Array<{ label: string; options: SearchScenarioOptions; goal?: boolean }> = [
   { label: "dedup 2x2, 1 drop, 1 dup, no reduction", options: { ...dedup, clients: 2, appends: 2, maxDrops: 1, maxDuplicates: 1, reduce: false } },
@@ -25,6 +28,9 @@ const rows: Array<{ label: string; options: SearchScenarioOptions; goal?: boolea
   { label: "dedup 2x3, 1 drop, 1 dup (goal)", options: { ...dedup, clients: 2, appends: 3, maxDrops: 1, maxDuplicates: 1 }, goal: true },
   { label: "vote-rules-3, term 3, 2 elections, 1 dup", options: { scenario: "vote-rules-3", voteRules } },
   { label: "vote-rules-3, term 4, 3 elections", options: { scenario: "vote-rules-3", voteRules, maxTerm: 4, maxElections: 3, maxDuplicates: 0 } },
+  { label: "leader-change-3, scripted client, 1 append, 1 dup", options: { ...leaderChange } },
+  { label: "leader-change-3, retrying client, 1 append, 1 dup", options: { ...leaderChange, client } },
+  { label: "leader-change-3, retrying client, 2 appends", options: { ...leaderChange, client, appends: 2, maxDuplicates: 0 } },
 ];
 
 const head = ["shape", "hash", "end", "unique", "depth", "wall s", "cpu s", "unique/s", ""];
