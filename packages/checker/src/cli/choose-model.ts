@@ -15,6 +15,7 @@
  */
 import type { History, Op } from "../history/op.js";
 import { isClientOp } from "../history/op.js";
+import { pairOps } from "../history/pair.js";
 
 export type ChosenModel = "register" | "kv" | "counter" | "multi-register" | "exactly-once";
 
@@ -67,20 +68,29 @@ function takesAll(m: ModelFunctions, fs: ReadonlySet<string>): boolean {
  * before it) and what each model takes.
  */
 export function chooseModel(history: History): ChosenModel {
-  const identified = history.some((op) => op.type === "invoke" && IDENTIFIED_WRITES.has(op.f) && (op.client_id !== undefined || op.seq !== undefined) && isClientOp(op));
-  const candidates = identified ? [EXACTLY_ONCE] : MODELS;
+  // One pass for the functions called and whether a write carries an identity; the op that tips is looked for only when none fits.
   const fs = new Set<string>();
+  let identified = false;
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i]!;
+    if (op.type !== "invoke") continue;
+    if (!identified && (op.client_id !== undefined || op.seq !== undefined) && IDENTIFIED_WRITES.has(op.f) && isClientOp(op)) identified = true;
+    if (!fs.has(op.f) && isClientOp(op)) fs.add(op.f);
+  }
+  const candidates = identified ? [EXACTLY_ONCE] : MODELS;
+  const chosen = candidates.find((m) => takesAll(m, fs) && m.own.some((f) => fs.has(f)));
+  if (chosen !== undefined) return chosen.model;
+  const seen = new Set<string>();
   const firstOf = new Map<string, Op>();
   for (const op of history) {
-    if (op.type !== "invoke" || fs.has(op.f) || !isClientOp(op)) continue;
-    fs.add(op.f);
+    if (op.type !== "invoke" || seen.has(op.f) || !isClientOp(op)) continue;
+    seen.add(op.f);
     firstOf.set(op.f, op);
-    if (!candidates.some((m) => takesAll(m, fs))) throw new ModelChoiceError(noFit(op, firstOf, identified), op);
+    if (!candidates.some((m) => takesAll(m, seen))) throw new ModelChoiceError(noFit(op, firstOf, identified), op);
   }
-  const chosen = candidates.find((m) => takesAll(m, fs) && m.own.some((f) => fs.has(f)));
-  // Not reached for a history that pairs (register owns read and write, the exactly-once writes are its own), but said plainly if it is.
-  if (chosen === undefined) throw new ModelChoiceError(`--model auto has no operation to tell the model by; give --model (${AUTO_MODEL_RULES})`, history.find(isClientOp) ?? history[0]!);
-  return chosen.model;
+  // Reached only with no invoke at all: completions alone, which pairing refuses, naming the first.
+  pairOps(history);
+  throw new ModelChoiceError(`--model auto has no operation to tell the model by; give --model (${AUTO_MODEL_RULES})`, history.find(isClientOp) ?? history[0]!);
 }
 
 function noFit(op: Op, firstOf: ReadonlyMap<string, Op>, identified: boolean): string {

@@ -201,7 +201,14 @@ function readEdnOp(r: EdnReader, fields: OpFields, names: string[], ops: Op[]): 
     if (field === F_OTHER) fields.set(text.slice(start, end), value);
     else fields.setField(field, value);
   }
-  r.pos = p + 1;
+  p++;
+  // The usual line end after an operation, so that the next one starts where the reader looks.
+  if (text.charCodeAt(p) === 10) {
+    p++;
+    r.line++;
+    r.lineStart = p;
+  }
+  r.pos = p;
   for (; entered > 0; entered--) r.leave();
   const op = opFromFields(fields, ops.length, r.source, line);
   ops.push(atLine(op, line));
@@ -350,8 +357,8 @@ function fieldName(k: EdnValue): string {
 }
 
 function nameOf(v: Value | undefined): string | undefined {
-  if (v instanceof Keyword) return v.name;
   if (typeof v === "string") return v;
+  if (v instanceof Keyword) return v.name;
   return undefined;
 }
 

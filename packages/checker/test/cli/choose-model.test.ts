@@ -4,7 +4,7 @@
  * the op that tipped them.
  */
 import { describe, expect, it } from "vitest";
-import { HistoryBuilder, parseEdn } from "../../src/index.js";
+import { HistoryBuilder, HistoryError, parseEdn, readHistory } from "../../src/index.js";
 import type { InvokeFields, Value } from "../../src/index.js";
 import { chooseModel, ModelChoiceError } from "../../src/cli/choose-model.js";
 
@@ -58,5 +58,11 @@ describe("--model auto", () => {
     expect(e.op).toBe(h[index]);
     expect(e.message).toMatch(message);
     expect(e.message).toMatch(/^--model auto cannot tell the model: .*; give --model \(register: read, write, cas; kv: get, put, append .*exactly-once: append, incr or add with client_id and seq\)$/);
+  });
+
+  it("leaves a history of completions alone to pairing, which names the first", () => {
+    const h = readHistory("{:type :ok, :f :read, :value 1, :process 0}\n", { source: "h.edn" });
+    expect(() => chooseModel(h)).toThrow(HistoryError);
+    expect(() => chooseModel(h)).toThrow("op 0: process 0 completes :read (:ok) with no invoke open");
   });
 });
