@@ -26,7 +26,7 @@ function scenarioHelp(): string {
   for (const name of SCENARIOS) {
     const info = SCENARIO_INFO[name];
     out.push(`  ${name}: ${info.summary}`);
-    out.push(`    runs: ${info.piece === "store" ? `a DedupKVStore (${PIECE_FILE.store}, or --store FILE)` : `vote rules (${PIECE_FILE.voteRules}, or --rules FILE)`}${info.client ? ` and the retrying client (${CLIENT_FILE}, or --client FILE)` : ""}`);
+    out.push(`    runs: ${info.piece === "store" ? `a DedupKVStore (${PIECE_FILE.store}, or --store FILE)` : info.piece === "core" ? "the reference node cores (with --rules FILE, those vote rules in them)" : `vote rules (${PIECE_FILE.voteRules}, or --rules FILE)`}${info.client ? ` and the retrying client (${CLIENT_FILE}, or --client FILE)` : ""}`);
     out.push(`    shape: ${Object.entries(info.shape).map(([k, spec]) => `--${optionOf(k)} N (default ${spec.default})`).join(", ")}`);
   }
   return out.join("\n");

@@ -23,7 +23,7 @@ export const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("
 export const CLIENT_FILE = join("src", "retry-client.ts");
 
 /** The options that choose a piece's file (`--solution` is a flag). */
-export const PIECE_OPTIONS = ["workbook", "store", "rules", "client"];
+export const PIECE_OPTIONS = ["workbook", "store", "rules", "client", "core"];
 
 export interface PieceFile {
   file: string;
@@ -49,9 +49,12 @@ export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Pro
 function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): { file: string; option: string } {
   const store = getString(a, "store");
   const rules = getString(a, "rules");
-  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, store, rules].filter((x) => x !== undefined);
-  if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store and --rules: give at most one");
+  const core = getString(a, "core");
+  const chosen = [getString(a, "workbook"), a.flags.has("solution") ? "x" : undefined, store, rules, core].filter((x) => x !== undefined);
+  if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store, --rules and --core: give at most one");
   const piece = SCENARIO_INFO[scenario].piece;
+  if (core !== undefined && piece !== "core") throw new UsageError(`--core: ${scenario} runs no node cores (raft-core-3 does)`);
+  if (piece === "core") return coreFile(a, scenario);
   if (store !== undefined && piece !== "store") throw new UsageError(`--store: ${scenario} runs vote rules; give --rules FILE`);
   if (rules !== undefined && piece !== "voteRules") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
   if (store !== undefined) return { file: resolve(store), option: "--store" };
@@ -62,6 +65,23 @@ function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Process
   if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", PIECE_FILE[piece]), option: "--workbook" };
   if (dir === "solution") return { file: solution, option: "--workbook" };
   return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE[piece]), option: "--workbook" };
+}
+
+/**
+ * raft-core-3: `--core FILE` (cores), vote rules for the reference core
+ * (`--rules FILE`, `--solution`, `--workbook DIR`), else the reference core
+ * alone (an empty file name; DSLAB_WORKBOOK does not apply).
+ */
+function coreFile(a: ParsedArgs, scenario: ScenarioName): { file: string; option: string } {
+  if (getString(a, "store") !== undefined) throw new UsageError(`--store: ${scenario} runs node cores; give --core FILE, or --rules FILE for vote rules in the reference core`);
+  const core = getString(a, "core");
+  if (core !== undefined) return { file: resolve(core), option: "--core" };
+  const rules = getString(a, "rules");
+  if (rules !== undefined) return { file: resolve(rules), option: "--rules" };
+  if (a.flags.has("solution")) return { file: join(REPOSITORY_ROOT, "grader", "solutions", "week-12", PIECE_FILE.voteRules), option: "--solution" };
+  const dir = getString(a, "workbook");
+  if (dir !== undefined) return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE.voteRules), option: "--workbook" };
+  return { file: "", option: "the reference core" };
 }
 
 /** Loads the scenario's pieces from their files; a module that cannot load is a usage error naming the option that chose it. */
@@ -80,6 +100,8 @@ export async function loadPiece(scenario: ScenarioName, { file, option, client }
 
 /** The options that give these pieces again (a replay line). */
 export function pieceOptions(scenario: ScenarioName, chosen: PieceFile): string {
-  const main = `${SCENARIO_INFO[scenario].piece === "store" ? "--store" : "--rules"} ${chosen.file}`;
+  const piece = SCENARIO_INFO[scenario].piece;
+  if (piece === "core" && chosen.file === "") return "";
+  const main = `${piece === "store" ? "--store" : piece === "core" && chosen.option === "--core" ? "--core" : "--rules"} ${chosen.file}`;
   return chosen.client === undefined ? main : `${main} --client ${chosen.client.file}`;
 }

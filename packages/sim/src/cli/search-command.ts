@@ -31,6 +31,12 @@ import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceOpti
 
 export const DEFAULT_TRACE = "search-trace.json";
 
+const PIECE_TEXT = {
+  store: `DedupKVStore (${PIECE_FILE.store}; --store FILE)`,
+  voteRules: `voteRules (${PIECE_FILE.voteRules}; --rules FILE)`,
+  core: `the reference node core (--core FILE: a module exporting createKvNodeCore and fromState; --rules FILE, --solution, --workbook DIR: those vote rules in the reference core)`,
+};
+
 /** --max-retries for maxRetries, and so on. */
 const optionOf = (shapeName: string) => shapeName.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 const SHAPE_OPTIONS = [...new Set(Object.values(SCENARIO_INFO).flatMap((i) => Object.keys(i.shape)))];
@@ -40,7 +46,7 @@ function scenarioHelp(): string {
   for (const name of SCENARIOS) {
     const info = SCENARIO_INFO[name];
     out.push(`  ${name}: ${info.summary}`);
-    out.push(`    piece: ${info.piece === "store" ? `DedupKVStore (${PIECE_FILE.store}; --store FILE)` : `voteRules (${PIECE_FILE.voteRules}; --rules FILE)`}`);
+    out.push(`    piece: ${PIECE_TEXT[info.piece]}`);
     if (info.client) out.push(`    and the retrying client (${CLIENT_FILE}; --client FILE; with --store FILE alone, a scripted client)`);
     for (const [k, spec] of Object.entries(info.shape)) out.push(`    --${optionOf(k).padEnd(16)} ${spec.help} (default ${spec.default})`);
     out.push(`    invariants (--invariant; default all): ${info.invariants.join(", ")}`);
@@ -53,9 +59,9 @@ export const SEARCH_HELP = `kv-sim search: every reachable state of a small scen
 
 Usage: kv-sim search --scenario NAME [--bfs | --random-dfs --seed N] [--max-depth D] [--max-time-s T]
                      [--invariant NAME,...] [--prune NAME] [--goal NAME] [--no-reduce]
-                     [--SHAPE-OPTION N ...] [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE]
+                     [--SHAPE-OPTION N ...] [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE]
                      [--trace FILE] [--json]
-       kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE] [--html FILE]
+       kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE] [--html FILE]
 
 Scenarios, their shape options, invariants, goals and prunes:
 ${scenarioHelp()}
@@ -75,6 +81,7 @@ Options:
   --store FILE           load any module exporting DedupKVStore
   --client FILE          load any module exporting the retrying client's functions (leader-change-3)
   --rules FILE           load any module exporting voteRules (or observeTerm and decide)
+  --core FILE            raft-core-3: load node cores from a module exporting createKvNodeCore and fromState
   --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE});
                          its message diagram goes beside it (FILE with .html)
   --json                 print the report as JSON
@@ -91,6 +98,8 @@ Examples:
   npm run kv-sim -- search --scenario dedup-single --clients 2 --appends 3 --solution
   npm run kv-sim -- search --scenario vote-rules-3 --goal leader-elected --solution
   npm run kv-sim -- search --scenario vote-rules-3 --network 0 --solution
+  npm run kv-sim -- search --scenario raft-core-3
+  npm run kv-sim -- search --scenario raft-core-3 --appends 0 --max-term 1 --rules grader/test/mutants/vote-twice.ts
 `;
 
 export function renderReport(r: SearchReport): string {
@@ -183,7 +192,7 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stdout(SEARCH_HELP);
     return EXIT.ok;
   }
-  if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE] [--html FILE]");
+  if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE] [--html FILE]");
   const a = parseArgs(argv.slice(1), { options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
   let trace: TraceFile;
   try {

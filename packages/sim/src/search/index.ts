@@ -13,21 +13,26 @@ import { randomWalks, search, stableStringify, type HashName, type Model, type S
 import { DEDUP_DEFAULTS, DEDUP_INVARIANTS, dedupSingleModel, type DedupStoreClass } from "./dedup-single.js";
 import { VOTE_DEFAULTS, VOTE_INVARIANTS, voteRules3Model, type VoteRulesLike } from "./vote-rules-3.js";
 import { LEADER_CHANGE_DEFAULTS, LEADER_CHANGE_INVARIANTS, leaderChange3Model, type RetryClientLike } from "./leader-change-3.js";
+import { CORE_DEFAULTS, CORE_INVARIANTS, raftCore3Model, REFERENCE_CORE, type SearchCore } from "./raft-core-3.js";
 
 export { search, randomWalks, stableStringify, fnv1a64, hashText, type Model, type SearchLimits, type SearchOutcome, type EndCondition } from "./engine.js";
 export { dedupSingleModel, DEDUP_DEFAULTS, type DedupStoreClass, type DedupWorld, type DedupEvent } from "./dedup-single.js";
 export { voteRules3Model, VOTE_DEFAULTS, type VoteRulesLike, type ElectionWorld, type ElectionEvent } from "./vote-rules-3.js";
 export { leaderChange3Model, LEADER_CHANGE_DEFAULTS, type LeaderChangeWorld, type LeaderChangeEvent, type RetryClientLike, type RetryClientWorld } from "./leader-change-3.js";
 
-export const SCENARIOS = ["dedup-single", "vote-rules-3", "leader-change-3"] as const;
+export { raftCore3Model, CORE_DEFAULTS, REFERENCE_CORE, type SearchCore, type SearchableCore, type CoreWorld, type CoreEvent } from "./raft-core-3.js";
+
+export const SCENARIOS = ["dedup-single", "vote-rules-3", "leader-change-3", "raft-core-3"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The workbook's pieces a scenario runs. */
 export interface ScenarioPieces {
   /** dedup-single and leader-change-3: a module's `DedupKVStore` class (load one with `loadStore`). */
   store?: DedupStoreClass;
-  /** vote-rules-3: `observeTerm` and `decide` (load them with `loadVoteRules`). */
+  /** vote-rules-3: `observeTerm` and `decide` (load them with `loadVoteRules`); raft-core-3: plugged into the reference core (optional). */
   voteRules?: VoteRulesLike;
+  /** raft-core-3: the node cores (default the reference; load a module's with `loadSearchCore`). */
+  core?: SearchCore;
   /** leader-change-3: the workbook's retrying client (load one with `loadRetryClient`); absent, a scripted client. */
   client?: RetryClientLike;
 }
@@ -39,7 +44,7 @@ export interface ScenarioInfo {
   /** One line: what runs. */
   summary: string;
   /** Which piece it needs. */
-  piece: "store" | "voteRules";
+  piece: "store" | "voteRules" | "core";
   /** It also runs the workbook's retrying client (src/retry-client.ts) when one is given. */
   client?: true;
   /** The shape's numbers and their defaults, with one line each. */
@@ -89,6 +94,21 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
     invariants: LEADER_CHANGE_INVARIANTS,
     predicates: ["clients-done"],
   },
+  "raft-core-3": {
+    summary: "3 real reference node cores (@dslab/cluster/core: Raft with pre-vote, the state machine with sessions) electing a leader and replicating a client's appends; time in ticks, a timer runs a node to its next deadline",
+    piece: "core",
+    shape: {
+      appends: { default: CORE_DEFAULTS.appends, help: "appends of the client (c1), sent to a node that believes it leads" },
+      maxRetries: { default: CORE_DEFAULTS.maxRetries, help: "attempts per append after its first (same client_id and seq)" },
+      maxTerm: { default: CORE_DEFAULTS.maxTerm, help: "no election timer fires at this term or later" },
+      maxElections: { default: CORE_DEFAULTS.maxElections, help: "election timers that fire in a run (nodes that do not lead), all nodes together" },
+      maxHeartbeats: { default: CORE_DEFAULTS.maxHeartbeats, help: "heartbeat timers that fire in a run (leaders)" },
+      maxDuplicates: { default: CORE_DEFAULTS.maxDuplicates, help: "messages the network may deliver twice" },
+      maxCrashes: { default: CORE_DEFAULTS.maxCrashes, help: "crashes, each a restart from the node's disk at once" },
+    },
+    invariants: CORE_INVARIANTS,
+    predicates: ["leader-elected", "write-committed", "clients-done"],
+  },
 };
 
 export interface SearchScenarioOptions extends ScenarioPieces {
@@ -116,6 +136,8 @@ export interface SearchScenarioOptions extends ScenarioPieces {
   network?: number;
   leaderChanges?: number;
   sessionsMax?: number;
+  maxHeartbeats?: number;
+  maxCrashes?: number;
 }
 
 export const SEARCH_DEFAULTS = { strategy: "bfs" as Strategy, seed: 1, maxDepth: 1_000, maxTimeS: 60, hash: "text" as HashName };
@@ -154,7 +176,7 @@ export function shapeOf(scenario: ScenarioName, given: Partial<ScenarioShape> | 
 
 function pick(o: SearchScenarioOptions): Partial<ScenarioShape> {
   const out: Partial<ScenarioShape> = { ...o.shape };
-  for (const k of ["clients", "appends", "maxRetries", "maxDrops", "maxDuplicates", "maxTerm", "maxElections", "network", "leaderChanges", "sessionsMax"] as const) {
+  for (const k of ["clients", "appends", "maxRetries", "maxDrops", "maxDuplicates", "maxTerm", "maxElections", "network", "leaderChanges", "sessionsMax", "maxHeartbeats", "maxCrashes"] as const) {
     if (o[k] !== undefined) out[k] = o[k];
   }
   return out;
@@ -196,6 +218,19 @@ export function scenarioModel(scenario: ScenarioName, pieces: ScenarioPieces | D
         leaderChanges: s.leaderChanges!,
         maxDuplicates: s.maxDuplicates!,
         sessionsMax: s.sessionsMax!,
+      }) as Model<unknown, unknown>;
+    case "raft-core-3":
+      return raftCore3Model({
+        core: p.core ?? REFERENCE_CORE,
+        ...(p.voteRules === undefined ? {} : { voteRules: p.voteRules }),
+        appends: s.appends!,
+        maxRetries: s.maxRetries!,
+        maxTerm: s.maxTerm!,
+        maxElections: s.maxElections!,
+        maxHeartbeats: s.maxHeartbeats!,
+        maxDuplicates: s.maxDuplicates!,
+        maxCrashes: s.maxCrashes!,
+        reduce: options.reduce ?? false,
       }) as Model<unknown, unknown>;
   }
 }
@@ -319,7 +354,37 @@ export async function loadRetryClient(file: string): Promise<RetryClientLike> {
 
 /** Loads the piece a scenario runs from a module file (and, for a scenario that runs one, the retrying client from `clientFile`). */
 export async function loadPieces(scenario: ScenarioName, file: string, clientFile?: string): Promise<ScenarioPieces> {
-  const pieces: ScenarioPieces = SCENARIO_INFO[scenario].piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: await loadStore(file) };
+  const piece = SCENARIO_INFO[scenario].piece;
+  if (piece === "core") return loadCorePieces(file);
+  const pieces: ScenarioPieces = piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: await loadStore(file) };
   if (clientFile !== undefined && SCENARIO_INFO[scenario].client) pieces.client = await loadRetryClient(clientFile);
   return pieces;
+}
+
+/**
+ * raft-core-3's pieces from a module: cores (`createKvNodeCore` and
+ * `fromState`, see `loadSearchCore`), or vote rules the reference core
+ * runs; an empty file name: the reference core alone.
+ */
+export async function loadCorePieces(file: string): Promise<ScenarioPieces> {
+  if (file === "") return {};
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  if (typeof mod.createKvNodeCore === "function") return { core: await loadSearchCore(file) };
+  return { voteRules: await loadVoteRules(file) };
+}
+
+/**
+ * Imports a module's node cores for raft-core-3: `createKvNodeCore(config,
+ * restored)` as `--core` takes it, and `fromState(config, state)`, a core in
+ * a state its cores exported (`exportState()`), as `KvNode.fromState` is for
+ * the reference.
+ */
+export async function loadSearchCore(file: string): Promise<SearchCore> {
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const create = mod.createKvNodeCore;
+  const fromState = mod.fromState;
+  if (typeof create !== "function" || typeof fromState !== "function") {
+    throw new Error(`${file} must export createKvNodeCore(config, restored) and fromState(config, state) (a core the search can copy); it exports ${Object.keys(mod).join(", ") || "nothing"}`);
+  }
+  return { create: create as SearchCore["create"], fromState: fromState as SearchCore["fromState"] };
 }
