@@ -20,11 +20,13 @@
  * through tsx (DSLAB_RUN_SOURCES=1), as every command started before the
  * bundles.
  *
- * The batch command (every file of a model in one process) is run
- * --batch-runs times (default 10), alternating its variants: with one
- * thread (`--jobs 1`, the default on 2 cores) and with two, each with
- * NODE_EXTRA_CA_CERTS as the environment has it and without it (when set,
- * Node reads that CA bundle at every start), and the medians are shown.
+ * The batch commands are run --batch-runs times (default 10), alternating
+ * their variants, and the medians are shown: every file in one process
+ * with `--model auto` (the headline: one command for the whole set, as
+ * porcupine's is one binary), with one thread (`--jobs 1`, the default on
+ * 2 cores) and with two; and one process per model (`--model register`
+ * for the register files, `--model kv` for the kv ones). Each with NODE_EXTRA_CA_CERTS as the environment has it
+ * and without it (when set, Node reads that CA bundle at every start).
  * --porcupine-test BIN runs porcupine's own Go test binary (`go test -c`
  * in a porcupine checkout; it is run in the directory it is in, where its
  * test_data is) as many times, and shows its figures beside them.
@@ -69,6 +71,7 @@ function quantile(sorted: number[], q: number): number {
 interface Verdict {
   file: string;
   valid: boolean | "unknown";
+  model?: string;
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; cpuS: number; verdicts: Verdict[]; status: number | null } {
@@ -115,11 +118,13 @@ try {
   for (const f of files) writeFileSync(f.path, writeHistoryEdn(f.history));
   const ops = files.reduce((n, f) => n + f.history.filter((op) => op.type === "invoke").length, 0);
   const expected = new Map(files.map((f) => [f.path, f.expected]));
+  const modelOf = new Map(files.map((f) => [f.path, f.model]));
   const check = (verdicts: Verdict[], what: string) => {
     for (const v of verdicts) {
       const want = expected.get(v.file);
       const got = v.valid === true ? "valid" : v.valid === false ? "invalid" : "unknown";
       if (got !== want) process.stdout.write(`${what}: ${v.file} is ${got}, expected ${want}\n`);
+      if (v.model !== undefined && v.model !== modelOf.get(v.file)) process.stdout.write(`${what}: ${v.file} was checked as ${v.model}, expected ${modelOf.get(v.file)}\n`);
     }
   };
 
@@ -184,14 +189,24 @@ try {
     check(r.verdicts, "one process per file, sources");
   }
 
-  // One process per model, every file of that model in it: with one thread and with the default, with and without the CA bundle.
+  // The whole set in one process with --model auto (the headline: one command, as porcupine is one binary),
+  // then one process per model; with one thread and with two, with and without the CA bundle.
   const envs = [{ name: "", env: process.env, startMs }, ...(caSet ? [{ name: ", NODE_EXTRA_CA_CERTS unset", env: withoutCa, startMs: startMsNoCa }] : [])];
+  const byModel = (["register", "kv"] as const).map((model) => ({ model, paths: files.filter((f) => f.model === model).map((f) => f.path) }));
   const variants = envs.flatMap(({ name, env, startMs }) => [
-    { label: `\`history-check FILE... --model M --jobs 1\`, one process per model (2)${name}`, jobs: ["--jobs", "1"], env, startMs, ms: [] as number[], cpuS: [] as number[] },
-    { label: `\`history-check FILE... --model M --jobs 2\`, one process per model (2)${name}`, jobs: ["--jobs", "2"], env, startMs, ms: [] as number[], cpuS: [] as number[] },
+    { label: `\`history-check FILE... --model auto --jobs 1\`, one process${name}`, runs: [[...files.map((f) => f.path), "--model", "auto", "--jobs", "1"]], env, startMs, ms: [] as number[], cpuS: [] as number[] },
+    { label: `\`history-check FILE... --model auto --jobs 2\`, one process${name}`, runs: [[...files.map((f) => f.path), "--model", "auto", "--jobs", "2"]], env, startMs, ms: [] as number[], cpuS: [] as number[] },
+    {
+      label: `\`history-check FILE... --model M --jobs 1\`, one process per model (2)${name}`,
+      runs: byModel.map(({ model, paths }) => [...paths, "--model", model, "--jobs", "1"]),
+      env,
+      startMs: startMs * 2,
+      ms: [] as number[],
+      cpuS: [] as number[],
+    },
   ]);
   const batchRuns = arg("--batch-runs", 10);
-  compiled("one process per model", () => {
+  compiled("one process for every file, and one per model", () => {
     for (const v of variants) {
       v.ms.length = 0;
       v.cpuS.length = 0;
@@ -200,8 +215,8 @@ try {
       for (const v of variants) {
         let ms = 0;
         let cpuS = 0;
-        for (const model of ["register", "kv"] as const) {
-          const r = runCli([...files.filter((f) => f.model === model).map((f) => f.path), "--model", model, "--json", ...v.jobs], v.env);
+        for (const args of v.runs) {
+          const r = runCli([...args, "--json"], v.env);
           ms += r.ms;
           cpuS += r.cpuS;
           check(r.verdicts, v.label);
@@ -228,9 +243,9 @@ try {
   const s = (ms: number) => (ms / 1000).toFixed(2);
   const rows = [
     ["command", "files", "ops", "wall s", "cpu s", "start-up per file ms"],
+    ...variants.map((v) => [v.label, String(files.length), String(ops), s(median(v.ms)), median(v.cpuS).toFixed(2), (v.startMs / files.length).toFixed(1)]),
     ["`history-check FILE --model M`, one process per file", String(files.length), String(ops), s(perFileMs), perFileCpuS.toFixed(2), startMs.toFixed(0)],
     ...(withSources ? [["`history-check FILE --model M`, one process per file, sources through tsx", String(files.length), String(ops), s(sourcesMs), sourcesCpuS.toFixed(2), sourcesStartMs.toFixed(0)]] : []),
-    ...variants.map((v) => [v.label, String(files.length), String(ops), s(median(v.ms)), median(v.cpuS).toFixed(2), ((v.startMs * 2) / files.length).toFixed(1)]),
     ...(porcupineBin === undefined ? [] : [["porcupine's Go test binary (`go test -c`), its own 109 histories", "109", "-", s(median(porcupine.ms)), median(porcupine.cpuS).toFixed(2), "-"]]),
     ["`readHistory` + `checkLinearizability` in one process", String(files.length), String(ops), s(readMs + searchMs), ((cpu.user + cpu.system) / 1e6).toFixed(2), "-"],
     ["`readHistory` alone (reading the EDN files)", String(files.length), String(ops), s(readMs), "-", "-"],
