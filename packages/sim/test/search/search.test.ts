@@ -91,7 +91,7 @@ describe("kv-sim search and replay", () => {
     expect(h.stdout).toMatch(/Exit 0: space exhausted/);
     const bad = await kvSim(["search", "--scenario", "raft-9"]);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/--scenario: expected one of dedup-single, vote-rules-3, leader-change-3, got "raft-9"/);
+    expect(bad.stderr).toMatch(/--scenario: expected one of dedup-single, vote-rules-3, leader-change-3, raft-core-3, got "raft-9"/);
     const wrongShape = await kvSim(["search", "--scenario", "vote-rules-3", "--clients", "2", "--solution"]);
     expect(wrongShape.exitCode).toBe(2);
     expect(wrongShape.stderr).toMatch(/--clients: vote-rules-3 has no such shape option/);
