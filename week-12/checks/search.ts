@@ -115,7 +115,14 @@ export async function searchClientLeaderChangeShapes(
   const store = await workbookStore(ctx);
   const client = await workbookRetryClient(ctx);
   for (const shape of shapes) {
-    const report = searchScenario({ scenario: "leader-change-3", store, client, ...shape, invariants, maxTimeS: timeS });
+    let report: SearchReport;
+    try {
+      report = searchScenario({ scenario: "leader-change-3", store, client, ...shape, invariants, maxTimeS: timeS });
+    } catch (e) {
+      // An answer that breaks the client's contract (not plain data, an unknown next step) fails the check; anything else is as thrown.
+      if ((e as { code?: unknown }).code === "E_CLIENT_CONTRACT") throw new CheckFailure(`src/retry-client.ts: ${(e as Error).message}`);
+      throw e;
+    }
     if (report.violation) {
       const text = `3 replicas, ${shape.appends} append${shape.appends > 1 ? "s" : ""} of the retrying client (maxRetries ${shape.maxRetries}) with ${shape.maxDuplicates} duplicate${shape.maxDuplicates === 1 ? "" : "s"} across ${shape.leaderChanges} leader change${shape.leaderChanges > 1 ? "s" : ""}`;
       throw failure(ctx, report, text, "src/retry-client.ts");

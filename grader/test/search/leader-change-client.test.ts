@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { searchScenario } from "@dslab/sim";
-import { CheckFailure, openWorkbook, type CheckContext, type Workbook } from "../../../week-12/checks/index.js";
+import { CheckFailure, openWorkbook, REPOSITORY_ROOT, type CheckContext, type Workbook } from "../../../week-12/checks/index.js";
 import { workbookRetryClient, workbookStore } from "../../../week-12/checks/search.js";
 import { SEARCH_HIDDEN } from "../../hidden/search.js";
 import { MUTANTS_DIR } from "./search-versus-seeds.js";
@@ -73,5 +73,11 @@ describe("leader-change-3 with the workbook's retrying client", () => {
     const f = await failureOf(5, withClient("failed-when-unknown"));
     expect(f?.message).toMatch(/^the client reported operation 1 \("c1:1"\) failed, but n1 has applied it/);
     expect(f?.message.match(/\n {2}\d+\. /g)).toHaveLength(5);
+  });
+
+  test(`${CLIENT_RETRY}#1 a client that answers outside its contract (a wait with no node) fails the search check with what it returned`, async () => {
+    const fixture = path.join(REPOSITORY_ROOT, "packages/sim/test/fixtures/search-clients/wait-without-node.ts");
+    const f = await failureOf(1, openWorkbook({ source: "solution", overrides: { "src/retry-client.ts": fixture }, label: "wait-without-node" }));
+    expect(f?.message).toMatch(/^src\/retry-client\.ts: onResult returned next = \{"wait":\d+\}: expected \{ send: node \}/);
   });
 });

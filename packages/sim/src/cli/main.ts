@@ -47,6 +47,7 @@ that cannot be written (checked before the run) or outputs lost after it.
 function asUsageError(e: unknown): unknown {
   if (e instanceof CliError || !(e instanceof Error)) return e;
   if ((e as { code?: unknown }).code === "E_SETUP" || /^--(bin|core|client): /.test(e.message)) return new UsageError(e.message, { cause: e });
+  if ((e as { code?: unknown }).code === "E_CLIENT_CONTRACT") return new UsageError(`--client: ${e.message}`, { cause: e });
   const where = moduleFrame(e);
   if (where !== undefined) return new UsageError(`a module named by --core or --client threw ${e.name}: ${e.message}\n  at ${where}`, { cause: e });
   return e;

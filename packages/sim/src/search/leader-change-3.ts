@@ -253,10 +253,16 @@ export function notPlainData(value: unknown, path: string): string | null {
   return `${path} is ${typeof value === "undefined" ? "undefined" : `a ${typeof value}`}`;
 }
 
+/** An answer of the retrying client that breaks its contract: `code` tells a command to blame the client's module (a usage error), a check to fail it. */
+export class RetryClientContractError extends Error {
+  override name = "RetryClientContractError";
+  readonly code = "E_CLIENT_CONTRACT";
+}
+
 /** Throws when a value the workbook's client returned is not plain data (the search copies and hashes it). */
 function plain<T>(value: T, what: string): T {
   const problem = notPlainData(value, what);
-  if (problem !== null) throw new Error(`${what} is not plain data (${problem}): the retrying client's states are JSON data, so a model checker can copy and compare them`);
+  if (problem !== null) throw new RetryClientContractError(`${what} is not plain data (${problem}): the retrying client's states are JSON data, so a model checker can copy and compare them`);
   return value;
 }
 
@@ -268,7 +274,7 @@ function checkNext(next: unknown): RetryNext {
     const done = n.done as { outcome?: unknown } | undefined;
     if (done && typeof done === "object" && (done.outcome === "ok" || done.outcome === "failed" || done.outcome === "unknown")) return n as RetryNext;
   }
-  throw new Error(`onResult returned next = ${JSON.stringify(next)}: expected { send: node }, { wait: ms, then: node } or { done: { outcome: "ok" | "failed" | "unknown", ... } }`);
+  throw new RetryClientContractError(`onResult returned next = ${JSON.stringify(next)}: expected { send: node }, { wait: ms, then: node } or { done: { outcome: "ok" | "failed" | "unknown", ... } }`);
 }
 
 export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderChangeWorld, LeaderChangeEvent> {
@@ -413,7 +419,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
     if (c.first !== null && stableStringify(op.request) !== stableStringify(c.first)) {
       latch(world, "retry-keeps-identity", `the client sent operation ${c.op} again as ${JSON.stringify(op.request)}, but its first attempt sent ${JSON.stringify(c.first)}: every attempt of an operation sends the same request (client_id ${JSON.stringify(c.first.client_id)}, seq ${String(c.first.seq)})`);
     }
-    if (!IDS.includes(node)) throw new Error(`the retrying client sent to ${JSON.stringify(node)}, which is not one of its nodes ${IDS.join(", ")}`);
+    if (!IDS.includes(node)) throw new RetryClientContractError(`the retrying client sent to ${JSON.stringify(node)}, which is not one of its nodes ${IDS.join(", ")}`);
     world.inFlight = withMessage(world.inFlight, { kind: "request", from: "c1", to: node, body: op.request as unknown as AppendRequest });
     world.retry = { ...c, waiting: { for: "reply", node } };
   };
@@ -429,7 +435,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
     const started = machine!.newOperation(c.client, { type: "append", key: KEY, value: `c1:${op}` });
     plain(started, "newOperation's { client, operation }");
     if (typeof started.operation?.request !== "object" || typeof started.operation.node !== "string") {
-      throw new Error(`newOperation returned the operation ${JSON.stringify(started.operation)}: expected { request, node, ... }`);
+      throw new RetryClientContractError(`newOperation returned the operation ${JSON.stringify(started.operation)}: expected { request, node, ... }`);
     }
     world.retry = { ...c, op, client: started.client, operation: started.operation, first: started.operation.request, waiting: null, retries: 0, redirects: 0 };
     send(world, started.operation.node, "first");

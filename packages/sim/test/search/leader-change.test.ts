@@ -177,10 +177,13 @@ describe("kv-sim search and replay: leader-change-3 takes the retrying client fr
     expect(ok.stdout).toMatch(/end: space exhausted/);
   });
 
-  test("--client on a scenario without a client, and a file without the client's functions, are usage errors (exit 2)", async () => {
+  test("--client on a scenario without a client, a client that answers outside its contract, and a file without the client's functions are usage errors (exit 2)", async () => {
     const wrong = await kvSim(["search", "--scenario", "dedup-single", "--solution", "--client", CLIENT]);
     expect(wrong.exitCode).toBe(2);
     expect(wrong.stderr).toMatch(/--client: dedup-single runs no retrying client/);
+    const broken = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", join(root, "packages/sim/test/fixtures/search-clients/wait-without-node.ts")]);
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr).toMatch(/^kv-sim: --client: onResult returned next = \{"wait":\d+\}: expected \{ send: node \}, \{ wait: ms, then: node \}/);
     const notClient = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", SOLUTION]);
     expect(notClient.exitCode).toBe(2);
     expect(notClient.stderr).toMatch(/--client: cannot load \S+dedup-kv-store\.ts: .* exports no newClient, newOperation, onResult, classify, afterOperation/);
