@@ -181,7 +181,7 @@ export interface CoreScenarioOptions {
   reduce?: boolean;
 }
 
-export const CORE_DEFAULTS = { appends: 1, maxRetries: 1, maxTerm: 2, maxElections: 2, maxHeartbeats: 0, maxDuplicates: 0, maxCrashes: 0 } as const;
+export const CORE_DEFAULTS = { appends: 1, maxRetries: 1, maxTerm: 2, maxElections: 1, maxHeartbeats: 0, maxDuplicates: 0, maxCrashes: 0 } as const;
 export const CORE_INVARIANTS = [
   "one-leader-per-term",
   "committed-entry-kept",
