@@ -15,8 +15,9 @@
  * - timer: a node's clock runs until it acts on its own: a follower,
  *   pre-candidate or candidate until its election timeout (it asks for
  *   pre-votes), a leader one heartbeat (AppendEntries to both peers, and
- *   check-quorum every election timeout). At most `maxTimers` in a run, and
- *   a node that does not lead only below `maxTerm`;
+ *   check-quorum every election timeout). At most `maxElections` election
+ *   timers (of nodes that do not lead, each only below `maxTerm`) and
+ *   `maxHeartbeats` heartbeat timers in a run;
  * - request: the client sends its current append (client c1, seq s, value
  *   "c1:s"; the same identity on every attempt) to a node that believes it
  *   leads, at most 1 + `maxRetries` times per append; an `append_ok` for
@@ -46,6 +47,16 @@
  * vote and snapshot answers) changes nothing when delivered (raft.ts
  * `step`), and terms never go down (they are persisted), so such replies
  * leave the network at once (with `reduce`, the search's default).
+ *
+ * Reductions, all sound (`reduce`, the search's default, for the last
+ * two): equal node states, messages and disks are one object each,
+ * numbered, so a world's canonical text is a few numbers, and what an
+ * input does to a node state is computed once (a core is deterministic)
+ * and remembered; replies of a lower term leave the network (above); and
+ * the three nodes are symmetric (one configuration, one PRNG seed, and
+ * the core never orders or compares ids), so a world and its image under
+ * a renaming of n1, n2, n3 share one canonical text. A `--core` or vote
+ * rules that treat one node name apart from the others need `--no-reduce`.
  *
  * Invariants, checked after the step that can break them and latched:
  * - one-leader-per-term: no two nodes lead the same term;

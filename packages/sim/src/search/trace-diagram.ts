@@ -32,7 +32,27 @@ function label(m: AnyMessage): string {
   if (m.kind === "request" && m.body) return `${String(m.body.type)} ${JSON.stringify(m.body["value"])} seq ${String(m.body.seq)}`;
   if (m.kind === "reply" && m.body) return `${String(m.body.type)}${m.body.type === "error" ? ` ${String(m.body["code"])}` : ` ${JSON.stringify(m.body["value"])}`} (seq ${String(m.seq)})`;
   if (m.kind === "vote-reply") return `vote ${m["granted"] ? "granted" : "refused"} term ${String(m.term)}`;
+  if (m.kind.startsWith("raft_") && m.body) return raftLabel(m.kind, m.body as Record<string, unknown>);
   return `${m.kind} term ${String(m.term ?? "")}`;
+}
+
+/** A real core's peer message (raft-core-3), in a few words. */
+function raftLabel(kind: string, b: Record<string, unknown>): string {
+  const vote = b["pre_vote"] ? "pre-vote" : "vote";
+  switch (kind) {
+    case "raft_request_vote":
+      return `${vote} request term ${String(b["term"])}`;
+    case "raft_request_vote_ok":
+      return `${vote} ${b["granted"] ? "granted" : "refused"} term ${String(b["term"])}`;
+    case "raft_append": {
+      const entries = Array.isArray(b["entries"]) ? (b["entries"] as Array<{ index: number; term: number }>).map((e) => `${e.index}:${e.term}`).join(" ") : "";
+      return `append term ${String(b["term"])} [${entries}] commit ${String(b["leader_commit"])}`;
+    }
+    case "raft_append_ok":
+      return b["success"] ? `append ok match ${String(b["match_index"])}` : `append refused term ${String(b["term"])}`;
+    default:
+      return `${kind} term ${String(b["term"])}`;
+  }
 }
 
 /** The message entries and the event lines of a replayed trace. */
@@ -117,7 +137,7 @@ export function renderTraceHtml(trace: TraceFile, replay: ReplayResult): string 
   const faults: TraceEntry[] = [];
   replay.events.forEach((event, i) => {
     const ev = event as { kind?: string; client?: string; node?: string };
-    if (ev.kind === "timer") faults.push({ kind: "fault", atMs: i + 1, label: `step ${i + 1}: ${replay.lines[i] ?? "timer"}`, nodes: [] });
+    if (ev.kind === "timer" || ev.kind === "restart") faults.push({ kind: "fault", atMs: i + 1, label: `step ${i + 1}: ${replay.lines[i] ?? "timer"}`, nodes: [] });
   });
   if (replay.violation) faults.push({ kind: "fault", atMs: replay.events.length + 0.5, label: `violated: ${replay.violation.invariant}`, nodes: [] });
   const svg = renderSequenceSvg({
