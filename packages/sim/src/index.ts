@@ -29,6 +29,8 @@ export {
   loadStore,
   loadVoteRules,
   loadRetryClient,
+  loadSearchCore,
+  REFERENCE_CORE,
   loadPieces,
   SCENARIOS,
   SCENARIO_INFO,
@@ -41,4 +43,5 @@ export {
   type DedupStoreClass,
   type VoteRulesLike,
   type RetryClientLike,
+  type SearchCore,
 } from "./search/index.js";

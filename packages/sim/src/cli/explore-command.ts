@@ -154,7 +154,8 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   const foreign = Object.keys(shape).find((k) => !ownShape.includes(k));
   if (foreign !== undefined) throw new UsageError(`--${optionOf(foreign)}: not a shape option of ${name} (its options: ${ownShape.map((k) => `--${optionOf(k)}`).join(", ")})`);
   const chosen = pieceFile(a, name, env);
-  const file = chosen.file;
+  // raft-core-3 without a module runs the reference core: no file, the option says so.
+  const file = chosen.file === "" ? chosen.option : chosen.file;
   const pieces = await loadPiece(name, chosen);
   let opened;
   try {

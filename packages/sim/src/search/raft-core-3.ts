@@ -92,6 +92,7 @@ import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
 import { distinctMessages, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
 import type { VoteRulesLike } from "./vote-rules-3.js";
+import type { Column, EventSubject, ExploreView } from "../explore/types.js";
 
 /** A node core the search can export and rebuild: the reference's `KvNode`, or a module's. */
 export type SearchableCore = KvNodeCore & { exportState(): KvNodeState };
@@ -312,7 +313,55 @@ function written(disk: PersistentState, ops: readonly PersistOp[]): PersistentSt
   return { hardState, snapshot, entries };
 }
 
-export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, CoreEvent> {
+/** What the explorer shows of a world: a column per node (its Raft state in a few fields, its list), the client, the network, the bounds. */
+function exploreView(): ExploreView<CoreWorld, CoreEvent> {
+  const logText = (s: KvNodeState) => entriesOf(s).map((e) => `${e.index}:${e.term}${e.command.kind === "noop" ? "" : ` ${JSON.stringify((e.command.request as { value?: unknown }).value)}`}`);
+  return {
+    columns(w) {
+      const columns: Column[] = w.nodes.map((n) => {
+        const r = n.core.raft;
+        const kv = (n.core.stateMachine as { kv?: Array<[string, unknown]> } | null)?.kv;
+        const fields: Record<string, unknown> = {
+          term: r.term,
+          votedFor: r.votedFor ?? "-",
+          leader: r.leader ?? "-",
+          log: logText(n.core).join(", ") || "empty",
+          commit: r.commitIndex,
+          applied: n.core.lastApplied,
+          [KEY]: Array.isArray(kv) ? (kv.find(([k]) => k === KEY)?.[1] ?? "absent") : "?",
+          votes: r.votes,
+          "election ticks": `${r.electionElapsed} of ${r.randomizedElectionTimeout}`,
+        };
+        if (n.disk) fields.disk = `term ${n.disk.hardState.term}, vote ${n.disk.hardState.votedFor ?? "-"}, ${n.disk.entries.length} entries`;
+        return { id: n.id, kind: "node", title: n.id, subtitle: r.role, fields };
+      });
+      columns.push({ id: CLIENT, kind: "client", title: CLIENT, subtitle: `append seq ${w.client.seq}`, fields: { seq: w.client.seq, attempts: w.client.attempts, acknowledged: w.client.acked } });
+      columns.push({ id: "network", kind: "network", title: "network", fields: { inFlight: w.inFlight.length === 0 ? "nothing" : w.inFlight.map(showMessage) } });
+      columns.push({
+        id: "world",
+        kind: "world",
+        title: "world",
+        fields: { committed: w.committed.map(showCommand), leaders: w.leaders, elections: w.elections, heartbeats: w.heartbeats, duplicates: w.duplicates, crashes: w.crashes },
+      });
+      return columns;
+    },
+    subject(event): EventSubject | undefined {
+      switch (event.kind) {
+        case "deliver":
+        case "duplicate":
+          return { key: messageText(event.message), text: showMessage(event.message), kind: "message", action: event.kind };
+        case "timer":
+          return { key: `timer:${event.node}`, text: `${event.node}'s timer`, kind: "timer", action: "fire" };
+        case "request":
+          return { key: `request:${event.node}`, text: `${CLIENT}'s append to ${event.node}`, kind: "other", action: "send" };
+        case "restart":
+          return { key: `restart:${event.node}`, text: `${event.node} crashes`, kind: "other", action: "restart" };
+      }
+    },
+  };
+}
+
+export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, CoreEvent> & { explore: ExploreView<CoreWorld, CoreEvent> } {
   const pieces = options.core ?? REFERENCE_CORE;
   const reduce = options.reduce ?? true;
   const keepDisk = options.maxCrashes > 0;
@@ -620,6 +669,8 @@ export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, C
   };
 
   return {
+    explore: exploreView(),
+
     initial() {
       const nodes = IDS.map((id): CoreNode => {
         const core = pieces.create(config(id), null);

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { loadSearchCore, loadVoteRules, randomWalkScenario, replayTrace, scenarioModel, searchScenario, type TraceFile } from "../../src/search/index.js";
+import { openScenario } from "../../src/explore/index.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const VOTE_TWICE_CORE = fileURLToPath(new URL("../fixtures/search-cores/vote-twice.ts", import.meta.url));
@@ -80,6 +81,24 @@ describe("raft-core-3: the real reference node cores", () => {
       s = next;
     }
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+
+  test("the explorer shows each node's Raft state in a few fields, the client, the network and the committed entries, and groups events by what they act on", () => {
+    const { model, view } = openScenario({ scenario: "raft-core-3", pieces: {}, source: "the reference core" }).open(undefined);
+    let s = model.initial();
+    for (const line of ["timer", "pre-vote request", "pre-vote granted", "vote request", "vote granted"]) {
+      const event = model.events(s).find((e) => model.describe(e, s, model.step(s, e)).includes(line));
+      expect(event, line).toBeDefined();
+      s = model.step(s, event!);
+    }
+    const columns = view!.columns(s);
+    expect(columns.map((c) => c.id)).toEqual(["n1", "n2", "n3", "c1", "network", "world"]);
+    const leader = columns.find((c) => c.subtitle === "leader")!;
+    expect(leader.fields).toMatchObject({ term: 1, log: "1:1", commit: 0 });
+    expect(columns.find((c) => c.id === "network")!.fields.inFlight).toEqual(expect.arrayContaining([expect.stringMatching(/append term 1, prev 0\/0, entries \[1:1\]/)]));
+    const subjects = model.events(s).map((e) => view!.subject!(e, s));
+    expect(subjects.filter((x) => x?.kind === "message").length).toBeGreaterThan(1);
+    expect(subjects.some((x) => x?.action === "send" && x.text === `c1's append to ${leader.id}`)).toBe(true);
   });
 
   test("kv-sim search --scenario raft-core-3 --core: exit 1 with the trace file and its diagram; kv-sim replay re-runs it against the real core (exit 1), and --help lists the scenario", async () => {
