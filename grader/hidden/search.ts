@@ -5,7 +5,7 @@
  * three election timeouts, and up to term 5 with the network off; the store
  * as the state machine of 3 replicas whose leader crashes mid-append; and
  * the workbook's retrying client appending across that crash (its
- * identity, its retry limit, its outcomes; the workbook's store from
+ * identity, its redirects, its retry limit, its outcomes; the workbook's store from
  * w11-l04 in the replicas, each search about 2 s). Each search
  * has a time limit (scaled with the grader's seed scale); one that reaches
  * it passes on what it saw.
@@ -69,6 +69,12 @@ export const SEARCH_HIDDEN: HiddenTest[] = [
     weight: 1,
     files: CLIENT_FILES,
     run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["retry-keeps-identity"]),
+  }),
+  hidden(criterion(LESSON.clientRetry, 2), "search", {
+    title: "every order of an append across a leader crash, 3 replicas: a redirect naming the leader is followed at once, without a backoff",
+    weight: 1,
+    files: CLIENT_FILES,
+    run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["redirect-at-once"]),
   }),
   hidden(criterion(LESSON.clientRetry, 4), "search", {
     title: "every order of an append across a leader crash, 3 replicas: the client stops after 1 + maxRetries attempts (redirects apart), whatever comes back",

@@ -15,8 +15,9 @@
  *
  * - (hidden) the client-retry quest: the workbook's retrying client in
  *   `leader-change-3`, the workbook's store (w11-l04) in the replicas: every
- *   retry keeps its identity, the client stops by its own maxRetries, an
- *   outcome it reports is true (`searchClientLeaderChangeShapes`).
+ *   retry keeps its identity, a redirect is followed at once, the client
+ *   stops by its own maxRetries, an outcome it reports is true
+ *   (`searchClientLeaderChangeShapes`).
  *
  * `npm run check` decides one criterion with one check, so a search check
  * joins the check its criterion already has (`withSearchChecks`): the
@@ -90,7 +91,7 @@ export async function searchLeaderChangeShapes(ctx: CheckContext, shapes: readon
 }
 
 /** The invariants of leader-change-3 that judge the client (the others judge the store and the replication). */
-export const CLIENT_INVARIANTS = ["retry-keeps-identity", "retries-bounded", "outcome-honest"] as const;
+export const CLIENT_INVARIANTS = ["retry-keeps-identity", "retries-bounded", "outcome-honest", "redirect-at-once"] as const;
 
 /** The workbook's retrying client, as leader-change-3 calls it. */
 export async function workbookRetryClient(ctx: CheckContext): Promise<RetryClientLike> {
@@ -167,6 +168,7 @@ const WHY: Record<string, string> = {
   "retry-keeps-identity": "a retry sent under a new seq is a new request, and the cluster applies it again",
   "retries-bounded": "an operation stops after 1 + maxRetries attempts (redirects apart)",
   "outcome-honest": "ok only for an *_ok reply; failed only when no copy was or will be applied, else unknown",
+  "redirect-at-once": "a redirect names the leader: follow it at once, without a backoff, and it is not a retry",
 };
 
 function failure(ctx: CheckContext, report: SearchReport, shapeText: string, file: WorkbookFile): CheckFailure {

@@ -2,9 +2,10 @@
  * The client-retry quest's hidden searches (grader/hidden/search.ts): the
  * workbook's retrying client in leader-change-3, 3 replicas of the
  * workbook's store, a leader crash mid-append. The reference solution
- * passes every one; a client that gives a retry a fresh seq, one with no
- * retry limit and one that reports failed when the outcome is unknown are
- * each caught by their criterion's search, with a shortest trace.
+ * passes every one; a client that gives a retry a fresh seq, one that backs
+ * off before a redirect, one with no retry limit and one that reports
+ * failed when the outcome is unknown are each caught by their criterion's
+ * search, with a shortest trace.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,7 +47,7 @@ describe("leader-change-3 with the workbook's retrying client", () => {
     expect(r.end).toBe("space-exhausted");
     expect(r.violation).toBeUndefined();
     expect(r.unique).toBeGreaterThan(5_000);
-    for (const n of [1, 4, 5]) expect(await failureOf(n, ctx.workbook)).toBeUndefined();
+    for (const n of [1, 2, 4, 5]) expect(await failureOf(n, ctx.workbook)).toBeUndefined();
   });
 
   test(`${CLIENT_RETRY}#1 new-identity-per-retry: the hidden search finds the retry sent as seq 2 in a shortest trace of 2 events, with the command that replays it`, async () => {
@@ -60,6 +61,13 @@ describe("leader-change-3 with the workbook's retrying client", () => {
     expect(trace.violation.invariant).toBe("retry-keeps-identity");
     // #5's search sees the consequence: the retry under its fresh seq is applied a second time.
     expect((await failureOf(5, withClient("new-identity-per-retry")))?.message).toMatch(/its list is \["c1:1","c1:1"\]: an append applied twice/);
+  });
+
+  test(`${CLIENT_RETRY}#2 backoff-on-redirect: the hidden search finds a redirect answered with a backoff (here, given up as past maxRetries) in 4 events`, async () => {
+    const f = await failureOf(2, withClient("backoff-on-redirect"));
+    expect(f?.message).toMatch(/^n2 redirected operation 1 to the leader n1 \(redirect 1 of 2\), and the client answered \{"done"/);
+    expect(f?.message).toMatch(/follow it at once, without a backoff/);
+    expect(f?.message.match(/\n {2}\d+\. /g)).toHaveLength(4);
   });
 
   test(`${CLIENT_RETRY}#4 unbounded-retries: the hidden search finds a second retry past maxRetries 1 in 4 events`, async () => {

@@ -55,7 +55,9 @@
  * request unchanged: the same client_id and seq), retries-bounded (at most
  * maxRetries retries and maxRedirects redirects per operation), and
  * outcome-honest (`ok` only for an `*_ok` reply to the operation; `failed`
- * only for an append no replica has applied or will apply).
+ * only for an append no replica has applied or will apply), and
+ * redirect-at-once (an error 11 naming a leader, with redirects left, is
+ * answered `{ send: leader }`: no backoff).
  */
 import { createPrng, type Body, type ErrorBody, type Prng } from "@dslab/protocol";
 import type { Model } from "./engine.js";
@@ -195,6 +197,7 @@ export const LEADER_CHANGE_INVARIANTS = [
   "retry-keeps-identity",
   "retries-bounded",
   "outcome-honest",
+  "redirect-at-once",
 ] as const;
 
 function listOf(server: unknown): string[] {
@@ -447,6 +450,10 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
     const step = machine!.onResult(c.operation!, attempt, prng(), policy);
     plain(step?.state, "onResult's state");
     const next = checkNext(step.next);
+    const leader = attempt.kind === "reply" && attempt.body.type === "error" && attempt.body.code === 11 ? attempt.body.leader : undefined;
+    if (typeof leader === "string" && IDS.includes(leader) && c.redirects < policy.maxRedirects && !("send" in next && next.send === leader)) {
+      latch(world, "redirect-at-once", `${reply?.from ?? "a node"} redirected operation ${c.op} to the leader ${leader} (redirect ${c.redirects + 1} of ${policy.maxRedirects}), and the client answered ${JSON.stringify(next)}: a redirect is followed at once, to the leader it names`);
+    }
     world.retry = { ...c, operation: step.state, waiting: null };
     if ("send" in next) send(world, next.send, "redirect");
     else if ("wait" in next) world.retry = { ...world.retry, waiting: { for: "backoff", node: next.then, waitMs: next.wait } };

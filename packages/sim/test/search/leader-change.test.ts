@@ -149,6 +149,14 @@ describe("leader-change-3 with the workbook's retrying client (the client-retry 
     expect(r.trace).toHaveLength(5);
   });
 
+  test("backoff-on-redirect: a redirect to n1 counted as a retry past maxRetries, and the operation given up, breaks redirect-at-once in 4 events", async () => {
+    const p = await pieces(mutant("backoff-on-redirect"));
+    const r = searchScenario({ scenario: "leader-change-3", ...p });
+    expect(r.violation?.invariant).toBe("redirect-at-once");
+    expect(r.violation?.message).toMatch(/^n2 redirected operation 1 to the leader n1 \(redirect 1 of 2\), and the client answered \{"done":\{"outcome":"unknown"/);
+    expect(r.trace).toHaveLength(4);
+  });
+
   test("a client whose state is not plain data is refused with where it is not", async () => {
     const good = await loadRetryClient(CLIENT);
     const withMap: RetryClientLike = { ...good, newClient: (nodes, prng) => ({ ...(good.newClient(nodes, prng) as object), tried: new Map() }) };
