@@ -84,6 +84,9 @@ const LOOKAHEAD_READS = 3;
 /** How many loop turns pass between two looks at the clock (a power of two, minus one). */
 const CLOCK_EVERY_MASK = 1023;
 
+/** Memo keys below this are small integers, which V8 keeps unboxed on 64-bit (31-bit Smis). */
+const SMALL_KEY_LIMIT = 2 ** 30;
+
 /** The node after which nothing follows (also "no node"). */
 const END = -1;
 /** Returned instead of a node by a step that ran out of memo. */
@@ -114,23 +117,26 @@ class Events {
 
   /**
    * `ops` are in call order. Every event has a history position of its own,
-   * so the list is the calls merged with the returns sorted by position (a
-   * numeric sort of a typed array, and a map back from a return's position
-   * to its op).
+   * so the list is the calls merged with the returns in position order: an
+   * array from each return's position to its op, walked in order, gives
+   * the returns sorted without a sort.
    */
   constructor(ops: readonly LinOp[]) {
     const n = ops.length;
     let definite = 0;
-    for (let i = 0; i < n; i++) if (ops[i]!.definite) definite++;
-    const returns = new Float64Array(definite);
-    const returning = new Map<number, number>();
-    for (let i = 0, r = 0; i < n; i++) {
+    let lastReturn = -1;
+    for (let i = 0; i < n; i++) {
       const op = ops[i]!;
       if (!op.definite) continue;
-      returns[r++] = op.call.returnIndex;
-      returning.set(op.call.returnIndex, i);
+      definite++;
+      if (op.call.returnIndex > lastReturn) lastReturn = op.call.returnIndex;
     }
-    returns.sort();
+    /** 1 + the op returning at each history position, 0 where none does. */
+    const returning = new Int32Array(lastReturn + 1);
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
+      if (op.definite) returning[op.call.returnIndex] = i + 1;
+    }
     const size = n + definite + 1;
     this.next = new Int32Array(size);
     this.prev = new Int32Array(size);
@@ -138,13 +144,16 @@ class Events {
     this.nodeIsCall = new Uint8Array(size);
     this.callNode = new Int32Array(n);
     this.retNode = new Int32Array(n).fill(END);
+    let pos = 0;
     for (let node = 1, c = 0, r = 0; node < size; node++) {
-      if (r === definite || (c < n && ops[c]!.call.callIndex < returns[r]!)) {
+      while (r < definite && returning[pos] === 0) pos++;
+      if (r === definite || (c < n && ops[c]!.call.callIndex < pos)) {
         this.nodeOp[node] = c;
         this.nodeIsCall[node] = 1;
         this.callNode[c++] = node;
       } else {
-        const op = returning.get(returns[r++]!)!;
+        const op = returning[pos++]! - 1;
+        r++;
         this.nodeOp[node] = op;
         this.retNode[op] = node;
       }
@@ -625,7 +634,8 @@ class Search {
    * The linearized set as "all ops <= maxLin except the holes" (the
    * unlinearized calls still in the list below it), plus the state and the
    * `unobserved` flag. Without holes (the common case) the key is one
-   * number, which costs far less than a string; otherwise a string.
+   * number (while it fits: each of maxLin, state and flag has its own range
+   * in it), which costs far less than a string; otherwise a string.
    */
   private memoKey(maxLin: number, sid: number, flag: boolean): string | number {
     const { next, nodeOp, nodeIsCall } = this.events;
@@ -637,7 +647,11 @@ class Search {
       // Holes are close below maxLin: their distance in base 36 is short.
       key += (maxLin - op).toString(36) + ",";
     }
-    if (key === "" && sid < 1 << 21) return maxLin * 2 ** 22 + sid * 2 + (flag ? 1 : 0);
+    if (key === "") {
+      // A small integer (a V8 Smi: no number boxed per key, a cheap hash) while it fits in 30 bits.
+      const n = (sid * this.ops.length + maxLin) * 2 + (flag ? 1 : 0);
+      if (n < SMALL_KEY_LIMIT) return n;
+    }
     return maxLin + ":" + key + ":" + sid + (flag ? "!" : "");
   }
 
