@@ -16,6 +16,7 @@ import { openScenario } from "../../src/explore/index.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const VOTE_TWICE_CORE = fileURLToPath(new URL("../fixtures/search-cores/vote-twice.ts", import.meta.url));
+const IGNORES_LOG_RULE_CORE = fileURLToPath(new URL("../fixtures/search-cores/ignores-log-rule.ts", import.meta.url));
 const VOTE_TWICE_RULES = join(root, "grader/test/mutants/vote-twice.ts");
 const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" } });
@@ -67,6 +68,19 @@ describe("raft-core-3: the real reference node cores", () => {
     const walk = randomWalkScenario({ scenario: "raft-core-3", voteRules, ...TWO_CANDIDATES, walks: 500 });
     expect(walk?.violation.invariant).toBe("one-leader-per-term");
     expect(walk!.steps).toBeGreaterThanOrEqual(10);
+  });
+
+  test("a known-bad core that skips the log rule: after a restart, a node without the committed no-op is elected (committed-entry-kept, 13 events); random walks of the same model take over a thousand runs to find it", async () => {
+    const core = await loadSearchCore(IGNORES_LOG_RULE_CORE);
+    const shape = { appends: 0, maxElections: 2, maxCrashes: 1 };
+    const r = searchScenario({ scenario: "raft-core-3", core, ...shape });
+    expect(r.violation?.invariant).toBe("committed-entry-kept");
+    expect(r.violation?.message).toMatch(/^n\d became leader of term 2 without committed entry 1 \(term 1, no-op\)/);
+    expect(r.trace).toHaveLength(13);
+    expect(r.trace!.some((line) => /^restart/.test(line))).toBe(true);
+    expect(replayTrace(JSON.parse(JSON.stringify(r.traceFile)) as TraceFile, { core }).violation).toEqual(r.violation);
+    const walk = randomWalkScenario({ scenario: "raft-core-3", core, ...shape, walks: 1_000 });
+    expect(walk).toBeUndefined();
   });
 
   test("the world is plain data: each step leaves the state it was given as it was, and a state survives JSON", () => {
