@@ -83,6 +83,21 @@ describe("raft-core-3: the real reference node cores", () => {
     expect(walk).toBeUndefined();
   });
 
+  test("the reductions (symmetry of the three nodes, stale replies out of flight) keep the verdicts: with --no-reduce the reference is exhausted clean in about six times the states, and vote-twice is found with a trace as short", async () => {
+    for (const shape of [TWO_CANDIDATES, { appends: 0, maxElections: 1, maxCrashes: 1 }]) {
+      const reduced = searchScenario({ scenario: "raft-core-3", ...shape });
+      const full = searchScenario({ scenario: "raft-core-3", ...shape, reduce: false });
+      expect([reduced.end, full.end]).toEqual(["space-exhausted", "space-exhausted"]);
+      expect([reduced.violation, full.violation]).toEqual([undefined, undefined]);
+      expect(full.unique).toBeGreaterThan(reduced.unique * 5);
+      expect(full.unique).toBeLessThanOrEqual(reduced.unique * 6);
+    }
+    const core = await loadSearchCore(VOTE_TWICE_CORE);
+    const full = searchScenario({ scenario: "raft-core-3", core, ...TWO_CANDIDATES, reduce: false });
+    expect(full.violation?.invariant).toBe("one-leader-per-term");
+    expect(full.trace).toHaveLength(10);
+  });
+
   test("the world is plain data: each step leaves the state it was given as it was, and a state survives JSON", () => {
     const model = scenarioModel("raft-core-3", {}, { appends: 1, maxElections: 1 });
     let s = model.initial();
