@@ -46,7 +46,9 @@
  * the network). A reply of a lower term than its receiver's (AppendEntries,
  * vote and snapshot answers) changes nothing when delivered (raft.ts
  * `step`), and terms never go down (they are persisted), so such replies
- * leave the network at once (with `reduce`, the search's default).
+ * leave the network at once (with `reduce`, the search's default); so do
+ * the client's replies it ignores now and forever (an error, which only
+ * a later attempt answers, or an answer to an append already acknowledged).
  *
  * Reductions, all sound (`reduce`, the search's default, for the last
  * two): equal node states, messages and disks are one object each,
@@ -539,11 +541,13 @@ export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, C
     }
   };
 
-  /** Replies of a lower term than their receiver's change nothing: they leave the network. */
+  /** Replies of a lower term than their receiver's, and replies the client will ignore, change nothing: they leave the network. */
   const dropStale = (w: CoreWorld): void => {
     if (!reduce) return;
     const terms = new Map(w.nodes.map((n) => [n.id, n.core.raft?.term ?? 0]));
-    const stale = (m: CoreMessage) => REPLY_TYPES.has(m.kind) && m.term !== undefined && m.term < (terms.get(m.to) ?? 0);
+    const seq = w.client.seq;
+    const stale = (m: CoreMessage) =>
+      m.to === CLIENT ? m.body.type !== "append_ok" || (m.seq ?? 0) < seq : REPLY_TYPES.has(m.kind) && m.term !== undefined && m.term < (terms.get(m.to) ?? 0);
     if (w.inFlight.some(stale)) w.inFlight = w.inFlight.filter((m) => !stale(m));
   };
 
