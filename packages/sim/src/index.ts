@@ -31,6 +31,7 @@ export {
   loadRetryClient,
   loadSearchCore,
   REFERENCE_CORE,
+  ReferenceStore,
   loadPieces,
   SCENARIOS,
   SCENARIO_INFO,

@@ -6,7 +6,10 @@
  * `week-12/`. A scenario that also runs the retrying client
  * (leader-change-3) takes it from `--client FILE`, else from the same
  * workbook as the store; with `--store FILE` and no `--client`, it runs
- * its scripted client.
+ * its scripted client. `--client FILE` with none of the options that choose
+ * a store (`--store`, `--workbook`, `--solution`; DSLAB_WORKBOOK does not
+ * count) runs the reference store (`ReferenceStore`, the cluster's own
+ * state machine and session table), so the client is judged alone.
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +25,9 @@ export const PIECE_FILE: Record<"store" | "voteRules", string> = { store: join("
 /** Where the retrying client lives inside a workbook. */
 export const CLIENT_FILE = join("src", "retry-client.ts");
 
+/** How a command names the reference store (a piece with no file). */
+export const REFERENCE_STORE = "the reference store";
+
 /** The options that choose a piece's file (`--solution` is a flag). */
 export const PIECE_OPTIONS = ["workbook", "store", "rules", "client", "core"];
 
@@ -35,8 +41,11 @@ export interface PieceFile {
 
 /** The file of the piece `scenario` runs (and of its retrying client), and the options that chose them. */
 export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): PieceFile {
-  const chosen = storeOrRules(a, scenario, env);
   const client = getString(a, "client");
+  if (client !== undefined && SCENARIO_INFO[scenario].client && !PIECE_OPTIONS.some((o) => o !== "client" && getString(a, o) !== undefined) && !a.flags.has("solution")) {
+    return { file: "", option: REFERENCE_STORE, client: { file: resolve(client), option: "--client" } };
+  }
+  const chosen = storeOrRules(a, scenario, env);
   if (!SCENARIO_INFO[scenario].client) {
     if (client !== undefined) throw new UsageError(`--client: ${scenario} runs no retrying client`);
     return chosen;
@@ -102,6 +111,7 @@ export async function loadPiece(scenario: ScenarioName, { file, option, client }
 export function pieceOptions(scenario: ScenarioName, chosen: PieceFile): string {
   const piece = SCENARIO_INFO[scenario].piece;
   if (piece === "core" && chosen.file === "") return "";
+  if (piece === "store" && chosen.file === "") return chosen.client === undefined ? "" : `--client ${chosen.client.file}`;
   const main = `${piece === "store" ? "--store" : piece === "core" && chosen.option === "--core" ? "--core" : "--rules"} ${chosen.file}`;
   return chosen.client === undefined ? main : `${main} --client ${chosen.client.file}`;
 }

@@ -9,7 +9,8 @@
  * reference solutions, instructor side), `--store FILE` (any module
  * exporting `DedupKVStore`), or else `DSLAB_WORKBOOK` as the workbook's
  * plug modules read it (unset: week-12/); leader-change-3's retrying client
- * from `--client FILE` or the same workbook (see pieces.ts).
+ * from `--client FILE` or the same workbook, and `--client FILE` alone runs
+ * it against the reference store (see pieces.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -47,7 +48,10 @@ function scenarioHelp(): string {
     const info = SCENARIO_INFO[name];
     out.push(`  ${name}: ${info.summary}`);
     out.push(`    piece: ${PIECE_TEXT[info.piece]}`);
-    if (info.client) out.push(`    and the retrying client (${CLIENT_FILE}; --client FILE; with --store FILE alone, a scripted client)`);
+    if (info.client) {
+      out.push(`    and the retrying client (${CLIENT_FILE}; --client FILE; with --store FILE alone, a scripted client);`);
+      out.push(`    --client FILE with no --store, --workbook or --solution: the client against the reference store (the cluster's state machine and sessions)`);
+    }
     for (const [k, spec] of Object.entries(info.shape)) out.push(`    --${optionOf(k).padEnd(16)} ${spec.help} (default ${spec.default})`);
     out.push(`    invariants (--invariant; default all): ${info.invariants.join(", ")}`);
     out.push(`    goals and prunes (--goal, --prune): ${info.predicates.join(", ")}`);
@@ -79,7 +83,8 @@ Options:
   --workbook DIR         load the scenario's piece from DIR (default: DSLAB_WORKBOOK, else week-12/)
   --solution             load the reference solution's piece
   --store FILE           load any module exporting DedupKVStore
-  --client FILE          load any module exporting the retrying client's functions (leader-change-3)
+  --client FILE          load any module exporting the retrying client's functions (leader-change-3);
+                         with no --store, --workbook or --solution, the replicas run the reference store
   --rules FILE           load any module exporting voteRules (or observeTerm and decide)
   --core FILE            raft-core-3: load node cores from a module exporting createKvNodeCore and fromState
   --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE});
@@ -96,6 +101,7 @@ if one is violated, 0 if not) and, with --html FILE, writes its message diagram.
 
 Examples:
   npm run kv-sim -- search --scenario dedup-single --clients 2 --appends 3 --solution
+  npm run kv-sim -- search --scenario leader-change-3 --client week-12/src/retry-client.ts
   npm run kv-sim -- search --scenario vote-rules-3 --goal leader-elected --solution
   npm run kv-sim -- search --scenario vote-rules-3 --network 0 --solution
   npm run kv-sim -- search --scenario raft-core-3

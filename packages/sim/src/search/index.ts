@@ -14,6 +14,7 @@ import { DEDUP_DEFAULTS, DEDUP_INVARIANTS, dedupSingleModel, type DedupStoreClas
 import { VOTE_DEFAULTS, VOTE_INVARIANTS, voteRules3Model, type VoteRulesLike } from "./vote-rules-3.js";
 import { LEADER_CHANGE_DEFAULTS, LEADER_CHANGE_INVARIANTS, leaderChange3Model, type RetryClientLike } from "./leader-change-3.js";
 import { CORE_DEFAULTS, CORE_INVARIANTS, raftCore3Model, REFERENCE_CORE, type SearchCore } from "./raft-core-3.js";
+import { ReferenceStore } from "./reference-store.js";
 
 export { search, randomWalks, stableStringify, fnv1a64, hashText, type Model, type SearchLimits, type SearchOutcome, type EndCondition } from "./engine.js";
 export { dedupSingleModel, DEDUP_DEFAULTS, type DedupStoreClass, type DedupWorld, type DedupEvent } from "./dedup-single.js";
@@ -21,13 +22,14 @@ export { voteRules3Model, VOTE_DEFAULTS, type VoteRulesLike, type ElectionWorld,
 export { leaderChange3Model, LEADER_CHANGE_DEFAULTS, type LeaderChangeWorld, type LeaderChangeEvent, type RetryClientLike, type RetryClientWorld } from "./leader-change-3.js";
 
 export { raftCore3Model, CORE_DEFAULTS, REFERENCE_CORE, type SearchCore, type SearchableCore, type CoreWorld, type CoreEvent } from "./raft-core-3.js";
+export { ReferenceStore, type ReferenceStoreState, type ReferenceStoreOptions } from "./reference-store.js";
 
 export const SCENARIOS = ["dedup-single", "vote-rules-3", "leader-change-3", "raft-core-3"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The workbook's pieces a scenario runs. */
 export interface ScenarioPieces {
-  /** dedup-single and leader-change-3: a module's `DedupKVStore` class (load one with `loadStore`). */
+  /** dedup-single and leader-change-3: a module's `DedupKVStore` class (load one with `loadStore`), or `ReferenceStore`. */
   store?: DedupStoreClass;
   /** vote-rules-3: `observeTerm` and `decide` (load them with `loadVoteRules`); raft-core-3: plugged into the reference core (optional). */
   voteRules?: VoteRulesLike;
@@ -81,7 +83,7 @@ export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
     predicates: ["leader-elected"],
   },
   "leader-change-3": {
-    summary: "3 replicas of the workbook's DedupKVStore (sessions in the log), a leader that may crash mid-append, and the workbook's retrying client (newOperation, onResult, ...; without one, a scripted client) appending across it",
+    summary: "3 replicas of a DedupKVStore (sessions in the log; the workbook's, or with --client alone the reference store), a leader that may crash mid-append, and the workbook's retrying client (newOperation, onResult, ...; without one, a scripted client) appending across it",
     piece: "store",
     client: true,
     shape: {
@@ -352,11 +354,15 @@ export async function loadRetryClient(file: string): Promise<RetryClientLike> {
   return Object.fromEntries(names.map((n) => [n, mod[n]])) as unknown as RetryClientLike;
 }
 
-/** Loads the piece a scenario runs from a module file (and, for a scenario that runs one, the retrying client from `clientFile`). */
+/**
+ * Loads the piece a scenario runs from a module file (an empty file name:
+ * the reference store, or raft-core-3's reference core), and, for a
+ * scenario that runs one, the retrying client from `clientFile`.
+ */
 export async function loadPieces(scenario: ScenarioName, file: string, clientFile?: string): Promise<ScenarioPieces> {
   const piece = SCENARIO_INFO[scenario].piece;
   if (piece === "core") return loadCorePieces(file);
-  const pieces: ScenarioPieces = piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: await loadStore(file) };
+  const pieces: ScenarioPieces = piece === "voteRules" ? { voteRules: await loadVoteRules(file) } : { store: file === "" ? ReferenceStore : await loadStore(file) };
   if (clientFile !== undefined && SCENARIO_INFO[scenario].client) pieces.client = await loadRetryClient(clientFile);
   return pieces;
 }
