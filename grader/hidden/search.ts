@@ -5,10 +5,12 @@
  * three election timeouts, and up to term 5 with the network off; the store
  * as the state machine of 3 replicas whose leader crashes mid-append; and
  * the workbook's retrying client appending across that crash (its
- * identity, its redirects, its retry limit, its outcomes; the workbook's store from
- * w11-l04 in the replicas, each search about 2 s). Each search
- * has a time limit (scaled with the grader's seed scale); one that reaches
- * it passes on what it saw.
+ * identity, its redirects, its retry limit, its outcomes; each search about
+ * 1 s). The client's searches run the reference store (`ReferenceStore`,
+ * the cluster's own state machine and sessions) in the replicas, never the
+ * workbook's: they judge the client alone, so an unfinished store lesson
+ * fails only the store's checks. Each search has a time limit (scaled with
+ * the grader's seed scale); one that reaches it passes on what it saw.
  */
 import { criterion, LESSON } from "../../week-12/checks/index.js";
 import { searchClientLeaderChangeShapes, searchLeaderChangeShapes, searchStoreShapes, searchVoteShapes } from "../../week-12/checks/search.js";
@@ -17,8 +19,9 @@ import { hidden, seeds, type HiddenTest } from "./types.js";
 /** Seconds per shape: each test searches two shapes, within the grader's 60 s per test. */
 const TIME_S = 20;
 
-/** The client's leader-change shape: one append, a retry, a duplicate, a leader crash (7,654 states with the reference pieces). */
+/** The client's leader-change shape: one append, a retry, a duplicate, a leader crash (7,654 states with the reference client). */
 const CLIENT_SHAPE = { appends: 1, maxRetries: 1, leaderChanges: 1, maxDuplicates: 1, sessionsMax: 1 } as const;
+/** The client's searches load the retrying client alone (the replicas run the reference store). */
 const CLIENT_FILES: HiddenTest["files"] = ["src/retry-client.ts"];
 
 export const SEARCH_HIDDEN: HiddenTest[] = [
@@ -65,27 +68,27 @@ export const SEARCH_HIDDEN: HiddenTest[] = [
       ),
   }),
   hidden(criterion(LESSON.clientRetry, 1), "search", {
-    title: "every order of an append with a retry and a duplicate across a leader crash, 3 replicas: every attempt sends the operation's first request (client_id and seq)",
+    title: "every order of an append with a retry and a duplicate across a leader crash, 3 replicas of the reference store: every attempt sends the operation's first request (client_id and seq)",
     weight: 1,
     files: CLIENT_FILES,
     run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["retry-keeps-identity"]),
   }),
   hidden(criterion(LESSON.clientRetry, 2), "search", {
-    title: "every order of an append across a leader crash, 3 replicas: a redirect naming the leader is followed at once, without a backoff",
+    title: "every order of an append across a leader crash, 3 replicas of the reference store: a redirect naming the leader is followed at once, without a backoff",
     weight: 1,
     files: CLIENT_FILES,
     run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["redirect-at-once"]),
   }),
   hidden(criterion(LESSON.clientRetry, 4), "search", {
-    title: "every order of an append across a leader crash, 3 replicas: the client stops after 1 + maxRetries attempts (redirects apart), whatever comes back",
+    title: "every order of an append across a leader crash, 3 replicas of the reference store: the client stops after 1 + maxRetries attempts (redirects apart), whatever comes back",
     weight: 1,
     files: CLIENT_FILES,
     run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["retries-bounded"]),
   }),
   hidden(criterion(LESSON.clientRetry, 5), "search", {
-    title: "every order of an append with a retry and a duplicate across a leader crash, 3 replicas: applied at most once, and the outcome the client reports is true (ok only for an *_ok reply, failed only if never applied)",
+    title: "every order of an append with a retry and a duplicate across a leader crash, 3 replicas of the reference store: applied at most once, and the outcome the client reports is true (ok only for an *_ok reply, failed only if never applied)",
     weight: 1,
-    files: ["src/retry-client.ts", "src/dedup-kv-store.ts", "src/client-tracker.ts"],
+    files: CLIENT_FILES,
     run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["appends-at-most-once", "outcome-honest"]),
   }),
 ];

@@ -14,7 +14,9 @@
  *   the same with the network off (nothing is decided).
  *
  * - (hidden) the client-retry quest: the workbook's retrying client in
- *   `leader-change-3`, the workbook's store (w11-l04) in the replicas: every
+ *   `leader-change-3`, the reference store (`ReferenceStore`: the
+ *   cluster's own state machine and sessions) in the replicas, so the
+ *   client is judged alone, whatever state the store lesson is in: every
  *   retry keeps its identity, a redirect is followed at once, the client
  *   stops by its own maxRetries, an outcome it reports is true
  *   (`searchClientLeaderChangeShapes`).
@@ -26,7 +28,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { searchScenario, type DedupStoreClass, type RetryClientLike, type SearchReport } from "@dslab/sim";
+import { ReferenceStore, searchScenario, type DedupStoreClass, type RetryClientLike, type SearchReport } from "@dslab/sim";
 import type { VoteDecision, VoteRequest, VoterState, TermState } from "@dslab/cluster/core";
 import { criterion, LESSON } from "./lessons.js";
 import { CheckFailure, type CheckContext, type CriterionCheck, type WorkbookFile } from "./types.js";
@@ -103,9 +105,10 @@ export async function workbookRetryClient(ctx: CheckContext): Promise<RetryClien
 }
 
 /**
- * The workbook's retrying client in leader-change-3, the workbook's store
- * (with its tracker) as the replicas' state machine, shape by shape;
- * `invariants` are the ones judged (default: the client's).
+ * The workbook's retrying client in leader-change-3, the reference store
+ * as the replicas' state machine (the client's checks judge the client
+ * alone, not the store lesson's files), shape by shape; `invariants` are
+ * the ones judged (default: the client's).
  */
 export async function searchClientLeaderChangeShapes(
   ctx: CheckContext,
@@ -113,12 +116,11 @@ export async function searchClientLeaderChangeShapes(
   timeS: number,
   invariants: readonly string[] = CLIENT_INVARIANTS,
 ): Promise<void> {
-  const store = await workbookStore(ctx);
   const client = await workbookRetryClient(ctx);
   for (const shape of shapes) {
     let report: SearchReport;
     try {
-      report = searchScenario({ scenario: "leader-change-3", store, client, ...shape, invariants, maxTimeS: timeS });
+      report = searchScenario({ scenario: "leader-change-3", store: ReferenceStore, client, ...shape, invariants, maxTimeS: timeS });
     } catch (e) {
       // An answer that breaks the client's contract (not plain data, an unknown next step) fails the check; anything else is as thrown.
       if ((e as { code?: unknown }).code === "E_CLIENT_CONTRACT") throw new CheckFailure(`src/retry-client.ts: ${(e as Error).message}`);
@@ -179,9 +181,13 @@ function failure(ctx: CheckContext, report: SearchReport, shapeText: string, fil
     const out = join(ctx.outDir, `search-trace-${report.scenario}.json`);
     writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
     const option = file === "src/vote-rules.ts" ? "--rules" : "--store";
-    const client = file === "src/retry-client.ts" ? ` --client ${shown(ctx.workbook.path(file))}` : "";
-    const main = file === "src/retry-client.ts" ? "src/dedup-kv-store.ts" : file;
-    const piece = ctx.workbook.label === "workbook" && ctx.workbook.replayEnv === "" ? "" : ` ${option} ${shown(ctx.workbook.path(main))}${client}`;
+    // The client's searches run the reference store, which kv-sim runs for --client alone.
+    const piece =
+      file === "src/retry-client.ts"
+        ? ` --client ${shown(ctx.workbook.path(file))}`
+        : ctx.workbook.label === "workbook" && ctx.workbook.replayEnv === ""
+          ? ""
+          : ` ${option} ${shown(ctx.workbook.path(file))}`;
     replay = `\nreplay: npm run kv-sim -- replay ${shown(out)}${piece}`;
   } catch {
     // the trace stays in the message

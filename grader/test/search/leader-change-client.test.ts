@@ -1,18 +1,20 @@
 /**
  * The client-retry quest's hidden searches (grader/hidden/search.ts): the
  * workbook's retrying client in leader-change-3, 3 replicas of the
- * workbook's store, a leader crash mid-append. The reference solution
- * passes every one; a client that gives a retry a fresh seq, one that backs
- * off before a redirect, one with no retry limit and one that reports
- * failed when the outcome is unknown are each caught by their criterion's
- * search, with a shortest trace.
+ * reference store (never the workbook's: the client is judged alone), a
+ * leader crash mid-append. The reference client passes every one, with the
+ * workbook's store left as its untouched stub; a client that gives a retry
+ * a fresh seq, one that backs off before a redirect, one with no retry
+ * limit and one that reports failed when the outcome is unknown are each
+ * caught by their criterion's search, with a shortest trace, beside the
+ * same stub.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { searchScenario } from "@dslab/sim";
-import { CheckFailure, openWorkbook, REPOSITORY_ROOT, type CheckContext, type Workbook } from "../../../week-12/checks/index.js";
+import { CheckFailure, openWorkbook, REPOSITORY_ROOT, SOLUTION_DIR, type CheckContext, type Workbook, type WorkbookFile } from "../../../week-12/checks/index.js";
 import { workbookRetryClient, workbookStore } from "../../../week-12/checks/search.js";
 import { SEARCH_HIDDEN } from "../../hidden/search.js";
 import { MUTANTS_DIR } from "./search-versus-seeds.js";
@@ -21,7 +23,9 @@ const outDir = mkdtempSync(path.join(tmpdir(), "lc3-client-"));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 const context = (workbook: Workbook): CheckContext => ({ workbook, seeds: undefined, outDir, progress: () => {} });
-const withClient = (name: string) => openWorkbook({ source: "solution", overrides: { "src/retry-client.ts": path.join(MUTANTS_DIR, `${name}.ts`) }, label: name });
+/** The student's workbook as it ships (every store file a stub) with this retrying client. */
+const stubWorkbookWith = (client: string, label: string) => openWorkbook({ source: "workbook", overrides: { "src/retry-client.ts": client }, label });
+const withClient = (name: string) => stubWorkbookWith(path.join(MUTANTS_DIR, `${name}.ts`), name);
 const CLIENT_RETRY = "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h";
 const hiddenSearch = (n: number) => {
   const t = SEARCH_HIDDEN.find((h) => h.id === `hidden:${CLIENT_RETRY}#${n}:search`);
@@ -50,12 +54,31 @@ describe("leader-change-3 with the workbook's retrying client", () => {
     for (const n of [1, 2, 4, 5]) expect(await failureOf(n, ctx.workbook)).toBeUndefined();
   });
 
+  test("the reference client beside the workbook's untouched store stub: the store cannot answer an append, and each client-retry hidden search passes (the replicas run the reference store), loading no store file", async () => {
+    const workbook = stubWorkbookWith(path.join(SOLUTION_DIR, "src/retry-client.ts"), "stub-store");
+    const Store = await workbookStore(context(workbook));
+    expect(() => new Store({ sessionTimeoutMs: 1_000 }).handleRequest({ type: "append", key: "l", value: "c1:1", client_id: "c1", seq: 1 }, 0)).toThrow(/not implemented yet: handleRequest/);
+    const loaded: string[] = [];
+    const watched: Workbook = {
+      ...workbook,
+      import<T>(file: WorkbookFile): Promise<T> {
+        loaded.push(file);
+        return workbook.import<T>(file);
+      },
+    };
+    for (const n of [1, 2, 4, 5]) {
+      expect(await failureOf(n, watched), `#${n}`).toBeUndefined();
+      expect(hiddenSearch(n).files).toEqual(["src/retry-client.ts"]);
+    }
+    expect([...new Set(loaded)]).toEqual(["src/retry-client.ts"]);
+  });
+
   test(`${CLIENT_RETRY}#1 new-identity-per-retry: the hidden search finds the retry sent as seq 2 in a shortest trace of 2 events, with the command that replays it`, async () => {
     const f = await failureOf(1, withClient("new-identity-per-retry"));
     expect(f?.message).toMatch(/^the client sent operation 1 again as .*"seq":2\}, but its first attempt sent .*"seq":1\}/);
     expect(f?.message).toMatch(/a retry sent under a new seq is a new request/);
     expect(f?.message).toMatch(/\n {2}1\. timer c1: the attempt to n1 times out; c1: classify retry-other-node, waits \d+ ms, then n2\n {2}2\. timer c1: the backoff of \d+ ms ends; resends seq 2 to n2 \(retry 1\)\n/);
-    expect(f?.message).toMatch(/replay: npm run kv-sim -- replay \S+search-trace-leader-change-3\.json --store \S+dedup-kv-store\.ts --client \S+new-identity-per-retry\.ts/);
+    expect(f?.message).toMatch(/replay: npm run kv-sim -- replay \S+search-trace-leader-change-3\.json --client \S+new-identity-per-retry\.ts$/);
     const trace = JSON.parse(readFileSync(path.join(outDir, "search-trace-leader-change-3.json"), "utf8")) as { events: unknown[]; violation: { invariant: string } };
     expect(trace.events).toHaveLength(2);
     expect(trace.violation.invariant).toBe("retry-keeps-identity");
@@ -85,7 +108,7 @@ describe("leader-change-3 with the workbook's retrying client", () => {
 
   test(`${CLIENT_RETRY}#1 a client that answers outside its contract (a wait with no node) fails the search check with what it returned`, async () => {
     const fixture = path.join(REPOSITORY_ROOT, "packages/sim/test/fixtures/search-clients/wait-without-node.ts");
-    const f = await failureOf(1, openWorkbook({ source: "solution", overrides: { "src/retry-client.ts": fixture }, label: "wait-without-node" }));
+    const f = await failureOf(1, stubWorkbookWith(fixture, "wait-without-node"));
     expect(f?.message).toMatch(/^src\/retry-client\.ts: onResult returned next = \{"wait":\d+\}: expected \{ send: node \}/);
   });
 });
