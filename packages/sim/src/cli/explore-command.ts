@@ -156,10 +156,12 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   const chosen = pieceFile(a, name, env);
   // raft-core-3 without a module runs the reference core: no file, the option says so.
   const file = chosen.file === "" ? chosen.option : chosen.file;
+  // A client run against the reference store: the client is the code under test.
+  const source = chosen.file === "" && chosen.client !== undefined ? `${chosen.client.file} (the replicas run ${chosen.option})` : file;
   const pieces = await loadPiece(name, chosen);
   let opened;
   try {
-    opened = openScenario({ scenario: name, pieces, source: file, shape });
+    opened = openScenario({ scenario: name, pieces, source, shape });
   } catch (e) {
     // "clients: expected ..." names the command line's option instead.
     const message = (e as Error).message.replace(/^(\w+):/, (whole, key: string) => (SHAPE_NAMES.includes(key) ? `--${optionOf(key)}:` : whole));
@@ -171,7 +173,10 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   } catch (e) {
     // A trace that does not fit the scenario is the trace file's fault (4); code under test that throws is the store option's (2, as kv-sim search).
     if (e instanceof ExploreError && e.status === 422) throw new InputError(`--trace ${tracePath}: ${e.message}`, { cause: e });
-    if (e instanceof ExploreError) throw new UsageError(`${chosen.option}: ${file}: ${e.message}`, { cause: e });
+    if (e instanceof ExploreError) {
+      const blamed = chosen.file === "" && chosen.client !== undefined ? `${chosen.client.option}: ${chosen.client.file}` : `${chosen.option}: ${file}`;
+      throw new UsageError(`${blamed}: ${e.message}`, { cause: e });
+    }
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE") throw new UsageError(`--port ${port}: in use on 127.0.0.1; give another, or 0 for a free one`, { cause: e });
     if (code === "EACCES") throw new UsageError(`--port ${port}: not allowed to listen there; give one above 1023, or 0`, { cause: e });
@@ -183,7 +188,7 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
     io.stderr(`kv-sim: --trace ${tracePath}: step ${s.step} (${s.line}): ${s.reason}; the page shows the trace up to there\n`);
   }
   io.stdout(`explore: ${explorer.url}\n`);
-  io.stdout(`scenario: ${opened.name}; code under test: ${file}${trace ? `; trace: ${tracePath} (${trace.events.length} events${trace.violation ? `, ends in ${trace.violation.invariant} violated` : ""})` : ""}\n`);
+  io.stdout(`scenario: ${opened.name}; code under test: ${source}${trace ? `; trace: ${tracePath} (${trace.events.length} events${trace.violation ? `, ends in ${trace.violation.invariant} violated` : ""})` : ""}\n`);
   io.stdout("serving on 127.0.0.1 until Ctrl-C\n");
   if (a.flags.has("open") || (shell.isTty && !a.flags.has("no-open"))) openBrowser(explorer.url, io);
   await (shell.stopped ?? untilSignal());

@@ -4,8 +4,9 @@
  * replies are a `KvStateMachine`'s, request for request, though each one
  * is made by a fresh store restored from the last one's state (as the
  * search makes them); its state is plain, canonical data; it keeps every
- * invariant of dedup-single and of leader-change-3; and `kv-sim search
- * --client FILE` runs it in the replicas when no store is chosen.
+ * invariant of dedup-single and of leader-change-3; and `kv-sim search`
+ * and `kv-sim explore` with `--client FILE` run it in the replicas when no
+ * store is chosen.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -91,7 +92,7 @@ describe("ReferenceStore: the reference cluster's state machine and sessions as 
   });
 });
 
-describe("kv-sim search --scenario leader-change-3 --client FILE with no store chosen: the replicas run the reference store", () => {
+describe("kv-sim search and explore --scenario leader-change-3 --client FILE with no store chosen: the replicas run the reference store", () => {
   test("a known-bad client is caught (exit 1) whatever the workbook's store is; the replay line names --client alone and replays it", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lc3-ref-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
@@ -104,5 +105,12 @@ describe("kv-sim search --scenario leader-change-3 --client FILE with no store c
     expect(again.exitCode, again.stderr).toBe(1);
     const help = await kvSim(["search", "--help"]);
     expect(help.stdout).toMatch(/--client FILE with no --store, --workbook or --solution: the client against the reference store/);
+  });
+
+  test("kv-sim explore with --client alone blames the client for an initial state it cannot give (the workbook's stub client): exit 2 naming --client", async () => {
+    const stub = join(root, "week-12/src/retry-client.ts");
+    const r = await kvSim(["explore", "--scenario", "leader-change-3", "--client", stub, "--no-open"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`kv-sim: --client: ${stub}: the scenario's initial state threw NotImplementedError: not implemented yet: newClient`);
   });
 });
