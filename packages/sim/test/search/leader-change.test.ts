@@ -11,28 +11,17 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { loadRetryClient, loadStore, replayTrace, scenarioModel, searchScenario, type DedupStoreClass, type RetryClientLike } from "../../src/search/index.js";
+import { STORE_SOLUTION, withTracker } from "./tracker-store.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
-const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
 const CLIENT = join(root, "grader/solutions/week-12/src/retry-client.ts");
 const mutant = (name: string) => join(root, "grader/test/mutants", `${name}.ts`);
 const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" } });
 
-async function withTracker(file: string): Promise<DedupStoreClass> {
-  const Base = (await loadStore(SOLUTION)) as unknown as new (o: { sessionTimeoutMs: number }, s?: never) => { state: { tracker: unknown }; tracker: unknown };
-  const { ClientTracker } = (await import(file)) as { ClientTracker: new (o: { sessionTimeoutMs: number }, s: unknown) => unknown };
-  return class extends Base {
-    constructor(o: { sessionTimeoutMs: number }, s?: never) {
-      super(o, s);
-      this.tracker = new ClientTracker({ sessionTimeoutMs: o.sessionTimeoutMs }, this.state.tracker);
-    }
-  } as unknown as DedupStoreClass;
-}
-
 describe("leader-change-3: a retrying client across a leader change", () => {
   test("the reference store: every order of one append, a retry, a duplicate and a leader crash keeps every invariant, and the client can finish", async () => {
-    const store = await loadStore(SOLUTION);
+    const store = await loadStore(STORE_SOLUTION);
     const r = searchScenario({ scenario: "leader-change-3", store });
     expect(r.end).toBe("space-exhausted");
     expect(r.violation).toBeUndefined();
@@ -42,7 +31,7 @@ describe("leader-change-3: a retrying client across a leader change", () => {
   });
 
   test("the append crosses the leader change: n1 commits it and crashes before its reply leaves, the retry to n2 is answered from the session n2 replicated, and the list holds it once", async () => {
-    const store = await loadStore(SOLUTION);
+    const store = await loadStore(STORE_SOLUTION);
     const model = scenarioModel("leader-change-3", { store });
     let s = model.initial();
     const take = (pattern: RegExp) => {
@@ -79,7 +68,7 @@ describe("leader-change-3: a retrying client across a leader change", () => {
 });
 
 describe("leader-change-3 with the workbook's retrying client (the client-retry quest: identity, retry limit, honest outcome)", () => {
-  const pieces = async (client = CLIENT) => ({ store: await loadStore(SOLUTION), client: await loadRetryClient(client) });
+  const pieces = async (client = CLIENT) => ({ store: await loadStore(STORE_SOLUTION), client: await loadRetryClient(client) });
 
   test("the reference client and store: every order is explored with no violation, and the client can finish", async () => {
     const p = await pieces();
@@ -160,7 +149,7 @@ describe("leader-change-3 with the workbook's retrying client (the client-retry 
   test("a client whose state is not plain data is refused with where it is not", async () => {
     const good = await loadRetryClient(CLIENT);
     const withMap: RetryClientLike = { ...good, newClient: (nodes, prng) => ({ ...(good.newClient(nodes, prng) as object), tried: new Map() }) };
-    const store = await loadStore(SOLUTION);
+    const store = await loadStore(STORE_SOLUTION);
     expect(() => searchScenario({ scenario: "leader-change-3", store, client: withMap })).toThrow(/newClient's client is not plain data \(newClient's client.tried is a Map\)/);
   });
 });
@@ -192,7 +181,7 @@ describe("kv-sim search and replay: leader-change-3 takes the retrying client fr
     const broken = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", join(root, "packages/sim/test/fixtures/search-clients/wait-without-node.ts")]);
     expect(broken.exitCode).toBe(2);
     expect(broken.stderr).toMatch(/^kv-sim: --client: onResult returned next = \{"wait":\d+\}: expected \{ send: node \}, \{ wait: ms, then: node \}/);
-    const notClient = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", SOLUTION]);
+    const notClient = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", STORE_SOLUTION]);
     expect(notClient.exitCode).toBe(2);
     expect(notClient.stderr).toMatch(/--client: cannot load \S+dedup-kv-store\.ts: .* exports no newClient, newOperation, onResult, classify, afterOperation/);
   });

@@ -8,25 +8,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { loadStore, scenarioModel, searchScenario, type DedupStoreClass } from "../../src/search/index.js";
+import { STORE_SOLUTION, withTracker } from "./tracker-store.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
-const SOLUTION = join(root, "grader/solutions/week-12/src/dedup-kv-store.ts");
 const mutant = (name: string) => join(root, "grader/test/mutants", `${name}.ts`);
 
-/** The reference store with a tracker module's ClientTracker in it (as the workbook's check builds it). */
-async function withTracker(file: string): Promise<DedupStoreClass> {
-  const Base = (await loadStore(SOLUTION)) as unknown as new (o: { sessionTimeoutMs: number }, s?: never) => { state: { tracker: unknown }; tracker: unknown };
-  const { ClientTracker } = (await import(file)) as { ClientTracker: new (o: { sessionTimeoutMs: number }, s: unknown) => unknown };
-  return class extends Base {
-    constructor(o: { sessionTimeoutMs: number }, s?: never) {
-      super(o, s);
-      this.tracker = new ClientTracker({ sessionTimeoutMs: o.sessionTimeoutMs }, this.state.tracker);
-    }
-  } as unknown as DedupStoreClass;
-}
-
 const STORES: Array<[string, () => Promise<DedupStoreClass>]> = [
-  ["the reference store", () => loadStore(SOLUTION)],
+  ["the reference store", () => loadStore(STORE_SOLUTION)],
   ["no-dedup", () => loadStore(mutant("no-dedup"))],
   ["stale-rewinds-last-seq", () => loadStore(mutant("stale-rewinds-last-seq"))],
   ["seq-less-than", () => withTracker(mutant("seq-less-than"))],
@@ -57,7 +45,7 @@ describe("dedup-single: the reductions keep every verdict", () => {
   }, 120_000);
 
   test("the reduction shrinks 2 clients x 2 appends with a lost message and a duplicate by more than 5 times", async () => {
-    const store = await loadStore(SOLUTION);
+    const store = await loadStore(STORE_SOLUTION);
     const full = searchScenario({ scenario: "dedup-single", store, clients: 2, appends: 2, reduce: false });
     const reduced = searchScenario({ scenario: "dedup-single", store, clients: 2, appends: 2, reduce: true });
     expect(full.end).toBe("space-exhausted");
@@ -66,7 +54,7 @@ describe("dedup-single: the reductions keep every verdict", () => {
   }, 60_000);
 
   test("client symmetry: a state and its image under c1 <-> c2 have one canonical text; without the reduction they have two", async () => {
-    const store = await loadStore(SOLUTION);
+    const store = await loadStore(STORE_SOLUTION);
     const model = scenarioModel("dedup-single", store, { clients: 2, appends: 1 }, { reduce: true });
     const s0 = model.initial();
     const events = model.events(s0) as Array<{ kind: string; client?: string }>;
