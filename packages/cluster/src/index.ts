@@ -25,6 +25,7 @@ export {
   encodeWalOps,
   recoverState,
   replaySegment,
+  applyOps,
   type SegmentReplay,
   type FileStorageOptions,
   type FileStorageStats,

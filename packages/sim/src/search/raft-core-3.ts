@@ -89,6 +89,8 @@ import {
   type PersistOp,
   type VoteRules,
 } from "@dslab/cluster/core";
+// What a persist means, as the storages apply it (pure; outside the core entry point, which holds no storage).
+import { applyOps } from "@dslab/cluster";
 import { createPrng, type Body, type Message, type PrngState } from "@dslab/protocol";
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
@@ -299,20 +301,11 @@ function toMessage(m: Message): CoreMessage {
   return { from: m.src, to: m.dest, kind: body.type, ...(typeof body.term === "number" ? { term: body.term } : {}), body };
 }
 
-/** Applies persist ops to a disk, as MemoryStorage does (a new object; the old one is left as it was). */
+/** Applies persist ops to a disk, as the storages do (`applyOps`), into a new object: the old one is left as it was. */
 function written(disk: PersistentState, ops: readonly PersistOp[]): PersistentState {
-  let { hardState, snapshot, entries } = disk;
-  for (const op of ops) {
-    if (op.type === "hardState") hardState = { ...op.hardState };
-    else if (op.type === "append") {
-      const first = op.entries[0]?.index ?? Infinity;
-      entries = [...entries.filter((e) => e.index < first), ...op.entries];
-    } else {
-      snapshot = op.snapshot;
-      entries = entries.filter((e) => e.index > op.snapshot.lastIncludedIndex);
-    }
-  }
-  return { hardState, snapshot, entries };
+  const next: PersistentState = { hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries.slice() };
+  applyOps(next, ops);
+  return next;
 }
 
 /** What the explorer shows of a world: a column per node (its Raft state in a few fields, its list), the client, the network, the bounds. */
