@@ -62,7 +62,7 @@
 import { createPrng, type Body, type ErrorBody, type Prng } from "@dslab/protocol";
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
-import { clone, distinctMessages, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
+import { clone, distinctMessages, latch, messageText, stableText, withMessage, withoutMessage } from "./world-parts.js";
 import type { AppendRequest, DedupStoreClass, StoreReply } from "./dedup-single.js";
 
 const IDS = ["n1", "n2", "n3"];
@@ -223,16 +223,6 @@ function show(m: LcMessage): string {
   return `${m.from}->c1 reply to seq ${m.seq}: ${b.type === "error" ? `error ${String(b.code)}${typeof b.leader === "string" ? ` (leader ${b.leader})` : ""}` : `${b.type} ${JSON.stringify(b.value)}`}`;
 }
 
-const texts = new WeakMap<object, string>();
-
-/** The stable JSON of `v`, computed once per object (worlds share their stores' and the client's states by reference, and never change them). */
-function textOf(v: unknown): string {
-  if (v === null || typeof v !== "object") return stableStringify(v);
-  let t = texts.get(v);
-  if (t === undefined) texts.set(v, (t = stableStringify(v)));
-  return t;
-}
-
 /** Where `value` is not plain JSON data (a Map, a class instance, a function, undefined, a non-finite number), or null. */
 export function notPlainData(value: unknown, path: string): string | null {
   if (value === null || typeof value === "string" || typeof value === "boolean") return null;
@@ -296,7 +286,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
   };
 
   const apply = (server: unknown, request: AppendRequest): { server: unknown; reply: StoreReply } => {
-    const k = textOf(server) + "|" + JSON.stringify(request);
+    const k = stableText(server) + "|" + JSON.stringify(request);
     let r = applyMemo.get(k);
     if (r === undefined) {
       const store = new Store({ sessionTimeoutMs: SESSION_TIMEOUT_MS }, clone(server) as never);
@@ -641,7 +631,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
 
     canonical(world) {
       const replicas = world.replicas.map(
-        (r) => `${r.up ? "u" : "d"}${r.term}${r.role[0]}${r.leader ?? "-"}:${r.log.map((e) => `${e.term}${e.request ? "r" + requestId(e.request) : "n"}`).join(".")}:${r.commit}:${textOf(r.server)}:${stableStringify(r.match)}`,
+        (r) => `${r.up ? "u" : "d"}${r.term}${r.role[0]}${r.leader ?? "-"}:${r.log.map((e) => `${e.term}${e.request ? "r" + requestId(e.request) : "n"}`).join(".")}:${r.commit}:${stableText(r.server)}:${stableStringify(r.match)}`,
       );
       const broken = world.broken === undefined ? "" : Object.keys(world.broken).sort().join(",");
       let client: string;
@@ -649,7 +639,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
         // An acknowledged and an unknown outcome are never read again; a failed one is (outcome-honest).
         const c = world.retry;
         const w = c.waiting === null ? "-" : `${c.waiting.for}:${c.waiting.node}`;
-        client = `${c.op},${textOf(c.client)},${textOf(c.operation)},${textOf(c.first)},${w},${c.retries},${c.redirects},${c.outcomes.replaceAll("a", "u")}`;
+        client = `${c.op},${stableText(c.client)},${stableText(c.operation)},${stableText(c.first)},${w},${c.retries},${c.redirects},${c.outcomes.replaceAll("a", "u")}`;
       } else {
         const c = world.client!;
         client = `${c.seq},${c.attempts},${c.redirects},${c.node},${c.outcomes.replaceAll("a", "u")}`;

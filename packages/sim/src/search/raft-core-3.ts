@@ -94,7 +94,7 @@ import { applyOps } from "@dslab/cluster";
 import { createPrng, type Body, type Message, type PrngState } from "@dslab/protocol";
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
-import { distinctMessages, latch, messageText, withMessage, withoutMessage } from "./world-parts.js";
+import { distinctMessages, latch, messageText, stableText, withMessage, withoutMessage } from "./world-parts.js";
 import type { VoteRulesLike } from "./vote-rules-3.js";
 import type { Column, EventSubject, ExploreView } from "../explore/types.js";
 
@@ -242,13 +242,6 @@ const RENAMINGS: string[][] = [
 const NODE_NAME = /\bn([123])\b/g;
 /** `text` with every node name renamed by `renaming`. */
 const renamed = (text: string, renaming: readonly string[]): string => text.replace(NODE_NAME, (_, d: string) => renaming[Number(d) - 1]!);
-
-const smTexts = new WeakMap<object, string>();
-function smText(state: KvNodeState): string {
-  let t = smTexts.get(state);
-  if (t === undefined) smTexts.set(state, (t = stableStringify(state.stateMachine)));
-  return t;
-}
 
 const entryTexts = new WeakMap<LogEntry, string>();
 /** An entry's term and command as text (per entry object: interned states share theirs). */
@@ -512,8 +505,8 @@ export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, C
       }
       for (const other of w.nodes) {
         if (other.id === id || other.core.lastApplied !== applied) continue;
-        if (smText(other.core) !== smText(s)) {
-          latch(w, "state-machine-safety", `${id} and ${other.id} both applied ${applied} entries but hold different state machines: ${smText(s)} vs ${smText(other.core)}`);
+        if (stableText(other.core.stateMachine) !== stableText(s.stateMachine)) {
+          latch(w, "state-machine-safety", `${id} and ${other.id} both applied ${applied} entries but hold different state machines: ${stableText(s.stateMachine)} vs ${stableText(other.core.stateMachine)}`);
           break;
         }
       }

@@ -6,12 +6,24 @@
  * break it, and stays broken in every later state).
  */
 
+import { stableStringify } from "@dslab/protocol";
+
 const texts = new WeakMap<object, string>();
 
 /** A message's canonical text, computed once per message object. */
 export function messageText(m: object): string {
   let t = texts.get(m);
   if (t === undefined) texts.set(m, (t = JSON.stringify(m)));
+  return t;
+}
+
+const stableTexts = new WeakMap<object, string>();
+
+/** The stable JSON of `v`, computed once per object (worlds share the states they did not change by reference, and never change them). */
+export function stableText(v: unknown): string {
+  if (v === null || typeof v !== "object") return stableStringify(v);
+  let t = stableTexts.get(v);
+  if (t === undefined) stableTexts.set(v, (t = stableStringify(v)));
   return t;
 }
 
