@@ -11,7 +11,7 @@
  * count) runs the reference store (`ReferenceStore`, the cluster's own
  * state machine and session table), so the client is judged alone.
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
 import { getString, type ParsedArgs } from "./args.js";
@@ -63,34 +63,23 @@ function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Process
   if (chosen.length > 1) throw new UsageError("--workbook, --solution, --store, --rules and --core: give at most one");
   const piece = SCENARIO_INFO[scenario].piece;
   if (core !== undefined && piece !== "core") throw new UsageError(`--core: ${scenario} runs no node cores (raft-core-3 does)`);
-  if (piece === "core") return coreFile(a, scenario);
+  if (piece === "core") {
+    // Cores from --core FILE, else vote rules in the reference core chosen as below, else the reference core alone (DSLAB_WORKBOOK does not apply).
+    if (store !== undefined) throw new UsageError(`--store: ${scenario} runs node cores; give --core FILE, or --rules FILE for vote rules in the reference core`);
+    if (core !== undefined) return { file: resolve(core), option: "--core" };
+    if (rules === undefined && !a.flags.has("solution") && getString(a, "workbook") === undefined) return { file: "", option: "the reference core" };
+  }
+  const file = PIECE_FILE[piece === "core" ? "voteRules" : piece];
   if (store !== undefined && piece !== "store") throw new UsageError(`--store: ${scenario} runs vote rules; give --rules FILE`);
-  if (rules !== undefined && piece !== "voteRules") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
+  if (rules !== undefined && piece === "store") throw new UsageError(`--rules: ${scenario} runs a DedupKVStore; give --store FILE`);
   if (store !== undefined) return { file: resolve(store), option: "--store" };
   if (rules !== undefined) return { file: resolve(rules), option: "--rules" };
-  const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", PIECE_FILE[piece]);
+  const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", file);
   if (a.flags.has("solution")) return { file: solution, option: "--solution" };
   const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", PIECE_FILE[piece]), option: "--workbook" };
+  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", file), option: "--workbook" };
   if (dir === "solution") return { file: solution, option: "--workbook" };
-  return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE[piece]), option: "--workbook" };
-}
-
-/**
- * raft-core-3: `--core FILE` (cores), vote rules for the reference core
- * (`--rules FILE`, `--solution`, `--workbook DIR`), else the reference core
- * alone (an empty file name; DSLAB_WORKBOOK does not apply).
- */
-function coreFile(a: ParsedArgs, scenario: ScenarioName): { file: string; option: string } {
-  if (getString(a, "store") !== undefined) throw new UsageError(`--store: ${scenario} runs node cores; give --core FILE, or --rules FILE for vote rules in the reference core`);
-  const core = getString(a, "core");
-  if (core !== undefined) return { file: resolve(core), option: "--core" };
-  const rules = getString(a, "rules");
-  if (rules !== undefined) return { file: resolve(rules), option: "--rules" };
-  if (a.flags.has("solution")) return { file: join(REPOSITORY_ROOT, "grader", "solutions", "week-12", PIECE_FILE.voteRules), option: "--solution" };
-  const dir = getString(a, "workbook");
-  if (dir !== undefined) return { file: join(isAbsolute(dir) ? dir : resolve(dir), PIECE_FILE.voteRules), option: "--workbook" };
-  return { file: "", option: "the reference core" };
+  return { file: join(resolve(dir), file), option: "--workbook" };
 }
 
 /** Loads the scenario's pieces from their files; a module that cannot load is a usage error naming the option that chose it. */
