@@ -12,10 +12,10 @@
  * it is missing, and every node reads it (or the file --secret-file names).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import type { NodeEvent } from "../events.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
@@ -406,19 +406,13 @@ function definedOnly<T extends Record<string, number | undefined>>(o: T): { [K i
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
 }
 
-/** The HTTP front lives in src/http; load it only when asked for. */
+/** The HTTP front (src/http) is loaded only when a node serves one: a node without it starts without its modules. */
 async function startHttp(
   opts: { runtime: KvNodeRuntime; port: number; nodeHttpUrls: Record<string, string> },
   log: (line: string) => void,
 ): Promise<HttpFront> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = ["index.ts", "index.js"].map((f) => path.join(here, "..", "http", f));
-  const file = candidates.find((f) => existsSync(f));
-  const mod = file ? ((await import(pathToFileURL(file).href)) as { startHttpFront?: unknown }) : undefined;
-  if (typeof mod?.startHttpFront !== "function") {
-    throw new UsageError(`--http-port: the HTTP front is not available in this build (${path.join(here, "..", "http", "index.ts")} does not export startHttpFront)`);
-  }
-  const front = (await (mod.startHttpFront as (o: typeof opts) => Promise<HttpFront> | HttpFront)(opts)) ?? { close() {} };
+  const { startHttpFront } = await import("../http/index.js");
+  const front = await startHttpFront(opts);
   log(`HTTP front on http://127.0.0.1:${opts.port}`);
   return front;
 }

@@ -90,6 +90,40 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     for (const id of ["n1", "n2", "n3"]) expect((await fsp.readdir(path.join(dataDir, id))).some((f) => f.startsWith("wal-"))).toBe(true);
   }, 30_000);
 
+  it.each([
+    ["its compiled bundle, when fresh", {}],
+    ["its TypeScript sources", { DSLAB_RUN_SOURCES: "1" }],
+  ])("start --http-port serves the HTTP front from %s: a PUT through any node's front is read back through another's", async (_from, env) => {
+    const base = await freePortRun(3);
+    const httpBase = await freePortRun(3);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-http-front-"));
+    const cluster = spawn(process.execPath, [KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--http-port", String(httpBase), "--data-dir", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...env },
+    });
+    const lines: string[] = [];
+    readline.createInterface({ input: cluster.stderr! }).on("line", (l) => lines.push(l));
+    try {
+      for (let i = 0; i < 3; i++) {
+        await expect.poll(() => lines.includes(`n${i + 1} | HTTP front on http://127.0.0.1:${httpBase + i}`), { timeout: 15_000 }).toBe(true);
+      }
+      // A follower's front redirects to the leader's (307 keeps method and body); fetch follows it.
+      const put = await waitFor("a leader to take the PUT", 15_000, async () => {
+        const r = await fetch(`http://127.0.0.1:${httpBase}/kv/colour`, { method: "PUT", body: JSON.stringify({ value: "teal" }) });
+        return r.status === 200 ? r : null;
+      });
+      expect(put.status).toBe(200);
+      const got = await fetch(`http://127.0.0.1:${httpBase + 2}/kv/colour`);
+      expect(got.status).toBe(200);
+      expect(await got.json()).toEqual({ value: "teal" });
+    } finally {
+      cluster.kill("SIGTERM");
+      await exited(cluster);
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+    expect(cluster.exitCode).toBe(0);
+  }, 40_000);
+
   it("Ctrl-C (SIGINT to the whole process group, as a terminal sends it) stops start and every node cleanly, exit 0", async () => {
     const base = await freePortRun(3);
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-ctrl-c-"));
