@@ -8,7 +8,9 @@
  *
  * The commands are the `bin` entries of the workspaces' package.json files;
  * each launcher names its TypeScript entry in its `launch(import.meta.url,
- * "...")` call, and one that says `{ compiled: false }` is not built. A
+ * "...")` call, and one that says `{ compiled: false }` is not built; one
+ * that passes `{ sourcesFor: NAME }` (a function of the launcher's that picks
+ * the sources for some command lines, see launch.js) is built. A
  * bundle holds the workspace sources and the npm packages they import (all
  * plain JavaScript), leaving Node's built-ins outside; the map points at the
  * .ts files (without copies of them). Each module's
@@ -65,14 +67,16 @@ export function findBins(root = ROOT) {
 }
 
 /**
- * The TypeScript entry a launcher names, and whether it runs a bundle.
+ * The TypeScript entry a launcher names, and whether it runs a bundle: a
+ * launcher with `{ compiled: false }` does not; one with `{ sourcesFor: NAME }`
+ * does, for the command lines NAME does not send to the sources.
  * @param {string} launcher
  */
 export function launcherSource(launcher) {
   const text = readFileSync(launcher, "utf8");
-  const m = /\blaunch\(\s*import\.meta\.url\s*,\s*"([^"]+)"\s*(,\s*\{\s*compiled:\s*false\s*\})?\s*\)/.exec(text);
-  if (m === null) throw new Error(`${launcher}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry`);
-  return { source: resolve(dirname(launcher), /** @type {string} */ (m[1])), compiled: m[2] === undefined };
+  const m = /\blaunch\(\s*import\.meta\.url\s*,\s*"([^"]+)"\s*(?:,\s*\{\s*(compiled:\s*false|sourcesFor(?::\s*[\w$]+)?)\s*\})?\s*\)/.exec(text);
+  if (m === null) throw new Error(`${launcher}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry (its options, if any: { compiled: false } or { sourcesFor: NAME })`);
+  return { source: resolve(dirname(launcher), /** @type {string} */ (m[1])), compiled: m[2] === undefined || m[2].startsWith("sourcesFor") };
 }
 
 /**

@@ -14,8 +14,21 @@
  * packages too, and must get the very modules the command uses (one class
  * for `instanceof`, one registry), not a second copy beside the bundle's.
  *
+ * A command that imports such modules only for some command lines passes
+ * `{ sourcesFor: NAME }` instead, NAME a function `(argv) => boolean` the
+ * launcher declares (named, so that build.js reads the call): the command
+ * is built like any other, and `NAME(process.argv.slice(2))` says whether
+ * this command line names a module to import (true: the sources through
+ * tsx; false: the bundle, when fresh). When it says true, the launcher adds its own
+ * path to DSLAB_SOURCES_OF (paths joined by the platform's delimiter), an
+ * environment variable every child inherits: a copy of the same command
+ * that this one starts (a worker process whose command line carries the
+ * module only inside a JSON value) runs from its sources too, and loads the
+ * module into the same classes. Other commands the child starts (a node
+ * process, another launcher) are not affected.
+ *
  * DSLAB_RUN_SOURCES=1 runs the sources through tsx even when the bundle is
- * fresh.
+ * fresh, for every command.
  *
  * The launchers' first two lines are a shell prologue (a string and a
  * comment to JavaScript): run as a program, `/bin/sh` starts Node with
@@ -26,18 +39,27 @@
  * and `launch` puts it back, so the programs a command starts (npm, tsc, a
  * student's node) see the environment the user set.
  */
+import { delimiter } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compiledPaths, staleReason } from "./compiled.js";
+
+/** The environment variable naming the launchers whose command runs from its sources in this process tree. */
+export const SOURCES_OF_ENV = "DSLAB_SOURCES_OF";
 
 /**
  * @param {string} launcherUrl `import.meta.url` of the launcher
  * @param {string} source the command's TypeScript entry, relative to the launcher
- * @param {{ compiled?: boolean }} [options] `compiled: false`: always the sources
+ * @param {{ compiled?: boolean, sourcesFor?: (argv: string[]) => boolean }} [options]
+ *   `compiled: false`: always the sources; `sourcesFor(argv)` true: the
+ *   sources for this command line, and for the same command in its children
  */
 export async function launch(launcherUrl, source, options = {}) {
   restoreExtraCaCerts();
   const launcher = fileURLToPath(launcherUrl);
-  const compiled = options.compiled !== false && process.env.DSLAB_RUN_SOURCES !== "1" && staleReason(launcher) === undefined;
+  const inherited = (process.env[SOURCES_OF_ENV] ?? "").split(delimiter).includes(launcher);
+  const namesModule = !inherited && options.sourcesFor !== undefined && options.sourcesFor(process.argv.slice(2));
+  if (namesModule) process.env[SOURCES_OF_ENV] = [...(process.env[SOURCES_OF_ENV] ?? "").split(delimiter).filter(Boolean), launcher].join(delimiter);
+  const compiled = options.compiled !== false && !inherited && !namesModule && process.env.DSLAB_RUN_SOURCES !== "1" && staleReason(launcher) === undefined;
   if (compiled) {
     process.setSourceMapsEnabled(true);
     await import(pathToFileURL(compiledPaths(launcher).bundle).href);

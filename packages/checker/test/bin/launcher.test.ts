@@ -16,8 +16,8 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 const SCRIPTS = fileURLToPath(new URL("../../../../scripts/bins/", import.meta.url));
 const BUILDER = join(SCRIPTS, "build.js");
-/** Each command, and whether it runs a bundle (the two that import TypeScript while they run do not). */
-const REPO_BINS = { grader: true, "history-check": true, kv: true, "kv-cluster": false, "kv-node": true, "kv-sim": false };
+/** Each command, and whether it is built into a bundle (kv-sim's runs for the command lines that name no module to import). */
+const REPO_BINS = { grader: true, "history-check": true, kv: true, "kv-cluster": true, "kv-node": true, "kv-sim": true };
 
 const tmp = mkdtempSync(join(tmpdir(), "dslab-launcher-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -155,6 +155,76 @@ describe("a command's launcher", () => {
     expect(run().out?.file).toBe(pathToFileURL(entry()).href);
   });
 
+  describe("with a sourcesFor predicate: the bundle unless the command line names a module to import", () => {
+    /** The fixture's predicate: `--module FILE` names a module. With `fork`, the command also starts itself (`child`) and another command (`other`), and prints what each ran. */
+    const PREDICATE_LAUNCHER = (launchJs: string) => `#!/usr/bin/env node
+import { launch } from ${JSON.stringify(launchJs)};
+
+function namesModule(argv) {
+  return argv.includes("--module");
+}
+
+await launch(import.meta.url, "../src/cli/hello.ts", { sourcesFor: namesModule });
+`;
+    const otherLauncher = () => join(pkg(), "bin", "other.js");
+    const otherEntry = () => join(pkg(), "src", "cli", "other.ts");
+    const FORKING_ENTRY = ENTRY.replace(
+      `process.stdout.write(`,
+      `import { execFileSync } from "node:child_process";
+const children = process.argv.includes("fork")
+  ? [process.argv[1]!, process.argv[1]!.replace(/hello\.js$/, "other.js")].map((bin) => JSON.parse(execFileSync(process.execPath, [bin, "child"], { encoding: "utf8" }).trim().split(String.fromCharCode(10)).at(-1)!).file)
+  : [];
+process.stdout.write(JSON.stringify(children) + "\\n");
+process.stdout.write(`,
+    );
+
+    beforeEach(() => {
+      writeFileSync(launcher(), PREDICATE_LAUNCHER(pathToFileURL(join(SCRIPTS, "launch.js")).href));
+      writeFileSync(join(pkg(), "package.json"), JSON.stringify({ name: "@fixture/pkg", type: "module", bin: { hello: "./bin/hello.js", other: "./bin/other.js" } }));
+      writeFileSync(otherLauncher(), readFileSync(launcher(), "utf8").replace("hello.ts", "other.ts"));
+      writeFileSync(otherEntry(), ENTRY);
+    });
+
+    /** The command's lines: the files its children ran (when it forks), then its own output. */
+    function runForking(...args: string[]): { children: string[]; file: string } {
+      const r = spawnSync(process.execPath, [launcher(), ...args], { encoding: "utf8", timeout: 60_000, env: { ...process.env, DSLAB_RUN_SOURCES: "", DSLAB_SOURCES_OF: "" } });
+      expect(r.stderr).toBe("");
+      const [children, own] = r.stdout.trim().split("\n");
+      return { children: JSON.parse(children!), file: JSON.parse(own!).file };
+    }
+
+    it("is built like a launcher without options", () => {
+      const b = build();
+      expect(b.stderr).toBe("");
+      expect(b.status).toBe(0);
+      expect(b.stdout).toMatch(/^build-bins: hello: pkg\/dist\/bin\/hello\/hello\.js \(\d+ inputs, /m);
+      expect(statSync(bundle()).isFile()).toBe(true);
+    });
+
+    it("runs the fresh bundle for a command line the predicate says names no module, and the sources for one it says does", () => {
+      builtOk();
+      expect(run().out).toEqual({ greeting: "hello", file: pathToFileURL(bundle()).href, url: pathToFileURL(entry()).href });
+      expect(run("--module", "x.ts").out).toEqual({ greeting: "hello", file: pathToFileURL(entry()).href, url: pathToFileURL(entry()).href });
+      // The bundle is still fresh: the command line alone chose the sources.
+      expect(run().out?.file).toBe(pathToFileURL(bundle()).href);
+    });
+
+    it("runs the sources as they now read for a command line that names a module, with the bundle left as built", () => {
+      builtOk();
+      const built = readFileSync(bundle(), "utf8");
+      writeGreeting("edited after the build");
+      expect(run("--module", "x.ts").out).toMatchObject({ greeting: "edited after the build", file: pathToFileURL(entry()).href });
+      expect(readFileSync(bundle(), "utf8")).toBe(built);
+    });
+
+    it("runs the sources in the copies of the command its sources-run starts, whose own command lines name no module; other commands keep their bundles", () => {
+      writeFileSync(entry(), FORKING_ENTRY);
+      builtOk();
+      expect(runForking("fork")).toEqual({ children: [pathToFileURL(bundle()).href, pathToFileURL(join(pkg(), "dist", "bin", "other", "other.js")).href], file: pathToFileURL(bundle()).href });
+      expect(runForking("fork", "--module", "x.ts")).toEqual({ children: [pathToFileURL(entry()).href, pathToFileURL(join(pkg(), "dist", "bin", "other", "other.js")).href], file: pathToFileURL(entry()).href });
+    });
+  });
+
   it("prints a stack trace from the bundle with the TypeScript file and line", () => {
     builtOk();
     expect(run().out?.file).toBe(pathToFileURL(bundle()).href);
@@ -190,7 +260,14 @@ describe("the bundle builder", () => {
     writeFileSync(launcher(), "#!/usr/bin/env node\nconsole.log('hi');\n");
     const r = build();
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`build-bins: ${launcher()}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry\n`);
+    expect(r.stderr).toBe(`build-bins: ${launcher()}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry (its options, if any: { compiled: false } or { sourcesFor: NAME })\n`);
+  });
+
+  it("refuses a launcher whose launch options it cannot read (a predicate written inline rather than named), saying which file", () => {
+    writeFileSync(launcher(), readFileSync(launcher(), "utf8").replace(`"../src/cli/hello.ts")`, `"../src/cli/hello.ts", { sourcesFor: (argv) => argv.length > 0 })`));
+    const r = build();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`build-bins: ${launcher()}: no launch(import.meta.url, "<entry>.ts") call naming the command's TypeScript entry (its options, if any: { compiled: false } or { sourcesFor: NAME })\n`);
   });
 
   it("finds every dslab command's launcher, its TypeScript entry and whether it runs a bundle", async () => {
