@@ -151,15 +151,19 @@ function addTsconfig(file, found) {
 }
 
 /**
- * One esbuild run; a compile error becomes an Error whose message says
- * `file:line:column: what` (file relative to the current directory).
- * @param {Bin} bin
+ * One esbuild run: the module `source` and everything it imports into
+ * `dir/<name>.js` (and its chunks), compiled as every command is. A compile
+ * error becomes an Error whose message says `file:line:column: what` (file
+ * relative to the current directory). Also what a benchmark uses to run its
+ * measuring code as a command's bundle runs it.
+ * @param {string} name
+ * @param {string} source absolute path of the TypeScript entry
  * @param {string} dir
  */
-async function bundleOnce(bin, dir) {
+export async function compileModule(name, source, dir) {
   try {
     return await esbuild.build({
-      entryPoints: { [bin.name]: bin.source },
+      entryPoints: { [name]: source },
       outdir: dir,
       // Parts a command imports on demand (its subcommands) become chunks,
       // loaded only when used: `--help` parses the entry alone.
@@ -206,7 +210,7 @@ export async function buildBin(bin) {
     const startedMs = Date.now();
     rmSync(paths.dir, { recursive: true, force: true });
     mkdirSync(paths.dir, { recursive: true });
-    const result = await bundleOnce(bin, paths.dir);
+    const result = await compileModule(bin.name, bin.source, paths.dir);
     const modules = Object.keys(result.metafile.inputs)
       .map((p) => resolve(paths.dir, p))
       .filter((p) => stampOf(p) !== undefined);

@@ -4,35 +4,49 @@
  * the events and operations per second behind it, and the swarm's seeds per
  * minute on 1 and 2 jobs (each a `kv-sim swarm` process, start-up included).
  *
- *   tsx bench/sim.ts [--swarm-seeds 1000] [--no-swarm]
+ *   tsx bench/sim.ts [--swarm-seeds 1000] [--no-swarm] [--with-sources]
+ *
+ * The figures are those of the code a user runs: `kv-sim run` and `kv-sim
+ * swarm` run kv-sim's compiled bundle (scripts/bins/launch.js), so the
+ * speed rows (bench/sim-speed.ts) run in a child process, compiled by the
+ * builder that compiles the commands (scripts/bins/build.js, the same
+ * esbuild options) into a temp dir; and kv-sim's bundle is rebuilt first
+ * when it is not fresh, so that the swarm rows run it too (each says which
+ * it ran: a source changed during the run sends kv-sim to its sources).
+ * --with-sources also runs the speed rows from the TypeScript sources
+ * through tsx, as kv-sim ran before it had a bundle, after the compiled
+ * runs.
  */
-import { execFile } from "node:child_process";
-import { loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { runInProcess } from "../src/run/in-process.js";
-import { DEFAULT_CONFIG, type RunConfig } from "../src/run/config.js";
-import { FAULT_KINDS } from "../src/nemesis/schedule.js";
+import type { SpeedRow } from "./sim-speed.js";
 
-const { values: args } = parseArgs({ options: { "swarm-seeds": { type: "string", default: "1000" }, "no-swarm": { type: "boolean", default: false } } });
-const allFaults = [...FAULT_KINDS];
+const { values: args } = parseArgs({
+  options: { "swarm-seeds": { type: "string", default: "1000" }, "no-swarm": { type: "boolean", default: false }, "with-sources": { type: "boolean", default: false } },
+});
 
-/** The 5-node exactly-once runs, for their total row. */
-const totals = { simulatedMs: 0, wallMs: 0, cpuMs: 0, ops: 0, events: 0 };
+const LAUNCHER = fileURLToPath(new URL("../bin/kv-sim.js", import.meta.url));
+const SPEED = fileURLToPath(new URL("./sim-speed.ts", import.meta.url));
+const SCRIPTS = new URL("../../../scripts/bins/", import.meta.url);
+const BUILDER = fileURLToPath(new URL("build.js", SCRIPTS));
+const { staleReason } = (await import(new URL("compiled.js", SCRIPTS).href)) as { staleReason: (launcher: string) => string | undefined };
+const { compileModule } = (await import(pathToFileURL(BUILDER).href)) as { compileModule: (name: string, source: string, dir: string) => Promise<unknown> };
 
-async function simSpeed(label: string, config: RunConfig, total = false): Promise<string[]> {
-  const a = await runInProcess(config);
-  const r = a.results!;
-  const cpuMs = a.cpuMs ?? r.wallMs;
-  const events = a.nodeStats.events ?? 0;
-  if (total) {
-    totals.simulatedMs += r.simulatedMs;
-    totals.wallMs += a.wallMs;
-    totals.cpuMs += cpuMs;
-    totals.ops += r.ops.invoked;
-    totals.events += events;
-  }
-  return row(label, r.simulatedMs, a.wallMs, cpuMs, r.ops.invoked, events, r.verdict);
+type From = "bundle" | "sources";
+
+/** The speed rows, run in a child process from `dir`'s compiled copy of bench/sim-speed.ts or from its sources. */
+function speedRows(from: From, dir: string): SpeedRow[] {
+  const argv = from === "bundle" ? ["--enable-source-maps", join(dir, "sim-speed.js")] : ["--import", "tsx", SPEED];
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`bench/sim-speed.ts (${from}): exit ${r.status}\n${r.stderr}`);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as SpeedRow);
 }
 
 function row(label: string, simulatedMs: number, wallMs: number, cpuMs: number, ops: number, events: number, verdict: string): string[] {
@@ -52,6 +66,23 @@ function row(label: string, simulatedMs: number, wallMs: number, cpuMs: number, 
   ];
 }
 
+/** The printed rows: each run, with the 5-node exactly-once total after its last seed. */
+function speedTable(runs: SpeedRow[]): string {
+  const rows: string[][] = [];
+  const totals = { simulatedMs: 0, wallMs: 0, cpuMs: 0, ops: 0, events: 0 };
+  runs.forEach((r, i) => {
+    rows.push(row(r.label, r.simulatedMs, r.wallMs, r.cpuMs, r.ops, r.events, r.verdict));
+    if (!r.total) return;
+    totals.simulatedMs += r.simulatedMs;
+    totals.wallMs += r.wallMs;
+    totals.cpuMs += r.cpuMs;
+    totals.ops += r.ops;
+    totals.events += r.events;
+    if (!runs[i + 1]?.total) rows.push(row("5 nodes exactly-once, seeds 1-3", totals.simulatedMs, totals.wallMs, totals.cpuMs, totals.ops, totals.events, ""));
+  });
+  return table(["run", "sim s", "wall s", "speed", "cpu speed", "ops", "ops/s", "events", "events/s", "ops/wall s", "verdict"], rows);
+}
+
 function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(w[i]!)).join("  ");
@@ -60,46 +91,60 @@ function table(head: string[], rows: string[][]): string {
 
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
 
-// 32 clients, so that the achieved rate stays near the 100 ops/s target
-// while faults stall some of them (each client has one operation at a time).
-const base: RunConfig = { ...DEFAULT_CONFIG, nodes: 5, rate: 100, concurrency: 32, nemesis: allFaults, workload: "exactly-once" };
-// Warm the JIT so the figures measure the steady state, not module loading.
-for (const seed of ["warmup-1", "warmup-2", "warmup-3"]) await runInProcess({ ...base, seed, timeLimitS: 10 });
+/** Rebuilds kv-sim's bundle unless it is fresh; a bundle that cannot be built stops the bench. */
+function freshBundle(): void {
+  const stale = staleReason(LAUNCHER);
+  if (stale === undefined) return;
+  process.stdout.write(`kv-sim's bundle is not fresh (${stale}); building it\n`);
+  const b = spawnSync(process.execPath, [BUILDER, "kv-sim"], { stdio: "inherit" });
+  const still = staleReason(LAUNCHER);
+  if (b.status !== 0 || still !== undefined) throw new Error(`kv-sim's bundle could not be built (${still ?? `exit ${b.status}`}); the swarm rows would measure the sources through tsx`);
+}
 
-console.log(`load average before: ${load()}`);
-const rows: string[][] = [];
-for (const seed of ["1", "2", "3"]) rows.push(await simSpeed(`5 nodes exactly-once seed ${seed}`, { ...base, seed, timeLimitS: 60 }, true));
-rows.push(row("5 nodes exactly-once, seeds 1-3", totals.simulatedMs, totals.wallMs, totals.cpuMs, totals.ops, totals.events, ""));
-rows.push(await simSpeed("5 nodes lin-kv seed 1", { ...base, seed: "1", workload: "lin-kv", timeLimitS: 60 }));
-rows.push(await simSpeed("3 nodes exactly-once seed 1", { ...base, nodes: 3, seed: "1", timeLimitS: 60 }));
-console.log(
-  "\nSimulation speed, every fault, 100 ops/s target, 32 clients. speed: simulated s per wall s of the simulation (checkers excluded);\n" +
-    "cpu speed: per CPU s of the process meanwhile; ops/s: simulated; events/s and ops/wall s: per wall second\n",
-);
-console.log(table(["run", "sim s", "wall s", "speed", "cpu speed", "ops", "ops/s", "events", "events/s", "ops/wall s", "verdict"], rows));
-console.log(`load average after: ${load()}`);
+const compiledDir = mkdtempSync(join(tmpdir(), "dslab-sim-bench-"));
+try {
+  await compileModule("sim-speed", SPEED, compiledDir);
+  const note =
+    "Simulation speed, every fault, 100 ops/s target, 32 clients. speed: simulated s per wall s of the simulation (checkers excluded);\n" +
+    "cpu speed: per CPU s of the process meanwhile; ops/s: simulated; events/s and ops/wall s: per wall second";
+  console.log(`load average before: ${load()}`);
+  const bundleRuns = speedRows("bundle", compiledDir);
+  const sourceRuns = args["with-sources"] ? speedRows("sources", compiledDir) : undefined;
+  console.log(`load average after: ${load()}`);
+  console.log(`\n${note}\n\nFrom the bundle (bench/sim-speed.ts compiled as kv-sim's bundle is, in a child process):\n`);
+  console.log(speedTable(bundleRuns));
+  if (sourceRuns) {
+    console.log(`\nFrom the sources through tsx (node --import tsx bench/sim-speed.ts):\n`);
+    console.log(speedTable(sourceRuns));
+  }
+} finally {
+  rmSync(compiledDir, { recursive: true, force: true });
+}
 
 if (!args["no-swarm"]) {
   const seeds = Number(args["swarm-seeds"]);
-  const bin = fileURLToPath(new URL("../bin/kv-sim.js", import.meta.url));
   const swarmRows: string[][] = [];
   for (const jobs of [1, 2]) {
+    freshBundle();
     const loadBefore = load();
     const t0 = performance.now();
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        [bin, "swarm", "--seeds", String(seeds), "--jobs", String(jobs), "--nodes", "3", "--time-limit-s", "5", "--concurrency", "8", "--json"],
+        [LAUNCHER, "swarm", "--seeds", String(seeds), "--jobs", String(jobs), "--nodes", "3", "--time-limit-s", "5", "--concurrency", "8", "--json"],
         { maxBuffer: 64 * 1024 * 1024 },
         (err, stdout) => (err && err.code !== 1 ? reject(err) : resolve(stdout)),
       ),
     );
     const wallS = (performance.now() - t0) / 1000;
+    // Fresh before and after: the command and its workers ran the bundle.
+    const stale = staleReason(LAUNCHER);
+    const ran = stale === undefined ? "bundle" : `sources (${stale})`;
     const summary = JSON.parse(out.trim().split("\n").at(-1)!).summary as { ops: number; invalid: number; unknown: number };
-    swarmRows.push([String(seeds), String(jobs), String(summary.ops), wallS.toFixed(1), ((seeds / wallS) * 60).toFixed(0), String(summary.invalid), String(summary.unknown), loadBefore]);
+    swarmRows.push([String(seeds), String(jobs), String(summary.ops), wallS.toFixed(1), ((seeds / wallS) * 60).toFixed(0), String(summary.invalid), String(summary.unknown), loadBefore, ran]);
   }
   console.log(`\nSwarm: kv-sim swarm --seeds ${seeds} --jobs J --nodes 3 --time-limit-s 5 --concurrency 8 (workloads in turn, every fault), wall time of the whole command`);
-  console.log(table(["seeds", "jobs", "ops", "wall s", "seeds/min", "invalid", "unknown", "load before"], swarmRows));
+  console.log(table(["seeds", "jobs", "ops", "wall s", "seeds/min", "invalid", "unknown", "load before", "ran"], swarmRows));
   const [one, two] = swarmRows.map((r) => Number(r[3]));
   console.log(`2 jobs / 1 job speed-up: ${(one! / two!).toFixed(2)}x`);
 }

@@ -1,0 +1,41 @@
+/**
+ * The measuring half of the simulation bench (bench/sim.ts runs it in a
+ * child process, compiled as kv-sim's bundle is, or from these sources
+ * through tsx): three warm-up runs, then 60 s simulated runs under every
+ * fault at a 100 ops/s target with 32 clients, one JSON line per run on
+ * stdout.
+ */
+import { runInProcess } from "../src/run/in-process.js";
+import { DEFAULT_CONFIG, type RunConfig } from "../src/run/config.js";
+import { FAULT_KINDS } from "../src/nemesis/schedule.js";
+
+/** One measured run, as bench/sim.ts reads it. */
+export interface SpeedRow {
+  label: string;
+  /** Part of the 5-node exactly-once total. */
+  total: boolean;
+  simulatedMs: number;
+  wallMs: number;
+  cpuMs: number;
+  ops: number;
+  events: number;
+  verdict: string;
+}
+
+// 32 clients, so that the achieved rate stays near the 100 ops/s target
+// while faults stall some of them (each client has one operation at a time).
+const base: RunConfig = { ...DEFAULT_CONFIG, nodes: 5, rate: 100, concurrency: 32, nemesis: [...FAULT_KINDS], workload: "exactly-once" };
+
+async function measure(label: string, config: RunConfig, total = false): Promise<void> {
+  const a = await runInProcess(config);
+  const r = a.results!;
+  const row: SpeedRow = { label, total, simulatedMs: r.simulatedMs, wallMs: a.wallMs, cpuMs: a.cpuMs ?? a.wallMs, ops: r.ops.invoked, events: a.nodeStats.events ?? 0, verdict: r.verdict };
+  process.stdout.write(JSON.stringify(row) + "\n");
+}
+
+// Warm the JIT so the figures measure the steady state, not module loading.
+for (const seed of ["warmup-1", "warmup-2", "warmup-3"]) await runInProcess({ ...base, seed, timeLimitS: 10 });
+
+for (const seed of ["1", "2", "3"]) await measure(`5 nodes exactly-once seed ${seed}`, { ...base, seed, timeLimitS: 60 }, true);
+await measure("5 nodes lin-kv seed 1", { ...base, seed: "1", workload: "lin-kv", timeLimitS: 60 });
+await measure("3 nodes exactly-once seed 1", { ...base, nodes: 3, seed: "1", timeLimitS: 60 });
