@@ -382,12 +382,21 @@ export class KvNode implements KvNodeCore {
     const own = this.out;
     this.out = effects;
     // Lines and replies produced while handling the input come after Raft's.
-    for (const l of own.logs) effects.logs.push(l);
-    for (const m of own.send) effects.send.push(m);
-    for (const e of own.events) effects.events.push(e);
-    own.logs.length = 0;
-    own.send.length = 0;
-    own.events.length = 0;
+    // Most inputs (ticks, peer messages) produce none: an array is truncated
+    // only when it holds something (setting `length` is a runtime call even on
+    // an empty array, three per input).
+    if (own.logs.length > 0) {
+      for (const l of own.logs) effects.logs.push(l);
+      own.logs.length = 0;
+    }
+    if (own.send.length > 0) {
+      for (const m of own.send) effects.send.push(m);
+      own.send.length = 0;
+    }
+    if (own.events.length > 0) {
+      for (const e of own.events) effects.events.push(e);
+      own.events.length = 0;
+    }
     if (ready.restore) {
       this.sm.restore(ready.restore.data);
       this.lastApplied = ready.restore.lastIncludedIndex;
