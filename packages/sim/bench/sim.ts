@@ -16,9 +16,15 @@
  * --with-sources also runs the speed rows from the TypeScript sources
  * through tsx, as kv-sim ran before it had a bundle, after the compiled
  * runs.
+ *
+ * Then whole `kv-sim run` commands (5 nodes, 60 s simulated, every fault,
+ * 32 clients, seeds 1-3), start-up, checkers and outputs included, each
+ * seed from the bundle and then from the sources (DSLAB_RUN_SOURCES=1):
+ * wall and CPU seconds of the command (its user and system time), and
+ * simulated seconds per each.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -101,6 +107,29 @@ function freshBundle(): void {
   if (b.status !== 0 || still !== undefined) throw new Error(`kv-sim's bundle could not be built (${still ?? `exit ${b.status}`}); the swarm rows would measure the sources through tsx`);
 }
 
+/** User + system seconds of the children this process has waited for (Linux). */
+function childrenCpuS(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks
+}
+
+/** One whole `kv-sim run --json`: its wall and CPU time, and what it simulated. */
+function commandRow(seed: string, from: From, outDir: string): string[] {
+  const env = { ...process.env, DSLAB_RUN_SOURCES: from === "sources" ? "1" : "" };
+  const argv = [LAUNCHER, "run", "--seed", seed, "--nodes", "5", "--time-limit-s", "60", "--rate", "100", "--concurrency", "32", "--nemesis", "all", "--json", "--out", join(outDir, `${from}-${seed}`)];
+  const cpu0 = childrenCpuS();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 16 << 20, env });
+  const wallS = (performance.now() - t0) / 1000;
+  const cpuS = childrenCpuS() - cpu0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`kv-sim run --seed ${seed} (${from}): exit ${r.status}\n${r.stderr}`);
+  const ran = from === "sources" ? "sources" : staleReason(LAUNCHER) === undefined ? "bundle" : `sources (${staleReason(LAUNCHER)})`;
+  const res = JSON.parse(r.stdout) as { simulatedMs: number; ops: { invoked: number }; verdict: string };
+  const simS = res.simulatedMs / 1000;
+  return [`seed ${seed}`, ran, wallS.toFixed(2), cpuS.toFixed(2), `${(simS / wallS).toFixed(0)}x`, `${(simS / cpuS).toFixed(0)}x`, String(res.ops.invoked), res.verdict];
+}
+
 const compiledDir = mkdtempSync(join(tmpdir(), "dslab-sim-bench-"));
 try {
   await compileModule("sim-speed", SPEED, compiledDir);
@@ -117,6 +146,15 @@ try {
     console.log(`\nFrom the sources through tsx (node --import tsx bench/sim-speed.ts):\n`);
     console.log(speedTable(sourceRuns));
   }
+  freshBundle();
+  const commandRows: string[][] = [];
+  const loadBefore = load();
+  for (const seed of ["1", "2", "3"]) for (const from of ["bundle", "sources"] as const) commandRows.push(commandRow(seed, from, compiledDir));
+  console.log(
+    `\nWhole commands: kv-sim run --seed S --nodes 5 --time-limit-s 60 --rate 100 --concurrency 32 --nemesis all --json --out DIR\n` +
+      `(start-up, checkers and outputs included; speed: simulated s per wall s of the command; cpu speed: per its CPU s; load average ${loadBefore} before, ${load()} after)\n`,
+  );
+  console.log(table(["run", "ran", "wall s", "cpu s", "speed", "cpu speed", "ops", "verdict"], commandRows));
 } finally {
   rmSync(compiledDir, { recursive: true, force: true });
 }
