@@ -114,8 +114,21 @@ export interface KvNodeState {
   logClock: LogClockState;
 }
 
-export function createKvNodeCore(config: NodeConfig, restored: PersistentState | null): KvNode {
-  return new KvNode(config, restored);
+/** How a reference node core treats its inputs, beyond its `NodeConfig`. */
+export interface KvNodeOptions {
+  /**
+   * A raft_* body from a peer (a message whose `src` is one of `nodeIds`) is
+   * taken as another reference core's own output, unchanged, and its schema
+   * check is skipped. Only a harness that delivers peers' bodies exactly as
+   * a reference core sent them may say so: the in-process simulator running
+   * reference cores alone (its tests hold it to that). Every shell that
+   * reads from a socket leaves it unset. A client's message is always checked.
+   */
+  peerBodiesTrusted?: boolean;
+}
+
+export function createKvNodeCore(config: NodeConfig, restored: PersistentState | null, options: KvNodeOptions = {}): KvNode {
+  return new KvNode(config, restored, options);
 }
 
 const byKey = <T>(a: [string, T], b: [string, T]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
@@ -144,11 +157,16 @@ export class KvNode implements KvNodeCore {
   /** The timestamps this node stamps on the entries it appends as leader (log-clock.ts). */
   private readonly logClock = new LogClock();
 
+  /** Peer ids whose raft bodies skip the schema check (`KvNodeOptions.peerBodiesTrusted`); empty otherwise. */
+  private readonly trustedPeers: ReadonlySet<string>;
+
   constructor(
     private readonly config: NodeConfig,
     restored: PersistentState | null,
+    private readonly options: KvNodeOptions = {},
   ) {
     this.id = config.id;
+    this.trustedPeers = new Set(options.peerBodiesTrusted ? config.nodeIds.filter((id) => id !== config.id) : []);
     this.snapshotEveryEntries = config.snapshotEveryEntries ?? NODE_DEFAULTS.snapshotEveryEntries;
     this.maxValueBytes = config.maxValueBytes ?? NODE_DEFAULTS.maxValueBytes;
     this.raft = new RaftCore(
@@ -217,9 +235,9 @@ export class KvNode implements KvNodeCore {
    * advanced. The session store comes from `config.sessionStore`, filled
    * through the state machine's restore (its `importState` when it has one).
    */
-  static fromState(config: NodeConfig, data: KvNodeState): KvNode {
+  static fromState(config: NodeConfig, data: KvNodeState, options: KvNodeOptions = {}): KvNode {
     // The constructor draws an election timeout: from a restored generator, never from config.prng.
-    const node = new KvNode({ ...config, prng: restorePrng(data.raft.prng) }, null);
+    const node = new KvNode({ ...config, prng: restorePrng(data.raft.prng) }, null, options);
     node.importState(data, false);
     return node;
   }
@@ -228,7 +246,7 @@ export class KvNode implements KvNodeCore {
   copy(): KvNode {
     // A fresh export no one else holds: its objects are taken over, not copied again.
     const data = this.exportState();
-    const node = new KvNode({ ...this.config, prng: restorePrng(data.raft.prng) }, null);
+    const node = new KvNode({ ...this.config, prng: restorePrng(data.raft.prng) }, null, this.options);
     node.importState(data, true);
     return node;
   }
@@ -262,7 +280,7 @@ export class KvNode implements KvNodeCore {
     this.start(nowMs);
     const body = message.body;
     if (isRaftBody(body)) {
-      const bad = checkSchema(body, raftSchemas[body.type]!);
+      const bad = this.trustedPeers.has(message.src) ? null : checkSchema(body, raftSchemas[body.type]!);
       if (bad) this.out.logs.push(`dropped ${body.type} from ${message.src}: ${bad}`);
       else this.raft.step(message, nowMs);
     } else if (isClientRequest(body)) {

@@ -119,6 +119,21 @@ describe("validation at the boundary: a bad request gets a definite error and no
     expect(gap.logs.join("\n")).toMatch(/dropped raft_append from n1: entry 0 has index 7, expected 2/);
     expect(d.status("n2").lastLogIndex).toBe(1);
   });
+
+  it("peerBodiesTrusted skips the schema check of a peer's raft body only: the same body from a client is still dropped", () => {
+    const config = { id: "n2", nodeIds: three, prng: createPrng(3) };
+    const bad: Body = { type: "raft_request_vote", term: 5, candidate: "n1", last_log_index: 0, last_log_term: 0, pre_vote: 0 };
+    const checked = createKvNodeCore(config, null).receive({ src: "n1", dest: "n2", body: bad }, 0);
+    expect(checked.logs.join("\n")).toMatch(/dropped raft_request_vote from n1: field "pre_vote"/);
+    const trusted = createKvNodeCore(config, null, { peerBodiesTrusted: true });
+    const fromClient = trusted.receive({ src: "c1", dest: "n2", body: bad }, 0);
+    expect(fromClient.logs.join("\n")).toMatch(/dropped raft_request_vote from c1: field "pre_vote"/);
+    expect(trusted.status().term).toBe(0);
+    // From a peer the body goes to Raft unchecked: the vote request's term is taken.
+    const fromPeer = trusted.receive({ src: "n1", dest: "n2", body: bad }, 0);
+    expect(fromPeer.logs.join("\n")).not.toMatch(/dropped/);
+    expect(trusted.status().term).toBe(5);
+  });
 });
 
 describe("followers and candidates", () => {

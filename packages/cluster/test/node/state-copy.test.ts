@@ -249,7 +249,7 @@ describe("the node core's state as data", () => {
   });
 
   it("every field of a node is either configuration or exported state (a new field must join one or the other)", () => {
-    const configuration = ["id", "config", "snapshotEveryEntries", "maxValueBytes"];
+    const configuration = ["id", "config", "options", "trustedPeers", "snapshotEveryEntries", "maxValueBytes"];
     // Empty between inputs: what the node produced while handling one, handed back at its end.
     const scratch = ["out"];
     const state: Record<string, keyof KvNodeState> = {

@@ -59,6 +59,9 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   // The reference core never changes what it handed to storage, so storage
   // keeps those objects frozen, nor a message it sent or received, so the
   // network delivers the packet's own body; another core (a student's) gets copies.
+  // With reference cores alone, a raft_* body from a peer is what a reference
+  // core sent (nothing else sends from a node's id, and nothing rewrites a
+  // packet), so the receiving core skips its schema check.
   const reference = createCore === createKvNodeCore;
   const persisted = reference ? "freeze" : "copy";
   const wallStart = performance.now();
@@ -87,7 +90,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     seeds,
     nodeIds,
     network,
-    createCore,
+    createCore: reference ? (c, restored) => createKvNodeCore(c, restored, { peerBodiesTrusted: true }) : createCore,
     createStorage: () => new MemoryStorage(undefined, { persisted }),
     tickMs: options.tickMs ?? SIM_DEFAULTS.tickMs,
     tuning,

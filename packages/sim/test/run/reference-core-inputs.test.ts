@@ -59,3 +59,46 @@ describe("the reference core never writes to a message it received or sent", () 
     expect(a.results!.verdict).toBe("valid");
   });
 });
+
+/**
+ * With reference cores alone, a core takes a raft_* body from a peer as
+ * another reference core's output and skips its schema check
+ * (`peerBodiesTrusted`). Sound only if every raft_* body that reaches a node
+ * from a node's id is one a core sent, unchanged: no fault rewrites a
+ * packet, and nothing but a core sends from a node's id.
+ */
+describe("every raft_* body a node receives from a peer is one a core sent, unchanged", () => {
+  test.each(["exactly-once", "lin-kv"] as const)("%s, 5 nodes, every fault", async (workload) => {
+    const sentTexts = new Set<string>();
+    const nodeIds = new Set<string>();
+    let peerBodies = 0;
+    const unsent: string[] = [];
+    const recordSent = (effects: Effects): Effects => {
+      for (const m of effects.send) if (m.body.type.startsWith("raft_")) sentTexts.add(JSON.stringify(m.body));
+      return effects;
+    };
+    const createCore = (config: NodeConfig, restored: PersistentState): KvNodeCore => {
+      for (const id of config.nodeIds) nodeIds.add(id);
+      const core = createKvNodeCore(config, restored);
+      return {
+        id: core.id,
+        tick: (nowMs) => recordSent(core.tick(nowMs)),
+        receive: (m: Message, nowMs) => {
+          if (m.body.type.startsWith("raft_") && nodeIds.has(m.src)) {
+            peerBodies++;
+            if (!sentTexts.has(JSON.stringify(m.body))) unsent.push(JSON.stringify(m));
+          }
+          return recordSent(core.receive(m, nowMs));
+        },
+        status: () => core.status(),
+      };
+    };
+    const a = await runInProcess(
+      { ...DEFAULT_CONFIG, seed: "32", workload, nodes: 5, timeLimitS: 8, concurrency: 12, nemesis: [...FAULT_KINDS] },
+      { createCore },
+    );
+    expect(a.results!.verdict).toBe("valid");
+    expect(peerBodies).toBeGreaterThan(2_000);
+    expect(unsent).toEqual([]);
+  });
+});
