@@ -730,6 +730,10 @@ export class RaftCore {
    * contract throws before anything changes.
    */
   private observeTerm(seenTerm: number, sender: string | null): void {
+    // Most peer messages carry our own term. The reference rules return the
+    // node unchanged for a term not above its own, and keep their contract
+    // (vote-rules tests): no state to copy and check, nothing changes.
+    if (this.voteRules === REFERENCE_VOTE_RULES && seenTerm <= this.currentTerm) return;
     const before: TermState = {
       term: this.currentTerm,
       votedFor: this.vote,
