@@ -473,7 +473,7 @@ export class KvNode implements KvNodeCore {
         r.msgId,
         value === undefined
           ? errorBody(ErrorCode.KeyDoesNotExist, `key ${JSON.stringify(r.key)} does not exist`)
-          : { type: "read_ok", value: structuredClone(value) },
+          : { type: "read_ok", value: copyValue(value) },
       );
     }
   }
@@ -541,6 +541,27 @@ function snapshotProblem(data: Json, lastIncludedIndex: number): string | null {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/**
+ * A reply's own copy of a stored value, so whoever gets the reply cannot
+ * change the state machine through it. A frozen part is shared instead of
+ * copied: no one can change it (the simulator's storage freezes the entries
+ * and snapshots it keeps, and so the values in them), so a read of a long
+ * list costs little. Stored values are plain JSON nested at most
+ * MAX_STORED_DEPTH levels, so the recursion is bounded.
+ */
+function copyValue(v: Json): Json {
+  if (v === null || typeof v !== "object" || Object.isFrozen(v)) return v;
+  if (Array.isArray(v)) {
+    const out = new Array<Json>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyValue(v[i]!);
+    return out;
+  }
+  // Each key an own data property, as structuredClone makes it (a "__proto__" key parsed from JSON stays a key).
+  const out: { [k: string]: Json } = {};
+  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: copyValue(v[k]!), writable: true, enumerable: true, configurable: true });
+  return out;
 }
 
 function outcomeUnknown(why: string): Body {

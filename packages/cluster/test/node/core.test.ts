@@ -102,6 +102,22 @@ describe("validation at the boundary: a bad request gets a definite error and no
     expect(core.status().lastLogIndex).toBe(1); // only the leader's no-op
   });
 
+  it("a read's reply carries its own copy of the value: changing it changes nothing stored, a frozen part is shared, a __proto__ key stays a key", () => {
+    const core = single();
+    const value = JSON.parse('{"list": [1, {"a": 2}], "__proto__": {"b": 3}}');
+    const frozen = Object.freeze(["x", "y"]);
+    core.receive(msg({ type: "write", msg_id: 1, key: "k", value, client_id: "c1", seq: 1 }), 0);
+    core.receive(msg({ type: "write", msg_id: 2, key: "f", value: frozen, client_id: "c1", seq: 2 }), 0);
+    const read = (key: string): Record<string, unknown> => replies(core.receive(msg({ type: "read", msg_id: 3, key }), 0))[0]!.value as Record<string, unknown>;
+    const first = read("k");
+    expect(Object.hasOwn(first, "__proto__")).toBe(true);
+    expect(JSON.stringify(first)).toBe('{"list":[1,{"a":2}],"__proto__":{"b":3}}');
+    ((first.list as unknown[])[1] as { a: number }).a = 99;
+    (first.list as unknown[]).push(4);
+    expect(JSON.stringify(read("k"))).toBe('{"list":[1,{"a":2}],"__proto__":{"b":3}}');
+    expect(read("f")).toBe(frozen);
+  });
+
   it("an unknown message type with a msg_id gets error 10 (not supported)", () => {
     const effects = single().receive(msg({ type: "txn", msg_id: 3 }), 0);
     expect(replies(effects)).toMatchObject([{ type: "error", code: 10, in_reply_to: 3 }]);
