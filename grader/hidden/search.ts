@@ -24,6 +24,16 @@ const CLIENT_SHAPE = { appends: 1, maxRetries: 1, leaderChanges: 1, maxDuplicate
 /** The client's searches load the retrying client alone (the replicas run the reference store). */
 const CLIENT_FILES: HiddenTest["files"] = ["src/retry-client.ts"];
 
+/** A client-retry criterion: the student's client alone, in the shape above against the reference store, held to `invariants`. */
+function clientSearch(n: number, title: string, invariants: string[]): HiddenTest {
+  return hidden(criterion(LESSON.clientRetry, n), "search", {
+    title,
+    weight: 1,
+    files: CLIENT_FILES,
+    run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), invariants),
+  });
+}
+
 export const SEARCH_HIDDEN: HiddenTest[] = [
   hidden(criterion(LESSON.idempotentWrites, 1), "search", {
     title: "every order of 2 clients x 3 appends and of 1 client x 5 appends, with retries, lost messages and a duplicate: no append applied twice, every result one an exactly-once execution gives",
@@ -67,28 +77,8 @@ export const SEARCH_HIDDEN: HiddenTest[] = [
         seeds(TIME_S),
       ),
   }),
-  hidden(criterion(LESSON.clientRetry, 1), "search", {
-    title: "every order of an append with a retry and a duplicate across a leader crash, 3 replicas of the reference store: every attempt sends the operation's first request (client_id and seq)",
-    weight: 1,
-    files: CLIENT_FILES,
-    run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["retry-keeps-identity"]),
-  }),
-  hidden(criterion(LESSON.clientRetry, 2), "search", {
-    title: "every order of an append across a leader crash, 3 replicas of the reference store: a redirect naming the leader is followed at once, without a backoff",
-    weight: 1,
-    files: CLIENT_FILES,
-    run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["redirect-at-once"]),
-  }),
-  hidden(criterion(LESSON.clientRetry, 4), "search", {
-    title: "every order of an append across a leader crash, 3 replicas of the reference store: the client stops after 1 + maxRetries attempts (redirects apart), whatever comes back",
-    weight: 1,
-    files: CLIENT_FILES,
-    run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["retries-bounded"]),
-  }),
-  hidden(criterion(LESSON.clientRetry, 5), "search", {
-    title: "every order of an append with a retry and a duplicate across a leader crash, 3 replicas of the reference store: applied at most once, and the outcome the client reports is true (ok only for an *_ok reply, failed only if never applied)",
-    weight: 1,
-    files: CLIENT_FILES,
-    run: (ctx) => searchClientLeaderChangeShapes(ctx, [CLIENT_SHAPE], seeds(TIME_S), ["appends-at-most-once", "outcome-honest"]),
-  }),
+  clientSearch(1, "every order of an append with a retry and a duplicate across a leader crash, 3 replicas of the reference store: every attempt sends the operation's first request (client_id and seq)", ["retry-keeps-identity"]),
+  clientSearch(2, "every order of an append across a leader crash, 3 replicas of the reference store: a redirect naming the leader is followed at once, without a backoff", ["redirect-at-once"]),
+  clientSearch(4, "every order of an append across a leader crash, 3 replicas of the reference store: the client stops after 1 + maxRetries attempts (redirects apart), whatever comes back", ["retries-bounded"]),
+  clientSearch(5, "every order of an append with a retry and a duplicate across a leader crash, 3 replicas of the reference store: applied at most once, and the outcome the client reports is true (ok only for an *_ok reply, failed only if never applied)", ["appends-at-most-once", "outcome-honest"]),
 ];
