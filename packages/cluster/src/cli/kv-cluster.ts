@@ -18,6 +18,7 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import type { NodeEvent } from "../events.js";
+import type { HttpFront } from "../http/index.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
 import { writeTimingsTo } from "../runtime/write-timing.js";
@@ -302,10 +303,6 @@ async function runStart(values: Values): Promise<void> {
 }
 
 // --------------------------------------------------------------- node ----
-
-interface HttpFront {
-  close(): Promise<void> | void;
-}
 
 async function runNode(values: Values): Promise<void> {
   const shape = clusterShape(values);
