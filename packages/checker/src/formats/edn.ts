@@ -546,8 +546,19 @@ const STRING_ESCAPES: Record<string, string> = {
 };
 
 export function printEdnString(s: string): string {
+  // Nearly every string in a history needs no escape: one scan by character code then, no regex and no callback.
+  if (!needsEscape(s)) return '"' + s + '"';
   // eslint-disable-next-line no-control-regex
   return '"' + s.replace(/["\\\n\t\r\b\f\u0000-\u001f\u007f]/g, (ch) => STRING_ESCAPES[ch] ?? "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0")) + '"';
+}
+
+/** Whether `s` has a character a string literal escapes: `"`, `\`, a control character below space, or DEL. */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || c === 127) return true;
+  }
+  return false;
 }
 
 function printNumber(n: number): string {
@@ -561,7 +572,11 @@ function printNumber(n: number): string {
   return String(n);
 }
 
-/** EDN text for a value, on one line, in the style Jepsen prints (`, ` between map entries). */
+/**
+ * EDN text for a value, on one line, in the style Jepsen prints (`, ` between map entries).
+ * Collections are built by appending to one string (a history prints tens of
+ * thousands of short vectors: no array of parts per collection).
+ */
 export function printEdn(value: EdnValue): string {
   if (value === null) return "nil";
   switch (typeof value) {
@@ -574,11 +589,22 @@ export function printEdn(value: EdnValue): string {
     case "string":
       return printEdnString(value);
   }
-  if (Array.isArray(value)) return "[" + value.map(printEdn).join(" ") + "]";
+  if (Array.isArray(value)) return printItems("[", value, "]");
   if (value instanceof Keyword) return ":" + value.name;
-  if (value instanceof EdnMap) return "{" + value.entries.map(([k, v]) => printEdn(k) + " " + printEdn(v)).join(", ") + "}";
-  if (value instanceof EdnList) return "(" + value.items.map(printEdn).join(" ") + ")";
-  if (value instanceof EdnSet) return "#{" + value.items.map(printEdn).join(" ") + "}";
+  if (value instanceof EdnMap) {
+    let out = "{";
+    const entries = value.entries;
+    for (let i = 0; i < entries.length; i++) {
+      if (i > 0) out += ", ";
+      const entry = entries[i];
+      if (entry === undefined && !(i in entries)) continue;
+      const [k, v] = entry!;
+      out += printEdn(k) + " " + printEdn(v);
+    }
+    return out + "}";
+  }
+  if (value instanceof EdnList) return printItems("(", value.items, ")");
+  if (value instanceof EdnSet) return printItems("#{", value.items, "}");
   if (value instanceof EdnSymbol) return value.name;
   if (value instanceof EdnTagged) return "#" + value.tag + " " + printEdn(value.value);
   if (value instanceof EdnChar) {
@@ -586,6 +612,21 @@ export function printEdn(value: EdnValue): string {
     return "\\" + value.char;
   }
   throw new TypeError(`printEdn: not an EDN value: ${String(value)}`);
+}
+
+/**
+ * The items of a sequence between `open` and `close`, one space apart. A
+ * hole in a sparse array prints as nothing, as `map` then `join` had it (a
+ * map's entries likewise).
+ */
+function printItems(open: string, items: readonly EdnValue[], close: string): string {
+  let out = open;
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += " ";
+    const item = items[i];
+    if (item !== undefined || i in items) out += printEdn(item!);
+  }
+  return out + close;
 }
 
 /** Structural equality of EDN values (maps and sets compare as unordered). */

@@ -14,6 +14,7 @@ import type { EdnValue } from "./edn.js";
 import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyword, ednItemColumns, ednItemLines, isDelimiterCode, kw, parseEdnForms, printEdn } from "./edn.js";
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
+import { flatString } from "./flat-string.js";
 import { ParseError } from "./parse-error.js";
 import type { History, Op, OpType, Process, Value } from "../history/op.js";
 import { OP_TYPES } from "../history/op.js";
@@ -607,18 +608,121 @@ export function opToJson(op: Op): { [key: string]: JsonValue } {
   return o;
 }
 
-/** `history.edn`: one map per line. */
+/** `history.edn`: one map per line, each `printEdn(opToEdn(op))`. */
 export function writeHistoryEdn(history: History): string {
   let out = "";
-  for (const op of history) out += printEdn(opToEdn(op)) + "\n";
+  for (const op of history) out += flatString(opEdnText(op) + "\n");
   return out;
 }
 
-/** JSON lines: one object per line. */
+/**
+ * `printEdn(opToEdn(op))`, written straight from the operation: no map, no
+ * pair per field and no keyword looked up (a keyword prints as `:` and its
+ * name). The differential test beside it holds the two equal.
+ */
+function opEdnText(op: Op): string {
+  let out = "{:type :" + op.type + ", :f :" + op.f;
+  if (op.key !== undefined) out += ", :key " + printEdn(op.key);
+  out += ", :value " + printEdn(op.value);
+  out += ", :process " + (typeof op.process === "number" ? printEdn(op.process) : ":" + op.process);
+  if (op.time !== undefined) out += ", :time " + printEdn(op.time);
+  if (op.client_id !== undefined) out += ", :client-id " + printEdn(op.client_id);
+  if (op.seq !== undefined) out += ", :seq " + printEdn(op.seq);
+  if (op.error !== undefined) out += ", :error " + printEdn(op.error);
+  if (op.extra !== undefined) for (const [k, v] of Object.entries(op.extra)) out += ", :" + k + " " + printEdn(v);
+  return out + ", :index " + printEdn(op.index) + "}";
+}
+
+/** JSON lines: one object per line, each `printJson(opToJson(op))`. */
 export function writeHistoryJson(history: History): string {
   let out = "";
-  for (const op of history) out += printJson(opToJson(op)) + "\n";
+  for (const op of history) out += flatString(opJsonText(op) + "\n");
   return out;
+}
+
+/**
+ * `printJson(opToJson(op))`, written straight from the operation: no object
+ * in between, and a value's JSON printed from the EDN value itself
+ * (`ednAsJson`). An operation with an extra field whose name JSON would not
+ * simply put last (see `plainExtraName`) goes through the object, whose key
+ * order JSON follows. The differential test beside it holds the two equal.
+ */
+function opJsonText(op: Op): string {
+  const extra = op.extra;
+  let extraKeys: string[] | undefined;
+  if (extra !== undefined) {
+    extraKeys = Object.keys(extra);
+    for (const k of extraKeys) if (!plainExtraName(k)) return printJson(opToJson(op));
+  }
+  let out = "{";
+  out = jsonField(out, '"index":', plainJson(op.index));
+  out = jsonField(out, '"process":', plainJson(op.process));
+  out = jsonField(out, '"type":', plainJson(op.type));
+  out = jsonField(out, '"f":', plainJson(op.f));
+  if (op.key !== undefined) out = jsonField(out, '"key":', ednAsJson(op.key));
+  out = jsonField(out, '"value":', ednAsJson(op.value));
+  if (op.time !== undefined) out = jsonField(out, '"time":', plainJson(op.time));
+  if (op.client_id !== undefined) out = jsonField(out, '"client_id":', plainJson(op.client_id));
+  if (op.seq !== undefined) out = jsonField(out, '"seq":', plainJson(op.seq));
+  if (op.error !== undefined) out = jsonField(out, '"error":', ednAsJson(op.error));
+  if (extraKeys !== undefined) for (const k of extraKeys) out = jsonField(out, JSON.stringify(k) + ":", ednAsJson(extra![k]));
+  return out + "}";
+}
+
+/** The names `opToJson` gives fields of its own. */
+const OWN_JSON_FIELDS = new Set(["index", "process", "type", "f", "key", "value", "time", "client_id", "seq", "error"]);
+
+/**
+ * Whether an extra field named `name` comes last in `opToJson`'s object,
+ * in its place among the extra fields, under that very name: no `-` (which
+ * becomes `_`, and could then meet another name), not a name of the
+ * operation's own fields (it would take that field's place), and not
+ * starting with a digit (an integer-like name, which an object puts first).
+ */
+function plainExtraName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return !(c >= 48 && c <= 57) && !name.includes("-") && !OWN_JSON_FIELDS.has(name);
+}
+
+/**
+ * `out` with one more field (`name` is its quoted name and colon; `text`,
+ * its value printed) after a comma unless it is the first. A field without
+ * a value (`text` undefined) is left out, as `printJson` leaves out a field
+ * whose value is undefined.
+ */
+function jsonField(out: string, name: string, text: string | undefined): string {
+  return text === undefined ? out : out + (out.length === 1 ? "" : ",") + name + text;
+}
+
+function plainJson(v: JsonValue | undefined): string | undefined {
+  return v === undefined ? undefined : printJson(v);
+}
+
+/**
+ * `printJson(jsonFromEdn(v))`, undefined when `jsonFromEdn` gives nothing;
+ * strings, numbers, nil and vectors of them (a history's values are nearly
+ * all of those) printed directly.
+ */
+function ednAsJson(v: Value | undefined): string | undefined {
+  const text = ednJsonText(v);
+  if (text !== undefined) return text;
+  const json = jsonFromEdn(v as Value);
+  return json === undefined ? undefined : printJson(json);
+}
+
+/** `printJson(jsonFromEdn(v))` for a string, a number, nil or a dense vector of those; undefined for anything else. */
+function ednJsonText(v: Value | undefined): string | undefined {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null";
+  if (v === null) return "null";
+  if (!Array.isArray(v)) return undefined;
+  let out = "[";
+  for (let i = 0; i < v.length; i++) {
+    const item = ednJsonText(v[i]);
+    if (item === undefined) return undefined;
+    out += (i === 0 ? "" : ",") + item;
+  }
+  return out + "]";
 }
 
 /**

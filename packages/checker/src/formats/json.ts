@@ -179,7 +179,12 @@ export function parseJson(text: string, source = "<json>", firstLine = 1): JsonV
   return v;
 }
 
-/** JSON text; bigint is written as plain digits so it reads back exactly. */
+/**
+ * JSON text; bigint is written as plain digits so it reads back exactly.
+ * Collections are built by appending to one string (no array of parts per
+ * collection); a hole in a sparse array prints as nothing, as `map` then
+ * `join` had it.
+ */
 export function printJson(value: JsonValue): string {
   if (value === null) return "null";
   switch (typeof value) {
@@ -192,8 +197,16 @@ export function printJson(value: JsonValue): string {
     case "string":
       return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return "[" + value.map(printJson).join(",") + "]";
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) parts.push(JSON.stringify(k) + ":" + printJson(v));
-  return "{" + parts.join(",") + "}";
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      const item = value[i];
+      if (item !== undefined || i in value) out += printJson(item!);
+    }
+    return out + "]";
+  }
+  let out = "{";
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out += (out.length === 1 ? "" : ",") + JSON.stringify(k) + ":" + printJson(v);
+  return out + "}";
 }
