@@ -13,11 +13,14 @@
  * own. Both clusters run for the whole bench and the levels alternate
  * (dslab at 1, etcd at 1, dslab at 8, ...), so on a machine shared with
  * other jobs both see the same conditions; `--rounds N` repeats the levels
- * and prints each system's median round. Not a timed test: it prints a
+ * and prints each system's median round. Beside each level, the CPU time
+ * (user + system, from /proc on Linux) the three servers spent per
+ * acknowledged PUT: on a machine shared with other work, the system that
+ * needs less CPU per write loses less to it. Not a timed test: it prints a
  * table.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -96,6 +99,8 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 interface Target {
   name: string;
+  /** The cluster's three server processes. */
+  pids: number[];
   /** One PUT of `value` to `key`; resolves true when acknowledged. */
   put(agent: http.Agent, key: string, value: string): Promise<boolean>;
 }
@@ -106,6 +111,23 @@ interface Level {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU (user + system) the three servers spent per acknowledged PUT, in µs; NaN where /proc is not there. */
+  cpuUsPerOp: number;
+}
+
+/** User + system seconds of these processes so far, from /proc (Linux); NaN elsewhere or once one has exited. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks / 100; // clock ticks: USER_HZ is 100 on Linux
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -120,6 +142,9 @@ async function runLevel(target: Target, conns: number): Promise<Level> {
   const start = performance.now();
   const measureFrom = start + warmupMs;
   const end = measureFrom + durationMs;
+  // The servers' CPU over the measured window (a read when the warm-up ends, one at the end).
+  let cpuFrom = NaN;
+  const warmedUp = setTimeout(() => (cpuFrom = cpuSeconds(target.pids)), warmupMs);
   await Promise.all(
     Array.from({ length: conns }, async (_, w) => {
       for (let i = 0; ; i++) {
@@ -133,9 +158,12 @@ async function runLevel(target: Target, conns: number): Promise<Level> {
       }
     }),
   );
+  clearTimeout(warmedUp);
+  const cpuS = cpuSeconds(target.pids) - cpuFrom;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { conns, opsPerSec: latencies.length / (durationMs / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors };
+  const cpuUsPerOp = (cpuS / latencies.length) * 1e6;
+  return { conns, opsPerSec: latencies.length / (durationMs / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors, cpuUsPerOp };
 }
 
 // -------------------------------------------------------------- dslab ----
@@ -146,8 +174,11 @@ async function startDslab(): Promise<Target> {
   const base = await freePortRun(6);
   const httpBase = base + 3;
   await ensureSecretIn(dir);
+  const pids: number[] = [];
   for (const id of ["n1", "n2", "n3"]) {
-    spawnLogged(process.execPath, [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(base), "--http-port", String(httpBase), "--data-dir", dir], id);
+    // The launcher runs the node in this process (its sh line execs node), so the pid is the server's.
+    const child = spawnLogged(process.execPath, [BIN, "node", "--id", id, "--nodes", "3", "--base-port", String(base), "--http-port", String(httpBase), "--data-dir", dir], id);
+    pids.push(child.pid!);
   }
   const urls = [0, 1, 2].map((i) => `http://127.0.0.1:${httpBase + i}`);
   // The leader answers a GET itself (404 for a missing key); followers redirect.
@@ -161,6 +192,7 @@ async function startDslab(): Promise<Target> {
   if (verbose) console.error(`dslab leader at ${leaderUrl}`);
   return {
     name: "dslab",
+    pids,
     put: async (agent, key, value) => (await request(agent, `${leaderUrl}/kv/${key}`, "PUT", `{"value":${JSON.stringify(value)}}`)).status === 200,
   };
 }
@@ -185,7 +217,7 @@ async function startEtcd(bin: string): Promise<Target> {
   const clientUrl = (i: number) => `http://127.0.0.1:${base + i}`;
   const peerUrl = (i: number) => `http://127.0.0.1:${base + 3 + i}`;
   const initialCluster = names.map((n, i) => `${n}=${peerUrl(i)}`).join(",");
-  names.forEach((name, i) => {
+  const pids = names.map((name, i) =>
     spawnLogged(
       bin,
       [
@@ -196,8 +228,8 @@ async function startEtcd(bin: string): Promise<Target> {
         "--log-level", "error",
       ],
       name,
-    );
-  });
+    ).pid!,
+  );
   const leaderUrl = await until("an etcd leader", 30_000, async () => {
     for (let i = 0; i < 3; i++) {
       const r = await request(undefined, `${clientUrl(i)}/v3/maintenance/status`, "POST", "{}");
@@ -209,6 +241,7 @@ async function startEtcd(bin: string): Promise<Target> {
   if (verbose) console.error(`etcd leader at ${leaderUrl}`);
   return {
     name: "etcd",
+    pids,
     put: async (agent, key, value) =>
       (await request(agent, `${leaderUrl}/v3/kv/put`, "POST", JSON.stringify({ key: b64(key), value: b64(JSON.stringify(value)) }))).status === 200,
   };
@@ -265,12 +298,12 @@ async function main(): Promise<void> {
   const dslabLevels = dslabRuns.map(median);
   const etcdLevels = etcdRuns.every((r) => r.length > 0) ? etcdRuns.map(median) : undefined;
 
-  const header = ["conns", "dslab ops/s", "p50 ms", "p99 ms", "errors"];
-  if (etcdLevels) header.push("etcd ops/s", "p50 ms", "p99 ms", "errors", "dslab/etcd");
+  const header = ["conns", "dslab ops/s", "p50 ms", "p99 ms", "errors", "cpu µs/op"];
+  if (etcdLevels) header.push("etcd ops/s", "p50 ms", "p99 ms", "errors", "cpu µs/op", "dslab/etcd");
   const rows = dslabLevels.map((d, i) => {
-    const row = [String(d.conns), fmt(d.opsPerSec, 0), fmt(d.p50, 2), fmt(d.p99, 2), String(d.errors)];
+    const row = [String(d.conns), fmt(d.opsPerSec, 0), fmt(d.p50, 2), fmt(d.p99, 2), String(d.errors), fmt(d.cpuUsPerOp, 0)];
     const e = etcdLevels?.[i];
-    if (e) row.push(fmt(e.opsPerSec, 0), fmt(e.p50, 2), fmt(e.p99, 2), String(e.errors), `${fmt(d.opsPerSec / e.opsPerSec, 2)}x`);
+    if (e) row.push(fmt(e.opsPerSec, 0), fmt(e.p50, 2), fmt(e.p99, 2), String(e.errors), fmt(e.cpuUsPerOp, 0), `${fmt(d.opsPerSec / e.opsPerSec, 2)}x`);
     return row;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
