@@ -13,6 +13,7 @@ import { describeResult, formatAttempt, type AttemptRecord } from "./attempt-log
 import { applyHint, Backoff, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
 import { CLIENT_DEFAULTS } from "./defaults.js";
+import { copyFields } from "./copy-fields.js";
 import { systemClock, systemSleep, type Clock, type Sleep } from "./deps.js";
 import { randomClientId, SeqCounter } from "./identity.js";
 import {
@@ -275,6 +276,13 @@ export class KvClient {
     let redirects = 0;
     let lastError: ErrorBody | undefined;
     const st: RunState = { seq, startMs, attempts: 0, mayHaveApplied: false, copySent: false, nodesTried: [], log: [] };
+    // Every attempt sends the same request (same identity): made once, not
+    // per attempt, and as `{ ...op, client_id, seq }` without a spread (copy-fields.ts).
+    const request: Body = copyFields(op);
+    if (mutating) {
+      request.client_id = this.clientId;
+      request.seq = seq;
+    }
 
     for (;;) {
       if (this.breaker?.isOpen(node)) {
@@ -288,7 +296,6 @@ export class KvClient {
         return this.settle(st, lastError ?? { type: "error", code: 0, text: "no time left for an attempt" }, "max-total-time");
       }
 
-      const request: Body = mutating ? { ...op, client_id: this.clientId, seq: st.seq } : { ...op };
       st.attempts++;
       if (!st.nodesTried.includes(node)) st.nodesTried.push(node);
       const result = await this.attempt(node, request, timeoutMs);
@@ -310,7 +317,7 @@ export class KvClient {
       if (r.action === "succeed" && result.kind === "reply") {
         this.record(st, at, "succeed", 0);
         this.preferredNode = node;
-        return { ...this.summary(st), outcome: "ok", reply: result.body };
+        return this.succeed(st, result.body);
       }
       if (r.action === "fail") {
         this.record(st, at, "fail", 0);
@@ -348,8 +355,12 @@ export class KvClient {
     }
   }
 
-  /** What every answer carries: identity, attempts, nodes tried, time, the attempt log. */
-  private summary(st: RunState) {
+  /**
+   * The answers below are written out field by field, in one order (identity,
+   * attempts, nodes tried, time, the attempt log, then the outcome): a spread
+   * of a shared summary costs a generic object copy per operation.
+   */
+  private succeed(st: RunState, reply: Body): OpResult {
     return {
       clientId: this.clientId,
       seq: st.seq,
@@ -357,6 +368,8 @@ export class KvClient {
       nodesTried: st.nodesTried.slice(),
       elapsedMs: this.clock.now() - st.startMs,
       log: st.log,
+      outcome: "ok",
+      reply,
     };
   }
 
@@ -374,9 +387,15 @@ export class KvClient {
       : st.copySent && !isDurableRefusal(error)
         ? "a-copy-may-still-arrive"
         : null;
-    return because !== null
-      ? { ...this.summary(st), outcome: "unknown", lastError: error, because, ...(gaveUp ? { gaveUp } : {}) }
-      : { ...this.summary(st), outcome: "failed", error, ...(gaveUp ? { gaveUp } : {}) };
+    const clientId = this.clientId;
+    const nodesTried = st.nodesTried.slice();
+    const elapsedMs = this.clock.now() - st.startMs;
+    const result: OpResult =
+      because !== null
+        ? { clientId, seq: st.seq, attempts: st.attempts, nodesTried, elapsedMs, log: st.log, outcome: "unknown", lastError: error, because }
+        : { clientId, seq: st.seq, attempts: st.attempts, nodesTried, elapsedMs, log: st.log, outcome: "failed", error };
+    if (gaveUp) result.gaveUp = gaveUp;
+    return result;
   }
 
   private record(st: RunState, a: Attempt, action: AttemptRecord["action"], backoffMs: number): void {

@@ -5,5 +5,6 @@ export * from "./breaker.js";
 export * from "./policy.js";
 export * from "./attempt-log.js";
 export * from "./client.js";
+export * from "./copy-fields.js";
 export * from "./transport/transport.js";
 export * from "./transport/tcp.js";
