@@ -6,6 +6,7 @@ export * from "./history/builder.js";
 export * from "./formats/edn.js";
 export * from "./formats/json.js";
 export * from "./formats/parse-error.js";
+export * from "./formats/flat-string.js";
 export * from "./formats/history-io.js";
 export * from "./lin/model.js";
 export * from "./lin/multi-register.js";

@@ -24,6 +24,7 @@
  * problem, so a long history stays fast.
  */
 import { printEdn } from "../formats/edn.js";
+import { flatString } from "../formats/flat-string.js";
 import type { History, Op, Process } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
@@ -45,13 +46,28 @@ const LABEL_PX = 150;
 /** Anomalies listed in full before the rest fold under "more". */
 const ANOMALIES_SHOWN = 3;
 
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIALS = /[&<>"']/g;
+
+/** `s` as HTML text or attribute value: `&`, `<`, `>`, `"` and `'` escaped. */
+export function escapeHtml(s: string): string {
+  // Most labels have nothing to escape: one test then, and no replace.
+  return HTML_SPECIAL.test(s) ? s.replace(HTML_SPECIALS, escapeChar) : s;
+}
+
+const esc = escapeHtml;
+
+function escapeChar(c: string): string {
+  return HTML_ESCAPES[c]!;
 }
 
 function show(v: Op["value"] | undefined, max = 200): string {
-  if (v === undefined) return "";
-  const text = printEdn(v);
+  return v === undefined ? "" : clip(printEdn(v), max);
+}
+
+/** `text` cut to `max` characters, with `…` when it was longer. */
+function clip(text: string, max = 200): string {
   return text.length > max ? text.slice(0, max) + "…" : text;
 }
 
@@ -72,20 +88,41 @@ export function faultLabel(op: Op): string {
 }
 
 /**
+ * The EDN text of a call's argument, and of what an ok returned: printed
+ * once for both the bar's label and its details (a read's result is a
+ * long list).
+ */
+interface CallTexts {
+  /** "" when the invoke has no value. */
+  argument: string;
+  /** Only for an ok with a completion ("" when it has no value). */
+  result: string | undefined;
+}
+
+function callTexts(c: Call): CallTexts {
+  const ok = c.outcome === "ok" && c.completion !== undefined;
+  return { argument: show(c.invoke.value, Infinity), result: ok ? show(c.completion!.value, Infinity) : undefined };
+}
+
+/**
  * The text on a bar: function, key (a string unquoted), argument, then what
  * an ok returned when it differs from the argument (`append k "c1:3" → [...]`),
  * `✗` for a fail and `?` for an indefinite outcome.
  */
 export function opLabel(c: Call): string {
-  const parts = [c.f];
-  if (c.invoke.key !== undefined) parts.push(typeof c.invoke.key === "string" ? c.invoke.key : show(c.invoke.key, 40));
-  if (c.invoke.value !== null && c.invoke.value !== undefined) parts.push(show(c.invoke.value, 60));
-  if (c.outcome === "ok" && c.completion !== undefined) {
-    const result = show(c.completion.value, 80);
-    if (result !== "" && result !== show(c.invoke.value, 80)) parts.push(`→ ${result}`);
-  } else if (c.outcome === "fail") parts.push("✗");
-  else parts.push("?");
-  return parts.join(" ");
+  return labelOf(c, callTexts(c));
+}
+
+function labelOf(c: Call, texts: CallTexts): string {
+  let label = c.f;
+  if (c.invoke.key !== undefined) label += " " + (typeof c.invoke.key === "string" ? c.invoke.key : show(c.invoke.key, 40));
+  if (c.invoke.value !== null && c.invoke.value !== undefined) label += " " + clip(texts.argument, 60);
+  if (texts.result !== undefined) {
+    const result = clip(texts.result, 80);
+    if (result !== "" && result !== clip(texts.argument, 80)) label += ` → ${result}`;
+  } else if (c.outcome === "fail") label += " ✗";
+  else label += " ?";
+  return label;
 }
 
 interface Mark {
@@ -256,11 +293,14 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
     const m = marks.get(c.id);
     const cls = ["op", c.outcome, ...(m?.cls ?? [])];
     const i = details.length;
-    details.push(detailOf(c, m?.notes));
+    const texts = callTexts(c);
+    details.push(detailOf(c, m?.notes, texts));
     bars.push(
-      `<div class="${cls.join(" ")}" data-i="${i}" id="op-${c.id}" style="--a:${num(a)};--b:${num(b)};top:${rowOf(c.process) * ROW_PX + 4}px">` +
-        (m?.badge !== undefined ? `<span class="badge">${esc(m.badge)}</span>` : "") +
-        `<span class="label">${esc(opLabel(c))}</span></div>`,
+      flatString(
+        `<div class="${cls.join(" ")}" data-i="${i}" id="op-${c.id}" style="--a:${num(a)};--b:${num(b)};top:${rowOf(c.process) * ROW_PX + 4}px">` +
+          (m?.badge !== undefined ? `<span class="badge">${esc(m.badge)}</span>` : "") +
+          `<span class="label">${esc(labelOf(c, texts))}</span></div>`,
+      ),
     );
   }
   const faults: string[] = [];
@@ -508,15 +548,15 @@ const SCRIPT = `(function () {
   if (failed) scroll.scrollTop = Math.max(0, failed.offsetTop - scroll.clientHeight / 2);
 })();`;
 
-function detailOf(c: Call, notes: readonly string[] | undefined): Record<string, string> {
+function detailOf(c: Call, notes: readonly string[] | undefined, texts: CallTexts): Record<string, string> {
   const d: Record<string, string> = {
     op: `${c.f} (${c.outcome})`,
     process: String(c.process),
   };
   if (c.invoke.key !== undefined) d.key = show(c.invoke.key);
-  d.argument = show(c.invoke.value);
+  d.argument = clip(texts.argument);
   if (c.completion !== undefined) {
-    d.result = c.outcome === "ok" ? show(c.completion.value) : c.outcome;
+    d.result = c.outcome === "ok" ? clip(texts.result!) : c.outcome;
     if (c.completion.error !== undefined) d.error = show(c.completion.error);
   } else d.result = "never completed (indefinite)";
   if (c.invoke.client_id !== undefined) d.client_id = c.invoke.client_id;
