@@ -19,8 +19,10 @@
  * SVG, CSS and a small script, no request); the size is bounded by the two
  * message caps, not by the length of the run.
  */
+import { escapeHtml, flatString } from "@dslab/checker";
 import { summarizeBody, type TraceEntry, type TracedMessage } from "../network/trace.js";
 import type { Verdict } from "../run/results.js";
+import { retryNumbers } from "./retries.js";
 
 export interface DiagramInput {
   title: string;
@@ -43,13 +45,17 @@ export interface DiagramInput {
    * 2.5 MB of page, so a long run's diagram still opens quickly.
    */
   wholeRunMaxMessages?: number;
+  /** The retry number of each entry (`retryNumbers`), when the caller has them already (messages.txt uses the same). */
+  retries?: Uint32Array;
 }
 
 interface Row {
   t: number;
   /** Tie-break: sends before receipts at the same instant, then trace order. */
   k: number;
-  draw: { kind: "send" | "recv" | "fault" | "violation"; ref: number };
+  kind: "send" | "recv" | "fault" | "violation";
+  /** The entry's index in the view's entries (-1 for the violation). */
+  ref: number;
 }
 
 const COL_W = 120;
@@ -62,8 +68,34 @@ const LEFT = 70;
 /** Height of the sticky header that names the columns. */
 const HEAD_H = 34;
 
-export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+/** `s` as HTML text or attribute value (the checker's escaping, which its timeline uses too). */
+export const esc = escapeHtml;
+
+/** Orders client columns as `a.localeCompare(b, "en", { numeric: true })` does, with one collator for every comparison. */
+const COLUMN_ORDER = new Intl.Collator("en", { numeric: true });
+
+/** The trace sorted once for every view (a run has tens of thousands of entries, most of them node to node). */
+interface TraceIndex {
+  /** 1 at the index of each message between two nodes. */
+  peer: Uint8Array;
+  /** The client messages (to or from a client), in trace order. */
+  clientMessages: TracedMessage[];
+  /** Messages of either kind. */
+  messages: number;
+}
+
+function indexTrace(entries: readonly TraceEntry[], isNode: ReadonlySet<string>): TraceIndex {
+  const peer = new Uint8Array(entries.length);
+  const clientMessages: TracedMessage[] = [];
+  let messages = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.kind !== "message") continue;
+    messages++;
+    if (isNode.has(e.src) && isNode.has(e.dest)) peer[i] = 1;
+    else clientMessages.push(e);
+  }
+  return { peer, clientMessages, messages };
 }
 
 /**
@@ -71,9 +103,8 @@ export function esc(s: string): string {
  * node-to-node messages and faults of the same time span (node-to-node
  * traffic capped at twice `max`, so heartbeats never crowd out clients).
  */
-function selectWindow(entries: readonly TraceEntry[], max: number, aroundMs: number | undefined, nodeIds: readonly string[], withPeers: boolean): TraceEntry[] {
-  const isPeer = (m: TracedMessage): boolean => nodeIds.includes(m.src) && nodeIds.includes(m.dest);
-  const clientMsgs = entries.filter((e): e is TracedMessage => e.kind === "message" && !isPeer(e));
+function selectWindow(entries: readonly TraceEntry[], index: TraceIndex, max: number, aroundMs: number | undefined, withPeers: boolean): TraceEntry[] {
+  const clientMsgs = index.clientMessages;
   let start = 0;
   if (clientMsgs.length > max && aroundMs !== undefined) {
     const idx = clientMsgs.findIndex((m) => m.sentAtMs >= aroundMs);
@@ -86,13 +117,19 @@ function selectWindow(entries: readonly TraceEntry[], max: number, aroundMs: num
   const to = picked[picked.length - 1]!.sentAtMs;
   const keep = new Set<TraceEntry>(picked);
   let peers = 0;
-  return entries.filter((e) => {
-    if (e.kind === "fault") return e.atMs >= from && e.atMs <= to;
-    if (keep.has(e)) return true;
-    if (!withPeers || !isPeer(e) || e.sentAtMs < from || e.sentAtMs > to || peers >= 2 * max) return false;
-    peers++;
-    return true;
-  });
+  const out: TraceEntry[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.kind === "fault") {
+      if (e.atMs >= from && e.atMs <= to) out.push(e);
+    } else if (index.peer[i] === 0) {
+      if (keep.has(e)) out.push(e);
+    } else if (withPeers && e.sentAtMs >= from && e.sentAtMs <= to && peers < 2 * max) {
+      peers++;
+      out.push(e);
+    }
+  }
+  return out;
 }
 
 /** What every view shares: retry numbers, the requests of the violation, the focus. */
@@ -104,19 +141,10 @@ interface Marks {
   focusMs: number | undefined;
 }
 
-function markRun(input: DiagramInput): Marks {
-  // Retries: the n-th request of one (client_id, seq), or of one read msg.
-  const seen = new Map<string, number>();
+function markRun(input: DiagramInput, retries: Uint32Array): Marks {
+  // A message listed twice keeps the number of its last listing.
   const retryOf = new Map<TracedMessage, number>();
-  // Counted over the whole trace, so a retry whose first attempt is outside the window is still marked.
-  for (const e of input.entries) {
-    if (e.kind !== "message" || e.clientId === undefined || input.nodeIds.includes(e.src)) continue;
-    if (e.fate === "duplicate" || e.fate === "replayed") continue;
-    const key = `${e.src}|${e.clientId}|${e.seq}`;
-    const n = (seen.get(key) ?? 0) + 1;
-    seen.set(key, n);
-    if (n > 1) retryOf.set(e, n - 1);
-  }
+  for (let i = 0; i < retries.length; i++) if (retries[i]! > 0) retryOf.set(input.entries[i] as TracedMessage, retries[i]!);
   const involved = new Set((input.involved ?? []).map((r) => `${r.clientId}/${r.seq}`));
   const isRequest = (m: TracedMessage): boolean => !input.nodeIds.includes(m.src);
   const isInvolved = (m: TracedMessage): boolean => m.clientId !== undefined && involved.has(`${m.clientId}/${m.seq}`);
@@ -125,17 +153,21 @@ function markRun(input: DiagramInput): Marks {
   // the unit); else the first retry; else the first fault.
   const retried = new Set<string>();
   for (const m of retryOf.keys()) retried.add(`${m.clientId}/${m.seq}`);
-  const messages = input.entries.filter((e): e is TracedMessage => e.kind === "message");
+  const firstMessage = (ok: (m: TracedMessage) => boolean): TracedMessage | undefined => {
+    for (const e of input.entries) if (e.kind === "message" && ok(e)) return e;
+    return undefined;
+  };
   let focusMessage: TracedMessage | undefined;
   if (input.violation) {
     const v = input.violation.atMs;
-    const requests = messages.filter((m) => isRequest(m) && isInvolved(m) && m.fate !== "duplicate" && m.fate !== "replayed");
+    const requests: TracedMessage[] = [];
+    for (const m of input.entries) if (m.kind === "message" && isRequest(m) && isInvolved(m) && m.fate !== "duplicate" && m.fate !== "replayed") requests.push(m);
     focusMessage = requests.find((m) => m.sentAtMs >= v - 1e-6) ?? requests[requests.length - 1];
   } else {
     focusMessage =
-      messages.find((m) => m.fromSession === true && retried.has(`${m.clientId}/${m.seq}`)) ??
-      [...retryOf.keys()][0] ??
-      messages.find((m) => m.fromSession === true);
+      firstMessage((m) => m.fromSession === true && retried.has(`${m.clientId}/${m.seq}`)) ??
+      retryOf.keys().next().value ??
+      firstMessage((m) => m.fromSession === true);
   }
   const focusMs = input.violation?.atMs ?? focusMessage?.sentAtMs ?? input.entries.find((e) => e.kind === "fault")?.atMs;
   return { retryOf, involved, focusMessage, focusMs };
@@ -151,36 +183,40 @@ interface View {
   messages: number;
 }
 
-function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntry[], withIds: boolean): View {
+function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntry[], withIds: boolean, isNode: ReadonlySet<string>): View {
   const clientCols = new Set<string>();
   for (const e of entries) {
     if (e.kind !== "message") continue;
-    for (const p of [e.src, e.dest]) if (!input.nodeIds.includes(p)) clientCols.add(p);
+    if (!isNode.has(e.src)) clientCols.add(e.src);
+    if (!isNode.has(e.dest)) clientCols.add(e.dest);
   }
-  const clients = [...clientCols].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  const clients = [...clientCols].sort(COLUMN_ORDER.compare);
   const columns = [...clients, ...input.nodeIds];
   const clientW = clients.length > 8 ? CLIENT_COL_W_MIN : COL_W;
   const colX = new Map(columns.map((c, i) => [c, LEFT + Math.min(i, clients.length) * clientW + Math.max(0, i - clients.length) * COL_W]));
 
   const rows: Row[] = [];
-  entries.forEach((e, i) => {
-    if (e.kind === "fault") rows.push({ t: e.atMs, k: i * 2, draw: { kind: "fault", ref: i } });
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.kind === "fault") rows.push({ t: e.atMs, k: i * 2, kind: "fault", ref: i });
     else {
-      rows.push({ t: e.sentAtMs, k: i * 2, draw: { kind: "send", ref: i } });
-      if (e.deliveredAtMs !== undefined) rows.push({ t: e.deliveredAtMs, k: i * 2 + 1, draw: { kind: "recv", ref: i } });
+      rows.push({ t: e.sentAtMs, k: i * 2, kind: "send", ref: i });
+      if (e.deliveredAtMs !== undefined) rows.push({ t: e.deliveredAtMs, k: i * 2 + 1, kind: "recv", ref: i });
     }
-  });
-  if (input.violation) rows.push({ t: input.violation.atMs, k: Number.MAX_SAFE_INTEGER, draw: { kind: "violation", ref: -1 } });
+  }
+  if (input.violation) rows.push({ t: input.violation.atMs, k: Number.MAX_SAFE_INTEGER, kind: "violation", ref: -1 });
   rows.sort((a, b) => a.t - b.t || a.k - b.k);
-  const sendY = new Map<number, number>();
-  const recvY = new Map<number, number>();
+  /** The y of each entry's send and receipt rows, by its index in `entries`. */
+  const sendY: Array<number | undefined> = new Array<number | undefined>(entries.length).fill(undefined);
+  const recvY: Array<number | undefined> = new Array<number | undefined>(entries.length).fill(undefined);
   let violationY: number | undefined;
-  rows.forEach((r, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const y = TOP + i * ROW_H;
-    if (r.draw.kind === "send") sendY.set(r.draw.ref, y);
-    if (r.draw.kind === "recv") recvY.set(r.draw.ref, y);
-    if (r.draw.kind === "violation") violationY = y;
-  });
+    if (r.kind === "send") sendY[r.ref] = y;
+    if (r.kind === "recv") recvY[r.ref] = y;
+    if (r.kind === "violation") violationY = y;
+  }
   const height = TOP + rows.length * ROW_H + 40;
   const width = LEFT + clients.length * clientW + input.nodeIds.length * COL_W + 40;
 
@@ -188,37 +224,39 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
   const svg: string[] = [];
   for (const c of columns) {
     const x = colX.get(c)!;
-    const isNode = input.nodeIds.includes(c);
+    const node = isNode.has(c);
     const cid = input.clients?.[c];
-    svg.push(`<line class="life ${isNode ? "node" : "client"}" x1="${x}" y1="0" x2="${x}" y2="${height - 20}"/>`);
-    head.push(`<g><title>${esc(cid ? `${c}: client_id ${cid}` : isNode ? `node ${c}` : c)}</title><text class="head ${isNode ? "node" : "client"}" x="${x}" y="${HEAD_H - 12}">${esc(c)}</text></g>`);
+    svg.push(`<line class="life ${node ? "node" : "client"}" x1="${x}" y1="0" x2="${x}" y2="${height - 20}"/>`);
+    head.push(`<g><title>${esc(cid ? `${c}: client_id ${cid}` : node ? `node ${c}` : c)}</title><text class="head ${node ? "node" : "client"}" x="${x}" y="${HEAD_H - 12}">${esc(c)}</text></g>`);
   }
-  rows.forEach((r, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const y = TOP + i * ROW_H;
-    if (r.draw.kind === "send" && i % 10 === 0) svg.push(`<text class="time" x="4" y="${y + 4}">${r.t.toFixed(1)}ms</text>`);
-    if (r.draw.kind === "fault") {
-      const f = entries[r.draw.ref] as Extract<TraceEntry, { kind: "fault" }>;
+    if (r.kind === "send" && i % 10 === 0) svg.push(`<text class="time" x="4" y="${y + 4}">${r.t.toFixed(1)}ms</text>`);
+    if (r.kind === "fault") {
+      const f = entries[r.ref] as Extract<TraceEntry, { kind: "fault" }>;
       svg.push(`<line class="fault" x1="${LEFT - 20}" y1="${y}" x2="${width - 20}" y2="${y}"/>`);
       svg.push(`<text class="fault-label" x="${LEFT - 16}" y="${y - 5}">⚡ ${esc(f.label)} @${f.atMs.toFixed(0)}ms</text>`);
     }
-    if (r.draw.kind === "violation" && input.violation) {
+    if (r.kind === "violation" && input.violation) {
       svg.push(`<line class="violation" x1="${LEFT - 20}" y1="${y}" x2="${width - 20}" y2="${y}"/>`);
       svg.push(`<text class="violation-label" x="${LEFT - 16}" y="${y - 5}">✖ first violation: ${esc(input.violation.label)} @${input.violation.atMs.toFixed(0)}ms</text>`);
     }
-  });
+  }
   let focusX: [number, number] | undefined;
   let focusY: number | undefined = violationY;
   let clientMessages = 0;
   let messages = 0;
-  entries.forEach((e, i) => {
-    if (e.kind !== "message") return;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.kind !== "message") continue;
     messages++;
-    if (!(input.nodeIds.includes(e.src) && input.nodeIds.includes(e.dest))) clientMessages++;
+    if (!(isNode.has(e.src) && isNode.has(e.dest))) clientMessages++;
     const x1 = colX.get(e.src);
     const x2 = colX.get(e.dest);
-    const y1 = sendY.get(i);
-    if (x1 === undefined || x2 === undefined || y1 === undefined) return;
-    const delivered = recvY.get(i);
+    const y1 = sendY[i];
+    if (x1 === undefined || x2 === undefined || y1 === undefined) continue;
+    const delivered = recvY[i];
     const dropped = e.fate.startsWith("dropped");
     const y2 = delivered ?? y1 + ROW_H * 2;
     const xEnd = dropped ? x1 + (x2 - x1) * 0.55 : x2;
@@ -229,36 +267,42 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
       focusX = [Math.min(x1, xEnd), Math.max(x1, xEnd)];
       focusY = Math.min(y1, focusY ?? y1);
     }
-    const classes = [
-      "msg",
-      dropped ? "dropped" : "",
-      e.fate === "duplicate" ? "dup" : "",
-      e.fate === "replayed" ? "replayed" : "",
-      e.fromSession ? "session" : "",
-      e.type === "error" ? "err" : "",
-      retry ? "retry" : "",
-      e.clientId !== undefined && marks.involved.has(`${e.clientId}/${e.seq}`) ? "involved" : "",
-      focused ? "focus" : "",
-    ]
-      .filter(Boolean)
-      .join(" ");
+    let classes = "msg";
+    if (dropped) classes += " dropped";
+    if (e.fate === "duplicate") classes += " dup";
+    if (e.fate === "replayed") classes += " replayed";
+    if (e.fromSession) classes += " session";
+    if (e.type === "error") classes += " err";
+    if (retry) classes += " retry";
+    if (e.clientId !== undefined && marks.involved.size > 0 && marks.involved.has(`${e.clientId}/${e.seq}`)) classes += " involved";
+    if (focused) classes += " focus";
     const ident = e.clientId !== undefined ? ` ${short(e.clientId)}/${e.seq ?? "-"}` : "";
     const name = e.type === "error" ? `error ${String(e.body.code)}${typeof e.body.leader === "string" ? `→${e.body.leader}` : ""}` : e.type;
-    const tags = [retry ? `retry #${retry}` : "", e.fate === "duplicate" ? "dup" : "", e.fate === "replayed" ? "late replay" : "", e.fromSession ? "from session" : "", dropped ? e.fate.replace("dropped-", "✖ ") : ""]
-      .filter(Boolean)
-      .join(", ");
+    let tags = retry ? `retry #${retry}` : "";
+    if (e.fate === "duplicate") tags = withTag(tags, "dup");
+    if (e.fate === "replayed") tags = withTag(tags, "late replay");
+    if (e.fromSession) tags = withTag(tags, "from session");
+    if (dropped) tags = withTag(tags, e.fate.replace("dropped-", "✖ "));
     const tip = `${e.src} → ${e.dest} @${e.sentAtMs.toFixed(2)}ms${e.deliveredAtMs !== undefined ? ` → ${e.deliveredAtMs.toFixed(2)}ms` : ""}\n${summarizeBody(e.body)}\nmsg_id ${e.msgId ?? "-"} in_reply_to ${e.inReplyTo ?? "-"}${e.clientId !== undefined ? `\nclient_id ${e.clientId} seq ${e.seq ?? "-"}` : ""}\nfate: ${e.fate}${tags ? `\n${tags}` : ""}`;
     svg.push(
-      `<g class="${classes}"${focused && withIds ? ' id="focus"' : ""}><title>${esc(tip)}</title>` +
-        (focused ? `<line class="glow" x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}"/><circle class="halo" cx="${x1}" cy="${y1}" r="9"/>` : "") +
-        `<line x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}" marker-end="url(#${dropped ? "x" : "arrow"})"/>` +
-        `<text x="${(x1 + xEnd) / 2}" y="${(y1 + yEnd) / 2 - 3}">${esc(name + ident)}${tags ? ` [${esc(tags)}]` : ""}</text></g>`,
+      flatString(
+        `<g class="${classes}"${focused && withIds ? ' id="focus"' : ""}><title>${esc(tip)}</title>` +
+          (focused ? `<line class="glow" x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}"/><circle class="halo" cx="${x1}" cy="${y1}" r="9"/>` : "") +
+          `<line x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}" marker-end="url(#${dropped ? "x" : "arrow"})"/>` +
+          `<text x="${(x1 + xEnd) / 2}" y="${(y1 + yEnd) / 2 - 3}">${esc(name + ident)}${tags ? ` [${esc(tags)}]` : ""}</text></g>`,
+      ),
     );
-  });
+  }
   const html =
     `<div class="heads"><svg xmlns="http://www.w3.org/2000/svg" class="head-svg" width="${width}" height="${HEAD_H}" viewBox="0 0 ${width} ${HEAD_H}">${head.join("")}</svg></div>\n` +
     `<svg xmlns="http://www.w3.org/2000/svg" class="body-svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n${svg.join("\n")}\n</svg>`;
   return { html, ...(focusX !== undefined ? { focusX } : {}), ...(focusY !== undefined ? { focusY } : {}), clientMessages, messages };
+}
+
+/** `tags` with `tag` after a comma, as a list joined with ", " (an empty tag adds nothing). */
+function withTag(tags: string, tag: string): string {
+  if (tag === "") return tags;
+  return tags === "" ? tag : tags + ", " + tag;
 }
 
 function focusAttrs(v: View): string {
@@ -268,12 +312,14 @@ function focusAttrs(v: View): string {
 export function renderMessageDiagram(input: DiagramInput): string {
   const max = input.maxMessages ?? 300;
   const wholeMax = input.wholeRunMaxMessages ?? 5_000;
-  const marks = markRun(input);
-  const windowView = drawView(input, marks, selectWindow(input.entries, max, marks.focusMs, input.nodeIds, true), true);
-  const clientTotal = input.entries.filter((e) => e.kind === "message" && !(input.nodeIds.includes(e.src) && input.nodeIds.includes(e.dest))).length;
-  const total = input.entries.filter((e) => e.kind === "message").length;
+  const isNode = new Set(input.nodeIds);
+  const index = indexTrace(input.entries, isNode);
+  const marks = markRun(input, input.retries ?? retryNumbers(input.entries, input.nodeIds));
+  const windowView = drawView(input, marks, selectWindow(input.entries, index, max, marks.focusMs, true), true, isNode);
+  const clientTotal = index.clientMessages.length;
+  const total = index.messages;
   // The whole run: every client message and fault (node traffic only in the window).
-  const whole = clientTotal > windowView.clientMessages ? drawView(input, marks, selectWindow(input.entries, wholeMax, marks.focusMs, input.nodeIds, false), false) : undefined;
+  const whole = clientTotal > windowView.clientMessages ? drawView(input, marks, selectWindow(input.entries, index, wholeMax, marks.focusMs, false), false, isNode) : undefined;
   const wholeNote =
     whole === undefined
       ? ""
