@@ -5,7 +5,7 @@
  * the harness timeline. Works under simulated time and in real time.
  */
 import type { Body, Message } from "@dslab/protocol";
-import { TransportError, type Transport } from "@dslab/client";
+import { copyFields, TransportError, type Transport } from "@dslab/client";
 import type { SimTask, Timeline, TimerHandle, Wait } from "../world/scheduler.js";
 
 /** Where a client endpoint sends: the network (in-process) or the process router. */
@@ -41,7 +41,10 @@ export class ClientEndpoint implements Transport {
       wait.reject(timeoutError(node, msgId, timeoutMs));
     });
     this.pending.set(msgId, { wait, timer });
-    this.network.send({ src: this.id, dest: node, body: { ...body, msg_id: msgId } });
+    // `{ ...body, msg_id }` without the generic copy a spread of several request shapes takes (copy-fields.ts).
+    const sent = copyFields(body);
+    sent.msg_id = msgId;
+    this.network.send({ src: this.id, dest: node, body: sent });
     return wait.promise;
   }
 
