@@ -15,5 +15,6 @@
  * characters either way; only the memory layout changes.
  */
 export function flatString(s: string): string {
+  // Never true (charCodeAt gives NaN or 0..65535): the comparison only gives the read a use, so no compiler drops it.
   return s.charCodeAt(0) === -1 ? "" : s;
 }
