@@ -74,7 +74,7 @@ export const esc = escapeHtml;
 /** Orders client columns as `a.localeCompare(b, "en", { numeric: true })` does, with one collator for every comparison. */
 const COLUMN_ORDER = new Intl.Collator("en", { numeric: true });
 
-/** The trace sorted once for every view (a run has tens of thousands of entries, most of them node to node). */
+/** The trace classified once, for every view: a run has tens of thousands of entries, most of them node to node. */
 interface TraceIndex {
   /** 1 at the index of each message between two nodes. */
   peer: Uint8Array;
