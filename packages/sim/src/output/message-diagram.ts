@@ -22,7 +22,7 @@
 import { escapeHtml, flatString } from "@dslab/checker";
 import { summarizeBody, type TraceEntry, type TracedMessage } from "../network/trace.js";
 import type { Verdict } from "../run/results.js";
-import { retryNumbers } from "./retries.js";
+import { indexTrace, type TraceIndex } from "./trace-index.js";
 
 export interface DiagramInput {
   title: string;
@@ -45,8 +45,8 @@ export interface DiagramInput {
    * 2.5 MB of page, so a long run's diagram still opens quickly.
    */
   wholeRunMaxMessages?: number;
-  /** The retry number of each entry (`retryNumbers`), when the caller has them already (messages.txt uses the same). */
-  retries?: Uint32Array;
+  /** The trace's index (`indexTrace`), when the caller has it already (messages.txt uses the same). */
+  index?: TraceIndex;
 }
 
 interface Row {
@@ -73,30 +73,6 @@ export const esc = escapeHtml;
 
 /** Orders client columns as `a.localeCompare(b, "en", { numeric: true })` does, with one collator for every comparison. */
 const COLUMN_ORDER = new Intl.Collator("en", { numeric: true });
-
-/** The trace classified once, for every view: a run has tens of thousands of entries, most of them node to node. */
-interface TraceIndex {
-  /** 1 at the index of each message between two nodes. */
-  peer: Uint8Array;
-  /** The client messages (to or from a client), in trace order. */
-  clientMessages: TracedMessage[];
-  /** Messages of either kind. */
-  messages: number;
-}
-
-function indexTrace(entries: readonly TraceEntry[], isNode: ReadonlySet<string>): TraceIndex {
-  const peer = new Uint8Array(entries.length);
-  const clientMessages: TracedMessage[] = [];
-  let messages = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    if (e.kind !== "message") continue;
-    messages++;
-    if (isNode.has(e.src) && isNode.has(e.dest)) peer[i] = 1;
-    else clientMessages.push(e);
-  }
-  return { peer, clientMessages, messages };
-}
 
 /**
  * The window drawn: up to `max` client messages around the focus, plus the
@@ -313,8 +289,8 @@ export function renderMessageDiagram(input: DiagramInput): string {
   const max = input.maxMessages ?? 300;
   const wholeMax = input.wholeRunMaxMessages ?? 5_000;
   const isNode = new Set(input.nodeIds);
-  const index = indexTrace(input.entries, isNode);
-  const marks = markRun(input, input.retries ?? retryNumbers(input.entries, input.nodeIds));
+  const index = input.index ?? indexTrace(input.entries, input.nodeIds);
+  const marks = markRun(input, index.retries);
   const windowView = drawView(input, marks, selectWindow(input.entries, index, max, marks.focusMs, true), true, isNode);
   const clientTotal = index.clientMessages.length;
   const total = index.messages;

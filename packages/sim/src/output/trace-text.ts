@@ -11,10 +11,10 @@
  */
 import { flatString } from "@dslab/checker";
 import type { TraceEntry, TracedMessage } from "../network/trace.js";
-import { retryNumbers } from "./retries.js";
+import { indexTrace, type TraceIndex } from "./trace-index.js";
 
-/** `retries`: the retry number of each entry (`retryNumbers`), when the caller has them already. */
-export function renderTraceText(entries: readonly TraceEntry[], nodeIds: readonly string[], retries: Uint32Array = retryNumbers(entries, nodeIds)): string {
+/** `index`: the trace's index (`indexTrace`), when the caller has it already. */
+export function renderTraceText(entries: readonly TraceEntry[], nodeIds: readonly string[], index: TraceIndex = indexTrace(entries, nodeIds)): string {
   let out = "";
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
@@ -22,8 +22,8 @@ export function renderTraceText(entries: readonly TraceEntry[], nodeIds: readonl
       out += flatString(`${e.atMs.toFixed(3)} FAULT ${e.label}\n`);
       continue;
     }
-    if (nodeIds.includes(e.src) && nodeIds.includes(e.dest)) continue;
-    out += flatString(messageLine(e, retries[i]!) + "\n");
+    if (index.peer[i] === 1) continue;
+    out += flatString(messageLine(e, index.retries[i]!) + "\n");
   }
   // No event at all is one empty line.
   return out === "" ? "\n" : out;

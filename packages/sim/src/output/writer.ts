@@ -11,7 +11,7 @@ import type { RunArtifacts } from "../run/evaluate.js";
 import { renderMessageDiagram } from "./message-diagram.js";
 import { renderTimeline } from "./timeline.js";
 import { renderTraceText } from "./trace-text.js";
-import { retryNumbers } from "./retries.js";
+import { indexTrace } from "./trace-index.js";
 import { involvedRequests } from "../run/violation.js";
 
 export interface WrittenOutputs {
@@ -29,8 +29,8 @@ export async function writeOutputs(dir: string, a: RunArtifacts): Promise<Writte
     ["results.json", JSON.stringify(r, null, 2) + "\n"],
   ];
   const violation = r.firstViolation ?? undefined;
-  // Both message files mark the same retries: counted once.
-  const retries = retryNumbers(a.trace.entries, a.nodeIds);
+  // Both message files skip the same node traffic and mark the same retries: found once.
+  const index = indexTrace(a.trace.entries, a.nodeIds);
   files.push([
     "messages.html",
     renderMessageDiagram({
@@ -42,11 +42,11 @@ export async function writeOutputs(dir: string, a: RunArtifacts): Promise<Writte
       clients: r.clients,
       involved: involvedRequests(r.anomalies, a.history),
       verdict: r.verdict,
-      retries,
+      index,
     }),
   ]);
   files.push(["timeline.html", await renderTimeline(a)]);
-  files.push(["messages.txt", renderTraceText(a.trace.entries, a.nodeIds, retries)]);
+  files.push(["messages.txt", renderTraceText(a.trace.entries, a.nodeIds, index)]);
   for (const [id, lines] of Object.entries(a.nodeLogs ?? {})) files.push([`${id}.stderr.log`, lines.join("\n") + "\n"]);
   for (const [name, text] of files) await writeFile(join(dir, name), text);
   return { dir, files: files.map(([n]) => n) };

@@ -15,7 +15,7 @@ import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 import type { PacketFate, TraceEntry, TracedMessage } from "../../src/network/trace.js";
 import { renderMessageDiagram, type DiagramInput } from "../../src/output/message-diagram.js";
 import { renderTraceText } from "../../src/output/trace-text.js";
-import { retryNumbers } from "../../src/output/retries.js";
+import { indexTrace } from "../../src/output/trace-index.js";
 import { oracleRenderMessageDiagram, oracleRenderTraceText } from "./renderers-oracle.js";
 
 const nemesis = ["partition", "kill", "duplicate", "lose-reply", "pause", "replay"] as const;
@@ -58,9 +58,11 @@ describe("messages.html and messages.txt against the renderers they replaced", (
     expect(renderMessageDiagram(input)).toBe(oracleRenderMessageDiagram(input));
     const small = { ...input, maxMessages: 20, wholeRunMaxMessages: 60 };
     expect(renderMessageDiagram(small)).toBe(oracleRenderMessageDiagram(small));
-    // The writer counts the retries once for both files.
-    expect(renderMessageDiagram({ ...small, retries: retryNumbers(a.trace.entries, a.nodeIds) })).toBe(oracleRenderMessageDiagram(small));
+    // The writer indexes the trace once for both files.
+    const index = indexTrace(a.trace.entries, a.nodeIds);
+    expect(renderMessageDiagram({ ...small, index })).toBe(oracleRenderMessageDiagram(small));
     expect(renderTraceText(a.trace.entries, a.nodeIds)).toBe(oracleRenderTraceText(a.trace.entries, a.nodeIds));
+    expect(renderTraceText(a.trace.entries, a.nodeIds, index)).toBe(oracleRenderTraceText(a.trace.entries, a.nodeIds));
   });
 
   test("made-up traces: client names a numeric sort finds equal, an entry listed twice, every fate, faults and a violation", () => {
