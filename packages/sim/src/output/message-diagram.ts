@@ -149,7 +149,8 @@ function markRun(input: DiagramInput, retries: Uint32Array): Marks {
   return { retryOf, involved, focusMessage, focusMs };
 }
 
-interface View {
+/** One drawn view of the run: the window around the focus, or the whole run. */
+export interface View {
   /** The sticky header and the body SVG. */
   html: string;
   /** Where the page scrolls to: the focus, in body SVG coordinates (x: the span of its arrow). */
@@ -293,9 +294,24 @@ export function renderMessageDiagram(input: DiagramInput): string {
   const marks = markRun(input, index.retries);
   const windowView = drawView(input, marks, selectWindow(input.entries, index, max, marks.focusMs, true), true, isNode);
   const clientTotal = index.clientMessages.length;
-  const total = index.messages;
   // The whole run: every client message and fault (node traffic only in the window).
   const whole = clientTotal > windowView.clientMessages ? drawView(input, marks, selectWindow(input.entries, index, wholeMax, marks.focusMs, false), false, isNode) : undefined;
+  return diagramPage(input, marks.focusMessage, windowView, whole, clientTotal, index.messages);
+}
+
+/**
+ * The page around the drawn views: title, verdict, legend, the toggle
+ * between the window and the whole run, and the script that opens the page
+ * at `focus` (the message it opens at, if any).
+ */
+export function diagramPage(
+  input: DiagramInput,
+  focus: { fromSession?: boolean } | undefined,
+  windowView: View,
+  whole: View | undefined,
+  clientTotal: number,
+  total: number,
+): string {
   const wholeNote =
     whole === undefined
       ? ""
@@ -305,9 +321,9 @@ export function renderMessageDiagram(input: DiagramInput): string {
   const verdict = input.verdict;
   const focusText = input.violation
     ? `Opens at the first violation (${esc(input.violation.label)}, red line) and its request (highlighted in yellow).`
-    : marks.focusMessage?.fromSession
+    : focus?.fromSession
       ? "Opens at the first retry answered from the session (highlighted in yellow)."
-      : marks.focusMessage !== undefined
+      : focus !== undefined
         ? "Opens at the first retry (highlighted in yellow)."
         : "";
   return `<!doctype html>

@@ -4,33 +4,11 @@
  * tags joined from arrays, the retry count made twice). Kept here, for the
  * tests only, as the oracle the renderers are compared with
  * (test/output/renderers-differential.test.ts): the same input gives the
- * same bytes.
+ * same bytes. The page around the views (`diagramPage`) is the renderer's
+ * own: it was not changed, and the oracle draws the views it is given.
  */
 import { summarizeBody, type TraceEntry, type TracedMessage } from "../../src/network/trace.js";
-import type { Verdict } from "../../src/run/results.js";
-
-interface DiagramInput {
-  title: string;
-  subtitle: string;
-  nodeIds: readonly string[];
-  entries: readonly TraceEntry[];
-  /** The first violation, if any: drawn as a red line at its time. */
-  violation?: { atMs: number; label: string };
-  /** At most this many client messages are drawn (a window around the violation, else the start). Default 300. */
-  maxMessages?: number;
-  /** client endpoint -> client_id */
-  clients?: Record<string, string>;
-  /** Requests (client_id/seq) involved in the first violation: their messages are outlined in red. */
-  involved?: ReadonlyArray<{ clientId: string; seq: number }>;
-  /** The run's verdict, drawn as a coloured banner beside the title. */
-  verdict?: Verdict;
-  /**
-   * At most this many client messages in the whole-run view (a window this
-   * size around the focus when the run has more). Default 5,000: about
-   * 2.5 MB of page, so a long run's diagram still opens quickly.
-   */
-  wholeRunMaxMessages?: number;
-}
+import { diagramPage, type DiagramInput } from "../../src/output/message-diagram.js";
 
 interface Row {
   t: number;
@@ -248,10 +226,6 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
   return { html, ...(focusX !== undefined ? { focusX } : {}), ...(focusY !== undefined ? { focusY } : {}), clientMessages, messages };
 }
 
-function focusAttrs(v: View): string {
-  return `${v.focusX !== undefined ? ` data-focus-x="${v.focusX[0]} ${v.focusX[1]}"` : ""}${v.focusY !== undefined ? ` data-focus-y="${v.focusY}"` : ""}`;
-}
-
 export function oracleRenderMessageDiagram(input: DiagramInput): string {
   const max = input.maxMessages ?? 300;
   const wholeMax = input.wholeRunMaxMessages ?? 5_000;
@@ -261,118 +235,8 @@ export function oracleRenderMessageDiagram(input: DiagramInput): string {
   const total = input.entries.filter((e) => e.kind === "message").length;
   // The whole run: every client message and fault (node traffic only in the window).
   const whole = clientTotal > windowView.clientMessages ? drawView(input, marks, selectWindow(input.entries, wholeMax, marks.focusMs, input.nodeIds, false), false) : undefined;
-  const wholeNote =
-    whole === undefined
-      ? ""
-      : whole.clientMessages < clientTotal
-        ? `${whole.clientMessages} of ${clientTotal} client messages around the focus (the most one page draws; messages.txt has every one), with the faults`
-        : `all ${clientTotal} client messages of the run, with the faults; node-to-node traffic is drawn in the window only`;
-  const verdict = input.verdict;
-  const focusText = input.violation
-    ? `Opens at the first violation (${esc(input.violation.label)}, red line) and its request (highlighted in yellow).`
-    : marks.focusMessage?.fromSession
-      ? "Opens at the first retry answered from the session (highlighted in yellow)."
-      : marks.focusMessage !== undefined
-        ? "Opens at the first retry (highlighted in yellow)."
-        : "";
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
-<style>
-body{font:13px system-ui,sans-serif;margin:16px;color:#222}
-h1{font-size:18px;margin:0 0 4px} .sub{color:#555;margin-bottom:8px}
-.verdict{display:inline-block;padding:2px 8px;border-radius:4px;font-weight:600;margin-left:8px;font-size:13px;vertical-align:middle}
-.verdict.valid{background:#d8f5dd;color:#135c22}.verdict.invalid{background:#fbd9d9;color:#8a1010}.verdict.unknown{background:#fff1c2;color:#6b5200}
-.legend span{display:inline-block;margin-right:14px}
-.legend i{display:inline-block;width:22px;height:3px;vertical-align:middle;margin-right:4px}
-.toolbar{margin:8px 0}.toolbar button{font:13px system-ui,sans-serif;padding:2px 10px;border:1px solid #bbb;border-radius:4px;background:#f7f7f7;cursor:pointer}
-.toolbar .note{color:#555;margin-left:8px}
-.view{display:inline-block;min-width:100%}
-.view[hidden]{display:none}
-.heads{position:sticky;top:0;z-index:5;background:rgba(255,255,255,.96);border-bottom:1px solid #ccc}
-.heads svg,.body-svg{display:block}
-svg text{font:11px ui-monospace,monospace}
-.head{font-weight:bold;text-anchor:middle;font-size:13px}.head.client{fill:#555}
-.time{fill:#888;font-size:10px}
-.life{stroke:#bbb;stroke-width:1}.life.node{stroke:#333;stroke-width:2}
-.msg line{stroke:#2563eb;stroke-width:1.2}.msg text{fill:#1e3a8a;text-anchor:middle}
-.msg.err line{stroke:#b45309}.msg.err text{fill:#92400e}
-.msg.retry line{stroke:#7c3aed;stroke-width:2}.msg.retry text{fill:#5b21b6;font-weight:bold}
-.msg.dup line{stroke-dasharray:5 3;stroke:#0891b2}.msg.replayed line{stroke:#ea580c;stroke-dasharray:2 2;stroke-width:2}.msg.replayed text{fill:#c2410c}
-.msg.session line{stroke:#16a34a;stroke-width:2.2}.msg.session text{fill:#15803d;font-weight:bold}
-.msg.dropped line{stroke:#dc2626;stroke-dasharray:3 3}.msg.dropped text{fill:#b91c1c}
-.fault{stroke:#f59e0b;stroke-width:6;opacity:.35}.fault-label{fill:#b45309;font-weight:bold;font-size:12px}
-.fault-label,.violation-label{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
-.msg.involved line{stroke:#dc2626;stroke-width:3.5}.msg.involved text{fill:#dc2626;font-weight:bold;text-decoration:underline}
-.halo{fill:none;stroke:#111;stroke-width:2;stroke-dasharray:3 2}.msg line.glow{stroke:#facc15;stroke-width:11;opacity:.55}
-.violation{stroke:#dc2626;stroke-width:3}.violation-label{fill:#dc2626;font-weight:bold;font-size:12px}
-</style></head><body>
-<h1>${esc(input.title)}${verdict !== undefined ? `<span class="verdict ${verdict}" id="verdict">${verdict}</span>` : ""}</h1>
-<div class="sub">${esc(input.subtitle)} — ${windowView.messages} of ${total} traced messages shown; hover an arrow for the full message. ${focusText}</div>
-<div class="legend">
-<span><i style="background:#2563eb"></i>request / reply</span>
-<span><i style="background:#7c3aed"></i>retry (same client_id/seq)</span>
-<span><i style="background:#16a34a"></i>answered from the session (duplicate)</span>
-<span><i style="background:#0891b2"></i>network duplicate</span>
-<span><i style="background:#ea580c"></i>late replay</span>
-<span><i style="background:#dc2626"></i>dropped (✖ loss, partition, lost reply, node down)</span>
-<span><i style="background:#f59e0b"></i>fault</span>
-<span><i style="background:#dc2626;height:5px"></i>request in the first violation (bold, underlined)</span>
-</div>
-${
-  whole !== undefined
-    ? `<div class="toolbar"><button type="button" id="toggle-whole" data-window="Show the whole run (${clientTotal} client messages)" data-whole="Show the window around the ${input.violation ? "violation" : "focus"}">Show the whole run (${clientTotal} client messages)</button><span class="note" id="view-note" data-window="${esc(`Window: ${windowView.clientMessages} client messages around the ${input.violation ? "violation" : "focus"}, with the node traffic between them.`)}" data-whole="${esc(`Whole run: ${wholeNote}.`)}">${esc(`Window: ${windowView.clientMessages} client messages around the ${input.violation ? "violation" : "focus"}, with the node traffic between them.`)}</span></div>`
-    : ""
+  return diagramPage(input, marks.focusMessage, windowView, whole, clientTotal, total);
 }
-<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0" style="position:absolute" aria-hidden="true"><defs>
-<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker>
-<marker id="x" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11"><path d="M1,1 L9,9 M9,1 L1,9" stroke="#dc2626" stroke-width="2"/></marker>
-</defs></svg>
-<div class="view" id="view-window"${focusAttrs(windowView)}>
-${windowView.html}
-</div>
-${whole !== undefined ? `<div class="view" id="view-whole" hidden${focusAttrs(whole)}></div>\n<template id="whole-run">\n${whole.html}\n</template>` : ""}
-<script>
-${SCRIPT}
-</script>
-</body></html>
-`;
-}
-
-/** Opens at the focus; swaps the window and the whole run. */
-const SCRIPT = `(function () {
-  function scrollToFocus(view) {
-    var body = view.querySelector(".body-svg");
-    var head = view.querySelector(".heads");
-    if (!body || !view.hasAttribute("data-focus-y")) return;
-    var y = Number(view.getAttribute("data-focus-y"));
-    var top = body.getBoundingClientRect().top + window.scrollY + y;
-    var below = head.offsetHeight + (window.innerHeight - head.offsetHeight) * 0.3;
-    // Sideways: both ends of the focused arrow in view, its left end first.
-    var left = 0;
-    if (view.hasAttribute("data-focus-x")) {
-      var xs = view.getAttribute("data-focus-x").split(" ").map(Number);
-      var x0 = body.getBoundingClientRect().left + window.scrollX;
-      if (x0 + xs[1] + 24 > window.innerWidth) left = x0 + xs[1] + 24 - window.innerWidth;
-      if (x0 + xs[0] - 40 < left) left = x0 + xs[0] - 40;
-    }
-    window.scrollTo(Math.max(0, left), Math.max(0, top - below));
-  }
-  var windowView = document.getElementById("view-window");
-  var wholeView = document.getElementById("view-whole");
-  var toggle = document.getElementById("toggle-whole");
-  var note = document.getElementById("view-note");
-  function showWhole(whole) {
-    if (whole && wholeView.childElementCount === 0) wholeView.appendChild(document.getElementById("whole-run").content.cloneNode(true));
-    windowView.hidden = whole;
-    wholeView.hidden = !whole;
-    toggle.textContent = toggle.getAttribute(whole ? "data-whole" : "data-window");
-    note.textContent = note.getAttribute(whole ? "data-whole" : "data-window");
-    scrollToFocus(whole ? wholeView : windowView);
-  }
-  if (toggle) toggle.addEventListener("click", function () { showWhole(windowView.hidden === false); });
-  if (toggle && location.hash === "#whole") showWhole(true);
-  else scrollToFocus(windowView);
-})();`;
 
 function short(id: string): string {
   return id.length > 8 ? `${id.slice(0, 4)}…${id.slice(-3)}` : id;
