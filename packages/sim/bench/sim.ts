@@ -4,7 +4,7 @@
  * the events and operations per second behind it, and the swarm's seeds per
  * minute on 1 and 2 jobs (each a `kv-sim swarm` process, start-up included).
  *
- *   tsx bench/sim.ts [--swarm-seeds 1000] [--no-swarm] [--with-sources]
+ *   tsx bench/sim.ts [--swarm-seeds 1000] [--no-swarm | --swarm-only] [--with-sources]
  *
  * The figures are those of the code a user runs: `kv-sim run` and `kv-sim
  * swarm` run kv-sim's compiled bundle (scripts/bins/launch.js), so the
@@ -32,7 +32,12 @@ import { parseArgs } from "node:util";
 import type { SpeedRow } from "./sim-speed.js";
 
 const { values: args } = parseArgs({
-  options: { "swarm-seeds": { type: "string", default: "1000" }, "no-swarm": { type: "boolean", default: false }, "with-sources": { type: "boolean", default: false } },
+  options: {
+    "swarm-seeds": { type: "string", default: "1000" },
+    "no-swarm": { type: "boolean", default: false },
+    "swarm-only": { type: "boolean", default: false },
+    "with-sources": { type: "boolean", default: false },
+  },
 });
 
 const LAUNCHER = fileURLToPath(new URL("../bin/kv-sim.js", import.meta.url));
@@ -130,8 +135,17 @@ function commandRow(seed: string, from: From, outDir: string): string[] {
   return [`seed ${seed}`, ran, wallS.toFixed(2), cpuS.toFixed(2), `${(simS / wallS).toFixed(0)}x`, `${(simS / cpuS).toFixed(0)}x`, String(res.ops.invoked), res.verdict];
 }
 
-const compiledDir = mkdtempSync(join(tmpdir(), "dslab-sim-bench-"));
-try {
+/** The speed rows, then whole `kv-sim run` commands from the bundle and from the sources. */
+async function speedAndCommands(): Promise<void> {
+  const compiledDir = mkdtempSync(join(tmpdir(), "dslab-sim-bench-"));
+  try {
+    await speedAndCommandsIn(compiledDir);
+  } finally {
+    rmSync(compiledDir, { recursive: true, force: true });
+  }
+}
+
+async function speedAndCommandsIn(compiledDir: string): Promise<void> {
   await compileModule("sim-speed", SPEED, compiledDir);
   const note =
     "Simulation speed, every fault, 100 ops/s target, 32 clients. speed: simulated s per wall s of the simulation (checkers excluded);\n" +
@@ -155,43 +169,65 @@ try {
       `(start-up, checkers and outputs included; speed: simulated s per wall s of the command; cpu speed: per its CPU s; load average ${loadBefore} before, ${load()} after)\n`,
   );
   console.log(table(["run", "ran", "wall s", "cpu s", "speed", "cpu speed", "ops", "verdict"], commandRows));
-} finally {
-  rmSync(compiledDir, { recursive: true, force: true });
+}
+
+if (!args["swarm-only"]) await speedAndCommands();
+
+interface SwarmSummary {
+  ops: number;
+  invalid: number;
+  unknown: number;
+}
+
+/** One whole `kv-sim swarm ... --json` command from the launcher; resolves with its summary line. */
+function swarm(seeds: number, startSeed: number, jobs: number): Promise<SwarmSummary> {
+  const argv = [LAUNCHER, "swarm", "--seeds", String(seeds), "--start-seed", String(startSeed), "--jobs", String(jobs), "--nodes", "3", "--time-limit-s", "5", "--concurrency", "8", "--json"];
+  return new Promise<SwarmSummary>((resolve, reject) =>
+    execFile(process.execPath, argv, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err && err.code !== 1) reject(err);
+      else resolve((JSON.parse(stdout.trim().split("\n").at(-1)!) as { summary: SwarmSummary }).summary);
+    }),
+  );
 }
 
 if (!args["no-swarm"]) {
   const seeds = Number(args["swarm-seeds"]);
+  const half = Math.ceil(seeds / 2);
+  // 1 job, 2 jobs, and two independent 1-job swarms of half the seeds each
+  // at once (no swarm between them: the most two processes get from this
+  // machine, which 2 jobs cannot beat).
+  const runs: Array<[label: string, jobs: string, start: () => Promise<SwarmSummary[]>]> = [
+    ["1 job", "1", () => Promise.all([swarm(seeds, 1, 1)])],
+    ["2 jobs", "2", () => Promise.all([swarm(seeds, 1, 2)])],
+    [`2 x 1 job, ${half} + ${seeds - half} seeds at once`, "1 + 1", () => Promise.all([swarm(half, 1, 1), swarm(seeds - half, 1 + half, 1)])],
+  ];
   const swarmRows: string[][] = [];
-  for (const jobs of [1, 2]) {
+  const walls: number[] = [];
+  for (const [label, jobs, start] of runs) {
     freshBundle();
     const loadBefore = load();
     const cpu0 = childrenCpuS();
     const t0 = performance.now();
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        [LAUNCHER, "swarm", "--seeds", String(seeds), "--jobs", String(jobs), "--nodes", "3", "--time-limit-s", "5", "--concurrency", "8", "--json"],
-        { maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout) => (err && err.code !== 1 ? reject(err) : resolve(stdout)),
-      ),
-    );
+    const summaries = await start();
     const wallS = (performance.now() - t0) / 1000;
-    // The command and its workers, waited for (the launcher execs node, which waits for its workers).
+    // The commands and their workers, waited for (the launcher execs node, which waits for its workers).
     const cpuS = childrenCpuS() - cpu0;
-    // Fresh before and after: the command and its workers ran the bundle.
+    // Fresh before and after: the commands and their workers ran the bundle.
     const stale = staleReason(LAUNCHER);
     const ran = stale === undefined ? "bundle" : `sources (${stale})`;
-    const summary = JSON.parse(out.trim().split("\n").at(-1)!).summary as { ops: number; invalid: number; unknown: number };
-    swarmRows.push([String(seeds), String(jobs), String(summary.ops), wallS.toFixed(1), cpuS.toFixed(1), (cpuS / wallS).toFixed(2), ((seeds / wallS) * 60).toFixed(0), String(summary.invalid), String(summary.unknown), loadBefore, ran]);
+    const total = (k: keyof SwarmSummary) => String(summaries.reduce((n, x) => n + x[k], 0));
+    walls.push(wallS);
+    swarmRows.push([label, String(seeds), jobs, total("ops"), wallS.toFixed(1), cpuS.toFixed(1), (cpuS / wallS).toFixed(2), ((seeds / wallS) * 60).toFixed(0), total("invalid"), total("unknown"), loadBefore, ran]);
   }
-  console.log(`\nSwarm: kv-sim swarm --seeds ${seeds} --jobs J --nodes 3 --time-limit-s 5 --concurrency 8 (workloads in turn, every fault), wall time of the whole command`);
-  console.log(table(["seeds", "jobs", "ops", "wall s", "cpu s", "cores busy", "seeds/min", "invalid", "unknown", "load before", "ran"], swarmRows));
-  const [one, two] = swarmRows.map((r) => Number(r[3]));
+  console.log(`\nSwarm: kv-sim swarm --seeds N --jobs J --nodes 3 --time-limit-s 5 --concurrency 8 (workloads in turn, every fault), wall time of the whole command`);
+  console.log(table(["run", "seeds", "jobs", "ops", "wall s", "cpu s", "cores busy", "seeds/min", "invalid", "unknown", "load before", "ran"], swarmRows));
+  const [one, two, halves] = walls;
   // One job is one JavaScript thread, but V8 compiles and collects garbage on
   // threads of its own beside it, so the CPU work of 1 job is spread over more
   // than one core, and N cores run 2 jobs at most N / (cores busy on 1 job) as fast.
-  const busyOne = Number(swarmRows[0]![5]);
+  const busyOne = Number(swarmRows[0]![6]);
   const cores = availableParallelism();
   const ceiling = Math.min(2, cores / busyOne);
-  console.log(`2 jobs / 1 job speed-up: ${(one! / two!).toFixed(2)}x (1 job kept ${busyOne.toFixed(2)} cores busy, so ${cores} cores allow at most ${ceiling.toFixed(2)}x)`);
+  console.log(`2 jobs / 1 job speed-up: ${(one! / two!).toFixed(2)}x; two independent halves at once: ${(one! / halves!).toFixed(2)}x (the machine's limit for two processes)`);
+  console.log(`1 job kept ${busyOne.toFixed(2)} cores busy, so ${cores} cores allow at most ${ceiling.toFixed(2)}x`);
 }
