@@ -223,11 +223,13 @@ if (!args["no-swarm"]) {
   console.log(table(["run", "seeds", "jobs", "ops", "wall s", "cpu s", "cores busy", "seeds/min", "invalid", "unknown", "load before", "ran"], swarmRows));
   const [one, two, halves] = walls;
   // One job is one JavaScript thread, but V8 compiles and collects garbage on
-  // threads of its own beside it, so the CPU work of 1 job is spread over more
-  // than one core, and N cores run 2 jobs at most N / (cores busy on 1 job) as fast.
+  // threads of its own beside it, so 1 job keeps more than one core busy, and
+  // N cores give 2 jobs at most N / (cores busy on 1 job) times its CPU rate.
   const busyOne = Number(swarmRows[0]![6]);
   const cores = availableParallelism();
-  const ceiling = Math.min(2, cores / busyOne);
-  console.log(`2 jobs / 1 job speed-up: ${(one! / two!).toFixed(2)}x; two independent halves at once: ${(one! / halves!).toFixed(2)}x (the machine's limit for two processes)`);
-  console.log(`1 job kept ${busyOne.toFixed(2)} cores busy, so ${cores} cores allow at most ${ceiling.toFixed(2)}x`);
+  console.log(`2 jobs / 1 job speed-up: ${(one! / two!).toFixed(2)}x; two independent halves at once: ${(one! / halves!).toFixed(2)}x (what two processes get from this machine)`);
+  console.log(
+    `1 job kept ${busyOne.toFixed(2)} cores busy, so ${cores} cores give 2 jobs at most ${(cores / busyOne).toFixed(2)}x the CPU time per second it had ` +
+      `(2 jobs beat that only by needing less CPU in all)`,
+  );
 }
