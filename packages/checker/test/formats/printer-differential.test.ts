@@ -1,6 +1,6 @@
 /**
  * The EDN and JSON printers and the history writers against the oracle
- * (printer-oracle.ts: the printers they replaced). Strings that need an
+ * (printer-oracle.ts: the same printers written the plain way). Strings that need an
  * escape and strings that do not (quotes, backslashes, every control
  * character, DEL, lone and paired surrogates), values of every kind nested
  * in every collection (sparse vectors, -0, NaN, huge doubles, bigints,
@@ -114,7 +114,7 @@ const opArb: fc.Arbitrary<Op> = fc
   )
   .map((op) => op as Op);
 
-describe("the EDN and JSON printers against the printers they replaced", () => {
+describe("the EDN and JSON printers against the plain reference printers", () => {
   it("prints any string as the regex did: the same escapes for quotes, backslashes, control characters and DEL, lone surrogates left alone (property)", () => {
     fc.assert(
       fc.property(stringArb, (s) => {
@@ -132,7 +132,7 @@ describe("the EDN and JSON printers against the printers they replaced", () => {
     for (const s of ["\ud800", "\udfff", "x\ud800y", "\ud83d\ude00", "\ude00\ud83d"]) expect(printEdnString(s)).toBe(oraclePrintEdnString(s));
   });
 
-  it("prints any EDN value as the old printer did, or fails with the same error (property)", () => {
+  it("prints any EDN value as the reference printer does, or fails with the same error (property)", () => {
     fc.assert(
       fc.property(ednOrJunkArb, (v) => {
         expect(outcome(() => printEdn(v))).toStrictEqual(outcome(() => oraclePrintEdn(v)));
@@ -141,7 +141,7 @@ describe("the EDN and JSON printers against the printers they replaced", () => {
     );
   });
 
-  it("prints any JSON value as the old printer did: key order, __proto__, undefined fields, holes, -0, bigints (property)", () => {
+  it("prints any JSON value as the reference printer does: key order, __proto__, undefined fields, holes, -0, bigints (property)", () => {
     fc.assert(
       fc.property(jsonArb, (v) => {
         expect(outcome(() => printJson(v))).toStrictEqual(outcome(() => oraclePrintJson(v)));
@@ -151,8 +151,8 @@ describe("the EDN and JSON printers against the printers they replaced", () => {
   });
 });
 
-describe("the history writers against the writers they replaced", () => {
-  it("write any operations as printEdn(opToEdn(op)) and printJson(opToJson(op)) did, or fail with the same error (property)", () => {
+describe("the history writers against the plain reference writers", () => {
+  it("write any operations as printEdn(opToEdn(op)) and printJson(opToJson(op)) do, or fail with the same error (property)", () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 6 }), (ops) => {
         expect(outcome(() => writeHistoryEdn(ops))).toStrictEqual(outcome(() => oracleWriteHistoryEdn(ops)));
@@ -162,7 +162,7 @@ describe("the history writers against the writers they replaced", () => {
     );
   });
 
-  it("write what readHistory read from EDN and from JSON as the old writers did, extra fields and keywords included", () => {
+  it("write what readHistory read from EDN and from JSON as the reference writers do, extra fields and keywords included", () => {
     const texts = [
       '{:type :invoke, :f :append, :key "a0.1", :value "c17:1", :process 16, :time 45164983, :client-id "2776", :seq 1, :index 0}\n' +
         '{:type :ok, :f :append, :key "a0.1", :value ["c17:1" "c3:2"], :process 16, :time 46164983, :client-id "2776", :seq 1, :attempts 2, :index 1}\n' +
@@ -177,7 +177,7 @@ describe("the history writers against the writers they replaced", () => {
     }
   });
 
-  it("write the benchmark's porcupine-shaped histories and a built history with big integers as the old writers did", () => {
+  it("write the benchmark's porcupine-shaped histories and a built history with big integers as the reference writers do", () => {
     const histories: History[] = porcupineLikeFiles(7, 12).map((f) => f.history);
     const b = new HistoryBuilder();
     b.invoke(0, "append", "x 0 1 y", { key: "k", client_id: "18446744073709551615", seq: 1, time: 5 });

@@ -1,10 +1,10 @@
 /**
- * The EDN and JSON printers and the history writers as they were before
- * they were made fast: every collection printed through `map` and `join`,
+ * The EDN and JSON printers and the history writers written the plain way:
+ * every collection printed through `map` and `join`,
  * every string through one regex, every operation through `opToEdn` or
  * `opToJson` (the map or object of its fields) and then the generic printer.
- * Kept here, for the tests only, as the oracle the fast printers are
- * compared with (test/formats/printer-differential.test.ts): for any value,
+ * Kept here, for the tests only, as the reference the printers in
+ * src/formats are compared with (test/formats/printer-differential.test.ts): for any value,
  * both give the same text, or the same error.
  */
 import type { EdnValue, History, JsonValue } from "../../src/index.js";

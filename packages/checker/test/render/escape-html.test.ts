@@ -1,6 +1,6 @@
 /**
  * escapeHtml, which returns a string with nothing to escape as it is (one
- * test, no replace), against the one-regex escaping it replaced: the same
+ * test, no replace), against a plain one-regex escaping: the same
  * text for any string, escapes or none.
  */
 import fc from "fast-check";

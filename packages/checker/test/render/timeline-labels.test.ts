@@ -1,7 +1,7 @@
 /**
  * The timeline prints a call's argument and result once for both its bar's
- * label and its details. The label must read as it did when each was printed
- * where it was needed: `opLabel` against that formula, for calls of every
+ * label and its details. The label must read as if each were printed where
+ * it is needed: `opLabel` against that formula, for calls of every
  * outcome with any values (long lists cut at 60 and 80 characters, results
  * equal to their argument, missing values and keys of every kind).
  */

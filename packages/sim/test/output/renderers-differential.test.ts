@@ -1,5 +1,5 @@
 /**
- * messages.html and messages.txt against the renderers they replaced
+ * messages.html and messages.txt against the plain reference renderers
  * (renderers-oracle.ts): for the traces of real runs (the reference, whose
  * retries are answered from the session; a known-bad cluster with a
  * violation and the requests it involves; the lin-kv workload), drawn with
@@ -44,7 +44,7 @@ function inputOf(a: RunArtifacts): DiagramInput {
   };
 }
 
-describe("messages.html and messages.txt against the renderers they replaced", () => {
+describe("messages.html and messages.txt against the plain reference renderers", () => {
   test("the runs cover a violation, retries answered from the session and node traffic", () => {
     const [ref, bad] = [runs[0]![1], runs[1]![1]];
     expect(bad.results!.firstViolation).not.toBeNull();

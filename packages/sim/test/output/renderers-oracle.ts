@@ -1,11 +1,11 @@
 /**
- * messages.html and messages.txt as they were rendered before the renderers
- * were made fast (each view re-sorting the trace, every message's classes and
- * tags joined from arrays, the retry count made twice). Kept here, for the
- * tests only, as the oracle the renderers are compared with
+ * messages.html and messages.txt rendered the plain way (each view sorting
+ * the trace itself, every message's classes and tags joined from arrays, the
+ * retry count made by each). Kept here, for the tests only, as the reference
+ * the renderers are compared with
  * (test/output/renderers-differential.test.ts): the same input gives the
  * same bytes. The page around the views (`diagramPage`) is the renderer's
- * own: it was not changed, and the oracle draws the views it is given.
+ * own, shared: the reference draws only the views it is given.
  */
 import { summarizeBody, type TraceEntry, type TracedMessage } from "../../src/network/trace.js";
 import { diagramPage, type DiagramInput } from "../../src/output/message-diagram.js";
