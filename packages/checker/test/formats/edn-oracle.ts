@@ -24,7 +24,8 @@ function positionAt(text: string, at: number, firstLine = 1): { line: number; co
   return { line, column: at - lineStart + 1 };
 }
 
-const namedChars: Record<string, string> = {
+/** EDN's named characters (`\newline` ...), for the reference reader here and the reference printer in printer-oracle.ts. */
+export const namedChars: Record<string, string> = {
   newline: "\n",
   space: " ",
   tab: "\t",

@@ -36,6 +36,9 @@ const numberArb: fc.Arbitrary<number> = fc.oneof(fc.integer(), fc.double(), fc.c
 
 const bigintArb = fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n });
 
+/** The values both EDN and JSON have: nil/null, booleans, numbers, bigints, strings. */
+const scalarArbs = [fc.constant(null), fc.boolean(), numberArb, bigintArb, stringArb] as const;
+
 /** A vector with its first item deleted: a hole, which prints as nothing. */
 const sparse = <T>(xs: T[]): T[] => {
   const copy = [...xs];
@@ -46,11 +49,7 @@ const sparse = <T>(xs: T[]): T[] => {
 const ednArb: fc.Arbitrary<EdnValue> = fc.letrec<{ v: EdnValue }>((tie) => ({
   v: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constant(null),
-    fc.boolean(),
-    numberArb,
-    bigintArb,
-    stringArb,
+    ...scalarArbs,
     stringArb.map(kw),
     fc.constantFrom("sym", "a/b", "+", "nil?").map((s) => new EdnSymbol(s)),
     fc.constantFrom("a", "\n", " ", "\t", "\r", "\b", "\f", "(", "é").map((c) => new EdnChar(c)),
@@ -79,11 +78,7 @@ function objectOf(entries: Array<[string, unknown]>): Record<string, unknown> {
 const jsonArb: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
   v: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constant(null),
-    fc.boolean(),
-    numberArb,
-    bigintArb,
-    stringArb,
+    ...scalarArbs,
     fc.array(tie("v"), { maxLength: 5 }),
     fc.array(tie("v"), { maxLength: 4 }).map(sparse),
     fc

@@ -9,15 +9,7 @@
  */
 import type { EdnValue, History, JsonValue } from "../../src/index.js";
 import { EdnChar, EdnList, EdnMap, EdnSet, EdnSymbol, EdnTagged, Keyword, opToEdn, opToJson } from "../../src/index.js";
-
-const namedChars: Record<string, string> = {
-  newline: "\n",
-  space: " ",
-  tab: "\t",
-  return: "\r",
-  backspace: "\b",
-  formfeed: "\f",
-};
+import { namedChars } from "./edn-oracle.js";
 
 const STRING_ESCAPES: Record<string, string> = {
   '"': '\\"',
