@@ -56,9 +56,10 @@ export const SOURCES_OF_ENV = "DSLAB_SOURCES_OF";
 export async function launch(launcherUrl, source, options = {}) {
   restoreExtraCaCerts();
   const launcher = fileURLToPath(launcherUrl);
-  const inherited = (process.env[SOURCES_OF_ENV] ?? "").split(delimiter).includes(launcher);
+  const sourcesOf = (process.env[SOURCES_OF_ENV] ?? "").split(delimiter).filter(Boolean);
+  const inherited = sourcesOf.includes(launcher);
   const namesModule = !inherited && options.sourcesFor !== undefined && options.sourcesFor(process.argv.slice(2));
-  if (namesModule) process.env[SOURCES_OF_ENV] = [...(process.env[SOURCES_OF_ENV] ?? "").split(delimiter).filter(Boolean), launcher].join(delimiter);
+  if (namesModule) process.env[SOURCES_OF_ENV] = [...sourcesOf, launcher].join(delimiter);
   const compiled = options.compiled !== false && !inherited && !namesModule && process.env.DSLAB_RUN_SOURCES !== "1" && staleReason(launcher) === undefined;
   if (compiled) {
     process.setSourceMapsEnabled(true);
