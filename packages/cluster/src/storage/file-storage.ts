@@ -28,7 +28,11 @@
  * (and fsynced) ahead of the writes, so a record overwrites allocated blocks
  * and fdatasync has no file size to commit: about 10x cheaper than an
  * appending fdatasync on ext4. The zeros after the last record are the clean
- * end of the log.
+ * end of the log. The next segment is prepared the same way in the
+ * background, as a spare file of zeros (`spare-segment.tmp`, like etcd's file
+ * pipeline): a rotation writes the new segment's records into it and renames
+ * it, so the writes after a snapshot never wait for megabytes of zeros, and
+ * the zeros are never dirty pages of the segment being fdatasync'ed.
  *
  * Snapshots: a batch that installs a snapshot rotates the WAL. A new segment
  * holding the hard state and the entries after the snapshot is written to a
@@ -85,6 +89,8 @@ interface Pending {
 const SNAPSHOT_FILE = "snapshot.bin";
 const segmentName = (segment: number): string => `wal-${String(segment).padStart(8, "0")}.log`;
 const SEGMENT_NAME = /^wal-(\d{8})\.log$/;
+/** The next segment, preallocated in the background; renamed to its segment name by a rotation. */
+const SPARE_FILE = "spare-segment.tmp";
 
 /** What recovery found, before it changes anything. */
 interface Plan {
@@ -120,6 +126,8 @@ export class FileStorage implements Storage {
   private lock: HeldLock | null = null;
   /** A background extension of the segment, while one runs. */
   private extending: Promise<void> | null = null;
+  /** The spare segment being prepared or ready: true once it is all zeros on disk, false if preparing it failed. */
+  private spare: Promise<boolean> | null = null;
   private flushing: Promise<void> | null = null;
   private failed: Error | null = null;
   private closed = false;
@@ -173,6 +181,7 @@ export class FileStorage implements Storage {
     this.writeOffset = plan.writeOffset;
     await this.openSegment(plan.walPath);
     await io(this.dir, "sync the data directory", fsyncDir(this.dir));
+    this.prepareSpare();
     return cloneState(plan.state);
   }
 
@@ -211,6 +220,8 @@ export class FileStorage implements Storage {
         }
       } else if (name === `${SNAPSHOT_FILE}.tmp` || (name.endsWith(".log.tmp") && SEGMENT_NAME.test(name.slice(0, -4)))) {
         leftovers.push({ name, why: "a temp file of an unfinished rotation" });
+      } else if (name === SPARE_FILE) {
+        leftovers.push({ name, why: "the spare segment of a run that did not shut down cleanly (a new one is prepared)" });
       } else if (name !== SNAPSHOT_FILE && !isLockFile(name)) unknown.push(name);
     }
 
@@ -242,6 +253,12 @@ export class FileStorage implements Storage {
     if (this.extending) await this.extending.catch(() => {});
     if (this.fd !== null) await fdClose(this.fd);
     this.fd = null;
+    // A clean shutdown leaves no spare: one found on start is a crash's leftover.
+    if (this.spare) {
+      await this.spare;
+      this.spare = null;
+      await fsp.rm(path.join(this.dir, SPARE_FILE), { force: true }).catch(() => {});
+    }
     if (this.lock) await releaseLock(this.lock);
     this.lock = null;
   }
@@ -312,10 +329,7 @@ export class FileStorage implements Storage {
   private async extend(target: number): Promise<void> {
     const from = this.fileBytes;
     if (target <= from) return;
-    const zeros = Buffer.alloc(Math.min(target - from, 1024 * 1024));
-    for (let at = from; at < target; at += zeros.length) {
-      await fdWriteAt(this.fd!, zeros.subarray(0, Math.min(zeros.length, target - at)), at);
-    }
+    await writeZeros(this.fd!, from, target);
     await fdFsync(this.fd!);
     this.fileBytes = Math.max(this.fileBytes, target);
   }
@@ -330,11 +344,64 @@ export class FileStorage implements Storage {
     this.fileBytes = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
   }
 
+  /**
+   * Starts preparing the spare segment in the background: preallocateBytes
+   * of zeros, fsynced. A failure is logged, and the next rotation writes its
+   * segment in full instead.
+   */
+  private prepareSpare(): void {
+    if (this.preallocateBytes === 0 || this.closed || this.failed || this.spare) return;
+    const file = path.join(this.dir, SPARE_FILE);
+    const bytes = this.preallocateBytes;
+    this.spare = (async () => {
+      const fd = await new Promise<number>((resolve, reject) =>
+        fs.open(file, fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))),
+      );
+      try {
+        await writeZeros(fd, 0, bytes);
+        await fdFsync(fd);
+      } finally {
+        await fdClose(fd);
+      }
+      return true;
+    })().catch((e: unknown) => {
+      this.log(`[wal] ${file}: could not prepare the next segment (${(e as Error).message}); the next rotation writes it in full`);
+      return false;
+    });
+  }
+
+  /**
+   * The new segment's records, durable at `walPath`: written into the spare
+   * (overwriting its zeros, so the zeros after them are the segment's clean
+   * end) when one is ready, otherwise into a new file; either way through a
+   * temp name and a rename.
+   */
+  private async writeSegment(walPath: string, content: Buffer): Promise<number> {
+    const spare = this.spare ? await this.spare : false;
+    this.spare = null;
+    if (!spare) {
+      await writeFileDurably(walPath, content);
+      return content.length;
+    }
+    const sparePath = path.join(this.dir, SPARE_FILE);
+    const fd = await new Promise<number>((resolve, reject) => fs.open(sparePath, fsc.O_RDWR, (err, fd) => (err ? reject(err) : resolve(fd))));
+    try {
+      const size = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+      await fdWriteAt(fd, content, 0);
+      // Within the preallocated size only the data changed; past it the size did too.
+      await (content.length <= size ? fdDatasync(fd) : fdFsync(fd));
+    } finally {
+      await fdClose(fd);
+    }
+    await fsp.rename(sparePath, walPath);
+    return content.length;
+  }
+
   /** Writes a new WAL segment from the mirror, then the snapshot that names it (the commit point). */
   private async rotate(): Promise<void> {
     const next = this.segment + 1;
     const walPath = path.join(this.dir, segmentName(next));
-    await writeFileDurably(walPath, encodeSegment(this.mirror));
+    const written = await this.writeSegment(walPath, encodeSegment(this.mirror));
     await fsyncDir(this.dir);
     const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
     await writeFileDurably(snapshotPath, encodeSnapshotFile(next, this.mirror.snapshot as Snapshot));
@@ -343,10 +410,11 @@ export class FileStorage implements Storage {
     if (this.extending) await this.extending.catch(() => {});
     await fdClose(this.fd!);
     await this.openSegment(walPath);
-    this.writeOffset = this.fileBytes;
+    this.writeOffset = written;
     this.segment = next;
     this.stats.rotations++;
     await fsp.rm(path.join(this.dir, segmentName(old)), { force: true });
+    this.prepareSpare();
   }
 }
 
@@ -395,6 +463,12 @@ function fdWriteAt(fd: number, buf: Buffer, position: number): Promise<void> {
     };
     step(0);
   });
+}
+
+/** Zeros from `from` up to `to`, a MiB at a time. */
+async function writeZeros(fd: number, from: number, to: number): Promise<void> {
+  const zeros = Buffer.alloc(Math.min(to - from, 1024 * 1024));
+  for (let at = from; at < to; at += zeros.length) await fdWriteAt(fd, zeros.subarray(0, Math.min(zeros.length, to - at)), at);
 }
 
 const fdDatasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));

@@ -215,6 +215,70 @@ describe("FileStorage: the WAL keeps what was persisted across restarts and refu
     });
   });
 
+  describe("the next segment, preallocated in the background (spare-segment.tmp)", () => {
+    const PREALLOC = 64 * 1024;
+    const SPARE = "spare-segment.tmp";
+    const snapshotAt = (index: number) => ({
+      type: "snapshot" as const,
+      snapshot: { lastIncludedIndex: index, lastIncludedTerm: 5, nodeIds: ["n1", "n2", "n3"], data: { kv: { [`k${index}`]: index }, sessions: {} } },
+    });
+    const names = async () => (await fsp.readdir(dir)).sort();
+
+    it("a rotation takes the spare as its new segment, already preallocated, and the log continues in it across restarts", async () => {
+      const { storage } = await openStorage(PREALLOC);
+      await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 10, 5) }]);
+      for (const [at, next, from, to] of [[8, 2, 11, 12], [12, 3, 13, 14]] as const) {
+        await storage.persist([snapshotAt(at)]);
+        // The records of the entries after the snapshot, then the spare's zeros: no write waits to extend it.
+        expect((await fsp.stat(path.join(dir, `wal-0000000${next}.log`))).size).toBe(PREALLOC);
+        await storage.persist([{ type: "append", entries: entries(from, to, 5) }]);
+      }
+      expect(storage.stats.rotations).toBe(2);
+      await storage.close();
+      // A clean shutdown leaves no spare behind, and the next start has nothing to say.
+      expect(await names()).toEqual(["snapshot.bin", "wal-00000003.log"]);
+      const { state } = await openStorage(PREALLOC);
+      expect(state.snapshot?.lastIncludedIndex).toBe(12);
+      expect(indexes(state)).toEqual([13, 14]);
+      expect(logs).toEqual([]);
+    });
+
+    it("a new segment larger than the spare is written whole, past the spare's zeros", async () => {
+      const { storage } = await openStorage(1024);
+      await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 60, 5) }]);
+      await storage.persist([snapshotAt(2)]);
+      expect((await fsp.stat(path.join(dir, "wal-00000002.log"))).size).toBeGreaterThan(1024);
+      await storage.persist([{ type: "append", entries: entries(61, 61, 5) }]);
+      const { state } = await reopen(storage);
+      expect(indexes(state)).toEqual(Array.from({ length: 59 }, (_, i) => i + 3));
+      expect(logs).toEqual([]);
+    });
+
+    it("a spare left by a crash (here holding a rotation's records that were never renamed) is deleted on start with a log line, and the log is the old one", async () => {
+      const { storage } = await openStorage(PREALLOC);
+      await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 3, 5) }]);
+      const segment = await fsp.readFile(await walFile());
+      await storage.close();
+      await fsp.writeFile(path.join(dir, SPARE), segment);
+      const { storage: again, state } = await openStorage(PREALLOC);
+      expect(indexes(state)).toEqual([1, 2, 3]);
+      expect(logs).toEqual([`[wal] ${path.join(dir, SPARE)}: deleting the spare segment of a run that did not shut down cleanly (a new one is prepared)`]);
+      await again.persist([snapshotAt(3)]);
+      await again.persist([{ type: "append", entries: entries(4, 4, 5) }]);
+      const { state: after } = await reopen(again);
+      expect(indexes(after)).toEqual([4]);
+    });
+
+    it("without preallocation there is no spare: a rotation writes its segment whole", async () => {
+      const { storage } = await openStorage(0);
+      await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 4, 5) }]);
+      await storage.persist([snapshotAt(3)]);
+      expect(await names()).toEqual(["LOCK", "snapshot.bin", "wal-00000002.log"]);
+      const { state } = await reopen(storage);
+      expect(indexes(state)).toEqual([4]);
+    });
+  });
+
   describe("one process per data directory (LOCK)", () => {
     it("refuses a directory whose LOCK names a live process, naming it", async () => {
       const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
