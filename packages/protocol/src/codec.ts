@@ -11,7 +11,7 @@
 import { ErrorCode } from "./errors.js";
 import { MAX_JSON_DEPTH, MAX_MESSAGE_DEPTH, jsonDepthExceeds, tooDeepText } from "./json-depth.js";
 import { CLIENT_REQUEST_TYPES, type Body, type Message } from "./messages.js";
-import { clientSchemas, describeKind, describeValue, matchesKind, type SchemaTable } from "./schema.js";
+import { clientSchemas, describeKind, describeValue, matchesKind, type FieldSpec, type SchemaTable } from "./schema.js";
 
 /** Default bound on one line: larger lines are refused with error 1002. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
@@ -68,79 +68,101 @@ export interface DecodeOptions extends LineLocation {
 }
 
 export function decodeLine(line: string, opts: DecodeOptions = {}): DecodeResult {
-  const location: LineLocation = { source: opts.source, line: opts.line };
-  const fail = (
-    detail: string,
-    errorCode: number,
-    field?: string,
-    replyTo?: ProtocolError["replyTo"],
-  ): DecodeResult => ({
-    ok: false,
-    error: new ProtocolError(detail, { errorCode, field, location, replyTo }),
-  });
-
+  // The success path allocates nothing a failure alone needs: the location,
+  // the reply address and the error are made by `fail`, when there is one.
   const maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  // String length is a lower bound on the UTF-8 size; check it first so a
-  // huge line is refused without encoding it.
-  if (line.length > maxBytes || Buffer.byteLength(line, "utf8") > maxBytes) {
-    return fail(`line is larger than ${maxBytes} bytes`, ErrorCode.RequestTooLarge);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a line whose length is under
+  // a third of the bound fits without being measured, and one longer than the
+  // bound in units is refused without being encoded.
+  if (line.length > maxBytes || (line.length * 3 > maxBytes && Buffer.byteLength(line, "utf8") > maxBytes)) {
+    return fail(opts, `line is larger than ${maxBytes} bytes`, ErrorCode.RequestTooLarge);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch (e) {
     const preview = line.length > 60 ? `${line.slice(0, 60)}...` : line;
-    return fail(`not valid JSON (${(e as Error).message}): ${JSON.stringify(preview)}`, ErrorCode.MalformedRequest);
+    return fail(opts, `not valid JSON (${(e as Error).message}): ${JSON.stringify(preview)}`, ErrorCode.MalformedRequest);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return fail(`expected a JSON object with src, dest and body, got ${describeValue(parsed)}`, ErrorCode.MalformedRequest);
+    return fail(opts, `expected a JSON object with src, dest and body, got ${describeValue(parsed)}`, ErrorCode.MalformedRequest);
   }
   const obj = parsed as Record<string, unknown>;
-  const src = typeof obj.src === "string" ? obj.src : undefined;
   const body = obj.body;
   const rawBody = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-  const msgId = rawBody && Number.isSafeInteger(rawBody.msg_id) ? (rawBody.msg_id as number) : undefined;
   const type = rawBody && typeof rawBody.type === "string" ? rawBody.type : undefined;
-  const replyTo = src !== undefined ? { src, dest: typeof obj.dest === "string" ? obj.dest : undefined, msg_id: msgId, type } : undefined;
-
-  const deep = firstTooDeep(obj, rawBody, type);
-  if (deep) return fail(deep.detail, ErrorCode.MalformedRequest, deep.field, replyTo);
-  for (const f of ["src", "dest"] as const) {
-    if (!(f in obj)) return fail("missing", ErrorCode.MalformedRequest, f, replyTo);
-    if (typeof obj[f] !== "string") return fail(`expected a string, got ${describeValue(obj[f])}`, ErrorCode.MalformedRequest, f, replyTo);
-  }
-  if (!("body" in obj)) return fail("missing", ErrorCode.MalformedRequest, "body", replyTo);
-  if (!rawBody) return fail(`expected an object, got ${describeValue(body)}`, ErrorCode.MalformedRequest, "body", replyTo);
-  if (!("type" in rawBody)) return fail("missing", ErrorCode.MalformedRequest, "body.type", replyTo);
-  if (typeof rawBody.type !== "string") {
-    return fail(`expected a string, got ${describeValue(rawBody.type)}`, ErrorCode.MalformedRequest, "body.type", replyTo);
-  }
-  for (const f of ["msg_id", "in_reply_to"] as const) {
-    if (f in rawBody && !matchesKind("nonnegint", rawBody[f])) {
-      return fail(`expected a non-negative integer, got ${describeValue(rawBody[f])}`, ErrorCode.MalformedRequest, `body.${f}`, replyTo);
-    }
-  }
-  const schemas = opts.schemas ?? clientSchemas;
-  const schema = schemas[rawBody.type];
-  if (!schema) {
-    return fail(`unknown message type ${JSON.stringify(rawBody.type)}`, ErrorCode.NotSupported, "body.type", replyTo);
-  }
-  for (const [field, spec] of Object.entries(schema)) {
-    const present = field in rawBody && rawBody[field] !== undefined;
-    if (!present) {
-      if (spec.optional) continue;
-      return fail(`missing (expected ${describeKind(spec.kind)})`, ErrorCode.MalformedRequest, `body.${field}`, replyTo);
-    }
-    if (!matchesKind(spec.kind, rawBody[field])) {
-      return fail(
-        `expected ${describeKind(spec.kind)}, got ${describeValue(rawBody[field])}`,
-        ErrorCode.MalformedRequest,
-        `body.${field}`,
-        replyTo,
-      );
-    }
-  }
+  const problem = firstProblem(obj, rawBody, type, opts.schemas ?? clientSchemas);
+  if (problem) return fail(opts, problem.detail, problem.errorCode, problem.field, replyAddress(obj, rawBody, type));
   return { ok: true, message: { src: obj.src as string, dest: obj.dest as string, body: rawBody as Body } };
+}
+
+interface Problem {
+  field: string;
+  detail: string;
+  errorCode: number;
+}
+
+const malformed = (field: string, detail: string): Problem => ({ field, detail, errorCode: ErrorCode.MalformedRequest });
+
+/** The first thing wrong with a parsed line, in the order a reader would check it; undefined when it is a valid message. */
+function firstProblem(
+  obj: Record<string, unknown>,
+  rawBody: Record<string, unknown> | undefined,
+  type: string | undefined,
+  schemas: SchemaTable,
+): Problem | undefined {
+  const deep = firstTooDeep(obj, rawBody, type);
+  if (deep) return malformed(deep.field, deep.detail);
+  if (!("src" in obj)) return malformed("src", "missing");
+  if (typeof obj.src !== "string") return malformed("src", `expected a string, got ${describeValue(obj.src)}`);
+  if (!("dest" in obj)) return malformed("dest", "missing");
+  if (typeof obj.dest !== "string") return malformed("dest", `expected a string, got ${describeValue(obj.dest)}`);
+  if (!("body" in obj)) return malformed("body", "missing");
+  if (!rawBody) return malformed("body", `expected an object, got ${describeValue(obj.body)}`);
+  if (!("type" in rawBody)) return malformed("body.type", "missing");
+  if (type === undefined) return malformed("body.type", `expected a string, got ${describeValue(rawBody.type)}`);
+  if ("msg_id" in rawBody && !matchesKind("nonnegint", rawBody.msg_id)) {
+    return malformed("body.msg_id", `expected a non-negative integer, got ${describeValue(rawBody.msg_id)}`);
+  }
+  if ("in_reply_to" in rawBody && !matchesKind("nonnegint", rawBody.in_reply_to)) {
+    return malformed("body.in_reply_to", `expected a non-negative integer, got ${describeValue(rawBody.in_reply_to)}`);
+  }
+  const schema = schemas[type];
+  if (!schema) return { field: "body.type", detail: `unknown message type ${JSON.stringify(type)}`, errorCode: ErrorCode.NotSupported };
+  const specs = schemaFields(schema);
+  for (let i = 0; i < specs.length; i++) {
+    const [field, spec] = specs[i]!;
+    const value = rawBody[field];
+    if (value === undefined || !(field in rawBody)) {
+      if (spec.optional) continue;
+      return malformed(`body.${field}`, `missing (expected ${describeKind(spec.kind)})`);
+    }
+    if (!matchesKind(spec.kind, value)) return malformed(`body.${field}`, `expected ${describeKind(spec.kind)}, got ${describeValue(value)}`);
+  }
+  return undefined;
+}
+
+function fail(location: LineLocation, detail: string, errorCode: number, field?: string, replyTo?: ProtocolError["replyTo"]): DecodeResult {
+  return { ok: false, error: new ProtocolError(detail, { errorCode, field, location: { source: location.source, line: location.line }, replyTo }) };
+}
+
+/** What a node needs to answer a bad line: its sender, and the message id and type when they are readable. */
+function replyAddress(
+  obj: Record<string, unknown>,
+  rawBody: Record<string, unknown> | undefined,
+  type: string | undefined,
+): ProtocolError["replyTo"] {
+  if (typeof obj.src !== "string") return undefined;
+  const msgId = rawBody && Number.isSafeInteger(rawBody.msg_id) ? (rawBody.msg_id as number) : undefined;
+  return { src: obj.src, dest: typeof obj.dest === "string" ? obj.dest : undefined, msg_id: msgId, type };
+}
+
+/** A schema's fields as a list, made once per schema rather than an Object.entries per line. */
+const fieldLists = new WeakMap<object, Array<[string, FieldSpec]>>();
+function schemaFields(schema: Record<string, FieldSpec>): Array<[string, FieldSpec]> {
+  let list = fieldLists.get(schema);
+  if (list === undefined) fieldLists.set(schema, (list = Object.entries(schema)));
+  return list;
 }
 
 /**

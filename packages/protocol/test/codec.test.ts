@@ -51,6 +51,20 @@ describe("decodeLine", () => {
     expect(!r.ok && r.error.errorCode).toBe(ErrorCode.RequestTooLarge);
   });
 
+  it("bounds a line by its UTF-8 bytes, not its characters: multi-byte text under the bound in characters is still refused", () => {
+    const line = (chars: string) => JSON.stringify({ src: "c1", dest: "n1", body: { type: "write", key: "a", value: chars } });
+    const ascii = line("x".repeat(100));
+    const bound = Buffer.byteLength(ascii);
+    expect(decodeLine(ascii, { maxLineBytes: bound }).ok).toBe(true);
+    // Three bytes per character, the most UTF-8 takes for one UTF-16 unit: fewer characters than the bound, more bytes.
+    const wide = line("\u20ac".repeat(60));
+    expect(wide.length).toBeLessThan(bound);
+    const r = decodeLine(wide, { maxLineBytes: bound });
+    expect(!r.ok && r.error.errorCode).toBe(ErrorCode.RequestTooLarge);
+    expect(!r.ok && r.error.message).toBe(`line is larger than ${bound} bytes`);
+    expect(decodeLine(wide, { maxLineBytes: Buffer.byteLength(wide) }).ok).toBe(true);
+  });
+
   it("round-trips through encodeMessage", () => {
     const m = { src: "n1", dest: "c1", body: { type: "append_ok", in_reply_to: 3, value: [1, "b"] } };
     const r = decodeLine(encodeMessage(m));
