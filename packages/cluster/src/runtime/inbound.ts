@@ -39,24 +39,23 @@ export const DEFAULT_MAX_PEER_LINE_BYTES = 64 * 1024 * 1024;
 export const UNKNOWN_SENDER = "unknown";
 
 export function decodeInbound(raw: RawLine, opts: InboundOptions): Inbound {
-  const location = { source: opts.source, line: raw.lineNumber };
   const splitBound = Math.max(opts.maxLineBytes, opts.maxPeerLineBytes ?? 0);
   let result = raw.oversized
     ? {
         ok: false as const,
         error: new ProtocolError(`line is larger than ${splitBound} bytes; skipped`, {
           errorCode: ErrorCode.RequestTooLarge,
-          location,
+          location: { source: opts.source, line: raw.lineNumber },
         }),
       }
-    : decodeLine(raw.line, { ...location, schemas: opts.schemas, maxLineBytes: splitBound });
+    : decodeLine(raw.line, { source: opts.source, line: raw.lineNumber, schemas: opts.schemas, maxLineBytes: splitBound });
   if (result.ok && !(opts.isPeer?.(result.message.src) ?? false) && tooLong(raw.line, opts.maxLineBytes)) {
     const m = result.message;
     result = {
       ok: false,
       error: new ProtocolError(`line is larger than ${opts.maxLineBytes} bytes`, {
         errorCode: ErrorCode.RequestTooLarge,
-        location,
+        location: { source: opts.source, line: raw.lineNumber },
         replyTo: { src: m.src, dest: m.dest, msg_id: m.body.msg_id, type: m.body.type },
       }),
     };
