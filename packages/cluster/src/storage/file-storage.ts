@@ -35,11 +35,14 @@
  * the zeros are never dirty pages of the segment being fdatasync'ed.
  *
  * Snapshots: a batch that installs a snapshot rotates the WAL. A new segment
- * holding the hard state and the entries after the snapshot is written to a
- * temp file, fsynced and renamed; then snapshot.bin is written to a temp file,
- * fsynced and renamed, and the directory is fsynced. The snapshot rename is
- * the commit point: a crash before it leaves the old snapshot + old segment,
- * a crash after it the new pair. The old segment is deleted afterwards.
+ * holding the hard state and the entries after the snapshot is written
+ * (into the spare) and named, and snapshot.bin is written to a temp file;
+ * the segment, the temp file and the directory are synced at once; then
+ * the temp file is renamed to snapshot.bin and the directory synced again.
+ * The snapshot rename is the commit point: a crash before it leaves the old
+ * snapshot + old segment (the new segment and the temp file are deleted on
+ * start), a crash after it the new pair. The old segment is deleted
+ * afterwards.
  *
  * Recovery changes nothing on disk but a proven torn tail (the last record,
  * showing bytes that never reached the disk, with nothing valid after it:
@@ -371,46 +374,64 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * The new segment's records, durable at `walPath`: written into the spare
-   * (overwriting its zeros, so the zeros after them are the segment's clean
-   * end) when one is ready, otherwise into a new file; either way through a
-   * temp name and a rename.
+   * The new segment's records at `walPath`, in the page cache: written into
+   * the spare (overwriting its zeros, so the zeros after them are the
+   * segment's clean end) when one is ready, otherwise into a new file. It is
+   * named at once: until the snapshot that names it is in place, recovery
+   * deletes it as the leftover of an unfinished rotation. `sync` makes the
+   * records durable.
    */
-  private async writeSegment(walPath: string, content: Buffer): Promise<number> {
+  private async newSegment(walPath: string, content: Buffer): Promise<{ fd: number; size: number; sync: () => Promise<void> }> {
     const spare = this.spare ? await this.spare : false;
     this.spare = null;
-    if (!spare) {
-      await writeFileDurably(walPath, content);
-      return content.length;
-    }
-    const sparePath = path.join(this.dir, SPARE_FILE);
-    const fd = await new Promise<number>((resolve, reject) => fs.open(sparePath, fsc.O_RDWR, (err, fd) => (err ? reject(err) : resolve(fd))));
+    const file = spare ? path.join(this.dir, SPARE_FILE) : walPath;
+    const flags = spare ? fsc.O_RDWR : fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC;
+    const fd = await new Promise<number>((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
     try {
-      const size = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
-      await fdWriteAt(fd, content, 0);
+      const before = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+      writeAtSync(fd, content, 0);
+      if (spare) await fsp.rename(file, walPath);
       // Within the preallocated size only the data changed; past it the size did too.
-      await (content.length <= size ? fdDatasync(fd) : fdFsync(fd));
-    } finally {
-      await fdClose(fd);
+      const dataOnly = content.length <= before;
+      return { fd, size: Math.max(before, content.length), sync: () => (dataOnly ? fdDatasync(fd) : fdFsync(fd)) };
+    } catch (e) {
+      await fdClose(fd).catch(() => {});
+      throw e;
     }
-    await fsp.rename(sparePath, walPath);
-    return content.length;
   }
 
-  /** Writes a new WAL segment from the mirror, then the snapshot that names it (the commit point). */
+  /**
+   * Writes a new WAL segment from the mirror, then the snapshot that names
+   * it (the commit point). Crash safety rests on one order: the segment's
+   * records and name, and the snapshot's temp file, are durable before the
+   * snapshot is renamed into place; so those three syncs run at once, and
+   * the rename and its directory sync follow.
+   */
   private async rotate(): Promise<void> {
     const next = this.segment + 1;
     const walPath = path.join(this.dir, segmentName(next));
-    const written = await this.writeSegment(walPath, encodeSegment(this.mirror));
-    await fsyncDir(this.dir);
     const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
-    await writeFileDurably(snapshotPath, encodeSnapshotFile(next, this.mirror.snapshot as Snapshot));
-    await fsyncDir(this.dir);
+    const content = encodeSegment(this.mirror);
+    const segment = await this.newSegment(walPath, content);
+    let snapshotTmp: string;
+    try {
+      [, snapshotTmp] = await Promise.all([
+        segment.sync(),
+        writeTempDurably(snapshotPath, encodeSnapshotFile(next, this.mirror.snapshot as Snapshot)),
+        fsyncDir(this.dir),
+      ]);
+      await fsp.rename(snapshotTmp, snapshotPath);
+      await fsyncDir(this.dir);
+    } catch (e) {
+      await fdClose(segment.fd).catch(() => {});
+      throw e;
+    }
     const old = this.segment;
     if (this.extending) await this.extending.catch(() => {});
     await fdClose(this.fd!);
-    await this.openSegment(walPath);
-    this.writeOffset = written;
+    this.fd = segment.fd;
+    this.fileBytes = segment.size;
+    this.writeOffset = content.length;
     this.segment = next;
     this.stats.rotations++;
     await fsp.rm(path.join(this.dir, segmentName(old)), { force: true });
@@ -482,6 +503,11 @@ const fdClose = (fd: number): Promise<void> => new Promise((resolve, reject) => 
 
 /** Temp file, fsync, rename: the file is either the old one or the complete new one. */
 async function writeFileDurably(file: string, data: Buffer): Promise<void> {
+  await fsp.rename(await writeTempDurably(file, data), file);
+}
+
+/** `data` written and fsynced to `<file>.tmp`, whose path it returns, for the caller to rename. */
+async function writeTempDurably(file: string, data: Buffer): Promise<string> {
   const tmp = `${file}.tmp`;
   const fh = await fsp.open(tmp, "w");
   try {
@@ -490,7 +516,7 @@ async function writeFileDurably(file: string, data: Buffer): Promise<void> {
   } finally {
     await fh.close();
   }
-  await fsp.rename(tmp, file);
+  return tmp;
 }
 
 /** Makes a rename or a new file's directory entry durable. */
