@@ -52,16 +52,30 @@ const BIN = fileURLToPath(new URL("../bin/kv-cluster.js", import.meta.url));
 
 const children: ChildProcess[] = [];
 const tmpDirs: string[] = [];
+/** Set once the bench stops its servers: an exit before that is a failure worth saying. */
+let stopping = false;
 function cleanup(): void {
+  stopping = true;
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 }
 process.on("exit", cleanup);
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 
+/**
+ * A server process. Its stderr goes to the terminal with -v; otherwise the
+ * last lines are kept, and printed if it exits before the bench stops it
+ * (its figures, and the CPU column, would then be of a smaller cluster).
+ */
 function spawnLogged(cmd: string, args: string[], name: string): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", verbose ? "inherit" : "ignore"] });
-  child.on("exit", (code, signal) => verbose && console.error(`${name} exited (${signal ?? code})`));
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", verbose ? "inherit" : "pipe"] });
+  let tail = "";
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (tail = (tail + d).slice(-4000)));
+  child.on("exit", (code, signal) => {
+    if (stopping) return;
+    const last = tail.trimEnd().split("\n").slice(-8).join("\n");
+    console.error(`bench/http: ${name} exited (${signal ?? `code ${code}`}) before the bench stopped it${last ? `; its last lines:\n${last}` : ""}`);
+  });
   children.push(child);
   return child;
 }
@@ -294,6 +308,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  stopping = true;
   for (const c of children.splice(0)) c.kill("SIGKILL");
   const dslabLevels = dslabRuns.map(median);
   const etcdLevels = etcdRuns.every((r) => r.length > 0) ? etcdRuns.map(median) : undefined;
