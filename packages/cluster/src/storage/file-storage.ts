@@ -42,7 +42,12 @@
  * The snapshot rename is the commit point: a crash before it leaves the old
  * snapshot + old segment (the new segment and the temp file are deleted on
  * start), a crash after it the new pair. The old segment is deleted
- * afterwards.
+ * afterwards. A snapshot that only compacts the log (the node's own, every
+ * snapshotEveryEntries) rotates in the background: the entries it covers are
+ * durable already, so its batch resolves once its other records are, and
+ * until the commit every later batch is written and fdatasync'ed to both
+ * segments. A snapshot that replaces the log (installed from the leader)
+ * rotates before anything else is written.
  *
  * Recovery changes nothing on disk but a proven torn tail (the last record,
  * showing bytes that never reached the disk, with nothing valid after it:
@@ -60,7 +65,7 @@ import path from "node:path";
 import type { PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
 import { StorageCorruptError, StorageIoError } from "./errors.js";
 import { acquireLock, isLockFile, releaseLock, type HeldLock } from "./lock.js";
-import { applyOps, cloneState, emptyState } from "./state.js";
+import { applyOps, cloneState, emptyState, snapshotKeepsLog } from "./state.js";
 import { FILE_HEADER_BYTES, decodeSnapshotFile, encodeSegment, encodeSnapshotFile, encodeWalOps, fileHeader, recoverState } from "./wal.js";
 
 export interface FileStorageOptions {
@@ -70,6 +75,13 @@ export interface FileStorageOptions {
   preallocateBytes?: number;
   /** How long to wait for a live process holding the directory's LOCK to exit. Default 2000 ms. */
   lockWaitMs?: number;
+  /**
+   * A failpoint for tests: awaited in a rotation once the new segment and the
+   * snapshot's temp file are durable, before the snapshot is renamed into
+   * place (the commit point), so a test can hold a rotation there and see
+   * what a crash would leave.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export const DEFAULT_PREALLOCATE_BYTES = 8 * 1024 * 1024;
@@ -81,6 +93,23 @@ export interface FileStorageStats {
   persistCalls: number;
   /** WAL rotations (snapshots installed). */
   rotations: number;
+}
+
+/**
+ * A compaction's new segment, open and named, while the snapshot that names
+ * it is made durable in the background: every batch meanwhile is written to
+ * it as well as to the current segment, so whichever pair a crash leaves
+ * holds every acknowledged record.
+ */
+interface NextSegment {
+  fd: number;
+  /** Where its next record goes. */
+  offset: number;
+  /** Its size on disk. */
+  size: number;
+  /** Resolves once the snapshot names it (`done`), or once that failed (`FileStorage.failed`). */
+  committed: Promise<void>;
+  done: boolean;
 }
 
 interface Pending {
@@ -121,6 +150,7 @@ export class FileStorage implements Storage {
   private fd: number | null = null;
   private readonly preallocateBytes: number;
   private readonly lockWaitMs: number;
+  private readonly beforeCommit: (() => Promise<void>) | undefined;
   /** Where the next record goes: the end of the last good record. */
   private writeOffset = 0;
   /** The segment's size on disk, preallocated zeros included. */
@@ -131,6 +161,8 @@ export class FileStorage implements Storage {
   private extending: Promise<void> | null = null;
   /** The spare segment being prepared or ready: true once it is all zeros on disk, false if preparing it failed. */
   private spare: Promise<boolean> | null = null;
+  /** The new segment of a rotation running in the background, while one does. */
+  private next: NextSegment | null = null;
   private flushing: Promise<void> | null = null;
   private failed: Error | null = null;
   private closed = false;
@@ -140,6 +172,7 @@ export class FileStorage implements Storage {
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.preallocateBytes = opts.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
     this.lockWaitMs = opts.lockWaitMs ?? 2000;
+    this.beforeCommit = opts.beforeCommit;
   }
 
   /**
@@ -250,9 +283,19 @@ export class FileStorage implements Storage {
     });
   }
 
+  /** Resolves when no write is in flight and no rotation runs in the background (the directory holds one segment). */
+  async settled(): Promise<void> {
+    while (this.flushing || (this.next && !this.failed)) {
+      if (this.flushing) await this.flushing;
+      else await this.next!.committed;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    if (this.flushing) await this.flushing;
+    await this.settled();
+    if (this.next) await fdClose(this.next.fd).catch(() => {});
+    this.next = null;
     if (this.extending) await this.extending.catch(() => {});
     if (this.fd !== null) await fdClose(this.fd);
     this.fd = null;
@@ -293,18 +336,51 @@ export class FileStorage implements Storage {
   }
 
   private async writeBatch(ops: PersistOp[]): Promise<void> {
+    if (this.failed) throw this.failed;
+    // A rotation that finished in the background takes effect between batches.
+    if (this.next?.done) await this.switchToNext();
     if (ops.length === 0) return;
-    applyOps(this.mirror, ops);
-    if (ops.some((op) => op.type === "snapshot")) {
+    const at = ops.findIndex((op) => op.type === "snapshot");
+    if (at === -1) {
+      applyOps(this.mirror, ops);
+      return this.appendRecords(encodeWalOps(ops));
+    }
+    // A second snapshot waits for the rotation of the first.
+    if (this.next) await this.finishRotation();
+    applyOps(this.mirror, ops.slice(0, at));
+    const snapshot = (ops[at] as Extract<PersistOp, { type: "snapshot" }>).snapshot;
+    const compaction = snapshotKeepsLog(this.mirror, snapshot) && ops.every((op, i) => i === at || op.type !== "snapshot");
+    applyOps(this.mirror, ops.slice(at));
+    if (!compaction) {
+      // A snapshot installed from the leader replaces the log: the current
+      // segment's records no longer continue it, so nothing else is written
+      // until the new pair is in place.
       await this.rotate();
       return;
     }
-    const buf = encodeWalOps(ops);
+    // A compaction: the entries it covers are already durable in the
+    // current segment, which stays a valid log with the records after it.
+    // The batch's records go there as usual, and the new pair is made
+    // durable in the background instead of stalling every write behind it.
+    await this.appendRecords(encodeWalOps(ops));
+    await this.startRotation();
+  }
+
+  /** Records written and fdatasync'ed: to the current segment, and to the next one while a rotation runs. */
+  private async appendRecords(buf: Buffer): Promise<void> {
     if (buf.length === 0) return;
     await this.ensureSpace(buf.length);
     writeAtSync(this.fd!, buf, this.writeOffset);
     this.writeOffset += buf.length;
-    await fdDatasync(this.fd!);
+    const next = this.next;
+    if (next === null) {
+      await fdDatasync(this.fd!);
+    } else {
+      writeAtSync(next.fd, buf, next.offset);
+      next.offset += buf.length;
+      next.size = Math.max(next.size, next.offset);
+      await Promise.all([fdDatasync(this.fd!), fdDatasync(next.fd)]);
+    }
     this.stats.fsyncs++;
   }
 
@@ -408,32 +484,70 @@ export class FileStorage implements Storage {
    * the rename and its directory sync follow.
    */
   private async rotate(): Promise<void> {
-    const next = this.segment + 1;
-    const walPath = path.join(this.dir, segmentName(next));
-    const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
     const content = encodeSegment(this.mirror);
-    const segment = await this.newSegment(walPath, content);
-    let snapshotTmp: string;
+    const segment = await this.newSegment(path.join(this.dir, segmentName(this.segment + 1)), content);
     try {
-      [, snapshotTmp] = await Promise.all([
-        segment.sync(),
-        writeTempDurably(snapshotPath, encodeSnapshotFile(next, this.mirror.snapshot as Snapshot)),
-        fsyncDir(this.dir),
-      ]);
-      await fsp.rename(snapshotTmp, snapshotPath);
-      await fsyncDir(this.dir);
+      await this.commitSnapshot(segment.sync, encodeSnapshotFile(this.segment + 1, this.mirror.snapshot as Snapshot));
     } catch (e) {
       await fdClose(segment.fd).catch(() => {});
       throw e;
     }
+    this.stats.rotations++;
+    await this.switchTo({ fd: segment.fd, offset: content.length, size: segment.size });
+  }
+
+  /** The segment's records, the snapshot's temp file and the directory synced at once; then the rename that commits the pair. */
+  private async commitSnapshot(syncSegment: () => Promise<void>, snapshotFile: Buffer): Promise<void> {
+    const snapshotPath = path.join(this.dir, SNAPSHOT_FILE);
+    const [, snapshotTmp] = await Promise.all([syncSegment(), writeTempDurably(snapshotPath, snapshotFile), fsyncDir(this.dir)]);
+    await this.beforeCommit?.();
+    await fsp.rename(snapshotTmp, snapshotPath);
+    await fsyncDir(this.dir);
+  }
+
+  /** Starts a compaction's rotation: the new segment is written (in the page cache) and named now, and committed in the background. */
+  private async startRotation(): Promise<void> {
+    const content = encodeSegment(this.mirror);
+    const snapshotFile = encodeSnapshotFile(this.segment + 1, this.mirror.snapshot as Snapshot);
+    const segment = await this.newSegment(path.join(this.dir, segmentName(this.segment + 1)), content);
+    const next: NextSegment = { fd: segment.fd, offset: content.length, size: segment.size, done: false, committed: Promise.resolve() };
+    next.committed = this.commitSnapshot(segment.sync, snapshotFile).then(
+      () => {
+        next.done = true;
+        this.stats.rotations++;
+        // The switch happens in the flush loop, between batches: queue an empty one.
+        this.queue.push({ ops: [], resolve: () => {}, reject: () => {} });
+        if (!this.flushing) this.flushing = this.flushLoop();
+      },
+      (e: unknown) => {
+        this.failed ??= new Error(`FileStorage ${this.dir}: writing a snapshot failed, storage is unusable: ${(e as Error).message}`, { cause: e });
+      },
+    );
+    this.next = next;
+  }
+
+  /** Waits for the rotation running in the background, then makes its segment the current one. */
+  private async finishRotation(): Promise<void> {
+    await this.next!.committed;
+    if (this.failed) throw this.failed;
+    await this.switchToNext();
+  }
+
+  private async switchToNext(): Promise<void> {
+    const next = this.next!;
+    this.next = null;
+    await this.switchTo(next);
+  }
+
+  /** The new segment, committed, becomes the current one; the old one is closed and deleted. */
+  private async switchTo(segment: { fd: number; offset: number; size: number }): Promise<void> {
     const old = this.segment;
     if (this.extending) await this.extending.catch(() => {});
     await fdClose(this.fd!);
     this.fd = segment.fd;
     this.fileBytes = segment.size;
-    this.writeOffset = content.length;
-    this.segment = next;
-    this.stats.rotations++;
+    this.writeOffset = segment.offset;
+    this.segment = old + 1;
     await fsp.rm(path.join(this.dir, segmentName(old)), { force: true });
     this.prepareSpare();
   }

@@ -65,6 +65,17 @@ export function applyAppend(state: PersistentState, entries: readonly LogEntry[]
 }
 
 /**
+ * Whether installing `snapshot` only compacts the log: the log holds the
+ * snapshot's last entry with the same term, so the entries after it stay,
+ * and the log without the snapshot is as valid as with it.
+ */
+export function snapshotKeepsLog(state: PersistentState, snapshot: Snapshot): boolean {
+  const pos = snapshot.lastIncludedIndex - (snapshotIndex(state) + 1);
+  const atIndex = pos >= 0 ? state.entries[pos] : undefined;
+  return atIndex !== undefined && atIndex.term === snapshot.lastIncludedTerm;
+}
+
+/**
  * Install a snapshot (Raft §7): if the log holds the snapshot's last entry
  * with the same term, the entries after it are kept; otherwise the whole log
  * is discarded. An older snapshot than the one installed is ignored.
@@ -73,8 +84,7 @@ export function applySnapshot(state: PersistentState, snapshot: Snapshot): void 
   const snapIndex = snapshotIndex(state);
   if (snapshot.lastIncludedIndex < snapIndex) return;
   const pos = snapshot.lastIncludedIndex - (snapIndex + 1);
-  const atIndex = pos >= 0 ? state.entries[pos] : undefined;
-  if (atIndex && atIndex.term === snapshot.lastIncludedTerm) state.entries = state.entries.slice(pos + 1);
+  if (snapshotKeepsLog(state, snapshot)) state.entries = state.entries.slice(pos + 1);
   else if (snapshot.lastIncludedIndex === snapIndex && state.snapshot?.lastIncludedTerm === snapshot.lastIncludedTerm) {
     // Re-installing the same point: keep the log as it is.
   } else state.entries = [];

@@ -118,6 +118,8 @@ describe("FileStorage: the WAL keeps what was persisted across restarts and refu
     const walBefore = (await fsp.stat(await walFile())).size;
     const snapshot = { lastIncludedIndex: 8, lastIncludedTerm: 3, nodeIds: ["n1", "n2", "n3"], data: { kv: { x: [1, 2] }, sessions: {} } };
     await storage.persist([{ type: "snapshot", snapshot }]);
+    // A compaction's new segment and snapshot are made durable in the background.
+    await storage.settled();
     expect(storage.stats.rotations).toBe(1);
     expect((await fsp.stat(await walFile())).size).toBeLessThan(walBefore);
     await storage.persist([{ type: "append", entries: entries(11, 12, 3) }]);
@@ -229,6 +231,7 @@ describe("FileStorage: the WAL keeps what was persisted across restarts and refu
       await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 10, 5) }]);
       for (const [at, next, from, to] of [[8, 2, 11, 12], [12, 3, 13, 14]] as const) {
         await storage.persist([snapshotAt(at)]);
+        await storage.settled();
         // The records of the entries after the snapshot, then the spare's zeros: no write waits to extend it.
         expect((await fsp.stat(path.join(dir, `wal-0000000${next}.log`))).size).toBe(PREALLOC);
         await storage.persist([{ type: "append", entries: entries(from, to, 5) }]);
@@ -269,10 +272,73 @@ describe("FileStorage: the WAL keeps what was persisted across restarts and refu
       expect(indexes(after)).toEqual([4]);
     });
 
+    it("writes go on while a compaction's snapshot is made durable, to both segments, so a crash before or after its commit keeps every acknowledged record", async () => {
+      // Hold the rotation at its commit point (the snapshot's rename).
+      let reached!: () => void;
+      const atCommit = new Promise<void>((resolve) => (reached = resolve));
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const storage = new FileStorage(dir, { log: (l) => logs.push(l), preallocateBytes: PREALLOC, beforeCommit: () => (reached(), held) });
+      open.push(storage);
+      await storage.load();
+      await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 10, 5) }]);
+      await storage.persist([snapshotAt(8)]);
+      await atCommit;
+      // Acknowledged while the rotation waits: durable in both segments.
+      await storage.persist([{ type: "append", entries: entries(11, 11, 5) }]);
+      await storage.persist([{ type: "append", entries: entries(12, 12, 5) }]);
+      const crashed = new Map<string, Buffer>();
+      for (const name of await names()) if (name !== "LOCK") crashed.set(name, await fsp.readFile(path.join(dir, name)));
+      // The spare became the new segment, already named; the next spare is prepared after the switch.
+      expect([...crashed.keys()]).toEqual(["snapshot.bin.tmp", "wal-00000001.log", "wal-00000002.log"]);
+      release();
+      await storage.settled();
+      expect(storage.stats.rotations).toBe(1);
+      await storage.persist([{ type: "append", entries: entries(13, 13, 5) }]);
+      await storage.close();
+      expect(await names()).toEqual(["snapshot.bin", "wal-00000002.log"]);
+
+      // The clean restart: the new pair.
+      const after = await openStorage(PREALLOC);
+      expect(after.state.snapshot?.lastIncludedIndex).toBe(8);
+      expect(indexes(after.state)).toEqual([9, 10, 11, 12, 13]);
+      await after.storage.close();
+
+      // The directory as a crash before the commit point leaves it: the old segment holds every record.
+      for (const name of await names()) await fsp.rm(path.join(dir, name));
+      for (const [name, bytes] of crashed) await fsp.writeFile(path.join(dir, name), bytes);
+      const before = await openStorage(PREALLOC);
+      expect(before.state.snapshot).toBeNull();
+      expect(indexes(before.state)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(logs.join("\n")).toContain("deleting the segment of an unfinished rotation");
+      await before.storage.close();
+
+      // And as a crash right after it (the snapshot renamed, the old segment not yet deleted): the new segment holds them too.
+      for (const name of await names()) await fsp.rm(path.join(dir, name));
+      for (const [name, bytes] of crashed) await fsp.writeFile(path.join(dir, name === "snapshot.bin.tmp" ? "snapshot.bin" : name), bytes);
+      const renamed = await openStorage(PREALLOC);
+      expect(renamed.state.snapshot?.lastIncludedIndex).toBe(8);
+      expect(indexes(renamed.state)).toEqual([9, 10, 11, 12]);
+    });
+
+    it("a snapshot that replaces the log (installed from the leader) is in place before any later write", async () => {
+      const { storage } = await openStorage(PREALLOC);
+      await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 3, 5) }]);
+      // Index 20 is not in this log: the log is discarded, so the old segment cannot continue it.
+      await storage.persist([snapshotAt(20)]);
+      expect(storage.stats.rotations).toBe(1);
+      expect((await names()).filter((n) => n !== SPARE)).toEqual(["LOCK", "snapshot.bin", "wal-00000002.log"]);
+      await storage.persist([{ type: "append", entries: entries(21, 21, 5) }]);
+      const { state } = await reopen(storage);
+      expect(state.snapshot?.lastIncludedIndex).toBe(20);
+      expect(indexes(state)).toEqual([21]);
+    });
+
     it("without preallocation there is no spare: a rotation writes its segment whole", async () => {
       const { storage } = await openStorage(0);
       await storage.persist([HARD_STATE, { type: "append", entries: entries(1, 4, 5) }]);
       await storage.persist([snapshotAt(3)]);
+      await storage.settled();
       expect(await names()).toEqual(["LOCK", "snapshot.bin", "wal-00000002.log"]);
       const { state } = await reopen(storage);
       expect(indexes(state)).toEqual([4]);
