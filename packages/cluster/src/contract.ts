@@ -81,7 +81,13 @@ export interface PersistentState {
  */
 export interface Storage {
   load(): Promise<PersistentState>;
-  /** Resolves when every op is durable (fsync done). */
+  /**
+   * Resolves when every op is durable (fsync done). A snapshot that only
+   * compacts the log (its last entry is in the log, with its term) is
+   * durable once the entries it covers are: a restart may then find the
+   * log before the compaction, the same state (FileStorage writes the
+   * snapshot's files in the background).
+   */
   persist(ops: PersistOp[]): Promise<void>;
   close(): Promise<void>;
 }
