@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import { createPrng } from "@dslab/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileStorage } from "../../src/storage/index.js";
 
@@ -24,18 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fsp.rm(root, { recursive: true, force: true });
 });
-
-/** A small seeded PRNG (mulberry32): the kill moments are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the writer until it has acknowledged `acks` more entries, kills it, and returns the last index it acknowledged. */
 async function runAndKill(dir: string, every: number, prealloc: number, acks: number): Promise<number> {
@@ -69,10 +58,11 @@ describe("FileStorage under SIGKILL, with compactions rotating in the background
     { name: "without preallocation", prealloc: 0 },
   ])(`every acknowledged entry is there after each of ${KILLS} kills at seeded moments ($name)`, async ({ prealloc }) => {
     const dir = path.join(root, `p${prealloc}`);
-    const random = prng(prealloc + 7);
+    // Seeded: the kill moments (acknowledgements between kills) are the same on every run.
+    const prng = createPrng(`wal-crash-${prealloc}`);
     let acked = 0;
     for (let kill = 0; kill < KILLS; kill++) {
-      acked = await runAndKill(dir, 3, prealloc, 1 + Math.floor(random() * 25));
+      acked = await runAndKill(dir, 3, prealloc, prng.int(1, 25));
       const storage = new FileStorage(dir, { preallocateBytes: prealloc, log: () => {} });
       const state = await storage.load();
       await storage.close();
