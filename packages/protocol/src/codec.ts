@@ -127,7 +127,8 @@ function firstProblem(
   if ("in_reply_to" in rawBody && !matchesKind("nonnegint", rawBody.in_reply_to)) {
     return malformed("body.in_reply_to", `expected a non-negative integer, got ${describeValue(rawBody.in_reply_to)}`);
   }
-  const schema = schemas[type];
+  // Own entries only: "constructor" or "__proto__" names no message type.
+  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
   if (!schema) return { field: "body.type", detail: `unknown message type ${JSON.stringify(type)}`, errorCode: ErrorCode.NotSupported };
   const specs = schemaFields(schema);
   for (let i = 0; i < specs.length; i++) {

@@ -22,6 +22,8 @@ describe("decodeLine", () => {
     ["body not an object", '{"src":"c1","dest":"n1","body":3}', "body", 12, /expected an object/],
     ["missing type", '{"src":"c1","dest":"n1","body":{}}', "body.type", 12, /missing/],
     ["unknown type", '{"src":"c1","dest":"n1","body":{"type":"frobnicate"}}', "body.type", 10, /unknown message type "frobnicate"/],
+    ["a type named after an object's built-in member", '{"src":"c1","dest":"n1","body":{"type":"constructor"}}', "body.type", 10, /unknown message type "constructor"/],
+    ["the type __proto__", '{"src":"c1","dest":"n1","body":{"type":"__proto__"}}', "body.type", 10, /unknown message type "__proto__"/],
     ["seq of the wrong type", '{"src":"c1","dest":"n1","body":{"type":"write","key":"a","value":1,"client_id":"c1","seq":"5"}}', "body.seq", 12, /positive integer, got the string "5"/],
     ["seq of zero", '{"src":"c1","dest":"n1","body":{"type":"write","key":"a","value":1,"client_id":"c1","seq":0}}', "body.seq", 12, /positive integer/],
     ["client_id as a number", '{"src":"c1","dest":"n1","body":{"type":"append","key":"a","value":1,"client_id":7,"seq":1}}', "body.client_id", 12, /expected a string/],
