@@ -180,24 +180,32 @@ export class KvNodeRuntime implements NodeRuntime {
   private apply(effects: Effects): void {
     for (const line of effects.logs) this.log(line);
     if (this.onEvent && effects.events) for (const e of effects.events) this.onEvent(e);
+    let seq = 0;
     if (effects.persist.length > 0) {
       if (effects.durable && !this.core.persisted) {
         throw new Error(`node ${this.id}: the core asked to hear when its writes are durable, but has no persisted()`);
       }
-      const seq = ++this.lastSeq;
+      seq = ++this.lastSeq;
       if (!effects.sendBeforePersist) this.barrierSeq = seq;
       if (effects.durable) this.marks.push({ seq, durable: effects.durable });
-      this.writing++;
-      this.storage.persist(effects.persist).then(
-        () => this.written(seq),
-        (e: unknown) => this.storageFailed(e),
-      );
     }
-    if (effects.send.length === 0) return;
-    // A leader's marked messages wait only for the ordinary writes before them; any other for every write so far.
-    const afterSeq = effects.sendBeforePersist ? this.barrierSeq : this.lastSeq;
-    if (this.held.length === 0 && afterSeq <= this.durableSeq) this.sendBatch(effects.send);
-    else this.held.push({ afterSeq, send: effects.send });
+    if (effects.send.length > 0) {
+      // A leader's marked messages wait only for the ordinary writes before them; any other for every write so far.
+      const afterSeq = effects.sendBeforePersist ? this.barrierSeq : this.lastSeq;
+      if (this.held.length === 0 && afterSeq <= this.durableSeq) this.sendBatch(effects.send);
+      else this.held.push({ afterSeq, send: effects.send });
+    }
+    if (seq === 0) return;
+    // Handed to storage after the messages are handed to the transport: both
+    // act at the end of this turn of the event loop, in that order, so a
+    // leader's AppendEntries (which need not wait for this write) leave
+    // before the write starts.
+    const written = seq;
+    this.writing++;
+    this.storage.persist(effects.persist).then(
+      () => this.written(written),
+      (e: unknown) => this.storageFailed(e),
+    );
   }
 
   /** Write `seq` completed: once it and every write before it have, act on them (once per batch: a microtask). */

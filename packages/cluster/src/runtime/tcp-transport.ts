@@ -632,13 +632,19 @@ const outbox = new Map<net.Socket, string[]>();
 /** Called after each write to a socket that has one (client connections: the total output bound). */
 const flushHooks = new WeakMap<net.Socket, () => void>();
 
-/** One line; lines written in the same turn of the event loop leave in one write (one syscall, one segment). */
+/**
+ * One line; lines written in the same turn of the event loop leave in one
+ * write (one syscall, one segment). The turn ends after every input that
+ * arrived together has been handled (setImmediate runs after the poll
+ * phase), so a leader answering many acknowledgements and requests at once
+ * sends each follower one write, not one per input.
+ */
 function write(socket: net.Socket, line: string): void {
   let lines = outbox.get(socket);
   if (!lines) {
     lines = [];
     outbox.set(socket, lines);
-    process.nextTick(() => {
+    setImmediate(() => {
       if (outbox.get(socket) !== lines) return;
       outbox.delete(socket);
       if (socket.destroyed || socket.writableEnded) return;
