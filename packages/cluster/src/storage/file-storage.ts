@@ -324,10 +324,13 @@ export class FileStorage implements Storage {
           // After a failed write or fsync the disk state is unknown: refuse
           // everything from now on (as etcd and PostgreSQL do) rather than
           // acknowledge writes that may not be durable.
-          this.failed = new Error(`FileStorage ${this.dir}: write failed, storage is unusable: ${(e as Error).message}`, {
-            cause: e,
-          });
-          for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failed);
+          // A snapshot that failed in the background already says so.
+          const failed =
+            this.failed !== null && e === this.failed
+              ? this.failed
+              : new Error(`FileStorage ${this.dir}: write failed, storage is unusable: ${(e as Error).message}`, { cause: e });
+          this.failed = failed;
+          for (const p of [...batch, ...this.queue.splice(0)]) p.reject(failed);
         }
       }
     } finally {
@@ -484,16 +487,9 @@ export class FileStorage implements Storage {
    * the rename and its directory sync follow.
    */
   private async rotate(): Promise<void> {
-    const content = encodeSegment(this.mirror);
-    const segment = await this.newSegment(path.join(this.dir, segmentName(this.segment + 1)), content);
-    try {
-      await this.commitSnapshot(segment.sync, encodeSnapshotFile(this.segment + 1, this.mirror.snapshot as Snapshot));
-    } catch (e) {
-      await fdClose(segment.fd).catch(() => {});
-      throw e;
-    }
-    this.stats.rotations++;
-    await this.switchTo({ fd: segment.fd, offset: content.length, size: segment.size });
+    // The background rotation, waited for before anything else is written.
+    await this.startRotation();
+    await this.finishRotation();
   }
 
   /** The segment's records, the snapshot's temp file and the directory synced at once; then the rename that commits the pair. */
@@ -505,7 +501,7 @@ export class FileStorage implements Storage {
     await fsyncDir(this.dir);
   }
 
-  /** Starts a compaction's rotation: the new segment is written (in the page cache) and named now, and committed in the background. */
+  /** Starts a rotation: the new segment is written (in the page cache) and named now, and committed in the background. */
   private async startRotation(): Promise<void> {
     const content = encodeSegment(this.mirror);
     const snapshotFile = encodeSnapshotFile(this.segment + 1, this.mirror.snapshot as Snapshot);
@@ -533,20 +529,16 @@ export class FileStorage implements Storage {
     await this.switchToNext();
   }
 
+  /** The rotation's new segment, committed, becomes the current one; the old one is closed and deleted. */
   private async switchToNext(): Promise<void> {
     const next = this.next!;
     this.next = null;
-    await this.switchTo(next);
-  }
-
-  /** The new segment, committed, becomes the current one; the old one is closed and deleted. */
-  private async switchTo(segment: { fd: number; offset: number; size: number }): Promise<void> {
     const old = this.segment;
     if (this.extending) await this.extending.catch(() => {});
     await fdClose(this.fd!);
-    this.fd = segment.fd;
-    this.fileBytes = segment.size;
-    this.writeOffset = segment.offset;
+    this.fd = next.fd;
+    this.fileBytes = next.size;
+    this.writeOffset = next.offset;
     this.segment = old + 1;
     await fsp.rm(path.join(this.dir, segmentName(old)), { force: true });
     this.prepareSpare();
