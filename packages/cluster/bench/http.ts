@@ -6,14 +6,20 @@
  * (`POST /v3/kv/put`, base64 key and value) and both are printed side by
  * side with the ratio.
  *
- *   npx tsx bench/http.ts [--duration-ms 5000] [--warmup-ms 1000] [--conns 1,8,64] [--no-etcd] [-v]
+ *   npx tsx bench/http.ts [--duration-ms 3000] [--warmup-ms 1000] [--start-warmup-ms 6000] [--conns 1,8,64] [--rounds 3] [--no-etcd] [-v]
  *
  * Both systems get the same shape of load: each connection sends one PUT at
  * a time, straight to the leader (no redirects), to one of 100 keys of its
  * own. Both clusters run for the whole bench and the levels alternate
  * (dslab at 1, etcd at 1, dslab at 8, ...), so on a machine shared with
  * other jobs both see the same conditions; `--rounds N` repeats the levels
- * and prints each system's median round. Beside each level, the CPU time
+ * and prints each system's median round. Before the first level, each
+ * cluster takes `--start-warmup-ms` of the same load, unmeasured and split
+ * over the levels: a Node server runs its first thousands of requests
+ * before V8 has compiled their paths (etcd's Go is compiled ahead, though
+ * its first seconds are slower too), so without it the first level
+ * measured dslab's start-up more than its steady state
+ * (`--start-warmup-ms 0` shows that). Beside each level, the CPU time
  * (user + system, from /proc on Linux) the three servers spent per
  * acknowledged PUT: on a machine shared with other work, the system that
  * needs less CPU per write loses less to it. Not a timed test: it prints a
@@ -30,21 +36,32 @@ import { ensureSecretIn, freePortRun } from "../src/testing/processes.js";
 
 const { values } = parseArgs({
   options: {
-    "duration-ms": { type: "string", default: "5000" },
+    "duration-ms": { type: "string", default: "3000" },
     "warmup-ms": { type: "string", default: "1000" },
+    "start-warmup-ms": { type: "string", default: "6000" },
     conns: { type: "string", default: "1,8,64" },
     "no-etcd": { type: "boolean", default: false },
-    rounds: { type: "string", default: "1" },
+    rounds: { type: "string", default: "3" },
     verbose: { type: "boolean", short: "v", default: false },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log("Usage: tsx bench/http.ts [--duration-ms 5000] [--warmup-ms 1000] [--conns 1,8,64] [--rounds 1] [--no-etcd] [-v]");
+  console.log(
+    "Usage: tsx bench/http.ts [--duration-ms 3000] [--warmup-ms 1000] [--start-warmup-ms 6000] [--conns 1,8,64] [--rounds 3] [--no-etcd] [-v]\n\n" +
+      "  --duration-ms      measured time per level\n" +
+      "  --warmup-ms        unmeasured load before each level\n" +
+      "  --start-warmup-ms  unmeasured load each cluster takes once it has started, split over the levels (0: measure from a cold start)\n" +
+      "  --conns            the levels: concurrent keep-alive connections, one PUT outstanding on each\n" +
+      "  --rounds           how many times the levels run; each system's median round is printed\n" +
+      "  --no-etcd          dslab alone, even with an etcd binary on PATH\n" +
+      "  -v                 the servers' logs on stderr",
+  );
   process.exit(0);
 }
 const durationMs = Number(values["duration-ms"]);
 const warmupMs = Number(values["warmup-ms"]);
+const startWarmupMs = Number(values["start-warmup-ms"]);
 const levels = values.conns!.split(",").map(Number);
 const rounds = Math.max(1, Number(values.rounds));
 const verbose = values.verbose === true;
@@ -149,16 +166,21 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-async function runLevel(target: Target, conns: number): Promise<Level> {
+/** The unmeasured load a cluster takes once it has started: `ms` in all, split over the levels. */
+async function warmUp(target: Target, ms: number): Promise<void> {
+  for (const conns of levels) await runLevel(target, conns, ms / levels.length, 0);
+}
+
+async function runLevel(target: Target, conns: number, warmMs = warmupMs, measureMs = durationMs): Promise<Level> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
-  const measureFrom = start + warmupMs;
-  const end = measureFrom + durationMs;
+  const measureFrom = start + warmMs;
+  const end = measureFrom + measureMs;
   // The servers' CPU over the measured window (a read when the warm-up ends, one at the end).
   let cpuFrom = NaN;
-  const warmedUp = setTimeout(() => (cpuFrom = cpuSeconds(target.pids)), warmupMs);
+  const warmedUp = setTimeout(() => (cpuFrom = cpuSeconds(target.pids)), warmMs);
   await Promise.all(
     Array.from({ length: conns }, async (_, w) => {
       for (let i = 0; ; i++) {
@@ -177,7 +199,7 @@ async function runLevel(target: Target, conns: number): Promise<Level> {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const cpuUsPerOp = (cpuS / latencies.length) * 1e6;
-  return { conns, opsPerSec: latencies.length / (durationMs / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors, cpuUsPerOp };
+  return { conns, opsPerSec: latencies.length / (measureMs / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors, cpuUsPerOp };
 }
 
 // -------------------------------------------------------------- dslab ----
@@ -275,7 +297,8 @@ async function main(): Promise<void> {
   const cpus = os.cpus().length;
   console.log(
     `HTTP PUT through a 3-node localhost cluster, fsync on; ${cpus} CPU(s), load average ${os.loadavg()[0]!.toFixed(1)}; ` +
-      `${warmupMs} ms warm-up + ${durationMs} ms per level${rounds > 1 ? `, ${rounds} rounds (median)` : ""}`,
+      `${startWarmupMs} ms warm-up per cluster at start, then ${warmupMs} ms warm-up + ${durationMs} ms per level` +
+      `${rounds > 1 ? `, ${rounds} rounds (median)` : ""}`,
   );
   const dslab = await startDslab();
   const bin = values["no-etcd"] ? undefined : etcdBinary();
@@ -289,6 +312,17 @@ async function main(): Promise<void> {
     }
   } else {
     console.log(values["no-etcd"] ? "etcd: skipped (--no-etcd)" : "etcd: no `etcd` binary on PATH (Debian: apt install etcd-server); dslab only");
+  }
+  if (startWarmupMs > 0) {
+    await warmUp(dslab, startWarmupMs);
+    if (etcd) {
+      try {
+        await warmUp(etcd, startWarmupMs);
+      } catch (e) {
+        console.log(`etcd: failed under load (${(e as Error).message}); dslab only`);
+        etcd = undefined;
+      }
+    }
   }
   const dslabRuns = levels.map(() => [] as Level[]);
   const etcdRuns = levels.map(() => [] as Level[]);
