@@ -59,11 +59,20 @@ if (values.help) {
   );
   process.exit(0);
 }
-const durationMs = Number(values["duration-ms"]);
-const warmupMs = Number(values["warmup-ms"]);
-const startWarmupMs = Number(values["start-warmup-ms"]);
-const levels = values.conns!.split(",").map(Number);
-const rounds = Math.max(1, Number(values.rounds));
+/** A whole number of at least `min` from option `name`, or the bench stops with a line saying which. */
+function count(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
+    console.error(`bench/http: --${name} must be a whole number of at least ${min}; got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return n;
+}
+const durationMs = count("duration-ms", values["duration-ms"]!, 1);
+const warmupMs = count("warmup-ms", values["warmup-ms"]!, 0);
+const startWarmupMs = count("start-warmup-ms", values["start-warmup-ms"]!, 0);
+const levels = values.conns!.split(",").map((c) => count("conns", c, 1));
+const rounds = count("rounds", values.rounds!, 1);
 const verbose = values.verbose === true;
 const BIN = fileURLToPath(new URL("../bin/kv-cluster.js", import.meta.url));
 
@@ -297,7 +306,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus().length;
   console.log(
     `HTTP PUT through a 3-node localhost cluster, fsync on; ${cpus} CPU(s), load average ${os.loadavg()[0]!.toFixed(1)}; ` +
-      `${startWarmupMs} ms warm-up per cluster at start, then ${warmupMs} ms warm-up + ${durationMs} ms per level` +
+      `${startWarmupMs > 0 ? `${startWarmupMs} ms warm-up per cluster at start` : "measured from a cold start"}, then ${warmupMs} ms warm-up + ${durationMs} ms per level` +
       `${rounds > 1 ? `, ${rounds} rounds (median)` : ""}`,
   );
   const dslab = await startDslab();
