@@ -74,3 +74,19 @@ export function verdictOf(checks: Record<string, CheckResult>): Verdict {
   if (vs.includes("unknown")) return "unknown";
   return "valid";
 }
+
+/** "valid", or the verdict with the checks that made it: "invalid (liveness failed)". The title of both HTML outputs. */
+export function verdictTitle(r: RunResults): string {
+  if (r.verdict === "valid") return "valid";
+  const failed = checksWhere(r, false);
+  const unknown = checksWhere(r, "unknown");
+  const why = [failed.length > 0 ? `${failed.join(", ")} failed` : "", unknown.length > 0 ? `${unknown.join(", ")} unknown` : ""].filter((s) => s !== "");
+  return why.length > 0 ? `${r.verdict} (${why.join("; ")})` : r.verdict;
+}
+
+/** The names of the checks whose result is `valid` (false or "unknown"), in the order they ran. */
+export function checksWhere(r: RunResults, valid: false | "unknown"): string[] {
+  return Object.entries(r.checks)
+    .filter(([, c]) => c.valid === valid)
+    .map(([name]) => name);
+}

@@ -135,7 +135,7 @@ describe("outputs: one directory with the histories, the results and two picture
       expect(tip).toMatch(/client_id \d+ seq \d+/);
     });
     expect(r.consoleErrors).toEqual([]);
-    expect(r.title).toMatch(/^kv-sim seed html-2/);
+    expect(r.title).toBe("kv-sim seed html-2: invalid (exactly-once failed)");
     // The arrow markers, the sticky column headers, the messages.
     expect(r.svgCount).toBe(3);
     expect(r.text).toMatch(/answered from the session/);
@@ -156,7 +156,7 @@ describe("outputs: one directory with the histories, the results and two picture
   test("the timeline (the checker's renderer) renders in chromium with no console errors and shows the failure", async () => {
     const r = await openPage(browser, join(dir, "timeline.html"));
     expect(r.consoleErrors).toEqual([]);
-    expect(r.title).toBe("kv-sim seed html-2: invalid");
+    expect(r.title).toBe("kv-sim seed html-2: invalid (exactly-once failed)");
     expect(r.text).toMatch(/NOT exactly once/);
     expect(r.text).toMatch(/\[applied-twice\]/);
     expect(r.text).toMatch(/replay: npm run kv-sim -- run --seed html-2/);

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { RunArtifacts } from "../../src/run/evaluate.js";
 import { runInProcess } from "../../src/run/in-process.js";
 import { involvedRequests } from "../../src/run/violation.js";
+import { verdictTitle } from "../../src/run/results.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 import type { PacketFate, TraceEntry, TracedMessage } from "../../src/network/trace.js";
 import { renderMessageDiagram, type DiagramInput } from "../../src/output/message-diagram.js";
@@ -33,7 +34,7 @@ beforeAll(async () => {
 function inputOf(a: RunArtifacts): DiagramInput {
   const r = a.results!;
   return {
-    title: `kv-sim seed ${r.seed}: ${r.verdict}`,
+    title: `kv-sim seed ${r.seed}: ${verdictTitle(r)}`,
     subtitle: `${a.config.workload}, ${a.config.nodes} nodes, ${a.mode}; replay: ${r.command}`,
     nodeIds: a.nodeIds,
     entries: a.trace.entries,
