@@ -86,7 +86,8 @@ const START_HELP = `Usage: kv-cluster start --nodes 3 --base-port 9001 --data-di
 
 Runs n1..nN as child processes, logs prefixed by node id. Each node's pid is
 printed so you can SIGKILL one; restart it with the printed "kv-cluster node"
-command. Each change of leader is printed as "leader is now n2 (term 3)".
+command. Then a client command for these ports ("try: npm run kv -- --nodes
+..."). Each change of leader is printed as "leader is now n2 (term 3)".
 Ctrl-C (or SIGTERM) stops every node and exits 0.
 
 Options:
@@ -145,6 +146,14 @@ function clusterShape(values: Values): ClusterShape {
   const dataDir = values["data-dir"];
   if (!dataDir) throw new UsageError("--data-dir DIR is required: each node keeps its WAL in DIR/n<i>");
   return { nodes, basePort, dataDir, httpPort, nodeIds: Array.from({ length: nodes }, (_, i) => `n${i + 1}`) };
+}
+
+/** What `start` prints for a first write: the client command for these ports, and curl when the HTTP front is on. */
+function clientHint(shape: ClusterShape): string {
+  const ports = shape.nodeIds.map((_, i) => shape.basePort + i).join(",");
+  const tcp = `npm run kv -- --nodes ${ports} put greeting hello`;
+  if (shape.httpPort === undefined) return `try: ${tcp}`;
+  return `try: ${tcp}, or over HTTP: curl -L -X PUT http://127.0.0.1:${shape.httpPort}/kv/greeting -d '{"value":"hello"}'`;
 }
 
 /** The numeric node flags, checked (so `start` refuses a bad one before spawning anything). */
@@ -278,6 +287,8 @@ async function runStart(values: Values): Promise<void> {
       }
     });
   }
+
+  say(clientHint(shape));
 
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -60,7 +60,7 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     expect(r.stderr).toMatch(pattern);
   });
 
-  it("start runs every node as a child process, logs by node id, says each node's pid and who leads, and stops them all on SIGTERM with exit 0", async () => {
+  it("start runs every node as a child process, logs by node id, says each node's pid, who leads and the client command for its ports, and stops them all on SIGTERM with exit 0", async () => {
     const base = await freePortRun(3);
     const cluster = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dataDir]);
     const leader = await waitFor("a leader", 15_000, async () => {
@@ -77,6 +77,8 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     await expect.poll(() => cluster.stderrLines.some((l) => l.startsWith(`${leader} | became leader`)), { timeout: 5000 }).toBe(true);
     // start says who leads, and each node says its own pid as it starts.
     await expect.poll(() => cluster.stderrLines.some((l) => new RegExp(`^cluster \\| leader is now ${leader} \\(term \\d+\\)$`).test(l)), { timeout: 5000 }).toBe(true);
+    // And how to reach it: the client command for these ports.
+    expect(cluster.stderrLines).toContain(`cluster | try: npm run kv -- --nodes ${base},${base + 1},${base + 2} put greeting hello`);
     // A node's own lines travel node -> start -> us: a slow node's may trail the leader's.
     for (const [i, pid] of pids.entries()) {
       const line = `n${i + 1} | pid ${pid}: SIGTERM or Ctrl-C (kill ${pid}) stops this node`;
@@ -107,6 +109,10 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
       for (let i = 0; i < 3; i++) {
         await expect.poll(() => lines.includes(`n${i + 1} | HTTP front on http://127.0.0.1:${httpBase + i}`), { timeout: 15_000 }).toBe(true);
       }
+      expect(lines).toContain(
+        `cluster | try: npm run kv -- --nodes ${base},${base + 1},${base + 2} put greeting hello, or over HTTP: ` +
+          `curl -L -X PUT http://127.0.0.1:${httpBase}/kv/greeting -d '{"value":"hello"}'`,
+      );
       // A follower's front redirects to the leader's (307 keeps method and body); fetch follows it.
       const put = await waitFor("a leader to take the PUT", 15_000, async () => {
         const r = await fetch(`http://127.0.0.1:${httpBase}/kv/colour`, { method: "PUT", body: JSON.stringify({ value: "teal" }) });
