@@ -2,8 +2,8 @@
  * The measuring half of the simulation bench (bench/sim.ts runs it in a
  * child process, compiled as kv-sim's bundle is, or from these sources
  * through tsx): three 60 s warm-up runs, then 60 s simulated runs under
- * every fault at a 100 ops/s target with 32 clients, one JSON line per run
- * on stdout.
+ * every fault at a 100 ops/s target with 32 clients (`--repeat N`: N passes
+ * over them), one JSON line per run on stdout.
  */
 import { runInProcess } from "../src/run/in-process.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/run/config.js";
@@ -12,6 +12,8 @@ import { FAULT_KINDS } from "../src/nemesis/schedule.js";
 /** One measured run, as bench/sim.ts reads it. */
 export interface SpeedRow {
   label: string;
+  /** Which pass over the measured runs (0, 1, ...: `--repeat N` runs them N times). */
+  pass: number;
   /** Part of the 5-node exactly-once total. */
   total: boolean;
   simulatedMs: number;
@@ -26,10 +28,10 @@ export interface SpeedRow {
 // while faults stall some of them (each client has one operation at a time).
 const base: RunConfig = { ...DEFAULT_CONFIG, nodes: 5, rate: 100, concurrency: 32, nemesis: [...FAULT_KINDS], workload: "exactly-once" };
 
-async function measure(label: string, config: RunConfig, total = false): Promise<void> {
+async function measure(pass: number, label: string, config: RunConfig, total = false): Promise<void> {
   const a = await runInProcess(config);
   const r = a.results!;
-  const row: SpeedRow = { label, total, simulatedMs: r.simulatedMs, wallMs: a.wallMs, cpuMs: a.cpuMs ?? a.wallMs, ops: r.ops.invoked, events: a.nodeStats.events ?? 0, verdict: r.verdict };
+  const row: SpeedRow = { label, pass, total, simulatedMs: r.simulatedMs, wallMs: a.wallMs, cpuMs: a.cpuMs ?? a.wallMs, ops: r.ops.invoked, events: a.nodeStats.events ?? 0, verdict: r.verdict };
   process.stdout.write(JSON.stringify(row) + "\n");
 }
 
@@ -38,6 +40,11 @@ async function measure(label: string, config: RunConfig, total = false): Promise
 // runs the first 60 s run still ran at about half the speed of the next ones.
 for (const seed of ["warmup-1", "warmup-2", "warmup-3"]) await runInProcess({ ...base, seed, timeLimitS: 60 });
 
-for (const seed of ["1", "2", "3"]) await measure(`5 nodes exactly-once seed ${seed}`, { ...base, seed, timeLimitS: 60 }, true);
-await measure("5 nodes lin-kv seed 1", { ...base, seed: "1", workload: "lin-kv", timeLimitS: 60 });
-await measure("3 nodes exactly-once seed 1", { ...base, nodes: 3, seed: "1", timeLimitS: 60 });
+// `--repeat N`: the measured runs N times over, so bench/sim.ts can print each one's median.
+const at = process.argv.indexOf("--repeat");
+const passes = at === -1 ? 1 : Number(process.argv[at + 1]);
+for (let pass = 0; pass < passes; pass++) {
+  for (const seed of ["1", "2", "3"]) await measure(pass, `5 nodes exactly-once seed ${seed}`, { ...base, seed, timeLimitS: 60 }, true);
+  await measure(pass, "5 nodes lin-kv seed 1", { ...base, seed: "1", workload: "lin-kv", timeLimitS: 60 });
+  await measure(pass, "3 nodes exactly-once seed 1", { ...base, nodes: 3, seed: "1", timeLimitS: 60 });
+}

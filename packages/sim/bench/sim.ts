@@ -4,7 +4,7 @@
  * the events and operations per second behind it, and the swarm's seeds per
  * minute on 1 and 2 jobs (each a `kv-sim swarm` process, start-up included).
  *
- *   tsx bench/sim.ts [--swarm-seeds 1000] [--no-swarm | --swarm-only] [--with-sources]
+ *   tsx bench/sim.ts [--repeat 3] [--swarm-seeds 1000] [--no-swarm | --swarm-only] [--with-sources]
  *
  * The figures are those of the code a user runs: `kv-sim run` and `kv-sim
  * swarm` run kv-sim's compiled bundle (scripts/bins/launch.js), so the
@@ -13,7 +13,10 @@
  * esbuild options) into a temp dir; and kv-sim's bundle is rebuilt first
  * when it is not fresh, so that the swarm rows run it too (each says which
  * it ran: a source changed during the run sends kv-sim to its sources).
- * --with-sources also runs the speed rows from the TypeScript sources
+ * The measured runs are made `--repeat` times over in that process, and
+ * each row is its median pass by wall time (a single pass on a shared
+ * machine moves by a third from the next). --with-sources also runs the
+ * speed rows from the TypeScript sources
  * through tsx, as kv-sim ran before it had a bundle, after the compiled
  * runs.
  *
@@ -37,8 +40,31 @@ const { values: args } = parseArgs({
     "no-swarm": { type: "boolean", default: false },
     "swarm-only": { type: "boolean", default: false },
     "with-sources": { type: "boolean", default: false },
+    repeat: { type: "string", default: "3" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (args.help) {
+  console.log(
+    "Usage: tsx bench/sim.ts [--repeat 3] [--swarm-seeds 1000] [--no-swarm | --swarm-only] [--with-sources]\n\n" +
+      "  --repeat N        passes over the speed rows' runs; each row prints its median pass by wall time\n" +
+      "  --with-sources    the speed rows from the TypeScript sources through tsx too, after the bundle's\n" +
+      "  --swarm-seeds N   seeds of each swarm row (kv-sim swarm, 1 job, 2 jobs, two halves at once)\n" +
+      "  --no-swarm        skip the swarm rows\n" +
+      "  --swarm-only      only the swarm rows",
+  );
+  process.exit(0);
+}
+const repeat = Number(args.repeat);
+if (!Number.isSafeInteger(repeat) || repeat < 1 || !/^\d+$/.test(args.repeat!)) {
+  console.error(`bench/sim: --repeat must be a whole number of at least 1; got ${JSON.stringify(args.repeat)}`);
+  process.exit(2);
+}
+const swarmSeeds = Number(args["swarm-seeds"]);
+if (!Number.isSafeInteger(swarmSeeds) || swarmSeeds < 2 || !/^\d+$/.test(args["swarm-seeds"]!)) {
+  console.error(`bench/sim: --swarm-seeds must be a whole number of at least 2; got ${JSON.stringify(args["swarm-seeds"])}`);
+  process.exit(2);
+}
 
 const LAUNCHER = fileURLToPath(new URL("../bin/kv-sim.js", import.meta.url));
 const SPEED = fileURLToPath(new URL("./sim-speed.ts", import.meta.url));
@@ -51,7 +77,7 @@ type From = "bundle" | "sources";
 
 /** The speed rows, run in a child process from `dir`'s compiled copy of bench/sim-speed.ts or from its sources. */
 function speedRows(from: From, dir: string): SpeedRow[] {
-  const argv = from === "bundle" ? ["--enable-source-maps", join(dir, "sim-speed.js")] : ["--import", "tsx", SPEED];
+  const argv = [...(from === "bundle" ? ["--enable-source-maps", join(dir, "sim-speed.js")] : ["--import", "tsx", SPEED]), "--repeat", String(repeat)];
   const r = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(`bench/sim-speed.ts (${from}): exit ${r.status}\n${r.stderr}`);
   return r.stdout
@@ -77,19 +103,33 @@ function row(label: string, simulatedMs: number, wallMs: number, cpuMs: number, 
   ];
 }
 
-/** The printed rows: each run, with the 5-node exactly-once total after its last seed. */
+/** Of the same run's passes (the same seed, so the same ops and events), the one with the median wall time. */
+function medianPass(passes: SpeedRow[]): SpeedRow {
+  return [...passes].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((passes.length - 1) / 2)]!;
+}
+
+/**
+ * The printed rows: each run's median pass, with the 5-node exactly-once
+ * total (the median of each pass's total) after its last seed.
+ */
 function speedTable(runs: SpeedRow[]): string {
+  const byLabel = new Map<string, SpeedRow[]>();
+  for (const r of runs) byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), r]);
+  const totalsByPass = new Map<number, SpeedRow>();
+  for (const r of runs) {
+    if (!r.total) continue;
+    const t = totalsByPass.get(r.pass) ?? { ...r, label: "5 nodes exactly-once, seeds 1-3", simulatedMs: 0, wallMs: 0, cpuMs: 0, ops: 0, events: 0, verdict: "" };
+    totalsByPass.set(r.pass, { ...t, simulatedMs: t.simulatedMs + r.simulatedMs, wallMs: t.wallMs + r.wallMs, cpuMs: t.cpuMs + r.cpuMs, ops: t.ops + r.ops, events: t.events + r.events });
+  }
   const rows: string[][] = [];
-  const totals = { simulatedMs: 0, wallMs: 0, cpuMs: 0, ops: 0, events: 0 };
-  runs.forEach((r, i) => {
-    rows.push(row(r.label, r.simulatedMs, r.wallMs, r.cpuMs, r.ops, r.events, r.verdict));
-    if (!r.total) return;
-    totals.simulatedMs += r.simulatedMs;
-    totals.wallMs += r.wallMs;
-    totals.cpuMs += r.cpuMs;
-    totals.ops += r.ops;
-    totals.events += r.events;
-    if (!runs[i + 1]?.total) rows.push(row("5 nodes exactly-once, seeds 1-3", totals.simulatedMs, totals.wallMs, totals.cpuMs, totals.ops, totals.events, ""));
+  const labels = [...byLabel.keys()];
+  labels.forEach((label, i) => {
+    const m = medianPass(byLabel.get(label)!);
+    rows.push(row(label, m.simulatedMs, m.wallMs, m.cpuMs, m.ops, m.events, m.verdict));
+    if (m.total && !byLabel.get(labels[i + 1] ?? "")?.[0]?.total) {
+      const t = medianPass([...totalsByPass.values()]);
+      rows.push(row(t.label, t.simulatedMs, t.wallMs, t.cpuMs, t.ops, t.events, ""));
+    }
   });
   return table(["run", "sim s", "wall s", "speed", "cpu speed", "ops", "ops/s", "events", "events/s", "ops/wall s", "verdict"], rows);
 }
@@ -154,10 +194,11 @@ async function speedAndCommandsIn(compiledDir: string): Promise<void> {
   const bundleRuns = speedRows("bundle", compiledDir);
   const sourceRuns = args["with-sources"] ? speedRows("sources", compiledDir) : undefined;
   console.log(`load average after: ${load()}`);
-  console.log(`\n${note}\n\nFrom the bundle (bench/sim-speed.ts compiled as kv-sim's bundle is, in a child process):\n`);
+  const passes = repeat > 1 ? `, the median of ${repeat} passes` : "";
+  console.log(`\n${note}\n\nFrom the bundle (bench/sim-speed.ts compiled as kv-sim's bundle is, in a child process${passes}):\n`);
   console.log(speedTable(bundleRuns));
   if (sourceRuns) {
-    console.log(`\nFrom the sources through tsx (node --import tsx bench/sim-speed.ts):\n`);
+    console.log(`\nFrom the sources through tsx (node --import tsx bench/sim-speed.ts${passes}):\n`);
     console.log(speedTable(sourceRuns));
   }
   freshBundle();
@@ -191,7 +232,7 @@ function swarm(seeds: number, startSeed: number, jobs: number): Promise<SwarmSum
 }
 
 if (!args["no-swarm"]) {
-  const seeds = Number(args["swarm-seeds"]);
+  const seeds = swarmSeeds;
   const half = Math.ceil(seeds / 2);
   // 1 job, 2 jobs, and two independent 1-job swarms of half the seeds each
   // at once (no swarm between them: the most two processes get from this
