@@ -27,6 +27,7 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureSecretIn, freePortRun } from "../src/testing/processes.js";
+import { wholeNumber } from "./options.js";
 
 const { values } = parseArgs({
   options: {
@@ -58,15 +59,7 @@ if (values.help) {
   );
   process.exit(0);
 }
-/** A whole number of at least `min` from option `name`, or the bench stops with a line saying which. */
-function count(name: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
-    console.error(`bench/throughput: --${name} must be a whole number of at least ${min}; got ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return n;
-}
+const count = (name: string, text: string, min: number): number => wholeNumber("bench/throughput", name, text, min);
 let durationMs = count("duration-ms", values["duration-ms"]!, 1);
 let warmupMs = count("warmup-ms", values["warmup-ms"]!, 0);
 const startWarmupMs = count("start-warmup-ms", values["start-warmup-ms"]!, 0);
