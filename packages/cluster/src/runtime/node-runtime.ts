@@ -200,10 +200,9 @@ export class KvNodeRuntime implements NodeRuntime {
     // act at the end of this turn of the event loop, in that order, so a
     // leader's AppendEntries (which need not wait for this write) leave
     // before the write starts.
-    const written = seq;
     this.writing++;
     this.storage.persist(effects.persist).then(
-      () => this.written(written),
+      () => this.written(seq),
       (e: unknown) => this.storageFailed(e),
     );
   }

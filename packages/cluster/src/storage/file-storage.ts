@@ -417,13 +417,9 @@ export class FileStorage implements Storage {
   }
 
   private async openSegment(file: string): Promise<void> {
-    const fd = await io(
-      file,
-      "open the WAL segment",
-      new Promise<number>((resolve, reject) => fs.open(file, fsc.O_RDWR, (err, fd) => (err ? reject(err) : resolve(fd)))),
-    );
+    const fd = await io(file, "open the WAL segment", fdOpen(file, fsc.O_RDWR));
     this.fd = fd;
-    this.fileBytes = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+    this.fileBytes = await fdSize(fd);
   }
 
   /**
@@ -436,9 +432,7 @@ export class FileStorage implements Storage {
     const file = path.join(this.dir, SPARE_FILE);
     const bytes = this.preallocateBytes;
     this.spare = (async () => {
-      const fd = await new Promise<number>((resolve, reject) =>
-        fs.open(file, fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))),
-      );
+      const fd = await fdOpen(file, fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC);
       try {
         await writeZeros(fd, 0, bytes);
         await fdFsync(fd);
@@ -465,9 +459,9 @@ export class FileStorage implements Storage {
     this.spare = null;
     const file = spare ? path.join(this.dir, SPARE_FILE) : walPath;
     const flags = spare ? fsc.O_RDWR : fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC;
-    const fd = await new Promise<number>((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
+    const fd = await fdOpen(file, flags);
     try {
-      const before = await new Promise<number>((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+      const before = await fdSize(fd);
       writeAtSync(fd, content, 0);
       if (spare) await fsp.rename(file, walPath);
       // Within the preallocated size only the data changed; past it the size did too.
@@ -606,6 +600,10 @@ function writeAtSync(fd: number, buf: Buffer, position: number): void {
 }
 const fdFsync = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
 const fdClose = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve())));
+/** A new file is made with mode 0644 when `flags` has O_CREAT. */
+const fdOpen = (file: string, flags: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.open(file, flags, 0o644, (e, fd) => (e ? reject(e) : resolve(fd))));
+const fdSize = (fd: number): Promise<number> => new Promise((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.size))));
 
 /** Temp file, fsync, rename: the file is either the old one or the complete new one. */
 async function writeFileDurably(file: string, data: Buffer): Promise<void> {
