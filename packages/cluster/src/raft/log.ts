@@ -66,17 +66,25 @@ export class RaftLog {
    * (always at least one entry), so an AppendEntries fits on one line.
    */
   sliceWithin(from: number, to: number, maxChars: number): LogEntry[] {
-    const out: LogEntry[] = [];
-    let chars = 0;
-    for (let i = from; i <= to; i++) {
-      const pos = i - this.snapIndex - 1;
-      const e = this.entries[pos]!;
-      const size = (this.sizes[pos] ??= JSON.stringify(e).length + 1);
-      if (out.length > 0 && chars + size > maxChars) break;
+    if (to < from) return [];
+    const first = from - this.snapIndex - 1;
+    const out: LogEntry[] = [this.entries[first]!];
+    // A size is needed only to weigh the entry after it, so the usual
+    // one-entry append prints nothing.
+    if (to === from) return out;
+    let chars = this.sizeAt(first);
+    for (let pos = first + 1; pos <= to - this.snapIndex - 1; pos++) {
+      const size = this.sizeAt(pos);
+      if (chars + size > maxChars) break;
       chars += size;
-      out.push(e);
+      out.push(this.entries[pos]!);
     }
     return out;
+  }
+
+  /** The JSON size of entries[pos] and its separator, printed once. */
+  private sizeAt(pos: number): number {
+    return (this.sizes[pos] ??= JSON.stringify(this.entries[pos]).length + 1);
   }
 
   /** The first index holding `term`, scanning back from `index` (fast backtracking, §5.3). */
