@@ -44,7 +44,11 @@ export interface NodeRuntimeOptions {
   log?: (line: string) => void;
   /** Each typed event the core reports (events.ts), for tools: a leader elected, a duplicate answered. */
   onEvent?: (event: NodeEvent) => void;
-  /** Called once if storage fails: the node must stop, it can no longer make anything durable. */
+  /**
+   * Called once when the node must stop: storage failed (it can no longer
+   * make anything durable), or the core threw (a `CoreFailure`: nothing the
+   * core does after that can be trusted).
+   */
   onFatal?: (error: Error) => void;
   /** The shell's clock (ms). Default Date.now. */
   now?: () => number;
@@ -66,6 +70,20 @@ interface Waiter {
 interface Held {
   afterSeq: number;
   send: Message[];
+}
+
+/** The core threw while handling `input` (a tick, a message, a durable report, or its construction). */
+export class CoreFailure extends Error {
+  override readonly name = "CoreFailure";
+  readonly error: Error;
+  constructor(
+    readonly input: string,
+    cause: unknown,
+  ) {
+    const error = cause instanceof Error ? cause : new Error(String(cause));
+    super(`the core threw while handling ${input}: ${error.message}`, { cause: error });
+    this.error = error;
+  }
 }
 
 /** Default tick period (TIMING_DEFAULTS.tickMs, runtime/timing.ts). */
@@ -124,19 +142,24 @@ export class KvNodeRuntime implements NodeRuntime {
   /** Starts the tick timer. */
   start(): void {
     if (this.ticker || this.stopped) return;
-    this.ticker = setInterval(() => this.apply(this.core.tick(this.now())), this.tickMs);
+    this.ticker = setInterval(() => {
+      const effects = this.callCore("a tick", () => this.core.tick(this.now()));
+      if (effects) this.apply(effects);
+    }, this.tickMs);
   }
 
   /** Feeds one message addressed to this node (from a peer or a client). */
   deliver(message: Message): void {
     if (this.stopped) return;
     if (this.timer) return this.deliverTimed(message, this.timer);
-    this.apply(this.core.receive(message, this.now()));
+    const effects = this.callCore(`${message.body.type} from ${message.src}`, () => this.core.receive(message, this.now()));
+    if (effects) this.apply(effects);
   }
 
   private deliverTimed(message: Message, timer: WriteTimer): void {
     const receivedMs = timer.now();
-    const effects = this.core.receive(message, this.now());
+    const effects = this.callCore(`${message.body.type} from ${message.src}`, () => this.core.receive(message, this.now()));
+    if (!effects) return;
     timer.delivered(message, receivedMs, effects.persist, this.lastSeq + 1);
     this.apply(effects);
   }
@@ -245,18 +268,24 @@ export class KvNodeRuntime implements NodeRuntime {
   }
 
   private reportDurable(durable: DurableMark): void {
-    let effects: Effects;
+    const effects = this.callCore(`the report that writes up to index ${durable.index} are durable`, () => this.core.persisted!(durable, this.now()));
+    if (effects) this.apply(effects);
+  }
+
+  /**
+   * One input to the core. The reference core throws only on a broken
+   * invariant of its own state, another core (`--core`) on any mistake of its
+   * code: either way the node stops, as it does when storage fails, and
+   * `onFatal` gets a CoreFailure naming the input. Null when it threw.
+   */
+  private callCore(input: string, call: () => Effects): Effects | null {
     try {
-      effects = this.core.persisted!(durable, this.now());
+      return call();
     } catch (e) {
-      // The core throws only on a broken invariant of its own state: stop, as for any input.
-      const error = e instanceof Error ? e : new Error(String(e));
       this.stop();
-      this.log(`internal error (a bug) while reporting writes durable up to index ${durable.index}; stopping`);
-      this.onFatal(error);
-      return;
+      this.onFatal(new CoreFailure(input, e));
+      return null;
     }
-    this.apply(effects);
   }
 
   private storageFailed(e: unknown): void {

@@ -2,7 +2,7 @@ import { createPrng, type Message } from "@dslab/protocol";
 import { describe, expect, it } from "vitest";
 import type { PersistOp, PersistentState, Storage } from "../../src/contract.js";
 import { createKvNodeCore } from "../../src/node/core.js";
-import { KvNodeRuntime } from "../../src/runtime/node-runtime.js";
+import { CoreFailure, KvNodeRuntime } from "../../src/runtime/node-runtime.js";
 import { FileStorage, MemoryStorage } from "../../src/storage/index.js";
 import { promises as fsp } from "node:fs";
 import os from "node:os";
@@ -228,5 +228,36 @@ describe("KvNodeRuntime with asyncPersist: a leader sends while its own write is
     await until("the acknowledgement", () => sent.length > 0);
     expect(sent[0]!.body).toMatchObject({ type: "raft_append_ok", success: true, match_index: 1 });
     await runtime.close();
+  });
+});
+
+describe("KvNodeRuntime: a core that throws", () => {
+  it("stops the node and reports a CoreFailure naming the input, whether a message or a tick threw; nothing is sent after it", async () => {
+    for (const input of ["write from c1", "a tick"]) {
+      const storage = new MemoryStorage();
+      const core = createKvNodeCore({ id: "n1", nodeIds: ["n1"], prng: createPrng("runtime-throws") }, await storage.load());
+      const boom = (): never => {
+        throw new TypeError("a rule that is not written yet");
+      };
+      if (input === "a tick") core.tick = boom;
+      else core.receive = boom;
+      const sent: Message[] = [];
+      const fatal: Error[] = [];
+      const runtime = new KvNodeRuntime({ core, storage, send: (m) => sent.push(m), log: () => {}, onFatal: (e) => fatal.push(e), tickMs: 1 });
+      runtime.start();
+      if (input === "write from c1") runtime.deliver(write(1));
+      await until("the failure", () => fatal.length > 0);
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toBeInstanceOf(CoreFailure);
+      expect((fatal[0] as CoreFailure).input).toBe(input);
+      expect(fatal[0]!.message).toBe(`the core threw while handling ${input}: a rule that is not written yet`);
+      expect((fatal[0] as CoreFailure).error).toBeInstanceOf(TypeError);
+      // Stopped: no more ticks reach the core, no input is taken.
+      await new Promise((r) => setTimeout(r, 20));
+      runtime.deliver(write(2));
+      expect(fatal).toHaveLength(1);
+      expect(sent).toEqual([]);
+      await runtime.close();
+    }
   });
 });
