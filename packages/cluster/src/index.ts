@@ -30,8 +30,9 @@ export {
   type FileStorageOptions,
   type FileStorageStats,
 } from "./storage/index.js";
-export { KvNodeRuntime, DEFAULT_TICK_MS, type NodeRuntimeOptions } from "./runtime/node-runtime.js";
+export { KvNodeRuntime, CoreFailure, DEFAULT_TICK_MS, type NodeRuntimeOptions } from "./runtime/node-runtime.js";
 export { TIMING_DEFAULTS } from "./runtime/timing.js";
 export { RAFT_DEFAULTS } from "./raft/raft.js";
 export { startNode, type StartNodeOptions } from "./runtime/start-node.js";
 export { startHttpFront, type HttpFront, type HttpFrontOptions } from "./http/index.js";
+export { loadCore, loadModuleFunction, resolveModulePath, type CoreFactory } from "./runtime/load-module.js";

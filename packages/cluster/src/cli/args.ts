@@ -4,7 +4,9 @@
  * usage errors people can act on, storage refusals as one line.
  */
 import { CliError, EXIT, intOption, parseOptions, processIo, UsageError, type Io, type OptionSpec, type ParsedOptions } from "@dslab/protocol/cli";
+import { fileURLToPath } from "node:url";
 import { StorageError, StorageLockedError } from "../storage/index.js";
+import { CoreFailure } from "../runtime/node-runtime.js";
 
 export { UsageError };
 
@@ -44,12 +46,14 @@ export function serverIo(proc: NodeJS.Process): Io {
 }
 
 /**
- * The exit code of a node the runtime had to stop (it could not persist):
- * a storage refusal or a failed system call (disk full, I/O error) is said in
- * one line (4: its data cannot be written; 1 for a lock), anything else is a
+ * The exit code of a node the runtime had to stop: a storage refusal or a
+ * failed system call (disk full, I/O error) is said in one line (4: its data
+ * cannot be written; 1 for a lock). A core given with `--core` (`coreFile`)
+ * that threw is said in one line too, with the error and where in that
+ * code it was thrown (1: that code failed, not dslab). Anything else is a
  * bug (70, with the stack in the log).
  */
-export function fatalExitCode(e: Error, log: (line: string) => void): number {
+export function fatalExitCode(e: Error, log: (line: string) => void, coreFile?: string): number {
   const refusal = storageRefusal(e);
   if (refusal) {
     log(`stopping: ${refusal.message}`);
@@ -60,6 +64,31 @@ export function fatalExitCode(e: Error, log: (line: string) => void): number {
     log(`stopping: the data directory cannot be written: ${e.message}`);
     return EXIT.badInput;
   }
+  if (e instanceof CoreFailure && coreFile !== undefined) {
+    const where = framesOutside(e.error, 2).map((f) => `\n  ${f}`).join("");
+    log(`stopping: the core from --core ${coreFile} threw while handling ${e.input}: ${e.error.name}: ${e.error.message}${where}`);
+    return EXIT.negative;
+  }
+  if (e instanceof CoreFailure) {
+    log(`stopping: internal error (a bug) while handling ${e.input}: ${e.error.stack ?? e.error.message}`);
+    return EXIT.internal;
+  }
   log(`stopping: internal error (a bug): ${e.stack ?? e.message}`);
   return EXIT.internal;
+}
+
+/**
+ * The first `count` stack frames of `error` in code outside this package and
+ * Node (the `--core` module's, or what it imports), paths relative to the
+ * current directory.
+ */
+function framesOutside(error: Error, count: number): string[] {
+  const ours = fileURLToPath(new URL("../", import.meta.url));
+  const cwd = `${process.cwd()}/`;
+  return (error.stack ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("at ") && !l.includes(ours) && !l.includes("node:") && !l.includes("/node_modules/"))
+    .slice(0, count)
+    .map((l) => l.replaceAll(cwd, "").replaceAll("file://", ""));
 }

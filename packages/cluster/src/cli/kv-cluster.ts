@@ -21,6 +21,8 @@ import type { NodeEvent } from "../events.js";
 import type { HttpFront } from "../http/index.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
+import { CoreFailure } from "../runtime/node-runtime.js";
+import { loadCore, resolveModulePath } from "../runtime/load-module.js";
 import { writeTimingsTo } from "../runtime/write-timing.js";
 import { ClusterSecretError, defaultSecretFile, ensureClusterSecret, readClusterSecret } from "../runtime/cluster-secret.js";
 import {
@@ -67,6 +69,11 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
                             (default ${NODE_DEFAULTS.idempotencyTtlMs}, ${NODE_DEFAULTS.idempotencyTtlMs / 3_600_000} h)
   --max-idempotency-keys N  bound on stored Idempotency-Key records (default ${NODE_DEFAULTS.maxIdempotencyKeys})
   --snapshot-every N        snapshot after N applied entries (default ${NODE_DEFAULTS.snapshotEveryEntries})
+  --core FILE               run another core instead of the reference: a module
+                            exporting createKvNodeCore(config, restored), e.g.
+                            week-12/plug/vote-core.ts (the reference core with
+                            the workbook's vote rules); a relative FILE is
+                            looked up from here, then from the repository root
   --secret-file FILE        the cluster secret peers prove to each other
                             (default DIR/cluster.secret; \`start\` creates that
                             one, mode 0600, when it is missing)
@@ -117,6 +124,7 @@ const FLAGS = {
   "idempotency-ttl-ms": { type: "string" },
   "max-idempotency-keys": { type: "string" },
   "snapshot-every": { type: "string" },
+  core: { type: "string" },
   "secret-file": { type: "string" },
   "max-client-connections": { type: "string" },
   "max-buffered-input-bytes": { type: "string" },
@@ -223,12 +231,15 @@ function passThrough(values: Values, shape: ClusterShape): string[] {
     "idempotency-ttl-ms",
     "max-idempotency-keys",
     "snapshot-every",
+    "core",
     "secret-file",
     "max-client-connections",
     "max-buffered-input-bytes",
     "idle-timeout-ms",
   ] as const) {
-    if (values[f] !== undefined) args.push(`--${f}`, values[f]);
+    if (values[f] === undefined) continue;
+    // A core's path is passed as it resolved here, so a node restarted from another directory finds it.
+    args.push(`--${f}`, f === "core" ? resolveModulePath(values[f]) : values[f]);
   }
   return args;
 }
@@ -238,6 +249,10 @@ async function runStart(values: Values): Promise<void> {
   const shape = clusterShape(values);
   nodeTuning(values);
   connectionLimits(values);
+  // A core that cannot load is refused here, once, rather than by every node.
+  if (values.core !== undefined) await loadCore(values.core).catch((e: Error) => {
+    throw new UsageError(e.message, { cause: e });
+  });
   const secretPath = secretFile(values, shape);
   // Our own file is made when missing; a file the user named must exist.
   const secret = await (values["secret-file"] ? readClusterSecret(secretPath).then(() => ({ created: false })) : ensureClusterSecret(secretPath)).catch(secretFailure);
@@ -325,6 +340,11 @@ async function runNode(values: Values): Promise<void> {
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
   const limits = connectionLimits(values);
   log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
+  const coreFile = values.core;
+  const createCore = coreFile === undefined ? undefined : await loadCore(coreFile).catch((e: Error) => {
+    throw new UsageError(e.message, { cause: e });
+  });
+  if (coreFile !== undefined) log(`core: createKvNodeCore from ${resolveModulePath(coreFile)}`);
 
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
@@ -391,7 +411,11 @@ async function runNode(values: Values): Promise<void> {
     ...(events ? { onEvent: (e: NodeEvent) => events.write(`${JSON.stringify(e)}\n`) } : {}),
     // Benchmarks (bench/throughput.ts --breakdown): each client write's timing, one JSON line per write.
     ...(process.env.DSLAB_WRITE_TIMINGS ? { onWriteTiming: writeTimingsTo(path.join(process.env.DSLAB_WRITE_TIMINGS, `${id}.jsonl`)) } : {}),
-    onFatal: (e) => process.exit(fatalExitCode(e, log)),
+    ...(createCore ? { createCore } : {}),
+    onFatal: (e) => process.exit(fatalExitCode(e, log, coreFile)),
+  }).catch((e: unknown) => {
+    if (e instanceof CoreFailure) process.exit(fatalExitCode(e, log, coreFile));
+    throw e;
   });
   if (stopping) return;
   try {

@@ -6,10 +6,11 @@
 import type { NodeEvent } from "../events.js";
 import { createPrng, deriveSeed, type Message } from "@dslab/protocol";
 import path from "node:path";
-import type { NodeConfig, Storage } from "../contract.js";
+import type { KvNodeCore, NodeConfig, Storage } from "../contract.js";
 import { createKvNodeCore } from "../node/core.js";
 import { FileStorage, MemoryStorage } from "../storage/index.js";
-import { KvNodeRuntime } from "./node-runtime.js";
+import { CoreFailure, KvNodeRuntime } from "./node-runtime.js";
+import type { CoreFactory } from "./load-module.js";
 import { TIMING_DEFAULTS } from "./timing.js";
 import type { WriteTiming } from "./write-timing.js";
 
@@ -36,6 +37,13 @@ export interface StartNodeOptions {
   /** Bound on stored idempotency keys. */
   maxIdempotencyKeys?: number;
   snapshotEveryEntries?: number;
+  /**
+   * Makes the node's core from its config and what storage restored.
+   * Default the reference, `createKvNodeCore`; kv-cluster's `--core FILE`
+   * gives another (a student's vote rules in the reference core). If it
+   * throws, `startNode` rejects with a CoreFailure.
+   */
+  createCore?: CoreFactory;
   /** Delivers outgoing messages (peer traffic and client replies). */
   send: (message: Message) => void;
   /** One log line without the node prefix. Default: `<id> | line` on stderr. */
@@ -72,7 +80,13 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
   if (opts.idempotencyTtlMs !== undefined) config.idempotencyTtlMs = opts.idempotencyTtlMs;
   if (opts.maxIdempotencyKeys !== undefined) config.maxIdempotencyKeys = opts.maxIdempotencyKeys;
   if (opts.snapshotEveryEntries !== undefined) config.snapshotEveryEntries = opts.snapshotEveryEntries;
-  const core = createKvNodeCore(config, restored);
+  let core: KvNodeCore;
+  try {
+    core = (opts.createCore ?? createKvNodeCore)(config, restored);
+  } catch (e) {
+    await storage.close();
+    throw new CoreFailure("its construction", e);
+  }
   const runtime = new KvNodeRuntime({
     core,
     storage,

@@ -6,7 +6,7 @@
  * each node reads its own skewed clock.
  */
 import type { Message } from "@dslab/protocol";
-import type { Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState, PersistOp } from "@dslab/cluster";
+import type { CoreFactory, Effects, KvNodeCore, NodeConfig, NodeStatus, PersistentState, PersistOp } from "@dslab/cluster";
 import type { SimScheduler, TimerHandle } from "../world/scheduler.js";
 import type { WorldSeeds } from "../world/seeds.js";
 import { NodeClock, SIM_EPOCH_MS, type ClockSkew } from "../world/node-clock.js";
@@ -20,7 +20,7 @@ export interface SyncStorage {
   persistSync(ops: readonly PersistOp[]): void;
 }
 
-export type CoreFactory = (config: NodeConfig, restored: PersistentState) => KvNodeCore;
+export type { CoreFactory };
 
 /** Node settings the harness passes through (everything in NodeConfig but id/nodeIds/prng). */
 export type NodeTuning = Omit<NodeConfig, "id" | "nodeIds" | "prng">;

@@ -1,0 +1,91 @@
+import { promises as fsp } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KV_CLUSTER_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "../../src/testing/processes.js";
+
+const CORES = fileURLToPath(new URL("../fixtures/cores/", import.meta.url));
+const core = (name: string): string => path.join(CORES, name);
+
+let dataDir = "";
+beforeAll(async () => {
+  dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-core-"));
+});
+afterAll(async () => {
+  await killAll();
+  await fsp.rm(dataDir, { recursive: true, force: true });
+});
+
+/** Runs kv-cluster to its end: exit code and stderr lines. */
+async function run(args: string[]): Promise<{ code: number | null; stderr: string[] }> {
+  const child = spawnTracked([KV_CLUSTER_BIN, ...args]);
+  await exited(child);
+  return { code: child.exitCode, stderr: child.stderrLines };
+}
+
+describe("kv-cluster --core FILE: the nodes run another module's core", () => {
+  it("start --core runs the named core in every node: each says which module it runs, they elect a leader and serve a write", async () => {
+    const base = await freePortRun(3);
+    const dir = path.join(dataDir, "announcing");
+    const cluster = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dir, "--core", core("announcing.ts")]);
+    try {
+      for (const id of ["n1", "n2", "n3"]) {
+        await expect.poll(() => cluster.stderrLines.includes(`${id} | core: createKvNodeCore from ${core("announcing.ts")}`), { timeout: 20_000 }).toBe(true);
+        await expect.poll(() => cluster.stderrLines.includes(`${id} | announcing core: first tick`), { timeout: 10_000 }).toBe(true);
+      }
+      const reply = await waitFor("a leader to take the write", 20_000, async () => {
+        for (let i = 0; i < 3; i++) {
+          const r = await ask(base + i, { type: "write", key: "k", value: "v" });
+          if (r?.type === "write_ok") return r;
+        }
+        return null;
+      });
+      expect(reply.type).toBe("write_ok");
+    } finally {
+      cluster.kill("SIGTERM");
+      await exited(cluster);
+    }
+    expect(cluster.exitCode).toBe(0);
+  }, 60_000);
+
+  it("a core that throws while running stops its node with one line naming the module, the input and the frame in that module (exit 1), and start says how to restart it with the same core", async () => {
+    const base = await freePortRun(1);
+    const r = await run(["start", "--nodes", "1", "--base-port", String(base), "--data-dir", path.join(dataDir, "tick"), "--core", core("throws-on-tick.ts")]);
+    expect(r.code).toBe(1);
+    const i = r.stderr.findIndex((l) => l.startsWith("n1 | stopping:"));
+    expect(r.stderr[i]).toBe(`n1 | stopping: the core from --core ${core("throws-on-tick.ts")} threw while handling a tick: RangeError: broken on purpose at the fifth tick`);
+    expect(r.stderr[i + 1]).toMatch(/^ {2}at brokenRule \(.*throws-on-tick\.ts:\d+:\d+\)$/);
+    expect(r.stderr.join("\n")).not.toMatch(/internal error|a bug/);
+    expect(r.stderr).toContain(
+      `cluster | n1 exited (code 1). Restart it with: npm run kv-cluster -- node --id n1 --nodes 1 --base-port ${base} --data-dir ${path.join(dataDir, "tick")} --core ${core("throws-on-tick.ts")}`,
+    );
+    expect(r.stderr.at(-1)).toBe("cluster | every node has exited");
+  }, 60_000);
+
+  it("a core that throws while it is made stops the node before it listens, in one line (exit 1)", async () => {
+    const base = await freePortRun(1);
+    const r = await run(["start", "--nodes", "1", "--base-port", String(base), "--data-dir", path.join(dataDir, "start"), "--core", core("throws-at-start.ts")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`n1 | stopping: the core from --core ${core("throws-at-start.ts")} threw while handling its construction: Error: not implemented yet: electionTimeoutTicks`);
+    expect(r.stderr.some((l) => l.includes("listening on"))).toBe(false);
+  }, 60_000);
+
+  it.each([
+    ["a file that does not exist", "no-such-core.ts", /^kv-cluster: --core: cannot load no-such-core\.ts: /],
+    ["a module with no createKvNodeCore", core("no-factory.ts"), /--core: .*no-factory\.ts does not export a function createKvNodeCore\(config, restored\); it exports createCore$/m],
+  ])("start --core with %s is a usage error (exit 2) before any node starts", async (_what, file, pattern) => {
+    const r = await run(["start", "--nodes", "3", "--data-dir", path.join(dataDir, "bad"), "--core", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.join("\n")).toMatch(pattern);
+    expect(r.stderr.some((l) => /^cluster \| n\d pid/.test(l))).toBe(false);
+  }, 60_000);
+
+  it("start --help documents --core", async () => {
+    const child = spawnTracked([KV_CLUSTER_BIN, "start", "--help"]);
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    await exited(child);
+    expect(out).toMatch(/--core FILE +run another core instead of the reference/);
+  });
+});
