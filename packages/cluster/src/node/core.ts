@@ -34,6 +34,8 @@ import {
   jsonDepthExceeds,
   matchesKind,
   MAX_JSON_DEPTH,
+  NON_FINITE_TEXT,
+  nonFiniteNumberPath,
   restorePrng,
   tooDeepText,
   type Body,
@@ -580,6 +582,8 @@ function outcomeUnknown(why: string): Body {
 export function validateClientRequest(body: ClientRequestBody, maxValueBytes: number): Body | null {
   const deep = tooDeepField(body);
   if (deep !== undefined) return errorBody(ErrorCode.MalformedRequest, `${body.type}: field "${deep}": ${tooDeepText(MAX_JSON_DEPTH)}`);
+  const infinite = nonFiniteField(body);
+  if (infinite !== undefined) return errorBody(ErrorCode.MalformedRequest, `${body.type}: field "${infinite}": ${NON_FINITE_TEXT}`);
   const bad = checkSchema(body, clientSchemas[body.type]!);
   if (bad) return errorBody(ErrorCode.MalformedRequest, `${body.type}: ${bad}`);
   if (body.type !== "read") {
@@ -597,6 +601,17 @@ export function validateClientRequest(body: ClientRequestBody, maxValueBytes: nu
 function tooDeepField(body: Body): string | undefined {
   const fields = body as Record<string, unknown>;
   for (const f in fields) if (Object.hasOwn(fields, f) && jsonDepthExceeds(fields[f], MAX_JSON_DEPTH)) return f;
+  return undefined;
+}
+
+/** The first field of a request (with the path below it) that holds a number JSON cannot carry (any field: all of them go into the log). */
+function nonFiniteField(body: Body): string | undefined {
+  const fields = body as Record<string, unknown>;
+  for (const f in fields) {
+    if (!Object.hasOwn(fields, f)) continue;
+    const at = nonFiniteNumberPath(fields[f]);
+    if (at !== null) return `${f}${at}`;
+  }
   return undefined;
 }
 
