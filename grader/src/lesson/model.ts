@@ -90,6 +90,8 @@ export interface Lesson {
   /** 1-based line of each front-matter field, for later diagnostics. */
   fieldLines: Record<string, number>;
   body: string;
+  /** 1-based line of the file where `body` starts. */
+  bodyLine: number;
 }
 
 export interface ParseResult {
