@@ -7,9 +7,12 @@
  * piece of its id or title (`retry`, `vote`, `w11`); every lesson has a
  * short name of that kind, the one the "next:" line prints.
  */
-import { nearest, UsageError } from "@dslab/protocol/cli";
+import { UsageError } from "@dslab/protocol/cli";
 import type { Lesson, PassCriterion } from "../lesson/model.js";
+import { resolveLesson, shortName } from "../lesson/resolve.js";
 import type { CriterionCheck } from "../../../week-12/checks/index.js";
+
+export { lessonsMatching, shortName } from "../lesson/resolve.js";
 
 export interface PlannedCriterion {
   criterion: PassCriterion;
@@ -47,43 +50,14 @@ export function orderByPrerequisites<T extends Pick<Lesson, "id" | "order" | "pr
   return out;
 }
 
-/** Lessons a query names: the one whose id it is, else every lesson whose id or title contains it (case-insensitive). */
-export function lessonsMatching<T extends Pick<Lesson, "id" | "title">>(query: string, lessons: readonly T[]): T[] {
-  const q = query.trim().toLowerCase();
-  if (q === "") return [];
-  const exact = lessons.filter((l) => l.id.toLowerCase() === q);
-  if (exact.length > 0) return exact;
-  return lessons.filter((l) => l.id.toLowerCase().includes(q) || l.title.toLowerCase().includes(q));
-}
-
-/**
- * A short name for `lesson`: the first word of its id (letters only, then
- * words with digits) that names it alone among `lessons`; else its id.
- */
-export function shortName<T extends Pick<Lesson, "id" | "title">>(lesson: T, lessons: readonly T[]): string {
-  const words = [...new Set(lesson.id.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== ""))];
-  const candidates = [...words.filter((w) => /^[a-z]+$/.test(w) && w !== "quest"), ...words.filter((w) => /\d/.test(w))];
-  for (const w of candidates) {
-    const m = lessonsMatching(w, lessons);
-    if (m.length === 1 && m[0] === lesson) return w;
-  }
-  return lesson.id;
-}
-
 /** The lessons `--lesson` values name (each value may be a comma list), in the order given; a query naming none or several is a usage error. */
 export function selectLessons(queries: readonly string[], lessons: readonly PlannedLesson[]): PlannedLesson[] {
   const chosen = new Set<PlannedLesson>();
-  const list = () => lessons.map((l) => `${l.short} (${l.lesson.title})`).join(", ");
+  const named = lessons.map((l) => ({ id: l.lesson.id, title: l.lesson.title, short: l.short, planned: l }));
   for (const query of queries.flatMap((q) => q.split(",")).map((q) => q.trim()).filter((q) => q !== "")) {
-    const found = lessonsMatching(query, lessons.map((l) => ({ id: l.lesson.id, title: l.lesson.title, planned: l }))).map((m) => m.planned);
-    if (found.length === 0) {
-      const near = nearest(query.toLowerCase(), lessons.map((l) => l.short));
-      throw new UsageError(`--lesson ${JSON.stringify(query)} names no lesson of the workbook${near ? ` (did you mean ${near}?)` : ""}; the lessons: ${list() || "none"}`);
-    }
-    if (found.length > 1) {
-      throw new UsageError(`--lesson ${JSON.stringify(query)} names ${found.length} lessons: ${found.map((l) => `${l.short} (${l.lesson.title})`).join(", ")}; give one of them`);
-    }
-    chosen.add(found[0]!);
+    const found = resolveLesson(query, named, "the workbook");
+    if ("error" in found) throw new UsageError(`--lesson ${found.error}`);
+    chosen.add(found.lesson.planned);
   }
   return lessons.filter((l) => chosen.has(l));
 }

@@ -3,7 +3,9 @@
 // (the rule that tells a copy from another run of the same scenario is in
 // proof/similarity.ts).
 import type { ProofChecker, ProofResult } from "../proof/check.js";
-import { findSimilar, type SimilarPair } from "../proof/similarity.js";
+import { findSimilar, similarityText, type SimilarPair } from "../proof/similarity.js";
+
+export { similarityText };
 import { withManualGrades } from "./manual.js";
 import { compareRows, type GradebookRow, type ManualGrade } from "./model.js";
 
@@ -70,11 +72,3 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
   return { rows, results, similar };
 }
 
-/**
- * Two decimals, rounded down: 0.996 reads 0.99, so 1.00 means the same text
- * once ids, numbers and whitespace are normalised (a copy that changed only
- * values), never merely close to it.
- */
-export function similarityText(similarity: number): string {
-  return (Math.floor(similarity * 100 + 1e-9) / 100).toFixed(2);
-}

@@ -4,9 +4,11 @@
 // values); nothing here expands the document as a whole.
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Node, type Pair } from "yaml";
 import {
+  EVIDENCE_RULES,
   PROOF_STATUSES,
   PROOF_TYPES,
   type Diagnostic,
+  type EvidenceRules,
   type ProofSpec,
   type ProofStatus,
   type ProofType,
@@ -61,7 +63,7 @@ export interface FrontMatterFields {
 const KNOWN_FIELDS = new Set([
   "id", "part", "title", "order", "duration_minutes", "prereqs", "kind", "xp", "proof", "review_schedule_days",
 ]);
-const KNOWN_PROOF_FIELDS = new Set(["type", "status", "instructions", "regex_patterns"]);
+const KNOWN_PROOF_FIELDS = new Set(["type", "status", "instructions", "regex_patterns", "evidence"]);
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
 interface Ctx {
@@ -272,7 +274,7 @@ function expectNumberList(ctx: Ctx, node: Node | null, field: string, line: numb
 
 function parseProof(ctx: Ctx, node: Node | null, line: number): ProofSpec | undefined {
   if (!isMap(node)) {
-    typeError(ctx, "proof", ctx.lineOf(node, line), "a mapping with `type` and optional `status`, `instructions`, `regex_patterns`", node?.toJSON());
+    typeError(ctx, "proof", ctx.lineOf(node, line), "a mapping with `type` and optional `status`, `instructions`, `regex_patterns`, `evidence`", node?.toJSON());
     return undefined;
   }
   const pairs = new Map<string, Pair>();
@@ -344,8 +346,31 @@ function parseProof(ctx: Ctx, node: Node | null, line: number): ProofSpec | unde
       ok = false;
     }
   }
+  let evidence: EvidenceRules[] | undefined;
+  const evidencePair = pairs.get("evidence");
+  if (evidencePair) {
+    const seq = evidencePair.value as Node | null;
+    if (!isSeq(seq)) {
+      typeError(ctx, "proof.evidence", keyLine("evidence"), `a list of evidence rules (${EVIDENCE_RULES.join(", ")})`, seq?.toJSON());
+      ok = false;
+    } else {
+      evidence = [];
+      seq.items.forEach((item, i) => {
+        const v = (item as Node).toJSON();
+        if ((EVIDENCE_RULES as readonly unknown[]).includes(v)) evidence!.push(v as EvidenceRules);
+        else {
+          ctx.diagnostics.push({
+            severity: "error", code: "bad-enum", file: ctx.file, line: ctx.lineOf(item as Node, keyLine("evidence")), field: `proof.evidence[${i}]`,
+            message: `must be one of ${EVIDENCE_RULES.join(", ")}, found ${describe(v)}`,
+          });
+          ok = false;
+        }
+      });
+    }
+  }
   if (!ok || type === undefined) return undefined;
   const spec: ProofSpec = { type, status, regexPatterns: patterns };
   if (instructions !== undefined) spec.instructions = instructions;
+  if (evidence !== undefined) spec.evidence = evidence;
   return spec;
 }

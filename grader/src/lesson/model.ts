@@ -26,11 +26,24 @@ export type ProofType = (typeof PROOF_TYPES)[number];
 export const PROOF_STATUSES = ["regex", "manual", "manual_or_regex"] as const;
 export type ProofStatus = (typeof PROOF_STATUSES)[number];
 
+/**
+ * What a paste's evidence is read for, besides the patterns:
+ * `exactly-once` (no (client, seq) applied twice, applied seqs increasing, a
+ * duplicate's original shown), `leader-change` (a leader stops and another
+ * node is elected for a higher term after it).
+ */
+export const EVIDENCE_RULES = ["exactly-once", "leader-change"] as const;
+export type EvidenceRules = (typeof EVIDENCE_RULES)[number];
+/** The evidence a proof is read for when its lesson does not say: the unit's. */
+export const DEFAULT_EVIDENCE_RULES: readonly EvidenceRules[] = ["exactly-once"];
+
 export interface ProofSpec {
   type: ProofType;
   status: ProofStatus;
   instructions?: string;
   regexPatterns: RegexPattern[];
+  /** `proof.evidence`; DEFAULT_EVIDENCE_RULES when the lesson gives none. */
+  evidence?: EvidenceRules[];
 }
 
 export interface RegexPattern {
@@ -90,6 +103,8 @@ export interface Lesson {
   /** 1-based line of each front-matter field, for later diagnostics. */
   fieldLines: Record<string, number>;
   body: string;
+  /** 1-based line of the file where `body` starts. */
+  bodyLine: number;
 }
 
 export interface ParseResult {

@@ -64,6 +64,7 @@ export function parseLesson(raw: string, file: string): ParseResult {
     file,
     fieldLines: fm.fieldLines,
     body: split.body,
+    bodyLine: split.bodyLine,
   };
   if (fm.durationMinutes !== undefined) lesson.durationMinutes = fm.durationMinutes;
   if (fm.kind !== undefined) lesson.kind = fm.kind;

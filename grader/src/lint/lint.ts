@@ -3,6 +3,7 @@
 import path from "node:path";
 import { loadCourse, type Course } from "../lesson/load.js";
 import type { Diagnostic, Lesson } from "../lesson/model.js";
+import { instructorMarkerProblem } from "../lesson/instructor-only.js";
 import { compilePattern } from "../proof/regex.js";
 import { classifyRef, isRunnable, readRepository, referenceRules, type Repository } from "./references.js";
 
@@ -32,7 +33,7 @@ export function lintCourse(course: Course, repo?: Repository): LintReport {
   const partial = course.partial ?? [];
   const all = [...lessons, ...partial].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   diagnostics.push(...uniqueIds(all), ...prereqRules(lessons, all), ...uniqueOrder(lessons));
-  for (const l of all) diagnostics.push(...regexRules(l), ...reviewDayRules(l));
+  for (const l of all) diagnostics.push(...regexRules(l), ...reviewDayRules(l), ...instructorMarkerRules(l));
   for (const l of lessons) diagnostics.push(...criterionRefRules(l));
   if (repo) diagnostics.push(...referenceRules(lessons, repo, all));
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
@@ -43,6 +44,13 @@ export function lintCourse(course: Course, repo?: Repository): LintReport {
     files: course.files,
     lessons: lessons.length,
   };
+}
+
+/** A misplaced instructor-only marker, in the words `grader site` and `grader release` stop on. */
+export function instructorMarkerRules(l: Lesson): Diagnostic[] {
+  const problem = instructorMarkerProblem(l.body, l.bodyLine);
+  if (problem === undefined) return [];
+  return [{ severity: "error", code: "instructor-marker", file: l.file, line: problem.line, field: "body", message: problem.message }];
 }
 
 function line(l: Lesson, field: string): number {

@@ -7,10 +7,13 @@
 // pass otherwise.
 import { createHash } from "node:crypto";
 import type { Lesson } from "../lesson/model.js";
-import { parseEvidence, type Evidence } from "./evidence.js";
+import { parseEvidence } from "./evidence.js";
 import { DEFAULT_MAX_PASTE_BYTES, decodePaste } from "./input.js";
 import type { RE2JS } from "re2js";
 import { compilePattern, type CompiledPattern } from "./regex.js";
+import { parseElection } from "./election.js";
+import { nearCopyOf, similarityText, type NearCopy } from "./similarity.js";
+import { DEFAULT_EVIDENCE_RULES } from "../lesson/model.js";
 
 export type ProofOutcome = "pass" | "fail" | "needs-review";
 
@@ -38,12 +41,36 @@ export interface ProofResult {
   maxScore: number;
   reasons: string[];
   patterns: PatternResult[];
-  evidence?: Omit<Evidence, "events"> & { applied: number; acknowledged: number; duplicates: number; requests: number };
+  evidence?: ProofEvidence;
   highlights: Highlight[];
   bytes: number;
   sha256: string;
   /** The decoded paste, or undefined when it was refused. */
   text?: string;
+}
+
+/** A broken evidence rule, of either kind (exactly-once or leader-change); `line` 0: about the whole paste. */
+export interface RuleBroken {
+  rule: string;
+  line: number;
+  message: string;
+}
+
+export interface ProofEvidence {
+  /** The lesson's `proof.evidence`: what the paste was read for. */
+  rules: string[];
+  /** Broken rules that fail the proof. */
+  violations: RuleBroken[];
+  /** Broken rules that send the proof to review. */
+  toReview: RuleBroken[];
+  clients: number;
+  applied: number;
+  acknowledged: number;
+  duplicates: number;
+  requests: number;
+  /** Leader-change rules only: the (node, term) pairs elected, and the nodes that exited. */
+  leaders?: number;
+  stopped?: number;
 }
 
 export class LessonProofConfigError extends Error {
@@ -103,11 +130,25 @@ export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}
 function copiedExample(lesson: Lesson, text: string): number | undefined {
   let lines: Set<string> | undefined;
   let best: number | undefined;
-  for (const example of lesson.proofExamples) {
+  for (const example of exampleLogs(lesson)) {
     const wanted = example.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-    if (wanted.length < 2) continue;
     lines ??= new Set(text.split("\n").map((l) => l.trim()));
     if (wanted.every((l) => lines!.has(l))) best = Math.max(best ?? 0, wanted.length);
+  }
+  return best;
+}
+
+/** The lesson's example logs: code blocks of its "Proof" section of 2+ lines. */
+function exampleLogs(lesson: Lesson): string[] {
+  return lesson.proofExamples.filter((e) => e.split("\n").filter((l) => l.trim() !== "").length >= 2);
+}
+
+/** The closest lesson example the paste nearly copies (the same shapes, times and backoffs; other ids), if any. */
+function nearlyCopiedExample(lesson: Lesson, text: string): NearCopy | undefined {
+  let best: NearCopy | undefined;
+  for (const example of exampleLogs(lesson)) {
+    const near = nearCopyOf(example, text);
+    if (near && (best === undefined || near.similarity > best.similarity)) best = near;
   }
   return best;
 }
@@ -154,34 +195,54 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
     patterns.push({ source: c.source, matched, matches: spans.length });
     if (!matched) reasons.push(`pattern ${i + 1} did not match: ${c.source}`);
   }
-  const ev = parseEvidence(text);
-  for (const e of ev.events.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {
-    highlights.push({ start: e.start, end: e.end, kind: e.kind, label: `${e.kind}: client ${e.client} seq ${e.seq}` });
+  const rules = lesson.proof?.evidence ?? DEFAULT_EVIDENCE_RULES;
+  const evidence: ProofEvidence = { rules: [...rules], violations: [], toReview: [], clients: 0, applied: 0, acknowledged: 0, duplicates: 0, requests: 0 };
+  if (rules.includes("exactly-once")) {
+    const ev = parseEvidence(text);
+    for (const e of ev.events.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {
+      highlights.push({ start: e.start, end: e.end, kind: e.kind, label: `${e.kind}: client ${e.client} seq ${e.seq}` });
+    }
+    for (const r of ev.replies.slice(0, MAX_EVIDENCE_HIGHLIGHTS)) {
+      highlights.push({ start: r.start, end: r.end, kind: "acknowledged", label: `acknowledged: ${r.type} to client ${r.client}` });
+    }
+    evidence.violations.push(...ev.violations);
+    evidence.toReview.push(...ev.toReview);
+    evidence.clients = ev.clients;
+    evidence.applied = ev.events.filter((e) => e.kind === "applied").length;
+    evidence.acknowledged = ev.events.filter((e) => e.kind === "acknowledged").length + ev.replies.length;
+    evidence.duplicates = ev.events.filter((e) => e.kind === "duplicate").length;
+    evidence.requests = ev.events.filter((e) => e.kind === "request").length;
   }
+  if (rules.includes("leader-change")) {
+    const el = parseElection(text);
+    evidence.violations.push(...el.violations);
+    evidence.leaders = el.leaders.length;
+    evidence.stopped = el.stopped.length;
+  }
+  const lineStarts = lineOffsets(text);
   const broken = new Map<number, "violation" | "review">();
-  for (const v of ev.toReview) broken.set(v.line, "review");
-  for (const v of ev.violations) broken.set(v.line, "violation");
-  for (const e of ev.events) {
-    const kind = broken.get(e.line);
-    if (kind !== undefined) highlights.push({ start: e.start, end: e.end, kind, label: kind === "violation" ? "evidence rule broken" : "evidence to review: a person checks this line" });
+  for (const v of evidence.toReview) broken.set(v.line, "review");
+  for (const v of evidence.violations) broken.set(v.line, "violation");
+  for (const [line, kind] of [...broken].sort((a, b) => a[0] - b[0])) {
+    if (line < 1 || line > lineStarts.length) continue;
+    const start = lineStarts[line - 1]!;
+    const end = line < lineStarts.length ? lineStarts[line]! - 1 : text.length;
+    highlights.push({ start, end, kind, label: kind === "violation" ? "evidence rule broken" : "evidence to review: a person checks this line" });
   }
-  reasons.push(...ev.violations.map((v) => `evidence: ${v.message}`));
+  const patternsFailed = reasons.length;
+  reasons.push(...evidence.violations.map((v) => `evidence: ${v.message}`));
   // Review reasons: nothing in the paste is wrong, but something in it cannot be confirmed from it.
-  const review: string[] = ev.toReview.map((v) => `evidence to review: ${v.message}`);
+  const review: string[] = evidence.toReview.map((v) => `evidence to review: ${v.message}`);
   const copied = copiedExample(lesson, text);
+  const nearly = copied === undefined ? nearlyCopiedExample(lesson, text) : undefined;
   if (copied !== undefined) {
     // Not proof of a bug, nor of a run: a person decides.
     review.push(`the paste contains the lesson's example log (${copied} lines) verbatim; a real run has its own ids and times`);
+  } else if (nearly !== undefined) {
+    review.push(
+      `the paste is nearly the lesson's example log (similarity ${similarityText(nearly.similarity)} with ids, numbers and whitespace normalised; ${nearly.commonNumbers} of their ${nearly.numbers} times and other numbers of 3+ digits are the example's); a real run has its own times and backoffs`,
+    );
   }
-  const evidence = {
-    violations: ev.violations,
-    toReview: ev.toReview,
-    clients: ev.clients,
-    applied: ev.events.filter((e) => e.kind === "applied").length,
-    acknowledged: ev.events.filter((e) => e.kind === "acknowledged").length,
-    duplicates: ev.events.filter((e) => e.kind === "duplicate").length,
-    requests: ev.events.filter((e) => e.kind === "request").length,
-  };
   const proof = lesson.proof;
   const autoPassed = reasons.length === 0;
   let status: ProofOutcome;
@@ -197,7 +258,7 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
   } else if (autoPassed) status = "pass";
   else if (proof.status === "manual_or_regex") {
     status = "needs-review";
-    reasons.unshift("the regex checks did not pass; sent to review (status: manual_or_regex)");
+    reasons.unshift(`${whatFailed(patternsFailed, evidence.violations)}; sent to review (status: manual_or_regex)`);
   } else status = "fail";
   reasons.push(...review);
   // A review reason is a question for a person, not a fault. It sends a
@@ -205,7 +266,22 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
   // manual_or_regex), and always for a copied example; a lesson graded by
   // its patterns alone passes, with the reason kept beside the result.
   const reviewedByPerson = proof?.status === "manual_or_regex";
-  if (status === "pass" && (copied !== undefined || (review.length > 0 && reviewedByPerson))) status = "needs-review";
+  if (status === "pass" && (copied !== undefined || nearly !== undefined || (review.length > 0 && reviewedByPerson))) status = "needs-review";
   const score = status === "pass" ? meta.maxScore : status === "fail" ? 0 : null;
   return { lesson: lesson.id, status, score, maxScore: meta.maxScore, reasons, patterns, evidence, highlights, bytes: meta.bytes, sha256: meta.sha256, text };
+}
+
+/** What kept a paste from passing, for the first reason of a paste sent to review: the patterns, the evidence rules (the first one broken, with its line), or both. */
+function whatFailed(patternsFailed: number, violations: readonly RuleBroken[]): string {
+  const first = violations[0];
+  const evidence = first === undefined ? undefined : `${violations.length === 1 ? "an evidence rule is broken" : `${violations.length} evidence rules are broken, the first`} (${first.message})`;
+  if (patternsFailed > 0 && evidence) return `the regex checks did not pass and ${evidence}`;
+  return evidence ?? "the regex checks did not pass";
+}
+
+/** Offset of the start of each line of `text`. */
+function lineOffsets(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
 }

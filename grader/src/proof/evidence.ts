@@ -7,6 +7,8 @@
 //   client  `client_id=42 seq=5 attempt=2 node=n2 outcome=append_ok(replayed) ...` -> duplicate
 //   client  `client_id=42 seq=5 attempt=1 node=n1 outcome=append_ok ...`         -> acknowledged
 //   a student's own node, e.g. `[apply] client 42 seq 5 ...` or `client_id=42 seq=5 applied` -> applied
+//   a node program's Maelstrom reply `{"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,...}}`
+//     -> a reply to client c1 (it names no seq: the node's output does not echo the request)
 
 export type EvidenceKind = "applied" | "acknowledged" | "duplicate" | "request";
 
@@ -17,6 +19,21 @@ export interface EvidenceEvent {
   /** 1-based line in the paste. */
   line: number;
   /** Offsets of the line in the paste (UTF-16 code units), for highlighting. */
+  start: number;
+  end: number;
+}
+
+/**
+ * A node program's `*_ok` reply to a client, in Maelstrom's JSON form. The
+ * request it answers is not in the node's output, so the reply names the
+ * client (its `dest`, which the lessons' requests also send as `client_id`)
+ * but no seq.
+ */
+export interface ReplyEvent {
+  client: string;
+  /** The reply's body type, e.g. `write_ok`. */
+  type: string;
+  line: number;
   start: number;
   end: number;
 }
@@ -42,6 +59,7 @@ export const RULE_EFFECT: Record<EvidenceViolation["rule"], "fail" | "review"> =
 
 export interface Evidence {
   events: EvidenceEvent[];
+  replies: ReplyEvent[];
   /** Broken rules that fail the proof (RULE_EFFECT "fail"). */
   violations: EvidenceViolation[];
   /** Broken rules that send the proof to review (RULE_EFFECT "review"). */
@@ -64,6 +82,25 @@ const APPLIED = /\[appl(?:y|ied)\]|\bappl(?:y|ied|ies|ying)\b/i;
 const NOT_APPLIED = /\b(?:not|never|without|skip\w*|refus\w*|reject\w*)\s+(?:\w+\s+){0,2}appl/i;
 // Lines longer than this are not log lines; skipping them keeps parsing linear and cheap.
 const MAX_LINE_CHARS = 4096;
+// A Maelstrom message: `{"src":..., "dest":..., "body":{...}}` on one line.
+const MAELSTROM = /^\s*\{\s*"src"\s*:/;
+
+/** The client a Maelstrom `*_ok` reply line answers, or undefined for any other line. */
+export function readReply(line: string): { client: string; type: string } | undefined {
+  if (!MAELSTROM.test(line) || !line.includes("in_reply_to")) return undefined;
+  let message: unknown;
+  try {
+    message = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== "object" || message === null) return undefined;
+  const { dest, body } = message as { dest?: unknown; body?: unknown };
+  if (typeof dest !== "string" || typeof body !== "object" || body === null) return undefined;
+  const { type, in_reply_to: inReplyTo } = body as { type?: unknown; in_reply_to?: unknown };
+  if (typeof type !== "string" || !/^\w+_ok$/.test(type) || typeof inReplyTo !== "number") return undefined;
+  return { client: dest, type };
+}
 
 export function classifyLine(line: string): EvidenceKind {
   if (REFUSED.test(line)) return "request";
@@ -75,6 +112,7 @@ export function classifyLine(line: string): EvidenceKind {
 
 export function parseEvidence(text: string): Evidence {
   const events: EvidenceEvent[] = [];
+  const replies: ReplyEvent[] = [];
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
@@ -82,16 +120,21 @@ export function parseEvidence(text: string): Evidence {
     if (end === -1) end = text.length;
     lineNo++;
     const line = text.slice(start, end);
-    if (line.length <= MAX_LINE_CHARS && /client/i.test(line)) {
-      const c = CLIENT.exec(line);
+    if (line.length <= MAX_LINE_CHARS) {
+      const c = /client/i.test(line) ? CLIENT.exec(line) : null;
       const s = c ? SEQ.exec(line) : null;
       if (c && s) events.push({ kind: classifyLine(line), client: (c[1] ?? c[2] ?? c[3])!, seq: Number(s[1]), line: lineNo, start, end });
+      else {
+        const reply = readReply(line);
+        if (reply) replies.push({ ...reply, line: lineNo, start, end });
+      }
     }
     start = end + 1;
   }
-  const broken = checkEvents(events);
+  const broken = checkEvents(events, replies);
   return {
     events,
+    replies,
     violations: broken.filter((v) => RULE_EFFECT[v.rule] === "fail"),
     toReview: broken.filter((v) => RULE_EFFECT[v.rule] === "review"),
     clients: new Set(events.map((e) => e.client)).size,
@@ -102,19 +145,24 @@ export function parseEvidence(text: string): Evidence {
  * The exactly-once rules, in paste order (RULE_EFFECT says what breaking each means):
  * - a duplicate names a (client, seq) the log shows earlier: applied, acknowledged,
  *   or at least sent (the reference cluster logs no line per application, so the
- *   original attempt, whose reply was lost, is what a log can show);
+ *   original attempt, whose reply was lost, is what a log can show); or, in a
+ *   node program's output, which never echoes the requests, an earlier `*_ok`
+ *   reply to that client (`replies`) answered the original;
  * - no (client, seq) is applied twice by the server;
  * - per client, the seqs the server applies increase.
  */
-export function checkEvents(events: readonly EvidenceEvent[]): EvidenceViolation[] {
+export function checkEvents(events: readonly EvidenceEvent[], replies: readonly ReplyEvent[] = []): EvidenceViolation[] {
   const seen = new Set<string>(); // "client\0seq" sighted in any form
+  const answered = new Set<string>(); // clients a reply was sent to, up to the current line
+  let nextReply = 0;
   const applied = new Map<string, number>(); // "client\0seq" -> line of the first application
   const lastSeq = new Map<string, { seq: number; line: number }>();
   const out: EvidenceViolation[] = [];
   for (const e of events) {
     const key = `${e.client}\u0000${e.seq}`;
+    while (nextReply < replies.length && replies[nextReply]!.line < e.line) answered.add(replies[nextReply++]!.client);
     if (e.kind === "duplicate") {
-      if (!seen.has(key)) {
+      if (!seen.has(key) && !answered.has(e.client)) {
         out.push({
           rule: "duplicate-without-original", line: e.line,
           message: `line ${e.line}: duplicate of client ${e.client} seq ${e.seq}, but the paste shows no earlier request or application of it; check that the original was applied (it may be in a log that was not pasted)`,

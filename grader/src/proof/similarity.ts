@@ -48,6 +48,9 @@ export interface SimilarPair {
   sharedOrigin?: string;
 }
 
+/** Near-duplicate threshold without `grader proofs --similarity`, and for a paste against its lesson's example. */
+export const DEFAULT_SIMILARITY = 0.8;
+
 const SHINGLE_WORDS = 5;
 /** Sketch size: the estimate's standard error is about sqrt(J(1-J)/k), 0.05 at J = 0.8. */
 const SKETCH = 64;
@@ -384,6 +387,15 @@ function commonValues(a: Uint32Array, b: Uint32Array): number[] {
   return out;
 }
 
+/** Rule b of the header on two sorted sets of long-number hashes: how many are common, when enough are. */
+function sharedLongNumbers(a: Uint32Array, b: Uint32Array): { common: number; union: number } | undefined {
+  if (estimateJaccard(a.subarray(0, SKETCH), b.subarray(0, SKETCH)) < NUMBERS_SHARED_FRACTION - ESTIMATE_MARGIN) return undefined;
+  const common = commonCount(a, b);
+  const union = a.length + b.length - common;
+  if (common < NUMBERS_SHARED_MIN || common / union < NUMBERS_SHARED_FRACTION) return undefined;
+  return { common, union };
+}
+
 /** Rules a-c of the header: why a and b are one run, or undefined when each is its own. */
 function sharedOrigin(a: Prepared, b: Prepared, threshold: number): string | undefined {
   if (a.ids.length > 0 && b.ids.length > 0) {
@@ -394,11 +406,8 @@ function sharedOrigin(a: Prepared, b: Prepared, threshold: number): string | und
     return `both name ${shown}${names.length > SHARED_IDS_SHOWN ? ` and ${names.length - SHARED_IDS_SHOWN} more` : ""}`;
   }
   if (a.longNumbers.length > 0 && b.longNumbers.length > 0) {
-    if (estimateJaccard(a.longNumbers.subarray(0, SKETCH), b.longNumbers.subarray(0, SKETCH)) < NUMBERS_SHARED_FRACTION - ESTIMATE_MARGIN) return undefined;
-    const common = commonCount(a.longNumbers, b.longNumbers);
-    const union = a.longNumbers.length + b.longNumbers.length - common;
-    if (common < NUMBERS_SHARED_MIN || common / union < NUMBERS_SHARED_FRACTION) return undefined;
-    return `${common} of their ${union} numbers of ${LONG_NUMBER_DIGITS}+ digits in common`;
+    const shared = sharedLongNumbers(a.longNumbers, b.longNumbers);
+    return shared && `${shared.common} of their ${shared.union} numbers of ${LONG_NUMBER_DIGITS}+ digits in common`;
   }
   if (a.shortValues.length === 0 && b.shortValues.length === 0) return "neither prints an id or a number; compared by their words";
   const same = jaccard(a.shortValues, b.shortValues);
@@ -445,4 +454,41 @@ export function findSimilar(docs: readonly Document[], threshold = 0.8): Similar
     }
   }
   return pairs.sort((p, q) => (p.a < q.a ? -1 : p.a > q.a ? 1 : p.b < q.b ? -1 : p.b > q.b ? 1 : 0));
+}
+
+/**
+ * Two decimals, rounded down: 0.996 reads 0.99, so 1.00 means the same text
+ * once ids, numbers and whitespace are normalised (a copy that changed only
+ * values), never merely close to it.
+ */
+export function similarityText(similarity: number): string {
+  return (Math.floor(similarity * 100 + 1e-9) / 100).toFixed(2);
+}
+
+export interface NearCopy {
+  /** Jaccard similarity of the normalised token shingles, as in SimilarPair. */
+  similarity: number;
+  /** Distinct numbers of 3+ digits (times, backoffs) both print, and in all. */
+  commonNumbers: number;
+  numbers: number;
+}
+
+/**
+ * Whether `text` is nearly `example`, a log a lesson publishes: their shapes
+ * are at least `threshold` alike and `text` prints the example's run values
+ * (rule b: its times and backoffs). Ids are left out (rule a does not apply):
+ * they are what a copy of a published example changes first. An example that
+ * prints no number of 3+ digits is never nearly copied: its short values
+ * (terms, node ids) are what any run prints.
+ */
+export function nearCopyOf(example: string, text: string, threshold = DEFAULT_SIMILARITY): NearCopy | undefined {
+  const a = pasteShape(example);
+  const b = pasteShape(text);
+  const aNumbers = Uint32Array.from(a.longNumbers).sort();
+  const bNumbers = Uint32Array.from(b.longNumbers).sort();
+  if (aNumbers.length === 0 || bNumbers.length === 0) return undefined;
+  const shared = sharedLongNumbers(aNumbers, bNumbers);
+  if (shared === undefined) return undefined;
+  const similarity = jaccard(shingleBag(a.tokens), shingleBag(b.tokens));
+  return similarity >= threshold ? { similarity, commonNumbers: shared.common, numbers: shared.union } : undefined;
 }

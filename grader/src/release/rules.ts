@@ -22,6 +22,7 @@
  *   named `*.instructor.md`.
  */
 import { InputError } from "@dslab/protocol/cli";
+import { INSTRUCTOR_END, INSTRUCTOR_START, instructorMarkerProblem } from "../lesson/instructor-only.js";
 
 export type Profile = "student" | "autograder";
 
@@ -116,9 +117,6 @@ export function shippingRule(relPath: string, profile: Profile): ShipRule | unde
   return shipRulesFor(profile).find((r) => matchesPattern(r.pattern, relPath));
 }
 
-const INSTRUCTOR_START = /^[ \t]*<!--\s*instructor-only\s*-->[ \t]*$/;
-const INSTRUCTOR_END = /^[ \t]*<!--\s*\/instructor-only\s*-->[ \t]*$/;
-
 export class InstructorMarkerError extends InputError {}
 
 /**
@@ -127,23 +125,15 @@ export class InstructorMarkerError extends InputError {}
  * guess: a half-cut answer key must not ship.
  */
 export function stripInstructorOnly(markdown: string, file: string): string {
-  const lines = markdown.split("\n");
+  const problem = instructorMarkerProblem(markdown);
+  if (problem) throw new InstructorMarkerError(`${file}:${problem.line}: ${problem.message}`);
   const out: string[] = [];
-  let openedAt: number | undefined;
-  lines.forEach((line, i) => {
-    if (INSTRUCTOR_START.test(line)) {
-      if (openedAt !== undefined) throw new InstructorMarkerError(`${file}:${i + 1}: <!-- instructor-only --> inside the passage opened at line ${openedAt + 1}; close it with <!-- /instructor-only --> first`);
-      openedAt = i;
-      return;
-    }
-    if (INSTRUCTOR_END.test(line)) {
-      if (openedAt === undefined) throw new InstructorMarkerError(`${file}:${i + 1}: <!-- /instructor-only --> without an opening <!-- instructor-only -->`);
-      openedAt = undefined;
-      return;
-    }
-    if (openedAt === undefined) out.push(line);
-  });
-  if (openedAt !== undefined) throw new InstructorMarkerError(`${file}:${openedAt + 1}: <!-- instructor-only --> is never closed; end the passage with <!-- /instructor-only -->`);
+  let inside = false;
+  for (const line of markdown.split("\n")) {
+    if (INSTRUCTOR_START.test(line)) inside = true;
+    else if (INSTRUCTOR_END.test(line)) inside = false;
+    else if (!inside) out.push(line);
+  }
   return out.join("\n");
 }
 

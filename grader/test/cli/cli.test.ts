@@ -96,8 +96,8 @@ describe("grader lint and lesson show", () => {
     expect(lesson).toMatchObject({ id: "fx-retry", criteria: [{ id: "fx-retry#1", tests: [] }, { id: "fx-retry#2" }], deliverable: "week-12/day3-fixture.md" });
     expect(lesson.body).toBeUndefined();
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('no lesson with id "nope"');
-    expect(missing.stderr).toContain("Known ids: fx-election, fx-messy, fx-retry");
+    expect(missing.stderr).toContain('lesson ID "nope" names no lesson of the course in');
+    expect(missing.stderr).toContain("the lessons: election (Fixture election lesson), retry (Fixture retry lesson), messy (Messy — retries)");
   });
 
   test("`grader lesson` without `show` names the command to use; `grader lesson --help` shows its help", async () => {

@@ -15,6 +15,7 @@ export function makeLesson(over: Partial<Lesson> & { id: string }): Lesson {
     file: `lessons/${over.id}.md`,
     fieldLines: { id: 2, part: 3, title: 4, order: 5, prereqs: 6, proof: 7, review_schedule_days: 12 },
     body: "",
+    bodyLine: 14,
     ...over,
   };
 }

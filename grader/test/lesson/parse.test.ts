@@ -135,7 +135,17 @@ const brokenCases: { name: string; text: string; expected: Expected[] }[] = [
   {
     name: "proof that is text",
     text: lesson(`${BASE}\nproof: paste it`),
-    expected: [{ severity: "error", code: "field-type", line: 6, field: "proof", message: 'must be a mapping with `type` and optional `status`, `instructions`, `regex_patterns`, found the text "paste it"' }],
+    expected: [{ severity: "error", code: "field-type", line: 6, field: "proof", message: 'must be a mapping with `type` and optional `status`, `instructions`, `regex_patterns`, `evidence`, found the text "paste it"' }],
+  },
+  {
+    name: "proof evidence naming an unknown rule",
+    text: lesson(`${BASE}\nproof:\n  type: paste\n  evidence: [exactly-once, leader-elected]`),
+    expected: [{ severity: "error", code: "bad-enum", line: 8, field: "proof.evidence[1]", message: 'must be one of exactly-once, leader-change, found the text "leader-elected"' }],
+  },
+  {
+    name: "proof evidence that is not a list",
+    text: lesson(`${BASE}\nproof:\n  type: paste\n  evidence: leader-change`),
+    expected: [{ severity: "error", code: "field-type", line: 8, field: "proof.evidence", message: 'must be a list of evidence rules (exactly-once, leader-change), found the text "leader-change"' }],
   },
   {
     name: "proof without a type",
@@ -217,7 +227,7 @@ const warningCases: { name: string; text: string; expected: Expected }[] = [
   {
     name: "an unknown proof field",
     text: lesson(`${BASE}\nproof:\n  type: paste\n  points: 3`),
-    expected: { severity: "warning", code: "unknown-field", line: 8, field: "proof.points", message: "unknown proof field, ignored (known: type, status, instructions, regex_patterns)" },
+    expected: { severity: "warning", code: "unknown-field", line: 8, field: "proof.points", message: "unknown proof field, ignored (known: type, status, instructions, regex_patterns, evidence)" },
   },
   {
     name: "no criteria table",

@@ -42,7 +42,9 @@ export const lessonShow: Command = {
   help: `Usage: grader lesson show ID [--lessons DIR] [--json]
 
 Prints the lesson's fields, pass criteria (with their ids, ID#n), the "Done when"
-checklist, the deliverable, the proof rules and the review days.
+checklist, the deliverable, the proof rules and the review days. ID is the
+lesson's id, or its short name or another piece of its id or title that no
+other lesson has (retry, vote, w11), as \`grader check --lesson\` takes it.
 
 Options:
   --lessons DIR   the course directory (default: lessons, here or in the nearest parent)

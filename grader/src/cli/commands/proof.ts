@@ -14,7 +14,10 @@ export function formatResult(file: string, r: ProofResult): string {
   for (const [i, p] of r.patterns.entries()) out.push(`  pattern ${i + 1} ${p.matched ? `matched (${p.matches}x)` : "no match"}: ${p.source}`);
   if (r.evidence) {
     const e = r.evidence;
-    out.push(`  evidence: ${e.requests} request(s), ${e.applied} applied, ${e.acknowledged} acknowledged, ${e.duplicates} duplicate(s), ${e.clients} client(s), ${e.violations.length} rule violation(s)`);
+    const read: string[] = [];
+    if (e.rules.includes("exactly-once")) read.push(`${e.requests} request(s), ${e.applied} applied, ${e.acknowledged} acknowledged, ${e.duplicates} duplicate(s), ${e.clients} client(s)`);
+    if (e.rules.includes("leader-change")) read.push(`${e.leaders ?? 0} leader(s) elected, ${e.stopped ?? 0} node(s) exited`);
+    out.push(`  evidence: ${[...read, `${e.violations.length} rule violation(s)`].join(", ")}`);
   }
   return out.join("\n") + "\n";
 }
@@ -24,10 +27,14 @@ export const proof: Command = {
   help: `Usage: grader proof --lesson ID FILE [--lessons DIR] [--max-bytes N] [--json]
 
 Checks a pasted proof log: every regex_patterns entry must match (RE2,
-case-insensitive); the evidence in the log must hold: no (client, seq) is
-applied twice and applied seqs increase per client (else it fails). A
+case-insensitive); the evidence in the log must hold, read for the lesson's
+proof.evidence rules. exactly-once (the default): no (client, seq) is
+applied twice and applied seqs increase per client (else it fails); a
 duplicate whose original is not in the paste is a note for review, not a
-failure: it sends the paste to review in a manual_or_regex lesson. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
+failure: it sends the paste to review in a manual_or_regex lesson.
+leader-change: a leader exits and another node becomes leader for a higher
+term after it (else it fails). A paste that is the lesson's example log, or
+nearly (its times and backoffs, other ids), goes to review. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
 UTF-16 (with the iconv command that converts it), binary or non-UTF-8 pastes
 are refused with a reason. FILE must be a regular file (or a symlink to
 one): a FIFO or a device is refused before anything is read.
@@ -36,7 +43,8 @@ Lessons with status manual_or_regex send what the regexes do not pass to
 review; lessons with no patterns send every paste to review.
 
 Options:
-  --lesson ID     the lesson the proof is for (required)
+  --lesson ID     the lesson the proof is for (required): its id, or its short
+                  name or another piece of its id or title (retry, vote, w11)
   --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
   --max-bytes N   paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
   --json          print the result as JSON

@@ -6,12 +6,12 @@ import { renderReviewPage } from "../../gradebook/html.js";
 import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRADEBOOK_CSV, GRADEBOOK_JSON } from "../../gradebook/store.js";
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
+import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
 import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
-/** Near-duplicate threshold (similarity after ids, numbers and whitespace are normalised) without --similarity. */
-export const DEFAULT_SIMILARITY = 0.8;
+export { DEFAULT_SIMILARITY };
 
 /** Paste files read at once. */
 const READ_CONCURRENCY = 16;
@@ -55,7 +55,7 @@ recorded with \`grader review\` (DIR2/manual-grades.json) override the automated
 status and are marked manual.
 
 Options:
-  --lesson ID       the lesson (required)
+  --lesson ID       the lesson (required): its id, or its short name (retry, vote, w11)
   --out DIR2        output directory (default: ${DEFAULT_GRADES_DIR})
   --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns
   --similarity X    near-duplicate threshold between 0 and 1 (default: ${DEFAULT_SIMILARITY})

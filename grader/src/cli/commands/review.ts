@@ -24,7 +24,7 @@ it, and the exports mark it manual. If DIR2 already holds a gradebook, its CSV
 and JSON are updated at once.
 
 Options:
-  --lesson ID      the lesson (required)
+  --lesson ID      the lesson (required): its id, or its short name (retry, vote, w11)
   --student S      the student id, as in the pastes directory (required); a
                    student not in DIR2's gradebook for the lesson is refused
   --new-student    record the decision even so (a student with no paste)

@@ -1,0 +1,47 @@
+// Names a lesson from what a person types: its id, or a piece of its id or
+// title that no other lesson has (`retry`, `vote`, `w11`). Every command that
+// takes a lesson resolves it here, so a name that works for one works for all.
+import { nearest } from "@dslab/protocol/cli";
+import type { Lesson } from "./model.js";
+
+/** Lessons a query names: the one whose id it is, else every lesson whose id or title contains it (case-insensitive). */
+export function lessonsMatching<T extends Pick<Lesson, "id" | "title">>(query: string, lessons: readonly T[]): T[] {
+  const q = query.trim().toLowerCase();
+  if (q === "") return [];
+  const exact = lessons.filter((l) => l.id.toLowerCase() === q);
+  if (exact.length > 0) return exact;
+  return lessons.filter((l) => l.id.toLowerCase().includes(q) || l.title.toLowerCase().includes(q));
+}
+
+/**
+ * A short name for `lesson`: the first word of its id (letters only, then
+ * words with digits) that names it alone among `lessons`; else its id.
+ */
+export function shortName<T extends Pick<Lesson, "id" | "title">>(lesson: T, lessons: readonly T[]): string {
+  const words = [...new Set(lesson.id.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== ""))];
+  const candidates = [...words.filter((w) => /^[a-z]+$/.test(w) && w !== "quest"), ...words.filter((w) => /\d/.test(w))];
+  for (const w of candidates) {
+    const m = lessonsMatching(w, lessons);
+    if (m.length === 1 && m[0] === lesson) return w;
+  }
+  return lesson.id;
+}
+
+
+export type Resolved<T> = { lesson: T } | { error: string };
+
+/**
+ * The one lesson `query` names among `lessons`, or why it names none or
+ * several: the error starts with the quoted query and lists the lessons by
+ * their short names (`short`, else shortName among `lessons`) and titles.
+ * `where`: what the lessons are, for the error (`the workbook`, `the course in lessons`).
+ */
+export function resolveLesson<T extends Pick<Lesson, "id" | "title"> & { short?: string }>(query: string, lessons: readonly T[], where: string): Resolved<T> {
+  const short = (l: T) => l.short ?? shortName(l, lessons);
+  const label = (l: T) => `${short(l)} (${l.title})`;
+  const found = lessonsMatching(query, lessons);
+  if (found.length === 1) return { lesson: found[0]! };
+  if (found.length > 1) return { error: `${JSON.stringify(query)} names ${found.length} lessons: ${found.map(label).join(", ")}; give one of them` };
+  const near = nearest(query.trim().toLowerCase(), lessons.map(short));
+  return { error: `${JSON.stringify(query)} names no lesson of ${where}${near ? ` (did you mean ${near}?)` : ""}; the lessons: ${lessons.map(label).join(", ") || "none"}` };
+}
