@@ -90,12 +90,20 @@ describe(`${VOTE}: the proof is an election after the leader was killed`, () => 
     expect(r.stdout).toContain("evidence: 2 leader(s) elected, 1 node(s) exited, 0 rule violation(s)");
   });
 
+  test("a log of the reference cluster (started without --core) does not pass: nothing shows the election ran the student's vote rules", async () => {
+    const r = await grader(["proof", "--lesson", VOTE, path.join(FIXTURES, "election/reference-core.txt"), "--json"]);
+    expect(r.code).not.toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.status).not.toBe("pass");
+    expect(JSON.stringify(result.reasons)).toContain("vote-core");
+  });
+
   test("the same log up to the first election (no leader killed) does not pass: no leader stops", async () => {
     const r = await grader(["proof", "--lesson", VOTE, path.join(FIXTURES, "election/first-election.txt"), "--json"]);
     expect(r.code).toBe(3);
     const result = JSON.parse(r.stdout);
     expect(result.status).toBe("needs-review");
-    expect(result.reasons[0]).toMatch(/^an evidence rule is broken \(line 30: n2 leads term 1, but no leader stops in the paste/);
+    expect(result.reasons[0]).toMatch(/^an evidence rule is broken \(line 31: n1 leads term 1, but no leader stops in the paste/);
   });
 
   test("two made-up lines matching both patterns do not pass", async () => {
@@ -110,7 +118,7 @@ describe(`${VOTE}: the proof is an election after the leader was killed`, () => 
     const exited = log.findIndex((l) => / exited \(SIGKILL\)/.test(l));
     const r = await grader(["proof", "--lesson", VOTE, await paste("no-new-leader.txt", log.slice(0, exited + 1).join("\n"))]);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/line \d+: n2, leader of term 1, exited, but no other node becomes leader for a higher term after it/);
+    expect(r.stdout).toMatch(/line \d+: n1, leader of term 1, exited, but no other node becomes leader for a higher term after it/);
   });
 
   test("unrelated `[dedup]` lines in the log raise no exactly-once note: those rules are not this lesson's", async () => {
