@@ -7,11 +7,35 @@ import { CliError, EXIT, intOption, parseOptions, processIo, UsageError, type Io
 import { fileURLToPath } from "node:url";
 import { StorageError, StorageLockedError } from "../storage/index.js";
 import { CoreFailure } from "../runtime/node-runtime.js";
+import { msToTicks, TIMING_DEFAULTS } from "../runtime/timing.js";
 
 export { UsageError };
 
+/** The options of a node command; it takes no other argument (`unexpected argument "extra"`). */
 export function parseFlags<T extends OptionSpec>(argv: readonly string[], options: T): ParsedOptions<T> {
-  return parseOptions(argv, options);
+  return parseOptions(argv, options, { positionals: false });
+}
+
+/**
+ * `--tick-ms`, checked against the timing it converts to ticks: the
+ * heartbeat must stay fewer ticks than the shortest election timeout, or the
+ * core refuses its configuration. A usage error naming the largest period
+ * that works, rather than the core's RangeError when the node starts.
+ */
+export function tickFlag(value: string | undefined): number | undefined {
+  const tickMs = intFlag(value, "tick-ms", { min: 1 });
+  if (tickMs === undefined || timingFits(tickMs)) return tickMs;
+  let largest = tickMs;
+  while (largest > 1 && !timingFits(largest)) largest--;
+  const t = TIMING_DEFAULTS;
+  throw new UsageError(
+    `--tick-ms ${tickMs}: the heartbeat (${t.heartbeatMs} ms) and the shortest election timeout (${t.electionTimeoutMsMin} ms) would both be ${msToTicks(t.electionTimeoutMsMin, tickMs)} tick(s); ` +
+      `a leader must beat more often than a follower times out. Use --tick-ms ${largest} or less`,
+  );
+}
+
+function timingFits(tickMs: number): boolean {
+  return msToTicks(TIMING_DEFAULTS.heartbeatMs, tickMs) < msToTicks(TIMING_DEFAULTS.electionTimeoutMsMin, tickMs);
 }
 
 /** An integer flag >= min (default 0), or `opts.default` when absent. */

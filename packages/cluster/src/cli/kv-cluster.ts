@@ -33,7 +33,7 @@ import {
 } from "../runtime/tcp-transport.js";
 import { CliError, EXIT, exitCodeHelp, readPackageVersion, runMain, unknownCommand, type Io } from "@dslab/protocol/cli";
 import { TIMING_DEFAULTS, timingText } from "../runtime/timing.js";
-import { asCliError, fatalExitCode, intFlag, parseFlags, serverIo, UsageError } from "./args.js";
+import { asCliError, fatalExitCode, intFlag, parseFlags, serverIo, tickFlag, UsageError } from "./args.js";
 
 /** The cluster's shape without --nodes and --base-port. */
 export const CLUSTER_DEFAULTS = { nodes: 3, basePort: 9001 } as const;
@@ -151,6 +151,14 @@ function clusterShape(values: Values): ClusterShape {
   const basePort = intFlag(values["base-port"], "base-port", { min: 1, max: 65535, default: CLUSTER_DEFAULTS.basePort })!;
   const httpPort = intFlag(values["http-port"], "http-port", { min: 1 });
   if (basePort + nodes - 1 > 65535) throw new UsageError(`--base-port ${basePort} with ${nodes} nodes goes past port 65535`);
+  if (httpPort !== undefined) {
+    if (httpPort + nodes - 1 > 65535) throw new UsageError(`--http-port ${httpPort} with ${nodes} nodes goes past port 65535`);
+    if (httpPort <= basePort + nodes - 1 && basePort <= httpPort + nodes - 1) {
+      throw new UsageError(
+        `--http-port ${httpPort} overlaps --base-port ${basePort}: the nodes listen on ${basePort}-${basePort + nodes - 1} and would serve HTTP on ${httpPort}-${httpPort + nodes - 1}; pick ranges apart`,
+      );
+    }
+  }
   const dataDir = values["data-dir"];
   if (!dataDir) throw new UsageError("--data-dir DIR is required: each node keeps its WAL in DIR/n<i>");
   return { nodes, basePort, dataDir, httpPort, nodeIds: Array.from({ length: nodes }, (_, i) => `n${i + 1}`) };
@@ -167,7 +175,7 @@ function clientHint(shape: ClusterShape): string {
 /** The numeric node flags, checked (so `start` refuses a bad one before spawning anything). */
 function nodeTuning(values: Values) {
   return {
-    tickMs: intFlag(values["tick-ms"], "tick-ms", { min: 1 }),
+    tickMs: tickFlag(values["tick-ms"]),
     sessionTimeoutMs: intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 }),
     maxSessions: intFlag(values["max-sessions"], "max-sessions", { min: 1 }),
     idempotencyTtlMs: intFlag(values["idempotency-ttl-ms"], "idempotency-ttl-ms", { min: 1 }),
@@ -430,7 +438,13 @@ async function runNode(values: Values): Promise<void> {
   if (shape.httpPort !== undefined) {
     const httpPort = shape.httpPort + index;
     const nodeHttpUrls = Object.fromEntries(shape.nodeIds.map((n, i) => [n, `http://127.0.0.1:${shape.httpPort! + i}`]));
-    http = await startHttp({ runtime, port: httpPort, nodeHttpUrls }, log);
+    try {
+      http = await startHttp({ runtime, port: httpPort, nodeHttpUrls }, log);
+    } catch (e) {
+      // As for the node's own port: another program holds it, a definite refusal.
+      log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${(e as Error).message}`);
+      process.exit(1);
+    }
   }
 }
 

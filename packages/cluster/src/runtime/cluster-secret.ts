@@ -31,7 +31,13 @@ export function defaultSecretFile(dataDir: string): string {
  * when it does not exist yet. Returns whether it was created.
  */
 export async function ensureClusterSecret(file: string): Promise<{ secret: Buffer; created: boolean }> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
+  try {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way where a directory is needed" : (e as Error).message;
+    throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${why} (is --data-dir a directory?)`);
+  }
   const fresh = `${randomBytes(32).toString("hex")}\n`;
   try {
     // "wx": never overwrite a secret other nodes may already use.

@@ -11,7 +11,7 @@ import { createKvNodeCore } from "../node/core.js";
 import { FileStorage, MemoryStorage } from "../storage/index.js";
 import { CoreFailure, KvNodeRuntime } from "./node-runtime.js";
 import type { CoreFactory } from "./load-module.js";
-import { TIMING_DEFAULTS } from "./timing.js";
+import { msToTicks, TIMING_DEFAULTS } from "./timing.js";
 import type { WriteTiming } from "./write-timing.js";
 
 export interface StartNodeOptions {
@@ -62,7 +62,7 @@ export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> 
     : new MemoryStorage();
   const restored = await storage.load();
   const tickMs = opts.tickMs ?? TIMING_DEFAULTS.tickMs;
-  const ticks = (ms: number) => Math.max(1, Math.round(ms / tickMs));
+  const ticks = (ms: number) => msToTicks(ms, tickMs);
   const seed = opts.seed ?? `${Date.now()}-${process.pid}`;
   const config: NodeConfig = {
     id: opts.id,

@@ -22,3 +22,8 @@ export function timingText(): string {
   const t = TIMING_DEFAULTS;
   return `election timeout ${t.electionTimeoutMsMin}-${t.electionTimeoutMsMax} ms, heartbeat ${t.heartbeatMs} ms`;
 }
+
+/** A length in milliseconds as whole ticks of `tickMs` (at least one), as a node's timing is given to its core. */
+export function msToTicks(ms: number, tickMs: number): number {
+  return Math.max(1, Math.round(ms / tickMs));
+}

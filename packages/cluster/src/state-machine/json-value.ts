@@ -121,11 +121,18 @@ export function compareKeys(a: Key, b: Key): number {
 /** A short description of a value for error texts: `the integer 3`, `a list`. */
 export function describeJson(v: Json): string {
   if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
+  // Lists and objects are shown (shortened), so two of the same kind read apart: "the list [1,2], not [1,3]".
+  if (Array.isArray(v)) return `the list ${shortJson(v)}`;
   if (typeof v === "number") return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
   if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
-  if (typeof v === "object") return "an object";
+  if (typeof v === "object") return `the object ${shortJson(v)}`;
   return `the ${typeof v} ${String(v)}`;
+}
+
+/** JSON text of `v`, cut after 40 characters. */
+function shortJson(v: Json): string {
+  const text = JSON.stringify(v);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 export function formatKey(k: Key): string {

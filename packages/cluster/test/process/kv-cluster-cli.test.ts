@@ -2,6 +2,7 @@ import { promises as fsp } from "node:fs";
 import os from "node:os";
 import { spawn } from "node:child_process";
 import path from "node:path";
+import net from "node:net";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KV_CLUSTER_BIN, KV_NODE_BIN, ask, exited, freePortRun, killAll, spawnTracked, waitFor } from "../../src/testing/processes.js";
@@ -54,11 +55,47 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /^kv-cluster: --nodes: expected an integer >= 1, got "three"/],
     [["start", "--data-dir", "/tmp/x", "--max-sessions", "0"], /--max-sessions: expected an integer >= 1, got "0"/],
     [["start", "--data-dir", "/tmp/x", "--idempotency-ttl-ms", "1h"], /--idempotency-ttl-ms: expected an integer >= 1/],
+    [["start", "--data-dir", "/tmp/x", "--tick-ms", "150"], /--tick-ms 150: the heartbeat \(30 ms\) and the shortest election timeout \(150 ms\) would both be 1 tick\(s\); .* Use --tick-ms 100 or less/],
+    [["start", "--data-dir", "/tmp/x", "--base-port", "7831", "--http-port", "7832"], /--http-port 7832 overlaps --base-port 7831: the nodes listen on 7831-7833 and would serve HTTP on 7832-7834/],
+    [["start", "--data-dir", "/tmp/x", "--http-port", "65534"], /--http-port 65534 with 3 nodes goes past port 65535/],
+    [["start", "--data-dir", "/tmp/x", "extra"], /unexpected argument "extra"/],
+    [["node", "--id", "n1", "--data-dir", "/tmp/x", "bogus"], /unexpected argument "bogus"/],
   ])("kv-cluster %s is a usage error (exit 2) that says what to fix", async (args, pattern) => {
     const r = await run([KV_CLUSTER_BIN, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(pattern);
   });
+
+  it("kv-node --tick-ms 200 is a usage error (exit 2) naming the largest tick that works", async () => {
+    const r = await run([KV_NODE_BIN, "--tick-ms", "200"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--tick-ms 200: .* Use --tick-ms 100 or less/);
+  });
+
+  it("start with --data-dir naming a regular file is one line and exit 4, not a crash", async () => {
+    const file = path.join(dataDir, "a-file");
+    await fsp.writeFile(file, "hi\n");
+    const r = await run([KV_CLUSTER_BIN, "start", "--nodes", "3", "--data-dir", file]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(`kv-cluster: cannot create the cluster secret ${file}/cluster.secret: a file is in the way where a directory is needed (is --data-dir a directory?)`);
+  });
+
+  it("a node whose HTTP port another program holds stops with one line and exit 1, as for its own port", async () => {
+    const base = await freePortRun(2);
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(base + 1, "127.0.0.1", resolve));
+    try {
+      const dir = path.join(dataDir, "http-busy");
+      await fsp.mkdir(dir, { recursive: true });
+      await fsp.writeFile(path.join(dir, "cluster.secret"), `${"ab".repeat(32)}\n`, { mode: 0o600 });
+      const r = await run([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--http-port", String(base + 1), "--data-dir", dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`n1 | cannot serve HTTP on 127.0.0.1:${base + 1}: listen EADDRINUSE: address already in use 127.0.0.1:${base + 1}`);
+      expect(r.stderr).not.toMatch(/internal error|a bug/);
+    } finally {
+      holder.close();
+    }
+  }, 30_000);
 
   it("start runs every node as a child process, logs by node id, says each node's pid, who leads and the client command for its ports, and stops them all on SIGTERM with exit 0", async () => {
     const base = await freePortRun(3);

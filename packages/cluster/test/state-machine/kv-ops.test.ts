@@ -79,6 +79,16 @@ describe("state machine operations: one row per operation and outcome, as in Mae
     expect(String(reply.text)).toContain("missing-key");
   });
 
+  test.each([
+    [{ a: 1 }, { a: 2 }, 'key "k" holds the object {"a":1}, not the object {"a":2}'],
+    [[1, 2], [1, 3], 'key "k" holds the list [1,2], not the list [1,3]'],
+    [["x".repeat(50)], [], `key "k" holds the list ["${"x".repeat(38)}..., not the list []`],
+  ])("a failed cas on %j shows both values, so two lists or two objects read apart", (held, from, text) => {
+    const h = new Harness();
+    h.req(w(held));
+    expect(h.req({ type: "cas", key: "k", from, to: 0 })).toMatchObject({ type: "error", code: ErrorCode.PreconditionFailed, text });
+  });
+
   test("noop entries answer noop_ok and change nothing", () => {
     const h = new Harness();
     h.req(w(1));
