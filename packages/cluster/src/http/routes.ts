@@ -6,6 +6,7 @@
  * most MAX_JSON_DEPTH levels, as on the wire (400 beyond).
  */
 import { jsonDepthExceeds, MAX_JSON_DEPTH, tooDeepText, type ClientRequestBody, type Json } from "@dslab/protocol";
+import { deltaProblem } from "../state-machine/kv-ops.js";
 
 export interface HttpError {
   status: number;
@@ -130,7 +131,7 @@ export function route(method: string, pathname: string, headers: { ifMatch?: str
     }
     case "incr": {
       const delta = fieldOf(b, "delta") ?? 1;
-      if (!Number.isSafeInteger(delta)) return fail(400, "bad-body", `incr: "delta" must be an integer, got ${JSON.stringify(delta)}`);
+      if (!Number.isSafeInteger(delta)) return fail(400, "bad-body", `incr: "delta" ${deltaProblem(delta)}`);
       return { ok: true, route: { ...post, request: { type: "incr", key, delta: delta as number } } };
     }
     default: {

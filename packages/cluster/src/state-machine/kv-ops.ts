@@ -49,8 +49,16 @@ export function validateOp(request: ClientRequestBody, maxValueBytes: number | u
       }
       return need(r, "from") ?? need(r, "to") ?? tooDeep(r, "from") ?? tooDeep(r, "to") ?? tooLarge(r, "to", maxValueBytes);
     case "incr":
-      return Number.isSafeInteger(r.delta) ? null : errorBody(ErrorCode.MalformedRequest, `incr: delta must be an integer`);
+      return Number.isSafeInteger(r.delta) ? null : errorBody(ErrorCode.MalformedRequest, `incr: delta ${deltaProblem(r.delta)}`);
   }
+}
+
+/** Why `delta` is not a delta: not an integer, or one beyond what a double holds exactly (it arrives already rounded). */
+export function deltaProblem(delta: unknown): string {
+  if (typeof delta === "number" && Number.isInteger(delta)) {
+    return `must be an integer from -(2^53-1) to 2^53-1 (${Number.MAX_SAFE_INTEGER}); ${JSON.stringify(delta)} is beyond that, where a JSON number is not exact`;
+  }
+  return `must be an integer, got ${JSON.stringify(delta) ?? String(delta)}`;
 }
 
 function need(r: Record<string, unknown>, field: string): Body | null {

@@ -159,9 +159,16 @@ export class KvStateMachine {
         );
       case "unknown":
         this.emit({ type: "session-unknown", clientId, seq: n });
+        if (verdict.refusedBefore) {
+          return errorBody(
+            ErrorCode.SessionUnknown,
+            `client ${clientId} was refused before for a seq above 1 with no session (its session ended and was forgotten, or it never began), so every seq of this client_id is refused now, seq 1 too: ` +
+              `a seq 1 could be a late copy of its first session's. Whether seq ${n} was applied before cannot be told; it is not applied now, and a retry gets this same answer. Start a new client_id (at seq 1)`,
+          );
+        }
         return errorBody(
           ErrorCode.SessionUnknown,
-          `client ${clientId} has no session, and a session begins at seq 1: its session ended and was forgotten, or it never began. Whether seq ${n} was applied before cannot be told; it is not applied now. Start a new client_id (at seq 1)`,
+          `client ${clientId} has no session, and a session begins at seq 1: its session ended and was forgotten, or it never began. Whether seq ${n} was applied before cannot be told; it is not applied now, and a retry gets this same answer. Start a new client_id (at seq 1)`,
         );
       case "new": {
         const response = applyOp(this.map, request);

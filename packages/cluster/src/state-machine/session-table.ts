@@ -63,8 +63,12 @@ export type SessionVerdict =
   | { kind: "applied-reply-gone"; reason: SessionEndReason }
   /** Above the ended session's last applied seq: never applied, refused for as long as the tombstone lives. */
   | { kind: "ended"; reason: SessionEndReason; lastSeq: number }
-  /** No record of the client and seq > 1 (or a tombstone that never knew the last seq): cannot tell. */
-  | { kind: "unknown" };
+  /**
+   * No record of the client and seq > 1, or (`refusedBefore`) a tombstone
+   * left by such a refusal, which refuses every later seq of the id, seq 1
+   * included: cannot tell.
+   */
+  | { kind: "unknown"; refusedBefore: boolean };
 
 export interface SessionTableOptions {
   /** A session ends when `now - lastActivityMs > sessionTimeoutMs`. */
@@ -152,11 +156,11 @@ export class SessionTable implements SessionStore {
       // Maybe a late copy of an applied request whose session is forgotten.
       // Tombstoned, so a later seq 1 from this id is refused as well.
       this.bury(clientId, nowMs, "unknown", null);
-      return { kind: "unknown" };
+      return { kind: "unknown", refusedBefore: false };
     }
     this.tombstones.delete(clientId);
     this.tombstones.set(clientId, { ...t, lastSeenMs: nowMs });
-    if (t.reason === "unknown" || t.lastSeq === null) return { kind: "unknown" };
+    if (t.reason === "unknown" || t.lastSeq === null) return { kind: "unknown", refusedBefore: true };
     if (seq < t.lastSeq) return { kind: "stale", lastSeq: t.lastSeq, ended: true };
     if (seq === t.lastSeq) return { kind: "applied-reply-gone", reason: t.reason };
     return { kind: "ended", reason: t.reason, lastSeq: t.lastSeq };

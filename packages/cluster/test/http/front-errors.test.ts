@@ -80,6 +80,13 @@ describe("HTTP front: the door", () => {
     expect((await raw(front.port, ["GET /kv/twice HTTP/1.1"])).status).toBe(404);
   });
 
+  test("a value of 1e400 (a number JSON cannot carry: it reads as Infinity and prints as null) is refused with 400, and nothing is stored", async () => {
+    const r = await raw(front.port, ["PUT /kv/huge HTTP/1.1", "Content-Type: application/json"], '{"value":[1,1e400]}');
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.json)).toContain('field \\"value[1]\\": a number beyond the range of a double');
+    expect((await raw(front.port, ["GET /kv/huge HTTP/1.1"])).status).toBe(404);
+  });
+
   test("two Idempotency-Key header lines on a PUT are refused too; one key holding a comma is still one key", async () => {
     const put = await raw(front.port, ["PUT /kv/comma HTTP/1.1", "Idempotency-Key: k1", "Idempotency-Key: k2"], '{"value":1}');
     expect(put.status).toBe(400);

@@ -46,6 +46,15 @@ describe("routes", () => {
     const r = route(method, path, {}, body);
     expect(r.ok ? 200 : r.error.status).toBe(status);
   });
+
+  test("a delta beyond 2^53-1, which JSON has already rounded to another integer, is refused saying so, not as 'not an integer'", () => {
+    const r = route("POST", "/kv/a/incr", {}, '{"delta":9007199254740993}');
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.status).toBe(400);
+      expect(r.error.message).toBe('incr: "delta" must be an integer from -(2^53-1) to 2^53-1 (9007199254740991); 9007199254740992 is beyond that, where a JSON number is not exact');
+    }
+  });
 });
 
 describe("Idempotency-Key header and fingerprint", () => {

@@ -89,6 +89,15 @@ describe("state machine operations: one row per operation and outcome, as in Mae
     expect(h.req({ type: "cas", key: "k", from, to: 0 })).toMatchObject({ type: "error", code: ErrorCode.PreconditionFailed, text });
   });
 
+  test("incr with a delta beyond 2^53-1 is error 12 saying the range, and one that is not an integer says what it got", () => {
+    const h = new Harness();
+    expect(h.req({ type: "incr", key: "k", delta: 2 ** 53 + 2 })).toMatchObject({
+      code: ErrorCode.MalformedRequest,
+      text: "incr: delta must be an integer from -(2^53-1) to 2^53-1 (9007199254740991); 9007199254740994 is beyond that, where a JSON number is not exact",
+    });
+    expect(h.req({ type: "incr", key: "k", delta: 1.5 })).toMatchObject({ code: ErrorCode.MalformedRequest, text: "incr: delta must be an integer, got 1.5" });
+  });
+
   test("noop entries answer noop_ok and change nothing", () => {
     const h = new Harness();
     h.req(w(1));

@@ -341,8 +341,18 @@ describe("client sessions: duplicate, stale, expired, bounds", () => {
     expect(h.req(app("c1", 3, "x"))).toMatchObject({
       type: "error",
       code: ErrorCode.SessionUnknown,
-      text: expect.stringMatching(/client c1 has no session, and a session begins at seq 1.*Whether seq 3 was applied before cannot be told; it is not applied now\. Start a new client_id \(at seq 1\)/),
+      text: expect.stringMatching(/client c1 has no session, and a session begins at seq 1.*Whether seq 3 was applied before cannot be told; it is not applied now, and a retry gets this same answer\. Start a new client_id \(at seq 1\)/),
     });
+  });
+
+  test("after a refused seq > 1, a seq 1 of the same client_id is refused too, and the reply says so instead of asking for seq 1", () => {
+    const h = new Harness();
+    h.req(app("c1", 3, "x"));
+    const r = h.req(app("c1", 1, "x"));
+    expect(r).toMatchObject({ type: "error", code: ErrorCode.SessionUnknown });
+    expect(String(r.text)).toMatch(/^client c1 was refused before for a seq above 1 with no session .* every seq of this client_id is refused now, seq 1 too: a seq 1 could be a late copy of its first session's\. Whether seq 1 was applied/);
+    expect(String(r.text)).not.toContain("a session begins at seq 1");
+    expect(h.sm.read("log")).toBeUndefined();
   });
 
   test("a seq reused for a different request is refused with 1007, never answered with the other request's reply", () => {
