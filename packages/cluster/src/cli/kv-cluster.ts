@@ -348,12 +348,6 @@ async function runNode(values: Values): Promise<void> {
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
   const limits = connectionLimits(values);
   log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
-  const coreFile = values.core;
-  const createCore = coreFile === undefined ? undefined : await loadCore(coreFile).catch((e: Error) => {
-    throw new UsageError(e.message, { cause: e });
-  });
-  if (coreFile !== undefined) log(`core: createKvNodeCore from ${resolveModulePath(coreFile)}`);
-
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
   let runtime: KvNodeRuntime | null = null;
@@ -379,6 +373,11 @@ async function runNode(values: Values): Promise<void> {
     process.stdin.resume();
   }
 
+  const coreFile = values.core;
+  const createCore = coreFile === undefined ? undefined : await loadCore(coreFile).catch((e: Error) => {
+    throw new UsageError(e.message, { cause: e });
+  });
+  if (coreFile !== undefined) log(`core: createKvNodeCore from ${resolveModulePath(coreFile)}`);
   const secret = await readClusterSecret(secretFile(values, shape)).catch(secretFailure);
   const tcp = new TcpTransport({
     id,
