@@ -120,44 +120,32 @@ const ARITY: Record<string, { args: string[]; optional?: number }> = {
 
 const COMMANDS = [...Object.keys(ARITY), "status"];
 
-// parseArgs reads "-1" as an option; a negative number is always an argument here.
-const NEG = "\u0000neg:";
-
 export function parseKvArgs(argv: readonly string[]): KvPlan {
-  let parsed;
-  try {
-    parsed = parseOptions(
-      argv.map((a) => (/^-\d/.test(a) ? NEG + a : a)),
-      {
-        port: { type: "string" },
-        nodes: { type: "string" },
-        host: { type: "string" },
-        "client-id": { type: "string" },
-        seq: { type: "string" },
-        "max-retries": { type: "string" },
-        "timeout-ms": { type: "string" },
-        "total-ms": { type: "string" },
-        verbose: { type: "boolean", short: "v" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    );
-  } catch (e) {
-    throw new UsageError((e as Error).message.replaceAll(NEG, ""), { cause: e });
-  }
+  const parsed = parseOptions(argv, {
+    port: { type: "string" },
+    nodes: { type: "string" },
+    host: { type: "string" },
+    "client-id": { type: "string" },
+    seq: { type: "string" },
+    "max-retries": { type: "string" },
+    "timeout-ms": { type: "string" },
+    "total-ms": { type: "string" },
+    verbose: { type: "boolean", short: "v" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const v = parsed.values;
-  const positionals = parsed.positionals.map((p) => (p.startsWith(NEG) ? p.slice(NEG.length) : p));
-  const unescape = (s: string | undefined) => (s?.startsWith(NEG) ? s.slice(NEG.length) : s);
+  const positionals = parsed.positionals;
   const plan: KvPlan = {
     help: v.help === true,
     status: false,
     host: v.host ?? DEFAULT_HOST,
     nodes: {},
     clientId: v["client-id"],
-    seq: intOption(unescape(v.seq), "seq", 1),
-    maxRetries: intOption(unescape(v["max-retries"]), "max-retries", 0),
-    timeoutMs: intOption(unescape(v["timeout-ms"]), "timeout-ms", 1),
-    totalMs: intOption(unescape(v["total-ms"]), "total-ms", 1),
+    seq: intOption(v.seq, "seq", 1),
+    maxRetries: intOption(v["max-retries"], "max-retries", 0),
+    timeoutMs: intOption(v["timeout-ms"], "timeout-ms", 1),
+    totalMs: intOption(v["total-ms"], "total-ms", 1),
     verbose: v.verbose === true,
     json: v.json === true,
     operation: undefined,
@@ -171,7 +159,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     ports.forEach((p, i) => (plan.nodes[`n${i + 1}`] = port(p, "nodes")));
   } else {
     // One port: the node's id is learned from its first reply.
-    const p = port(unescape(v.port) ?? String(DEFAULT_PORT), "port");
+    const p = port(v.port ?? String(DEFAULT_PORT), "port");
     plan.nodes[`${plan.host}:${p}`] = p;
   }
   if (plan.clientId !== undefined && !/^\S+$/.test(plan.clientId)) {
