@@ -22,8 +22,8 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     expect(parseValue("not json")).toBe("not json");
   });
 
-  test("--nodes names nodes n1..nN on the given ports; --port alone names the node by address", () => {
-    expect(parseKvArgs(["--nodes", "9001,9002,9003", "get", "k"]).nodes).toEqual({ n1: 9001, n2: 9002, n3: 9003 });
+  test("--nodes and --port name each node by its address: its id is learned from its replies, never from the order", () => {
+    expect(parseKvArgs(["--nodes", "9003,9001", "get", "k"]).nodes).toEqual({ "127.0.0.1:9003": 9003, "127.0.0.1:9001": 9001 });
     expect(parseKvArgs(["--port", "9002", "get", "k"]).nodes).toEqual({ "127.0.0.1:9002": 9002 });
     expect(parseKvArgs(["get", "k"]).nodes).toEqual({ "127.0.0.1:9001": 9001 });
   });

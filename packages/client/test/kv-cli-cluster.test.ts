@@ -69,14 +69,31 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     for (const r of rows) expect(r).toMatchObject({ term: expect.any(Number), commit_index: expect.any(Number), applied_index: expect.any(Number) });
   }, 60_000);
 
-  test("--port alone reaches the leader through a redirect it learns from the node's id", async () => {
+  test("--nodes in any order: each port's id is learned from its replies, and a redirect never goes to a port nobody listens on", async () => {
+    const leader = await cluster.waitForLeader();
+    const [f1, f2] = cluster.ids.filter((id) => id !== leader) as [string, string];
+    // The leader at a place in the list that is not its own number, after a follower.
+    const order = leader === "n3" ? [f1, leader, f2] : [f1, f2, leader];
+    const ports = order.map((id) => cluster.portMap[id]);
+    for (const args of [["append", "cli-order", "1"], ["get", "cli-order"]]) {
+      const r = await kv(["--nodes", ports.join(","), "-v", ...args]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/outcome=refused/);
+      expect(r.stderr).toMatch(new RegExp(`node=127\\.0\\.0\\.1:${cluster.portMap[leader]} outcome=(append|read)_ok action=succeed`));
+    }
+    const status = JSON.parse((await kv(["--nodes", ports.join(","), "--json", "status"])).stdout) as { nodes: Array<{ id: string; port: number }> };
+    expect(status.nodes.map((n) => [n.id, n.port])).toEqual(order.map((id) => [id, cluster.portMap[id]]));
+  }, 30_000);
+
+  test("--port of a follower: the leader it names has no known port, so kv does not guess one and says to give every port with --nodes", async () => {
     const leader = await cluster.waitForLeader();
     const follower = cluster.ids.find((id) => id !== leader) as string;
-    const r = await kv(["--port", String(cluster.portMap[follower]), "-v", "append", "cli-port", "1"]);
-    expect(r.code).toBe(0);
-    const lines = r.stderr.trim().split("\n");
-    expect(lines[0]).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:\\d+ outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
-    expect(lines[1]).toMatch(new RegExp(`attempt=2 node=${leader} outcome=append_ok action=succeed`));
+    const port = cluster.portMap[follower];
+    const r = await kv(["--port", String(port), "--max-retries", "1", "-v", "append", "cli-port", "1"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toMatch(/outcome=refused/);
+    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=retry-next`));
+    expect(r.stderr).toContain(`kv: the leader is ${leader}, but no port given answered as ${leader} (${port} is ${follower}): give every node's port with --nodes\n`);
   }, 30_000);
 
   test("replaying a request by hand with --client-id and --seq is answered from the session, not applied twice", async () => {

@@ -156,7 +156,7 @@ describe("kv status with no cluster", () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(new RegExp(`^n1\\s+${a}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
-    expect(lines[2]).toMatch(new RegExp(`^n2\\s+${b}\\s+`));
+    expect(lines[1]).toMatch(new RegExp(`^-\\s+${a}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
+    expect(lines[2]).toMatch(new RegExp(`^-\\s+${b}\\s+`));
   });
 });

@@ -35,8 +35,11 @@ VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
 Keys are strings. A negative DELTA works as is: kv incr k -1.
 
 Options:
-  --port P                one node's TCP port (default ${DEFAULT_PORT})
-  --nodes P1,P2,...       every node's port; node i is n<i>, as kv-cluster numbers them
+  --port P                one node's TCP port (default ${DEFAULT_PORT}); its id is learned
+                          from its reply, and a leader it names can be reached only
+                          if the leader's port is given too: use --nodes
+  --nodes P1,P2,...       every node's TCP port, in any order; each node's id is
+                          learned from its replies
   --host H                host of the nodes (default ${DEFAULT_HOST})
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
@@ -69,12 +72,20 @@ What the codes mean for kv:
 
 ${exitCodeHelp()}`;
 
+/**
+ * How kv names a node it knows only by its port. Its id (n1, n2, ...) is
+ * learned from its replies: the order of the ports says nothing about it.
+ */
+export function nodeAddress(host: string, port: number): string {
+  return `${host}:${port}`;
+}
+
 export interface KvPlan {
   help: boolean;
   /** `status` asks every node for its state instead of running an operation. */
   status: boolean;
   host: string;
-  /** Node id -> port. */
+  /** Node address (host:port, see nodeAddress) -> port. */
   nodes: Record<string, number>;
   clientId: string | undefined;
   seq: number | undefined;
@@ -156,11 +167,13 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   if (v.nodes !== undefined) {
     const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
     if (ports.length === 0) throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
-    ports.forEach((p, i) => (plan.nodes[`n${i + 1}`] = port(p, "nodes")));
+    for (const text of ports) {
+      const p = port(text, "nodes");
+      plan.nodes[nodeAddress(plan.host, p)] = p;
+    }
   } else {
-    // One port: the node's id is learned from its first reply.
     const p = port(v.port ?? String(DEFAULT_PORT), "port");
-    plan.nodes[`${plan.host}:${p}`] = p;
+    plan.nodes[nodeAddress(plan.host, p)] = p;
   }
   if (plan.clientId !== undefined && !/^\S+$/.test(plan.clientId)) {
     throw new UsageError(`--client-id: expected a non-empty id without spaces, got ${JSON.stringify(plan.clientId)}`);

@@ -74,6 +74,16 @@ function unreachableHint(plan: KvPlan, io: Io): (record: AttemptRecord) => void 
   };
 }
 
+/**
+ * The leader a refusal named when the client could not follow it, because
+ * no port given has answered as that node (kv never guesses a port).
+ */
+function leaderWithoutPort(r: OpResult, transport: TcpTransport): string | undefined {
+  const error = r.outcome === "failed" ? r.error : r.outcome === "unknown" ? r.lastError : undefined;
+  const leader = error?.leader;
+  return typeof leader === "string" && leader !== "" && !transport.canReach(leader) ? leader : undefined;
+}
+
 /** Runs `plan.operation` (`argv` is the command line, for the replay hint) and returns the exit code of its outcome. */
 export async function runOperation(plan: KvPlan & { operation: Operation }, argv: readonly string[], io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
@@ -98,6 +108,15 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, argv
     r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
   } finally {
     transport.close();
+  }
+
+  const unreachableLeader = leaderWithoutPort(r, transport);
+  if (unreachableLeader !== undefined) {
+    const given = Object.values(plan.nodes).map((p) => `${p} is ${transport.idOfPort(p) ?? "unknown (no answer)"}`);
+    io.stderr(
+      `kv: the leader is ${unreachableLeader}, but no port given answered as ${unreachableLeader} ` +
+        `(${given.join(", ")}): give every node's port with --nodes\n`,
+    );
   }
 
   if (plan.json) {

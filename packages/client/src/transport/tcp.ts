@@ -5,10 +5,12 @@
  * real sockets and timers live.
  *
  * Node ids map to ports through `nodes`. Ids are also learned from the `src`
- * of replies, and an unknown id of the form `n<k>` is guessed from a known
- * `n<j>` on port p as port p + (k - j): `kv-cluster` numbers nodes n1, n2, ...
- * on consecutive ports, so a redirect to a node the caller did not list can
- * still be followed.
+ * of replies: a caller that knows only ports names each by its address
+ * (`127.0.0.1:9002`), and a redirect to the id that port answered as can
+ * then be followed. An id no reply has shown is never given a port: a guess
+ * (kv-cluster numbers ports in id order, but nothing makes the caller list
+ * them so) would send a request to a port that may be another node's, or
+ * nobody's.
  *
  * What was sent is known exactly, because that is what makes an outcome
  * definite:
@@ -100,6 +102,8 @@ export class TcpTransport implements Transport {
   private readonly maxLineBytes: number;
   private readonly ports = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
+  /** Port -> the id its node's replies carry as `src`. */
+  private readonly learned = new Map<number, string>();
   private nextMsgId = 1;
   private closed = false;
 
@@ -110,17 +114,14 @@ export class TcpTransport implements Transport {
     for (const [id, port] of Object.entries(opts.nodes)) this.ports.set(id, port);
   }
 
-  /** The port a node id maps to (configured, learned, or guessed), if any. */
+  /** The port a node id maps to (configured, or learned from the `src` of a reply), if any. */
   portOf(node: string): number | undefined {
-    const known = this.ports.get(node);
-    if (known !== undefined) return known;
-    const k = /^n(\d+)$/.exec(node);
-    if (!k) return undefined;
-    for (const [id, port] of this.ports) {
-      const j = /^n(\d+)$/.exec(id);
-      if (j) return port + (Number(k[1]) - Number(j[1]));
-    }
-    return undefined;
+    return this.ports.get(node);
+  }
+
+  /** The id a port's node answered as, once one of its replies has shown it. */
+  idOfPort(port: number): string | undefined {
+    return this.learned.get(port);
   }
 
   canReach(node: string): boolean {
@@ -194,7 +195,10 @@ export class TcpTransport implements Transport {
     }
     const body = msg.body;
     if (!body || typeof body.in_reply_to !== "number") return;
-    if (typeof msg.src === "string" && !this.ports.has(msg.src)) this.ports.set(msg.src, port);
+    if (typeof msg.src === "string") {
+      if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
+      this.learned.set(port, msg.src);
+    }
     const p = conn.pending.get(body.in_reply_to);
     if (!p) return; // A late reply to an attempt that already timed out.
     conn.pending.delete(body.in_reply_to);
