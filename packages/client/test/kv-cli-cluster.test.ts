@@ -45,12 +45,23 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect((await kv([...nodes, "incr", "cli-x", "1"])).stdout).toMatch(/"value":42/);
     const missing = await kv([...nodes, "get", "cli-missing"]);
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(/failed \(definite: it did not happen\): error 20 key-does-not-exist/);
+    expect(missing.stdout).toMatch(/^failed: could not read "cli-missing" \(a read changes nothing\): error 20 key-does-not-exist/);
     expect((await kv([...nodes, "cas", "cli-x", "1", "2"])).code).toBe(1);
     const usage = await kv([...nodes, "put", "cli-x"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/usage: kv put KEY VALUE/);
   }, 60_000);
+
+  test("a read prints no client_id or seq: reads carry no identity", async () => {
+    const nodes = ["--nodes", cluster.ports.join(",")];
+    expect((await kv([...nodes, "put", "cli-read", "1"])).code).toBe(0);
+    const text = await kv([...nodes, "get", "cli-read"]);
+    expect(text).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok read_ok \{"value":1\}\nattempts=\d+\n$/) });
+    const json = JSON.parse((await kv([...nodes, "--json", "get", "cli-read"])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ outcome: "ok", reply: { value: 1 } });
+    expect(json).not.toHaveProperty("client_id");
+    expect(json).not.toHaveProperty("seq");
+  }, 30_000);
 
   test("status prints each node's id, port, role, term, leader, commit and applied index, as a table and as JSON", async () => {
     const leader = await cluster.waitForLeader();
@@ -112,15 +123,18 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
   }, 30_000);
 
-  test("a node that never answers gives exit 3 (unknown) and a replay command", async () => {
+  test("a node that never answers: a write is unknown (exit 3) with a runnable replay command, a read could not be read (exit 1)", async () => {
     const server = net.createServer((s) => s.on("error", () => {}));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const r = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "append", "k", "v"]);
+      const r = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "-v", "append", "k", "it's"]);
       expect(r.code).toBe(3);
       expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\): 2 attempts/);
-      expect(r.stdout).toMatch(/replay it to find out: kv --client-id \d+ --seq 1 /);
+      expect(r.stdout).toMatch(new RegExp(`\nreplay it to find out: npm run kv -- --port ${port} --client-id \\d+ --seq 1 append k 'it'\\\\''s'\n$`));
+      const read = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "get", "k"]);
+      expect(read.code).toBe(1);
+      expect(read.stdout).toMatch(/^failed: could not read "k" \(a read changes nothing\): error 0 timeout: .*\(gave up after 2 attempts on 127\.0\.0\.1:\d+: max-retries\)\nattempts=2\n$/);
     } finally {
       server.close();
     }

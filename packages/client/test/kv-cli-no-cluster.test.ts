@@ -118,11 +118,15 @@ describe("kv says why an outcome is unknown", () => {
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as net.AddressInfo).port;
-    const r = await kv(["--port", String(port), "--max-retries", "1", "append", "k", "v"]);
+    const r = await kv(["--nodes", `${port}`, "--max-retries", "1", "append", "k", "v"]);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\): 2 attempts on .*error 11 temporarily-unavailable/);
     expect(r.stdout).toContain("\nevery answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n");
-    expect(r.stdout).toMatch(/replay it to find out: kv --client-id \d+ --seq 1 /);
+    expect(r.stdout).toMatch(new RegExp(`\nreplay it to find out: npm run kv -- --nodes ${port} --client-id \\d+ --seq 1 append k v\n$`));
+    const read = await kv(["--port", String(port), "--max-retries", "1", "get", "k"]);
+    expect(read.code).toBe(1);
+    expect(read.stdout).toMatch(/^failed: could not read "k" \(a read changes nothing\): error 11 temporarily-unavailable: no leader known \(gave up after 2 attempts/);
+    expect(read.stdout).not.toMatch(/may still reach a leader|unknown|client_id/);
     const json = JSON.parse((await kv(["--port", String(port), "--max-retries", "0", "--json", "append", "k", "v"])).stdout);
     expect(json).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive" });
   }, 60_000);

@@ -66,9 +66,10 @@ What the codes mean for kv:
   0  ok: the cluster applied (or read) it; status: every node answered
   1  failed: definitely did not happen (e.g. key does not exist, cas mismatch),
      or was never sent (no node could be reached, a value that cannot be encoded);
+     a read that got no answer (a read changes nothing: "could not read");
      status: some node did not answer (the table says which)
-  3  unknown: it may or may not have happened (replay it with the printed
-     --client-id and --seq to find out)
+  3  unknown: a write may or may not have happened (run the printed replay
+     command, same --client-id and --seq, to find out)
 
 ${exitCodeHelp()}`;
 
@@ -87,6 +88,10 @@ export interface KvPlan {
   host: string;
   /** Node address (host:port, see nodeAddress) -> port. */
   nodes: Record<string, number>;
+  /** --host, --nodes and --port as they were given: where a replay command must go. */
+  target: string[];
+  /** The command and its arguments as they were typed, e.g. ["append", "log", "x"]. */
+  words: string[];
   clientId: string | undefined;
   seq: number | undefined;
   maxRetries: number | undefined;
@@ -152,6 +157,12 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     status: false,
     host: v.host ?? DEFAULT_HOST,
     nodes: {},
+    target: [
+      ...(v.host !== undefined ? ["--host", v.host] : []),
+      ...(v.nodes !== undefined ? ["--nodes", v.nodes] : []),
+      ...(v.port !== undefined ? ["--port", v.port] : []),
+    ],
+    words: positionals,
     clientId: v["client-id"],
     seq: intOption(v.seq, "seq", 1),
     maxRetries: intOption(v["max-retries"], "max-retries", 0),
