@@ -28,7 +28,7 @@ function kv(args: string[], timeoutMs = 20_000): Promise<KvRun> {
 let cluster: ProcessCluster;
 
 beforeAll(async () => {
-  cluster = await ProcessCluster.start({ size: 3, tmpPrefix: "dslab-client-" });
+  cluster = await ProcessCluster.start({ size: 3, http: true, tmpPrefix: "dslab-client-" });
   await cluster.waitForLeader();
 }, 30_000);
 
@@ -105,6 +105,23 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(r.stderr).not.toMatch(/outcome=refused/);
     expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=retry-next`));
     expect(r.stderr).toContain(`kv: the leader is ${leader}, but no port given answered as ${leader} (${port} is ${follower}): give every node's port with --nodes\n`);
+  }, 30_000);
+
+  test("the cluster's HTTP port: kv says it speaks HTTP, not the line protocol, and that nothing was read or written there", async () => {
+    const httpPort = Number(new URL(cluster.url(cluster.ids[0] as string)).port);
+    const read = await kv(["--port", String(httpPort), "--max-retries", "1", "get", "cli-http"]);
+    const hint = `kv: port ${httpPort} speaks HTTP, not the kv line protocol: use curl, or the node's TCP port\n`;
+    expect(read.code).toBe(1);
+    expect(read.stderr).toBe(hint);
+    expect(read.stdout).toMatch(new RegExp(`^failed: could not read "cli-http" .*: port ${httpPort} speaks HTTP, not the kv line protocol`));
+    const write = await kv(["--port", String(httpPort), "--max-retries", "0", "put", "cli-http", "1"]);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toBe(hint);
+    expect(write.stdout).toMatch(/^failed \(definite: it did not happen\): /);
+    // With the TCP ports given too, the operation goes on to a node.
+    const mixed = await kv(["--nodes", [httpPort, ...cluster.ports].join(","), "put", "cli-http", "2"]);
+    expect(mixed.code).toBe(0);
+    expect(mixed.stderr).toBe(hint);
   }, 30_000);
 
   test("replaying a request by hand with --client-id and --seq is answered from the session, not applied twice", async () => {

@@ -115,6 +115,27 @@ describe("TcpTransport: JSON lines over TCP, replies routed by in_reply_to", () 
     await expect(t.send("n3", { type: "write", key: "k", value: 1 }, 2000)).rejects.toMatchObject({ failure: "refused", message: "no port known for node n3" });
   }, 10_000);
 
+  test.each([
+    ["an HTTP server", "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", /^port \d+ speaks HTTP, not the kv line protocol: use curl, or the node's TCP port$/],
+    ["a server that writes text", "hello there\n", /^port \d+ does not speak the kv line protocol: it answered "hello there"$/],
+  ])("a port whose first answer is not the line protocol (%s) fails as refused, saying what it speaks, now and on every later send", async (_name, answer, message) => {
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end(answer));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const t = transport({ "127.0.0.1:x": port });
+    for (let i = 0; i < 2; i++) {
+      const err = await t.send("127.0.0.1:x", { type: "read", key: "k" }, 2000).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransportError);
+      expect(err).toMatchObject({ failure: "refused", message: expect.stringMatching(message) });
+    }
+    expect(t.wrongProtocol(port)).toMatch(message);
+  }, 10_000);
+
   test("the client follows a redirect between two real servers, keeping its identity", async () => {
     const seen: Body[] = [];
     const p2 = await jsonLinesServer("n2", (m, reply) => {

@@ -89,19 +89,38 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): strin
   }
 }
 
+function wrongProtocolOf(transport: TcpTransport, node: string): string | undefined {
+  const port = transport.portOf(node);
+  return port === undefined ? undefined : transport.wrongProtocol(port);
+}
+
+/**
+ * Says once per port, on stderr, that a port given is not a kv node's TCP
+ * port (it answered HTTP, say), as soon as an attempt finds it out.
+ */
+function wrongProtocolHint(transport: TcpTransport, io: Io): (record: AttemptRecord) => void {
+  const said = new Set<string>();
+  return (record) => {
+    const why = record.rule === "refused" ? wrongProtocolOf(transport, record.node) : undefined;
+    if (why === undefined || said.has(why)) return;
+    said.add(why);
+    io.stderr(`kv: ${why}\n`);
+  };
+}
+
 /**
  * Watches the attempt log for the first full round in which every node
  * refused the connection (or did not resolve, or did not finish connecting),
  * and then says once, on stderr, that nothing is reachable: without it a run
  * against a cluster that is not running is silent until --total-ms.
  */
-function unreachableHint(plan: KvPlan, io: Io): (record: AttemptRecord) => void {
+function unreachableHint(plan: KvPlan, transport: TcpTransport, io: Io): (record: AttemptRecord) => void {
   const refused = new Set<string>();
   let answered = false;
   let said = false;
   const nodes = Object.keys(plan.nodes);
   return (record) => {
-    if (record.rule !== "refused") answered = true;
+    if (record.rule !== "refused" || wrongProtocolOf(transport, record.node) !== undefined) answered = true;
     else refused.add(record.node);
     if (said || answered || !nodes.every((n) => refused.has(n))) return;
     said = true;
@@ -128,7 +147,7 @@ function leaderWithoutPort(r: OpResult, transport: TcpTransport): string | undef
 /** Runs `plan.operation` and returns the exit code of its outcome. */
 export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
-  const hint = unreachableHint(plan, io);
+  const hints = [unreachableHint(plan, transport, io), wrongProtocolHint(transport, io)];
   const client = new KvClient({
     nodes: Object.keys(plan.nodes),
     transport,
@@ -141,7 +160,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
     maxTotalMs: plan.totalMs,
     onAttempt: (record, line) => {
       if (plan.verbose) io.stderr(`${line}\n`);
-      hint(record);
+      for (const hint of hints) hint(record);
     },
   });
   let r: OpResult;
