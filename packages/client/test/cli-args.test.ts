@@ -50,6 +50,9 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["--client-id", "c1", "put", "y", "99"], /^--client-id needs --seq: .*answers a request under a seq it has seen with the reply it gave/],
     [["--client-id", "c1", "incr", "y"], /^--client-id needs --seq/],
     [["--bogus", "get", "k"], /bogus/],
+    [["put", "huge", "1e400"], /^VALUE: "1e400" holds a number too large for JSON to carry \(it would be sent as null\); give a finite number, or '"1e400"' for the string$/],
+    [["append", "k", "-1e400"], /^VALUE: "-1e400" holds a number too large/],
+    [["cas", "k", "1", '{"a":[1e999]}'], /^TO: "\{\\"a\\":\[1e999\]\}" holds a number too large/],
   ])("kv %j is a usage error matching %s", (argv, message) => {
     expect(() => parseKvArgs(argv)).toThrow(UsageError);
     expect(() => parseKvArgs(argv)).toThrow(message);

@@ -143,6 +143,15 @@ describe("kv refuses what it cannot send", () => {
     expect(await server.received()).toBe("");
   }, 60_000);
 
+  test("a number JSON cannot carry (1e400) is a usage error naming the argument (exit 2), and nothing is sent", async () => {
+    const server = await recordingServer();
+    const r = await kv(["--port", String(server.port), "put", "huge", "1e400"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kv: VALUE: "1e400" holds a number too large for JSON to carry/);
+    expect(r.stdout).toBe("");
+    expect(await server.received()).toBe("");
+  }, 60_000);
+
   test("--client-id without --seq is a usage error (exit 2) that names --seq, and nothing is sent", async () => {
     const server = await recordingServer();
     const r = await kv(["--port", String(server.port), "--client-id", "c1", "put", "y", "99"]);

@@ -31,8 +31,9 @@ Commands:
                           and applied index, as a table (--json: one object per node)
 
 VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
-[1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello).
-Keys are strings. A negative DELTA works as is: kv incr k -1.
+[1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello);
+a number too large for JSON (1e400) is refused. Keys are strings. A negative
+DELTA works as is: kv incr k -1.
 
 Options:
   --port P                one node's TCP port (default ${DEFAULT_PORT}); its id is learned
@@ -44,8 +45,9 @@ Options:
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
-  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}; redirects are free);
-                          they back off from ${DEFAULT_BACKOFF.baseMs} ms, doubling to ${DEFAULT_BACKOFF.capMs} ms, +-${DEFAULT_BACKOFF.jitterRatio * 100}% jitter
+  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}: at most ${CLIENT_DEFAULTS.maxRetries + 1} attempts,
+                          redirects not counted); they back off from ${DEFAULT_BACKOFF.baseMs} ms, doubling
+                          to ${DEFAULT_BACKOFF.capMs} ms, +-${DEFAULT_BACKOFF.jitterRatio * 100}% jitter
   --timeout-ms MS         per-attempt timeout (default ${CLIENT_DEFAULTS.attemptTimeoutMs})
   --total-ms MS           bound on the whole operation (default ${CLIENT_DEFAULTS.maxTotalMs})
   -v, --verbose           print the attempt log on stderr, one line per attempt
@@ -102,13 +104,34 @@ export interface KvPlan {
   operation: Operation | undefined;
 }
 
-/** JSON when it parses, the text itself otherwise. */
-export function parseValue(text: string): Json {
+/**
+ * JSON when it parses, the text itself otherwise. A number JSON cannot carry
+ * (1e400 parses to Infinity, which would go on the wire as null) is a usage
+ * error naming the argument (`name`, e.g. VALUE).
+ */
+export function parseValue(text: string, name = "VALUE"): Json {
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch {
     return text;
   }
+  if (!allFinite(value)) {
+    const orString = typeof value === "number" ? `, or '"${text}"' for the string` : "";
+    throw new UsageError(`${name}: ${JSON.stringify(text)} holds a number too large for JSON to carry (it would be sent as null); give a finite number${orString}`);
+  }
+  return value;
+}
+
+/** Whether every number in `value` is finite; a loop, not recursion, since a value may nest deeper than the stack. */
+function allFinite(value: Json): boolean {
+  const todo: Json[] = [value];
+  for (let v = todo.pop(); v !== undefined; v = todo.pop()) {
+    if (typeof v === "number" && !Number.isFinite(v)) return false;
+    if (Array.isArray(v)) todo.push(...v);
+    else if (v !== null && typeof v === "object") todo.push(...Object.values(v));
+  }
+  return true;
 }
 
 function intOption(text: string | undefined, name: string, min: number): number | undefined {
@@ -218,7 +241,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     );
   }
   const key = args[0] as string;
-  const at = (i: number) => parseValue(args[i] as string);
+  const at = (i: number) => parseValue(args[i] as string, spec.args[i] as string);
   switch (command) {
     case "get":
       plan.operation = { type: "read", key };
