@@ -22,8 +22,8 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     expect(parseValue("not json")).toBe("not json");
   });
 
-  test("--nodes names nodes n1..nN on the given ports; --port alone names the node by address", () => {
-    expect(parseKvArgs(["--nodes", "9001,9002,9003", "get", "k"]).nodes).toEqual({ n1: 9001, n2: 9002, n3: 9003 });
+  test("--nodes and --port name each node by its address: its id is learned from its replies, never from the order", () => {
+    expect(parseKvArgs(["--nodes", "9003,9001", "get", "k"]).nodes).toEqual({ "127.0.0.1:9003": 9003, "127.0.0.1:9001": 9001 });
     expect(parseKvArgs(["--port", "9002", "get", "k"]).nodes).toEqual({ "127.0.0.1:9002": 9002 });
     expect(parseKvArgs(["get", "k"]).nodes).toEqual({ "127.0.0.1:9001": 9001 });
   });
@@ -50,6 +50,9 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["--client-id", "c1", "put", "y", "99"], /^--client-id needs --seq: .*answers a request under a seq it has seen with the reply it gave/],
     [["--client-id", "c1", "incr", "y"], /^--client-id needs --seq/],
     [["--bogus", "get", "k"], /bogus/],
+    [["put", "huge", "1e400"], /^VALUE: "1e400" holds a number too large for JSON to carry \(it would be sent as null\); give a finite number, or '"1e400"' for the string$/],
+    [["append", "k", "-1e400"], /^VALUE: "-1e400" holds a number too large/],
+    [["cas", "k", "1", '{"a":[1e999]}'], /^TO: "\{\\"a\\":\[1e999\]\}" holds a number too large/],
   ])("kv %j is a usage error matching %s", (argv, message) => {
     expect(() => parseKvArgs(argv)).toThrow(UsageError);
     expect(() => parseKvArgs(argv)).toThrow(message);

@@ -28,7 +28,7 @@ function kv(args: string[], timeoutMs = 20_000): Promise<KvRun> {
 let cluster: ProcessCluster;
 
 beforeAll(async () => {
-  cluster = await ProcessCluster.start({ size: 3, tmpPrefix: "dslab-client-" });
+  cluster = await ProcessCluster.start({ size: 3, http: true, tmpPrefix: "dslab-client-" });
   await cluster.waitForLeader();
 }, 30_000);
 
@@ -45,12 +45,23 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect((await kv([...nodes, "incr", "cli-x", "1"])).stdout).toMatch(/"value":42/);
     const missing = await kv([...nodes, "get", "cli-missing"]);
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(/failed \(definite: it did not happen\): error 20 key-does-not-exist/);
+    expect(missing.stdout).toMatch(/^failed: could not read "cli-missing" \(a read changes nothing\): error 20 key-does-not-exist/);
     expect((await kv([...nodes, "cas", "cli-x", "1", "2"])).code).toBe(1);
     const usage = await kv([...nodes, "put", "cli-x"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/usage: kv put KEY VALUE/);
   }, 60_000);
+
+  test("a read prints no client_id or seq: reads carry no identity", async () => {
+    const nodes = ["--nodes", cluster.ports.join(",")];
+    expect((await kv([...nodes, "put", "cli-read", "1"])).code).toBe(0);
+    const text = await kv([...nodes, "get", "cli-read"]);
+    expect(text).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok read_ok \{"value":1\}\nattempts=\d+\n$/) });
+    const json = JSON.parse((await kv([...nodes, "--json", "get", "cli-read"])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ outcome: "ok", reply: { value: 1 } });
+    expect(json).not.toHaveProperty("client_id");
+    expect(json).not.toHaveProperty("seq");
+  }, 30_000);
 
   test("status prints each node's id, port, role, term, leader, commit and applied index, as a table and as JSON", async () => {
     const leader = await cluster.waitForLeader();
@@ -69,14 +80,48 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     for (const r of rows) expect(r).toMatchObject({ term: expect.any(Number), commit_index: expect.any(Number), applied_index: expect.any(Number) });
   }, 60_000);
 
-  test("--port alone reaches the leader through a redirect it learns from the node's id", async () => {
+  test("--nodes in any order: each port's id is learned from its replies, and a redirect never goes to a port nobody listens on", async () => {
+    const leader = await cluster.waitForLeader();
+    const [f1, f2] = cluster.ids.filter((id) => id !== leader) as [string, string];
+    // The leader at a place in the list that is not its own number, after a follower.
+    const order = leader === "n3" ? [f1, leader, f2] : [f1, f2, leader];
+    const ports = order.map((id) => cluster.portMap[id]);
+    for (const args of [["append", "cli-order", "1"], ["get", "cli-order"]]) {
+      const r = await kv(["--nodes", ports.join(","), "-v", ...args]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/outcome=refused/);
+      expect(r.stderr).toMatch(new RegExp(`node=127\\.0\\.0\\.1:${cluster.portMap[leader]} outcome=(append|read)_ok action=succeed`));
+    }
+    const status = JSON.parse((await kv(["--nodes", ports.join(","), "--json", "status"])).stdout) as { nodes: Array<{ id: string; port: number }> };
+    expect(status.nodes.map((n) => [n.id, n.port])).toEqual(order.map((id) => [id, cluster.portMap[id]]));
+  }, 30_000);
+
+  test("--port of a follower: the leader it names has no known port, so kv does not guess one and says to give every port with --nodes", async () => {
     const leader = await cluster.waitForLeader();
     const follower = cluster.ids.find((id) => id !== leader) as string;
-    const r = await kv(["--port", String(cluster.portMap[follower]), "-v", "append", "cli-port", "1"]);
-    expect(r.code).toBe(0);
-    const lines = r.stderr.trim().split("\n");
-    expect(lines[0]).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:\\d+ outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
-    expect(lines[1]).toMatch(new RegExp(`attempt=2 node=${leader} outcome=append_ok action=succeed`));
+    const port = cluster.portMap[follower];
+    const r = await kv(["--port", String(port), "--max-retries", "1", "-v", "append", "cli-port", "1"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toMatch(/outcome=refused/);
+    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=retry-next`));
+    expect(r.stderr).toContain(`kv: the leader is ${leader}, but no port given answered as ${leader} (${port} is ${follower}): give every node's port with --nodes\n`);
+  }, 30_000);
+
+  test("the cluster's HTTP port: kv says it speaks HTTP, not the line protocol, and that nothing was read or written there", async () => {
+    const httpPort = Number(new URL(cluster.url(cluster.ids[0] as string)).port);
+    const read = await kv(["--port", String(httpPort), "--max-retries", "1", "get", "cli-http"]);
+    const hint = `kv: port ${httpPort} speaks HTTP, not the kv line protocol: use curl, or the node's TCP port\n`;
+    expect(read.code).toBe(1);
+    expect(read.stderr).toBe(hint);
+    expect(read.stdout).toMatch(new RegExp(`^failed: could not read "cli-http" .*: port ${httpPort} speaks HTTP, not the kv line protocol`));
+    const write = await kv(["--port", String(httpPort), "--max-retries", "0", "put", "cli-http", "1"]);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toBe(hint);
+    expect(write.stdout).toMatch(/^failed \(definite: it did not happen\): /);
+    // With the TCP ports given too, the operation goes on to a node.
+    const mixed = await kv(["--nodes", [httpPort, ...cluster.ports].join(","), "put", "cli-http", "2"]);
+    expect(mixed.code).toBe(0);
+    expect(mixed.stderr).toBe(hint);
   }, 30_000);
 
   test("replaying a request by hand with --client-id and --seq is answered from the session, not applied twice", async () => {
@@ -95,15 +140,18 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
   }, 30_000);
 
-  test("a node that never answers gives exit 3 (unknown) and a replay command", async () => {
+  test("a node that never answers: a write is unknown (exit 3) with a runnable replay command, a read could not be read (exit 1)", async () => {
     const server = net.createServer((s) => s.on("error", () => {}));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const r = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "append", "k", "v"]);
+      const r = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "-v", "append", "k", "it's"]);
       expect(r.code).toBe(3);
       expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\): 2 attempts/);
-      expect(r.stdout).toMatch(/replay it to find out: kv --client-id \d+ --seq 1 /);
+      expect(r.stdout).toMatch(new RegExp(`\nreplay it to find out: npm run kv -- --port ${port} --client-id \\d+ --seq 1 append k 'it'\\\\''s'\n$`));
+      const read = await kv(["--port", String(port), "--timeout-ms", "100", "--max-retries", "1", "get", "k"]);
+      expect(read.code).toBe(1);
+      expect(read.stdout).toMatch(/^failed: could not read "k" \(a read changes nothing\): error 0 timeout: .*\(gave up after 2 attempts on 127\.0\.0\.1:\d+: max-retries\)\nattempts=2\n$/);
     } finally {
       server.close();
     }

@@ -103,14 +103,37 @@ describe("TcpTransport: JSON lines over TCP, replies routed by in_reply_to", () 
     expect(await t.send("n1", { type: "write", key: "k", value: 1 }, 2000)).toMatchObject({ type: "write_ok" });
   }, 10_000);
 
-  test("node ids are learned from replies, and n<k> is guessed from consecutive ports", async () => {
+  test("node ids are learned from replies, and an id no reply has shown is never given a port", async () => {
     const port = await jsonLinesServer("n2", (_m, reply) => reply({ type: "write_ok" }));
     const t = transport({ "127.0.0.1:x": port });
-    expect(t.canReach("n3")).toBe(false);
+    expect(t.canReach("n2")).toBe(false);
     await t.send("127.0.0.1:x", { type: "write", key: "k", value: 1 }, 2000);
     expect(t.portOf("n2")).toBe(port);
-    expect(t.portOf("n3")).toBe(port + 1);
-    expect(t.portOf("leader")).toBeUndefined();
+    expect(t.idOfPort(port)).toBe("n2");
+    expect(t.canReach("n1")).toBe(false);
+    expect(t.canReach("n3")).toBe(false);
+    await expect(t.send("n3", { type: "write", key: "k", value: 1 }, 2000)).rejects.toMatchObject({ failure: "refused", message: "no port known for node n3" });
+  }, 10_000);
+
+  test.each([
+    ["an HTTP server", "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", /^port \d+ speaks HTTP, not the kv line protocol: use curl, or the node's TCP port$/],
+    ["a server that writes text", "hello there\n", /^port \d+ does not speak the kv line protocol: it answered "hello there"$/],
+  ])("a port whose first answer is not the line protocol (%s) fails as refused, saying what it speaks, now and on every later send", async (_name, answer, message) => {
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end(answer));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const t = transport({ "127.0.0.1:x": port });
+    for (let i = 0; i < 2; i++) {
+      const err = await t.send("127.0.0.1:x", { type: "read", key: "k" }, 2000).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransportError);
+      expect(err).toMatchObject({ failure: "refused", message: expect.stringMatching(message) });
+    }
+    expect(t.wrongProtocol(port)).toMatch(message);
   }, 10_000);
 
   test("the client follows a redirect between two real servers, keeping its identity", async () => {

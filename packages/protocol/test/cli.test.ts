@@ -30,6 +30,18 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--seed"], options)).toThrow("--seed: needs a value");
   });
 
+  test("a negative number after a string option is its value, for the command's own check to refuse by name", () => {
+    expect(parseOptions(["--nodes", "-1"], options).values.nodes).toBe("-1");
+    expect(parseOptions(["--seed", "-0.5", "--json"], options).values).toEqual({ seed: "-0.5", json: true });
+    expect(() => intOption(parseOptions(["--nodes", "-1"], options).values.nodes, "nodes", { min: 1 })).toThrow('--nodes: expected an integer >= 1, got "-1"');
+  });
+
+  test("a negative number elsewhere is an argument, and after -- everything is", () => {
+    expect(parseOptions(["incr", "k", "-1"], options).positionals).toEqual(["incr", "k", "-1"]);
+    expect(parseOptions(["--json", "-.5", "--", "-2", "--seed"], options)).toEqual({ values: { json: true }, positionals: ["-.5", "-2", "--seed"] });
+    expect(() => parseOptions(["-1"], options, { positionals: false })).toThrow('unexpected argument "-1"');
+  });
+
   test("every parse failure is a UsageError (exit 2)", () => {
     try {
       parseOptions(["--nope"], options);

@@ -31,18 +31,23 @@ Commands:
                           and applied index, as a table (--json: one object per node)
 
 VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
-[1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello).
-Keys are strings. A negative DELTA works as is: kv incr k -1.
+[1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello);
+a number too large for JSON (1e400) is refused. Keys are strings. A negative
+DELTA works as is: kv incr k -1.
 
 Options:
-  --port P                one node's TCP port (default ${DEFAULT_PORT})
-  --nodes P1,P2,...       every node's port; node i is n<i>, as kv-cluster numbers them
+  --port P                one node's TCP port (default ${DEFAULT_PORT}); its id is learned
+                          from its reply, and a leader it names can be reached only
+                          if the leader's port is given too: use --nodes
+  --nodes P1,P2,...       every node's TCP port, in any order; each node's id is
+                          learned from its replies
   --host H                host of the nodes (default ${DEFAULT_HOST})
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
-  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}; redirects are free);
-                          they back off from ${DEFAULT_BACKOFF.baseMs} ms, doubling to ${DEFAULT_BACKOFF.capMs} ms, +-${DEFAULT_BACKOFF.jitterRatio * 100}% jitter
+  --max-retries N         retries after the first attempt (default ${CLIENT_DEFAULTS.maxRetries}: at most ${CLIENT_DEFAULTS.maxRetries + 1} attempts,
+                          redirects not counted); they back off from ${DEFAULT_BACKOFF.baseMs} ms, doubling
+                          to ${DEFAULT_BACKOFF.capMs} ms, +-${DEFAULT_BACKOFF.jitterRatio * 100}% jitter
   --timeout-ms MS         per-attempt timeout (default ${CLIENT_DEFAULTS.attemptTimeoutMs})
   --total-ms MS           bound on the whole operation (default ${CLIENT_DEFAULTS.maxTotalMs})
   -v, --verbose           print the attempt log on stderr, one line per attempt
@@ -63,19 +68,32 @@ What the codes mean for kv:
   0  ok: the cluster applied (or read) it; status: every node answered
   1  failed: definitely did not happen (e.g. key does not exist, cas mismatch),
      or was never sent (no node could be reached, a value that cannot be encoded);
+     a read that got no answer (a read changes nothing: "could not read");
      status: some node did not answer (the table says which)
-  3  unknown: it may or may not have happened (replay it with the printed
-     --client-id and --seq to find out)
+  3  unknown: a write may or may not have happened (run the printed replay
+     command, same --client-id and --seq, to find out)
 
 ${exitCodeHelp()}`;
+
+/**
+ * How kv names a node it knows only by its port. Its id (n1, n2, ...) is
+ * learned from its replies: the order of the ports says nothing about it.
+ */
+export function nodeAddress(host: string, port: number): string {
+  return `${host}:${port}`;
+}
 
 export interface KvPlan {
   help: boolean;
   /** `status` asks every node for its state instead of running an operation. */
   status: boolean;
   host: string;
-  /** Node id -> port. */
+  /** Node address (host:port, see nodeAddress) -> port. */
   nodes: Record<string, number>;
+  /** --host, --nodes and --port as they were given: where a replay command must go. */
+  target: string[];
+  /** The command and its arguments as they were typed, e.g. ["append", "log", "x"]. */
+  words: string[];
   clientId: string | undefined;
   seq: number | undefined;
   maxRetries: number | undefined;
@@ -86,13 +104,34 @@ export interface KvPlan {
   operation: Operation | undefined;
 }
 
-/** JSON when it parses, the text itself otherwise. */
-export function parseValue(text: string): Json {
+/**
+ * JSON when it parses, the text itself otherwise. A number JSON cannot carry
+ * (1e400 parses to Infinity, which would go on the wire as null) is a usage
+ * error naming the argument (`name`, e.g. VALUE).
+ */
+export function parseValue(text: string, name = "VALUE"): Json {
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch {
     return text;
   }
+  if (!allFinite(value)) {
+    const orString = typeof value === "number" ? `, or '"${text}"' for the string` : "";
+    throw new UsageError(`${name}: ${JSON.stringify(text)} holds a number too large for JSON to carry (it would be sent as null); give a finite number${orString}`);
+  }
+  return value;
+}
+
+/** Whether every number in `value` is finite; a loop, not recursion, since a value may nest deeper than the stack. */
+function allFinite(value: Json): boolean {
+  const todo: Json[] = [value];
+  for (let v = todo.pop(); v !== undefined; v = todo.pop()) {
+    if (typeof v === "number" && !Number.isFinite(v)) return false;
+    if (Array.isArray(v)) todo.push(...v);
+    else if (v !== null && typeof v === "object") todo.push(...Object.values(v));
+  }
+  return true;
 }
 
 function intOption(text: string | undefined, name: string, min: number): number | undefined {
@@ -120,44 +159,38 @@ const ARITY: Record<string, { args: string[]; optional?: number }> = {
 
 const COMMANDS = [...Object.keys(ARITY), "status"];
 
-// parseArgs reads "-1" as an option; a negative number is always an argument here.
-const NEG = "\u0000neg:";
-
 export function parseKvArgs(argv: readonly string[]): KvPlan {
-  let parsed;
-  try {
-    parsed = parseOptions(
-      argv.map((a) => (/^-\d/.test(a) ? NEG + a : a)),
-      {
-        port: { type: "string" },
-        nodes: { type: "string" },
-        host: { type: "string" },
-        "client-id": { type: "string" },
-        seq: { type: "string" },
-        "max-retries": { type: "string" },
-        "timeout-ms": { type: "string" },
-        "total-ms": { type: "string" },
-        verbose: { type: "boolean", short: "v" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    );
-  } catch (e) {
-    throw new UsageError((e as Error).message.replaceAll(NEG, ""), { cause: e });
-  }
+  const parsed = parseOptions(argv, {
+    port: { type: "string" },
+    nodes: { type: "string" },
+    host: { type: "string" },
+    "client-id": { type: "string" },
+    seq: { type: "string" },
+    "max-retries": { type: "string" },
+    "timeout-ms": { type: "string" },
+    "total-ms": { type: "string" },
+    verbose: { type: "boolean", short: "v" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const v = parsed.values;
-  const positionals = parsed.positionals.map((p) => (p.startsWith(NEG) ? p.slice(NEG.length) : p));
-  const unescape = (s: string | undefined) => (s?.startsWith(NEG) ? s.slice(NEG.length) : s);
+  const positionals = parsed.positionals;
   const plan: KvPlan = {
     help: v.help === true,
     status: false,
     host: v.host ?? DEFAULT_HOST,
     nodes: {},
+    target: [
+      ...(v.host !== undefined ? ["--host", v.host] : []),
+      ...(v.nodes !== undefined ? ["--nodes", v.nodes] : []),
+      ...(v.port !== undefined ? ["--port", v.port] : []),
+    ],
+    words: positionals,
     clientId: v["client-id"],
-    seq: intOption(unescape(v.seq), "seq", 1),
-    maxRetries: intOption(unescape(v["max-retries"]), "max-retries", 0),
-    timeoutMs: intOption(unescape(v["timeout-ms"]), "timeout-ms", 1),
-    totalMs: intOption(unescape(v["total-ms"]), "total-ms", 1),
+    seq: intOption(v.seq, "seq", 1),
+    maxRetries: intOption(v["max-retries"], "max-retries", 0),
+    timeoutMs: intOption(v["timeout-ms"], "timeout-ms", 1),
+    totalMs: intOption(v["total-ms"], "total-ms", 1),
     verbose: v.verbose === true,
     json: v.json === true,
     operation: undefined,
@@ -168,11 +201,13 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   if (v.nodes !== undefined) {
     const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
     if (ports.length === 0) throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
-    ports.forEach((p, i) => (plan.nodes[`n${i + 1}`] = port(p, "nodes")));
+    for (const text of ports) {
+      const p = port(text, "nodes");
+      plan.nodes[nodeAddress(plan.host, p)] = p;
+    }
   } else {
-    // One port: the node's id is learned from its first reply.
-    const p = port(unescape(v.port) ?? String(DEFAULT_PORT), "port");
-    plan.nodes[`${plan.host}:${p}`] = p;
+    const p = port(v.port ?? String(DEFAULT_PORT), "port");
+    plan.nodes[nodeAddress(plan.host, p)] = p;
   }
   if (plan.clientId !== undefined && !/^\S+$/.test(plan.clientId)) {
     throw new UsageError(`--client-id: expected a non-empty id without spaces, got ${JSON.stringify(plan.clientId)}`);
@@ -206,7 +241,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     );
   }
   const key = args[0] as string;
-  const at = (i: number) => parseValue(args[i] as string);
+  const at = (i: number) => parseValue(args[i] as string, spec.args[i] as string);
   switch (command) {
     case "get":
       plan.operation = { type: "read", key };

@@ -18,5 +18,5 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const { operation } = plan;
-  return (await import("./operation.js")).runOperation({ ...plan, operation }, argv, io);
+  return (await import("./operation.js")).runOperation({ ...plan, operation }, io);
 }

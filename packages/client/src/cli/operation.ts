@@ -20,23 +20,37 @@ function describeError(e: ErrorBody): string {
   return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${e.text}` : ""}`;
 }
 
-function replayCommand(argv: readonly string[], r: OpResult): string {
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--client-id" || a === "--seq") i++;
-    else if (!a.startsWith("--client-id=") && !a.startsWith("--seq=")) rest.push(a);
-  }
-  const quoted = rest.map((a) => (/^[\w.,:=/-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`));
-  return `kv --client-id ${r.clientId} --seq ${r.seq} ${quoted.join(" ")}`;
+/** A word as a POSIX shell reads it back: bare when that is safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w.,:=/+@%-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The --json report: snake_case, the attempt log as its pasteable lines. */
-function jsonReport(r: OpResult): Record<string, unknown> {
+/**
+ * The command that sends the same request again (same client_id and seq) to
+ * the same nodes, in the form the README uses: the cluster answers it from
+ * its session, so running it tells what happened without applying it twice.
+ */
+function replayCommand(plan: KvPlan, r: OpResult): string {
+  const words = [...plan.target, "--client-id", r.clientId, "--seq", String(r.seq), ...plan.words];
+  return `npm run kv -- ${words.map(shellWord).join(" ")}`;
+}
+
+/**
+ * A read changes nothing, so a read that got no settling answer failed to
+ * read: never "unknown (it may have happened)". The client cannot tell a
+ * read from a write by the errors it got; the command can.
+ */
+function asRead(r: OpResult): OpResult {
+  if (r.outcome !== "unknown") return r;
+  const { lastError, because: _because, outcome: _outcome, ...rest } = r;
+  return { ...rest, outcome: "failed", error: lastError };
+}
+
+/** The --json report: snake_case, the attempt log as its pasteable lines; client_id and seq only for an operation that carries them. */
+function jsonReport(r: OpResult, read: boolean): Record<string, unknown> {
   return {
     outcome: r.outcome,
-    client_id: r.clientId,
-    seq: r.seq ?? null,
+    ...(read ? {} : { client_id: r.clientId, seq: r.seq ?? null }),
     attempts: r.attempts,
     nodes_tried: r.nodesTried,
     elapsed_ms: r.elapsedMs,
@@ -48,19 +62,65 @@ function jsonReport(r: OpResult): Record<string, unknown> {
   };
 }
 
+/** The text report: the outcome, then the identity (writes only) and attempts, then how to find out more. */
+function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): string {
+  const read = plan.operation.type === "read";
+  const identity = read ? `attempts=${r.attempts}` : `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
+  const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${r.attempts} attempts on ${r.nodesTried.join(",")}: ${r.gaveUp})` : "";
+  switch (r.outcome) {
+    case "ok": {
+      const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
+      return `ok ${type}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}\n${identity}\n`;
+    }
+    case "failed":
+      return read
+        ? `failed: could not read ${JSON.stringify(plan.operation.key)} (a read changes nothing): ${describeError(r.error)}${gaveUp}\n${identity}\n`
+        : `failed (definite: it did not happen): ${describeError(r.error)}\n${identity}\n`;
+    case "unknown":
+      return (
+        `unknown (it may or may not have happened): ${r.attempts} attempts on ${r.nodesTried.join(",")}` +
+        `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n` +
+        (r.because === "a-copy-may-still-arrive"
+          ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
+          : "") +
+        `${identity}\n` +
+        (r.seq !== undefined ? `replay it to find out: ${replayCommand(plan, r)}\n` : "")
+      );
+  }
+}
+
+function wrongProtocolOf(transport: TcpTransport, node: string): string | undefined {
+  const port = transport.portOf(node);
+  return port === undefined ? undefined : transport.wrongProtocol(port);
+}
+
+/**
+ * Says once per port, on stderr, that a port given is not a kv node's TCP
+ * port (it answered HTTP, say), as soon as an attempt finds it out.
+ */
+function wrongProtocolHint(transport: TcpTransport, io: Io): (record: AttemptRecord) => void {
+  const said = new Set<string>();
+  return (record) => {
+    const why = record.rule === "refused" ? wrongProtocolOf(transport, record.node) : undefined;
+    if (why === undefined || said.has(why)) return;
+    said.add(why);
+    io.stderr(`kv: ${why}\n`);
+  };
+}
+
 /**
  * Watches the attempt log for the first full round in which every node
  * refused the connection (or did not resolve, or did not finish connecting),
  * and then says once, on stderr, that nothing is reachable: without it a run
  * against a cluster that is not running is silent until --total-ms.
  */
-function unreachableHint(plan: KvPlan, io: Io): (record: AttemptRecord) => void {
+function unreachableHint(plan: KvPlan, transport: TcpTransport, io: Io): (record: AttemptRecord) => void {
   const refused = new Set<string>();
   let answered = false;
   let said = false;
   const nodes = Object.keys(plan.nodes);
   return (record) => {
-    if (record.rule !== "refused") answered = true;
+    if (record.rule !== "refused" || wrongProtocolOf(transport, record.node) !== undefined) answered = true;
     else refused.add(record.node);
     if (said || answered || !nodes.every((n) => refused.has(n))) return;
     said = true;
@@ -74,10 +134,20 @@ function unreachableHint(plan: KvPlan, io: Io): (record: AttemptRecord) => void 
   };
 }
 
-/** Runs `plan.operation` (`argv` is the command line, for the replay hint) and returns the exit code of its outcome. */
-export async function runOperation(plan: KvPlan & { operation: Operation }, argv: readonly string[], io: Io): Promise<number> {
+/**
+ * The leader a refusal named when the client could not follow it, because
+ * no port given has answered as that node (kv never guesses a port).
+ */
+function leaderWithoutPort(r: OpResult, transport: TcpTransport): string | undefined {
+  const error = r.outcome === "failed" ? r.error : r.outcome === "unknown" ? r.lastError : undefined;
+  const leader = error?.leader;
+  return typeof leader === "string" && leader !== "" && !transport.canReach(leader) ? leader : undefined;
+}
+
+/** Runs `plan.operation` and returns the exit code of its outcome. */
+export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
-  const hint = unreachableHint(plan, io);
+  const hints = [unreachableHint(plan, transport, io), wrongProtocolHint(transport, io)];
   const client = new KvClient({
     nodes: Object.keys(plan.nodes),
     transport,
@@ -90,7 +160,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, argv
     maxTotalMs: plan.totalMs,
     onAttempt: (record, line) => {
       if (plan.verbose) io.stderr(`${line}\n`);
-      hint(record);
+      for (const hint of hints) hint(record);
     },
   });
   let r: OpResult;
@@ -100,32 +170,17 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, argv
     transport.close();
   }
 
-  if (plan.json) {
-    io.stdout(`${JSON.stringify(jsonReport(r))}\n`);
-  } else {
-    const identity = `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
-    switch (r.outcome) {
-      case "ok": {
-        const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
-        io.stdout(`ok ${type}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}\n${identity}\n`);
-        break;
-      }
-      case "failed":
-        io.stdout(`failed (definite: it did not happen): ${describeError(r.error)}\n${identity}\n`);
-        break;
-      case "unknown":
-        io.stdout(
-          `unknown (it may or may not have happened): ${r.attempts} attempts on ${r.nodesTried.join(",")}` +
-            `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n` +
-            (r.because === "a-copy-may-still-arrive"
-              ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
-              : "") +
-            `${identity}\n` +
-            (r.seq !== undefined ? `replay it to find out: ${replayCommand(argv, r)}\n` : ""),
-        );
-        break;
-    }
+  const unreachableLeader = leaderWithoutPort(r, transport);
+  if (unreachableLeader !== undefined) {
+    const given = Object.values(plan.nodes).map((p) => `${p} is ${transport.idOfPort(p) ?? "unknown (no answer)"}`);
+    io.stderr(
+      `kv: the leader is ${unreachableLeader}, but no port given answered as ${unreachableLeader} ` +
+        `(${given.join(", ")}): give every node's port with --nodes\n`,
+    );
   }
-  return EXIT[r.outcome];
-}
 
+  const read = plan.operation.type === "read";
+  const report = read ? asRead(r) : r;
+  io.stdout(plan.json ? `${JSON.stringify(jsonReport(report, read))}\n` : textReport(plan, report));
+  return EXIT[report.outcome];
+}

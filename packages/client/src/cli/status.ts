@@ -12,7 +12,7 @@ import { TcpTransport } from "../transport/tcp.js";
 import type { KvPlan } from "./args.js";
 
 export interface NodeStatusRow {
-  /** How the node was addressed: n<i> with --nodes, host:port with --port. */
+  /** How the node was addressed: host:port (its id is known only from its answer). */
   node: string;
   port: number;
   /** The node's own id, from its answer. */
@@ -42,7 +42,7 @@ function rowOf(node: string, port: number, reply: Body | Error): NodeStatusRow {
 export function formatStatusTable(rows: readonly NodeStatusRow[]): string {
   const header = ["ID", "PORT", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED"];
   const cell = (v: string | number | null) => (v === null ? "-" : String(v));
-  const body = rows.map((r) => [cell(r.id ?? r.node), cell(r.port), cell(r.role), cell(r.term), cell(r.leader), cell(r.commit_index), cell(r.applied_index)]);
+  const body = rows.map((r) => [cell(r.id), cell(r.port), cell(r.role), cell(r.term), cell(r.leader), cell(r.commit_index), cell(r.applied_index)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   const lines = [line(header), ...body.map((b, i) => line(b) + (rows[i]!.error ? `  no answer: ${rows[i]!.error}` : ""))];

@@ -5,10 +5,12 @@
  * real sockets and timers live.
  *
  * Node ids map to ports through `nodes`. Ids are also learned from the `src`
- * of replies, and an unknown id of the form `n<k>` is guessed from a known
- * `n<j>` on port p as port p + (k - j): `kv-cluster` numbers nodes n1, n2, ...
- * on consecutive ports, so a redirect to a node the caller did not list can
- * still be followed.
+ * of replies: a caller that knows only ports names each by its address
+ * (`127.0.0.1:9002`), and a redirect to the id that port answered as can
+ * then be followed. An id no reply has shown is never given a port: a guess
+ * (kv-cluster numbers ports in id order, but nothing makes the caller list
+ * them so) would send a request to a port that may be another node's, or
+ * nobody's.
  *
  * What was sent is known exactly, because that is what makes an outcome
  * definite:
@@ -25,6 +27,11 @@
  *   when the attempt times out all fail the request as `refused`: never
  *   delivered. Only a request that was written can be `timeout` or
  *   `disconnected` (it may have been applied).
+ * - A port whose first answer is not the line protocol (an HTTP status
+ *   line, say: the node's HTTP front) has no kv node reading lines behind
+ *   it, so nothing written there can be applied: its requests fail as
+ *   `refused`, with a message that says what the port speaks, and so does
+ *   every later request to it (`wrongProtocol(port)`).
  */
 import { randomUUID } from "node:crypto";
 import net from "node:net";
@@ -62,7 +69,13 @@ interface Connection {
   pending: Map<number, Pending>;
   /** Lines waiting for the connection to open, by msg_id: not written, so never delivered. */
   unsent: Map<number, string>;
+  /** The first bytes received, until they show whether the peer speaks HTTP; null once known. */
+  head: string | null;
+  /** Whether a line has been read (only the first one is checked for the protocol). */
+  readLine: boolean;
 }
+
+const HTTP_STATUS_LINE = /^HTTP\/\d/;
 
 /** A request line, or why it cannot be sent: the error the node would have answered. */
 export type EncodedRequest = { ok: true; line: string } | { ok: false; error: ErrorBody };
@@ -100,6 +113,10 @@ export class TcpTransport implements Transport {
   private readonly maxLineBytes: number;
   private readonly ports = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
+  /** Port -> the id its node's replies carry as `src`. */
+  private readonly learned = new Map<number, string>();
+  /** Port -> why it is not a kv node. */
+  private readonly wrongProtocols = new Map<number, string>();
   private nextMsgId = 1;
   private closed = false;
 
@@ -110,17 +127,14 @@ export class TcpTransport implements Transport {
     for (const [id, port] of Object.entries(opts.nodes)) this.ports.set(id, port);
   }
 
-  /** The port a node id maps to (configured, learned, or guessed), if any. */
+  /** The port a node id maps to (configured, or learned from the `src` of a reply), if any. */
   portOf(node: string): number | undefined {
-    const known = this.ports.get(node);
-    if (known !== undefined) return known;
-    const k = /^n(\d+)$/.exec(node);
-    if (!k) return undefined;
-    for (const [id, port] of this.ports) {
-      const j = /^n(\d+)$/.exec(id);
-      if (j) return port + (Number(k[1]) - Number(j[1]));
-    }
-    return undefined;
+    return this.ports.get(node);
+  }
+
+  /** The id a port's node answered as, once one of its replies has shown it. */
+  idOfPort(port: number): string | undefined {
+    return this.learned.get(port);
   }
 
   canReach(node: string): boolean {
@@ -131,6 +145,8 @@ export class TcpTransport implements Transport {
     const port = this.portOf(node);
     if (this.closed) return Promise.reject(new TransportError("refused", node, "transport is closed"));
     if (port === undefined) return Promise.reject(new TransportError("refused", node, `no port known for node ${node}`));
+    const wrongProtocol = this.wrongProtocols.get(port);
+    if (wrongProtocol !== undefined) return Promise.reject(new TransportError("refused", node, wrongProtocol));
     const msgId = this.nextMsgId++;
     const encoded = encodeRequest({ src: this.clientName, dest: node, body: { ...body, msg_id: msgId } }, this.maxLineBytes);
     if (!encoded.ok) return Promise.resolve(encoded.error);
@@ -156,7 +172,7 @@ export class TcpTransport implements Transport {
     const socket = net.createConnection({ host: this.host, port });
     socket.setNoDelay(true);
     socket.setEncoding("utf8");
-    const conn: Connection = { socket, connected: false, pending: new Map(), unsent: new Map() };
+    const conn: Connection = { socket, connected: false, pending: new Map(), unsent: new Map(), head: "", readLine: false };
     this.connections.set(port, conn);
     const splitter = new LineSplitter();
     socket.on("connect", () => {
@@ -165,6 +181,14 @@ export class TcpTransport implements Transport {
       conn.unsent.clear();
     });
     socket.on("data", (chunk: string) => {
+      if (conn.head !== null) {
+        conn.head += chunk;
+        if (HTTP_STATUS_LINE.test(conn.head)) {
+          this.refuseWrongProtocol(conn, port, `port ${port} speaks HTTP, not the kv line protocol: use curl, or the node's TCP port`);
+          return;
+        }
+        if (conn.head.length >= "HTTP/1".length || !"HTTP/1".startsWith(conn.head)) conn.head = null;
+      }
       for (const { line, oversized } of splitter.push(chunk)) if (!oversized) this.onLine(conn, port, line);
     });
     const fail = (err?: Error) => {
@@ -186,20 +210,48 @@ export class TcpTransport implements Transport {
   }
 
   private onLine(conn: Connection, port: number, line: string): void {
+    const first = !conn.readLine;
+    conn.readLine = true;
     let msg: Partial<Message>;
     try {
       msg = JSON.parse(line) as Partial<Message>;
     } catch {
-      return; // Not ours to judge; a node prints only protocol lines.
+      // A node writes only protocol lines; a first line that is not one means no node is there.
+      const shown = line.length > 60 ? `${line.slice(0, 60)}...` : line;
+      if (first) this.refuseWrongProtocol(conn, port, `port ${port} does not speak the kv line protocol: it answered ${JSON.stringify(shown)}`);
+      return;
     }
     const body = msg.body;
     if (!body || typeof body.in_reply_to !== "number") return;
-    if (typeof msg.src === "string" && !this.ports.has(msg.src)) this.ports.set(msg.src, port);
+    if (typeof msg.src === "string") {
+      if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
+      this.learned.set(port, msg.src);
+    }
     const p = conn.pending.get(body.in_reply_to);
     if (!p) return; // A late reply to an attempt that already timed out.
     conn.pending.delete(body.in_reply_to);
     clearTimeout(p.timer);
     p.resolve(body);
+  }
+
+  /**
+   * The peer on `port` is not a kv node: fail what waits for it as refused
+   * (no node read it, so nothing was applied), and every later request too.
+   */
+  private refuseWrongProtocol(conn: Connection, port: number, message: string): void {
+    this.wrongProtocols.set(port, message);
+    if (this.connections.get(port) === conn) this.connections.delete(port);
+    for (const [id, p] of conn.pending) {
+      clearTimeout(p.timer);
+      conn.pending.delete(id);
+      p.reject(new TransportError("refused", p.node, message));
+    }
+    conn.socket.destroy();
+  }
+
+  /** Why the port is not a kv node (it answered HTTP, or a first line that is not the protocol), if it is not. */
+  wrongProtocol(port: number): string | undefined {
+    return this.wrongProtocols.get(port);
   }
 
   /** Close every connection; outstanding requests fail as disconnected (or refused, if never written). */

@@ -147,34 +147,59 @@ export interface ParsedOptions<T extends OptionSpec> {
  * `node:util` parseArgs, strict: an unknown option, a missing value or an
  * unexpected argument is a UsageError that says which, and a mistyped option
  * names the nearest known one (`unknown option --sed (did you mean --seed?)`).
+ *
+ * A word that starts with a minus and a digit (`-1`, `-0.5`) is a number,
+ * never an option: `--nodes -1` gives `--nodes` the value "-1", for the
+ * command's own check to refuse by name, and `incr k -1` has the argument
+ * "-1". (parseArgs alone reads such a word as an option and calls the value
+ * ambiguous.)
  */
 export function parseOptions<T extends OptionSpec>(argv: readonly string[], options: T, opts: { positionals?: boolean } = {}): ParsedOptions<T> {
+  let ended = false;
+  const args = argv.map((a) => {
+    if (a === "--") ended = true;
+    return !ended && NEGATIVE_NUMBER.test(a) ? NUMBER_MARK + a : a;
+  });
   try {
-    const r = parseArgs({ args: [...argv], options, allowPositionals: opts.positionals ?? true, strict: true });
-    return { values: r.values as ParsedOptions<T>["values"], positionals: r.positionals };
+    const r = parseArgs({ args, options, allowPositionals: opts.positionals ?? true, strict: true });
+    const values: Record<string, unknown> = { ...r.values };
+    for (const [name, value] of Object.entries(values)) {
+      if (typeof value === "string") values[name] = unmark(value);
+      else if (Array.isArray(value)) values[name] = value.map((v: unknown) => (typeof v === "string" ? unmark(v) : v));
+    }
+    return { values: values as ParsedOptions<T>["values"], positionals: r.positionals.map(unmark) };
   } catch (e) {
-    throw new UsageError(describeParseError(e as Error & { code?: string }, options), { cause: e });
+    const { code, message } = e as Error & { code?: string };
+    throw new UsageError(describeParseError(code, unmark(message), options), { cause: e });
   }
 }
 
-function describeParseError(e: Error & { code?: string }, options: OptionSpec): string {
+const NEGATIVE_NUMBER = /^-\.?\d/;
+/** Put before a negative number so that parseArgs takes it for a value; no command-line word can contain it. */
+const NUMBER_MARK = "\u0000number:";
+
+function unmark(s: string): string {
+  return s.replaceAll(NUMBER_MARK, "");
+}
+
+function describeParseError(code: string | undefined, message: string, options: OptionSpec): string {
   const names = Object.keys(options);
-  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const option = /'(-[^']*)'/.exec(e.message)?.[1] ?? e.message;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const option = /'(-[^']*)'/.exec(message)?.[1] ?? message;
     const bare = option.replace(/^-+/, "").split("=")[0]!;
     const near = nearest(bare, names);
     return `unknown option ${option}${near ? ` (did you mean --${near}?)` : ""}`;
   }
-  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const option = /'(-[^' ]*)/.exec(e.message)?.[1];
-    if (option && / argument missing/.test(e.message)) return `${option}: needs a value`;
-    if (option && /does not take an argument/.test(e.message)) return `${option}: takes no value`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const option = /'(-[^' ]*)/.exec(message)?.[1];
+    if (option && / argument missing/.test(message)) return `${option}: needs a value`;
+    if (option && /does not take an argument/.test(message)) return `${option}: takes no value`;
   }
-  if (e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    const arg = /'([^']*)'/.exec(e.message)?.[1];
-    return `unexpected argument ${JSON.stringify(arg ?? e.message)}`;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const arg = /'([^']*)'/.exec(message)?.[1];
+    return `unexpected argument ${JSON.stringify(arg ?? message)}`;
   }
-  return e.message;
+  return message;
 }
 
 /** An integer option: undefined when absent, else an integer in [min, max], or a UsageError naming the option. */
