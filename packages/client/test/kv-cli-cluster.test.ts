@@ -76,11 +76,13 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(json.code).toBe(0);
     const rows = (JSON.parse(json.stdout) as { nodes: Array<Record<string, unknown>> }).nodes;
     expect(rows.map((r) => r.id)).toEqual(cluster.ids);
+    // `node` names a node as the other commands' output does: its id once it answered.
+    expect(rows.map((r) => [r.node, r.address])).toEqual(cluster.ids.map((id, i) => [id, `127.0.0.1:${cluster.ports[i]}`]));
     expect(rows.some((r) => r.role === "leader" && r.id === leader)).toBe(true);
     for (const r of rows) expect(r).toMatchObject({ term: expect.any(Number), commit_index: expect.any(Number), applied_index: expect.any(Number) });
   }, 60_000);
 
-  test("--nodes in any order: each port's id is learned from its replies, and a redirect never goes to a port nobody listens on", async () => {
+  test("--nodes in any order: each port's id is learned before the first attempt, so a follower's redirect goes straight to the leader, never to a port nobody listens on", async () => {
     const leader = await cluster.waitForLeader();
     const [f1, f2] = cluster.ids.filter((id) => id !== leader) as [string, string];
     // The leader at a place in the list that is not its own number, after a follower.
@@ -90,7 +92,9 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
       const r = await kv(["--nodes", ports.join(","), "-v", ...args]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stderr).not.toMatch(/outcome=refused/);
-      expect(r.stderr).toMatch(new RegExp(`node=127\\.0\\.0\\.1:${cluster.portMap[leader]} outcome=(append|read)_ok action=succeed`));
+      // The first attempt goes to the first port given (a follower), which redirects at once to the leader by its id.
+      expect(r.stderr).toMatch(new RegExp(`attempt=1 node=127\\.0\\.0\\.1:${cluster.portMap[f1]} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
+      expect(r.stderr).toMatch(new RegExp(`attempt=2 node=${leader} outcome=(append|read)_ok action=succeed`));
     }
     const status = JSON.parse((await kv(["--nodes", ports.join(","), "--json", "status"])).stdout) as { nodes: Array<{ id: string; port: number }> };
     expect(status.nodes.map((n) => [n.id, n.port])).toEqual(order.map((id) => [id, cluster.portMap[id]]));

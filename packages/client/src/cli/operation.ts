@@ -144,6 +144,14 @@ function leaderWithoutPort(r: OpResult, transport: TcpTransport): string | undef
   return typeof leader === "string" && leader !== "" && !transport.canReach(leader) ? leader : undefined;
 }
 
+/**
+ * How long kv waits for the nodes to say their ids before its first attempt.
+ * A node that is up answers on loopback in a millisecond or two, and one that
+ * is down refuses the connection at once; only a node that accepts and hangs
+ * costs this much.
+ */
+const IDENTIFY_TIMEOUT_MS = 300;
+
 /** Runs `plan.operation` and returns the exit code of its outcome. */
 export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
@@ -165,6 +173,8 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
   });
   let r: OpResult;
   try {
+    // Which node listens where, before the first attempt, so a redirect is followed at once.
+    if (Object.keys(plan.nodes).length > 1) await transport.identify(Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, IDENTIFY_TIMEOUT_MS));
     r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
   } finally {
     transport.close();

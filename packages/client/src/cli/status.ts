@@ -12,8 +12,10 @@ import { TcpTransport } from "../transport/tcp.js";
 import type { KvPlan } from "./args.js";
 
 export interface NodeStatusRow {
-  /** How the node was addressed: host:port (its id is known only from its answer). */
+  /** The node's id from its answer, else how it was addressed (host:port): what the other commands call it. */
   node: string;
+  /** How the node was addressed: host:port. */
+  address: string;
   port: number;
   /** The node's own id, from its answer. */
   id: string | null;
@@ -26,8 +28,8 @@ export interface NodeStatusRow {
   error?: string;
 }
 
-function rowOf(node: string, port: number, reply: Body | Error): NodeStatusRow {
-  const empty = { node, port, id: null, role: null, term: null, leader: null, commit_index: null, applied_index: null };
+function rowOf(address: string, port: number, reply: Body | Error): NodeStatusRow {
+  const empty = { node: address, address, port, id: null, role: null, term: null, leader: null, commit_index: null, applied_index: null };
   if (reply instanceof Error) return { ...empty, error: reply.message };
   if (reply.type !== "status_ok") {
     const text = typeof reply.text === "string" ? reply.text : JSON.stringify(reply);
@@ -35,7 +37,8 @@ function rowOf(node: string, port: number, reply: Body | Error): NodeStatusRow {
   }
   const num = (v: unknown) => (typeof v === "number" ? v : null);
   const str = (v: unknown) => (typeof v === "string" ? v : null);
-  return { node, port, id: str(reply.id), role: str(reply.role), term: num(reply.term), leader: str(reply.leader), commit_index: num(reply.commitIndex), applied_index: num(reply.lastApplied) };
+  const id = str(reply.id);
+  return { node: id ?? address, address, port, id, role: str(reply.role), term: num(reply.term), leader: str(reply.leader), commit_index: num(reply.commitIndex), applied_index: num(reply.lastApplied) };
 }
 
 /** The rows as a table, columns padded to their widest cell. */

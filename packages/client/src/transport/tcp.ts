@@ -137,6 +137,18 @@ export class TcpTransport implements Transport {
     return this.learned.get(port);
   }
 
+  /**
+   * Asks every configured address for its `status` at once, so that each
+   * port's node id is known (from the reply's `src`) before the first
+   * request: a follower's redirect to the leader's id then goes straight to
+   * its port. A node that does not answer within `timeoutMs` stays
+   * unidentified; nothing fails here.
+   */
+  async identify(timeoutMs: number): Promise<void> {
+    const unnamed = [...this.ports].filter(([, port]) => !this.learned.has(port)).map(([name]) => name);
+    await Promise.all(unnamed.map((name) => this.send(name, { type: "status" }, timeoutMs).catch(() => undefined)));
+  }
+
   canReach(node: string): boolean {
     return this.portOf(node) !== undefined;
   }
