@@ -141,7 +141,14 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     const r = await kv([...nodes, "--client-id", "never-seen", "--seq", "5", "append", "cli-unknown", "a"]);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\).*error 1006 session-unknown: client never-seen has no session, and a session begins at seq 1/s);
+    // Replaying it would get the same answer: kv says to start a new client_id, not to replay.
+    expect(r.stdout).not.toContain("replay it to find out");
+    expect(r.stdout).toContain("a replay gets the same answer (the cluster keeps no record of this client_id it could check): start a new client_id, at seq 1");
     expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
+    // Its seq 1 now is refused too, and says why.
+    const one = await kv([...nodes, "--client-id", "never-seen", "--seq", "1", "append", "cli-unknown", "a"]);
+    expect(one.code).toBe(3);
+    expect(one.stdout).toContain("client never-seen was refused before for a seq above 1 with no session");
   }, 30_000);
 
   test("a node that never answers: a write is unknown (exit 3) with a runnable replay command, a read could not be read (exit 1)", async () => {

@@ -6,7 +6,7 @@
  * usage error start without the client.
  */
 import { randomBytes } from "node:crypto";
-import { createPrng, errorSpec, type ErrorBody } from "@dslab/protocol";
+import { createPrng, ErrorCode, errorSpec, type ErrorBody } from "@dslab/protocol";
 import type { Io } from "@dslab/protocol/cli";
 import { formatAttempt, type AttemptRecord } from "../attempt-log.js";
 import { CLIENT_DEFAULTS, KvClient, type OpResult } from "../client.js";
@@ -84,7 +84,11 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): strin
           ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
           : "") +
         `${identity}\n` +
-        (r.seq !== undefined ? `replay it to find out: ${replayCommand(plan, r)}\n` : "")
+        (r.seq === undefined
+          ? ""
+          : r.lastError?.code === ErrorCode.SessionUnknown
+            ? "a replay gets the same answer (the cluster keeps no record of this client_id it could check): start a new client_id, at seq 1\n"
+            : `replay it to find out: ${replayCommand(plan, r)}\n`)
       );
   }
 }
