@@ -13,6 +13,7 @@
  * it against the reference store (see pieces.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { EXIT, UsageError, type Io } from "@dslab/protocol/cli";
 import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
@@ -30,7 +31,10 @@ import {
 import { renderTraceHtml } from "../search/trace-diagram.js";
 import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceOptions } from "./pieces.js";
 
-export const DEFAULT_TRACE = "search-trace.json";
+/** Where a violation's trace goes without --trace: the OS temp directory, named by scenario, never inside the repository. */
+export function defaultTracePath(scenario: string): string {
+  return join(tmpdir(), `kv-sim-search-${scenario}`, "trace.json");
+}
 
 const PIECE_TEXT = {
   store: `DedupKVStore (${PIECE_FILE.store}; --store FILE)`,
@@ -87,8 +91,8 @@ Options:
                          with no --store, --workbook or --solution, the replicas run the reference store
   --rules FILE           load any module exporting voteRules (or observeTerm and decide)
   --core FILE            raft-core-3: load node cores from a module exporting createKvNodeCore and fromState
-  --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE});
-                         its message diagram goes beside it (FILE with .html)
+  --trace FILE           where a violation's trace file is written (default ${defaultTracePath("SCENARIO")},
+                         outside the repository); its message diagram goes beside it (FILE with .html)
   --json                 print the report as JSON
 
 Output: states explored, unique states, depth reached, states per second, the end
@@ -174,7 +178,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   const json = a.flags.has("json");
   let written: { trace: string; html: string } | undefined;
   if (report.violation && report.traceFile) {
-    const out = resolve(getString(a, "trace") ?? DEFAULT_TRACE);
+    const out = resolve(getString(a, "trace") ?? defaultTracePath(name));
     const html = out.replace(/\.json$/i, "") + ".html";
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +126,19 @@ describe("kv-sim search and replay", () => {
     const fixed = await kvSim(["replay", trace, "--solution"]);
     expect(fixed.exitCode).toBe(0);
     expect(fixed.stdout).toMatch(/^verdict: every invariant holds/m);
+  });
+
+  test("without --trace a violation's trace and diagram go to the OS temp directory, never the current directory, and the output says where", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "kv-sim-search-cwd-"));
+    onTestFinished(() => rm(cwd, { recursive: true, force: true }));
+    const r = await execa(process.execPath, [bin, "search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT], { reject: false, cwd, env: { FORCE_COLOR: "0" } });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(await readdir(cwd)).toEqual([]);
+    const trace = join(tmpdir(), "kv-sim-search-dedup-single", "trace.json");
+    expect(r.stdout).toContain(`trace file: ${trace}\nmessage diagram: ${join(tmpdir(), "kv-sim-search-dedup-single", "trace.html")}\n`);
+    expect(JSON.parse(await readFile(trace, "utf8")).kind).toBe("dslab-search-trace");
+    const help = await kvSim(["search", "--help"]);
+    expect(help.stdout).toContain(`(default ${join(tmpdir(), "kv-sim-search-SCENARIO", "trace.json")},\n                         outside the repository)`);
   });
 
   test("vote-rules-3 from the command line: rules that vote twice give two leaders of term 2 (exit 1, a trace file and its diagram), replay --html draws it again, and with the reference rules the no-network check is exhausted (exit 0)", async () => {
