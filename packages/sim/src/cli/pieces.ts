@@ -15,6 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
 import { getString, type ParsedArgs } from "./args.js";
+import type { ModuleSource } from "./module-error.js";
 import { loadPieces, loadRetryClient, SCENARIO_INFO, type ScenarioName, type ScenarioPieces } from "../search/index.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -27,6 +28,9 @@ export const CLIENT_FILE = join("src", "retry-client.ts");
 
 /** How a command names the reference store (a piece with no file). */
 export const REFERENCE_STORE = "the reference store";
+
+/** How a command names the workbook it takes a piece from when no option and no DSLAB_WORKBOOK chose one. */
+export const DEFAULT_WORKBOOK = "the default workbook (week-12/)";
 
 /** The options that choose a piece's file (`--solution` is a flag). */
 export const PIECE_OPTIONS = ["workbook", "store", "rules", "client", "core"];
@@ -76,10 +80,12 @@ function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Process
   if (rules !== undefined) return { file: resolve(rules), option: "--rules" };
   const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", file);
   if (a.flags.has("solution")) return { file: solution, option: "--solution" };
-  const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", file), option: "--workbook" };
-  if (dir === "solution") return { file: solution, option: "--workbook" };
-  return { file: join(resolve(dir), file), option: "--workbook" };
+  const given = getString(a, "workbook");
+  const dir = given ?? env.DSLAB_WORKBOOK;
+  const option = given !== undefined ? "--workbook" : dir !== undefined && dir !== "" ? `DSLAB_WORKBOOK=${dir}` : DEFAULT_WORKBOOK;
+  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", file), option };
+  if (dir === "solution") return { file: solution, option };
+  return { file: join(resolve(dir), file), option };
 }
 
 /** Loads the scenario's pieces from their files; a module that cannot load is a usage error naming the option that chose it. */
@@ -94,6 +100,13 @@ export async function loadPiece(scenario: ScenarioName, { file, option, client }
   const pieces = await load(() => loadPieces(scenario, file), file, option);
   if (client !== undefined) pieces.client = await load(() => loadRetryClient(client.file), client.file, client.option);
   return pieces;
+}
+
+/** The modules of the user's that these pieces run, each with what chose it (for an error one of them throws). */
+export function pieceModules(chosen: PieceFile): ModuleSource[] {
+  const modules: ModuleSource[] = chosen.file === "" ? [] : [{ file: chosen.file, option: chosen.option }];
+  if (chosen.client !== undefined) modules.push({ file: chosen.client.file, option: chosen.client.option, client: true });
+  return modules;
 }
 
 /** The options that give these pieces again (a replay line). */

@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { EXIT, UsageError, type Io } from "@dslab/protocol/cli";
+import { CliError, EXIT, UsageError, type Io } from "@dslab/protocol/cli";
 import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import {
   replayTrace,
@@ -29,7 +29,8 @@ import {
   type TraceFile,
 } from "../search/index.js";
 import { renderTraceHtml } from "../search/trace-diagram.js";
-import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceOptions } from "./pieces.js";
+import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, pieceOptions } from "./pieces.js";
+import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
 
 /** Where a violation's trace goes without --trace: the OS temp directory, named by scenario, never inside the repository. */
 export function defaultTracePath(scenario: string): string {
@@ -112,6 +113,15 @@ Examples:
   npm run kv-sim -- search --scenario raft-core-3 --appends 0 --max-term 1 --rules grader/test/mutants/vote-twice.ts
 `;
 
+/** Runs `f`, which runs code under test: an error that code throws is a usage error naming its module (exit 2, as for a module that cannot load). */
+function underTest<T>(modules: ModuleSource[], f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw codeUnderTestThrew(e, modules) ?? e;
+  }
+}
+
 export function renderReport(r: SearchReport): string {
   const lines = [
     `scenario: ${r.scenario}`,
@@ -174,7 +184,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
   const chosen = pieceFile(a, name, env);
   const pieces = await loadPiece(name, chosen);
-  const report = searchScenario({ ...defined, ...pieces, scenario: name, shape });
+  const report = underTest(pieceModules(chosen), () => searchScenario({ ...defined, ...pieces, scenario: name, shape }));
   const json = a.flags.has("json");
   let written: { trace: string; html: string } | undefined;
   if (report.violation && report.traceFile) {
@@ -182,7 +192,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     const html = out.replace(/\.json$/i, "") + ".html";
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
-    writeFileSync(html, renderTraceHtml(report.traceFile, replayTrace(report.traceFile, pieces)));
+    writeFileSync(html, renderTraceHtml(report.traceFile, underTest(pieceModules(chosen), () => replayTrace(report.traceFile!, pieces))));
     written = { trace: out, html };
   }
   if (json) io.stdout(JSON.stringify({ ...report, traceFile: undefined, ...(written ? { traceFilePath: written.trace, diagramPath: written.html } : {}) }) + "\n");
@@ -219,11 +229,13 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stderr(`kv-sim: ${path}: a search trace needs "scenario" (one of ${SCENARIOS.join(", ")}), "events" and "invariants"\n`);
     return EXIT.badInput;
   }
-  const pieces = await loadPiece(trace.scenario, pieceFile(a, trace.scenario, env));
+  const chosen = pieceFile(a, trace.scenario, env);
+  const pieces = await loadPiece(trace.scenario, chosen);
   let result;
   try {
-    result = replayTrace(trace, pieces);
+    result = underTest(pieceModules(chosen), () => replayTrace(trace, pieces));
   } catch (e) {
+    if (e instanceof CliError) throw e;
     io.stderr(`kv-sim: ${path}: ${(e as Error).message}\n`);
     return EXIT.badInput;
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,6 +139,33 @@ describe("kv-sim search and replay", () => {
     expect(JSON.parse(await readFile(trace, "utf8")).kind).toBe("dslab-search-trace");
     const help = await kvSim(["search", "--help"]);
     expect(help.stdout).toContain(`(default ${join(tmpdir(), "kv-sim-search-SCENARIO", "trace.json")},\n                         outside the repository)`);
+  });
+
+  test("a workbook store not written yet is blamed on its file and what chose it (--workbook, DSLAB_WORKBOOK, the default week-12/), with exit 2 from search and replay alike", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-stub-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const store = join(dir, "src", "dedup-kv-store.ts");
+    await mkdir(join(dir, "src"));
+    await writeFile(join(dir, "package.json"), `{ "type": "module" }\n`);
+    await writeFile(join(dir, "src", "todo.ts"), `export function todo(fn: string): never {\n  const e = new Error("not implemented yet: " + fn);\n  e.name = "NotImplementedError";\n  throw e;\n}\n`);
+    await writeFile(store, `import { todo } from "./todo.ts";\n\nexport class DedupKVStore {\n  handleRequest(): never {\n    return todo("handleRequest");\n  }\n  state = { data: {}, tracker: { sessions: {} } };\n}\n`);
+    const threw = (who: string) => `kv-sim: ${who}: ${store}: threw NotImplementedError: not implemented yet: handleRequest\n  at ${store}:5:`;
+    const search = await kvSim(["search", "--scenario", "dedup-single", "--workbook", dir]);
+    expect(search.exitCode).toBe(2);
+    expect(search.stderr).toContain(threw("--workbook"));
+    const fromEnv = await execa(process.execPath, [bin, "search", "--scenario", "dedup-single"], { reject: false, cwd: root, env: { FORCE_COLOR: "0", DSLAB_WORKBOOK: dir } });
+    expect(fromEnv.exitCode).toBe(2);
+    expect(fromEnv.stderr).toContain(threw(`DSLAB_WORKBOOK=${dir}`));
+    const trace = join(dir, "t.json");
+    await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", trace]);
+    const replay = await kvSim(["replay", trace, "--workbook", dir]);
+    expect(replay.exitCode).toBe(2);
+    expect(replay.stderr).toContain(threw("--workbook"));
+    expect(replay.stderr).not.toContain(`${trace}:`);
+    const untouched = await execa(process.execPath, [bin, "search", "--scenario", "dedup-single"], { reject: false, cwd: root, env: { FORCE_COLOR: "0", DSLAB_WORKBOOK: "" } });
+    expect(untouched.exitCode).toBe(2);
+    expect(untouched.stderr).toMatch(/^kv-sim: the default workbook \(week-12\/\): week-12\/src\/dedup-kv-store\.ts: threw NotImplementedError: not implemented yet: handleRequest\n  at week-12\/src\/dedup-kv-store\.ts:\d+:\d+$/m);
+    expect(untouched.stderr).not.toMatch(/--core|--client/);
   });
 
   test("vote-rules-3 from the command line: rules that vote twice give two leaders of term 2 (exit 1, a trace file and its diagram), replay --html draws it again, and with the reference rules the no-network check is exhausted (exit 0)", async () => {
