@@ -14,7 +14,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
-import { getString, type ParsedArgs } from "./args.js";
+import { getNonEmpty, getString, type ParsedArgs } from "./args.js";
 import type { ModuleSource } from "./module-error.js";
 import { loadPieces, loadRetryClient, SCENARIO_INFO, type ScenarioName, type ScenarioPieces } from "../search/index.js";
 
@@ -45,6 +45,7 @@ export interface PieceFile {
 
 /** The file of the piece `scenario` runs (and of its retrying client), and the options that chose them. */
 export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): PieceFile {
+  for (const o of PIECE_OPTIONS) getNonEmpty(a, o, o === "workbook" ? "a directory laid out like week-12/" : "a module file");
   const client = getString(a, "client");
   if (client !== undefined && SCENARIO_INFO[scenario].client && !PIECE_OPTIONS.some((o) => o !== "client" && getString(a, o) !== undefined) && !a.flags.has("solution")) {
     return { file: "", option: REFERENCE_STORE, client: { file: resolve(client), option: "--client" } };

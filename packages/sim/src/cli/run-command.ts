@@ -12,7 +12,7 @@ import { writeOutputs } from "../output/writer.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT, type Io } from "@dslab/protocol/cli";
-import { getString, parseArgs } from "./args.js";
+import { getNonEmpty, getString, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 import { prepareOutDir } from "./out-dir.js";
 import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
@@ -51,7 +51,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(RUN_HELP);
     return 0;
   }
-  const bin = getString(a, "bin");
+  const bin = getNonEmpty(a, "bin", 'the command that starts a node, e.g. --bin "node packages/cluster/bin/kv-node.js"');
   const config = configFromArgs(a, { ...DEFAULT_CONFIG, ...(bin ? { bin } : {}) });
   const out = getString(a, "out") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.

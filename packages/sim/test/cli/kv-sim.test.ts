@@ -32,6 +32,20 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);
   });
 
+  test.each([
+    [["run", "--time-limit-s", "1", "--bin", ""], /^kv-sim: --bin: empty; give the command that starts a node/],
+    [["run", "--time-limit-s", "1", "--bin=  "], /^kv-sim: --bin: empty;/],
+    [["run", "--time-limit-s", "1", "--core", ""], /^kv-sim: --core: empty; give a module exporting createKvNodeCore/],
+    [["run", "--time-limit-s", "1", "--client="], /^kv-sim: --client: empty; give a module exporting createClient/],
+    [["swarm", "--seeds", "1", "--time-limit-s", "1", "--core", ""], /^kv-sim: --core: empty;/],
+    [["search", "--scenario", "dedup-single", "--store", ""], /^kv-sim: --store: empty; give a module file/],
+  ])("kv-sim %j: an empty module or command is a usage error (exit 2), never the in-process default", async (args, message) => {
+    const r = await kvSim(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+  });
+
   test("run prints the verdict and the replay command, and the replay command reproduces the history byte for byte", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
