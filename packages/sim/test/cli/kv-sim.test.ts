@@ -61,6 +61,14 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(b).toBe(a);
   });
 
+  test("run --nemesis none reports no fault applied: the final heal ends the faults and is not counted as one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const r = await kvSim(["run", "--seed", "5", "--time-limit-s", "1", "--nemesis", "none", "--out", dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^faults: 0 applied, healed at 1\.0 s; time: /m);
+  });
+
   test("swarm with --jobs 2 (this process and one worker) prints plain progress off a TTY and a summary", async () => {
     const r = await kvSim(["swarm", "--seeds", "6", "--jobs", "2", "--time-limit-s", "2"]);
     expect(r.stderr).toMatch(/progress: 6\/6 seeds/);
