@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
 import { getNonEmpty, getString, type ParsedArgs } from "./args.js";
 import type { ModuleSource } from "./module-error.js";
+import { shellQuote } from "../run/config.js";
 import { loadPieces, loadRetryClient, SCENARIO_INFO, type ScenarioName, type ScenarioPieces } from "../search/index.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -113,8 +114,15 @@ export function pieceModules(chosen: PieceFile): ModuleSource[] {
 /** The options that give these pieces again (a replay line). */
 export function pieceOptions(scenario: ScenarioName, chosen: PieceFile): string {
   const piece = SCENARIO_INFO[scenario].piece;
+  const client = chosen.client === undefined ? "" : `--client ${shellQuote(chosen.client.file)}`;
   if (piece === "core" && chosen.file === "") return "";
-  if (piece === "store" && chosen.file === "") return chosen.client === undefined ? "" : `--client ${chosen.client.file}`;
-  const main = `${piece === "store" ? "--store" : piece === "core" && chosen.option === "--core" ? "--core" : "--rules"} ${chosen.file}`;
-  return chosen.client === undefined ? main : `${main} --client ${chosen.client.file}`;
+  if (piece === "store" && chosen.file === "") return client;
+  const main = `${piece === "store" ? "--store" : piece === "core" && chosen.option === "--core" ? "--core" : "--rules"} ${shellQuote(chosen.file)}`;
+  return client === "" ? main : `${main} ${client}`;
+}
+
+/** The command that replays a trace file with these pieces, runnable from the repository root as every command kv-sim prints is. */
+export function replayLine(trace: string, scenario: ScenarioName, chosen: PieceFile): string {
+  const options = pieceOptions(scenario, chosen);
+  return `npm run kv-sim -- replay ${shellQuote(trace)}${options === "" ? "" : " " + options}`;
 }

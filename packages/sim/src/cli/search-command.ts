@@ -29,7 +29,7 @@ import {
   type TraceFile,
 } from "../search/index.js";
 import { renderTraceHtml } from "../search/trace-diagram.js";
-import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, pieceOptions } from "./pieces.js";
+import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, replayLine } from "./pieces.js";
 import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
 
 /** Where a violation's trace goes without --trace: the OS temp directory, named by scenario, never inside the repository. */
@@ -198,7 +198,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   if (json) io.stdout(JSON.stringify({ ...report, traceFile: undefined, ...(written ? { traceFilePath: written.trace, diagramPath: written.html } : {}) }) + "\n");
   else {
     io.stdout(renderReport(report));
-    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: kv-sim replay ${written.trace} ${pieceOptions(name, chosen)}\n`);
+    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: ${replayLine(written.trace, name, chosen)}\n`);
   }
   if (report.end === "invariant-violated") return EXIT.negative;
   if (report.end === "time-limit") return EXIT.unknown;

@@ -163,7 +163,7 @@ describe("kv-sim search and replay: leader-change-3 takes the retrying client fr
     expect(bad.exitCode, bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/violated: appends-at-most-once: .*\["c1:1","c1:1"\]/);
     expect(bad.stdout).toMatch(/trace \(7 events\):/);
-    expect(bad.stdout).toMatch(/replay: kv-sim replay \S+t\.json --store \S+dedup-kv-store\.ts --client \S+new-identity-per-retry\.ts/);
+    expect(bad.stdout).toMatch(/replay: npm run kv-sim -- replay \S+t\.json --store \S+dedup-kv-store\.ts --client \S+new-identity-per-retry\.ts/);
     const again = await kvSim(["replay", trace, "--solution", "--client", mutant("new-identity-per-retry")]);
     expect(again.exitCode).toBe(1);
     const fixed = await kvSim(["replay", trace, "--solution"]);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+import { execa, parseCommandString } from "execa";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { fnv1a64, loadStore, randomWalkScenario, replayTrace, searchScenario, stableStringify, type TraceFile } from "../../src/search/index.js";
 
@@ -175,7 +175,12 @@ describe("kv-sim search and replay", () => {
     const bad = await kvSim(["search", "--scenario", "vote-rules-3", "--rules", VOTE_TWICE, "--trace", trace]);
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toMatch(/^violated: one-leader-per-term: n1 and n2 both became leader of term 2$/m);
-    expect(bad.stdout).toContain(`replay: kv-sim replay ${trace} --rules ${VOTE_TWICE}`);
+    expect(bad.stdout).toContain(`replay: npm run kv-sim -- replay ${trace} --rules ${VOTE_TWICE}`);
+    // The printed line runs as it is from the repository root, as run's and swarm's replay commands do.
+    const printed = /^replay: npm run kv-sim -- (.*)$/m.exec(bad.stdout)![1]!;
+    const again = await kvSim(parseCommandString(printed));
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toMatch(/^verdict: one-leader-per-term violated/m);
     const replay = await kvSim(["replay", trace, "--rules", VOTE_TWICE, "--html", join(dir, "again.html")]);
     expect(replay.exitCode).toBe(1);
     expect(await readFile(join(dir, "again.html"), "utf8")).toContain("one-leader-per-term");
