@@ -131,6 +131,7 @@ describe("history-check CLI", () => {
     expect(r.code).toBe(4);
     expect(r.out).toContain(`${huge}: ERROR cannot read ${huge}: file too large: ${bytes} bytes (limit ${HISTORY_BYTES_MAX} bytes)\n`);
     expect(r.out).toContain("valid.edn: valid");
+    expect(run("--help").out).toMatch(new RegExp(`UTF-8 text of at most\\s+${HISTORY_BYTES_MAX} bytes`));
   });
 
   it.each([
