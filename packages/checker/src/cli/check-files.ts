@@ -22,6 +22,7 @@ import type { History } from "../history/op.js";
 import { isClientOp } from "../history/op.js";
 import { HistoryError, pairOps } from "../history/pair.js";
 import { ParseError } from "../formats/parse-error.js";
+import { HISTORY_BYTES_MAX, historyText, printable } from "../formats/text-input.js";
 import { printJson } from "../formats/json.js";
 import type { JsonValue } from "../formats/json.js";
 import { checkLinearizability } from "../lin/check.js";
@@ -219,7 +220,7 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
   } catch (e) {
     if (!isBadInput(e)) throw e;
     const line = e instanceof HistoryError || e instanceof ModelChoiceError ? lineOfOp(e.op) : undefined;
-    detail = line === undefined ? e.message : `${file}:${line}: ${e.message}`;
+    detail = printable(line === undefined ? e.message : `${file}:${line}: ${e.message}`);
     record.error = detail;
     record.valid = "unknown";
     record.ms = Math.round(now() - started);
@@ -232,7 +233,7 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
   if (htmlError !== undefined) record.html_error = htmlError;
   const word = verdict === true ? "valid" : verdict === false ? "INVALID" : "UNKNOWN";
   return {
-    out: args.json ? printJson(record) : `${file}: ${word} (${shown}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + detail}`,
+    out: args.json ? printJson(record) : `${file}: ${word} (${shown}, ${String(record.ops)} ops, ${ms.toFixed(0)} ms)${detail === "" ? "" : " " + printable(detail)}`,
     err: htmlError === undefined ? undefined : `history-check: ${htmlError}`,
     verdict,
     bad: htmlError !== undefined,
@@ -279,15 +280,20 @@ function kindOf(s: Stats): string {
 /**
  * The history's text, or an error that names the file and says what is wrong
  * with it. Opened with O_NONBLOCK and checked with fstat before reading: a
- * FIFO would otherwise block the open until a writer came, perhaps never.
+ * FIFO would otherwise block the open until a writer came, perhaps never;
+ * a file too large for one string is refused by its size, unread; a file
+ * that is not UTF-8 text is refused before it is parsed.
  */
 function readInput(file: string): string {
   let fd: number | undefined;
+  let bytes: Buffer;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw Object.assign(new Error(kindOf(stat)), { code: "E_NOT_A_FILE" });
-    return readFileSync(fd, "utf8");
+    // Refused by its size before it is read: a larger file cannot become one string.
+    if (stat.size > HISTORY_BYTES_MAX) throw new Error(`file too large: ${stat.size} bytes (limit ${HISTORY_BYTES_MAX} bytes)`);
+    bytes = readFileSync(fd);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
@@ -295,6 +301,7 @@ function readInput(file: string): string {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  return historyText(bytes, file);
 }
 
 /** Writes one timeline; returns why it could not, if it could not. */

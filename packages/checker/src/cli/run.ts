@@ -14,6 +14,8 @@
  * without them.
  */
 import { EXIT as CLI_EXIT, exitCodeHelp, intOption, parseOptions, UsageError } from "@dslab/protocol/cli";
+// The help names the history size limit (HISTORY_BYTES_MAX of formats/text-input.ts) without loading the readers.
+import { constants as bufferConstants } from "node:buffer";
 
 export const EXIT = {
   /** Every history is valid. */
@@ -47,7 +49,9 @@ export type CliModel = (typeof MODELS)[number];
 export const USAGE = `Usage: history-check FILE... --model register|kv|counter|multi-register|exactly-once|auto [options]
 
 Checks Jepsen-style histories (EDN history.edn as one map per line, one vector
-or one list of maps; 6.824 kv logs; or JSON lines).
+or one list of maps; 6.824 kv logs; or JSON lines), UTF-8 text of at most
+${bufferConstants.MAX_STRING_LENGTH} bytes: a larger file or one that is not text (a NUL
+byte, a byte that is not UTF-8) is refused unread (exit 4).
 
   --model M          register        read/write/cas, Maelstrom lin-kv semantics ([key value] tuples split by key)
                      kv              get/put/append on strings, split by :key (6.824 / porcupine)

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { HistoryBuilder, NESTING_DEPTH_MAX, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+import { HISTORY_BYTES_MAX } from "../../src/formats/text-input.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/history-check.js");
 const dir = mkdtempSync(join(tmpdir(), "history-check-"));
@@ -120,6 +121,37 @@ describe("history-check CLI", () => {
     expect(r.out).toContain("valid.edn: valid");
   });
 
+
+  it("refuses a file too large to hold as one string by its size, before reading it (a sparse file), and checks the other files", () => {
+    const huge = join(dir, "huge.edn");
+    const bytes = HISTORY_BYTES_MAX + 1;
+    execFileSync("truncate", ["-s", String(bytes), huge]);
+    const r = run(huge, validEdn, "--model", "auto");
+    rmSync(huge);
+    expect(r.code).toBe(4);
+    expect(r.out).toContain(`${huge}: ERROR cannot read ${huge}: file too large: ${bytes} bytes (limit ${HISTORY_BYTES_MAX} bytes)\n`);
+    expect(r.out).toContain("valid.edn: valid");
+    expect(run("--help").out).toMatch(new RegExp(`UTF-8 text of at most\\s+${HISTORY_BYTES_MAX} bytes`));
+  });
+
+  it.each([
+    ["a NUL byte", Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe]), ":1: not a text file (a NUL byte at byte 0): a history is EDN or JSON text in UTF-8"],
+    ["a byte that is not UTF-8, on line 2", Buffer.concat([Buffer.from("[{:type :invoke}\n"), Buffer.from([0xff, 0xfe])]), ":2: not a text file (the byte 0xff at byte 17 is not UTF-8): a history is EDN or JSON text in UTF-8"],
+    ["an overlong encoding", Buffer.from([0x5b, 0xc0, 0xaf, 0x5d]), ":1: not a text file (the byte 0xc0 at byte 1 is not UTF-8): a history is EDN or JSON text in UTF-8"],
+  ])("says a binary file (%s) is not text, where, and prints none of its bytes", (_, bytes, message) => {
+    const path = join(dir, "binary.edn");
+    writeFileSync(path, bytes);
+    const r = run(path, "--model", "auto");
+    expect(r.code).toBe(4);
+    expect(r.out).toBe(`${path}: ERROR ${path}${message}\n`);
+  });
+
+  it("quotes control characters and text-reordering marks of the input as escapes in its messages", () => {
+    const path = file("controls.edn", "\u0001\u202e");
+    const r = run(path, "--model", "auto");
+    expect(r.code).toBe(4);
+    expect(r.out).toBe(`${path}: ERROR ${path}:1:1: expected an operation map, got \\u0001\\u202e\n`);
+  });
 
   it("prints one summary line per file and exits 1 when any history is invalid", () => {
     const r = run(validEdn, invalidJson, "--model", "register");

@@ -40,3 +40,10 @@ export function getNumber(a: ParsedArgs, name: string, opts: { integer?: boolean
 export function getList(a: ParsedArgs, name: string): string[] {
   return (a.options.get(name) ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
 }
+
+/** An option that names a file or a command: given empty (`--bin ""`), it is a usage error, never the same as not given. */
+export function getNonEmpty(a: ParsedArgs, name: string, what: string): string | undefined {
+  const v = getString(a, name);
+  if (v !== undefined && v.trim() === "") throw new UsageError(`--${name}: empty; give ${what}, or leave the option out`);
+  return v;
+}

@@ -4,7 +4,7 @@
 import { DEFAULT_CONFIG, parseNemesis, validateConfig, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
 import type { WorkloadName } from "../workload/workloads.js";
-import { getNumber, getString, UsageError, type ParsedArgs } from "./args.js";
+import { getNonEmpty, getNumber, getString, UsageError, type ParsedArgs } from "./args.js";
 
 export const CONFIG_OPTIONS = ["seed", "nodes", "time-limit-s", "rate", "concurrency", "workload", "nemesis", "liveness-bound-s", "core", "client"] as const;
 
@@ -37,8 +37,8 @@ export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   } catch (e) {
     throw new UsageError(`--nemesis: ${(e as Error).message}`, { cause: e });
   }
-  const core = getString(a, "core");
-  const client = getString(a, "client");
+  const core = getNonEmpty(a, "core", "a module exporting createKvNodeCore");
+  const client = getNonEmpty(a, "client", "a module exporting createClient");
   const config = {
     ...defaults,
     seed: getString(a, "seed") ?? defaults.seed,

@@ -7,17 +7,16 @@
  *   kv-sim swarm --seeds 1000 --jobs 2
  *
  * Exit codes are the dslab table (`@dslab/protocol/cli`): 0 valid, 1 invalid,
- * 2 usage error (also a --bin, --core or --client that cannot start or load,
- * or whose code throws during the run), 3 unknown (a checker ran out of budget), 4 the outputs
+ * 2 usage error (also code under test that cannot start or load, or that
+ * throws: a --bin, --core or --client, a workbook's piece), 3 unknown (a checker ran out of budget), 4 the outputs
  * cannot be written (checked before the run, or lost after it), 70 a bug.
  */
-import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CliError, exitCodeHelp, unknownCommand, UsageError, type Io } from "@dslab/protocol/cli";
 import { runCommand, RUN_HELP } from "./run-command.js";
 import { swarmCommand, swarmWorkerCommand, SWARM_HELP } from "./swarm-command.js";
 import { replayCommand, searchCommand, SEARCH_HELP } from "./search-command.js";
 import { exploreCommand, EXPLORE_HELP } from "./explore-command.js";
+import { codeUnderTestThrew } from "./module-error.js";
 
 export const HELP = `kv-sim: a seeded, fault-injecting harness for the key-value cluster
 
@@ -31,49 +30,25 @@ Usage:
   kv-sim --version         the version
 
 ${exitCodeHelp()}
-Here: 1 invalid, 3 unknown (a checker ran out of budget); 2 also for a --bin,
---core or --client that cannot start or load, or whose code throws during
-the run (the error and the line it came from are printed); 4 an --out
-that cannot be written (checked before the run) or outputs lost after it.
+Here: 1 invalid, 3 unknown (a checker ran out of budget); 2 also for code
+under test that cannot start or load or that throws (a --bin, --core or
+--client; the workbook's piece search, replay and explore run, such as a
+stub not written yet): the module, the option or default that chose it, the
+error and the line it came from are printed; 4 an --out that cannot be
+written (checked before the run) or outputs lost after it, a trace file
+that cannot be read.
 `;
 
 /**
  * A failure deep in a run that names a command-line option (`--bin: cannot
- * start ...`), or an error thrown by the code of a `--core` or `--client`
- * module (a student's stub, a known-bad variant): the command line's module
- * is at fault, not kv-sim. The latter is told in two lines, the error and
- * where in that module's files it was thrown, without kv-sim's own frames.
+ * start ...`), or an error thrown by code under test that the command did
+ * not attribute itself (module-error.ts): the command line's module is at
+ * fault, not kv-sim.
  */
 function asUsageError(e: unknown): unknown {
   if (e instanceof CliError || !(e instanceof Error)) return e;
   if ((e as { code?: unknown }).code === "E_SETUP" || /^--(bin|core|client): /.test(e.message)) return new UsageError(e.message, { cause: e });
-  if ((e as { code?: unknown }).code === "E_CLIENT_CONTRACT") return new UsageError(`--client: ${e.message}`, { cause: e });
-  const where = moduleFrame(e);
-  if (where !== undefined) return new UsageError(`a module named by --core or --client threw ${e.name}: ${e.message}\n  at ${where}`, { cause: e });
-  return e;
-}
-
-const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const ENGINE = join(REPOSITORY_ROOT, "packages") + sep;
-
-/**
- * The first stack frame in a file outside the engine's packages and
- * node_modules (relative to the repository root when inside it). A stub's
- * "not implemented yet" names the stub's function, not the helper that threw it.
- */
-export function moduleFrame(e: Error): string | undefined {
-  let skip = e.name === "NotImplementedError" ? 1 : 0;
-  for (const line of (e.stack ?? "").split("\n").slice(1)) {
-    // "at fn (/path:1:2)" or "at /path:1:2"; never node's own "node:internal/..." frames.
-    const m = /(?:\(|^at )((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(line.trim());
-    if (!m) continue;
-    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
-    if (file.startsWith(ENGINE) || file.split(sep).includes("node_modules")) continue;
-    if (skip-- > 0) continue;
-    const shown = file.startsWith(REPOSITORY_ROOT) ? relative(REPOSITORY_ROOT, file) : file;
-    return `${shown}:${m[2]}:${m[3]}`;
-  }
-  return undefined;
+  return codeUnderTestThrew(e, []) ?? e;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

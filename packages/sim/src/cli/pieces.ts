@@ -14,7 +14,9 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
-import { getString, type ParsedArgs } from "./args.js";
+import { getNonEmpty, getString, type ParsedArgs } from "./args.js";
+import type { ModuleSource } from "./module-error.js";
+import { shellQuote } from "../run/config.js";
 import { loadPieces, loadRetryClient, SCENARIO_INFO, type ScenarioName, type ScenarioPieces } from "../search/index.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -27,6 +29,9 @@ export const CLIENT_FILE = join("src", "retry-client.ts");
 
 /** How a command names the reference store (a piece with no file). */
 export const REFERENCE_STORE = "the reference store";
+
+/** How a command names the workbook it takes a piece from when no option and no DSLAB_WORKBOOK chose one. */
+export const DEFAULT_WORKBOOK = "the default workbook (week-12/)";
 
 /** The options that choose a piece's file (`--solution` is a flag). */
 export const PIECE_OPTIONS = ["workbook", "store", "rules", "client", "core"];
@@ -41,6 +46,7 @@ export interface PieceFile {
 
 /** The file of the piece `scenario` runs (and of its retrying client), and the options that chose them. */
 export function pieceFile(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.ProcessEnv): PieceFile {
+  for (const o of PIECE_OPTIONS) getNonEmpty(a, o, o === "workbook" ? "a directory laid out like week-12/" : "a module file");
   const client = getString(a, "client");
   if (client !== undefined && SCENARIO_INFO[scenario].client && !PIECE_OPTIONS.some((o) => o !== "client" && getString(a, o) !== undefined) && !a.flags.has("solution")) {
     return { file: "", option: REFERENCE_STORE, client: { file: resolve(client), option: "--client" } };
@@ -76,10 +82,12 @@ function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Process
   if (rules !== undefined) return { file: resolve(rules), option: "--rules" };
   const solution = join(REPOSITORY_ROOT, "grader", "solutions", "week-12", file);
   if (a.flags.has("solution")) return { file: solution, option: "--solution" };
-  const dir = getString(a, "workbook") ?? env.DSLAB_WORKBOOK;
-  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", file), option: "--workbook" };
-  if (dir === "solution") return { file: solution, option: "--workbook" };
-  return { file: join(resolve(dir), file), option: "--workbook" };
+  const given = getString(a, "workbook");
+  const dir = given ?? env.DSLAB_WORKBOOK;
+  const option = given !== undefined ? "--workbook" : dir !== undefined && dir !== "" ? `DSLAB_WORKBOOK=${dir}` : DEFAULT_WORKBOOK;
+  if (dir === undefined || dir === "" || dir === "workbook") return { file: join(REPOSITORY_ROOT, "week-12", file), option };
+  if (dir === "solution") return { file: solution, option };
+  return { file: join(resolve(dir), file), option };
 }
 
 /** Loads the scenario's pieces from their files; a module that cannot load is a usage error naming the option that chose it. */
@@ -96,11 +104,25 @@ export async function loadPiece(scenario: ScenarioName, { file, option, client }
   return pieces;
 }
 
+/** The modules of the user's that these pieces run, each with what chose it (for an error one of them throws). */
+export function pieceModules(chosen: PieceFile): ModuleSource[] {
+  const modules: ModuleSource[] = chosen.file === "" ? [] : [{ file: chosen.file, option: chosen.option }];
+  if (chosen.client !== undefined) modules.push({ file: chosen.client.file, option: chosen.client.option, client: true });
+  return modules;
+}
+
 /** The options that give these pieces again (a replay line). */
 export function pieceOptions(scenario: ScenarioName, chosen: PieceFile): string {
   const piece = SCENARIO_INFO[scenario].piece;
+  const client = chosen.client === undefined ? "" : `--client ${shellQuote(chosen.client.file)}`;
   if (piece === "core" && chosen.file === "") return "";
-  if (piece === "store" && chosen.file === "") return chosen.client === undefined ? "" : `--client ${chosen.client.file}`;
-  const main = `${piece === "store" ? "--store" : piece === "core" && chosen.option === "--core" ? "--core" : "--rules"} ${chosen.file}`;
-  return chosen.client === undefined ? main : `${main} --client ${chosen.client.file}`;
+  if (piece === "store" && chosen.file === "") return client;
+  const main = `${piece === "store" ? "--store" : piece === "core" && chosen.option === "--core" ? "--core" : "--rules"} ${shellQuote(chosen.file)}`;
+  return client === "" ? main : `${main} ${client}`;
+}
+
+/** The command that replays a trace file with these pieces, runnable from the repository root as every command kv-sim prints is. */
+export function replayLine(trace: string, scenario: ScenarioName, chosen: PieceFile): string {
+  const options = pieceOptions(scenario, chosen);
+  return `npm run kv-sim -- replay ${shellQuote(trace)}${options === "" ? "" : " " + options}`;
 }

@@ -9,12 +9,14 @@ import { runInProcess } from "../run/in-process.js";
 import { runProcessMode } from "../process/run.js";
 import type { RunResults } from "../run/results.js";
 import { writeOutputs } from "../output/writer.js";
+import { describeNemesisOp } from "../nemesis/schedule.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT, type Io } from "@dslab/protocol/cli";
-import { getString, parseArgs } from "./args.js";
+import { getNonEmpty, getString, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 import { prepareOutDir } from "./out-dir.js";
+import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
 
 export const RUN_HELP = `kv-sim run: one run, then its verdict, figures, outputs and replay command
 
@@ -50,12 +52,21 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(RUN_HELP);
     return 0;
   }
-  const bin = getString(a, "bin");
+  const bin = getNonEmpty(a, "bin", 'the command that starts a node, e.g. --bin "node packages/cluster/bin/kv-node.js"');
   const config = configFromArgs(a, { ...DEFAULT_CONFIG, ...(bin ? { bin } : {}) });
   const out = getString(a, "out") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
   prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
-  const artifacts = bin ? await runProcessMode(config) : await runInProcess(config, { tracePeerMessages: true });
+  const modules: ModuleSource[] = [
+    ...(config.core !== undefined ? [{ file: config.core, option: "--core" }] : []),
+    ...(config.client !== undefined ? [{ file: config.client, option: "--client", client: true }] : []),
+  ];
+  let artifacts;
+  try {
+    artifacts = bin ? await runProcessMode(config) : await runInProcess(config, { tracePeerMessages: true });
+  } catch (e) {
+    throw codeUnderTestThrew(e, modules) ?? e;
+  }
   const r = artifacts.results!;
   const code = r.verdict === "valid" ? EXIT.ok : r.verdict === "invalid" ? EXIT.negative : EXIT.unknown;
   let dir = out;
@@ -85,6 +96,14 @@ function outputNames(nodes: number, processMode: boolean): string[] {
   return names;
 }
 
+/** The final heal ends the faults and is not one: "0 applied, healed at 3.0 s". */
+function faultsText(applied: RunResults["faults"]): string {
+  const healLabel = describeNemesisOp({ atMs: 0, op: "heal" });
+  const faults = applied.filter((f) => f.label !== healLabel);
+  const heal = applied.find((f) => f.label === healLabel);
+  return `${faults.length} applied${heal ? `, healed at ${(heal.atMs / 1000).toFixed(1)} s` : ""}`;
+}
+
 export function formatSummary(r: RunResults, dir: string): string {
   const lines = [
     `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${r.config.nodes} nodes, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.core ? `, core ${r.config.core}` : ""}${r.config.client ? `, client ${r.config.client}` : ""}`,
@@ -92,7 +111,7 @@ export function formatSummary(r: RunResults, dir: string): string {
     ...Object.entries(r.checks).map(([name, c]) => `  ${name}: ${c.valid === true ? "ok" : c.valid === false ? "FAILED" : "unknown"}`),
     `ops: ${r.ops.invoked} invoked, ${r.ops.ok} ok, ${r.ops.fail} fail, ${r.ops.info} info; availability ${(r.availability * 100).toFixed(1)}%`,
     `latency ms: p50 ${r.latencyMs.p50}, p90 ${r.latencyMs.p90}, p99 ${r.latencyMs.p99}, max ${r.latencyMs.max}; msgs/op ${r.msgsPerOp} (client ${r.clientMsgsPerOp})`,
-    `faults: ${r.faults.length} applied; time: ${(r.simulatedMs / 1000).toFixed(1)} s ${r.mode === "in-process" ? "simulated" : "real"} in ${(r.wallMs / 1000).toFixed(2)} s wall`,
+    `faults: ${faultsText(r.faults)}; time: ${(r.simulatedMs / 1000).toFixed(1)} s ${r.mode === "in-process" ? "simulated" : "real"} in ${(r.wallMs / 1000).toFixed(2)} s wall`,
   ];
   if (r.firstViolation) lines.push(`first violation: ${r.firstViolation.label} at ${r.firstViolation.atMs.toFixed(1)} ms (marked in messages.html)`);
   if (r.anomalies.length) {

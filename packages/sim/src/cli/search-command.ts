@@ -13,8 +13,9 @@
  * it against the reference store (see pieces.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { EXIT, UsageError, type Io } from "@dslab/protocol/cli";
+import { CliError, EXIT, UsageError, type Io } from "@dslab/protocol/cli";
 import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import {
   replayTrace,
@@ -28,9 +29,13 @@ import {
   type TraceFile,
 } from "../search/index.js";
 import { renderTraceHtml } from "../search/trace-diagram.js";
-import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceOptions } from "./pieces.js";
+import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, replayLine } from "./pieces.js";
+import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
 
-export const DEFAULT_TRACE = "search-trace.json";
+/** Where a violation's trace goes without --trace: the OS temp directory, named by scenario, never inside the repository. */
+export function defaultTracePath(scenario: string): string {
+  return join(tmpdir(), `kv-sim-search-${scenario}`, "trace.json");
+}
 
 const PIECE_TEXT = {
   store: `DedupKVStore (${PIECE_FILE.store}; --store FILE)`,
@@ -87,8 +92,8 @@ Options:
                          with no --store, --workbook or --solution, the replicas run the reference store
   --rules FILE           load any module exporting voteRules (or observeTerm and decide)
   --core FILE            raft-core-3: load node cores from a module exporting createKvNodeCore and fromState
-  --trace FILE           where a violation's trace file is written (default ${DEFAULT_TRACE});
-                         its message diagram goes beside it (FILE with .html)
+  --trace FILE           where a violation's trace file is written (default ${defaultTracePath("SCENARIO")},
+                         outside the repository); its message diagram goes beside it (FILE with .html)
   --json                 print the report as JSON
 
 Output: states explored, unique states, depth reached, states per second, the end
@@ -107,6 +112,15 @@ Examples:
   npm run kv-sim -- search --scenario raft-core-3
   npm run kv-sim -- search --scenario raft-core-3 --appends 0 --max-term 1 --rules grader/test/mutants/vote-twice.ts
 `;
+
+/** Runs `f`, which runs code under test: an error that code throws is a usage error naming its module (exit 2, as for a module that cannot load). */
+function underTest<T>(modules: ModuleSource[], f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw codeUnderTestThrew(e, modules) ?? e;
+  }
+}
 
 export function renderReport(r: SearchReport): string {
   const lines = [
@@ -170,21 +184,21 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
   const chosen = pieceFile(a, name, env);
   const pieces = await loadPiece(name, chosen);
-  const report = searchScenario({ ...defined, ...pieces, scenario: name, shape });
+  const report = underTest(pieceModules(chosen), () => searchScenario({ ...defined, ...pieces, scenario: name, shape }));
   const json = a.flags.has("json");
   let written: { trace: string; html: string } | undefined;
   if (report.violation && report.traceFile) {
-    const out = resolve(getString(a, "trace") ?? DEFAULT_TRACE);
+    const out = resolve(getString(a, "trace") ?? defaultTracePath(name));
     const html = out.replace(/\.json$/i, "") + ".html";
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
-    writeFileSync(html, renderTraceHtml(report.traceFile, replayTrace(report.traceFile, pieces)));
+    writeFileSync(html, renderTraceHtml(report.traceFile, underTest(pieceModules(chosen), () => replayTrace(report.traceFile!, pieces))));
     written = { trace: out, html };
   }
   if (json) io.stdout(JSON.stringify({ ...report, traceFile: undefined, ...(written ? { traceFilePath: written.trace, diagramPath: written.html } : {}) }) + "\n");
   else {
     io.stdout(renderReport(report));
-    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: kv-sim replay ${written.trace} ${pieceOptions(name, chosen)}\n`);
+    if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: ${replayLine(written.trace, name, chosen)}\n`);
   }
   if (report.end === "invariant-violated") return EXIT.negative;
   if (report.end === "time-limit") return EXIT.unknown;
@@ -215,11 +229,13 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     io.stderr(`kv-sim: ${path}: a search trace needs "scenario" (one of ${SCENARIOS.join(", ")}), "events" and "invariants"\n`);
     return EXIT.badInput;
   }
-  const pieces = await loadPiece(trace.scenario, pieceFile(a, trace.scenario, env));
+  const chosen = pieceFile(a, trace.scenario, env);
+  const pieces = await loadPiece(trace.scenario, chosen);
   let result;
   try {
-    result = replayTrace(trace, pieces);
+    result = underTest(pieceModules(chosen), () => replayTrace(trace, pieces));
   } catch (e) {
+    if (e instanceof CliError) throw e;
     io.stderr(`kv-sim: ${path}: ${(e as Error).message}\n`);
     return EXIT.badInput;
   }

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_CONFIG, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
-import { runSwarmInline, serveSwarmWorker, SPREAD_CHOICES, type SeedResult, type Spread } from "../swarm/swarm.js";
+import { runSwarmInline, serveSwarmWorker, SPREAD_CHOICES, type SeedResult, type Spread, type SwarmSummary } from "../swarm/swarm.js";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
 import { CONFIG_OPTIONS, configFromArgs, configHelp } from "./config-args.js";
@@ -19,13 +19,14 @@ export const DEFAULT_JOBS = 1;
 
 export const SWARM_HELP = `kv-sim swarm: many in-process seeds, each a full run with faults, heal, liveness and checkers
 
-Usage: kv-sim swarm [--seeds 1000] [--start-seed 1] [--jobs 2] [--workload all] [--nodes N]
+Usage: kv-sim swarm [--seeds ${DEFAULT_SWARM_SEEDS}] [--start-seed ${DEFAULT_START_SEED}] [--jobs ${DEFAULT_JOBS}] [--workload all] [--nodes N]
                     [--concurrency N] [--time-limit-s S] [--nemesis all]
                     [--stop-on-failure] [--json]
 
   --seeds N              how many seeds (default ${DEFAULT_SWARM_SEEDS})
   --start-seed S         first seed (default ${DEFAULT_START_SEED}); seeds S .. S+N-1
-  --jobs J               seeds run at once: this process and J-1 child processes (default ${DEFAULT_JOBS})
+  --jobs J               seeds run at once: this process and J-1 child processes (default ${DEFAULT_JOBS};
+                         at most one per seed)
   --workload W|all       "all" (default) cycles lin-kv, exactly-once, sessions by seed
 ${configHelp(SWARM_DEFAULTS, { workload: false, spread: true })}
   --stop-on-failure      stop at the first failing seed (with --jobs 1)
@@ -79,11 +80,7 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   if (json) {
     io.stdout(JSON.stringify({ summary: { ...summary, failures: summary.failures.map((f) => f.seed) } }) + "\n");
   } else {
-    const out = [
-      ``,
-      `swarm: ${summary.seeds} seeds (${startSeed}..${startSeed + seeds - 1}), ${summary.valid} valid, ${summary.invalid} invalid, ${summary.unknown} unknown`,
-      `       ${summary.ops} ops, ${(summary.simulatedMs / 1000).toFixed(0)} s simulated in ${(summary.wallMs / 1000).toFixed(1)} s wall (${perMin} seeds/min, jobs ${jobs})`,
-    ];
+    const out = [``, swarmHeadline(summary, startSeed), `       ${summary.ops} ops, ${(summary.simulatedMs / 1000).toFixed(0)} s simulated in ${(summary.wallMs / 1000).toFixed(1)} s wall (${perMin} seeds/min, ${jobsText(summary.jobs, jobs)})`];
     if (summary.failures.length) {
       const byKind = new Map<string, number>();
       for (const f of summary.failures) {
@@ -100,6 +97,20 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(out.join("\n") + "\n");
   }
   return summary.invalid > 0 ? EXIT.negative : summary.unknown > 0 ? EXIT.unknown : EXIT.ok;
+}
+
+const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
+
+/** "swarm: 20 seeds (1..20), ..." or, stopped at a failure, "swarm: 1 of 20 seeds run (1..20; stopped at the first failure), ...". */
+export function swarmHeadline(s: SwarmSummary, startSeed: number): string {
+  const range = `${startSeed}..${startSeed + s.seedsAsked - 1}`;
+  const ran = s.seeds === s.seedsAsked ? `${plural(s.seeds, "seed")} (${range})` : `${s.seeds} of ${plural(s.seedsAsked, "seed")} run (${range}; stopped at the first failure)`;
+  return `swarm: ${ran}, ${s.valid} valid, ${s.invalid} invalid, ${s.unknown} unknown`;
+}
+
+/** The runners that ran, and the --jobs asked for when it was more than one per seed. */
+function jobsText(ran: number, asked: number): string {
+  return ran === asked ? `jobs ${ran}` : `jobs ${ran}: --jobs ${asked} capped at one per seed`;
 }
 
 type Progress = ((r: SeedResult, done: number) => void) & { end?: () => void };

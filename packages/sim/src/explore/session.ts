@@ -274,7 +274,7 @@ export class ExploreSession {
   /** Loads a trace of this scenario (its shape may differ from the one explored now): the path becomes its states, at the start. */
   loadTrace(trace: ExploreTrace, name: string): void {
     if (trace.scenario !== this.scenario.name) {
-      throw new ExploreError(422, `the trace is of scenario ${JSON.stringify(trace.scenario)}, and this explorer runs ${JSON.stringify(this.scenario.name)}: start kv-sim explore --trace FILE for it`);
+      throw new ExploreError(422, `the trace is of scenario ${JSON.stringify(trace.scenario)}, and this explorer runs ${JSON.stringify(this.scenario.name)}: start npm run kv-sim -- explore --trace FILE for it`);
     }
     const before = { model: this.model, shape: this.shape, view: this.view };
     try {

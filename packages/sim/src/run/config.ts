@@ -61,7 +61,8 @@ export function parseNemesis(text: string): FaultKind[] {
   return [...parseFaultList(text)];
 }
 
-function shellQuote(s: string): string {
+/** `s` as one shell word: as it is when it needs no quoting, else in single quotes. */
+export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

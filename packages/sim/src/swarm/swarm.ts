@@ -41,7 +41,12 @@ export interface SeedResult {
 }
 
 export interface SwarmSummary {
+  /** Seeds run (fewer than asked when stopped at a failure). */
   seeds: number;
+  /** Seeds asked for. */
+  seedsAsked: number;
+  /** Runners used: the jobs asked for, at most one per seed. */
+  jobs: number;
   valid: number;
   invalid: number;
   unknown: number;
@@ -98,20 +103,22 @@ export async function runOneSeed(config: RunConfig): Promise<SeedResult> {
     anomalies: r.anomalies.slice(0, 5).map((x) => `${x.check}/${x.kind}: ${x.message}`),
     ops: r.ops.invoked,
     simulatedMs: r.simulatedMs,
-    wallMs: r.wallMs,
+    wallMs: Math.round(r.wallMs),
     command: replayCommand(config),
   };
 }
 
-function summarize(results: SeedResult[], wallMs: number): SwarmSummary {
+function summarize(results: SeedResult[], wallMs: number, seedsAsked: number, jobs: number): SwarmSummary {
   return {
     seeds: results.length,
+    seedsAsked,
+    jobs,
     valid: results.filter((r) => r.verdict === "valid").length,
     invalid: results.filter((r) => r.verdict === "invalid").length,
     unknown: results.filter((r) => r.verdict === "unknown").length,
     ops: results.reduce((n, r) => n + r.ops, 0),
     simulatedMs: results.reduce((n, r) => n + r.simulatedMs, 0),
-    wallMs,
+    wallMs: Math.round(wallMs),
     failures: results.filter((r) => r.verdict !== "valid").sort((a, b) => Number(a.seed) - Number(b.seed)),
   };
 }
@@ -153,7 +160,7 @@ export type FromWorker = { ready: true } | { result: SeedResult } | { error: str
 const CHILD_SEEDS_IN_HAND = 4;
 
 /**
- * Runs the swarm: with `jobs` J, J seeds at a time, one in this process and
+ * Runs the swarm: with `jobs` J (at most one per seed), J seeds at a time, one in this process and
  * one in each of J - 1 child processes (`kv-sim swarm-worker`, forked at the
  * start; this process runs seeds while they start up). Results arrive in
  * completion order; the summary sorts the failures by seed.
@@ -170,11 +177,13 @@ export async function runSwarmInline(opts: SwarmOptions): Promise<SwarmSummary> 
     opts.onSeed?.(r, results.length);
     if (opts.stopOnFailure && r.verdict !== "valid") queue.stopped = true;
   };
+  // A runner without a seed of its own would start a process for nothing.
+  const jobs = Math.max(1, Math.min(opts.jobs, all.length));
   const runners: Promise<void>[] = [];
-  for (let j = 1; j < Math.min(opts.jobs, all.length); j++) runners.push(childRunner(setup, queue, record));
-  runners.push(localRunner(setup, queue, record, opts.jobs > 1));
+  for (let j = 1; j < jobs; j++) runners.push(childRunner(setup, queue, record));
+  runners.push(localRunner(setup, queue, record, jobs > 1));
   await Promise.all(runners);
-  return summarize(results, performance.now() - t0);
+  return summarize(results, performance.now() - t0, all.length, jobs);
 }
 
 async function localRunner(setup: WorkerSetup, queue: SeedQueue, record: (r: SeedResult) => void, shareLoop: boolean): Promise<void> {

@@ -84,7 +84,7 @@ describe("kv-sim run: a --core or --client module whose code throws", () => {
     const r = await kvSim(["run", "--seed", "3", "--time-limit-s", "1", `--${kind}`, file, "--out", join(dir, `out-${kind}`)]);
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`kv-sim: a module named by --core or --client threw TypeError: the ${kind} under test is broken\n  at ${file}:2:`);
+    expect(r.stderr).toContain(`kv-sim: --${kind}: ${file}: threw TypeError: the ${kind} under test is broken\n  at ${file}:2:`);
     expect(r.stderr).not.toMatch(/packages\/sim\/src/);
     expect(r.stdout).toBe("");
   });

@@ -32,6 +32,20 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);
   });
 
+  test.each([
+    [["run", "--time-limit-s", "1", "--bin", ""], /^kv-sim: --bin: empty; give the command that starts a node/],
+    [["run", "--time-limit-s", "1", "--bin=  "], /^kv-sim: --bin: empty;/],
+    [["run", "--time-limit-s", "1", "--core", ""], /^kv-sim: --core: empty; give a module exporting createKvNodeCore/],
+    [["run", "--time-limit-s", "1", "--client="], /^kv-sim: --client: empty; give a module exporting createClient/],
+    [["swarm", "--seeds", "1", "--time-limit-s", "1", "--core", ""], /^kv-sim: --core: empty;/],
+    [["search", "--scenario", "dedup-single", "--store", ""], /^kv-sim: --store: empty; give a module file/],
+  ])("kv-sim %j: an empty module or command is a usage error (exit 2), never the in-process default", async (args, message) => {
+    const r = await kvSim(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+  });
+
   test("run prints the verdict and the replay command, and the replay command reproduces the history byte for byte", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
@@ -47,6 +61,14 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(b).toBe(a);
   });
 
+  test("run --nemesis none reports no fault applied: the final heal ends the faults and is not counted as one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const r = await kvSim(["run", "--seed", "5", "--time-limit-s", "1", "--nemesis", "none", "--out", dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^faults: 0 applied, healed at 1\.0 s; time: /m);
+  });
+
   test("swarm with --jobs 2 (this process and one worker) prints plain progress off a TTY and a summary", async () => {
     const r = await kvSim(["swarm", "--seeds", "6", "--jobs", "2", "--time-limit-s", "2"]);
     expect(r.stderr).toMatch(/progress: 6\/6 seeds/);
@@ -60,6 +82,35 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(lines.slice(0, 3).map((l) => l.seed)).toEqual(["10", "11", "12"]);
     expect(lines[0].command).toMatch(/^npm run kv-sim -- run --seed 10 .*--workload (lin-kv|exactly-once|sessions)/);
     expect(lines[3].summary.seeds).toBe(3);
+  });
+
+  test("swarm --help's usage line shows the real defaults of --seeds, --start-seed and --jobs", async () => {
+    const r = await kvSim(["swarm", "--help"]);
+    expect(r.stdout).toMatch(/^Usage: kv-sim swarm \[--seeds 100\] \[--start-seed 1\] \[--jobs 1\] /m);
+    expect(r.stdout).toMatch(/--seeds N +how many seeds \(default 100\)/);
+    expect(r.stdout).toMatch(/--jobs J +.*\(default 1;/);
+  });
+
+  test("swarm --jobs beyond the seeds runs one runner per seed and says so; --json's wall times are whole milliseconds", async () => {
+    const r = await kvSim(["swarm", "--seeds", "2", "--jobs", "40", "--time-limit-s", "1"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^swarm: 2 seeds \(1\.\.2\), 2 valid/m);
+    expect(r.stdout).toMatch(/seeds\/min, jobs 2: --jobs 40 capped at one per seed\)$/m);
+    const j = await kvSim(["swarm", "--seeds", "2", "--jobs", "40", "--time-limit-s", "1", "--json"]);
+    const lines = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const summary = lines.at(-1).summary;
+    expect(summary).toMatchObject({ seeds: 2, seedsAsked: 2, jobs: 2 });
+    expect(Number.isInteger(summary.wallMs)).toBe(true);
+    for (const seed of lines.slice(0, -1)) expect(Number.isInteger(seed.wallMs)).toBe(true);
+  });
+
+  test("swarm --stop-on-failure says how many seeds ran of how many asked, in the singular for one", async () => {
+    const core = "packages/cluster/test/known-bad/no-sessions.ts";
+    const r = await kvSim(["swarm", "--seeds", "20", "--workload", "exactly-once", "--time-limit-s", "2", "--core", core, "--stop-on-failure"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/^swarm: 1 of 20 seeds run \(1\.\.20; stopped at the first failure\), 0 valid, 1 invalid, 0 unknown$/m);
+    const one = await kvSim(["swarm", "--seeds", "1", "--time-limit-s", "1"]);
+    expect(one.stdout).toMatch(/^swarm: 1 seed \(1\.\.1\), 1 valid/m);
   });
 
   test("swarm spreads node count, clients and run length across seeds with a worker process, unless a flag fixes one; each replay command names the shape drawn", async () => {

@@ -276,7 +276,7 @@ describe("kv-sim explore: the API", () => {
     expect(events.body.error).toMatch(/"events": expected a list/);
     const other = await call(e.url, "POST", "/api/trace", JSON.stringify({ kind: "dslab-search-trace", scenario: "elsewhere", events: [] }));
     expect(other.status).toBe(422);
-    expect(other.body.error).toMatch(/the trace is of scenario "elsewhere", and this explorer runs "dedup-single"/);
+    expect(other.body.error).toMatch(/the trace is of scenario "elsewhere", and this explorer runs "dedup-single": start npm run kv-sim -- explore --trace FILE for it$/);
     const shape = await call(e.url, "POST", "/api/trace", JSON.stringify({ kind: "dslab-search-trace", scenario: "dedup-single", shape: { clients: 7 }, events: [] }));
     expect(shape.status).toBe(422);
     expect(shape.body.error).toBe("the trace's shape: dedup-single takes 1 or 2 clients, not 7");

@@ -163,7 +163,7 @@ describe("kv-sim search and replay: leader-change-3 takes the retrying client fr
     expect(bad.exitCode, bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/violated: appends-at-most-once: .*\["c1:1","c1:1"\]/);
     expect(bad.stdout).toMatch(/trace \(7 events\):/);
-    expect(bad.stdout).toMatch(/replay: kv-sim replay \S+t\.json --store \S+dedup-kv-store\.ts --client \S+new-identity-per-retry\.ts/);
+    expect(bad.stdout).toMatch(/replay: npm run kv-sim -- replay \S+t\.json --store \S+dedup-kv-store\.ts --client \S+new-identity-per-retry\.ts/);
     const again = await kvSim(["replay", trace, "--solution", "--client", mutant("new-identity-per-retry")]);
     expect(again.exitCode).toBe(1);
     const fixed = await kvSim(["replay", trace, "--solution"]);
@@ -180,7 +180,7 @@ describe("kv-sim search and replay: leader-change-3 takes the retrying client fr
     expect(wrong.stderr).toMatch(/--client: dedup-single runs no retrying client/);
     const broken = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", join(root, "packages/sim/test/fixtures/search-clients/wait-without-node.ts")]);
     expect(broken.exitCode).toBe(2);
-    expect(broken.stderr).toMatch(/^kv-sim: --client: onResult returned next = \{"wait":\d+\}: expected \{ send: node \}, \{ wait: ms, then: node \}/);
+    expect(broken.stderr).toMatch(/^kv-sim: --client: packages\/sim\/test\/fixtures\/search-clients\/wait-without-node\.ts: onResult returned next = \{"wait":\d+\}: expected \{ send: node \}, \{ wait: ms, then: node \}/);
     const notClient = await kvSim(["search", "--scenario", "leader-change-3", "--solution", "--client", STORE_SOLUTION]);
     expect(notClient.exitCode).toBe(2);
     expect(notClient.stderr).toMatch(/--client: cannot load \S+dedup-kv-store\.ts: .* exports no newClient, newOperation, onResult, classify, afterOperation/);

@@ -137,7 +137,7 @@ describe("raft-core-3: the real reference node cores", () => {
     const r = await kvSim(["search", "--scenario", "raft-core-3", "--appends", "0", "--max-term", "1", "--max-elections", "2", "--core", VOTE_TWICE_CORE, "--trace", out]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/violated: one-leader-per-term: n1 and n2 both became leader of term 1/);
-    expect(r.stdout).toContain(`replay: kv-sim replay ${out} --core ${VOTE_TWICE_CORE}`);
+    expect(r.stdout).toContain(`replay: npm run kv-sim -- replay ${out} --core ${VOTE_TWICE_CORE}`);
     const trace = JSON.parse(await readFile(out, "utf8")) as TraceFile;
     expect(trace.scenario).toBe("raft-core-3");
     expect(trace.shape).toMatchObject({ appends: 0, maxTerm: 1, maxElections: 2 });

@@ -100,7 +100,7 @@ describe("kv-sim search and explore --scenario leader-change-3 --client FILE wit
     const bad = await kvSim(["search", "--scenario", "leader-change-3", "--client", mutant("new-identity-per-retry"), "--invariant", "appends-at-most-once", "--trace", trace]);
     expect(bad.exitCode, bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/violated: appends-at-most-once: .*\["c1:1","c1:1"\]/);
-    expect(bad.stdout).toMatch(/\nreplay: kv-sim replay \S+t\.json --client \S+new-identity-per-retry\.ts$/m);
+    expect(bad.stdout).toMatch(/\nreplay: npm run kv-sim -- replay \S+t\.json --client \S+new-identity-per-retry\.ts$/m);
     const again = await kvSim(["replay", trace, "--client", mutant("new-identity-per-retry")]);
     expect(again.exitCode, again.stderr).toBe(1);
     const help = await kvSim(["search", "--help"]);

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+import { execa, parseCommandString } from "execa";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { fnv1a64, loadStore, randomWalkScenario, replayTrace, searchScenario, stableStringify, type TraceFile } from "../../src/search/index.js";
 
@@ -128,6 +128,46 @@ describe("kv-sim search and replay", () => {
     expect(fixed.stdout).toMatch(/^verdict: every invariant holds/m);
   });
 
+  test("without --trace a violation's trace and diagram go to the OS temp directory, never the current directory, and the output says where", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "kv-sim-search-cwd-"));
+    onTestFinished(() => rm(cwd, { recursive: true, force: true }));
+    const r = await execa(process.execPath, [bin, "search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT], { reject: false, cwd, env: { FORCE_COLOR: "0" } });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(await readdir(cwd)).toEqual([]);
+    const trace = join(tmpdir(), "kv-sim-search-dedup-single", "trace.json");
+    expect(r.stdout).toContain(`trace file: ${trace}\nmessage diagram: ${join(tmpdir(), "kv-sim-search-dedup-single", "trace.html")}\n`);
+    expect(JSON.parse(await readFile(trace, "utf8")).kind).toBe("dslab-search-trace");
+    const help = await kvSim(["search", "--help"]);
+    expect(help.stdout).toContain(`(default ${join(tmpdir(), "kv-sim-search-SCENARIO", "trace.json")},\n                         outside the repository)`);
+  });
+
+  test("a workbook store not written yet is blamed on its file and what chose it (--workbook, DSLAB_WORKBOOK, the default week-12/), with exit 2 from search and replay alike", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-stub-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const store = join(dir, "src", "dedup-kv-store.ts");
+    await mkdir(join(dir, "src"));
+    await writeFile(join(dir, "package.json"), `{ "type": "module" }\n`);
+    await writeFile(join(dir, "src", "todo.ts"), `export function todo(fn: string): never {\n  const e = new Error("not implemented yet: " + fn);\n  e.name = "NotImplementedError";\n  throw e;\n}\n`);
+    await writeFile(store, `import { todo } from "./todo.ts";\n\nexport class DedupKVStore {\n  handleRequest(): never {\n    return todo("handleRequest");\n  }\n  state = { data: {}, tracker: { sessions: {} } };\n}\n`);
+    const threw = (who: string) => `kv-sim: ${who}: ${store}: threw NotImplementedError: not implemented yet: handleRequest\n  at ${store}:5:`;
+    const search = await kvSim(["search", "--scenario", "dedup-single", "--workbook", dir]);
+    expect(search.exitCode).toBe(2);
+    expect(search.stderr).toContain(threw("--workbook"));
+    const fromEnv = await execa(process.execPath, [bin, "search", "--scenario", "dedup-single"], { reject: false, cwd: root, env: { FORCE_COLOR: "0", DSLAB_WORKBOOK: dir } });
+    expect(fromEnv.exitCode).toBe(2);
+    expect(fromEnv.stderr).toContain(threw(`DSLAB_WORKBOOK=${dir}`));
+    const trace = join(dir, "t.json");
+    await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", trace]);
+    const replay = await kvSim(["replay", trace, "--workbook", dir]);
+    expect(replay.exitCode).toBe(2);
+    expect(replay.stderr).toContain(threw("--workbook"));
+    expect(replay.stderr).not.toContain(`${trace}:`);
+    const untouched = await execa(process.execPath, [bin, "search", "--scenario", "dedup-single"], { reject: false, cwd: root, env: { FORCE_COLOR: "0", DSLAB_WORKBOOK: "" } });
+    expect(untouched.exitCode).toBe(2);
+    expect(untouched.stderr).toMatch(/^kv-sim: the default workbook \(week-12\/\): week-12\/src\/dedup-kv-store\.ts: threw NotImplementedError: not implemented yet: handleRequest\n  at week-12\/src\/dedup-kv-store\.ts:\d+:\d+$/m);
+    expect(untouched.stderr).not.toMatch(/--core|--client/);
+  });
+
   test("vote-rules-3 from the command line: rules that vote twice give two leaders of term 2 (exit 1, a trace file and its diagram), replay --html draws it again, and with the reference rules the no-network check is exhausted (exit 0)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-search-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
@@ -135,7 +175,12 @@ describe("kv-sim search and replay", () => {
     const bad = await kvSim(["search", "--scenario", "vote-rules-3", "--rules", VOTE_TWICE, "--trace", trace]);
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toMatch(/^violated: one-leader-per-term: n1 and n2 both became leader of term 2$/m);
-    expect(bad.stdout).toContain(`replay: kv-sim replay ${trace} --rules ${VOTE_TWICE}`);
+    expect(bad.stdout).toContain(`replay: npm run kv-sim -- replay ${trace} --rules ${VOTE_TWICE}`);
+    // The printed line runs as it is from the repository root, as run's and swarm's replay commands do.
+    const printed = /^replay: npm run kv-sim -- (.*)$/m.exec(bad.stdout)![1]!;
+    const again = await kvSim(parseCommandString(printed));
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toMatch(/^verdict: one-leader-per-term violated/m);
     const replay = await kvSim(["replay", trace, "--rules", VOTE_TWICE, "--html", join(dir, "again.html")]);
     expect(replay.exitCode).toBe(1);
     expect(await readFile(join(dir, "again.html"), "utf8")).toContain("one-leader-per-term");

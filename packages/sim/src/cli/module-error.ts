@@ -1,0 +1,67 @@
+/**
+ * An error thrown by code under test (a workbook stub not written yet, a
+ * known-bad variant, a module named by --core or --client) is the fault of
+ * the module that threw it, not of kv-sim nor of a trace file: it is told as
+ * a usage error (exit 2) in two lines, which module threw (its file and the
+ * option, or the default, that chose it) with the error, then where in that
+ * module's files it was thrown, without kv-sim's own frames.
+ */
+import { join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CliError, UsageError } from "@dslab/protocol/cli";
+
+const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const ENGINE = join(REPOSITORY_ROOT, "packages") + sep;
+
+/** A module of the user's that a command runs, and what chose it ("--store", "the default workbook", ...). */
+export interface ModuleSource {
+  file: string;
+  option: string;
+  /** The retrying client: the engine's complaints about a client's replies are its fault. */
+  client?: boolean;
+}
+
+/** A path as a person reads it: relative to the repository root when inside it. */
+export function shownPath(file: string): string {
+  const absolute = resolve(file);
+  return absolute.startsWith(REPOSITORY_ROOT) ? relative(REPOSITORY_ROOT, absolute) : absolute;
+}
+
+/**
+ * The first stack frame in a file outside the engine's packages and
+ * node_modules. A stub's "not implemented yet" names the stub's function,
+ * not the helper that threw it.
+ */
+export function moduleFrame(e: Error): { file: string; at: string } | undefined {
+  let skip = e.name === "NotImplementedError" ? 1 : 0;
+  for (const line of (e.stack ?? "").split("\n").slice(1)) {
+    // "at fn (/path:1:2)" or "at /path:1:2"; never node's own "node:internal/..." frames.
+    const m = /(?:\(|^at )((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(line.trim());
+    if (!m) continue;
+    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
+    if (file.startsWith(ENGINE) || file.split(sep).includes("node_modules")) continue;
+    if (skip-- > 0) continue;
+    return { file, at: `${shownPath(file)}:${m[2]}:${m[3]}` };
+  }
+  return undefined;
+}
+
+/**
+ * The usage error for `e` if code under test threw it, naming which of
+ * `modules` did (the one whose file the throwing frame is in; the only one;
+ * else all of them); undefined if no frame is in a module of the user's
+ * (then it is kv-sim's own error, or a bad input's).
+ */
+export function codeUnderTestThrew(e: unknown, modules: readonly ModuleSource[]): UsageError | undefined {
+  if (!(e instanceof Error) || e instanceof CliError) return undefined;
+  const named = (m: ModuleSource) => `${m.option}: ${shownPath(m.file)}`;
+  if ((e as { code?: unknown }).code === "E_CLIENT_CONTRACT") {
+    const client = modules.find((m) => m.client);
+    return new UsageError(`${client ? named(client) : "--client"}: ${e.message}`, { cause: e });
+  }
+  const frame = moduleFrame(e);
+  if (frame === undefined) return undefined;
+  const owner = modules.find((m) => resolve(m.file) === frame.file) ?? (modules.length === 1 ? modules[0] : undefined);
+  const who = owner ? named(owner) : modules.length > 0 ? `one of ${modules.map(named).join(", ")}` : "a module named by --core or --client";
+  return new UsageError(`${who}: threw ${e.name}: ${e.message}\n  at ${frame.at}`, { cause: e });
+}
