@@ -4,9 +4,9 @@
  * usage errors people can act on, storage refusals as one line.
  */
 import { CliError, EXIT, intOption, parseOptions, processIo, UsageError, type Io, type OptionSpec, type ParsedOptions } from "@dslab/protocol/cli";
-import { fileURLToPath } from "node:url";
 import { StorageError, StorageLockedError } from "../storage/index.js";
 import { CoreFailure } from "../runtime/node-runtime.js";
+import { moduleFrame } from "../runtime/load-module.js";
 import { msToTicks, TIMING_DEFAULTS } from "../runtime/timing.js";
 
 export { UsageError };
@@ -89,8 +89,8 @@ export function fatalExitCode(e: Error, log: (line: string) => void, coreFile?: 
     return EXIT.badInput;
   }
   if (e instanceof CoreFailure && coreFile !== undefined) {
-    const where = framesOutside(e.error, 2).map((f) => `\n  ${f}`).join("");
-    log(`stopping: the core from --core ${coreFile} threw while handling ${e.input}: ${e.error.name}: ${e.error.message}${where}`);
+    const where = moduleFrame(e.error, "sources");
+    log(`stopping: the core from --core ${coreFile} threw while handling ${e.input}: ${e.error.name}: ${e.error.message}${where ? `\n  at ${where.at}` : ""}`);
     return EXIT.negative;
   }
   if (e instanceof CoreFailure) {
@@ -99,20 +99,4 @@ export function fatalExitCode(e: Error, log: (line: string) => void, coreFile?: 
   }
   log(`stopping: internal error (a bug): ${e.stack ?? e.message}`);
   return EXIT.internal;
-}
-
-/**
- * The first `count` stack frames of `error` in code outside this package and
- * Node (the `--core` module's, or what it imports), paths relative to the
- * current directory.
- */
-function framesOutside(error: Error, count: number): string[] {
-  const ours = fileURLToPath(new URL("../", import.meta.url));
-  const cwd = `${process.cwd()}/`;
-  return (error.stack ?? "")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith("at ") && !l.includes(ours) && !l.includes("node:") && !l.includes("/node_modules/"))
-    .slice(0, count)
-    .map((l) => l.replaceAll(cwd, "").replaceAll("file://", ""));
 }

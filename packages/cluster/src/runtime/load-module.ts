@@ -6,7 +6,7 @@
  * is where the lessons and the replay commands are written from.
  */
 import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { KvNodeCore, NodeConfig, PersistentState } from "../contract.js";
 
@@ -46,4 +46,43 @@ export async function loadModuleFunction(option: string, modulePath: string, nam
 /** The core factory `--core FILE` names. */
 export async function loadCore(modulePath: string): Promise<CoreFactory> {
   return (await loadModuleFunction("--core", modulePath, "createKvNodeCore", "(config, restored)")) as unknown as CoreFactory;
+}
+
+/** A path as a person reads it: relative to the repository root when inside it. */
+export function shownPath(file: string): string {
+  const absolute = resolve(file);
+  return absolute.startsWith(REPOSITORY_ROOT) ? relative(REPOSITORY_ROOT, absolute) : absolute;
+}
+
+/**
+ * Whether `file` is the engine's, not a module of the user's: a dependency's,
+ * or under `packages/` (`"packages"`: the engine and its tests), or only a
+ * package's `src/` (`"sources"`: where the module was named on the command
+ * line, so even one beside the tests is the user's).
+ */
+function isEngineFile(file: string, engine: "packages" | "sources"): boolean {
+  const parts = relative(REPOSITORY_ROOT, file).split(sep);
+  if (parts.includes("node_modules")) return true;
+  return parts[0] === "packages" && (engine === "packages" || parts[2] === "src");
+}
+
+/**
+ * Where code of the user's threw `e`: its first stack frame outside the
+ * engine (see `isEngineFile`) and node_modules (a workbook file, a `--core`
+ * module). A stub's "not implemented yet" names
+ * the stub's function, not the helper that threw it, so for a
+ * NotImplementedError the helper's frame is skipped.
+ */
+export function moduleFrame(e: Error, engine: "packages" | "sources" = "packages"): { file: string; at: string } | undefined {
+  let skip = e.name === "NotImplementedError" ? 1 : 0;
+  for (const line of (e.stack ?? "").split("\n").slice(1)) {
+    // "at fn (/path:1:2)" or "at /path:1:2"; never node's own "node:internal/..." frames.
+    const m = /(?:\(|^at )((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(line.trim());
+    if (!m) continue;
+    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
+    if (isEngineFile(file, engine)) continue;
+    if (skip-- > 0) continue;
+    return { file, at: `${shownPath(file)}:${m[2]}:${m[3]}` };
+  }
+  return undefined;
 }

@@ -6,12 +6,9 @@
  * option, or the default, that chose it) with the error, then where in that
  * module's files it was thrown, without kv-sim's own frames.
  */
-import { join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { moduleFrame, shownPath } from "@dslab/cluster";
 import { CliError, UsageError } from "@dslab/protocol/cli";
-
-const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const ENGINE = join(REPOSITORY_ROOT, "packages") + sep;
 
 /** A module of the user's that a command runs, and what chose it ("--store", "the default workbook", ...). */
 export interface ModuleSource {
@@ -19,31 +16,6 @@ export interface ModuleSource {
   option: string;
   /** The retrying client: the engine's complaints about a client's replies are its fault. */
   client?: boolean;
-}
-
-/** A path as a person reads it: relative to the repository root when inside it. */
-export function shownPath(file: string): string {
-  const absolute = resolve(file);
-  return absolute.startsWith(REPOSITORY_ROOT) ? relative(REPOSITORY_ROOT, absolute) : absolute;
-}
-
-/**
- * The first stack frame in a file outside the engine's packages and
- * node_modules. A stub's "not implemented yet" names the stub's function,
- * not the helper that threw it.
- */
-export function moduleFrame(e: Error): { file: string; at: string } | undefined {
-  let skip = e.name === "NotImplementedError" ? 1 : 0;
-  for (const line of (e.stack ?? "").split("\n").slice(1)) {
-    // "at fn (/path:1:2)" or "at /path:1:2"; never node's own "node:internal/..." frames.
-    const m = /(?:\(|^at )((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(line.trim());
-    if (!m) continue;
-    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
-    if (file.startsWith(ENGINE) || file.split(sep).includes("node_modules")) continue;
-    if (skip-- > 0) continue;
-    return { file, at: `${shownPath(file)}:${m[2]}:${m[3]}` };
-  }
-  return undefined;
 }
 
 /**
