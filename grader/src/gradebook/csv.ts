@@ -11,7 +11,14 @@ export function gradebookCsv(rows: readonly GradebookRow[]): string {
   const lines = [[...CSV_COLUMNS, ...(tested ? TEST_CSV_COLUMNS : [])].join(",")];
   for (const r of rows) {
     const t = r.tests;
-    const testFields = !tested ? [] : t ? [String(t.score), String(t.maxScore), String(t.xp), String(t.errors), t.criteria.map((c) => `${c.criterion}=${c.score}/${c.maxScore}`).join("; ")] : ["", "", "", "", ""];
+    const lessonXp = t?.lessonXp === undefined ? "" : String(t.lessonXp);
+    const testFields = !tested
+      ? []
+      : !t
+        ? ["", "", "", "", "", ""]
+        : t.notGraded !== undefined
+          ? ["", "", "", lessonXp, "", `not graded: ${t.notGraded}`]
+          : [String(t.score), String(t.maxScore), String(t.xp), lessonXp, String(t.errors), t.criteria.map((c) => `${c.criterion}=${c.score}/${c.maxScore}`).join("; ")];
     lines.push(
       [r.student, r.lesson, r.status, r.score === null ? "" : String(r.score), String(r.maxScore), r.reasons.join("; "), r.grader, r.gradedAt, ...testFields]
         .map(csvField)

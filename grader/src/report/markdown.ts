@@ -19,7 +19,7 @@ export function toMarkdown(r: SubmissionResult): string {
   for (const n of r.notes ?? []) out.push(`> **Note:** ${inline(n).replace(/<br>/g, "<br>> ")}`, "");
   for (const lesson of r.lessons) {
     const tests = r.tests.filter((t) => t.lesson === lesson.id);
-    out.push(`## ${inline(lesson.title)} (\`${code(lesson.id)}\`): ${lesson.score} / ${lesson.maxScore}, ${lesson.xp} XP`, "");
+    out.push(`## ${inline(lesson.title)} (\`${code(lesson.id)}\`): ${lesson.score} / ${lesson.maxScore}, ${lesson.xp} of ${lesson.lessonXp} XP`, "");
     if (tests.length === 0) {
       out.push("No test of this lesson ran.", "");
       continue;

@@ -155,11 +155,11 @@ describe("manual grades survive reruns (grades directory)", () => {
     expect(grades.map((g) => `${g.student}:${g.note}`)).toEqual(["al:c", "bob:b"]);
   });
 
-  test("rows of other lessons already in the gradebook are kept", async () => {
+  test("rows of other lessons already in the gradebook are kept, sorted by student, then lesson", async () => {
     await writeGradebook(dir, "other", gradeClass({ checker: proofChecker(withPatterns("other", ["x"])), pastes, manual: [], now: NOW }).rows);
     await writeGradebook(dir, "retry", gradeClass({ checker, pastes, manual: [], now: NOW }).rows);
     const rows = await readGradebookRows(dir);
-    expect(rows.map((r) => `${r.lesson}/${r.student}`)).toEqual(["other/alice", "other/bob", "other/carol", "retry/alice", "retry/bob", "retry/carol"]);
+    expect(rows.map((r) => `${r.lesson}/${r.student}`)).toEqual(["other/alice", "retry/alice", "other/bob", "retry/bob", "other/carol", "retry/carol"]);
   });
 
   test("reruns with the same --now write byte-identical exports", async () => {

@@ -122,7 +122,7 @@ describe("Markdown report", () => {
     const md = toMarkdown(sample());
     expect(md).toContain("# Results: student-007");
     expect(md).toContain("**Total: 3.5 / 7**");
-    expect(md).toContain(`## Vote rules (\`${L1}\`): 2 / 4, 20 XP`);
+    expect(md).toContain(`## Vote rules (\`${L1}\`): 2 / 4, 20 of 40 XP`);
     expect(md).toContain(`| 1 | \`${L1}#1\` | grants one vote per term | ✓ | 2 / 2 |  |`);
     expect(md).toContain(`| 2 | \`${L1}#2\` | refuses a stale log | ✗ | 0 / 2 | granted a vote to a candidate whose log is behind (term 3, index 7 &lt; 9) |`);
     expect(md).toContain("| ⚠ (wall limit) | 0 / 1.5 |");

@@ -8,12 +8,12 @@ import path from "node:path";
 import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
 import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
-import { gradeClass } from "../../test-run/class.js";
+import { gradeClass, listStudents } from "../../test-run/class.js";
 import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } from "../../test-run/grade.js";
 import { REPOSITORY_ROOT } from "../../check/load.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
-import { DEFAULT_GRADES_DIR, EXIT, type Command, type Io } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, unreadableReason, type Command, type Io } from "../args.js";
 
 const INTERNAL = 70;
 /** Scales the hidden fault runs' seeds: for the grader's own tests and bench only. */
@@ -75,6 +75,7 @@ root none of this holds (a note in the report says so).
 
 Exit codes: 0 the grading ran (whatever the scores; the report has the
 outcome), 2 usage error, 4 the submission or class directory cannot be read,
+or the class directory holds no student folder (nothing is written then),
 70 the grader itself could not run (the runner did not start).
 `,
   options: {
@@ -148,6 +149,13 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
 
     const dir = path.resolve(klass!);
     if (!existsSync(dir)) throw new InputError(`--class ${klass}: no such directory`);
+    let students: string[];
+    try {
+      students = listStudents(dir);
+    } catch (e) {
+      throw new InputError(`--class ${klass}: cannot read it: ${unreadableReason(e)}`);
+    }
+    if (students.length === 0) throw new InputError(`--class ${klass}: no student folder in it (one folder per student, each a week-12/ or a repository); nothing graded, nothing written`);
     const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
     try {
       prepareOutDir(out, []);
@@ -169,7 +177,7 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
     io.stdout(classTable(rows.map((r) => r.result), lessons));
     io.stdout(`\nGradebook: ${path.join(out, "gradebook.csv")} and gradebook.json; reports under ${path.join(out, "reports")}/\n`);
     const failed = rows.filter((r) => r.failure !== undefined);
-    for (const r of failed) io.stderr(`grader test: ${r.student}: not graded: ${r.failure}\n`);
+    for (const r of failed) io.stderr(`grader test: ${r.student}: not graded: ${r.failure} (${path.join(dir, r.student)})\n`);
     return EXIT.ok;
   },
 };
@@ -182,13 +190,14 @@ function summaryLine(r: SubmissionResult): string {
 /** The class summary: one row per student, the score per lesson, the total and the tests that could not judge. */
 export function classTable(results: readonly SubmissionResult[], lessons: readonly GradedLesson[]): string {
   const header = ["student", ...lessons.map((l) => l.short), "total", "errors"];
+  // A submission that could not be graded has no score: "-", not 0/0.
   const rows = results.map((r) => [
     r.submission,
     ...lessons.map((l) => {
       const x = r.lessons.find((y) => y.id === l.id);
-      return x ? `${x.score}/${x.maxScore}` : "-";
+      return x && !r.error ? `${x.score}/${x.maxScore}` : "-";
     }),
-    `${r.total.score}/${r.total.maxScore}`,
+    r.error ? "-" : `${r.total.score}/${r.total.maxScore}`,
     r.error ? "not graded" : String(r.tests.filter((t) => t.status === "error").length),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
