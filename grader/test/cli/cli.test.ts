@@ -103,7 +103,7 @@ describe("grader lint and lesson show", () => {
   test("`grader lesson` without `show` names the command to use; `grader lesson --help` shows its help", async () => {
     const [bare, help] = await Promise.all([grader(["lesson", "w11-l04"]), grader(["lesson", "--help"])]);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toBe('grader: "lesson w11-l04" is not a command; use `grader lesson pictures` or `grader lesson show` (see `grader lesson pictures --help`)\n');
+    expect(bare.stderr).toBe('grader: "lesson w11-l04" is not a command; use `grader lesson pictures` or `grader lesson show` (see `grader lesson pictures --help` or `grader lesson show --help`, or `grader lesson --help` for all of them)\n');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: grader lesson show ID [--lessons DIR] [--json]");
   });
