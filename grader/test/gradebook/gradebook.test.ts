@@ -181,7 +181,14 @@ describe("CSV", () => {
     [" padded", '" padded"'],
   ])("field %j", (value, expected) => {
     expect(csvField(value)).toBe(expected);
-    expect(parseCsv(`${expected}\r\n`)).toEqual([{ fields: [value], line: 1 }]);
+    expect(parseCsv(`${expected}\r\n`)).toEqual([{ fields: [value], line: 1, endLine: value.includes("\n") ? 2 : 1 }]);
+  });
+
+  test("a quote left open is flagged on the record it opened in, which holds the rest of the text", () => {
+    expect(parseCsv('a,b\r\nc,"d\r\ne,f\r\n')).toEqual([
+      { fields: ["a", "b"], line: 1, endLine: 1 },
+      { fields: ["c", "d\r\ne,f\r\n"], line: 2, endLine: 3, unterminated: true },
+    ]);
   });
 
   test("an empty score for needs-review, CRLF rows", () => {
