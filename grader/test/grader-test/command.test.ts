@@ -13,7 +13,7 @@ import { readGradebookRows, writeGradebook } from "../../src/gradebook/store.js"
 import { parseXml, validateExercismResults, validateGradescopeResults, type SubmissionResult } from "../../src/report/index.js";
 import { grader } from "../helpers/cli.js";
 import { HOSTILE } from "../hostile/catalogue.js";
-import { makeSubmission, MUTANTS, REPOSITORY_ROOT } from "./submissions.js";
+import { makeSubmission, MUTANTS, REPOSITORY_ROOT, WORKBOOK } from "./submissions.js";
 
 const KEYS = "w12-leader-election-client-idempotency-d05-quest-idempotency-keys-2h";
 const work = mkdtempSync(join(tmpdir(), "dslab-grader-command-"));
@@ -84,6 +84,20 @@ describe("grader test --format", () => {
     expect(r.stdout).toMatch(/two leaders in one term/);
     expect(r.stdout).toMatch(/npm run kv-sim -- run --seed \d+ .*--core week-12\/plug\/core\.ts/);
     expect(r.stdout).not.toMatch(/dslab-sandbox-|DSLAB_WORKBOOK=\//);
+  });
+});
+
+describe("grader test: a hidden test that runs another lesson's piece", () => {
+  it("w12 d03 criterion 5: with the vote rules unwritten, the cluster test names week-12/src/vote-rules.ts and the vote-rules lesson", { timeout: 180_000 }, async () => {
+    const dir = makeSubmission(join(work, "retry-without-votes"), { files: { "src/vote-rules.ts": readFileSync(join(WORKBOOK, "src", "vote-rules.ts"), "utf8") } });
+    const r = await grader(["test", "--submission", dir, "--lesson", "retry", "--skip-typecheck", "--format", "json"], { timeoutMs: 150_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as SubmissionResult;
+    const cluster = result.tests.find((t) => t.criterion.endsWith("#5") && t.status === "failed");
+    expect(cluster?.message).toBe(
+      "not implemented yet: electionTimeoutTicks in week-12/src/vote-rules.ts, a piece of lesson w12-leader-election-client-idempotency-d02-quest-vote-rules-2h; this criterion-5 test runs it with yours, so its points wait on that piece too",
+    );
+    expect(result.tests.filter((t) => t.status !== "passed")).toHaveLength(1);
   });
 });
 
