@@ -128,6 +128,18 @@ describe("grader command-line convention", () => {
     expect(url).toMatchObject({ code: 2, stderr: "grader schedule: --base-url -x: a value that starts with a dash is taken for an option; write --base-url=-x. Run `grader schedule --help` for usage.\n" });
   });
 
+  test("grader test --out of the wrong kind is refused before any grading, naming --out once", async () => {
+    const file = path.join(tmp, "gradebook-file");
+    const dir = path.join(tmp, "report-dir");
+    const klass = path.join(tmp, "class-for-out");
+    await writeFile(file, "x");
+    await mkdir(dir, { recursive: true });
+    await mkdir(path.join(klass, "ann"), { recursive: true });
+    const [gradebook, report] = await Promise.all([grader(["test", "--class", klass, "--out", file]), grader(["test", "--submission", path.join(REPO, "week-12"), "--out", dir])]);
+    expect(gradebook).toMatchObject({ code: 4, stderr: `grader test: --out ${file}: ${file} exists and is not a directory; give a directory for the outputs\n` });
+    expect(report).toMatchObject({ code: 4, stderr: `grader test: --out ${dir}: it is a directory; give the report's file name (--out DIR is for --class)\n` });
+  });
+
   test("site with no lesson exits 4 like lint and leaves an existing site as it was", async () => {
     const empty = path.join(tmp, "site-no-lessons");
     const out = path.join(tmp, "site-out");

@@ -3,7 +3,7 @@
 // in the sandbox, and writes a report; or, with --class, every submission of
 // a class, in parallel, into the gradebook. This module is the command's
 // shell: options, the terminal (progress line, summary table), the files.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
@@ -121,6 +121,10 @@ or the class directory holds no student folder (nothing is written then),
     for (const line of protectInstructorFiles()) io.stderr(`grader test: ${line}\n`);
 
     if (submission !== undefined) {
+      const reportFile = values.out as string | undefined;
+      if (reportFile !== undefined && existsSync(reportFile) && statSync(reportFile).isDirectory()) {
+        throw new InputError(`--out ${reportFile}: it is a directory; give the report's file name (--out DIR is for --class)`);
+      }
       let graded;
       try {
         graded = await gradeSubmission({ ...common, submission: path.resolve(submission), name: path.basename(path.resolve(submission)) });
@@ -140,7 +144,9 @@ or the class directory holds no student folder (nothing is written then),
         try {
           writeFileSync(out, text);
         } catch (e) {
-          throw new InputError(`--out ${out}: cannot write it: ${(e as Error).message}`);
+          const code = (e as NodeJS.ErrnoException).code;
+          const why = code === "EISDIR" ? "it is a directory; give the report's file name" : code === "ENOENT" || code === "ENOTDIR" ? "its directory does not exist" : unreadableReason(e);
+          throw new InputError(`--out ${out}: cannot write the report there: ${why}`);
         }
         io.stderr(`grader test: ${summaryLine(graded.result)}; wrote ${f.name} to ${out}\n`);
       }
@@ -157,11 +163,8 @@ or the class directory holds no student folder (nothing is written then),
     }
     if (students.length === 0) throw new InputError(`--class ${klass}: no student folder in it (one folder per student, each a week-12/ or a repository); nothing graded, nothing written`);
     const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
-    try {
-      prepareOutDir(out, []);
-    } catch (e) {
-      throw new InputError(`--out ${out}: ${(e as Error).message}`);
-    }
+    // Refused in one line naming --out (exit 4) before any grading.
+    prepareOutDir(out, []);
     const progress = process.stderr.isTTY === true;
     const rows = await gradeClass({
       ...common,
