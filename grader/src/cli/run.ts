@@ -50,10 +50,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (family.length > 0) {
       if (argv.includes("--help") || argv.includes("-h")) {
         const commands = await Promise.all(family.map((c) => c.load()));
-        io.stdout(commands.map((c) => c.help).join("\n"));
+        io.stdout(`${commands.map((c) => c.help).join("\n")}\n${exitCodeHelp()}\n`);
         return EXIT.ok;
       }
-      io.stderr(`grader: ${JSON.stringify(argv.slice(0, 2).join(" "))} is not a command; use ${family.map((c) => `\`grader ${c.name}\``).join(" or ")} (see \`grader ${family[0]!.name} --help\`)\n`);
+      const helps = family.map((c) => `\`grader ${c.name} --help\``);
+      io.stderr(`grader: ${JSON.stringify(argv.slice(0, 2).join(" "))} is not a command; use ${family.map((c) => `\`grader ${c.name}\``).join(" or ")} (see ${helps.join(" or ")}, or \`grader ${argv[0]} --help\` for ${family.length > 1 ? "all of them" : "it"})\n`);
       return EXIT.usage;
     }
     const words = [...new Set(COMMANDS.map((c) => c.name.split(" ")[0]!))];

@@ -11,7 +11,14 @@ export function gradebookCsv(rows: readonly GradebookRow[]): string {
   const lines = [[...CSV_COLUMNS, ...(tested ? TEST_CSV_COLUMNS : [])].join(",")];
   for (const r of rows) {
     const t = r.tests;
-    const testFields = !tested ? [] : t ? [String(t.score), String(t.maxScore), String(t.xp), String(t.errors), t.criteria.map((c) => `${c.criterion}=${c.score}/${c.maxScore}`).join("; ")] : ["", "", "", "", ""];
+    const lessonXp = t?.lessonXp === undefined ? "" : String(t.lessonXp);
+    const testFields = !tested
+      ? []
+      : !t
+        ? ["", "", "", "", "", ""]
+        : t.notGraded !== undefined
+          ? ["", "", "", lessonXp, "", `not graded: ${t.notGraded}`]
+          : [String(t.score), String(t.maxScore), String(t.xp), lessonXp, String(t.errors), t.criteria.map((c) => `${c.criterion}=${c.score}/${c.maxScore}`).join("; ")];
     lines.push(
       [r.student, r.lesson, r.status, r.score === null ? "" : String(r.score), String(r.maxScore), r.reasons.join("; "), r.grader, r.gradedAt, ...testFields]
         .map(csvField)
@@ -21,9 +28,19 @@ export function gradebookCsv(rows: readonly GradebookRow[]): string {
   return lines.join("\r\n") + "\r\n";
 }
 
-/** Splits CSV text into records of fields (quotes, doubled quotes, CRLF or LF), with the line each record starts on. */
-export function parseCsv(text: string): { fields: string[]; line: number }[] {
-  const records: { fields: string[]; line: number }[] = [];
+export interface CsvRecord {
+  fields: string[];
+  /** The line the record starts on (1-based). */
+  line: number;
+  /** The line it ends on: later than `line` when a quoted field holds a line break. */
+  endLine: number;
+  /** Set on the last record when a quote opened in it is never closed: the rest of the text was read into its last field. */
+  unterminated?: true;
+}
+
+/** Splits CSV text into records of fields (quotes, doubled quotes, CRLF or LF), with the lines each record spans. */
+export function parseCsv(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
   let fields: string[] = [];
   let field = "";
   let quoted = false;
@@ -33,7 +50,7 @@ export function parseCsv(text: string): { fields: string[]; line: number }[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const endRecord = () => {
     fields.push(field);
-    if (!(fields.length === 1 && fields[0] === "")) records.push({ fields, line: recordLine });
+    if (!(fields.length === 1 && fields[0] === "" && !quoted)) records.push({ fields, line: recordLine, endLine: quoted && field.endsWith("\n") ? line - 1 : line, ...(quoted ? { unterminated: true as const } : {}) });
     fields = [];
     field = "";
   };
@@ -67,6 +84,6 @@ export function parseCsv(text: string): { fields: string[]; line: number }[] {
     } else field += ch;
     i++;
   }
-  if (field !== "" || fields.length > 0) endRecord();
+  if (field !== "" || fields.length > 0 || quoted) endRecord();
   return records;
 }

@@ -35,15 +35,24 @@ export interface CriterionScore {
 export interface TestGrade {
   score: number;
   maxScore: number;
+  /** XP earned: the lesson's XP in proportion to the score. */
   xp: number;
+  /** The lesson's full XP (absent in rows written before it was recorded). */
+  lessonXp?: number;
   criteria: CriterionScore[];
   /** Tests that could not judge (limits, crashes). */
   errors: number;
   gradedAt: string;
+  /** Set when the submission could not be graded at all: why (the scores are then 0 of 0 and mean nothing). */
+  notGraded?: string;
 }
 
 /** The reason of a row that `grader test` made before any proof of that lesson was graded (status needs-review). */
 export const NO_PROOF_REASON = "no proof graded yet: only grader test ran";
+/** The reason of such a row when `grader test` could not grade the submission either. */
+export function notGradedReason(why: string): string {
+  return `not graded: grader test could not grade the submission: ${why}; no proof graded yet`;
+}
 
 export interface GradebookRow {
   student: string;
@@ -64,9 +73,10 @@ export interface GradebookRow {
 
 export const CSV_COLUMNS = ["student", "lesson", "status", "score", "max_score", "reasons", "grader", "graded_at"] as const;
 /** Added to the CSV once any row has a `grader test` result. */
-export const TEST_CSV_COLUMNS = ["test_score", "test_max_score", "test_xp", "test_errors", "criteria"] as const;
+export const TEST_CSV_COLUMNS = ["test_score", "test_max_score", "test_xp", "test_lesson_xp", "test_errors", "criteria"] as const;
 
+/** The gradebook's order: by student, then lesson. */
 export function compareRows(a: GradebookRow, b: GradebookRow): number {
-  if (a.lesson !== b.lesson) return a.lesson < b.lesson ? -1 : 1;
-  return a.student < b.student ? -1 : a.student > b.student ? 1 : 0;
+  if (a.student !== b.student) return a.student < b.student ? -1 : 1;
+  return a.lesson < b.lesson ? -1 : a.lesson > b.lesson ? 1 : 0;
 }

@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { readRegularText } from "../fs/read-regular.js";
 import path from "node:path";
 import { gradebookCsv } from "./csv.js";
-import { compareRows, NO_PROOF_REASON, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
+import { compareRows, NO_PROOF_REASON, notGradedReason, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
 
 export const MANUAL_GRADES_FILE = "manual-grades.json";
 export const GRADEBOOK_JSON = "gradebook.json";
@@ -73,28 +73,36 @@ export async function writeGradebook(outDir: string, lesson: string, rows: reado
   const others = existing.filter((r) => r.lesson !== lesson);
   const tested = new Map(existing.filter((r) => r.lesson === lesson && r.tests !== undefined).map((r) => [r.student, r]));
   const replaced = rows.map((r) => (r.tests === undefined && tested.get(r.student)?.tests ? { ...r, tests: tested.get(r.student)!.tests } : r));
-  const testOnly = [...tested.values()].filter((t) => !rows.some((r) => r.student === t.student));
+  // A row of grader test alone carries the lesson's maximum, the proof's (older gradebooks held the test XP there).
+  const proofMax = rows[0]?.maxScore;
+  const testOnly = [...tested.values()].filter((t) => !rows.some((r) => r.student === t.student)).map((t) => (isTestOnly(t) && proofMax !== undefined ? { ...t, maxScore: proofMax } : t));
   return writeRows(outDir, [...others, ...replaced, ...testOnly]);
 }
 
 /**
  * Records `grader test` results: for each (student, lesson) the row's
  * `tests` is set, the proof's status, score, reasons and any manual grade
- * left as they are; a lesson with no row yet gets one (needs-review: no proof graded yet).
+ * left as they are; a lesson with no row yet gets one, needs-review with the
+ * lesson's XP as its maximum, saying no proof was graded yet (or that the
+ * submission could not be graded, and why); such a row is rewritten by the
+ * next run.
  */
 export async function writeTestGrades(outDir: string, grades: readonly { student: string; lesson: string; tests: TestGrade }[]): Promise<GradebookRow[]> {
   const rows = await readGradebookRows(outDir);
   for (const g of grades) {
     const row = rows.find((r) => r.student === g.student && r.lesson === g.lesson);
-    if (row) row.tests = g.tests;
+    const lessonMax = g.tests.lessonXp ?? 0;
+    const reasons = [g.tests.notGraded === undefined ? NO_PROOF_REASON : notGradedReason(g.tests.notGraded)];
+    if (row && isTestOnly(row)) Object.assign(row, { maxScore: lessonMax, reasons, gradedAt: g.tests.gradedAt, tests: g.tests });
+    else if (row) row.tests = g.tests;
     else {
       rows.push({
         student: g.student,
         lesson: g.lesson,
         status: "needs-review",
         score: null,
-        maxScore: g.tests.xp,
-        reasons: [NO_PROOF_REASON],
+        maxScore: lessonMax,
+        reasons,
         grader: "auto",
         gradedAt: g.tests.gradedAt,
         manual: false,
@@ -103,6 +111,11 @@ export async function writeTestGrades(outDir: string, grades: readonly { student
     }
   }
   return writeRows(outDir, rows);
+}
+
+/** A row `grader test` made, no proof or manual grade on it yet. */
+function isTestOnly(r: GradebookRow): boolean {
+  return !r.manual && r.auto === undefined && r.score === null && r.reasons.length === 1 && (r.reasons[0] === NO_PROOF_REASON || r.reasons[0]!.startsWith("not graded: grader test"));
 }
 
 async function writeRows(outDir: string, rows: GradebookRow[]): Promise<GradebookRow[]> {

@@ -72,7 +72,7 @@ function summary(r: SubmissionResult): string {
   const lines = [`${r.submission}: ${r.total.score} / ${r.total.maxScore}`];
   if (r.error) lines.push("", `No test could run: ${r.error}`);
   for (const n of r.notes ?? []) lines.push(`Note: ${n}`);
-  for (const l of r.lessons) lines.push(`${l.title} (${l.id}): ${l.score} / ${l.maxScore}, ${l.xp} XP`);
+  for (const l of r.lessons) lines.push(`${l.title} (${l.id}): ${l.score} / ${l.maxScore}, ${l.xp} of ${l.lessonXp} XP`);
   return lines.join("\n");
 }
 

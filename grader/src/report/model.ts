@@ -48,8 +48,10 @@ export interface LessonResult {
   title: string;
   score: number;
   maxScore: number;
-  /** XP earned: the lesson's XP in proportion to its score, rounded down. */
+  /** XP earned: the lesson's XP in proportion to its score, rounded down (not the lesson's XP: that is `lessonXp`). */
   xp: number;
+  /** The lesson's full XP, from its front-matter: what `xp` is a part of. */
+  lessonXp: number;
 }
 
 export interface SubmissionResult {
@@ -130,7 +132,7 @@ export function buildSubmissionResult(input: BuildInput): SubmissionResult {
     const mine = tests.filter((t) => t.lesson === l.id);
     const score = round(mine.reduce((s, t) => s + t.score, 0));
     const maxScore = round(mine.reduce((s, t) => s + t.maxScore, 0));
-    return { id: safeText(l.id, MAX_NAME_CHARS), title: safeText(l.title, MAX_NAME_CHARS), score, maxScore, xp: maxScore > 0 ? Math.floor((l.xp * score) / maxScore) : 0 };
+    return { id: safeText(l.id, MAX_NAME_CHARS), title: safeText(l.title, MAX_NAME_CHARS), score, maxScore, xp: maxScore > 0 ? Math.floor((l.xp * score) / maxScore) : 0, lessonXp: l.xp };
   });
   const startedAt = input.startedAt instanceof Date ? input.startedAt.toISOString() : input.startedAt;
   return {

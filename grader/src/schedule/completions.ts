@@ -1,6 +1,6 @@
 // Reads the completions CSV: student,lesson,completed_at[,rating]. A bad row is
 // reported with its line number and skipped; the rest are scheduled.
-import { parseCsv } from "../gradebook/csv.js";
+import { parseCsv, type CsvRecord } from "../gradebook/csv.js";
 import type { Lesson } from "../lesson/model.js";
 import { parseIsoDate } from "./dates.js";
 
@@ -26,6 +26,23 @@ export interface Completions {
   errors: RowProblem[];
 }
 
+const REQUIRED = ["student", "lesson", "completed_at"] as const;
+
+/** What is wrong with a row as CSV (an unclosed quote, too few or too many fields), before its values are read. */
+function shapeProblem(rec: CsvRecord, columns: number, minFields: number, header: string): string | undefined {
+  if (rec.unterminated) {
+    return `unterminated quote: a quoted field opened on line ${rec.line} is never closed, so the rest of the file (lines ${rec.line}-${rec.endLine}) was read into it; close the quote. Rows skipped`;
+  }
+  if (rec.endLine > rec.line || rec.fields.some((f) => /[\r\n]/.test(f))) {
+    return `unterminated quote on line ${rec.line}: its quoted field runs on to line ${rec.endLine} (no field of this file holds a line break); close the quote on line ${rec.line}. Rows ${rec.line}-${rec.endLine} skipped`;
+  }
+  if (rec.fields.length < minFields || rec.fields.length > columns) {
+    const expected = minFields === columns ? `${columns}` : `${minFields} to ${columns}`;
+    return `row has ${rec.fields.length} field${rec.fields.length === 1 ? "" : "s"}, expected ${expected} (${header}); row skipped`;
+  }
+  return undefined;
+}
+
 export class CompletionsHeaderError extends Error {
   readonly code = "COMPLETIONS_HEADER";
 }
@@ -33,18 +50,29 @@ export class CompletionsHeaderError extends Error {
 export function parseCompletions(text: string, file: string, lessons: readonly Lesson[]): Completions {
   const records = parseCsv(text);
   const header = records[0];
-  const columns = header?.fields.map((f) => f.trim().toLowerCase()) ?? [];
+  if (!header) throw new CompletionsHeaderError(`${file}: the file is empty; expected a header line student,lesson,completed_at (and optionally rating), then one row per completion`);
+  const columns = header.fields.map((f) => f.trim().toLowerCase());
   const col = (name: string) => columns.indexOf(name);
-  const missing = ["student", "lesson", "completed_at"].filter((c) => col(c) === -1);
-  if (!header || missing.length > 0) {
+  const missing = REQUIRED.filter((c) => col(c) === -1);
+  if (missing.length > 0) {
+    const raw = header.fields.join(",");
+    const separator = [";", "\t", "|"].find((sep) => header.fields.length === 1 && REQUIRED.every((c) => raw.toLowerCase().split(sep).map((x) => x.trim()).includes(c)));
+    const hint = separator !== undefined ? `; the header looks ${separator === "\t" ? "tab" : `"${separator}"`}-separated: save the file with commas between the fields` : "";
     throw new CompletionsHeaderError(
-      `${file}:1: the header must name the columns student,lesson,completed_at and optionally rating; missing ${missing.join(", ") || "header"}`,
+      `${file}:${header.line}: the header must name the columns student,lesson,completed_at and optionally rating; missing ${missing.join(", ")}${hint}`,
     );
   }
+  // Columns a row may leave out at its end: those after the last required one (rating).
+  const minFields = Math.max(...REQUIRED.map(col)) + 1;
   const byId = new Map(lessons.map((l) => [l.id, l]));
   const rows: Completion[] = [];
   const errors: RowProblem[] = [];
   for (const rec of records.slice(1)) {
+    const shape = shapeProblem(rec, columns.length, minFields, header.fields.join(","));
+    if (shape !== undefined) {
+      errors.push({ line: rec.line, message: `${file}:${rec.line}: ${shape}` });
+      continue;
+    }
     const get = (name: string) => (col(name) === -1 ? "" : (rec.fields[col(name)] ?? "").trim());
     const student = get("student");
     const lessonId = get("lesson");

@@ -17,6 +17,7 @@ import { loadChecks } from "../check/load.js";
 import { loadCourse } from "../lesson/load.js";
 import type { Lesson } from "../lesson/model.js";
 import { stripInstructorOnly } from "../release/rules.js";
+import { lessonPagePath } from "./pages.js";
 
 export interface SiteFile {
   /** Path inside the site, with `/`. */
@@ -43,10 +44,6 @@ function esc(s: string): string {
 
 const posix = path.posix;
 
-/** A lesson file's page, by its path in the course directory: `w11/l04-idempotent-writes.md` -> `w11/l04-idempotent-writes.html`. */
-function pageIn(lessonsDir: string, lessonFile: string): string {
-  return path.relative(lessonsDir, path.resolve(lessonFile)).split(path.sep).join("/").replace(/\.md$/, ".html");
-}
 
 function testPageOf(testFile: string): string {
   return `tests/${testFile.replace(/\//g, "__")}.html`;
@@ -134,7 +131,7 @@ async function shortNames(root: string, lessons: readonly Lesson[]): Promise<Map
 export async function buildSite(o: SiteOptions): Promise<Site> {
   const course = await loadCourse(o.lessonsDir);
   // A lesson's `file` is relative to the working directory.
-  const pageOf = (lessonFile: string): string => pageIn(o.lessonsDir, lessonFile);
+  const pageOf = (lessonFile: string): string => lessonPagePath(o.lessonsDir, lessonFile);
   const lessons = orderByPrerequisites(course.lessons);
   const [tests, shorts] = await Promise.all([visibleTests(o.root), shortNames(o.root, lessons)]);
   const byId = new Map(lessons.map((l) => [l.id, l]));

@@ -10,6 +10,7 @@ import type { CriterionScore, TestGrade } from "../gradebook/model.js";
 import { writeTestGrades } from "../gradebook/store.js";
 import { buildSubmissionResult, type FormatEntry, type SubmissionResult } from "../report/index.js";
 import { gradeSubmission, type GradeOptions } from "./grade.js";
+import { SubmissionPathError } from "./submission.js";
 
 export interface ClassOptions extends Omit<GradeOptions, "submission" | "name"> {
   dir: string;
@@ -23,7 +24,7 @@ export interface ClassOptions extends Omit<GradeOptions, "submission" | "name"> 
 export interface ClassRow {
   student: string;
   result: SubmissionResult;
-  /** The grader could not grade it at all (an unreadable directory, a runner that did not start). */
+  /** Why the grader could not grade it at all (a folder with no week-12/, a runner that did not start), in words naming the folder. */
   failure?: string;
 }
 
@@ -60,7 +61,7 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
         const graded = await gradeSubmission({ ...grading, submission: join(o.dir, student), name: student });
         row = { student, result: graded.result };
       } catch (e) {
-        const failure = e instanceof Error ? e.message : String(e);
+        const failure = e instanceof SubmissionPathError ? e.problem : e instanceof Error ? e.message : String(e);
         row = { student, failure, result: buildSubmissionResult({ submission: student, startedAt: new Date(), elapsedMs: 0, tests: [], lessons: o.lessons, error: failure }) };
       }
       rows[i] = row;
@@ -72,12 +73,12 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, students.length)) }, worker));
-  await writeTestGrades(o.out, rows.flatMap((r) => r.result.lessons.map((l) => ({ student: r.student, lesson: l.id, tests: testGrade(r.result, l.id) }))));
+  await writeTestGrades(o.out, rows.flatMap((r) => r.result.lessons.map((l) => ({ student: r.student, lesson: l.id, tests: testGrade(r.result, l.id, r.failure) }))));
   return rows;
 }
 
-/** One lesson of a result as the gradebook keeps it: points per criterion. */
-export function testGrade(r: SubmissionResult, lesson: string): TestGrade {
+/** One lesson of a result as the gradebook keeps it: points per criterion, or why it could not be graded. */
+export function testGrade(r: SubmissionResult, lesson: string, failure?: string): TestGrade {
   const l = r.lessons.find((x) => x.id === lesson)!;
   const byCriterion = new Map<string, CriterionScore>();
   for (const t of r.tests.filter((t) => t.lesson === lesson && t.maxScore > 0)) {
@@ -89,5 +90,6 @@ export function testGrade(r: SubmissionResult, lesson: string): TestGrade {
     byCriterion.set(t.criterion, c);
   }
   const criteria = [...byCriterion.values()].sort((a, b) => Number(a.criterion.split("#")[1]) - Number(b.criterion.split("#")[1]));
-  return { score: l.score, maxScore: l.maxScore, xp: l.xp, criteria, errors: r.tests.filter((t) => t.lesson === lesson && t.status === "error").length, gradedAt: r.startedAt };
+  const errors = r.tests.filter((t) => t.lesson === lesson && t.status === "error").length;
+  return { score: l.score, maxScore: l.maxScore, xp: l.xp, lessonXp: l.lessonXp, criteria, errors, gradedAt: r.startedAt, ...(failure !== undefined ? { notGraded: failure } : {}) };
 }

@@ -24,6 +24,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join, sep } from "node:path";
 import { Worker } from "node:worker_threads";
+import { notImplementedMessage, pieceLessons, todoFile } from "./pieces.js";
 import { decodeArgs, type PlannedTest, type RunnerLine } from "./protocol.js";
 import type { CheckContext, CriterionCheck } from "../../../week-12/checks/index.js";
 import type * as Hidden from "../../hidden/index.js";
@@ -121,6 +122,7 @@ process.on("uncaughtException", (e) => {
 });
 
 const workbook = checks.openWorkbook({ source: args.workbook, label: "submission" });
+const pieces = pieceLessons(checks.CHECKS);
 const sandboxPrefix = `${args.workbook}${sep}`;
 /** Paths and commands as the student sees them: week-12/src/x.ts, not the sandbox's copy. */
 const local = (text: string | undefined): string | undefined =>
@@ -161,8 +163,23 @@ for (const [i, entry] of entries.entries()) {
     progress: () => {},
   };
   arm(i + 1, args.perTestMs + 2_000);
-  let r = await checks.runCheck(entry.check, ctx, { timeoutMs: args.perTestMs });
+  // A stub's todo() reached: the file it was called from, for the message.
+  let todo: { fn: string; file: string } | undefined;
+  const watched: CriterionCheck = {
+    ...entry.check,
+    run: (c) =>
+      entry.check.run(c).catch((e: unknown) => {
+        const err = e as { name?: unknown; fn?: unknown; stack?: unknown };
+        const file = err?.name === "NotImplementedError" && typeof err.fn === "string" ? todoFile(String(err.stack ?? ""), args.workbook) : undefined;
+        if (file !== undefined) todo = { fn: err.fn as string, file };
+        throw e;
+      }),
+  };
+  let r = await checks.runCheck(watched, ctx, { timeoutMs: args.perTestMs });
   disarm();
+  if (r.status === "todo" && todo !== undefined) {
+    r = { ...r, message: notImplementedMessage({ ...todo, criterion: entry.planned.criterion, pieceOf: pieces.get(todo.file) ?? [] }) };
+  }
   // A module of the submission that does not load (a syntax error, a throw at import) is the submission's failure, not the check's.
   const broken = [...loadErrors].find(([file]) => entry.planned.files.includes(file)) ?? [...loadErrors][0];
   if (r.status === "error" && broken) {

@@ -21,8 +21,15 @@ const TRUSTED = ["checks", "plug", "test", "package.json", "tsconfig.json", "vit
 /** A submission larger than this is refused (its src/ and node/ files together). */
 export const MAX_SUBMISSION_BYTES = 8 * 2 ** 20;
 
+/** A submission that cannot be graded as handed in: `problem` says why, `dir` is the path given (when the problem is the path). */
 export class SubmissionPathError extends Error {
   override readonly name = "SubmissionPathError";
+  constructor(
+    readonly problem: string,
+    readonly dir?: string,
+  ) {
+    super(dir === undefined ? problem : `--submission ${dir}: ${problem}`);
+  }
 }
 
 export interface StagedSubmission {
@@ -46,14 +53,14 @@ export function locateWorkbook(dir: string): string {
     st = statSync(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SubmissionPathError(`--submission ${dir}: ${code === "ENOENT" ? "no such directory" : code === "EACCES" ? "permission denied" : (e as Error).message}`);
+    throw new SubmissionPathError(code === "ENOENT" ? "no such directory" : code === "EACCES" ? "permission denied" : (e as Error).message, dir);
   }
-  if (!st.isDirectory()) throw new SubmissionPathError(`--submission ${dir}: not a directory`);
+  if (!st.isDirectory()) throw new SubmissionPathError("not a directory", dir);
   const isWorkbook = (d: string) => existsSync(join(d, "src")) && lstatSync(join(d, "src")).isDirectory();
   if (isWorkbook(dir)) return dir;
   const inner = join(dir, "week-12");
   if (existsSync(inner) && lstatSync(inner).isDirectory()) return inner;
-  throw new SubmissionPathError(`--submission ${dir}: neither a week-12 directory (with src/) nor a repository containing week-12/`);
+  throw new SubmissionPathError("neither a week-12 directory (with src/) nor a repository containing week-12/", dir);
 }
 
 const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");

@@ -7,6 +7,7 @@
 // must be one Gradescope takes.
 import { execFile } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readZip, type ZipEntry } from "../../src/autograder/zip.js";
@@ -28,12 +29,11 @@ const DOCUMENTED_TOP = ["score", "execution_time", "output", "output_format", "t
 const DOCUMENTED_TEST = ["score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags", "visibility", "extra_data"];
 
 describe("the Gradescope autograder zip", () => {
-  // Not under the temp directory: grader test gives each sandboxed run a
-  // private /tmp, where a source under /tmp would not be seen (on Gradescope
-  // the root is /autograder). The repository's ignored .grader-out/ is
-  // readable by the sandbox's user.
-  mkdirSync(join(REPO, ".grader-out"), { recursive: true });
-  const work = mkdtempSync(join(REPO, ".grader-out", "autograder-test-"));
+  // Under the temp directory on purpose: grader test gives each sandboxed run
+  // a private /tmp and binds the grader's checkout (here the unpacked source)
+  // back at its own path, so a root under /tmp works as /autograder does. It
+  // must be readable by the sandbox's user, hence 0755.
+  const work = mkdtempSync(join(tmpdir(), "dslab-autograder-test-"));
   chmodSync(work, 0o755);
   const root = join(work, "autograder");
   const zipFile = join(work, "autograder.zip");

@@ -103,7 +103,7 @@ describe("grader lint and lesson show", () => {
   test("`grader lesson` without `show` names the command to use; `grader lesson --help` shows its help", async () => {
     const [bare, help] = await Promise.all([grader(["lesson", "w11-l04"]), grader(["lesson", "--help"])]);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toBe('grader: "lesson w11-l04" is not a command; use `grader lesson pictures` or `grader lesson show` (see `grader lesson pictures --help`)\n');
+    expect(bare.stderr).toBe('grader: "lesson w11-l04" is not a command; use `grader lesson pictures` or `grader lesson show` (see `grader lesson pictures --help` or `grader lesson show --help`, or `grader lesson --help` for all of them)\n');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: grader lesson show ID [--lessons DIR] [--json]");
   });
@@ -221,6 +221,24 @@ describe("grader schedule", () => {
     await grader(args);
     const after = await Promise.all(files.map((f) => readFile(path.join(out, f))));
     expect(after).toEqual(before);
+  });
+
+  test("--base-url links each review to the page grader site publishes for the lesson; without it, to the lesson's Markdown file", async () => {
+    const csv = path.join(tmp, "links.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    const site = path.join(tmp, "links-site");
+    const [linked, plain, built] = await Promise.all([
+      grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", path.join(tmp, "links"), "--base-url", "https://course.example.edu/lessons/"]),
+      grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", path.join(tmp, "links-plain")]),
+      grader(["site", "--lessons", COURSE, "--out", site]),
+    ]);
+    expect([linked.code, plain.code, built.code]).toEqual([0, 0, 0]);
+    const link = (dir: string) => readFile(path.join(tmp, dir, "agenda.csv"), "utf8").then((t) => t.split("\r\n")[1]!.split(",").at(-1)!);
+    const url = await link("links");
+    expect(url).toBe("https://course.example.edu/lessons/retry.html");
+    await expect(readFile(path.join(site, url.slice("https://course.example.edu/lessons/".length)), "utf8")).resolves.toContain("<html");
+    expect(await link("links-plain")).toBe(path.relative(REPO, path.join(COURSE, "retry.md")));
+    expect(await readFile(path.join(tmp, "links", "alice.ics"), "utf8")).toContain("URL:https://course.example.edu/lessons/retry.html");
   });
 
   test("--fsrs --json schedules the next review per student and lesson", async () => {

@@ -108,4 +108,58 @@ describe("grader command-line convention", () => {
     expect(schedule.code).toBe(4);
     expect(schedule.stderr).toMatch(/^grader schedule: --out \/proc\/self\/sched\/calendars: /);
   });
+
+  test("a path of the wrong kind or a value with a leading dash is one line naming the option and the path, no system error text", async () => {
+    const file = path.join(tmp, "a-file");
+    const dir = path.join(tmp, "a-dir");
+    await writeFile(file, "x");
+    await mkdir(dir, { recursive: true });
+    const [proofs, site, zip, budget, url] = await Promise.all([
+      grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", path.join(PASTES, "alice.txt"), "--out", path.join(tmp, "grades-file")]),
+      grader(["site", "--lessons", COURSE, "--out", file]),
+      grader(["autograder", "gradescope", "--out", dir]),
+      grader(["test", "--submission", "week-12", "--budget", "-1"]),
+      grader(["schedule", "--completions", file, "--base-url", "-x"]),
+    ]);
+    expect(proofs).toMatchObject({ code: 4, stderr: `grader proofs: cannot read the pastes directory ${path.join(PASTES, "alice.txt")}: it is a file, not a directory; give the directory that holds one paste per student\n` });
+    expect(site).toMatchObject({ code: 4, stderr: `grader site: --out ${file}: ${file} exists and is not a directory; give a directory for the outputs\n` });
+    expect(zip).toMatchObject({ code: 4, stderr: `grader autograder gradescope: --out ${dir}: is a directory; give the zip's file name, e.g. ${path.join(dir, "autograder.zip")}\n` });
+    expect(budget).toMatchObject({ code: 2, stderr: 'grader test: --budget: expected a number >= 1, got "-1"\n' });
+    expect(url).toMatchObject({ code: 2, stderr: "grader schedule: --base-url -x: a value that starts with a dash is taken for an option; write --base-url=-x. Run `grader schedule --help` for usage.\n" });
+  });
+
+  test("grader test --out of the wrong kind is refused before any grading, naming --out once", async () => {
+    const file = path.join(tmp, "gradebook-file");
+    const dir = path.join(tmp, "report-dir");
+    const klass = path.join(tmp, "class-for-out");
+    await writeFile(file, "x");
+    await mkdir(dir, { recursive: true });
+    await mkdir(path.join(klass, "ann"), { recursive: true });
+    const [gradebook, report] = await Promise.all([grader(["test", "--class", klass, "--out", file]), grader(["test", "--submission", path.join(REPO, "week-12"), "--out", dir])]);
+    expect(gradebook).toMatchObject({ code: 4, stderr: `grader test: --out ${file}: ${file} exists and is not a directory; give a directory for the outputs\n` });
+    expect(report).toMatchObject({ code: 4, stderr: `grader test: --out ${dir}: it is a directory; give the report's file name (--out DIR is for --class)\n` });
+  });
+
+  test("site with no lesson exits 4 like lint and leaves an existing site as it was", async () => {
+    const empty = path.join(tmp, "site-no-lessons");
+    const out = path.join(tmp, "site-out");
+    await mkdir(empty, { recursive: true });
+    expect((await grader(["site", "--lessons", COURSE, "--out", out])).code).toBe(0);
+    const index = await readFile(path.join(out, "index.html"), "utf8");
+    const r = await grader(["site", "--lessons", empty, "--out", out]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`grader site: --lessons ${empty} holds no lesson (no *.md file); nothing written. Give the course directory with --lessons DIR\n`);
+    expect(await readFile(path.join(out, "index.html"), "utf8")).toBe(index);
+  });
+
+  test("--help of a command family (lesson, autograder) lists the exit-code table too; the bare family word names every subcommand's help", async () => {
+    const runs = await Promise.all([grader(["lesson", "--help"]), grader(["autograder", "--help"]), grader(["lesson"])]);
+    for (const r of runs.slice(0, 2)) {
+      expect(r.code).toBe(0);
+      for (const code of [0, 1, 2, 3, 4, 70]) expect(r.stdout).toMatch(new RegExp(`^ +${code}  \\S`, "m"));
+    }
+    expect(runs[2]!.code).toBe(2);
+    expect(runs[2]!.stderr).toContain("`grader lesson pictures --help` or `grader lesson show --help`, or `grader lesson --help` for all of them");
+  });
 });

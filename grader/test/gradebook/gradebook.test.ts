@@ -155,11 +155,11 @@ describe("manual grades survive reruns (grades directory)", () => {
     expect(grades.map((g) => `${g.student}:${g.note}`)).toEqual(["al:c", "bob:b"]);
   });
 
-  test("rows of other lessons already in the gradebook are kept", async () => {
+  test("rows of other lessons already in the gradebook are kept, sorted by student, then lesson", async () => {
     await writeGradebook(dir, "other", gradeClass({ checker: proofChecker(withPatterns("other", ["x"])), pastes, manual: [], now: NOW }).rows);
     await writeGradebook(dir, "retry", gradeClass({ checker, pastes, manual: [], now: NOW }).rows);
     const rows = await readGradebookRows(dir);
-    expect(rows.map((r) => `${r.lesson}/${r.student}`)).toEqual(["other/alice", "other/bob", "other/carol", "retry/alice", "retry/bob", "retry/carol"]);
+    expect(rows.map((r) => `${r.lesson}/${r.student}`)).toEqual(["other/alice", "retry/alice", "other/bob", "retry/bob", "other/carol", "retry/carol"]);
   });
 
   test("reruns with the same --now write byte-identical exports", async () => {
@@ -181,7 +181,14 @@ describe("CSV", () => {
     [" padded", '" padded"'],
   ])("field %j", (value, expected) => {
     expect(csvField(value)).toBe(expected);
-    expect(parseCsv(`${expected}\r\n`)).toEqual([{ fields: [value], line: 1 }]);
+    expect(parseCsv(`${expected}\r\n`)).toEqual([{ fields: [value], line: 1, endLine: value.includes("\n") ? 2 : 1 }]);
+  });
+
+  test("a quote left open is flagged on the record it opened in, which holds the rest of the text", () => {
+    expect(parseCsv('a,b\r\nc,"d\r\ne,f\r\n')).toEqual([
+      { fields: ["a", "b"], line: 1, endLine: 1 },
+      { fields: ["c", "d\r\ne,f\r\n"], line: 2, endLine: 3, unterminated: true },
+    ]);
   });
 
   test("an empty score for needs-review, CRLF rows", () => {

@@ -4,7 +4,7 @@
  * its own specification), and --class over a small class into a gradebook
  * that already holds a proof's manual grade.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import { readGradebookRows, writeGradebook } from "../../src/gradebook/store.js"
 import { parseXml, validateExercismResults, validateGradescopeResults, type SubmissionResult } from "../../src/report/index.js";
 import { grader } from "../helpers/cli.js";
 import { HOSTILE } from "../hostile/catalogue.js";
-import { makeSubmission, MUTANTS, REPOSITORY_ROOT } from "./submissions.js";
+import { makeSubmission, MUTANTS, REPOSITORY_ROOT, WORKBOOK } from "./submissions.js";
 
 const KEYS = "w12-leader-election-client-idempotency-d05-quest-idempotency-keys-2h";
 const work = mkdtempSync(join(tmpdir(), "dslab-grader-command-"));
@@ -87,6 +87,20 @@ describe("grader test --format", () => {
   });
 });
 
+describe("grader test: a hidden test that runs another lesson's piece", () => {
+  it("w12 d03 criterion 5: with the vote rules unwritten, the cluster test names week-12/src/vote-rules.ts and the vote-rules lesson", { timeout: 180_000 }, async () => {
+    const dir = makeSubmission(join(work, "retry-without-votes"), { files: { "src/vote-rules.ts": readFileSync(join(WORKBOOK, "src", "vote-rules.ts"), "utf8") } });
+    const r = await grader(["test", "--submission", dir, "--lesson", "retry", "--skip-typecheck", "--format", "json"], { timeoutMs: 150_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as SubmissionResult;
+    const cluster = result.tests.find((t) => t.criterion.endsWith("#5") && t.status === "failed");
+    expect(cluster?.message).toBe(
+      "not implemented yet: electionTimeoutTicks in week-12/src/vote-rules.ts, a piece of lesson w12-leader-election-client-idempotency-d02-quest-vote-rules-2h; this criterion-5 test runs it with yours, so its points wait on that piece too",
+    );
+    expect(result.tests.filter((t) => t.status !== "passed")).toHaveLength(1);
+  });
+});
+
 describe("grader test --class", () => {
   it("grades every student with --jobs 2, prints the table and records criterion scores in the gradebook, manual grades kept", { timeout: 300_000 }, async () => {
     const klass = join(work, "class");
@@ -114,7 +128,7 @@ describe("grader test --class", () => {
     const ada = rows.find((x) => x.student === "ada")!;
     expect(ada.status).toBe("needs-review");
     expect(ada.tests).toMatchObject({ score: 12, maxScore: 12, errors: 0 });
-    expect(readFileSync(join(out, "gradebook.csv"), "utf8").split("\r\n")[0]).toBe("student,lesson,status,score,max_score,reasons,grader,graded_at,test_score,test_max_score,test_xp,test_errors,criteria");
+    expect(readFileSync(join(out, "gradebook.csv"), "utf8").split("\r\n")[0]).toBe("student,lesson,status,score,max_score,reasons,grader,graded_at,test_score,test_max_score,test_xp,test_lesson_xp,test_errors,criteria");
     expect(JSON.parse(readFileSync(join(out, "reports", "cy", "result.json"), "utf8")).notes.join()).toMatch(/throws when it is imported/);
 
     // The proofs graded again: the test scores stay on the rows.
@@ -124,19 +138,51 @@ describe("grader test --class", () => {
     expect(again.find((x) => x.student === "cy")?.tests?.score).toBe(0);
   });
 
-  it("an empty class writes an empty table, a missing class directory exits 4", async () => {
+  it("a class directory with no student folder exits 4 and writes nothing, like grader proofs; a missing one exits 4", async () => {
     const empty = join(work, "empty-class");
     mkdirSync(empty, { recursive: true });
     writeFileSync(join(empty, "README.txt"), "not a student");
-    const r = await grader(["test", "--class", empty, "--out", join(work, "gb-empty")]);
-    expect(r.code).toBe(0);
-    // The lessons in prerequisite order, by short name.
-    const header = r.stdout.split("\n")[0]!.split(/\s+/);
-    expect(header[0]).toBe("student");
-    expect(header.slice(-2)).toEqual(["total", "errors"]);
-    expect([...header.slice(1, -2)].sort()).toEqual(["dedup", "keys", "retry", "vote", "w11"]);
+    const out = join(work, "gb-empty");
+    const r = await grader(["test", "--class", empty, "--out", out]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^grader test: --class .*empty-class: no student folder in it .*nothing written\n$/);
+    expect(existsSync(out)).toBe(false);
     const missing = await grader(["test", "--class", join(work, "nope")]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/--class .*nope: no such directory/);
+  });
+
+  it("w12 d03 (retry): a row with no proof carries the lesson's XP as its maximum, never the test XP; a folder that cannot be graded says so and why, by the student's name", { timeout: 200_000 }, async () => {
+    const klass = join(work, "class-retry");
+    makeSubmission(join(klass, "alice"));
+    makeSubmission(join(klass, "carl"), { stubs: true });
+    mkdirSync(join(klass, "dora"), { recursive: true });
+    const out = join(work, "gb-retry");
+    // A proof row of another lesson already there: the rows come out sorted by student, then lesson.
+    await writeGradebook(out, "w11-l04", [{ student: "carl", lesson: "w11-l04", status: "pass", score: 30, maxScore: 30, reasons: [], grader: "auto", gradedAt: "2026-01-01T00:00:00.000Z", manual: false }]);
+    const r = await grader(["test", "--class", klass, "--jobs", "2", "--lesson", "retry", "--skip-typecheck", "--out", out], { timeoutMs: 180_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").find((l) => l.startsWith("dora"))).toMatch(/^dora\s+-\s+-\s+not graded$/);
+    expect(r.stderr).toMatch(/^grader test: dora: not graded: neither a week-12 directory \(with src\/\) nor a repository containing week-12\/ \(.*class-retry\/dora\)$/m);
+    expect(r.stderr).not.toMatch(/--submission/);
+
+    const rows = await readGradebookRows(out);
+    expect(rows.map((x) => `${x.student} ${x.lesson.slice(0, 8)}`)).toEqual(["alice w12-lead", "carl w11-l04", "carl w12-lead", "dora w12-lead"]);
+    const retry = rows.filter((x) => x.lesson.includes("retry"));
+    for (const row of retry) expect(row.maxScore, row.student).toBe(60);
+    expect(retry.find((x) => x.student === "alice")?.tests).toMatchObject({ score: 20, maxScore: 20, xp: 60, lessonXp: 60 });
+    expect(retry.find((x) => x.student === "carl")?.tests).toMatchObject({ score: 0, xp: 0, lessonXp: 60 });
+    const dora = retry.find((x) => x.student === "dora")!;
+    expect(dora.reasons).toEqual(["not graded: grader test could not grade the submission: neither a week-12 directory (with src/) nor a repository containing week-12/; no proof graded yet"]);
+    expect(dora.tests?.notGraded).toMatch(/^neither a week-12 directory/);
+    const csv = readFileSync(join(out, "gradebook.csv"), "utf8").split("\r\n");
+    expect(csv[0]).toBe("student,lesson,status,score,max_score,reasons,grader,graded_at,test_score,test_max_score,test_xp,test_lesson_xp,test_errors,criteria");
+    expect(csv.find((l) => l.startsWith("dora,"))).toMatch(/,,,,60,,not graded: neither a week-12 directory/);
+
+    // The proofs graded afterwards for alice only: carl and dora, with no paste, keep the lesson's maximum.
+    await writeGradebook(out, retry[0]!.lesson, [{ student: "alice", lesson: retry[0]!.lesson, status: "pass", score: 60, maxScore: 60, reasons: [], grader: "auto", gradedAt: "2026-01-02T00:00:00.000Z", manual: false }]);
+    const after = await readGradebookRows(out);
+    expect(after.filter((x) => x.lesson.includes("retry")).map((x) => [x.student, x.maxScore])).toEqual([["alice", 60], ["carl", 60], ["dora", 60]]);
   });
 });

@@ -122,11 +122,21 @@ describe("Markdown report", () => {
     const md = toMarkdown(sample());
     expect(md).toContain("# Results: student-007");
     expect(md).toContain("**Total: 3.5 / 7**");
-    expect(md).toContain(`## Vote rules (\`${L1}\`): 2 / 4, 20 XP`);
-    expect(md).toContain(`| 1 | \`${L1}#1\` | grants one vote per term | ✓ | 2 / 2 |  |`);
-    expect(md).toContain(`| 2 | \`${L1}#2\` | refuses a stale log | ✗ | 0 / 2 | granted a vote to a candidate whose log is behind (term 3, index 7 &lt; 9) |`);
+    expect(md).toContain(`## Vote rules (\`${L1}\`): 2 / 4, 20 of 40 XP`);
+    expect(md).toContain(`| 1 | grants one vote per term | ✓ | 2 / 2 |  |`);
+    expect(md).toContain(`| 2 | refuses a stale log | ✗ | 0 / 2 | granted a vote to a candidate whose log is behind (term 3, index 7 &lt; 9) |`);
     expect(md).toContain("| ⚠ (wall limit) | 0 / 1.5 |");
     expect(md).toContain("```text\nseed 42: node n2 voted for n1\n```");
+  });
+
+  it("groups a lesson's tests by criterion, names the criterion id once, and lists the 0-point type check under no criterion", () => {
+    const t = (criterion: number, name: string, visibility: "visible" | "hidden") => ({ name, criterion: `${L1}#${criterion}`, weight: 1, maxScore: 1, score: 1, status: "passed" as const, visibility });
+    const typeCheck = { name: "type check: week-12/src/vote-rules.ts (tsc --noEmit; no points, shown to fix)", criterion: `${L1}#1`, weight: 0, maxScore: 0, score: 0, status: "failed" as const, message: "1 type error", visibility: "visible" as const };
+    const md = toMarkdown(sample([typeCheck, t(1, "v1", "visible"), t(2, "v2", "visible"), t(1, "h1", "hidden"), t(2, "h2", "hidden"), t(1, "h1b", "hidden")]));
+    const rows = md.split("\n").filter((l) => /^\| (\d|–) \|/.test(l));
+    expect(rows.map((l) => l.split(" | ").slice(0, 2).join(" | "))).toEqual(["| 1 | v1", "| 1 | h1", "| 1 | h1b", "| 2 | v2", "| 2 | h2", "| – | type check: week-12/src/vote-rules.ts (tsc --noEmit; no points, shown to fix)"]);
+    expect(md.split(`${L1}#`).length - 1).toBe(1);
+    expect(md).toContain(`Criterion #n is row n of the lesson's pass-criteria table (\`${L1}#n\`).`);
   });
 });
 

@@ -4,11 +4,11 @@ import { buildSubmissionResult, studentView } from "../../src/report/index.js";
 import { L1, L2, sample, sampleTests } from "./sample.js";
 
 describe("buildSubmissionResult", () => {
-  it("sums scores per lesson and in total, and gives XP in proportion to the score", () => {
+  it("sums scores per lesson and in total, and gives XP in proportion to the score beside the lesson's full XP (lessonXp)", () => {
     const r = sample();
     expect(r.lessons).toEqual([
-      { id: L1, title: "Vote rules", score: 2, maxScore: 4, xp: 20 },
-      { id: L2, title: "Client retries and idempotency", score: 1.5, maxScore: 3, xp: 30 },
+      { id: L1, title: "Vote rules", score: 2, maxScore: 4, xp: 20, lessonXp: 40 },
+      { id: L2, title: "Client retries and idempotency", score: 1.5, maxScore: 3, xp: 30, lessonXp: 60 },
     ]);
     expect(r.total).toEqual({ score: 3.5, maxScore: 7 });
     expect(r.tests[1]).toMatchObject({ lesson: L1, criterion: `${L1}#2`, status: "failed", visibility: "hidden" });

@@ -57,6 +57,38 @@ describe("completions CSV", () => {
     );
   });
 
+  test("a row that is not well-formed CSV says file:line and what is wrong: a quote left open, too few or too many fields", () => {
+    const L = "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h";
+    const csv = ["student,lesson,completed_at", `ann,${L},2026-11-01`, `ivy,${L},"2026-11-20`, `ivy,${L},2026-11-21"`, `ivy,${L}`, `jo,${L},2026-11-03,good,x`, `kim,${L},2026-11-04`, ""].join("\n");
+    const { rows, errors } = parseCompletions(csv, "bad.csv", lessons);
+    expect(errors.map((e) => e.message)).toEqual([
+      "bad.csv:3: unterminated quote on line 3: its quoted field runs on to line 4 (no field of this file holds a line break); close the quote on line 3. Rows 3-4 skipped",
+      "bad.csv:5: row has 2 fields, expected 3 (student,lesson,completed_at); row skipped",
+      "bad.csv:6: row has 5 fields, expected 3 (student,lesson,completed_at); row skipped",
+    ]);
+    expect(rows.map((r) => r.student)).toEqual(["ann", "kim"]);
+    // With the optional rating column, a row may leave it out, not more.
+    const rated = parseCompletions(`student,lesson,completed_at,rating\nann,${L},2026-11-01\nbo,${L},2026-11-01,good,x\n`, "r.csv", lessons);
+    expect(rated.rows.map((r) => r.student)).toEqual(["ann"]);
+    expect(rated.errors.map((e) => e.message)).toEqual(["r.csv:3: row has 5 fields, expected 3 to 4 (student,lesson,completed_at,rating); row skipped"]);
+  });
+
+  test("a quote never closed is reported where it opens, not as a bad date", () => {
+    const L = "w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h";
+    const { rows, errors } = parseCompletions(`student,lesson,completed_at\nann,${L},"2026-11-01\nbob,${L},2026-11-02\n`, "u.csv", lessons);
+    expect(rows).toEqual([]);
+    expect(errors).toEqual([{ line: 2, message: "u.csv:2: unterminated quote: a quoted field opened on line 2 is never closed, so the rest of the file (lines 2-3) was read into it; close the quote. Rows skipped" }]);
+  });
+
+  test("an empty file, or a header separated by semicolons or tabs, is refused with what is wrong", () => {
+    expect(() => parseCompletions("", "e.csv", lessons)).toThrow("e.csv: the file is empty; expected a header line student,lesson,completed_at (and optionally rating), then one row per completion");
+    expect(() => parseCompletions("\ufeff\r\n", "e.csv", lessons)).toThrow("e.csv: the file is empty");
+    expect(() => parseCompletions("student;lesson;completed_at\nann;x;2026-11-01\n", "s.csv", lessons)).toThrow(
+      's.csv:1: the header must name the columns student,lesson,completed_at and optionally rating; missing student, lesson, completed_at; the header looks ";"-separated: save the file with commas between the fields',
+    );
+    expect(() => parseCompletions("student\tlesson\tcompleted_at\n", "t.csv", lessons)).toThrow("the header looks tab-separated");
+  });
+
   test.each([["2026-11-20", "2026-11-20"], ["2024-02-29", "2024-02-29"], ["2026-11-20T23:59:59+02:00", "2026-11-20"]])("date %s", (input, out) => {
     expect(formatIsoDate(parseIsoDate(input)!)).toBe(out);
   });

@@ -1,5 +1,5 @@
 // `grader autograder gradescope --out FILE`: the Gradescope autograder zip.
-import { writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, prepareOutDir } from "@dslab/protocol/cli";
 import { gradescopeEntries } from "../../autograder/gradescope.js";
@@ -42,7 +42,12 @@ Exit codes: 0 written, 2 usage error, 4 FILE cannot be written.
   },
   async run(values, _positionals, io) {
     const out = path.resolve(requireString(values, "out", "autograder gradescope"));
-    prepareOutDir(path.dirname(out), [path.basename(out)]);
+    if (existsSync(out) && !statSync(out).isFile()) throw new InputError(`--out ${out}: ${statSync(out).isDirectory() ? "is a directory" : "exists and is not a regular file"}; give the zip's file name, e.g. ${path.join(out, "autograder.zip")}`);
+    try {
+      prepareOutDir(path.dirname(out), []);
+    } catch (e) {
+      throw new InputError(`--out ${out}: ${(e as Error).message.replace(/^--out [^:]*: /, "")}`);
+    }
     const entries = gradescopeEntries(REPOSITORY_ROOT, []);
     const zip = writeZip(entries);
     try {

@@ -85,7 +85,8 @@ is written then).
       // Symlinks are followed when read; FIFOs and devices are refused per student, never read.
       entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.isDirectory() && !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (err) {
-      throw new InputFileError(`cannot read the pastes directory ${dir}: ${unreadableReason(err)}`, { cause: err });
+      const why = (err as NodeJS.ErrnoException).code === "ENOTDIR" ? "it is a file, not a directory; give the directory that holds one paste per student" : unreadableReason(err);
+      throw new InputFileError(`cannot read the pastes directory ${dir}: ${why}`, { cause: err });
     }
     if (entries.length === 0) {
       throw new InputFileError(`${dir} holds no paste (no files but hidden ones); nothing graded, nothing written`);

@@ -3,6 +3,7 @@ import { prepareOutDir } from "@dslab/protocol/cli";
 import { loadCourse } from "../../lesson/load.js";
 import { writeFileAtomic } from "../../gradebook/store.js";
 import { buildSchedule } from "../../schedule/build.js";
+import { lessonPagePath } from "../../site/pages.js";
 import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
 import { emptyState, STATE_FILE, type ScheduleState } from "../../schedule/state.js";
@@ -48,7 +49,10 @@ Options:
   --completions FILE  the completions CSV (required)
   --out DIR           output directory (default: ${DEFAULT_SCHEDULE_DIR})
   --fsrs              adaptive scheduling from ratings
-  --base-url URL      lesson links become URL + the lesson's path in the course
+  --base-url URL      lesson links become URL + the lesson's page as grader site
+                      publishes it (w12-.../d03-....html); without it, a review's
+                      DESCRIPTION and agenda link give the lesson's Markdown file
+                      as read from --lessons (e.g. lessons/w12-.../d03-....md)
   --lessons DIR       the course directory (default: lessons, here or in the nearest parent)
   --json              print the reviews and the bad rows as JSON
   -h, --help          show this help
@@ -87,9 +91,10 @@ cannot be read or has no header (a FIFO or a device is refused, not read).
     const latest = new Map<string, number>();
     for (const r of completions.rows) latest.set(r.student, Math.max(latest.get(r.student) ?? r.day, r.day));
     const overall = Math.max(0, ...latest.values());
+    // With --base-url, the page grader site publishes for the lesson; without, its Markdown file as read.
     const linkOf = (r: PlannedReview) => {
-      const rel = path.relative(lessonsDir, r.lesson.file).split(path.sep).join("/");
-      return baseUrl ? { text: rel, url: baseUrl.replace(/\/?$/, "/") + rel } : { text: r.lesson.file.split(path.sep).join("/") };
+      const page = lessonPagePath(lessonsDir, r.lesson.file);
+      return baseUrl ? { text: page, url: baseUrl.replace(/\/?$/, "/") + page } : { text: r.lesson.file.split(path.sep).join("/") };
     };
     const built = buildSchedule({ reviews: plan.reviews, previous, linkOf, stampDayOf: (s) => latest.get(s) ?? overall, mode: values.fsrs ? "fsrs" : "fixed" });
     for (const [name, content] of built.calendars) await writeFileAtomic(path.join(out, name), content);

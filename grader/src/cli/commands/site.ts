@@ -1,7 +1,17 @@
 // `grader site --out DIR`: the course as a static HTML site.
 import path from "node:path";
+import { prepareOutDir } from "@dslab/protocol/cli";
 import { REPOSITORY_ROOT } from "../../check/load.js";
-import { EXIT, json, requireString, type Command } from "../args.js";
+import { EXIT, InputFileError, json, requireString, type Command } from "../args.js";
+
+/** Why a file of the site could not be written, in words. */
+function unwritableReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === "EEXIST" || e.code === "ENOTDIR") return `${e.path ?? "a parent"} is a file where the site needs a directory`;
+  if (e.code === "EISDIR") return `${e.path ?? "a file of the site"} is a directory where the site writes a file`;
+  if (e.code === "EACCES" || e.code === "EPERM") return "permission denied";
+  return e.message;
+}
 
 export const site: Command = {
   name: "site",
@@ -24,8 +34,9 @@ Options:
   --json          print the files written as JSON
   -h, --help      show this help
 
-Exit codes: 0 written, 2 usage error, 4 the lessons cannot be read, an
-instructor-only marker is unclosed, or DIR cannot be written.
+Exit codes: 0 written, 2 usage error, 4 the lessons cannot be read or hold
+no lesson (nothing is written then), an instructor-only marker is unclosed,
+or DIR cannot be written.
 `,
   options: {
     out: { type: "string" },
@@ -38,12 +49,15 @@ instructor-only marker is unclosed, or DIR cannot be written.
     const out = path.resolve(requireString(values, "out", "site"));
     const { buildSite } = await import("../../site/build.js");
     const { writeSite } = await import("../../site/write.js");
-    const built = await buildSite({ lessonsDir: path.resolve(String(values.lessons)), root: REPOSITORY_ROOT });
+    const lessonsDir = String(values.lessons);
+    const built = await buildSite({ lessonsDir: path.resolve(lessonsDir), root: REPOSITORY_ROOT });
+    // An empty site would replace the index of one already in DIR and leave its lesson pages behind.
+    if (built.lessons === 0) throw new InputFileError(`--lessons ${lessonsDir} holds no lesson (no *.md file); nothing written. Give the course directory with --lessons DIR`);
+    prepareOutDir(out, ["index.html"]);
     try {
       await writeSite(out, built.files);
     } catch (err) {
-      io.stderr(`grader site: --out ${out}: cannot write there: ${(err as Error).message}\n`);
-      return EXIT.badInput;
+      throw new InputFileError(`--out ${out}: cannot write the site there: ${unwritableReason(err)}`, { cause: err });
     }
     for (const w of built.warnings) io.stderr(`grader site: ${w}\n`);
     if (values.json === true) io.stdout(json({ out, lessons: built.lessons, files: built.files.map((f) => f.path), warnings: built.warnings }));

@@ -3,17 +3,17 @@
 // in the sandbox, and writes a report; or, with --class, every submission of
 // a class, in parallel, into the gradebook. This module is the command's
 // shell: options, the terminal (progress line, summary table), the files.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
 import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
-import { gradeClass } from "../../test-run/class.js";
+import { gradeClass, listStudents } from "../../test-run/class.js";
 import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } from "../../test-run/grade.js";
 import { REPOSITORY_ROOT } from "../../check/load.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
-import { DEFAULT_GRADES_DIR, EXIT, type Command, type Io } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, unreadableReason, type Command, type Io } from "../args.js";
 
 const INTERNAL = 70;
 /** Scales the hidden fault runs' seeds: for the grader's own tests and bench only. */
@@ -75,6 +75,7 @@ root none of this holds (a note in the report says so).
 
 Exit codes: 0 the grading ran (whatever the scores; the report has the
 outcome), 2 usage error, 4 the submission or class directory cannot be read,
+or the class directory holds no student folder (nothing is written then),
 70 the grader itself could not run (the runner did not start).
 `,
   options: {
@@ -120,6 +121,10 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
     for (const line of protectInstructorFiles()) io.stderr(`grader test: ${line}\n`);
 
     if (submission !== undefined) {
+      const reportFile = values.out as string | undefined;
+      if (reportFile !== undefined && existsSync(reportFile) && statSync(reportFile).isDirectory()) {
+        throw new InputError(`--out ${reportFile}: it is a directory; give the report's file name (--out DIR is for --class)`);
+      }
       let graded;
       try {
         graded = await gradeSubmission({ ...common, submission: path.resolve(submission), name: path.basename(path.resolve(submission)) });
@@ -139,7 +144,9 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
         try {
           writeFileSync(out, text);
         } catch (e) {
-          throw new InputError(`--out ${out}: cannot write it: ${(e as Error).message}`);
+          const code = (e as NodeJS.ErrnoException).code;
+          const why = code === "EISDIR" ? "it is a directory; give the report's file name" : code === "ENOENT" || code === "ENOTDIR" ? "its directory does not exist" : unreadableReason(e);
+          throw new InputError(`--out ${out}: cannot write the report there: ${why}`);
         }
         io.stderr(`grader test: ${summaryLine(graded.result)}; wrote ${f.name} to ${out}\n`);
       }
@@ -148,12 +155,16 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
 
     const dir = path.resolve(klass!);
     if (!existsSync(dir)) throw new InputError(`--class ${klass}: no such directory`);
-    const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
+    let students: string[];
     try {
-      prepareOutDir(out, []);
+      students = listStudents(dir);
     } catch (e) {
-      throw new InputError(`--out ${out}: ${(e as Error).message}`);
+      throw new InputError(`--class ${klass}: cannot read it: ${unreadableReason(e)}`);
     }
+    if (students.length === 0) throw new InputError(`--class ${klass}: no student folder in it (one folder per student, each a week-12/ or a repository); nothing graded, nothing written`);
+    const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
+    // Refused in one line naming --out (exit 4) before any grading.
+    prepareOutDir(out, []);
     const progress = process.stderr.isTTY === true;
     const rows = await gradeClass({
       ...common,
@@ -169,7 +180,7 @@ outcome), 2 usage error, 4 the submission or class directory cannot be read,
     io.stdout(classTable(rows.map((r) => r.result), lessons));
     io.stdout(`\nGradebook: ${path.join(out, "gradebook.csv")} and gradebook.json; reports under ${path.join(out, "reports")}/\n`);
     const failed = rows.filter((r) => r.failure !== undefined);
-    for (const r of failed) io.stderr(`grader test: ${r.student}: not graded: ${r.failure}\n`);
+    for (const r of failed) io.stderr(`grader test: ${r.student}: not graded: ${r.failure} (${path.join(dir, r.student)})\n`);
     return EXIT.ok;
   },
 };
@@ -182,13 +193,14 @@ function summaryLine(r: SubmissionResult): string {
 /** The class summary: one row per student, the score per lesson, the total and the tests that could not judge. */
 export function classTable(results: readonly SubmissionResult[], lessons: readonly GradedLesson[]): string {
   const header = ["student", ...lessons.map((l) => l.short), "total", "errors"];
+  // A submission that could not be graded has no score: "-", not 0/0.
   const rows = results.map((r) => [
     r.submission,
     ...lessons.map((l) => {
       const x = r.lessons.find((y) => y.id === l.id);
-      return x ? `${x.score}/${x.maxScore}` : "-";
+      return x && !r.error ? `${x.score}/${x.maxScore}` : "-";
     }),
-    `${r.total.score}/${r.total.maxScore}`,
+    r.error ? "-" : `${r.total.score}/${r.total.maxScore}`,
     r.error ? "not graded" : String(r.tests.filter((t) => t.status === "error").length),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
