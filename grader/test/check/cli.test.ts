@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
-import { utimes } from "node:fs/promises";
+import { readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -118,6 +118,30 @@ describe("grader check", () => {
     expect(frames).toHaveLength(threw.length);
     const where = path.relative(REPO, path.join(copy.dir, file));
     for (const f of frames) expect(f.trim()).toMatch(new RegExp(`^at ${where.replaceAll(".", "\\.")}:${line}:\\d+$`));
+  }, 150_000);
+
+  test("a stub that does not parse, or imports a package that is not there, fails its criteria with the file, line and error; no stack, exit 1", async () => {
+    const [parse, missing] = await Promise.all([copyWorkbook("parse"), copyWorkbook("missing-package")]);
+    removals.push(parse.remove, missing.remove);
+    const file = path.join(parse.dir, "src", "vote-rules.ts");
+    const lines = (await readFile(file, "utf8")).split("\n");
+    const i = lines.findIndex((l) => l.includes('return todo("electionTimeoutTicks");'));
+    lines[i] = "  return prng.int(minTicks, maxTicks;";
+    await writeFile(file, lines.join("\n"));
+    const other = path.join(missing.dir, "src", "vote-rules.ts");
+    await writeFile(other, `import leftPad from "left-pad";\nleftPad;\n${await readFile(other, "utf8")}`);
+    const [a, b] = await Promise.all([parse, missing].map((c) => grader(["check", "--workbook", c.dir, "--lesson", "vote"], { timeoutMs: 120_000 })));
+    const shown = (dir: string) => path.relative(REPO, path.join(dir, "src", "vote-rules.ts"));
+    for (const [r, message] of [
+      [a!, `your file does not parse: ${shown(parse.dir)}:${i + 1}:37: Expected ")" but found ";"`],
+      [b!, `cannot find package left-pad (not installed: the workbook can import the course's packages and Node's own modules) imported by ${shown(missing.dir)}`],
+    ] as const) {
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const blocks = criterionBlocks(r.stdout);
+      expect(blocks.length).toBeGreaterThan(0);
+      for (const block of blocks) expect(block.details, block.line).toEqual([message]);
+      expect(r.stdout + r.stderr).not.toMatch(/^\s+at |bug in the check/m);
+    }
   }, 150_000);
 
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");

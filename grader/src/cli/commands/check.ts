@@ -32,9 +32,11 @@ of the lessons' prerequisites, the check of each pass criterion, against your
 pieces in week-12/src and week-12/node. Each criterion prints one line,
 ✓ #n or ✗ #n and the criterion's text; a failure says why in a line or two:
 the mistake, expected and received, "at week-12/src/FILE:LINE:COL" when your
-code threw, and for a fault run its seed, the command that replays it and the
-paths of its HTML timeline and message diagram. A function still to write
-shows "not implemented yet: <function> (<lesson>, criterion <n>)".
+code threw, "your file does not parse: FILE:LINE:COL: ..." (or "cannot find
+package P imported by FILE") when a piece cannot be imported, and for a fault
+run its seed, the command that replays it and the paths of its HTML timeline
+and message diagram. A function still to write shows "not implemented yet:
+<function> (<lesson>, criterion <n>)".
 
 The summary gives each lesson's criteria passed, the XP earned (a lesson's XP
 counts once every one of its criteria passes), the total, and the next lesson
