@@ -1,12 +1,11 @@
 /**
- * Runs the planned criteria through the workbook's own `runCheck`, one at a
- * time, and keeps each result beside the criterion's text. A criterion no
+ * Runs the planned criteria, one at a time, through `run` (the workbook's own
+ * `runCheck`, on the check thread of isolate.ts for the command), and keeps each result beside the criterion's text. A criterion no
  * check decides is a result too (status "error", no stack), so it is
  * reported and counted as not passed.
  */
 import { join } from "node:path";
-import type { CheckContext, CriterionResult, Workbook } from "../../../week-12/checks/index.js";
-import type { ChecksModule } from "./load.js";
+import type { CheckContext, CriterionCheck, CriterionResult, Workbook } from "../../../week-12/checks/index.js";
 import type { PlannedCriterion, PlannedLesson } from "./plan.js";
 
 export interface CriterionOutcome extends CriterionResult {
@@ -24,7 +23,7 @@ export interface LessonOutcome {
 export const NO_CHECK = "no check decides this criterion";
 
 export interface RunSettings {
-  checks: Pick<ChecksModule, "runCheck">;
+  run: (check: CriterionCheck, ctx: CheckContext) => Promise<CriterionResult>;
   workbook: Workbook;
   /** --seeds, else each check's default. */
   seeds: number | undefined;
@@ -47,7 +46,7 @@ export async function runCriterion(lesson: PlannedLesson, planned: PlannedCriter
     outDir: join(settings.outDir, `${lesson.short}-${criterion.number}`),
     progress,
   };
-  const result = await settings.checks.runCheck(check, ctx);
+  const result = await settings.run(check, ctx);
   return { ...result, ...row };
 }
 

@@ -3,9 +3,9 @@
  * the untouched workbook, the reference solutions lesson by lesson, the
  * JSON document, --lesson mistakes, a student's own exception, and --watch.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
-import { readFile, utimes, writeFile } from "node:fs/promises";
+import { cp, readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -143,6 +143,32 @@ describe("grader check", () => {
       expect(r.stdout + r.stderr).not.toMatch(/^\s+at |bug in the check/m);
     }
   }, 150_000);
+
+  const KEYS = plan.lessons.find((l) => l.short === "keys");
+  const SOLUTIONS = path.join(REPO, "grader", "solutions", "week-12", "src");
+  test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
+    const copy = await copyWorkbook("loop");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const file = path.join(copy.dir, "src", "idempotency-handler.ts");
+    const text = await readFile(file, "utf8");
+    const guard = '    if (record.inProgress || record.response === null) return { kind: "in-progress" };';
+    expect(text).toContain(guard);
+    await writeFile(file, text.replace(guard, `    while (record.inProgress) {}\n${guard}`));
+    const args = ["check", "--workbook", copy.dir, "--lesson", "keys", "--timeout", "3"];
+    const r = await grader(args, { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const blocks = criterionBlocks(r.stdout);
+    expect(blocks.map((b) => b.line.slice(0, 5))).toEqual(KEYS!.criteria.map((c) => (c.criterion.number === 3 ? "  ✗ #" : "  ✓ #")));
+    expect(blocks[2]!.details).toEqual(["did not finish within 3 s and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)"]);
+    if (existsSync("/usr/bin/script")) {
+      const tty = await new Promise<string>((resolve) => {
+        const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+        execFile("/usr/bin/script", ["-qec", command, "/dev/null"], { cwd: REPO, timeout: 120_000 }, (_err, stdout) => resolve(stdout));
+      });
+      expect(tty).toMatch(/… keys #3 \(\d s\): A duplicate that arrives/);
+    }
+  }, 240_000);
 
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
   const vote = plan.lessons.find((l) => l.short === "vote");

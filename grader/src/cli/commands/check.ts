@@ -5,8 +5,9 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InputError, intOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
-import type { Workbook } from "../../../../week-12/checks/index.js";
-import { loadChecks, type ChecksModule } from "../../check/load.js";
+import type { OpenOptions, Workbook } from "../../../../week-12/checks/index.js";
+import { DEFAULT_CHECK_LIMIT_MS, IsolatedRunner } from "../../check/isolate.js";
+import { loadChecks, REPOSITORY_ROOT, type ChecksModule } from "../../check/load.js";
 import { planWorkbook, selectLessons, type PlannedLesson } from "../../check/plan.js";
 import { ProgressLine } from "../../check/progress.js";
 import { checkDocument, criterionLines, lessonHeader, summarize, summaryText, wroteFiles } from "../../check/report.js";
@@ -55,6 +56,10 @@ Options:
                   instructor's repository only)
   --workbook DIR  check the pieces in DIR (laid out like week-12: src/, node/)
   --seeds N       seeds per fault run (default: each check's own, a few seconds)
+  --timeout S     stop a check that runs longer than S seconds (for a fault run:
+                  S seconds per seed) and fail its criterion, then go on with
+                  the next check (default ${DEFAULT_CHECK_LIMIT_MS / 1000}): an infinite loop in your code ends
+                  as "did not finish within S s and was stopped"
   --out DIR       where fault runs write timelines and diagrams (default:
                   ${path.join("$TMPDIR", "dslab-check")}); printed when a run wrote any
   --watch         after the run, watch src/ and node/ and re-run the criteria
@@ -76,33 +81,44 @@ failed (its stack is printed; the other criteria are still run).
     solution: { type: "boolean", default: false },
     workbook: { type: "string" },
     seeds: { type: "string" },
+    timeout: { type: "string" },
     out: { type: "string" },
     watch: { type: "boolean", default: false },
   },
   async run(values, positionals, io) {
     const options = readOptions(values, positionals);
-    // The checks' modules compile on tsx's loader thread while the lessons are parsed here.
+    // The checks' modules compile on tsx's loader thread, and the check thread starts, while the lessons are parsed here.
     const checksLoading = loadChecks();
     checksLoading.catch(() => {});
-    const course = await loadCourse(options.lessonsDir);
-    for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
-    const checks = await checksLoading;
-    const workbook = openWorkbook(checks, options);
-    const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
-    if (plan.lessons.length === 0) {
-      throw new InputError(`no lesson in ${options.lessonsDir} is one the workbook's checks serve (${plan.missingLessons.join(", ") || "the registry names none"}); give the course directory with --lessons DIR`);
+    const runner = new IsolatedRunner({ root: REPOSITORY_ROOT, limitMs: options.limitMs, checks: checksLoading });
+    runner.start();
+    try {
+      return await checkWorkbook(io, options, checksLoading, runner);
+    } finally {
+      await runner.close();
     }
-    for (const id of plan.missingLessons) io.stderr(`grader check: warning: lesson ${id} is not in ${options.lessonsDir}; its checks are not run\n`);
-    for (const c of plan.orphans) io.stderr(`grader check: warning: the check for ${c.criterion} (${c.title}) decides no criterion of the lessons; it is not run\n`);
-    const lessons = options.queries.length > 0 ? selectLessons(options.queries, plan.lessons) : plan.lessons;
-    if (options.out !== undefined) prepareOutDir(options.out, []);
-
-    const session = new CheckSession(io, checks, workbook, options, lessons);
-    const code = await session.runAll();
-    if (!options.watch) return code;
-    return session.watch();
   },
 };
+
+async function checkWorkbook(io: Io, options: CheckOptions, checksLoading: Promise<ChecksModule>, runner: IsolatedRunner): Promise<number> {
+  const course = await loadCourse(options.lessonsDir);
+  for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
+  const checks = await checksLoading;
+  const workbook = openWorkbook(checks, options);
+  const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
+  if (plan.lessons.length === 0) {
+    throw new InputError(`no lesson in ${options.lessonsDir} is one the workbook's checks serve (${plan.missingLessons.join(", ") || "the registry names none"}); give the course directory with --lessons DIR`);
+  }
+  for (const id of plan.missingLessons) io.stderr(`grader check: warning: lesson ${id} is not in ${options.lessonsDir}; its checks are not run\n`);
+  for (const c of plan.orphans) io.stderr(`grader check: warning: the check for ${c.criterion} (${c.title}) decides no criterion of the lessons; it is not run\n`);
+  const lessons = options.queries.length > 0 ? selectLessons(options.queries, plan.lessons) : plan.lessons;
+  if (options.out !== undefined) prepareOutDir(options.out, []);
+
+  const session = new CheckSession(io, checks, runner, workbook, options, lessons);
+  const code = await session.runAll();
+  if (!options.watch) return code;
+  return session.watch();
+}
 
 interface CheckOptions {
   lessonsDir: string;
@@ -112,6 +128,8 @@ interface CheckOptions {
   solution: boolean;
   workbook: string | undefined;
   seeds: number | undefined;
+  /** --timeout, in ms. */
+  limitMs: number;
   out: string | undefined;
   watch: boolean;
 }
@@ -120,6 +138,7 @@ function readOptions(values: Record<string, unknown>, positionals: string[]): Ch
   const lesson = values.lesson as string[] | undefined;
   if (values.solution === true && values.workbook !== undefined) throw new UsageError("give --solution or --workbook DIR, not both");
   const seeds = intOption(values.seeds as string | undefined, "seeds", { min: 1 });
+  const timeoutS = intOption(values.timeout as string | undefined, "timeout", { min: 1 });
   return {
     lessonsDir: String(values.lessons),
     queries: [...(lesson ?? []), ...positionals],
@@ -128,15 +147,21 @@ function readOptions(values: Record<string, unknown>, positionals: string[]): Ch
     solution: values.solution === true,
     workbook: values.workbook as string | undefined,
     seeds,
+    limitMs: timeoutS === undefined ? DEFAULT_CHECK_LIMIT_MS : timeoutS * 1000,
     out: values.out === undefined ? undefined : path.resolve(String(values.out)),
     watch: values.watch === true,
   };
 }
 
-function openWorkbook(checks: ChecksModule, options: CheckOptions, generation?: number): Workbook {
+/** How the check thread opens the same workbook. */
+function workbookSource(options: CheckOptions, generation: number): OpenOptions {
   const source = options.solution ? "solution" : options.workbook !== undefined ? path.resolve(options.workbook) : "workbook";
+  return { source, ...(generation !== 0 ? { generation } : {}) };
+}
+
+function openWorkbook(checks: ChecksModule, options: CheckOptions, generation = 0): Workbook {
   try {
-    return checks.openWorkbook({ source, ...(generation !== undefined ? { generation } : {}) });
+    return checks.openWorkbook(workbookSource(options, generation));
   } catch (e) {
     if (options.solution) throw new UsageError(`--solution: ${(e as Error).message}`);
     if (options.workbook !== undefined) throw new InputError(`--workbook ${options.workbook}: ${(e as Error).message}`);
@@ -154,6 +179,7 @@ class CheckSession {
   constructor(
     private readonly io: Io,
     private readonly checks: ChecksModule,
+    private readonly runner: IsolatedRunner,
     private workbook: Workbook,
     private readonly options: CheckOptions,
     lessons: PlannedLesson[],
@@ -173,8 +199,9 @@ class CheckSession {
   }
 
   private settings(): RunSettings {
+    const open = workbookSource(this.options, this.generation);
     return {
-      checks: this.checks,
+      run: (check, ctx) => this.runner.run(check, ctx, open),
       workbook: this.workbook,
       seeds: this.options.seeds,
       outDir: this.outDir,
