@@ -7,6 +7,7 @@ import { describe, expect, test } from "vitest";
 import { UsageError } from "@dslab/protocol/cli";
 import { lessonsMatching, orderByPrerequisites, selectLessons, shortName, type PlannedLesson } from "../../src/check/plan.js";
 import type { Lesson } from "../../src/lesson/model.js";
+import { coursePlan } from "./helpers.js";
 
 const W12 = "w12-leader-election-client-idempotency";
 const COURSE = [
@@ -34,6 +35,15 @@ describe("grader check: lesson order and names", () => {
       { id: "c", order: 1, prereqs: [] },
     ];
     expect(orderByPrerequisites(free).map((l) => l.id)).toEqual(["c", "a", "b"]);
+  });
+
+  test("the course's plan holds every lesson the checked ones need first, transitively (w11-l04, then the intro, then the days), and the intro's criterion is met by the run itself", async () => {
+    const plan = await coursePlan();
+    expect(plan.lessons.map((l) => l.short)).toEqual(["w11", "intro", "vote", "retry", "dedup", "keys"]);
+    const intro = plan.lessons[1]!;
+    expect(intro.lesson.prereqs).toEqual(["w11-l04"]);
+    expect(intro.criteria.map((c) => [c.check, c.byRun])).toEqual([[undefined, true]]);
+    expect(plan.lessons.flatMap((l) => l.criteria).filter((c) => c.byRun).map((c) => c.criterion.id)).toEqual([`${W12}-d01-intro#1`]);
   });
 
   test("a prerequisite cycle does not hang: its lessons come last, by order", () => {

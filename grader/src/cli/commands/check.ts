@@ -28,9 +28,11 @@ export const check: Command = {
   name: "check",
   help: `Usage: grader check [--lesson ID]... [options]      (npm run check -- [options])
 
-Runs the workbook's checks: for each lesson the workbook serves, in the order
-of the lessons' prerequisites, the check of each pass criterion, against your
-pieces in week-12/src and week-12/node. Each criterion prints one line,
+Runs the workbook's checks: for each lesson the workbook serves (and each
+lesson they need first), in the order of the lessons' prerequisites, the
+check of each pass criterion, against your pieces in week-12/src and
+week-12/node. A criterion checked by running npm run check itself (the
+introduction's) passes by this run. Each criterion prints one line,
 ✓ #n or ✗ #n and the criterion's text; a failure says why in a line or two:
 the mistake, expected and received, "at week-12/src/FILE:LINE:COL" when your
 code threw, "your file does not parse: FILE:LINE:COL: ..." (or "cannot find
@@ -45,7 +47,7 @@ to work on with the command that checks it alone.
 
 Options:
   --lesson ID     check only this lesson: its id, or a piece of its id or title
-                  that names it alone (retry, vote, dedup, keys, w11); repeat
+                  that names it alone (w11, intro, vote, retry, dedup, keys); repeat
                   the option or give a comma list for several; a bare argument
                   (npm run check -- retry) works too
   -v, --verbose   also show each check's name and time, passing ones too
