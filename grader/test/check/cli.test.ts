@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
-import { cp, readFile, utimes, writeFile } from "node:fs/promises";
+import { cp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -170,6 +170,20 @@ describe("grader check", () => {
       expect(tty).toMatch(/… keys #3 \(\d s\): A duplicate that arrives/);
     }
   }, 240_000);
+
+  const DEDUP = plan.lessons.find((l) => l.short === "dedup");
+  test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("the dedup lesson judges its own piece: with day 2's vote rules still stubs, its fault run passes on the reference vote rules", async () => {
+    const copy = await copyWorkbook("dedup-alone");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    await cp(path.join(REPO, "week-12", "src", "vote-rules.ts"), path.join(copy.dir, "src", "vote-rules.ts"));
+    // Without its own node/main.ts a workbook runs week-12's, which imports the checks beside it.
+    await rm(path.join(copy.dir, "node"), { recursive: true });
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "dedup", "--seeds", "1"], { timeoutMs: 150_000 });
+    const blocks = criterionBlocks(r.stdout);
+    expect(blocks.map((b) => b.line.slice(0, 4)), r.stdout).toEqual(DEDUP!.criteria.map(() => "  ✓ "));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 180_000);
 
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
   const vote = plan.lessons.find((l) => l.short === "vote");
