@@ -45,6 +45,24 @@ function same(a: unknown, b: unknown): boolean {
   return show(a) === show(b);
 }
 
+/**
+ * The tracker's cached reply checked on its own: a retry of a recorded seq
+ * must get back exactly the reply recorded. A fault that shows up later as
+ * "another reply" (a leader change, a replica's clock) is this one when the
+ * tracker alone already gets it wrong.
+ */
+async function cachedReplyMistake(ctx: CheckContext): Promise<CheckFailure | undefined> {
+  const t = await tracker(ctx);
+  const recorded = { type: "append_ok", value: ["p", "q"] };
+  t.recordResponse("probe", 1, recorded, 0);
+  const retry = t.registerRequest("probe", 1, 1);
+  if (retry?.kind !== "duplicate" || same(retry.response, recorded)) return undefined;
+  return new CheckFailure(
+    "a retry of a recorded seq was a duplicate, but its cached reply is not the reply recorded for it: registerRequest must return as `response` exactly what recordResponse was given",
+    { expected: show({ kind: "duplicate", response: recorded }), received: show(retry) },
+  );
+}
+
 // ------------------------------------------------------------ w11-l04 --
 
 const repeatedWrite: CriterionCheck = {
@@ -62,7 +80,13 @@ const repeatedWrite: CriterionCheck = {
     }
     t.recordResponse("c1", 1, { type: "write_ok" }, 1_000);
     const retry = t.registerRequest("c1", 1, 2_000);
-    if (retry?.kind !== "duplicate" || !same(retry.response, { type: "write_ok" })) {
+    if (retry?.kind === "duplicate" && !same(retry.response, { type: "write_ok" })) {
+      throw new CheckFailure(
+        "a retry of the client's last seq (c1, seq 1, just recorded) was a duplicate, but its cached reply is not the reply recorded for it: registerRequest must return as `response` exactly what recordResponse was given",
+        { expected: show({ kind: "duplicate", response: { type: "write_ok" } }), received: show(retry) },
+      );
+    }
+    if (retry?.kind !== "duplicate") {
       throw new CheckFailure(
         "a retry of the client's last seq (c1, seq 1, just recorded) was not a duplicate with its cached reply, so it would be applied again (is the seq compared with < where <= is needed?)",
         { expected: show({ kind: "duplicate", response: { type: "write_ok" } }), received: show(retry) },
@@ -431,6 +455,7 @@ const sessionsReplicated: CriterionCheck = {
       config: { snapshotEveryEntries: 4 },
       createCore: await trackerCore(ctx.workbook),
     });
+    const replyMistake = await cachedReplyMistake(ctx);
     const s = new Scenario(driver);
     const first = s.leader();
     const [other, behind] = driver.nodeIds.filter((id) => id !== first) as [string, string];
@@ -443,6 +468,7 @@ const sessionsReplicated: CriterionCheck = {
       const retry = s.ask("c1", leader, append);
       const read = s.ask("c9", leader, { type: "read", key: "l" });
       if (!same(read, { type: "read_ok", value: ["a"] }) || !same(retry, applied)) {
+        if (replyMistake !== undefined && same(read, { type: "read_ok", value: ["a"] })) throw replyMistake;
         throw new CheckFailure(`client c1's retry of append seq 1 ${same(read, { type: "read_ok", value: ["a"] }) ? "got another reply" : "was applied again"} ${where}: ${mistake}`, {
           expected: `retry -> ${show(applied)}, read l -> ${show({ type: "read_ok", value: ["a"] })}`,
           received: `retry -> ${show(retry)}, read l -> ${show(read)}`,
@@ -542,6 +568,8 @@ const expiryByLogTime: CriterionCheck = {
     s.elect("n3");
     const retry = s.ask("c2", "n3", { type: "append", key: "l", value: 3, client_id: "c2", seq: 3 });
     if (!same(retry, third)) {
+      const replyMistake = await cachedReplyMistake(ctx);
+      if (replyMistake !== undefined) throw replyMistake;
       throw new CheckFailure("c2's retry of seq 3, a moment after it was applied, was not answered from its session by n3 (its clock an hour behind): a session ended by a replica's own clock instead of the log's time", {
         expected: show(third),
         received: show(retry),

@@ -185,6 +185,28 @@ describe("grader check", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 180_000);
 
+  test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("a tracker that caches another reply than the one recorded is told so, in w11-l04 #1 and in the dedup lesson's cluster checks", async () => {
+    const copy = await copyWorkbook("wrong-reply");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    await rm(path.join(copy.dir, "node"), { recursive: true });
+    const file = path.join(copy.dir, "src", "client-tracker.ts");
+    const text = await readFile(file, "utf8");
+    expect(text).toContain("value: { lastSeq: seq, response, lastActivityMs: nowMs },");
+    await writeFile(file, text.replace("value: { lastSeq: seq, response, lastActivityMs: nowMs },", 'value: { lastSeq: seq, response: { type: "ok" }, lastActivityMs: nowMs },'));
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "w11", "--lesson", "dedup", "--seeds", "1"], { timeoutMs: 150_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const blocks = criterionBlocks(r.stdout);
+    const told = [["w11-l04", 1], [DEDUP!.lesson.id, 3], [DEDUP!.lesson.id, 4]] as const;
+    for (const [lesson, n] of told) {
+      const b = blocks.find((x) => x.lesson === lesson && x.line.startsWith(`  ✗ #${n} `));
+      expect(b, `${lesson} #${n}\n${r.stdout}`).toBeDefined();
+      expect(b!.details[0]).toMatch(/was a duplicate, but its cached reply is not the reply recorded for it: registerRequest must return as `response` exactly what recordResponse was given$/);
+      expect(b!.details[2]).toBe('received: {"kind":"duplicate","response":{"type":"ok"}}');
+    }
+    expect(r.stdout).not.toMatch(/compared with <|replica's own clock/);
+  }, 180_000);
+
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
   const vote = plan.lessons.find((l) => l.short === "vote");
   const voteFaultRun = vote?.criteria.find((c) => c.check?.faultRun === true);
