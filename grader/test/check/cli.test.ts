@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { splitCriterion } from "../../../week-12/checks/run.js";
-import { BIN, grader, REPO } from "../helpers/cli.js";
+import { BIN, grader, REPO, type Run } from "../helpers/cli.js";
 import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, solutionsWith, THROWN } from "./helpers.js";
 
 const plan = await coursePlan();
@@ -205,6 +205,37 @@ describe("grader check", () => {
       expect(b!.details[2]).toBe('received: {"kind":"duplicate","response":{"type":"ok"}}');
     }
     expect(r.stdout).not.toMatch(/compared with <|replica's own clock/);
+  }, 180_000);
+
+  test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a lookup or a decide that returns the wrong shape is told so: what it returned, not a { kind } result or a decision", async () => {
+    const edits = [
+      ["in-progress", "src/idempotency-handler.ts", 'if (record.inProgress || record.response === null) return { kind: "in-progress" };', 'if (record.inProgress || record.response === null) return "in-progress" as any;'],
+      ["replay", "src/idempotency-handler.ts", 'return { kind: "replay", response: record.response };', "return record.response as any;"],
+    ] as const;
+    const runs = await Promise.all(
+      edits.map(async ([name, file, from, to]) => {
+        const copy = await copyWorkbook(`shape-${name}`);
+        removals.push(copy.remove);
+        await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+        const text = await readFile(path.join(copy.dir, file), "utf8");
+        expect(text).toContain(from);
+        await writeFile(path.join(copy.dir, file), text.replace(from, to));
+        return grader(["check", "--workbook", copy.dir, "--lesson", "keys"], { timeoutMs: 120_000 });
+      }),
+    );
+    const told = (r: Run, n: number) => criterionBlocks(r.stdout).find((b) => b.line.startsWith(`  ✗ #${n} `))?.details[0];
+    expect(told(runs[0]!, 3), runs[0]!.stdout).toMatch(/^the handler is broken: lookup returned the string "in-progress", not a \{ kind: \.\.\. \} result /);
+    expect(told(runs[1]!, 1), runs[1]!.stdout).toMatch(/^the handler is broken: lookup returned \{"status":201,"body":\{.*\}, not a \{ kind: \.\.\. \} result /);
+
+    const vote = await copyWorkbook("shape-decide");
+    removals.push(vote.remove);
+    const real = path.join(SOLUTIONS, "vote-rules.ts");
+    await writeFile(
+      path.join(vote.dir, "src", "vote-rules.ts"),
+      `import * as real from ${JSON.stringify(real)};\nexport * from ${JSON.stringify(real)};\nexport function decide(...args: Parameters<typeof real.decide>): unknown {\n  return real.decide(...args).grant;\n}\n`,
+    );
+    const r = await grader(["check", "--workbook", vote.dir, "--lesson", "vote", "--seeds", "1"], { timeoutMs: 120_000 });
+    expect(told(r, 3), r.stdout).toBe("decide returned true, not a decision { grant: boolean, why: string }");
   }, 180_000);
 
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
