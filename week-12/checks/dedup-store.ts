@@ -13,7 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { createKvNodeCore, type KvNodeCore, type NodeConfig, type PersistentState } from "@dslab/cluster";
 import { RaftDriver } from "@dslab/cluster/testing";
 import type { Body, Json, Message } from "@dslab/protocol";
@@ -250,11 +250,14 @@ export async function runNode(workbook: Workbook, lines: string[]): Promise<Node
   const notImplemented = /not implemented yet: ([\w$.]+)/.exec(stderr);
   if (code === 3 && notImplemented) throw new NotImplementedError(notImplemented[1]!);
   if (code !== 0) {
+    const crash = code === null ? undefined : crashOf(stderr);
     const last = stderr.trim().split("\n").slice(-3).join(" / ");
     throw new CheckFailure(
       code === null
         ? `the node program (${label}) did not finish within ${NODE_TIMEOUT_MS / 1000} s of its input ending, and was killed`
-        : `the node program (${label}) exited with code ${code}${last ? `: ${last}` : ""}`,
+        : crash !== undefined
+          ? `the node program (${label}) ${crash}`
+          : `the node program (${label}) exited with code ${code}${last ? `: ${last}` : ""}`,
     );
   }
   const replies: Message[] = [];
@@ -267,6 +270,28 @@ export async function runNode(workbook: Workbook, lines: string[]): Promise<Node
     }
   }
   return { command: label, stdout, stderr, replies };
+}
+
+/**
+ * What a node program that died says on stderr, in one line with its file
+ * and line: esbuild's parse error (through tsx), Node's uncaught error and
+ * the frame it names, or Python's traceback. Undefined when stderr has none
+ * of these.
+ */
+export function crashOf(stderr: string): string | undefined {
+  const at = (file: string, line: string, column?: string) => `${relative(REPOSITORY_ROOT, resolve(file))}:${line}${column !== undefined ? `:${column}` : ""}`;
+  // esbuild counts columns from 0, editors from 1.
+  const parse = /^(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(stderr);
+  if (parse !== null) return `does not parse: ${at(parse[1]!, parse[2]!, String(Number(parse[3]) + 1))}: ${parse[4]}`;
+  const python = [...stderr.matchAll(/^\s*File "(.+)", line (\d+)/gm)].at(-1);
+  const pythonError = /^(\w+(?:Error|Exception)): (.*)$/m.exec(stderr.split("\n").filter((l) => l.trim() !== "").slice(-1)[0] ?? "");
+  if (python !== undefined && pythonError !== null) return `raised ${pythonError[1]}: ${pythonError[2]} (at ${at(python[1]!, python[2]!)})`;
+  const error = /^(\w*Error)(?: \[\w+\])?: (.*)$/m.exec(stderr);
+  if (error === null) return undefined;
+  const frame = /^\s+at (?:.*\()?(?:file:\/\/)?(\/[^():]+):(\d+):(\d+)\)?$/m.exec(stderr.slice(error.index));
+  const header = /^(?:file:\/\/)?(\/[^:\s]+):(\d+)$/m.exec(stderr);
+  const where = frame !== null && !frame[1]!.includes("/node_modules/") ? at(frame[1]!, frame[2]!, frame[3]) : header !== null ? at(header[1]!, header[2]!) : undefined;
+  return `threw ${error[1]}: ${error[2]}${where !== undefined ? ` (at ${where})` : ""}`;
 }
 
 /**

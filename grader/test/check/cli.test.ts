@@ -238,6 +238,20 @@ describe("grader check", () => {
     expect(told(r, 3), r.stdout).toBe("decide returned true, not a decision { grant: boolean, why: string }");
   }, 180_000);
 
+  test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("a node program that does not parse is reported with its file, line and the parser's message, not the tail of Node's stderr", async () => {
+    const copy = await copyWorkbook("node-parse");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const main = path.join(copy.dir, "node", "main.ts");
+    const text = await readFile(main, "utf8");
+    await writeFile(main, `${text.endsWith("\n") ? text : `${text}\n`}const x = ;\n`);
+    const line = text.split("\n").length + (text.endsWith("\n") ? 0 : 1);
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "dedup", "--seeds", "1"], { timeoutMs: 150_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const first = criterionBlocks(r.stdout).find((b) => b.line.startsWith("  ✗ #1 "));
+    expect(first?.details[0], r.stdout).toBe(`the node program (node --import tsx ${main}) does not parse: ${path.relative(REPO, main)}:${line}:11: Unexpected ";"`);
+  }, 180_000);
+
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
   const vote = plan.lessons.find((l) => l.short === "vote");
   const voteFaultRun = vote?.criteria.find((c) => c.check?.faultRun === true);
