@@ -82,7 +82,12 @@ export function shortName<T extends Pick<Lesson, "id" | "title">>(lesson: T, les
 export function selectLessons(queries: readonly string[], lessons: readonly PlannedLesson[]): PlannedLesson[] {
   const chosen = new Set<PlannedLesson>();
   const list = () => lessons.map((l) => `${l.short} (${l.lesson.title})`).join(", ");
-  for (const query of queries.flatMap((q) => q.split(",")).map((q) => q.trim()).filter((q) => q !== "")) {
+  for (const q of queries) {
+    if (q.split(",").some((piece) => piece.trim() === "")) {
+      throw new UsageError(`--lesson ${JSON.stringify(q)}: ${q.trim() === "" ? "an empty lesson name" : "an empty name in the comma list"}; give a lesson's id or short name: ${lessons.map((l) => l.short).join(", ") || "none"}`);
+    }
+  }
+  for (const query of queries.flatMap((q) => q.split(",")).map((q) => q.trim())) {
     const found = lessonsMatching(query, lessons.map((l) => ({ id: l.lesson.id, title: l.lesson.title, planned: l }))).map((m) => m.planned);
     if (found.length === 0) {
       const near = nearest(query.toLowerCase(), lessons.map((l) => l.short));

@@ -98,6 +98,16 @@ describe("grader check", () => {
     expect(ambiguous.stdout + unknown.stdout).toBe("");
   });
 
+  test("an empty --lesson, or an empty name in its comma list, is a usage error (exit 2), not a run that checks nothing", async () => {
+    const runs = await Promise.all([["--lesson", ""], ["--lesson", ","], ["--lesson", "vote,"], [""]].map((args) => grader(["check", ...args])));
+    for (const r of runs) {
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+    }
+    expect(runs[0]!.stderr).toMatch(/^grader check: --lesson "": an empty lesson name; give a lesson's id or short name: w11, intro, vote, retry, dedup, keys\n/);
+    expect(runs[1]!.stderr).toMatch(/^grader check: --lesson ",": an empty name in the comma list; give /);
+  });
+
   test("--solution and --workbook together are a usage error", async () => {
     const r = await grader(["check", "--solution", "--workbook", "week-12"]);
     expect(r.code).toBe(2);
