@@ -73,9 +73,9 @@ While a check runs longer than a second, a line on stderr shows which one and
 its seeds done (only when stderr is a terminal).
 
 Exit codes: 0 every criterion checked passes, 1 a criterion fails or is not
-written yet, 2 usage error (an unknown, ambiguous or empty --lesson, --solution where
-there are no solutions), 4 the lessons cannot be read, 70 a check itself
-failed (its stack is printed; the other criteria are still run).
+written yet, 2 usage error (an unknown, ambiguous or empty --lesson,
+--solution where there are no solutions), 4 the lessons cannot be read, 70 a
+check itself failed (its stack is printed; the other criteria are still run).
 `,
   options: {
     lesson: { type: "string", multiple: true },
