@@ -108,6 +108,16 @@ describe("grader check", () => {
     expect(runs[1]!.stderr).toMatch(/^grader check: --lesson ",": an empty name in the comma list; give /);
   });
 
+  test("npm run check works from week-12/ and its folders, like from the repository's root", async () => {
+    const r = await new Promise<Run>((resolve) => {
+      execFile("npm", ["run", "--silent", "check", "--", "--lesson", "intro"], { cwd: path.join(REPO, "week-12", "src"), timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^  ✓ #1 The workbook's checks run on your machine/m);
+  }, 90_000);
+
   test("--solution and --workbook together are a usage error", async () => {
     const r = await grader(["check", "--solution", "--workbook", "week-12"]);
     expect(r.code).toBe(2);
