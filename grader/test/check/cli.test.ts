@@ -118,6 +118,16 @@ describe("grader check", () => {
     expect(r.stdout).toMatch(/^  ✓ #1 The workbook's checks run on your machine/m);
   }, 90_000);
 
+  test("a reader that closes stdout early (| head) ends the command quietly: no EPIPE stack, exit 141 as for SIGPIPE", async () => {
+    const child = spawn(process.execPath, [BIN, "check"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(141);
+  }, 90_000);
+
   test("--solution and --workbook together are a usage error", async () => {
     const r = await grader(["check", "--solution", "--workbook", "week-12"]);
     expect(r.code).toBe(2);

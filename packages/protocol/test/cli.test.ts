@@ -30,6 +30,10 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--seed"], options)).toThrow("--seed: needs a value");
   });
 
+  test("a value that looks like an option (--seed -3) is one line saying how to write it", () => {
+    expect(() => parseOptions(["--seed", "-3"], options)).toThrow(/^--seed: needs a value; one that starts with a dash is written --seed=-VALUE$/);
+  });
+
   test("every parse failure is a UsageError (exit 2)", () => {
     try {
       parseOptions(["--nope"], options);
