@@ -46,10 +46,11 @@ counts once every one of its criteria passes), the total, and the next lesson
 to work on with the command that checks it alone.
 
 Options:
-  --lesson ID     check only this lesson: its id, or a piece of its id or title
-                  that names it alone (w11, intro, vote, retry, dedup, keys); repeat
-                  the option or give a comma list for several; a bare argument
-                  (npm run check -- retry) works too
+  --lesson ID     check only this lesson: its id, or a piece of its title or of
+                  its id (past the week's shared w12-leader-election-... part)
+                  that names it alone (w11, intro, vote, retry, dedup, keys);
+                  repeat the option or give a comma list for several; a bare
+                  argument (npm run check -- retry) works too
   -v, --verbose   also show each check's name and time, passing ones too
   --json          print one JSON document: the lessons, each criterion's result
                   (status pass|fail|todo|error, message, expected, received,
@@ -65,7 +66,8 @@ Options:
   --out DIR       where fault runs write timelines and diagrams (default:
                   ${path.join("$TMPDIR", "dslab-check")}); printed when a run wrote any
   --watch         after the run, watch src/ and node/ and re-run the criteria
-                  whose checks read a changed file; Ctrl-C stops (exit 0)
+                  whose checks read a changed source file (not an editor's
+                  temporary file); Ctrl-C stops (exit 0)
   --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
   -h, --help      show this help
 
