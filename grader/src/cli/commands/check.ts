@@ -43,7 +43,8 @@ and message diagram. A function still to write shows "not implemented yet:
 
 The summary gives each lesson's criteria passed, the XP earned (a lesson's XP
 counts once every one of its criteria passes), the total, and the next lesson
-to work on with the command that checks it alone.
+to work on with the command that checks it alone: the first that does not
+pass, or, when the lessons chosen with --lesson all pass, the one after them.
 
 Options:
   --lesson ID     check only this lesson: its id, or a piece of its title or of
@@ -51,7 +52,8 @@ Options:
                   that names it alone (w11, intro, vote, retry, dedup, keys);
                   repeat the option or give a comma list for several; a bare
                   argument (npm run check -- retry) works too
-  -v, --verbose   also show each check's name and time, passing ones too
+  -v, --verbose   also show each check's time and name (the visible test's
+                  title: criterion id and check title), passing ones too
   --json          print one JSON document: the lessons, each criterion's result
                   (status pass|fail|todo|error, message, expected, received,
                   where, replay, elapsedMs) with its text, and the summary
@@ -118,7 +120,9 @@ async function checkWorkbook(io: Io, options: CheckOptions, checksLoading: Promi
   const lessons = options.queries.length > 0 ? selectLessons(options.queries, plan.lessons) : plan.lessons;
   if (options.out !== undefined) prepareOutDir(options.out, []);
 
-  const session = new CheckSession(io, checks, runner, workbook, options, lessons);
+  const last = plan.lessons.indexOf(lessons.at(-1)!);
+  const after = plan.lessons.slice(last + 1).find((l) => !lessons.includes(l));
+  const session = new CheckSession(io, checks, runner, workbook, options, lessons, after);
   const code = await session.runAll();
   if (!options.watch) return code;
   return session.watch();
@@ -187,6 +191,8 @@ class CheckSession {
     private workbook: Workbook,
     private readonly options: CheckOptions,
     lessons: PlannedLesson[],
+    /** The lesson after the ones chosen, when --lesson chose some: "next" once they pass. */
+    private readonly after: PlannedLesson | undefined,
   ) {
     this.outcomes = lessons.map((planned) => ({ planned, criteria: [] }));
     this.progress = new ProgressLine({
@@ -236,9 +242,9 @@ class CheckSession {
     const all = this.outcomes.flatMap((l) => l.criteria);
     const wrote = wroteFiles(this.outcomes);
     if (this.options.json) {
-      this.io.stdout(json(checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined)));
+      this.io.stdout(json(checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined, this.after)));
     } else {
-      this.out(summaryText(summarize(this.outcomes)));
+      this.out(summaryText(summarize(this.outcomes, this.after)));
       if (wrote) this.out(`Fault-run timelines and message diagrams are under ${this.outDir}\n`);
     }
     if (all.some(isCheckBug)) {
