@@ -5,7 +5,7 @@
  * student's own error with the one stack frame inside their file. An error
  * with no frame in the workbook is a bug in the check itself, kept whole.
  */
-import { relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { isNotImplemented } from "../src/todo.js";
 import { isCheckFailure, WORKBOOK_FILES, type CheckContext, type CriterionCheck, type Replay } from "./types.js";
 import { REPOSITORY_ROOT } from "./workbook.js";
@@ -106,7 +106,11 @@ function inWorkbook(file: string, ctx: CheckContext): boolean {
  * module does not export. Undefined for any other error.
  */
 export function loadFailure(err: Error, ctx: CheckContext): string | undefined {
-  const shown = (file: string) => relative(REPOSITORY_ROOT, file);
+  // Relative to the repository when inside it (week-12/src/x.ts), else whole (a copy elsewhere, which its runner may rename).
+  const shown = (file: string) => {
+    const rel = relative(REPOSITORY_ROOT, file);
+    return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+  };
   if (err.name === "TransformError") {
     // tsx passes on esbuild's message only: "Transform failed with N error(s):" then "<file>:<line>:<column>: ERROR: <text>" lines.
     const errors = [...err.message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)].filter((m) => inWorkbook(resolve(m[1]!), ctx));
