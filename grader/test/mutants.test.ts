@@ -31,7 +31,7 @@ describe("mutant catalogue", () => {
     const workbook = openWorkbook({ source: "solution", overrides: { [mutant.replaces]: file }, label: name });
     const results = [];
     for (const planned of lesson!.criteria) {
-      results.push(await runCriterion(lesson!, planned, { checks: { runCheck }, workbook, seeds: undefined, outDir: path.join(outDir, name) }));
+      results.push(await runCriterion(lesson!, planned, { run: runCheck, workbook, seeds: undefined, outDir: path.join(outDir, name) }));
     }
     const caught = results.find((r) => r.criterion === mutant.caughtBy.criterion);
     expect(caught, `no criterion ${mutant.caughtBy.criterion} in ${lessonId}`).toBeDefined();

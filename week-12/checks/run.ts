@@ -5,7 +5,7 @@
  * student's own error with the one stack frame inside their file. An error
  * with no frame in the workbook is a bug in the check itself, kept whole.
  */
-import { relative, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { isNotImplemented } from "../src/todo.js";
 import { isCheckFailure, WORKBOOK_FILES, type CheckContext, type CriterionCheck, type Replay } from "./types.js";
 import { REPOSITORY_ROOT } from "./workbook.js";
@@ -79,6 +79,8 @@ export function describeError(e: unknown, check: CriterionCheck, ctx: CheckConte
   }
   if (e instanceof CheckTimeout) return { status: "fail", message: e.message };
   const err = e instanceof Error ? e : new Error(String(e));
+  const notLoaded = loadFailure(err, ctx);
+  if (notLoaded !== undefined) return { status: "fail", message: notLoaded };
   const where = studentFrame(err, ctx);
   if (where !== undefined) {
     return { status: "fail", message: `your code threw ${err.name}: ${err.message}`, where };
@@ -91,15 +93,57 @@ export function splitCriterion(criterion: string): [string, number] {
   return [criterion.slice(0, i), Number(criterion.slice(i + 1))];
 }
 
+/** Whether `file` (absolute) is one of the workbook's pieces or beside them in src/ or node/. */
+function inWorkbook(file: string, ctx: CheckContext): boolean {
+  const dirs = [`${ctx.workbook.dir}${sep}src${sep}`, `${ctx.workbook.dir}${sep}node${sep}`];
+  return WORKBOOK_FILES.some((f) => ctx.workbook.path(f) === file) || dirs.some((d) => file.startsWith(d));
+}
+
+/**
+ * Why one of the workbook's files could not be imported, when that is the
+ * reason: it does not parse (esbuild's TransformError, through tsx), it
+ * imports a package or a module that is not there, or it imports a name its
+ * module does not export. Undefined for any other error.
+ */
+export function loadFailure(err: Error, ctx: CheckContext): string | undefined {
+  // Relative to the repository when inside it (week-12/src/x.ts), else whole (a copy elsewhere, which its runner may rename).
+  const shown = (file: string) => {
+    const rel = relative(REPOSITORY_ROOT, file);
+    return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+  };
+  if (err.name === "TransformError") {
+    // tsx passes on esbuild's message only: "Transform failed with N error(s):" then "<file>:<line>:<column>: ERROR: <text>" lines.
+    const errors = [...err.message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)].filter((m) => inWorkbook(resolve(m[1]!), ctx));
+    const first = errors[0];
+    if (first === undefined) return undefined;
+    // esbuild counts columns from 0, editors and stack traces from 1.
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? "s" : ""})` : "";
+    return `your file does not parse: ${shown(resolve(first[1]!))}:${first[2]}:${Number(first[3]) + 1}: ${first[4]}${more}`;
+  }
+  if ((err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") {
+    const m = /^Cannot find (package|module) '([^']+)' imported from (.+)$/.exec(err.message);
+    if (m === null || !inWorkbook(resolve(m[3]!), ctx)) return undefined;
+    const what = m[1] === "package" ? `package ${m[2]} (not installed: the workbook can import the course's packages and Node's own modules)` : `module ${m[2]!.startsWith(sep) ? shown(m[2]!) : m[2]}`;
+    return `cannot find ${what} imported by ${shown(resolve(m[3]!))}`;
+  }
+  if (err.name === "SyntaxError") {
+    // Node's link errors (a missing export) put "<file>:<line>" before the message in the stack.
+    const m = /^((?:file:\/\/)?\S+?):(\d+)\n/.exec(err.stack ?? "");
+    if (m === null) return undefined;
+    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
+    if (!inWorkbook(file, ctx)) return undefined;
+    return `your file does not load: ${shown(file)}:${m[2]}: ${err.message}`;
+  }
+  return undefined;
+}
+
 /** The first stack frame inside one of the workbook's files, relative to the repository root. */
 export function studentFrame(err: Error, ctx: CheckContext): string | undefined {
-  const files = new Set(WORKBOOK_FILES.map((f) => ctx.workbook.path(f)));
-  const dirs = [`${ctx.workbook.dir}${sep}src${sep}`, `${ctx.workbook.dir}${sep}node${sep}`];
   for (const line of (err.stack ?? "").split("\n").slice(1)) {
     const m = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
     if (!m) continue;
     const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, "")).replace(/\?.*$/, "");
-    if (files.has(file) || dirs.some((d) => file.startsWith(d))) {
+    if (inWorkbook(file, ctx)) {
       return `${relative(REPOSITORY_ROOT, file)}:${m[2]}:${m[3]}`;
     }
   }

@@ -231,10 +231,16 @@ function checkObserve(rules: VoteRulesModule): void {
   const after = pure("observeTerm", () => rules.observeTerm(before, 5));
   const v = voter({ term: after.term, votedFor: after.votedFor, leader: after.leader });
   const decision = pure("decide", () => rules.decide(v, ask({ candidate: "n3", term: 5 })));
-  if (decision?.grant !== true) {
+  if (typeof decision !== "object" || decision === null || typeof decision.grant !== "boolean") {
+    throw new CheckFailure(`decide returned ${JSON.stringify(decision) ?? "undefined"}, not a decision { grant: boolean, why: string }`, {
+      expected: "{ grant: true, why: ... }",
+      received: JSON.stringify(decision) ?? "undefined",
+    });
+  }
+  if (decision.grant !== true) {
     throw new CheckFailure(
       "a follower that voted for n2 in term 3 gets n3's vote request for term 5: after observeTerm it is in term 5 with no vote cast, so decide must grant n3 (an up-to-date log)",
-      { expected: "granted", received: `refused: ${decision?.why} (state after observeTerm: ${showNode(after)})` },
+      { expected: "granted", received: `refused: ${decision.why} (state after observeTerm: ${showNode(after)})` },
     );
   }
 }

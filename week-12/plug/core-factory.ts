@@ -4,8 +4,10 @@
  * (src/vote-rules.ts) and session store (./session-store.ts). The checks
  * build their cores here for the workbook they judge (the student's, the
  * solutions, or a mutant); ./core.ts builds the same for `kv-sim --core`,
- * and ./vote-core.ts the vote rules alone (with the reference session
- * table), for a workbook whose session store is not written yet.
+ * ./vote-core.ts the vote rules alone (with the reference session table),
+ * and ./session-core.ts the session store alone (with the reference vote
+ * rules): a lesson's fault run judges that lesson's piece, whatever state
+ * another day's piece is in.
  */
 import { createKvNodeCore as referenceCore, type KvNodeCore, type NodeConfig, type PersistentState, type VoteRules } from "@dslab/cluster/core";
 import type { CoreFactory } from "@dslab/sim";
@@ -16,9 +18,12 @@ import { sessionStoreFor } from "./session-store.js";
 /** The modules replay commands name with `--core` (from the repository root). */
 export const CORE_MODULE = "week-12/plug/core.ts";
 export const VOTE_CORE_MODULE = "week-12/plug/vote-core.ts";
+export const SESSION_CORE_MODULE = "week-12/plug/session-core.ts";
 
-/** Which of the workbook's pieces go in besides the vote rules. */
+/** Which of the workbook's pieces go in. */
 export interface Pieces {
+  /** The workbook's vote rules (default true); false: the reference vote rules. */
+  voteRules?: boolean;
   /** The workbook's session store (default true); false: the reference session table. */
   sessionStore?: boolean;
 }
@@ -36,11 +41,11 @@ export async function voteRulesFor(workbook: Workbook): Promise<VoteRules> {
   return rules as VoteRules;
 }
 
-/** A core factory: the reference node with the workbook's vote rules and (unless left out) session store. */
+/** A core factory: the reference node with the workbook's vote rules and session store (unless left out). */
 export async function coreFactoryFor(workbook: Workbook, pieces: Pieces = {}): Promise<CoreFactory> {
-  const voteRules = await voteRulesFor(workbook);
+  const voteRules = pieces.voteRules === false ? undefined : await voteRulesFor(workbook);
   const sessionStore = pieces.sessionStore === false ? undefined : await sessionStoreFor(workbook);
-  return (config, restored) => referenceCore({ ...config, voteRules, ...(sessionStore ? { sessionStore } : {}) }, restored);
+  return (config, restored) => referenceCore({ ...config, ...(voteRules ? { voteRules } : {}), ...(sessionStore ? { sessionStore } : {}) }, restored);
 }
 
 /**

@@ -17,9 +17,11 @@
 import { RaftDriver } from "@dslab/cluster/testing";
 import { Scenario, trackerCore } from "../checks/dedup-store.js";
 import { workbookFromEnv } from "../checks/workbook.js";
+import type { Io } from "@dslab/protocol/cli";
 import { isNotImplemented } from "../src/todo.js";
+import { runScript } from "./script.js";
 
-async function main(): Promise<number> {
+async function failover(io: Io): Promise<number> {
   const driver = new RaftDriver({ nodeIds: ["n1", "n2", "n3"], seed: 4, createCore: await trackerCore(workbookFromEnv()) });
   const s = new Scenario(driver);
   const first = s.leader();
@@ -32,20 +34,44 @@ async function main(): Promise<number> {
   const read = s.ask("c2", next, { type: "read", key: "l" });
   for (const line of driver.trace) {
     const m = /^(n\d+): (.*)$/.exec(line);
-    if (m) console.log(`${m[1]} | ${m[2]}`);
-    else if (line.startsWith("-- ")) console.log(line);
+    if (m) io.stdout(`${m[1]} | ${m[2]}\n`);
+    else if (line.startsWith("-- ")) io.stdout(`${line}\n`);
   }
-  console.log(`c1 | append seq 1 -> ${JSON.stringify(reply)} (from ${first}); retry -> ${JSON.stringify(retry)} (from ${next})`);
-  console.log(`c2 | read l -> ${JSON.stringify(read)}`);
+  io.stdout(`c1 | append seq 1 -> ${JSON.stringify(reply)} (from ${first}); retry -> ${JSON.stringify(retry)} (from ${next})\n`);
+  io.stdout(`c2 | read l -> ${JSON.stringify(read)}\n`);
   const once = JSON.stringify(read) === JSON.stringify({ type: "read_ok", value: ["a"] });
-  if (!once) console.error("the retry was applied again: the new leader did not answer it from its session");
+  if (!once) io.stderr("dedup-failover: the retry was applied again: the new leader did not answer it from its session\n");
   return once ? 0 : 1;
 }
 
-try {
-  process.exitCode = await main();
-} catch (e) {
-  if (!isNotImplemented(e)) throw e;
-  console.error(e.message);
-  process.exitCode = 3;
-}
+const HELP = `Usage: npx tsx week-12/plug/dedup-failover.ts
+
+Three reference nodes with your ClientTracker (week-12/src/client-tracker.ts)
+as their session store: the leader applies client c1's append and crashes
+before the client hears back, a new leader is elected, and the client retries
+the same (client_id, seq). Prints what the nodes logged as "<node> | <line>",
+then the client's two replies.
+
+Options:
+  -h, --help   show this help
+
+DSLAB_WORKBOOK=solution runs the reference solution instead of week-12/.
+Exit codes: 0 the retry was answered from the session, 1 it was applied again
+(or your code threw: its stack is printed), 2 usage error, 3 a tracker
+function is not written yet.
+`;
+
+await runScript({
+  name: "dedup-failover",
+  help: HELP,
+  options: {},
+  async main(_values, io) {
+    try {
+      return await failover(io);
+    } catch (e) {
+      if (!isNotImplemented(e)) throw e;
+      io.stderr(`dedup-failover: ${e.message}\n`);
+      return 3;
+    }
+  },
+});

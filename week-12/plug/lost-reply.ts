@@ -11,12 +11,13 @@
  * `DSLAB_WORKBOOK=solution` runs the reference solution instead of week-12/.
  */
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import type { AttemptRecord } from "@dslab/client";
+import { intOption, type Io } from "@dslab/protocol/cli";
 import { DEFAULT_CONFIG, runInProcess, type ClientFactory } from "@dslab/sim";
 import { isNotImplemented } from "../src/todo.js";
 import { workbookFromEnv } from "../checks/workbook.js";
 import { clientFactoryFor, keepingErrors } from "./client.js";
+import { runScript } from "./script.js";
 
 type Event = { kind: "attempt"; record: AttemptRecord; line: string } | { kind: "node"; node: string; line: string };
 
@@ -64,29 +65,49 @@ export async function lostReplyScenario(factory: ClientFactory, seed = "1"): Pro
   return null;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { seed: { type: "string", default: "1" } } });
-  const factory = await clientFactoryFor(workbookFromEnv());
-  const first = Number(values.seed);
-  for (let seed = first; seed < first + 20; seed++) {
-    const lines = await lostReplyScenario(factory, String(seed));
-    if (lines) {
-      console.log(`# lost-reply scenario, seed ${seed}`);
-      for (const line of lines) console.log(line);
-      return 0;
+const SEEDS_TRIED = 20;
+
+const HELP = `Usage: npx tsx week-12/plug/lost-reply.ts [--seed N]
+
+Runs your retrying client (week-12/src/retry-client.ts) against three
+reference nodes in simulated time while replies are lost, and prints the
+first operation whose reply was lost and whose retry the leader answered from
+its session table: the client's attempt lines with the node's [dedup] line
+between them. Seeds N to N+${SEEDS_TRIED - 1} are tried until one has such an operation.
+
+Options:
+  --seed N     the first seed to try, an integer >= 0 (default 1)
+  -h, --help   show this help
+
+DSLAB_WORKBOOK=solution runs the reference solution instead of week-12/.
+Exit codes: 0 printed, 1 no seed had such an operation (or your code threw:
+its stack is printed; "not implemented yet" names the function), 2 usage error.
+`;
+
+async function main(values: { seed?: string | undefined }, io: Io): Promise<number> {
+  const first = intOption(values.seed, "seed", { min: 0 }) ?? 1;
+  let factory: ClientFactory;
+  try {
+    factory = await clientFactoryFor(workbookFromEnv());
+    for (let seed = first; seed < first + SEEDS_TRIED; seed++) {
+      const lines = await lostReplyScenario(factory, String(seed));
+      if (lines) {
+        io.stdout(`# lost-reply scenario, seed ${seed}\n`);
+        for (const line of lines) io.stdout(`${line}\n`);
+        return 0;
+      }
     }
+  } catch (e) {
+    if (!isNotImplemented(e)) throw e;
+    io.stderr(`lost-reply: ${e.message} (week-12/src/retry-client.ts)\n`);
+    return 1;
   }
-  console.error(`lost-reply: no retried operation was answered from the session table in seeds ${first}..${first + 19}; does your client retry a timed-out request with the same client_id and seq?`);
+  io.stderr(
+    `lost-reply: no retried operation was answered from the session table in seeds ${first}..${first + SEEDS_TRIED - 1}; does your client retry a timed-out request with the same client_id and seq?\n`,
+  );
   return 1;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      if (isNotImplemented(e)) console.error(`lost-reply: ${e.message} (week-12/src/retry-client.ts)`);
-      else console.error(`lost-reply: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      process.exitCode = 1;
-    },
-  );
+  await runScript({ name: "lost-reply", help: HELP, options: { seed: { type: "string" } }, main });
 }

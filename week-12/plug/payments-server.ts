@@ -94,6 +94,14 @@ export async function startPaymentsServer(workbook: Workbook, options: PaymentsS
   const handler = new mod.IdempotencyHandler({ clock, ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}) });
   const ledger = new Ledger();
   const errors: unknown[] = [];
+  // handle() switches on lookup's kind: a result of another shape would fall through the switch and run the payment, so it is caught where it is returned.
+  const lookup = handler.lookup.bind(handler);
+  handler.lookup = (key, fingerprint) => {
+    const found = lookup(key, fingerprint);
+    const bad = badLookup(found);
+    if (bad !== undefined) errors.push(new BadHandlerResponse(`lookup returned ${bad}, not a { kind: ... } result ({ kind: "new" }, { kind: "replay", response }, { kind: "in-progress" } or { kind: "mismatch" })`));
+    return found;
+  };
   const log = options.log;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
@@ -202,6 +210,24 @@ function parseBody(text: string): Json | string {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return "the body must be a JSON object";
   if (jsonDepthExceeds(v, MAX_JSON_DEPTH)) return `the body nests deeper than ${MAX_JSON_DEPTH} levels`;
   return v as Json;
+}
+
+/** What lookup returned, when it is not one of its results (undefined when it is). */
+function badLookup(found: unknown): string | undefined {
+  const kind = (found as { kind?: unknown } | null)?.kind;
+  if (typeof found === "object" && found !== null && (kind === "new" || kind === "in-progress" || kind === "mismatch")) return undefined;
+  if (typeof found === "object" && found !== null && kind === "replay") {
+    const response = (found as { response?: unknown }).response;
+    if (typeof response === "object" && response !== null && Number.isInteger((response as { status?: unknown }).status)) return undefined;
+    return `{ kind: "replay" } with response ${shown(response)} (the stored { status, body })`;
+  }
+  return shown(found);
+}
+
+function shown(v: unknown): string {
+  if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** What is wrong with a handler's answer, or undefined when it is a response. */

@@ -1,9 +1,12 @@
 /**
  * Which criteria `grader check` runs, in what order: the workbook's lessons
- * (those the checks name, or the registry's lesson table lists) ordered by
+ * (those the checks name, or the registry's lesson table lists, and every
+ * lesson of the course they need first, however indirectly) ordered by
  * their prerequisites, ties broken by `order` then id; each lesson's pass
  * criteria in table order, each with the check registered for its id (or
- * none). A lesson is named on the command line by its id or by a unique
+ * none). A criterion no check decides whose "How to check" is the bare
+ * `npm run check` (the intro's "the checks run and list the week's
+ * lessons") is met by the run itself. A lesson is named on the command line by its id or by a unique
  * piece of its id or title (`retry`, `vote`, `w11`); every lesson has a
  * short name of that kind, the one the "next:" line prints.
  */
@@ -17,7 +20,12 @@ export { lessonsMatching, shortName } from "../lesson/resolve.js";
 export interface PlannedCriterion {
   criterion: PassCriterion;
   check: CriterionCheck | undefined;
+  /** No check decides it, and its "How to check" is running `npm run check`: this run meets it. */
+  byRun: boolean;
 }
+
+/** The "How to check" of a criterion that running the command meets. */
+export const RUN_ITSELF = "npm run check";
 
 export interface PlannedLesson {
   lesson: Lesson;
@@ -50,11 +58,16 @@ export function orderByPrerequisites<T extends Pick<Lesson, "id" | "order" | "pr
   return out;
 }
 
-/** The lessons `--lesson` values name (each value may be a comma list), in the order given; a query naming none or several is a usage error. */
+/** The lessons `--lesson` values name (each value may be a comma list), in the order given; a query naming none or several, or an empty name, is a usage error. */
 export function selectLessons(queries: readonly string[], lessons: readonly PlannedLesson[]): PlannedLesson[] {
   const chosen = new Set<PlannedLesson>();
-  const named = lessons.map((l) => ({ id: l.lesson.id, title: l.lesson.title, short: l.short, planned: l }));
-  for (const query of queries.flatMap((q) => q.split(",")).map((q) => q.trim()).filter((q) => q !== "")) {
+  for (const q of queries) {
+    if (q.split(",").some((piece) => piece.trim() === "")) {
+      throw new UsageError(`--lesson ${JSON.stringify(q)}: ${q.trim() === "" ? "an empty lesson name" : "an empty name in the comma list"}; give a lesson's id or short name: ${lessons.map((l) => l.short).join(", ") || "none"}`);
+    }
+  }
+  const named = lessons.map((l) => ({ id: l.lesson.id, title: l.lesson.title, part: l.lesson.part, short: l.short, planned: l }));
+  for (const query of queries.flatMap((q) => q.split(",")).map((q) => q.trim())) {
     const found = resolveLesson(query, named, "the workbook");
     if ("error" in found) throw new UsageError(`--lesson ${found.error}`);
     chosen.add(found.lesson.planned);
@@ -67,7 +80,8 @@ export function selectLessons(queries: readonly string[], lessons: readonly Plan
  * registry's lesson table lists, found in `course`, in prerequisite order.
  */
 export function planWorkbook(course: readonly Lesson[], checks: readonly CriterionCheck[], lessonTable: readonly string[]): Plan {
-  const wanted = new Set([...lessonTable, ...checks.map((c) => c.criterion.slice(0, c.criterion.lastIndexOf("#")))]);
+  const named = new Set([...lessonTable, ...checks.map((c) => c.criterion.slice(0, c.criterion.lastIndexOf("#")))]);
+  const wanted = withPrerequisites(named, course);
   const lessons = orderByPrerequisites(course.filter((l) => wanted.has(l.id)));
   const byCriterion = new Map<string, CriterionCheck>();
   for (const c of checks) if (!byCriterion.has(c.criterion)) byCriterion.set(c.criterion, c);
@@ -76,9 +90,25 @@ export function planWorkbook(course: readonly Lesson[], checks: readonly Criteri
     lessons: lessons.map((lesson) => ({
       lesson,
       short: shortName(lesson, lessons),
-      criteria: lesson.criteria.map((criterion) => ({ criterion, check: byCriterion.get(criterion.id) })),
+      criteria: lesson.criteria.map((criterion) => {
+        const check = byCriterion.get(criterion.id);
+        return { criterion, check, byRun: check === undefined && criterion.checkRefs.length === 1 && criterion.checkRefs[0] === RUN_ITSELF };
+      }),
     })),
     orphans: checks.filter((c) => !known.has(c.criterion)),
-    missingLessons: [...wanted].filter((id) => !lessons.some((l) => l.id === id)),
+    missingLessons: [...named].filter((id) => !lessons.some((l) => l.id === id)),
   };
+}
+
+/** `ids` and, through the course's `prereqs`, every lesson they need first. */
+function withPrerequisites(ids: ReadonlySet<string>, course: readonly Lesson[]): Set<string> {
+  const byId = new Map(course.map((l) => [l.id, l]));
+  const out = new Set<string>();
+  const visit = (id: string) => {
+    if (out.has(id)) return;
+    out.add(id);
+    for (const p of byId.get(id)?.prereqs ?? []) if (byId.has(p)) visit(p);
+  };
+  for (const id of ids) visit(id);
+  return out;
 }

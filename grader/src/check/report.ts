@@ -21,7 +21,7 @@ function ms(elapsedMs: number): string {
   return elapsedMs >= 1000 ? `${(elapsedMs / 1000).toFixed(1)} s` : `${Math.round(elapsedMs)} ms`;
 }
 
-/** The criterion's line and, unless it passed, the lines that say why; `verbose` adds its time and the check's own title. */
+/** The criterion's line and, unless it passed, the lines that say why; `verbose` adds its time and the check's name. */
 export function criterionLines(r: CriterionOutcome, options: { verbose: boolean; cwd: string }): string {
   const mark = r.status === "pass" ? "✓" : "✗";
   const lines = [`  ${mark} #${r.number} ${r.text}${options.verbose && r.title !== "" ? `  (${ms(r.elapsedMs)})` : ""}`];
@@ -42,7 +42,8 @@ export function criterionLines(r: CriterionOutcome, options: { verbose: boolean;
       for (const s of r.stack!.split("\n")) detail(`  ${s.trim()}`);
     }
   }
-  if (options.verbose && r.title !== "" && r.title.toLowerCase() !== r.text.toLowerCase()) detail(`check: ${r.title}`);
+  // The check's name is the visible test's title, `<criterion> <title>` (vitest -t runs it alone).
+  if (options.verbose && r.title !== "") detail(`check: ${r.criterion} ${r.title}`);
   return lines.join("\n") + "\n";
 }
 
@@ -70,7 +71,11 @@ export interface Summary {
   total: number;
   xpEarned: number;
   xpTotal: number;
-  /** The first lesson, in prerequisite order, with a criterion not passing. */
+  /**
+   * The first lesson, in prerequisite order, with a criterion not passing;
+   * when every lesson checked passes, the lesson after them that this run
+   * did not check (`--lesson` chose fewer), if any.
+   */
   next: { id: string; title: string; command: string } | undefined;
 }
 
@@ -78,13 +83,14 @@ export function checkCommand(short: string): string {
   return `npm run check -- --lesson ${short}`;
 }
 
-export function summarize(outcomes: readonly LessonOutcome[]): Summary {
+/** `after`: the lesson that follows the ones checked, in prerequisite order, when the run checked only some. */
+export function summarize(outcomes: readonly LessonOutcome[], after?: PlannedLesson): Summary {
   const lessons = outcomes.map(({ planned, criteria }): LessonTally => {
     const passed = criteria.filter((c) => c.status === "pass").length;
     const xp = planned.lesson.xp;
     return { id: planned.lesson.id, title: planned.lesson.title, short: planned.short, passed, total: criteria.length, xp, xpEarned: passed === criteria.length && xp !== undefined ? xp : 0 };
   });
-  const first = lessons.find((l) => l.passed < l.total);
+  const first = lessons.find((l) => l.passed < l.total) ?? (after && { id: after.lesson.id, title: after.lesson.title, short: after.short });
   return {
     lessons,
     passed: lessons.reduce((s, l) => s + l.passed, 0),
@@ -103,7 +109,9 @@ export function summaryText(s: Summary): string {
     lines.push(`  ${l.passed === l.total ? "✓" : "✗"} ${l.title.padEnd(width)}  ${`${l.passed}/${l.total}`.padStart(5)}  ${xp}`);
   }
   lines.push(`${s.passed} of ${s.total} criteria pass; XP ${s.xpEarned} of ${s.xpTotal} (a lesson's XP is earned when every one of its criteria passes)`);
-  lines.push(s.next ? `next: ${s.next.title} (\`${s.next.command}\`)` : "every lesson checked passes");
+  const allPass = s.passed === s.total;
+  const next = s.next && `next: ${s.next.title} (\`${s.next.command}\`)`;
+  lines.push(allPass ? `every lesson checked passes${next ? `; ${next}` : ""}` : next!);
   return lines.join("\n") + "\n";
 }
 
@@ -115,8 +123,8 @@ export interface CheckDocument {
   outDir: string | undefined;
 }
 
-export function checkDocument(outcomes: readonly LessonOutcome[], workbook: { label: string; dir: string }, outDir: string | undefined): CheckDocument {
-  const { lessons, ...summary } = summarize(outcomes);
+export function checkDocument(outcomes: readonly LessonOutcome[], workbook: { label: string; dir: string }, outDir: string | undefined, after?: PlannedLesson): CheckDocument {
+  const { lessons, ...summary } = summarize(outcomes, after);
   return {
     workbook,
     lessons: lessons.map((tally, i) => ({ ...tally, order: outcomes[i]!.planned.lesson.order, criteria: outcomes[i]!.criteria })),

@@ -3,12 +3,16 @@
  * directories and reports which workbook files changed, once the edits
  * settle (an editor's save is often several events: write, rename, chmod).
  * Changes that arrive while a re-run is going are kept for the next one, so
- * no save is lost and two runs never overlap.
+ * no save is lost and two runs never overlap. Only source files count, and
+ * only those still there when the edits settle: an editor's or `sed -i`'s
+ * temporary file (`sed175Dvs`, `x.ts.swp`, `x.ts~`) is not a change.
  */
 import { existsSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 
 export const WATCHED_DIRS = ["src", "node"] as const;
+/** The files a piece is written in. */
+const SOURCE = /\.(?:[cm]?ts|[cm]?js|py|json)$/;
 const SETTLE_MS = 300;
 
 export interface Watching {
@@ -25,8 +29,9 @@ export function watchWorkbook(workbookDir: string, onChange: (files: string[]) =
   const flush = () => {
     timer = undefined;
     if (running !== undefined || pending.size === 0) return;
-    const files = [...pending].sort();
+    const files = [...pending].sort().filter((f) => existsSync(join(workbookDir, f)));
     pending.clear();
+    if (files.length === 0) return;
     running = onChange(files).finally(() => {
       running = undefined;
       if (pending.size > 0) timer = setTimeout(flush, SETTLE_MS);
@@ -37,7 +42,7 @@ export function watchWorkbook(workbookDir: string, onChange: (files: string[]) =
   for (const dir of dirs) {
     watchers.push(
       watch(join(workbookDir, dir), (_event, name) => {
-        if (name === null || name.startsWith(".") || name.endsWith("~")) return;
+        if (name === null || name.startsWith(".") || !SOURCE.test(name.toString())) return;
         pending.add(`${dir}/${name.toString()}`);
         clearTimeout(timer);
         timer = setTimeout(flush, SETTLE_MS);

@@ -3,14 +3,14 @@
  * the untouched workbook, the reference solutions lesson by lesson, the
  * JSON document, --lesson mistakes, a student's own exception, and --watch.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
-import { utimes } from "node:fs/promises";
+import { cp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { splitCriterion } from "../../../week-12/checks/run.js";
-import { BIN, grader, REPO } from "../helpers/cli.js";
+import { BIN, grader, REPO, type Run } from "../helpers/cli.js";
 import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, solutionsWith, THROWN } from "./helpers.js";
 
 const plan = await coursePlan();
@@ -33,17 +33,18 @@ function criterionBlocks(stdout: string): Array<{ lesson: string; line: string; 
 }
 
 describe("grader check", () => {
-  test("the untouched workbook: every criterion is not implemented yet (or has no check), no stack trace, exit 1, and the summary names the next lesson", async () => {
+  test("the untouched workbook: every criterion is not implemented yet (or has no check; the one checked by running the command passes), no stack trace, exit 1, and the summary names the next lesson", async () => {
     const r = await grader(["check"], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(1);
     const blocks = criterionBlocks(r.stdout.split("\nSummary\n")[0]!);
     expect(blocks.length).toBe(plan.lessons.reduce((s, l) => s + l.criteria.length, 0));
     for (const b of blocks) {
-      expect(b.line, b.details.join("\n")).toMatch(/^  ✗ #\d+ /);
       const n = Number(/#(\d+)/.exec(b.line)![1]);
       const planned = plan.lessons.find((l) => l.lesson.id === b.lesson)!.criteria.find((c) => c.criterion.number === n)!;
-      if (planned.check === undefined) expect(b.details).toEqual(["no check decides this criterion"]);
+      if (planned.byRun) expect(b.line).toMatch(/^  ✓ #\d+ /);
+      else if (planned.check === undefined) expect(b.details).toEqual(["no check decides this criterion"]);
       else {
+        expect(b.line, b.details.join("\n")).toMatch(/^  ✗ #\d+ /);
         expect(b.details).toHaveLength(1);
         const m = /^not implemented yet: (\w+) \((\S+), criterion (\d+)\)$/.exec(b.details[0]!);
         expect(m, b.details[0]).not.toBeNull();
@@ -60,10 +61,10 @@ describe("grader check", () => {
     const blocks = criterionBlocks(r.stdout);
     expect(blocks.map((b) => b.line)).toHaveLength(lesson.criteria.length);
     for (const [i, planned] of lesson.criteria.entries()) {
-      if (planned.check === undefined) expect(blocks[i]!.details).toEqual(["no check decides this criterion"]);
+      if (planned.check === undefined && !planned.byRun) expect(blocks[i]!.details).toEqual(["no check decides this criterion"]);
       else expect(blocks[i]!.line, blocks[i]!.details.join("\n")).toMatch(/^  ✓ /);
     }
-    expect(r.code, r.stdout + r.stderr).toBe(lesson.criteria.every((c) => c.check !== undefined) ? 0 : 1);
+    expect(r.code, r.stdout + r.stderr).toBe(lesson.criteria.every((c) => c.check !== undefined || c.byRun) ? 0 : 1);
   }, 180_000);
 
   test("--json prints one document: the lessons with each criterion's result and text, and the summary", async () => {
@@ -97,6 +98,36 @@ describe("grader check", () => {
     expect(ambiguous.stdout + unknown.stdout).toBe("");
   });
 
+  test("an empty --lesson, or an empty name in its comma list, is a usage error (exit 2), not a run that checks nothing", async () => {
+    const runs = await Promise.all([["--lesson", ""], ["--lesson", ","], ["--lesson", "vote,"], [""]].map((args) => grader(["check", ...args])));
+    for (const r of runs) {
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+    }
+    expect(runs[0]!.stderr).toMatch(/^grader check: --lesson "": an empty lesson name; give a lesson's id or short name: w11, intro, vote, retry, dedup, keys\n/);
+    expect(runs[1]!.stderr).toMatch(/^grader check: --lesson ",": an empty name in the comma list; give /);
+  });
+
+  test("npm run check works from week-12/ and its folders, like from the repository's root", async () => {
+    const r = await new Promise<Run>((resolve) => {
+      execFile("npm", ["run", "--silent", "check", "--", "--lesson", "intro"], { cwd: path.join(REPO, "week-12", "src"), timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^  ✓ #1 The workbook's checks run on your machine/m);
+  }, 90_000);
+
+  test("a reader that closes stdout early (| head) ends the command quietly: no EPIPE stack, exit 141 as for SIGPIPE", async () => {
+    const child = spawn(process.execPath, [BIN, "check"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(141);
+  }, 90_000);
+
   test("--solution and --workbook together are a usage error", async () => {
     const r = await grader(["check", "--solution", "--workbook", "week-12"]);
     expect(r.code).toBe(2);
@@ -119,6 +150,137 @@ describe("grader check", () => {
     const where = path.relative(REPO, path.join(copy.dir, file));
     for (const f of frames) expect(f.trim()).toMatch(new RegExp(`^at ${where.replaceAll(".", "\\.")}:${line}:\\d+$`));
   }, 150_000);
+
+  test("a stub that does not parse, or imports a package that is not there, fails its criteria with the file, line and error; no stack, exit 1", async () => {
+    const [parse, missing] = await Promise.all([copyWorkbook("parse"), copyWorkbook("missing-package")]);
+    removals.push(parse.remove, missing.remove);
+    const file = path.join(parse.dir, "src", "vote-rules.ts");
+    const lines = (await readFile(file, "utf8")).split("\n");
+    const i = lines.findIndex((l) => l.includes('return todo("electionTimeoutTicks");'));
+    lines[i] = "  return prng.int(minTicks, maxTicks;";
+    await writeFile(file, lines.join("\n"));
+    const other = path.join(missing.dir, "src", "vote-rules.ts");
+    await writeFile(other, `import leftPad from "left-pad";\nleftPad;\n${await readFile(other, "utf8")}`);
+    const [a, b] = await Promise.all([parse, missing].map((c) => grader(["check", "--workbook", c.dir, "--lesson", "vote"], { timeoutMs: 120_000 })));
+    const shown = (dir: string) => path.relative(REPO, path.join(dir, "src", "vote-rules.ts"));
+    for (const [r, message] of [
+      [a!, `your file does not parse: ${shown(parse.dir)}:${i + 1}:37: Expected ")" but found ";"`],
+      [b!, `cannot find package left-pad (not installed: the workbook can import the course's packages and Node's own modules) imported by ${shown(missing.dir)}`],
+    ] as const) {
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const blocks = criterionBlocks(r.stdout);
+      expect(blocks.length).toBeGreaterThan(0);
+      for (const block of blocks) expect(block.details, block.line).toEqual([message]);
+      expect(r.stdout + r.stderr).not.toMatch(/^\s+at |bug in the check/m);
+    }
+  }, 150_000);
+
+  const KEYS = plan.lessons.find((l) => l.short === "keys");
+  const SOLUTIONS = path.join(REPO, "grader", "solutions", "week-12", "src");
+  test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
+    const copy = await copyWorkbook("loop");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const file = path.join(copy.dir, "src", "idempotency-handler.ts");
+    const text = await readFile(file, "utf8");
+    const guard = '    if (record.inProgress || record.response === null) return { kind: "in-progress" };';
+    expect(text).toContain(guard);
+    await writeFile(file, text.replace(guard, `    while (record.inProgress) {}\n${guard}`));
+    const args = ["check", "--workbook", copy.dir, "--lesson", "keys", "--timeout", "3"];
+    const r = await grader(args, { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const blocks = criterionBlocks(r.stdout);
+    expect(blocks.map((b) => b.line.slice(0, 5))).toEqual(KEYS!.criteria.map((c) => (c.criterion.number === 3 ? "  ✗ #" : "  ✓ #")));
+    expect(blocks[2]!.details).toEqual(["did not finish within 3 s and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)"]);
+    if (existsSync("/usr/bin/script")) {
+      const tty = await new Promise<string>((resolve) => {
+        const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+        execFile("/usr/bin/script", ["-qec", command, "/dev/null"], { cwd: REPO, timeout: 120_000 }, (_err, stdout) => resolve(stdout));
+      });
+      expect(tty).toMatch(/… keys #3 \(\d s\): A duplicate that arrives/);
+    }
+  }, 240_000);
+
+  const DEDUP = plan.lessons.find((l) => l.short === "dedup");
+  test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("the dedup lesson judges its own piece: with day 2's vote rules still stubs, its fault run passes on the reference vote rules", async () => {
+    const copy = await copyWorkbook("dedup-alone");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    await cp(path.join(REPO, "week-12", "src", "vote-rules.ts"), path.join(copy.dir, "src", "vote-rules.ts"));
+    // Without its own node/main.ts a workbook runs week-12's, which imports the checks beside it.
+    await rm(path.join(copy.dir, "node"), { recursive: true });
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "dedup", "--seeds", "1"], { timeoutMs: 150_000 });
+    const blocks = criterionBlocks(r.stdout);
+    expect(blocks.map((b) => b.line.slice(0, 4)), r.stdout).toEqual(DEDUP!.criteria.map(() => "  ✓ "));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 180_000);
+
+  test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("a tracker that caches another reply than the one recorded is told so, in w11-l04 #1 and in the dedup lesson's cluster checks", async () => {
+    const copy = await copyWorkbook("wrong-reply");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    await rm(path.join(copy.dir, "node"), { recursive: true });
+    const file = path.join(copy.dir, "src", "client-tracker.ts");
+    const text = await readFile(file, "utf8");
+    expect(text).toContain("value: { lastSeq: seq, response, lastActivityMs: nowMs },");
+    await writeFile(file, text.replace("value: { lastSeq: seq, response, lastActivityMs: nowMs },", 'value: { lastSeq: seq, response: { type: "ok" }, lastActivityMs: nowMs },'));
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "w11", "--lesson", "dedup", "--seeds", "1"], { timeoutMs: 150_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const blocks = criterionBlocks(r.stdout);
+    const told = [["w11-l04", 1], [DEDUP!.lesson.id, 3], [DEDUP!.lesson.id, 4]] as const;
+    for (const [lesson, n] of told) {
+      const b = blocks.find((x) => x.lesson === lesson && x.line.startsWith(`  ✗ #${n} `));
+      expect(b, `${lesson} #${n}\n${r.stdout}`).toBeDefined();
+      expect(b!.details[0]).toMatch(/was a duplicate, but its cached reply is not the reply recorded for it: registerRequest must return as `response` exactly what recordResponse was given$/);
+      expect(b!.details[2]).toBe('received: {"kind":"duplicate","response":{"type":"ok"}}');
+    }
+    expect(r.stdout).not.toMatch(/compared with <|replica's own clock/);
+  }, 180_000);
+
+  test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a lookup or a decide that returns the wrong shape is told so: what it returned, not a { kind } result or a decision", async () => {
+    const edits = [
+      ["in-progress", "src/idempotency-handler.ts", 'if (record.inProgress || record.response === null) return { kind: "in-progress" };', 'if (record.inProgress || record.response === null) return "in-progress" as any;'],
+      ["replay", "src/idempotency-handler.ts", 'return { kind: "replay", response: record.response };', "return record.response as any;"],
+    ] as const;
+    const runs = await Promise.all(
+      edits.map(async ([name, file, from, to]) => {
+        const copy = await copyWorkbook(`shape-${name}`);
+        removals.push(copy.remove);
+        await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+        const text = await readFile(path.join(copy.dir, file), "utf8");
+        expect(text).toContain(from);
+        await writeFile(path.join(copy.dir, file), text.replace(from, to));
+        return grader(["check", "--workbook", copy.dir, "--lesson", "keys"], { timeoutMs: 120_000 });
+      }),
+    );
+    const told = (r: Run, n: number) => criterionBlocks(r.stdout).find((b) => b.line.startsWith(`  ✗ #${n} `))?.details[0];
+    expect(told(runs[0]!, 3), runs[0]!.stdout).toMatch(/^the handler is broken: lookup returned the string "in-progress", not a \{ kind: \.\.\. \} result /);
+    expect(told(runs[1]!, 1), runs[1]!.stdout).toMatch(/^the handler is broken: lookup returned \{"status":201,"body":\{.*\}, not a \{ kind: \.\.\. \} result /);
+
+    const vote = await copyWorkbook("shape-decide");
+    removals.push(vote.remove);
+    const real = path.join(SOLUTIONS, "vote-rules.ts");
+    await writeFile(
+      path.join(vote.dir, "src", "vote-rules.ts"),
+      `import * as real from ${JSON.stringify(real)};\nexport * from ${JSON.stringify(real)};\nexport function decide(...args: Parameters<typeof real.decide>): unknown {\n  return real.decide(...args).grant;\n}\n`,
+    );
+    const r = await grader(["check", "--workbook", vote.dir, "--lesson", "vote", "--seeds", "1"], { timeoutMs: 120_000 });
+    expect(told(r, 3), r.stdout).toBe("decide returned true, not a decision { grant: boolean, why: string }");
+  }, 180_000);
+
+  test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("a node program that does not parse is reported with its file, line and the parser's message, not the tail of Node's stderr", async () => {
+    const copy = await copyWorkbook("node-parse");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const main = path.join(copy.dir, "node", "main.ts");
+    const text = await readFile(main, "utf8");
+    await writeFile(main, `${text.endsWith("\n") ? text : `${text}\n`}const x = ;\n`);
+    const line = text.split("\n").length + (text.endsWith("\n") ? 0 : 1);
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "dedup", "--seeds", "1"], { timeoutMs: 150_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const first = criterionBlocks(r.stdout).find((b) => b.line.startsWith("  ✗ #1 "));
+    expect(first?.details[0], r.stdout).toBe(`the node program (node --import tsx ${main}) does not parse: ${path.relative(REPO, main)}:${line}:11: Unexpected ";"`);
+  }, 180_000);
 
   const VOTE_TWICE = path.join(REPO, "grader", "test", "mutants", "vote-twice.ts");
   const vote = plan.lessons.find((l) => l.short === "vote");

@@ -7,14 +7,15 @@ import { describe, expect, test } from "vitest";
 import { UsageError } from "@dslab/protocol/cli";
 import { lessonsMatching, orderByPrerequisites, selectLessons, shortName, type PlannedLesson } from "../../src/check/plan.js";
 import type { Lesson } from "../../src/lesson/model.js";
+import { coursePlan } from "./helpers.js";
 
 const W12 = "w12-leader-election-client-idempotency";
 const COURSE = [
-  { id: `${W12}-d05-quest-idempotency-keys-2h`, title: "Quest: Idempotency Keys over HTTP", order: 5, prereqs: [`${W12}-d04-quest-dedup-store-2h`] },
-  { id: `${W12}-d02-quest-vote-rules-2h`, title: "Quest: Vote Rules", order: 2, prereqs: ["w11-l04"] },
-  { id: `${W12}-d04-quest-dedup-store-2h`, title: "Quest: Server-Side Dedup Store", order: 4, prereqs: [`${W12}-d03-quest-client-retry-idempotency-2h`] },
-  { id: "w11-l04", title: "Idempotent writes", order: 4, prereqs: [] },
-  { id: `${W12}-d03-quest-client-retry-idempotency-2h`, title: "Quest: Client Retry + Idempotency", order: 3, prereqs: [`${W12}-d02-quest-vote-rules-2h`] },
+  { id: `${W12}-d05-quest-idempotency-keys-2h`, part: W12, title: "Quest: Idempotency Keys over HTTP", order: 5, prereqs: [`${W12}-d04-quest-dedup-store-2h`] },
+  { id: `${W12}-d02-quest-vote-rules-2h`, part: W12, title: "Quest: Vote Rules", order: 2, prereqs: ["w11-l04"] },
+  { id: `${W12}-d04-quest-dedup-store-2h`, part: W12, title: "Quest: Server-Side Dedup Store", order: 4, prereqs: [`${W12}-d03-quest-client-retry-idempotency-2h`] },
+  { id: "w11-l04", part: "w11", title: "Idempotent writes", order: 4, prereqs: [] },
+  { id: `${W12}-d03-quest-client-retry-idempotency-2h`, part: W12, title: "Quest: Client Retry + Idempotency", order: 3, prereqs: [`${W12}-d02-quest-vote-rules-2h`] },
 ];
 
 const planned = (ls: typeof COURSE): PlannedLesson[] => ls.map((l) => ({ lesson: l as unknown as Lesson, short: shortName(l, ls), criteria: [] }));
@@ -36,6 +37,15 @@ describe("grader check: lesson order and names", () => {
     expect(orderByPrerequisites(free).map((l) => l.id)).toEqual(["c", "a", "b"]);
   });
 
+  test("the course's plan holds every lesson the checked ones need first, transitively (w11-l04, then the intro, then the days), and the intro's criterion is met by the run itself", async () => {
+    const plan = await coursePlan();
+    expect(plan.lessons.map((l) => l.short)).toEqual(["w11", "intro", "vote", "retry", "dedup", "keys"]);
+    const intro = plan.lessons[1]!;
+    expect(intro.lesson.prereqs).toEqual(["w11-l04"]);
+    expect(intro.criteria.map((c) => [c.check, c.byRun])).toEqual([[undefined, true]]);
+    expect(plan.lessons.flatMap((l) => l.criteria).filter((c) => c.byRun).map((c) => c.criterion.id)).toEqual([`${W12}-d01-intro#1`]);
+  });
+
   test("a prerequisite cycle does not hang: its lessons come last, by order", () => {
     const cycle = [
       { id: "x", order: 2, prereqs: ["y"] },
@@ -53,7 +63,15 @@ describe("grader check: lesson order and names", () => {
     expect(lessonsMatching("w11-l04", COURSE).map((l) => l.id)).toEqual(["w11-l04"]);
     expect(lessonsMatching("RETRY", COURSE)).toHaveLength(1);
     expect(lessonsMatching("http", COURSE).map((l) => l.title)).toEqual(["Quest: Idempotency Keys over HTTP"]);
-    expect(lessonsMatching("idempotency", COURSE)).toHaveLength(4);
+  });
+
+  test("the part of the id every lesson of the week shares names none of them; the titles and the rest of the ids do", () => {
+    const shorts = (q: string) => lessonsMatching(q, COURSE).map((l) => shortName(l, COURSE));
+    expect(shorts("election")).toEqual([]);
+    expect(shorts("leader")).toEqual([]);
+    expect(shorts("client")).toEqual(["retry"]);
+    expect(shorts("idempotency")).toEqual(["keys", "retry"]);
+    expect(shorts("w11")).toEqual(["w11"]);
   });
 
   test("--lesson takes repeated values and comma lists, and keeps the course's order", () => {
@@ -64,7 +82,7 @@ describe("grader check: lesson order and names", () => {
   test("an ambiguous or unknown --lesson is a usage error that lists the candidates or the near name", () => {
     const lessons = planned(orderByPrerequisites(COURSE));
     expect(() => selectLessons(["idempotency"], lessons)).toThrow(UsageError);
-    expect(() => selectLessons(["idempotency"], lessons)).toThrow(/names 4 lessons: vote \(Quest: Vote Rules\), retry .*; give one of them/);
+    expect(() => selectLessons(["idempotency"], lessons)).toThrow(/names 2 lessons: retry \(Quest: Client Retry \+ Idempotency\), keys \(Quest: Idempotency Keys over HTTP\); give one of them/);
     expect(() => selectLessons(["retyr"], lessons)).toThrow(/names no lesson of the workbook \(did you mean retry\?\); the lessons: w11 \(Idempotent writes\), vote/);
   });
 });

@@ -19,11 +19,13 @@ function lesson(id: string, title: string, xp: number | undefined, short: string
 }
 
 describe("grader check report", () => {
-  test("a pass is one line; --verbose adds its time, and the check's title when it differs from the criterion", () => {
+  test("a pass is one line; --verbose adds its time and the check's name, the visible test's title (criterion id and title)", () => {
     const r: CriterionOutcome = { ...base, status: "pass", message: "" };
     expect(criterionLines(r, opts)).toBe("  ✓ #2 The client follows a redirect to the correct leader\n");
-    expect(criterionLines({ ...r, title: base.text.toLowerCase() }, { ...opts, verbose: true })).toBe("  ✓ #2 The client follows a redirect to the correct leader  (12 ms)\n");
-    expect(criterionLines({ ...r, title: "redirects", elapsedMs: 2500 }, { ...opts, verbose: true })).toBe("  ✓ #2 The client follows a redirect to the correct leader  (2.5 s)\n      check: redirects\n");
+    expect(criterionLines({ ...r, title: base.text.toLowerCase() }, { ...opts, verbose: true })).toBe(
+      `  ✓ #2 The client follows a redirect to the correct leader  (12 ms)\n      check: ${ID}#2 the client follows a redirect to the correct leader\n`,
+    );
+    expect(criterionLines({ ...r, title: "redirects", elapsedMs: 2500 }, { ...opts, verbose: true })).toBe(`  ✓ #2 The client follows a redirect to the correct leader  (2.5 s)\n      check: ${ID}#2 redirects\n`);
   });
 
   test("a stub still to write, a wrong answer and the student's own exception", () => {
@@ -84,6 +86,10 @@ describe("grader check report", () => {
       ].join("\n"),
     );
     expect(summaryText(summarize(outcomes.slice(0, 1)))).toContain("\nevery lesson checked passes\n");
+    // --lesson chose only lessons that pass: "next" is the lesson after them.
+    expect(summaryText(summarize(outcomes.slice(0, 1), outcomes[1]!.planned))).toContain(
+      "\nevery lesson checked passes; next: Quest: Client Retry + Idempotency (`npm run check -- --lesson retry`)\n",
+    );
     const doc = checkDocument(outcomes, { label: "workbook", dir: "/repo/week-12" }, undefined);
     expect(doc.lessons.map((l) => [l.short, l.passed, l.total, l.xpEarned, l.criteria.length])).toEqual([
       ["w11", 2, 2, 50, 2],

@@ -138,7 +138,7 @@ export class IdempotencyHandler extends reference.IdempotencyHandler {
     lesson: KEYS_LESSON,
     make: () => handlerWith(`export const broken = (1 + ;`),
     limits: SMALL,
-    expect: [{ tests: "all", status: "failed", message: /week-12\/src\/idempotency-handler\.ts does not load: .*week-12\/src\/idempotency-handler\.ts:\d+:\d+/s }],
+    expect: [{ tests: "all", status: "failed", message: /^your file does not parse: week-12\/src\/idempotency-handler\.ts:\d+:\d+: Unexpected ";"$/ }],
   },
   {
     name: "type-error",

@@ -42,6 +42,10 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["-1"], options, { positionals: false })).toThrow('unexpected argument "-1"');
   });
 
+  test("a value that looks like an option and is not a number (--seed -x) is one line saying how to write it", () => {
+    expect(() => parseOptions(["--seed", "-x"], options)).toThrow(/^--seed: needs a value; one that starts with a dash is written --seed=-VALUE$/);
+  });
+
   test("every parse failure is a UsageError (exit 2)", () => {
     try {
       parseOptions(["--nope"], options);

@@ -5,8 +5,9 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InputError, intOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
-import type { Workbook } from "../../../../week-12/checks/index.js";
-import { loadChecks, type ChecksModule } from "../../check/load.js";
+import type { OpenOptions, Workbook } from "../../../../week-12/checks/index.js";
+import { DEFAULT_CHECK_LIMIT_MS, IsolatedRunner } from "../../check/isolate.js";
+import { loadChecks, REPOSITORY_ROOT, type ChecksModule } from "../../check/load.js";
 import { planWorkbook, selectLessons, type PlannedLesson } from "../../check/plan.js";
 import { ProgressLine } from "../../check/progress.js";
 import { checkDocument, criterionLines, lessonHeader, summarize, summaryText, wroteFiles } from "../../check/report.js";
@@ -27,25 +28,32 @@ export const check: Command = {
   name: "check",
   help: `Usage: grader check [--lesson ID]... [options]      (npm run check -- [options])
 
-Runs the workbook's checks: for each lesson the workbook serves, in the order
-of the lessons' prerequisites, the check of each pass criterion, against your
-pieces in week-12/src and week-12/node. Each criterion prints one line,
+Runs the workbook's checks: for each lesson the workbook serves (and each
+lesson they need first), in the order of the lessons' prerequisites, the
+check of each pass criterion, against your pieces in week-12/src and
+week-12/node. A criterion checked by running npm run check itself (the
+introduction's) passes by this run. Each criterion prints one line,
 ✓ #n or ✗ #n and the criterion's text; a failure says why in a line or two:
 the mistake, expected and received, "at week-12/src/FILE:LINE:COL" when your
-code threw, and for a fault run its seed, the command that replays it and the
-paths of its HTML timeline and message diagram. A function still to write
-shows "not implemented yet: <function> (<lesson>, criterion <n>)".
+code threw, "your file does not parse: FILE:LINE:COL: ..." (or "cannot find
+package P imported by FILE") when a piece cannot be imported, and for a fault
+run its seed, the command that replays it and the paths of its HTML timeline
+and message diagram. A function still to write shows "not implemented yet:
+<function> (<lesson>, criterion <n>)".
 
 The summary gives each lesson's criteria passed, the XP earned (a lesson's XP
 counts once every one of its criteria passes), the total, and the next lesson
-to work on with the command that checks it alone.
+to work on with the command that checks it alone: the first that does not
+pass, or, when the lessons chosen with --lesson all pass, the one after them.
 
 Options:
-  --lesson ID     check only this lesson: its id, or a piece of its id or title
-                  that names it alone (retry, vote, dedup, keys, w11); repeat
-                  the option or give a comma list for several; a bare argument
-                  (npm run check -- retry) works too
-  -v, --verbose   also show each check's name and time, passing ones too
+  --lesson ID     check only this lesson: its id, or a piece of its title or of
+                  its id (past the week's shared w12-leader-election-... part)
+                  that names it alone (w11, intro, vote, retry, dedup, keys);
+                  repeat the option or give a comma list for several; a bare
+                  argument (npm run check -- retry) works too
+  -v, --verbose   also show each check's time and name (the visible test's
+                  title: criterion id and check title), passing ones too
   --json          print one JSON document: the lessons, each criterion's result
                   (status pass|fail|todo|error, message, expected, received,
                   where, replay, elapsedMs) with its text, and the summary
@@ -53,10 +61,15 @@ Options:
                   instructor's repository only)
   --workbook DIR  check the pieces in DIR (laid out like week-12: src/, node/)
   --seeds N       seeds per fault run (default: each check's own, a few seconds)
+  --timeout S     stop a check that runs longer than S seconds (for a fault run:
+                  S seconds per seed) and fail its criterion, then go on with
+                  the next check (default ${DEFAULT_CHECK_LIMIT_MS / 1000}): an infinite loop in your code ends
+                  as "did not finish within S s and was stopped"
   --out DIR       where fault runs write timelines and diagrams (default:
                   ${path.join("$TMPDIR", "dslab-check")}); printed when a run wrote any
   --watch         after the run, watch src/ and node/ and re-run the criteria
-                  whose checks read a changed file; Ctrl-C stops (exit 0)
+                  whose checks read a changed source file (not an editor's
+                  temporary file); Ctrl-C stops (exit 0)
   --lessons DIR   the course directory (default: lessons, here or in the nearest parent)
   -h, --help      show this help
 
@@ -64,9 +77,9 @@ While a check runs longer than a second, a line on stderr shows which one and
 its seeds done (only when stderr is a terminal).
 
 Exit codes: 0 every criterion checked passes, 1 a criterion fails or is not
-written yet, 2 usage error (an unknown or ambiguous --lesson, --solution where
-there are no solutions), 4 the lessons cannot be read, 70 a check itself
-failed (its stack is printed; the other criteria are still run).
+written yet, 2 usage error (an unknown, ambiguous or empty --lesson,
+--solution where there are no solutions), 4 the lessons cannot be read, 70 a
+check itself failed (its stack is printed; the other criteria are still run).
 `,
   options: {
     lesson: { type: "string", multiple: true },
@@ -74,33 +87,46 @@ failed (its stack is printed; the other criteria are still run).
     solution: { type: "boolean", default: false },
     workbook: { type: "string" },
     seeds: { type: "string" },
+    timeout: { type: "string" },
     out: { type: "string" },
     watch: { type: "boolean", default: false },
   },
   async run(values, positionals, io) {
     const options = readOptions(values, positionals);
-    // The checks' modules compile on tsx's loader thread while the lessons are parsed here.
+    // The checks' modules compile on tsx's loader thread, and the check thread starts, while the lessons are parsed here.
     const checksLoading = loadChecks();
     checksLoading.catch(() => {});
-    const course = await loadCourse(options.lessonsDir);
-    for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
-    const checks = await checksLoading;
-    const workbook = openWorkbook(checks, options);
-    const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
-    if (plan.lessons.length === 0) {
-      throw new InputError(`no lesson in ${options.lessonsDir} is one the workbook's checks serve (${plan.missingLessons.join(", ") || "the registry names none"}); give the course directory with --lessons DIR`);
+    const runner = new IsolatedRunner({ root: REPOSITORY_ROOT, limitMs: options.limitMs, checks: checksLoading });
+    runner.start();
+    try {
+      return await checkWorkbook(io, options, checksLoading, runner);
+    } finally {
+      await runner.close();
     }
-    for (const id of plan.missingLessons) io.stderr(`grader check: warning: lesson ${id} is not in ${options.lessonsDir}; its checks are not run\n`);
-    for (const c of plan.orphans) io.stderr(`grader check: warning: the check for ${c.criterion} (${c.title}) decides no criterion of the lessons; it is not run\n`);
-    const lessons = options.queries.length > 0 ? selectLessons(options.queries, plan.lessons) : plan.lessons;
-    if (options.out !== undefined) prepareOutDir(options.out, []);
-
-    const session = new CheckSession(io, checks, workbook, options, lessons);
-    const code = await session.runAll();
-    if (!options.watch) return code;
-    return session.watch();
   },
 };
+
+async function checkWorkbook(io: Io, options: CheckOptions, checksLoading: Promise<ChecksModule>, runner: IsolatedRunner): Promise<number> {
+  const course = await loadCourse(options.lessonsDir);
+  for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
+  const checks = await checksLoading;
+  const workbook = openWorkbook(checks, options);
+  const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
+  if (plan.lessons.length === 0) {
+    throw new InputError(`no lesson in ${options.lessonsDir} is one the workbook's checks serve (${plan.missingLessons.join(", ") || "the registry names none"}); give the course directory with --lessons DIR`);
+  }
+  for (const id of plan.missingLessons) io.stderr(`grader check: warning: lesson ${id} is not in ${options.lessonsDir}; its checks are not run\n`);
+  for (const c of plan.orphans) io.stderr(`grader check: warning: the check for ${c.criterion} (${c.title}) decides no criterion of the lessons; it is not run\n`);
+  const lessons = options.queries.length > 0 ? selectLessons(options.queries, plan.lessons) : plan.lessons;
+  if (options.out !== undefined) prepareOutDir(options.out, []);
+
+  const last = plan.lessons.indexOf(lessons.at(-1)!);
+  const after = plan.lessons.slice(last + 1).find((l) => !lessons.includes(l));
+  const session = new CheckSession(io, checks, runner, workbook, options, lessons, after);
+  const code = await session.runAll();
+  if (!options.watch) return code;
+  return session.watch();
+}
 
 interface CheckOptions {
   lessonsDir: string;
@@ -110,6 +136,8 @@ interface CheckOptions {
   solution: boolean;
   workbook: string | undefined;
   seeds: number | undefined;
+  /** --timeout, in ms. */
+  limitMs: number;
   out: string | undefined;
   watch: boolean;
 }
@@ -118,6 +146,7 @@ function readOptions(values: Record<string, unknown>, positionals: string[]): Ch
   const lesson = values.lesson as string[] | undefined;
   if (values.solution === true && values.workbook !== undefined) throw new UsageError("give --solution or --workbook DIR, not both");
   const seeds = intOption(values.seeds as string | undefined, "seeds", { min: 1 });
+  const timeoutS = intOption(values.timeout as string | undefined, "timeout", { min: 1 });
   return {
     lessonsDir: String(values.lessons),
     queries: [...(lesson ?? []), ...positionals],
@@ -126,15 +155,21 @@ function readOptions(values: Record<string, unknown>, positionals: string[]): Ch
     solution: values.solution === true,
     workbook: values.workbook as string | undefined,
     seeds,
+    limitMs: timeoutS === undefined ? DEFAULT_CHECK_LIMIT_MS : timeoutS * 1000,
     out: values.out === undefined ? undefined : path.resolve(String(values.out)),
     watch: values.watch === true,
   };
 }
 
-function openWorkbook(checks: ChecksModule, options: CheckOptions, generation?: number): Workbook {
+/** How the check thread opens the same workbook. */
+function workbookSource(options: CheckOptions, generation: number): OpenOptions {
   const source = options.solution ? "solution" : options.workbook !== undefined ? path.resolve(options.workbook) : "workbook";
+  return { source, ...(generation !== 0 ? { generation } : {}) };
+}
+
+function openWorkbook(checks: ChecksModule, options: CheckOptions, generation = 0): Workbook {
   try {
-    return checks.openWorkbook({ source, ...(generation !== undefined ? { generation } : {}) });
+    return checks.openWorkbook(workbookSource(options, generation));
   } catch (e) {
     if (options.solution) throw new UsageError(`--solution: ${(e as Error).message}`);
     if (options.workbook !== undefined) throw new InputError(`--workbook ${options.workbook}: ${(e as Error).message}`);
@@ -152,9 +187,12 @@ class CheckSession {
   constructor(
     private readonly io: Io,
     private readonly checks: ChecksModule,
+    private readonly runner: IsolatedRunner,
     private workbook: Workbook,
     private readonly options: CheckOptions,
     lessons: PlannedLesson[],
+    /** The lesson after the ones chosen, when --lesson chose some: "next" once they pass. */
+    private readonly after: PlannedLesson | undefined,
   ) {
     this.outcomes = lessons.map((planned) => ({ planned, criteria: [] }));
     this.progress = new ProgressLine({
@@ -171,8 +209,9 @@ class CheckSession {
   }
 
   private settings(): RunSettings {
+    const open = workbookSource(this.options, this.generation);
     return {
-      checks: this.checks,
+      run: (check, ctx) => this.runner.run(check, ctx, open),
       workbook: this.workbook,
       seeds: this.options.seeds,
       outDir: this.outDir,
@@ -203,9 +242,9 @@ class CheckSession {
     const all = this.outcomes.flatMap((l) => l.criteria);
     const wrote = wroteFiles(this.outcomes);
     if (this.options.json) {
-      this.io.stdout(json(checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined)));
+      this.io.stdout(json(checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined, this.after)));
     } else {
-      this.out(summaryText(summarize(this.outcomes)));
+      this.out(summaryText(summarize(this.outcomes, this.after)));
       if (wrote) this.out(`Fault-run timelines and message diagrams are under ${this.outDir}\n`);
     }
     if (all.some(isCheckBug)) {

@@ -194,6 +194,7 @@ function describeParseError(code: string | undefined, message: string, options: 
     const option = /'(-[^' ]*)/.exec(message)?.[1];
     if (option && / argument missing/.test(message)) return `${option}: needs a value`;
     if (option && /does not take an argument/.test(message)) return `${option}: takes no value`;
+    if (option && /argument is ambiguous/.test(message)) return `${option}: needs a value; one that starts with a dash is written ${option}=-VALUE`;
   }
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
     const arg = /'([^']*)'/.exec(message)?.[1];
@@ -291,8 +292,15 @@ export function reportFailure(name: string, e: unknown, io: Pick<Io, "stderr">):
   return EXIT.internal;
 }
 
-/** The Io of a real process. */
+/** How a command ends when its reader went away (`| head`): as a program stopped by SIGPIPE, 128 + 13. */
+export const EXIT_CLOSED_PIPE = 141;
+
+/** The Io of a real process. A stdout whose reader closed ends the process quietly (exit 141), not with an unhandled EPIPE. */
 export function processIo(proc: NodeJS.Process): Io {
+  proc.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    proc.exit(EXIT_CLOSED_PIPE);
+  });
   return {
     stdout: (s) => void proc.stdout.write(s),
     stderr: (s) => void proc.stderr.write(s),

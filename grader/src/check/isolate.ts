@@ -1,0 +1,152 @@
+/**
+ * Runs each check on a worker thread that can be stopped. A student's
+ * synchronous infinite loop never yields to a timer, so a limit kept on the
+ * thread that runs it could never fire; here the command's own thread keeps
+ * the time and terminates the check thread when a check runs longer than
+ * the limit without finishing or reporting a seed done. The criterion then
+ * fails with that message, a fresh thread is started for the next check,
+ * and the command's thread stays free to draw the progress line.
+ *
+ * One thread serves every check while none overruns: it imports the checks
+ * and the student's pieces once, as the command did before checks had their
+ * own thread, so a run costs one thread start (about a second, overlapping
+ * the reading of the lessons).
+ */
+import { Worker } from "node:worker_threads";
+import type { CheckContext, CriterionCheck, CriterionResult, OpenOptions } from "../../../week-12/checks/index.js";
+import type { ChecksModule } from "./load.js";
+
+/** The default limit: longer than the node program's own 20 s, so a node program that hangs gets that check's message. */
+export const DEFAULT_CHECK_LIMIT_MS = 30_000;
+
+export interface WorkerData {
+  root: string;
+}
+
+export type ToWorker = {
+  type: "run";
+  /** The check's position in CHECKS (the same registry in both threads), and its criterion to make sure. */
+  index: number;
+  criterion: string;
+  workbook: OpenOptions;
+  seeds: number | undefined;
+  outDir: string;
+};
+
+export type FromWorker = { type: "ready" } | { type: "progress"; done: number; total: number } | { type: "result"; result: CriterionResult };
+
+export interface IsolatedRunnerOptions {
+  /** The repository whose week-12/checks the thread imports. */
+  root: string;
+  /** A check (for a fault run: each seed) that runs longer than this is stopped. */
+  limitMs: number;
+  /** The checks as the command's thread imports them: the registry, and describeError for a thread that dies. */
+  checks: Promise<Pick<ChecksModule, "CHECKS" | "describeError">>;
+}
+
+interface Thread {
+  worker: Worker;
+  /** Resolves when its checks are imported; rejects if the thread dies first. */
+  ready: Promise<void>;
+  /** Where the thread's messages and its end go while a check runs. */
+  listener: ((m: FromWorker) => void) | undefined;
+  onEnd: ((e: Error) => void) | undefined;
+}
+
+export class IsolatedRunner {
+  private thread: Thread | undefined;
+
+  constructor(private readonly options: IsolatedRunnerOptions) {}
+
+  /** Starts the check thread now (its imports overlap whatever the caller does next). */
+  start(): void {
+    this.thread ??= this.spawn();
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(new URL("./worker-entry.js", import.meta.url), { workerData: { root: this.options.root } satisfies WorkerData });
+    let markReady!: () => void;
+    let fail!: (e: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      fail = reject;
+    });
+    ready.catch(() => {});
+    const thread: Thread = { worker, ready, listener: undefined, onEnd: undefined };
+    const ended = (e: Error) => {
+      if (this.thread === thread) this.thread = undefined;
+      fail(e);
+      thread.onEnd?.(e);
+    };
+    worker.on("message", (m: FromWorker) => (m.type === "ready" ? markReady() : thread.listener?.(m)));
+    worker.on("error", ended);
+    worker.on("exit", (code) => ended(new ThreadExit(code)));
+    return thread;
+  }
+
+  /** Runs `check` on the check thread; a check that overruns the limit is a failed result, and its thread is replaced. */
+  async run(check: CriterionCheck, ctx: CheckContext, workbook: OpenOptions): Promise<CriterionResult> {
+    const checks = await this.options.checks;
+    const index = checks.CHECKS.indexOf(check);
+    if (index === -1) throw new Error(`${check.criterion} (${check.title}) is not in the registry of checks`);
+    const thread = (this.thread ??= this.spawn());
+    await thread.ready;
+    const started = performance.now();
+    const base = { criterion: check.criterion, title: check.title };
+    return new Promise<CriterionResult>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (r: Omit<CriterionResult, "criterion" | "title" | "elapsedMs">) => {
+        clearTimeout(timer);
+        thread.listener = thread.onEnd = undefined;
+        resolve({ ...base, ...r, elapsedMs: performance.now() - started });
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          thread.onEnd = undefined;
+          if (this.thread === thread) this.thread = undefined;
+          void thread.worker.terminate();
+          done({ status: "fail", message: overrunMessage(this.options.limitMs, check.faultRun === true) });
+        }, this.options.limitMs);
+      };
+      thread.listener = (m) => {
+        if (m.type === "progress") {
+          arm();
+          ctx.progress(m.done, m.total);
+        } else if (m.type === "result") {
+          clearTimeout(timer);
+          thread.listener = thread.onEnd = undefined;
+          resolve(m.result);
+        }
+      };
+      thread.onEnd = (e) => {
+        const { status, message, ...rest } = e instanceof ThreadExit ? { status: "fail" as const, message: e.message } : checks.describeError(e, check, ctx);
+        done({ status, message, ...rest });
+      };
+      arm();
+      thread.worker.postMessage({ type: "run", index, criterion: check.criterion, workbook, seeds: ctx.seeds, outDir: ctx.outDir } satisfies ToWorker);
+    });
+  }
+
+  /** Ends the check thread (the command is done). */
+  async close(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    if (thread !== undefined) {
+      thread.onEnd = undefined;
+      await thread.worker.terminate();
+    }
+  }
+}
+
+export function overrunMessage(limitMs: number, faultRun: boolean): string {
+  const s = `${Math.round(limitMs / 1000)} s`;
+  return `did not finish within ${s}${faultRun ? " (one seed)" : ""} and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)`;
+}
+
+/** The check thread ended while a check was running: process.exit in the code it ran. */
+class ThreadExit extends Error {
+  constructor(code: number) {
+    super(`the check ended before it finished: process.exit(${code}) was called (by your code?); a piece must return, not exit`);
+  }
+}
