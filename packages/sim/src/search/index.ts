@@ -330,11 +330,34 @@ export function replayTrace(trace: TraceFile, pieces: ScenarioPieces | DedupStor
   return { lines, states, events };
 }
 
+/** Why a store's `state` is not plain JSON data, or undefined when it is. */
+function stateProblem(state: unknown): string | undefined {
+  if (state === undefined) return "has no `state`";
+  if (typeof state !== "object" || state === null) return `has a \`state\` that is ${state === null ? "null" : `a ${typeof state}`}, not an object`;
+  try {
+    JSON.stringify(state);
+  } catch (e) {
+    return `has a \`state\` that cannot be written as JSON (${(e as Error).message.split("\n")[0]})`;
+  }
+  return undefined;
+}
+
 /** Imports a module's `DedupKVStore` (a TypeScript file needs tsx, as kv-sim has). */
 export async function loadStore(file: string): Promise<DedupStoreClass> {
   const mod = (await import(pathToFileURL(file).href)) as { DedupKVStore?: unknown };
   if (typeof mod.DedupKVStore !== "function") throw new Error(`${file} exports no DedupKVStore class`);
-  return mod.DedupKVStore as DedupStoreClass;
+  const Store = mod.DedupKVStore as DedupStoreClass;
+  // The search copies and compares a store's state as JSON: one that is not plain data is refused here, by name.
+  // A constructor that throws is left to the search, which says where the module threw.
+  let state: unknown;
+  try {
+    state = new Store({ sessionTimeoutMs: 1_000 }).state;
+  } catch {
+    return Store;
+  }
+  const problem = stateProblem(state);
+  if (problem !== undefined) throw new Error(`a new DedupKVStore ${problem}: a store keeps its whole state as plain JSON data in its \`state\` field (the search copies and compares it)`);
+  return Store;
 }
 
 /** Imports a module's vote rules: `voteRules`, or its own `observeTerm` and `decide`. */

@@ -78,6 +78,17 @@ describe("search: every order of the dedup-single scenario", () => {
 });
 
 describe("kv-sim search and replay", () => {
+  test.each([
+    ["no-state.ts", "a new DedupKVStore has no `state`"],
+    ["cyclic-state.ts", "a new DedupKVStore has a `state` that cannot be written as JSON"],
+  ])("a --store whose state is not plain data (%s) is a usage error naming the file, not a crash", async (fixture, why) => {
+    const file = join(root, "packages/sim/test/fixtures/search-stores", fixture);
+    const r = await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "1", "--store", file]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`kv-sim: --store: cannot load ${file}: ${why}`);
+    expect(r.stderr).not.toMatch(/internal error|a bug/);
+  }, 60_000);
+
   test("--help lists every scenario with its shape options and their defaults, its invariants, goals and prunes, and the exit codes; a bad scenario or shape option is a usage error (exit 2)", async () => {
     const h = await kvSim(["search", "--help"]);
     expect(h.exitCode).toBe(0);
