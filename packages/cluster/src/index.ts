@@ -35,4 +35,4 @@ export { TIMING_DEFAULTS } from "./runtime/timing.js";
 export { RAFT_DEFAULTS } from "./raft/raft.js";
 export { startNode, type StartNodeOptions } from "./runtime/start-node.js";
 export { startHttpFront, type HttpFront, type HttpFrontOptions } from "./http/index.js";
-export { loadCore, loadModuleFunction, moduleFrame, resolveModulePath, shownPath, type CoreFactory } from "./runtime/load-module.js";
+export { loadCore, loadModuleFunction, moduleFrame, moduleLoadProblem, resolveModulePath, shownPath, type CoreFactory } from "./runtime/load-module.js";

@@ -34,13 +34,26 @@ export async function loadModuleFunction(option: string, modulePath: string, nam
   try {
     mod = (await import(pathToFileURL(resolveModulePath(modulePath)).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`${option}: cannot load ${modulePath}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(`${option}: cannot load ${modulePath}: ${moduleLoadProblem(e)}`, { cause: e });
   }
   const fn = mod[name];
   if (typeof fn !== "function") {
     throw new Error(`${option}: ${modulePath} does not export a function ${name}${signature}; it exports ${Object.keys(mod).join(", ") || "nothing"}`);
   }
   return fn as (...args: never[]) => unknown;
+}
+
+/**
+ * Why a module could not be imported, in one line. A TypeScript file with no
+ * package.json saying "type": "module" in its folder or above is taken for
+ * CommonJS, and Node's words for what follows (a require() cycle) point
+ * nowhere near the cause: that case is said plainly.
+ */
+export function moduleLoadProblem(e: unknown): string {
+  if ((e as NodeJS.ErrnoException | undefined)?.code === "ERR_REQUIRE_CYCLE_MODULE") {
+    return `it is taken for CommonJS, since no package.json with {"type": "module"} is in its folder or above (as outside the repository): add one, or name the file .mts`;
+  }
+  return e instanceof Error ? e.message.split("\n")[0]! : String(e);
 }
 
 /** The core factory `--core FILE` names. */

@@ -81,6 +81,24 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
     expect(r.stderr.some((l) => /^cluster \| n\d pid/.test(l))).toBe(false);
   }, 60_000);
 
+  it("a TypeScript module outside any package with \"type\": \"module\" is refused saying so, and loads once named .mts", async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-outside-"));
+    try {
+      const source = await fsp.readFile(core("no-factory.ts"), "utf8");
+      await fsp.writeFile(path.join(dir, "mine.ts"), source);
+      const r = await run(["start", "--nodes", "1", "--data-dir", path.join(dataDir, "outside"), "--core", path.join(dir, "mine.ts")]);
+      expect(r.code).toBe(2);
+      expect(r.stderr[0]).toBe(
+        `kv-cluster: --core: cannot load ${path.join(dir, "mine.ts")}: it is taken for CommonJS, since no package.json with {"type": "module"} is in its folder or above (as outside the repository): add one, or name the file .mts`,
+      );
+      await fsp.writeFile(path.join(dir, "mine.mts"), source);
+      const mts = await run(["start", "--nodes", "1", "--data-dir", path.join(dataDir, "outside"), "--core", path.join(dir, "mine.mts")]);
+      expect(mts.stderr.join("\n")).toContain("does not export a function createKvNodeCore(config, restored); it exports createCore");
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("start --help documents --core", async () => {
     const child = spawnTracked([KV_CLUSTER_BIN, "start", "--help"]);
     let out = "";

@@ -14,6 +14,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
+import { moduleLoadProblem } from "@dslab/cluster";
 import { getNonEmpty, getString, type ParsedArgs } from "./args.js";
 import type { ModuleSource } from "./module-error.js";
 import { shellQuote } from "../run/config.js";
@@ -96,7 +97,7 @@ export async function loadPiece(scenario: ScenarioName, { file, option, client }
     try {
       return await what();
     } catch (e) {
-      throw new UsageError(`${o}: cannot load ${f}: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+      throw new UsageError(`${o}: cannot load ${f}: ${moduleLoadProblem(e)}`, { cause: e });
     }
   };
   const pieces = await load(() => loadPieces(scenario, file), file, option);
