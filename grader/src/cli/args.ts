@@ -51,41 +51,14 @@ export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-/**
- * `--budget -1`: node's parser takes a value starting with a dash for an
- * option and refuses it as ambiguous. A negative number after an option that
- * takes a value is that option's value, so the option's own check says what
- * is wrong with it.
- */
-function joinNegativeValues(argv: readonly string[], options: Command["options"]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const name = /^--([^=]+)$/.exec(arg)?.[1];
-    const next = argv[i + 1];
-    if (arg === "--") return [...out, ...argv.slice(i)];
-    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-      out.push(`${arg}=${next}`);
-      i++;
-    } else out.push(arg);
-  }
-  return out;
-}
-
 export function parse(command: Command, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const options = { ...COMMON_OPTIONS, ...command.options };
-    const { values, positionals } = parseOptions(joinNegativeValues(argv, options), options);
+    const { values, positionals } = parseOptions(argv, options);
     const all = values as Record<string, string | boolean | undefined>;
     all.lessons ??= defaultLessonsDir(process.cwd());
     return { values: all, positionals };
   } catch (err) {
-    const ambiguous = /^Option '(--[^' ]+)[^']*' argument is ambiguous/.exec((err as Error).message);
-    if (ambiguous) {
-      const option = ambiguous[1]!;
-      const value = argv[argv.indexOf(option) + 1] ?? "";
-      throw new UsageError(`${option} ${value}: a value that starts with a dash is taken for an option; write ${option}=${value}. Run \`grader ${command.name} --help\` for usage.`);
-    }
     throw new UsageError(`${(err as Error).message}\nRun \`grader ${command.name} --help\` for usage.`);
   }
 }

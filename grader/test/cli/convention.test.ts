@@ -125,7 +125,7 @@ describe("grader command-line convention", () => {
     expect(site).toMatchObject({ code: 4, stderr: `grader site: --out ${file}: ${file} exists and is not a directory; give a directory for the outputs\n` });
     expect(zip).toMatchObject({ code: 4, stderr: `grader autograder gradescope: --out ${dir}: is a directory; give the zip's file name, e.g. ${path.join(dir, "autograder.zip")}\n` });
     expect(budget).toMatchObject({ code: 2, stderr: 'grader test: --budget: expected a number >= 1, got "-1"\n' });
-    expect(url).toMatchObject({ code: 2, stderr: "grader schedule: --base-url -x: a value that starts with a dash is taken for an option; write --base-url=-x. Run `grader schedule --help` for usage.\n" });
+    expect(url).toMatchObject({ code: 2, stderr: "grader schedule: --base-url: needs a value; one that starts with a dash is written --base-url=-VALUE\nRun `grader schedule --help` for usage.\n" });
   });
 
   test("grader test --out of the wrong kind is refused before any grading, naming --out once", async () => {
