@@ -24,7 +24,8 @@ describe("the plug scenarios' command lines", () => {
     ["lost-reply", ["--sed", "5"], "lost-reply: unknown option --sed (did you mean --seed?)"],
     ["lost-reply", ["--seed", "abc"], 'lost-reply: --seed: expected an integer >= 0, got "abc"'],
     ["lost-reply", ["--seed=-3"], 'lost-reply: --seed: expected an integer >= 0, got "-3"'],
-    ["lost-reply", ["--seed", "-3"], "lost-reply: --seed: needs a value; one that starts with a dash is written --seed=-VALUE"],
+    ["lost-reply", ["--seed", "-3"], 'lost-reply: --seed: expected an integer >= 0, got "-3"'],
+    ["lost-reply", ["--seed", "-x"], "lost-reply: --seed: needs a value; one that starts with a dash is written --seed=-VALUE"],
     ["lost-reply", ["1234"], 'lost-reply: unexpected argument "1234"'],
     ["dedup-failover", ["--seed", "1"], "dedup-failover: unknown option --seed"],
   ] as const)("%s %j is a usage error: one line, exit 2", async (name, args, line) => {
