@@ -123,7 +123,11 @@ export function parseValue(text: string, name = "VALUE"): Json {
   return value;
 }
 
-/** Whether every number in `value` is finite; a loop, not recursion, since a value may nest deeper than the stack. */
+/**
+ * Whether every number in `value` is finite; a loop, not recursion, since a
+ * value may nest deeper than the stack. (The nodes' `nonFiniteNumberPath`
+ * lives in @dslab/protocol's main module, which `kv --help` must not load.)
+ */
 function allFinite(value: Json): boolean {
   const todo: Json[] = [value];
   for (let v = todo.pop(); v !== undefined; v = todo.pop()) {
