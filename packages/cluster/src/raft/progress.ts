@@ -22,6 +22,7 @@ export interface ProgressData {
   snapshotOffset: number;
   snapshotWaitTicks: number;
   recentActive: boolean;
+  sentEntries: boolean;
 }
 
 export class Progress {
@@ -38,14 +39,20 @@ export class Progress {
   snapshotWaitTicks = 0;
   /** Heard from since the leader's last check-quorum round. */
   recentActive = true;
+  /**
+   * replicate: an append with entries went out since the leader's last
+   * heartbeat round, so the next round skips this follower (that append
+   * restarted its election timer, as a heartbeat would have).
+   */
+  sentEntries = false;
 
   constructor(next: number) {
     this.next = next;
   }
 
   exportState(): ProgressData {
-    const { match, next, state, paused, pendingSnapshot, snapshotOffset, snapshotWaitTicks, recentActive } = this;
-    return { match, next, state, paused, inflight: [...this.inflight], pendingSnapshot, snapshotOffset, snapshotWaitTicks, recentActive };
+    const { match, next, state, paused, pendingSnapshot, snapshotOffset, snapshotWaitTicks, recentActive, sentEntries } = this;
+    return { match, next, state, paused, inflight: [...this.inflight], pendingSnapshot, snapshotOffset, snapshotWaitTicks, recentActive, sentEntries };
   }
 
   static fromState(data: ProgressData): Progress {
@@ -58,6 +65,7 @@ export class Progress {
     pr.snapshotOffset = data.snapshotOffset;
     pr.snapshotWaitTicks = data.snapshotWaitTicks;
     pr.recentActive = data.recentActive;
+    pr.sentEntries = data.sentEntries;
     return pr;
   }
 

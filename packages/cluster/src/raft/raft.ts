@@ -813,7 +813,14 @@ export class RaftCore {
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      for (const peer of this.peers) this.sendAppend(peer, true);
+      for (const peer of this.peers) {
+        const pr = this.progress.get(peer)!;
+        // A follower that got entries since the last round has heard from
+        // us; a read round in flight still needs every heartbeat.
+        const skip = pr.sentEntries && this.readRound === null;
+        pr.sentEntries = false;
+        if (!skip) this.sendAppend(peer, true);
+      }
     }
   }
 
@@ -873,6 +880,7 @@ export class RaftCore {
         // Pipelining: assume it arrives; a rejection puts the follower back to probe.
         pr.next = entries[entries.length - 1]!.index + 1;
         pr.inflight.push(pr.next - 1);
+        pr.sentEntries = true;
       }
     }
     const body: AppendBody = {

@@ -13,8 +13,14 @@ export class LocalClockTable extends SessionTable {
   ) {
     super(options);
   }
-  override expire(_logClockMs: number): void {
+  override expire(logClockMs: number): void {
     super.expire(this.localNowMs());
+    // The bug is which sessions end. Their tombstones keep the log's time, as
+    // the reference's do, so that a snapshot stays one a replica can restore.
+    const { sessions, tombstones } = this.entries();
+    if (tombstones.some(([, t]) => t.lastSeenMs > logClockMs)) {
+      this.load(sessions, tombstones.map(([id, t]) => [id, { ...t, lastSeenMs: Math.min(t.lastSeenMs, logClockMs) }]));
+    }
   }
 }
 

@@ -325,7 +325,7 @@ describe("events: what a node reports for tools, rendered for people in one plac
     d.deliverRound();
     d.run(3);
     d.request("c9", "n1", append(3));
-    d.run(3);
+    d.run(5);
     // The leader holds the copy that arrived while pending; the retry that
     // came after the commit is a log entry, and every replica applying it
     // finds the duplicate.

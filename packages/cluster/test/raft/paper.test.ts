@@ -260,6 +260,42 @@ describe("§5.3 log replication", () => {
     expect(terms(net.get("n2"))).toEqual([1, 1, 1]);
     expect(n1.commitIndex).toBe(3);
   });
+
+  it("§5.2 a heartbeat round skips a follower sent entries since the last round (that append restarted its timer), so no follower goes two rounds without a message", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    /** The destinations of the empty appends a heartbeat round (two ticks) sends. */
+    const round = (): string[] => {
+      n1.tick(0);
+      n1.tick(0);
+      const sent = n1.takeReady().send;
+      net.run(sent);
+      return bodies<AppendBody>(sent, "raft_append").filter((b) => b.entries.length === 0).map((b) => b.dest);
+    };
+    round(); // the round after the no-op went out
+    expect(round()).toEqual(["n2", "n3"]);
+    n1.propose({ kind: "noop", ts: 1 });
+    net.run(n1.takeReady().send);
+    expect(round()).toEqual([]);
+    expect(round()).toEqual(["n2", "n3"]);
+    // The commit the skipped round would have carried reaches the followers with the next one.
+    expect(net.get("n2").commitIndex).toBe(2);
+  });
+
+  it("§6.4 while a read round is in flight, every heartbeat round reaches every follower, sent entries or not", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    n1.requestRead();
+    n1.takeReady(); // the read round's heartbeats are lost
+    n1.propose({ kind: "noop", ts: 1 });
+    n1.takeReady(); // and so are the entries
+    n1.tick(0);
+    n1.tick(0);
+    const heartbeats = bodies<AppendBody>(n1.takeReady().send, "raft_append").filter((b) => b.entries.length === 0);
+    expect(heartbeats.map((b) => [b.dest, b.read_ctx])).toEqual([["n2", 1], ["n3", 1]]);
+  });
 });
 
 describe("§5.4.2 committing entries from previous terms (Figure 8)", () => {

@@ -20,7 +20,7 @@ let againDir: string;
 /** DSLAB_KEEP_HTML=1 keeps the output directories (pages and screenshots) for a person to open. */
 const keep = process.env.DSLAB_KEEP_HTML === "1";
 const nemesis = ["partition", "kill", "duplicate", "lose-reply", "pause", "replay"] as const;
-const reference = { ...DEFAULT_CONFIG, seed: "html-2", timeLimitS: 4, nemesis: [...nemesis] };
+const reference = { ...DEFAULT_CONFIG, seed: "html-2", timeLimitS: 6, nemesis: [...nemesis] };
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -116,7 +116,7 @@ describe("outputs: one directory with the histories, the results and two picture
     expect(results.verdict).toBe("invalid");
     expect(results.firstViolation).toEqual({ atMs: expect.any(Number), label: "exactly-once: applied-twice" });
     expect(results.command).toBe(
-      "npm run kv-sim -- run --seed html-2 --nodes 3 --time-limit-s 4 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --core packages/cluster/test/known-bad/no-sessions.ts",
+      "npm run kv-sim -- run --seed html-2 --nodes 3 --time-limit-s 6 --rate 100 --concurrency 8 --workload exactly-once --nemesis partition,kill,duplicate,lose-reply,pause,replay --core packages/cluster/test/known-bad/no-sessions.ts",
     );
     const edn = await readFile(join(dir, "history.edn"), "utf8");
     expect(edn.split("\n")[0]).toMatch(/^\{.*:type :invoke.*:f :(append|incr|read)/);
