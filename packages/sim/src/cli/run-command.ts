@@ -96,12 +96,16 @@ function outputNames(nodes: number, processMode: boolean): string[] {
   return names;
 }
 
-/** The final heal ends the faults and is not one: "0 applied, healed at 3.0 s". */
+/**
+ * The faults started: what ends one (a restart, a healed partition, a
+ * probability back to 0, the final heal) is not another. "3 applied,
+ * healed at 3.0 s".
+ */
 function faultsText(applied: RunResults["faults"]): string {
   const healLabel = describeNemesisOp({ atMs: 0, op: "heal" });
-  const faults = applied.filter((f) => f.label !== healLabel);
+  const started = applied.filter((f) => !f.ends).length;
   const heal = applied.find((f) => f.label === healLabel);
-  return `${faults.length} applied${heal ? `, healed at ${(heal.atMs / 1000).toFixed(1)} s` : ""}`;
+  return `${started} applied${heal ? `, healed at ${(heal.atMs / 1000).toFixed(1)} s` : ""}`;
 }
 
 export function formatSummary(r: RunResults, dir: string): string {

@@ -9,7 +9,7 @@ import type { Timeline } from "../world/scheduler.js";
 import type { PacketSimulator } from "../network/packet-simulator.js";
 import { isolate } from "../network/partition.js";
 import type { MessageTrace } from "../network/trace.js";
-import { describeNemesisOp, type NemesisOp } from "./schedule.js";
+import { describeNemesisOp, endsFault, type NemesisOp } from "./schedule.js";
 
 export interface FaultTarget {
   readonly nodeIds: readonly string[];
@@ -29,6 +29,8 @@ export interface AppliedFault {
   atMs: number;
   label: string;
   nodes: string[];
+  /** It ends a fault rather than starting one: a partition healed, a node restarted or resumed, a probability back to 0, the final heal. */
+  ends: boolean;
 }
 
 export class NemesisApplier {
@@ -141,7 +143,7 @@ export class NemesisApplier {
         nodes = [...target.nodeIds];
         break;
     }
-    this.record(label, nodes);
+    this.record(label, nodes, endsFault(op));
   }
 
   /** Undo every fault: network quiet, killed nodes restarted, paused nodes resumed, clocks reset. */
@@ -160,9 +162,9 @@ export class NemesisApplier {
     target.resetClocks();
   }
 
-  private record(label: string, nodes: string[]): void {
+  private record(label: string, nodes: string[], ends: boolean): void {
     const atMs = this.opts.timeline.now();
-    const fault = { atMs, label, nodes };
+    const fault: AppliedFault = { atMs, label, nodes, ends };
     this.applied.push(fault);
     this.opts.trace.fault(atMs, label, nodes);
     this.opts.onFault?.(fault);

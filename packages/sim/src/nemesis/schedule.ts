@@ -149,6 +149,25 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** Whether `op` ends a fault (or every fault) rather than starting one. */
+export function endsFault(op: NemesisOp): boolean {
+  switch (op.op) {
+    case "partition-stop":
+    case "restart":
+    case "resume":
+    case "heal":
+      return true;
+    case "duplicate":
+    case "lose-reply":
+    case "loss":
+      return op.probability === 0;
+    case "delay":
+      return op.latencyFactor <= 1;
+    default:
+      return false;
+  }
+}
+
 export function describeNemesisOp(op: NemesisOp): string {
   switch (op.op) {
     case "partition-start":

@@ -59,6 +59,13 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     const [a, b] = await Promise.all([readFile(join(dir, "a", "history.edn"), "utf8"), readFile(join(dir, "b", "history.edn"), "utf8")]);
     expect(a.length).toBeGreaterThan(1000);
     expect(b).toBe(a);
+    // The summary counts the faults started, not the events that end one (a restart, a healed partition, a probability back to 0).
+    const { faults } = JSON.parse(await readFile(join(dir, "a", "results.json"), "utf8")) as { faults: Array<{ label: string }> };
+    const ending = /^(restart |resume |partition healed$|duplication off$|lost replies off$|packet loss off$|latency back to normal$|heal everything$)/;
+    const started = faults.filter((f) => !ending.test(f.label)).length;
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThan(faults.length - 1);
+    expect(first.stdout).toMatch(new RegExp(`^faults: ${started} applied, healed at 3\\.0 s;`, "m"));
   });
 
   test("run --nemesis none reports no fault applied: the final heal ends the faults and is not counted as one", async () => {
