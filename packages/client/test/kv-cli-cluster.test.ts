@@ -100,15 +100,15 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(status.nodes.map((n) => [n.id, n.port])).toEqual(order.map((id) => [id, cluster.portMap[id]]));
   }, 30_000);
 
-  test("--port of a follower: the leader it names has no known port, so kv does not guess one and says to give every port with --nodes", async () => {
+  test("--port of a follower: the follower's status says where the leader listens, so its redirect goes straight there", async () => {
     const leader = await cluster.waitForLeader();
     const follower = cluster.ids.find((id) => id !== leader) as string;
     const port = cluster.portMap[follower];
-    const r = await kv(["--port", String(port), "--max-retries", "1", "-v", "append", "cli-port", "1"]);
-    expect(r.code).toBe(3);
-    expect(r.stderr).not.toMatch(/outcome=refused/);
-    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=retry-next`));
-    expect(r.stderr).toContain(`kv: the leader is ${leader}, but no port given answered as ${leader} (${port} is ${follower}): give every node's port with --nodes\n`);
+    const r = await kv(["--port", String(port), "-v", "append", "cli-port", "1"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
+    expect(r.stderr).toMatch(new RegExp(`attempt=2 node=${leader} outcome=append_ok action=succeed`));
+    expect(r.stderr).not.toMatch(/no port given answered/);
   }, 30_000);
 
   test("the cluster's HTTP port: kv says it speaks HTTP, not the line protocol, and that nothing was read or written there", async () => {

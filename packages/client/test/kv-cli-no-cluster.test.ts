@@ -132,6 +132,33 @@ describe("kv says why an outcome is unknown", () => {
   }, 60_000);
 });
 
+describe("kv and a leader it cannot address", () => {
+  test("a follower whose status lists no members: kv does not guess the leader's port, and says to give every port with --nodes", async () => {
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.setEncoding("utf8");
+      s.on("error", () => {});
+      let buf = "";
+      s.on("data", (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const msg = JSON.parse(buf.slice(0, nl)) as { src: string; body: { type: string; msg_id: number } };
+          buf = buf.slice(nl + 1);
+          const answer = msg.body.type === "status" ? { type: "status_ok", id: "n1" } : { type: "error", code: 11, text: "not the leader", leader: "n3" };
+          s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body: { ...answer, in_reply_to: msg.body.msg_id } })}\n`);
+        }
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const r = await kv(["--port", String(port), "--max-retries", "1", "-v", "append", "k", "v"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=n3\\) action=retry-next`));
+    expect(r.stderr).toContain(`kv: the leader is n3, but no port given answered as n3 (${port} is n1): give every node's port with --nodes\n`);
+  }, 30_000);
+});
+
 describe("kv refuses what it cannot send", () => {
   test("a value nested too deeply to encode is a definite failure after one attempt (exit 1), said at once, and nothing reaches the node", async () => {
     const server = await recordingServer();

@@ -115,6 +115,42 @@ describe("TcpTransport: JSON lines over TCP, replies routed by in_reply_to", () 
     await expect(t.send("n3", { type: "write", key: "k", value: 1 }, 2000)).rejects.toMatchObject({ failure: "refused", message: "no port known for node n3" });
   }, 10_000);
 
+  test("a redirect to an id no reply has shown: the node that named it is asked once where its members listen, and only well-formed entries are taken", async () => {
+    const leaderPort = await jsonLinesServer("n2", (_m, reply) => reply({ type: "write_ok" }));
+    const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`m${i}`, 20_000 + i]));
+    let statuses = 0;
+    const followerPort = await jsonLinesServer("n1", (m, reply) => {
+      if (m.body.type !== "status") return reply({ type: "error", code: 11, text: "not the leader", leader: "n2" });
+      statuses++;
+      reply({
+        type: "status_ok",
+        id: "n1",
+        ports: { n2: leaderPort, "": 9001, n3: 70_000, n4: "9004", n5: 1.5, n6: -1, n7: null, ["x".repeat(65)]: 9007, ...many },
+      });
+    });
+    const t = transport({ "127.0.0.1:x": followerPort });
+    expect(t.canReach("n2")).toBe(false);
+    const first = await t.send("127.0.0.1:x", { type: "write", key: "k", value: 1 }, 2000);
+    expect(first).toMatchObject({ type: "error", code: 11, leader: "n2" });
+    expect(t.portOf("n2")).toBe(leaderPort);
+    for (const id of ["", "n3", "n4", "n5", "n6", "n7", "x".repeat(65)]) expect(t.canReach(id), id).toBe(false);
+    // Entries past the first 64 are not read.
+    expect(t.canReach("m0")).toBe(true);
+    expect(t.canReach("m69")).toBe(false);
+    expect(await t.send("n2", { type: "write", key: "k", value: 1 }, 2000)).toMatchObject({ type: "write_ok" });
+    await t.send("127.0.0.1:x", { type: "write", key: "k", value: 2 }, 2000);
+    expect(statuses).toBe(1);
+  }, 10_000);
+
+  test("a redirect whose node lists no members leaves the leader unreachable: no port is guessed", async () => {
+    const port = await jsonLinesServer("n1", (m, reply) =>
+      reply(m.body.type === "status" ? { type: "status_ok", id: "n1" } : { type: "error", code: 11, text: "not the leader", leader: "n2" }),
+    );
+    const t = transport({ "127.0.0.1:x": port });
+    await t.send("127.0.0.1:x", { type: "write", key: "k", value: 1 }, 2000);
+    expect(t.canReach("n2")).toBe(false);
+  }, 10_000);
+
   test.each([
     ["an HTTP server", "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", /^port \d+ speaks HTTP, not the kv line protocol: use curl, or the node's TCP port$/],
     ["a server that writes text", "hello there\n", /^port \d+ does not speak the kv line protocol: it answered "hello there"$/],

@@ -37,8 +37,8 @@ DELTA works as is: kv incr k -1.
 
 Options:
   --port P                one node's TCP port (default ${DEFAULT_PORT}); its id is learned
-                          from its reply, and a leader it names can be reached only
-                          if the leader's port is given too: use --nodes
+                          from its reply, and a leader it names is reached at the
+                          port the node's status lists for it
   --nodes P1,P2,...       every node's TCP port, in any order; each node's id is
                           learned from its replies
   --host H                host of the nodes (default ${DEFAULT_HOST})

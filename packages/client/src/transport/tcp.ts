@@ -7,10 +7,11 @@
  * Node ids map to ports through `nodes`. Ids are also learned from the `src`
  * of replies: a caller that knows only ports names each by its address
  * (`127.0.0.1:9002`), and a redirect to the id that port answered as can
- * then be followed. An id no reply has shown is never given a port: a guess
- * (kv-cluster numbers ports in id order, but nothing makes the caller list
- * them so) would send a request to a port that may be another node's, or
- * nobody's.
+ * then be followed. A node's `status_ok` may also say where its fellow
+ * members listen (`ports`). An id neither a reply nor a status has shown is
+ * never given a port: a guess (kv-cluster numbers ports in id order, but
+ * nothing makes the caller list them so) would send a request to a port
+ * that may be another node's, or nobody's.
  *
  * What was sent is known exactly, because that is what makes an outcome
  * definite:
@@ -76,6 +77,14 @@ interface Connection {
 }
 
 const HTTP_STATUS_LINE = /^HTTP\/\d/;
+/** The most members a `status_ok`'s `ports` is read for, and the longest id taken from it. */
+const MAX_MEMBERS = 64;
+const MAX_ID_CHARS = 64;
+/**
+ * How long a redirect's reply waits while its node is asked where the
+ * leader listens: a node that is up answers on loopback in a millisecond or two.
+ */
+const MEMBERS_TIMEOUT_MS = 300;
 
 /** A request line, or why it cannot be sent: the error the node would have answered. */
 export type EncodedRequest = { ok: true; line: string } | { ok: false; error: ErrorBody };
@@ -115,6 +124,8 @@ export class TcpTransport implements Transport {
   private readonly connections = new Map<number, Connection>();
   /** Port -> the id its node's replies carry as `src`. */
   private readonly learned = new Map<number, string>();
+  /** Ports already asked for their members after a redirect to an unknown id. */
+  private readonly askedMembers = new Set<number>();
   /** Port -> why it is not a kv node. */
   private readonly wrongProtocols = new Map<number, string>();
   private nextMsgId = 1;
@@ -239,11 +250,43 @@ export class TcpTransport implements Transport {
       if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
       this.learned.set(port, msg.src);
     }
+    if (body.type === "status_ok") this.learnMembers(body.ports);
     const p = conn.pending.get(body.in_reply_to);
     if (!p) return; // A late reply to an attempt that already timed out.
     conn.pending.delete(body.in_reply_to);
     clearTimeout(p.timer);
+    const leader = body.type === "error" && body.code === ErrorCode.TemporarilyUnavailable ? body.leader : undefined;
+    if (typeof leader === "string" && leader !== "" && !this.ports.has(leader) && typeof msg.src === "string" && !this.askedMembers.has(port)) {
+      // A redirect to a node we cannot address: ask the node that named it
+      // where its members listen (once per port), then hand over the reply.
+      this.askedMembers.add(port);
+      void this.send(msg.src, { type: "status" }, MEMBERS_TIMEOUT_MS)
+        .catch(() => undefined)
+        .then(() => p.resolve(body));
+      return;
+    }
     p.resolve(body);
+  }
+
+  /**
+   * A node's `status_ok` may list where every member of its cluster listens
+   * (`ports: { n1: 9001, ... }`, as the node was configured): the ids it
+   * names that no reply has shown yet get those ports, so a redirect to the
+   * leader is followed even when only a follower's port was given. The node
+   * says where its peers are; nothing is guessed. Entries that are not a
+   * short id and a port number are ignored, and so is anything past the
+   * first `MAX_MEMBERS`.
+   */
+  private learnMembers(ports: unknown): void {
+    if (typeof ports !== "object" || ports === null || Array.isArray(ports)) return;
+    let seen = 0;
+    for (const id in ports) {
+      if (!Object.hasOwn(ports, id)) continue;
+      if (++seen > MAX_MEMBERS) return;
+      const port = (ports as Record<string, unknown>)[id];
+      if (id.length === 0 || id.length > MAX_ID_CHARS || !Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) continue;
+      if (!this.ports.has(id)) this.ports.set(id, port as number);
+    }
   }
 
   /**

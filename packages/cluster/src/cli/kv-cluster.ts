@@ -389,9 +389,11 @@ async function runNode(values: Values): Promise<void> {
     log,
     onMessage: (m) => {
       if (!runtime) return;
-      // `status` is answered by the shell, not the core: role, term, leader, commit and apply indexes.
+      // `status` is answered by the shell, not the core: role, term, leader,
+      // commit and apply indexes, and where every member listens (so a client
+      // given one port can follow a redirect to the leader's).
       if (m.body.type === "status") {
-        tcp.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status() } });
+        tcp.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status(), ports: { ...ports } } });
         return;
       }
       try {
