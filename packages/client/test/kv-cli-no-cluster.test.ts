@@ -64,6 +64,27 @@ async function recordingServer(): Promise<{ port: number; received(): Promise<st
   };
 }
 
+/** A line-protocol server that answers every request, as node n1, with `answer(its type)`. */
+async function nodeN1(answer: (type: string) => Record<string, unknown>): Promise<number> {
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.setEncoding("utf8");
+    s.on("error", () => {});
+    let buf = "";
+    s.on("data", (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const msg = JSON.parse(buf.slice(0, nl)) as { src: string; body: { type: string; msg_id: number } };
+        buf = buf.slice(nl + 1);
+        s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body: { ...answer(msg.body.type), in_reply_to: msg.body.msg_id } })}\n`);
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return (server.address() as net.AddressInfo).port;
+}
+
 const HINT = /^kv: cannot reach any node \(is `kv-cluster start` running\?\)/;
 
 describe("kv with nothing listening", () => {
@@ -100,24 +121,7 @@ describe("kv with nothing listening", () => {
 
 describe("kv says why an outcome is unknown", () => {
   test("a write refused with 11 (no leader) by every attempt is unknown (exit 3), and kv says a copy already sent may still be applied", async () => {
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.setEncoding("utf8");
-      s.on("error", () => {});
-      let buf = "";
-      s.on("data", (chunk: string) => {
-        buf += chunk;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const msg = JSON.parse(buf.slice(0, nl)) as { src: string; body: { msg_id: number } };
-          buf = buf.slice(nl + 1);
-          const body = { type: "error", code: 11, text: "no leader known", in_reply_to: msg.body.msg_id };
-          s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body })}\n`);
-        }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as net.AddressInfo).port;
+    const port = await nodeN1(() => ({ type: "error", code: 11, text: "no leader known" }));
     const r = await kv(["--nodes", `${port}`, "--max-retries", "1", "append", "k", "v"]);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\): 2 attempts on .*error 11 temporarily-unavailable/);
@@ -134,24 +138,7 @@ describe("kv says why an outcome is unknown", () => {
 
 describe("kv and a leader it cannot address", () => {
   test("a follower whose status lists no members: kv does not guess the leader's port, and says to give every port with --nodes", async () => {
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.setEncoding("utf8");
-      s.on("error", () => {});
-      let buf = "";
-      s.on("data", (chunk: string) => {
-        buf += chunk;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const msg = JSON.parse(buf.slice(0, nl)) as { src: string; body: { type: string; msg_id: number } };
-          buf = buf.slice(nl + 1);
-          const answer = msg.body.type === "status" ? { type: "status_ok", id: "n1" } : { type: "error", code: 11, text: "not the leader", leader: "n3" };
-          s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body: { ...answer, in_reply_to: msg.body.msg_id } })}\n`);
-        }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as net.AddressInfo).port;
+    const port = await nodeN1((type) => (type === "status" ? { type: "status_ok", id: "n1" } : { type: "error", code: 11, text: "not the leader", leader: "n3" }));
     const r = await kv(["--port", String(port), "--max-retries", "1", "-v", "append", "k", "v"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=n3\\) action=retry-next`));
