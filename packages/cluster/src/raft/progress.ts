@@ -71,6 +71,7 @@ export class Progress {
 
   becomeProbe(next: number): void {
     this.state = "probe";
+    this.sentEntries = false;
     this.next = next;
     this.paused = false;
     this.inflight = [];
@@ -78,6 +79,7 @@ export class Progress {
 
   becomeReplicate(): void {
     this.state = "replicate";
+    this.sentEntries = false;
     this.next = this.match + 1;
     this.paused = false;
     this.inflight = [];
@@ -85,6 +87,7 @@ export class Progress {
 
   becomeSnapshot(index: number): void {
     this.state = "snapshot";
+    this.sentEntries = false;
     this.pendingSnapshot = index;
     this.snapshotOffset = 0;
     this.snapshotWaitTicks = 0;
