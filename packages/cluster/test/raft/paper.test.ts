@@ -283,6 +283,25 @@ describe("§5.3 log replication", () => {
     expect(net.get("n2").commitIndex).toBe(2);
   });
 
+  it("§5.3 a follower sent entries and then put back to probe by a rejection still gets the next heartbeat round's probe", () => {
+    const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
+    electN1(net);
+    const n1 = net.get("n1");
+    n1.tick(0);
+    n1.tick(0);
+    net.run(n1.takeReady().send);
+    n1.propose({ kind: "noop", ts: 1 });
+    n1.takeReady(); // the appends of index 2 are lost
+    // n2 rejects index 2 (as if its log disagreed there): the leader probes it again.
+    n1.step({ src: "n2", dest: "n1", body: { type: "raft_append_ok", term: 1, success: false, match_index: 0, reject_index: 2, conflict_index: 2 } }, 0);
+    expect(n1.progressOf("n2")?.state).toBe("probe");
+    n1.takeReady(); // and that probe is lost too
+    n1.tick(0);
+    n1.tick(0);
+    const heartbeats = bodies<AppendBody>(n1.takeReady().send, "raft_append").filter((b) => b.entries.length === 0);
+    expect(heartbeats.map((b) => b.dest)).toEqual(["n2"]);
+  });
+
   it("§6.4 while a read round is in flight, every heartbeat round reaches every follower, sent entries or not", () => {
     const net = new Net([raft("n1"), raft("n2"), raft("n3")]);
     electN1(net);
