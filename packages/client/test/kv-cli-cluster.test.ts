@@ -82,6 +82,17 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     for (const r of rows) expect(r).toMatchObject({ term: expect.any(Number), commit_index: expect.any(Number), applied_index: expect.any(Number) });
   }, 60_000);
 
+  test("status with one port shows the whole cluster: the members that node's status lists are asked too, given port first", async () => {
+    const [first, ...others] = [cluster.ids[1]!, cluster.ids[0]!, cluster.ids[2]!];
+    const r = await kv(["--port", String(cluster.portMap[first]), "status", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { nodes: Array<{ id: string; port: number; address: string; role: string }> }).nodes;
+    expect(rows.map((row) => [row.id, row.port, row.address])).toEqual(
+      [first, ...others].map((id) => [id, cluster.portMap[id], `127.0.0.1:${cluster.portMap[id]}`]),
+    );
+    expect(rows.filter((row) => row.role === "leader")).toHaveLength(1);
+  }, 30_000);
+
   test("--nodes in any order: each port's id is learned before the first attempt, so a follower's redirect goes straight to the leader, never to a port nobody listens on", async () => {
     const leader = await cluster.waitForLeader();
     const [f1, f2] = cluster.ids.filter((id) => id !== leader) as [string, string];

@@ -186,4 +186,15 @@ describe("kv status with no cluster", () => {
     expect(lines[1]).toMatch(new RegExp(`^-\\s+${a}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
     expect(lines[2]).toMatch(new RegExp(`^-\\s+${b}\\s+`));
   });
+
+  test("a member the node's status lists but that does not answer gets its row too, and kv exits 1", async () => {
+    const down = await closedPort();
+    const port = await nodeN1(() => ({ type: "status_ok", id: "n1", role: "follower", term: 2, leader: "n2", commitIndex: 4, lastApplied: 4, ports: { n2: down } }));
+    const r = await kv(["--port", String(port), "--timeout-ms", "2000", "status"]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(new RegExp(`^n1\\s+${port}\\s+follower\\s+2\\s+n2\\s+4\\s+4$`));
+    expect(lines[2]).toMatch(new RegExp(`^-\\s+${down}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
+  });
 });

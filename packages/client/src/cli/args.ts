@@ -28,7 +28,8 @@ Commands:
   cas KEY FROM TO         set KEY to TO if it currently holds FROM
   delete KEY              delete a key
   status                  each node's id, port, role, term, leader, commit index
-                          and applied index, as a table (--json: one object per node)
+                          and applied index, as a table (--json: one object per node);
+                          the members a node lists are asked too, so one port is enough
 
 VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
 [1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello);

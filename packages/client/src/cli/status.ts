@@ -9,7 +9,7 @@ import type { Body } from "@dslab/protocol";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { CLIENT_DEFAULTS } from "../defaults.js";
 import { TcpTransport } from "../transport/tcp.js";
-import type { KvPlan } from "./args.js";
+import { nodeAddress, type KvPlan } from "./args.js";
 
 export interface NodeStatusRow {
   /** The node's id from its answer, else how it was addressed (host:port): what the other commands call it. */
@@ -55,13 +55,27 @@ export function formatStatusTable(rows: readonly NodeStatusRow[]): string {
 export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
   const timeoutMs = plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs;
-  let rows: NodeStatusRow[];
-  try {
-    rows = await Promise.all(
-      Object.entries(plan.nodes).map(async ([node, port]) =>
-        rowOf(node, port, await transport.send(node, { type: "status" }, timeoutMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+  /** One row per node, each asked as `node` and shown at `address`. */
+  const ask = (nodes: Array<{ node: string; address: string; port: number }>): Promise<NodeStatusRow[]> =>
+    Promise.all(
+      nodes.map(async ({ node, address, port }) =>
+        rowOf(address, port, await transport.send(node, { type: "status" }, timeoutMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
       ),
     );
+  let rows: NodeStatusRow[];
+  try {
+    rows = await ask(Object.entries(plan.nodes).map(([node, port]) => ({ node, address: node, port })));
+    // A node's status lists where its cluster's members listen: the members
+    // no given port reached are asked too, so one port shows the whole cluster.
+    const asked = new Set(Object.values(plan.nodes));
+    const members: Array<{ node: string; address: string; port: number }> = [];
+    for (const [node, port] of transport.knownNodes()) {
+      if (asked.has(port)) continue;
+      asked.add(port);
+      members.push({ node, address: nodeAddress(plan.host, port), port });
+    }
+    members.sort((a, b) => a.node.localeCompare(b.node, "en", { numeric: true }));
+    rows = [...rows, ...(await ask(members))];
   } finally {
     transport.close();
   }

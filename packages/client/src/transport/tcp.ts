@@ -143,6 +143,11 @@ export class TcpTransport implements Transport {
     return this.ports.get(node);
   }
 
+  /** Every node this transport can address: the ones it was given, the ids replies showed, the members statuses listed. */
+  knownNodes(): Array<[node: string, port: number]> {
+    return [...this.ports];
+  }
+
   /** The id a port's node answered as, once one of its replies has shown it. */
   idOfPort(port: number): string | undefined {
     return this.learned.get(port);
