@@ -23,10 +23,11 @@
 import http from "node:http";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { jsonDepthExceeds, MAX_JSON_DEPTH, type Json } from "@dslab/protocol";
+import { intOption, type Io } from "@dslab/protocol/cli";
 import type { Workbook } from "../checks/types.js";
 import { workbookFromEnv } from "../checks/workbook.js";
+import { runScript } from "./script.js";
 import type * as HandlerModule from "../src/idempotency-handler.js";
 import type { Clock, HttpRequest, HttpResponse, IdempotencyHandler, OperationResponse } from "../src/idempotency-handler.js";
 
@@ -271,38 +272,55 @@ function send(res: http.ServerResponse, r: HttpResponse): void {
   res.end(text);
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string", default: "0" },
-      "delay-ms": { type: "string" },
-      "ttl-ms": { type: "string" },
-    },
-  });
-  const number = (name: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`payments-server: --${name} must be a non-negative integer, got ${JSON.stringify(text)}`);
-    return n;
-  };
-  const delayMs = number("delay-ms", values["delay-ms"]);
-  const ttlMs = number("ttl-ms", values["ttl-ms"]);
-  const server = await startPaymentsServer(workbookFromEnv(), {
-    port: number("port", values.port) ?? 0,
-    ...(ttlMs !== undefined ? { ttlMs } : {}),
-    ...(delayMs !== undefined ? { delay: () => new Promise<void>((done) => setTimeout(done, delayMs)) } : {}),
-    log: (line) => process.stdout.write(`${line}\n`),
-  });
-  process.stdout.write(`payments API on ${server.url} (POST /payments); Ctrl-C stops it\n`);
+const HELP = `Usage: npx tsx week-12/plug/payments-server.ts [--port P] [--delay-ms MS] [--ttl-ms MS]
+
+Serves the payment API around your IdempotencyHandler
+(week-12/src/idempotency-handler.ts) on 127.0.0.1: POST /payments with a JSON
+body {"amount", "currency", "to"} and an Idempotency-Key header. Every answer,
+and every payment the ledger applies, is a line on stdout. Ctrl-C stops it.
+
+Options:
+  --port P        the port to listen on (default 0: a free port, printed)
+  --delay-ms MS   hold each payment this long before the ledger applies it, so
+                  a duplicate can arrive while the first is still running
+  --ttl-ms MS     how long a key's stored response is kept (default: your
+                  handler's own default)
+  -h, --help      show this help
+
+DSLAB_WORKBOOK=solution runs the reference solution instead of week-12/.
+Exit codes: 0 stopped by Ctrl-C, 1 the port is taken (or your code threw: its
+stack is printed; "not implemented yet" names the function), 2 usage error.
+`;
+
+async function main(values: { port?: string | undefined; "delay-ms"?: string | undefined; "ttl-ms"?: string | undefined }, io: Io): Promise<number> {
+  const port = intOption(values.port, "port", { min: 0, max: 65535 }) ?? 0;
+  const delayMs = intOption(values["delay-ms"], "delay-ms");
+  const ttlMs = intOption(values["ttl-ms"], "ttl-ms", { min: 1 });
+  let server: PaymentsServer;
+  try {
+    server = await startPaymentsServer(workbookFromEnv(), {
+      port,
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
+      ...(delayMs !== undefined ? { delay: () => new Promise<void>((done) => setTimeout(done, delayMs)) } : {}),
+      log: (line) => io.stdout(`${line}\n`),
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+    io.stderr(`payments-server: port ${port} on 127.0.0.1 is taken; give another with --port, or 0 for any free one\n`);
+    return 1;
+  }
+  io.stdout(`payments API on ${server.url} (POST /payments); Ctrl-C stops it\n`);
   process.once("SIGINT", () => {
     void server.close().then(() => process.exit(0));
   });
+  return 0;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(2);
+  await runScript({
+    name: "payments-server",
+    help: HELP,
+    options: { port: { type: "string" }, "delay-ms": { type: "string" }, "ttl-ms": { type: "string" } },
+    main,
   });
 }
