@@ -393,7 +393,7 @@ async function runNode(values: Values): Promise<void> {
       // commit and apply indexes, and where every member listens (so a client
       // given one port can follow a redirect to the leader's).
       if (m.body.type === "status") {
-        tcp.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status(), ports: { ...ports } } });
+        tcp.send({ src: id, dest: m.src, body: { type: "status_ok", in_reply_to: m.body.msg_id, ...runtime.status(), ports } });
         return;
       }
       try {

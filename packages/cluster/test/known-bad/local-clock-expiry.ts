@@ -14,9 +14,13 @@ export class LocalClockTable extends SessionTable {
     super(options);
   }
   override expire(logClockMs: number): void {
-    super.expire(this.localNowMs());
+    const localNowMs = this.localNowMs();
+    super.expire(localNowMs);
     // The bug is which sessions end. Their tombstones keep the log's time, as
-    // the reference's do, so that a snapshot stays one a replica can restore.
+    // the reference's do, so that a snapshot stays one a replica can restore
+    // (only this call stamps with the local clock, so only a local clock
+    // ahead of the log's can leave a later stamp).
+    if (localNowMs <= logClockMs) return;
     const { sessions, tombstones } = this.entries();
     if (tombstones.some(([, t]) => t.lastSeenMs > logClockMs)) {
       this.load(sessions, tombstones.map(([id, t]) => [id, { ...t, lastSeenMs: Math.min(t.lastSeenMs, logClockMs) }]));
