@@ -6,6 +6,7 @@
  * with no frame in the workbook is a bug in the check itself, kept whole.
  */
 import { isAbsolute, relative, resolve, sep } from "node:path";
+import { stackFrames } from "@dslab/protocol/cli";
 import { isNotImplemented } from "../src/todo.js";
 import { isCheckFailure, WORKBOOK_FILES, type CheckContext, type CriterionCheck, type Replay } from "./types.js";
 import { REPOSITORY_ROOT } from "./workbook.js";
@@ -139,13 +140,6 @@ export function loadFailure(err: Error, ctx: CheckContext): string | undefined {
 
 /** The first stack frame inside one of the workbook's files, relative to the repository root. */
 export function studentFrame(err: Error, ctx: CheckContext): string | undefined {
-  for (const line of (err.stack ?? "").split("\n").slice(1)) {
-    const m = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, "")).replace(/\?.*$/, "");
-    if (inWorkbook(file, ctx)) {
-      return `${relative(REPOSITORY_ROOT, file)}:${m[2]}:${m[3]}`;
-    }
-  }
-  return undefined;
+  const frame = stackFrames(err.stack).find(({ file }) => inWorkbook(file, ctx));
+  return frame && `${relative(REPOSITORY_ROOT, frame.file)}:${frame.line}:${frame.column}`;
 }

@@ -6,7 +6,7 @@
  * its message names the file and that file's lesson: the student sees that
  * these points wait on another lesson's piece.
  */
-import { fileURLToPath } from "node:url";
+import { stackFrames } from "@dslab/protocol/cli";
 
 /**
  * The lessons each file is the piece of: a lesson owns the files that at
@@ -39,10 +39,7 @@ export function lessonOf(criterion: string): string {
  */
 export function todoFile(stack: string, workbookDir: string): string | undefined {
   const prefix = `${workbookDir.replace(/\/$/, "")}/`;
-  for (const line of stack.split("\n").slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^()\s]+?):\d+:\d+\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const file = m[1]!.startsWith("file://") ? fileURLToPath(m[1]!) : m[1]!;
+  for (const { file } of stackFrames(stack)) {
     if (!file.startsWith(prefix)) continue;
     const rel = file.slice(prefix.length);
     if (rel !== "src/todo.ts" && /^(src|node)\//.test(rel)) return rel;

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { stackFrames } from "@dslab/protocol/cli";
 import type { KvNodeCore, NodeConfig, PersistentState } from "../contract.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -88,14 +89,10 @@ function isEngineFile(file: string, engine: "packages" | "sources"): boolean {
  */
 export function moduleFrame(e: Error, engine: "packages" | "sources" = "packages"): { file: string; at: string } | undefined {
   let skip = e.name === "NotImplementedError" ? 1 : 0;
-  for (const line of (e.stack ?? "").split("\n").slice(1)) {
-    // "at fn (/path:1:2)" or "at /path:1:2"; never node's own "node:internal/..." frames.
-    const m = /(?:\(|^at )((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/.exec(line.trim());
-    if (!m) continue;
-    const file = decodeURIComponent(m[1]!.replace(/^file:\/\//, ""));
+  for (const { file, line, column } of stackFrames(e.stack)) {
     if (isEngineFile(file, engine)) continue;
     if (skip-- > 0) continue;
-    return { file, at: `${shownPath(file)}:${m[2]}:${m[3]}` };
+    return { file, at: `${shownPath(file)}:${line}:${column}` };
   }
   return undefined;
 }

@@ -311,3 +311,4 @@ export function processIo(proc: NodeJS.Process): Io {
 }
 
 export { prepareOutDir } from "./out-dir.js";
+export { stackFrames, type StackFrame } from "./stack-frames.js";
