@@ -6,7 +6,7 @@
  * with no frame in the workbook is a bug in the check itself, kept whole.
  */
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { stackFrames } from "@dslab/protocol/cli";
+import { stackFrames } from "@dslab/protocol/stack-frames";
 import { isNotImplemented } from "../src/todo.js";
 import { isCheckFailure, WORKBOOK_FILES, type CheckContext, type CriterionCheck, type Replay } from "./types.js";
 import { REPOSITORY_ROOT } from "./workbook.js";

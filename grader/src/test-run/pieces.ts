@@ -6,7 +6,7 @@
  * its message names the file and that file's lesson: the student sees that
  * these points wait on another lesson's piece.
  */
-import { stackFrames } from "@dslab/protocol/cli";
+import { stackFrames } from "@dslab/protocol/stack-frames";
 
 /**
  * The lessons each file is the piece of: a lesson owns the files that at

@@ -3,7 +3,7 @@
  * commands that say where a user's code threw read them.
  */
 import { describe, expect, it } from "vitest";
-import { stackFrames } from "@dslab/protocol/cli";
+import { stackFrames } from "@dslab/protocol/stack-frames";
 
 describe("stackFrames", () => {
   it("reads named and anonymous frames, file URLs as decoded paths, and drops a loader's query", () => {

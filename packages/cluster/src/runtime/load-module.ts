@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { stackFrames } from "@dslab/protocol/cli";
+import { stackFrames } from "@dslab/protocol/stack-frames";
 import type { KvNodeCore, NodeConfig, PersistentState } from "../contract.js";
 
 const REPOSITORY_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));

@@ -311,4 +311,3 @@ export function processIo(proc: NodeJS.Process): Io {
 }
 
 export { prepareOutDir } from "./out-dir.js";
-export { stackFrames, type StackFrame } from "./stack-frames.js";

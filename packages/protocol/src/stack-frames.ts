@@ -4,6 +4,8 @@
  * `at /path/f.ts:3:9` or `at fn (file:///path/f.ts:3:9)`. Node's own frames
  * (`node:internal/...`) and frames without a file (`<anonymous>`) are left
  * out; a `file://` URL is given as its path, without a loader's `?query`.
+ * Its own entry point (`@dslab/protocol/stack-frames`), so that the commands
+ * that never blame a module do not load it.
  */
 import { isAbsolute } from "node:path";
 
@@ -25,7 +27,7 @@ export function stackFrames(stack: string | undefined): StackFrame[] {
     const location = m[1]!.replace(/\?[^/]*$/, "");
     let file: string;
     try {
-      // A file URL's path, decoded (no node:url: this module loads with every command).
+      // A file URL's path, decoded (no node:url: a command imports this while it starts).
       file = location.startsWith("file://") ? decodeURIComponent(location.slice("file://".length)) : location;
     } catch {
       continue;
