@@ -102,13 +102,16 @@ export class InProcessCluster implements FaultTarget {
   }
 
   private scheduleTick(n: SimNode, delayMs: number): void {
-    n.tick = this.opts.scheduler.after(delayMs, () => {
-      n.tick = null;
-      if (!n.core) return;
-      if (!n.paused) this.run(n, n.core.tick(n.clock.nowMs()));
-      this.scheduleTick(n, this.opts.tickMs);
-    });
+    n.tick = this.opts.scheduler.after(delayMs, this.tick, n);
   }
+
+  /** A node's tick (one function for every node and tick, the node its argument). */
+  private readonly tick = (n: SimNode): void => {
+    n.tick = null;
+    if (!n.core) return;
+    if (!n.paused) this.run(n, n.core.tick(n.clock.nowMs()));
+    this.scheduleTick(n, this.opts.tickMs);
+  };
 
   /** Network delivery into a node. */
   deliver(message: Message): PacketFate | void {

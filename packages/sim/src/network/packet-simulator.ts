@@ -68,6 +68,12 @@ export interface PacketSimulatorOptions {
   copyDeliveries?: boolean;
 }
 
+/** A packet on its way. */
+interface InFlight {
+  message: Message;
+  record: TracedMessage | undefined;
+}
+
 interface RememberedRequest {
   message: Message;
   sentAtMs: number;
@@ -203,18 +209,22 @@ export class PacketSimulator {
     const delay = this.latencyMs();
     // An untraced packet takes a second id here (ids in traces stay as they were).
     if (record === undefined) this.nextPacketId++;
-    const copy = this.copyDeliveries;
-    this.opts.timeline.after(delay, () => {
-      // A wire delivers bytes: with `copyDeliveries`, each delivery is a copy
-      // of its own, so a node that changes what it received changes neither
-      // another delivery of the same packet (a duplicate, a late replay) nor the trace.
-      const refused = this.opts.deliver({ src: message.src, dest: message.dest, body: copy ? (copyJson(message.body) as Body) : message.body });
-      if (record) {
-        if (refused) record.fate = refused;
-        else record.deliveredAtMs = this.opts.timeline.now();
-      }
-    });
+    this.opts.timeline.after(delay, this.arrive, { message, record });
   }
+
+  /** A scheduled packet arrives (one function for every packet, the packet its argument). */
+  private readonly arrive = ({ message, record }: InFlight): void => {
+    // A wire delivers bytes: with `copyDeliveries`, each delivery is a copy
+    // of its own, so a node that changes what it received changes neither
+    // another delivery of the same packet (a duplicate, a late replay) nor the
+    // trace. Without it the receivers are known to change nothing, so the
+    // packet itself is delivered.
+    const refused = this.opts.deliver(this.copyDeliveries ? { src: message.src, dest: message.dest, body: copyJson(message.body) as Body } : message);
+    if (record) {
+      if (refused) record.fate = refused;
+      else record.deliveredAtMs = this.opts.timeline.now();
+    }
+  };
 
   private traceRecord(
     message: Message,
