@@ -26,7 +26,7 @@ const SOLUTION_FILES = () => readdirSync(SOLUTIONS).filter((f) => f.endsWith(".t
 
 /** A solution file as it reads inside src/ (its type imports of the stub become imports of itself). */
 function solutionText(file: string, stubDir: string): string {
-  return readFileSync(join(SOLUTIONS, file), "utf8").split("../../../../week-12/src/").join(stubDir);
+  return readFileSync(join(SOLUTIONS, file), "utf8").split("@dslab/week-12/src/").join(stubDir);
 }
 
 export interface SubmissionOptions {

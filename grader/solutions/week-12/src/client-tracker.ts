@@ -6,7 +6,7 @@
  * object's prototype.
  */
 import type { Json } from "@dslab/protocol";
-import type { ClientSession, Registration, TrackerOptions, TrackerState } from "../../../../week-12/src/client-tracker.js";
+import type { ClientSession, Registration, TrackerOptions, TrackerState } from "@dslab/week-12/src/client-tracker.js";
 
 export type { ClientSession, Registration, TrackerOptions, TrackerState };
 

@@ -3,7 +3,7 @@
  * rules). The helpers below the class are the stub's, unchanged.
  */
 import { ErrorCode, type Json } from "@dslab/protocol";
-import type { DedupEvent, DedupKVOptions, DedupKVState, KvReply, KvRequest, RequestIdentity } from "../../../../week-12/src/dedup-kv-store.js";
+import type { DedupEvent, DedupKVOptions, DedupKVState, KvReply, KvRequest, RequestIdentity } from "@dslab/week-12/src/dedup-kv-store.js";
 import { ClientTracker } from "./client-tracker.js";
 
 export type { DedupEvent, DedupKVOptions, DedupKVState, KvReply, KvRequest, RequestIdentity };

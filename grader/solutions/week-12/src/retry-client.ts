@@ -14,7 +14,7 @@ import type {
   OperationState,
   Outcome,
   RetryPolicy,
-} from "../../../../week-12/src/retry-client.js";
+} from "@dslab/week-12/src/retry-client.js";
 
 export type {
   AttemptResult,
@@ -26,7 +26,7 @@ export type {
   OperationState,
   Outcome,
   RetryPolicy,
-} from "../../../../week-12/src/retry-client.js";
+} from "@dslab/week-12/src/retry-client.js";
 
 export function newClient(nodes: readonly string[], prng: Prng): ClientState {
   if (nodes.length === 0) throw new Error("newClient: give at least one node");

@@ -4,7 +4,7 @@
  * #1-#5): the same rules as the reference Raft's own.
  */
 import type { Prng } from "@dslab/protocol";
-import type { TermState, VoteDecision, VoteRequest, VoterState } from "../../../../week-12/src/vote-rules.js";
+import type { TermState, VoteDecision, VoteRequest, VoterState } from "@dslab/week-12/src/vote-rules.js";
 
 export type { TermState, VoteDecision, VoteRequest, VoterState };
 
