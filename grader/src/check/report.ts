@@ -2,14 +2,15 @@
  * What `grader check` prints: per lesson a header and one line per
  * criterion (✓ or ✗ with the criterion's number and text), a failure's
  * message, expected and received, the student's frame, a fault run's seed,
- * replay command and pictures; then the summary (criteria passed per lesson,
- * XP earned, what to work on next). `--json` prints the same as one
- * document.
+ * replay command and pictures; then the type errors, if any, and the
+ * summary (criteria passed per lesson, XP earned, the type check, what to
+ * work on next). `--json` prints the same as one document.
  */
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import type { LessonOutcome, CriterionOutcome } from "./run.js";
 import { isCheckBug } from "./run.js";
 import type { PlannedLesson } from "./plan.js";
+import type { TypeErrorLine } from "./types.js";
 
 const INDENT = "      ";
 
@@ -101,7 +102,44 @@ export function summarize(outcomes: readonly LessonOutcome[], after?: PlannedLes
   };
 }
 
-export function summaryText(s: Summary): string {
+/**
+ * The type check of the files the lessons checked read: their errors, the
+ * count of errors in other workbook files (when --lesson chose some
+ * lessons), or why tsc gave no verdict.
+ */
+export interface TypeReport {
+  errors: TypeErrorLine[];
+  /** Errors in workbook files no lesson checked reads. */
+  elsewhere: number;
+  elapsedMs: number;
+  failure?: string;
+}
+
+/** How many type errors the text lists; the rest are counted. */
+export const TYPE_ERRORS_SHOWN = 20;
+
+/** A file as messages name it: relative to the repository when inside it (week-12/src/x.ts), else whole. */
+export function shownFile(file: string, root: string): string {
+  const rel = relative(root, file);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+}
+
+/** The type errors' section (before the summary), or "" when there are none. */
+export function typeErrorLines(t: TypeReport, root: string): string {
+  if (t.errors.length === 0) return "";
+  const n = t.errors.length;
+  const lines = ["", `Type errors (tsc --noEmit, as \`grader test\` runs it; they cost no XP, but fix them)`];
+  for (const e of t.errors.slice(0, TYPE_ERRORS_SHOWN)) lines.push(`  ${shownFile(e.file, root)}:${e.line}:${e.column} ${e.code}: ${e.message}`);
+  if (n > TYPE_ERRORS_SHOWN) lines.push(`  and ${n - TYPE_ERRORS_SHOWN} more`);
+  return lines.join("\n") + "\n";
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The summary; `types`, when the type check ran, adds its line and holds back "every lesson checked passes" while it found errors. */
+export function summaryText(s: Summary, types?: TypeReport): string {
   const width = Math.max(...s.lessons.map((l) => l.title.length), 0);
   const lines = ["", "Summary"];
   for (const l of s.lessons) {
@@ -109,9 +147,17 @@ export function summaryText(s: Summary): string {
     lines.push(`  ${l.passed === l.total ? "✓" : "✗"} ${l.title.padEnd(width)}  ${`${l.passed}/${l.total}`.padStart(5)}  ${xp}`);
   }
   lines.push(`${s.passed} of ${s.total} criteria pass; XP ${s.xpEarned} of ${s.xpTotal} (a lesson's XP is earned when every one of its criteria passes)`);
+  if (types !== undefined) {
+    const elsewhere = types.elsewhere > 0 ? `; ${types.elsewhere} more in files the lessons checked do not read (\`npm run check\` lists them)` : "";
+    if (types.failure !== undefined) lines.push(`type check: could not run (${types.failure})`);
+    else lines.push(`type check: ${types.errors.length === 0 ? "no errors" : `${plural(types.errors.length, "error")} (listed above)`}${elsewhere}`);
+  }
   const allPass = s.passed === s.total;
+  const typed = types === undefined || types.errors.length === 0;
   const next = s.next && `next: ${s.next.title} (\`${s.next.command}\`)`;
-  lines.push(allPass ? `every lesson checked passes${next ? `; ${next}` : ""}` : next!);
+  if (allPass && typed) lines.push(`every lesson checked passes${next ? `; ${next}` : ""}`);
+  else if (allPass) lines.push(`every criterion checked passes, but fix the type errors above${next ? `; then ${next}` : ""}`);
+  else lines.push(next!);
   return lines.join("\n") + "\n";
 }
 
@@ -121,16 +167,26 @@ export interface CheckDocument {
   summary: Omit<Summary, "lessons">;
   /** Where fault runs wrote their timelines and diagrams, if any did. */
   outDir: string | undefined;
+  /** The type check: errors (every one, files named as in the text), the count elsewhere, or why it could not run. */
+  types?: TypeReport;
 }
 
-export function checkDocument(outcomes: readonly LessonOutcome[], workbook: { label: string; dir: string }, outDir: string | undefined, after?: PlannedLesson): CheckDocument {
+export function checkDocument(
+  outcomes: readonly LessonOutcome[],
+  workbook: { label: string; dir: string },
+  outDir: string | undefined,
+  after?: PlannedLesson,
+  types?: { report: TypeReport; root: string },
+): CheckDocument {
   const { lessons, ...summary } = summarize(outcomes, after);
-  return {
+  const doc: CheckDocument = {
     workbook,
     lessons: lessons.map((tally, i) => ({ ...tally, order: outcomes[i]!.planned.lesson.order, criteria: outcomes[i]!.criteria })),
     summary,
     outDir,
   };
+  if (types !== undefined) doc.types = { ...types.report, errors: types.report.errors.map((e) => ({ ...e, file: shownFile(e.file, types.root) })) };
+  return doc;
 }
 
 /** Whether any result names a file a fault run wrote. */

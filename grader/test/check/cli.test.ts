@@ -201,6 +201,31 @@ describe("grader check", () => {
     }
   }, 240_000);
 
+  test.skipIf(!existsSync(SOLUTIONS))("a type error fails the run though every criterion passes: tsc's file, line, column and code before the summary, and in --json; with --lesson, errors in other lessons' files are only counted", async () => {
+    const copy = await copyWorkbook("type-error");
+    removals.push(copy.remove);
+    await rm(path.join(copy.dir, "node"), { recursive: true });
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const voteRules = path.join(copy.dir, "src", "vote-rules.ts");
+    const lines = (await readFile(voteRules, "utf8")).split("\n").length;
+    await writeFile(voteRules, (await readFile(voteRules, "utf8")) + 'export const wrong: number = "not a number";\n');
+    await writeFile(path.join(copy.dir, "src", "retry-client.ts"), (await readFile(path.join(copy.dir, "src", "retry-client.ts"), "utf8")) + "export const alsoWrong: string = 1;\n");
+    const args = ["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1"];
+    const [text, doc] = await Promise.all([grader(args, { timeoutMs: 150_000 }), grader([...args, "--json"], { timeoutMs: 150_000 })]);
+    const VOTE = plan.lessons.find((l) => l.short === "vote")!;
+    expect(criterionBlocks(text.stdout).map((b) => b.line.slice(0, 4)), text.stdout).toEqual(VOTE.criteria.map(() => "  ✓ "));
+    const shown = `${path.relative(REPO, voteRules)}:${lines}:14 TS2322: Type 'string' is not assignable to type 'number'.`;
+    expect(text.stdout).toContain(`\nType errors (tsc --noEmit, as \`grader test\` runs it; they cost no XP, but fix them)\n  ${shown}\n\nSummary\n`);
+    expect(text.stdout).not.toContain("retry-client.ts:");
+    expect(text.stdout).toContain("\ntype check: 1 error (listed above); 1 more in files the lessons checked do not read");
+    expect(text.stdout).toContain("\nevery criterion checked passes, but fix the type errors above");
+    expect(text.code, text.stdout + text.stderr).toBe(1);
+    const types = (JSON.parse(doc.stdout) as { types: { errors: Array<{ file: string; line: number; column: number; code: string }>; elsewhere: number } }).types;
+    expect(types.errors.map((e) => [e.file, e.line, e.column, e.code])).toEqual([[path.relative(REPO, voteRules), lines, 14, "TS2322"]]);
+    expect(types.elsewhere).toBe(1);
+    expect(doc.code).toBe(1);
+  }, 180_000);
+
   const DEDUP = plan.lessons.find((l) => l.short === "dedup");
   test.skipIf(DEDUP === undefined || !existsSync(SOLUTIONS))("the dedup lesson judges its own piece: with day 2's vote rules still stubs, its fault run passes on the reference vote rules", async () => {
     const copy = await copyWorkbook("dedup-alone");

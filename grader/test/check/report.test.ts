@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import type { Lesson } from "../../src/lesson/model.js";
 import type { PlannedLesson } from "../../src/check/plan.js";
-import { checkDocument, criterionLines, summarize, summaryText } from "../../src/check/report.js";
+import { checkDocument, criterionLines, summarize, summaryText, typeErrorLines } from "../../src/check/report.js";
 import type { CriterionOutcome, LessonOutcome } from "../../src/check/run.js";
 import { isCheckBug, NO_CHECK } from "../../src/check/run.js";
 
@@ -97,5 +97,27 @@ describe("grader check report", () => {
       ["reading", 0, 1, 0, 1],
     ]);
     expect(doc.summary.next?.command).toBe("npm run check -- --lesson retry");
+  });
+
+  test("the type check in the summary: no errors, errors with the count elsewhere, or why tsc could not run; type errors hold back \"every lesson checked passes\"", () => {
+    const pass: CriterionOutcome = { ...base, number: 1, status: "pass", message: "" };
+    const s = summarize([{ planned: lesson("w11-l04", "Idempotent writes", 50, "w11"), criteria: [pass] }], lesson(ID, "Quest: Retry", 60, "retry"));
+    const clean = summaryText(s, { errors: [], elsewhere: 0, elapsedMs: 900 });
+    expect(clean).toContain("\ntype check: no errors\nevery lesson checked passes; next: Quest: Retry (`npm run check -- --lesson retry`)\n");
+    const error = { file: "/repo/week-12/src/retry-client.ts", line: 12, column: 3, code: "TS2322", message: "Type 'string' is not assignable to type 'number'." };
+    const typed = summaryText(s, { errors: [error], elsewhere: 2, elapsedMs: 900 });
+    expect(typed).toContain("\ntype check: 1 error (listed above); 2 more in files the lessons checked do not read (`npm run check` lists them)\n");
+    expect(typed).toContain("\nevery criterion checked passes, but fix the type errors above; then next: Quest: Retry (`npm run check -- --lesson retry`)\n");
+    expect(typeErrorLines({ errors: [error], elsewhere: 0, elapsedMs: 1 }, "/repo")).toBe(
+      "\nType errors (tsc --noEmit, as `grader test` runs it; they cost no XP, but fix them)\n  week-12/src/retry-client.ts:12:3 TS2322: Type 'string' is not assignable to type 'number'.\n",
+    );
+    expect(typeErrorLines({ errors: [], elsewhere: 3, elapsedMs: 1 }, "/repo")).toBe("");
+    const broken = summaryText(s, { errors: [], elsewhere: 0, elapsedMs: 5, failure: "tsc could not start: spawn ENOENT" });
+    expect(broken).toContain("\ntype check: could not run (tsc could not start: spawn ENOENT)\nevery lesson checked passes");
+    const doc = checkDocument([{ planned: lesson("w11-l04", "Idempotent writes", 50, "w11"), criteria: [pass] }], { label: "workbook", dir: "/repo/week-12" }, undefined, undefined, {
+      report: { errors: [error], elsewhere: 0, elapsedMs: 900 },
+      root: "/repo",
+    });
+    expect(doc.types?.errors[0]).toEqual({ ...error, file: "week-12/src/retry-client.ts" });
   });
 });

@@ -10,8 +10,9 @@ import { DEFAULT_CHECK_LIMIT_MS, IsolatedRunner } from "../../check/isolate.js";
 import { loadChecks, REPOSITORY_ROOT, type ChecksModule } from "../../check/load.js";
 import { planWorkbook, selectLessons, type PlannedLesson } from "../../check/plan.js";
 import { ProgressLine } from "../../check/progress.js";
-import { checkDocument, criterionLines, lessonHeader, summarize, summaryText, wroteFiles } from "../../check/report.js";
+import { checkDocument, criterionLines, lessonHeader, summarize, summaryText, typeErrorLines, wroteFiles, type TypeReport } from "../../check/report.js";
 import { isCheckBug, runCriterion, type CriterionOutcome, type LessonOutcome, type RunSettings } from "../../check/run.js";
+import { typecheckWorkbook, type TypeCheckResult } from "../../check/types.js";
 import { watchWorkbook } from "../../check/watch.js";
 import { loadCourse } from "../../lesson/load.js";
 import { formatDiagnostic } from "../../lesson/model.js";
@@ -41,10 +42,17 @@ run its seed, the command that replays it and the paths of its HTML timeline
 and message diagram. A function still to write shows "not implemented yet:
 <function> (<lesson>, criterion <n>)".
 
+While the checks run, tsc --noEmit type-checks src/ and node/ with the
+course's compiler options, as grader test does (the checks run your code
+without checking its types). Type errors cost no XP, but they are listed
+before the summary, as FILE:LINE:COL TSnnnn: message, and the run does not
+pass while the files of the lessons checked have any.
+
 The summary gives each lesson's criteria passed, the XP earned (a lesson's XP
-counts once every one of its criteria passes), the total, and the next lesson
-to work on with the command that checks it alone: the first that does not
-pass, or, when the lessons chosen with --lesson all pass, the one after them.
+counts once every one of its criteria passes), the total, the type check, and
+the next lesson to work on with the command that checks it alone: the first
+that does not pass, or, when the lessons chosen with --lesson all pass, the
+one after them.
 
 Options:
   --lesson ID     check only this lesson: its id, or a piece of its title or of
@@ -56,7 +64,9 @@ Options:
                   title: criterion id and check title), passing ones too
   --json          print one JSON document: the lessons, each criterion's result
                   (status pass|fail|todo|error, message, expected, received,
-                  where, replay, elapsedMs) with its text, and the summary
+                  where, replay, elapsedMs) with its text, the summary, and
+                  types (errors: file, line, column, code, message; elsewhere;
+                  elapsedMs; failure when tsc could not run)
   --solution      check the reference solutions instead of week-12 (the
                   instructor's repository only)
   --workbook DIR  check the pieces in DIR (laid out like week-12: src/, node/)
@@ -76,8 +86,9 @@ Options:
 While a check runs longer than a second, a line on stderr shows which one and
 its seeds done (only when stderr is a terminal).
 
-Exit codes: 0 every criterion checked passes, 1 a criterion fails or is not
-written yet, 2 usage error (an unknown, ambiguous or empty --lesson,
+Exit codes: 0 every criterion checked passes and the type check finds no
+error in their files, 1 a criterion fails or is not written yet, or a type
+error, 2 usage error (an unknown, ambiguous or empty --lesson,
 --solution where there are no solutions), 4 the lessons cannot be read, 70 a
 check itself failed (its stack is printed; the other criteria are still run).
 `,
@@ -183,6 +194,8 @@ class CheckSession {
   private readonly progress: ProgressLine;
   private readonly outDir: string;
   private generation = 0;
+  /** The type check of the run in progress (tsc runs while the checks do). */
+  private types: Promise<TypeCheckResult> | undefined;
 
   constructor(
     private readonly io: Io,
@@ -223,6 +236,7 @@ class CheckSession {
     const dir = path.relative(process.cwd(), this.workbook.dir) || ".";
     if (this.workbook.label === "solution") this.out(`Checking the reference solutions (${dir})\n`);
     else if (this.workbook.label !== "workbook") this.out(`Checking the workbook in ${dir}\n`);
+    this.types = typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT });
     for (const lesson of this.outcomes) {
       this.out(lessonHeader(lesson.planned));
       lesson.criteria = [];
@@ -238,20 +252,42 @@ class CheckSession {
     return r;
   }
 
-  private finish(): number {
+  private async finish(): Promise<number> {
     const all = this.outcomes.flatMap((l) => l.criteria);
     const wrote = wroteFiles(this.outcomes);
+    const types = await this.typeReport();
     if (this.options.json) {
-      this.io.stdout(json(checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined, this.after)));
+      const doc = checkDocument(this.outcomes, { label: this.workbook.label, dir: this.workbook.dir }, wrote ? this.outDir : undefined, this.after, { report: types, root: REPOSITORY_ROOT });
+      this.io.stdout(json(doc));
     } else {
-      this.out(summaryText(summarize(this.outcomes, this.after)));
+      this.out(typeErrorLines(types, REPOSITORY_ROOT));
+      this.out(summaryText(summarize(this.outcomes, this.after), types));
       if (wrote) this.out(`Fault-run timelines and message diagrams are under ${this.outDir}\n`);
     }
+    if (types.failure !== undefined) this.io.stderr(`grader check: warning: the type check could not run (${types.failure}); the criteria are checked without it\n`);
     if (all.some(isCheckBug)) {
       this.io.stderr(`grader check: ${all.filter(isCheckBug).length} check(s) failed themselves (a bug in the check; the stack is shown above)\n`);
       return INTERNAL;
     }
-    return all.every((r) => r.status === "pass") ? EXIT.ok : EXIT.fail;
+    return all.every((r) => r.status === "pass") && types.errors.length === 0 ? EXIT.ok : EXIT.fail;
+  }
+
+  /**
+   * The type check's errors in the files the lessons checked read (every
+   * workbook file when no --lesson chose), and how many are elsewhere.
+   */
+  private async typeReport(): Promise<TypeReport> {
+    const pending = this.types ?? typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT });
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await Promise.resolve();
+    if (!settled) this.progress.start({ name: "types", title: "tsc --noEmit over src/ and node/" });
+    const r = await pending;
+    this.progress.stop();
+    if (this.options.queries.length === 0) return { errors: r.errors, elsewhere: 0, elapsedMs: r.elapsedMs, ...(r.failure !== undefined ? { failure: r.failure } : {}) };
+    const read = new Set(this.outcomes.flatMap((l) => l.planned.criteria.flatMap((c) => (c.check?.files ?? []).map((f) => path.join(this.workbook.dir, f)))));
+    const errors = r.errors.filter((e) => read.has(e.file));
+    return { errors, elsewhere: r.errors.length - errors.length, elapsedMs: r.elapsedMs, ...(r.failure !== undefined ? { failure: r.failure } : {}) };
   }
 
   /** Watches the workbook and re-runs what a change touches, until Ctrl-C (exit 0). */
@@ -280,6 +316,7 @@ class CheckSession {
   private async rerun(files: string[]): Promise<void> {
     this.generation++;
     this.workbook = openWorkbook(this.checks, this.options, this.generation);
+    this.types = undefined;
     const touched = this.outcomes.map((lesson) => ({
       lesson,
       indexes: lesson.planned.criteria.flatMap((c, i) => (c.check?.files.some((f) => files.includes(f)) ? [i] : [])),
@@ -290,11 +327,12 @@ class CheckSession {
       return;
     }
     this.out(`\nChanged ${files.join(", ")}: re-running ${count} criteri${count === 1 ? "on" : "a"}\n`);
+    this.types = typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT });
     for (const { lesson, indexes } of touched) {
       if (indexes.length === 0) continue;
       this.out(lessonHeader(lesson.planned));
       for (const i of indexes) lesson.criteria[i] = await this.runOne(lesson.planned, lesson.planned.criteria[i]!);
     }
-    this.finish();
+    await this.finish();
   }
 }
