@@ -106,7 +106,7 @@ describe.each(MODES)("runSandboxed with $mode", ({ use, uid: modeUid }) => {
   });
 
   it("kills a child that daemonizes (double fork + setsid) once the main process exits", async () => {
-    const { layout, env, tag } = await setup(modeUid, { "daemon.sh": "#!/bin/sh\n( setsid sh -c 'sleep 30' > /dev/null 2>&1 & ) &\nsleep 0.3\necho parent done\n" });
+    const { layout, env, tag } = await setup(modeUid, { "daemon.sh": "#!/bin/sh\n( setsid sh -c 'touch daemon-up; sleep 30' > /dev/null 2>&1 & ) &\nwhile [ ! -e daemon-up ]; do sleep 0.05; done\necho parent done\n" });
     const r = await run({ command: "/bin/sh", args: ["daemon.sh"], cwd: layout.workDir, env: { ...env, ...layout.env }, limits: LIMITS });
     expect(r.status).toBe("ok");
     expect(r.stdout).toBe("parent done\n");

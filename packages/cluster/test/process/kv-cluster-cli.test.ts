@@ -182,7 +182,10 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
         for (let i = 0; i < 3; i++) if ((await ask(base + i, { type: "status" }))?.role === "leader") return true;
         return null;
       });
-      const pids = lines.filter((l) => /^cluster \| n\d pid \d+/.test(l)).map((l) => Number(/pid (\d+)/.exec(l)![1]));
+      // The pid lines come through a pipe that a loaded machine may read after the leader answered.
+      const pidLines = () => lines.filter((l) => /^cluster \| n\d pid \d+/.test(l));
+      await waitFor("the three pid lines", 10_000, async () => (pidLines().length >= 3 ? true : null));
+      const pids = pidLines().map((l) => Number(/pid (\d+)/.exec(l)![1]));
       expect(pids).toHaveLength(3);
       process.kill(-cluster.pid!, "SIGINT");
       await exited(cluster);
