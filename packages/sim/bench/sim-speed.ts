@@ -3,7 +3,8 @@
  * child process, compiled as kv-sim's bundle is, or from these sources
  * through tsx): three 60 s warm-up runs, then 60 s simulated runs under
  * every fault at a 100 ops/s target with 32 clients (`--repeat N`: N passes
- * over them), one JSON line per run on stdout.
+ * over them), one JSON line per run on stdout; then the 5-node exactly-once
+ * runs once more with every event timed, one `EventBreakdown` line.
  */
 import { runInProcess } from "../src/run/in-process.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/run/config.js";
@@ -22,6 +23,14 @@ export interface SpeedRow {
   ops: number;
   events: number;
   verdict: string;
+}
+
+/** Where the wall time of the 5-node exactly-once runs went: inside events by kind, and between them. */
+export interface EventBreakdown {
+  breakdown: true;
+  wallMs: number;
+  events: number;
+  kinds: Array<{ kind: string; events: number; ms: number }>;
 }
 
 // 32 clients, so that the achieved rate stays near the 100 ops/s target
@@ -48,3 +57,18 @@ for (let pass = 0; pass < passes; pass++) {
   await measure(pass, "5 nodes lin-kv seed 1", { ...base, seed: "1", workload: "lin-kv", timeLimitS: 60 });
   await measure(pass, "3 nodes exactly-once seed 1", { ...base, nodes: 3, seed: "1", timeLimitS: 60 });
 }
+
+// The breakdown: the total runs again with every event timed (the timing's own cost lands in the events' times).
+const kinds = new Map<string, { events: number; ms: number }>();
+const breakdown: EventBreakdown = { breakdown: true, wallMs: 0, events: 0, kinds: [] };
+for (const seed of ["1", "2", "3"]) {
+  const a = await runInProcess({ ...base, seed, timeLimitS: 60 }, { profileEvents: true });
+  breakdown.wallMs += a.wallMs;
+  breakdown.events += a.nodeStats.events ?? 0;
+  for (const k of a.eventProfile ?? []) {
+    const t = kinds.get(k.kind) ?? { events: 0, ms: 0 };
+    kinds.set(k.kind, { events: t.events + k.events, ms: t.ms + k.ms });
+  }
+}
+breakdown.kinds = [...kinds].map(([kind, k]) => ({ kind, ...k })).sort((a, b) => b.ms - a.ms);
+process.stdout.write(JSON.stringify(breakdown) + "\n");

@@ -32,7 +32,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { SpeedRow } from "./sim-speed.js";
+import type { EventBreakdown, SpeedRow } from "./sim-speed.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -75,15 +75,33 @@ const { compileModule } = (await import(pathToFileURL(BUILDER).href)) as { compi
 
 type From = "bundle" | "sources";
 
-/** The speed rows, run in a child process from `dir`'s compiled copy of bench/sim-speed.ts or from its sources. */
-function speedRows(from: From, dir: string): SpeedRow[] {
+/** The speed rows and the event breakdown, run in a child process from `dir`'s compiled copy of bench/sim-speed.ts or from its sources. */
+function speedRows(from: From, dir: string): { rows: SpeedRow[]; breakdown: EventBreakdown } {
   const argv = [...(from === "bundle" ? ["--enable-source-maps", join(dir, "sim-speed.js")] : ["--import", "tsx", SPEED]), "--repeat", String(repeat)];
   const r = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(`bench/sim-speed.ts (${from}): exit ${r.status}\n${r.stderr}`);
-  return r.stdout
+  const lines = r.stdout
     .trim()
     .split("\n")
-    .map((l) => JSON.parse(l) as SpeedRow);
+    .map((l) => JSON.parse(l) as SpeedRow | EventBreakdown);
+  const breakdown = lines.find((l): l is EventBreakdown => "breakdown" in l);
+  if (breakdown === undefined) throw new Error(`bench/sim-speed.ts (${from}) printed no event breakdown`);
+  return { rows: lines.filter((l): l is SpeedRow => !("breakdown" in l)), breakdown };
+}
+
+/**
+ * Where the wall time of the 5-node exactly-once runs goes: each kind of
+ * event, and the time between events (the clients' and the workload
+ * driver's async code, run as the microtask queue drains, and the
+ * scheduler's own loop).
+ */
+function breakdownTable(b: EventBreakdown): string {
+  const inside = b.kinds.reduce((s, k) => s + k.ms, 0);
+  const share = (ms: number) => `${((100 * ms) / b.wallMs).toFixed(1)}%`;
+  const rows = b.kinds.map((k) => [k.kind, String(k.events), k.ms.toFixed(1), ((1000 * k.ms) / k.events).toFixed(2), share(k.ms)]);
+  rows.push(["between events (clients' and driver's async code, scheduler loop)", "", (b.wallMs - inside).toFixed(1), "", share(b.wallMs - inside)]);
+  rows.push(["all", String(b.events), b.wallMs.toFixed(1), ((1000 * b.wallMs) / b.events).toFixed(2), "100%"]);
+  return table(["event", "events", "wall ms", "us/event", "share"], rows);
 }
 
 function row(label: string, simulatedMs: number, wallMs: number, cpuMs: number, ops: number, events: number, verdict: string): string[] {
@@ -196,10 +214,12 @@ async function speedAndCommandsIn(compiledDir: string): Promise<void> {
   console.log(`load average after: ${load()}`);
   const passes = repeat > 1 ? `, the median of ${repeat} passes` : "";
   console.log(`\n${note}\n\nFrom the bundle (bench/sim-speed.ts compiled as kv-sim's bundle is, in a child process${passes}):\n`);
-  console.log(speedTable(bundleRuns));
+  console.log(speedTable(bundleRuns.rows));
+  console.log(`\nWhere the wall time goes: the 5-node exactly-once runs (seeds 1-3) once more, from the bundle, every event timed:\n`);
+  console.log(breakdownTable(bundleRuns.breakdown));
   if (sourceRuns) {
     console.log(`\nFrom the sources through tsx (node --import tsx bench/sim-speed.ts${passes}):\n`);
-    console.log(speedTable(sourceRuns));
+    console.log(speedTable(sourceRuns.rows));
   }
   freshBundle();
   const commandRows: string[][] = [];

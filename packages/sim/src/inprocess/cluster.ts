@@ -102,11 +102,16 @@ export class InProcessCluster implements FaultTarget {
   }
 
   private scheduleTick(n: SimNode, delayMs: number): void {
-    n.tick = this.opts.scheduler.after(delayMs, this.tick, n);
+    n.tick = this.opts.scheduler.after(delayMs, this.tickEvent, n);
   }
 
-  /** A node's tick (one function for every node and tick, the node its argument). */
-  private readonly tick = (n: SimNode): void => {
+  /** Whether a scheduled event's function is a node's tick (for a benchmark's breakdown of events by kind). */
+  isTick(fn: unknown): boolean {
+    return fn === this.tickEvent;
+  }
+
+  /** A node's tick: one function for every node and tick, its argument the node. */
+  private readonly tickEvent = (n: SimNode): void => {
     n.tick = null;
     if (!n.core) return;
     if (!n.paused) this.run(n, n.core.tick(n.clock.nowMs()));

@@ -209,11 +209,16 @@ export class PacketSimulator {
     const delay = this.latencyMs();
     // An untraced packet takes a second id here (ids in traces stay as they were).
     if (record === undefined) this.nextPacketId++;
-    this.opts.timeline.after(delay, this.arrive, { message, record });
+    this.opts.timeline.after(delay, this.arrival, { message, record });
   }
 
-  /** A scheduled packet arrives (one function for every packet, the packet its argument). */
-  private readonly arrive = ({ message, record }: InFlight): void => {
+  /** The packet a scheduled event delivers, if the event is a packet's arrival (for a benchmark's breakdown of events by kind). */
+  packetOf(fn: unknown, arg: unknown): Message | undefined {
+    return fn === this.arrival ? (arg as InFlight).message : undefined;
+  }
+
+  /** A scheduled packet arrives: one function for every packet, its argument the packet. */
+  private readonly arrival = ({ message, record }: InFlight): void => {
     // A wire delivers bytes: with `copyDeliveries`, each delivery is a copy
     // of its own, so a node that changes what it received changes neither
     // another delivery of the same packet (a duplicate, a late replay) nor the

@@ -33,6 +33,8 @@ export interface RunArtifacts {
   wallMs: number;
   /** In-process: CPU ms of this process (every thread) while the simulation ran, checkers excluded. */
   cpuMs?: number;
+  /** In-process with `profileEvents`: wall time inside events, by kind (the rest of `wallMs` is spent between them). */
+  eventProfile?: Array<{ kind: string; events: number; ms: number }>;
   liveness: LivenessFacts;
   sessions: { bound: number | undefined; maxSeen: number };
   /** In-process: per term, the nodes that became its leader. Absent in process mode. */

@@ -41,6 +41,12 @@ export interface InProcessOptions {
    * `{ op: "heal" }` at `timeLimitS`.
    */
   schedule?: NemesisOp[];
+  /**
+   * Time every event and report the wall time by kind (`eventProfile`: node
+   * ticks, each message type into a node, replies into a client, timers), for
+   * the benchmark's breakdown. Two clock reads per event; the history is the same.
+   */
+  profileEvents?: boolean;
 }
 
 export const SIM_DEFAULTS = {
@@ -136,6 +142,8 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   };
   scheduler.after(SIM_DEFAULTS.sessionSampleMs, sample);
 
+  if (options.profileEvents) scheduler.profile = { classify: (fn, arg) => eventKind(fn, arg, cluster!, network), byKind: new Map() };
+
   cluster.start();
 
   // Safety phase: workers run until the heal; their last operations drain.
@@ -193,10 +201,22 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
     nodeProblems: [],
     results: null,
   };
+  if (scheduler.profile) artifacts.eventProfile = [...scheduler.profile.byKind].map(([kind, k]) => ({ kind, ...k })).sort((a, b) => b.ms - a.ms);
   artifacts.wallMs = performance.now() - wallStart;
   const cpu = process.cpuUsage(cpuStart);
   artifacts.cpuMs = (cpu.user + cpu.system) / 1000;
   artifacts.results = await evaluateRun(artifacts);
   artifacts.results.checkWallMs = Math.round(performance.now() - wallStart - artifacts.wallMs);
   return artifacts;
+}
+
+/** An event's kind for `profileEvents`: what it delivers, or to whom. */
+function eventKind(fn: unknown, arg: unknown, cluster: InProcessCluster, network: PacketSimulator): string {
+  if (cluster.isTick(fn)) return "node tick";
+  const m = network.packetOf(fn, arg);
+  if (m === undefined) return "timer (a sleep, a timeout, a fault, a task's start)";
+  if (!network.isNode(m.dest)) return "reply into a client";
+  if (!network.isNode(m.src)) return "client request into a node";
+  const b = m.body;
+  return b.type === "raft_append" && Array.isArray(b.entries) && b.entries.length === 0 ? "raft_append (no entries) into a node" : `${b.type} into a node`;
 }

@@ -107,6 +107,16 @@ export class SimTaskStuckError extends Error {
   }
 }
 
+/**
+ * Wall time spent running events, by kind (`SimScheduler.profile`, for the
+ * benchmark's breakdown): `classify` names the kind of an event from its
+ * function and argument.
+ */
+export interface EventProfile {
+  classify: (fn: (arg: never) => void, arg: unknown) => string;
+  byKind: Map<string, { events: number; ms: number }>;
+}
+
 /** One scheduled event; it is its own cancel handle (no closure per event). */
 class SimEvent implements TimerHandle {
   constructor(
@@ -245,6 +255,8 @@ export class SimScheduler implements Timeline {
   eventsRun = 0;
   /** Of those, events that woke a task (each followed by a drain of the microtask queue). */
   wakesRun = 0;
+  /** When set, every event is timed into it (two clock reads per event). */
+  profile: EventProfile | null = null;
 
   now(): number {
     return this.nowMs;
@@ -391,7 +403,8 @@ export class SimScheduler implements Timeline {
       top.fn = null;
       this.eventsRun++;
       this.woke = false;
-      fn(top.arg);
+      if (this.profile === null) fn(top.arg);
+      else timed(fn, top.arg, this.profile);
       if (this.woke) return RunStop.Woke;
     }
   }
@@ -399,6 +412,23 @@ export class SimScheduler implements Timeline {
   private stuckError(): SimTaskStuckError {
     for (const t of this.live) if (t.waits === 0) return new SimTaskStuckError(t.label, t.resumedAtMs);
     return new SimTaskStuckError("a task", this.nowMs);
+  }
+}
+
+/** Runs one event and adds its wall time to its kind's. */
+function timed(fn: (arg: never) => void, arg: unknown, profile: EventProfile): void {
+  const t0 = performance.now();
+  try {
+    fn(arg as never);
+  } finally {
+    const ms = performance.now() - t0;
+    const kind = profile.classify(fn, arg);
+    const k = profile.byKind.get(kind);
+    if (k === undefined) profile.byKind.set(kind, { events: 1, ms });
+    else {
+      k.events++;
+      k.ms += ms;
+    }
   }
 }
 

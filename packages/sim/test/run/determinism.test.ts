@@ -30,6 +30,20 @@ describe("determinism: the same seed gives the same history, byte for byte", () 
     expect(withoutWallTimes(b.results)).toBe(withoutWallTimes(a.results));
   });
 
+  test("timing every event (the benchmark's breakdown) changes nothing of the history, and counts every event under one kind", async () => {
+    const a = await runInProcess(config("77", "exactly-once"));
+    const b = await runInProcess(config("77", "exactly-once"), { profileEvents: true });
+    expect(writeHistoryJson(b.history)).toBe(writeHistoryJson(a.history));
+    expect(a.eventProfile).toBeUndefined();
+    const kinds = new Map(b.eventProfile!.map((k) => [k.kind, k]));
+    expect([...kinds.values()].reduce((s, k) => s + k.events, 0)).toBe(b.nodeStats.events);
+    for (const kind of ["node tick", "client request into a node", "reply into a client", "raft_append into a node", "raft_append_ok into a node"]) {
+      expect(kinds.get(kind)?.events, kind).toBeGreaterThan(0);
+    }
+    expect(b.eventProfile!.every((k) => Number.isFinite(k.ms) && k.ms >= 0)).toBe(true);
+    expect(b.eventProfile!.reduce((s, k) => s + k.ms, 0)).toBeLessThanOrEqual(b.wallMs);
+  });
+
   test("another seed gives another history", async () => {
     const a = await runInProcess(config("1", "exactly-once"));
     const b = await runInProcess(config("2", "exactly-once"));
