@@ -140,6 +140,8 @@ describe("a student release", () => {
       expect(check.stdout).toContain("not implemented yet:");
       // Only the introduction's criterion passes: running the command is its check.
       expect(check.stdout).toMatch(/^1 of \d+ criteria pass/m);
+      // The stubs type-check there: tsc and the types it reads come with the release's install.
+      expect(check.stdout).toContain("\ntype check: no errors\n");
       expect(check.code).toBe(1);
 
       const solution = await run("npm", ["run", "--silent", "check", "--", "--solution"], out, 60_000);
