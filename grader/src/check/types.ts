@@ -45,6 +45,8 @@ export interface TypeCheckOptions {
   cacheDir?: string;
   /** Stop tsc after this long (default 120 s). */
   timeoutMs?: number;
+  /** Stops tsc (the command is ending); the result is then a failure that says so. */
+  signal?: AbortSignal;
 }
 
 /** tsc's output is read up to this many bytes: a file with thousands of errors still gives the first ones. */
@@ -60,7 +62,7 @@ export async function typecheckWorkbook(dir: string, options: TypeCheckOptions):
   } catch (e) {
     return { errors: [], elapsedMs: elapsed(), failure: `cannot write its tsconfig: ${(e as Error).message}` };
   }
-  const run = await runTsc(project, dir, options.timeoutMs ?? 120_000);
+  const run = await runTsc(project, dir, options.timeoutMs ?? 120_000, options.signal);
   if (run.failure !== undefined) return { errors: [], elapsedMs: elapsed(), failure: run.failure };
   const parsed = parseTscOutput(run.stdout, dir);
   // Exit 0: no error. 1 or 2: errors reported (2: and nothing emitted). Anything else is tsc failing.
@@ -125,9 +127,16 @@ interface TscRun {
   failure?: string;
 }
 
-function runTsc(project: string, cwd: string, timeoutMs: number): Promise<TscRun> {
+function runTsc(project: string, cwd: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<TscRun> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve({ code: null, stdout: "", stderr: "", failure: "stopped before it started" });
     const child = spawn(process.execPath, [TSC, "-p", project, "--pretty", "false"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let aborted = false;
+    const abort = (): void => {
+      aborted = true;
+      child.kill("SIGKILL");
+    };
+    signal?.addEventListener("abort", abort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let bytes = 0;
@@ -146,14 +155,17 @@ function runTsc(project: string, cwd: string, timeoutMs: number): Promise<TscRun
     timer.unref();
     child.on("error", (e) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
       resolve({ code: null, stdout: "", stderr: "", failure: `tsc could not start: ${e.message}` });
     });
-    child.on("close", (code, signal) => {
+    child.on("close", (code, killedBy) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
       const run = { code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
       const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
       if (stopped) resolve({ ...run, failure: `tsc did not finish within ${limit} and was stopped` });
-      else if (signal !== null) resolve({ ...run, failure: `tsc was stopped by ${signal}` });
+      else if (aborted) resolve({ ...run, failure: "stopped: the command ended first" });
+      else if (killedBy !== null) resolve({ ...run, failure: `tsc was stopped by ${killedBy}` });
       else resolve(run);
     });
   });

@@ -98,6 +98,19 @@ describe.skipIf(!existsSync(SOLUTIONS))("the workbook type check", () => {
     expect(r.failure).toMatch(/^tsc did not finish within 30 ms and was stopped$/);
   }, 60_000);
 
+  test("a command that ends stops its tsc: the result says so, at once, instead of waiting for tsc", async () => {
+    const dir = await solutionsCopy("types-abort");
+    const stop = new AbortController();
+    const pending = typecheckWorkbook(dir, { root: REPO, cacheDir: path.join(cacheDir, "abort"), signal: stop.signal });
+    setTimeout(() => stop.abort(), 50);
+    const r = await pending;
+    expect(r.errors).toEqual([]);
+    expect(r.failure).toBe("stopped: the command ended first");
+    expect(r.elapsedMs).toBeLessThan(5_000);
+    const late = await typecheckWorkbook(dir, { root: REPO, cacheDir, signal: stop.signal });
+    expect(late.failure).toBe("stopped before it started");
+  }, 60_000);
+
   test("a repository without the course's compiler options gives a failure that names the file, not an exception", async () => {
     const dir = await solutionsCopy("types-noroot");
     const root = mkdtempSync(path.join(tmpdir(), "dslab-types-root-"));

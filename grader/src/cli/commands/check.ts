@@ -2,6 +2,7 @@
 // lesson in prerequisite order, and says what passes, what to fix and what
 // to work on next. This module is the command's shell: it reads the
 // terminal (the progress line) and the signals (`--watch` stops on Ctrl-C).
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InputError, intOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
@@ -104,20 +105,47 @@ check itself failed (its stack is printed; the other criteria are still run).
   },
   async run(values, positionals, io) {
     const options = readOptions(values, positionals);
+    // tsc starts first, in a child process: it takes about as long as the
+    // checks of the untouched stubs, and runs beside them. Whatever it is
+    // doing when the command ends is stopped.
+    const typesStop = new AbortController();
+    const types = startTypes(options, typesStop.signal);
     // The checks' modules compile on tsx's loader thread, and the check thread starts, while the lessons are parsed here.
     const checksLoading = loadChecks();
     checksLoading.catch(() => {});
     const runner = new IsolatedRunner({ root: REPOSITORY_ROOT, limitMs: options.limitMs, checks: checksLoading });
     runner.start();
     try {
-      return await checkWorkbook(io, options, checksLoading, runner);
+      return await checkWorkbook(io, options, checksLoading, runner, { first: types, signal: typesStop.signal });
     } finally {
+      typesStop.abort();
       await runner.close();
     }
   },
 };
 
-async function checkWorkbook(io: Io, options: CheckOptions, checksLoading: Promise<ChecksModule>, runner: IsolatedRunner): Promise<number> {
+/** The type check's first run, and what stops every run when the command ends. */
+interface TypeChecks {
+  first: { dir: string; result: Promise<TypeCheckResult> } | undefined;
+  signal: AbortSignal;
+}
+
+/**
+ * The type check of the directory the options name (as the checks' own
+ * `openWorkbook` resolves it), started before anything else is loaded;
+ * undefined when it has no src/ (opening the workbook then says why).
+ */
+function startTypes(options: CheckOptions, signal: AbortSignal): TypeChecks["first"] {
+  const dir = options.solution
+    ? path.join(REPOSITORY_ROOT, "grader", "solutions", "week-12")
+    : options.workbook !== undefined
+      ? path.resolve(options.workbook)
+      : path.join(REPOSITORY_ROOT, "week-12");
+  if (!existsSync(path.join(dir, "src"))) return undefined;
+  return { dir, result: typecheckWorkbook(dir, { root: REPOSITORY_ROOT, signal }) };
+}
+
+async function checkWorkbook(io: Io, options: CheckOptions, checksLoading: Promise<ChecksModule>, runner: IsolatedRunner, types: TypeChecks): Promise<number> {
   const course = await loadCourse(options.lessonsDir);
   for (const d of course.diagnostics) if (d.severity === "error") io.stderr(`grader check: warning: ${formatDiagnostic(d)}\n`);
   const checks = await checksLoading;
@@ -133,7 +161,7 @@ async function checkWorkbook(io: Io, options: CheckOptions, checksLoading: Promi
 
   const last = plan.lessons.indexOf(lessons.at(-1)!);
   const after = plan.lessons.slice(last + 1).find((l) => !lessons.includes(l));
-  const session = new CheckSession(io, checks, runner, workbook, options, lessons, after);
+  const session = new CheckSession(io, checks, runner, workbook, options, lessons, after, types);
   const code = await session.runAll();
   if (!options.watch) return code;
   return session.watch();
@@ -206,6 +234,7 @@ class CheckSession {
     lessons: PlannedLesson[],
     /** The lesson after the ones chosen, when --lesson chose some: "next" once they pass. */
     private readonly after: PlannedLesson | undefined,
+    private readonly typeChecks: TypeChecks,
   ) {
     this.outcomes = lessons.map((planned) => ({ planned, criteria: [] }));
     this.progress = new ProgressLine({
@@ -236,7 +265,8 @@ class CheckSession {
     const dir = path.relative(process.cwd(), this.workbook.dir) || ".";
     if (this.workbook.label === "solution") this.out(`Checking the reference solutions (${dir})\n`);
     else if (this.workbook.label !== "workbook") this.out(`Checking the workbook in ${dir}\n`);
-    this.types = typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT });
+    const first = this.typeChecks.first;
+    this.types = first !== undefined && path.resolve(first.dir) === path.resolve(this.workbook.dir) ? first.result : this.startTypes();
     for (const lesson of this.outcomes) {
       this.out(lessonHeader(lesson.planned));
       lesson.criteria = [];
@@ -272,12 +302,16 @@ class CheckSession {
     return all.every((r) => r.status === "pass") && types.errors.length === 0 ? EXIT.ok : EXIT.fail;
   }
 
+  private startTypes(): Promise<TypeCheckResult> {
+    return typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT, signal: this.typeChecks.signal });
+  }
+
   /**
    * The type check's errors in the files the lessons checked read (every
    * workbook file when no --lesson chose), and how many are elsewhere.
    */
   private async typeReport(): Promise<TypeReport> {
-    const pending = this.types ?? typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT });
+    const pending = this.types ?? this.startTypes();
     let settled = false;
     void pending.then(() => (settled = true));
     await Promise.resolve();
@@ -327,7 +361,7 @@ class CheckSession {
       return;
     }
     this.out(`\nChanged ${files.join(", ")}: re-running ${count} criteri${count === 1 ? "on" : "a"}\n`);
-    this.types = typecheckWorkbook(this.workbook.dir, { root: REPOSITORY_ROOT });
+    this.types = this.startTypes();
     for (const { lesson, indexes } of touched) {
       if (indexes.length === 0) continue;
       this.out(lessonHeader(lesson.planned));
