@@ -26,7 +26,14 @@ import { loadCore } from "./load-core.js";
 export interface InProcessOptions {
   /** Simulated ms per Raft tick. Default 20 (elections after 200-400 ms, heartbeats every 40 ms). */
   tickMs?: number;
-  /** Keep node-to-node messages in the trace (for the message diagram). Default false. */
+  /**
+   * Keep the clients' messages in the trace, for the outputs (the message
+   * diagram, the timeline). Default true; a swarm, which writes no outputs
+   * and replays a failing seed from its command, turns it off. The trace's
+   * packet counts, the history and the verdict are the same either way.
+   */
+  traceMessages?: boolean;
+  /** Keep node-to-node messages in the trace too (for the message diagram). Default false. */
   tracePeerMessages?: boolean;
   /** Node settings on top of the workload's. */
   tuning?: Partial<NodeTuning>;
@@ -77,7 +84,7 @@ export async function runInProcess(config: RunConfig, options: InProcessOptions 
   const nodeIds = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
   const workload = createWorkload(config.workload);
   const tuning: NodeTuning = { snapshotEveryEntries: 100, ...workload.tuning, ...options.tuning };
-  const trace = new MessageTrace({ keepPeerMessages: options.tracePeerMessages ?? false, maxEntries: 200_000 });
+  const trace = new MessageTrace({ keepPeerMessages: options.tracePeerMessages ?? false, maxEntries: options.traceMessages === false ? 0 : 200_000 });
   const recorder = new HistoryRecorder(() => scheduler.now());
 
   let cluster: InProcessCluster | null = null;

@@ -94,7 +94,8 @@ export function seedConfig(base: RunConfig, seed: number, rotate: boolean, sprea
 }
 
 export async function runOneSeed(config: RunConfig): Promise<SeedResult> {
-  const a = await runInProcess(config);
+  // No outputs are written from a swarm (a failing seed is replayed from its command): no message trace.
+  const a = await runInProcess(config, { traceMessages: false });
   const r = a.results!;
   return {
     seed: config.seed,

@@ -44,6 +44,16 @@ describe("determinism: the same seed gives the same history, byte for byte", () 
     expect(b.eventProfile!.reduce((s, k) => s + k.ms, 0)).toBeLessThanOrEqual(b.wallMs);
   });
 
+  test("without the message trace (a swarm's runs) the history, the verdict and the figures are the same, and the trace holds no message", async () => {
+    const a = await runInProcess(config("78", "sessions"));
+    const b = await runInProcess(config("78", "sessions"), { traceMessages: false });
+    expect(writeHistoryJson(b.history)).toBe(writeHistoryJson(a.history));
+    expect(withoutWallTimes(b.results)).toBe(withoutWallTimes(a.results));
+    expect(a.trace.entries.some((e) => e.kind === "message")).toBe(true);
+    expect(b.trace.entries.some((e) => e.kind === "message")).toBe(false);
+    expect(b.trace.packetsSent).toBe(a.trace.packetsSent);
+  });
+
   test("another seed gives another history", async () => {
     const a = await runInProcess(config("1", "exactly-once"));
     const b = await runInProcess(config("2", "exactly-once"));
