@@ -73,6 +73,19 @@ export async function typecheckWorkbook(dir: string, options: TypeCheckOptions):
   return { errors: [], elapsedMs: elapsed(), failure: `tsc exited with ${run.code}${said !== "" ? `: ${said}` : ""}` };
 }
 
+/**
+ * The tsconfig that type-checks a workbook's src/ and node/ with the
+ * course's compiler options (`root`'s tsconfig.base.json) and no output,
+ * plus `extra` options; `grader test` writes it into a submission's sandbox.
+ */
+export function workbookTsconfig(root: string, dir: string, extra: Record<string, unknown> = {}): { compilerOptions: Record<string, unknown>; include: string[] } {
+  const base = JSON.parse(readFileSync(path.join(root, "tsconfig.base.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
+  return {
+    compilerOptions: { ...base.compilerOptions, noEmit: true, ...extra },
+    include: [path.join(dir, "src", "**", "*.ts"), path.join(dir, "node", "**", "*.ts")],
+  };
+}
+
 /** Workbooks whose tsconfig and build info the cache keeps; the least recently checked go first. */
 const CACHED_WORKBOOKS = 32;
 
@@ -88,18 +101,12 @@ function writeProject(dir: string, options: TypeCheckOptions): string {
   mkdirSync(cache, { recursive: true });
   const name = createHash("sha256").update(path.resolve(dir)).digest("hex").slice(0, 16);
   prune(cache, name);
-  const base = JSON.parse(readFileSync(path.join(options.root, "tsconfig.base.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
-  const config = {
-    compilerOptions: {
-      ...base.compilerOptions,
-      noEmit: true,
-      // The config lives outside the workbook, so the type packages are named by where they are.
-      typeRoots: [path.join(options.root, "node_modules", "@types")],
-      incremental: true,
-      tsBuildInfoFile: path.join(cache, `${name}.tsbuildinfo`),
-    },
-    include: [path.join(dir, "src", "**", "*.ts"), path.join(dir, "node", "**", "*.ts")],
-  };
+  const config = workbookTsconfig(options.root, dir, {
+    // The config lives outside the workbook, so the type packages are named by where they are.
+    typeRoots: [path.join(options.root, "node_modules", "@types")],
+    incremental: true,
+    tsBuildInfoFile: path.join(cache, `${name}.tsbuildinfo`),
+  });
   const file = path.join(cache, `${name}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;

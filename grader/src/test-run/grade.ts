@@ -16,6 +16,7 @@ import { buildSubmissionResult, type SubmissionResult, type TestInput } from "..
 import { createSandboxLayout, DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID, readableBy, runSandboxed, type SandboxLimit, type SandboxResult } from "../sandbox/index.js";
 import { encodeArgs, parseLines, type PlannedTest, type RunnerLine } from "./protocol.js";
 import { locateWorkbook, stageSubmission } from "./submission.js";
+import { parseTscOutput, workbookTsconfig } from "../check/types.js";
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
 export const REFERENCE_WORKBOOK = join(REPOSITORY_ROOT, "week-12");
@@ -301,8 +302,7 @@ interface TypeError {
 
 /** `tsc --noEmit` over the submission's src/ and node/, as the sandbox user. */
 async function typecheck(workDir: string, limits: GradeLimits, uid: number, gid: number, root: boolean, log: string[]): Promise<TypeError[]> {
-  const base = JSON.parse(readFileSync(join(REPOSITORY_ROOT, "tsconfig.base.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
-  writeFileSync(join(workDir, ".tsconfig.grader.json"), JSON.stringify({ compilerOptions: { ...base.compilerOptions, noEmit: true }, include: ["src/**/*.ts", "node/**/*.ts"] }));
+  writeFileSync(join(workDir, ".tsconfig.grader.json"), JSON.stringify(workbookTsconfig(REPOSITORY_ROOT, workDir)));
   const r = await runSandboxed({
     command: process.execPath,
     args: [TSC, "-p", ".tsconfig.grader.json", "--pretty", "false"],
@@ -314,13 +314,11 @@ async function typecheck(workDir: string, limits: GradeLimits, uid: number, gid:
     ...(root ? { uid, gid } : {}),
   });
   log.push(`tsc --noEmit: ${r.status}${r.limit ? ` (${r.limit} limit)` : ""}, ${r.wallMs} ms`);
-  const errors: TypeError[] = [];
-  for (const line of r.stdout.split("\n")) {
-    const m = /^((?:src|node)\/[^(]+)\((\d+),(\d+)\): error (TS\d+: .*)$/.exec(line.trim());
-    if (m) errors.push({ file: m[1]!, text: `week-12/${m[1]}:${m[2]}:${m[3]} ${m[4]}` });
-  }
   void limits;
-  return errors;
+  return parseTscOutput(r.stdout, workDir).errors.map((e) => {
+    const file = path.relative(workDir, e.file).split(path.sep).join("/");
+    return { file, text: `week-12/${file}:${e.line}:${e.column} ${e.code}: ${e.message}` };
+  });
 }
 
 /** Type errors as 0-point tests, one per file, under the first test that exercises the file. */

@@ -318,10 +318,11 @@ class CheckSession {
     if (!settled) this.progress.start({ name: "types", title: "tsc --noEmit over src/ and node/" });
     const r = await pending;
     this.progress.stop();
-    if (this.options.queries.length === 0) return { errors: r.errors, elsewhere: 0, elapsedMs: r.elapsedMs, ...(r.failure !== undefined ? { failure: r.failure } : {}) };
+    const failure = r.failure !== undefined ? { failure: r.failure } : {};
+    if (this.options.queries.length === 0) return { errors: r.errors, elsewhere: 0, elapsedMs: r.elapsedMs, ...failure };
     const read = new Set(this.outcomes.flatMap((l) => l.planned.criteria.flatMap((c) => (c.check?.files ?? []).map((f) => path.join(this.workbook.dir, f)))));
     const errors = r.errors.filter((e) => read.has(e.file));
-    return { errors, elsewhere: r.errors.length - errors.length, elapsedMs: r.elapsedMs, ...(r.failure !== undefined ? { failure: r.failure } : {}) };
+    return { errors, elsewhere: r.errors.length - errors.length, elapsedMs: r.elapsedMs, ...failure };
   }
 
   /** Watches the workbook and re-runs what a change touches, until Ctrl-C (exit 0). */
