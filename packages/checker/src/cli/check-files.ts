@@ -12,7 +12,7 @@
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { InputError, UsageError } from "@dslab/protocol/cli";
 import { checkExactlyOnce } from "../exactly-once/check.js";
 import { missingIdentity } from "../exactly-once/identity.js";
@@ -142,15 +142,43 @@ function htmlTargets(args: Parsed): Array<string | undefined> {
     }
   }
   const intoDir = args.files.length > 1 || (existsSync(out) && statSync(out).isDirectory());
-  if (!intoDir) return [out];
   const names = new Set<string>();
-  return args.files.map((file) => {
-    const base = basename(file);
-    let name = `${base}.html`;
-    for (let i = 2; names.has(name); i++) name = `${base}-${i}.html`;
-    names.add(name);
-    return join(out, name);
-  });
+  const targets = !intoDir
+    ? [out]
+    : args.files.map((file) => {
+        const base = basename(file);
+        let name = `${base}.html`;
+        for (let i = 2; names.has(name); i++) name = `${base}-${i}.html`;
+        names.add(name);
+        return join(out, name);
+      });
+  refuseOverwritingAHistory(args.files, targets, out);
+  return targets;
+}
+
+/**
+ * A timeline written over one of the histories would destroy it (`--html
+ * h.edn` typed for `--html h.html`): a usage error before anything is
+ * written. The same file by another path or through a link counts too.
+ */
+function refuseOverwritingAHistory(files: readonly string[], targets: readonly string[], out: string): void {
+  for (const target of targets) {
+    const history = files.find((file) => sameFile(file, target));
+    if (history === undefined) continue;
+    if (target === out) throw new UsageError(`--html ${out} is the history ${history}: the timeline would overwrite it; name another file, e.g. --html ${out}.html`);
+    throw new UsageError(`--html ${out}: the timeline ${target} is the history ${history} and would overwrite it; name another directory`);
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [sa, sb] = [statSync(a), statSync(b)];
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    // One of them does not exist (yet): not the same file.
+    return false;
+  }
 }
 
 /**

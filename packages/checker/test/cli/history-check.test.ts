@@ -3,7 +3,7 @@
  * lines, --json lines, --html output, usage errors.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -285,6 +285,20 @@ describe("history-check CLI", () => {
     expect(r.err).toContain(`history-check: cannot write the timeline ${underFile}`);
     // An invalid verdict still wins.
     expect(run(invalidJson, "--model", "register", "--html", underFile).code).toBe(1);
+  });
+
+  it("refuses an --html OUT that is one of the histories (by another path or a link too) as a usage error, and leaves the history as it was", () => {
+    const history = file("kept.edn", writeHistoryEdn(b1.build()));
+    const before = readFileSync(history, "utf8");
+    const link = join(dir, "kept-link.edn");
+    symlinkSync(history, link);
+    for (const out of [history, `${dir}/./kept.edn`, link]) {
+      const r = run(history, "--model", "register", "--html", out);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err.split("\n")[0]).toBe(`history-check: --html ${out} is the history ${history}: the timeline would overwrite it; name another file, e.g. --html ${out}.html`);
+      expect(readFileSync(history, "utf8")).toBe(before);
+    }
   });
 
   it("reports a value nested deeper than the limit in EDN and JSON as an input error with file:line and the limit, and reads one at the limit", () => {
