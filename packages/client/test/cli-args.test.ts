@@ -42,6 +42,7 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["frob", "k"], /unknown command "frob"/],
     [["put", "k"], /usage: kv put KEY VALUE/],
     [["incr", "k", "1.5"], /DELTA must be an integer/],
+    [["incr", "k", "9007199254740993"], /^incr: DELTA must be an integer from -\(2\^53-1\) to 2\^53-1 \(9007199254740991\); "9007199254740993" is beyond that, where a JSON number is not exact$/],
     [["--port", "x", "get", "k"], /--port: expected an integer/],
     [["--port", "70000", "get", "k"], /not a TCP port/],
     [["--port", "1", "--nodes", "2", "get", "k"], /not both/],

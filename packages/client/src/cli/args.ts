@@ -259,8 +259,12 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
       break;
     case "incr": {
       const delta = args[1] === undefined ? 1 : Number(args[1]);
-      if (!/^-?\d+$/.test(args[1] ?? "1") || !Number.isSafeInteger(delta)) {
-        throw new UsageError(`incr: DELTA must be an integer, got ${JSON.stringify(args[1])}`);
+      if (!/^-?\d+$/.test(args[1] ?? "1")) throw new UsageError(`incr: DELTA must be an integer, got ${JSON.stringify(args[1])}`);
+      if (!Number.isSafeInteger(delta)) {
+        // As the nodes say it: past 2^53 the number would reach them already rounded.
+        throw new UsageError(
+          `incr: DELTA must be an integer from -(2^53-1) to 2^53-1 (${Number.MAX_SAFE_INTEGER}); ${JSON.stringify(args[1])} is beyond that, where a JSON number is not exact`,
+        );
       }
       plan.operation = { type: "incr", key, delta };
       break;
