@@ -95,7 +95,10 @@ Runs n1..nN as child processes, logs prefixed by node id. Each node's pid is
 printed so you can SIGKILL one; restart it with the printed "kv-cluster node"
 command. Then a client command for these ports ("try: npm run kv -- --nodes
 ..."). Each change of leader is printed as "leader is now n2 (term 3)".
-Ctrl-C (or SIGTERM) stops every node and exits 0.
+Ctrl-C (or SIGTERM) stops every node and exits 0. Once every node has
+stopped on its own, start exits with the nodes' code when they all gave the
+same one (4: no node could trust its data directory), 70 when one met a bug,
+else 1.
 
 Options:
 ${COMMON_OPTIONS}`;
@@ -266,6 +269,8 @@ async function runStart(values: Values): Promise<void> {
   const secret = await (values["secret-file"] ? readClusterSecret(secretPath).then(() => ({ created: false })) : ensureClusterSecret(secretPath)).catch(secretFailure);
   const bin = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
   const children = new Map<string, ChildProcess>();
+  /** How each node that stopped on its own exited: its code, or null when a signal ended it. */
+  const nodeExits: Array<number | null> = [];
   let stopping = false;
   const outputDone: Array<Promise<void>> = [];
   const say = (line: string) => process.stderr.write(`cluster | ${line}\n`);
@@ -301,12 +306,13 @@ async function runStart(values: Values): Promise<void> {
     child.on("exit", (code, signal) => {
       children.delete(id);
       if (stopping) return;
+      nodeExits.push(code);
       say(
         `${id} exited (${signal ?? `code ${code}`}). Restart it with: npm run kv-cluster -- node --id ${id} ${passThrough(values, shape).join(" ")}`,
       );
       if (children.size === 0) {
         say("every node has exited");
-        process.exit(1);
+        process.exit(exitOfCluster(nodeExits));
       }
     });
   }
@@ -334,6 +340,17 @@ async function runStart(values: Values): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   await new Promise<never>(() => {});
+}
+
+/**
+ * What `start` exits with once every node has stopped on its own: 70 when
+ * one met a bug, the nodes' code when they all gave the same one (4: none
+ * could trust its data directory), else 1 (the cluster is down).
+ */
+function exitOfCluster(nodeExits: ReadonlyArray<number | null>): number {
+  if (nodeExits.includes(EXIT.internal)) return EXIT.internal;
+  const first = nodeExits[0];
+  return first !== undefined && first !== null && first !== EXIT.ok && nodeExits.every((c) => c === first) ? first : EXIT.negative;
 }
 
 // --------------------------------------------------------------- node ----

@@ -55,6 +55,22 @@ describe("node programs on a damaged data directory", () => {
     expect(await fsp.readFile(wal, "utf8")).toBe(readme);
   });
 
+  it("kv-cluster start exits 4, as its nodes do, when every node refuses its data directory", async () => {
+    const data = path.join(dataDir, "start");
+    const readme = "# the data of this node\n";
+    for (const id of ["n1", "n2"]) {
+      await fsp.mkdir(path.join(data, id), { recursive: true });
+      await fsp.writeFile(path.join(data, id, "wal-00000001.log"), readme);
+    }
+    const base = await freePortRun(2);
+    const child = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "2", "--base-port", String(base), "--data-dir", data]);
+    await exited(child);
+    expect(child.stderrLines.filter((l) => l.includes("(E_STORAGE_FORMAT)"))).toHaveLength(2);
+    expect(child.stderrLines.at(-1)).toBe("cluster | every node has exited");
+    expect(child.exitCode).toBe(4);
+    for (const id of ["n1", "n2"]) expect(await fsp.readFile(path.join(data, id, "wal-00000001.log"), "utf8")).toBe(readme);
+  }, 60_000);
+
   it("kv-node refuses a WAL with a damaged length field with one line naming the file and the offset, and exit 4", async () => {
     const dir = path.join(dataDir, "stdio-n1");
     const { wal, offset } = await damagedNodeDir(dir);
