@@ -199,4 +199,36 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
       await fsp.rm(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it("start whose log reader goes away (kv-cluster start 2>&1 | head) stops quietly with 141, and its nodes stop too", async () => {
+    const base = await freePortRun(3);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-log-reader-"));
+    const cluster = spawn(process.execPath, [KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const lines: string[] = [];
+    const reader = readline.createInterface({ input: cluster.stderr! });
+    reader.on("line", (l) => lines.push(l));
+    try {
+      const pidLines = () => lines.filter((l) => /^cluster \| n\d pid \d+/.test(l));
+      await waitFor("the three pid lines", 15_000, async () => (pidLines().length >= 3 ? true : null));
+      const pids = pidLines().map((l) => Number(/pid (\d+)/.exec(l)![1]));
+      // The reader closes its end: every later log line start writes meets a closed pipe.
+      reader.close();
+      cluster.stderr!.destroy();
+      await exited(cluster);
+      expect(cluster.exitCode).toBe(141);
+      await waitFor("every node to stop", 15_000, async () => pids.every((pid) => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }));
+    } finally {
+      if (cluster.exitCode === null && cluster.signalCode === null) cluster.kill("SIGKILL");
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

@@ -295,12 +295,18 @@ export function reportFailure(name: string, e: unknown, io: Pick<Io, "stderr">):
 /** How a command ends when its reader went away (`| head`): as a program stopped by SIGPIPE, 128 + 13. */
 export const EXIT_CLOSED_PIPE = 141;
 
-/** The Io of a real process. A stdout whose reader closed ends the process quietly (exit 141), not with an unhandled EPIPE. */
+/**
+ * The Io of a real process. A stdout or stderr whose reader closed (`| head`,
+ * `2>&1 | head` on a server's log) ends the process quietly (exit 141), not
+ * with an unhandled EPIPE.
+ */
 export function processIo(proc: NodeJS.Process): Io {
-  proc.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") throw e;
-    proc.exit(EXIT_CLOSED_PIPE);
-  });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      proc.exit(EXIT_CLOSED_PIPE);
+    });
+  }
   return {
     stdout: (s) => void proc.stdout.write(s),
     stderr: (s) => void proc.stderr.write(s),
