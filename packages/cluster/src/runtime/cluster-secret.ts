@@ -35,8 +35,9 @@ export async function ensureClusterSecret(file: string): Promise<{ secret: Buffe
     await fsp.mkdir(path.dirname(file), { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way where a directory is needed" : (e as Error).message;
-    throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${why} (is --data-dir a directory?)`);
+    const why =
+      code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way where a directory is needed (is --data-dir a directory?)" : (e as Error).message;
+    throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${why}`);
   }
   const fresh = `${randomBytes(32).toString("hex")}\n`;
   try {

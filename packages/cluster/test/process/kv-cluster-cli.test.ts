@@ -80,6 +80,13 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     expect(r.stderr).toBe(`kv-cluster: cannot create the cluster secret ${file}/cluster.secret: a file is in the way where a directory is needed (is --data-dir a directory?)`);
   });
 
+  it("start with a --data-dir it cannot create for another reason says that reason alone, one line and exit 4", async () => {
+    const tooLong = path.join(dataDir, "d".repeat(300));
+    const r = await run([KV_CLUSTER_BIN, "start", "--nodes", "3", "--data-dir", tooLong]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(`kv-cluster: cannot create the cluster secret ${tooLong}/cluster.secret: ENAMETOOLONG: name too long, mkdir '${tooLong}'`);
+  });
+
   it("a node whose HTTP port another program holds stops with one line and exit 1, as for its own port", async () => {
     const base = await freePortRun(2);
     const holder = net.createServer();
