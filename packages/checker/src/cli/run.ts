@@ -127,6 +127,7 @@ function parse(argv: string[]): Parsed {
   if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register, exactly-once or auto`);
   if (values.initial !== undefined && values.model !== "multi-register" && values.model !== "auto") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
   if (positionals.length === 0) throw new UsageError("no history FILE given");
+  if (values.html === "") throw new UsageError("--html: needs the file (or directory) to write the timeline to");
   let timeLimitMs = DEFAULT_TIME_LIMIT_S * 1000;
   if (values["time-limit-s"] !== undefined) {
     const n = Number(values["time-limit-s"]);

@@ -267,6 +267,10 @@ describe("history-check CLI", () => {
     const badModel = run(validEdn, "--model", "linear");
     expect(badModel.code).toBe(2);
     expect(badModel.err).toContain("unknown --model 'linear'");
+    const emptyHtml = run(validEdn, "--model", "register", "--html", "");
+    expect(emptyHtml.code).toBe(2);
+    expect(emptyHtml.out).toBe("");
+    expect(emptyHtml.err.split("\n")[0]).toBe("history-check: --html: needs the file (or directory) to write the timeline to");
     const help = run("--help");
     expect(help.code).toBe(0);
     expect(help.out).toContain("Usage: history-check FILE...");
