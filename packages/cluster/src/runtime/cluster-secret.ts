@@ -10,7 +10,7 @@
  * by its owner only.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp } from "node:fs";
+import { constants as fsConstants, promises as fsp, type Stats } from "node:fs";
 import path from "node:path";
 
 export const SECRET_FILE_NAME = "cluster.secret";
@@ -52,19 +52,31 @@ export async function ensureClusterSecret(file: string): Promise<{ secret: Buffe
   return { secret: await readClusterSecret(file), created: false };
 }
 
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a file";
+}
+
 /** The secret in `file`; a ClusterSecretError that says what to do when it is missing, too short or readable by others. */
 export async function readClusterSecret(file: string): Promise<Buffer> {
   let text: string;
   let mode: number;
   try {
-    const handle = await fsp.open(file, "r");
+    // Non-blocking, so a named pipe is refused at once instead of waiting for a writer.
+    const handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     try {
-      mode = (await handle.stat()).mode;
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new ClusterSecretError(`${file}: the cluster secret is ${kindOf(stat)}, not a regular file`);
+      mode = stat.mode;
       text = await handle.readFile("utf8");
     } finally {
       await handle.close();
     }
   } catch (e) {
+    if (e instanceof ClusterSecretError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
       throw new ClusterSecretError(

@@ -4,6 +4,7 @@
  * refuses to run without a usable one, with exit 4 and a message that says
  * which file and what to do.
  */
+import { execFileSync } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -73,6 +74,20 @@ describe("kv-cluster and the cluster secret", () => {
         return ["--secret-file", f];
       },
       /^kv-cluster: .*short\.secret:1: the cluster secret has 7 characters; it needs at least 32/m,
+    ],
+    [
+      "a named pipe as the secret file (refused without waiting for a writer)",
+      async (data) => {
+        const f = path.join(data, "pipe.secret");
+        execFileSync("mkfifo", ["-m", "600", f]);
+        return ["--secret-file", f];
+      },
+      /^kv-cluster: .*pipe\.secret: the cluster secret is a FIFO \(named pipe\), not a regular file$/m,
+    ],
+    [
+      "a directory as the secret file",
+      async (data) => ["--secret-file", data],
+      /^kv-cluster: .*node-\w+: the cluster secret is a directory, not a regular file$/m,
     ],
   ])("node refuses to start with %s: exit 4 and what to do", async (_what, setup, message) => {
     const data = await fsp.mkdtemp(path.join(dir, "node-"));
