@@ -249,8 +249,8 @@ function passThrough(values: Values, shape: ClusterShape): string[] {
     "idle-timeout-ms",
   ] as const) {
     if (values[f] === undefined) continue;
-    // A core's path is passed as it resolved here, so a node restarted from another directory finds it.
-    args.push(`--${f}`, f === "core" ? resolveModulePath(values[f]) : values[f]);
+    // The files are passed as they resolved here, so a node restarted from another directory finds them.
+    args.push(`--${f}`, f === "core" ? resolveModulePath(values[f]) : f === "secret-file" ? path.resolve(values[f]) : values[f]);
   }
   return args;
 }

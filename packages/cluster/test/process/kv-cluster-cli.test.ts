@@ -136,6 +136,31 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     for (const id of ["n1", "n2", "n3"]) expect((await fsp.readdir(path.join(dataDir, id))).some((f) => f.startsWith("wal-"))).toBe(true);
   }, 30_000);
 
+  it("the restart command start prints for a node names the secret file by its absolute path, as it does the data directory, so it works from any directory", async () => {
+    const base = await freePortRun(1);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-relative-"));
+    await fsp.writeFile(path.join(dir, "my.secret"), "s".repeat(64), { mode: 0o600 });
+    // Relative paths, from the directory the command runs in.
+    const cluster = spawn(process.execPath, [KV_CLUSTER_BIN, "start", "--nodes", "1", "--base-port", String(base), "--data-dir", "data", "--secret-file", "my.secret"], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const lines: string[] = [];
+    readline.createInterface({ input: cluster.stderr! }).on("line", (l) => lines.push(l));
+    try {
+      const pidLine = await waitFor("the pid line", 15_000, async () => lines.find((l) => /^cluster \| n1 pid \d+/.test(l)));
+      process.kill(Number(/pid (\d+)/.exec(pidLine)![1]), "SIGKILL");
+      await exited(cluster);
+      const dirReal = await fsp.realpath(dir);
+      expect(lines).toContain(
+        `cluster | n1 exited (SIGKILL). Restart it with: npm run kv-cluster -- node --id n1 --nodes 1 --base-port ${base} --data-dir ${path.join(dirReal, "data")} --secret-file ${path.join(dirReal, "my.secret")}`,
+      );
+    } finally {
+      if (cluster.exitCode === null && cluster.signalCode === null) cluster.kill("SIGKILL");
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it.each([
     ["its compiled bundle, when fresh", {}],
     ["its TypeScript sources", { DSLAB_RUN_SOURCES: "1" }],
