@@ -17,6 +17,9 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
 
   test("values are JSON when they parse and strings otherwise", () => {
     expect(parseValue('{"a":1}')).toEqual({ a: 1 });
+    // Exact as JSON numbers: the largest safe integer, and numbers written with a fraction or an exponent.
+    expect(parseValue("9007199254740991")).toBe(9007199254740991);
+    expect(parseValue('[1e20, 1.5e300, -0.1, "12345678901234567890"]')).toEqual([1e20, 1.5e300, -0.1, "12345678901234567890"]);
     expect(parseValue('"quoted"')).toBe("quoted");
     expect(parseValue("true")).toBe(true);
     expect(parseValue("not json")).toBe("not json");
@@ -54,6 +57,8 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["put", "huge", "1e400"], /^VALUE: "1e400" holds a number too large for JSON to carry \(it would be sent as null\); give a finite number, or '"1e400"' for the string$/],
     [["append", "k", "-1e400"], /^VALUE: "-1e400" holds a number too large/],
     [["cas", "k", "1", '{"a":[1e999]}'], /^TO: "\{\\"a\\":\[1e999\]\}" holds a number too large/],
+    [["put", "id", "9007199254740993"], /^VALUE: "9007199254740993" holds the integer 9007199254740993, past 2\^53, which JSON carries only rounded \(it would be sent as 9007199254740992\); give '"9007199254740993"' for the string$/],
+    [["append", "k", '{"id":[1,-12345678901234567891]}'], /^VALUE: .* holds the integer -12345678901234567891, past 2\^53, which JSON carries only rounded \(it would be sent as -12345678901234567000\)$/],
   ])("kv %j is a usage error matching %s", (argv, message) => {
     expect(() => parseKvArgs(argv)).toThrow(UsageError);
     expect(() => parseKvArgs(argv)).toThrow(message);

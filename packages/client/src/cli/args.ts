@@ -33,8 +33,9 @@ Commands:
 
 VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
 [1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello);
-a number too large for JSON (1e400) is refused. Keys are strings. A negative
-DELTA works as is: kv incr k -1.
+a number too large for JSON (1e400), or an integer past 2^53 that it would
+round (9007199254740993), is refused. Keys are strings. A negative DELTA
+works as is: kv incr k -1.
 
 Options:
   --port P                one node's TCP port (default ${DEFAULT_PORT}); its id is learned
@@ -121,7 +122,40 @@ export function parseValue(text: string, name = "VALUE"): Json {
     const orString = typeof value === "number" ? `, or '"${text}"' for the string` : "";
     throw new UsageError(`${name}: ${JSON.stringify(text)} holds a number too large for JSON to carry (it would be sent as null); give a finite number${orString}`);
   }
+  const rounded = roundedInteger(text);
+  if (rounded !== undefined) {
+    const orString = typeof value === "number" ? `; give '"${text}"' for the string` : "";
+    throw new UsageError(
+      `${name}: ${JSON.stringify(text)} holds the integer ${rounded}, past 2^53, which JSON carries only rounded (it would be sent as ${String(Number(rounded))})${orString}`,
+    );
+  }
   return value;
+}
+
+/** A number as JSON writes it; the groups are its fraction and its exponent. */
+const JSON_NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+
+/**
+ * The first integer written with digits alone in `text` (JSON that parsed)
+ * that a JSON number holds only rounded (9007199254740993 parses to ...992).
+ * Numbers written with a fraction or an exponent are taken as the doubles
+ * they name.
+ */
+function roundedInteger(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+      continue;
+    }
+    if (c !== 0x2d /* - */ && (c < 0x30 || c > 0x39)) continue;
+    JSON_NUMBER.lastIndex = i;
+    const m = JSON_NUMBER.exec(text);
+    if (m === null) continue;
+    if (m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(Number(m[0]))) return m[0];
+    i += m[0].length - 1;
+  }
+  return undefined;
 }
 
 /**
