@@ -17,6 +17,7 @@ export {
   StorageFormatError,
   StorageIoError,
   StorageLockedError,
+  StorageMembershipError,
   WAL_FORMAT_VERSION,
   checkTermCoversLog,
   decodeSnapshotFile,

@@ -58,7 +58,7 @@ export interface StartNodeOptions {
 export async function startNode(opts: StartNodeOptions): Promise<KvNodeRuntime> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${opts.id} | ${line}\n`));
   const storage: Storage = opts.dataDir
-    ? new FileStorage(path.resolve(opts.dataDir), { log })
+    ? new FileStorage(path.resolve(opts.dataDir), { log, member: { id: opts.id, nodeIds: opts.nodeIds } })
     : new MemoryStorage();
   const restored = await storage.load();
   const tickMs = opts.tickMs ?? TIMING_DEFAULTS.tickMs;

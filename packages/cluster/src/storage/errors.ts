@@ -66,6 +66,33 @@ export class StorageLockedError extends StorageError {
   }
 }
 
+/**
+ * The directory belongs to another node, or to a cluster of other members,
+ * than the one starting on it: a log and a vote are only safe among the
+ * members they were made with (a count of 5 where 3 made the log makes 3
+ * a majority where 2 was; a count of 1 elects itself alone).
+ */
+export class StorageMembershipError extends StorageError {
+  override readonly name = "StorageMembershipError";
+  readonly code = "E_STORAGE_MEMBERSHIP";
+  constructor(
+    readonly file: string,
+    readonly recorded: { id: string; nodeIds: readonly string[] },
+    readonly starting: { id: string; nodeIds: readonly string[] },
+  ) {
+    super(
+      `${file}: this data directory belongs to node ${recorded.id} of ${members(recorded.nodeIds)}, ` +
+        `not to node ${starting.id} of ${members(starting.nodeIds)}; refusing to start, nothing was changed. ` +
+        `A cluster keeps the members it first started with (another count is another majority, and could elect ` +
+        `two leaders in one term): start the node with the members and the id it was created with, or give it a new --data-dir.`,
+    );
+  }
+}
+
+function members(ids: readonly string[]): string {
+  return `a ${ids.length}-node cluster (${ids.join(", ")})`;
+}
+
 /** A file-system call failed (a directory where a file belongs, permissions, ...), naming the path. */
 export class StorageIoError extends StorageError {
   override readonly name = "StorageIoError";

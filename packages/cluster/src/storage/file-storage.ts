@@ -11,6 +11,12 @@
  *   LOCK                the process using the directory (lock.ts): a second
  *                       process refuses to start; exactly one process takes
  *                       over the stale lock of a dead one.
+ *   membership.json     which node of which cluster the directory belongs to
+ *                       (`{"node":"n2","nodes":["n1","n2","n3"]}`), written
+ *                       on the first start: a later start as another node,
+ *                       or with other members, is refused, since a log and a
+ *                       vote are only safe among the members they were made
+ *                       with (another count is another majority).
  *
  * Durability: `persist()` resolves only after the records are written and
  * fdatasync'ed. Group commit: every persist call made in one turn of the
@@ -63,7 +69,7 @@ import fs, { constants as fsc, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
-import { StorageCorruptError, StorageIoError } from "./errors.js";
+import { StorageCorruptError, StorageFormatError, StorageIoError, StorageMembershipError } from "./errors.js";
 import { acquireLock, isLockFile, releaseLock, type HeldLock } from "./lock.js";
 import { applyOps, cloneState, emptyState, snapshotKeepsLog } from "./state.js";
 import { FILE_HEADER_BYTES, decodeSnapshotFile, encodeSegment, encodeSnapshotFile, encodeWalOps, fileHeader, recoverState } from "./wal.js";
@@ -82,6 +88,19 @@ export interface FileStorageOptions {
    * what a crash would leave.
    */
   beforeCommit?: () => Promise<void>;
+  /**
+   * The node this directory belongs to and its cluster's members. On the
+   * first start they are recorded (membership.json); on a later one they
+   * must match, in any order, or `load()` refuses with a
+   * StorageMembershipError. Without it, nothing is recorded or checked.
+   */
+  member?: Membership;
+}
+
+/** Which node of which cluster a data directory belongs to. */
+export interface Membership {
+  id: string;
+  nodeIds: readonly string[];
 }
 
 export const DEFAULT_PREALLOCATE_BYTES = 8 * 1024 * 1024;
@@ -123,6 +142,9 @@ const segmentName = (segment: number): string => `wal-${String(segment).padStart
 const SEGMENT_NAME = /^wal-(\d{8})\.log$/;
 /** The next segment, preallocated in the background; renamed to its segment name by a rotation. */
 const SPARE_FILE = "spare-segment.tmp";
+const MEMBERSHIP_FILE = "membership.json";
+/** More than any membership file this storage writes: a bigger one is not ours. */
+const MEMBERSHIP_MAX_BYTES = 64 * 1024;
 
 /** What recovery found, before it changes anything. */
 interface Plan {
@@ -135,6 +157,8 @@ interface Plan {
   torn: { offset: number; reason: string; fileBytes: number } | null;
   leftovers: { name: string; why: string }[];
   unknown: string[];
+  /** The membership to record: the directory has none yet. */
+  recordMember: Membership | null;
 }
 
 export class FileStorage implements Storage {
@@ -151,6 +175,7 @@ export class FileStorage implements Storage {
   private readonly preallocateBytes: number;
   private readonly lockWaitMs: number;
   private readonly beforeCommit: (() => Promise<void>) | undefined;
+  private readonly member: Membership | undefined;
   /** Where the next record goes: the end of the last good record. */
   private writeOffset = 0;
   /** The segment's size on disk, preallocated zeros included. */
@@ -173,6 +198,7 @@ export class FileStorage implements Storage {
     this.preallocateBytes = opts.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
     this.lockWaitMs = opts.lockWaitMs ?? 2000;
     this.beforeCommit = opts.beforeCommit;
+    this.member = opts.member;
   }
 
   /**
@@ -211,6 +237,12 @@ export class FileStorage implements Storage {
     }
     for (const name of plan.unknown) {
       this.log(`[wal] ${path.join(this.dir, name)}: not a file of this storage; leaving it alone`);
+    }
+    if (plan.recordMember) {
+      const file = path.join(this.dir, MEMBERSHIP_FILE);
+      const { id, nodeIds } = plan.recordMember;
+      const text = `${JSON.stringify({ node: id, nodes: [...nodeIds] })}\n`;
+      await io(file, "record the node's membership", writeFileDurably(file, Buffer.from(text)));
     }
     this.segment = plan.segment;
     this.mirror = plan.state;
@@ -256,20 +288,40 @@ export class FileStorage implements Storage {
         }
       } else if (name === `${SNAPSHOT_FILE}.tmp` || (name.endsWith(".log.tmp") && SEGMENT_NAME.test(name.slice(0, -4)))) {
         leftovers.push({ name, why: "a temp file of an unfinished rotation" });
+      } else if (name === `${MEMBERSHIP_FILE}.tmp`) {
+        leftovers.push({ name, why: "a temp file of an unfinished first start" });
       } else if (name === SPARE_FILE) {
         leftovers.push({ name, why: "the spare segment of a run that did not shut down cleanly (a new one is prepared)" });
-      } else if (name !== SNAPSHOT_FILE && !isLockFile(name)) unknown.push(name);
+      } else if (name !== SNAPSHOT_FILE && name !== MEMBERSHIP_FILE && !isLockFile(name)) unknown.push(name);
     }
+    const recordMember = await this.checkMembership();
 
     const walPath = path.join(this.dir, segmentName(segment));
     const walBytes = await readIfExists(walPath);
     if (!walBytes) {
       if (snap) throw new StorageCorruptError(walPath, null, `is missing, but ${SNAPSHOT_FILE} names it as the log after the snapshot`);
-      return { state: emptyState(), segment, walPath, create: true, writeOffset: FILE_HEADER_BYTES, torn: null, leftovers, unknown };
+      return { state: emptyState(), segment, walPath, create: true, writeOffset: FILE_HEADER_BYTES, torn: null, leftovers, unknown, recordMember };
     }
     const { state, replay } = recoverState(snap ? snap.snapshot : null, { file: walPath, bytes: walBytes });
     const torn = replay.torn ? { ...replay.torn, fileBytes: walBytes.length } : null;
-    return { state, segment, walPath, create: false, writeOffset: replay.end, torn, leftovers, unknown };
+    return { state, segment, walPath, create: false, writeOffset: replay.end, torn, leftovers, unknown, recordMember };
+  }
+
+  /**
+   * Compares the recorded membership with `member`: a refusal when they
+   * differ, the membership to record when none is (a new directory, or one
+   * written before memberships were recorded), null when they match.
+   */
+  private async checkMembership(): Promise<Membership | null> {
+    const member = this.member;
+    if (member === undefined) return null;
+    const file = path.join(this.dir, MEMBERSHIP_FILE);
+    const bytes = await readIfExists(file, MEMBERSHIP_MAX_BYTES);
+    if (bytes === null) return member;
+    const recorded = parseMembership(bytes, file);
+    const sorted = (ids: readonly string[]): string => JSON.stringify([...ids].sort());
+    if (recorded.id === member.id && sorted(recorded.nodeIds) === sorted(member.nodeIds)) return null;
+    throw new StorageMembershipError(file, recorded, member);
   }
 
   persist(ops: PersistOp[]): Promise<void> {
@@ -549,13 +601,35 @@ async function io<T>(file: string, action: string, op: Promise<T>): Promise<T> {
   }
 }
 
-async function readIfExists(file: string): Promise<Buffer | null> {
+async function readIfExists(file: string, maxBytes?: number): Promise<Buffer | null> {
   try {
+    if (maxBytes !== undefined) {
+      const stat = await fsp.stat(file);
+      if (!stat.isFile()) throw new StorageFormatError(file, "is not a regular file");
+      if (stat.size > maxBytes) throw new StorageFormatError(file, `is larger than ${maxBytes} bytes, so not a file this storage wrote`);
+    }
     return await fsp.readFile(file);
   } catch (e) {
+    if (e instanceof StorageFormatError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new StorageIoError(file, "read it", e);
   }
+}
+
+/** membership.json's content, or a StorageFormatError naming what is wrong with it. */
+function parseMembership(bytes: Buffer, file: string): Membership {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new StorageFormatError(file, `is not JSON (${(e as Error).message})`);
+  }
+  const v = value as { node?: unknown; nodes?: unknown } | null;
+  const ids = v !== null && typeof v === "object" && Array.isArray(v.nodes) ? v.nodes : null;
+  if (typeof v?.node !== "string" || ids === null || !ids.every((n): n is string => typeof n === "string")) {
+    throw new StorageFormatError(file, `does not hold {"node": ID, "nodes": [ID, ...]}`);
+  }
+  return { id: v.node, nodeIds: ids };
 }
 
 async function truncateDurably(file: string, bytes: number): Promise<void> {

@@ -1,6 +1,6 @@
 export { MemoryStorage } from "./memory-storage.js";
-export { FileStorage, type FileStorageOptions, type FileStorageStats } from "./file-storage.js";
-export { StorageError, StorageCorruptError, StorageFormatError, StorageIoError, StorageLockedError } from "./errors.js";
+export { FileStorage, type FileStorageOptions, type FileStorageStats, type Membership } from "./file-storage.js";
+export { StorageError, StorageCorruptError, StorageFormatError, StorageIoError, StorageLockedError, StorageMembershipError } from "./errors.js";
 export {
   WAL_FORMAT_VERSION,
   checkTermCoversLog,

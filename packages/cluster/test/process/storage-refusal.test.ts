@@ -71,6 +71,29 @@ describe("node programs on a damaged data directory", () => {
     for (const id of ["n1", "n2"]) expect(await fsp.readFile(path.join(data, id, "wal-00000001.log"), "utf8")).toBe(readme);
   }, 60_000);
 
+  it("kv-cluster node refuses the data directory of a 3-node cluster when started with --nodes 1, which would elect itself alone, and exit 4", async () => {
+    const data = path.join(dataDir, "members");
+    const nodeDir = path.join(data, "n1");
+    const storage = new FileStorage(nodeDir, { preallocateBytes: 0, log: () => {}, member: { id: "n1", nodeIds: ["n1", "n2", "n3"] } });
+    await storage.load();
+    await storage.persist([{ type: "hardState", hardState: { term: 2, votedFor: "n2" } }, { type: "append", entries: entries(1, 3, 2) }]);
+    await storage.close();
+    const wal = await fsp.readFile(path.join(nodeDir, "wal-00000001.log"));
+    await ensureSecretIn(data);
+    const base = await freePortRun(1);
+    const child = spawnTracked([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--data-dir", data]);
+    await exited(child);
+    expect(child.exitCode).toBe(4);
+    expect(child.stderrLines.filter((l) => l.startsWith("kv-cluster: "))).toEqual([
+      `kv-cluster: ${path.join(nodeDir, "membership.json")}: this data directory belongs to node n1 of a 3-node cluster (n1, n2, n3), ` +
+        `not to node n1 of a 1-node cluster (n1); refusing to start, nothing was changed. A cluster keeps the members it first ` +
+        `started with (another count is another majority, and could elect two leaders in one term): start the node with the ` +
+        `members and the id it was created with, or give it a new --data-dir. (E_STORAGE_MEMBERSHIP)`,
+    ]);
+    expect(child.stderrLines.filter((l) => stackLine.test(l))).toEqual([]);
+    expect(await fsp.readFile(path.join(nodeDir, "wal-00000001.log"))).toEqual(wal);
+  });
+
   it("kv-node refuses a WAL with a damaged length field with one line naming the file and the offset, and exit 4", async () => {
     const dir = path.join(dataDir, "stdio-n1");
     const { wal, offset } = await damagedNodeDir(dir);
