@@ -18,6 +18,14 @@ export interface ModuleSource {
   client?: boolean;
 }
 
+/** The modules a run's configuration names: --core, --client. */
+export function moduleSources(config: { core?: string; client?: string }): ModuleSource[] {
+  return [
+    ...(config.core !== undefined ? [{ file: config.core, option: "--core" }] : []),
+    ...(config.client !== undefined ? [{ file: config.client, option: "--client", client: true }] : []),
+  ];
+}
+
 /**
  * The usage error for `e` if code under test threw it, naming which of
  * `modules` did (the one whose file the throwing frame is in; the only one;

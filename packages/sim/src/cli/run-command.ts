@@ -16,7 +16,7 @@ import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNonEmpty, getString, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 import { prepareOutDir } from "./out-dir.js";
-import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
+import { codeUnderTestThrew, moduleSources } from "./module-error.js";
 
 export const RUN_HELP = `kv-sim run: one run, then its verdict, figures, outputs and replay command
 
@@ -57,15 +57,11 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const out = getString(a, "out") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
   prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
-  const modules: ModuleSource[] = [
-    ...(config.core !== undefined ? [{ file: config.core, option: "--core" }] : []),
-    ...(config.client !== undefined ? [{ file: config.client, option: "--client", client: true }] : []),
-  ];
   let artifacts;
   try {
     artifacts = bin ? await runProcessMode(config) : await runInProcess(config, { tracePeerMessages: true });
   } catch (e) {
-    throw codeUnderTestThrew(e, modules) ?? e;
+    throw codeUnderTestThrew(e, moduleSources(config)) ?? e;
   }
   const r = artifacts.results!;
   const code = r.verdict === "valid" ? EXIT.ok : r.verdict === "invalid" ? EXIT.negative : EXIT.unknown;

@@ -9,6 +9,7 @@ import { runSwarmInline, serveSwarmWorker, SPREAD_CHOICES, type SeedResult, type
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
 import { CONFIG_OPTIONS, configFromArgs, configHelp } from "./config-args.js";
+import { codeUnderTestThrew, moduleSources } from "./module-error.js";
 
 export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
 
@@ -62,19 +63,24 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   const jobs = getNumber(a, "jobs", { integer: true, min: 1 }) ?? DEFAULT_JOBS;
   const json = a.flags.has("json");
   const progress = createProgress(seeds, json);
-  const summary = await runSwarmInline({
-    seeds,
-    startSeed,
-    jobs,
-    base,
-    rotateWorkloads: rotate,
-    spread,
-    stopOnFailure: a.flags.has("stop-on-failure"),
-    onSeed: (r, done) => {
-      if (json) io.stdout(JSON.stringify(r) + "\n");
-      progress(r, done);
-    },
-  });
+  let summary: SwarmSummary;
+  try {
+    summary = await runSwarmInline({
+      seeds,
+      startSeed,
+      jobs,
+      base,
+      rotateWorkloads: rotate,
+      spread,
+      stopOnFailure: a.flags.has("stop-on-failure"),
+      onSeed: (r, done) => {
+        if (json) io.stdout(JSON.stringify(r) + "\n");
+        progress(r, done);
+      },
+    });
+  } catch (e) {
+    throw codeUnderTestThrew(e, moduleSources(base)) ?? e;
+  }
   progress.end?.();
   const perMin = (summary.seeds / (summary.wallMs / 60_000)).toFixed(0);
   if (json) {

@@ -7,7 +7,7 @@
  */
 import { endsSession, errorSpec, type Json, type Prng } from "@dslab/protocol";
 import { formatAttempt, type KvClient, type OpResult, type Operation } from "@dslab/client";
-import type { ClientFactory } from "../run/load-client.js";
+import { ClientContractError, resultProblem, type ClientFactory } from "../run/load-client.js";
 import type { SimTask, Timeline } from "../world/scheduler.js";
 import type { WorldSeeds } from "../world/seeds.js";
 import { ClientEndpoint, type ClientNetwork } from "../client/sim-transport.js";
@@ -140,6 +140,8 @@ export class WorkloadDriver {
     const seq = op.type === "read" ? undefined : client.nextSeq;
     const invoked = recorder.invoke(process, op.type as OpF, op.key, argumentOf(op), { clientId: client.clientId, seq });
     const result = await client.execute(op);
+    const problem = resultProblem(result);
+    if (problem !== undefined) throw new ClientContractError(`${problem}; it must resolve to a result as the reference client's does ({ outcome, reply or error or lastError, attempts, log })`);
     for (const r of result.log) {
       if (!r.outcome.includes("(leader=")) continue;
       this.stats.redirects++;

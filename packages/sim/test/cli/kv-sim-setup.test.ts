@@ -99,3 +99,26 @@ describe("kv-sim run: a --core or --client module whose code throws", () => {
     expect(r.stderr).toContain(`threw NotImplementedError: not implemented yet: newClient\n  at ${file}:4:`);
   });
 });
+
+describe("kv-sim run and swarm: a --core or --client module that returns what its contract does not allow", () => {
+  const modules = {
+    "a --core whose createKvNodeCore returns nothing": ["core", "export function createKvNodeCore() {}\n", "--core: FILE: createKvNodeCore(config, restored) returned undefined; it must return a core with tick(nowMs), receive(message, nowMs) and status()"],
+    "a --client whose createClient returns an object without execute": ["client", "export function createClient() {\n  return {};\n}\n", "--client: FILE: createClient(options) returned an object without execute; it must return a client with execute(op), clientId and nextSeq"],
+    "a --client whose execute resolves to nothing": ["client", 'export function createClient() {\n  return { clientId: "c", nextSeq: 1, async execute() {} };\n}\n', "--client: FILE: execute(op) resolved to undefined; it must resolve to a result as the reference client's does"],
+  } as const;
+
+  test.each(Object.keys(modules) as (keyof typeof modules)[])("%s: exit 2 naming the module, in run and in a swarm of two jobs, not a verdict or a stack", async (name) => {
+    const [kind, source, message] = modules[name];
+    const file = join(dir, `${name.replace(/\W+/g, "-")}.mts`);
+    await writeFile(file, source);
+    const run = await kvSim(["run", "--seed", "3", "--time-limit-s", "1", `--${kind}`, file, "--out", join(dir, `out-${kind}-contract`)]);
+    const swarm = await kvSim(["swarm", "--seeds", "4", "--jobs", "2", "--time-limit-s", "1", `--${kind}`, file]);
+    for (const r of [run, swarm]) {
+      expect(r.timedOut).toBe(false);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`kv-sim: ${message.replace("FILE", file)}`);
+      expect(r.stderr).not.toMatch(/internal error|packages\/sim\/src/);
+      expect(r.stdout).not.toMatch(/verdict/);
+    }
+  });
+});
