@@ -13,7 +13,7 @@ import { describeNemesisOp } from "../nemesis/schedule.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT, type Io } from "@dslab/protocol/cli";
-import { getNonEmpty, getString, parseArgs } from "./args.js";
+import { getNonEmpty, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
 import { prepareOutDir } from "./out-dir.js";
 import { codeUnderTestThrew, moduleSources } from "./module-error.js";
@@ -41,9 +41,14 @@ Example:
   npm run kv-sim -- run --seed 7 --time-limit-s 20 --workload exactly-once --nemesis all
 `;
 
-/** Where a run writes without --out: the OS temp directory, named by command and seed, never inside the repository. */
+/**
+ * Where a run writes without --out: the OS temp directory, named by command
+ * and seed, never inside the repository. A seed is any text; one that is not
+ * a plain name (`../x`, `a b`) has its other characters written as `_`, so
+ * the directory stays one entry of the temp directory.
+ */
 export function defaultOutDir(seed: string): string {
-  return join(tmpdir(), `kv-sim-seed-${seed}`);
+  return join(tmpdir(), `kv-sim-seed-${seed.replace(/[^\w.-]/g, "_")}`);
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -54,7 +59,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const bin = getNonEmpty(a, "bin", 'the command that starts a node, e.g. --bin "node packages/cluster/bin/kv-node.js"');
   const config = configFromArgs(a, { ...DEFAULT_CONFIG, ...(bin ? { bin } : {}) });
-  const out = getString(a, "out") ?? defaultOutDir(config.seed);
+  const out = getNonEmpty(a, "out", "a directory for the outputs") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
   prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
   let artifacts;

@@ -5,7 +5,7 @@
  * is one line naming the option, and no verdict is printed.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,5 +120,25 @@ describe("kv-sim run and swarm: a --core or --client module that returns what it
       expect(r.stderr).not.toMatch(/internal error|packages\/sim\/src/);
       expect(r.stdout).not.toMatch(/verdict/);
     }
+  });
+});
+
+describe("kv-sim run: where the outputs go", () => {
+  test("an empty --out is a usage error at once, before anything is simulated", async () => {
+    const r = await kvSim(["run", "--time-limit-s", "1", "--out", ""]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: --out: empty; give a directory for the outputs, or leave the option out/);
+    expect(r.stdout).toBe("");
+  });
+
+  test("without --out, a seed that is not a plain name still writes into one kv-sim-seed- directory of the temp directory", async () => {
+    const temp = join(dir, "temp");
+    await mkdir(temp);
+    const r = await execa(process.execPath, [bin, "run", "--seed", "../../x", "--time-limit-s", "1"], { reject: false, cwd: repoRoot, env: { FORCE_COLOR: "0", TMPDIR: temp }, timeout: SETUP_TIMEOUT_MS, killSignal: "SIGKILL" });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`outputs: ${join(temp, "kv-sim-seed-.._.._x")}/{history.edn,`);
+    expect(r.stdout).toContain("replay: npm run kv-sim -- run --seed ../../x ");
+    expect((await readdir(temp)).filter((f) => f.startsWith("kv-sim-seed-"))).toEqual(["kv-sim-seed-.._.._x"]);
+    expect(await readdir(join(temp, "kv-sim-seed-.._.._x"))).toContain("history.edn");
   });
 });
