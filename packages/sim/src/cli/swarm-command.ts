@@ -60,6 +60,7 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   const base = configFromArgs(a, SWARM_DEFAULTS);
   const seeds = getNumber(a, "seeds", { integer: true, min: 1 }) ?? DEFAULT_SWARM_SEEDS;
   const startSeed = getNumber(a, "start-seed", { integer: true, min: 0 }) ?? DEFAULT_START_SEED;
+  if (seeds - 1 > Number.MAX_SAFE_INTEGER - startSeed) throw new UsageError(`--start-seed ${startSeed} --seeds ${seeds}: the last seed would be past ${Number.MAX_SAFE_INTEGER}, the largest a seed number can be exactly`);
   const jobs = getNumber(a, "jobs", { integer: true, min: 1 }) ?? DEFAULT_JOBS;
   const json = a.flags.has("json");
   const progress = createProgress(seeds, json);

@@ -8,6 +8,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createPrng } from "@dslab/protocol";
+import { EXIT_CLOSED_PIPE } from "@dslab/protocol/cli";
 import { runInProcess } from "../run/in-process.js";
 import { replayCommand, type RunConfig } from "../run/config.js";
 import type { Verdict } from "../run/results.js";
@@ -130,12 +131,17 @@ function summarize(results: SeedResult[], wallMs: number, seedsAsked: number, jo
  * holds up one runner, not a fixed share of the seeds.
  */
 class SeedQueue {
-  private next = 0;
+  private next: number;
   stopped = false;
-  constructor(private readonly seeds: readonly number[]) {}
+  constructor(
+    start: number,
+    private readonly end: number,
+  ) {
+    this.next = start;
+  }
   take(): number | undefined {
-    if (this.stopped || this.next >= this.seeds.length) return undefined;
-    return this.seeds[this.next++];
+    if (this.stopped || this.next >= this.end) return undefined;
+    return this.next++;
   }
 }
 
@@ -169,9 +175,7 @@ const CHILD_SEEDS_IN_HAND = 4;
 export async function runSwarmInline(opts: SwarmOptions): Promise<SwarmSummary> {
   const t0 = performance.now();
   const setup: WorkerSetup = { base: opts.base, rotate: opts.rotateWorkloads ?? true, spread: opts.spread ?? {} };
-  const all: number[] = [];
-  for (let s = opts.startSeed; s < opts.startSeed + opts.seeds; s++) all.push(s);
-  const queue = new SeedQueue(all);
+  const queue = new SeedQueue(opts.startSeed, opts.startSeed + opts.seeds);
   const results: SeedResult[] = [];
   const record = (r: SeedResult): void => {
     results.push(r);
@@ -179,12 +183,12 @@ export async function runSwarmInline(opts: SwarmOptions): Promise<SwarmSummary> 
     if (opts.stopOnFailure && r.verdict !== "valid") queue.stopped = true;
   };
   // A runner without a seed of its own would start a process for nothing.
-  const jobs = Math.max(1, Math.min(opts.jobs, all.length));
+  const jobs = Math.max(1, Math.min(opts.jobs, opts.seeds));
   const runners: Promise<void>[] = [];
   for (let j = 1; j < jobs; j++) runners.push(childRunner(setup, queue, record));
   runners.push(localRunner(setup, queue, record, jobs > 1));
   await Promise.all(runners);
-  return summarize(results, performance.now() - t0, all.length, jobs);
+  return summarize(results, performance.now() - t0, opts.seeds, jobs);
 }
 
 async function localRunner(setup: WorkerSetup, queue: SeedQueue, record: (r: SeedResult) => void, shareLoop: boolean): Promise<void> {
@@ -238,10 +242,17 @@ function childRunner(setup: WorkerSetup, queue: SeedQueue, record: (r: SeedResul
 
 /**
  * The child's side (`kv-sim swarm-worker`): says it is ready, runs each seed
- * it is handed in order, and sends back each result.
+ * it is handed in order, and sends back each result. When the swarm is gone
+ * (stopped by a signal, or failed), the channel closes and the worker ends
+ * quietly, as a program whose reader went away: no seed runs for nobody, and
+ * no write to the closed channel is told as an error.
  */
 export function serveSwarmWorker(setup: WorkerSetup): Promise<void> {
-  const send = (m: FromWorker): void => void process.send!(m);
+  const orphaned = (): never => process.exit(EXIT_CLOSED_PIPE);
+  process.once("disconnect", orphaned);
+  const send = (m: FromWorker): void => {
+    if (process.connected) process.send!(m, undefined, undefined, (e) => void (e && orphaned()));
+  };
   return new Promise<void>((resolve) => {
     const waiting: number[] = [];
     let running = false;
@@ -262,6 +273,7 @@ export function serveSwarmWorker(setup: WorkerSetup): Promise<void> {
     };
     const finish = (): void => {
       process.off("message", onMessage);
+      process.off("disconnect", orphaned);
       process.disconnect?.();
       resolve();
     };

@@ -129,3 +129,59 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(new Set(shapes.map((s: string[]) => `${s[0]}/${s[2]}`)).size).toBeGreaterThan(1);
   });
 });
+
+describe("kv-sim swarm: many seeds, and a swarm stopped from outside", () => {
+  /** Runs a swarm until `ready` holds for what it printed, then sends `signal` to kv-sim alone (not to its workers). */
+  const swarmStoppedWhen = async (args: string[], ready: (out: string) => boolean, signal: NodeJS.Signals) => {
+    const child = execa(process.execPath, [bin, "swarm", ...args], { reject: false, cwd: repoRoot, env: { FORCE_COLOR: "0" }, all: true, timeout: 120_000, killSignal: "SIGKILL" });
+    let seen = "";
+    const workers: number[] = [];
+    await new Promise<void>((resolve) => {
+      child.all!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (ready(seen)) resolve();
+      });
+      void child.then(() => resolve());
+    });
+    if (args.includes("--jobs")) {
+      const ps = await execa("ps", ["-o", "pid=,args=", "--ppid", String(child.pid)], { reject: false });
+      for (const line of ps.stdout.split("\n")) if (line.includes("swarm-worker")) workers.push(Number(line.trim().split(/\s+/)[0]));
+    }
+    child.kill(signal);
+    const r = await child;
+    return { r, workers };
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  test("--seeds 1000000000 starts on its first seed at once: the seeds are handed out as a range, not listed first", async () => {
+    const { r } = await swarmStoppedWhen(["--seeds", "1000000000", "--time-limit-s", "1", "--json"], (out) => /"seed":"1"/.test(out), "SIGTERM");
+    expect(r.timedOut).toBe(false);
+    expect(r.all).toMatch(/^\{"seed":"1",/m);
+    expect(r.all).not.toMatch(/heap out of memory|FATAL ERROR/);
+  }, 150_000);
+
+  test("a --start-seed and --seeds whose last seed is past the largest exact integer is a usage error, not a shorter swarm", async () => {
+    const r = await kvSim(["swarm", "--start-seed", String(Number.MAX_SAFE_INTEGER), "--seeds", "2", "--time-limit-s", "1"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: --start-seed 9007199254740991 --seeds 2: the last seed would be past 9007199254740991/);
+    expect(r.stdout).toBe("");
+    const last = await kvSim(["swarm", "--start-seed", String(Number.MAX_SAFE_INTEGER), "--seeds", "1", "--time-limit-s", "1"]);
+    expect(last.exitCode, last.stderr).toBe(0);
+    expect(last.stdout).toMatch(/^swarm: 1 seed \(9007199254740991\.\.9007199254740991\), 1 valid/m);
+  });
+
+  test("a swarm of two jobs stopped by SIGTERM: its worker ends too, quietly, with no error about the closed channel", async () => {
+    const { r, workers } = await swarmStoppedWhen(["--seeds", "3000", "--jobs", "2", "--time-limit-s", "3"], (out) => /progress: [1-9]\d*\/3000/.test(out), "SIGTERM");
+    expect(workers).toHaveLength(1);
+    for (let i = 0; i < 300 && alive(workers[0]!); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(alive(workers[0]!)).toBe(false);
+    expect(r.all).not.toMatch(/EPIPE|Unhandled 'error'|ERR_IPC/);
+  }, 150_000);
+});
