@@ -206,6 +206,28 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   return EXIT.ok;
 }
 
+/**
+ * What in a trace file's shape, invariants or lines its scenario cannot take,
+ * or undefined: an edited or foreign file is told as the file's fault, never
+ * replayed under defaults nor judged by invariants that do not exist.
+ */
+function traceProblem(trace: TraceFile): string | undefined {
+  const info = SCENARIO_INFO[trace.scenario];
+  const shape: unknown = trace.shape;
+  if (shape !== undefined) {
+    if (shape === null || typeof shape !== "object" || Array.isArray(shape)) return '"shape": expected an object of numbers';
+    for (const name of Object.keys(info.shape)) {
+      const v = (shape as Record<string, unknown>)[name];
+      if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v >= 0)) return `"shape": ${name}: expected an integer >= 0, got ${JSON.stringify(v)}`;
+    }
+  }
+  const unknown = trace.invariants.find((n) => !info.invariants.includes(n));
+  if (unknown !== undefined) return `"invariants": ${trace.scenario} has no invariant ${JSON.stringify(unknown)} (it has ${info.invariants.join(", ")})`;
+  const lines: unknown = trace.lines;
+  if (lines !== undefined && !(Array.isArray(lines) && lines.every((l) => typeof l === "string"))) return '"lines": expected a list of strings';
+  return undefined;
+}
+
 export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const path = argv[0];
   if (path === "--help" || path === "-h") {
@@ -227,6 +249,11 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   }
   if (!(SCENARIOS as readonly string[]).includes(trace.scenario) || !Array.isArray(trace.events) || !Array.isArray(trace.invariants)) {
     io.stderr(`kv-sim: ${path}: a search trace needs "scenario" (one of ${SCENARIOS.join(", ")}), "events" and "invariants"\n`);
+    return EXIT.badInput;
+  }
+  const problem = traceProblem(trace);
+  if (problem !== undefined) {
+    io.stderr(`kv-sim: ${path}: ${problem}\n`);
     return EXIT.badInput;
   }
   const chosen = pieceFile(a, trace.scenario, env);

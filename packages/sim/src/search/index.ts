@@ -316,7 +316,7 @@ export function replayTrace(trace: TraceFile, pieces: ScenarioPieces | DedupStor
   for (const [i, event] of trace.events.entries()) {
     const wanted = stableStringify(event);
     const enabled = model.events(state).find((e) => stableStringify(e) === wanted);
-    if (enabled === undefined) return { lines, states, events, diverged: { step: i + 1, line: trace.lines[i] ?? wanted } };
+    if (enabled === undefined) return { lines, states, events, diverged: { step: i + 1, line: trace.lines?.[i] ?? wanted } };
     const next = model.step(state, enabled);
     lines.push(model.describe(enabled, state, next));
     events.push(enabled);

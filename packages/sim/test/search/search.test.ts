@@ -139,6 +139,34 @@ describe("kv-sim search and replay", () => {
     expect(fixed.stdout).toMatch(/^verdict: every invariant holds/m);
   });
 
+  test("replay refuses a trace file whose shape, invariants or lines its scenario cannot take (exit 4, naming the field), rather than replaying it under defaults", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-replay-fields-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const trace = join(dir, "t.json");
+    await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", trace]);
+    const good = JSON.parse(await readFile(trace, "utf8")) as Record<string, unknown>;
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["appends-text", { shape: { ...(good.shape as object), appends: "x" } }, '"shape": appends: expected an integer >= 0, got "x"'],
+      ["shape-list", { shape: [1] }, '"shape": expected an object of numbers'],
+      ["unknown-invariant", { invariants: ["no-such-invariant"] }, '"invariants": dedup-single has no invariant "no-such-invariant" (it has appends-at-most-once, appends-linearizable, results-ok)'],
+      ["lines-numbers", { lines: [1, 2] }, '"lines": expected a list of strings'],
+    ];
+    for (const [name, change, message] of cases) {
+      const file = join(dir, `${name}.json`);
+      await writeFile(file, JSON.stringify({ ...good, ...change }));
+      const r = await kvSim(["replay", file, "--store", MUTANT]);
+      expect(r.exitCode, name).toBe(4);
+      expect(r.stderr, name).toBe(`kv-sim: ${file}: ${message}`);
+      expect(r.stdout, name).toBe("");
+    }
+    // A file without its lines still says which step diverged, by the event itself.
+    const noLines = join(dir, "no-lines.json");
+    await writeFile(noLines, JSON.stringify({ ...good, lines: undefined, events: [{ kind: "no-such-event" }] }));
+    const r = await kvSim(["replay", noLines, "--store", MUTANT]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('step 1 of the trace ({"kind":"no-such-event"}) is not possible with these pieces');
+  });
+
   test("without --trace a violation's trace and diagram go to the OS temp directory, never the current directory, and the output says where", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "kv-sim-search-cwd-"));
     onTestFinished(() => rm(cwd, { recursive: true, force: true }));
