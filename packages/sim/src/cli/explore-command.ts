@@ -26,7 +26,7 @@ function scenarioHelp(): string {
   for (const name of SCENARIOS) {
     const info = SCENARIO_INFO[name];
     out.push(`  ${name}: ${info.summary}`);
-    out.push(`    runs: ${info.piece === "store" ? `a DedupKVStore (${PIECE_FILE.store}, or --store FILE)` : info.piece === "core" ? "the reference node cores (with --rules FILE, those vote rules in them)" : `vote rules (${PIECE_FILE.voteRules}, or --rules FILE)`}${info.client ? ` and the retrying client (${CLIENT_FILE}, or --client FILE)` : ""}`);
+    out.push(`    runs: ${info.piece === "store" ? `a DedupKVStore (${PIECE_FILE.store}, or --store FILE)` : info.piece === "core" ? "the reference node cores (with --rules FILE, those vote rules in them; with --core FILE, other cores)" : `vote rules (${PIECE_FILE.voteRules}, or --rules FILE)`}${info.client ? ` and the retrying client (${CLIENT_FILE}, or --client FILE)` : ""}`);
     out.push(`    shape: ${Object.entries(info.shape).map(([k, spec]) => `--${optionOf(k)} N (default ${spec.default})`).join(", ")}`);
   }
   return out.join("\n");
@@ -34,7 +34,7 @@ function scenarioHelp(): string {
 
 export const EXPLORE_HELP = `kv-sim explore: step through a search scenario in the browser; walk a trace to its violation
 
-Usage: kv-sim explore --scenario NAME [--trace FILE] [--workbook DIR | --solution | --store FILE | --rules FILE] [--client FILE]
+Usage: kv-sim explore --scenario NAME [--trace FILE] [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE]
                       [--SHAPE-OPTION N ...] [--port N] [--open | --no-open]
        kv-sim explore --trace FILE [...]          (the scenario and its shape come from the trace)
 
@@ -50,6 +50,7 @@ Options:
   --store FILE           load any module exporting DedupKVStore
   --client FILE          load any module exporting the retrying client's functions (leader-change-3)
   --rules FILE           load any module exporting voteRules (or observeTerm and decide)
+  --core FILE            raft-core-3: node cores from a module exporting createKvNodeCore and fromState
   --port N               the port on 127.0.0.1 (default 0: a free one); the page and its API
                          listen on the loopback address only
   --open                 open the page in the browser (xdg-open, open); the default on a terminal
@@ -120,7 +121,7 @@ function untilSignal(): Promise<void> {
 
 export async function exploreCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, shell: ExploreShell = { isTty: process.stdout.isTTY === true }): Promise<number> {
   const a = parseArgs(argv, {
-    options: ["scenario", "trace", "workbook", "store", "rules", "client", "port", ...SHAPE_NAMES.map(optionOf)],
+    options: ["scenario", "trace", "workbook", "store", "rules", "client", "core", "port", ...SHAPE_NAMES.map(optionOf)],
     flags: ["solution", "open", "no-open", "help"],
   });
   if (a.flags.has("help")) {

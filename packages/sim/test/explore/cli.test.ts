@@ -30,7 +30,7 @@ describe("kv-sim explore: the command line", () => {
     const r = await kvSim(["explore", "--help"]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^kv-sim explore: /);
-    for (const option of ["--scenario", "--trace", "--workbook", "--solution", "--store", "--rules", "--port", "--open", "--no-open", "--max-term", "--clients"]) expect(r.stdout).toContain(option);
+    for (const option of ["--scenario", "--trace", "--workbook", "--solution", "--store", "--rules", "--core", "--port", "--open", "--no-open", "--max-term", "--clients"]) expect(r.stdout).toContain(option);
     expect(r.stdout).toMatch(/Exit codes: 0 stopped by Ctrl-C; 2 usage/);
     const all = await kvSim(["--help"]);
     expect(all.stdout).toMatch(/^ {2}kv-sim explore \[options\] /m);
@@ -133,5 +133,29 @@ describe("kv-sim explore: the command line", () => {
     const r = await child;
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^serving on 127\.0\.0\.1 until Ctrl-C$/m);
+  });
+
+  test("a raft-core-3 trace that kv-sim search made with --core FILE is explored with the same --core, to its violation", async () => {
+    const core = join(root, "packages/sim/test/fixtures/search-cores/vote-twice.ts");
+    const trace = join(dir, "core.json");
+    const search = await kvSim(["search", "--scenario", "raft-core-3", "--appends", "0", "--max-term", "1", "--max-elections", "2", "--core", core, "--trace", trace]);
+    expect(search.exitCode, search.stderr).toBe(1);
+    const child = execa(process.execPath, [bin, "explore", "--trace", trace, "--core", core, "--no-open"], { reject: false, cwd: root, env: { FORCE_COLOR: "0" }, timeout: TIMEOUT_MS, killSignal: "SIGKILL" });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (c: Buffer) => {
+        out += c.toString("utf8");
+        const m = /^explore: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      void child.then((r) => reject(new Error(`exited ${r.exitCode}: ${r.stderr}`)));
+    });
+    const state = (await (await fetch(new URL("/api/state", url))).json()) as { trace: { length: number; replayed: number }; violation: { invariant: string } | null };
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`code under test: ${core}`);
+    expect(r.stderr).toBe("");
+    expect(state.trace).toMatchObject({ length: 10, replayed: 10 });
   });
 });
