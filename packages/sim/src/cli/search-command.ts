@@ -187,19 +187,27 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   const report = underTest(pieceModules(chosen), () => searchScenario({ ...defined, ...pieces, scenario: name, shape }));
   const json = a.flags.has("json");
   let written: { trace: string; html: string } | undefined;
+  let lost: string | undefined;
   if (report.violation && report.traceFile) {
     const out = resolve(getString(a, "trace") ?? defaultTracePath(name));
     const html = out.replace(/\.json$/i, "") + ".html";
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
-    writeFileSync(html, renderTraceHtml(report.traceFile, underTest(pieceModules(chosen), () => replayTrace(report.traceFile!, pieces))));
-    written = { trace: out, html };
+    const diagram = renderTraceHtml(report.traceFile, underTest(pieceModules(chosen), () => replayTrace(report.traceFile!, pieces)));
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
+      writeFileSync(html, diagram);
+      written = { trace: out, html };
+    } catch (e) {
+      // The search's verdict stands; what is lost is the file, said after the report.
+      lost = `--trace ${out}: cannot write the trace and its diagram: ${(e as Error).message}; the verdict above stands`;
+    }
   }
   if (json) io.stdout(JSON.stringify({ ...report, traceFile: undefined, ...(written ? { traceFilePath: written.trace, diagramPath: written.html } : {}) }) + "\n");
   else {
     io.stdout(renderReport(report));
     if (written) io.stdout(`trace file: ${written.trace}\nmessage diagram: ${written.html}\nreplay: ${replayLine(written.trace, name, chosen)}\n`);
   }
+  if (lost !== undefined) io.stderr(`kv-sim: ${lost}\n`);
   if (report.end === "invariant-violated") return EXIT.negative;
   if (report.end === "time-limit") return EXIT.unknown;
   if (options.goal.length > 0 && report.end === "space-exhausted") return EXIT.negative;
@@ -268,9 +276,15 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   }
   for (const [i, line] of result.lines.entries()) io.stdout(`  ${String(i + 1).padStart(3)}. ${line}\n`);
   const html = getString(a, "html");
+  let lost = false;
   if (html !== undefined) {
-    writeFileSync(resolve(html), renderTraceHtml(trace, result));
-    io.stdout(`message diagram: ${resolve(html)}\n`);
+    try {
+      writeFileSync(resolve(html), renderTraceHtml(trace, result));
+      io.stdout(`message diagram: ${resolve(html)}\n`);
+    } catch (e) {
+      io.stderr(`kv-sim: --html ${html}: cannot write the diagram: ${(e as Error).message}\n`);
+      lost = true;
+    }
   }
   if (result.violation) {
     io.stdout(`verdict: ${result.violation.invariant} violated: ${result.violation.message}\n`);
@@ -278,5 +292,6 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   }
   if (result.diverged) io.stdout(`step ${result.diverged.step} of the trace (${result.diverged.line}) is not possible with these pieces: they behave differently from the ones that made the trace\n`);
   io.stdout(`verdict: every invariant holds (${trace.invariants.join(", ")})${result.diverged ? ` up to step ${result.diverged.step - 1}` : ""}\n`);
-  return EXIT.ok;
+  // Nothing invalid, but the diagram asked for is lost: not 0 (as kv-sim run's outputs).
+  return lost ? EXIT.badInput : EXIT.ok;
 }

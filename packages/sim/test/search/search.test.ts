@@ -139,6 +139,24 @@ describe("kv-sim search and replay", () => {
     expect(fixed.stdout).toMatch(/^verdict: every invariant holds/m);
   });
 
+  test("a --trace or --html that cannot be written is said in one line after the verdict (search exit 1 for its violation, replay 4 when nothing is violated), not an internal error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-search-unwritable-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, "a-file");
+    await writeFile(file, "x");
+    const search = await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", dir]);
+    expect(search.exitCode).toBe(1);
+    expect(search.stdout).toMatch(/^violated: appends-at-most-once: /m);
+    expect(search.stderr).toMatch(new RegExp(`^kv-sim: --trace ${dir}: cannot write the trace and its diagram: EISDIR: .*; the verdict above stands$`));
+    const trace = join(dir, "t.json");
+    await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", trace]);
+    const replay = await kvSim(["replay", trace, "--solution", "--html", join(file, "t.html")]);
+    expect(replay.exitCode).toBe(4);
+    expect(replay.stdout).toMatch(/^verdict: every invariant holds/m);
+    expect(replay.stderr).toMatch(new RegExp(`^kv-sim: --html ${join(file, "t.html")}: cannot write the diagram: ENOTDIR: `));
+    expect(search.stderr + replay.stderr).not.toMatch(/internal error/);
+  });
+
   test("replay refuses a trace file whose shape, invariants or lines its scenario cannot take (exit 4, naming the field), rather than replaying it under defaults", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-replay-fields-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
