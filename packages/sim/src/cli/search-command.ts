@@ -16,6 +16,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { CliError, EXIT, UsageError, type Io } from "@dslab/protocol/cli";
+import { jsonDepthExceeds } from "@dslab/protocol";
+import { MAX_TRACE_DEPTH } from "../explore/trace-file.js";
 import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import {
   replayTrace,
@@ -220,6 +222,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
  * replayed under defaults nor judged by invariants that do not exist.
  */
 function traceProblem(trace: TraceFile): string | undefined {
+  if (jsonDepthExceeds(trace, MAX_TRACE_DEPTH)) return `it nests deeper than ${MAX_TRACE_DEPTH} levels, which no search trace does`;
   const info = SCENARIO_INFO[trace.scenario];
   const shape: unknown = trace.shape;
   if (shape !== undefined) {

@@ -5,6 +5,8 @@
  * the explorer never trusts the file's shape beyond what is checked here.
  */
 
+import { jsonDepthExceeds, MAX_MESSAGE_DEPTH } from "@dslab/protocol";
+
 /** The parts of a trace file the explorer reads (the search's `TraceFile`, any scenario). */
 export interface ExploreTrace {
   kind: "dslab-search-trace";
@@ -15,6 +17,14 @@ export interface ExploreTrace {
   lines: string[];
   violation?: { invariant: string; message: string };
 }
+
+/**
+ * Deepest nesting of a trace file: a message nests at most
+ * MAX_MESSAGE_DEPTH levels, inside the file's own few (the file, its events,
+ * an event, a world's parts). Deeper is not a trace kv-sim wrote, and the
+ * recursive walks that compare events would run out of stack on it.
+ */
+export const MAX_TRACE_DEPTH = MAX_MESSAGE_DEPTH + 16;
 
 export class TraceFileError extends Error {
   override readonly name = "TraceFileError";
@@ -32,6 +42,7 @@ export function parseTrace(text: string, options: { maxEvents: number }): Explor
     throw new TraceFileError(`not JSON: ${(e as Error).message}`);
   }
   if (!isRecord(data)) throw new TraceFileError("not a search trace: expected a JSON object");
+  if (jsonDepthExceeds(data, MAX_TRACE_DEPTH)) throw new TraceFileError(`not a search trace: it nests deeper than ${MAX_TRACE_DEPTH} levels`);
   if (data.kind !== "dslab-search-trace") throw new TraceFileError(`not a search trace: "kind" is ${JSON.stringify(data.kind)}, expected "dslab-search-trace"`);
   if (typeof data.scenario !== "string" || data.scenario === "") throw new TraceFileError('"scenario": expected the scenario\'s name');
   if (!Array.isArray(data.events)) throw new TraceFileError('"events": expected a list of events');

@@ -135,6 +135,18 @@ describe("kv-sim explore: the command line", () => {
     expect(r.stdout).toMatch(/^serving on 127\.0\.0\.1 until Ctrl-C$/m);
   });
 
+  test("a trace file nested thousands of levels deep is refused by explore and replay (exit 4), not a stack overflow", async () => {
+    const file = join(dir, "deep.json");
+    const deep = "[".repeat(50_000) + "]".repeat(50_000);
+    await writeFile(file, `{"kind":"dslab-search-trace","scenario":"dedup-single","shape":{},"invariants":[],"lines":[],"events":[{"kind":"deliver","x":${deep}}]}`);
+    const explore = await kvSim(["explore", "--trace", file, "--solution", "--no-open"]);
+    expect(explore.exitCode).toBe(4);
+    expect(explore.stderr).toBe(`kv-sim: --trace ${file}: not a search trace: it nests deeper than 96 levels`);
+    const replay = await kvSim(["replay", file, "--solution"]);
+    expect(replay.exitCode).toBe(4);
+    expect(replay.stderr).toBe(`kv-sim: ${file}: it nests deeper than 96 levels, which no search trace does`);
+  });
+
   test("a raft-core-3 trace that kv-sim search made with --core FILE is explored with the same --core, to its violation", async () => {
     const core = join(root, "packages/sim/test/fixtures/search-cores/vote-twice.ts");
     const trace = join(dir, "core.json");
