@@ -109,11 +109,16 @@ function faultsText(applied: RunResults["faults"]): string {
   return `${started} applied${heal ? `, healed at ${(heal.atMs / 1000).toFixed(1)} s` : ""}`;
 }
 
+/** An unknown check with the reason its checker gave ("unknown: no append or incr operation to judge ..."). */
+function unknownText(detail: Record<string, unknown>): string {
+  return typeof detail.unknownReason === "string" ? `unknown: ${detail.unknownReason}` : "unknown";
+}
+
 export function formatSummary(r: RunResults, dir: string): string {
   const lines = [
     `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${r.config.nodes} nodes, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.core ? `, core ${r.config.core}` : ""}${r.config.client ? `, client ${r.config.client}` : ""}`,
     `verdict: ${r.verdict.toUpperCase()}`,
-    ...Object.entries(r.checks).map(([name, c]) => `  ${name}: ${c.valid === true ? "ok" : c.valid === false ? "FAILED" : "unknown"}`),
+    ...Object.entries(r.checks).map(([name, c]) => `  ${name}: ${c.valid === true ? "ok" : c.valid === false ? "FAILED" : unknownText(c.detail)}`),
     `ops: ${r.ops.invoked} invoked, ${r.ops.ok} ok, ${r.ops.fail} fail, ${r.ops.info} info; availability ${(r.availability * 100).toFixed(1)}%`,
     `latency ms: p50 ${r.latencyMs.p50}, p90 ${r.latencyMs.p90}, p99 ${r.latencyMs.p99}, max ${r.latencyMs.max}; msgs/op ${r.msgsPerOp} (client ${r.clientMsgsPerOp})`,
     `faults: ${faultsText(r.faults)}; time: ${(r.simulatedMs / 1000).toFixed(1)} s ${r.mode === "in-process" ? "simulated" : "real"} in ${(r.wallMs / 1000).toFixed(2)} s wall`,

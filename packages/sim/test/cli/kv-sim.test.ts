@@ -68,6 +68,15 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(first.stdout).toMatch(new RegExp(`^faults: ${started} applied, healed at 3\\.0 s;`, "m"));
   });
 
+  test("run whose history has nothing to judge is unknown (exit 3), and the summary gives the checker's reason", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const r = await kvSim(["run", "--time-limit-s", "0.001", "--out", dir]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/^verdict: UNKNOWN$/m);
+    expect(r.stdout).toMatch(/^ {2}exactly-once: unknown: no append or incr operation to judge \(the history has no client operations\)/m);
+  });
+
   test("run --nemesis none reports no fault applied: the final heal ends the faults and is not counted as one", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
