@@ -52,6 +52,8 @@ function asUsageError(e: unknown): unknown {
   return codeUnderTestThrew(e, []) ?? e;
 }
 
+const COMMANDS = ["run", "swarm", "search", "replay", "explore"];
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -69,13 +71,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case "swarm-worker":
         return await swarmWorkerCommand(rest, io);
       case undefined:
+        throw new UsageError(`missing command: one of ${COMMANDS.join(", ")}`);
       case "help":
       case "--help":
       case "-h":
         io.stdout(HELP + "\n" + RUN_HELP + "\n" + SWARM_HELP + "\n" + SEARCH_HELP + "\n" + EXPLORE_HELP);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
-        throw unknownCommand(command, ["run", "swarm", "search", "replay", "explore"]);
+        throw unknownCommand(command, COMMANDS);
     }
   } catch (e) {
     throw asUsageError(e);

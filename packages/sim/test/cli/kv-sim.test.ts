@@ -18,6 +18,13 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toMatch(/--nemesis/);
   });
 
+  test("kv-sim with no command is a usage error in two lines on stderr, as every dslab command's, not the whole help on stdout", async () => {
+    const r = await kvSim([]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe("kv-sim: missing command: one of run, swarm, search, replay, explore\nRun `kv-sim --help` for usage.");
+    expect(r.stdout).toBe("");
+  });
+
   test("a bad option is a usage error (exit 2) that names the option", async () => {
     const r = await kvSim(["run", "--nodez", "3"]);
     expect(r.exitCode).toBe(2);
