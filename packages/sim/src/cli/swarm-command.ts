@@ -97,7 +97,7 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
       out.push(`failures by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
       out.push(`failing seeds (${summary.failures.length}):`);
       for (const f of summary.failures.slice(0, 50)) {
-        out.push(`  seed ${f.seed} ${f.workload}: ${f.verdict}: ${f.anomalies[0] ?? ""}`);
+        out.push(`  seed ${f.seed} ${f.workload}: ${f.verdict}: ${f.anomalies[0] ?? f.unknown?.[0] ?? ""}`);
         out.push(`    replay: ${f.command}`);
       }
     }

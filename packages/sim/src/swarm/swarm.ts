@@ -35,6 +35,8 @@ export interface SeedResult {
   workload: WorkloadName;
   verdict: Verdict;
   anomalies: string[];
+  /** Each check that could not decide, with its checker's reason ("exactly-once: no append or incr operation to judge ..."); absent when none. */
+  unknown?: string[];
   ops: number;
   simulatedMs: number;
   wallMs: number;
@@ -98,11 +100,15 @@ export async function runOneSeed(config: RunConfig): Promise<SeedResult> {
   // No outputs are written from a swarm (a failing seed is replayed from its command): no message trace.
   const a = await runInProcess(config, { traceMessages: false });
   const r = a.results!;
+  const unknown = Object.entries(r.checks)
+    .filter(([, c]) => c.valid === "unknown")
+    .map(([name, c]) => `${name}: ${typeof c.detail.unknownReason === "string" ? c.detail.unknownReason : "unknown"}`);
   return {
     seed: config.seed,
     workload: config.workload,
     verdict: r.verdict,
     anomalies: r.anomalies.slice(0, 5).map((x) => `${x.check}/${x.kind}: ${x.message}`),
+    ...(unknown.length > 0 ? { unknown } : {}),
     ops: r.ops.invoked,
     simulatedMs: r.simulatedMs,
     wallMs: Math.round(r.wallMs),

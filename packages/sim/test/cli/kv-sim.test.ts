@@ -84,6 +84,15 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toMatch(/^ {2}exactly-once: unknown: no append or incr operation to judge \(the history has no client operations\)/m);
   });
 
+  test("swarm lists a seed whose checks could not decide with the checker's reason, in its line and in --json", async () => {
+    const r = await kvSim(["swarm", "--seeds", "2", "--jobs", "2", "--time-limit-s", "0.001", "--workload", "exactly-once"]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/^ {2}seed 1 exactly-once: unknown: exactly-once: no append or incr operation to judge/m);
+    const j = await kvSim(["swarm", "--seeds", "1", "--time-limit-s", "0.001", "--workload", "exactly-once", "--json"]);
+    const seed = JSON.parse(j.stdout.trim().split("\n")[0]!);
+    expect(seed.unknown).toEqual([expect.stringMatching(/^exactly-once: no append or incr operation to judge/)]);
+  });
+
   test("run --nemesis none reports no fault applied: the final heal ends the faults and is not counted as one", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
