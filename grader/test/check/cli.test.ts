@@ -134,6 +134,16 @@ describe("grader check", () => {
     expect(r.stderr).toBe("grader check: give --solution or --workbook DIR, not both\n");
   });
 
+  test("a --workbook outside the repository is a usage error that says to copy it inside (its imports of the course's packages cannot resolve there), not a run that blames the pieces", async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), "dslab-outside-"));
+    removals.push(() => rm(outside, { recursive: true, force: true }));
+    await cp(path.join(REPO, "week-12", "src"), path.join(outside, "src"), { recursive: true });
+    const r = await grader(["check", "--workbook", outside, "--lesson", "retry"], { timeoutMs: 60_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(new RegExp(`^grader check: --workbook ${outside}: outside the repository \\(.+\\), where its imports of the course's packages \\(@dslab/protocol\\) cannot be found; copy it into the repository .* or grade it with grader test --submission ${outside}\\n$`));
+  });
+
   const unit = firstUnitCheck();
   test.skipIf(unit === undefined)("a student's own exception is reported with exactly one frame, the line in their file that threw", async () => {
     const copy = await copyWorkbook("throws");

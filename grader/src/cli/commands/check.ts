@@ -2,7 +2,7 @@
 // lesson in prerequisite order, and says what passes, what to fix and what
 // to work on next. This module is the command's shell: it reads the
 // terminal (the progress line) and the signals (`--watch` stops on Ctrl-C).
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InputError, intOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
@@ -70,7 +70,9 @@ Options:
                   elapsedMs; failure when tsc could not run)
   --solution      check the reference solutions instead of week-12 (the
                   instructor's repository only)
-  --workbook DIR  check the pieces in DIR (laid out like week-12: src/, node/)
+  --workbook DIR  check the pieces in DIR (laid out like week-12: src/, node/),
+                  a directory inside this repository (the pieces import the
+                  course's packages from its node_modules)
   --seeds N       seeds per fault run (default: each check's own, a few seconds)
   --timeout S     stop a check that runs longer than S seconds (for a fault run:
                   S seconds per seed) and fail its criterion, then go on with
@@ -186,6 +188,7 @@ function readOptions(values: Record<string, unknown>, positionals: string[]): Ch
   if (values.solution === true && values.workbook !== undefined) throw new UsageError("give --solution or --workbook DIR, not both");
   const seeds = intOption(values.seeds as string | undefined, "seeds", { min: 1 });
   const timeoutS = intOption(values.timeout as string | undefined, "timeout", { min: 1 });
+  if (values.workbook !== undefined) insideRepository(String(values.workbook));
   return {
     lessonsDir: String(values.lessons),
     queries: [...(lesson ?? []), ...positionals],
@@ -198,6 +201,27 @@ function readOptions(values: Record<string, unknown>, positionals: string[]): Ch
     out: values.out === undefined ? undefined : path.resolve(String(values.out)),
     watch: values.watch === true,
   };
+}
+
+/**
+ * A --workbook outside the repository is refused: its pieces' imports of the
+ * course's packages (`@dslab/protocol`) resolve only from a directory that
+ * has the repository's node_modules above it, so its checks and its type
+ * check would fail on the imports alone. A directory that does not exist is
+ * left to opening the workbook, which says so.
+ */
+function insideRepository(dir: string): void {
+  let real: string;
+  try {
+    real = realpathSync(path.resolve(dir));
+  } catch {
+    return;
+  }
+  const rel = path.relative(realpathSync(REPOSITORY_ROOT), real);
+  if (rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))) return;
+  throw new UsageError(
+    `--workbook ${dir}: outside the repository (${REPOSITORY_ROOT}), where its imports of the course's packages (@dslab/protocol) cannot be found; copy it into the repository (e.g. ${path.join(REPOSITORY_ROOT, ".grader-out", path.basename(real))}) and check the copy, or grade it with grader test --submission ${dir}`,
+  );
 }
 
 /** How the check thread opens the same workbook. */
