@@ -25,6 +25,20 @@ export const WORKBOOK_FILES = [
 ] as const;
 export type WorkbookFile = (typeof WORKBOOK_FILES)[number];
 
+/**
+ * What each TypeScript piece exports for the checks and the plug modules to
+ * use, as its stub does. A check that reads one of these names from a module
+ * that does not export it (an `export` removed, a name changed) fails its
+ * criterion saying so, rather than failing itself on `undefined`.
+ */
+export const WORKBOOK_EXPORTS: Partial<Record<WorkbookFile, readonly string[]>> = {
+  "src/vote-rules.ts": ["observeTerm", "decide", "electionTimeoutTicks", "voteRules"],
+  "src/client-tracker.ts": ["ClientTracker"],
+  "src/dedup-kv-store.ts": ["DedupKVStore", "applyOperation", "staleReply", "errorReply"],
+  "src/retry-client.ts": ["newClient", "newOperation", "classify", "backoffMs", "onResult", "settle", "transportError", "afterOperation"],
+  "src/idempotency-handler.ts": ["DEFAULT_TTL_MS", "MAX_KEY_LENGTH", "IdempotencyHandler", "parseIdempotencyKey", "requestFingerprint"],
+};
+
 export interface Workbook {
   /** What is being checked, for messages: "workbook", "solution", or a mutant's name. */
   readonly label: string;

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Workbook, WorkbookFile } from "./types.js";
+import { CheckFailure, WORKBOOK_EXPORTS, type Workbook, type WorkbookFile } from "./types.js";
 
 /** The workbook's own directory (week-12/). */
 export const WORKBOOK_DIR = fileURLToPath(new URL("../", import.meta.url)).replace(/[\\/]$/, "");
@@ -46,9 +46,27 @@ export function openWorkbook(options: OpenOptions = {}): Workbook {
     async import<T>(file: WorkbookFile): Promise<T> {
       const url = pathToFileURL(path(file));
       if (options.generation) url.search = `?generation=${options.generation}`;
-      return (await import(url.href)) as T;
+      return exportsOf(file, (await import(url.href)) as object) as T;
     },
   };
+}
+
+/**
+ * The module as the checks read it: reading a name the piece's stub exports
+ * (`WORKBOOK_EXPORTS`) that this module does not export is the student's
+ * mistake, a `CheckFailure` naming it.
+ */
+function exportsOf(file: WorkbookFile, mod: object): object {
+  const names = WORKBOOK_EXPORTS[file];
+  if (names === undefined) return mod;
+  return new Proxy(mod, {
+    get(target, name, receiver) {
+      if (typeof name === "string" && names.includes(name) && !(name in target)) {
+        throw new CheckFailure(`${file} does not export ${name}, as its stub does: keep the \`export\` and the name (the checks import it)`);
+      }
+      return Reflect.get(target, name, receiver) as unknown;
+    },
+  });
 }
 
 /** The workbook `DSLAB_WORKBOOK` names (see the header). */

@@ -11,7 +11,7 @@
  */
 import { createKvNodeCore as referenceCore, type KvNodeCore, type NodeConfig, type PersistentState, type VoteRules } from "@dslab/cluster/core";
 import type { CoreFactory } from "@dslab/sim";
-import type { Workbook } from "../checks/types.js";
+import { CheckFailure, type Workbook } from "../checks/types.js";
 import { workbookFromEnv } from "../checks/workbook.js";
 import { sessionStoreFor } from "./session-store.js";
 
@@ -34,7 +34,7 @@ export async function voteRulesFor(workbook: Workbook): Promise<VoteRules> {
   const rules = mod.voteRules;
   const missing = (["observeTerm", "decide", "electionTimeoutTicks"] as const).filter((f) => typeof rules?.[f] !== "function");
   if (missing.length > 0) {
-    throw new Error(
+    throw new CheckFailure(
       `${workbook.path("src/vote-rules.ts")}: export const voteRules = { observeTerm, decide, electionTimeoutTicks } is missing ${missing.join(", ")}`,
     );
   }

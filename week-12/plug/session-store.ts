@@ -26,7 +26,7 @@ type TrackerClass = typeof ClientTracker;
 
 export async function sessionStoreFor(workbook: Workbook): Promise<SessionStoreFactory | undefined> {
   const { ClientTracker: Tracker } = await workbook.import<{ ClientTracker: TrackerClass }>("src/client-tracker.ts");
-  if (typeof Tracker !== "function") throw new Error(`${workbook.path("src/client-tracker.ts")} does not export a class ClientTracker`);
+  if (typeof Tracker !== "function") throw new CheckFailure(`${workbook.path("src/client-tracker.ts")} does not export a class ClientTracker`);
   return (options) => new TrackerSessionStore(Tracker, options);
 }
 

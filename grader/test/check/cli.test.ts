@@ -185,6 +185,27 @@ describe("grader check", () => {
     }
   }, 150_000);
 
+  test("a piece that no longer exports a name its stub exports (an `export` removed) fails the criteria that read it, naming the file and the name; no check fails itself, exit 1", async () => {
+    const copy = await copyWorkbook("unexported");
+    removals.push(copy.remove);
+    const unexport = async (file: string, declaration: string) => {
+      const p = path.join(copy.dir, file);
+      const text = await readFile(p, "utf8");
+      expect(text).toContain(`export ${declaration}`);
+      await writeFile(p, text.replace(`export ${declaration}`, declaration));
+    };
+    await unexport("src/idempotency-handler.ts", "class IdempotencyHandler");
+    await unexport("src/vote-rules.ts", "const voteRules");
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "keys,vote", "--seeds", "1"], { timeoutMs: 150_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).not.toMatch(/bug in the check|failed themselves|^\s+at /m);
+    const blocks = criterionBlocks(r.stdout);
+    const keys = blocks.filter((b) => b.lesson.endsWith("idempotency-keys-2h"));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const b of keys) expect(b.details, b.line).toEqual(["src/idempotency-handler.ts does not export IdempotencyHandler, as its stub does: keep the `export` and the name (the checks import it)"]);
+    expect(blocks.flatMap((b) => b.details)).toContain("src/vote-rules.ts does not export voteRules, as its stub does: keep the `export` and the name (the checks import it)");
+  }, 180_000);
+
   const KEYS = plan.lessons.find((l) => l.short === "keys");
   const SOLUTIONS = path.join(REPO, "grader", "solutions", "week-12", "src");
   test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
