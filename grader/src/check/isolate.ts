@@ -42,6 +42,8 @@ export interface IsolatedRunnerOptions {
   limitMs: number;
   /** The checks as the command's thread imports them: the registry, and describeError for a thread that dies. */
   checks: Promise<Pick<ChecksModule, "CHECKS" | "describeError">>;
+  /** What the checks and the student's pieces print on stdout (a console.log) goes to stderr instead: stdout carries a JSON document. */
+  stdoutToStderr?: boolean;
 }
 
 interface Thread {
@@ -64,7 +66,11 @@ export class IsolatedRunner {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(new URL("./worker-entry.js", import.meta.url), { workerData: { root: this.options.root } satisfies WorkerData });
+    const worker = new Worker(new URL("./worker-entry.js", import.meta.url), {
+      workerData: { root: this.options.root } satisfies WorkerData,
+      stdout: this.options.stdoutToStderr === true,
+    });
+    if (this.options.stdoutToStderr === true) worker.stdout.pipe(process.stderr, { end: false });
     let markReady!: () => void;
     let fail!: (e: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {

@@ -206,6 +206,18 @@ describe("grader check", () => {
     expect(blocks.flatMap((b) => b.details)).toContain("src/vote-rules.ts does not export voteRules, as its stub does: keep the `export` and the name (the checks import it)");
   }, 180_000);
 
+  test("with --json, stdout is the document alone: what a piece prints with console.log goes to stderr", async () => {
+    const copy = await copyWorkbook("console-log");
+    removals.push(copy.remove);
+    const file = path.join(copy.dir, "src", "idempotency-handler.ts");
+    await writeFile(file, `${await readFile(file, "utf8")}\nconsole.log("debug: the handler module loaded");\n`);
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "keys", "--json"], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout) as { lessons: Array<{ short: string }> };
+    expect(doc.lessons.map((l) => l.short)).toEqual(["keys"]);
+    expect(r.stderr).toContain("debug: the handler module loaded\n");
+  }, 150_000);
+
   const KEYS = plan.lessons.find((l) => l.short === "keys");
   const SOLUTIONS = path.join(REPO, "grader", "solutions", "week-12", "src");
   test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {

@@ -115,7 +115,8 @@ check itself failed (its stack is printed; the other criteria are still run).
     // The checks' modules compile on tsx's loader thread, and the check thread starts, while the lessons are parsed here.
     const checksLoading = loadChecks();
     checksLoading.catch(() => {});
-    const runner = new IsolatedRunner({ root: REPOSITORY_ROOT, limitMs: options.limitMs, checks: checksLoading });
+    // With --json, stdout is the document alone: a console.log in a piece goes to stderr.
+    const runner = new IsolatedRunner({ root: REPOSITORY_ROOT, limitMs: options.limitMs, checks: checksLoading, stdoutToStderr: options.json });
     runner.start();
     try {
       return await checkWorkbook(io, options, checksLoading, runner, { first: types, signal: typesStop.signal });
