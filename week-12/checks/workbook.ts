@@ -44,6 +44,8 @@ export function openWorkbook(options: OpenOptions = {}): Workbook {
     replayEnv,
     path,
     async import<T>(file: WorkbookFile): Promise<T> {
+      // A piece deleted or renamed is the student's to put back, not a check that fails itself.
+      if (!existsSync(path(file))) throw new CheckFailure(`${file} is missing: there is no file ${path(file)}; put the piece back (its stub: git checkout -- week-12/${file})`);
       const url = pathToFileURL(path(file));
       if (options.generation) url.search = `?generation=${options.generation}`;
       return exportsOf(file, (await import(url.href)) as object) as T;

@@ -206,6 +206,19 @@ describe("grader check", () => {
     expect(blocks.flatMap((b) => b.details)).toContain("src/vote-rules.ts does not export voteRules, as its stub does: keep the `export` and the name (the checks import it)");
   }, 180_000);
 
+  test("a piece deleted from the workbook fails its lesson's criteria saying which file is missing and how to get its stub back; no check fails itself, exit 1", async () => {
+    const copy = await copyWorkbook("deleted");
+    removals.push(copy.remove);
+    await rm(path.join(copy.dir, "src", "vote-rules.ts"));
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1"], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).not.toMatch(/bug in the check|failed themselves|^\s+at /m);
+    const blocks = criterionBlocks(r.stdout);
+    expect(blocks.length).toBeGreaterThan(0);
+    const message = `src/vote-rules.ts is missing: there is no file ${path.join(copy.dir, "src", "vote-rules.ts")}; put the piece back (its stub: git checkout -- week-12/src/vote-rules.ts)`;
+    for (const b of blocks) expect(b.details, b.line).toEqual([message]);
+  }, 150_000);
+
   test("with --json, stdout is the document alone: what a piece prints with console.log goes to stderr", async () => {
     const copy = await copyWorkbook("console-log");
     removals.push(copy.remove);
