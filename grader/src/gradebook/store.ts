@@ -57,10 +57,36 @@ export async function writeManualGrades(outDir: string, grades: readonly ManualG
   await writeFileAtomic(path.join(outDir, MANUAL_GRADES_FILE), JSON.stringify({ version: 1, grades }, null, 2) + "\n");
 }
 
+/**
+ * The gradebook's rows (none when there is no gradebook.json yet). A file
+ * of another shape is refused, naming the row: every later write replaces
+ * the file, and would drop what it could not read.
+ */
 export async function readGradebookRows(outDir: string): Promise<GradebookRow[]> {
-  const data = await readJson(path.join(outDir, GRADEBOOK_JSON));
-  const rows = (data as { rows?: unknown } | undefined)?.rows;
-  return Array.isArray(rows) ? (rows as GradebookRow[]) : [];
+  const file = path.join(outDir, GRADEBOOK_JSON);
+  const data = await readJson(file);
+  if (data === undefined) return [];
+  const rows = (data as { rows?: unknown } | null)?.rows;
+  if (!Array.isArray(rows)) throw new GradesFileError(`${file}: expected {"version":1,"rows":[...]}; fix or move it away`);
+  rows.forEach((r: Partial<GradebookRow> | null, i) => {
+    const fields =
+      typeof r?.student === "string" &&
+      typeof r.lesson === "string" &&
+      (r.status === "pass" || r.status === "fail" || r.status === "needs-review") &&
+      (r.score === null || typeof r.score === "number") &&
+      typeof r.maxScore === "number" &&
+      Array.isArray(r.reasons) &&
+      r.reasons.every((x) => typeof x === "string") &&
+      typeof r.grader === "string" &&
+      typeof r.gradedAt === "string" &&
+      (r.tests === undefined || (typeof r.tests === "object" && r.tests !== null && Array.isArray(r.tests.criteria)));
+    if (!fields) {
+      throw new GradesFileError(
+        `${file}: rows[${i}] needs student, lesson, status (pass|fail|needs-review), score (a number or null), maxScore, reasons (a list of texts), grader and gradedAt; fix or move it away`,
+      );
+    }
+  });
+  return rows as GradebookRow[];
 }
 
 /**

@@ -173,3 +173,31 @@ describe("grader review: a student not in the batch", () => {
     expect(again.code).toBe(0);
   });
 });
+
+describe("a gradebook.json that is valid JSON of another shape", () => {
+  test("proofs, review and test --class refuse it naming the row (exit 4), and the file is left as it was", async () => {
+    const out = path.join(tmp, "grades-bad-row");
+    await mkdir(out, { recursive: true });
+    const file = path.join(out, "gradebook.json");
+    const bad = JSON.stringify({ version: 1, rows: [{ student: "x" }] });
+    await writeFile(file, bad);
+    const klass = path.join(tmp, "class-bad-gradebook");
+    await mkdir(path.join(klass, "dora"), { recursive: true });
+    const runs = await Promise.all([
+      grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out]),
+      grader(["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "alice", "--status", "pass", "--note", "n", "--new-student", "--out", out]),
+      grader(["test", "--class", klass, "--lesson", "keys", "--out", out], { timeoutMs: 60_000 }),
+    ]);
+    for (const r of runs) {
+      expect(r.stderr).not.toContain("internal error");
+      expect(r.stderr).toMatch(/^grader (proofs|review|test): .*gradebook\.json: rows\[0\] needs student, lesson, status \(pass\|fail\|needs-review\), .*; fix or move it away\n$/);
+      expect(r.code).toBe(4);
+    }
+    expect(await readFile(file, "utf8")).toBe(bad);
+    await writeFile(file, JSON.stringify([1, 2]));
+    const array = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out]);
+    expect(array.stderr).toContain(`${file}: expected {"version":1,"rows":[...]}; fix or move it away`);
+    expect(array.code).toBe(4);
+    expect(await readFile(file, "utf8")).toBe("[1,2]");
+  }, 90_000);
+});

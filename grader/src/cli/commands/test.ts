@@ -6,6 +6,7 @@
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
+import { readGradebookRows } from "../../gradebook/store.js";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
 import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
 import { gradeClass, listStudents } from "../../test-run/class.js";
@@ -163,8 +164,9 @@ or the class directory holds no student folder (nothing is written then),
     }
     if (students.length === 0) throw new InputError(`--class ${klass}: no student folder in it (one folder per student, each a week-12/ or a repository); nothing graded, nothing written`);
     const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
-    // Refused in one line naming --out (exit 4) before any grading.
+    // Refused in one line naming --out (exit 4) before any grading, as is a gradebook there that cannot be read.
     prepareOutDir(out, []);
+    await readGradebookRows(out);
     const progress = process.stderr.isTTY === true;
     const rows = await gradeClass({
       ...common,
