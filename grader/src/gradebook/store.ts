@@ -43,7 +43,7 @@ export async function readManualGrades(outDir: string): Promise<ManualGrade[]> {
   const file = path.join(outDir, MANUAL_GRADES_FILE);
   const data = await readJson(file);
   if (data === undefined) return [];
-  const grades = (data as { grades?: unknown }).grades;
+  const grades = (data as { grades?: unknown } | null)?.grades;
   if (!Array.isArray(grades)) throw new GradesFileError(`${file}: expected {"version":1,"grades":[...]}`);
   grades.forEach((g: Partial<ManualGrade>, i) => {
     if (typeof g?.lesson !== "string" || typeof g.student !== "string" || (g.status !== "pass" && g.status !== "fail") || typeof g.gradedAt !== "string") {

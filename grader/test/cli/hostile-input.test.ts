@@ -201,3 +201,25 @@ describe("a gradebook.json that is valid JSON of another shape", () => {
     expect(await readFile(file, "utf8")).toBe("[1,2]");
   }, 90_000);
 });
+
+describe("state files of another shape", () => {
+  test("a manual-grades.json holding null and a .schedule-state.json whose event lacks its fields are refused in one line (exit 4), not a crash", async () => {
+    const grades = path.join(tmp, "grades-null");
+    await mkdir(grades, { recursive: true });
+    await writeFile(path.join(grades, "manual-grades.json"), "null\n");
+    const sched = path.join(tmp, "sched-bad-event");
+    await mkdir(sched, { recursive: true });
+    await writeFile(path.join(sched, ".schedule-state.json"), JSON.stringify({ version: 1, events: { "alice.fx-retry.review-1@dslab-grader": 5 } }));
+    const csv = path.join(tmp, "completions-bad-state.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    const [proofs, schedule] = await Promise.all([
+      grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", grades]),
+      grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", sched]),
+    ]);
+    expect(proofs).toMatchObject({ code: 4, stderr: `grader proofs: ${path.join(grades, "manual-grades.json")}: expected {"version":1,"grades":[...]}\n` });
+    expect(schedule).toMatchObject({
+      code: 4,
+      stderr: `grader schedule: ${path.join(sched, ".schedule-state.json")} is not a schedule state file (event alice.fx-retry.review-1@dslab-grader needs sequence, student, fingerprint, date, summary, description); move it away to start the sequences over\n`,
+    });
+  });
+});

@@ -6,14 +6,20 @@ import { buildSchedule } from "../../schedule/build.js";
 import { lessonPagePath } from "../../site/pages.js";
 import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
-import { emptyState, STATE_FILE, type ScheduleState } from "../../schedule/state.js";
+import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../../schedule/state.js";
 import { readRegularText } from "../../fs/read-regular.js";
 import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, unreadableReason, UsageError, type Command } from "../args.js";
 
 async function readState(file: string): Promise<ScheduleState> {
   try {
     const data = JSON.parse(await readRegularText(file)) as ScheduleState;
-    if (data?.version !== 1 || typeof data.events !== "object") throw new Error("unknown format");
+    if (data?.version !== 1 || typeof data.events !== "object" || data.events === null || Array.isArray(data.events)) throw new Error("unknown format");
+    for (const [uid, e] of Object.entries(data.events as Record<string, Partial<EventState> | null>)) {
+      const fields = ["student", "fingerprint", "date", "summary", "description"] as const;
+      if (typeof e !== "object" || e === null || typeof e.sequence !== "number" || fields.some((f) => typeof e[f] !== "string")) {
+        throw new Error(`event ${uid} needs sequence, ${fields.join(", ")}`);
+      }
+    }
     return data;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
