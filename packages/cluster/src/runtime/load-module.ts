@@ -54,7 +54,18 @@ export function moduleLoadProblem(e: unknown): string {
   if ((e as NodeJS.ErrnoException | undefined)?.code === "ERR_REQUIRE_CYCLE_MODULE") {
     return `it is taken for CommonJS, since no package.json with {"type": "module"} is in its folder or above (as outside the repository): add one, or name the file .mts`;
   }
-  return e instanceof Error ? e.message.split("\n")[0]! : String(e);
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === "TransformError") {
+    // tsx passes on esbuild's message only: "Transform failed with N error(s):" then "<file>:<line>:<column>: ERROR: <text>" lines.
+    const errors = [...e.message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.*)$/gm)];
+    const first = errors[0];
+    if (first !== undefined) {
+      // esbuild counts columns from 0, editors and stack traces from 1.
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? "s" : ""})` : "";
+      return `it does not parse: ${shownPath(first[1]!)}:${first[2]}:${Number(first[3]) + 1}: ${first[4]}${more}`;
+    }
+  }
+  return e.message.split("\n")[0]!;
 }
 
 /** The core factory `--core FILE` names. */

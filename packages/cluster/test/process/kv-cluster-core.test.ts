@@ -81,6 +81,19 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
     expect(r.stderr.some((l) => /^cluster \| n\d pid/.test(l))).toBe(false);
   }, 60_000);
 
+  it("a module that does not parse is a usage error naming its file, line and column and what esbuild expected", async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-unparsed-"));
+    try {
+      await fsp.writeFile(path.join(dir, "package.json"), '{"type": "module"}\n');
+      await fsp.writeFile(path.join(dir, "mine.ts"), "export function createKvNodeCore( {\n  return 1;\n}\n");
+      const r = await run(["start", "--nodes", "1", "--data-dir", path.join(dataDir, "unparsed"), "--core", path.join(dir, "mine.ts")]);
+      expect(r.code).toBe(2);
+      expect(r.stderr[0]).toBe(`kv-cluster: --core: cannot load ${path.join(dir, "mine.ts")}: it does not parse: ${path.join(dir, "mine.ts")}:2:10: Expected "}" but found "1"`);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("a TypeScript module outside any package with \"type\": \"module\" is refused saying so, and loads once named .mts", async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-outside-"));
     try {
