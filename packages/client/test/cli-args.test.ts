@@ -29,6 +29,7 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     expect(parseKvArgs(["--nodes", "9003,9001", "get", "k"]).nodes).toEqual({ "127.0.0.1:9003": 9003, "127.0.0.1:9001": 9001 });
     expect(parseKvArgs(["--port", "9002", "get", "k"]).nodes).toEqual({ "127.0.0.1:9002": 9002 });
     expect(parseKvArgs(["get", "k"]).nodes).toEqual({ "127.0.0.1:9001": 9001 });
+    expect(parseKvArgs(["--host", "::1", "--nodes", "9001,9002", "get", "k"]).nodes).toEqual({ "[::1]:9001": 9001, "[::1]:9002": 9002 });
   });
 
   test("the options are read wherever they appear", () => {

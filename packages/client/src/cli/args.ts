@@ -82,7 +82,8 @@ ${exitCodeHelp()}`;
  * learned from its replies: the order of the ports says nothing about it.
  */
 export function nodeAddress(host: string, port: number): string {
-  return `${host}:${port}`;
+  // An IPv6 host is bracketed, as in a URL, so the port stays readable: [::1]:9001.
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export interface KvPlan {
@@ -90,7 +91,7 @@ export interface KvPlan {
   /** `status` asks every node for its state instead of running an operation. */
   status: boolean;
   host: string;
-  /** Node address (host:port, see nodeAddress) -> port. */
+  /** Node address (host:port or [v6 host]:port, see nodeAddress) -> port. */
   nodes: Record<string, number>;
   /** --host, --nodes and --port as they were given: where a replay command must go. */
   target: string[];
