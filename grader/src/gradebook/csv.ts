@@ -6,6 +6,16 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(value) || /^[\s\ufeff]|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/**
+ * A field of a CSV meant for a spreadsheet: text that starts like a formula
+ * (=, +, -, @, a tab or a carriage return) gets a leading apostrophe, so a
+ * student id or a reason quoting a submission (`=HYPERLINK(...)`) is shown
+ * as text, never run as a formula when the file is opened.
+ */
+export function sheetField(value: string): string {
+  return csvField(/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+}
+
 export function gradebookCsv(rows: readonly GradebookRow[]): string {
   const tested = rows.some((r) => r.tests !== undefined);
   const lines = [[...CSV_COLUMNS, ...(tested ? TEST_CSV_COLUMNS : [])].join(",")];
@@ -21,7 +31,7 @@ export function gradebookCsv(rows: readonly GradebookRow[]): string {
           : [String(t.score), String(t.maxScore), String(t.xp), lessonXp, String(t.errors), t.criteria.map((c) => `${c.criterion}=${c.score}/${c.maxScore}`).join("; ")];
     lines.push(
       [r.student, r.lesson, r.status, r.score === null ? "" : String(r.score), String(r.maxScore), r.reasons.join("; "), r.grader, r.gradedAt, ...testFields]
-        .map(csvField)
+        .map(sheetField)
         .join(","),
     );
   }

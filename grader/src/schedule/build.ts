@@ -1,6 +1,6 @@
 // Turns planned reviews into per-student calendars and the CSV agenda. Pure.
 import { createHash } from "node:crypto";
-import { csvField } from "../gradebook/csv.js";
+import { sheetField } from "../gradebook/csv.js";
 import { formatIsoDate } from "./dates.js";
 import { renderCalendar, type IcsEvent } from "./ics.js";
 import type { PlannedReview } from "./plan.js";
@@ -89,7 +89,7 @@ export function buildSchedule(options: BuildOptions): BuiltSchedule {
     const link = r ? options.linkOf(r) : undefined;
     agenda.push(
       [e.student, r?.lesson.id ?? "", r?.lesson.title ?? e.summary, r ? String(r.review) : "", e.date, e.status.toLowerCase(), e.uid, String(e.sequence), link?.url ?? link?.text ?? ""]
-        .map(csvField)
+        .map(sheetField)
         .join(","),
     );
   }

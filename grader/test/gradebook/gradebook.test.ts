@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { gradeClass, similarityText, type Paste } from "../../src/gradebook/batch.js";
-import { csvField, gradebookCsv, parseCsv } from "../../src/gradebook/csv.js";
+import { csvField, gradebookCsv, parseCsv, sheetField } from "../../src/gradebook/csv.js";
 import { upsertManualGrade } from "../../src/gradebook/manual.js";
 import type { ManualGrade } from "../../src/gradebook/model.js";
 import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades } from "../../src/gradebook/store.js";
@@ -189,6 +189,24 @@ describe("CSV", () => {
       { fields: ["a", "b"], line: 1, endLine: 1 },
       { fields: ["c", "d\r\ne,f\r\n"], line: 2, endLine: 3, unterminated: true },
     ]);
+  });
+
+  test.each([
+    ["=1+1", "'=1+1"],
+    ["+cmd", "'+cmd"],
+    ["-2+3", "'-2+3"],
+    ["@SUM(A1)", "'@SUM(A1)"],
+    ["\tx", "'\tx"],
+    ['=HYPERLINK("http://x","y")', '"\'=HYPERLINK(""http://x"",""y"")"'],
+    ["ada", "ada"],
+    ["a=b", "a=b"],
+  ])("a field that starts like a spreadsheet formula, %j, is written as text", (value, expected) => {
+    expect(sheetField(value)).toBe(expected);
+  });
+
+  test("the gradebook writes a student id and a reason that start like formulas as text, and its numbers as they are", () => {
+    const csv = gradebookCsv([{ student: "=1+1", lesson: "l", status: "fail", score: 0, maxScore: 5, reasons: ["@x"], grader: "auto", gradedAt: NOW, manual: false }]);
+    expect(csv.split("\r\n")[1]).toBe(`'=1+1,l,fail,0,5,'@x,auto,${NOW}`);
   });
 
   test("an empty score for needs-review, CRLF rows", () => {
