@@ -295,8 +295,12 @@ describe("lesson w11-l04 (idempotent writes) of the course, through the grader c
     await writeFile(path.join(dir, "bob.txt"), attemptLog("118446744073709551615002219023476121", 3, 112, 1131));
     await writeFile(path.join(dir, "carol.txt"), attemptLog("77301994822017634002193847561029384", 12, 84, 1090));
     await writeFile(path.join(dir, "zoe.txt"), alice.replace("t_ms=1104", "t_ms=1107").replace("| became", "|  became"));
+    // A paste in a folder is not graded, and the instructor is told which folder.
+    await mkdir(path.join(dir, "dave"), { recursive: true });
+    await writeFile(path.join(dir, "dave", "log.txt"), attemptLog("55", 2, 90, 1000));
     const r = await grader(["proofs", "--lessons", lessons, "--lesson", "w11-l04", dir, "--out", out, "--now", "2026-11-24T10:00:00Z"]);
     expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`grader proofs: warning: ${path.join(dir, "dave")}/ is a directory, not graded; each student's paste is a file directly in ${dir}\n`);
     expect(r.stdout).toContain("lesson w11-l04: 4 student(s): 2 pass, 0 fail, 2 needs-review (0 manual)");
     expect(r.stdout).toContain("  near-identical (1.00): alice and zoe\n");
     const csv = await readFile(path.join(out, "gradebook.csv"), "utf8");

@@ -83,7 +83,12 @@ is written then).
     let entries;
     try {
       // Symlinks are followed when read; FIFOs and devices are refused per student, never read.
-      entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.isDirectory() && !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
+      const listed = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith(".")).sort((a, b) => (a.name < b.name ? -1 : 1));
+      entries = listed.filter((e) => !e.isDirectory());
+      // A paste left in a folder (a student's own, an LMS export's) would otherwise vanish from the gradebook without a word.
+      for (const e of listed) {
+        if (e.isDirectory()) io.stderr(`grader proofs: warning: ${path.join(dir, e.name)}/ is a directory, not graded; each student's paste is a file directly in ${dir}\n`);
+      }
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === "ENOTDIR" ? "it is a file, not a directory; give the directory that holds one paste per student" : unreadableReason(err);
       throw new InputFileError(`cannot read the pastes directory ${dir}: ${why}`, { cause: err });
