@@ -354,7 +354,8 @@ h1{font-size:18px;margin:0 0 4px}
 details.more{margin:4px 0 8px}
 .note{color:#666;margin:4px 0}
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:18px;height:10px;margin-right:4px;vertical-align:middle;border-radius:2px}
-.faults-list{margin:4px 0;padding-left:18px;max-height:8.5em;overflow:auto;font-size:12px;columns:2 420px}
+.faults-box{max-height:8.5em;overflow:auto;margin:4px 0}
+.faults-list{margin:0;padding-left:18px;font-size:12px;columns:2 420px}
 .faults-list li{break-inside:avoid}
 button.goto{font:11px ui-monospace,monospace;border:1px solid #ccc;background:#fff;border-radius:3px;padding:0 4px;cursor:pointer}
 .toolbar{margin:6px 0;display:flex;gap:6px;align-items:center}
@@ -390,7 +391,7 @@ ${options.subtitle !== undefined ? `<p class="note">${esc(options.subtitle)}</p>
 <p class="legend"><span><i style="background:#9fd8a8"></i>ok</span><span><i style="background:#ffcf7a"></i>info (may or may not have happened)</span><span><i style="background:#c9c9e8"></i>never completed</span><span><i style="background:#e0e0e0"></i>fail (did not happen)</span><span><i style="outline:3px solid #d32f2f;background:#fff"></i>the failing operation</span><span><i style="outline:2px solid #f39c12;background:#fff"></i>involved</span><span><i style="background:#ede7f6;border:1px solid #9575cd"></i>fault</span></p>
 ${summary.length > 0 ? `<ul class="summary" id="summary">${summary.map(summaryLi).join("")}</ul>` : ""}
 ${moreAnomalies.length > 0 ? `<details class="more"><summary>${moreAnomalies.length} more anomal${moreAnomalies.length === 1 ? "y" : "ies"}</summary><ul class="summary" id="more-anomalies">${moreAnomalies.map(summaryLi).join("")}</ul></details>` : ""}
-${faultList.length > 0 ? `<details class="more" open><summary>Faults (${faultList.length}; click a time to zoom there)</summary><ol class="faults-list" id="faults-list">${faultList.join("")}</ol></details>` : ""}
+${faultList.length > 0 ? `<details class="more" open><summary>Faults (${faultList.length}; click a time to zoom there)</summary><div class="faults-box"><ol class="faults-list" id="faults-list">${faultList.join("")}</ol></div></details>` : ""}
 ${windowNote}
 <div class="toolbar"><button type="button" id="zoom-out" title="zoom out (-)">−</button><button type="button" id="zoom-in" title="zoom in (+)">+</button><button type="button" id="zoom-fit" title="fit the whole window (0)">fit</button>${failed !== undefined ? `<button type="button" id="zoom-failure">go to the failing operation</button>` : ""}<span class="hint">ctrl+wheel or the + / - / 0 keys zoom; hover a bar for details. ${esc(axisNote)}</span></div>
 <div id="scroll"><div id="canvas" data-unit="${unitName}" data-unit-ns="${unitNs}" data-origin="${num(origin)}" data-span="${num(spanUnits)}">

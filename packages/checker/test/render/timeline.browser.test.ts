@@ -272,6 +272,28 @@ describe("HTML timeline in chromium", () => {
     await page.close();
   });
 
+  it("a list of 80 faults stays within the page at every width, scrolling down, never sideways", async () => {
+    const b = new HistoryBuilder();
+    for (let i = 0; i < 80; i++) {
+      b.invoke(0, "write", i, { time: i * 2_000_000 });
+      b.ok(0, undefined, { time: i * 2_000_000 + 500_000 });
+      b.nemesis("fault", `partition {n${i % 5}} | {n1 n2 n3 n4} number ${i}`, { time: i * 2_000_000 + 1_000_000 });
+    }
+    const { page, problems } = await open(renderTimelineHtml(b.build(), { title: "many faults" }), "many-faults.html");
+    for (const width of [1400, 1024, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      const box = (await boxes(page, "#faults-list"))[0]!;
+      const items = await boxes(page, "#faults-list li");
+      expect(items).toHaveLength(80);
+      const outside = items.filter((li) => li.right > Math.min(box.right, width) + 1).length;
+      expect(outside, `fault list items past the right edge at ${width}px`).toBe(0);
+      const sideways = await inPage<boolean>(page, `(() => { const l = document.getElementById("faults-list").parentElement; return l.scrollWidth > l.clientWidth; })()`);
+      expect(sideways, `fault list scrolls sideways at ${width}px`).toBe(false);
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("shows each operation's key, argument and result on its bar", async () => {
     const history = simulatedRun();
     const { page, problems } = await open(renderTimelineHtml(history), "labels.html");
