@@ -91,6 +91,37 @@ describe("review page (grader proofs, HTML export)", () => {
     expect(await page.locator("#student-erin .reasons-none").textContent()).toBe("all checks passed");
   });
 
+  test("a long unbroken student name, note or paste line wraps inside the page at every width; the page never scrolls sideways", async () => {
+    const lesson = parseLesson(await readFile(path.join(FIXTURES, "course/retry.md"), "utf8"), "retry.md").lesson!;
+    const paste = await readFile(path.join(FIXTURES, "pastes/bob.txt"));
+    const name = "a".repeat(300);
+    const grading = gradeClass({
+      checker: proofChecker(lesson),
+      pastes: [
+        { student: name, data: Buffer.concat([paste, Buffer.from(`\n${"x".repeat(400)}\n`)]) },
+        { student: "s1", data: paste },
+      ],
+      manual: [{ lesson: "fx-retry", student: "s1", status: "pass", note: "y".repeat(400), gradedAt: "2026-11-24T12:00:00.000Z" }],
+      now: "2026-11-24T10:00:00.000Z",
+    });
+    const file = path.join(dir, "long-words.html");
+    await writeFile(file, renderReviewPage({ lessonId: lesson.id, lessonTitle: lesson.title, rows: grading.rows, results: grading.results, generatedAt: "2026-11-24T10:00:00.000Z" }));
+    const narrow = await browser.newPage();
+    try {
+      await narrow.goto(pathToFileURL(file).href);
+      for (const width of [1400, 1024, 390]) {
+        await narrow.setViewportSize({ width, height: 900 });
+        const scrollWidth = await narrow.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+        expect(scrollWidth, `page width at a ${width}px window`).toBeLessThanOrEqual(width);
+        const pre = await narrow.locator("pre.paste").first().evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+        expect(pre.scroll, `paste scrolls sideways at ${width}px`).toBeLessThanOrEqual(pre.client);
+      }
+      expect(await narrow.locator("section.student h2").first().textContent()).toContain(name);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   test("pasted HTML is shown as text, never run or fetched; the page loads nothing else", async () => {
     expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator("#student-mallory pre").textContent()).toContain("<script>window.pwned = 1</script>");
