@@ -57,7 +57,7 @@ function rel(from: string, to: string): string {
 
 const CSS = `
 body { font-family: system-ui, sans-serif; line-height: 1.55; color: #1f2933; margin: 0; background: #fafafa; }
-main { max-width: 52rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; background: #fff; }
+main { max-width: 52rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; background: #fff; overflow-wrap: break-word; }
 nav.top, nav.pager { display: flex; justify-content: space-between; gap: 1rem; font-size: 0.95rem; }
 nav.pager { margin-top: 2.5rem; border-top: 1px solid #e5e7eb; padding-top: 1rem; }
 .meta { color: #52606d; font-size: 0.95rem; }
@@ -66,7 +66,7 @@ nav.pager { margin-top: 2.5rem; border-top: 1px solid #e5e7eb; padding-top: 1rem
 img { max-width: 100%; height: auto; border: 1px solid #e5e7eb; }
 pre { background: #f5f7fa; padding: 0.75rem; overflow-x: auto; font-size: 0.88rem; }
 code { font-family: ui-monospace, monospace; }
-table { border-collapse: collapse; margin: 1rem 0; }
+table { border-collapse: collapse; margin: 1rem 0; display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d9e2ec; padding: 0.35rem 0.6rem; vertical-align: top; }
 section.checks li { margin-bottom: 0.5rem; }
 ol.lessons li { margin-bottom: 0.6rem; }

@@ -80,6 +80,18 @@ describe("grader site, in a real browser", () => {
     console.log(`screenshots: ${shots}${keep ? "" : " (removed after the run; DSLAB_KEEP_HTML=1 keeps them)"}`);
   }, 240_000);
 
+  test("no page scrolls sideways in a phone-wide window: long code names wrap, a wide table scrolls in its own box", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const wide: string[] = [];
+    for (const p of pages) {
+      await page.goto(pathToFileURL(path.join(out, p)).href);
+      const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+      if (width > 390) wide.push(`${p}: ${width}px`);
+    }
+    await page.close();
+    expect(wide).toEqual([]);
+  }, 120_000);
+
   test("the index lists the lessons in prerequisite order and each page links its neighbours", async () => {
     const page = await browser.newPage();
     await page.goto(pathToFileURL(path.join(out, "index.html")).href);
