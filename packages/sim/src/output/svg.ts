@@ -140,9 +140,13 @@ export function renderSequenceSvg(input: SequenceSvgInput): string {
   });
   rows.sort((a, b) => a.t - b.t || a.k - b.k);
   const noteW = (text: string): number => 10 + text.length * 6.1;
-  // Wide enough for the columns and for every note beside its column.
+  // Wide enough for the columns, for every note beside its column, and for the title (15px bold, about 9px a character).
   const width = Math.ceil(
-    Math.max(SEQ.left + (input.columns.length - 1) * SEQ.colW + 120, ...(input.notes ?? []).map((nt) => (colX.get(nt.column) ?? 0) + 8 + noteW(nt.text) + 12)),
+    Math.max(
+      SEQ.left + (input.columns.length - 1) * SEQ.colW + 120,
+      ...(input.notes ?? []).map((nt) => (colX.get(nt.column) ?? 0) + 8 + noteW(nt.text) + 12),
+      12 + input.title.length * 9 + 12,
+    ),
   );
   const head = heading(input.title, input.caption, width);
   const top = SEQ.top + head.extra;

@@ -152,10 +152,10 @@ export function renderTraceHtml(trace: TraceFile, replay: ReplayResult): string 
   const violation = replay.violation ? `<p class="violation"><b>${esc(replay.violation.invariant)}</b>: ${esc(replay.violation.message)}</p>` : `<p>Every invariant holds at the end of the trace.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kv-sim search trace: ${esc(trace.scenario)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:16px;color:#1f2933}ol{font-family:ui-monospace,monospace;font-size:13px}.violation{color:#b91c1c;border-left:4px solid #b91c1c;padding-left:8px}</style>
+<style>body{font-family:system-ui,sans-serif;margin:16px;color:#1f2933}ol{font-family:ui-monospace,monospace;font-size:13px}.violation{color:#b91c1c;border-left:4px solid #b91c1c;padding-left:8px}.diagram{overflow-x:auto}</style>
 </head><body>
 ${violation}
-${svg}
+<div class="diagram">${svg}</div>
 <h2>Events</h2>
 <ol>
 ${lines}
