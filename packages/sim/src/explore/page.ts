@@ -37,6 +37,7 @@ button:disabled{opacity:.45;cursor:default}
 #violation{margin:8px 0 0;padding:8px 12px;background:#fbd9d9;color:#7f1010;border-left:6px solid var(--bad);border-radius:4px;font-weight:600}
 #violation .sentence{font-weight:normal;display:block;margin-top:2px}
 main{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:12px;padding:12px 16px}
+@media (max-width:760px){main{grid-template-columns:minmax(0,1fr)}}
 section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 10px;margin-bottom:12px}
 section h2{font-size:13px;margin:0 0 6px;color:#344054;text-transform:uppercase;letter-spacing:.04em}
 #state.violated{outline:3px solid var(--bad);background:var(--bad-bg)}

@@ -187,4 +187,21 @@ describe("kv-sim explore in a browser", () => {
     expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
     await page.close();
   });
+
+  test("in a phone-wide window the state and the events stack, overlap nothing and keep the page from scrolling sideways", async () => {
+    const { page, problems } = await watched();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(url);
+    await page.waitForSelector("#columns .column");
+    const box = (selector: string) => page.locator(selector).first().evaluate((el) => el.getBoundingClientRect().toJSON() as { left: number; right: number; top: number; bottom: number });
+    const state = await box("#state");
+    const events = await box("section:has(#events)");
+    expect(state.right, "the state section ends inside the window").toBeLessThanOrEqual(390);
+    expect(events.right, "the events section ends inside the window").toBeLessThanOrEqual(390);
+    const overlap = state.left < events.right && events.left < state.right && state.top < events.bottom && events.top < state.bottom;
+    expect(overlap, "the state and the events overlap").toBe(false);
+    expect(await inPage<number>(page, "document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
