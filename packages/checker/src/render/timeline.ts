@@ -347,6 +347,7 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
 <style>
 body{font:13px/1.4 system-ui,sans-serif;margin:16px;color:#222}
 h1{font-size:18px;margin:0 0 4px}
+h1,.note,.faults-list{overflow-wrap:anywhere}
 .verdict{display:inline-block;padding:2px 8px;border-radius:4px;font-weight:600;margin-left:8px;font-size:13px}
 .verdict.good{background:#d8f5dd;color:#135c22}.verdict.bad{background:#fbd9d9;color:#8a1010}.verdict.unknown{background:#fff1c2;color:#6b5200}
 .summary{margin:8px 0;padding:0;list-style:none;max-width:1100px}.summary li{margin:4px 0;padding:4px 8px;background:#f6f6f8;border-left:3px solid #999;word-break:break-word}

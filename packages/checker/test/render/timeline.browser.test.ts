@@ -294,6 +294,21 @@ describe("HTML timeline in chromium", () => {
     await page.close();
   });
 
+  it("a long unbroken title, subtitle or fault label wraps: the page never scrolls sideways", async () => {
+    const b = new HistoryBuilder();
+    b.invoke(0, "write", 1, { time: 0 });
+    b.ok(0, undefined, { time: 1_000_000 });
+    b.nemesis("fault", `late replay: ${"r".repeat(300)}`, { time: 2_000_000 });
+    const html = renderTimelineHtml(b.build(), { title: `${"h".repeat(200)}.jsonl`, subtitle: `replay: --core /${"d".repeat(300)}/core.ts` });
+    const { page, problems } = await open(html, "long-words.html");
+    for (const width of [1400, 1024, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      expect(await inPage<number>(page, "document.documentElement.scrollWidth"), `page width at a ${width}px window`).toBeLessThanOrEqual(width);
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("shows each operation's key, argument and result on its bar", async () => {
     const history = simulatedRun();
     const { page, problems } = await open(renderTimelineHtml(history), "labels.html");
