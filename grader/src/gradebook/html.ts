@@ -40,6 +40,7 @@ export function highlightPaste(text: string, highlights: readonly Highlight[]): 
 const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#1a1a1a;overflow-wrap:anywhere}
 header{position:sticky;top:0;background:#fff;padding:.5rem 0;border-bottom:1px solid #ddd}
+@media (max-width:600px){header{position:static}}
 .filters label{margin-right:1rem}
 section.student{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
 section.student h2{font-size:1.05rem;margin:.3rem 0}

@@ -122,6 +122,21 @@ describe("review page (grader proofs, HTML export)", () => {
     }
   });
 
+  test("on a wide window the header with the filter stays in view; on a phone it scrolls away and leaves the window to the students", async () => {
+    const at = async (width: number): Promise<number> => {
+      const p = await browser.newPage({ viewport: { width, height: 844 } });
+      try {
+        await p.goto(page.url());
+        await p.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 1e6));
+        return await p.locator("header").evaluate((el) => el.getBoundingClientRect().bottom);
+      } finally {
+        await p.close();
+      }
+    };
+    expect(await at(1024)).toBeGreaterThan(0);
+    expect(await at(390)).toBeLessThanOrEqual(0);
+  });
+
   test("pasted HTML is shown as text, never run or fetched; the page loads nothing else", async () => {
     expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator("#student-mallory pre").textContent()).toContain("<script>window.pwned = 1</script>");
