@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { CriterionScore, TestGrade } from "../gradebook/model.js";
 import { writeTestGrades } from "../gradebook/store.js";
 import { buildSubmissionResult, type FormatEntry, type SubmissionResult } from "../report/index.js";
+import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID } from "../sandbox/index.js";
 import { gradeSubmission, type GradeOptions } from "./grade.js";
 import { SubmissionPathError } from "./submission.js";
 
@@ -48,7 +49,9 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
   let next = 0;
   let done = 0;
   await mkdir(join(o.out, "reports"), { recursive: true });
-  const worker = async (): Promise<void> => {
+  // Each job runs its submissions as a user of its own (65534, 65533, ...): code run as one user may signal every
+  // process of that user, so two students graded side by side as one user could stop each other's runners.
+  const worker = async (job: number): Promise<void> => {
     for (;;) {
       const i = next++;
       if (i >= students.length) return;
@@ -58,7 +61,7 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
       let row: ClassRow;
       try {
         const { dir: _d, jobs: _j, out: _o, format: _f, onProgress: _p, ...grading } = o;
-        const graded = await gradeSubmission({ ...grading, submission: join(o.dir, student), name: student });
+        const graded = await gradeSubmission({ ...grading, submission: join(o.dir, student), name: student, uid: (o.uid ?? DEFAULT_SANDBOX_UID) - job, gid: (o.gid ?? DEFAULT_SANDBOX_GID) - job });
         row = { student, result: graded.result };
       } catch (e) {
         const failure = e instanceof SubmissionPathError ? e.problem : e instanceof Error ? e.message : String(e);
@@ -72,7 +75,7 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
       o.onProgress?.(done, students.length, [...running]);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, students.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, students.length)) }, (_, job) => worker(job)));
   await writeTestGrades(o.out, rows.flatMap((r) => r.result.lessons.map((l) => ({ student: r.student, lesson: l.id, tests: testGrade(r.result, l.id, r.failure) }))));
   return rows;
 }
