@@ -189,6 +189,27 @@ if (leaked.length > 0) throw new Error("LEAKED " + leaked.join(" | "));`),
     expect: [{ tests: "all", status: "passed" }],
   },
   {
+    name: "patches-stringify",
+    does: "a handler that ignores the body, whose module replaces JSON.stringify and fs.writeSync at import to turn every result line into a pass",
+    lesson: KEYS_LESSON,
+    make: (root) => ({
+      overrides: { "src/wrong-handler.ts": `${root}/grader/test/mutants/key-ignores-body.ts` },
+      files: {
+        [HANDLER]: `import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+export * from "./wrong-handler.js";
+const pass = (text: string) => text.replace(/"status":"(fail|error|todo)"/g, '"status":"pass"');
+const stringify = JSON.stringify;
+JSON.stringify = ((value: unknown, ...rest: []) => pass(stringify(value, ...rest))) as typeof JSON.stringify;
+const writeSync = fs.writeSync;
+fs.writeSync = ((fd: number, data: string, ...rest: []) => writeSync(fd, typeof data === "string" ? pass(data) : data, ...rest)) as typeof fs.writeSync;
+syncBuiltinESMExports();`,
+      },
+    }),
+    limits: SMALL,
+    expect: [{ tests: { n: 2, visibility: "visible" }, status: "failed", message: /instead of 422/ }],
+  },
+  {
     name: "writes-outside",
     does: "writes files into the grader's checkout, the sandbox's parent and /tmp at import",
     lesson: KEYS_LESSON,
