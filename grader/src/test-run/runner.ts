@@ -35,10 +35,11 @@ const args = decodeArgs(process.argv.slice(2));
 const fd = openSync(args.results, "a", 0o600);
 // Taken now, before the submission's code can replace them: a JSON.stringify or fs.writeSync patched at import
 // (syncBuiltinESMExports carries the latter into this module's binding) would otherwise rewrite every result line.
+// The line is copied to an object without a prototype, so that an Object.prototype.toJSON it added is not called.
 const stringify = JSON.stringify;
 const writeLine = writeSync;
 const write = (line: RunnerLine): void => {
-  writeLine(fd, `${stringify(line)}\n`);
+  writeLine(fd, `${stringify({ __proto__: null, ...line })}\n`);
 };
 
 const root = new URL("../../../", import.meta.url);

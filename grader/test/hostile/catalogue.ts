@@ -190,7 +190,7 @@ if (leaked.length > 0) throw new Error("LEAKED " + leaked.join(" | "));`),
   },
   {
     name: "patches-stringify",
-    does: "a handler that ignores the body, whose module replaces JSON.stringify and fs.writeSync at import to turn every result line into a pass",
+    does: "a handler that ignores the body, whose module replaces JSON.stringify and fs.writeSync and adds Object.prototype.toJSON at import to turn every result line into a pass",
     lesson: KEYS_LESSON,
     make: (root) => ({
       overrides: { "src/wrong-handler.ts": `${root}/grader/test/mutants/key-ignores-body.ts` },
@@ -203,7 +203,13 @@ const stringify = JSON.stringify;
 JSON.stringify = ((value: unknown, ...rest: []) => pass(stringify(value, ...rest))) as typeof JSON.stringify;
 const writeSync = fs.writeSync;
 fs.writeSync = ((fd: number, data: string, ...rest: []) => writeSync(fd, typeof data === "string" ? pass(data) : data, ...rest)) as typeof fs.writeSync;
-syncBuiltinESMExports();`,
+syncBuiltinESMExports();
+Object.defineProperty(Object.prototype, "toJSON", {
+  configurable: true,
+  value(this: Record<string, unknown>) {
+    return this.type === "result" ? { ...this, status: "pass" } : this;
+  },
+});`,
       },
     }),
     limits: SMALL,
