@@ -166,7 +166,9 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
           const t = plan.find((p) => p.id === l.id);
           if (t) tests.set(t.id, resultTest(t, l, o));
         }
-        if (lines.some((l) => l.type === "done")) continue;
+        // Done is the runner's word only once every test has its result: the submission's code holds the results file's
+        // descriptor, and a done it wrote there, with results of its own, must not end the grading of the tests left.
+        if (lines.some((l) => l.type === "done") && plan.every((t) => tests.has(t.id))) continue;
         // The run ended early: find what it was doing.
         const limitLine = lines.find((l): l is Extract<RunnerLine, { type: "limit" }> => l.type === "limit");
         const limit = limitLine ? "wall" : limitOf(run);

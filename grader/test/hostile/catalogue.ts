@@ -216,6 +216,23 @@ Object.defineProperty(Object.prototype, "toJSON", {
     expect: [{ tests: { n: 2, visibility: "visible" }, status: "failed", message: /instead of 422/ }],
   },
   {
+    name: "forges-done",
+    does: "writes passing results for the visible tests and a done line into the runner's results file at import, then exits",
+    lesson: KEYS_LESSON,
+    make: () =>
+      handlerWith(`import fs from "node:fs";
+const lines = [1, 2, 3, 4].map((n) => JSON.stringify({ type: "result", id: "visible:${KEYS_LESSON}#" + n, status: "pass", message: "", output: "", elapsedMs: 1 }));
+lines.push(JSON.stringify({ type: "done" }));
+for (let fd = 3; fd < 64; fd++) {
+  try {
+    if (fs.fstatSync(fd).isFile()) fs.writeSync(fd, lines.join("\\n") + "\\n");
+  } catch {}
+}
+process.exit(0);`),
+    limits: SMALL,
+    expect: [{ tests: { n: 1, visibility: "hidden" }, status: "error", message: /did not finish loading: the runner ended in the middle of it \(exit code 0: the code crashed the process or called process\.exit\)/ }],
+  },
+  {
     name: "writes-outside",
     does: "writes files into the grader's checkout, the sandbox's parent and /tmp at import",
     lesson: KEYS_LESSON,
