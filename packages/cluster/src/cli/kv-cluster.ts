@@ -18,6 +18,7 @@ import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { NODE_DEFAULTS, nodeSchemas } from "../node/core.js";
 import type { NodeEvent } from "../events.js";
+import { DEFAULT_MAX_HTTP_CONNECTIONS } from "../http/bounds.js";
 import type { HttpFront } from "../http/index.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
@@ -86,6 +87,8 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
                             goes past it is answered error 11 and closed
   --idle-timeout-ms MS      a client connection with no traffic for MS is
                             closed (default ${DEFAULT_IDLE_TIMEOUT_MS})
+  --max-http-connections N  HTTP connections a node's front keeps open (default
+                            ${DEFAULT_MAX_HTTP_CONNECTIONS}); one more is closed at once
   --version                 print the version
   -h, --help                show this help`;
 
@@ -132,6 +135,7 @@ const FLAGS = {
   "max-client-connections": { type: "string" },
   "max-buffered-input-bytes": { type: "string" },
   "idle-timeout-ms": { type: "string" },
+  "max-http-connections": { type: "string" },
   id: { type: "string" },
   /** Internal (set by `start`): stop when stdin closes, so no node outlives a killed `start`. */
   "exit-with-parent": { type: "boolean" },
@@ -247,6 +251,7 @@ function passThrough(values: Values, shape: ClusterShape): string[] {
     "max-client-connections",
     "max-buffered-input-bytes",
     "idle-timeout-ms",
+    "max-http-connections",
   ] as const) {
     if (values[f] === undefined) continue;
     // The files are passed as they resolved here, so a node restarted from another directory finds them.
@@ -260,6 +265,7 @@ async function runStart(values: Values): Promise<void> {
   const shape = clusterShape(values);
   nodeTuning(values);
   connectionLimits(values);
+  intFlag(values["max-http-connections"], "max-http-connections", { min: 1 });
   // A core that cannot load is refused here, once, rather than by every node.
   if (values.core !== undefined) await loadCore(values.core).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });
@@ -364,6 +370,7 @@ async function runNode(values: Values): Promise<void> {
   const ports = Object.fromEntries(shape.nodeIds.map((n, i) => [n, shape.basePort + i]));
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
   const limits = connectionLimits(values);
+  const maxHttpConnections = intFlag(values["max-http-connections"], "max-http-connections", { min: 1 });
   log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
@@ -457,7 +464,7 @@ async function runNode(values: Values): Promise<void> {
     const httpPort = shape.httpPort + index;
     const nodeHttpUrls = Object.fromEntries(shape.nodeIds.map((n, i) => [n, `http://127.0.0.1:${shape.httpPort! + i}`]));
     try {
-      http = await startHttp({ runtime, port: httpPort, nodeHttpUrls }, log);
+      http = await startHttp({ runtime, port: httpPort, nodeHttpUrls, ...definedOnly({ maxConnections: maxHttpConnections }) }, log);
     } catch (e) {
       // As for the node's own port: another program holds it, a definite refusal.
       log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${(e as Error).message}`);
@@ -472,7 +479,7 @@ function definedOnly<T extends Record<string, number | undefined>>(o: T): { [K i
 
 /** The HTTP front (src/http) is loaded only when a node serves one: a node without it starts without its modules. */
 async function startHttp(
-  opts: { runtime: KvNodeRuntime; port: number; nodeHttpUrls: Record<string, string> },
+  opts: { runtime: KvNodeRuntime; port: number; nodeHttpUrls: Record<string, string>; maxConnections?: number },
   log: (line: string) => void,
 ): Promise<HttpFront> {
   const { startHttpFront } = await import("../http/index.js");

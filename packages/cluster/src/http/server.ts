@@ -24,6 +24,12 @@
  * and a request carrying more than one Idempotency-Key header (node:http
  * would join them into one key "a, b", which no client meant).
  *
+ * Connections: at most `maxConnections` open at once (idle keep-alive ones
+ * included); one more is closed as soon as it is accepted, and logged (at
+ * most once a second, with a count). Without the bound, connections left
+ * open and idle would take every file descriptor the process may open, and
+ * the node's TCP clients, peers and storage would have none left.
+ *
  * A request that fails inside the front (a bug, or a runtime that throws) is
  * answered 500 with an incident id, and the node's log gets one line with
  * that id, the method, the target, the peer, the key and the error, followed
@@ -34,6 +40,7 @@ import http from "node:http";
 import type { Body } from "@dslab/protocol";
 import type { NodeRuntime } from "../contract.js";
 import { fingerprint, parseIdempotencyKey } from "./idempotency-key.js";
+import { DEFAULT_MAX_HTTP_CONNECTIONS } from "./bounds.js";
 import { errorJson, toHttp, type HttpResponse } from "./responses.js";
 import { route } from "./routes.js";
 
@@ -51,6 +58,8 @@ export interface HttpFrontOptions {
   noLeaderWaitMs?: number;
   /** Largest accepted body. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** HTTP connections open at once. Default DEFAULT_MAX_HTTP_CONNECTIONS. */
+  maxConnections?: number;
   /** Where internal errors are logged, a line at a time. Default: stderr, prefixed "<node id> | " like the node's own log. */
   log?: (line: string) => void;
 }
@@ -61,6 +70,8 @@ export interface HttpFront {
 }
 
 const NO_LEADER_POLL_MS = 50;
+/** Connections closed at the bound are logged at most once per this, with a count. */
+const DROP_LOG_EVERY_MS = 1000;
 
 function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
@@ -107,6 +118,23 @@ export class HttpFrontServer {
       this.handle(req, res).catch((e: unknown) => this.internalError(req, res, e));
     });
     this.server.keepAliveTimeout = 30_000;
+    const maxConnections = opts.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS;
+    this.server.maxConnections = maxConnections;
+    let lastDropLogMs = -Infinity;
+    let suppressed = 0;
+    this.server.on("drop", (peer?: { remoteAddress?: string; remotePort?: number }) => {
+      const now = Date.now();
+      if (now - lastDropLogMs < DROP_LOG_EVERY_MS) {
+        suppressed++;
+        return;
+      }
+      lastDropLogMs = now;
+      const more = suppressed > 0 ? ` (and ${suppressed} more like it since the last such line)` : "";
+      suppressed = 0;
+      this.log(
+        `http: closed the connection from ${peer?.remoteAddress ?? "?"}:${peer?.remotePort ?? "?"} at once: ${maxConnections} HTTP connections are open, the most this front takes${more}`,
+      );
+    });
   }
 
   async listen(): Promise<number> {

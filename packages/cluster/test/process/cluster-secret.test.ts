@@ -113,7 +113,7 @@ describe("kv-cluster and the cluster secret", () => {
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     await exited(child);
-    for (const flag of ["--secret-file FILE", "--max-client-connections N", "--max-buffered-input-bytes B", "--idle-timeout-ms MS"]) {
+    for (const flag of ["--secret-file FILE", "--max-client-connections N", "--max-buffered-input-bytes B", "--idle-timeout-ms MS", "--max-http-connections N"]) {
       expect(out).toContain(flag);
     }
   });
