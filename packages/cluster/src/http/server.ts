@@ -73,18 +73,29 @@ const NO_LEADER_POLL_MS = 50;
 /** Connections closed at the bound are logged at most once per this, with a count. */
 const DROP_LOG_EVERY_MS = 1000;
 
-function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
+/** A request's body, or why there is none to act on. */
+type BodyRead = { ok: true; text: string } | { ok: false; why: "too-large" | "gone" };
+
+/**
+ * Reads the body up to `maxBytes`. A body past the bound (declared by
+ * Content-Length, or counted as it streams in) is "too-large" at once,
+ * without waiting for the rest; a client that closes the connection before
+ * its body is complete is "gone" (no one is left to answer).
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    if (Number(req.headers["content-length"] ?? 0) > maxBytes) return resolve({ ok: false, why: "too-large" });
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > maxBytes) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+      if (size <= maxBytes) return void chunks.push(c);
+      req.off("data", onData);
+      resolve({ ok: false, why: "too-large" });
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve({ ok: true, text: Buffer.concat(chunks).toString("utf8") }));
+    req.on("error", () => resolve({ ok: false, why: "gone" }));
   });
 }
 
@@ -188,8 +199,14 @@ export class HttpFrontServer {
     } catch {
       return send(res, httpError(400, "bad-path", `the request target ${JSON.stringify(req.url)} is not a valid URL`));
     }
-    const bodyText = await readBody(req, this.opts.maxBodyBytes ?? 1024 * 1024);
-    if (bodyText === undefined) return send(res, httpError(413, "body-too-large", "the request body is too large"));
+    const maxBodyBytes = this.opts.maxBodyBytes ?? 1024 * 1024;
+    const body = await readBody(req, maxBodyBytes);
+    if (!body.ok && body.why === "gone") return;
+    if (!body.ok) {
+      // The rest of the body is not read: the connection closes after the answer.
+      return send(res, httpError(413, "body-too-large", `the request body is larger than ${maxBodyBytes} bytes, the most this front takes`, { Connection: "close" }));
+    }
+    const bodyText = body.text;
     const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
     const routed = route(method, url.pathname, { ifMatch }, bodyText);
     if (!routed.ok) {

@@ -6,7 +6,9 @@
  * URL. A request the front refuses reaches nothing: a later read shows the
  * key untouched. An internal error (the runtime, wrapped through the front's
  * `runtime` option, throws) is a 500 with an incident id, and the log has
- * that id with the request and the stack.
+ * that id with the request and the stack. A body past the bound is answered
+ * 413 as soon as it passes it, not once the client has sent it all; a client
+ * that goes away mid-body is no internal error.
  */
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -124,6 +126,68 @@ describe("HTTP front: the door", () => {
     expect(matchPath("/kv/a%2Fb/append")).toEqual({ ok: true, key: "a/b", action: "append" });
     expect(matchPath("/kv/%zz")).toMatchObject({ ok: false, status: 400, reason: "bad-path" });
     expect(matchPath("/nope")).toMatchObject({ ok: false, status: 404, reason: "not-found" });
+  });
+});
+
+/**
+ * Writes `head` (and `firstBytes` of the body) and never finishes the
+ * request; resolves with what came back once the server closes the
+ * connection, or after `giveUpMs` (then with whatever came, maybe nothing).
+ */
+async function unfinished(port: number, head: string[], firstBytes: string, giveUpMs = 10_000): Promise<{ status: number; text: string }> {
+  const socket = net.createConnection({ port, host: "127.0.0.1" });
+  socket.on("error", () => {});
+  socket.write(`${[...head, "Host: 127.0.0.1"].join("\r\n")}\r\n\r\n${firstBytes}`);
+  let text = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (c: string) => (text += c));
+  await new Promise<void>((resolve) => {
+    const giveUp = setTimeout(() => resolve(), giveUpMs);
+    socket.on("close", () => {
+      clearTimeout(giveUp);
+      resolve();
+    });
+  });
+  socket.destroy();
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? -1), text };
+}
+
+describe("HTTP front: bodies past the bound, and clients that go away", () => {
+  const MAX_BODY_BYTES = 1024;
+  const log: string[] = [];
+  let front: HttpFront;
+  beforeAll(async () => {
+    front = await startHttpFront({ runtime, port: 0, maxBodyBytes: MAX_BODY_BYTES, log: (line) => log.push(line) });
+  });
+  afterAll(async () => {
+    await front?.close();
+  });
+
+  test("a Content-Length past the bound is answered 413 naming the bound before the body is sent, and the connection closes", async () => {
+    const r = await unfinished(front.port, ["PUT /kv/big HTTP/1.1", `Content-Length: ${64 * MAX_BODY_BYTES}`], '{"value":"');
+    expect(r.status).toBe(413);
+    expect(r.text).toContain(`the request body is larger than ${MAX_BODY_BYTES} bytes, the most this front takes`);
+  });
+
+  test("a chunked body that goes past the bound and never ends is answered 413 once it passes the bound", async () => {
+    const chunk = "x".repeat(512);
+    const chunks = Array.from({ length: 4 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join("");
+    const r = await unfinished(front.port, ["PUT /kv/big HTTP/1.1", "Transfer-Encoding: chunked"], chunks);
+    expect(r.status).toBe(413);
+    expect((await raw(front.port, ["GET /kv/big HTTP/1.1"])).status).toBe(404);
+  });
+
+  test("a client that closes its connection in the middle of its body is not logged as an internal error, and the front serves on", async () => {
+    const socket = net.createConnection({ port: front.port, host: "127.0.0.1" });
+    socket.on("error", () => {});
+    await new Promise<void>((r) => socket.once("connect", () => r()));
+    socket.write("PUT /kv/gone HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"value\":");
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await raw(front.port, ["PUT /kv/after HTTP/1.1"], '{"value":1}')).status).toBe(200);
+    expect(log.filter((l) => l.includes("internal error"))).toEqual([]);
+    expect((await raw(front.port, ["GET /kv/gone HTTP/1.1"])).status).toBe(404);
   });
 });
 
