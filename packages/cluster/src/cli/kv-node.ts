@@ -5,6 +5,11 @@
  * lin-kv bodies. Messages for other nodes are written to stdout (Maelstrom or
  * the dslab harness routes them). Only protocol lines go to stdout; logs go
  * to stderr as `<node id> | <line>`.
+ *
+ * Back-pressure: while stdout or stderr holds output its reader has not
+ * taken (past the stream's buffer), stdin is not read. Each input line makes
+ * a bounded amount of output (a reply, a log line), so a writer faster than
+ * the reader of our output cannot make the node queue output without bound.
  */
 import {
   DEFAULT_MAX_LINE_BYTES,
@@ -223,7 +228,23 @@ async function main(argv: string[], io: Io): Promise<number> {
 
   const splitter = new LineSplitter(Math.max(maxLineBytes, maxPeerLineBytes));
   process.stdin.setEncoding("utf8");
-  process.stdin.on("data", (chunk: string) => splitter.push(chunk).forEach(handleRaw));
+  process.stdin.on("data", (chunk: string) => {
+    splitter.push(chunk).forEach(handleRaw);
+    // Replies leave on the next tick: hold stdin back once they are written, if they did not fit.
+    process.nextTick(holdInputWhileOutputQueued);
+  });
+  let inputHeld = false;
+  const holdInputWhileOutputQueued = (): void => {
+    const full = [process.stdout, process.stderr].find((s) => s.writableNeedDrain);
+    if (full === undefined) {
+      if (inputHeld) process.stdin.resume();
+      inputHeld = false;
+      return;
+    }
+    if (!inputHeld) process.stdin.pause();
+    inputHeld = true;
+    full.once("drain", holdInputWhileOutputQueued);
+  };
   const shutdown = async (why: string) => {
     if (starting) await starting;
     log(`${why}; stopping`);
