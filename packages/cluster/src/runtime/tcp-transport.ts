@@ -37,6 +37,9 @@
  * - output a connection leaves unread: MAX_UNREAD_OUTPUT_BYTES per connection,
  *   and `maxUnreadOutputBytes` over all client connections (the connection
  *   written to past it is dropped: there is no room for an error line).
+ * - lines of one client connection handled in one turn of the event loop:
+ *   MAX_CLIENT_LINES_PER_TURN (the rest wait, the socket paused), so one
+ *   client's flood cannot hold the loop past an election timeout.
  * - refused connections waiting to read their error line: MAX_LINGERING_REFUSALS.
  *   So the node's sockets stay below the sum of these bounds (plus its peers).
  */
@@ -119,6 +122,8 @@ interface Conn {
   srcs: Set<string>;
   /** Bytes of this connection counted in `clientUnreadBytes`. */
   unread: number;
+  /** Lines read and not handled yet (the socket is paused meanwhile): see MAX_CLIENT_LINES_PER_TURN. */
+  pending: RawLine[];
 }
 
 interface Peer {
@@ -147,6 +152,14 @@ const MAX_LINGERING_REFUSALS = 256;
 const MAX_SRCS_PER_CONNECTION = 64;
 /** Repeated refusals of one kind are logged at most once per this, with a count. */
 const REFUSAL_LOG_EVERY_MS = 1000;
+/**
+ * Lines of one client connection handled in one turn of the event loop; the
+ * rest wait for the next turn with the socket paused. A chunk of 64 KiB may
+ * hold 32768 short lines, each answered; handled at once they would hold the
+ * loop for longer than an election timeout, and a leader busy with one
+ * client's flood would miss its heartbeats and lose its leadership.
+ */
+const MAX_CLIENT_LINES_PER_TURN = 256;
 
 const dialerSchemas: SchemaTable = {
   peer_challenge: handshakeSchemas.peer_challenge!,
@@ -272,12 +285,16 @@ export class TcpTransport {
       closing: false,
       srcs: new Set(),
       unread: 0,
+      pending: [],
     };
     this.conns.add(conn);
     socket.on("close", () => this.forget(conn));
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
     socket.on("end", () => {
-      if (!conn.closing) for (const raw of conn.reader.end()) if (!conn.closing) this.onLine(conn, raw);
+      const rest = [...conn.pending.splice(0), ...conn.reader.end()];
+      for (const raw of rest) if (!conn.closing) this.onLine(conn, raw);
+      // Their replies leave now: the socket ends when this handler returns, before write() would flush them.
+      flushNow(socket);
       socket.end();
     });
     if (this.unidentified.size >= this.opts.maxUnidentifiedConnections) {
@@ -298,11 +315,8 @@ export class TcpTransport {
 
   private onData(conn: Conn, chunk: Buffer): void {
     if (conn.closing) return;
-    const lines = conn.reader.push(chunk);
-    for (const raw of lines) {
-      if (conn.closing) return;
-      this.onLine(conn, raw);
-    }
+    for (const raw of conn.reader.push(chunk)) conn.pending.push(raw);
+    this.handlePending(conn);
     if (conn.closing) return;
     this.recount(conn);
     if (conn.kind !== "peer" && this.clientBufferedBytes > this.opts.maxBufferedInputBytes) {
@@ -314,6 +328,26 @@ export class TcpTransport {
           `the unfinished line on ${conn.source} (${conn.reader.bufferedBytes} bytes so far) is dropped and the connection closed; try again later`,
       );
     }
+  }
+
+  /** Handles the pending lines, at most MAX_CLIENT_LINES_PER_TURN of a non-peer connection, and the rest in later turns. */
+  private handlePending(conn: Conn): void {
+    const budget = conn.kind === "peer" ? conn.pending.length : MAX_CLIENT_LINES_PER_TURN;
+    let handled = 0;
+    while (handled < conn.pending.length && handled < budget && !conn.closing) this.onLine(conn, conn.pending[handled++]!);
+    conn.pending.splice(0, handled);
+    if (conn.closing) {
+      conn.pending = [];
+      return;
+    }
+    if (conn.pending.length === 0) return;
+    // setImmediate runs after this turn's input; the timers (Raft's ticks) run before the next batch.
+    conn.socket.pause();
+    setImmediate(() => {
+      if (conn.closing) return void (conn.pending = []);
+      this.handlePending(conn);
+      if (conn.pending.length === 0 && !conn.closing) conn.socket.resume();
+    });
   }
 
   private countUnread(conn: Conn, bytes: number): void {
@@ -657,6 +691,16 @@ function write(socket: net.Socket, line: string): void {
     });
   }
   lines.push(line);
+}
+
+/** The lines queued for `socket` in this turn, written now. */
+function flushNow(socket: net.Socket): void {
+  const lines = outbox.get(socket);
+  if (!lines) return;
+  outbox.delete(socket);
+  if (socket.destroyed || socket.writableEnded) return;
+  socket.write(`${lines.join("\n")}\n`);
+  flushHooks.get(socket)?.();
 }
 
 /** Lines still queued for `socket`, then `line`, then the end of our side of the connection. */
