@@ -394,7 +394,7 @@ export class TcpTransport {
         return this.refuse(conn, "handshake", ErrorCode.MalformedRequest, `peer handshake on ${conn.source} failed: ${decoded.log}`);
       }
       if (conn.kind === "unidentified" && !this.becomeClient(conn, undefined)) return;
-      this.opts.log(decoded.log);
+      this.logRefusal("bad-input", decoded.log);
       // The reply goes back on this connection whatever its dest says.
       write(conn.socket, encodeMessage(decoded.reply));
       return;
