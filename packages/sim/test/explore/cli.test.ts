@@ -17,6 +17,19 @@ const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const TIMEOUT_MS = 60_000;
 const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" }, timeout: TIMEOUT_MS, killSignal: "SIGKILL" });
 
+/** The URL a running `kv-sim explore` prints once it serves; rejects if it exits first. */
+function servingUrl(child: ReturnType<typeof kvSim>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+      const m = /^explore: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void child.then((r) => reject(new Error(`exited ${r.exitCode}: ${r.stderr}`)));
+  });
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "kv-sim-explore-cli-"));
@@ -117,15 +130,7 @@ describe("kv-sim explore: the command line", () => {
       timeout: TIMEOUT_MS,
       killSignal: "SIGKILL",
     });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (c: Buffer) => {
-        out += c.toString("utf8");
-        const m = /^explore: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void child.then((r) => reject(new Error(`exited ${r.exitCode}: ${r.stderr}`)));
-    });
+    const url = await servingUrl(child);
     const state = (await (await fetch(new URL("/api/state", url))).json()) as { scenario: string; shape: { clients: number; appends: number } };
     expect(state.scenario).toBe("dedup-single");
     expect(state.shape).toMatchObject({ clients: 1, appends: 1 });
@@ -153,15 +158,7 @@ describe("kv-sim explore: the command line", () => {
     const search = await kvSim(["search", "--scenario", "raft-core-3", "--appends", "0", "--max-term", "1", "--max-elections", "2", "--core", core, "--trace", trace]);
     expect(search.exitCode, search.stderr).toBe(1);
     const child = execa(process.execPath, [bin, "explore", "--trace", trace, "--core", core, "--no-open"], { reject: false, cwd: root, env: { FORCE_COLOR: "0" }, timeout: TIMEOUT_MS, killSignal: "SIGKILL" });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (c: Buffer) => {
-        out += c.toString("utf8");
-        const m = /^explore: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void child.then((r) => reject(new Error(`exited ${r.exitCode}: ${r.stderr}`)));
-    });
+    const url = await servingUrl(child);
     const state = (await (await fetch(new URL("/api/state", url))).json()) as { trace: { length: number; replayed: number }; violation: { invariant: string } | null };
     child.kill("SIGINT");
     const r = await child;
