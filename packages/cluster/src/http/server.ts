@@ -41,6 +41,7 @@ import type { Body } from "@dslab/protocol";
 import type { NodeRuntime } from "../contract.js";
 import { fingerprint, parseIdempotencyKey } from "./idempotency-key.js";
 import { DEFAULT_MAX_HTTP_CONNECTIONS } from "./bounds.js";
+import { RateLimitedLog } from "../runtime/rate-limited-log.js";
 import { errorJson, toHttp, type HttpResponse } from "./responses.js";
 import { route } from "./routes.js";
 
@@ -131,19 +132,11 @@ export class HttpFrontServer {
     this.server.keepAliveTimeout = 30_000;
     const maxConnections = opts.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS;
     this.server.maxConnections = maxConnections;
-    let lastDropLogMs = -Infinity;
-    let suppressed = 0;
+    const drops = new RateLimitedLog((line) => this.log(line), Date.now, DROP_LOG_EVERY_MS);
     this.server.on("drop", (peer?: { remoteAddress?: string; remotePort?: number }) => {
-      const now = Date.now();
-      if (now - lastDropLogMs < DROP_LOG_EVERY_MS) {
-        suppressed++;
-        return;
-      }
-      lastDropLogMs = now;
-      const more = suppressed > 0 ? ` (and ${suppressed} more like it since the last such line)` : "";
-      suppressed = 0;
-      this.log(
-        `http: closed the connection from ${peer?.remoteAddress ?? "?"}:${peer?.remotePort ?? "?"} at once: ${maxConnections} HTTP connections are open, the most this front takes${more}`,
+      drops.line(
+        "drop",
+        `http: closed the connection from ${peer?.remoteAddress ?? "?"}:${peer?.remotePort ?? "?"} at once: ${maxConnections} HTTP connections are open, the most this front takes`,
       );
     });
   }

@@ -57,6 +57,7 @@ import {
 import { isRaftBody } from "../raft/messages.js";
 import { DEFAULT_MAX_PEER_LINE_BYTES, UNKNOWN_SENDER, decodeInbound, isBlank, type RawLine } from "./inbound.js";
 import { ConnectionLineReader } from "./line-reader.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 import { handshakeSchemas, isHandshakeType, isNonce, newNonce, proof, verifyProof } from "./peer-auth.js";
 
 /** Client connections a node keeps open at once. */
@@ -182,7 +183,11 @@ export class TcpTransport {
   /** Output written to client connections that the kernel has not taken yet (at most this much: see afterClientFlush). */
   private clientUnreadBytes = 0;
   private lingering = 0;
-  private readonly refusalLog = new Map<string, { lastMs: number; suppressed: number }>();
+  private readonly refusals = new RateLimitedLog(
+    (line) => this.opts.log(line),
+    () => this.opts.now(),
+    REFUSAL_LOG_EVERY_MS,
+  );
   private closed = false;
 
   constructor(opts: TcpTransportOptions) {
@@ -231,7 +236,7 @@ export class TcpTransport {
       });
     });
     // Out of file descriptors and the like: the server keeps listening; say so once in a while.
-    server.on("error", (e) => this.logRefusal("accept", `cannot accept a connection: ${e.message}`));
+    server.on("error", (e) => this.refusals.line("accept", `cannot accept a connection: ${e.message}`));
     for (const id of this.opts.nodeIds) {
       if (id === this.opts.id) continue;
       const port = this.opts.ports[id];
@@ -366,7 +371,7 @@ export class TcpTransport {
     if (this.clientUnreadBytes <= this.opts.maxUnreadOutputBytes) return;
     for (const c of this.clients) this.countUnread(c, c.socket.writableLength);
     if (this.clientUnreadBytes <= this.opts.maxUnreadOutputBytes) return;
-    this.logRefusal(
+    this.refusals.line(
       "output-cap",
       `dropped client connection ${conn.source}: client connections leave more than ${this.opts.maxUnreadOutputBytes} bytes of replies unread, ${conn.unread} of them on this one`,
     );
@@ -394,7 +399,7 @@ export class TcpTransport {
         return this.refuse(conn, "handshake", ErrorCode.MalformedRequest, `peer handshake on ${conn.source} failed: ${decoded.log}`);
       }
       if (conn.kind === "unidentified" && !this.becomeClient(conn, undefined)) return;
-      this.logRefusal("bad-input", decoded.log);
+      this.refusals.line("bad-input", decoded.log);
       // The reply goes back on this connection whatever its dest says.
       write(conn.socket, encodeMessage(decoded.reply));
       return;
@@ -413,14 +418,14 @@ export class TcpTransport {
         );
       }
       if (message.src !== conn.peerId || message.dest !== this.opts.id) {
-        this.logRefusal("raft-src", `dropped ${type} on the connection of peer ${conn.peerId} (${conn.source}): src ${JSON.stringify(message.src)} dest ${JSON.stringify(message.dest)}, expected src ${conn.peerId} dest ${this.opts.id}`);
+        this.refusals.line("raft-src", `dropped ${type} on the connection of peer ${conn.peerId} (${conn.source}): src ${JSON.stringify(message.src)} dest ${JSON.stringify(message.dest)}, expected src ${conn.peerId} dest ${this.opts.id}`);
         return;
       }
       this.opts.onMessage(message);
       return;
     }
     if (conn.kind === "peer") {
-      this.logRefusal("peer-client-message", `dropped ${type} from peer ${conn.peerId} (${conn.source}): a peer connection carries Raft messages only`);
+      this.refusals.line("peer-client-message", `dropped ${type} from peer ${conn.peerId} (${conn.source}): a peer connection carries Raft messages only`);
       return;
     }
     if (conn.kind === "handshake") {
@@ -433,7 +438,7 @@ export class TcpTransport {
         `src ${JSON.stringify(message.src)} is the id of a node of this cluster; a client must use another src (e.g. "c1")`,
       );
       if (message.body.msg_id !== undefined) body.in_reply_to = message.body.msg_id;
-      this.logRefusal("client-node-src", `refused ${type} on client connection ${conn.source}: it uses node id ${message.src} as src`);
+      this.refusals.line("client-node-src", `refused ${type} on client connection ${conn.source}: it uses node id ${message.src} as src`);
       write(conn.socket, encodeMessage({ src: this.opts.id, dest: message.src, body }));
       return;
     }
@@ -542,7 +547,7 @@ export class TcpTransport {
     conn.closing = true;
     conn.reader.drop();
     this.recount(conn);
-    this.logRefusal(reason, text);
+    this.refusals.line(reason, text);
     const body: Body = errorBody(code, text);
     if (to?.body.msg_id !== undefined) body.in_reply_to = to.body.msg_id;
     const line = encodeMessage({ src: this.opts.id, dest: to?.src ?? UNKNOWN_SENDER, body });
@@ -570,18 +575,6 @@ export class TcpTransport {
     this.clients.delete(conn);
     if (conn.peerId !== null && this.peerConns.get(conn.peerId) === conn) this.peerConns.delete(conn.peerId);
     for (const src of conn.srcs) if (this.clientRoutes.get(src) === conn.socket) this.clientRoutes.delete(src);
-  }
-
-  private logRefusal(reason: string, line: string): void {
-    const now = this.opts.now();
-    const state = this.refusalLog.get(reason);
-    if (state && now - state.lastMs < REFUSAL_LOG_EVERY_MS) {
-      state.suppressed++;
-      return;
-    }
-    const more = state && state.suppressed > 0 ? ` (and ${state.suppressed} more like it since the last such line)` : "";
-    this.refusalLog.set(reason, { lastMs: now, suppressed: 0 });
-    this.opts.log(`${line}${more}`);
   }
 
   // ---------------------------------------------------------- outbound ----
@@ -678,28 +671,25 @@ function write(socket: net.Socket, line: string): void {
   if (!lines) {
     lines = [];
     outbox.set(socket, lines);
+    const queued = lines;
     setImmediate(() => {
-      if (outbox.get(socket) !== lines) return;
-      outbox.delete(socket);
-      if (socket.destroyed || socket.writableEnded) return;
-      socket.write(`${lines!.join("\n")}\n`);
-      if (socket.writableLength > MAX_UNREAD_OUTPUT_BYTES) {
-        socket.destroy(new Error(`more than ${MAX_UNREAD_OUTPUT_BYTES} bytes unread by ${socket.remoteAddress}:${socket.remotePort}`));
-        return;
-      }
-      flushHooks.get(socket)?.();
+      if (outbox.get(socket) === queued) flushNow(socket);
     });
   }
   lines.push(line);
 }
 
-/** The lines queued for `socket` in this turn, written now. */
+/** The lines queued for `socket` in this turn, written now (at the end of the turn, or before our side ends). */
 function flushNow(socket: net.Socket): void {
   const lines = outbox.get(socket);
   if (!lines) return;
   outbox.delete(socket);
   if (socket.destroyed || socket.writableEnded) return;
   socket.write(`${lines.join("\n")}\n`);
+  if (socket.writableLength > MAX_UNREAD_OUTPUT_BYTES) {
+    socket.destroy(new Error(`more than ${MAX_UNREAD_OUTPUT_BYTES} bytes unread by ${socket.remoteAddress}:${socket.remotePort}`));
+    return;
+  }
   flushHooks.get(socket)?.();
 }
 
