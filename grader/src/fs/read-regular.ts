@@ -4,21 +4,14 @@
 // says what was opened. For a regular file O_NONBLOCK changes nothing.
 import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import { fileKind } from "@dslab/protocol/cli";
 
 /** A path that exists but is not a regular file (after following symlinks). */
 export class NotRegularFileError extends Error {
   readonly code = "NOT_A_FILE";
 }
 
-/** What a path is, for "it is a FIFO (named pipe), not a regular file". */
-export function fileKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (s.isDirectory()) return "a directory";
-  if (s.isFIFO()) return "a FIFO (named pipe)";
-  if (s.isSocket()) return "a socket";
-  if (s.isCharacterDevice()) return "a character device";
-  if (s.isBlockDevice()) return "a block device";
-  return "not a file";
-}
+export { fileKind };
 
 /** Opens `file` for reading if it is a regular file; NotRegularFileError otherwise, without blocking. */
 export async function openRegular(file: string): Promise<{ handle: FileHandle; size: number }> {

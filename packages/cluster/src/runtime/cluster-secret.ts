@@ -10,7 +10,8 @@
  * by its owner only.
  */
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants, promises as fsp, type Stats } from "node:fs";
+import { constants as fsConstants, promises as fsp } from "node:fs";
+import { fileKind } from "@dslab/protocol/cli";
 import path from "node:path";
 
 export const SECRET_FILE_NAME = "cluster.secret";
@@ -52,14 +53,6 @@ export async function ensureClusterSecret(file: string): Promise<{ secret: Buffe
   return { secret: await readClusterSecret(file), created: false };
 }
 
-function kindOf(stat: Stats): string {
-  if (stat.isDirectory()) return "a directory";
-  if (stat.isFIFO()) return "a FIFO (named pipe)";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  return "not a file";
-}
-
 /** The secret in `file`; a ClusterSecretError that says what to do when it is missing, too short or readable by others. */
 export async function readClusterSecret(file: string): Promise<Buffer> {
   let text: string;
@@ -69,7 +62,7 @@ export async function readClusterSecret(file: string): Promise<Buffer> {
     const handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     try {
       const stat = await handle.stat();
-      if (!stat.isFile()) throw new ClusterSecretError(`${file}: the cluster secret is ${kindOf(stat)}, not a regular file`);
+      if (!stat.isFile()) throw new ClusterSecretError(`${file}: the cluster secret is ${fileKind(stat)}, not a regular file`);
       mode = stat.mode;
       text = await handle.readFile("utf8");
     } finally {

@@ -317,3 +317,13 @@ export function processIo(proc: NodeJS.Process): Io {
 }
 
 export { prepareOutDir } from "./out-dir.js";
+
+/** What a path that is not a regular file is, for "it is a FIFO (named pipe), not a regular file" (from its stat). */
+export function fileKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (s.isDirectory()) return "a directory";
+  if (s.isFIFO()) return "a FIFO (named pipe)";
+  if (s.isSocket()) return "a socket";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  return "not a file";
+}
