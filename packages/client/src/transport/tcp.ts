@@ -33,10 +33,31 @@
  *   it, so nothing written there can be applied: its requests fail as
  *   `refused`, with a message that says what the port speaks, and so does
  *   every later request to it (`wrongProtocol(port)`).
+ *
+ * Replies are checked at the boundary as the nodes check requests
+ * (`decodeLine`): a JSON object with `src`, `dest` and a body whose fields
+ * have the protocol's types (an error's `code` a non-negative integer, ...),
+ * nested at most MAX_MESSAGE_DEPTH levels, and of the type the request
+ * expects (`<request>_ok` or `error`). A line that is none of these is not
+ * a reply: what waits on its connection fails as `disconnected` (the request
+ * was written and may have been applied) with a message that says what was
+ * wrong, and the connection is closed. A well-formed reply to no request
+ * waiting (late, duplicated, or for a request never sent) is dropped.
  */
 import { randomUUID } from "node:crypto";
 import net from "node:net";
-import { DEFAULT_MAX_LINE_BYTES, encodeMessage, ErrorCode, LineSplitter, type Body, type ErrorBody, type Message } from "@dslab/protocol";
+import {
+  clientSchemas,
+  decodeLine,
+  DEFAULT_MAX_LINE_BYTES,
+  encodeMessage,
+  ErrorCode,
+  LineSplitter,
+  type Body,
+  type ErrorBody,
+  type Message,
+  type SchemaTable,
+} from "@dslab/protocol";
 import { TransportError, type Transport } from "./transport.js";
 
 export interface TcpTransportOptions {
@@ -62,6 +83,8 @@ interface Pending {
   reject(err: TransportError): void;
   timer: ReturnType<typeof setTimeout>;
   node: string;
+  /** The reply type that answers it besides `error`: `<request type>_ok`. */
+  okType: string;
 }
 
 interface Connection {
@@ -85,6 +108,16 @@ const MAX_ID_CHARS = 64;
  * leader listens: a node that is up answers on loopback in a millisecond or two.
  */
 const MEMBERS_TIMEOUT_MS = 300;
+
+/**
+ * What a node may answer: the client operations' `*_ok` bodies and `error`
+ * (clientSchemas), and `status_ok`, whose fields kv status and the member
+ * list read one by one, each for its own type.
+ */
+const REPLY_SCHEMAS: SchemaTable = {
+  ...Object.fromEntries(Object.entries(clientSchemas).filter(([type]) => type === "error" || type.endsWith("_ok"))),
+  status_ok: {},
+};
 
 /** A request line, or why it cannot be sent: the error the node would have answered. */
 export type EncodedRequest = { ok: true; line: string } | { ok: false; error: ErrorBody };
@@ -110,6 +143,15 @@ export function encodeRequest(message: Message, maxLineBytes: number = DEFAULT_M
     };
   }
   return { ok: true, line };
+}
+
+function isJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function notSent(code: number, why: string): ErrorBody {
@@ -188,7 +230,7 @@ export class TcpTransport implements Transport {
           reject(new TransportError("timeout", node, `no reply from ${node} (${this.host}:${port}) within ${timeoutMs} ms`));
         }
       }, timeoutMs);
-      conn.pending.set(msgId, { resolve, reject, timer, node });
+      conn.pending.set(msgId, { resolve, reject, timer, node, okType: `${body.type}_ok` });
       if (conn.connected) conn.socket.write(`${encoded.line}\n`);
       else conn.unsent.set(msgId, encoded.line);
     });
@@ -217,7 +259,10 @@ export class TcpTransport implements Transport {
         }
         if (conn.head.length >= "HTTP/1".length || !"HTTP/1".startsWith(conn.head)) conn.head = null;
       }
-      for (const { line, oversized } of splitter.push(chunk)) if (!oversized) this.onLine(conn, port, line);
+      for (const { line, lineNumber, oversized } of splitter.push(chunk)) {
+        // A reply that ended the connection leaves the rest of the chunk unread.
+        if (!oversized && this.connections.get(port) === conn) this.onLine(conn, port, line, lineNumber);
+      }
     });
     const fail = (err?: Error) => {
       if (this.connections.get(port) === conn) this.connections.delete(port);
@@ -237,31 +282,36 @@ export class TcpTransport implements Transport {
     return conn;
   }
 
-  private onLine(conn: Connection, port: number, line: string): void {
+  private onLine(conn: Connection, port: number, line: string, lineNumber: number): void {
     const first = !conn.readLine;
     conn.readLine = true;
-    let msg: Partial<Message>;
-    try {
-      msg = JSON.parse(line) as Partial<Message>;
-    } catch {
-      // A node writes only protocol lines; a first line that is not one means no node is there.
-      const shown = line.length > 60 ? `${line.slice(0, 60)}...` : line;
-      if (first) this.refuseWrongProtocol(conn, port, `port ${port} does not speak the kv line protocol: it answered ${JSON.stringify(shown)}`);
+    const decoded = decodeLine(line, { schemas: REPLY_SCHEMAS, maxLineBytes: Number.MAX_SAFE_INTEGER });
+    if (!decoded.ok) {
+      // A node writes only protocol lines; a first line that is not even JSON means no node is there.
+      if (first && !isJson(line)) {
+        const shown = line.length > 60 ? `${line.slice(0, 60)}...` : line;
+        this.refuseWrongProtocol(conn, port, `port ${port} does not speak the kv line protocol: it answered ${JSON.stringify(shown)}`);
+      } else {
+        this.dropConnection(conn, port, `line ${lineNumber} from ${this.host}:${port} is not a reply: ${decoded.error.message}`);
+      }
       return;
     }
+    const msg = decoded.message;
     const body = msg.body;
-    if (!body || typeof body.in_reply_to !== "number") return;
-    if (typeof msg.src === "string") {
-      if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
-      this.learned.set(port, msg.src);
-    }
+    if (body.in_reply_to === undefined) return;
+    if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
+    this.learned.set(port, msg.src);
     if (body.type === "status_ok") this.learnMembers(body.ports);
     const p = conn.pending.get(body.in_reply_to);
-    if (!p) return; // A late reply to an attempt that already timed out.
+    if (!p) return; // A late reply to an attempt that already timed out, or to no request at all.
+    if (body.type !== p.okType && body.type !== "error") {
+      this.dropConnection(conn, port, `line ${lineNumber} from ${this.host}:${port} answers a ${p.okType.slice(0, -3)} request with ${JSON.stringify(body.type)}, not ${p.okType} or error`);
+      return;
+    }
     conn.pending.delete(body.in_reply_to);
     clearTimeout(p.timer);
     const leader = body.type === "error" && body.code === ErrorCode.TemporarilyUnavailable ? body.leader : undefined;
-    if (typeof leader === "string" && leader !== "" && !this.ports.has(leader) && typeof msg.src === "string" && !this.askedMembers.has(port)) {
+    if (typeof leader === "string" && leader !== "" && !this.ports.has(leader) && !this.askedMembers.has(port)) {
       // A redirect to a node we cannot address: ask the node that named it
       // where its members listen (once per port), then hand over the reply.
       this.askedMembers.add(port);
@@ -305,6 +355,21 @@ export class TcpTransport implements Transport {
       clearTimeout(p.timer);
       conn.pending.delete(id);
       p.reject(new TransportError("refused", p.node, message));
+    }
+    conn.socket.destroy();
+  }
+
+  /**
+   * The peer on `port` broke the protocol after requests were written to
+   * it: they fail as disconnected (each may have been applied), saying why,
+   * and the connection is closed; the next send opens a new one.
+   */
+  private dropConnection(conn: Connection, port: number, message: string): void {
+    if (this.connections.get(port) === conn) this.connections.delete(port);
+    for (const [id, p] of conn.pending) {
+      clearTimeout(p.timer);
+      conn.pending.delete(id);
+      p.reject(new TransportError("disconnected", p.node, `${message}; connection closed`));
     }
     conn.socket.destroy();
   }

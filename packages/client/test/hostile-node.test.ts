@@ -1,0 +1,151 @@
+/**
+ * The TCP transport and the `kv` CLI against a node that misbehaves: a real
+ * listener on 127.0.0.1 that answers each request line with whatever the
+ * test scripts (malformed lines, forged or wrong replies, lines nested past
+ * any stack), so what reaches the client is checked where it enters.
+ */
+import { execFile } from "node:child_process";
+import net from "node:net";
+import { createPrng } from "@dslab/protocol";
+import { afterEach, describe, expect, test } from "vitest";
+import { KvClient, TcpTransport, TransportError } from "../src/index.js";
+import { KV_BIN } from "./cluster-harness.js";
+
+/** What the fake node writes for one request line: raw text, newlines included. */
+type Answer = (request: { src: string; body: { type: string; msg_id: number } }) => string;
+
+const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
+const transports: TcpTransport[] = [];
+
+afterEach(async () => {
+  for (const t of transports.splice(0)) t.close();
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+});
+
+/** A node on 127.0.0.1 (port 0) that answers every request line with `answer(request)`, written as is. */
+async function fakeNode(answer: Answer): Promise<number> {
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.setEncoding("utf8");
+    s.on("error", () => {});
+    let buf = "";
+    s.on("data", (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const request = JSON.parse(buf.slice(0, nl)) as Parameters<Answer>[0];
+        buf = buf.slice(nl + 1);
+        s.write(answer(request));
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A reply line from n1 to `request` with `body` (in_reply_to added). */
+const reply = (request: Parameters<Answer>[0], body: Record<string, unknown>): string =>
+  `${JSON.stringify({ src: "n1", dest: request.src, body: { ...body, in_reply_to: request.body.msg_id } })}\n`;
+
+/** A reply whose `value` nests `depth` arrays: past what JSON.stringify or any recursive walk can take. */
+const deepReply = (type: string, depth: number): Answer => (request) =>
+  `{"src":"n1","dest":${JSON.stringify(request.src)},"body":{"type":"${type}","in_reply_to":${request.body.msg_id},"value":${"[".repeat(depth)}${"]".repeat(depth)}}}\n`;
+
+function transport(port: number): TcpTransport {
+  const t = new TcpTransport({ nodes: { n1: port } });
+  transports.push(t);
+  return t;
+}
+
+const NOT_A_REPLY: Array<[string, Answer, RegExp]> = [
+  ["the line null", () => "null\n", /is not a reply: expected a JSON object with src, dest and body, got null/],
+  ["a JSON array", () => "[1,2]\n", /is not a reply: expected a JSON object with src, dest and body, got an array/],
+  ["a body that is a string", (r) => `${JSON.stringify({ src: "n1", dest: r.src, body: "write_ok" })}\n`, /field "body": expected an object, got the string "write_ok"/],
+  ["a body without a type", (r) => reply(r, { value: 1 }), /field "body.type": missing/],
+  ["an error whose code is a string", (r) => reply(r, { type: "error", code: "11" }), /field "body.code": expected a non-negative integer, got the string "11"/],
+  ["an error whose code is too large for a number (1e400)", (r) => reply(r, { type: "error" }).replace('"type":"error"', '"type":"error","code":1e400'), /field "body.code": expected a non-negative integer, got the number Infinity/],
+  ["an error whose code is negative", (r) => reply(r, { type: "error", code: -1 }), /field "body.code": expected a non-negative integer, got the integer -1/],
+  ["an in_reply_to that is not an integer", (r) => reply(r, { type: "write_ok" }).replace(/"in_reply_to":\d+/, '"in_reply_to":"1"'), /field "body.in_reply_to": expected a non-negative integer/],
+  ["an unknown reply type", (r) => reply(r, { type: "banana" }), /field "body.type": unknown message type "banana"/],
+  ["a reply of another request's type (read_ok to a write)", (r) => reply(r, { type: "read_ok", value: 5 }), /answers a write request with "read_ok", not write_ok or error/],
+  ["a value nested 100000 deep", deepReply("write_ok", 100_000), /field "body.value": .*nest/],
+];
+
+describe("TcpTransport: a line that is not a well-formed reply to the request fails it as disconnected, saying what was wrong", () => {
+  test.each(NOT_A_REPLY)("%s", async (_what, answer, message) => {
+    const port = await fakeNode(answer);
+    const err = await transport(port).send("n1", { type: "write", key: "k", value: 1 }, 20_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err).toMatchObject({ failure: "disconnected", maybeDelivered: true });
+    expect((err as Error).message).toMatch(new RegExp(`^line 1 from 127\\.0\\.0\\.1:${port} `));
+    expect((err as Error).message).toMatch(message);
+  });
+
+  test("the next send opens a new connection and gets its reply", async () => {
+    let n = 0;
+    const port = await fakeNode((r) => (n++ === 0 ? "null\n" : reply(r, { type: "write_ok" })));
+    const t = transport(port);
+    await expect(t.send("n1", { type: "write", key: "k", value: 1 }, 20_000)).rejects.toMatchObject({ failure: "disconnected" });
+    expect(await t.send("n1", { type: "write", key: "k", value: 1 }, 20_000)).toMatchObject({ type: "write_ok" });
+  });
+
+  test("replies to requests never sent, and a second reply to one request, are dropped: the request gets its own reply once", async () => {
+    const port = await fakeNode(
+      (r) =>
+        reply({ ...r, body: { ...r.body, msg_id: r.body.msg_id + 1000 } }, { type: "error", code: 22 }) +
+        reply(r, { type: "write_ok" }) +
+        reply(r, { type: "error", code: 20 }),
+    );
+    const t = transport(port);
+    expect(await t.send("n1", { type: "write", key: "k", value: 1 }, 20_000)).toMatchObject({ type: "write_ok" });
+    expect(await t.send("n1", { type: "write", key: "k", value: 2 }, 20_000)).toMatchObject({ type: "write_ok" });
+  });
+
+  test("the client never reports a write as ok on a malformed reply: it is unknown", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "error", code: "22" }));
+    const client = new KvClient({ nodes: ["n1"], transport: transport(port), prng: createPrng("hostile"), maxRetries: 1, backoff: { baseMs: 1 } });
+    const r = await client.put("k", 1);
+    expect(r).toMatchObject({ outcome: "unknown", because: "an-attempt-may-have-applied" });
+    expect(r.outcome === "unknown" && r.lastError.text).toMatch(/field "body.code": expected a non-negative integer/);
+  });
+});
+
+interface KvRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kv(args: string[]): Promise<KvRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KV_BIN, ...args], { timeout: 30_000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("kv against a node that answers garbage", () => {
+  test.each([
+    ["the line null", () => "null\n"],
+    ["an error whose code is a string", (r: Parameters<Answer>[0]) => reply(r, { type: "error", code: "11" })],
+    ["a reply nested 100000 deep", deepReply("write_ok", 100_000)],
+  ] as Array<[string, Answer]>)("a write answered with %s is unknown (exit 3), said in one line, with no stack", async (_what, answer) => {
+    const port = await fakeNode(answer);
+    const run = await kv(["--port", String(port), "--max-retries", "1", "--total-ms", "10000", "put", "k", "v"]);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(new RegExp(`^unknown \\(it may or may not have happened\\): .* is not a reply: .*; connection closed\\n`));
+  });
+
+  test("kv status with a node that answers a line nested 100000 deep: a row that says so, exit 1, no stack", async () => {
+    const port = await fakeNode(deepReply("status_ok", 100_000));
+    const run = await kv(["--port", String(port), "status"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`^-\\s+${port}\\s+-.*no answer: line 1 from 127\\.0\\.0\\.1:${port} is not a reply: field "body.value"`, "m"));
+  });
+});
