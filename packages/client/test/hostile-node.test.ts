@@ -113,6 +113,50 @@ describe("TcpTransport: a line that is not a well-formed reply to the request fa
   });
 });
 
+describe("TcpTransport: reply lines are bounded, and a reply under the bound is read whole", () => {
+  test("a 2 MiB reply (a read of a list grown by many appends) is read", async () => {
+    const value = "a".repeat(2 * 1024 * 1024);
+    const port = await fakeNode((r) => reply(r, { type: "read_ok", value }));
+    expect(await transport(port).send("n1", { type: "read", key: "k" }, 20_000)).toMatchObject({ type: "read_ok", value });
+  });
+
+  test("a reply line over maxReplyLineBytes fails as disconnected, saying so", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "read_ok", value: "a".repeat(5000) }));
+    const t = new TcpTransport({ nodes: { n1: port }, maxReplyLineBytes: 1000 });
+    transports.push(t);
+    const err = await t.send("n1", { type: "read", key: "k" }, 20_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ failure: "disconnected", message: `line 1 from 127.0.0.1:${port} is longer than the 1000-byte reply line limit; connection closed` });
+  });
+
+  test("a line that never ends fails what waits on it as disconnected before its timeout, and the connection is closed", async () => {
+    let closed!: Promise<void>;
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+      closed = new Promise((r) => s.on("close", () => r()));
+      const flood = "x".repeat(64 * 1024);
+      s.once("data", () => {
+        const more = (): void => {
+          while (!s.destroyed && s.write(flood));
+        };
+        s.on("drain", more);
+        more();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const t = new TcpTransport({ nodes: { n1: port }, maxReplyLineBytes: 1024 * 1024 });
+    transports.push(t);
+    const err = await t.send("n1", { type: "read", key: "k" }, 30_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      failure: "disconnected",
+      message: `a line from 127.0.0.1:${port} runs past the 1048576-byte reply line limit without ending; connection closed`,
+    });
+    await closed;
+  });
+});
+
 interface KvRun {
   code: number;
   stdout: string;

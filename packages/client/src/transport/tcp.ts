@@ -42,7 +42,10 @@
  * a reply: what waits on its connection fails as `disconnected` (the request
  * was written and may have been applied) with a message that says what was
  * wrong, and the connection is closed. A well-formed reply to no request
- * waiting (late, duplicated, or for a request never sent) is dropped.
+ * waiting (late, duplicated, or for a request never sent) is dropped. A
+ * reply line longer than `maxReplyLineBytes`, or one still growing past it,
+ * fails them the same way, at once: nothing past the bound is kept, so there
+ * is no reason to read on to its end.
  */
 import { randomUUID } from "node:crypto";
 import net from "node:net";
@@ -76,7 +79,18 @@ export interface TcpTransportOptions {
    * default (`kv-node --max-line-bytes`).
    */
   maxLineBytes?: number;
+  /**
+   * Longest reply line read (counted in UTF-16 units, as the line splitter
+   * counts), default 64 MiB. A node's reply has no bound of its own (a read
+   * of a list grown by many appends), so this is well above the request
+   * bound; a longer line, or one still growing past it, fails what waits on
+   * the connection as disconnected, saying so, and the connection is closed.
+   */
+  maxReplyLineBytes?: number;
 }
+
+/** Default bound on one reply line: 64 MiB. */
+export const DEFAULT_MAX_REPLY_LINE_BYTES = 64 * 1024 * 1024;
 
 interface Pending {
   resolve(body: Body): void;
@@ -97,6 +111,8 @@ interface Connection {
   head: string | null;
   /** Whether a line has been read (only the first one is checked for the protocol). */
   readLine: boolean;
+  /** Length of the line being received so far (since the last newline). */
+  partialLength: number;
 }
 
 const HTTP_STATUS_LINE = /^HTTP\/\d/;
@@ -162,6 +178,7 @@ export class TcpTransport implements Transport {
   private readonly host: string;
   private readonly clientName: string;
   private readonly maxLineBytes: number;
+  private readonly maxReplyLineBytes: number;
   private readonly ports = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
   /** Port -> the id its node's replies carry as `src`. */
@@ -177,6 +194,7 @@ export class TcpTransport implements Transport {
     this.host = opts.host ?? "127.0.0.1";
     this.clientName = opts.clientName ?? `c-${randomUUID()}`;
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.maxReplyLineBytes = opts.maxReplyLineBytes ?? DEFAULT_MAX_REPLY_LINE_BYTES;
     for (const [id, port] of Object.entries(opts.nodes)) this.ports.set(id, port);
   }
 
@@ -242,9 +260,9 @@ export class TcpTransport implements Transport {
     const socket = net.createConnection({ host: this.host, port });
     socket.setNoDelay(true);
     socket.setEncoding("utf8");
-    const conn: Connection = { socket, connected: false, pending: new Map(), unsent: new Map(), head: "", readLine: false };
+    const conn: Connection = { socket, connected: false, pending: new Map(), unsent: new Map(), head: "", readLine: false, partialLength: 0 };
     this.connections.set(port, conn);
-    const splitter = new LineSplitter();
+    const splitter = new LineSplitter(this.maxReplyLineBytes);
     socket.on("connect", () => {
       conn.connected = true;
       for (const line of conn.unsent.values()) socket.write(`${line}\n`);
@@ -261,7 +279,15 @@ export class TcpTransport implements Transport {
       }
       for (const { line, lineNumber, oversized } of splitter.push(chunk)) {
         // A reply that ended the connection leaves the rest of the chunk unread.
-        if (!oversized && this.connections.get(port) === conn) this.onLine(conn, port, line, lineNumber);
+        if (this.connections.get(port) !== conn) return;
+        if (oversized) this.dropConnection(conn, port, `line ${lineNumber} from ${this.host}:${port} is longer than the ${this.maxReplyLineBytes}-byte reply line limit`);
+        else this.onLine(conn, port, line, lineNumber);
+      }
+      const lastNewline = chunk.lastIndexOf("\n");
+      conn.partialLength = lastNewline === -1 ? conn.partialLength + chunk.length : chunk.length - lastNewline - 1;
+      if (conn.partialLength > this.maxReplyLineBytes && this.connections.get(port) === conn) {
+        // No need to read on to its end: nothing past the bound is kept anyway.
+        this.dropConnection(conn, port, `a line from ${this.host}:${port} runs past the ${this.maxReplyLineBytes}-byte reply line limit without ending`);
       }
     });
     const fail = (err?: Error) => {
