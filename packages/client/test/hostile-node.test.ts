@@ -193,3 +193,33 @@ describe("kv against a node that answers garbage", () => {
     expect(run.stdout).toMatch(new RegExp(`^-\\s+${port}\\s+-.*no answer: line 1 from 127\\.0\\.0\\.1:${port} is not a reply: field "body.value"`, "m"));
   });
 });
+
+describe("kv prints what a node sent with its control characters escaped", () => {
+  /** An escape that retitles the terminal, one that recolours it, a bell, a C1 CSI, and a newline that forges a line of kv's output. */
+  const FORGED = "x\u001b]0;owned\u0007\u001b[31mred\u009b2J\u202e\nok write_ok";
+  const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/;
+
+  test("an error's text and a leader's id, in the report and the attempt log", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "error", code: 11, text: FORGED, leader: FORGED }));
+    const run = await kv(["--port", String(port), "--max-retries", "0", "--timeout-ms", "300", "-v", "put", "k", "v"]);
+    expect(run.code).toBe(3);
+    for (const out of [run.stdout, run.stderr]) {
+      expect(out).not.toMatch(UNSAFE);
+      expect(out).not.toMatch(/^ok /m);
+    }
+    expect(run.stdout).toContain("last error 11 temporarily-unavailable: x\\u001b]0;owned\\u0007\\u001b[31mred\\u009b2J\\u202e\\u000aok write_ok\n");
+    expect(run.stderr).toMatch(/outcome=error:11:temporarily-unavailable\(leader=x\\u001b/);
+  });
+
+  test("kv status: a node's id, role and leader", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "status_ok", id: FORGED, role: "leader\u0007", term: 1, leader: FORGED, commitIndex: 0, lastApplied: 0 }));
+    for (const json of [false, true]) {
+      const run = await kv(["--port", String(port), ...(json ? ["--json"] : []), "status"]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toMatch(UNSAFE);
+      expect(run.stdout.split("\n")).toHaveLength(json ? 2 : 3);
+      if (json) expect((JSON.parse(run.stdout) as { nodes: Array<{ id: string }> }).nodes[0]?.id).toBe(FORGED);
+      else expect(run.stdout).toContain("leader\\u0007");
+    }
+  });
+});

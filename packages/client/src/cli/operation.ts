@@ -15,9 +15,10 @@ import { TcpTransport } from "../transport/tcp.js";
 import type { Operation } from "../client.js";
 import type { KvPlan } from "./args.js";
 import { EXIT } from "./main.js";
+import { printable } from "./printable.js";
 
 function describeError(e: ErrorBody): string {
-  return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${e.text}` : ""}`;
+  return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${printable(e.text)}` : ""}`;
 }
 
 /** A word as a POSIX shell reads it back: bare when that is safe, else single-quoted. */
@@ -66,11 +67,12 @@ function jsonReport(r: OpResult, read: boolean): Record<string, unknown> {
 function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): string {
   const read = plan.operation.type === "read";
   const identity = read ? `attempts=${r.attempts}` : `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
-  const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${r.attempts} attempts on ${r.nodesTried.join(",")}: ${r.gaveUp})` : "";
+  const nodesTried = printable(r.nodesTried.join(","));
+  const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${r.attempts} attempts on ${nodesTried}: ${r.gaveUp})` : "";
   switch (r.outcome) {
     case "ok": {
       const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
-      return `ok ${type}${Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ""}\n${identity}\n`;
+      return `ok ${type}${Object.keys(fields).length ? ` ${printable(JSON.stringify(fields))}` : ""}\n${identity}\n`;
     }
     case "failed":
       return read
@@ -78,7 +80,7 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): strin
         : `failed (definite: it did not happen): ${describeError(r.error)}\n${identity}\n`;
     case "unknown":
       return (
-        `unknown (it may or may not have happened): ${r.attempts} attempts on ${r.nodesTried.join(",")}` +
+        `unknown (it may or may not have happened): ${r.attempts} attempts on ${nodesTried}` +
         `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n` +
         (r.because === "a-copy-may-still-arrive"
           ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
@@ -108,7 +110,7 @@ function wrongProtocolHint(transport: TcpTransport, io: Io): (record: AttemptRec
     const why = record.rule === "refused" ? wrongProtocolOf(transport, record.node) : undefined;
     if (why === undefined || said.has(why)) return;
     said.add(why);
-    io.stderr(`kv: ${why}\n`);
+    io.stderr(`kv: ${printable(why)}\n`);
   };
 }
 
@@ -171,7 +173,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
     maxRetries: plan.maxRetries,
     maxTotalMs: plan.totalMs,
     onAttempt: (record, line) => {
-      if (plan.verbose) io.stderr(`${line}\n`);
+      if (plan.verbose) io.stderr(`${printable(line)}\n`);
       for (const hint of hints) hint(record);
     },
   });
@@ -187,14 +189,12 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
   const unreachableLeader = leaderWithoutPort(r, transport);
   if (unreachableLeader !== undefined) {
     const given = Object.values(plan.nodes).map((p) => `${p} is ${transport.idOfPort(p) ?? "unknown (no answer)"}`);
-    io.stderr(
-      `kv: the leader is ${unreachableLeader}, but no port given answered as ${unreachableLeader} ` +
-        `(${given.join(", ")}): give every node's port with --nodes\n`,
-    );
+    const leader = printable(unreachableLeader);
+    io.stderr(`kv: the leader is ${leader}, but no port given answered as ${leader} (${printable(given.join(", "))}): give every node's port with --nodes\n`);
   }
 
   const read = plan.operation.type === "read";
   const report = read ? asRead(r) : r;
-  io.stdout(plan.json ? `${JSON.stringify(jsonReport(report, read))}\n` : textReport(plan, report));
+  io.stdout(plan.json ? `${printable(JSON.stringify(jsonReport(report, read)))}\n` : textReport(plan, report));
   return EXIT[report.outcome];
 }
