@@ -42,6 +42,14 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["-1"], options, { positionals: false })).toThrow('unexpected argument "-1"');
   });
 
+  test("an option with a short form is named by its long name when it takes no value, or lacks one", () => {
+    const withShort = { verbose: { type: "boolean", short: "v" }, out: { type: "string", short: "o" } } as const;
+    expect(() => parseOptions(["--verbose=1"], withShort)).toThrow(/^--verbose: takes no value$/);
+    expect(() => parseOptions(["-o"], withShort)).toThrow(/^--out: needs a value$/);
+    expect(() => parseOptions(["--out"], withShort)).toThrow(/^--out: needs a value$/);
+    expect(() => parseOptions(["-o", "-x"], withShort)).toThrow(/^--out: needs a value; one that starts with a dash is written --out=-VALUE$/);
+  });
+
   test("a value that looks like an option and is not a number (--seed -x) is one line saying how to write it", () => {
     expect(() => parseOptions(["--seed", "-x"], options)).toThrow(/^--seed: needs a value; one that starts with a dash is written --seed=-VALUE$/);
   });

@@ -182,6 +182,20 @@ function unmark(s: string): string {
   return s.replaceAll(NUMBER_MARK, "");
 }
 
+/**
+ * An option as parseArgs quotes it ("-v, --verbose", "--out <value>", "-o")
+ * by its long name, "--verbose": the name the error and its hint can use
+ * ("--out=-VALUE"; "-o=-VALUE" would be the value "=-VALUE").
+ */
+function longName(quoted: string | undefined, options: OptionSpec): string | undefined {
+  if (quoted === undefined) return undefined;
+  const long = /(?:^|\s)(--[^\s]+)/.exec(quoted)?.[1];
+  if (long !== undefined) return long;
+  const short = /^-([^-\s])$/.exec(quoted)?.[1];
+  const name = short === undefined ? undefined : Object.keys(options).find((n) => options[n]?.short === short);
+  return name !== undefined ? `--${name}` : quoted.split(/\s/)[0];
+}
+
 function describeParseError(code: string | undefined, message: string, options: OptionSpec): string {
   const names = Object.keys(options);
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
@@ -191,7 +205,7 @@ function describeParseError(code: string | undefined, message: string, options: 
     return `unknown option ${option}${near ? ` (did you mean --${near}?)` : ""}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const option = /'(-[^' ]*)/.exec(message)?.[1];
+    const option = longName(/'(-[^']*)'/.exec(message)?.[1], options);
     if (option && / argument missing/.test(message)) return `${option}: needs a value`;
     if (option && /does not take an argument/.test(message)) return `${option}: takes no value`;
     if (option && /argument is ambiguous/.test(message)) return `${option}: needs a value; one that starts with a dash is written ${option}=-VALUE`;
