@@ -157,6 +157,22 @@ describe("TcpTransport: reply lines are bounded, and a reply under the bound is 
   });
 });
 
+describe("TcpTransport: timeouts", () => {
+  test("an attempt timeout past what setTimeout keeps (2^31 ms and more) waits for the reply instead of firing at once", async () => {
+    let answer!: () => void;
+    const port = await fakeNode((r) => {
+      answer = () => void [...sockets].at(-1)!.write(reply(r, { type: "write_ok" }));
+      return "";
+    });
+    const t = transport(port);
+    const sent = t.send("n1", { type: "write", key: "k", value: 1 }, 3_000_000_000);
+    const early = await Promise.race([sent.then(() => "settled", () => "settled"), new Promise((r) => setTimeout(() => r("waiting"), 500))]);
+    expect(early).toBe("waiting");
+    answer();
+    expect(await sent).toMatchObject({ type: "write_ok" });
+  });
+});
+
 interface KvRun {
   code: number;
   stdout: string;

@@ -126,6 +126,13 @@ const MAX_ID_CHARS = 64;
 const MEMBERS_TIMEOUT_MS = 300;
 
 /**
+ * The longest delay `setTimeout` keeps (2^31-1 ms, about 24.8 days): a
+ * longer one fires at once, which would fail an attempt the moment it is
+ * sent. An attempt timeout beyond it waits this long instead.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * What a node may answer: the client operations' `*_ok` bodies and `error`
  * (clientSchemas), and `status_ok`, whose fields kv status and the member
  * list read one by one, each for its own type.
@@ -247,7 +254,7 @@ export class TcpTransport implements Transport {
         } else {
           reject(new TransportError("timeout", node, `no reply from ${node} (${this.host}:${port}) within ${timeoutMs} ms`));
         }
-      }, timeoutMs);
+      }, Math.min(timeoutMs, MAX_TIMER_MS));
       conn.pending.set(msgId, { resolve, reject, timer, node, okType: `${body.type}_ok` });
       if (conn.connected) conn.socket.write(`${encoded.line}\n`);
       else conn.unsent.set(msgId, encoded.line);
