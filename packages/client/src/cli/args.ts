@@ -237,6 +237,8 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   };
   if (plan.help) return plan;
 
+  // An empty host would connect to localhost unasked (a --host "$HOST" with HOST unset, say).
+  if (!/^\S+$/.test(plan.host)) throw new UsageError(`--host: expected a host name or address, got ${JSON.stringify(plan.host)}`);
   if (v.port !== undefined && v.nodes !== undefined) throw new UsageError("give --port or --nodes, not both");
   if (v.nodes !== undefined) {
     const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
