@@ -113,6 +113,18 @@ describe("TcpTransport: a line that is not a well-formed reply to the request fa
   });
 });
 
+describe("TcpTransport: a reply cannot claim the request was never sent", () => {
+  test("a node's error marked not_sent reaches the client without the mark, so a give-up after it is unknown, not failed", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "error", code: 11, text: "no leader", not_sent: true }));
+    const t = transport(port);
+    const body = await t.send("n1", { type: "write", key: "k", value: 1 }, 20_000);
+    expect(body).toMatchObject({ type: "error", code: 11 });
+    expect(body).not.toHaveProperty("not_sent");
+    const client = new KvClient({ nodes: ["n1"], transport: t, prng: createPrng("forged-not-sent"), maxRetries: 1, backoff: { baseMs: 1 } });
+    expect(await client.put("k", 1)).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive" });
+  });
+});
+
 describe("TcpTransport: reply lines are bounded, and a reply under the bound is read whole", () => {
   test("a 2 MiB reply (a read of a list grown by many appends) is read", async () => {
     const value = "a".repeat(2 * 1024 * 1024);

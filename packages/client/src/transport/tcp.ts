@@ -332,6 +332,10 @@ export class TcpTransport implements Transport {
     const msg = decoded.message;
     const body = msg.body;
     if (body.in_reply_to === undefined) return;
+    // `not_sent` marks an answer this transport made up for a request it never
+    // wrote; on a line read off the network it would claim what is false (the
+    // request was written), and the client would call an outcome definite.
+    delete body.not_sent;
     if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
     this.learned.set(port, msg.src);
     if (body.type === "status_ok") this.learnMembers(body.ports);
