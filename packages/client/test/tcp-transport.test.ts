@@ -86,6 +86,12 @@ describe("TcpTransport: JSON lines over TCP, replies routed by in_reply_to", () 
     expect(err).toMatchObject({ failure: "timeout", maybeDelivered: true });
   }, 10_000);
 
+  test.each([[99_999], [0], [1.5], [Number.NaN], ["9001"]])("a node given the port %j is refused when the transport is made, naming the node", (port) => {
+    expect(() => new TcpTransport({ nodes: { n1: 9001, n2: port as number } })).toThrow(
+      expect.objectContaining({ code: "E_CLIENT_OPTIONS", message: expect.stringMatching(/^nodes\.n2: expected a TCP port \(an integer from 1 to 65535\), got /) }),
+    );
+  });
+
   test("a port nobody listens on rejects as refused (never delivered)", async () => {
     const err = await transport({ n1: await closedPort() }).send("n1", { type: "read", key: "k" }, 2000).catch((e: unknown) => e);
     expect(err).toMatchObject({ failure: "refused", maybeDelivered: false });

@@ -61,6 +61,7 @@ import {
   type Message,
   type SchemaTable,
 } from "@dslab/protocol";
+import { ClientError } from "../client.js";
 import { TransportError, type Transport } from "./transport.js";
 
 export interface TcpTransportOptions {
@@ -202,7 +203,13 @@ export class TcpTransport implements Transport {
     this.clientName = opts.clientName ?? `c-${randomUUID()}`;
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxReplyLineBytes = opts.maxReplyLineBytes ?? DEFAULT_MAX_REPLY_LINE_BYTES;
-    for (const [id, port] of Object.entries(opts.nodes)) this.ports.set(id, port);
+    for (const [id, port] of Object.entries(opts.nodes)) {
+      // Checked here: a bad port would otherwise throw from inside the first send, after the client counted it as sent.
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ClientError("E_CLIENT_OPTIONS", `nodes.${id}: expected a TCP port (an integer from 1 to 65535), got ${JSON.stringify(port) ?? String(port)}`);
+      }
+      this.ports.set(id, port);
+    }
   }
 
   /** The port a node id maps to (configured, or learned from the `src` of a reply), if any. */
