@@ -125,6 +125,25 @@ describe("TcpTransport: a reply cannot claim the request was never sent", () => 
   });
 });
 
+describe("TcpTransport: what it learns of ids and ports comes only from answers to its own requests", () => {
+  test("a flood of unasked replies, each with a new src and 64 new members, teaches it nothing", async () => {
+    const flood = (r: Parameters<Answer>[0]): string => {
+      let lines = "";
+      for (let i = 0; i < 2000; i++) {
+        const ports = Object.fromEntries(Array.from({ length: 64 }, (_, m) => [`m${i}-${m}`, 20_000 + m]));
+        lines += `${JSON.stringify({ src: `s${i}`, dest: r.src, body: { type: "status_ok", in_reply_to: r.body.msg_id + 1 + i, ports } })}\n`;
+      }
+      return lines + reply(r, { type: "write_ok" });
+    };
+    const port = await fakeNode(flood);
+    const t = transport(port);
+    expect(await t.send("n1", { type: "write", key: "k", value: 1 }, 20_000)).toMatchObject({ type: "write_ok" });
+    expect(t.knownNodes()).toEqual([["n1", port]]);
+    expect(t.idOfPort(port)).toBe("n1");
+    expect(t.canReach("m0-0")).toBe(false);
+  });
+});
+
 describe("TcpTransport: reply lines are bounded, and a reply under the bound is read whole", () => {
   test("a 2 MiB reply (a read of a list grown by many appends) is read", async () => {
     const value = "a".repeat(2 * 1024 * 1024);

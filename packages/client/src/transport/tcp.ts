@@ -343,9 +343,6 @@ export class TcpTransport implements Transport {
     // wrote; on a line read off the network it would claim what is false (the
     // request was written), and the client would call an outcome definite.
     delete body.not_sent;
-    if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
-    this.learned.set(port, msg.src);
-    if (body.type === "status_ok") this.learnMembers(body.ports);
     const p = conn.pending.get(body.in_reply_to);
     if (!p) return; // A late reply to an attempt that already timed out, or to no request at all.
     if (body.type !== p.okType && body.type !== "error") {
@@ -354,6 +351,11 @@ export class TcpTransport implements Transport {
     }
     conn.pending.delete(body.in_reply_to);
     clearTimeout(p.timer);
+    // Learned only from the answer to a request sent: a node that floods
+    // unasked lines, each with a new src or 64 new members, adds nothing.
+    if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
+    this.learned.set(port, msg.src);
+    if (body.type === "status_ok") this.learnMembers(body.ports);
     const leader = body.type === "error" && body.code === ErrorCode.TemporarilyUnavailable ? body.leader : undefined;
     if (typeof leader === "string" && leader !== "" && !this.ports.has(leader) && !this.askedMembers.has(port)) {
       // A redirect to a node we cannot address: ask the node that named it
