@@ -9,6 +9,9 @@
  * from the operation's start, in whole milliseconds (a simulated clock may
  * have fractions); `backoff_ms` is the wait before the next
  * attempt (0 when none follows or for a redirect). Reads have `seq=-`.
+ * A node id or client_id that is not one plain token (a node can name any
+ * string as its leader) is written quoted, with its spaces, `=`, quotes and
+ * non-ASCII characters as `\uXXXX`, so it cannot add fields to the line.
  */
 import { errorSpec, type Body } from "@dslab/protocol";
 import { isErrorBody, type Action, type AttemptResult, type RuleId } from "./policy.js";
@@ -39,15 +42,21 @@ export function describeResult(result: AttemptResult, timeoutMs: number): string
 
 export function describeBody(body: Body): string {
   if (isErrorBody(body)) {
-    const extra = typeof body.leader === "string" ? `(leader=${body.leader})` : "";
+    const extra = typeof body.leader === "string" ? `(leader=${token(body.leader)})` : "";
     return `error:${body.code}:${errorSpec(body.code).name}${extra}`;
   }
   return body.replayed === true ? `${body.type}(replayed)` : body.type;
 }
 
+/** A value as one token of the line: bare when it is plain, else quoted with every character that could split it escaped. */
+function token(value: string): string {
+  if (/^[\x21-\x7e]+$/.test(value) && !/["=\\()]/.test(value)) return value;
+  return `"${value.replace(/[^\x21-\x7e]|["=\\()]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+}
+
 export function formatAttempt(r: AttemptRecord): string {
   return (
-    `client_id=${r.clientId} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${r.node} ` +
+    `client_id=${token(r.clientId)} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${token(r.node)} ` +
     `outcome=${r.outcome} action=${r.action} backoff_ms=${r.backoffMs} t_ms=${Math.round(r.tMs)}`
   );
 }

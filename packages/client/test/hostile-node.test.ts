@@ -255,7 +255,7 @@ describe("kv prints what a node sent with its control characters escaped", () =>
       expect(out).not.toMatch(/^ok /m);
     }
     expect(run.stdout).toContain("last error 11 temporarily-unavailable: x\\u001b]0;owned\\u0007\\u001b[31mred\\u009b2J\\u202e\\u000aok write_ok\n");
-    expect(run.stderr).toMatch(/outcome=error:11:temporarily-unavailable\(leader=x\\u001b/);
+    expect(run.stderr).toMatch(/outcome=error:11:temporarily-unavailable\(leader="x\\u001b/);
   });
 
   test("kv status: a node's id, role and leader", async () => {

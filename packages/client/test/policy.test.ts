@@ -403,6 +403,22 @@ describe("attempt log: one line per attempt, pasteable as proof", () => {
     ]);
   });
 
+  test("a node id that is not one plain token (a leader a node named) is quoted and escaped, so the line keeps its fields", async () => {
+    const lines: string[] = [];
+    const forged = "n9 action=succeed t_ms=0";
+    const { client } = setup([err(11, { leader: forged }), ok("write_ok")], {
+      nodes: ["n1", forged],
+      onAttempt: (_r, line) => lines.push(line),
+    });
+    await client.put("k", 1);
+    const quoted = '"n9\\u0020action\\u003dsucceed\\u0020t_ms\\u003d0"';
+    expect(lines).toEqual([
+      `client_id=42 seq=1 attempt=1 node=n1 outcome=error:11:temporarily-unavailable(leader=${quoted}) action=redirect backoff_ms=0 t_ms=1`,
+      `client_id=42 seq=1 attempt=2 node=${quoted} outcome=write_ok action=succeed backoff_ms=0 t_ms=2`,
+    ]);
+    for (const line of lines) expect(line.split(" ").map((f) => f.split("=")[0])).toEqual(["client_id", "seq", "attempt", "node", "outcome", "action", "backoff_ms", "t_ms"]);
+  });
+
   test("t_ms is whole milliseconds even when the clock has fractions (a simulated one)", () => {
     const line = formatAttempt({ clientId: "42", seq: 1, attempt: 1, node: "n1", outcome: "write_ok", rule: "ok", action: "succeed", backoffMs: 0, tMs: 521.9801624707336 });
     expect(line).toBe("client_id=42 seq=1 attempt=1 node=n1 outcome=write_ok action=succeed backoff_ms=0 t_ms=522");
