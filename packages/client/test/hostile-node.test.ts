@@ -144,6 +144,19 @@ describe("TcpTransport: what it learns of ids and ports comes only from answers 
   });
 });
 
+describe("TcpTransport: a node's own answer says where it listens better than another node's member list", () => {
+  test("a member list that put n2 at a wrong port is overruled once n2 itself answers", async () => {
+    const n2 = await fakeNode((r) => `${JSON.stringify({ src: "n2", dest: r.src, body: { type: "status_ok", in_reply_to: r.body.msg_id } })}\n`);
+    const liar = await fakeNode((r) => reply(r, { type: "status_ok", ports: { n2: 1 } }));
+    const t = new TcpTransport({ nodes: { "127.0.0.1:liar": liar, "127.0.0.1:n2": n2 } });
+    transports.push(t);
+    await t.send("127.0.0.1:liar", { type: "status" }, 20_000);
+    expect(t.portOf("n2")).toBe(1);
+    await t.send("127.0.0.1:n2", { type: "status" }, 20_000);
+    expect(t.portOf("n2")).toBe(n2);
+  });
+});
+
 describe("TcpTransport: reply lines are bounded, and a reply under the bound is read whole", () => {
   test("a 2 MiB reply (a read of a list grown by many appends) is read", async () => {
     const value = "a".repeat(2 * 1024 * 1024);

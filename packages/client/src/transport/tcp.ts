@@ -189,6 +189,8 @@ export class TcpTransport implements Transport {
   private readonly maxReplyLineBytes: number;
   private readonly ports = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
+  /** Ids whose port only a member list said (hearsay): the node's own reply, when one comes, says better. */
+  private readonly listedOnly = new Set<string>();
   /** Port -> the id its node's replies carry as `src`. */
   private readonly learned = new Map<number, string>();
   /** Ports already asked for their members after a redirect to an unknown id. */
@@ -353,7 +355,7 @@ export class TcpTransport implements Transport {
     clearTimeout(p.timer);
     // Learned only from the answer to a request sent: a node that floods
     // unasked lines, each with a new src or 64 new members, adds nothing.
-    if (!this.ports.has(msg.src)) this.ports.set(msg.src, port);
+    if (!this.ports.has(msg.src) || this.listedOnly.delete(msg.src)) this.ports.set(msg.src, port);
     this.learned.set(port, msg.src);
     if (body.type === "status_ok") this.learnMembers(body.ports);
     const leader = body.type === "error" && body.code === ErrorCode.TemporarilyUnavailable ? body.leader : undefined;
@@ -386,7 +388,9 @@ export class TcpTransport implements Transport {
       if (++seen > MAX_MEMBERS) return;
       const port = (ports as Record<string, unknown>)[id];
       if (id.length === 0 || id.length > MAX_ID_CHARS || !Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) continue;
-      if (!this.ports.has(id)) this.ports.set(id, port as number);
+      if (this.ports.has(id)) continue;
+      this.ports.set(id, port as number);
+      this.listedOnly.add(id);
     }
   }
 
