@@ -5,7 +5,8 @@
  * definite outcome, said as such; a reused identity is refused before it
  * can be answered with another request's reply.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import net from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { KV_BIN } from "./cluster-harness.js";
@@ -133,6 +134,55 @@ describe("kv says why an outcome is unknown", () => {
     expect(read.stdout).not.toMatch(/may still reach a leader|unknown|client_id/);
     const json = JSON.parse((await kv(["--port", String(port), "--max-retries", "0", "--json", "append", "k", "v"])).stdout);
     expect(json).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive" });
+  }, 60_000);
+});
+
+describe("kv interrupted (Ctrl-C)", () => {
+  /** A node that reads requests and never answers; `firstLine` resolves with the first request line it reads. */
+  async function silentNode(): Promise<{ port: number; firstLine: Promise<string> }> {
+    let seen!: (line: string) => void;
+    const firstLine = new Promise<string>((r) => (seen = r));
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.setEncoding("utf8");
+      s.on("error", () => {});
+      let buf = "";
+      s.on("data", (chunk: string) => {
+        buf += chunk;
+        if (buf.includes("\n")) seen(buf.slice(0, buf.indexOf("\n")));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return { port: (server.address() as net.AddressInfo).port, firstLine };
+  }
+
+  async function interrupt(args: string[], node: { firstLine: Promise<string> }): Promise<{ signal: string | null; stderr: string; line: string }> {
+    const child = spawn(process.execPath, [KV_BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = once(child, "exit");
+    const line = await node.firstLine;
+    child.kill("SIGINT");
+    const [, signal] = (await exited) as [number | null, string | null];
+    return { signal, stderr, line };
+  }
+
+  test("during a write: it says on stderr how to replay the request the node was sent (its client_id and seq), then ends as interrupted", async () => {
+    const node = await silentNode();
+    const r = await interrupt(["--port", String(node.port), "--timeout-ms", "60000", "append", "log", "two words"], node);
+    const sent = JSON.parse(r.line) as { body: { client_id: string; seq: number } };
+    expect(r.signal).toBe("SIGINT");
+    expect(r.stderr).toBe(
+      `kv: interrupted: the append may or may not have happened; replay it to find out: npm run kv -- --port ${node.port} --client-id ${sent.body.client_id} --seq 1 append log 'two words'\n`,
+    );
+  }, 60_000);
+
+  test("during a read: nothing to replay, nothing said", async () => {
+    const node = await silentNode();
+    const r = await interrupt(["--port", String(node.port), "--timeout-ms", "60000", "get", "k"], node);
+    expect(r.signal).toBe("SIGINT");
+    expect(r.stderr).toBe("");
   }, 60_000);
 });
 

@@ -31,7 +31,7 @@ function shellWord(word: string): string {
  * the same nodes, in the form the README uses: the cluster answers it from
  * its session, so running it tells what happened without applying it twice.
  */
-function replayCommand(plan: KvPlan, r: OpResult): string {
+function replayCommand(plan: KvPlan, r: { clientId: string; seq: number | undefined }): string {
   const words = [...plan.target, "--client-id", r.clientId, "--seq", String(r.seq), ...plan.words];
   return `npm run kv -- ${words.map(shellWord).join(" ")}`;
 }
@@ -177,12 +177,26 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
       for (const hint of hints) hint(record);
     },
   });
+  // Ctrl-C while a write is under way: a copy already sent may still be
+  // applied, and the identity that finds out is known only to this process.
+  // Say it on stderr, then end as the interrupt would have.
+  const identity = { clientId: client.clientId, seq: plan.operation.type === "read" ? undefined : (plan.seq ?? client.nextSeq) };
+  const interrupted = (): void => {
+    process.off("SIGINT", interrupted);
+    if (identity.seq !== undefined) {
+      io.stderr(`kv: interrupted: the ${plan.words[0]} may or may not have happened; replay it to find out: ${replayCommand(plan, identity)}\n`);
+    }
+    transport.close();
+    process.kill(process.pid, "SIGINT");
+  };
+  process.on("SIGINT", interrupted);
   let r: OpResult;
   try {
     // Which node listens where, before the first attempt, so a redirect is followed at once.
     if (Object.keys(plan.nodes).length > 1) await transport.identify(Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, IDENTIFY_TIMEOUT_MS));
     r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
   } finally {
+    process.off("SIGINT", interrupted);
     transport.close();
   }
 
