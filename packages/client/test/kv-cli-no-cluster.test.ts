@@ -157,22 +157,22 @@ describe("kv interrupted (Ctrl-C)", () => {
     return { port: (server.address() as net.AddressInfo).port, firstLine };
   }
 
-  async function interrupt(args: string[], node: { firstLine: Promise<string> }): Promise<{ signal: string | null; stderr: string; line: string }> {
+  async function interrupt(args: string[], node: { firstLine: Promise<string> }, signal: NodeJS.Signals = "SIGINT"): Promise<{ signal: string | null; stderr: string; line: string }> {
     const child = spawn(process.execPath, [KV_BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const exited = once(child, "exit");
     const line = await node.firstLine;
-    child.kill("SIGINT");
-    const [, signal] = (await exited) as [number | null, string | null];
-    return { signal, stderr, line };
+    child.kill(signal);
+    const [, ended] = (await exited) as [number | null, string | null];
+    return { signal: ended, stderr, line };
   }
 
-  test("during a write: it says on stderr how to replay the request the node was sent (its client_id and seq), then ends as interrupted", async () => {
+  test.each(["SIGINT", "SIGTERM"] as const)("%s during a write: it says on stderr how to replay the request the node was sent (its client_id and seq), then ends by that signal", async (signal) => {
     const node = await silentNode();
-    const r = await interrupt(["--port", String(node.port), "--timeout-ms", "60000", "append", "log", "two words"], node);
+    const r = await interrupt(["--port", String(node.port), "--timeout-ms", "60000", "append", "log", "two words"], node, signal);
     const sent = JSON.parse(r.line) as { body: { client_id: string; seq: number } };
-    expect(r.signal).toBe("SIGINT");
+    expect(r.signal).toBe(signal);
     expect(r.stderr).toBe(
       `kv: interrupted: the append may or may not have happened; replay it to find out: npm run kv -- --port ${node.port} --client-id ${sent.body.client_id} --seq 1 append log 'two words'\n`,
     );

@@ -66,8 +66,9 @@ learn what happened to it. Without --client-id every run is a fresh client.
 If no node can be reached, kv says so on stderr after trying each node once,
 and keeps trying until --total-ms is spent.
 
-Interrupted (Ctrl-C) during a write, kv prints on stderr the command that
-replays it (same --client-id and --seq), to learn whether it happened.
+Interrupted (Ctrl-C, or SIGTERM) during a write, kv prints on stderr the
+command that replays it (same --client-id and --seq), to learn whether it
+happened.
 
 What the codes mean for kv:
   0  ok: the cluster applied (or read) it; status: every node answered

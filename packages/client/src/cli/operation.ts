@@ -158,6 +158,9 @@ function leaderWithoutPort(r: OpResult, transport: TcpTransport): string | undef
  */
 const IDENTIFY_TIMEOUT_MS = 300;
 
+/** The signals that stop kv mid-operation and get the replay command said first. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
 /** Runs `plan.operation` and returns the exit code of its outcome. */
 export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
@@ -177,26 +180,27 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
       for (const hint of hints) hint(record);
     },
   });
-  // Ctrl-C while a write is under way: a copy already sent may still be
-  // applied, and the identity that finds out is known only to this process.
-  // Say it on stderr, then end as the interrupt would have.
+  // Ctrl-C (or a SIGTERM, from `timeout` say) while a write is under way: a
+  // copy already sent may still be applied, and the identity that finds out
+  // is known only to this process. Say it on stderr, then end as the signal
+  // would have.
   const identity = { clientId: client.clientId, seq: plan.operation.type === "read" ? undefined : (plan.seq ?? client.nextSeq) };
-  const interrupted = (): void => {
-    process.off("SIGINT", interrupted);
+  const interrupted = (signal: NodeJS.Signals): void => {
+    for (const s of STOP_SIGNALS) process.off(s, interrupted);
     if (identity.seq !== undefined) {
       io.stderr(`kv: interrupted: the ${plan.words[0]} may or may not have happened; replay it to find out: ${replayCommand(plan, identity)}\n`);
     }
     transport.close();
-    process.kill(process.pid, "SIGINT");
+    process.kill(process.pid, signal);
   };
-  process.on("SIGINT", interrupted);
+  for (const s of STOP_SIGNALS) process.on(s, interrupted);
   let r: OpResult;
   try {
     // Which node listens where, before the first attempt, so a redirect is followed at once.
     if (Object.keys(plan.nodes).length > 1) await transport.identify(Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, IDENTIFY_TIMEOUT_MS));
     r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
   } finally {
-    process.off("SIGINT", interrupted);
+    for (const s of STOP_SIGNALS) process.off(s, interrupted);
     transport.close();
   }
 
