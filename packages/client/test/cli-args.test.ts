@@ -30,6 +30,9 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     expect(parseKvArgs(["--port", "9002", "get", "k"]).nodes).toEqual({ "127.0.0.1:9002": 9002 });
     expect(parseKvArgs(["get", "k"]).nodes).toEqual({ "127.0.0.1:9001": 9001 });
     expect(parseKvArgs(["--host", "::1", "--nodes", "9001,9002", "get", "k"]).nodes).toEqual({ "[::1]:9001": 9001, "[::1]:9002": 9002 });
+    // Bracketed as in a URL, an IPv6 address is the same host.
+    expect(parseKvArgs(["--host", "[::1]", "--port", "9001", "get", "k"])).toMatchObject({ host: "::1", nodes: { "[::1]:9001": 9001 } });
+    expect(parseKvArgs(["--host", "fe80::1%lo", "get", "k"]).host).toBe("fe80::1%lo");
   });
 
   test("the options are read wherever they appear", () => {
@@ -58,6 +61,9 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["--host", "", "get", "k"], /^--host: expected a host name or address, got ""$/],
     [["--host", "node 1", "get", "k"], /^--host: expected a host name or address, got "node 1"$/],
     [["--host", "", "status"], /^--host: expected a host name or address/],
+    [["--host", "127.0.0.1:9001", "get", "k"], /^--host: "127\.0\.0\.1:9001" is not a host name or address; give the host alone \(--host 127\.0\.0\.1\) and its port with --port or --nodes \(--port 9001\)$/],
+    [["--host", "localhost:9002", "get", "k"], /^--host: "localhost:9002" is not a host name or address; give the host alone \(--host localhost\)/],
+    [["--host", "[::1]:9001", "get", "k"], /^--host: "\[::1\]:9001" is not a host name or address/],
     [["put", "huge", "1e400"], /^VALUE: "1e400" holds a number too large for JSON to carry \(it would be sent as null\); give a finite number, or '"1e400"' for the string$/],
     [["append", "k", "-1e400"], /^VALUE: "-1e400" holds a number too large/],
     [["cas", "k", "1", '{"a":[1e999]}'], /^TO: "\{\\"a\\":\[1e999\]\}" holds a number too large/],

@@ -43,7 +43,8 @@ Options:
                           port the node's status lists for it
   --nodes P1,P2,...       every node's TCP port, in any order; each node's id is
                           learned from its replies
-  --host H                host of the nodes (default ${DEFAULT_HOST})
+  --host H                host of the nodes, without a port (default ${DEFAULT_HOST};
+                          an IPv6 address as ::1 or [::1])
   --client-id ID          use this client_id instead of a random 128-bit one; writes
                           then need --seq too (see Identity below)
   --seq N                 use this seq (with --client-id: replay a request by hand)
@@ -192,6 +193,24 @@ function port(text: string, where: string): number {
   return p;
 }
 
+/**
+ * --host as a host to connect to: an IPv6 address may come bracketed, as in
+ * a URL ([::1]). An empty one would connect to localhost unasked (a
+ * --host "$HOST" with HOST unset, say), and one with a port in it
+ * (127.0.0.1:9001) would be looked up as a host name and never found.
+ */
+function hostOption(text: string | undefined): string {
+  if (text === undefined) return DEFAULT_HOST;
+  const host = /^\[(.*)\]$/.exec(text)?.[1] ?? text;
+  if (!/^\S+$/.test(host)) throw new UsageError(`--host: expected a host name or address, got ${JSON.stringify(text)}`);
+  const colons = host.split(":").length - 1;
+  if (colons === 1 || (colons > 1 && !/^[0-9a-fA-F:.]+(%\S+)?$/.test(host))) {
+    const [name, port] = host.split(/:(?=[^:]*$)/);
+    throw new UsageError(`--host: ${JSON.stringify(text)} is not a host name or address; give the host alone (--host ${name}) and its port with --port or --nodes (--port ${port})`);
+  }
+  return host;
+}
+
 const ARITY: Record<string, { args: string[]; optional?: number }> = {
   get: { args: ["KEY"] },
   put: { args: ["KEY", "VALUE"] },
@@ -222,7 +241,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   const plan: KvPlan = {
     help: v.help === true,
     status: false,
-    host: v.host ?? DEFAULT_HOST,
+    host: hostOption(v.host),
     nodes: {},
     target: [
       ...(v.host !== undefined ? ["--host", v.host] : []),
@@ -241,8 +260,6 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   };
   if (plan.help) return plan;
 
-  // An empty host would connect to localhost unasked (a --host "$HOST" with HOST unset, say).
-  if (!/^\S+$/.test(plan.host)) throw new UsageError(`--host: expected a host name or address, got ${JSON.stringify(plan.host)}`);
   if (v.port !== undefined && v.nodes !== undefined) throw new UsageError("give --port or --nodes, not both");
   if (v.nodes !== undefined) {
     const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
