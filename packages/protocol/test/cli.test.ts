@@ -22,6 +22,16 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--josn"], options)).toThrow("unknown option --josn (did you mean --json?)");
   });
 
+  test("a word with one dash that is no option is named whole, with how to pass it as an argument", () => {
+    const withShort = { help: { type: "boolean", short: "h" }, json: { type: "boolean" } } as const;
+    // parseArgs reads -hello as -h -e -l -l -o, and refuses -e.
+    expect(() => parseOptions(["put", "k", "-hello"], withShort)).toThrow(/^unknown option -hello \(did you mean --help\? to pass it as an argument, put -- before it: -- -hello\)$/);
+    expect(() => parseOptions(["put", "k", "-world"], withShort)).toThrow(/^unknown option -world \(to pass it as an argument, put -- before it: -- -world\)$/);
+    expect(() => parseOptions(["put", "k", "-x"], withShort)).toThrow(/^unknown option -x \(to pass it as an argument, put -- before it: -- -x\)$/);
+    expect(parseOptions(["put", "k", "--", "-hello"], withShort).positionals).toEqual(["put", "k", "-hello"]);
+    expect(() => parseOptions(["-x"], withShort, { positionals: false })).toThrow(/^unknown option -x$/);
+  });
+
   test("an option far from every known one gets no suggestion", () => {
     expect(() => parseOptions(["--frobnicate"], options)).toThrow(/^unknown option --frobnicate$/);
   });

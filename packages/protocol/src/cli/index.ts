@@ -170,7 +170,7 @@ export function parseOptions<T extends OptionSpec>(argv: readonly string[], opti
     return { values: values as ParsedOptions<T>["values"], positionals: r.positionals.map(unmark) };
   } catch (e) {
     const { code, message } = e as Error & { code?: string };
-    throw new UsageError(describeParseError(code, unmark(message), options), { cause: e });
+    throw new UsageError(describeParseError(code, unmark(message), options, { argv, positionals: opts.positionals ?? true }), { cause: e });
   }
 }
 
@@ -196,13 +196,29 @@ function longName(quoted: string | undefined, options: OptionSpec): string | und
   return name !== undefined ? `--${name}` : quoted.split(/\s/)[0];
 }
 
-function describeParseError(code: string | undefined, message: string, options: OptionSpec): string {
+/**
+ * The word a short option parseArgs refused came from: `-e` from `-hello`,
+ * which it reads as the options -h -e -l -l -o. Words after `--` are
+ * arguments, never options.
+ */
+function shortOptionWord(option: string, argv: readonly string[]): string {
+  if (!/^-[^-]$/.test(option)) return option;
+  const end = argv.indexOf("--");
+  const words = end === -1 ? argv : argv.slice(0, end);
+  return words.find((w) => /^-[^-]/.test(w) && w.length > 2 && w.slice(1).includes(option[1]!)) ?? option;
+}
+
+function describeParseError(code: string | undefined, message: string, options: OptionSpec, cmd: { argv: readonly string[]; positionals: boolean }): string {
   const names = Object.keys(options);
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const option = /'(-[^']*)'/.exec(message)?.[1] ?? message;
+    const refused = /'(-[^']*)'/.exec(message)?.[1] ?? message;
+    const option = shortOptionWord(refused, cmd.argv);
     const bare = option.replace(/^-+/, "").split("=")[0]!;
     const near = nearest(bare, names);
-    return `unknown option ${option}${near ? ` (did you mean --${near}?)` : ""}`;
+    const hints = near ? [`did you mean --${near}?`] : [];
+    // A word with one dash is as likely a value (kv put k -x) as a mistyped option.
+    if (cmd.positionals && /^-[^-]/.test(option)) hints.push(`to pass it as an argument, put -- before it: -- ${option}`);
+    return `unknown option ${option}${hints.length > 0 ? ` (${hints.join(" ")})` : ""}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const option = longName(/'(-[^']*)'/.exec(message)?.[1], options);
