@@ -293,6 +293,21 @@ describe("TcpTransport: what was never sent is known to be not sent", () => {
     expect(server.seen).toEqual(["read good"]);
   }, 10_000);
 
+  test.each([
+    ["NaN", Number.NaN, "value"],
+    ["Infinity", Number.POSITIVE_INFINITY, "value"],
+    ["-Infinity inside a list", [1, Number.NEGATIVE_INFINITY] as Json, "value[1]"],
+    ["NaN inside an object", { a: { b: Number.NaN } } as Json, "value.a.b"],
+  ])("a value holding %s (JSON would write null) is answered at once with definite error 12 marked not_sent, naming the field, and is never written", async (_what, value, field) => {
+    const server = await recordingServer();
+    const t = transport({ n1: server.port });
+    const reply = await t.send("n1", { type: "write", key: "bad", value: value as Json }, 60_000);
+    expect(reply).toMatchObject({ type: "error", code: 12, not_sent: true });
+    expect(reply.text).toBe(`not sent: field "${field}": JSON has no NaN or Infinity (it would be sent as null); send a finite number`);
+    await t.send("n1", { type: "read", key: "good" }, 10_000);
+    expect(server.seen).toEqual(["read good"]);
+  }, 10_000);
+
   test("a request line over maxLineBytes is answered at once with definite error 1002 marked not_sent, and is never written to the node", async () => {
     const server = await recordingServer();
     const t = new TcpTransport({ nodes: { n1: server.port }, maxLineBytes: 200 });

@@ -17,7 +17,7 @@
  * definite:
  * - A request is encoded before anything else. One that cannot be (JSON
  *   cannot represent it, e.g. nesting deeper than the stack, a BigInt, a
- *   cycle; or its line is over `maxLineBytes`, which the node would refuse
+ *   cycle, a NaN or Infinity that it would write as null; or its line is over `maxLineBytes`, which the node would refuse
  *   with 1002 without being able to say which request it refused) is never
  *   sent: `send` resolves at once with the definite error the node would have
  *   answered (12 malformed-request or 1002 request-too-large), marked
@@ -56,6 +56,7 @@ import {
   encodeMessage,
   ErrorCode,
   LineSplitter,
+  nonFiniteNumberPath,
   type Body,
   type ErrorBody,
   type Message,
@@ -151,6 +152,15 @@ export type EncodedRequest = { ok: true; line: string } | { ok: false; error: Er
  * newline), or say why it cannot be sent. Never throws.
  */
 export function encodeRequest(message: Message, maxLineBytes: number = DEFAULT_MAX_LINE_BYTES): EncodedRequest {
+  // JSON.stringify writes NaN and Infinity as null: the node would store a
+  // value the caller never gave, so such a request is not sent at all.
+  const nonFinite = nonFiniteNumberPath(message.body);
+  if (nonFinite !== null) {
+    return {
+      ok: false,
+      error: notSent(ErrorCode.MalformedRequest, `field "${nonFinite.replace(/^\./, "")}": JSON has no NaN or Infinity (it would be sent as null); send a finite number`),
+    };
+  }
   let line: string;
   try {
     line = encodeMessage(message);
