@@ -15,7 +15,13 @@ export type Sleep = (ms: number) => Promise<void>;
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/**
+ * The longest delay `setTimeout` keeps (2^31-1 ms, about 24.8 days); a
+ * longer one fires at once, with a warning. A sleep beyond it is cut to it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemSleep: Sleep = (ms) =>
   new Promise((resolve) => {
-    setTimeout(resolve, Math.max(0, ms));
+    setTimeout(resolve, Math.min(Math.max(0, ms), MAX_TIMER_MS));
   });

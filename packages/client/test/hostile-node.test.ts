@@ -4,7 +4,8 @@
  * test scripts (malformed lines, forged or wrong replies, lines nested past
  * any stack), so what reaches the client is checked where it enters.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import net from "node:net";
 import { createPrng } from "@dslab/protocol";
 import { afterEach, describe, expect, test } from "vitest";
@@ -231,6 +232,29 @@ function kv(args: string[]): Promise<KvRun> {
     });
   });
 }
+
+describe("kv and a wait past what setTimeout keeps", () => {
+  test("a retry_after_ms of 2^31 ms and more (with a --total-ms that allows it) is waited, not cut to 1 ms with a warning", async () => {
+    let requests = 0;
+    const port = await fakeNode((r) => {
+      requests++;
+      return reply(r, { type: "error", code: 14, text: "busy", retry_after_ms: 2_500_000_000 });
+    });
+    const child = spawn(process.execPath, [KV_BIN, "--port", String(port), "--total-ms", "3000000000", "--max-retries", "1", "put", "k", "v"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = once(child, "exit");
+    while (requests === 0) await new Promise((r) => setTimeout(r, 20));
+    // Cut to 1 ms, the retry would come at once; give it a generous while to show.
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill("SIGTERM");
+    await exited;
+    expect(requests).toBe(1);
+    expect(stderr).not.toContain("TimeoutOverflowWarning");
+  });
+});
 
 describe("kv against a node that answers garbage", () => {
   test.each([

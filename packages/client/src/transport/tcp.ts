@@ -63,6 +63,7 @@ import {
   type SchemaTable,
 } from "@dslab/protocol";
 import { ClientError } from "../client.js";
+import { MAX_TIMER_MS } from "../deps.js";
 import { TransportError, type Transport } from "./transport.js";
 
 export interface TcpTransportOptions {
@@ -126,13 +127,6 @@ const MAX_ID_CHARS = 64;
  * leader listens: a node that is up answers on loopback in a millisecond or two.
  */
 const MEMBERS_TIMEOUT_MS = 300;
-
-/**
- * The longest delay `setTimeout` keeps (2^31-1 ms, about 24.8 days): a
- * longer one fires at once, which would fail an attempt the moment it is
- * sent. An attempt timeout beyond it waits this long instead.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * What a node may answer: the client operations' `*_ok` bodies and `error`
@@ -273,6 +267,7 @@ export class TcpTransport implements Transport {
         } else {
           reject(new TransportError("timeout", node, `no reply from ${node} (${this.host}:${port}) within ${timeoutMs} ms`));
         }
+        // Capped: a timeout beyond what setTimeout keeps would fire at once, failing the attempt as it is sent.
       }, Math.min(timeoutMs, MAX_TIMER_MS));
       conn.pending.set(msgId, { resolve, reject, timer, node, okType: `${body.type}_ok` });
       if (conn.connected) conn.socket.write(`${encoded.line}\n`);
