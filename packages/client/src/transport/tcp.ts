@@ -17,8 +17,9 @@
  * definite:
  * - A request is encoded before anything else. One that cannot be (JSON
  *   cannot represent it, e.g. nesting deeper than the stack, a BigInt, a
- *   cycle, a NaN or Infinity that it would write as null; or its line is over `maxLineBytes`, which the node would refuse
- *   with 1002 without being able to say which request it refused) is never
+ *   cycle, a NaN or Infinity that it would write as null; or its line is
+ *   over `maxLineBytes`, which the node would refuse with 1002 without
+ *   being able to say which request it refused) is never
  *   sent: `send` resolves at once with the definite error the node would have
  *   answered (12 malformed-request or 1002 request-too-large), marked
  *   `not_sent: true`, so the client fails it without retrying.
