@@ -10,8 +10,9 @@
  * have fractions); `backoff_ms` is the wait before the next
  * attempt (0 when none follows or for a redirect). Reads have `seq=-`.
  * A node id or client_id that is not one plain token (a node can name any
- * string as its leader) is written quoted, with its spaces, `=`, quotes and
- * non-ASCII characters as `\uXXXX`, so it cannot add fields to the line.
+ * string as its leader) is written quoted, with its white space, control
+ * characters, `=`, quotes, parentheses and backslashes as `\uXXXX`, so it
+ * cannot add fields to the line; letters of any script stay as they are.
  */
 import { errorSpec, type Body } from "@dslab/protocol";
 import { isErrorBody, type Action, type AttemptResult, type RuleId } from "./policy.js";
@@ -50,9 +51,14 @@ export function describeBody(body: Body): string {
 
 /** A value as one token of the line: bare when it is plain, else quoted with every character that could split it escaped. */
 function token(value: string): string {
-  if (/^[\x21-\x7e]+$/.test(value) && !/["=\\()]/.test(value)) return value;
-  return `"${value.replace(/[^\x21-\x7e]|["=\\()]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+  if (value !== "" && !SPLITS_A_TOKEN.test(value)) return value;
+  const escape = (c: string): string => Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`).join("");
+  return `"${value.replace(SPLITS_A_TOKEN_ALL, escape)}"`;
 }
+
+/** White space, control and format characters, and the characters the line's syntax uses. Letters of any script stay as they are. */
+const SPLITS_A_TOKEN = /[\s\p{C}="\\()]/u;
+const SPLITS_A_TOKEN_ALL = new RegExp(SPLITS_A_TOKEN.source, "gu");
 
 export function formatAttempt(r: AttemptRecord): string {
   return (

@@ -419,6 +419,14 @@ describe("attempt log: one line per attempt, pasteable as proof", () => {
     for (const line of lines) expect(line.split(" ").map((f) => f.split("=")[0])).toEqual(["client_id", "seq", "attempt", "node", "outcome", "action", "backoff_ms", "t_ms"]);
   });
 
+  test("ids in letters of any script stay as they are; only what could split the line is escaped", () => {
+    const line = (node: string) => formatAttempt({ clientId: "élève", seq: 1, attempt: 1, node, outcome: "write_ok", rule: "ok", action: "succeed", backoffMs: 0, tMs: 1 });
+    expect(line("nœud-1")).toBe("client_id=élève seq=1 attempt=1 node=nœud-1 outcome=write_ok action=succeed backoff_ms=0 t_ms=1");
+    expect(line("n1\u2028n2")).toContain('node="n1\\u2028n2" ');
+    expect(line("tag\u{e0001}")).toContain('node="tag\\udb40\\udc01" ');
+    expect(line("")).toContain('node="" ');
+  });
+
   test("t_ms is whole milliseconds even when the clock has fractions (a simulated one)", () => {
     const line = formatAttempt({ clientId: "42", seq: 1, attempt: 1, node: "n1", outcome: "write_ok", rule: "ok", action: "succeed", backoffMs: 0, tMs: 521.9801624707336 });
     expect(line).toBe("client_id=42 seq=1 attempt=1 node=n1 outcome=write_ok action=succeed backoff_ms=0 t_ms=522");
