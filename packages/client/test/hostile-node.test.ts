@@ -47,6 +47,14 @@ async function fakeNode(answer: Answer): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
+/**
+ * A well-formed line to no request (in_reply_to 0), written before a bad one
+ * so that the bad one is not the port's first answer: a first answer that is
+ * not a JSON object says no node is there at all.
+ */
+const PREAMBLE = `${JSON.stringify({ src: "n1", dest: "c", body: { type: "write_ok", in_reply_to: 0 } })}\n`;
+const afterPreamble = (answer: Answer): Answer => (r) => PREAMBLE + answer(r);
+
 /** A reply line from n1 to `request` with `body` (in_reply_to added). */
 const reply = (request: Parameters<Answer>[0], body: Record<string, unknown>): string =>
   `${JSON.stringify({ src: "n1", dest: request.src, body: { ...body, in_reply_to: request.body.msg_id } })}\n`;
@@ -77,17 +85,17 @@ const NOT_A_REPLY: Array<[string, Answer, RegExp]> = [
 
 describe("TcpTransport: a line that is not a well-formed reply to the request fails it as disconnected, saying what was wrong", () => {
   test.each(NOT_A_REPLY)("%s", async (_what, answer, message) => {
-    const port = await fakeNode(answer);
+    const port = await fakeNode(afterPreamble(answer));
     const err = await transport(port).send("n1", { type: "write", key: "k", value: 1 }, 20_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect(err).toMatchObject({ failure: "disconnected", maybeDelivered: true });
-    expect((err as Error).message).toMatch(new RegExp(`^line 1 from 127\\.0\\.0\\.1:${port} `));
+    expect((err as Error).message).toMatch(new RegExp(`^line 2 from 127\\.0\\.0\\.1:${port} `));
     expect((err as Error).message).toMatch(message);
   });
 
   test("the next send opens a new connection and gets its reply", async () => {
     let n = 0;
-    const port = await fakeNode((r) => (n++ === 0 ? "null\n" : reply(r, { type: "write_ok" })));
+    const port = await fakeNode((r) => (n++ === 0 ? `${PREAMBLE}null\n` : reply(r, { type: "write_ok" })));
     const t = transport(port);
     await expect(t.send("n1", { type: "write", key: "k", value: 1 }, 20_000)).rejects.toMatchObject({ failure: "disconnected" });
     expect(await t.send("n1", { type: "write", key: "k", value: 1 }, 20_000)).toMatchObject({ type: "write_ok" });
@@ -111,6 +119,27 @@ describe("TcpTransport: a line that is not a well-formed reply to the request fa
     const r = await client.put("k", 1);
     expect(r).toMatchObject({ outcome: "unknown", because: "an-attempt-may-have-applied" });
     expect(r.outcome === "unknown" && r.lastError.text).toMatch(/field "body.code": expected a non-negative integer/);
+  });
+});
+
+describe("TcpTransport: a port whose first answer is not a JSON object has no node behind it: refused, saying what it answered", () => {
+  test.each([
+    ["the line null", "null\n", '"null"'],
+    ["a JSON array", "[1,2]\n", '"[1,2]"'],
+    ["a TLS alert, with no newline ever", Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x32]), '"\\u0015\\u0003\\u0001\\u0000\\u0002\\u00022"'],
+  ])("%s", async (_what, answer, shown) => {
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.once("data", () => s.write(answer));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const t = transport(port);
+    const err = await t.send("n1", { type: "write", key: "k", value: 1 }, 30_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ failure: "refused", message: `port ${port} does not speak the kv line protocol: it answered ${shown}` });
+    expect(t.wrongProtocol(port)).toBe((err as Error).message);
   });
 });
 
@@ -180,6 +209,7 @@ describe("TcpTransport: reply lines are bounded, and a reply under the bound is 
       s.on("error", () => {});
       closed = new Promise((r) => s.on("close", () => r()));
       const flood = "x".repeat(64 * 1024);
+      s.write("{");
       s.once("data", () => {
         const more = (): void => {
           while (!s.destroyed && s.write(flood));
@@ -262,7 +292,7 @@ describe("kv against a node that answers garbage", () => {
     ["an error whose code is a string", (r: Parameters<Answer>[0]) => reply(r, { type: "error", code: "11" })],
     ["a reply nested 100000 deep", deepReply("write_ok", 100_000)],
   ] as Array<[string, Answer]>)("a write answered with %s is unknown (exit 3), said in one line, with no stack", async (_what, answer) => {
-    const port = await fakeNode(answer);
+    const port = await fakeNode(afterPreamble(answer));
     const run = await kv(["--port", String(port), "--max-retries", "1", "--total-ms", "10000", "put", "k", "v"]);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.code).toBe(3);

@@ -30,7 +30,8 @@
  *   delivered. Only a request that was written can be `timeout` or
  *   `disconnected` (it may have been applied).
  * - A port whose first answer is not the line protocol (an HTTP status
- *   line, say: the node's HTTP front) has no kv node reading lines behind
+ *   line, say: the node's HTTP front; or any first byte but the `{` that
+ *   starts every line a node writes) has no kv node reading lines behind
  *   it, so nothing written there can be applied: its requests fail as
  *   `refused`, with a message that says what the port speaks, and so does
  *   every later request to it (`wrongProtocol(port)`).
@@ -297,7 +298,19 @@ export class TcpTransport implements Transport {
           this.refuseWrongProtocol(conn, port, `port ${port} speaks HTTP, not the kv line protocol: use curl, or the node's TCP port`);
           return;
         }
-        if (conn.head.length >= "HTTP/1".length || !"HTTP/1".startsWith(conn.head)) conn.head = null;
+        if (conn.head.length >= "HTTP/1".length || !"HTTP/1".startsWith(conn.head)) {
+          const head = conn.head;
+          conn.head = null;
+          // Every line a node writes is a JSON object. Anything else first (a
+          // TLS alert, a binary protocol) means no node is there, even if no
+          // newline ever comes.
+          if (!head.startsWith("{")) {
+            const first = head.split("\n", 1)[0]!;
+            const shown = first.length > 60 ? `${first.slice(0, 60)}...` : first;
+            this.refuseWrongProtocol(conn, port, `port ${port} does not speak the kv line protocol: it answered ${JSON.stringify(shown)}`);
+            return;
+          }
+        }
       }
       for (const { line, lineNumber, oversized } of splitter.push(chunk)) {
         // A reply that ended the connection leaves the rest of the chunk unread.
