@@ -159,6 +159,12 @@ export class KvClient {
         throw new ClientError("E_CLIENT_OPTIONS", `${name}: expected a non-negative number, got ${v}`);
       }
     }
+    try {
+      // Made per operation; made once here too, so bad settings are refused now rather than thrown from the first operation.
+      new Backoff(opts.prng, opts.backoff);
+    } catch (e) {
+      throw new ClientError("E_CLIENT_OPTIONS", e instanceof Error ? e.message : String(e));
+    }
     this.opts = opts;
     this.nodes = opts.nodes;
     this.transport = opts.transport;

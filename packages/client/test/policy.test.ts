@@ -365,6 +365,16 @@ describe("identity: one operation keeps one identity through every retry", () =>
     expect(make()).toBe(make());
   });
 
+  test.each([
+    [{ baseMs: 500, capMs: 100 }, /^backoff: need 0 <= baseMs <= capMs, got base 500, cap 100$/],
+    [{ jitterRatio: 2 }, /^backoff: jitterRatio must be in \[0, 1\], got 2$/],
+  ])("backoff settings %j are refused when the client is made, not thrown from its first operation", (backoff, message) => {
+    const clock = new ManualClock();
+    expect(() => new KvClient({ nodes: ["n1"], transport: new ScriptedTransport(clock, [ok("write_ok")]), prng: createPrng("b"), clock, backoff })).toThrow(
+      expect.objectContaining({ code: "E_CLIENT_OPTIONS", message: expect.stringMatching(message) }),
+    );
+  });
+
   test("a second operation while one is outstanding is refused (one outstanding op per client_id)", async () => {
     const { client } = setup([ok("write_ok"), ok("write_ok")]);
     const first = client.put("k", 1);
