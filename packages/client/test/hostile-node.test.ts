@@ -337,3 +337,39 @@ describe("kv prints what a node sent with its control characters escaped", () =>
     }
   });
 });
+
+describe("kv --nodes connects only to the ports given", () => {
+  /** A server that counts the connections made to it and never answers. */
+  async function countingListener(): Promise<{ port: number; connections: () => number }> {
+    let n = 0;
+    const server = net.createServer((s) => {
+      n++;
+      sockets.add(s);
+      s.on("error", () => {});
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return { port: (server.address() as net.AddressInfo).port, connections: () => n };
+  }
+
+  test("a node that names a leader and lists it at another port steers neither an operation nor status there", async () => {
+    const elsewhere = await countingListener();
+    const port = await fakeNode((r) =>
+      r.body.type === "status"
+        ? reply(r, { type: "status_ok", id: "n1", role: "follower", term: 1, leader: "evil", commitIndex: 0, lastApplied: 0, ports: { evil: elsewhere.port } })
+        : reply(r, { type: "error", code: 11, text: "not the leader", leader: "evil" }),
+    );
+    for (const nodes of [String(port), `${port},${await fakeNode((r) => reply(r, { type: "error", code: 11, leader: "evil" }))}`]) {
+      const run = await kv(["--nodes", nodes, "--max-retries", "1", "--timeout-ms", "500", "-v", "put", "k", "v"]);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).not.toMatch(/node=evil /);
+      expect(run.stderr).toContain("kv: the leader is evil, but no port given answered as evil");
+      const status = await kv(["--nodes", nodes, "--timeout-ms", "500", "status"]);
+      expect(status.stdout.trim().split("\n")).toHaveLength(nodes.split(",").length + 1);
+    }
+    expect(elsewhere.connections()).toBe(0);
+    // With --port alone, the member list is how kv finds the rest of the cluster.
+    await kv(["--port", String(port), "--max-retries", "0", "--timeout-ms", "300", "put", "k", "v"]);
+    expect(elsewhere.connections()).toBe(1);
+  });
+});

@@ -148,6 +148,22 @@ describe("TcpTransport: JSON lines over TCP, replies routed by in_reply_to", () 
     expect(statuses).toBe(1);
   }, 10_000);
 
+  test("with followMembers false, a member list gives no id a port and a redirect asks for none: only the ports given are connected to", async () => {
+    let statuses = 0;
+    const port = await jsonLinesServer("n1", (m, reply) => {
+      if (m.body.type !== "status") return reply({ type: "error", code: 11, text: "not the leader", leader: "n2" });
+      statuses++;
+      reply({ type: "status_ok", id: "n1", ports: { n2: 9002, n3: 9003 } });
+    });
+    const t = new TcpTransport({ nodes: { "127.0.0.1:x": port }, followMembers: false });
+    transports.push(t);
+    await t.identify(2000);
+    expect(t.idOfPort(port)).toBe("n1");
+    expect(await t.send("127.0.0.1:x", { type: "write", key: "k", value: 1 }, 2000)).toMatchObject({ type: "error", code: 11, leader: "n2" });
+    expect(statuses).toBe(1);
+    expect(t.knownNodes()).toEqual([["127.0.0.1:x", port], ["n1", port]]);
+  }, 10_000);
+
   test("a redirect whose node lists no members leaves the leader unreachable: no port is guessed", async () => {
     const port = await jsonLinesServer("n1", (m, reply) =>
       reply(m.body.type === "status" ? { type: "status_ok", id: "n1" } : { type: "error", code: 11, text: "not the leader", leader: "n2" }),

@@ -29,7 +29,8 @@ Commands:
   delete KEY              delete a key
   status                  each node's id, port, role, term, leader, commit index
                           and applied index, as a table (--json: one object per node);
-                          the members a node lists are asked too, so one port is enough
+                          with --port, the members a node lists are asked too, so one
+                          port is enough
 
 VALUE, FROM and TO are parsed as JSON when they parse (42, true, null,
 [1,2], {"a":1}, "\\"quoted\\""), and taken as plain strings otherwise (hello);
@@ -42,7 +43,8 @@ Options:
                           from its reply, and a leader it names is reached at the
                           port the node's status lists for it
   --nodes P1,P2,...       every node's TCP port, in any order; each node's id is
-                          learned from its replies
+                          learned from its replies, and kv connects to these
+                          ports only (a port a node's status lists is not used)
   --host H                host of the nodes, without a port (default ${DEFAULT_HOST};
                           an IPv6 address as ::1 or [::1])
   --client-id ID          use this client_id instead of a random 128-bit one; writes
@@ -98,6 +100,11 @@ export interface KvPlan {
   host: string;
   /** Node address (host:port or [v6 host]:port, see nodeAddress) -> port. */
   nodes: Record<string, number>;
+  /**
+   * Whether a node's member list may send kv to a port not given: with
+   * --port (one seed), yes; with --nodes, kv connects only to the ports listed.
+   */
+  followMembers: boolean;
   /** --host, --nodes and --port as they were given: where a replay command must go. */
   target: string[];
   /** The command and its arguments as they were typed, e.g. ["append", "log", "x"]. */
@@ -243,6 +250,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     status: false,
     host: hostOption(v.host),
     nodes: {},
+    followMembers: v.nodes === undefined,
     target: [
       ...(v.host !== undefined ? ["--host", v.host] : []),
       ...(v.nodes !== undefined ? ["--nodes", v.nodes] : []),

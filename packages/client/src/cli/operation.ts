@@ -163,7 +163,7 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /** Runs `plan.operation` and returns the exit code of its outcome. */
 export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
-  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
+  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host, followMembers: plan.followMembers });
   const hints = [unreachableHint(plan, transport, io), wrongProtocolHint(transport, io)];
   const client = new KvClient({
     nodes: Object.keys(plan.nodes),

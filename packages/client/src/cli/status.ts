@@ -54,7 +54,7 @@ export function formatStatusTable(rows: readonly NodeStatusRow[]): string {
 }
 
 export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
-  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host });
+  const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host, followMembers: plan.followMembers });
   const timeoutMs = plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs;
   /** One row per node, each asked as `node` and shown at `address`. */
   const ask = (nodes: Array<{ node: string; address: string; port: number }>): Promise<NodeStatusRow[]> =>
@@ -66,8 +66,9 @@ export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
   let rows: NodeStatusRow[];
   try {
     rows = await ask(Object.entries(plan.nodes).map(([node, port]) => ({ node, address: node, port })));
-    // A node's status lists where its cluster's members listen: the members
-    // no given port reached are asked too, so one port shows the whole cluster.
+    // A node's status lists where its cluster's members listen: with --port,
+    // the members no given port reached are asked too, so one port shows the
+    // whole cluster (with --nodes the transport learns no member's port).
     const asked = new Set(Object.values(plan.nodes));
     const members: Array<{ node: string; address: string; port: number }> = [];
     for (const [node, port] of transport.knownNodes()) {

@@ -8,7 +8,8 @@
  * of replies: a caller that knows only ports names each by its address
  * (`127.0.0.1:9002`), and a redirect to the id that port answered as can
  * then be followed. A node's `status_ok` may also say where its fellow
- * members listen (`ports`). An id neither a reply nor a status has shown is
+ * members listen (`ports`), unless `followMembers` is false: then only the
+ * ports the caller gave are ever connected to. An id neither a reply nor a status has shown is
  * never given a port: a guess (kv-cluster numbers ports in id order, but
  * nothing makes the caller list them so) would send a request to a port
  * that may be another node's, or nobody's.
@@ -92,6 +93,14 @@ export interface TcpTransportOptions {
    * the connection as disconnected, saying so, and the connection is closed.
    */
   maxReplyLineBytes?: number;
+  /**
+   * Whether a node's `status_ok` member list (`ports`) may give ports to ids
+   * (default true): a client given one node's port finds the rest of the
+   * cluster through it. False: only the ports in `nodes` are ever
+   * connected to, whatever a node lists; ids are still learned from the
+   * `src` of replies from those ports.
+   */
+  followMembers?: boolean;
 }
 
 /** Default bound on one reply line: 64 MiB. */
@@ -193,6 +202,7 @@ export class TcpTransport implements Transport {
   private readonly clientName: string;
   private readonly maxLineBytes: number;
   private readonly maxReplyLineBytes: number;
+  private readonly followMembers: boolean;
   private readonly ports = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
   /** Ids whose port only a member list said (hearsay): the node's own reply, when one comes, says better. */
@@ -211,6 +221,7 @@ export class TcpTransport implements Transport {
     this.clientName = opts.clientName ?? `c-${randomUUID()}`;
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxReplyLineBytes = opts.maxReplyLineBytes ?? DEFAULT_MAX_REPLY_LINE_BYTES;
+    this.followMembers = opts.followMembers ?? true;
     for (const [id, port] of Object.entries(opts.nodes)) {
       // Checked here: a bad port would otherwise throw from inside the first send, after the client counted it as sent.
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -376,6 +387,10 @@ export class TcpTransport implements Transport {
     // unasked lines, each with a new src or 64 new members, adds nothing.
     if (!this.ports.has(msg.src) || this.listedOnly.delete(msg.src)) this.ports.set(msg.src, port);
     this.learned.set(port, msg.src);
+    if (!this.followMembers) {
+      p.resolve(body);
+      return;
+    }
     if (body.type === "status_ok") this.learnMembers(body.ports);
     const leader = body.type === "error" && body.code === ErrorCode.TemporarilyUnavailable ? body.leader : undefined;
     if (typeof leader === "string" && leader !== "" && !this.ports.has(leader) && !this.askedMembers.has(port)) {
