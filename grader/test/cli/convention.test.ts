@@ -39,6 +39,12 @@ describe("grader command-line convention", () => {
     expect(r.stderr).toMatch(/^grader proof: unknown option --lesosn \(did you mean --lesson\?\)/);
   });
 
+  test("an option of one value given twice exits 2, naming it and both values", async () => {
+    const r = await grader(["proof", "--lessons", COURSE, "--lessons", PASTES, "--lesson", "fx-retry", path.join(PASTES, "alice.txt")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^grader proof: --lessons: given twice \(".*", then ".*"\); give it once/);
+  });
+
   test("a paste that cannot be read exits 4", async () => {
     const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", path.join(tmp, "missing.txt")]);
     expect(r.code).toBe(4);

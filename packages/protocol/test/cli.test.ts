@@ -64,6 +64,16 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--seed", "-x"], options)).toThrow(/^--seed: needs a value; one that starts with a dash is written --seed=-VALUE$/);
   });
 
+  test("an option that takes one value, given twice, is a usage error naming it and both values; a repeatable one collects them", () => {
+    expect(() => parseOptions(["--seed", "a", "--json", "--seed=b"], options)).toThrow(/^--seed: given twice \("a", then "b"\); give it once$/);
+    expect(() => parseOptions(["--nodes", "-1", "--nodes", "-1"], options)).toThrow(/^--nodes: given twice \("-1", then "-1"\); give it once$/);
+    const withShort = { out: { type: "string", short: "o" }, lesson: { type: "string", multiple: true }, verbose: { type: "boolean", short: "v" } } as const;
+    expect(() => parseOptions(["-o", "x", "--out", "y"], withShort)).toThrow(/^--out: given twice \("x", then "y"\); give it once$/);
+    expect(parseOptions(["--lesson", "a", "--lesson", "b", "-v", "-v"], withShort).values).toEqual({ lesson: ["a", "b"], verbose: true });
+    // After --, it is an argument.
+    expect(parseOptions(["--seed", "a", "--", "--seed", "b"], options).values.seed).toBe("a");
+  });
+
   test("every parse failure is a UsageError (exit 2)", () => {
     try {
       parseOptions(["--nope"], options);

@@ -32,6 +32,12 @@ describe("history-check command-line convention", () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
+  it("exits 2 on an option of one value given twice, naming it and both values", () => {
+    const r = run([valid, "--model", "register", "--model", "kv"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^history-check: --model: given twice \("register", then "kv"\); give it once/);
+  });
+
   it("exits 4 on a history file that cannot be parsed", () => {
     const bad = join(dir, "bad.edn");
     writeFileSync(bad, "{:type :invoke, :f :read\n");

@@ -29,6 +29,12 @@ describe("kv command-line convention", () => {
     expect(r.stderr).toMatch(/^kv: unknown option --prot \(did you mean --port\?\)/);
   });
 
+  test("an option of one value given twice exits 2 naming it, rather than keeping the last one", async () => {
+    const r = await kv(["--client-id", "a", "--client-id", "b", "--seq", "1", "put", "k", "v"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kv: --client-id: given twice \("a", then "b"\); give it once\n/);
+  });
+
   test("a mistyped command names the near one", async () => {
     const r = await kv(["stauts"]);
     expect(r.code).toBe(2);

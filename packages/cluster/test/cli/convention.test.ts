@@ -33,6 +33,12 @@ describe.each([
     expect(r.err.startsWith(`${name}: unknown option ${wrong} (did you mean ${right}?)`)).toBe(true);
   });
 
+  it("an option of one value given twice exits 2, naming it", () => {
+    const r = run([bin, ...helpArgs, ...(name === "kv-cluster" ? ["--nodes", "3", "--nodes", "0", "--data-dir", dir] : ["--tick-ms", "10", "--tick-ms", "0"])]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^${name}: --${name === "kv-cluster" ? "nodes" : "tick-ms"}: given twice \\(".*", then ".*"\\); give it once`));
+  });
+
   it("a bug exits 70 with its stack", () => {
     const r = run([bin, ...helpArgs, "--help"], ["--import", BREAK_STDOUT]);
     expect(r.code).toBe(70);

@@ -160,17 +160,38 @@ export function parseOptions<T extends OptionSpec>(argv: readonly string[], opti
     if (a === "--") ended = true;
     return !ended && NEGATIVE_NUMBER.test(a) ? NUMBER_MARK + a : a;
   });
+  let r: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true; tokens: true }>>;
   try {
-    const r = parseArgs({ args, options, allowPositionals: opts.positionals ?? true, strict: true });
-    const values: Record<string, unknown> = { ...r.values };
-    for (const [name, value] of Object.entries(values)) {
-      if (typeof value === "string") values[name] = unmark(value);
-      else if (Array.isArray(value)) values[name] = value.map((v: unknown) => (typeof v === "string" ? unmark(v) : v));
-    }
-    return { values: values as ParsedOptions<T>["values"], positionals: r.positionals.map(unmark) };
+    r = parseArgs({ args, options, allowPositionals: opts.positionals ?? true, strict: true, tokens: true });
   } catch (e) {
     const { code, message } = e as Error & { code?: string };
     throw new UsageError(describeParseError(code, unmark(message), options, { argv, positionals: opts.positionals ?? true }), { cause: e });
+  }
+  refuseRepeats(r.tokens, options);
+  const values: Record<string, unknown> = { ...r.values };
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === "string") values[name] = unmark(value);
+    else if (Array.isArray(value)) values[name] = value.map((v: unknown) => (typeof v === "string" ? unmark(v) : v));
+  }
+  return { values: values as ParsedOptions<T>["values"], positionals: r.positionals.map(unmark) };
+}
+
+/**
+ * An option that takes one value, given twice (`--client-id a --client-id
+ * b`), is a usage error naming it: parseArgs would keep the last one
+ * silently, and which one the user meant cannot be told. An option declared
+ * `multiple` collects its values; a flag given twice is the same flag.
+ */
+function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string | undefined }>, options: OptionSpec): void {
+  const seen = new Map<string, string>();
+  for (const t of tokens) {
+    if (t.kind !== "option" || t.name === undefined) continue;
+    const spec = options[t.name];
+    if (spec?.type !== "string" || spec.multiple === true) continue;
+    const value = unmark(t.value ?? "");
+    const first = seen.get(t.name);
+    if (first !== undefined) throw new UsageError(`--${t.name}: given twice (${JSON.stringify(first)}, then ${JSON.stringify(value)}); give it once`);
+    seen.set(t.name, value);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * kv-sim's options on the dslab convention (`@dslab/protocol/cli`): strict
  * parsing with a suggestion for a mistyped option, `--name value` or
- * `--name=value`, repeatable options, boolean flags. Errors name the option
- * and what was expected.
+ * `--name=value`, list options that may be repeated (`getList`), boolean
+ * flags. Errors name the option and what was expected; an option of one
+ * value given twice is one of them.
  */
 import { numberOption, parseOptions, UsageError, type OptionSpec } from "@dslab/protocol/cli";
 
@@ -28,9 +29,16 @@ export function parseArgs(argv: readonly string[], spec: { options: readonly str
   return { options, flags, positional: [] };
 }
 
+/**
+ * An option that takes one value. Given twice (`--seed 1 --seed 2`) it is a
+ * usage error naming it, as for every dslab command: which one was meant
+ * cannot be told. (Every option is parsed as repeatable so that `getList`
+ * can collect a list option's values.)
+ */
 export function getString(a: ParsedArgs, name: string): string | undefined {
   const v = a.options.get(name);
-  return v?.[v.length - 1];
+  if (v !== undefined && v.length > 1) throw new UsageError(`--${name}: given twice (${JSON.stringify(v[0])}, then ${JSON.stringify(v[1])}); give it once`);
+  return v?.[0];
 }
 
 export function getNumber(a: ParsedArgs, name: string, opts: { integer?: boolean; min?: number } = {}): number | undefined {

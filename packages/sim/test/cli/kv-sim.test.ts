@@ -39,6 +39,13 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);
   });
 
+  test("an option that takes one value, given twice, is a usage error naming it (exit 2), not the last one silently", async () => {
+    const r = await kvSim(["run", "--seed", "1", "--time-limit-s", "1", "--seed", "2"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: --seed: given twice \("1", then "2"\); give it once/);
+    expect(r.stdout).toBe("");
+  });
+
   test.each([
     [["run", "--time-limit-s", "1", "--bin", ""], /^kv-sim: --bin: empty; give the command that starts a node/],
     [["run", "--time-limit-s", "1", "--bin=  "], /^kv-sim: --bin: empty;/],
