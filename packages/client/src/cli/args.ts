@@ -229,20 +229,53 @@ const ARITY: Record<string, { args: string[]; optional?: number }> = {
 
 const COMMANDS = [...Object.keys(ARITY), "status"];
 
+const OPTIONS = {
+  port: { type: "string" },
+  nodes: { type: "string" },
+  host: { type: "string" },
+  "client-id": { type: "string" },
+  seq: { type: "string" },
+  "max-retries": { type: "string" },
+  "timeout-ms": { type: "string" },
+  "total-ms": { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * The words after the command that were read as flags (`-v`, `--json`),
+ * before any `--`: in `kv append k -v` the user may have meant -v as the
+ * value. The word after an option that takes a value is that value, and
+ * is skipped.
+ */
+function flagsAfterCommand(argv: readonly string[]): string[] {
+  const flags: string[] = [];
+  let command = false;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "--") break;
+    const long = /^--([^=]+)$/.exec(word)?.[1];
+    const spec = long !== undefined ? OPTIONS[long as keyof typeof OPTIONS] : undefined;
+    if (spec?.type === "string") i++;
+    else if (spec?.type === "boolean" || /^-[vh]+$/.test(word)) {
+      if (command) flags.push(word);
+    } else if (!word.startsWith("-") || /^-\.?\d/.test(word)) command = true;
+  }
+  return flags;
+}
+
+/** `usage: kv append KEY VALUE`; when an argument is missing, with how to pass a word of `argv` that was read as a flag. */
+function arityError(command: string, spec: { args: string[] }, min: number, argv: readonly string[]): UsageError {
+  const usage = `usage: kv ${command} ${spec.args.map((a, i) => (i >= min ? `[${a}]` : a)).join(" ")}`;
+  const flags = flagsAfterCommand(argv);
+  if (flags.length === 0) return new UsageError(usage);
+  const [one, it, them] = flags.length === 1 ? ["was read as an option", "it as an argument", "it"] : ["were read as options", "them as arguments", "them"];
+  return new UsageError(`${usage} (${flags.join(" and ")} ${one}; to pass ${it}, put -- before ${them}: -- ${flags.join(" ")})`);
+}
+
 export function parseKvArgs(argv: readonly string[]): KvPlan {
-  const parsed = parseOptions(argv, {
-    port: { type: "string" },
-    nodes: { type: "string" },
-    host: { type: "string" },
-    "client-id": { type: "string" },
-    seq: { type: "string" },
-    "max-retries": { type: "string" },
-    "timeout-ms": { type: "string" },
-    "total-ms": { type: "string" },
-    verbose: { type: "boolean", short: "v" },
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  });
+  const parsed = parseOptions(argv, OPTIONS);
   const v = parsed.values;
   const positionals = parsed.positionals;
   const plan: KvPlan = {
@@ -298,9 +331,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   const spec = ARITY[command];
   if (!spec) throw unknownCommand(command, COMMANDS);
   const min = spec.args.length - (spec.optional ?? 0);
-  if (args.length < min || args.length > spec.args.length) {
-    throw new UsageError(`usage: kv ${command} ${spec.args.map((a, i) => (i >= min ? `[${a}]` : a)).join(" ")}`);
-  }
+  if (args.length < min || args.length > spec.args.length) throw arityError(command, spec, min, args.length < min ? argv : []);
   if (command === "get" && plan.seq !== undefined) throw new UsageError("--seq: reads carry no seq");
   if (command !== "get" && plan.clientId !== undefined && plan.seq === undefined) {
     // Without --seq this would be seq 1 (or whatever the client counts from),
