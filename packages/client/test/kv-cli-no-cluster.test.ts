@@ -120,6 +120,18 @@ describe("kv with nothing listening", () => {
   }, 60_000);
 });
 
+describe("kv and --total-ms", () => {
+  test("the wait to learn which node listens where counts against --total-ms: against nodes that accept and never answer, the attempt gets only what is left of it", async () => {
+    const [a, b] = [await recordingServer(), await recordingServer()];
+    const r = await kv(["--nodes", `${a.port},${b.port}`, "--total-ms", "400", "--max-retries", "0", "-v", "put", "k", "v"]);
+    expect(r.code).toBe(3);
+    // The identify step may take at most half of the 400 ms; the attempt's timeout is what remains.
+    const attemptMs = Number(/ outcome=timeout\((\d+)ms\) /.exec(r.stderr)?.[1]);
+    expect(attemptMs).toBeGreaterThan(0);
+    expect(attemptMs).toBeLessThanOrEqual(200);
+  }, 30_000);
+});
+
 describe("kv says why an outcome is unknown", () => {
   test("a write refused with 11 (no leader) by every attempt is unknown (exit 3), and kv says a copy already sent may still be applied", async () => {
     const port = await nodeN1(() => ({ type: "error", code: 11, text: "no leader known" }));

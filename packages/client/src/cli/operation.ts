@@ -154,7 +154,8 @@ function leaderWithoutPort(r: OpResult, transport: TcpTransport): string | undef
  * How long kv waits for the nodes to say their ids before its first attempt.
  * A node that is up answers on loopback in a millisecond or two, and one that
  * is down refuses the connection at once; only a node that accepts and hangs
- * costs this much.
+ * costs this much. It is also at most the attempt timeout, and at most half
+ * of --total-ms, which bounds the whole run: the operation gets the rest.
  */
 const IDENTIFY_TIMEOUT_MS = 300;
 
@@ -165,6 +166,13 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host, followMembers: plan.followMembers });
   const hints = [unreachableHint(plan, transport, io), wrongProtocolHint(transport, io)];
+  const totalMs = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
+  const startedMs = systemClock.now();
+  // Which node listens where, before the first attempt, so a redirect is followed at once.
+  if (Object.keys(plan.nodes).length > 1) {
+    const identifyMs = Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, IDENTIFY_TIMEOUT_MS, Math.max(1, Math.floor(totalMs / 2)));
+    await transport.identify(identifyMs);
+  }
   const client = new KvClient({
     nodes: Object.keys(plan.nodes),
     transport,
@@ -174,7 +182,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
     clientId: plan.clientId,
     attemptTimeoutMs: plan.timeoutMs,
     maxRetries: plan.maxRetries,
-    maxTotalMs: plan.totalMs,
+    maxTotalMs: Math.max(1, totalMs - (systemClock.now() - startedMs)),
     onAttempt: (record, line) => {
       if (plan.verbose) io.stderr(`${printable(line)}\n`);
       for (const hint of hints) hint(record);
@@ -196,8 +204,6 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
   for (const s of STOP_SIGNALS) process.on(s, interrupted);
   let r: OpResult;
   try {
-    // Which node listens where, before the first attempt, so a redirect is followed at once.
-    if (Object.keys(plan.nodes).length > 1) await transport.identify(Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, IDENTIFY_TIMEOUT_MS));
     r = await client.execute(plan.operation, plan.seq !== undefined ? { seq: plan.seq } : {});
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, interrupted);
