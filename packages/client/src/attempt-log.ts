@@ -8,7 +8,8 @@
  * Fields are `key=value` without spaces: `t_ms` is when the attempt ended,
  * from the operation's start, in whole milliseconds (a simulated clock may
  * have fractions); `backoff_ms` is the wait before the next
- * attempt (0 when none follows or for a redirect). Reads have `seq=-`.
+ * attempt (0 when none follows or for a redirect). Reads have `client_id=-
+ * seq=-`: a read carries no identity.
  * A node id or client_id that is not one plain token (a node can name any
  * string as its leader) is written quoted, with its white space, control
  * characters, `=`, quotes, parentheses and backslashes as `\uXXXX`, so it
@@ -18,6 +19,7 @@ import { errorSpec, type Body } from "@dslab/protocol";
 import { isErrorBody, type Action, type AttemptResult, type RuleId } from "./policy.js";
 
 export interface AttemptRecord {
+  /** The client's id; a read (seq undefined) does not send it, and its line shows `client_id=-`. */
   clientId: string;
   /** Undefined for reads, which carry no identity. */
   seq: number | undefined;
@@ -62,7 +64,7 @@ const SPLITS_A_TOKEN_ALL = new RegExp(SPLITS_A_TOKEN.source, "gu");
 
 export function formatAttempt(r: AttemptRecord): string {
   return (
-    `client_id=${token(r.clientId)} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${token(r.node)} ` +
+    `client_id=${r.seq === undefined ? "-" : token(r.clientId)} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${token(r.node)} ` +
     `outcome=${r.outcome} action=${r.action} backoff_ms=${r.backoffMs} t_ms=${Math.round(r.tMs)}`
   );
 }

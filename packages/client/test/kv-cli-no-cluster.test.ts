@@ -144,6 +144,9 @@ describe("kv says why an outcome is unknown", () => {
     expect(read.code).toBe(1);
     expect(read.stdout).toMatch(/^failed: could not read "k" \(a read changes nothing\): error 11 temporarily-unavailable: no leader known \(gave up after 2 attempts/);
     expect(read.stdout).not.toMatch(/may still reach a leader|unknown|client_id/);
+    const readJson = JSON.parse((await kv(["--port", String(port), "--max-retries", "0", "--json", "get", "k"])).stdout) as Record<string, unknown> & { log: string[] };
+    expect(readJson).not.toHaveProperty("client_id");
+    expect(readJson.log).toEqual([expect.stringMatching(/^client_id=- seq=- attempt=1 /)]);
     const json = JSON.parse((await kv(["--port", String(port), "--max-retries", "0", "--json", "append", "k", "v"])).stdout);
     expect(json).toMatchObject({ outcome: "unknown", because: "a-copy-may-still-arrive" });
   }, 60_000);

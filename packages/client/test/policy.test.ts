@@ -413,6 +413,17 @@ describe("attempt log: one line per attempt, pasteable as proof", () => {
     ]);
   });
 
+  test("a read's lines show client_id=- and seq=-: a read carries no identity", async () => {
+    const lines: string[] = [];
+    const { client, transport } = setup([err(11, { leader: "n3" }), ok("read_ok", { value: 1 })], { onAttempt: (_r, line) => lines.push(line) });
+    await client.get("k");
+    expect(transport.sent[0]?.body).not.toHaveProperty("client_id");
+    expect(lines).toEqual([
+      "client_id=- seq=- attempt=1 node=n1 outcome=error:11:temporarily-unavailable(leader=n3) action=redirect backoff_ms=0 t_ms=1",
+      "client_id=- seq=- attempt=2 node=n3 outcome=read_ok action=succeed backoff_ms=0 t_ms=2",
+    ]);
+  });
+
   test("a node id that is not one plain token (a leader a node named) is quoted and escaped, so the line keeps its fields", async () => {
     const lines: string[] = [];
     const forged = "n9 action=succeed t_ms=0";
