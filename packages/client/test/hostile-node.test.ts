@@ -256,7 +256,7 @@ interface KvRun {
 
 function kv(args: string[]): Promise<KvRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [KV_BIN, ...args], { timeout: 30_000, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+    execFile(process.execPath, [KV_BIN, ...args], { timeout: 30_000, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -335,6 +335,34 @@ describe("kv prints what a node sent with its control characters escaped", () =>
       if (json) expect((JSON.parse(run.stdout) as { nodes: Array<{ id: string }> }).nodes[0]?.id).toBe(FORGED);
       else expect(run.stdout).toContain("leader\\u0007");
     }
+  });
+});
+
+describe("kv shows a node's very long text cut short, saying how long it is; --json keeps it whole", () => {
+  const LONG = "x".repeat(3_000_000);
+
+  test("an error's text and a leader's id, in the report, the attempt log and the leader hint", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "error", code: 11, text: LONG, leader: LONG }));
+    const run = await kv(["--port", String(port), "--max-retries", "0", "--timeout-ms", "1000", "-v", "put", "k", "v"]);
+    expect(run.code).toBe(3);
+    expect(run.stdout.length + run.stderr.length).toBeLessThan(10_000);
+    expect(run.stdout).toContain("... (3000000 characters; --json has them all)");
+    expect(run.stderr).toMatch(/ outcome=error:11:temporarily-unavailable\(leader=x+\.\.\.\(300\d{4} chars\) action=give-up /);
+    expect(run.stderr).toMatch(/^kv: the leader is x+\.\.\. \(3000000 characters; --json has them all\), but /m);
+    const json = await kv(["--port", String(port), "--max-retries", "0", "--timeout-ms", "1000", "--json", "put", "k", "v"]);
+    const report = JSON.parse(json.stdout) as { last_error: { text: string; leader: string } };
+    expect(report.last_error.text).toBe(LONG);
+    expect(report.last_error.leader).toBe(LONG);
+  });
+
+  test("kv status: a node's id, leader and role", async () => {
+    const port = await fakeNode((r) => reply(r, { type: "status_ok", id: LONG, role: LONG, term: 1, leader: LONG, commitIndex: 0, lastApplied: 0 }));
+    const run = await kv(["--port", String(port), "status"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.length).toBeLessThan(10_000);
+    expect(run.stdout).toContain("... (3000000 characters; --json has them all)");
+    const json = JSON.parse((await kv(["--port", String(port), "--json", "status"])).stdout) as { nodes: Array<{ id: string }> };
+    expect(json.nodes[0]?.id).toBe(LONG);
   });
 });
 

@@ -15,10 +15,10 @@ import { TcpTransport } from "../transport/tcp.js";
 import type { Operation } from "../client.js";
 import type { KvPlan } from "./args.js";
 import { EXIT } from "./main.js";
-import { printable } from "./printable.js";
+import { printable, shown, shownLogLine } from "./printable.js";
 
 function describeError(e: ErrorBody): string {
-  return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${printable(e.text)}` : ""}`;
+  return `error ${e.code} ${errorSpec(e.code).name}${e.text ? `: ${shown(e.text)}` : ""}`;
 }
 
 /** A word as a POSIX shell reads it back: bare when that is safe, else single-quoted. */
@@ -67,7 +67,7 @@ function jsonReport(r: OpResult, read: boolean): Record<string, unknown> {
 function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): string {
   const read = plan.operation.type === "read";
   const identity = read ? `attempts=${r.attempts}` : `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
-  const nodesTried = printable(r.nodesTried.join(","));
+  const nodesTried = r.nodesTried.map(shown).join(",");
   const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${r.attempts} attempts on ${nodesTried}: ${r.gaveUp})` : "";
   switch (r.outcome) {
     case "ok": {
@@ -184,7 +184,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
     maxRetries: plan.maxRetries,
     maxTotalMs: Math.max(1, totalMs - (systemClock.now() - startedMs)),
     onAttempt: (record, line) => {
-      if (plan.verbose) io.stderr(`${printable(line)}\n`);
+      if (plan.verbose) io.stderr(`${shownLogLine(line)}\n`);
       for (const hint of hints) hint(record);
     },
   });
@@ -212,9 +212,9 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
 
   const unreachableLeader = leaderWithoutPort(r, transport);
   if (unreachableLeader !== undefined) {
-    const given = Object.values(plan.nodes).map((p) => `${p} is ${transport.idOfPort(p) ?? "unknown (no answer)"}`);
-    const leader = printable(unreachableLeader);
-    io.stderr(`kv: the leader is ${leader}, but no port given answered as ${leader} (${printable(given.join(", "))}): give every node's port with --nodes\n`);
+    const given = Object.values(plan.nodes).map((p) => `${p} is ${shown(transport.idOfPort(p) ?? "unknown (no answer)")}`);
+    const leader = shown(unreachableLeader);
+    io.stderr(`kv: the leader is ${leader}, but no port given answered as ${leader} (${given.join(", ")}): give every node's port with --nodes\n`);
   }
 
   const read = plan.operation.type === "read";

@@ -10,7 +10,7 @@ import { EXIT, type Io } from "@dslab/protocol/cli";
 import { CLIENT_DEFAULTS } from "../defaults.js";
 import { TcpTransport } from "../transport/tcp.js";
 import { nodeAddress, type KvPlan } from "./args.js";
-import { printable } from "./printable.js";
+import { printable, shown } from "./printable.js";
 
 export interface NodeStatusRow {
   /** The node's id from its answer, else how it was addressed (host:port): what the other commands call it. */
@@ -45,11 +45,11 @@ function rowOf(address: string, port: number, reply: Body | Error): NodeStatusRo
 /** The rows as a table, columns padded to their widest cell. */
 export function formatStatusTable(rows: readonly NodeStatusRow[]): string {
   const header = ["ID", "PORT", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED"];
-  const cell = (v: string | number | null) => (v === null ? "-" : printable(String(v)));
+  const cell = (v: string | number | null) => (v === null ? "-" : shown(String(v)));
   const body = rows.map((r) => [cell(r.id), cell(r.port), cell(r.role), cell(r.term), cell(r.leader), cell(r.commit_index), cell(r.applied_index)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  const lines = [line(header), ...body.map((b, i) => line(b) + (rows[i]!.error ? `  no answer: ${printable(rows[i]!.error!)}` : ""))];
+  const lines = [line(header), ...body.map((b, i) => line(b) + (rows[i]!.error ? `  no answer: ${shown(rows[i]!.error!)}` : ""))];
   return lines.join("\n") + "\n";
 }
 
