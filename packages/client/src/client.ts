@@ -173,7 +173,9 @@ export class KvClient {
     this.sleep = opts.sleep ?? systemSleep;
     this.currentClientId = opts.clientId ?? randomClientId(opts.prng);
     if (this.currentClientId === "") throw new ClientError("E_CLIENT_OPTIONS", "clientId: must not be empty");
-    this.seqs = new SeqCounter(opts.firstSeq ?? 1);
+    const firstSeq = opts.firstSeq ?? 1;
+    if (!Number.isSafeInteger(firstSeq) || firstSeq < 1) throw new ClientError("E_CLIENT_OPTIONS", `firstSeq: expected a positive integer, got ${firstSeq}`);
+    this.seqs = new SeqCounter(firstSeq);
     this.breaker = opts.circuitBreaker
       ? new CircuitBreaker(this.clock, opts.circuitBreaker === true ? {} : opts.circuitBreaker)
       : undefined;

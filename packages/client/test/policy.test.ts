@@ -5,7 +5,7 @@
  */
 import { createPrng, errorRegistry } from "@dslab/protocol";
 import { describe, expect, test } from "vitest";
-import { classify, formatAttempt, KvClient, RETRY_RULES, type ClientOptions, type OpResult } from "../src/index.js";
+import { classify, ClientError, formatAttempt, KvClient, RETRY_RULES, type ClientOptions, type OpResult } from "../src/index.js";
 import { err, ManualClock, ok, ScriptedTransport, type Step } from "./helpers.js";
 import { classifyWithBackoffOnRedirect } from "./known-bad/backoff-on-redirect.js";
 import { freshSeqPerAttempt } from "./known-bad/new-identity-per-retry.js";
@@ -373,6 +373,13 @@ describe("identity: one operation keeps one identity through every retry", () =>
     expect(() => new KvClient({ nodes: ["n1"], transport: new ScriptedTransport(clock, [ok("write_ok")]), prng: createPrng("b"), clock, backoff })).toThrow(
       expect.objectContaining({ code: "E_CLIENT_OPTIONS", message: expect.stringMatching(message) }),
     );
+  });
+
+  test.each([[0], [-1], [1.5], [Number.NaN], [2 ** 53]])("a firstSeq of %j is refused with ClientError E_CLIENT_OPTIONS, as the other settings are", (firstSeq) => {
+    const clock = new ManualClock();
+    const make = () => new KvClient({ nodes: ["n1"], transport: new ScriptedTransport(clock, []), prng: createPrng("s"), clock, firstSeq });
+    expect(make).toThrow(ClientError);
+    expect(make).toThrow(expect.objectContaining({ code: "E_CLIENT_OPTIONS", message: `firstSeq: expected a positive integer, got ${firstSeq}` }));
   });
 
   test("a second operation while one is outstanding is refused (one outstanding op per client_id)", async () => {
