@@ -138,7 +138,8 @@ async function main(argv: string[], io: Io): Promise<number> {
     const body = message.body;
     if (body.type === "init") {
       const initId = body.node_id as string;
-      const reply = (b: Message["body"]) => out({ src: initId, dest: message.src, body: { ...b, in_reply_to: body.msg_id } });
+      // From the node's id once it has one: a second init naming another id does not make the node speak as it.
+      const reply = (b: Message["body"]) => out({ src: nodeId ?? initId, dest: message.src, body: { ...b, in_reply_to: body.msg_id } });
       if (nodeId !== null) {
         if (initId === nodeId) reply({ type: "init_ok" });
         else reply(errorBody(ErrorCode.MalformedRequest, `already initialized as ${nodeId}; cannot become ${initId}`));

@@ -44,6 +44,15 @@ describe("kv-node on stdio", () => {
     expect(child.stderrLines.some((l) => l.startsWith("n1 | "))).toBe(true);
   });
 
+  it("a second init naming another node is refused from the node's own id, not from the id it asked for", async () => {
+    const { out, send } = startKvNode();
+    send(INIT);
+    await out.next((m) => m.body.in_reply_to === 1, 10_000, "init_ok");
+    send('{"src":"c0","dest":"n1","body":{"type":"init","msg_id":2,"node_id":"n5","node_ids":["n5","n6"]}}');
+    const refusal = await out.next((m) => m.body.in_reply_to === 2, 10_000, "the refusal");
+    expect(refusal).toMatchObject({ src: "n1", dest: "c0", body: { type: "error", code: 12, text: "already initialized as n1; cannot become n5" } });
+  });
+
   it("answers the two lines piped from a file before exiting at end of input", async () => {
     const { child, out } = startKvNode();
     child.stdin!.end(`${INIT}\n${WRITE}\n`);
