@@ -141,7 +141,8 @@ async function main(argv: string[], io: Io): Promise<number> {
       // From the node's id once it has one: a second init naming another id does not make the node speak as it.
       const reply = (b: Message["body"]) => out({ src: nodeId ?? initId, dest: message.src, body: { ...b, in_reply_to: body.msg_id } });
       if (nodeId !== null) {
-        if (initId === nodeId) reply({ type: "init_ok" });
+        // The same init again (a harness that retried it): init_ok once the node has started, after the first one's; never if it cannot start.
+        if (initId === nodeId) void starting?.then(() => reply({ type: "init_ok" }), () => {});
         else reply(errorBody(ErrorCode.MalformedRequest, `already initialized as ${nodeId}; cannot become ${initId}`));
         return;
       }

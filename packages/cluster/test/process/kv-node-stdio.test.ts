@@ -53,6 +53,25 @@ describe("kv-node on stdio", () => {
     expect(refusal).toMatchObject({ src: "n1", dest: "c0", body: { type: "error", code: 12, text: "already initialized as n1; cannot become n5" } });
   });
 
+  it("an init repeated while the node is still starting is answered only once it has started: a node that cannot start says init_ok to neither", async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-kv-node-"));
+    try {
+      const holder = startKvNode(["--data-dir", dir]);
+      holder.send(INIT);
+      await holder.out.next((m) => m.body.in_reply_to === 1, 10_000, "init_ok");
+      // Another process holds the directory: this node cannot start.
+      const second = startKvNode(["--data-dir", dir]);
+      second.send(INIT);
+      second.send(INIT.replace('"msg_id":1', '"msg_id":2'));
+      await new Promise((r) => second.child.once("exit", r));
+      expect(second.child.exitCode).toBe(1);
+      expect(second.out.lines).toEqual([]);
+    } finally {
+      await killAll();
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("answers the two lines piped from a file before exiting at end of input", async () => {
     const { child, out } = startKvNode();
     child.stdin!.end(`${INIT}\n${WRITE}\n`);
