@@ -73,6 +73,24 @@ read or trusted (one line naming the file and what to do).
 
 ${exitCodeHelp()}`;
 
+/**
+ * Why an init's members cannot make a cluster, if they cannot: an id named
+ * twice would be counted twice in every quorum (`["n1","n1"]` is one node
+ * that needs two votes, and waits for the second forever), an empty id
+ * names no node, and the node must be one of them.
+ */
+function initRefusal(nodeId: string, nodeIds: readonly string[]): string | undefined {
+  const shown = JSON.stringify(nodeIds);
+  if (nodeIds.includes("")) return `node_ids ${shown} holds an empty node id`;
+  const seen = new Set<string>();
+  for (const id of nodeIds) {
+    if (seen.has(id)) return `node_ids ${shown} names ${id} twice`;
+    seen.add(id);
+  }
+  if (!seen.has(nodeId)) return `node_ids ${shown} does not include node_id ${nodeId}`;
+  return undefined;
+}
+
 /** After stdin ends, how long to wait for replies to requests already received. */
 const STDIN_END_GRACE_MS = 2000;
 
@@ -147,8 +165,9 @@ async function main(argv: string[], io: Io): Promise<number> {
         return;
       }
       const nodeIds = body.node_ids as string[];
-      if (!nodeIds.includes(initId)) {
-        reply(errorBody(ErrorCode.MalformedRequest, `node_ids ${JSON.stringify(nodeIds)} does not include node_id ${initId}`));
+      const refusal = initRefusal(initId, nodeIds);
+      if (refusal !== undefined) {
+        reply(errorBody(ErrorCode.MalformedRequest, refusal));
         return;
       }
       nodeId = initId;

@@ -72,6 +72,20 @@ describe("kv-node on stdio", () => {
     }
   });
 
+  it.each([
+    [["n1", "n1"], "n1", 'node_ids ["n1","n1"] names n1 twice'],
+    [["n1", "n2", "n2"], "n1", 'node_ids ["n1","n2","n2"] names n2 twice'],
+    [[""], "", 'node_ids [""] holds an empty node id'],
+  ])("an init whose node_ids is %j (an id twice, whose quorum counts it twice: n1 alone would wait forever for a second vote; or an empty id) is refused with error 12 naming it; a good init then starts the node", async (nodeIds, nodeId, text) => {
+    const { out, send } = startKvNode();
+    send(JSON.stringify({ src: "c0", dest: nodeId, body: { type: "init", msg_id: 1, node_id: nodeId, node_ids: nodeIds } }));
+    expect((await out.next((m) => m.body.in_reply_to === 1, 10_000, "the refusal")).body).toMatchObject({ type: "error", code: 12, text });
+    send(INIT.replace('"msg_id":1', '"msg_id":2'));
+    send(WRITE);
+    expect((await out.next((m) => m.body.in_reply_to === 2, 10_000, "init_ok")).body.type).toBe("init_ok");
+    expect((await out.next((m) => m.body.in_reply_to === 2 && m.dest === "c1", 10_000, "write_ok")).body.type).toBe("write_ok");
+  });
+
   it("answers the two lines piped from a file before exiting at end of input", async () => {
     const { child, out } = startKvNode();
     child.stdin!.end(`${INIT}\n${WRITE}\n`);
