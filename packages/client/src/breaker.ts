@@ -33,6 +33,11 @@ export class CircuitBreaker {
   ) {
     this.failureThreshold = opts.failureThreshold ?? 3;
     this.openMs = opts.openMs ?? 2_000;
+    // A threshold of 0 or NaN, or an openMs of Infinity, would keep a node open (or never open it) unlike anything asked.
+    if (!Number.isSafeInteger(this.failureThreshold) || this.failureThreshold < 1) {
+      throw new RangeError(`circuitBreaker: failureThreshold must be a positive integer, got ${this.failureThreshold}`);
+    }
+    if (!Number.isFinite(this.openMs) || this.openMs < 0) throw new RangeError(`circuitBreaker: openMs must be a non-negative number, got ${this.openMs}`);
   }
 
   private state(node: string): NodeState {

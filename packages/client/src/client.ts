@@ -159,9 +159,11 @@ export class KvClient {
         throw new ClientError("E_CLIENT_OPTIONS", `${name}: expected a non-negative number, got ${v}`);
       }
     }
+    let breaker: CircuitBreaker | undefined;
     try {
       // Made per operation; made once here too, so bad settings are refused now rather than thrown from the first operation.
       new Backoff(opts.prng, opts.backoff);
+      breaker = opts.circuitBreaker ? new CircuitBreaker(opts.clock ?? systemClock, opts.circuitBreaker === true ? {} : opts.circuitBreaker) : undefined;
     } catch (e) {
       throw new ClientError("E_CLIENT_OPTIONS", e instanceof Error ? e.message : String(e));
     }
@@ -176,9 +178,7 @@ export class KvClient {
     const firstSeq = opts.firstSeq ?? 1;
     if (!Number.isSafeInteger(firstSeq) || firstSeq < 1) throw new ClientError("E_CLIENT_OPTIONS", `firstSeq: expected a positive integer, got ${firstSeq}`);
     this.seqs = new SeqCounter(firstSeq);
-    this.breaker = opts.circuitBreaker
-      ? new CircuitBreaker(this.clock, opts.circuitBreaker === true ? {} : opts.circuitBreaker)
-      : undefined;
+    this.breaker = breaker;
     this.preferredNode = opts.nodes[0] as string;
   }
 

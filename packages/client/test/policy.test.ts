@@ -382,6 +382,18 @@ describe("identity: one operation keeps one identity through every retry", () =>
     expect(make).toThrow(expect.objectContaining({ code: "E_CLIENT_OPTIONS", message: `firstSeq: expected a positive integer, got ${firstSeq}` }));
   });
 
+  test.each([
+    ["failureThreshold 0", { failureThreshold: 0 }, /^circuitBreaker: failureThreshold must be a positive integer, got 0$/],
+    ["failureThreshold NaN", { failureThreshold: Number.NaN }, /^circuitBreaker: failureThreshold must be a positive integer, got NaN$/],
+    ["openMs -1", { openMs: -1 }, /^circuitBreaker: openMs must be a non-negative number, got -1$/],
+    ["openMs Infinity", { openMs: Number.POSITIVE_INFINITY }, /^circuitBreaker: openMs must be a non-negative number, got Infinity$/],
+  ])("a circuit breaker with %s is refused when the client is made (E_CLIENT_OPTIONS)", (_what, circuitBreaker, message) => {
+    const clock = new ManualClock();
+    expect(() => new KvClient({ nodes: ["n1"], transport: new ScriptedTransport(clock, []), prng: createPrng("cb"), clock, circuitBreaker })).toThrow(
+      expect.objectContaining({ code: "E_CLIENT_OPTIONS", message: expect.stringMatching(message) }),
+    );
+  });
+
   test("a second operation while one is outstanding is refused (one outstanding op per client_id)", async () => {
     const { client } = setup([ok("write_ok"), ok("write_ok")]);
     const first = client.put("k", 1);
