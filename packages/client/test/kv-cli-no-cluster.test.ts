@@ -252,6 +252,15 @@ describe("kv status with no cluster", () => {
     expect(lines[2]).toMatch(new RegExp(`^-\\s+${b}\\s+`));
   });
 
+  test("--total-ms bounds it as it bounds an operation: a node that accepts and never answers is given up within it, not after --timeout-ms", async () => {
+    const hanging = await recordingServer();
+    const r = await kv(["--nodes", String(hanging.port), "--timeout-ms", "20000", "--total-ms", "300", "status"]);
+    expect(r.code).toBe(1);
+    const ms = Number(/no answer: no reply from .* within (\d+) ms/.exec(r.stdout)?.[1]);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThanOrEqual(300);
+  });
+
   test("a member the node's status lists but that does not answer gets its row too, and kv exits 1", async () => {
     const down = await closedPort();
     const port = await nodeN1(() => ({ type: "status_ok", id: "n1", role: "follower", term: 2, leader: "n2", commitIndex: 4, lastApplied: 4, ports: { n2: down } }));

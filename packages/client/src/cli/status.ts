@@ -3,11 +3,13 @@
  * `status` message with `status_ok {id, role, term, leader, commitIndex,
  * lastApplied, ...}`) and prints one row per node, like `etcdctl endpoint
  * status`. A node that does not answer gets a row that says why. Every node
- * is asked at once, each within one attempt timeout.
+ * is asked at once, each within one attempt timeout, and the whole command
+ * within --total-ms.
  */
 import type { Body } from "@dslab/protocol";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { CLIENT_DEFAULTS } from "../defaults.js";
+import { systemClock } from "../deps.js";
 import { TcpTransport } from "../transport/tcp.js";
 import { nodeAddress, type KvPlan } from "./args.js";
 import { printable, shown } from "./printable.js";
@@ -55,14 +57,18 @@ export function formatStatusTable(rows: readonly NodeStatusRow[]): string {
 
 export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host, followMembers: plan.followMembers });
-  const timeoutMs = plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs;
+  // Each node within one attempt timeout, and the whole command within --total-ms, as an operation.
+  const deadlineMs = systemClock.now() + (plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs);
+  const timeoutMs = () => Math.max(1, Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, deadlineMs - systemClock.now()));
   /** One row per node, each asked as `node` and shown at `address`. */
-  const ask = (nodes: Array<{ node: string; address: string; port: number }>): Promise<NodeStatusRow[]> =>
-    Promise.all(
+  const ask = (nodes: Array<{ node: string; address: string; port: number }>): Promise<NodeStatusRow[]> => {
+    const withinMs = timeoutMs();
+    return Promise.all(
       nodes.map(async ({ node, address, port }) =>
-        rowOf(address, port, await transport.send(node, { type: "status" }, timeoutMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+        rowOf(address, port, await transport.send(node, { type: "status" }, withinMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
       ),
     );
+  };
   let rows: NodeStatusRow[];
   try {
     rows = await ask(Object.entries(plan.nodes).map(([node, port]) => ({ node, address: node, port })));
