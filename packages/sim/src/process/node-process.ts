@@ -4,11 +4,14 @@
  * does: a crash (reported with its exit code or signal), a hang (no replies;
  * the liveness check sees it), a flood of stdout (lines are read and
  * counted; an oversized line is skipped without buffering it), non-protocol
- * lines (each reported with the node and the line number). SIGKILL, restart
- * with the same data directory, SIGSTOP/SIGCONT for pause.
+ * lines (each reported with the node and the line number), children it
+ * starts (the node runs in a process group of its own: a kill, a pause and
+ * the node's own exit reach every process in it). SIGKILL, restart with the
+ * same data directory, SIGSTOP/SIGCONT for pause.
  */
 import { execa, parseCommandString, type ResultPromise } from "execa";
 import { LineSplitter, type Message } from "@dslab/protocol";
+import { killGroup, signalGroup, trackGroup } from "./process-group.js";
 
 export interface NodeProblem {
   node: string;
@@ -69,9 +72,15 @@ export class NodeProcess {
       buffer: false,
       reject: false,
       encoding: "utf8",
-      cleanup: true,
+      // Its own process group, killed as a whole (process-group.ts also kills it if the harness stops).
+      detached: true,
+      cleanup: false,
     });
     this.child = child;
+    trackGroup(child.pid);
+    // When the node exits, whatever it started goes too: a child left holding its stdout and stderr
+    // would keep them open, and its exit would go unnoticed until that child ended.
+    child.on("exit", () => killGroup(child.pid));
     const splitter = new LineSplitter(this.opts.maxLineBytes ?? 1024 * 1024);
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (chunk: string) => {
@@ -158,20 +167,20 @@ export class NodeProcess {
   kill(): void {
     if (!this.child) return;
     this.expectingExit = true;
-    this.child.kill("SIGKILL");
+    killGroup(this.child.pid);
     this.child = null;
     this.paused = false;
   }
 
   pause(): void {
     if (!this.child || this.paused) return;
-    this.child.kill("SIGSTOP");
+    signalGroup(this.child.pid, "SIGSTOP");
     this.paused = true;
   }
 
   resume(): void {
     if (!this.child || !this.paused) return;
-    this.child.kill("SIGCONT");
+    signalGroup(this.child.pid, "SIGCONT");
     this.paused = false;
   }
 }

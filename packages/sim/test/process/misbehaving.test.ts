@@ -1,10 +1,15 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { describe, expect, test } from "vitest";
-import { runProcessMode } from "../../src/process/run.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { probeCommand, runProcessMode } from "../../src/process/run.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/misbehaving_node.py", import.meta.url));
-const config = (mode: string): RunConfig => ({
+const config = (mode: string, extra = ""): RunConfig => ({
   ...DEFAULT_CONFIG,
   seed: `misbehave-${mode}`,
   nodes: 1,
@@ -14,8 +19,46 @@ const config = (mode: string): RunConfig => ({
   workload: "exactly-once",
   nemesis: [],
   livenessBoundS: 2,
-  bin: `python3 ${fixture} --mode ${mode}`,
+  bin: `python3 ${fixture} --mode ${mode}${extra}`,
 });
+
+let dir: string;
+const pidFiles: string[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "kv-sim-misbehaving-"));
+});
+afterAll(async () => {
+  // Whatever a failing test left running.
+  for (const pid of pidFiles.flatMap(pidsIn)) if (alive(pid)) process.kill(pid, "SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A file the fixture appends its children's pids to. */
+function pidFile(name: string): string {
+  const file = join(dir, name);
+  pidFiles.push(file);
+  return file;
+}
+function pidsIn(file: string): number[] {
+  try {
+    return readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+/** Whether a process exists and is not a zombie (a killed orphan waits to be reaped by init). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+/** The pids still alive once each had up to 10 s to go (a SIGKILL is delivered at once; the bound is for a loaded machine). */
+async function survivors(pids: number[]): Promise<number[]> {
+  for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
+  return pids.filter(alive);
+}
 
 describe("process mode survives a misbehaving node and reports it with the node and the line", () => {
   test("non-protocol lines on stdout are reported with node and line number, and the run goes on", async () => {
@@ -52,4 +95,26 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(r.anomalies.some((x) => x.kind === "final-reads-failed")).toBe(true);
     expect(performance.now() - t0).toBeLessThan(30_000);
   });
+
+  test("a node's own child processes holding its stdout and stderr are killed with it when the run ends", async () => {
+    const file = pidFile("spawn.pids");
+    const a = await runProcessMode(config("spawn", ` --pid-file ${file}`));
+    expect(a.results!.ops.ok).toBeGreaterThan(10);
+    const pids = pidsIn(file);
+    expect(pids.length).toBe(1);
+    expect(await survivors(pids)).toEqual([]);
+  });
+
+  test("a node that crashes while its child keeps its pipes open is reported as crashed with its exit code, and the child is killed", async () => {
+    const file = pidFile("spawn-crash.pids");
+    const a = await runProcessMode(config("spawn-crash", ` --pid-file ${file}`));
+    const r = a.results!;
+    expect(r.anomalies.some((x) => x.kind === "crashed" && /n1 exited on its own \(exit code 3\)/.test(x.message))).toBe(true);
+    expect(r.verdict).toBe("invalid");
+    // The crashed node's child and the child of the node restarted at the heal.
+    const pids = pidsIn(file);
+    expect(pids.length).toBe(2);
+    expect(await survivors(pids)).toEqual([]);
+  });
 });
+
