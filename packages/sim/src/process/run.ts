@@ -23,6 +23,7 @@ import { evaluateRun, type RunArtifacts } from "../run/evaluate.js";
 import { finalReads } from "../run/final-reads.js";
 import type { Anomaly } from "../run/results.js";
 import { ProcessCluster } from "./cluster.js";
+import { killGroup, trackGroup } from "./process-group.js";
 import type { NodeProblem } from "./node-process.js";
 
 export const PROCESS_DEFAULTS = {
@@ -48,7 +49,11 @@ const TUNING_FLAGS = [
 export async function probeCommand(command: string): Promise<{ dataDir: boolean; seed: boolean; flags: Set<string> }> {
   const [file, ...args] = parseCommandString(command);
   if (!file) throw new Error("--bin: empty command");
-  const r = await execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true });
+  // In a process group of its own, killed when it exits: a child it leaves holding its output open would keep the answer from coming.
+  const child = execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true, detached: true, cleanup: false });
+  trackGroup(child.pid);
+  child.on("exit", () => killGroup(child.pid));
+  const r = await child;
   if (r.failed && r.exitCode === undefined && !r.timedOut) {
     // Not started at all (ENOENT, EACCES): nothing to run a cluster of.
     throw new Error(`--bin: cannot start ${JSON.stringify(command)}: ${(r as { originalMessage?: string }).originalMessage ?? r.shortMessage}`);

@@ -118,3 +118,14 @@ describe("process mode survives a misbehaving node and reports it with the node 
   });
 });
 
+
+describe("process mode: asking the command what it takes (--help)", () => {
+  test("a --help that leaves a child holding its output open: the answer comes when the command exits, and the child is killed", async () => {
+    const file = pidFile("spawn-on-help.pids");
+    const caps = await probeCommand(`python3 ${fixture} --mode spawn-on-help --pid-file ${file}`);
+    expect(caps).toMatchObject({ dataDir: false, seed: false });
+    const pids = pidsIn(file);
+    expect(pids.length).toBe(1);
+    expect(await survivors(pids)).toEqual([]);
+  }, 60_000);
+});
