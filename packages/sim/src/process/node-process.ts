@@ -32,8 +32,10 @@ export interface NodeProcessOptions {
   now: () => number;
   /** Bound on one stdout line; longer lines are skipped and reported. */
   maxLineBytes?: number;
-  /** Keep at most this many stderr lines. */
+  /** Keep at most this many stderr lines (default 5,000)... */
   maxLogLines?: number;
+  /** ...and at most this many characters of them (default 1 MiB): the tail of the node's stderr. */
+  maxLogChars?: number;
   /** Every stderr line, as it arrives. */
   onLog?: (line: string) => void;
 }
@@ -43,6 +45,7 @@ export class NodeProcess {
   private expectingExit = false;
   private paused = false;
   readonly logs: string[] = [];
+  private logChars = 0;
   linesOut = 0;
   badLines = 0;
   /** Line problems beyond this many per node are counted, not reported one by one. */
@@ -115,9 +118,13 @@ export class NodeProcess {
 
   private log(line: string): void {
     this.opts.onLog?.(line);
-    const max = this.opts.maxLogLines ?? 5000;
-    if (this.logs.length >= max) this.logs.splice(0, this.logs.length - max + 1);
+    const maxLines = this.opts.maxLogLines ?? 5000;
+    const maxChars = this.opts.maxLogChars ?? 1 << 20;
     this.logs.push(line);
+    this.logChars += line.length;
+    let drop = 0;
+    while (drop < this.logs.length && (this.logs.length - drop > maxLines || this.logChars > maxChars)) this.logChars -= this.logs[drop++]!.length;
+    if (drop > 0) this.logs.splice(0, drop);
   }
 
   private reportLine(p: NodeProblem): void {

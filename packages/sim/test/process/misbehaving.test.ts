@@ -96,6 +96,14 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(performance.now() - t0).toBeLessThan(30_000);
   });
 
+  test("a flood of stderr (2,000 lines of 60,000 characters) is kept as its last MiB, not whole", async () => {
+    const a = await runProcessMode(config("stderr-flood"));
+    expect(a.results!.ops.ok).toBeGreaterThan(10);
+    const logs = a.nodeLogs!.n1!;
+    expect(logs.reduce((n, line) => n + line.length, 0)).toBeLessThanOrEqual(1 << 20);
+    expect(logs.at(-1)).toBe("last log line");
+  });
+
   test("a node's own child processes holding its stdout and stderr are killed with it when the run ends", async () => {
     const file = pidFile("spawn.pids");
     const a = await runProcessMode(config("spawn", ` --pid-file ${file}`));
