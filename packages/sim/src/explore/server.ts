@@ -14,6 +14,8 @@
  * Every POST answers the new snapshot. Refusals are JSON `{"error": "..."}`:
  * 400 a malformed body, 403 a Host header that does not name the loopback
  * address (a page elsewhere cannot reach the explorer through a DNS name),
+ * or an action from a page of another origin (its Origin header, or its
+ * Sec-Fetch-Site when the browser sends no Origin),
  * 404, 405, 409 an action not possible in this state, 413 a body over
  * `maxBodyBytes`, 415 a POST that is not `application/json` (so a page from
  * another origin cannot send one without a preflight, which is refused),
@@ -130,6 +132,20 @@ function hostAllowed(host: string | undefined, port: number): boolean {
   return host === `${LOOPBACK}:${port}` || host === `localhost:${port}`;
 }
 
+/**
+ * Why a request that acts is not from the explorer's own page, or null when
+ * it may be: its Origin names another origin, or (a browser that leaves the
+ * Origin out) its Sec-Fetch-Site says another site or origin sent it. A
+ * request with neither header (curl, a script) is not from a page at all.
+ */
+function foreignPage(req: IncomingMessage, port: number): string | null {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${LOOPBACK}:${port}` && origin !== `http://localhost:${port}`) return origin;
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin") return `a page of another origin (Sec-Fetch-Site: ${site})`;
+  return null;
+}
+
 const PAGE_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
@@ -150,6 +166,9 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!hostAllowed(req.headers.host, port)) throw new HttpError(403, `the explorer answers only requests to ${LOOPBACK}:${port} or localhost:${port}`);
+    // Besides the JSON content type (which a page elsewhere cannot send without a preflight, refused here): where it comes from.
+    const foreign = req.method === "GET" || req.method === "HEAD" ? null : foreignPage(req, port);
+    if (foreign !== null) throw new HttpError(403, `the explorer takes actions only from its own page (http://${LOOPBACK}:${port} or http://localhost:${port}), not from ${foreign}`);
     const url = new URL(req.url ?? "/", `http://${LOOPBACK}:${port}`);
     const path = url.pathname;
     if (path === "/" || path === "/index.html") {

@@ -196,6 +196,25 @@ describe("kv-sim explore: the API", () => {
     expect(local.status).toBe(200);
   });
 
+  test("a POST from a page of another origin (its Origin, else its Sec-Fetch-Site) is refused (403) and changes nothing; the explorer's own page, and a client that sends neither header, are served", async () => {
+    const e = await explorer(solution);
+    for (const origin of ["http://evil.example", `http://evil.example:${e.port}`, "null", `http://127.0.0.1:${e.port + 1}`, `https://127.0.0.1:${e.port}`]) {
+      const r = await call(e.url, "POST", "/api/step", JSON.stringify({ index: 0 }), { origin });
+      expect(r.status, origin).toBe(403);
+      expect(r.body.error).toBe(`the explorer takes actions only from its own page (http://127.0.0.1:${e.port} or http://localhost:${e.port}), not from ${origin}`);
+    }
+    // A browser that sends no Origin still says where the request came from.
+    for (const site of ["same-site", "cross-site", "none"]) {
+      const r = await call(e.url, "POST", "/api/reset", "{}", { "sec-fetch-site": site });
+      expect(r.status, site).toBe(403);
+      expect(r.body.error).toMatch(new RegExp(`not from a page of another origin \\(Sec-Fetch-Site: ${site}\\)$`));
+    }
+    expect((await state(e)).position).toBe(0);
+    expect((await ok(call(e.url, "POST", "/api/step", JSON.stringify({ index: 0 }), { origin: `http://127.0.0.1:${e.port}`, "sec-fetch-site": "same-origin" }))).position).toBe(1);
+    expect((await ok(call(e.url, "POST", "/api/step", JSON.stringify({ index: 0 }), { origin: `http://localhost:${e.port}` }))).position).toBe(2);
+    expect((await ok(post(e, "/api/back"))).position).toBe(1);
+  });
+
   test("an oversized body is refused with 413 and a message, and the server keeps serving", async () => {
     const e = await explorer(solution, { maxBodyBytes: 1_000 });
     const big = JSON.stringify({ index: 0, padding: "x".repeat(5_000) });

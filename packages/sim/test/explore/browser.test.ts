@@ -7,6 +7,8 @@
  * but to the explorer, and log no error.
  */
 import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -185,6 +187,53 @@ describe("kv-sim explore in a browser", () => {
     expect(await page.locator("#message").innerText()).toBe('the trace file: not a search trace: "kind" is "history", expected "dslab-search-trace"');
     expect(await page.locator("#trace-name").textContent()).toMatch(/^again\.json/);
     expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+    await page.close();
+  });
+
+  test("a page of another origin cannot drive the explorer: its form post and its fetches change nothing; the page opened as localhost works", async () => {
+    const position = async () => ((await (await fetch(`${url}api/state`)).json()) as { position: number; pathLength: number });
+    const before = await position();
+    // Another origin on the loopback address: a page the user might have open in another tab.
+    const attacker: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<!doctype html><iframe name="sink"></iframe>
+<form id="f" method="POST" action="${url}api/reset" enctype="text/plain" target="sink"><input name='{"a":"' value='"}'></form>
+<script>
+const tries = [
+  fetch("${url}api/step", { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: '{"index":0}' }).then((r) => "no-cors " + r.type, (e) => "no-cors refused: " + e.message),
+  fetch("${url}api/reset", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => "json " + r.status, (e) => "json refused: " + e.message),
+];
+document.getElementById("f").submit();
+Promise.all(tries).then((r) => { document.title = r.join(" | "); });
+</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    try {
+      const page = await browser.newPage();
+      const answers: number[] = [];
+      page.on("response", (r) => {
+        if (r.url().startsWith(url)) answers.push(r.status());
+      });
+      await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+      // The test browser does not enforce the same-origin policy (no preflight, no Origin header):
+      // every request reaches the explorer, which refuses each by its Sec-Fetch-Site.
+      await expect.poll(() => answers.length, { timeout: 10_000, message: "the form post and the two fetches answered" }).toBe(3);
+      expect(answers).toEqual([403, 403, 403]);
+      await page.close();
+    } finally {
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+    expect(await position()).toEqual(before);
+
+    // The explorer's own page under its other name takes actions.
+    const { page, problems } = await watched();
+    await page.goto(url.replace("127.0.0.1", "localhost"));
+    await page.waitForSelector("#columns .column");
+    await page.locator("#reset").click();
+    await waitForPosition(page, 0);
+    await page.keyboard.press("ArrowRight");
+    await waitForPosition(page, 1);
+    expect(problems.filter((p) => !p.startsWith("unexpected request http://localhost:"))).toEqual([]);
     await page.close();
   });
 
