@@ -12,7 +12,7 @@
  *   POST /api/trace     the body is a trace file as `kv-sim search` writes it; ?name=FILE names it
  *
  * Every POST answers the new snapshot. Refusals are JSON `{"error": "..."}`:
- * 400 a malformed body, 403 a Host header that does not name the loopback
+ * 400 a malformed body or request target, 403 a Host header that does not name the loopback
  * address (a page elsewhere cannot reach the explorer through a DNS name),
  * or an action from a page of another origin (its Origin header, or its
  * Sec-Fetch-Site when the browser sends no Origin),
@@ -146,6 +146,19 @@ function foreignPage(req: IncomingMessage, port: number): string | null {
   return null;
 }
 
+/**
+ * The request's target as a URL on this server. A path is taken as it is
+ * ("//x/y" is the path //x/y, not the host x); an absolute URL
+ * ("http://127.0.0.1:PORT/...") is read as one; anything else is a 400.
+ */
+function requestUrl(target: string, port: number): URL {
+  try {
+    return target.startsWith("/") ? new URL(`http://${LOOPBACK}:${port}${target}`) : new URL(target);
+  } catch {
+    throw new HttpError(400, `the request target is not a path: ${JSON.stringify(target.slice(0, 200))}`);
+  }
+}
+
 const PAGE_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
@@ -169,7 +182,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     // Besides the JSON content type (which a page elsewhere cannot send without a preflight, refused here): where it comes from.
     const foreign = req.method === "GET" || req.method === "HEAD" ? null : foreignPage(req, port);
     if (foreign !== null) throw new HttpError(403, `the explorer takes actions only from its own page (http://${LOOPBACK}:${port} or http://localhost:${port}), not from ${foreign}`);
-    const url = new URL(req.url ?? "/", `http://${LOOPBACK}:${port}`);
+    const url = requestUrl(req.url ?? "/", port);
     const path = url.pathname;
     if (path === "/" || path === "/index.html") {
       if (req.method !== "GET" && req.method !== "HEAD") throw Object.assign(new HttpError(405, "the page is read with GET"), { allow: "GET, HEAD" });

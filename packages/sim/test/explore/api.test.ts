@@ -6,6 +6,7 @@
  * known-bad store, and a scenario the explorer has no view for.
  */
 import { request } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -37,6 +38,17 @@ function call(base: string, method: string, path: string, body?: string | Buffer
     req.on("error", reject);
     if (body !== undefined) req.write(body);
     req.end();
+  });
+}
+
+/** Sends `text` as it is on a new connection; resolves to everything the server answered by the time it closed. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(text));
+    let out = "";
+    socket.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(out));
   });
 }
 
@@ -213,6 +225,17 @@ describe("kv-sim explore: the API", () => {
     expect((await ok(call(e.url, "POST", "/api/step", JSON.stringify({ index: 0 }), { origin: `http://127.0.0.1:${e.port}`, "sec-fetch-site": "same-origin" }))).position).toBe(1);
     expect((await ok(call(e.url, "POST", "/api/step", JSON.stringify({ index: 0 }), { origin: `http://localhost:${e.port}` }))).position).toBe(2);
     expect((await ok(post(e, "/api/back"))).position).toBe(1);
+  });
+
+  test("a request target that is not a path is refused with 400 and a message, not an internal error", async () => {
+    const e = await explorer(solution);
+    const bad = await raw(e.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${e.port}\r\nConnection: close\r\n\r\n`);
+    expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bad).toContain('{"error":"the request target is not a path: \\"http://[\\""}');
+    // "//host/..." is a path on this server, not a URL naming another host.
+    const twoSlashes = await raw(e.port, `GET //x/../api/state HTTP/1.1\r\nHost: 127.0.0.1:${e.port}\r\nConnection: close\r\n\r\n`);
+    expect(twoSlashes).toMatch(/^HTTP\/1\.1 404 /);
+    expect((await state(e)).position).toBe(0);
   });
 
   test("an oversized body is refused with 413 and a message, and the server keeps serving", async () => {
