@@ -54,7 +54,7 @@ export interface Explorer {
 
 export const EXPLORER_DEFAULTS = { maxBodyBytes: 1 << 20, maxPathLength: SESSION_DEFAULTS.maxPathLength };
 
-/** A body over the limit is still read (and thrown away) up to this many bytes, so the client sees the 413; past it the connection is cut. */
+/** A body the explorer does not use (over the limit, or of a refused request or a GET) is still read and thrown away up to this many bytes, so the client sees the answer; past it the connection is cut. */
 const DISCARD_MAX_BYTES = 64 << 20;
 
 class HttpError extends Error {
@@ -72,20 +72,39 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+const discarding = new WeakSet<IncomingMessage>();
+
+/**
+ * Throws away the rest of a body the explorer will not use (a refused
+ * request's), so the client gets to read the answer; past
+ * DISCARD_MAX_BYTES the connection is cut. Node would otherwise read it
+ * all, however large, to reach the connection's next request.
+ */
+function discardBody(req: IncomingMessage): void {
+  if (req.complete || discarding.has(req)) return;
+  discarding.add(req);
+  let discarded = 0;
+  req.removeAllListeners("data");
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_MAX_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** Before answering: a body left unread (a refusal before reading it, a 413, a GET with a body) is thrown away up to a bound, and the connection not kept. */
+function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return;
+  res.setHeader("connection", "close");
+  discardBody(req);
+}
+
 /** Reads the body up to `max` bytes; past it, a 413 (the rest is drained, not kept). */
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     const tooLarge = () => new HttpError(413, `the body is larger than the explorer reads (${max} bytes)`);
-    const drain = () => {
-      let discarded = 0;
-      req.removeAllListeners("data");
-      req.on("data", (chunk: Buffer) => {
-        discarded += chunk.length;
-        if (discarded > DISCARD_MAX_BYTES) req.socket.destroy();
-      });
-      req.resume();
-    };
+    const drain = () => discardBody(req);
     if (Number.isFinite(declared) && declared > max) {
       drain();
       reject(tooLarge());
@@ -186,12 +205,14 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     const path = url.pathname;
     if (path === "/" || path === "/index.html") {
       if (req.method !== "GET" && req.method !== "HEAD") throw Object.assign(new HttpError(405, "the page is read with GET"), { allow: "GET, HEAD" });
+      closeIfUnread(req, res);
       res.writeHead(200, { ...PAGE_HEADERS, "content-length": Buffer.byteLength(page) });
       res.end(req.method === "HEAD" ? undefined : page);
       return;
     }
     if (path === "/api/state") {
       if (req.method !== "GET") throw Object.assign(new HttpError(405, "/api/state is read with GET"), { allow: "GET" });
+      closeIfUnread(req, res);
       send(res, 200, session.snapshot());
       return;
     }
@@ -200,7 +221,6 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     if (req.method !== "POST") throw Object.assign(new HttpError(405, `${path} takes a POST`), { allow: "POST" });
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/json") {
-      req.resume();
       throw new HttpError(415, `send JSON with the header Content-Type: application/json (got ${JSON.stringify(type || "none")})`);
     }
     const text = await readBody(req, maxBodyBytes);
@@ -255,7 +275,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
       }
       const allow = (e as { allow?: string }).allow;
       if (allow !== undefined) res.setHeader("allow", allow);
-      if (status === 413) res.setHeader("connection", "close");
+      closeIfUnread(req, res);
       send(res, status, { error: status === 500 && !(e instanceof ExploreError) ? `internal error: ${message}` : message });
     });
   });

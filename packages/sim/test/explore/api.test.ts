@@ -52,6 +52,33 @@ function raw(port: number, text: string): Promise<string> {
   });
 }
 
+/**
+ * Sends a request declaring a `totalBytes` body and writes the body as fast as
+ * the server reads it, until all is sent or the server cuts the connection.
+ */
+function flood(port: number, method: string, path: string, headers: Record<string, string>, totalBytes: number): Promise<{ head: string; sentBytes: number }> {
+  return new Promise((resolve) => {
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    let sentBytes = 0;
+    let head = "";
+    const lines = Object.entries({ host: `127.0.0.1:${port}`, "content-length": String(totalBytes), ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(`${method} ${path} HTTP/1.1\r\n${lines.join("")}\r\n`);
+      pump();
+    });
+    const pump = () => {
+      while (sentBytes < totalBytes && !socket.destroyed) {
+        sentBytes += chunk.length;
+        if (!socket.write(chunk)) return void socket.once("drain", pump);
+      }
+      if (sentBytes >= totalBytes) socket.end();
+    };
+    socket.on("data", (c: Buffer) => (head += c.toString("utf8")));
+    socket.on("error", () => {});
+    socket.on("close", () => resolve({ head, sentBytes }));
+  });
+}
+
 const post = (e: Explorer, path: string, body: unknown = {}) => call(e.url, "POST", path, typeof body === "string" ? body : JSON.stringify(body));
 async function state(e: Explorer): Promise<SessionSnapshot> {
   const r = await call(e.url, "GET", "/api/state");
@@ -235,6 +262,24 @@ describe("kv-sim explore: the API", () => {
     // "//host/..." is a path on this server, not a URL naming another host.
     const twoSlashes = await raw(e.port, `GET //x/../api/state HTTP/1.1\r\nHost: 127.0.0.1:${e.port}\r\nConnection: close\r\n\r\n`);
     expect(twoSlashes).toMatch(/^HTTP\/1\.1 404 /);
+    expect((await state(e)).position).toBe(0);
+  });
+
+  test("the body of a refused request (415, 404, 405, 403), or of a GET, is read and thrown away up to 64 MiB, then the connection is cut; the server keeps serving", async () => {
+    const e = await explorer(solution);
+    const total = 256 << 20;
+    const cases: [string, string, Record<string, string>, number][] = [
+      ["POST", "/api/step", { "content-type": "text/plain" }, 415],
+      ["POST", "/api/nothing", { "content-type": "application/json" }, 404],
+      ["PUT", "/api/step", { "content-type": "application/json" }, 405],
+      ["POST", "/api/step", { "content-type": "application/json", origin: "http://evil.example" }, 403],
+      ["GET", "/api/state", {}, 200],
+    ];
+    for (const [method, path, headers, status] of cases) {
+      const r = await flood(e.port, method, path, headers, total);
+      expect(r.head, path).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(r.sentBytes, path).toBeLessThan(total);
+    }
     expect((await state(e)).position).toBe(0);
   });
 
