@@ -151,8 +151,7 @@ export class ProcessCluster implements FaultTarget {
 
   deliver(m: Message): PacketFate | void {
     const node = this.nodes.get(m.dest);
-    if (!node || !node.running) return "dropped-node-down";
-    node.send(m);
+    if (!node || !node.running || !node.send(m)) return "dropped-node-down";
   }
 
   leader(): string | null {

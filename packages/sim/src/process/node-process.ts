@@ -3,7 +3,8 @@
  * out on stdout, logs on stderr. The harness survives whatever the program
  * does: a crash (reported with its exit code or signal), a hang (no replies;
  * the liveness check sees it), a flood of stdout (lines are read and
- * counted; an oversized line is skipped without buffering it), non-protocol
+ * counted; an oversized line is skipped without buffering it), a node that
+ * stops reading its stdin (what waits for it is bounded), non-protocol
  * lines (each reported with the node and the line number), children it
  * starts (the node runs in a process group of its own: a kill, a pause and
  * the node's own exit reach every process in it). SIGKILL, restart with the
@@ -15,7 +16,7 @@ import { killGroup, signalGroup, trackGroup } from "./process-group.js";
 
 export interface NodeProblem {
   node: string;
-  kind: "non-protocol-line" | "oversized-line" | "crashed" | "init-timeout" | "spawn-failed";
+  kind: "non-protocol-line" | "oversized-line" | "crashed" | "init-timeout" | "spawn-failed" | "stdin-full";
   message: string;
   /** 1-based stdout line number, for line problems. */
   line?: number;
@@ -36,6 +37,8 @@ export interface NodeProcessOptions {
   maxLogLines?: number;
   /** ...and at most this many characters of them (default 1 MiB): the tail of the node's stderr. */
   maxLogChars?: number;
+  /** Bound on what waits unread in the node's stdin (default 8 MiB); past it, messages to the node are dropped. */
+  maxStdinBytes?: number;
   /** Every stderr line, as it arrives. */
   onLog?: (line: string) => void;
 }
@@ -44,6 +47,7 @@ export class NodeProcess {
   private child: ResultPromise | null = null;
   private expectingExit = false;
   private paused = false;
+  private stdinFullReported = false;
   readonly logs: string[] = [];
   private logChars = 0;
   linesOut = 0;
@@ -68,6 +72,7 @@ export class NodeProcess {
     this.starts++;
     this.expectingExit = false;
     this.paused = false;
+    this.stdinFullReported = false;
     const child = execa(file, [...baseArgs, ...this.opts.args], {
       stdin: "pipe",
       stdout: "pipe",
@@ -165,10 +170,31 @@ export class NodeProcess {
     this.opts.onMessage(m);
   }
 
-  send(m: Message): void {
+  /**
+   * Writes a message to the node's stdin; false when it is dropped instead:
+   * the node is gone, or has left `maxStdinBytes` unread (a node that stopped
+   * reading while others flood it would otherwise grow the harness's memory
+   * without bound). A paused node's backlog is the pause's doing; any other
+   * node's is reported, once per start.
+   */
+  send(m: Message): boolean {
     const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) return;
+    if (!stdin || stdin.destroyed) return false;
+    const maxBytes = this.opts.maxStdinBytes ?? 8 << 20;
+    if (stdin.writableLength >= maxBytes) {
+      if (!this.paused && !this.stdinFullReported) {
+        this.stdinFullReported = true;
+        this.opts.onProblem({
+          node: this.opts.id,
+          kind: "stdin-full",
+          message: `${this.opts.id} is not reading its stdin: ${formatBytes(maxBytes)} wait unread there; messages to it are dropped until it reads`,
+          atMs: this.opts.now(),
+        });
+      }
+      return false;
+    }
     stdin.write(JSON.stringify(m) + "\n");
+    return true;
   }
 
   kill(): void {
@@ -190,6 +216,10 @@ export class NodeProcess {
     signalGroup(this.child.pid, "SIGCONT");
     this.paused = false;
   }
+}
+
+function formatBytes(n: number): string {
+  return n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : `${n} bytes`;
 }
 
 /** Shape check only: routing needs src, dest and a body with a type; the receiver validates the rest. */

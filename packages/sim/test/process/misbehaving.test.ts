@@ -104,6 +104,13 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(logs.at(-1)).toBe("last log line");
   });
 
+  test("a node that stops reading its stdin while another floods it: what waits for it is bounded, the rest dropped, and the node reported once", async () => {
+    const a = await runProcessMode({ ...config("flood-peer"), nodes: 2 });
+    const full = a.results!.anomalies.filter((x) => x.kind === "stdin-full");
+    expect(full.map((x) => x.message)).toEqual(["n2 is not reading its stdin: 8 MiB wait unread there; messages to it are dropped until it reads"]);
+    expect(a.trace.entries.some((e) => e.kind === "message" && e.src === "n1" && e.dest === "n2" && e.fate === "dropped-node-down")).toBe(true);
+  });
+
   test("a node's own child processes holding its stdout and stderr are killed with it when the run ends", async () => {
     const file = pidFile("spawn.pids");
     const a = await runProcessMode(config("spawn", ` --pid-file ${file}`));
