@@ -114,6 +114,23 @@ function unknownText(detail: Record<string, unknown>): string {
   return typeof detail.unknownReason === "string" ? `unknown: ${detail.unknownReason}` : "unknown";
 }
 
+/**
+ * The anomalies the summary lists, in their order: the first of each check,
+ * then the others up to `max` in all, so a check with few (a node's crash,
+ * its bad stdout lines) is not hidden behind another check's many.
+ */
+function anomaliesToShow<T extends { check: string }>(all: readonly T[], max: number): T[] {
+  const picked = new Set<number>();
+  const checks = new Set<string>();
+  all.forEach((an, i) => {
+    if (checks.has(an.check)) return;
+    checks.add(an.check);
+    picked.add(i);
+  });
+  for (let i = 0; i < all.length && picked.size < max; i++) picked.add(i);
+  return all.filter((_, i) => picked.has(i));
+}
+
 export function formatSummary(r: RunResults, dir: string): string {
   const lines = [
     `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${r.config.nodes} nodes, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.core ? `, core ${r.config.core}` : ""}${r.config.client ? `, client ${r.config.client}` : ""}`,
@@ -126,7 +143,9 @@ export function formatSummary(r: RunResults, dir: string): string {
   if (r.firstViolation) lines.push(`first violation: ${r.firstViolation.label} at ${r.firstViolation.atMs.toFixed(1)} ms (marked in messages.html)`);
   if (r.anomalies.length) {
     lines.push(`anomalies (${r.anomalies.length}):`);
-    for (const an of r.anomalies.slice(0, 10)) lines.push(`  - [${an.check}] ${an.kind}: ${an.message}`);
+    const shown = anomaliesToShow(r.anomalies, 10);
+    for (const an of shown) lines.push(`  - [${an.check}] ${an.kind}: ${an.message}`);
+    if (shown.length < r.anomalies.length) lines.push(`  ... ${r.anomalies.length - shown.length} more in results.json`);
   }
   lines.push(`outputs: ${dir}/{history.edn,history.json,results.json,timeline.html,messages.html,messages.txt}`);
   lines.push(`replay: ${r.command}`);

@@ -60,6 +60,22 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toBe("");
   });
 
+  test("run's summary lists the first anomaly of every check, so two split-brain nodes' bad stdout lines show beside the many history anomalies they cause", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const fixture = fileURLToPath(new URL("../fixtures/misbehaving_node.py", import.meta.url));
+    // Two nodes that do not replicate: most appends are missing from one node's final read.
+    const r = await kvSim(["run", "--seed", "1", "--nodes", "2", "--time-limit-s", "2", "--nemesis", "none", "--bin", `python3 ${fixture} --mode junk`, "--out", dir]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const count = Number(/^anomalies \((\d+)\):$/m.exec(r.stdout)?.[1]);
+    expect(count).toBeGreaterThan(10);
+    const listed = r.stdout.split("\n").filter((l) => l.startsWith("  - ["));
+    expect(listed.length).toBe(10);
+    expect(listed[0]).toMatch(/^ {2}- \[exactly-once\] /);
+    expect(listed.filter((l) => /^ {2}- \[nodes\] non-protocol-line: n[12] stdout:\d+: not a protocol message .*"DEBUG handling/.test(l)).length).toBe(1);
+    expect(r.stdout).toContain(`\n  ... ${count - 10} more in results.json\n`);
+  }, 60_000);
+
   test("run prints the verdict and the replay command, and the replay command reproduces the history byte for byte", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
