@@ -114,7 +114,7 @@ export class NodeProcess {
         this.opts.onProblem({
           node: this.opts.id,
           kind: r.exitCode === undefined && !r.signal ? "spawn-failed" : "crashed",
-          message: `node ${this.opts.id} exited on its own (${how})${failed ? `: ${failed}` : ""}; last stderr: ${this.logs.slice(-3).join(" / ") || "(none)"}`,
+          message: `node ${this.opts.id} exited on its own (${how})${failed ? `: ${failed}` : ""}; last stderr: ${this.logs.slice(-3).map(shortLine).join(" / ") || "(none)"}`,
           atMs: this.opts.now(),
         });
       }
@@ -216,6 +216,11 @@ export class NodeProcess {
     signalGroup(this.child.pid, "SIGCONT");
     this.paused = false;
   }
+}
+
+/** A stderr line as a report quotes it: a long one (up to 64 KiB) as its start and its length. */
+function shortLine(line: string): string {
+  return line.length <= 300 ? line : `${line.slice(0, 300)}... (${line.length} characters)`;
 }
 
 function formatBytes(n: number): string {

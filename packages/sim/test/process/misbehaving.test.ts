@@ -86,6 +86,14 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(r.verdict).toBe("invalid");
   });
 
+  test("a node that crashes after a very long stderr line is reported in one short line: the line's start and its length", async () => {
+    const a = await runProcessMode(config("crash-long-log"));
+    const crashed = a.results!.anomalies.filter((x) => x.kind === "crashed");
+    expect(crashed.length).toBeGreaterThan(0);
+    expect(crashed[0]!.message).toMatch(/^node n1 exited on its own \(exit code 3\); last stderr: panic: x{100,}\.\.\. \(50007 characters\)$/);
+    expect(crashed[0]!.message.length).toBeLessThan(1_000);
+  });
+
   test("a node that hangs makes every request time out: the liveness check fails, the run still ends", async () => {
     const t0 = performance.now();
     const a = await runProcessMode(config("hang"));
