@@ -60,7 +60,8 @@ The page shows each node's and client's state side by side, the invariants' verd
 (a broken one in red, with its sentence), the enabled events (deliver, duplicate, drop
 a message; fire a timer) as buttons, the trace and the path taken. Keys: left and right
 arrows step back and forward. It serves until Ctrl-C. The path holds at most
-${EXPLORER_DEFAULTS.maxPathLength} states; request bodies at most ${EXPLORER_DEFAULTS.maxBodyBytes} bytes.
+${EXPLORER_DEFAULTS.maxPathLength} states; request bodies at most ${EXPLORER_DEFAULTS.maxBodyBytes} bytes. A step of the code under test
+that runs for more than ${EXPLORER_DEFAULTS.maxCallMs / 1000} s (an endless loop) is stopped, and the page says so.
 
 Exit codes: 0 stopped by Ctrl-C; 2 usage (also a piece that cannot load or throws building
 the initial state, a port in use);

@@ -38,6 +38,8 @@ export interface ExplorerOptions {
   maxBodyBytes?: number;
   /** States kept on the path (default 10,000). */
   maxPathLength?: number;
+  /** How long one call into the code under test (a step, listing the enabled events) may run before it is stopped (default 5 s). */
+  maxCallMs?: number;
   /** The shape explored before any trace is loaded (default: the scenario's). */
   shape?: unknown;
   /** A trace to load before the server listens (a refusal throws `ExploreError`). */
@@ -52,7 +54,7 @@ export interface Explorer {
   close(): Promise<void>;
 }
 
-export const EXPLORER_DEFAULTS = { maxBodyBytes: 1 << 20, maxPathLength: SESSION_DEFAULTS.maxPathLength };
+export const EXPLORER_DEFAULTS = { maxBodyBytes: 1 << 20, maxPathLength: SESSION_DEFAULTS.maxPathLength, maxCallMs: SESSION_DEFAULTS.maxCallMs };
 
 /** A body the explorer does not use (over the limit, or of a refused request or a GET) is still read and thrown away up to this many bytes, so the client sees the answer; past it the connection is cut. */
 const DISCARD_MAX_BYTES = 64 << 20;
@@ -191,7 +193,7 @@ const POST_ROUTES = ["step", "back", "forward", "goto", "reset", "rejoin", "trac
 export async function startExplorer(options: ExplorerOptions): Promise<Explorer> {
   const maxBodyBytes = options.maxBodyBytes ?? EXPLORER_DEFAULTS.maxBodyBytes;
   const maxPathLength = options.maxPathLength ?? EXPLORER_DEFAULTS.maxPathLength;
-  const session = new ExploreSession(options.scenario, { maxPathLength }, options.shape);
+  const session = new ExploreSession(options.scenario, { maxPathLength, maxCallMs: options.maxCallMs ?? EXPLORER_DEFAULTS.maxCallMs }, options.shape);
   if (options.trace) session.loadTrace(options.trace.trace, options.trace.name);
   const page = renderPage({ scenario: options.scenario.name });
   let port = 0;

@@ -19,6 +19,7 @@ import { fnv1a64, stableStringify, type Model } from "../search/index.js";
 import { GENERIC_VIEW } from "./generic-view.js";
 import type { ExploreTrace } from "./trace-file.js";
 import type { Column, EventSubject, ExploreScenario, ExploreView } from "./types.js";
+import { TimeLimitError, withTimeLimit } from "./time-limit.js";
 
 /** A refused request: the HTTP status and a sentence that says what to do. */
 export class ExploreError extends Error {
@@ -103,17 +104,37 @@ export interface SessionSnapshot {
 export interface SessionLimits {
   /** States kept on the path (the initial state included). */
   maxPathLength: number;
+  /** How long one call into the scenario's model (a step, the enabled events) may run before it is stopped. */
+  maxCallMs: number;
 }
 
-export const SESSION_DEFAULTS: SessionLimits = { maxPathLength: 10_000 };
+export const SESSION_DEFAULTS: SessionLimits = { maxPathLength: 10_000, maxCallMs: 5_000 };
 
 function eventAction(event: unknown): string {
   const kind = (event as { kind?: unknown } | null)?.kind;
   return typeof kind === "string" ? kind : "take";
 }
 
+/** What went wrong in a call into the model: "threw RangeError: ...", or "ran for more than ..." when stopped. */
+function failure(e: unknown): string {
+  if (e instanceof TimeLimitError) return e.message;
+  return `threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+}
+
 function threw(what: string, e: unknown): ExploreError {
-  return new ExploreError(500, `${what} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  return new ExploreError(500, `${what} ${failure(e)}`);
+}
+
+/** The model with each call into the code under test stopped after `limitMs`; everything else is the model's own. */
+function timeLimited(model: Model<unknown, unknown>, limitMs: number): Model<unknown, unknown> {
+  const limited = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A): R => withTimeLimit(() => f(...args), limitMs);
+  return Object.assign(Object.create(model) as Model<unknown, unknown>, {
+    initial: limited(() => model.initial()),
+    events: limited((s: unknown) => model.events(s)),
+    step: limited((s: unknown, e: unknown) => model.step(s, e)),
+    describe: limited((e: unknown, s: unknown, next: unknown) => model.describe(e, s, next)),
+    invariants: Object.fromEntries(Object.entries(model.invariants).map(([name, check]) => [name, limited(check)])),
+  });
 }
 
 export class ExploreSession {
@@ -137,7 +158,7 @@ export class ExploreSession {
 
   private open(shape: unknown): void {
     const opened = this.scenario.open(shape);
-    this.model = opened.model;
+    this.model = timeLimited(opened.model, this.limits.maxCallMs);
     this.shape = opened.shape;
     this.view = opened.view ?? GENERIC_VIEW;
   }
@@ -175,7 +196,7 @@ export class ExploreSession {
       try {
         line = this.model.describe(event, entry.state, this.model.step(entry.state, event));
       } catch (e) {
-        line = `(this event's step threw ${e instanceof Error ? e.message : String(e)})`;
+        line = `(this event's step ${e instanceof TimeLimitError ? e.message : `threw ${e instanceof Error ? e.message : String(e)}`})`;
       }
       const subject = this.view.subject?.(event, entry.state);
       const info: EnabledEvent = { index, id: fnv1a64(stableStringify(event)), action: subject?.action ?? eventAction(event), line, ...(subject ? { subject } : {}) };

@@ -433,6 +433,23 @@ describe("kv-sim explore: a store that throws", () => {
   });
 });
 
+describe("kv-sim explore: a store that never returns", () => {
+  test("a step whose store loops forever is stopped after the time limit: the events say so, the step answers 500 with the reason, and the explorer keeps serving", async () => {
+    const store = await loadStore(fileURLToPath(new URL("./fixtures/loops-on-second-append.ts", import.meta.url)));
+    const e = await startExplorer({ scenario: openScenario({ scenario: "dedup-single", pieces: { store }, source: "loops.ts", shape: { clients: 1, appends: 2 } }), maxCallMs: 300 });
+    open.push(e);
+    // Deliver c1's first append, then its reply: c1 sends its second append, whose step never returns.
+    await ok(post(e, "/api/step", { index: 0 }));
+    const s = await ok(post(e, "/api/step", { index: 0 }));
+    const deliver = s.events.find((ev) => ev.action === "deliver")!;
+    expect(deliver.line).toBe("(this event's step ran for more than 300 ms without returning, and was stopped: an endless loop?)");
+    const r = await post(e, "/api/step", { id: deliver.id });
+    expect(r.status).toBe(500);
+    expect(r.body.error).toBe("the event's step ran for more than 300 ms without returning, and was stopped: an endless loop?");
+    expect((await ok(post(e, "/api/back"))).position).toBe(1);
+  });
+});
+
 /** A scenario the explorer has no view for: two nodes passing a token, a counter each, and n1's timer. */
 type Toy = { nodes: { id: string; count: number }[]; inFlight: { kind: "token"; from: string; to: string }[]; round: number };
 type ToyEvent = { kind: "deliver"; message: Toy["inFlight"][number] } | { kind: "timer"; node: "n1" };
