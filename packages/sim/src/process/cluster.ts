@@ -20,6 +20,8 @@ export interface ProcessClusterOptions {
   /** Extra arguments per node (e.g. --seed). */
   extraArgs: (nodeId: string) => string[];
   route: (m: Message) => void;
+  /** Whether `id` is one of the run's clients (a node may send to a node or a client, nothing else). */
+  isClient: (id: string) => boolean;
   onProblem: (p: NodeProblem) => void;
   now: () => number;
 }
@@ -60,6 +62,7 @@ export class ProcessCluster implements FaultTarget {
           args,
           now: opts.now,
           onMessage: (m) => this.fromNode(id, m),
+          knownDest: (dest) => this.nodes.has(dest) || dest === INIT_SRC || opts.isClient(dest),
           onLog: (line) => {
             const m = DEDUP_LINE.exec(line);
             if (!m) return;

@@ -4,8 +4,9 @@
  * does: a crash (reported with its exit code or signal), a hang (no replies;
  * the liveness check sees it), a flood of stdout (lines are read and
  * counted; an oversized line is skipped without buffering it), a node that
- * stops reading its stdin (what waits for it is bounded), non-protocol
- * lines (each reported with the node and the line number), children it
+ * stops reading its stdin (what waits for it is bounded), non-protocol or
+ * misaddressed lines (each reported with the node and the line number, and
+ * dropped), children it
  * starts (the node runs in a process group of its own: a kill, a pause and
  * the node's own exit reach every process in it). SIGKILL, restart with the
  * same data directory, SIGSTOP/SIGCONT for pause.
@@ -16,7 +17,7 @@ import { killGroup, signalGroup, trackGroup } from "./process-group.js";
 
 export interface NodeProblem {
   node: string;
-  kind: "non-protocol-line" | "oversized-line" | "crashed" | "init-timeout" | "spawn-failed" | "stdin-full";
+  kind: "non-protocol-line" | "oversized-line" | "misaddressed" | "crashed" | "init-timeout" | "spawn-failed" | "stdin-full";
   message: string;
   /** 1-based stdout line number, for line problems. */
   line?: number;
@@ -29,6 +30,8 @@ export interface NodeProcessOptions {
   /** Extra arguments (e.g. --data-dir DIR). */
   args: string[];
   onMessage: (m: Message) => void;
+  /** Whether a message may go to `dest` (a node, a client of the run); others are reported and dropped. */
+  knownDest?: (dest: string) => boolean;
   onProblem: (p: NodeProblem) => void;
   now: () => number;
   /** Bound on one stdout line; longer lines are skipped and reported. */
@@ -165,6 +168,16 @@ export class NodeProcess {
         message: `${this.opts.id} stdout:${lineNumber}: not a protocol message (want {"src","dest","body":{"type",...}}): ${JSON.stringify(preview)}`,
         atMs: this.opts.now(),
       });
+      return;
+    }
+    const wrong =
+      m.src !== this.opts.id
+        ? `"src" is ${JSON.stringify(m.src)}, not ${this.opts.id}`
+        : this.opts.knownDest && !this.opts.knownDest(m.dest)
+          ? `"dest" is ${JSON.stringify(m.dest)}, neither a node nor a client of this run`
+          : null;
+    if (wrong !== null) {
+      this.reportLine({ node: this.opts.id, kind: "misaddressed", line: lineNumber, message: `${this.opts.id} stdout:${lineNumber}: ${wrong}; the message is dropped`, atMs: this.opts.now() });
       return;
     }
     this.opts.onMessage(m);

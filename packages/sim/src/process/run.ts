@@ -98,6 +98,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     dataRoot,
     extraArgs: (id) => [...(caps.seed ? ["--seed", `${config.seed}/${id}`] : []), ...tuningArgs],
     route: (m) => network.send(m),
+    isClient: (id) => driver!.endpoints.has(id),
     onProblem: (p) => {
       problems.push(p);
       options.onProblem?.(p);

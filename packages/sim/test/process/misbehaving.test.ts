@@ -104,6 +104,19 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(performance.now() - t0).toBeLessThan(30_000);
   });
 
+  test.each([
+    ["wrong-src", /^n1 stdout:\d+: "src" is "n9", not n1; the message is dropped$/],
+    ["unknown-dest", /^n1 stdout:\d+: "dest" is "x1", neither a node nor a client of this run; the message is dropped$/],
+  ])("a message with a wrong address (%s) is reported with the node and the line, and dropped, not shown as delivered", async (mode, message) => {
+    const a = await runProcessMode(config(mode));
+    const r = a.results!;
+    const wrong = r.anomalies.filter((x) => x.kind === "misaddressed");
+    expect(wrong.length).toBeGreaterThan(0);
+    expect(wrong[0]!.message).toMatch(message);
+    expect(r.checks.nodes!.valid).toBe(false);
+    expect(a.trace.entries.some((e) => e.kind === "message" && (e.src === "n9" || e.dest === "x1"))).toBe(false);
+  });
+
   test("a flood of stderr (2,000 lines of 60,000 characters) is kept as its last MiB, not whole", async () => {
     const a = await runProcessMode(config("stderr-flood"));
     expect(a.results!.ops.ok).toBeGreaterThan(10);
