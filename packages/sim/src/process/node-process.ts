@@ -54,6 +54,8 @@ export class NodeProcess {
   readonly logs: string[] = [];
   private logChars = 0;
   linesOut = 0;
+  /** The number of the last stdout line ended, in this run of the node. */
+  private lastLineNumber = 0;
   badLines = 0;
   /** Line problems beyond this many per node are counted, not reported one by one. */
   private static readonly MAX_REPORTED_LINES = 20;
@@ -76,6 +78,7 @@ export class NodeProcess {
     this.expectingExit = false;
     this.paused = false;
     this.stdinFullReported = false;
+    this.lastLineNumber = 0;
     const child = execa(file, [...baseArgs, ...this.opts.args], {
       stdin: "pipe",
       stdout: "pipe",
@@ -92,13 +95,29 @@ export class NodeProcess {
     // When the node exits, whatever it started goes too: a child left holding its stdout and stderr
     // would keep them open, and its exit would go unnoticed until that child ended.
     child.on("exit", () => killGroup(child.pid));
-    const splitter = new LineSplitter(this.opts.maxLineBytes ?? 1024 * 1024);
+    const maxLineBytes = this.opts.maxLineBytes ?? 1024 * 1024;
+    const splitter = new LineSplitter(maxLineBytes);
+    // The unfinished line's length so far: one that passes the bound is reported then, not when (if ever) it ends.
+    let pending = 0;
+    let reportedEarly = 0;
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (chunk: string) => {
-      for (const l of splitter.push(chunk)) this.onLine(l.line, l.lineNumber, l.oversized);
+      let lastLine = 0;
+      for (const l of splitter.push(chunk)) {
+        lastLine = l.lineNumber;
+        if (!(l.oversized && l.lineNumber === reportedEarly)) this.onLine(l.line, l.lineNumber, l.oversized);
+      }
+      const nl = chunk.lastIndexOf("\n");
+      pending = nl === -1 ? pending + chunk.length : chunk.length - nl - 1;
+      const unfinished = (lastLine || this.lastLineNumber) + 1;
+      if (lastLine) this.lastLineNumber = lastLine;
+      if (pending > maxLineBytes && reportedEarly !== unfinished) {
+        reportedEarly = unfinished;
+        this.onLine("", unfinished, true);
+      }
     });
     child.stdout!.on("end", () => {
-      for (const l of splitter.end()) this.onLine(l.line, l.lineNumber, l.oversized);
+      for (const l of splitter.end()) if (!(l.oversized && l.lineNumber === reportedEarly)) this.onLine(l.line, l.lineNumber, l.oversized);
     });
     const errSplitter = new LineSplitter(64 * 1024);
     child.stderr!.setEncoding("utf8");

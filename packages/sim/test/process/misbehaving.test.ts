@@ -79,6 +79,14 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(r.ops.ok).toBeGreaterThan(10);
   });
 
+  test("a line that never ends is reported once it passes the bound, while the node still writes it", async () => {
+    const a = await runProcessMode(config("endless-line"));
+    const r = a.results!;
+    const long = r.anomalies.filter((x) => x.kind === "oversized-line");
+    expect(long.map((x) => x.message)).toEqual(["n1 stdout:2: line longer than the bound, skipped"]);
+    expect(r.checks.nodes!.valid).toBe(false);
+  });
+
   test("a node that crashes is reported with its exit code, restarted at the heal, and the run completes", async () => {
     const a = await runProcessMode(config("crash"));
     const r = a.results!;
