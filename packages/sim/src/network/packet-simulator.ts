@@ -66,6 +66,8 @@ export interface PacketSimulatorOptions {
    * received or sent (the reference core: a test holds it to that).
    */
   copyDeliveries?: boolean;
+  /** What the trace keeps of a packet's body (default: the body itself); process mode bounds it. */
+  traceBody?: (body: Body) => Body;
 }
 
 /** A packet on its way. */
@@ -265,7 +267,7 @@ export class PacketSimulator {
       clientId,
       seq,
       fromSession: b.replayed === true || (b.type.endsWith("_ok") && clientId !== undefined && sessionHits?.has(`${clientId}/${seq}`)) || undefined,
-      body: b,
+      body: this.opts.traceBody ? this.opts.traceBody(b) : b,
     };
     this.opts.trace.add(record, clientMessage);
     return record;

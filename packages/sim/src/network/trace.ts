@@ -81,6 +81,26 @@ export class MessageTrace {
   }
 }
 
+/**
+ * A body as a trace of real processes keeps it: one whose JSON is longer
+ * than `maxChars` keeps its first 20 fields, each long one as the start of
+ * its JSON and its length. A node that sends big messages (its whole log in
+ * every append) would otherwise have the trace hold every one of them.
+ */
+export function boundedBody(body: Body, maxChars = 4096): Body {
+  const text = JSON.stringify(body);
+  if (text.length <= maxChars) return body;
+  const entries = Object.entries(body);
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of entries.slice(0, 20)) {
+    const json = JSON.stringify(value) ?? "null";
+    // A copy, not a slice: V8 keeps a slice's whole parent string alive.
+    kept[key] = json.length <= 160 ? value : `${Buffer.from(json.slice(0, 160)).toString()}... (${json.length} characters)`;
+  }
+  if (entries.length > 20) kept["..."] = `${entries.length - 20} more fields`;
+  return kept as Body;
+}
+
 export function summarizeBody(body: Body): string {
   const { type, msg_id, in_reply_to, ...rest } = body;
   void msg_id;

@@ -11,7 +11,7 @@ import { execa, parseCommandString } from "execa";
 import { RealTimeline } from "../world/scheduler.js";
 import { createWorldSeeds } from "../world/seeds.js";
 import { PacketSimulator } from "../network/packet-simulator.js";
-import { MessageTrace, type PacketFate } from "../network/trace.js";
+import { boundedBody, MessageTrace, type PacketFate } from "../network/trace.js";
 import { generateNemesisSchedule } from "../nemesis/schedule.js";
 import { NemesisApplier } from "../nemesis/applier.js";
 import { HistoryRecorder } from "../history/recorder.js";
@@ -90,6 +90,8 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     nodeIds,
     latency: PROCESS_DEFAULTS.latency,
     trace,
+    // Real nodes may send big bodies: the trace keeps each one bounded.
+    traceBody: (body) => boundedBody(body),
     deliver: (m): PacketFate | void => (network.isNode(m.dest) ? cluster!.deliver(m) : driver!.deliver(m.dest, m)),
   });
   cluster = new ProcessCluster({

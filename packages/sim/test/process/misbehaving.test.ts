@@ -125,6 +125,18 @@ describe("process mode survives a misbehaving node and reports it with the node 
     expect(a.trace.entries.some((e) => e.kind === "message" && (e.src === "n9" || e.dest === "x1"))).toBe(false);
   });
 
+  test("big node-to-node messages are delivered, and the trace keeps each as its fields' first characters", async () => {
+    const a = await runProcessMode({ ...config("big-peer"), nodes: 2 });
+    const big = a.trace.entries.filter((e) => e.kind === "message" && e.type === "append_entries");
+    expect(big.length).toBe(100);
+    for (const e of big) {
+      if (e.kind !== "message") continue;
+      expect(e.fate).toBe("delivered");
+      expect(JSON.stringify(e.body).length).toBeLessThan(4096);
+      expect(e.body).toMatchObject({ type: "append_entries", term: 1, entries: expect.stringMatching(/^\["e{100}","e+\.\.\. \(61801 characters\)$/) });
+    }
+  });
+
   test("a flood of stderr (2,000 lines of 60,000 characters) is kept as its last MiB, not whole", async () => {
     const a = await runProcessMode(config("stderr-flood"));
     expect(a.results!.ops.ok).toBeGreaterThan(10);
