@@ -47,8 +47,13 @@ export class ProcessCluster implements FaultTarget {
   /** Nodes still starting: what to do if one exits before its init_ok. */
   private readonly booting = new Map<string, (p: NodeProblem) => void>();
   readonly stats = { kills: 0, restarts: 0, pauses: 0, crashes: 0, dedupHits: 0 };
-  /** Per node, the "client/seq" pairs its stderr reported answering from the session. */
+  /**
+   * Per node, the "client/seq" pairs its stderr reported answering from the
+   * session: at most MAX_DEDUP_PAIRS each, since the lines are the node's to
+   * write (past it, later answers are not marked as from the session).
+   */
   readonly dedupHits = new Map<string, Set<string>>();
+  private static readonly MAX_DEDUP_PAIRS = 100_000;
 
   constructor(private readonly opts: ProcessClusterOptions) {
     this.nodeIds = opts.nodeIds;
@@ -69,7 +74,7 @@ export class ProcessCluster implements FaultTarget {
             this.stats.dedupHits++;
             let set = this.dedupHits.get(id);
             if (!set) this.dedupHits.set(id, (set = new Set()));
-            set.add(`${m[1]}/${m[2]}`);
+            if (set.size < ProcessCluster.MAX_DEDUP_PAIRS) set.add(`${m[1]}/${m[2]}`);
           },
           onProblem: (p) => {
             const failedBoot = (p.kind === "crashed" || p.kind === "spawn-failed") && this.booting.get(id);

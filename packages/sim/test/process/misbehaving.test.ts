@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ProcessCluster } from "../../src/process/cluster.js";
 import { probeCommand, runProcessMode } from "../../src/process/run.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 
@@ -174,6 +175,31 @@ describe("process mode survives a misbehaving node and reports it with the node 
   });
 });
 
+
+describe("process mode: what the harness keeps of a node's stderr", () => {
+  test("the answers a node logs as given from its session are remembered up to 100,000 per node, however many it logs", async () => {
+    const cluster = new ProcessCluster({
+      command: `python3 ${fixture} --mode dedup-log-flood`,
+      nodeIds: ["n1"],
+      dataRoot: null,
+      extraArgs: () => [],
+      route: () => {},
+      isClient: () => false,
+      onProblem: () => {},
+      now: () => 0,
+    });
+    try {
+      await cluster.start(15_000);
+      const node = cluster.nodes.get("n1")!;
+      for (let i = 0; i < 600 && node.logs.at(-1) !== "dedup log done"; i++) await sleep(100);
+      expect(node.logs.at(-1)).toBe("dedup log done");
+      expect(cluster.stats.dedupHits).toBe(150_000);
+      expect(cluster.dedupHits.get("n1")!.size).toBe(100_000);
+    } finally {
+      cluster.stopAll();
+    }
+  }, 90_000);
+});
 
 describe("process mode: asking the command what it takes (--help)", () => {
   test("a --help that leaves a child holding its output open: the answer comes when the command exits, and the child is killed", async () => {
