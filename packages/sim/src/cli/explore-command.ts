@@ -8,13 +8,13 @@
  * (unset: week-12/).
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { EXIT, InputError, UsageError, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parseTrace, startExplorer, TraceFileError, type Explorer, type ExploreTrace } from "../explore/index.js";
 import { SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
 import { CLIENT_FILE, loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
+import { FileReadError, MAX_TRACE_FILE_BYTES, readRegularFile } from "./read-regular.js";
 
 
 /** --max-retries for maxRetries, and so on (as kv-sim search names them). */
@@ -65,7 +65,7 @@ that runs for more than ${EXPLORER_DEFAULTS.maxCallMs / 1000} s (an endless loop
 
 Exit codes: 0 stopped by Ctrl-C; 2 usage (also a piece that cannot load or throws building
 the initial state, a port in use);
-4 a trace file that cannot be read, is not a search trace, or does not fit the scenario.
+4 a trace file that cannot be read (or is not a regular file), is not a search trace, or does not fit the scenario.
 
 Example:
   npm run kv-sim -- search --scenario dedup-single --clients 1 --appends 2 \\
@@ -77,9 +77,10 @@ Example:
 function readTrace(path: string, maxEvents: number): ExploreTrace {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFile(path, MAX_TRACE_FILE_BYTES);
   } catch (e) {
-    throw new InputError(`--trace ${path}: cannot read it: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof FileReadError)) throw e;
+    throw new InputError(`--trace ${path}: ${e.reason === "io" ? `cannot read it: ${e.message}` : e.message}`, { cause: e });
   }
   try {
     return parseTrace(text, { maxEvents });

@@ -12,7 +12,7 @@
  * from `--client FILE` or the same workbook, and `--client FILE` alone runs
  * it against the reference store (see pieces.ts).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { CliError, EXIT, UsageError, type Io } from "@dslab/protocol/cli";
@@ -33,6 +33,7 @@ import {
 import { renderTraceHtml } from "../search/trace-diagram.js";
 import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, replayLine } from "./pieces.js";
 import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
+import { MAX_TRACE_FILE_BYTES, readRegularFile } from "./read-regular.js";
 
 /** Where a violation's trace goes without --trace: the OS temp directory, named by scenario, never inside the repository. */
 export function defaultTracePath(scenario: string): string {
@@ -249,7 +250,7 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   const a = parseArgs(argv.slice(1), { options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
   let trace: TraceFile;
   try {
-    trace = JSON.parse(readFileSync(path, "utf8")) as TraceFile;
+    trace = JSON.parse(readRegularFile(path, MAX_TRACE_FILE_BYTES)) as TraceFile;
   } catch (e) {
     io.stderr(`kv-sim: cannot read the trace ${path}: ${(e as Error).message}\n`);
     return EXIT.badInput;

@@ -4,6 +4,7 @@
  * file and the reason), a port in use (exit 2), and a served explorer that
  * prints its URL, answers on it, and stops with exit 0 on SIGINT.
  */
+import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -92,6 +93,23 @@ describe("kv-sim explore: the command line", () => {
     const r5 = await kvSim(["explore", "--trace", elsewhere, "--solution"]);
     expect(r5.exitCode).toBe(4);
     expect(r5.stderr).toMatch(new RegExp(`^kv-sim: --trace ${elsewhere}: scenario "no-such-scenario" is not one of dedup-single`));
+  });
+
+  test("a trace file that is not a regular file (a FIFO, a device, a directory) is refused at once by explore and replay with what it is: exit 4, nothing read", async () => {
+    const fifo = join(dir, "trace.fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const [path, kind] of [
+      [fifo, "a FIFO (named pipe)"],
+      ["/dev/zero", "a character device"],
+      [dir, "a directory"],
+    ] as const) {
+      const r = await kvSim(["explore", "--trace", path, "--solution", "--no-open"]);
+      expect(r.exitCode, r.stderr).toBe(4);
+      expect(r.stderr).toBe(`kv-sim: --trace ${path}: it is ${kind}, not a regular file`);
+      const replay = await kvSim(["replay", path, "--solution"]);
+      expect(replay.exitCode, replay.stderr).toBe(4);
+      expect(replay.stderr).toBe(`kv-sim: cannot read the trace ${path}: it is ${kind}, not a regular file`);
+    }
   });
 
   test("a trace fixes the shape: a shape option with --trace is a usage error", async () => {
