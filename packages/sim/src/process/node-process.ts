@@ -6,10 +6,9 @@
  * counted; an oversized line is skipped without buffering it), a node that
  * stops reading its stdin (what waits for it is bounded), non-protocol or
  * misaddressed lines (each reported with the node and the line number, and
- * dropped), children it
- * starts (the node runs in a process group of its own: a kill, a pause and
- * the node's own exit reach every process in it). SIGKILL, restart with the
- * same data directory, SIGSTOP/SIGCONT for pause.
+ * dropped), children it starts (the node runs in a process group of its own:
+ * a kill, a pause and the node's own exit reach every process in it).
+ * SIGKILL, restart with the same data directory, SIGSTOP/SIGCONT for pause.
  */
 import { execa, parseCommandString, type ResultPromise } from "execa";
 import { LineSplitter, type Message } from "@dslab/protocol";
