@@ -241,14 +241,24 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         if (op.kind === "read") observed.add(op.out);
         else if (op.kind === "cas" && op.definite) observed.add(op.arg);
       }
-      const maybeCas = ops.filter((op) => op.kind === "cas" && !op.definite);
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const op of maybeCas) {
-          if (observed.has(op.arg2) && !observed.has(op.arg)) {
-            observed.add(op.arg);
-            grew = true;
-          }
+      // Each value is followed once, through the indefinite cas that write
+      // it: linear in the ops, however long a chain of them runs.
+      const casTo = new Map<State, State[]>();
+      for (const op of ops) {
+        if (op.kind !== "cas" || op.definite) continue;
+        const froms = casTo.get(op.arg2);
+        if (froms === undefined) casTo.set(op.arg2, [op.arg]);
+        else froms.push(op.arg);
+      }
+      const pending = [...observed];
+      for (let v = pending.pop(); v !== undefined; v = pending.pop()) {
+        const froms = casTo.get(v);
+        if (froms === undefined) continue;
+        casTo.delete(v);
+        for (const from of froms) {
+          if (observed.has(from)) continue;
+          observed.add(from);
+          pending.push(from);
         }
       }
       const out: LinOp[] = [];

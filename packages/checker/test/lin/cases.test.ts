@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { History } from "../../src/index.js";
-import { HistoryBuilder, checkLinearizability, readHistory } from "../../src/index.js";
+import { HistoryBuilder, checkLinearizability, modelFor, pairOps, readHistory } from "../../src/index.js";
+import type { LinOp } from "../../src/index.js";
 
 function h(f: (b: HistoryBuilder) => void): History {
   const b = new HistoryBuilder();
@@ -332,5 +333,26 @@ describe("linearizability: budgets", () => {
     expect(r.unknownReason).toContain("memo");
     // With room, the same history is found invalid.
     expect(checkLinearizability(hard(), { model: "counter" }).valid).toBe(false);
+  });
+
+  it("prunes a long chain of indefinite cas, each seen only through the next, in one pass (not once per link, before any budget applies)", () => {
+    // write 0, then cas 0->1, 1->2, ... each timed out, and a read of the end of the chain: a pass in history order learns one link.
+    const n = 100_000;
+    const history = h((b) => {
+      b.invoke(0, "write", 0);
+      b.ok(0);
+      for (let i = 0; i < n; i++) {
+        b.invoke(1, "cas", [i, i + 1]);
+        b.info(1);
+      }
+      b.invoke(2, "read", null);
+      b.ok(2, n);
+    });
+    const calls = pairOps(history);
+    const model = modelFor("register", calls, { independent: false });
+    const ops = calls.map((c) => model.prepare(c)).filter((op): op is LinOp => op !== undefined);
+    const pruned = model.prune!(ops);
+    // Every link leads to the value read, so every cas is kept as it is.
+    expect(pruned.filter((op) => op.kind === "cas" && op.unseen === undefined)).toHaveLength(n);
   });
 });
