@@ -139,7 +139,10 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
     const appends = writes.filter((w) => w.f === "append");
     const incrs = writes.filter((w) => w.f === "incr");
     if (appends.length > 0) checkAppends(key, appends, reads, anomalies);
-    if (incrs.length > 0) checkIncrs(key, incrs, reads, anomalies);
+    if (incrs.length > 0) {
+      const undecided = checkIncrs(key, incrs, reads, anomalies);
+      if (undecided !== undefined) unknownReason ??= undecided;
+    }
     if (reads.length === 0 && writes.some((w) => w.status === "acknowledged")) {
       unknownReason ??= `${showKey(key)} was written but never read, so lost writes cannot be ruled out`;
     }
@@ -271,7 +274,8 @@ function checkAppends(key: string, appends: Request[], reads: Call[], anomalies:
   }
 }
 
-function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Anomaly[]): void {
+/** Checks one key's increments; returns why the final read could not be judged, when it could not. */
+function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Anomaly[]): string | undefined {
   // Replies: the counter after each increment. Counters only grow (positive
   // deltas), so two different requests cannot get the same reply.
   const byReply = new Map<State, { r: Request; call: Call }>();
@@ -305,16 +309,16 @@ function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Ano
     }
   }
   const final = reads.reduce<Call | undefined>((a, b) => (a === undefined || b.returnIndex > a.returnIndex ? b : a), undefined);
-  if (final === undefined) return;
+  if (final === undefined) return undefined;
   const total = canon(final.completion!.value) ?? 0;
-  if (typeof total !== "number") return;
+  if (typeof total !== "number") return undefined;
   // Only requests begun before the final read returned can be in it.
   const before = incrs.filter((r) => r.attempts[0]!.callIndex < final.returnIndex);
-  const acked = before.filter((r) => r.status === "acknowledged" && r.attempts.find((a) => a.outcome === "ok")!.returnIndex < final.callIndex);
-  const maybe = before.filter((r) => !acked.includes(r) && r.status !== "failed");
+  const acked = new Set(before.filter((r) => r.status === "acknowledged" && r.attempts.find((a) => a.outcome === "ok")!.returnIndex < final.callIndex));
+  const maybe = before.filter((r) => !acked.has(r) && r.status !== "failed");
   const failed = before.filter((r) => r.status === "failed");
   const delta = (r: Request) => (typeof r.value === "number" ? r.value : 0);
-  const sumAcked = acked.reduce((s, r) => s + delta(r), 0);
+  const sumAcked = [...acked].reduce((s, r) => s + delta(r), 0);
   const sumMaybe = maybe.reduce((s, r) => s + delta(r), 0);
   const finalOps = [final];
   if (total < sumAcked) {
@@ -324,11 +328,18 @@ function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Ano
       message: `${showKey(key)}: the final read (op ${final.completion!.index}) is ${total}, but the acknowledged increments alone add up to ${sumAcked}: some acknowledged increment was lost`,
       ops: finalOps,
     });
-    return;
+    return undefined;
   }
-  if (reachable(total - sumAcked, maybe.map(delta))) return;
+  const explained = reachable(total - sumAcked, maybe.map(delta));
+  if (explained === true) return undefined;
+  if (explained === undefined) {
+    return (
+      `${showKey(key)}: whether some of the ${maybe.length} indefinite increments added to the acknowledged ones (${sumAcked}) give the final read ` +
+      `(op ${final.completion!.index}, ${total}) was not settled within ${SUMS_TRIED_MAX.toLocaleString("en-US")} sums tried`
+    );
+  }
   if (total > sumAcked + sumMaybe) {
-    const withFailed = reachable(total - sumAcked, maybe.concat(failed).map(delta));
+    const withFailed = reachable(total - sumAcked, maybe.concat(failed).map(delta)) !== false;
     anomalies.push({
       kind: withFailed && failed.length > 0 ? "failed-applied" : "applied-twice",
       key,
@@ -337,7 +348,7 @@ function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Ano
         (withFailed && failed.length > 0 ? ": a definitely failed increment was applied" : ": some increment was applied more than once"),
       ops: finalOps,
     });
-    return;
+    return undefined;
   }
   anomalies.push({
     kind: "applied-twice",
@@ -347,16 +358,45 @@ function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Ano
   });
 }
 
-/** Whether some subset of `deltas` sums to `target` (sums kept as a bounded set). */
-function reachable(target: number, deltas: number[]): boolean {
+/** Sums `reachable` may try before it gives up on telling (a few seconds at most). */
+const SUMS_TRIED_MAX = 5_000_000;
+
+/**
+ * Whether some subset of `deltas` sums to `target`; undefined when that was
+ * not settled within SUMS_TRIED_MAX sums tried. Equal deltas are taken
+ * together (k of them at once), and a run of k stops at a sum already
+ * known, whose own run goes further: so a thousand increments by 1 cost a
+ * thousand sums, not a million. With integer deltas, a target that their
+ * greatest common divisor does not divide is not reachable, at once.
+ */
+function reachable(target: number, deltas: number[]): boolean | undefined {
   if (target === 0) return true;
-  let sums = new Set<number>([0]);
-  for (const d of deltas) {
-    const nextSums = new Set(sums);
-    for (const s of sums) if (s + d <= target) nextSums.add(s + d);
-    sums = nextSums;
-    if (sums.has(target)) return true;
-    if (sums.size > 1_000_000) return true; // too many to tell: do not accuse
+  const counts = new Map<number, number>();
+  for (const d of deltas) if (d !== 0) counts.set(d, (counts.get(d) ?? 0) + 1);
+  if (Number.isSafeInteger(target) && [...counts.keys()].every((d) => Number.isSafeInteger(d))) {
+    let g = 0;
+    for (const d of counts.keys()) g = gcd(g, Math.abs(d));
+    if (g === 0 || target % g !== 0) return false;
   }
-  return sums.has(target);
+  let sums = new Set<number>([0]);
+  let tried = 0;
+  for (const [d, n] of counts) {
+    const next = new Set(sums);
+    tried += sums.size;
+    for (const s of sums) {
+      for (let k = 1, x = s + d; k <= n && x <= target && !sums.has(x); k++, x += d) {
+        next.add(x);
+        if (++tried > SUMS_TRIED_MAX) return undefined;
+      }
+    }
+    sums = next;
+    if (sums.has(target)) return true;
+    if (tried > SUMS_TRIED_MAX) return undefined;
+  }
+  return false;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }

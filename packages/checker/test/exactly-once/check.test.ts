@@ -202,4 +202,35 @@ describe("exactly-once: incr workloads", () => {
     });
     expect(checkExactlyOnce(h).anomalies.map((a) => a.kind)).toEqual(["wrong-reply"]);
   });
+
+  it("tells quickly that many indefinite increments by 2 cannot make an odd total", () => {
+    const n = 100_000;
+    const h = incrs((b) => {
+      for (let i = 0; i < n; i++) {
+        incr(b, i % 50, `c${i % 50}`, i, 2);
+        b.info(i % 50);
+      }
+      readN(b, 50, 2 * n - 1);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => a.kind)).toEqual(["applied-twice"]);
+    expect(r.anomalies[0]!.message).toContain("which no set of the indefinite increments added to the acknowledged ones (0) can give");
+  });
+
+  it("is unknown, not valid, when too many sums of the indefinite increments would have to be tried to judge the final read", () => {
+    // Increments by 2, 3, ..., 3001, each timed out, and a read of their total minus 1: only dropping increments that add up to 1 gives it, and none does.
+    const deltas = Array.from({ length: 3000 }, (_, i) => i + 2);
+    const total = deltas.reduce((a, b) => a + b, 0) - 1;
+    const h = incrs((b) => {
+      deltas.forEach((d, i) => {
+        incr(b, i % 50, `c${i % 50}`, i, d);
+        b.info(i % 50);
+      });
+      readN(b, 50, total);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe(`key "n": whether some of the 3000 indefinite increments added to the acknowledged ones (0) give the final read (op 6001, ${total}) was not settled within 5,000,000 sums tried`);
+  });
 });
