@@ -94,7 +94,9 @@ export function refuteRegister(ops: readonly LinOp[], failed: readonly LinOp[], 
     }
     prefixWorst.set(v, out);
   }
-  // Failed ops that could have set a value, by call.
+  // Failed ops that could have set a value, by call, each with the latest
+  // failure among those called so far: a read finds how long the ones
+  // called before its return stayed open by one binary search.
   const failedBy = new Map<State, LinOp[]>();
   for (const op of failed) {
     if (op.readOnly) continue;
@@ -102,6 +104,26 @@ export function refuteRegister(ops: readonly LinOp[], failed: readonly LinOp[], 
     if (list === undefined) failedBy.set(written(op), (list = []));
     list.push(op);
   }
+  const failedUntil = new Map<State, { calls: number[]; until: number[] }>();
+  for (const [v, list] of failedBy) {
+    list.sort((a, b) => a.call.callIndex - b.call.callIndex);
+    const until: number[] = [];
+    for (const f of list) until.push(Math.max(until.at(-1) ?? -1, f.call.returnIndex));
+    failedUntil.set(v, { calls: list.map((f) => f.call.callIndex), until });
+  }
+  /** The latest return among the failed ops that could set v and were called before history index t; -1 for none. */
+  const failedOpenUntil = (v: State, t: number): number => {
+    const f = failedUntil.get(v);
+    if (f === undefined) return -1;
+    let lo = 0;
+    let hi = f.calls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (f.calls[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? -1 : f.until[lo - 1]!;
+  };
   let found: Refutation | undefined;
   for (const read of ops) {
     if (read.kind !== "read" || !read.definite) continue;
@@ -122,8 +144,7 @@ export function refuteRegister(ops: readonly LinOp[], failed: readonly LinOp[], 
       if (worst.until < read.call.callIndex) refuted = { read, producer: worst.producer.op, overwrite: worst.producer.overwrite };
     }
     if (refuted === undefined) continue;
-    let end = read.call.returnIndex;
-    for (const f of failedBy.get(read.out) ?? []) if (f.call.callIndex < read.call.returnIndex) end = Math.max(end, f.call.returnIndex);
+    const end = Math.max(read.call.returnIndex, failedOpenUntil(read.out, read.call.returnIndex));
     if (found === undefined || end < found.end) found = { ...refuted, end };
   }
   return found;

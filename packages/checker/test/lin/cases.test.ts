@@ -355,4 +355,31 @@ describe("linearizability: budgets", () => {
     // Every link leads to the value read, so every cas is kept as it is.
     expect(pruned.filter((op) => op.kind === "cas" && op.unseen === undefined)).toHaveLength(n);
   });
+
+  it("proves a read of a value whose every write failed later at once, however many such writes and reads there are (not every failed write per read)", () => {
+    // 100,000 writes of 1 called first, then 100,000 reads of 1, then every write fails: no read can have seen 1.
+    const n = 100_000;
+    const history = h((b) => {
+      for (let i = 0; i < n; i++) b.invoke(10 + i, "write", 1);
+      for (let i = 0; i < n; i++) {
+        b.invoke(0, "read", null);
+        b.ok(0, 1);
+      }
+      for (let i = 0; i < n; i++) b.fail(10 + i);
+    });
+    const calls = pairOps(history);
+    const model = modelFor("register", calls, { independent: false });
+    const ops: LinOp[] = [];
+    const failed: LinOp[] = [];
+    for (const call of calls) {
+      // A failed op as it was while open, as the checker keeps it for prefixes.
+      if (call.outcome === "fail") failed.push({ ...model.prepare({ ...call, outcome: "pending", returnIndex: Infinity })!, call });
+      else ops.push(model.prepare(call)!);
+    }
+    const r = model.refute!(ops, failed);
+    // The first read, from the last failure on (before it, the write might still have happened).
+    expect(r?.op.call.invoke.index).toBe(n);
+    expect(r?.end).toBe(4 * n - 1);
+  });
 });
+
