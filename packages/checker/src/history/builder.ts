@@ -23,10 +23,11 @@ export interface CompleteFields {
 
 export class HistoryBuilder {
   private readonly ops: Op[] = [];
-  private readonly open = new Map<Process, Op>();
+  /** Each process's open invoke; emptied, never deleted, when it completes (see `pairOps`). */
+  private readonly open = new Map<Process, Op | undefined>();
 
   invoke(process: Process, f: string, value: Value, fields: InvokeFields = {}): Op {
-    if (this.open.has(process)) {
+    if (this.open.get(process) !== undefined) {
       throw new Error(`HistoryBuilder: process ${String(process)} invokes :${f} while op ${this.open.get(process)!.index} is still open; complete it (info if unknown) first`);
     }
     const op: Op = { index: this.ops.length, process, type: "invoke", f, value, ...fields };
@@ -57,9 +58,11 @@ export class HistoryBuilder {
     return op;
   }
 
-  /** Processes with an operation still open. */
+  /** Processes with an operation still open, in the order of those invokes. */
   pending(): Process[] {
-    return [...this.open.keys()];
+    const open: Op[] = [];
+    for (const op of this.open.values()) if (op !== undefined) open.push(op);
+    return open.sort((a, b) => a.index - b.index).map((op) => op.process);
   }
 
   build(): History {
@@ -69,7 +72,7 @@ export class HistoryBuilder {
   private complete(process: Process, type: "ok" | "fail" | "info", value: Value | undefined, fields: CompleteFields): Op {
     const inv = this.open.get(process);
     if (inv === undefined) throw new Error(`HistoryBuilder: process ${String(process)} completes with no open invoke`);
-    this.open.delete(process);
+    this.open.set(process, undefined);
     const op: Op = {
       index: this.ops.length,
       process,

@@ -47,7 +47,10 @@ export class HistoryError extends Error {
  */
 export function pairOps(history: History): Call[] {
   const calls: Call[] = [];
-  const open = new Map<Process, Call>();
+  // A completed process's entry is emptied, never deleted: V8 rehashes a Map
+  // that one key keeps entering and leaving while many others stay (open
+  // invokes never completed), which made pairing quadratic in them.
+  const open = new Map<Process, Call | undefined>();
   for (let i = 0; i < history.length; i++) {
     const op = history[i]!;
     if (!isClientOp(op)) continue;
@@ -84,7 +87,7 @@ export function pairOps(history: History): Call[] {
         op,
       );
     }
-    open.delete(op.process);
+    open.set(op.process, undefined);
     call.completion = op;
     call.outcome = op.type;
     call.completionIndex = i;

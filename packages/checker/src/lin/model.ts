@@ -252,9 +252,9 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
       }
       const pending = [...observed];
       for (let v = pending.pop(); v !== undefined; v = pending.pop()) {
+        // A value enters `pending` once, when it is first observed.
         const froms = casTo.get(v);
         if (froms === undefined) continue;
-        casTo.delete(v);
         for (const from of froms) {
           if (observed.has(from)) continue;
           observed.add(from);
