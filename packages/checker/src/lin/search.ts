@@ -81,8 +81,14 @@ export type SearchResult =
 const PARTIAL_TAIL = 12;
 const PARTIALS_MAX = 4;
 const LOOKAHEAD_READS = 3;
-/** How many loop turns pass between two looks at the clock (a power of two, minus one). */
-const CLOCK_EVERY_MASK = 1023;
+/**
+ * Work between two looks at the clock: a loop turn counts 1, and each node
+ * or op a scan of the list passes counts 1 more. A turn costs little in a
+ * short list but as much as the list is long in a long one (100,000 open
+ * cas: a millisecond and more), so counting turns alone let the search run
+ * seconds past its deadline.
+ */
+const CLOCK_WORK = 16_384;
 
 /** Memo keys below this are small integers, which V8 keeps unboxed on 64-bit (31-bit Smis). */
 const SMALL_KEY_LIMIT = 2 ** 30;
@@ -274,6 +280,25 @@ class Trail {
   }
 }
 
+/** Counts the search's work and looks at the budget's clock once per CLOCK_WORK of it. */
+class Clock {
+  private work = 0;
+
+  constructor(private readonly budget: SearchBudget) {}
+
+  /** Counts `n` more units of work (nodes or ops a scan passed). */
+  add(n: number): void {
+    this.work += n;
+  }
+
+  /** Counts a loop turn; true when the deadline has passed (looked at only now and then, as the clock is far slower than a turn). */
+  expired(): boolean {
+    if (++this.work < CLOCK_WORK) return false;
+    this.work = 0;
+    return this.budget.now() > this.budget.deadline;
+  }
+}
+
 /**
  * Lookahead (model.viable): every pending definite read, and the next few
  * not yet called, must still be able to return what they returned, unless
@@ -289,6 +314,7 @@ class Lookahead {
     private readonly events: Events,
     private readonly ops: readonly LinOp[],
     private readonly viable: (state: State, read: LinOp) => boolean,
+    private readonly clock: Clock,
   ) {}
 
   allows(s: State): boolean {
@@ -300,13 +326,16 @@ class Lookahead {
     for (const read of this.reads) {
       if (viable(s, read)) continue;
       let rescued = false;
+      let passed = 0;
       for (const r of this.resets) {
+        passed++;
         if (r.call.callIndex > read.call.returnIndex) break;
         if (viable(r.resetTo ?? null, read)) {
           rescued = true;
           break;
         }
       }
+      this.clock.add(passed);
       if (!rescued) return false;
     }
     return true;
@@ -324,7 +353,9 @@ class Lookahead {
     let inWindow = true;
     let extra = 0;
     let horizon = -1;
+    let passed = 0;
     for (let node = next[0]!; node !== END; node = next[node]!) {
+      passed++;
       if (nodeIsCall[node] === 0) {
         inWindow = false;
         continue;
@@ -338,6 +369,7 @@ class Lookahead {
         if (op.call.returnIndex > horizon) horizon = op.call.returnIndex;
       }
     }
+    this.clock.add(passed);
   }
 }
 
@@ -351,6 +383,7 @@ class Search {
   private readonly ops: LinOp[];
   private readonly events: Events;
   private readonly memo: Memo;
+  private readonly clock: Clock;
   private readonly trail: Trail;
   private readonly lookahead: Lookahead | undefined;
   private readonly viable: ((state: State, read: LinOp) => boolean) | undefined;
@@ -396,9 +429,10 @@ class Search {
     const n = this.ops.length;
     this.events = new Events(this.ops);
     this.memo = new Memo(budget.memoEntriesMax, budget.memoCharsMax);
+    this.clock = new Clock(budget);
     this.trail = new Trail(n);
     this.viable = model.viable;
-    this.lookahead = this.viable === undefined ? undefined : new Lookahead(this.events, this.ops, this.viable);
+    this.lookahead = this.viable === undefined ? undefined : new Lookahead(this.events, this.ops, this.viable, this.clock);
     this.linearized = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const op = this.ops[i]!;
@@ -440,9 +474,10 @@ class Search {
     }
   }
 
-  /** Counts a loop turn; looks at the clock only now and then, as it is far slower than a turn. */
+  /** Counts a loop turn; true when the deadline has passed (see `Clock`). */
   private outOfTime(): boolean {
-    return (++this.explored & CLOCK_EVERY_MASK) === 0 && this.budget.now() > this.budget.deadline;
+    this.explored++;
+    return this.clock.expired();
   }
 
   /**
@@ -560,13 +595,17 @@ class Search {
     const { next, nodeOp, nodeIsCall } = this.events;
     this.blockedRead = undefined;
     let target: LinOp | undefined;
+    let passed = 0;
     for (let node = next[0]!; node !== END && nodeIsCall[node] === 1; node = next[node]!) {
+      passed++;
       const op = this.ops[nodeOp[node]!]!;
-      if (this.keepsUnseen(op)) return node;
-      if (!op.readOnly) continue;
-      if (this.model.step(this.state, op) !== undefined) return node;
-      if (op.definite && (target === undefined || op.call.returnIndex < target.call.returnIndex)) target = op;
+      if (this.keepsUnseen(op) || (op.readOnly && this.model.step(this.state, op) !== undefined)) {
+        this.clock.add(passed);
+        return node;
+      }
+      if (op.readOnly && op.definite && (target === undefined || op.call.returnIndex < target.call.returnIndex)) target = op;
     }
+    this.clock.add(passed);
     this.blockedRead = target;
     return END;
   }
@@ -574,12 +613,18 @@ class Search {
   /** The first pending update after which `read` can still return what it returned, or END. */
   private enablerOf(read: LinOp, viable: (state: State, read: LinOp) => boolean): number {
     const { next, nodeOp, nodeIsCall } = this.events;
+    let passed = 0;
     for (let node = next[0]!; node !== END && nodeIsCall[node] === 1; node = next[node]!) {
+      passed++;
       const op = this.ops[nodeOp[node]!]!;
       if (op.readOnly) continue;
       const after = this.model.step(this.state, op);
-      if (after !== undefined && viable(after, read)) return node;
+      if (after !== undefined && viable(after, read)) {
+        this.clock.add(passed);
+        return node;
+      }
     }
+    this.clock.add(passed);
     return END;
   }
 
@@ -611,7 +656,14 @@ class Search {
     const list = this.readers.get(op.resetTo ?? null);
     if (list === undefined) return false;
     const end = this.windowEnd();
-    for (const r of list) if (this.linearized[r] === 0 && this.ops[r]!.call.callIndex < end) return true;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      if (this.linearized[r] === 0 && this.ops[r]!.call.callIndex < end) {
+        this.clock.add(i + 1);
+        return true;
+      }
+    }
+    this.clock.add(list.length);
     return false;
   }
 
@@ -621,12 +673,15 @@ class Search {
     if (this.windowVersion === events.version) return this.windowEndPos;
     this.windowVersion = events.version;
     this.windowEndPos = Infinity;
+    let passed = 0;
     for (let node = events.next[0]!; node !== END; node = events.next[node]!) {
+      passed++;
       if (events.nodeIsCall[node] === 0) {
         this.windowEndPos = this.ops[events.nodeOp[node]!]!.call.returnIndex;
         break;
       }
     }
+    this.clock.add(passed);
     return this.windowEndPos;
   }
 
@@ -640,13 +695,16 @@ class Search {
   private memoKey(maxLin: number, sid: number, flag: boolean): string | number {
     const { next, nodeOp, nodeIsCall } = this.events;
     let key = "";
+    let passed = 0;
     for (let node = next[0]!; node !== END; node = next[node]!) {
+      passed++;
       if (nodeIsCall[node] === 0) continue;
       const op = nodeOp[node]!;
       if (op > maxLin) break;
       // Holes are close below maxLin: their distance in base 36 is short.
       key += (maxLin - op).toString(36) + ",";
     }
+    this.clock.add(passed);
     if (key === "") {
       // A small integer (a V8 Smi: no number boxed per key, a cheap hash) while it fits in 30 bits.
       const n = (sid * this.ops.length + maxLin) * 2 + (flag ? 1 : 0);

@@ -381,5 +381,24 @@ describe("linearizability: budgets", () => {
     expect(r?.op.call.invoke.index).toBe(n);
     expect(r?.end).toBe(4 * n - 1);
   });
+
+  it("looks at the clock after a bounded amount of work, not a fixed number of turns, when each turn walks a long list of open ops", () => {
+    // 20,000 chained timed-out cas, all open until the end: every turn of the search passes them all.
+    const n = 20_000;
+    const history = h((b) => {
+      b.invoke(0, "write", 0);
+      b.ok(0);
+      for (let i = 0; i < n; i++) b.invoke(10 + i, "cas", [i, i + 1]);
+      b.invoke(1, "read", null);
+      b.ok(1, n);
+      for (let i = 0; i < n; i++) b.info(10 + i);
+    });
+    // A clock that moves one ms each time it is looked at.
+    let t = 0;
+    const r = checkLinearizability(history, { model: "register", timeLimitMs: 2, now: () => (t += 1) });
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toContain("time limit");
+    expect(r.keys[0]!.explored).toBeLessThan(100);
+  });
 });
 
