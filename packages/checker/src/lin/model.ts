@@ -349,9 +349,10 @@ export function kvModel(): Model {
       const kept: string[] = [];
       for (let i = 0; i < reads.length; i++) if (i + 1 === reads.length || !reads[i + 1]!.startsWith(reads[i]!)) kept.push(reads[i]!);
       const seen = kept.join("\u0000");
+      const shown = occurring(seen, ops.flatMap((op) => (op.kind === "get" ? [] : [op.arg as string])));
       const out: LinOp[] = [];
       for (const op of ops) {
-        if (op.kind === "get" || seen.includes(op.arg as string)) out.push(op);
+        if (op.kind === "get" || shown.has(op.arg as string)) out.push(op);
         else if (op.definite) out.push(changedOp(op, { arg: UNSEEN, resetTo: op.resets === true ? UNSEEN : undefined, unseen: op.arg }));
       }
       return withPredecessors(out, kept);
@@ -376,6 +377,69 @@ export function kvModel(): Model {
       return `${op.kind} ${JSON.stringify(op.unseen ?? op.arg)}`;
     },
   };
+}
+
+/** Passes over the text `occurring` makes, in characters, before it takes the rest of the patterns as found. */
+const OCCURRING_WORK_MAX = 200_000_000;
+
+/** Rabin-Karp's modulus: a prime for which every step of the hash stays an exact integer in a double. */
+const HASH_MOD = 1_000_000_007;
+
+/**
+ * Which of `patterns` occur in `text`, as `text.includes` would say, in one
+ * pass over the text per distinct pattern length (Rabin-Karp: each window's
+ * hash looked up among the patterns of that length, a hit compared), where
+ * a search per pattern would take patterns times text: 100,000 appends
+ * against 3 MB of reads. The base is random, so a crafted input cannot
+ * count on collisions. Past OCCURRING_WORK_MAX characters passed (many
+ * distinct lengths), the patterns not yet looked for are taken as found:
+ * the pruning that asks keeps their ops, which is always sound.
+ */
+function occurring(text: string, patterns: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const byLength = new Map<number, string[]>();
+  for (const p of new Set(patterns)) {
+    if (p.length === 0) found.add(p);
+    else if (p.length <= text.length) {
+      const list = byLength.get(p.length);
+      if (list === undefined) byLength.set(p.length, [p]);
+      else list.push(p);
+    }
+  }
+  const base = 65_537 + Math.floor(Math.random() * 65_536);
+  const hash = (p: string): number => {
+    let h = 0;
+    for (let i = 0; i < p.length; i++) h = (h * base + p.charCodeAt(i)) % HASH_MOD;
+    return h;
+  };
+  let work = 0;
+  // The lengths most patterns share first, so a cap leaves out the rare ones.
+  for (const [length, list] of [...byLength].sort((a, b) => b[1].length - a[1].length)) {
+    if (work > OCCURRING_WORK_MAX) {
+      for (const p of list) found.add(p);
+      continue;
+    }
+    work += text.length;
+    const wanted = new Map<number, string[]>();
+    for (const p of list) {
+      const h = hash(p);
+      const same = wanted.get(h);
+      if (same === undefined) wanted.set(h, [p]);
+      else same.push(p);
+    }
+    // base^(length-1): the weight of the character leaving the window.
+    let top = 1;
+    for (let i = 1; i < length; i++) top = (top * base) % HASH_MOD;
+    let h = hash(text.slice(0, length));
+    for (let i = 0; ; i++) {
+      const candidates = wanted.get(h);
+      if (candidates !== undefined) for (const p of candidates) if (!found.has(p) && text.startsWith(p, i)) found.add(p);
+      if (i + length >= text.length) break;
+      const out = (text.charCodeAt(i) * top) % HASH_MOD;
+      h = ((h - out + HASH_MOD) * base + text.charCodeAt(i + length)) % HASH_MOD;
+    }
+  }
+  return found;
 }
 
 /**
