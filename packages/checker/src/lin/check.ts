@@ -323,13 +323,24 @@ function rankInvolved(model: Model, failed: Call, proof: readonly LinOp[], ops: 
     const lastCall = list.reduce((m, o) => Math.max(m, o.call.callIndex), -1);
     return list.filter((o) => o.call.returnIndex > lastCall).map((o) => o.call);
   };
-  // With several registers in a partition, the latest writes of each.
+  // With several registers in a partition, the latest writes of each
+  // (the writes of each register gathered in one pass: a transaction may
+  // write thousands of them).
   const writes = before.filter((o) => !o.readOnly);
   const keysWritten = model.keysWritten;
-  const latestWrites =
-    keysWritten === undefined
-      ? latest(writes)
-      : [...new Set(writes.flatMap((o) => keysWritten(o)))].flatMap((k) => latest(writes.filter((o) => keysWritten(o).includes(k))));
+  let latestWrites: Call[];
+  if (keysWritten === undefined) latestWrites = latest(writes);
+  else {
+    const writesOf = new Map<string, LinOp[]>();
+    for (const o of writes) {
+      for (const k of keysWritten(o)) {
+        const list = writesOf.get(k);
+        if (list === undefined) writesOf.set(k, [o]);
+        else if (list.at(-1) !== o) list.push(o);
+      }
+    }
+    latestWrites = [...writesOf.values()].flatMap(latest);
+  }
   return [
     ...new Set([
       failed,

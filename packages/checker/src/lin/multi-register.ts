@@ -223,8 +223,17 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
   /** The transactions the search was given, by the id in their LinOp's `arg`. */
   const byId: MicroOp[][] = [];
 
+  /** The value of `key` in a state's pairs, which are sorted by key: a binary search, as a state may hold every key. */
   const valueIn = (pairs: Int32Array, key: number): number => {
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === key) return pairs[i + 1]!;
+    let lo = 0;
+    let hi = pairs.length >> 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const k = pairs[2 * mid]!;
+      if (k === key) return pairs[2 * mid + 1]!;
+      if (k < key) lo = mid + 1;
+      else hi = mid;
+    }
     return initialOf(key);
   };
 
@@ -241,18 +250,17 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     const origin = new Map<LinOp, LinOp>();
     const project = (op: LinOp, into: "ops" | "failed"): void => {
       const micro = byId[op.arg as number]!;
-      const first = new Map<number, boolean>(); // key -> its first access was a read
+      const first = new Map<number, MicroOp>(); // key -> its first access
       const last = new Map<number, number>(); // key -> the last value written
       for (const m of micro) {
-        if (!first.has(m.key)) first.set(m.key, !m.write);
+        if (!first.has(m.key)) first.set(m.key, m);
         if (m.write) last.set(m.key, m.value);
       }
-      for (const [key, readFirst] of first) {
+      for (const [key, access] of first) {
         let lists = perKey.get(key);
         if (lists === undefined) perKey.set(key, (lists = { ops: [], failed: [] }));
-        if (readFirst && op.definite) {
-          const read = micro.find((m) => m.key === key)!;
-          const r = linOp({ call: op.call, key: op.key, kind: "read", arg: null, arg2: null, out: read.value, definite: true, readOnly: true });
+        if (!access.write && op.definite) {
+          const r = linOp({ call: op.call, key: op.key, kind: "read", arg: null, arg2: null, out: access.value, definite: true, readOnly: true });
           origin.set(r, op);
           lists[into].push(r);
         }
