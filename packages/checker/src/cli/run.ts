@@ -51,7 +51,9 @@ export const USAGE = `Usage: history-check FILE... --model register|kv|counter|m
 Checks Jepsen-style histories (EDN history.edn as one map per line, one vector
 or one list of maps; 6.824 kv logs; or JSON lines), UTF-8 text of at most
 ${bufferConstants.MAX_STRING_LENGTH} bytes: a larger file or one that is not text (a NUL
-byte, a byte that is not UTF-8) is refused unread (exit 4).
+byte, a byte that is not UTF-8) is refused unread (exit 4), and so is one that
+would not fit in the heap left once parsed (about 1,200 bytes per operation;
+NODE_OPTIONS=--max-old-space-size=MB gives Node more).
 
   --model M          register        read/write/cas, Maelstrom lin-kv semantics ([key value] tuples split by key)
                      kv              get/put/append on strings, split by :key (6.824 / porcupine)

@@ -134,6 +134,22 @@ describe("history-check CLI", () => {
     expect(run("--help").out).toMatch(new RegExp(`UTF-8 text of at most\\s+${HISTORY_BYTES_MAX} bytes`));
   });
 
+  it("refuses a file too large for the heap the process has left, before parsing it, with how to raise the limit, and checks the other files (not a fatal out-of-memory error)", () => {
+    // 65,000 writes, 8 MB, with a 96 MB heap (48 MB old space): parsed, they would take more than the heap holds.
+    const b = new HistoryBuilder();
+    for (let i = 0; i < 65_000; i++) {
+      b.invoke(i % 10, "write", i);
+      b.ok(i % 10);
+    }
+    const big = file("big.edn", writeHistoryEdn(b.build()));
+    const r = spawnSync(process.execPath, [BIN, big, validEdn, "--model", "register"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=48" } });
+    rmSync(big);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(4);
+    expect(r.stdout).toMatch(new RegExp(`^${big}: ERROR cannot read ${big}: too large for this process's memory: reading and checking its \\d+ bytes \\(130000 maps\\) takes about \\d+ MB of heap, and \\d+ MB is left of the \\d+ MB limit \\(raise it with NODE_OPTIONS=--max-old-space-size=MB\\)\n`));
+    expect(r.stdout).toContain("valid.edn: valid");
+  });
+
   it.each([
     ["a NUL byte", Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe]), ":1: not a text file (a NUL byte at byte 0): a history is EDN or JSON text in UTF-8"],
     ["a byte that is not UTF-8, on line 2", Buffer.concat([Buffer.from("[{:type :invoke}\n"), Buffer.from([0xff, 0xfe])]), ":2: not a text file (the byte 0xff at byte 17 is not UTF-8): a history is EDN or JSON text in UTF-8"],
