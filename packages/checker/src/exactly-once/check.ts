@@ -30,7 +30,7 @@ import type { History, Value } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
 import type { State } from "../lin/model.js";
-import { canon, showCanon } from "../lin/model.js";
+import { canon, clipShown, showCanon } from "../lin/model.js";
 
 export type AnomalyKind =
   | "applied-twice"
@@ -179,7 +179,7 @@ function checkAppends(key: string, appends: Request[], reads: Call[], anomalies:
   for (const read of reads) {
     const list = listOf(read.completion!.value);
     if (list === undefined) {
-      anomalies.push({ kind: "wrong-reply", key, message: `${showKey(key)}: read (op ${read.completion!.index}) returned ${printEdn(read.completion!.value)}, not a list`, ops: [read] });
+      anomalies.push({ kind: "wrong-reply", key, message: `${showKey(key)}: read (op ${read.completion!.index}) returned ${clipShown(printEdn(read.completion!.value))}, not a list`, ops: [read] });
       continue;
     }
     observations.push({ call: read, list: list.map(canon) });

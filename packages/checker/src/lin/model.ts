@@ -161,11 +161,22 @@ export function canon(v: EdnValue | undefined): State {
  */
 export const UNSEEN: State = MARK + MARK + "unseen";
 
+/** Most characters of one value or state that a message shows: a value in a history can be megabytes long. */
+export const SHOWN_CHARS_MAX = 200;
+
+/** `text` as a message shows it: at most SHOWN_CHARS_MAX characters, and how many there are when it is longer. */
+export function clipShown(text: string): string {
+  if (text.length <= SHOWN_CHARS_MAX) return text;
+  // Not between the two halves of a surrogate pair.
+  const end = SHOWN_CHARS_MAX - (text.charCodeAt(SHOWN_CHARS_MAX - 1) >= 0xd800 && text.charCodeAt(SHOWN_CHARS_MAX - 1) <= 0xdbff ? 1 : 0);
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}
+
 export function showCanon(s: State): string {
   if (s === UNSEEN) return "(a value no read returned)";
-  if (typeof s === "string") return s.startsWith(MARK) ? s.slice(1) : JSON.stringify(s);
+  if (typeof s === "string") return clipShown(s.startsWith(MARK) ? s.slice(1) : JSON.stringify(s));
   if (s === null) return "nil";
-  return String(s);
+  return clipShown(String(s));
 }
 
 function unsupported(model: string, call: Call): never {
@@ -205,7 +216,7 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
   const split = (call: Call, v: EdnValue | undefined): [string, EdnValue | undefined] => {
     if (call.invoke.key !== undefined) return [keyText(call.invoke.key), v];
     if (!tupled) return ["", v];
-    if (!isPair(v)) throw new HistoryError(`op ${call.invoke.index}: expected a [key value] tuple, got ${v === undefined ? "nothing" : printEdn(v)}`, call.invoke);
+    if (!isPair(v)) throw new HistoryError(`op ${call.invoke.index}: expected a [key value] tuple, got ${v === undefined ? "nothing" : clipShown(printEdn(v))}`, call.invoke);
     return [keyText(v[0]), v[1]];
   };
   return {
@@ -224,7 +235,7 @@ export function registerModel(calls: readonly Call[], options: RegisterOptions =
         case "write":
           return linOp({ call, key, kind: "write", arg: canon(arg), arg2: null, out: null, definite, readOnly: false, resets: true, resetTo: canon(arg), blind: true });
         case "cas": {
-          if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : printEdn(arg)}`, call.invoke);
+          if (!isPair(arg)) throw new HistoryError(`op ${call.invoke.index}: cas needs [from to], got ${arg === undefined ? "nothing" : clipShown(printEdn(arg))}`, call.invoke);
           return linOp({ call, key, kind: "cas", arg: canon(arg[0]), arg2: canon(arg[1]), out: null, definite, readOnly: false, observes: true, resets: true, resetTo: canon(arg[1]) });
         }
         default:
@@ -371,10 +382,10 @@ export function kvModel(): Model {
           return state === UNSEEN || op.arg === UNSEEN ? UNSEEN : (state as string) + (op.arg as string);
       }
     },
-    describeState: (s) => (s === UNSEEN ? showCanon(s) : JSON.stringify(s)),
+    describeState: (s) => (s === UNSEEN ? showCanon(s) : clipShown(JSON.stringify(s))),
     describeOp(op) {
-      if (op.kind === "get") return `get ${JSON.stringify(op.out)}`;
-      return `${op.kind} ${JSON.stringify(op.unseen ?? op.arg)}`;
+      if (op.kind === "get") return `get ${clipShown(JSON.stringify(op.out))}`;
+      return `${op.kind} ${clipShown(JSON.stringify(op.unseen ?? op.arg))}`;
     },
   };
 }
@@ -499,7 +510,7 @@ function num(call: Call, v: EdnValue | undefined, dflt: number | null): number {
   }
   if (typeof v === "number") return v;
   if (typeof v === "bigint") return Number(v);
-  throw new HistoryError(`op ${call.invoke.index}: expected a number, got ${printEdn(v)}`, call.invoke);
+  throw new HistoryError(`op ${call.invoke.index}: expected a number, got ${clipShown(printEdn(v))}`, call.invoke);
 }
 
 /**

@@ -29,7 +29,7 @@ import { EdnList, EdnMap, Keyword, printEdn } from "../formats/edn.js";
 import type { Call } from "../history/pair.js";
 import { HistoryError, isIndefinite } from "../history/pair.js";
 import type { LinOp, Model, Refuted, State } from "./model.js";
-import { canon, linOp } from "./model.js";
+import { canon, clipShown, linOp } from "./model.js";
 import { refuteRegister } from "./refute.js";
 
 export interface MultiRegisterOptions {
@@ -70,6 +70,9 @@ function items(v: EdnValue): EdnValue[] | undefined {
 }
 
 const TXN_FS = new Set(["txn", "read", "write"]);
+
+/** Most micro-operations (or keys of a state) a message shows. */
+const MICRO_SHOWN_MAX = 8;
 
 /**
  * Keys and values, interned: a key or value is its id, so that equality is
@@ -148,9 +151,19 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     });
   };
 
-  /** `[[:read :x 0] [:write :y 2]]`; with `reads` false, each read's value is `?` (not known). */
+  /**
+   * `[[:read :x 0] [:write :y 2]]`; with `reads` false, each read's value is
+   * `?` (not known). At most MICRO_SHOWN_MAX micro-operations, then how many
+   * more: a transaction can hold thousands.
+   */
   const show = (micro: readonly MicroOp[], reads: boolean): string =>
-    "[" + micro.map((m) => `[${m.f} ${keys.texts[m.key]!} ${m.write || reads ? values.texts[m.value]! : "?"}]`).join(" ") + "]";
+    "[" +
+    micro
+      .slice(0, MICRO_SHOWN_MAX)
+      .map((m) => `[${m.f} ${clipShown(keys.texts[m.key]!)} ${m.write || reads ? clipShown(values.texts[m.value]!) : "?"}]`)
+      .join(" ") +
+    (micro.length > MICRO_SHOWN_MAX ? ` and ${micro.length - MICRO_SHOWN_MAX} more` : "") +
+    "]";
 
   // Each call's transaction, read once: prepare is asked again for failed calls and for prefixes.
   const txns = new Map<number, Txn>();
@@ -280,8 +293,8 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     }
     if (best === undefined) return undefined;
     const { key, r } = best;
-    const k = keys.texts[key]!;
-    const v = values.texts[r.read.out as number]!;
+    const k = clipShown(keys.texts[key]!);
+    const v = clipShown(values.texts[r.read.out as number]!);
     const name = (op: LinOp): string => `process ${String(op.call.process)}'s ${model.describeOp(origin.get(op)!)} (ops ${op.call.invoke.index}..${op.call.completion?.index ?? "?"})`;
     let reason: string;
     if (r.overwrite === undefined) reason = `nothing that could set ${k} to ${v} was called before it returned`;
@@ -330,8 +343,9 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     describeState(state) {
       const pairs = states.pairs[state as number]!;
       const shown: string[] = [];
-      for (let i = 0; i < pairs.length; i += 2) shown.push(`${keys.texts[pairs[i]!]!} ${values.texts[pairs[i + 1]!]!}`);
-      return `{${shown.join(", ")}}`;
+      for (let i = 0; i < pairs.length && shown.length < MICRO_SHOWN_MAX; i += 2) shown.push(`${clipShown(keys.texts[pairs[i]!]!)} ${clipShown(values.texts[pairs[i + 1]!]!)}`);
+      const more = pairs.length / 2 - shown.length;
+      return `{${shown.join(", ")}${more > 0 ? ` and ${more} more` : ""}}`;
     },
     describeOp(op) {
       const t = txnOf(op.call);

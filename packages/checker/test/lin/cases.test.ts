@@ -191,6 +191,26 @@ describe("linearizability: classic anomalies", () => {
   });
 });
 
+describe("linearizability: what a failure shows", () => {
+  it("shows at most 200 characters of a value, and how long it is, however large the values in the history", () => {
+    const big = "x".repeat(1_000_000);
+    const r = register(
+      h((b) => {
+        b.invoke(0, "write", big);
+        b.ok(0);
+        b.invoke(0, "write", 2);
+        b.ok(0);
+        b.invoke(1, "read", null);
+        b.ok(1, big);
+      }),
+    );
+    expect(r.valid).toBe(false);
+    expect(r.failure!.message).toBe(
+      `process 1's read "${"x".repeat(199)}… (1000002 characters) (ops 4..5) cannot be linearized: "${"x".repeat(199)}… (1000002 characters) was last set by process 0's write "${"x".repeat(199)}… (1000002 characters) (ops 0..1), and process 0's write 2 (ops 2..3) overwrote it before the read was called.`,
+    );
+  });
+});
+
 describe("linearizability: indefinite operations", () => {
   it("a timed-out write that did happen, seen much later, is fine", () => {
     const r = register(

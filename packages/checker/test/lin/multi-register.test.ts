@@ -304,6 +304,9 @@ describe("multi-register: large transactions", () => {
     expect(result.valid).toBe(false);
     expect(result.failure!.op.process).toBe(2);
     expect(result.failure!.message).toContain(":k7 was no longer nil (its initial value)");
+    // The transactions are shown by their first micro-operations, and how many more there are.
+    expect(result.failure!.message).toContain(`[[:write :k0 1] [:write :k1 1] [:write :k2 1] [:write :k3 1] [:write :k4 1] [:write :k5 1] [:write :k6 1] [:write :k7 1] and ${n - 8} more]`);
+    expect(result.failure!.message.length).toBeLessThan(1000);
     // Without it, the first two are linearizable.
     expect(checkLinearizability(b.build().slice(0, 4), { model: "multi-register" }).valid).toBe(true);
   });
