@@ -286,7 +286,25 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
 
   const details: Array<Record<string, string>> = [];
   const bars: string[] = [];
-  const visible = calls.filter((c) => c.callIndex < to && c.completionIndex >= from);
+  // The calls with an event in the window, and those open across all of it
+  // (called before, completed after): the marked ones of these, then the
+  // others while the bars stay within half maxEvents (two events a bar).
+  // Many calls left open (invokes never completed) would otherwise all be
+  // drawn, each on a row of its own.
+  const across = (c: Call): boolean => c.callIndex < from && c.completionIndex >= to;
+  const inWindow = calls.filter((c) => c.callIndex < to && c.completionIndex >= from && !across(c)).length;
+  let room = Math.max(0, Math.floor(maxEvents / 2) - inWindow);
+  let notDrawn = 0;
+  const visible = calls.filter((c) => {
+    if (c.callIndex >= to || c.completionIndex < from) return false;
+    if (!across(c) || marks.has(c.id)) return true;
+    if (room > 0) {
+      room--;
+      return true;
+    }
+    notDrawn++;
+    return false;
+  });
   for (const c of visible) {
     const a = c.callIndex >= from ? at(c.callIndex) : 0;
     const b = Number.isFinite(c.completionIndex) && c.completionIndex < to ? at(c.completionIndex) : spanUnits;
@@ -320,8 +338,10 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
   if (prefixEnd !== undefined && prefixEnd >= from && prefixEnd < to) {
     bars.push(`<div class="prefix-end" style="--a:${num(at(prefixEnd))}" title="The history up to here cannot be linearized"></div>`);
   }
+  const firstCall = new Map<Process, Call>();
+  for (const c of calls) if (!firstCall.has(c.process)) firstCall.set(c.process, c);
   const labels = [...rowsByProcess.entries()].map(([p, r]) => {
-    const first = calls.find((c) => c.process === p);
+    const first = firstCall.get(p);
     const id = first?.invoke.client_id;
     // A long client_id is shortened on the row (the tooltip has it whole).
     const shortId = id !== undefined && id.length > 12 ? `${id.slice(0, 6)}…${id.slice(-3)}` : id;
@@ -332,7 +352,8 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
   const rowsHeight = Math.max(1, rowsByProcess.size) * ROW_PX + 8;
   const title = options.title ?? "History timeline";
   const windowNote =
-    from > 0 || to < history.length ? `<p class="note">Showing events ${from}–${to - 1} of ${history.length} (around the first problem).</p>` : "";
+    (from > 0 || to < history.length ? `<p class="note">Showing events ${from}–${to - 1} of ${history.length} (around the first problem).</p>` : "") +
+    (notDrawn > 0 ? `<p class="note">${notDrawn} more operation${notDrawn === 1 ? " is" : "s are"} open across all of this window and not drawn.</p>` : "");
   const axisNote = timed
     ? `Time axis: ${unitName} since the start of the history (the first event shown is at ${num(origin)} ${unitName}).`
     : "The history has no :time on every event: the axis is the event's position in the history.";

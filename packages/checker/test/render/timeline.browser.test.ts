@@ -406,4 +406,27 @@ describe("HTML timeline in chromium", () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+  it("a history with thousands of invokes left open across the window draws the window's operations and the ones involved, and says how many more are not drawn", async () => {
+    const b = new HistoryBuilder();
+    // 5,000 reads never answered, each by its own process, then 10,000 writes and a stale read.
+    for (let p = 100; p < 5_100; p++) b.invoke(p, "read", null);
+    for (let i = 0; i < 10_000; i++) {
+      b.invoke(i % 8, "write", i);
+      b.ok(i % 8);
+    }
+    b.invoke(9, "read", null);
+    b.ok(9, 5);
+    const history = b.build();
+    const result = checkLinearizability(history, { model: "register" });
+    expect(result.valid).toBe(false);
+    const html = renderTimelineHtml(history, { result });
+    const { page, problems } = await open(html, "open-across.html");
+    expect(await page.locator(".op").count()).toBeLessThanOrEqual(2000 + 64);
+    expect(await page.locator(".row-label").count()).toBeLessThanOrEqual(64 + 10);
+    expect(await page.locator(".op.failed").count()).toBe(1);
+    expect(await page.locator(".note").filter({ hasText: /^\d+ more operations are open across all of this window and not drawn\.$/ }).count()).toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
+
