@@ -163,22 +163,31 @@ function htmlTargets(args: Parsed): Array<string | undefined> {
  * written. The same file by another path or through a link counts too.
  */
 function refuseOverwritingAHistory(files: readonly string[], targets: readonly string[], out: string): void {
+  // Each path resolved and looked at once: a batch of thousands of files would otherwise stat every pair.
+  const byPath = new Map<string, string>();
+  const byInode = new Map<string, string>();
+  for (const file of files) {
+    const path = resolve(file);
+    if (!byPath.has(path)) byPath.set(path, file);
+    const inode = inodeOf(file);
+    if (inode !== undefined && !byInode.has(inode)) byInode.set(inode, file);
+  }
   for (const target of targets) {
-    const history = files.find((file) => sameFile(file, target));
+    const inode = byInode.size === 0 ? undefined : inodeOf(target);
+    const history = byPath.get(resolve(target)) ?? (inode === undefined ? undefined : byInode.get(inode));
     if (history === undefined) continue;
     if (target === out) throw new UsageError(`--html ${out} is the history ${history}: the timeline would overwrite it; name another file, e.g. --html ${out}.html`);
     throw new UsageError(`--html ${out}: the timeline ${target} is the history ${history} and would overwrite it; name another directory`);
   }
 }
 
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
+/** The file's device and inode (the same for every path and link to it), or undefined when it does not exist (yet). */
+function inodeOf(path: string): string | undefined {
   try {
-    const [sa, sb] = [statSync(a), statSync(b)];
-    return sa.dev === sb.dev && sa.ino === sb.ino;
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}`;
   } catch {
-    // One of them does not exist (yet): not the same file.
-    return false;
+    return undefined;
   }
 }
 

@@ -321,6 +321,28 @@ describe("history-check CLI", () => {
     }
   });
 
+  it("writes the timelines of 2,500 histories in one call, each looked at once for whether a timeline would overwrite it (not once per pair of them), and still refuses a link to one", () => {
+    const many = join(dir, "many");
+    const out = join(dir, "many-out");
+    execFileSync("mkdir", ["-p", many, out]);
+    const text = writeHistoryEdn(b1.build());
+    const files = Array.from({ length: 2_500 }, (_, i) => join(many, `h${i}.edn`));
+    for (const f of files) writeFileSync(f, text);
+    const r = run(...files, "--model", "register", "--html", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split("\n")).toHaveLength(2_500);
+    expect(readFileSync(join(out, "h2499.edn.html"), "utf8")).toContain("<!doctype html>");
+    // A timeline name that is a link to one of the histories is still refused.
+    rmSync(join(out, "h3.edn.html"));
+    symlinkSync(files[7]!, join(out, "h3.edn.html"));
+    const refused = run(...files.slice(0, 10), "--model", "register", "--html", out);
+    expect(refused.code).toBe(2);
+    expect(refused.err.split("\n")[0]).toBe(`history-check: --html ${out}: the timeline ${join(out, "h3.edn.html")} is the history ${files[7]} and would overwrite it; name another directory`);
+    rmSync(many, { recursive: true });
+    rmSync(out, { recursive: true });
+  });
+
   it("reports a value nested deeper than the limit in EDN and JSON as an input error with file:line and the limit, and reads one at the limit", () => {
     const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
     const ednDeep = file("deep.edn", `{:type :invoke, :f :write, :value 1, :process 0}\n{:type :ok, :f :write, :value ${deep(5000)}, :process 0}\n`);
