@@ -90,6 +90,9 @@ const LOOKAHEAD_READS = 3;
  */
 const CLOCK_WORK = 16_384;
 
+/** Turns between two looks at the clock at most, however little they scan (a model's step can cost much by itself). */
+const CLOCK_TURNS_MASK = 1023;
+
 /** Memo keys below this are small integers, which V8 keeps unboxed on 64-bit (31-bit Smis). */
 const SMALL_KEY_LIMIT = 2 ** 30;
 
@@ -283,6 +286,7 @@ class Trail {
 /** Counts the search's work and looks at the budget's clock once per CLOCK_WORK of it. */
 class Clock {
   private work = 0;
+  private turns = 0;
 
   constructor(private readonly budget: SearchBudget) {}
 
@@ -293,7 +297,7 @@ class Clock {
 
   /** Counts a loop turn; true when the deadline has passed (looked at only now and then, as the clock is far slower than a turn). */
   expired(): boolean {
-    if (++this.work < CLOCK_WORK) return false;
+    if (++this.work < CLOCK_WORK && (++this.turns & CLOCK_TURNS_MASK) !== 0) return false;
     this.work = 0;
     return this.budget.now() > this.budget.deadline;
   }
