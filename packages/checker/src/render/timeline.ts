@@ -147,6 +147,8 @@ interface ListedAnomaly {
  */
 export function listAnomalies(anomalies: readonly Anomaly[]): ListedAnomaly[] {
   const byIdentity = new Map<string, ListedAnomaly>();
+  /** Each entry's `alsoShownBy` as a set: one duplicated append can be shown by a hundred thousand reads. */
+  const named = new Map<ListedAnomaly, Set<number>>();
   const out: ListedAnomaly[] = [];
   for (const a of anomalies) {
     const subject = a.ops[0]?.invoke;
@@ -163,7 +165,13 @@ export function listAnomalies(anomalies: readonly Anomaly[]): ListedAnomaly[] {
     const shownBy = a.ops[a.ops.length - 1];
     const firstShownBy = seen.anomaly.ops[seen.anomaly.ops.length - 1];
     const at = shownBy === undefined ? undefined : (shownBy.completion?.index ?? shownBy.invoke.index);
-    if (shownBy !== firstShownBy && at !== undefined && !seen.alsoShownBy.includes(at)) seen.alsoShownBy.push(at);
+    if (shownBy === firstShownBy || at === undefined) continue;
+    let set = named.get(seen);
+    if (set === undefined) named.set(seen, (set = new Set()));
+    if (!set.has(at)) {
+      set.add(at);
+      seen.alsoShownBy.push(at);
+    }
   }
   for (const listed of out) listed.alsoShownBy.sort((x, y) => x - y);
   return out;
