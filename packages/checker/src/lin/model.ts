@@ -8,7 +8,7 @@
  * can intern them and memoize (linearized set, state) pairs cheaply.
  */
 import type { EdnValue } from "../formats/edn.js";
-import { Keyword, printEdn } from "../formats/edn.js";
+import { EdnList, EdnMap, EdnSet, EdnTagged, Keyword, printEdn } from "../formats/edn.js";
 import type { Call } from "../history/pair.js";
 import { HistoryError, isIndefinite } from "../history/pair.js";
 import { refuteRegister } from "./refute.js";
@@ -137,7 +137,8 @@ export interface Refuted {
 /**
  * A canonical primitive for a value, so that equal values compare with ===.
  * Numbers and strings stay themselves; anything else becomes its EDN text
- * behind a marker character that no string value starts with.
+ * (`canonicalText`) behind a marker character that no string value starts
+ * with.
  */
 const MARK = "\u0001";
 export function canon(v: EdnValue | undefined): State {
@@ -150,7 +151,32 @@ export function canon(v: EdnValue | undefined): State {
     case "string":
       return v.startsWith(MARK) ? MARK + printEdn(v) : v;
   }
-  return MARK + printEdn(v);
+  return MARK + (hasUnordered(v) ? canonicalText(v) : printEdn(v));
+}
+
+/** Whether a map or a set is in `v`, at any depth. */
+function hasUnordered(v: EdnValue): boolean {
+  if (v instanceof EdnMap || v instanceof EdnSet) return true;
+  if (Array.isArray(v)) return v.some(hasUnordered);
+  if (v instanceof EdnList) return v.items.some(hasUnordered);
+  if (v instanceof EdnTagged) return hasUnordered(v.value);
+  return false;
+}
+
+/**
+ * EDN text in which equal values read the same: a map's entries and a set's
+ * items sorted by their own text, as EDN maps and sets have no order
+ * (`{:a 1 :b 2}` read back as `{:b 2 :a 1}` is the same map). Values read
+ * from a file nest at most NESTING_DEPTH_MAX levels, so this recursion is
+ * bounded.
+ */
+function canonicalText(v: EdnValue): string {
+  if (v instanceof EdnMap) return "{" + v.entries.map(([k, x]) => canonicalText(k) + " " + canonicalText(x)).sort().join(", ") + "}";
+  if (v instanceof EdnSet) return "#{" + v.items.map(canonicalText).sort().join(" ") + "}";
+  if (Array.isArray(v)) return "[" + v.map(canonicalText).join(" ") + "]";
+  if (v instanceof EdnList) return "(" + v.items.map(canonicalText).join(" ") + ")";
+  if (v instanceof EdnTagged) return "#" + v.tag + " " + canonicalText(v.value);
+  return printEdn(v);
 }
 
 /**

@@ -280,6 +280,30 @@ describe("linearizability: indefinite operations", () => {
   });
 });
 
+describe("linearizability: values", () => {
+  const history = (written: string, read: string) =>
+    readHistory(
+      [
+        `{:type :invoke, :f :write, :value ${written}, :process 0}`,
+        `{:type :ok, :f :write, :value ${written}, :process 0}`,
+        `{:type :invoke, :f :read, :value nil, :process 1}`,
+        `{:type :ok, :f :read, :value ${read}, :process 1}`,
+      ].join("\n"),
+    );
+
+  it("a map or a set read back with its entries in another order is the value written (EDN maps and sets have no order), at any depth", () => {
+    expect(register(history("{:a 1, :b 2}", "{:b 2, :a 1}")).valid).toBe(true);
+    expect(register(history("#{1 2 3}", "#{3 1 2}")).valid).toBe(true);
+    expect(register(history("[0 {:x #{:p :q}, :y (1 2)}]", "[0 {:y (1 2), :x #{:q :p}}]")).valid).toBe(true);
+  });
+
+  it("a map or a set with other entries, or a vector in another order, is another value", () => {
+    expect(register(history("{:a 1, :b 2}", "{:a 2, :b 1}")).valid).toBe(false);
+    expect(register(history("#{1 2}", "#{1 2 3}")).valid).toBe(false);
+    expect(register(history("[1 2]", "[2 1]")).valid).toBe(false);
+  });
+});
+
 describe("linearizability: Maelstrom lin-kv semantics", () => {
   it("reads of a missing key return nil; a cas on a missing key cannot succeed", () => {
     const edn = `{:type :invoke, :f :read, :value [0 nil], :process 0, :index 0}
