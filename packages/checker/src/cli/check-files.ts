@@ -382,13 +382,30 @@ function readInput(file: string): string {
 
 /** Writes one timeline; returns why it could not, if it could not. */
 function writeHtml(target: string, html: string): string | undefined {
+  let fd: number | undefined;
   try {
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, html);
+    // Opened without blocking and looked at first: a FIFO would hold the
+    // write until a reader came, perhaps never; a device (/dev/null) is written.
+    fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK, 0o666);
+    const stat = fstatSync(fd);
+    if (stat.isFIFO() || stat.isSocket()) return `cannot write the timeline ${target}: ${kindOf(stat)}`;
+    writeFileSync(fd, html);
     return undefined;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "EACCES" ? "permission denied" : code === "ENOTDIR" || code === "EEXIST" ? "a parent is not a directory" : (e as Error).message;
+    const why =
+      code === "EACCES"
+        ? "permission denied"
+        : code === "ENOTDIR" || code === "EEXIST"
+          ? "a parent is not a directory"
+          : code === "ENXIO"
+            ? "it is a FIFO (named pipe) or socket with no reader, not a regular file"
+            : code === "EISDIR"
+              ? "it is a directory"
+              : (e as Error).message;
     return `cannot write the timeline ${target}: ${why}`;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -307,6 +307,16 @@ describe("history-check CLI", () => {
     expect(run(invalidJson, "--model", "register", "--html", underFile).code).toBe(1);
   });
 
+  it("reports an --html OUT that is a FIFO as a timeline it cannot write, at once, without waiting for a reader; the verdict stands", () => {
+    const fifo = join(dir, "timeline.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const r = run(validEdn, "--model", "register", "--html", fifo);
+    rmSync(fifo);
+    expect(r.code).toBe(4);
+    expect(r.out).toContain("valid.edn: valid");
+    expect(r.err).toBe(`history-check: cannot write the timeline ${fifo}: it is a FIFO (named pipe) or socket with no reader, not a regular file\n`);
+  });
+
   it("refuses an --html OUT that is one of the histories (by another path or a link too) as a usage error, and leaves the history as it was", () => {
     const history = file("kept.edn", writeHistoryEdn(b1.build()));
     const before = readFileSync(history, "utf8");
