@@ -30,7 +30,7 @@ import type { History, Value } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
 import type { State } from "../lin/model.js";
-import { canon, clipShown, showCanon } from "../lin/model.js";
+import { canon, clipShown, keyText, showCanon } from "../lin/model.js";
 
 export type AnomalyKind =
   | "applied-twice"
@@ -69,7 +69,7 @@ interface Request {
   status: "acknowledged" | "failed" | "indefinite";
 }
 
-const keyOf = (c: Call): string => (c.invoke.key === undefined ? "" : typeof c.invoke.key === "string" ? c.invoke.key : printEdn(c.invoke.key));
+const keyOf = (c: Call): string => (c.invoke.key === undefined ? "" : keyText(c.invoke.key));
 
 function listOf(v: Value | undefined): EdnValue[] | undefined {
   if (v === null || v === undefined) return [];

@@ -209,8 +209,9 @@ function unsupported(model: string, call: Call): never {
   throw new HistoryError(`the ${model} model does not know :f :${call.f} (op ${call.invoke.index})`, call.invoke);
 }
 
-function keyText(v: EdnValue): string {
-  return typeof v === "string" ? v : printEdn(v);
+/** A key as its partition is named: a string as it is, anything else as its EDN text (a map or a set whatever the order of its entries). */
+export function keyText(v: EdnValue): string {
+  return typeof v === "string" ? v : hasUnordered(v) ? canonicalText(v) : printEdn(v);
 }
 
 function isPair(v: EdnValue | undefined): v is [EdnValue, EdnValue] {

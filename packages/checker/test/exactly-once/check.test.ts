@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { History, Value } from "../../src/index.js";
-import { HistoryBuilder, checkExactlyOnce, missingIdentity } from "../../src/index.js";
+import { HistoryBuilder, checkExactlyOnce, missingIdentity, readHistory } from "../../src/index.js";
 
 function appendHistory(f: (b: HistoryBuilder, append: (p: number, client: string, seq: number, v: string) => void) => void): History {
   const b = new HistoryBuilder();
@@ -234,3 +234,18 @@ describe("exactly-once: incr workloads", () => {
     expect(r.unknownReason).toBe(`key "n": whether some of the 3000 indefinite increments added to the acknowledged ones (0) give the final read (op 6001, ${total}) was not settled within 5,000,000 sums tried`);
   });
 });
+
+describe("exactly-once: keys", () => {
+  it("a key that is a map is one key whatever the order of its entries", () => {
+    const h = readHistory(
+      [
+        '{:type :invoke, :f :append, :key {:a 1, :b 2}, :value 5, :process 0, :client-id "c", :seq 1}',
+        '{:type :ok, :f :append, :key {:a 1, :b 2}, :value [5], :process 0, :client-id "c", :seq 1}',
+        "{:type :invoke, :f :read, :key {:b 2, :a 1}, :value nil, :process 1}",
+        "{:type :ok, :f :read, :key {:b 2, :a 1}, :value [5], :process 1}",
+      ].join("\n"),
+    );
+    expect(checkExactlyOnce(h)).toMatchObject({ valid: true, anomalies: [] });
+  });
+});
+

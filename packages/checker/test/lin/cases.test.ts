@@ -297,6 +297,20 @@ describe("linearizability: values", () => {
     expect(register(history("[0 {:x #{:p :q}, :y (1 2)}]", "[0 {:y (1 2), :x #{:q :p}}]")).valid).toBe(true);
   });
 
+  it("a key that is a map is one key whatever the order of its entries", () => {
+    const keyed = readHistory(
+      [
+        "{:type :invoke, :f :write, :key {:a 1, :b 2}, :value 1, :process 0}",
+        "{:type :ok, :f :write, :key {:a 1, :b 2}, :value 1, :process 0}",
+        "{:type :invoke, :f :read, :key {:b 2, :a 1}, :value nil, :process 1}",
+        "{:type :ok, :f :read, :key {:b 2, :a 1}, :value 1, :process 1}",
+      ].join("\n"),
+    );
+    const r = register(keyed);
+    expect(r.valid).toBe(true);
+    expect(r.keys).toHaveLength(1);
+  });
+
   it("a map or a set with other entries, or a vector in another order, is another value", () => {
     expect(register(history("{:a 1, :b 2}", "{:a 2, :b 1}")).valid).toBe(false);
     expect(register(history("#{1 2}", "#{1 2 3}")).valid).toBe(false);
