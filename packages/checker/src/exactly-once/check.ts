@@ -310,8 +310,18 @@ function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Ano
   }
   const final = reads.reduce<Call | undefined>((a, b) => (a === undefined || b.returnIndex > a.returnIndex ? b : a), undefined);
   if (final === undefined) return undefined;
-  const total = canon(final.completion!.value) ?? 0;
-  if (typeof total !== "number") return undefined;
+  const read = canon(final.completion!.value) ?? 0;
+  if (typeof read !== "number" && typeof read !== "bigint") {
+    anomalies.push({
+      kind: "wrong-reply",
+      key,
+      message: `${showKey(key)}: the final read (op ${final.completion!.index}) returned ${clipShown(printEdn(final.completion!.value))}, not a number`,
+      ops: [final],
+    });
+    return undefined;
+  }
+  // A count beyond 2^53 is compared as the nearest double: far more than the increments explain is still far more.
+  const total = Number(read);
   // Only requests begun before the final read returned can be in it.
   const before = incrs.filter((r) => r.attempts[0]!.callIndex < final.returnIndex);
   const acked = new Set(before.filter((r) => r.status === "acknowledged" && r.attempts.find((a) => a.outcome === "ok")!.returnIndex < final.callIndex));

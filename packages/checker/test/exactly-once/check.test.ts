@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { History, Value } from "../../src/index.js";
-import { HistoryBuilder, checkExactlyOnce, missingIdentity, readHistory } from "../../src/index.js";
+import { HistoryBuilder, checkExactlyOnce, kw, missingIdentity, readHistory } from "../../src/index.js";
 
 function appendHistory(f: (b: HistoryBuilder, append: (p: number, client: string, seq: number, v: string) => void) => void): History {
   const b = new HistoryBuilder();
@@ -190,6 +190,31 @@ describe("exactly-once: incr workloads", () => {
       readN(b, 1, 5);
     });
     expect(checkExactlyOnce(failed).anomalies.map((a) => a.kind)).toEqual(["failed-applied"]);
+  });
+
+  it("flags a final read that is not a number, or a count far beyond what the increments give, instead of passing it unjudged", () => {
+    for (const [value, message] of [
+      ["lots", 'key "n": the final read (op 3) returned "lots", not a number'],
+      [kw("many"), 'key "n": the final read (op 3) returned :many, not a number'],
+      [[1], 'key "n": the final read (op 3) returned [1], not a number'],
+    ] as const) {
+      const h = incrs((b) => {
+        incr(b, 0, "c1", 1, 1);
+        b.ok(0, 1);
+        b.invoke(1, "read", null, { key: "n" });
+        b.ok(1, value as Value);
+      });
+      const r = checkExactlyOnce(h);
+      expect(r.valid).toBe(false);
+      expect(r.anomalies.map((a) => [a.kind, a.message])).toEqual([["wrong-reply", message]]);
+    }
+    const huge = incrs((b) => {
+      incr(b, 0, "c1", 1, 1);
+      b.ok(0, 1);
+      b.invoke(1, "read", null, { key: "n" });
+      b.ok(1, 10n ** 20n);
+    });
+    expect(checkExactlyOnce(huge).anomalies.map((a) => a.kind)).toEqual(["applied-twice"]);
   });
 
   it("flags two requests answered with the same counter value", () => {
