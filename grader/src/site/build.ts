@@ -49,10 +49,19 @@ function testPageOf(testFile: string): string {
   return `tests/${testFile.replace(/\//g, "__")}.html`;
 }
 
-/** `to` relative to the page at `from` (both site paths). */
+/**
+ * A site path as a URL path: each segment percent-encoded, so a file named
+ * `javascript:alert(1).md` or `q?x#y.md` links to its page instead of being
+ * read as a scheme, a query or a fragment.
+ */
+function urlPath(sitePath: string): string {
+  return sitePath.split("/").map(encodeURIComponent).join("/");
+}
+
+/** `to` relative to the page at `from` (both site paths), as a URL path. */
 function rel(from: string, to: string): string {
   const r = posix.relative(posix.dirname(from), to);
-  return r === "" ? posix.basename(to) : r;
+  return urlPath(r === "" ? posix.basename(to) : r);
 }
 
 const CSS = `
@@ -264,7 +273,7 @@ ${pager}`,
 
   const items = lessons.map(
     (l) =>
-      `<li><a href="${esc(pageOf(l.file))}">${esc(l.title)}</a> <span class="meta">${[l.durationMinutes !== undefined ? `${l.durationMinutes} min` : "", l.xp !== undefined ? `${l.xp} XP` : "", esc(l.part)].filter(Boolean).join(" · ")}</span></li>`,
+      `<li><a href="${esc(urlPath(pageOf(l.file)))}">${esc(l.title)}</a> <span class="meta">${[l.durationMinutes !== undefined ? `${l.durationMinutes} min` : "", l.xp !== undefined ? `${l.xp} XP` : "", esc(l.part)].filter(Boolean).join(" · ")}</span></li>`,
   );
   files.set("index.html", {
     path: "index.html",

@@ -1,0 +1,82 @@
+// `grader site` on a course written by a hostile author: the real command
+// builds the site, and a real browser (playwright-core, found by
+// @dslab/checker/testing) opens and follows it. No link of a page may run
+// script, whatever the lesson's file name.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { launchBrowser, watchedPage } from "@dslab/checker/testing";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { grader } from "../helpers/cli.js";
+
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  base = await mkdtemp(path.join(tmpdir(), "grader-site-hostile-"));
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+function lesson(id: string, title: string, order: number, extra = "", body = ""): string {
+  return `---\nid: ${id}\npart: p\ntitle: ${JSON.stringify(title)}\norder: ${order}\n${extra}---\n# ${title}\n\n${body}\n`;
+}
+
+/** A course in a fresh directory under the test's base; returns the course and where its site goes. */
+async function course(name: string, files: Record<string, string>): Promise<{ dir: string; site: string }> {
+  const dir = path.join(base, name);
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), text);
+  }
+  return { dir, site: path.join(base, `${name}-site`) };
+}
+
+describe("grader site: lesson file names are paths in every link, never a scheme, a query or a fragment", () => {
+  test("a lesson named javascript:alert(1).md: the index, prerequisite and pager links open its page and run nothing", async () => {
+    const c = await course("names", {
+      "javascript:alert(1).md": lesson("fx-a", "Lesson A", 1),
+      "q?x=1#frag.md": lesson("fx-q", "Lesson Q", 2, "prereqs: [fx-a]\n"),
+      "b.md": lesson("fx-b", "Lesson B", 3, "prereqs: [fx-a, fx-q]\n"),
+    });
+    const r = await grader(["site", "--lessons", c.dir, "--out", c.site]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(c.site, "javascript:alert(1).html"))).toBe(true);
+
+    const { page, problems } = await watchedPage(browser);
+    const dialogs: string[] = [];
+    page.on("dialog", async (d) => {
+      dialogs.push(d.message());
+      await d.dismiss();
+    });
+    for (const [from, selector, title] of [
+      ["index.html", 'ol.lessons a:text("Lesson A")', "Lesson A"],
+      ["index.html", 'ol.lessons a:text("Lesson Q")', "Lesson Q"],
+      ["b.html", 'dl.meta a:text("Lesson A")', "Lesson A"],
+      ["b.html", 'dl.meta a:text("Lesson Q")', "Lesson Q"],
+      ["b.html", 'a[rel="prev"]', "Lesson Q"],
+    ] as const) {
+      await page.goto(pathToFileURL(path.join(c.site, from)).href);
+      const href = await page.locator(selector).evaluate((a) => (a as unknown as { href: string }).href);
+      expect(href.startsWith("file:"), `${from}: ${selector} links to ${href}`).toBe(true);
+      const file = fileURLToPath(href.split("#")[0]!);
+      expect(file.startsWith(c.site) && existsSync(file), `${from}: ${selector} links to ${href}, no file of the site`).toBe(true);
+      await page.locator(selector).click();
+      await page.waitForLoadState();
+      expect(await page.locator("h1").textContent(), `${from}: ${selector}`).toBe(title);
+    }
+    expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+    const index = await readFile(path.join(c.site, "index.html"), "utf8");
+    expect(index).not.toContain('href="javascript:');
+  }, 60_000);
+});
