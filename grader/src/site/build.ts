@@ -9,11 +9,13 @@
 // Invariants: every text is escaped; every link of a page is a relative path
 // to a file the site holds, or an http(s) link a reader follows (nothing is
 // fetched from outside); the same course gives the same bytes.
+import { realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import MarkdownIt from "markdown-it";
 import { orderByPrerequisites, planWorkbook } from "../check/plan.js";
 import { loadChecks } from "../check/load.js";
+import { fileKind, openRegular } from "../fs/read-regular.js";
 import { loadCourse } from "../lesson/load.js";
 import type { Lesson } from "../lesson/model.js";
 import { stripInstructorOnly } from "../release/rules.js";
@@ -137,8 +139,39 @@ async function shortNames(root: string, lessons: readonly Lesson[]): Promise<Map
   }
 }
 
+/**
+ * Why a picture of a lesson cannot be copied into the site, or undefined when
+ * it can: it must exist, be a regular file (reading a FIFO would wait for
+ * ever) and, links followed, lie inside the course directory (a link to
+ * `/etc/passwd` named `pic.png` would publish that file).
+ */
+function copyProblem(file: string, courseReal: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : `cannot be read (${code ?? String(err)})`;
+  }
+  const inside = path.relative(courseReal, real);
+  if (inside.startsWith("..") || path.isAbsolute(inside)) return `is a link to ${real}, outside the course directory`;
+  const stat = statSync(real);
+  if (!stat.isFile()) return `is ${fileKind(stat)}, not a regular file`;
+  return undefined;
+}
+
+async function readRegular(file: string): Promise<Buffer> {
+  const { handle } = await openRegular(file);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function buildSite(o: SiteOptions): Promise<Site> {
   const course = await loadCourse(o.lessonsDir);
+  const courseReal = realpathSync(o.lessonsDir);
   // A lesson's `file` is relative to the working directory.
   const pageOf = (lessonFile: string): string => lessonPagePath(o.lessonsDir, lessonFile);
   const lessons = orderByPrerequisites(course.lessons);
@@ -159,17 +192,19 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
     const body = text.slice(frontMatterEnd(text)).replace(/^\s*# (.*)\r?\n/, (line, heading: string) => (heading.trim() === lesson.title ? "" : line));
 
     // Relative links and images: a lesson's .md becomes its page, a file of the course directory is copied, anything else is drawn as text.
-    const resolveLocal = (href: string): { site: string; copyFrom?: string } | undefined => {
+    const resolveLocal = (href: string): { site: string; copyFrom?: string } | { why: string } => {
       const [target] = href.split("#");
-      if (!target) return undefined;
+      if (!target) return { why: "is not a file of the course directory" };
       const abs = path.resolve(sourceDir, decodeURIComponent(target));
       const inCourse = path.relative(path.resolve(o.lessonsDir), abs);
-      if (inCourse.startsWith("..") || path.isAbsolute(inCourse)) return undefined;
+      if (inCourse.startsWith("..") || path.isAbsolute(inCourse)) return { why: "is not a file of the course directory" };
       const sitePath = inCourse.split(path.sep).join("/");
       const lessonHere = lessons.find((l) => path.resolve(l.file) === abs);
       if (lessonHere) return { site: pageOf(lessonHere.file) };
-      if (/\.(svg|png|jpe?g|gif|webp)$/i.test(sitePath)) return { site: sitePath, copyFrom: abs };
-      return undefined;
+      if (!/\.(svg|png|jpe?g|gif|webp)$/i.test(sitePath)) return { why: "is not a file of the course directory" };
+      // What is copied is what the path names once links are followed: a regular file inside the course directory.
+      const problem = copyProblem(abs, courseReal);
+      return problem ? { why: problem } : { site: sitePath, copyFrom: abs };
     };
     const env = { copies: [] as Array<{ site: string; from: string }> };
     const rules = md.renderer.rules;
@@ -178,9 +213,9 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
       const t = tokens[idx]!;
       const src = String(t.attrGet("src") ?? "");
       const alt = t.children ? md.renderer.renderInlineAsText(t.children, md.options, env) : t.content;
-      const local = isExternal(src) ? undefined : resolveLocal(src);
-      if (!local?.copyFrom) {
-        warnings.push(`${lesson.file}: image ${src} is not a file of the course directory; drawn as its text`);
+      const local = isExternal(src) ? { why: "is not a file of the course directory" } : resolveLocal(src);
+      if (!("site" in local) || !local.copyFrom) {
+        warnings.push(`${lesson.file}: image ${src} ${"why" in local ? local.why : "is not a picture"}; drawn as its text`);
         return `<span class="missing-image">[${esc(alt)}]</span>`;
       }
       env.copies.push({ site: local.site, from: local.copyFrom });
@@ -197,7 +232,7 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
         return defaultOpen(tokens, idx, options, e, self);
       }
       const local = resolveLocal(href);
-      if (!local) {
+      if (!("site" in local)) {
         warnings.push(`${lesson.file}: link ${href} is not a page of the site; drawn as text`);
         dropped.push(true);
         return `<span class="link-text" title="${esc(href)}">`;
@@ -210,7 +245,7 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
     };
     rules.link_close = (tokens, idx, options, e, self) => (dropped.pop() ? "</span>" : defaultClose(tokens, idx, options, e, self));
     const html = md.render(body, env);
-    for (const c of env.copies) if (!files.has(c.site)) files.set(c.site, { path: c.site, data: await readFile(c.from) });
+    for (const c of env.copies) if (!files.has(c.site)) files.set(c.site, { path: c.site, data: await readRegular(c.from) });
 
     const prereqs = lesson.prereqs.map((p) => {
       const l = byId.get(p);

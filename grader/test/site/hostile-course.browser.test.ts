@@ -2,8 +2,9 @@
 // builds the site, and a real browser (playwright-core, found by
 // @dslab/checker/testing) opens and follows it. No link of a page may run
 // script, whatever the lesson's file name.
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -78,5 +79,36 @@ describe("grader site: lesson file names are paths in every link, never a scheme
     await page.close();
     const index = await readFile(path.join(c.site, "index.html"), "utf8");
     expect(index).not.toContain('href="javascript:');
+  }, 60_000);
+});
+
+describe("grader site: a lesson's pictures are copied only when they are regular files of the course directory", () => {
+  test("a picture that is a link to /etc/passwd, a FIFO, a directory or missing is drawn as its text with a warning naming why; the site is written", async () => {
+    const c = await course("pictures", {
+      "a.md": lesson("fx-a", "Lesson A", 1, "", "![leak](leak.png) ![pipe](pipe.png) ![dir](dir.png) ![gone](gone.png) ![ok](ok.svg)"),
+      "ok.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n',
+    });
+    await symlink("/etc/passwd", path.join(c.dir, "leak.png"));
+    execFileSync("mkfifo", [path.join(c.dir, "pipe.png")]);
+    await mkdir(path.join(c.dir, "dir.png"));
+    const r = await grader(["site", "--lessons", c.dir, "--out", c.site], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.trim().split("\n");
+    expect(warnings).toEqual([
+      expect.stringMatching(/a\.md: image leak\.png is a link to \/etc\/passwd, outside the course directory; drawn as its text$/),
+      expect.stringMatching(/a\.md: image pipe\.png is a FIFO \(named pipe\), not a regular file; drawn as its text$/),
+      expect.stringMatching(/a\.md: image dir\.png is a directory, not a regular file; drawn as its text$/),
+      expect.stringMatching(/a\.md: image gone\.png does not exist; drawn as its text$/),
+    ]);
+    expect(existsSync(path.join(c.site, "leak.png"))).toBe(false);
+    expect(existsSync(path.join(c.site, "pipe.png"))).toBe(false);
+    expect(existsSync(path.join(c.site, "ok.svg"))).toBe(true);
+
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(pathToFileURL(path.join(c.site, "a.html")).href);
+    expect(await page.locator("span.missing-image").allTextContents()).toEqual(["[leak]", "[pipe]", "[dir]", "[gone]"]);
+    expect(await page.locator("img").evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+    await page.close();
   }, 60_000);
 });

@@ -23,7 +23,9 @@ prerequisites linked, the lesson rendered from Markdown, its pictures, and
 each pass criterion with the visible test file and the
 \`npm run check -- --lesson NAME\` command that decide it, previous and next
 lesson), and one page per visible test file. Pictures and other images of the
-course directory are copied into the site. Answer keys (answers.md,
+course directory are copied into the site; one that is missing, not a regular
+file, or a symbolic link out of the course directory is drawn as its text,
+with a warning on stderr. Answer keys (answers.md,
 *.answers.md) are never read and instructor-only passages (between
 <!-- instructor-only --> and <!-- /instructor-only -->) are cut. Raw HTML in a
 lesson is shown as text; the pages load nothing from outside DIR.
