@@ -139,6 +139,15 @@ async function shortNames(root: string, lessons: readonly Lesson[]): Promise<Map
   }
 }
 
+/** A link's path with its %-escapes decoded; undefined when they are not UTF-8 (`%E0%A4.md` names no file). */
+function decodePath(target: string): string | undefined {
+  try {
+    return decodeURIComponent(target);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Why a picture of a lesson cannot be copied into the site, or undefined when
  * it can: it must exist, be a regular file (reading a FIFO would wait for
@@ -194,8 +203,9 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
     // Relative links and images: a lesson's .md becomes its page, a file of the course directory is copied, anything else is drawn as text.
     const resolveLocal = (href: string): { site: string; copyFrom?: string } | { why: string } => {
       const [target] = href.split("#");
-      if (!target) return { why: "is not a file of the course directory" };
-      const abs = path.resolve(sourceDir, decodeURIComponent(target));
+      const decoded = target ? decodePath(target) : undefined;
+      if (decoded === undefined) return { why: "is not a file of the course directory" };
+      const abs = path.resolve(sourceDir, decoded);
       const inCourse = path.relative(path.resolve(o.lessonsDir), abs);
       if (inCourse.startsWith("..") || path.isAbsolute(inCourse)) return { why: "is not a file of the course directory" };
       const sitePath = inCourse.split(path.sep).join("/");

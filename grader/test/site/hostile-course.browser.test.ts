@@ -112,3 +112,14 @@ describe("grader site: a lesson's pictures are copied only when they are regular
     await page.close();
   }, 60_000);
 });
+
+describe("grader site: links whose percent-encoding is not UTF-8", () => {
+  test("a link and a picture with a broken %-escape are drawn as text with a warning, not an internal error", async () => {
+    const c = await course("escapes", { "a.md": lesson("fx-a", "Lesson A", 1, "", "![pic](%E0%A4%A.png) and [next](%E0%A4.md)") });
+    const r = await grader(["site", "--lessons", c.dir, "--out", c.site]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/a\.md: image %E0%A4%25A\.png is not a file of the course directory; drawn as its text\n/);
+    expect(r.stderr).toMatch(/a\.md: link %E0%A4\.md is not a page of the site; drawn as text\n/);
+    expect(await readFile(path.join(c.site, "a.html"), "utf8")).toContain('<span class="missing-image">[pic]</span>');
+  });
+});
