@@ -77,8 +77,9 @@ export function runAutograderScript(pieces: WorkbookPieces): string {
 
 const RUN_AUTOGRADER = `#!/usr/bin/env bash
 # Gradescope runs this for each submission. The submission is a student's
-# repository or their week-12 directory (zipped or from GitHub), whose
-# workbook (the directory holding src/) is copied to $ROOT/work/week-12, or
+# repository or their week-12 directory (zipped or from GitHub), copied
+# without its symbolic links (each named on stdout), whose workbook (the
+# directory holding src/) is moved to $ROOT/work/week-12, or
 # the files of week-12/src uploaded one by one, put in place in a copy of the
 # starter workbook. It is graded with the visible and hidden suites:
 #
@@ -126,11 +127,20 @@ NODE_PIECES="\${NODE_PIECES}"
 [ -d "$SUBMISSION" ] || fail "There is no submission to grade ($SUBMISSION is missing)."
 rm -rf "$WORK"
 mkdir -p "$WORK"
+# The submission is read from a copy without its symbolic links: this script
+# runs as root, and a link (week-12 -> $SOURCE/grader/solutions/week-12, a
+# loose file -> a hidden suite) would grade or copy the autograder's own files
+# as the student's work.
+cp -R -P "$SUBMISSION/." "$WORK/submission" || fail "The submission could not be copied for grading; your instructor has the log."
+find "$WORK/submission" -type l -printf '%P\n' | sort | while read -r link; do echo "run_autograder: left out symbolic link $link"; done
+find "$WORK/submission" -type l -delete
+UPLOADED="$SUBMISSION"
+SUBMISSION="$WORK/submission"
 WORKBOOK=$(find_workbook)
 if [ -n "$WORKBOOK" ]; then
-  cp -R "$WORKBOOK" "$WORK/week-12"
+  mv "$WORKBOOK" "$WORK/week-12"
   rm -rf "$WORK/week-12/node_modules"
-  echo "run_autograder: grading $WORKBOOK"
+  echo "run_autograder: grading $UPLOADED\${WORKBOOK#"$SUBMISSION"}"
 else
   # Files uploaded one by one: the starter workbook with them in place.
   loose=""
