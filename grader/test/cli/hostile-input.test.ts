@@ -225,3 +225,29 @@ describe("state files of another shape", () => {
     });
   });
 });
+
+describe("a .schedule-state.json with values of the right type but out of range", () => {
+  test("an event whose date is not a day or whose sequence is not a whole number >= 0 is refused in one line naming the event and field (exit 4), not a crash", async () => {
+    const csv = path.join(tmp, "completions-state-values.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    const event = { student: "bob", sequence: 0, fingerprint: "0123456789abcdef", date: "2026-12-01", summary: "Review", description: "d" };
+    for (const [field, value, why] of [
+      ["date", "not-a-date", 'date "not-a-date" is not a day (YYYY-MM-DD)'],
+      ["date", "2026-02-30", 'date "2026-02-30" is not a day (YYYY-MM-DD)'],
+      ["sequence", -1, "sequence -1 is not a whole number >= 0"],
+      ["sequence", 1.5, "sequence 1.5 is not a whole number >= 0"],
+    ] as const) {
+      const sched = path.join(tmp, `sched-${field}-${String(value)}`);
+      await mkdir(sched, { recursive: true });
+      const state = path.join(sched, ".schedule-state.json");
+      const text = JSON.stringify({ version: 1, events: { "bob.fx-retry.review-1@dslab-grader": { ...event, [field]: value } } });
+      await writeFile(state, text);
+      const r = await grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", sched]);
+      expect(r).toMatchObject({
+        code: 4,
+        stderr: `grader schedule: ${state} is not a schedule state file (event bob.fx-retry.review-1@dslab-grader: ${why}); move it away to start the sequences over\n`,
+      });
+      expect(await readFile(state, "utf8")).toBe(text);
+    }
+  });
+});

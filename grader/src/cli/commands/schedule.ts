@@ -6,6 +6,7 @@ import { buildSchedule } from "../../schedule/build.js";
 import { lessonPagePath } from "../../site/pages.js";
 import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
+import { parseIsoDate } from "../../schedule/dates.js";
 import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../../schedule/state.js";
 import { readRegularText } from "../../fs/read-regular.js";
 import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, unreadableReason, UsageError, type Command } from "../args.js";
@@ -19,6 +20,9 @@ async function readState(file: string): Promise<ScheduleState> {
       if (typeof e !== "object" || e === null || typeof e.sequence !== "number" || fields.some((f) => typeof e[f] !== "string")) {
         throw new Error(`event ${uid} needs sequence, ${fields.join(", ")}`);
       }
+      // The calendars are written from these: a date that is no day, or a SEQUENCE no calendar takes, would be published as is.
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(e.date!) || parseIsoDate(e.date!) === undefined) throw new Error(`event ${uid}: date ${JSON.stringify(e.date)} is not a day (YYYY-MM-DD)`);
+      if (!Number.isSafeInteger(e.sequence) || e.sequence! < 0) throw new Error(`event ${uid}: sequence ${e.sequence} is not a whole number >= 0`);
     }
     return data;
   } catch (err) {
