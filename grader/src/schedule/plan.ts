@@ -3,7 +3,10 @@
 import { createEmptyCard, fsrs, Rating, type Card, type Grade } from "ts-fsrs";
 import type { Lesson } from "../lesson/model.js";
 import type { Completion, RatingName, RowProblem } from "./completions.js";
-import { dateToDay, dayToDate } from "./dates.js";
+import { dateToDay, dayToDate, formatIsoDate, parseIsoDate } from "./dates.js";
+
+/** 9999-12-31: the last day a four-digit ISO date, and so a calendar's DATE, can name. */
+export const LAST_DAY = parseIsoDate("9999-12-31")!;
 
 export interface PlannedReview {
   student: string;
@@ -46,6 +49,10 @@ export function fixedPlan(rows: readonly Completion[]): Plan {
       warnings.push({ line: first.line, message: `line ${first.line}: lesson ${first.lesson.id} has no review_schedule_days; nothing to schedule` });
     }
     first.lesson.reviewScheduleDays.forEach((d, i) => {
+      if (first.day + d > LAST_DAY) {
+        warnings.push({ line: first.line, message: `line ${first.line}: review ${i + 1} of ${first.lesson.id} by ${first.student} would fall ${d} days after ${formatIsoDate(first.day)}, after ${formatIsoDate(LAST_DAY)}; not scheduled` });
+        return;
+      }
       reviews.push({ student: first.student, lesson: first.lesson, review: i + 1, day: first.day + d, key: `review-${i + 1}` });
     });
   }
@@ -67,16 +74,25 @@ export function fsrsPlan(rows: readonly Completion[]): Plan {
   const warnings: RowProblem[] = [];
   for (const group of groups(rows)) {
     const first = group[0]!;
+    const last = group.at(-1)!;
+    const tooLate = (day: number): boolean => {
+      // A due date past what a Date can hold is NaN here, and too late as well.
+      if (day <= LAST_DAY) return false;
+      warnings.push({ line: last.line, message: `line ${last.line}: the next review of ${first.lesson.id} by ${first.student} would fall after ${formatIsoDate(LAST_DAY)}; not scheduled` });
+      return true;
+    };
     let card: Card = createEmptyCard(dayToDate(first.day));
     card = scheduler.next(card, dayToDate(first.day), GRADES[first.rating ?? "good"]).card;
     const firstInterval = first.lesson.reviewScheduleDays[0];
     if (firstInterval !== undefined) {
+      if (tooLate(first.day + firstInterval)) continue;
       card = { ...card, due: dayToDate(first.day + firstInterval), scheduled_days: firstInterval };
     }
     for (const r of group.slice(1)) {
       if (!r.rating) warnings.push({ line: r.line, message: `line ${r.line}: review of ${r.lesson.id} by ${r.student} has no rating; counted as good` });
       card = scheduler.next(card, dayToDate(r.day), GRADES[r.rating ?? "good"]).card;
     }
+    if (tooLate(dateToDay(card.due))) continue;
     reviews.push({
       student: first.student, lesson: first.lesson, review: group.length, day: dateToDay(card.due), key: "next-review",
       fsrs: { stability: card.stability, difficulty: card.difficulty, reps: card.reps, lapses: card.lapses },

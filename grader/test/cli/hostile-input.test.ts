@@ -251,3 +251,26 @@ describe("a .schedule-state.json with values of the right type but out of range"
     }
   });
 });
+
+describe("grader schedule: reviews that would fall after 9999-12-31", () => {
+  test("are not scheduled, with a note naming the line and the review; the others are written (fixed and --fsrs), not a crash", async () => {
+    const dir = await course("far-reviews", {
+      "far.md": "---\nid: fx-far\npart: fx-week\ntitle: Far\norder: 50\nreview_schedule_days: [3, 1000000000]\n---\n# Far\n",
+    });
+    const csv = path.join(tmp, "completions-far.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-far,2026-11-20\nbob,fx-far,9999-12-30\n");
+    const fixed = await grader(["schedule", "--lessons", dir, "--completions", csv, "--out", path.join(tmp, "sched-far")]);
+    expect(fixed.stderr).toBe("");
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toContain("note: line 2: review 2 of fx-far by alice would fall 1000000000 days after 2026-11-20, after 9999-12-31; not scheduled\n");
+    expect(fixed.stdout).toContain("note: line 3: review 1 of fx-far by bob would fall 3 days after 9999-12-30, after 9999-12-31; not scheduled\n");
+    expect(fixed.stdout).toContain("scheduled 1 review(s) for 1 student(s) from 2 row(s)");
+    const ics = await readFile(path.join(tmp, "sched-far", "alice.ics"), "utf8");
+    expect(ics).toContain("DTSTART;VALUE=DATE:20261123\r\n");
+    const fsrs = await grader(["schedule", "--fsrs", "--lessons", dir, "--completions", csv, "--out", path.join(tmp, "sched-far-fsrs")]);
+    expect(fsrs.stderr).toBe("");
+    expect(fsrs.code).toBe(0);
+    expect(fsrs.stdout).toContain("note: line 3: the next review of fx-far by bob would fall after 9999-12-31; not scheduled\n");
+    expect(fsrs.stdout).toContain("scheduled 1 review(s) for 1 student(s) from 2 row(s)");
+  });
+});

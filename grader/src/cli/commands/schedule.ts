@@ -45,6 +45,7 @@ and lesson is ignored (reviews count from the first completion).
 a review with its rating; FSRS (ts-fsrs, no fuzz) schedules the next review,
 the lesson's first review day serving as the first interval. One event per
 (student, lesson): the next review.
+A review that would fall after 9999-12-31 is not scheduled (a note says so).
 
 Writes to DIR (default: ${DEFAULT_SCHEDULE_DIR}, which git ignores):
   <student>.ics          RFC 5545: all-day events, stable UIDs, a 09:00 reminder,
