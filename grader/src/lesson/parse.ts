@@ -19,6 +19,27 @@ function untabIndent(frontMatter: string): { text: string; lines: number[] } {
   return { text, lines };
 }
 
+/** C0 controls but tab and newline, DEL, and C1 controls: what a terminal may run as an escape sequence. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+const CONTROL_NAMES: Record<number, string> = { 0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x0d: "CR", 0x1b: "ESC", 0x7f: "DEL", 0x9b: "CSI" };
+
+/**
+ * The control characters of a lesson, counted, with the line of the first:
+ * its title, criteria and text are printed by \`lesson show\` and \`check\` and
+ * copied into calendars and pages, where ESC sequences would clear a
+ * screen or retitle a window. Mis-encoded punctuation is repaired first.
+ */
+function controlCharacters(text: string): { line: number; message: string } | undefined {
+  const all = text.match(CONTROL);
+  if (all === null) return undefined;
+  const first = all[0]!.charCodeAt(0);
+  const at = text.search(CONTROL);
+  const line = text.slice(0, at).split("\n").length;
+  const name = `U+${first.toString(16).toUpperCase().padStart(4, "0")}${CONTROL_NAMES[first] ? ` (${CONTROL_NAMES[first]})` : ""}`;
+  return { line, message: `${all.length} control character(s), the first ${name}; a terminal runs them as escape sequences when a command prints the lesson: remove them` };
+}
+
 export function parseLesson(raw: string, file: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const { text, repairs } = repairMojibake(normalizeNewlines(raw));
@@ -32,6 +53,8 @@ export function parseLesson(raw: string, file: string): ParseResult {
       message: `repaired ${repairs.length} mis-encoded character(s) (UTF-8 read as Windows-1252), e.g. ${examples}; save the file as UTF-8`,
     });
   }
+  const control = controlCharacters(text);
+  if (control !== undefined) diagnostics.push({ severity: "error", code: "control-char", file, line: control.line, field: "file", message: control.message });
   const split = splitFrontMatter(text);
   if ("error" in split) {
     diagnostics.push({ severity: "error", code: "no-front-matter", file, line: split.line, field: "front-matter", message: split.error });

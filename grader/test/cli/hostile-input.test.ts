@@ -274,3 +274,24 @@ describe("grader schedule: reviews that would fall after 9999-12-31", () => {
     expect(fsrs.stdout).toContain("scheduled 1 review(s) for 1 student(s) from 2 row(s)");
   });
 });
+
+describe("a lesson holding terminal control characters", () => {
+  test("is a lint error at the line of the first one (control-char), and lesson show refuses it without printing them (exit 2)", async () => {
+    const esc = "\u001b";
+    const dir = await course("control-chars", {
+      "ctl.md": `---\nid: fx-ctl\npart: fx-week\ntitle: "T${esc}]0;pwned\u0007${esc}[2J"\norder: 60\n---\n# T\n\nline \u0085 and ${esc}[31m red\n`,
+    });
+    const lint = await grader(["lint", "--lessons", dir, "--root", FIXTURES]);
+    expect(lint.stderr).toBe("");
+    expect(lint.code).toBe(1);
+    const rel = path.relative(REPO, path.join(dir, "ctl.md"));
+    expect(lint.stdout).toContain(
+      `${rel}:4: error file: 5 control character(s), the first U+001B (ESC); a terminal runs them as escape sequences when a command prints the lesson: remove them [control-char]\n`,
+    );
+    expect(lint.stdout).not.toContain(esc);
+    const show = await grader(["lesson", "show", "fx-ctl", "--lessons", dir]);
+    expect(show.code).toBe(2);
+    expect(show.stdout + show.stderr).toContain("[control-char]");
+    expect(show.stdout + show.stderr).not.toContain(esc);
+  });
+});
