@@ -39,7 +39,7 @@ export interface ReplyEvent {
 }
 
 export interface EvidenceViolation {
-  rule: "duplicate-without-original" | "applied-twice" | "seq-not-increasing";
+  rule: "duplicate-without-original" | "duplicate-unknown-client" | "applied-twice" | "seq-not-increasing";
   line: number;
   message: string;
 }
@@ -55,6 +55,9 @@ export const RULE_EFFECT: Record<EvidenceViolation["rule"], "fail" | "review"> =
   "applied-twice": "fail",
   "seq-not-increasing": "fail",
   "duplicate-without-original": "review",
+  // A duplicate of a seq whose client cannot be read (`[dedup] client abc seq 5`, a made-up id the
+  // reference never prints) cannot be held to the rules; read as no evidence at all, it passed.
+  "duplicate-unknown-client": "review",
 };
 
 export interface Evidence {
@@ -113,6 +116,7 @@ export function classifyLine(line: string): EvidenceKind {
 export function parseEvidence(text: string): Evidence {
   const events: EvidenceEvent[] = [];
   const replies: ReplyEvent[] = [];
+  const unreadable: EvidenceViolation[] = [];
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
@@ -127,11 +131,17 @@ export function parseEvidence(text: string): Evidence {
       else {
         const reply = readReply(line);
         if (reply) replies.push({ ...reply, line: lineNo, start, end });
+        else if (!c && classifyLine(line) === "duplicate" && SEQ.test(line)) {
+          unreadable.push({
+            rule: "duplicate-unknown-client", line: lineNo,
+            message: `line ${lineNo}: duplicate of seq ${SEQ.exec(line)![1]}, but its client id cannot be read (the cluster logs \`[dedup] client <id> seq <n>\` with an id of letters, digits, '.', '_' or '-' holding a digit); check the line by hand`,
+          });
+        }
       }
     }
     start = end + 1;
   }
-  const broken = checkEvents(events, replies);
+  const broken = [...checkEvents(events, replies), ...unreadable].sort((a, b) => a.line - b.line);
   return {
     events,
     replies,

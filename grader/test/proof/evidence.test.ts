@@ -64,9 +64,26 @@ describe("parseEvidence: the exactly-once rules", () => {
   });
 
   test.each([
+    "[dedup] client abc seq 5 is duplicate, returning cached result",
+    "[dedup] client \u00fc seq 5 is duplicate, returning cached result",
+    "[dedup] client \u001b[2Jx seq 5 is duplicate, returning cached result",
+    "[dedup] seq 5 is duplicate, returning cached result",
+  ])("a duplicate of a seq whose client id cannot be read is sent to review: %j", (line) => {
+    const ev = parseEvidence(`retrying\n${line}`);
+    expect(ev.violations).toEqual([]);
+    expect(ev.toReview).toEqual([
+      {
+        rule: "duplicate-unknown-client", line: 2,
+        message: "line 2: duplicate of seq 5, but its client id cannot be read (the cluster logs `[dedup] client <id> seq <n>` with an id of letters, digits, '.', '_' or '-' holding a digit); check the line by hand",
+      },
+    ]);
+  });
+
+  test.each([
     ["applied-twice", "fail"],
     ["seq-not-increasing", "fail"],
     ["duplicate-without-original", "review"],
+    ["duplicate-unknown-client", "review"],
   ] as const)("breaking %s means %s", (rule, effect) => {
     expect(RULE_EFFECT[rule]).toBe(effect);
   });
