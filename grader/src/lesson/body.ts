@@ -173,7 +173,10 @@ function readDoneWhen(tokens: Token[], lineOf: (t: Token | undefined) => number)
         if (depth === 0) break;
       }
       if (t.type === "list_item_open" && depth === 1) {
-        const inline = tokens.slice(j).find((x) => x.type === "inline");
+        // The item's first inline token, found without copying the tokens after it (a copy per item is quadratic).
+        let k = j;
+        while (k < tokens.length && tokens[k]!.type !== "inline") k++;
+        const inline = tokens[k];
         const raw = plainText(inline);
         const box = /^\[([ xX])\]\s*/.exec(raw);
         items.push({ text: box ? raw.slice(box[0].length) : raw, checked: box?.[1]?.toLowerCase() === "x", line: lineOf(t) });

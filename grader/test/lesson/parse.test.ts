@@ -348,3 +348,14 @@ describe("parseLesson: real-world file damage (CRLF, BOM, tabs, mojibake, extra 
     expect(l.body).not.toContain("\r");
   });
 });
+
+describe("parseLesson: a lesson of hostile size", () => {
+  // Each item once looked for its text in a copy of every token after it: 200,000 items took minutes.
+  test("a Done-when checklist of 200,000 items is read in one pass (well within the test's time limit)", () => {
+    const n = 200_000;
+    const text = `---\n${BASE}\n---\n${TABLE.replace(/## Done when[\s\S]*/, "")}## Done when\n\n${"- [ ] step\n".repeat(n - 1)}- [x] last\n`;
+    const l = parseLesson(text, "huge.md").lesson!;
+    expect(l.doneWhen).toHaveLength(n);
+    expect(l.doneWhen.at(-1)).toEqual({ text: "last", checked: true, line: 13 + n });
+  }, 60_000);
+});
