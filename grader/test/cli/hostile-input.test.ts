@@ -295,3 +295,18 @@ describe("a lesson holding terminal control characters", () => {
     expect(show.stdout + show.stderr).not.toContain(esc);
   });
 });
+
+describe("a lesson file far larger than a lesson", () => {
+  test("is that file's error (too-large), never read, and the rest of the course is linted", async () => {
+    const size = 5 * 1024 * 1024;
+    const head = "---\nid: fx-huge\npart: fx-week\ntitle: Huge\norder: 70\n---\n# Huge\n\n";
+    const text = head + "x".repeat(size - head.length);
+    const dir = await course("huge-lesson", { "huge.md": text });
+    const r = await grader(["lint", "--lessons", dir, "--root", FIXTURES]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    const rel = path.relative(REPO, path.join(dir, "huge.md"));
+    expect(r.stdout).toContain(`${rel}: error file: it is 5,242,880 bytes, over the 4,194,304 a lesson may be; not read (a lesson is a page of Markdown: split it, or move data out of it) [too-large]\n`);
+    expect(r.stdout).toMatch(/4 file\(s\), 3 lesson\(s\): 1 error\(s\)/);
+  });
+});
