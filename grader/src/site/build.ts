@@ -18,7 +18,7 @@ import { loadChecks } from "../check/load.js";
 import { fileKind, openRegular } from "../fs/read-regular.js";
 import { loadCourse } from "../lesson/load.js";
 import type { Lesson } from "../lesson/model.js";
-import { stripInstructorOnly } from "../release/rules.js";
+import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
 import { lessonPagePath } from "./pages.js";
 
 export interface SiteFile {
@@ -183,7 +183,10 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
   const courseReal = realpathSync(o.lessonsDir);
   // A lesson's `file` is relative to the working directory.
   const pageOf = (lessonFile: string): string => lessonPagePath(o.lessonsDir, lessonFile);
-  const lessons = orderByPrerequisites(course.lessons);
+  // What the release never ships (an instructor/ directory, *.instructor.md) the site never publishes either.
+  const inCourse = (file: string): string => path.relative(path.resolve(o.lessonsDir), path.resolve(file)).split(path.sep).join("/");
+  const published = course.lessons.filter((l) => instructorOnlyReason(inCourse(l.file)) === undefined);
+  const lessons = orderByPrerequisites(published);
   const [tests, shorts] = await Promise.all([visibleTests(o.root), shortNames(o.root, lessons)]);
   const byId = new Map(lessons.map((l) => [l.id, l]));
   const files = new Map<string, SiteFile>();
@@ -212,6 +215,8 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
       const lessonHere = lessons.find((l) => path.resolve(l.file) === abs);
       if (lessonHere) return { site: pageOf(lessonHere.file) };
       if (!/\.(svg|png|jpe?g|gif|webp)$/i.test(sitePath)) return { why: "is not a file of the course directory" };
+      const instructorOnly = instructorOnlyReason(sitePath);
+      if (instructorOnly !== undefined) return { why: `is ${instructorOnly}, never published` };
       // What is copied is what the path names once links are followed: a regular file inside the course directory.
       const problem = copyProblem(abs, courseReal);
       return problem ? { why: problem } : { site: sitePath, copyFrom: abs };

@@ -123,3 +123,27 @@ describe("grader site: links whose percent-encoding is not UTF-8", () => {
     expect(await readFile(path.join(c.site, "a.html"), "utf8")).toContain('<span class="missing-image">[pic]</span>');
   });
 });
+
+describe("grader site: instructor-only files of the course directory are never published", () => {
+  test("a picture under instructor/ is drawn as its text, and a lesson named *.instructor.md or under instructor/ gets no page", async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text y="9">KEY</text></svg>\n';
+    const c = await course("instructor", {
+      "a.md": lesson("fx-a", "Lesson A", 1, "", "![key](instructor/key.svg)"),
+      "instructor/key.svg": svg,
+      "a.instructor.md": lesson("fx-a-key", "Lesson A with answers", 2),
+      "instructor/walkthrough.md": lesson("fx-walk", "Walkthrough", 3),
+    });
+    const r = await grader(["site", "--lessons", c.dir, "--out", c.site]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/a\.md: image instructor\/key\.svg is instructor notes, never published; drawn as its text\n/);
+    expect(r.stdout).toMatch(/\(1 lessons\)/);
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(pathToFileURL(path.join(c.site, "index.html")).href);
+    expect(await page.locator("ol.lessons a").allTextContents()).toEqual(["Lesson A"]);
+    await page.goto(pathToFileURL(path.join(c.site, "a.html")).href);
+    expect(await page.locator("img").count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+    for (const f of ["instructor/key.svg", "a.instructor.html", "instructor/walkthrough.html"]) expect(existsSync(path.join(c.site, f)), f).toBe(false);
+  });
+});
