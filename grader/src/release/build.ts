@@ -5,7 +5,7 @@
  * Gradescope zip (autograder/) takes the `autograder` profile's files.
  *
  * Transformations:
- * - lessons: instructor-only passages cut;
+ * - Markdown files (lessons, day files, READMEs): instructor-only passages cut;
  * - week-12/package.json: `npm test` runs the visible tests against the
  *   student's own workbook (no DSLAB_WORKBOOK=solution);
  * - week-12/tsconfig.json: without the solutions' directory;
@@ -82,7 +82,8 @@ export function releaseManifest(repo: RootManifest & { scripts?: Record<string, 
 }
 
 function transform(rel: string, data: Buffer): Buffer {
-  if (rel.startsWith("lessons/") && rel.endsWith(".md")) return Buffer.from(stripInstructorOnly(data.toString("utf8"), rel));
+  // Every shipped Markdown file, as rules.ts promises: a day file's passage was only caught by the leak scan, which skips passages under 60 characters.
+  if (rel.endsWith(".md")) return Buffer.from(stripInstructorOnly(data.toString("utf8"), rel));
   if (rel === "week-12/package.json") {
     const pkg = JSON.parse(data.toString("utf8")) as { scripts?: Record<string, string> };
     pkg.scripts = { ...pkg.scripts, test: WORKBOOK_TEST_SCRIPT };

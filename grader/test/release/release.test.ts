@@ -79,6 +79,25 @@ describe("the allow-list and the instructor-only convention", () => {
     }
   });
 
+  it("cuts instructor-only passages from every shipped Markdown file, a day file's short one too", () => {
+    const root = mkdtempSync(join(tmpdir(), "dslab-release-dayfile-"));
+    try {
+      for (const f of ["package.json", "package-lock.json", "week-12/day3-client-retry-idempotency.md"]) cpSync(join(REPO, f), join(root, f));
+      const workspaces = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).workspaces as string[];
+      for (const ws of workspaces) cpSync(join(REPO, ws, "package.json"), join(root, ws, "package.json"));
+      const day = join(root, "week-12/day3-client-retry-idempotency.md");
+      // Short: under the leak scan's 60 characters, so only the cut keeps it out.
+      writeFileSync(day, `${readFileSync(day, "utf8")}\n<!-- instructor-only -->\nAnswer: seq 5 is the duplicate.\n<!-- /instructor-only -->\n`);
+      const files = collectRelease({ root, profile: "student", lessons: [] });
+      const released = files.find((f) => f.path === "week-12/day3-client-retry-idempotency.md")!.data.toString("utf8");
+      expect(released).not.toContain("seq 5 is the duplicate");
+      expect(released).not.toContain("instructor-only");
+      expect(findLeaks(files, protectedFingerprints(root))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("finds a solution's text in a released file however it was re-indented", () => {
     const prints = protectedFingerprints(REPO);
     const solution = readFileSync(join(REPO, "grader/solutions/week-12/src/retry-client.ts"), "utf8");
