@@ -19,7 +19,7 @@ import { fileKind, openRegular } from "../fs/read-regular.js";
 import { loadCourse } from "../lesson/load.js";
 import type { Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
-import { lessonPagePath } from "./pages.js";
+import { lessonPagePath, urlPath } from "./pages.js";
 
 export interface SiteFile {
   /** Path inside the site, with `/`. */
@@ -49,15 +49,6 @@ const posix = path.posix;
 
 function testPageOf(testFile: string): string {
   return `tests/${testFile.replace(/\//g, "__")}.html`;
-}
-
-/**
- * A site path as a URL path: each segment percent-encoded, so a file named
- * `javascript:alert(1).md` or `q?x#y.md` links to its page instead of being
- * read as a scheme, a query or a fragment.
- */
-function urlPath(sitePath: string): string {
-  return sitePath.split("/").map(encodeURIComponent).join("/");
 }
 
 /** `to` relative to the page at `from` (both site paths), as a URL path. */

@@ -241,6 +241,24 @@ describe("grader schedule", () => {
     expect(await readFile(path.join(tmp, "links", "alice.ics"), "utf8")).toContain("URL:https://course.example.edu/lessons/retry.html");
   });
 
+  test("--base-url percent-encodes the lesson's page path: a file named with a space, '#' or '?' links to its page", async () => {
+    const course = path.join(tmp, "odd-names");
+    await mkdir(course, { recursive: true });
+    await writeFile(path.join(course, "day 3 #retry?.md"), "---\nid: fx-odd\npart: p\ntitle: Odd\norder: 1\nreview_schedule_days: [3]\n---\n# Odd\n");
+    const csv = path.join(tmp, "odd.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-odd,2026-11-20\n");
+    const site = path.join(tmp, "odd-site");
+    const [linked, built] = await Promise.all([
+      grader(["schedule", "--lessons", course, "--completions", csv, "--out", path.join(tmp, "odd-links"), "--base-url", "https://course.example.edu/lessons/"]),
+      grader(["site", "--lessons", course, "--out", site]),
+    ]);
+    expect([linked.code, built.code]).toEqual([0, 0]);
+    const url = (await readFile(path.join(tmp, "odd-links", "agenda.csv"), "utf8")).split("\r\n")[1]!.split(",").at(-1)!;
+    expect(url).toBe("https://course.example.edu/lessons/day%203%20%23retry%3F.html");
+    const page = decodeURIComponent(new URL(url).pathname.slice("/lessons/".length));
+    await expect(readFile(path.join(site, page), "utf8")).resolves.toContain("<h1>Odd</h1>");
+  });
+
   test("--fsrs --json schedules the next review per student and lesson", async () => {
     const csv = path.join(tmp, "fsrs.csv");
     await writeFile(csv, "student,lesson,completed_at,rating\nalice,fx-retry,2026-11-20,good\nalice,fx-retry,2026-11-23,easy\n");

@@ -3,7 +3,7 @@ import { prepareOutDir } from "@dslab/protocol/cli";
 import { loadCourse } from "../../lesson/load.js";
 import { writeFileAtomic } from "../../gradebook/store.js";
 import { buildSchedule } from "../../schedule/build.js";
-import { lessonPagePath } from "../../site/pages.js";
+import { lessonPagePath, urlPath } from "../../site/pages.js";
 import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
 import { parseIsoDate } from "../../schedule/dates.js";
@@ -105,7 +105,7 @@ cannot be read or has no header (a FIFO or a device is refused, not read).
     // With --base-url, the page grader site publishes for the lesson; without, its Markdown file as read.
     const linkOf = (r: PlannedReview) => {
       const page = lessonPagePath(lessonsDir, r.lesson.file);
-      return baseUrl ? { text: page, url: baseUrl.replace(/\/?$/, "/") + page } : { text: r.lesson.file.split(path.sep).join("/") };
+      return baseUrl ? { text: page, url: baseUrl.replace(/\/?$/, "/") + urlPath(page) } : { text: r.lesson.file.split(path.sep).join("/") };
     };
     const built = buildSchedule({ reviews: plan.reviews, previous, linkOf, stampDayOf: (s) => latest.get(s) ?? overall, mode: values.fsrs ? "fsrs" : "fixed" });
     for (const [name, content] of built.calendars) await writeFileAtomic(path.join(out, name), content);
