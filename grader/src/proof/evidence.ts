@@ -39,7 +39,7 @@ export interface ReplyEvent {
 }
 
 export interface EvidenceViolation {
-  rule: "duplicate-without-original" | "duplicate-unknown-client" | "applied-twice" | "seq-not-increasing";
+  rule: "duplicate-without-original" | "duplicate-unknown-client" | "line-too-long" | "applied-twice" | "seq-not-increasing";
   line: number;
   message: string;
 }
@@ -58,6 +58,9 @@ export const RULE_EFFECT: Record<EvidenceViolation["rule"], "fail" | "review"> =
   // A duplicate of a seq whose client cannot be read (`[dedup] client abc seq 5`, a made-up id the
   // reference never prints) cannot be held to the rules; read as no evidence at all, it passed.
   "duplicate-unknown-client": "review",
+  // A line over MAX_LINE_CHARS is not read (parsing stays cheap); a `[dedup]` line padded past it
+  // still matched the lesson's patterns, and with its evidence unread the paste passed.
+  "line-too-long": "review",
 };
 
 export interface Evidence {
@@ -117,6 +120,7 @@ export function parseEvidence(text: string): Evidence {
   const events: EvidenceEvent[] = [];
   const replies: ReplyEvent[] = [];
   const unreadable: EvidenceViolation[] = [];
+  const longLines: number[] = [];
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
@@ -124,7 +128,8 @@ export function parseEvidence(text: string): Evidence {
     if (end === -1) end = text.length;
     lineNo++;
     const line = text.slice(start, end);
-    if (line.length <= MAX_LINE_CHARS) {
+    if (line.length > MAX_LINE_CHARS) longLines.push(lineNo);
+    else {
       const c = /client/i.test(line) ? CLIENT.exec(line) : null;
       const s = c ? SEQ.exec(line) : null;
       if (c && s) events.push({ kind: classifyLine(line), client: (c[1] ?? c[2] ?? c[3])!, seq: Number(s[1]), line: lineNo, start, end });
@@ -140,6 +145,13 @@ export function parseEvidence(text: string): Evidence {
       }
     }
     start = end + 1;
+  }
+  if (longLines.length > 0) {
+    const more = longLines.length > 1 ? ` (and ${longLines.length - 1} more)` : "";
+    unreadable.push({
+      rule: "line-too-long", line: longLines[0]!,
+      message: `line ${longLines[0]}${more} is over ${MAX_LINE_CHARS.toLocaleString("en-US")} characters, longer than a log line: not read for evidence; check it by hand`,
+    });
   }
   const broken = [...checkEvents(events, replies), ...unreadable].sort((a, b) => a.line - b.line);
   return {

@@ -79,11 +79,25 @@ describe("parseEvidence: the exactly-once rules", () => {
     ]);
   });
 
+  test("a line too long to read as a log line is sent to review, once for all of them, not skipped in silence", () => {
+    const long = `[dedup] client 42 seq 5 is duplicate, returning cached result${" ".repeat(5000)}x`;
+    const ev = parseEvidence(`retrying\n${long}\n${"y".repeat(4097)}`);
+    expect(ev.events).toEqual([]);
+    expect(ev.violations).toEqual([]);
+    expect(ev.toReview).toEqual([
+      {
+        rule: "line-too-long", line: 2,
+        message: "line 2 (and 1 more) is over 4,096 characters, longer than a log line: not read for evidence; check it by hand",
+      },
+    ]);
+  });
+
   test.each([
     ["applied-twice", "fail"],
     ["seq-not-increasing", "fail"],
     ["duplicate-without-original", "review"],
     ["duplicate-unknown-client", "review"],
+    ["line-too-long", "review"],
   ] as const)("breaking %s means %s", (rule, effect) => {
     expect(RULE_EFFECT[rule]).toBe(effect);
   });
