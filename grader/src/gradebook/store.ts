@@ -45,9 +45,19 @@ export async function readManualGrades(outDir: string): Promise<ManualGrade[]> {
   if (data === undefined) return [];
   const grades = (data as { grades?: unknown } | null)?.grades;
   if (!Array.isArray(grades)) throw new GradesFileError(`${file}: expected {"version":1,"grades":[...]}`);
-  grades.forEach((g: Partial<ManualGrade>, i) => {
-    if (typeof g?.lesson !== "string" || typeof g.student !== "string" || (g.status !== "pass" && g.status !== "fail") || typeof g.gradedAt !== "string") {
-      throw new GradesFileError(`${file}: grades[${i}] needs lesson, student, status (pass|fail) and gradedAt`);
+  grades.forEach((g: Partial<ManualGrade> | null, i) => {
+    // Each field lands in the gradebook as text: a missing note was written "manual: undefined", an object --by "manual:[object Object]".
+    const fields =
+      typeof g?.lesson === "string" &&
+      typeof g.student === "string" &&
+      (g.status === "pass" || g.status === "fail") &&
+      typeof g.note === "string" &&
+      typeof g.gradedAt === "string" &&
+      !Number.isNaN(Date.parse(g.gradedAt)) &&
+      (g.by === undefined || typeof g.by === "string") &&
+      (g.sha256 === undefined || typeof g.sha256 === "string");
+    if (!fields) {
+      throw new GradesFileError(`${file}: grades[${i}] needs lesson, student, status (pass|fail), note (a text), gradedAt (an ISO time) and, when given, by and sha256 (texts)`);
     }
   });
   return grades as ManualGrade[];

@@ -310,3 +310,25 @@ describe("a lesson file far larger than a lesson", () => {
     expect(r.stdout).toMatch(/4 file\(s\), 3 lesson\(s\): 1 error\(s\)/);
   });
 });
+
+describe("a manual-grades.json decision with a field of the wrong type", () => {
+  test("a note that is not a text, a --by that is not a text or a gradedAt that is no time is refused naming the decision (exit 4), not written into the gradebook as 'undefined' or '[object Object]'", async () => {
+    const decision = { lesson: "fx-retry", student: "alice", status: "pass", note: "checked by hand", gradedAt: "2026-11-24T10:00:00Z" };
+    for (const [name, bad] of [
+      ["no-note", { note: undefined }],
+      ["by-object", { by: { name: "ana" } }],
+      ["bad-time", { gradedAt: "yesterday" }],
+      ["sha-number", { sha256: 5 }],
+    ] as const) {
+      const grades = path.join(tmp, `grades-${name}`);
+      await mkdir(grades, { recursive: true });
+      const file = path.join(grades, "manual-grades.json");
+      await writeFile(file, JSON.stringify({ version: 1, grades: [{ ...decision, ...bad }] }));
+      const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", grades]);
+      expect(r, name).toMatchObject({
+        code: 4,
+        stderr: `grader proofs: ${file}: grades[0] needs lesson, student, status (pass|fail), note (a text), gradedAt (an ISO time) and, when given, by and sha256 (texts)\n`,
+      });
+    }
+  });
+});
