@@ -170,7 +170,7 @@ export function parseFrontMatter(
   const partPair = required("part");
   if (partPair) {
     const v = (partPair.value as Node).toJSON();
-    if ((typeof v === "string" && v.trim() !== "") || typeof v === "number") fields.part = String(v);
+    if ((typeof v === "string" && v.trim() !== "") || (typeof v === "number" && Number.isFinite(v))) fields.part = String(v);
     else typeError(ctx, "part", lineOfKey("part"), "a text or a number", v);
   }
   const titlePair = required("title");
@@ -240,7 +240,8 @@ function expectId(ctx: Ctx, node: Node | null, field: string, line: number): str
 
 function expectInteger(ctx: Ctx, node: Node | null, field: string, line: number, min: number): number | undefined {
   const v = node?.toJSON();
-  if (typeof v === "number" && Number.isInteger(v) && v >= min) return v;
+  // Safe integers only: 1e308 is an integer to JavaScript, and an XP of it times a score, or summed, is Infinity (JSON writes null).
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= min) return v;
   typeError(ctx, field, ctx.lineOf(node, line), min > 0 ? "a positive integer" : "a non-negative integer", v);
   return undefined;
 }
@@ -266,7 +267,7 @@ function expectNumberList(ctx: Ctx, node: Node | null, field: string, line: numb
   const out: number[] = [];
   node.items.forEach((item, i) => {
     const v = (item as Node).toJSON();
-    if (typeof v === "number" && Number.isInteger(v)) out.push(v);
+    if (typeof v === "number" && Number.isSafeInteger(v)) out.push(v);
     else typeError(ctx, `${field}[${i}]`, ctx.lineOf(item as Node, line), "an integer number of days", v);
   });
   return out;

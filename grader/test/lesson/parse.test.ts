@@ -359,3 +359,18 @@ describe("parseLesson: a lesson of hostile size", () => {
     expect(l.doneWhen.at(-1)).toEqual({ text: "last", checked: true, line: 13 + n });
   }, 60_000);
 });
+
+describe("parseLesson: numbers past what a count can be", () => {
+  test.each([
+    ["xp: 1e308", "xp", "must be a non-negative integer, found number 1e+308"],
+    ["xp: 9007199254740993", "xp", "must be a non-negative integer, found number 9007199254740992"],
+    ["order: 99999999999999999999", "order", "must be a non-negative integer, found number 100000000000000000000"],
+    ["review_schedule_days: [3, 1e300]", "review_schedule_days[1]", "must be an integer number of days, found number 1e+300"],
+    ["part: .nan", "part", "must be a text or a number, found number NaN"],
+  ])("%s is an error: it would sum to Infinity in a report, or name no part", (line, field, message) => {
+    const fm = `${BASE.split("\n").filter((l) => !l.startsWith(`${line.split(":")[0]}:`)).join("\n")}\n${line}`;
+    const r = parseLesson(lesson(fm), "x.md");
+    expect(r.lesson).toBeUndefined();
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.field}: ${d.message}`)).toEqual([`${field}: ${message}`]);
+  });
+});
