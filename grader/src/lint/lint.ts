@@ -106,25 +106,41 @@ export function findCycles(lessons: Lesson[]): string[][] {
   const stack: string[] = [];
   const seen = new Set<string>();
   const cycles: string[][] = [];
-  const visit = (id: string) => {
-    state.set(id, 1);
-    stack.push(id);
-    for (const next of edges.get(id) ?? []) {
+  const record = (next: string) => {
+    const cycle = stack.slice(stack.indexOf(next));
+    const min = cycle.indexOf([...cycle].sort()[0]!);
+    const rotated = [...cycle.slice(min), ...cycle.slice(0, min)];
+    const key = rotated.join("\u0000");
+    if (!seen.has(key)) {
+      seen.add(key);
+      cycles.push(rotated);
+    }
+  };
+  // The DFS keeps its own stack of frames (a lesson and the index of its next prerequisite), so a
+  // chain of tens of thousands of prerequisites costs no call stack.
+  const visit = (root: string) => {
+    const frames: { id: string; next: number }[] = [];
+    const enter = (id: string) => {
+      state.set(id, 1);
+      stack.push(id);
+      frames.push({ id, next: 0 });
+    };
+    enter(root);
+    while (frames.length > 0) {
+      const frame = frames.at(-1)!;
+      const outs = edges.get(frame.id) ?? [];
+      if (frame.next === outs.length) {
+        frames.pop();
+        stack.pop();
+        state.set(frame.id, 2);
+        continue;
+      }
+      const next = outs[frame.next++]!;
       if (!edges.has(next)) continue;
       const s = state.get(next);
-      if (s === 1) {
-        const cycle = stack.slice(stack.indexOf(next));
-        const min = cycle.indexOf([...cycle].sort()[0]!);
-        const rotated = [...cycle.slice(min), ...cycle.slice(0, min)];
-        const key = rotated.join("\u0000");
-        if (!seen.has(key)) {
-          seen.add(key);
-          cycles.push(rotated);
-        }
-      } else if (s === undefined) visit(next);
+      if (s === 1) record(next);
+      else if (s === undefined) enter(next);
     }
-    stack.pop();
-    state.set(id, 2);
   };
   for (const id of [...edges.keys()].sort()) if (!state.has(id)) visit(id);
   return cycles;

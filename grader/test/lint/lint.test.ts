@@ -36,6 +36,17 @@ describe("lint rules", () => {
     ]);
   });
 
+  test("a chain of 50,000 prerequisites is walked without running out of stack, and the cycle closing it is found", () => {
+    const n = 50_000;
+    const lessons = Array.from({ length: n }, (_, i) => makeLesson({ id: `l${String(i).padStart(5, "0")}`, prereqs: [`l${String((i + 1) % n).padStart(5, "0")}`] }));
+    const cycles = findCycles(lessons);
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]).toHaveLength(n);
+    expect(cycles[0]!.slice(0, 2)).toEqual(["l00000", "l00001"]);
+    lessons[n - 1] = makeLesson({ id: lessons[n - 1]!.id });
+    expect(findCycles(lessons)).toEqual([]);
+  });
+
   test("a DAG with shared prerequisites has no cycle", () => {
     const lessons = [makeLesson({ id: "a" }), makeLesson({ id: "b", prereqs: ["a"] }), makeLesson({ id: "c", prereqs: ["a", "b"] })];
     expect(findCycles(lessons)).toEqual([]);
