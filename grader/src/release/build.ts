@@ -16,13 +16,13 @@
  *   profile.
  */
 import { InputError } from "@dslab/protocol/cli";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { classroomWorkflow, type ReleaseLesson } from "./classroom.js";
-import { listFiles } from "./leaks.js";
+import { listFiles, listSymlinks } from "./leaks.js";
 import { pruneLockfile, type Lockfile, type RootManifest } from "./lockfile.js";
 import { studentReadme } from "./readme.js";
-import { instructorOnlyReason, shippingRule, stripInstructorOnly, type Profile } from "./rules.js";
+import { instructorOnlyReason, shippingRule, shipRulesFor, stripInstructorOnly, type Profile, type ShipRule } from "./rules.js";
 
 export interface ReleaseFile {
   /** Relative to the release root, `/` separators. */
@@ -97,8 +97,36 @@ function transform(rel: string, data: Buffer): Buffer {
   return data;
 }
 
+/**
+ * The allow-list row a symbolic link stands in the way of, if any: a link to
+ * a file the row would ship, or to a directory where the row ships files
+ * (`lessons/w13 -> ../common/w13` under `lessons/**\/*.md`).
+ */
+function linkInTheWay(root: string, link: string, profile: Profile): ShipRule | undefined {
+  let isDir = false;
+  try {
+    isDir = statSync(join(root, link)).isDirectory();
+  } catch {
+    // A dangling link: what a row would ship by its name.
+  }
+  if (!isDir) return shippingRule(link, profile);
+  return shipRulesFor(profile).find((r) => {
+    const star = r.pattern.indexOf("*");
+    const prefix = star === -1 ? r.pattern : r.pattern.slice(0, star);
+    return `${link}/`.startsWith(prefix) || prefix.startsWith(`${link}/`);
+  });
+}
+
 /** Every file of the release, sorted by path. */
 export function collectRelease(o: CollectOptions): ReleaseFile[] {
+  // The release copies files, never links: what a link stands for would be left out without a word, while
+  // lint, site and check (which follow links) show it, and the student README lists its lessons.
+  for (const link of listSymlinks(o.root)) {
+    const rule = linkInTheWay(o.root, link, o.profile);
+    if (rule === undefined) continue;
+    const target = readlinkSync(join(o.root, link));
+    throw new ReleaseError(`${link} is a symbolic link (to ${target}) where the release ships files (${rule.why}); the release copies files, not links, so what is behind it would be left out: replace the link with the files`);
+  }
   const files: ReleaseFile[] = [];
   for (const rel of listFiles(o.root)) {
     const rule = shippingRule(rel, o.profile);

@@ -41,7 +41,7 @@ export function fingerprint(source: string, why: string, text: string): Fingerpr
   return { source, why, normalized, sha256: createHash("sha256").update(normalized).digest("hex") };
 }
 
-function walk(root: string, rel: string, out: string[]): void {
+function walk(root: string, rel: string, out: string[], links?: string[]): void {
   let entries;
   try {
     entries = readdirSync(join(root, rel), { withFileTypes: true });
@@ -51,9 +51,17 @@ function walk(root: string, rel: string, out: string[]): void {
   for (const e of entries) {
     const p = rel === "" ? e.name : `${rel}/${e.name}`;
     if (e.isDirectory()) {
-      if (!SKIPPED_DIRS.has(e.name)) walk(root, p, out);
+      if (!SKIPPED_DIRS.has(e.name)) walk(root, p, out, links);
     } else if (e.isFile()) out.push(p);
+    else if (e.isSymbolicLink()) links?.push(p);
   }
+}
+
+/** Every symbolic link under `root` (relative paths with `/`), where listFiles finds files: links are never followed, so what is behind one is not in a listing. */
+export function listSymlinks(root: string): string[] {
+  const links: string[] = [];
+  walk(root, "", [], links);
+  return links.sort();
 }
 
 /** Every file under `dir` of `root` (relative paths with `/`), skipping installs and build outputs. */

@@ -3,7 +3,7 @@
 // solution, mutant or answer key is in it by path or by content, that it
 // installs from the lock, and that `npm run check` there fails on the stubs.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -93,6 +93,31 @@ describe("the allow-list and the instructor-only convention", () => {
       expect(released).not.toContain("seq 5 is the duplicate");
       expect(released).not.toContain("instructor-only");
       expect(findLeaks(files, protectedFingerprints(root))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a symbolic link where it ships files, naming it, rather than leaving the lessons behind it out in silence", () => {
+    const root = mkdtempSync(join(tmpdir(), "dslab-release-links-"));
+    try {
+      for (const f of ["package.json", "package-lock.json"]) cpSync(join(REPO, f), join(root, f));
+      const workspaces = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).workspaces as string[];
+      for (const ws of workspaces) cpSync(join(REPO, ws, "package.json"), join(root, ws, "package.json"));
+      mkdirSync(join(root, "common/w11"), { recursive: true });
+      cpSync(join(REPO, "lessons/w11/l04-idempotent-writes.md"), join(root, "common/w11/l04-idempotent-writes.md"));
+      mkdirSync(join(root, "lessons"));
+      symlinkSync("../common/w11", join(root, "lessons/w11"));
+      expect(() => collectRelease({ root, profile: "student", lessons: [] })).toThrow(
+        "lessons/w11 is a symbolic link (to ../common/w11) where the release ships files (the course (answer keys and instructor-only passages removed)); the release copies files, not links, so what is behind it would be left out: replace the link with the files",
+      );
+      rmSync(join(root, "lessons/w11"));
+      symlinkSync("../../common/w11/l04-idempotent-writes.md", join(root, "lessons/l04.md"));
+      expect(() => collectRelease({ root, profile: "student", lessons: [] })).toThrow(/^lessons\/l04\.md is a symbolic link \(to \.\.\/\.\.\/common/);
+      // A link no row ships from is left alone.
+      rmSync(join(root, "lessons/l04.md"));
+      symlinkSync("../shared", join(root, "notes"));
+      expect(collectRelease({ root, profile: "student", lessons: [] }).map((f) => f.path)).not.toContain("notes");
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

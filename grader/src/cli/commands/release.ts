@@ -38,7 +38,8 @@ Options:
 
 Exit codes: 0 written (or listed), 1 a release file carries instructor-only
 text (nothing is written), 2 usage error, 4 DIR cannot be written or is not
-empty, or the lessons or an instructor-only marker cannot be read.
+empty, or the lessons or an instructor-only marker cannot be read, or a
+symbolic link stands where files ship (the release copies files, not links).
 `,
   options: {
     out: { type: "string" },
