@@ -102,3 +102,12 @@ export function positiveInt(values: Record<string, unknown>, name: string, fallb
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + "\n";
 }
+
+/**
+ * A name from the outside (a student id taken from a file or folder name) as
+ * it may be printed to a terminal: control characters written as `\u001b`,
+ * so a name holding `ESC [2J` cannot clear the screen or retitle the window.
+ */
+export function shown(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

@@ -332,3 +332,26 @@ describe("a manual-grades.json decision with a field of the wrong type", () => {
     }
   });
 });
+
+describe("a student id (a paste's file name) holding terminal control characters", () => {
+  test("proofs and review print it with the controls escaped, never raw; the gradebook keeps the id as it is", async () => {
+    const esc = "\u001b";
+    const student = `e${esc}]0;pwned\u0007${esc}[2Jvil`;
+    const pastes = path.join(tmp, "pastes-control");
+    await mkdir(pastes, { recursive: true });
+    const paste = await readFile(path.join(PASTES, "alice.txt"));
+    await writeFile(path.join(pastes, `${student}.txt`), paste);
+    await writeFile(path.join(pastes, "bob.txt"), paste);
+    const out = path.join(tmp, "grades-control");
+    const proofs = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", pastes, "--out", out]);
+    expect(proofs.code, proofs.stderr).toBe(0);
+    expect(proofs.stdout).toContain("identical: bob and e\\u001b]0;pwned\\u0007\\u001b[2Jvil\n");
+    expect(proofs.stdout).not.toContain(esc);
+    const rows = JSON.parse(await readFile(path.join(out, "gradebook.json"), "utf8")).rows as { student: string }[];
+    expect(rows.map((r) => r.student)).toEqual(["bob", student]);
+    const review = await grader(["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "x", "--status", "pass", "--note", "n", "--out", out]);
+    expect(review.code).toBe(2);
+    expect(review.stderr).toContain("(students: bob, e\\u001b]0;pwned\\u0007\\u001b[2Jvil)");
+    expect(review.stderr).not.toContain(esc);
+  });
+});

@@ -7,7 +7,7 @@ import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRAD
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
-import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, shown, unreadableReason, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
@@ -87,7 +87,7 @@ is written then).
       entries = listed.filter((e) => !e.isDirectory());
       // A paste left in a folder (a student's own, an LMS export's) would otherwise vanish from the gradebook without a word.
       for (const e of listed) {
-        if (e.isDirectory()) io.stderr(`grader proofs: warning: ${path.join(dir, e.name)}/ is a directory, not graded; each student's paste is a file directly in ${dir}\n`);
+        if (e.isDirectory()) io.stderr(`grader proofs: warning: ${shown(path.join(dir, e.name))}/ is a directory, not graded; each student's paste is a file directly in ${dir}\n`);
       }
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === "ENOTDIR" ? "it is a file, not a directory; give the directory that holds one paste per student" : unreadableReason(err);
@@ -123,7 +123,7 @@ is written then).
       io.stdout(json({ lesson: lesson.id, gradedAt: now, counts, similar: grading.similar, files, rows: grading.rows }));
     } else {
       io.stdout(`lesson ${lesson.id}: ${grading.rows.length} student(s): ${counts.pass} pass, ${counts.fail} fail, ${counts["needs-review"]} needs-review (${grading.rows.filter((r) => r.manual).length} manual)\n`);
-      for (const p of grading.similar) io.stdout(`  ${p.identical ? "identical" : `near-identical (${similarityText(p.similarity)})`}: ${p.a} and ${p.b}\n`);
+      for (const p of grading.similar) io.stdout(`  ${p.identical ? "identical" : `near-identical (${similarityText(p.similarity)})`}: ${shown(p.a)} and ${shown(p.b)}\n`);
       io.stdout(`wrote ${files.csv}, ${files.json}, ${files.html}\n`);
     }
     return EXIT.ok;

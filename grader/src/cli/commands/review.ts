@@ -2,7 +2,7 @@ import { withManualGrades } from "../../gradebook/manual.js";
 import { upsertManualGrade } from "../../gradebook/manual.js";
 import type { GradebookRow, ManualGrade } from "../../gradebook/model.js";
 import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades, MANUAL_GRADES_FILE } from "../../gradebook/store.js";
-import { DEFAULT_GRADES_DIR, EXIT, json, nowIso, requireString, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, json, nowIso, requireString, shown, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import path from "node:path";
 import { prepareOutDir } from "@dslab/protocol/cli";
@@ -63,7 +63,7 @@ without --new-student), 4 a grades file cannot be parsed.
     if (existing === undefined && !decided && values["new-student"] !== true) {
       // A typo in --student would otherwise add a row for nobody.
       const known = [...new Set(rows.filter((r) => r.lesson === lesson.id).map((r) => r.student))].sort();
-      const list = known.length === 0 ? `no gradebook for lesson ${lesson.id} in ${out} yet` : `students: ${known.slice(0, 20).join(", ")}${known.length > 20 ? `, and ${known.length - 20} more` : ""}`;
+      const list = known.length === 0 ? `no gradebook for lesson ${lesson.id} in ${out} yet` : `students: ${known.slice(0, 20).map(shown).join(", ")}${known.length > 20 ? `, and ${known.length - 20} more` : ""}`;
       throw new UsageError(
         `student ${JSON.stringify(student)} is not in the gradebook for lesson ${lesson.id} (${list}); check the spelling, or pass --new-student to record a decision for a student with no paste`,
       );

@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } 
 import { REPOSITORY_ROOT } from "../../check/load.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
-import { DEFAULT_GRADES_DIR, EXIT, unreadableReason, type Command, type Io } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, shown, unreadableReason, type Command, type Io } from "../args.js";
 
 const INTERNAL = 70;
 /** Scales the hidden fault runs' seeds: for the grader's own tests and bench only. */
@@ -182,7 +182,7 @@ or the class directory holds no student folder (nothing is written then),
     io.stdout(classTable(rows.map((r) => r.result), lessons));
     io.stdout(`\nGradebook: ${path.join(out, "gradebook.csv")} and gradebook.json; reports under ${path.join(out, "reports")}/\n`);
     const failed = rows.filter((r) => r.failure !== undefined);
-    for (const r of failed) io.stderr(`grader test: ${r.student}: not graded: ${r.failure} (${path.join(dir, r.student)})\n`);
+    for (const r of failed) io.stderr(`grader test: ${shown(r.student)}: not graded: ${r.failure} (${shown(path.join(dir, r.student))})\n`);
     return EXIT.ok;
   },
 };
