@@ -118,10 +118,11 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
+/** One line for a terminal: control characters (from a file name, a quoted value) are written as `\u001b`, never raw. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}` : d.file;
   const field = d.field ? ` ${d.field}:` : "";
-  return `${where}: ${d.severity}${field} ${d.message} [${d.code}]`;
+  return `${where}: ${d.severity}${field} ${d.message} [${d.code}]`.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -374,3 +374,15 @@ describe("parseLesson: numbers past what a count can be", () => {
     expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.field}: ${d.message}`)).toEqual([`${field}: ${message}`]);
   });
 });
+
+describe("formatDiagnostic: a file name holding terminal control characters", () => {
+  test("is printed with the controls escaped, so a lesson named 'x ESC[2J.md' cannot clear the terminal that runs grader lint", () => {
+    const r = parseLesson(lesson(BASE, "# No table, no checklist\n"), "lessons/x\u001b[2J.md");
+    const lines = r.diagnostics.map(formatDiagnostic);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).not.toContain("\u001b");
+      expect(line.startsWith("lessons/x\\u001b[2J.md")).toBe(true);
+    }
+  });
+});
