@@ -80,6 +80,8 @@ const CLIENT = /\bclient(?:[_-]?id)?(?:["']?\s*[:=]\s*["']?([A-Za-z0-9][\w.-]{0,
 export const CLIENT_ID_GLOBAL = new RegExp(CLIENT.source, "gi");
 const SEQ = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
 const REFUSED = /\bstale\b|\brefused\b|\brejected\b|\bexpired\b/i;
+/** What the reference cluster (`is duplicate, returning cached result`) and client (`outcome=append_ok(replayed)`) print for a duplicate. */
+const EXACT_DUPLICATE = /\bis duplicate, returning cached result\b|\boutcome=\w+_ok\(replayed\)/i;
 const DUPLICATE = /\[dedup\]|\bduplicate\b|\bdeduplicated\b|\(replayed\)|\breplayed\b/i;
 // The client saw the operation succeed: `outcome=append_ok` (not replayed).
 const ACKNOWLEDGED = /\boutcome=\w+_ok\b(?!\()/i;
@@ -109,6 +111,9 @@ export function readReply(line: string): { client: string; type: string } | unde
 }
 
 export function classifyLine(line: string): EvidenceKind {
+  // The cluster's and the client's own duplicate forms first: a word such as "stale" added to the
+  // cluster's line made it a request, and its duplicate escaped the rules while the pattern still matched.
+  if (EXACT_DUPLICATE.test(line)) return "duplicate";
   if (REFUSED.test(line)) return "request";
   if (DUPLICATE.test(line)) return "duplicate";
   if (ACKNOWLEDGED.test(line)) return "acknowledged";

@@ -20,6 +20,9 @@ describe("parseEvidence: reading (client, seq) pairs", () => {
     ["client 42 seq 5 not applied: session expired", { kind: "request", client: "42", seq: 5 }],
     ["refusing to apply client 42 seq 5", { kind: "request", client: "42", seq: 5 }],
     ["client 42 sending seq 5", { kind: "request", client: "42", seq: 5 }],
+    // The cluster's and the client's duplicate forms stay duplicates whatever else the line says.
+    ["n2 | [dedup] client 42 seq 5 is duplicate, returning cached result (not stale)", { kind: "duplicate", client: "42", seq: 5 }],
+    ["client_id=2903 seq=7 attempt=3 node=n3 outcome=append_ok(replayed) action=succeed note=refused", { kind: "duplicate", client: "2903", seq: 7 }],
   ])("%s", (line, expected) => {
     expect(parseEvidence(line).events).toEqual([{ ...expected, line: 1, start: 0, end: line.length }]);
   });
