@@ -72,7 +72,8 @@ export const SKIPPED_DIRS = new Set(["node_modules", "dist", ".turbo", "coverage
 
 /** Paths that are instructor-only whatever the allow-list says (for the student profile). */
 export function instructorOnlyReason(relPath: string): string | undefined {
-  const parts = relPath.split("/");
+  // Names compare in any case, as the lesson loader's do: `d03.Answers.md` is an answer key too.
+  const parts = relPath.toLowerCase().split("/");
   const name = parts.at(-1)!;
   if (relPath.startsWith("grader/hidden/")) return "a hidden suite";
   if (relPath.startsWith("grader/solutions/")) return "a reference solution";

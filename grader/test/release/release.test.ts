@@ -37,6 +37,13 @@ describe("the allow-list and the instructor-only convention", () => {
     }
   });
 
+  it("holds an answer key or instructor notes back whatever the case of its name, as the lesson loader skips them", () => {
+    for (const p of ["lessons/w12/d03.Answers.md", "lessons/w12/ANSWERS.md", "lessons/Instructor/notes.md", "lessons/w11/l04.Instructor.MD"]) {
+      expect(instructorOnlyReason(p), p).toBeDefined();
+    }
+    expect(instructorOnlyReason("lessons/w12/d03-quest-client-retry-idempotency.md")).toBeUndefined();
+  });
+
   it("cuts the passages between instructor-only markers and refuses an unclosed one", () => {
     const lesson = "# L\n\nfor students\n<!-- instructor-only -->\nthe answer is 42\n<!-- /instructor-only -->\nmore\n";
     expect(stripInstructorOnly(lesson, "l.md")).toBe("# L\n\nfor students\nmore\n");
