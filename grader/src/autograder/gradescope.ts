@@ -117,7 +117,8 @@ find_workbook() {
   local found
   found=$(find "$SUBMISSION" -mindepth 1 -maxdepth 3 -type d -name week-12 -not -path '*/node_modules/*' 2>/dev/null | sort | while read -r d; do [ -d "$d/src" ] && echo "$d"; done | head -n 1)
   if [ -n "$found" ]; then echo "$found"; return; fi
-  find "$SUBMISSION" -mindepth 2 -maxdepth 4 -type f -path '*/src/*.ts' -not -path '*/node_modules/*' 2>/dev/null | sort | head -n 1 | xargs -r dirname | xargs -r dirname
+  # Read line by line, not through xargs, which splits "my work/src/x.ts" at the space.
+  find "$SUBMISSION" -mindepth 2 -maxdepth 4 -type f -path '*/src/*.ts' -not -path '*/node_modules/*' 2>/dev/null | sort | head -n 1 | while IFS= read -r f; do dirname "$(dirname "$f")"; done
 }
 
 # The workbook's files a student may upload one by one (no folders).

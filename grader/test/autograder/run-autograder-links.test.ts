@@ -1,11 +1,12 @@
-// run_autograder on a submission that holds symbolic links. Gradescope runs
-// the script as root, and a student's zip or repository may carry links: one
-// to the autograder's own source (its reference solutions, its hidden suites)
-// must never be graded or copied as the student's work. The script runs for
+// run_autograder on a submission that holds symbolic links, or a folder whose
+// name holds spaces. Gradescope runs the script as root, and a student's zip
+// or repository may carry links: one to the autograder's own source (its
+// reference solutions, its hidden suites) must never be graded or copied as
+// the student's work. The script runs for
 // real (bash, then the real `grader test`) in a fake root (AUTOGRADER_ROOT)
 // whose source is this repository.
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +22,7 @@ function run(cmd: string, o: { cwd: string; env: Record<string, string>; timeout
   });
 }
 
-describe("run_autograder and symbolic links in a submission", () => {
+describe("run_autograder on submissions holding symbolic links or spaces in names", () => {
   // Under the temp directory and 0755, as the zip's own test does: the sandbox's user must reach it.
   const work = mkdtempSync(join(tmpdir(), "dslab-autograder-links-"));
   chmodSync(work, 0o755);
@@ -63,5 +64,15 @@ describe("run_autograder and symbolic links in a submission", () => {
     expect(stdout).toContain("left out symbolic link retry-client.ts");
     expect(results.score).toBe(0);
     expect(results.output).toMatch(/No workbook found in the submission/);
+  }, 320_000);
+
+  it("a workbook in a folder whose name holds spaces (a zip of 'my work/src/...') is found and graded", async () => {
+    rmSync(submission, { recursive: true, force: true });
+    mkdirSync(join(submission, "my work", "src"), { recursive: true });
+    cpSync(join(REPO, "week-12/src"), join(submission, "my work", "src"), { recursive: true });
+    const { stdout, results } = await grade();
+    expect(stdout).toContain(`grading ${join(submission, "my work")}\n`);
+    expect(results.output ?? "").not.toMatch(/could not grade/);
+    expect((results as unknown as { tests: unknown[] }).tests.length).toBeGreaterThan(0);
   }, 320_000);
 });
