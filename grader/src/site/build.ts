@@ -12,6 +12,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { InputError } from "@dslab/protocol/cli";
 import MarkdownIt from "markdown-it";
 import { orderByPrerequisites, planWorkbook } from "../check/plan.js";
 import { loadChecks } from "../check/load.js";
@@ -20,6 +21,9 @@ import { loadCourse } from "../lesson/load.js";
 import type { Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
 import { lessonPagePath, urlPath } from "./pages.js";
+
+/** A course the site cannot be built from as it is (exit 4). */
+export class SiteError extends InputError {}
 
 export interface SiteFile {
   /** Path inside the site, with `/`. */
@@ -178,6 +182,9 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
   const inCourse = (file: string): string => path.relative(path.resolve(o.lessonsDir), path.resolve(file)).split(path.sep).join("/");
   const published = course.lessons.filter((l) => instructorOnlyReason(inCourse(l.file)) === undefined);
   const lessons = orderByPrerequisites(published);
+  // The index is written last, over any page of the same path: that lesson would vanish from the site.
+  const atIndex = lessons.find((l) => pageOf(l.file) === "index.html");
+  if (atIndex) throw new SiteError(`${atIndex.file} would be published as index.html, the site's list of lessons; rename the lesson file (e.g. intro.md)`);
   const [tests, shorts] = await Promise.all([visibleTests(o.root), shortNames(o.root, lessons)]);
   const byId = new Map(lessons.map((l) => [l.id, l]));
   const files = new Map<string, SiteFile>();

@@ -147,3 +147,16 @@ describe("grader site: instructor-only files of the course directory are never p
     for (const f of ["instructor/key.svg", "a.instructor.html", "instructor/walkthrough.html"]) expect(existsSync(path.join(c.site, f)), f).toBe(false);
   });
 });
+
+describe("grader site: a lesson whose page would take the index's place", () => {
+  test("a lesson file named index.md is refused, naming it (exit 4), and nothing is written, instead of its page being replaced by the list of lessons", async () => {
+    const c = await course("index-lesson", {
+      "index.md": lesson("fx-intro", "Intro", 1, "", "Welcome."),
+      "b.md": lesson("fx-b", "Lesson B", 2, "prereqs: [fx-intro]\n"),
+    });
+    const r = await grader(["site", "--lessons", c.dir, "--out", c.site]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^grader site: .*index-lesson\/index\.md would be published as index\.html, the site's list of lessons; rename the lesson file \(e\.g\. intro\.md\)\n$/);
+    expect(existsSync(c.site)).toBe(false);
+  });
+});

@@ -37,8 +37,8 @@ Options:
   -h, --help      show this help
 
 Exit codes: 0 written, 2 usage error, 4 the lessons cannot be read or hold
-no lesson (nothing is written then), an instructor-only marker is unclosed,
-or DIR cannot be written.
+no lesson, or a lesson file index.md would take the index's place (nothing is
+written then), an instructor-only marker is unclosed, or DIR cannot be written.
 `,
   options: {
     out: { type: "string" },
