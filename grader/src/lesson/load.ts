@@ -17,11 +17,18 @@ export interface Course {
   files: number;
 }
 
-/** A lesson file: Markdown, but not a README nor an answer key (`answers.md`, `*.answers.md`: instructor-only, see `grader release`). */
+/**
+ * A lesson file: Markdown, but not a README, an answer key (`answers.md`,
+ * `*.answers.md`) nor instructor notes (`*.instructor.md`): instructor-only,
+ * see `grader release`.
+ */
 const isLessonName = (name: string) => {
   const lower = name.toLowerCase();
-  return name.endsWith(".md") && lower !== "readme.md" && lower !== "answers.md" && !lower.endsWith(".answers.md");
+  return name.endsWith(".md") && lower !== "readme.md" && lower !== "answers.md" && !lower.endsWith(".answers.md") && !lower.endsWith(".instructor.md");
 };
+
+/** A directory of instructor notes (`instructor/`, any case), which never ships and holds no lesson. */
+const isInstructorDir = (name: string) => name.toLowerCase() === "instructor";
 
 /** What is not a regular file, in words. */
 function kindOf(s: Stats | Dirent): string {
@@ -63,6 +70,7 @@ async function listMarkdown(dir: string): Promise<{ files: string[]; problems: {
         }
       }
       if (entry.isDirectory()) {
+        if (isInstructorDir(e.name)) continue;
         const real = await realpath(p);
         if (!seenDirs.has(real)) {
           seenDirs.add(real);

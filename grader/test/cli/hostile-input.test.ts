@@ -355,3 +355,16 @@ describe("a student id (a paste's file name) holding terminal control characters
     expect(review.stderr).not.toContain(esc);
   });
 });
+
+describe("instructor notes in the course directory", () => {
+  test("an instructor/ directory and a *.instructor.md file are not read as lessons, as answer keys are not: lint passes", async () => {
+    const dir = await course("with-notes", { "retry.instructor.md": "Grading notes: a paste without the seq line fails.\n" });
+    await mkdir(path.join(dir, "Instructor"), { recursive: true });
+    await writeFile(path.join(dir, "Instructor", "notes.md"), "Students forget that reads are not deduplicated.\n");
+    const r = await grader(["lint", "--lessons", dir, "--root", FIXTURES]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).not.toContain("instructor");
+    expect(r.stdout).toMatch(/3 file\(s\), 3 lesson\(s\): 0 error\(s\)/);
+    expect(r.code).toBe(0);
+  });
+});
