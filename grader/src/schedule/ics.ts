@@ -23,9 +23,14 @@ export interface IcsCalendar {
 
 export const PRODID = "-//dslab//grader review schedule//EN";
 
-/** TEXT escaping (RFC 5545 3.3.11). */
+/** TEXT escaping (RFC 5545 3.3.11); control characters but tab, which TEXT cannot hold, become U+FFFD. */
 export function escapeText(s: string): string {
-  return s.replace(/\\/g, "\\\\").replace(/;/g, "\\;").replace(/,/g, "\\,").replace(/\r?\n/g, "\\n");
+  return s
+    .replace(/\\/g, "\\\\")
+    .replace(/;/g, "\\;")
+    .replace(/,/g, "\\,")
+    .replace(/\r?\n/g, "\\n")
+    .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "\ufffd");
 }
 
 /** Folds a content line to at most 75 octets per line, never splitting a UTF-8 character. */

@@ -179,6 +179,20 @@ describe("fixed review schedule as iCalendar, parsed back field by field", () =>
     expect(value(e!.components[0]!, "DESCRIPTION")).toBe(`Review 1/1: ${title.replace(/[,;]/g, "\\$&")}`);
   });
 
+  test("a student id holding control characters is written in the calendar's name as U+FFFD, which TEXT may hold; a tab stays", () => {
+    const course = [makeLesson({ id: "w11-l04", title: "Idempotent writes", reviewScheduleDays: [4], file: "lessons/w11/l04-idempotent-writes.md" })];
+    const { rows } = parseCompletions("student,lesson,completed_at\n\"a\u0001b\u001b[2J\tc\",w11-l04,2026-11-20\n", "c.csv", course);
+    const built = buildSchedule({ reviews: fixedPlan(rows).reviews, previous: emptyState(), linkOf: (r) => ({ text: r.lesson.file }), stampDayOf: () => 0, mode: "fixed" });
+    const [text] = [...built.calendars.values()];
+    // CR and LF end the content lines; no other control character is left.
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+    expect(unescapeText(value(parseIcs(text!), "X-WR-CALNAME")!)).toBe("dslab reviews: a\ufffdb\ufffd[2J\tc");
+  });
+
+  test("escapeText leaves no control character but tab: RFC 5545 TEXT holds none", () => {
+    expect(escapeText("x\u0000y\u007fz\tw")).toBe("x\ufffdy\ufffdz\tw");
+  });
+
   test("the CSV agenda lists every review", () => {
     const lines = built.agendaCsv.split("\r\n");
     expect(lines[0]).toBe("student,lesson,title,review,date,status,uid,sequence,link");
