@@ -78,6 +78,17 @@ export class LessonProofConfigError extends Error {
 }
 
 const MAX_MATCHES_PER_PATTERN = 20;
+/**
+ * Reasons of one kind a result carries, the rest counted: a reason per line
+ * of a paste of 5,000 forged lines would fill a gradebook cell far past the
+ * 32,767 characters a spreadsheet holds. Each of those lines stays
+ * highlighted.
+ */
+const MAX_REASONS_PER_KIND = 10;
+
+function firstOf(reasons: string[], rest: (n: number) => string): string[] {
+  return reasons.length <= MAX_REASONS_PER_KIND ? reasons : [...reasons.slice(0, MAX_REASONS_PER_KIND), rest(reasons.length - MAX_REASONS_PER_KIND)];
+}
 const MAX_EVIDENCE_HIGHLIGHTS = 500;
 
 export interface ProofChecker {
@@ -230,9 +241,9 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
     highlights.push({ start, end, kind, label: kind === "violation" ? "evidence rule broken" : "evidence to review: a person checks this line" });
   }
   const patternsFailed = reasons.length;
-  reasons.push(...evidence.violations.map((v) => `evidence: ${v.message}`));
+  reasons.push(...firstOf(evidence.violations.map((v) => `evidence: ${v.message}`), (n) => `evidence: and ${n} more lines break a rule`));
   // Review reasons: nothing in the paste is wrong, but something in it cannot be confirmed from it.
-  const review: string[] = evidence.toReview.map((v) => `evidence to review: ${v.message}`);
+  const review: string[] = firstOf(evidence.toReview.map((v) => `evidence to review: ${v.message}`), (n) => `evidence to review: and ${n} more lines to review`);
   const copied = copiedExample(lesson, text);
   const nearly = copied === undefined ? nearlyCopiedExample(lesson, text) : undefined;
   if (copied !== undefined) {

@@ -41,6 +41,21 @@ describe("proof statuses (the client-retry quest's proof rules)", () => {
     expect(marked).toEqual([{ start: 9, end: 70, kind: "review", label: "evidence to review: a person checks this line" }]);
   });
 
+  test("thousands of broken rules give ten reasons of each kind and a count of the rest, not a reason per line (a gradebook cell holds 32,767 characters)", () => {
+    const dups = Array.from({ length: 5000 }, (_, i) => `[dedup] client ${i + 1} seq ${i + 1} is duplicate, returning cached result`);
+    const applied = Array.from({ length: 30 }, () => "[apply] client 7 seq 1");
+    const r = proofChecker(regexLesson).check(enc(["retrying", ...dups, ...applied].join("\n")));
+    expect(r.status).toBe("fail");
+    const fails = r.reasons.filter((x) => x.startsWith("evidence: "));
+    const reviews = r.reasons.filter((x) => x.startsWith("evidence to review: "));
+    expect(fails).toHaveLength(11);
+    expect(fails.at(-1)).toBe("evidence: and 19 more lines break a rule");
+    expect(reviews).toHaveLength(11);
+    expect(reviews.at(-1)).toBe("evidence to review: and 4990 more lines to review");
+    expect(r.reasons.join("; ").length).toBeLessThan(32_767);
+    expect(r.evidence?.toReview).toHaveLength(5000);
+  });
+
   test("a (client, seq) applied twice fails even when every pattern matches", () => {
     const r = proofChecker(regexLesson).check(enc(`${GOOD}\n10:00:04 [apply] client 42 seq 5 append k1 x5`));
     expect(r).toMatchObject({ status: "fail", score: 0 });
