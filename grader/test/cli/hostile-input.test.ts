@@ -368,3 +368,16 @@ describe("instructor notes in the course directory", () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe("grader proofs with --out the pastes directory itself", () => {
+  test("is a usage error naming both (exit 2) before anything is written: the gradebook's files would be read as pastes on the next run", async () => {
+    const dir = path.join(tmp, "pastes-and-grades");
+    await mkdir(dir, { recursive: true });
+    for (const f of await readdir(PASTES)) await copyFile(path.join(PASTES, f), path.join(dir, f));
+    const before = (await readdir(dir)).sort();
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", dir, "--out", `${dir}/`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`grader proofs: --out ${dir}/ is the pastes directory ${dir}; its gradebook.csv, gradebook.json and review page would be read as pastes on the next run: give another --out`);
+    expect((await readdir(dir)).sort()).toEqual(before);
+  });
+});

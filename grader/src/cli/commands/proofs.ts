@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { prepareOutDir } from "@dslab/protocol/cli";
 import path from "node:path";
@@ -20,6 +21,18 @@ const READ_CONCURRENCY = 16;
 export function studentIdOf(fileName: string): string {
   const ext = path.extname(fileName);
   return ext && ext !== fileName ? fileName.slice(0, -ext.length) : fileName;
+}
+
+/** Whether two paths name one directory (links followed where they exist). */
+function sameDirectory(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** One student's paste, or why it cannot be read (a FIFO, a dangling symlink): that student's row says so. */
@@ -56,7 +69,7 @@ status and are marked manual.
 
 Options:
   --lesson ID       the lesson (required): its id, or its short name (retry, vote, w11)
-  --out DIR2        output directory (default: ${DEFAULT_GRADES_DIR})
+  --out DIR2        output directory (default: ${DEFAULT_GRADES_DIR}); not DIR itself
   --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns
   --similarity X    near-duplicate threshold between 0 and 1 (default: ${DEFAULT_SIMILARITY})
   --max-bytes N     paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
@@ -78,6 +91,9 @@ is written then).
     const maxBytes = positiveInt(values, "max-bytes", DEFAULT_MAX_PASTE_BYTES);
     const threshold = values.similarity === undefined ? DEFAULT_SIMILARITY : Number(values.similarity);
     if (!(threshold > 0 && threshold <= 1)) throw new UsageError(`--similarity must be a number in (0, 1], found ${JSON.stringify(values.similarity)}`);
+    if (sameDirectory(out, dir)) {
+      throw new UsageError(`--out ${out} is the pastes directory ${dir}; its gradebook.csv, gradebook.json and review page would be read as pastes on the next run: give another --out`);
+    }
     const { lesson } = await loadLessonOrExit(String(values.lessons), id, io);
     const checker = proofChecker(lesson, { maxBytes });
     let entries;
