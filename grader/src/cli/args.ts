@@ -1,7 +1,7 @@
 // Argument parsing shared by every grader command, on the dslab convention
 // (@dslab/protocol/cli): strict parseArgs, usage errors (exit 2) that say
 // what to do and name the near option.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import { EXIT as CLI_EXIT, InputError, parseOptions, UsageError, type Io as CliIo } from "@dslab/protocol/cli";
@@ -110,4 +110,16 @@ export function json(value: unknown): string {
  */
 export function shown(name: string): string {
   return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Whether two paths name one directory (links followed where they exist). */
+export function sameDirectory(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }

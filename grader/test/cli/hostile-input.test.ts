@@ -369,6 +369,17 @@ describe("instructor notes in the course directory", () => {
   });
 });
 
+describe("grader test --class with --out the class directory itself", () => {
+  test("is a usage error (exit 2) before anything is graded or written: its reports/ folder would be graded as a student on the next run", async () => {
+    const klass = path.join(tmp, "class-and-grades");
+    await mkdir(path.join(klass, "alice", "week-12", "src"), { recursive: true });
+    const r = await grader(["test", "--class", klass, "--lesson", "keys", "--out", klass], { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--out ${klass} is the class directory ${klass}; its reports/ folder would be graded as a student on the next run: give another --out`);
+    expect((await readdir(klass)).sort()).toEqual(["alice"]);
+  });
+});
+
 describe("grader proofs with --out the pastes directory itself", () => {
   test("is a usage error naming both (exit 2) before anything is written: the gradebook's files would be read as pastes on the next run", async () => {
     const dir = path.join(tmp, "pastes-and-grades");

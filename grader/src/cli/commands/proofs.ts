@@ -1,4 +1,3 @@
-import { realpathSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { prepareOutDir } from "@dslab/protocol/cli";
 import path from "node:path";
@@ -8,7 +7,7 @@ import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRAD
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
-import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, shown, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, sameDirectory, shown, unreadableReason, UsageError, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
@@ -21,18 +20,6 @@ const READ_CONCURRENCY = 16;
 export function studentIdOf(fileName: string): string {
   const ext = path.extname(fileName);
   return ext && ext !== fileName ? fileName.slice(0, -ext.length) : fileName;
-}
-
-/** Whether two paths name one directory (links followed where they exist). */
-function sameDirectory(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }
 
 /** One student's paste, or why it cannot be read (a FIFO, a dangling symlink): that student's row says so. */

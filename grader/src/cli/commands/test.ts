@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } 
 import { REPOSITORY_ROOT } from "../../check/load.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
-import { DEFAULT_GRADES_DIR, EXIT, shown, unreadableReason, type Command, type Io } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, sameDirectory, shown, unreadableReason, type Command, type Io } from "../args.js";
 
 const INTERNAL = 70;
 /** Scales the hidden fault runs' seeds: for the grader's own tests and bench only. */
@@ -53,7 +53,8 @@ Options:
   --format F         ${FORMATS.map((f) => f.name).join(", ")} (default: md on stdout,
                      json with --out); --class writes one per student
   --out PATH         --submission: the report file (default: stdout);
-                     --class: the gradebook directory (default ${DEFAULT_GRADES_DIR}):
+                     --class: the gradebook directory (default ${DEFAULT_GRADES_DIR};
+                     not the class DIR itself):
                      gradebook.csv and .json (the rows grader proofs writes, each
                      with its criterion scores; manual grades are kept) and
                      reports/<student>/<file>
@@ -164,6 +165,9 @@ or the class directory holds no student folder (nothing is written then),
     }
     if (students.length === 0) throw new InputError(`--class ${klass}: no student folder in it (one folder per student, each a week-12/ or a repository); nothing graded, nothing written`);
     const out = path.resolve((values.out as string | undefined) ?? DEFAULT_GRADES_DIR);
+    if (sameDirectory(out, dir)) {
+      throw new UsageError(`--out ${values.out} is the class directory ${klass}; its reports/ folder would be graded as a student on the next run: give another --out`);
+    }
     // Refused in one line naming --out (exit 4) before any grading, as is a gradebook there that cannot be read.
     prepareOutDir(out, []);
     await readGradebookRows(out);
