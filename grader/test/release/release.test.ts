@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectRelease } from "../../src/release/build.js";
 import { findLeaks, findLeaksInDir, listFiles, normalizeWhitespace, protectedFingerprints } from "../../src/release/leaks.js";
 import { pruneLockfile, type Lockfile } from "../../src/release/lockfile.js";
@@ -154,8 +154,14 @@ describe("the allow-list and the instructor-only convention", () => {
 });
 
 describe("a student release", () => {
-  const out = mkdtempSync(join(tmpdir(), "dslab-release-"));
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  // Made when the suite runs, not when it is collected: a run filtered to other tests leaves no empty directory behind.
+  let out = "";
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), "dslab-release-"));
+  });
+  afterAll(() => {
+    if (out !== "") rmSync(out, { recursive: true, force: true });
+  });
 
   it(
     "holds no hidden suite, solution, mutant or answer key (by path and by content), installs offline from its lock, and its npm run check fails on the stubs",
