@@ -1,0 +1,54 @@
+/**
+ * What a lesson tells the student to write in a workbook stub is what the
+ * stub declares: the requests the dedup store serves are the ones the
+ * lessons route through the tracker or around it.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import MarkdownIt from "markdown-it";
+import { describe, expect, test } from "vitest";
+import { REPO } from "../helpers/cli.js";
+
+const md = new MarkdownIt();
+
+/** The `type` of each member of the stub's `KvRequest` union, and the fields of its `RequestIdentity`. */
+async function storeRequests(): Promise<{ types: string[]; identity: string[] }> {
+  const stub = await readFile(path.join(REPO, "week-12", "src", "dedup-kv-store.ts"), "utf8");
+  const union = /export type KvRequest =([\s\S]*?);\n/.exec(stub);
+  const identity = /export interface RequestIdentity \{([\s\S]*?)\}/.exec(stub);
+  expect({ union: union !== null, identity: identity !== null }, "week-12/src/dedup-kv-store.ts declares KvRequest and RequestIdentity").toEqual({ union: true, identity: true });
+  return {
+    types: [...union![1]!.matchAll(/type: "([a-z_]+)"/g)].map((m) => m[1]!).sort(),
+    identity: [...identity![1]!.matchAll(/^\s*([a-z_]+)\??:/gm)].map((m) => m[1]!).sort(),
+  };
+}
+
+/** The code spans of the list item of `file`'s Steps section whose bold title matches `title`. */
+async function stepSpans(file: string, title: RegExp): Promise<string[]> {
+  const tokens = md.parse(await readFile(path.join(REPO, file), "utf8"), {});
+  let inSteps = false;
+  let depth = 0;
+  let spans: string[] | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === "heading_open" && t.tag === "h2") inSteps = tokens[i + 1]!.content === "Steps";
+    if (!inSteps) continue;
+    if (t.type === "list_item_open") {
+      depth++;
+      if (depth === 1 && title.test(tokens[i + 2]?.content ?? "")) spans = [];
+    } else if (t.type === "list_item_close") {
+      depth--;
+      if (depth === 0 && spans !== undefined) return spans;
+    }
+    if (spans !== undefined) for (const c of t.children ?? []) if (c.type === "code_inline") spans.push(c.content);
+  }
+  throw new Error(`${file}: no step titled ${title}`);
+}
+
+describe("lessons and the workbook stubs", () => {
+  test("w11-l04's routing step names exactly the request types the dedup store serves, and its identity fields", async () => {
+    const spans = await stepSpans("lessons/w11/l04-idempotent-writes.md", /Route writes through the tracker/);
+    const { types, identity } = await storeRequests();
+    expect([...new Set(spans)].sort()).toEqual([...types, ...identity].sort());
+  });
+});
