@@ -51,4 +51,13 @@ describe("lessons and the workbook stubs", () => {
     const { types, identity } = await storeRequests();
     expect([...new Set(spans)].sort()).toEqual([...types, ...identity].sort());
   });
+
+  test("d03's Backoff paragraph bounds the jittered wait on both sides, as the stub's backoffMs does", async () => {
+    const lesson = await readFile(path.join(REPO, "lessons", "w12-leader-election-client-idempotency", "d03-quest-client-retry-idempotency.md"), "utf8");
+    const paragraph = /\*\*Backoff\.\*\*([\s\S]*?)\n\n/.exec(lesson)?.[1]?.replace(/\s+/g, " ") ?? "";
+    const stub = await readFile(path.join(REPO, "week-12", "src", "retry-client.ts"), "utf8");
+    expect(stub).toMatch(/Never above `capMs`/);
+    expect(stub).toMatch(/never below `floorMs`/);
+    expect({ cap: /never (?:waits )?more than 5 s/.test(paragraph), floor: /never waits less than 10 ms/.test(paragraph) }).toEqual({ cap: true, floor: true });
+  });
 });
