@@ -260,7 +260,10 @@ describe("every output block is what the real scenario prints", () => {
         expect(r.code, r.stderr).toBe(0);
         const got = lines(r.stdout);
         expect({ file: l.file, lines: [...lines(q.text)].sort() }).toEqual({ file: l.file, lines: [...got].sort() });
-        if (!sh.text.includes("2>&1")) expect(r.stdout).toBe(`${lines(q.text).join("\n")}\n`);
+        // Line for line, in order: with `2>&1` the node's stderr lines come
+        // where it writes them, before the reply they are about (both
+        // streams write synchronously to a pipe on Linux).
+        expect({ file: l.file, out: r.stdout }).toEqual({ file: l.file, out: `${lines(q.text).join("\n")}\n` });
         checked++;
       }
     }
