@@ -3,7 +3,7 @@
  * stub declares: the requests the dedup store serves are the ones the
  * lessons route through the tracker or around it.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import MarkdownIt from "markdown-it";
 import { describe, expect, test } from "vitest";
@@ -45,7 +45,47 @@ async function stepSpans(file: string, title: RegExp): Promise<string[]> {
   throw new Error(`${file}: no step titled ${title}`);
 }
 
+/** The code spans of each lesson's Goal and Steps sections, by lesson file (answer keys left out). */
+async function stepsSpansByLesson(): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const dirs = [path.join(REPO, "lessons")];
+  while (dirs.length > 0) {
+    const dir = dirs.pop()!;
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) dirs.push(p);
+      else if (e.name.endsWith(".md") && !e.name.endsWith(".answers.md") && e.name.toLowerCase() !== "readme.md") {
+        const tokens = md.parse(await readFile(p, "utf8"), {});
+        const spans: string[] = [];
+        let inside = false;
+        for (let i = 0; i < tokens.length; i++) {
+          const t = tokens[i]!;
+          if (t.type === "heading_open" && t.tag === "h2") inside = ["Goal", "Steps"].includes(tokens[i + 1]!.content);
+          if (inside) for (const c of t.children ?? []) if (c.type === "code_inline") spans.push(c.content);
+        }
+        out.set(path.relative(REPO, p), spans);
+      }
+    }
+  }
+  return out;
+}
+
 describe("lessons and the workbook stubs", () => {
+  test("every function a stub leaves to write (todo) is named in the Goal or Steps of a lesson that names the stub there", async () => {
+    const lessons = await stepsSpansByLesson();
+    const src = path.join(REPO, "week-12", "src");
+    const unnamed: string[] = [];
+    for (const f of (await readdir(src)).filter((n) => n.endsWith(".ts")).sort()) {
+      const todos = [...(await readFile(path.join(src, f), "utf8")).matchAll(/\btodo\("([A-Za-z_]\w*)"\)/g)].map((m) => m[1]!);
+      if (todos.length === 0) continue;
+      const stub = `week-12/src/${f}`;
+      const citing = [...lessons.entries()].filter(([, spans]) => spans.includes(stub));
+      const named = (name: string) => citing.some(([, spans]) => spans.some((s) => s === name || s.startsWith(`${name}(`)));
+      for (const name of todos) if (!named(name)) unnamed.push(`${stub}: ${name} (lessons whose Goal or Steps name the file: ${citing.map(([l]) => l).join(", ") || "none"})`);
+    }
+    expect(unnamed).toEqual([]);
+  });
+
   test("w11-l04's routing step names exactly the request types the dedup store serves, and its identity fields", async () => {
     const spans = await stepSpans("lessons/w11/l04-idempotent-writes.md", /Route writes through the tracker/);
     const { types, identity } = await storeRequests();
