@@ -23,6 +23,28 @@ async function storeRequests(): Promise<{ types: string[]; identity: string[] }>
   };
 }
 
+/** The text of the list item of `file`'s Steps section whose bold title matches `title`, spaces collapsed. */
+async function stepText(file: string, title: RegExp): Promise<string> {
+  const tokens = md.parse(await readFile(path.join(REPO, file), "utf8"), {});
+  let inSteps = false;
+  let depth = 0;
+  let text: string[] | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === "heading_open" && t.tag === "h2") inSteps = tokens[i + 1]!.content === "Steps";
+    if (!inSteps) continue;
+    if (t.type === "list_item_open") {
+      depth++;
+      if (depth === 1 && title.test(tokens[i + 2]?.content ?? "")) text = [];
+    } else if (t.type === "list_item_close") {
+      depth--;
+      if (depth === 0 && text !== undefined) return text.join(" ").replace(/\s+/g, " ");
+    }
+    if (text !== undefined && t.type === "inline") text.push(t.content);
+  }
+  throw new Error(`${file}: no step titled ${title}`);
+}
+
 /** The code spans of the list item of `file`'s Steps section whose bold title matches `title`. */
 async function stepSpans(file: string, title: RegExp): Promise<string[]> {
   const tokens = md.parse(await readFile(path.join(REPO, file), "utf8"), {});
@@ -101,5 +123,17 @@ describe("lessons and the workbook stubs", () => {
     expect(stub).toMatch(/Never above `capMs`/);
     expect(stub).toMatch(/never below `floorMs`/);
     expect({ cap: /never (?:waits )?more than 5 s/.test(paragraph), floor: /never waits less than 10 ms/.test(paragraph) }).toEqual({ cap: true, floor: true });
+  });
+
+  test("d02's decide step gives every reason the stub's decide comment and the check refuse a vote for", async () => {
+    const step = await stepText("lessons/w12-leader-election-client-idempotency/d02-quest-vote-rules.md", /Write `decide`/);
+    const stub = await readFile(path.join(REPO, "week-12", "src", "vote-rules.ts"), "utf8");
+    expect(stub).toMatch(/knows no leader of it/);
+    expect({
+      term: /not the voter's term/.test(step),
+      secondCandidate: /second candidate/.test(step),
+      knownLeader: /leader of (?:the|that|this) term/.test(step),
+      upToDate: /less up-to-date log/.test(step),
+    }).toEqual({ term: true, secondCandidate: true, knownLeader: true, upToDate: true });
   });
 });
