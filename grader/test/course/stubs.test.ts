@@ -125,7 +125,7 @@ describe("lessons and the workbook stubs", () => {
     expect({ cap: /never (?:waits )?more than 5 s/.test(paragraph), floor: /never waits less than 10 ms/.test(paragraph) }).toEqual({ cap: true, floor: true });
   });
 
-  test("d02's decide step gives every reason the stub's decide comment and the check refuse a vote for", async () => {
+  test("d02's decide step gives every reason the stub's decide comment and the check refuse a vote or a pre-vote for", async () => {
     const step = await stepText("lessons/w12-leader-election-client-idempotency/d02-quest-vote-rules.md", /Write `decide`/);
     const stub = await readFile(path.join(REPO, "week-12", "src", "vote-rules.ts"), "utf8");
     expect(stub).toMatch(/knows no leader of it/);
@@ -134,6 +134,7 @@ describe("lessons and the workbook stubs", () => {
       secondCandidate: /second candidate/.test(step),
       knownLeader: /leader of (?:the|that|this) term/.test(step),
       upToDate: /less up-to-date log/.test(step),
-    }).toEqual({ term: true, secondCandidate: true, knownLeader: true, upToDate: true });
+      preVoteTerm: /pre-vote[^.]*term later than the voter's/i.test(step),
+    }).toEqual({ term: true, secondCandidate: true, knownLeader: true, upToDate: true, preVoteTerm: true });
   });
 });
