@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { errorSpec } from "@dslab/protocol";
 import MarkdownIt from "markdown-it";
 import { describe, expect, test } from "vitest";
 import { REPO } from "../helpers/cli.js";
@@ -136,5 +137,24 @@ describe("lessons and the workbook stubs", () => {
       upToDate: /less up-to-date log/.test(step),
       preVoteTerm: /pre-vote[^.]*term later than the voter's/i.test(step),
     }).toEqual({ term: true, secondCandidate: true, knownLeader: true, upToDate: true, preVoteTerm: true });
+  });
+
+  test("d03's classification table sends each error to the class the registry gives it, as the stub's classify does", async () => {
+    const lesson = await readFile(path.join(REPO, "lessons", "w12-leader-election-client-idempotency", "d03-quest-client-retry-idempotency.md"), "utf8");
+    const table = /\*\*The classification table\.\*\*\n\n((?:\|.*\n)+)/.exec(lesson)?.[1] ?? "";
+    const rows = table.split("\n").slice(2).filter((r) => r.startsWith("|")).map((r) => r.split("|").map((c) => c.trim()).slice(1, -1));
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const wrong: string[] = [];
+    for (const [what, cls] of rows as [string, string][]) {
+      if (cls !== "terminal" && cls !== "retry-backoff") continue;
+      for (const m of what.matchAll(/\((\d+)\)/g)) {
+        const code = Number(m[1]);
+        if (code === 11 || code === 12) continue; // their own rows: by the leader named, and never retried
+        if (errorSpec(code).retryable !== (cls === "retry-backoff")) wrong.push(`${what}: error ${code} is ${errorSpec(code).retryable ? "" : "not "}retryable in the registry, not ${cls}`);
+      }
+      // A catch-all ("other ... errors") says which errors by the registry's `retryable`, as classify reads it.
+      if (/\bother\b/.test(what) && !/retryable/.test(what)) wrong.push(`${what}: a catch-all row that does not say "retryable"`);
+    }
+    expect(wrong).toEqual([]);
   });
 });
