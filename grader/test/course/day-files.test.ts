@@ -85,4 +85,32 @@ describe("day files", () => {
     }
     expect(missing).toEqual([]);
   });
+
+  test("each scenario a day file's Proof section runs is run with the options the lesson's Proof section gives it", async () => {
+    /** Each `npx tsx week-12/plug/…` or `npm run … -- SUBCOMMAND` command quoted as code in `text`: the program and its option names. */
+    const commands = (text: string) => {
+      const code = [
+        ...[...text.matchAll(/```[^\n]*\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.replace(/\\\n\s*/g, " ").split("\n")),
+        ...[...text.replace(/```[\s\S]*?```/g, "").matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, " ")),
+      ];
+      return code.flatMap((line) =>
+        [...line.matchAll(/(npx tsx week-12\/plug\/\S+|npm run [\w-]+ -- [a-z]+)((?:[ \t]+[^\s;&|]+)*)/g)].map((m) => ({
+          program: m[1]!,
+          options: [...m[2]!.matchAll(/(?:^|\s)(--?[a-z][\w-]*)/g)].map((o) => o[1]!).sort(),
+        })),
+      );
+    };
+    const differ: string[] = [];
+    for (const l of course.lessons) {
+      if (l.deliverable === undefined || !/^week-12\/day\d/.test(l.deliverable) || l.proof === undefined) continue;
+      const lesson = commands(proofSection(await readFile(path.resolve(REPO, "lessons", l.file), "utf8")));
+      expect({ lesson: l.file, commands: lesson.length > 0 }).toEqual({ lesson: l.file, commands: true });
+      for (const c of commands(proofSection(await readFile(path.join(REPO, l.deliverable), "utf8")))) {
+        const same = lesson.filter((x) => x.program === c.program);
+        if (same.length === 0) continue;
+        if (!same.some((x) => x.options.join(" ") === c.options.join(" "))) differ.push(`${l.deliverable}: ${c.program} ${c.options.join(" ")}; the lesson: ${same.map((x) => `${x.program} ${x.options.join(" ")}`).join(" | ")}`);
+      }
+    }
+    expect(differ).toEqual([]);
+  });
 });
