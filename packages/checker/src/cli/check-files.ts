@@ -63,7 +63,18 @@ export interface FileCheck {
   /** The timeline renderer, exactly when `args.html` is given. */
   render: typeof renderTimelineHtml | undefined;
   now: () => number;
+  /** What `-` read from standard input, when it is one of the files (read on the main thread, which checks it). */
+  stdin?: StdinInput;
 }
+
+/** The name that stands for standard input among the files. */
+export const STDIN = "-";
+
+/** Where a parse error in standard input is placed (`<stdin>:3:4: ...`). */
+const STDIN_SOURCE = "<stdin>";
+
+/** What `-` read: its bytes, or why they could not be read (said as for a file: "cannot read standard input: ..."). */
+export type StdinInput = { bytes: Buffer } | { error: string };
 
 /** The run's settings, checked before any file is read: `--initial` read as EDN. */
 export function fileCheck(args: Parsed, now: () => number, render: typeof renderTimelineHtml | undefined): FileCheck {
@@ -99,7 +110,8 @@ export async function checkFiles(args: Parsed, io: CliIo, render: typeof renderT
   const check = fileCheck(args, io.now, render);
   const targets = htmlTargets(args);
   const files = args.files;
-  const sizes = files.length > 1 ? files.map(sizeOf) : [];
+  if (files.includes(STDIN)) check.stdin = await readStdin((io.stdin ?? (() => process.stdin))(), HISTORY_BYTES_MAX);
+  const sizes = files.length > 1 ? files.map((f) => (f === STDIN ? stdinSize(check.stdin) : sizeOf(f))) : [];
   const bytes = sizes.reduce((a, b) => a + b, 0);
   const jobs = Math.min(args.jobs ?? Math.max(1, Math.min(Math.floor(availableParallelism() / CORES_PER_THREAD), Math.floor(bytes / BYTES_PER_THREAD))), files.length);
   const reports: FileReport[] = [];
@@ -147,7 +159,8 @@ function htmlTargets(args: Parsed): Array<string | undefined> {
   const targets = !intoDir
     ? [out]
     : args.files.map((file) => {
-        const base = basename(file);
+        // Standard input has no name to derive one from: its timeline is stdin.html.
+        const base = file === STDIN ? "stdin" : basename(file);
         let name = `${base}.html`;
         for (let i = 2; names.has(name); i++) name = `${base}-${i}.html`;
         names.add(name);
@@ -168,7 +181,7 @@ function refuseOverwritingAHistory(files: readonly string[], targets: readonly s
   const byInode = new Map<string, string>();
   for (const file of files) {
     const path = resolve(file);
-    if (!byPath.has(path)) byPath.set(path, file);
+    if (file !== STDIN && !byPath.has(path)) byPath.set(path, file);
     const inode = inodeOf(file);
     if (inode !== undefined && !byInode.has(inode)) byInode.set(inode, file);
   }
@@ -181,10 +194,15 @@ function refuseOverwritingAHistory(files: readonly string[], targets: readonly s
   }
 }
 
-/** The file's device and inode (the same for every path and link to it), or undefined when it does not exist (yet). */
+/**
+ * The file's device and inode (the same for every path and link to it), or
+ * undefined when it does not exist (yet); for `-`, those of the file standard
+ * input is redirected from, if it is one (`history-check - < h.edn`).
+ */
 function inodeOf(path: string): string | undefined {
   try {
-    const s = statSync(path, { bigint: true });
+    const s = path === STDIN ? fstatSync(0, { bigint: true }) : statSync(path, { bigint: true });
+    if (path === STDIN && !s.isFile()) return undefined;
     return `${s.dev}:${s.ino}`;
   } catch {
     return undefined;
@@ -203,15 +221,18 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
     htmlTarget === undefined || render === undefined ? undefined : writeHtml(htmlTarget, render(history, options));
   const started = now();
   const record: { [key: string]: JsonValue } = { file, model: args.model };
+  // Where messages place the input (file:line), and how a timeline's title names it.
+  const source = file === STDIN ? STDIN_SOURCE : file;
+  const title = file === STDIN ? "standard input" : basename(file);
   let verdict: Verdict = "unknown";
   let detail = "";
   let htmlError: string | undefined;
   // The model named in the summary line: with --model auto, the one each file's operations chose.
   let shown: string = args.model;
   try {
-    const text = readInput(file);
-    const history = readHistory(text, { source: file });
-    requireClientOps(history, file);
+    const text = file === STDIN ? stdinText(check.stdin) : readInput(file);
+    const history = readHistory(text, { source });
+    requireClientOps(history, source);
     const model = args.model === "auto" ? chooseModel(history) : args.model;
     if (args.model === "auto") {
       record.model = model;
@@ -222,9 +243,9 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
     if (missing !== undefined) {
       // Readable, but the model cannot judge it: say which fields it lacks and where.
       record.ops = pairOps(history).length;
-      detail = `${file}:${lineOfOp(missing.op) ?? 1}: ${missing.message}`;
+      detail = `${source}:${lineOfOp(missing.op) ?? 1}: ${missing.message}`;
       record.reason = detail;
-      htmlError = writeTimeline(history, { title: `${basename(file)}: exactly-once` });
+      htmlError = writeTimeline(history, { title: `${title}: exactly-once` });
     } else if (model === "exactly-once") {
       const r = checkExactlyOnce(history);
       verdict = r.valid;
@@ -234,7 +255,7 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
       if (r.anomalies.length > 0) detail = `${r.anomalies.length} anomal${r.anomalies.length === 1 ? "y" : "ies"}; first: ${r.anomalies[0]!.message}`;
       else if (r.unknownReason !== undefined) detail = r.unknownReason;
       if (r.unknownReason !== undefined) record.reason = r.unknownReason;
-      htmlError = writeTimeline(history, { title: `${basename(file)}: exactly-once`, result: r });
+      htmlError = writeTimeline(history, { title: `${title}: exactly-once`, result: r });
     } else {
       const r = checkLinearizability(history, { model, initial, timeLimitMs: args.timeLimitMs, now });
       verdict = r.valid;
@@ -253,12 +274,12 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
         detail = r.unknownReason;
         record.reason = r.unknownReason;
       }
-      htmlError = writeTimeline(history, { title: `${basename(file)}: ${model}`, result: r });
+      htmlError = writeTimeline(history, { title: `${title}: ${model}`, result: r });
     }
   } catch (e) {
     if (!isBadInput(e)) throw e;
     const line = e instanceof HistoryError || e instanceof ModelChoiceError ? lineOfOp(e.op) : undefined;
-    detail = printable(line === undefined ? e.message : `${file}:${line}: ${e.message}`);
+    detail = printable(line === undefined ? e.message : `${source}:${line}: ${e.message}`);
     record.error = detail;
     record.valid = "unknown";
     record.ms = Math.round(now() - started);
@@ -309,7 +330,7 @@ function sizeOf(file: string): number {
 /** What a path that is not a regular file is, in words. */
 function kindOf(s: Stats): string {
   if (s.isDirectory()) return "it is a directory";
-  if (s.isFIFO()) return "it is a FIFO (named pipe), not a regular file";
+  if (s.isFIFO()) return "it is a FIFO (named pipe), not a regular file (to read a pipe, give - and pipe the history to standard input)";
   if (s.isSocket()) return "it is a socket, not a regular file";
   if (s.isCharacterDevice() || s.isBlockDevice()) return "it is a device, not a regular file";
   return "it is not a regular file";
@@ -335,17 +356,28 @@ const HEAP_BYTES_PER_BYTE = 2;
  * it is parsed.
  */
 function tooLargeForHeap(bytes: Buffer): string | undefined {
+  return tooLargeForHeapCounted(bytes.length, () => countMaps(bytes));
+}
+
+/** The `{` bytes in `bytes`: one per operation map, and more for maps inside values. */
+function countMaps(bytes: Buffer): number {
+  let maps = 0;
+  for (let i = bytes.indexOf(123); i !== -1; i = bytes.indexOf(123, i + 1)) maps++;
+  return maps;
+}
+
+/** tooLargeForHeap for `length` bytes holding `maps()` maps (counted only when the size alone does not settle it). */
+function tooLargeForHeapCounted(length: number, countedMaps: () => number): string | undefined {
   const heap = getHeapStatistics();
   const free = heap.heap_size_limit - heap.used_heap_size;
   // A map takes two bytes at least: a file that fits even as maps alone is not counted.
-  if (bytes.length * (HEAP_BYTES_PER_BYTE + HEAP_BYTES_PER_OP / 2) <= free) return undefined;
-  let maps = 0;
-  for (let i = bytes.indexOf(123); i !== -1; i = bytes.indexOf(123, i + 1)) maps++;
-  const need = bytes.length * HEAP_BYTES_PER_BYTE + maps * HEAP_BYTES_PER_OP;
+  if (length * (HEAP_BYTES_PER_BYTE + HEAP_BYTES_PER_OP / 2) <= free) return undefined;
+  const maps = countedMaps();
+  const need = length * HEAP_BYTES_PER_BYTE + maps * HEAP_BYTES_PER_OP;
   if (need <= free) return undefined;
   const mb = (n: number): string => `${Math.ceil(n / 2 ** 20)} MB`;
   return (
-    `too large for this process's memory: reading and checking its ${bytes.length} bytes (${maps} maps) takes about ${mb(need)} of heap, ` +
+    `too large for this process's memory: reading and checking its ${length} bytes (${maps} maps) takes about ${mb(need)} of heap, ` +
     `and ${mb(free)} is left of the ${mb(heap.heap_size_limit)} limit (raise it with NODE_OPTIONS=--max-old-space-size=MB)`
   );
 }
@@ -408,4 +440,43 @@ function writeHtml(target: string, html: string): string | undefined {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Reads standard input (any stream of bytes) to its end, counting bytes as
+ * they come: past `limit` bytes (the longest string Node holds, for the
+ * real input), or once the bytes so far would not fit in the heap left when
+ * parsed (the check a file gets once read), it stops reading and says why,
+ * as a file too large would be refused. Never throws for what the input is.
+ */
+export async function readStdin(stream: AsyncIterable<Buffer | string>, limit: number): Promise<StdinInput> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let maps = 0;
+  try {
+    for await (const piece of stream) {
+      const chunk = typeof piece === "string" ? Buffer.from(piece) : piece;
+      length += chunk.length;
+      if (length > limit) return { error: `cannot read standard input: too large: more than ${limit} bytes (limit ${limit} bytes)` };
+      maps += countMaps(chunk);
+      const tooLarge = tooLargeForHeapCounted(length, () => maps);
+      if (tooLarge !== undefined) return { error: `cannot read standard input: ${tooLarge}` };
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    return { error: `cannot read standard input: ${(e as Error).message}` };
+  }
+  return { bytes: Buffer.concat(chunks, length) };
+}
+
+/** The text `-` read, or the error that says why it could not be read. */
+function stdinText(stdin: StdinInput | undefined): string {
+  if (stdin === undefined) throw new Error("standard input was not read before it was checked");
+  if ("error" in stdin) throw new UnreadableError(stdin.error);
+  return historyText(stdin.bytes, STDIN_SOURCE);
+}
+
+/** How many bytes `-` read (0 when it could not be read), to hand out the files largest first. */
+function stdinSize(stdin: StdinInput | undefined): number {
+  return stdin !== undefined && "bytes" in stdin ? stdin.bytes.length : 0;
 }

@@ -55,6 +55,13 @@ byte, a byte that is not UTF-8) is refused unread (exit 4), and so is one that
 would not fit in the heap left once parsed (about 1,200 bytes per operation;
 NODE_OPTIONS=--max-old-space-size=MB gives Node more).
 
+  -                  (as a FILE) read one history from standard input, at most once, e.g.
+                     zcat h.edn.gz | history-check - --model auto; EDN or JSON, told
+                     by its content as for a file, with the same limits (counted
+                     as the bytes come in). Messages place it as <stdin>:line,
+                     its timeline is --html OUT, or OUT/stdin.html in a directory.
+                     A pipe named as a path (/dev/stdin, a FIFO) is refused: give -
+
   --model M          register        read/write/cas, Maelstrom lin-kv semantics ([key value] tuples split by key)
                      kv              get/put/append on strings, split by :key (6.824 / porcupine)
                      counter         incr (or add) and read
@@ -96,6 +103,8 @@ export interface CliIo {
    * when its `workerData.role` is CHECK_THREAD_ROLE.
    */
   threadEntry?: URL;
+  /** Standard input, read when `-` is one of the FILEs (default: the process's). */
+  stdin?: () => AsyncIterable<Buffer | string>;
 }
 
 /** The command line, parsed. */
@@ -129,6 +138,7 @@ function parse(argv: string[]): Parsed {
   if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register, exactly-once or auto`);
   if (values.initial !== undefined && values.model !== "multi-register" && values.model !== "auto") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
   if (positionals.length === 0) throw new UsageError("no history FILE given");
+  if (positionals.filter((f) => f === "-").length > 1) throw new UsageError("- (standard input) is given twice; it can be read once");
   if (values.html === "") throw new UsageError("--html: needs the file (or directory) to write the timeline to");
   let timeLimitMs = DEFAULT_TIME_LIMIT_S * 1000;
   if (values["time-limit-s"] !== undefined) {

@@ -16,7 +16,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import { checkFile } from "./check-files.js";
+import { checkFile, STDIN } from "./check-files.js";
 import type { FileCheck, FileReport } from "./check-files.js";
 import { CHECK_THREAD_ROLE } from "./run.js";
 
@@ -82,7 +82,14 @@ export async function checkInThreads(plan: ThreadsPlan, emit: (report: FileRepor
   const { check, targets, sizes, jobs } = plan;
   const files = check.args.files;
   // Largest first (by `sizes`, in bytes), so no thread is left with a big file at the end.
-  const order = Int32Array.from(files.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]! || a - b));
+  // Standard input was read on the main thread, which checks it first, before taking files.
+  const stdinIndex = files.indexOf(STDIN);
+  const order = Int32Array.from(
+    files
+      .map((_, i) => i)
+      .filter((i) => i !== stdinIndex)
+      .sort((a, b) => sizes[b]! - sizes[a]! || a - b),
+  );
   const next = new Int32Array(new SharedArrayBuffer(4));
   const checking = new Int32Array(new SharedArrayBuffer(4 * jobs)).fill(-1);
   const reports: Array<FileReport | undefined> = new Array<FileReport | undefined>(files.length);
@@ -120,6 +127,7 @@ export async function checkInThreads(plan: ThreadsPlan, emit: (report: FileRepor
       h.worker.on("exit", (code) => ended(h, undefined, code));
       helpers.push(h);
     }
+    if (stdinIndex !== -1) receive({ index: stdinIndex, report: checkFile(check, STDIN, targets[stdinIndex]) });
     // The main thread checks files too, taking them as the workers do.
     for (let pos = Atomics.add(next, 0, 1); pos < order.length; pos = Atomics.add(next, 0, 1)) {
       const index = order[pos]!;

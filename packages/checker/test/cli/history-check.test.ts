@@ -3,7 +3,7 @@
  * lines, --json lines, --html output, usage errors.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -431,5 +431,107 @@ describe("history-check CLI", () => {
     expect(r.code).toBe(1);
     expect(existsSync(join(out, "valid.edn.html"))).toBe(true);
     expect(readFileSync(join(out, "invalid.jsonl.html"), "utf8")).toMatch(/class="op ok[^"]*failed/);
+  });
+});
+
+describe("history-check - (standard input)", () => {
+  function piped(input: string | Buffer, ...args: string[]) {
+    const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: "utf8", timeout: 30_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  }
+  const validText = readFileSync(validEdn, "utf8");
+
+  it("reads an EDN history piped to standard input as -", () => {
+    const r = piped(validText, "-", "--model", "register");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^-: valid \(register, 2 ops, \d+ ms\)\n$/);
+  });
+
+  it("reads a JSON history piped to standard input, told by its content, and judges it", () => {
+    const r = piped(readFileSync(invalidJson, "utf8"), "-", "--model", "register", "--json");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out.trim())).toMatchObject({ file: "-", valid: false, ops: 3 });
+  });
+
+  it("checks - beside files, in the order given, on one thread or several", () => {
+    for (const jobs of ["1", "2"]) {
+      const r = piped(readFileSync(invalidJson, "utf8"), validEdn, "-", validEdn, "--model", "register", "--jobs", jobs);
+      expect(r.code).toBe(1);
+      const lines = r.out.trim().split("\n");
+      expect(lines[0]).toContain("valid.edn: valid");
+      expect(lines[1]).toMatch(/^-: INVALID \(register, 3 ops/);
+      expect(lines[2]).toContain("valid.edn: valid");
+    }
+  });
+
+  it("reports a malformed piped history as bad input at <stdin>:line:column", () => {
+    const r = piped(readFileSync(malformed, "utf8"), "-", "--model", "register");
+    expect(r.code).toBe(4);
+    expect(r.out).toMatch(/^-: ERROR <stdin>:2:\d+: /);
+    expect(r.err).toBe("");
+  });
+
+  it("reports an empty standard input as a history with no operations", () => {
+    const r = piped("", "-", "--model", "register");
+    expect(r.code).toBe(4);
+    expect(r.out).toBe("-: ERROR <stdin>:1: the history has no operations; an empty history shows nothing\n");
+  });
+
+  it("refuses - given twice as a usage error", () => {
+    const r = piped(validText, "-", "-", "--model", "register");
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err.split("\n")[0]).toBe("history-check: - (standard input) is given twice; it can be read once");
+  });
+
+  it("refuses piped input too large for the heap the process has left, with how to raise the limit, and checks the other files", () => {
+    const b = new HistoryBuilder();
+    for (let i = 0; i < 65_000; i++) {
+      b.invoke(i % 10, "write", i);
+      b.ok(i % 10);
+    }
+    const r = spawnSync(process.execPath, [BIN, "-", validEdn, "--model", "register"], { input: writeHistoryEdn(b.build()), encoding: "utf8", timeout: 60_000, env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=48" } });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(4);
+    expect(r.stdout).toMatch(/^-: ERROR cannot read standard input: too large for this process's memory: reading and checking its \d+ bytes \(\d+ maps\) takes about \d+ MB of heap, and \d+ MB is left of the \d+ MB limit \(raise it with NODE_OPTIONS=--max-old-space-size=MB\)\n/);
+    expect(r.stdout).toContain("valid.edn: valid");
+  });
+
+  it("writes the timeline of - to --html OUT, and to OUT/stdin.html when OUT is a directory or there are several inputs", () => {
+    const one = join(dir, "stdin-one.html");
+    expect(piped(validText, "-", "--model", "register", "--html", one).code).toBe(0);
+    expect(readFileSync(one, "utf8")).toContain("<!doctype html>");
+    const out = join(dir, "stdin-html");
+    const r = piped(validText, "-", validEdn, "--model", "register", "--html", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "stdin.html"), "utf8")).toContain("<!doctype html>");
+    expect(existsSync(join(out, "valid.edn.html"))).toBe(true);
+  });
+
+  it("says how to read a pipe when given one as a path (/dev/stdin)", () => {
+    const fifo = join(dir, "stdin-hint.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const r = run(fifo, "--model", "register");
+    rmSync(fifo);
+    expect(r.out).toBe(`${fifo}: ERROR cannot read ${fifo}: it is a FIFO (named pipe), not a regular file (to read a pipe, give - and pipe the history to standard input)\n`);
+  });
+
+  it("names - (standard input) in --help", () => {
+    expect(run("--help").out).toMatch(/\n {2}-\s+\(as a FILE\) read one history from standard input/);
+  });
+});
+
+describe("history-check - redirected from a file", () => {
+  it("refuses --html naming the file standard input is redirected from, as it would overwrite the history", () => {
+    const history = join(dir, "redirected.edn");
+    writeFileSync(history, writeHistoryEdn(b1.build()));
+    const fd = openSync(history, "r");
+    const r = spawnSync(process.execPath, [BIN, "-", "--model", "register", "--html", history], { stdio: [fd, "pipe", "pipe"], encoding: "utf8", timeout: 30_000 });
+    closeSync(fd);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`history-check: --html ${history} is the history -: the timeline would overwrite it; name another file, e.g. --html ${history}.html`);
+    expect(readFileSync(history, "utf8")).toBe(writeHistoryEdn(b1.build()));
   });
 });
