@@ -30,7 +30,7 @@ import type { History, Value } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
 import type { State } from "../lin/model.js";
-import { canon, clipShown, keyText, showCanon } from "../lin/model.js";
+import { canon, clipShown, inexactCount, keyText, showCanon } from "../lin/model.js";
 
 export type AnomalyKind =
   | "applied-twice"
@@ -320,7 +320,13 @@ function checkIncrs(key: string, incrs: Request[], reads: Call[], anomalies: Ano
     });
     return undefined;
   }
-  // A count beyond 2^53 is compared as the nearest double: far more than the increments explain is still far more.
+  // Deltas and their sums must be exact: a delta beyond 2^53 or a fraction leaves the count unjudged, never counted as 0 or rounded.
+  const inexact = inexactCount(
+    incrs.map((r) => ({ kind: "incr", arg: r.value, call: r.attempts[0]! })),
+    "count",
+  );
+  if (inexact !== undefined) return `${showKey(key)}: ${inexact}`;
+  // Every sum of the deltas is within 2^53 now: a read beyond it, as the nearest double, is still beyond every sum.
   const total = Number(read);
   // Only requests begun before the final read returned can be in it.
   const before = incrs.filter((r) => r.attempts[0]!.callIndex < final.returnIndex);

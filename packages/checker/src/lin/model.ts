@@ -122,6 +122,12 @@ export interface Model {
    * writes of each of them, not only the latest writes overall.
    */
   keysWritten?(op: LinOp): readonly string[];
+  /**
+   * Optional: why the ops of one key (with its failed ones) cannot be judged
+   * exactly, so that its verdict is unknown rather than a wrong valid or
+   * invalid (a counter whose sums would be rounded).
+   */
+  inexact?(ops: readonly LinOp[], failed: readonly LinOp[]): string | undefined;
   /** Optional: how a partition is named in messages (`keys :x :y`); by default `key "k"`, or nothing for a single object. */
   describeKey?(key: string): string;
 }
@@ -530,13 +536,13 @@ function withPredecessors(ops: LinOp[], reads: string[]): LinOp[] {
   });
 }
 
-function num(call: Call, v: EdnValue | undefined, dflt: number | null): number {
+/** A number as read: a bigint (an integer beyond 2^53) stays exact, for `inexact` to refuse or a read to compare. */
+function num(call: Call, v: EdnValue | undefined, dflt: number | null): number | bigint {
   if (v === undefined || v === null) {
     if (dflt !== null) return dflt;
     throw new HistoryError(`op ${call.invoke.index}: expected a number`, call.invoke);
   }
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "number" || typeof v === "bigint") return v;
   throw new HistoryError(`op ${call.invoke.index}: expected a number, got ${clipShown(printEdn(v))}`, call.invoke);
 }
 
@@ -570,5 +576,33 @@ export function counterModel(): Model {
     },
     describeState: (s) => String(s),
     describeOp: (op) => (op.kind === "read" ? `read ${String(op.out)}` : `incr ${String(op.arg)}`),
+    inexact: (ops, failed) => inexactCount(ops.concat(failed), "counter"),
   };
+}
+
+/**
+ * Why sums of these increments would not be exact, or undefined when every
+ * one of them, and every sum of them in any order, is an integer within
+ * ±2^53, where doubles add exactly. Beyond it a sum is rounded (2^53 + 1 is
+ * 2^53), and fractions round in an order-dependent way (0.1 + 0.2 is not
+ * 0.3), so a judgement would be a guess: the caller gives unknown instead.
+ * A read needs no such bound: compared with exact states, a read beyond
+ * 2^53 or of a fraction is simply a value no state has. Shared with the
+ * exactly-once check (`what` names the thing not judged).
+ */
+export function inexactCount(ops: readonly { kind: string; arg: unknown; call: Call }[], what: string): string | undefined {
+  const bound = ` (${Number.MAX_SAFE_INTEGER}), where doubles add exactly; the ${what} is not judged`;
+  let sum = 0;
+  for (const op of ops) {
+    if (op.kind !== "incr") continue;
+    const d = op.arg;
+    if (typeof d !== "number" || !Number.isSafeInteger(d)) return `op ${op.call.invoke.index}: incr ${String(d)} is not an integer within ±2^53${bound}`;
+    sum += Math.abs(d);
+  }
+  if (sum > Number.MAX_SAFE_INTEGER) {
+    let exact = 0n;
+    for (const op of ops) if (op.kind === "incr") exact += BigInt(Math.abs(op.arg as number));
+    return `the increments add up to ${exact} at most, beyond ±2^53${bound}`;
+  }
+  return undefined;
 }

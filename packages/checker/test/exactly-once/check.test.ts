@@ -217,6 +217,35 @@ describe("exactly-once: incr workloads", () => {
     expect(checkExactlyOnce(huge).anomalies.map((a) => a.kind)).toEqual(["applied-twice"]);
   });
 
+  it("gives unknown, naming the op, for an increment beyond 2^53 rather than counting it as 0 or rounding it", () => {
+    const h = incrs((b) => {
+      b.invoke(0, "incr", 9007199254740993n, { key: "n", client_id: "c1", seq: 1 });
+      b.ok(0, 9007199254740993n);
+      b.invoke(1, "read", null, { key: "n" });
+      b.ok(1, 9007199254740993n);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.anomalies).toEqual([]);
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe('key "n": op 0: incr 9007199254740993 is not an integer within ±2^53 (9007199254740991), where doubles add exactly; the count is not judged');
+  });
+
+  it("gives unknown when increments add up beyond 2^53, where sums are rounded", () => {
+    const h = incrs((b) => {
+      incr(b, 0, "c1", 1, 2 ** 52);
+      b.ok(0, 2 ** 52);
+      incr(b, 0, "c1", 2, 2 ** 52);
+      b.info(0);
+      incr(b, 1, "c2", 1, 1);
+      b.info(1);
+      readN(b, 2, 2 ** 53);
+    });
+    const r = checkExactlyOnce(h);
+    expect(r.anomalies).toEqual([]);
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe('key "n": the increments add up to 9007199254740993 at most, beyond ±2^53 (9007199254740991), where doubles add exactly; the count is not judged');
+  });
+
   it("flags two requests answered with the same counter value", () => {
     const h = incrs((b) => {
       incr(b, 0, "c1", 1, 1);

@@ -460,3 +460,69 @@ describe("linearizability: budgets", () => {
   });
 });
 
+
+describe("counter: values beyond exact double range", () => {
+  it("gives unknown, naming the op, for an increment beyond 2^53 read back as the nearest double (never valid)", () => {
+    const history = readHistory(
+      [
+        "{:type :invoke, :f :incr, :value 9007199254740993, :process 0}",
+        "{:type :ok, :f :incr, :value 9007199254740993, :process 0}",
+        "{:type :invoke, :f :read, :value nil, :process 1}",
+        "{:type :ok, :f :read, :value 9007199254740992, :process 1}",
+        "",
+      ].join("\n"),
+    );
+    const r = checkLinearizability(history, { model: "counter" });
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe("key (single object): op 0: incr 9007199254740993 is not an integer within ±2^53 (9007199254740991), where doubles add exactly; the counter is not judged");
+  });
+
+  it("gives unknown when increments within 2^53 add up beyond it, where a sum would be rounded", () => {
+    const r = checkLinearizability(
+      h((b) => {
+        for (let p = 0; p < 2; p++) {
+          b.invoke(p, "incr", 2 ** 52);
+          b.ok(p);
+        }
+        b.invoke(2, "incr", 1);
+        b.ok(2);
+        b.invoke(3, "read", null);
+        b.ok(3, 2 ** 53);
+      }),
+      { model: "counter" },
+    );
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe("key (single object): the increments add up to 9007199254740993 at most, beyond ±2^53 (9007199254740991), where doubles add exactly; the counter is not judged");
+  });
+
+  it("still judges the other keys: an impossible read beyond 2^53 after small increments is invalid", () => {
+    const r = checkLinearizability(
+      h((b) => {
+        b.invoke(2, "incr", 2n ** 60n, { key: "b" });
+        b.ok(2);
+        b.invoke(0, "incr", 1, { key: "a" });
+        b.ok(0);
+        b.invoke(1, "read", null, { key: "a" });
+        b.ok(1, 2n ** 53n);
+      }),
+      { model: "counter" },
+    );
+    expect(r.valid).toBe(false);
+  });
+
+  it("gives unknown for a fractional increment, whose sums depend on the order they are added in", () => {
+    const r = checkLinearizability(
+      h((b) => {
+        b.invoke(0, "incr", 0.1);
+        b.ok(0);
+        b.invoke(1, "incr", 0.2);
+        b.ok(1);
+        b.invoke(2, "read", null);
+        b.ok(2, 0.3);
+      }),
+      { model: "counter" },
+    );
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toContain("op 0: incr 0.1 is not an integer within ±2^53");
+  });
+});
