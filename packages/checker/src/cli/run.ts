@@ -78,7 +78,12 @@ NODE_OPTIONS=--max-old-space-size=MB gives Node more).
   --html OUT         write an HTML timeline to OUT (creating its directory); with
                      several FILEs (or when OUT is a directory) write
                      OUT/<file name>.html for each
-  --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}
+  --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}.
+                     Counted from when the file is opened (for -, once it is read):
+                     reading and parsing count. The search stops when the time is
+                     up; reading a huge value is not interrupted, but once reading
+                     used up the time no search begins (unknown, a little late).
+                     Not for exactly-once, whose search for sums is capped instead
   --json             one JSON object per file instead of a summary line
   --jobs N           check the files on N threads; default: one per two cores,
                      at most one per file and one per 4 MiB of input. The

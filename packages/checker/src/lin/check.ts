@@ -33,8 +33,14 @@ export function modelFor(name: ModelName, calls: readonly Call[], options: Regis
 
 export interface LinearizabilityOptions extends RegisterOptions, MultiRegisterOptions {
   model: ModelName | ((calls: readonly Call[]) => Model);
-  /** Give up with "unknown" after this long. Default: no limit. */
+  /** Give up with "unknown" after this long, counted from `startedAt`. Default: no limit. */
   timeLimitMs?: number;
+  /**
+   * The reading of `now` the time limit counts from, when the work began
+   * before the call (the CLI: when it began reading the file, so that reading
+   * and parsing count). Default: when the call begins.
+   */
+  startedAt?: number;
   /** Memo entries kept per key before giving up with "unknown". Default 2,000,000. */
   memoEntriesMax?: number;
   /** Memo key characters kept per key (memory, about 2 bytes each). Default 40,000,000. */
@@ -90,8 +96,9 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const calls = pairOps(history);
   const model = typeof options.model === "function" ? options.model(calls) : modelFor(options.model, calls, options);
   const { raw, failed } = partitionByKey(model, calls);
+  const from = options.startedAt ?? started;
   const budget: SearchBudget = {
-    deadline: options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs,
+    deadline: options.timeLimitMs === undefined ? Infinity : from + options.timeLimitMs,
     now,
     memoEntriesMax: options.memoEntriesMax ?? 2_000_000,
     memoCharsMax: options.memoCharsMax ?? 40_000_000,
@@ -102,6 +109,19 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const prune = model.prune;
   const pruned = new Map<string, LinOp[]>();
   for (const [key, ops] of raw) pruned.set(key, prune === undefined ? ops : prune(ops));
+  // Reading and preparing huge values is not interrupted, but it counts: once they used up the limit, no search begins.
+  const prepared = now();
+  if (prepared > budget.deadline) {
+    const what = options.startedAt === undefined ? "preparing the operations" : "reading and preparing the history";
+    return {
+      valid: "unknown",
+      model: model.name,
+      ops: calls.length,
+      keys: [],
+      unknownReason: `time limit of ${options.timeLimitMs} ms reached before the search: ${what} took ${Math.round(prepared - from)} ms`,
+      elapsedMs: prepared - started,
+    };
+  }
   const keys: KeyResult[] = [];
   const linearization: Record<string, number[]> = {};
   let best: { key: string; result: Invalid } | undefined;

@@ -535,3 +535,16 @@ describe("history-check - redirected from a file", () => {
     expect(readFileSync(history, "utf8")).toBe(writeHistoryEdn(b1.build()));
   });
 });
+
+describe("history-check --time-limit-s, in process with an injected clock", () => {
+  it("counts reading and parsing a file toward the limit: a file whose reading took longer is unknown (time limit), not valid", async () => {
+    const { runCli } = await import("../../src/cli/run.js");
+    const out: string[] = [];
+    let readings = 0;
+    // The first reading is taken before the file is read; every later one, 5 s on, as if reading it had taken that long.
+    const now = () => (readings++ === 0 ? 0 : 5000);
+    const code = await runCli([validEdn, "--model", "register", "--time-limit-s", "1"], { out: (l) => out.push(l), err: (l) => out.push(l), now });
+    expect(out).toEqual([`${validEdn}: UNKNOWN (register, 2 ops, 5000 ms) time limit of 1000 ms reached before the search: reading and preparing the history took 5000 ms`]);
+    expect(code).toBe(3);
+  });
+});

@@ -526,3 +526,17 @@ describe("counter: values beyond exact double range", () => {
     expect(r.unknownReason).toContain("op 0: incr 0.1 is not an integer within ±2^53");
   });
 });
+
+describe("time limit counted from startedAt", () => {
+  it("gives unknown when reading the history (before the call) already used up the limit, even for a search that would end at once", () => {
+    const r = checkLinearizability(
+      h((b) => {
+        b.invoke(0, "write", 1);
+        b.ok(0);
+      }),
+      { model: "register", timeLimitMs: 1000, startedAt: 0, now: () => 5000 },
+    );
+    expect(r.valid).toBe("unknown");
+    expect(r.unknownReason).toBe("time limit of 1000 ms reached before the search: reading and preparing the history took 5000 ms");
+  });
+});
