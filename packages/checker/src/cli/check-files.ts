@@ -110,7 +110,7 @@ export async function checkFiles(args: Parsed, io: CliIo, render: typeof renderT
   const check = fileCheck(args, io.now, render);
   const targets = htmlTargets(args);
   const files = args.files;
-  if (files.includes(STDIN)) check.stdin = await readStdin((io.stdin ?? (() => process.stdin))(), HISTORY_BYTES_MAX);
+  if (files.includes(STDIN)) check.stdin = io.stdin !== undefined ? await readStdin(io.stdin(), HISTORY_BYTES_MAX) : (processStdinDirectory() ?? (await readStdin(process.stdin, HISTORY_BYTES_MAX)));
   const sizes = files.length > 1 ? files.map((f) => (f === STDIN ? stdinSize(check.stdin) : sizeOf(f))) : [];
   const bytes = sizes.reduce((a, b) => a + b, 0);
   const jobs = Math.min(args.jobs ?? Math.max(1, Math.min(Math.floor(availableParallelism() / CORES_PER_THREAD), Math.floor(bytes / BYTES_PER_THREAD))), files.length);
@@ -468,6 +468,15 @@ export async function readStdin(stream: AsyncIterable<Buffer | string>, limit: n
     return { error: `cannot read standard input: ${(e as Error).message}` };
   }
   return { bytes: Buffer.concat(chunks, length) };
+}
+
+/** The process's standard input redirected from a directory (`- < dir`), which would read as empty: said as it is. */
+function processStdinDirectory(): StdinInput | undefined {
+  try {
+    return fstatSync(0).isDirectory() ? { error: "cannot read standard input: it is a directory" } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The text `-` read, or the error that says why it could not be read. */

@@ -548,3 +548,14 @@ describe("history-check --time-limit-s, in process with an injected clock", () =
     expect(code).toBe(3);
   });
 });
+
+describe("history-check - redirected from a directory", () => {
+  it("says standard input is a directory rather than an empty history", () => {
+    const fd = openSync(dir, "r");
+    const r = spawnSync(process.execPath, [BIN, "-", validEdn, "--model", "register"], { stdio: [fd, "pipe", "pipe"], encoding: "utf8", timeout: 30_000 });
+    closeSync(fd);
+    expect(r.status).toBe(4);
+    expect(r.stdout.split("\n")[0]).toBe("-: ERROR cannot read standard input: it is a directory");
+    expect(r.stdout).toContain("valid.edn: valid");
+  });
+});
