@@ -596,7 +596,7 @@ export function inexactCount(ops: readonly { kind: string; arg: unknown; call: C
   for (const op of ops) {
     if (op.kind !== "incr") continue;
     const d = op.arg;
-    if (typeof d !== "number" || !Number.isSafeInteger(d)) return `op ${op.call.invoke.index}: incr ${String(d)} is not an integer within ±2^53${bound}`;
+    if (typeof d !== "number" || !Number.isSafeInteger(d)) return `op ${op.call.invoke.index}: incr ${showCanon(d as State)} is not an integer within ±2^53${bound}`;
     sum += Math.abs(d);
   }
   if (sum > Number.MAX_SAFE_INTEGER) {

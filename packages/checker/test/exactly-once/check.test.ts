@@ -230,6 +230,22 @@ describe("exactly-once: incr workloads", () => {
     expect(r.unknownReason).toBe('key "n": op 0: incr 9007199254740993 is not an integer within ±2^53 (9007199254740991), where doubles add exactly; the count is not judged');
   });
 
+  it("gives unknown for an increment by something other than a number, showing it as EDN", () => {
+    for (const [delta, shown] of [
+      ["x", '"x"'],
+      [[1, 2], "[1 2]"],
+    ] as const) {
+      const h = incrs((b) => {
+        b.invoke(0, "incr", delta as Value, { key: "n", client_id: "c1", seq: 1 });
+        b.ok(0, 1);
+        readN(b, 1, 1);
+      });
+      const r = checkExactlyOnce(h);
+      expect(r.valid).toBe("unknown");
+      expect(r.unknownReason).toBe(`key "n": op 0: incr ${shown} is not an integer within ±2^53 (9007199254740991), where doubles add exactly; the count is not judged`);
+    }
+  });
+
   it("gives unknown when increments add up beyond 2^53, where sums are rounded", () => {
     const h = incrs((b) => {
       incr(b, 0, "c1", 1, 2 ** 52);
