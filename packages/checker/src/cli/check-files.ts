@@ -110,7 +110,11 @@ export async function checkFiles(args: Parsed, io: CliIo, render: typeof renderT
   const check = fileCheck(args, io.now, render);
   const targets = htmlTargets(args);
   const files = args.files;
-  if (files.includes(STDIN)) check.stdin = io.stdin !== undefined ? await readStdin(io.stdin(), HISTORY_BYTES_MAX) : (processStdinDirectory() ?? (await readStdin(process.stdin, HISTORY_BYTES_MAX)));
+  // Standard input is read once, whole, before any check, so its time does not count toward the limit.
+  if (files.includes(STDIN)) {
+    if (io.stdin !== undefined) check.stdin = await readStdin(io.stdin(), HISTORY_BYTES_MAX);
+    else check.stdin = processStdinDirectory() ?? (await readStdin(process.stdin, HISTORY_BYTES_MAX));
+  }
   const sizes = files.length > 1 ? files.map((f) => (f === STDIN ? stdinSize(check.stdin) : sizeOf(f))) : [];
   const bytes = sizes.reduce((a, b) => a + b, 0);
   const jobs = Math.min(args.jobs ?? Math.max(1, Math.min(Math.floor(availableParallelism() / CORES_PER_THREAD), Math.floor(bytes / BYTES_PER_THREAD))), files.length);
