@@ -22,7 +22,7 @@ import { lineOfOp, readHistory } from "../formats/history-io.js";
 import type { History } from "../history/op.js";
 import { isClientOp } from "../history/op.js";
 import { HistoryError, pairOps } from "../history/pair.js";
-import { ParseError } from "../formats/parse-error.js";
+import { ParseError, ReadTimeLimitError } from "../formats/parse-error.js";
 import { HISTORY_BYTES_MAX, historyText, printable } from "../formats/text-input.js";
 import { printJson } from "../formats/json.js";
 import type { JsonValue } from "../formats/json.js";
@@ -235,7 +235,8 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
   let shown: string = args.model;
   try {
     const text = file === STDIN ? stdinText(check.stdin) : readInput(file);
-    const history = readHistory(text, { source });
+    // The limit counts from when the file began to be read: reading stops between operations once it is up.
+    const history = readHistory(text, { source, deadline: { at: started + args.timeLimitMs, now } });
     requireClientOps(history, source);
     const model = args.model === "auto" ? chooseModel(history) : args.model;
     if (args.model === "auto") {
@@ -261,7 +262,6 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
       if (r.unknownReason !== undefined) record.reason = r.unknownReason;
       htmlError = writeTimeline(history, { title: `${title}: exactly-once`, result: r });
     } else {
-      // The limit counts from when the file began to be read: reading and parsing count.
       const r = checkLinearizability(history, { model, initial, timeLimitMs: args.timeLimitMs, startedAt: started, now });
       verdict = r.valid;
       record.ops = r.ops;
@@ -282,6 +282,15 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
       htmlError = writeTimeline(history, { title: `${title}: ${model}`, result: r });
     }
   } catch (e) {
+    if (e instanceof ReadTimeLimitError) {
+      // Not bad input: there was no time to read it all, so no verdict, and no timeline.
+      detail = `time limit of ${args.timeLimitMs} ms reached while reading the history, at ${source}:${e.line} after ${e.events} operation events`;
+      record.reason = detail;
+      record.valid = "unknown";
+      const ms = now() - started;
+      record.ms = Math.round(ms);
+      return { out: args.json ? printJson(record) : `${file}: UNKNOWN (${shown}, ${ms.toFixed(0)} ms) ${printable(detail)}`, err: undefined, verdict: "unknown", bad: false };
+    }
     if (!isBadInput(e)) throw e;
     const line = e instanceof HistoryError || e instanceof ModelChoiceError ? lineOfOp(e.op) : undefined;
     detail = printable(line === undefined ? e.message : `${source}:${line}: ${e.message}`);

@@ -80,10 +80,12 @@ NODE_OPTIONS=--max-old-space-size=MB gives Node more).
                      OUT/<file name>.html for each
   --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}.
                      Counted from when the file is opened (for -, once it is read):
-                     reading and parsing count. The search stops when the time is
-                     up; reading a huge value is not interrupted, but once reading
-                     used up the time no search begins (unknown, a little late).
-                     Not for exactly-once, whose search for sums is capped instead
+                     reading stops between operations when the time is up, and
+                     so does the search. One huge value is read, and the
+                     operations prepared for the search, to their end; then no
+                     search begins (unknown, a little late).
+                     The exactly-once check itself is not limited (its search for
+                     sums is capped instead); reading its file is
   --json             one JSON object per file instead of a summary line
   --jobs N           check the files on N threads; default: one per two cores,
                      at most one per file and one per 4 MiB of input. The

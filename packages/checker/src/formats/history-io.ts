@@ -15,7 +15,7 @@ import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyw
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { flatString } from "./flat-string.js";
-import { ParseError } from "./parse-error.js";
+import { ParseError, ReadTimeLimitError } from "./parse-error.js";
 import type { History, Op, OpType, Process, Value } from "../history/op.js";
 import { OP_TYPES } from "../history/op.js";
 
@@ -26,6 +26,26 @@ export interface ReadOptions {
   source?: string;
   /** Detected from the text when absent. */
   format?: HistoryFormat;
+  /**
+   * Stop with a ReadTimeLimitError once `now()` is past `at`: the clock is
+   * looked at every EVENTS_PER_LOOK operations, never inside one operation's
+   * value (a file read as one vector or array in full first, when it is not
+   * in the usual shape, is looked at as its operations are made from it).
+   */
+  deadline?: ReadDeadline;
+}
+
+export interface ReadDeadline {
+  at: number;
+  now: () => number;
+}
+
+/** Operations read between two looks at the deadline's clock (a power of two): the clock is far slower than an operation. */
+const EVENTS_PER_LOOK = 1024;
+
+/** Throws ReadTimeLimitError when `events` is a multiple of EVENTS_PER_LOOK and the deadline has passed. */
+function lookAtClock(deadline: ReadDeadline | undefined, events: number, line: number): void {
+  if (deadline !== undefined && (events & (EVENTS_PER_LOOK - 1)) === 0 && deadline.now() > deadline.at) throw new ReadTimeLimitError(line, events);
 }
 
 /** Guesses the format: JSON when the first value opens an object with a string key. */
@@ -39,7 +59,7 @@ export function readHistory(raw: string, options: ReadOptions = {}): History {
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const source = options.source ?? "<history>";
   const format = options.format ?? detectFormat(text);
-  return format === "json" ? readJsonHistory(text, source) : readEdnHistory(text, source);
+  return format === "json" ? readJsonHistory(text, source, options.deadline) : readEdnHistory(text, source, options.deadline);
 }
 
 /** Returns the object it is given, so that a subclass's fields are set on that object. */
@@ -82,8 +102,8 @@ export function lineOfOp(op: Op): number | undefined {
   return LineStamp.lineOf(op);
 }
 
-function readEdnHistory(text: string, source: string): History {
-  return readEdnOps(text, source) ?? readEdnForms(text, source);
+function readEdnHistory(text: string, source: string, deadline: ReadDeadline | undefined): History {
+  return readEdnOps(text, source, deadline) ?? readEdnForms(text, source, deadline);
 }
 
 /**
@@ -95,7 +115,7 @@ function readEdnHistory(text: string, source: string): History {
  * an operation). Levels are counted as `EdnReader.read` counts them, so the
  * depth limit falls where it does there.
  */
-function readEdnOps(text: string, source: string): Op[] | undefined {
+function readEdnOps(text: string, source: string, deadline: ReadDeadline | undefined): Op[] | undefined {
   const r = new EdnReader(text, source);
   const fields = new OpFields();
   const names: string[] = [...OP_TYPES];
@@ -104,7 +124,10 @@ function readEdnOps(text: string, source: string): Op[] | undefined {
     if (r.atEnd()) return ops;
     const open = text.charCodeAt(r.pos);
     if (open !== 91 && open !== 40) {
-      while (!r.atEnd()) if (!readEdnOp(r, fields, names, ops)) return undefined;
+      while (!r.atEnd()) {
+        lookAtClock(deadline, ops.length, r.line);
+        if (!readEdnOp(r, fields, names, ops)) return undefined;
+      }
       return ops;
     }
     // A single vector or list of maps: Knossos' test files, `(pr-str history)`.
@@ -115,6 +138,7 @@ function readEdnOps(text: string, source: string): Op[] | undefined {
       r.skipWhitespace();
       if (r.pos >= text.length) return undefined;
       if (text.charCodeAt(r.pos) === close) break;
+      lookAtClock(deadline, ops.length, r.line);
       if (!readEdnOp(r, fields, names, ops)) return undefined;
     }
     r.pos++;
@@ -295,7 +319,7 @@ function nameAt(names: string[], text: string, start: number, end: number): stri
  * The operations are the top-level forms (one map per line, or several, or
  * across lines), or the items of a single top-level vector or list.
  */
-function readEdnForms(text: string, source: string): History {
+function readEdnForms(text: string, source: string, deadline: ReadDeadline | undefined): History {
   const forms = parseEdnForms(text, source);
   let items: Array<{ value: EdnValue; line: number; column: number }> = forms;
   // A single vector or list of maps: Knossos' test files, `(pr-str history)`.
@@ -309,6 +333,7 @@ function readEdnForms(text: string, source: string): History {
   const ops: Op[] = [];
   for (const item of items) {
     const line = item.line;
+    lookAtClock(deadline, ops.length, line);
     // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
     const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
     if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line, column: item.column });
@@ -319,7 +344,7 @@ function readEdnForms(text: string, source: string): History {
   return ops;
 }
 
-function readJsonHistory(text: string, source: string): History {
+function readJsonHistory(text: string, source: string, deadline: ReadDeadline | undefined): History {
   const trimmed = text.trimStart();
   const ops: Op[] = [];
   if (trimmed.startsWith("[")) {
@@ -328,6 +353,7 @@ function readJsonHistory(text: string, source: string): History {
     const lines = jsonItemLines(all);
     for (let i = 0; i < all.length; i++) {
       const line = lines?.[i] ?? 1;
+      lookAtClock(deadline, ops.length, line);
       ops.push(atLine(opFromJson(all[i]!, ops.length, { source, line }), line));
     }
     return ops;
@@ -336,6 +362,7 @@ function readJsonHistory(text: string, source: string): History {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === "") continue;
+    lookAtClock(deadline, ops.length, i + 1);
     const value = parseJson(line, source, i + 1);
     ops.push(atLine(opFromJson(value, ops.length, { source, line: i + 1 }), i + 1));
   }

@@ -52,3 +52,19 @@ export function positionAt(text: string, at: number, firstLine = 1): { line: num
   }
   return { line, column: at - lineStart + 1 };
 }
+
+/**
+ * Reading stopped at `ReadOptions.deadline`: not bad input, the history was
+ * not read in time (the CLI's verdict is then unknown). `line` is where the
+ * next operation starts, `events` how many were read before it.
+ */
+export class ReadTimeLimitError extends Error {
+  readonly code = "E_READ_TIME_LIMIT";
+  constructor(
+    readonly line: number,
+    readonly events: number,
+  ) {
+    super(`the time limit was reached while reading the history, at line ${line} after ${events} operation events`);
+    this.name = "ReadTimeLimitError";
+  }
+}

@@ -541,11 +541,27 @@ describe("history-check --time-limit-s, in process with an injected clock", () =
     const { runCli } = await import("../../src/cli/run.js");
     const out: string[] = [];
     let readings = 0;
-    // The first reading is taken before the file is read; every later one, 5 s on, as if reading it had taken that long.
-    const now = () => (readings++ === 0 ? 0 : 5000);
+    // The first two readings (before the file is read, and the look at the clock before its first operation) are in time;
+    // every later one is 5 s on, as if reading its 4 events (too few for another look) had taken that long.
+    const now = () => (readings++ < 2 ? 0 : 5000);
     const code = await runCli([validEdn, "--model", "register", "--time-limit-s", "1"], { out: (l) => out.push(l), err: (l) => out.push(l), now });
     expect(out).toEqual([`${validEdn}: UNKNOWN (register, 2 ops, 5000 ms) time limit of 1000 ms reached before the search: reading and preparing the history took 5000 ms`]);
     expect(code).toBe(3);
+  });
+
+  it("stops reading a file between operations once the limit is up: unknown (time limit), saying where, with no timeline", async () => {
+    const { runCli } = await import("../../src/cli/run.js");
+    const out: string[] = [];
+    let readings = 0;
+    // The first reading is taken before the file is read; every later one, 5 s on.
+    const now = () => (readings++ === 0 ? 0 : 5000);
+    const html = join(dir, "unread.html");
+    const code = await runCli([validEdn, "--model", "register", "--time-limit-s", "1", "--json", "--html", html], { out: (l) => out.push(l), err: (l) => out.push(l), now });
+    expect(out.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { file: validEdn, model: "register", reason: `time limit of 1000 ms reached while reading the history, at ${validEdn}:1 after 0 operation events`, valid: "unknown", ms: 5000 },
+    ]);
+    expect(code).toBe(3);
+    expect(existsSync(html)).toBe(false);
   });
 });
 

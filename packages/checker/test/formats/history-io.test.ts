@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EdnList, HistoryBuilder, NESTING_DEPTH_MAX, ParseError, kw, lineOfOp, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+import { EdnList, HistoryBuilder, NESTING_DEPTH_MAX, ParseError, ReadTimeLimitError, kw, lineOfOp, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
 
 const maelstrom = `{:type :invoke, :f :write, :value [0 3], :time 100, :process 0, :index 0}
 {:type :invoke, :f :cas, :value [0 [3 4]], :time 110, :process 1, :index 1}
@@ -163,5 +163,37 @@ describe("history files", () => {
     const [json] = readHistory('[{"type":"invoke","f":"write","value":1,"process":0,"__proto__":{"polluted":true}}]', { source: "h.json" });
     expect(Object.getPrototypeOf(json!.extra ?? {})).toBe(Object.prototype);
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+});
+
+describe("readHistory with a deadline", () => {
+  const b = new HistoryBuilder();
+  for (let i = 0; i < 3000; i++) {
+    b.invoke(0, "write", i);
+    b.ok(0);
+  }
+  const edn = writeHistoryEdn(b.build());
+
+  it.each([
+    ["EDN, one map per line", edn],
+    ["JSON lines", writeHistoryJson(b.build())],
+    ["one EDN vector", "[" + edn + "]"],
+    ["one EDN list", "(" + edn + ")"],
+  ])("stops reading %s between operations once the deadline has passed, saying where", (_, text) => {
+    // The clock is looked at every 1,024 events: the first look is in time, the next one past the deadline.
+    let looks = 0;
+    const now = () => (looks++ === 0 ? 0 : 200);
+    let caught: unknown;
+    try {
+      readHistory(text, { deadline: { at: 100, now } });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ReadTimeLimitError);
+    expect((caught as ReadTimeLimitError).message).toBe("the time limit was reached while reading the history, at line 1025 after 1024 operation events");
+  });
+
+  it("reads to the end when the deadline is not reached", () => {
+    expect(readHistory(edn, { deadline: { at: 100, now: () => 0 } })).toHaveLength(6000);
   });
 });
