@@ -147,6 +147,7 @@ function parse(argv: string[]): Parsed {
   if (positionals.length === 0) throw new UsageError("no history FILE given");
   if (positionals.filter((f) => f === "-").length > 1) throw new UsageError("- (standard input) is given twice; it can be read once");
   if (values.html === "") throw new UsageError("--html: needs the file (or directory) to write the timeline to");
+  if (values.html === "-") throw new UsageError("--html -: a timeline is written to a file (standard output carries the verdicts); name one, e.g. --html timeline.html");
   let timeLimitMs = DEFAULT_TIME_LIMIT_S * 1000;
   if (values["time-limit-s"] !== undefined) {
     const n = Number(values["time-limit-s"]);

@@ -575,3 +575,12 @@ describe("history-check - redirected from a directory", () => {
     expect(r.stdout).toContain("valid.edn: valid");
   });
 });
+
+describe("history-check --html -", () => {
+  it("is a usage error: the timeline is written to a file, and standard output carries the verdicts", () => {
+    const r = run(validEdn, "--model", "register", "--html", "-");
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err.split("\n")[0]).toBe("history-check: --html -: a timeline is written to a file (standard output carries the verdicts); name one, e.g. --html timeline.html");
+  });
+});
