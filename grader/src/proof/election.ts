@@ -10,6 +10,8 @@
 // for a higher term after it. A log of the first election alone shows none
 // of what the lesson is about.
 
+import { readLines, type LineTooLong } from "./lines.js";
+
 export interface ElectionViolation {
   rule: "no-leader" | "no-leader-stopped" | "no-new-leader" | "two-leaders-in-term";
   /** 1-based line in the paste; 0 when the finding is about the whole paste. */
@@ -29,21 +31,21 @@ export interface ElectionEvidence {
   leaders: Leadership[];
   /** Each node that exited, at its first line. */
   stopped: { node: string; line: number }[];
+  /** Broken rules that fail the proof. */
   violations: ElectionViolation[];
+  /** Lines a person checks: lines too long to read, which may hide a leader or an exit. */
+  toReview: LineTooLong[];
 }
 
 const LEADER = /(\S+)\s*\|?\s+became leader for term (\d{1,15})\b|\bleader is now (\S+) \(term (\d{1,15})\)/;
 const EXITED = /\|\s*(\S+) exited\b/;
-const MAX_LINE_CHARS = 4096;
 
 export function parseElection(text: string): ElectionEvidence {
   const leaders: Leadership[] = [];
   const stopped: { node: string; line: number }[] = [];
   const seenLeader = new Set<string>();
   const seenStopped = new Set<string>();
-  text.split("\n").forEach((raw, i) => {
-    if (raw.length > MAX_LINE_CHARS) return;
-    const line = i + 1;
+  const tooLong = readLines(text, ({ text: raw, line }) => {
     const l = LEADER.exec(raw);
     if (l) {
       const node = (l[1] ?? l[3])!;
@@ -61,7 +63,7 @@ export function parseElection(text: string): ElectionEvidence {
       stopped.push({ node: e[1]!, line });
     }
   });
-  return { leaders, stopped, violations: checkElection(leaders, stopped) };
+  return { leaders, stopped, violations: checkElection(leaders, stopped), toReview: tooLong ? [tooLong] : [] };
 }
 
 /**

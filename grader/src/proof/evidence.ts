@@ -10,6 +10,8 @@
 //   a node program's Maelstrom reply `{"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,...}}`
 //     -> a reply to client c1 (it names no seq: the node's output does not echo the request)
 
+import { readLines } from "./lines.js";
+
 export type EvidenceKind = "applied" | "acknowledged" | "duplicate" | "request";
 
 export interface EvidenceEvent {
@@ -58,7 +60,7 @@ export const RULE_EFFECT: Record<EvidenceViolation["rule"], "fail" | "review"> =
   // A duplicate of a seq whose client cannot be read (`[dedup] client abc seq 5`, a made-up id the
   // reference never prints) cannot be held to the rules; read as no evidence at all, it passed.
   "duplicate-unknown-client": "review",
-  // A line over MAX_LINE_CHARS is not read (parsing stays cheap); a `[dedup]` line padded past it
+  // A line over MAX_LINE_CHARS is not read (lines.ts); a `[dedup]` line padded past it
   // still matched the lesson's patterns, and with its evidence unread the paste passed.
   "line-too-long": "review",
 };
@@ -88,8 +90,6 @@ const ACKNOWLEDGED = /\boutcome=\w+_ok\b(?!\()/i;
 const APPLIED = /\[appl(?:y|ied)\]|\bappl(?:y|ied|ies|ying)\b/i;
 // "not applied", "refusing to apply", "skipped (not) applying": a line about a request that did not happen.
 const NOT_APPLIED = /\b(?:not|never|without|skip\w*|refus\w*|reject\w*)\s+(?:\w+\s+){0,2}appl/i;
-// Lines longer than this are not log lines; skipping them keeps parsing linear and cheap.
-const MAX_LINE_CHARS = 4096;
 // A Maelstrom message: `{"src":..., "dest":..., "body":{...}}` on one line.
 const MAELSTROM = /^\s*\{\s*"src"\s*:/;
 
@@ -125,39 +125,22 @@ export function parseEvidence(text: string): Evidence {
   const events: EvidenceEvent[] = [];
   const replies: ReplyEvent[] = [];
   const unreadable: EvidenceViolation[] = [];
-  const longLines: number[] = [];
-  let start = 0;
-  let lineNo = 0;
-  while (start <= text.length) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    lineNo++;
-    const line = text.slice(start, end);
-    if (line.length > MAX_LINE_CHARS) longLines.push(lineNo);
+  const tooLong = readLines(text, ({ text: line, line: lineNo, start, end }) => {
+    const c = /client/i.test(line) ? CLIENT.exec(line) : null;
+    const s = c ? SEQ.exec(line) : null;
+    if (c && s) events.push({ kind: classifyLine(line), client: (c[1] ?? c[2] ?? c[3])!, seq: Number(s[1]), line: lineNo, start, end });
     else {
-      const c = /client/i.test(line) ? CLIENT.exec(line) : null;
-      const s = c ? SEQ.exec(line) : null;
-      if (c && s) events.push({ kind: classifyLine(line), client: (c[1] ?? c[2] ?? c[3])!, seq: Number(s[1]), line: lineNo, start, end });
-      else {
-        const reply = readReply(line);
-        if (reply) replies.push({ ...reply, line: lineNo, start, end });
-        else if (!c && classifyLine(line) === "duplicate" && SEQ.test(line)) {
-          unreadable.push({
-            rule: "duplicate-unknown-client", line: lineNo,
-            message: `line ${lineNo}: duplicate of seq ${SEQ.exec(line)![1]}, but its client id cannot be read (the cluster logs \`[dedup] client <id> seq <n>\` with an id of letters, digits, '.', '_' or '-' holding a digit); check the line by hand`,
-          });
-        }
+      const reply = readReply(line);
+      if (reply) replies.push({ ...reply, line: lineNo, start, end });
+      else if (!c && classifyLine(line) === "duplicate" && SEQ.test(line)) {
+        unreadable.push({
+          rule: "duplicate-unknown-client", line: lineNo,
+          message: `line ${lineNo}: duplicate of seq ${SEQ.exec(line)![1]}, but its client id cannot be read (the cluster logs \`[dedup] client <id> seq <n>\` with an id of letters, digits, '.', '_' or '-' holding a digit); check the line by hand`,
+        });
       }
     }
-    start = end + 1;
-  }
-  if (longLines.length > 0) {
-    const more = longLines.length > 1 ? ` (and ${longLines.length - 1} more)` : "";
-    unreadable.push({
-      rule: "line-too-long", line: longLines[0]!,
-      message: `line ${longLines[0]}${more} is over ${MAX_LINE_CHARS.toLocaleString("en-US")} characters, longer than a log line: not read for evidence; check it by hand`,
-    });
-  }
+  });
+  if (tooLong) unreadable.push(tooLong);
   const broken = [...checkEvents(events, replies), ...unreadable].sort((a, b) => a.line - b.line);
   return {
     events,

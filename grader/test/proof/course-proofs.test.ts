@@ -121,6 +121,17 @@ describe(`${VOTE}: the proof is an election after the leader was killed`, () => 
     expect(r.stdout).toMatch(/line \d+: n1, leader of term 1, exited, but no other node becomes leader for a higher term after it/);
   });
 
+  test("a second leader of a term padded past 4,096 characters goes to review naming its line, not skipped", async () => {
+    const log = await fixture("election/leader-killed.txt");
+    const lines = log.split("\n").length;
+    const file = await paste("padded-leader.txt", `${log}n3 | became leader for term 2${" ".repeat(5000)}x\n`);
+    const r = await grader(["proof", "--lesson", VOTE, file, "--json"]);
+    expect(r.code).toBe(3);
+    const result = JSON.parse(r.stdout);
+    expect(result.status).toBe("needs-review");
+    expect(result.reasons).toContain(`evidence to review: line ${lines} is over 4,096 characters, longer than a log line: not read for evidence; check it by hand`);
+  });
+
   test("unrelated `[dedup]` lines in the log raise no exactly-once note: those rules are not this lesson's", async () => {
     const log = await fixture("election/leader-killed.txt");
     const file = await paste("with-dedup.txt", `${log}n1 | [dedup] client c77 seq 3 is duplicate, returning cached result\n`);
