@@ -1,0 +1,59 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { checkElection, parseElection, type ElectionViolation, type Leadership } from "../../src/proof/election.js";
+
+/** The leader-change rule as the README states it, read literally: for each exit, the node's last earlier leadership, then any later leader of another node for a higher term. */
+function literalRule(leaders: readonly Leadership[], stopped: readonly { node: string; line: number }[]): ElectionViolation["rule"] | undefined {
+  if (leaders.length === 0) return "no-leader";
+  let killed = false;
+  for (const s of stopped) {
+    const led = leaders.filter((l) => l.node === s.node && l.line < s.line).at(-1);
+    if (!led) continue;
+    killed = true;
+    if (leaders.some((l) => l.line > s.line && l.node !== s.node && l.term > led.term)) return undefined;
+  }
+  return killed ? "no-new-leader" : "no-leader-stopped";
+}
+
+const logLine = fc.oneof(
+  fc.tuple(fc.constantFrom("n1", "n2", "n3", "n4"), fc.integer({ min: 1, max: 5 })).map(([n, t]) => `${n} | became leader for term ${t}`),
+  fc.constantFrom("n1", "n2", "n3", "n4").map((n) => `cluster | ${n} exited (SIGKILL)`),
+  fc.constant("n1 | election timeout: asking for pre-votes for term 1"),
+);
+
+describe("leader-change: a leader exits and another node leads a higher term after it", () => {
+  test("the verdict on any log is the rule read literally (each exit against every leader)", () => {
+    fc.assert(
+      fc.property(fc.array(logLine, { maxLength: 30 }), (lines) => {
+        const el = parseElection(lines.join("\n"));
+        const verdict = el.violations.map((v) => v.rule).filter((r) => r !== "two-leaders-in-term");
+        const expected = literalRule(el.leaders, el.stopped);
+        expect(verdict).toEqual(expected === undefined ? [] : [expected]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("a paste of 16,000 leaders and 16,000 exits with no leader after its node's exit is judged: no new leader", () => {
+    // n<i> leads term i, then every node exits: each exit has a leader before it and none after.
+    const lines: string[] = [];
+    for (let i = 1; i <= 16_000; i++) lines.push(`n${i} | became leader for term ${i}`);
+    for (let i = 1; i <= 16_000; i++) lines.push(`cluster | n${i} exited`);
+    const el = parseElection(lines.join("\n"));
+    expect(el.leaders).toHaveLength(16_000);
+    expect(el.violations).toEqual([
+      { rule: "no-new-leader", line: 16_001, message: "line 16001: n1, leader of term 1, exited, but no other node becomes leader for a higher term after it; paste the election that follows" },
+    ]);
+  });
+
+  test("200,000 leaders and exits, the new leader after the last exit only, are judged: the paste shows the change", () => {
+    // n<i> leads term 2i + 2; the nodes exit from the highest term down; m then leads term 3, higher only than the last one's.
+    const n = 200_000;
+    const leaders: Leadership[] = Array.from({ length: n }, (_, i) => ({ node: `n${i}`, term: 2 * i + 2, line: i + 1 }));
+    const stopped = Array.from({ length: n }, (_, i) => ({ node: `n${n - 1 - i}`, line: n + i + 1 }));
+    leaders.push({ node: "m", term: 3, line: 2 * n + 1 });
+    expect(checkElection(leaders, stopped)).toEqual([]);
+    leaders.pop();
+    expect(checkElection(leaders, stopped).map((v) => v.rule)).toEqual(["no-new-leader"]);
+  });
+});
