@@ -172,6 +172,28 @@ describe("grader proof: exit 0 pass, 1 fail, 3 needs-review", () => {
 });
 
 describe("grader proofs and review", () => {
+  test("--now is a full date or a date and time with its zone; anything else is a usage error naming it, before anything is read or written", async () => {
+    const out = path.join(tmp, "grades-bad-now");
+    const bad = ["1", "2026", "2026-11", "2026-02-30", "2026-11-24T25:00Z", "2026-11-24T10:00", "Tue, 24 Nov 2026 10:00:00 GMT", "+002026-11-24"];
+    const runs = await Promise.all(
+      bad.flatMap((now) => [
+        grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out, "--now", now]),
+        grader(["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "carol", "--status", "pass", "--note", "n", "--out", out, "--now", now]),
+      ]),
+    );
+    runs.forEach((r, i) => {
+      expect({ now: bad[i >> 1], code: r.code, stdout: r.stdout }).toEqual({ now: bad[i >> 1], code: 2, stdout: "" });
+      expect(r.stderr).toContain(`--now ${JSON.stringify(bad[i >> 1])}`);
+    });
+    await expect(readFile(path.join(out, "gradebook.csv"), "utf8")).rejects.toThrow(/ENOENT/);
+    const good = await Promise.all(
+      ["2026-11-24", "2026-11-24T10:00Z", "2026-11-24T11:00:00.5+01:00", "2026-11-24 10:00:00z"].map((now, i) =>
+        grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", path.join(tmp, `grades-now-${i}`), "--now", now, "--json"]),
+      ),
+    );
+    expect(good.map((r) => JSON.parse(r.stdout).rows[0].gradedAt)).toEqual(["2026-11-24T00:00:00.000Z", "2026-11-24T10:00:00.000Z", "2026-11-24T10:00:00.500Z", "2026-11-24T10:00:00.000Z"]);
+  });
+
   test("class batch: gradebook CSV/JSON and review page; manual decisions survive a rerun", async () => {
     const out = path.join(tmp, "grades");
     const batch = ["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", out, "--now", "2026-11-24T10:00:00Z"];

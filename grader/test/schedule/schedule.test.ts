@@ -89,10 +89,10 @@ describe("completions CSV", () => {
     expect(() => parseCompletions("student\tlesson\tcompleted_at\n", "t.csv", lessons)).toThrow("the header looks tab-separated");
   });
 
-  test.each([["2026-11-20", "2026-11-20"], ["2024-02-29", "2024-02-29"], ["2026-11-20T23:59:59+02:00", "2026-11-20"]])("date %s", (input, out) => {
+  test.each([["2026-11-20", "2026-11-20"], ["2024-02-29", "2024-02-29"], ["2026-11-20T23:59:59+02:00", "2026-11-20"], ["2026-11-20 23:59", "2026-11-20"], ["2026-11-20T23:59:59.123456Z", "2026-11-20"]])("date %s", (input, out) => {
     expect(formatIsoDate(parseIsoDate(input)!)).toBe(out);
   });
-  test.each(["2023-02-29", "2026-1-5", "20261120", ""])("bad date %j", (input) => {
+  test.each(["2023-02-29", "2026-1-5", "20261120", "", "2026-11-20T1", "2026-11-20T99:99", "2026-11-20T10:00:61Z", "2026-11-20T10:00+25:00", "2026-11-20T::"])("bad date %j", (input) => {
     expect(parseIsoDate(input)).toBeUndefined();
   });
 });

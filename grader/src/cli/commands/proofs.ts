@@ -57,7 +57,9 @@ status and are marked manual.
 Options:
   --lesson ID       the lesson (required): its id, or its short name (retry, vote, w11)
   --out DIR2        output directory (default: ${DEFAULT_GRADES_DIR}); not DIR itself
-  --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns
+  --now ISO         graded_at timestamp (default: the current time); fix it for reproducible reruns:
+                    a date (2026-11-24, midnight UTC) or a date and time with Z or an offset
+                    (2026-11-24T10:00:00Z); anything else is a usage error
   --similarity X    near-duplicate threshold between 0 and 1 (default: ${DEFAULT_SIMILARITY})
   --max-bytes N     paste size bound in bytes (default: ${DEFAULT_MAX_PASTE_BYTES})
   --lessons DIR     the course directory (default: lessons, here or in the nearest parent)

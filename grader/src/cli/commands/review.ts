@@ -32,7 +32,8 @@ Options:
   --note TEXT      why (required; it goes into the gradebook's reasons)
   --out DIR2       the grades directory (default: ${DEFAULT_GRADES_DIR})
   --by NAME        who decided; the grader column reads manual:NAME
-  --now ISO        decision timestamp (default: the current time)
+  --now ISO        decision timestamp (default: the current time): a date (2026-11-24,
+                   midnight UTC) or a date and time with Z or an offset (2026-11-24T10:00:00Z)
   --lessons DIR    the course directory (default: lessons, here or in the nearest parent)
   --json           print the recorded decision as JSON
   -h, --help       show this help
