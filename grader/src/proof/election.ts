@@ -45,6 +45,7 @@ export function parseElection(text: string): ElectionEvidence {
   const stopped: { node: string; line: number }[] = [];
   const seenLeader = new Set<string>();
   const seenStopped = new Set<string>();
+  const exits: { node: string; line: number }[] = [];
   const tooLong = readLines(text, ({ text: raw, line }) => {
     const l = LEADER.exec(raw);
     if (l) {
@@ -58,12 +59,15 @@ export function parseElection(text: string): ElectionEvidence {
       return;
     }
     const e = EXITED.exec(raw);
-    if (e && !seenStopped.has(e[1]!)) {
+    if (!e) return;
+    // Every exit is checked (a node killed as a follower may lead and be killed later); `stopped` counts nodes.
+    exits.push({ node: e[1]!, line });
+    if (!seenStopped.has(e[1]!)) {
       seenStopped.add(e[1]!);
       stopped.push({ node: e[1]!, line });
     }
   });
-  return { leaders, stopped, violations: checkElection(leaders, stopped), toReview: tooLong ? [tooLong] : [] };
+  return { leaders, stopped, violations: checkElection(leaders, exits), toReview: tooLong ? [tooLong] : [] };
 }
 
 /**
@@ -85,12 +89,12 @@ function highestTermsFrom(leaders: readonly Leadership[]): { node: string; term:
 }
 
 /**
- * The rules, in paste order (`leaders` and `stopped` in line order, as parseElection gives them):
+ * The rules, in paste order (`leaders` and `exits` in line order, as parseElection gives them):
  * - at most one leader per term;
- * - a leader stops (its `exited` line comes after its `became leader` line);
+ * - a leader stops (an `exited` line of its node comes after its `became leader` line);
  * - after it stopped, another node becomes leader for a higher term.
  */
-export function checkElection(leaders: readonly Leadership[], stopped: readonly { node: string; line: number }[]): ElectionViolation[] {
+export function checkElection(leaders: readonly Leadership[], exits: readonly { node: string; line: number }[]): ElectionViolation[] {
   const out: ElectionViolation[] = [];
   const byTerm = new Map<number, Leadership>();
   for (const l of leaders) {
@@ -115,7 +119,7 @@ export function checkElection(leaders: readonly Leadership[], stopped: readonly 
   let before = 0; // leaders[0, before) are above the exit's line
   let from = 0; // leaders[from, ...) are below it
   let killed: { leader: Leadership; line: number } | undefined;
-  for (const s of stopped) {
+  for (const s of exits) {
     while (before < leaders.length && leaders[before]!.line < s.line) {
       latest.set(leaders[before]!.node, leaders[before]!);
       before++;

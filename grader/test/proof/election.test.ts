@@ -27,11 +27,25 @@ describe("leader-change: a leader exits and another node leads a higher term aft
       fc.property(fc.array(logLine, { maxLength: 30 }), (lines) => {
         const el = parseElection(lines.join("\n"));
         const verdict = el.violations.map((v) => v.rule).filter((r) => r !== "two-leaders-in-term");
-        const expected = literalRule(el.leaders, el.stopped);
+        const exits = lines.flatMap((l, i) => (/ exited/.test(l) ? [{ node: l.split(" ")[2]!, line: i + 1 }] : []));
+        const expected = literalRule(el.leaders, exits);
         expect(verdict).toEqual(expected === undefined ? [] : [expected]);
       }),
       { numRuns: 2000 },
     );
+  });
+
+  test("a node killed as a follower, restarted, elected and killed again is a leader that stopped: the next leader after it is the change", () => {
+    const log = [
+      "cluster | n1 exited (SIGKILL). Restart it with: npm run kv-cluster -- node --id n1",
+      "n1 | became leader for term 1",
+      "cluster | n1 exited (SIGKILL). Restart it with: npm run kv-cluster -- node --id n1",
+      "n3 | became leader for term 2",
+    ].join("\n");
+    const el = parseElection(log);
+    expect(el.stopped).toEqual([{ node: "n1", line: 1 }]);
+    expect(el.violations).toEqual([]);
+    expect(parseElection(log.split("\n").slice(0, 3).join("\n")).violations.map((v) => [v.rule, v.line])).toEqual([["no-new-leader", 3]]);
   });
 
   test("a paste of 16,000 leaders and 16,000 exits with no leader after its node's exit is judged: no new leader", () => {
