@@ -10,6 +10,7 @@
 // for a higher term after it. A log of the first election alone shows none
 // of what the lesson is about.
 
+import { RE2JS } from "re2js";
 import { readLines, type LineTooLong } from "./lines.js";
 
 export interface ElectionViolation {
@@ -37,8 +38,14 @@ export interface ElectionEvidence {
   toReview: LineTooLong[];
 }
 
-const LEADER = /(\S+)\s*\|?\s+became leader for term (\d{1,15})\b|\bleader is now (\S+) \(term (\d{1,15})\)/;
-const EXITED = /\|\s*(\S+) exited\b/;
+// On RE2 (linear time): a backtracking engine tried `(\S+)\s*\|?\s+became` from each character of
+// a long run without spaces, and a 1 MB paste of such lines took seconds to read. `\s` and `\S` are
+// spelled out as JavaScript's (RE2's \s is ASCII only), so lines read as they always did.
+const SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff";
+const S = `[${SPACE}]`;
+const NS = `[^${SPACE}]`;
+const LEADER = RE2JS.compile(`(${NS}+)${S}*\\|?${S}+became leader for term (\\d{1,15})\\b|\\bleader is now (${NS}+) \\(term (\\d{1,15})\\)`);
+const EXITED = RE2JS.compile(`\\|${S}*(${NS}+) exited\\b`);
 
 export function parseElection(text: string): ElectionEvidence {
   const leaders: Leadership[] = [];
@@ -47,10 +54,10 @@ export function parseElection(text: string): ElectionEvidence {
   const seenStopped = new Set<string>();
   const exits: { node: string; line: number }[] = [];
   const tooLong = readLines(text, ({ text: raw, line }) => {
-    const l = LEADER.exec(raw);
-    if (l) {
-      const node = (l[1] ?? l[3])!;
-      const term = Number(l[2] ?? l[4]);
+    const l = raw.includes("became leader for term") || raw.includes("leader is now") ? LEADER.matcher(raw) : undefined;
+    if (l?.find()) {
+      const node = (l.group(1) ?? l.group(3))!;
+      const term = Number(l.group(2) ?? l.group(4));
       const key = `${node}\u0000${term}`;
       if (!seenLeader.has(key)) {
         seenLeader.add(key);
@@ -58,8 +65,9 @@ export function parseElection(text: string): ElectionEvidence {
       }
       return;
     }
-    const e = EXITED.exec(raw);
-    if (!e) return;
+    const m = raw.includes(" exited") ? EXITED.matcher(raw) : undefined;
+    if (!m?.find()) return;
+    const e = [m.group(0), m.group(1)];
     // Every exit is checked (a node killed as a follower may lead and be killed later); `stopped` counts nodes.
     exits.push({ node: e[1]!, line });
     if (!seenStopped.has(e[1]!)) {

@@ -48,6 +48,29 @@ describe("leader-change: a leader exits and another node leads a higher term aft
     expect(parseElection(log.split("\n").slice(0, 3).join("\n")).violations.map((v) => [v.rule, v.line])).toEqual([["no-new-leader", 3]]);
   });
 
+  test("a 1 MB paste of long runs without spaces, pipes or words is read in time linear in each line", () => {
+    const lines = ["a".repeat(4000), "|".repeat(4000), `n1 |${"|".repeat(4000)}`, `${"x".repeat(4000)} became leader for term 1`, `${"|".repeat(4000)}x exited`];
+    const el = parseElection(Array.from({ length: 250 }, (_, i) => lines[i % lines.length]).join("\n"));
+    expect(el.stopped).toEqual([{ node: `${"|".repeat(3999)}x`, line: 5 }]);
+    expect(el.leaders.map((l) => [l.node, l.term, l.line])).toEqual([["x".repeat(4000), 1, 4]]);
+  });
+
+  test("leader and exit lines are read as the cluster writes them, whatever spaces (tabs, no-break spaces) and pipes they hold", () => {
+    const JS_LEADER = /(\S+)\s*\|?\s+became leader for term (\d{1,15})\b|\bleader is now (\S+) \(term (\d{1,15})\)/;
+    const JS_EXITED = /\|\s*(\S+) exited\b/;
+    const piece = fc.constantFrom("n1", "n2", "|", " ", "\t", "\u00a0", "\u2028", "\u3000", "\v", "became leader for term ", "leader is now ", "(term ", ")", "1", "2", "x", " exited", "é");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }).map((p) => p.join("")), (line) => {
+        const el = parseElection(line);
+        const l = JS_LEADER.exec(line);
+        const e = l ? null : JS_EXITED.exec(line);
+        expect(el.leaders.map((x) => [x.node, x.term])).toEqual(l ? [[l[1] ?? l[3], Number(l[2] ?? l[4])]] : []);
+        expect(el.stopped.map((x) => x.node)).toEqual(e ? [e[1]] : []);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   test("a paste of 16,000 leaders and 16,000 exits with no leader after its node's exit is judged: no new leader", () => {
     // n<i> leads term i, then every node exits: each exit has a leader before it and none after.
     const lines: string[] = [];
