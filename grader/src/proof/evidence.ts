@@ -80,7 +80,9 @@ export interface Evidence {
 const CLIENT = /\bclient(?:[_-]?id)?(?:["']?\s*[:=]\s*["']?([A-Za-z0-9][\w.-]{0,63})|\s+["']([A-Za-z0-9][\w.-]{0,63})|\s+([A-Za-z_.-]{0,16}\d[\w.-]{0,63}))/i;
 /** Every client id in a text (the forms of CLIENT), for normalising ids when pastes are compared. */
 export const CLIENT_ID_GLOBAL = new RegExp(CLIENT.source, "gi");
-const SEQ = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
+// Spaces, then an optional `:` or `=` with spaces after it: written `\s*[:=]?\s*`, a run of spaces
+// could be split between the two `\s*` in as many ways as it is long, each tried before failing.
+const SEQ = /\bseq(?:uence)?["']?(?:\s*[:=]\s*|\s*)["']?(\d{1,15})\b/i;
 const REFUSED = /\bstale\b|\brefused\b|\brejected\b|\bexpired\b/i;
 /** What the reference cluster (`is duplicate, returning cached result`) and client (`outcome=append_ok(replayed)`) print for a duplicate. */
 const EXACT_DUPLICATE = /\bis duplicate, returning cached result\b|\boutcome=\w+_ok\(replayed\)/i;

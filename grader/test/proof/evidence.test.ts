@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { parseEvidence, RULE_EFFECT } from "../../src/proof/evidence.js";
 
@@ -122,5 +123,25 @@ describe("parseEvidence: the exactly-once rules", () => {
     expect(ev.violations).toEqual([
       { rule: "seq-not-increasing", line: 3, message: "line 3: client 1 seq 3 applied after seq 5 (line 1); seq must increase per client" },
     ]);
+  });
+});
+
+describe("parseEvidence: reading time", () => {
+  test("48 MB of `seq` followed by 4,000 spaces is read in time linear in each line: requests with no seq", () => {
+    const ev = parseEvidence(Array.from({ length: 12_000 }, () => `client 1 seq${" ".repeat(4000)}x`).join("\n"));
+    expect(ev.events).toEqual([]);
+    expect(ev.toReview).toEqual([]);
+  });
+
+  test("a seq is read as `seq`, an optional quote, spaces around an optional `:` or `=`, an optional quote, then digits", () => {
+    const SEQ_AS_WRITTEN = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
+    const piece = fc.constantFrom("seq", "sequence", "SEQ", " ", "\t", "\u00a0", ":", "=", '"', "'", "5", "42", "x", "_", "client 7 ");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }).map((p) => `client 7 ${p.join("")}`), (line) => {
+        const s = SEQ_AS_WRITTEN.exec(line);
+        expect(parseEvidence(line).events.map((e) => e.seq)).toEqual(s ? [Number(s[1])] : []);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
