@@ -56,13 +56,16 @@ export function parseElection(text: string): ElectionEvidence {
   const tooLong = readLines(text, ({ text: raw, line }) => {
     const l = raw.includes("became leader for term") || raw.includes("leader is now") ? LEADER.matcher(raw) : undefined;
     if (l?.find()) {
-      const node = (l.group(1) ?? l.group(3))!;
-      const term = Number(l.group(2) ?? l.group(4));
-      const key = `${node}\u0000${term}`;
-      if (!seenLeader.has(key)) {
-        seenLeader.add(key);
-        leaders.push({ node, term, line });
-      }
+      // Every leader on the line: a second leader of a term is not hidden by joining two lines.
+      do {
+        const node = (l.group(1) ?? l.group(3))!;
+        const term = Number(l.group(2) ?? l.group(4));
+        const key = `${node}\u0000${term}`;
+        if (!seenLeader.has(key)) {
+          seenLeader.add(key);
+          leaders.push({ node, term, line });
+        }
+      } while (l.find());
       return;
     }
     const m = raw.includes(" exited") ? EXITED.matcher(raw) : undefined;

@@ -35,6 +35,12 @@ describe("leader-change: a leader exits and another node leads a higher term aft
     );
   });
 
+  test("two leaders of a term written on one line are both read: the second is not hidden by joining the lines", () => {
+    const el = parseElection("n2 | became leader for term 2 n3 | became leader for term 2\ncluster | n2 exited");
+    expect(el.leaders.map((l) => [l.node, l.term, l.line])).toEqual([["n2", 2, 1], ["n3", 2, 1]]);
+    expect(el.violations.map((v) => v.rule)).toContain("two-leaders-in-term");
+  });
+
   test("a node killed as a follower, restarted, elected and killed again is a leader that stopped: the next leader after it is the change", () => {
     const log = [
       "cluster | n1 exited (SIGKILL). Restart it with: npm run kv-cluster -- node --id n1",
@@ -63,9 +69,9 @@ describe("leader-change: a leader exits and another node leads a higher term aft
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 12 }).map((p) => p.join("")), (line) => {
         const el = parseElection(line);
-        const l = JS_LEADER.exec(line);
-        const e = l ? null : JS_EXITED.exec(line);
-        expect(el.leaders.map((x) => [x.node, x.term])).toEqual(l ? [[l[1] ?? l[3], Number(l[2] ?? l[4])]] : []);
+        const all = [...line.matchAll(new RegExp(JS_LEADER.source, "g"))].map((l) => [l[1] ?? l[3], Number(l[2] ?? l[4])] as const);
+        const e = all.length > 0 ? null : JS_EXITED.exec(line);
+        expect(el.leaders.map((x) => [x.node, x.term])).toEqual(all.filter(([n, t], i) => all.findIndex(([n2, t2]) => n2 === n && t2 === t) === i));
         expect(el.stopped.map((x) => x.node)).toEqual(e ? [e[1]] : []);
       }),
       { numRuns: 5000 },
