@@ -120,13 +120,17 @@ or the class directory holds no student folder (nothing is written then),
       hiddenVisibility: visibility as "hidden" | "after_due_date" | "after_published",
       limits: { ...(testTimeout ? { testWallMs: testTimeout * 1000 } : {}), ...(budget ? { submissionWallMs: budget * 1000, submissionCpuMs: budget * 1500 } : {}) },
     };
-    for (const line of protectInstructorFiles()) io.stderr(`grader test: ${line}\n`);
+    // Said (and done) once the command is known to grade: a refused command changes nothing and says only why.
+    const protect = (): void => {
+      for (const line of protectInstructorFiles()) io.stderr(`grader test: ${line}\n`);
+    };
 
     if (submission !== undefined) {
       const reportFile = values.out as string | undefined;
       if (reportFile !== undefined && existsSync(reportFile) && statSync(reportFile).isDirectory()) {
         throw new InputError(`--out ${reportFile}: it is a directory; give the report's file name (--out DIR is for --class)`);
       }
+      protect();
       let graded;
       try {
         graded = await gradeSubmission({ ...common, submission: path.resolve(submission), name: path.basename(path.resolve(submission)) });
@@ -171,6 +175,7 @@ or the class directory holds no student folder (nothing is written then),
     // Refused in one line naming --out (exit 4) before any grading, as is a gradebook there that cannot be read.
     prepareOutDir(out, []);
     await readGradebookRows(out);
+    protect();
     const progress = process.stderr.isTTY === true;
     const rows = await gradeClass({
       ...common,
