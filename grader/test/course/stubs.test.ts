@@ -6,7 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { errorSpec } from "@dslab/protocol";
-import MarkdownIt from "markdown-it";
+import MarkdownIt, { type Token } from "markdown-it";
 import { describe, expect, test } from "vitest";
 import { REPO } from "../helpers/cli.js";
 
@@ -24,48 +24,39 @@ async function storeRequests(): Promise<{ types: string[]; identity: string[] }>
   };
 }
 
-/** The text of the list item of `file`'s Steps section whose bold title matches `title`, spaces collapsed. */
-async function stepText(file: string, title: RegExp): Promise<string> {
+/** The inline tokens of the list item of `file`'s Steps section whose bold title matches `title`. */
+async function stepInlines(file: string, title: RegExp): Promise<Token[]> {
   const tokens = md.parse(await readFile(path.join(REPO, file), "utf8"), {});
   let inSteps = false;
   let depth = 0;
-  let text: string[] | undefined;
+  let inlines: Token[] | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.type === "heading_open" && t.tag === "h2") inSteps = tokens[i + 1]!.content === "Steps";
     if (!inSteps) continue;
     if (t.type === "list_item_open") {
       depth++;
-      if (depth === 1 && title.test(tokens[i + 2]?.content ?? "")) text = [];
+      if (depth === 1 && title.test(tokens[i + 2]?.content ?? "")) inlines = [];
     } else if (t.type === "list_item_close") {
       depth--;
-      if (depth === 0 && text !== undefined) return text.join(" ").replace(/\s+/g, " ");
+      if (depth === 0 && inlines !== undefined) return inlines;
     }
-    if (text !== undefined && t.type === "inline") text.push(t.content);
+    if (inlines !== undefined && t.type === "inline") inlines.push(t);
   }
   throw new Error(`${file}: no step titled ${title}`);
 }
 
-/** The code spans of the list item of `file`'s Steps section whose bold title matches `title`. */
+/** The text of that step, spaces collapsed. */
+async function stepText(file: string, title: RegExp): Promise<string> {
+  return (await stepInlines(file, title))
+    .map((t) => t.content)
+    .join(" ")
+    .replace(/\s+/g, " ");
+}
+
+/** The code spans of that step. */
 async function stepSpans(file: string, title: RegExp): Promise<string[]> {
-  const tokens = md.parse(await readFile(path.join(REPO, file), "utf8"), {});
-  let inSteps = false;
-  let depth = 0;
-  let spans: string[] | undefined;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.type === "heading_open" && t.tag === "h2") inSteps = tokens[i + 1]!.content === "Steps";
-    if (!inSteps) continue;
-    if (t.type === "list_item_open") {
-      depth++;
-      if (depth === 1 && title.test(tokens[i + 2]?.content ?? "")) spans = [];
-    } else if (t.type === "list_item_close") {
-      depth--;
-      if (depth === 0 && spans !== undefined) return spans;
-    }
-    if (spans !== undefined) for (const c of t.children ?? []) if (c.type === "code_inline") spans.push(c.content);
-  }
-  throw new Error(`${file}: no step titled ${title}`);
+  return (await stepInlines(file, title)).flatMap((t) => (t.children ?? []).filter((c) => c.type === "code_inline").map((c) => c.content));
 }
 
 /** The code spans of each lesson's Goal and Steps sections, by lesson file (answer keys left out). */
