@@ -6,45 +6,26 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
 import { createPrng } from "@dslab/protocol";
 import { afterEach, describe, expect, test } from "vitest";
 import { KvClient, TcpTransport, TransportError } from "../src/index.js";
 import { KV_BIN } from "./cluster-harness.js";
+import { FakeNodes } from "./fake-nodes.js";
 
 /** What the fake node writes for one request line: raw text, newlines included. */
 type Answer = (request: { src: string; body: { type: string; msg_id: number } }) => string;
 
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
+const nodes = new FakeNodes();
 const transports: TcpTransport[] = [];
 
 afterEach(async () => {
   for (const t of transports.splice(0)) t.close();
-  for (const s of sockets) s.destroy();
-  sockets.clear();
-  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+  await nodes.close();
 });
 
-/** A node on 127.0.0.1 (port 0) that answers every request line with `answer(request)`, written as is. */
-async function fakeNode(answer: Answer): Promise<number> {
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.setEncoding("utf8");
-    s.on("error", () => {});
-    let buf = "";
-    s.on("data", (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-        const request = JSON.parse(buf.slice(0, nl)) as Parameters<Answer>[0];
-        buf = buf.slice(nl + 1);
-        s.write(answer(request));
-      }
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return (server.address() as net.AddressInfo).port;
+/** A node that answers every request line with `answer(request)`, written as is. */
+function fakeNode(answer: Answer): Promise<number> {
+  return nodes.lines((line, s) => void s.write(answer(JSON.parse(line) as Parameters<Answer>[0])));
 }
 
 /**
@@ -128,14 +109,9 @@ describe("TcpTransport: a port whose first answer is not a JSON object has no no
     ["a JSON array", "[1,2]\n", '"[1,2]"'],
     ["a TLS alert, with no newline ever", Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x32]), '"\\u0015\\u0003\\u0001\\u0000\\u0002\\u00022"'],
   ])("%s", async (_what, answer, shown) => {
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.on("error", () => {});
+    const port = await nodes.listen((s) => {
       s.once("data", () => s.write(answer));
     });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as net.AddressInfo).port;
     const t = transport(port);
     const err = await t.send("n1", { type: "write", key: "k", value: 1 }, 30_000).catch((e: unknown) => e);
     expect(err).toMatchObject({ failure: "refused", message: `port ${port} does not speak the kv line protocol: it answered ${shown}` });
@@ -204,9 +180,7 @@ describe("TcpTransport: reply lines are bounded, and a reply under the bound is 
 
   test("a line that never ends fails what waits on it as disconnected before its timeout, and the connection is closed", async () => {
     let closed!: Promise<void>;
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.on("error", () => {});
+    const port = await nodes.listen((s) => {
       closed = new Promise((r) => s.on("close", () => r()));
       const flood = "x".repeat(64 * 1024);
       s.write("{");
@@ -218,9 +192,6 @@ describe("TcpTransport: reply lines are bounded, and a reply under the bound is 
         more();
       });
     });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as net.AddressInfo).port;
     const t = new TcpTransport({ nodes: { n1: port }, maxReplyLineBytes: 1024 * 1024 });
     transports.push(t);
     const err = await t.send("n1", { type: "read", key: "k" }, 30_000).catch((e: unknown) => e);
@@ -236,7 +207,7 @@ describe("TcpTransport: timeouts", () => {
   test("an attempt timeout past what setTimeout keeps (2^31 ms and more) waits for the reply instead of firing at once", async () => {
     let answer!: () => void;
     const port = await fakeNode((r) => {
-      answer = () => void [...sockets].at(-1)!.write(reply(r, { type: "write_ok" }));
+      answer = () => void [...nodes.sockets].at(-1)!.write(reply(r, { type: "write_ok" }));
       return "";
     });
     const t = transport(port);
@@ -370,14 +341,8 @@ describe("kv --nodes connects only to the ports given", () => {
   /** A server that counts the connections made to it and never answers. */
   async function countingListener(): Promise<{ port: number; connections: () => number }> {
     let n = 0;
-    const server = net.createServer((s) => {
-      n++;
-      sockets.add(s);
-      s.on("error", () => {});
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    return { port: (server.address() as net.AddressInfo).port, connections: () => n };
+    const port = await nodes.listen(() => void n++);
+    return { port, connections: () => n };
   }
 
   test("a node that names a leader and lists it at another port steers neither an operation nor status there", async () => {

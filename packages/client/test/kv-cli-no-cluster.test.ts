@@ -10,6 +10,7 @@ import { once } from "node:events";
 import net from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { KV_BIN } from "./cluster-harness.js";
+import { FakeNodes } from "./fake-nodes.js";
 
 interface KvRun {
   code: number;
@@ -26,14 +27,9 @@ function kv(args: string[], timeoutMs = 30_000): Promise<KvRun> {
   });
 }
 
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
+const nodes = new FakeNodes();
 
-afterEach(async () => {
-  for (const s of sockets) s.destroy();
-  sockets.clear();
-  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
-});
+afterEach(() => nodes.close());
 
 async function closedPort(): Promise<number> {
   const s = net.createServer();
@@ -47,17 +43,13 @@ async function closedPort(): Promise<number> {
 async function recordingServer(): Promise<{ port: number; received(): Promise<string> }> {
   let data = "";
   const closed: Array<Promise<void>> = [];
-  const server = net.createServer((s) => {
-    sockets.add(s);
+  const port = await nodes.listen((s) => {
     s.setEncoding("utf8");
-    s.on("error", () => {});
     s.on("data", (chunk: string) => (data += chunk));
     closed.push(new Promise((r) => s.on("close", () => r())));
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port,
     received: async () => {
       await Promise.all(closed);
       return data;
@@ -66,24 +58,11 @@ async function recordingServer(): Promise<{ port: number; received(): Promise<st
 }
 
 /** A line-protocol server that answers every request, as node n1, with `answer(its type)`. */
-async function nodeN1(answer: (type: string) => Record<string, unknown>): Promise<number> {
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.setEncoding("utf8");
-    s.on("error", () => {});
-    let buf = "";
-    s.on("data", (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-        const msg = JSON.parse(buf.slice(0, nl)) as { src: string; body: { type: string; msg_id: number } };
-        buf = buf.slice(nl + 1);
-        s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body: { ...answer(msg.body.type), in_reply_to: msg.body.msg_id } })}\n`);
-      }
-    });
+function nodeN1(answer: (type: string) => Record<string, unknown>): Promise<number> {
+  return nodes.lines((line, s) => {
+    const msg = JSON.parse(line) as { src: string; body: { type: string; msg_id: number } };
+    s.write(`${JSON.stringify({ src: "n1", dest: msg.src, body: { ...answer(msg.body.type), in_reply_to: msg.body.msg_id } })}\n`);
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return (server.address() as net.AddressInfo).port;
 }
 
 const HINT = /^kv: cannot reach any node \(is `kv-cluster start` running\?\)/;
@@ -157,19 +136,8 @@ describe("kv interrupted (Ctrl-C)", () => {
   async function silentNode(): Promise<{ port: number; firstLine: Promise<string> }> {
     let seen!: (line: string) => void;
     const firstLine = new Promise<string>((r) => (seen = r));
-    const server = net.createServer((s) => {
-      sockets.add(s);
-      s.setEncoding("utf8");
-      s.on("error", () => {});
-      let buf = "";
-      s.on("data", (chunk: string) => {
-        buf += chunk;
-        if (buf.includes("\n")) seen(buf.slice(0, buf.indexOf("\n")));
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    return { port: (server.address() as net.AddressInfo).port, firstLine };
+    const port = await nodes.lines((line) => seen(line));
+    return { port, firstLine };
   }
 
   async function interrupt(args: string[], node: { firstLine: Promise<string> }, signal: NodeJS.Signals = "SIGINT"): Promise<{ signal: string | null; stderr: string; line: string }> {
