@@ -5,7 +5,6 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import { EXIT as CLI_EXIT, InputError, parseOptions, UsageError, type Io as CliIo } from "@dslab/protocol/cli";
-import { parseIsoTimestamp } from "../schedule/dates.js";
 
 export { UsageError };
 
@@ -81,22 +80,6 @@ export function requireString(values: Record<string, unknown>, name: string, com
   const v = values[name];
   if (typeof v !== "string" || v.trim() === "") throw new UsageError(`missing --${name}. Run \`grader ${command} --help\` for usage.`);
   return v;
-}
-
-/**
- * `--now` or the wall clock, normalized to an ISO UTC string. `--now` is a
- * date (`2026-11-24`, midnight UTC) or a date and time with its zone
- * (`2026-11-24T10:00:00Z`, `2026-11-24T11:00+01:00`): a time without a zone
- * would be read in the machine's zone, and a rerun elsewhere would differ.
- */
-export function nowIso(values: Record<string, unknown>, io: Io): string {
-  const v = values.now;
-  if (v === undefined) return io.now().toISOString();
-  const t = parseIsoTimestamp(String(v));
-  const example = "e.g. 2026-11-24 or 2026-11-24T10:00:00Z";
-  if (t === undefined) throw new UsageError(`--now ${JSON.stringify(v)} is not an ISO date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM[:SS] with Z or an offset), ${example}`);
-  if (t.ms === undefined) throw new UsageError(`--now ${JSON.stringify(v)} has a time but no zone; add Z (UTC) or an offset such as +01:00, ${example}`);
-  return new Date(t.ms).toISOString();
 }
 
 export function positiveInt(values: Record<string, unknown>, name: string, fallback: number): number {

@@ -7,7 +7,8 @@ import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRAD
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
-import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, nowIso, positiveInt, requireString, sameDirectory, shown, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, positiveInt, requireString, sameDirectory, shown, unreadableReason, UsageError, type Command } from "../args.js";
+import { nowIso } from "../now.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
