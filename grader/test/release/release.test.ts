@@ -123,7 +123,7 @@ describe("the allow-list and the instructor-only convention", () => {
       expect(() => collectRelease({ root, profile: "student", lessons: [] })).toThrow(/^lessons\/l04\.md is a symbolic link \(to \.\.\/\.\.\/common/);
       // A link no row ships from is left alone.
       rmSync(join(root, "lessons/l04.md"));
-      symlinkSync("../shared", join(root, "notes"));
+      symlinkSync("../common", join(root, "notes"));
       expect(collectRelease({ root, profile: "student", lessons: [] }).map((f) => f.path)).not.toContain("notes");
     } finally {
       rmSync(root, { recursive: true, force: true });
