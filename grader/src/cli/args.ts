@@ -4,7 +4,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { ParseArgsConfig } from "node:util";
-import { EXIT as CLI_EXIT, InputError, parseOptions, UsageError, type Io as CliIo } from "@dslab/protocol/cli";
+import { EXIT as CLI_EXIT, InputError, parseOptions, printable, UsageError, type Io as CliIo } from "@dslab/protocol/cli";
 
 export { UsageError };
 
@@ -100,7 +100,7 @@ export function json(value: unknown): string {
  * so a name holding `ESC [2J` cannot clear the screen or retitle the window.
  */
 export function shown(name: string): string {
-  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printable(name);
 }
 
 /** Whether two paths name one directory (links followed where they exist). */

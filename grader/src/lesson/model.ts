@@ -1,5 +1,6 @@
 // The lesson model every grader command reads. `PassCriterion.tests` is where
 // student checks and hidden suites are named; the parser leaves it empty.
+import { printable } from "@dslab/protocol/cli";
 
 export type Severity = "error" | "warning";
 
@@ -118,11 +119,11 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-/** One line for a terminal: control characters (from a file name, a quoted value) are written as `\u001b`, never raw. */
+/** One line for a terminal: control characters (from a file name, a quoted value) are written as `\u001b` (`printable`), never raw. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}` : d.file;
   const field = d.field ? ` ${d.field}:` : "";
-  return `${where}: ${d.severity}${field} ${d.message} [${d.code}]`.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printable(`${where}: ${d.severity}${field} ${d.message} [${d.code}]`);
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

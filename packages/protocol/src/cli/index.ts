@@ -378,3 +378,18 @@ export function fileKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocke
   if (s.isBlockDevice()) return "a block device";
   return "not a file";
 }
+
+/**
+ * Text from outside (what a node sent, a student id taken from a file name,
+ * a lesson's quoted value) made safe to print on a terminal: control
+ * characters (C0, DEL, C1: escape sequences that recolour or retitle the
+ * terminal, a bell, a newline that would forge a line of the command's own
+ * output) and the Unicode line, paragraph and bidirectional-override marks
+ * are written as `\uXXXX`. The same escapes inside a JSON string mean the
+ * same characters, so a whole JSON line can go through it too.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
