@@ -1,8 +1,15 @@
 /**
  * Control groups for one sandboxed run: memory and process-count limits that
  * the kernel enforces for the whole tree (a process cannot leave its cgroup
- * by forking, `setsid` or double-forking), the tree's CPU time, and a freezer
- * to stop a fork loop before killing it.
+ * by forking, `setsid` or double-forking), the tree's CPU time, a CPU share
+ * of its own, and a freezer to stop a fork loop before killing it.
+ *
+ * The CPU share: the kernel divides the processor between the run's cgroup
+ * and its siblings by weight, not between threads, so runs side by side
+ * (`grader test --class --jobs N`) each get an equal part of a busy machine
+ * however many threads one of them starts; a submission that spins 100
+ * threads slows only itself, not the student graded beside it, whose wall
+ * time limits would otherwise fire on work it never got the processor for.
  *
  * Layout: each controller gets a child `dslab-sandbox-<pid>-<n>` of the
  * cgroup the grader itself is in (so the machine's own limits on the grader
@@ -18,7 +25,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export type Controller = "memory" | "pids" | "cpuacct" | "freezer";
+export type Controller = "memory" | "pids" | "cpuacct" | "cpu" | "freezer";
 
 export interface CgroupRoots {
   version: 1 | 2;
@@ -79,13 +86,14 @@ export function detectCgroups(mount = "/sys/fs/cgroup"): CgroupRoots | undefined
     const parents: CgroupRoots["parents"] = {};
     if (/\bmemory\b/.test(delegated)) parents.memory = dir;
     if (/\bpids\b/.test(delegated)) parents.pids = dir;
+    if (/\bcpu\b/.test(delegated)) parents.cpu = dir;
     // cpu.stat exists in every v2 cgroup; cgroup.freeze too (kernel 5.2+).
     parents.cpuacct = dir;
     parents.freezer = dir;
     return { version: 2, parents };
   }
   const parents: CgroupRoots["parents"] = {};
-  for (const c of ["memory", "pids", "cpuacct", "freezer"] as const) {
+  for (const c of ["memory", "pids", "cpuacct", "cpu", "freezer"] as const) {
     const base = join(mount, c);
     const path = own.v1.get(c) ?? "/";
     const dir = existsSync(join(base, path)) ? join(base, path) : base;
@@ -141,6 +149,9 @@ export class RunCgroup {
       }
     } else if (c === "pids") {
       writeFileSync(join(dir, "pids.max"), String(limits.processes));
+    } else if (c === "cpu") {
+      // The default weight, written so that a parent's odd default does not carry over: every run weighs the same.
+      writeFileSync(join(dir, this.version === 2 ? "cpu.weight" : "cpu.shares"), this.version === 2 ? "100" : "1024");
     }
   }
 

@@ -8,6 +8,7 @@
  * |           |                                       | heap reservation needs more)    | (+ Node's --max-old-space-size)  |
  * | processes | pids.max                              | RLIMIT_NPROC (only as non-root) | count of the tree's processes    |
  * | cpu       | cpuacct usage (tree, exited included) | RLIMIT_CPU (each process)       | sum of the tree's utime+stime    |
+ * | cpu share | cpu.shares / cpu.weight (equal)       | -                               | -                                |
  * | wall      | -                                     | -                               | a timer                          |
  * | output    | -                                     | -                               | bytes read from the pipes        |
  *
@@ -70,13 +71,17 @@ function works(command: string, args: string[]): boolean {
 }
 
 /** Which mechanism holds each limit for a run with these capabilities, as a readable table (for reports and the README). */
-export function describeMechanisms(caps: SandboxCapabilities, uid = DEFAULT_SANDBOX_UID): Record<"memory" | "processes" | "cpu" | "wall" | "output" | "user" | "network" | "files", string> {
+export function describeMechanisms(
+  caps: SandboxCapabilities,
+  uid = DEFAULT_SANDBOX_UID,
+): Record<"memory" | "processes" | "cpu" | "cpuShare" | "wall" | "output" | "user" | "network" | "files", string> {
   const p = caps.cgroups?.parents ?? {};
   const v = caps.cgroups ? `cgroup v${caps.cgroups.version}` : "";
   return {
     memory: p.memory ? `${v} memory limit + watchdog (tree RSS)` : `${caps.prlimit ? "RLIMIT_AS (non-Node commands) + " : ""}watchdog (tree RSS) + Node's --max-old-space-size`,
     processes: p.pids ? `${v} pids.max + watchdog (count)` : `${caps.prlimit && caps.setpriv ? "RLIMIT_NPROC (per uid) + " : ""}watchdog (count)`,
     cpu: `${p.cpuacct ? `${v} CPU accounting (tree)` : "watchdog (tree utime+stime)"}${caps.prlimit ? " + RLIMIT_CPU (per process)" : ""}`,
+    cpuShare: p.cpu ? `${v} CPU weight of its own: runs side by side share the processor equally, whatever their thread counts` : "none: the processor is shared by thread, so a run with many busy threads slows the runs beside it",
     wall: "timer",
     output: "pipe byte count",
     files: caps.mountns ? "private root-only /tmp, /var/tmp, /dev/shm and /run/lock: it writes only in its own directory" : "the machine's /tmp (world-writable)",
