@@ -1,5 +1,6 @@
 // Turns planned reviews into per-student calendars and the CSV agenda. Pure.
 import { createHash } from "node:crypto";
+import { studentFileNames } from "../fs/student-names.js";
 import { sheetField } from "../gradebook/csv.js";
 import { formatIsoDate } from "./dates.js";
 import { renderCalendar, type IcsEvent } from "./ics.js";
@@ -19,25 +20,24 @@ export interface BuildOptions {
 export interface BuiltSchedule {
   /** File name (`<student>.ics`) -> content. */
   calendars: Map<string, string>;
+  /** Student -> the name of their calendar file (studentFileNames: distinct when case is ignored, kept from the previous state). */
+  fileOf: Map<string, string>;
   agendaCsv: string;
   state: ScheduleState;
   events: (IcsEvent & { student: string })[];
 }
 
 /**
- * A name safe in a file name and a UID, one to one: a plain name
- * (letters, digits, `.`, `_`, `-`) stays itself; any other keeps its plain
- * characters and gets `~` and a hash of the original, so that `jörg` and
- * `jürg`, or `dave, jr` and `dave_jr`, never share a calendar or a UID.
+ * A name safe in a UID, one to one: a plain name (letters, digits, `.`, `_`,
+ * `-`) stays itself; any other keeps its plain characters and gets `~` and a
+ * hash of the original, so that `jörg` and `jürg`, or `dave, jr` and
+ * `dave_jr`, never share a UID. Calendar files are named by studentFileNames,
+ * which also tells apart ids that differ only by case.
  */
 export function safeName(s: string): string {
   if (/^[A-Za-z0-9._-]+$/.test(s) && s !== "." && s !== "..") return s;
   const hash = createHash("sha256").update(s, "utf8").digest("hex").slice(0, 12);
   return `${s.replace(/[^A-Za-z0-9._-]+/g, "_")}~${hash}`;
-}
-
-export function studentFileName(student: string): string {
-  return `${safeName(student)}.ics`;
 }
 
 function uidPart(s: string): string {
@@ -73,11 +73,13 @@ export function buildSchedule(options: BuildOptions): BuiltSchedule {
     if (list) list.push(e);
     else byStudent.set(e.student, [e]);
   }
+  const fileOf = studentFileNames(byStudent.keys(), ".ics", options.previous.calendars);
+  state.calendars = Object.fromEntries([...fileOf].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const calendars = new Map<string, string>();
   for (const [student, list] of [...byStudent.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     list.sort((a, b) => (a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.uid < b.uid ? -1 : 1));
     const stamp = formatIsoDate(options.stampDayOf(student)).replace(/-/g, "") + "T000000Z";
-    calendars.set(studentFileName(student), renderCalendar({ name: `dslab reviews: ${student}`, dtstamp: stamp, events: list }));
+    calendars.set(fileOf.get(student)!, renderCalendar({ name: `dslab reviews: ${student}`, dtstamp: stamp, events: list }));
   }
   const reviewByUid = new Map(drafts.map((d, i) => [d.uid, options.reviews[i]!]));
   const agenda = ["student,lesson,title,review,date,status,uid,sequence,link"];
@@ -93,5 +95,5 @@ export function buildSchedule(options: BuildOptions): BuiltSchedule {
         .join(","),
     );
   }
-  return { calendars, agendaCsv: agenda.join("\r\n") + "\r\n", state, events };
+  return { calendars, fileOf, agendaCsv: agenda.join("\r\n") + "\r\n", state, events };
 }

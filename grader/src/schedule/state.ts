@@ -16,6 +16,8 @@ export interface EventState {
 export interface ScheduleState {
   version: 1;
   events: Record<string, EventState>;
+  /** Student -> their calendar's file name, so that a student keeps it when a new id differs from theirs only by case. */
+  calendars?: Record<string, string>;
 }
 
 export const STATE_FILE = ".schedule-state.json";

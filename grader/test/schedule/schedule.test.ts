@@ -1,10 +1,14 @@
-import { describe, expect, test } from "vitest";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildSchedule } from "../../src/schedule/build.js";
 import { parseCompletions } from "../../src/schedule/completions.js";
 import { formatIsoDate, parseIsoDate } from "../../src/schedule/dates.js";
 import { escapeText, foldLine } from "../../src/schedule/ics.js";
 import { fixedPlan, type PlannedReview } from "../../src/schedule/plan.js";
 import { emptyState, type ScheduleState } from "../../src/schedule/state.js";
+import { FIXTURES, grader } from "../helpers/cli.js";
 import { makeLesson } from "../helpers/lessons.js";
 import { parseIcs, prop, unescapeText, value } from "../helpers/ics.js";
 
@@ -108,6 +112,84 @@ describe("calendar file names and UIDs", () => {
     const uids = built.events.map((e) => e.uid);
     expect(new Set(uids).size).toBe(uids.length);
     expect(uids).toContain("dave_jr.w12-leader-election-client-idempotency-d02-quest-vote-rules-2h.review-1@dslab-grader");
+  });
+});
+
+describe("calendar file names kept in the state", () => {
+  test("a file name from the state is kept only when the naming rule could give it to that student", () => {
+    const first = build(CSV).built;
+    expect(first.state.calendars).toEqual({ alice: "alice.ics", bob: "bob.ics" });
+    const edited: ScheduleState = { ...first.state, calendars: { alice: "../elsewhere.ics", bob: "Bob.ics" } };
+    const again = build(CSV, edited).built;
+    expect([...again.fileOf]).toEqual([["alice", "alice.ics"], ["bob", "bob.ics"]]);
+    expect([...again.calendars.keys()]).toEqual(["alice.ics", "bob.ics"]);
+  });
+});
+
+describe("grader schedule: one calendar file per student on any file system", () => {
+  const COURSE = path.join(FIXTURES, "course");
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), "grader-schedule-names-"));
+  });
+  afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+  // What macOS and Windows refuse or fold: a device name (before the first dot), a trailing dot or space, a leading dot hides the file.
+  const portable = (name: string) => !/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i.test(name) && !/^\./.test(name) && !/[. ]$/.test(name.replace(/\.ics$/, "")) && /^[A-Za-z0-9._~-]+$/.test(name);
+  const calendars = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith(".ics")).sort();
+  const schedule = (csv: string, out: string) => grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", out]);
+
+  test("ids that differ only by case, device names and a trailing dot each get their own portable file, named in a note; a unique plain id keeps its name and UIDs", async () => {
+    const students = ["Alice", "alice", "ALICE", "con", "Aux.notes", "lpt1", "bob.", "bob", ".carol", "dave"];
+    const csv = path.join(tmp, "clash.csv");
+    await writeFile(csv, ["student,lesson,completed_at", ...students.map((s) => `${s},fx-retry,2026-11-20`)].join("\n") + "\n");
+    const out = path.join(tmp, "clash");
+    const r = await schedule(csv, out);
+    expect(r.code, r.stderr).toBe(0);
+    const files = await calendars(out);
+    expect(files).toHaveLength(students.length);
+    // On a file system that ignores case, as many files as students.
+    expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(students.length);
+    for (const f of files) expect(portable(f), f).toBe(true);
+    // Ids that are unique and portable keep their name; the others keep a readable part and gain ~ and a hash of the exact id.
+    expect(files).toEqual(expect.arrayContaining(["bob.ics", "dave.ics"]));
+    for (const f of files.filter((f) => f !== "bob.ics" && f !== "dave.ics")) expect(f).toMatch(/^(Alice|alice|ALICE|con|Aux_notes|lpt1|bob\.|_carol)~[0-9a-f]{12}\.ics$/);
+    // Each file is its own student's, and the note says which file is whose.
+    for (const s of students) {
+      const line = r.stderr.split("\n").find((l) => l.includes(`${JSON.stringify(s)} -> `));
+      if (s === "bob" || s === "dave") {
+        expect(line).toBeUndefined();
+        continue;
+      }
+      const file = /-> (\S+)$/.exec(line ?? "")?.[1];
+      expect(file, `${s}: ${r.stderr}`).toBeDefined();
+      expect(files).toContain(file);
+      expect(await readFile(path.join(out, file!), "utf8")).toContain(`X-WR-CALNAME:dslab reviews: ${s}\r\n`);
+    }
+    const bob = await readFile(path.join(out, "bob.ics"), "utf8");
+    expect(bob).toContain("UID:bob.fx-retry.review-1@dslab-grader\r\n");
+    expect(bob).toContain("X-WR-CALNAME:dslab reviews: bob\r\n");
+  });
+
+  test("a student keeps their file when an id differing only by case arrives later, and a rerun writes the same names", async () => {
+    const out = path.join(tmp, "later");
+    const first = path.join(tmp, "first.csv");
+    await writeFile(first, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    expect((await schedule(first, out)).code).toBe(0);
+    const before = await readFile(path.join(out, "alice.ics"), "utf8");
+    const second = path.join(tmp, "second.csv");
+    await writeFile(second, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\nAlice,fx-retry,2026-11-20\n");
+    const r = await schedule(second, out);
+    expect(r.code, r.stderr).toBe(0);
+    const files = await calendars(out);
+    expect(files).toEqual([expect.stringMatching(/^Alice~[0-9a-f]{12}\.ics$/), "alice.ics"]);
+    expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(2);
+    // alice's calendar is unchanged, UIDs and SEQUENCE included.
+    expect(await readFile(path.join(out, "alice.ics"), "utf8")).toBe(before);
+    expect(r.stderr).toContain(`"Alice" -> ${files[0]}`);
+    const again = await schedule(second, out);
+    expect(await calendars(out)).toEqual(files);
+    expect(again.stderr).toBe(r.stderr);
   });
 });
 

@@ -9,7 +9,7 @@ import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js"
 import { parseIsoDate } from "../../schedule/dates.js";
 import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../../schedule/state.js";
 import { readRegularText } from "../../fs/read-regular.js";
-import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown, unreadableReason, UsageError, type Command } from "../args.js";
 
 async function readState(file: string): Promise<ScheduleState> {
   try {
@@ -23,6 +23,11 @@ async function readState(file: string): Promise<ScheduleState> {
       // The calendars are written from these: a date that is no day, or a SEQUENCE no calendar takes, would be published as is.
       if (!/^\d{4}-\d{2}-\d{2}$/.test(e.date!) || parseIsoDate(e.date!) === undefined) throw new Error(`event ${uid}: date ${JSON.stringify(e.date)} is not a day (YYYY-MM-DD)`);
       if (!Number.isSafeInteger(e.sequence) || e.sequence! < 0) throw new Error(`event ${uid}: sequence ${e.sequence} is not a whole number >= 0`);
+    }
+    // Optional: each student's calendar file. A name the grader would not give that student is not kept (it is named again).
+    const calendars: unknown = data.calendars;
+    if (calendars !== undefined && (typeof calendars !== "object" || calendars === null || Array.isArray(calendars) || Object.values(calendars).some((f) => typeof f !== "string"))) {
+      throw new Error("calendars must map each student to a file name");
     }
     return data;
   } catch (err) {
@@ -50,9 +55,12 @@ A review that would fall after 9999-12-31 is not scheduled (a note says so).
 Writes to DIR (default: ${DEFAULT_SCHEDULE_DIR}, which git ignores):
   <student>.ics          RFC 5545: all-day events, stable UIDs, a 09:00 reminder,
                          SEQUENCE raised when an event changes on regeneration,
-                         reviews dropped from the input published as CANCELLED
+                         reviews dropped from the input published as CANCELLED;
+                         an id that differs from another only by case, or is no
+                         portable file name (con, a trailing dot, ...), gains ~
+                         and a hash of it (listed on stderr, kept on regeneration)
   agenda.csv             student,lesson,title,review,date,status,uid,sequence,link
-  .schedule-state.json   the sequences; keep it for the next regeneration
+  .schedule-state.json   the sequences and file names; keep it for the next regeneration
 The same input regenerates byte-identical files (DTSTAMP is the student's latest
 completion date, not the wall clock).
 
@@ -112,11 +120,18 @@ cannot be read or has no header (a FIFO or a device is refused, not read).
     await writeFileAtomic(path.join(out, "agenda.csv"), built.agendaCsv);
     await writeFileAtomic(statePath, JSON.stringify(built.state, null, 2) + "\n");
     for (const e of completions.errors) io.stderr(`${e.message}\n`);
+    // Whose calendar is which, when its name is not the student id: ids differing only by case, or no portable file name.
+    const renamed = [...built.fileOf].filter(([student, file]) => file !== `${student}.ics`);
+    if (renamed.length > 0) {
+      io.stderr(`grader schedule: ${renamed.length} calendar(s) not named as their student (an id that differs from another only by case, or is no portable file name, gains ~ and a hash of it):\n`);
+      for (const [student, file] of renamed) io.stderr(`  ${shown(JSON.stringify(student))} -> ${file}\n`);
+    }
     if (values.json) {
       io.stdout(json({
         mode: values.fsrs ? "fsrs" : "fixed",
         out,
         calendars: [...built.calendars.keys()],
+        calendarOf: Object.fromEntries(built.fileOf),
         events: built.events.map(({ description: _d, ...e }) => e),
         badRows: completions.errors,
         warnings: plan.warnings,
