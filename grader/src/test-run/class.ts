@@ -7,6 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CriterionScore, TestGrade } from "../gradebook/model.js";
+import { studentFileNames } from "../fs/student-names.js";
 import { writeTestGrades } from "../gradebook/store.js";
 import { buildSubmissionResult, type FormatEntry, type SubmissionResult } from "../report/index.js";
 import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID } from "../sandbox/index.js";
@@ -16,7 +17,7 @@ import { SubmissionPathError } from "./submission.js";
 export interface ClassOptions extends Omit<GradeOptions, "submission" | "name"> {
   dir: string;
   jobs: number;
-  /** Gradebook directory; reports go under `<out>/reports/<student>/`. */
+  /** Gradebook directory; reports go under `<out>/reports/<student>/` (the folder named by studentFileNames). */
   out: string;
   format: FormatEntry;
   onProgress?: (done: number, total: number, running: string[]) => void;
@@ -24,6 +25,8 @@ export interface ClassOptions extends Omit<GradeOptions, "submission" | "name"> 
 
 export interface ClassRow {
   student: string;
+  /** The student's folder under `reports/`: the student's name, or with `~` and a hash when another differs only by case or the name is not portable. */
+  reportDir: string;
   result: SubmissionResult;
   /** Why the grader could not grade it at all (a folder with no week-12/, a runner that did not start), in words naming the folder. */
   failure?: string;
@@ -44,6 +47,7 @@ export function listStudents(dir: string): string[] {
 
 export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
   const students = listStudents(o.dir);
+  const reportDirs = studentFileNames(students, "");
   const rows: ClassRow[] = new Array(students.length);
   const running = new Set<string>();
   let next = 0;
@@ -56,20 +60,21 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
       const i = next++;
       if (i >= students.length) return;
       const student = students[i]!;
+      const reportDir = reportDirs.get(student)!;
       running.add(student);
       o.onProgress?.(done, students.length, [...running]);
       let row: ClassRow;
       try {
         const { dir: _d, jobs: _j, out: _o, format: _f, onProgress: _p, ...grading } = o;
         const graded = await gradeSubmission({ ...grading, submission: join(o.dir, student), name: student, uid: (o.uid ?? DEFAULT_SANDBOX_UID) - job, gid: (o.gid ?? DEFAULT_SANDBOX_GID) - job });
-        row = { student, result: graded.result };
+        row = { student, reportDir, result: graded.result };
       } catch (e) {
         const failure = e instanceof SubmissionPathError ? e.problem : e instanceof Error ? e.message : String(e);
-        row = { student, failure, result: buildSubmissionResult({ submission: student, startedAt: new Date(), elapsedMs: 0, tests: [], lessons: o.lessons, error: failure }) };
+        row = { student, reportDir, failure, result: buildSubmissionResult({ submission: student, startedAt: new Date(), elapsedMs: 0, tests: [], lessons: o.lessons, error: failure }) };
       }
       rows[i] = row;
-      await mkdir(join(o.out, "reports", student), { recursive: true });
-      await writeFile(join(o.out, "reports", student, o.format.fileName), o.format.write(row.result));
+      await mkdir(join(o.out, "reports", reportDir), { recursive: true });
+      await writeFile(join(o.out, "reports", reportDir, o.format.fileName), o.format.write(row.result));
       running.delete(student);
       done++;
       o.onProgress?.(done, students.length, [...running]);

@@ -57,7 +57,9 @@ Options:
                      not the class DIR itself):
                      gradebook.csv and .json (the rows grader proofs writes, each
                      with its criterion scores; manual grades are kept) and
-                     reports/<student>/<file>
+                     reports/<student>/<file> (a student name that differs
+                     from another only by case, or is no portable file name,
+                     gains ~ and a hash of it; listed on stderr)
   --hidden-visibility V  how hidden tests are marked in the report: hidden,
                      after_due_date (default) or after_published
   --test-timeout S   wall seconds one test may take (default ${DEFAULT_LIMITS.testWallMs / 1000})
@@ -190,6 +192,11 @@ or the class directory holds no student folder (nothing is written then),
     if (progress) io.stderr("\r\x1b[2K");
     io.stdout(classTable(rows.map((r) => r.result), lessons));
     io.stdout(`\nGradebook: ${path.join(out, "gradebook.csv")} and gradebook.json; reports under ${path.join(out, "reports")}/\n`);
+    const renamed = rows.filter((r) => r.reportDir !== r.student);
+    if (renamed.length > 0) {
+      io.stderr(`grader test: ${renamed.length} report folder(s) not named as their student (a name that differs from another only by case, or is no portable file name, gains ~ and a hash of it):\n`);
+      for (const r of renamed) io.stderr(`  ${shown(JSON.stringify(r.student))} -> reports/${r.reportDir}/\n`);
+    }
     const failed = rows.filter((r) => r.failure !== undefined);
     for (const r of failed) io.stderr(`grader test: ${shown(r.student)}: not graded: ${r.failure} (${shown(path.join(dir, r.student))})\n`);
     return EXIT.ok;
