@@ -17,6 +17,9 @@
  * - Every lesson whose proof has regex patterns passes `grader proof` (the
  *   real command) on what its Proof section tells the student to run and
  *   paste.
+ * - No lesson quotes a path under /tmp but as an option's value in a command
+ *   (the student's choice); a `kv-sim run` quoted in a lesson prints the
+ *   summary lines the lesson names, its `outputs:` line the directory written.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -219,6 +222,61 @@ describe("every command a lesson quotes runs with the real tools", () => {
     }
     expect(problems).toEqual([]);
   });
+});
+
+describe("what a lesson says about where a tool writes holds on every machine", () => {
+  /** `/tmp/...` as the value of an option: a directory the student chooses (`--data-dir /tmp/kv`), which any machine can make. */
+  const passedTmp = (command: string) => {
+    const w = words(command);
+    return w.filter((x, i) => /^--[a-z-]+=\/tmp\b/.test(x) || (/^\/tmp\b/.test(x) && /^--[a-z]/.test(w[i - 1] ?? ""))).length;
+  };
+
+  test("no lesson names a path under /tmp but as an option's value in a command it quotes: a tool's default lies in the system's temporary directory, /tmp on Linux only", async () => {
+    const problems: string[] = [];
+    for (const l of lessons) {
+      // The front matter blanked, its lines kept: the line numbers below are the file's.
+      const body = (await readFile(path.join(REPO, l.file), "utf8")).replace(/^---\n[\s\S]*?\n---\n/, (m) => m.replace(/[^\n]/g, ""));
+      const mentions = body.match(/\/tmp\b/g)?.length ?? 0;
+      let passed = 0;
+      for (const q of l.quotes) {
+        const commands = q.kind === "span" ? [q.text] : q.info === "sh" ? fenceCommands(q.text) : [];
+        for (const c of commands) if (COMMAND.test(c)) passed += passedTmp(c);
+      }
+      if (mentions > passed) {
+        const at = body.split("\n").flatMap((line, i) => (/\/tmp\b/.test(line) ? [`${i + 1}: ${line.trim()}`] : []));
+        problems.push(`${l.file}: ${mentions - passed} mention(s) of /tmp that are no option's value in a quoted command (tell the student to open the path the tool prints, or quote --out); its lines with /tmp: ${at.join(" | ")}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("kv-sim run: the summary lines a lesson names (`elections: ok`, `outputs:`) are lines the quoted run prints, and `outputs:` names the directory it wrote", async () => {
+    let checked = 0;
+    for (const l of lessons) {
+      const runs = l.quotes.filter((q) => q.kind === "fence" && q.info === "sh").flatMap((q) => fenceCommands(q.text)).filter((c) => c.startsWith("npm run kv-sim -- run "));
+      const named = l.quotes.filter((q) => q.kind === "span" && /^(?:[a-z-]+: (?:ok|FAILED)|verdict: [A-Z]+|outputs:|replay:)$/.test(q.text)).map((q) => q.text);
+      if (runs.length === 0 || named.length === 0) continue;
+      for (const command of runs) {
+        const out = await mkdtemp(path.join(os.tmpdir(), "dslab-course-kv-sim-"));
+        try {
+          const [bin, ...fixed] = words(scripts["kv-sim"]!);
+          expect(bin).toBe("node");
+          const r = await run(process.execPath, [...fixed, ...words(command).slice(4), "--out", out], { timeoutMs: 120_000 });
+          expect(r.code, `${l.file}: \`${command}\`: ${r.stderr}`).toBe(0);
+          const printed = lines(r.stdout).map((x) => x.trim());
+          for (const n of named) expect(printed.some((x) => x.startsWith(n)), `${l.file}: \`${n}\` is no line of \`${command}\``).toBe(true);
+          if (named.includes("outputs:")) {
+            expect(printed.find((x) => x.startsWith("outputs:"))).toBe(`outputs: ${out}/{history.edn,history.json,results.json,timeline.html,messages.html,messages.txt}`);
+            expect((await readdir(out)).includes("timeline.html")).toBe(true);
+          }
+          checked++;
+        } finally {
+          await rm(out, { recursive: true, force: true });
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(1);
+  }, 180_000);
 });
 
 /** Fences labelled `text <scenario> [args]`. */
