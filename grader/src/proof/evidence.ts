@@ -9,6 +9,12 @@
 //   a student's own node, e.g. `[apply] client 42 seq 5 ...` or `client_id=42 seq=5 applied` -> applied
 //   a node program's Maelstrom reply `{"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,...}}`
 //     -> a reply to client c1 (it names no seq: the node's output does not echo the request)
+//
+// A line is read for every event it holds: each client named with a seq after it (or, on a line
+// that names its first seq before its first client, each client with the seq before it) is an
+// event. A line of one event is read whole, as above. On a line of several, each event is read
+// from its own part of the line (lineEvents), and the line goes to review: two applications
+// joined on one line are two applications, not the first one alone.
 
 import { readLines } from "./lines.js";
 
@@ -41,7 +47,7 @@ export interface ReplyEvent {
 }
 
 export interface EvidenceViolation {
-  rule: "duplicate-without-original" | "duplicate-unknown-client" | "line-too-long" | "applied-twice" | "seq-not-increasing";
+  rule: "duplicate-without-original" | "duplicate-unknown-client" | "line-too-long" | "several-events-on-line" | "applied-twice" | "seq-not-increasing";
   line: number;
   message: string;
 }
@@ -63,6 +69,9 @@ export const RULE_EFFECT: Record<EvidenceViolation["rule"], "fail" | "review"> =
   // A line over MAX_LINE_CHARS is not read (lines.ts); a `[dedup]` line padded past it
   // still matched the lesson's patterns, and with its evidence unread the paste passed.
   "line-too-long": "review",
+  // Which words between two events on one line belong to which is read from the line's layout
+  // (lineEvents): a reading a person confirms. Its applications are counted all the same.
+  "several-events-on-line": "review",
 };
 
 export interface Evidence {
@@ -83,6 +92,7 @@ export const CLIENT_ID_GLOBAL = new RegExp(CLIENT.source, "gi");
 // Spaces, then an optional `:` or `=` with spaces after it: written `\s*[:=]?\s*`, a run of spaces
 // could be split between the two `\s*` in as many ways as it is long, each tried before failing.
 const SEQ = /\bseq(?:uence)?["']?(?:\s*[:=]\s*|\s*)["']?(\d{1,15})\b/i;
+const SEQ_GLOBAL = new RegExp(SEQ.source, "gi");
 const REFUSED = /\bstale\b|\brefused\b|\brejected\b|\bexpired\b/i;
 /** What the reference cluster (`is duplicate, returning cached result`) and client (`outcome=append_ok(replayed)`) print for a duplicate. */
 const EXACT_DUPLICATE = /\bis duplicate, returning cached result\b|\boutcome=\w+_ok\(replayed\)/i;
@@ -123,11 +133,138 @@ export function classifyLine(line: string): EvidenceKind {
   return "request";
 }
 
+/** Any word the kinds are read from: a part of a line that holds one says what its event was. */
+function hasKindWord(text: string): boolean {
+  return DUPLICATE.test(text) || REFUSED.test(text) || /\boutcome=\w+_ok\b/i.test(text) || APPLIED.test(text);
+}
+
+const KIND_RANK: Record<EvidenceKind, number> = { request: 0, acknowledged: 1, duplicate: 2, applied: 3 };
+
+/** Where a part of a line between two events is cut: after its last `;` or `|`, or before its last `[` (a tag such as `[apply]` opens the event after it). -1 when it holds none. */
+function cutIn(line: string, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) {
+    const ch = line.charCodeAt(i);
+    if (ch === 0x5b /* [ */) return i;
+    if (ch === 0x3b /* ; */ || ch === 0x7c /* | */) return i + 1;
+  }
+  return -1;
+}
+
+export interface LineEvent {
+  kind: EvidenceKind;
+  client: string;
+  seq: number;
+}
+
+/**
+ * The events of a line that holds more than one, in order, each with its own
+ * client and seq and the kind its own part of the line reads as; undefined for
+ * a line of one event or none (read whole, as classifyLine reads it).
+ *
+ * An event is a client named with a seq after it, before the next client (on a
+ * line whose first seq comes before its first client: a client with the seq
+ * before it). The text between two events is cut at its last `;`, `|` or `[`
+ * (after a `;` or `|`, before a `[`: a tag such as `[apply]` opens the event
+ * after it): the text before the cut belongs to the event before, the rest to
+ * the event after. Text with no such cut is given by the line's layout: to the
+ * event after it when the line opens with a kind word (`applying client 1 seq
+ * 1 applying client 1 seq 2`), otherwise to the event before it (`client_id=1
+ * seq=1 applied client_id=1 seq=2 applied`); when the line both opens and ends
+ * with one, it is read with both and the reading that says more counts
+ * (applied, then duplicate, then acknowledged): a neighbour's `duplicate` does
+ * not hide an application. Linear in the line: the clients and the seqs are
+ * found in one pass each, and each part of the line is read at most twice.
+ */
+export function lineEvents(line: string): LineEvent[] | undefined {
+  const clients = [...line.matchAll(CLIENT_ID_GLOBAL)];
+  if (clients.length < 2) return undefined;
+  const seqs = [...line.matchAll(SEQ_GLOBAL)];
+  if (seqs.length < 2) return undefined;
+  const pairs: { client: string; seq: number; start: number; end: number }[] = [];
+  const endOf = (m: RegExpMatchArray) => m.index! + m[0].length;
+  let j = 0;
+  if (seqs[0]!.index! < clients[0]!.index!) {
+    // The seq before its client: the last seq after the previous client.
+    let from = 0;
+    for (const c of clients) {
+      let last: RegExpMatchArray | undefined;
+      while (j < seqs.length && endOf(seqs[j]!) <= c.index!) {
+        if (seqs[j]!.index! >= from) last = seqs[j];
+        j++;
+      }
+      if (last) pairs.push({ client: (c[1] ?? c[2] ?? c[3])!, seq: Number(last[1]), start: last.index!, end: endOf(c) });
+      from = endOf(c);
+    }
+  } else {
+    for (const [i, c] of clients.entries()) {
+      const next = clients[i + 1]?.index ?? line.length;
+      while (j < seqs.length && seqs[j]!.index! < endOf(c)) j++;
+      if (j < seqs.length && seqs[j]!.index! < next) {
+        pairs.push({ client: (c[1] ?? c[2] ?? c[3])!, seq: Number(seqs[j]![1]), start: c.index!, end: endOf(seqs[j]!) });
+        j++;
+      }
+    }
+  }
+  if (pairs.length < 2) return undefined;
+  const head = hasKindWord(line.slice(0, pairs[0]!.start));
+  const tail = hasKindWord(line.slice(pairs.at(-1)!.end));
+  // Where each event's part of the line may begin and end: narrow leaves out an uncut gap, wide takes it in.
+  const narrowFrom = pairs.map((p) => p.start);
+  const wideFrom = [...narrowFrom];
+  const narrowTo = pairs.map((p) => p.end);
+  const wideTo = [...narrowTo];
+  narrowFrom[0] = wideFrom[0] = 0;
+  narrowTo[pairs.length - 1] = wideTo[pairs.length - 1] = line.length;
+  for (let i = 0; i + 1 < pairs.length; i++) {
+    const from = pairs[i]!.end;
+    const to = pairs[i + 1]!.start;
+    const cut = cutIn(line, from, to);
+    if (cut !== -1) {
+      narrowTo[i] = wideTo[i] = cut;
+      narrowFrom[i + 1] = wideFrom[i + 1] = cut;
+    } else {
+      wideTo[i] = to;
+      wideFrom[i + 1] = from;
+    }
+  }
+  return pairs.map((p, i) => {
+    let kind: EvidenceKind;
+    // A line that opens with its kind word and ends with none writes each event's words before it.
+    if (head && !tail) kind = classifyLine(line.slice(wideFrom[i], narrowTo[i]));
+    else if (!head) kind = classifyLine(line.slice(narrowFrom[i], wideTo[i]));
+    else {
+      const before = classifyLine(line.slice(narrowFrom[i], wideTo[i]));
+      const after = classifyLine(line.slice(wideFrom[i], narrowTo[i]));
+      kind = KIND_RANK[before] >= KIND_RANK[after] ? before : after;
+    }
+    return { kind, client: p.client, seq: p.seq };
+  });
+}
+
+/** At most this many events of a line are named in its review note; the rest are counted. */
+const MAX_EVENTS_NAMED = 4;
+
+function severalEvents(line: number, events: readonly LineEvent[]): EvidenceViolation {
+  const named = events.slice(0, MAX_EVENTS_NAMED).map((e) => `${e.kind} client ${e.client} seq ${e.seq}`);
+  if (events.length > MAX_EVENTS_NAMED) named.push(`and ${events.length - MAX_EVENTS_NAMED} more`);
+  return {
+    rule: "several-events-on-line", line,
+    message: `line ${line} holds ${events.length} events, read as: ${named.join("; ")}. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand`,
+  };
+}
+
 export function parseEvidence(text: string): Evidence {
   const events: EvidenceEvent[] = [];
   const replies: ReplyEvent[] = [];
   const unreadable: EvidenceViolation[] = [];
   const tooLong = readLines(text, ({ text: line, line: lineNo, start, end }) => {
+    // Most lines name one client at most: the pattern that finds them all runs only on the others.
+    const several = /client[^]*client/i.test(line) ? lineEvents(line) : undefined;
+    if (several) {
+      for (const e of several) events.push({ ...e, line: lineNo, start, end });
+      unreadable.push(severalEvents(lineNo, several));
+      return;
+    }
     const c = /client/i.test(line) ? CLIENT.exec(line) : null;
     const s = c ? SEQ.exec(line) : null;
     if (c && s) events.push({ kind: classifyLine(line), client: (c[1] ?? c[2] ?? c[3])!, seq: Number(s[1]), line: lineNo, start, end });
@@ -185,7 +322,7 @@ export function checkEvents(events: readonly EvidenceEvent[], replies: readonly 
       if (first !== undefined) {
         out.push({
           rule: "applied-twice", line: e.line,
-          message: `line ${e.line}: client ${e.client} seq ${e.seq} applied again (first applied on line ${first}); a retry must not be applied twice`,
+          message: `line ${e.line}: client ${e.client} seq ${e.seq} applied again (first applied ${first === e.line ? "earlier " : ""}on line ${first}); a retry must not be applied twice`,
         });
       } else {
         const prev = lastSeq.get(e.client);

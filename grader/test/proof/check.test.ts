@@ -196,4 +196,14 @@ describe("lesson w11-l04 (idempotent writes): its patterns and the one-line dedu
     expect(r).toMatchObject({ status: "fail", score: 0 });
     expect(r.reasons).toEqual(["evidence: line 3: client 42 seq 5 applied again (first applied on line 1); a retry must not be applied twice"]);
   });
+
+  test("two applications of the same client and seq written on one line fail too, naming the line", () => {
+    const r = proofChecker(w11l04).check(enc(`[apply] client 42 seq 5 applied; [apply] client 42 seq 5 applied\n${LINE}`));
+    expect(r).toMatchObject({ status: "fail", score: 0, evidence: { applied: 2, duplicates: 1 } });
+    expect(r.reasons).toEqual([
+      "evidence: line 1: client 42 seq 5 applied again (first applied earlier on line 1); a retry must not be applied twice",
+      "evidence to review: line 1 holds 2 events, read as: applied client 42 seq 5; applied client 42 seq 5. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand",
+    ]);
+    expect(r.highlights.filter((h) => h.kind === "violation")).toEqual([{ start: 0, end: 64, kind: "violation", label: "evidence rule broken" }]);
+  });
 });

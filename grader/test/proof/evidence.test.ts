@@ -126,6 +126,126 @@ describe("parseEvidence: the exactly-once rules", () => {
   });
 });
 
+describe("parseEvidence: a line of several events", () => {
+  const rules = (text: string) => parseEvidence(text).violations.map((v) => [v.rule, v.line]);
+
+  test("two applications of the same (client, seq) on one line fail as applied twice, as on two lines", () => {
+    const ev = parseEvidence("[apply] client 42 seq 5 applied; [apply] client 42 seq 5 applied");
+    expect(ev.events.map((e) => [e.kind, e.client, e.seq, e.line])).toEqual([["applied", "42", 5, 1], ["applied", "42", 5, 1]]);
+    expect(ev.violations).toEqual([
+      { rule: "applied-twice", line: 1, message: "line 1: client 42 seq 5 applied again (first applied earlier on line 1); a retry must not be applied twice" },
+    ]);
+  });
+
+  test("two applications written as `client_id=42 seq=5 applied`, joined by a space, fail as applied twice", () => {
+    expect(rules("client_id=42 seq=5 applied client_id=42 seq=5 applied")).toEqual([["applied-twice", 1]]);
+  });
+
+  test("two applications written verb first (`applying client 42 seq 5`) on one line fail as applied twice", () => {
+    expect(rules("applying client 42 seq 5, applying client 42 seq 5")).toEqual([["applied-twice", 1]]);
+    expect(rules("applying client 42 seq 5 applying client 42 seq 5")).toEqual([["applied-twice", 1]]);
+  });
+
+  test("a second application after a `[dedup]` event on the same line is not hidden by the duplicate", () => {
+    const ev = parseEvidence("[apply] client 42 seq 5\n[dedup] client 42 seq 5 is duplicate, returning cached result [apply] client 42 seq 5");
+    expect(ev.events.map((e) => e.kind)).toEqual(["applied", "duplicate", "applied"]);
+    expect(ev.violations.map((v) => [v.rule, v.line])).toEqual([["applied-twice", 2]]);
+  });
+
+  test("an application is not hidden by a refused request after it on the same line", () => {
+    expect(rules("[apply] client 42 seq 5 applied; client 42 seq 6 is stale, refused\n[apply] client 42 seq 5")).toEqual([["applied-twice", 2]]);
+  });
+
+  test("an application is not hidden by a client acknowledgement after it on the same line", () => {
+    expect(rules("[apply] client 42 seq 5 | client_id=42 seq=5 attempt=1 node=n1 outcome=append_ok action=succeed\n[apply] client 42 seq 5")).toEqual([["applied-twice", 2]]);
+  });
+
+  test("applied seqs going backwards on one line fail as not increasing", () => {
+    expect(rules("[apply] client 42 seq 6; [apply] client 42 seq 5")).toEqual([["seq-not-increasing", 1]]);
+  });
+
+  test("a duplicate after another event on the same line is read with its own client and seq", () => {
+    const ev = parseEvidence("[apply] client 1 seq 1; [dedup] client 2 seq 7 is duplicate, returning cached result");
+    expect(ev.events.map((e) => [e.kind, e.client, e.seq])).toEqual([["applied", "1", 1], ["duplicate", "2", 7]]);
+    expect(ev.toReview.map((v) => v.rule)).toContain("duplicate-without-original");
+  });
+
+  test("the client's attempt and the cluster's duplicate of it on one line are a request, then its duplicate", () => {
+    const ev = parseEvidence("client_id=42 seq=5 attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next n1 | [dedup] client 42 seq 5 is duplicate, returning cached result");
+    expect(ev.events.map((e) => [e.kind, e.client, e.seq])).toEqual([["request", "42", 5], ["duplicate", "42", 5]]);
+    expect(ev.toReview.map((v) => v.rule)).not.toContain("duplicate-without-original");
+  });
+
+  test("every event of a line is read in order: applied, duplicate, acknowledged, request", () => {
+    const line = "[apply] client 1 seq 1 [dedup] client 1 seq 1 is duplicate, returning cached result | client_id=3 seq=4 attempt=1 node=n1 outcome=write_ok; client 9 seq 2 refused";
+    expect(parseEvidence(line).events).toEqual([
+      { kind: "applied", client: "1", seq: 1, line: 1, start: 0, end: line.length },
+      { kind: "duplicate", client: "1", seq: 1, line: 1, start: 0, end: line.length },
+      { kind: "acknowledged", client: "3", seq: 4, line: 1, start: 0, end: line.length },
+      { kind: "request", client: "9", seq: 2, line: 1, start: 0, end: line.length },
+    ]);
+  });
+
+  test("a line of several events goes to review, naming the line and how its events were read", () => {
+    const ev = parseEvidence("retrying\nclient 42 seq 5 received; [apply] client 42 seq 5 applied");
+    expect(ev.violations).toEqual([]);
+    expect(ev.toReview).toEqual([
+      {
+        rule: "several-events-on-line", line: 2,
+        message: "line 2 holds 2 events, read as: request client 42 seq 5; applied client 42 seq 5. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand",
+      },
+    ]);
+  });
+
+  test.each([
+    "client 42 seq 5 received; [apply] client 42 seq 5 applied",
+    "client 42 seq 5 received [apply] client 42 seq 5 applied",
+    "client_id=42 seq=5 applied client_id=42 seq=6 received",
+    "[apply] client 42 seq 5 append k1 [dedup] client 42 seq 5 is duplicate, returning cached result",
+    "[dedup] client 42 seq 3 is stale (last applied seq 5), refused [dedup] client 42 seq 4 is stale (last applied seq 5), refused",
+  ])("a line of one application beside other events is not read as two applications: %s", (line) => {
+    expect(rules(`${line}\n[apply] client 42 seq 6`)).toEqual([]);
+  });
+});
+
+describe("parseEvidence: lines joined with `; ` or ` | `", () => {
+  const event = fc.tuple(
+    fc.constantFrom(
+      "[apply] client C seq S append k1",
+      "[dedup] client C seq S is duplicate, returning cached result",
+      "n2 | [dedup] client C seq S is duplicate, returning cached result",
+      "[dedup] client C seq S is stale (last applied seq 9), refused",
+      "client_id=C seq=S attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next",
+      "client_id=C seq=S attempt=2 node=n1 outcome=append_ok(replayed) action=succeed",
+      "client_id=C seq=S attempt=1 node=n1 outcome=append_ok action=succeed",
+      "client_id=C seq=S applied",
+      "applying client C seq S",
+      "refusing to apply client C seq S",
+    ),
+    fc.constantFrom("1", "2"),
+    fc.integer({ min: 1, max: 3 }),
+  ).map(([form, c, seq]) => form.replace("C", c).replace("S", String(seq)));
+  const reading = (text: string) => {
+    const ev = parseEvidence(text);
+    return {
+      events: ev.events.map((e) => [e.kind, e.client, e.seq]),
+      violations: ev.violations.map((v) => v.rule),
+      toReview: ev.toReview.map((v) => v.rule).filter((r) => r !== "several-events-on-line"),
+    };
+  };
+
+  test("read the same events and break the same rules as the lines apart: each event of a line is read with its own words", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, fc.constantFrom("\n", "; ", " | ")), { minLength: 1, maxLength: 12 }), (lines) => {
+        const apart = lines.map(([l]) => l).join("\n");
+        const joined = lines.map(([l, sep], i) => (i === 0 ? l : `${sep}${l}`)).join("");
+        expect(reading(joined)).toEqual(reading(apart));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe("parseEvidence: reading time", () => {
   test("48 MB of `seq` followed by 4,000 spaces is read in time linear in each line: requests with no seq", () => {
     const ev = parseEvidence(Array.from({ length: 12_000 }, () => `client 1 seq${" ".repeat(4000)}x`).join("\n"));
@@ -133,13 +253,36 @@ describe("parseEvidence: reading time", () => {
     expect(ev.toReview).toEqual([]);
   });
 
-  test("a seq is read as `seq`, an optional quote, spaces around an optional `:` or `=`, an optional quote, then digits", () => {
+  test("16 MB of lines of many clients, many seqs or long gaps between two events is read in time linear in each line", () => {
+    const shapes = [
+      "client 1 ".repeat(440) + "seq 1 seq 2",
+      "seq 1 ".repeat(600) + "client 1 client 2",
+      `client 1 seq 1 ${"x".repeat(3900)} client 1 seq 2`,
+      `applying client 1 seq 1 ${" ".repeat(3900)}client 1 seq 2`,
+      `[apply] client 1 seq 1 applied ${"applied ".repeat(480)}client 2 seq 1`,
+      `client 1 seq 1 ${"a ".repeat(60)}`.repeat(30),
+    ];
+    const lines = Array.from({ length: 660 }, () => shapes).flat();
+    const ev = parseEvidence(lines.join("\n"));
+    expect(ev.toReview.filter((v) => v.rule === "line-too-long")).toEqual([]);
+    // One event on each line of many clients and one seq after them (or many seqs and one client after them), 2, 2, 2 and 30 on the rest.
+    expect(ev.events).toHaveLength(660 * (1 + 1 + 2 + 2 + 2 + 30));
+  });
+
+  test("a seq is read as `seq`, an optional quote, spaces around an optional `:` or `=`, an optional quote, then digits: each client's first one after it", () => {
     const SEQ_AS_WRITTEN = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
     const piece = fc.constantFrom("seq", "sequence", "SEQ", " ", "\t", "\u00a0", ":", "=", '"', "'", "5", "42", "x", "_", "client 7 ");
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 10 }).map((p) => `client 7 ${p.join("")}`), (line) => {
-        const s = SEQ_AS_WRITTEN.exec(line);
-        expect(parseEvidence(line).events.map((e) => e.seq)).toEqual(s ? [Number(s[1])] : []);
+        // The text after each `client 7` up to the next holds that client's seq, if any.
+        const clients = [...line.matchAll(/\bclient 7/g)];
+        const seqs = clients.flatMap((c, i) => {
+          const s = SEQ_AS_WRITTEN.exec(line.slice(c.index + c[0].length, clients[i + 1]?.index ?? line.length));
+          return s ? [Number(s[1])] : [];
+        });
+        // One seq on the line: it is the line's first, as a line of one event has always been read.
+        if (seqs.length === 1) expect(seqs[0]).toBe(Number(SEQ_AS_WRITTEN.exec(line)![1]));
+        expect(parseEvidence(line).events.map((e) => e.seq)).toEqual(seqs);
       }),
       { numRuns: 5000 },
     );
