@@ -17,6 +17,10 @@
  * and 0 keys zoom. Positions are written as CSS variables (`--a`, `--b`, in
  * axis units) and one `--k` (px per unit) on the canvas scales them all, so
  * zooming restyles nothing but that variable, the ticks and the fault lanes.
+ * A bar or a fault opens its details in a panel on a click, or on Enter or
+ * Space from the keyboard (Escape closes it, back to the bar); the timeline
+ * is one tab stop whose arrow keys move between bars, and each bar is a
+ * named button for assistive technology.
  *
  * Invariants: the HTML depends only on the history and the options (the same
  * input gives the same bytes); no external asset or request (inline CSS and
@@ -313,6 +317,10 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
     notDrawn++;
     return false;
   });
+  // The timeline is one tab stop (a roving tabindex, moved by the script):
+  // the failing operation, else the first one drawn, else the first fault.
+  const failedDrawn = visible.find((c) => marks.get(c.id)?.cls.includes("failed"));
+  const stopId = (failedDrawn ?? visible[0])?.id;
   for (const c of visible) {
     const a = c.callIndex >= from ? at(c.callIndex) : 0;
     const b = Number.isFinite(c.completionIndex) && c.completionIndex < to ? at(c.completionIndex) : spanUnits;
@@ -323,7 +331,7 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
     details.push(detailOf(c, m?.notes, texts));
     bars.push(
       flatString(
-        `<div class="${cls.join(" ")}" data-i="${i}" id="op-${c.id}" style="--a:${num(a)};--b:${num(b)};top:${rowOf(c.process) * ROW_PX + 4}px">` +
+        `<div class="${cls.join(" ")}" data-i="${i}" id="op-${c.id}"${c.id === stopId ? ` tabindex="0"` : ""} ${CONTROL} aria-label="${esc(accessibleName(c, texts, m))}" style="--a:${num(a)};--b:${num(b)};top:${rowOf(c.process) * ROW_PX + 4}px">` +
           (m?.badge !== undefined ? `<span class="badge">${esc(m.badge)}</span>` : "") +
           `<span class="label">${esc(labelOf(c, texts))}</span></div>`,
       ),
@@ -339,7 +347,8 @@ export function renderTimelineHtml(history: History, options: TimelineOptions = 
     const label = faultLabel(op);
     const when = timed ? `${num(op.time! / unitNs)} ${unitName}` : `event ${i}`;
     details.push({ fault: label, f: op.f, value: show(op.value), index: String(op.index), ...(op.time !== undefined ? { time: `${op.time} ns` } : {}) });
-    faults.push(`<div class="fault" data-i="${d}" style="--a:${num(at(i))}">⚡ ${esc(label.length > 60 ? label.slice(0, 60) + "…" : label)}</div>`);
+    const stop = stopId === undefined && faults.length === 0 ? ` tabindex="0"` : "";
+    faults.push(`<div class="fault" data-i="${d}"${stop} ${CONTROL} aria-label="${esc(`fault at ${when}: ${label}`)}" style="--a:${num(at(i))}">⚡ ${esc(label.length > 60 ? label.slice(0, 60) + "…" : label)}</div>`);
     faultLines.push(`<div class="fault-line" style="--a:${num(at(i))}"></div>`);
     faultList.push(`<li><button type="button" class="goto" data-a="${num(at(i))}">${esc(when)}</button> ${esc(label)}</li>`);
   }
@@ -402,11 +411,22 @@ button.goto{font:11px ui-monospace,monospace;border:1px solid #ccc;background:#f
 .stripe{position:absolute;left:0;right:0;height:${ROW_PX}px;border-bottom:1px solid #f0f0f0}
 .row-label{position:absolute;left:0;width:${LABEL_PX - 8}px;height:${ROW_PX}px;line-height:${ROW_PX}px;padding-left:6px;background:#fafafa;color:#555;font-size:11px;white-space:nowrap;overflow:hidden;z-index:5}
 .op,.fault,.fault-line,.prefix-end{left:calc(${LABEL_PX}px + var(--a) * var(--k) * 1px)}
-.op{position:absolute;width:max(5px,calc((var(--b) - var(--a)) * var(--k) * 1px));height:${ROW_PX - 8}px;border-radius:3px;box-sizing:border-box;border:1px solid rgba(0,0,0,.25);font-size:11px;line-height:${ROW_PX - 10}px;white-space:nowrap;overflow:hidden;cursor:default;z-index:1}
+.op{position:absolute;width:max(5px,calc((var(--b) - var(--a)) * var(--k) * 1px));height:${ROW_PX - 8}px;border-radius:3px;box-sizing:border-box;border:1px solid rgba(0,0,0,.25);font-size:11px;line-height:${ROW_PX - 10}px;white-space:nowrap;overflow:hidden;cursor:pointer;z-index:1}
 .op.ok{background:#9fd8a8}.op.fail{background:#e0e0e0;color:#777}.op.info{background:linear-gradient(90deg,#ffcf7a 60%,rgba(255,207,122,.15))}.op.pending{background:linear-gradient(90deg,#c9c9e8 60%,rgba(201,201,232,.15))}
 .op.involved{outline:2px solid #f39c12;z-index:3}
 .op.failed{outline:3px solid #d32f2f;box-shadow:0 0 0 5px rgba(211,47,47,.25);z-index:4}
 .op:hover{filter:brightness(.92)}
+.op:focus-visible,.fault:focus-visible{outline:3px solid #0b57d0;outline-offset:2px;z-index:8}
+.op[aria-expanded="true"],.fault[aria-expanded="true"]{box-shadow:0 0 0 2px #fff,0 0 0 4px #0b57d0}
+.fault{cursor:pointer}
+#details{position:fixed;right:16px;bottom:16px;width:min(520px,calc(100vw - 64px));max-height:60vh;overflow:auto;background:#fff;border:1px solid #888;border-radius:6px;box-shadow:0 4px 18px rgba(0,0,0,.25);padding:8px 12px;z-index:11}
+#details[hidden]{display:none}
+#details:focus-visible{outline:3px solid #0b57d0}
+#details h2{font-size:13px;margin:0 28px 6px 0;overflow-wrap:anywhere}
+#details dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;font:12px/1.4 ui-monospace,monospace}
+#details dt{color:#555}#details dd{margin:0;white-space:pre-wrap;word-break:break-all}
+#details-close{position:absolute;top:6px;right:8px;font:16px system-ui,sans-serif;line-height:1;border:1px solid #bbb;border-radius:4px;background:#f7f7f7;cursor:pointer;padding:2px 7px}
+button:focus-visible,summary:focus-visible{outline:3px solid #0b57d0;outline-offset:1px}
 .badge{display:inline-block;min-width:14px;padding:0 3px;margin:1px 3px 0 1px;background:#263238;color:#fff;border-radius:7px;font-size:10px;line-height:14px;text-align:center}
 .label{padding-left:3px}
 .fault{position:absolute;height:16px;padding:0 4px;background:#ede7f6;border:1px solid #9575cd;border-radius:3px;font-size:11px;line-height:14px;white-space:nowrap;color:#4527a0;z-index:2}
@@ -423,8 +443,8 @@ ${summary.length > 0 ? `<ul class="summary" id="summary">${summary.map(summaryLi
 ${moreAnomalies.length > 0 ? `<details class="more"><summary>${moreAnomalies.length} more anomal${moreAnomalies.length === 1 ? "y" : "ies"}</summary><ul class="summary" id="more-anomalies">${moreAnomalies.map(summaryLi).join("")}</ul></details>` : ""}
 ${faultList.length > 0 ? `<details class="more" open><summary>Faults (${faultList.length}; click a time to zoom there)</summary><div class="faults-box"><ol class="faults-list" id="faults-list">${faultList.join("")}</ol></div></details>` : ""}
 ${windowNote}
-<div class="toolbar"><button type="button" id="zoom-out" title="zoom out (-)">−</button><button type="button" id="zoom-in" title="zoom in (+)">+</button><button type="button" id="zoom-fit" title="fit the whole window (0)">fit</button>${failed !== undefined ? `<button type="button" id="zoom-failure">go to the failing operation</button>` : ""}<span class="hint">ctrl+wheel or the + / - / 0 keys zoom; hover a bar for details. ${esc(axisNote)}</span></div>
-<div id="scroll"><div id="canvas" data-unit="${unitName}" data-unit-ns="${unitNs}" data-origin="${num(origin)}" data-span="${num(spanUnits)}">
+<div class="toolbar"><button type="button" id="zoom-out" title="zoom out (-)">−</button><button type="button" id="zoom-in" title="zoom in (+)">+</button><button type="button" id="zoom-fit" title="fit the whole window (0)">fit</button>${failed !== undefined ? `<button type="button" id="zoom-failure">go to the failing operation</button>` : ""}<span class="hint" id="hint">ctrl+wheel or the + / - / 0 keys zoom; hover a bar for details, click it for a panel of them. From the keyboard: Tab reaches the timeline, the arrow keys (and Home / End) move between its bars, Enter or Space opens a bar's details and Escape closes them. ${esc(axisNote)}</span></div>
+<div id="scroll"><div id="canvas" role="group" aria-label="timeline" aria-describedby="hint" data-unit="${unitName}" data-unit-ns="${unitNs}" data-origin="${num(origin)}" data-span="${num(spanUnits)}">
 <div id="axis"><div class="unit">${timed ? `time (${unitName})` : "event #"}</div></div>
 <div id="faults">
 ${faults.join("\n")}
@@ -436,6 +456,7 @@ ${faultLines.join("\n")}
 ${bars.join("\n")}
 </div>
 </div></div>
+<div id="details" role="dialog" aria-labelledby="details-title" tabindex="-1" hidden><h2 id="details-title"></h2><button type="button" id="details-close" aria-label="close the details (Escape)">×</button><dl id="details-body"></dl></div>
 <div id="tip"></div>
 <script type="application/json" id="ops">${data}</script>
 <script>
@@ -548,6 +569,7 @@ const SCRIPT = `(function () {
     setK(e.deltaY < 0 ? k * 1.25 : k / 1.25, e.clientX - scroll.getBoundingClientRect().left);
   }, { passive: false });
   document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && opener) { e.preventDefault(); closeDetails(); return; }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "+" || e.key === "=") setK(k * 2);
     else if (e.key === "-" || e.key === "_") setK(k / 2);
@@ -574,10 +596,142 @@ const SCRIPT = `(function () {
     unitLabel.style.left = scroll.scrollLeft + "px";
   }
   scroll.addEventListener("scroll", onScroll);
+
+  // The keyboard. The timeline is one tab stop: the bar holding tabindex=0
+  // (one at a time, moved by the arrow keys), so a page of thousands of bars
+  // costs one Tab. Lanes: the fault band, then each process row, each by
+  // start; built on first use. One listener each for keys and clicks.
+  var panel = document.getElementById("details");
+  var panelTitle = document.getElementById("details-title");
+  var panelBody = document.getElementById("details-body");
+  var opener = null;
+  var lanes = null, where = null;
+  function buildLanes() {
+    var rows = {}, tops = [];
+    var ops = document.querySelectorAll("#rows .op");
+    for (var i = 0; i < ops.length; i++) {
+      var t = parseFloat(ops[i].style.top);
+      if (!rows[t]) { rows[t] = []; tops.push(t); }
+      rows[t].push(ops[i]);
+    }
+    tops.sort(function (x, y) { return x - y; });
+    lanes = [];
+    var fs = Array.prototype.slice.call(faultBand.querySelectorAll(".fault"));
+    if (fs.length > 0) lanes.push(fs);
+    for (var r = 0; r < tops.length; r++) lanes.push(rows[tops[r]]);
+    where = new Map();
+    for (var l = 0; l < lanes.length; l++) {
+      lanes[l].sort(function (x, y) { return styleNum(x, "--a") - styleNum(y, "--a"); });
+      for (var j = 0; j < lanes[l].length; j++) where.set(lanes[l][j], [l, j]);
+    }
+  }
+  function nearest(lane, a) {
+    var best = lane[0], gap = Infinity;
+    for (var i = 0; i < lane.length; i++) {
+      var g = Math.abs(styleNum(lane[i], "--a") - a);
+      if (g < gap) { gap = g; best = lane[i]; }
+    }
+    return best;
+  }
+  /** The bar a navigation key leads to from el; null at an edge; undefined for any other key. */
+  function neighbour(el, key) {
+    if (!lanes) buildLanes();
+    var at = where.get(el);
+    if (!at) return undefined;
+    var lane = lanes[at[0]];
+    if (key === "ArrowRight") return lane[at[1] + 1] || null;
+    if (key === "ArrowLeft") return lane[at[1] - 1] || null;
+    if (key === "Home") return lane[0];
+    if (key === "End") return lane[lane.length - 1];
+    if (key === "ArrowDown" || key === "ArrowUp") {
+      var other = lanes[at[0] + (key === "ArrowDown" ? 1 : -1)];
+      return other ? nearest(other, styleNum(el, "--a")) : null;
+    }
+    return undefined;
+  }
+  function makeStop(el) {
+    var old = canvas.querySelector("[tabindex]");
+    if (old && old !== el) old.removeAttribute("tabindex");
+    el.setAttribute("tabindex", "0");
+  }
+  /** Scrolls el into view clear of the sticky process names. */
+  function reveal(el) {
+    el.scrollIntoView({ block: "nearest", inline: "nearest" });
+    var hidden = scroll.getBoundingClientRect().left + LABEL_PX - el.getBoundingClientRect().left;
+    if (hidden > 0) scroll.scrollLeft = Math.max(0, scroll.scrollLeft - hidden - 8);
+  }
+  function moveTo(el) {
+    makeStop(el);
+    el.focus({ preventScroll: true });
+    reveal(el);
+  }
+  function openDetails(el) {
+    if (opener && opener !== el) opener.setAttribute("aria-expanded", "false");
+    opener = el;
+    makeStop(el);
+    var d = details[Number(el.getAttribute("data-i"))];
+    panelTitle.textContent = el.getAttribute("aria-label");
+    panelBody.textContent = "";
+    Object.keys(d).forEach(function (name) {
+      var dt = document.createElement("dt"), dd = document.createElement("dd");
+      dt.textContent = name;
+      dd.textContent = d[name];
+      panelBody.appendChild(dt);
+      panelBody.appendChild(dd);
+    });
+    panel.hidden = false;
+    el.setAttribute("aria-expanded", "true");
+    tip.style.display = "none";
+    panel.focus({ preventScroll: true });
+  }
+  function closeDetails() {
+    var el = opener;
+    opener = null;
+    panel.hidden = true;
+    el.setAttribute("aria-expanded", "false");
+    el.focus({ preventScroll: true });
+    reveal(el);
+  }
+  document.getElementById("details-close").addEventListener("click", closeDetails);
+  canvas.addEventListener("click", function (e) {
+    var el = e.target.closest("[data-i]");
+    if (el) openDetails(el);
+  });
+  canvas.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var el = e.target.closest("[data-i]");
+    if (!el) return;
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openDetails(el); return; }
+    var next = neighbour(el, e.key);
+    if (next === undefined) return;
+    e.preventDefault();
+    if (next) moveTo(next);
+  });
   window.addEventListener("resize", function () { if (k < fitK()) setK(fitK()); });
   setK(fitK());
   if (failed) scroll.scrollTop = Math.max(0, failed.offsetTop - scroll.clientHeight / 2);
 })();`;
+
+/** What every bar and fault carries: a button that opens the details panel. */
+const CONTROL = `role="button" aria-expanded="false" aria-controls="details"`;
+
+const OUTCOME_SPOKEN: Record<Call["outcome"], string> = {
+  ok: "ok",
+  fail: "fail, did not happen",
+  info: "info, may or may not have happened",
+  pending: "never completed",
+};
+
+/**
+ * A bar's name for assistive technology: its process, its label (function,
+ * key, argument, result), its outcome in words and what the checker says of
+ * it (`process 1: read → 1 (ok; cannot be linearized)`).
+ */
+function accessibleName(c: Call, texts: CallTexts, m: Mark | undefined): string {
+  const said = [OUTCOME_SPOKEN[c.outcome], ...(m?.notes ?? [])];
+  if (m?.cls.includes("involved") && !m.cls.includes("failed")) said.push("involved in the failure");
+  return `process ${String(c.process)}: ${labelOf(c, texts)} (${said.join("; ")})`;
+}
 
 function detailOf(c: Call, notes: readonly string[] | undefined, texts: CallTexts): Record<string, string> {
   const d: Record<string, string> = {

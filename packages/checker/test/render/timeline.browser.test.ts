@@ -127,6 +127,41 @@ async function open(html: string, name: string): Promise<{ page: Page; problems:
   return { page, problems };
 }
 
+/** What has the keyboard focus: its id, class, role, aria-label and aria-expanded, and whether it is inside the timeline. */
+interface Focused {
+  id: string;
+  cls: string;
+  role: string | null;
+  label: string | null;
+  expanded: string | null;
+  inTimeline: boolean;
+  inDetails: boolean;
+}
+
+function focused(page: Page): Promise<Focused> {
+  return inPage(
+    page,
+    `(() => { const e = document.activeElement; return { id: e.id, cls: e.className, role: e.getAttribute("role"), label: e.getAttribute("aria-label"), expanded: e.getAttribute("aria-expanded"), inTimeline: !!e.closest("#canvas"), inDetails: !!e.closest("#details") }; })()`,
+  );
+}
+
+/** Presses Tab until the focus is in the timeline (at most 40 times); the ids focused on the way. */
+async function tabIntoTimeline(page: Page): Promise<string[]> {
+  const passed: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press("Tab");
+    const f = await focused(page);
+    if (f.inTimeline) return passed;
+    passed.push(f.id || f.cls);
+  }
+  throw new Error(`Tab never reached the timeline; focused on the way: ${passed.join(", ")}`);
+}
+
+/** The text of the details panel, or null when it is hidden. */
+function detailsText(page: Page): Promise<string | null> {
+  return inPage(page, `(() => { const d = document.getElementById("details"); return d && !d.hidden && d.getClientRects().length > 0 ? d.innerText : null; })()`);
+}
+
 function staleRead() {
   const b = new HistoryBuilder();
   b.invoke(0, "write", 1, { time: 0 });
@@ -428,5 +463,154 @@ describe("HTML timeline in chromium", () => {
     expect(problems).toEqual([]);
     await page.close();
   });
-});
 
+  it("the keyboard alone reaches every operation and fault: Tab to the timeline, arrows between bars, Enter or Space opens the details, Escape closes them and gives the focus back", async () => {
+    const history = staleRead();
+    const result = checkLinearizability(history, { model: "register" });
+    const { page, problems } = await open(renderTimelineHtml(history, { title: "stale read", result }), "keyboard.html");
+    const outlineOf = (selector: string) =>
+      inPage<{ style: string; width: number; color: string }>(page, `(() => { const s = getComputedStyle(document.querySelector(${JSON.stringify(selector)})); return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor }; })()`);
+    const unfocused = await outlineOf(".op.failed");
+    // The zoom buttons come first, then the timeline: one tab stop, on the failing operation.
+    const before = await tabIntoTimeline(page);
+    expect(before).toEqual(expect.arrayContaining(["zoom-out", "zoom-in", "zoom-fit", "zoom-failure"]));
+    let f = await focused(page);
+    expect(f.cls).toContain("failed");
+    expect(f.role).toBe("button");
+    expect(f.label).toBe("process 1: read → 1 (ok; cannot be linearized)");
+    expect(f.expanded).toBe("false");
+    const failedId = f.id;
+    // A visible focus outline, which the bar has not when it is not focused.
+    const outline = await outlineOf(".op.failed");
+    expect(outline.style).toBe("solid");
+    expect(outline.width).toBeGreaterThanOrEqual(2);
+    expect(outline.color).not.toBe(unfocused.color);
+    expect(isRed(unfocused.color)).toBe(true);
+    expect(isRed(outline.color)).toBe(false);
+    // Enter opens the details; the focus moves into them.
+    expect(await detailsText(page)).toBeNull();
+    await page.keyboard.press("Enter");
+    const text = await detailsText(page);
+    expect(text).toContain("process 1: read → 1 (ok; cannot be linearized)");
+    expect(text).toMatch(/result\s+1/);
+    expect(text).toMatch(/checker\s+cannot be linearized/);
+    f = await focused(page);
+    expect(f.inDetails).toBe(true);
+    expect(await page.locator(`#${failedId}`).getAttribute("aria-expanded")).toBe("true");
+    expect(await page.locator(`#${failedId}`).getAttribute("aria-controls")).toBe("details");
+    expect(await page.locator("#details").getAttribute("role")).toBe("dialog");
+    // Escape closes them, and the focus is back on the bar.
+    await page.keyboard.press("Escape");
+    expect(await detailsText(page)).toBeNull();
+    f = await focused(page);
+    expect(f.id).toBe(failedId);
+    expect(f.expanded).toBe("false");
+    // Up: process 2's row (its write 3 ?), then process 0's (the write nearest in time), then the fault band.
+    await page.keyboard.press("ArrowUp");
+    f = await focused(page);
+    expect(f.label).toBe("process 2: write 3 ? (info, may or may not have happened)");
+    await page.keyboard.press("ArrowUp");
+    f = await focused(page);
+    expect(f.label).toBe("process 0: write 2 (ok; involved in the failure)");
+    await page.keyboard.press("ArrowLeft");
+    f = await focused(page);
+    expect(f.label).toBe("process 0: write 1 (ok; involved in the failure)");
+    // Left at the start of a row stays put.
+    await page.keyboard.press("ArrowLeft");
+    expect((await focused(page)).label).toBe("process 0: write 1 (ok; involved in the failure)");
+    await page.keyboard.press("End");
+    expect((await focused(page)).label).toBe("process 0: write 2 (ok; involved in the failure)");
+    // Still one tab stop in the timeline, now on the bar reached.
+    expect(await page.locator("#canvas [tabindex]").count()).toBe(1);
+    expect(await page.locator("#canvas [tabindex]").getAttribute("aria-label")).toBe("process 0: write 2 (ok; involved in the failure)");
+    // Space opens the details too.
+    await page.keyboard.press(" ");
+    expect(await detailsText(page)).toMatch(/argument\s+2/);
+    await page.keyboard.press("Escape");
+    expect((await focused(page)).label).toBe("process 0: write 2 (ok; involved in the failure)");
+    // The fault band is the lane above the first row.
+    await page.keyboard.press("ArrowUp");
+    f = await focused(page);
+    expect(f.cls).toContain("fault");
+    expect(f.label).toBe("fault at 12 ns: start-partition majority");
+    await page.keyboard.press("Enter");
+    expect(await detailsText(page)).toMatch(/fault\s+start-partition majority/);
+    await page.keyboard.press("Escape");
+    expect((await focused(page)).cls).toContain("fault");
+    // Tab leaves the timeline in one step, and Shift+Tab comes back to where it was.
+    await page.keyboard.press("Tab");
+    expect((await focused(page)).inTimeline).toBe(false);
+    await page.keyboard.press("Shift+Tab");
+    f = await focused(page);
+    expect(f.inTimeline).toBe(true);
+    expect(f.cls).toContain("fault");
+    // The close button closes the details as well, from the keyboard.
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    expect((await focused(page)).id).toBe("details-close");
+    await page.keyboard.press("Enter");
+    expect(await detailsText(page)).toBeNull();
+    expect((await focused(page)).cls).toContain("fault");
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a click opens an operation's details too, and Escape closes them", async () => {
+    const history = simulatedRun();
+    const { page, problems } = await open(renderTimelineHtml(history), "click-details.html");
+    const bar = page.locator(".op", { hasText: "incr n0 1" });
+    await bar.click();
+    expect(await detailsText(page)).toMatch(/client_id\s+c1/);
+    expect(await bar.getAttribute("aria-expanded")).toBe("true");
+    await page.keyboard.press("Escape");
+    expect(await detailsText(page)).toBeNull();
+    expect((await focused(page)).label).toBe("process 0: incr n0 1 (ok)");
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a timeline of thousands of bars is one tab stop, and the arrow keys walk its bars", async () => {
+    const b = new HistoryBuilder();
+    // 5,000 reads never answered, each by its own process, then 10,000 writes and a stale read.
+    for (let p = 100; p < 5_100; p++) b.invoke(p, "read", null);
+    for (let i = 0; i < 10_000; i++) {
+      b.invoke(i % 8, "write", i);
+      b.ok(i % 8);
+    }
+    b.invoke(9, "read", null);
+    b.ok(9, 5);
+    const history = b.build();
+    const result = checkLinearizability(history, { model: "register" });
+    const { page, problems } = await open(renderTimelineHtml(history, { result }), "keyboard-large.html");
+    const bars = await page.locator(".op").count();
+    expect(bars).toBeGreaterThan(1000);
+    expect(await page.locator("#canvas [tabindex]").count()).toBe(1);
+    await tabIntoTimeline(page);
+    const first = await focused(page);
+    expect(first.cls).toContain("failed");
+    expect(first.label).toMatch(/^process 9: read → 5 \(ok; cannot be linearized\)$/);
+    // Up to the row of writes above, to the write nearest in time (its last), then back along it.
+    await page.keyboard.press("ArrowUp");
+    const up = await focused(page);
+    const row = /^process ([0-7]): write \d+ \(ok/.exec(up.label ?? "")?.[1];
+    expect(row, `the bar above the failing read: ${up.label}`).toBeDefined();
+    const seen = new Set([up.id]);
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press("ArrowLeft");
+      const f = await focused(page);
+      expect(f.label).toMatch(new RegExp(`^process ${row}: write \\d+ \\(ok`));
+      seen.add(f.id);
+    }
+    expect(seen.size).toBe(6);
+    await page.keyboard.press("ArrowDown");
+    const below = await focused(page);
+    expect(below.id).toBe(first.id);
+    await page.keyboard.press("Enter");
+    expect(await detailsText(page)).toContain(below.label!);
+    await page.keyboard.press("Escape");
+    expect((await focused(page)).id).toBe(below.id);
+    expect(await page.locator("#canvas [tabindex]").count()).toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
