@@ -43,6 +43,13 @@ export const JOBS_MAX = 256;
 /** Seconds a file may take before its verdict is unknown. */
 export const DEFAULT_TIME_LIMIT_S = 60;
 
+/**
+ * Characters one operation may take in a file: reading one value and
+ * preparing it for the search are not interrupted by the time limit, and
+ * this bounds them to well under a second.
+ */
+export const DEFAULT_OP_MAX_CHARS = 2_000_000;
+
 const MODELS = ["register", "kv", "counter", "multi-register", "exactly-once", "auto"] as const;
 export type CliModel = (typeof MODELS)[number];
 
@@ -86,6 +93,12 @@ NODE_OPTIONS=--max-old-space-size=MB gives Node more).
                      search begins (unknown, a little late).
                      The exactly-once check itself is not limited (its search for
                      sums is capped instead); reading its file is
+  --op-max-chars N   the most characters one operation may take in a file (default
+                     ${DEFAULT_OP_MAX_CHARS}): a longer one is refused (exit 4) as soon as it
+                     is read that far. Reading one value and preparing it for
+                     the search are not interrupted by --time-limit-s; this
+                     bounds them (about half a second at the default). Raise
+                     it for histories of huge values
   --json             one JSON object per file instead of a summary line
   --jobs N           check the files on N threads; default: one per two cores,
                      at most one per file and one per 4 MiB of input. The
@@ -122,6 +135,8 @@ export interface Parsed {
   /** `--initial`, as given (read as EDN when the files are checked). */
   initial: string | undefined;
   timeLimitMs: number;
+  /** `--op-max-chars`: the most characters one operation may take. */
+  opMaxChars: number;
   json: boolean;
   /** `--jobs`: threads that check files; undefined: one per available core. */
   jobs: number | undefined;
@@ -133,6 +148,7 @@ const OPTIONS = {
   html: { type: "string" },
   initial: { type: "string" },
   "time-limit-s": { type: "string" },
+  "op-max-chars": { type: "string" },
   json: { type: "boolean", default: false },
   jobs: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
@@ -140,7 +156,7 @@ const OPTIONS = {
 
 function parse(argv: string[]): Parsed {
   const { values, positionals } = parseOptions(argv, OPTIONS);
-  if (values.help) return { files: [], model: "register", html: undefined, initial: undefined, timeLimitMs: 0, json: false, jobs: undefined, help: true };
+  if (values.help) return { files: [], model: "register", html: undefined, initial: undefined, timeLimitMs: 0, opMaxChars: DEFAULT_OP_MAX_CHARS, json: false, jobs: undefined, help: true };
   if (values.model === undefined) throw new UsageError("--model is required (register, kv, counter, multi-register, exactly-once or auto)");
   if (!(MODELS as readonly string[]).includes(values.model)) throw new UsageError(`unknown --model '${values.model}': use register, kv, counter, multi-register, exactly-once or auto`);
   if (values.initial !== undefined && values.model !== "multi-register" && values.model !== "auto") throw new UsageError(`--initial is for --model multi-register (each key's value before the history), not ${values.model}`);
@@ -155,7 +171,8 @@ function parse(argv: string[]): Parsed {
     timeLimitMs = n * 1000;
   }
   const jobs = intOption(values.jobs, "jobs", { min: 1, max: JOBS_MAX });
-  return { files: positionals, model: values.model as CliModel, html: values.html, initial: values.initial, timeLimitMs, json: values.json === true, jobs, help: false };
+  const opMaxChars = intOption(values["op-max-chars"], "op-max-chars", { min: 1 }) ?? DEFAULT_OP_MAX_CHARS;
+  return { files: positionals, model: values.model as CliModel, html: values.html, initial: values.initial, timeLimitMs, opMaxChars, json: values.json === true, jobs, help: false };
 }
 
 /** Runs the command; a usage error is thrown as a UsageError, a bug as whatever it is. */

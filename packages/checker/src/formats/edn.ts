@@ -8,7 +8,7 @@
  * printing gives back what was read. Nesting is bounded (NESTING_DEPTH_MAX),
  * so hostile input is an error with its position, not a stack overflow.
  */
-import { NESTING_DEPTH_MAX, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
+import { NESTING_DEPTH_MAX, OpTooLongError, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
 
 /**
  * `:name`. Interned: while a keyword is in use anywhere, `kw("x")` gives that
@@ -194,6 +194,16 @@ export class EdnReader {
   private depth = 0;
   /** Made at the first keyword read. */
   private keywords: KeywordCache | undefined = undefined;
+  /**
+   * The most characters one operation may take (`ReadOptions.opMaxChars`),
+   * looked at on each item of a collection. An operation is a top-level form,
+   * or an item of a top-level vector or list; a reader of operations that
+   * does not go through `read` at the top sets `opStart` and `opNumber`.
+   */
+  opMaxChars = Infinity;
+  opStart = 0;
+  opNumber = 0;
+  private formsRead = 0;
 
   constructor(
     readonly text: string,
@@ -212,6 +222,11 @@ export class EdnReader {
 
   leave(): void {
     this.depth--;
+  }
+
+  /** Fails with OpTooLongError, placed where the operation starts, once `pos` is more than `opMaxChars` past it. */
+  checkOpLength(): void {
+    if (this.pos - this.opStart > this.opMaxChars) throw new OpTooLongError(this.opNumber, this.opMaxChars, { source: this.source, ...positionAt(this.text, this.opStart) });
   }
 
   skipWhitespace(): void {
@@ -246,6 +261,10 @@ export class EdnReader {
   }
 
   read(): EdnValue {
+    if (this.depth === 0) {
+      this.opStart = this.pos;
+      this.opNumber = this.formsRead++;
+    }
     this.enter();
     const value = this.readValue();
     this.depth--;
@@ -291,6 +310,7 @@ export class EdnReader {
     const at: { lines: number[]; columns: number[] } | undefined = this.depth === 1 ? { lines: [], columns: [] } : undefined;
     for (;;) {
       this.skipWhitespace();
+      this.checkOpLength();
       if (this.pos >= this.text.length) this.fail(`unclosed collection: expected '${closeText}'`, start);
       if (this.text.charCodeAt(this.pos) === close) {
         this.pos++;
@@ -298,6 +318,8 @@ export class EdnReader {
         return items;
       }
       if (at !== undefined) {
+        this.opStart = this.pos;
+        this.opNumber = items.length;
         at.lines.push(this.line);
         at.columns.push(this.pos - this.lineStart + 1);
       }
@@ -314,6 +336,7 @@ export class EdnReader {
     let haveKey = false;
     for (;;) {
       this.skipWhitespace();
+      this.checkOpLength();
       if (this.pos >= this.text.length) this.fail("unclosed collection: expected '}'", start);
       if (this.text.charCodeAt(this.pos) === 125) {
         this.pos++;
@@ -524,8 +547,9 @@ export function parseEdn(text: string, source = "<edn>"): EdnValue {
 }
 
 /** Reads every top-level form in `text`, with the line each starts on. */
-export function parseEdnForms(text: string, source = "<edn>"): EdnForm[] {
+export function parseEdnForms(text: string, source = "<edn>", opMaxChars = Infinity): EdnForm[] {
   const r = new EdnReader(text, source);
+  r.opMaxChars = opMaxChars;
   const forms: EdnForm[] = [];
   while (!r.atEnd()) {
     const line = r.line;

@@ -15,7 +15,7 @@ import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyw
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { flatString } from "./flat-string.js";
-import { ParseError, ReadTimeLimitError } from "./parse-error.js";
+import { OpTooLongError, ParseError, ReadTimeLimitError } from "./parse-error.js";
 import type { History, Op, OpType, Process, Value } from "../history/op.js";
 import { OP_TYPES } from "../history/op.js";
 
@@ -28,11 +28,19 @@ export interface ReadOptions {
   format?: HistoryFormat;
   /**
    * Stop with a ReadTimeLimitError once `now()` is past `at`: the clock is
-   * looked at every EVENTS_PER_LOOK operations, never inside one operation's
+   * looked at before an operation, every EVENTS_PER_LOOK operations and
+   * after every CHARS_PER_LOOK characters, never inside one operation's
    * value (a file read as one vector or array in full first, when it is not
    * in the usual shape, is looked at as its operations are made from it).
    */
   deadline?: ReadDeadline;
+  /**
+   * The most characters of the text one operation may take (default: no
+   * bound); a longer one is an OpTooLongError, thrown as soon as the reader
+   * is that far into it. What the deadline cannot interrupt, reading one
+   * value and preparing it for the search, then takes a bounded time.
+   */
+  opMaxChars?: number;
 }
 
 export interface ReadDeadline {
@@ -43,9 +51,26 @@ export interface ReadDeadline {
 /** Operations read between two looks at the deadline's clock (a power of two): the clock is far slower than an operation. */
 const EVENTS_PER_LOOK = 1024;
 
-/** Throws ReadTimeLimitError when `events` is a multiple of EVENTS_PER_LOOK and the deadline has passed. */
-function lookAtClock(deadline: ReadDeadline | undefined, events: number, line: number): void {
-  if (deadline !== undefined && (events & (EVENTS_PER_LOOK - 1)) === 0 && deadline.now() > deadline.at) throw new ReadTimeLimitError(line, events);
+/** Characters read between two looks at the deadline's clock, however few operations they hold. */
+const CHARS_PER_LOOK = 1 << 20;
+
+/** The looks at a deadline's clock while a history is read. */
+class ClockLooks {
+  private lookedAt = 0;
+  constructor(private readonly deadline: ReadDeadline | undefined) {}
+
+  /**
+   * Before an operation (`events` read, starting on `line`, at offset `pos`):
+   * throws ReadTimeLimitError when the deadline has passed, looked at when
+   * `events` is a multiple of EVENTS_PER_LOOK or CHARS_PER_LOOK characters
+   * have been read since the last look.
+   */
+  before(events: number, line: number, pos: number): void {
+    if (this.deadline === undefined) return;
+    if ((events & (EVENTS_PER_LOOK - 1)) !== 0 && pos - this.lookedAt < CHARS_PER_LOOK) return;
+    this.lookedAt = pos;
+    if (this.deadline.now() > this.deadline.at) throw new ReadTimeLimitError(line, events);
+  }
 }
 
 /** Guesses the format: JSON when the first value opens an object with a string key. */
@@ -59,7 +84,8 @@ export function readHistory(raw: string, options: ReadOptions = {}): History {
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const source = options.source ?? "<history>";
   const format = options.format ?? detectFormat(text);
-  return format === "json" ? readJsonHistory(text, source, options.deadline) : readEdnHistory(text, source, options.deadline);
+  const opMaxChars = options.opMaxChars ?? Infinity;
+  return format === "json" ? readJsonHistory(text, source, options.deadline, opMaxChars) : readEdnHistory(text, source, options.deadline, opMaxChars);
 }
 
 /** Returns the object it is given, so that a subclass's fields are set on that object. */
@@ -102,8 +128,8 @@ export function lineOfOp(op: Op): number | undefined {
   return LineStamp.lineOf(op);
 }
 
-function readEdnHistory(text: string, source: string, deadline: ReadDeadline | undefined): History {
-  return readEdnOps(text, source, deadline) ?? readEdnForms(text, source, deadline);
+function readEdnHistory(text: string, source: string, deadline: ReadDeadline | undefined, opMaxChars: number): History {
+  return readEdnOps(text, source, deadline, opMaxChars) ?? readEdnForms(text, source, deadline, opMaxChars);
 }
 
 /**
@@ -115,8 +141,18 @@ function readEdnHistory(text: string, source: string, deadline: ReadDeadline | u
  * an operation). Levels are counted as `EdnReader.read` counts them, so the
  * depth limit falls where it does there.
  */
-function readEdnOps(text: string, source: string, deadline: ReadDeadline | undefined): Op[] | undefined {
+function readEdnOps(text: string, source: string, deadline: ReadDeadline | undefined, opMaxChars: number): Op[] | undefined {
   const r = new EdnReader(text, source);
+  r.opMaxChars = opMaxChars;
+  const clock = new ClockLooks(deadline);
+  /** One operation at `r.pos`, its length bounded; false when it is not in the usual shape. */
+  const readOp = (): boolean => {
+    r.opStart = r.pos;
+    r.opNumber = ops.length;
+    if (!readEdnOp(r, fields, names, ops)) return false;
+    r.checkOpLength();
+    return true;
+  };
   const fields = new OpFields();
   const names: string[] = [...OP_TYPES];
   const ops: Op[] = [];
@@ -125,8 +161,8 @@ function readEdnOps(text: string, source: string, deadline: ReadDeadline | undef
     const open = text.charCodeAt(r.pos);
     if (open !== 91 && open !== 40) {
       while (!r.atEnd()) {
-        lookAtClock(deadline, ops.length, r.line);
-        if (!readEdnOp(r, fields, names, ops)) return undefined;
+        clock.before(ops.length, r.line, r.pos);
+        if (!readOp()) return undefined;
       }
       return ops;
     }
@@ -138,14 +174,15 @@ function readEdnOps(text: string, source: string, deadline: ReadDeadline | undef
       r.skipWhitespace();
       if (r.pos >= text.length) return undefined;
       if (text.charCodeAt(r.pos) === close) break;
-      lookAtClock(deadline, ops.length, r.line);
-      if (!readEdnOp(r, fields, names, ops)) return undefined;
+      clock.before(ops.length, r.line, r.pos);
+      if (!readOp()) return undefined;
     }
     r.pos++;
     r.leave();
     return r.atEnd() ? ops : undefined;
   } catch (e) {
-    if (e instanceof ParseError) return undefined;
+    // Any error is said by readEdnForms, but a too long operation at once: reading it again would take as long.
+    if (e instanceof ParseError && !(e instanceof OpTooLongError)) return undefined;
     throw e;
   }
 }
@@ -319,8 +356,9 @@ function nameAt(names: string[], text: string, start: number, end: number): stri
  * The operations are the top-level forms (one map per line, or several, or
  * across lines), or the items of a single top-level vector or list.
  */
-function readEdnForms(text: string, source: string, deadline: ReadDeadline | undefined): History {
-  const forms = parseEdnForms(text, source);
+function readEdnForms(text: string, source: string, deadline: ReadDeadline | undefined, opMaxChars: number): History {
+  const forms = parseEdnForms(text, source, opMaxChars);
+  const clock = new ClockLooks(deadline);
   let items: Array<{ value: EdnValue; line: number; column: number }> = forms;
   // A single vector or list of maps: Knossos' test files, `(pr-str history)`.
   const only = forms.length === 1 ? forms[0]! : undefined;
@@ -333,7 +371,7 @@ function readEdnForms(text: string, source: string, deadline: ReadDeadline | und
   const ops: Op[] = [];
   for (const item of items) {
     const line = item.line;
-    lookAtClock(deadline, ops.length, line);
+    clock.before(ops.length, line, 0);
     // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
     const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
     if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line, column: item.column });
@@ -344,25 +382,30 @@ function readEdnForms(text: string, source: string, deadline: ReadDeadline | und
   return ops;
 }
 
-function readJsonHistory(text: string, source: string, deadline: ReadDeadline | undefined): History {
+function readJsonHistory(text: string, source: string, deadline: ReadDeadline | undefined, opMaxChars: number): History {
   const trimmed = text.trimStart();
   const ops: Op[] = [];
+  const clock = new ClockLooks(deadline);
   if (trimmed.startsWith("[")) {
-    const all = parseJson(text, source);
+    const all = parseJson(text, source, 1, opMaxChars);
     if (!Array.isArray(all)) throw new ParseError("expected an array of operations", { source, line: 1 });
     const lines = jsonItemLines(all);
     for (let i = 0; i < all.length; i++) {
       const line = lines?.[i] ?? 1;
-      lookAtClock(deadline, ops.length, line);
+      clock.before(ops.length, line, 0);
       ops.push(atLine(opFromJson(all[i]!, ops.length, { source, line }), line));
     }
     return ops;
   }
   const lines = text.split("\n");
+  let offset = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
+    offset += line.length + 1;
     if (line.trim() === "") continue;
-    lookAtClock(deadline, ops.length, i + 1);
+    clock.before(ops.length, i + 1, offset);
+    // One object per line: the line is the operation, measured before it is parsed.
+    if (line.length > opMaxChars) throw new OpTooLongError(ops.length, opMaxChars, { source, line: i + 1, column: 1 });
     const value = parseJson(line, source, i + 1);
     ops.push(atLine(opFromJson(value, ops.length, { source, line: i + 1 }), i + 1));
   }

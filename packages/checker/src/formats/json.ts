@@ -5,7 +5,7 @@
  * is bounded (NESTING_DEPTH_MAX), so hostile input is an error, not a stack
  * overflow.
  */
-import { NESTING_DEPTH_MAX, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
+import { NESTING_DEPTH_MAX, OpTooLongError, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -13,11 +13,20 @@ class JsonReader {
   pos = 0;
   /** Values being read, one inside the other: every recursion goes through `value`. */
   private depth = 0;
+  /** Where the item of the top-level array being read starts, and its index: each item is an operation, its length bounded by `opMaxChars`. */
+  private opStart = 0;
+  private opNumber = 0;
   constructor(
     private readonly text: string,
     private readonly source: string,
     private readonly firstLine: number,
+    private readonly opMaxChars: number,
   ) {}
+
+  /** Fails with OpTooLongError, placed where the operation starts, once `pos` is more than `opMaxChars` past it. */
+  private checkOpLength(): void {
+    if (this.pos - this.opStart > this.opMaxChars) throw new OpTooLongError(this.opNumber, this.opMaxChars, { source: this.source, ...positionAt(this.text, this.opStart, this.firstLine) });
+  }
 
   fail(message: string, at = this.pos): never {
     throw new ParseError(message, { source: this.source, ...positionAt(this.text, at, this.firstLine) });
@@ -61,6 +70,7 @@ class JsonReader {
     if (this.text[this.pos] === "}") return this.pos++, out;
     for (;;) {
       this.ws();
+      this.checkOpLength();
       if (this.text[this.pos] !== '"') this.fail("expected a string key");
       const key = this.string();
       this.ws();
@@ -90,6 +100,11 @@ class JsonReader {
     if (this.text[this.pos] === "]") return this.pos++, out;
     for (;;) {
       this.ws();
+      this.checkOpLength();
+      if (offsets !== undefined) {
+        this.opStart = this.pos;
+        this.opNumber = out.length;
+      }
       offsets?.push(this.pos);
       out.push(this.value());
       this.ws();
@@ -98,7 +113,10 @@ class JsonReader {
         this.pos++;
         continue;
       }
-      if (c === "]") return this.pos++, out;
+      if (c === "]") {
+        this.checkOpLength();
+        return this.pos++, out;
+      }
       this.fail("expected ',' or ']' in array");
     }
   }
@@ -160,8 +178,8 @@ export function jsonItemLines(array: JsonValue[]): readonly number[] | undefined
 }
 
 /** Parses one JSON document. `firstLine` offsets reported line numbers. */
-export function parseJson(text: string, source = "<json>", firstLine = 1): JsonValue {
-  const r = new JsonReader(text, source, firstLine);
+export function parseJson(text: string, source = "<json>", firstLine = 1, opMaxChars = Infinity): JsonValue {
+  const r = new JsonReader(text, source, firstLine, opMaxChars);
   const v = r.value();
   r.ws();
   if (r.pos < text.length) r.fail("unexpected text after the JSON value");

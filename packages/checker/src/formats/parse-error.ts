@@ -54,6 +54,27 @@ export function positionAt(text: string, at: number, firstLine = 1): { line: num
 }
 
 /**
+ * One operation takes more characters of the file than `ReadOptions.opMaxChars`
+ * (the CLI's `--op-max-chars`): reading it, and preparing its values for the
+ * search, would take seconds that no time limit interrupts. `op` is its
+ * position among the operations, and the error is placed where it starts,
+ * found as soon as the reader passes the bound inside it.
+ */
+export class OpTooLongError extends ParseError {
+  constructor(
+    readonly op: number,
+    readonly maxChars: number,
+    at: SourcePosition,
+  ) {
+    super(
+      `op ${op} is longer than ${maxChars} characters, the most one operation may take (--op-max-chars): one value this large takes seconds to read and prepare, which the time limit cannot interrupt`,
+      at,
+    );
+    this.name = "OpTooLongError";
+  }
+}
+
+/**
  * Reading stopped at `ReadOptions.deadline`: not bad input, the history was
  * not read in time (the CLI's verdict is then unknown). `line` is where the
  * next operation starts, `events` how many were read before it.

@@ -536,6 +536,47 @@ describe("history-check - redirected from a file", () => {
   });
 });
 
+/** A transaction of `n` writes, `[[:write :k0 0] [:write :k1 1] ...]`, as EDN text. */
+function bigTxn(n: number): string {
+  const micro: string[] = [];
+  for (let i = 0; i < n; i++) micro.push(`[:write :k${i} ${i}]`);
+  return `[${micro.join(" ")}]`;
+}
+
+describe("history-check --op-max-chars", () => {
+  it("refuses one giant operation at once, naming the op and its line, where --time-limit-s would let it run on for seconds", () => {
+    // A 60 MB transaction of 1,200,000 writes, called and returned: many seconds to read and prepare whatever the time limit.
+    const txn = bigTxn(1_200_000);
+    const h = file(
+      "giant.edn",
+      `{:type :invoke, :f :txn, :value [[:read :x nil]], :process 0}\n{:type :ok, :f :txn, :value [[:read :x nil]], :process 0}\n{:type :invoke, :f :txn, :value ${txn}, :process 1}\n{:type :ok, :f :txn, :value ${txn}, :process 1}\n`,
+    );
+    const started = performance.now();
+    const r = run(h, "--model", "multi-register", "--time-limit-s", "1");
+    const seconds = (performance.now() - started) / 1000;
+    expect(r.out).toBe(
+      `${h}: ERROR ${h}:3:1: op 2 is longer than 2000000 characters, the most one operation may take (--op-max-chars): one value this large takes seconds to read and prepare, which the time limit cannot interrupt\n`,
+    );
+    expect(r.code).toBe(4);
+    expect(seconds).toBeLessThan(5);
+  });
+
+  it("checks an operation longer than the default when --op-max-chars gives it room, and refuses a bound that is no positive integer", () => {
+    const txn = bigTxn(110_000);
+    expect(txn.length).toBeGreaterThan(2_000_000);
+    const h = file("big-txn.edn", `{:type :invoke, :f :txn, :value ${txn}, :process 0}\n{:type :ok, :f :txn, :value ${txn}, :process 0}\n`);
+    const refused = run(h, "--model", "multi-register");
+    expect(refused.code).toBe(4);
+    expect(refused.out).toContain(`${h}:1:1: op 0 is longer than 2000000 characters`);
+    const checked = run(h, "--model", "multi-register", "--op-max-chars", "3000000");
+    expect(checked.out).toMatch(new RegExp(`^${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: valid \\(multi-register, 1 ops, \\d+ ms\\)\n$`));
+    expect(checked.code).toBe(0);
+    const bad = run(h, "--model", "multi-register", "--op-max-chars", "0");
+    expect(bad.code).toBe(2);
+    expect(bad.err.split("\n")[0]).toBe('history-check: --op-max-chars: expected an integer >= 1, got "0"');
+  });
+});
+
 describe("history-check --time-limit-s, in process with an injected clock", () => {
   it("counts reading and parsing a file toward the limit: a file whose reading took longer is unknown (time limit), not valid", async () => {
     const { runCli } = await import("../../src/cli/run.js");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EdnList, HistoryBuilder, NESTING_DEPTH_MAX, ParseError, ReadTimeLimitError, kw, lineOfOp, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+import { EdnList, HistoryBuilder, NESTING_DEPTH_MAX, OpTooLongError, ParseError, ReadTimeLimitError, kw, lineOfOp, pairOps, readHistory, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
 
 const maelstrom = `{:type :invoke, :f :write, :value [0 3], :time 100, :process 0, :index 0}
 {:type :invoke, :f :cas, :value [0 [3 4]], :time 110, :process 1, :index 1}
@@ -195,5 +195,59 @@ describe("readHistory with a deadline", () => {
 
   it("reads to the end when the deadline is not reached", () => {
     expect(readHistory(edn, { deadline: { at: 100, now: () => 0 } })).toHaveLength(6000);
+  });
+});
+
+describe("readHistory with a deadline, on a few long operations", () => {
+  const b = new HistoryBuilder();
+  for (let i = 0; i < 4; i++) b.invoke(i, "write", "x".repeat(600_000));
+  const history = b.build();
+
+  it.each([
+    ["EDN, one map per line", writeHistoryEdn(history)],
+    ["JSON lines", writeHistoryJson(history)],
+  ])("looks at the clock after every MiB read in %s, however few operations that holds", (_, text) => {
+    // The first look (before op 0) is in time; op 1 starts 600,000 characters in, op 2 past 1 MiB.
+    let looks = 0;
+    const now = () => (looks++ === 0 ? 0 : 200);
+    expect(() => readHistory(text, { deadline: { at: 100, now } })).toThrow("the time limit was reached while reading the history, at line 3 after 2 operation events");
+    expect(looks).toBe(2);
+  });
+});
+
+describe("readHistory with opMaxChars", () => {
+  const small = "{:type :invoke, :f :read, :value nil, :process 0}\n{:type :ok, :f :read, :value nil, :process 0}";
+  const ints = Array.from({ length: 1000 }, (_, i) => i).join(" ");
+  const long = `{:type :invoke, :f :write, :value [${ints}], :process 1}`;
+  const reason = "op 2 is longer than 1000 characters, the most one operation may take (--op-max-chars): one value this large takes seconds to read and prepare, which the time limit cannot interrupt";
+  const jsonSmall = '{"type":"invoke","f":"read","value":null,"process":0}\n{"type":"ok","f":"read","value":null,"process":0}';
+  const jsonLong = `{"type":"invoke","f":"write","value":[${ints.replace(/ /g, ",")}],"process":1}`;
+
+  it.each([
+    ["EDN, one map per line", `${small}\n${long}\n`, "h.edn:3:1"],
+    ["EDN, a map read by the general reader (a set in it)", `${small}\n{:type :invoke, :f :write, :value #{[${ints}]}, :process 1}\n`, "h.edn:3:1"],
+    ["one EDN vector", `[${small}\n ${long}]`, "h.edn:3:2"],
+    ["one EDN list", `(${small}\n ${long})`, "h.edn:3:2"],
+    ["JSON lines", `${jsonSmall}\n${jsonLong}\n`, "h.edn:3:1"],
+    ["one JSON array", `[${jsonSmall.replace("\n", ",\n")},\n ${jsonLong}]`, "h.edn:3:2"],
+  ])("refuses an operation longer than the bound in %s, naming the op and where it starts", (_, text, at) => {
+    let caught: unknown;
+    try {
+      readHistory(text, { source: "h.edn", opMaxChars: 1000 });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(OpTooLongError);
+    expect((caught as OpTooLongError).message).toBe(`${at}: ${reason}`);
+    expect((caught as OpTooLongError).op).toBe(2);
+    // Without a bound, or with room for it, the same text is a history.
+    expect(readHistory(text, { source: "h.edn" })).toHaveLength(3);
+    expect(readHistory(text, { source: "h.edn", opMaxChars: 10_000 })).toHaveLength(3);
+  });
+
+  it("stops inside the operation once it is that long, before its end: a syntax error further on in it is never reached", () => {
+    const text = `${small}\n{:type :invoke, :f :write, :value [${ints} ${ints}}, :process 1}\n`;
+    expect(() => readHistory(text, { source: "h.edn" })).toThrow(/^h\.edn:3:\d+: unexpected '\}'$/);
+    expect(() => readHistory(text, { source: "h.edn", opMaxChars: 1000 })).toThrow(`h.edn:3:1: ${reason}`);
   });
 });
