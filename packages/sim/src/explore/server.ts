@@ -4,6 +4,7 @@
  *
  *   GET  /              the page (page.ts): inline CSS and script, nothing fetched from elsewhere
  *   GET  /api/state     the session's snapshot (session.ts `SessionSnapshot`)
+ *   HEAD on either GET route: the GET's status and headers (content-length included), no body
  *   POST /api/step      {"index": N} or {"id": "..."}: take an enabled event
  *   POST /api/back      one state back;  POST /api/forward: one ahead (the trace's next event at the path's end)
  *   POST /api/goto      {"position": N}: a state on the path
@@ -16,7 +17,8 @@
  * address (a page elsewhere cannot reach the explorer through a DNS name),
  * or an action from a page of another origin (its Origin header, or its
  * Sec-Fetch-Site when the browser sends no Origin),
- * 404, 405, 409 an action not possible in this state, 413 a body over
+ * 404, 405 a method the route does not take (its Allow header names those it does),
+ * 409 an action not possible in this state, 413 a body over
  * `maxBodyBytes`, 415 a POST that is not `application/json` (so a page from
  * another origin cannot send one without a preflight, which is refused),
  * 422 a trace that does not fit this scenario, 500 the scenario's code threw.
@@ -68,10 +70,19 @@ class HttpError extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+/** Answers `body` as JSON; to a HEAD, the same status and headers (content-length included) and no body. */
+function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
-  res.end(text);
+  res.end(req.method === "HEAD" ? undefined : text);
+}
+
+/** The methods a route that is read takes: a HEAD is answered as the GET is, without the body. */
+const READ_METHODS = ["GET", "HEAD"];
+
+/** A 405 naming the methods the route takes (the Allow header). */
+function notAllowed(message: string, methods: readonly string[]): HttpError {
+  return Object.assign(new HttpError(405, message), { allow: methods.join(", ") });
 }
 
 const discarding = new WeakSet<IncomingMessage>();
@@ -206,21 +217,21 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
     const url = requestUrl(req.url ?? "/", port);
     const path = url.pathname;
     if (path === "/" || path === "/index.html") {
-      if (req.method !== "GET" && req.method !== "HEAD") throw Object.assign(new HttpError(405, "the page is read with GET"), { allow: "GET, HEAD" });
+      if (!READ_METHODS.includes(req.method ?? "")) throw notAllowed("the page is read with GET or HEAD", READ_METHODS);
       closeIfUnread(req, res);
       res.writeHead(200, { ...PAGE_HEADERS, "content-length": Buffer.byteLength(page) });
       res.end(req.method === "HEAD" ? undefined : page);
       return;
     }
     if (path === "/api/state") {
-      if (req.method !== "GET") throw Object.assign(new HttpError(405, "/api/state is read with GET"), { allow: "GET" });
+      if (!READ_METHODS.includes(req.method ?? "")) throw notAllowed("/api/state is read with GET or HEAD", READ_METHODS);
       closeIfUnread(req, res);
-      send(res, 200, session.snapshot());
+      send(req, res, 200, session.snapshot());
       return;
     }
     const action = /^\/api\/([a-z]+)$/.exec(path)?.[1];
     if (action === undefined || !(POST_ROUTES as readonly string[]).includes(action)) throw new HttpError(404, `no such page or API: ${path}`);
-    if (req.method !== "POST") throw Object.assign(new HttpError(405, `${path} takes a POST`), { allow: "POST" });
+    if (req.method !== "POST") throw notAllowed(`${path} takes a POST`, ["POST"]);
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/json") {
       throw new HttpError(415, `send JSON with the header Content-Type: application/json (got ${JSON.stringify(type || "none")})`);
@@ -264,7 +275,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
         break;
       }
     }
-    send(res, 200, session.snapshot());
+    send(req, res, 200, session.snapshot());
   };
 
   const server: Server = createServer((req, res) => {
@@ -278,7 +289,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
       const allow = (e as { allow?: string }).allow;
       if (allow !== undefined) res.setHeader("allow", allow);
       closeIfUnread(req, res);
-      send(res, status, { error: status === 500 && !(e instanceof ExploreError) ? `internal error: ${message}` : message });
+      send(req, res, status, { error: status === 500 && !(e instanceof ExploreError) ? `internal error: ${message}` : message });
     });
   });
   server.headersTimeout = 30_000;

@@ -223,6 +223,57 @@ describe("kv-sim explore: the API", () => {
     expect((await state(e)).position).toBe(0);
   });
 
+  test("HEAD answers every GET route with the GET's status and headers, content-length included, and no body; a method a route does not take is 405 with Allow", async () => {
+    const e = await explorer(solution);
+    /** The answer's status line and headers (date and connection left out), and whatever followed them. */
+    const split = (answer: string) => {
+      const end = answer.indexOf("\r\n\r\n");
+      expect(end, answer.slice(0, 200)).toBeGreaterThan(0);
+      const [status, ...lines] = answer.slice(0, end).split("\r\n");
+      const headers = lines.filter((l) => !/^(date|connection|keep-alive):/i.test(l)).sort();
+      return { status, headers, body: answer.slice(end + 4) };
+    };
+    const ask = (method: string, path: string, extra = "") => raw(e.port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${e.port}\r\n${extra}Connection: close\r\n\r\n`).then(split);
+    for (const path of ["/", "/index.html", "/api/state"]) {
+      const get = await ask("GET", path);
+      const head = await ask("HEAD", path);
+      expect(get.status, path).toBe("HTTP/1.1 200 OK");
+      expect(head.status, path).toBe(get.status);
+      expect(head.headers, path).toEqual(get.headers);
+      expect(head.headers, path).toContain(`content-length: ${Buffer.byteLength(get.body)}`);
+      expect(get.body.length, path).toBeGreaterThan(0);
+      expect(head.body, path).toBe("");
+    }
+    // A refusal to a HEAD has the GET's status and headers too, and no body.
+    const headForeign = split(await raw(e.port, `HEAD /api/state HTTP/1.1\r\nHost: attacker.example:${e.port}\r\nConnection: close\r\n\r\n`));
+    expect(headForeign.status).toMatch(/^HTTP\/1\.1 403 /);
+    expect(headForeign.body).toBe("");
+    const headMissing = await ask("HEAD", "/api/nothing");
+    expect(headMissing.status).toMatch(/^HTTP\/1\.1 404 /);
+    expect(headMissing.body).toBe("");
+    // What a route does not take: 405 naming what it does.
+    const refused: [string, string, string][] = [
+      ["POST", "/api/state", "GET, HEAD"],
+      ["DELETE", "/api/state", "GET, HEAD"],
+      ["PUT", "/", "GET, HEAD"],
+      ["GET", "/api/reset", "POST"],
+    ];
+    for (const [method, path, allow] of refused) {
+      const r = await call(e.url, method, path, method === "POST" ? "{}" : undefined);
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.allow, `${method} ${path}`).toBe(allow);
+      expect(r.body.error, `${method} ${path}`).toMatch(/ (is read with GET or HEAD|takes a POST)$/);
+    }
+    const headAction = await ask("HEAD", "/api/step");
+    expect(headAction.status).toBe("HTTP/1.1 405 Method Not Allowed");
+    expect(headAction.headers).toContain("allow: POST");
+    expect(headAction.body).toBe("");
+    // A HEAD is served as a GET is: from any origin, changing nothing.
+    const headFromElsewhere = await ask("HEAD", "/api/state", "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\n");
+    expect(headFromElsewhere.status).toBe("HTTP/1.1 200 OK");
+    expect((await state(e)).position).toBe(0);
+  });
+
   test("a POST that is not application/json is refused (415), and so is a Host header that does not name the loopback address (403)", async () => {
     const e = await explorer(solution);
     const form = await call(e.url, "POST", "/api/step", "index=0", { "content-type": "application/x-www-form-urlencoded" });
