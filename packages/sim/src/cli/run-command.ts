@@ -64,7 +64,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
   let artifacts;
   try {
-    artifacts = bin ? await runProcessMode(config) : await runInProcess(config, { tracePeerMessages: true });
+    artifacts = bin ? await runProcessMode(config, { onWarning: (message) => io.stderr(`kv-sim: ${message}\n`) }) : await runInProcess(config, { tracePeerMessages: true });
   } catch (e) {
     throw codeUnderTestThrew(e, moduleSources(config)) ?? e;
   }

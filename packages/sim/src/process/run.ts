@@ -36,6 +36,8 @@ export const PROCESS_DEFAULTS = {
 export interface ProcessModeOptions {
   /** Called for each node problem as it happens. */
   onProblem?: (p: NodeProblem) => void;
+  /** Called with what the run should say about the command but goes on despite (a --help cut at its bound). */
+  onWarning?: (message: string) => void;
 }
 
 /** Workload node settings passed as flags when the command's --help mentions them. */
@@ -45,22 +47,55 @@ const TUNING_FLAGS = [
   ["snapshotEveryEntries", "--snapshot-every"],
 ] as const;
 
-/** What the command accepts, from its --help text. */
-export async function probeCommand(command: string): Promise<{ dataDir: boolean; seed: boolean; flags: Set<string> }> {
+/** How much of the command's --help (stdout and stderr together) is read; past it, the command is killed. */
+export const HELP_MAX_BYTES = 64 << 10;
+
+export interface CommandCaps {
+  dataDir: boolean;
+  seed: boolean;
+  flags: Set<string>;
+  /** Set when --help printed more than HELP_MAX_BYTES: it was killed there, and only its head was read. */
+  warning?: string;
+}
+
+/**
+ * What the command accepts, from its --help text: its first HELP_MAX_BYTES,
+ * the command killed as soon as it prints more (a --help that never ends
+ * would otherwise be held in memory until a far larger bound).
+ */
+export async function probeCommand(command: string): Promise<CommandCaps> {
   const [file, ...args] = parseCommandString(command);
   if (!file) throw new Error("--bin: empty command");
   // In a process group of its own, killed when it exits: a child it leaves holding its output open would keep the answer from coming.
-  const child = execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true, detached: true, cleanup: false });
+  const child = execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true, buffer: false, detached: true, cleanup: false });
   trackGroup(child.pid);
   child.on("exit", () => killGroup(child.pid));
+  const head: Buffer[] = [];
+  let size = 0;
+  let cut = false;
+  child.all?.on("data", (chunk: Buffer | string) => {
+    if (cut) return;
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    if (size + bytes.length > HELP_MAX_BYTES) {
+      head.push(Buffer.from(bytes.subarray(0, HELP_MAX_BYTES - size)));
+      size = HELP_MAX_BYTES;
+      cut = true;
+      killGroup(child.pid);
+      return;
+    }
+    head.push(bytes);
+    size += bytes.length;
+  });
   const r = await child;
-  if (r.failed && r.exitCode === undefined && !r.timedOut) {
+  if (!cut && r.failed && r.exitCode === undefined && !r.timedOut) {
     // Not started at all (ENOENT, EACCES): nothing to run a cluster of.
     throw new Error(`--bin: cannot start ${JSON.stringify(command)}: ${(r as { originalMessage?: string }).originalMessage ?? r.shortMessage}`);
   }
-  const text = String(r.all ?? "");
+  const text = Buffer.concat(head).toString("utf8");
   const flags = new Set(TUNING_FLAGS.map(([, flag]) => flag).filter((flag) => new RegExp(`${flag}\\b`).test(text)));
-  return { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text), flags };
+  const caps: CommandCaps = { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text), flags };
+  if (cut) caps.warning = `--bin: ${JSON.stringify(command)} --help printed more than ${HELP_MAX_BYTES >> 10} KiB; it was stopped there, and what the command takes was read from those ${HELP_MAX_BYTES >> 10} KiB`;
+  return caps;
 }
 
 export async function runProcessMode(config: RunConfig, options: ProcessModeOptions = {}): Promise<RunArtifacts> {
@@ -74,6 +109,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
   const recorder = new HistoryRecorder(() => timeline.now());
   const problems: NodeProblem[] = [];
   const caps = await probeCommand(config.bin);
+  if (caps.warning !== undefined) options.onWarning?.(caps.warning);
   const dataRoot = caps.dataDir ? await mkdtemp(join(tmpdir(), `kv-sim-${config.seed}-`)) : null;
 
   const tuningArgs: string[] = [];

@@ -4,12 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ProcessCluster } from "../../src/process/cluster.js";
 import { probeCommand, runProcessMode } from "../../src/process/run.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/misbehaving_node.py", import.meta.url));
+const endlessHelp = fileURLToPath(new URL("../fixtures/endless-help.mjs", import.meta.url));
+const kvSimBin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const config = (mode: string, extra = ""): RunConfig => ({
   ...DEFAULT_CONFIG,
   seed: `misbehave-${mode}`,
@@ -210,4 +213,33 @@ describe("process mode: asking the command what it takes (--help)", () => {
     expect(pids.length).toBe(1);
     expect(await survivors(pids)).toEqual([]);
   }, 60_000);
+
+  test("a --help that never ends is read up to 64 KiB and killed there: the options named in those 64 KiB are taken, and the answer says it was cut", async () => {
+    const file = pidFile("endless-help.pids");
+    const command = `node ${endlessHelp} --pid-file ${file}`;
+    const started = performance.now();
+    const caps = await probeCommand(command);
+    // Well before the probe's own 15 s limit: stopped at the bound, not at the limit.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    // --seed is in the first line; --data-dir only after 128 KiB.
+    expect(caps).toMatchObject({ seed: true, dataDir: false });
+    expect(caps.warning).toBe(`--bin: ${JSON.stringify(command)} --help printed more than 64 KiB; it was stopped there, and what the command takes was read from those 64 KiB`);
+    const pids = pidsIn(file);
+    expect(pids.length).toBe(1);
+    expect(await survivors(pids)).toEqual([]);
+  }, 60_000);
+
+  test("kv-sim run with such a command says so on stderr and goes on with the run", async () => {
+    const command = `node ${endlessHelp}`;
+    const r = await execa(process.execPath, [kvSimBin, "run", "--bin", command, "--nodes", "1", "--time-limit-s", "1", "--rate", "20", "--nemesis", "none", "--workload", "exactly-once", "--out", join(dir, "out-endless-help")], {
+      reject: false,
+      env: { FORCE_COLOR: "0" },
+      timeout: 90_000,
+      killSignal: "SIGKILL",
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr.split("\n")[0]).toBe(`kv-sim: --bin: ${JSON.stringify(command)} --help printed more than 64 KiB; it was stopped there, and what the command takes was read from those 64 KiB`);
+    expect(r.stdout).toMatch(/^verdict: VALID$/m);
+    expect(r.exitCode).toBe(0);
+  }, 120_000);
 });
