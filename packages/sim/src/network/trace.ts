@@ -86,8 +86,16 @@ export class MessageTrace {
  * than `maxChars` keeps its first 20 fields, each long one as the start of
  * its JSON and its length. A node that sends big messages (its whole log in
  * every append) would otherwise have the trace hold every one of them.
+ *
+ * `lineChars`, the length of the stdout line the body arrived in, measures it
+ * without serialising it again: the line holds the body's JSON, so a line of
+ * at most `maxChars` keeps the body whole. (Written again, that JSON can only
+ * grow where the line shortened a number, `1e20` for 21 digits: at most about
+ * 5 times the line, still bounded.) A longer line, or none, is measured by
+ * the body's own JSON.
  */
-export function boundedBody(body: Body, maxChars = 4096): Body {
+export function boundedBody(body: Body, { maxChars = 4096, lineChars }: { maxChars?: number; lineChars?: number } = {}): Body {
+  if (lineChars !== undefined && lineChars <= maxChars) return body;
   const text = JSON.stringify(body);
   if (text.length <= maxChars) return body;
   const entries = Object.entries(body);

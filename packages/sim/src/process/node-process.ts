@@ -11,7 +11,7 @@
  * SIGKILL, restart with the same data directory, SIGSTOP/SIGCONT for pause.
  */
 import { execa, parseCommandString, type ResultPromise } from "execa";
-import { LineSplitter, type Message } from "@dslab/protocol";
+import { LineSplitter, type Body, type Message } from "@dslab/protocol";
 import { killGroup, signalGroup, trackGroup } from "./process-group.js";
 
 export interface NodeProblem {
@@ -198,6 +198,7 @@ export class NodeProcess {
       this.reportLine({ node: this.opts.id, kind: "misaddressed", line: lineNumber, message: `${this.opts.id} stdout:${lineNumber}: ${wrong}; the message is dropped`, atMs: this.opts.now() });
       return;
     }
+    LINE_CHARS.set(m.body, line.length);
     this.opts.onMessage(m);
   }
 
@@ -256,6 +257,18 @@ function shortLine(line: string): string {
 
 function formatBytes(n: number): string {
   return n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : `${n} bytes`;
+}
+
+/** A message body from a node -> the length of the stdout line it arrived in (which holds its JSON). */
+const LINE_CHARS = new WeakMap<Body, number>();
+
+/**
+ * The length of the stdout line a node's message body arrived in, or
+ * undefined for a body that did not come from a node's stdout: the trace
+ * bounds a body by it instead of serialising the body again.
+ */
+export function stdoutLineChars(body: Body): number | undefined {
+  return LINE_CHARS.get(body);
 }
 
 /** Shape check only: routing needs src, dest and a body with a type; the receiver validates the rest. */

@@ -24,7 +24,7 @@ import { finalReads } from "../run/final-reads.js";
 import type { Anomaly } from "../run/results.js";
 import { ProcessCluster } from "./cluster.js";
 import { killGroup, trackGroup } from "./process-group.js";
-import type { NodeProblem } from "./node-process.js";
+import { stdoutLineChars, type NodeProblem } from "./node-process.js";
 
 export const PROCESS_DEFAULTS = {
   latency: { minMs: 0.2, meanExtraMs: 1, maxMs: 25 },
@@ -126,8 +126,8 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     nodeIds,
     latency: PROCESS_DEFAULTS.latency,
     trace,
-    // Real nodes may send big bodies: the trace keeps each one bounded.
-    traceBody: (body) => boundedBody(body),
+    // Real nodes may send big bodies: the trace keeps each one bounded, measured by the stdout line it came in when it did.
+    traceBody: (body) => boundedBody(body, { lineChars: stdoutLineChars(body) }),
     deliver: (m): PacketFate | void => (network.isNode(m.dest) ? cluster!.deliver(m) : driver!.deliver(m.dest, m)),
   });
   cluster = new ProcessCluster({

@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { runProcessMode } from "../../src/process/run.js";
+import { stdoutLineChars } from "../../src/process/node-process.js";
+import { boundedBody } from "../../src/network/trace.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
 
 const kvNode = fileURLToPath(new URL("../../../cluster/bin/kv-node.js", import.meta.url));
@@ -58,6 +60,30 @@ describe("process mode: any command speaking the protocol runs as child processe
       expect(labels.some((l) => l.startsWith("restart"))).toBe(true);
       expect(labels.some((l) => l.startsWith("pause"))).toBe(true);
       expect(labels.some((l) => l.startsWith("resume"))).toBe(true);
+    },
+    60_000,
+  );
+
+  test(
+    "the trace keeps each node message's body as it arrived, measured by its stdout line: the bodies a second serialisation would have kept",
+    async () => {
+      const a = await runProcessMode({ ...DEFAULT_CONFIG, seed: "trace-bodies", nodes: 3, timeLimitS: 3, rate: 40, concurrency: 4, workload: "exactly-once", nemesis: [], bin: `node ${kvNode}` });
+      expect(a.results!.verdict).toBe("valid");
+      const nodes = new Set(a.nodeIds);
+      const fromNodes = a.trace.entries.filter((e) => e.kind === "message" && nodes.has(e.src));
+      expect(fromNodes.some((e) => e.kind === "message" && nodes.has(e.dest))).toBe(true);
+      expect(fromNodes.some((e) => e.kind === "message" && !nodes.has(e.dest))).toBe(true);
+      let small = 0;
+      for (const e of fromNodes) {
+        if (e.kind !== "message") continue;
+        const json = JSON.stringify(e.body);
+        if (json.length > 4096) continue;
+        small++;
+        // Measured by the line it came in (which holds it), and what bounding it by its JSON keeps: the body itself.
+        expect(stdoutLineChars(e.body), json).toBeGreaterThanOrEqual(json.length);
+        expect(boundedBody(e.body)).toBe(e.body);
+      }
+      expect(small).toBeGreaterThan(100);
     },
     60_000,
   );
