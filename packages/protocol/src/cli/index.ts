@@ -10,11 +10,13 @@
  * - Anything else thrown out of a command's `main` is a bug: exit 70 with the
  *   stack. No crash can exit with a code that claims an outcome (0, 1, 3).
  * - Nothing here touches `process`: a command's shell passes an `Io`
- *   (`prepareOutDir` checks an output directory on the file system). This
+ *   (`prepareOutDir` checks an output directory on the file system, and
+ *   `readRegularFile` reads an input file). This
  *   module is the `@dslab/protocol/cli` subpath, so the package's main entry
  *   stays free of IO.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises as fsp, readFileSync, readSync, statSync, type Stats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** The exit codes, the same for every command. */
@@ -393,3 +395,234 @@ export function printable(text: string): string {
 }
 
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/*
+ * Reading an input file a command line names: only a regular file, and not
+ * past a size bound. A FIFO would block the command (opening it waits for a
+ * writer, reading it for the writer's end) and a device such as /dev/zero
+ * never ends, so the file is opened with O_NONBLOCK (the open returns at
+ * once, whatever the path is) and fstat then says what was opened; only a
+ * regular file is read. A file larger than the bound is refused by its size,
+ * unread, and one that grows past the bound while it is read is refused when
+ * it does: no more than the bound and one byte is ever read. Every failure
+ * is a ReadRegularError whose `code` a command maps to its own message and
+ * exit code.
+ */
+
+export interface ReadRegularOptions {
+  /** Largest size accepted, in bytes: a larger file, or one that grows past it while it is read, is refused. */
+  maxBytes: number;
+  /**
+   * What the file is, for the messages, in place of "it": with "the cluster
+   * secret", `the cluster secret is a FIFO (named pipe), not a regular file`.
+   */
+  label?: string;
+}
+
+/** A regular file's bytes, and its stat when it was opened (its mode, its size then). */
+export interface RegularFile {
+  bytes: Buffer;
+  stats: Stats;
+}
+
+/**
+ * Why a file was not read: `NOT_A_FILE` (a directory, a FIFO, a socket, a
+ * device; symlinks are followed), `TOO_LARGE`, or the system's own code for
+ * a failed open or read (`ENOENT`, `EACCES`, `ENOTDIR`, `ELOOP`, `EIO`, ...).
+ */
+export type ReadRegularCode = "NOT_A_FILE" | "TOO_LARGE" | "ENOENT" | "EACCES" | "ENOTDIR" | (string & {});
+
+/**
+ * A file that was not read. The message says what is wrong with the file,
+ * not which file it is (the caller names it: `cannot read FILE: MESSAGE`):
+ * for NOT_A_FILE and TOO_LARGE it starts with the label (`it is a
+ * directory, not a regular file`); for a system error it is the system's
+ * message, and `cause` is the system's error.
+ */
+export class ReadRegularError extends Error {
+  override readonly name = "ReadRegularError";
+  constructor(
+    readonly code: ReadRegularCode,
+    /** The path as given. */
+    readonly path: string,
+    message: string,
+    readonly details: {
+      /** NOT_A_FILE and TOO_LARGE: what the path was when it was opened. */
+      stats?: Stats;
+      /** TOO_LARGE: the bytes the file has at least (its size, or what was read before it passed the limit). */
+      size?: number;
+      /** TOO_LARGE: the limit it passed. */
+      limit?: number;
+      /** TOO_LARGE: the file was within the limit when opened and grew past it while it was read. */
+      grew?: boolean;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: details.cause });
+  }
+}
+
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** The file's bytes, if it is a regular file within `maxBytes`; a ReadRegularError otherwise. Never waits on a FIFO. */
+export function readRegularFileSync(path: string, options: ReadRegularOptions): RegularFile {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (e) {
+    throw openFailure(path, e, options);
+  }
+  try {
+    const stats = fstatSync(fd);
+    const reader = new BoundedReader(path, stats, options);
+    try {
+      while (reader.took(readSync(fd, reader.buffer, reader.offset, reader.room, null)));
+    } catch (e) {
+      throw reader.failure(e);
+    }
+    return { bytes: reader.bytes(), stats };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file's bytes, if it is a regular file within `maxBytes`; a ReadRegularError otherwise. Never waits on a FIFO. */
+export async function readRegularFile(path: string, options: ReadRegularOptions): Promise<RegularFile> {
+  const { handle, stats } = await openRegularFile(path, options);
+  try {
+    const reader = new BoundedReader(path, stats, options);
+    try {
+      while (reader.took((await handle.read(reader.buffer, reader.offset, reader.room, null)).bytesRead));
+    } catch (e) {
+      throw reader.failure(e);
+    }
+    return { bytes: reader.bytes(), stats };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Opens `path` for reading if it is a regular file, for a caller that reads
+ * it its own way (a part of it); a ReadRegularError (NOT_A_FILE or the
+ * system's code) otherwise, at once. The caller closes the handle.
+ */
+export async function openRegularFile(path: string, options: { label?: string } = {}): Promise<{ handle: FileHandle; stats: Stats }> {
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(path, READ_FLAGS);
+  } catch (e) {
+    throw openFailure(path, e, options);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw notAFile(path, stats, options);
+    return { handle, stats };
+  } catch (e) {
+    await handle.close();
+    throw e instanceof ReadRegularError ? e : systemFailure(path, e);
+  }
+}
+
+function subject(options: { label?: string }): string {
+  return options.label ?? "it";
+}
+
+function notAFile(path: string, stats: Stats, options: { label?: string }): ReadRegularError {
+  return new ReadRegularError("NOT_A_FILE", path, `${subject(options)} is ${fileKind(stats)}, not a regular file`, { stats });
+}
+
+function systemFailure(path: string, e: unknown): ReadRegularError {
+  if (e instanceof ReadRegularError) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? "EIO";
+  return new ReadRegularError(code, path, e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+/**
+ * A failed open: a directory (where the system refuses to open one, EISDIR)
+ * or a socket (ENXIO) is said as what it is, like any path that is not a
+ * regular file; anything else is the system's error.
+ */
+function openFailure(path: string, e: unknown, options: { label?: string }): ReadRegularError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EISDIR" || code === "ENXIO") {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(path);
+    } catch {
+      stats = undefined;
+    }
+    if (stats !== undefined && !stats.isFile()) return notAFile(path, stats, options);
+  }
+  return systemFailure(path, e);
+}
+
+/**
+ * The reading of one opened file, the same for the sync and the async
+ * reader: checks what was opened, then takes the file's bytes a read at a
+ * time into a buffer that grows to at most the limit and one byte, the byte
+ * that shows the file went past it.
+ */
+class BoundedReader {
+  buffer: Buffer;
+  private length = 0;
+  private readonly limit: number;
+
+  constructor(
+    private readonly path: string,
+    private readonly stats: Stats,
+    private readonly options: ReadRegularOptions,
+  ) {
+    this.limit = options.maxBytes;
+    if (!stats.isFile()) throw notAFile(path, stats, options);
+    if (stats.size > this.limit) {
+      throw new ReadRegularError("TOO_LARGE", path, `${subject(options)} is ${stats.size} bytes, more than the limit of ${this.limit} bytes`, {
+        stats,
+        size: stats.size,
+        limit: this.limit,
+      });
+    }
+    // One byte more than the size: a read that fills it shows the file has grown.
+    this.buffer = Buffer.allocUnsafe(Math.min(stats.size, this.limit) + 1);
+  }
+
+  /** Where the next read goes. */
+  get offset(): number {
+    return this.length;
+  }
+
+  /** How much the next read may take. */
+  get room(): number {
+    return this.buffer.length - this.length;
+  }
+
+  /** Counts `n` bytes read; false at the end of the file. */
+  took(n: number): boolean {
+    if (n === 0) return false;
+    this.length += n;
+    if (this.length > this.limit) {
+      throw new ReadRegularError("TOO_LARGE", this.path, `${subject(this.options)} grew past the limit of ${this.limit} bytes while it was read`, {
+        stats: this.stats,
+        size: this.length,
+        limit: this.limit,
+        grew: true,
+      });
+    }
+    if (this.length === this.buffer.length) {
+      const larger = Buffer.allocUnsafe(Math.min(this.buffer.length * 2, this.limit + 1));
+      this.buffer.copy(larger, 0, 0, this.length);
+      this.buffer = larger;
+    }
+    return true;
+  }
+
+  /** A failed read, as a ReadRegularError. */
+  failure(e: unknown): ReadRegularError {
+    return systemFailure(this.path, e);
+  }
+
+  /** The bytes read. */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
