@@ -1,11 +1,10 @@
 /**
- * Reading a file a command line names (a trace file): only a regular file,
- * and not past a size bound. A FIFO would block the command (opening it
- * waits for a writer, reading it for the writer's end), and a device such as
- * /dev/zero never ends.
+ * Reading a trace file a command line names: only a regular file, and not
+ * past a size bound (`readRegularFileSync` of @dslab/protocol/cli: a FIFO is
+ * refused at once, a device such as /dev/zero unread), with kv-sim's
+ * messages.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from "node:fs";
-import { fileKind } from "@dslab/protocol/cli";
+import { readRegularFileSync, ReadRegularError } from "@dslab/protocol/cli";
 
 /** Largest trace file read: a trace of the most events a path holds is far smaller. */
 export const MAX_TRACE_FILE_BYTES = 64 << 20;
@@ -24,22 +23,13 @@ export class FileReadError extends Error {
 
 /** The file's text; throws FileReadError saying what is wrong. */
 export function readRegularFile(path: string, maxBytes: number): string {
-  let fd: number;
   try {
-    // Non-blocking: opening a FIFO with no writer must not wait for one.
-    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    return readRegularFileSync(path, { maxBytes }).bytes.toString("utf8");
   } catch (e) {
-    throw new FileReadError("io", (e as Error).message, { cause: e });
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FileReadError("not-regular", `it is ${fileKind(stat)}, not a regular file`);
-    if (stat.size > maxBytes) throw new FileReadError("too-large", `${stat.size} bytes, more than a trace file can be (${maxBytes} bytes)`);
-    return readFileSync(fd, "utf8");
-  } catch (e) {
-    if (e instanceof FileReadError) throw e;
-    throw new FileReadError("io", (e as Error).message, { cause: e });
-  } finally {
-    closeSync(fd);
+    if (!(e instanceof ReadRegularError)) throw e;
+    if (e.code === "NOT_A_FILE") throw new FileReadError("not-regular", e.message, { cause: e });
+    if (e.code !== "TOO_LARGE") throw new FileReadError("io", e.message, { cause: e });
+    const message = e.details.grew === true ? e.message : `${e.details.size} bytes, more than a trace file can be (${maxBytes} bytes)`;
+    throw new FileReadError("too-large", message, { cause: e });
   }
 }
