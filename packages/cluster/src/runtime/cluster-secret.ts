@@ -6,17 +6,19 @@
  * bytes), mode 0600. `kv-cluster start` creates it when it is missing and
  * keeps it otherwise, so nodes restarted later with `kv-cluster node` read
  * the same one. `--secret-file FILE` names another file with the same rules:
- * at least 32 characters of text (surrounding whitespace ignored), readable
- * by its owner only.
+ * a regular file of at least 32 characters of text (surrounding whitespace
+ * ignored) and at most 64 KiB, readable by its owner only.
  */
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants, promises as fsp } from "node:fs";
-import { fileKind } from "@dslab/protocol/cli";
+import { promises as fsp } from "node:fs";
+import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import path from "node:path";
 
 export const SECRET_FILE_NAME = "cluster.secret";
 /** Shortest secret accepted, in characters: a guessable secret proves nothing. */
 export const MIN_SECRET_CHARS = 32;
+/** Largest secret file read: a secret is one line; a larger file is refused unread. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 export class ClusterSecretError extends Error {
   override readonly name = "ClusterSecretError";
@@ -58,25 +60,19 @@ export async function readClusterSecret(file: string): Promise<Buffer> {
   let text: string;
   let mode: number;
   try {
-    // Non-blocking, so a named pipe is refused at once instead of waiting for a writer.
-    const handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw new ClusterSecretError(`${file}: the cluster secret is ${fileKind(stat)}, not a regular file`);
-      mode = stat.mode;
-      text = await handle.readFile("utf8");
-    } finally {
-      await handle.close();
-    }
+    // Only a regular file: a named pipe is refused at once instead of waiting for a writer, a device unread.
+    const read = await readRegularFile(file, { maxBytes: MAX_SECRET_FILE_BYTES, label: "the cluster secret" });
+    text = read.bytes.toString("utf8");
+    mode = read.stats.mode;
   } catch (e) {
-    if (e instanceof ClusterSecretError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
+    if (!(e instanceof ReadRegularError)) throw e;
+    if (e.code === "ENOENT") {
       throw new ClusterSecretError(
         `${file}: no cluster secret. Peers prove this secret to each other; \`kv-cluster start\` creates it in the data directory, or pass --secret-file FILE (the same file for every node)`,
       );
     }
-    throw new ClusterSecretError(`${file}: cannot read the cluster secret: ${(e as Error).message}`);
+    if (e.code === "NOT_A_FILE" || e.code === "TOO_LARGE") throw new ClusterSecretError(`${file}: ${e.message}`);
+    throw new ClusterSecretError(`${file}: cannot read the cluster secret: ${e.message}`);
   }
   if ((mode & 0o077) !== 0 && process.platform !== "win32") {
     throw new ClusterSecretError(

@@ -85,6 +85,20 @@ describe("kv-cluster and the cluster secret", () => {
       /^kv-cluster: .*pipe\.secret: the cluster secret is a FIFO \(named pipe\), not a regular file$/m,
     ],
     [
+      "a secret file over 64 KiB (refused by its size, unread)",
+      async (data) => {
+        const f = path.join(data, "large.secret");
+        await fsp.writeFile(f, "s".repeat(64 * 1024 + 1), { mode: 0o600 });
+        return ["--secret-file", f];
+      },
+      /^kv-cluster: .*large\.secret: the cluster secret is 65537 bytes, more than the limit of 65536 bytes$/m,
+    ],
+    [
+      "a device as the secret file (refused unread)",
+      async () => ["--secret-file", "/dev/zero"],
+      /^kv-cluster: \/dev\/zero: the cluster secret is a character device, not a regular file$/m,
+    ],
+    [
       "a directory as the secret file",
       async (data) => ["--secret-file", data],
       /^kv-cluster: .*node-\w+: the cluster secret is a directory, not a regular file$/m,
