@@ -9,12 +9,12 @@
  * A history that cannot be read or parsed is bad input (4); anything else
  * thrown while a history is checked is a bug and is not caught here.
  */
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { basename, dirname, join, resolve } from "node:path";
-import { InputError, UsageError } from "@dslab/protocol/cli";
+import { InputError, readRegularFileSync, ReadRegularError, UsageError } from "@dslab/protocol/cli";
 import { checkExactlyOnce } from "../exactly-once/check.js";
 import { missingIdentity } from "../exactly-once/identity.js";
 import { EdnMap, parseEdn } from "../formats/edn.js";
@@ -398,32 +398,34 @@ function tooLargeForHeapCounted(length: number, countedMaps: () => number): stri
 
 /**
  * The history's text, or an error that names the file and says what is wrong
- * with it. Opened with O_NONBLOCK and checked with fstat before reading: a
- * FIFO would otherwise block the open until a writer came, perhaps never;
- * a file too large for one string is refused by its size, unread; one too
- * large for the heap left, once read, before it is parsed; a file that is
- * not UTF-8 text is refused before it is parsed.
+ * with it. Only a regular file is read (readRegularFileSync): a FIFO is
+ * refused at once, where opening it would wait for a writer, perhaps for
+ * ever; a file too large for one string is refused by its size, unread (or
+ * once it grows past that while it is read); one too large for the heap
+ * left, once read, before it is parsed; a file that is not UTF-8 text is
+ * refused before it is parsed.
  */
 function readInput(file: string): string {
-  let fd: number | undefined;
   let bytes: Buffer;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw Object.assign(new Error(kindOf(stat)), { code: "E_NOT_A_FILE" });
-    // Refused by its size before it is read: a larger file cannot become one string.
-    if (stat.size > HISTORY_BYTES_MAX) throw new Error(`file too large: ${stat.size} bytes (limit ${HISTORY_BYTES_MAX} bytes)`);
-    bytes = readFileSync(fd);
-    const tooLarge = tooLargeForHeap(bytes);
-    if (tooLarge !== undefined) throw new Error(tooLarge);
+    bytes = readRegularFileSync(file, { maxBytes: HISTORY_BYTES_MAX }).bytes;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
-    throw new UnreadableError(`cannot read ${file}: ${why}`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (!(e instanceof ReadRegularError)) throw e;
+    throw new UnreadableError(`cannot read ${file}: ${unreadableReason(e)}`);
   }
+  const tooLarge = tooLargeForHeap(bytes);
+  if (tooLarge !== undefined) throw new UnreadableError(`cannot read ${file}: ${tooLarge}`);
   return historyText(bytes, file);
+}
+
+/** Why a history file could not be read, in words. */
+function unreadableReason(e: ReadRegularError): string {
+  if (e.code === "ENOENT") return "no such file";
+  if (e.code === "EACCES") return "permission denied";
+  if (e.code === "NOT_A_FILE" && e.details.stats !== undefined) return kindOf(e.details.stats);
+  // Refused by its size before it is read: a larger file cannot become one string.
+  if (e.code === "TOO_LARGE" && e.details.grew !== true) return `file too large: ${e.details.size} bytes (limit ${e.details.limit} bytes)`;
+  return e.message;
 }
 
 /** Writes one timeline; returns why it could not, if it could not. */

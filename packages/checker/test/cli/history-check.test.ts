@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -121,6 +122,20 @@ describe("history-check CLI", () => {
     expect(r.out).toContain("valid.edn: valid");
   });
 
+  it("refuses a socket and a device by what they are, without reading them, and checks the other files", async () => {
+    const sock = join(dir, "history.sock");
+    const server = createServer();
+    await new Promise<void>((listening) => server.listen(sock, listening));
+    try {
+      const r = run(sock, "/dev/zero", validEdn, "--model", "register");
+      expect(r.code).toBe(4);
+      expect(r.out).toContain(`${sock}: ERROR cannot read ${sock}: it is a socket, not a regular file\n`);
+      expect(r.out).toContain("/dev/zero: ERROR cannot read /dev/zero: it is a device, not a regular file\n");
+      expect(r.out).toContain("valid.edn: valid");
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
+  });
 
   it("refuses a file too large to hold as one string by its size, before reading it (a sparse file), and checks the other files", () => {
     const huge = join(dir, "huge.edn");
