@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -100,6 +101,22 @@ test("schedule refuses a FIFO as --completions at once (exit 4), naming it", asy
   const r = await grader(["schedule", "--lessons", COURSE, "--completions", fifo, "--out", path.join(tmp, "sched-fifo")], { timeoutMs: FIFO_TIMEOUT_MS });
   expect(r.code).toBe(4);
   expect(r.stderr).toBe(`grader schedule: cannot read ${fifo}: it is a FIFO (named pipe), not a regular file\n`);
+});
+
+test("proof and schedule say a Unix socket is a socket, as they say a FIFO is one (exit 4)", async () => {
+  const sock = path.join(tmp, "paste.sock");
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(sock, listening));
+  try {
+    const proof = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", sock]);
+    expect(proof.code).toBe(4);
+    expect(proof.stderr).toBe(`grader proof: cannot read ${sock}: it is a socket, not a regular file; give the paste as a file\n`);
+    const schedule = await grader(["schedule", "--lessons", COURSE, "--completions", sock, "--out", path.join(tmp, "sched-sock")]);
+    expect(schedule.code).toBe(4);
+    expect(schedule.stderr).toBe(`grader schedule: cannot read ${sock}: it is a socket, not a regular file\n`);
+  } finally {
+    await new Promise((closed) => server.close(closed));
+  }
 });
 
 describe("grader: symlinked lessons and pastes are followed", () => {

@@ -3,8 +3,6 @@
 // is refused from its type before a byte is read.
 import { openRegular } from "../../fs/read-regular.js";
 
-export { NotRegularFileError } from "../../fs/read-regular.js";
-
 export async function readBounded(file: string, maxBytes: number): Promise<{ data: Uint8Array; sizeBytes: number }> {
   const { handle, size } = await openRegular(file);
   try {
