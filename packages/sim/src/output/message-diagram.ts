@@ -14,6 +14,11 @@
  * between them; a button swaps in the whole run (every client message and
  * fault, up to `wholeRunMaxMessages`, kept in an inert <template> until
  * asked for). The column headers stay in view while scrolling (sticky).
+ * A message's details show on hover (its <title>), and open in a panel on a
+ * click or on Enter or Space from the keyboard (Escape closes it, back to
+ * the arrow); each view is one tab stop whose arrow keys walk the messages
+ * in the order sent, and each arrow is a named button for assistive
+ * technology.
  *
  * Invariants: the same input gives the same bytes; self-contained (inline
  * SVG, CSS and a small script, no request); the size is bounded by the two
@@ -42,7 +47,7 @@ export interface DiagramInput {
   /**
    * At most this many client messages in the whole-run view (a window this
    * size around the focus when the run has more). Default 5,000: about
-   * 2.5 MB of page, so a long run's diagram still opens quickly.
+   * 3 MB of page, so a long run's diagram still opens quickly.
    */
   wholeRunMaxMessages?: number;
   /** The trace's index (`indexTrace`), when the caller has it already (messages.txt uses the same). */
@@ -220,6 +225,18 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
       svg.push(`<text class="violation-label" x="${LEFT - 16}" y="${y - 5}">✖ first violation: ${esc(input.violation.label)} @${input.violation.atMs.toFixed(0)}ms</text>`);
     }
   }
+  // The diagram is one tab stop (a roving tabindex, moved by the script):
+  // the message the page opens at, else the first one sent.
+  let stop = -1;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.kind !== "message" || !colX.has(e.src) || !colX.has(e.dest) || sendY[i] === undefined) continue;
+    if (e === marks.focusMessage) {
+      stop = i;
+      break;
+    }
+    if (stop === -1 || sendY[i]! < sendY[stop]!) stop = i;
+  }
   let focusX: [number, number] | undefined;
   let focusY: number | undefined = violationY;
   let clientMessages = 0;
@@ -251,7 +268,8 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
     if (e.fromSession) classes += " session";
     if (e.type === "error") classes += " err";
     if (retry) classes += " retry";
-    if (e.clientId !== undefined && marks.involved.size > 0 && marks.involved.has(`${e.clientId}/${e.seq}`)) classes += " involved";
+    const involved = e.clientId !== undefined && marks.involved.size > 0 && marks.involved.has(`${e.clientId}/${e.seq}`);
+    if (involved) classes += " involved";
     if (focused) classes += " focus";
     const ident = e.clientId !== undefined ? ` ${short(e.clientId)}/${e.seq ?? "-"}` : "";
     const name = e.type === "error" ? `error ${String(e.body.code)}${typeof e.body.leader === "string" ? `→${e.body.leader}` : ""}` : e.type;
@@ -260,10 +278,9 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
     if (e.fate === "replayed") tags = withTag(tags, "late replay");
     if (e.fromSession) tags = withTag(tags, "from session");
     if (dropped) tags = withTag(tags, e.fate.replace("dropped-", "✖ "));
-    const tip = `${e.src} → ${e.dest} @${e.sentAtMs.toFixed(2)}ms${e.deliveredAtMs !== undefined ? ` → ${e.deliveredAtMs.toFixed(2)}ms` : ""}\n${summarizeBody(e.body)}\nmsg_id ${e.msgId ?? "-"} in_reply_to ${e.inReplyTo ?? "-"}${e.clientId !== undefined ? `\nclient_id ${e.clientId} seq ${e.seq ?? "-"}` : ""}\nfate: ${e.fate}${tags ? `\n${tags}` : ""}`;
     svg.push(
       flatString(
-        `<g class="${classes}"${focused && withIds ? ' id="focus"' : ""}><title>${esc(tip)}</title>` +
+        `<g class="${classes}"${focused && withIds ? ' id="focus"' : ""}${i === stop ? ' tabindex="0"' : ""} role="button" aria-label="${esc(spokenName(e, name, retry, involved))}"><title>${esc(detailLines(e, tags))}</title>` +
           (focused ? `<line class="glow" x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}"/><circle class="halo" cx="${x1}" cy="${y1}" r="9"/>` : "") +
           `<line x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}" marker-end="url(#${dropped ? "x" : "arrow"})"/>` +
           `<text x="${(x1 + xEnd) / 2}" y="${(y1 + yEnd) / 2 - 3}">${esc(name + ident)}${tags ? ` [${esc(tags)}]` : ""}</text></g>`,
@@ -274,6 +291,50 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
     `<div class="heads"><svg xmlns="http://www.w3.org/2000/svg" class="head-svg" width="${width}" height="${HEAD_H}" viewBox="0 0 ${width} ${HEAD_H}">${head.join("")}</svg></div>\n` +
     `<svg xmlns="http://www.w3.org/2000/svg" class="body-svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n${svg.join("\n")}\n</svg>`;
   return { html, ...(focusX !== undefined ? { focusX } : {}), ...(focusY !== undefined ? { focusY } : {}), clientMessages, messages };
+}
+
+/**
+ * A message's details, one `name: value` a line: the tooltip on hover, and
+ * the fields of the details panel (the script splits each line at its first
+ * ": ").
+ */
+function detailLines(e: TracedMessage, tags: string): string {
+  let t = `message: ${e.src} → ${e.dest} ${e.type}\nsent: ${e.sentAtMs.toFixed(2)} ms`;
+  if (e.deliveredAtMs !== undefined) t += `\ndelivered: ${e.deliveredAtMs.toFixed(2)} ms`;
+  t += `\nfate: ${e.fate}`;
+  if (e.msgId !== undefined) t += `\nmsg_id: ${e.msgId}`;
+  if (e.inReplyTo !== undefined) t += `\nin_reply_to: ${e.inReplyTo}`;
+  if (e.clientId !== undefined) t += `\nclient_id: ${e.clientId}\nseq: ${e.seq ?? "-"}`;
+  if (tags) t += `\nmarks: ${tags}`;
+  return t + `\nbody: ${summarizeBody(e.body)}`;
+}
+
+const FATE_SPOKEN: Record<TracedMessage["fate"], string> = {
+  delivered: "delivered",
+  duplicate: "network duplicate, delivered",
+  replayed: "late replay, delivered",
+  "dropped-loss": "dropped (loss)",
+  "dropped-partition": "dropped (partition)",
+  "dropped-lost-reply": "dropped (lost reply)",
+  "dropped-node-down": "dropped (node down)",
+};
+
+/**
+ * An arrow's name for assistive technology: its ends, type, ids, fate and
+ * marks (`n1 to n3: raft_append msg 12, delivered at 153.0 ms`,
+ * `c1 to n1: append msg 2, client_id 7 seq 1, delivered at 6.2 ms, retry #1`).
+ */
+function spokenName(e: TracedMessage, name: string, retry: number | undefined, involved: boolean): string {
+  let s = `${e.src} to ${e.dest}: ${name}`;
+  if (e.msgId !== undefined) s += ` msg ${e.msgId}`;
+  if (e.inReplyTo !== undefined) s += `, reply to ${e.inReplyTo}`;
+  if (e.clientId !== undefined) s += `, client_id ${e.clientId} seq ${e.seq ?? "-"}`;
+  const fate = FATE_SPOKEN[e.fate] ?? e.fate;
+  s += e.deliveredAtMs !== undefined ? `, ${fate} at ${e.deliveredAtMs.toFixed(1)} ms` : `, sent at ${e.sentAtMs.toFixed(1)} ms, ${fate}`;
+  if (retry) s += `, retry #${retry}`;
+  if (e.fromSession) s += ", from session";
+  if (involved) s += ", in the first violation";
+  return s;
 }
 
 /** `tags` with `tag` after a comma, as a list joined with ", " (an empty tag adds nothing). */
@@ -356,9 +417,24 @@ svg text{font:11px ui-monospace,monospace}
 .msg.involved line{stroke:#dc2626;stroke-width:3.5}.msg.involved text{fill:#dc2626;font-weight:bold;text-decoration:underline}
 .halo{fill:none;stroke:#111;stroke-width:2;stroke-dasharray:3 2}.msg line.glow{stroke:#facc15;stroke-width:11;opacity:.55}
 .violation{stroke:#dc2626;stroke-width:3}.violation-label{fill:#dc2626;font-weight:bold;font-size:12px}
+.msg{cursor:pointer}.msg:focus{outline:none}
+.msg:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
+.msg:focus-visible text{fill:#0b57d0}
+.msg[aria-expanded="true"] line{stroke-width:4}
+.hint{color:#555;margin:4px 0 8px}
+kbd{font:11px ui-monospace,monospace;border:1px solid #bbb;border-radius:3px;padding:0 3px;background:#f7f7f7}
+#details{position:fixed;right:16px;bottom:16px;width:min(520px,calc(100vw - 64px));max-height:60vh;overflow:auto;background:#fff;border:1px solid #888;border-radius:6px;box-shadow:0 4px 18px rgba(0,0,0,.25);padding:8px 12px;z-index:11}
+#details[hidden]{display:none}
+#details:focus-visible{outline:3px solid #0b57d0}
+#details h2{font-size:13px;margin:0 28px 6px 0;overflow-wrap:anywhere}
+#details dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;font:12px/1.4 ui-monospace,monospace}
+#details dt{color:#555}#details dd{margin:0;white-space:pre-wrap;word-break:break-all}
+#details-close{position:absolute;top:6px;right:8px;font:16px system-ui,sans-serif;line-height:1;border:1px solid #bbb;border-radius:4px;background:#f7f7f7;cursor:pointer;padding:2px 7px}
+button:focus-visible{outline:3px solid #0b57d0;outline-offset:1px}
 </style></head><body>
 <h1>${esc(input.title)}${verdict !== undefined ? `<span class="verdict ${verdict}" id="verdict">${verdict}</span>` : ""}</h1>
-<div class="sub">${esc(input.subtitle)} — ${windowView.messages} of ${total} traced messages shown; hover an arrow for the full message. ${focusText}</div>
+<div class="sub">${esc(input.subtitle)} — ${windowView.messages} of ${total} traced messages shown. ${focusText}</div>
+<p class="hint" id="keys">Hover an arrow for the full message; a click, or <kbd>Enter</kbd> or <kbd>Space</kbd> on it, opens its details in a panel that <kbd>Escape</kbd> closes. From the keyboard: <kbd>Tab</kbd> reaches the diagram (one stop, at the message it opens at), <kbd>↑</kbd> / <kbd>↓</kbd> move to the previous / next message in time, <kbd>Home</kbd> / <kbd>End</kbd> to the first / last.</p>
 <div class="legend">
 <span><i style="background:#2563eb"></i>request / reply</span>
 <span><i style="background:#7c3aed"></i>retry (same client_id/seq)</span>
@@ -378,10 +454,11 @@ ${
 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker>
 <marker id="x" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11"><path d="M1,1 L9,9 M9,1 L1,9" stroke="#dc2626" stroke-width="2"/></marker>
 </defs></svg>
-<div class="view" id="view-window"${focusAttrs(windowView)}>
+<div class="view" id="view-window" role="group" aria-label="message diagram: the window around the ${input.violation ? "violation" : "focus"}" aria-describedby="keys"${focusAttrs(windowView)}>
 ${windowView.html}
 </div>
-${whole !== undefined ? `<div class="view" id="view-whole" hidden${focusAttrs(whole)}></div>\n<template id="whole-run">\n${whole.html}\n</template>` : ""}
+${whole !== undefined ? `<div class="view" id="view-whole" role="group" aria-label="message diagram: the whole run" aria-describedby="keys" hidden${focusAttrs(whole)}></div>\n<template id="whole-run">\n${whole.html}\n</template>` : ""}
+<div id="details" role="dialog" aria-labelledby="details-title" tabindex="-1" hidden><h2 id="details-title"></h2><button type="button" id="details-close" aria-label="close the details (Escape)">×</button><dl id="details-body"></dl></div>
 <script>
 ${SCRIPT}
 </script>
@@ -389,7 +466,14 @@ ${SCRIPT}
 `;
 }
 
-/** Opens at the focus; swaps the window and the whole run. */
+/**
+ * Opens at the focus; swaps the window and the whole run. The keyboard: each
+ * view is one tab stop (the arrow holding tabindex=0, moved by the arrow
+ * keys in the order the messages were sent); Enter, Space or a click opens
+ * the arrow's details (its <title>, one `name: value` a line) in a panel
+ * that Escape or its button closes, giving the focus back to the arrow. One
+ * listener each for keys and clicks, not one per arrow.
+ */
 const SCRIPT = `(function () {
   function scrollToFocus(view) {
     var body = view.querySelector(".body-svg");
@@ -418,8 +502,99 @@ const SCRIPT = `(function () {
     wholeView.hidden = !whole;
     toggle.textContent = toggle.getAttribute(whole ? "data-whole" : "data-window");
     note.textContent = note.getAttribute(whole ? "data-whole" : "data-window");
+    if (opener) closeDetails(false);
     scrollToFocus(whole ? wholeView : windowView);
   }
+
+  var panel = document.getElementById("details");
+  var panelTitle = document.getElementById("details-title");
+  var panelBody = document.getElementById("details-body");
+  var opener = null;
+  /** The arrows of a view in the order sent (by the y of their send), built on first use. */
+  function orderOf(view) {
+    if (view.messageOrder) return view.messageOrder;
+    var gs = Array.prototype.slice.call(view.querySelectorAll("g.msg"));
+    var ys = new Map();
+    gs.forEach(function (g, i) { ys.set(g, [Number(g.querySelector("line:not(.glow)").getAttribute("y1")), i]); });
+    gs.sort(function (a, b) { var p = ys.get(a), q = ys.get(b); return p[0] - q[0] || p[1] - q[1]; });
+    view.messageOrder = gs;
+    return gs;
+  }
+  /** The arrow a navigation key leads to from g; g itself at an edge; undefined for any other key. */
+  function neighbour(g, key) {
+    var order = orderOf(g.closest(".view"));
+    var at = order.indexOf(g);
+    if (key === "ArrowDown") return order[Math.min(order.length - 1, at + 1)];
+    if (key === "ArrowUp") return order[Math.max(0, at - 1)];
+    if (key === "Home") return order[0];
+    if (key === "End") return order[order.length - 1];
+    return undefined;
+  }
+  function makeStop(g) {
+    var old = g.closest(".view").querySelectorAll("g.msg[tabindex]");
+    for (var i = 0; i < old.length; i++) if (old[i] !== g) old[i].removeAttribute("tabindex");
+    g.setAttribute("tabindex", "0");
+  }
+  /** Scrolls the window so that the arrow's start is in view, below the sticky column headers. */
+  function reveal(g) {
+    var line = g.querySelector("line:not(.glow)").getBoundingClientRect();
+    var box = g.getBoundingClientRect();
+    var top = g.closest(".view").querySelector(".heads").getBoundingClientRect().bottom + 8;
+    var dy = 0, dx = 0;
+    if (box.bottom > window.innerHeight - 8) dy = box.bottom - window.innerHeight + 8;
+    if (line.top - dy < top) dy = line.top - top;
+    if (box.right > window.innerWidth - 8) dx = box.right - window.innerWidth + 8;
+    if (box.left - dx < 8) dx = box.left - 8;
+    if (dx !== 0 || dy !== 0) window.scrollBy(dx, dy);
+  }
+  function moveTo(g) {
+    makeStop(g);
+    g.focus({ preventScroll: true });
+    reveal(g);
+  }
+  function openDetails(g) {
+    if (opener && opener !== g) opener.setAttribute("aria-expanded", "false");
+    opener = g;
+    makeStop(g);
+    panelTitle.textContent = g.getAttribute("aria-label");
+    panelBody.textContent = "";
+    var title = g.querySelector("title");
+    (title ? title.textContent : "").split("\\n").forEach(function (line) {
+      var cut = line.indexOf(": ");
+      var dt = document.createElement("dt"), dd = document.createElement("dd");
+      dt.textContent = cut < 0 ? "" : line.slice(0, cut);
+      dd.textContent = cut < 0 ? line : line.slice(cut + 2);
+      panelBody.appendChild(dt);
+      panelBody.appendChild(dd);
+    });
+    panel.hidden = false;
+    g.setAttribute("aria-controls", "details");
+    g.setAttribute("aria-expanded", "true");
+    panel.focus({ preventScroll: true });
+  }
+  function closeDetails(giveFocusBack) {
+    var g = opener;
+    opener = null;
+    panel.hidden = true;
+    g.setAttribute("aria-expanded", "false");
+    if (giveFocusBack) { g.focus({ preventScroll: true }); reveal(g); }
+  }
+  document.getElementById("details-close").addEventListener("click", function () { closeDetails(true); });
+  document.addEventListener("click", function (e) {
+    var g = e.target.closest && e.target.closest(".view g.msg");
+    if (g) openDetails(g);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && opener) { e.preventDefault(); closeDetails(true); return; }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var g = e.target.closest && e.target.closest(".view g.msg");
+    if (!g) return;
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openDetails(g); return; }
+    var next = neighbour(g, e.key);
+    if (next === undefined) return;
+    e.preventDefault();
+    if (next !== g) moveTo(next);
+  });
   if (toggle) toggle.addEventListener("click", function () { showWhole(windowView.hidden === false); });
   if (toggle && location.hash === "#whole") showWhole(true);
   else scrollToFocus(windowView);

@@ -131,8 +131,8 @@ describe("outputs: one directory with the histories, the results and two picture
       expect(await page.locator("line.violation").count()).toBe(1);
       expect(await page.locator("g.msg.involved").count()).toBeGreaterThan(0);
       const tip = await page.locator("g.msg.involved title").first().textContent();
-      expect(tip).toMatch(/msg_id \d+/);
-      expect(tip).toMatch(/client_id \d+ seq \d+/);
+      expect(tip).toMatch(/^msg_id: \d+$/m);
+      expect(tip).toMatch(/^client_id: \d+\nseq: \d+$/m);
     });
     expect(r.consoleErrors).toEqual([]);
     expect(r.title).toBe("kv-sim seed html-2: invalid (exactly-once failed)");
@@ -168,6 +168,13 @@ describe("outputs: one directory with the histories, the results and two picture
       await expectInView(page, "#focus line:not(.glow)");
       await expectInView(page, "#view-window line.violation");
       expect(await page.locator("#view-window text.violation-label").textContent()).toMatch(/^✖ first violation: exactly-once: applied-twice @\d+ms$/);
+      // From the keyboard: past the button, Tab lands on that request, named for a screen reader.
+      await page.keyboard.press("Tab");
+      expect(await inPage(page, "document.activeElement.id")).toBe("toggle-whole");
+      await page.keyboard.press("Tab");
+      expect(await inPage(page, "document.activeElement.id")).toBe("focus");
+      expect(await page.locator("#focus").getAttribute("aria-label")).toMatch(/^c\d+ to n\d: (append|incr|read) msg \d+, client_id \d+ seq \d+, .*, in the first violation$/);
+      await expectInView(page, "#focus line:not(.glow)");
       await screenshot(page, join(dir, "messages.png"));
     });
     expect(r.consoleErrors).toEqual([]);
@@ -306,17 +313,22 @@ describe("a long run's message diagram", () => {
     };
     const html = renderMessageDiagram(input);
     expect(renderMessageDiagram(input)).toBe(html);
-    // About 500 bytes per message drawn: the window plus the capped whole run.
+    // About 520 bytes per message drawn (its details and its spoken name included): the window plus the capped whole run.
     expect(html.length).toBeLessThan(5_300 * 600);
     const file = join(dir, "long-messages.html");
     await writeFile(file, html);
     const r = await openPage(browser, file, async (page) => {
       const clientInWindow = await page.locator("#view-window g.msg").count();
       expect(clientInWindow).toBeLessThanOrEqual(300);
+      // However many arrows, each view is one tab stop: the violation's request.
+      expect(await page.locator("#view-window g.msg[tabindex]").count()).toBe(1);
+      expect(await page.locator("#view-window g.msg[tabindex]").getAttribute("id")).toBe("focus");
       expect(await page.locator("#focus").getAttribute("class")).toMatch(/\binvolved\b/);
       await expectInView(page, "#focus line:not(.glow)");
       await page.click("#toggle-whole");
       expect(await page.locator("#view-whole g.msg").count()).toBe(5_000);
+      expect(await page.locator("#view-whole g.msg[tabindex]").count()).toBe(1);
+      expect(await page.locator("#view-whole g.msg[tabindex]").getAttribute("class")).toMatch(/\bfocus\b/);
       expect(await page.locator("#view-note").textContent()).toBe(
         "Whole run: 5000 of 20002 client messages around the focus (the most one page draws; messages.txt has every one), with the faults.",
       );

@@ -171,6 +171,9 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
       svg.push(`<text class="violation-label" x="${LEFT - 16}" y="${y - 5}">✖ first violation: ${esc(input.violation.label)} @${input.violation.atMs.toFixed(0)}ms</text>`);
     }
   });
+  // The one tab stop: the focused message's first drawing, else the message sent first.
+  const drawn = entries.map((e, i) => ({ e, i })).filter(({ e, i }) => e.kind === "message" && sendY.has(i));
+  const stop = (drawn.find(({ e }) => e === marks.focusMessage) ?? [...drawn].sort((a, b) => sendY.get(a.i)! - sendY.get(b.i)!)[0])?.i;
   let focusX: [number, number] | undefined;
   let focusY: number | undefined = violationY;
   let clientMessages = 0;
@@ -212,9 +215,42 @@ function drawView(input: DiagramInput, marks: Marks, entries: readonly TraceEntr
     const tags = [retry ? `retry #${retry}` : "", e.fate === "duplicate" ? "dup" : "", e.fate === "replayed" ? "late replay" : "", e.fromSession ? "from session" : "", dropped ? e.fate.replace("dropped-", "✖ ") : ""]
       .filter(Boolean)
       .join(", ");
-    const tip = `${e.src} → ${e.dest} @${e.sentAtMs.toFixed(2)}ms${e.deliveredAtMs !== undefined ? ` → ${e.deliveredAtMs.toFixed(2)}ms` : ""}\n${summarizeBody(e.body)}\nmsg_id ${e.msgId ?? "-"} in_reply_to ${e.inReplyTo ?? "-"}${e.clientId !== undefined ? `\nclient_id ${e.clientId} seq ${e.seq ?? "-"}` : ""}\nfate: ${e.fate}${tags ? `\n${tags}` : ""}`;
+    const tip = [
+      `message: ${e.src} → ${e.dest} ${e.type}`,
+      `sent: ${e.sentAtMs.toFixed(2)} ms`,
+      e.deliveredAtMs !== undefined ? `delivered: ${e.deliveredAtMs.toFixed(2)} ms` : "",
+      `fate: ${e.fate}`,
+      e.msgId !== undefined ? `msg_id: ${e.msgId}` : "",
+      e.inReplyTo !== undefined ? `in_reply_to: ${e.inReplyTo}` : "",
+      e.clientId !== undefined ? `client_id: ${e.clientId}` : "",
+      e.clientId !== undefined ? `seq: ${e.seq ?? "-"}` : "",
+      tags ? `marks: ${tags}` : "",
+      `body: ${summarizeBody(e.body)}`,
+    ]
+      .filter(Boolean)
+      .join("\n");
+    const fate = {
+      delivered: "delivered",
+      duplicate: "network duplicate, delivered",
+      replayed: "late replay, delivered",
+      "dropped-loss": "dropped (loss)",
+      "dropped-partition": "dropped (partition)",
+      "dropped-lost-reply": "dropped (lost reply)",
+      "dropped-node-down": "dropped (node down)",
+    }[e.fate];
+    const spoken = [
+      `${e.src} to ${e.dest}: ${name}${e.msgId !== undefined ? ` msg ${e.msgId}` : ""}`,
+      e.inReplyTo !== undefined ? `reply to ${e.inReplyTo}` : "",
+      e.clientId !== undefined ? `client_id ${e.clientId} seq ${e.seq ?? "-"}` : "",
+      e.deliveredAtMs !== undefined ? `${fate} at ${e.deliveredAtMs.toFixed(1)} ms` : `sent at ${e.sentAtMs.toFixed(1)} ms, ${fate}`,
+      retry ? `retry #${retry}` : "",
+      e.fromSession ? "from session" : "",
+      classes.split(" ").includes("involved") ? "in the first violation" : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
     svg.push(
-      `<g class="${classes}"${focused && withIds ? ' id="focus"' : ""}><title>${esc(tip)}</title>` +
+      `<g class="${classes}"${focused && withIds ? ' id="focus"' : ""}${i === stop ? ' tabindex="0"' : ""} role="button" aria-label="${esc(spoken)}"><title>${esc(tip)}</title>` +
         (focused ? `<line class="glow" x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}"/><circle class="halo" cx="${x1}" cy="${y1}" r="9"/>` : "") +
         `<line x1="${x1}" y1="${y1}" x2="${xEnd}" y2="${yEnd}" marker-end="url(#${dropped ? "x" : "arrow"})"/>` +
         `<text x="${(x1 + xEnd) / 2}" y="${(y1 + yEnd) / 2 - 3}">${esc(name + ident)}${tags ? ` [${esc(tags)}]` : ""}</text></g>`,
