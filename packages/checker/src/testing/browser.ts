@@ -34,6 +34,9 @@ export const SYSTEM_CHROMIUM_PATHS = [
 /** Flags for a quiet headless browser that talks to no one. */
 const QUIET_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
+/** Flags of @sparticuz/chromium's list that a test browser must not have. */
+export const DROPPED_SPARTICUZ_ARGS: ReadonlySet<string> = new Set(["--single-process", "--disable-web-security"]);
+
 export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise<FoundBrowser> {
   const given = env.CHROMIUM_PATH;
   if (given !== undefined && given !== "") {
@@ -51,9 +54,12 @@ export async function findBrowser(env: NodeJS.ProcessEnv = process.env): Promise
         `and @sparticuz/chromium could not be loaded (${e instanceof Error ? e.message : String(e)}). Run npm install at the repository root.`,
     );
   }
-  // Its flags are tuned for serverless functions; --single-process would
-  // end the whole browser when a test closes its last page.
-  const args = sparticuz.args.filter((a) => a !== "--single-process");
+  // Its flags are tuned for serverless functions: --single-process would
+  // end the whole browser when a test closes its last page, and
+  // --disable-web-security would let a page of one origin read and write
+  // another's, so a test could not show what a browser refuses a page
+  // (kv-sim explore's refusal of another origin's requests).
+  const args = sparticuz.args.filter((a) => !DROPPED_SPARTICUZ_ARGS.has(a));
   return { executablePath: await unpackOnce(() => sparticuz.executablePath()), args, source: "@sparticuz/chromium" };
 }
 

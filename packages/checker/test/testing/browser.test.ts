@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -30,6 +32,35 @@ describe("the browser the HTML tests use", () => {
       expect(problems).toEqual([]);
     } finally {
       await browser.close();
+    }
+  }, 120_000);
+
+  test("keeps the browser's same-origin rule: a page cannot read a response from another origin that does not allow it", async () => {
+    expect((await findBrowser({})).args).not.toContain("--disable-web-security");
+    const listen = (body: string): Promise<Server> =>
+      new Promise((resolve) => {
+        const server = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(body));
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    const other = await listen("secret of the other origin");
+    const page0 = await listen("<h1>page</h1>");
+    const port = (s: Server) => (s.address() as AddressInfo).port;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port(page0)}/`);
+      const read = await page.evaluate(async (url) => {
+        try {
+          return await (await fetch(url)).text();
+        } catch (e) {
+          return `refused: ${e instanceof Error ? e.name : String(e)}`;
+        }
+      }, `http://127.0.0.1:${port(other)}/`);
+      expect(read).toBe("refused: TypeError");
+    } finally {
+      await browser.close();
+      other.close();
+      page0.close();
     }
   }, 120_000);
 });
