@@ -29,6 +29,7 @@ export function unreadableReason(err: unknown): string {
   if (e.code === "ENOENT") return "no such file";
   if (e.code === "EACCES") return "permission denied";
   if (e.code === "ENOTDIR") return "a parent is not a directory";
+  if (e.code === "ELOOP") return "it is a loop of symbolic links";
   return e.message;
 }
 

@@ -409,3 +409,28 @@ describe("grader proofs with --out the pastes directory itself", () => {
     expect((await readdir(dir)).sort()).toEqual(before);
   });
 });
+
+describe("grader proof: a paste whose size the system reports wrong", () => {
+  test("a file whose stat size is 0 but that holds text (/proc/version) is read to its end, not refused as empty", async () => {
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", "/proc/version"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain("the paste is empty");
+    expect(r.stdout).toContain("pattern 1 no match");
+  });
+});
+
+describe("grader proofs: a paste that cannot be opened", () => {
+  test("a symbolic link to itself among the pastes is that student's fail saying so, and the rest are graded (exit 0, not 70)", async () => {
+    const dir = path.join(tmp, "pastes-loop");
+    await mkdir(dir);
+    await copyFile(path.join(PASTES, "alice.txt"), path.join(dir, "alice.txt"));
+    await symlink("mallory.txt", path.join(dir, "mallory.txt"));
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", dir, "--out", path.join(tmp, "grades-loop-paste"), "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).rows as { student: string; status: string; reasons: string[] }[];
+    expect(rows.find((x) => x.student === "alice")?.status).toBe("pass");
+    expect(rows.find((x) => x.student === "mallory")).toMatchObject({ status: "fail", reasons: ["paste refused: it is a loop of symbolic links"] });
+  });
+});

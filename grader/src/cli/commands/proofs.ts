@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import { prepareOutDir } from "@dslab/protocol/cli";
+import { prepareOutDir, ReadRegularError } from "@dslab/protocol/cli";
 import path from "node:path";
 import { gradeClass, similarityText, type Paste } from "../../gradebook/batch.js";
 import { renderReviewPage } from "../../gradebook/html.js";
@@ -23,13 +23,13 @@ export function studentIdOf(fileName: string): string {
   return ext && ext !== fileName ? fileName.slice(0, -ext.length) : fileName;
 }
 
-/** One student's paste, or why it cannot be read (a FIFO, a dangling symlink): that student's row says so. */
+/** One student's paste, or why it cannot be read (a FIFO, a dangling symlink, a loop of symlinks): that student's row says so. */
 async function readPaste(file: string, maxBytes: number): Promise<{ data: Uint8Array; sizeBytes: number; unreadable?: string }> {
   try {
     return await readBounded(file, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== "NOT_A_FILE" && code !== "ENOENT" && code !== "EACCES") throw err;
+    if (!(err instanceof ReadRegularError)) throw err;
+    const code = err.code;
     const why = code === "ENOENT" ? "it is a symbolic link to a file that does not exist" : unreadableReason(err);
     return { data: new Uint8Array(0), sizeBytes: 0, unreadable: why };
   }
@@ -41,8 +41,8 @@ export const proofs: Command = {
 
 DIR holds one paste per student; the file name without its extension is the
 student id (alice.txt -> alice); symlinks are followed, and a paste that is
-not a regular file (a FIFO, a device, a dangling symlink) is a fail that says
-so. Each paste gets the checks of \`grader proof\`;
+not a regular file (a FIFO, a device, a dangling symlink) or cannot be
+opened (a symlink that loops) is a fail that says so. Each paste gets the checks of \`grader proof\`;
 identical or near-identical pastes across students (similarity >= --similarity
 after ids, numbers and whitespace are normalised, for pastes that share their
 run's own ids or times; see the README) are flagged and sent to review.
