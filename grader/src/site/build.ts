@@ -12,15 +12,17 @@
 import { realpathSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { InputError } from "@dslab/protocol/cli";
+import { fileKind, InputError, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import MarkdownIt from "markdown-it";
 import { orderByPrerequisites, planWorkbook } from "../check/plan.js";
 import { loadChecks } from "../check/load.js";
-import { fileKind, openRegular } from "../fs/read-regular.js";
 import { loadCourse } from "../lesson/load.js";
 import type { Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
 import { lessonPagePath, urlPath } from "./pages.js";
+
+/** Largest file copied into the site (a picture): a larger one is drawn as its text, with a warning, never read. */
+export const SITE_FILE_BYTES_MAX = 64 * 1024 * 1024;
 
 /** A course the site cannot be built from as it is (exit 4). */
 export class SiteError extends InputError {}
@@ -161,15 +163,22 @@ function copyProblem(file: string, courseReal: string): string | undefined {
   if (inside.startsWith("..") || path.isAbsolute(inside)) return `is a link to ${real}, outside the course directory`;
   const stat = statSync(real);
   if (!stat.isFile()) return `is ${fileKind(stat)}, not a regular file`;
+  if (stat.size > SITE_FILE_BYTES_MAX) return `is ${stat.size.toLocaleString("en-US")} bytes, more than the ${SITE_FILE_BYTES_MAX.toLocaleString("en-US")} a file of the site may be`;
   return undefined;
 }
 
-async function readRegular(file: string): Promise<Buffer> {
-  const { handle } = await openRegular(file);
+/**
+ * A file copied into the site, read within SITE_FILE_BYTES_MAX. It passed
+ * copyProblem; one that changed since (replaced by a FIFO, grown past the
+ * bound) or cannot be read is a SiteError naming it (exit 4).
+ */
+async function readCopied(file: string, lessonFile: string): Promise<Buffer> {
   try {
-    return await handle.readFile();
-  } finally {
-    await handle.close();
+    return (await readRegularFile(file, { maxBytes: SITE_FILE_BYTES_MAX })).bytes;
+  } catch (err) {
+    if (!(err instanceof ReadRegularError)) throw err;
+    const why = err.code === "ENOENT" ? "it no longer exists" : err.code === "EACCES" ? "permission denied" : err.message;
+    throw new SiteError(`${lessonFile}: cannot copy ${path.relative(process.cwd(), file)} into the site: ${why}`, { cause: err });
   }
 }
 
@@ -258,7 +267,7 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
     };
     rules.link_close = (tokens, idx, options, e, self) => (dropped.pop() ? "</span>" : defaultClose(tokens, idx, options, e, self));
     const html = md.render(body, env);
-    for (const c of env.copies) if (!files.has(c.site)) files.set(c.site, { path: c.site, data: await readRegular(c.from) });
+    for (const c of env.copies) if (!files.has(c.site)) files.set(c.site, { path: c.site, data: await readCopied(c.from, lesson.file) });
 
     const prereqs = lesson.prereqs.map((p) => {
       const l = byId.get(p);

@@ -3,7 +3,7 @@
 // UTF-16 pastes, and a review decision for a student nobody graded.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -432,5 +432,23 @@ describe("grader proofs: a paste that cannot be opened", () => {
     const rows = JSON.parse(r.stdout).rows as { student: string; status: string; reasons: string[] }[];
     expect(rows.find((x) => x.student === "alice")?.status).toBe("pass");
     expect(rows.find((x) => x.student === "mallory")).toMatchObject({ status: "fail", reasons: ["paste refused: it is a loop of symbolic links"] });
+  });
+});
+
+describe("grader site: a picture far larger than a picture", () => {
+  test("a 3 GB picture is drawn as its text with a warning naming it and its size, never read or copied (exit 0, not a crash)", async () => {
+    const dir = await course("site-huge-picture");
+    await writeFile(path.join(dir, "retry.md"), `${await readFile(path.join(COURSE, "retry.md"), "utf8")}\n![the diagram](huge.png)\n`);
+    const huge = path.join(dir, "huge.png");
+    await writeFile(huge, "");
+    await truncate(huge, 3 * 1024 ** 3);
+    const out = path.join(tmp, "site-huge-picture-out");
+    const r = await grader(["site", "--lessons", dir, "--out", out]);
+    expect(r.stderr).not.toContain("internal error");
+    expect(r.code).toBe(0);
+    const rel = path.relative(REPO, path.join(dir, "retry.md"));
+    expect(r.stderr).toBe(`grader site: ${rel}: image huge.png is 3,221,225,472 bytes, more than the 67,108,864 a file of the site may be; drawn as its text\n`);
+    expect(await readdir(out)).not.toContain("huge.png");
+    expect(await readFile(path.join(out, "retry.html"), "utf8")).toContain('<span class="missing-image">[the diagram]</span>');
   });
 });

@@ -24,8 +24,8 @@ each pass criterion with the visible test file and the
 \`npm run check -- --lesson NAME\` command that decide it, previous and next
 lesson), and one page per visible test file. Pictures and other images of the
 course directory are copied into the site; one that is missing, not a regular
-file, or a symbolic link out of the course directory is drawn as its text,
-with a warning on stderr. Answer keys (answers.md,
+file, larger than 64 MiB, or a symbolic link out of the course directory is
+drawn as its text, with a warning on stderr. Answer keys (answers.md,
 *.answers.md) are never read and instructor-only passages (between
 <!-- instructor-only --> and <!-- /instructor-only -->) are cut. Raw HTML in a
 lesson is shown as text; the pages load nothing from outside DIR.
@@ -37,7 +37,7 @@ Options:
   -h, --help      show this help
 
 Exit codes: 0 written, 2 usage error, 4 the lessons cannot be read or hold
-no lesson, or a lesson file index.md would take the index's place (nothing is
+no lesson, a picture cannot be read when it is copied, or a lesson file index.md would take the index's place (nothing is
 written then), an instructor-only marker is unclosed, or DIR cannot be written.
 `,
   options: {
