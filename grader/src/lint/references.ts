@@ -4,6 +4,7 @@
 // pure over a `Repository` snapshot; `readRepository` is the IO that takes it.
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { lessonsMatching } from "../check/plan.js";
 import { openRegular } from "../fs/read-regular.js";
 import type { Diagnostic, Lesson, PassCriterion } from "../lesson/model.js";
@@ -151,18 +152,21 @@ function missingOr(err: unknown): FileLookup {
   return { kind: "problem", reason: (err as Error).message };
 }
 
+/** The root package.json is read up to this many bytes; a larger one is a problem, not read. */
+export const PACKAGE_JSON_BYTES_MAX = 4 * 1024 * 1024;
+
 async function readScripts(file: string): Promise<Repository["scripts"]> {
   let text: string;
   try {
-    const { handle } = await openRegular(file);
-    try {
-      text = await handle.readFile("utf8");
-    } finally {
-      await handle.close();
-    }
+    text = (await readRegularFile(file, { maxBytes: PACKAGE_JSON_BYTES_MAX })).bytes.toString("utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === "ENOENT" ? "there is no package.json" : `the root package.json cannot be read: ${(err as Error).message}` };
+    if (!(err instanceof ReadRegularError)) throw err;
+    if (err.code === "ENOENT") return { problem: "there is no package.json" };
+    const why =
+      err.code === "TOO_LARGE"
+        ? `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, more than the ${PACKAGE_JSON_BYTES_MAX.toLocaleString("en-US")} a package.json may be`
+        : err.message;
+    return { problem: `the root package.json cannot be read: ${why}` };
   }
   try {
     const scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;

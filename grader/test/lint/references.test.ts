@@ -1,9 +1,11 @@
+import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { formatDiagnostic } from "../../src/lesson/model.js";
 import { lintDirectory } from "../../src/lint/lint.js";
-import { checkLessons, classifyRef, mentionsCriterion, referenceRules, resolveLesson, type Repository } from "../../src/lint/references.js";
+import { checkLessons, classifyRef, mentionsCriterion, readRepository, referenceRules, resolveLesson, type Repository } from "../../src/lint/references.js";
 import { makeLesson } from "../helpers/lessons.js";
 
 /** A repository with lessons whose "How to check" cells name files, check commands and scripts, some of them wrong. */
@@ -124,5 +126,20 @@ describe("grader lint holds the How-to-check references to the repository (fixtu
     const report = await lintDirectory(REFS_LESSONS, fileURLToPath(new URL("../fixtures/pastes/", import.meta.url)));
     const valid = report.diagnostics.filter((d) => d.file.endsWith("valid.md")).map((d) => d.code);
     expect(valid).toEqual(["ref-missing-file", "ref-unknown-script", "ref-unknown-script", "ref-unknown-script", "ref-missing-file", "ref-missing-file"]);
+  });
+});
+
+describe("the root package.json under --root", () => {
+  test("one far larger than a package.json is a problem that says its size, not read", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "grader-refs-"));
+    try {
+      const file = path.join(root, "package.json");
+      await writeFile(file, "");
+      await truncate(file, 64 * 1024 * 1024);
+      const repo = await readRepository(root, []);
+      expect(repo.scripts).toEqual({ problem: "the root package.json cannot be read: it is 67,108,864 bytes, more than the 4,194,304 a package.json may be" });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
