@@ -1,8 +1,8 @@
 // The output directory of `grader proofs` and `grader review`: gradebook.csv,
 // gradebook.json, manual-grades.json and one review-<lesson>.html per lesson.
 import { mkdir, rename, writeFile } from "node:fs/promises";
-import { readRegularText } from "../fs/read-regular.js";
 import path from "node:path";
+import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { gradebookCsv } from "./csv.js";
 import { compareRows, NO_PROOF_REASON, notGradedReason, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
 
@@ -14,15 +14,28 @@ export class GradesFileError extends Error {
   readonly code = "GRADES_FILE";
 }
 
+/** Largest grades file read (gradebook.json, manual-grades.json): far more than a class's; a larger one is refused, not read. */
+export const GRADES_FILE_BYTES_MAX = 256 * 1024 * 1024;
+
+/**
+ * A grades file's JSON, or undefined when there is none. One that is not a
+ * regular file, is over GRADES_FILE_BYTES_MAX, cannot be opened or is not
+ * JSON is a GradesFileError naming it (exit 4), never a crash.
+ */
 async function readJson(file: string): Promise<unknown | undefined> {
   let text: string;
   try {
-    text = await readRegularText(file);
+    text = (await readRegularFile(file, { maxBytes: GRADES_FILE_BYTES_MAX })).bytes.toString("utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return undefined;
-    if (code === "NOT_A_FILE") throw new GradesFileError(`${file}: ${(err as Error).message}; move it away`, { cause: err });
-    throw err;
+    if (!(err instanceof ReadRegularError)) throw err;
+    if (err.code === "ENOENT") return undefined;
+    if (err.code === "NOT_A_FILE") throw new GradesFileError(`${file}: ${err.message}; move it away`, { cause: err });
+    if (err.code === "TOO_LARGE") {
+      const size = (err.details.size ?? 0).toLocaleString("en-US");
+      throw new GradesFileError(`${file}: it is ${size} bytes, more than the ${GRADES_FILE_BYTES_MAX.toLocaleString("en-US")} a grades file may be; move it away`, { cause: err });
+    }
+    const why = err.code === "EACCES" ? "permission denied" : err.code === "ELOOP" ? "a loop of symbolic links" : err.message;
+    throw new GradesFileError(`${file} cannot be read (${why}); fix or move it away`, { cause: err });
   }
   try {
     return JSON.parse(text);

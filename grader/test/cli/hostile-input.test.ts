@@ -3,7 +3,7 @@
 // UTF-16 pastes, and a review decision for a student nobody graded.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -450,5 +450,30 @@ describe("grader site: a picture far larger than a picture", () => {
     expect(r.stderr).toBe(`grader site: ${rel}: image huge.png is 3,221,225,472 bytes, more than the 67,108,864 a file of the site may be; drawn as its text\n`);
     expect(await readdir(out)).not.toContain("huge.png");
     expect(await readFile(path.join(out, "retry.html"), "utf8")).toContain('<span class="missing-image">[the diagram]</span>');
+  });
+});
+
+describe("a gradebook.json that cannot be read", () => {
+  test("one larger than any gradebook, or a loop of symbolic links, is refused in one line naming it (exit 4, not 70), unread and left as it was", async () => {
+    const big = path.join(tmp, "grades-huge");
+    await mkdir(big, { recursive: true });
+    await writeFile(path.join(big, "gradebook.json"), "");
+    await truncate(path.join(big, "gradebook.json"), 1024 ** 3);
+    const loop = path.join(tmp, "grades-loop");
+    await mkdir(loop, { recursive: true });
+    await symlink("gradebook.json", path.join(loop, "gradebook.json"));
+    const [huge, looped] = await Promise.all([
+      grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", PASTES, "--out", big]),
+      grader(["review", "--lessons", COURSE, "--lesson", "fx-retry", "--student", "alice", "--status", "pass", "--note", "n", "--new-student", "--out", loop]),
+    ]);
+    expect(huge).toMatchObject({
+      code: 4,
+      stderr: `grader proofs: ${path.join(big, "gradebook.json")}: it is 1,073,741,824 bytes, more than the 268,435,456 a grades file may be; move it away\n`,
+    });
+    expect(looped).toMatchObject({
+      code: 4,
+      stderr: `grader review: ${path.join(loop, "gradebook.json")} cannot be read (a loop of symbolic links); fix or move it away\n`,
+    });
+    expect((await stat(path.join(big, "gradebook.json"))).size).toBe(1024 ** 3);
   });
 });
