@@ -68,6 +68,7 @@
 import fs, { constants as fsc, promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import type { PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
 import { StorageCorruptError, StorageFormatError, StorageIoError, StorageMembershipError } from "./errors.js";
 import { acquireLock, isLockFile, releaseLock, type HeldLock } from "./lock.js";
@@ -316,7 +317,7 @@ export class FileStorage implements Storage {
     const member = this.member;
     if (member === undefined) return null;
     const file = path.join(this.dir, MEMBERSHIP_FILE);
-    const bytes = await readIfExists(file, MEMBERSHIP_MAX_BYTES);
+    const bytes = await readMembershipFile(file);
     if (bytes === null) return member;
     const recorded = parseMembership(bytes, file);
     const sorted = (ids: readonly string[]): string => JSON.stringify([...ids].sort());
@@ -601,18 +602,31 @@ async function io<T>(file: string, action: string, op: Promise<T>): Promise<T> {
   }
 }
 
-async function readIfExists(file: string, maxBytes?: number): Promise<Buffer | null> {
+async function readIfExists(file: string): Promise<Buffer | null> {
   try {
-    if (maxBytes !== undefined) {
-      const stat = await fsp.stat(file);
-      if (!stat.isFile()) throw new StorageFormatError(file, "is not a regular file");
-      if (stat.size > maxBytes) throw new StorageFormatError(file, `is larger than ${maxBytes} bytes, so not a file this storage wrote`);
-    }
     return await fsp.readFile(file);
   } catch (e) {
-    if (e instanceof StorageFormatError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new StorageIoError(file, "read it", e);
+  }
+}
+
+/**
+ * membership.json's bytes, null when there is none, through readRegularFile
+ * of @dslab/protocol/cli: what is not a regular file (a FIFO is never waited
+ * on) or is over MEMBERSHIP_MAX_BYTES (never read past the bound, even if it
+ * grows while it is read) is a StorageFormatError, and the file is left
+ * where it is: storage never deletes what it does not understand.
+ */
+async function readMembershipFile(file: string): Promise<Buffer | null> {
+  try {
+    return (await readRegularFile(file, { maxBytes: MEMBERSHIP_MAX_BYTES })).bytes;
+  } catch (e) {
+    if (!(e instanceof ReadRegularError)) throw e;
+    if (e.code === "ENOENT") return null;
+    if (e.code === "NOT_A_FILE") throw new StorageFormatError(file, "is not a regular file");
+    if (e.code === "TOO_LARGE") throw new StorageFormatError(file, `is larger than ${MEMBERSHIP_MAX_BYTES} bytes, so not a file this storage wrote`);
+    throw new StorageIoError(file, "read it", e.cause ?? e);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -40,6 +41,13 @@ async function writtenAsThree(): Promise<void> {
   await s.load();
   await s.persist([{ type: "hardState", hardState: { term: 3, votedFor: "n2" } }, { type: "append", entries: entries(1, 2, 3) }]);
   await s.close();
+}
+
+/** A Unix socket listening at `file`; returns what closes it. */
+async function listenOn(file: string): Promise<() => Promise<void>> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(file, listening));
+  return () => new Promise((closed) => server.close(() => closed()));
 }
 
 /** Every file's bytes, by name. */
@@ -128,6 +136,34 @@ describe("a data directory's membership", () => {
     const error = await storage(THREE).load().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageFormatError);
     expect((error as Error).message).toMatch(/membership\.json: offset 0: is not a regular file/);
+  });
+
+  it("refuses a membership file whose reported size is 0 but that holds megabytes (a link to /proc/kallsyms) at 64 KiB, not read whole", async () => {
+    await writtenAsThree();
+    await fsp.rm(MEMBERSHIP());
+    await fsp.symlink("/proc/kallsyms", MEMBERSHIP());
+    const error = await storage(THREE).load().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageFormatError);
+    expect((error as Error).message).toMatch(/membership\.json: offset 0: is larger than 65536 bytes, so not a file this storage wrote; refusing to start/);
+    expect((await fsp.lstat(MEMBERSHIP())).isSymbolicLink()).toBe(true);
+  });
+
+  it.each([
+    ["a directory", async () => fsp.mkdir(MEMBERSHIP())],
+    ["a symbolic link to /dev/zero, which never ends", async () => fsp.symlink("/dev/zero", MEMBERSHIP())],
+    ["a Unix socket", async () => listenOn(MEMBERSHIP())],
+  ])("refuses a membership path that is %s without reading it, and leaves it where it is", async (_what, make) => {
+    await writtenAsThree();
+    await fsp.rm(MEMBERSHIP());
+    const close = await make();
+    try {
+      const error = await storage(THREE).load().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageFormatError);
+      expect((error as Error).message).toMatch(/membership\.json: offset 0: is not a regular file; refusing to start, nothing was changed/);
+      expect(await fsp.readdir(dir)).toContain("membership.json");
+    } finally {
+      if (typeof close === "function") await close();
+    }
   });
 
   it("is neither recorded nor checked for a storage started without one", async () => {
