@@ -3,7 +3,7 @@
  * (`@dslab/protocol/cli`): strict flags with a suggestion for a mistyped one,
  * usage errors people can act on, storage refusals as one line.
  */
-import { CliError, EXIT, intOption, parseOptions, processIo, UsageError, type Io, type OptionSpec, type ParsedOptions } from "@dslab/protocol/cli";
+import { CliError, EXIT, intOption, parseOptions, printable, processIo, UsageError, type Io, type OptionSpec, type ParsedOptions } from "@dslab/protocol/cli";
 import { StorageError, StorageLockedError } from "../storage/index.js";
 import { CoreFailure } from "../runtime/node-runtime.js";
 import { moduleFrame } from "../runtime/load-module.js";
@@ -41,6 +41,21 @@ function timingFits(tickMs: number): boolean {
 /** An integer flag >= min (default 0), or `opts.default` when absent. */
 export function intFlag(value: string | undefined, name: string, opts: { min?: number; max?: number; default?: number } = {}): number | undefined {
   return intOption(value, name, { min: opts.min ?? 0, ...(opts.max !== undefined ? { max: opts.max } : {}) }) ?? opts.default;
+}
+
+/**
+ * A path flag (`--data-dir`, `--secret-file`), refused when it holds a
+ * control character (a newline, an escape) or a line or bidirectional mark:
+ * the log lines that name the path, and the restart command `start` prints,
+ * could not show it as it is.
+ */
+export function pathFlag(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const shown = printable(value);
+  if (shown === value) return value;
+  throw new UsageError(
+    `--${name} "${shown}": holds a control character (shown here as \\uXXXX); the log lines and printed commands that name the path could not show it as it is, so use a path without one`,
+  );
 }
 
 /**

@@ -34,7 +34,8 @@ import {
 } from "../runtime/tcp-transport.js";
 import { CliError, EXIT, exitCodeHelp, readPackageVersion, runMain, unknownCommand, type Io } from "@dslab/protocol/cli";
 import { TIMING_DEFAULTS, timingText } from "../runtime/timing.js";
-import { asCliError, fatalExitCode, intFlag, parseFlags, serverIo, tickFlag, UsageError } from "./args.js";
+import { DirectoryError, ensureDirectory } from "../storage/directory.js";
+import { asCliError, fatalExitCode, intFlag, parseFlags, pathFlag, serverIo, tickFlag, UsageError } from "./args.js";
 
 /** The cluster's shape without --nodes and --base-port. */
 export const CLUSTER_DEFAULTS = { nodes: 3, basePort: 9001 } as const;
@@ -166,7 +167,8 @@ function clusterShape(values: Values): ClusterShape {
       );
     }
   }
-  const dataDir = values["data-dir"];
+  const dataDir = pathFlag(values["data-dir"], "data-dir");
+  pathFlag(values["secret-file"], "secret-file");
   if (!dataDir) throw new UsageError("--data-dir DIR is required: each node keeps its WAL in DIR/n<i>");
   return { nodes, basePort, dataDir, httpPort, nodeIds: Array.from({ length: nodes }, (_, i) => `n${i + 1}`) };
 }
@@ -202,6 +204,26 @@ function connectionLimits(values: Values) {
 
 function secretFile(values: Values, shape: ClusterShape): string {
   return values["secret-file"] ? path.resolve(values["secret-file"]) : defaultSecretFile(shape.dataDir);
+}
+
+/**
+ * Each node's DIR/n<i> made a directory (with DIR) before anything else
+ * reads or writes there: a regular file, a FIFO, a device or a symbolic
+ * link to nothing in the way, a file system that takes no new directories
+ * (/proc, /sys) or a path too long is one line naming the path (exit 4),
+ * before any node is started.
+ */
+async function prepareDataDirs(shape: ClusterShape, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    try {
+      await ensureDirectory(path.join(shape.dataDir, id));
+    } catch (e) {
+      if (!(e instanceof DirectoryError)) throw e;
+      throw new CliError(`--data-dir: ${e.message}; each node keeps its data in DIR/n<i>, a directory it must be able to create and write`, EXIT.badInput, {
+        cause: e,
+      });
+    }
+  }
 }
 
 /** A secret that cannot be read is an input-file error (exit 4), said in one line. */
@@ -270,6 +292,7 @@ async function runStart(values: Values): Promise<void> {
   if (values.core !== undefined) await loadCore(values.core).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });
   });
+  await prepareDataDirs(shape, shape.nodeIds);
   const secretPath = secretFile(values, shape);
   // Our own file is made when missing; a file the user named must exist.
   const secret = await (values["secret-file"] ? readClusterSecret(secretPath).then(() => ({ created: false })) : ensureClusterSecret(secretPath)).catch(secretFailure);
@@ -397,6 +420,7 @@ async function runNode(values: Values): Promise<void> {
     process.stdin.resume();
   }
 
+  await prepareDataDirs(shape, [id]);
   const coreFile = values.core;
   const createCore = coreFile === undefined ? undefined : await loadCore(coreFile).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });

@@ -27,7 +27,7 @@ import { DEFAULT_MAX_PEER_LINE_BYTES, decodeInbound, isBlank, type RawLine } fro
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
 import { TIMING_DEFAULTS, timingText } from "../runtime/timing.js";
-import { fatalExitCode, intFlag, parseFlags, serverIo, storageRefusal, tickFlag } from "./args.js";
+import { fatalExitCode, intFlag, parseFlags, pathFlag, serverIo, storageRefusal, tickFlag } from "./args.js";
 
 /** "1 MiB", "64 MiB": a byte count as help text says it. */
 function mib(bytes: number): string {
@@ -111,6 +111,7 @@ async function main(argv: string[], io: Io): Promise<number> {
     io.stdout(`${HELP}\n`);
     return 0;
   }
+  const dataDir = pathFlag(values["data-dir"], "data-dir");
   const tickMs = tickFlag(values["tick-ms"]);
   const sessionTimeoutMs = intFlag(values["session-timeout-ms"], "session-timeout-ms", { min: 1 });
   const maxSessions = intFlag(values["max-sessions"], "max-sessions", { min: 1 });
@@ -175,7 +176,7 @@ async function main(argv: string[], io: Io): Promise<number> {
       starting = startNode({
         id: initId,
         nodeIds,
-        dataDir: values["data-dir"],
+        dataDir,
         seed: values.seed,
         tickMs,
         sessionTimeoutMs,

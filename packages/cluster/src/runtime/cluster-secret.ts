@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import path from "node:path";
+import { DirectoryError, ensureDirectory } from "../storage/directory.js";
 
 export const SECRET_FILE_NAME = "cluster.secret";
 /** Shortest secret accepted, in characters: a guessable secret proves nothing. */
@@ -35,12 +36,11 @@ export function defaultSecretFile(dataDir: string): string {
  */
 export async function ensureClusterSecret(file: string): Promise<{ secret: Buffer; created: boolean }> {
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
+    // One level at a time: Node's recursive mkdir never returns under /proc (storage/directory.ts).
+    await ensureDirectory(path.dirname(file));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way where a directory is needed (is --data-dir a directory?)" : (e as Error).message;
-    throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${why}`);
+    if (!(e instanceof DirectoryError)) throw e;
+    throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${e.message}`);
   }
   const fresh = `${randomBytes(32).toString("hex")}\n`;
   try {

@@ -5,6 +5,7 @@
  * stack. A refusal never changes anything on disk.
  */
 import path from "node:path";
+import { DirectoryError } from "./directory.js";
 
 /** What a refusal suggests when the content cannot be trusted. */
 const RESTORE_OR_REMOVE =
@@ -103,8 +104,14 @@ export class StorageIoError extends StorageError {
     action: string,
     cause: unknown,
   ) {
-    const errno = (cause as NodeJS.ErrnoException).code;
-    super(`${file}: cannot ${action}: ${explain(errno, cause)}`, { cause });
+    const errno = cause instanceof DirectoryError ? cause.errno : (cause as NodeJS.ErrnoException).code;
+    // A directory that cannot be made names the path at fault itself (the data directory or a parent of it).
+    super(
+      cause instanceof DirectoryError
+        ? `${cause.message}; give the node a data directory it can create and write`
+        : `${file}: cannot ${action}: ${explain(errno, cause)}`,
+      { cause },
+    );
     this.errno = errno;
   }
 }
@@ -112,6 +119,7 @@ export class StorageIoError extends StorageError {
 function explain(errno: string | undefined, cause: unknown): string {
   switch (errno) {
     case "EISDIR":
+    case "ERR_FS_EISDIR":
       return "EISDIR, it is a directory where a file belongs; remove or move the directory";
     case "EEXIST":
       return "EEXIST, something else is in the way at that path; remove or move it";
@@ -120,6 +128,10 @@ function explain(errno: string | undefined, cause: unknown): string {
     case "EACCES":
     case "EPERM":
       return `${errno}, permission denied; give the node's user access to it`;
+    case "ENOENT":
+      return "ENOENT, no such file or directory (a directory removed meanwhile, or a file system such as /proc that takes no new files)";
+    case "ENXIO":
+      return "ENXIO, it is a socket or a device, not a regular file; remove or move it";
     case "ENOSPC":
       return "ENOSPC, no space left on the device; free some space";
     case "EROFS":

@@ -71,6 +71,7 @@ import path from "node:path";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import type { PersistOp, PersistentState, Snapshot, Storage } from "../contract.js";
 import { StorageCorruptError, StorageFormatError, StorageIoError, StorageMembershipError } from "./errors.js";
+import { ensureDirectory, readStorageFile } from "./directory.js";
 import { acquireLock, isLockFile, releaseLock, type HeldLock } from "./lock.js";
 import { applyOps, cloneState, emptyState, snapshotKeepsLog } from "./state.js";
 import { FILE_HEADER_BYTES, decodeSnapshotFile, encodeSegment, encodeSnapshotFile, encodeWalOps, fileHeader, recoverState } from "./wal.js";
@@ -207,7 +208,7 @@ export class FileStorage implements Storage {
    * once before persist(). Refuses with a `StorageError` on anything else.
    */
   async load(): Promise<PersistentState> {
-    await io(this.dir, "create the data directory", fsp.mkdir(this.dir, { recursive: true }));
+    await io(this.dir, "create the data directory", ensureDirectory(this.dir));
     this.lock = await acquireLock(this.dir, this.lockWaitMs);
     try {
       return await this.recover();
@@ -602,9 +603,14 @@ async function io<T>(file: string, action: string, op: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A file of the directory, or null when it does not exist. Only a regular
+ * file is read: a FIFO (whose open would wait for a writer), a device or a
+ * directory in its place is a StorageIoError naming what it is.
+ */
 async function readIfExists(file: string): Promise<Buffer | null> {
   try {
-    return await fsp.readFile(file);
+    return await readStorageFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new StorageIoError(file, "read it", e);

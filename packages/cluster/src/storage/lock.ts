@@ -24,6 +24,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fsp, readFileSync } from "node:fs";
 import path from "node:path";
 import { crc32 } from "./crc32.js";
+import { readStorageFile } from "./directory.js";
 import { StorageIoError, StorageLockedError } from "./errors.js";
 
 export const LOCK_FILE = "LOCK";
@@ -82,7 +83,12 @@ async function claimFile(file: string, depth: number): Promise<Claim> {
         return { won: true, id };
       }
       const holder = await readHolder(file);
-      if (holder === null) continue; // released meanwhile: try again
+      if (holder === null) {
+        // Released meanwhile: try again. A name that link finds taken and open finds missing is a symbolic link to nothing.
+        const target = await fsp.readlink(file).catch(() => null);
+        if (target !== null) throw new StorageIoError(file, "read the lock file", new Error(`it is a symbolic link to ${target}, which does not exist; remove it`));
+        continue;
+      }
       if (isHolderAlive(holder)) return { won: false, pid: holder.pid };
       if (depth >= MAX_TAKEOVER_DEPTH) {
         throw new StorageIoError(file, "take over the stale lock", new Error(`stale takeover markers ${file}.takeover-* are in the way; remove them`));
@@ -122,13 +128,15 @@ async function linkExclusive(from: string, to: string): Promise<boolean> {
 
 /** The holder a lock file names, or null if there is no file. Content that is not ours counts as a dead holder. */
 async function readHolder(file: string): Promise<{ pid: number | null; id: string } | null> {
-  let text: string;
+  let bytes: Buffer | null;
   try {
-    text = await fsp.readFile(file, "utf8");
+    // A FIFO in its place is refused, not waited on for a writer.
+    bytes = await readStorageFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new StorageIoError(file, "read the lock file", e);
   }
+  if (bytes === null) return null;
+  const text = bytes.toString("utf8");
   const m = /^(\d+)(?: ([0-9a-f]{16}))?\s*$/.exec(text);
   const pid = m ? Number(m[1]) : null;
   // A lock without an id (an earlier version's, or foreign content) is named by its content.

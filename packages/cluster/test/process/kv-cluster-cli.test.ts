@@ -77,14 +77,19 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     await fsp.writeFile(file, "hi\n");
     const r = await run([KV_CLUSTER_BIN, "start", "--nodes", "3", "--data-dir", file]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe(`kv-cluster: cannot create the cluster secret ${file}/cluster.secret: a file is in the way where a directory is needed (is --data-dir a directory?)`);
+    expect(r.stderr).toBe(
+      `kv-cluster: --data-dir: ${file} is a regular file, not a directory; each node keeps its data in DIR/n<i>, a directory it must be able to create and write`,
+    );
   });
 
   it("start with a --data-dir it cannot create for another reason says that reason alone, one line and exit 4", async () => {
     const tooLong = path.join(dataDir, "d".repeat(300));
     const r = await run([KV_CLUSTER_BIN, "start", "--nodes", "3", "--data-dir", tooLong]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe(`kv-cluster: cannot create the cluster secret ${tooLong}/cluster.secret: ENAMETOOLONG: name too long, mkdir '${tooLong}'`);
+    expect(r.stderr).toBe(
+      `kv-cluster: --data-dir: ${tooLong}/n1: the path is too long (ENAMETOOLONG: the system allows 4095 bytes in all and 255 per name); ` +
+        `each node keeps its data in DIR/n<i>, a directory it must be able to create and write`,
+    );
   });
 
   it("a node whose HTTP port another program holds stops with one line and exit 1, as for its own port", async () => {
