@@ -92,6 +92,16 @@ describe("kv with nothing listening", () => {
     expect(r.stdout).toMatch(/^failed \(definite: it did not happen\): error 11 temporarily-unavailable: .*nosuchhost\.invalid/);
   }, 60_000);
 
+  test("the line names the attempts left to make: --max-retries ends the run before --total-ms does", async () => {
+    const ports = [await closedPort(), await closedPort()];
+    const r = await kv(["--nodes", ports.join(","), "-v", "--max-retries", "3", "get", "k"]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines.filter((l) => / attempt=\d+ /.test(l))).toHaveLength(4);
+    const hint = lines.find((l) => HINT.test(l));
+    expect(hint).toMatch(/; still trying: at most 4 attempts in all \(--max-retries 3\), within --total-ms \(30000 ms\)$/);
+  }, 60_000);
+
   test("when the first full round is also the last attempt, the line does not promise more tries", async () => {
     const r = await kv(["--port", String(await closedPort()), "--max-retries", "0", "get", "k"]);
     expect(r.code).toBe(1);

@@ -67,7 +67,7 @@ the next unused one for a new request, the same one to replay a request and
 learn what happened to it. Without --client-id every run is a fresh client.
 
 If no node can be reached, kv says so on stderr after trying each node once,
-and keeps trying until --total-ms is spent.
+and keeps trying until --max-retries or --total-ms is spent.
 
 Interrupted (Ctrl-C, or SIGTERM) during a write, kv prints on stderr the
 command that replays it (same --client-id and --seq), to learn whether it

@@ -132,7 +132,9 @@ function unreachableHint(plan: KvPlan, transport: TcpTransport, io: Io): (record
     said = true;
     const ports = Object.values(plan.nodes);
     const bound = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
-    const more = record.action === "give-up" ? "" : `; still trying until --total-ms (${bound} ms) is spent`;
+    const retries = plan.maxRetries ?? CLIENT_DEFAULTS.maxRetries;
+    const more =
+      record.action === "give-up" ? "" : `; still trying: at most ${retries + 1} attempts in all (--max-retries ${retries}), within --total-ms (${bound} ms)`;
     io.stderr(
       `kv: cannot reach any node (is \`kv-cluster start\` running?): ` +
         `could not connect to ${plan.host} port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}${more}\n`,
