@@ -1,7 +1,7 @@
 /**
  * Options shared by `run` and `swarm`, turned into a RunConfig.
  */
-import { DEFAULT_CONFIG, parseNemesis, validateConfig, type RunConfig } from "../run/config.js";
+import { DEFAULT_CONFIG, MAX_TIME_LIMIT_S, parseNemesis, validateConfig, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
 import type { WorkloadName } from "../workload/workloads.js";
 import { getNonEmpty, getNumber, getString, UsageError, type ParsedArgs } from "./args.js";
@@ -14,7 +14,7 @@ export function configHelp(d: RunConfig, opts: { workload?: boolean; spread?: bo
   return [
     `  --nodes N              cluster size (default ${opts.spread ? drawn : d.nodes})`,
     `  --time-limit-s S       length of the safety phase with faults, seconds (simulated in-process;`,
-    `                         default ${opts.spread ? drawn : d.timeLimitS})`,
+    `                         at most ${MAX_TIME_LIMIT_S}; default ${opts.spread ? drawn : d.timeLimitS})`,
     `  --rate R               target operations per second across clients (default ${d.rate})`,
     `  --concurrency C        concurrent clients, each the real retrying client (default ${opts.spread ? drawn : d.concurrency})`,
     ...(opts.workload === false ? [] : [`  --workload W           lin-kv | exactly-once | sessions (default ${d.workload})`]),

@@ -31,6 +31,13 @@ export interface RunConfig {
   livenessBoundS: number;
 }
 
+/**
+ * The longest safety phase, seconds: a run keeps its whole history and every
+ * message in memory (about half a megabyte per simulated second at the
+ * default rate), so a longer one runs out of memory before it ends.
+ */
+export const MAX_TIME_LIMIT_S = 3600;
+
 export const DEFAULT_CONFIG: RunConfig = {
   seed: "1",
   nodes: 3,
@@ -48,6 +55,12 @@ export function validateConfig(c: RunConfig): RunConfig {
   };
   if (!Number.isInteger(c.nodes) || c.nodes < 1 || c.nodes > 9) fail("nodes", `expected an integer 1..9, got ${c.nodes}`);
   if (!(c.timeLimitS > 0)) fail("time-limit-s", `expected a positive number, got ${c.timeLimitS}`);
+  if (c.timeLimitS > MAX_TIME_LIMIT_S) {
+    fail(
+      "time-limit-s",
+      `expected at most ${MAX_TIME_LIMIT_S} (one hour), got ${c.timeLimitS}: a run keeps its whole history and every message in memory; for more operations, run more seeds (kv-sim swarm)`,
+    );
+  }
   if (!(c.rate > 0)) fail("rate", `expected a positive number, got ${c.rate}`);
   if (!Number.isInteger(c.concurrency) || c.concurrency < 1) fail("concurrency", `expected a positive integer, got ${c.concurrency}`);
   if (!(WORKLOAD_NAMES as readonly string[]).includes(c.workload)) fail("workload", `expected one of ${WORKLOAD_NAMES.join(", ")}, got "${c.workload}"`);

@@ -123,6 +123,17 @@ describe("kv-sim run and swarm: a --core or --client module that returns what it
   });
 });
 
+describe("kv-sim run and swarm: a run length past the bound", () => {
+  test.each([["run"], ["swarm"]])("kv-sim %s with --time-limit-s 1000000000 is a usage error at once, not a run that never ends", async (command) => {
+    const out = join(dir, `huge-${command}`);
+    const r = await kvSim([command, "--time-limit-s", "1000000000", ...(command === "run" ? ["--out", out] : ["--seeds", "1"])]);
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: --time-limit-s: expected at most 3600 \(one hour\), got 1000000000: /);
+    expect(r.stdout).toBe("");
+  });
+});
+
 describe("kv-sim run: where the outputs go", () => {
   test("an empty --out is a usage error at once, before anything is simulated", async () => {
     const r = await kvSim(["run", "--time-limit-s", "1", "--out", ""]);
