@@ -7,8 +7,11 @@
  * (and so the harness) open.
  *
  * A detached group no longer gets the terminal's Ctrl-C, so the groups still
- * alive are killed here when the harness exits or is stopped by a signal.
+ * alive are killed here when the harness exits or is stopped by a signal,
+ * and the temp directories made for their files (the nodes' data
+ * directories) are removed then too.
  */
+import { rmSync } from "node:fs";
 
 /** Sends `signal` to every process of the group led by `pid`; a group already gone is not an error. */
 export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -21,35 +24,69 @@ export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): vo
 }
 
 const liveGroups = new Set<number>();
+const tempDirs = new Set<string>();
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+let hooked = false;
 
-function killLiveGroups(): void {
+/** Kills the live groups, then removes the temp directories (retrying while a dying node still holds a file there). */
+function cleanUp(): void {
   for (const pid of liveGroups) signalGroup(pid, "SIGKILL");
   liveGroups.clear();
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    } catch {
+      // Best effort on the way out: the directory is under the temp directory.
+    }
+  }
+  tempDirs.clear();
 }
 
 function onStopSignal(signal: NodeJS.Signals): void {
-  killLiveGroups();
+  cleanUp();
   unhook();
   // Nobody else handles it: end as the signal would have ended us.
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
 function hook(): void {
-  process.on("exit", killLiveGroups);
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", cleanUp);
   for (const s of STOP_SIGNALS) process.on(s, onStopSignal);
 }
 
 function unhook(): void {
-  process.off("exit", killLiveGroups);
+  if (!hooked) return;
+  hooked = false;
+  process.off("exit", cleanUp);
   for (const s of STOP_SIGNALS) process.off(s, onStopSignal);
+}
+
+function unhookWhenIdle(): void {
+  if (liveGroups.size === 0 && tempDirs.size === 0) unhook();
 }
 
 /** Remembers a group to kill with `killGroup`, or if the harness stops while it runs. */
 export function trackGroup(pid: number | undefined): void {
   if (pid === undefined || liveGroups.has(pid)) return;
-  if (liveGroups.size === 0) hook();
+  hook();
   liveGroups.add(pid);
+}
+
+/**
+ * Remembers a directory made for the groups' files, to remove if the
+ * harness is stopped by a signal (or exits) before `forgetTempDir`.
+ */
+export function trackTempDir(dir: string): void {
+  hook();
+  tempDirs.add(dir);
+}
+
+/** Forgets a directory given to `trackTempDir` (the caller removes it). */
+export function forgetTempDir(dir: string): void {
+  tempDirs.delete(dir);
+  unhookWhenIdle();
 }
 
 /**
@@ -59,5 +96,5 @@ export function trackGroup(pid: number | undefined): void {
 export function killGroup(pid: number | undefined): void {
   if (pid === undefined || !liveGroups.delete(pid)) return;
   signalGroup(pid, "SIGKILL");
-  if (liveGroups.size === 0) unhook();
+  unhookWhenIdle();
 }

@@ -23,7 +23,7 @@ import { evaluateRun, type RunArtifacts } from "../run/evaluate.js";
 import { finalReads } from "../run/final-reads.js";
 import type { Anomaly } from "../run/results.js";
 import { ProcessCluster } from "./cluster.js";
-import { killGroup, trackGroup } from "./process-group.js";
+import { forgetTempDir, killGroup, trackGroup, trackTempDir } from "./process-group.js";
 import { stdoutLineChars, type NodeProblem } from "./node-process.js";
 
 export const PROCESS_DEFAULTS = {
@@ -111,6 +111,8 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
   const caps = await probeCommand(config.bin);
   if (caps.warning !== undefined) options.onWarning?.(caps.warning);
   const dataRoot = caps.dataDir ? await mkdtemp(join(tmpdir(), `kv-sim-${config.seed}-`)) : null;
+  // Removed in the finally below, or on Ctrl-C or SIGTERM once the nodes are killed.
+  if (dataRoot) trackTempDir(dataRoot);
 
   const tuningArgs: string[] = [];
   for (const [key, flag] of TUNING_FLAGS) {
@@ -221,6 +223,9 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     cluster.stopAll();
     timeline.close();
     for (const ep of driver.endpoints.values()) ep.abandon();
-    if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+    if (dataRoot) {
+      await rm(dataRoot, { recursive: true, force: true });
+      forgetTempDir(dataRoot);
+    }
   }
 }
