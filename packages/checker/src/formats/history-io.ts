@@ -406,10 +406,40 @@ function readJsonHistory(text: string, source: string, deadline: ReadDeadline | 
     clock.before(ops.length, i + 1, offset);
     // One object per line: the line is the operation, measured before it is parsed.
     if (line.length > opMaxChars) throw new OpTooLongError(ops.length, opMaxChars, { source, line: i + 1, column: 1 });
-    const value = parseJson(line, source, i + 1);
+    let value: JsonValue;
+    try {
+      value = parseJson(line, source, i + 1);
+    } catch (e) {
+      if (e instanceof ParseError && ops.length === 0) throw objectAcrossLines(text, lines, source) ?? e;
+      throw e;
+    }
     ops.push(atLine(opFromJson(value, ops.length, { source, line: i + 1 }), i + 1));
   }
   return ops;
+}
+
+/**
+ * When the whole text is one JSON object written across several lines (a
+ * pretty-printed file: a configuration, or kv-sim's results.json), the
+ * error that says so; a line-by-line reading would stop at its first line
+ * with a syntax error that names no real mistake.
+ */
+function objectAcrossLines(text: string, lines: string[], source: string): ParseError | undefined {
+  let whole: JsonValue;
+  try {
+    whole = parseJson(text, source);
+  } catch {
+    return undefined;
+  }
+  if (whole === null || typeof whole !== "object" || Array.isArray(whole)) return undefined;
+  const first = lines.findIndex((l) => l.trim() !== "") + 1;
+  let last = lines.length;
+  while (last > first && lines[last - 1]!.trim() === "") last--;
+  const results = "seed" in whole && "verdict" in whole ? "; this looks like kv-sim's results.json: the run's history is history.edn or history.json beside it" : "";
+  return new ParseError(
+    `one JSON object across lines ${first}-${last}, not a history: a JSON history is one operation object per line, or an array of them${results}`,
+    { source, line: first },
+  );
 }
 
 function opFromJson(value: JsonValue, position: number, at: { source: string; line: number }): Op {

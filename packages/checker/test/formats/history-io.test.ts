@@ -153,6 +153,23 @@ describe("history files", () => {
     expect((err as ParseError).message).toContain(reason);
   });
 
+  it.each([
+    ["an object that is not an operation (package.json)", '{\n  "name": "dslab",\n  "private": true\n}\n', "lines 1-4", undefined],
+    ["kv-sim's results.json", '{\n  "seed": "7",\n  "verdict": "valid",\n  "ops": {"invoked": 2}\n}\n', "lines 1-5", "kv-sim's results.json"],
+  ])("one JSON object spread over several lines is not a history, and the message says so: %s", (_name, text, lines, hint) => {
+    let err: unknown;
+    try {
+      readHistory(text, { source: "f.json" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ParseError);
+    expect((err as ParseError).line).toBe(1);
+    expect((err as ParseError).message).toContain(`f.json:1: one JSON object across ${lines}, not a history: a JSON history is one operation object per line, or an array of them`);
+    if (hint !== undefined) expect((err as ParseError).message).toContain("this looks like kv-sim's results.json: the run's history is history.edn or history.json beside it");
+    else expect((err as ParseError).message).not.toContain("kv-sim");
+  });
+
   it("a field named __proto__ in a hostile history never becomes an object's prototype", () => {
     const [edn] = readHistory("{:type :invoke, :f :write, :value 1, :process 0, :__proto__ {:polluted true}}\n", { source: "h.edn" });
     const extra = edn!.extra as Record<string, unknown>;
