@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,7 @@ import { DEFAULT_MAX_HTTP_CONNECTIONS } from "../http/bounds.js";
 import type { HttpFront } from "../http/index.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
+import { LOCK_FILE, liveLockHolder } from "../storage/lock.js";
 import { CoreFailure } from "../runtime/node-runtime.js";
 import { loadCore, resolveModulePath } from "../runtime/load-module.js";
 import { writeTimingsTo } from "../runtime/write-timing.js";
@@ -95,7 +97,9 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (defaul
 
 const START_HELP = `Usage: kv-cluster start --nodes 3 --base-port 9001 --data-dir DIR [options]
 
-Runs n1..nN as child processes, logs prefixed by node id. Each node's pid is
+Runs n1..nN as child processes, logs prefixed by node id. A data directory a
+running cluster holds, or a port another program listens on, is refused
+first (exit 1) and no node starts. Each node's pid is
 printed so you can SIGKILL one; restart it with the printed "kv-cluster node"
 command. Then a client command for these ports ("try: npm run kv -- --nodes
 ..."). Each change of leader is printed as "leader is now n2 (term 3)".
@@ -292,6 +296,8 @@ async function runStart(values: Values): Promise<void> {
   if (values.core !== undefined) await loadCore(values.core).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });
   });
+  // Nothing is made before a running cluster's lock or port has been looked for: a refused start writes nothing.
+  await refuseTakenPlaces(shape);
   await prepareDataDirs(shape, shape.nodeIds);
   const secretPath = secretFile(values, shape);
   // Our own file is made when missing; a file the user named must exist.
@@ -369,6 +375,49 @@ async function runStart(values: Values): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   await new Promise<never>(() => {});
+}
+
+/**
+ * Refuses, before any node starts, a data directory a live node holds (a
+ * cluster already running on this --data-dir) and a port another program
+ * listens on: every node would stop with the same refusal, and the rest of
+ * the cluster would run without it. Exit 1, one line, nothing written.
+ */
+async function refuseTakenPlaces(shape: ClusterShape): Promise<void> {
+  const dataDir = path.resolve(shape.dataDir);
+  for (const id of shape.nodeIds) {
+    const dir = path.join(dataDir, id);
+    const pid = await liveLockHolder(dir);
+    if (pid === undefined) continue;
+    throw new CliError(
+      `${dir} is in use by ${pid === null ? "another process" : `process ${pid}`} (${path.join(dir, LOCK_FILE)}): a cluster on this --data-dir is already running; ` +
+        `stop it first (Ctrl-C where it runs${pid === null ? "" : `, or kill ${pid}`}), or give another --data-dir`,
+      EXIT.negative,
+    );
+  }
+  const ranges: Array<[string, number | undefined]> = [
+    ["--base-port", shape.basePort],
+    ["--http-port", shape.httpPort],
+  ];
+  for (const [flag, first] of ranges) {
+    if (first === undefined) continue;
+    const busy: string[] = [];
+    for (const [i, id] of shape.nodeIds.entries()) if (await portInUse(first + i)) busy.push(`127.0.0.1:${first + i} (${id})`);
+    if (busy.length === 0) continue;
+    throw new CliError(
+      `${busy.join(", ")} ${busy.length === 1 ? "is" : "are"} in use by another program (a cluster already running on these ports?); stop it, or give another ${flag}`,
+      EXIT.negative,
+    );
+  }
+}
+
+/** Whether another program listens on 127.0.0.1:`port` (any other failure to listen is left to the node to report). */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "EADDRINUSE"));
+    probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve(false)));
+  });
 }
 
 /**

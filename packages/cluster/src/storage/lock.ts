@@ -54,6 +54,16 @@ export async function acquireLock(dir: string, waitMs: number): Promise<HeldLock
   }
 }
 
+/**
+ * The pid of the live process that holds `dir`'s LOCK (null when the lock
+ * names no pid), or undefined when no live process holds it (no lock, a
+ * stale one, or one that cannot be read: taking it says why).
+ */
+export async function liveLockHolder(dir: string): Promise<number | null | undefined> {
+  const holder = await readHolder(path.join(dir, LOCK_FILE)).catch(() => null);
+  return holder !== null && isHolderAlive(holder) ? holder.pid : undefined;
+}
+
 /** Removes the lock if it still is ours. */
 export async function releaseLock(lock: HeldLock): Promise<void> {
   held.delete(lock.id);

@@ -109,6 +109,43 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     }
   }, 30_000);
 
+  it("start on ports another program holds refuses before it starts a node: one line naming the ports and what to do, exit 1", async () => {
+    const base = await freePortRun(3);
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(base + 1, "127.0.0.1", resolve));
+    try {
+      const dir = path.join(dataDir, "ports-busy");
+      const r = await run([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `kv-cluster: 127.0.0.1:${base + 1} (n2) is in use by another program (a cluster already running on these ports?); stop it, or give another --base-port`,
+      );
+      // Nothing was started, so nothing is to be restarted, and nothing was written.
+      await expect(fsp.stat(dir)).rejects.toThrow(/ENOENT/);
+    } finally {
+      holder.close();
+    }
+  }, 30_000);
+
+  it("start on a data directory a running cluster holds refuses before it starts a node: one line naming the holder and what to do, exit 1", async () => {
+    const dir = path.join(dataDir, "held");
+    const base = await freePortRun(1);
+    const first = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "1", "--base-port", String(base), "--data-dir", dir]);
+    try {
+      const pid = Number(/ n1 \| pid (\d+):/.exec(` ${await waitFor("the node's own pid line", 20_000, async () => first.stderrLines.find((l) => /^n1 \| pid \d+:/.test(l)))}`)![1]);
+      await waitFor("n1 listening", 20_000, async () => first.stderrLines.some((l) => l.startsWith("n1 | listening on")));
+      const other = await freePortRun(1);
+      const r = await run([KV_CLUSTER_BIN, "start", "--nodes", "1", "--base-port", String(other), "--data-dir", dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `kv-cluster: ${path.join(dir, "n1")} is in use by process ${pid} (${path.join(dir, "n1", "LOCK")}): a cluster on this --data-dir is already running; stop it first (Ctrl-C where it runs, or kill ${pid}), or give another --data-dir`,
+      );
+    } finally {
+      first.kill("SIGTERM");
+      await exited(first);
+    }
+  }, 60_000);
+
   it("start runs every node as a child process, logs by node id, says each node's pid, who leads and the client command for its ports, and stops them all on SIGTERM with exit 0", async () => {
     const base = await freePortRun(3);
     const cluster = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "3", "--base-port", String(base), "--data-dir", dataDir]);
