@@ -369,7 +369,7 @@ export function processIo(proc: NodeJS.Process): Io {
   };
 }
 
-export { prepareOutDir } from "./out-dir.js";
+export { prepareOutDir, removeCreatedDirs } from "./out-dir.js";
 
 /** What a path that is not a regular file is, for "it is a FIFO (named pipe), not a regular file" (from its stat). */
 export function fileKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {

@@ -7,7 +7,7 @@
  * already exists as something other than a regular file (a directory, a
  * FIFO that would block the write) is refused.
  */
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "./index.js";
 
@@ -34,8 +34,8 @@ function kindOf(path: string): "missing" | "directory" | "file" | "other" {
   }
 }
 
-/** Creates `dir` and its parents, one level at a time, each create tried once. */
-function makeDirs(dir: string, shown: string): void {
+/** Creates `dir` and its parents, one level at a time, each create tried once; returns those it created, outermost first. */
+function makeDirs(dir: string, shown: string): string[] {
   const missing: string[] = [];
   let at = resolve(dir);
   for (;;) {
@@ -47,22 +47,26 @@ function makeDirs(dir: string, shown: string): void {
     if (up === at) break;
     at = up;
   }
+  const created: string[] = [];
   for (const d of missing.reverse()) {
     try {
       mkdirSync(d);
     } catch (e) {
       throw new InputError(`--out ${shown}: cannot create the directory ${d}: ${why(e)}; give a directory you can write to`);
     }
+    created.push(d);
   }
+  return created;
 }
 
 /**
  * Makes sure the outputs named `files` can be written into `dir`; throws a
  * InputError (exit 4: an output that cannot be written) naming `--out`
- * and the reason when they cannot.
+ * and the reason when they cannot. Returns the directories it created,
+ * outermost first, for `removeCreatedDirs` when the work never runs.
  */
-export function prepareOutDir(dir: string, files: readonly string[]): void {
-  makeDirs(dir, dir);
+export function prepareOutDir(dir: string, files: readonly string[]): string[] {
+  const created = makeDirs(dir, dir);
   // The global Web Crypto loads node:crypto on first use, not when a command starts.
   const probe = join(dir, `.dslab-write-check-${globalThis.crypto.randomUUID()}`);
   try {
@@ -80,6 +84,18 @@ export function prepareOutDir(dir: string, files: readonly string[]): void {
     const kind = kindOf(join(dir, name));
     if (kind === "directory" || kind === "other") {
       throw new InputError(`--out ${dir}: ${name} exists and is not a regular file (${kind === "directory" ? "a directory" : "a FIFO, socket or device"}); move it away or give another --out`);
+    }
+  }
+  return created;
+}
+
+/** Removes the directories `prepareOutDir` created, innermost first, each only while it is empty. */
+export function removeCreatedDirs(created: readonly string[]): void {
+  for (const d of [...created].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
     }
   }
 }

@@ -3,4 +3,4 @@
  * time, a file written and removed, no output name taken by a directory or a
  * FIFO): the shared check of every dslab command that writes outputs.
  */
-export { prepareOutDir } from "@dslab/protocol/cli";
+export { prepareOutDir, removeCreatedDirs } from "@dslab/protocol/cli";

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNonEmpty, parseArgs } from "./args.js";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFromArgs } from "./config-args.js";
-import { prepareOutDir } from "./out-dir.js";
+import { prepareOutDir, removeCreatedDirs } from "./out-dir.js";
 import { codeUnderTestThrew, moduleSources } from "./module-error.js";
 
 export const RUN_HELP = `kv-sim run: one run, then its verdict, figures, outputs and replay command
@@ -61,11 +61,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const config = configFromArgs(a, { ...DEFAULT_CONFIG, ...(bin ? { bin } : {}) });
   const out = getNonEmpty(a, "out", "a directory for the outputs") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
-  prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
+  const created = prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
   let artifacts;
   try {
     artifacts = bin ? await runProcessMode(config, { onWarning: (message) => io.stderr(`kv-sim: ${message}\n`) }) : await runInProcess(config, { tracePeerMessages: true });
   } catch (e) {
+    // No run, no outputs: the directories made for them go again.
+    removeCreatedDirs(created);
     throw codeUnderTestThrew(e, moduleSources(config)) ?? e;
   }
   const r = artifacts.results!;

@@ -70,6 +70,18 @@ describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a
     expect(r.stderr).toMatch(message);
     expect(r.stdout).not.toMatch(/verdict/);
   });
+
+  test("the --out directories the check made for a run that never ran are removed again; one that was there stays", async () => {
+    const made = join(dir, "made-for-nothing", "out");
+    const r = await kvSim(["run", "--bin", "/nonexistent/prog", "--time-limit-s", "1", "--out", made]);
+    expect(r.exitCode).toBe(2);
+    expect(await readdir(dir)).not.toContain("made-for-nothing");
+    const existing = join(dir, "was-there");
+    await mkdir(existing);
+    const again = await kvSim(["run", "--bin", "/nonexistent/prog", "--time-limit-s", "1", "--out", existing]);
+    expect(again.exitCode).toBe(2);
+    expect(await readdir(existing)).toEqual([]);
+  });
 });
 
 describe("kv-sim run: a --core or --client module whose code throws", () => {
