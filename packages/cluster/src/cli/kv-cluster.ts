@@ -527,7 +527,7 @@ async function runNode(values: Values): Promise<void> {
   try {
     await tcp.listen();
   } catch (e) {
-    log(`cannot listen on 127.0.0.1:${ports[id]}: ${(e as Error).message}`);
+    log(`cannot listen on 127.0.0.1:${ports[id]}: ${listenFailure(e, "--base-port")}`);
     process.exit(1);
   }
   const peers = shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`);
@@ -540,10 +540,17 @@ async function runNode(values: Values): Promise<void> {
       http = await startHttp({ runtime, port: httpPort, nodeHttpUrls, ...definedOnly({ maxConnections: maxHttpConnections }) }, log);
     } catch (e) {
       // As for the node's own port: another program holds it, a definite refusal.
-      log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${(e as Error).message}`);
+      log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${listenFailure(e, "--http-port")}`);
       process.exit(1);
     }
   }
+}
+
+/** Why a node could not listen, and for a port another program holds, what to do. */
+function listenFailure(e: unknown, flag: string): string {
+  const message = (e as Error).message;
+  if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") return message;
+  return `another program listens there (this node already running?); stop it, or give another ${flag} (${message})`;
 }
 
 function definedOnly<T extends Record<string, number | undefined>>(o: T): { [K in keyof T]?: number } {

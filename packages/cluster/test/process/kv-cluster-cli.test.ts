@@ -92,6 +92,24 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     );
   });
 
+  it("a node whose own port another program holds stops with one line that says what to do, exit 1", async () => {
+    const base = await freePortRun(1);
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(base, "127.0.0.1", resolve));
+    try {
+      const dir = path.join(dataDir, "port-busy");
+      await fsp.mkdir(dir, { recursive: true });
+      await fsp.writeFile(path.join(dir, "cluster.secret"), `${"ab".repeat(32)}\n`, { mode: 0o600 });
+      const r = await run([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--data-dir", dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `n1 | cannot listen on 127.0.0.1:${base}: another program listens there (this node already running?); stop it, or give another --base-port (listen EADDRINUSE: address already in use 127.0.0.1:${base})`,
+      );
+    } finally {
+      holder.close();
+    }
+  }, 30_000);
+
   it("a node whose HTTP port another program holds stops with one line and exit 1, as for its own port", async () => {
     const base = await freePortRun(2);
     const holder = net.createServer();
@@ -102,7 +120,9 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
       await fsp.writeFile(path.join(dir, "cluster.secret"), `${"ab".repeat(32)}\n`, { mode: 0o600 });
       const r = await run([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--http-port", String(base + 1), "--data-dir", dir]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`n1 | cannot serve HTTP on 127.0.0.1:${base + 1}: listen EADDRINUSE: address already in use 127.0.0.1:${base + 1}`);
+      expect(r.stderr).toContain(
+        `n1 | cannot serve HTTP on 127.0.0.1:${base + 1}: another program listens there (this node already running?); stop it, or give another --http-port (listen EADDRINUSE: address already in use 127.0.0.1:${base + 1})`,
+      );
       expect(r.stderr).not.toMatch(/internal error|a bug/);
     } finally {
       holder.close();
