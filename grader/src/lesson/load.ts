@@ -1,8 +1,9 @@
 // The IO shell around the parser: reads every `*.md` lesson under a directory,
 // symlinks followed; what cannot be a lesson file is reported, not opened.
 import type { Dirent, Stats } from "node:fs";
-import { readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
+import { readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import type { Diagnostic, Lesson, PassCriterion } from "./model.js";
 import { parseLesson } from "./parse.js";
 
@@ -15,6 +16,12 @@ export interface Course {
   diagnostics: Diagnostic[];
   /** Number of lesson files read, including those that failed to parse. */
   files: number;
+  /**
+   * The text of each lesson file as it was read, by its `file`: what a
+   * command that shows a lesson (grader site) renders, without opening the
+   * file a second time.
+   */
+  sources?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -92,6 +99,27 @@ async function listMarkdown(dir: string): Promise<{ files: string[]; problems: {
  */
 export const MAX_LESSON_BYTES = 4 * 1024 * 1024;
 
+/** Split it, or move data out of it: what to do with a lesson over MAX_LESSON_BYTES. */
+const SPLIT_IT = "a lesson is a page of Markdown: split it, or move data out of it";
+
+/**
+ * Why a lesson file listed as a regular file was not read, as its diagnostic:
+ * it became a FIFO or a device since (opened without waiting, refused
+ * unread), it is larger than a lesson may be (by its size, or it grew past
+ * MAX_LESSON_BYTES while it was read: a file under /proc whose size says 0),
+ * or it cannot be opened.
+ */
+function unreadableLesson(err: ReadRegularError): { code: string; message: string } {
+  const max = MAX_LESSON_BYTES.toLocaleString("en-US");
+  if (err.code === "NOT_A_FILE") return { code: "not-a-file", message: `${err.message}; a lesson is a Markdown file` };
+  if (err.code === "TOO_LARGE") {
+    if (err.details.grew) return { code: "too-large", message: `it grew past the ${max} bytes a lesson may be while it was read; not read (${SPLIT_IT})` };
+    return { code: "too-large", message: `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, over the ${max} a lesson may be; not read (${SPLIT_IT})` };
+  }
+  const why = err.code === "ENOENT" ? "it no longer exists" : err.code === "EACCES" ? "permission denied" : err.code === "ELOOP" ? "it is a loop of symbolic links" : err.message;
+  return { code: "unreadable", message: `cannot be read: ${why}` };
+}
+
 export class CourseDirError extends Error {
   readonly code = "LESSONS_DIR";
 }
@@ -108,29 +136,27 @@ export async function loadCourse(dir: string): Promise<Course> {
   const lessons: Lesson[] = [];
   const partial: Lesson[] = [];
   const diagnostics: Diagnostic[] = [];
+  const sources = new Map<string, string>();
   const relative = (f: string) => path.relative(process.cwd(), f) || f;
   for (const p of problems) diagnostics.push({ severity: "error", code: p.code, file: relative(p.file), line: 0, field: "file", message: p.message });
   for (const f of files) {
     const rel = relative(f);
     let text: string;
     try {
-      const { size } = await stat(f);
-      if (size > MAX_LESSON_BYTES) {
-        diagnostics.push({ severity: "error", code: "too-large", file: rel, line: 0, field: "file", message: `it is ${size.toLocaleString("en-US")} bytes, over the ${MAX_LESSON_BYTES.toLocaleString("en-US")} a lesson may be; not read (a lesson is a page of Markdown: split it, or move data out of it)` });
-        continue;
-      }
-      text = await readFile(f, "utf8");
+      text = (await readRegularFile(f, { maxBytes: MAX_LESSON_BYTES })).bytes.toString("utf8");
     } catch (err) {
       // One unreadable lesson is that lesson's error; the rest of the course is still read.
-      diagnostics.push({ severity: "error", code: "unreadable", file: rel, line: 0, field: "file", message: `cannot be read: ${(err as Error).message}` });
+      if (!(err instanceof ReadRegularError)) throw err;
+      diagnostics.push({ severity: "error", file: rel, line: 0, field: "file", ...unreadableLesson(err) });
       continue;
     }
+    sources.set(rel, text);
     const result = parseLesson(text, rel);
     diagnostics.push(...result.diagnostics);
     if (result.lesson) lessons.push(result.lesson);
     if (result.partial) partial.push(result.partial);
   }
-  return { dir, lessons, partial, diagnostics, files: files.length + problems.length };
+  return { dir, lessons, partial, diagnostics, files: files.length + problems.length, sources };
 }
 
 export function findLesson(course: Course, id: string): Lesson | undefined {

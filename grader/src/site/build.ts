@@ -10,13 +10,14 @@
 // to a file the site holds, or an http(s) link a reader follows (nothing is
 // fetched from outside); the same course gives the same bytes.
 import { realpathSync, statSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileKind, InputError, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import MarkdownIt from "markdown-it";
 import { orderByPrerequisites, planWorkbook } from "../check/plan.js";
 import { loadChecks } from "../check/load.js";
-import { loadCourse } from "../lesson/load.js";
+import { loadCourse, type Course } from "../lesson/load.js";
+import { TEST_FILE_BYTES_MAX } from "../lint/references.js";
 import type { Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
 import { lessonPagePath, urlPath } from "./pages.js";
@@ -105,7 +106,30 @@ function frontMatterEnd(text: string): number {
   return m ? 3 + m.index + m[0].length : 0;
 }
 
-/** Visible test files (under week-12/test/) and the text of each, for finding the criteria they carry. */
+/**
+ * Why a file the site shows cannot be read, in words (after its name): a
+ * FIFO, a device or a directory is refused unread, a file over `maxBytes`
+ * too (by its size, or when it grows past it while it is read).
+ */
+function unreadableWhy(err: ReadRegularError, what: string): string {
+  if (err.code === "TOO_LARGE") {
+    const limit = `the ${(err.details.limit ?? 0).toLocaleString("en-US")} bytes ${what} may be`;
+    return err.details.grew ? `it grew past ${limit} while it was read` : `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, more than ${limit}`;
+  }
+  if (err.code === "ENOENT") return "it does not exist (a dangling symbolic link?)";
+  if (err.code === "EACCES") return "permission denied";
+  if (err.code === "ELOOP") return "it is a loop of symbolic links";
+  return err.message;
+}
+
+/**
+ * Visible test files (under week-12/test/) and the text of each, for finding
+ * the criteria they carry. Each is read as the lessons are: a regular file
+ * (links followed) of at most TEST_FILE_BYTES_MAX; anything else named
+ * `*.test.ts` (a FIFO, a device, a directory, a dangling link, a larger file)
+ * stops the build naming it, never read, rather than hang on it or publish
+ * the site without it.
+ */
 async function visibleTests(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const walk = async (dir: string): Promise<void> => {
@@ -117,13 +141,36 @@ async function visibleTests(root: string): Promise<Map<string, string>> {
     }
     for (const name of names) {
       const relPath = `${dir}/${name}`;
-      if (name.endsWith(".test.ts")) out.set(relPath, await readFile(path.join(root, relPath), "utf8"));
+      if (name.endsWith(".test.ts")) out.set(relPath, await readVisibleTest(root, relPath));
       else if (!name.includes(".")) await walk(relPath);
     }
   };
   await walk("week-12/test");
   return out;
 }
+
+async function readVisibleTest(root: string, relPath: string): Promise<string> {
+  const file = path.join(root, relPath);
+  try {
+    return (await readRegularFile(file, { maxBytes: TEST_FILE_BYTES_MAX })).bytes.toString("utf8");
+  } catch (err) {
+    if (!(err instanceof ReadRegularError)) throw err;
+    throw new SiteError(`cannot read the visible test file ${path.relative(process.cwd(), file) || file}: ${unreadableWhy(err, "a test file")}; nothing written`, { cause: err });
+  }
+}
+
+/**
+ * A lesson file that could not be read (a FIFO, a device, a dangling link,
+ * a file over the lessons' bound) stops the build: the site would be
+ * published without that lesson. Its diagnostic, as `grader lint` prints it.
+ */
+function refuseUnreadableLessons(course: Course): void {
+  const unread = course.diagnostics.find((d) => d.field === "file" && d.line === 0 && UNREAD_LESSON_CODES.has(d.code));
+  if (unread) throw new SiteError(`${unread.file}: ${unread.message}; nothing written (\`grader lint\` lists every problem of the course)`);
+}
+
+/** The diagnostics of a lesson file that was not read (lesson/load.ts). */
+const UNREAD_LESSON_CODES = new Set(["not-a-file", "broken-link", "too-large", "unreadable"]);
 
 /** The short names `npm run check -- --lesson` takes, for the lessons the workbook's checks serve. */
 async function shortNames(root: string, lessons: readonly Lesson[]): Promise<Map<string, string>> {
@@ -184,6 +231,7 @@ async function readCopied(file: string, lessonFile: string): Promise<Buffer> {
 
 export async function buildSite(o: SiteOptions): Promise<Site> {
   const course = await loadCourse(o.lessonsDir);
+  refuseUnreadableLessons(course);
   const courseReal = realpathSync(o.lessonsDir);
   // A lesson's `file` is relative to the working directory.
   const pageOf = (lessonFile: string): string => lessonPagePath(o.lessonsDir, lessonFile);
@@ -205,7 +253,9 @@ export async function buildSite(o: SiteOptions): Promise<Site> {
   for (const [i, lesson] of lessons.entries()) {
     const here = pageOf(lesson.file);
     const sourceDir = path.dirname(path.resolve(lesson.file));
-    const raw = await readFile(path.resolve(lesson.file), "utf8");
+    // The text the course was parsed from: the file is not opened again.
+    const raw = course.sources?.get(lesson.file);
+    if (raw === undefined) throw new Error(`${lesson.file}: the course holds no text for this lesson`);
     const text = stripInstructorOnly(raw, lesson.file);
     // The page's header carries the title: the body's own first-level heading, when it is the title, is not drawn twice.
     const body = text.slice(frontMatterEnd(text)).replace(/^\s*# (.*)\r?\n/, (line, heading: string) => (heading.trim() === lesson.title ? "" : line));
