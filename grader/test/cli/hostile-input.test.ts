@@ -477,3 +477,45 @@ describe("a gradebook.json that cannot be read", () => {
     expect((await stat(path.join(big, "gradebook.json"))).size).toBe(1024 ** 3);
   });
 });
+
+describe("a .schedule-state.json that cannot be a state file", () => {
+  test("one larger than any state file is refused by its size, unread, in one line naming it (exit 4), and left as it was", async () => {
+    const sched = path.join(tmp, "sched-huge-state");
+    await mkdir(sched, { recursive: true });
+    const state = path.join(sched, ".schedule-state.json");
+    await writeFile(state, "");
+    await truncate(state, 100 * 1024 * 1024);
+    const csv = path.join(tmp, "completions-huge-state.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    const r = await grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", sched]);
+    expect(r).toMatchObject({
+      code: 4,
+      stdout: "",
+      stderr: `grader schedule: cannot read ${state}: it is 104,857,600 bytes, more than the 67,108,864 a schedule state file may be; move it away to start the sequences over\n`,
+    });
+    expect((await stat(state)).size).toBe(100 * 1024 * 1024);
+    expect(await readdir(sched)).toEqual([".schedule-state.json"]);
+  });
+
+  test("one that is not UTF-8, or whose JSON error would quote terminal control characters, is refused in one line naming it (exit 4), the controls escaped", async () => {
+    const csv = path.join(tmp, "completions-bad-bytes-state.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    const latin1 = path.join(tmp, "sched-latin1-state");
+    await mkdir(latin1, { recursive: true });
+    await writeFile(path.join(latin1, ".schedule-state.json"), Buffer.from('{"version":1,"events":{},"note":"caf\xe9"}', "latin1"));
+    const esc = path.join(tmp, "sched-esc-state");
+    await mkdir(esc, { recursive: true });
+    await writeFile(path.join(esc, ".schedule-state.json"), "\u001b[2J\u0007");
+    const [bytes, escaped] = await Promise.all([
+      grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", latin1]),
+      grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", esc]),
+    ]);
+    expect(bytes).toMatchObject({
+      code: 4,
+      stderr: `grader schedule: ${path.join(latin1, ".schedule-state.json")} is not a schedule state file (not UTF-8 text); move it away to start the sequences over\n`,
+    });
+    expect(escaped.code).toBe(4);
+    expect(escaped.stderr).toMatch(/^grader schedule: \S+ is not a schedule state file \(Unexpected token .*\\u001b\[2J\\u0007.*\); move it away to start the sequences over\n$/);
+    expect(escaped.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+});

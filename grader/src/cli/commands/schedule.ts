@@ -8,12 +8,44 @@ import { CompletionsHeaderError, parseCompletions } from "../../schedule/complet
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
 import { parseIsoDate } from "../../schedule/dates.js";
 import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../../schedule/state.js";
+import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { readRegularText } from "../../fs/read-regular.js";
 import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown, unreadableReason, UsageError, type Command } from "../args.js";
 
+/**
+ * Largest .schedule-state.json read: a few hundred bytes an event, so a
+ * class of hundreds of students with every lesson's reviews stays well
+ * under it; a larger file is refused by its size, unread.
+ */
+export const STATE_FILE_BYTES_MAX = 64 * 1024 * 1024;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The previous run's state, or an empty one when there is none; a file that cannot be a state file is an InputFileError (exit 4) naming it. */
 async function readState(file: string): Promise<ScheduleState> {
+  const moveAway = "move it away to start the sequences over";
+  let bytes: Buffer;
   try {
-    const data = JSON.parse(await readRegularText(file)) as ScheduleState;
+    bytes = (await readRegularFile(file, { maxBytes: STATE_FILE_BYTES_MAX })).bytes;
+  } catch (err) {
+    if (!(err instanceof ReadRegularError)) throw err;
+    if (err.code === "ENOENT") return emptyState();
+    const why =
+      err.code === "TOO_LARGE"
+        ? err.details.grew
+          ? `it grew past the ${STATE_FILE_BYTES_MAX.toLocaleString("en-US")} bytes a schedule state file may be while it was read`
+          : `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, more than the ${STATE_FILE_BYTES_MAX.toLocaleString("en-US")} a schedule state file may be`
+        : unreadableReason(err);
+    throw new InputFileError(`cannot read ${file}: ${why}; ${moveAway}`, { cause: err });
+  }
+  try {
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      throw new Error("not UTF-8 text");
+    }
+    const data = JSON.parse(text) as ScheduleState;
     if (data?.version !== 1 || typeof data.events !== "object" || data.events === null || Array.isArray(data.events)) throw new Error("unknown format");
     for (const [uid, e] of Object.entries(data.events as Record<string, Partial<EventState> | null>)) {
       const fields = ["student", "fingerprint", "date", "summary", "description"] as const;
@@ -31,8 +63,8 @@ async function readState(file: string): Promise<ScheduleState> {
     }
     return data;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
-    throw new InputFileError(`${file} is not a schedule state file (${(err as Error).message}); move it away to start the sequences over`, { cause: err });
+    // A JSON error quotes the file's text: its control characters are escaped, never printed raw.
+    throw new InputFileError(`${file} is not a schedule state file (${shown((err as Error).message)}); ${moveAway}`, { cause: err });
   }
 }
 
