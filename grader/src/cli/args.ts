@@ -10,8 +10,22 @@ export { UsageError };
 
 export const EXIT = { ok: CLI_EXIT.ok, fail: CLI_EXIT.negative, usage: CLI_EXIT.usage, needsReview: CLI_EXIT.unknown, badInput: CLI_EXIT.badInput } as const;
 
-/** An input file that cannot be read (missing, not a regular file, no permission): exit 4. */
+/**
+ * An input file that cannot be read (missing, no permission, a loop of
+ * symbolic links, not a regular file, over its size bound) or parsed: exit 4.
+ */
 export class InputFileError extends InputError {}
+
+/**
+ * What exit 4 means for an input file, the same in the help of every command
+ * that reads one (after its exit codes) and in the README.
+ */
+export const UNREADABLE_HELP = `An input file that cannot be read is refused in one line that names it and
+says why, with exit 4 (where the exit codes above say so): it is missing, or
+cannot be opened (no permission, a loop of symbolic links), or is not a
+regular file (a directory, or a FIFO, a device or a socket: refused unread,
+never waited on), or is larger than its bound (refused by its size, unread,
+or once it grows past it while it is read).`;
 
 /**
  * Where `grades` and `schedule` write without --out: a directory the

@@ -75,6 +75,22 @@ describe("grader command-line convention", () => {
     }
   });
 
+  test("--help of each command that reads input files says what exit 4 covers, in the words of the README, its exit codes within 80 columns", async () => {
+    const commands = [["lint"], ["site"], ["check"], ["proof"], ["proofs"], ["review"], ["schedule"], ["lesson", "show"]];
+    const readme = (await readFile(new URL("../../README.md", import.meta.url), "utf8")).replace(/\s+/g, " ");
+    const runs = await Promise.all(commands.map((c) => grader([...c, "--help"])));
+    runs.forEach((r, i) => {
+      expect(r.code, commands[i]!.join(" ")).toBe(0);
+      const paragraph = /^An input file that cannot be read[\s\S]*?\.\n\n/m.exec(r.stdout)?.[0];
+      expect(paragraph, `grader ${commands[i]!.join(" ")} --help`).toBeDefined();
+      for (const words of ["no permission", "a loop of symbolic links", "a FIFO, a device or a socket", "larger than its bound", "exit 4"]) expect(paragraph!.replace(/\s+/g, " ")).toContain(words);
+      expect(readme).toContain(paragraph!.trim().replace(/\s+/g, " "));
+      expect(r.stdout).toMatch(/^Exit codes: .* 4 /ms);
+      const exitPart = r.stdout.slice(r.stdout.indexOf("\nExit codes: "));
+      for (const line of exitPart.split("\n")) expect(line.length, line).toBeLessThanOrEqual(80);
+    });
+  });
+
   test("lint of a directory with no lesson warns that nothing was checked and exits 4", async () => {
     const empty = path.join(tmp, "no-lessons");
     await mkdir(empty, { recursive: true });

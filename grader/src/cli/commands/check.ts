@@ -17,7 +17,7 @@ import { typecheckWorkbook, type TypeCheckResult } from "../../check/types.js";
 import { watchWorkbook } from "../../check/watch.js";
 import { loadCourse } from "../../lesson/load.js";
 import { formatDiagnostic } from "../../lesson/model.js";
-import { EXIT, json, type Command, type Io } from "../args.js";
+import { EXIT, json, UNREADABLE_HELP, type Command, type Io } from "../args.js";
 
 const INTERNAL = 70;
 
@@ -92,8 +92,11 @@ its seeds done (only when stderr is a terminal).
 Exit codes: 0 every criterion checked passes and the type check finds no
 error in their files, 1 a criterion fails or is not written yet, or a type
 error, 2 usage error (an unknown, ambiguous or empty --lesson,
---solution where there are no solutions), 4 the lessons cannot be read, 70 a
+--solution where there are no solutions), 4 the lessons directory cannot be
+read (a lesson file that cannot be read, or is over 4 MiB, is a warning), 70 a
 check itself failed (its stack is printed; the other criteria are still run).
+
+${UNREADABLE_HELP}
 `,
   options: {
     lesson: { type: "string", multiple: true },

@@ -1,5 +1,5 @@
 import type { Lesson } from "../../lesson/model.js";
-import { EXIT, json, type Command } from "../args.js";
+import { EXIT, json, UNREADABLE_HELP, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 
 export function lessonJson(l: Lesson): Omit<Lesson, "body"> {
@@ -51,7 +51,10 @@ Options:
   --json          print the parsed lesson as JSON
   -h, --help      show this help
 
-Exit codes: 0 shown, 2 usage error or unknown lesson.
+Exit codes: 0 shown, 2 usage error or unknown lesson (also one whose file
+cannot be read or is over 4 MiB), 4 the lessons directory cannot be read.
+
+${UNREADABLE_HELP}
 `,
   options: {},
   async run(values, positionals, io) {

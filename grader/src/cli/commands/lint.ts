@@ -1,7 +1,7 @@
 import path from "node:path";
 import { formatDiagnostic } from "../../lesson/model.js";
 import { lintDirectory } from "../../lint/lint.js";
-import { EXIT, json, type Command } from "../args.js";
+import { EXIT, json, UNREADABLE_HELP, type Command } from "../args.js";
 
 export const lint: Command = {
   name: "lint",
@@ -36,8 +36,11 @@ Options:
   --json          print {files, lessons, errors, warnings, diagnostics} as JSON
   -h, --help      show this help
 
-Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error,
-4 the lessons directory cannot be read or holds no lesson file.
+Exit codes: 0 no errors (warnings allowed), 1 errors found (a lesson file that
+cannot be read, or is over 4 MiB, is that file's error), 2 usage error, 4 the
+lessons directory cannot be read or holds no lesson file.
+
+${UNREADABLE_HELP}
 `,
   options: { root: { type: "string" } },
   async run(values, positionals, io) {

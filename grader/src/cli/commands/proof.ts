@@ -1,6 +1,6 @@
 import { proofChecker, type ProofResult } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
-import { EXIT, InputFileError, json, positiveInt, requireString, unreadableReason, UsageError, type Command } from "../args.js";
+import { EXIT, InputFileError, json, positiveInt, requireString, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
@@ -50,8 +50,10 @@ Options:
   --json          print the result as JSON
   -h, --help      show this help
 
-Exit codes: 0 pass, 1 fail, 3 needs-review, 2 usage error, 4 FILE cannot be
-read (missing, not a regular file, no permission).
+Exit codes: 0 pass, 1 fail (also a paste over --max-bytes, refused by its
+size, unread), 3 needs-review, 2 usage error, 4 FILE cannot be read.
+
+${UNREADABLE_HELP}
 `,
   options: { lesson: { type: "string" }, "max-bytes": { type: "string" } },
   async run(values, positionals, io) {

@@ -7,7 +7,7 @@ import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRAD
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
-import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, positiveInt, requireString, sameDirectory, shown, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, positiveInt, requireString, sameDirectory, shown, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 import { nowIso } from "../now.js";
 import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
@@ -67,9 +67,12 @@ Options:
   --json            print a summary with every row as JSON
   -h, --help        show this help
 
-Exit codes: 0 gradebook written (whatever the statuses), 2 usage error,
-4 DIR or a grades file cannot be read or parsed, or DIR holds no paste (nothing
-is written then).
+Exit codes: 0 gradebook written (whatever the statuses; a paste that cannot be
+read is that student's fail), 2 usage error, 4 DIR cannot be read or holds no
+paste, or a grades file cannot be read (over 256 MiB) or is not JSON of its
+shape (nothing is written then).
+
+${UNREADABLE_HELP}
 `,
   options: { lesson: { type: "string" }, out: { type: "string", default: DEFAULT_GRADES_DIR }, now: { type: "string" }, similarity: { type: "string" }, "max-bytes": { type: "string" } },
   async run(values, positionals, io) {

@@ -2,7 +2,7 @@ import { withManualGrades } from "../../gradebook/manual.js";
 import { upsertManualGrade } from "../../gradebook/manual.js";
 import type { GradebookRow, ManualGrade } from "../../gradebook/model.js";
 import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades, MANUAL_GRADES_FILE } from "../../gradebook/store.js";
-import { DEFAULT_GRADES_DIR, EXIT, json, requireString, shown, UsageError, type Command } from "../args.js";
+import { DEFAULT_GRADES_DIR, EXIT, json, requireString, shown, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 import { nowIso } from "../now.js";
 import { loadLessonOrExit } from "./course.js";
 import path from "node:path";
@@ -40,7 +40,10 @@ Options:
   -h, --help       show this help
 
 Exit codes: 0 recorded, 2 usage error (also: a student not in the gradebook,
-without --new-student), 4 a grades file cannot be parsed.
+without --new-student), 4 a grades file cannot be read (over 256 MiB) or is
+not JSON of its shape (nothing is written then).
+
+${UNREADABLE_HELP}
 `,
   options: {
     lesson: { type: "string" }, student: { type: "string" }, status: { type: "string" }, note: { type: "string" },

@@ -10,7 +10,7 @@ import { parseIsoDate } from "../../schedule/dates.js";
 import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../../schedule/state.js";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { readRegularText } from "../../fs/read-regular.js";
-import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown, unreadableReason, UsageError, type Command } from "../args.js";
+import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 
 /**
  * Largest .schedule-state.json read: a few hundred bytes an event, so a
@@ -109,8 +109,11 @@ Options:
   -h, --help          show this help
 
 Exit codes: 0 all rows scheduled, 1 some rows were bad (reported with their
-line; the rest were scheduled), 2 usage error, 4 FILE (or the state file)
-cannot be read or has no header (a FIFO or a device is refused, not read).
+line; the rest were scheduled), 2 usage error, 4 FILE cannot be read (over
+512 MiB), is empty or has no header, or the state file cannot be read (over
+64 MiB), is not UTF-8 or is not JSON of its shape (nothing is written then).
+
+${UNREADABLE_HELP}
 `,
   options: { completions: { type: "string" }, out: { type: "string", default: DEFAULT_SCHEDULE_DIR }, fsrs: { type: "boolean", default: false }, "base-url": { type: "string" } },
   async run(values, positionals, io) {

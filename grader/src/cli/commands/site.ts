@@ -2,7 +2,7 @@
 import path from "node:path";
 import { prepareOutDir } from "@dslab/protocol/cli";
 import { REPOSITORY_ROOT } from "../../check/load.js";
-import { EXIT, InputFileError, json, requireString, type Command } from "../args.js";
+import { EXIT, InputFileError, json, requireString, UNREADABLE_HELP, type Command } from "../args.js";
 
 /** Why a file of the site could not be written, in words. */
 function unwritableReason(err: unknown): string {
@@ -36,9 +36,13 @@ Options:
   --json          print the files written as JSON
   -h, --help      show this help
 
-Exit codes: 0 written, 2 usage error, 4 the lessons cannot be read or hold
-no lesson, a picture cannot be read when it is copied, or a lesson file index.md would take the index's place (nothing is
-written then), an instructor-only marker is unclosed, or DIR cannot be written.
+Exit codes: 0 written, 2 usage error, 4 nothing is written: the lessons
+directory, a lesson file (over 4 MiB), a visible test file (week-12/test/,
+over 4 MiB) or a picture when it is copied (over 64 MiB) cannot be read, the
+course holds no lesson, a lesson file index.md would take the index's place,
+an instructor-only marker is unclosed, or DIR cannot be written.
+
+${UNREADABLE_HELP}
 `,
   options: {
     out: { type: "string" },
