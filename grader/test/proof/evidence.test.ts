@@ -11,6 +11,10 @@ describe("parseEvidence: reading (client, seq) pairs", () => {
     ["client_id=18446744073709551615 seq=7 attempt=1 node=n1 outcome=timeout(1000ms) action=retry-next backoff_ms=97 t_ms=1000", { kind: "request", client: "18446744073709551615", seq: 7 }],
     ["client_id=2903 seq=7 attempt=3 node=n3 outcome=append_ok(replayed) action=succeed backoff_ms=0 t_ms=1104", { kind: "duplicate", client: "2903", seq: 7 }],
     ["client_id=2903 seq=8 attempt=1 node=n3 outcome=incr_ok action=succeed backoff_ms=0 t_ms=3", { kind: "acknowledged", client: "2903", seq: 8 }],
+    // `kv -v` writes a node with its address beside its id, or its address alone before its id is known.
+    ["client_id=2903 seq=7 attempt=1 node=127.0.0.1:9001 outcome=timeout(1000ms) action=retry-next backoff_ms=97 t_ms=1000", { kind: "request", client: "2903", seq: 7 }],
+    ["client_id=2903 seq=7 attempt=2 node=n3(127.0.0.1:9003) outcome=append_ok(replayed) action=succeed backoff_ms=0 t_ms=1104", { kind: "duplicate", client: "2903", seq: 7 }],
+    ["client_id=2903 seq=8 attempt=1 node=n1([::1]:9001) outcome=incr_ok action=succeed backoff_ms=0 t_ms=3", { kind: "acknowledged", client: "2903", seq: 8 }],
     // A student's own node.
     ["[apply] client 42 seq 5 append k1", { kind: "applied", client: "42", seq: 5 }],
     ["client_id=c-7 seq=3 applied at index 9", { kind: "applied", client: "c-7", seq: 3 }],

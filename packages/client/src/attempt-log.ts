@@ -14,6 +14,9 @@
  * string as its leader) is written quoted, with its white space, control
  * characters, `=`, quotes, parentheses and backslashes as `\uXXXX`, so it
  * cannot add fields to the line; letters of any script stay as they are.
+ * `kv` writes each node as its id with its address beside it
+ * (`node=n1(127.0.0.1:9001)`), or as its address alone until a reply has
+ * shown its id.
  */
 import { errorSpec, type Body } from "@dslab/protocol";
 import { isErrorBody, type Action, type AttemptResult, type RuleId } from "./policy.js";
@@ -62,9 +65,16 @@ function token(value: string): string {
 const SPLITS_A_TOKEN = /[\s\p{C}="\\()]/u;
 const SPLITS_A_TOKEN_ALL = new RegExp(SPLITS_A_TOKEN.source, "gu");
 
-export function formatAttempt(r: AttemptRecord): string {
+/**
+ * The attempt's line. `address`, when given, is where the node listens, and is
+ * written after its id without a space (`node=n1(127.0.0.1:9001)`): the id
+ * is a token whose parentheses are escaped, so the field still ends at the
+ * first space and the id at the first `(`.
+ */
+export function formatAttempt(r: AttemptRecord, address?: string): string {
+  const node = address === undefined ? token(r.node) : `${token(r.node)}(${address})`;
   return (
-    `client_id=${r.seq === undefined ? "-" : token(r.clientId)} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${token(r.node)} ` +
+    `client_id=${r.seq === undefined ? "-" : token(r.clientId)} seq=${r.seq ?? "-"} attempt=${r.attempt} node=${node} ` +
     `outcome=${r.outcome} action=${r.action} backoff_ms=${r.backoffMs} t_ms=${Math.round(r.tMs)}`
   );
 }

@@ -104,9 +104,13 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stderr).not.toMatch(/outcome=refused/);
       // The first attempt goes to the first port given (a follower), which redirects at once to the leader by its id.
-      expect(r.stderr).toMatch(new RegExp(`attempt=1 node=127\\.0\\.0\\.1:${cluster.portMap[f1]} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
-      expect(r.stderr).toMatch(new RegExp(`attempt=2 node=${leader} outcome=(append|read)_ok action=succeed`));
+      // Each node is written the same way, its id with its address beside it, whether it was given as a port or named by a redirect.
+      expect(r.stderr).toMatch(new RegExp(`attempt=1 node=${f1}\\(127\\.0\\.0\\.1:${cluster.portMap[f1]}\\) outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
+      expect(r.stderr).toMatch(new RegExp(`attempt=2 node=${leader}\\(127\\.0\\.0\\.1:${cluster.portMap[leader]}\\) outcome=(append|read)_ok action=succeed`));
     }
+    const json = JSON.parse((await kv(["--nodes", ports.join(","), "--json", "append", "cli-order", "2"])).stdout) as { nodes_tried: string[]; log: string[] };
+    expect(json.nodes_tried).toEqual([f1, leader]);
+    expect(json.log.map((line) => /node=(\S+)/.exec(line)?.[1])).toEqual([f1, leader].map((id) => `${id}(127.0.0.1:${cluster.portMap[id]})`));
     const status = JSON.parse((await kv(["--nodes", ports.join(","), "--json", "status"])).stdout) as { nodes: Array<{ id: string; port: number }> };
     expect(status.nodes.map((n) => [n.id, n.port])).toEqual(order.map((id) => [id, cluster.portMap[id]]));
   }, 30_000);
@@ -117,8 +121,8 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     const port = cluster.portMap[follower];
     const r = await kv(["--port", String(port), "-v", "append", "cli-port", "1"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
-    expect(r.stderr).toMatch(new RegExp(`attempt=2 node=${leader} outcome=append_ok action=succeed`));
+    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=${follower}\\(127\\.0\\.0\\.1:${port}\\) outcome=error:11:temporarily-unavailable\\(leader=${leader}\\) action=redirect backoff_ms=0`));
+    expect(r.stderr).toMatch(new RegExp(`attempt=2 node=${leader}\\(127\\.0\\.0\\.1:${cluster.portMap[leader]}\\) outcome=append_ok action=succeed`));
     expect(r.stderr).not.toMatch(/no port given answered/);
   }, 30_000);
 

@@ -184,7 +184,7 @@ describe("kv and a leader it cannot address", () => {
     const port = await nodeN1((type) => (type === "status" ? { type: "status_ok", id: "n1" } : { type: "error", code: 11, text: "not the leader", leader: "n3" }));
     const r = await kv(["--port", String(port), "--max-retries", "1", "-v", "append", "k", "v"]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=127\\.0\\.0\\.1:${port} outcome=error:11:temporarily-unavailable\\(leader=n3\\) action=retry-next`));
+    expect(r.stderr).toMatch(new RegExp(`^client_id=\\d+ seq=1 attempt=1 node=n1\\(127\\.0\\.0\\.1:${port}\\) outcome=error:11:temporarily-unavailable\\(leader=n3\\) action=retry-next`));
     expect(r.stderr).toContain(`kv: the leader is n3, but no port given answered as n3 (${port} is n1): give every node's port with --nodes\n`);
   }, 30_000);
 });

@@ -467,6 +467,12 @@ describe("attempt log: one line per attempt, pasteable as proof", () => {
     expect(line("")).toContain('node="" ');
   });
 
+  test("a node's address is written after its id without a space, and an id with parentheses stays one token before it", () => {
+    const record = { clientId: "42", seq: 1, attempt: 1, outcome: "write_ok", rule: "ok", action: "succeed", backoffMs: 0, tMs: 1 } as const;
+    expect(formatAttempt({ ...record, node: "n1" }, "127.0.0.1:9001")).toBe("client_id=42 seq=1 attempt=1 node=n1(127.0.0.1:9001) outcome=write_ok action=succeed backoff_ms=0 t_ms=1");
+    expect(formatAttempt({ ...record, node: "n1(x)" }, "[::1]:9001")).toContain(" node=\"n1\\u0028x\\u0029\"([::1]:9001) outcome=");
+  });
+
   test("t_ms is whole milliseconds even when the clock has fractions (a simulated one)", () => {
     const line = formatAttempt({ clientId: "42", seq: 1, attempt: 1, node: "n1", outcome: "write_ok", rule: "ok", action: "succeed", backoffMs: 0, tMs: 521.9801624707336 });
     expect(line).toBe("client_id=42 seq=1 attempt=1 node=n1 outcome=write_ok action=succeed backoff_ms=0 t_ms=522");

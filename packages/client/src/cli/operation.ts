@@ -13,7 +13,7 @@ import { CLIENT_DEFAULTS, KvClient, type OpResult } from "../client.js";
 import { systemClock, systemSleep } from "../deps.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { Operation } from "../client.js";
-import type { KvPlan } from "./args.js";
+import { nodeAddress, type KvPlan } from "./args.js";
 import { EXIT } from "./main.js";
 import { printable, shown, shownLogLine } from "./printable.js";
 
@@ -47,27 +47,67 @@ function asRead(r: OpResult): OpResult {
   return { ...rest, outcome: "failed", error: lastError };
 }
 
+/**
+ * How kv names the nodes it sent to. The client knows a node by the name it
+ * was sent to: a port given is named by its address (`127.0.0.1:9001`), a
+ * leader a redirect named by its id (`n3`). Once a reply has shown a port's
+ * id, both are written as the id with the address beside it, so one node has
+ * one name throughout the output.
+ */
+interface NodeNames {
+  /** The attempt's log line: `node=n1(127.0.0.1:9001)`, or `node=127.0.0.1:9001` while the id is unknown. */
+  line(record: AttemptRecord): string;
+  /** The nodes tried, each once: its id, or its address while the id is unknown. */
+  ids(nodes: readonly string[]): string[];
+  /** The nodes tried, each once, for the text report: `n1(127.0.0.1:9001)`, or the address alone. */
+  shown(nodes: readonly string[]): string[];
+}
+
+function nodeNames(plan: KvPlan, transport: TcpTransport): NodeNames {
+  const where = (node: string): { id: string | undefined; address: string } => {
+    const given = Object.hasOwn(plan.nodes, node) ? plan.nodes[node] : undefined;
+    if (given !== undefined) return { id: transport.idOfPort(given), address: node };
+    const port = transport.portOf(node);
+    return { id: node, address: port === undefined ? node : nodeAddress(plan.host, port) };
+  };
+  const unique = (names: string[]) => [...new Set(names)];
+  return {
+    line: (record) => {
+      const { id, address } = where(record.node);
+      return id === undefined || id === address ? formatAttempt(record) : formatAttempt({ ...record, node: id }, address);
+    },
+    ids: (nodes) => unique(nodes.map((n) => where(n).id ?? n)),
+    shown: (nodes) =>
+      unique(
+        nodes.map((n) => {
+          const { id, address } = where(n);
+          return id === undefined || id === address ? shown(address) : `${shown(id)}(${address})`;
+        }),
+      ),
+  };
+}
+
 /** The --json report: snake_case, the attempt log as its pasteable lines; client_id and seq only for an operation that carries them. */
-function jsonReport(r: OpResult, read: boolean): Record<string, unknown> {
+function jsonReport(r: OpResult, read: boolean, names: NodeNames): Record<string, unknown> {
   return {
     outcome: r.outcome,
     ...(read ? {} : { client_id: r.clientId, seq: r.seq ?? null }),
     attempts: r.attempts,
-    nodes_tried: r.nodesTried,
+    nodes_tried: names.ids(r.nodesTried),
     elapsed_ms: r.elapsedMs,
     ...(r.outcome === "ok" ? { reply: r.reply } : {}),
     ...(r.outcome === "failed" ? { error: r.error } : {}),
     ...(r.outcome === "unknown" ? { last_error: r.lastError, because: r.because } : {}),
     ...(r.outcome !== "ok" && r.gaveUp ? { gave_up: r.gaveUp } : {}),
-    log: r.log.map(formatAttempt),
+    log: r.log.map(names.line),
   };
 }
 
 /** The text report: the outcome, then the identity (writes only) and attempts, then how to find out more. */
-function textReport(plan: KvPlan & { operation: Operation }, r: OpResult): string {
+function textReport(plan: KvPlan & { operation: Operation }, r: OpResult, names: NodeNames): string {
   const read = plan.operation.type === "read";
   const identity = read ? `attempts=${r.attempts}` : `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
-  const nodesTried = r.nodesTried.map(shown).join(",");
+  const nodesTried = names.shown(r.nodesTried).join(",");
   const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${r.attempts} attempts on ${nodesTried}: ${r.gaveUp})` : "";
   switch (r.outcome) {
     case "ok": {
@@ -168,6 +208,7 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 export async function runOperation(plan: KvPlan & { operation: Operation }, io: Io): Promise<number> {
   const transport = new TcpTransport({ nodes: plan.nodes, host: plan.host, followMembers: plan.followMembers });
   const hints = [unreachableHint(plan, transport, io), wrongProtocolHint(transport, io)];
+  const names = nodeNames(plan, transport);
   const totalMs = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
   const startedMs = systemClock.now();
   // Which node listens where, before the first attempt, so a redirect is followed at once.
@@ -185,8 +226,8 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
     attemptTimeoutMs: plan.timeoutMs,
     maxRetries: plan.maxRetries,
     maxTotalMs: Math.max(1, totalMs - (systemClock.now() - startedMs)),
-    onAttempt: (record, line) => {
-      if (plan.verbose) io.stderr(`${shownLogLine(line)}\n`);
+    onAttempt: (record) => {
+      if (plan.verbose) io.stderr(`${shownLogLine(names.line(record))}\n`);
       for (const hint of hints) hint(record);
     },
   });
@@ -221,6 +262,6 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
 
   const read = plan.operation.type === "read";
   const report = read ? asRead(r) : r;
-  io.stdout(plan.json ? `${printable(JSON.stringify(jsonReport(report, read)))}\n` : textReport(plan, report));
+  io.stdout(plan.json ? `${printable(JSON.stringify(jsonReport(report, read, names)))}\n` : textReport(plan, report, names));
   return EXIT[report.outcome];
 }
