@@ -158,7 +158,10 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(r.stdout).toMatch(/^unknown \(it may or may not have happened\).*error 1006 session-unknown: client never-seen has no session, and a session begins at seq 1/s);
     // Replaying it would get the same answer: kv says to start a new client_id, not to replay.
     expect(r.stdout).not.toContain("replay it to find out");
-    expect(r.stdout).toContain("a replay gets the same answer (the cluster keeps no record of this client_id it could check): start a new client_id, at seq 1");
+    // As the cluster does: it marks the client_id ended (its seq 1 is refused below), so kv does not say the cluster keeps no record of it.
+    expect(r.stdout).toContain(
+      "a replay gets the same answer: the cluster had no session for this client_id to check the seq against, and has marked the client_id ended, so it refuses every request under it: start a new client_id, at seq 1\n",
+    );
     expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
     // Its seq 1 now is refused too, and says why.
     const one = await kv([...nodes, "--client-id", "never-seen", "--seq", "1", "append", "cli-unknown", "a"]);
