@@ -220,10 +220,14 @@ describe("kv refuses what it cannot send", () => {
 });
 
 describe("kv status with no cluster", () => {
-  test("gives every node a row saying it did not answer, and exits 1", async () => {
+  test("gives every node a row saying it did not answer, says on stderr that no node can be reached (is kv-cluster start running?), and exits 1", async () => {
     const [a, b] = [await closedPort(), await closedPort()];
     const r = await kv(["--nodes", `${a},${b}`, "--timeout-ms", "2000", "status"]);
     expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`kv: cannot reach any node (is \`kv-cluster start\` running?): could not connect to 127.0.0.1 ports ${a}, ${b}\n`);
+    const json = await kv(["--port", String(a), "--timeout-ms", "2000", "--json", "status"]);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe(`kv: cannot reach any node (is \`kv-cluster start\` running?): could not connect to 127.0.0.1 port ${a}\n`);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(new RegExp(`^-\\s+${a}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
@@ -237,6 +241,8 @@ describe("kv status with no cluster", () => {
     const ms = Number(/no answer: no reply from .* within (\d+) ms/.exec(r.stdout)?.[1]);
     expect(ms).toBeGreaterThan(0);
     expect(ms).toBeLessThanOrEqual(300);
+    // Something listens there: no hint that the cluster is not running.
+    expect(r.stderr).toBe("");
   });
 
   test("a member the node's status lists but that does not answer gets its row too, and kv exits 1", async () => {
@@ -248,5 +254,6 @@ describe("kv status with no cluster", () => {
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(new RegExp(`^n1\\s+${port}\\s+follower\\s+2\\s+n2\\s+4\\s+4$`));
     expect(lines[2]).toMatch(new RegExp(`^-\\s+${down}\\s+-\\s+-\\s+-\\s+-\\s+-\\s+no answer: `));
+    expect(r.stderr).toBe("");
   });
 });

@@ -14,6 +14,7 @@ import { systemClock, systemSleep } from "../deps.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { Operation } from "../client.js";
 import { nodeAddress, type KvPlan } from "./args.js";
+import { cannotReachAnyNode } from "./hints.js";
 import { EXIT } from "./main.js";
 import { printable, shown, shownLogLine } from "./printable.js";
 
@@ -175,10 +176,7 @@ function unreachableHint(plan: KvPlan, transport: TcpTransport, io: Io): (record
     const retries = plan.maxRetries ?? CLIENT_DEFAULTS.maxRetries;
     const more =
       record.action === "give-up" ? "" : `; still trying: at most ${retries + 1} attempts in all (--max-retries ${retries}), within --total-ms (${bound} ms)`;
-    io.stderr(
-      `kv: cannot reach any node (is \`kv-cluster start\` running?): ` +
-        `could not connect to ${plan.host} port${ports.length > 1 ? "s" : ""} ${ports.join(", ")}${more}\n`,
-    );
+    io.stderr(`${cannotReachAnyNode(plan.host, ports)}${more}\n`);
   };
 }
 

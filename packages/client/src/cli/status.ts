@@ -11,7 +11,9 @@ import { EXIT, type Io } from "@dslab/protocol/cli";
 import { CLIENT_DEFAULTS } from "../defaults.js";
 import { systemClock } from "../deps.js";
 import { TcpTransport } from "../transport/tcp.js";
+import { TransportError } from "../transport/transport.js";
 import { nodeAddress, type KvPlan } from "./args.js";
+import { cannotReachAnyNode } from "./hints.js";
 import { printable, shown } from "./printable.js";
 
 export interface NodeStatusRow {
@@ -60,12 +62,21 @@ export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
   // Each node within one attempt timeout, and the whole command within --total-ms, as an operation.
   const deadlineMs = systemClock.now() + (plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs);
   const timeoutMs = () => Math.max(1, Math.min(plan.timeoutMs ?? CLIENT_DEFAULTS.attemptTimeoutMs, deadlineMs - systemClock.now()));
+  /** Ports whose connection was refused (nothing listens there): when every port given is one, nothing of a cluster is running there. */
+  const refused = new Set<number>();
   /** One row per node, each asked as `node` and shown at `address`. */
   const ask = (nodes: Array<{ node: string; address: string; port: number }>): Promise<NodeStatusRow[]> => {
     const withinMs = timeoutMs();
     return Promise.all(
       nodes.map(async ({ node, address, port }) =>
-        rowOf(address, port, await transport.send(node, { type: "status" }, withinMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+        rowOf(
+          address,
+          port,
+          await transport.send(node, { type: "status" }, withinMs).catch((e: unknown) => {
+            if (e instanceof TransportError && e.failure === "refused" && transport.wrongProtocol(port) === undefined) refused.add(port);
+            return e instanceof Error ? e : new Error(String(e));
+          }),
+        ),
       ),
     );
   };
@@ -87,6 +98,8 @@ export async function runStatus(plan: KvPlan, io: Io): Promise<number> {
   } finally {
     transport.close();
   }
+  const given = Object.values(plan.nodes);
+  if (given.every((port) => refused.has(port))) io.stderr(`${cannotReachAnyNode(plan.host, given)}\n`);
   if (plan.json) io.stdout(`${printable(JSON.stringify({ nodes: rows }))}\n`);
   else io.stdout(formatStatusTable(rows));
   return rows.every((r) => r.error === undefined) ? EXIT.ok : EXIT.negative;
