@@ -15,6 +15,7 @@ import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parse
 import { SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
 import { CLIENT_FILE, loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
 import { FileReadError, MAX_TRACE_FILE_BYTES, readRegularFile } from "./read-regular.js";
+import { plural } from "../output/plural.js";
 
 
 /** --max-retries for maxRetries, and so on (as kv-sim search names them). */
@@ -191,7 +192,7 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
     io.stderr(`kv-sim: --trace ${tracePath}: step ${s.step} (${s.line}): ${s.reason}; the page shows the trace up to there\n`);
   }
   io.stdout(`explore: ${explorer.url}\n`);
-  io.stdout(`scenario: ${opened.name}; code under test: ${source}${trace ? `; trace: ${tracePath} (${trace.events.length} events${trace.violation ? `, ends in ${trace.violation.invariant} violated` : ""})` : ""}\n`);
+  io.stdout(`scenario: ${opened.name}; code under test: ${source}${trace ? `; trace: ${tracePath} (${plural(trace.events.length, "event")}${trace.violation ? `, ends in ${trace.violation.invariant} violated` : ""})` : ""}\n`);
   io.stdout("serving on 127.0.0.1 until Ctrl-C\n");
   if (a.flags.has("open") || (shell.isTty && !a.flags.has("no-open"))) openBrowser(explorer.url, io);
   await (shell.stopped ?? untilSignal());

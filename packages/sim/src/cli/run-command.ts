@@ -9,6 +9,7 @@ import { runInProcess } from "../run/in-process.js";
 import { runProcessMode } from "../process/run.js";
 import type { RunResults } from "../run/results.js";
 import { writeOutputs } from "../output/writer.js";
+import { plural } from "../output/plural.js";
 import { describeNemesisOp } from "../nemesis/schedule.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,7 +136,7 @@ function anomaliesToShow<T extends { check: string }>(all: readonly T[], max: nu
 
 export function formatSummary(r: RunResults, dir: string): string {
   const lines = [
-    `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${r.config.nodes} nodes, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.core ? `, core ${r.config.core}` : ""}${r.config.client ? `, client ${r.config.client}` : ""}`,
+    `kv-sim ${r.mode}: seed ${r.seed}, ${r.config.workload}, ${plural(r.config.nodes, "node")}, nemesis ${r.config.nemesis.join(",") || "none"}${r.config.core ? `, core ${r.config.core}` : ""}${r.config.client ? `, client ${r.config.client}` : ""}`,
     `verdict: ${r.verdict.toUpperCase()}`,
     ...Object.entries(r.checks).map(([name, c]) => `  ${name}: ${c.valid === true ? "ok" : c.valid === false ? "FAILED" : unknownText(c.detail)}`),
     `ops: ${r.ops.invoked} invoked, ${r.ops.ok} ok, ${r.ops.fail} fail, ${r.ops.info} info; availability ${(r.availability * 100).toFixed(1)}%`,

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { CliError, EXIT, UsageError, type Io } from "@dslab/protocol/cli";
 import { jsonDepthExceeds } from "@dslab/protocol";
 import { MAX_TRACE_DEPTH } from "../explore/trace-file.js";
+import { plural } from "../output/plural.js";
 import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import {
   replayTrace,
@@ -137,7 +138,7 @@ export function renderReport(r: SearchReport): string {
   ];
   if (r.violation) lines.push(`violated: ${r.violation.invariant}: ${r.violation.message}`);
   if (r.trace) {
-    lines.push(`${r.violation ? "trace" : "trace to the goal"} (${r.trace.length} events):`);
+    lines.push(`${r.violation ? "trace" : "trace to the goal"} (${plural(r.trace.length, "event")}):`);
     for (const [i, line] of r.trace.entries()) lines.push(`  ${String(i + 1).padStart(3)}. ${line}`);
   }
   return lines.join("\n") + "\n";

@@ -10,6 +10,7 @@ import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
 import { CONFIG_OPTIONS, configFromArgs, configHelp } from "./config-args.js";
 import { codeUnderTestThrew, moduleSources } from "./module-error.js";
+import { plural } from "../output/plural.js";
 
 export const SWARM_DEFAULTS: RunConfig = { ...DEFAULT_CONFIG, timeLimitS: 5, nemesis: [...FAULT_KINDS] };
 
@@ -87,7 +88,7 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   if (json) {
     io.stdout(JSON.stringify({ summary: { ...summary, failures: summary.failures.map((f) => f.seed) } }) + "\n");
   } else {
-    const out = [``, swarmHeadline(summary, startSeed), `       ${summary.ops} ops, ${(summary.simulatedMs / 1000).toFixed(0)} s simulated in ${(summary.wallMs / 1000).toFixed(1)} s wall (${perMin} seeds/min, ${jobsText(summary.jobs, jobs)})`];
+    const out = [``, swarmHeadline(summary, startSeed), `       ${plural(summary.ops, "op")}, ${(summary.simulatedMs / 1000).toFixed(0)} s simulated in ${(summary.wallMs / 1000).toFixed(1)} s wall (${perMin} seeds/min, ${jobsText(summary.jobs, jobs)})`];
     if (summary.failures.length) {
       const byKind = new Map<string, number>();
       for (const f of summary.failures) {
@@ -105,8 +106,6 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
   }
   return summary.invalid > 0 ? EXIT.negative : summary.unknown > 0 ? EXIT.unknown : EXIT.ok;
 }
-
-const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
 
 /** "swarm: 20 seeds (1..20), ..." or, stopped at a failure, "swarm: 1 of 20 seeds run (1..20; stopped at the first failure), ...". */
 export function swarmHeadline(s: SwarmSummary, startSeed: number): string {

@@ -11,10 +11,11 @@
 import { renderTimelineHtml } from "@dslab/checker";
 import type { RunArtifacts } from "../run/evaluate.js";
 import { checksWhere, verdictTitle, type RunResults } from "../run/results.js";
+import { plural } from "./plural.js";
 
 export async function renderTimeline(a: RunArtifacts): Promise<string> {
   const r = a.results;
-  const context = `${a.config.workload}, ${a.config.nodes} nodes, ${a.mode}; replay: ${a.command}`;
+  const context = `${a.config.workload}, ${plural(a.config.nodes, "node")}, ${a.mode}; replay: ${a.command}`;
   return renderTimelineHtml(a.history, {
     title: `kv-sim seed ${a.config.seed}: ${r ? verdictTitle(r) : "not checked"}`,
     subtitle: r ? [beyondTheBanner(r), context].filter((s) => s !== "").join(" · ") : context,

@@ -10,6 +10,7 @@ import { writeHistoryEdn, writeHistoryJson } from "@dslab/checker";
 import type { RunArtifacts } from "../run/evaluate.js";
 import { renderMessageDiagram } from "./message-diagram.js";
 import { renderTimeline } from "./timeline.js";
+import { plural } from "./plural.js";
 import { verdictTitle } from "../run/results.js";
 import { renderTraceText } from "./trace-text.js";
 import { indexTrace } from "./trace-index.js";
@@ -36,7 +37,7 @@ export async function writeOutputs(dir: string, a: RunArtifacts): Promise<Writte
     "messages.html",
     renderMessageDiagram({
       title: `kv-sim seed ${r.seed}: ${verdictTitle(r)}`,
-      subtitle: `${a.config.workload}, ${a.config.nodes} nodes, ${a.mode}; replay: ${r.command}`,
+      subtitle: `${a.config.workload}, ${plural(a.config.nodes, "node")}, ${a.mode}; replay: ${r.command}`,
       nodeIds: a.nodeIds,
       entries: a.trace.entries,
       violation,

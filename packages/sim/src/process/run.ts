@@ -11,6 +11,7 @@ import { execa, parseCommandString } from "execa";
 import { RealTimeline } from "../world/scheduler.js";
 import { createWorldSeeds } from "../world/seeds.js";
 import { PacketSimulator } from "../network/packet-simulator.js";
+import { plural } from "../output/plural.js";
 import { boundedBody, MessageTrace, type PacketFate } from "../network/trace.js";
 import { generateNemesisSchedule } from "../nemesis/schedule.js";
 import { NemesisApplier } from "../nemesis/applier.js";
@@ -186,7 +187,7 @@ export async function runProcessMode(config: RunConfig, options: ProcessModeOpti
     const nodeProblems: Anomaly[] = problems.map((p) => ({ check: "nodes", kind: p.kind, message: p.message, atMs: p.atMs }));
     for (const [id, p] of cluster.nodes) {
       if (p.unreportedBadLines > 0) {
-        nodeProblems.push({ check: "nodes", kind: "non-protocol-line", message: `${id}: ${p.unreportedBadLines} more bad stdout lines not listed (${p.badLines} in all)` });
+        nodeProblems.push({ check: "nodes", kind: "non-protocol-line", message: `${id}: ${plural(p.unreportedBadLines, "more bad stdout line", "more bad stdout lines")} not listed (${p.badLines} in all)` });
       }
     }
     const artifacts: RunArtifacts = {

@@ -116,6 +116,19 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(seed.unknown).toEqual([expect.stringMatching(/^exactly-once: no append or incr operation to judge/)]);
   });
 
+  test("run with one node says \"1 node\", in the summary and in the pages' subtitles", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const r = await kvSim(["run", "--seed", "3", "--nodes", "1", "--time-limit-s", "1", "--nemesis", "none", "--out", dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^kv-sim in-process: seed 3, exactly-once, 1 node, nemesis none$/m);
+    for (const page of ["timeline.html", "messages.html"]) {
+      const html = await readFile(join(dir, page), "utf8");
+      expect(html).toContain("exactly-once, 1 node, in-process");
+      expect(html).not.toContain("1 nodes");
+    }
+  });
+
   test("run --nemesis none reports no fault applied: the final heal ends the faults and is not counted as one", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
