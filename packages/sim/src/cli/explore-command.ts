@@ -16,6 +16,7 @@ import { SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js"
 import { CLIENT_FILE, loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
 import { FileReadError, MAX_TRACE_FILE_BYTES, readRegularFile } from "./read-regular.js";
 import { plural } from "../output/plural.js";
+import { CodeUnderTestError } from "./module-error.js";
 
 
 /** --max-retries for maxRetries, and so on (as kv-sim search names them). */
@@ -179,7 +180,7 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
     if (e instanceof ExploreError && e.status === 422) throw new InputError(`--trace ${tracePath}: ${e.message}`, { cause: e });
     if (e instanceof ExploreError) {
       const blamed = chosen.file === "" && chosen.client !== undefined ? `${chosen.client.option}: ${chosen.client.file}` : `${chosen.option}: ${file}`;
-      throw new UsageError(`${blamed}: ${e.message}`, { cause: e });
+      throw new CodeUnderTestError(`${blamed}: ${e.message}`, { cause: e });
     }
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE") throw new UsageError(`--port ${port}: in use on 127.0.0.1; give another, or 0 for a free one`, { cause: e });

@@ -16,7 +16,7 @@ import { runCommand, RUN_HELP } from "./run-command.js";
 import { swarmCommand, swarmWorkerCommand, SWARM_HELP } from "./swarm-command.js";
 import { replayCommand, searchCommand, SEARCH_HELP } from "./search-command.js";
 import { exploreCommand, EXPLORE_HELP } from "./explore-command.js";
-import { codeUnderTestThrew } from "./module-error.js";
+import { CodeUnderTestError, codeUnderTestThrew } from "./module-error.js";
 
 export const HELP = `kv-sim: a seeded, fault-injecting harness for the key-value cluster
 
@@ -44,11 +44,12 @@ that cannot be read.
  * A failure deep in a run that names a command-line option (`--bin: cannot
  * start ...`), or an error thrown by code under test that the command did
  * not attribute itself (module-error.ts): the command line's module is at
- * fault, not kv-sim.
+ * fault, not kv-sim. Exit 2, without the pointer to --help: the command
+ * line is right, the code it names is not.
  */
-function asUsageError(e: unknown): unknown {
+function asCodeUnderTestError(e: unknown): unknown {
   if (e instanceof CliError || !(e instanceof Error)) return e;
-  if ((e as { code?: unknown }).code === "E_SETUP" || /^--(bin|core|client): /.test(e.message)) return new UsageError(e.message, { cause: e });
+  if ((e as { code?: unknown }).code === "E_SETUP" || /^--(bin|core|client): /.test(e.message)) return new CodeUnderTestError(e.message, { cause: e });
   return codeUnderTestThrew(e, []) ?? e;
 }
 
@@ -81,6 +82,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw unknownCommand(command, COMMANDS);
     }
   } catch (e) {
-    throw asUsageError(e);
+    throw asCodeUnderTestError(e);
   }
 }

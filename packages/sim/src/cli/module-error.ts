@@ -2,13 +2,27 @@
  * An error thrown by code under test (a workbook stub not written yet, a
  * known-bad variant, a module named by --core or --client) is the fault of
  * the module that threw it, not of kv-sim nor of a trace file: it is told as
- * a usage error (exit 2) in two lines, which module threw (its file and the
+ * exit 2, as a usage error is, in two lines, which module threw (its file and the
  * option, or the default, that chose it) with the error, then where in that
  * module's files it was thrown, without kv-sim's own frames.
  */
 import { resolve } from "node:path";
 import { moduleFrame, shownPath } from "@dslab/cluster";
-import { CliError, UsageError } from "@dslab/protocol/cli";
+import { CliError, EXIT } from "@dslab/protocol/cli";
+
+/**
+ * Code under test failed (a --bin that cannot start, a module that throws or
+ * breaks its contract): exit 2 as a usage error, since the command line named
+ * that code, but the command line itself is right, so no "Run `kv-sim
+ * --help` for usage." follows the message.
+ */
+export class CodeUnderTestError extends CliError {
+  override readonly name = "CodeUnderTestError";
+  readonly code = "E_CODE_UNDER_TEST";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.usage, options);
+  }
+}
 
 /** A module of the user's that a command runs, and what chose it ("--store", "the default workbook", ...). */
 export interface ModuleSource {
@@ -32,16 +46,16 @@ export function moduleSources(config: { core?: string; client?: string }): Modul
  * else all of them); undefined if no frame is in a module of the user's
  * (then it is kv-sim's own error, or a bad input's).
  */
-export function codeUnderTestThrew(e: unknown, modules: readonly ModuleSource[]): UsageError | undefined {
+export function codeUnderTestThrew(e: unknown, modules: readonly ModuleSource[]): CodeUnderTestError | undefined {
   if (!(e instanceof Error) || e instanceof CliError) return undefined;
   const named = (m: ModuleSource) => `${m.option}: ${shownPath(m.file)}`;
   if ((e as { code?: unknown }).code === "E_CLIENT_CONTRACT") {
     const client = modules.find((m) => m.client);
-    return new UsageError(`${client ? named(client) : "--client"}: ${e.message}`, { cause: e });
+    return new CodeUnderTestError(`${client ? named(client) : "--client"}: ${e.message}`, { cause: e });
   }
   const frame = moduleFrame(e);
   if (frame === undefined) return undefined;
   const owner = modules.find((m) => resolve(m.file) === frame.file) ?? (modules.length === 1 ? modules[0] : undefined);
   const who = owner ? named(owner) : modules.length > 0 ? `one of ${modules.map(named).join(", ")}` : "a module named by --core or --client";
-  return new UsageError(`${who}: threw ${e.name}: ${e.message}\n  at ${frame.at}`, { cause: e });
+  return new CodeUnderTestError(`${who}: threw ${e.name}: ${e.message}\n  at ${frame.at}`, { cause: e });
 }

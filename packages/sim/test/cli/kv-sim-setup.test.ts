@@ -58,7 +58,10 @@ describe("kv-sim run: --out is checked before the run", () => {
   });
 });
 
-describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a verdict", () => {
+/** What follows a usage error, and only a usage error: a --bin or module under test that fails is not one (the command line is right). */
+const USAGE_HINT = "Run `kv-sim --help` for usage.";
+
+describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a verdict, and not sent to --help", () => {
   test.each([
     ["a program that does not exist", "/nonexistent/prog", /^kv-sim: --bin: cannot start "\/nonexistent\/prog": .*ENOENT/],
     ["a program that exits before answering init", "node /nonexistent/prog.js", /^kv-sim: --bin: "node \/nonexistent\/prog\.js" cannot start: node n\d exited before answering init \(exit code 1\); stderr: .*Cannot find module/],
@@ -68,6 +71,7 @@ describe("kv-sim run: a --bin that cannot start is a set-up error at once, not a
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain(USAGE_HINT);
     expect(r.stdout).not.toMatch(/verdict/);
   });
 
@@ -98,6 +102,7 @@ describe("kv-sim run: a --core or --client module whose code throws", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`kv-sim: --${kind}: ${file}: threw TypeError: the ${kind} under test is broken\n  at ${file}:2:`);
     expect(r.stderr).not.toMatch(/packages\/sim\/src/);
+    expect(r.stderr).not.toContain(USAGE_HINT);
     expect(r.stdout).toBe("");
   });
 
@@ -130,6 +135,7 @@ describe("kv-sim run and swarm: a --core or --client module that returns what it
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain(`kv-sim: ${message.replace("FILE", file)}`);
       expect(r.stderr).not.toMatch(/internal error|packages\/sim\/src/);
+      expect(r.stderr).not.toContain(USAGE_HINT);
       expect(r.stdout).not.toMatch(/verdict/);
     }
   });
@@ -142,6 +148,7 @@ describe("kv-sim run and swarm: a run length past the bound", () => {
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/^kv-sim: --time-limit-s: expected at most 3600 \(one hour\), got 1000000000: /);
+    expect(r.stderr.trimEnd().endsWith(USAGE_HINT)).toBe(true);
     expect(r.stdout).toBe("");
   });
 });
