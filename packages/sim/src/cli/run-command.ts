@@ -4,13 +4,14 @@
  * processes, faults in real time). Prints a summary and the replay command;
  * writes every output to --out.
  */
-import { DEFAULT_CONFIG } from "../run/config.js";
+import { DEFAULT_CONFIG, replayCommand, shellQuote } from "../run/config.js";
 import { runInProcess } from "../run/in-process.js";
 import { runProcessMode } from "../process/run.js";
 import type { RunResults } from "../run/results.js";
 import { writeOutputs } from "../output/writer.js";
 import { plural } from "../output/plural.js";
 import { describeNemesisOp } from "../nemesis/schedule.js";
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT, type Io } from "@dslab/protocol/cli";
@@ -63,10 +64,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const out = getNonEmpty(a, "out", "a directory for the outputs") ?? defaultOutDir(config.seed);
   // Before simulating: a run whose outputs cannot be written is refused now, not lost at the end.
   const created = prepareOutDir(out, outputNames(config.nodes, bin !== undefined));
+  const phase = { writing: false };
+  const stopOnSignal = interruptHandler(io, { out, created, again: `${replayCommand(config)} --out ${shellQuote(out)}`, phase });
   let artifacts;
   try {
     artifacts = bin ? await runProcessMode(config, { onWarning: (message) => io.stderr(`kv-sim: ${message}\n`) }) : await runInProcess(config, { tracePeerMessages: true });
   } catch (e) {
+    stopOnSignal.off();
     // No run, no outputs: the directories made for them go again.
     removeCreatedDirs(created);
     throw codeUnderTestThrew(e, moduleSources(config)) ?? e;
@@ -75,6 +79,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const code = r.verdict === "valid" ? EXIT.ok : r.verdict === "invalid" ? EXIT.negative : EXIT.unknown;
   let dir = out;
   try {
+    phase.writing = true;
     dir = (await writeOutputs(out, artifacts)).dir;
   } catch (e) {
     // The directory was writable when checked; if writing fails now, the verdict is still printed.
@@ -82,12 +87,46 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     else io.stdout(formatSummary(r, out).replace(/^outputs: .*$/m, `outputs: NOT written to ${out}`));
     io.stderr(`kv-sim: cannot write the outputs to ${out}: ${(e as Error).message}; the verdict above stands\n`);
     return code === 0 ? OUTPUTS_LOST_EXIT : code;
+  } finally {
+    stopOnSignal.off();
   }
   if (a.flags.has("json")) {
     io.stdout(JSON.stringify(r, null, 2) + "\n");
     io.stderr(`kv-sim: outputs written to ${dir}\n`);
   } else io.stdout(formatSummary(r, dir));
   return code;
+}
+
+/** The signals that stop a run part-way: each is said, and the run ends as that signal would have ended it (130 or 143 in a shell). */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/**
+ * Ctrl-C (or a SIGTERM, from `timeout` say) during a run: says on stderr that
+ * the run was interrupted, what became of --out (the directories the
+ * start-up check made are removed while they hold nothing) and the command
+ * that runs it again, then ends by that signal. In process mode the node
+ * groups' own handler (process-group.ts) runs after this one, kills the
+ * nodes, removes their data directories and ends the process; otherwise
+ * this handler does.
+ */
+function interruptHandler(io: Io, run: { out: string; created: readonly string[]; again: string; phase: { writing: boolean } }): { off(): void } {
+  const off = (): void => {
+    for (const s of STOP_SIGNALS) process.off(s, interrupted);
+  };
+  function interrupted(signal: NodeJS.Signals): void {
+    off();
+    removeCreatedDirs(run.created);
+    const removed = run.created.length > 0 && !existsSync(run.created[0]!);
+    const outputs = removed
+      ? `nothing was written, and ${run.created[0]} (made for the outputs) is removed`
+      : run.phase.writing
+        ? `its outputs in ${run.out} may be incomplete`
+        : `nothing was written to ${run.out}`;
+    io.stderr(`kv-sim: interrupted before the verdict; ${outputs}; to run it again: ${run.again}\n`);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  }
+  for (const s of STOP_SIGNALS) process.on(s, interrupted);
+  return { off };
 }
 
 /** Exit code of a valid run whose outputs could not be written: not 0, since something was lost. */
