@@ -32,6 +32,18 @@ describe("the root README's commands", () => {
     for (const [name, bin] of Object.entries(COMMANDS)) expect(scripts[name], name).toBe(`node ${bin}`);
   });
 
+  test.each(READMES)("%s: each kv-sim command writes under /tmp, and each run names its --out, so no example leaves files in the repository or writes over another's", (file) => {
+    const blocks = [...read(file).matchAll(/^```([\w-]*)\n([\s\S]*?)^```/gm)]
+      .filter((m) => ["", "sh", "bash", "console"].includes(m[1]!))
+      .map((m) => m[2]!.replace(/\\\n\s*/g, " "));
+    const commands = blocks.flatMap((b) => b.split("\n")).filter((line) => /^(\$ )?npm run kv-sim -- (run|search|replay|explore)\b/.test(line));
+    for (const command of commands) {
+      const written = [...command.matchAll(/--(?:out|trace|html) (\S+)|kv-sim -- replay (\S+)/g)].map((m) => (m[1] ?? m[2])!);
+      for (const path of written) expect(path, command).toMatch(/^\/tmp\//);
+      if (/kv-sim -- run\b/.test(command)) expect(command).toMatch(/ --out \/tmp\//);
+    }
+  });
+
   test.each(READMES)("%s tells no one to type npx <command>, which outside the repository can fetch a stranger's package", (file) => {
     const text = read(file);
     expect(text).not.toMatch(new RegExp(`npx (${Object.keys(COMMANDS).join("|")})\\b`));
