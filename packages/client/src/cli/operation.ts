@@ -109,7 +109,8 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult, names:
   const read = plan.operation.type === "read";
   const identity = read ? `attempts=${r.attempts}` : `client_id=${r.clientId} seq=${r.seq ?? "-"} attempts=${r.attempts}`;
   const nodesTried = names.shown(r.nodesTried).join(",");
-  const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${r.attempts} attempts on ${nodesTried}: ${r.gaveUp})` : "";
+  const attempts = `${r.attempts} attempt${r.attempts === 1 ? "" : "s"}`;
+  const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${attempts} on ${nodesTried}: ${r.gaveUp})` : "";
   switch (r.outcome) {
     case "ok": {
       const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
@@ -121,7 +122,7 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult, names:
         : `failed (definite: it did not happen): ${describeError(r.error)}\n${identity}\n`;
     case "unknown":
       return (
-        `unknown (it may or may not have happened): ${r.attempts} attempts on ${nodesTried}` +
+        `unknown (it may or may not have happened): ${attempts} on ${nodesTried}` +
         `${r.gaveUp ? `, gave up (${r.gaveUp})` : ""}; last ${describeError(r.lastError)}\n` +
         (r.because === "a-copy-may-still-arrive"
           ? "every answer refused it, but only for the copy it answered: a copy already sent may still reach a leader and be applied\n"
@@ -175,7 +176,7 @@ function unreachableHint(plan: KvPlan, transport: TcpTransport, io: Io): (record
     const bound = plan.totalMs ?? CLIENT_DEFAULTS.maxTotalMs;
     const retries = plan.maxRetries ?? CLIENT_DEFAULTS.maxRetries;
     const more =
-      record.action === "give-up" ? "" : `; still trying: at most ${retries + 1} attempts in all (--max-retries ${retries}), within --total-ms (${bound} ms)`;
+      record.action === "give-up" ? "" : `; still trying: at most ${retries + 1} attempt${retries === 0 ? "" : "s"} in all (--max-retries ${retries}), within --total-ms (${bound} ms)`;
     io.stderr(`${cannotReachAnyNode(plan.host, ports)}${more}\n`);
   };
 }
