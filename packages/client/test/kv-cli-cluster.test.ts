@@ -160,7 +160,7 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(r.stdout).not.toContain("replay it to find out");
     // As the cluster does: it marks the client_id ended (its seq 1 is refused below), so kv does not say the cluster keeps no record of it.
     expect(r.stdout).toContain(
-      "a replay gets the same answer: the cluster had no session for this client_id to check the seq against, and has marked the client_id ended, so it refuses every request under it: start a new client_id, at seq 1\n",
+      "a replay gets the same answer: the cluster had no record of this client_id to check the seq against, and has now marked the client_id ended, so it refuses every request under it: start a new client_id, at seq 1\n",
     );
     expect((await kv([...nodes, "get", "cli-unknown"])).code).toBe(1);
     // Its seq 1 now is refused too, and says why.

@@ -131,7 +131,7 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult, names:
         (r.seq === undefined
           ? ""
           : r.lastError?.code === ErrorCode.SessionUnknown
-            ? "a replay gets the same answer: the cluster had no session for this client_id to check the seq against, and has marked the client_id ended, so it refuses every request under it: start a new client_id, at seq 1\n"
+            ? "a replay gets the same answer: the cluster had no record of this client_id to check the seq against, and has now marked the client_id ended, so it refuses every request under it: start a new client_id, at seq 1\n"
             : `replay it to find out: ${replayCommand(plan, r)}\n`)
       );
   }
