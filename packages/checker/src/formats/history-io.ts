@@ -83,9 +83,52 @@ export function readHistory(raw: string, options: ReadOptions = {}): History {
   // A byte-order mark (files saved by Windows tools) is not part of the history.
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const source = options.source ?? "<history>";
+  const other = notAHistory(text, source);
+  if (other !== undefined) throw other;
   const format = options.format ?? detectFormat(text);
   const opMaxChars = options.opMaxChars ?? Infinity;
   return format === "json" ? readJsonHistory(text, source, options.deadline, opMaxChars) : readEdnHistory(text, source, options.deadline, opMaxChars);
+}
+
+/** Where kv-sim's run writes the history, for an error on one of the other files it writes beside it. */
+const KV_SIM_HISTORY = "kv-sim writes the history as history.edn or history.json beside it";
+
+/** What a history is, for an error on a file that is something else. */
+const WHAT_A_HISTORY_IS = "a history is EDN maps or JSON objects, one per operation";
+
+/** kv-sim's messages.txt line: `16.180 c5 -> n2 append {...} ...` or `1700.000 FAULT SIGKILL n1`. */
+const MESSAGES_TXT_LINE = /^\d+\.\d{3} (?:FAULT |\S+ -> \S+ \S)/;
+
+/**
+ * When the start of the text shows it is clearly not a history (an HTML or
+ * XML page, kv-sim's timeline.html and messages.html among them, or kv-sim's
+ * messages.txt), the error that says what it is, placed on its first line
+ * that is not blank; a parse would stop somewhere inside it with a syntax
+ * error that names no real mistake. Looked at before any parse: neither an
+ * EDN nor a JSON history can start this way (a leading `<` or a number is no
+ * operation map or object), so no history is refused and no error of one
+ * changes.
+ */
+function notAHistory(text: string, source: string): ParseError | undefined {
+  let start = 0;
+  while (start < text.length && /\s/.test(text[start]!)) start++;
+  if (start === text.length) return undefined;
+  const c = text[start]!;
+  if (c !== "<" && (c < "0" || c > "9")) return undefined;
+  let line = 1;
+  for (let i = 0; i < start; i++) if (text.charCodeAt(i) === 10) line++;
+  const head = text.slice(start, start + 4096);
+  if (c === "<") {
+    if (/^<(?:!doctype\s+html|html)[\s>]/i.test(head)) {
+      const fromKvSim = /<title>kv-sim /.test(head);
+      return new ParseError(`this is an HTML page, not a history${fromKvSim ? ` (${KV_SIM_HISTORY})` : `: ${WHAT_A_HISTORY_IS}`}`, { source, line });
+    }
+    return new ParseError(`this starts with '<' like HTML or XML, not a history: ${WHAT_A_HISTORY_IS}`, { source, line });
+  }
+  if (MESSAGES_TXT_LINE.test(head)) {
+    return new ParseError(`this is kv-sim's messages.txt (the run's client messages and faults), not a history (${KV_SIM_HISTORY})`, { source, line });
+  }
+  return undefined;
 }
 
 /** Returns the object it is given, so that a subclass's fields are set on that object. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { HistoryBuilder, NESTING_DEPTH_MAX, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
+import { HistoryBuilder, NESTING_DEPTH_MAX, renderTimelineHtml, writeHistoryEdn, writeHistoryJson } from "../../src/index.js";
 import { HISTORY_BYTES_MAX } from "../../src/formats/text-input.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "../../bin/history-check.js");
@@ -246,6 +246,18 @@ describe("history-check CLI", () => {
     expect(r.code).toBe(4);
     expect(r.out).toContain(`${malformed}: ERROR ${malformed}:2:`);
     expect(r.out).toContain("valid.edn: valid");
+  });
+
+  it("says kv-sim's timeline.html and messages.txt are not histories and where the history is (exit 4), and still checks the other files", () => {
+    // The page kv-sim writes: the checker's timeline with a kv-sim title.
+    const timeline = file("timeline.html", renderTimelineHtml(b1.build(), { title: "kv-sim seed 7: valid", subtitle: "register, 3 nodes" }));
+    const messages = file("messages.txt", '16.180 c5 -> n2 append {"key":"a0.0","value":"c5:1"} id=2132/1 delivered@17.943\n1700.000 FAULT SIGKILL n1 (leader)\n');
+    const r = run("--model", "auto", timeline, messages, validEdn);
+    expect(r.code).toBe(4);
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toBe(`${timeline}: ERROR ${timeline}:1: this is an HTML page, not a history (kv-sim writes the history as history.edn or history.json beside it)`);
+    expect(lines[1]).toBe(`${messages}: ERROR ${messages}:1: this is kv-sim's messages.txt (the run's client messages and faults), not a history (kv-sim writes the history as history.edn or history.json beside it)`);
+    expect(lines[2]).toMatch(/valid\.edn: valid/);
   });
 
   it("checks Knossos' multi-register transactions (--model multi-register) in a list-shaped file, from --initial values", () => {

@@ -170,6 +170,38 @@ describe("history files", () => {
     else expect((err as ParseError).message).not.toContain("kv-sim");
   });
 
+  it.each([
+    ["kv-sim's timeline.html", '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>kv-sim seed 7: valid</title>\n', 1, "this is an HTML page, not a history (kv-sim writes the history as history.edn or history.json beside it)"],
+    ["kv-sim's messages.html after a blank line", '\n<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>kv-sim seed 7: valid</title>\n', 2, "this is an HTML page, not a history (kv-sim writes the history as history.edn or history.json beside it)"],
+    ["another HTML page", "<html><head><title>report</title></head><body>7: done</body></html>\n", 1, "this is an HTML page, not a history: a history is EDN maps or JSON objects, one per operation"],
+    ["an XML file", '<?xml version="1.0"?>\n<run seed="7"/>\n', 1, "this starts with '<' like HTML or XML, not a history: a history is EDN maps or JSON objects, one per operation"],
+    [
+      "kv-sim's messages.txt",
+      '16.180 c5 -> n2 append {"key":"a0.0","value":"c5:1"} id=2132/1 delivered@17.943\n17.943 n2 -> c5 error {"code":11} id=2132/1 delivered@21.102\n',
+      1,
+      "this is kv-sim's messages.txt (the run's client messages and faults), not a history (kv-sim writes the history as history.edn or history.json beside it)",
+    ],
+    ["kv-sim's messages.txt that opens with a fault", "1700.000 FAULT SIGKILL n1 (leader)\n1701.5 c1 -> n2 read {}\n", 1, "this is kv-sim's messages.txt"],
+  ])("a file that is clearly no history is said to be what it is, from its start: %s", (_name, text, line, reason) => {
+    for (const format of [undefined, "edn", "json"] as const) {
+      let err: unknown;
+      try {
+        readHistory(text, { source: "f", ...(format === undefined ? {} : { format }) });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ParseError);
+      expect((err as ParseError).line).toBe(line);
+      expect((err as ParseError).column).toBeUndefined();
+      expect((err as ParseError).message).toContain(`f:${line}: ${reason}`);
+    }
+  });
+
+  it("a history whose first operation is shaped like a messages.txt line in part is still read as a history", () => {
+    const h = readHistory('{:type :invoke, :f :read, :process 0, :value nil, :note "16.180 c5 -> n2 append"}\n{:type :ok, :f :read, :process 0, :value 1}\n');
+    expect(h.map((o) => o.value)).toEqual([null, 1]);
+  });
+
   it("a field named __proto__ in a hostile history never becomes an object's prototype", () => {
     const [edn] = readHistory("{:type :invoke, :f :write, :value 1, :process 0, :__proto__ {:polluted true}}\n", { source: "h.edn" });
     const extra = edn!.extra as Record<string, unknown>;
