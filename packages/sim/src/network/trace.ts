@@ -5,6 +5,7 @@
  * (it dominates the volume).
  */
 import type { Body } from "@dslab/protocol";
+import { plural } from "../output/plural.js";
 
 export type PacketFate =
   | "delivered"
@@ -105,7 +106,7 @@ export function boundedBody(body: Body, { maxChars = 4096, lineChars }: { maxCha
     // A copy, not a slice: V8 keeps a slice's whole parent string alive.
     kept[key] = json.length <= 160 ? value : `${Buffer.from(json.slice(0, 160)).toString()}... (${json.length} characters)`;
   }
-  if (entries.length > 20) kept["..."] = `${entries.length - 20} more fields`;
+  if (entries.length > 20) kept["..."] = `${plural(entries.length - 20, "more field", "more fields")}`;
   return kept as Body;
 }
 

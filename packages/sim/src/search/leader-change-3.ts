@@ -63,6 +63,7 @@ import { createPrng, type Body, type ErrorBody, type Prng } from "@dslab/protoco
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
 import { clone, distinctMessages, latch, messageText, stableText, withMessage, withoutMessage } from "./world-parts.js";
+import { plural } from "../output/plural.js";
 import type { AppendRequest, DedupStoreClass, StoreReply } from "./dedup-single.js";
 
 const IDS = ["n1", "n2", "n3"];
@@ -619,7 +620,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
         }
         case "replicate": {
           const l = replica(after, event.from);
-          return `replicate ${event.from}->${event.to}: log of ${l.log.length} entries, commit ${l.commit}`;
+          return `replicate ${event.from}->${event.to}: log of ${plural(l.log.length, "entry", "entries")}, commit ${l.commit}`;
         }
         case "crash-leader":
           return `crash the leader ${leaderOf(before)?.id ?? "?"}; ${event.elect} is elected leader of term ${replica(after, event.elect).term}`;

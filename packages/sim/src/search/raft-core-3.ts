@@ -95,6 +95,7 @@ import { createPrng, type Body, type Message, type PrngState } from "@dslab/prot
 import type { Model } from "./engine.js";
 import { stableStringify } from "./engine.js";
 import { distinctMessages, latch, messageText, stableText, withMessage, withoutMessage } from "./world-parts.js";
+import { plural } from "../output/plural.js";
 import type { VoteRulesLike } from "./vote-rules-3.js";
 import type { Column, EventSubject, ExploreView } from "../explore/types.js";
 
@@ -320,7 +321,7 @@ function exploreView(): ExploreView<CoreWorld, CoreEvent> {
           votes: r.votes,
           "election ticks": `${r.electionElapsed} of ${r.randomizedElectionTimeout}`,
         };
-        if (n.disk) fields.disk = `term ${n.disk.hardState.term}, vote ${n.disk.hardState.votedFor ?? "-"}, ${n.disk.entries.length} entries`;
+        if (n.disk) fields.disk = `term ${n.disk.hardState.term}, vote ${n.disk.hardState.votedFor ?? "-"}, ${plural(n.disk.entries.length, "entry", "entries")}`;
         return { id: n.id, kind: "node", title: n.id, subtitle: r.role, fields };
       });
       columns.push({ id: CLIENT, kind: "client", title: CLIENT, subtitle: `append seq ${w.client.seq}`, fields: { seq: w.client.seq, attempts: w.client.attempts, acknowledged: w.client.acked } });

@@ -41,6 +41,14 @@ describe("boundedBody: what the trace keeps of a body", () => {
     expect(bounded).not.toHaveProperty("f18");
   });
 
+  test("a big body of 21 fields says its one field left out in the singular", () => {
+    const fields: Record<string, unknown> = { type: "append_entries", entries: Array.from({ length: 600 }, () => "e".repeat(100)) };
+    for (let i = 0; i < 19; i++) fields[`f${i}`] = i;
+    const bounded = boundedBody(fields as Body);
+    expect(bounded).toMatchObject({ f17: 17, "...": "1 more field" });
+    expect(bounded).not.toHaveProperty("f18");
+  });
+
   test("without a line (a client's request, made in the harness) the body's JSON is measured", () => {
     const { body, serialised } = countingBody();
     expect(boundedBody(body)).toBe(body);

@@ -40,7 +40,7 @@ describe("leader-change-3: a retrying client across a leader change", () => {
       s = model.step(s, e!);
     };
     take(/^deliver +c1->n1 append "c1:1"/);
-    take(/^replicate n1->n2: log of 1 entries, commit 1/);
+    take(/^replicate n1->n2: log of 1 entry, commit 1/);
     take(/^crash the leader n1; n2 is elected leader of term 2/);
     take(/^timer c1: resends seq 1 to n2/);
     take(/^deliver +c1->n2 append "c1:1"/);
@@ -90,7 +90,7 @@ describe("leader-change-3 with the workbook's retrying client (the client-retry 
       s = model.step(s, e!);
     };
     take(/^deliver +c1->n1 append "c1:1" \(seq 1\)/);
-    take(/^replicate n1->n2: log of 1 entries, commit 1/);
+    take(/^replicate n1->n2: log of 1 entry, commit 1/);
     take(/^crash the leader n1; n2 is elected leader of term 2/);
     take(/^timer c1: the attempt to n1 times out; c1: classify retry-other-node, waits \d+ ms, then n2$/);
     take(/^timer c1: the backoff of \d+ ms ends; resends seq 1 to n2 \(retry 1\)/);

@@ -130,6 +130,19 @@ describe("raft-core-3: the real reference node cores", () => {
     expect(subjects.some((x) => x?.action === "send" && x.text === `c1's append to ${leader.id}`)).toBe(true);
   });
 
+  test("the explorer's disk field counts the entries on a node's disk, one in the singular", () => {
+    const { model, view } = openScenario({ scenario: "raft-core-3", pieces: {}, source: "the reference core" }).open({ maxCrashes: 1 });
+    let s = model.initial();
+    expect(view!.columns(s).find((c) => c.id === "n1")!.fields.disk).toBe("term 0, vote -, 0 entries");
+    for (const line of ["timer", "pre-vote request", "pre-vote granted", "vote request", "vote granted"]) {
+      const event = model.events(s).find((e) => model.describe(e, s, model.step(s, e)).includes(line));
+      expect(event, line).toBeDefined();
+      s = model.step(s, event!);
+    }
+    const leader = view!.columns(s).find((c) => c.subtitle === "leader")!;
+    expect(leader.fields).toMatchObject({ term: 1, log: "1:1", disk: `term 1, vote ${leader.id}, 1 entry` });
+  });
+
   test("kv-sim search --scenario raft-core-3 --core: exit 1 with the trace file and its diagram; kv-sim replay re-runs it against the real core (exit 1), and --help lists the scenario", async () => {
     const dir = await mkdtemp(join(tmpdir(), "raft-core-3-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
