@@ -28,7 +28,8 @@ Usage: kv-sim swarm [--seeds ${DEFAULT_SWARM_SEEDS}] [--start-seed ${DEFAULT_STA
   --seeds N              how many seeds (default ${DEFAULT_SWARM_SEEDS})
   --start-seed S         first seed (default ${DEFAULT_START_SEED}); seeds S .. S+N-1
   --jobs J               seeds run at once: this process and J-1 child processes (default ${DEFAULT_JOBS};
-                         at most one per seed)
+                         at most one per seed); a child takes 0.3-0.4 s to start and warm up, so
+                         2 jobs on 2 cores pay off on long swarms (1,000 seeds), not on 100
   --workload W|all       "all" (default) cycles lin-kv, exactly-once, sessions by seed
 ${configHelp(SWARM_DEFAULTS, { workload: false, spread: true })}
   --stop-on-failure      stop at the first failing seed (with --jobs 1)

@@ -152,11 +152,12 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(lines[3].summary.seeds).toBe(3);
   });
 
-  test("swarm --help's usage line shows the real defaults of --seeds, --start-seed and --jobs", async () => {
+  test("swarm --help's usage line shows the real defaults of --seeds, --start-seed and --jobs, and says when --jobs pays off", async () => {
     const r = await kvSim(["swarm", "--help"]);
     expect(r.stdout).toMatch(/^Usage: kv-sim swarm \[--seeds 100\] \[--start-seed 1\] \[--jobs 1\] /m);
     expect(r.stdout).toMatch(/--seeds N +how many seeds \(default 100\)/);
     expect(r.stdout).toMatch(/--jobs J +.*\(default 1;/);
+    expect(r.stdout).toMatch(/a child takes 0\.3-0\.4 s to start and warm up, so\n +2 jobs on 2 cores pay off on long swarms \(1,000 seeds\), not on 100\n/);
   });
 
   test("swarm --jobs beyond the seeds runs one runner per seed and says so; --json's wall times are whole milliseconds", async () => {
