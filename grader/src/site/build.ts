@@ -12,13 +12,13 @@
 import { realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { fileKind, InputError, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { fileKind, InputError, printable, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import MarkdownIt from "markdown-it";
 import { orderByPrerequisites, planWorkbook } from "../check/plan.js";
 import { loadChecks } from "../check/load.js";
 import { loadCourse, type Course } from "../lesson/load.js";
 import { TEST_FILE_BYTES_MAX } from "../lint/references.js";
-import type { Lesson } from "../lesson/model.js";
+import type { Diagnostic, Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
 import { lessonPagePath, urlPath } from "./pages.js";
 
@@ -160,17 +160,25 @@ async function readVisibleTest(root: string, relPath: string): Promise<string> {
 }
 
 /**
- * A lesson file that could not be read (a FIFO, a device, a dangling link,
- * a file over the lessons' bound) stops the build: the site would be
- * published without that lesson. Its diagnostic, as `grader lint` prints it.
+ * A lesson file the course holds no lesson from stops the build: the site
+ * would be published without that lesson, and an instructor who did not
+ * read the output would never notice. That is a file that could not be read
+ * (a FIFO, a device, a dangling link, a file over the lessons' bound) or one
+ * whose text does not parse as a lesson (broken front-matter, a missing
+ * field, a malformed criteria table). One error is one line,
+ * `file:line: message`; several are a line saying how many files would be
+ * left out, then each error on its own line.
  */
-function refuseUnreadableLessons(course: Course): void {
-  const unread = course.diagnostics.find((d) => d.field === "file" && d.line === 0 && UNREAD_LESSON_CODES.has(d.code));
-  if (unread) throw new SiteError(`${unread.file}: ${unread.message}; nothing written (\`grader lint\` lists every problem of the course)`);
+function refuseLessonsLeftOut(course: Course): void {
+  const errors = course.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length === 0) return;
+  const where = (d: Diagnostic) => (d.line > 0 ? `${d.file}:${d.line}` : d.file);
+  const lines = errors.map((d) => printable(`${where(d)}: ${d.message}`));
+  const lint = "`grader lint` lists every problem of the course";
+  if (errors.length === 1) throw new SiteError(`${lines[0]}; nothing written (${lint})`);
+  const files = new Set(errors.map((d) => d.file)).size;
+  throw new SiteError(`${files} lesson file(s) have errors and would be left out of the site; nothing written (${lint}):\n${lines.map((l) => `  ${l}`).join("\n")}`);
 }
-
-/** The diagnostics of a lesson file that was not read (lesson/load.ts). */
-const UNREAD_LESSON_CODES = new Set(["not-a-file", "broken-link", "too-large", "unreadable"]);
 
 /** The short names `npm run check -- --lesson` takes, for the lessons the workbook's checks serve. */
 async function shortNames(root: string, lessons: readonly Lesson[]): Promise<Map<string, string>> {
@@ -231,7 +239,7 @@ async function readCopied(file: string, lessonFile: string): Promise<Buffer> {
 
 export async function buildSite(o: SiteOptions): Promise<Site> {
   const course = await loadCourse(o.lessonsDir);
-  refuseUnreadableLessons(course);
+  refuseLessonsLeftOut(course);
   const courseReal = realpathSync(o.lessonsDir);
   // A lesson's `file` is relative to the working directory.
   const pageOf = (lessonFile: string): string => lessonPagePath(o.lessonsDir, lessonFile);

@@ -38,9 +38,11 @@ Options:
 
 Exit codes: 0 written, 2 usage error, 4 nothing is written: the lessons
 directory, a lesson file (over 4 MiB), a visible test file (week-12/test/,
-over 4 MiB) or a picture when it is copied (over 64 MiB) cannot be read, the
-course holds no lesson, a lesson file index.md would take the index's place,
-an instructor-only marker is unclosed, or DIR cannot be written.
+over 4 MiB) or a picture when it is copied (over 64 MiB) cannot be read, a
+lesson file does not parse (each error named with its line; the site would
+be published without that lesson), the course holds no lesson, a lesson
+file index.md would take the index's place, an instructor-only marker is
+unclosed, or DIR cannot be written.
 
 ${UNREADABLE_HELP}
 `,
