@@ -15,14 +15,17 @@
  * - README.md and .github/workflows/classroom.yml written for the student
  *   profile.
  */
-import { InputError } from "@dslab/protocol/cli";
-import { readFileSync, readlinkSync, statSync } from "node:fs";
+import { fileKind } from "@dslab/protocol/cli";
+import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { classroomWorkflow, type ReleaseLesson } from "./classroom.js";
-import { listFiles, listSymlinks } from "./leaks.js";
+import { listFiles, listNonFiles, listSymlinks } from "./leaks.js";
 import { pruneLockfile, type Lockfile, type RootManifest } from "./lockfile.js";
 import { studentReadme } from "./readme.js";
+import { readRepositoryFile, ReleaseError } from "./read.js";
 import { instructorOnlyReason, shippingRule, shipRulesFor, stripInstructorOnly, type Profile, type ShipRule } from "./rules.js";
+
+export { ReleaseError };
 
 export interface ReleaseFile {
   /** Relative to the release root, `/` separators. */
@@ -53,10 +56,14 @@ export const WORKBOOK_TEST_SCRIPT = "vitest run";
 /** Instructor-only directories the autograder profile ships. */
 const AUTOGRADER_ONLY = ["grader/hidden/", "grader/solutions/"];
 
-export class ReleaseError extends InputError {}
-
-function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(file, "utf8")) as T;
+/** A JSON file of the repository (`rel` with `/`), read within the release's bound; a ReleaseError naming it if it cannot be read or parsed. */
+function readJson<T>(root: string, rel: string): T {
+  const text = readRepositoryFile(root, rel).bytes.toString("utf8");
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new ReleaseError(`${rel} is not valid JSON: ${(err as Error).message}; nothing written`, { cause: err });
+  }
 }
 
 function jsonBuffer(value: unknown): Buffer {
@@ -127,6 +134,12 @@ export function collectRelease(o: CollectOptions): ReleaseFile[] {
     const target = readlinkSync(join(o.root, link));
     throw new ReleaseError(`${link} is a symbolic link (to ${target}) where the release ships files (${rule.why}); the release copies files, not links, so what is behind it would be left out: replace the link with the files`);
   }
+  // A FIFO, a socket or a device where a row ships files: it would be left out in silence (and reading a FIFO waits for ever).
+  for (const rel of listNonFiles(o.root)) {
+    const rule = shippingRule(rel, o.profile);
+    if (rule === undefined || instructorOnlyReason(rel) !== undefined) continue;
+    throw new ReleaseError(`${rel} is ${fileKind(lstatSync(join(o.root, rel)))}, not a regular file, where the release ships files (${rule.why}); replace it with the file`);
+  }
   const files: ReleaseFile[] = [];
   for (const rel of listFiles(o.root)) {
     const rule = shippingRule(rel, o.profile);
@@ -134,17 +147,17 @@ export function collectRelease(o: CollectOptions): ReleaseFile[] {
     const reason = instructorOnlyReason(rel);
     // The autograder ships the hidden suites and the solutions on purpose; answer keys and notes never.
     if (reason !== undefined && !(o.profile === "autograder" && AUTOGRADER_ONLY.some((dir) => rel.startsWith(dir)))) continue;
-    const full = join(o.root, rel);
-    const mode = (statSync(full).mode & 0o111) !== 0 ? 0o755 : 0o644;
-    files.push({ path: rel, data: transform(rel, readFileSync(full)), mode, why: rule.why });
+    const { bytes, stats } = readRepositoryFile(o.root, rel);
+    const mode = (stats.mode & 0o111) !== 0 ? 0o755 : 0o644;
+    files.push({ path: rel, data: transform(rel, bytes), mode, why: rule.why });
   }
 
   const workspaces = [...new Set(files.filter((f) => f.path.endsWith("/package.json")).map((f) => f.path.slice(0, -"/package.json".length)))];
-  const repoManifest = readJson<RootManifest & { scripts?: Record<string, string> }>(join(o.root, "package.json"));
+  const repoManifest = readJson<RootManifest & { scripts?: Record<string, string> }>(o.root, "package.json");
   const manifest = releaseManifest(repoManifest, workspaces);
   const missing = (repoManifest.workspaces ?? []).filter((w) => !workspaces.includes(w));
   if (missing.length > 0) throw new ReleaseError(`the workspaces ${missing.join(", ")} have no package.json in the release; add them to the allow-list (grader/src/release/rules.ts) or drop them from package.json`);
-  const lock = pruneLockfile(readJson<Lockfile>(join(o.root, "package-lock.json")), manifest);
+  const lock = pruneLockfile(readJson<Lockfile>(o.root, "package-lock.json"), manifest);
   files.push({ path: "package.json", data: jsonBuffer(manifest), mode: 0o644, why: "the release's root package (generated)" });
   files.push({ path: "package-lock.json", data: jsonBuffer(lock), mode: 0o644, why: "the lock, cut to the release's packages (generated)" });
   if (o.profile === "student") {

@@ -8,8 +8,9 @@
  * way, is searched for each fingerprint's text.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { readRepositoryFile } from "./read.js";
 import { instructorOnlyPassages, instructorOnlyReason, SKIPPED_DIRS } from "./rules.js";
 
 export interface Fingerprint {
@@ -41,7 +42,7 @@ export function fingerprint(source: string, why: string, text: string): Fingerpr
   return { source, why, normalized, sha256: createHash("sha256").update(normalized).digest("hex") };
 }
 
-function walk(root: string, rel: string, out: string[], links?: string[]): void {
+function walk(root: string, rel: string, out: string[], links?: string[], others?: string[]): void {
   let entries;
   try {
     entries = readdirSync(join(root, rel), { withFileTypes: true });
@@ -51,9 +52,10 @@ function walk(root: string, rel: string, out: string[], links?: string[]): void 
   for (const e of entries) {
     const p = rel === "" ? e.name : `${rel}/${e.name}`;
     if (e.isDirectory()) {
-      if (!SKIPPED_DIRS.has(e.name)) walk(root, p, out, links);
+      if (!SKIPPED_DIRS.has(e.name)) walk(root, p, out, links, others);
     } else if (e.isFile()) out.push(p);
     else if (e.isSymbolicLink()) links?.push(p);
+    else others?.push(p);
   }
 }
 
@@ -62,6 +64,13 @@ export function listSymlinks(root: string): string[] {
   const links: string[] = [];
   walk(root, "", [], links);
   return links.sort();
+}
+
+/** Every entry under `root` that is neither a file, a directory nor a symbolic link (a FIFO, a socket, a device), where listFiles finds files. */
+export function listNonFiles(root: string): string[] {
+  const others: string[] = [];
+  walk(root, "", [], undefined, others);
+  return others.sort();
 }
 
 /** Every file under `dir` of `root` (relative paths with `/`), skipping installs and build outputs. */
@@ -84,19 +93,19 @@ export function protectedFingerprints(root: string): Fingerprint[] {
   };
   for (const dir of ["grader/solutions", "grader/hidden", "grader/test/mutants"]) {
     for (const rel of listFiles(root, dir)) {
-      const data = readFileSync(join(root, rel));
+      const data = readRepositoryFile(root, rel).bytes;
       if (isText(data)) add(rel, instructorOnlyReason(rel) ?? "instructor-only", data.toString("utf8"));
     }
   }
   for (const rel of [...listFiles(root, "lessons"), ...listFiles(root, "week-12")]) {
     const reason = instructorOnlyReason(rel);
     if (reason !== undefined) {
-      const data = readFileSync(join(root, rel));
+      const data = readRepositoryFile(root, rel).bytes;
       if (isText(data)) add(rel, reason, data.toString("utf8"));
       continue;
     }
     if (!rel.endsWith(".md")) continue;
-    instructorOnlyPassages(readFileSync(join(root, rel), "utf8")).forEach((passage, i) => add(`${rel}#${i + 1}`, "an instructor-only passage", passage));
+    instructorOnlyPassages(readRepositoryFile(root, rel).bytes.toString("utf8")).forEach((passage, i) => add(`${rel}#${i + 1}`, "an instructor-only passage", passage));
   }
   return prints;
 }
@@ -117,7 +126,7 @@ export function findLeaks(files: Iterable<{ path: string; data: Buffer }>, print
 /** `findLeaks` over a directory on disk (a built release). */
 export function findLeaksInDir(dir: string, prints: readonly Fingerprint[]): Leak[] {
   return findLeaks(
-    listFiles(dir).map((path) => ({ path, data: readFileSync(join(dir, path)) })),
+    listFiles(dir).map((path) => ({ path, data: readRepositoryFile(dir, path).bytes })),
     prints,
   );
 }
