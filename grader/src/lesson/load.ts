@@ -3,7 +3,7 @@
 import type { Dirent, Stats } from "node:fs";
 import { readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { printable, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import type { Diagnostic, Lesson, PassCriterion } from "./model.js";
 import { parseLesson } from "./parse.js";
 
@@ -157,6 +157,25 @@ export async function loadCourse(dir: string): Promise<Course> {
     if (result.partial) partial.push(result.partial);
   }
   return { dir, lessons, partial, diagnostics, files: files.length + problems.length, sources };
+}
+
+/**
+ * Why a command that publishes the course (the site, the release) must stop:
+ * a lesson file the course holds no lesson from, because it could not be
+ * read or does not parse, would be left out without a word. Undefined when
+ * the course has no error. One error is one line, `file:line: message`;
+ * several are a line saying how many files would be left out of `what`,
+ * then each error on its own line.
+ */
+export function lessonsLeftOut(course: Course, what: string): string | undefined {
+  const errors = course.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length === 0) return undefined;
+  const where = (d: Diagnostic) => (d.line > 0 ? `${d.file}:${d.line}` : d.file);
+  const lines = errors.map((d) => printable(`${where(d)}: ${d.message}`));
+  const lint = "`grader lint` lists every problem of the course";
+  if (errors.length === 1) return `${lines[0]}; nothing written (${lint})`;
+  const files = new Set(errors.map((d) => d.file)).size;
+  return `${files} lesson file(s) have errors and would be left out of ${what}; nothing written (${lint}):\n${lines.map((l) => `  ${l}`).join("\n")}`;
 }
 
 export function findLesson(course: Course, id: string): Lesson | undefined {

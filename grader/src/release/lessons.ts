@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { loadChecks } from "../check/load.js";
 import { planWorkbook } from "../check/plan.js";
-import { loadCourse } from "../lesson/load.js";
+import { lessonsLeftOut, loadCourse } from "../lesson/load.js";
+import { ReleaseError } from "./read.js";
 import type { ReleaseLesson } from "./classroom.js";
 
 /** A lesson without `xp` or `points` is worth this much. */
@@ -14,6 +15,9 @@ export const DEFAULT_MAX_SCORE = 10;
 
 export async function releaseLessons(root: string, lessonsDir = join(root, "lessons")): Promise<ReleaseLesson[]> {
   const [course, checks] = await Promise.all([loadCourse(lessonsDir), loadChecks(root)]);
+  // A lesson file that does not parse would ship, but be missing from the classroom workflow and the README's lessons.
+  const leftOut = lessonsLeftOut(course, "the release");
+  if (leftOut !== undefined) throw new ReleaseError(leftOut);
   const plan = planWorkbook(course.lessons, checks.CHECKS, Object.values(checks.LESSON));
   return plan.lessons.map((p) => {
     const points = p.lesson.extra.points;

@@ -12,13 +12,13 @@
 import { realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { fileKind, InputError, printable, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { fileKind, InputError, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import MarkdownIt from "markdown-it";
 import { orderByPrerequisites, planWorkbook } from "../check/plan.js";
 import { loadChecks } from "../check/load.js";
-import { loadCourse, type Course } from "../lesson/load.js";
+import { lessonsLeftOut, loadCourse, type Course } from "../lesson/load.js";
 import { TEST_FILE_BYTES_MAX } from "../lint/references.js";
-import type { Diagnostic, Lesson } from "../lesson/model.js";
+import type { Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
 import { lessonPagePath, urlPath } from "./pages.js";
 
@@ -170,14 +170,8 @@ async function readVisibleTest(root: string, relPath: string): Promise<string> {
  * left out, then each error on its own line.
  */
 function refuseLessonsLeftOut(course: Course): void {
-  const errors = course.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length === 0) return;
-  const where = (d: Diagnostic) => (d.line > 0 ? `${d.file}:${d.line}` : d.file);
-  const lines = errors.map((d) => printable(`${where(d)}: ${d.message}`));
-  const lint = "`grader lint` lists every problem of the course";
-  if (errors.length === 1) throw new SiteError(`${lines[0]}; nothing written (${lint})`);
-  const files = new Set(errors.map((d) => d.file)).size;
-  throw new SiteError(`${files} lesson file(s) have errors and would be left out of the site; nothing written (${lint}):\n${lines.map((l) => `  ${l}`).join("\n")}`);
+  const why = lessonsLeftOut(course, "the site");
+  if (why !== undefined) throw new SiteError(why);
 }
 
 /** The short names `npm run check -- --lesson` takes, for the lessons the workbook's checks serve. */

@@ -1,8 +1,8 @@
-// `grader site` on a course with a lesson file that does not parse (broken
-// front-matter, a missing field): the build stops naming each such file and
-// its errors with their lines (exit 4), rather than publish the site without
-// that lesson; nothing is written.
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+// `grader site` and `grader release` on a course with a lesson file that does
+// not parse (broken front-matter, a missing field): each stops naming each
+// such file and its errors with their lines (exit 4), rather than publish the
+// course without that lesson; nothing is written.
+import { cp, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -63,5 +63,19 @@ describe("grader site: a lesson file that does not parse", () => {
     const r = await grader(["site", "--lessons", dir, "--out", out], { timeoutMs: 30_000 });
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect((await readdir(out)).sort()).toEqual(["election.html", "index.html", "messy.html", "retry.html"]);
+  });
+});
+
+describe("grader release: a lesson file that does not parse", () => {
+  test("stops naming the file and line (exit 4), rather than ship it missing from the classroom workflow; nothing is written", async () => {
+    const dir = path.join(tmp, "release-lessons");
+    await cp(path.join(REPO, "lessons"), dir, { recursive: true });
+    await writeFile(path.join(dir, "broken.md"), BROKEN_YAML);
+    const out = path.join(tmp, "out-release");
+    const r = await grader(["release", "--lessons", dir, "--out", out], { timeoutMs: 60_000 });
+    const file = path.relative(REPO, path.join(dir, "broken.md"));
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(new RegExp(`^grader release: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: YAML syntax error: .*; nothing written \\(\`grader lint\` lists every problem of the course\\)\\n$`));
+    await expect(readdir(out)).rejects.toThrow();
   });
 });

@@ -38,7 +38,9 @@ Options:
 
 Exit codes: 0 written (or listed), 1 a release file carries instructor-only
 text (nothing is written), 2 usage error, 4 DIR cannot be written or is not
-empty, or the lessons or an instructor-only marker cannot be read, or a
+empty, or a lesson file cannot be read or does not parse (it would ship
+missing from the classroom workflow), or an instructor-only marker cannot
+be read, or a
 symbolic link, a FIFO or a device stands where files ship (the release
 copies files, not links), or a file the release reads is not a regular file
 (a FIFO is refused, never waited on), is over 64 MiB, or (package.json,
