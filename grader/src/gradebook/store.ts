@@ -3,6 +3,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { hashedName, portableName } from "../fs/student-names.js";
 import { gradebookCsv } from "./csv.js";
 import { compareRows, NO_PROOF_REASON, notGradedReason, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
 
@@ -174,6 +175,14 @@ async function writeRows(outDir: string, rows: GradebookRow[]): Promise<Gradeboo
   return all;
 }
 
+/**
+ * The review page of a lesson: `review-<id>.html` when the id is a portable
+ * file name in lower case, as course ids are; any other id (one with `/`,
+ * which a lesson id may hold, or capitals) keeps its readable part and gets
+ * a hash of the exact id, so `w12/a` and `w12_a`, or `Retry` and `retry` on
+ * a case-insensitive disk, never write one page.
+ */
 export function reviewPageName(lesson: string): string {
-  return `review-${lesson.replace(/[^A-Za-z0-9._-]+/g, "_")}.html`;
+  const plain = portableName(lesson);
+  return `review-${plain !== undefined && plain === plain.toLowerCase() ? plain : hashedName(lesson)}.html`;
 }

@@ -6,7 +6,7 @@ import { gradeClass, similarityText, type Paste } from "../../src/gradebook/batc
 import { csvField, gradebookCsv, parseCsv, sheetField } from "../../src/gradebook/csv.js";
 import { upsertManualGrade } from "../../src/gradebook/manual.js";
 import type { ManualGrade } from "../../src/gradebook/model.js";
-import { readGradebookRows, readManualGrades, writeGradebook, writeManualGrades } from "../../src/gradebook/store.js";
+import { readGradebookRows, readManualGrades, reviewPageName, writeGradebook, writeManualGrades } from "../../src/gradebook/store.js";
 import { proofChecker } from "../../src/proof/check.js";
 import { withPatterns } from "../helpers/lessons.js";
 
@@ -212,5 +212,16 @@ describe("CSV", () => {
   test("an empty score for needs-review, CRLF rows", () => {
     const csv = gradebookCsv([{ student: "a", lesson: "l", status: "needs-review", score: null, maxScore: 5, reasons: ["x", "y"], grader: "auto", gradedAt: NOW, manual: false }]);
     expect(csv).toBe(`student,lesson,status,score,max_score,reasons,grader,graded_at\r\na,l,needs-review,,5,x; y,auto,${NOW}\r\n`);
+  });
+});
+
+describe("review page names", () => {
+  test("a course's lower-case id keeps its plain name; ids that differ only by '/' against '_', or by case, never share a page", () => {
+    expect(reviewPageName("w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h")).toBe("review-w12-leader-election-client-idempotency-d03-quest-client-retry-idempotency-2h.html");
+    const ids = ["w12/a", "w12_a", "Retry", "retry", "w12.a"];
+    const names = ids.map(reviewPageName);
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(ids.length);
+    expect(reviewPageName("w12/a")).toMatch(/^review-w12_a~[0-9a-f]{12}\.html$/);
+    expect(reviewPageName("retry")).toBe("review-retry.html");
   });
 });
