@@ -3,7 +3,7 @@
 import type { Dirent, Stats } from "node:fs";
 import { readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { printable, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { fileKind, printable, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import type { Diagnostic, Lesson, PassCriterion } from "./model.js";
 import { parseLesson } from "./parse.js";
 
@@ -37,14 +37,6 @@ const isLessonName = (name: string) => {
 /** A directory of instructor notes (`instructor/`, any case), which never ships and holds no lesson. */
 const isInstructorDir = (name: string) => name.toLowerCase() === "instructor";
 
-/** What is not a regular file, in words. */
-function kindOf(s: Stats | Dirent): string {
-  if (s.isFIFO()) return "a FIFO (named pipe)";
-  if (s.isSocket()) return "a socket";
-  if (s.isCharacterDevice()) return "a character device";
-  if (s.isBlockDevice()) return "a block device";
-  return "not a regular file";
-}
 
 /**
  * Every lesson file under `dir`, following symbolic links (to files and to
@@ -85,7 +77,7 @@ async function listMarkdown(dir: string): Promise<{ files: string[]; problems: {
         }
       } else if (isLessonName(e.name)) {
         if (entry.isFile()) files.push(p);
-        else problems.push({ file: p, code: "not-a-file", message: `it is ${kindOf(entry)}, not a regular file; a lesson is a Markdown file` });
+        else problems.push({ file: p, code: "not-a-file", message: `it is ${fileKind(entry)}, not a regular file; a lesson is a Markdown file` });
       }
     }
   }
