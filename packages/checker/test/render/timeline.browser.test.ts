@@ -89,6 +89,19 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** A run as the simulator records it: keyed appends with identities, faults labelled by the harness, times in ns. */
+/** 5,000 reads never answered, each by its own process, then 10,000 writes and a stale read. */
+function openAcrossHistory() {
+  const b = new HistoryBuilder();
+  for (let p = 100; p < 5_100; p++) b.invoke(p, "read", null);
+  for (let i = 0; i < 10_000; i++) {
+    b.invoke(i % 8, "write", i);
+    b.ok(i % 8);
+  }
+  b.invoke(9, "read", null);
+  b.ok(9, 5);
+  return b.build();
+}
+
 function simulatedRun() {
   const b = new HistoryBuilder();
   const ms = (x: number) => ({ time: x * 1_000_000 });
@@ -442,16 +455,7 @@ describe("HTML timeline in chromium", () => {
     await page.close();
   });
   it("a history with thousands of invokes left open across the window draws the window's operations and the ones involved, and says how many more are not drawn", async () => {
-    const b = new HistoryBuilder();
-    // 5,000 reads never answered, each by its own process, then 10,000 writes and a stale read.
-    for (let p = 100; p < 5_100; p++) b.invoke(p, "read", null);
-    for (let i = 0; i < 10_000; i++) {
-      b.invoke(i % 8, "write", i);
-      b.ok(i % 8);
-    }
-    b.invoke(9, "read", null);
-    b.ok(9, 5);
-    const history = b.build();
+    const history = openAcrossHistory();
     const result = checkLinearizability(history, { model: "register" });
     expect(result.valid).toBe(false);
     const html = renderTimelineHtml(history, { result });
@@ -570,16 +574,7 @@ describe("HTML timeline in chromium", () => {
   });
 
   it("a timeline of thousands of bars is one tab stop, and the arrow keys walk its bars", async () => {
-    const b = new HistoryBuilder();
-    // 5,000 reads never answered, each by its own process, then 10,000 writes and a stale read.
-    for (let p = 100; p < 5_100; p++) b.invoke(p, "read", null);
-    for (let i = 0; i < 10_000; i++) {
-      b.invoke(i % 8, "write", i);
-      b.ok(i % 8);
-    }
-    b.invoke(9, "read", null);
-    b.ok(9, 5);
-    const history = b.build();
+    const history = openAcrossHistory();
     const result = checkLinearizability(history, { model: "register" });
     const { page, problems } = await open(renderTimelineHtml(history, { result }), "keyboard-large.html");
     const bars = await page.locator(".op").count();
