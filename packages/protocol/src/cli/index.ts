@@ -10,8 +10,8 @@
  * - Anything else thrown out of a command's `main` is a bug: exit 70 with the
  *   stack. No crash can exit with a code that claims an outcome (0, 1, 3).
  * - Nothing here touches `process`: a command's shell passes an `Io`
- *   (`prepareOutDir` checks an output directory on the file system, and
- *   `readRegularFile` reads an input file). This
+ *   (`makeDirectory` makes a directory, `prepareOutDir` checks an output
+ *   directory on the file system, and `readRegularFile` reads an input file). This
  *   module is the `@dslab/protocol/cli` subpath, so the package's main entry
  *   stays free of IO.
  */
@@ -370,6 +370,7 @@ export function processIo(proc: NodeJS.Process): Io {
 }
 
 export { prepareOutDir, removeCreatedDirs } from "./out-dir.js";
+export { abbreviatePath, DirectoryError, type DirectoryFault, makeDirectory, makeDirectorySync } from "./directory.js";
 
 /** What a path that is not a regular file is, for "it is a FIFO (named pipe), not a regular file" (from its stat). */
 export function fileKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {

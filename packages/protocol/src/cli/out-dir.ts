@@ -1,25 +1,31 @@
 /**
  * An output directory (`--out DIR`) is checked before a command does its
  * work, so work whose outputs could not be written is refused at once rather
- * than lost at the end. The directory is created one level at a time (Node's recursive mkdir
- * loops for ever under /proc, where mkdir answers ENOENT for a parent that
- * exists), a probe file is written and removed, and an output name that
- * already exists as something other than a regular file (a directory, a
- * FIFO that would block the write) is refused.
+ * than lost at the end. The directory is made by makeDirectorySync (one
+ * level at a time: Node's recursive mkdir loops for ever under /proc, where
+ * mkdir answers ENOENT for a parent that exists), a probe file is written
+ * and removed, and an output name that already exists as something other
+ * than a regular file (a directory, a FIFO that would block the write) is
+ * refused.
  */
-import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { closeSync, openSync, rmdirSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { abbreviatePath, DirectoryError, makeDirectorySync, TOO_LONG } from "./directory.js";
 import { InputError } from "./index.js";
 
 /** What a failed system call means, in words. */
-function why(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
+function why(code: string | undefined, message: string): string {
   if (code === "EACCES" || code === "EPERM") return "permission denied";
   if (code === "EROFS") return "a read-only file system";
   if (code === "ENOTDIR") return "a parent is not a directory";
   if (code === "ENOENT") return "this file system does not allow it (ENOENT)";
   if (code === "ENOSPC") return "no space left on the device";
-  return (e as Error).message;
+  if (code === "ENAMETOOLONG") return "the path is too long (ENAMETOOLONG)";
+  return message;
+}
+
+function whyError(e: unknown): string {
+  return why((e as NodeJS.ErrnoException).code, (e as Error).message);
 }
 
 function kindOf(path: string): "missing" | "directory" | "file" | "other" {
@@ -27,36 +33,28 @@ function kindOf(path: string): "missing" | "directory" | "file" | "other" {
     const s = statSync(path);
     return s.isDirectory() ? "directory" : s.isFile() ? "file" : "other";
   } catch (e) {
-    // ENOTDIR: some parent is a file; the walk up finds it and says so.
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
-    throw new InputError(`--out ${path}: cannot be checked: ${why(e)}`);
+    throw new InputError(`--out ${path}: cannot be checked: ${whyError(e)}`);
   }
 }
 
-/** Creates `dir` and its parents, one level at a time, each create tried once; returns those it created, outermost first. */
-function makeDirs(dir: string, shown: string): string[] {
-  const missing: string[] = [];
-  let at = resolve(dir);
-  for (;;) {
-    const kind = kindOf(at);
-    if (kind === "directory") break;
-    if (kind !== "missing") throw new InputError(`--out ${shown}: ${at} exists and is not a directory; give a directory for the outputs`);
-    missing.push(at);
-    const up = dirname(at);
-    if (up === at) break;
-    at = up;
+/** The walk's DirectoryError in the words of `--out`. */
+function outDirError(dir: string, e: DirectoryError): InputError {
+  const { at, reason, errno } = e;
+  switch (reason) {
+    case "not-a-directory":
+      return new InputError(`--out ${dir}: ${at} exists and is not a directory; give a directory for the outputs`, { cause: e });
+    case "cannot-create":
+      return new InputError(`--out ${dir}: cannot create the directory ${at}: ${why(errno, e.message)}; give a directory you can write to`, { cause: e });
+    case "cannot-check":
+      return new InputError(`--out ${dir}: ${at} cannot be checked: ${why(errno, e.message)}; give a directory you can write to`, { cause: e });
+    case "too-long":
+      return new InputError(`--out ${abbreviatePath(dir)}: ${TOO_LONG}; give a shorter path for the outputs`, { cause: e });
+    default:
+      // A symbolic link to nothing, a loop of symbolic links: the walk's own words name it.
+      return new InputError(`--out ${dir}: ${e.message}; give a directory for the outputs`, { cause: e });
   }
-  const created: string[] = [];
-  for (const d of missing.reverse()) {
-    try {
-      mkdirSync(d);
-    } catch (e) {
-      throw new InputError(`--out ${shown}: cannot create the directory ${d}: ${why(e)}; give a directory you can write to`);
-    }
-    created.push(d);
-  }
-  return created;
 }
 
 /**
@@ -66,7 +64,12 @@ function makeDirs(dir: string, shown: string): string[] {
  * outermost first, for `removeCreatedDirs` when the work never runs.
  */
 export function prepareOutDir(dir: string, files: readonly string[]): string[] {
-  const created = makeDirs(dir, dir);
+  let created: string[];
+  try {
+    created = makeDirectorySync(dir);
+  } catch (e) {
+    throw e instanceof DirectoryError ? outDirError(dir, e) : e;
+  }
   // The global Web Crypto loads node:crypto on first use, not when a command starts.
   const probe = join(dir, `.dslab-write-check-${globalThis.crypto.randomUUID()}`);
   try {
@@ -78,7 +81,8 @@ export function prepareOutDir(dir: string, files: readonly string[]): string[] {
     }
     unlinkSync(probe);
   } catch (e) {
-    throw new InputError(`--out ${dir}: cannot write there: ${why(e)}; give a directory you can write to`);
+    const shown = (e as NodeJS.ErrnoException).code === "ENAMETOOLONG" ? abbreviatePath(dir) : dir;
+    throw new InputError(`--out ${shown}: cannot write there: ${whyError(e)}; give a directory you can write to`);
   }
   for (const name of files) {
     const kind = kindOf(join(dir, name));
