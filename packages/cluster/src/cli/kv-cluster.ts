@@ -475,7 +475,7 @@ async function runNode(values: Values): Promise<void> {
     throw new UsageError(e.message, { cause: e });
   });
   if (coreFile !== undefined) log(`core: createKvNodeCore from ${resolveModulePath(coreFile)}`);
-  const secret = await readClusterSecret(secretFile(values, shape)).catch(secretFailure);
+  const secret = await readClusterSecret(secretFile(values, shape), { createdByStart: !values["secret-file"] }).catch(secretFailure);
   const tcp = new TcpTransport({
     id,
     nodeIds: shape.nodeIds,

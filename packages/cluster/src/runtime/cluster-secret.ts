@@ -8,6 +8,11 @@
  * the same one. `--secret-file FILE` names another file with the same rules:
  * a regular file of at least 32 characters of text (surrounding whitespace
  * ignored) and at most 64 KiB, readable by its owner only.
+ *
+ * A symbolic link to nothing in the secret's place is said as such, naming
+ * where it points: `start` never creates the secret through it (the file is
+ * created with O_EXCL, which fails on any symbolic link, so nothing is ever
+ * written wherever the link points, inside or outside the data directory).
  */
 import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
@@ -44,7 +49,8 @@ export async function ensureClusterSecret(file: string): Promise<{ secret: Buffe
   }
   const fresh = `${randomBytes(32).toString("hex")}\n`;
   try {
-    // "wx": never overwrite a secret other nodes may already use.
+    // "wx" (O_CREAT | O_EXCL): never overwrite a secret other nodes may already use, and never
+    // follow a symbolic link, dangling or not: open fails with EEXIST on one, and the read below names it.
     await fsp.writeFile(file, fresh, { flag: "wx", mode: 0o600 });
     return { secret: Buffer.from(fresh.trim(), "utf8"), created: true };
   } catch (e) {
@@ -52,11 +58,16 @@ export async function ensureClusterSecret(file: string): Promise<{ secret: Buffe
       throw new ClusterSecretError(`cannot create the cluster secret ${file}: ${(e as Error).message}`);
     }
   }
-  return { secret: await readClusterSecret(file), created: false };
+  return { secret: await readClusterSecret(file, { createdByStart: true }), created: false };
 }
 
-/** The secret in `file`; a ClusterSecretError that says what to do when it is missing, too short or readable by others. */
-export async function readClusterSecret(file: string): Promise<Buffer> {
+export interface ReadSecretOptions {
+  /** `file` is the data directory's own secret, which `kv-cluster start` creates when it is missing (so the advice may say so). */
+  createdByStart?: boolean;
+}
+
+/** The secret in `file`; a ClusterSecretError that says what to do when it is missing, a symbolic link to nothing, too short or readable by others. */
+export async function readClusterSecret(file: string, opts: ReadSecretOptions = {}): Promise<Buffer> {
   let text: string;
   let mode: number;
   try {
@@ -67,6 +78,11 @@ export async function readClusterSecret(file: string): Promise<Buffer> {
   } catch (e) {
     if (!(e instanceof ReadRegularError)) throw e;
     if (e.code === "ENOENT") {
+      const dangling = await danglingLink(file);
+      if (dangling !== null) {
+        const fix = opts.createdByStart ? "remove the link (`kv-cluster start` then creates a new secret in the data directory)" : "remove the link";
+        throw new ClusterSecretError(`${file} is a symbolic link to ${dangling.shown}, which ${dangling.chain ? "is a symbolic link to nothing in turn" : "does not exist"}; ${fix} or point it at the cluster's secret file`);
+      }
       throw new ClusterSecretError(
         `${file}: no cluster secret. Peers prove this secret to each other; \`kv-cluster start\` creates it in the data directory, or pass --secret-file FILE (the same file for every node)`,
       );
@@ -84,4 +100,22 @@ export async function readClusterSecret(file: string): Promise<Buffer> {
     throw new ClusterSecretError(`${file}:1: the cluster secret has ${secret.length} characters; it needs at least ${MIN_SECRET_CHARS}`);
   }
   return Buffer.from(secret, "utf8");
+}
+
+/**
+ * Where `file` points when it is a symbolic link: its target as written
+ * (with the path it resolves to when relative), and whether that target is
+ * itself a link (to nothing, since opening `file` found nothing). Null when
+ * `file` is not a symbolic link.
+ */
+async function danglingLink(file: string): Promise<{ shown: string; chain: boolean } | null> {
+  let target: string;
+  try {
+    target = await fsp.readlink(file);
+  } catch {
+    return null;
+  }
+  const resolved = path.resolve(path.dirname(file), target);
+  const chain = await fsp.lstat(resolved).then((s) => s.isSymbolicLink(), () => false);
+  return { shown: path.isAbsolute(target) ? target : `${target} (${resolved})`, chain };
 }

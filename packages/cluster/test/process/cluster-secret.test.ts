@@ -122,6 +122,57 @@ describe("kv-cluster and the cluster secret", () => {
     await expect(fsp.stat(path.join(data, "cluster.secret"))).rejects.toThrow();
   }, 30_000);
 
+  it.each<[string, (outside: string) => string]>([
+    ["an absolute path", (outside) => path.join(outside, "cluster.secret")],
+    ["a relative path", () => "../elsewhere/cluster.secret"],
+  ])("a cluster.secret that is a symbolic link to nothing (%s): start and node say so and what to do, exit 4, and start writes nothing through it", async (_what, target) => {
+    const root = await fsp.mkdtemp(path.join(dir, "dangling-"));
+    const data = path.join(root, "data");
+    // The directory the link points into exists: a write through the link would land there.
+    const outside = path.join(root, "outside");
+    await fsp.mkdir(data);
+    await fsp.mkdir(outside);
+    const link = path.join(data, "cluster.secret");
+    await fsp.symlink(target(outside), link);
+    const resolved = path.resolve(data, target(outside));
+    const shown = path.isAbsolute(target(outside)) ? target(outside) : `${target(outside)} (${resolved})`;
+    const line = `kv-cluster: ${link} is a symbolic link to ${shown}, which does not exist; remove the link (\`kv-cluster start\` then creates a new secret in the data directory) or point it at the cluster's secret file`;
+    const base = await freePortRun(1);
+    for (const command of [
+      ["start", "--nodes", "1", "--base-port", String(base), "--data-dir", data],
+      ["node", "--id", "n1", "--nodes", "1", "--base-port", String(base), "--data-dir", data],
+    ]) {
+      const r = await run(command);
+      expect(r.code).toBe(4);
+      expect(r.stderr.split("\n").filter((l) => l.startsWith("kv-cluster: "))).toEqual([line]);
+      expect(r.stderr).not.toMatch(/no cluster secret/);
+    }
+    expect(await fsp.readdir(outside)).toEqual([]);
+    await expect(fsp.lstat(resolved)).rejects.toThrow(/ENOENT/);
+    expect(await fsp.readlink(link)).toBe(target(outside));
+  }, 60_000);
+
+  it("--secret-file naming a symbolic link to nothing: node says so and what to do, exit 4", async () => {
+    const data = await fsp.mkdtemp(path.join(dir, "dangling-named-"));
+    const link = path.join(data, "named.secret");
+    await fsp.symlink(path.join(data, "gone.secret"), link);
+    const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data, "--secret-file", link]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(
+      `kv-cluster: ${link} is a symbolic link to ${path.join(data, "gone.secret")}, which does not exist; remove the link or point it at the cluster's secret file`,
+    );
+  }, 30_000);
+
+  it("a cluster.secret that links to a symbolic link to nothing: node names the first link and says the second leads nowhere, exit 4", async () => {
+    const data = await fsp.mkdtemp(path.join(dir, "dangling-chain-"));
+    const link = path.join(data, "cluster.secret");
+    await fsp.symlink(path.join(data, "gone"), path.join(data, "middle"));
+    await fsp.symlink(path.join(data, "middle"), link);
+    const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`kv-cluster: ${link} is a symbolic link to ${path.join(data, "middle")}, which is a symbolic link to nothing in turn; remove the link`);
+  }, 30_000);
+
   it("node --help documents the secret file and the connection bounds", async () => {
     const child = spawnTracked([KV_CLUSTER_BIN, "node", "--help"]);
     let out = "";
