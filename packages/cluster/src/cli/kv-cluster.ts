@@ -23,7 +23,7 @@ import { DEFAULT_MAX_HTTP_CONNECTIONS } from "../http/bounds.js";
 import type { HttpFront } from "../http/index.js";
 import type { KvNodeRuntime } from "../runtime/node-runtime.js";
 import { startNode } from "../runtime/start-node.js";
-import { LOCK_FILE, liveLockHolder } from "../storage/lock.js";
+import { LOCK_FILE, liveLockHolder, releaseHeldLocksSync } from "../storage/lock.js";
 import { CoreFailure } from "../runtime/node-runtime.js";
 import { loadCore, resolveModulePath } from "../runtime/load-module.js";
 import { writeTimingsTo } from "../runtime/write-timing.js";
@@ -447,18 +447,41 @@ async function runNode(values: Values): Promise<void> {
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
   let runtime: KvNodeRuntime | null = null;
+  /** The storage being opened (it takes the data directory's LOCK), until `runtime` is set. */
+  let starting: Promise<KvNodeRuntime> | null = null;
   let transport: TcpTransport | null = null;
   let http: HttpFront | null = null;
   let stopping = false;
+  // A node that exits without closing its storage (a fatal error, a failure
+  // while it starts) removes the LOCK it holds, and only that one: its data
+  // directory does not look held once it is gone.
+  process.on("exit", releaseHeldLocksSync);
+  /** Closes what is open: the HTTP front, the transport, then the runtime and its storage (which removes its LOCK). */
+  const closeAll = async () => {
+    await http?.close();
+    await transport?.close();
+    const opened = runtime ?? (await starting?.catch(() => null));
+    await opened?.close();
+  };
   const stop = async (signal: string) => {
     // Ctrl-C reaches `start` and every node (one process group): stop once.
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping`);
-    await http?.close();
-    await transport?.close();
-    await runtime?.close();
+    await closeAll();
     process.exit(0);
+  };
+  /**
+   * A start-up failure after the storage is open: close what is open (the
+   * writes in flight finish, the LOCK is removed) and exit with `code`. A
+   * close that does not finish within seconds is not waited for; the exit
+   * removes the LOCK anyway.
+   */
+  const fail = async (code: number): Promise<never> => {
+    stopping = true;
+    const closed = closeAll().catch(() => {});
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
@@ -506,7 +529,7 @@ async function runNode(values: Values): Promise<void> {
   transport = tcp;
   const eventsFd = values["events-fd"] !== undefined ? intFlag(values["events-fd"], "events-fd", { min: 3 }) : undefined;
   const events = eventsFd !== undefined ? createWriteStream("", { fd: eventsFd }) : undefined;
-  runtime = await startNode({
+  starting = startNode({
     id,
     nodeIds: shape.nodeIds,
     dataDir: path.join(shape.dataDir, id),
@@ -523,12 +546,14 @@ async function runNode(values: Values): Promise<void> {
     if (e instanceof CoreFailure) process.exit(fatalExitCode(e, log, coreFile));
     throw e;
   });
+  runtime = await starting;
+  // A signal while the storage was opening: `stop` closes it.
   if (stopping) return;
   try {
     await tcp.listen();
   } catch (e) {
     log(`cannot listen on 127.0.0.1:${ports[id]}: ${listenFailure(e, "--base-port")}`);
-    process.exit(1);
+    return fail(1);
   }
   const peers = shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`);
   log(`listening on 127.0.0.1:${ports[id]} (${peers.length > 0 ? `peers: ${peers.join(", ")}` : "no peers"})`);
@@ -541,7 +566,7 @@ async function runNode(values: Values): Promise<void> {
     } catch (e) {
       // As for the node's own port: another program holds it, a definite refusal.
       log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${listenFailure(e, "--http-port")}`);
-      process.exit(1);
+      return fail(1);
     }
   }
 }

@@ -19,9 +19,13 @@
  * Liveness: another pid is alive if it answers signal 0 and is a node
  * program; our own pid is alive only for lock ids this process holds (so two
  * storages in one process exclude each other too).
+ *
+ * A process that exits without closing its storage (a node program that
+ * stops on a fatal error) can remove the locks it still holds on its way out
+ * with `releaseHeldLocksSync`, so its directory does not look held after it.
  */
 import { randomBytes } from "node:crypto";
-import { promises as fsp, readFileSync } from "node:fs";
+import { promises as fsp, lstatSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { crc32 } from "./crc32.js";
 import { readStorageFile } from "./directory.js";
@@ -39,8 +43,8 @@ export interface HeldLock {
 
 type Claim = { won: true; id: string } | { won: false; pid: number | null };
 
-/** Lock ids this process holds. */
-const held = new Set<string>();
+/** Lock ids this process holds, each with the file it claims by it (a LOCK or a takeover marker). */
+const held = new Map<string, string>();
 
 /** Takes the directory's LOCK, waiting up to `waitMs` for a live holder to exit. */
 export async function acquireLock(dir: string, waitMs: number): Promise<HeldLock> {
@@ -71,6 +75,26 @@ export async function releaseLock(lock: HeldLock): Promise<void> {
   if (holder?.id === lock.id) await fsp.rm(lock.file, { force: true });
 }
 
+/**
+ * Removes, synchronously (from a process "exit" handler), every lock file
+ * this process still holds: only a file that still names this process and
+ * the lock id it took is removed, so a lock another process holds (or took
+ * over) is never touched. Failures are ignored: a lock left behind is stale
+ * once this process is gone, and the next start takes it over.
+ */
+export function releaseHeldLocksSync(): void {
+  for (const [id, file] of held) {
+    held.delete(id);
+    try {
+      // Only a regular file is read (never a FIFO put in its place, which would wait for a writer).
+      if (!lstatSync(file).isFile()) continue;
+      if (readFileSync(file, "utf8") === lockText(id)) rmSync(file, { force: true });
+    } catch {
+      // Nothing to remove, or it cannot be: see above.
+    }
+  }
+}
+
 /** The lock's own files: LOCK, its temp files and takeover markers. */
 export function isLockFile(name: string): boolean {
   return name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.`);
@@ -81,11 +105,11 @@ async function claimFile(file: string, depth: number): Promise<Claim> {
     const id = randomBytes(8).toString("hex");
     const tmp = `${file}.${id}.tmp`;
     try {
-      await fsp.writeFile(tmp, `${process.pid} ${id}\n`, { flag: "wx" });
+      await fsp.writeFile(tmp, lockText(id), { flag: "wx" });
     } catch (e) {
       throw new StorageIoError(tmp, "create a lock file", e);
     }
-    held.add(id);
+    held.set(id, file);
     let won = false;
     try {
       if (await linkExclusive(tmp, file)) {
@@ -124,6 +148,11 @@ async function claimFile(file: string, depth: number): Promise<Claim> {
       await fsp.rm(tmp, { force: true }).catch(() => {});
     }
   }
+}
+
+/** What a lock file this process writes holds. */
+function lockText(id: string): string {
+  return `${process.pid} ${id}\n`;
 }
 
 async function linkExclusive(from: string, to: string): Promise<boolean> {
