@@ -4,6 +4,7 @@
 //   `n2 | became leader for term 1`, `cluster | leader is now n2 (term 1)`  -> leader n2 of term 1
 //   (the simulator's node lines, `n2 became leader for term 1`, read the same)
 //   `cluster | n2 exited (SIGKILL). Restart it with: ...`                  -> n2 stopped
+// A line holding several of these (two lines joined) is read for each, in the order it writes them.
 //
 // The vote-rules lesson asks for a run in which the leader is killed: the
 // paste must show a leader, that leader stopping, and another node elected
@@ -25,6 +26,22 @@ export interface Leadership {
   term: number;
   /** 1-based line in the paste. */
   line: number;
+  /** Where on its line the event is written (0-based), for events that share a line; 0 when absent. */
+  column?: number;
+}
+
+/** A node's exit, where it is written. */
+export interface Exit {
+  node: string;
+  /** 1-based line in the paste. */
+  line: number;
+  /** Where on its line the exit is written (0-based); 0 when absent. */
+  column?: number;
+}
+
+/** Whether `a` is written before `b`: on an earlier line, or further left on the same one. */
+function precedes(a: { line: number; column?: number }, b: { line: number; column?: number }): boolean {
+  return a.line < b.line || (a.line === b.line && (a.column ?? 0) < (b.column ?? 0));
 }
 
 export interface ElectionEvidence {
@@ -52,30 +69,29 @@ export function parseElection(text: string): ElectionEvidence {
   const stopped: { node: string; line: number }[] = [];
   const seenLeader = new Set<string>();
   const seenStopped = new Set<string>();
-  const exits: { node: string; line: number }[] = [];
+  const exits: Exit[] = [];
   const tooLong = readLines(text, ({ text: raw, line }) => {
+    // Every leader and every exit on the line, each where it is written: a second leader of a term,
+    // or a leader's exit, is not hidden by joining two lines.
     const l = raw.includes("became leader for term") || raw.includes("leader is now") ? LEADER.matcher(raw) : undefined;
-    if (l?.find()) {
-      // Every leader on the line: a second leader of a term is not hidden by joining two lines.
-      do {
-        const node = (l.group(1) ?? l.group(3))!;
-        const term = Number(l.group(2) ?? l.group(4));
-        const key = `${node}\u0000${term}`;
-        if (!seenLeader.has(key)) {
-          seenLeader.add(key);
-          leaders.push({ node, term, line });
-        }
-      } while (l.find());
-      return;
+    while (l?.find()) {
+      const node = (l.group(1) ?? l.group(3))!;
+      const term = Number(l.group(2) ?? l.group(4));
+      const key = `${node}\u0000${term}`;
+      if (!seenLeader.has(key)) {
+        seenLeader.add(key);
+        leaders.push({ node, term, line, column: l.start() });
+      }
     }
     const m = raw.includes(" exited") ? EXITED.matcher(raw) : undefined;
-    if (!m?.find()) return;
-    const e = [m.group(0), m.group(1)];
-    // Every exit is checked (a node killed as a follower may lead and be killed later); `stopped` counts nodes.
-    exits.push({ node: e[1]!, line });
-    if (!seenStopped.has(e[1]!)) {
-      seenStopped.add(e[1]!);
-      stopped.push({ node: e[1]!, line });
+    while (m?.find()) {
+      const node = m.group(1)!;
+      // Every exit is checked (a node killed as a follower may lead and be killed later); `stopped` counts nodes.
+      exits.push({ node, line, column: m.start() });
+      if (!seenStopped.has(node)) {
+        seenStopped.add(node);
+        stopped.push({ node, line });
+      }
     }
   });
   return { leaders, stopped, violations: checkElection(leaders, exits), toReview: tooLong ? [tooLong] : [] };
@@ -100,12 +116,13 @@ function highestTermsFrom(leaders: readonly Leadership[]): { node: string; term:
 }
 
 /**
- * The rules, in paste order (`leaders` and `exits` in line order, as parseElection gives them):
+ * The rules, in paste order (`leaders` and `exits` in the order they are written, as parseElection
+ * gives them; two events on one line in the order of their columns):
  * - at most one leader per term;
  * - a leader stops (an `exited` line of its node comes after its `became leader` line);
  * - after it stopped, another node becomes leader for a higher term.
  */
-export function checkElection(leaders: readonly Leadership[], exits: readonly { node: string; line: number }[]): ElectionViolation[] {
+export function checkElection(leaders: readonly Leadership[], exits: readonly Exit[]): ElectionViolation[] {
   const out: ElectionViolation[] = [];
   const byTerm = new Map<number, Leadership>();
   for (const l of leaders) {
@@ -131,11 +148,11 @@ export function checkElection(leaders: readonly Leadership[], exits: readonly { 
   let from = 0; // leaders[from, ...) are below it
   let killed: { leader: Leadership; line: number } | undefined;
   for (const s of exits) {
-    while (before < leaders.length && leaders[before]!.line < s.line) {
+    while (before < leaders.length && precedes(leaders[before]!, s)) {
       latest.set(leaders[before]!.node, leaders[before]!);
       before++;
     }
-    while (from < leaders.length && leaders[from]!.line <= s.line) from++;
+    while (from < leaders.length && !precedes(s, leaders[from]!)) from++;
     const led = latest.get(s.node);
     if (!led) continue;
     killed ??= { leader: led, line: s.line };
