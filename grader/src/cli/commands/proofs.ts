@@ -10,6 +10,7 @@ import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
 import { DEFAULT_GRADES_DIR, EXIT, InputFileError, json, positiveInt, requireString, sameDirectory, shown, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 import { nowIso } from "../now.js";
 import { loadLessonOrExit } from "./course.js";
+import { pasteUnreadableReason } from "./proof.js";
 import { readBounded } from "./read-paste.js";
 
 export { DEFAULT_SIMILARITY };
@@ -30,7 +31,7 @@ async function readPaste(file: string, maxBytes: number): Promise<{ data: Uint8A
   } catch (err) {
     if (!(err instanceof ReadRegularError)) throw err;
     const code = err.code;
-    const why = code === "ENOENT" ? "it is a symbolic link to a file that does not exist" : unreadableReason(err);
+    const why = code === "ENOENT" ? "it is a symbolic link to a file that does not exist" : pasteUnreadableReason(err);
     return { data: new Uint8Array(0), sizeBytes: 0, unreadable: why };
   }
 }
