@@ -11,10 +11,12 @@
 //     -> a reply to client c1 (it names no seq: the node's output does not echo the request)
 //
 // A line is read for every event it holds: each client named with a seq after it (or, on a line
-// that names its first seq before its first client, each client with the seq before it) is an
-// event. A line of one event is read whole, as above. On a line of several, each event is read
-// from its own part of the line (lineEvents), and the line goes to review: two applications
-// joined on one line are two applications, not the first one alone.
+// that names its first seq before its first client, each client with the seqs before it) is an
+// event, and so is each further seq of that client (`[apply] client 42 seq 5 applied seq 6
+// applied`) that the line does not name as a reference point (`(last applied seq 5)`, `at seq 9`).
+// A line of one event is read whole, as above. On a line of several, each event is read from its
+// own part of the line (lineEvents), and the line goes to review: two applications joined on one
+// line are two applications, not the first one alone.
 
 import { readLines } from "./lines.js";
 
@@ -157,62 +159,126 @@ export interface LineEvent {
 }
 
 /**
+ * Words that name a seq as the reference point of the event before it, not as
+ * an event: `(last applied seq 5)`, `expired at seq 9`, `below the last applied
+ * seq 7`. Read in at most MENTION_WINDOW characters before the seq, so each seq
+ * costs the same however long the line.
+ */
+const MENTION_BEFORE = /\b(?:last|latest|previous|prev|prior|below|above|than|at|since|until|expected|expecting)\b(?:\s+[a-z]+){0,2}\s*$/i;
+const MENTION_WINDOW = 40;
+
+/** The parenthesis depth at the start of each match, in order: one pass over the line. */
+function depthsAt(line: string, matches: readonly RegExpMatchArray[]): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  let pos = 0;
+  for (const m of matches) {
+    for (; pos < m.index!; pos++) {
+      const ch = line.charCodeAt(pos);
+      if (ch === 0x28 /* ( */) depth++;
+      else if (ch === 0x29 /* ) */ && depth > 0) depth--;
+    }
+    out.push(depth);
+  }
+  return out;
+}
+
+/**
  * The events of a line that holds more than one, in order, each with its own
  * client and seq and the kind its own part of the line reads as; undefined for
  * a line of one event or none (read whole, as classifyLine reads it).
  *
  * An event is a client named with a seq after it, before the next client (on a
  * line whose first seq comes before its first client: a client with the seq
- * before it). The text between two events is cut at its last `;`, `|` or `[`
- * (after a `;` or `|`, before a `[`: a tag such as `[apply]` opens the event
- * after it): the text before the cut belongs to the event before, the rest to
- * the event after. Text with no such cut is given by the line's layout: to the
- * event after it when the line opens with a kind word (`applying client 1 seq
- * 1 applying client 1 seq 2`), otherwise to the event before it (`client_id=1
- * seq=1 applied client_id=1 seq=2 applied`); when the line both opens and ends
- * with one, it is read with both and the reading that says more counts
- * (applied, then duplicate, then acknowledged): a neighbour's `duplicate` does
- * not hide an application. Linear in the line: the clients and the seqs are
- * found in one pass each, and each part of the line is read at most twice.
+ * before it). Each further seq of the same client is an event of its own
+ * (`[apply] client 42 seq 5 applied seq 6 applied` is two applications), unless
+ * it is named as the event's reference point: inside parentheses opened after
+ * the client's event before it (`seq 3 is stale (last applied seq 5)`), or after
+ * `last`, `at`, `below`, `than`, ... (`expired at seq 9`; MENTION_BEFORE). The
+ * text between two events is cut at its last `;`, `|` or `[` (after a `;` or
+ * `|`, before a `[`: a tag such as `[apply]` opens the event after it): the text
+ * before the cut belongs to the event before, the rest to the event after. Text
+ * with no such cut is given by the line's layout: to the event after it when a
+ * kind word comes before the line's first seq (`applying client 1 seq 1
+ * applying client 1 seq 2`, `client 1: applied seq 1, applied seq 2`),
+ * otherwise to the event before it (`client_id=1 seq=1 applied client_id=1
+ * seq=2 applied`); when the line also ends with one, it is read with both and
+ * the reading that says more counts (applied, then duplicate, then
+ * acknowledged): a neighbour's `duplicate` does not hide an application.
+ * Linear in the line: the clients, the seqs and the parentheses are found in
+ * one pass each, each seq's reference words are read in a window of bounded
+ * size, and each part of the line is read at most twice.
  */
 export function lineEvents(line: string): LineEvent[] | undefined {
   const clients = [...line.matchAll(CLIENT_ID_GLOBAL)];
-  if (clients.length < 2) return undefined;
+  if (clients.length === 0) return undefined;
   const seqs = [...line.matchAll(SEQ_GLOBAL)];
   if (seqs.length < 2) return undefined;
-  const pairs: { client: string; seq: number; start: number; end: number }[] = [];
+  const depth = depthsAt(line, seqs);
+  /** Whether seqs[j], after the text from `from`, names a reference point of the event at depth `eventDepth`. */
+  const isMention = (j: number, from: number, eventDepth: number) =>
+    depth[j]! > eventDepth || MENTION_BEFORE.test(line.slice(Math.max(from, seqs[j]!.index! - MENTION_WINDOW), seqs[j]!.index!));
+  // start..end: the event's own words (its client and its seq); at: where its seq is.
+  const pairs: { client: string; seq: number; start: number; at: number; end: number }[] = [];
   const endOf = (m: RegExpMatchArray) => m.index! + m[0].length;
+  const idOf = (m: RegExpMatchArray) => (m[1] ?? m[2] ?? m[3])!;
   let j = 0;
   if (seqs[0]!.index! < clients[0]!.index!) {
-    // The seq before its client: the last seq after the previous client.
+    // The seqs before a client, after the previous one, are its own: the last one always, the others unless reference points.
     let from = 0;
+    let anchorDepth = Infinity; // the depth of the last client's own seq; Infinity when it has none
     for (const c of clients) {
-      let last: RegExpMatchArray | undefined;
+      const group: number[] = [];
       while (j < seqs.length && endOf(seqs[j]!) <= c.index!) {
-        if (seqs[j]!.index! >= from) last = seqs[j];
+        if (seqs[j]!.index! >= from) group.push(j);
         j++;
       }
-      if (last) pairs.push({ client: (c[1] ?? c[2] ?? c[3])!, seq: Number(last[1]), start: last.index!, end: endOf(c) });
+      const anchor = group.at(-1);
+      anchorDepth = anchor === undefined ? Infinity : depth[anchor]!;
+      let textFrom = from;
+      for (const g of group) {
+        const s = seqs[g]!;
+        if (g === anchor || !isMention(g, textFrom, depth[anchor!]!)) pairs.push({ client: idOf(c), seq: Number(s[1]), start: s.index!, at: s.index!, end: g === anchor ? endOf(c) : endOf(s) });
+        textFrom = endOf(s);
+      }
       from = endOf(c);
+    }
+    // Seqs after the last client are its further events.
+    const last = clients.at(-1)!;
+    let eventDepth = anchorDepth;
+    let textFrom = from;
+    for (; j < seqs.length; j++) {
+      if (seqs[j]!.index! < from) continue;
+      if (eventDepth === Infinity || !isMention(j, textFrom, eventDepth)) {
+        pairs.push({ client: idOf(last), seq: Number(seqs[j]![1]), start: seqs[j]!.index!, at: seqs[j]!.index!, end: endOf(seqs[j]!) });
+        eventDepth = depth[j]!;
+      }
+      textFrom = endOf(seqs[j]!);
     }
   } else {
     for (const [i, c] of clients.entries()) {
       const next = clients[i + 1]?.index ?? line.length;
       while (j < seqs.length && seqs[j]!.index! < endOf(c)) j++;
-      if (j < seqs.length && seqs[j]!.index! < next) {
-        pairs.push({ client: (c[1] ?? c[2] ?? c[3])!, seq: Number(seqs[j]![1]), start: c.index!, end: endOf(seqs[j]!) });
-        j++;
+      // The client's first seq is its event; each seq after it another one, unless a reference point.
+      let eventDepth = -1;
+      let textFrom = endOf(c);
+      for (; j < seqs.length && seqs[j]!.index! < next; j++) {
+        const s = seqs[j]!;
+        if (eventDepth === -1 || !isMention(j, textFrom, eventDepth)) {
+          pairs.push({ client: idOf(c), seq: Number(s[1]), start: eventDepth === -1 ? c.index! : s.index!, at: s.index!, end: endOf(s) });
+          eventDepth = depth[j]!;
+        }
+        textFrom = endOf(s);
       }
     }
   }
   if (pairs.length < 2) return undefined;
-  const head = hasKindWord(line.slice(0, pairs[0]!.start));
-  const tail = hasKindWord(line.slice(pairs.at(-1)!.end));
   // Where each event's part of the line may begin and end: narrow leaves out an uncut gap, wide takes it in.
   const narrowFrom = pairs.map((p) => p.start);
   const wideFrom = [...narrowFrom];
   const narrowTo = pairs.map((p) => p.end);
   const wideTo = [...narrowTo];
+  const cutAfter = pairs.map(() => false);
   narrowFrom[0] = wideFrom[0] = 0;
   narrowTo[pairs.length - 1] = wideTo[pairs.length - 1] = line.length;
   for (let i = 0; i + 1 < pairs.length; i++) {
@@ -222,16 +288,30 @@ export function lineEvents(line: string): LineEvent[] | undefined {
     if (cut !== -1) {
       narrowTo[i] = wideTo[i] = cut;
       narrowFrom[i + 1] = wideFrom[i + 1] = cut;
+      cutAfter[i] = true;
     } else {
       wideTo[i] = to;
       wideFrom[i + 1] = from;
     }
   }
+  // The layout of each stretch of the line between two cuts (two lines joined with `; ` each keep their own):
+  // whether a kind word comes before its first seq, and whether one comes after its last event.
+  const head: boolean[] = [];
+  const tail: boolean[] = [];
+  for (let a = 0, i = 0; i < pairs.length; i++) {
+    if (i + 1 < pairs.length && !cutAfter[i]) continue;
+    const opens = hasKindWord(line.slice(narrowFrom[a]!, pairs[a]!.at));
+    const ends = hasKindWord(line.slice(pairs[i]!.end, narrowTo[i]!));
+    for (; a <= i; a++) {
+      head.push(opens);
+      tail.push(ends);
+    }
+  }
   return pairs.map((p, i) => {
     let kind: EvidenceKind;
-    // A line that opens with its kind word and ends with none writes each event's words before it.
-    if (head && !tail) kind = classifyLine(line.slice(wideFrom[i], narrowTo[i]));
-    else if (!head) kind = classifyLine(line.slice(narrowFrom[i], wideTo[i]));
+    // A stretch with a kind word before its first seq and none after its last event writes each event's words before it.
+    if (head[i] && !tail[i]) kind = classifyLine(line.slice(wideFrom[i], narrowTo[i]));
+    else if (!head[i]) kind = classifyLine(line.slice(narrowFrom[i], wideTo[i]));
     else {
       const before = classifyLine(line.slice(narrowFrom[i], wideTo[i]));
       const after = classifyLine(line.slice(wideFrom[i], narrowTo[i]));
@@ -258,10 +338,10 @@ export function parseEvidence(text: string): Evidence {
   const replies: ReplyEvent[] = [];
   const unreadable: EvidenceViolation[] = [];
   const tooLong = readLines(text, ({ text: line, line: lineNo, start, end }) => {
-    // Most lines name one client at most: the pattern that finds them all runs only on the others.
-    const several = /client[^]*client/i.test(line) ? lineEvents(line) : undefined;
+    // Most lines name one client and one seq at most: the patterns that find them all run only on the others.
+    const several = /client/i.test(line) && (/client[^]*client/i.test(line) || /seq[^]*seq/i.test(line)) ? lineEvents(line) : undefined;
     if (several) {
-      for (const e of several) events.push({ ...e, line: lineNo, start, end });
+      for (const e of several) events.push({ kind: e.kind, client: e.client, seq: e.seq, line: lineNo, start, end });
       unreadable.push(severalEvents(lineNo, several));
       return;
     }

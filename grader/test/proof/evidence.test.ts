@@ -212,6 +212,54 @@ describe("parseEvidence: a line of several events", () => {
   });
 });
 
+describe("parseEvidence: a line of one client and several seqs", () => {
+  const rules = (text: string) => parseEvidence(text).violations.map((v) => [v.rule, v.line]);
+  const read = (text: string) => parseEvidence(text).events.map((e) => [e.kind, e.client, e.seq, e.line]);
+
+  test("each seq the client is named with is its own event: two applications of one client on one line are both read", () => {
+    expect(read("[apply] client 42 seq 5 applied seq 6 applied")).toEqual([["applied", "42", 5, 1], ["applied", "42", 6, 1]]);
+    expect(read("client 42: applied seq 5, applied seq 6")).toEqual([["applied", "42", 5, 1], ["applied", "42", 6, 1]]);
+    expect(read("[dedup] client 42 seq 5 is duplicate, returning cached result; [apply] seq 6")).toEqual([["duplicate", "42", 5, 1], ["applied", "42", 6, 1]]);
+    expect(read("applied seq 5, applied seq 6 for client 42")).toEqual([["applied", "42", 5, 1], ["applied", "42", 6, 1]]);
+  });
+
+  test.each([
+    "[apply] client 42 seq 5 applied seq 5 applied",
+    "client_id=42 seq=5 applied seq=5 applied",
+    "client 42: applied seq 5, applied seq 5",
+    "[apply] client 42 seq 5; [apply] seq 5",
+    "applying client 42 seq 5, applying seq 5",
+    "applied seq 5, applied seq 5 for client 42",
+  ])("the same seq applied twice for one client on one line fails as applied twice: %s", (line) => {
+    expect(rules(line)).toEqual([["applied-twice", 1]]);
+  });
+
+  test("an application missing between two seqs of one line is not hidden: the later line's seq goes backwards", () => {
+    expect(rules("[apply] client 42 seq 5 applied seq 7 applied\n[apply] client 42 seq 6")).toEqual([["seq-not-increasing", 2]]);
+  });
+
+  test("a line of one client and several events goes to review, naming the line and how its events were read", () => {
+    expect(parseEvidence("retrying\n[apply] client 42 seq 5 applied seq 6 applied").toReview).toEqual([
+      {
+        rule: "several-events-on-line", line: 2,
+        message: "line 2 holds 2 events, read as: applied client 42 seq 5; applied client 42 seq 6. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand",
+      },
+    ]);
+  });
+
+  test.each([
+    ["n2 | [dedup] client 42 seq 3 is stale (last applied seq 5), refused", 3],
+    ["[session] client 42 seq 6 refused: its session expired at seq 9", 6],
+    ["[session] client 42 seq 2 refused: it has no session and a session begins at seq 1 (it may be a late copy from a session already forgotten)", 2],
+    ["client c1 seq 5 is below the last applied seq 7; this copy was not applied and never will be", 5],
+    ["[apply] client 42 seq 8 applied (after a retry of seq 8)", 8],
+  ])("a seq named as the event's reference point (in parentheses, after `last`, `at`, `below`) is not an event of its own: %s", (line, seq) => {
+    const ev = parseEvidence(`${line}\n${line}`);
+    expect(ev.events.map((e) => [e.client, e.seq, e.line])).toEqual([[line.includes("c1") ? "c1" : "42", seq, 1], [line.includes("c1") ? "c1" : "42", seq, 2]]);
+    expect(ev.toReview.map((v) => v.rule)).not.toContain("several-events-on-line");
+  });
+});
+
 describe("parseEvidence: lines joined with `; ` or ` | `", () => {
   const event = fc.tuple(
     fc.constantFrom(
@@ -225,10 +273,17 @@ describe("parseEvidence: lines joined with `; ` or ` | `", () => {
       "client_id=C seq=S applied",
       "applying client C seq S",
       "refusing to apply client C seq S",
+      // One client and two seqs: two events, or one event and the seq it refers to.
+      "[apply] client C seq S applied seq T applied",
+      "client_id=C seq=S applied seq=T applied",
+      "client C: applied seq S, applied seq T",
+      "[session] client C seq S refused: its session expired at seq T",
+      "client C seq S is below the last applied seq T; this copy was not applied and never will be",
     ),
     fc.constantFrom("1", "2"),
     fc.integer({ min: 1, max: 3 }),
-  ).map(([form, c, seq]) => form.replace("C", c).replace("S", String(seq)));
+    fc.integer({ min: 1, max: 3 }),
+  ).map(([form, c, seq, other]) => form.replace("C", c).replace("S", String(seq)).replace("T", String(other)));
   const reading = (text: string) => {
     const ev = parseEvidence(text);
     return {
@@ -269,21 +324,20 @@ describe("parseEvidence: reading time", () => {
     const lines = Array.from({ length: 660 }, () => shapes).flat();
     const ev = parseEvidence(lines.join("\n"));
     expect(ev.toReview.filter((v) => v.rule === "line-too-long")).toEqual([]);
-    // One event on each line of many clients and one seq after them (or many seqs and one client after them), 2, 2, 2 and 30 on the rest.
-    expect(ev.events).toHaveLength(660 * (1 + 1 + 2 + 2 + 2 + 30));
+    // Two events on each line of many clients and two seqs after the last one, 600 on the line of 600 seqs and a client after them, 2, 2, 2 and 30 on the rest.
+    expect(ev.events).toHaveLength(660 * (2 + 600 + 2 + 2 + 2 + 30));
   });
 
-  test("a seq is read as `seq`, an optional quote, spaces around an optional `:` or `=`, an optional quote, then digits: each client's first one after it", () => {
+  test("a seq is read as `seq`, an optional quote, spaces around an optional `:` or `=`, an optional quote, then digits: each one after a client is an event of that client", () => {
     const SEQ_AS_WRITTEN = /\bseq(?:uence)?["']?\s*[:=]?\s*["']?(\d{1,15})\b/i;
     const piece = fc.constantFrom("seq", "sequence", "SEQ", " ", "\t", "\u00a0", ":", "=", '"', "'", "5", "42", "x", "_", "client 7 ");
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 10 }).map((p) => `client 7 ${p.join("")}`), (line) => {
-        // The text after each `client 7` up to the next holds that client's seq, if any.
+        // The text after each `client 7` up to the next holds that client's seqs, if any.
         const clients = [...line.matchAll(/\bclient 7/g)];
-        const seqs = clients.flatMap((c, i) => {
-          const s = SEQ_AS_WRITTEN.exec(line.slice(c.index + c[0].length, clients[i + 1]?.index ?? line.length));
-          return s ? [Number(s[1])] : [];
-        });
+        const seqs = clients.flatMap((c, i) =>
+          [...line.slice(c.index + c[0].length, clients[i + 1]?.index ?? line.length).matchAll(new RegExp(SEQ_AS_WRITTEN.source, "gi"))].map((s) => Number(s[1])),
+        );
         // One seq on the line: it is the line's first, as a line of one event has always been read.
         if (seqs.length === 1) expect(seqs[0]).toBe(Number(SEQ_AS_WRITTEN.exec(line)![1]));
         expect(parseEvidence(line).events.map((e) => e.seq)).toEqual(seqs);
