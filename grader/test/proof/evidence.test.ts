@@ -249,8 +249,8 @@ describe("parseEvidence: a line of one client and several seqs", () => {
 
   test.each([
     ["n2 | [dedup] client 42 seq 3 is stale (last applied seq 5), refused", 3],
-    ["[session] client 42 seq 6 refused: its session expired at seq 9", 6],
-    ["[session] client 42 seq 2 refused: it has no session and a session begins at seq 1 (it may be a late copy from a session already forgotten)", 2],
+    ["n1 | client 42 seq 6 refused: it expired at seq 9", 6],
+    ["n1 | client 42 seq 2 refused: its numbering begins at seq 1 (it may be a late copy)", 2],
     ["client c1 seq 5 is below the last applied seq 7; this copy was not applied and never will be", 5],
     ["[apply] client 42 seq 8 applied (after a retry of seq 8)", 8],
   ])("a seq named as the event's reference point (in parentheses, after `last`, `at`, `below`) is not an event of its own: %s", (line, seq) => {
@@ -277,7 +277,7 @@ describe("parseEvidence: lines joined with `; ` or ` | `", () => {
       "[apply] client C seq S applied seq T applied",
       "client_id=C seq=S applied seq=T applied",
       "client C: applied seq S, applied seq T",
-      "[session] client C seq S refused: its session expired at seq T",
+      "client C seq S refused: it expired at seq T",
       "client C seq S is below the last applied seq T; this copy was not applied and never will be",
     ),
     fc.constantFrom("1", "2"),
