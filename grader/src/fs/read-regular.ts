@@ -7,6 +7,7 @@
 import { constants } from "node:buffer";
 import type { FileHandle } from "node:fs/promises";
 import { fileKind, openRegularFile, readRegularFile } from "@dslab/protocol/cli";
+import { decodeUtf8 } from "./utf8.js";
 
 export { fileKind };
 
@@ -19,7 +20,11 @@ export async function openRegular(file: string): Promise<{ handle: FileHandle; s
   return { handle, size: stats.size };
 }
 
-/** The text of a regular file (UTF-8); a FIFO or a device is refused, never read. */
+/**
+ * The text of a regular file; a FIFO or a device is refused, never read. It
+ * must be UTF-8 (a leading BOM is dropped): a byte that is not is a
+ * NotUtf8Error naming its line and column, never a U+FFFD in the text.
+ */
 export async function readRegularText(file: string): Promise<string> {
-  return (await readRegularFile(file, { maxBytes: TEXT_FILE_BYTES_MAX })).bytes.toString("utf8");
+  return decodeUtf8((await readRegularFile(file, { maxBytes: TEXT_FILE_BYTES_MAX })).bytes, file);
 }

@@ -4,6 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { hashedName, portableName } from "../fs/student-names.js";
+import { decodeUtf8, NotUtf8Error } from "../fs/utf8.js";
 import { gradebookCsv } from "./csv.js";
 import { compareRows, NO_PROOF_REASON, notGradedReason, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
 
@@ -24,9 +25,9 @@ export const GRADES_FILE_BYTES_MAX = 256 * 1024 * 1024;
  * JSON is a GradesFileError naming it (exit 4), never a crash.
  */
 async function readJson(file: string): Promise<unknown | undefined> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = (await readRegularFile(file, { maxBytes: GRADES_FILE_BYTES_MAX })).bytes.toString("utf8");
+    bytes = (await readRegularFile(file, { maxBytes: GRADES_FILE_BYTES_MAX })).bytes;
   } catch (err) {
     if (!(err instanceof ReadRegularError)) throw err;
     if (err.code === "ENOENT") return undefined;
@@ -37,6 +38,13 @@ async function readJson(file: string): Promise<unknown | undefined> {
     }
     const why = err.code === "EACCES" ? "permission denied" : err.code === "ELOOP" ? "a loop of symbolic links" : err.message;
     throw new GradesFileError(`${file} cannot be read (${why}); fix or move it away`, { cause: err });
+  }
+  let text: string;
+  try {
+    // Not UTF-8 (a hand edit saved in Latin-1): refused where it is, not read with U+FFFD in a student's name.
+    text = decodeUtf8(bytes, file);
+  } catch (err) {
+    throw new GradesFileError(`${(err as NotUtf8Error).message}; or move it away`, { cause: err });
   }
   try {
     return JSON.parse(text);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -146,6 +146,25 @@ describe("manual grades survive reruns (grades directory)", () => {
     expect(csv.find((f) => f[0] === "alice")!.slice(6)).toEqual(["auto", "2026-11-26T08:00:00.000Z"]);
     const rows = await readGradebookRows(dir);
     expect(rows.find((r) => r.student === "bob")).toMatchObject({ manual: true, grader: "manual", auto: { status: "fail" } });
+  });
+
+  test("a gradebook.json or manual-grades.json that is not UTF-8 is refused naming its line and column; one with a BOM is read", async () => {
+    await writeGradebook(dir, "retry", gradeClass({ checker, pastes, manual: [], now: NOW }).rows);
+    const file = path.join(dir, "gradebook.json");
+    const text = await readFile(file, "utf8");
+    // A hand edit saved in Latin-1: "bob" renamed "bobé" with é as the one byte 0xE9.
+    const at = text.indexOf('"bob"');
+    await writeFile(file, Buffer.concat([Buffer.from(text.slice(0, at + 4)), Buffer.from([0xe9]), Buffer.from(text.slice(at + 4))]));
+    const line = text.slice(0, at).split("\n").length;
+    const column = at - text.lastIndexOf("\n", at) + 4;
+    await expect(readGradebookRows(dir)).rejects.toThrow(`${file}:${line}:${column}: not UTF-8 text: byte 0xE9`);
+    await expect(readGradebookRows(dir)).rejects.toThrow("saved in Latin-1/Windows-1252? save it as UTF-8");
+    await expect(readGradebookRows(dir)).rejects.toMatchObject({ code: "GRADES_FILE" });
+    await writeFile(file, "\ufeff" + text.replace('"bob"', '"bobé"'));
+    expect((await readGradebookRows(dir)).map((r) => r.student)).toEqual(["alice", "bobé", "carol"]);
+    const manual = path.join(dir, "manual-grades.json");
+    await writeFile(manual, Buffer.concat([Buffer.from('{"version":1,"grades":[{"student":"Ren'), Buffer.from([0xe9]), Buffer.from('"}]}')]));
+    await expect(readManualGrades(dir)).rejects.toThrow(`${manual}:1:39: not UTF-8 text: byte 0xE9 (byte offset 38)`);
   });
 
   test("a second decision for the same student replaces the first", async () => {

@@ -193,6 +193,42 @@ describe("grader schedule: one calendar file per student on any file system", ()
   });
 });
 
+describe("grader schedule: the completions CSV is read as UTF-8", () => {
+  const COURSE = path.join(FIXTURES, "course");
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), "grader-schedule-utf8-"));
+  });
+  afterAll(() => rm(tmp, { recursive: true, force: true }));
+  const schedule = (csv: string, out: string) => grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", out]);
+
+  test("a CSV saved in Latin-1 is refused with exit 4, naming the file, line and column of the first bad byte; nothing is written", async () => {
+    const csv = path.join(tmp, "latin1.csv");
+    // "ren\xe9" is "rené" in Latin-1; read as UTF-8 it became "ren\ufffd", a student of its own.
+    await writeFile(csv, Buffer.concat([Buffer.from("student,lesson,completed_at\nalice,fx-retry,2026-11-20\nren"), Buffer.from([0xe9]), Buffer.from(",fx-retry,2026-11-20\n")]));
+    const out = path.join(tmp, "latin1");
+    const r = await schedule(csv, out);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain(`${csv}:3:4: not UTF-8 text: byte 0xE9 (byte offset 57) is not valid UTF-8; saved in Latin-1/Windows-1252? save it as UTF-8`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+
+  test("a UTF-8 BOM is accepted and dropped; non-ASCII names are kept exactly", async () => {
+    const csv = path.join(tmp, "bom.csv");
+    await writeFile(csv, "\ufeffstudent,lesson,completed_at\nrené,fx-retry,2026-11-20\nJörg Müller,fx-retry,2026-11-21\n");
+    const out = path.join(tmp, "bom");
+    const r = await grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", out, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const calendarOf = (JSON.parse(r.stdout) as { calendarOf: Record<string, string> }).calendarOf;
+    expect(Object.keys(calendarOf).sort()).toEqual(["Jörg Müller", "rené"]);
+    expect(await readFile(path.join(out, calendarOf["rené"]!), "utf8")).toContain("X-WR-CALNAME:dslab reviews: rené\r\n");
+    const agenda = await readFile(path.join(out, "agenda.csv"), "utf8");
+    expect(agenda).toContain("\r\nJörg Müller,fx-retry,");
+    expect(agenda).not.toContain("\ufffd");
+  });
+});
+
 describe("fixed review schedule as iCalendar, parsed back field by field", () => {
   const { built, plan } = build(CSV, emptyState(), "https://course.example.edu/");
   const alice = parseIcs(built.calendars.get("alice.ics")!);

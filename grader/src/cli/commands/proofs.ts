@@ -70,8 +70,8 @@ Options:
 
 Exit codes: 0 gradebook written (whatever the statuses; a paste that cannot be
 read is that student's fail), 2 usage error, 4 DIR cannot be read or holds no
-paste, or a grades file cannot be read (over 256 MiB) or is not JSON of its
-shape (nothing is written then).
+paste, or a grades file cannot be read (over 256 MiB) or is not UTF-8 JSON
+of its shape (nothing is written then).
 
 ${UNREADABLE_HELP}
 `,

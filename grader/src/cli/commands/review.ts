@@ -41,7 +41,7 @@ Options:
 
 Exit codes: 0 recorded, 2 usage error (also: a student not in the gradebook,
 without --new-student), 4 a grades file cannot be read (over 256 MiB) or is
-not JSON of its shape (nothing is written then).
+not UTF-8 JSON of its shape (nothing is written then).
 
 ${UNREADABLE_HELP}
 `,

@@ -10,6 +10,7 @@ import { parseIsoDate } from "../../schedule/dates.js";
 import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../../schedule/state.js";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { readRegularText } from "../../fs/read-regular.js";
+import { decodeUtf8, NotUtf8Error } from "../../fs/utf8.js";
 import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 
 /**
@@ -18,8 +19,6 @@ import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown,
  * under it; a larger file is refused by its size, unread.
  */
 export const STATE_FILE_BYTES_MAX = 64 * 1024 * 1024;
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The previous run's state, or an empty one when there is none; a file that cannot be a state file is an InputFileError (exit 4) naming it. */
 async function readState(file: string): Promise<ScheduleState> {
@@ -41,9 +40,10 @@ async function readState(file: string): Promise<ScheduleState> {
   try {
     let text: string;
     try {
-      text = utf8.decode(bytes);
-    } catch {
-      throw new Error("not UTF-8 text");
+      text = decodeUtf8(bytes, file);
+    } catch (err) {
+      const e = err as NotUtf8Error;
+      throw new Error(`not UTF-8 text: line ${e.line}, column ${e.column}, byte offset ${e.offset}`);
     }
     const data = JSON.parse(text) as ScheduleState;
     if (data?.version !== 1 || typeof data.events !== "object" || data.events === null || Array.isArray(data.events)) throw new Error("unknown format");
@@ -110,8 +110,10 @@ Options:
 
 Exit codes: 0 all rows scheduled, 1 some rows were bad (reported with their
 line; the rest were scheduled), 2 usage error, 4 FILE cannot be read (over
-512 MiB), is empty or has no header, or the state file cannot be read (over
-64 MiB), is not UTF-8 or is not JSON of its shape (nothing is written then).
+512 MiB), is not UTF-8 (the line and column of the first bad byte are named;
+a leading BOM is fine), is empty or has no header, or the state file cannot
+be read (over 64 MiB), is not UTF-8 or is not JSON of its shape (nothing is
+written then).
 
 ${UNREADABLE_HELP}
 `,
@@ -128,6 +130,7 @@ ${UNREADABLE_HELP}
     try {
       text = await readRegularText(file);
     } catch (err) {
+      if (err instanceof NotUtf8Error) throw new InputFileError(err.message, { cause: err });
       throw new InputFileError(`cannot read ${file}: ${unreadableReason(err)}`, { cause: err });
     }
     let completions;
