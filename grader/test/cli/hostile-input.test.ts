@@ -512,7 +512,7 @@ describe("a .schedule-state.json that cannot be a state file", () => {
     ]);
     expect(bytes).toMatchObject({
       code: 4,
-      stderr: `grader schedule: ${path.join(latin1, ".schedule-state.json")} is not a schedule state file (not UTF-8 text); move it away to start the sequences over\n`,
+      stderr: `grader schedule: ${path.join(latin1, ".schedule-state.json")} is not a schedule state file (not UTF-8 text: line 1, column 37, byte offset 36); move it away to start the sequences over\n`,
     });
     expect(escaped.code).toBe(4);
     expect(escaped.stderr).toMatch(/^grader schedule: \S+ is not a schedule state file \(Unexpected token .*\\u001b\[2J\\u0007.*\); move it away to start the sequences over\n$/);
