@@ -5,6 +5,7 @@ import path from "node:path";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { hashedName, portableName } from "../fs/student-names.js";
 import { decodeUtf8, NotUtf8Error } from "../fs/utf8.js";
+import { isOutputRecord, type OutputRecord } from "../fs/outputs.js";
 import { gradebookCsv } from "./csv.js";
 import { compareRows, NO_PROOF_REASON, notGradedReason, type GradebookRow, type ManualGrade, type TestGrade } from "./model.js";
 
@@ -193,4 +194,35 @@ async function writeRows(outDir: string, rows: GradebookRow[]): Promise<Gradeboo
 export function reviewPageName(lesson: string): string {
   const plain = portableName(lesson);
   return `review-${plain !== undefined && plain === plain.toLowerCase() ? plain : hashedName(lesson)}.html`;
+}
+
+/**
+ * The grades directory's record of the files the grader wrote there that are
+ * named after a student or a lesson (report files, review pages): each with
+ * its owner (`student:<id>`, `lesson:<id>`) and content hash, so that a file
+ * left under an owner's earlier name is removed only when it is provably the
+ * grader's own, unchanged (see src/fs/outputs.ts).
+ */
+export const OUTPUTS_FILE = ".grader-outputs.json";
+
+/** The record of outputs, empty when there is none yet; one that is not of its shape is a GradesFileError (exit 4). */
+export async function readOutputRecord(outDir: string): Promise<OutputRecord> {
+  const file = path.join(outDir, OUTPUTS_FILE);
+  const data = await readJson(file);
+  if (data === undefined) return {};
+  const outputs = (data as { outputs?: unknown } | null)?.outputs;
+  if ((data as { version?: unknown }).version !== 1 || !isOutputRecord(outputs)) {
+    throw new GradesFileError(`${file}: expected {"version":1,"outputs":{"<file>":{"owner":"...","sha256":"<64 hex>"}}}; fix or move it away (the grader then only lists, never removes, files left under an earlier name)`);
+  }
+  return outputs;
+}
+
+export async function writeOutputRecord(outDir: string, outputs: OutputRecord): Promise<void> {
+  const sorted = Object.fromEntries(Object.entries(outputs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  await writeFileAtomic(path.join(outDir, OUTPUTS_FILE), JSON.stringify({ version: 1, outputs: sorted }, null, 2) + "\n");
+}
+
+/** The review page's name before pages of ids with `/` or capitals gained a hash: every other character became `_`. */
+export function earlierReviewPageName(lesson: string): string {
+  return `review-${lesson.replace(/[^A-Za-z0-9._-]+/g, "_")}.html`;
 }

@@ -1,6 +1,7 @@
 // SEQUENCE bookkeeping across regenerations: the out dir keeps, per UID, the
 // last sequence and a fingerprint of the event. Pure functions over the state.
 import { createHash } from "node:crypto";
+import type { OutputRecord } from "../fs/outputs.js";
 import type { IcsEvent } from "./ics.js";
 
 export interface EventState {
@@ -18,6 +19,8 @@ export interface ScheduleState {
   events: Record<string, EventState>;
   /** Student -> their calendar's file name, so that a student keeps it when a new id differs from theirs only by case. */
   calendars?: Record<string, string>;
+  /** Calendar file -> its student and the SHA-256 of what was written: proves a calendar left under an earlier name is the grader's, unchanged. */
+  outputs?: OutputRecord;
 }
 
 export const STATE_FILE = ".schedule-state.json";

@@ -228,6 +228,29 @@ describe("grader proofs and review", () => {
   });
 });
 
+describe("grader proofs: a review page left under the name an earlier rule gave it", () => {
+  test("the page named as before ids with capitals gained a hash is listed as stale, on stderr and in --json, and kept; the record then holds the new page", async () => {
+    // A course whose lesson id has capitals: its page is review-Fx-Retry~<hash>.html, review-Fx-Retry.html before.
+    const course = path.join(tmp, "course-capitals");
+    await mkdir(course, { recursive: true });
+    for (const f of ["election.md", "messy.md"]) await writeFile(path.join(course, f), await readFile(path.join(COURSE, f)));
+    await writeFile(path.join(course, "retry.md"), (await readFile(path.join(COURSE, "retry.md"), "utf8")).replace("id: fx-retry", "id: Fx-Retry"));
+    const out = path.join(tmp, "grades-capitals");
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, "review-Fx-Retry.html"), "<p>an earlier run's page</p>\n");
+    const r = await grader(["proofs", "--lessons", course, "--lesson", "Fx-Retry", PASTES, "--out", out, "--now", "2026-11-24T10:00:00Z", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as { files: { html: string }; stalePages: unknown[] };
+    const page = path.basename(json.files.html);
+    expect(page).toMatch(/^review-Fx-Retry~[0-9a-f]{12}\.html$/);
+    expect(json.stalePages).toEqual([{ lesson: "Fx-Retry", file: "review-Fx-Retry.html", now: page, removed: false, reason: expect.stringContaining("not recorded as its own") }]);
+    expect(r.stderr).toContain(`grader proofs: left stale ${path.join(out, "review-Fx-Retry.html")}: lesson Fx-Retry's review page of an earlier run, now ${page}; named as`);
+    expect(await readFile(path.join(out, "review-Fx-Retry.html"), "utf8")).toBe("<p>an earlier run's page</p>\n");
+    const record = JSON.parse(await readFile(path.join(out, ".grader-outputs.json"), "utf8")) as { outputs: Record<string, { owner: string }> };
+    expect(record.outputs).toEqual({ [page]: { owner: "lesson:Fx-Retry", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+  });
+});
+
 describe("grader schedule", () => {
   test("bad rows are reported with line numbers (exit 1), the rest scheduled; regeneration is byte-identical", async () => {
     const csv = path.join(tmp, "completions.csv");

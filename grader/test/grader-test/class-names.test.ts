@@ -3,7 +3,7 @@
  * one folder per student on a file system that ignores case, and names
  * Windows takes.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -43,5 +43,48 @@ describe("grader test --class: report folders", () => {
       expect(report.submission).toBe(s);
     }
     expect((JSON.parse(readFileSync(join(out, "reports", "dora", "result.json"), "utf8")) as SubmissionResult).submission).toBe("dora");
+  });
+
+  it("a report folder a student no longer has is removed when the grader recorded its files and they are unchanged; a changed or unrecorded one is left and listed", { timeout: 240_000 }, async () => {
+    const klass = join(work, "renamed-class");
+    const out = join(work, "renamed-grades");
+    const run = () => grader(["test", "--class", klass, "--lesson", "keys", "--skip-typecheck", "--out", out], { timeoutMs: 110_000 });
+    const folders = () => readdirSync(join(out, "reports")).sort();
+    mkdirSync(join(klass, "alice"), { recursive: true });
+    mkdirSync(join(klass, "bob"), { recursive: true });
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    expect(folders()).toEqual(["alice", "bob"]);
+    // A keepsake of the instructor's in bob's folder: not the grader's, so the folder stays with it.
+    writeFileSync(join(out, "reports", "bob", "notes.txt"), "mine\n");
+    // Alice and Bob arrive: alice and bob now need folders with a hash of their name.
+    mkdirSync(join(klass, "Alice"));
+    mkdirSync(join(klass, "Bob"));
+    const second = await run();
+    expect(second.code, second.stderr).toBe(0);
+    const now = folders();
+    const aliceNow = now.find((f) => /^alice~[0-9a-f]{12}$/.test(f))!;
+    const bobNow = now.find((f) => /^bob~[0-9a-f]{12}$/.test(f))!;
+    // alice's old report (recorded, unchanged) is removed with its folder; bob's report goes, his folder stays with the note.
+    expect(now).toEqual([expect.stringMatching(/^Alice~/), expect.stringMatching(/^Bob~/), aliceNow, "bob", bobNow].sort());
+    expect(readdirSync(join(out, "reports", "bob"))).toEqual(["notes.txt"]);
+    expect(second.stderr).toContain(`grader test: removed ${join(out, "reports", "alice", "result.json")}: "alice"'s report of an earlier run, now in reports/${aliceNow}/; unchanged since the grader wrote it\n`);
+    expect(second.stderr).toContain(`grader test: removed ${join(out, "reports", "bob", "result.json")}: "bob"'s report`);
+    // Alice and Bob leave again: alice and bob get their plain folders back; a changed report is left and listed.
+    writeFileSync(join(out, "reports", bobNow, "result.json"), "edited\n");
+    rmSync(join(klass, "Alice"), { recursive: true });
+    rmSync(join(klass, "Bob"), { recursive: true });
+    const third = await run();
+    expect(third.code, third.stderr).toBe(0);
+    expect(existsSync(join(out, "reports", aliceNow))).toBe(false);
+    expect(readFileSync(join(out, "reports", bobNow, "result.json"), "utf8")).toBe("edited\n");
+    expect(third.stderr).toContain(`grader test: left stale ${join(out, "reports", bobNow, "result.json")}: "bob"'s report of an earlier run, now in reports/bob/; changed since the grader wrote it; left as it is\n`);
+    // With no record (written before outputs were recorded), an earlier folder is only listed.
+    rmSync(join(out, ".grader-outputs.json"));
+    mkdirSync(join(klass, "Alice"));
+    const fourth = await run();
+    expect(fourth.code, fourth.stderr).toBe(0);
+    expect(existsSync(join(out, "reports", "alice", "result.json"))).toBe(true);
+    expect(fourth.stderr).toContain(`grader test: left stale ${join(out, "reports", "alice")}: "alice"'s report of an earlier run, now in reports/${aliceNow}/; named as the grader named this output before, but not recorded as its own; left as it is\n`);
   });
 });

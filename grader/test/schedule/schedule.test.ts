@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildSchedule } from "../../src/schedule/build.js";
@@ -190,6 +191,83 @@ describe("grader schedule: one calendar file per student on any file system", ()
     const again = await schedule(second, out);
     expect(await calendars(out)).toEqual(files);
     expect(again.stderr).toBe(r.stderr);
+  });
+});
+
+describe("grader schedule: calendars left under a name their student no longer has", () => {
+  const COURSE = path.join(FIXTURES, "course");
+  let tmp: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), "grader-schedule-stale-"));
+  });
+  afterAll(() => rm(tmp, { recursive: true, force: true }));
+  const schedule = (csv: string, out: string) => grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", out, "--json"]);
+  const stateOf = async (out: string) => JSON.parse(await readFile(path.join(out, ".schedule-state.json"), "utf8")) as ScheduleState;
+
+  test("a calendar from a state that recorded no outputs is listed as stale, never removed; the state then records each calendar's hash", async () => {
+    const out = path.join(tmp, "older-state");
+    const first = path.join(tmp, "first.csv");
+    await writeFile(first, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    expect((await schedule(first, out)).code).toBe(0);
+    const alice = await readFile(path.join(out, "alice.ics"), "utf8");
+    const state = await stateOf(out);
+    expect(state.outputs).toEqual({ "alice.ics": { owner: "alice", sha256: createHash("sha256").update(alice).digest("hex") } });
+    // The state as a grader that kept no file names or hashes wrote it: alice's calendar was alice.ics.
+    delete state.calendars;
+    delete state.outputs;
+    await writeFile(path.join(out, ".schedule-state.json"), JSON.stringify(state, null, 2) + "\n");
+    const second = path.join(tmp, "second.csv");
+    await writeFile(second, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\nAlice,fx-retry,2026-11-20\n");
+    const r = await schedule(second, out);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as { calendarOf: Record<string, string>; staleCalendars: unknown[] };
+    expect(json.calendarOf.alice).toMatch(/^alice~[0-9a-f]{12}\.ics$/);
+    expect(json.staleCalendars).toEqual([{ student: "alice", file: "alice.ics", now: json.calendarOf.alice, removed: false, reason: expect.stringContaining("not recorded as its own; left as it is") }]);
+    expect(r.stderr).toContain(`grader schedule: 1 stale calendar(s) left under a name their student no longer has; remove them once they are not needed:\n  alice.ics ("alice", now ${json.calendarOf.alice}): named as`);
+    expect(await readFile(path.join(out, "alice.ics"), "utf8")).toBe(alice);
+    expect(Object.keys((await stateOf(out)).outputs!).sort()).toEqual(Object.values(json.calendarOf).sort());
+  });
+
+  test("a recorded calendar under an earlier name is removed when unchanged and left, listed, when changed", async () => {
+    const out = path.join(tmp, "recorded");
+    const csv = path.join(tmp, "both.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\nbob,fx-retry,2026-11-20\nAlice,fx-retry,2026-11-20\nBob,fx-retry,2026-11-20\n");
+    const first = JSON.parse((await schedule(csv, out)).stdout) as { calendarOf: Record<string, string> };
+    expect(first.calendarOf.alice).toMatch(/^alice~/);
+    // alice and bob are given back their plain names in the state (the rule may give those): their hashed files are now stale.
+    const state = await stateOf(out);
+    state.calendars = { ...state.calendars, alice: "alice.ics", bob: "bob.ics" };
+    await writeFile(path.join(out, ".schedule-state.json"), JSON.stringify(state, null, 2) + "\n");
+    const bobOld = path.join(out, first.calendarOf.bob!);
+    await writeFile(bobOld, (await readFile(bobOld, "utf8")) + "edited by hand\r\n");
+    const r = await schedule(csv, out);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as { calendarOf: Record<string, string>; staleCalendars: { file: string; removed: boolean }[] };
+    expect(json.calendarOf).toMatchObject({ alice: "alice.ics", bob: "bob.ics" });
+    expect(json.staleCalendars.map((f) => [f.file, f.removed])).toEqual([[first.calendarOf.alice, true], [first.calendarOf.bob, false]]);
+    const files = (await readdir(out)).filter((f) => f.endsWith(".ics")).sort();
+    expect(files).toEqual([first.calendarOf.Alice, first.calendarOf.Bob, "alice.ics", first.calendarOf.bob, "bob.ics"].sort());
+    expect(r.stderr).toContain(`grader schedule: removed 1 calendar(s) of an earlier run under a name their student no longer has (recorded as the grader's, unchanged):\n  ${first.calendarOf.alice} ("alice", now alice.ics)\n`);
+    expect(r.stderr).toContain(`  ${first.calendarOf.bob} ("bob", now bob.ics): changed since the grader wrote it; left as it is\n`);
+    // Listed again on the next run, until it is removed by hand.
+    expect(JSON.parse((await schedule(csv, out)).stdout).staleCalendars).toEqual([expect.objectContaining({ file: first.calendarOf.bob, removed: false })]);
+  });
+
+  test("a state whose outputs name a file outside the output directory is refused (exit 4), and nothing is removed", async () => {
+    const out = path.join(tmp, "outside");
+    const csv = path.join(tmp, "outside.csv");
+    await writeFile(csv, "student,lesson,completed_at\nalice,fx-retry,2026-11-20\n");
+    expect((await schedule(csv, out)).code).toBe(0);
+    const victim = path.join(tmp, "victim.ics");
+    await writeFile(victim, "someone else's\n");
+    const state = await stateOf(out);
+    state.calendars = { alice: "alice.ics" };
+    state.outputs = { "../victim.ics": { owner: "alice", sha256: createHash("sha256").update("someone else's\n").digest("hex") } };
+    await writeFile(path.join(out, ".schedule-state.json"), JSON.stringify(state));
+    const r = await schedule(csv, out);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("is not a schedule state file (outputs must map each calendar file to its owner and sha256)");
+    expect(await readFile(victim, "utf8")).toBe("someone else's\n");
   });
 });
 

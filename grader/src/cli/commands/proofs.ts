@@ -3,7 +3,8 @@ import { prepareOutDir, ReadRegularError } from "@dslab/protocol/cli";
 import path from "node:path";
 import { gradeClass, similarityText, type Paste } from "../../gradebook/batch.js";
 import { renderReviewPage } from "../../gradebook/html.js";
-import { readManualGrades, reviewPageName, writeFileAtomic, writeGradebook, GRADEBOOK_CSV, GRADEBOOK_JSON } from "../../gradebook/store.js";
+import { earlierReviewPageName, readManualGrades, readOutputRecord, reviewPageName, writeFileAtomic, writeGradebook, writeOutputRecord, GRADEBOOK_CSV, GRADEBOOK_JSON, OUTPUTS_FILE } from "../../gradebook/store.js";
+import { sha256, sweepRenamed } from "../../fs/outputs.js";
 import { proofChecker } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { DEFAULT_SIMILARITY } from "../../proof/similarity.js";
@@ -52,6 +53,11 @@ Writes to DIR2 (default: ${DEFAULT_GRADES_DIR}, which git ignores):
   gradebook.csv          student,lesson,status,score,max_score,reasons,grader,graded_at
   gradebook.json         the same rows, with the automated result kept under manual ones
   review-<lesson>.html   self-contained review page: highlighted evidence, reasons, filter by status
+  .grader-outputs.json   each review page and report written, with its lesson or student and hash
+A review page of an earlier run left under a name its lesson no longer has is
+removed when .grader-outputs.json records it as that lesson's and it is
+unchanged; otherwise it is left and listed as stale on stderr and in --json
+(stalePages).
 Rows of other lessons already in the gradebook are kept. Manual decisions
 recorded with \`grader review\` (DIR2/manual-grades.json) override the automated
 status and are marked manual.
@@ -107,7 +113,8 @@ ${UNREADABLE_HELP}
       throw new InputFileError(`${dir} holds no paste (no files but hidden ones); nothing graded, nothing written`);
     }
     // Before grading: a gradebook that cannot be written is refused now (exit 4), not lost at the end.
-    prepareOutDir(out, [GRADEBOOK_CSV, GRADEBOOK_JSON, reviewPageName(lesson.id)]);
+    prepareOutDir(out, [GRADEBOOK_CSV, GRADEBOOK_JSON, OUTPUTS_FILE, reviewPageName(lesson.id)]);
+    const record = await readOutputRecord(out);
     const seen = new Map<string, string>();
     for (const e of entries) {
       const student = studentIdOf(e.name);
@@ -123,14 +130,26 @@ ${UNREADABLE_HELP}
       read.forEach((p, j) => pastes.push({ student: studentIdOf(batch[j]!.name), ...p }));
     }
     const grading = gradeClass({ checker, pastes, manual: await readManualGrades(out), now, similarityThreshold: threshold });
-    await writeGradebook(out, lesson.id, grading.rows);
-    const page = path.join(out, reviewPageName(lesson.id));
-    await writeFileAtomic(page, renderReviewPage({ lessonId: lesson.id, lessonTitle: lesson.title, rows: grading.rows, results: grading.results, generatedAt: now }));
+    const all = await writeGradebook(out, lesson.id, grading.rows);
+    const pageName = reviewPageName(lesson.id);
+    const page = path.join(out, pageName);
+    const html = renderReviewPage({ lessonId: lesson.id, lessonTitle: lesson.title, rows: grading.rows, results: grading.results, generatedAt: now });
+    await writeFileAtomic(page, html);
+    // The page under the name it had before (ids with "/" or capitals): removed when recorded as this lesson's and unchanged, else listed.
+    const owner = `lesson:${lesson.id}`;
+    const pages = new Set([...new Set(all.map((r) => r.lesson))].map((l) => reviewPageName(l).toLowerCase()));
+    const earlier = [earlierReviewPageName(lesson.id)].filter((f) => !pages.has(f.toLowerCase()));
+    const { stale, kept } = await sweepRenamed(out, record, new Map([[owner, pageName]]), new Map([[owner, earlier]]));
+    await writeOutputRecord(out, { ...kept, [pageName]: { owner, sha256: sha256(html) } });
+    for (const f of stale) {
+      io.stderr(`grader proofs: ${f.removed ? "removed" : "left stale"} ${shown(path.join(out, f.file))}: lesson ${lesson.id}'s review page of an earlier run, now ${pageName}; ${f.reason}\n`);
+    }
     const counts = { pass: 0, fail: 0, "needs-review": 0 };
     for (const r of grading.rows) counts[r.status]++;
     const files = { csv: path.join(out, GRADEBOOK_CSV), json: path.join(out, GRADEBOOK_JSON), html: page };
     if (values.json) {
-      io.stdout(json({ lesson: lesson.id, gradedAt: now, counts, similar: grading.similar, files, rows: grading.rows }));
+      const stalePages = stale.map(({ owner: _o, ...f }) => ({ lesson: lesson.id, ...f }));
+      io.stdout(json({ lesson: lesson.id, gradedAt: now, counts, similar: grading.similar, files, stalePages, rows: grading.rows }));
     } else {
       io.stdout(`lesson ${lesson.id}: ${grading.rows.length} student(s): ${counts.pass} pass, ${counts.fail} fail, ${counts["needs-review"]} needs-review (${grading.rows.filter((r) => r.manual).length} manual)\n`);
       for (const p of grading.similar) io.stdout(`  ${p.identical ? "identical" : `near-identical (${similarityText(p.similarity)})`}: ${shown(p.a)} and ${shown(p.b)}\n`);

@@ -2,7 +2,7 @@ import path from "node:path";
 import { prepareOutDir } from "@dslab/protocol/cli";
 import { loadCourse } from "../../lesson/load.js";
 import { writeFileAtomic } from "../../gradebook/store.js";
-import { buildSchedule } from "../../schedule/build.js";
+import { buildSchedule, safeName } from "../../schedule/build.js";
 import { lessonPagePath, urlPath } from "../../site/pages.js";
 import { CompletionsHeaderError, parseCompletions } from "../../schedule/completions.js";
 import { fixedPlan, fsrsPlan, type PlannedReview } from "../../schedule/plan.js";
@@ -11,6 +11,8 @@ import { emptyState, STATE_FILE, type EventState, type ScheduleState } from "../
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { readRegularText } from "../../fs/read-regular.js";
 import { decodeUtf8, NotUtf8Error } from "../../fs/utf8.js";
+import { isOutputRecord, sha256, sweepRenamed, type StaleOutput } from "../../fs/outputs.js";
+import { hashedName, portableName } from "../../fs/student-names.js";
 import { DEFAULT_SCHEDULE_DIR, EXIT, InputFileError, json, requireString, shown, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
 
 /**
@@ -61,10 +63,49 @@ async function readState(file: string): Promise<ScheduleState> {
     if (calendars !== undefined && (typeof calendars !== "object" || calendars === null || Array.isArray(calendars) || Object.values(calendars).some((f) => typeof f !== "string"))) {
       throw new Error("calendars must map each student to a file name");
     }
+    if (data.outputs !== undefined && !isOutputRecord(data.outputs)) throw new Error("outputs must map each calendar file to its owner and sha256");
     return data;
   } catch (err) {
     // A JSON error quotes the file's text: its control characters are escaped, never printed raw.
     throw new InputFileError(`${file} is not a schedule state file (${shown((err as Error).message)}); ${moveAway}`, { cause: err });
+  }
+}
+
+/**
+ * Calendars of an earlier run left under a name their student no longer has:
+ * one recorded in the state as that student's and unchanged is removed; one
+ * changed since, or from a state that recorded no outputs (only its name, or
+ * the name an earlier rule gave a student the state knows: `<id>.ics`, the
+ * id with `~` and a hash), is left and listed. Returns them and the record of
+ * outputs to keep in the new state.
+ */
+async function sweepCalendars(out: string, previous: ScheduleState, fileOf: ReadonlyMap<string, string>, calendars: ReadonlyMap<string, string>) {
+  const known = new Set([...Object.values(previous.events).map((e) => e.student), ...Object.keys(previous.calendars ?? {})]);
+  const candidates = new Map<string, string[]>();
+  for (const student of fileOf.keys()) {
+    if (!known.has(student)) continue;
+    const plain = portableName(student);
+    const earlier = [`${safeName(student)}.ics`, `${hashedName(student)}.ics`, ...(plain !== undefined ? [`${plain}.ics`] : [])];
+    const kept = previous.calendars?.[student];
+    if (kept !== undefined && !kept.includes("/") && !kept.includes("\\") && kept.endsWith(".ics") && !kept.startsWith(".")) earlier.push(kept);
+    candidates.set(student, earlier);
+  }
+  const { stale, kept } = await sweepRenamed(out, previous.outputs ?? {}, fileOf, candidates);
+  const outputs = { ...kept };
+  for (const [student, file] of fileOf) outputs[file] = { owner: student, sha256: sha256(calendars.get(file)!) };
+  return { stale, outputs: Object.fromEntries(Object.entries(outputs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+}
+
+function reportStale(io: { stderr(s: string): void }, stale: readonly StaleOutput[]): void {
+  const removed = stale.filter((f) => f.removed);
+  const left = stale.filter((f) => !f.removed);
+  if (removed.length > 0) {
+    io.stderr(`grader schedule: removed ${removed.length} calendar(s) of an earlier run under a name their student no longer has (recorded as the grader's, unchanged):\n`);
+    for (const f of removed) io.stderr(`  ${shown(f.file)} (${shown(JSON.stringify(f.owner))}, now ${shown(f.now)})\n`);
+  }
+  if (left.length > 0) {
+    io.stderr(`grader schedule: ${left.length} stale calendar(s) left under a name their student no longer has; remove them once they are not needed:\n`);
+    for (const f of left) io.stderr(`  ${shown(f.file)} (${shown(JSON.stringify(f.owner))}, now ${shown(f.now)}): ${f.reason}\n`);
   }
 }
 
@@ -92,7 +133,12 @@ Writes to DIR (default: ${DEFAULT_SCHEDULE_DIR}, which git ignores):
                          portable file name (con, a trailing dot, ...), gains ~
                          and a hash of it (listed on stderr, kept on regeneration)
   agenda.csv             student,lesson,title,review,date,status,uid,sequence,link
-  .schedule-state.json   the sequences and file names; keep it for the next regeneration
+  .schedule-state.json   the sequences, file names and each calendar's hash; keep it
+                         for the next regeneration
+A calendar of an earlier run left under a name its student no longer has is
+removed when the state records it as that student's and it is unchanged;
+otherwise (changed since, or a state that recorded no hashes) it is left and
+listed as stale on stderr and in --json (staleCalendars).
 The same input regenerates byte-identical files (DTSTAMP is the student's latest
 completion date, not the wall clock).
 
@@ -156,6 +202,8 @@ ${UNREADABLE_HELP}
     const built = buildSchedule({ reviews: plan.reviews, previous, linkOf, stampDayOf: (s) => latest.get(s) ?? overall, mode: values.fsrs ? "fsrs" : "fixed" });
     for (const [name, content] of built.calendars) await writeFileAtomic(path.join(out, name), content);
     await writeFileAtomic(path.join(out, "agenda.csv"), built.agendaCsv);
+    const { stale, outputs } = await sweepCalendars(out, previous, built.fileOf, built.calendars);
+    built.state.outputs = outputs;
     await writeFileAtomic(statePath, JSON.stringify(built.state, null, 2) + "\n");
     for (const e of completions.errors) io.stderr(`${e.message}\n`);
     // Whose calendar is which, when its name is not the student id: ids differing only by case, or no portable file name.
@@ -164,12 +212,14 @@ ${UNREADABLE_HELP}
       io.stderr(`grader schedule: ${renamed.length} calendar(s) not named as their student (an id that differs from another only by case, or is no portable file name, gains ~ and a hash of it):\n`);
       for (const [student, file] of renamed) io.stderr(`  ${shown(JSON.stringify(student))} -> ${file}\n`);
     }
+    reportStale(io, stale);
     if (values.json) {
       io.stdout(json({
         mode: values.fsrs ? "fsrs" : "fixed",
         out,
         calendars: [...built.calendars.keys()],
         calendarOf: Object.fromEntries(built.fileOf),
+        staleCalendars: stale.map(({ owner, ...f }) => ({ student: owner, ...f })),
         events: built.events.map(({ description: _d, ...e }) => e),
         badRows: completions.errors,
         warnings: plan.warnings,

@@ -6,7 +6,10 @@
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, intOption, numberOption, prepareOutDir, UsageError } from "@dslab/protocol/cli";
-import { readGradebookRows } from "../../gradebook/store.js";
+import { readFile } from "node:fs/promises";
+import { readGradebookRows, readOutputRecord, writeOutputRecord } from "../../gradebook/store.js";
+import { sha256, sweepRenamed } from "../../fs/outputs.js";
+import { hashedName, portableName } from "../../fs/student-names.js";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
 import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
 import { gradeClass, listStudents } from "../../test-run/class.js";
@@ -59,7 +62,10 @@ Options:
                      with its criterion scores; manual grades are kept) and
                      reports/<student>/<file> (a student name that differs
                      from another only by case, or is no portable file name,
-                     gains ~ and a hash of it; listed on stderr)
+                     gains ~ and a hash of it; listed on stderr); a report
+                     folder a student no longer has is removed when
+                     .grader-outputs.json records its files as theirs and
+                     they are unchanged, else left and listed on stderr
   --hidden-visibility V  how hidden tests are marked in the report: hidden,
                      after_due_date (default) or after_published
   --test-timeout S   wall seconds one test may take (default ${DEFAULT_LIMITS.testWallMs / 1000})
@@ -177,6 +183,7 @@ or the class directory holds no student folder (nothing is written then),
     // Refused in one line naming --out (exit 4) before any grading, as is a gradebook there that cannot be read.
     prepareOutDir(out, []);
     await readGradebookRows(out);
+    const record = await readOutputRecord(out);
     protect();
     const progress = process.stderr.isTTY === true;
     const rows = await gradeClass({
@@ -196,6 +203,25 @@ or the class directory holds no student folder (nothing is written then),
     if (renamed.length > 0) {
       io.stderr(`grader test: ${renamed.length} report folder(s) not named as their student (a name that differs from another only by case, or is no portable file name, gains ~ and a hash of it):\n`);
       for (const r of renamed) io.stderr(`  ${shown(JSON.stringify(r.student))} -> reports/${r.reportDir}/\n`);
+    }
+    // Reports of an earlier run in a folder the student no longer has: removed when recorded as theirs and unchanged, else listed.
+    const reportFile = (format ?? formatByName("json")!).fileName;
+    const current = new Map(rows.map((r) => [`student:${r.student}`, `reports/${r.reportDir}`]));
+    const earlier = new Map(rows.map((r) => {
+      const plain = portableName(r.student);
+      return [`student:${r.student}`, [r.student, hashedName(r.student), ...(plain !== undefined ? [plain] : [])].filter((d) => d !== "." && d !== ".." && !/[/\\]/.test(d)).map((d) => `reports/${d}`)];
+    }));
+    const { stale, kept } = await sweepRenamed(out, record, current, earlier);
+    const written = Object.fromEntries(
+      await Promise.all(rows.map(async (r) => {
+        const file = `reports/${r.reportDir}/${reportFile}`;
+        return [file, { owner: `student:${r.student}`, sha256: sha256(await readFile(path.join(out, file))) }] as const;
+      })),
+    );
+    await writeOutputRecord(out, { ...kept, ...written });
+    for (const f of stale) {
+      const student = f.owner.slice("student:".length);
+      io.stderr(`grader test: ${f.removed ? "removed" : "left stale"} ${shown(path.join(out, f.file))}: ${shown(JSON.stringify(student))}'s report of an earlier run, now in ${shown(f.now)}/; ${f.reason}\n`);
     }
     const failed = rows.filter((r) => r.failure !== undefined);
     for (const r of failed) io.stderr(`grader test: ${shown(r.student)}: not graded: ${r.failure} (${shown(path.join(dir, r.student))})\n`);
