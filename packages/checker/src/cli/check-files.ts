@@ -9,12 +9,12 @@
  * A history that cannot be read or parsed is bad input (4); anything else
  * thrown while a history is checked is a bug and is not caught here.
  */
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, statSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { basename, dirname, join, resolve } from "node:path";
-import { InputError, readRegularFileSync, ReadRegularError, UsageError } from "@dslab/protocol/cli";
+import { DirectoryError, InputError, makeDirectorySync, readRegularFileSync, ReadRegularError, UsageError } from "@dslab/protocol/cli";
 import { checkExactlyOnce } from "../exactly-once/check.js";
 import { missingIdentity } from "../exactly-once/identity.js";
 import { EdnMap, parseEdn } from "../formats/edn.js";
@@ -153,8 +153,10 @@ function htmlTargets(args: Parsed): Array<string | undefined> {
   if (out === undefined) return args.files.map(() => undefined);
   if (args.files.length > 1) {
     try {
-      mkdirSync(out, { recursive: true });
+      // One level at a time: Node's recursive mkdir loops for ever under /proc.
+      makeDirectorySync(out);
     } catch (e) {
+      if (e instanceof DirectoryError) throw new InputError(`--html ${out}: ${e.message}`, { cause: e });
       throw new InputError(`--html ${out}: cannot create the directory: ${(e as Error).message}`, { cause: e });
     }
   }
@@ -432,7 +434,7 @@ function unreadableReason(e: ReadRegularError): string {
 function writeHtml(target: string, html: string): string | undefined {
   let fd: number | undefined;
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirectorySync(dirname(target));
     // Opened without blocking and looked at first: a FIFO would hold the
     // write until a reader came, perhaps never; a device (/dev/null) is written.
     fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK, 0o666);
@@ -441,6 +443,7 @@ function writeHtml(target: string, html: string): string | undefined {
     writeFileSync(fd, html);
     return undefined;
   } catch (e) {
+    if (e instanceof DirectoryError) return `cannot write the timeline ${target}: ${e.message}`;
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === "EACCES"

@@ -328,10 +328,20 @@ describe("history-check CLI", () => {
     const underFile = join(validEdn, "t.html");
     const r = run(validEdn, "--model", "register", "--html", underFile, "--json");
     expect(r.code).toBe(4);
-    expect(JSON.parse(r.out.trim())).toMatchObject({ valid: true, html_error: `cannot write the timeline ${underFile}: a parent is not a directory` });
+    expect(JSON.parse(r.out.trim())).toMatchObject({ valid: true, html_error: `cannot write the timeline ${underFile}: ${validEdn} is a regular file, not a directory` });
     expect(r.err).toContain(`history-check: cannot write the timeline ${underFile}`);
     // An invalid verdict still wins.
     expect(run(invalidJson, "--model", "register", "--html", underFile).code).toBe(1);
+  });
+
+  it("says why the directory of --html OUT cannot be made, at once, where a recursive mkdir would never return (/proc)", () => {
+    const one = run(validEdn, "--model", "register", "--html", "/proc/dslab-no-such/t.html");
+    expect(one.code).toBe(4);
+    expect(one.out).toContain("valid.edn: valid");
+    expect(one.err).toBe("history-check: cannot write the timeline /proc/dslab-no-such/t.html: cannot create /proc/dslab-no-such: /proc allows no new directory there (ENOENT; /proc and /sys hold no data)\n");
+    const many = run(validEdn, invalidJson, "--model", "register", "--html", "/proc/dslab-no-such/");
+    expect(many.code).toBe(4);
+    expect(many.err.split("\n")[0]).toBe("history-check: --html /proc/dslab-no-such/: cannot create /proc/dslab-no-such: /proc allows no new directory there (ENOENT; /proc and /sys hold no data)");
   });
 
   it("reports an --html OUT that is a FIFO as a timeline it cannot write, at once, without waiting for a reader; the verdict stands", () => {
