@@ -12,10 +12,10 @@
  * from `--client FILE` or the same workbook, and `--client FILE` alone runs
  * it against the reference store (see pieces.ts).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { CliError, EXIT, UsageError, type Io } from "@dslab/protocol/cli";
+import { CliError, EXIT, makeDirectorySync, UsageError, type Io } from "@dslab/protocol/cli";
 import { jsonDepthExceeds } from "@dslab/protocol";
 import { MAX_TRACE_DEPTH } from "../explore/trace-file.js";
 import { plural } from "../output/plural.js";
@@ -197,7 +197,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     const html = out.replace(/\.json$/i, "") + ".html";
     const diagram = renderTraceHtml(report.traceFile, underTest(pieceModules(chosen), () => replayTrace(report.traceFile!, pieces)));
     try {
-      mkdirSync(dirname(out), { recursive: true });
+      makeDirectorySync(dirname(out));
       writeFileSync(out, JSON.stringify(report.traceFile, null, 2) + "\n");
       writeFileSync(html, diagram);
       written = { trace: out, html };

@@ -148,6 +148,13 @@ describe("kv-sim search and replay", () => {
     expect(search.exitCode).toBe(1);
     expect(search.stdout).toMatch(/^violated: appends-at-most-once: /m);
     expect(search.stderr).toMatch(new RegExp(`^kv-sim: --trace ${dir}: cannot write the trace and its diagram: EISDIR: .*; the verdict above stands$`));
+    // Under /proc a recursive mkdir would never return: the directory is made a level at a time and refused at once.
+    const proc = await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", "/proc/kv-sim-no-such/t.json"]);
+    expect(proc.exitCode).toBe(1);
+    expect(proc.stderr).toBe(
+      "kv-sim: --trace /proc/kv-sim-no-such/t.json: cannot write the trace and its diagram: cannot create /proc/kv-sim-no-such: " +
+        "/proc allows no new directory there (ENOENT; /proc and /sys hold no data); the verdict above stands",
+    );
     const trace = join(dir, "t.json");
     await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "2", "--store", MUTANT, "--trace", trace]);
     const replay = await kvSim(["replay", trace, "--solution", "--html", join(file, "t.html")]);
