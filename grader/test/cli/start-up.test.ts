@@ -25,6 +25,7 @@ describe("grader start-up", () => {
       "grader/src/cli/commands/index.ts",
       "grader/src/cli/main.ts",
       "grader/src/cli/run.ts",
+      "packages/protocol/src/cli/directory.ts",
       "packages/protocol/src/cli/index.ts",
       "packages/protocol/src/cli/out-dir.ts",
     ]);

@@ -29,6 +29,7 @@ describe("history-check start-up", () => {
     expect(loaded(["--help"]).sort()).toEqual([
       "checker/src/cli/history-check.ts",
       "checker/src/cli/run.ts",
+      "protocol/src/cli/directory.ts",
       "protocol/src/cli/index.ts",
       "protocol/src/cli/out-dir.ts",
     ]);

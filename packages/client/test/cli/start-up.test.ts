@@ -23,6 +23,7 @@ describe("kv start-up", () => {
       "client/src/cli/kv.ts",
       "client/src/cli/main.ts",
       "client/src/defaults.ts",
+      "protocol/src/cli/directory.ts",
       "protocol/src/cli/index.ts",
       "protocol/src/cli/out-dir.ts",
     ]);
