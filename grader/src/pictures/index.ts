@@ -1,6 +1,7 @@
 // `grader lesson pictures`: regenerate the course's pictures (lessons/pictures/)
 // from their scenarios, or compare them with the committed files.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { makeDirectory } from "@dslab/protocol/cli";
 import path from "node:path";
 import { PICTURES, type Picture } from "./scenarios.js";
 
@@ -19,7 +20,8 @@ export async function renderPictures(pictures: readonly Picture[] = PICTURES): P
 }
 
 export async function writePictures(dir: string, rendered: readonly RenderedPicture[]): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  // A level at a time: Node's recursive mkdir never returns under /proc.
+  await makeDirectory(dir);
   const written: string[] = [];
   for (const r of rendered) {
     const file = path.join(dir, r.picture.file);

@@ -50,6 +50,20 @@ describe("grader lesson pictures", () => {
     }
   });
 
+  test("an --out that cannot take the pictures is refused before they are drawn (exit 4), under /proc too, where a recursive mkdir never returns", async () => {
+    const file = path.join(copy, "a-file");
+    await writeFile(file, "x");
+    const underFile = await grader(["lesson", "pictures", "--out", path.join(file, "sub")]);
+    expect(underFile.code).toBe(4);
+    expect(underFile.stderr).toBe(`grader lesson pictures: --out ${path.join(file, "sub")}: ${file} exists and is not a directory; give a directory for the outputs\n`);
+    const proc = await grader(["lesson", "pictures", "--out", "/proc/grader-no-such/pictures"]);
+    expect(proc.code).toBe(4);
+    expect(proc.stderr).toBe(
+      "grader lesson pictures: --out /proc/grader-no-such/pictures: cannot create the directory /proc/grader-no-such: this file system does not allow it (ENOENT); give a directory you can write to\n",
+    );
+    expect(proc.stdout).toBe("");
+  });
+
   test("--help documents the pictures and --check; a stray argument is a usage error", async () => {
     const help = await grader(["lesson", "pictures", "--help"]);
     expect(help.code).toBe(0);

@@ -2,6 +2,7 @@
 // from real simulator runs (grader/src/pictures/).
 import path from "node:path";
 import { EXIT, json, type Command } from "../args.js";
+import { prepareOutDir } from "@dslab/protocol/cli";
 
 export const lessonPictures: Command = {
   name: "lesson pictures",
@@ -46,8 +47,10 @@ missing (--check), or a scenario no longer shows its picture; 2 usage error.
       io.stderr(`grader lesson pictures: unexpected argument ${JSON.stringify(positionals[0])}. Run \`grader lesson pictures --help\` for usage.\n`);
       return EXIT.usage;
     }
-    const { renderPictures, writePictures, comparePictures } = await import("../../pictures/index.js");
+    const { PICTURES, renderPictures, writePictures, comparePictures } = await import("../../pictures/index.js");
     const dir = path.resolve(typeof values.out === "string" ? values.out : path.join(String(values.lessons), "pictures"));
+    // Checked before the pictures are drawn (each is a simulated run): an --out that cannot take them is refused at once.
+    if (values.check !== true) prepareOutDir(dir, PICTURES.map((p) => p.file));
     let rendered;
     try {
       rendered = await renderPictures();
