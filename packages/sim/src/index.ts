@@ -3,7 +3,7 @@
 // command as child processes) under a nemesis schedule with the real
 // retrying client, records the history, checks it and writes the outputs.
 export { runInProcess, SIM_DEFAULTS, type InProcessOptions } from "./run/in-process.js";
-export { runProcessMode, probeCommand, PROCESS_DEFAULTS, HELP_MAX_BYTES, type CommandCaps, type ProcessModeOptions } from "./process/run.js";
+export { runProcessMode, probeCommand, PROCESS_DEFAULTS, HELP_MAX_BYTES, HELP_TIMEOUT_MS, type CommandCaps, type ProbeOptions, type ProcessModeOptions } from "./process/run.js";
 export { evaluateRun, type RunArtifacts } from "./run/evaluate.js";
 export { DEFAULT_CONFIG, replayCommand, validateConfig, parseNemesis, type RunConfig } from "./run/config.js";
 export { loadClient, referenceClient, type ClientFactory } from "./run/load-client.js";

@@ -7,7 +7,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa, parseCommandString } from "execa";
+import { spawn } from "node:child_process";
+import { parseCommandString } from "execa";
 import { RealTimeline } from "../world/scheduler.js";
 import { createWorldSeeds } from "../world/seeds.js";
 import { PacketSimulator } from "../network/packet-simulator.js";
@@ -50,33 +51,47 @@ const TUNING_FLAGS = [
 
 /** How much of the command's --help (stdout and stderr together) is read; past it, the command is killed. */
 export const HELP_MAX_BYTES = 64 << 10;
+/** How long the command's --help may take; past it, its process group is killed. */
+export const HELP_TIMEOUT_MS = 15_000;
+/**
+ * How long the rest of --help's output is awaited once the command has
+ * exited: a process it started in a session of its own (out of reach of its
+ * group) may hold the output open far longer.
+ */
+const HELP_EXIT_GRACE_MS = 200;
 
 export interface CommandCaps {
   dataDir: boolean;
   seed: boolean;
   flags: Set<string>;
-  /** Set when --help printed more than HELP_MAX_BYTES: it was killed there, and only its head was read. */
+  /** Set when --help printed more than HELP_MAX_BYTES or did not end in time: it was killed, and only what it had printed was read. */
   warning?: string;
+}
+
+export interface ProbeOptions {
+  /** How long --help may take before it is killed; HELP_TIMEOUT_MS unless given. */
+  timeoutMs?: number;
 }
 
 /**
  * What the command accepts, from its --help text: its first HELP_MAX_BYTES,
  * the command killed as soon as it prints more (a --help that never ends
- * would otherwise be held in memory until a far larger bound).
+ * would otherwise be held in memory until a far larger bound). The answer
+ * comes when the command exits (what it printed up to HELP_EXIT_GRACE_MS
+ * later is read), or when it has taken `timeoutMs`.
  */
-export async function probeCommand(command: string): Promise<CommandCaps> {
+export async function probeCommand(command: string, options: ProbeOptions = {}): Promise<CommandCaps> {
+  const timeoutMs = options.timeoutMs ?? HELP_TIMEOUT_MS;
   const [file, ...args] = parseCommandString(command);
   if (!file) throw new Error("--bin: empty command");
-  // In a process group of its own, killed when it exits: a child it leaves holding its output open would keep the answer from coming.
-  const child = execa(file, [...args, "--help"], { reject: false, timeout: 15_000, stdin: "ignore", all: true, buffer: false, detached: true, cleanup: false });
+  // In a process group of its own, killed when it exits or times out: a child it leaves holding its output open would keep the answer from coming.
+  const child = spawn(file, [...args, "--help"], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   trackGroup(child.pid);
-  child.on("exit", () => killGroup(child.pid));
   const head: Buffer[] = [];
   let size = 0;
   let cut = false;
-  child.all?.on("data", (chunk: Buffer | string) => {
+  const onData = (bytes: Buffer): void => {
     if (cut) return;
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     if (size + bytes.length > HELP_MAX_BYTES) {
       head.push(Buffer.from(bytes.subarray(0, HELP_MAX_BYTES - size)));
       size = HELP_MAX_BYTES;
@@ -86,16 +101,45 @@ export async function probeCommand(command: string): Promise<CommandCaps> {
     }
     head.push(bytes);
     size += bytes.length;
+  };
+  const outcome = await new Promise<"exited" | "timed-out" | Error>((resolve) => {
+    let openPipes = 2;
+    let exited = false;
+    let grace: NodeJS.Timeout | undefined;
+    const limit = setTimeout(() => finish("timed-out"), timeoutMs);
+    function finish(how: "exited" | "timed-out" | Error): void {
+      clearTimeout(limit);
+      clearTimeout(grace);
+      resolve(how);
+    }
+    // Not started at all (ENOENT, EACCES).
+    child.once("error", finish);
+    for (const pipe of [child.stdout, child.stderr]) {
+      pipe.on("data", onData);
+      pipe.once("close", () => {
+        if (--openPipes === 0 && exited) finish("exited");
+      });
+    }
+    child.once("exit", () => {
+      exited = true;
+      killGroup(child.pid);
+      if (openPipes === 0) finish("exited");
+      else grace = setTimeout(() => finish("exited"), HELP_EXIT_GRACE_MS);
+    });
   });
-  const r = await child;
-  if (!cut && r.failed && r.exitCode === undefined && !r.timedOut) {
+  killGroup(child.pid);
+  // A process out of the group's reach may still hold them open: they are not read any further.
+  child.stdout.destroy();
+  child.stderr.destroy();
+  if (outcome instanceof Error) {
     // Not started at all (ENOENT, EACCES): nothing to run a cluster of.
-    throw new Error(`--bin: cannot start ${JSON.stringify(command)}: ${(r as { originalMessage?: string }).originalMessage ?? r.shortMessage}`);
+    throw new Error(`--bin: cannot start ${JSON.stringify(command)}: ${outcome.message}`);
   }
   const text = Buffer.concat(head).toString("utf8");
   const flags = new Set(TUNING_FLAGS.map(([, flag]) => flag).filter((flag) => new RegExp(`${flag}\\b`).test(text)));
   const caps: CommandCaps = { dataDir: text.includes("--data-dir"), seed: /--seed\b/.test(text), flags };
   if (cut) caps.warning = `--bin: ${JSON.stringify(command)} --help printed more than ${HELP_MAX_BYTES >> 10} KiB; it was stopped there, and what the command takes was read from those ${HELP_MAX_BYTES >> 10} KiB`;
+  else if (outcome === "timed-out") caps.warning = `--bin: ${JSON.stringify(command)} --help did not end within ${timeoutMs / 1000} s; it was stopped there, and what the command takes was read from what it had printed`;
   return caps;
 }
 

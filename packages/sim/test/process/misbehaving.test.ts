@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { ProcessCluster } from "../../src/process/cluster.js";
 import { probeCommand, runProcessMode } from "../../src/process/run.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../../src/run/config.js";
@@ -226,6 +226,55 @@ describe("process mode: asking the command what it takes (--help)", () => {
     expect(caps.warning).toBe(`--bin: ${JSON.stringify(command)} --help printed more than 64 KiB; it was stopped there, and what the command takes was read from those 64 KiB`);
     const pids = pidsIn(file);
     expect(pids.length).toBe(1);
+    expect(await survivors(pids)).toEqual([]);
+  }, 60_000);
+
+  /** A shell script in the temp directory, made executable. */
+  function script(name: string, body: string): string {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/bin/sh\n${body}`);
+    chmodSync(file, 0o755);
+    return file;
+  }
+  /** Pids a test's command wrote; killed after each test (a process in a session of its own is out of the harness's reach). */
+  const strays: string[] = [];
+  afterEach(async () => {
+    const pids = strays.splice(0).flatMap(pidsIn);
+    for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+    expect(await survivors(pids)).toEqual([]);
+  });
+  /** The pids in `file` once it has `count` of them (the command writes them as its children start). */
+  async function pidsOnceWritten(file: string, count: number): Promise<number[]> {
+    for (let i = 0; i < 100 && pidsIn(file).length < count; i++) await sleep(100);
+    return pidsIn(file);
+  }
+
+  test("a --help that starts a process in a new session holding its output open: the answer comes within a grace after the command exits, not when that process ends", async () => {
+    const file = join(dir, "setsid-on-help.pids");
+    strays.push(file);
+    const bin = script("setsid-on-help.sh", `setsid sh -c 'echo $$ >> ${file}; exec sleep 30' &\nwhile [ ! -s ${file} ]; do sleep 0.05; done\necho "usage: setsid-on-help [--seed SEED] [--data-dir DIR]"\n`);
+    const started = performance.now();
+    const caps = await probeCommand(bin);
+    // The probe's own limit is 15 s and the held-open output would last 30 s: both far above this bound.
+    // (The script prints its help once that process is in its own session, out of reach of the script's group.)
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(caps).toMatchObject({ seed: true, dataDir: true });
+    expect(caps.warning).toBeUndefined();
+    expect(await pidsOnceWritten(file, 1)).toHaveLength(1);
+  }, 60_000);
+
+  test("a --help that does not end within the time limit is stopped with every process of its group, and the answer says so", async () => {
+    const file = join(dir, "hanging-help.pids");
+    strays.push(file);
+    const bin = script("hanging-help.sh", `sleep 30 &\necho $! >> ${file}\necho $$ >> ${file}\necho "usage: hanging-help [--seed SEED]"\nwait\n`);
+    const started = performance.now();
+    const caps = await probeCommand(bin, { timeoutMs: 1_000 });
+    expect(performance.now() - started).toBeLessThan(8_000);
+    expect(caps).toMatchObject({ seed: true, dataDir: false });
+    expect(caps.warning).toBe(`--bin: ${JSON.stringify(bin)} --help did not end within 1 s; it was stopped there, and what the command takes was read from what it had printed`);
+    const pids = await pidsOnceWritten(file, 2);
+    expect(pids).toHaveLength(2);
+    // Killed by the probe, not by the clean-up after the test.
     expect(await survivors(pids)).toEqual([]);
   }, 60_000);
 
