@@ -133,7 +133,7 @@ function createProgress(total: number, quiet: boolean): Progress {
       const width = 30;
       const filled = Math.round((done / total) * width);
       const rate = done / ((performance.now() - t0) / 1000);
-      stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} seeds, ${failing} failing, ${rate.toFixed(1)} seeds/s `);
+      stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${plural(total, "seed")}, ${failing} failing, ${rate.toFixed(1)} seeds/s `);
     };
     p.end = () => stream.write("\n");
     return p;
@@ -144,7 +144,7 @@ function createProgress(total: number, quiet: boolean): Progress {
       failing++;
       stream.write(`seed ${r.seed}: ${r.verdict}\n`);
     }
-    if (done % every === 0 || done === total) stream.write(`progress: ${done}/${total} seeds, ${failing} failing\n`);
+    if (done % every === 0 || done === total) stream.write(`progress: ${done}/${plural(total, "seed")}, ${failing} failing\n`);
   };
 }
 

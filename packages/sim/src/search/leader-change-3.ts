@@ -328,7 +328,7 @@ export function leaderChange3Model(options: LeaderChangeOptions): Model<LeaderCh
         const op = opOf(request.value);
         if (world.retry?.outcomes[op - 1] === "f") latch(world, "outcome-honest", `${r.id} applied ${JSON.stringify(request.value)} (seq ${request.seq}) after the client reported operation ${op} failed: failed means it was not and will not be applied`);
       }
-      if (sessionCount(server) > options.sessionsMax) latch(world, "sessions-bounded", `${r.id} holds ${sessionCount(server)} sessions, more than ${options.sessionsMax} for one client`);
+      if (sessionCount(server) > options.sessionsMax) latch(world, "sessions-bounded", `${r.id} holds ${plural(sessionCount(server), "session")}, more than ${options.sessionsMax} for one client`);
       // The node that appended the entry answers it; an entry of an earlier term has nobody waiting here.
       if (answer && r.log[i]!.term === r.term && awaited(world) === request.seq) {
         const problem = replyProblem(after, request, step.reply);

@@ -494,7 +494,7 @@ export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, C
     // state-machine-safety
     const applied = s.lastApplied;
     if (typeof applied === "number") {
-      if (applied > w.committed.length) latch(w, "state-machine-safety", `${id} applied entries up to ${applied}, but only ${w.committed.length} are known committed`);
+      if (applied > w.committed.length) latch(w, "state-machine-safety", `${id} applied entries up to ${applied}, but only ${plural(w.committed.length, "entry", "entries")} ${w.committed.length === 1 ? "is" : "are"} known committed`);
       else {
         for (let i = log.snapshotIndex + 1; i <= applied; i++) {
           const e = entryAt(s, i);
@@ -507,7 +507,7 @@ export function raftCore3Model(options: CoreScenarioOptions): Model<CoreWorld, C
       for (const other of w.nodes) {
         if (other.id === id || other.core.lastApplied !== applied) continue;
         if (stableText(other.core.stateMachine) !== stableText(s.stateMachine)) {
-          latch(w, "state-machine-safety", `${id} and ${other.id} both applied ${applied} entries but hold different state machines: ${stableText(s.stateMachine)} vs ${stableText(other.core.stateMachine)}`);
+          latch(w, "state-machine-safety", `${id} and ${other.id} both applied ${plural(applied, "entry", "entries")} but hold different state machines: ${stableText(s.stateMachine)} vs ${stableText(other.core.stateMachine)}`);
           break;
         }
       }

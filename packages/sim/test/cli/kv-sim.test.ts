@@ -144,6 +144,12 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toMatch(/seeds\/min, jobs 2/);
   });
 
+  test("swarm's progress line counts the seeds asked in the singular for one", async () => {
+    const r = await kvSim(["swarm", "--seeds", "1", "--time-limit-s", "1", "--nodes", "3", "--concurrency", "2"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^progress: 1\/1 seed, 0 failing$/m);
+  });
+
   test("swarm --json prints one line per seed with its replay command", async () => {
     const r = await kvSim(["swarm", "--seeds", "3", "--start-seed", "10", "--time-limit-s", "2", "--json"]);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));

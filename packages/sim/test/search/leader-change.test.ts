@@ -186,3 +186,12 @@ describe("kv-sim search and replay: leader-change-3 takes the retrying client fr
     expect(notClient.stderr).toMatch(/--client: cannot load \S+dedup-kv-store\.ts: .* exports no newClient, newOperation, onResult, classify, afterOperation/);
   });
 });
+
+describe("leader-change-3: sessions-bounded counts its sessions in the singular for one", () => {
+  test("with --sessions-max 0, the first session a replica holds: \"holds 1 session, more than 0\"", async () => {
+    const store = await loadStore(STORE_SOLUTION);
+    const r = searchScenario({ scenario: "leader-change-3", store, sessionsMax: 0 });
+    expect(r.violation?.invariant).toBe("sessions-bounded");
+    expect(r.violation?.message).toMatch(/^n\d holds 1 session, more than 0 for one client$/);
+  });
+});

@@ -17,6 +17,8 @@ import { openScenario } from "../../src/explore/index.js";
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const VOTE_TWICE_CORE = fileURLToPath(new URL("../fixtures/search-cores/vote-twice.ts", import.meta.url));
 const IGNORES_LOG_RULE_CORE = fileURLToPath(new URL("../fixtures/search-cores/ignores-log-rule.ts", import.meta.url));
+const DRIFTING_CLOCK_CORE = fileURLToPath(new URL("../fixtures/search-cores/drifting-clock.ts", import.meta.url));
+const APPLIES_AHEAD_CORE = fileURLToPath(new URL("../fixtures/search-cores/applies-ahead.ts", import.meta.url));
 const VOTE_TWICE_RULES = join(root, "grader/test/mutants/vote-twice.ts");
 const bin = fileURLToPath(new URL("../../bin/kv-sim.js", import.meta.url));
 const kvSim = (args: string[]) => execa(process.execPath, [bin, ...args], { reject: false, cwd: root, env: { FORCE_COLOR: "0" } });
@@ -169,5 +171,20 @@ describe("raft-core-3: the real reference node cores", () => {
     const store = await kvSim(["search", "--scenario", "raft-core-3", "--store", VOTE_TWICE_CORE]);
     expect(store.exitCode).toBe(2);
     expect(store.stderr).toMatch(/--store: raft-core-3 runs node cores/);
+  });
+});
+
+describe("raft-core-3: state-machine-safety counts its entries in the singular for one", () => {
+  test("two nodes that applied one entry into different state machines: \"both applied 1 entry\"", async () => {
+    const core = await loadSearchCore(DRIFTING_CLOCK_CORE);
+    const r = searchScenario({ scenario: "raft-core-3", core, appends: 0, maxTerm: 1, maxHeartbeats: 1 });
+    expect(r.violation?.invariant).toBe("state-machine-safety");
+    expect(r.violation?.message).toMatch(/^n\d and n\d both applied 1 entry but hold different state machines: /);
+  });
+
+  test("a node that applied past the one committed entry: \"only 1 entry is known committed\"", async () => {
+    const core = await loadSearchCore(APPLIES_AHEAD_CORE);
+    const r = searchScenario({ scenario: "raft-core-3", core, appends: 0, maxTerm: 1 });
+    expect(r.violation).toEqual({ invariant: "state-machine-safety", message: "n1 applied entries up to 2, but only 1 entry is known committed" });
   });
 });
