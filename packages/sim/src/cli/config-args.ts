@@ -31,6 +31,10 @@ export const CONFIG_HELP = configHelp(DEFAULT_CONFIG);
 
 export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   const nemesisText = getString(a, "nemesis");
+  // "" or " , " names no fault at all: a typo, not "none".
+  if (nemesisText !== undefined && nemesisText.split(",").every((s) => s.trim() === "")) {
+    throw new UsageError('--nemesis: empty; give a comma-separated list of faults, "all" or "none", or leave the option out');
+  }
   let nemesis = defaults.nemesis;
   try {
     if (nemesisText !== undefined) nemesis = parseNemesis(nemesisText);
@@ -41,7 +45,7 @@ export function configFromArgs(a: ParsedArgs, defaults: RunConfig): RunConfig {
   const client = getNonEmpty(a, "client", "a module exporting createClient");
   const config = {
     ...defaults,
-    seed: getString(a, "seed") ?? defaults.seed,
+    seed: getNonEmpty(a, "seed", "a seed (a number or any word)") ?? defaults.seed,
     nodes: getNumber(a, "nodes", { integer: true, min: 1 }) ?? defaults.nodes,
     timeLimitS: getNumber(a, "time-limit-s", { min: 0.001 }) ?? defaults.timeLimitS,
     rate: getNumber(a, "rate", { min: 0.001 }) ?? defaults.rate,

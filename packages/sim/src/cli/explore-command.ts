@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import { basename, join, resolve } from "node:path";
 import { EXIT, InputError, UsageError, type Io } from "@dslab/protocol/cli";
-import { getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
+import { getNonEmpty, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parseTrace, startExplorer, TraceFileError, type Explorer, type ExploreTrace } from "../explore/index.js";
 import { SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
 import { CLIENT_FILE, loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
@@ -133,14 +133,17 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
     return EXIT.ok;
   }
   if (a.flags.has("open") && a.flags.has("no-open")) throw new UsageError("--open and --no-open: give one");
-  const port = getNumber(a, "port", { integer: true, min: 0 });
-  if (port !== undefined && port > 65_535) throw new UsageError(`--port: expected an integer from 0 to 65535, got ${port}`);
+  const portText = getString(a, "port");
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && (portText!.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new UsageError(`--port: expected an integer from 0 to 65535, got ${JSON.stringify(portText)}`);
+  }
   const shape: Record<string, number> = {};
   for (const name of SHAPE_NAMES) {
     const n = getNumber(a, optionOf(name), { integer: true, min: 0 });
     if (n !== undefined) shape[name] = n;
   }
-  const tracePath = getString(a, "trace");
+  const tracePath = getNonEmpty(a, "trace", "a trace file written by kv-sim search --trace");
   if (tracePath !== undefined && Object.keys(shape).length > 0) {
     throw new UsageError(`--${optionOf(Object.keys(shape)[0]!)}: the trace file fixes the scenario's shape; give one or the other`);
   }

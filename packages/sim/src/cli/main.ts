@@ -30,14 +30,13 @@ Usage:
   kv-sim --version         the version
 
 ${exitCodeHelp()}
-Here: 1 invalid, 3 unknown (a checker ran out of budget or had nothing
-to judge); 2 also for code
-under test that cannot start or load or that throws (a --bin, --core or
---client; the workbook's piece search, replay and explore run, such as a
-stub not written yet): the module, the option or default that chose it, the
-error and the line it came from are printed; 4 an --out that cannot be
-written (checked before the run) or outputs lost after it, a trace file
-that cannot be read.
+Here: 1 invalid, 3 unknown (a checker ran out of budget or had nothing to
+judge); 2 also for code under test that cannot start or load or that throws
+(a --bin, --core or --client; the workbook's piece search, replay and
+explore run, such as a stub not written yet): the module, the option or
+default that chose it, the error and the line it came from are printed; 4 an
+--out that cannot be written (checked before the run) or outputs lost after
+it, a trace file that cannot be read.
 `;
 
 /**

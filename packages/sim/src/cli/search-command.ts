@@ -19,7 +19,7 @@ import { CliError, EXIT, makeDirectorySync, UsageError, type Io } from "@dslab/p
 import { jsonDepthExceeds } from "@dslab/protocol";
 import { MAX_TRACE_DEPTH } from "../explore/trace-file.js";
 import { plural } from "../output/plural.js";
-import { getList, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
+import { getList, getNonEmpty, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import {
   replayTrace,
   SCENARIO_INFO,
@@ -158,6 +158,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`--scenario: expected one of ${SCENARIOS.join(", ")}, got ${JSON.stringify(scenario)}`);
   const name = scenario as ScenarioName;
   const info = SCENARIO_INFO[name];
+  const tracePath = getNonEmpty(a, "trace", "a file for the trace");
   if (a.flags.has("bfs") && a.flags.has("random-dfs")) throw new UsageError("--bfs and --random-dfs: give one");
   if (getString(a, "seed") !== undefined && !a.flags.has("random-dfs")) throw new UsageError("--seed: only --random-dfs takes a seed (BFS has one order)");
   const names = (option: string, allowed: readonly string[]) => {
@@ -193,7 +194,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   let written: { trace: string; html: string } | undefined;
   let lost: string | undefined;
   if (report.violation && report.traceFile) {
-    const out = resolve(getString(a, "trace") ?? defaultTracePath(name));
+    const out = resolve(tracePath ?? defaultTracePath(name));
     const html = out.replace(/\.json$/i, "") + ".html";
     const diagram = renderTraceHtml(report.traceFile, underTest(pieceModules(chosen), () => replayTrace(report.traceFile!, pieces)));
     try {
@@ -249,6 +250,11 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   }
   if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE] [--html FILE]");
   const a = parseArgs(argv.slice(1), { options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
+  if (a.flags.has("help")) {
+    io.stdout(SEARCH_HELP);
+    return EXIT.ok;
+  }
+  const html = getNonEmpty(a, "html", "a file for the message diagram");
   let trace: TraceFile;
   try {
     trace = JSON.parse(readRegularFile(path, MAX_TRACE_FILE_BYTES)) as TraceFile;
@@ -280,7 +286,6 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     return EXIT.badInput;
   }
   for (const [i, line] of result.lines.entries()) io.stdout(`  ${String(i + 1).padStart(3)}. ${line}\n`);
-  const html = getString(a, "html");
   let lost = false;
   if (html !== undefined) {
     try {

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_CONFIG, type RunConfig } from "../run/config.js";
 import { FAULT_KINDS } from "../nemesis/schedule.js";
+import { WORKLOAD_NAMES } from "../workload/workloads.js";
 import { runSwarmInline, serveSwarmWorker, SPREAD_CHOICES, type SeedResult, type Spread, type SwarmSummary } from "../swarm/swarm.js";
 import { EXIT, type Io } from "@dslab/protocol/cli";
 import { getNumber, getString, parseArgs, UsageError } from "./args.js";
@@ -52,7 +53,11 @@ export async function swarmCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (getString(a, "seed") !== undefined) throw new UsageError("--seed: the swarm takes --start-seed and --seeds; use kv-sim run --seed N for one seed");
-  const rotate = (getString(a, "workload") ?? "all") === "all";
+  const workload = getString(a, "workload") ?? "all";
+  if (workload !== "all" && !(WORKLOAD_NAMES as readonly string[]).includes(workload)) {
+    throw new UsageError(`--workload: expected all, ${WORKLOAD_NAMES.slice(0, -1).join(", ")} or ${WORKLOAD_NAMES.at(-1)}, got ${JSON.stringify(workload)}`);
+  }
+  const rotate = workload === "all";
   if (rotate) a.options.delete("workload");
   const spread: Spread = {
     nodes: getString(a, "nodes") === undefined,

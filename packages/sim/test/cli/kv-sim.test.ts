@@ -60,6 +60,50 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toBe("");
   });
 
+  test.each([
+    [["run", "--time-limit-s", "1", "--seed", ""], /^kv-sim: --seed: empty; give a seed \(a number or any word\), or leave the option out$/m],
+    [["run", "--time-limit-s", "1", "--nemesis", ""], /^kv-sim: --nemesis: empty; give a comma-separated list of faults, "all" or "none", or leave the option out$/m],
+    [["swarm", "--seeds", "1", "--time-limit-s", "1", "--nemesis", " , "], /^kv-sim: --nemesis: empty;/m],
+    [["search", "--scenario", "raft-core-3", "--trace", ""], /^kv-sim: --trace: empty; give a file for the trace, or leave the option out$/m],
+    [["replay", "/nonexistent/trace.json", "--html", ""], /^kv-sim: --html: empty; give a file for the message diagram, or leave the option out$/m],
+    [["explore", "--trace", "", "--no-open"], /^kv-sim: --trace: empty; give a trace file written by kv-sim search --trace, or leave the option out$/m],
+  ])("kv-sim %j: an option given empty is a usage error naming it (exit 2), never its default nor the current directory", async (args, message) => {
+    const r = await kvSim(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+  });
+
+  test("swarm's error for an unknown --workload names \"all\" too, which swarm takes", async () => {
+    const r = await kvSim(["swarm", "--workload", "bank"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: --workload: expected all, lin-kv, exactly-once or sessions, got "bank"$/m);
+  });
+
+  test("replay TRACE --help prints the usage and replays nothing", async () => {
+    const r = await kvSim(["replay", "/nonexistent/trace.json", "--help"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^ {7}kv-sim replay TRACE /m);
+    expect(r.stderr).toBe("");
+  });
+
+  test("explore --port that is not a number says the range a port takes, as for one out of range", async () => {
+    const r = await kvSim(["explore", "--scenario", "raft-core-3", "--port", "http", "--no-open"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^kv-sim: --port: expected an integer from 0 to 65535, got "http"$/m);
+  });
+
+  test("kv-sim --help's paragraph on exit codes is filled: no line broken short mid-sentence", async () => {
+    const r = await kvSim(["--help"]);
+    const lines = r.stdout.split("\n");
+    const start = lines.findIndex((l) => l.startsWith("Here: "));
+    const end = lines.indexOf("", start);
+    const paragraph = lines.slice(start, end);
+    expect(paragraph.length).toBeGreaterThan(2);
+    for (const line of paragraph.slice(0, -1)) expect(line.length, line).toBeGreaterThanOrEqual(60);
+    for (const line of paragraph) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
   test("run's summary lists the first anomaly of every check, so two split-brain nodes' bad stdout lines show beside the many history anomalies they cause", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-sim-cli-"));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));

@@ -53,7 +53,7 @@ describe("kv-sim explore: the command line", () => {
   test.each([
     [["explore"], /^kv-sim: --scenario: required \(one of dedup-single/],
     [["explore", "--scenario", "dedup-double"], /^kv-sim: --scenario: expected one of .*got "dedup-double"/],
-    [["explore", "--scenario", "dedup-single", "--port", "70000"], /^kv-sim: --port: expected an integer from 0 to 65535, got 70000/],
+    [["explore", "--scenario", "dedup-single", "--port", "70000"], /^kv-sim: --port: expected an integer from 0 to 65535, got "70000"/],
     [["explore", "--scenario", "dedup-single", "--open", "--no-open"], /^kv-sim: --open and --no-open: give one/],
     [["explore", "--scenario", "dedup-single", "--solution", "--store", "x.ts"], /^kv-sim: --workbook, --solution, --store, --rules and --core: give at most one/],
     [["explore", "--scenario", "vote-rules-3", "--store", "x.ts"], /^kv-sim: --store: vote-rules-3 runs vote rules; give --rules FILE/],
