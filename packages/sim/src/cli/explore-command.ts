@@ -13,7 +13,7 @@ import { EXIT, InputError, UsageError, type Io } from "@dslab/protocol/cli";
 import { getNonEmpty, getNumber, getString, parseArgs, type ParsedArgs } from "./args.js";
 import { EXPLORE_SCENARIOS, EXPLORER_DEFAULTS, ExploreError, openScenario, parseTrace, startExplorer, TraceFileError, type Explorer, type ExploreTrace } from "../explore/index.js";
 import { SCENARIO_INFO, SCENARIOS, type ScenarioName } from "../search/index.js";
-import { CLIENT_FILE, loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
+import { checkShape, CLIENT_FILE, loadPiece, PIECE_FILE, pieceFile } from "./pieces.js";
 import { FileReadError, MAX_TRACE_FILE_BYTES, readRegularFile } from "./read-regular.js";
 import { plural } from "../output/plural.js";
 import { CodeUnderTestError } from "./module-error.js";
@@ -161,6 +161,7 @@ export async function exploreCommand(argv: string[], io: Io, env: NodeJS.Process
   const ownShape = Object.keys(SCENARIO_INFO[name].shape);
   const foreign = Object.keys(shape).find((k) => !ownShape.includes(k));
   if (foreign !== undefined) throw new UsageError(`--${optionOf(foreign)}: not a shape option of ${name} (its options: ${ownShape.map((k) => `--${optionOf(k)}`).join(", ")})`);
+  checkShape(name, shape);
   const chosen = pieceFile(a, name, env);
   // raft-core-3 without a module runs the reference core: no file, the option says so.
   const file = chosen.file === "" ? chosen.option : chosen.file;

@@ -34,6 +34,13 @@ export const REFERENCE_STORE = "the reference store";
 /** How a command names the workbook it takes a piece from when no option and no DSLAB_WORKBOOK chose one. */
 export const DEFAULT_WORKBOOK = "the default workbook (week-12/)";
 
+/** A shape `scenario` cannot take, refused as a usage error naming its option (search and explore alike). */
+export function checkShape(scenario: ScenarioName, shape: Readonly<Record<string, number>>): void {
+  if (scenario !== "dedup-single") return;
+  if (shape.clients !== undefined && (shape.clients < 1 || shape.clients > 2)) throw new UsageError(`--clients: dedup-single takes 1 or 2 clients, got ${shape.clients}`);
+  if (shape.appends === 0) throw new UsageError("--appends: dedup-single takes at least 1 append per client, got 0");
+}
+
 /** The options that choose a piece's file (`--solution` is a flag). */
 export const PIECE_OPTIONS = ["workbook", "store", "rules", "client", "core"];
 

@@ -32,7 +32,7 @@ import {
   type TraceFile,
 } from "../search/index.js";
 import { renderTraceHtml } from "../search/trace-diagram.js";
-import { CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, replayLine } from "./pieces.js";
+import { checkShape, CLIENT_FILE, loadPiece, PIECE_FILE, PIECE_OPTIONS, pieceFile, pieceModules, replayLine } from "./pieces.js";
 import { codeUnderTestThrew, type ModuleSource } from "./module-error.js";
 import { MAX_TRACE_FILE_BYTES, readRegularFile } from "./read-regular.js";
 
@@ -163,6 +163,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   if (getString(a, "seed") !== undefined && !a.flags.has("random-dfs")) throw new UsageError("--seed: only --random-dfs takes a seed (BFS has one order)");
   const names = (option: string, allowed: readonly string[]) => {
     const list = getList(a, option);
+    if (a.options.has(option) && list.length === 0) throw new UsageError(`--${option}: empty; give one or more of ${allowed.join(", ")}, or leave the option out`);
     for (const n of list) if (!allowed.includes(n)) throw new UsageError(`--${option}: ${scenario} has ${allowed.join(", ")}; got ${JSON.stringify(n)}`);
     return list;
   };
@@ -174,8 +175,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     if (!(k in info.shape)) throw new UsageError(`--${optionOf(k)}: ${scenario} has no such shape option (it has ${Object.keys(info.shape).map((x) => "--" + optionOf(x)).join(", ")})`);
     shape[k] = v;
   }
-  if (name === "dedup-single" && shape.clients !== undefined && (shape.clients < 1 || shape.clients > 2)) throw new UsageError(`--clients: dedup-single takes 1 or 2 clients, got ${shape.clients}`);
-  if (name === "dedup-single" && shape.appends === 0) throw new UsageError("--appends: at least 1");
+  checkShape(name, shape);
   const options = {
     strategy: a.flags.has("random-dfs") ? ("random-dfs" as const) : ("bfs" as const),
     seed: getNumber(a, "seed", { integer: true, min: 0 }),

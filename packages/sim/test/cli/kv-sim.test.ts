@@ -74,6 +74,18 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(r.stdout).toBe("");
   });
 
+  test.each([
+    [["search", "--scenario", "raft-core-3", "--invariant", ""], /^kv-sim: --invariant: empty; give one or more of one-leader-per-term, .*, core-keeps-running, or leave the option out$/m],
+    [["search", "--scenario", "raft-core-3", "--goal", " , "], /^kv-sim: --goal: empty; give one or more of leader-elected, write-committed, clients-done, or leave the option out$/m],
+    [["search", "--scenario", "dedup-single", "--prune", ""], /^kv-sim: --prune: empty; give one or more of clients-done, or leave the option out$/m],
+    [["search", "--scenario", "dedup-single", "--appends", "0"], /^kv-sim: --appends: dedup-single takes at least 1 append per client, got 0$/m],
+  ])("kv-sim %j: a list of names given empty, or a shape the scenario cannot take, is a usage error naming the option", async (args, message) => {
+    const r = await kvSim(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+  });
+
   test("swarm's error for an unknown --workload names \"all\" too, which swarm takes", async () => {
     const r = await kvSim(["swarm", "--workload", "bank"]);
     expect(r.exitCode).toBe(2);

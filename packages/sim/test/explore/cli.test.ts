@@ -59,7 +59,8 @@ describe("kv-sim explore: the command line", () => {
     [["explore", "--scenario", "vote-rules-3", "--store", "x.ts"], /^kv-sim: --store: vote-rules-3 runs vote rules; give --rules FILE/],
     [["explore", "--scenario", "dedup-single", "--max-term", "3"], /^kv-sim: --max-term: not a shape option of dedup-single \(its options: --clients, --appends/],
     [["explore", "--scenario", "dedup-single", "--store", "no/such/store.ts"], /^kv-sim: --store: cannot load .*no\/such\/store\.ts/],
-    [["explore", "--scenario", "dedup-single", "--clients", "3", "--solution"], /^kv-sim: dedup-single takes 1 or 2 clients, not 3/],
+    [["explore", "--scenario", "dedup-single", "--clients", "3", "--solution"], /^kv-sim: --clients: dedup-single takes 1 or 2 clients, got 3$/m],
+    [["explore", "--scenario", "dedup-single", "--appends", "0", "--solution"], /^kv-sim: --appends: dedup-single takes at least 1 append per client, got 0$/m],
     [["explore", "--scenaro", "dedup-single"], /^kv-sim: unknown option --scenaro \(did you mean --scenario\?\)/],
   ])("kv-sim %j is a usage error (exit 2)", async (args, message) => {
     const r = await kvSim(args);
