@@ -34,6 +34,11 @@ function scenarioHelp(): string {
   return out.join("\n");
 }
 
+/** A size in whole MiB when it is one, else in bytes. */
+function sizeText(bytes: number): string {
+  return bytes % (1 << 20) === 0 ? `${bytes >> 20} MiB` : `${bytes.toLocaleString("en-US")} bytes`;
+}
+
 export const EXPLORE_HELP = `kv-sim explore: step through a search scenario in the browser; walk a trace to its violation
 
 Usage: kv-sim explore --scenario NAME [--trace FILE] [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE]
@@ -62,12 +67,12 @@ The page shows each node's and client's state side by side, the invariants' verd
 (a broken one in red, with its sentence), the enabled events (deliver, duplicate, drop
 a message; fire a timer) as buttons, the trace and the path taken. Keys: left and right
 arrows step back and forward. It serves until Ctrl-C. The path holds at most
-${EXPLORER_DEFAULTS.maxPathLength} states; request bodies at most ${EXPLORER_DEFAULTS.maxBodyBytes} bytes. A step of the code under test
+${EXPLORER_DEFAULTS.maxPathLength.toLocaleString("en-US")} states; request bodies at most ${sizeText(EXPLORER_DEFAULTS.maxBodyBytes)}. A step of the code under test
 that runs for more than ${EXPLORER_DEFAULTS.maxCallMs / 1000} s (an endless loop) is stopped, and the page says so.
 
 Exit codes: 0 stopped by Ctrl-C; 2 usage (also a piece that cannot load or throws building
-the initial state, a port in use);
-4 a trace file that cannot be read (or is not a regular file), is not a search trace, or does not fit the scenario.
+the initial state, a port in use); 4 a trace file that cannot be read (or is not a regular
+file), is not a search trace, or does not fit the scenario.
 
 Example:
   npm run kv-sim -- search --scenario dedup-single --clients 1 --appends 2 \\

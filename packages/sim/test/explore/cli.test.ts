@@ -46,6 +46,8 @@ describe("kv-sim explore: the command line", () => {
     expect(r.stdout).toMatch(/^kv-sim explore: /);
     for (const option of ["--scenario", "--trace", "--workbook", "--solution", "--store", "--rules", "--core", "--port", "--open", "--no-open", "--max-term", "--clients"]) expect(r.stdout).toContain(option);
     expect(r.stdout).toMatch(/Exit codes: 0 stopped by Ctrl-C; 2 usage/);
+    expect(r.stdout).toMatch(/a port in use\); 4 a trace file/);
+    expect(r.stdout).toContain("The path holds at most\n10,000 states; request bodies at most 1 MiB.");
     const all = await kvSim(["--help"]);
     expect(all.stdout).toMatch(/^ {2}kv-sim explore \[options\] /m);
   });
