@@ -55,8 +55,8 @@ export const HELP_MAX_BYTES = 64 << 10;
 export const HELP_TIMEOUT_MS = 15_000;
 /**
  * How long the rest of --help's output is awaited once the command has
- * exited: a process it started in a session of its own (out of reach of its
- * group) may hold the output open far longer.
+ * exited: a process it started with setsid (outside its process group, so
+ * out of reach) may hold the output open far longer.
  */
 const HELP_EXIT_GRACE_MS = 200;
 

@@ -236,7 +236,7 @@ describe("process mode: asking the command what it takes (--help)", () => {
     chmodSync(file, 0o755);
     return file;
   }
-  /** Pids a test's command wrote; killed after each test (a process in a session of its own is out of the harness's reach). */
+  /** Pids a test's command wrote; killed after each test (a process started with setsid is out of the harness's reach). */
   const strays: string[] = [];
   afterEach(async () => {
     const pids = strays.splice(0).flatMap(pidsIn);
@@ -249,14 +249,14 @@ describe("process mode: asking the command what it takes (--help)", () => {
     return pidsIn(file);
   }
 
-  test("a --help that starts a process in a new session holding its output open: the answer comes within a grace after the command exits, not when that process ends", async () => {
+  test("a --help that starts a process with setsid, outside its group, holding its output open: the answer comes within a grace after the command exits, not when that process ends", async () => {
     const file = join(dir, "setsid-on-help.pids");
     strays.push(file);
     const bin = script("setsid-on-help.sh", `setsid sh -c 'echo $$ >> ${file}; exec sleep 30' &\nwhile [ ! -s ${file} ]; do sleep 0.05; done\necho "usage: setsid-on-help [--seed SEED] [--data-dir DIR]"\n`);
     const started = performance.now();
     const caps = await probeCommand(bin);
     // The probe's own limit is 15 s and the held-open output would last 30 s: both far above this bound.
-    // (The script prints its help once that process is in its own session, out of reach of the script's group.)
+    // (The script prints its help once that process has left the script's group, out of its reach.)
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(caps).toMatchObject({ seed: true, dataDir: true });
     expect(caps.warning).toBeUndefined();
