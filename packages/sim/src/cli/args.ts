@@ -15,11 +15,24 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-export function parseArgs(argv: readonly string[], spec: { options: readonly string[]; flags: readonly string[] }): ParsedArgs {
+/**
+ * `command` names the subcommand in the refusal of a stray argument, and
+ * `takes` what it takes (default "only options"): `unexpected argument
+ * "extra": kv-sim run takes only options (kv-sim run --help lists them)`.
+ */
+export function parseArgs(argv: readonly string[], spec: { command?: string; takes?: string; options: readonly string[]; flags: readonly string[] }): ParsedArgs {
   const config: OptionSpec = {};
   for (const name of spec.options) config[name] = { type: "string", multiple: true };
   for (const name of spec.flags) config[name] = name === "help" ? { type: "boolean", short: "h" } : { type: "boolean" };
-  const { values } = parseOptions(argv, config, { positionals: false });
+  let values: ReturnType<typeof parseOptions>["values"];
+  try {
+    ({ values } = parseOptions(argv, config, { positionals: false }));
+  } catch (e) {
+    if (spec.command !== undefined && e instanceof UsageError && e.message.startsWith("unexpected argument ")) {
+      throw new UsageError(`${e.message}: kv-sim ${spec.command} takes ${spec.takes ?? "only options"} (kv-sim ${spec.command} --help lists them)`, { cause: e });
+    }
+    throw e;
+  }
   const options = new Map<string, string[]>();
   const flags = new Set<string>();
   for (const [name, value] of Object.entries(values)) {

@@ -130,6 +130,7 @@ function untilSignal(): Promise<void> {
 
 export async function exploreCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env, shell: ExploreShell = { isTty: process.stdout.isTTY === true }): Promise<number> {
   const a = parseArgs(argv, {
+    command: "explore",
     options: ["scenario", "trace", "workbook", "store", "rules", "client", "core", "port", ...SHAPE_NAMES.map(optionOf)],
     flags: ["solution", "open", "no-open", "help"],
   });

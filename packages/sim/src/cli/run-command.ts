@@ -54,7 +54,7 @@ export function defaultOutDir(seed: string): string {
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
-  const a = parseArgs(argv, { options: [...CONFIG_OPTIONS, "bin", "out"], flags: ["json", "help"] });
+  const a = parseArgs(argv, { command: "run", options: [...CONFIG_OPTIONS, "bin", "out"], flags: ["json", "help"] });
   if (a.flags.has("help")) {
     io.stdout(RUN_HELP);
     return 0;

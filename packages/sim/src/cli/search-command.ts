@@ -146,6 +146,7 @@ export function renderReport(r: SearchReport): string {
 
 export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const a = parseArgs(argv, {
+    command: "search",
     options: ["scenario", "seed", "max-depth", "max-time-s", "invariant", "prune", "goal", "trace", ...SHAPE_OPTIONS.map(optionOf), ...PIECE_OPTIONS],
     flags: ["bfs", "random-dfs", "solution", "json", "no-reduce", "help"],
   });
@@ -180,7 +181,7 @@ export async function searchCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     strategy: a.flags.has("random-dfs") ? ("random-dfs" as const) : ("bfs" as const),
     seed: getNumber(a, "seed", { integer: true, min: 0 }),
     maxDepth: getNumber(a, "max-depth", { integer: true, min: 0 }),
-    maxTimeS: getNumber(a, "max-time-s", { min: 0 }),
+    maxTimeS: positiveSeconds(getNumber(a, "max-time-s", { min: 0 })),
     invariants: invariants.length > 0 ? invariants : undefined,
     prune: names("prune", info.predicates),
     goal: names("goal", info.predicates),
@@ -249,7 +250,7 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
     return EXIT.ok;
   }
   if (path === undefined || path.startsWith("-")) throw new UsageError("replay: name the trace file first: kv-sim replay TRACE [--workbook DIR | --solution | --store FILE | --rules FILE | --core FILE] [--client FILE] [--html FILE]");
-  const a = parseArgs(argv.slice(1), { options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
+  const a = parseArgs(argv.slice(1), { command: "replay", takes: "one trace file, then options", options: [...PIECE_OPTIONS, "html"], flags: ["solution", "help"] });
   if (a.flags.has("help")) {
     io.stdout(SEARCH_HELP);
     return EXIT.ok;
@@ -304,4 +305,10 @@ export async function replayCommand(argv: string[], io: Io, env: NodeJS.ProcessE
   io.stdout(`verdict: every invariant holds (${trace.invariants.join(", ")})${result.diverged ? ` up to step ${result.diverged.step - 1}` : ""}\n`);
   // Nothing invalid, but the diagram asked for is lost: not 0 (as kv-sim run's outputs).
   return lost ? EXIT.badInput : EXIT.ok;
+}
+
+/** --max-time-s 0 would stop the search before its first state: a usage error, not an "unknown" verdict over nothing. */
+function positiveSeconds(s: number | undefined): number | undefined {
+  if (s === 0) throw new UsageError(`--max-time-s: expected a number of seconds above 0, got "0"`);
+  return s;
 }

@@ -23,7 +23,8 @@ export const DEFAULT_JOBS = 1;
 export const SWARM_HELP = `kv-sim swarm: many in-process seeds, each a full run with faults, heal, liveness and checkers
 
 Usage: kv-sim swarm [--seeds ${DEFAULT_SWARM_SEEDS}] [--start-seed ${DEFAULT_START_SEED}] [--jobs ${DEFAULT_JOBS}] [--workload all] [--nodes N]
-                    [--concurrency N] [--time-limit-s S] [--nemesis all]
+                    [--concurrency N] [--time-limit-s S] [--rate R] [--nemesis all]
+                    [--liveness-bound-s S] [--core FILE] [--client FILE]
                     [--stop-on-failure] [--json]
 
   --seeds N              how many seeds (default ${DEFAULT_SWARM_SEEDS})
@@ -47,7 +48,7 @@ Example:
 `;
 
 export async function swarmCommand(argv: string[], io: Io): Promise<number> {
-  const a = parseArgs(argv, { options: [...CONFIG_OPTIONS, "seeds", "start-seed", "jobs"], flags: ["json", "help", "stop-on-failure"] });
+  const a = parseArgs(argv, { command: "swarm", options: [...CONFIG_OPTIONS, "seeds", "start-seed", "jobs"], flags: ["json", "help", "stop-on-failure"] });
   if (a.flags.has("help")) {
     io.stdout(SWARM_HELP);
     return 0;

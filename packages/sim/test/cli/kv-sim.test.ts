@@ -39,6 +39,32 @@ describe("kv-sim CLI: run, swarm, --help everywhere; a failing seed prints the c
     expect(x.stderr).toMatch(/--bin: cannot start "no-such-command-xyz": .*ENOENT/);
   });
 
+  test.each([
+    [["run", "extra"], 'kv-sim: unexpected argument "extra": kv-sim run takes only options (kv-sim run --help lists them)'],
+    [["swarm", "10"], 'kv-sim: unexpected argument "10": kv-sim swarm takes only options (kv-sim swarm --help lists them)'],
+    [["search", "dedup-single"], 'kv-sim: unexpected argument "dedup-single": kv-sim search takes only options (kv-sim search --help lists them)'],
+    [["replay", "t.json", "more"], 'kv-sim: unexpected argument "more": kv-sim replay takes one trace file, then options (kv-sim replay --help lists them)'],
+    [["explore", "dedup-single"], 'kv-sim: unexpected argument "dedup-single": kv-sim explore takes only options (kv-sim explore --help lists them)'],
+  ])("kv-sim %j: a stray argument is a usage error that names the subcommand and what it takes", async (args, message) => {
+    const r = await kvSim(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(message);
+  });
+
+  test("search --max-time-s 0 is a usage error, not a search stopped before its first state", async () => {
+    const r = await kvSim(["search", "--scenario", "dedup-single", "--solution", "--max-time-s", "0"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe('kv-sim: --max-time-s: expected a number of seconds above 0, got "0"');
+  });
+
+  test("swarm --help's usage line names every option its list documents", async () => {
+    const r = await kvSim(["swarm", "--help"]);
+    const usage = r.stdout.slice(r.stdout.indexOf("Usage:"), r.stdout.indexOf("\n\n", r.stdout.indexOf("Usage:")));
+    const listed = [...r.stdout.matchAll(/^  (--[a-z-]+)/gm)].map((m) => m[1]!);
+    expect(listed.length).toBeGreaterThan(10);
+    for (const option of listed) expect(usage).toContain(option);
+  });
+
   test("an option that takes one value, given twice, is a usage error naming it (exit 2), not the last one silently", async () => {
     const r = await kvSim(["run", "--seed", "1", "--time-limit-s", "1", "--seed", "2"]);
     expect(r.exitCode).toBe(2);
