@@ -8,7 +8,8 @@
  * printing gives back what was read. Nesting is bounded (NESTING_DEPTH_MAX),
  * so hostile input is an error with its position, not a stack overflow.
  */
-import { NESTING_DEPTH_MAX, OpTooLongError, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
+import { CHARS_PER_LOOK, NESTING_DEPTH_MAX, OpTooLongError, ParseError, ReadTimeLimitError, TOO_DEEP, positionAt } from "./parse-error.js";
+import type { ReadDeadline } from "./parse-error.js";
 
 /**
  * `:name`. Interned: while a keyword is in use anywhere, `kw("x")` gives that
@@ -203,7 +204,12 @@ export class EdnReader {
   opMaxChars = Infinity;
   opStart = 0;
   opNumber = 0;
+  /** The line the operation being read starts on: where a ReadTimeLimitError places it. */
+  opLine = 1;
   private formsRead = 0;
+  /** When reading must stop (`setDeadline`); its clock is looked at once `pos` reaches `lookAt`. */
+  private deadline: ReadDeadline | undefined = undefined;
+  private lookAt = Infinity;
 
   constructor(
     readonly text: string,
@@ -222,6 +228,25 @@ export class EdnReader {
 
   leave(): void {
     this.depth--;
+  }
+
+  /**
+   * Stop with a ReadTimeLimitError once `deadline.now()` is past
+   * `deadline.at`: its clock is looked at between two items of a collection
+   * (or two entries of a map), once every CHARS_PER_LOOK characters, however
+   * deep; the error names the operation being read (`opLine`, and `opNumber`
+   * operations before it).
+   */
+  setDeadline(deadline: ReadDeadline | undefined): void {
+    this.deadline = deadline;
+    this.lookAt = deadline === undefined ? Infinity : this.pos + CHARS_PER_LOOK;
+  }
+
+  /** Looks at the deadline's clock when `pos` has reached `lookAt` (see `setDeadline`). */
+  lookAtClock(): void {
+    if (this.pos < this.lookAt) return;
+    this.lookAt = this.pos + CHARS_PER_LOOK;
+    if (this.deadline!.now() > this.deadline!.at) throw new ReadTimeLimitError(this.opLine, this.opNumber);
   }
 
   /** Fails with OpTooLongError, placed where the operation starts, once `pos` is more than `opMaxChars` past it. */
@@ -264,6 +289,7 @@ export class EdnReader {
     if (this.depth === 0) {
       this.opStart = this.pos;
       this.opNumber = this.formsRead++;
+      this.opLine = this.line;
     }
     this.enter();
     const value = this.readValue();
@@ -311,6 +337,7 @@ export class EdnReader {
     for (;;) {
       this.skipWhitespace();
       this.checkOpLength();
+      if (this.pos >= this.lookAt) this.lookAtClock();
       if (this.pos >= this.text.length) this.fail(`unclosed collection: expected '${closeText}'`, start);
       if (this.text.charCodeAt(this.pos) === close) {
         this.pos++;
@@ -320,6 +347,7 @@ export class EdnReader {
       if (at !== undefined) {
         this.opStart = this.pos;
         this.opNumber = items.length;
+        this.opLine = this.line;
         at.lines.push(this.line);
         at.columns.push(this.pos - this.lineStart + 1);
       }
@@ -337,6 +365,7 @@ export class EdnReader {
     for (;;) {
       this.skipWhitespace();
       this.checkOpLength();
+      if (this.pos >= this.lookAt) this.lookAtClock();
       if (this.pos >= this.text.length) this.fail("unclosed collection: expected '}'", start);
       if (this.text.charCodeAt(this.pos) === 125) {
         this.pos++;
@@ -546,10 +575,15 @@ export function parseEdn(text: string, source = "<edn>"): EdnValue {
   return value;
 }
 
-/** Reads every top-level form in `text`, with the line each starts on. */
-export function parseEdnForms(text: string, source = "<edn>", opMaxChars = Infinity): EdnForm[] {
+/**
+ * Reads every top-level form in `text`, with the line each starts on. With
+ * `deadline`, stops with a ReadTimeLimitError once it has passed (looked at
+ * every CHARS_PER_LOOK characters, see `EdnReader.setDeadline`).
+ */
+export function parseEdnForms(text: string, source = "<edn>", opMaxChars = Infinity, deadline?: ReadDeadline): EdnForm[] {
   const r = new EdnReader(text, source);
   r.opMaxChars = opMaxChars;
+  r.setDeadline(deadline);
   const forms: EdnForm[] = [];
   while (!r.atEnd()) {
     const line = r.line;

@@ -15,7 +15,8 @@ import { EdnChar, EdnList, EdnMap, EdnReader, EdnSet, EdnSymbol, EdnTagged, Keyw
 import type { JsonValue } from "./json.js";
 import { jsonItemLines, parseJson, printJson } from "./json.js";
 import { flatString } from "./flat-string.js";
-import { OpTooLongError, ParseError, ReadTimeLimitError } from "./parse-error.js";
+import { CHARS_PER_LOOK, OpTooLongError, ParseError, ReadTimeLimitError } from "./parse-error.js";
+import type { ReadDeadline } from "./parse-error.js";
 import type { History, Op, OpType, Process, Value } from "../history/op.js";
 import { OP_TYPES } from "../history/op.js";
 
@@ -28,10 +29,12 @@ export interface ReadOptions {
   format?: HistoryFormat;
   /**
    * Stop with a ReadTimeLimitError once `now()` is past `at`: the clock is
-   * looked at before an operation, every EVENTS_PER_LOOK operations and
-   * after every CHARS_PER_LOOK characters, never inside one operation's
-   * value (a file read as one vector or array in full first, when it is not
-   * in the usual shape, is looked at as its operations are made from it).
+   * looked at before an operation every EVENTS_PER_LOOK operations, and
+   * while parsing, in any format and shape, every CHARS_PER_LOOK characters
+   * (between two items of a collection, however deep in an operation's
+   * value; a string is read to its end); the error names the operation
+   * being read. Then, once parsed, as the operations are made from the
+   * values read.
    */
   deadline?: ReadDeadline;
   /**
@@ -43,16 +46,8 @@ export interface ReadOptions {
   opMaxChars?: number;
 }
 
-export interface ReadDeadline {
-  at: number;
-  now: () => number;
-}
-
 /** Operations read between two looks at the deadline's clock (a power of two): the clock is far slower than an operation. */
 const EVENTS_PER_LOOK = 1024;
-
-/** Characters read between two looks at the deadline's clock, however few operations they hold. */
-const CHARS_PER_LOOK = 1 << 20;
 
 /** The looks at a deadline's clock while a history is read. */
 class ClockLooks {
@@ -187,11 +182,14 @@ function readEdnHistory(text: string, source: string, deadline: ReadDeadline | u
 function readEdnOps(text: string, source: string, deadline: ReadDeadline | undefined, opMaxChars: number): Op[] | undefined {
   const r = new EdnReader(text, source);
   r.opMaxChars = opMaxChars;
+  // Values the reader reads (those not scanned in place here) look at the clock as they go.
+  r.setDeadline(deadline);
   const clock = new ClockLooks(deadline);
   /** One operation at `r.pos`, its length bounded; false when it is not in the usual shape. */
   const readOp = (): boolean => {
     r.opStart = r.pos;
     r.opNumber = ops.length;
+    r.opLine = r.line;
     if (!readEdnOp(r, fields, names, ops)) return false;
     r.checkOpLength();
     return true;
@@ -400,24 +398,24 @@ function nameAt(names: string[], text: string, start: number, end: number): stri
  * across lines), or the items of a single top-level vector or list.
  */
 function readEdnForms(text: string, source: string, deadline: ReadDeadline | undefined, opMaxChars: number): History {
-  const forms = parseEdnForms(text, source, opMaxChars);
+  // The whole text is parsed first, looking at the clock as it goes, so that a syntax error anywhere comes before an error in an operation.
+  const forms = parseEdnForms(text, source, opMaxChars, deadline);
   const clock = new ClockLooks(deadline);
-  let items: Array<{ value: EdnValue; line: number; column: number }> = forms;
   // A single vector or list of maps: Knossos' test files, `(pr-str history)`.
   const only = forms.length === 1 ? forms[0]! : undefined;
   const seq = only === undefined ? undefined : Array.isArray(only.value) ? only.value : only.value instanceof EdnList ? only.value.items : undefined;
-  if (only !== undefined && seq !== undefined) {
-    const lines = ednItemLines(seq);
-    const columns = ednItemColumns(seq);
-    items = seq.map((value, i) => ({ value, line: lines?.[i] ?? only.line, column: columns?.[i] ?? only.column }));
-  }
+  const count = seq !== undefined ? seq.length : forms.length;
+  const lines = seq === undefined ? undefined : ednItemLines(seq);
+  const columns = seq === undefined ? undefined : ednItemColumns(seq);
   const ops: Op[] = [];
-  for (const item of items) {
-    const line = item.line;
+  for (let i = 0; i < count; i++) {
+    const form = seq === undefined ? forms[i]! : undefined;
+    const item = form !== undefined ? form.value : seq![i]!;
+    const line = form !== undefined ? form.line : (lines?.[i] ?? only!.line);
     clock.before(ops.length, line, 0);
     // Jepsen 0.3 prints its ops as records: #jepsen.history.Op{:index 0, ...}.
-    const value = item.value instanceof EdnTagged && item.value.value instanceof EdnMap ? item.value.value : item.value;
-    if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line, column: item.column });
+    const value = item instanceof EdnTagged && item.value instanceof EdnMap ? item.value : item;
+    if (!(value instanceof EdnMap)) throw new ParseError(`expected an operation map, got ${printEdn(value).slice(0, 60)}`, { source, line, column: form !== undefined ? form.column : (columns?.[i] ?? only!.column) });
     const fields = new OpFields();
     for (const [k, v] of value.entries) fields.set(fieldName(k), v);
     ops.push(atLine(opFromFields(fields, ops.length, source, line), line));
@@ -430,7 +428,7 @@ function readJsonHistory(text: string, source: string, deadline: ReadDeadline | 
   const ops: Op[] = [];
   const clock = new ClockLooks(deadline);
   if (trimmed.startsWith("[")) {
-    const all = parseJson(text, source, 1, opMaxChars);
+    const all = parseJson(text, source, 1, opMaxChars, deadline);
     if (!Array.isArray(all)) throw new ParseError("expected an array of operations", { source, line: 1 });
     const lines = jsonItemLines(all);
     for (let i = 0; i < all.length; i++) {
@@ -440,20 +438,21 @@ function readJsonHistory(text: string, source: string, deadline: ReadDeadline | 
     }
     return ops;
   }
-  const lines = text.split("\n");
-  let offset = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    offset += line.length + 1;
+  // Line by line as the text goes (no array of every line made first, which takes seconds for a large file before the clock is looked at).
+  for (let start = 0, i = 0; start <= text.length; i++) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
     if (line.trim() === "") continue;
-    clock.before(ops.length, i + 1, offset);
+    clock.before(ops.length, i + 1, start);
     // One object per line: the line is the operation, measured before it is parsed.
     if (line.length > opMaxChars) throw new OpTooLongError(ops.length, opMaxChars, { source, line: i + 1, column: 1 });
     let value: JsonValue;
     try {
       value = parseJson(line, source, i + 1);
     } catch (e) {
-      if (e instanceof ParseError && ops.length === 0) throw objectAcrossLines(text, lines, source) ?? e;
+      if (e instanceof ParseError && ops.length === 0) throw objectAcrossLines(text, source, deadline) ?? e;
       throw e;
     }
     ops.push(atLine(opFromJson(value, ops.length, { source, line: i + 1 }), i + 1));
@@ -467,14 +466,16 @@ function readJsonHistory(text: string, source: string, deadline: ReadDeadline | 
  * error that says so; a line-by-line reading would stop at its first line
  * with a syntax error that names no real mistake.
  */
-function objectAcrossLines(text: string, lines: string[], source: string): ParseError | undefined {
+function objectAcrossLines(text: string, source: string, deadline: ReadDeadline | undefined): ParseError | undefined {
   let whole: JsonValue;
   try {
-    whole = parseJson(text, source);
+    // Out of time (or not JSON), the error of the first line stands.
+    whole = parseJson(text, source, 1, Infinity, deadline);
   } catch {
     return undefined;
   }
   if (whole === null || typeof whole !== "object" || Array.isArray(whole)) return undefined;
+  const lines = text.split("\n");
   const first = lines.findIndex((l) => l.trim() !== "") + 1;
   let last = lines.length;
   while (last > first && lines[last - 1]!.trim() === "") last--;

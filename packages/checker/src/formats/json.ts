@@ -5,7 +5,8 @@
  * is bounded (NESTING_DEPTH_MAX), so hostile input is an error, not a stack
  * overflow.
  */
-import { NESTING_DEPTH_MAX, OpTooLongError, ParseError, TOO_DEEP, positionAt } from "./parse-error.js";
+import { CHARS_PER_LOOK, NESTING_DEPTH_MAX, OpTooLongError, ParseError, ReadTimeLimitError, TOO_DEEP, positionAt } from "./parse-error.js";
+import type { ReadDeadline } from "./parse-error.js";
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -16,12 +17,28 @@ class JsonReader {
   /** Where the item of the top-level array being read starts, and its index: each item is an operation, its length bounded by `opMaxChars`. */
   private opStart = 0;
   private opNumber = 0;
+  /** The line `pos` is on (a JSON text has newlines only between tokens), and the one the operation being read starts on. */
+  private line: number;
+  private opLine: number;
+  /** Where the deadline's clock is looked at next: every CHARS_PER_LOOK characters, between two items or entries. */
+  private lookAt: number;
   constructor(
     private readonly text: string,
     private readonly source: string,
     private readonly firstLine: number,
     private readonly opMaxChars: number,
-  ) {}
+    private readonly deadline: ReadDeadline | undefined,
+  ) {
+    this.line = this.opLine = firstLine;
+    this.lookAt = deadline === undefined ? Infinity : CHARS_PER_LOOK;
+  }
+
+  /** Stops with ReadTimeLimitError, at the operation being read, when the deadline has passed; looked at every CHARS_PER_LOOK characters. */
+  private lookAtClock(): void {
+    if (this.pos < this.lookAt) return;
+    this.lookAt = this.pos + CHARS_PER_LOOK;
+    if (this.deadline!.now() > this.deadline!.at) throw new ReadTimeLimitError(this.opLine, this.opNumber);
+  }
 
   /** Fails with OpTooLongError, placed where the operation starts, once `pos` is more than `opMaxChars` past it. */
   private checkOpLength(): void {
@@ -36,8 +53,11 @@ class JsonReader {
     const t = this.text;
     while (this.pos < t.length) {
       const c = t.charCodeAt(this.pos);
-      if (c === 32 || c === 9 || c === 10 || c === 13) this.pos++;
-      else break;
+      if (c === 32 || c === 9 || c === 13) this.pos++;
+      else if (c === 10) {
+        this.pos++;
+        this.line++;
+      } else break;
     }
   }
 
@@ -71,6 +91,7 @@ class JsonReader {
     for (;;) {
       this.ws();
       this.checkOpLength();
+      if (this.pos >= this.lookAt) this.lookAtClock();
       if (this.text[this.pos] !== '"') this.fail("expected a string key");
       const key = this.string();
       this.ws();
@@ -88,24 +109,26 @@ class JsonReader {
     }
   }
 
-  /** Offsets of the items of the top-level array, when the document is one. */
-  topItems: { array: JsonValue[]; offsets: number[] } | undefined;
+  /** The lines the items of the top-level array start on, when the document is one. */
+  topItems: { array: JsonValue[]; lines: number[] } | undefined;
 
   private array(): JsonValue[] {
     const out: JsonValue[] = [];
-    const offsets: number[] | undefined = this.depth === 1 ? [] : undefined;
-    if (offsets !== undefined) this.topItems = { array: out, offsets };
+    const lines: number[] | undefined = this.depth === 1 ? [] : undefined;
+    if (lines !== undefined) this.topItems = { array: out, lines };
     this.pos++;
     this.ws();
     if (this.text[this.pos] === "]") return this.pos++, out;
     for (;;) {
       this.ws();
       this.checkOpLength();
-      if (offsets !== undefined) {
+      if (this.pos >= this.lookAt) this.lookAtClock();
+      if (lines !== undefined) {
         this.opStart = this.pos;
         this.opNumber = out.length;
+        this.opLine = this.line;
+        lines.push(this.line);
       }
-      offsets?.push(this.pos);
       out.push(this.value());
       this.ws();
       const c = this.text[this.pos];
@@ -177,23 +200,19 @@ export function jsonItemLines(array: JsonValue[]): readonly number[] | undefined
   return itemLines.get(array);
 }
 
-/** Parses one JSON document. `firstLine` offsets reported line numbers. */
-export function parseJson(text: string, source = "<json>", firstLine = 1, opMaxChars = Infinity): JsonValue {
-  const r = new JsonReader(text, source, firstLine, opMaxChars);
+/**
+ * Parses one JSON document. `firstLine` offsets reported line numbers.
+ * With `deadline`, stops with a ReadTimeLimitError once it has passed,
+ * looked at between two items or entries once every CHARS_PER_LOOK
+ * characters: the error gives the line the item of the top-level array
+ * being read starts on, and how many items came before it.
+ */
+export function parseJson(text: string, source = "<json>", firstLine = 1, opMaxChars = Infinity, deadline?: ReadDeadline): JsonValue {
+  const r = new JsonReader(text, source, firstLine, opMaxChars, deadline);
   const v = r.value();
   r.ws();
   if (r.pos < text.length) r.fail("unexpected text after the JSON value");
-  if (r.topItems !== undefined && r.topItems.array === v) {
-    // Offsets ascend: one pass over the text gives every line.
-    const lines: number[] = [];
-    let line = firstLine;
-    let at = 0;
-    for (const offset of r.topItems.offsets) {
-      for (; at < offset; at++) if (text.charCodeAt(at) === 10) line++;
-      lines.push(line);
-    }
-    itemLines.set(v, lines);
-  }
+  if (r.topItems !== undefined && r.topItems.array === v) itemLines.set(v, r.topItems.lines);
   return v;
 }
 

@@ -74,6 +74,19 @@ export class OpTooLongError extends ParseError {
   }
 }
 
+/** When reading a history must stop (`ReadOptions.deadline`): once `now()` is past `at`. */
+export interface ReadDeadline {
+  at: number;
+  now: () => number;
+}
+
+/**
+ * Characters the readers go through between two looks at a deadline's
+ * clock, whatever they hold (a MiB: tens of milliseconds of parsing at
+ * most, and a look costs far less than reading a MiB).
+ */
+export const CHARS_PER_LOOK = 1 << 20;
+
 /**
  * Reading stopped at `ReadOptions.deadline`: not bad input, the history was
  * not read in time (the CLI's verdict is then unknown). `line` is where the

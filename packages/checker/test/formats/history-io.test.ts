@@ -264,6 +264,47 @@ describe("readHistory with a deadline, on a few long operations", () => {
   });
 });
 
+describe("readHistory with a deadline, while a file read whole is parsed", () => {
+  // 6,000 events of about 500 characters each, one per line (about 3 MiB): values three vectors deep.
+  const numbers = Array.from({ length: 200 }, (_, i) => i % 10);
+  const json = Array.from({ length: 6000 }, (_, i) => `{"type":"${i % 2 === 0 ? "invoke" : "ok"}","f":"write","value":[[[${numbers.join(",")}]]],"process":0}`);
+  // A string key (a field the usual shape does not have) sends EDN to the general reader, which parses the whole file first.
+  const edn = Array.from({ length: 6000 }, (_, i) => `{:type :${i % 2 === 0 ? "invoke" : "ok"}, :f :write, :value [[[${numbers.join(" ")}]]], :process 0, "node" "n1"}`);
+
+  it.each([
+    // A JSON array is parsed from the start: its first look at the clock is a MiB in, its second two MiB in.
+    ["one JSON array", "[" + json.join(",\n") + "]\n", 2],
+    // EDN looks before its first operation, then tries the usual shape, then parses the whole file, looking a MiB in.
+    ["one EDN vector, read by the general reader", "[" + edn.join("\n") + "]\n", 1],
+    ["EDN maps one per line, read by the general reader", edn.join("\n") + "\n", 1],
+  ])("stops parsing %s part way once the deadline has passed, at the operation being read", (_, text, mib) => {
+    // The first look is in time, every later one past the deadline.
+    let looks = 0;
+    const now = () => (looks++ === 0 ? 0 : 200);
+    let caught: unknown;
+    try {
+      readHistory(text, { deadline: { at: 100, now } });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ReadTimeLimitError);
+    const { line, events } = caught as ReadTimeLimitError;
+    expect(looks).toBe(2);
+    // Stopped in the operation `mib` MiB into the text (or at the start of the next one): operation N starts on line N + 1.
+    const lineThere = text.slice(0, mib * 2 ** 20).split("\n").length;
+    expect(line).toBeGreaterThanOrEqual(lineThere);
+    expect(line).toBeLessThanOrEqual(lineThere + 1);
+    expect(line).toBe(events + 1);
+  });
+
+  it("reads the same operations, on the same lines, with a deadline that is not reached", () => {
+    const text = "[" + json.join(",\n") + "]\n";
+    const ops = readHistory(text, { deadline: { at: 100, now: () => 0 } });
+    expect(ops).toEqual(readHistory(text));
+    expect(ops.map(lineOfOp)).toEqual(Array.from({ length: 6000 }, (_, i) => i + 1));
+  });
+});
+
 describe("readHistory with opMaxChars", () => {
   const small = "{:type :invoke, :f :read, :value nil, :process 0}\n{:type :ok, :f :read, :value nil, :process 0}";
   const ints = Array.from({ length: 1000 }, (_, i) => i).join(" ");
