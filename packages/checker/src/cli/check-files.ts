@@ -237,7 +237,7 @@ export function checkFile(check: FileCheck, file: string, htmlTarget: string | u
   let shown: string = args.model;
   try {
     const text = file === STDIN ? stdinText(check.stdin) : readInput(file);
-    // The limit counts from when the file began to be read: reading stops between operations once it is up.
+    // The limit counts from when the file began to be read: reading, parsing and preparing stop once it is up.
     const history = readHistory(text, { source, deadline: { at: started + args.timeLimitMs, now }, opMaxChars: args.opMaxChars });
     requireClientOps(history, source);
     const model = args.model === "auto" ? chooseModel(history) : args.model;

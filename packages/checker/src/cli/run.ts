@@ -44,9 +44,9 @@ export const JOBS_MAX = 256;
 export const DEFAULT_TIME_LIMIT_S = 60;
 
 /**
- * Characters one operation may take in a file: reading one value and
- * preparing it for the search are not interrupted by the time limit, and
- * this bounds them to well under a second.
+ * Characters one operation may take in a file: preparing one value for the
+ * search (its canonical text made, its items interned) is not interrupted
+ * by the time limit, and this bounds it to well under a second.
  */
 export const DEFAULT_OP_MAX_CHARS = 2_000_000;
 
@@ -87,18 +87,18 @@ NODE_OPTIONS=--max-old-space-size=MB gives Node more).
                      OUT/<file name>.html for each
   --time-limit-s N   give up on a file after N seconds (verdict unknown); default ${DEFAULT_TIME_LIMIT_S}.
                      Counted from when the file is opened (for -, once it is read):
-                     reading stops between operations when the time is up, and
-                     so does the search. One huge value is read, and the
-                     operations prepared for the search, to their end; then no
-                     search begins (unknown, a little late).
+                     reading and parsing (every format, every MiB), preparing
+                     the operations and the search all stop when the time is
+                     up. One string is read, and one value prepared for the
+                     search, to its end: a huge one ends it a little late.
                      The exactly-once check itself is not limited (its search for
                      sums is capped instead); reading its file is
   --op-max-chars N   the most characters one operation may take in a file (default
                      ${DEFAULT_OP_MAX_CHARS}): a longer one is refused (exit 4) as soon as it
-                     is read that far. Reading one value and preparing it for
-                     the search are not interrupted by --time-limit-s; this
-                     bounds them (about half a second at the default). Raise
-                     it for histories of huge values
+                     is read that far. Preparing one value for the search is
+                     not interrupted by --time-limit-s; this bounds it (about
+                     half a second at the default). Raise it for histories
+                     of huge values
   --json             one JSON object per file instead of a summary line
   --jobs N           check the files on N threads; default: one per two cores,
                      at most one per file and one per 4 MiB of input. The

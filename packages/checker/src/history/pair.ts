@@ -3,6 +3,7 @@
  */
 import type { History, Op, Process, Value } from "./op.js";
 import { isClientOp } from "./op.js";
+import type { WorkTick } from "./work-clock.js";
 
 export type Outcome = "ok" | "fail" | "info" | "pending";
 
@@ -43,15 +44,17 @@ export class HistoryError extends Error {
  * completes with `info` (a crashed one continues under a new process number).
  * Guessing which invoke a later completion answers would make the verdict a
  * guess. An invoke never completed by the end of the history is pending,
- * that is indefinite.
+ * that is indefinite. With `tick`, each operation paired counts a unit of
+ * work (reported every 1,024 of them), so that a time limit can stop it.
  */
-export function pairOps(history: History): Call[] {
+export function pairOps(history: History, tick?: WorkTick): Call[] {
   const calls: Call[] = [];
   // A completed process's entry is emptied, never deleted: V8 rehashes a Map
   // that one key keeps entering and leaving while many others stay (open
   // invokes never completed), which made pairing quadratic in them.
   const open = new Map<Process, Call | undefined>();
   for (let i = 0; i < history.length; i++) {
+    if ((i & 1023) === 1023 && tick !== undefined) tick(1024);
     const op = history[i]!;
     if (!isClientOp(op)) continue;
     if (op.type === "invoke") {

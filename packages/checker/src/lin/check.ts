@@ -4,8 +4,11 @@
  * is), and search each key within one shared time budget.
  */
 import type { History } from "../history/op.js";
+import { isClientOp } from "../history/op.js";
 import type { Call } from "../history/pair.js";
 import { pairOps } from "../history/pair.js";
+import type { WorkTick } from "../history/work-clock.js";
+import { WorkTimeLimitError, workClock } from "../history/work-clock.js";
 import type { LinOp, Model, Refuted, RegisterOptions } from "./model.js";
 import { changedOp, counterModel, kvModel, registerModel } from "./model.js";
 import type { MultiRegisterOptions } from "./multi-register.js";
@@ -18,7 +21,8 @@ export type Validity = true | false | "unknown";
 export type ModelName = "register" | "kv" | "counter" | "multi-register";
 export const MODEL_NAMES: readonly ModelName[] = ["register", "kv", "counter", "multi-register"];
 
-export function modelFor(name: ModelName, calls: readonly Call[], options: RegisterOptions & MultiRegisterOptions = {}): Model {
+/** The model `name` over `calls`; `tick` is given the work of reading the calls' values up front, where the model does that (multi-register). */
+export function modelFor(name: ModelName, calls: readonly Call[], options: RegisterOptions & MultiRegisterOptions = {}, tick?: WorkTick): Model {
   switch (name) {
     case "register":
       return registerModel(calls, options);
@@ -27,7 +31,7 @@ export function modelFor(name: ModelName, calls: readonly Call[], options: Regis
     case "counter":
       return counterModel();
     case "multi-register":
-      return multiRegisterModel(calls, options);
+      return multiRegisterModel(calls, options, tick);
   }
 }
 
@@ -93,9 +97,6 @@ export interface LinearizabilityResult {
 export function checkLinearizability(history: History, options: LinearizabilityOptions): LinearizabilityResult {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const calls = pairOps(history);
-  const model = typeof options.model === "function" ? options.model(calls) : modelFor(options.model, calls, options);
-  const { raw, failed } = partitionByKey(model, calls);
   const from = options.startedAt ?? started;
   const budget: SearchBudget = {
     deadline: options.timeLimitMs === undefined ? Infinity : from + options.timeLimitMs,
@@ -103,16 +104,41 @@ export function checkLinearizability(history: History, options: LinearizabilityO
     memoEntriesMax: options.memoEntriesMax ?? 2_000_000,
     memoCharsMax: options.memoCharsMax ?? 40_000_000,
   };
-  // The whole history is searched pruned, without the failed ops (a failed
-  // cas observes nothing); prefixes are pruned one by one, from the raw ops
-  // and with the failed ones still open (see prefixOps).
-  const prune = model.prune;
+  const what = options.startedAt === undefined ? "preparing the operations" : "reading and preparing the history";
+  // Preparing the operations (pairing them, reading and interning their values) looks at the clock as it goes.
+  const tick = options.timeLimitMs === undefined ? undefined : workClock(budget.deadline, now);
+  let calls: Call[] | undefined;
+  let model: Model | undefined;
   const pruned = new Map<string, LinOp[]>();
-  for (const [key, ops] of raw) pruned.set(key, prune === undefined ? ops : prune(ops));
-  // Reading and preparing huge values is not interrupted, but it counts: once they used up the limit, no search begins.
+  let raw: Map<string, LinOp[]>;
+  let failed: Map<string, LinOp[]>;
+  try {
+    calls = pairOps(history, tick);
+    model = typeof options.model === "function" ? options.model(calls) : modelFor(options.model, calls, options, tick);
+    ({ raw, failed } = partitionByKey(model, calls, tick));
+    // The whole history is searched pruned, without the failed ops (a failed
+    // cas observes nothing); prefixes are pruned one by one, from the raw ops
+    // and with the failed ones still open (see prefixOps).
+    const prune = model.prune;
+    for (const [key, ops] of raw) {
+      pruned.set(key, prune === undefined ? ops : prune(ops));
+      tick?.(ops.length);
+    }
+  } catch (e) {
+    if (!(e instanceof WorkTimeLimitError)) throw e;
+    const stopped = now();
+    return {
+      valid: "unknown",
+      model: model?.name ?? (typeof options.model === "string" ? options.model : "custom"),
+      ops: calls?.length ?? countInvokes(history),
+      keys: [],
+      unknownReason: `time limit of ${options.timeLimitMs} ms reached before the search: ${what} was stopped after ${Math.round(stopped - from)} ms`,
+      elapsedMs: stopped - started,
+    };
+  }
+  // One value is prepared to its end, and that counts too: once reading and preparing used up the limit, no search begins.
   const prepared = now();
   if (prepared > budget.deadline) {
-    const what = options.startedAt === undefined ? "preparing the operations" : "reading and preparing the history";
     return {
       valid: "unknown",
       model: model.name,
@@ -134,7 +160,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
       unknownReason ??= `${showKey(model, key)}: ${inexact}`;
       continue;
     }
-    const result = checkKey(model, ops, raw.get(key)!, keyFailed, budget);
+    const result = checkKey(model, ops, raw.get(key)!, keyFailed, budget, tick);
     const kr: KeyResult = {
       key,
       valid: result.verdict === "valid" ? true : result.verdict === "invalid" ? false : "unknown",
@@ -174,7 +200,7 @@ export function checkLinearizability(history: History, options: LinearizabilityO
  * failed op never happened, but a prefix that ends before its failure does
  * not know that yet (see shortestFailingPrefix).
  */
-function partitionByKey(model: Model, calls: readonly Call[]): { raw: Map<string, LinOp[]>; failed: Map<string, LinOp[]> } {
+function partitionByKey(model: Model, calls: readonly Call[], tick: WorkTick | undefined): { raw: Map<string, LinOp[]>; failed: Map<string, LinOp[]> } {
   const raw = new Map<string, LinOp[]>();
   const failed = new Map<string, LinOp[]>();
   const add = (map: Map<string, LinOp[]>, op: LinOp): void => {
@@ -186,12 +212,35 @@ function partitionByKey(model: Model, calls: readonly Call[]): { raw: Map<string
     if (call.outcome === "fail") {
       const open = model.prepare({ ...call, outcome: "pending", returnIndex: Infinity });
       if (open !== undefined) add(failed, changedOp(open, { call }));
+      tick?.(workOf(open));
       continue;
     }
     const op = model.prepare(call);
     if (op !== undefined) add(raw, op);
+    tick?.(workOf(op));
   }
   return { raw, failed };
+}
+
+/**
+ * The work of preparing one call, in WorkTick units: one, and one per KiB of
+ * the canonical text its values became (a value's text is what preparing it
+ * takes time in proportion to).
+ */
+function workOf(op: LinOp | undefined): number {
+  if (op === undefined) return 1;
+  return 1 + textKiB(op.arg) + textKiB(op.arg2) + textKiB(op.out);
+}
+
+function textKiB(s: unknown): number {
+  return typeof s === "string" ? s.length >> 10 : 0;
+}
+
+/** The client operations invoked in `history`, for a result given before they were all paired. */
+function countInvokes(history: History): number {
+  let n = 0;
+  for (const op of history) if (op.type === "invoke" && isClientOp(op)) n++;
+  return n;
 }
 
 /**
@@ -199,8 +248,15 @@ function partitionByKey(model: Model, calls: readonly Call[]): { raw: Map<string
  * when the model has one and it applies, since it spares the search from
  * exhausting every order; otherwise the search over the pruned ops.
  */
-function checkKey(model: Model, pruned: readonly LinOp[], raw: readonly LinOp[], failed: readonly LinOp[], budget: SearchBudget): Invalid | Exclude<SearchResult, { verdict: "invalid" }> {
-  const refuted = model.refute?.(raw, failed);
+function checkKey(model: Model, pruned: readonly LinOp[], raw: readonly LinOp[], failed: readonly LinOp[], budget: SearchBudget, tick: WorkTick | undefined): Invalid | Exclude<SearchResult, { verdict: "invalid" }> {
+  let refuted: Refuted | undefined;
+  try {
+    refuted = model.refute?.(raw, failed, tick);
+  } catch (e) {
+    // The proof's work looks at the clock as the search does: out of time, the key is unknown.
+    if (!(e instanceof WorkTimeLimitError)) throw e;
+    return { verdict: "unknown", reason: "time-limit", explored: 0, memoEntries: 0 };
+  }
   if (refuted === undefined) return searchPartition(model, pruned, budget);
   return { verdict: "invalid", failed: refuted.op, prefixEnd: refuted.end, partials: [], explored: 0, memoEntries: 0, refuted };
 }

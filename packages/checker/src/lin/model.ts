@@ -12,6 +12,7 @@ import { EdnList, EdnMap, EdnSet, EdnTagged, Keyword, printEdn } from "../format
 import type { Call } from "../history/pair.js";
 import { HistoryError, isIndefinite } from "../history/pair.js";
 import { refuteRegister } from "./refute.js";
+import type { WorkTick } from "../history/work-clock.js";
 
 export type State = string | number | bigint | boolean | null;
 
@@ -113,9 +114,11 @@ export interface Model {
   /**
    * Optional: a quick proof, without the search, that the ops of one key
    * (before `prune`) cannot be linearized: an op no order explains, the ops
-   * that show it, and why. Must be sound; undefined proves nothing.
+   * that show it, and why. Must be sound; undefined proves nothing. A proof
+   * whose work grows with the size of the ops' values reports it to `tick`
+   * (see WorkTick), which throws once the time limit has passed.
    */
-  refute?(ops: readonly LinOp[], failed: readonly LinOp[]): Refuted | undefined;
+  refute?(ops: readonly LinOp[], failed: readonly LinOp[], tick?: WorkTick): Refuted | undefined;
   /**
    * Optional: the registers an op writes, when a partition holds several
    * (a multi-register transaction), so that a failure names the latest

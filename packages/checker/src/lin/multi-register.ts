@@ -31,6 +31,7 @@ import { HistoryError, isIndefinite } from "../history/pair.js";
 import type { LinOp, Model, Refuted, State } from "./model.js";
 import { canon, clipShown, linOp } from "./model.js";
 import { refuteRegister } from "./refute.js";
+import type { WorkTick } from "../history/work-clock.js";
 
 export interface MultiRegisterOptions {
   /**
@@ -128,7 +129,7 @@ class States {
  * transaction once, ties keys together by the transactions that touch them
  * (the partitions), and checks transactions against states of the keys.
  */
-export function multiRegisterModel(calls: readonly Call[], options: MultiRegisterOptions = {}): Model {
+export function multiRegisterModel(calls: readonly Call[], options: MultiRegisterOptions = {}, tick?: WorkTick): Model {
   const keys = new Interner();
   const values = new Interner();
   values.id(null); // NIL
@@ -210,6 +211,11 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
   };
   for (const call of calls) {
     const touched = effect(call.outcome === "fail" ? { ...call, outcome: "pending" } : call);
+    if (tick !== undefined) {
+      // Reading a transaction is the work: its micro-operations, invoked and returned.
+      const t = txns.get(call.id)!;
+      tick(1 + t.invoke.length + (t.done?.length ?? 0));
+    }
     for (const m of touched) {
       parent[m.key] ??= m.key;
       union(touched[0]!.key, m.key);
@@ -258,11 +264,12 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
    * gives one of these per-key histories, so a key whose history cannot be
    * linearized proves the partition cannot either.
    */
-  const refute = (ops: readonly LinOp[], failed: readonly LinOp[]): Refuted | undefined => {
+  const refute = (ops: readonly LinOp[], failed: readonly LinOp[], tick?: WorkTick): Refuted | undefined => {
     const perKey = new Map<number, { ops: LinOp[]; failed: LinOp[] }>();
     const origin = new Map<LinOp, LinOp>();
     const project = (op: LinOp, into: "ops" | "failed"): void => {
       const micro = byId[op.arg as number]!;
+      tick?.(1 + micro.length);
       const first = new Map<number, MicroOp>(); // key -> its first access
       const last = new Map<number, number>(); // key -> the last value written
       for (const m of micro) {
@@ -288,6 +295,7 @@ export function multiRegisterModel(calls: readonly Call[], options: MultiRegiste
     for (const op of failed) project(op, "failed");
     let best: { key: number; r: NonNullable<ReturnType<typeof refuteRegister>> } | undefined;
     for (const [key, lists] of perKey) {
+      tick?.(1 + lists.ops.length + lists.failed.length);
       const r = refuteRegister(lists.ops, lists.failed, initialOf(key));
       if (r !== undefined && (best === undefined || r.end < best.r.end)) best = { key, r };
     }

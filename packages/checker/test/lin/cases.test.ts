@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { History } from "../../src/index.js";
-import { HistoryBuilder, checkLinearizability, modelFor, pairOps, readHistory } from "../../src/index.js";
+import { HistoryBuilder, checkLinearizability, modelFor, pairOps, readHistory, searchPartition } from "../../src/index.js";
 import type { LinOp } from "../../src/index.js";
 
 function h(f: (b: HistoryBuilder) => void): History {
@@ -440,10 +440,9 @@ describe("linearizability: budgets", () => {
     expect(r?.end).toBe(4 * n - 1);
   });
 
-  it("looks at the clock after a bounded amount of work, not a fixed number of turns, when each turn walks a long list of open ops", () => {
-    // 20,000 chained timed-out cas, all open until the end: every turn of the search passes them all.
-    const n = 20_000;
-    const history = h((b) => {
+  /** `n` chained timed-out cas, all open until the end: every turn of the search passes them all. */
+  const openCas = (n: number): History =>
+    h((b) => {
       b.invoke(0, "write", 0);
       b.ok(0);
       for (let i = 0; i < n; i++) b.invoke(10 + i, "cas", [i, i + 1]);
@@ -451,12 +450,27 @@ describe("linearizability: budgets", () => {
       b.ok(1, n);
       for (let i = 0; i < n; i++) b.info(10 + i);
     });
-    // A clock that moves one ms each time it is looked at.
+
+  it("looks at the clock after a bounded amount of work, not a fixed number of turns, when each turn walks a long list of open ops", () => {
+    const calls = pairOps(openCas(20_000));
+    const model = modelFor("register", calls);
+    const ops = calls.map((c) => model.prepare(c)).filter((o): o is LinOp => o !== undefined);
+    // A clock that moves one ms each time it is looked at, from when the search begins.
     let t = 0;
-    const r = checkLinearizability(history, { model: "register", timeLimitMs: 2, now: () => (t += 1) });
+    const r = searchPartition(model, model.prune!(ops), { deadline: 2, now: () => (t += 1), memoEntriesMax: 2_000_000, memoCharsMax: 40_000_000 });
+    expect(r.verdict).toBe("unknown");
+    expect(r.verdict === "unknown" && r.reason).toBe("time-limit");
+    expect(r.explored).toBeLessThan(100);
+  });
+
+  it("looks at the clock while it prepares the operations for the search, and begins no search once the limit is up", () => {
+    // A clock that moves one ms each time it is looked at: preparing 20,000 calls looks at it more than twice.
+    let t = 0;
+    const r = checkLinearizability(openCas(20_000), { model: "register", timeLimitMs: 2, now: () => (t += 1) });
     expect(r.valid).toBe("unknown");
-    expect(r.unknownReason).toContain("time limit");
-    expect(r.keys[0]!.explored).toBeLessThan(100);
+    expect(r.unknownReason).toMatch(/^time limit of 2 ms reached before the search: preparing the operations was stopped after \d+ ms$/);
+    expect(r.ops).toBe(20_002);
+    expect(r.keys).toEqual([]);
   });
 });
 
