@@ -12,7 +12,7 @@
  * it is missing, and every node reads it (or the file --secret-file names).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, fstatSync, promises as fsp } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
@@ -211,16 +211,65 @@ function secretFile(values: Values, shape: ClusterShape): string {
 }
 
 /**
+ * The directories a command made before it runs a node, so that a refusal
+ * (a cluster secret that cannot be used, a node directory in the way, a core
+ * that cannot be loaded) takes exactly those away again and leaves the data
+ * directory as it found it.
+ */
+class MadeDirectories {
+  private readonly made: string[] = [];
+
+  /** Makes `dir` (and its missing parents), noting each level this call made. */
+  async ensure(dir: string): Promise<void> {
+    const missing = await missingLevels(dir);
+    try {
+      this.made.push(...(await ensureDirectory(dir)));
+    } catch (e) {
+      // The walk may have made outer levels before it met what is in the way.
+      this.made.push(...missing);
+      throw e;
+    }
+  }
+
+  /** Removes what was made, innermost first; a directory that is no longer empty (or gone) is left as it is. */
+  async undo(): Promise<void> {
+    for (const d of this.made.splice(0).reverse()) await fsp.rmdir(d).catch(() => {});
+  }
+
+  /** Runs `step`; when it throws, removes what was made and throws the same. */
+  async orUndo<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (e) {
+      await this.undo();
+      throw e;
+    }
+  }
+}
+
+/** The levels of `dir` that do not exist yet, outermost first (stops at the first that exists, whatever it is). */
+async function missingLevels(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const code = await fsp.lstat(at).then(() => null, (e: NodeJS.ErrnoException) => e.code);
+    if (code !== "ENOENT") break;
+    missing.unshift(at);
+    if (path.dirname(at) === at) break;
+  }
+  return missing;
+}
+
+/**
  * Each node's DIR/n<i> made a directory (with DIR) before anything else
  * reads or writes there: a regular file, a FIFO, a device or a symbolic
  * link to nothing in the way, a file system that takes no new directories
  * (/proc, /sys) or a path too long is one line naming the path (exit 4),
- * before any node is started.
+ * before any node is started. What it made is noted in `made`.
  */
-async function prepareDataDirs(shape: ClusterShape, ids: readonly string[]): Promise<void> {
+async function prepareDataDirs(shape: ClusterShape, ids: readonly string[], made: MadeDirectories): Promise<void> {
   for (const id of ids) {
     try {
-      await ensureDirectory(path.join(shape.dataDir, id));
+      await made.ensure(path.join(shape.dataDir, id));
     } catch (e) {
       if (!(e instanceof DirectoryError)) throw e;
       throw new CliError(`--data-dir: ${e.message}; each node keeps its data in DIR/n<i>, a directory it must be able to create and write`, EXIT.badInput, {
@@ -298,10 +347,17 @@ async function runStart(values: Values): Promise<void> {
   });
   // Nothing is made before a running cluster's lock or port has been looked for: a refused start writes nothing.
   await refuseTakenPlaces(shape);
-  await prepareDataDirs(shape, shape.nodeIds);
   const secretPath = secretFile(values, shape);
-  // Our own file is made when missing; a file the user named must exist.
-  const secret = await (values["secret-file"] ? readClusterSecret(secretPath).then(() => ({ created: false })) : ensureClusterSecret(secretPath)).catch(secretFailure);
+  // A file the user named must exist, and is read before anything is made.
+  if (values["secret-file"]) await readClusterSecret(secretPath, { namedBy: "--secret-file" }).catch(secretFailure);
+  // Our own file is made when missing. A refusal from here on (a node
+  // directory in the way, a secret that cannot be used) removes the
+  // directories this run made: a refused start leaves the data directory as it was.
+  const made = new MadeDirectories();
+  const secret = await made.orUndo(async () => {
+    await prepareDataDirs(shape, shape.nodeIds, made);
+    return values["secret-file"] ? { created: false } : await ensureClusterSecret(secretPath).catch(secretFailure);
+  });
   const bin = fileURLToPath(new URL("../../bin/kv-cluster.js", import.meta.url));
   const children = new Map<string, ChildProcess>();
   /** How each node that stopped on its own exited: its code, or null when a signal ended it. */
@@ -492,13 +548,21 @@ async function runNode(values: Values): Promise<void> {
     process.stdin.resume();
   }
 
-  await prepareDataDirs(shape, [id]);
+  // Everything that can refuse the node before its storage opens comes
+  // before the directory is made, or removes what was made: a refused node
+  // leaves its data directory as it was.
   const coreFile = values.core;
   const createCore = coreFile === undefined ? undefined : await loadCore(coreFile).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });
   });
   if (coreFile !== undefined) log(`core: createKvNodeCore from ${resolveModulePath(coreFile)}`);
-  const secret = await readClusterSecret(secretFile(values, shape), { createdByStart: !values["secret-file"] }).catch(secretFailure);
+  const secretPath = secretFile(values, shape);
+  if (values["secret-file"]) await readClusterSecret(secretPath, { namedBy: "--secret-file" }).catch(secretFailure);
+  const made = new MadeDirectories();
+  const secret = await made.orUndo(async () => {
+    await prepareDataDirs(shape, [id], made);
+    return readClusterSecret(secretPath, values["secret-file"] ? { namedBy: "--secret-file" } : { createdByStart: true }).catch(secretFailure);
+  });
   const tcp = new TcpTransport({
     id,
     nodeIds: shape.nodeIds,

@@ -64,6 +64,8 @@ export async function ensureClusterSecret(file: string): Promise<{ secret: Buffe
 export interface ReadSecretOptions {
   /** `file` is the data directory's own secret, which `kv-cluster start` creates when it is missing (so the advice may say so). */
   createdByStart?: boolean;
+  /** The option that named `file` (`--secret-file`), when the user named it: a missing file is then said as that option's. */
+  namedBy?: string;
 }
 
 /** The secret in `file`; a ClusterSecretError that says what to do when it is missing, a symbolic link to nothing, too short or readable by others. */
@@ -82,6 +84,12 @@ export async function readClusterSecret(file: string, opts: ReadSecretOptions = 
       if (dangling !== null) {
         const fix = opts.createdByStart ? "remove the link (`kv-cluster start` then creates a new secret in the data directory)" : "remove the link";
         throw new ClusterSecretError(`${file} is a symbolic link to ${dangling.shown}, which ${dangling.chain ? "is a symbolic link to nothing in turn" : "does not exist"}; ${fix} or point it at the cluster's secret file`);
+      }
+      if (opts.namedBy !== undefined) {
+        throw new ClusterSecretError(
+          `${file}: no cluster secret: the file ${opts.namedBy} names does not exist. Create it (at least ${MIN_SECRET_CHARS} characters, readable by its owner only: ` +
+            `openssl rand -hex 32 > FILE && chmod 600 FILE) and give every node the same file, or leave out ${opts.namedBy} and \`kv-cluster start\` creates DIR/cluster.secret`,
+        );
       }
       throw new ClusterSecretError(
         `${file}: no cluster secret. Peers prove this secret to each other; \`kv-cluster start\` creates it in the data directory, or pass --secret-file FILE (the same file for every node)`,

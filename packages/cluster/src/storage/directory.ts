@@ -34,9 +34,13 @@ function kindOf(s: Stats): string {
   return s.isFile() ? "a regular file" : fileKind(s);
 }
 
-/** Makes `dir` (and its missing parents) a directory, or throws a DirectoryError naming what is in the way. */
-export async function ensureDirectory(dir: string): Promise<void> {
-  await makeDirectory(dir);
+/**
+ * Makes `dir` (and its missing parents) a directory, or throws a
+ * DirectoryError naming what is in the way. Returns the directories it
+ * created, outermost first (none when `dir` was one already).
+ */
+export async function ensureDirectory(dir: string): Promise<string[]> {
+  return makeDirectory(dir);
 }
 
 /**

@@ -20,6 +20,22 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
+/** Every path under `root` with its kind and mode, sorted: what a refused command must leave as it found it. */
+async function listTree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const name of (await fsp.readdir(d)).sort()) {
+      const p = path.join(d, name);
+      const s = await fsp.lstat(p);
+      const kind = s.isDirectory() ? "dir" : s.isSymbolicLink() ? `link -> ${await fsp.readlink(p)}` : s.isFile() ? `file ${s.size} bytes` : "other";
+      out.push(`${path.relative(root, p)}: ${kind}, mode ${(s.mode & 0o777).toString(8)}`);
+      if (s.isDirectory()) await walk(p);
+    }
+  };
+  await walk(root);
+  return out;
+}
+
 async function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawnTracked([KV_CLUSTER_BIN, ...args]);
   await exited(child);
@@ -171,6 +187,61 @@ describe("kv-cluster and the cluster secret", () => {
     const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`kv-cluster: ${link} is a symbolic link to ${path.join(data, "middle")}, which is a symbolic link to nothing in turn; remove the link`);
+  }, 30_000);
+
+  it.each<[string, (root: string) => Promise<{ data: string; args: string[] }>]>([
+    [
+      "start with a cluster.secret that is a symbolic link to nothing",
+      async (root) => {
+        const data = path.join(root, "data");
+        await fsp.mkdir(data);
+        await fsp.symlink(path.join(root, "gone.secret"), path.join(data, "cluster.secret"));
+        return { data, args: ["start", "--nodes", "3"] };
+      },
+    ],
+    [
+      "start with a cluster.secret others can read",
+      async (root) => {
+        const data = path.join(root, "data");
+        await fsp.mkdir(data);
+        await fsp.writeFile(path.join(data, "cluster.secret"), "s".repeat(64), { mode: 0o644 });
+        await fsp.chmod(path.join(data, "cluster.secret"), 0o644);
+        return { data, args: ["start", "--nodes", "3"] };
+      },
+    ],
+    [
+      "start with a --secret-file that does not exist, on a data directory not made yet",
+      async (root) => ({ data: path.join(root, "a", "b", "data"), args: ["start", "--nodes", "3", "--secret-file", path.join(root, "missing.secret")] }),
+    ],
+    [
+      "start with a --secret-file that is a directory",
+      async (root) => ({ data: path.join(root, "data"), args: ["start", "--nodes", "2", "--secret-file", root] }),
+    ],
+    [
+      "start whose DIR/n3 is a regular file (after n1 and n2 could be made)",
+      async (root) => {
+        const data = path.join(root, "data");
+        await fsp.mkdir(data);
+        await fsp.writeFile(path.join(data, "n3"), "not a directory\n");
+        return { data, args: ["start", "--nodes", "3"] };
+      },
+    ],
+    [
+      "node on a data directory not made yet, without a secret",
+      async (root) => ({ data: path.join(root, "fresh", "data"), args: ["node", "--id", "n2", "--nodes", "3"] }),
+    ],
+    [
+      "node with a --core that cannot be loaded",
+      async (root) => ({ data: path.join(root, "data"), args: ["node", "--id", "n1", "--nodes", "1", "--core", path.join(root, "no-such-core.ts")] }),
+    ],
+  ])("%s is refused and leaves the data directory exactly as it was", async (_what, setup) => {
+    const root = await fsp.mkdtemp(path.join(dir, "untouched-"));
+    const { data, args } = await setup(root);
+    const before = await listTree(root);
+    const r = await run([...args, "--base-port", String(await freePortRun(3)), "--data-dir", data]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^kv-cluster: /m);
+    expect(await listTree(root)).toEqual(before);
   }, 30_000);
 
   it("node --help documents the secret file and the connection bounds", async () => {
