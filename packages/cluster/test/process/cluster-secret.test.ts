@@ -244,6 +244,27 @@ describe("kv-cluster and the cluster secret", () => {
     expect(await listTree(root)).toEqual(before);
   }, 30_000);
 
+  it.each<[string, (root: string) => Promise<void>]>([
+    ["a data directory without a secret", async (root) => void (await fsp.mkdir(path.join(root, "data")))],
+    [
+      "a cluster.secret that is a relative symbolic link to nothing",
+      async (root) => {
+        await fsp.mkdir(path.join(root, "data"));
+        await fsp.symlink("../keys/kv.secret", path.join(root, "data", "cluster.secret"));
+      },
+    ],
+  ])("the README quotes, line for line, what node prints for %s", async (_what, setup) => {
+    // The README's example lives in /home/me: the same layout under a temp directory, then the path put back.
+    const root = await fsp.mkdtemp(path.join(dir, "readme-"));
+    await setup(root);
+    const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(root, "data")]);
+    expect(r.code).toBe(4);
+    const printed = r.stderr.split("\n").filter((l) => l.startsWith("kv-cluster: "));
+    expect(printed).toHaveLength(1);
+    const readme = (await fsp.readFile(new URL("../../README.md", import.meta.url), "utf8")).split("\n");
+    expect(readme).toContain(printed[0]!.split(root).join("/home/me"));
+  }, 30_000);
+
   it("node --help documents the secret file and the connection bounds", async () => {
     const child = spawnTracked([KV_CLUSTER_BIN, "node", "--help"]);
     let out = "";

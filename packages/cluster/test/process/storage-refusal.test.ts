@@ -94,6 +94,21 @@ describe("node programs on a damaged data directory", () => {
     expect(await fsp.readFile(path.join(nodeDir, "wal-00000001.log"))).toEqual(wal);
   });
 
+  it("the README quotes what kv-cluster node prints for a WAL with a damaged length field, word for word but for the path, offset and checksums", async () => {
+    const data = await fsp.mkdtemp(path.join(dataDir, "readme-"));
+    await damagedNodeDir(path.join(data, "n1"));
+    await ensureSecretIn(data);
+    const child = spawnTracked([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data]);
+    await exited(child);
+    expect(child.exitCode).toBe(4);
+    const printed = child.stderrLines.filter((l) => l.startsWith("kv-cluster: "));
+    expect(printed).toHaveLength(1);
+    // The README's example is a node directory /data/n1 with other numbers.
+    const shape = (line: string) => line.replace(/offset \d+/g, "offset N").replace(/0x[0-9a-f]{8}/g, "0xCRC");
+    const readme = (await fsp.readFile(new URL("../../README.md", import.meta.url), "utf8")).split("\n").map(shape);
+    expect(readme).toContain(shape(printed[0]!.split(data).join("/data")));
+  });
+
   it("kv-node refuses a WAL with a damaged length field with one line naming the file and the offset, and exit 4", async () => {
     const dir = path.join(dataDir, "stdio-n1");
     const { wal, offset } = await damagedNodeDir(dir);
