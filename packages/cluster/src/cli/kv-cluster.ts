@@ -41,6 +41,8 @@ import { asCliError, fatalExitCode, intFlag, parseFlags, pathFlag, serverIo, tic
 
 /** The cluster's shape without --nodes and --base-port. */
 export const CLUSTER_DEFAULTS = { nodes: 3, basePort: 9001 } as const;
+/** Most nodes a cluster may have: each is a process of its own on this machine (a Raft cluster has 3, 5 or 7). */
+export const MAX_CLUSTER_NODES = 9;
 
 
 const HELP = `Usage: kv-cluster <command> [options]
@@ -50,7 +52,7 @@ The reference Raft key-value cluster on localhost TCP ports.
 Commands:
   start    run N nodes as child processes (Ctrl-C stops them all)
   node     run one node of the cluster in this process
-  help     show this help
+  help     show this help (help start, help node: a command's options)
 
 Run kv-cluster <command> --help for the options of a command, and
 kv-cluster --version for the version.
@@ -61,7 +63,7 @@ or trusted (one line naming the file and what to do).
 
 ${exitCodeHelp()}`;
 
-const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster (default ${CLUSTER_DEFAULTS.nodes}): ids n1..nN
+const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster, 1 to ${MAX_CLUSTER_NODES} (default ${CLUSTER_DEFAULTS.nodes}): ids n1..nN
   --base-port P             node i listens on 127.0.0.1:P+i-1 (default ${CLUSTER_DEFAULTS.basePort})
   --data-dir DIR            node i keeps its WAL and snapshots in DIR/n<i> (required)
   --http-port H             also serve the HTTP front: node i on H+i-1
@@ -159,7 +161,7 @@ interface ClusterShape {
 }
 
 function clusterShape(values: Values): ClusterShape {
-  const nodes = intFlag(values.nodes, "nodes", { min: 1, default: CLUSTER_DEFAULTS.nodes })!;
+  const nodes = intFlag(values.nodes, "nodes", { min: 1, max: MAX_CLUSTER_NODES, default: CLUSTER_DEFAULTS.nodes })!;
   const basePort = intFlag(values["base-port"], "base-port", { min: 1, max: 65535, default: CLUSTER_DEFAULTS.basePort })!;
   const httpPort = intFlag(values["http-port"], "http-port", { min: 1 });
   if (basePort + nodes - 1 > 65535) throw new UsageError(`--base-port ${basePort} with ${nodes} nodes goes past port 65535`);
@@ -173,7 +175,12 @@ function clusterShape(values: Values): ClusterShape {
   }
   const dataDir = pathFlag(values["data-dir"], "data-dir");
   pathFlag(values["secret-file"], "secret-file");
-  if (!dataDir) throw new UsageError("--data-dir DIR is required: each node keeps its WAL in DIR/n<i>");
+  // An empty value is a mistake (an unset shell variable), never "the default".
+  if (dataDir === "") throw new UsageError(`--data-dir "": an empty path; give the directory the nodes keep their data in`);
+  if (values["secret-file"] === "") {
+    throw new UsageError(`--secret-file "": an empty path; give the cluster secret's file, or leave --secret-file out for DIR/cluster.secret`);
+  }
+  if (dataDir === undefined) throw new UsageError("--data-dir DIR is required: each node keeps its WAL in DIR/n<i>");
   return { nodes, basePort, dataDir, httpPort, nodeIds: Array.from({ length: nodes }, (_, i) => `n${i + 1}`) };
 }
 
@@ -287,6 +294,14 @@ function secretFailure(e: unknown): never {
 
 async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "help" && rest.length > 0) {
+    // `help start` is `start --help`.
+    const [topic, ...extra] = rest;
+    if (topic !== "start" && topic !== "node") throw unknownCommand(topic!, ["start", "node"]);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])} after help ${topic}`);
+    io.stdout(`${topic === "start" ? START_HELP : NODE_HELP}\n\n${exitCodeHelp()}\n`);
+    return EXIT.ok;
+  }
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     io.stdout(`${HELP}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
@@ -499,6 +514,8 @@ async function runNode(values: Values): Promise<void> {
   const log = (line: string) => process.stderr.write(`${id} | ${line}\n`);
   const limits = connectionLimits(values);
   const maxHttpConnections = intFlag(values["max-http-connections"], "max-http-connections", { min: 1 });
+  nodeTuning(values);
+  const eventsFd = eventsFdFlag(values["events-fd"]);
   log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
@@ -591,7 +608,6 @@ async function runNode(values: Values): Promise<void> {
     },
   });
   transport = tcp;
-  const eventsFd = values["events-fd"] !== undefined ? intFlag(values["events-fd"], "events-fd", { min: 3 }) : undefined;
   const events = eventsFd !== undefined ? createWriteStream("", { fd: eventsFd }) : undefined;
   starting = startNode({
     id,
@@ -633,6 +649,22 @@ async function runNode(values: Values): Promise<void> {
       return fail(1);
     }
   }
+}
+
+/**
+ * `--events-fd N` (set by `start`: the pipe a node writes its typed events
+ * to), checked to be an open file descriptor: given by hand with nothing
+ * there, the first event would end the node with EBADF.
+ */
+function eventsFdFlag(value: string | undefined): number | undefined {
+  const fd = intFlag(value, "events-fd", { min: 3 });
+  if (fd === undefined) return undefined;
+  try {
+    fstatSync(fd);
+  } catch {
+    throw new UsageError(`--events-fd ${fd}: no open file descriptor ${fd}; \`kv-cluster start\` gives each node its own, so leave --events-fd out`);
+  }
+  return fd;
 }
 
 /** Why a node could not listen, and for a port another program holds, what to do. */

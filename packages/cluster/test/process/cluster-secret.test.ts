@@ -129,6 +129,17 @@ describe("kv-cluster and the cluster secret", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for an expected failure
   }, 30_000);
 
+  it.each([["start"], ["node"]])("%s with a --secret-file that does not exist says the option's file is missing and how to make one, exit 4", async (command) => {
+    const data = await fsp.mkdtemp(path.join(dir, "named-missing-"));
+    const missing = path.join(data, "nowhere.secret");
+    const r = await run([command!, ...(command === "node" ? ["--id", "n1"] : []), "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data, "--secret-file", missing]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("kv-cluster: "))).toEqual([
+      `kv-cluster: ${missing}: no cluster secret: the file --secret-file names does not exist. Create it (at least 32 characters, readable by its owner only: ` +
+        "openssl rand -hex 32 > FILE && chmod 600 FILE) and give every node the same file, or leave out --secret-file and `kv-cluster start` creates DIR/cluster.secret",
+    ]);
+  }, 30_000);
+
   it("start --secret-file uses the file it names and does not create one in the data directory", async () => {
     const data = await fsp.mkdtemp(path.join(dir, "named-"));
     const missing = path.join(data, "nowhere.secret");
@@ -244,20 +255,22 @@ describe("kv-cluster and the cluster secret", () => {
     expect(await listTree(root)).toEqual(before);
   }, 30_000);
 
-  it.each<[string, (root: string) => Promise<void>]>([
-    ["a data directory without a secret", async (root) => void (await fsp.mkdir(path.join(root, "data")))],
+  it.each<[string, (root: string) => Promise<string[]>]>([
+    ["a data directory without a secret", async (root) => (await fsp.mkdir(path.join(root, "data")), [])],
     [
       "a cluster.secret that is a relative symbolic link to nothing",
       async (root) => {
         await fsp.mkdir(path.join(root, "data"));
         await fsp.symlink("../keys/kv.secret", path.join(root, "data", "cluster.secret"));
+        return [];
       },
     ],
+    ["a --secret-file that does not exist", async (root) => ["--secret-file", path.join(root, "kv.secret")]],
   ])("the README quotes, line for line, what node prints for %s", async (_what, setup) => {
     // The README's example lives in /home/me: the same layout under a temp directory, then the path put back.
     const root = await fsp.mkdtemp(path.join(dir, "readme-"));
-    await setup(root);
-    const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(root, "data")]);
+    const extra = await setup(root);
+    const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(root, "data"), ...extra]);
     expect(r.code).toBe(4);
     const printed = r.stderr.split("\n").filter((l) => l.startsWith("kv-cluster: "));
     expect(printed).toHaveLength(1);

@@ -30,6 +30,8 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     [[KV_CLUSTER_BIN, "start", "--help"], /--base-port P/],
     [[KV_CLUSTER_BIN, "node", "--help"], /--id ID/],
     [[KV_NODE_BIN, "--help"], /--data-dir DIR/],
+    [[KV_CLUSTER_BIN, "help", "start"], /^Usage: kv-cluster start [^]*--base-port P/],
+    [[KV_CLUSTER_BIN, "help", "node"], /^Usage: kv-cluster node [^]*--id ID/],
   ])("%s prints its usage and exits 0", async (args, pattern) => {
     const r = await run(args);
     expect(r.code).toBe(0);
@@ -52,7 +54,7 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     [["node", "--nodes", "3", "--data-dir", "/tmp/x"], /--id is required/],
     [["node", "--id", "n7", "--nodes", "3", "--data-dir", "/tmp/x"], /--id n7 is not one of n1, n2, n3/],
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /^kv-cluster: --nodes: expected an integer >= 1, got "three"/],
+    [["start", "--nodes", "three", "--data-dir", "/tmp/x"], /^kv-cluster: --nodes: expected an integer from 1 to 9, got "three"/],
     [["start", "--data-dir", "/tmp/x", "--max-sessions", "0"], /--max-sessions: expected an integer >= 1, got "0"/],
     [["start", "--data-dir", "/tmp/x", "--idempotency-ttl-ms", "1h"], /--idempotency-ttl-ms: expected an integer >= 1/],
     [["start", "--data-dir", "/tmp/x", "--tick-ms", "150"], /--tick-ms 150: the heartbeat \(30 ms\) and the shortest election timeout \(150 ms\) would both be 1 tick\(s\); .* Use --tick-ms 100 or less/],
@@ -60,11 +62,39 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     [["start", "--data-dir", "/tmp/x", "--http-port", "65534"], /--http-port 65534 with 3 nodes goes past port 65535/],
     [["start", "--data-dir", "/tmp/x", "extra"], /unexpected argument "extra"/],
     [["node", "--id", "n1", "--data-dir", "/tmp/x", "bogus"], /unexpected argument "bogus"/],
+    [["start", "--data-dir", ""], /^kv-cluster: --data-dir "": an empty path; give the directory the nodes keep their data in$/m],
+    [["node", "--id", "n1", "--data-dir", ""], /^kv-cluster: --data-dir "": an empty path; give the directory the nodes keep their data in$/m],
+    [["help", "frobnicate"], /unknown command "frobnicate"/],
   ])("kv-cluster %s is a usage error (exit 2) that says what to fix", async (args, pattern) => {
     const r = await run([KV_CLUSTER_BIN, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(pattern);
   });
+
+  it.each([
+    [["start", "--nodes", "1000"], /^kv-cluster: --nodes: expected an integer from 1 to 9, got "1000"$/m],
+    [["node", "--id", "n12", "--nodes", "12"], /^kv-cluster: --nodes: expected an integer from 1 to 9, got "12"$/m],
+    [["start", "--secret-file", ""], /^kv-cluster: --secret-file "": an empty path; give the cluster secret's file, or leave --secret-file out for DIR\/cluster.secret$/m],
+  ])("kv-cluster %s is a usage error (exit 2) before anything is started or made", async (args, pattern) => {
+    // A --data-dir that is a regular file: a command that got past its usage checks stops there, without starting a node.
+    const file = path.join(dataDir, "in-the-way");
+    await fsp.writeFile(file, "hi\n");
+    const r = await run([KV_CLUSTER_BIN, ...args, "--base-port", String(await freePortRun(1)), "--data-dir", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/ pid \d+/);
+  });
+
+  it("kv-cluster node --events-fd naming no open file descriptor is a usage error (exit 2) before the node starts, not a crash", async () => {
+    const dir = path.join(dataDir, "events-fd");
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(path.join(dir, "cluster.secret"), `${"ab".repeat(32)}\n`, { mode: 0o600 });
+    const r = await run([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", dir, "--events-fd", "99"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kv-cluster: --events-fd 99: no open file descriptor 99; `kv-cluster start` gives each node its own, so leave --events-fd out$/m);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).not.toMatch(/ pid \d+/);
+  }, 30_000);
 
   it("kv-node --tick-ms 200 is a usage error (exit 2) naming the largest tick that works", async () => {
     const r = await run([KV_NODE_BIN, "--tick-ms", "200"]);
