@@ -12,7 +12,7 @@
  * it is missing, and every node reads it (or the file --secret-file names).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, fstatSync, promises as fsp } from "node:fs";
+import { createWriteStream, fstatSync, promises as fsp, statSync, type Stats } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
@@ -357,7 +357,7 @@ async function runStart(values: Values): Promise<void> {
   connectionLimits(values);
   intFlag(values["max-http-connections"], "max-http-connections", { min: 1 });
   // A core that cannot load is refused here, once, rather than by every node.
-  if (values.core !== undefined) await loadCore(values.core).catch((e: Error) => {
+  if (values.core !== undefined) await loadCore(coreFlag(values.core)).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });
   });
   // Nothing is made before a running cluster's lock or port has been looked for: a refused start writes nothing.
@@ -516,6 +516,7 @@ async function runNode(values: Values): Promise<void> {
   const maxHttpConnections = intFlag(values["max-http-connections"], "max-http-connections", { min: 1 });
   nodeTuning(values);
   const eventsFd = eventsFdFlag(values["events-fd"]);
+  if (values.core !== undefined) coreFlag(values.core);
   log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
@@ -569,7 +570,7 @@ async function runNode(values: Values): Promise<void> {
   // before the directory is made, or removes what was made: a refused node
   // leaves its data directory as it was.
   const coreFile = values.core;
-  const createCore = coreFile === undefined ? undefined : await loadCore(coreFile).catch((e: Error) => {
+  const createCore = coreFile === undefined ? undefined : await loadCore(coreFlag(coreFile)).catch((e: Error) => {
     throw new UsageError(e.message, { cause: e });
   });
   if (coreFile !== undefined) log(`core: createKvNodeCore from ${resolveModulePath(coreFile)}`);
@@ -649,6 +650,28 @@ async function runNode(values: Values): Promise<void> {
       return fail(1);
     }
   }
+}
+
+/**
+ * `--core FILE`, checked to name a file before it is imported: an empty
+ * value, a missing file or a directory is said as such (the import's own
+ * words name a directory import or the module that imports it).
+ */
+function coreFlag(value: string): string {
+  if (value === "") throw new UsageError(`--core "": an empty path; give the module that exports createKvNodeCore(config, restored)`);
+  const file = resolveModulePath(value);
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return value;
+    const where = path.isAbsolute(value) ? "" : ` here (${file}) nor under the repository root`;
+    throw new UsageError(`--core ${value}: no such file${where}; give the module that exports createKvNodeCore(config, restored)`, { cause: e });
+  }
+  if (stats.isDirectory()) {
+    throw new UsageError(`--core ${value}: ${file} is a directory; give the module file in it that exports createKvNodeCore(config, restored)`);
+  }
+  return value;
 }
 
 /**

@@ -74,6 +74,10 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
   it.each([
     [["start", "--nodes", "1000"], /^kv-cluster: --nodes: expected an integer from 1 to 9, got "1000"$/m],
     [["node", "--id", "n12", "--nodes", "12"], /^kv-cluster: --nodes: expected an integer from 1 to 9, got "12"$/m],
+    [["start", "--core", ""], /^kv-cluster: --core "": an empty path; give the module that exports createKvNodeCore\(config, restored\)$/m],
+    [["start", "--core", "/no-such-dir/core.ts"], /^kv-cluster: --core \/no-such-dir\/core.ts: no such file; give the module that exports createKvNodeCore\(config, restored\)$/m],
+    [["node", "--id", "n1", "--core", "no-such-core.ts"], /^kv-cluster: --core no-such-core.ts: no such file here \(\/.*\/no-such-core.ts\) nor under the repository root; give the module/m],
+    [["start", "--core", os.tmpdir()], new RegExp(`^kv-cluster: --core ${os.tmpdir()}: ${os.tmpdir()} is a directory; give the module file in it that exports createKvNodeCore`, "m")],
     [["start", "--secret-file", ""], /^kv-cluster: --secret-file "": an empty path; give the cluster secret's file, or leave --secret-file out for DIR\/cluster.secret$/m],
   ])("kv-cluster %s is a usage error (exit 2) before anything is started or made", async (args, pattern) => {
     // A --data-dir that is a regular file: a command that got past its usage checks stops there, without starting a node.
