@@ -306,6 +306,10 @@ async function main(argv: string[], io: Io): Promise<number> {
     io.stdout(`${HELP}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (command.startsWith("-") && command.length > 1) {
+    // `kv-cluster --data-dir /tmp/kv start`: the options belong after the command.
+    throw new UsageError(`${command}: an option before the command; the command comes first: kv-cluster start [options] or kv-cluster node [options]`);
+  }
   if (command !== "start" && command !== "node") throw unknownCommand(command, ["start", "node"]);
   const { values } = parseFlags(rest, FLAGS);
   if (values.help) {

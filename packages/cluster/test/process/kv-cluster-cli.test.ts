@@ -65,6 +65,7 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     [["start", "--data-dir", ""], /^kv-cluster: --data-dir "": an empty path; give the directory the nodes keep their data in$/m],
     [["node", "--id", "n1", "--data-dir", ""], /^kv-cluster: --data-dir "": an empty path; give the directory the nodes keep their data in$/m],
     [["help", "frobnicate"], /unknown command "frobnicate"/],
+    [["--data-dir", "/tmp/x", "start"], /^kv-cluster: --data-dir: an option before the command; the command comes first: kv-cluster start \[options\] or kv-cluster node \[options\]$/m],
   ])("kv-cluster %s is a usage error (exit 2) that says what to fix", async (args, pattern) => {
     const r = await run([KV_CLUSTER_BIN, ...args]);
     expect(r.code).toBe(2);
