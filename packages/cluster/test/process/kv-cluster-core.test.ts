@@ -72,7 +72,7 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
   }, 60_000);
 
   it.each([
-    ["a file that does not exist", "no-such-core.ts", /^kv-cluster: --core: cannot load no-such-core\.ts: /],
+    ["a file that does not exist", "no-such-core.ts", /^kv-cluster: --core no-such-core\.ts: no such file here \(.*\/no-such-core\.ts\) nor under the repository root; give the module that exports createKvNodeCore\(config, restored\)$/m],
     ["a module with no createKvNodeCore", core("no-factory.ts"), /--core: .*no-factory\.ts does not export a function createKvNodeCore\(config, restored\); it exports createCore$/m],
   ])("start --core with %s is a usage error (exit 2) before any node starts", async (_what, file, pattern) => {
     const r = await run(["start", "--nodes", "3", "--data-dir", path.join(dataDir, "bad"), "--core", file]);
