@@ -5,7 +5,7 @@ import { InputError, prepareOutDir } from "@dslab/protocol/cli";
 import { gradescopeEntries } from "../../autograder/gradescope.js";
 import { writeZip } from "../../autograder/zip.js";
 import { REPOSITORY_ROOT } from "../../check/load.js";
-import { EXIT, json, requireString, type Command } from "../args.js";
+import { EXIT, json, requireString, unreadableReason, type Command } from "../args.js";
 
 export const autograderGradescope: Command = {
   name: "autograder gradescope",
@@ -53,7 +53,7 @@ Exit codes: 0 written, 2 usage error, 4 FILE cannot be written.
     try {
       writeFileSync(out, zip);
     } catch (e) {
-      throw new InputError(`--out ${out}: cannot write the zip: ${(e as Error).message}`);
+      throw new InputError(`--out ${out}: cannot write the zip: ${unreadableReason(e, "write")}`);
     }
     if (values.json === true) {
       io.stdout(json({ out, bytes: zip.length, entries: entries.map((e) => ({ path: e.path, bytes: e.data.length, mode: `0${e.mode.toString(8)}` })) }));

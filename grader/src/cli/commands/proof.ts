@@ -1,4 +1,3 @@
-import { getSystemErrorMap } from "node:util";
 import { proofChecker, type ProofResult } from "../../proof/check.js";
 import { DEFAULT_MAX_PASTE_BYTES } from "../../proof/input.js";
 import { EXIT, InputFileError, json, positiveInt, requireString, unreadableReason, UsageError, UNREADABLE_HELP, type Command } from "../args.js";
@@ -6,47 +5,12 @@ import { loadLessonOrExit } from "./course.js";
 import { readBounded } from "./read-paste.js";
 
 /**
- * What each system error means for a paste that was not read, in words, as
- * `no such file` and `permission denied` say it (unreadableReason): the rare
- * ones too, so no read shows the system's own `EIO: i/o error, read`.
- */
-const SYSTEM_REASONS: Record<string, string> = {
-  EIO: "reading it failed with an input/output error (of the disk, network share or device it is on)",
-  ENAMETOOLONG: "its name is too long for the file system",
-  EPERM: "the system does not permit reading it",
-  EISDIR: "it is a directory, not a regular file",
-  ENXIO: "the device it is on is not there",
-  ENODEV: "the device it is on is not there",
-  EMFILE: "too many files are open in this process to open it",
-  ENFILE: "too many files are open on this system to open it",
-  ENOMEM: "the system ran out of memory while reading it",
-  EBUSY: "the system holds it busy",
-  EAGAIN: "it was not ready to be read; try again",
-  EINTR: "its read was interrupted; try again",
-  ETIMEDOUT: "reading it timed out (the network file system it is on did not answer)",
-  ESTALE: "the network file system it is on no longer knows it (a stale file handle)",
-  EOVERFLOW: "it is too large for the system to read",
-  EFBIG: "it is too large for the system to read",
-  EINVAL: "the system cannot read this file as a paste (it refused the read as invalid)",
-};
-
-/**
- * Why a paste could not be read, in words, whatever the failure: a path that
- * is not a regular file as ReadRegularError says it, the common system errors
- * as the other inputs say them (unreadableReason), the rare ones from
- * SYSTEM_REASONS, and any other one from the system's description of its code
- * (`the system could not read it: cross-device link not permitted (EXDEV)`),
- * never the system's message with its call and path.
+ * Why a paste could not be read, in words, whatever the failure: as every
+ * command says it (unreadableReason), and an EINVAL as a paste.
  */
 export function pasteUnreadableReason(err: unknown): string {
-  const e = (err ?? {}) as NodeJS.ErrnoException;
-  const code = typeof e.code === "string" ? e.code : undefined;
-  if (code === "NOT_A_FILE" || code === "ENOENT" || code === "EACCES" || code === "ENOTDIR" || code === "ELOOP") return unreadableReason(err);
-  if (code !== undefined && Object.hasOwn(SYSTEM_REASONS, code)) return SYSTEM_REASONS[code]!;
-  const errno = typeof e.errno === "number" ? e.errno : undefined;
-  const described = errno === undefined ? undefined : getSystemErrorMap().get(errno);
-  if (code !== undefined && described?.[0] === code) return `the system could not read it: ${described[1]} (${code})`;
-  return code !== undefined && /^E[A-Z0-9]+$/.test(code) ? `the system could not read it (${code})` : "the system could not read it";
+  if ((err as NodeJS.ErrnoException | undefined)?.code === "EINVAL") return "the system cannot read this file as a paste (it refused the read as invalid)";
+  return unreadableReason(err);
 }
 
 export function exitFor(status: ProofResult["status"]): number {

@@ -159,7 +159,7 @@ or the class directory holds no student folder (nothing is written then),
           writeFileSync(out, text);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          const why = code === "EISDIR" ? "it is a directory; give the report's file name" : code === "ENOENT" || code === "ENOTDIR" ? "its directory does not exist" : unreadableReason(e);
+          const why = code === "EISDIR" ? "it is a directory; give the report's file name" : code === "ENOENT" || code === "ENOTDIR" ? "its directory does not exist" : unreadableReason(e, "write");
           throw new InputError(`--out ${out}: cannot write the report there: ${why}`);
         }
         io.stderr(`grader test: ${summaryLine(graded.result)}; wrote ${f.name} to ${out}\n`);
@@ -168,11 +168,16 @@ or the class directory holds no student folder (nothing is written then),
     }
 
     const dir = path.resolve(klass!);
-    if (!existsSync(dir)) throw new InputError(`--class ${klass}: no such directory`);
     let students: string[];
     try {
       students = listStudents(dir);
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw new InputError(`--class ${klass}: no such directory`);
+      // ENOTDIR for the path itself (a file, a device), not only for a parent of it.
+      if (code === "ENOTDIR" && existsNotDirectory(dir)) {
+        throw new InputError(`--class ${klass}: it is not a directory; give the directory that holds one folder per student`);
+      }
       throw new InputError(`--class ${klass}: cannot read it: ${unreadableReason(e)}`);
     }
     if (students.length === 0) throw new InputError(`--class ${klass}: no student folder in it (one folder per student, each a week-12/ or a repository); nothing graded, nothing written`);
@@ -228,6 +233,15 @@ or the class directory holds no student folder (nothing is written then),
     return EXIT.ok;
   },
 };
+
+/** Whether `p` is there and is no directory (a file, a device): ENOTDIR is then about `p` itself, not a parent. */
+function existsNotDirectory(p: string): boolean {
+  try {
+    return !statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 function summaryLine(r: SubmissionResult): string {
   const errors = r.tests.filter((t) => t.status === "error").length;
