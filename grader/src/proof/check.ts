@@ -227,8 +227,8 @@ function judge(lesson: Lesson, compiled: CompiledPattern[], text: string, meta: 
   if (rules.includes("leader-change")) {
     const el = parseElection(text);
     evidence.violations.push(...el.violations);
-    // A long line is one finding whichever reader met it.
-    for (const r of el.toReview) if (!evidence.toReview.some((t) => t.rule === r.rule && t.line === r.line)) evidence.toReview.push(r);
+    // A long line is one finding whichever reader met it; a line of several events is one note per reader, each naming its own events.
+    for (const r of el.toReview) if (!evidence.toReview.some((t) => t.rule === r.rule && t.line === r.line && t.message === r.message)) evidence.toReview.push(r);
     evidence.leaders = el.leaders.length;
     evidence.stopped = el.stopped.length;
   }

@@ -4,7 +4,8 @@
 //   `n2 | became leader for term 1`, `cluster | leader is now n2 (term 1)`  -> leader n2 of term 1
 //   (the simulator's node lines, `n2 became leader for term 1`, read the same)
 //   `cluster | n2 exited (SIGKILL). Restart it with: ...`                  -> n2 stopped
-// A line holding several of these (two lines joined) is read for each, in the order it writes them.
+// A line holding several of these (two lines joined) is read for each, in the order it writes them,
+// and goes to review as such a line of the exactly-once reader does (several-events-on-line).
 //
 // The vote-rules lesson asks for a run in which the leader is killed: the
 // paste must show a leader, that leader stopping, and another node elected
@@ -12,6 +13,7 @@
 // of what the lesson is about.
 
 import { RE2JS } from "re2js";
+import { severalEventsOnLine } from "./evidence.js";
 import { readLines, type LineTooLong } from "./lines.js";
 
 export interface ElectionViolation {
@@ -51,8 +53,12 @@ export interface ElectionEvidence {
   stopped: { node: string; line: number }[];
   /** Broken rules that fail the proof. */
   violations: ElectionViolation[];
-  /** Lines a person checks: lines too long to read, which may hide a leader or an exit. */
-  toReview: LineTooLong[];
+  /**
+   * Lines a person checks: lines too long to read, which may hide a leader or
+   * an exit, and lines holding several leader or exit events (two log lines
+   * joined), each read where it is written; in line order.
+   */
+  toReview: (LineTooLong | ReturnType<typeof severalEventsOnLine>)[];
 }
 
 // On RE2 (linear time): a backtracking engine tried `(\S+)\s*\|?\s+became` from each character of
@@ -70,13 +76,17 @@ export function parseElection(text: string): ElectionEvidence {
   const seenLeader = new Set<string>();
   const seenStopped = new Set<string>();
   const exits: Exit[] = [];
+  const several: ReturnType<typeof severalEventsOnLine>[] = [];
   const tooLong = readLines(text, ({ text: raw, line }) => {
+    // Every event of the line, where it is written, for the review note of a line of several.
+    const onLine: { column: number; name: string }[] = [];
     // Every leader and every exit on the line, each where it is written: a second leader of a term,
     // or a leader's exit, is not hidden by joining two lines.
     const l = raw.includes("became leader for term") || raw.includes("leader is now") ? LEADER.matcher(raw) : undefined;
     while (l?.find()) {
       const node = (l.group(1) ?? l.group(3))!;
       const term = Number(l.group(2) ?? l.group(4));
+      onLine.push({ column: l.start(), name: `leader ${node} term ${term}` });
       const key = `${node}\u0000${term}`;
       if (!seenLeader.has(key)) {
         seenLeader.add(key);
@@ -88,13 +98,16 @@ export function parseElection(text: string): ElectionEvidence {
       const node = m.group(1)!;
       // Every exit is checked (a node killed as a follower may lead and be killed later); `stopped` counts nodes.
       exits.push({ node, line, column: m.start() });
+      onLine.push({ column: m.start(), name: `exit ${node}` });
       if (!seenStopped.has(node)) {
         seenStopped.add(node);
         stopped.push({ node, line });
       }
     }
+    if (onLine.length > 1) several.push(severalEventsOnLine(line, onLine.sort((a, b) => a.column - b.column).map((e) => e.name)));
   });
-  return { leaders, stopped, violations: checkElection(leaders, exits), toReview: tooLong ? [tooLong] : [] };
+  const toReview: ElectionEvidence["toReview"] = [...several, ...(tooLong ? [tooLong] : [])].sort((a, b) => a.line - b.line);
+  return { leaders, stopped, violations: checkElection(leaders, exits), toReview };
 }
 
 /**

@@ -324,13 +324,22 @@ export function lineEvents(line: string): LineEvent[] | undefined {
 /** At most this many events of a line are named in its review note; the rest are counted. */
 const MAX_EVENTS_NAMED = 4;
 
-function severalEvents(line: number, events: readonly LineEvent[]): EvidenceViolation {
-  const named = events.slice(0, MAX_EVENTS_NAMED).map((e) => `${e.kind} client ${e.client} seq ${e.seq}`);
+/**
+ * The review note for a line holding several events, each named as it was
+ * read (`applied client 42 seq 5`, `leader n1 term 1`), in the order the line
+ * writes them: the same words from either evidence reader.
+ */
+export function severalEventsOnLine(line: number, events: readonly string[]): { rule: "several-events-on-line"; line: number; message: string } {
+  const named = events.slice(0, MAX_EVENTS_NAMED);
   if (events.length > MAX_EVENTS_NAMED) named.push(`and ${events.length - MAX_EVENTS_NAMED} more`);
   return {
     rule: "several-events-on-line", line,
     message: `line ${line} holds ${events.length} events, read as: ${named.join("; ")}. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand`,
   };
+}
+
+function severalEvents(line: number, events: readonly LineEvent[]): EvidenceViolation {
+  return severalEventsOnLine(line, events.map((e) => `${e.kind} client ${e.client} seq ${e.seq}`));
 }
 
 export function parseEvidence(text: string): Evidence {

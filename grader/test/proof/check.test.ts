@@ -207,3 +207,27 @@ describe("lesson w11-l04 (idempotent writes): its patterns and the one-line dedu
     expect(r.highlights.filter((h) => h.kind === "violation")).toEqual([{ start: 0, end: 64, kind: "violation", label: "evidence rule broken" }]);
   });
 });
+
+describe("leader-change: a line of several leader or exit events", () => {
+  const leaderChange = (status: "regex" | "manual_or_regex") => {
+    const lesson = withPatterns("vote", ["became leader for term \\d+"], status);
+    return { ...lesson, proof: { ...lesson.proof!, evidence: ["leader-change" as const] } };
+  };
+  const JOINED = "n1 | became leader for term 1 cluster | n1 exited (SIGKILL)\nn2 | became leader for term 2";
+  const NOTE = "evidence to review: line 1 holds 2 events, read as: leader n1 term 1; exit n1. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand";
+
+  test("goes to review in a lesson a person grades in the end (manual_or_regex), naming the line", () => {
+    const r = proofChecker(leaderChange("manual_or_regex")).check(enc(JOINED));
+    expect(r).toMatchObject({ status: "needs-review", score: null, reasons: [NOTE], evidence: { leaders: 2, stopped: 1, violations: [] } });
+    expect(r.highlights.filter((h) => h.kind === "review")).toEqual([{ start: 0, end: 59, kind: "review", label: "evidence to review: a person checks this line" }]);
+  });
+
+  test("passes with the note kept in a lesson graded by its patterns alone, as a line of several exactly-once events does", () => {
+    expect(proofChecker(leaderChange("regex")).check(enc(JOINED))).toMatchObject({ status: "pass", score: 10, reasons: [NOTE] });
+  });
+
+  test("the same log with its lines apart passes with no note", () => {
+    const apart = JOINED.replace(" cluster |", "\ncluster |");
+    expect(proofChecker(leaderChange("manual_or_regex")).check(enc(apart))).toMatchObject({ status: "pass", score: 10, reasons: [] });
+  });
+});

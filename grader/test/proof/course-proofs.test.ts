@@ -132,6 +132,20 @@ describe(`${VOTE}: the proof is an election after the leader was killed`, () => 
     expect(result.reasons).toContain(`evidence to review: line ${lines} is over 4,096 characters, longer than a log line: not read for evidence; check it by hand`);
   });
 
+  test("the real log with the first leader's line and the cluster's line about it joined goes to review naming the line (exit 3)", async () => {
+    const lines = (await fixture("election/leader-killed.txt")).split("\n");
+    const elected = lines.indexOf("n1 | became leader for term 1");
+    expect(lines[elected + 1]).toBe("cluster | leader is now n1 (term 1)");
+    const joined = [...lines.slice(0, elected), `${lines[elected]} ${lines[elected + 1]}`, ...lines.slice(elected + 2)];
+    const r = await grader(["proof", "--lesson", VOTE, await paste("joined-leader.txt", joined.join("\n")), "--json"]);
+    expect(r.code, r.stderr).toBe(3);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ status: "needs-review", score: null, evidence: { violations: [] } });
+    expect(result.reasons).toEqual([
+      `evidence to review: line ${elected + 1} holds 2 events, read as: leader n1 term 1; leader n1 term 1. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand`,
+    ]);
+  });
+
   test("unrelated `[dedup]` lines in the log raise no exactly-once note: those rules are not this lesson's", async () => {
     const log = await fixture("election/leader-killed.txt");
     const file = await paste("with-dedup.txt", `${log}n1 | [dedup] client c77 seq 3 is duplicate, returning cached result\n`);

@@ -73,6 +73,27 @@ describe("leader-change: a leader exits and another node leads a higher term aft
     expect(parseElection("cluster | n1 exited cluster | n2 exited").stopped).toEqual([{ node: "n1", line: 1 }, { node: "n2", line: 1 }]);
   });
 
+  test("a line of several leader or exit events goes to review, naming the line and its events in the order it writes them, as a line of several exactly-once events does", () => {
+    const el = parseElection("n3 | became candidate for term 1\nn1 | became leader for term 1 cluster | n1 exited (SIGKILL)\nn2 | became leader for term 2");
+    expect(el.toReview).toEqual([
+      {
+        rule: "several-events-on-line", line: 2,
+        message: "line 2 holds 2 events, read as: leader n1 term 1; exit n1. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand",
+      },
+    ]);
+    // The verdict is the same as with the lines apart: n1 led, exited, and n2 leads a higher term after it.
+    expect(el.violations).toEqual([]);
+    const five = parseElection("cluster | n1 exited cluster | n2 exited n3 | became leader for term 4 cluster | leader is now n3 (term 4) cluster | n3 exited");
+    expect(five.toReview.map((r) => r.message)).toEqual([
+      "line 1 holds 5 events, read as: exit n1; exit n2; leader n3 term 4; leader n3 term 4; and 1 more. A log prints one event a line: which words between two events belong to which is read from the line's layout, so check the line by hand",
+    ]);
+  });
+
+  test("a log of one event a line, the real cluster's, has nothing to review", () => {
+    const log = ["n1 | became leader for term 1", "cluster | leader is now n1 (term 1)", "cluster | n1 exited (SIGKILL). Restart it with: npm run kv-cluster -- node --id n1", "n2 | became leader for term 2"].join("\n");
+    expect(parseElection(log)).toMatchObject({ violations: [], toReview: [] });
+  });
+
   test("a node killed as a follower, restarted, elected and killed again is a leader that stopped: the next leader after it is the change", () => {
     const log = [
       "cluster | n1 exited (SIGKILL). Restart it with: npm run kv-cluster -- node --id n1",

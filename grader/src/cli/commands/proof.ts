@@ -42,7 +42,8 @@ applied twice and applied seqs increase per client (else it fails); a
 duplicate whose original is not in the paste is a note for review, not a
 failure: it sends the paste to review in a manual_or_regex lesson.
 leader-change: a leader exits and another node becomes leader for a higher
-term after it (else it fails). A paste that is the lesson's example log, or
+term after it (else it fails). A line holding several events (two log lines
+joined) is a note for review, for either rule, as a duplicate is. A paste that is the lesson's example log, or
 nearly (its times and backoffs, other ids), goes to review. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
 UTF-16 (with the iconv command that converts it), binary or non-UTF-8 pastes
 are refused with a reason. FILE must be a regular file (or a symlink to
