@@ -37,11 +37,12 @@ export function hashedName(id: string, hashLength = 12): string {
 /**
  * A file name per student, `ext` appended, no two the same when case is
  * ignored. A student keeps a name of `kept` (from an earlier run) when it is
- * one of the two this rule can give them and no student before them (in
- * sorted order) holds it; the others are their id when it is portable and no
- * other name equals it but for case, else `hashedName`.
+ * one this rule can give them and no student before them (in sorted order)
+ * holds it; the others are their id when it is portable and no other name
+ * equals it but for case, else `hashedName`, and never one of `reserved`
+ * (names of earlier runs, of students that may come back), case ignored.
  */
-export function studentFileNames(students: Iterable<string>, ext: string, kept: Readonly<Record<string, string>> = {}): Map<string, string> {
+export function studentFileNames(students: Iterable<string>, ext: string, kept: Readonly<Record<string, string>> = {}, reserved: Iterable<string> = []): Map<string, string> {
   const ids = [...new Set(students)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const names = new Map<string, string>();
   const used = new Set<string>();
@@ -53,8 +54,9 @@ export function studentFileNames(students: Iterable<string>, ext: string, kept: 
     const name = Object.hasOwn(kept, id) ? kept[id] : undefined;
     if (name === undefined || used.has(name.toLowerCase())) continue;
     const plain = portableName(id);
-    if ((plain !== undefined && name === plain + ext) || name === hashedName(id) + ext) take(id, name);
+    if ((plain !== undefined && name === plain + ext) || name === hashedName(id) + ext || name === hashedName(id, 64) + ext) take(id, name);
   }
+  for (const name of reserved) used.add(name.toLowerCase());
   const rest = ids.filter((id) => !names.has(id));
   const count = new Map<string, number>();
   for (const id of rest) count.set(id.toLowerCase(), (count.get(id.toLowerCase()) ?? 0) + 1);

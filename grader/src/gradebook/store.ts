@@ -201,25 +201,46 @@ export function reviewPageName(lesson: string): string {
  * named after a student or a lesson (report files, review pages): each with
  * its owner (`student:<id>`, `lesson:<id>`) and content hash, so that a file
  * left under an owner's earlier name is removed only when it is provably the
- * grader's own, unchanged (see src/fs/outputs.ts).
+ * grader's own, unchanged (see src/fs/outputs.ts). It also keeps each
+ * student's report folder (under reports/) as `grader test --class` first
+ * named it, so the folder never moves when a classmate whose name differs
+ * only by case arrives or leaves, and no new student is given a folder that
+ * was ever another's.
  */
 export const OUTPUTS_FILE = ".grader-outputs.json";
 
-/** The record of outputs, empty when there is none yet; one that is not of its shape is a GradesFileError (exit 4). */
-export async function readOutputRecord(outDir: string): Promise<OutputRecord> {
-  const file = path.join(outDir, OUTPUTS_FILE);
-  const data = await readJson(file);
-  if (data === undefined) return {};
-  const outputs = (data as { outputs?: unknown } | null)?.outputs;
-  if ((data as { version?: unknown }).version !== 1 || !isOutputRecord(outputs)) {
-    throw new GradesFileError(`${file}: expected {"version":1,"outputs":{"<file>":{"owner":"...","sha256":"<64 hex>"}}}; fix or move it away (the grader then only lists, never removes, files left under an earlier name)`);
-  }
-  return outputs;
+/** What OUTPUTS_FILE holds. */
+export interface OutputsRecord {
+  outputs: OutputRecord;
+  /** Student id -> the name of their folder under reports/ (one path segment). */
+  reportFolders: Record<string, string>;
 }
 
-export async function writeOutputRecord(outDir: string, outputs: OutputRecord): Promise<void> {
-  const sorted = Object.fromEntries(Object.entries(outputs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  await writeFileAtomic(path.join(outDir, OUTPUTS_FILE), JSON.stringify({ version: 1, outputs: sorted }, null, 2) + "\n");
+/** One folder name, no path: not empty, no `/`, backslash or NUL, not `.` or `..`. */
+function isFolderName(name: unknown): name is string {
+  return typeof name === "string" && name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name);
+}
+
+/** The record of outputs, empty when there is none yet; one that is not of its shape is a GradesFileError (exit 4). */
+export async function readOutputRecord(outDir: string): Promise<OutputsRecord> {
+  const file = path.join(outDir, OUTPUTS_FILE);
+  const data = await readJson(file);
+  if (data === undefined) return { outputs: {}, reportFolders: {} };
+  const outputs = (data as { outputs?: unknown } | null)?.outputs;
+  const folders = (data as { reportFolders?: unknown } | null)?.reportFolders ?? {};
+  const foldersOk = typeof folders === "object" && folders !== null && !Array.isArray(folders) && Object.values(folders).every(isFolderName);
+  if ((data as { version?: unknown }).version !== 1 || !isOutputRecord(outputs) || !foldersOk) {
+    throw new GradesFileError(
+      `${file}: expected {"version":1,"outputs":{"<file>":{"owner":"...","sha256":"<64 hex>"}},"reportFolders":{"<student>":"<folder>"}}; fix or move it away (the grader then only lists, never removes, files left under an earlier name, and names report folders afresh)`,
+    );
+  }
+  return { outputs, reportFolders: folders as Record<string, string> };
+}
+
+export async function writeOutputRecord(outDir: string, record: OutputsRecord): Promise<void> {
+  const sorted = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const data = { version: 1, outputs: sorted(record.outputs), reportFolders: sorted(record.reportFolders) };
+  await writeFileAtomic(path.join(outDir, OUTPUTS_FILE), JSON.stringify(data, null, 2) + "\n");
 }
 
 /** The review page's name before pages of ids with `/` or capitals gained a hash: every other character became `_`. */

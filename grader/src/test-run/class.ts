@@ -19,6 +19,12 @@ export interface ClassOptions extends Omit<GradeOptions, "submission" | "name"> 
   jobs: number;
   /** Gradebook directory; reports go under `<out>/reports/<student>/` (the folder named by studentFileNames). */
   out: string;
+  /**
+   * Each student's report folder of earlier runs (the outputs record): a
+   * student keeps theirs, and a student new to the record gets none of them,
+   * whether its student is in the class now or not.
+   */
+  keptFolders?: Readonly<Record<string, string>>;
   format: FormatEntry;
   onProgress?: (done: number, total: number, running: string[]) => void;
 }
@@ -47,7 +53,8 @@ export function listStudents(dir: string): string[] {
 
 export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
   const students = listStudents(o.dir);
-  const reportDirs = studentFileNames(students, "");
+  const kept = o.keptFolders ?? {};
+  const reportDirs = studentFileNames(students, "", kept, Object.values(kept));
   const rows: ClassRow[] = new Array(students.length);
   const running = new Set<string>();
   let next = 0;
@@ -65,7 +72,7 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
       o.onProgress?.(done, students.length, [...running]);
       let row: ClassRow;
       try {
-        const { dir: _d, jobs: _j, out: _o, format: _f, onProgress: _p, ...grading } = o;
+        const { dir: _d, jobs: _j, out: _o, format: _f, onProgress: _p, keptFolders: _k, ...grading } = o;
         const graded = await gradeSubmission({ ...grading, submission: join(o.dir, student), name: student, uid: (o.uid ?? DEFAULT_SANDBOX_UID) - job, gid: (o.gid ?? DEFAULT_SANDBOX_GID) - job });
         row = { student, reportDir, result: graded.result };
       } catch (e) {

@@ -139,8 +139,8 @@ ${UNREADABLE_HELP}
     const owner = `lesson:${lesson.id}`;
     const pages = new Set([...new Set(all.map((r) => r.lesson))].map((l) => reviewPageName(l).toLowerCase()));
     const earlier = [earlierReviewPageName(lesson.id)].filter((f) => !pages.has(f.toLowerCase()));
-    const { stale, kept } = await sweepRenamed(out, record, new Map([[owner, pageName]]), new Map([[owner, earlier]]));
-    await writeOutputRecord(out, { ...kept, [pageName]: { owner, sha256: sha256(html) } });
+    const { stale, kept } = await sweepRenamed(out, record.outputs, new Map([[owner, pageName]]), new Map([[owner, earlier]]));
+    await writeOutputRecord(out, { ...record, outputs: { ...kept, [pageName]: { owner, sha256: sha256(html) } } });
     for (const f of stale) {
       io.stderr(`grader proofs: ${f.removed ? "removed" : "left stale"} ${shown(path.join(out, f.file))}: lesson ${lesson.id}'s review page of an earlier run, now ${pageName}; ${f.reason}\n`);
     }

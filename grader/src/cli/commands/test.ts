@@ -62,10 +62,12 @@ Options:
                      with its criterion scores; manual grades are kept) and
                      reports/<student>/<file> (a student name that differs
                      from another only by case, or is no portable file name,
-                     gains ~ and a hash of it; listed on stderr); a report
-                     folder a student no longer has is removed when
-                     .grader-outputs.json records its files as theirs and
-                     they are unchanged, else left and listed on stderr
+                     gains ~ and a hash of it; listed on stderr); each
+                     student's folder is recorded in .grader-outputs.json and
+                     kept on later runs, whoever arrives or leaves; a folder
+                     a student no longer has is removed when the record holds
+                     its files as theirs and they are unchanged, else left
+                     and listed on stderr
   --hidden-visibility V  how hidden tests are marked in the report: hidden,
                      after_due_date (default) or after_published
   --test-timeout S   wall seconds one test may take (default ${DEFAULT_LIMITS.testWallMs / 1000})
@@ -196,6 +198,7 @@ or the class directory holds no student folder (nothing is written then),
       dir,
       jobs,
       out,
+      keptFolders: record.reportFolders,
       format: format ?? formatByName("json")!,
       onProgress: (done, total, running) => {
         if (progress) io.stderr(`\r\x1b[2Kgraded ${done}/${total}${running.length > 0 ? `; grading ${running.join(", ")}` : ""}`);
@@ -216,14 +219,17 @@ or the class directory holds no student folder (nothing is written then),
       const plain = portableName(r.student);
       return [`student:${r.student}`, [r.student, hashedName(r.student), ...(plain !== undefined ? [plain] : [])].filter((d) => d !== "." && d !== ".." && !/[/\\]/.test(d)).map((d) => `reports/${d}`)];
     }));
-    const { stale, kept } = await sweepRenamed(out, record, current, earlier);
+    const { stale, kept } = await sweepRenamed(out, record.outputs, current, earlier);
     const written = Object.fromEntries(
       await Promise.all(rows.map(async (r) => {
         const file = `reports/${r.reportDir}/${reportFile}`;
         return [file, { owner: `student:${r.student}`, sha256: sha256(await readFile(path.join(out, file))) }] as const;
       })),
     );
-    await writeOutputRecord(out, { ...kept, ...written });
+    // Each student's folder, kept for the next run; a student not in this class keeps theirs too.
+    const reportFolders = new Map(Object.entries(record.reportFolders));
+    for (const r of rows) reportFolders.set(r.student, r.reportDir);
+    await writeOutputRecord(out, { outputs: { ...kept, ...written }, reportFolders: Object.fromEntries(reportFolders) });
     for (const f of stale) {
       const student = f.owner.slice("student:".length);
       io.stderr(`grader test: ${f.removed ? "removed" : "left stale"} ${shown(path.join(out, f.file))}: ${shown(JSON.stringify(student))}'s report of an earlier run, now in ${shown(f.now)}/; ${f.reason}\n`);
