@@ -143,6 +143,22 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(mixed.stderr).toBe(hint);
   }, 30_000);
 
+  test("only HTTP ports given: kv stops after the first attempt that finds it out, since no retry can reach a kv node there", async () => {
+    const httpPorts = cluster.ids.map((id) => Number(new URL(cluster.url(id)).port));
+    for (const target of [["--port", String(httpPorts[0])], ["--nodes", httpPorts.join(",")]]) {
+      for (const args of [["put", "cli-http-only", "1"], ["get", "cli-http-only"]]) {
+        // The default --max-retries (5) and --total-ms (30000): without the stop, 6 attempts over seconds of backoff.
+        const r = await kv([...target, "--json", ...args]);
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+        const report = JSON.parse(r.stdout) as { outcome: string; attempts: number; log: string[] };
+        expect(report.outcome).toBe("failed");
+        expect(report.attempts).toBe(1);
+        expect(report.log[0]).toMatch(/outcome=refused action=fail /);
+        expect(r.stderr).toMatch(/speaks HTTP, not the kv line protocol/);
+      }
+    }
+  }, 30_000);
+
   test("replaying a request by hand with --client-id and --seq is answered from the session, not applied twice", async () => {
     const nodes = ["--nodes", cluster.ports.join(","), "--json"];
     const first = JSON.parse((await kv([...nodes, "--client-id", "9001", "--seq", "1", "append", "cli-replay", "a"])).stdout);

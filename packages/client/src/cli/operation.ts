@@ -10,6 +10,7 @@ import { createPrng, ErrorCode, errorSpec, type ErrorBody } from "@dslab/protoco
 import type { Io } from "@dslab/protocol/cli";
 import { formatAttempt, type AttemptRecord } from "../attempt-log.js";
 import { CLIENT_DEFAULTS, KvClient, type OpResult } from "../client.js";
+import { classify, type AttemptResult, type ClassifyContext, type RetryRule } from "../policy.js";
 import { systemClock, systemSleep } from "../deps.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { Operation } from "../client.js";
@@ -157,6 +158,21 @@ function wrongProtocolHint(transport: TcpTransport, io: Io): (record: AttemptRec
 }
 
 /**
+ * The retry table, except that a refused attempt ends the operation at once
+ * when every port given is known to speak another protocol (HTTP, say): no
+ * retry can reach a kv node there, so backing off would only spend
+ * --max-retries and --total-ms. It was never sent: `failed`.
+ */
+function stopOnWrongPorts(plan: KvPlan, transport: TcpTransport): (result: AttemptResult, ctx: ClassifyContext) => RetryRule {
+  const ports = Object.values(plan.nodes);
+  return (result, ctx) => {
+    const r = classify(result, ctx);
+    if (r.id !== "refused" || !ports.every((p) => transport.wrongProtocol(p) !== undefined)) return r;
+    return { ...r, action: "fail" };
+  };
+}
+
+/**
  * Watches the attempt log for the first full round in which every node
  * refused the connection (or did not resolve, or did not finish connecting),
  * and then says once, on stderr, that nothing is reachable: without it a run
@@ -225,6 +241,7 @@ export async function runOperation(plan: KvPlan & { operation: Operation }, io: 
     attemptTimeoutMs: plan.timeoutMs,
     maxRetries: plan.maxRetries,
     maxTotalMs: Math.max(1, totalMs - (systemClock.now() - startedMs)),
+    classify: stopOnWrongPorts(plan, transport),
     onAttempt: (record) => {
       if (plan.verbose) io.stderr(`${shownLogLine(names.line(record))}\n`);
       for (const hint of hints) hint(record);
