@@ -265,13 +265,33 @@ function flagsAfterCommand(argv: readonly string[]): string[] {
   return flags;
 }
 
-/** `usage: kv append KEY VALUE`; when an argument is missing, with how to pass a word of `argv` that was read as a flag. */
-function arityError(command: string, spec: { args: string[] }, min: number, argv: readonly string[]): UsageError {
+/** Words joined as English lists them: `"a"`, `"a" and "b"`, `"a", "b" and "c"`. */
+function listed(words: readonly string[]): string {
+  return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
+
+/**
+ * `usage: kv append KEY VALUE (VALUE is missing)`, or `(unexpected argument
+ * "x")`: which arguments are missing, or which words are one too many. A
+ * missing argument may be a word of `argv` read as a flag (said, with how to
+ * pass it); words past a VALUE may be a value with spaces left unquoted (said,
+ * quoted).
+ */
+function arityError(command: string, spec: { args: string[] }, min: number, args: readonly string[], argv: readonly string[]): UsageError {
   const usage = `usage: kv ${command} ${spec.args.map((a, i) => (i >= min ? `[${a}]` : a)).join(" ")}`;
+  if (args.length > spec.args.length) {
+    const extra = args.slice(spec.args.length);
+    const what = `unexpected argument${extra.length === 1 ? "" : "s"} ${listed(extra.map((w) => JSON.stringify(w)))}`;
+    const last = spec.args.length - 1;
+    const quote = spec.args[last] === "VALUE" ? `; a VALUE with spaces goes in quotes: '${args.slice(last).join(" ").replaceAll("'", `'\\''`)}'` : "";
+    return new UsageError(`${usage} (${what}${quote})`);
+  }
+  const missing = spec.args.slice(args.length, min);
+  const what = `${listed(missing)} ${missing.length === 1 ? "is" : "are"} missing`;
   const flags = flagsAfterCommand(argv);
-  if (flags.length === 0) return new UsageError(usage);
+  if (flags.length === 0) return new UsageError(`${usage} (${what})`);
   const [one, it, them] = flags.length === 1 ? ["was read as an option", "it as an argument", "it"] : ["were read as options", "them as arguments", "them"];
-  return new UsageError(`${usage} (${flags.join(" and ")} ${one}; to pass ${it}, put -- before ${them}: -- ${flags.join(" ")})`);
+  return new UsageError(`${usage} (${what}; ${flags.join(" and ")} ${one}; to pass ${it}, put -- before ${them}: -- ${flags.join(" ")})`);
 }
 
 export function parseKvArgs(argv: readonly string[]): KvPlan {
@@ -331,7 +351,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   const spec = ARITY[command];
   if (!spec) throw unknownCommand(command, COMMANDS);
   const min = spec.args.length - (spec.optional ?? 0);
-  if (args.length < min || args.length > spec.args.length) throw arityError(command, spec, min, args.length < min ? argv : []);
+  if (args.length < min || args.length > spec.args.length) throw arityError(command, spec, min, args, argv);
   if (command === "get" && plan.seq !== undefined) throw new UsageError("--seq: reads carry no seq");
   if (command !== "get" && plan.clientId !== undefined && plan.seq === undefined) {
     // Without --seq this would be seq 1 (or whatever the client counts from),
