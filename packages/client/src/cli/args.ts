@@ -194,10 +194,24 @@ function intOption(text: string | undefined, name: string, min: number): number 
   return Number(text);
 }
 
-function port(text: string, where: string): number {
-  const p = intOption(text.trim(), where, 1);
-  if (p === undefined || p > 65535) throw new UsageError(`--${where}: ${JSON.stringify(text)} is not a TCP port (1-65535)`);
-  return p;
+/** A host and a port written together (`127.0.0.1:9001`, `[::1]:9001`): [host, port]. */
+const HOST_PORT = /^(.+):(\d+)$/;
+
+/**
+ * One port of --port or --nodes (`where`; `all` holds every word given
+ * there). Anything but an integer from 1 to 65535 is refused with the one
+ * message; a host with its port (`127.0.0.1:9001`) is told to split them,
+ * as --host says of a port in the host.
+ */
+function port(text: string, where: "port" | "nodes", all: readonly string[] = [text]): number {
+  const t = text.trim();
+  const p = Number(t);
+  if (/^\d+$/.test(t) && p >= 1 && p <= 65535) return p;
+  const refused = `--${where}: ${JSON.stringify(text)} is not a TCP port (an integer from 1 to 65535)`;
+  const hostPort = HOST_PORT.exec(t);
+  if (hostPort === null) throw new UsageError(refused);
+  const ports = all.map((w) => HOST_PORT.exec(w.trim())?.[2] ?? w.trim()).join(",");
+  throw new UsageError(`${refused}; give the ${where === "port" ? "port" : "ports"} alone (--${where} ${ports}) and the host with --host (--host ${hostPort[1]})`);
 }
 
 /**
@@ -326,7 +340,7 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
     if (ports.length === 0) throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
     for (const text of ports) {
-      const p = port(text, "nodes");
+      const p = port(text, "nodes", ports);
       plan.nodes[nodeAddress(plan.host, p)] = p;
     }
   } else {
