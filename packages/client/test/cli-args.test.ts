@@ -70,6 +70,8 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["--nodes", "9001,0,9003", "get", "k"], /^--nodes: "0" is not a TCP port \(an integer from 1 to 65535\)$/],
     [["--nodes", "9001,abc", "get", "k"], /^--nodes: "abc" is not a TCP port \(an integer from 1 to 65535\)$/],
     [["--nodes", "127.0.0.1:9001,127.0.0.1:9002", "get", "k"], /^--nodes: "127\.0\.0\.1:9001" is not a TCP port \(an integer from 1 to 65535\); give the ports alone \(--nodes 9001,9002\) and the host with --host \(--host 127\.0\.0\.1\)$/],
+    [["--nodes", "9001,9001,9003", "get", "k"], /^--nodes: port 9001 is listed twice \("9001", then "9001"\); give each node's port once$/],
+    [["--nodes", "9001, 9002,09001", "status"], /^--nodes: port 9001 is listed twice \("9001", then "09001"\); give each node's port once$/],
     [["--port", "localhost:9001", "get", "k"], /^--port: "localhost:9001" is not a TCP port \(an integer from 1 to 65535\); give the port alone \(--port 9001\) and the host with --host \(--host localhost\)$/],
     [["--port", "1", "--nodes", "2", "get", "k"], /not both/],
     [["--seq", "2", "put", "k", "v"], /--seq needs --client-id/],

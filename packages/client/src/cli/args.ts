@@ -339,8 +339,15 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   if (v.nodes !== undefined) {
     const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
     if (ports.length === 0) throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
+    // A port listed twice is one node: most often a typo for another node's port.
+    const seen = new Map<number, string>();
     for (const text of ports) {
       const p = port(text, "nodes", ports);
+      const first = seen.get(p);
+      if (first !== undefined) {
+        throw new UsageError(`--nodes: port ${p} is listed twice (${JSON.stringify(first.trim())}, then ${JSON.stringify(text.trim())}); give each node's port once`);
+      }
+      seen.set(p, text);
       plan.nodes[nodeAddress(plan.host, p)] = p;
     }
   } else {
