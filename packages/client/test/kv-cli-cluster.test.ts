@@ -63,6 +63,18 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(json).not.toHaveProperty("seq");
   }, 30_000);
 
+  test("--json carries the node's reply and error as the text does: without the transport's msg_id and in_reply_to", async () => {
+    const nodes = ["--nodes", cluster.ports.join(","), "--json"];
+    const put = JSON.parse((await kv([...nodes, "put", "cli-json", "[1]"])).stdout) as Record<string, unknown>;
+    expect(put).toMatchObject({ outcome: "ok" });
+    expect(put.reply).toEqual({ type: "write_ok" });
+    const read = JSON.parse((await kv([...nodes, "get", "cli-json"])).stdout) as Record<string, unknown>;
+    expect(read.reply).toEqual({ type: "read_ok", value: [1] });
+    const missing = JSON.parse((await kv([...nodes, "delete", "cli-json-missing"])).stdout) as Record<string, unknown>;
+    expect(missing).toMatchObject({ outcome: "failed", error: { type: "error", code: 20 } });
+    expect(missing.error).not.toHaveProperty("in_reply_to");
+  }, 30_000);
+
   test("status prints each node's id, port, role, term, leader, commit and applied index, as a table and as JSON", async () => {
     const leader = await cluster.waitForLeader();
     const nodes = ["--nodes", cluster.ports.join(",")];

@@ -89,6 +89,12 @@ function nodeNames(plan: KvPlan, transport: TcpTransport): NodeNames {
   };
 }
 
+/** A body from a node without the transport's fields (`msg_id`, `in_reply_to`), which say nothing about the operation. */
+function withoutEnvelope<T extends Record<string, unknown>>(body: T): Omit<T, "msg_id" | "in_reply_to"> {
+  const { msg_id: _mid, in_reply_to: _irt, ...fields } = body;
+  return fields;
+}
+
 /** The --json report: snake_case, the attempt log as its pasteable lines; client_id and seq only for an operation that carries them. */
 function jsonReport(r: OpResult, read: boolean, names: NodeNames): Record<string, unknown> {
   return {
@@ -97,9 +103,9 @@ function jsonReport(r: OpResult, read: boolean, names: NodeNames): Record<string
     attempts: r.attempts,
     nodes_tried: names.ids(r.nodesTried),
     elapsed_ms: r.elapsedMs,
-    ...(r.outcome === "ok" ? { reply: r.reply } : {}),
-    ...(r.outcome === "failed" ? { error: r.error } : {}),
-    ...(r.outcome === "unknown" ? { last_error: r.lastError, because: r.because } : {}),
+    ...(r.outcome === "ok" ? { reply: withoutEnvelope(r.reply) } : {}),
+    ...(r.outcome === "failed" ? { error: withoutEnvelope(r.error) } : {}),
+    ...(r.outcome === "unknown" ? { last_error: withoutEnvelope(r.lastError), because: r.because } : {}),
     ...(r.outcome !== "ok" && r.gaveUp ? { gave_up: r.gaveUp } : {}),
     log: r.log.map(names.line),
   };
@@ -114,7 +120,7 @@ function textReport(plan: KvPlan & { operation: Operation }, r: OpResult, names:
   const gaveUp = r.outcome !== "ok" && r.gaveUp ? ` (gave up after ${attempts} on ${nodesTried}: ${r.gaveUp})` : "";
   switch (r.outcome) {
     case "ok": {
-      const { type, in_reply_to: _irt, msg_id: _mid, ...fields } = r.reply;
+      const { type, ...fields } = withoutEnvelope(r.reply);
       return `ok ${type}${Object.keys(fields).length ? ` ${printable(JSON.stringify(fields))}` : ""}\n${identity}\n`;
     }
     case "failed":
