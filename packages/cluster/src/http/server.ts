@@ -113,7 +113,8 @@ function send(res: http.ServerResponse, r: HttpResponse): void {
 const httpError = (status: number, reason: string, message: string, headers: Record<string, string> = {}): HttpResponse => ({
   status,
   headers,
-  body: errorJson(reason, reason, message),
+  // A refusal of the front's own: nothing reached the cluster, so nothing was applied.
+  body: errorJson(reason, reason, message, { definite: true }),
 });
 
 export class HttpFrontServer {
@@ -180,7 +181,8 @@ export class HttpFrontServer {
     send(res, {
       status: 500,
       headers: {},
-      body: errorJson("internal", "internal", `internal error ${incident}; see the node's log for that id`, { incident }),
+      // The request may have reached the cluster before the failure: not definite.
+      body: errorJson("internal", "internal", `internal error ${incident}; see the node's log for that id`, { incident, definite: false }),
     });
   }
 
@@ -265,7 +267,7 @@ export class HttpFrontServer {
           return send(res, {
             status: 307,
             headers: { Location: location },
-            body: errorJson(11, "temporarily-unavailable", `not the leader; repeat the request at ${location}`, { leader: reply.leader }),
+            body: errorJson(11, "temporarily-unavailable", `not the leader; repeat the request at ${location}`, { leader: reply.leader, definite: true }),
           });
         }
       }

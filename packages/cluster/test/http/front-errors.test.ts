@@ -122,6 +122,18 @@ describe("HTTP front: the door", () => {
     expect(r.json.error).toMatchObject({ code: "bad-path", message: 'the request target "http://[" is not a valid URL' });
   });
 
+  test.each([
+    ["a wrong method", ["PATCH /kv/door HTTP/1.1"], "", 405, "method-not-allowed"],
+    ["a path with no route", ["GET /nope HTTP/1.1"], "", 404, "not-found"],
+    ["a body that is not JSON", ["PUT /kv/door HTTP/1.1"], "{bad", 400, "bad-body"],
+    ["a POST without an Idempotency-Key", ["POST /kv/door/append HTTP/1.1"], '{"value":1}', 400, "idempotency-key-missing"],
+    ["a bad escape in the path", ["GET /kv/%zz HTTP/1.1"], "", 400, "bad-path"],
+  ])("a refusal at the door (%s) has the fields of every error, definite: true since nothing was applied", async (_what, head, body, status, code) => {
+    const r = await raw(front.port, head, body);
+    expect(r.status).toBe(status);
+    expect(r.json.error).toEqual({ code, name: code, message: expect.any(String), definite: true });
+  });
+
   test("matchPath tells a bad escape (400) from a path with no route (404) and decodes a good key", () => {
     expect(matchPath("/kv/a%2Fb/append")).toEqual({ ok: true, key: "a/b", action: "append" });
     expect(matchPath("/kv/%zz")).toMatchObject({ ok: false, status: 400, reason: "bad-path" });
@@ -167,6 +179,7 @@ describe("HTTP front: bodies past the bound, and clients that go away", () => {
     const r = await unfinished(front.port, ["PUT /kv/big HTTP/1.1", `Content-Length: ${64 * MAX_BODY_BYTES}`], '{"value":"');
     expect(r.status).toBe(413);
     expect(r.text).toContain(`the request body is larger than ${MAX_BODY_BYTES} bytes, the most this front takes`);
+    expect(r.text).toContain('"definite":true');
   });
 
   test("a chunked body that goes past the bound and never ends is answered 413 once it passes the bound", async () => {
@@ -211,6 +224,8 @@ describe("HTTP front: an internal error", () => {
       const incident = r.json.error.incident as string;
       expect(incident).toMatch(/^[0-9a-f]{8}$/);
       expect(r.json.error.message).toBe(`internal error ${incident}; see the node's log for that id`);
+      // It failed after the request may have reached the cluster: not definite.
+      expect(r.json.error.definite).toBe(false);
       expect(JSON.stringify(r.json)).not.toContain("the runtime threw"); // the details stay in the log
       expect(log[0]).toMatch(
         new RegExp(
