@@ -58,7 +58,7 @@ Options:
   -v, --verbose           print the attempt log on stderr, one line per attempt
   --json                  print one JSON object instead of text
   --version               print the version
-  -h, --help              show this help
+  -h, --help              show this help (so does kv help)
 
 Identity: the cluster remembers the last seq of each client_id and answers a
 request under a seq it has seen with the reply it gave that seq, without
@@ -363,6 +363,8 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
 
   const [command, ...args] = positionals;
   if (command === undefined) throw new UsageError(`missing command: one of ${COMMANDS.join(", ")}`);
+  // `kv help` (and `kv help put`) as `kv --help`, as kv-cluster and kv-sim take it.
+  if (command === "help") return { ...plan, help: true };
   if (command === "status") {
     if (args.length > 0) throw new UsageError("usage: kv status (it takes no arguments; choose the nodes with --port or --nodes)");
     if (plan.clientId !== undefined || plan.seq !== undefined) throw new UsageError("status: --client-id and --seq are for operations");

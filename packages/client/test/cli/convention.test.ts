@@ -55,6 +55,11 @@ describe("kv command-line convention", () => {
     expect(r).toMatchObject({ code: 0, stdout: `kv ${version}\n` });
   });
 
+  test("kv help and kv help COMMAND print what kv --help prints", async () => {
+    const help = await kv(["--help"]);
+    for (const args of [["help"], ["help", "put"]]) expect(await kv(args)).toMatchObject({ code: 0, stdout: help.stdout });
+  });
+
   test("--help lists the exit-code table", async () => {
     const r = await kv(["--help"]);
     expect(r.code).toBe(0);
