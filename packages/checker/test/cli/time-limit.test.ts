@@ -49,6 +49,22 @@ function checkWithLimit(file: string, model: string): { record: { [key: string]:
   return { record: JSON.parse(r.stdout) as { [key: string]: unknown }, code: r.status, seconds };
 }
 
+/**
+ * Checks `file` (of `count` operation events, operation N on line N + 1) with the limit and expects it stopped part way
+ * through reading, about when the limit passed: unknown, exit 3, and the line and count it stopped at agreeing.
+ */
+function expectStoppedWhileReading(file: string, count: number): void {
+  const { record, code, seconds } = checkWithLimit(file, "register");
+  expect(record.valid).toBe("unknown");
+  expect(code).toBe(3);
+  expect(record.ms as number).toBeLessThan(MS_MAX);
+  expect(seconds).toBeLessThan(20);
+  const { line, events } = stoppedReading(record, file);
+  expect(events).toBeGreaterThan(0);
+  expect(events).toBeLessThan(count);
+  expect(line).toBe(events + 1);
+}
+
 /** The reason a file whose reading stopped at the limit gives: where it stopped, as line and operation events read before it. */
 function stoppedReading(record: { [key: string]: unknown }, file: string): { line: number; events: number } {
   const m = new RegExp(`^time limit of 1000 ms reached while reading the history, at ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+) after (\\d+) operation events$`).exec(String(record.reason));
@@ -68,16 +84,8 @@ describe("history-check --time-limit-s ends about on time whatever the input", (
       (i) => (i % 2 === 0 ? `{"type":"invoke","f":"read","value":null,"process":${i % 8}}` : `{"type":"ok","f":"read","value":[${numbers}],"process":${(i - 1) % 8}}`) + (i === count - 1 ? "" : ",\n"),
       "]\n",
     );
-    const { record, code, seconds } = checkWithLimit(file, "register");
-    expect(record.valid).toBe("unknown");
-    expect(code).toBe(3);
-    expect(record.ms as number).toBeLessThan(MS_MAX);
-    expect(seconds).toBeLessThan(20);
-    const { line, events } = stoppedReading(record, file);
     // Stopped inside the array, at the operation being read: operation N is on line N + 1.
-    expect(events).toBeGreaterThan(0);
-    expect(events).toBeLessThan(count);
-    expect(line).toBe(events + 1);
+    expectStoppedWhileReading(file, count);
   });
 
   it("stops parsing a large EDN history read by the general reader, with values nested 200 levels deep, once the limit is up", () => {
@@ -91,15 +99,7 @@ describe("history-check --time-limit-s ends about on time whatever the input", (
       (i) => (i % 2 === 0 ? `{:type :invoke, :f :write, :value ${deep}, :process ${i % 8}, "node" "n1"}\n` : `{:type :ok, :f :write, :value ${deep}, :process ${(i - 1) % 8}, "node" "n1"}\n`),
       "",
     );
-    const { record, code, seconds } = checkWithLimit(file, "register");
-    expect(record.valid).toBe("unknown");
-    expect(code).toBe(3);
-    expect(record.ms as number).toBeLessThan(MS_MAX);
-    expect(seconds).toBeLessThan(20);
-    const { line, events } = stoppedReading(record, file);
-    expect(events).toBeGreaterThan(0);
-    expect(events).toBeLessThan(count);
-    expect(line).toBe(events + 1);
+    expectStoppedWhileReading(file, count);
   });
 
   it("stops preparing the operations for the search once the limit is up, when each of many values is just under --op-max-chars", () => {
