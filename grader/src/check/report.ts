@@ -6,7 +6,7 @@
  * summary (criteria passed per lesson, XP earned, the type check, what to
  * work on next). `--json` prints the same as one document.
  */
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 import type { LessonOutcome, CriterionOutcome } from "./run.js";
 import { isCheckBug } from "./run.js";
 import type { PlannedLesson } from "./plan.js";
@@ -22,19 +22,25 @@ function ms(elapsedMs: number): string {
   return elapsedMs >= 1000 ? `${(elapsedMs / 1000).toFixed(1)} s` : `${Math.round(elapsedMs)} ms`;
 }
 
-/** The criterion's line and, unless it passed, the lines that say why; `verbose` adds its time and the check's name. */
-export function criterionLines(r: CriterionOutcome, options: { verbose: boolean; cwd: string }): string {
+/**
+ * The criterion's line and, unless it passed, the lines that say why;
+ * `verbose` adds its time and the check's name. `root`, the repository: a
+ * replay command runs from there, so from anywhere else it starts with a
+ * `cd` to it (`npm run kv-sim` is a script of the root's package.json only).
+ */
+export function criterionLines(r: CriterionOutcome, options: { verbose: boolean; cwd: string; root?: string }): string {
   const mark = r.status === "pass" ? "✓" : "✗";
   const lines = [`  ${mark} #${r.number} ${r.text}${options.verbose && r.title !== "" ? `  (${ms(r.elapsedMs)})` : ""}`];
   const detail = (s: string) => lines.push(`${INDENT}${s}`);
   if (r.status !== "pass") {
-    detail(r.message);
+    // A message may carry its own replay line (a search's trace): it runs from the root too.
+    detail(r.message.replace(/^replay: (npm run .*)$/gm, (_, command: string) => `replay: ${fromRoot(command, options.cwd, options.root)}`));
     if (r.expected !== undefined) detail(`expected: ${r.expected}`);
     if (r.received !== undefined) detail(`received: ${r.received}`);
     if (r.where !== undefined) detail(`at ${r.where}`);
     if (r.replay !== undefined) {
       detail(`seed ${r.replay.seed}`);
-      detail(`replay: ${r.replay.command}`);
+      detail(`replay: ${fromRoot(r.replay.command, options.cwd, options.root)}`);
       if (r.replay.timeline !== undefined) detail(`timeline: ${shown(r.replay.timeline, options.cwd)}`);
       if (r.replay.diagram !== undefined) detail(`diagram: ${shown(r.replay.diagram, options.cwd)}`);
     }
@@ -46,6 +52,16 @@ export function criterionLines(r: CriterionOutcome, options: { verbose: boolean;
   // The check's name is the visible test's title, `<criterion> <title>` (vitest -t runs it alone).
   if (options.verbose && r.title !== "") detail(`check: ${r.criterion} ${r.title}`);
   return lines.join("\n") + "\n";
+}
+
+/** A command that runs from the repository root, as pasted where the student is: `cd ..` (or the root's path from outside it) first. */
+export function fromRoot(command: string, cwd: string, root: string | undefined): string {
+  if (root === undefined) return command;
+  const rel = relative(cwd, root);
+  if (rel === "") return command;
+  const inside = rel.split(sep).every((part) => part === "..");
+  const dir = inside ? rel.split(sep).join("/") : root;
+  return `cd ${/^[\w./-]+$/.test(dir) ? dir : `'${dir.replaceAll("'", `'\\''`)}'`} && ${command}`;
 }
 
 /** A path as a student types it: relative to where they are when that is shorter. */

@@ -387,6 +387,25 @@ describe("grader check", () => {
     expect(r.stdout).toContain(`\nFault-run timelines and message diagrams are under ${out}\n`);
   }, 180_000);
 
+  test.skipIf(!existsSync(VOTE_TWICE) || voteFaultRun === undefined)("run in week-12/ (as npm run check is), the replay line works when pasted there", async () => {
+    const copy = await solutionsWith("replay-here", "src/vote-rules.ts", VOTE_TWICE);
+    removals.push(copy.remove);
+    const week12 = path.join(REPO, "week-12");
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote"], { cwd: week12, timeoutMs: 150_000 });
+    const block = criterionBlocks(r.stdout).find((b) => b.line.startsWith(`  ✗ #${voteFaultRun!.criterion.number} `));
+    const seed = block?.details.find((d) => d.startsWith("seed "))?.slice("seed ".length);
+    const replay = block?.details.find((d) => d.startsWith("replay: "))?.slice("replay: ".length);
+    expect(replay, r.stdout).toMatch(/^cd \.\. && DSLAB_WORKBOOK=/);
+    const pasted = await new Promise<Run>((resolve) => {
+      execFile("sh", ["-c", replay!], { cwd: week12, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    expect(pasted.stderr).not.toContain("Missing script");
+    expect(pasted.stdout, pasted.stderr).toContain(`seed ${seed}`);
+    expect(pasted.stdout).toMatch(/verdict: INVALID/);
+  }, 300_000);
+
   test.skipIf(unit === undefined)("--watch re-runs the criteria whose check reads a file that changed, and Ctrl-C exits 0", async () => {
     const copy = await copyWorkbook("watch");
     removals.push(copy.remove);

@@ -56,6 +56,24 @@ describe("grader check report", () => {
     ]);
   });
 
+  test("a replay command runs from the repository root: from week-12/ (where npm run check runs) it starts with cd .., from outside the repository with a cd to it", () => {
+    const r: CriterionOutcome = {
+      ...base,
+      status: "fail",
+      message: "a trace of 2 events:\n  1. timer c1\nreplay: npm run kv-sim -- replay /tmp/t.json --client week-12/src/retry-client.ts",
+      replay: { seed: 7, command: "DSLAB_WORKBOOK=solution npm run kv-sim -- run --seed 7" },
+    };
+    const replays = (cwd: string) => criterionLines(r, { verbose: false, cwd, root: "/repo" }).split("\n").filter((l) => l.includes("replay: "));
+    expect(replays("/repo")).toEqual(["replay: npm run kv-sim -- replay /tmp/t.json --client week-12/src/retry-client.ts", "      replay: DSLAB_WORKBOOK=solution npm run kv-sim -- run --seed 7"]);
+    expect(replays("/repo/week-12")).toEqual([
+      "replay: cd .. && npm run kv-sim -- replay /tmp/t.json --client week-12/src/retry-client.ts",
+      "      replay: cd .. && DSLAB_WORKBOOK=solution npm run kv-sim -- run --seed 7",
+    ]);
+    expect(replays("/repo/week-12/src")[1]).toBe("      replay: cd ../.. && DSLAB_WORKBOOK=solution npm run kv-sim -- run --seed 7");
+    expect(replays("/home/me")[1]).toBe("      replay: cd /repo && DSLAB_WORKBOOK=solution npm run kv-sim -- run --seed 7");
+    expect(criterionLines(r, { verbose: false, cwd: "/home/me", root: "/my repo" })).toContain("      replay: cd '/my repo' && DSLAB_WORKBOOK=");
+  });
+
   test("a check's own bug prints its stack and counts as one; a criterion no check decides does not", () => {
     const bug: CriterionOutcome = { ...base, status: "error", message: "the check itself failed: TypeError: boom", stack: "TypeError: boom\n    at check (/repo/week-12/checks/x.ts:1:1)" };
     expect(criterionLines(bug, opts)).toContain("      this is a bug in the check, not in your code; the check's stack:\n        TypeError: boom\n        at check (/repo/week-12/checks/x.ts:1:1)\n");

@@ -306,7 +306,7 @@ class CheckSession {
   private async runOne(lesson: PlannedLesson, planned: PlannedLesson["criteria"][number]): Promise<CriterionOutcome> {
     const r = await runCriterion(lesson, planned, this.settings());
     this.progress.stop();
-    this.out(criterionLines(r, { verbose: this.options.verbose, cwd: process.cwd() }));
+    this.out(criterionLines(r, { verbose: this.options.verbose, cwd: process.cwd(), root: REPOSITORY_ROOT }));
     return r;
   }
 
