@@ -33,7 +33,26 @@ export type ToWorker = {
   outDir: string;
 };
 
-export type FromWorker = { type: "ready" } | { type: "progress"; done: number; total: number } | { type: "result"; result: CriterionResult };
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "progress"; done: number; total: number }
+  | { type: "output"; text: string }
+  | { type: "printed"; bytes: number; lines: number }
+  | { type: "result"; result: CriterionResult };
+
+/** How much of what a check's code prints the check thread sends (characters); the rest is counted. */
+export const OUTPUT_KEPT = 64 * 1024;
+
+/** What the code a check ran printed (console.log, console.error): its first OUTPUT_KEPT characters, and its whole size. */
+export interface CheckOutput {
+  text: string;
+  bytes: number;
+  /** Lines printed (a last line without its newline counts). */
+  lines: number;
+}
+
+/** A check's result, with what its code printed, if anything. */
+export type IsolatedResult = CriterionResult & { output?: CheckOutput };
 
 export interface IsolatedRunnerOptions {
   /** The repository whose week-12/checks the thread imports. */
@@ -91,7 +110,7 @@ export class IsolatedRunner {
   }
 
   /** Runs `check` on the check thread; a check that overruns the limit is a failed result, and its thread is replaced. */
-  async run(check: CriterionCheck, ctx: CheckContext, workbook: OpenOptions): Promise<CriterionResult> {
+  async run(check: CriterionCheck, ctx: CheckContext, workbook: OpenOptions): Promise<IsolatedResult> {
     const checks = await this.options.checks;
     const index = checks.CHECKS.indexOf(check);
     if (index === -1) throw new Error(`${check.criterion} (${check.title}) is not in the registry of checks`);
@@ -99,12 +118,20 @@ export class IsolatedRunner {
     await thread.ready;
     const started = performance.now();
     const base = { criterion: check.criterion, title: check.title };
-    return new Promise<CriterionResult>((resolve) => {
+    return new Promise<IsolatedResult>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
+      let text = "";
+      let size: { bytes: number; lines: number } | undefined;
+      // A thread stopped mid-check sends no size: what arrived is counted.
+      const output = (): { output?: CheckOutput } => {
+        if (text === "" && size === undefined) return {};
+        const counted = size ?? { bytes: Buffer.byteLength(text), lines: text.split("\n").length - (text.endsWith("\n") ? 1 : 0) };
+        return { output: { text, ...counted } };
+      };
       const done = (r: Omit<CriterionResult, "criterion" | "title" | "elapsedMs">) => {
         clearTimeout(timer);
         thread.listener = thread.onEnd = undefined;
-        resolve({ ...base, ...r, elapsedMs: performance.now() - started });
+        resolve({ ...base, ...r, elapsedMs: performance.now() - started, ...output() });
       };
       const arm = () => {
         clearTimeout(timer);
@@ -119,10 +146,14 @@ export class IsolatedRunner {
         if (m.type === "progress") {
           arm();
           ctx.progress(m.done, m.total);
+        } else if (m.type === "output") {
+          text += m.text;
+        } else if (m.type === "printed") {
+          size = { bytes: m.bytes, lines: m.lines };
         } else if (m.type === "result") {
           clearTimeout(timer);
           thread.listener = thread.onEnd = undefined;
-          resolve(m.result);
+          resolve({ ...m.result, ...output() });
         }
       };
       thread.onEnd = (e) => {

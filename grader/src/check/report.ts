@@ -9,6 +9,7 @@
 import { isAbsolute, relative, sep } from "node:path";
 import type { LessonOutcome, CriterionOutcome } from "./run.js";
 import { isCheckBug } from "./run.js";
+import type { CheckOutput } from "./isolate.js";
 import type { PlannedLesson } from "./plan.js";
 import type { TypeErrorLine } from "./types.js";
 
@@ -49,9 +50,33 @@ export function criterionLines(r: CriterionOutcome, options: { verbose: boolean;
       for (const s of r.stack!.split("\n")) detail(`  ${s.trim()}`);
     }
   }
+  if (r.output !== undefined) for (const line of outputLines(r.output)) detail(line);
   // The check's name is the visible test's title, `<criterion> <title>` (vitest -t runs it alone).
   if (options.verbose && r.title !== "") detail(`check: ${r.criterion} ${r.title}`);
   return lines.join("\n") + "\n";
+}
+
+/** How many lines of what a check's code printed the text shows, and how many characters of each. */
+export const OUTPUT_LINES = 20;
+export const OUTPUT_LINE_CHARS = 200;
+
+/** What the code a check ran printed, under its criterion: its first lines, each cut short, and how much more there was. */
+function outputLines(o: CheckOutput): string[] {
+  const all = o.text.split("\n");
+  if (o.text.endsWith("\n")) all.pop();
+  const lines = all.slice(0, OUTPUT_LINES);
+  const cut = lines.some((l) => l.length > OUTPUT_LINE_CHARS);
+  const head =
+    o.lines > lines.length
+      ? `your code printed ${plural(o.lines, "line")} (${size(o.bytes)}); the first ${lines.length}${cut ? `, each cut at ${OUTPUT_LINE_CHARS} characters` : ""}:`
+      : `your code printed${cut ? ` (each line cut at ${OUTPUT_LINE_CHARS} characters)` : ""}:`;
+  const out = [head, ...lines.map((l) => `| ${l.length > OUTPUT_LINE_CHARS ? `${l.slice(0, OUTPUT_LINE_CHARS)}…` : l}`)];
+  if (o.lines > lines.length) out.push(`… and ${plural(o.lines - lines.length, "more line")}`);
+  return out;
+}
+
+function size(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : bytes >= 1024 ? `${Math.round(bytes / 1024)} KB` : `${bytes} bytes`;
 }
 
 /** A command that runs from the repository root, as pasted where the student is: `cd ..` (or the root's path from outside it) first. */

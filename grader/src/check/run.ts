@@ -8,9 +8,12 @@
  */
 import { join } from "node:path";
 import type { CheckContext, CriterionCheck, CriterionResult, Workbook } from "../../../week-12/checks/index.js";
+import type { CheckOutput } from "./isolate.js";
 import type { PlannedCriterion, PlannedLesson } from "./plan.js";
 
 export interface CriterionOutcome extends CriterionResult {
+  /** What the code the check ran printed (console.log, console.error), if anything. */
+  output?: CheckOutput;
   /** The row's number in the lesson's pass-criteria table. */
   number: number;
   /** The row's text. */
@@ -25,7 +28,7 @@ export interface LessonOutcome {
 export const NO_CHECK = "no check decides this criterion";
 
 export interface RunSettings {
-  run: (check: CriterionCheck, ctx: CheckContext) => Promise<CriterionResult>;
+  run: (check: CriterionCheck, ctx: CheckContext) => Promise<CriterionResult & { output?: CheckOutput }>;
   workbook: Workbook;
   /** --seeds, else each check's default. */
   seeds: number | undefined;

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Workbook } from "../../../week-12/checks/index.js";
-import type { FromWorker, ToWorker, WorkerData } from "./isolate.js";
+import { OUTPUT_KEPT, type FromWorker, type ToWorker, type WorkerData } from "./isolate.js";
 import { loadChecks } from "./load.js";
 
 const port = parentPort!;
@@ -25,13 +25,47 @@ function workbook(open: ToWorker["workbook"]): Workbook {
   return w;
 }
 
+/**
+ * What the code a check runs prints (a console.log or console.error in a
+ * piece) is the check's: it goes to the command as `output` messages, the
+ * first OUTPUT_KEPT characters of it, and its size with the result. Sent as
+ * it is written, so an infinite loop that prints still shows its first lines.
+ */
+let printed: { kept: number; bytes: number; lines: number; open: boolean } | undefined;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (printed === undefined) return write(chunk, ...rest);
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+    printed.bytes += Buffer.byteLength(text);
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) printed.lines++;
+    if (text !== "") printed.open = !text.endsWith("\n");
+    if (printed.kept < OUTPUT_KEPT && text !== "") {
+      const part = text.slice(0, OUTPUT_KEPT - printed.kept);
+      printed.kept += part.length;
+      post({ type: "output", text: part });
+    }
+    const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof stream.write;
+}
+
 port.on("message", (m: ToWorker) => {
   void (async () => {
     const check = checks.CHECKS[m.index];
     if (check === undefined || check.criterion !== m.criterion) throw new Error(`check ${m.index} is not ${m.criterion} in this thread's registry`);
     const ctx = { workbook: workbook(m.workbook), seeds: m.seeds, outDir: m.outDir, progress: (done: number, total: number) => post({ type: "progress", done, total }) };
     // The parent's limit stops the thread; the runner's own timer must not fire first.
-    const result = await checks.runCheck(check, ctx, { timeoutMs: 2 ** 31 - 1 });
+    printed = { kept: 0, bytes: 0, lines: 0, open: false };
+    let result: Awaited<ReturnType<typeof checks.runCheck>>;
+    try {
+      result = await checks.runCheck(check, ctx, { timeoutMs: 2 ** 31 - 1 });
+    } finally {
+      const { bytes, lines, open } = printed;
+      printed = undefined;
+      if (bytes > 0) post({ type: "printed", bytes, lines: lines + (open ? 1 : 0) });
+    }
     post({ type: "result", result });
   })();
 });

@@ -32,6 +32,8 @@ function criterionBlocks(stdout: string): Array<{ lesson: string; line: string; 
   return blocks;
 }
 
+const SOLUTIONS = path.join(REPO, "grader", "solutions", "week-12", "src");
+
 describe("grader check", () => {
   test("the untouched workbook: every criterion is not implemented yet (or has no check; the one checked by running the command passes), no stack trace, exit 1, and the summary names the next lesson", async () => {
     const r = await grader(["check"], { timeoutMs: 120_000 });
@@ -219,20 +221,41 @@ describe("grader check", () => {
     for (const b of blocks) expect(b.details, b.line).toEqual([message]);
   }, 150_000);
 
-  test("with --json, stdout is the document alone: what a piece prints with console.log goes to stderr", async () => {
+  test("with --json, stdout is the document alone: what a piece prints with console.log is the output of the criterion whose check ran it", async () => {
     const copy = await copyWorkbook("console-log");
     removals.push(copy.remove);
     const file = path.join(copy.dir, "src", "idempotency-handler.ts");
     await writeFile(file, `${await readFile(file, "utf8")}\nconsole.log("debug: the handler module loaded");\n`);
     const r = await grader(["check", "--workbook", copy.dir, "--lesson", "keys", "--json"], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(1);
-    const doc = JSON.parse(r.stdout) as { lessons: Array<{ short: string }> };
+    const doc = JSON.parse(r.stdout) as { lessons: Array<{ short: string; criteria: Array<{ output?: { text: string; lines: number } }> }> };
     expect(doc.lessons.map((l) => l.short)).toEqual(["keys"]);
-    expect(r.stderr).toContain("debug: the handler module loaded\n");
+    expect(doc.lessons[0]!.criteria[0]!.output).toEqual({ text: "debug: the handler module loaded\n", bytes: 33, lines: 1 });
+    expect(r.stderr).not.toContain("debug: the handler module loaded");
   }, 150_000);
 
+  test.skipIf(!existsSync(SOLUTIONS))("what a piece prints shows under the criterion whose check ran it: its first 20 lines, each cut at 200 characters, and how much more there was", async () => {
+    const copy = await copyWorkbook("console-flood");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const file = path.join(copy.dir, "src", "vote-rules.ts");
+    const text = await readFile(file, "utf8");
+    const head = "export function decide(voter: VoterState, request: VoteRequest): VoteDecision {";
+    expect(text).toContain(head);
+    await writeFile(file, text.replace(head, `${head}\n  for (let i = 0; i < 100; i++) console.log("DEBUG decide", i, "x".repeat(2000));`));
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1"], { timeoutMs: 150_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout.length).toBeLessThan(64 * 1024);
+    for (const line of (r.stdout + r.stderr).split("\n").filter((l) => l.includes("DEBUG"))) expect(line).toMatch(/^ {6}\| DEBUG decide \d+ x{180,}…$/);
+    const first = criterionBlocks(r.stdout)[0]!;
+    expect(first.line).toMatch(/^  ✓ #1 /);
+    const n = Number(/^your code printed (\d+) lines \(\d+(\.\d)? (KB|MB)\); the first 20, each cut at 200 characters:$/.exec(first.details[0] ?? "")?.[1]);
+    expect(n % 100, first.details[0]).toBe(0);
+    expect(first.details.slice(1, 21)).toEqual(Array.from({ length: 20 }, (_, i) => `| DEBUG decide ${i} ${"x".repeat(200 - `DEBUG decide ${i} `.length)}…`));
+    expect(first.details[21]).toBe(`… and ${n - 20} more lines`);
+  }, 180_000);
+
   const KEYS = plan.lessons.find((l) => l.short === "keys");
-  const SOLUTIONS = path.join(REPO, "grader", "solutions", "week-12", "src");
   test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
     const copy = await copyWorkbook("loop");
     removals.push(copy.remove);

@@ -41,7 +41,8 @@ code threw, "your file does not parse: FILE:LINE:COL: ..." (or "cannot find
 package P imported by FILE") when a piece cannot be imported, and for a fault
 run its seed, the command that replays it and the paths of its HTML timeline
 and message diagram. A function still to write shows "not implemented yet:
-<function> (<lesson>, criterion <n>)".
+<function> (<lesson>, criterion <n>)". What your code prints (console.log)
+shows under the criterion whose check ran it: its first 20 lines.
 
 While the checks run, tsc --noEmit type-checks src/ and node/ with the
 course's compiler options, as grader test does (the checks run your code
@@ -65,7 +66,7 @@ Options:
                   title: criterion id and check title), passing ones too
   --json          print one JSON document: the lessons, each criterion's result
                   (status pass|fail|todo|error, message, expected, received,
-                  where, replay, elapsedMs) with its text, the summary, and
+                  where, replay, elapsedMs, output: what your code printed) with its text, the summary, and
                   types (errors: file, line, column, code, message; elsewhere;
                   elapsedMs; failure when tsc could not run)
   --solution      check the reference solutions instead of week-12 (the
