@@ -359,8 +359,14 @@ const nodeStale: CriterionCheck = {
       request(4, { type: "append", key: "l", value: "a", client_id: "c1", seq: 1 }),
       request(5, { type: "read", key: "l" }),
     ]);
-    const late = replyTo(run, 4);
-    const read = replyTo(run, 5);
+    const [second, late, read] = [replyTo(run, 3), replyTo(run, 4), replyTo(run, 5)];
+    // The late request is stale only if seq 2 was applied: a seq 2 answered from seq 1's cache is the mistake to name.
+    if (!same(plain(second), { type: "append_ok", value: ["a", "b"] })) {
+      throw new CheckFailure(
+        `the append of seq 2 (client c1, after seq 1) was answered with ${show(plain(second))}${same(plain(second), { type: "append_ok", value: ["a"] }) ? ", the cached reply of seq 1" : ""}, not applied: only a repeat of the client's last seq is a duplicate; a higher seq is its next operation (${run.command})`,
+        { expected: show({ type: "append_ok", value: ["a", "b"] }), received: show(second) },
+      );
+    }
     if (late?.type !== "error" || late.code !== 1000) {
       throw new CheckFailure(
         late?.type === "append_ok"
