@@ -102,9 +102,9 @@ interface Run {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number; shell?: boolean } = {}): Promise<Run> {
+function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number; shell?: boolean; cwd?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd: REPO, env: ENV, maxBuffer: 16 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { cwd: options.cwd ?? REPO, env: ENV, maxBuffer: 16 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -197,6 +197,20 @@ describe("every command a lesson quotes runs with the real tools", () => {
           const found = lessonsMatching(args[i + 1] ?? "", course.lessons);
           if (found.length !== 1) problems.push(`${file}: \`${command}\`: "${args[i + 1]}" names ${found.length} lessons, not one`);
         }
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 180_000);
+
+  test("each `npm run` quoted works from week-12/ too, where `npm run check` runs: week-12's script prints the root script's help", async () => {
+    const names = [...new Set(quotedCommands().flatMap(({ command }) => /^(?:[A-Z_]+=\S+\s+)*npm run (\S+)/.exec(command)?.[1] ?? []))];
+    expect(names).toEqual(expect.arrayContaining(["check", "kv-sim", "kv-cluster", "kv"]));
+    const problems: string[] = [];
+    for (const name of names) {
+      const fromRoot = await run(process.execPath, [...words(scripts[name]!).slice(1), "--help"], { timeoutMs: 30_000 });
+      const fromWorkbook = await run("npm", ["run", "--silent", name, "--", "--help"], { cwd: path.join(REPO, "week-12"), timeoutMs: 60_000 });
+      if (fromWorkbook.code !== 0 || fromWorkbook.stdout !== fromRoot.stdout) {
+        problems.push(`npm run ${name} from week-12/: exit ${fromWorkbook.code}, ${(fromWorkbook.stderr || fromWorkbook.stdout).trim().split("\n")[0]}`);
       }
     }
     expect(problems).toEqual([]);
