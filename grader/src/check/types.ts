@@ -16,6 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { unreadableReason } from "../fs/reasons.js";
 
 const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 
@@ -60,7 +61,7 @@ export async function typecheckWorkbook(dir: string, options: TypeCheckOptions):
   try {
     project = writeProject(dir, options);
   } catch (e) {
-    return { errors: [], elapsedMs: elapsed(), failure: `cannot write its tsconfig: ${(e as Error).message}` };
+    return { errors: [], elapsedMs: elapsed(), failure: `cannot write its tsconfig: ${unreadableReason(e, "write")}` };
   }
   const run = await runTsc(project, dir, options.timeoutMs ?? 120_000, options.signal);
   if (run.failure !== undefined) return { errors: [], elapsedMs: elapsed(), failure: run.failure };

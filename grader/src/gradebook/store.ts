@@ -1,8 +1,9 @@
 // The output directory of `grader proofs` and `grader review`: gradebook.csv,
 // gradebook.json, manual-grades.json and one review-<lesson>.html per lesson.
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { abbreviatePath, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { unreadableReason } from "../fs/reasons.js";
 import { hashedName, portableName } from "../fs/student-names.js";
 import { decodeUtf8, NotUtf8Error } from "../fs/utf8.js";
 import { isOutputRecord, type OutputRecord } from "../fs/outputs.js";
@@ -37,8 +38,7 @@ async function readJson(file: string): Promise<unknown | undefined> {
       const size = (err.details.size ?? 0).toLocaleString("en-US");
       throw new GradesFileError(`${file}: it is ${size} bytes, more than the ${GRADES_FILE_BYTES_MAX.toLocaleString("en-US")} a grades file may be; move it away`, { cause: err });
     }
-    const why = err.code === "EACCES" ? "permission denied" : err.code === "ELOOP" ? "a loop of symbolic links" : err.message;
-    throw new GradesFileError(`${file} cannot be read (${why}); fix or move it away`, { cause: err });
+    throw new GradesFileError(`${file} cannot be read: ${unreadableReason(err)}; fix or move it away`, { cause: err });
   }
   let text: string;
   try {
@@ -54,12 +54,22 @@ async function readJson(file: string): Promise<unknown | undefined> {
   }
 }
 
-/** Writes through a temporary file so a crash never leaves half a grades file. */
+/**
+ * Writes through a temporary file so a crash never leaves half a grades file.
+ * A file that cannot be written is a GradesFileError naming it and saying
+ * why (exit 4); the temporary file is removed.
+ */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    const shown = (err as NodeJS.ErrnoException).code === "ENAMETOOLONG" ? abbreviatePath(file) : file;
+    throw new GradesFileError(`cannot write ${shown}: ${unreadableReason(err, "write")}`, { cause: err });
+  }
 }
 
 export async function readManualGrades(outDir: string): Promise<ManualGrade[]> {

@@ -4,6 +4,7 @@ import type { Dirent, Stats } from "node:fs";
 import { readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileKind, printable, readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
+import { unreadableReason } from "../fs/reasons.js";
 import type { Diagnostic, Lesson, PassCriterion } from "./model.js";
 import { parseLesson } from "./parse.js";
 
@@ -62,7 +63,7 @@ async function listMarkdown(dir: string): Promise<{ files: string[]; problems: {
         } catch (err) {
           if (isLessonName(e.name)) {
             const target = await readlink(p).catch(() => "?");
-            const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "which does not exist" : `which cannot be read (${(err as Error).message})`;
+            const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "which does not exist" : `which cannot be read (${unreadableReason(err)})`;
             problems.push({ file: p, code: "broken-link", message: `a symbolic link to ${target}, ${why}` });
           }
           continue;
@@ -108,7 +109,8 @@ function unreadableLesson(err: ReadRegularError): { code: string; message: strin
     if (err.details.grew) return { code: "too-large", message: `it grew past the ${max} bytes a lesson may be while it was read; not read (${SPLIT_IT})` };
     return { code: "too-large", message: `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, over the ${max} a lesson may be; not read (${SPLIT_IT})` };
   }
-  const why = err.code === "ENOENT" ? "it no longer exists" : err.code === "EACCES" ? "permission denied" : err.code === "ELOOP" ? "it is a loop of symbolic links" : err.message;
+  // Listed as a regular file a moment before: one that is not there now was removed since.
+  const why = err.code === "ENOENT" ? "it no longer exists" : unreadableReason(err);
   return { code: "unreadable", message: `cannot be read: ${why}` };
 }
 
@@ -123,7 +125,9 @@ export async function loadCourse(dir: string): Promise<Course> {
   try {
     ({ files, problems } = await listMarkdown(dir));
   } catch (err) {
-    throw new CourseDirError(`cannot read the lessons directory ${dir}: ${(err as Error).message}; pass --lessons DIR`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such directory" : code === "ENOTDIR" ? "it or a parent of it is not a directory" : unreadableReason(err);
+    throw new CourseDirError(`cannot read the lessons directory ${dir}: ${why}; pass --lessons DIR`, { cause: err });
   }
   const lessons: Lesson[] = [];
   const partial: Lesson[] = [];

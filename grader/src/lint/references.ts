@@ -7,6 +7,7 @@ import path from "node:path";
 import { readRegularFile, ReadRegularError } from "@dslab/protocol/cli";
 import { lessonsMatching } from "../check/plan.js";
 import { openRegular } from "../fs/read-regular.js";
+import { unreadableReason } from "../fs/reasons.js";
 import type { Diagnostic, Lesson, PassCriterion } from "../lesson/model.js";
 
 /** What one code span of a "How to check" cell refers to. */
@@ -149,7 +150,7 @@ async function lookUp(file: string, readText: boolean): Promise<FileLookup> {
 function missingOr(err: unknown): FileLookup {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT" || code === "ENOTDIR") return { kind: "missing" };
-  return { kind: "problem", reason: (err as Error).message };
+  return { kind: "problem", reason: unreadableReason(err) };
 }
 
 /** The root package.json is read up to this many bytes; a larger one is a problem, not read. */
@@ -165,7 +166,7 @@ async function readScripts(file: string): Promise<Repository["scripts"]> {
     const why =
       err.code === "TOO_LARGE"
         ? `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, more than the ${PACKAGE_JSON_BYTES_MAX.toLocaleString("en-US")} a package.json may be`
-        : err.message;
+        : unreadableReason(err);
     return { problem: `the root package.json cannot be read: ${why}` };
   }
   try {

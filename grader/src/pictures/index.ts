@@ -1,8 +1,9 @@
 // `grader lesson pictures`: regenerate the course's pictures (lessons/pictures/)
 // from their scenarios, or compare them with the committed files.
 import { readFile, writeFile } from "node:fs/promises";
-import { makeDirectory } from "@dslab/protocol/cli";
+import { InputError, makeDirectory } from "@dslab/protocol/cli";
 import path from "node:path";
+import { unreadableReason } from "../fs/reasons.js";
 import { PICTURES, type Picture } from "./scenarios.js";
 
 export { PICTURES, type Picture } from "./scenarios.js";
@@ -25,7 +26,11 @@ export async function writePictures(dir: string, rendered: readonly RenderedPict
   const written: string[] = [];
   for (const r of rendered) {
     const file = path.join(dir, r.picture.file);
-    await writeFile(file, r.svg);
+    try {
+      await writeFile(file, r.svg);
+    } catch (err) {
+      throw new InputError(`--out ${dir}: cannot write ${r.picture.file} there: ${unreadableReason(err, "write")}`, { cause: err });
+    }
     written.push(file);
   }
   return written;

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { Stats } from "node:fs";
 import { InputError, readRegularFileSync, ReadRegularError } from "@dslab/protocol/cli";
+import { unreadableReason } from "../fs/reasons.js";
 
 /** A repository the release cannot be built from as it is (exit 4). */
 export class ReleaseError extends InputError {}
@@ -23,9 +24,7 @@ function why(err: ReadRegularError): string {
     return err.details.grew ? `it grew past ${limit} while it was read` : `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, more than ${limit}`;
   }
   if (err.code === "ENOENT") return "it does not exist";
-  if (err.code === "EACCES") return "permission denied";
-  if (err.code === "ELOOP") return "it is a loop of symbolic links";
-  return err.message;
+  return unreadableReason(err);
 }
 
 /** The bytes of `rel` (a path of the repository at `root`, with `/`) and its stat; a ReleaseError naming it if it is not a regular file within the bound. */

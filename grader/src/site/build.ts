@@ -20,6 +20,7 @@ import { lessonsLeftOut, loadCourse, type Course } from "../lesson/load.js";
 import { TEST_FILE_BYTES_MAX } from "../lint/references.js";
 import type { Lesson } from "../lesson/model.js";
 import { instructorOnlyReason, stripInstructorOnly } from "../release/rules.js";
+import { unreadableReason } from "../fs/reasons.js";
 import { lessonPagePath, urlPath } from "./pages.js";
 
 /** Largest file copied into the site (a picture): a larger one is drawn as its text, with a warning, never read. */
@@ -116,10 +117,9 @@ function unreadableWhy(err: ReadRegularError, what: string): string {
     const limit = `the ${(err.details.limit ?? 0).toLocaleString("en-US")} bytes ${what} may be`;
     return err.details.grew ? `it grew past ${limit} while it was read` : `it is ${(err.details.size ?? 0).toLocaleString("en-US")} bytes, more than ${limit}`;
   }
+  // Listed as there a moment before: a file that is not there now is a link to nothing.
   if (err.code === "ENOENT") return "it does not exist (a dangling symbolic link?)";
-  if (err.code === "EACCES") return "permission denied";
-  if (err.code === "ELOOP") return "it is a loop of symbolic links";
-  return err.message;
+  return unreadableReason(err);
 }
 
 /**
@@ -206,7 +206,7 @@ function copyProblem(file: string, courseReal: string): string | undefined {
     real = realpathSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : `cannot be read (${code ?? String(err)})`;
+    return code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : `cannot be read (${unreadableReason(err)})`;
   }
   const inside = path.relative(courseReal, real);
   if (inside.startsWith("..") || path.isAbsolute(inside)) return `is a link to ${real}, outside the course directory`;
@@ -226,7 +226,7 @@ async function readCopied(file: string, lessonFile: string): Promise<Buffer> {
     return (await readRegularFile(file, { maxBytes: SITE_FILE_BYTES_MAX })).bytes;
   } catch (err) {
     if (!(err instanceof ReadRegularError)) throw err;
-    const why = err.code === "ENOENT" ? "it no longer exists" : err.code === "EACCES" ? "permission denied" : err.message;
+    const why = err.code === "ENOENT" ? "it no longer exists" : unreadableReason(err);
     throw new SiteError(`${lessonFile}: cannot copy ${path.relative(process.cwd(), file)} into the site: ${why}`, { cause: err });
   }
 }

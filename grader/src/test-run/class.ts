@@ -8,7 +8,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CriterionScore, TestGrade } from "../gradebook/model.js";
 import { studentFileNames } from "../fs/student-names.js";
-import { writeTestGrades } from "../gradebook/store.js";
+import { GradesFileError, writeTestGrades } from "../gradebook/store.js";
+import { unreadableReason } from "../fs/reasons.js";
 import { buildSubmissionResult, type FormatEntry, type SubmissionResult } from "../report/index.js";
 import { DEFAULT_SANDBOX_GID, DEFAULT_SANDBOX_UID } from "../sandbox/index.js";
 import { gradeSubmission, type GradeOptions } from "./grade.js";
@@ -80,8 +81,13 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
         row = { student, reportDir, failure, result: buildSubmissionResult({ submission: student, startedAt: new Date(), elapsedMs: 0, tests: [], lessons: o.lessons, error: failure }) };
       }
       rows[i] = row;
-      await mkdir(join(o.out, "reports", reportDir), { recursive: true });
-      await writeFile(join(o.out, "reports", reportDir, o.format.fileName), o.format.write(row.result));
+      const report = join(o.out, "reports", reportDir, o.format.fileName);
+      try {
+        await mkdir(join(o.out, "reports", reportDir), { recursive: true });
+        await writeFile(report, o.format.write(row.result));
+      } catch (err) {
+        throw new GradesFileError(`cannot write ${report}: ${unreadableReason(err, "write")}`, { cause: err });
+      }
       running.delete(student);
       done++;
       o.onProgress?.(done, students.length, [...running]);

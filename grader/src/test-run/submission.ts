@@ -11,6 +11,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node
 import { copyFile, cp, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { unreadableReason } from "../fs/reasons.js";
 
 /** The files a student writes (the workbook's pieces). */
 export const STUDENT_FILES = ["src/vote-rules.ts", "src/client-tracker.ts", "src/dedup-kv-store.ts", "src/retry-client.ts", "src/idempotency-handler.ts", "node/main.ts", "node/main.py"] as const;
@@ -53,7 +54,7 @@ export function locateWorkbook(dir: string): string {
     st = statSync(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SubmissionPathError(code === "ENOENT" ? "no such directory" : code === "EACCES" ? "permission denied" : (e as Error).message, dir);
+    throw new SubmissionPathError(code === "ENOENT" ? "no such directory" : unreadableReason(e), dir);
   }
   if (!st.isDirectory()) throw new SubmissionPathError("not a directory", dir);
   const isWorkbook = (d: string) => existsSync(join(d, "src")) && lstatSync(join(d, "src")).isDirectory();

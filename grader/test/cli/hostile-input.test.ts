@@ -472,7 +472,7 @@ describe("a gradebook.json that cannot be read", () => {
     });
     expect(looped).toMatchObject({
       code: 4,
-      stderr: `grader review: ${path.join(loop, "gradebook.json")} cannot be read (a loop of symbolic links); fix or move it away\n`,
+      stderr: `grader review: ${path.join(loop, "gradebook.json")} cannot be read: it is a loop of symbolic links; fix or move it away\n`,
     });
     expect((await stat(path.join(big, "gradebook.json"))).size).toBe(1024 ** 3);
   });

@@ -19,12 +19,13 @@ function loaded(args: string[]): string[] {
 }
 
 describe("grader start-up", () => {
-  test("grader --help imports only the shell, the dispatcher, the argument parser, the command table and the shared CLI module", () => {
+  test("grader --help imports only the shell, the dispatcher, the argument parser (with the words for a file that cannot be read), the command table and the shared CLI module", () => {
     expect(loaded(["--help"]).sort()).toEqual([
       "grader/src/cli/args.ts",
       "grader/src/cli/commands/index.ts",
       "grader/src/cli/main.ts",
       "grader/src/cli/run.ts",
+      "grader/src/fs/reasons.ts",
       "packages/protocol/src/cli/directory.ts",
       "packages/protocol/src/cli/index.ts",
       "packages/protocol/src/cli/out-dir.ts",

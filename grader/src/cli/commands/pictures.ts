@@ -36,7 +36,8 @@ Options:
   -h, --help      show this help
 
 Exit codes: 0 written (or every picture matches), 1 a picture differs or is
-missing (--check), or a scenario no longer shows its picture; 2 usage error.
+missing (--check), or a scenario no longer shows its picture; 2 usage error;
+4 a picture cannot be written (named, with why).
 `,
   options: {
     out: { type: "string" },

@@ -159,7 +159,8 @@ line; the rest were scheduled), 2 usage error, 4 FILE cannot be read (over
 512 MiB), is not UTF-8 (the line and column of the first bad byte are named;
 a leading BOM is fine), is empty or has no header, or the state file cannot
 be read (over 64 MiB), is not UTF-8 or is not JSON of its shape (nothing is
-written then).
+written then), or a calendar, the agenda or the state file cannot be written
+(named, with why).
 
 ${UNREADABLE_HELP}
 `,

@@ -2,15 +2,19 @@
 import path from "node:path";
 import { prepareOutDir } from "@dslab/protocol/cli";
 import { REPOSITORY_ROOT } from "../../check/load.js";
-import { EXIT, InputFileError, json, requireString, UNREADABLE_HELP, type Command } from "../args.js";
+import { EXIT, InputFileError, json, requireString, unreadableReason, UNREADABLE_HELP, type Command } from "../args.js";
 
-/** Why a file of the site could not be written, in words. */
-function unwritableReason(err: unknown): string {
+/**
+ * Why a file of the site could not be written, in words: a file or a
+ * directory in the way is named; any other failure names the file of the
+ * site and says why as every command does.
+ */
+function unwritableReason(err: unknown, file: string | undefined): string {
   const e = err as NodeJS.ErrnoException;
   if (e.code === "EEXIST" || e.code === "ENOTDIR") return `${e.path ?? "a parent"} is a file where the site needs a directory`;
   if (e.code === "EISDIR") return `${e.path ?? "a file of the site"} is a directory where the site writes a file`;
-  if (e.code === "EACCES" || e.code === "EPERM") return "permission denied";
-  return e.message;
+  if (e.code === "EACCES") return "permission denied";
+  return file === undefined ? unreadableReason(e, "write") : `${file}: ${unreadableReason(e, "write")}`;
 }
 
 export const site: Command = {
@@ -56,7 +60,7 @@ ${UNREADABLE_HELP}
     }
     const out = path.resolve(requireString(values, "out", "site"));
     const { buildSite } = await import("../../site/build.js");
-    const { writeSite } = await import("../../site/write.js");
+    const { SiteWriteError, writeSite } = await import("../../site/write.js");
     const lessonsDir = String(values.lessons);
     const built = await buildSite({ lessonsDir: path.resolve(lessonsDir), root: REPOSITORY_ROOT });
     // An empty site would replace the index of one already in DIR and leave its lesson pages behind.
@@ -65,7 +69,8 @@ ${UNREADABLE_HELP}
     try {
       await writeSite(out, built.files);
     } catch (err) {
-      throw new InputFileError(`--out ${out}: cannot write the site there: ${unwritableReason(err)}`, { cause: err });
+      const failed = err instanceof SiteWriteError ? err : undefined;
+      throw new InputFileError(`--out ${out}: cannot write the site there: ${unwritableReason(failed?.cause ?? err, failed?.file)}`, { cause: err });
     }
     for (const w of built.warnings) io.stderr(`grader site: ${w}\n`);
     if (values.json === true) io.stdout(json({ out, lessons: built.lessons, files: built.files.map((f) => f.path), warnings: built.warnings }));
