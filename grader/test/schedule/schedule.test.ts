@@ -192,6 +192,30 @@ describe("grader schedule: one calendar file per student on any file system", ()
     expect(await calendars(out)).toEqual(files);
     expect(again.stderr).toBe(r.stderr);
   });
+
+  test("a student absent from a run keeps their file: an id differing only by case that comes in meanwhile never takes it", async () => {
+    const out = path.join(tmp, "absent");
+    const run = async (rows: string) => {
+      const csv = path.join(tmp, "absent.csv");
+      await writeFile(csv, `student,lesson,completed_at\n${rows}`);
+      const r = await grader(["schedule", "--lessons", COURSE, "--completions", csv, "--out", out, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      const state = JSON.parse(await readFile(path.join(out, ".schedule-state.json"), "utf8")) as ScheduleState;
+      return { calendarOf: (JSON.parse(r.stdout) as { calendarOf: Record<string, string> }).calendarOf, kept: state.calendars ?? {}, files: await calendars(out) };
+    };
+    const first = await run("alice,fx-retry,2026-11-20\n");
+    expect(first.calendarOf).toEqual({ alice: "alice.ics" });
+    // Only Alice: alice's reviews are published as cancelled in alice.ics, and the state keeps her name.
+    const second = await run("Alice,fx-retry,2026-11-21\n");
+    expect(second.calendarOf.Alice).toMatch(/^Alice~[0-9a-f]{12}\.ics$/);
+    expect(second.kept.alice).toBe("alice.ics");
+    expect(await readFile(path.join(out, "alice.ics"), "utf8")).toContain("STATUS:CANCELLED");
+    const third = await run("alice,fx-retry,2026-11-20\n");
+    expect(third.calendarOf.alice).toBe("alice.ics");
+    expect(third.calendarOf.Alice).toBe(second.calendarOf.Alice);
+    expect(third.files).toEqual([second.calendarOf.Alice, "alice.ics"]);
+    expect(await readFile(path.join(out, "alice.ics"), "utf8")).toContain("X-WR-CALNAME:dslab reviews: alice\r\n");
+  });
 });
 
 describe("grader schedule: calendars left under a name their student no longer has", () => {
