@@ -9,6 +9,7 @@ import { getSystemErrorMap } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { pasteUnreadableReason } from "../../src/cli/commands/proof.js";
 import { FIXTURES, grader } from "../helpers/cli.js";
+import { systemError } from "../helpers/system-error.js";
 
 const COURSE = path.join(FIXTURES, "course");
 const PASTES = path.join(FIXTURES, "pastes");
@@ -26,15 +27,6 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Node's own error object for a failed system call, as fs builds it. */
-function systemError(code: string, syscall = "read"): NodeJS.ErrnoException {
-  const entry = [...getSystemErrorMap()].find(([, [name]]) => name === code);
-  const err: NodeJS.ErrnoException = new Error(`${code}: ${entry?.[1][1] ?? "unknown error"}, ${syscall}`);
-  err.code = code;
-  if (entry) err.errno = entry[0];
-  err.syscall = syscall;
-  return err;
-}
 
 describe("grader proof: a paste that cannot be read is named, and what happened said in words (exit 4)", () => {
   test.each([

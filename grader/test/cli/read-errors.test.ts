@@ -13,6 +13,7 @@ import { unreadableReason } from "../../src/cli/args.js";
 import { unreadableReason as reasonOfFs } from "../../src/fs/reasons.js";
 import { typecheckWorkbook } from "../../src/check/types.js";
 import { FIXTURES, grader, REPO } from "../helpers/cli.js";
+import { systemError } from "../helpers/system-error.js";
 
 const COURSE = path.join(FIXTURES, "course");
 /** Reading or writing a process's own memory at address 0 (unmapped) fails with EIO: a real input/output error, with no broken device. */
@@ -34,15 +35,6 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Node's own error object for a failed system call, as fs builds it. */
-function systemError(code: string, syscall = "read"): NodeJS.ErrnoException {
-  const entry = [...getSystemErrorMap()].find(([, [name]]) => name === code);
-  const err: NodeJS.ErrnoException = new Error(`${code}: ${entry?.[1][1] ?? "unknown error"}, ${syscall}`);
-  err.code = code;
-  if (entry) err.errno = entry[0];
-  err.syscall = syscall;
-  return err;
-}
 
 describe("grader schedule: a completions or state file that cannot be read is named, and what happened said in words (exit 4)", () => {
   const csv = () => path.join(tmp, "completions.csv");
