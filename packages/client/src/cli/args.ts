@@ -4,6 +4,7 @@
  */
 import type { Json } from "@dslab/protocol";
 import { exitCodeHelp, parseOptions, unknownCommand, UsageError } from "@dslab/protocol/cli";
+import { nonFiniteNumberPath, roundedInteger } from "@dslab/protocol/finite-json";
 import { DEFAULT_BACKOFF } from "../backoff.js";
 import type { Operation } from "../client.js";
 import { CLIENT_DEFAULTS } from "../defaults.js";
@@ -131,11 +132,11 @@ export function parseValue(text: string, name = "VALUE"): Json {
   } catch {
     return text;
   }
-  if (!allFinite(value)) {
+  if (nonFiniteNumberPath(value) !== null) {
     const orString = typeof value === "number" ? `, or '"${text}"' for the string` : "";
     throw new UsageError(`${name}: ${JSON.stringify(text)} holds a number too large for JSON to carry (it would be sent as null); give a finite number${orString}`);
   }
-  const rounded = roundedInteger(text);
+  const rounded = roundedInteger(text)?.literal;
   if (rounded !== undefined) {
     const orString = typeof value === "number" ? `; give '"${text}"' for the string` : "";
     throw new UsageError(
@@ -143,47 +144,6 @@ export function parseValue(text: string, name = "VALUE"): Json {
     );
   }
   return value;
-}
-
-/** A number as JSON writes it; the groups are its fraction and its exponent. */
-const JSON_NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
-
-/**
- * The first integer written with digits alone in `text` (JSON that parsed)
- * that a JSON number holds only rounded (9007199254740993 parses to ...992).
- * Numbers written with a fraction or an exponent are taken as the doubles
- * they name.
- */
-function roundedInteger(text: string): string | undefined {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
-      continue;
-    }
-    if (c !== 0x2d /* - */ && (c < 0x30 || c > 0x39)) continue;
-    JSON_NUMBER.lastIndex = i;
-    const m = JSON_NUMBER.exec(text);
-    if (m === null) continue;
-    if (m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(Number(m[0]))) return m[0];
-    i += m[0].length - 1;
-  }
-  return undefined;
-}
-
-/**
- * Whether every number in `value` is finite; a loop, not recursion, since a
- * value may nest deeper than the stack. (The nodes' `nonFiniteNumberPath`
- * lives in @dslab/protocol's main module, which `kv --help` must not load.)
- */
-function allFinite(value: Json): boolean {
-  const todo: Json[] = [value];
-  for (let v = todo.pop(); v !== undefined; v = todo.pop()) {
-    if (typeof v === "number" && !Number.isFinite(v)) return false;
-    if (Array.isArray(v)) todo.push(...v);
-    else if (v !== null && typeof v === "object") todo.push(...Object.values(v));
-  }
-  return true;
 }
 
 function intOption(text: string | undefined, name: string, min: number): number | undefined {

@@ -13,7 +13,7 @@ const ENTRY = fileURLToPath(new URL("../../src/cli/kv.ts", import.meta.url));
 const PACKAGES = fileURLToPath(new URL("../../../", import.meta.url));
 
 describe("kv start-up", () => {
-  it.each([["--help"], ["--version"]])("kv %s imports only the shell, the argument parsing, the client's defaults and the shared CLI module", (flag) => {
+  it.each([["--help"], ["--version"]])("kv %s imports only the shell, the argument parsing, the client's defaults, the shared CLI module and the JSON number checks", (flag) => {
     const r = modulesLoadedBy(ENTRY, [flag]);
     expect(r.code, r.stderr).toBe(0);
     const files = r.modules.filter((m) => !m.startsWith("node:")).map((m) => relative(PACKAGES, m));
@@ -26,6 +26,7 @@ describe("kv start-up", () => {
       "protocol/src/cli/directory.ts",
       "protocol/src/cli/index.ts",
       "protocol/src/cli/out-dir.ts",
+      "protocol/src/finite-json.ts",
     ]);
     expect(r.modules).not.toContain("node:net");
   });
