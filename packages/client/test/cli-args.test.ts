@@ -10,6 +10,7 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["incr", "k"], { type: "incr", key: "k", delta: 1 }],
     [["incr", "k", "-3"], { type: "incr", key: "k", delta: -3 }],
     [["cas", "k", "1", "null"], { type: "cas", key: "k", from: 1, to: null }],
+    [["cas", "k", "null", "1", "--create"], { type: "cas", key: "k", from: null, to: 1, create_if_not_exists: true }],
     [["delete", "k"], { type: "delete", key: "k" }],
   ])("kv %j is the operation %j", (argv, op) => {
     expect(parseKvArgs(argv).operation).toEqual(op);
@@ -33,6 +34,11 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     // Bracketed as in a URL, an IPv6 address is the same host.
     expect(parseKvArgs(["--host", "[::1]", "--port", "9001", "get", "k"])).toMatchObject({ host: "::1", nodes: { "[::1]:9001": 9001 } });
     expect(parseKvArgs(["--host", "fe80::1%lo", "get", "k"]).host).toBe("fe80::1%lo");
+  });
+
+  test("a cas with --create says --create in its words, so a replay sends the same request", () => {
+    expect(parseKvArgs(["cas", "k", "null", "1", "--create"]).words).toEqual(["cas", "k", "null", "1", "--create"]);
+    expect(parseKvArgs(["cas", "k", "null", "1"]).words).toEqual(["cas", "k", "null", "1"]);
   });
 
   test("the options are read wherever they appear", () => {
@@ -72,6 +78,13 @@ describe("kv argument parsing: every flag is read, and a usage error says what i
     [["--nodes", "127.0.0.1:9001,127.0.0.1:9002", "get", "k"], /^--nodes: "127\.0\.0\.1:9001" is not a TCP port \(an integer from 1 to 65535\); give the ports alone \(--nodes 9001,9002\) and the host with --host \(--host 127\.0\.0\.1\)$/],
     [["--nodes", "9001,9001,9003", "get", "k"], /^--nodes: port 9001 is listed twice \("9001", then "9001"\); give each node's port once$/],
     [["--nodes", "9001, 9002,09001", "status"], /^--nodes: port 9001 is listed twice \("9001", then "09001"\); give each node's port once$/],
+    [["--nodes", "9001,,9002", "get", "k"], /^--nodes: an empty entry in "9001,,9002"; give each port once, separated by single commas$/],
+    [["--nodes", "9001,9002,", "get", "k"], /^--nodes: an empty entry in "9001,9002,"; give each port once, separated by single commas$/],
+    [["--nodes", ",9001", "status"], /^--nodes: an empty entry in ",9001"; give each port once, separated by single commas$/],
+    [["--nodes", "9001, ,9002", "get", "k"], /^--nodes: an empty entry in "9001, ,9002"/],
+    [["--nodes", ",", "get", "k"], /^--nodes: an empty entry in ","/],
+    [["put", "k", "1", "--create"], /^--create: only cas takes it \(kv cas KEY FROM TO --create creates a missing KEY with TO\), not put$/],
+    [["status", "--create"], /^--create: only cas takes it/],
     [["--port", "localhost:9001", "get", "k"], /^--port: "localhost:9001" is not a TCP port \(an integer from 1 to 65535\); give the port alone \(--port 9001\) and the host with --host \(--host localhost\)$/],
     [["--port", "1", "--nodes", "2", "get", "k"], /not both/],
     [["--seq", "2", "put", "k", "v"], /--seq needs --client-id/],

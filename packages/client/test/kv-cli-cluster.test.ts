@@ -52,6 +52,22 @@ describe("kv CLI against a real 3-node TCP cluster", () => {
     expect(usage.stderr).toMatch(/usage: kv put KEY VALUE/);
   }, 60_000);
 
+  test("cas --create creates a missing key with TO (create_if_not_exists); without it a missing key is a definite failure; a key that exists is still compared with FROM", async () => {
+    const nodes = ["--nodes", cluster.ports.join(",")];
+    const without = await kv([...nodes, "cas", "cli-create", "null", "1"]);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toMatch(/^failed \(definite: it did not happen\): error 20 key-does-not-exist/);
+    const created = await kv([...nodes, "cas", "cli-create", "null", "1", "--create"]);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^ok cas_ok\n/);
+    expect((await kv([...nodes, "get", "cli-create"])).stdout).toMatch(/^ok read_ok \{"value":1\}\n/);
+    const mismatch = await kv([...nodes, "cas", "cli-create", "null", "2", "--create"]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stdout).toMatch(/error 22 precondition-failed/);
+    expect((await kv([...nodes, "cas", "cli-create", "1", "2", "--create"])).code).toBe(0);
+    expect((await kv([...nodes, "get", "cli-create"])).stdout).toMatch(/^ok read_ok \{"value":2\}\n/);
+  }, 60_000);
+
   test("a read prints no client_id or seq: reads carry no identity", async () => {
     const nodes = ["--nodes", cluster.ports.join(",")];
     expect((await kv([...nodes, "put", "cli-read", "1"])).code).toBe(0);

@@ -26,7 +26,8 @@ Commands:
   put KEY VALUE           write a value
   append KEY VALUE        append a value to the list at KEY
   incr KEY [DELTA]        add DELTA (an integer, default 1) to the counter at KEY
-  cas KEY FROM TO         set KEY to TO if it currently holds FROM
+  cas KEY FROM TO         set KEY to TO if it currently holds FROM; with --create,
+                          also create KEY with TO if it does not exist
   delete KEY              delete a key
   status                  each node's id, port, role, term, leader, commit index
                           and applied index, as a table (--json: one object per node);
@@ -57,6 +58,9 @@ Options:
   --timeout-ms MS         per-attempt timeout (default ${CLIENT_DEFAULTS.attemptTimeoutMs})
   --total-ms MS           bound on the whole operation (default ${CLIENT_DEFAULTS.maxTotalMs})
   -v, --verbose           print the attempt log on stderr, one line per attempt
+  --create                with cas: create a missing KEY with TO (the request's
+                          create_if_not_exists); FROM is then only compared with
+                          a KEY that exists
   --json                  print one JSON object instead of text
   --version               print the version
   -h, --help              show this help (so does kv help)
@@ -108,7 +112,10 @@ export interface KvPlan {
   followMembers: boolean;
   /** --host, --nodes and --port as they were given: where a replay command must go. */
   target: string[];
-  /** The command and its arguments as they were typed, e.g. ["append", "log", "x"]. */
+  /**
+   * The command and its arguments as they were typed, e.g. ["append", "log", "x"],
+   * then --create for a cas that has it: what a replay command must say.
+   */
   words: string[];
   clientId: string | undefined;
   seq: number | undefined;
@@ -214,6 +221,7 @@ const OPTIONS = {
   "total-ms": { type: "string" },
   verbose: { type: "boolean", short: "v" },
   json: { type: "boolean" },
+  create: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -297,8 +305,12 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
 
   if (v.port !== undefined && v.nodes !== undefined) throw new UsageError("give --port or --nodes, not both");
   if (v.nodes !== undefined) {
-    const ports = v.nodes.split(",").filter((p) => p.trim() !== "");
-    if (ports.length === 0) throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
+    if (v.nodes.trim() === "") throw new UsageError("--nodes: expected a comma-separated list of ports, e.g. 9001,9002,9003");
+    const ports = v.nodes.split(",");
+    // "9001,,9002" or a trailing comma: most often a port left out, so refused rather than skipped.
+    if (ports.some((p) => p.trim() === "")) {
+      throw new UsageError(`--nodes: an empty entry in ${JSON.stringify(v.nodes)}; give each port once, separated by single commas`);
+    }
     // A port listed twice is one node: most often a typo for another node's port.
     const seen = new Map<number, string>();
     for (const text of ports) {
@@ -325,6 +337,9 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
   if (command === undefined) throw new UsageError(`missing command: one of ${COMMANDS.join(", ")}`);
   // `kv help` (and `kv help put`) as `kv --help`, as kv-cluster and kv-sim take it.
   if (command === "help") return { ...plan, help: true };
+  if (v.create === true && command !== "cas" && COMMANDS.includes(command)) {
+    throw new UsageError(`--create: only cas takes it (kv cas KEY FROM TO --create creates a missing KEY with TO), not ${command}`);
+  }
   if (command === "status") {
     if (args.length > 0) throw new UsageError("usage: kv status (it takes no arguments; choose the nodes with --port or --nodes)");
     if (plan.clientId !== undefined || plan.seq !== undefined) throw new UsageError("status: --client-id and --seq are for operations");
@@ -371,6 +386,11 @@ export function parseKvArgs(argv: readonly string[]): KvPlan {
     }
     case "cas":
       plan.operation = { type: "cas", key, from: at(1), to: at(2) };
+      if (v.create === true) {
+        plan.operation.create_if_not_exists = true;
+        // A replay must send the same request: create_if_not_exists is part of it.
+        plan.words = [...plan.words, "--create"];
+      }
       break;
     case "delete":
       plan.operation = { type: "delete", key };
