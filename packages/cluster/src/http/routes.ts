@@ -3,9 +3,19 @@
  * in; the client request body to submit (plus how to answer it) or an HTTP
  * error out. Validation at the boundary: a bad request gets
  * a 4xx that names what is wrong. The body's fields and If-Match nest at
- * most MAX_JSON_DEPTH levels, as on the wire (400 beyond).
+ * most MAX_JSON_DEPTH levels, as on the wire (400 beyond), and hold only
+ * numbers JSON carries exactly (400 for 1e400, or an integer past 2^53-1).
  */
-import { jsonDepthExceeds, MAX_JSON_DEPTH, tooDeepText, type ClientRequestBody, type Json } from "@dslab/protocol";
+import {
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  NON_FINITE_TEXT,
+  nonFiniteNumberPath,
+  roundedInteger,
+  tooDeepText,
+  type ClientRequestBody,
+  type Json,
+} from "@dslab/protocol";
 import { deltaProblem } from "../state-machine/kv-ops.js";
 
 export interface HttpError {
@@ -47,7 +57,30 @@ function parseBody(text: string): { ok: true; value: Record<string, Json> } | { 
   for (const field of Object.keys(o)) {
     if (jsonDepthExceeds(o[field], MAX_JSON_DEPTH)) return { ok: false, message: `field "${field}": ${tooDeepText(MAX_JSON_DEPTH)}` };
   }
+  const inexact = inexactNumber(text, o);
+  if (inexact !== undefined) return { ok: false, message: `field ${JSON.stringify(inexact.path.replace(/^\./, ""))}: ${inexact.problem}` };
   return { ok: true, value: o };
+}
+
+/**
+ * A number in `text` (JSON that parsed to `value`) that JSON.parse did not
+ * read exactly, with where it lies (`.value[1].a`, `""` for the value
+ * itself), or undefined. 1e400 reads as Infinity, which a replica would store
+ * as null; 12345678901234567890 reads as 12345678901234567000, so storing it
+ * would store another number without a word.
+ */
+function inexactNumber(text: string, value: Json): { path: string; problem: string } | undefined {
+  const infinite = nonFiniteNumberPath(value);
+  if (infinite !== null) return { path: infinite, problem: NON_FINITE_TEXT };
+  const rounded = roundedInteger(text);
+  if (rounded === null) return undefined;
+  return {
+    path: rounded.path,
+    problem:
+      `${rounded.literal} is an integer beyond 2^53-1 (${Number.MAX_SAFE_INTEGER}) in magnitude, ` +
+      `which JSON.parse reads only rounded (as ${String(Number(rounded.literal))}); ` +
+      `send an integer within that bound, or the digits as a JSON string`,
+  };
 }
 
 /** A field of the parsed body, or undefined (a module function: a closure made per request costs more than it says). */
@@ -117,6 +150,8 @@ export function route(method: string, pathname: string, headers: { ifMatch?: str
         return fail(400, "bad-if-match", `If-Match must hold the expected current value as JSON, got ${JSON.stringify(headers.ifMatch)}`);
       }
       if (jsonDepthExceeds(from, MAX_JSON_DEPTH)) return fail(400, "bad-if-match", `If-Match: ${tooDeepText(MAX_JSON_DEPTH)}`);
+      const inexact = inexactNumber(headers.ifMatch, from);
+      if (inexact !== undefined) return fail(400, "bad-if-match", `If-Match${inexact.path === "" ? "" : ` at ${JSON.stringify(inexact.path)}`}: ${inexact.problem}`);
       return { ok: true, route: { ...base, preconditionStatus: 412, request: { type: "cas", key, from, to: value } } };
     }
     return { ok: true, route: { ...base, request: { type: "write", key, value } } };
@@ -138,7 +173,13 @@ export function route(method: string, pathname: string, headers: { ifMatch?: str
       const from = fieldOf(b, "from");
       const to = fieldOf(b, "to");
       if (from === undefined || to === undefined) return fail(400, "bad-body", 'cas needs a JSON body {"from": ..., "to": ...}');
-      return { ok: true, route: { ...post, request: { type: "cas", key, from, to } } };
+      const create = fieldOf(b, "create_if_not_exists");
+      if (create !== undefined && typeof create !== "boolean") {
+        return fail(400, "bad-body", `cas: "create_if_not_exists" must be true or false, got ${JSON.stringify(create)}`);
+      }
+      const request: ClientRequestBody = { type: "cas", key, from, to };
+      if (create === true) request.create_if_not_exists = true;
+      return { ok: true, route: { ...post, request } };
     }
   }
 }

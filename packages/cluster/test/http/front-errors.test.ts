@@ -86,7 +86,30 @@ describe("HTTP front: the door", () => {
     const r = await raw(front.port, ["PUT /kv/huge HTTP/1.1", "Content-Type: application/json"], '{"value":[1,1e400]}');
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.json)).toContain('field \\"value[1]\\": a number beyond the range of a double');
+    expect(r.json.error).toMatchObject({ code: "bad-body", name: "bad-body", definite: true });
     expect((await raw(front.port, ["GET /kv/huge HTTP/1.1"])).status).toBe(404);
+  });
+
+  test.each([
+    ['{"value":12345678901234567890}', 'field "value": 12345678901234567890 is an integer beyond 2^53-1 (9007199254740991) in magnitude, which JSON.parse reads only rounded (as 12345678901234567000)'],
+    ['{"value":[1,{"ids":[2,-9007199254740993]}]}', 'field "value[1].ids[1]": -9007199254740993 is an integer beyond 2^53-1'],
+  ])("a PUT of %s (an integer past 2^53-1, which JSON.parse rounds) is refused with 400 naming the field, and nothing is stored", async (body, message) => {
+    const r = await raw(front.port, ["PUT /kv/rounded HTTP/1.1", "Content-Type: application/json"], body);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toEqual({ code: "bad-body", name: "bad-body", message: expect.stringContaining(message), definite: true });
+    expect((await raw(front.port, ["GET /kv/rounded HTTP/1.1"])).status).toBe(404);
+  });
+
+  test("POST .../cas with create_if_not_exists creates a missing key; without it a missing key is a 404", async () => {
+    const head = (key: string) => ["POST /kv/created/cas HTTP/1.1", "Content-Type: application/json", `Idempotency-Key: ${key}`];
+    expect((await raw(front.port, head("create-1"), '{"from":null,"to":1}')).status).toBe(404);
+    const created = await raw(front.port, head("create-2"), '{"from":null,"to":1,"create_if_not_exists":true}');
+    expect(created.status).toBe(200);
+    expect(created.json).toEqual({ ok: true });
+    expect((await raw(front.port, ["GET /kv/created HTTP/1.1"])).json).toEqual({ value: 1 });
+    // Once the key exists, FROM is compared as for any cas.
+    expect((await raw(front.port, head("create-3"), '{"from":null,"to":2,"create_if_not_exists":true}')).status).toBe(409);
+    expect((await raw(front.port, ["GET /kv/created HTTP/1.1"])).json).toEqual({ value: 1 });
   });
 
   test("two Idempotency-Key header lines on a PUT are refused too; one key holding a comma is still one key", async () => {

@@ -15,6 +15,9 @@ describe("routes", () => {
     ["POST", "/kv/a/incr", "", {}, { type: "incr", key: "a", delta: 1 }],
     ["POST", "/kv/a/incr", '{"delta":-4}', {}, { type: "incr", key: "a", delta: -4 }],
     ["POST", "/kv/a/cas", '{"from":1,"to":2}', {}, { type: "cas", key: "a", from: 1, to: 2 }],
+    ["POST", "/kv/a/cas", '{"from":null,"to":2,"create_if_not_exists":true}', {}, { type: "cas", key: "a", from: null, to: 2, create_if_not_exists: true }],
+    ["POST", "/kv/a/cas", '{"from":1,"to":2,"create_if_not_exists":false}', {}, { type: "cas", key: "a", from: 1, to: 2 }],
+    ["PUT", "/kv/a", '{"value":[9007199254740991,-9007199254740991,1e20,"12345678901234567890"]}', {}, { type: "write", key: "a", value: [9007199254740991, -9007199254740991, 1e20, "12345678901234567890"] }],
   ])("%s %s %s is %j", (method, path, body, headers, request) => {
     const r = route(method, path, headers, body);
     expect(r.ok && r.route.request).toEqual(request);
@@ -42,6 +45,7 @@ describe("routes", () => {
     ["PUT", "/kv/a", '{"nothing":1}', 400],
     ["POST", "/kv/a/incr", '{"delta":1.5}', 400],
     ["POST", "/kv/a/cas", '{"from":1}', 400],
+    ["POST", "/kv/a/cas", '{"from":1,"to":2,"create_if_not_exists":"yes"}', 400],
   ])("%s %s %s is refused with %i", (method, path, body, status) => {
     const r = route(method, path, {}, body);
     expect(r.ok ? 200 : r.error.status).toBe(status);
@@ -52,8 +56,39 @@ describe("routes", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.status).toBe(400);
-      expect(r.error.message).toBe('incr: "delta" must be an integer from -(2^53-1) to 2^53-1 (9007199254740991); 9007199254740992 is beyond that, where a JSON number is not exact');
+      expect(r.error.message).toBe(
+        'field "delta": 9007199254740993 is an integer beyond 2^53-1 (9007199254740991) in magnitude, which JSON.parse reads only rounded (as 9007199254740992); send an integer within that bound, or the digits as a JSON string',
+      );
     }
+  });
+});
+
+describe("numbers JSON.parse does not read exactly are refused, naming where they are", () => {
+  test.each([
+    ["PUT", "/kv/n", '{"value":12345678901234567890}', 'field "value": 12345678901234567890 is an integer beyond 2^53-1 (9007199254740991) in magnitude, which JSON.parse reads only rounded (as 12345678901234567000); send an integer within that bound, or the digits as a JSON string'],
+    ["PUT", "/kv/n", '{"value":[1,{"id":-9007199254740993}]}', 'field "value[1].id": -9007199254740993 is an integer beyond 2^53-1'],
+    ["POST", "/kv/n/append", '{"value":{"a b":[12345678901234567890]}}', 'field "value[\\"a b\\"][0]": 12345678901234567890 is an integer beyond'],
+    ["POST", "/kv/n/cas", '{"from":1,"to":{"x":[[99999999999999999]]}}', 'field "to.x[0][0]": 99999999999999999 is an integer beyond'],
+    ["PUT", "/kv/n", '{"value":{"x":1e400}}', 'field "value.x": a number beyond the range of a double'],
+    ["POST", "/kv/n/cas", '{"from":[-1e400],"to":1}', 'field "from[0]": a number beyond the range of a double'],
+  ])("%s %s %s is a 400 bad-body saying %s", (method, path, body, message) => {
+    const r = route(method, path, {}, body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toMatchObject({ status: 400, reason: "bad-body" });
+      expect(r.error.message.startsWith(message)).toBe(true);
+    }
+  });
+
+  test("an If-Match value past 2^53-1 is a 400 bad-if-match, as it would be compared rounded", () => {
+    const r = route("PUT", "/kv/n", { ifMatch: "12345678901234567890" }, '{"value":1}');
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toMatchObject({ status: 400, reason: "bad-if-match" });
+      expect(r.error.message).toMatch(/^If-Match: 12345678901234567890 is an integer beyond 2\^53-1/);
+    }
+    const nested = route("PUT", "/kv/n", { ifMatch: '{"a":[1e400]}' }, '{"value":1}');
+    expect(!nested.ok && nested.error.message).toMatch(/^If-Match at "\.a\[0\]": a number beyond the range of a double/);
   });
 });
 
