@@ -61,6 +61,11 @@ export async function typecheckWorkbook(dir: string, options: TypeCheckOptions):
   try {
     project = writeProject(dir, options);
   } catch (e) {
+    // The course's compiler options are read from tsconfig.base.json before the workbook's tsconfig is written: a failure there names that file.
+    const at = (e as NodeJS.ErrnoException).path;
+    if (typeof at === "string" && path.basename(at) === "tsconfig.base.json") {
+      return { errors: [], elapsedMs: elapsed(), failure: `cannot read the course's compiler options ${at}: ${unreadableReason(e)}` };
+    }
     return { errors: [], elapsedMs: elapsed(), failure: `cannot write its tsconfig: ${unreadableReason(e, "write")}` };
   }
   const run = await runTsc(project, dir, options.timeoutMs ?? 120_000, options.signal);
