@@ -115,10 +115,11 @@ ${COMMON_OPTIONS}`;
 
 const NODE_HELP = `Usage: kv-cluster node --id n2 --nodes 3 --base-port 9001 --data-dir DIR [options]
 
-Runs one node of the cluster in this process: it prints its pid, listens on
-base-port+i-1, keeps its data in DIR/n<i>, and connects to its peers
-(reconnecting while they are down). SIGTERM or Ctrl-C stops it cleanly;
-SIGKILL loses nothing acknowledged.
+Runs one node of the cluster in this process: it keeps its data in DIR/n<i>,
+listens on base-port+i-1 (and then prints its pid), and connects to its peers
+(reconnecting while they are down). A node refused before it listens (its
+data directory, its cluster secret, its --core, its port) prints only why.
+SIGTERM or Ctrl-C stops it cleanly; SIGKILL loses nothing acknowledged.
 
 Options:
   --id ID                   this node's id: n1..nN (required)
@@ -521,7 +522,6 @@ async function runNode(values: Values): Promise<void> {
   nodeTuning(values);
   const eventsFd = eventsFdFlag(values["events-fd"]);
   if (values.core !== undefined) coreFlag(values.core);
-  log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
   // Signals are handled from the start: a Ctrl-C that arrives while the node
   // is still starting stops it the same way (closing what is already open).
   let runtime: KvNodeRuntime | null = null;
@@ -640,6 +640,9 @@ async function runNode(values: Values): Promise<void> {
     log(`cannot listen on 127.0.0.1:${ports[id]}: ${listenFailure(e, "--base-port")}`);
     return fail(1);
   }
+  // The pid line is for a node that runs: one refused before it listens (its
+  // core, its cluster secret, its data directory, its port) says only why.
+  log(`pid ${process.pid}: SIGTERM or Ctrl-C (kill ${process.pid}) stops this node`);
   const peers = shape.nodeIds.filter((n) => n !== id).map((n) => `${n}@${ports[n]}`);
   log(`listening on 127.0.0.1:${ports[id]} (${peers.length > 0 ? `peers: ${peers.join(", ")}` : "no peers"})`);
 

@@ -55,6 +55,19 @@ describe("node programs on a damaged data directory", () => {
     expect(await fsp.readFile(wal, "utf8")).toBe(readme);
   });
 
+  it("kv-cluster node that refuses its data directory prints the refusal alone: no pid line for a node that never ran", async () => {
+    const data = path.join(dataDir, "no-pid");
+    const nodeDir = path.join(data, "n1");
+    await fsp.mkdir(nodeDir, { recursive: true });
+    const wal = path.join(nodeDir, "wal-00000001.log");
+    await fsp.writeFile(wal, "# n1\n");
+    await ensureSecretIn(data);
+    const child = spawnTracked([KV_CLUSTER_BIN, "node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data]);
+    await exited(child);
+    expect(child.exitCode).toBe(4);
+    expect(child.stderrLines).toEqual([expect.stringMatching(new RegExp(`^kv-cluster: ${wal}: offset 0: not a dslab WAL segment: .*\\(E_STORAGE_FORMAT\\)$`))]);
+  });
+
   it("kv-cluster start exits 4, as its nodes do, when every node refuses its data directory", async () => {
     const data = path.join(dataDir, "start");
     const readme = "# the data of this node\n";
