@@ -409,9 +409,12 @@ async function runStart(values: Values): Promise<void> {
     children.set(id, child);
     // 'close' comes after the last of its output: a node's last lines are passed on before `start` exits.
     outputDone.push(new Promise((resolve) => child.once("close", () => resolve())));
-    // The node prefixes its own log lines; pass them through whole lines at a time.
-    readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(`${l}\n`));
-    readline.createInterface({ input: child.stderr! }).on("line", (l) => process.stderr.write(`${l}\n`));
+    // The node prefixes its own log lines; pass them through whole lines at a
+    // time, with the node's id put in front of a line the node writes without
+    // it (a refusal, `kv-cluster: ...`); an indented line continues the one before.
+    const ofNode = (l: string) => (l.startsWith(`${id} | `) || /^\s/.test(l) ? `${l}\n` : `${id} | ${l}\n`);
+    readline.createInterface({ input: child.stdout! }).on("line", (l) => process.stdout.write(ofNode(l)));
+    readline.createInterface({ input: child.stderr! }).on("line", (l) => process.stderr.write(ofNode(l)));
     readline.createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (l) => noteEvent(id, l));
     say(`${id} pid ${child.pid} on 127.0.0.1:${shape.basePort + i}, data in ${path.join(path.resolve(shape.dataDir), id)}`);
     child.on("exit", (code, signal) => {

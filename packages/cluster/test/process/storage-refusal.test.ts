@@ -68,7 +68,7 @@ describe("node programs on a damaged data directory", () => {
     expect(child.stderrLines).toEqual([expect.stringMatching(new RegExp(`^kv-cluster: ${wal}: offset 0: not a dslab WAL segment: .*\\(E_STORAGE_FORMAT\\)$`))]);
   });
 
-  it("kv-cluster start exits 4, as its nodes do, when every node refuses its data directory", async () => {
+  it("kv-cluster start exits 4, as its nodes do, when every node refuses its data directory, each refusal said under its node id", async () => {
     const data = path.join(dataDir, "start");
     const readme = "# the data of this node\n";
     for (const id of ["n1", "n2"]) {
@@ -78,7 +78,13 @@ describe("node programs on a damaged data directory", () => {
     const base = await freePortRun(2);
     const child = spawnTracked([KV_CLUSTER_BIN, "start", "--nodes", "2", "--base-port", String(base), "--data-dir", data]);
     await exited(child);
-    expect(child.stderrLines.filter((l) => l.includes("(E_STORAGE_FORMAT)"))).toHaveLength(2);
+    // Each node's refusal is said with the node's id in front, as start shows every other line of a node.
+    for (const id of ["n1", "n2"]) {
+      const wal = path.join(data, id, "wal-00000001.log");
+      expect(child.stderrLines.filter((l) => l.includes("(E_STORAGE_FORMAT)") && l.includes(wal))).toEqual([
+        expect.stringMatching(new RegExp(`^${id} \\| kv-cluster: ${wal}: offset 0: not a dslab WAL segment: .*\\(E_STORAGE_FORMAT\\)$`)),
+      ]);
+    }
     expect(child.stderrLines.at(-1)).toBe("cluster | every node has exited");
     expect(child.exitCode).toBe(4);
     for (const id of ["n1", "n2"]) expect(await fsp.readFile(path.join(data, id, "wal-00000001.log"), "utf8")).toBe(readme);
