@@ -5,6 +5,7 @@
  * taken from the current directory, or else from the repository root, which
  * is where the lessons and the replay commands are written from.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -35,7 +36,7 @@ export async function loadModuleFunction(option: string, modulePath: string, nam
   try {
     mod = (await import(pathToFileURL(resolveModulePath(modulePath)).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`${option}: cannot load ${modulePath}: ${moduleLoadProblem(e)}`, { cause: e });
+    throw new Error(`${option}: cannot load ${modulePath}: ${moduleLoadProblem(e, resolveModulePath(modulePath))}`, { cause: e });
   }
   const fn = mod[name];
   if (typeof fn !== "function") {
@@ -49,8 +50,14 @@ export async function loadModuleFunction(option: string, modulePath: string, nam
  * package.json saying "type": "module" in its folder or above is taken for
  * CommonJS, and Node's words for what follows (a require() cycle) point
  * nowhere near the cause: that case is said plainly.
+ *
+ * Given the module's `file`, it also says where: a module that does not parse
+ * (a text file, a typo) names the line and column the parser stopped at, and
+ * one that throws while it loads (`hi` alone: `hi is not defined`) names the
+ * error and its first frame in `file` (else its first frame outside dslab's
+ * sources).
  */
-export function moduleLoadProblem(e: unknown): string {
+export function moduleLoadProblem(e: unknown, file?: string): string {
   if ((e as NodeJS.ErrnoException | undefined)?.code === "ERR_REQUIRE_CYCLE_MODULE") {
     return `it is taken for CommonJS, since no package.json with {"type": "module"} is in its folder or above (as outside the repository): add one, or name the file .mts`;
   }
@@ -65,7 +72,41 @@ export function moduleLoadProblem(e: unknown): string {
       return `it does not parse: ${shownPath(first[1]!)}:${first[2]}:${Number(first[3]) + 1}: ${first[4]}${more}`;
     }
   }
-  return e.message.split("\n")[0]!;
+  const message = e.message.split("\n")[0]!;
+  if (file === undefined) return message;
+  if (e.name === "SyntaxError") {
+    const where = syntaxErrorPlace(e.stack) ?? syntaxErrorPlace(checkSyntax(file));
+    if (where === undefined) return message;
+    const place = `${shownPath(where.file)}:${where.line}:${where.column}`;
+    // Node words an import of a name the other module does not export as a SyntaxError too: that module parsed.
+    return message.startsWith("The requested module ") ? `${place}: ${message}` : `it does not parse: ${place}: ${message}`;
+  }
+  const frames = stackFrames(e.stack);
+  const frame = frames.find((f) => resolve(f.file) === resolve(file)) ?? frames.find((f) => !isEngineFile(f.file, "sources"));
+  if (frame === undefined) return message;
+  return `it threw ${e.name}: ${message} at ${shownPath(frame.file)}:${frame.line}:${frame.column}`;
+}
+
+/**
+ * Where V8 stopped parsing, from the head it puts before a SyntaxError's
+ * stack (`FILE:LINE`, the source line, then carets under the token), as for
+ * a CommonJS module or `node --check`.
+ */
+function syntaxErrorPlace(stack: string | undefined): { file: string; line: number; column: number } | undefined {
+  const m = /^(.+):(\d+)\n.*\n( *)\^/.exec(stack ?? "");
+  if (m === null) return undefined;
+  const file = m[1]!.startsWith("file://") ? fileURLToPath(m[1]!) : m[1]!;
+  return { file, line: Number(m[2]), column: m[3]!.length + 1 };
+}
+
+/**
+ * What `node --check` says of `file`: the place of an ES module's syntax
+ * error, which the import's SyntaxError does not carry. Run only for a
+ * module that failed to parse.
+ */
+function checkSyntax(file: string): string {
+  const r = spawnSync(process.execPath, ["--check", file], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "ignore", "pipe"] });
+  return r.stderr ?? "";
 }
 
 /** The core factory `--core FILE` names. */

@@ -94,6 +94,36 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
     }
   }, 60_000);
 
+  it("node --core naming a text file that runs as a script says what it threw and where in that file, before the node starts (exit 2)", async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-text-core-"));
+    try {
+      const file = path.join(dir, "notes");
+      await fsp.writeFile(file, "hi\n");
+      const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toEqual([`kv-cluster: --core: cannot load ${file}: it threw ReferenceError: hi is not defined at ${file}:1:1`, "Run `kv-cluster --help` for usage."]);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.each([
+    ["an ES module", true],
+    ["a CommonJS module", false],
+  ])("node --core naming %s that does not parse names its file, line and column and the parser's message, before the node starts (exit 2)", async (_what, esm) => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-unparsed-js-"));
+    try {
+      if (esm) await fsp.writeFile(path.join(dir, "package.json"), '{"type": "module"}\n');
+      const file = path.join(dir, "mine.js");
+      await fsp.writeFile(file, "export const a = 1;\n\nhello there\n".replace(esm ? "" : "export ", ""));
+      const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toEqual([`kv-cluster: --core: cannot load ${file}: it does not parse: ${file}:3:7: Unexpected identifier 'there'`, "Run `kv-cluster --help` for usage."]);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("a TypeScript module outside any package with \"type\": \"module\" is refused saying so, and loads once named .mts", async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-outside-"));
     try {
