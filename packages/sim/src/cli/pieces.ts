@@ -104,7 +104,7 @@ export async function loadPiece(scenario: ScenarioName, { file, option, client }
     try {
       return await what();
     } catch (e) {
-      throw new UsageError(`${o}: cannot load ${f}: ${moduleLoadProblem(e)}`, { cause: e });
+      throw new UsageError(`${o}: cannot load ${f}: ${moduleLoadProblem(e, resolve(f))}`, { cause: e });
     }
   };
   const pieces = await load(() => loadPieces(scenario, file), file, option);

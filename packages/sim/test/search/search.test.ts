@@ -89,6 +89,13 @@ describe("kv-sim search and replay", () => {
     expect(r.stderr).not.toMatch(/internal error|a bug/);
   }, 60_000);
 
+  test("a --store that throws while it loads says what it threw and where, at its own line", async () => {
+    const file = join(root, "packages/sim/test/fixtures/search-stores/throws-at-load.ts");
+    const r = await kvSim(["search", "--scenario", "dedup-single", "--clients", "1", "--appends", "1", "--store", file]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`kv-sim: --store: cannot load ${file}: it threw ReferenceError: hi is not defined at packages/sim/test/fixtures/search-stores/throws-at-load.ts:3:1`);
+  }, 60_000);
+
   test("--help lists every scenario with its shape options and their defaults, its invariants, goals and prunes, and the exit codes; a bad scenario or shape option is a usage error (exit 2)", async () => {
     const h = await kvSim(["search", "--help"]);
     expect(h.exitCode).toBe(0);
