@@ -21,7 +21,18 @@ export const DEFAULT_CHECK_LIMIT_MS = 30_000;
 
 export interface WorkerData {
   root: string;
+  /** The thread's counters of what a check's code printed (a Float64Array over it: PRINTED_*). */
+  printed: SharedArrayBuffer;
 }
+
+/**
+ * The counters' slots: bytes and lines (newlines) printed, and 1 when the
+ * last line has no newline yet. Shared memory, so the count is whole also
+ * for a check stopped in an infinite loop that prints, which sends nothing.
+ */
+export const PRINTED_BYTES = 0;
+export const PRINTED_LINES = 1;
+export const PRINTED_OPEN = 2;
 
 export type ToWorker = {
   type: "run";
@@ -37,13 +48,12 @@ export type FromWorker =
   | { type: "ready" }
   | { type: "progress"; done: number; total: number }
   | { type: "output"; text: string }
-  | { type: "printed"; bytes: number; lines: number }
   | { type: "result"; result: CriterionResult };
 
-/** How much of what a check's code prints the check thread sends (characters); the rest is counted. */
+/** How much of what a check's code prints the check thread sends (characters); all of it is counted. */
 export const OUTPUT_KEPT = 64 * 1024;
 
-/** What the code a check ran printed (console.log, console.error): its first OUTPUT_KEPT characters, and its whole size. */
+/** What the code a check ran printed (console.log, console.error): its first OUTPUT_KEPT characters, and its whole size (until it was stopped, for a check stopped by the limit). */
 export interface CheckOutput {
   text: string;
   bytes: number;
@@ -67,6 +77,8 @@ export interface IsolatedRunnerOptions {
 
 interface Thread {
   worker: Worker;
+  /** What the running check's code printed, counted by the thread (PRINTED_*). */
+  printed: Float64Array;
   /** Resolves when its checks are imported; rejects if the thread dies first. */
   ready: Promise<void>;
   /** Where the thread's messages and its end go while a check runs. */
@@ -85,8 +97,9 @@ export class IsolatedRunner {
   }
 
   private spawn(): Thread {
+    const printed = new SharedArrayBuffer(3 * Float64Array.BYTES_PER_ELEMENT);
     const worker = new Worker(new URL("./worker-entry.js", import.meta.url), {
-      workerData: { root: this.options.root } satisfies WorkerData,
+      workerData: { root: this.options.root, printed } satisfies WorkerData,
       stdout: this.options.stdoutToStderr === true,
     });
     if (this.options.stdoutToStderr === true) worker.stdout.pipe(process.stderr, { end: false });
@@ -97,7 +110,7 @@ export class IsolatedRunner {
       fail = reject;
     });
     ready.catch(() => {});
-    const thread: Thread = { worker, ready, listener: undefined, onEnd: undefined };
+    const thread: Thread = { worker, printed: new Float64Array(printed), ready, listener: undefined, onEnd: undefined };
     const ended = (e: Error) => {
       if (this.thread === thread) this.thread = undefined;
       fail(e);
@@ -121,12 +134,13 @@ export class IsolatedRunner {
     return new Promise<IsolatedResult>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       let text = "";
-      let size: { bytes: number; lines: number } | undefined;
-      // A thread stopped mid-check sends no size: what arrived is counted.
+      /** The limit stopped the check: what it still sends until its thread ends is only its output. */
+      let stopped = false;
+      // Read when the check has ended: with its result, or once its thread has ended.
       const output = (): { output?: CheckOutput } => {
-        if (text === "" && size === undefined) return {};
-        const counted = size ?? { bytes: Buffer.byteLength(text), lines: text.split("\n").length - (text.endsWith("\n") ? 1 : 0) };
-        return { output: { text, ...counted } };
+        const c = thread.printed;
+        if (c[PRINTED_BYTES] === 0) return {};
+        return { output: { text, bytes: c[PRINTED_BYTES]!, lines: c[PRINTED_LINES]! + c[PRINTED_OPEN]! } };
       };
       const done = (r: Omit<CriterionResult, "criterion" | "title" | "elapsedMs">) => {
         clearTimeout(timer);
@@ -136,20 +150,21 @@ export class IsolatedRunner {
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => {
+          stopped = true;
           thread.onEnd = undefined;
           if (this.thread === thread) this.thread = undefined;
-          void thread.worker.terminate();
-          done({ status: "fail", message: overrunMessage(this.options.limitMs, check.faultRun === true) });
+          const message = overrunMessage(this.options.limitMs, check.faultRun === true);
+          // Once the thread has ended, its counters hold all the check printed.
+          void thread.worker.terminate().finally(() => done({ status: "fail", message }));
         }, this.options.limitMs);
       };
       thread.listener = (m) => {
+        if (stopped && m.type !== "output") return;
         if (m.type === "progress") {
           arm();
           ctx.progress(m.done, m.total);
         } else if (m.type === "output") {
           text += m.text;
-        } else if (m.type === "printed") {
-          size = { bytes: m.bytes, lines: m.lines };
         } else if (m.type === "result") {
           clearTimeout(timer);
           thread.listener = thread.onEnd = undefined;

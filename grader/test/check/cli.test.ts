@@ -255,6 +255,31 @@ describe("grader check", () => {
     expect(first.details[21]).toBe(`… and ${n - 20} more lines`);
   }, 180_000);
 
+  test.skipIf(!existsSync(SOLUTIONS))("an infinite loop that prints, stopped by --timeout: its criterion fails and the count of what it printed is all of it, past the 64 KiB kept", async () => {
+    const copy = await copyWorkbook("console-loop");
+    removals.push(copy.remove);
+    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
+    const file = path.join(copy.dir, "src", "vote-rules.ts");
+    const text = await readFile(file, "utf8");
+    const head = "export function decide(voter: VoterState, request: VoteRequest): VoteDecision {";
+    expect(text).toContain(head);
+    await writeFile(file, text.replace(head, `${head}\n  for (let i = 0; ; i++) console.log("DEBUG decide", i);`));
+    const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1", "--timeout", "3"], { timeoutMs: 170_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const first = criterionBlocks(r.stdout)[0]!;
+    expect(first.line, r.stdout).toMatch(/^  ✗ #1 /);
+    expect(first.details[0]).toBe("did not finish within 3 s and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)");
+    const printed = first.details.find((d) => d.startsWith("your code printed "));
+    const m = /^your code printed (\d+) lines \((\d+(?:\.\d)?) (KB|MB)\); the first 20:$/.exec(printed ?? "");
+    expect(m, first.details.join("\n")).not.toBeNull();
+    // 64 KiB holds at most 65536 / "DEBUG decide 0\n".length lines of it; the loop printed on for seconds after.
+    expect(Number(m![1])).toBeGreaterThan(Math.floor(65536 / "DEBUG decide 0\n".length));
+    expect(Number(m![2]) * (m![3] === "MB" ? 1024 : 1)).toBeGreaterThan(64);
+    const shown = first.details.slice(first.details.indexOf(printed!) + 1, first.details.indexOf(printed!) + 21);
+    expect(shown).toEqual(Array.from({ length: 20 }, (_, i) => `| DEBUG decide ${i}`));
+    expect(first.details[first.details.indexOf(printed!) + 21]).toBe(`… and ${Number(m![1]) - 20} more lines`);
+  }, 240_000);
+
   const KEYS = plan.lessons.find((l) => l.short === "keys");
   test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
     const copy = await copyWorkbook("loop");
