@@ -12,9 +12,11 @@
  * own thread, so a run costs one thread start (about a second, overlapping
  * the reading of the lessons).
  */
+import { isAbsolute, relative, sep } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { CheckContext, CriterionCheck, CriterionResult, OpenOptions } from "../../../week-12/checks/index.js";
+import type { CheckContext, CriterionCheck, CriterionResult, OpenOptions, Workbook, WorkbookFile } from "../../../week-12/checks/index.js";
 import type { ChecksModule } from "./load.js";
+import { runningStack } from "./running.js";
 
 /** The default limit: longer than the node program's own 20 s, so a node program that hangs gets that check's message. */
 export const DEFAULT_CHECK_LIMIT_MS = 30_000;
@@ -61,8 +63,19 @@ export interface CheckOutput {
   lines: number;
 }
 
-/** A check's result, with what its code printed, if anything. */
-export type IsolatedResult = CriterionResult & { output?: CheckOutput };
+/** Where in the student's code a check stopped by the limit was running: the function and its file (relative to the repository when inside it), line and column. */
+export interface Running {
+  function: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** How long the command waits for the stack of a check thread it stops before it stops it without. */
+export const RUNNING_BOUND_MS = 3_000;
+
+/** A check's result, with what its code printed, if anything, and, for a check stopped by the limit, where it was running. */
+export type IsolatedResult = CriterionResult & { output?: CheckOutput; running?: Running };
 
 export interface IsolatedRunnerOptions {
   /** The repository whose week-12/checks the thread imports. */
@@ -70,7 +83,7 @@ export interface IsolatedRunnerOptions {
   /** A check (for a fault run: each seed) that runs longer than this is stopped. */
   limitMs: number;
   /** The checks as the command's thread imports them: the registry, and describeError for a thread that dies. */
-  checks: Promise<Pick<ChecksModule, "CHECKS" | "describeError">>;
+  checks: Promise<Pick<ChecksModule, "CHECKS" | "describeError" | "WORKBOOK_FILES">>;
   /** What the checks and the student's pieces print on stdout (a console.log) goes to stderr instead: stdout carries a JSON document. */
   stdoutToStderr?: boolean;
 }
@@ -142,7 +155,7 @@ export class IsolatedRunner {
         if (c[PRINTED_BYTES] === 0) return {};
         return { output: { text, bytes: c[PRINTED_BYTES]!, lines: c[PRINTED_LINES]! + c[PRINTED_OPEN]! } };
       };
-      const done = (r: Omit<CriterionResult, "criterion" | "title" | "elapsedMs">) => {
+      const done = (r: Omit<CriterionResult, "criterion" | "title" | "elapsedMs"> & { running?: Running }) => {
         clearTimeout(timer);
         thread.listener = thread.onEnd = undefined;
         resolve({ ...base, ...r, elapsedMs: performance.now() - started, ...output() });
@@ -154,8 +167,14 @@ export class IsolatedRunner {
           thread.onEnd = undefined;
           if (this.thread === thread) this.thread = undefined;
           const message = overrunMessage(this.options.limitMs, check.faultRun === true);
-          // Once the thread has ended, its counters hold all the check printed.
-          void thread.worker.terminate().finally(() => done({ status: "fail", message }));
+          void (async () => {
+            const frames = await runningStack(thread.worker, RUNNING_BOUND_MS);
+            // Once the thread has ended, its counters hold all the check printed.
+            await thread.worker.terminate().catch(() => {});
+            const frame = frames?.find((f) => inWorkbook(f.file, ctx.workbook, checks.WORKBOOK_FILES));
+            const running = frame && { function: frame.function, file: shownFile(frame.file, this.options.root), line: frame.line, column: frame.column };
+            done({ status: "fail", message, ...(running !== undefined ? { running } : {}) });
+          })();
         }, this.options.limitMs);
       };
       thread.listener = (m) => {
@@ -189,6 +208,17 @@ export class IsolatedRunner {
       await thread.worker.terminate();
     }
   }
+}
+
+/** Whether `file` (absolute) is one of the workbook's pieces or beside them in its src/ or node/. */
+function inWorkbook(file: string, workbook: Workbook, pieces: readonly WorkbookFile[]): boolean {
+  const dirs = [`${workbook.dir}${sep}src${sep}`, `${workbook.dir}${sep}node${sep}`];
+  return pieces.some((f) => workbook.path(f) === file) || dirs.some((d) => file.startsWith(d));
+}
+
+function shownFile(file: string, root: string): string {
+  const rel = relative(root, file);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? file : rel;
 }
 
 export function overrunMessage(limitMs: number, faultRun: boolean): string {

@@ -39,6 +39,7 @@ export function criterionLines(r: CriterionOutcome, options: { verbose: boolean;
     if (r.expected !== undefined) detail(`expected: ${r.expected}`);
     if (r.received !== undefined) detail(`received: ${r.received}`);
     if (r.where !== undefined) detail(`at ${r.where}`);
+    if (r.running !== undefined) detail(`still running in ${r.running.function === "" ? "" : `${r.running.function} at `}${r.running.file}:${r.running.line}`);
     if (r.replay !== undefined) {
       detail(`seed ${r.replay.seed}`);
       detail(`replay: ${fromRoot(r.replay.command, options.cwd, options.root)}`);

@@ -8,12 +8,14 @@
  */
 import { join } from "node:path";
 import type { CheckContext, CriterionCheck, CriterionResult, Workbook } from "../../../week-12/checks/index.js";
-import type { CheckOutput } from "./isolate.js";
+import type { CheckOutput, Running } from "./isolate.js";
 import type { PlannedCriterion, PlannedLesson } from "./plan.js";
 
 export interface CriterionOutcome extends CriterionResult {
   /** What the code the check ran printed (console.log, console.error), if anything. */
   output?: CheckOutput;
+  /** For a check stopped by the limit: where in the student's code it was running, when that could be told. */
+  running?: Running;
   /** The row's number in the lesson's pass-criteria table. */
   number: number;
   /** The row's text. */
@@ -28,7 +30,7 @@ export interface LessonOutcome {
 export const NO_CHECK = "no check decides this criterion";
 
 export interface RunSettings {
-  run: (check: CriterionCheck, ctx: CheckContext) => Promise<CriterionResult & { output?: CheckOutput }>;
+  run: (check: CriterionCheck, ctx: CheckContext) => Promise<CriterionResult & { output?: CheckOutput; running?: Running }>;
   workbook: Workbook;
   /** --seeds, else each check's default. */
   seeds: number | undefined;

@@ -255,7 +255,7 @@ describe("grader check", () => {
     expect(first.details[21]).toBe(`… and ${n - 20} more lines`);
   }, 180_000);
 
-  test.skipIf(!existsSync(SOLUTIONS))("an infinite loop that prints, stopped by --timeout: its criterion fails and the count of what it printed is all of it, past the 64 KiB kept", async () => {
+  test.skipIf(!existsSync(SOLUTIONS))("an infinite loop that prints, stopped by --timeout: its criterion fails naming the function and line that was running, and the count of what it printed is all of it, past the 64 KiB kept", async () => {
     const copy = await copyWorkbook("console-loop");
     removals.push(copy.remove);
     await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
@@ -264,11 +264,13 @@ describe("grader check", () => {
     const head = "export function decide(voter: VoterState, request: VoteRequest): VoteDecision {";
     expect(text).toContain(head);
     await writeFile(file, text.replace(head, `${head}\n  for (let i = 0; ; i++) console.log("DEBUG decide", i);`));
+    const loop = text.split("\n").indexOf(head) + 2;
     const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1", "--timeout", "3"], { timeoutMs: 170_000 });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const first = criterionBlocks(r.stdout)[0]!;
     expect(first.line, r.stdout).toMatch(/^  ✗ #1 /);
     expect(first.details[0]).toBe("did not finish within 3 s and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)");
+    expect(first.details[1]).toBe(`still running in decide at ${path.relative(REPO, file)}:${loop}`);
     const printed = first.details.find((d) => d.startsWith("your code printed "));
     const m = /^your code printed (\d+) lines \((\d+(?:\.\d)?) (KB|MB)\); the first 20:$/.exec(printed ?? "");
     expect(m, first.details.join("\n")).not.toBeNull();
@@ -281,7 +283,7 @@ describe("grader check", () => {
   }, 240_000);
 
   const KEYS = plan.lessons.find((l) => l.short === "keys");
-  test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
+  test.skipIf(KEYS === undefined || !existsSync(SOLUTIONS))("a synchronous infinite loop fails its criterion after --timeout, naming the student's function and line that was running, and the other criteria still run (exit 1); on a terminal the line on stderr names the running check", async () => {
     const copy = await copyWorkbook("loop");
     removals.push(copy.remove);
     await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
@@ -290,12 +292,16 @@ describe("grader check", () => {
     const guard = '    if (record.inProgress || record.response === null) return { kind: "in-progress" };';
     expect(text).toContain(guard);
     await writeFile(file, text.replace(guard, `    while (record.inProgress) {}\n${guard}`));
+    const loop = text.split("\n").indexOf(guard) + 1;
     const args = ["check", "--workbook", copy.dir, "--lesson", "keys", "--timeout", "3"];
     const r = await grader(args, { timeoutMs: 120_000 });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const blocks = criterionBlocks(r.stdout);
     expect(blocks.map((b) => b.line.slice(0, 5))).toEqual(KEYS!.criteria.map((c) => (c.criterion.number === 3 ? "  ✗ #" : "  ✓ #")));
-    expect(blocks[2]!.details).toEqual(["did not finish within 3 s and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)"]);
+    expect(blocks[2]!.details).toEqual([
+      "did not finish within 3 s and was stopped: an infinite loop, or an operation that never finishes? (--timeout S allows a check longer)",
+      `still running in IdempotencyHandler.lookup at ${path.relative(REPO, file)}:${loop}`,
+    ]);
     if (existsSync("/usr/bin/script")) {
       const tty = await new Promise<string>((resolve) => {
         const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
