@@ -252,13 +252,18 @@ export class ProcessCluster {
     return s?.type === "status_ok" ? (s as Body & NodeStatus) : null;
   }
 
-  /** The node that says it leads, once every running node agrees on the term. */
+  /**
+   * The node that says it leads, once every running node agrees on the term
+   * and names it as leader: a follower that voted in the term but has not
+   * heard from the leader yet would answer a client "not the leader" without
+   * naming one.
+   */
   async waitForLeader(timeoutMs = 15_000): Promise<string> {
     try {
       return await waitFor(`a leader among ${[...this.children.keys()].join(", ")}`, timeoutMs, async () => {
         const all = await Promise.all([...this.children.keys()].map((id) => this.status(id)));
         const leader = all.find((s) => s?.role === "leader");
-        return leader && all.every((s) => s && s.term === leader.term) ? (leader.id as string) : null;
+        return leader && all.every((s) => s && s.term === leader.term && s.leader === leader.id) ? (leader.id as string) : null;
       });
     } catch (e) {
       throw new Error(`${(e as Error).message}; last log lines:\n${this.logs.slice(-30).join("\n")}`);
