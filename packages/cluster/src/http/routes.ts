@@ -125,11 +125,11 @@ export function route(method: string, pathname: string, headers: { ifMatch?: str
   const p = matchPath(pathname);
   if (!p.ok) return fail(p.status, p.reason, p.message);
   const { key, action } = p;
-  const allowed = action === undefined ? "GET, PUT, DELETE" : "POST";
+  const allowed = action === undefined ? "GET, HEAD, PUT, DELETE" : "POST";
   if (action !== undefined && !["append", "incr", "cas"].includes(action)) {
     return fail(404, "not-found", `unknown action ${JSON.stringify(action)}; use append, incr or cas`);
   }
-  if ((action === undefined && !["GET", "PUT", "DELETE"].includes(method)) || (action !== undefined && method !== "POST")) {
+  if ((action === undefined && !["GET", "HEAD", "PUT", "DELETE"].includes(method)) || (action !== undefined && method !== "POST")) {
     return fail(405, "method-not-allowed", `${method} is not allowed on ${pathname}; allowed: ${allowed}`, { Allow: allowed });
   }
   const body = parseBody(bodyText);
@@ -137,7 +137,8 @@ export function route(method: string, pathname: string, headers: { ifMatch?: str
   const b = body.value;
   const base = { preconditionStatus: 409 as const, requiresIdempotencyKey: false, usesIdempotencyKey: true };
 
-  if (method === "GET") return { ok: true, route: { ...base, usesIdempotencyKey: false, request: { type: "read", key } } };
+  // HEAD is a GET whose answer has no body (the HTTP server leaves it out): the status says whether the key exists.
+  if (method === "GET" || method === "HEAD") return { ok: true, route: { ...base, usesIdempotencyKey: false, request: { type: "read", key } } };
   if (method === "DELETE") return { ok: true, route: { ...base, request: { type: "delete", key } } };
   if (method === "PUT") {
     const value = fieldOf(b, "value");

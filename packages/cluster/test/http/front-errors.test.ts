@@ -121,6 +121,20 @@ describe("HTTP front: the door", () => {
     expect(one.json).toEqual({ value: ["x"] });
   });
 
+  test("HEAD answers as GET does, without a body: 200 for a key that exists, 404 for one that does not; a wrong method's Allow names HEAD", async () => {
+    expect((await raw(front.port, ["PUT /kv/headed HTTP/1.1", "Content-Type: application/json"], '{"value":"here"}')).status).toBe(200);
+    const there = await raw(front.port, ["HEAD /kv/headed HTTP/1.1"]);
+    expect(there.status).toBe(200);
+    expect(there.headers).toMatch(/^content-type: application\/json/im);
+    expect(there.json).toBeUndefined();
+    const missing = await raw(front.port, ["HEAD /kv/never-written HTTP/1.1"]);
+    expect(missing.status).toBe(404);
+    expect(missing.json).toBeUndefined();
+    const wrong = await raw(front.port, ["PATCH /kv/headed HTTP/1.1"]);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers).toMatch(/^allow: GET, HEAD, PUT, DELETE\r?$/im);
+  });
+
   test("a GET ignores Idempotency-Key headers, repeated or not", async () => {
     const r = await raw(front.port, ["GET /kv/comma HTTP/1.1", "Idempotency-Key: a", "Idempotency-Key: b"]);
     expect(r.status).toBe(200);
