@@ -61,12 +61,7 @@ export async function typecheckWorkbook(dir: string, options: TypeCheckOptions):
   try {
     project = writeProject(dir, options);
   } catch (e) {
-    // The course's compiler options are read from tsconfig.base.json before the workbook's tsconfig is written: a failure there names that file.
-    const at = (e as NodeJS.ErrnoException).path;
-    if (typeof at === "string" && path.basename(at) === "tsconfig.base.json") {
-      return { errors: [], elapsedMs: elapsed(), failure: `cannot read the course's compiler options ${at}: ${unreadableReason(e)}` };
-    }
-    return { errors: [], elapsedMs: elapsed(), failure: `cannot write its tsconfig: ${unreadableReason(e, "write")}` };
+    return { errors: [], elapsedMs: elapsed(), failure: e instanceof CourseOptionsError ? e.message : `cannot write its tsconfig: ${unreadableReason(e, "write")}` };
   }
   const run = await runTsc(project, dir, options.timeoutMs ?? 120_000, options.signal);
   if (run.failure !== undefined) return { errors: [], elapsedMs: elapsed(), failure: run.failure };
@@ -79,13 +74,24 @@ export async function typecheckWorkbook(dir: string, options: TypeCheckOptions):
   return { errors: [], elapsedMs: elapsed(), failure: `tsc exited with ${run.code}${said !== "" ? `: ${said}` : ""}` };
 }
 
+/** The course's tsconfig.base.json could not be read or parsed; the message names it and why. */
+export class CourseOptionsError extends Error {
+  override readonly name = "CourseOptionsError";
+}
+
 /**
  * The tsconfig that type-checks a workbook's src/ and node/ with the
  * course's compiler options (`root`'s tsconfig.base.json) and no output,
  * plus `extra` options; `grader test` writes it into a submission's sandbox.
  */
 export function workbookTsconfig(root: string, dir: string, extra: Record<string, unknown> = {}): { compilerOptions: Record<string, unknown>; include: string[] } {
-  const base = JSON.parse(readFileSync(path.join(root, "tsconfig.base.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
+  const file = path.join(root, "tsconfig.base.json");
+  let base: { compilerOptions: Record<string, unknown> };
+  try {
+    base = JSON.parse(readFileSync(file, "utf8")) as typeof base;
+  } catch (e) {
+    throw new CourseOptionsError(`cannot read the course's compiler options ${file}: ${e instanceof SyntaxError ? e.message : unreadableReason(e)}`, { cause: e });
+  }
   return {
     compilerOptions: { ...base.compilerOptions, noEmit: true, ...extra },
     include: [path.join(dir, "src", "**", "*.ts"), path.join(dir, "node", "**", "*.ts")],

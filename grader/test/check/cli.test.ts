@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { splitCriterion } from "../../../week-12/checks/run.js";
 import { BIN, grader, REPO, type Run } from "../helpers/cli.js";
-import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, solutionsWith, THROWN } from "./helpers.js";
+import { coursePlan, copyWorkbook, firstUnitCheck, makeStubThrow, solutionsWith, solutionsWithDecideFirst, THROWN } from "./helpers.js";
 
 const plan = await coursePlan();
 const removals: Array<() => Promise<void>> = [];
@@ -235,14 +235,8 @@ describe("grader check", () => {
   }, 150_000);
 
   test.skipIf(!existsSync(SOLUTIONS))("what a piece prints shows under the criterion whose check ran it: its first 20 lines, each cut at 200 characters, and how much more there was", async () => {
-    const copy = await copyWorkbook("console-flood");
+    const copy = await solutionsWithDecideFirst("console-flood", SOLUTIONS, `  for (let i = 0; i < 100; i++) console.log("DEBUG decide", i, "x".repeat(2000));`);
     removals.push(copy.remove);
-    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
-    const file = path.join(copy.dir, "src", "vote-rules.ts");
-    const text = await readFile(file, "utf8");
-    const head = "export function decide(voter: VoterState, request: VoteRequest): VoteDecision {";
-    expect(text).toContain(head);
-    await writeFile(file, text.replace(head, `${head}\n  for (let i = 0; i < 100; i++) console.log("DEBUG decide", i, "x".repeat(2000));`));
     const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1"], { timeoutMs: 150_000 });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout.length).toBeLessThan(64 * 1024);
@@ -256,15 +250,10 @@ describe("grader check", () => {
   }, 180_000);
 
   test.skipIf(!existsSync(SOLUTIONS))("an infinite loop that prints, stopped by --timeout: its criterion fails naming the function and line that was running, and the count of what it printed is all of it, past the 64 KiB kept", async () => {
-    const copy = await copyWorkbook("console-loop");
+    const copy = await solutionsWithDecideFirst("console-loop", SOLUTIONS, `  for (let i = 0; ; i++) console.log("DEBUG decide", i);`);
     removals.push(copy.remove);
-    await cp(SOLUTIONS, path.join(copy.dir, "src"), { recursive: true });
     const file = path.join(copy.dir, "src", "vote-rules.ts");
-    const text = await readFile(file, "utf8");
-    const head = "export function decide(voter: VoterState, request: VoteRequest): VoteDecision {";
-    expect(text).toContain(head);
-    await writeFile(file, text.replace(head, `${head}\n  for (let i = 0; ; i++) console.log("DEBUG decide", i);`));
-    const loop = text.split("\n").indexOf(head) + 2;
+    const loop = copy.lineNumber;
     const r = await grader(["check", "--workbook", copy.dir, "--lesson", "vote", "--seeds", "1", "--timeout", "3"], { timeoutMs: 170_000 });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const first = criterionBlocks(r.stdout)[0]!;

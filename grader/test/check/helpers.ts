@@ -38,6 +38,23 @@ export async function solutionsWith(name: string, file: string, module: string):
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A copy of week-12 (copyWorkbook) holding the reference solutions, with
+ * `line` as the first statement of the vote rules' `decide`; returns the copy
+ * and the line number of `line` in src/vote-rules.ts.
+ */
+export async function solutionsWithDecideFirst(name: string, solutions: string, line: string): Promise<{ dir: string; remove: () => Promise<void>; lineNumber: number }> {
+  const copy = await copyWorkbook(name);
+  await cp(solutions, path.join(copy.dir, "src"), { recursive: true });
+  const file = path.join(copy.dir, "src", "vote-rules.ts");
+  const text = await readFile(file, "utf8");
+  const head = "export function decide(voter: VoterState, request: VoteRequest): VoteDecision {";
+  const at = text.split("\n").indexOf(head);
+  if (at === -1) throw new Error(`src/vote-rules.ts of the solutions has no line ${JSON.stringify(head)}`);
+  await writeFile(file, text.replace(head, `${head}\n${line}`));
+  return { ...copy, lineNumber: at + 2 };
+}
+
 export const THROWN = "went wrong in the student's code";
 
 /**

@@ -215,6 +215,23 @@ describe("history files", () => {
   });
 });
 
+/**
+ * Reads `text` on a clock whose first look is in time and every later one
+ * past the deadline; returns the ReadTimeLimitError the read stopped with
+ * and how many times it looked at the clock.
+ */
+function readUntilTimeLimit(text: string): { error: ReadTimeLimitError; looks: number } {
+  let looks = 0;
+  const now = () => (looks++ === 0 ? 0 : 200);
+  try {
+    readHistory(text, { deadline: { at: 100, now } });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ReadTimeLimitError);
+    return { error: e as ReadTimeLimitError, looks };
+  }
+  throw new Error("readHistory read the whole text: the deadline stopped nothing");
+}
+
 describe("readHistory with a deadline", () => {
   const b = new HistoryBuilder();
   for (let i = 0; i < 3000; i++) {
@@ -230,16 +247,8 @@ describe("readHistory with a deadline", () => {
     ["one EDN list", "(" + edn + ")"],
   ])("stops reading %s between operations once the deadline has passed, saying where", (_, text) => {
     // The clock is looked at every 1,024 events: the first look is in time, the next one past the deadline.
-    let looks = 0;
-    const now = () => (looks++ === 0 ? 0 : 200);
-    let caught: unknown;
-    try {
-      readHistory(text, { deadline: { at: 100, now } });
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(ReadTimeLimitError);
-    expect((caught as ReadTimeLimitError).message).toBe("the time limit was reached while reading the history, at line 1025 after 1024 operation events");
+    const { error } = readUntilTimeLimit(text);
+    expect(error.message).toBe("the time limit was reached while reading the history, at line 1025 after 1024 operation events");
   });
 
   it("reads to the end when the deadline is not reached", () => {
@@ -257,9 +266,8 @@ describe("readHistory with a deadline, on a few long operations", () => {
     ["JSON lines", writeHistoryJson(history)],
   ])("looks at the clock after every MiB read in %s, however few operations that holds", (_, text) => {
     // The first look (before op 0) is in time; op 1 starts 600,000 characters in, op 2 past 1 MiB.
-    let looks = 0;
-    const now = () => (looks++ === 0 ? 0 : 200);
-    expect(() => readHistory(text, { deadline: { at: 100, now } })).toThrow("the time limit was reached while reading the history, at line 3 after 2 operation events");
+    const { error, looks } = readUntilTimeLimit(text);
+    expect(error.message).toBe("the time limit was reached while reading the history, at line 3 after 2 operation events");
     expect(looks).toBe(2);
   });
 });
@@ -278,17 +286,8 @@ describe("readHistory with a deadline, while a file read whole is parsed", () =>
     ["one EDN vector, read by the general reader", "[" + edn.join("\n") + "]\n", 1],
     ["EDN maps one per line, read by the general reader", edn.join("\n") + "\n", 1],
   ])("stops parsing %s part way once the deadline has passed, at the operation being read", (_, text, mib) => {
-    // The first look is in time, every later one past the deadline.
-    let looks = 0;
-    const now = () => (looks++ === 0 ? 0 : 200);
-    let caught: unknown;
-    try {
-      readHistory(text, { deadline: { at: 100, now } });
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(ReadTimeLimitError);
-    const { line, events } = caught as ReadTimeLimitError;
+    const { error, looks } = readUntilTimeLimit(text);
+    const { line, events } = error;
     expect(looks).toBe(2);
     // Stopped in the operation `mib` MiB into the text (or at the start of the next one): operation N starts on line N + 1.
     const lineThere = text.slice(0, mib * 2 ** 20).split("\n").length;
