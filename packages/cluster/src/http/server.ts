@@ -21,6 +21,9 @@
  *
  * Refused at the door with 400, before anything reaches the cluster: a
  * request target that is not a URL or not valid percent-encoding (routes.ts),
+ * a request target with a query string (`?consistent=false`, `?ttl=5`, even
+ * a bare `?`: the front takes no parameters, and one it ignored would let a
+ * client believe it had taken effect; a redirect would carry it on too),
  * and a request carrying more than one Idempotency-Key header (node:http
  * would join them into one key "a, b", which no client meant).
  *
@@ -117,6 +120,27 @@ const httpError = (status: number, reason: string, message: string, headers: Rec
   body: errorJson(reason, reason, message, { definite: true }),
 });
 
+/** The most characters of a query string a refusal quotes; a longer one is cut, with its length said. */
+const MAX_QUERY_SHOWN = 100;
+
+/**
+ * The refusal of a request target that holds a query string (from its `?`
+ * on, before any `#`), or undefined for one that holds none. The query is
+ * quoted as JSON, cut to MAX_QUERY_SHOWN characters.
+ */
+function queryRefusal(target: string): HttpResponse | undefined {
+  const at = target.indexOf("?");
+  if (at === -1) return undefined;
+  const hash = target.indexOf("#", at);
+  const query = target.slice(at, hash === -1 ? undefined : hash);
+  const shown = query.length > MAX_QUERY_SHOWN ? `${JSON.stringify(query.slice(0, MAX_QUERY_SHOWN))}... (${query.length} characters)` : JSON.stringify(query);
+  return httpError(
+    400,
+    "bad-query",
+    `the request target has a query string ${shown}, and this front takes no query parameters; send the request without it`,
+  );
+}
+
 export class HttpFrontServer {
   private readonly server: http.Server;
   /** Keys whose first request is being processed through this front -> its fingerprint. */
@@ -194,6 +218,9 @@ export class HttpFrontServer {
     } catch {
       return send(res, httpError(400, "bad-path", `the request target ${JSON.stringify(req.url)} is not a valid URL`));
     }
+    // Before the body is read and before anything is routed, proposed or redirected.
+    const query = queryRefusal(req.url ?? "");
+    if (query !== undefined) return send(res, query);
     const maxBodyBytes = this.opts.maxBodyBytes ?? 1024 * 1024;
     const body = await readBody(req, maxBodyBytes);
     if (!body.ok && body.why === "gone") return;
@@ -263,7 +290,7 @@ export class HttpFrontServer {
       if (reply.type === "error" && reply.code === 11 && typeof reply.leader === "string") {
         const target = this.opts.nodeHttpUrls?.[reply.leader];
         if (target !== undefined && reply.leader !== this.opts.runtime.id) {
-          const location = new URL(`${url.pathname}${url.search}`, target).href;
+          const location = new URL(url.pathname, target).href;
           return send(res, {
             status: 307,
             headers: { Location: location },

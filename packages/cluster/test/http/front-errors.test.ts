@@ -153,6 +153,37 @@ describe("HTTP front: the door", () => {
     expect(body.error.message).toContain(JSON.stringify(path));
   });
 
+  test.each([
+    ["a GET with a parameter", "GET /kv/query-get?consistent=false HTTP/1.1", [], "", '"?consistent=false"'],
+    ["a PUT with a parameter", "PUT /kv/query-put?ttl=5 HTTP/1.1", [], '{"value":1}', '"?ttl=5"'],
+    ["a PUT with an empty query", "PUT /kv/query-empty? HTTP/1.1", [], '{"value":1}', '"?"'],
+    ["a POST with a parameter and its key", "POST /kv/query-post/append?x=1&y=2 HTTP/1.1", ["Idempotency-Key: q-1"], '{"value":1}', '"?x=1&y=2"'],
+    ["a DELETE with a parameter", "DELETE /kv/query-put?all=true HTTP/1.1", [], "", '"?all=true"'],
+  ])("%s is refused with 400 bad-query naming the query, definite, and nothing is applied", async (_what, requestLine, headers, body, quoted) => {
+    const key = /\/kv\/([^/?]+)/.exec(requestLine)![1]!;
+    if (requestLine.startsWith("DELETE")) expect((await raw(front.port, [`PUT /kv/${key} HTTP/1.1`], '{"value":"kept"}')).status).toBe(200);
+    const r = await raw(front.port, [requestLine, ...headers], body);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toEqual({
+      code: "bad-query",
+      name: "bad-query",
+      message: `the request target has a query string ${quoted}, and this front takes no query parameters; send the request without it`,
+      definite: true,
+    });
+    const after = await raw(front.port, [`GET /kv/${key} HTTP/1.1`]);
+    if (requestLine.startsWith("DELETE")) expect(after.json).toEqual({ value: "kept" });
+    else expect(after.status).toBe(404);
+  });
+
+  test("a long query string is quoted cut short, with its length, so the message stays bounded", async () => {
+    const query = `?${"a=b&".repeat(2000)}`;
+    const r = await raw(front.port, [`GET /kv/long${query} HTTP/1.1`]);
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe("bad-query");
+    expect(r.json.error.message).toContain(`${JSON.stringify(query.slice(0, 100))}... (${query.length} characters)`);
+    expect(r.json.error.message.length).toBeLessThan(300);
+  });
+
   test("a request target that is not a URL is a 400 bad-path, not an internal error", async () => {
     const r = await raw(front.port, ["GET http://[ HTTP/1.1"]);
     expect(r.status).toBe(400);

@@ -127,6 +127,21 @@ describe("HTTP front: Idempotency-Key rules against a real cluster", () => {
     expect(followed.json).toEqual({ value: [1] });
   }, 30_000);
 
+  test("a follower refuses a request with a query string (400 bad-query) rather than redirecting it, and nothing is applied", async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.ids.find((id) => id !== leader) as string;
+    const k = key("query");
+    const read = await call(`${cluster.url(follower)}/kv/${k}?consistent=false`, { redirect: "manual" });
+    expect(read.status).toBe(400);
+    expect(read.headers.get("location")).toBeNull();
+    expect(read.json.error).toMatchObject({ code: "bad-query", definite: true, message: expect.stringContaining('"?consistent=false"') });
+    const append = await call(`${cluster.url(follower)}/kv/${k}/append?ttl=5`, { method: "POST", body: { value: 1 }, idempotencyKey: "idem-" + k, redirect: "manual" });
+    expect(append.status).toBe(400);
+    expect(append.headers.get("location")).toBeNull();
+    expect(append.json.error.code).toBe("bad-query");
+    expect((await call(`${cluster.url(leader)}/kv/${k}`)).status).toBe(404);
+  }, 30_000);
+
   test("errors map to statuses: 404 missing key, 409 cas mismatch, 412 If-Match mismatch, 400 bad JSON, 405 wrong method", async () => {
     const k = key("errors");
     expect((await call(`${leaderUrl}/kv/${k}`)).status).toBe(404);
