@@ -36,4 +36,14 @@ export { TIMING_DEFAULTS } from "./runtime/timing.js";
 export { RAFT_DEFAULTS } from "./raft/raft.js";
 export { startNode, type StartNodeOptions } from "./runtime/start-node.js";
 export { startHttpFront, type HttpFront, type HttpFrontOptions } from "./http/index.js";
-export { loadCore, loadModuleFunction, moduleFrame, moduleLoadProblem, resolveModulePath, shownPath, type CoreFactory } from "./runtime/load-module.js";
+export {
+  loadCore,
+  loadModuleFunction,
+  MODULE_EXTENSIONS,
+  moduleExtensionProblem,
+  moduleFrame,
+  moduleLoadProblem,
+  resolveModulePath,
+  shownPath,
+  type CoreFactory,
+} from "./runtime/load-module.js";

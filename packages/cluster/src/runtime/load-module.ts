@@ -1,13 +1,15 @@
 /**
  * Loads a function another module exports, named on a command line: a core
  * (`--core FILE`, a module exporting `createKvNodeCore(config, restored)`)
- * for kv-cluster and kv-sim, or kv-sim's `--client`. A relative path is
+ * for kv-cluster and kv-sim, or kv-sim's `--client`. A file whose name
+ * Node cannot import by (`core.txt`) is refused by its name, before
+ * anything is imported. A relative path is
  * taken from the current directory, or else from the repository root, which
  * is where the lessons and the replay commands are written from.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { extname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { stackFrames } from "@dslab/protocol/stack-frames";
 import type { KvNodeCore, NodeConfig, PersistentState } from "../contract.js";
@@ -27,11 +29,36 @@ export function resolveModulePath(modulePath: string): string {
 }
 
 /**
+ * The endings a module file named on a command line may have: what Node
+ * imports (.js, .mjs, .cjs), and what tsx, which every command that loads
+ * such a module runs under, adds (TypeScript and JSX). The case counts:
+ * `core.TS` is not imported.
+ */
+export const MODULE_EXTENSIONS: readonly string[] = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx"];
+
+/**
+ * Why the file `modulePath` cannot be imported as a module by its name alone
+ * (`core.txt`, `core.json`, `core` with no extension), or undefined when its
+ * extension is one of MODULE_EXTENSIONS. A JSON file would import as data
+ * with no function in it, and a file without an extension as a script
+ * whatever it holds: neither is a module these options take.
+ */
+export function moduleExtensionProblem(modulePath: string): string | undefined {
+  const extension = extname(modulePath);
+  if (MODULE_EXTENSIONS.includes(extension)) return undefined;
+  const name = extension === "" ? "its name has no extension" : `its name ends in ${JSON.stringify(extension)}`;
+  const accepted = `${MODULE_EXTENSIONS.slice(0, -1).join(", ")} or ${MODULE_EXTENSIONS.at(-1)}`;
+  return `${name}, and a module must be a ${accepted} file`;
+}
+
+/**
  * The function `name` that the module at `modulePath` exports. Throws an
  * Error that starts with `option` (`--core: ...`) when the module cannot be
  * loaded, or exports no such function; `signature` shows the call it must take.
  */
 export async function loadModuleFunction(option: string, modulePath: string, name: string, signature: string): Promise<(...args: never[]) => unknown> {
+  const extension = moduleExtensionProblem(modulePath);
+  if (extension !== undefined) throw new Error(`${option}: cannot load ${modulePath}: ${extension}; give the module that exports ${name}${signature}`);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(resolveModulePath(modulePath)).href)) as Record<string, unknown>;
@@ -122,13 +149,15 @@ export function shownPath(file: string): string {
 
 /**
  * Whether `file` is the engine's, not a module of the user's: a dependency's,
- * or under `packages/` (`"packages"`: the engine and its tests), or only a
- * package's `src/` (`"sources"`: where the module was named on the command
- * line, so even one beside the tests is the user's).
+ * the commands' launcher (`scripts/bins/`, under every command's first
+ * frames), or under `packages/` (`"packages"`: the engine and its tests), or
+ * only a package's `src/` (`"sources"`: where the module was named on the
+ * command line, so even one beside the tests is the user's).
  */
 function isEngineFile(file: string, engine: "packages" | "sources"): boolean {
   const parts = relative(REPOSITORY_ROOT, file).split(sep);
   if (parts.includes("node_modules")) return true;
+  if (parts[0] === "scripts" && parts[1] === "bins") return true;
   return parts[0] === "packages" && (engine === "packages" || parts[2] === "src");
 }
 

@@ -81,6 +81,45 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
     expect(r.stderr.some((l) => /^cluster \| n\d pid/.test(l))).toBe(false);
   }, 60_000);
 
+  it.each([
+    ["core.txt", 'its name ends in ".txt"'],
+    ["core", "its name has no extension"],
+    ["core.json", 'its name ends in ".json"'],
+    ["core.TS", 'its name ends in ".TS"'],
+  ])("start --core %s (a file Node cannot import as a module) is a usage error (exit 2) naming the option, the file and the extensions taken, before any node starts", async (name, why) => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-extension-"));
+    try {
+      const file = path.join(dir, name);
+      await fsp.writeFile(file, name.endsWith(".json") ? "{}\n" : "export function createKvNodeCore() {}\n");
+      const data = path.join(dir, "data");
+      const r = await run(["start", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", data, "--core", file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toEqual([
+        `kv-cluster: --core: cannot load ${file}: ${why}, and a module must be a .js, .mjs, .cjs, .ts, .mts, .cts, .jsx or .tsx file; give the module that exports createKvNodeCore(config, restored)`,
+        "Run `kv-cluster --help` for usage.",
+      ]);
+      await expect(fsp.stat(data)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("node --core naming a .txt file is refused the same way, before the node opens its data directory (exit 2)", async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-extension-"));
+    try {
+      const file = path.join(dir, "core.txt");
+      await fsp.writeFile(file, "export function createKvNodeCore() {}\n");
+      const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr[0]).toBe(
+        `kv-cluster: --core: cannot load ${file}: its name ends in ".txt", and a module must be a .js, .mjs, .cjs, .ts, .mts, .cts, .jsx or .tsx file; give the module that exports createKvNodeCore(config, restored)`,
+      );
+      await expect(fsp.stat(path.join(dir, "data"))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("a module that does not parse is a usage error naming its file, line and column and what esbuild expected", async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-unparsed-"));
     try {
@@ -97,7 +136,7 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
   it("node --core naming a text file that runs as a script says what it threw and where in that file, before the node starts (exit 2)", async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-text-core-"));
     try {
-      const file = path.join(dir, "notes");
+      const file = path.join(dir, "notes.js");
       await fsp.writeFile(file, "hi\n");
       const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
       expect(r.code).toBe(2);

@@ -14,7 +14,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "@dslab/protocol/cli";
-import { moduleLoadProblem } from "@dslab/cluster";
+import { moduleExtensionProblem, moduleLoadProblem } from "@dslab/cluster";
 import { getNonEmpty, getString, type ParsedArgs } from "./args.js";
 import type { ModuleSource } from "./module-error.js";
 import { shellQuote } from "../run/config.js";
@@ -101,6 +101,9 @@ function storeOrRules(a: ParsedArgs, scenario: ScenarioName, env: NodeJS.Process
 /** Loads the scenario's pieces from their files; a module that cannot load is a usage error naming the option that chose it. */
 export async function loadPiece(scenario: ScenarioName, { file, option, client }: PieceFile): Promise<ScenarioPieces> {
   const load = async <T>(what: () => Promise<T>, f: string, o: string): Promise<T> => {
+    // A file Node cannot import by its name (core.txt, a name without an extension) is said as such, before any import.
+    const extension = f === "" ? undefined : moduleExtensionProblem(f);
+    if (extension !== undefined) throw new UsageError(`${o}: cannot load ${f}: ${extension}`);
     try {
       return await what();
     } catch (e) {
