@@ -12,7 +12,7 @@
  * it is missing, and every node reads it (or the file --secret-file names).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, fstatSync, promises as fsp, statSync, type Stats } from "node:fs";
+import { createWriteStream, fstatSync, promises as fsp, readFileSync, statSync, type Stats } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
@@ -100,8 +100,9 @@ const COMMON_OPTIONS = `  --nodes N                 nodes in the cluster, 1 to $
 const START_HELP = `Usage: kv-cluster start --nodes 3 --base-port 9001 --data-dir DIR [options]
 
 Runs n1..nN as child processes, logs prefixed by node id. A data directory a
-running cluster holds, or a port another program listens on, is refused
-first (exit 1) and no node starts. Each node's pid is
+running cluster holds, a port another program listens on, or a port the
+system refuses (below 1024 without privileges) is refused first (exit 1)
+and no node starts. Each node's pid is
 printed so you can SIGKILL one; restart it with the printed "kv-cluster node"
 command. Then a client command for these ports ("try: npm run kv -- --nodes
 ..."). Each change of leader is printed as "leader is now n2 (term 3)".
@@ -458,9 +459,11 @@ async function runStart(values: Values): Promise<void> {
 
 /**
  * Refuses, before any node starts, a data directory a live node holds (a
- * cluster already running on this --data-dir) and a port another program
- * listens on: every node would stop with the same refusal, and the rest of
- * the cluster would run without it. Exit 1, one line, nothing written.
+ * cluster already running on this --data-dir), a port another program
+ * listens on, and a port the system refuses this process (EACCES: below
+ * 1024 without privileges): every node would stop with the same refusal,
+ * and the rest of the cluster would run without it. Exit 1, one line,
+ * nothing written.
  */
 async function refuseTakenPlaces(shape: ClusterShape): Promise<void> {
   const dataDir = path.resolve(shape.dataDir);
@@ -481,7 +484,17 @@ async function refuseTakenPlaces(shape: ClusterShape): Promise<void> {
   for (const [flag, first] of ranges) {
     if (first === undefined) continue;
     const busy: string[] = [];
-    for (const [i, id] of shape.nodeIds.entries()) if (await portInUse(first + i)) busy.push(`127.0.0.1:${first + i} (${id})`);
+    const denied: string[] = [];
+    let lowestDenied: number | undefined;
+    for (const [i, id] of shape.nodeIds.entries()) {
+      const problem = await portProblem(first + i);
+      if (problem === "in-use") busy.push(`127.0.0.1:${first + i} (${id})`);
+      if (problem === "denied") {
+        denied.push(`127.0.0.1:${first + i} (${id})`);
+        lowestDenied ??= first + i;
+      }
+    }
+    if (lowestDenied !== undefined) throw new CliError(portDenied(denied, lowestDenied, flag), EXIT.negative);
     if (busy.length === 0) continue;
     throw new CliError(
       `${busy.join(", ")} ${busy.length === 1 ? "is" : "are"} in use by another program (a cluster already running on these ports?); stop it, or give another ${flag}`,
@@ -490,13 +503,38 @@ async function refuseTakenPlaces(shape: ClusterShape): Promise<void> {
   }
 }
 
-/** Whether another program listens on 127.0.0.1:`port` (any other failure to listen is left to the node to report). */
-function portInUse(port: number): Promise<boolean> {
+/**
+ * Whether another program listens on 127.0.0.1:`port` ("in-use"), or the
+ * system refuses this process the port ("denied", EACCES: a port below
+ * the first unprivileged one, for a user without the privilege). Any other
+ * failure to listen is left to the node to report.
+ */
+function portProblem(port: number): Promise<"in-use" | "denied" | undefined> {
   return new Promise((resolve) => {
     const probe = net.createServer();
-    probe.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "EADDRINUSE"));
-    probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve(false)));
+    probe.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "EADDRINUSE" ? "in-use" : e.code === "EACCES" ? "denied" : undefined));
+    probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
+}
+
+/** The first port an unprivileged process may listen on (Linux: net.ipv4.ip_unprivileged_port_start; 1024 elsewhere). */
+function firstUnprivilegedPort(): number {
+  try {
+    const n = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+    return Number.isInteger(n) && n >= 0 ? n : 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+/** One line for the ports the system refuses this process (EACCES), the lowest being `lowest`, and what to do. */
+function portDenied(ports: readonly string[], lowest: number, flag: string): string {
+  const unprivileged = firstUnprivilegedPort();
+  const what =
+    lowest < unprivileged
+      ? `ports below ${unprivileged} need privileges (root, or the CAP_NET_BIND_SERVICE capability) that this process does not have; give a ${flag} of ${unprivileged} or above`
+      : `the system refuses this process ${ports.length === 1 ? "that port" : "those ports"}; give another ${flag}`;
+  return `${ports.join(", ")}: permission denied (EACCES) to listen there: ${what}`;
 }
 
 /**

@@ -184,6 +184,41 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
     }
   }, 30_000);
 
+  it.each([
+    ["--base-port", (low: number) => ["--base-port", String(low)]],
+    ["--http-port", (low: number, free: number) => ["--base-port", String(free), "--http-port", String(low)]],
+  ] as const)(
+    "start run by a user without privileges on %s ports below the first unprivileged one refuses before it starts a node: one line naming the ports and that they need privileges, exit 1",
+    async (flag, ports) => {
+      // An unprivileged user: nobody (65534) when the tests run as root, else the user running them.
+      const unprivileged = Number((await fsp.readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8")).trim());
+      const low = unprivileged - 3;
+      const parent = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-privileged-"));
+      try {
+        await fsp.chmod(parent, 0o777);
+        const dir = path.join(parent, "data");
+        const args = [KV_CLUSTER_BIN, "start", "--nodes", "3", ...ports(low, await freePortRun(3)), "--data-dir", dir];
+        const asRoot = process.getuid?.() === 0;
+        const child = spawn(asRoot ? "setpriv" : process.execPath, asRoot ? ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...args] : args, {
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+        const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+        expect(stderr).toBe(
+          `kv-cluster: 127.0.0.1:${low} (n1), 127.0.0.1:${low + 1} (n2), 127.0.0.1:${low + 2} (n3): permission denied (EACCES) to listen there: ` +
+            `ports below ${unprivileged} need privileges (root, or the CAP_NET_BIND_SERVICE capability) that this process does not have; give a ${flag} of ${unprivileged} or above\n`,
+        );
+        expect(code).toBe(1);
+        // Refused before anything was made.
+        await expect(fsp.stat(dir)).rejects.toThrow(/ENOENT/);
+      } finally {
+        await fsp.rm(parent, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
   it("start on a data directory a running cluster holds refuses before it starts a node: one line naming the holder and what to do, exit 1", async () => {
     const dir = path.join(dataDir, "held");
     const base = await freePortRun(1);
