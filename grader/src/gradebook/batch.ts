@@ -16,6 +16,8 @@ export interface Paste {
   sizeBytes?: number;
   /** Why the paste could not be read at all (e.g. it is a FIFO); `data` is then empty. */
   unreadable?: string;
+  /** The paste's path, named in the reason when it is not UTF-8. */
+  file?: string;
 }
 
 export interface ClassGrading {
@@ -39,7 +41,7 @@ export function gradeClass(options: GradeClassOptions): ClassGrading {
   const { checker, now } = options;
   const lesson = checker.lesson.id;
   const results = new Map<string, ProofResult>();
-  for (const p of options.pastes) results.set(p.student, p.unreadable !== undefined ? checker.refused(p.unreadable) : checker.check(p.data, p.sizeBytes));
+  for (const p of options.pastes) results.set(p.student, p.unreadable !== undefined ? checker.refused(p.unreadable) : checker.check(p.data, p.sizeBytes, p.file));
   const docs = [...results.entries()].filter(([, r]) => r.text !== undefined).map(([id, r]) => ({ id, text: r.text! }));
   const similar = findSimilar(docs, options.similarityThreshold ?? 0.8);
   for (const pair of similar) {

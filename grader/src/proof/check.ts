@@ -94,8 +94,11 @@ const MAX_EVIDENCE_HIGHLIGHTS = 500;
 export interface ProofChecker {
   lesson: Lesson;
   maxBytes: number;
-  /** `sizeBytes`: the file's size when the shell did not read an oversized file. */
-  check(data: Uint8Array, sizeBytes?: number): ProofResult;
+  /**
+   * `sizeBytes`: the file's size when the shell did not read an oversized file;
+   * `file`: the paste's path, named where a paste that is not UTF-8 goes wrong.
+   */
+  check(data: Uint8Array, sizeBytes?: number, file?: string): ProofResult;
   /** The result for a paste that could not be read at all (`why`: e.g. it is a FIFO): a fail with that reason. */
   refused(why: string): ProofResult;
 }
@@ -114,9 +117,9 @@ export function proofChecker(lesson: Lesson, options: { maxBytes?: number } = {}
   return {
     lesson,
     maxBytes,
-    check(data, sizeBytes = data.byteLength) {
+    check(data, sizeBytes = data.byteLength, file) {
       const sha256 = createHash("sha256").update(data).digest("hex");
-      const decoded = decodePaste(data, maxBytes, sizeBytes);
+      const decoded = decodePaste(data, maxBytes, sizeBytes, file);
       if (!decoded.ok && (decoded.kind === "binary" || decoded.kind === "not-utf8") && lesson.proof && lesson.proof.type !== "paste") {
         // An upload (a screenshot, a PDF) is not text the patterns can read: a person looks at it.
         return {

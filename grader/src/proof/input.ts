@@ -1,4 +1,5 @@
 // Bounds what a paste may be before any pattern runs on it.
+import { decodeUtf8, NotUtf8Error } from "../fs/utf8.js";
 
 /** 1 MiB: a proof log pasted by hand is a few KB; anything much larger is a mistake or an attack. */
 export const DEFAULT_MAX_PASTE_BYTES = 1024 * 1024;
@@ -6,8 +7,6 @@ export const DEFAULT_MAX_PASTE_BYTES = 1024 * 1024;
 export type RefusalKind = "too-large" | "utf16" | "binary" | "not-utf8" | "empty" | "not-a-file";
 
 export type PasteText = { ok: true; text: string; bytes: number } | { ok: false; kind: RefusalKind; reason: string; bytes: number };
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function tooLargeReason(bytes: number, maxBytes: number): string {
   return `paste refused: ${bytes.toLocaleString("en-US")} bytes is over the limit of ${maxBytes.toLocaleString("en-US")} bytes; paste only the relevant log lines`;
@@ -42,8 +41,13 @@ export function utf16Reason(found: { endian: "little" | "big"; bom: boolean }): 
   return `paste refused: UTF-16 text (${found.endian}-endian), not UTF-8; convert it, e.g. \`iconv -f ${from} -t UTF-8 paste.txt > paste-utf8.txt\`, or save it as UTF-8`;
 }
 
-/** Decodes a paste as UTF-8 text, refusing oversized, UTF-16, binary and non-UTF-8 input with a reason. */
-export function decodePaste(data: Uint8Array, maxBytes = DEFAULT_MAX_PASTE_BYTES, sizeBytes = data.byteLength): PasteText {
+/**
+ * Decodes a paste as UTF-8 text, refusing oversized, UTF-16, binary and
+ * non-UTF-8 input with a reason. Non-UTF-8 input is refused as every text
+ * file the grader reads is (fs/utf8.ts): `file` (the paste's path, "paste"
+ * when there is none) with the line, column and byte offset of the first bad byte.
+ */
+export function decodePaste(data: Uint8Array, maxBytes = DEFAULT_MAX_PASTE_BYTES, sizeBytes = data.byteLength, file = "paste"): PasteText {
   // `sizeBytes` lets a shell refuse a huge file from its size alone, without reading it.
   const bytes = Math.max(sizeBytes, data.byteLength);
   if (bytes > maxBytes) return { ok: false, kind: "too-large", reason: tooLargeReason(bytes, maxBytes), bytes };
@@ -53,11 +57,12 @@ export function decodePaste(data: Uint8Array, maxBytes = DEFAULT_MAX_PASTE_BYTES
   if (nul !== -1) return { ok: false, kind: "binary", reason: `paste refused: binary data (NUL byte at offset ${nul}); paste the log as text`, bytes };
   let text: string;
   try {
-    text = utf8.decode(data);
-  } catch {
-    return { ok: false, kind: "not-utf8", reason: "paste refused: not UTF-8 text; save the paste as UTF-8", bytes };
+    // A leading BOM is dropped by decodeUtf8.
+    text = decodeUtf8(data, file);
+  } catch (err) {
+    if (!(err instanceof NotUtf8Error)) throw err;
+    return { ok: false, kind: "not-utf8", reason: `paste refused: ${err.message}`, bytes };
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   text = text.replace(/\r\n?/g, "\n");
   if (text.trim() === "") return { ok: false, kind: "empty", reason: "paste refused: the paste is empty", bytes };
   return { ok: true, text, bytes };

@@ -170,6 +170,17 @@ describe("grader proof: UTF-16 pastes", () => {
   });
 });
 
+describe("grader proof: a paste that is not UTF-8", () => {
+  test("is refused naming the line, column and byte offset of the first bad byte, as the other files are (exit 1)", async () => {
+    const file = path.join(tmp, "latin1-paste.txt");
+    // "[apply] client 1 seq 1\n" then "caf\xe9" on line 2: the Latin-1 é is byte 26, column 4.
+    await writeFile(file, Buffer.concat([Buffer.from("[apply] client 1 seq 1\ncaf"), Buffer.from([0xe9]), Buffer.from(" ok\n")]));
+    const r = await grader(["proof", "--lessons", COURSE, "--lesson", "fx-retry", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`paste refused: ${file}:2:4: not UTF-8 text: byte 0xE9 (byte offset 26) is not valid UTF-8; saved in Latin-1/Windows-1252? save it as UTF-8`);
+  });
+});
+
 describe("grader review: a student not in the batch", () => {
   test("is refused with a message naming --new-student, and recorded with it", async () => {
     const out = path.join(tmp, "grades-review");

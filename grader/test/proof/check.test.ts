@@ -131,7 +131,11 @@ describe("paste bounds", () => {
 
   test.each([
     ["binary data", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), "paste refused: binary data (NUL byte at offset 4); paste the log as text"],
-    ["invalid UTF-8", Uint8Array.from([0x61, 0xff, 0xfe, 0x62]), "paste refused: not UTF-8 text; save the paste as UTF-8"],
+    [
+      "invalid UTF-8",
+      Uint8Array.from([0x61, 0xff, 0xfe, 0x62]),
+      "paste refused: paste:1:2: not UTF-8 text: byte 0xFF (byte offset 1) is not valid UTF-8; saved in Latin-1/Windows-1252? save it as UTF-8",
+    ],
     ["an empty paste", enc(" \n\t\n"), "paste refused: the paste is empty"],
     [
       "UTF-16 little-endian without a byte-order mark",

@@ -46,7 +46,8 @@ term after it (else it fails). A line holding several events (two log lines
 joined) is a note for review, for either rule, as a duplicate is. A paste that is the lesson's example log, or
 nearly (its times and backoffs, other ids), goes to review. Pastes over --max-bytes (default ${DEFAULT_MAX_PASTE_BYTES}),
 UTF-16 (with the iconv command that converts it), binary or non-UTF-8 pastes
-are refused with a reason. FILE must be a regular file (or a symlink to
+are refused with a reason (non-UTF-8: the line, column and byte offset of
+the first bad byte). FILE must be a regular file (or a symlink to
 one): a FIFO or a device is refused before anything is read. A FILE that
 cannot be read is named with what happened in words (no such file,
 permission denied, a name too long, an input/output error), never the
@@ -83,7 +84,7 @@ ${UNREADABLE_HELP}
       const hint = (err as NodeJS.ErrnoException).code === "NOT_A_FILE" ? "; give the paste as a file" : "";
       throw new InputFileError(`cannot read ${file}: ${pasteUnreadableReason(err)}${hint}`, { cause: err });
     }
-    const result = checker.check(pasted.data, pasted.sizeBytes);
+    const result = checker.check(pasted.data, pasted.sizeBytes, file);
     if (values.json) {
       const { text: _text, ...rest } = result;
       io.stdout(json({ file, ...rest }));

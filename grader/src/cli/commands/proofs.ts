@@ -127,7 +127,7 @@ ${UNREADABLE_HELP}
     for (let i = 0; i < entries.length; i += READ_CONCURRENCY) {
       const batch = entries.slice(i, i + READ_CONCURRENCY);
       const read = await Promise.all(batch.map((e) => readPaste(path.join(dir, e.name), maxBytes)));
-      read.forEach((p, j) => pastes.push({ student: studentIdOf(batch[j]!.name), ...p }));
+      read.forEach((p, j) => pastes.push({ student: studentIdOf(batch[j]!.name), file: path.join(dir, batch[j]!.name), ...p }));
     }
     const grading = gradeClass({ checker, pastes, manual: await readManualGrades(out), now, similarityThreshold: threshold });
     const all = await writeGradebook(out, lesson.id, grading.rows);
