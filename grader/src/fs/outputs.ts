@@ -4,7 +4,9 @@
 // written. When an owner's output gets a new name, the old one is removed only
 // if it is recorded as that owner's and its content is what the grader wrote;
 // any other (changed since, or not recorded: written before outputs were
-// recorded) is left where it is and listed as stale. Nothing else is touched.
+// recorded) is left where it is and listed as stale, and so is one whose
+// path below the output directory passes through a symbolic link (it is
+// never followed). Nothing else is touched.
 import { createHash } from "node:crypto";
 import { lstat, readFile, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -46,6 +48,22 @@ function insidePath(file: string): boolean {
   return file !== "" && !file.includes("\\") && !file.includes("\0") && file.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
 }
 
+/**
+ * The first folder on the way to `file` (relative to `outDir`, `/`-separated)
+ * that is a symbolic link, or anything but a folder, each component read with
+ * lstat; undefined when every one is a real folder. A file is never removed
+ * through a link: the link may point anywhere.
+ */
+async function linkedFolder(outDir: string, file: string): Promise<string | undefined> {
+  const segments = file.split("/");
+  for (let i = 1; i < segments.length; i++) {
+    const rel = segments.slice(0, i);
+    const info = await lstat(path.join(outDir, ...rel)).catch(() => undefined);
+    if (info === undefined || info.isSymbolicLink() || !info.isDirectory()) return rel.join("/");
+  }
+  return undefined;
+}
+
 /** Whether a record read from a state file has the shape of an OutputRecord, every path inside the output directory. */
 export function isOutputRecord(data: unknown): data is OutputRecord {
   return (
@@ -85,6 +103,12 @@ export async function sweepRenamed(
     if (info === undefined) continue;
     if (now === undefined || isCurrent(file)) {
       kept[file] = rec;
+      continue;
+    }
+    const linked = await linkedFolder(outDir, file);
+    if (linked !== undefined) {
+      kept[file] = rec;
+      stale.push({ file, owner: rec.owner, now, removed: false, reason: `a folder in its path (${linked}) is a symbolic link now; left as it is` });
       continue;
     }
     if (!info.isFile()) {
