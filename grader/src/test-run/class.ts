@@ -2,6 +2,9 @@
  * `gradeClass`: every submission of a class directory (one folder per
  * student), graded `jobs` at a time, each report written, and the lesson
  * results recorded in the gradebook beside the proofs' (writeTestGrades).
+ * When a report cannot be written, no further submission is started; the
+ * ones being graded finish (their reports written), and then the error for
+ * the report that failed is thrown, the gradebook left as it was.
  */
 import { readdirSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -39,6 +42,13 @@ export interface ClassRow {
   failure?: string;
 }
 
+/** A report folder's name taken by a file (or anything but a folder). */
+class ReportFolderTaken extends Error {
+  constructor(folder: string) {
+    super(`${folder} is not a folder (a file or something else has its name); move it away`);
+  }
+}
+
 export function listStudents(dir: string): string[] {
   return readdirSync(dir)
     .filter((name) => !name.startsWith("."))
@@ -60,11 +70,15 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
   const running = new Set<string>();
   let next = 0;
   let done = 0;
+  // The first report that could not be written (or any other error a worker ends with): no submission is handed
+  // out after it; those being graded finish.
+  let failed: { error: unknown } | undefined;
   await mkdir(join(o.out, "reports"), { recursive: true });
   // Each job runs its submissions as a user of its own (65534, 65533, ...): code run as one user may signal every
   // process of that user, so two students graded side by side as one user could stop each other's runners.
   const worker = async (job: number): Promise<void> => {
     for (;;) {
+      if (failed !== undefined) return;
       const i = next++;
       if (i >= students.length) return;
       const student = students[i]!;
@@ -82,18 +96,31 @@ export async function gradeClass(o: ClassOptions): Promise<ClassRow[]> {
       }
       rows[i] = row;
       const report = join(o.out, "reports", reportDir, o.format.fileName);
+      const folder = join(o.out, "reports", reportDir);
       try {
-        await mkdir(join(o.out, "reports", reportDir), { recursive: true });
+        await mkdir(folder, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+          // EEXIST from a recursive mkdir: the folder's name is taken by something that is no folder.
+          throw err.code === "EEXIST" ? new ReportFolderTaken(folder) : err;
+        });
         await writeFile(report, o.format.write(row.result));
       } catch (err) {
-        throw new GradesFileError(`cannot write ${report}: ${unreadableReason(err, "write")}`, { cause: err });
+        running.delete(student);
+        const why = err instanceof ReportFolderTaken ? err.message : unreadableReason(err, "write");
+        failed ??= { error: new GradesFileError(`cannot write ${report}: ${why}`, { cause: err }) };
+        return;
       }
       running.delete(student);
       done++;
       o.onProgress?.(done, students.length, [...running]);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, students.length)) }, (_, job) => worker(job)));
+  // Every worker ends before the error is thrown, so no runner is left grading once the command reports it.
+  const stopping = (job: number) =>
+    worker(job).catch((error: unknown) => {
+      failed ??= { error };
+    });
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, students.length)) }, (_, job) => stopping(job)));
+  if (failed !== undefined) throw failed.error;
   await writeTestGrades(o.out, rows.flatMap((r) => r.result.lessons.map((l) => ({ student: r.student, lesson: l.id, tests: testGrade(r.result, l.id, r.failure) }))));
   return rows;
 }

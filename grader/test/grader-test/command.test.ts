@@ -4,6 +4,7 @@
  * its own specification), and --class over a small class into a gradebook
  * that already holds a proof's manual grade.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,6 +137,37 @@ describe("grader test --class", () => {
     const again = await readGradebookRows(out);
     expect(again.find((x) => x.student === "ada")?.tests?.score).toBe(12);
     expect(again.find((x) => x.student === "cy")?.tests?.score).toBe(0);
+  });
+
+  it("a report that cannot be written stops the class: no new submission is started, the one grading finishes and no process is left, then exit 4 naming the file", { timeout: 200_000 }, async () => {
+    const klass = join(work, "class-unwritable");
+    const tag = `grading-ben-${process.pid}-${Date.now()}`;
+    // ana cannot be graded (an empty folder): her report is written at once, and fails.
+    mkdirSync(join(klass, "ana"), { recursive: true });
+    // ben takes a while: his retry client waits at import, in a shell named by the tag.
+    makeSubmission(join(klass, "ben"), {
+      reference: true,
+      files: {
+        "src/retry-client.ts": `import { execFileSync } from "node:child_process";\nexport * from "./reference/retry-client.js";\nexecFileSync("/bin/sh", ["-c", "sleep 6; true", ${JSON.stringify(tag)}]);\n`,
+      },
+    });
+    makeSubmission(join(klass, "cid"));
+    makeSubmission(join(klass, "dan"));
+    const out = join(work, "gb-unwritable");
+    mkdirSync(join(out, "reports"), { recursive: true });
+    // A file where ana's report folder goes: her report cannot be written.
+    writeFileSync(join(out, "reports", "ana"), "not a folder");
+
+    const r = await grader(["test", "--class", klass, "--jobs", "2", "--lesson", "retry", "--skip-typecheck", "--out", out], { timeoutMs: 180_000 });
+    const left = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(tag) && !l.includes("ps -eo"));
+    expect(r.code, r.stderr).toBe(4);
+    const ana = join(out, "reports", "ana");
+    expect(r.stderr).toBe(`grader test: cannot write ${join(ana, "result.json")}: ${ana} is not a folder (a file or something else has its name); move it away\n`);
+    expect(left, "processes of the submission still running after the grader ended").toEqual([]);
+    // ben, being graded when ana's report failed, was finished and his report written; cid and dan were never started.
+    expect(JSON.parse(readFileSync(join(out, "reports", "ben", "result.json"), "utf8")).submission).toBe("ben");
+    expect(existsSync(join(out, "reports", "cid"))).toBe(false);
+    expect(existsSync(join(out, "reports", "dan"))).toBe(false);
   });
 
   it("a class directory with no student folder exits 4 and writes nothing, like grader proofs; a missing one exits 4", async () => {

@@ -88,7 +88,9 @@ root none of this holds (a note in the report says so).
 Exit codes: 0 the grading ran (whatever the scores; the report has the
 outcome), 2 usage error, 4 the submission or class directory cannot be read,
 or the class directory holds no student folder (nothing is written then),
-or a report or the gradebook cannot be written (named, with why),
+or a report or the gradebook cannot be written (named, with why; with
+--class no further submission is started then, and the ones being graded
+finish first),
 70 the grader itself could not run (the runner did not start).
 `,
   options: {
