@@ -185,10 +185,16 @@ async function factoryOf(ctx: CheckContext): Promise<ClientFactory> {
   return clientFactoryFor(ctx.workbook);
 }
 
-/** Bounds of the n-th retry's wait: 100 ms doubling to the cap, within +-25% (whole ms), never below the floor. */
-function waitBounds(retry: number): { exponential: number; lo: number; hi: number } {
+/**
+ * Bounds of the n-th retry's wait: 100 ms doubling to the cap, within +-25%
+ * (whole ms), never below the floor: `lo..hi` is the range as printed
+ * (75..125 ms for the first retry); `min` is the least wait accepted, one
+ * ms below `lo` for a jitter rounded down.
+ */
+function waitBounds(retry: number): { exponential: number; lo: number; hi: number; min: number } {
   const exponential = Math.min(CAP_MS, BASE_MS * 2 ** (retry - 1));
-  return { exponential, lo: Math.max(FLOOR_MS, Math.floor(exponential * 0.75) - 1), hi: Math.min(CAP_MS, Math.ceil(exponential * 1.25)) };
+  const lo = Math.max(FLOOR_MS, Math.floor(exponential * 0.75));
+  return { exponential, lo, hi: Math.min(CAP_MS, Math.ceil(exponential * 1.25)), min: Math.max(FLOOR_MS, lo - 1) };
 }
 
 // ---------------------------------------------------------------------------
@@ -374,7 +380,7 @@ async function checkBackoff(ctx: CheckContext): Promise<void> {
   const waits = await waitsUnderTimeouts(factory, "backoff-1");
   const schedule = waits.map((_, i) => waitBounds(i + 1).exponential);
   waits.forEach((ms, i) => {
-    const { exponential, lo, hi } = waitBounds(i + 1);
+    const { exponential, lo, hi, min } = waitBounds(i + 1);
     if (ms < FLOOR_MS) {
       throw new CheckFailure(`retry ${i + 1} waited ${ms} ms: a wait is never below the ${FLOOR_MS} ms floor`, { expected: `${lo}..${hi} ms`, received: `${waits.join(", ")} ms` });
     }
@@ -384,7 +390,7 @@ async function checkBackoff(ctx: CheckContext): Promise<void> {
         received: `${waits.join(", ")} ms`,
       });
     }
-    if (ms < lo || ms > hi) {
+    if (ms < min || ms > hi) {
       throw new CheckFailure(
         `retry ${i + 1} waited ${ms} ms; expected ${exponential} ms ± 25% (${lo}..${hi}): the wait starts at ${BASE_MS} ms and doubles per retry up to the ${CAP_MS} ms cap`,
         { expected: `about ${schedule.join(", ")} ms`, received: `${waits.join(", ")} ms` },
