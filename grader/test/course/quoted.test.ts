@@ -63,24 +63,26 @@ async function lessonFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** The code spans and fences of a Markdown file, each with the `##` heading it stands under. */
+function quotesIn(file: string, text: string): Quote[] {
+  const body = text.replace(/^---\n[\s\S]*?\n---\n/, "");
+  const tokens = md.parse(body, {});
+  const quotes: Quote[] = [];
+  let section = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === "heading_open" && t.tag === "h2") section = tokens[i + 1]!.content;
+    if (t.type === "fence") quotes.push({ file, section, kind: "fence", info: t.info.trim(), text: t.content });
+    for (const c of t.children ?? []) {
+      if (c.type === "code_inline") quotes.push({ file, section, kind: "span", info: "", text: c.content.replace(/\s+/g, " ").trim() });
+    }
+  }
+  return quotes;
+}
+
 async function readLessons(): Promise<LessonText[]> {
   const lessons: LessonText[] = [];
-  for (const file of await lessonFiles(LESSONS)) {
-    const text = await readFile(file, "utf8");
-    const body = text.replace(/^---\n[\s\S]*?\n---\n/, "");
-    const tokens = md.parse(body, {});
-    const quotes: Quote[] = [];
-    let section = "";
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!;
-      if (t.type === "heading_open" && t.tag === "h2") section = tokens[i + 1]!.content;
-      if (t.type === "fence") quotes.push({ file, section, kind: "fence", info: t.info.trim(), text: t.content });
-      for (const c of t.children ?? []) {
-        if (c.type === "code_inline") quotes.push({ file, section, kind: "span", info: "", text: c.content.replace(/\s+/g, " ").trim() });
-      }
-    }
-    lessons.push({ file: path.relative(REPO, file), quotes });
-  }
+  for (const file of await lessonFiles(LESSONS)) lessons.push({ file: path.relative(REPO, file), quotes: quotesIn(file, await readFile(file, "utf8")) });
   return lessons;
 }
 
@@ -145,9 +147,9 @@ function allQuotes(): Quote[] {
   return lessons.flatMap((l) => l.quotes);
 }
 
-function quotedCommands(): { file: string; command: string }[] {
+function quotedCommands(quotes: Quote[] = allQuotes()): { file: string; command: string }[] {
   const out = new Map<string, string>();
-  for (const q of allQuotes()) {
+  for (const q of quotes) {
     const candidates = q.kind === "span" ? [q.text] : q.info === "sh" ? fenceCommands(q.text) : [];
     for (const c of candidates) {
       for (const part of c.split(/\s*\|\s*/)) {
@@ -215,6 +217,48 @@ describe("every command a lesson quotes runs with the real tools", () => {
     }
     expect(problems).toEqual([]);
   }, 180_000);
+
+  test("each command a week-12 day file quotes works from week-12/, where the student runs `npm run check`: with --help it exits 0 and prints what the same program prints from the root", async () => {
+    const workbook = path.join(REPO, "week-12");
+    const workbookScripts = JSON.parse(await readFile(path.join(workbook, "package.json"), "utf8")).scripts as Record<string, string>;
+    const dayFiles = (await readdir(workbook)).filter((f) => /^day.*\.md$/.test(f)).sort();
+    expect(dayFiles.length).toBeGreaterThanOrEqual(4);
+    const quotes = (await Promise.all(dayFiles.map(async (f) => quotesIn(path.join(workbook, f), await readFile(path.join(workbook, f), "utf8"))))).flat();
+    const commands = quotedCommands(quotes);
+    // Every kind of command the day files teach is covered: the root's tools, the scenarios of the proofs and the node program.
+    for (const kind of ["npm run check", "npm run kv-sim", "npm run kv-cluster", "lost-reply", "dedup-failover", "payments-server", "node/main.ts"]) {
+      expect(commands.some((c) => c.command.includes(kind) || (workbookScripts[/npm run (\S+)/.exec(c.command)?.[1] ?? ""] ?? "").includes(kind)), kind).toBe(true);
+    }
+    // Run with --help appended and nothing on stdin (the node program reads its requests there).
+    const sh = (command: string, cwd: string) => run("bash", ["-c", `${command} --help < /dev/null`], { cwd, timeoutMs: 60_000 });
+    const problems: string[] = [];
+    for (const { command, file } of commands) {
+      const at = `${file}: \`${command}\``;
+      const npm = /^((?:[A-Z_]+=\S+\s+)*)npm run (\S+)(?:\s+--(?=\s|$))?(.*)$/.exec(command);
+      let fromRoot: string;
+      let fromWorkbook = command;
+      if (npm) {
+        const [, env, name, rest] = npm as unknown as [string, string, string, string];
+        const script = workbookScripts[name];
+        if (script === undefined) {
+          problems.push(`${at}: week-12/package.json has no script "${name}"`);
+          continue;
+        }
+        fromWorkbook = `${env}npm run --silent ${name} --${rest}`;
+        // The root's script of that name, else the workbook's own run from the root.
+        if (scripts[name] !== undefined) fromRoot = `${env}npm run --silent ${name} --${rest}`;
+        else if (script.startsWith("cd .. && ")) fromRoot = `${env}${script.slice("cd .. && ".length)}${rest}`;
+        else {
+          problems.push(`${at}: the script "${name}" of week-12/package.json (${script}) is neither a root script nor run from the root (cd .. && ...)`);
+          continue;
+        }
+      } else fromRoot = command;
+      const [here, root] = [await sh(fromWorkbook, workbook), await sh(fromRoot, REPO)];
+      if (root.code !== 0) problems.push(`${at} from the root: exit ${root.code}, ${(root.stderr || root.stdout).trim().split("\n")[0]}`);
+      else if (here.code !== 0 || here.stdout !== root.stdout) problems.push(`${at} from week-12/: exit ${here.code}, ${(here.stderr || here.stdout).trim().split("\n")[0]}`);
+    }
+    expect(problems).toEqual([]);
+  }, 300_000);
 
   test("each workbook program quoted exists, and takes the options quoted", async () => {
     const problems: string[] = [];
