@@ -179,6 +179,18 @@ describe("grader proof: a paste that is not UTF-8", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`paste refused: ${file}:2:4: not UTF-8 text: byte 0xE9 (byte offset 26) is not valid UTF-8; saved in Latin-1/Windows-1252? save it as UTF-8`);
   });
+
+  test("grader proofs puts the same reason, naming the student's paste, in the gradebook", async () => {
+    const dir = path.join(tmp, "pastes-latin1");
+    await mkdir(dir);
+    await writeFile(path.join(dir, "zoe.txt"), Buffer.concat([Buffer.from("[apply] client 1 seq 1\ncaf"), Buffer.from([0xe9]), Buffer.from(" ok\n")]));
+    const r = await grader(["proofs", "--lessons", COURSE, "--lesson", "fx-retry", dir, "--out", path.join(tmp, "grades-latin1"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout).rows as { student: string; status: string; reasons: string[] }[];
+    expect(rows).toMatchObject([
+      { student: "zoe", status: "fail", reasons: [`paste refused: ${path.join(dir, "zoe.txt")}:2:4: not UTF-8 text: byte 0xE9 (byte offset 26) is not valid UTF-8; saved in Latin-1/Windows-1252? save it as UTF-8`] },
+    ]);
+  });
 });
 
 describe("grader review: a student not in the batch", () => {
