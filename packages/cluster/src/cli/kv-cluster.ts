@@ -120,6 +120,9 @@ Runs one node of the cluster in this process: it keeps its data in DIR/n<i>,
 listens on base-port+i-1 (and then prints its pid), and connects to its peers
 (reconnecting while they are down). A node refused before it listens (its
 data directory, its cluster secret, its --core, its port) prints only why.
+A port (its own or its --http-port) another program listens on, or one the
+system refuses (below 1024 without privileges), stops it with one line
+naming the port and what to do (exit 1); it removes the LOCK it took.
 SIGTERM or Ctrl-C stops it cleanly; SIGKILL loses nothing acknowledged.
 
 Options:
@@ -529,12 +532,20 @@ function firstUnprivilegedPort(): number {
 
 /** One line for the ports the system refuses this process (EACCES), the lowest being `lowest`, and what to do. */
 function portDenied(ports: readonly string[], lowest: number, flag: string): string {
+  return `${ports.join(", ")}: permission denied (EACCES) to listen there: ${deniedAdvice(lowest, ports.length, flag)}`;
+}
+
+/**
+ * Why the system refuses this process `count` port(s), the lowest being
+ * `lowest` (EACCES), and what to do: a port below the first unprivileged
+ * one needs privileges, so a `flag` of that port or above; any other
+ * refusal, another `flag`.
+ */
+function deniedAdvice(lowest: number, count: number, flag: string): string {
   const unprivileged = firstUnprivilegedPort();
-  const what =
-    lowest < unprivileged
-      ? `ports below ${unprivileged} need privileges (root, or the CAP_NET_BIND_SERVICE capability) that this process does not have; give a ${flag} of ${unprivileged} or above`
-      : `the system refuses this process ${ports.length === 1 ? "that port" : "those ports"}; give another ${flag}`;
-  return `${ports.join(", ")}: permission denied (EACCES) to listen there: ${what}`;
+  return lowest < unprivileged
+    ? `ports below ${unprivileged} need privileges (root, or the CAP_NET_BIND_SERVICE capability) that this process does not have; give a ${flag} of ${unprivileged} or above`
+    : `the system refuses this process ${count === 1 ? "that port" : "those ports"}; give another ${flag}`;
 }
 
 /**
@@ -678,7 +689,7 @@ async function runNode(values: Values): Promise<void> {
   try {
     await tcp.listen();
   } catch (e) {
-    log(`cannot listen on 127.0.0.1:${ports[id]}: ${listenFailure(e, "--base-port")}`);
+    log(`cannot listen on 127.0.0.1:${ports[id]}: ${listenFailure(e, shape.basePort + index, "--base-port")}`);
     return fail(1);
   }
   // The pid line is for a node that runs: one refused before it listens (its
@@ -693,8 +704,8 @@ async function runNode(values: Values): Promise<void> {
     try {
       http = await startHttp({ runtime, port: httpPort, nodeHttpUrls, ...definedOnly({ maxConnections: maxHttpConnections }) }, log);
     } catch (e) {
-      // As for the node's own port: another program holds it, a definite refusal.
-      log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${listenFailure(e, "--http-port")}`);
+      // As for the node's own port: another program holds it, or the system refuses it; a definite refusal.
+      log(`cannot serve HTTP on 127.0.0.1:${httpPort}: ${listenFailure(e, httpPort, "--http-port")}`);
       return fail(1);
     }
   }
@@ -738,10 +749,17 @@ function eventsFdFlag(value: string | undefined): number | undefined {
   return fd;
 }
 
-/** Why a node could not listen, and for a port another program holds, what to do. */
-function listenFailure(e: unknown, flag: string): string {
+/**
+ * Why a node could not listen on `port`, and for a port another program
+ * holds or the system refuses this process (EACCES: below the first
+ * unprivileged port, without privileges), what to do, in the words `start`
+ * uses when it refuses the same port before any node starts.
+ */
+function listenFailure(e: unknown, port: number, flag: string): string {
   const message = (e as Error).message;
-  if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") return message;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EACCES") return `permission denied (EACCES): ${deniedAdvice(port, 1, flag)}`;
+  if (code !== "EADDRINUSE") return message;
   return `another program listens there (this node already running?); stop it, or give another ${flag} (${message})`;
 }
 

@@ -24,6 +24,27 @@ async function run(args: string[]): Promise<{ code: number | null; stdout: strin
   return { code: child.exitCode, stdout, stderr: child.stderrLines.join("\n") };
 }
 
+/**
+ * Runs `args` (a bin and its arguments) as a user without privileges: nobody
+ * (65534) through setpriv when the tests run as root, else the user running
+ * them. What it wrote to stderr, and its exit code.
+ */
+async function runUnprivileged(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const asRoot = process.getuid?.() === 0;
+  const child = spawn(asRoot ? "setpriv" : process.execPath, asRoot ? ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...args] : args, {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+  return { code, stderr };
+}
+
+/** The first port a user without privileges may listen on (net.ipv4.ip_unprivileged_port_start). */
+async function firstUnprivilegedPort(): Promise<number> {
+  return Number((await fsp.readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8")).trim());
+}
+
 describe("kv-cluster and kv-node command lines: flags, usage errors and refusals", () => {
   it.each([
     [[KV_CLUSTER_BIN, "--help"], /Commands:\n  start/],
@@ -190,21 +211,13 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
   ] as const)(
     "start run by a user without privileges on %s ports below the first unprivileged one refuses before it starts a node: one line naming the ports and that they need privileges, exit 1",
     async (flag, ports) => {
-      // An unprivileged user: nobody (65534) when the tests run as root, else the user running them.
-      const unprivileged = Number((await fsp.readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8")).trim());
+      const unprivileged = await firstUnprivilegedPort();
       const low = unprivileged - 3;
       const parent = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-privileged-"));
       try {
         await fsp.chmod(parent, 0o777);
         const dir = path.join(parent, "data");
-        const args = [KV_CLUSTER_BIN, "start", "--nodes", "3", ...ports(low, await freePortRun(3)), "--data-dir", dir];
-        const asRoot = process.getuid?.() === 0;
-        const child = spawn(asRoot ? "setpriv" : process.execPath, asRoot ? ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...args] : args, {
-          stdio: ["ignore", "ignore", "pipe"],
-        });
-        let stderr = "";
-        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-        const code = await new Promise<number | null>((resolve) => child.once("close", (c) => resolve(c)));
+        const { code, stderr } = await runUnprivileged([KV_CLUSTER_BIN, "start", "--nodes", "3", ...ports(low, await freePortRun(3)), "--data-dir", dir]);
         expect(stderr).toBe(
           `kv-cluster: 127.0.0.1:${low} (n1), 127.0.0.1:${low + 1} (n2), 127.0.0.1:${low + 2} (n3): permission denied (EACCES) to listen there: ` +
             `ports below ${unprivileged} need privileges (root, or the CAP_NET_BIND_SERVICE capability) that this process does not have; give a ${flag} of ${unprivileged} or above\n`,
@@ -212,6 +225,42 @@ describe("kv-cluster and kv-node command lines: flags, usage errors and refusals
         expect(code).toBe(1);
         // Refused before anything was made.
         await expect(fsp.stat(dir)).rejects.toThrow(/ENOENT/);
+      } finally {
+        await fsp.rm(parent, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
+  it.each([
+    ["its own port (--base-port)", "--base-port", "cannot listen on", (low: number) => ["--id", "n2", "--nodes", "3", "--base-port", String(low - 1)]],
+    ["its HTTP port (--http-port)", "--http-port", "cannot serve HTTP on", (low: number, free: number) => ["--id", "n1", "--nodes", "1", "--base-port", String(free), "--http-port", String(low)]],
+  ] as const)(
+    "a node run by a user without privileges on %s below the first unprivileged one stops with one line naming the port and that it needs privileges, exit 1, and removes its LOCK",
+    async (_what, flag, doing, ports) => {
+      const unprivileged = await firstUnprivilegedPort();
+      const low = unprivileged - 2;
+      const parent = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-privileged-node-"));
+      try {
+        const dir = path.join(parent, "data");
+        await fsp.mkdir(dir);
+        await fsp.writeFile(path.join(dir, "cluster.secret"), `${"ab".repeat(32)}\n`, { mode: 0o600 });
+        // The data directory and its secret belong to the user the node runs as.
+        if (process.getuid?.() === 0) {
+          for (const p of [parent, dir, path.join(dir, "cluster.secret")]) await fsp.chown(p, 65534, 65534);
+        }
+        const portArgs = ports(low, await freePortRun(1));
+        const id = portArgs[1]!;
+        const { code, stderr } = await runUnprivileged([KV_CLUSTER_BIN, "node", ...portArgs, "--data-dir", dir]);
+        expect(stderr).toContain(
+          `${id} | ${doing} 127.0.0.1:${low}: permission denied (EACCES): ` +
+            `ports below ${unprivileged} need privileges (root, or the CAP_NET_BIND_SERVICE capability) that this process does not have; give a ${flag} of ${unprivileged} or above\n`,
+        );
+        expect(stderr).not.toMatch(/listen EACCES|internal error|a bug|^\s+at /m);
+        expect(code).toBe(1);
+        // The node did take its data directory (it restored its storage) before it tried the port, and gave it back.
+        expect(stderr).toMatch(new RegExp(`^${id} \\| started: term 0`, "m"));
+        expect((await fsp.readdir(path.join(dir, id))).filter((n) => n === "LOCK" || n.startsWith("LOCK."))).toEqual([]);
       } finally {
         await fsp.rm(parent, { recursive: true, force: true });
       }
