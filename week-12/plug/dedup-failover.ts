@@ -8,7 +8,8 @@
  * and its `[dedup]` line answering the retry from the replicated session,
  * then the client's two replies.
  *
- *   npx tsx week-12/plug/dedup-failover.ts
+ *   npm run dedup-failover   (in week-12/)
+ *   npx tsx week-12/plug/dedup-failover.ts   (at the repository root)
  *
  * `DSLAB_WORKBOOK=solution` runs the reference solution instead of week-12/.
  * Exit code 0 when the retry was answered from the session, 1 when it was
@@ -44,7 +45,8 @@ async function failover(io: Io): Promise<number> {
   return once ? 0 : 1;
 }
 
-const HELP = `Usage: npx tsx week-12/plug/dedup-failover.ts
+const HELP = `Usage: npm run dedup-failover   (in week-12/)
+   or: npx tsx week-12/plug/dedup-failover.ts   (at the repository root)
 
 Three reference nodes with your ClientTracker (week-12/src/client-tracker.ts)
 as their session store: the leader applies client c1's append and crashes

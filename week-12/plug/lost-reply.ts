@@ -6,7 +6,8 @@
  * attempt lines and, between them, the node's line answering the retry from
  * its session table.
  *
- *   npx tsx week-12/plug/lost-reply.ts [--seed N]
+ *   npm run lost-reply -- [--seed N]   (in week-12/)
+ *   npx tsx week-12/plug/lost-reply.ts [--seed N]   (at the repository root)
  *
  * `DSLAB_WORKBOOK=solution` runs the reference solution instead of week-12/.
  */
@@ -67,7 +68,8 @@ export async function lostReplyScenario(factory: ClientFactory, seed = "1"): Pro
 
 const SEEDS_TRIED = 20;
 
-const HELP = `Usage: npx tsx week-12/plug/lost-reply.ts [--seed N]
+const HELP = `Usage: npm run lost-reply -- [--seed N]   (in week-12/)
+   or: npx tsx week-12/plug/lost-reply.ts [--seed N]   (at the repository root)
 
 Runs your retrying client (week-12/src/retry-client.ts) against three
 reference nodes in simulated time while replies are lost, and prints the

@@ -17,7 +17,8 @@
  * rethrows it, so the student sees their own error and where it came from.
  *
  * By hand (for the day file's proof), with the real clock:
- *   npx tsx week-12/plug/payments-server.ts --port 8080 [--delay-ms 5000] [--ttl-ms 60000]
+ *   npm run payments-server -- --port 8080 [--delay-ms 5000] [--ttl-ms 60000]   (in week-12/)
+ *   npx tsx week-12/plug/payments-server.ts --port 8080 [...]   (at the repository root)
  * `DSLAB_WORKBOOK=solution` runs the reference solution instead of week-12/.
  */
 import http from "node:http";
@@ -272,7 +273,8 @@ function send(res: http.ServerResponse, r: HttpResponse): void {
   res.end(text);
 }
 
-const HELP = `Usage: npx tsx week-12/plug/payments-server.ts [--port P] [--delay-ms MS] [--ttl-ms MS]
+const HELP = `Usage: npm run payments-server -- [--port P] [--delay-ms MS] [--ttl-ms MS]   (in week-12/)
+   or: npx tsx week-12/plug/payments-server.ts [options]   (at the repository root)
 
 Serves the payment API around your IdempotencyHandler
 (week-12/src/idempotency-handler.ts) on 127.0.0.1: POST /payments with a JSON

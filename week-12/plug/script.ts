@@ -1,9 +1,9 @@
 /**
- * How a plug scenario starts from the command line (`npx tsx
- * week-12/plug/<name>.ts`): the convention of every dslab command, through
- * @dslab/protocol/cli: strict options (an unknown or mistyped one is a usage
- * error naming the nearest, exit 2), `-h`/`--help`, `--version`, and one
- * line per error. An error thrown by the workbook's code is the scenario's
+ * How a plug scenario starts from the command line (`npm run <name>` in
+ * week-12/, `npx tsx week-12/plug/<name>.ts` at the repository root): the
+ * convention of every dslab command, through @dslab/protocol/cli: strict
+ * options (an unknown or mistyped one is a usage error naming the nearest,
+ * exit 2), `-h`/`--help`, `--version`, and one line per error. An error thrown by the workbook's code is the scenario's
  * news, not a bug of the script: its stack is printed and the exit code is 1.
  */
 import { CliError, EXIT, parseOptions, processIo, readPackageVersion, runMain, type Io, type OptionSpec, type ParsedOptions } from "@dslab/protocol/cli";

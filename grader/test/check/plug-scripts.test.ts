@@ -1,5 +1,6 @@
 /**
- * The plug scenarios a day file's proof runs (`npx tsx week-12/plug/...`)
+ * The plug scenarios a day file's proof runs (`npm run lost-reply` in week-12/,
+ * `npx tsx week-12/plug/lost-reply.ts` at the repository root)
  * follow the command-line convention of every dslab command: --help, a
  * mistyped or invalid option is a usage error (exit 2) in one line, never a
  * stack or a run with a NaN seed.
@@ -40,10 +41,25 @@ describe("the plug scenarios' command lines", () => {
     expect(r.stdout).toBe("");
   }, 70_000);
 
-  test.each(["lost-reply", "dedup-failover", "payments-server"])("%s --help prints its usage and exits 0", async (name) => {
+  test.each([
+    ["lost-reply", "npm run lost-reply -- [--seed N]", "[--seed N]"],
+    ["dedup-failover", "npm run dedup-failover", ""],
+    ["payments-server", "npm run payments-server -- [--port P] [--delay-ms MS] [--ttl-ms MS]", "[options]"],
+  ] as const)("%s --help names first the command typed in week-12/, where npm run check runs, then the one at the repository root, and exits 0", async (name, workbook, options) => {
     const r = await script(name, ["--help"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Usage: npx tsx week-12/plug/${name}\\.ts`));
+    const [first, second] = r.stdout.split("\n");
+    expect(first!.replace(/ +\(in week-12\/\)$/, "")).toBe(`Usage: ${workbook}`);
+    expect(first).toMatch(/ \(in week-12\/\)$/);
+    expect(second!.replace(/ +\(at the repository root\)$/, "")).toBe(`   or: npx tsx week-12/plug/${name}.ts${options === "" ? "" : ` ${options}`}`);
+    expect(second).toMatch(/ \(at the repository root\)$/);
+    // The command the first line names runs this program from week-12/.
+    const typed = await new Promise<Run>((resolve) => {
+      execFile("npm", ["run", "--silent", name, "--", "--help"], { cwd: path.join(REPO, "week-12"), timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    expect({ code: typed.code, stdout: typed.stdout }).toEqual({ code: 0, stdout: r.stdout });
     expect(r.stdout).toMatch(/\n  -h, --help +show this help\n/);
   }, 70_000);
 
