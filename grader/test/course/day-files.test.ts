@@ -100,8 +100,8 @@ describe("day files", () => {
         })),
       );
     };
-    // A day file runs a scenario through week-12's script (`npm run lost-reply -- --seed 1`, run from week-12/);
-    // the lesson quotes the program the script runs from the root (`npx tsx week-12/plug/lost-reply.ts --seed 1`).
+    // A day file and a lesson run a scenario through week-12's script (`npm run lost-reply -- --seed 1`, run in
+    // week-12/): compared as the program the script runs from the root (`npx tsx week-12/plug/lost-reply.ts --seed 1`).
     const workbookScripts = JSON.parse(await readFile(path.join(REPO, "week-12", "package.json"), "utf8")).scripts as Record<string, string>;
     const asFromRoot = (text: string) =>
       text.replace(/npm run ([\w-]+)(?: --(?=\s|$))?/g, (whole, name: string) => {
@@ -112,7 +112,7 @@ describe("day files", () => {
     let compared = 0;
     for (const l of course.lessons) {
       if (l.deliverable === undefined || !/^week-12\/day\d/.test(l.deliverable) || l.proof === undefined) continue;
-      const lesson = commands(proofSection(await readFile(path.resolve(REPO, "lessons", l.file), "utf8")));
+      const lesson = commands(asFromRoot(proofSection(await readFile(path.resolve(REPO, "lessons", l.file), "utf8"))));
       expect({ lesson: l.file, commands: lesson.length > 0 }).toEqual({ lesson: l.file, commands: true });
       for (const c of commands(asFromRoot(proofSection(await readFile(path.join(REPO, l.deliverable), "utf8"))))) {
         const same = lesson.filter((x) => x.program === c.program);
