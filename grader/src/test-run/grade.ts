@@ -42,6 +42,18 @@ export const DEFAULT_LIMITS: GradeLimits = {
   processes: 128,
 };
 
+/**
+ * The limits with --isolate: every call from a check to the submission's
+ * code crosses between two processes, so the checks that call it on every
+ * simulated event (fault runs, searches) take several times longer.
+ */
+export const ISOLATED_LIMITS: GradeLimits = {
+  ...DEFAULT_LIMITS,
+  submissionWallMs: 4 * DEFAULT_LIMITS.submissionWallMs,
+  submissionCpuMs: 4 * DEFAULT_LIMITS.submissionCpuMs,
+  testWallMs: 4 * DEFAULT_LIMITS.testWallMs,
+};
+
 export interface LessonInfo {
   id: string;
   title: string;
@@ -67,6 +79,12 @@ export interface GradeOptions {
   gid?: number;
   /** Visibility of hidden tests in the report (default after_due_date: shown to the student once the due date passed). */
   hiddenVisibility?: "hidden" | "after_due_date" | "after_published";
+  /**
+   * Import the submission's code in a process of its own, out of reach of
+   * the hidden tests' code and the results file (slower: the time limits not
+   * given are `ISOLATED_LIMITS`).
+   */
+  isolate?: boolean;
 }
 
 export interface Graded {
@@ -82,7 +100,7 @@ const TSC = require.resolve("typescript/bin/tsc");
 export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
   const started = new Date();
   const t0 = Date.now();
-  const limits: GradeLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const limits: GradeLimits = { ...(o.isolate ? ISOLATED_LIMITS : DEFAULT_LIMITS), ...o.limits };
   const workbookDir = locateWorkbook(o.submission);
   const name = o.name ?? o.submission.replace(/\/+$/, "").split("/").pop()!;
   const staged = await stageSubmission(workbookDir, REFERENCE_WORKBOOK);
@@ -128,6 +146,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<Graded> {
           uid,
           gid,
           outDir: out,
+          isolate: o.isolate === true,
         });
         const run = await runSandboxed({
           command: process.execPath,

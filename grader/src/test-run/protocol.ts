@@ -58,6 +58,8 @@ export interface RunnerArgs {
   gid: number;
   /** Where fault runs write their timelines (inside the sandbox). */
   outDir: string;
+  /** Import the submission's modules in a process of their own (host.ts), not in the runner. */
+  isolate: boolean;
 }
 
 export function encodeArgs(a: RunnerArgs): string[] {
@@ -72,6 +74,7 @@ export function encodeArgs(a: RunnerArgs): string[] {
     `--uid=${a.uid}`,
     `--gid=${a.gid}`,
     `--out-dir=${a.outDir}`,
+    `--isolate=${a.isolate ? 1 : 0}`,
   ];
 }
 
@@ -93,6 +96,7 @@ export function decodeArgs(argv: readonly string[]): RunnerArgs {
     uid: Number(get("uid")),
     gid: Number(get("gid")),
     outDir: get("out-dir"),
+    isolate: get("isolate") === "1",
   };
 }
 

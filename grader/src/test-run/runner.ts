@@ -1,9 +1,11 @@
 /**
- * The runner: the one process that imports a submission's code. The grader
- * starts it inside the sandbox (runSandboxed) as root; it then
+ * The runner: the process of `grader test` that holds the checks and the
+ * hidden suites. The grader starts it inside the sandbox (runSandboxed) as
+ * root; it then
  *
  *   1. opens its results file (a root-owned 0600 file outside the
- *      submission's directory) and keeps the descriptor;
+ *      submission's directory) and keeps the descriptor; with --isolate,
+ *      also the pipes to the submission's host;
  *   2. imports the trusted modules: the workbook's checks, the plug modules
  *      and the hidden suites (grader/hidden/), and writes the plan;
  *   3. gives up root for good (supplementary groups, gid, uid: the sandbox
@@ -15,15 +17,29 @@
  *      kills the whole run when a test overruns its wall time (a synchronous
  *      infinite loop never yields to a timer).
  *
- * What this does not protect: code already in memory. The hidden tests'
+ * By default the submission's modules are imported in this process. What
+ * that does not protect: code already in memory. The hidden tests'
  * functions, their settings and anything they closed over are in the
  * process the student's code runs in, and that code can also write to the
  * results descriptor. The grader treats a result line as the runner's word
  * on one test, never as trusted beyond that.
+ *
+ * With --isolate they are imported by the submission's host (host.ts), a
+ * process of their own started after step 3, and the checks reach them
+ * through the bridge (bridge.ts): the student's code never runs in this
+ * process, so the hidden tests' code and the results descriptor are out of
+ * its reach (having given up root, this process cannot be traced or read
+ * through /proc by the host, which runs as the same user). A call across
+ * costs tens of microseconds, so checks that call the student's functions
+ * on every simulated event run several times slower. When the host ends in
+ * the middle of a call (it crashed, the code called process.exit, a limit
+ * killed it), the runner ends the same way, and the grader reports the test
+ * as the code ending its process.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { join, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { Worker } from "node:worker_threads";
+import { endAsHostEnded, openHostPipes, startSubmissionHost } from "./submission-host.js";
 import { notImplementedMessage, pieceLessons, todoFile } from "./pieces.js";
 import { decodeArgs, type PlannedTest, type RunnerLine } from "./protocol.js";
 import type { CheckContext, CriterionCheck } from "../../../week-12/checks/index.js";
@@ -41,6 +57,10 @@ const writeLine = writeSync;
 const write = (line: RunnerLine): void => {
   writeLine(fd, `${stringify({ __proto__: null, ...line })}\n`);
 };
+
+// With --isolate, the pipes to the submission's host, made and opened while this process is root, in the results
+// file's root-owned directory, and unlinked at once: the host gets its ends as descriptors, and no path leads to them.
+const pipes = args.isolate ? openHostPipes(dirname(args.results)) : undefined;
 
 const root = new URL("../../../", import.meta.url);
 const checks = (await import(new URL("week-12/checks/index.ts", root).href)) as ChecksModule;
@@ -126,7 +146,11 @@ process.on("uncaughtException", (e) => {
   process.stderr.write(`uncaught exception: ${e.name}: ${e.message}\n`);
 });
 
-const workbook = checks.openWorkbook({ source: args.workbook, label: "submission" });
+// With --isolate, the submission's host: the submission's modules are imported there, never here.
+const host = pipes ? startSubmissionHost(pipes, { onEnded: endAsHostEnded }) : undefined;
+const hostOutput = (): string => host?.output() ?? "";
+
+const workbook = checks.openWorkbook({ source: args.workbook, label: "submission", ...(host ? { importModule: (path: string) => host.importModule(path) } : {}) });
 const pieces = pieceLessons(checks.CHECKS);
 const sandboxPrefix = `${args.workbook}${sep}`;
 /** Paths and commands as the student sees them: week-12/src/x.ts, not the sandbox's copy. */
@@ -155,6 +179,7 @@ for (const [i, entry] of entries.entries()) {
   if (args.only.length > 0 && !args.only.includes(entry.planned.id)) continue;
   write({ type: "start", id: entry.planned.id });
   captured = "";
+  hostOutput();
   const outDir = join(args.outDir, entry.planned.id.replace(/[^A-Za-z0-9._-]+/g, "_"));
   try {
     mkdirSync(outDir, { recursive: true });
@@ -182,6 +207,7 @@ for (const [i, entry] of entries.entries()) {
   };
   let r = await checks.runCheck(watched, ctx, { timeoutMs: args.perTestMs });
   disarm();
+  captured = (captured + hostOutput()).slice(-CAPTURE_MAX);
   if (r.status === "todo" && todo !== undefined) {
     r = { ...r, message: notImplementedMessage({ ...todo, criterion: entry.planned.criterion, pieceOf: pieces.get(todo.file) ?? [] }) };
   }
@@ -207,5 +233,6 @@ for (const [i, entry] of entries.entries()) {
 }
 write({ type: "done" });
 closeSync(fd);
+host?.close();
 // Whatever the student's code left running (timers, servers) does not keep the run open.
 process.exit(0);

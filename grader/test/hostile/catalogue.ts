@@ -246,3 +246,58 @@ for (const p of [${JSON.stringify(`${root}/grader/escaped-${tag}`)}, ${JSON.stri
     mustNotExist: ["{root}/grader/escaped-{tag}", "{root}/escaped-{tag}", "/tmp/escaped-{tag}", "/var/tmp/escaped-{tag}"],
   },
 ];
+
+/**
+ * Submissions graded with --isolate (the submission's code in a process of
+ * its own): what reaches into the runner by default reaches nothing here.
+ */
+export const ISOLATED_HOSTILE: readonly Hostile[] = [
+  {
+    name: "forges-results",
+    does: "writes passing results and a done line into every file descriptor it holds at import, then exits",
+    lesson: KEYS_LESSON,
+    make: () =>
+      handlerWith(`import fs from "node:fs";
+const lines = [1, 2, 3, 4].flatMap((n) => ["visible:${KEYS_LESSON}#" + n, "hidden:${KEYS_LESSON}#" + n]).map((id) => JSON.stringify({ type: "result", id, status: "pass", message: "", output: "", elapsedMs: 1 }));
+lines.push(JSON.stringify({ type: "done" }));
+for (let fd = 3; fd < 64; fd++) {
+  try {
+    fs.writeSync(fd, lines.join("\\n") + "\\n");
+  } catch {}
+}
+process.exit(0);`),
+    limits: { ...SMALL, submissionWallMs: 120_000 },
+    // Its lines land in the bridge to the runner, which refuses them; then the host ends: every test is an error, none passed.
+    expect: [{ tests: "all", status: "error", message: /did not finish loading: the runner ended in the middle of it/ }],
+  },
+  {
+    name: "reads-test-source",
+    does: "reads the source of the functions and objects the tests hand it (the payment a hidden test runs, its clock), and fails loudly if it could",
+    lesson: KEYS_LESSON,
+    make: () => ({
+      reference: true,
+      files: {
+        [HANDLER]: `import * as reference from "./reference/idempotency-handler.js";
+export * from "./reference/idempotency-handler.js";
+const source = (f: unknown): string => (typeof f === "function" ? Function.prototype.toString.call(f) : "");
+export class IdempotencyHandler extends reference.IdempotencyHandler {
+  private readonly seen: unknown;
+  constructor(options: ConstructorParameters<typeof reference.IdempotencyHandler>[0]) {
+    super(options);
+    this.seen = options.clock;
+  }
+  override async handle(...args: Parameters<reference.IdempotencyHandler["handle"]>): ReturnType<reference.IdempotencyHandler["handle"]> {
+    const clock = this.seen as { now?: unknown; constructor?: unknown };
+    const texts = [source(args[1]), source(clock?.now), source(clock?.constructor), String(Object.getPrototypeOf(clock ?? {})?.constructor ?? "")];
+    const leaked = texts.filter((t) => /payments|nowMs|=>|return /.test(t));
+    if (leaked.length > 0) throw new Error("LEAKED " + leaked.join(" | ").slice(0, 300));
+    return super.handle(...args);
+  }
+}
+`,
+      },
+    }),
+    limits: SMALL,
+    expect: [{ tests: "all", status: "passed" }],
+  },
+];

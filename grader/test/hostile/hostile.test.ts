@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { TestResult } from "../../src/report/index.js";
 import { gradeSubmission } from "../../src/test-run/grade.js";
 import { makeSubmission, REPOSITORY_ROOT } from "../grader-test/submissions.js";
-import { HOSTILE, type Expectation } from "./catalogue.js";
+import { HOSTILE, ISOLATED_HOSTILE, type Expectation } from "./catalogue.js";
 
 const work = mkdtempSync(join(tmpdir(), "dslab-hostile-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -51,6 +51,25 @@ describe("hostile and broken submissions", () => {
         expect(existsSync(join(REPOSITORY_ROOT, "grader", "hidden", "index.ts"))).toBe(true);
         expect(existsSync(join(REPOSITORY_ROOT, "grader", "solutions", "week-12", "src", "idempotency-handler.ts"))).toBe(true);
         expect(process.getuid?.()).toBe(0);
+      }
+    });
+  }
+});
+
+describe("hostile submissions with --isolate (the submission's code in a process of its own)", () => {
+  for (const h of ISOLATED_HOSTILE) {
+    it(`${h.name}: ${h.does}`, { timeout: 240_000 }, async () => {
+      const dir = makeSubmission(join(work, `isolated-${h.name}`), h.make(REPOSITORY_ROOT, `${h.name}-${process.pid}`));
+      const { result } = await gradeSubmission({ submission: dir, lessons: [{ id: h.lesson, title: h.lesson, xp: 10 }], limits: h.limits, seedScale: 0.25, isolate: true });
+      expect(result.error).toBeUndefined();
+      for (const e of h.expect) {
+        const tests = matching(result.tests, e);
+        expect(tests.length, `tests matching ${JSON.stringify(e.tests)}`).toBeGreaterThan(0);
+        for (const t of tests) {
+          expect(t.status, `${t.criterion} ${t.name}: ${t.message}`).toBe(e.status);
+          if (e.message) expect(t.message).toMatch(e.message);
+          expect(t.message).not.toMatch(/LEAKED/);
+        }
       }
     });
   }

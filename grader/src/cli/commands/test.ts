@@ -13,7 +13,7 @@ import { hashedName, portableName } from "../../fs/student-names.js";
 import { FORMATS, formatByName, type FormatEntry, type SubmissionResult } from "../../report/index.js";
 import { DEFAULT_SANDBOX_UID } from "../../sandbox/index.js";
 import { gradeClass, listStudents } from "../../test-run/class.js";
-import { DEFAULT_LIMITS, GraderError, gradeSubmission, protectInstructorFiles } from "../../test-run/grade.js";
+import { DEFAULT_LIMITS, GraderError, gradeSubmission, ISOLATED_LIMITS, protectInstructorFiles } from "../../test-run/grade.js";
 import { REPOSITORY_ROOT } from "../../check/load.js";
 import { gradedLessons, type GradedLesson } from "../../test-run/lessons.js";
 import { SubmissionPathError } from "../../test-run/submission.js";
@@ -70,6 +70,11 @@ Options:
                      and listed on stderr
   --hidden-visibility V  how hidden tests are marked in the report: hidden,
                      after_due_date (default) or after_published
+  --isolate          import the submission's code in a process of its own,
+                     out of reach of the hidden tests' code and the results
+                     file (below); checks that call it on every simulated
+                     event take about ten times longer, so the time limits
+                     not given are ${ISOLATED_LIMITS.testWallMs / 1000} s a test and ${ISOLATED_LIMITS.submissionWallMs / 1000} s a submission
   --test-timeout S   wall seconds one test may take (default ${DEFAULT_LIMITS.testWallMs / 1000})
   --budget S         wall seconds for a whole submission (default ${DEFAULT_LIMITS.submissionWallMs / 1000})
   --skip-typecheck   do not run tsc --noEmit
@@ -81,9 +86,12 @@ What the submission's code can reach: it runs as the sandbox user (uid
 ${DEFAULT_SANDBOX_UID}) once the runner has imported the checks and the hidden suites,
 with limits on wall time, CPU, memory, output and processes, on a loopback-
 only network, with private /tmp. grader/hidden/ and grader/solutions/ are
-made 0700 (root's) before a run, so it cannot read them from disk; the hidden
-tests' code already in the runner's memory is not protected from it. Without
-root none of this holds (a note in the report says so).
+made 0700 (root's) before a run, so it cannot read them from disk. By
+default it runs in the runner's process, where the hidden tests' code is
+in memory and the results file is open: code that reads one or writes the
+other is caught only by reading the report. With --isolate it runs in a
+process of its own, and neither is within its reach. Without root none of
+this holds (a note in the report says so).
 
 Exit codes: 0 the grading ran (whatever the scores; the report has the
 outcome), 2 usage error, 4 the submission or class directory cannot be read,
@@ -104,6 +112,7 @@ finish first),
     "test-timeout": { type: "string" },
     budget: { type: "string" },
     "skip-typecheck": { type: "boolean", default: false },
+    isolate: { type: "boolean", default: false },
   },
   async run(values, positionals, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: give the submission with --submission DIR`);
@@ -130,6 +139,7 @@ finish first),
       lessons,
       seedScale: Number.isFinite(seedScale) && seedScale > 0 ? seedScale : 1,
       typecheck: values["skip-typecheck"] !== true,
+      isolate: values.isolate === true,
       hiddenVisibility: visibility as "hidden" | "after_due_date" | "after_published",
       limits: { ...(testTimeout ? { testWallMs: testTimeout * 1000 } : {}), ...(budget ? { submissionWallMs: budget * 1000, submissionCpuMs: budget * 1500 } : {}) },
     };
