@@ -255,16 +255,8 @@ export class Bridge {
     Error.stackTraceLimit = 0;
     try {
       for (;;) {
-        this.room();
-        let n: number;
-        try {
-          n = readSync(this.o.readFd, this.input, this.inputLength, this.input.length - this.inputLength, null);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === "EAGAIN" || code === "EWOULDBLOCK") break;
-          if (code === "EOF" || code === "EPIPE" || code === "ECONNRESET") n = 0;
-          else throw e;
-        }
+        const n = this.readInput(this.o.readFd);
+        if (n === -1) break;
         if (n === 0) {
           this.ended = true;
           break;
@@ -871,21 +863,26 @@ export class Bridge {
   /** Sleeps until the pipe has data, and reads what it has. */
   private block(): void {
     if (this.ended) return;
-    this.room();
-    let n: number;
-    try {
-      n = readSync(this.o.blockingReadFd, this.input, this.inputLength, this.input.length - this.inputLength, null);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "EOF" && code !== "EPIPE" && code !== "ECONNRESET") throw e;
-      n = 0;
-    }
+    const n = Math.max(0, this.readInput(this.o.blockingReadFd));
     if (n === 0) this.ended = true;
     this.inputLength += n;
     try {
       this.frame();
     } catch (e) {
       this.breakOn(e);
+    }
+  }
+
+  /** Reads from `fd` onto the end of the input: the bytes read, 0 at the end of the stream, -1 when nothing is there yet. */
+  private readInput(fd: number): number {
+    this.room();
+    try {
+      return readSync(fd, this.input, this.inputLength, this.input.length - this.inputLength, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN" || code === "EWOULDBLOCK") return -1;
+      if (code === "EOF" || code === "EPIPE" || code === "ECONNRESET") return 0;
+      throw e;
     }
   }
 

@@ -9,35 +9,18 @@
  *
  * Services it offers the runner:
  * - `import(path)`: imports one module and answers with its exports;
- * - `output(reset)`: what the student's code printed since the last reset
- *   (the end of it, and how much in all).
+ * - `output()`: what the student's code printed since the last call (the
+ *   end of it).
  *
  * It ends when the runner closes its end of the bridge.
  */
 import { pathToFileURL } from "node:url";
 import { Bridge } from "./bridge.js";
+import { captureOutput, printBackgroundErrors } from "./capture.js";
 
-/** The end of what the code printed, kept for the test's report. */
-const CAPTURE_MAX = 16_000;
-let captured = "";
-let printed = 0;
-for (const stream of [process.stdout, process.stderr]) {
-  const original = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
-    printed += text.length;
-    captured = (captured + text).slice(-CAPTURE_MAX);
-    return original(chunk, ...rest);
-  }) as typeof stream.write;
-}
-
-// What the code leaves failing in the background must not end the host: it is printed with the test it happened in.
-process.on("unhandledRejection", (e) => {
-  process.stderr.write(`unhandled rejection: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
-});
-process.on("uncaughtException", (e) => {
-  process.stderr.write(`uncaught exception: ${e.name}: ${e.message}\n`);
-});
+// What the code prints, kept for the test's report; what it leaves failing in the background, printed.
+const printed = captureOutput();
+printBackgroundErrors();
 
 // Whatever the student's code left running (timers, servers) does not keep the host alive once the runner is gone.
 new Bridge({
@@ -55,13 +38,8 @@ new Bridge({
       const names = Object.keys(mod);
       return [names, names.map((name) => mod[name])];
     },
-    output(reset: unknown): { text: string; printed: number } {
-      const out = { text: captured, printed };
-      if (reset === true) {
-        captured = "";
-        printed = 0;
-      }
-      return out;
+    output(): { text: string } {
+      return { text: printed.take() };
     },
   },
 });

@@ -39,6 +39,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { Worker } from "node:worker_threads";
+import { CAPTURE_MAX, captureOutput, printBackgroundErrors } from "./capture.js";
 import { endAsHostEnded, openHostPipes, startSubmissionHost } from "./submission-host.js";
 import { notImplementedMessage, pieceLessons, todoFile } from "./pieces.js";
 import { decodeArgs, type PlannedTest, type RunnerLine } from "./protocol.js";
@@ -126,25 +127,10 @@ const disarm = () => {
   slot[0] = 0;
 };
 
-// What the student's code prints during a test, kept (its end) for that test's report.
-let captured = "";
-const CAPTURE_MAX = 16_000;
-for (const stream of [process.stdout, process.stderr]) {
-  const original = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    captured = (captured + (typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"))).slice(-CAPTURE_MAX);
-    return original(chunk, ...rest);
-  }) as typeof stream.write;
-}
-
-// What the submission's code leaves failing in the background (a promise nobody awaits, an error thrown from a
-// timer) must not end the run: it is printed with the test it happened in, and the test goes on.
-process.on("unhandledRejection", (e) => {
-  process.stderr.write(`unhandled rejection: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
-});
-process.on("uncaughtException", (e) => {
-  process.stderr.write(`uncaught exception: ${e.name}: ${e.message}\n`);
-});
+// What the student's code prints during a test, kept (its end) for that test's report; what it leaves failing in the
+// background, printed.
+const printedHere = captureOutput();
+printBackgroundErrors();
 
 // With --isolate, the submission's host: the submission's modules are imported there, never here.
 const host = pipes ? startSubmissionHost(pipes, { onEnded: endAsHostEnded }) : undefined;
@@ -178,7 +164,7 @@ for (const file of tsFiles) {
 for (const [i, entry] of entries.entries()) {
   if (args.only.length > 0 && !args.only.includes(entry.planned.id)) continue;
   write({ type: "start", id: entry.planned.id });
-  captured = "";
+  printedHere.take();
   hostOutput();
   const outDir = join(args.outDir, entry.planned.id.replace(/[^A-Za-z0-9._-]+/g, "_"));
   try {
@@ -207,7 +193,7 @@ for (const [i, entry] of entries.entries()) {
   };
   let r = await checks.runCheck(watched, ctx, { timeoutMs: args.perTestMs });
   disarm();
-  captured = (captured + hostOutput()).slice(-CAPTURE_MAX);
+  const captured = (printedHere.take() + hostOutput()).slice(-CAPTURE_MAX);
   if (r.status === "todo" && todo !== undefined) {
     r = { ...r, message: notImplementedMessage({ ...todo, criterion: entry.planned.criterion, pieceOf: pieces.get(todo.file) ?? [] }) };
   }

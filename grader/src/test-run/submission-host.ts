@@ -61,7 +61,7 @@ export function startSubmissionHost(pipes: Pipes, options: HostOptions): Submiss
       return Object.freeze(namespace);
     },
     output() {
-      const o = bridge.service("output", true) as { text?: unknown } | null;
+      const o = bridge.service("output") as { text?: unknown } | null;
       return typeof o?.text === "string" ? o.text : "";
     },
     close() {

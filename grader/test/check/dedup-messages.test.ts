@@ -4,39 +4,18 @@
  * line changed; no node/ of its own, so week-12/node/main.ts runs on its
  * store) through the node program, as `npm run check` runs it.
  */
-import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
-import { CheckFailure, openWorkbook, type CheckContext } from "../../../week-12/checks/index.js";
 import { DEDUP_STORE_CHECKS } from "../../../week-12/checks/dedup-store.js";
-import { REPO } from "../helpers/cli.js";
+import { checkFailureOf, solutionsEdited } from "./helpers.js";
 
 const DIR = path.join(fileURLToPath(new URL("./.workbooks/", import.meta.url)), `dedup-messages-${process.pid}`);
 afterAll(() => rm(DIR, { recursive: true, force: true }));
 
-/** The reference solutions, with `file`'s text `from` replaced by `to`. */
-async function solutionsWithEdit(file: string, from: string, to: string): Promise<string> {
-  await rm(DIR, { recursive: true, force: true });
-  await mkdir(DIR, { recursive: true });
-  await cp(path.join(REPO, "grader", "solutions", "week-12", "src"), path.join(DIR, "src"), { recursive: true });
-  const text = await readFile(path.join(DIR, file), "utf8");
-  expect(text).toContain(from);
-  await writeFile(path.join(DIR, file), text.replace(from, to));
-  return DIR;
-}
-
-async function failureOf(criterion: string, dir: string): Promise<CheckFailure | undefined> {
-  const check = DEDUP_STORE_CHECKS.find((c) => c.criterion === criterion)!;
-  const ctx: CheckContext = { workbook: openWorkbook({ source: dir }), seeds: undefined, outDir: path.join(dir, "out"), progress: () => {} };
-  try {
-    await check.run(ctx);
-    return undefined;
-  } catch (e) {
-    if (e instanceof CheckFailure) return e;
-    throw e;
-  }
-}
+const solutionsWithEdit = (file: string, from: string, to: string): Promise<string> => solutionsEdited(DIR, file, from, to);
+const failureOf = (criterion: string, dir: string) => checkFailureOf(DEDUP_STORE_CHECKS, criterion, dir);
 
 describe("the dedup store's node checks", () => {
   test("a tracker that dedups by client alone (every request of a known client answered from its cache): the late-request check names seq 2 answered with seq 1's cached reply, not the late seq 1", async () => {

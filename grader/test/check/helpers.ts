@@ -3,8 +3,9 @@
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHECKS, LESSON } from "../../../week-12/checks/index.js";
-import type { CriterionCheck } from "../../../week-12/checks/index.js";
+import { expect } from "vitest";
+import { CHECKS, CheckFailure, LESSON, openWorkbook } from "../../../week-12/checks/index.js";
+import type { CheckContext, CriterionCheck } from "../../../week-12/checks/index.js";
 import { planWorkbook, type Plan } from "../../src/check/plan.js";
 import { loadCourse } from "../../src/lesson/load.js";
 import { REPO } from "../helpers/cli.js";
@@ -53,6 +54,34 @@ export async function solutionsWithDecideFirst(name: string, solutions: string, 
   if (at === -1) throw new Error(`src/vote-rules.ts of the solutions has no line ${JSON.stringify(head)}`);
   await writeFile(file, text.replace(head, `${head}\n${line}`));
   return { ...copy, lineNumber: at + 2 };
+}
+
+/**
+ * The reference solutions' src/ in `dir` (emptied first: a module imported
+ * once is cached by its path, so each edit wants a directory of its own),
+ * with `file`'s text `from` (which must be there) replaced by `to`.
+ */
+export async function solutionsEdited(dir: string, file: string, from: string, to: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await cp(path.join(REPO, "grader", "solutions", "week-12", "src"), path.join(dir, "src"), { recursive: true });
+  const text = await readFile(path.join(dir, file), "utf8");
+  expect(text).toContain(from);
+  await writeFile(path.join(dir, file), text.replace(from, to));
+  return dir;
+}
+
+/** The `CheckFailure` check `criterion` of `checks` ends with on the workbook in `dir`, or undefined when it passes. */
+export async function checkFailureOf(checks: readonly CriterionCheck[], criterion: string, dir: string): Promise<CheckFailure | undefined> {
+  const check = checks.find((c) => c.criterion === criterion)!;
+  const ctx: CheckContext = { workbook: openWorkbook({ source: dir }), seeds: undefined, outDir: path.join(dir, "out"), progress: () => {} };
+  try {
+    await check.run(ctx);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CheckFailure) return e;
+    throw e;
+  }
 }
 
 export const THROWN = "went wrong in the student's code";

@@ -3,40 +3,18 @@
  * ± 25% of 100 ms is 75..125 ms. Run on a workbook copy (the reference
  * solutions with one line changed), as `npm run check` runs it.
  */
-import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
-import { CheckFailure, openWorkbook, type CheckContext } from "../../../week-12/checks/index.js";
 import { RETRY_CLIENT_CHECKS } from "../../../week-12/checks/retry-client.js";
-import { REPO } from "../helpers/cli.js";
+import { checkFailureOf, solutionsEdited } from "./helpers.js";
 
 const ROOT = path.join(fileURLToPath(new URL("./.workbooks/", import.meta.url)), `retry-messages-${process.pid}`);
 afterAll(() => rm(ROOT, { recursive: true, force: true }));
 
-/** The reference solutions in ROOT/`name` (a module imported once is cached by its path), with `file`'s text `from` replaced by `to`. */
-async function solutionsWithEdit(name: string, file: string, from: string, to: string): Promise<string> {
-  const DIR = path.join(ROOT, name);
-  await rm(DIR, { recursive: true, force: true });
-  await mkdir(DIR, { recursive: true });
-  await cp(path.join(REPO, "grader", "solutions", "week-12", "src"), path.join(DIR, "src"), { recursive: true });
-  const text = await readFile(path.join(DIR, file), "utf8");
-  expect(text).toContain(from);
-  await writeFile(path.join(DIR, file), text.replace(from, to));
-  return DIR;
-}
-
-async function failureOf(criterion: string, dir: string): Promise<CheckFailure | undefined> {
-  const check = RETRY_CLIENT_CHECKS.find((c) => c.criterion === criterion)!;
-  const ctx: CheckContext = { workbook: openWorkbook({ source: dir }), seeds: undefined, outDir: path.join(dir, "out"), progress: () => {} };
-  try {
-    await check.run(ctx);
-    return undefined;
-  } catch (e) {
-    if (e instanceof CheckFailure) return e;
-    throw e;
-  }
-}
+const solutionsWithEdit = (name: string, file: string, from: string, to: string): Promise<string> => solutionsEdited(path.join(ROOT, name), file, from, to);
+const failureOf = (criterion: string, dir: string) => checkFailureOf(RETRY_CLIENT_CHECKS, criterion, dir);
 
 describe("the retrying client's backoff check", () => {
   test("a first wait far below 100 ms ± 25% names the range as 75..125 ms, the tolerance itself", async () => {

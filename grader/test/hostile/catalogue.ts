@@ -45,27 +45,31 @@ const handlerWith = (prelude: string, body = ""): SubmissionOptions => ({
   files: { [HANDLER]: `export * from "./reference/idempotency-handler.js";\n${prelude}\n${body}` },
 });
 
+/** A module whose IdempotencyHandler is the reference's subclassed with `members`, and `prelude` before it. */
+const handlerSubclass = (members: string, prelude = ""): SubmissionOptions => ({
+  reference: true,
+  files: {
+    [HANDLER]: `import * as reference from "./reference/idempotency-handler.js";
+export * from "./reference/idempotency-handler.js";
+${prelude}export class IdempotencyHandler extends reference.IdempotencyHandler {
+${members}}
+`,
+  },
+});
+
 export const HOSTILE: readonly Hostile[] = [
   {
     name: "infinite-loop",
     does: "expire() spins forever once the clock is a day past the first request (only the TTL tests get there)",
     lesson: KEYS_LESSON,
-    make: () => ({
-      reference: true,
-      files: {
-        [HANDLER]: `import * as reference from "./reference/idempotency-handler.js";
-export * from "./reference/idempotency-handler.js";
-export class IdempotencyHandler extends reference.IdempotencyHandler {
-  private first: number | undefined;
+    make: () =>
+      handlerSubclass(`  private first: number | undefined;
   override expire(nowMs: number): string[] {
     this.first ??= nowMs;
     if (nowMs - this.first >= 20 * 3600 * 1000) for (;;) {}
     return super.expire(nowMs);
   }
-}
-`,
-      },
-    }),
+`),
     limits: SMALL,
     expect: [
       { tests: { n: 4 }, status: "error", limit: "wall", message: /stopped at the wall limit: it ran longer than 4 s/ },
@@ -274,14 +278,9 @@ process.exit(0);`),
     name: "reads-test-source",
     does: "reads the source of the functions and objects the tests hand it (the payment a hidden test runs, its clock), and fails loudly if it could",
     lesson: KEYS_LESSON,
-    make: () => ({
-      reference: true,
-      files: {
-        [HANDLER]: `import * as reference from "./reference/idempotency-handler.js";
-export * from "./reference/idempotency-handler.js";
-const source = (f: unknown): string => (typeof f === "function" ? Function.prototype.toString.call(f) : "");
-export class IdempotencyHandler extends reference.IdempotencyHandler {
-  private readonly seen: unknown;
+    make: () =>
+      handlerSubclass(
+        `  private readonly seen: unknown;
   constructor(options: ConstructorParameters<typeof reference.IdempotencyHandler>[0]) {
     super(options);
     this.seen = options.clock;
@@ -293,10 +292,10 @@ export class IdempotencyHandler extends reference.IdempotencyHandler {
     if (leaked.length > 0) throw new Error("LEAKED " + leaked.join(" | ").slice(0, 300));
     return super.handle(...args);
   }
-}
 `,
-      },
-    }),
+        `const source = (f: unknown): string => (typeof f === "function" ? Function.prototype.toString.call(f) : "");
+`,
+      ),
     limits: SMALL,
     expect: [{ tests: "all", status: "passed" }],
   },
