@@ -53,14 +53,12 @@ export const MAX_DEPTH = 400;
 /** Plain objects and arrays each side remembers having sent. */
 const MAX_REMEMBERED = 100_000;
 /**
- * How long a side waiting for an answer looks for it in a loop (past a
- * few looks) before it sleeps until the pipe has data, and how long a look
- * between calls looks for the next call. Zero: on two shared cores a
- * process that looks in a loop takes the core the other side needs to
- * answer; sleeping on the pipe measured faster, and costs no CPU.
+ * How many times a side waiting for an answer looks for it before it
+ * sleeps until the pipe has data. Few: on two shared cores a process that
+ * looks in a loop takes the core the other side needs to answer; sleeping
+ * on the pipe measured faster, and costs no CPU.
  */
-const SPIN_MS = 0;
-const BURST_MS = 0;
+const LOOKS_BEFORE_SLEEP = 16;
 /** After a message, how long the event loop looks again at once (then every millisecond, then every few). */
 const BUSY_MS = 2;
 /** Most method names one handle advertises. */
@@ -192,11 +190,10 @@ export class Bridge {
     if (!alive) this.poller.unref();
   }
 
-  /** A look between calls: the other side's calls that came are served, for a while as they come (calls come in bursts). */
+  /** A look between calls: the other side's calls that came are served, as they come. */
   private idle(): void {
     this.poller = undefined;
     try {
-      let until = performance.now() + BURST_MS;
       for (;;) {
         const m = this.take();
         if (m === undefined) {
@@ -204,12 +201,10 @@ export class Bridge {
             this.close();
             return;
           }
-          if (performance.now() < until) continue;
           // The host with nothing else to run (no promise it handed over still to settle, no timer, no immediate) sleeps
           // until the next call.
           if (!this.o.keepAlive || this.unsettled > 0 || eventLoopBusy()) break;
           this.block();
-          until = performance.now() + BURST_MS;
           continue;
         }
         if (m.t !== "call") {
@@ -217,7 +212,6 @@ export class Bridge {
           continue;
         }
         this.send(this.serve(m));
-        until = performance.now() + BURST_MS;
       }
     } finally {
       this.schedule();
@@ -850,13 +844,11 @@ export class Bridge {
 
   /** The next message, waiting for it; null when the other side closed its end. */
   private receive(): Message | null {
-    const started = performance.now();
     for (let looks = 0; ; looks++) {
       const m = this.take();
       if (m !== undefined) return m;
       if (this.ended) return null;
-      // Look in a loop for a moment (an answer mostly comes within microseconds), then sleep until the pipe has data.
-      if (looks > 16 && performance.now() - started > SPIN_MS) this.block();
+      if (looks >= LOOKS_BEFORE_SLEEP) this.block();
     }
   }
 
@@ -1055,19 +1047,7 @@ function checkCall(m: CallMessage): CallMessage {
   return m;
 }
 
+/** Writes all of `buf` (the writing ends are blocking descriptors: a full pipe waits for the reader). */
 function writeFully(fd: number, buf: Buffer): void {
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += writeSync(fd, buf, off, buf.length - off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
-      pause();
-    }
-  }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function pause(): void {
-  Atomics.wait(sleeper, 0, 0, 1);
+  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
 }

@@ -24,6 +24,16 @@ async function run(args: string[]): Promise<{ code: number | null; stderr: strin
   return { code: child.exitCode, stderr: child.stderrLines };
 }
 
+/** Runs `body` with a fresh directory under the system's temporary folder, removed afterwards. */
+async function inTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    await body(dir);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("kv-cluster --core FILE: the nodes run another module's core", () => {
   it("start --core runs the named core in every node: each says which module it runs, they elect a leader and serve a write", async () => {
     const base = await freePortRun(3);
@@ -87,8 +97,7 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
     ["core.json", 'its name ends in ".json"'],
     ["core.TS", 'its name ends in ".TS"'],
   ])("start --core %s (a file Node cannot import as a module) is a usage error (exit 2) naming the option, the file and the extensions taken, before any node starts", async (name, why) => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-extension-"));
-    try {
+    await inTempDir("dslab-extension-", async (dir) => {
       const file = path.join(dir, name);
       await fsp.writeFile(file, name.endsWith(".json") ? "{}\n" : "export function createKvNodeCore() {}\n");
       const data = path.join(dir, "data");
@@ -99,14 +108,11 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
         "Run `kv-cluster --help` for usage.",
       ]);
       await expect(fsp.stat(data)).rejects.toThrow(/ENOENT/);
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it("node --core naming a .txt file is refused the same way, before the node opens its data directory (exit 2)", async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-extension-"));
-    try {
+    await inTempDir("dslab-extension-", async (dir) => {
       const file = path.join(dir, "core.txt");
       await fsp.writeFile(file, "export function createKvNodeCore() {}\n");
       const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
@@ -115,57 +121,45 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
         `kv-cluster: --core: cannot load ${file}: its name ends in ".txt", and a module must be a .js, .mjs, .cjs, .ts, .mts, .cts, .jsx or .tsx file; give the module that exports createKvNodeCore(config, restored)`,
       );
       await expect(fsp.stat(path.join(dir, "data"))).rejects.toThrow(/ENOENT/);
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it("a module that does not parse is a usage error naming its file, line and column and what esbuild expected", async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-unparsed-"));
-    try {
+    await inTempDir("dslab-unparsed-", async (dir) => {
       await fsp.writeFile(path.join(dir, "package.json"), '{"type": "module"}\n');
       await fsp.writeFile(path.join(dir, "mine.ts"), "export function createKvNodeCore( {\n  return 1;\n}\n");
       const r = await run(["start", "--nodes", "1", "--data-dir", path.join(dataDir, "unparsed"), "--core", path.join(dir, "mine.ts")]);
       expect(r.code).toBe(2);
       expect(r.stderr[0]).toBe(`kv-cluster: --core: cannot load ${path.join(dir, "mine.ts")}: it does not parse: ${path.join(dir, "mine.ts")}:2:10: Expected "}" but found "1"`);
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it("node --core naming a text file that runs as a script says what it threw and where in that file, before the node starts (exit 2)", async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-text-core-"));
-    try {
+    await inTempDir("dslab-text-core-", async (dir) => {
       const file = path.join(dir, "notes.js");
       await fsp.writeFile(file, "hi\n");
       const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
       expect(r.code).toBe(2);
       expect(r.stderr).toEqual([`kv-cluster: --core: cannot load ${file}: it threw ReferenceError: hi is not defined at ${file}:1:1`, "Run `kv-cluster --help` for usage."]);
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it.each([
     ["an ES module", true],
     ["a CommonJS module", false],
   ])("node --core naming %s that does not parse names its file, line and column and the parser's message, before the node starts (exit 2)", async (_what, esm) => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-unparsed-js-"));
-    try {
+    await inTempDir("dslab-unparsed-js-", async (dir) => {
       if (esm) await fsp.writeFile(path.join(dir, "package.json"), '{"type": "module"}\n');
       const file = path.join(dir, "mine.js");
       await fsp.writeFile(file, "export const a = 1;\n\nhello there\n".replace(esm ? "" : "export ", ""));
       const r = await run(["node", "--id", "n1", "--nodes", "1", "--base-port", String(await freePortRun(1)), "--data-dir", path.join(dir, "data"), "--core", file]);
       expect(r.code).toBe(2);
       expect(r.stderr).toEqual([`kv-cluster: --core: cannot load ${file}: it does not parse: ${file}:3:7: Unexpected identifier 'there'`, "Run `kv-cluster --help` for usage."]);
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it("a TypeScript module outside any package with \"type\": \"module\" is refused saying so, and loads once named .mts", async () => {
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "dslab-outside-"));
-    try {
+    await inTempDir("dslab-outside-", async (dir) => {
       const source = await fsp.readFile(core("no-factory.ts"), "utf8");
       await fsp.writeFile(path.join(dir, "mine.ts"), source);
       const r = await run(["start", "--nodes", "1", "--data-dir", path.join(dataDir, "outside"), "--core", path.join(dir, "mine.ts")]);
@@ -176,9 +170,7 @@ describe("kv-cluster --core FILE: the nodes run another module's core", () => {
       await fsp.writeFile(path.join(dir, "mine.mts"), source);
       const mts = await run(["start", "--nodes", "1", "--data-dir", path.join(dataDir, "outside"), "--core", path.join(dir, "mine.mts")]);
       expect(mts.stderr.join("\n")).toContain("does not export a function createKvNodeCore(config, restored); it exports createCore");
-    } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it("start --help documents --core", async () => {
